@@ -1,0 +1,93 @@
+/*
+ * bench.c: `kubesim bench [--json] [--only NAME] [--quick]`. Runs each
+ * registered benchmark and prints one JSON object per line. Figures are
+ * measured in this run, on this machine; nothing here is a pass/fail test.
+ */
+#include "cli/bench.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+static const BenchDef benches[] = {
+    {"event_queue", "hold model, 1,000,000 pending events: events popped+pushed per second",
+     bench_event_queue},
+};
+#define NBENCH (sizeof benches / sizeof benches[0])
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kubesim bench [--json] [--only NAME] [--quick]\n\n"
+               "Runs the benchmarks and prints one JSON object per line (--json is the\n"
+               "default and only format; it is accepted for scripts).\n"
+               "  --only NAME  run one benchmark\n"
+               "  --quick      smaller sizes (a smoke test; figures are not comparable)\n\n"
+               "benchmarks:\n");
+    for (size_t i = 0; i < NBENCH; i++)
+        fprintf(f, "  %-14s %s\n", benches[i].name, benches[i].what);
+}
+
+static int run_one(const BenchDef *b, int quick)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return -1;
+    cJSON_AddStringToObject(o, "bench", b->name);
+    int rc = b->fn(o, quick);
+    if (rc == 0) {
+        char *s = cJSON_PrintUnformatted(o);
+        if (s) {
+            printf("%s\n", s);
+            fflush(stdout);
+            cJSON_free(s);
+        }
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"only", required_argument, NULL, 'o'},
+        {"quick", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    const char *only = NULL;
+    int quick = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': break;
+        case 'o': only = optarg; break;
+        case 'q': quick = 1; break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_BAD_INPUT;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kubesim bench: unexpected argument '%s'\n", argv[optind]);
+        return CLI_BAD_INPUT;
+    }
+    int found = 0, failed = 0;
+    for (size_t i = 0; i < NBENCH; i++) {
+        if (only && strcmp(only, benches[i].name) != 0)
+            continue;
+        found = 1;
+        if (run_one(&benches[i], quick) != 0)
+            failed = 1;
+    }
+    if (!found) {
+        fprintf(stderr, "kubesim bench: no benchmark named '%s' (see kubesim bench --help)\n", only);
+        return CLI_BAD_INPUT;
+    }
+    return failed ? CLI_BAD_INPUT : CLI_OK;
+}

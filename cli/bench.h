@@ -1,0 +1,28 @@
+/*
+ * bench.h: the registry of `kubesim bench` benchmarks. Each benchmark fills a
+ * cJSON object whose first key is "bench" (its name) and whose other keys are
+ * its parameters and measured figures; bench.c prints one object per line.
+ * Timings live here, never in pass/fail tests.
+ */
+#ifndef KUBESIM_CLI_BENCH_H
+#define KUBESIM_CLI_BENCH_H
+
+#include <cjson/cJSON.h>
+
+/* Returns 0 on success; on failure writes a message to stderr and returns -1.
+ * quick != 0 asks for a smaller size (used by the test suite to smoke-test). */
+typedef int (*BenchFn)(cJSON *out, int quick);
+
+typedef struct BenchDef {
+    const char *name;
+    const char *what;   /* one line for --help */
+    BenchFn fn;
+} BenchDef;
+
+/* Wall-clock seconds from a monotonic clock. */
+double bench_now(void);
+
+/* The benchmarks, each in its own bench_*.c file. */
+int bench_event_queue(cJSON *out, int quick);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * cli.h: the kubesim subcommands. Each takes the arguments after its own name
+ * (argv[0] is the command name) and returns the process exit code:
+ * 0 success, 1 an expectation failed, 2 bad input or usage.
+ */
+#ifndef KUBESIM_CLI_H
+#define KUBESIM_CLI_H
+
+enum { CLI_OK = 0, CLI_EXPECT_FAILED = 1, CLI_BAD_INPUT = 2 };
+
+int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+
+/* True when argv holds -h or --help; commands print their usage and exit 0. */
+int cli_wants_help(int argc, char **argv);
+
+#endif

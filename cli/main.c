@@ -1,0 +1,65 @@
+/* main.c: `kubesim CMD ...`: finds the subcommand and hands it the rest. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+typedef struct Command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *what;
+} Command;
+
+static const Command commands[] = {
+    {"run", cmd_run, "run a scenario (default: the built-in market_open_surge)"},
+    {"trace", cmd_trace, "read a trace: `kubesim trace dump FILE` prints JSON lines"},
+    {"bench", cmd_bench, "run the benchmarks; one JSON object per line"},
+    {"backtest", cmd_backtest, "run one backtest kernel on a CSV of closing prices"},
+    {"calibrate", cmd_calibrate, "measure this host's kernel throughput into a calibration JSON"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kubesim [--version] [--help] COMMAND [ARGS]\n\n"
+               "kubesim simulates multi-region Kubernetes clusters: scheduler, HPA,\n"
+               "cluster autoscaler, quotas and workloads, driven by Lua scenarios.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "\n`kubesim COMMAND --help` documents each command's flags.\n"
+               "exit codes: 0 success, 1 an expectation failed, 2 bad input or usage.\n");
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_BAD_INPUT;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("kubesim %s\n", KUBESIM_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "kubesim: unknown command '%s' (see kubesim --help)\n", argv[1]);
+    return CLI_BAD_INPUT;
+}

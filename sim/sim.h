@@ -1,0 +1,128 @@
+/*
+ * sim.h: the public API of the engine layer (prefix sim_).
+ *
+ * Simulated time is an int64_t count of nanoseconds since the scenario's start.
+ * Events are ordered by (time, sequence number): two events at the same time run
+ * in the order they were scheduled, so a run is a pure function of scenario and
+ * seed. Everything here allocates through one SimMem hook so tests can fail
+ * allocation N for every N.
+ */
+#ifndef KUBESIM_SIM_H
+#define KUBESIM_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KUBESIM_VERSION "0.1.0"
+
+/* ---- time ---------------------------------------------------------------- */
+typedef int64_t SimTime;
+#define SIM_NS_PER_S INT64_C(1000000000)
+#define SIM_SEC(s) ((SimTime)(s) * SIM_NS_PER_S)
+#define SIM_MS(ms) ((SimTime)(ms) * INT64_C(1000000))
+#define SIM_TIME_MAX INT64_MAX
+
+/* ---- errors: fallible functions return 0 or a negative SIM_E* ------------ */
+enum {
+    SIM_OK = 0,
+    SIM_DONE = 1,        /* not an error: nothing left (empty queue, end of run) */
+    SIM_ENOMEM = -1,     /* an allocation failed; sticky on the engine */
+    SIM_EINVAL = -2,     /* bad input: the message names file, line, field */
+    SIM_EIO = -3,        /* a file could not be read or written */
+    SIM_ECORRUPT = -4,   /* a trace block failed its checksum or framing */
+    SIM_ESTATE = -5      /* called in the wrong state */
+};
+const char *sim_strerror(int code);
+
+/* Asserts on broken invariants print the expression, file and line, then abort.
+ * Bad input never reaches an assert: it is an error return. */
+void sim_assert_fail(const char *expr, const char *file, int line);
+#define SIM_ASSERT(x) ((x) ? (void)0 : sim_assert_fail(#x, __FILE__, __LINE__))
+
+/* ---- memory: one allocator hook, Lua-style ------------------------------ */
+/* fn(ud, ptr, osize, nsize): nsize 0 frees ptr and returns NULL; otherwise
+ * (re)allocates. Returning NULL for nsize > 0 means out of memory. */
+typedef void *(*SimAllocFn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* A SimMem counts allocations and can fail the Nth one (fault injection for the
+ * out-of-memory sweep). It is a small value type embedded by its owner. */
+typedef struct SimMem {
+    SimAllocFn fn;       /* NULL means the C library */
+    void *ud;
+    uint64_t count;      /* allocations (not frees) so far */
+    uint64_t fail_at;    /* 0 = never; N = allocation number N fails, and all after */
+    int64_t live;        /* bytes currently allocated through this hook */
+    int oom;             /* sticky: set once any allocation failed */
+} SimMem;
+
+void sim_mem_init(SimMem *m);
+void *sim_mem_alloc(SimMem *m, size_t n);                 /* NULL on failure */
+void *sim_mem_calloc(SimMem *m, size_t count, size_t n);  /* zeroed; NULL on failure */
+void *sim_mem_realloc(SimMem *m, void *p, size_t osize, size_t nsize);
+void sim_mem_free(SimMem *m, void *p, size_t n);
+char *sim_mem_strdup(SimMem *m, const char *s);           /* free with strlen(s)+1 */
+void sim_mem_strfree(SimMem *m, char *s);
+
+/* Grow a dynamic array *pp of *cap elements of size sz to hold at least need. */
+int sim_mem_grow(SimMem *m, void **pp, size_t *cap, size_t need, size_t sz);
+
+/* ---- random numbers: independent seeded streams (xoshiro256**) ---------- */
+typedef struct SimRng { uint64_t s[4]; } SimRng;
+/* Stream `stream` of seed `seed`: streams never share state, so adding a new
+ * consumer of randomness does not shift the numbers an old one sees. */
+void sim_rng_seed(SimRng *r, uint64_t seed, uint64_t stream);
+uint64_t sim_rng_u64(SimRng *r);
+uint64_t sim_rng_below(SimRng *r, uint64_t n);   /* uniform in [0, n), unbiased; n > 0 */
+double sim_rng_unit(SimRng *r);                  /* uniform in [0, 1) */
+double sim_rng_exp(SimRng *r, double mean);      /* exponential with this mean */
+
+/* ---- events and the queue ---------------------------------------------- */
+/* Event kinds form one closed enum; each module registers the handler of its
+ * kinds with sim_engine_on(). */
+typedef enum SimEvKind {
+    SIM_EV_NONE = 0,
+    SIM_EV_POD_STARTED,     /* obj = pod: the start-up delay is over, pod Running */
+    SIM_EV_POD_FINISHED,    /* obj = pod: a run-to-completion pod's work is done */
+    SIM_EV_SCHED_CYCLE,     /* obj = region: the scheduler drains its queue */
+    SIM_EV_WORKLOAD,        /* obj = workload: a controller reconciles */
+    SIM_EV_METRICS,         /* the metrics recorder samples */
+    SIM_EV_HOOK,            /* obj = a scenario hook (at/every) */
+    SIM_EV_END,             /* the scenario's duration is over */
+    SIM_EV_KIND_COUNT
+} SimEvKind;
+
+/* 32 bytes, stored by value in the queue. gen is the owner's generation when the
+ * event was scheduled: a handler drops an event whose gen no longer matches
+ * (cancel is a counter bump, never a search of the queue). */
+typedef struct SimEvent {
+    SimTime t;
+    uint64_t seq;
+    uint32_t obj;
+    uint32_t gen;
+    uint16_t kind;
+    uint16_t flags;
+    uint32_t aux;
+} SimEvent;
+
+/* Strict ordering: time first, then sequence number (FIFO among equal times). */
+static inline int sim_event_before(const SimEvent *a, const SimEvent *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+typedef enum SimEvqKind {
+    SIM_EVQ_HEAP = 0,   /* array-backed 4-ary heap: the reference implementation */
+    SIM_EVQ_FAST = 1    /* the default: faster on large queues, same order */
+} SimEvqKind;
+
+typedef struct SimEvq SimEvq;
+/* Creates an empty queue; NULL on out of memory. Pushed events must not be
+ * earlier than the last popped one (simulated time never goes back). */
+SimEvq *sim_evq_create(SimMem *m, SimEvqKind kind);
+void sim_evq_destroy(SimEvq *q);
+int sim_evq_push(SimEvq *q, const SimEvent *ev);   /* SIM_OK or SIM_ENOMEM */
+int sim_evq_pop(SimEvq *q, SimEvent *out);         /* SIM_OK or SIM_DONE when empty */
+size_t sim_evq_size(const SimEvq *q);
+const char *sim_evq_name(const SimEvq *q);
+
+#endif
