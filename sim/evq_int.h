@@ -18,9 +18,13 @@ typedef struct SimEvqOps {
     void (*destroy)(SimEvq *q);
 } SimEvqOps;
 
+/* now is the time of the last popped event (0 before the first pop). The
+ * dispatcher rejects pushes earlier than now, so implementations may rely on
+ * keys never going below it (the fast queue's radix buckets do). */
 struct SimEvq {
     const SimEvqOps *ops;
     SimMem *mem;
+    SimTime now;
 };
 
 SimEvq *sim_evq_heap_create(SimMem *m);

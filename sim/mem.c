@@ -61,7 +61,7 @@ void *sim_mem_calloc(SimMem *m, size_t count, size_t n)
     }
     void *p = sim_mem_alloc(m, count * n);
     if (p)
-        memset(p, 0, count * n ? count * n : 1);
+        memset(p, 0, count * n != 0 ? count * n : 1);
     return p;
 }
 

@@ -83,6 +83,7 @@ typedef enum SimEvKind {
     SIM_EV_NONE = 0,
     SIM_EV_POD_STARTED,     /* obj = pod: the start-up delay is over, pod Running */
     SIM_EV_POD_FINISHED,    /* obj = pod: a run-to-completion pod's work is done */
+    SIM_EV_NODE_READY,      /* obj = node: provisioning is over */
     SIM_EV_SCHED_CYCLE,     /* obj = region: the scheduler drains its queue */
     SIM_EV_WORKLOAD,        /* obj = workload: a controller reconciles */
     SIM_EV_METRICS,         /* the metrics recorder samples */
@@ -124,5 +125,16 @@ int sim_evq_push(SimEvq *q, const SimEvent *ev);   /* SIM_OK or SIM_ENOMEM */
 int sim_evq_pop(SimEvq *q, SimEvent *out);         /* SIM_OK or SIM_DONE when empty */
 size_t sim_evq_size(const SimEvq *q);
 const char *sim_evq_name(const SimEvq *q);
+
+/* ---- Kubernetes quantities ---------------------------------------------- */
+/* Parses a quantity as Kubernetes writes it ("500m", "2", "1.5", "4Gi", "512M",
+ * "1e3") into an exact integer: in thousandths of the unit when milli != 0
+ * (CPU in millicores), else in whole units (memory in bytes). A fraction of the
+ * target unit rounds up, as upstream's MilliValue()/Value() do. Returns SIM_OK,
+ * or SIM_EINVAL with a reason in *why (static text) for a malformed, negative
+ * or out-of-range quantity. */
+int sim_quantity_parse(const char *s, int milli, int64_t *out, const char **why);
+/* Formats an exact value back as Kubernetes would write it ("500m", "4Gi"). */
+void sim_quantity_format(int64_t v, int milli, char *buf, size_t n);
 
 #endif

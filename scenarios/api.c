@@ -1,0 +1,433 @@
+/*
+ * api.c: the functions a scenario script calls. Each takes one table of named
+ * fields, checks every key and value, and appends a declaration; references
+ * between declarations (a node group's region, a deployment's namespace) must
+ * name something declared earlier in the script.
+ */
+#include "scenarios/scn_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s-export/kx.h"
+
+static ScnDecl decl_open(lua_State *L, const char *what)
+{
+    ScnDecl d = {what, NULL, 1};
+    if (lua_type(L, 1) != LUA_TTABLE)
+        luaL_error(L, "%s: expected a table of fields, e.g. %s { name = \"...\" }", what, what);
+    return d;
+}
+
+static const char *decl_name(lua_State *L, ScnDecl *d, KxNameRule rule)
+{
+    const char *why;
+    const char *name = scn_req_string(L, d, "name");
+    if (!kx_name_valid(name, rule, &why))
+        scn_field_error(L, d, "name", "'%s' is not a valid Kubernetes name: %s", name, why);
+    d->name = name;
+    return name;
+}
+
+static uint32_t find_name(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (uint32_t)i;
+    return SIM_NONE;
+}
+
+static uint32_t ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d)
+{
+    const char *r = scn_opt_string(L, d, "region", s->regions.n == 1 ? s->regions.v[0] : NULL);
+    if (r == NULL)
+        scn_field_error(L, d, "region", "is required when the scenario has several regions");
+    uint32_t id = find_name(s->regions.v, s->regions.n, r);
+    if (id == SIM_NONE)
+        scn_field_error(L, d, "region", "no region named '%s' is declared before this line", r);
+    return id;
+}
+
+static uint32_t ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d)
+{
+    const char *ns = scn_opt_string(L, d, "namespace", "default");
+    uint32_t id = find_name(s->namespaces.v, s->namespaces.n, ns);
+    if (id != SIM_NONE)
+        return id;
+    if (strcmp(ns, "default") != 0)
+        scn_field_error(L, d, "namespace", "no namespace named '%s' is declared before this line", ns);
+    char **slot = SCN_PUSH(L, s, s->namespaces);   /* "default" exists as in every cluster */
+    *slot = scn_strdup(L, s, "default");
+    return (uint32_t)(s->namespaces.n - 1);
+}
+
+static void check_unique(lua_State *L, char **names, size_t n, const ScnDecl *d)
+{
+    if (find_name(names, n, d->name) != SIM_NONE)
+        scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
+}
+
+/* ---- scenario { name, duration, start, sample_every, description } ------ */
+static int l_scenario(lua_State *L)
+{
+    static const char *const keys[] = {"name", "duration", "start", "sample_every", "description", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "scenario");
+    scn_check_keys(L, &d, keys);
+    const char *name = scn_opt_string(L, &d, "name", NULL);
+    if (name) {
+        sim_mem_strfree(s->mem, s->name);
+        s->name = NULL;
+        s->name = scn_strdup(L, s, name);
+    }
+    s->duration = scn_opt_duration(L, &d, "duration", s->duration);
+    const char *start = scn_opt_string(L, &d, "start", NULL);
+    if (start && scn_parse_clock(start, &s->start_clock) != SIM_OK)
+        scn_field_error(L, &d, "start", "\"%s\" is not a time of day (e.g. \"07:00\")", start);
+    s->sample_every = scn_opt_duration(L, &d, "sample_every", s->sample_every);
+    (void)scn_opt_string(L, &d, "description", NULL);
+    if (s->duration <= 0)
+        scn_field_error(L, &d, "duration", "must be positive");
+    if (s->sample_every <= 0)
+        scn_field_error(L, &d, "sample_every", "must be positive");
+    return 0;
+}
+
+/* ---- region { name, zones = {...} } ------------------------------------- */
+static void region_zones(lua_State *L, ScnScenario *s, const ScnDecl *d, uint32_t region)
+{
+    int t = scn_field(L, d, "zones");
+    if (t == LUA_TNIL) {   /* one zone named after the region */
+        lua_pop(L, 1);
+        ScnZoneDecl *z = SCN_PUSH(L, s, s->zones);
+        z->region = region;
+        lua_pushfstring(L, "%s-a", d->name);
+        z->name = scn_strdup(L, s, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return;
+    }
+    if (t != LUA_TTABLE || luaL_len(L, -1) == 0)
+        scn_field_error(L, d, "zones", "expected a non-empty list of zone names");
+    for (lua_Integer i = 1; i <= luaL_len(L, -1); i++) {
+        if (lua_geti(L, -1, i) != LUA_TSTRING)
+            scn_field_error(L, d, "zones", "item %lld is not a string", (long long)i);
+        const char *zn = lua_tostring(L, -1);
+        for (size_t k = 0; k < s->zones.n; k++)
+            if (strcmp(s->zones.v[k].name, zn) == 0)
+                scn_field_error(L, d, "zones", "zone '%s' is declared twice", zn);
+        ScnZoneDecl *z = SCN_PUSH(L, s, s->zones);
+        z->region = region;
+        z->name = scn_strdup(L, s, zn);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static int l_region(lua_State *L)
+{
+    static const char *const keys[] = {"name", "zones", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "region");
+    scn_check_keys(L, &d, keys);
+    decl_name(L, &d, KX_DNS1123_LABEL);
+    check_unique(L, s->regions.v, s->regions.n, &d);
+    char **slot = SCN_PUSH(L, s, s->regions);
+    *slot = scn_strdup(L, s, d.name);
+    region_zones(L, s, &d, (uint32_t)(s->regions.n - 1));
+    return 0;
+}
+
+/* ---- namespace { name } --------------------------------------------------- */
+static int l_namespace(lua_State *L)
+{
+    static const char *const keys[] = {"name", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "namespace");
+    scn_check_keys(L, &d, keys);
+    decl_name(L, &d, KX_DNS1123_LABEL);
+    check_unique(L, s->namespaces.v, s->namespaces.n, &d);
+    char **slot = SCN_PUSH(L, s, s->namespaces);
+    *slot = scn_strdup(L, s, d.name);
+    return 0;
+}
+
+/* ---- nodegroup { ... } -------------------------------------------------- */
+static void group_zones(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeGroup *g)
+{
+    int t = scn_field(L, d, "zones");
+    lua_Integer n = t == LUA_TTABLE ? luaL_len(L, -1) : 0;
+    if (t != LUA_TNIL && (t != LUA_TTABLE || n == 0))
+        scn_field_error(L, d, "zones", "expected a non-empty list of zone names");
+    size_t cap = 0;
+    for (size_t k = 0; k < s->zones.n; k++)   /* default: every zone of the region */
+        if (t == LUA_TNIL && s->zones.v[k].region == g->region) {
+            scn_grow(L, s, (void **)&g->zones, &cap, sizeof *g->zones);
+            g->zones[g->nzones++] = (uint32_t)k;
+        }
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, -1, i) != LUA_TSTRING)
+            scn_field_error(L, d, "zones", "item %lld is not a string", (long long)i);
+        const char *zn = lua_tostring(L, -1);
+        size_t k = 0;
+        while (k < s->zones.n && strcmp(s->zones.v[k].name, zn) != 0)
+            k++;
+        if (k == s->zones.n || s->zones.v[k].region != g->region)
+            scn_field_error(L, d, "zones", "'%s' is not a zone of region '%s'", zn, s->regions.v[g->region]);
+        if (g->nzones == cap)
+            scn_grow(L, s, (void **)&g->zones, &cap, sizeof *g->zones);
+        g->zones[g->nzones++] = (uint32_t)k;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    scn_shrink(L, s, (void **)&g->zones, cap, g->nzones, sizeof *g->zones);
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const SimKV *)a)->key, ((const SimKV *)b)->key);
+}
+
+/* Labels are kept sorted by key: Lua's table order is not deterministic. */
+static void group_labels(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeGroup *g)
+{
+    int t = scn_field(L, d, "labels");
+    if (t != LUA_TNIL && t != LUA_TTABLE)
+        scn_field_error(L, d, "labels", "expected a table of key = \"value\"");
+    size_t cap = 0;
+    for (lua_pushnil(L); t == LUA_TTABLE && lua_next(L, -2) != 0; lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+            scn_field_error(L, d, "labels", "keys and values must be strings");
+        if (g->nlabels == cap)
+            scn_grow(L, s, (void **)&g->labels, &cap, sizeof *g->labels);
+        g->labels[g->nlabels].key = scn_strdup(L, s, lua_tostring(L, -2));
+        g->labels[g->nlabels].value = NULL;
+        g->nlabels++;
+        g->labels[g->nlabels - 1].value = scn_strdup(L, s, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    scn_shrink(L, s, (void **)&g->labels, cap, g->nlabels, sizeof *g->labels);
+    if (g->nlabels > 1)
+        qsort(g->labels, g->nlabels, sizeof *g->labels, kv_cmp);
+}
+
+static int taint_effect(const char *text, SimTaintEffect *out)
+{
+    static const char *const names[] = {"NoSchedule", "PreferNoSchedule", "NoExecute"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = (SimTaintEffect)i;
+            return 1;
+        }
+    return 0;
+}
+
+/* A taint is written as kubectl does: "key=value:Effect" or "key:Effect". */
+static void parse_taint(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *text, SimTaint *t)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || !taint_effect(colon + 1, &t->effect))
+        scn_field_error(L, d, "taints", "\"%s\" is not key=value:Effect with Effect one of NoSchedule, "
+                        "PreferNoSchedule, NoExecute", text);
+    const char *eq = memchr(text, '=', (size_t)(colon - text));
+    const char *kend = eq ? eq : colon;
+    if (kend == text)
+        scn_field_error(L, d, "taints", "\"%s\" has an empty key", text);
+    lua_pushlstring(L, text, (size_t)(kend - text));
+    t->key = scn_strdup(L, s, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    lua_pushlstring(L, eq ? eq + 1 : "", eq ? (size_t)(colon - eq - 1) : 0);
+    t->value = scn_strdup(L, s, lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
+static void group_taints(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeGroup *g)
+{
+    int t = scn_field(L, d, "taints");
+    if (t != LUA_TNIL && t != LUA_TTABLE)
+        scn_field_error(L, d, "taints", "expected a list such as {\"dedicated=gpu:NoSchedule\"}");
+    lua_Integer n = t == LUA_TTABLE ? luaL_len(L, -1) : 0;
+    if (n > 0) {
+        g->taints = sim_mem_calloc(s->mem, (size_t)n, sizeof *g->taints);
+        if (g->taints == NULL)
+            luaL_error(L, "out of memory");
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_geti(L, -1, i) != LUA_TSTRING)
+            scn_field_error(L, d, "taints", "item %lld is not a string like \"key=value:NoSchedule\"", (long long)i);
+        g->ntaints++;
+        parse_taint(L, s, d, lua_tostring(L, -1), &g->taints[g->ntaints - 1]);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static int l_nodegroup(lua_State *L)
+{
+    static const char *const keys[] = {"name", "region", "instance_type", "cpu", "memory", "gpu", "pods",
+                                       "price", "min", "max", "size", "zones", "labels", "taints",
+                                       "provision_delay", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "nodegroup");
+    scn_check_keys(L, &d, keys);
+    decl_name(L, &d, KX_DNS1123_LABEL);
+    for (size_t i = 0; i < s->groups.n; i++)   /* before the push: the new one has no name yet */
+        if (strcmp(s->groups.v[i].g.name, d.name) == 0)
+            scn_field_error(L, &d, "name", "'%s' is declared twice", d.name);
+    ScnGroupDecl *gd = SCN_PUSH(L, s, s->groups);
+    SimNodeGroup *g = &gd->g;
+    g->name = scn_strdup(L, s, d.name);
+    g->region = ref_region(L, s, &d);
+    g->instance_type = scn_strdup(L, s, scn_opt_string(L, &d, "instance_type", d.name));
+    g->alloc.cpu_m = scn_opt_quantity(L, &d, "cpu", 1, 0);
+    g->alloc.mem = scn_opt_quantity(L, &d, "memory", 0, 0);
+    g->alloc.gpu = scn_opt_int(L, &d, "gpu", 0, 0, 64);
+    g->alloc.pods = scn_opt_int(L, &d, "pods", 110, 1, 10000);
+    if (g->alloc.cpu_m <= 0 || g->alloc.mem <= 0)
+        scn_field_error(L, &d, g->alloc.cpu_m <= 0 ? "cpu" : "memory", "is required and must be positive");
+    g->price_per_hour = scn_opt_number(L, &d, "price", 0, 0, 1e6);
+    g->min = (int32_t)scn_opt_int(L, &d, "min", 0, 0, 100000);
+    g->max = (int32_t)scn_opt_int(L, &d, "max", g->min > 0 ? g->min : 1, 0, 100000);
+    if (g->min > g->max)
+        scn_field_error(L, &d, "min", "min (%d) is greater than max (%d)", g->min, g->max);
+    gd->size = (int32_t)scn_opt_int(L, &d, "size", g->min, g->min, g->max);
+    g->provision_delay = scn_opt_duration(L, &d, "provision_delay", SIM_SEC(90));
+    group_zones(L, s, &d, g);
+    group_labels(L, s, &d, g);
+    group_taints(L, s, &d, g);
+    return 0;
+}
+
+/* ---- workloads ------------------------------------------------------------ */
+static void workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w)
+{
+    for (size_t i = 0; i + 1 < s->workloads.n; i++)   /* the last one is w itself */
+        if (strcmp(s->workloads.v[i].name, d->name) == 0)
+            scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
+    w->name = scn_strdup(L, s, d->name);
+    w->region = ref_region(L, s, d);
+    w->ns = ref_namespace(L, s, d);
+    w->spec.req.cpu_m = scn_opt_quantity(L, d, "cpu", 1, 0);
+    w->spec.req.mem = scn_opt_quantity(L, d, "memory", 0, 0);
+    w->spec.req.gpu = scn_opt_int(L, d, "gpu", 0, 0, 64);
+    w->spec.req.pods = 1;
+    w->spec.lim_cpu_m = scn_opt_quantity(L, d, "cpu_limit", 1, 0);
+    w->spec.lim_mem = scn_opt_quantity(L, d, "memory_limit", 0, 0);
+    w->spec.startup = scn_opt_duration(L, d, "startup", SIM_SEC(10));
+    w->spec.priority = (int32_t)scn_opt_int(L, d, "priority", 0, -2147483647, 1000000000);
+}
+
+static int l_deployment(lua_State *L)
+{
+    static const char *const keys[] = {"name", "namespace", "region", "replicas", "cpu", "memory", "gpu",
+                                       "cpu_limit", "memory_limit", "startup", "priority", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "deployment");
+    scn_check_keys(L, &d, keys);
+    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);
+    SimWorkload *w = SCN_PUSH(L, s, s->workloads);
+    w->kind = SIM_WL_DEPLOYMENT;
+    workload_common(L, s, &d, w);
+    w->replicas = (int32_t)scn_opt_int(L, &d, "replicas", 1, 0, 1000000);
+    return 0;
+}
+
+static int l_job(lua_State *L)
+{
+    static const char *const keys[] = {"name", "namespace", "region", "start", "completions", "parallelism",
+                                       "duration", "cpu", "memory", "gpu", "cpu_limit", "memory_limit",
+                                       "startup", "priority", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "job");
+    scn_check_keys(L, &d, keys);
+    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);
+    SimWorkload *w = SCN_PUSH(L, s, s->workloads);
+    w->kind = SIM_WL_JOB;
+    workload_common(L, s, &d, w);
+    w->completions = (int32_t)scn_opt_int(L, &d, "completions", 1, 1, 1000000);
+    w->replicas = (int32_t)scn_opt_int(L, &d, "parallelism", 1, 1, 1000000);
+    w->spec.duration = scn_opt_duration(L, &d, "duration", 0);
+    if (w->spec.duration <= 0)
+        scn_field_error(L, &d, "duration", "is required and must be positive (e.g. \"10m\")");
+    w->start_at = scn_opt_when(L, s, &d, "start", 0);
+    return 0;
+}
+
+/* ---- param(name, default [, description]) ------------------------------- */
+static ScnSet *find_set(ScnScenario *s, const char *name)
+{
+    for (size_t i = 0; i < s->sets.n; i++)
+        if (strcmp(s->sets.v[i].name, name) == 0)
+            return &s->sets.v[i];
+    return NULL;
+}
+
+/* Pushes the --set value converted to the default's type. */
+static void push_override(lua_State *L, const char *name, const char *text, int type)
+{
+    if (type == LUA_TSTRING) {
+        lua_pushstring(L, text);
+    } else if (type == LUA_TBOOLEAN) {
+        if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
+            luaL_error(L, "--set %s=%s: param '%s' takes true or false", name, text, name);
+        lua_pushboolean(L, strcmp(text, "true") == 0);
+    } else if (lua_stringtonumber(L, text) == 0) {
+        luaL_error(L, "--set %s=%s: param '%s' takes a number", name, text, name);
+    }
+}
+
+static int l_param(lua_State *L)
+{
+    ScnScenario *s = scn_from_lua(L);
+    const char *name = luaL_checkstring(L, 1);
+    int type = lua_type(L, 2);
+    if (type != LUA_TNUMBER && type != LUA_TSTRING && type != LUA_TBOOLEAN)
+        return luaL_error(L, "param '%s': the default must be a number, a string or a boolean", name);
+    const char *desc = luaL_optstring(L, 3, "");
+    for (size_t i = 0; i < s->params.n; i++)
+        if (strcmp(s->params.v[i].name, name) == 0)
+            return luaL_error(L, "param '%s' is declared twice", name);
+    ScnSet *set = find_set(s, name);
+    if (set) {
+        set->used = 1;
+        push_override(L, name, set->value, type);
+    } else {
+        lua_pushvalue(L, 2);
+    }
+    ScnParam *p = SCN_PUSH(L, s, s->params);
+    p->name = scn_strdup(L, s, name);
+    p->deflt = scn_strdup(L, s, luaL_tolstring(L, 2, NULL));
+    lua_pop(L, 1);
+    p->value = scn_strdup(L, s, luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    p->desc = scn_strdup(L, s, desc);
+    return 1;
+}
+
+/* ---- expect(name, fn) ------------------------------------------------------ */
+static int l_expect(lua_State *L)
+{
+    ScnScenario *s = scn_from_lua(L);
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    for (size_t i = 0; i < s->expects.n; i++)
+        if (strcmp(s->expects.v[i].name, name) == 0)
+            return luaL_error(L, "expect '%s' is declared twice", name);
+    ScnExpect *x = SCN_PUSH(L, s, s->expects);
+    x->ref = LUA_NOREF;
+    x->name = scn_strdup(L, s, name);
+    lua_pushvalue(L, 2);
+    x->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+void scn_api_register(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"scenario", l_scenario}, {"region", l_region}, {"namespace", l_namespace},
+        {"nodegroup", l_nodegroup}, {"deployment", l_deployment}, {"job", l_job},
+        {"param", l_param}, {"expect", l_expect}, {NULL, NULL}};
+    lua_pushglobaltable(L);
+    luaL_setfuncs(L, fns, 0);
+    lua_pop(L, 1);
+}

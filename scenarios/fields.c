@@ -1,0 +1,233 @@
+/*
+ * fields.c: reading a declaration's table. Keys are checked against the
+ * declaration's list first, so a typo ("replcas") is refused with the nearest
+ * valid key suggested instead of being silently ignored. Errors carry the
+ * script's file and line (luaL_error's position of the calling chunk), the
+ * declaration and the field.
+ */
+#include "scenarios/scn_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void decl_label(const ScnDecl *d, char *buf, size_t n)
+{
+    if (d->name)
+        snprintf(buf, n, "%s '%s'", d->what, d->name);
+    else
+        snprintf(buf, n, "%s", d->what);
+}
+
+void scn_field_error(lua_State *L, const ScnDecl *d, const char *key, const char *fmt, ...)
+{
+    char what[160], msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    decl_label(d, what, sizeof what);
+    luaL_error(L, "%s: field '%s': %s", what, key, msg);
+    for (;;) {}   /* not reached: luaL_error does not return */
+}
+
+/* Levenshtein distance, bounded to short keys. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static const char *nearest(const char *key, const char *const *allowed)
+{
+    const char *best = NULL;
+    size_t bestd = 99;
+    for (size_t i = 0; allowed[i]; i++) {
+        size_t dist = edit_distance(key, allowed[i]);
+        if (dist < bestd) {
+            bestd = dist;
+            best = allowed[i];
+        }
+    }
+    size_t len = strlen(key);
+    return bestd <= (len > 6 ? 3u : 2u) ? best : NULL;
+}
+
+static int is_allowed(const char *key, const char *const *allowed)
+{
+    for (size_t i = 0; allowed[i]; i++)
+        if (strcmp(key, allowed[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Reports the alphabetically first unknown key, so the message does not
+ * depend on Lua's (seeded) table iteration order. */
+void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed)
+{
+    char bad[64] = "";
+    int have = 0;
+    lua_pushnil(L);
+    while (lua_next(L, d->idx) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char what[160];
+            decl_label(d, what, sizeof what);
+            luaL_error(L, "%s: fields must be named (key = value); found a positional value", what);
+        }
+        const char *k = lua_tostring(L, -1);
+        if (!is_allowed(k, allowed) && (!have || strcmp(k, bad) < 0)) {
+            snprintf(bad, sizeof bad, "%s", k);
+            have = 1;
+        }
+    }
+    if (!have)
+        return;
+    char what[160];
+    decl_label(d, what, sizeof what);
+    const char *sugg = nearest(bad, allowed);
+    if (sugg)
+        luaL_error(L, "unknown field '%s' in %s (did you mean '%s'?)", bad, what, sugg);
+    luaL_error(L, "unknown field '%s' in %s", bad, what);
+}
+
+int scn_field(lua_State *L, const ScnDecl *d, const char *key)
+{
+    return lua_getfield(L, d->idx, key);
+}
+
+const char *scn_opt_string(lua_State *L, const ScnDecl *d, const char *key, const char *deflt)
+{
+    int t = scn_field(L, d, key);
+    const char *v = deflt;
+    if (t == LUA_TSTRING)
+        v = lua_tostring(L, -1);   /* stays alive: the declaration table holds it */
+    else if (t != LUA_TNIL)
+        scn_field_error(L, d, key, "expected a string, got %s", lua_typename(L, t));
+    lua_pop(L, 1);
+    return v;
+}
+
+const char *scn_req_string(lua_State *L, const ScnDecl *d, const char *key)
+{
+    const char *v = scn_opt_string(L, d, key, NULL);
+    if (v == NULL || *v == '\0')
+        scn_field_error(L, d, key, "is required");
+    return v;
+}
+
+double scn_opt_number(lua_State *L, const ScnDecl *d, const char *key, double deflt, double lo, double hi)
+{
+    int t = scn_field(L, d, key);
+    double v = deflt;
+    if (t == LUA_TNUMBER)
+        v = lua_tonumber(L, -1);
+    else if (t != LUA_TNIL)
+        scn_field_error(L, d, key, "expected a number, got %s", lua_typename(L, t));
+    lua_pop(L, 1);
+    if (!(v >= lo && v <= hi))
+        scn_field_error(L, d, key, "%g is out of range [%g, %g]", v, lo, hi);
+    return v;
+}
+
+int64_t scn_opt_int(lua_State *L, const ScnDecl *d, const char *key, int64_t deflt, int64_t lo, int64_t hi)
+{
+    int t = scn_field(L, d, key);
+    int64_t v = deflt;
+    if (t == LUA_TNUMBER) {
+        int isint = 0;
+        v = (int64_t)lua_tointegerx(L, -1, &isint);
+        if (!isint)
+            scn_field_error(L, d, key, "expected a whole number, got %s", lua_tostring(L, -1));
+    } else if (t != LUA_TNIL) {
+        scn_field_error(L, d, key, "expected a whole number, got %s", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    if (v < lo || v > hi)
+        scn_field_error(L, d, key, "%lld is out of range [%lld, %lld]", (long long)v, (long long)lo,
+                        (long long)hi);
+    return v;
+}
+
+/* A quantity is a string as Kubernetes writes it, or a plain number of units
+ * (cores for cpu, bytes for memory). */
+int64_t scn_opt_quantity(lua_State *L, const ScnDecl *d, const char *key, int milli, int64_t deflt)
+{
+    int t = scn_field(L, d, key);
+    int64_t v = deflt;
+    const char *why = NULL;
+    if (t == LUA_TNUMBER || t == LUA_TSTRING) {
+        char text[64];
+        if (t == LUA_TNUMBER && lua_isinteger(L, -1))
+            snprintf(text, sizeof text, "%lld", (long long)lua_tointeger(L, -1));
+        else if (t == LUA_TNUMBER)
+            snprintf(text, sizeof text, "%.9f", lua_tonumber(L, -1));
+        else
+            snprintf(text, sizeof text, "%s", lua_tostring(L, -1));
+        if (t == LUA_TNUMBER && lua_tonumber(L, -1) < 0)
+            why = "must not be negative";
+        else if (sim_quantity_parse(text, milli, &v, &why) == SIM_OK)
+            why = NULL;
+        if (why)
+            scn_field_error(L, d, key, "\"%s\" %s", lua_tostring(L, -1), why);
+    } else if (t != LUA_TNIL) {
+        scn_field_error(L, d, key, "expected a quantity such as \"500m\" or \"4Gi\", got %s",
+                        lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+SimTime scn_opt_duration(lua_State *L, const ScnDecl *d, const char *key, SimTime deflt)
+{
+    int t = scn_field(L, d, key);
+    SimTime v = deflt;
+    if (t == LUA_TNUMBER || t == LUA_TSTRING) {
+        if (scn_parse_duration(lua_tostring(L, -1), &v) != SIM_OK)
+            scn_field_error(L, d, key, "\"%s\" is not a duration (e.g. \"90s\", \"15m\", \"2h\")",
+                            lua_tostring(L, -1));
+    } else if (t != LUA_TNIL) {
+        scn_field_error(L, d, key, "expected a duration such as \"90s\", got %s", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+SimTime scn_opt_when(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, SimTime deflt)
+{
+    int t = scn_field(L, d, key);
+    SimTime v = deflt;
+    if (t == LUA_TSTRING && strchr(lua_tostring(L, -1), ':')) {
+        SimTime clock;
+        if (scn_parse_clock(lua_tostring(L, -1), &clock) != SIM_OK)
+            scn_field_error(L, d, key, "\"%s\" is not a time of day (e.g. \"09:30\")", lua_tostring(L, -1));
+        v = clock - s->start_clock;
+        if (v < 0)
+            v += SIM_SEC(86400);   /* the next day */
+    } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+        if (scn_parse_duration(lua_tostring(L, -1), &v) != SIM_OK)
+            scn_field_error(L, d, key, "\"%s\" is neither a time of day nor a duration", lua_tostring(L, -1));
+    } else if (t != LUA_TNIL) {
+        scn_field_error(L, d, key, "expected a time such as \"09:30\" or \"90m\", got %s", lua_typename(L, t));
+    }
+    lua_pop(L, 1);
+    return v;
+}

@@ -1,0 +1,84 @@
+-- market_open_surge: the built-in default scenario (`kubesim run` with no file).
+--
+-- An asset manager runs three regional clusters behind its trading desks in
+-- Seoul, London and New York. A quant query API and AI inference serve all
+-- day; at the New York open a burst of backtest Jobs lands on the US cluster
+-- and queues for CPU. Copy this file to start your own scenario; every
+-- function and field is documented in scenarios/README.md.
+--
+-- Try:  kubesim run --set backtests=200 --set api_replicas=12
+
+local surge       = param("surge", 10, "traffic multiplier at the open; backtests at the open = 12 x surge")
+local api         = param("api_replicas", 6, "replicas of the quant query API per region")
+local backtests   = param("backtests", 12 * surge, "completions of the backtest Job at the New York open")
+
+scenario {
+  name = "market_open_surge",
+  start = "07:00",          -- the clock the scenario's times of day refer to
+  duration = "8h",
+  sample_every = "60s",
+}
+
+region { name = "us-east",      zones = { "us-east-1a", "us-east-1b", "us-east-1c" } }
+region { name = "eu-west",      zones = { "eu-west-1a", "eu-west-1b" } }
+region { name = "ap-northeast", zones = { "ap-northeast-2a", "ap-northeast-2c" } }
+
+namespace { name = "quant" }
+namespace { name = "ai" }
+namespace { name = "research" }
+
+-- Node groups: general-purpose CPU everywhere, GPUs in the US only.
+for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
+  nodegroup {
+    name = "cpu-" .. r, region = r, instance_type = "m6i.4xlarge",
+    cpu = "16", memory = "64Gi", pods = 110, price = 0.768,
+    min = 3, max = 40, size = (r == "us-east") and 6 or 3,
+    labels = { ["node.kubernetes.io/instance-type"] = "m6i.4xlarge" },
+  }
+end
+
+nodegroup {
+  name = "gpu-us-east", region = "us-east", instance_type = "g5.2xlarge",
+  cpu = "8", memory = "32Gi", gpu = 1, price = 1.212,
+  min = 2, max = 8,
+  labels = { ["nvidia.com/gpu.product"] = "A10G" },
+  taints = { "nvidia.com/gpu=present:NoSchedule" },
+}
+
+-- Serving: the quant query API in every region, AI inference on the GPUs.
+for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
+  deployment {
+    name = "quant-api-" .. r, namespace = "quant", region = r,
+    replicas = api, cpu = "1", memory = "2Gi", startup = "20s",
+  }
+end
+
+deployment {
+  name = "ai-inference", namespace = "ai", region = "us-east",
+  replicas = 2, cpu = "4", memory = "16Gi", gpu = 1, startup = "90s",
+}
+
+-- The New York open (09:30 local): backtests submitted by the desks.
+job {
+  name = "open-backtests", namespace = "research", region = "us-east",
+  start = "09:30", completions = backtests, parallelism = 60,
+  duration = "12m", cpu = "2", memory = "4Gi",
+}
+
+-- London's overnight risk batch, already running at the start.
+job {
+  name = "eu-risk-batch", namespace = "research", region = "eu-west",
+  completions = 20, parallelism = 10, duration = "25m", cpu = "2", memory = "8Gi",
+}
+
+expect("every backtest job completes", function(r)
+  return r.jobs.succeeded == 2, string.format("%d of 2 jobs succeeded", r.jobs.succeeded)
+end)
+
+expect("backtests queue for CPU at the open", function(r)
+  return r.pods.pending_peak > 0, string.format("pending pods peaked at %d", r.pods.pending_peak)
+end)
+
+expect("the day costs under $500", function(r)
+  return r.cost_usd < 500, string.format("$%.2f", r.cost_usd)
+end)

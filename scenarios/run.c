@@ -1,0 +1,174 @@
+/*
+ * run.c: one whole run of a loaded scenario: the engine, the scheduler and the
+ * controllers, the trace and the metrics written as the run goes, then the
+ * summary with the expectations. Everything is written into opt->dir; the
+ * caller makes that folder appear atomically.
+ */
+#include "scenarios/scn_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scheduler/sched.h"
+#include "sim/metrics.h"
+#include "sim/outdir.h"
+#include "sim/summary.h"
+
+typedef struct Run {
+    ScnScenario *s;
+    const ScnRunOptions *opt;
+    SimEngine *e;
+    SchedScheduler *sched;
+    WlControllers *wl;
+    SimTraceWriter *trace;
+    SimMetrics *metrics;
+    char *err;
+    size_t errlen;
+} Run;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int fail(Run *r, int code, const char *msg)
+{
+    snprintf(r->err, r->errlen, "%s", msg);
+    return code;
+}
+
+static int open_outputs(Run *r)
+{
+    char path[4096], meta[1024];
+    snprintf(meta, sizeof meta,
+             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld}",
+             KUBESIM_VERSION, r->s->name, (unsigned long long)r->opt->seed, (long long)r->s->duration,
+             (long long)r->s->sample_every);
+    snprintf(path, sizeof path, "%s/trace.kst", r->opt->dir);
+    r->trace = sim_trace_create(r->s->mem, path, meta, r->err, r->errlen);
+    if (r->trace == NULL)
+        return SIM_EIO;
+    snprintf(path, sizeof path, "%s/metrics.csv", r->opt->dir);
+    r->metrics = sim_metrics_open(r->s->mem, path, r->err, r->errlen);
+    return r->metrics ? SIM_OK : SIM_EIO;
+}
+
+static int setup(Run *r)
+{
+    SimConfig cfg = {.seed = r->opt->seed, .end = r->s->duration, .queue = SIM_EVQ_FAST, .mem = r->s->mem};
+    r->e = sim_engine_create(&cfg);
+    if (r->e == NULL)
+        return fail(r, SIM_ENOMEM, "out of memory");
+    int rc = open_outputs(r);
+    if (rc != SIM_OK)
+        return rc;
+    sim_set_trace(r->e, r->trace);
+    r->sched = sched_create(r->e);
+    r->wl = r->sched ? wl_create(r->e) : NULL;
+    if (r->wl == NULL)
+        return fail(r, SIM_ENOMEM, "out of memory");
+    rc = scn_build(r->s, r->e, r->wl);
+    if (rc == SIM_OK)
+        rc = sim_metrics_attach(r->e, r->metrics, r->s->sample_every);
+    return rc == SIM_OK ? SIM_OK : fail(r, rc, sim_errmsg(r->e));
+}
+
+/* Progress on a terminal only: percent of simulated time, a few times a second. */
+static void progress(Run *r, double *next, double t0)
+{
+    double now = wall_now();
+    if (now < *next)
+        return;
+    *next = now + 0.25;
+    fprintf(stderr, "\r%s: %5.1f%% of %.1f h simulated, %llu events, %.1f s",
+            r->s->name, 100.0 * (double)sim_now(r->e) / (double)r->s->duration,
+            (double)r->s->duration / 3.6e12, (unsigned long long)sim_stats(r->e)->events, now - t0);
+}
+
+static int simulate(Run *r, double t0)
+{
+    int show = r->opt->progress && isatty(STDERR_FILENO);
+    double next = t0 + 0.25;
+    int rc;
+    uint32_t tick = 0;
+    while ((rc = sim_step(r->e)) == SIM_OK)
+        if (show && (++tick & 0xfff) == 0)
+            progress(r, &next, t0);
+    if (show)
+        fprintf(stderr, "\r%*s\r", 78, "");
+    if (rc != SIM_DONE)
+        return fail(r, rc, sim_errmsg(r->e));
+    return SIM_OK;
+}
+
+static int finish_files(Run *r, ScnRunResult *res)
+{
+    sim_metrics_final(r->e);
+    sim_trace_rec(r->e, SIM_TR_END, (SimTrVal[]){SIM_TRI(sim_stats(r->e)->events)}, 1);
+    int rc = sim_trace_close(r->trace, res->trace_sha256);
+    r->trace = NULL;
+    int rc2 = sim_metrics_close(r->metrics);
+    r->metrics = NULL;
+    if (rc != SIM_OK || rc2 != SIM_OK)
+        return fail(r, SIM_EIO, "writing the trace or the metrics failed (disk full?)");
+    return SIM_OK;
+}
+
+static int write_summary(Run *r, ScnRunResult *res)
+{
+    SimSummaryInfo info = {.scenario = r->s->name, .wall_seconds = res->wall_seconds,
+                           .trace_sha256 = res->trace_sha256};
+    cJSON *sum = sim_summary_build(r->e, &info);
+    if (sum == NULL)
+        return fail(r, SIM_ENOMEM, "out of memory");
+    cJSON *exp = NULL;
+    int rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen);
+    if (rc == SIM_OK)
+        cJSON_ReplaceItemInObject(sum, "expectations", exp);
+    char *text = rc == SIM_OK ? cJSON_Print(sum) : NULL;
+    cJSON_Delete(sum);
+    if (rc != SIM_OK)
+        return rc;
+    if (text == NULL)
+        return fail(r, SIM_ENOMEM, "out of memory");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", r->opt->dir);
+    size_t len = strlen(text);
+    text[len] = '\n';   /* cJSON leaves no final newline; its NUL slot holds one */
+    rc = sim_write_file(path, text, len + 1, r->err, r->errlen) == 0 ? SIM_OK : SIM_EIO;
+    cJSON_free(text);
+    return rc;
+}
+
+static void teardown(Run *r)
+{
+    if (r->trace)
+        sim_trace_abort(r->trace);
+    if (r->metrics)
+        sim_metrics_abort(r->metrics);
+    wl_destroy(r->wl);
+    sched_destroy(r->sched);
+    sim_engine_destroy(r->e);
+}
+
+int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen)
+{
+    Run r = {.s = s, .opt = opt, .err = err, .errlen = errlen};
+    memset(res, 0, sizeof *res);
+    double t0 = wall_now();
+    int rc = setup(&r);
+    if (rc == SIM_OK)
+        rc = simulate(&r, t0);
+    if (rc == SIM_OK)
+        rc = finish_files(&r, res);
+    res->wall_seconds = wall_now() - t0;
+    res->events = r.e ? sim_stats(r.e)->events : 0;
+    if (rc == SIM_OK)
+        rc = write_summary(&r, res);
+    teardown(&r);
+    return rc;
+}

@@ -1,0 +1,297 @@
+/*
+ * scenario.c: loading a scenario (run the script in its sandbox, collect the
+ * declarations), building it into an engine, and evaluating its expectations.
+ * Lua errors stay in here behind lua_pcall; callers get a message naming the
+ * file and line.
+ */
+#include "scenarios/scn_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz)
+{
+    if (sim_mem_grow(s->mem, v, cap, *cap + 1, sz) != SIM_OK) {
+        s->mem->oom = 0;
+        luaL_error(L, "out of memory");
+    }
+    return 1;
+}
+
+void scn_shrink(lua_State *L, ScnScenario *s, void **v, size_t cap, size_t n, size_t sz)
+{
+    if (cap == n)
+        return;
+    void *q = n ? sim_mem_realloc(s->mem, *v, cap * sz, n * sz) : NULL;
+    if (n == 0)
+        sim_mem_free(s->mem, *v, cap * sz);
+    else if (q == NULL)
+        luaL_error(L, "out of memory");
+    *v = q;
+}
+
+char *scn_strdup(lua_State *L, ScnScenario *s, const char *str)
+{
+    char *d = sim_mem_strdup(s->mem, str);
+    if (d == NULL) {
+        s->mem->oom = 0;
+        luaL_error(L, "out of memory");
+    }
+    return d;
+}
+
+const char *scn_name(const ScnScenario *s) { return s->name; }
+SimTime scn_duration(const ScnScenario *s) { return s->duration; }
+SimTime scn_sample_every(const ScnScenario *s) { return s->sample_every; }
+size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
+
+void scn_param(const ScnScenario *s, size_t i, const char **name, const char **deflt,
+               const char **value, const char **desc)
+{
+    const ScnParam *p = &s->params.v[i];
+    *name = p->name;
+    *deflt = p->deflt;
+    *value = p->value;
+    *desc = p->desc;
+}
+
+/* ---- freeing ---------------------------------------------------------- */
+#define VEC_FREE(m, vec) sim_mem_free((m), (vec).v, (vec).cap * sizeof *(vec).v)
+
+static void free_group(SimMem *m, SimNodeGroup *g)
+{
+    sim_mem_strfree(m, g->name);
+    sim_mem_strfree(m, g->instance_type);
+    for (size_t i = 0; i < g->nlabels; i++) {
+        sim_mem_strfree(m, g->labels[i].key);
+        sim_mem_strfree(m, g->labels[i].value);
+    }
+    sim_mem_free(m, g->labels, g->nlabels * sizeof *g->labels);
+    for (size_t i = 0; g->taints && i < g->ntaints; i++) {
+        sim_mem_strfree(m, g->taints[i].key);
+        sim_mem_strfree(m, g->taints[i].value);
+    }
+    /* taints is allocated at its final length before it is filled */
+    sim_mem_free(m, g->taints, g->ntaints * sizeof *g->taints);
+    sim_mem_free(m, g->zones, g->nzones * sizeof *g->zones);
+}
+
+static void free_decls(ScnScenario *s)
+{
+    SimMem *m = s->mem;
+    for (size_t i = 0; i < s->regions.n; i++)
+        sim_mem_strfree(m, s->regions.v[i]);
+    for (size_t i = 0; i < s->zones.n; i++)
+        sim_mem_strfree(m, s->zones.v[i].name);
+    for (size_t i = 0; i < s->namespaces.n; i++)
+        sim_mem_strfree(m, s->namespaces.v[i]);
+    for (size_t i = 0; i < s->groups.n; i++)
+        free_group(m, &s->groups.v[i].g);
+    for (size_t i = 0; i < s->workloads.n; i++)
+        sim_mem_strfree(m, s->workloads.v[i].name);
+    for (size_t i = 0; i < s->params.n; i++) {
+        ScnParam *p = &s->params.v[i];
+        sim_mem_strfree(m, p->name);
+        sim_mem_strfree(m, p->deflt);
+        sim_mem_strfree(m, p->value);
+        sim_mem_strfree(m, p->desc);
+    }
+    for (size_t i = 0; i < s->expects.n; i++)
+        sim_mem_strfree(m, s->expects.v[i].name);
+    for (size_t i = 0; i < s->sets.n; i++) {
+        sim_mem_strfree(m, s->sets.v[i].name);
+        sim_mem_strfree(m, s->sets.v[i].value);
+    }
+    VEC_FREE(m, s->regions);
+    VEC_FREE(m, s->zones);
+    VEC_FREE(m, s->namespaces);
+    VEC_FREE(m, s->groups);
+    VEC_FREE(m, s->workloads);
+    VEC_FREE(m, s->params);
+    VEC_FREE(m, s->expects);
+    VEC_FREE(m, s->sets);
+}
+
+void scn_free(ScnScenario *s)
+{
+    if (s == NULL)
+        return;
+    if (s->L)
+        lua_close(s->L);
+    free_decls(s);
+    sim_mem_strfree(s->mem, s->chunk);
+    sim_mem_strfree(s->mem, s->name);
+    sim_mem_free(s->mem, s, sizeof *s);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+static char *read_file(SimMem *m, const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (sim_mem_grow(m, (void **)&buf, &cap, n + 4097, 1) != SIM_OK) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            break;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            int bad = ferror(f);
+            fclose(f);
+            if (bad) {
+                snprintf(err, errlen, "%s: read error", path);
+                sim_mem_free(m, buf, cap);
+                return NULL;
+            }
+            char *exact = sim_mem_realloc(m, buf, cap, n + 1);   /* the caller frees n + 1 */
+            if (exact == NULL) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                sim_mem_free(m, buf, cap);
+                return NULL;
+            }
+            exact[n] = '\0';
+            *len = n;
+            return exact;
+        }
+    }
+    fclose(f);
+    sim_mem_free(m, buf, cap);
+    return NULL;
+}
+
+/* The scenario's name defaults to the file's stem. */
+static const char *stem(const char *path, char *buf, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buf, n, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+    return buf;
+}
+
+static int parse_sets(ScnScenario *s, const ScnOptions *opt, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < opt->nsets; i++) {
+        const char *eq = strchr(opt->sets[i], '=');
+        if (eq == NULL || eq == opt->sets[i]) {
+            snprintf(err, errlen, "--set %s: expected NAME=VALUE", opt->sets[i]);
+            return SIM_EINVAL;
+        }
+        if (sim_mem_grow(s->mem, (void **)&s->sets.v, &s->sets.cap, s->sets.n + 1, sizeof *s->sets.v))
+            goto oom;
+        ScnSet *set = &s->sets.v[s->sets.n];
+        memset(set, 0, sizeof *set);
+        set->name = sim_mem_alloc(s->mem, (size_t)(eq - opt->sets[i]) + 1);
+        set->value = sim_mem_strdup(s->mem, eq + 1);
+        s->sets.n++;
+        if (set->name == NULL || set->value == NULL)
+            goto oom;
+        memcpy(set->name, opt->sets[i], (size_t)(eq - opt->sets[i]));
+        set->name[eq - opt->sets[i]] = '\0';
+    }
+    return SIM_OK;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return SIM_ENOMEM;
+}
+
+static int check_sets_used(ScnScenario *s, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->sets.n; i++)
+        if (!s->sets.v[i].used) {
+            snprintf(err, errlen, "--set %s: %s has no param '%s' (see kubesim run --list-params)",
+                     s->sets.v[i].name, s->chunk, s->sets.v[i].name);
+            return SIM_EINVAL;
+        }
+    return SIM_OK;
+}
+
+static int check_world(ScnScenario *s, char *err, size_t errlen)
+{
+    if (s->regions.n == 0) {
+        snprintf(err, errlen, "%s: the scenario declares no region", s->chunk);
+        return SIM_EINVAL;
+    }
+    return SIM_OK;
+}
+
+static int run_chunk(ScnScenario *s, const char *src, size_t len, char *err, size_t errlen)
+{
+    char chunkname[1024];
+    snprintf(chunkname, sizeof chunkname, "@%s", s->chunk);
+    /* Text only: "t" refuses precompiled bytecode. */
+    int st = luaL_loadbufferx(s->L, src, len, chunkname, "t");
+    if (st == LUA_OK) {
+        scn_sandbox_arm(s, s->steps_left);
+        st = lua_pcall(s->L, 0, 0, 0);
+    }
+    if (st != LUA_OK) {
+        scn_error_message(s, st, err, errlen);
+        return SIM_EINVAL;
+    }
+    return SIM_OK;
+}
+
+static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
+{
+    ScnScenario *s = sim_mem_calloc(m, 1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->mem = m;
+    s->lua_mem = opt->lua_mem ? opt->lua_mem : SCN_DEFAULT_LUA_MEM;
+    s->steps_left = opt->lua_steps ? opt->lua_steps : SCN_DEFAULT_LUA_STEPS;
+    s->duration = SIM_SEC(8 * 3600);
+    s->sample_every = SIM_SEC(60);
+    sim_rng_seed(&s->rng, opt->seed, SIM_RNG_SCENARIO);
+    char buf[256];
+    s->chunk = sim_mem_strdup(m, chunk);
+    s->name = sim_mem_strdup(m, stem(chunk, buf, sizeof buf));
+    if (s->chunk == NULL || s->name == NULL) {
+        scn_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, char *err, size_t errlen)
+{
+    size_t len = scn_default_source_len, cap = 0;
+    char *src = NULL;
+    if (opt->path) {
+        src = read_file(m, opt->path, &len, err, errlen);
+        if (src == NULL)
+            return NULL;
+        cap = len + 1;
+    }
+    ScnScenario *s = scn_new(m, opt, opt->path ? opt->path : SCN_DEFAULT_NAME);
+    int rc = s ? SIM_OK : SIM_ENOMEM;
+    if (s && (s->L = scn_sandbox_new(s)) == NULL)
+        rc = SIM_ENOMEM;
+    if (rc == SIM_ENOMEM)
+        snprintf(err, errlen, "out of memory");
+    if (rc == SIM_OK)
+        rc = parse_sets(s, opt, err, errlen);
+    if (rc == SIM_OK)
+        rc = run_chunk(s, src ? src : scn_default_source, len, err, errlen);
+    if (rc == SIM_OK)
+        rc = check_sets_used(s, err, errlen);
+    if (rc == SIM_OK)
+        rc = check_world(s, err, errlen);
+    if (src)
+        sim_mem_free(m, src, cap);
+    if (rc != SIM_OK) {
+        scn_free(s);
+        return NULL;
+    }
+    return s;
+}

@@ -1,0 +1,84 @@
+/*
+ * scn.h: scenarios (prefix scn_). A scenario is a Lua 5.4 script that declares
+ * the world (regions, node groups, namespaces, workloads), its params and its
+ * expectations. Loading runs the script in a sandbox (no io, os, debug,
+ * require or bytecode; a memory cap and an instruction budget) and collects
+ * the declarations into C; building puts them into an engine. Every error
+ * names the script file, the line and the field.
+ */
+#ifndef KUBESIM_SCN_H
+#define KUBESIM_SCN_H
+
+#include <cjson/cJSON.h>
+
+#include "sim/model.h"
+#include "workloads/wl.h"
+
+typedef struct ScnScenario ScnScenario;
+
+typedef struct ScnOptions {
+    const char *path;            /* script file; NULL runs the built-in default */
+    char *const *sets;           /* "NAME=VALUE" overrides of param() */
+    size_t nsets;
+    size_t lua_mem;              /* bytes; 0 = 256 MiB */
+    uint64_t lua_steps;          /* VM instructions; 0 = 100 million */
+    uint64_t seed;               /* seeds math.random, so scripts stay deterministic */
+} ScnOptions;
+
+#define SCN_DEFAULT_LUA_MEM ((size_t)256 << 20)
+#define SCN_DEFAULT_LUA_STEPS UINT64_C(100000000)
+
+/* The built-in default scenario (scenarios/market_open_surge.lua). */
+extern const char scn_default_source[];
+extern const size_t scn_default_source_len;
+#define SCN_DEFAULT_NAME "scenarios/market_open_surge.lua"
+
+/* Loads and checks a scenario. NULL on error with the message in err
+ * ("FILE:LINE: ..."). The caller owns the result. */
+ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, char *err, size_t errlen);
+void scn_free(ScnScenario *s);
+
+const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
+SimTime scn_duration(const ScnScenario *s);
+SimTime scn_sample_every(const ScnScenario *s);
+
+/* Params in declaration order: name, value as text, default as text, description. */
+size_t scn_param_count(const ScnScenario *s);
+void scn_param(const ScnScenario *s, size_t i, const char **name, const char **deflt,
+               const char **value, const char **desc);
+
+/* Creates the declared objects in e and starts the workloads. Returns SIM_OK
+ * or an error with the message on the engine. */
+int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl);
+
+/* Runs each expect(name, fn) against the final summary (passed to fn as a Lua
+ * table). Returns a cJSON array of {name, passed, detail} in *out (caller
+ * owns), or an error with the message in err. *failed counts failures. */
+int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *failed,
+                     char *err, size_t errlen);
+
+/* ---- a whole run ------------------------------------------------------- */
+typedef struct ScnRunOptions {
+    uint64_t seed;
+    const char *dir;             /* write summary.json, metrics.csv, trace.kst here */
+    int progress;                /* show progress on stderr */
+} ScnRunOptions;
+
+typedef struct ScnRunResult {
+    int expectations_failed;
+    double wall_seconds;
+    uint64_t events;
+    char trace_sha256[65];
+} ScnRunResult;
+
+/* Simulates a loaded scenario and writes its outputs into opt->dir. Returns
+ * SIM_OK, or an error with the message in err. */
+int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen);
+
+/* Parses a duration ("90s", "15m", "2h", "1h30m", "500ms", or a number of
+ * seconds) into *out. Returns SIM_OK or SIM_EINVAL. */
+int scn_parse_duration(const char *s, SimTime *out);
+/* Parses a time of day "HH:MM" or "HH:MM:SS" into an offset from midnight. */
+int scn_parse_clock(const char *s, SimTime *out);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * scn_int.h: the scenario's layout, shared by the files of scenarios/ only.
+ * Declarations are stored as the engine's own structs with ids that are
+ * indices into these arrays; building adds them to the engine in the same
+ * order, so the ids agree.
+ */
+#ifndef KUBESIM_SCN_INT_H
+#define KUBESIM_SCN_INT_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "scenarios/scn.h"
+
+#define SCN_ERR_LEN 512
+
+typedef struct ScnParam {
+    char *name, *deflt, *value, *desc;
+} ScnParam;
+
+typedef struct ScnSet {
+    char *name, *value;
+    int used;
+} ScnSet;
+
+typedef struct ScnGroupDecl {
+    SimNodeGroup g;              /* region and zones are scenario indices */
+    int32_t size;                /* nodes at the start */
+} ScnGroupDecl;
+
+typedef struct ScnExpect {
+    char *name;
+    int ref;                     /* the function, in the Lua registry */
+} ScnExpect;
+
+typedef struct ScnZoneDecl {
+    char *name;
+    uint32_t region;
+} ScnZoneDecl;
+
+#define SCN_VEC(T) struct { T *v; size_t n, cap; }
+
+struct ScnScenario {
+    SimMem *mem;
+    lua_State *L;
+    char *chunk;                 /* the file name used in messages */
+    char *name;
+    SimTime duration, start_clock, sample_every;
+    size_t lua_mem, lua_used;
+    uint64_t steps_left;
+    SimRng rng;                  /* math.random */
+    SCN_VEC(char *) regions;
+    SCN_VEC(ScnZoneDecl) zones;
+    SCN_VEC(char *) namespaces;
+    SCN_VEC(ScnGroupDecl) groups;
+    SCN_VEC(SimWorkload) workloads;
+    SCN_VEC(ScnParam) params;
+    SCN_VEC(ScnExpect) expects;
+    SCN_VEC(ScnSet) sets;
+};
+
+/* Grows vec by one zeroed element and returns a pointer to it, or raises a
+ * Lua memory error. */
+#define SCN_PUSH(L, s, vec) ((vec).n < (vec).cap || scn_grow((L), (s), (void **)&(vec).v, &(vec).cap, sizeof *(vec).v) \
+    ? (memset(&(vec).v[(vec).n], 0, sizeof *(vec).v), &(vec).v[(vec).n++]) : NULL)
+int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz);
+/* Reallocates an array of cap elements to exactly n (the engine frees
+ * labels, taints and zones by their count). */
+void scn_shrink(lua_State *L, ScnScenario *s, void **v, size_t cap, size_t n, size_t sz);
+
+ScnScenario *scn_from_lua(lua_State *L);
+char *scn_strdup(lua_State *L, ScnScenario *s, const char *str);   /* raises on OOM */
+
+/* sandbox.c */
+lua_State *scn_sandbox_new(ScnScenario *s);
+void scn_sandbox_arm(ScnScenario *s, uint64_t steps);   /* (re)starts the budget */
+/* Turns a failed lua_pcall's error into a message in err. */
+void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen);
+
+/* fields.c: reading declaration tables with checked keys. Each raises a Lua
+ * error naming the line, the declaration and the field. */
+typedef struct ScnDecl {
+    const char *what;            /* "deployment" */
+    const char *name;            /* its name, once known */
+    int idx;                     /* the table's stack index */
+} ScnDecl;
+void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed);
+const char *scn_opt_string(lua_State *L, const ScnDecl *d, const char *key, const char *deflt);
+const char *scn_req_string(lua_State *L, const ScnDecl *d, const char *key);
+int64_t scn_opt_int(lua_State *L, const ScnDecl *d, const char *key, int64_t deflt, int64_t lo, int64_t hi);
+double scn_opt_number(lua_State *L, const ScnDecl *d, const char *key, double deflt, double lo, double hi);
+int64_t scn_opt_quantity(lua_State *L, const ScnDecl *d, const char *key, int milli, int64_t deflt);
+SimTime scn_opt_duration(lua_State *L, const ScnDecl *d, const char *key, SimTime deflt);
+/* A time in the run: "HH:MM" (clock time, relative to scenario start) or a
+ * duration from the start ("90m"). */
+SimTime scn_opt_when(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, SimTime deflt);
+/* Pushes field key of the declaration (nil if absent) and returns its type. */
+int scn_field(lua_State *L, const ScnDecl *d, const char *key);
+__attribute__((noreturn, format(printf, 4, 5)))
+void scn_field_error(lua_State *L, const ScnDecl *d, const char *key, const char *fmt, ...);
+
+/* api.c */
+void scn_api_register(lua_State *L);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * engine.c: the event loop. A step pops the earliest event, checks that time
+ * never goes backwards, and dispatches on its kind to the handler the owning
+ * module registered. Handlers schedule further events; they never run other
+ * handlers inline, so the order of work is the queue's order alone.
+ */
+#include "sim/sim_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+SimEngine *sim_engine_create(const SimConfig *cfg)
+{
+    SimMem boot;
+    sim_mem_init(&boot);
+    SimMem *m = cfg->mem ? cfg->mem : &boot;
+    SimEngine *e = sim_mem_calloc(m, 1, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    e->own_mem = boot;
+    e->mem = cfg->mem ? cfg->mem : &e->own_mem;
+    if (!cfg->mem)
+        e->own_mem.live = boot.live;   /* the engine itself is counted on its own hook */
+    e->end = cfg->end;
+    e->seed = cfg->seed;
+    for (int i = 0; i < SIM_RNG_COUNT; i++)
+        sim_rng_seed(&e->rng[i], cfg->seed, (uint64_t)i);
+    e->q = sim_evq_create(e->mem, cfg->queue);
+    if (e->q == NULL) {
+        sim_mem_free(e->mem, e, sizeof *e);
+        return NULL;
+    }
+    sim_lifecycle_register(e);
+    return e;
+}
+
+void sim_engine_destroy(SimEngine *e)
+{
+    if (e == NULL)
+        return;
+    sim_evq_destroy(e->q);
+    sim_objects_free(e);
+    SimMem *m = e->mem;
+    if (m == &e->own_mem) {
+        SimMem copy = e->own_mem;
+        sim_mem_free(&copy, e, sizeof *e);
+    } else {
+        sim_mem_free(m, e, sizeof *e);
+    }
+}
+
+SimMem *sim_mem(SimEngine *e) { return e->mem; }
+const char *sim_errmsg(const SimEngine *e) { return e->errmsg; }
+SimTime sim_now(const SimEngine *e) { return e->now; }
+SimTime sim_end(const SimEngine *e) { return e->end; }
+uint64_t sim_seed(const SimEngine *e) { return e->seed; }
+SimStats *sim_stats(SimEngine *e) { return &e->stats; }
+void sim_set_trace(SimEngine *e, SimTraceWriter *w) { e->trace = w; }
+SimTraceWriter *sim_trace(SimEngine *e) { return e->trace; }
+
+SimRng *sim_rng(SimEngine *e, int stream)
+{
+    SIM_ASSERT(stream >= 0 && stream < SIM_RNG_COUNT);
+    return &e->rng[stream];
+}
+
+int sim_fail(SimEngine *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->errmsg, sizeof e->errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx)
+{
+    SIM_ASSERT(kind > SIM_EV_NONE && kind < SIM_EV_KIND_COUNT);
+    e->handlers[kind].fn = fn;
+    e->handlers[kind].ctx = ctx;
+}
+
+int sim_engine_listen(SimEngine *e, const SimListener *l)
+{
+    if (e->nlisteners == SIM_MAX_LISTENERS)
+        return sim_fail(e, SIM_ESTATE, "too many listeners");
+    e->listeners[e->nlisteners++] = *l;
+    return SIM_OK;
+}
+
+int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux)
+{
+    SIM_ASSERT(t >= e->now);
+    SimEvent ev = {.t = t, .seq = e->seq++, .obj = obj, .gen = gen,
+                   .kind = (uint16_t)kind, .flags = 0, .aux = aux};
+    if (sim_evq_push(e->q, &ev) != SIM_OK)
+        return sim_fail(e, SIM_ENOMEM, "out of memory scheduling an event");
+    return SIM_OK;
+}
+
+void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n)
+{
+    if (e->trace)
+        (void)sim_trace_emit(e->trace, kind, e->now, vals, n);   /* errors are sticky */
+}
+
+int sim_step(SimEngine *e)
+{
+    if (e->mem->oom)
+        return sim_fail(e, SIM_ENOMEM, "out of memory");
+    SimEvent ev;
+    if (e->ended || sim_evq_pop(e->q, &ev) == SIM_DONE || ev.t > e->end) {
+        if (!e->ended)
+            e->now = e->end;
+        e->ended = 1;
+        return SIM_DONE;
+    }
+    SIM_ASSERT(ev.t >= e->now);
+    e->now = ev.t;
+    e->stats.events++;
+    SimHandlerSlot *h = &e->handlers[ev.kind];
+    if (h->fn)
+        h->fn(h->ctx, e, &ev);
+    return e->mem->oom ? sim_fail(e, SIM_ENOMEM, "out of memory") : SIM_OK;
+}

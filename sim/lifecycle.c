@@ -1,0 +1,293 @@
+/*
+ * lifecycle.c: nodes join and become Ready; pods go Pending -> Bound ->
+ * Running (after the start-up delay) -> Succeeded (after their duration) or are
+ * deleted. Every transition keeps the node's request totals, the region's cost
+ * rate, the stats and the trace in step, and tells the listeners.
+ */
+#include "sim/sim_int.h"
+
+#include <string.h>
+
+#define NZ_CPU_M 100                      /* upstream DefaultMilliCPURequest */
+#define NZ_MEM (INT64_C(200) * 1024 * 1024) /* upstream DefaultMemoryRequest */
+
+SimRes sim_nonzero_requests(const SimRes *req)
+{
+    SimRes r = *req;
+    if (r.cpu_m == 0)
+        r.cpu_m = NZ_CPU_M;
+    if (r.mem == 0)
+        r.mem = NZ_MEM;
+    return r;
+}
+
+static void res_add(SimRes *a, const SimRes *b, int64_t sign)
+{
+    a->cpu_m += sign * b->cpu_m;
+    a->mem += sign * b->mem;
+    a->gpu += sign * b->gpu;
+    a->pods += sign * b->pods;
+}
+
+/* ---- cost: accrued per node-second at the group's hourly price ---------- */
+static void cost_settle_region(SimRegion *r, SimTime now)
+{
+    r->cost_usd += r->cost_rate * (double)(now - r->cost_t) / (double)SIM_NS_PER_S;
+    r->cost_t = now;
+}
+
+void sim_cost_settle(SimEngine *e)
+{
+    for (size_t i = 0; i < e->regions.n; i++)
+        cost_settle_region(&e->regions.v[i], e->now);
+}
+
+double sim_cost_total(SimEngine *e)
+{
+    sim_cost_settle(e);
+    double sum = 0;
+    for (size_t i = 0; i < e->regions.n; i++)
+        sum += e->regions.v[i].cost_usd;
+    return sum;
+}
+
+static void cost_rate_change(SimEngine *e, uint32_t region, double usd_per_hour)
+{
+    SimRegion *r = &e->regions.v[region];
+    cost_settle_region(r, e->now);
+    r->cost_rate += usd_per_hour / 3600.0;
+}
+
+/* ---- nodes --------------------------------------------------------------- */
+static void node_make_ready(SimEngine *e, uint32_t id)
+{
+    SimNode *n = &e->nodes.v[id];
+    n->state = SIM_NODE_READY;
+    sim_trace_rec(e, SIM_TR_NODE_READY, (SimTrVal[]){SIM_TRI(id)}, 1);
+    for (size_t i = 0; i < e->nlisteners; i++)
+        if (e->listeners[i].node_ready)
+            e->listeners[i].node_ready(e->listeners[i].ctx, e, id);
+}
+
+static void on_node_ready(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    (void)ctx;
+    if (e->nodes.v[ev->obj].state == SIM_NODE_PROVISIONING)
+        node_make_ready(e, ev->obj);
+}
+
+int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
+{
+    SimNodeGroup *g = &e->groups.v[group];
+    SimRegion *r = &e->regions.v[g->region];
+    if (sim_mem_grow(e->mem, (void **)&r->nodes, &r->capnodes, r->nnodes + 1, sizeof *r->nodes))
+        return sim_fail(e, SIM_ENOMEM, "out of memory adding a node");
+    uint32_t i = SIM_VEC_PUSH(e, e->nodes);
+    if (i == SIM_NONE)
+        return sim_fail(e, SIM_ENOMEM, "out of memory adding a node");
+    g = &e->groups.v[group];
+    r = &e->regions.v[g->region];
+    SimNode *n = &e->nodes.v[i];
+    n->group = group;
+    n->region = g->region;
+    n->ordinal = g->next_ordinal++;
+    n->zone = g->nzones ? g->zones[n->ordinal % g->nzones] : SIM_NONE;
+    n->alloc = g->alloc;
+    n->pods_head = SIM_NONE;
+    n->added_at = e->now;
+    n->state = SIM_NODE_PROVISIONING;
+    r->nodes[r->nnodes++] = i;
+    r->live_nodes++;
+    if (r->live_nodes > r->nodes_peak)
+        r->nodes_peak = r->live_nodes;
+    g->live_nodes++;
+    res_add(&g->alloc_total, &g->alloc, 1);
+    cost_rate_change(e, g->region, g->price_per_hour);   /* billed from launch, as clouds do */
+    char name[128];
+    sim_node_name(e, i, name, sizeof name);
+    sim_trace_rec(e, SIM_TR_NODE_ADD,
+                  (SimTrVal[]){SIM_TRI(i), SIM_TRI(group), SIM_TRI(n->zone == SIM_NONE ? -1 : (int64_t)n->zone),
+                               SIM_TRS(name)}, 4);
+    *id = i;
+    if (ready_now || g->provision_delay == 0) {
+        node_make_ready(e, i);
+        return SIM_OK;
+    }
+    return sim_schedule(e, e->now + g->provision_delay, SIM_EV_NODE_READY, i, 0, 0);
+}
+
+/* ---- pods ---------------------------------------------------------------- */
+void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason)
+{
+    SimPod *p = &e->pods.v[pod];
+    SIM_ASSERT(p->phase == SIM_POD_PENDING);
+    if (p->unschedulable)
+        return;
+    p->unschedulable = 1;
+    e->regions.v[p->region].pods_pending++;
+    if (++e->stats.pending_now > e->stats.pending_peak)
+        e->stats.pending_peak = e->stats.pending_now;
+    sim_trace_rec(e, SIM_TR_POD_UNSCHEDULABLE, (SimTrVal[]){SIM_TRI(pod), SIM_TRS(reason)}, 2);
+}
+
+/* Leaves the phase counters of the pod's region as if it were in no phase. */
+static void phase_leave(SimEngine *e, SimPod *p)
+{
+    SimRegion *r = &e->regions.v[p->region];
+    switch (p->phase) {
+    case SIM_POD_PENDING:
+        if (p->unschedulable) {
+            r->pods_pending--;
+            e->stats.pending_now--;
+            p->unschedulable = 0;
+        }
+        break;
+    case SIM_POD_BOUND: r->pods_bound--; break;
+    case SIM_POD_RUNNING: r->pods_running--; break;
+    default: break;
+    }
+}
+
+int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
+{
+    uint32_t i = SIM_VEC_PUSH(e, e->pods);
+    if (i == SIM_NONE)
+        return sim_fail(e, SIM_ENOMEM, "out of memory creating a pod");
+    SimWorkload *w = &e->workloads.v[wl];
+    SimPod *p = &e->pods.v[i];
+    p->wl = wl;
+    p->ns = w->ns;
+    p->region = w->region;
+    p->ordinal = w->next_ordinal++;
+    p->node = p->node_prev = p->node_next = SIM_NONE;
+    p->phase = SIM_POD_PENDING;
+    p->req = w->spec.req;
+    p->req.pods = 1;
+    p->nz_req = sim_nonzero_requests(&p->req);
+    p->created_at = e->now;
+    p->started_at = p->bound_at = p->ended_at = -1;   /* not yet */
+    e->stats.pods_created++;
+    char name[160];
+    sim_pod_name(e, i, name, sizeof name);
+    SimTrVal v[] = {SIM_TRI(i), SIM_TRI(wl), SIM_TRI(w->ns), SIM_TRI(w->region), SIM_TRI(p->req.cpu_m),
+                    SIM_TRI(p->req.mem), SIM_TRI(p->req.gpu), SIM_TRS(name)};
+    sim_trace_rec(e, SIM_TR_POD_CREATE, v, 8);
+    *id = i;
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_created)
+            e->listeners[k].pod_created(e->listeners[k].ctx, e, i);
+    return SIM_OK;
+}
+
+static void node_link(SimEngine *e, uint32_t pod, uint32_t node)
+{
+    SimNode *n = &e->nodes.v[node];
+    SimPod *p = &e->pods.v[pod];
+    p->node = node;
+    p->node_prev = SIM_NONE;
+    p->node_next = n->pods_head;
+    if (n->pods_head != SIM_NONE)
+        e->pods.v[n->pods_head].node_prev = pod;
+    n->pods_head = pod;
+    res_add(&n->req, &p->req, 1);
+    res_add(&n->nz_req, &p->nz_req, 1);
+    res_add(&e->groups.v[n->group].req_total, &p->req, 1);
+}
+
+static void node_unlink(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    SimNode *n = &e->nodes.v[p->node];
+    if (p->node_prev != SIM_NONE)
+        e->pods.v[p->node_prev].node_next = p->node_next;
+    else
+        n->pods_head = p->node_next;
+    if (p->node_next != SIM_NONE)
+        e->pods.v[p->node_next].node_prev = p->node_prev;
+    p->node_prev = p->node_next = SIM_NONE;
+    res_add(&n->req, &p->req, -1);
+    res_add(&n->nz_req, &p->nz_req, -1);
+    res_add(&e->groups.v[n->group].req_total, &p->req, -1);
+}
+
+int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
+{
+    SimPod *p = &e->pods.v[pod];
+    SIM_ASSERT(p->phase == SIM_POD_PENDING);
+    SIM_ASSERT(e->nodes.v[node].state == SIM_NODE_READY);
+    node_link(e, pod, node);
+    phase_leave(e, p);
+    p->phase = SIM_POD_BOUND;
+    e->regions.v[p->region].pods_bound++;
+    p->bound_at = e->now;
+    e->stats.pods_scheduled++;
+    sim_trace_rec(e, SIM_TR_POD_BIND, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(node)}, 2);
+    SimTime startup = e->workloads.v[p->wl].spec.startup;
+    return sim_schedule(e, e->now + startup, SIM_EV_POD_STARTED, pod, p->gen, 0);
+}
+
+static void notify_terminated(SimEngine *e, uint32_t pod)
+{
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_terminated)
+            e->listeners[k].pod_terminated(e->listeners[k].ctx, e, pod);
+}
+
+static void on_pod_started(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    (void)ctx;
+    SimPod *p = &e->pods.v[ev->obj];
+    if (ev->gen != p->gen || p->phase != SIM_POD_BOUND)
+        return;   /* cancelled: the pod was deleted meanwhile */
+    phase_leave(e, p);
+    p->phase = SIM_POD_RUNNING;
+    e->regions.v[p->region].pods_running++;
+    p->started_at = e->now;
+    sim_trace_rec(e, SIM_TR_POD_RUNNING, (SimTrVal[]){SIM_TRI(ev->obj)}, 1);
+    SimTime d = e->workloads.v[p->wl].spec.duration;
+    if (d > 0)
+        (void)sim_schedule(e, e->now + d, SIM_EV_POD_FINISHED, ev->obj, p->gen, 0);
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_running)
+            e->listeners[k].pod_running(e->listeners[k].ctx, e, ev->obj);
+}
+
+static void on_pod_finished(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    (void)ctx;
+    SimPod *p = &e->pods.v[ev->obj];
+    if (ev->gen != p->gen || p->phase != SIM_POD_RUNNING)
+        return;
+    node_unlink(e, ev->obj);
+    phase_leave(e, p);
+    p->phase = SIM_POD_SUCCEEDED;
+    p->ended_at = e->now;
+    p->gen++;
+    sim_trace_rec(e, SIM_TR_POD_END, (SimTrVal[]){SIM_TRI(ev->obj), SIM_TRI(0)}, 2);
+    notify_terminated(e, ev->obj);
+}
+
+int sim_pod_delete(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    if (p->phase == SIM_POD_DELETED)
+        return SIM_OK;
+    int live = p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
+    if (live && p->phase != SIM_POD_PENDING)
+        node_unlink(e, pod);
+    phase_leave(e, p);
+    p->phase = SIM_POD_DELETED;
+    p->ended_at = e->now;
+    p->gen++;
+    sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
+    if (live)
+        notify_terminated(e, pod);
+    return SIM_OK;
+}
+
+void sim_lifecycle_register(SimEngine *e)
+{
+    sim_engine_on(e, SIM_EV_POD_STARTED, on_pod_started, NULL);
+    sim_engine_on(e, SIM_EV_POD_FINISHED, on_pod_finished, NULL);
+    sim_engine_on(e, SIM_EV_NODE_READY, on_node_ready, NULL);
+}

@@ -1,0 +1,168 @@
+/*
+ * metrics.c: the CSV recorder and the engine's own series (per region: nodes,
+ * pods running/pending, cost; per node group: nodes and CPU/memory requested
+ * over allocatable; per workload: replicas wanted and running).
+ */
+#include "sim/sim_int.h"
+
+#include <stdio.h>
+
+#define MAX_SAMPLERS 16
+
+struct SimMetrics {
+    SimMem *mem;
+    FILE *f;
+    int err;
+    struct { SimSampler fn; void *ctx; } samplers[MAX_SAMPLERS];
+    size_t nsamplers;
+    SimTime last_t;
+};
+
+SimMetrics *sim_metrics_open(SimMem *m, const char *path, char *err, size_t errlen)
+{
+    SimMetrics *mt = sim_mem_calloc(m, 1, sizeof *mt);
+    if (mt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    mt->mem = m;
+    mt->last_t = -1;
+    mt->f = fopen(path, "w");
+    if (mt->f == NULL) {
+        snprintf(err, errlen, "%s: cannot write", path);
+        sim_mem_free(m, mt, sizeof *mt);
+        return NULL;
+    }
+    fputs(SIM_METRICS_HEADER "\n", mt->f);
+    return mt;
+}
+
+/* Seconds print as an integer when whole (the usual case: samples fall on
+ * whole seconds), else with millisecond precision. */
+static void print_time(FILE *f, SimTime t)
+{
+    if (t % SIM_NS_PER_S == 0)
+        fprintf(f, "%lld", (long long)(t / SIM_NS_PER_S));
+    else
+        fprintf(f, "%.3f", (double)t / (double)SIM_NS_PER_S);
+}
+
+void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
+                     const char *name, const char *metric, double value)
+{
+    print_time(mt->f, t);
+    if (fprintf(mt->f, ",%s,%s,%s,%s,%.10g\n", region, object, name, metric, value) < 0)
+        mt->err = 1;
+}
+
+int sim_metrics_add_sampler(SimMetrics *mt, SimSampler fn, void *ctx)
+{
+    if (mt->nsamplers == MAX_SAMPLERS)
+        return SIM_ESTATE;
+    mt->samplers[mt->nsamplers].fn = fn;
+    mt->samplers[mt->nsamplers].ctx = ctx;
+    mt->nsamplers++;
+    return SIM_OK;
+}
+
+static void close_file(SimMetrics *mt)
+{
+    if (mt->f && (ferror(mt->f) || fclose(mt->f) != 0))
+        mt->err = 1;
+    mt->f = NULL;
+}
+
+int sim_metrics_close(SimMetrics *mt)
+{
+    close_file(mt);
+    int rc = mt->err ? SIM_EIO : SIM_OK;
+    sim_mem_free(mt->mem, mt, sizeof *mt);
+    return rc;
+}
+
+void sim_metrics_abort(SimMetrics *mt)
+{
+    if (mt == NULL)
+        return;
+    if (mt->f)
+        fclose(mt->f);
+    sim_mem_free(mt->mem, mt, sizeof *mt);
+}
+
+static void sample_regions(SimEngine *e, SimMetrics *mt)
+{
+    sim_cost_settle(e);
+    for (size_t i = 0; i < e->regions.n; i++) {
+        const SimRegion *r = &e->regions.v[i];
+        sim_metrics_row(mt, e->now, r->name, "region", r->name, "nodes", r->live_nodes);
+        sim_metrics_row(mt, e->now, r->name, "region", r->name, "pods_running", r->pods_running);
+        sim_metrics_row(mt, e->now, r->name, "region", r->name, "pods_pending", r->pods_pending);
+        sim_metrics_row(mt, e->now, r->name, "region", r->name, "cost_usd", r->cost_usd);
+    }
+}
+
+static double ratio(int64_t num, int64_t den)
+{
+    return den ? (double)num / (double)den : 0.0;
+}
+
+static void sample_groups(SimEngine *e, SimMetrics *mt)
+{
+    for (size_t i = 0; i < e->groups.n; i++) {
+        const SimNodeGroup *g = &e->groups.v[i];
+        const char *rn = e->regions.v[g->region].name;
+        double cpu = ratio(g->req_total.cpu_m, g->alloc_total.cpu_m);
+        double mem = ratio(g->req_total.mem, g->alloc_total.mem);
+        sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "nodes", g->live_nodes);
+        sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "cpu_requested_ratio", cpu);
+        sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "memory_requested_ratio", mem);
+    }
+}
+
+static void sample_workloads(SimEngine *e, SimMetrics *mt)
+{
+    static const char *const kinds[SIM_WL_KIND_COUNT] = {"deployment", "job"};
+    for (size_t i = 0; i < e->workloads.n; i++) {
+        const SimWorkload *w = &e->workloads.v[i];
+        const char *rn = e->regions.v[w->region].name;
+        sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "replicas", w->replicas);
+        sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "running", w->ready);
+        if (w->kind == SIM_WL_JOB)
+            sim_metrics_row(mt, e->now, rn, "job", w->name, "succeeded", w->succeeded);
+    }
+}
+
+static void sample(SimEngine *e)
+{
+    SimMetrics *mt = e->metrics;
+    if (mt == NULL || mt->last_t == e->now)
+        return;
+    mt->last_t = e->now;
+    sample_regions(e, mt);
+    sample_groups(e, mt);
+    sample_workloads(e, mt);
+    for (size_t i = 0; i < mt->nsamplers; i++)
+        mt->samplers[i].fn(mt->samplers[i].ctx, e, mt);
+}
+
+static void on_sample(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    (void)ctx;
+    (void)ev;
+    sample(e);
+    (void)sim_schedule(e, e->now + e->metrics_every, SIM_EV_METRICS, 0, 0, 0);
+}
+
+int sim_metrics_attach(SimEngine *e, SimMetrics *mt, SimTime every)
+{
+    SIM_ASSERT(every > 0);
+    e->metrics = mt;
+    e->metrics_every = every;
+    sim_engine_on(e, SIM_EV_METRICS, on_sample, NULL);
+    return sim_schedule(e, e->now, SIM_EV_METRICS, 0, 0, 0);
+}
+
+void sim_metrics_final(SimEngine *e)
+{
+    sample(e);
+}

@@ -1,0 +1,36 @@
+/*
+ * metrics.h: the metrics recorder. It writes metrics.csv as the run goes, one
+ * tidy row per (time, region, object, name, metric): nothing is held in memory
+ * but the open file. The engine samples its own series every interval; upper
+ * layers add theirs with a sampler.
+ */
+#ifndef KUBESIM_SIM_METRICS_H
+#define KUBESIM_SIM_METRICS_H
+
+#include "sim/sim.h"
+
+typedef struct SimMetrics SimMetrics;
+typedef struct SimEngine SimEngine;
+
+#define SIM_METRICS_HEADER "t_seconds,region,object,name,metric,value"
+
+/* Opens path and writes the header. NULL with a message in err on failure. */
+SimMetrics *sim_metrics_open(SimMem *m, const char *path, char *err, size_t errlen);
+/* One row. Values print with up to 10 significant digits (deterministic). */
+void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
+                     const char *name, const char *metric, double value);
+/* Closes the file. SIM_OK or SIM_EIO if any write failed. Frees mt. */
+int sim_metrics_close(SimMetrics *mt);
+void sim_metrics_abort(SimMetrics *mt);
+
+/* A sampler adds its own rows at each sample time. */
+typedef void (*SimSampler)(void *ctx, SimEngine *e, SimMetrics *mt);
+int sim_metrics_add_sampler(SimMetrics *mt, SimSampler fn, void *ctx);
+
+/* Attaches the recorder to the engine and samples every `every` from now on
+ * (and once at the end). The engine does not own mt. */
+int sim_metrics_attach(SimEngine *e, SimMetrics *mt, SimTime every);
+/* Takes the final sample at the engine's current time. */
+void sim_metrics_final(SimEngine *e);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * model.h: the engine and the cluster object model (regions, zones, node
+ * groups, nodes, namespaces, workloads, pods) with the pod lifecycle.
+ *
+ * The engine owns every object; ids are dense indices that stay valid for the
+ * whole run (a removed node or a deleted pod keeps its slot, marked dead), so
+ * an id in the trace names one object forever. Upper layers read the structs
+ * below directly (they are hot in the scheduler) but change them only through
+ * sim_* functions, which keep the node totals, the trace and the stats right.
+ *
+ * Invariant: for every live node, req == Σ requests of the pods bound to it and
+ * not terminated, and the same for nz_req (requests with the scheduler's
+ * non-zero defaults).
+ */
+#ifndef KUBESIM_SIM_MODEL_H
+#define KUBESIM_SIM_MODEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/sim.h"
+#include "sim/trace.h"
+
+#define SIM_NONE UINT32_MAX
+
+typedef struct SimEngine SimEngine;
+
+/* Resources in exact integers: millicores, bytes, GPUs, pod slots. */
+typedef struct SimRes {
+    int64_t cpu_m;
+    int64_t mem;
+    int64_t gpu;
+    int64_t pods;
+} SimRes;
+
+typedef struct SimKV {
+    char *key;
+    char *value;
+} SimKV;
+
+typedef enum SimTaintEffect {
+    SIM_TAINT_NO_SCHEDULE = 0,
+    SIM_TAINT_PREFER_NO_SCHEDULE,
+    SIM_TAINT_NO_EXECUTE
+} SimTaintEffect;
+
+typedef struct SimTaint {
+    char *key;
+    char *value;
+    SimTaintEffect effect;
+} SimTaint;
+
+typedef struct SimRegion {
+    char *name;
+    uint32_t *nodes;        /* ids of every node ever added to this region */
+    size_t nnodes, capnodes;
+    uint32_t live_nodes;
+    uint32_t nodes_peak;
+    uint32_t pods_pending;  /* unschedulable Pending pods (PodScheduled=False) */
+    uint32_t pods_bound, pods_running;
+    double cost_usd;        /* accumulated up to cost_t */
+    double cost_rate;       /* USD per simulated second of the live nodes */
+    SimTime cost_t;
+} SimRegion;
+
+typedef struct SimZone {
+    char *name;
+    uint32_t region;
+} SimZone;
+
+typedef struct SimNodeGroup {
+    char *name;
+    uint32_t region;
+    char *instance_type;
+    SimRes alloc;           /* allocatable of one node */
+    double price_per_hour;
+    int32_t min, max;
+    SimKV *labels;
+    size_t nlabels;
+    SimTaint *taints;
+    size_t ntaints;
+    uint32_t *zones;        /* nodes are spread over these round-robin */
+    size_t nzones;
+    SimTime provision_delay;
+    uint32_t live_nodes;
+    uint32_t next_ordinal;  /* names nodes <group>-<ordinal> */
+    SimRes alloc_total;     /* Σ allocatable of live nodes */
+    SimRes req_total;       /* Σ requests of pods bound to them */
+} SimNodeGroup;
+
+typedef enum SimNodeState {
+    SIM_NODE_PROVISIONING = 0,
+    SIM_NODE_READY,
+    SIM_NODE_REMOVED
+} SimNodeState;
+
+typedef struct SimNode {
+    uint32_t group, zone, region;
+    uint32_t ordinal;
+    SimNodeState state;
+    SimRes alloc;
+    SimRes req;             /* actual requests of bound pods */
+    SimRes nz_req;          /* requests with non-zero defaults (for scoring) */
+    uint32_t pods_head;     /* intrusive list of bound, not terminated pods */
+    SimTime added_at;
+} SimNode;
+
+typedef struct SimNamespace {
+    char *name;
+} SimNamespace;
+
+typedef enum SimWlKind {
+    SIM_WL_DEPLOYMENT = 0,
+    SIM_WL_JOB,
+    SIM_WL_KIND_COUNT
+} SimWlKind;
+
+/* What every pod of a workload asks for (one container per pod). */
+typedef struct SimPodSpec {
+    SimRes req;             /* requests; pods = 1 */
+    int64_t lim_cpu_m, lim_mem;   /* limits (0 = none) */
+    SimTime startup;        /* bind -> Running */
+    SimTime duration;       /* Running -> Succeeded; 0 = runs until deleted */
+    int32_t priority;
+} SimPodSpec;
+
+typedef struct SimWorkload {
+    char *name;
+    SimWlKind kind;
+    uint32_t ns, region;
+    SimPodSpec spec;
+    int32_t replicas;       /* Deployment: desired; Job: parallelism */
+    int32_t completions;    /* Job */
+    SimTime start_at;       /* Job: when it is created */
+    /* controller status */
+    int32_t active, ready, succeeded, failed;
+    int finished;           /* Job reached its completions */
+    uint32_t next_ordinal;
+    uint32_t gen;           /* bumps cancel its pending reconcile */
+    int reconcile_queued;
+} SimWorkload;
+
+typedef enum SimPodPhase {
+    SIM_POD_PENDING = 0,    /* created, not bound */
+    SIM_POD_BOUND,          /* bound to a node, starting (upstream phase Pending) */
+    SIM_POD_RUNNING,
+    SIM_POD_SUCCEEDED,
+    SIM_POD_FAILED,
+    SIM_POD_DELETED
+} SimPodPhase;
+
+typedef struct SimPod {
+    uint32_t wl, ns, region;
+    uint32_t ordinal;       /* name is <workload>-<ordinal> */
+    uint32_t node;          /* SIM_NONE until bound */
+    uint32_t gen;           /* bumps cancel the pod's pending events */
+    uint32_t node_prev, node_next;   /* the node's pod list */
+    SimPodPhase phase;
+    uint8_t unschedulable;  /* Pending with PodScheduled=False (the scheduler found no node) */
+    SimRes req, nz_req;
+    SimTime created_at, bound_at, started_at, ended_at;
+} SimPod;
+
+/* Counters behind summary.json. Later capabilities fill the zero ones. */
+typedef struct SimStats {
+    uint64_t events;
+    uint64_t pods_created, pods_scheduled, pods_preempted, pods_evicted;
+    uint32_t pending_now, pending_peak;   /* unschedulable Pending pods */
+    uint64_t hpa_scale_ups, hpa_scale_downs;
+    uint64_t nodes_added, nodes_removed;
+    uint64_t quota_rejections;
+    uint64_t jobs_succeeded, jobs_failed;
+    uint64_t backtests_completed;
+} SimStats;
+
+/* Listeners are told of object changes. They may update their own
+ * bookkeeping and schedule events; they never run other handlers inline. */
+typedef struct SimListener {
+    void *ctx;
+    void (*pod_created)(void *ctx, SimEngine *e, uint32_t pod);
+    void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);  /* resources freed */
+    void (*pod_running)(void *ctx, SimEngine *e, uint32_t pod);
+    void (*node_ready)(void *ctx, SimEngine *e, uint32_t node);
+} SimListener;
+
+typedef void (*SimHandler)(void *ctx, SimEngine *e, const SimEvent *ev);
+
+/* ---- engine ------------------------------------------------------------ */
+typedef struct SimConfig {
+    uint64_t seed;
+    SimTime end;                 /* the run stops here */
+    SimEvqKind queue;
+    SimMem *mem;                 /* NULL: the engine's own C-library hook */
+} SimConfig;
+
+/* Creates an engine; NULL on out of memory. */
+SimEngine *sim_engine_create(const SimConfig *cfg);
+void sim_engine_destroy(SimEngine *e);
+SimMem *sim_mem(SimEngine *e);
+const char *sim_errmsg(const SimEngine *e);
+/* Sets the engine's error message (printf-style) and returns code. */
+int sim_fail(SimEngine *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx);
+int sim_engine_listen(SimEngine *e, const SimListener *l);
+/* Schedules an event at t (>= now). Returns SIM_OK or SIM_ENOMEM. */
+int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux);
+/* Runs one event: SIM_OK, SIM_DONE at the end, or an error. */
+int sim_step(SimEngine *e);
+SimTime sim_now(const SimEngine *e);
+SimTime sim_end(const SimEngine *e);
+uint64_t sim_seed(const SimEngine *e);
+SimRng *sim_rng(SimEngine *e, int stream);   /* SIM_RNG_* below */
+SimStats *sim_stats(SimEngine *e);
+enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SIM_RNG_COUNT };
+
+/* The trace writer (NULL: no trace). The engine does not own it. */
+void sim_set_trace(SimEngine *e, SimTraceWriter *w);
+SimTraceWriter *sim_trace(SimEngine *e);
+void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n);
+
+/* ---- objects ----------------------------------------------------------- */
+/* Each add returns SIM_OK with the new id in *id, or an error with a message
+ * (duplicate names are SIM_EINVAL). Strings are copied. */
+int sim_region_add(SimEngine *e, const char *name, uint32_t *id);
+int sim_zone_add(SimEngine *e, uint32_t region, const char *name, uint32_t *id);
+int sim_namespace_add(SimEngine *e, const char *name, uint32_t *id);
+/* g is copied, including labels, taints and zones (deep). */
+int sim_nodegroup_add(SimEngine *e, const SimNodeGroup *g, uint32_t *id);
+int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id);
+
+uint32_t sim_region_find(const SimEngine *e, const char *name);     /* SIM_NONE if absent */
+uint32_t sim_zone_find(const SimEngine *e, const char *name);
+uint32_t sim_namespace_find(const SimEngine *e, const char *name);
+uint32_t sim_nodegroup_find(const SimEngine *e, const char *name);
+uint32_t sim_workload_find(const SimEngine *e, const char *name);
+
+uint32_t sim_region_count(const SimEngine *e);
+uint32_t sim_zone_count(const SimEngine *e);
+uint32_t sim_namespace_count(const SimEngine *e);
+uint32_t sim_nodegroup_count(const SimEngine *e);
+uint32_t sim_workload_count(const SimEngine *e);
+uint32_t sim_node_count(const SimEngine *e);
+uint32_t sim_pod_count(const SimEngine *e);
+
+SimRegion *sim_region(SimEngine *e, uint32_t id);
+SimZone *sim_zone(SimEngine *e, uint32_t id);
+SimNamespace *sim_namespace(SimEngine *e, uint32_t id);
+SimNodeGroup *sim_nodegroup(SimEngine *e, uint32_t id);
+SimWorkload *sim_workload(SimEngine *e, uint32_t id);
+SimNode *sim_node(SimEngine *e, uint32_t id);
+SimPod *sim_pod(SimEngine *e, uint32_t id);
+
+/* Writes "<group>-<ordinal>" / "<workload>-<ordinal>" into buf. */
+void sim_node_name(SimEngine *e, uint32_t node, char *buf, size_t n);
+void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n);
+
+/* ---- lifecycle --------------------------------------------------------- */
+/* Adds a node to group g; it becomes Ready after the group's provisioning
+ * delay (immediately when ready_now). */
+int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id);
+/* Creates a Pending pod of workload wl (listeners: pod_created). */
+int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id);
+/* Binds a Pending pod to a Ready node; it runs after spec.startup. The caller
+ * (the scheduler) has checked that it fits. */
+int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node);
+/* Marks a Pending pod unschedulable (PodScheduled=False with reason); it
+ * counts as pending until bound or deleted. The first mark is traced. */
+void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason);
+/* Deletes a pod in any live phase, freeing its node's resources. */
+int sim_pod_delete(SimEngine *e, uint32_t pod);
+/* Pod requests with the scheduler's non-zero defaults (100m CPU, 200 MiB for a
+ * container that requests none), as upstream's NonZeroRequests. */
+SimRes sim_nonzero_requests(const SimRes *req);
+
+/* The node's allocatable minus actual requests of its pods. */
+static inline SimRes sim_node_free(const SimNode *n)
+{
+    SimRes f = {n->alloc.cpu_m - n->req.cpu_m, n->alloc.mem - n->req.mem,
+                n->alloc.gpu - n->req.gpu, n->alloc.pods - n->req.pods};
+    return f;
+}
+
+/* Brings every region's cost up to now (cost accrues per node-second). */
+void sim_cost_settle(SimEngine *e);
+double sim_cost_total(SimEngine *e);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * objects.c: creating, finding and freeing the model's objects. Ids are array
+ * indices and are never reused, so the trace can name an object by id forever.
+ */
+#include "sim/sim_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FIND_BY_NAME(vec, nm)                          \
+    do {                                               \
+        for (size_t i_ = 0; i_ < (vec).n; i_++)        \
+            if (strcmp((vec).v[i_].name, (nm)) == 0)   \
+                return (uint32_t)i_;                   \
+        return SIM_NONE;                               \
+    } while (0)
+
+uint32_t sim_region_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->regions, name); }
+uint32_t sim_zone_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->zones, name); }
+uint32_t sim_namespace_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->namespaces, name); }
+uint32_t sim_nodegroup_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->groups, name); }
+uint32_t sim_workload_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->workloads, name); }
+
+uint32_t sim_region_count(const SimEngine *e) { return (uint32_t)e->regions.n; }
+uint32_t sim_zone_count(const SimEngine *e) { return (uint32_t)e->zones.n; }
+uint32_t sim_namespace_count(const SimEngine *e) { return (uint32_t)e->namespaces.n; }
+uint32_t sim_nodegroup_count(const SimEngine *e) { return (uint32_t)e->groups.n; }
+uint32_t sim_workload_count(const SimEngine *e) { return (uint32_t)e->workloads.n; }
+uint32_t sim_node_count(const SimEngine *e) { return (uint32_t)e->nodes.n; }
+uint32_t sim_pod_count(const SimEngine *e) { return (uint32_t)e->pods.n; }
+
+#define ACCESSOR(T, fn, vec)                      \
+    T *fn(SimEngine *e, uint32_t id)              \
+    {                                             \
+        SIM_ASSERT(id < e->vec.n);                \
+        return &e->vec.v[id];                     \
+    }
+ACCESSOR(SimRegion, sim_region, regions)
+ACCESSOR(SimZone, sim_zone, zones)
+ACCESSOR(SimNamespace, sim_namespace, namespaces)
+ACCESSOR(SimNodeGroup, sim_nodegroup, groups)
+ACCESSOR(SimWorkload, sim_workload, workloads)
+ACCESSOR(SimNode, sim_node, nodes)
+ACCESSOR(SimPod, sim_pod, pods)
+
+static int oom(SimEngine *e)
+{
+    return sim_fail(e, SIM_ENOMEM, "out of memory");
+}
+
+static int dup_name(SimEngine *e, const char *what, const char *name)
+{
+    return sim_fail(e, SIM_EINVAL, "duplicate %s name '%s'", what, name);
+}
+
+int sim_region_add(SimEngine *e, const char *name, uint32_t *id)
+{
+    if (sim_region_find(e, name) != SIM_NONE)
+        return dup_name(e, "region", name);
+    char *nm = sim_mem_strdup(e->mem, name);
+    uint32_t i = nm ? SIM_VEC_PUSH(e, e->regions) : SIM_NONE;
+    if (i == SIM_NONE) {
+        sim_mem_strfree(e->mem, nm);
+        return oom(e);
+    }
+    e->regions.v[i].name = nm;
+    *id = i;
+    sim_trace_rec(e, SIM_TR_REGION, (SimTrVal[]){SIM_TRI(i), SIM_TRS(name)}, 2);
+    return SIM_OK;
+}
+
+int sim_zone_add(SimEngine *e, uint32_t region, const char *name, uint32_t *id)
+{
+    if (sim_zone_find(e, name) != SIM_NONE)
+        return dup_name(e, "zone", name);
+    char *nm = sim_mem_strdup(e->mem, name);
+    uint32_t i = nm ? SIM_VEC_PUSH(e, e->zones) : SIM_NONE;
+    if (i == SIM_NONE) {
+        sim_mem_strfree(e->mem, nm);
+        return oom(e);
+    }
+    e->zones.v[i].name = nm;
+    e->zones.v[i].region = region;
+    *id = i;
+    sim_trace_rec(e, SIM_TR_ZONE, (SimTrVal[]){SIM_TRI(i), SIM_TRI(region), SIM_TRS(name)}, 3);
+    return SIM_OK;
+}
+
+int sim_namespace_add(SimEngine *e, const char *name, uint32_t *id)
+{
+    if (sim_namespace_find(e, name) != SIM_NONE)
+        return dup_name(e, "namespace", name);
+    char *nm = sim_mem_strdup(e->mem, name);
+    uint32_t i = nm ? SIM_VEC_PUSH(e, e->namespaces) : SIM_NONE;
+    if (i == SIM_NONE) {
+        sim_mem_strfree(e->mem, nm);
+        return oom(e);
+    }
+    e->namespaces.v[i].name = nm;
+    *id = i;
+    sim_trace_rec(e, SIM_TR_NAMESPACE, (SimTrVal[]){SIM_TRI(i), SIM_TRS(name)}, 2);
+    return SIM_OK;
+}
+
+static void kv_free(SimMem *m, SimKV *kv, size_t n)
+{
+    for (size_t i = 0; kv && i < n; i++) {
+        sim_mem_strfree(m, kv[i].key);
+        sim_mem_strfree(m, kv[i].value);
+    }
+    sim_mem_free(m, kv, n * sizeof *kv);
+}
+
+static void taints_free(SimMem *m, SimTaint *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++) {
+        sim_mem_strfree(m, t[i].key);
+        sim_mem_strfree(m, t[i].value);
+    }
+    sim_mem_free(m, t, n * sizeof *t);
+}
+
+static void group_free(SimMem *m, SimNodeGroup *g)
+{
+    sim_mem_strfree(m, g->name);
+    sim_mem_strfree(m, g->instance_type);
+    kv_free(m, g->labels, g->nlabels);
+    taints_free(m, g->taints, g->ntaints);
+    sim_mem_free(m, g->zones, g->nzones * sizeof *g->zones);
+}
+
+/* Deep copy of a group; on failure everything copied so far is freed. */
+static int group_copy(SimMem *m, SimNodeGroup *d, const SimNodeGroup *s)
+{
+    *d = *s;
+    d->name = d->instance_type = NULL;
+    d->labels = NULL;
+    d->taints = NULL;
+    d->zones = NULL;
+    d->nlabels = d->ntaints = d->nzones = 0;
+    int ok = (d->name = sim_mem_strdup(m, s->name)) != NULL &&
+             (d->instance_type = sim_mem_strdup(m, s->instance_type ? s->instance_type : s->name)) != NULL;
+    if (ok && s->nlabels) {
+        ok = (d->labels = sim_mem_calloc(m, s->nlabels, sizeof *d->labels)) != NULL;
+        for (size_t i = 0; ok && i < s->nlabels; i++, d->nlabels++)
+            ok = (d->labels[i].key = sim_mem_strdup(m, s->labels[i].key)) != NULL &&
+                 (d->labels[i].value = sim_mem_strdup(m, s->labels[i].value)) != NULL;
+        if (!ok && d->labels && d->nlabels < s->nlabels)
+            d->nlabels++;   /* free the half-copied pair too */
+    }
+    if (ok && s->ntaints) {
+        ok = (d->taints = sim_mem_calloc(m, s->ntaints, sizeof *d->taints)) != NULL;
+        for (size_t i = 0; ok && i < s->ntaints; i++, d->ntaints++) {
+            d->taints[i].effect = s->taints[i].effect;
+            ok = (d->taints[i].key = sim_mem_strdup(m, s->taints[i].key)) != NULL &&
+                 (d->taints[i].value = sim_mem_strdup(m, s->taints[i].value ? s->taints[i].value : "")) != NULL;
+        }
+        if (!ok && d->taints && d->ntaints < s->ntaints)
+            d->ntaints++;
+    }
+    if (ok && s->nzones) {
+        ok = (d->zones = sim_mem_alloc(m, s->nzones * sizeof *d->zones)) != NULL;
+        if (ok) {
+            memcpy(d->zones, s->zones, s->nzones * sizeof *d->zones);
+            d->nzones = s->nzones;
+        }
+    }
+    if (!ok)
+        group_free(m, d);
+    return ok ? SIM_OK : SIM_ENOMEM;
+}
+
+int sim_nodegroup_add(SimEngine *e, const SimNodeGroup *g, uint32_t *id)
+{
+    if (sim_nodegroup_find(e, g->name) != SIM_NONE)
+        return dup_name(e, "node group", g->name);
+    SimNodeGroup copy;
+    if (group_copy(e->mem, &copy, g) != SIM_OK)
+        return oom(e);
+    uint32_t i = SIM_VEC_PUSH(e, e->groups);
+    if (i == SIM_NONE) {
+        group_free(e->mem, &copy);
+        return oom(e);
+    }
+    copy.live_nodes = 0;
+    copy.next_ordinal = 0;
+    e->groups.v[i] = copy;
+    *id = i;
+    SimTrVal v[] = {SIM_TRI(i), SIM_TRI(g->region), SIM_TRS(g->name), SIM_TRI(g->alloc.cpu_m),
+                    SIM_TRI(g->alloc.mem), SIM_TRI(g->alloc.gpu), SIM_TRI(g->alloc.pods),
+                    SIM_TRI((int64_t)(g->price_per_hour * 1e6 + 0.5)), SIM_TRI(g->min), SIM_TRI(g->max)};
+    sim_trace_rec(e, SIM_TR_NODEGROUP, v, 10);
+    return SIM_OK;
+}
+
+int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
+{
+    if (sim_workload_find(e, w->name) != SIM_NONE)
+        return dup_name(e, "workload", w->name);
+    char *nm = sim_mem_strdup(e->mem, w->name);
+    uint32_t i = nm ? SIM_VEC_PUSH(e, e->workloads) : SIM_NONE;
+    if (i == SIM_NONE) {
+        sim_mem_strfree(e->mem, nm);
+        return oom(e);
+    }
+    SimWorkload *d = &e->workloads.v[i];
+    *d = *w;
+    d->name = nm;
+    d->active = d->ready = d->succeeded = d->failed = 0;
+    d->finished = 0;
+    d->next_ordinal = 0;
+    d->reconcile_queued = 0;
+    *id = i;
+    SimTrVal v[] = {SIM_TRI(i), SIM_TRI(w->region), SIM_TRI(w->ns), SIM_TRI(w->kind),
+                    SIM_TRS(w->name), SIM_TRI(w->replicas)};
+    sim_trace_rec(e, SIM_TR_WORKLOAD, v, 6);
+    return SIM_OK;
+}
+
+void sim_node_name(SimEngine *e, uint32_t node, char *buf, size_t n)
+{
+    SimNode *nd = sim_node(e, node);
+    snprintf(buf, n, "%s-%u", e->groups.v[nd->group].name, nd->ordinal);
+}
+
+void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n)
+{
+    SimPod *p = sim_pod(e, pod);
+    snprintf(buf, n, "%s-%u", e->workloads.v[p->wl].name, p->ordinal);
+}
+
+void sim_objects_free(SimEngine *e)
+{
+    SimMem *m = e->mem;
+    for (size_t i = 0; i < e->regions.n; i++) {
+        sim_mem_strfree(m, e->regions.v[i].name);
+        sim_mem_free(m, e->regions.v[i].nodes, e->regions.v[i].capnodes * sizeof(uint32_t));
+    }
+    for (size_t i = 0; i < e->zones.n; i++)
+        sim_mem_strfree(m, e->zones.v[i].name);
+    for (size_t i = 0; i < e->namespaces.n; i++)
+        sim_mem_strfree(m, e->namespaces.v[i].name);
+    for (size_t i = 0; i < e->groups.n; i++)
+        group_free(m, &e->groups.v[i]);
+    for (size_t i = 0; i < e->workloads.n; i++)
+        sim_mem_strfree(m, e->workloads.v[i].name);
+    sim_mem_free(m, e->regions.v, e->regions.cap * sizeof *e->regions.v);
+    sim_mem_free(m, e->zones.v, e->zones.cap * sizeof *e->zones.v);
+    sim_mem_free(m, e->namespaces.v, e->namespaces.cap * sizeof *e->namespaces.v);
+    sim_mem_free(m, e->groups.v, e->groups.cap * sizeof *e->groups.v);
+    sim_mem_free(m, e->workloads.v, e->workloads.cap * sizeof *e->workloads.v);
+    sim_mem_free(m, e->nodes.v, e->nodes.cap * sizeof *e->nodes.v);
+    sim_mem_free(m, e->pods.v, e->pods.cap * sizeof *e->pods.v);
+}

@@ -1,0 +1,62 @@
+/*
+ * sim_int.h: the engine's layout, shared by the files of sim/ only.
+ * Objects live in growable arrays indexed by id; names are looked up through
+ * linear search at build time only (scenarios declare tens of objects; the hot
+ * paths use ids).
+ */
+#ifndef KUBESIM_SIM_INT_H
+#define KUBESIM_SIM_INT_H
+
+#include <string.h>
+
+#include "sim/model.h"
+#include "sim/metrics.h"
+
+#define SIM_MAX_LISTENERS 8
+#define SIM_ERRMSG_LEN 512
+
+typedef struct SimHandlerSlot {
+    SimHandler fn;
+    void *ctx;
+} SimHandlerSlot;
+
+/* A growable array of fixed-size elements. */
+#define SIM_VEC(T) struct { T *v; size_t n, cap; }
+
+struct SimEngine {
+    SimMem own_mem;
+    SimMem *mem;
+    SimEvq *q;
+    SimTime now, end;
+    uint64_t seq;
+    uint64_t seed;
+    SimRng rng[SIM_RNG_COUNT];
+    SimStats stats;
+    SimHandlerSlot handlers[SIM_EV_KIND_COUNT];
+    SimListener listeners[SIM_MAX_LISTENERS];
+    size_t nlisteners;
+    SimTraceWriter *trace;
+    SimMetrics *metrics;
+    SimTime metrics_every;
+    int ended;
+    char errmsg[SIM_ERRMSG_LEN];
+
+    SIM_VEC(SimRegion) regions;
+    SIM_VEC(SimZone) zones;
+    SIM_VEC(SimNamespace) namespaces;
+    SIM_VEC(SimNodeGroup) groups;
+    SIM_VEC(SimWorkload) workloads;
+    SIM_VEC(SimNode) nodes;
+    SIM_VEC(SimPod) pods;
+};
+
+/* Appends one zeroed element to a SIM_VEC; returns its index or SIM_NONE. */
+#define SIM_VEC_PUSH(e, vec) \
+    (sim_mem_grow((e)->mem, (void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v) == SIM_OK \
+         ? (memset(&(vec).v[(vec).n], 0, sizeof *(vec).v), (uint32_t)(vec).n++) \
+         : SIM_NONE)
+
+void sim_objects_free(SimEngine *e);
+void sim_lifecycle_register(SimEngine *e);
+
+#endif

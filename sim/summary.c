@@ -1,0 +1,90 @@
+/* summary.c: builds summary.json from the engine's stats and objects. */
+#include "sim/summary.h"
+
+#include "sim/sim_int.h"
+
+static cJSON *regions_json(SimEngine *e)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < e->regions.n; i++) {
+        const SimRegion *r = &e->regions.v[i];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(arr, o))
+            break;
+        cJSON_AddStringToObject(o, "name", r->name);
+        cJSON_AddNumberToObject(o, "nodes_peak", r->nodes_peak);
+        cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
+    }
+    return arr;
+}
+
+static cJSON *counts(const char *k1, double v1, const char *k2, double v2)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddNumberToObject(o, k1, v1);
+        cJSON_AddNumberToObject(o, k2, v2);
+    }
+    return o;
+}
+
+static cJSON *pods_json(const SimStats *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddNumberToObject(o, "created", (double)s->pods_created);
+        cJSON_AddNumberToObject(o, "scheduled", (double)s->pods_scheduled);
+        cJSON_AddNumberToObject(o, "pending_peak", s->pending_peak);
+        cJSON_AddNumberToObject(o, "preempted", (double)s->pods_preempted);
+        cJSON_AddNumberToObject(o, "evicted", (double)s->pods_evicted);
+    }
+    return o;
+}
+
+static cJSON *or_empty(cJSON *arr)
+{
+    return arr ? arr : cJSON_CreateArray();
+}
+
+cJSON *sim_summary_build(SimEngine *e, SimSummaryInfo *info)
+{
+    const SimStats *s = &e->stats;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *bt = cJSON_CreateObject();
+    if (o == NULL || bt == NULL) {
+        cJSON_Delete(o);
+        cJSON_Delete(bt);
+        cJSON_Delete(info->expectations);
+        cJSON_Delete(info->slo);
+        cJSON_Delete(info->backtest_results);
+        return NULL;
+    }
+    double cost = sim_cost_total(e);
+    cJSON_AddStringToObject(o, "schema", SIM_SUMMARY_SCHEMA);
+    cJSON_AddStringToObject(o, "scenario", info->scenario);
+    cJSON_AddNumberToObject(o, "seed", (double)e->seed);
+    cJSON_AddNumberToObject(o, "sim_seconds", (double)e->now / (double)SIM_NS_PER_S);
+    cJSON_AddNumberToObject(o, "wall_seconds", info->wall_seconds);
+    cJSON_AddNumberToObject(o, "events", (double)s->events);
+    cJSON_AddStringToObject(o, "trace_sha256", info->trace_sha256 ? info->trace_sha256 : "");
+    cJSON_AddNumberToObject(o, "cost_usd", cost);
+    cJSON_AddItemToObject(o, "regions", regions_json(e));
+    cJSON_AddItemToObject(o, "pods", pods_json(s));
+    cJSON_AddItemToObject(o, "hpa", counts("scale_ups", (double)s->hpa_scale_ups,
+                                           "scale_downs", (double)s->hpa_scale_downs));
+    cJSON_AddItemToObject(o, "autoscaler", counts("nodes_added", (double)s->nodes_added,
+                                                  "nodes_removed", (double)s->nodes_removed));
+    cJSON *q = cJSON_CreateObject();
+    if (q)
+        cJSON_AddNumberToObject(q, "rejections", (double)s->quota_rejections);
+    cJSON_AddItemToObject(o, "quota", q);
+    cJSON_AddItemToObject(o, "jobs", counts("succeeded", (double)s->jobs_succeeded,
+                                            "failed", (double)s->jobs_failed));
+    cJSON_AddNumberToObject(bt, "completed", (double)s->backtests_completed);
+    cJSON_AddItemToObject(bt, "results", or_empty(info->backtest_results));
+    cJSON_AddItemToObject(o, "backtests", bt);
+    cJSON_AddItemToObject(o, "slo", or_empty(info->slo));
+    cJSON_AddItemToObject(o, "expectations", or_empty(info->expectations));
+    info->expectations = info->slo = info->backtest_results = NULL;
+    return o;
+}
