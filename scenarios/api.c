@@ -129,8 +129,8 @@ static int l_region(lua_State *L)
     static const char *const keys[] = {"name", "zones", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "region");
+    decl_name(L, &d, KX_DNS1123_LABEL);   /* first, so that every later message names it */
     scn_check_keys(L, &d, keys);
-    decl_name(L, &d, KX_DNS1123_LABEL);
     check_unique(L, s->regions.v, s->regions.n, &d);
     char **slot = SCN_PUSH(L, s, s->regions);
     *slot = scn_strdup(L, s, d.name);
@@ -144,8 +144,8 @@ static int l_namespace(lua_State *L)
     static const char *const keys[] = {"name", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "namespace");
+    decl_name(L, &d, KX_DNS1123_LABEL);   /* first, so that every later message names it */
     scn_check_keys(L, &d, keys);
-    decl_name(L, &d, KX_DNS1123_LABEL);
     check_unique(L, s->namespaces.v, s->namespaces.n, &d);
     char **slot = SCN_PUSH(L, s, s->namespaces);
     *slot = scn_strdup(L, s, d.name);
@@ -153,16 +153,17 @@ static int l_namespace(lua_State *L)
 }
 
 /* ---- nodegroup { ... } -------------------------------------------------- */
-static void group_zones(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeGroup *g)
+static void group_zones(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnGroupDecl *gd)
 {
+    SimNodeGroup *g = &gd->g;
     int t = scn_field(L, d, "zones");
     lua_Integer n = t == LUA_TTABLE ? luaL_len(L, -1) : 0;
     if (t != LUA_TNIL && (t != LUA_TTABLE || n == 0))
         scn_field_error(L, d, "zones", "expected a non-empty list of zone names");
-    size_t cap = 0;
     for (size_t k = 0; k < s->zones.n; k++)   /* default: every zone of the region */
         if (t == LUA_TNIL && s->zones.v[k].region == g->region) {
-            scn_grow(L, s, (void **)&g->zones, &cap, sizeof *g->zones);
+            if (g->nzones == gd->zcap)
+                scn_grow(L, s, (void **)&g->zones, &gd->zcap, sizeof *g->zones);
             g->zones[g->nzones++] = (uint32_t)k;
         }
     for (lua_Integer i = 1; i <= n; i++) {
@@ -174,13 +175,13 @@ static void group_zones(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeG
             k++;
         if (k == s->zones.n || s->zones.v[k].region != g->region)
             scn_field_error(L, d, "zones", "'%s' is not a zone of region '%s'", zn, s->regions.v[g->region]);
-        if (g->nzones == cap)
-            scn_grow(L, s, (void **)&g->zones, &cap, sizeof *g->zones);
+        if (g->nzones == gd->zcap)
+            scn_grow(L, s, (void **)&g->zones, &gd->zcap, sizeof *g->zones);
         g->zones[g->nzones++] = (uint32_t)k;
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    scn_shrink(L, s, (void **)&g->zones, cap, g->nzones, sizeof *g->zones);
+    scn_shrink(L, s, (void **)&g->zones, &gd->zcap, g->nzones, sizeof *g->zones);
 }
 
 static int kv_cmp(const void *a, const void *b)
@@ -189,24 +190,24 @@ static int kv_cmp(const void *a, const void *b)
 }
 
 /* Labels are kept sorted by key: Lua's table order is not deterministic. */
-static void group_labels(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeGroup *g)
+static void group_labels(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnGroupDecl *gd)
 {
+    SimNodeGroup *g = &gd->g;
     int t = scn_field(L, d, "labels");
     if (t != LUA_TNIL && t != LUA_TTABLE)
         scn_field_error(L, d, "labels", "expected a table of key = \"value\"");
-    size_t cap = 0;
     for (lua_pushnil(L); t == LUA_TTABLE && lua_next(L, -2) != 0; lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
             scn_field_error(L, d, "labels", "keys and values must be strings");
-        if (g->nlabels == cap)
-            scn_grow(L, s, (void **)&g->labels, &cap, sizeof *g->labels);
+        if (g->nlabels == gd->lcap)
+            scn_grow(L, s, (void **)&g->labels, &gd->lcap, sizeof *g->labels);
         g->labels[g->nlabels].key = scn_strdup(L, s, lua_tostring(L, -2));
         g->labels[g->nlabels].value = NULL;
         g->nlabels++;
         g->labels[g->nlabels - 1].value = scn_strdup(L, s, lua_tostring(L, -1));
     }
     lua_pop(L, 1);
-    scn_shrink(L, s, (void **)&g->labels, cap, g->nlabels, sizeof *g->labels);
+    scn_shrink(L, s, (void **)&g->labels, &gd->lcap, g->nlabels, sizeof *g->labels);
     if (g->nlabels > 1)
         qsort(g->labels, g->nlabels, sizeof *g->labels, kv_cmp);
 }
@@ -241,8 +242,9 @@ static void parse_taint(lua_State *L, ScnScenario *s, const ScnDecl *d, const ch
     lua_pop(L, 1);
 }
 
-static void group_taints(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNodeGroup *g)
+static void group_taints(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnGroupDecl *gd)
 {
+    SimNodeGroup *g = &gd->g;
     int t = scn_field(L, d, "taints");
     if (t != LUA_TNIL && t != LUA_TTABLE)
         scn_field_error(L, d, "taints", "expected a list such as {\"dedicated=gpu:NoSchedule\"}");
@@ -251,6 +253,7 @@ static void group_taints(lua_State *L, ScnScenario *s, const ScnDecl *d, SimNode
         g->taints = sim_mem_calloc(s->mem, (size_t)n, sizeof *g->taints);
         if (g->taints == NULL)
             luaL_error(L, "out of memory");
+        gd->tcap = (size_t)n;
     }
     for (lua_Integer i = 1; i <= n; i++) {
         if (lua_geti(L, -1, i) != LUA_TSTRING)
@@ -269,8 +272,8 @@ static int l_nodegroup(lua_State *L)
                                        "provision_delay", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "nodegroup");
+    decl_name(L, &d, KX_DNS1123_LABEL);   /* first, so that every later message names it */
     scn_check_keys(L, &d, keys);
-    decl_name(L, &d, KX_DNS1123_LABEL);
     for (size_t i = 0; i < s->groups.n; i++)   /* before the push: the new one has no name yet */
         if (strcmp(s->groups.v[i].g.name, d.name) == 0)
             scn_field_error(L, &d, "name", "'%s' is declared twice", d.name);
@@ -292,9 +295,9 @@ static int l_nodegroup(lua_State *L)
         scn_field_error(L, &d, "min", "min (%d) is greater than max (%d)", g->min, g->max);
     gd->size = (int32_t)scn_opt_int(L, &d, "size", g->min, g->min, g->max);
     g->provision_delay = scn_opt_duration(L, &d, "provision_delay", SIM_SEC(90));
-    group_zones(L, s, &d, g);
-    group_labels(L, s, &d, g);
-    group_taints(L, s, &d, g);
+    group_zones(L, s, &d, gd);
+    group_labels(L, s, &d, gd);
+    group_taints(L, s, &d, gd);
     return 0;
 }
 
@@ -323,8 +326,8 @@ static int l_deployment(lua_State *L)
                                        "cpu_limit", "memory_limit", "startup", "priority", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "deployment");
+    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
     scn_check_keys(L, &d, keys);
-    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_DEPLOYMENT;
     workload_common(L, s, &d, w);
@@ -339,8 +342,8 @@ static int l_job(lua_State *L)
                                        "startup", "priority", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "job");
+    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
     scn_check_keys(L, &d, keys);
-    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_JOB;
     workload_common(L, s, &d, w);

@@ -26,7 +26,8 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         s->lua_used -= old;
         return NULL;
     }
-    if (nsize > old && s->lua_used + (nsize - old) > s->lua_mem)
+    s->lua_cap_hit = nsize > old && s->lua_used + (nsize - old) > s->lua_mem;
+    if (s->lua_cap_hit)
         return NULL;
     void *q = sim_mem_realloc(s->mem, ptr, old, nsize);
     if (q)
@@ -162,6 +163,10 @@ ScnScenario *scn_from_lua(lua_State *L)
 
 void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen)
 {
+    if (status == LUA_ERRMEM && !s->lua_cap_hit) {
+        snprintf(err, errlen, "%s: out of memory", s->chunk);
+        return;
+    }
     if (status == LUA_ERRMEM) {
         snprintf(err, errlen, "%s: the script exceeded its memory limit of %zu MiB (raise it with --lua-mem)",
                  s->chunk, s->lua_mem >> 20);

@@ -20,16 +20,15 @@ int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz)
     return 1;
 }
 
-void scn_shrink(lua_State *L, ScnScenario *s, void **v, size_t cap, size_t n, size_t sz)
+void scn_shrink(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t n, size_t sz)
 {
-    if (cap == n)
+    (void)L;
+    if (*cap == n)
         return;
-    void *q = n ? sim_mem_realloc(s->mem, *v, cap * sz, n * sz) : NULL;
     if (n == 0)
-        sim_mem_free(s->mem, *v, cap * sz);
-    else if (q == NULL)
-        luaL_error(L, "out of memory");
-    *v = q;
+        sim_mem_free(s->mem, *v, *cap * sz);
+    *v = n ? sim_mem_realloc(s->mem, *v, *cap * sz, n * sz) : NULL;   /* shrinks never fail */
+    *cap = n;
 }
 
 char *scn_strdup(lua_State *L, ScnScenario *s, const char *str)
@@ -60,22 +59,22 @@ void scn_param(const ScnScenario *s, size_t i, const char **name, const char **d
 /* ---- freeing ---------------------------------------------------------- */
 #define VEC_FREE(m, vec) sim_mem_free((m), (vec).v, (vec).cap * sizeof *(vec).v)
 
-static void free_group(SimMem *m, SimNodeGroup *g)
+static void free_group(SimMem *m, ScnGroupDecl *gd)
 {
+    SimNodeGroup *g = &gd->g;
     sim_mem_strfree(m, g->name);
     sim_mem_strfree(m, g->instance_type);
     for (size_t i = 0; i < g->nlabels; i++) {
         sim_mem_strfree(m, g->labels[i].key);
         sim_mem_strfree(m, g->labels[i].value);
     }
-    sim_mem_free(m, g->labels, g->nlabels * sizeof *g->labels);
+    sim_mem_free(m, g->labels, gd->lcap * sizeof *g->labels);
     for (size_t i = 0; g->taints && i < g->ntaints; i++) {
         sim_mem_strfree(m, g->taints[i].key);
         sim_mem_strfree(m, g->taints[i].value);
     }
-    /* taints is allocated at its final length before it is filled */
-    sim_mem_free(m, g->taints, g->ntaints * sizeof *g->taints);
-    sim_mem_free(m, g->zones, g->nzones * sizeof *g->zones);
+    sim_mem_free(m, g->taints, gd->tcap * sizeof *g->taints);
+    sim_mem_free(m, g->zones, gd->zcap * sizeof *g->zones);
 }
 
 static void free_decls(ScnScenario *s)
@@ -88,7 +87,7 @@ static void free_decls(ScnScenario *s)
     for (size_t i = 0; i < s->namespaces.n; i++)
         sim_mem_strfree(m, s->namespaces.v[i]);
     for (size_t i = 0; i < s->groups.n; i++)
-        free_group(m, &s->groups.v[i].g);
+        free_group(m, &s->groups.v[i]);
     for (size_t i = 0; i < s->workloads.n; i++)
         sim_mem_strfree(m, s->workloads.v[i].name);
     for (size_t i = 0; i < s->params.n; i++) {

@@ -26,6 +26,7 @@ typedef struct ScnSet {
 typedef struct ScnGroupDecl {
     SimNodeGroup g;              /* region and zones are scenario indices */
     int32_t size;                /* nodes at the start */
+    size_t zcap, lcap, tcap;     /* allocated lengths of g.zones, g.labels, g.taints */
 } ScnGroupDecl;
 
 typedef struct ScnExpect {
@@ -47,6 +48,7 @@ struct ScnScenario {
     char *name;
     SimTime duration, start_clock, sample_every;
     size_t lua_mem, lua_used;
+    int lua_cap_hit;             /* the last failed Lua allocation was refused by the cap */
     uint64_t steps_left;
     SimRng rng;                  /* math.random */
     SCN_VEC(char *) regions;
@@ -66,7 +68,7 @@ struct ScnScenario {
 int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz);
 /* Reallocates an array of cap elements to exactly n (the engine frees
  * labels, taints and zones by their count). */
-void scn_shrink(lua_State *L, ScnScenario *s, void **v, size_t cap, size_t n, size_t sz);
+void scn_shrink(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t n, size_t sz);
 
 ScnScenario *scn_from_lua(lua_State *L);
 char *scn_strdup(lua_State *L, ScnScenario *s, const char *str);   /* raises on OOM */

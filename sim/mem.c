@@ -34,12 +34,17 @@ void *sim_mem_realloc(SimMem *m, void *p, size_t osize, size_t nsize)
         m->live -= (int64_t)osize;
         return NULL;
     }
-    m->count++;
-    if (m->fail_at != 0 && m->count >= m->fail_at) {
-        m->oom = 1;
-        return NULL;
+    int grows = p == NULL || nsize > osize;
+    if (grows) {
+        m->count++;
+        if (m->fail_at != 0 && m->count >= m->fail_at) {
+            m->oom = 1;
+            return NULL;
+        }
     }
     void *q = fn(m->ud, p, osize, nsize);
+    if (q == NULL && !grows)
+        q = p;   /* a failed shrink keeps the block: callers (Lua) rely on shrinks not failing */
     if (q == NULL) {
         m->oom = 1;
         return NULL;

@@ -49,8 +49,9 @@ typedef void *(*SimAllocFn)(void *ud, void *ptr, size_t osize, size_t nsize);
 typedef struct SimMem {
     SimAllocFn fn;       /* NULL means the C library */
     void *ud;
-    uint64_t count;      /* allocations (not frees) so far */
-    uint64_t fail_at;    /* 0 = never; N = allocation number N fails, and all after */
+    uint64_t count;      /* allocations and growing reallocations so far */
+    uint64_t fail_at;    /* 0 = never; N = allocation number N fails, and all after;
+                            shrinks and frees never fail */
     int64_t live;        /* bytes currently allocated through this hook */
     int oom;             /* sticky: set once any allocation failed */
 } SimMem;

@@ -1,0 +1,340 @@
+/*
+ * report.c: report.html, the page a platform engineer reads after a run.
+ * Builds the page from a loaded summary.json and metrics.csv: header,
+ * headline figures, regions, service levels, expectations, other tables,
+ * then one chart per (object, metric). Invariant: the page depends on the
+ * two input texts only (no clock, no paths), so one run gives one page.
+ */
+#include "render/rnd.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/rnd_int.h"
+
+struct RndReport {
+    SimMem own;          /* the hook when the caller gives none */
+    SimMem *mem;
+    cJSON *summary;      /* cJSON allocates on its own: its hooks are process-wide */
+    RndMetrics metrics;
+    RndBuf page;
+    char err[512];
+};
+
+/* The page's only style: system fonts, no external resource of any kind. */
+static const char css[] =
+    ":root{--fg:#1f2328;--mut:#656d76;--line:#d8dee4;--soft:#f6f8fa;--pass:#1a7f37;"
+    "--fail:#cf222e;--acc:#0969da}"
+    "*{box-sizing:border-box}"
+    "body{margin:0;background:#eef1f4;color:var(--fg);font:14px/1.45 system-ui,-apple-system,"
+    "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}"
+    "main{max-width:1320px;margin:0 auto;padding:24px 28px 48px}"
+    "section,header.top{background:#fff;border:1px solid var(--line);border-radius:10px;"
+    "padding:18px 22px;margin:0 0 18px}"
+    "h1{font-size:26px;margin:2px 0 10px;letter-spacing:-.01em}"
+    "h2{font-size:17px;margin:0 0 12px}h2 small{font-weight:400;color:var(--mut);margin-left:8px}"
+    ".kicker{text-transform:uppercase;font-size:11px;letter-spacing:.08em;color:var(--mut)}"
+    ".status{display:inline-block;padding:3px 10px;border-radius:999px;font-weight:600;"
+    "text-decoration:none;font-size:13px}"
+    ".status.pass{background:#dafbe1;color:var(--pass)}.status.fail{background:#ffebe9;"
+    "color:var(--fail)}.status.none{background:var(--soft);color:var(--mut)}"
+    ".facts{display:flex;flex-wrap:wrap;gap:10px 34px;margin:16px 0 0}"
+    ".facts dt{font-size:12px;color:var(--mut)}.facts dd{margin:0;font-size:20px;"
+    "font-weight:600;font-variant-numeric:tabular-nums}"
+    ".fp{margin:14px 0 0;font-size:12px;color:var(--mut)}code{font:12px ui-monospace,"
+    "SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}"
+    "nav{margin:0 0 18px;font-size:13px}nav a{color:var(--acc);text-decoration:none;"
+    "margin-right:16px}"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:14px;"
+    "align-items:start}"
+    "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}"
+    "table.card{border:1px solid var(--line);border-radius:8px;border-collapse:separate;"
+    "border-spacing:0;overflow:hidden}"
+    ".card caption{text-align:left;font-weight:600;padding:0 0 6px}"
+    ".card th,.card td{padding:5px 10px;border-top:1px solid var(--line)}"
+    ".card tr:first-child th,.card tr:first-child td{border-top:0}"
+    ".card th{text-align:left;font-weight:400;color:var(--mut)}.card td{text-align:right}"
+    ".data th{text-align:left;font-size:12px;color:var(--mut);font-weight:600;"
+    "border-bottom:2px solid var(--line);padding:6px 10px;white-space:nowrap}"
+    ".data td{padding:6px 10px;border-bottom:1px solid var(--line)}"
+    ".data tbody tr:nth-child(even){background:var(--soft)}"
+    ".data th.num,td.num{text-align:right;white-space:nowrap}"
+    ".scroll{overflow-x:auto}"
+    ".share{display:inline-block;width:60px;height:6px;margin:0 6px 1px 10px;"
+    "background:var(--soft);border-radius:3px;vertical-align:middle}"
+    ".share span{display:block;height:100%;background:var(--acc);border-radius:3px}"
+    "td small{color:var(--mut);display:inline-block;width:34px}"
+    ".badge{display:inline-block;min-width:46px;text-align:center;padding:2px 8px;"
+    "border-radius:5px;font-size:11px;font-weight:700;letter-spacing:.04em;color:#fff}"
+    ".badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}"
+    ".expect{list-style:none;margin:0;padding:0}"
+    ".expect li{display:flex;gap:12px;align-items:flex-start;padding:9px 0;"
+    "border-top:1px solid var(--line)}.expect li:first-child{border-top:0}"
+    ".expect .badge{margin-top:1px}.expect p{margin:2px 0 0;color:var(--mut)}"
+    ".expect li.fail b{color:var(--fail)}"
+    ".empty,.note{color:var(--mut)}.note{font-size:12px;margin:6px 0 0}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}"
+    ".chart{margin:0;border:1px solid var(--line);border-radius:8px;padding:12px 14px 10px}"
+    ".chart figcaption{font-weight:600;margin:0 0 4px}"
+    ".chart figcaption small{font-weight:400;color:var(--mut);margin-left:8px;font-size:12px}"
+    ".chart svg{display:block;width:100%;height:auto}"
+    "svg text{font-size:10.5px;fill:var(--mut)}"
+    ".ya line,.xa line{stroke:#eaeef2}.ya line.zero{stroke:#afb8c1}"
+    ".ya text{text-anchor:end}.xa text{text-anchor:middle}"
+    ".ln path{fill:none;stroke-width:1.8;stroke-linejoin:round;stroke-linecap:round}"
+    ".ln path.thr{stroke-width:1.4}"
+    ".legend{list-style:none;margin:6px 0 0;padding:0;display:flex;flex-wrap:wrap;"
+    "gap:3px 16px;font-size:12px}"
+    ".legend i{display:inline-block;width:16px;margin:0 6px 3px 0;vertical-align:middle;"
+    "border-top:3px solid var(--c)}.legend i.d{border-top-style:dashed;border-top-width:2px}"
+    ".legend i.o{border-top-style:dotted}"
+    ".legend span{color:var(--mut)}"
+    "footer{color:var(--mut);font-size:12px;text-align:center}"
+    "@media print{body{background:#fff}section,header.top{break-inside:avoid}"
+    ".chart{break-inside:avoid}}";
+
+/* ---- lifetime ----------------------------------------------------------------- */
+
+RndReport *rnd_report_create(SimMem *mem)
+{
+    SimMem libc;
+    sim_mem_init(&libc);
+    RndReport *r = sim_mem_calloc(mem ? mem : &libc, 1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->own = libc;
+    r->mem = mem ? mem : &r->own;
+    rnd_metrics_init(&r->metrics, r->mem);
+    rnd_buf_init(&r->page, r->mem);
+    return r;
+}
+
+void rnd_report_destroy(RndReport *r)
+{
+    if (r == NULL)
+        return;
+    cJSON_Delete(r->summary);
+    rnd_metrics_free(&r->metrics);
+    rnd_buf_free(&r->page);
+    SimMem libc = r->own;
+    sim_mem_free(r->mem == &r->own ? &libc : r->mem, r, sizeof *r);
+}
+
+const char *rnd_report_errmsg(const RndReport *r)
+{
+    return r->err;
+}
+
+static int set_error(RndReport *r, int code, const char *msg)
+{
+    snprintf(r->err, sizeof r->err, "%s", msg);
+    return code;
+}
+
+/* ---- inputs -------------------------------------------------------------------- */
+
+static long line_of(const char *text, const char *at)
+{
+    long line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
+int rnd_report_set_summary(RndReport *r, const char *json, size_t len, const char *name)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (root == NULL) {
+        const char *at = end && end >= json && end <= json + len ? end : json;
+        snprintf(r->err, sizeof r->err, "%s:%ld: not valid JSON", name, line_of(json, at));
+        return SIM_EINVAL;
+    }
+    while (end < json + len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (end < json + len && *end) {
+        cJSON_Delete(root);
+        snprintf(r->err, sizeof r->err, "%s:%ld: text after the JSON value", name,
+                 line_of(json, end));
+        return SIM_EINVAL;
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        snprintf(r->err, sizeof r->err, "%s:1: expected a JSON object at the top", name);
+        return SIM_EINVAL;
+    }
+    cJSON_Delete(r->summary);
+    r->summary = root;
+    r->err[0] = '\0';
+    return SIM_OK;
+}
+
+int rnd_report_set_metrics(RndReport *r, const char *csv, size_t len, const char *name)
+{
+    r->err[0] = '\0';
+    int rc = rnd_metrics_parse(&r->metrics, csv, len, name, r->err, sizeof r->err);
+    if (rc == SIM_ENOMEM)
+        return set_error(r, rc, "out of memory reading the metrics");
+    return rc;
+}
+
+/* ---- the page -------------------------------------------------------------------- */
+
+static void page_head(RndBuf *b, const cJSON *root)
+{
+    const cJSON *scn = cJSON_GetObjectItemCaseSensitive(root, "scenario");
+    rnd_buf_str(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                   "<title>");
+    rnd_buf_esc(b, cJSON_IsString(scn) ? scn->valuestring : "kubesim");
+    rnd_buf_str(b, " \xE2\x80\x94 kubesim report</title><style>");
+    rnd_buf_str(b, css);
+    rnd_buf_str(b, "</style></head>\n<body><main>\n");
+}
+
+static void page_nav(RndBuf *b, const cJSON *root, int charts)
+{
+    const cJSON *regions = cJSON_GetObjectItemCaseSensitive(root, "regions");
+    const cJSON *slo = cJSON_GetObjectItemCaseSensitive(root, "slo");
+    rnd_buf_str(b, "<nav>");
+    if (cJSON_IsArray(regions) && cJSON_IsObject(regions->child))
+        rnd_buf_str(b, "<a href=\"#regions\">Regions</a>");
+    if (cJSON_IsArray(slo) && cJSON_IsObject(slo->child))
+        rnd_buf_str(b, "<a href=\"#slo\">Service levels</a>");
+    rnd_buf_str(b, "<a href=\"#expectations\">Expectations</a>");
+    if (charts)
+        rnd_buf_str(b, "<a href=\"#charts\">Charts</a>");
+    rnd_buf_str(b, "</nav>\n");
+}
+
+/* Every chart shares one time axis, from the start (or the first sample, if
+ * that is earlier) to the last sample, so charts line up when compared. */
+static int page_charts(RndBuf *b, const RndMetrics *m)
+{
+    uint32_t *order;
+    size_t n;
+    if (rnd_metrics_order(m, &order, &n) != SIM_OK)
+        return SIM_ENOMEM;
+    rnd_buf_str(b, "<section id=\"charts\"><h2>Over time <small>time axis in hours:minutes "
+                   "since the start</small></h2>");
+    if (n == 0)
+        rnd_buf_str(b, "<p class=\"empty\">No metrics were recorded.</p>");
+    else
+        rnd_buf_str(b, "<div class=\"charts\">\n");
+    double t0 = m->tmin < 0 ? m->tmin : 0;
+    int rc = SIM_OK;
+    for (size_t i = 0; i < n && rc == SIM_OK; i++)
+        rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax);
+    rnd_buf_str(b, n ? "</div></section>\n" : "</section>\n");
+    sim_mem_free(m->mem, order, n * sizeof *order);
+    return rc;
+}
+
+int rnd_report_render(RndReport *r, const char **html, size_t *len)
+{
+    RndBuf *b = &r->page;
+    if (r->summary == NULL)
+        return set_error(r, SIM_ESTATE, "no summary loaded");
+    rnd_metrics_finish(&r->metrics);
+    rnd_buf_reset(b);
+    page_head(b, r->summary);
+    rnd_sum_header(b, r->summary);
+    page_nav(b, r->summary, r->metrics.ncharts > 0);
+    rnd_sum_headline(b, r->summary);
+    rnd_sum_regions(b, r->summary);
+    rnd_sum_slo(b, r->summary);
+    rnd_sum_expectations(b, r->summary);
+    rnd_sum_extra_tables(b, r->summary);
+    int rc = page_charts(b, &r->metrics);
+    rnd_buf_str(b, "<footer>kubesim " KUBESIM_VERSION
+                   " \xC2\xB7 from summary.json and metrics.csv</footer>\n</main></body></html>\n");
+    if (rc != SIM_OK || b->oom) {
+        b->oom = 0;   /* the buffer is reusable once the page is abandoned */
+        rnd_buf_reset(b);
+        return set_error(r, SIM_ENOMEM, "out of memory building the report");
+    }
+    *html = b->p;
+    *len = b->len;
+    return SIM_OK;
+}
+
+/* ---- files ------------------------------------------------------------------------- */
+
+/* Reads a whole file into b. SIM_EIO with a message naming the path. */
+static int read_all(RndReport *r, RndBuf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(r->err, sizeof r->err, "cannot read %s: %s", path, strerror(errno));
+        return SIM_EIO;
+    }
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rnd_buf_add(b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(r->err, sizeof r->err, "cannot read %s: read error", path);
+        return SIM_EIO;
+    }
+    return b->oom ? set_error(r, SIM_ENOMEM, "out of memory reading the inputs") : SIM_OK;
+}
+
+static int write_all(RndReport *r, const char *path, const char *html, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        snprintf(r->err, sizeof r->err, "cannot write %s: %s", path, strerror(errno));
+        return SIM_EIO;
+    }
+    size_t wrote = fwrite(html, 1, len, f);
+    int bad = wrote != len || fflush(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        snprintf(r->err, sizeof r->err, "cannot write %s: %s", path, strerror(errno));
+        remove(path);   /* no half page left behind */
+        return SIM_EIO;
+    }
+    return SIM_OK;
+}
+
+static int load(RndReport *r, const char *summary_path, const char *metrics_path)
+{
+    RndBuf text;
+    rnd_buf_init(&text, r->mem);
+    int rc = read_all(r, &text, summary_path);
+    if (rc == SIM_OK)
+        rc = rnd_report_set_summary(r, text.p ? text.p : "", text.len, summary_path);
+    rnd_buf_reset(&text);
+    if (rc == SIM_OK && metrics_path)
+        rc = read_all(r, &text, metrics_path);
+    if (rc == SIM_OK && metrics_path)
+        rc = rnd_report_set_metrics(r, text.p ? text.p : "", text.len, metrics_path);
+    rnd_buf_free(&text);
+    return rc;
+}
+
+int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path,
+                     const char *out_html_path, char *err, size_t errlen)
+{
+    RndReport *r = rnd_report_create(NULL);
+    if (r == NULL) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory writing %s", out_html_path);
+        return SIM_ENOMEM;
+    }
+    const char *html = NULL;
+    size_t len = 0;
+    int rc = load(r, summary_json_path, metrics_csv_path);
+    if (rc == SIM_OK)
+        rc = rnd_report_render(r, &html, &len);
+    if (rc == SIM_OK)
+        rc = write_all(r, out_html_path, html, len);
+    if (err && errlen)
+        snprintf(err, errlen, "%s", rc == SIM_OK ? "" : r->err);
+    rnd_report_destroy(r);
+    return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * rnd.h: the public API of the report writer (prefix rnd_).
+ *
+ * The report is one self-contained HTML page (inline CSS, inline SVG charts
+ * drawn here, no scripts, fonts or network) built from a run's summary.json
+ * and metrics.csv only. Invariant: the page is a pure function of those two
+ * texts; it carries no time of generation and no file paths, so the same run
+ * gives the same bytes.
+ *
+ * Both inputs are read generically: a summary key or a metrics.csv
+ * (object, metric) pair that this code has never heard of still appears in
+ * the page, in a table or as a chart of its own.
+ */
+#ifndef KUBESIM_RENDER_RND_H
+#define KUBESIM_RENDER_RND_H
+
+#include <stddef.h>
+
+#include "sim/sim.h"
+
+/* Points drawn per series at most; longer series are reduced to the minimum
+ * and maximum of each time bucket so spikes survive. */
+#define RND_MAX_POINTS 600
+/* Series drawn per chart at most (the ones with the highest peaks); the chart
+ * says how many were left out. */
+#define RND_MAX_SERIES 16
+
+/* A report being built: the loaded inputs, the page and the last error. */
+typedef struct RndReport RndReport;
+
+/* Creates an empty report. Every allocation goes through mem, which must
+ * outlive the report; NULL means the C library. Returns NULL on out of memory. */
+RndReport *rnd_report_create(SimMem *mem);
+
+/* Frees the report, its inputs and the page rnd_report_render() returned. */
+void rnd_report_destroy(RndReport *r);
+
+/* Loads summary.json text (len bytes, need not be NUL-terminated). name is
+ * used in error messages only. Returns 0, SIM_EINVAL (not JSON, or not an
+ * object; the message names the file and line) or SIM_ENOMEM. A second call
+ * replaces the first summary. */
+int rnd_report_set_summary(RndReport *r, const char *json, size_t len, const char *name);
+
+/* Loads metrics.csv text (header `t_seconds,region,object,name,metric,value`,
+ * columns found by name, extra columns ignored, "quoted" fields allowed).
+ * A value that is nan or inf is drawn as a gap. Returns 0, SIM_EINVAL (the
+ * message names the file and line) or SIM_ENOMEM. A second call adds rows. */
+int rnd_report_set_metrics(RndReport *r, const char *csv, size_t len, const char *name);
+
+/* Builds the page. On success *html points at len bytes plus a NUL, owned by
+ * r and valid until the next render or rnd_report_destroy(). Returns 0,
+ * SIM_ESTATE (no summary loaded) or SIM_ENOMEM. */
+int rnd_report_render(RndReport *r, const char **html, size_t *len);
+
+/* The message of the last error ("" when there was none); owned by r. */
+const char *rnd_report_errmsg(const RndReport *r);
+
+/* Reads summary_json_path and metrics_csv_path (NULL: a page without charts),
+ * writes the page to out_html_path (created or truncated). Returns 0, or a
+ * negative SIM_E* with a message naming the file (and the line for bad input)
+ * copied into err (errlen bytes, NUL-terminated; err may be NULL). */
+int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path,
+                     const char *out_html_path, char *err, size_t errlen);
+
+#endif

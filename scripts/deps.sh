@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian packages kubesim needs that are missing.
+#   scripts/deps.sh          to build and run
+#   scripts/deps.sh --test   also what the test suite uses (valgrind, NumPy for
+#                            the independent backtest reference)
+# Runs as root, or through sudo when it is there. Installs nothing when
+# everything is present, so it is cheap to call every time.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config
+      libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev
+      libcjson-dev libyaml-dev libopenblas-dev liblapacke-dev liblua5.4-dev check)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(valgrind python3 python3-numpy)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "deps.sh: run as root to install: ${missing[*]}" >&2; exit 2; }
+  sudo="sudo"
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,368 @@
+/*
+ * test_e2e.c: end-to-end tests of the kubesim binary (KUBESIM_BIN): the
+ * outputs of `kubesim run`, determinism of the trace, `trace dump`, the exit
+ * codes, and bad input that must give a message naming file, line and field,
+ * exit 2 and no output folder.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/trace.h"
+
+static char tmp[] = "/tmp/kubesim-e2e-XXXXXX";
+static const char *bin;
+static char out_text[1 << 16], err_text[1 << 16];
+
+static void slurp(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[got] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs `kubesim ARGS` (a shell fragment); keeps stdout and stderr; returns the exit code. */
+static int ks(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int ks(const char *fmt, ...)
+{
+    char args[2048], cmd[4096], o[600], e[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(o, sizeof o, "%s/stdout", tmp);
+    snprintf(e, sizeof e, "%s/stderr", tmp);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s' 2>'%s' </dev/null", tmp, bin, args, o, e);
+    int st = system(cmd);
+    slurp(o, out_text, sizeof out_text);
+    slurp(e, err_text, sizeof err_text);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int exists(const char *fmt, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, fmt, tmp, name);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[700];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static cJSON *read_json(const char *dir)
+{
+    static char buf[1 << 20];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/summary.json", tmp, dir);
+    slurp(path, buf, sizeof buf);
+    cJSON *j = cJSON_Parse(buf);
+    ck_assert_msg(j != NULL, "summary.json of %s does not parse", dir);
+    return j;
+}
+
+static double num(const cJSON *j, const char *a, const char *b)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b)
+        x = cJSON_GetObjectItemCaseSensitive(x, b);
+    ck_assert_msg(cJSON_IsNumber(x), "summary key %s%s%s missing", a, b ? "." : "", b ? b : "");
+    return x->valuedouble;
+}
+
+/* No output folder and no temporary folder left beside it. */
+static void assert_no_output(const char *dir)
+{
+    ck_assert_msg(!exists("%s/%s", dir), "%s was created", dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp-'", tmp);
+    ck_assert_msg(system(cmd) != 0, "a temporary folder was left behind");
+}
+
+START_TEST(e2e_default_run_writes_every_output)
+{
+    ck_assert_int_eq(ks("run --out a"), 0);
+    ck_assert_msg(strstr(out_text, "a/summary.json") && strstr(out_text, "a/report.html"), "%s", out_text);
+    static const char *const files[] = {"summary.json", "metrics.csv", "trace.kst", "report.html"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "a/%s", files[i]);
+        ck_assert_msg(exists("%s/%s", p), "%s missing", p);
+    }
+    cJSON *j = read_json("a");
+    static const char *const keys[] = {"schema", "scenario", "seed", "sim_seconds", "wall_seconds", "events",
+                                       "trace_sha256", "cost_usd", "regions", "pods", "hpa", "autoscaler",
+                                       "quota", "jobs", "backtests", "slo", "expectations"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(cJSON_HasObjectItem(j, keys[i]), "summary lacks %s", keys[i]);
+    ck_assert_double_eq(num(j, "seed", NULL), 42);
+    ck_assert_double_eq(num(j, "sim_seconds", NULL), 8 * 3600);
+    ck_assert_double_eq(num(j, "jobs", "succeeded"), 2);
+    ck_assert(num(j, "pods", "pending_peak") > 0);
+    ck_assert(num(j, "cost_usd", NULL) > 0);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "regions")), 3);
+    cJSON_Delete(j);
+    char csv[256];
+    snprintf(csv, sizeof csv, "%s/a/metrics.csv", tmp);
+    slurp(csv, out_text, sizeof out_text);
+    ck_assert(strncmp(out_text, "t_seconds,region,object,name,metric,value\n", 42) == 0);
+}
+END_TEST
+
+static void file_sha(const char *rel, char hex[65])
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tmp, rel);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    SimSha256 s;
+    sim_sha256_init(&s);
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sim_sha256_update(&s, buf, n);
+    fclose(f);
+    sim_sha256_hex(&s, hex);
+}
+
+START_TEST(e2e_same_scenario_and_seed_give_identical_trace)
+{
+    ck_assert_int_eq(ks("run --quiet --out d1 --seed 7"), 0);
+    ck_assert_int_eq(ks("run --quiet --out d2 --seed 7"), 0);
+    char h1[65], h2[65];
+    file_sha("d1/trace.kst", h1);
+    file_sha("d2/trace.kst", h2);
+    ck_assert_str_eq(h1, h2);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s/d1/trace.kst' '%s/d2/trace.kst'", tmp, tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    cJSON *j1 = read_json("d1"), *j2 = read_json("d2");
+    const char *s1 = cJSON_GetObjectItem(j1, "trace_sha256")->valuestring;
+    ck_assert_str_eq(s1, cJSON_GetObjectItem(j2, "trace_sha256")->valuestring);
+    ck_assert_str_eq(s1, h1);   /* the summary's hash is the file's */
+    cJSON_Delete(j1);
+    cJSON_Delete(j2);
+}
+END_TEST
+
+START_TEST(e2e_trace_dump_prints_json_lines)
+{
+    ck_assert_int_eq(ks("run --quiet --out t"), 0);
+    ck_assert_int_eq(ks("trace dump t/trace.kst"), 0);
+    size_t lines = 0, binds = 0;
+    char *save = NULL, *last = NULL;
+    for (char *l = strtok_r(out_text, "\n", &save); l; l = strtok_r(NULL, "\n", &save), lines++) {
+        cJSON *j = cJSON_Parse(l);
+        ck_assert_msg(j != NULL, "line %zu is not JSON: %s", lines + 1, l);
+        if (lines == 0)
+            ck_assert(cJSON_HasObjectItem(j, "meta"));
+        const cJSON *k = cJSON_GetObjectItem(j, "kind");
+        binds += cJSON_IsString(k) && strcmp(k->valuestring, "pod_bind") == 0;
+        cJSON_Delete(j);
+        last = l;
+    }
+    ck_assert_uint_gt(lines, 100);
+    ck_assert_uint_gt(binds, 10);
+    ck_assert_msg(last && strstr(last, "\"kind\":\"end\""), "last record: %s", last ? last : "");
+}
+END_TEST
+
+START_TEST(e2e_corrupt_trace_is_refused)
+{
+    ck_assert_int_eq(ks("run --quiet --out c"), 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/c/trace.kst", tmp);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 300, SEEK_SET);
+    int ch = fgetc(f);
+    fseek(f, 300, SEEK_SET);
+    fputc(ch ^ 0x5a, f);
+    fclose(f);
+    ck_assert_int_eq(ks("trace dump c/trace.kst"), 2);
+    ck_assert_msg(strstr(err_text, "trace.kst"), "%s", err_text);
+    ck_assert_int_eq(ks("trace dump nonexistent.kst"), 2);
+    ck_assert_msg(strstr(err_text, "nonexistent.kst"), "%s", err_text);
+}
+END_TEST
+
+static const char good_world[] =
+    "region { name = \"r\" }\n"
+    "nodegroup { name = \"g\", cpu = \"4\", memory = \"16Gi\", min = 2, price = 1.0 }\n";
+
+START_TEST(e2e_bad_input_names_file_line_field_and_writes_nothing)
+{
+    static const struct { const char *src, *frag; } cases[] = {
+        {"region { name = \"r\" }\n\nlocal = 3\n", "bad.lua:3:"},
+        {"region { name = \"r\" }\nerror(\"boom\")\n", "bad.lua:2: boom"},
+        {"region { name = \"r\" }\n\n\ndeployment { name = \"api\", replcas = 2 }\n",
+         "bad.lua:4: unknown field 'replcas' in deployment 'api' (did you mean 'replicas'?)"},
+        {"region { name = \"r\" }\ndeployment { name = \"api\", cpu = \"two\" }\n",
+         "bad.lua:2: deployment 'api': field 'cpu': \"two\" is not a quantity"},
+        {"region { name = \"r\" }\ndeployment { name = \"api\", memory = \"-4Gi\" }\n",
+         "bad.lua:2: deployment 'api': field 'memory': \"-4Gi\" must not be negative"},
+        {"region { name = \"r\" }\nwhile true do end\n", "bad.lua:2: instruction budget exceeded"},
+        {"region { name = \"r\" }\nio.write(1)\n", "bad.lua:2:"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file("bad.lua", cases[i].src);
+        int rc = ks("run bad.lua --out bad --lua-steps 2000000");
+        ck_assert_msg(rc == 2, "case %zu: exit %d", i, rc);
+        ck_assert_msg(strstr(err_text, cases[i].frag), "case %zu: stderr '%s' lacks '%s'", i, err_text, cases[i].frag);
+        ck_assert_msg(strchr(err_text, '\n') == strrchr(err_text, '\n'), "case %zu: more than one line: %s", i, err_text);
+        assert_no_output("bad");
+    }
+}
+END_TEST
+
+START_TEST(e2e_missing_scenario_file)
+{
+    ck_assert_int_eq(ks("run no-such-file.lua --out x"), 2);
+    ck_assert_msg(strstr(err_text, "no-such-file.lua: cannot open"), "%s", err_text);
+    assert_no_output("x");
+}
+END_TEST
+
+START_TEST(e2e_unwritable_out_is_refused_cleanly)
+{
+    write_file("afile", "not a folder\n");
+    ck_assert_int_eq(ks("run --out afile/sub"), 2);
+    ck_assert_msg(strstr(err_text, "--out 'afile/sub'"), "%s", err_text);
+    ck_assert_int_eq(ks("run --out afile"), 2);
+    ck_assert_msg(strstr(err_text, "afile"), "%s", err_text);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp-'", tmp);
+    ck_assert_msg(system(cmd) != 0, "a temporary folder was left behind");
+}
+END_TEST
+
+START_TEST(e2e_failed_expectation_exits_1_with_outputs)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s%s", good_world,
+             "scenario { duration = \"1h\" }\n"
+             "expect(\"impossible\", function(r) return r.cost_usd < 0, \"cost is positive\" end)\n"
+             "expect(\"fine\", function(r) return true end)\n");
+    write_file("fail.lua", src);
+    ck_assert_int_eq(ks("run fail.lua --out f --quiet"), 1);
+    cJSON *j = read_json("f");
+    const cJSON *ex = cJSON_GetObjectItem(j, "expectations");
+    ck_assert_int_eq(cJSON_GetArraySize(ex), 2);
+    const cJSON *e0 = cJSON_GetArrayItem(ex, 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(e0, "name")->valuestring, "impossible");
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(e0, "passed")));
+    ck_assert_str_eq(cJSON_GetObjectItem(e0, "detail")->valuestring, "cost is positive");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(ex, 1), "passed")));
+    /* 2 nodes at $1/h for 1 h */
+    ck_assert_double_eq_tol(num(j, "cost_usd", NULL), 2.0, 1e-9);
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(e2e_set_overrides_param)
+{
+    ck_assert_int_eq(ks("run --quiet --out s1 --set backtests=130"), 0);
+    ck_assert_int_eq(ks("run --quiet --out s2 --set backtests=140"), 0);
+    cJSON *a = read_json("s1"), *b = read_json("s2");
+    ck_assert_double_eq(num(b, "pods", "created") - num(a, "pods", "created"), 10);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    ck_assert_int_eq(ks("run --out s3 --set nosuchparam=1"), 2);
+    ck_assert_msg(strstr(err_text, "no param 'nosuchparam'"), "%s", err_text);
+    assert_no_output("s3");
+}
+END_TEST
+
+START_TEST(e2e_list_params)
+{
+    ck_assert_int_eq(ks("run --list-params"), 0);
+    ck_assert_msg(strstr(out_text, "surge=10  ") && strstr(out_text, "\nbacktests=120  "), "%s", out_text);
+}
+END_TEST
+
+START_TEST(e2e_help_version_and_usage_errors)
+{
+    ck_assert_int_eq(ks("--help"), 0);
+    ck_assert_msg(strstr(out_text, "run") && strstr(out_text, "bench"), "%s", out_text);
+    ck_assert_int_eq(ks("--version"), 0);
+    ck_assert_msg(strncmp(out_text, "kubesim ", 8) == 0, "%s", out_text);
+    static const char *const cmds[] = {"run", "trace", "bench", "backtest", "calibrate"};
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_msg(ks("%s --help", cmds[i]) == 0, "%s --help", cmds[i]);
+        ck_assert_msg(strstr(out_text, "usage"), "%s --help: %s", cmds[i], out_text);
+    }
+    ck_assert_int_eq(ks("%s", ""), 2);
+    ck_assert_int_eq(ks("frobnicate"), 2);
+    ck_assert_int_eq(ks("run --bogus"), 2);
+    ck_assert_int_eq(ks("run --seed -3"), 2);
+    ck_assert_int_eq(ks("run a.lua b.lua"), 2);
+    ck_assert_int_eq(ks("bench --only nosuchbench"), 2);
+}
+END_TEST
+
+START_TEST(e2e_bench_prints_json_per_line)
+{
+    ck_assert_int_eq(ks("bench --json --quick --only event_queue"), 0);
+    cJSON *j = cJSON_Parse(out_text);
+    ck_assert_msg(j != NULL, "%s", out_text);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "event_queue");
+    ck_assert(cJSON_GetObjectItem(j, "events_per_s")->valuedouble > 0);
+    cJSON_Delete(j);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("e2e");
+    TCase *tc = tcase_create("binary");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, e2e_default_run_writes_every_output);
+    tcase_add_test(tc, e2e_same_scenario_and_seed_give_identical_trace);
+    tcase_add_test(tc, e2e_trace_dump_prints_json_lines);
+    tcase_add_test(tc, e2e_corrupt_trace_is_refused);
+    tcase_add_test(tc, e2e_bad_input_names_file_line_field_and_writes_nothing);
+    tcase_add_test(tc, e2e_missing_scenario_file);
+    tcase_add_test(tc, e2e_unwritable_out_is_refused_cleanly);
+    tcase_add_test(tc, e2e_failed_expectation_exits_1_with_outputs);
+    tcase_add_test(tc, e2e_set_overrides_param);
+    tcase_add_test(tc, e2e_list_params);
+    tcase_add_test(tc, e2e_help_version_and_usage_errors);
+    tcase_add_test(tc, e2e_bench_prints_json_per_line);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    bin = getenv("KUBESIM_BIN");
+    if (bin == NULL || mkdtemp(tmp) == NULL) {
+        fprintf(stderr, "test_e2e: set KUBESIM_BIN to the kubesim binary (ctest does)\n");
+        return 2;
+    }
+    SRunner *sr = srunner_create(suite());
+    srunner_set_fork_status(sr, CK_NOFORK);   /* tests share the folder and run in order */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,728 @@
+/*
+ * test_render.c: the report writer (render/, prefix rnd_). Pins what the page
+ * must show and refuse: a chart per (object, metric) in capacity-first order,
+ * escaped names, expectations with badges, errors that name file and line,
+ * no external resource, bounded size on long runs, the same bytes for the
+ * same inputs, and no leak when any allocation fails.
+ */
+#include "render/rnd.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A summary with every key of the contract (DESIGN.md §5). */
+static const char summary_full[] =
+    "{\"schema\":1,\"scenario\":\"market_open_surge\",\"seed\":42,\"sim_seconds\":23400,"
+    "\"wall_seconds\":1.5,\"events\":1234567,\"trace_sha256\":\"ab12\",\"cost_usd\":1234.5,"
+    "\"regions\":[{\"name\":\"us-east\",\"nodes_peak\":40,\"cost_usd\":800},"
+    "{\"name\":\"eu-west\",\"nodes_peak\":20,\"cost_usd\":434.5}],"
+    "\"pods\":{\"created\":900,\"scheduled\":880,\"pending_peak\":37,\"preempted\":2,"
+    "\"evicted\":0},"
+    "\"hpa\":{\"scale_ups\":12,\"scale_downs\":4},"
+    "\"autoscaler\":{\"nodes_added\":30,\"nodes_removed\":8},\"quota\":{\"rejections\":1},"
+    "\"jobs\":{\"succeeded\":50,\"failed\":1},\"backtests\":{\"completed\":50,\"results\":[]},"
+    "\"slo\":[{\"service\":\"quant-api\",\"region\":\"us-east\",\"latency_p95_ms\":180,"
+    "\"target_ms\":250,\"violation_seconds\":0,\"error_rate\":0.001}],"
+    "\"expectations\":[{\"name\":\"p95 under target\",\"passed\":true,\"detail\":\"180 ms\"},"
+    "{\"name\":\"cost under budget\",\"passed\":false,\"detail\":\"$1234.50 > $1000\"}]}";
+
+static const char csv_basic[] =
+    "t_seconds,region,object,name,metric,value\n"
+    "0,us-east,region,us-east,nodes,10\n"
+    "0,us-east,nodegroup,cpu-general,nodes,8\n"
+    "0,us-east,deployment,quant-api,replicas,4\n"
+    "0,us-east,region,us-east,pods_pending,0\n"
+    "0,us-east,region,us-east,cost_usd,0\n"
+    "60,us-east,region,us-east,nodes,12\n"
+    "60,us-east,nodegroup,cpu-general,nodes,10\n"
+    "60,us-east,deployment,quant-api,replicas,6\n"
+    "60,us-east,region,us-east,pods_pending,3\n"
+    "60,us-east,region,us-east,cost_usd,1.25\n";
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+typedef struct Page {
+    int rc;
+    char err[512];
+    char *html;      /* malloc'd copy, NULL on error */
+    size_t len;
+} Page;
+
+/* Renders from texts; csv may be NULL. */
+static Page render(const char *json, const char *csv)
+{
+    Page p = {0};
+    RndReport *r = rnd_report_create(NULL);
+    ck_assert_ptr_nonnull(r);
+    const char *html;
+    p.rc = rnd_report_set_summary(r, json, strlen(json), "summary.json");
+    if (p.rc == SIM_OK && csv)
+        p.rc = rnd_report_set_metrics(r, csv, strlen(csv), "metrics.csv");
+    if (p.rc == SIM_OK)
+        p.rc = rnd_report_render(r, &html, &p.len);
+    if (p.rc == SIM_OK) {
+        p.html = malloc(p.len + 1);
+        memcpy(p.html, html, p.len + 1);
+    }
+    snprintf(p.err, sizeof p.err, "%s", rnd_report_errmsg(r));
+    rnd_report_destroy(r);
+    return p;
+}
+
+static Page render_ok(const char *json, const char *csv)
+{
+    Page p = render(json, csv);
+    ck_assert_msg(p.rc == SIM_OK, "render failed: %d %s", p.rc, p.err);
+    ck_assert_uint_eq(strlen(p.html), p.len);
+    return p;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static long pos(const char *hay, const char *needle)
+{
+    const char *p = strstr(hay, needle);
+    ck_assert_msg(p != NULL, "missing '%s'", needle);
+    return p - hay;
+}
+
+typedef struct Dir {
+    char path[64];
+} Dir;
+
+static Dir dir_make(void)
+{
+    Dir d;
+    snprintf(d.path, sizeof d.path, "/tmp/kubesim-render-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d.path));
+    return d;
+}
+
+static void dir_file(const Dir *d, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", d->path, name);
+}
+
+static void dir_put(const Dir *d, const char *name, const char *text)
+{
+    char path[128];
+    dir_file(d, name, path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void dir_remove(const Dir *d)
+{
+    DIR *dir = opendir(d->path);
+    struct dirent *e;
+    char path[384];
+    while (dir && (e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", d->path, e->d_name);
+        remove(path);
+    }
+    if (dir)
+        closedir(dir);
+    ck_assert_int_eq(rmdir(d->path), 0);
+}
+
+/* Writes the inputs, runs rnd_report_write, returns the page (or NULL). */
+static char *write_report(const char *json, const char *csv, int *rc, char *err, size_t errlen)
+{
+    Dir d = dir_make();
+    char sp[128], mp[128], op[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_file(&d, "metrics.csv", mp, sizeof mp);
+    dir_file(&d, "report.html", op, sizeof op);
+    if (json)
+        dir_put(&d, "summary.json", json);
+    if (csv)
+        dir_put(&d, "metrics.csv", csv);
+    *rc = rnd_report_write(sp, mp, op, err, errlen);
+    char *html = slurp(op);
+    dir_remove(&d);
+    return html;
+}
+
+/* A long CSV: `series` node groups sampled every second for `points` seconds,
+ * with one spike of 999 in the first series. Caller frees. */
+static char *long_csv(int series, int points)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fputs("t_seconds,region,object,name,metric,value\n", f);
+    for (int t = 0; t < points; t++)
+        for (int s = 0; s < series; s++)
+            fprintf(f, "%d,us-east,nodegroup,group-%d,nodes,%d\n", t, s,
+                    s == 0 && t == points / 3 ? 999 : 10 + (t / 97 + s) % 7);
+    fclose(f);
+    return text;
+}
+
+/* ---- charts ------------------------------------------------------------------- */
+
+START_TEST(report_has_a_chart_per_metric)
+{
+    int rc;
+    char err[256];
+    char *html = write_report(summary_full, csv_basic, &rc, err, sizeof err);
+    ck_assert_msg(rc == SIM_OK, "%s", err);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_uint_eq(count(html, "<svg "), 5);
+    ck_assert_ptr_nonnull(strstr(html, "Nodes by region"));
+    ck_assert_ptr_nonnull(strstr(html, "Nodes by node group"));
+    ck_assert_ptr_nonnull(strstr(html, "Replicas by deployment"));
+    ck_assert_ptr_nonnull(strstr(html, "Pending pods by region"));
+    ck_assert_ptr_nonnull(strstr(html, "Cost (USD) by region"));
+    ck_assert_ptr_nonnull(strstr(html, "class=\"legend\""));
+    ck_assert_ptr_nonnull(strstr(html, ">0:01:00<"));   /* short runs tick in h:mm:ss */
+    free(html);
+}
+END_TEST
+
+START_TEST(report_orders_charts_capacity_first_cost_last)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,region,us-east,cost_usd,1\n"
+        "0,us-east,queue,backtests,queue_length,3\n"
+        "0,us-east,deployment,api,replicas,2\n"
+        "0,us-east,region,us-east,pods_pending,1\n"
+        "0,us-east,region,us-east,pods_running,5\n"
+        "0,us-east,hpa,api,desired_replicas,2\n"
+        "0,us-east,nodegroup,cpu,nodes,3\n"
+        "0,us-east,region,us-east,nodes,3\n";
+    Page p = render_ok(summary_full, csv);
+    long a = pos(p.html, "Nodes by region"), b = pos(p.html, "Nodes by node group");
+    long c = pos(p.html, "Running pods by region"), d = pos(p.html, "Pending pods by region");
+    long e = pos(p.html, "Replicas by deployment"), f = pos(p.html, "Desired replicas by HPA");
+    long g = pos(p.html, "Queue length by queue"), h = pos(p.html, "Cost (USD) by region");
+    ck_assert(a < b && b < c && c < d && d < e && e < f && f < g && g < h);
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_draws_slo_target_dashed_on_latency_chart)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,quant-api,latency_p95_ms,120\n"
+        "0,us-east,service,quant-api,slo_target_ms,250\n"
+        "60,us-east,service,quant-api,latency_p95_ms,300\n"
+        "60,us-east,service,quant-api,slo_target_ms,250\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "<svg "), 1);
+    ck_assert_ptr_nonnull(strstr(p.html, "p95 latency (ms) by service"));
+    ck_assert_ptr_nonnull(strstr(p.html, "stroke-dasharray=\"7 4\""));
+    ck_assert_ptr_nonnull(strstr(p.html, "SLO target \xC2\xB7 quant-api"));
+    ck_assert_ptr_null(strstr(p.html, "SLO target (ms) by"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_draws_a_shared_slo_target_once)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,latency_p95_ms,120\n0,us-east,service,api,slo_target_ms,250\n"
+        "0,eu-west,service,api,latency_p95_ms,90\n0,eu-west,service,api,slo_target_ms,250\n"
+        "60,us-east,service,api,latency_p95_ms,130\n60,us-east,service,api,slo_target_ms,250\n"
+        "60,eu-west,service,api,latency_p95_ms,95\n60,eu-west,service,api,slo_target_ms,250\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "stroke-dasharray=\"7 4\""), 1);
+    ck_assert_ptr_nonnull(strstr(p.html, "SLO target <span>last 250 ms</span>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "max 130 ms"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_shows_slo_target_alone_without_latency)
+{
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "0,us-east,service,api,slo_target_ms,250\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "<svg "), 1);
+    ck_assert_ptr_nonnull(strstr(p.html, "SLO target (ms) by service"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_downsamples_long_series_keeping_spikes)
+{
+    char *csv = long_csv(5, 30000);   /* 150,000 rows */
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_lt(p.len, 400000);
+    for (const char *d = strstr(p.html, " d=\"M"); d; d = strstr(d + 1, " d=\"M")) {
+        size_t numbers = 0;
+        for (const char *c = d + 4; *c != '"'; c++)
+            numbers += (*c >= '0' && *c <= '9') && !(c[-1] >= '0' && c[-1] <= '9') &&
+                       c[-1] != '.';
+        ck_assert_uint_le(numbers / 2, RND_MAX_POINTS);
+    }
+    ck_assert_ptr_nonnull(strstr(p.html, "max 999"));
+    ck_assert_uint_eq(count(p.html, "<path "), 5);
+    free(csv);
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_caps_series_per_chart)
+{
+    char *csv = long_csv(RND_MAX_SERIES + 4, 3);
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "<path "), RND_MAX_SERIES);
+    ck_assert_ptr_nonnull(strstr(p.html, "series with the highest peaks"));
+    ck_assert_ptr_nonnull(strstr(p.html, "group-0"));   /* the spike wins a place */
+    free(csv);
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_draws_nan_values_as_gaps)
+{
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "0,r,queue,q,queue_length,1\n"
+                              "10,r,queue,q,queue_length,2\n"
+                              "20,r,queue,q,queue_length,nan\n"
+                              "30,r,queue,q,queue_length,inf\n"
+                              "40,r,queue,q,queue_length,3\n"
+                              "50,r,queue,q,queue_length,4\n";
+    Page p = render_ok(summary_full, csv);
+    const char *d = strstr(p.html, " d=\"M");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_nonnull(strstr(d + 1, "M"));   /* a second subpath after the gap */
+    ck_assert_ptr_nonnull(strstr(p.html, "last 4"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_accepts_quoted_fields_crlf_and_blank_lines)
+{
+    static const char csv[] = "\xEF\xBB\xBFt_seconds,region,object,name,metric,value\r\n"
+                              "0,us-east,deployment,\"api, \"\"v2\"\"\",replicas,2\r\n"
+                              "\r\n"
+                              "60,us-east,deployment,\"api, \"\"v2\"\"\",replicas,3\r\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "<svg "), 1);
+    ck_assert_ptr_nonnull(strstr(p.html, "api, &quot;v2&quot;"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_reads_columns_by_name)
+{
+    static const char csv[] = "metric,value,extra,t_seconds,object,name,region\n"
+                              "nodes,7,x,0,region,us-east,us-east\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_ptr_nonnull(strstr(p.html, "Nodes by region"));
+    ck_assert_ptr_nonnull(strstr(p.html, "last 7"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_without_metrics_says_so)
+{
+    int rc;
+    char err[256];
+    Dir d = dir_make();
+    char sp[128], op[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_file(&d, "report.html", op, sizeof op);
+    dir_put(&d, "summary.json", summary_full);
+    rc = rnd_report_write(sp, NULL, op, err, sizeof err);
+    char *html = slurp(op);
+    dir_remove(&d);
+    ck_assert_msg(rc == SIM_OK, "%s", err);
+    ck_assert_ptr_nonnull(strstr(html, "No metrics were recorded."));
+    ck_assert_uint_eq(count(html, "<svg "), 0);
+    free(html);
+}
+END_TEST
+
+/* ---- summary -------------------------------------------------------------------- */
+
+START_TEST(report_header_shows_run_facts)
+{
+    Page p = render_ok(summary_full, csv_basic);
+    ck_assert_ptr_nonnull(strstr(p.html, "<h1>market_open_surge</h1>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<dd>42</dd>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<dd>6 h 30 min</dd>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<dd>1,234,567</dd>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<dd>$1,234.50</dd>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<dd>15,600\xC3\x97 real time</dd>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<code>ab12</code>"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_shows_headline_regions_and_slo_tables)
+{
+    Page p = render_ok(summary_full, csv_basic);
+    ck_assert_ptr_nonnull(strstr(p.html, "Headline figures"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<caption>Pods</caption>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<th>Peak pending</th><td class=\"num\">37</td>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<caption>HPA</caption>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<th>Nodes added</th><td class=\"num\">30</td>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "id=\"regions\""));
+    ck_assert_ptr_nonnull(strstr(p.html, "<td>eu-west</td>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "id=\"slo\""));
+    ck_assert_ptr_nonnull(strstr(p.html, "<span class=\"badge pass\">met</span>"));
+    ck_assert(pos(p.html, "id=\"regions\"") < pos(p.html, "id=\"slo\""));
+    ck_assert(pos(p.html, "id=\"slo\"") < pos(p.html, "id=\"expectations\""));
+    ck_assert(pos(p.html, "id=\"expectations\"") < pos(p.html, "<svg "));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_shows_slo_table_only_when_nonempty)
+{
+    Page p = render_ok("{\"scenario\":\"x\",\"slo\":[]}", NULL);
+    ck_assert_ptr_null(strstr(p.html, "id=\"slo\""));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_lists_expectations_pass_and_fail)
+{
+    Page p = render_ok(summary_full, csv_basic);
+    ck_assert_ptr_nonnull(
+        strstr(p.html, "<span class=\"badge pass\">PASS</span><div><b>p95 under target</b>"));
+    ck_assert_ptr_nonnull(
+        strstr(p.html, "<span class=\"badge fail\">FAIL</span><div><b>cost under budget</b>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "$1234.50 &gt; $1000"));
+    ck_assert_ptr_nonnull(strstr(p.html, "1 of 2 expectations failed"));
+    ck_assert_ptr_nonnull(strstr(p.html, "1 passed \xC2\xB7 1 failed"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_says_when_all_expectations_passed)
+{
+    Page p = render_ok("{\"expectations\":[{\"name\":\"a\",\"passed\":true}]}", NULL);
+    ck_assert_ptr_nonnull(strstr(p.html, "status pass"));
+    ck_assert_ptr_nonnull(strstr(p.html, "1 expectation passed"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_escapes_html_in_names)
+{
+    static const char json[] =
+        "{\"scenario\":\"<script>alert(1)</script>\",\"expectations\":[{\"name\":"
+        "\"<img src=x onerror=alert(2)>\",\"passed\":false,\"detail\":\"a & 'b'\"}],"
+        "\"regions\":[{\"name\":\"<b>r</b>\"}],\"<i>\":{\"<u>\":1}}";
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "0,<r>,<script>,<script>x</script>,<svg>,1\n";
+    Page p = render_ok(json, csv);
+    ck_assert_ptr_null(strstr(p.html, "<script"));
+    ck_assert_ptr_null(strstr(p.html, "<img"));
+    ck_assert_ptr_null(strstr(p.html, "<b>r</b>"));
+    ck_assert_ptr_null(strstr(p.html, "<svg>"));
+    ck_assert_ptr_null(strstr(p.html, "<u>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    ck_assert_ptr_nonnull(strstr(p.html, "&lt;script&gt;x&lt;/script&gt;"));
+    ck_assert_ptr_nonnull(strstr(p.html, "a &amp; &#39;b&#39;"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_is_self_contained)
+{
+    char *csv = long_csv(3, 100);
+    Page p = render_ok(summary_full, csv);
+    ck_assert_ptr_null(strstr(p.html, "http://"));
+    ck_assert_ptr_null(strstr(p.html, "https://"));
+    ck_assert_ptr_null(strstr(p.html, "<script"));
+    ck_assert_ptr_null(strstr(p.html, "<link"));
+    ck_assert_ptr_null(strstr(p.html, "@import"));
+    ck_assert_ptr_null(strstr(p.html, "url("));
+    ck_assert_ptr_null(strstr(p.html, "<img"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<style>"));
+    free(csv);
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_tolerates_missing_summary_keys)
+{
+    Page p = render_ok("{}", NULL);
+    ck_assert_ptr_nonnull(strstr(p.html, "Unnamed scenario"));
+    ck_assert_ptr_nonnull(strstr(p.html, "The scenario declared no expectations."));
+    ck_assert_ptr_nonnull(strstr(p.html, "</html>"));
+    free(p.html);
+    p = render_ok("{\"scenario\":7,\"seed\":\"s\",\"regions\":{},\"slo\":3,\"pods\":[1],"
+                  "\"expectations\":[{\"passed\":\"yes\"},5]}", NULL);
+    ck_assert_ptr_nonnull(strstr(p.html, "2 of 2 expectations failed"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_shows_unknown_keys_and_metrics)
+{
+    static const char json[] =
+        "{\"scenario\":\"x\",\"gpu_hours\":12.5,\"network\":{\"bytes_out\":1000000},"
+        "\"backtests\":{\"completed\":2,\"results\":[{\"strategy\":\"momentum\",\"sharpe\":1.25},"
+        "{\"strategy\":\"meanrev\",\"sharpe\":0.5,\"turnover\":3}]},"
+        "\"faults\":[{\"kind\":\"zone_outage\",\"at_seconds\":3600}]}";
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "0,us-east,queue,backtests,queue_length,12\n";
+    Page p = render_ok(json, csv);
+    ck_assert_ptr_nonnull(strstr(p.html, "<dt>Gpu hours</dt><dd>12.5</dd>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<caption>Network</caption>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "1,000,000"));
+    ck_assert_ptr_nonnull(strstr(p.html, "Backtests \xE2\x80\x94 results"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<th class=\"num\">Turnover</th>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<td>momentum</td>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<td>zone_outage</td>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "<td class=\"num\">1 h 00 min</td>"));
+    ck_assert_ptr_nonnull(strstr(p.html, "Queue length by queue"));
+    free(p.html);
+}
+END_TEST
+
+START_TEST(report_is_deterministic)
+{
+    char *csv = long_csv(4, 2000);
+    Page a = render_ok(summary_full, csv);
+    Page b = render_ok(summary_full, csv);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert(memcmp(a.html, b.html, a.len) == 0);
+    free(csv);
+    free(a.html);
+    free(b.html);
+}
+END_TEST
+
+START_TEST(report_sorts_rows_out_of_time_order)
+{
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "60,r,region,r,nodes,2\n"
+                              "0,r,region,r,nodes,1\n"
+                              "120,r,region,r,nodes,3\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_ptr_nonnull(strstr(p.html, "last 3"));
+    free(p.html);
+}
+END_TEST
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+START_TEST(report_rejects_malformed_csv_with_line)
+{
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "0,us-east,region,us-east,nodes,10\n"
+                              "60,us-east,region,nodes,12\n";
+    int rc;
+    char err[256];
+    char *html = write_report(summary_full, csv, &rc, err, sizeof err);
+    ck_assert_int_eq(rc, SIM_EINVAL);
+    ck_assert_ptr_null(html);   /* no page on bad input */
+    ck_assert_msg(strstr(err, "metrics.csv:3:") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "expected 6 fields, found 5") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(report_rejects_non_numeric_value_with_line)
+{
+    static const char csv[] = "t_seconds,region,object,name,metric,value\n"
+                              "0,us-east,region,us-east,nodes,10\n"
+                              "\n"
+                              "60,us-east,region,us-east,nodes,twelve\n";
+    Page p = render(summary_full, csv);
+    ck_assert_int_eq(p.rc, SIM_EINVAL);
+    ck_assert_str_eq(p.err, "metrics.csv:4: value 'twelve' is not a number");
+    p = render(summary_full, "t_seconds,region,object,name,metric,value\nsoon,a,b,c,d,1\n");
+    ck_assert_str_eq(p.err, "metrics.csv:2: t_seconds 'soon' is not a number");
+    p = render(summary_full, "t_seconds,region,object,name,metric,value\n1,a,b,\"c,d,1\n");
+    ck_assert_str_eq(p.err, "metrics.csv:2: quote out of place in field 4");
+}
+END_TEST
+
+START_TEST(report_rejects_csv_without_required_column)
+{
+    Page p = render(summary_full, "t_seconds,region,object,name,value\n0,a,b,c,1\n");
+    ck_assert_int_eq(p.rc, SIM_EINVAL);
+    ck_assert_msg(strstr(p.err, "metrics.csv:1: header has no column 'metric'") != NULL, "%s",
+                  p.err);
+    p = render(summary_full, "");
+    ck_assert_int_eq(p.rc, SIM_EINVAL);
+    ck_assert_msg(strstr(p.err, "empty file") != NULL, "%s", p.err);
+}
+END_TEST
+
+START_TEST(report_missing_summary_is_an_error)
+{
+    int rc;
+    char err[256];
+    char *html = write_report(NULL, csv_basic, &rc, err, sizeof err);
+    ck_assert_int_eq(rc, SIM_EIO);
+    ck_assert_ptr_null(html);
+    ck_assert_msg(strstr(err, "summary.json") != NULL && strstr(err, "cannot read") != NULL,
+                  "%s", err);
+}
+END_TEST
+
+START_TEST(report_missing_metrics_is_an_error)
+{
+    int rc;
+    char err[256];
+    char *html = write_report(summary_full, NULL, &rc, err, sizeof err);
+    ck_assert_int_eq(rc, SIM_EIO);
+    ck_assert_ptr_null(html);
+    ck_assert_msg(strstr(err, "metrics.csv") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(report_rejects_invalid_json_with_line)
+{
+    Page p = render("{\n\"scenario\": \"x\",\n\"seed\": ,\n}", NULL);
+    ck_assert_int_eq(p.rc, SIM_EINVAL);
+    ck_assert_str_eq(p.err, "summary.json:3: not valid JSON");
+    p = render("[1, 2]", NULL);
+    ck_assert_int_eq(p.rc, SIM_EINVAL);
+    ck_assert_str_eq(p.err, "summary.json:1: expected a JSON object at the top");
+    p = render("{}\n{}", NULL);
+    ck_assert_str_eq(p.err, "summary.json:2: text after the JSON value");
+}
+END_TEST
+
+START_TEST(report_render_needs_a_summary)
+{
+    RndReport *r = rnd_report_create(NULL);
+    const char *html;
+    size_t len;
+    ck_assert_int_eq(rnd_report_render(r, &html, &len), SIM_ESTATE);
+    ck_assert_str_eq(rnd_report_errmsg(r), "no summary loaded");
+    rnd_report_destroy(r);
+}
+END_TEST
+
+START_TEST(report_unwritable_output_is_an_error)
+{
+    int rc;
+    char err[256];
+    Dir d = dir_make();
+    char sp[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_put(&d, "summary.json", summary_full);
+    rc = rnd_report_write(sp, NULL, "/nonexistent-dir/report.html", err, sizeof err);
+    dir_remove(&d);
+    ck_assert_int_eq(rc, SIM_EIO);
+    ck_assert_msg(strstr(err, "cannot write /nonexistent-dir/report.html") != NULL, "%s", err);
+}
+END_TEST
+
+/* Fail allocation N for N = 1, 2, ... until the whole page builds: each
+ * attempt fails with SIM_ENOMEM or succeeds, and frees every byte. */
+START_TEST(report_fails_cleanly_at_every_allocation)
+{
+    char *csv = long_csv(3, 50);
+    static const char slo_csv[] = "t_seconds,region,object,name,metric,value\n"
+                                  "0,r,service,s,latency_p95_ms,1\n0,r,service,s,slo_target_ms,2\n";
+    int done = 0;
+    for (uint64_t n = 1; !done; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        RndReport *r = rnd_report_create(&m);
+        int rc = r ? rnd_report_set_summary(r, summary_full, strlen(summary_full), "s")
+                   : SIM_ENOMEM;
+        if (rc == SIM_OK)
+            rc = rnd_report_set_metrics(r, csv, strlen(csv), "m");
+        if (rc == SIM_OK)
+            rc = rnd_report_set_metrics(r, slo_csv, strlen(slo_csv), "m2");
+        const char *html;
+        size_t len;
+        if (rc == SIM_OK)
+            rc = rnd_report_render(r, &html, &len);
+        ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "n=%llu rc=%d", (unsigned long long)n, rc);
+        ck_assert_int_eq(rc == SIM_ENOMEM, m.oom);
+        done = rc == SIM_OK;
+        rnd_report_destroy(r);
+        ck_assert_msg(m.live == 0, "n=%llu leaked %lld bytes", (unsigned long long)n,
+                      (long long)m.live);
+    }
+    free(csv);
+}
+END_TEST
+
+static Suite *render_suite(void)
+{
+    Suite *s = suite_create("render");
+    TCase *charts = tcase_create("charts");
+    tcase_add_test(charts, report_has_a_chart_per_metric);
+    tcase_add_test(charts, report_orders_charts_capacity_first_cost_last);
+    tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
+    tcase_add_test(charts, report_draws_a_shared_slo_target_once);
+    tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
+    tcase_add_test(charts, report_downsamples_long_series_keeping_spikes);
+    tcase_add_test(charts, report_caps_series_per_chart);
+    tcase_add_test(charts, report_draws_nan_values_as_gaps);
+    tcase_add_test(charts, report_accepts_quoted_fields_crlf_and_blank_lines);
+    tcase_add_test(charts, report_reads_columns_by_name);
+    tcase_add_test(charts, report_without_metrics_says_so);
+    tcase_add_test(charts, report_sorts_rows_out_of_time_order);
+    suite_add_tcase(s, charts);
+    TCase *summary = tcase_create("summary");
+    tcase_add_test(summary, report_header_shows_run_facts);
+    tcase_add_test(summary, report_shows_headline_regions_and_slo_tables);
+    tcase_add_test(summary, report_shows_slo_table_only_when_nonempty);
+    tcase_add_test(summary, report_lists_expectations_pass_and_fail);
+    tcase_add_test(summary, report_says_when_all_expectations_passed);
+    tcase_add_test(summary, report_escapes_html_in_names);
+    tcase_add_test(summary, report_is_self_contained);
+    tcase_add_test(summary, report_tolerates_missing_summary_keys);
+    tcase_add_test(summary, report_shows_unknown_keys_and_metrics);
+    tcase_add_test(summary, report_is_deterministic);
+    suite_add_tcase(s, summary);
+    TCase *errors = tcase_create("errors");
+    tcase_add_test(errors, report_rejects_malformed_csv_with_line);
+    tcase_add_test(errors, report_rejects_non_numeric_value_with_line);
+    tcase_add_test(errors, report_rejects_csv_without_required_column);
+    tcase_add_test(errors, report_missing_summary_is_an_error);
+    tcase_add_test(errors, report_missing_metrics_is_an_error);
+    tcase_add_test(errors, report_rejects_invalid_json_with_line);
+    tcase_add_test(errors, report_render_needs_a_summary);
+    tcase_add_test(errors, report_unwritable_output_is_an_error);
+    tcase_add_test(errors, report_fails_cleanly_at_every_allocation);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(render_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,409 @@
+/*
+ * test_scn.c: the Lua scenario bridge. Declarations are checked field by
+ * field with errors naming the file and line; the sandbox refuses the usual
+ * escapes and stops runaway scripts; params take --set overrides.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenarios/scn.h"
+
+static char tmpdir[] = "/tmp/kubesim-scn-XXXXXX";
+
+static const char world[] =
+    "region { name = \"r1\", zones = {\"r1-a\", \"r1-b\"} }\n"
+    "namespace { name = \"team\" }\n"
+    "nodegroup { name = \"cpu\", region = \"r1\", cpu = \"8\", memory = \"32Gi\", min = 2, max = 4 }\n";
+
+/* Writes src to a file named name in the temporary folder; returns its path. */
+static const char *write_script(const char *name, const char *src)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(src, f);
+    fclose(f);
+    return path;
+}
+
+typedef struct Loaded {
+    SimMem mem;
+    ScnScenario *s;
+    char err[1024];
+} Loaded;
+
+static void load_opts(Loaded *l, const char *name, const char *src, char *const *sets, size_t nsets,
+                      size_t lua_mem, uint64_t steps)
+{
+    sim_mem_init(&l->mem);
+    ScnOptions o = {.path = write_script(name, src), .sets = sets, .nsets = nsets,
+                    .lua_mem = lua_mem, .lua_steps = steps, .seed = 7};
+    l->err[0] = '\0';
+    l->s = scn_load(&l->mem, &o, l->err, sizeof l->err);
+}
+
+static void load(Loaded *l, const char *src)
+{
+    load_opts(l, "s.lua", src, NULL, 0, 0, 0);
+}
+
+static void unload(Loaded *l)
+{
+    scn_free(l->s);
+    ck_assert_int_eq(l->mem.live, 0);
+}
+
+/* The load fails and the message holds every given fragment. */
+static void expect_error(const char *src, const char *frag1, const char *frag2)
+{
+    Loaded l;
+    load(&l, src);
+    ck_assert_msg(l.s == NULL, "expected an error for: %s", src);
+    ck_assert_msg(strstr(l.err, frag1) != NULL, "message '%s' lacks '%s'", l.err, frag1);
+    if (frag2)
+        ck_assert_msg(strstr(l.err, frag2) != NULL, "message '%s' lacks '%s'", l.err, frag2);
+    unload(&l);
+}
+
+static char *cat(const char *a, const char *b)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s%s", a, b);
+    return buf;
+}
+
+START_TEST(scn_default_scenario_loads)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions o = {0};
+    char err[512];
+    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_str_eq(scn_name(s), "market_open_surge");
+    ck_assert(scn_duration(s) == SIM_SEC(8 * 3600));
+    ck_assert_uint_ge(scn_param_count(s), 2);
+    scn_free(s);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+START_TEST(scn_unknown_field_suggests_nearest)
+{
+    expect_error(cat(world, "deployment { name = \"quant-api\", namespace = \"team\", replcas = 3 }\n"),
+                 "s.lua:4: unknown field 'replcas' in deployment 'quant-api' (did you mean 'replicas'?)", NULL);
+}
+END_TEST
+
+START_TEST(scn_malformed_quantity_names_field_and_line)
+{
+    expect_error(cat(world, "\ndeployment { name = \"api\", cpu = \"two\" }\n"),
+                 "s.lua:5: deployment 'api': field 'cpu': \"two\" is not a quantity", NULL);
+}
+END_TEST
+
+START_TEST(scn_negative_quantity_refused)
+{
+    expect_error(cat(world, "deployment { name = \"api\", memory = \"-1Gi\" }\n"),
+                 "s.lua:4:", "field 'memory': \"-1Gi\" must not be negative");
+    expect_error(cat(world, "deployment { name = \"api\", cpu = -2 }\n"), "field 'cpu'", "must not be negative");
+}
+END_TEST
+
+START_TEST(scn_syntax_error_names_file_and_line)
+{
+    expect_error("region { name = \"r1\" }\n\nlocal x = = 3\n", "s.lua:3:", NULL);
+}
+END_TEST
+
+START_TEST(scn_runtime_error_names_file_and_line)
+{
+    expect_error("region { name = \"r1\" }\nlocal t = nil\nlocal y = t.x\n", "s.lua:3:", "attempt to index");
+}
+END_TEST
+
+START_TEST(scn_wrong_types_and_units_named)
+{
+    expect_error(cat(world, "deployment { name = \"api\", replicas = \"three\" }\n"),
+                 "field 'replicas'", "expected a whole number");
+    expect_error(cat(world, "job { name = \"j\", duration = \"10 parsecs\" }\n"),
+                 "field 'duration'", "is not a duration");
+    expect_error(cat(world, "job { name = \"j\", duration = \"1m\", start = \"25:00\" }\n"),
+                 "field 'start'", "not a time of day");
+    expect_error(cat(world, "nodegroup { name = \"g\", region = \"r1\", cpu = 4, memory = \"8Gi\", "
+                            "taints = {\"a=b:Sometimes\"} }\n"), "field 'taints'", "NoSchedule");
+}
+END_TEST
+
+START_TEST(scn_references_must_be_declared)
+{
+    expect_error(cat(world, "deployment { name = \"api\", namespace = \"nope\" }\n"),
+                 "field 'namespace'", "no namespace named 'nope'");
+    expect_error("region { name = \"a\" }\nregion { name = \"b\" }\n"
+                 "nodegroup { name = \"g\", region = \"c\", cpu = 1, memory = \"1Gi\" }\n",
+                 "s.lua:3:", "no region named 'c'");
+    expect_error("namespace { name = \"x\" }\n", "declares no region", NULL);
+}
+END_TEST
+
+START_TEST(scn_min_greater_than_max_refused)
+{
+    expect_error("region { name = \"r\" }\nnodegroup { name = \"g\", cpu = 1, memory = \"1Gi\", min = 5, max = 2 }\n",
+                 "s.lua:2:", "min (5) is greater than max (2)");
+}
+END_TEST
+
+START_TEST(scn_duplicate_and_invalid_names_refused)
+{
+    expect_error(cat(world, "namespace { name = \"team\" }\n"), "'team' is declared twice", NULL);
+    expect_error(cat(world, "namespace { name = \"Team_B\" }\n"), "not a valid Kubernetes name", NULL);
+}
+END_TEST
+
+START_TEST(scn_param_default_and_set_override)
+{
+    const char *src = "local n = param(\"replicas\", 3, \"how many\")\n"
+                      "local on = param(\"enabled\", false)\n"
+                      "region { name = \"r\" }\n"
+                      "deployment { name = \"api\", replicas = n }\n";
+    Loaded l;
+    load(&l, src);
+    ck_assert_msg(l.s != NULL, "%s", l.err);
+    const char *name, *deflt, *value, *desc;
+    scn_param(l.s, 0, &name, &deflt, &value, &desc);
+    ck_assert_str_eq(name, "replicas");
+    ck_assert_str_eq(deflt, "3");
+    ck_assert_str_eq(value, "3");
+    ck_assert_str_eq(desc, "how many");
+    unload(&l);
+    char *sets[] = {"replicas=7", "enabled=true"};
+    load_opts(&l, "s.lua", src, sets, 2, 0, 0);
+    ck_assert_msg(l.s != NULL, "%s", l.err);
+    scn_param(l.s, 0, &name, &deflt, &value, &desc);
+    ck_assert_str_eq(value, "7");
+    scn_param(l.s, 1, &name, &deflt, &value, &desc);
+    ck_assert_str_eq(value, "true");
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_set_errors_are_named)
+{
+    const char *src = "local n = param(\"replicas\", 3)\nregion { name = \"r\" }\n";
+    Loaded l;
+    char *bad_type[] = {"replicas=lots"};
+    load_opts(&l, "s.lua", src, bad_type, 1, 0, 0);
+    ck_assert_ptr_null(l.s);
+    ck_assert_msg(strstr(l.err, "--set replicas=lots") && strstr(l.err, "takes a number"), "%s", l.err);
+    unload(&l);
+    char *unknown[] = {"replicsa=3"};
+    load_opts(&l, "s.lua", src, unknown, 1, 0, 0);
+    ck_assert_ptr_null(l.s);
+    ck_assert_msg(strstr(l.err, "has no param 'replicsa'"), "%s", l.err);
+    unload(&l);
+    char *malformed[] = {"replicas"};
+    load_opts(&l, "s.lua", src, malformed, 1, 0, 0);
+    ck_assert_ptr_null(l.s);
+    ck_assert_msg(strstr(l.err, "expected NAME=VALUE"), "%s", l.err);
+    unload(&l);
+}
+END_TEST
+
+/* Each escape must fail inside the script; the error names what was nil. */
+START_TEST(scn_sandbox_refuses_escapes)
+{
+    static const char *const escapes[] = {
+        "io.open('/etc/passwd')", "os.execute('true')", "os.getenv('HOME')", "require('os')",
+        "load('return 1')()", "loadfile('/etc/passwd')", "dofile('/etc/passwd')",
+        "string.dump(function() end)", "debug.getinfo(1)", "package.loadlib('libc.so.6', 'system')",
+        "collectgarbage('stop')", "math.randomseed(1)", "(''):dump()",
+    };
+    for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
+        char src[256];
+        snprintf(src, sizeof src, "region { name = \"r\" }\nlocal x = %s\n", escapes[i]);
+        Loaded l;
+        load(&l, src);
+        ck_assert_msg(l.s == NULL, "escape succeeded: %s", escapes[i]);
+        ck_assert_msg(strstr(l.err, "s.lua:2:") != NULL, "%s: %s", escapes[i], l.err);
+        unload(&l);
+    }
+}
+END_TEST
+
+START_TEST(scn_bytecode_is_refused)
+{
+    Loaded l;
+    load(&l, "\x1bLua\x54\x00 junk");
+    ck_assert_ptr_null(l.s);
+    ck_assert_msg(strstr(l.err, "binary") || strstr(l.err, "text"), "%s", l.err);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_instruction_budget_stops_infinite_loop)
+{
+    Loaded l;
+    load_opts(&l, "loop.lua", "region { name = \"r\" }\nwhile true do end\n", NULL, 0, 0, 1000000);
+    ck_assert_ptr_null(l.s);
+    ck_assert_msg(strstr(l.err, "loop.lua:2:") && strstr(l.err, "instruction budget"), "%s", l.err);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_memory_cap_stops_runaway_allocation)
+{
+    Loaded l;
+    load_opts(&l, "mem.lua", "local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n",
+              NULL, 0, (size_t)16 << 20, 0);
+    ck_assert_ptr_null(l.s);
+    ck_assert_msg(strstr(l.err, "mem.lua") && strstr(l.err, "memory limit of 16 MiB"), "%s", l.err);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_math_random_is_seeded)
+{
+    const char *src = "region { name = \"r\" }\nlocal v = param(\"v\", math.random(1, 1000000))\n";
+    Loaded a, b;
+    load(&a, src);
+    load(&b, src);
+    ck_assert_msg(a.s && b.s, "%s %s", a.err, b.err);
+    const char *n, *d1, *d2, *v, *desc;
+    scn_param(a.s, 0, &n, &d1, &v, &desc);
+    scn_param(b.s, 0, &n, &d2, &v, &desc);
+    ck_assert_str_eq(d1, d2);
+    unload(&a);
+    unload(&b);
+}
+END_TEST
+
+START_TEST(scn_missing_file_is_named)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions o = {.path = "/nonexistent/dir/x.lua"};
+    char err[512];
+    ck_assert_ptr_null(scn_load(&m, &o, err, sizeof err));
+    ck_assert_msg(strstr(err, "/nonexistent/dir/x.lua: cannot open"), "%s", err);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+START_TEST(scn_durations_and_clock_times_parse_exactly)
+{
+    SimTime t;
+    ck_assert_int_eq(scn_parse_duration("90s", &t), SIM_OK);
+    ck_assert(t == SIM_SEC(90));
+    ck_assert_int_eq(scn_parse_duration("1h30m", &t), SIM_OK);
+    ck_assert(t == SIM_SEC(5400));
+    ck_assert_int_eq(scn_parse_duration("1.5h", &t), SIM_OK);
+    ck_assert(t == SIM_SEC(5400));
+    ck_assert_int_eq(scn_parse_duration("250ms", &t), SIM_OK);
+    ck_assert(t == SIM_MS(250));
+    ck_assert_int_eq(scn_parse_duration("42", &t), SIM_OK);
+    ck_assert(t == SIM_SEC(42));
+    ck_assert_int_eq(scn_parse_duration("2d", &t), SIM_OK);
+    ck_assert(t == SIM_SEC(172800));
+    ck_assert_int_eq(scn_parse_duration("", &t), SIM_EINVAL);
+    ck_assert_int_eq(scn_parse_duration("5 min", &t), SIM_EINVAL);
+    ck_assert_int_eq(scn_parse_duration("-5s", &t), SIM_EINVAL);
+    ck_assert_int_eq(scn_parse_duration("s", &t), SIM_EINVAL);
+    ck_assert_int_eq(scn_parse_clock("09:30", &t), SIM_OK);
+    ck_assert(t == SIM_SEC(9 * 3600 + 1800));
+    ck_assert_int_eq(scn_parse_clock("23:59:59", &t), SIM_OK);
+    ck_assert_int_eq(scn_parse_clock("24:00", &t), SIM_EINVAL);
+    ck_assert_int_eq(scn_parse_clock("9h", &t), SIM_EINVAL);
+}
+END_TEST
+
+START_TEST(scn_job_start_is_relative_to_scenario_start)
+{
+    Loaded l;
+    load(&l, "scenario { start = \"07:00\", duration = \"4h\" }\nregion { name = \"r\" }\n"
+             "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1 }\n"
+             "job { name = \"j\", start = \"09:30\", duration = \"5m\" }\n");
+    ck_assert_msg(l.s != NULL, "%s", l.err);
+    SimConfig cfg = {.seed = 1, .end = scn_duration(l.s), .mem = &l.mem};
+    SimEngine *e = sim_engine_create(&cfg);
+    WlControllers *wl = wl_create(e);
+    ck_assert_int_eq(scn_build(l.s, e, wl), SIM_OK);
+    ck_assert(sim_workload(e, 0)->start_at == SIM_SEC(9000));
+    ck_assert_uint_eq(sim_node_count(e), 1);
+    wl_destroy(wl);
+    sim_engine_destroy(e);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_load_oom_sweep_leaks_nothing)
+{
+    const char *src = "local n = param(\"n\", 2)\nregion { name = \"r\", zones = {\"a\", \"b\"} }\n"
+                      "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1, labels = {x = \"y\", a = \"b\"},"
+                      " taints = {\"k=v:NoSchedule\", \"gpu:NoExecute\"} }\n"
+                      "deployment { name = \"d\", replicas = n }\n"
+                      "expect(\"ok\", function(r) return true end)\n";
+    const char *path = write_script("oom.lua", src);
+    for (uint64_t n = 1;; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        ScnOptions o = {.path = path};
+        char err[512];
+        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+        scn_free(s);
+        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
+        if (s != NULL && !m.oom)
+            break;
+        ck_assert_msg(n < 100000, "no end to the sweep");
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("scenarios");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, scn_default_scenario_loads);
+    tcase_add_test(tc, scn_unknown_field_suggests_nearest);
+    tcase_add_test(tc, scn_malformed_quantity_names_field_and_line);
+    tcase_add_test(tc, scn_negative_quantity_refused);
+    tcase_add_test(tc, scn_syntax_error_names_file_and_line);
+    tcase_add_test(tc, scn_runtime_error_names_file_and_line);
+    tcase_add_test(tc, scn_wrong_types_and_units_named);
+    tcase_add_test(tc, scn_references_must_be_declared);
+    tcase_add_test(tc, scn_min_greater_than_max_refused);
+    tcase_add_test(tc, scn_duplicate_and_invalid_names_refused);
+    tcase_add_test(tc, scn_param_default_and_set_override);
+    tcase_add_test(tc, scn_set_errors_are_named);
+    tcase_add_test(tc, scn_sandbox_refuses_escapes);
+    tcase_add_test(tc, scn_bytecode_is_refused);
+    tcase_add_test(tc, scn_instruction_budget_stops_infinite_loop);
+    tcase_add_test(tc, scn_memory_cap_stops_runaway_allocation);
+    tcase_add_test(tc, scn_math_random_is_seeded);
+    tcase_add_test(tc, scn_missing_file_is_named);
+    tcase_add_test(tc, scn_durations_and_clock_times_parse_exactly);
+    tcase_add_test(tc, scn_job_start_is_relative_to_scenario_start);
+    tcase_add_test(tc, scn_load_oom_sweep_leaks_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (mkdtemp(tmpdir) == NULL)
+        return 2;
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return failed ? 1 : 0;
+}
