@@ -30,7 +30,7 @@ typedef enum SimTrKind {
     SIM_TR_ZONE,            /* zone region name */
     SIM_TR_NODEGROUP,       /* group region name cpu_m mem_bytes gpu max_pods price_micro min max */
     SIM_TR_NAMESPACE,       /* ns name */
-    SIM_TR_WORKLOAD,        /* wl region ns kind name replicas */
+    SIM_TR_WORKLOAD,        /* wl region ns wl_kind name replicas (wl_kind: SimWlKind) */
     SIM_TR_NODE_ADD,        /* node group zone name */
     SIM_TR_NODE_READY,      /* node */
     SIM_TR_NODE_REMOVE,     /* node */
