@@ -186,9 +186,7 @@ static uint32_t find_feasible(SchedScheduler *s, const SchedCycle *c, SchedQueue
                               SchedResult *out)
 {
     SimRegion *r = sim_region(s->e, c->p->region);
-    uint32_t ready = 0;
-    for (size_t i = 0; i < r->nnodes; i++)
-        ready += sim_node(s->e, r->nodes[i])->state == SIM_NODE_READY;
+    uint32_t ready = r->ready_nodes;
     uint32_t want = sched_num_feasible_to_find(ready), nf = 0, examined = 0;
     ReasonCount rc[MAX_REASONS];
     size_t nrc = 0;

@@ -63,6 +63,7 @@ static void node_make_ready(SimEngine *e, uint32_t id)
 {
     SimNode *n = &e->nodes.v[id];
     n->state = SIM_NODE_READY;
+    e->regions.v[n->region].ready_nodes++;
     sim_trace_rec(e, SIM_TR_NODE_READY, (SimTrVal[]){SIM_TRI(id)}, 1);
     for (size_t i = 0; i < e->nlisteners; i++)
         if (e->listeners[i].node_ready)

@@ -55,6 +55,7 @@ typedef struct SimRegion {
     uint32_t *nodes;        /* ids of every node ever added to this region */
     size_t nnodes, capnodes;
     uint32_t live_nodes;
+    uint32_t ready_nodes;   /* live nodes in state Ready: the scheduler's N */
     uint32_t nodes_peak;
     uint32_t pods_pending;  /* unschedulable Pending pods (PodScheduled=False) */
     uint32_t pods_bound, pods_running;
