@@ -16,6 +16,7 @@
 #include "sim/outdir.h"
 
 #define MAX_SETS 256
+#define SEED_MAX 9007199254740991ULL
 
 typedef struct RunArgs {
     const char *scenario;
@@ -72,7 +73,14 @@ static int parse_args(int argc, char **argv, RunArgs *a)
     while ((c = getopt_long(argc, argv, "ho:s:", opts, NULL)) != -1) {
         switch (c) {
         case 'o': a->out = optarg; break;
-        case 's': if (parse_u64("--seed", optarg, &a->seed)) return -1; break;
+        case 's':
+            if (parse_u64("--seed", optarg, &a->seed))
+                return -1;
+            if (a->seed > SEED_MAX) {   /* summary.json's numbers are doubles */
+                fprintf(stderr, "kubesim run: --seed must be at most %llu (2^53 - 1)\n", SEED_MAX);
+                return -1;
+            }
+            break;
         case 'S':
             if (a->nsets == MAX_SETS) {
                 fprintf(stderr, "kubesim run: too many --set flags\n");

@@ -157,17 +157,22 @@ static void reason_count(ReasonCount *rc, size_t *nrc, const char *reasons)
     }
 }
 
-static int reason_cmp(const void *a, const void *b)
+static int str_cmp(const void *a, const void *b)
 {
-    return strcmp(((const ReasonCount *)a)->text, ((const ReasonCount *)b)->text);
+    return strcmp((const char *)a, (const char *)b);
 }
 
-static void reason_format(char *out, size_t len, uint32_t nodes, ReasonCount *rc, size_t nrc)
+/* As upstream FitError.Error(): "<count> <reason>" strings, sorted as strings
+ * (so "10 ..." sorts before "2 ..."), joined by ", ". */
+static void reason_format(char *out, size_t len, uint32_t nodes, const ReasonCount *rc, size_t nrc)
 {
-    qsort(rc, nrc, sizeof *rc, reason_cmp);
+    char items[MAX_REASONS][64];
+    for (size_t i = 0; i < nrc; i++)
+        snprintf(items[i], sizeof items[i], "%u %.47s", rc[i].count, rc[i].text);
+    qsort(items, nrc, sizeof items[0], str_cmp);
     size_t used = (size_t)snprintf(out, len, "0/%u nodes are available", nodes);
     for (size_t i = 0; i < nrc && used < len; i++)
-        used += (size_t)snprintf(out + used, len - used, "%s%u %s", i ? ", " : ": ", rc[i].count, rc[i].text);
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : ": ", items[i]);
     if (used < len)
         snprintf(out + used, len - used, ".");
 }

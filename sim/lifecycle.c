@@ -6,6 +6,7 @@
  */
 #include "sim/sim_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define NZ_CPU_M 100                      /* upstream DefaultMilliCPURequest */
@@ -77,22 +78,40 @@ static void on_node_ready(void *ctx, SimEngine *e, const SimEvent *ev)
         node_make_ready(e, ev->obj);
 }
 
-int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
+/* "<group>-<ordinal>", or the given name, in the engine's memory. */
+static char *node_name_dup(SimEngine *e, const SimNodeGroup *g, uint32_t ordinal, const char *name)
+{
+    char buf[160];
+    if (name == NULL) {
+        snprintf(buf, sizeof buf, "%s-%u", g->name, ordinal);
+        name = buf;
+    }
+    return sim_mem_strdup(e->mem, name);
+}
+
+int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t zone, int ready_now,
+                       uint32_t *id)
 {
     SimNodeGroup *g = &e->groups.v[group];
     SimRegion *r = &e->regions.v[g->region];
-    if (sim_mem_grow(e->mem, (void **)&r->nodes, &r->capnodes, r->nnodes + 1, sizeof *r->nodes))
+    char *nm = node_name_dup(e, g, g->next_ordinal, name);
+    if (nm == NULL || sim_mem_grow(e->mem, (void **)&r->nodes, &r->capnodes, r->nnodes + 1, sizeof *r->nodes)) {
+        sim_mem_strfree(e->mem, nm);
         return sim_fail(e, SIM_ENOMEM, "out of memory adding a node");
+    }
     uint32_t i = SIM_VEC_PUSH(e, e->nodes);
-    if (i == SIM_NONE)
+    if (i == SIM_NONE) {
+        sim_mem_strfree(e->mem, nm);
         return sim_fail(e, SIM_ENOMEM, "out of memory adding a node");
+    }
     g = &e->groups.v[group];
     r = &e->regions.v[g->region];
     SimNode *n = &e->nodes.v[i];
+    n->name = nm;
     n->group = group;
     n->region = g->region;
     n->ordinal = g->next_ordinal++;
-    n->zone = g->nzones ? g->zones[n->ordinal % g->nzones] : SIM_NONE;
+    n->zone = zone != SIM_NONE ? zone : g->nzones ? g->zones[n->ordinal % g->nzones] : SIM_NONE;
     n->alloc = g->alloc;
     n->pods_head = SIM_NONE;
     n->added_at = e->now;
@@ -104,17 +123,20 @@ int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
     g->live_nodes++;
     res_add(&g->alloc_total, &g->alloc, 1);
     cost_rate_change(e, g->region, g->price_per_hour);   /* billed from launch, as clouds do */
-    char name[128];
-    sim_node_name(e, i, name, sizeof name);
     sim_trace_rec(e, SIM_TR_NODE_ADD,
                   (SimTrVal[]){SIM_TRI(i), SIM_TRI(group), SIM_TRI(n->zone == SIM_NONE ? -1 : (int64_t)n->zone),
-                               SIM_TRS(name)}, 4);
+                               SIM_TRS(nm)}, 4);
     *id = i;
     if (ready_now || g->provision_delay == 0) {
         node_make_ready(e, i);
         return SIM_OK;
     }
     return sim_schedule(e, e->now + g->provision_delay, SIM_EV_NODE_READY, i, 0, 0);
+}
+
+int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
+{
+    return sim_node_add_named(e, group, NULL, SIM_NONE, ready_now, id);
 }
 
 /* ---- pods ---------------------------------------------------------------- */
@@ -223,6 +245,9 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
     p->bound_at = e->now;
     e->stats.pods_scheduled++;
     sim_trace_rec(e, SIM_TR_POD_BIND, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(node)}, 2);
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_bound)
+            e->listeners[k].pod_bound(e->listeners[k].ctx, e, pod);
     SimTime startup = e->workloads.v[p->wl].spec.startup;
     return sim_schedule(e, e->now + startup, SIM_EV_POD_STARTED, pod, p->gen, 0);
 }

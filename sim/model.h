@@ -96,9 +96,11 @@ typedef enum SimNodeState {
 } SimNodeState;
 
 typedef struct SimNode {
+    char *name;             /* metadata.name; "<group>-<ordinal>" unless given */
     uint32_t group, zone, region;
     uint32_t ordinal;
     SimNodeState state;
+    uint8_t unschedulable;  /* spec.unschedulable (cordoned) */
     SimRes alloc;
     SimRes req;             /* actual requests of bound pods */
     SimRes nz_req;          /* requests with non-zero defaults (for scoring) */
@@ -113,16 +115,96 @@ typedef struct SimNamespace {
 typedef enum SimWlKind {
     SIM_WL_DEPLOYMENT = 0,
     SIM_WL_JOB,
+    SIM_WL_POD,             /* a bare pod: no controller owns it */
+    SIM_WL_DAEMONSET,
+    SIM_WL_STATEFULSET,
     SIM_WL_KIND_COUNT
 } SimWlKind;
 
-/* What every pod of a workload asks for (one container per pod). */
+/* ---- selectors and scheduling constraints (upstream's v1 types) -------- */
+typedef enum SimSelOp {
+    SIM_SEL_IN = 0,
+    SIM_SEL_NOT_IN,
+    SIM_SEL_EXISTS,
+    SIM_SEL_DOES_NOT_EXIST,
+    SIM_SEL_GT,
+    SIM_SEL_LT
+} SimSelOp;
+
+typedef struct SimSelReq {
+    char *key;
+    SimSelOp op;
+    char **values;
+    size_t nvalues;
+} SimSelReq;
+
+/* Requirements ANDed (a LabelSelector's matchLabels become In with one value;
+ * a NodeSelectorTerm's matchExpressions). An empty selector matches all. */
+typedef struct SimSelector {
+    SimSelReq *reqs;
+    size_t nreqs;
+} SimSelector;
+
+typedef struct SimWeightedTerm {
+    int32_t weight;
+    SimSelector term;
+} SimWeightedTerm;
+
+typedef enum SimTolOp { SIM_TOL_EQUAL = 0, SIM_TOL_EXISTS } SimTolOp;
+
+typedef struct SimToleration {
+    char *key;              /* NULL or "" with Exists: every key */
+    SimTolOp op;
+    char *value;
+    int effect;             /* a SimTaintEffect, or -1 for every effect */
+    int64_t seconds;        /* tolerationSeconds, -1 = forever */
+} SimToleration;
+
+typedef struct SimSpread {
+    int32_t max_skew;
+    char *topology_key;     /* e.g. topology.kubernetes.io/zone, kubernetes.io/hostname */
+    int do_not_schedule;    /* whenUnsatisfiable: DoNotSchedule (1) or ScheduleAnyway (0) */
+    SimSelector selector;
+    int32_t min_domains;    /* 0 = unset */
+} SimSpread;
+
+typedef struct SimPodAffinityTerm {
+    SimSelector selector;   /* over pods of the same namespace */
+    char *topology_key;
+    int32_t weight;         /* preferred terms only */
+} SimPodAffinityTerm;
+
+typedef struct SimPodAffinity {
+    SimPodAffinityTerm *req_affinity, *req_anti;
+    size_t nreq_affinity, nreq_anti;
+    SimPodAffinityTerm *pref_affinity, *pref_anti;
+    size_t npref_affinity, npref_anti;
+} SimPodAffinity;
+
+/* What every pod of a workload asks for (one container per pod). The arrays
+ * are borrowed: whoever declares the workload keeps them alive as long as
+ * the engine (the scenario does, and so does `explain`). */
 typedef struct SimPodSpec {
     SimRes req;             /* requests; pods = 1 */
     int64_t lim_cpu_m, lim_mem;   /* limits (0 = none) */
     SimTime startup;        /* bind -> Running */
     SimTime duration;       /* Running -> Succeeded; 0 = runs until deleted */
-    int32_t priority;
+    int32_t priority;       /* resolved from priority_class at admission */
+    const char *priority_class;
+    int preempt_never;      /* preemptionPolicy: Never */
+    const char *node_name;  /* spec.nodeName, NULL if unset */
+    SimKV *labels;
+    size_t nlabels;
+    SimSelector node_selector;          /* spec.nodeSelector as In requirements */
+    SimSelector *node_required;         /* requiredDuringScheduling terms, ORed */
+    size_t nnode_required;
+    SimWeightedTerm *node_preferred;
+    size_t nnode_preferred;
+    SimToleration *tolerations;
+    size_t ntolerations;
+    SimSpread *spread;
+    size_t nspread;
+    SimPodAffinity affinity;
 } SimPodSpec;
 
 typedef struct SimWorkload {
@@ -179,6 +261,7 @@ typedef struct SimStats {
 typedef struct SimListener {
     void *ctx;
     void (*pod_created)(void *ctx, SimEngine *e, uint32_t pod);
+    void (*pod_bound)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);  /* resources freed */
     void (*pod_running)(void *ctx, SimEngine *e, uint32_t pod);
     void (*node_ready)(void *ctx, SimEngine *e, uint32_t node);
@@ -252,14 +335,28 @@ SimWorkload *sim_workload(SimEngine *e, uint32_t id);
 SimNode *sim_node(SimEngine *e, uint32_t id);
 SimPod *sim_pod(SimEngine *e, uint32_t id);
 
-/* Writes "<group>-<ordinal>" / "<workload>-<ordinal>" into buf. */
+/* Writes the node's name / "<workload>-<ordinal>" into buf. */
 void sim_node_name(SimEngine *e, uint32_t node, char *buf, size_t n);
 void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n);
+
+/* The value of a node label, or NULL. Beside its group's labels every node
+ * has kubernetes.io/hostname, topology.kubernetes.io/zone and /region,
+ * node.kubernetes.io/instance-type and kubesim.io/node-group; the group's own
+ * labels win over these. */
+const char *sim_node_label(SimEngine *e, uint32_t node, const char *key);
+/* Does the selector match these labels (Gt/Lt compare integers)? */
+int sim_selector_matches(const SimSelector *sel, const SimKV *labels, size_t nlabels);
+/* Does the node selector term match the node's labels? */
+int sim_node_matches(SimEngine *e, uint32_t node, const SimSelector *sel);
 
 /* ---- lifecycle --------------------------------------------------------- */
 /* Adds a node to group g; it becomes Ready after the group's provisioning
  * delay (immediately when ready_now). */
 int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id);
+/* The same with an explicit name (NULL: "<group>-<ordinal>") and zone
+ * (SIM_NONE: the group's zones round-robin). */
+int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t zone, int ready_now,
+                       uint32_t *id);
 /* Creates a Pending pod of workload wl (listeners: pod_created). */
 int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id);
 /* Binds a Pending pod to a Ready node; it runs after spec.startup. The caller

@@ -129,6 +129,47 @@ static void group_free(SimMem *m, SimNodeGroup *g)
     sim_mem_free(m, g->zones, g->nzones * sizeof *g->zones);
 }
 
+static int copy_labels(SimMem *m, SimNodeGroup *d, const SimNodeGroup *s)
+{
+    if (s->nlabels == 0)
+        return 1;
+    if ((d->labels = sim_mem_calloc(m, s->nlabels, sizeof *d->labels)) == NULL)
+        return 0;
+    d->nlabels = s->nlabels;   /* zeroed pairs are safe to free */
+    for (size_t i = 0; i < s->nlabels; i++)
+        if ((d->labels[i].key = sim_mem_strdup(m, s->labels[i].key)) == NULL ||
+            (d->labels[i].value = sim_mem_strdup(m, s->labels[i].value)) == NULL)
+            return 0;
+    return 1;
+}
+
+static int copy_taints(SimMem *m, SimNodeGroup *d, const SimNodeGroup *s)
+{
+    if (s->ntaints == 0)
+        return 1;
+    if ((d->taints = sim_mem_calloc(m, s->ntaints, sizeof *d->taints)) == NULL)
+        return 0;
+    d->ntaints = s->ntaints;
+    for (size_t i = 0; i < s->ntaints; i++) {
+        d->taints[i].effect = s->taints[i].effect;
+        if ((d->taints[i].key = sim_mem_strdup(m, s->taints[i].key)) == NULL ||
+            (d->taints[i].value = sim_mem_strdup(m, s->taints[i].value ? s->taints[i].value : "")) == NULL)
+            return 0;
+    }
+    return 1;
+}
+
+static int copy_zones(SimMem *m, SimNodeGroup *d, const SimNodeGroup *s)
+{
+    if (s->nzones == 0)
+        return 1;
+    if ((d->zones = sim_mem_alloc(m, s->nzones * sizeof *d->zones)) == NULL)
+        return 0;
+    memcpy(d->zones, s->zones, s->nzones * sizeof *d->zones);
+    d->nzones = s->nzones;
+    return 1;
+}
+
 /* Deep copy of a group; on failure everything copied so far is freed. */
 static int group_copy(SimMem *m, SimNodeGroup *d, const SimNodeGroup *s)
 {
@@ -139,32 +180,8 @@ static int group_copy(SimMem *m, SimNodeGroup *d, const SimNodeGroup *s)
     d->zones = NULL;
     d->nlabels = d->ntaints = d->nzones = 0;
     int ok = (d->name = sim_mem_strdup(m, s->name)) != NULL &&
-             (d->instance_type = sim_mem_strdup(m, s->instance_type ? s->instance_type : s->name)) != NULL;
-    if (ok && s->nlabels) {
-        ok = (d->labels = sim_mem_calloc(m, s->nlabels, sizeof *d->labels)) != NULL;
-        for (size_t i = 0; ok && i < s->nlabels; i++, d->nlabels++)
-            ok = (d->labels[i].key = sim_mem_strdup(m, s->labels[i].key)) != NULL &&
-                 (d->labels[i].value = sim_mem_strdup(m, s->labels[i].value)) != NULL;
-        if (!ok && d->labels && d->nlabels < s->nlabels)
-            d->nlabels++;   /* free the half-copied pair too */
-    }
-    if (ok && s->ntaints) {
-        ok = (d->taints = sim_mem_calloc(m, s->ntaints, sizeof *d->taints)) != NULL;
-        for (size_t i = 0; ok && i < s->ntaints; i++, d->ntaints++) {
-            d->taints[i].effect = s->taints[i].effect;
-            ok = (d->taints[i].key = sim_mem_strdup(m, s->taints[i].key)) != NULL &&
-                 (d->taints[i].value = sim_mem_strdup(m, s->taints[i].value ? s->taints[i].value : "")) != NULL;
-        }
-        if (!ok && d->taints && d->ntaints < s->ntaints)
-            d->ntaints++;
-    }
-    if (ok && s->nzones) {
-        ok = (d->zones = sim_mem_alloc(m, s->nzones * sizeof *d->zones)) != NULL;
-        if (ok) {
-            memcpy(d->zones, s->zones, s->nzones * sizeof *d->zones);
-            d->nzones = s->nzones;
-        }
-    }
+             (d->instance_type = sim_mem_strdup(m, s->instance_type ? s->instance_type : s->name)) != NULL &&
+             copy_labels(m, d, s) && copy_taints(m, d, s) && copy_zones(m, d, s);
     if (!ok)
         group_free(m, d);
     return ok ? SIM_OK : SIM_ENOMEM;
@@ -219,8 +236,7 @@ int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
 
 void sim_node_name(SimEngine *e, uint32_t node, char *buf, size_t n)
 {
-    SimNode *nd = sim_node(e, node);
-    snprintf(buf, n, "%s-%u", e->groups.v[nd->group].name, nd->ordinal);
+    snprintf(buf, n, "%s", sim_node(e, node)->name);
 }
 
 void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n)
@@ -244,6 +260,8 @@ void sim_objects_free(SimEngine *e)
         group_free(m, &e->groups.v[i]);
     for (size_t i = 0; i < e->workloads.n; i++)
         sim_mem_strfree(m, e->workloads.v[i].name);
+    for (size_t i = 0; i < e->nodes.n; i++)
+        sim_mem_strfree(m, e->nodes.v[i].name);
     sim_mem_free(m, e->regions.v, e->regions.cap * sizeof *e->regions.v);
     sim_mem_free(m, e->zones.v, e->zones.cap * sizeof *e->zones.v);
     sim_mem_free(m, e->namespaces.v, e->namespaces.cap * sizeof *e->namespaces.v);

@@ -30,29 +30,29 @@ static int parse_suffix(const char *s, int *b2, int *b10)
     *b2 = *b10 = 0;
     if (*s == '\0')
         return 1;
-    if ((s[0] == 'e' || s[0] == 'E') && s[1] != '\0') {
-        const char *p = s + 1;
-        int neg = (*p == '-');
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p) || strlen(p) > 3)
-            return 0;
-        for (; *p; p++) {
-            if (!isdigit((unsigned char)*p))
-                return 0;
-            *b10 = *b10 * 10 + (*p - '0');
-        }
-        if (neg)
-            *b10 = -*b10;
-        return 1;
-    }
+    /* The table first: "E" is exa and "Ei" exbi, not exponents. */
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
         if (strcmp(s, suffixes[i].text) == 0) {
             *b2 = suffixes[i].base2;
             *b10 = suffixes[i].base10;
             return 1;
         }
-    return 0;
+    if (s[0] != 'e' && s[0] != 'E')
+        return 0;
+    const char *p = s + 1;
+    int neg = (*p == '-');
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p) || strlen(p) > 3)
+        return 0;
+    for (; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        *b10 = *b10 * 10 + (*p - '0');
+    }
+    if (neg)
+        *b10 = -*b10;
+    return 1;
 }
 
 #define LIMIT ((i128)1 << 100)
