@@ -183,6 +183,8 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     p->region = w->region;
     p->ordinal = w->next_ordinal++;
     p->node = p->node_prev = p->node_next = SIM_NONE;
+    p->target_node = p->nominated_node = SIM_NONE;
+    p->priority = w->spec.priority;
     p->phase = SIM_POD_PENDING;
     p->req = w->spec.req;
     p->req.pods = 1;

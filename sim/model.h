@@ -240,6 +240,9 @@ typedef struct SimPod {
     uint32_t node_prev, node_next;   /* the node's pod list */
     SimPodPhase phase;
     uint8_t unschedulable;  /* Pending with PodScheduled=False (the scheduler found no node) */
+    uint32_t target_node;   /* DaemonSet pods: the one node they may run on; else SIM_NONE */
+    uint32_t nominated_node;   /* status.nominatedNodeName after preemption; else SIM_NONE */
+    int32_t priority;       /* from the spec, or its PriorityClass at admission */
     SimRes req, nz_req;
     SimTime created_at, bound_at, started_at, ended_at;
 } SimPod;

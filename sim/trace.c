@@ -49,6 +49,10 @@ static const Schema schemas[SIM_TR_KIND_COUNT] = {
     [SIM_TR_POD_UNSCHEDULABLE] = {"pod_unschedulable", "is", {"pod", "reason"}},
     [SIM_TR_SCALE] = {"scale", "iii", {"wl", "from", "to"}},
     [SIM_TR_END] = {"end", "i", {"events"}},
+    [SIM_TR_QUOTA_REJECT] = {"quota_reject", "iis", {"wl", "ns", "reason"}},
+    [SIM_TR_POD_PREEMPT] = {"pod_preempt", "iii", {"pod", "by", "node"}},
+    [SIM_TR_POD_NOMINATE] = {"pod_nominate", "ii", {"pod", "node"}},
+    [SIM_TR_POD_EVICT] = {"pod_evict", "is", {"pod", "reason"}},
 };
 
 static const Schema *schema_of(int kind)

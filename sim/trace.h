@@ -42,6 +42,10 @@ typedef enum SimTrKind {
     SIM_TR_POD_UNSCHEDULABLE, /* pod reason */
     SIM_TR_SCALE,           /* wl from to */
     SIM_TR_END,             /* events */
+    SIM_TR_QUOTA_REJECT,    /* wl ns reason: admission refused a pod (403 Forbidden) */
+    SIM_TR_POD_PREEMPT,     /* pod by node: pod deleted to make room for pod `by` */
+    SIM_TR_POD_NOMINATE,    /* pod node: status.nominatedNodeName set */
+    SIM_TR_POD_EVICT,       /* pod reason: evicted through the Eviction API */
     SIM_TR_KIND_COUNT
 } SimTrKind;
 
