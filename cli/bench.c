@@ -15,6 +15,10 @@
 static const BenchDef benches[] = {
     {"event_queue", "hold model, 1,000,000 pending events: events popped+pushed per second",
      bench_event_queue},
+    {"ma_cross", "backtest (a): 20 assets x 2000 days x 100 MA pairs, all metrics, 1 thread, vs NumPy",
+     bench_ma_cross},
+    {"minvar", "backtest (c): 200 assets x 2000 days, window 500: counted GFLOP/s vs DGEMM",
+     bench_minvar},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

@@ -24,5 +24,7 @@ double bench_now(void);
 
 /* The benchmarks, each in its own bench_*.c file. */
 int bench_event_queue(cJSON *out, int quick);
+int bench_ma_cross(cJSON *out, int quick);
+int bench_minvar(cJSON *out, int quick);
 
 #endif

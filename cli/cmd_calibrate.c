@@ -1,0 +1,293 @@
+/*
+ * cmd_calibrate.c: `kubesim calibrate [--out FILE] [--quick]` measures this
+ * host's throughput per kernel class, single thread and all cores, and writes
+ * the calibration JSON that bt_throughput_parse reads.
+ *
+ * A class's rates are its kernel's counted work (bt_cost_predict) divided by
+ * the measured wall time of a real run on synthetic data, so that
+ * bt_sim_duration reproduces the measured time for that size. "All cores"
+ * uses each class's natural parallelism: worker threads for ma_cross, one
+ * independent run per core for momentum, OpenBLAS threads for the covariance
+ * kernel. The OpenBLAS core name is recorded with every calibration
+ * (OPENBLAS_CORETYPE is read, never changed).
+ * Invariant: --out FILE is replaced atomically (temporary file, then rename).
+ */
+#include "cli/cli.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/bench.h"
+#include "sim/sim.h"
+#include "workloads/backtest/bt.h"
+
+typedef struct Job {
+    BtClass cls;
+    const char *name;       /* the class's key in the JSON */
+    BtParams p;
+    size_t rows, assets;
+} Job;
+
+typedef struct Run {
+    const BtData *d;
+    const BtParams *p;
+    int rc;
+} Run;
+
+/* ---- measuring ----------------------------------------------------------- */
+
+static void *run_once(void *arg)
+{
+    Run *r = arg;
+    SimMem m;
+    BtCtx c;
+    BtResult *res = NULL;
+    sim_mem_init(&m);
+    bt_ctx_init(&c, &m);
+    r->rc = bt_run(&c, r->d, r->p, &res);
+    bt_result_free(res);
+    return NULL;
+}
+
+/* Wall seconds of `copies` concurrent runs (1: on this thread). */
+static double timed(const BtData *d, const BtParams *p, int copies)
+{
+    pthread_t tid[256];
+    Run runs[256];
+    int started[256] = {0};
+    double t0 = bench_now();
+    for (int i = 0; i < copies; i++) {
+        runs[i] = (Run){d, p, 0};
+        if (i > 0)
+            started[i] = pthread_create(&tid[i], NULL, run_once, &runs[i]) == 0;
+    }
+    run_once(&runs[0]);
+    for (int i = 1; i < copies; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            run_once(&runs[i]);
+    }
+    return bench_now() - t0;
+}
+
+/* The best of several repetitions, repeating until min_total seconds passed. */
+static double best_time(const BtData *d, const BtParams *p, int copies, double min_total)
+{
+    double best = 1e300, total = 0;
+    for (int rep = 0; rep < 3 || total < min_total; rep++) {
+        double s = timed(d, p, copies);
+        best = s < best ? s : best;
+        total += s;
+        if (rep >= 50)
+            break;
+    }
+    return best;
+}
+
+static cJSON *figures(BtCost cost, double seconds, int copies)
+{
+    cJSON *o = cJSON_CreateObject();
+    double f = (double)cost.flops * copies, b = (double)cost.bytes * copies;
+    cJSON_AddNumberToObject(o, "seconds", seconds);
+    cJSON_AddNumberToObject(o, "flops", f);
+    cJSON_AddNumberToObject(o, "bytes", b);
+    cJSON_AddNumberToObject(o, "flops_per_s", f / seconds);
+    cJSON_AddNumberToObject(o, "bytes_per_s", b / seconds);
+    return o;
+}
+
+/* ---- the classes --------------------------------------------------------- */
+
+static void jobs_init(Job *jobs, int quick)
+{
+    static const int qfast[] = {2, 5, 10, 20}, qslow[] = {40, 60, 100, 150};
+    for (int k = 0; k < BT_CLASS_COUNT; k++)
+        jobs[k].cls = (BtClass)k;
+    jobs[0].name = "signal";
+    bt_params_default(&jobs[0].p, BT_MA_CROSS);
+    jobs[0].rows = quick ? 600 : 2000;
+    jobs[0].assets = quick ? 8 : 20;
+    if (quick) {
+        jobs[0].p.nfast = jobs[0].p.nslow = 4;
+        memcpy(jobs[0].p.fast, qfast, sizeof qfast);
+        memcpy(jobs[0].p.slow, qslow, sizeof qslow);
+    }
+    jobs[1].name = "rank";
+    bt_params_default(&jobs[1].p, BT_MOMENTUM);
+    jobs[1].p.hold = 5;
+    jobs[1].p.top = 10;
+    jobs[1].rows = quick ? 800 : 4000;
+    jobs[1].assets = quick ? 50 : 200;
+    jobs[2].name = "blas";
+    bt_params_default(&jobs[2].p, BT_MINVAR);
+    jobs[2].p.window = quick ? 200 : 500;
+    jobs[2].rows = quick ? 600 : 2000;
+    jobs[2].assets = quick ? 50 : 200;
+}
+
+static const char *method(BtClass k)
+{
+    switch (k) {
+    case BT_CLASS_SIGNAL: return "kernel worker threads";
+    case BT_CLASS_RANK: return "one independent run per core";
+    default: return "OpenBLAS threads";
+    }
+}
+
+/* Single thread, then all cores, for one class. NULL on a failed run. */
+static cJSON *measure(const Job *jb, const BtData *d, int cores, double min_total)
+{
+    BtParams p = jb->p;
+    BtCost cost = bt_cost_predict(&p, jb->rows, jb->assets);
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    p.threads = 1;
+    double one = best_time(d, &p, 1, min_total);
+    int copies = jb->cls == BT_CLASS_RANK ? cores : 1;
+    p.threads = jb->cls == BT_CLASS_SIGNAL ? cores : 1;
+    openblas_set_num_threads(jb->cls == BT_CLASS_BLAS ? cores : 1);
+    double all = best_time(d, &p, copies, min_total);
+    openblas_set_num_threads(saved);
+    cJSON *o = cJSON_CreateObject(), *a = figures(cost, all, copies);
+    cJSON_AddStringToObject(o, "kernel", bt_kernel_name(p.kernel));
+    cJSON_AddNumberToObject(o, "assets", (double)jb->assets);
+    cJSON_AddNumberToObject(o, "days", (double)jb->rows);
+    cJSON_AddItemToObject(o, "single", figures(cost, one, 1));
+    cJSON_AddNumberToObject(a, "threads", cores);
+    cJSON_AddStringToObject(a, "method", method(jb->cls));
+    cJSON_AddItemToObject(o, "all", a);
+    return o;
+}
+
+static int check_run(const Job *jb, const BtData *d)
+{
+    SimMem m;
+    BtCtx c;
+    BtResult *r = NULL;
+    sim_mem_init(&m);
+    bt_ctx_init(&c, &m);
+    int rc = bt_run(&c, d, &jb->p, &r);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim calibrate: %s: %s\n", jb->name, bt_errmsg(&c));
+    bt_result_free(r);
+    return rc;
+}
+
+static int add_class(cJSON *classes, const Job *jb, int cores, int quick)
+{
+    SimMem m;
+    BtCtx c;
+    BtData *d = NULL;
+    sim_mem_init(&m);
+    bt_ctx_init(&c, &m);
+    int rc = bt_data_synthetic(&c, jb->rows, jb->assets, 42, &d);
+    if (rc == SIM_OK)
+        rc = check_run(jb, d);
+    if (rc == SIM_OK)
+        cJSON_AddItemToObject(classes, jb->name, measure(jb, d, cores, quick ? 0.02 : 0.3));
+    else if (d == NULL)
+        fprintf(stderr, "kubesim calibrate: %s\n", bt_errmsg(&c));
+    bt_data_free(d);
+    return rc;
+}
+
+static cJSON *calibrate(int quick)
+{
+    Job jobs[BT_CLASS_COUNT];
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    int cores = n < 1 ? 1 : n > 256 ? 256 : (int)n;
+    jobs_init(jobs, quick);
+    cJSON *root = cJSON_CreateObject(), *classes = cJSON_CreateObject();
+    const char *core = openblas_get_corename();
+    cJSON_AddNumberToObject(root, "kubesim_calibration", 1);
+    cJSON_AddStringToObject(root, "kubesim_version", KUBESIM_VERSION);
+    cJSON_AddStringToObject(root, "openblas_corename", core ? core : "unknown");
+    cJSON_AddStringToObject(root, "openblas_config", openblas_get_config());
+    cJSON_AddNumberToObject(root, "cores", cores);
+    cJSON_AddBoolToObject(root, "quick", quick);
+    cJSON_AddItemToObject(root, "classes", classes);
+    for (int k = 0; k < BT_CLASS_COUNT; k++)
+        if (add_class(classes, &jobs[k], cores, quick) != SIM_OK) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+    return root;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static int write_atomic(const char *path, const char *text)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        fprintf(stderr, "kubesim calibrate: %s: path too long\n", path);
+        return CLI_BAD_INPUT;
+    }
+    FILE *f = fopen(tmp, "w");
+    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = (f != NULL && fflush(f) == 0 && fsync(fileno(f)) == 0) && ok;
+    ok = (f != NULL && fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "kubesim calibrate: %s: cannot write: %s\n", path, strerror(errno));
+        remove(tmp);
+        return CLI_BAD_INPUT;
+    }
+    return CLI_OK;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kubesim calibrate [--out FILE] [--quick]\n\n"
+               "Measures this host's throughput per backtest kernel class (flops/s and bytes/s\n"
+               "of counted work, single thread and all cores) and writes a calibration JSON to\n"
+               "FILE (replaced atomically) or stdout. Records openblas_get_corename(); the\n"
+               "OPENBLAS_CORETYPE variable is left as it is.\n"
+               "  --out FILE  write here instead of stdout\n"
+               "  --quick     small sizes (a smoke test; figures are not representative)\n");
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                         {"quick", no_argument, NULL, 'q'},
+                                         {0, 0, 0, 0}};
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    const char *out = NULL;
+    int quick = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'q')
+            quick = 1;
+        else {
+            usage(stderr);
+            return CLI_BAD_INPUT;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kubesim calibrate: unexpected argument '%s'\n", argv[optind]);
+        return CLI_BAD_INPUT;
+    }
+    cJSON *root = calibrate(quick);
+    char *text = root ? cJSON_Print(root) : NULL;
+    int rc = text ? CLI_OK : CLI_BAD_INPUT;
+    if (text && out)
+        rc = write_atomic(out, text);
+    else if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(root);
+    return rc;
+}
