@@ -318,6 +318,7 @@ static void workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkloa
     w->spec.lim_mem = scn_opt_quantity(L, d, "memory_limit", 0, 0);
     w->spec.startup = scn_opt_duration(L, d, "startup", SIM_SEC(10));
     w->spec.priority = (int32_t)scn_opt_int(L, d, "priority", 0, -2147483647, 1000000000);
+    scn_podspec(L, s, d, &w->spec);
 }
 
 static int l_deployment(lua_State *L)
@@ -327,7 +328,7 @@ static int l_deployment(lua_State *L)
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "deployment");
     decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
-    scn_check_keys(L, &d, keys);
+    scn_check_keys2(L, &d, keys, scn_podspec_keys);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_DEPLOYMENT;
     workload_common(L, s, &d, w);
@@ -343,7 +344,7 @@ static int l_job(lua_State *L)
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "job");
     decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
-    scn_check_keys(L, &d, keys);
+    scn_check_keys2(L, &d, keys, scn_podspec_keys);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_JOB;
     workload_common(L, s, &d, w);
@@ -353,6 +354,21 @@ static int l_job(lua_State *L)
     if (w->spec.duration <= 0)
         scn_field_error(L, &d, "duration", "is required and must be positive (e.g. \"10m\")");
     w->start_at = scn_opt_when(L, s, &d, "start", 0);
+    return 0;
+}
+
+/* ---- daemonset { ... }: one pod on every node that admits it -------------- */
+static int l_daemonset(lua_State *L)
+{
+    static const char *const keys[] = {"name", "namespace", "region", "cpu", "memory", "gpu", "cpu_limit",
+                                       "memory_limit", "startup", "priority", NULL};
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = decl_open(L, "daemonset");
+    decl_name(L, &d, KX_DNS1123_SUBDOMAIN);
+    scn_check_keys2(L, &d, keys, scn_podspec_keys);
+    SimWorkload *w = SCN_PUSH(L, s, s->workloads);
+    w->kind = SIM_WL_DAEMONSET;
+    workload_common(L, s, &d, w);
     return 0;
 }
 
@@ -429,6 +445,7 @@ void scn_api_register(lua_State *L)
     static const luaL_Reg fns[] = {
         {"scenario", l_scenario}, {"region", l_region}, {"namespace", l_namespace},
         {"nodegroup", l_nodegroup}, {"deployment", l_deployment}, {"job", l_job},
+        {"daemonset", l_daemonset},
         {"param", l_param}, {"expect", l_expect}, {NULL, NULL}};
     lua_pushglobaltable(L);
     luaL_setfuncs(L, fns, 0);

@@ -56,32 +56,38 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
-static const char *nearest(const char *key, const char *const *allowed)
+static void nearest_in(const char *key, const char *const *list, const char **best, size_t *bestd)
+{
+    for (size_t i = 0; list && list[i]; i++) {
+        size_t dist = edit_distance(key, list[i]);
+        if (dist < *bestd) {
+            *bestd = dist;
+            *best = list[i];
+        }
+    }
+}
+
+static const char *nearest(const char *key, const char *const *own, const char *const *more)
 {
     const char *best = NULL;
     size_t bestd = 99;
-    for (size_t i = 0; allowed[i]; i++) {
-        size_t dist = edit_distance(key, allowed[i]);
-        if (dist < bestd) {
-            bestd = dist;
-            best = allowed[i];
-        }
-    }
+    nearest_in(key, own, &best, &bestd);
+    nearest_in(key, more, &best, &bestd);
     size_t len = strlen(key);
     return bestd <= (len > 6 ? 3u : 2u) ? best : NULL;
 }
 
-static int is_allowed(const char *key, const char *const *allowed)
+static int is_allowed(const char *key, const char *const *list)
 {
-    for (size_t i = 0; allowed[i]; i++)
-        if (strcmp(key, allowed[i]) == 0)
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(key, list[i]) == 0)
             return 1;
     return 0;
 }
 
 /* Reports the alphabetically first unknown key, so the message does not
  * depend on Lua's (seeded) table iteration order. */
-void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed)
+void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, const char *const *more)
 {
     char bad[64] = "";
     int have = 0;
@@ -94,7 +100,7 @@ void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed)
             luaL_error(L, "%s: fields must be named (key = value); found a positional value", what);
         }
         const char *k = lua_tostring(L, -1);
-        if (!is_allowed(k, allowed) && (!have || strcmp(k, bad) < 0)) {
+        if (!is_allowed(k, own) && !is_allowed(k, more) && (!have || strcmp(k, bad) < 0)) {
             snprintf(bad, sizeof bad, "%s", k);
             have = 1;
         }
@@ -103,10 +109,15 @@ void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed)
         return;
     char what[160];
     decl_label(d, what, sizeof what);
-    const char *sugg = nearest(bad, allowed);
+    const char *sugg = nearest(bad, own, more);
     if (sugg)
         luaL_error(L, "unknown field '%s' in %s (did you mean '%s'?)", bad, what, sugg);
     luaL_error(L, "unknown field '%s' in %s", bad, what);
+}
+
+void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed)
+{
+    scn_check_keys2(L, d, allowed, NULL);
 }
 
 int scn_field(lua_State *L, const ScnDecl *d, const char *key)

@@ -26,6 +26,7 @@ region { name = "ap-northeast", zones = { "ap-northeast-2a", "ap-northeast-2c" }
 namespace { name = "quant" }
 namespace { name = "ai" }
 namespace { name = "research" }
+namespace { name = "monitoring" }
 
 -- Node groups: general-purpose CPU everywhere, GPUs in the US only.
 for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
@@ -50,13 +51,27 @@ for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
   deployment {
     name = "quant-api-" .. r, namespace = "quant", region = r,
     replicas = api, cpu = "1", memory = "2Gi", startup = "20s",
+    labels = { app = "quant-api", region = r },
+    spread = { { max_skew = 1, topology_key = "topology.kubernetes.io/zone",
+                 when_unsatisfiable = "ScheduleAnyway", selector = { app = "quant-api" } } },
   }
 end
 
 deployment {
   name = "ai-inference", namespace = "ai", region = "us-east",
   replicas = 2, cpu = "4", memory = "16Gi", gpu = 1, startup = "90s",
+  node_selector = { ["nvidia.com/gpu.product"] = "A10G" },
+  tolerations = { "nvidia.com/gpu=present:NoSchedule" },
 }
+
+-- A metrics agent on every node, GPU nodes included.
+for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
+  daemonset {
+    name = "node-exporter-" .. r, namespace = "monitoring", region = r,
+    cpu = "100m", memory = "128Mi", startup = "5s",
+    tolerations = { { operator = "Exists" } },
+  }
+end
 
 -- The New York open (09:30 local): backtests submitted by the desks.
 job {

@@ -120,6 +120,7 @@ void scn_free(ScnScenario *s)
     if (s->L)
         lua_close(s->L);
     free_decls(s);
+    scn_arena_free(s);
     sim_mem_strfree(s->mem, s->chunk);
     sim_mem_strfree(s->mem, s->name);
     sim_mem_free(s->mem, s, sizeof *s);

@@ -51,6 +51,7 @@ struct ScnScenario {
     int lua_cap_hit;             /* the last failed Lua allocation was refused by the cap */
     uint64_t steps_left;
     SimRng rng;                  /* math.random */
+    struct ArenaBlock *arena;    /* pod specs' nested arrays (arena.c) */
     SCN_VEC(char *) regions;
     SCN_VEC(ScnZoneDecl) zones;
     SCN_VEC(char *) namespaces;
@@ -100,6 +101,18 @@ SimTime scn_opt_when(lua_State *L, ScnScenario *s, const ScnDecl *d, const char 
 int scn_field(lua_State *L, const ScnDecl *d, const char *key);
 __attribute__((noreturn, format(printf, 4, 5)))
 void scn_field_error(lua_State *L, const ScnDecl *d, const char *key, const char *fmt, ...);
+
+/* arena.c: memory that lives as long as the scenario; raises on OOM. */
+void *scn_arena_alloc(lua_State *L, ScnScenario *s, size_t n);
+char *scn_arena_strdup(lua_State *L, ScnScenario *s, const char *str);
+void scn_arena_free(ScnScenario *s);
+
+/* podspec.c: the pod-template fields every workload declaration shares
+ * (labels, node_selector, tolerations, affinity, spread, priority_class). */
+extern const char *const scn_podspec_keys[];
+void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spec);
+/* Checks d's keys against its own list plus scn_podspec_keys. */
+void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, const char *const *more);
 
 /* api.c */
 void scn_api_register(lua_State *L);

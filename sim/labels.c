@@ -92,3 +92,23 @@ int sim_node_matches(SimEngine *e, uint32_t node, const SimSelector *sel)
             return 0;
     return 1;
 }
+
+/* Upstream v1.Toleration.ToleratesTaint: the effect matches (or the
+ * toleration names none), the key matches (or Exists with an empty key), and
+ * with Equal the values match. */
+int sim_tolerates(const SimToleration *tol, size_t ntol, const SimTaint *taint)
+{
+    for (size_t i = 0; i < ntol; i++) {
+        const SimToleration *t = &tol[i];
+        if (t->effect >= 0 && t->effect != (int)taint->effect)
+            continue;
+        int any_key = t->key == NULL || t->key[0] == '\0';
+        if (!any_key && strcmp(t->key, taint->key) != 0)
+            continue;
+        if (any_key && t->op != SIM_TOL_EXISTS)
+            continue;
+        if (t->op == SIM_TOL_EXISTS || strcmp(t->value ? t->value : "", taint->value ? taint->value : "") == 0)
+            return 1;
+    }
+    return 0;
+}

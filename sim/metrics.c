@@ -121,7 +121,8 @@ static void sample_groups(SimEngine *e, SimMetrics *mt)
 
 static void sample_workloads(SimEngine *e, SimMetrics *mt)
 {
-    static const char *const kinds[SIM_WL_KIND_COUNT] = {"deployment", "job"};
+    static const char *const kinds[SIM_WL_KIND_COUNT] = {"deployment", "job", "pod", "daemonset",
+                                                         "statefulset"};
     for (size_t i = 0; i < e->workloads.n; i++) {
         const SimWorkload *w = &e->workloads.v[i];
         const char *rn = e->regions.v[w->region].name;

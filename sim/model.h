@@ -351,6 +351,8 @@ const char *sim_node_label(SimEngine *e, uint32_t node, const char *key);
 int sim_selector_matches(const SimSelector *sel, const SimKV *labels, size_t nlabels);
 /* Does the node selector term match the node's labels? */
 int sim_node_matches(SimEngine *e, uint32_t node, const SimSelector *sel);
+/* Does one of the tolerations tolerate the taint (upstream ToleratesTaint)? */
+int sim_tolerates(const SimToleration *tol, size_t ntol, const SimTaint *taint);
 
 /* ---- lifecycle --------------------------------------------------------- */
 /* Adds a node to group g; it becomes Ready after the group's provisioning

@@ -344,7 +344,10 @@ START_TEST(scn_load_oom_sweep_leaks_nothing)
     const char *src = "local n = param(\"n\", 2)\nregion { name = \"r\", zones = {\"a\", \"b\"} }\n"
                       "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1, labels = {x = \"y\", a = \"b\"},"
                       " taints = {\"k=v:NoSchedule\", \"gpu:NoExecute\"} }\n"
-                      "deployment { name = \"d\", replicas = n }\n"
+                      "deployment { name = \"d\", replicas = n, tolerations = {\"a:NoSchedule\"},"
+                      " affinity = { pod_anti = { required = { { selector = { app = \"d\" },"
+                      " topology_key = \"kubernetes.io/hostname\" } } } },"
+                      " spread = { { topology_key = \"z\", selector = { app = \"d\" } } } }\n"
                       "expect(\"ok\", function(r) return true end)\n";
     const char *path = write_script("oom.lua", src);
     for (uint64_t n = 1;; n++) {
@@ -360,6 +363,113 @@ START_TEST(scn_load_oom_sweep_leaks_nothing)
             break;
         ck_assert_msg(n < 100000, "no end to the sweep");
     }
+}
+END_TEST
+
+
+static const char podspec_src[] =
+    "region { name = \"r\", zones = {\"r-a\", \"r-b\"} }\n"
+        "deployment { name = \"api\", replicas = 2,\n"
+    "  labels = { app = \"api\", tier = \"web\" },\n"
+    "  node_selector = { disk = \"ssd\" },\n"
+    "  tolerations = { \"gpu=yes:NoSchedule\", \"spot:NoExecute\", { operator = \"Exists\" },\n"
+    "                  { key = \"k\", operator = \"Equal\", value = \"v\", effect = \"NoExecute\", seconds = 30 } },\n"
+    "  affinity = {\n"
+    "    node = { required = { { { key = \"zone\", operator = \"In\", values = { \"a\", \"b\" } } },\n"
+    "                          { { key = \"cores\", operator = \"Gt\", values = { \"8\" } } } },\n"
+    "             preferred = { { weight = 30, match = { { key = \"ssd\", operator = \"Exists\" } } } } },\n"
+    "    pod = { required = { { selector = { app = \"db\" }, topology_key = \"topology.kubernetes.io/zone\" } } },\n"
+    "    pod_anti = { preferred = { { weight = 100, selector = { match_expressions = {\n"
+    "        { key = \"app\", operator = \"In\", values = { \"api\" } } } }, topology_key = \"kubernetes.io/hostname\" } } } },\n"
+    "  spread = { { max_skew = 2, topology_key = \"topology.kubernetes.io/zone\", selector = { app = \"api\" },\n"
+    "               min_domains = 2 } },\n"
+    "}\n";
+
+START_TEST(scn_podspec_fields_reach_the_workload)
+{
+    Loaded l;
+    load(&l, podspec_src);
+    ck_assert_msg(l.s != NULL, "%s", l.err);
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &l.mem};
+    SimEngine *e = sim_engine_create(&cfg);
+    WlControllers *wl = wl_create(e);
+    ck_assert_int_eq(scn_build(l.s, e, wl), SIM_OK);
+    const SimPodSpec *sp = &sim_workload(e, 0)->spec;
+    ck_assert_uint_eq(sp->nlabels, 2);
+    ck_assert_str_eq(sp->labels[0].key, "app");   /* sorted by key */
+    ck_assert_str_eq(sp->labels[1].value, "web");
+    ck_assert_uint_eq(sp->node_selector.nreqs, 1);
+    ck_assert_int_eq(sp->node_selector.reqs[0].op, SIM_SEL_IN);
+    ck_assert_uint_eq(sp->ntolerations, 4);
+    ck_assert_int_eq(sp->tolerations[0].op, SIM_TOL_EQUAL);
+    ck_assert_str_eq(sp->tolerations[0].value, "yes");
+    ck_assert_int_eq(sp->tolerations[0].effect, SIM_TAINT_NO_SCHEDULE);
+    ck_assert_int_eq(sp->tolerations[1].op, SIM_TOL_EXISTS);
+    ck_assert_int_eq(sp->tolerations[1].effect, SIM_TAINT_NO_EXECUTE);
+    ck_assert_int_eq(sp->tolerations[2].effect, -1);
+    ck_assert(sp->tolerations[3].seconds == 30);
+    ck_assert_uint_eq(sp->nnode_required, 2);
+    ck_assert_uint_eq(sp->node_required[0].reqs[0].nvalues, 2);
+    ck_assert_int_eq(sp->node_required[1].reqs[0].op, SIM_SEL_GT);
+    ck_assert_int_eq(sp->node_preferred[0].weight, 30);
+    ck_assert_uint_eq(sp->affinity.nreq_affinity, 1);
+    ck_assert_str_eq(sp->affinity.req_affinity[0].topology_key, "topology.kubernetes.io/zone");
+    ck_assert_uint_eq(sp->affinity.npref_anti, 1);
+    ck_assert_int_eq(sp->affinity.pref_anti[0].weight, 100);
+    ck_assert_uint_eq(sp->nspread, 1);
+    ck_assert_int_eq(sp->spread[0].max_skew, 2);
+    ck_assert_int_eq(sp->spread[0].do_not_schedule, 1);
+    ck_assert_int_eq(sp->spread[0].min_domains, 2);
+    SimKV lab[] = {{"app", "api"}};
+    ck_assert(sim_selector_matches(&sp->spread[0].selector, lab, 1));
+    wl_destroy(wl);
+    sim_engine_destroy(e);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_podspec_defaults_label_app_to_name)
+{
+    Loaded l;
+    load(&l, "region { name = \"r\" }\njob { name = \"nightly\", duration = \"5m\" }\n");
+    ck_assert_msg(l.s != NULL, "%s", l.err);
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &l.mem};
+    SimEngine *e = sim_engine_create(&cfg);
+    WlControllers *wl = wl_create(e);
+    ck_assert_int_eq(scn_build(l.s, e, wl), SIM_OK);
+    const SimPodSpec *sp = &sim_workload(e, 0)->spec;
+    ck_assert_uint_eq(sp->nlabels, 1);
+    ck_assert_str_eq(sp->labels[0].value, "nightly");
+    wl_destroy(wl);
+    sim_engine_destroy(e);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(scn_podspec_errors_name_the_field_path)
+{
+    const char *w = "region { name = \"r\" }\n";
+    expect_error(cat(w, "deployment { name = \"a\", affinity = { node = { required = { { { key = \"z\", "
+                        "operator = \"Inn\", values = { \"x\" } } } } } } }\n"),
+                 "s.lua:2: deployment 'a': field 'affinity.node.required[1][1]'", "operator 'Inn'");
+    expect_error(cat(w, "deployment { name = \"a\", affinity = { nod = {} } }\n"),
+                 "unknown field 'nod'", "did you mean 'node'?");
+    expect_error(cat(w, "deployment { name = \"a\", tolerations = { \"gpu=yes:Never\" } }\n"),
+                 "field 'tolerations[1]'", "effect must be");
+    expect_error(cat(w, "deployment { name = \"a\", spread = { { topology_key = \"z\", "
+                        "when_unsatisfiable = \"Maybe\" } } }\n"),
+                 "field 'spread[1]'", "DoNotSchedule or ScheduleAnyway");
+    expect_error(cat(w, "deployment { name = \"a\", spread = { { max_skew = 0, topology_key = \"z\" } } }\n"),
+                 "field 'spread[1]'", "out of range");
+    expect_error(cat(w, "deployment { name = \"a\", affinity = { node = { required = { { { key = \"z\", "
+                        "operator = \"Exists\", values = { \"x\" } } } } } } }\n"),
+                 "Exists/DoesNotExist takes no values", NULL);
+    expect_error(cat(w, "deployment { name = \"a\", labels = { app = 3 } }\n"),
+                 "field 'labels'", "must be strings");
+    expect_error(cat(w, "deployment { name = \"a\", nodeSelector = { a = \"b\" } }\n"),
+                 "unknown field 'nodeSelector'", "did you mean 'node_selector'?");
+    expect_error(cat(w, "deployment { name = \"a\", affinity = { pod = { required = { { topology_key = \"z\" } } } } }\n"),
+                 "field 'affinity.pod.required[1]'", "'selector' is required");
 }
 END_TEST
 
@@ -389,6 +499,9 @@ static Suite *suite(void)
     tcase_add_test(tc, scn_durations_and_clock_times_parse_exactly);
     tcase_add_test(tc, scn_job_start_is_relative_to_scenario_start);
     tcase_add_test(tc, scn_load_oom_sweep_leaks_nothing);
+    tcase_add_test(tc, scn_podspec_fields_reach_the_workload);
+    tcase_add_test(tc, scn_podspec_defaults_label_app_to_name);
+    tcase_add_test(tc, scn_podspec_errors_name_the_field_path);
     suite_add_tcase(s, tc);
     return s;
 }

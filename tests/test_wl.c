@@ -356,6 +356,66 @@ START_TEST(wl_oom_sweep_leaks_nothing)
 }
 END_TEST
 
+
+/* A second group whose nodes carry a NoSchedule taint the DaemonSet does not
+ * tolerate: its pods go on the four untainted nodes only, one each. */
+START_TEST(daemonset_places_one_pod_per_admitting_node)
+{
+    World w = world();
+    SimTaint taint = {(char *)"dedicated", (char *)"gpu", SIM_TAINT_NO_SCHEDULE};
+    SimNodeGroup g;
+    memset(&g, 0, sizeof g);
+    g.name = (char *)"gpu";
+    g.region = w.region;
+    g.alloc = (SimRes){.cpu_m = 8000, .mem = 16 * GIB, .gpu = 1, .pods = 110};
+    g.taints = &taint;
+    g.ntaints = 1;
+    g.max = 4;
+    g.provision_delay = SIM_SEC(30);
+    uint32_t gpu, n;
+    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &gpu), SIM_OK);
+    ck_assert_int_eq(sim_node_add(w.e, gpu, 1, &n), SIM_OK);
+    uint32_t ds = start(&w, "exporter", SIM_WL_DAEMONSET, 0, 0, 0, 0);
+    run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(live_pods(w.e, ds, NULL), 4);
+    int on[8] = {0};
+    for (uint32_t i = 0; i < sim_pod_count(w.e); i++) {
+        const SimPod *p = sim_pod(w.e, i);
+        if (p->wl == ds && live(p)) {
+            ck_assert_uint_ne(p->target_node, SIM_NONE);
+            ck_assert_uint_lt(p->target_node, 4);   /* never the tainted node (id 4) */
+            ck_assert_int_eq(on[p->target_node]++, 0);
+        }
+    }
+    /* A new untainted node gets its pod once it is Ready. */
+    ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
+    run_to(w.e, SIM_SEC(20));
+    ck_assert_int_eq(live_pods(w.e, ds, NULL), 5);
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(daemonset_replaces_a_deleted_pod_on_the_same_node)
+{
+    World w = world();
+    uint32_t ds = start(&w, "exporter", SIM_WL_DAEMONSET, 0, 0, 0, 0);
+    run_to(w.e, SIM_SEC(5));
+    uint32_t victim = SIM_NONE;
+    for (uint32_t i = 0; i < sim_pod_count(w.e) && victim == SIM_NONE; i++)
+        if (sim_pod(w.e, i)->wl == ds)
+            victim = i;
+    uint32_t node = sim_pod(w.e, victim)->target_node;
+    ck_assert_int_eq(sim_pod_delete(w.e, victim), SIM_OK);
+    run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(live_pods(w.e, ds, NULL), 4);
+    int found = 0;
+    for (uint32_t i = victim + 1; i < sim_pod_count(w.e); i++)
+        found |= sim_pod(w.e, i)->wl == ds && sim_pod(w.e, i)->target_node == node;
+    ck_assert(found);
+    world_free(&w);
+}
+END_TEST
+
 static Suite *wl_suite(void)
 {
     Suite *s = suite_create("wl");
@@ -368,6 +428,8 @@ static Suite *wl_suite(void)
     tcase_add_test(tc, job_never_runs_more_pods_than_remaining_completions);
     tcase_add_test(tc, job_with_a_start_time_creates_nothing_before_it);
     tcase_add_test(tc, wl_oom_sweep_leaks_nothing);
+    tcase_add_test(tc, daemonset_places_one_pod_per_admitting_node);
+    tcase_add_test(tc, daemonset_replaces_a_deleted_pod_on_the_same_node);
     suite_add_tcase(s, tc);
     return s;
 }

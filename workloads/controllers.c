@@ -5,19 +5,16 @@
  * a fixed duration, at most `parallelism` at a time, until `completions` have
  * succeeded. Invariant: w->active counts the workload's pods that are created
  * and not terminated; w->ready those of them that are Running.
+ * DaemonSets are in daemonset.c.
  * Simplifications (README "Fidelity"): no ReplicaSet layer or rolling update
  * yet; a Deployment scale-down deletes the newest pods first without upstream's
  * full ranking; Job pods never fail, so backoffLimit is not exercised.
  */
-#include "workloads/wl.h"
+#include "workloads/wl_int.h"
 
 #include <string.h>
 
-struct WlControllers {
-    SimEngine *e;
-};
-
-static int queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
+int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
 {
     SimWorkload *w = sim_workload(c->e, wl);
     if (w->reconcile_queued)
@@ -82,10 +79,12 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
     if (ev->gen != w->gen)
         return;
     w->reconcile_queued = 0;
-    if (w->kind == SIM_WL_DEPLOYMENT)
-        (void)reconcile_deployment(c, ev->obj);
-    else
-        (void)reconcile_job(c, ev->obj);
+    switch (w->kind) {
+    case SIM_WL_DEPLOYMENT: (void)reconcile_deployment(c, ev->obj); break;
+    case SIM_WL_JOB: (void)reconcile_job(c, ev->obj); break;
+    case SIM_WL_DAEMONSET: (void)wl_ds_reconcile(c, ev->obj); break;
+    default: break;
+    }
 }
 
 static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
@@ -113,7 +112,15 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
         w->ready--;
     if (w->kind == SIM_WL_JOB && p->phase == SIM_POD_SUCCEEDED)
         job_pod_succeeded(c, w);
-    (void)queue_reconcile(c, p->wl, sim_now(e));
+    if (w->kind == SIM_WL_DAEMONSET)
+        wl_ds_pod_terminated(c, pod);
+    (void)wl_queue_reconcile(c, p->wl, sim_now(e));
+}
+
+static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
+{
+    (void)e;
+    wl_ds_node_ready(ctx, node);
 }
 
 WlControllers *wl_create(SimEngine *e)
@@ -124,7 +131,8 @@ WlControllers *wl_create(SimEngine *e)
         return NULL;
     }
     c->e = e;
-    SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running};
+    SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
+                     .node_ready = on_node_ready};
     if (sim_engine_listen(e, &l) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
         return NULL;
@@ -135,15 +143,19 @@ WlControllers *wl_create(SimEngine *e)
 
 void wl_destroy(WlControllers *c)
 {
-    if (c)
-        sim_mem_free(sim_mem(c->e), c, sizeof *c);
+    if (c == NULL)
+        return;
+    wl_ds_free(c);
+    sim_mem_free(sim_mem(c->e), c, sizeof *c);
 }
 
 int wl_start(WlControllers *c, uint32_t wl)
 {
     SimWorkload *w = sim_workload(c->e, wl);
+    if (w->kind == SIM_WL_DAEMONSET)
+        return wl_ds_start(c, wl);
     SimTime at = w->kind == SIM_WL_JOB && w->start_at > sim_now(c->e) ? w->start_at : sim_now(c->e);
-    return queue_reconcile(c, wl, at);
+    return wl_queue_reconcile(c, wl, at);
 }
 
 int wl_scale(WlControllers *c, uint32_t wl, int32_t replicas)
@@ -153,5 +165,5 @@ int wl_scale(WlControllers *c, uint32_t wl, int32_t replicas)
         return SIM_OK;
     sim_trace_rec(c->e, SIM_TR_SCALE, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(w->replicas), SIM_TRI(replicas)}, 3);
     w->replicas = replicas;
-    return queue_reconcile(c, wl, sim_now(c->e));
+    return wl_queue_reconcile(c, wl, sim_now(c->e));
 }

@@ -1,0 +1,30 @@
+/*
+ * wl_int.h: the controllers' shared state (private to workloads/).
+ */
+#ifndef KUBESIM_WL_INT_H
+#define KUBESIM_WL_INT_H
+
+#include "workloads/wl.h"
+
+/* One DaemonSet's pods, by node: pod_of_node[node] is its live pod there. */
+typedef struct WlDaemonSet {
+    uint32_t wl;
+    uint32_t *pod_of_node;
+    size_t cap;
+} WlDaemonSet;
+
+struct WlControllers {
+    SimEngine *e;
+    WlDaemonSet *ds;
+    size_t nds, capds;
+};
+
+/* daemonset.c */
+int wl_ds_start(WlControllers *c, uint32_t wl);
+int wl_ds_reconcile(WlControllers *c, uint32_t wl);
+void wl_ds_pod_terminated(WlControllers *c, uint32_t pod);
+void wl_ds_node_ready(WlControllers *c, uint32_t node);
+void wl_ds_free(WlControllers *c);
+int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at);
+
+#endif
