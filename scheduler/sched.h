@@ -66,4 +66,31 @@ typedef struct SchedResult {
 /* Runs one scheduling cycle for a Pending pod without binding it. */
 int sched_place(SchedScheduler *s, uint32_t pod, SchedResult *out);
 
+/* ---- for preemption and `explain` -------------------------------------- */
+#define SCHED_MAX_PLUGINS 24
+
+/* Runs every Filter plugin of the profile for pod on node, in order; with
+ * skip_fit, NodeResourcesFit is left out (preemption checks resources itself
+ * with the victims removed). Returns 1 if the node passes, else 0 with the
+ * failing plugin's name in *plugin and its reason text in reason. */
+int sched_filter_node(SchedScheduler *s, uint32_t pod, uint32_t node, int skip_fit,
+                      char *reason, size_t len, const char **plugin);
+
+/* One node's verdict in a cycle, as `kubesim explain schedule` prints it. */
+typedef struct SchedNodeVerdict {
+    uint32_t node;
+    int examined;                       /* 0: sampling stopped before it */
+    int passed;
+    const char *plugin;                 /* the Filter that rejected it, or NULL */
+    char reason[SCHED_REASON_LEN];
+    int64_t scores[SCHED_MAX_PLUGINS];  /* normalized 0..100 per profile plugin index;
+                                           -1 for plugins that do not score */
+    int64_t total;                      /* Σ weight × score */
+} SchedNodeVerdict;
+
+/* Runs one cycle for a Pending pod without binding it and reports every node
+ * of its region in v (v[i] for the region's i-th node; nv >= the region's node
+ * count). Uses the same sampling and tie-breaking as a real cycle. */
+int sched_explain(SchedScheduler *s, uint32_t pod, SchedNodeVerdict *v, size_t nv, SchedResult *out);
+
 #endif
