@@ -269,7 +269,7 @@ static int l_nodegroup(lua_State *L)
 {
     static const char *const keys[] = {"name", "region", "instance_type", "cpu", "memory", "gpu", "pods",
                                        "price", "min", "max", "size", "zones", "labels", "taints",
-                                       "provision_delay", NULL};
+                                       "provision_delay", "speed", "gpu_speedup", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "nodegroup");
     decl_name(L, &d, KX_DNS1123_LABEL);   /* first, so that every later message names it */
@@ -295,6 +295,8 @@ static int l_nodegroup(lua_State *L)
         scn_field_error(L, &d, "min", "min (%d) is greater than max (%d)", g->min, g->max);
     gd->size = (int32_t)scn_opt_int(L, &d, "size", g->min, g->min, g->max);
     g->provision_delay = scn_opt_duration(L, &d, "provision_delay", SIM_SEC(90));
+    g->speed = scn_opt_number(L, &d, "speed", 1.0, 1e-3, 1e3);
+    g->gpu_speedup = scn_opt_number(L, &d, "gpu_speedup", 1.0, 1.0, 1e4);
     group_zones(L, s, &d, gd);
     group_labels(L, s, &d, gd);
     group_taints(L, s, &d, gd);
@@ -302,7 +304,7 @@ static int l_nodegroup(lua_State *L)
 }
 
 /* ---- workloads ------------------------------------------------------------ */
-static void workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w)
+void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w)
 {
     for (size_t i = 0; i + 1 < s->workloads.n; i++)   /* the last one is w itself */
         if (strcmp(s->workloads.v[i].name, d->name) == 0)
@@ -331,7 +333,7 @@ static int l_deployment(lua_State *L)
     scn_check_keys2(L, &d, keys, scn_podspec_keys);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_DEPLOYMENT;
-    workload_common(L, s, &d, w);
+    scn_workload_common(L, s, &d, w);
     w->replicas = (int32_t)scn_opt_int(L, &d, "replicas", 1, 0, 1000000);
     return 0;
 }
@@ -347,7 +349,7 @@ static int l_job(lua_State *L)
     scn_check_keys2(L, &d, keys, scn_podspec_keys);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_JOB;
-    workload_common(L, s, &d, w);
+    scn_workload_common(L, s, &d, w);
     w->completions = (int32_t)scn_opt_int(L, &d, "completions", 1, 1, 1000000);
     w->replicas = (int32_t)scn_opt_int(L, &d, "parallelism", 1, 1, 1000000);
     w->spec.duration = scn_opt_duration(L, &d, "duration", 0);
@@ -368,7 +370,7 @@ static int l_daemonset(lua_State *L)
     scn_check_keys2(L, &d, keys, scn_podspec_keys);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_DAEMONSET;
-    workload_common(L, s, &d, w);
+    scn_workload_common(L, s, &d, w);
     return 0;
 }
 
@@ -450,4 +452,5 @@ void scn_api_register(lua_State *L)
     lua_pushglobaltable(L);
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);
+    scn_api_backtest_register(L);
 }

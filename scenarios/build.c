@@ -46,6 +46,11 @@ int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl)
         if (rc == SIM_OK)
             rc = wl_start(wl, id);
     }
+    for (size_t i = 0; rc == SIM_OK && i < s->backtests.n; i++) {
+        const ScnBacktest *b = &s->backtests.v[i];
+        WlBacktest wb = {(uint32_t)b->workload, s->workloads.v[b->workload].name, b->data, b->params};
+        rc = wl_backtest_add(wl, &wb);
+    }
     return rc;
 }
 

@@ -121,7 +121,8 @@ static int finish_files(Run *r, ScnRunResult *res)
 static int write_summary(Run *r, ScnRunResult *res)
 {
     SimSummaryInfo info = {.scenario = r->s->name, .wall_seconds = res->wall_seconds,
-                           .trace_sha256 = res->trace_sha256};
+                           .trace_sha256 = res->trace_sha256,
+                           .backtest_results = wl_backtest_results(r->wl)};
     cJSON *sum = sim_summary_build(r->e, &info);
     if (sum == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");

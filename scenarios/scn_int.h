@@ -39,6 +39,12 @@ typedef struct ScnZoneDecl {
     uint32_t region;
 } ScnZoneDecl;
 
+typedef struct ScnBacktest {
+    size_t workload;             /* index of its Job in workloads */
+    BtData *data;                /* owned */
+    BtParams params;
+} ScnBacktest;
+
 #define SCN_VEC(T) struct { T *v; size_t n, cap; }
 
 struct ScnScenario {
@@ -60,6 +66,7 @@ struct ScnScenario {
     SCN_VEC(ScnParam) params;
     SCN_VEC(ScnExpect) expects;
     SCN_VEC(ScnSet) sets;
+    SCN_VEC(ScnBacktest) backtests;
 };
 
 /* Grows vec by one zeroed element and returns a pointer to it, or raises a
@@ -116,5 +123,9 @@ void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, con
 
 /* api.c */
 void scn_api_register(lua_State *L);
+/* api_backtest.c */
+void scn_api_backtest_register(lua_State *L);
+/* Workload fields every declaration shares (name is already read). */
+void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w);
 
 #endif

@@ -81,6 +81,12 @@ void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx)
     e->handlers[kind].ctx = ctx;
 }
 
+void sim_set_duration_fn(SimEngine *e, SimDurationFn fn, void *ctx)
+{
+    e->duration_fn = fn;
+    e->duration_ctx = ctx;
+}
+
 int sim_engine_listen(SimEngine *e, const SimListener *l)
 {
     if (e->nlisteners == SIM_MAX_LISTENERS)

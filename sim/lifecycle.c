@@ -273,6 +273,8 @@ static void on_pod_started(void *ctx, SimEngine *e, const SimEvent *ev)
     p->started_at = e->now;
     sim_trace_rec(e, SIM_TR_POD_RUNNING, (SimTrVal[]){SIM_TRI(ev->obj)}, 1);
     SimTime d = e->workloads.v[p->wl].spec.duration;
+    if (d == SIM_DURATION_BY_WORK)
+        d = e->duration_fn ? e->duration_fn(e->duration_ctx, e, ev->obj) : 0;
     if (d > 0)
         (void)sim_schedule(e, e->now + d, SIM_EV_POD_FINISHED, ev->obj, p->gen, 0);
     for (size_t k = 0; k < e->nlisteners; k++)

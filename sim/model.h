@@ -83,6 +83,8 @@ typedef struct SimNodeGroup {
     uint32_t *zones;        /* nodes are spread over these round-robin */
     size_t nzones;
     SimTime provision_delay;
+    double speed;           /* compute speed relative to the reference core (backtests) */
+    double gpu_speedup;     /* GPU-eligible kernels run this much faster on its GPUs */
     uint32_t live_nodes;
     uint32_t next_ordinal;  /* names nodes <group>-<ordinal> */
     SimRes alloc_total;     /* Σ allocatable of live nodes */
@@ -188,7 +190,8 @@ typedef struct SimPodSpec {
     SimRes req;             /* requests; pods = 1 */
     int64_t lim_cpu_m, lim_mem;   /* limits (0 = none) */
     SimTime startup;        /* bind -> Running */
-    SimTime duration;       /* Running -> Succeeded; 0 = runs until deleted */
+    SimTime duration;       /* Running -> Succeeded; 0 = runs until deleted;
+                               SIM_DURATION_BY_WORK: asks the engine's duration hook */
     int32_t priority;       /* resolved from priority_class at admission */
     const char *priority_class;
     int preempt_never;      /* preemptionPolicy: Never */
@@ -272,6 +275,11 @@ typedef struct SimListener {
 
 typedef void (*SimHandler)(void *ctx, SimEngine *e, const SimEvent *ev);
 
+/* A pod whose spec.duration is SIM_DURATION_BY_WORK runs for what this hook
+ * returns when it starts (its work over its node's speed: backtests). */
+#define SIM_DURATION_BY_WORK ((SimTime)-1)
+typedef SimTime (*SimDurationFn)(void *ctx, SimEngine *e, uint32_t pod);
+
 /* ---- engine ------------------------------------------------------------ */
 typedef struct SimConfig {
     uint64_t seed;
@@ -289,6 +297,7 @@ const char *sim_errmsg(const SimEngine *e);
 int sim_fail(SimEngine *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx);
+void sim_set_duration_fn(SimEngine *e, SimDurationFn fn, void *ctx);
 int sim_engine_listen(SimEngine *e, const SimListener *l);
 /* Schedules an event at t (>= now). Returns SIM_OK or SIM_ENOMEM. */
 int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux);

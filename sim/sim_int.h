@@ -36,6 +36,8 @@ struct SimEngine {
     SimListener listeners[SIM_MAX_LISTENERS];
     size_t nlisteners;
     SimTraceWriter *trace;
+    SimDurationFn duration_fn;
+    void *duration_ctx;
     SimMetrics *metrics;
     SimTime metrics_every;
     int ended;

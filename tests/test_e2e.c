@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdarg.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,82 @@ START_TEST(e2e_bench_prints_json_per_line)
 }
 END_TEST
 
+
+/* Backtest requests run the real kernel: the summary's metrics equal those of
+ * `kubesim backtest` on the same data, the simulated duration is the counted
+ * work over the node's throughput (ten times shorter with a GPU speed-up of
+ * 10 for the BLAS kernel), and identical requests all complete. */
+START_TEST(e2e_backtest_requests_run_real_kernels)
+{
+    const char *shared = getenv("KUBESIM_SHARED");
+    ck_assert_ptr_nonnull(shared);
+    char src[4096];
+    snprintf(src, sizeof src,
+             "region { name = \"r\" }\nnamespace { name = \"research\" }\nscenario { duration = \"4h\" }\n"
+             "nodegroup { name = \"cpu\", cpu = 16, memory = \"64Gi\", min = 1, speed = 1.0 }\n"
+             "nodegroup { name = \"gpu\", cpu = 16, memory = \"64Gi\", gpu = 1, min = 1, gpu_speedup = 10,"
+             " taints = { \"gpu=yes:NoSchedule\" } }\n"
+             "backtest { name = \"eu-minvar\", namespace = \"research\", strategy = \"minvar\","
+             " data = \"%s/data/eustockmarkets.csv\", cpu = 1, memory = \"1Gi\","
+             " node_selector = { [\"kubesim.io/node-group\"] = \"cpu\" } }\n"
+             "backtest { name = \"eu-minvar-gpu\", namespace = \"research\", strategy = \"minvar\","
+             " data = \"%s/data/eustockmarkets.csv\", cpu = 1, memory = \"1Gi\", gpu = 1,"
+             " tolerations = { \"gpu=yes:NoSchedule\" } }\n"
+             "backtest { name = \"grid\", namespace = \"research\", strategy = \"ma_cross\","
+             " universe = { assets = 5, days = 600, seed = 9 }, params = { fast = { 5, 10 }, slow = { 50 } },"
+             " count = 6, parallelism = 3, cpu = 1, memory = \"1Gi\","
+             " node_selector = { [\"kubesim.io/node-group\"] = \"cpu\" } }\n",
+             shared, shared);
+    write_file("bt.lua", src);
+    ck_assert_msg(ks("run bt.lua --out bt --quiet") == 0, "%s", err_text);
+    cJSON *j = read_json("bt");
+    ck_assert_double_eq(num(j, "backtests", "completed"), 8);
+    const cJSON *res = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backtests"), "results");
+    ck_assert_int_eq(cJSON_GetArraySize(res), 3);
+    const cJSON *cpu = cJSON_GetArrayItem(res, 0), *gpu = cJSON_GetArrayItem(res, 1), *grid = cJSON_GetArrayItem(res, 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(cpu, "node_group")->valuestring, "cpu");
+    ck_assert_str_eq(cJSON_GetObjectItem(gpu, "node_group")->valuestring, "gpu");
+    double tc = cJSON_GetObjectItem(cpu, "sim_seconds")->valuedouble;
+    double tg = cJSON_GetObjectItem(gpu, "sim_seconds")->valuedouble;
+    ck_assert_msg(tc > 0 && fabs(tc / tg - 10.0) < 1e-3, "cpu %g s, gpu %g s", tc, tg);
+    ck_assert_double_eq(cJSON_GetObjectItem(grid, "runs")->valuedouble, 6);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(grid, "pairs")), 2);
+    double sharpe = cJSON_GetObjectItem(cJSON_GetObjectItem(cpu, "metrics"), "sharpe")->valuedouble;
+    double flops = cJSON_GetObjectItem(cpu, "flops")->valuedouble;
+    cJSON_Delete(j);
+    /* The same kernel through `kubesim backtest`. */
+    ck_assert_int_eq(ks("backtest --data '%s/data/eustockmarkets.csv' --strategy minvar --json", shared), 0);
+    cJSON *b = cJSON_Parse(out_text);
+    ck_assert_ptr_nonnull(b);
+    double want = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "metrics"), "sharpe")->valuedouble;
+    ck_assert_msg(fabs(sharpe - want) <= 1e-12 * fabs(want), "summary %.17g vs backtest %.17g", sharpe, want);
+    const cJSON *work = cJSON_GetObjectItem(b, "work");
+    if (work)
+        ck_assert_double_eq(cJSON_GetObjectItem(work, "flops")->valuedouble, flops);
+    cJSON_Delete(b);
+}
+END_TEST
+
+START_TEST(e2e_backtest_bad_data_is_refused)
+{
+    write_file("bad.csv", "date,A,B\n1,10,20\n2,11,x\n");
+    write_file("btbad.lua", "region { name = \"r\" }\n"
+                            "backtest { name = \"b\", strategy = \"ma_cross\", data = \"bad.csv\" }\n");
+    ck_assert_int_eq(ks("run btbad.lua --out btbad"), 2);
+    ck_assert_msg(strstr(err_text, "btbad.lua:2:") && strstr(err_text, "bad.csv:3"), "%s", err_text);
+    assert_no_output("btbad");
+    write_file("btbad2.lua", "region { name = \"r\" }\n"
+                             "backtest { name = \"b\", strategy = \"momentum\", universe = { assets = 3, days = 50 } }\n");
+    ck_assert_int_eq(ks("run btbad2.lua --out btbad"), 2);
+    ck_assert_msg(strstr(err_text, "btbad2.lua:2:") && strstr(err_text, "field 'params'"), "%s", err_text);
+    write_file("btbad3.lua", "region { name = \"r\" }\n"
+                             "backtest { name = \"b\", strategy = \"alpha\", universe = {} }\n");
+    ck_assert_int_eq(ks("run btbad3.lua --out btbad"), 2);
+    ck_assert_msg(strstr(err_text, "'alpha' is not one of"), "%s", err_text);
+    assert_no_output("btbad");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -344,6 +421,8 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_list_params);
     tcase_add_test(tc, e2e_help_version_and_usage_errors);
     tcase_add_test(tc, e2e_bench_prints_json_per_line);
+    tcase_add_test(tc, e2e_backtest_requests_run_real_kernels);
+    tcase_add_test(tc, e2e_backtest_bad_data_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -110,8 +110,10 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     w->active--;
     if (p->started_at >= 0)
         w->ready--;
-    if (w->kind == SIM_WL_JOB && p->phase == SIM_POD_SUCCEEDED)
+    if (w->kind == SIM_WL_JOB && p->phase == SIM_POD_SUCCEEDED) {
         job_pod_succeeded(c, w);
+        wl_bt_pod_succeeded(c, pod);
+    }
     if (w->kind == SIM_WL_DAEMONSET)
         wl_ds_pod_terminated(c, pod);
     (void)wl_queue_reconcile(c, p->wl, sim_now(e));
@@ -138,6 +140,7 @@ WlControllers *wl_create(SimEngine *e)
         return NULL;
     }
     sim_engine_on(e, SIM_EV_WORKLOAD, on_reconcile, c);
+    wl_bt_register(c);
     return c;
 }
 
@@ -146,6 +149,7 @@ void wl_destroy(WlControllers *c)
     if (c == NULL)
         return;
     wl_ds_free(c);
+    wl_bt_free(c);
     sim_mem_free(sim_mem(c->e), c, sizeof *c);
 }
 

@@ -13,10 +13,23 @@ typedef struct WlDaemonSet {
     size_t cap;
 } WlDaemonSet;
 
+/* One backtest request and what its runs did. */
+typedef struct WlBtReq {
+    WlBacktest b;
+    const BtResult *result;     /* owned by the memo */
+    uint64_t completed;
+    SimTime last_duration;
+    uint32_t last_node;
+} WlBtReq;
+
 struct WlControllers {
     SimEngine *e;
     WlDaemonSet *ds;
     size_t nds, capds;
+    WlBtReq *bt;
+    size_t nbt, capbt;
+    BtMemo *memo;               /* created with the first request */
+    BtThroughput tp;
 };
 
 /* daemonset.c */
@@ -26,5 +39,10 @@ void wl_ds_pod_terminated(WlControllers *c, uint32_t pod);
 void wl_ds_node_ready(WlControllers *c, uint32_t node);
 void wl_ds_free(WlControllers *c);
 int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at);
+
+/* backtests.c */
+void wl_bt_register(WlControllers *c);
+void wl_bt_pod_succeeded(WlControllers *c, uint32_t pod);
+void wl_bt_free(WlControllers *c);
 
 #endif

@@ -1,0 +1,171 @@
+/*
+ * api_backtest.c: `backtest { ... }`, a backtest request served by a Job whose
+ * pods run the real kernel (workloads/backtest). The data is loaded and the
+ * parameters checked when the script runs, so a bad CSV or an impossible
+ * window fails before the simulation starts, naming the script line and the
+ * CSV's own file, line and column.
+ *
+ *   backtest { name = "ma-grid", namespace = "research", region = "us-east", start = "16:30",
+ *              strategy = "ma_cross",                         -- ma_cross | momentum | minvar | meanvar
+ *              data = "prices.csv",                           -- relative to the scenario file, or
+ *              universe = { assets = 20, days = 2000, seed = 7 },   -- a seeded synthetic universe
+ *              params = { fast = { 5, 10 }, slow = { 50, 100 }, mode = "long_flat", cost_bps = 5 },
+ *              count = 10, parallelism = 5, cpu = "2", memory = "4Gi" }
+ */
+#include "scenarios/scn_int.h"
+
+#include "k8s-export/kx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const keys[] = {"name", "namespace", "region", "start", "strategy", "data", "universe",
+                                   "params", "count", "parallelism", "cpu", "memory", "gpu", "cpu_limit",
+                                   "memory_limit", "startup", "priority", NULL};
+static const char *const param_keys[] = {"fast", "slow", "mode", "cost_bps", "lookback", "skip", "hold", "top",
+                                         "window", "shrink", "gamma", NULL};
+
+static void grid(lua_State *L, const ScnDecl *d, const char *key, int *out, int *n)
+{
+    int t = scn_field(L, d, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    char path[32];
+    snprintf(path, sizeof path, "params.%s", key);
+    if (t != LUA_TTABLE || luaL_len(L, -1) < 1 || luaL_len(L, -1) > BT_MAX_GRID)
+        scn_field_error(L, d, path, "expected a list of 1 to %d window lengths", BT_MAX_GRID);
+    *n = (int)luaL_len(L, -1);
+    for (int i = 0; i < *n; i++) {
+        int isint = 0;
+        lua_geti(L, -1, i + 1);
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        if (!isint || v < 1 || v > 100000)
+            scn_field_error(L, d, path, "item %d must be a whole number of days", i + 1);
+        out[i] = (int)v;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void read_params(lua_State *L, const ScnDecl *outer, BtParams *p)
+{
+    if (scn_field(L, outer, "params") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "backtest '%s': field 'params'", outer->name);
+    ScnDecl d = {what, NULL, lua_absindex(L, -1)};
+    if (!lua_istable(L, -1))
+        scn_field_error(L, outer, "params", "expected a table");
+    scn_check_keys(L, &d, param_keys);
+    grid(L, &d, "fast", p->fast, &p->nfast);
+    grid(L, &d, "slow", p->slow, &p->nslow);
+    const char *mode = scn_opt_string(L, &d, "mode", NULL);
+    if (mode && strcmp(mode, "long_flat") != 0 && strcmp(mode, "long_short") != 0)
+        scn_field_error(L, &d, "mode", "must be long_flat or long_short");
+    if (mode)
+        p->mode = strcmp(mode, "long_short") == 0 ? BT_LONG_SHORT : BT_LONG_FLAT;
+    p->cost_bps = scn_opt_number(L, &d, "cost_bps", p->cost_bps, 0, 10000);
+    p->lookback = (int)scn_opt_int(L, &d, "lookback", p->lookback, 1, 100000);
+    p->skip = (int)scn_opt_int(L, &d, "skip", p->skip, 0, 100000);
+    p->hold = (int)scn_opt_int(L, &d, "hold", p->hold, 1, 100000);
+    p->top = (int)scn_opt_int(L, &d, "top", p->top, 1, 100000);
+    p->window = (int)scn_opt_int(L, &d, "window", p->window, 2, 100000);
+    p->shrink = scn_opt_number(L, &d, "shrink", p->shrink, 0, 1);
+    p->gamma = scn_opt_number(L, &d, "gamma", p->gamma, 1e-9, 1e9);
+    lua_pop(L, 1);
+}
+
+/* The CSV's path, relative to the scenario file's folder. */
+static void data_path(const ScnScenario *s, const char *file, char *buf, size_t n)
+{
+    const char *slash = strrchr(s->chunk, '/');
+    if (file[0] == '/' || slash == NULL)
+        snprintf(buf, n, "%s", file);
+    else
+        snprintf(buf, n, "%.*s/%s", (int)(slash - s->chunk), s->chunk, file);
+}
+
+static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtCtx *bc)
+{
+    static const char *const ukeys[] = {"assets", "days", "seed", NULL};
+    char what[160];
+    snprintf(what, sizeof what, "backtest '%s': field 'universe'", outer->name);
+    ScnDecl d = {what, NULL, lua_absindex(L, -1)};
+    if (!lua_istable(L, -1))
+        scn_field_error(L, outer, "universe", "expected { assets = N, days = T, seed = S }");
+    scn_check_keys(L, &d, ukeys);
+    int64_t assets = scn_opt_int(L, &d, "assets", 10, 1, 5000);
+    int64_t days = scn_opt_int(L, &d, "days", 1000, 3, 100000);
+    int64_t seed = scn_opt_int(L, &d, "seed", 1, 0, INT64_MAX);
+    BtData *data = NULL;
+    if (bt_data_synthetic(bc, (size_t)days, (size_t)assets, (uint64_t)seed, &data) != SIM_OK) {
+        s->mem->oom = 0;
+        luaL_error(L, "out of memory");
+    }
+    return data;
+}
+
+static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
+{
+    BtCtx bc;
+    bt_ctx_init(&bc, s->mem);
+    const char *file = scn_opt_string(L, d, "data", NULL);
+    int has_universe = scn_field(L, d, "universe") != LUA_TNIL;
+    if ((file != NULL) == has_universe)
+        scn_field_error(L, d, "data", "give exactly one of 'data' (a CSV file) and 'universe'");
+    BtData *data = NULL;
+    if (has_universe) {
+        data = synthetic(L, s, d, &bc);
+    } else {
+        char path[1024];
+        data_path(s, file, path, sizeof path);
+        if (bt_data_load_csv(&bc, path, &data) != SIM_OK) {
+            s->mem->oom = 0;
+            scn_field_error(L, d, "data", "%s", bt_errmsg(&bc));
+        }
+    }
+    lua_pop(L, 1);
+    return data;
+}
+
+static int l_backtest(lua_State *L)
+{
+    ScnScenario *s = scn_from_lua(L);
+    ScnDecl d = {"backtest", NULL, 1};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *why;
+    d.name = scn_req_string(L, &d, "name");
+    if (!kx_name_valid(d.name, KX_DNS1123_SUBDOMAIN, &why))
+        scn_field_error(L, &d, "name", "'%s' is not a valid Kubernetes name: %s", d.name, why);
+    scn_check_keys2(L, &d, keys, scn_podspec_keys);
+    BtKernel k;
+    const char *strategy = scn_req_string(L, &d, "strategy");
+    if (bt_kernel_from_name(strategy, &k) != SIM_OK)
+        scn_field_error(L, &d, "strategy", "'%s' is not one of ma_cross, momentum, minvar, meanvar", strategy);
+    ScnBacktest *b = SCN_PUSH(L, s, s->backtests);
+    bt_params_default(&b->params, k);
+    read_params(L, &d, &b->params);
+    b->data = load_data(L, s, &d);
+    BtCtx bc;
+    bt_ctx_init(&bc, s->mem);
+    if (bt_check(&bc, b->data, &b->params) != SIM_OK)
+        scn_field_error(L, &d, "params", "%s", bt_errmsg(&bc));
+    SimWorkload *w = SCN_PUSH(L, s, s->workloads);
+    w->kind = SIM_WL_JOB;
+    scn_workload_common(L, s, &d, w);
+    w->completions = (int32_t)scn_opt_int(L, &d, "count", 1, 1, 1000000);
+    w->replicas = (int32_t)scn_opt_int(L, &d, "parallelism", 1, 1, 1000000);
+    w->spec.duration = SIM_DURATION_BY_WORK;
+    w->start_at = scn_opt_when(L, s, &d, "start", 0);
+    b->workload = s->workloads.n - 1;
+    return 0;
+}
+
+void scn_api_backtest_register(lua_State *L)
+{
+    lua_register(L, "backtest", l_backtest);
+}

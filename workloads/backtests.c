@@ -1,0 +1,164 @@
+/*
+ * backtests.c: backtest requests as simulated work. A request's Job pod runs
+ * the real kernel when it starts (through the memo, so identical requests
+ * share one run and the result never depends on timing) and stays Running for
+ * the kernel's counted flops and bytes over its node's throughput: the
+ * reference core's rates (`kubesim calibrate`) times the node group's speed,
+ * and its GPU speed-up for GPU-eligible kernels. Wall-clock time never enters
+ * the simulation, so runs stay deterministic.
+ */
+#include "workloads/wl_int.h"
+
+#include <math.h>
+#include <string.h>
+
+int wl_backtest_add(WlControllers *c, const WlBacktest *b)
+{
+    if (c->memo == NULL && (c->memo = bt_memo_create(sim_mem(c->e))) == NULL)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    if (sim_mem_grow(sim_mem(c->e), (void **)&c->bt, &c->capbt, c->nbt + 1, sizeof *c->bt))
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    WlBtReq *r = &c->bt[c->nbt++];
+    memset(r, 0, sizeof *r);
+    r->b = *b;
+    r->last_node = SIM_NONE;
+    return SIM_OK;
+}
+
+void wl_backtest_set_throughput(WlControllers *c, const BtThroughput *t)
+{
+    c->tp = *t;
+}
+
+static WlBtReq *req_of(WlControllers *c, uint32_t wl)
+{
+    for (size_t i = 0; i < c->nbt; i++)
+        if (c->bt[i].b.wl == wl)
+            return &c->bt[i];
+    return NULL;
+}
+
+/* The duration hook: run (or reuse) the kernel, then time it on this node. */
+static SimTime bt_duration(void *ctx, SimEngine *e, uint32_t pod)
+{
+    WlControllers *c = ctx;
+    const SimPod *p = sim_pod(e, pod);
+    WlBtReq *r = req_of(c, p->wl);
+    if (r == NULL)
+        return 0;
+    if (r->result == NULL) {
+        BtCtx bc;
+        bt_ctx_init(&bc, sim_mem(e));
+        if (bt_memo_run(&bc, c->memo, r->b.data, &r->b.params, &r->result) != SIM_OK) {
+            sim_fail(e, bc.code ? bc.code : SIM_ENOMEM, "backtest '%s': %s", r->b.name, bt_errmsg(&bc));
+            return 0;
+        }
+    }
+    const SimNode *n = sim_node(e, p->node);
+    const SimNodeGroup *g = sim_nodegroup(e, n->group);
+    BtNodeSpeed sp = {g->speed > 0 ? g->speed : 1.0, (uint32_t)n->alloc.gpu,
+                      g->gpu_speedup >= 1 ? g->gpu_speedup : 1.0};
+    r->last_duration = bt_sim_duration(&c->tp, &sp, r->b.params.kernel, bt_result_cost(r->result));
+    r->last_node = p->node;
+    return r->last_duration;
+}
+
+void wl_bt_pod_succeeded(WlControllers *c, uint32_t pod)
+{
+    WlBtReq *r = req_of(c, sim_pod(c->e, pod)->wl);
+    if (r == NULL)
+        return;
+    r->completed++;
+    sim_stats(c->e)->backtests_completed++;
+}
+
+/* ---- results ------------------------------------------------------------ */
+static cJSON *metrics_json(const BtMetrics *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddNumberToObject(o, "cum_return", m->cum_return);
+    cJSON_AddNumberToObject(o, "ann_return", m->ann_return);
+    cJSON_AddNumberToObject(o, "ann_vol", m->ann_vol);
+    if (m->sharpe_null || !isfinite(m->sharpe))
+        cJSON_AddNullToObject(o, "sharpe");
+    else
+        cJSON_AddNumberToObject(o, "sharpe", m->sharpe);
+    cJSON_AddNumberToObject(o, "max_drawdown", m->max_drawdown);
+    cJSON_AddNumberToObject(o, "turnover_total", m->turnover_total);
+    cJSON_AddNumberToObject(o, "turnover_ann", m->turnover_ann);
+    cJSON_AddNumberToObject(o, "n_trades", (double)m->n_trades);
+    return o;
+}
+
+/* MA crossover: the equal-weight portfolio of every pair. */
+static cJSON *pairs_json(const BtResult *res)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < bt_result_npairs(res); i++) {
+        int fast, slow;
+        bt_result_pair(res, i, &fast, &slow);
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(arr, o))
+            break;
+        cJSON_AddNumberToObject(o, "fast", fast);
+        cJSON_AddNumberToObject(o, "slow", slow);
+        cJSON_AddItemToObject(o, "portfolio", metrics_json(bt_result_ma_portfolio(res, i)));
+    }
+    return arr;
+}
+
+static cJSON *request_json(SimEngine *e, const WlBtReq *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    BtCost cost = bt_result_cost(r->result);
+    cJSON_AddStringToObject(o, "name", r->b.name);
+    cJSON_AddStringToObject(o, "strategy", bt_kernel_name(r->b.params.kernel));
+    cJSON_AddStringToObject(o, "data", bt_data_source(r->b.data));
+    cJSON_AddStringToObject(o, "data_sha256", bt_data_hash(r->b.data));
+    cJSON_AddNumberToObject(o, "days", (double)bt_data_rows(r->b.data));
+    cJSON_AddNumberToObject(o, "assets", (double)bt_data_assets(r->b.data));
+    cJSON_AddNumberToObject(o, "runs", (double)r->completed);
+    cJSON_AddNumberToObject(o, "flops", (double)cost.flops);
+    cJSON_AddNumberToObject(o, "bytes", (double)cost.bytes);
+    cJSON_AddNumberToObject(o, "sim_seconds", (double)r->last_duration / (double)SIM_NS_PER_S);
+    if (r->last_node != SIM_NONE)
+        cJSON_AddStringToObject(o, "node_group", sim_nodegroup(e, sim_node(e, r->last_node)->group)->name);
+    if (r->b.params.kernel == BT_MA_CROSS)
+        cJSON_AddItemToObject(o, "pairs", pairs_json(r->result));
+    else
+        cJSON_AddItemToObject(o, "metrics", metrics_json(bt_result_metrics(r->result)));
+    return o;
+}
+
+cJSON *wl_backtest_results(WlControllers *c)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < c->nbt; i++) {
+        if (c->bt[i].completed == 0 || c->bt[i].result == NULL)
+            continue;
+        cJSON *o = request_json(c->e, &c->bt[i]);
+        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+void wl_bt_free(WlControllers *c)
+{
+    bt_memo_destroy(c->memo);
+    sim_mem_free(sim_mem(c->e), c->bt, c->capbt * sizeof *c->bt);
+}
+
+/* Called by wl_create. */
+void wl_bt_register(WlControllers *c)
+{
+    bt_throughput_reference(&c->tp);
+    sim_set_duration_fn(c->e, bt_duration, c);
+}
