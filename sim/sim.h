@@ -30,7 +30,8 @@ enum {
     SIM_EINVAL = -2,     /* bad input: the message names file, line, field */
     SIM_EIO = -3,        /* a file could not be read or written */
     SIM_ECORRUPT = -4,   /* a trace block failed its checksum or framing */
-    SIM_ESTATE = -5      /* called in the wrong state */
+    SIM_ESTATE = -5,     /* called in the wrong state */
+    SIM_EFORBIDDEN = -6  /* admission refused the object (HTTP 403); message on the engine */
 };
 const char *sim_strerror(int code);
 
@@ -122,7 +123,8 @@ typedef struct SimEvq SimEvq;
  * earlier than the last popped one (simulated time never goes back). */
 SimEvq *sim_evq_create(SimMem *m, SimEvqKind kind);
 void sim_evq_destroy(SimEvq *q);
-int sim_evq_push(SimEvq *q, const SimEvent *ev);   /* SIM_OK or SIM_ENOMEM */
+int sim_evq_push(SimEvq *q, const SimEvent *ev);   /* SIM_OK, SIM_ENOMEM, or SIM_EINVAL for a time
+                                                      earlier than the last pop (or negative) */
 int sim_evq_pop(SimEvq *q, SimEvent *out);         /* SIM_OK or SIM_DONE when empty */
 size_t sim_evq_size(const SimEvq *q);
 const char *sim_evq_name(const SimEvq *q);
