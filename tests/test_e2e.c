@@ -337,40 +337,39 @@ START_TEST(e2e_backtest_requests_run_real_kernels)
 {
     const char *shared = getenv("KUBESIM_SHARED");
     ck_assert_ptr_nonnull(shared);
-    char src[4096];
-    snprintf(src, sizeof src,
-             "region { name = \"r\" }\nnamespace { name = \"research\" }\nscenario { duration = \"4h\" }\n"
-             "nodegroup { name = \"cpu\", cpu = 16, memory = \"64Gi\", min = 1, speed = 1.0 }\n"
-             "nodegroup { name = \"gpu\", cpu = 16, memory = \"64Gi\", gpu = 1, min = 1, gpu_speedup = 10,"
-             " taints = { \"gpu=yes:NoSchedule\" } }\n"
-             "backtest { name = \"eu-minvar\", namespace = \"research\", strategy = \"minvar\","
-             " data = \"%s/data/eustockmarkets.csv\", cpu = 1, memory = \"1Gi\","
-             " node_selector = { [\"kubesim.io/node-group\"] = \"cpu\" } }\n"
-             "backtest { name = \"eu-minvar-gpu\", namespace = \"research\", strategy = \"minvar\","
-             " data = \"%s/data/eustockmarkets.csv\", cpu = 1, memory = \"1Gi\", gpu = 1,"
-             " tolerations = { \"gpu=yes:NoSchedule\" } }\n"
-             "backtest { name = \"grid\", namespace = \"research\", strategy = \"ma_cross\","
-             " universe = { assets = 5, days = 600, seed = 9 }, params = { fast = { 5, 10 }, slow = { 50 } },"
-             " count = 6, parallelism = 3, cpu = 1, memory = \"1Gi\","
-             " node_selector = { [\"kubesim.io/node-group\"] = \"cpu\" } }\n",
-             shared, shared);
-    write_file("bt.lua", src);
-    ck_assert_msg(ks("run bt.lua --out bt --quiet") == 0, "%s", err_text);
-    cJSON *j = read_json("bt");
-    ck_assert_double_eq(num(j, "backtests", "completed"), 8);
-    const cJSON *res = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backtests"), "results");
-    ck_assert_int_eq(cJSON_GetArraySize(res), 3);
-    const cJSON *cpu = cJSON_GetArrayItem(res, 0), *gpu = cJSON_GetArrayItem(res, 1), *grid = cJSON_GetArrayItem(res, 2);
-    ck_assert_str_eq(cJSON_GetObjectItem(cpu, "node_group")->valuestring, "cpu");
-    ck_assert_str_eq(cJSON_GetObjectItem(gpu, "node_group")->valuestring, "gpu");
-    double tc = cJSON_GetObjectItem(cpu, "sim_seconds")->valuedouble;
-    double tg = cJSON_GetObjectItem(gpu, "sim_seconds")->valuedouble;
-    ck_assert_msg(tc > 0 && fabs(tc / tg - 10.0) < 1e-3, "cpu %g s, gpu %g s", tc, tg);
-    ck_assert_double_eq(cJSON_GetObjectItem(grid, "runs")->valuedouble, 6);
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(grid, "pairs")), 2);
-    double sharpe = cJSON_GetObjectItem(cJSON_GetObjectItem(cpu, "metrics"), "sharpe")->valuedouble;
-    double flops = cJSON_GetObjectItem(cpu, "flops")->valuedouble;
-    cJSON_Delete(j);
+    /* The same requests on a CPU-only cluster and on a GPU-only cluster. */
+    static const char *const groups[] = {
+        "nodegroup { name = \"cpu\", cpu = 16, memory = \"64Gi\", min = 2, speed = 1.0 }\n",
+        "nodegroup { name = \"gpu\", cpu = 16, memory = \"64Gi\", gpu = 2, min = 2, gpu_speedup = 10 }\n"};
+    double secs[2], sharpe = 0, flops = 0;
+    for (int g = 0; g < 2; g++) {
+        char src[4096];
+        snprintf(src, sizeof src,
+                 "region { name = \"r\" }\nnamespace { name = \"research\" }\nscenario { duration = \"4h\" }\n%s"
+                 "backtest { name = \"eu-minvar\", namespace = \"research\", strategy = \"minvar\","
+                 " data = \"%s/data/eustockmarkets.csv\", cpu = 1, memory = \"1Gi\", gpu = %d }\n"
+                 "backtest { name = \"grid\", namespace = \"research\", strategy = \"ma_cross\","
+                 " universe = { assets = 5, days = 600, seed = 9 }, params = { fast = { 5, 10 }, slow = { 50 } },"
+                 " count = 6, parallelism = 3, cpu = 1, memory = \"1Gi\" }\n",
+                 groups[g], shared, g);
+        write_file("bt.lua", src);
+        ck_assert_msg(ks("run bt.lua --out bt%d --quiet", g) == 0, "%s", err_text);
+        char dir[8];
+        snprintf(dir, sizeof dir, "bt%d", g);
+        cJSON *j = read_json(dir);
+        ck_assert_double_eq(num(j, "backtests", "completed"), 7);
+        const cJSON *res = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backtests"), "results");
+        ck_assert_int_eq(cJSON_GetArraySize(res), 2);
+        const cJSON *mv = cJSON_GetArrayItem(res, 0), *grid = cJSON_GetArrayItem(res, 1);
+        ck_assert_str_eq(cJSON_GetObjectItem(mv, "node_group")->valuestring, g ? "gpu" : "cpu");
+        secs[g] = cJSON_GetObjectItem(mv, "sim_seconds")->valuedouble;
+        ck_assert_double_eq(cJSON_GetObjectItem(grid, "runs")->valuedouble, 6);
+        ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(grid, "pairs")), 2);
+        sharpe = cJSON_GetObjectItem(cJSON_GetObjectItem(mv, "metrics"), "sharpe")->valuedouble;
+        flops = cJSON_GetObjectItem(mv, "flops")->valuedouble;
+        cJSON_Delete(j);
+    }
+    ck_assert_msg(secs[0] > 0 && fabs(secs[0] / secs[1] - 10.0) < 1e-3, "cpu %g s, gpu %g s", secs[0], secs[1]);
     /* The same kernel through `kubesim backtest`. */
     ck_assert_int_eq(ks("backtest --data '%s/data/eustockmarkets.csv' --strategy minvar --json", shared), 0);
     cJSON *b = cJSON_Parse(out_text);
