@@ -27,6 +27,7 @@ typedef struct RunArgs {
     size_t lua_mem;
     uint64_t lua_steps;
     int list_params, quiet;
+    const char *calibration;
 } RunArgs;
 
 static void usage(FILE *f)
@@ -43,6 +44,8 @@ static void usage(FILE *f)
             "                     descriptions, then exit\n"
             "  --lua-mem MIB      memory cap of the script (default 256)\n"
             "  --lua-steps N      instruction budget of the script (default 100000000)\n"
+            "  --calibration FILE the reference core's throughput for backtest durations, as\n"
+            "                     `kubesim calibrate` writes it (default: built-in figures)\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage\n");
 }
@@ -66,7 +69,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"out", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'}, {"list-params", no_argument, NULL, 'l'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
     int c;
     optind = 1;
@@ -98,6 +102,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
             break;
         case 'n': if (parse_u64("--lua-steps", optarg, &a->lua_steps)) return -1; break;
         case 'q': a->quiet = 1; break;
+        case 'c': a->calibration = optarg; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -120,6 +125,32 @@ static void list_params(const ScnScenario *s)
     }
 }
 
+/* Reads a calibration JSON into t. Returns 0, or -1 after printing why. */
+static int load_calibration(const char *path, BtThroughput *t)
+{
+    static char text[1 << 20];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f == NULL || ferror(f) || n == sizeof text - 1) {
+        fprintf(stderr, "kubesim run: --calibration %s: %s\n", path,
+                f ? "cannot read it (or it is over 1 MiB)" : strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    text[n] = '\0';
+    SimMem m;
+    sim_mem_init(&m);
+    BtCtx c;
+    bt_ctx_init(&c, &m);
+    if (bt_throughput_parse(&c, text, t) != SIM_OK) {
+        fprintf(stderr, "kubesim run: --calibration %s: %s\n", path, bt_errmsg(&c));
+        return -1;
+    }
+    return 0;
+}
+
 /* Runs into a temporary folder, adds the report, renames it to dest. */
 static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunResult *res)
 {
@@ -128,7 +159,13 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
         fprintf(stderr, "kubesim run: %s\n", err);
         return CLI_BAD_INPUT;
     }
-    ScnRunOptions ro = {.seed = a->seed, .dir = tmp, .progress = !a->quiet};
+    BtThroughput tp;
+    if (a->calibration && load_calibration(a->calibration, &tp) != 0) {
+        sim_outdir_abort(tmp);
+        return CLI_BAD_INPUT;
+    }
+    ScnRunOptions ro = {.seed = a->seed, .dir = tmp, .progress = !a->quiet,
+                        .throughput = a->calibration ? &tp : NULL};
     int rc = scn_run(s, &ro, res, err, sizeof err);
     if (rc == SIM_OK) {
         snprintf(spath, sizeof spath, "%s/summary.json", tmp);

@@ -71,6 +71,8 @@ static int setup(Run *r)
     r->wl = r->sched ? wl_create(r->e) : NULL;
     if (r->wl == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");
+    if (r->opt->throughput)
+        wl_backtest_set_throughput(r->wl, r->opt->throughput);
     rc = scn_build(r->s, r->e, r->wl);
     if (rc == SIM_OK)
         rc = sim_metrics_attach(r->e, r->metrics, r->s->sample_every);

@@ -62,6 +62,7 @@ typedef struct ScnRunOptions {
     uint64_t seed;
     const char *dir;             /* write summary.json, metrics.csv, trace.kst here */
     int progress;                /* show progress on stderr */
+    const BtThroughput *throughput;   /* reference core for backtests; NULL: built in */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {

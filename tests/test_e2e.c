@@ -403,6 +403,34 @@ START_TEST(e2e_backtest_bad_data_is_refused)
 }
 END_TEST
 
+
+/* --calibration replaces the reference core: with round rates, a request's
+ * simulated duration is exactly max(flops / F, bytes / B). */
+START_TEST(e2e_calibration_sets_backtest_durations)
+{
+    write_file("cal.json",
+               "{\"classes\": {"
+               "\"signal\": {\"single\": {\"flops_per_s\": 1e9, \"bytes_per_s\": 1e12}},"
+               "\"rank\": {\"single\": {\"flops_per_s\": 1e9, \"bytes_per_s\": 1e12}},"
+               "\"blas\": {\"single\": {\"flops_per_s\": 2e9, \"bytes_per_s\": 1e12}}}}\n");
+    write_file("cal.lua", "region { name = \"r\" }\nnodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1,"
+                          " speed = 2 }\nbacktest { name = \"m\", strategy = \"minvar\","
+                          " universe = { assets = 30, days = 400, seed = 1 } }\n");
+    ck_assert_msg(ks("run cal.lua --out cal --quiet --calibration cal.json") == 0, "%s", err_text);
+    cJSON *j = read_json("cal");
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backtests"), "results"), 0);
+    double flops = cJSON_GetObjectItem(r, "flops")->valuedouble, bytes = cJSON_GetObjectItem(r, "bytes")->valuedouble;
+    double want = fmax(flops / 4e9, bytes / 2e12);   /* speed 2 doubles both rates */
+    double got = cJSON_GetObjectItem(r, "sim_seconds")->valuedouble;
+    ck_assert_msg(fabs(got - want) <= 1e-9, "sim_seconds %.12g, want %.12g", got, want);
+    cJSON_Delete(j);
+    write_file("badcal.json", "{\"classes\": {}}\n");
+    ck_assert_int_eq(ks("run cal.lua --out cal2 --calibration badcal.json"), 2);
+    ck_assert_msg(strstr(err_text, "--calibration badcal.json"), "%s", err_text);
+    assert_no_output("cal2");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -422,6 +450,7 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_bench_prints_json_per_line);
     tcase_add_test(tc, e2e_backtest_requests_run_real_kernels);
     tcase_add_test(tc, e2e_backtest_bad_data_is_refused);
+    tcase_add_test(tc, e2e_calibration_sets_backtest_durations);
     suite_add_tcase(s, tc);
     return s;
 }
