@@ -251,6 +251,7 @@ static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
     if (s == NULL)
         return NULL;
     s->mem = m;
+    sim_arena_init(&s->arena, m);
     s->lua_mem = opt->lua_mem ? opt->lua_mem : SCN_DEFAULT_LUA_MEM;
     s->steps_left = opt->lua_steps ? opt->lua_steps : SCN_DEFAULT_LUA_STEPS;
     s->duration = SIM_SEC(8 * 3600);

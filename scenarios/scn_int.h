@@ -11,6 +11,7 @@
 #include <lua.h>
 
 #include "scenarios/scn.h"
+#include "sim/arena.h"
 
 #define SCN_ERR_LEN 512
 
@@ -57,7 +58,8 @@ struct ScnScenario {
     int lua_cap_hit;             /* the last failed Lua allocation was refused by the cap */
     uint64_t steps_left;
     SimRng rng;                  /* math.random */
-    struct ArenaBlock *arena;    /* pod specs' nested arrays (arena.c) */
+    SimArena arena;              /* pod specs' nested arrays */
+    struct ScnPolicy *policy;    /* policy declarations, in the arena (api_policy.c) */
     SCN_VEC(char *) regions;
     SCN_VEC(ScnZoneDecl) zones;
     SCN_VEC(char *) namespaces;
@@ -127,5 +129,11 @@ void scn_api_register(lua_State *L);
 void scn_api_backtest_register(lua_State *L);
 /* Workload fields every declaration shares (name is already read). */
 void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w);
+/* api_policy.c: priorityclass, pdb, quota, limitrange */
+void scn_api_policy_register(lua_State *L);
+/* Raises a field error unless a priorityclass of that name was declared. */
+void scn_policy_check_class(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *name);
+/* Adds the policy objects to e (before any workload starts). */
+int scn_policy_build(ScnScenario *s, SimEngine *e);
 
 #endif
