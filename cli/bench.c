@@ -19,6 +19,7 @@ static const BenchDef benches[] = {
      bench_ma_cross},
     {"minvar", "backtest (c): 200 assets x 2000 days, window 500: counted GFLOP/s vs DGEMM",
      bench_minvar},
+    {"schedule", "5,000 nodes, 150,000 pods (a tenth constrained), faithful node sampling: pods/s", bench_schedule},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

@@ -26,5 +26,6 @@ double bench_now(void);
 int bench_event_queue(cJSON *out, int quick);
 int bench_ma_cross(cJSON *out, int quick);
 int bench_minvar(cJSON *out, int quick);
+int bench_schedule(cJSON *out, int quick);
 
 #endif

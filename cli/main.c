@@ -18,6 +18,7 @@ static const Command commands[] = {
     {"bench", cmd_bench, "run the benchmarks; one JSON object per line"},
     {"backtest", cmd_backtest, "run one backtest kernel on a CSV of closing prices"},
     {"calibrate", cmd_calibrate, "measure this host's kernel throughput into a calibration JSON"},
+    {"explain", cmd_explain, "why the scheduler places a pod where it does: `explain schedule CASE.json`"},
 };
 
 static void usage(FILE *f)

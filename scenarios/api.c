@@ -453,4 +453,5 @@ void scn_api_register(lua_State *L)
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);
     scn_api_backtest_register(L);
+    scn_api_policy_register(L);
 }

@@ -40,6 +40,8 @@ int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl)
     int rc = build_places(s, e);
     if (rc == SIM_OK)
         rc = build_groups(s, e);
+    if (rc == SIM_OK)
+        rc = scn_policy_build(s, e);   /* cluster set-up: before any pod exists */
     for (size_t i = 0; rc == SIM_OK && i < s->workloads.n; i++) {
         uint32_t id;
         rc = sim_workload_add(e, &s->workloads.v[i], &id);

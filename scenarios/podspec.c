@@ -476,5 +476,7 @@ void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spe
         parse_spread(&c, lua_absindex(L, -1), spec);
     lua_pop(L, 5);
     const char *pc = scn_opt_string(L, d, "priority_class", NULL);
+    if (pc)
+        scn_policy_check_class(L, s, d, "priority_class", pc);   /* declared earlier (api_policy.c) */
     spec->priority_class = pc ? scn_arena_strdup(L, s, pc) : NULL;
 }

@@ -1,12 +1,20 @@
 /*
- * fit.c: the NodeResourcesFit plugin. Filter: every requested resource (pod
- * slots, cpu, memory, nvidia.com/gpu) must fit in allocatable minus what the
- * node's pods request. Score (LeastAllocated, cpu and memory weight 1):
- * (alloc - requested_after) * 100 / alloc per resource, integer maths, then
- * the weighted mean, using non-zero request defaults as upstream does.
+ * fit.c: NodeResourcesFit and NodeResourcesBalancedAllocation
+ * (k8s-behaviour.md §3.3-§3.4; upstream plugins/noderesources).
+ *
+ * Fit filter: pod slots, cpu, memory and nvidia.com/gpu must fit in
+ * allocatable minus what the node's pods request (actual requests).
+ * LeastAllocated score, cpu and memory weight 1: (alloc - requested_after) *
+ * 100 / alloc per resource with the non-zero request defaults, integer
+ * maths, then Σ w·s / Σ w over the resources the node has (allocatable > 0).
+ * BalancedAllocation: f_r = min(1, requested_after_r / alloc_r) with actual
+ * requests, score = int64((1 - |f_cpu - f_mem| / 2) * 100); PreScore skips
+ * it for a pod that requests neither cpu nor memory (upstream since 1.33,
+ * kubernetes#129138).
  */
-#include "scheduler/sched.h"
+#include "scheduler/sched_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,34 +24,145 @@ static void add_reason(char *reason, size_t len, const char *text)
     snprintf(reason + used, len - used, "%s%s", used ? ", " : "", text);
 }
 
-int sched_fit_filter(const SchedCycle *c, const SimNode *n, char *reason, size_t len)
+/* Upstream fitsRequest checks the pod count first and then reports every
+ * resource that is short, in this order. */
+static uint32_t fit_mask(const SimRes *r, int64_t free_pods, int64_t free_cpu, int64_t free_mem, int64_t free_gpu)
 {
-    const SimRes *r = &c->p->req;
-    reason[0] = '\0';
-    /* Upstream checks the pod count first and then reports every resource that
-     * is short, in this order (noderesources/fit.go fitsRequest). */
-    if (n->req.pods + 1 > n->alloc.pods)
-        add_reason(reason, len, "Too many pods");
-    if (r->cpu_m > 0 && r->cpu_m > n->alloc.cpu_m - n->req.cpu_m)
-        add_reason(reason, len, "Insufficient cpu");
-    if (r->mem > 0 && r->mem > n->alloc.mem - n->req.mem)
-        add_reason(reason, len, "Insufficient memory");
-    if (r->gpu > 0 && r->gpu > n->alloc.gpu - n->req.gpu)
-        add_reason(reason, len, "Insufficient nvidia.com/gpu");
-    return reason[0] == '\0';
+    uint32_t m = 0;
+    if (free_pods < 1)
+        m |= FIT_PODS;
+    if (r->cpu_m > 0 && r->cpu_m > free_cpu)
+        m |= FIT_CPU;
+    if (r->mem > 0 && r->mem > free_mem)
+        m |= FIT_MEM;
+    if (r->gpu > 0 && r->gpu > free_gpu)
+        m |= FIT_GPU;
+    return m;
 }
 
-static int64_t least_allocated(int64_t requested, int64_t alloc)
+int sched_fit_filter(const SchedCycle *c, const SimNode *n, char *reason, size_t len)
 {
-    if (alloc == 0 || requested > alloc)
+    SimRes f = sim_node_free(n);
+    uint32_t m = fit_mask(&c->p->req, f.pods, f.cpu_m, f.mem, f.gpu);
+    reason[0] = '\0';
+    if (m & FIT_PODS)
+        add_reason(reason, len, "Too many pods");
+    if (m & FIT_CPU)
+        add_reason(reason, len, "Insufficient cpu");
+    if (m & FIT_MEM)
+        add_reason(reason, len, "Insufficient memory");
+    if (m & FIT_GPU)
+        add_reason(reason, len, "Insufficient nvidia.com/gpu");
+    return m == 0;
+}
+
+/* Requests of pods nominated to this node (after preemption) with a priority
+ * at least the pod's: upstream adds them to the node before filtering
+ * (RunFilterPluginsWithNominatedPods). Simplification: only their resources
+ * are reserved; their labels do not count for spread and affinity. */
+static SimRes nominated_reserved(const SchedCycleState *st, uint32_t li)
+{
+    SimRes sum = {0, 0, 0, 0};
+    uint32_t node = sim_region(st->e, st->rg->id)->nodes[li];
+    for (size_t i = 0; i < st->rg->nnom; i++) {
+        uint32_t pod = st->rg->nominated[i];
+        const SimPod *q = sim_pod(st->e, pod);
+        if (pod == st->pod || q->nominated_node != node || q->priority < st->p->priority ||
+            q->phase != SIM_POD_PENDING)
+            continue;
+        sum.cpu_m += q->req.cpu_m;
+        sum.mem += q->req.mem;
+        sum.gpu += q->req.gpu;
+        sum.pods += 1;
+    }
+    return sum;
+}
+
+uint32_t sched_fit_code(const SchedCycleState *st, const SchedRow *row, uint32_t li)
+{
+    SimRes nom = {0, 0, 0, 0};
+    if (row->flags & ROW_NOMINATED)
+        nom = nominated_reserved(st, li);
+    uint32_t m = fit_mask(&st->p->req, (int64_t)row->free_pods - nom.pods,
+                          row->alloc_cpu - row->req_cpu - nom.cpu_m, row->alloc_mem - row->req_mem - nom.mem,
+                          row->free_gpu - nom.gpu);
+    return m ? R_MAKE(R_FIT, m) : R_PASS;
+}
+
+/* ---- LeastAllocated ------------------------------------------------------------ */
+static inline int64_t least_allocated(int64_t requested, int64_t alloc)
+{
+    if (requested > alloc)
         return 0;
     return (alloc - requested) * SCHED_MAX_SCORE / alloc;
+}
+
+/* Σ w·s / Σ w over the resources with allocatable > 0 (weights 1). */
+static inline int64_t least_score(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
+{
+    int64_t sum = 0, wsum = 0;
+    if (alloc_cpu > 0) {
+        sum += least_allocated(req_cpu, alloc_cpu);
+        wsum++;
+    }
+    if (alloc_mem > 0) {
+        sum += least_allocated(req_mem, alloc_mem);
+        wsum++;
+    }
+    return wsum ? sum / wsum : 0;
 }
 
 int64_t sched_fit_score_least_allocated(const SchedCycle *c, const SimNode *n)
 {
     const SimRes *nz = &c->p->nz_req;
-    int64_t cpu = least_allocated(n->nz_req.cpu_m + nz->cpu_m, n->alloc.cpu_m);
-    int64_t mem = least_allocated(n->nz_req.mem + nz->mem, n->alloc.mem);
-    return (cpu * 1 + mem * 1) / 2;
+    return least_score(n->nz_req.cpu_m + nz->cpu_m, n->alloc.cpu_m, n->nz_req.mem + nz->mem, n->alloc.mem);
+}
+
+int sched_score_fit(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
+{
+    const SchedRow *rows = st->rg->rows;
+    int64_t pc = st->p->nz_req.cpu_m, pm = st->p->nz_req.mem;
+    for (size_t i = 0; i < n; i++) {
+        const SchedRow *r = &rows[fl[i]];
+        out[i] = least_score(r->nz_cpu + pc, r->alloc_cpu, r->nz_mem + pm, r->alloc_mem);
+    }
+    return 0;
+}
+
+/* ---- BalancedAllocation ------------------------------------------------------------ */
+static inline int64_t balanced(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
+{
+    double f[2];
+    int nf = 0;
+    if (alloc_cpu > 0) {
+        double x = (double)req_cpu / (double)alloc_cpu;
+        f[nf++] = x > 1 ? 1 : x;
+    }
+    if (alloc_mem > 0) {
+        double x = (double)req_mem / (double)alloc_mem;
+        f[nf++] = x > 1 ? 1 : x;
+    }
+    double std = nf == 2 ? fabs((f[0] - f[1]) / 2) : 0.0;
+    return (int64_t)((1 - std) * (double)SCHED_MAX_SCORE);
+}
+
+int64_t sched_balanced_score(const SchedCycle *c, const SimNode *n)
+{
+    const SimRes *r = &c->p->req;
+    if (r->cpu_m == 0 && r->mem == 0)
+        return 0;
+    return balanced(n->req.cpu_m + r->cpu_m, n->alloc.cpu_m, n->req.mem + r->mem, n->alloc.mem);
+}
+
+int sched_score_balanced(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
+{
+    if (st->w->best_effort)
+        return 1;
+    const SchedRow *rows = st->rg->rows;
+    int64_t pc = st->p->req.cpu_m, pm = st->p->req.mem;
+    for (size_t i = 0; i < n; i++) {
+        const SchedRow *r = &rows[fl[i]];
+        out[i] = balanced(r->req_cpu + pc, r->alloc_cpu, r->req_mem + pm, r->alloc_mem);
+    }
+    return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * sched.h: the kube-scheduler emulation (prefix sched_). One SchedScheduler per
- * engine keeps a queue per region (each region is its own cluster) and places
- * pods with the plugins of a profile: Filter plugins reject nodes with
- * Kubernetes' own reason text, Score plugins give 0..100 per node, and the
- * weighted sum picks the node; ties are broken by the seeded RNG.
+ * engine keeps a scheduling queue per region (each region is its own cluster)
+ * and places pods with the plugins of the default profile (k8s-behaviour.md
+ * §3): Filter plugins reject nodes with Kubernetes' own reason text, Score
+ * plugins give 0..100 per node after their NormalizeScore, and the weighted
+ * sum picks the node; ties are broken by the seeded RNG.
  */
 #ifndef KUBESIM_SCHED_H
 #define KUBESIM_SCHED_H
@@ -11,15 +12,21 @@
 #include "sim/model.h"
 
 #define SCHED_MAX_SCORE 100
-#define SCHED_REASON_LEN 160
+#define SCHED_REASON_LEN 384
 
 typedef struct SchedScheduler SchedScheduler;
 
-/* The pod being placed and what the cycle knows of it. */
+/* What PreFilter and PreScore computed for the pod of a cycle (spread counts,
+ * inter-pod affinity counts, per-node-class verdicts). Opaque. */
+typedef struct SchedCycleState SchedCycleState;
+
+/* The pod being placed and what the cycle knows of it. st is NULL outside a
+ * cycle: then only NodeResourcesFit can run (the other plugins need st). */
 typedef struct SchedCycle {
     SimEngine *e;
     uint32_t pod;
     const SimPod *p;
+    SchedCycleState *st;
 } SchedCycle;
 
 /* A Filter returns 1 if the node passes; else 0 with the reason in reason
@@ -42,14 +49,19 @@ typedef struct SchedPlugin {
  * *n gets the count. */
 const SchedPlugin *sched_default_plugins(size_t *n);
 
-/* NodeResourcesFit (k8s-behaviour.md §3.3). */
+/* NodeResourcesFit (k8s-behaviour.md §3.3). Both work without c->st. */
 int sched_fit_filter(const SchedCycle *c, const SimNode *n, char *reason, size_t len);
 int64_t sched_fit_score_least_allocated(const SchedCycle *c, const SimNode *n);
+/* NodeResourcesBalancedAllocation (§3.4) of one node; works without c->st. */
+int64_t sched_balanced_score(const SchedCycle *c, const SimNode *n);
 
 /* Creates the scheduler of engine e and registers its listeners and cycle
- * handler; NULL on out of memory (message on the engine). */
+ * handler; NULL on out of memory (message on the engine). Pods already bound
+ * are counted; Pending pods created before it are not queued. */
 SchedScheduler *sched_create(SimEngine *e);
 void sched_destroy(SchedScheduler *s);
+/* The engine the scheduler belongs to. */
+SimEngine *sched_engine(SchedScheduler *s);
 
 /* Upstream's numFeasibleNodesToFind with percentageOfNodesToScore 0 (adaptive):
  * how many feasible nodes a cycle looks for among n nodes. */
@@ -60,11 +72,17 @@ typedef struct SchedResult {
     uint32_t node;                  /* chosen node, SIM_NONE if none fits */
     uint32_t feasible;              /* feasible nodes found */
     uint32_t examined;              /* nodes examined */
+    uint32_t rejected;              /* bit k: profile plugin k rejected a node */
     char reason[SCHED_REASON_LEN];  /* when none fits: "0/N nodes are available: ..." */
 } SchedResult;
 
-/* Runs one scheduling cycle for a Pending pod without binding it. */
+/* Runs one scheduling cycle for a Pending pod without binding it (the
+ * rotating start index and the tie-break RNG advance as in a real cycle). */
 int sched_place(SchedScheduler *s, uint32_t pod, SchedResult *out);
+
+/* Tells the scheduler that something it mirrors of a node changed outside
+ * the listeners (spec.unschedulable set or cleared, the node removed). */
+void sched_node_changed(SchedScheduler *s, uint32_t node);
 
 /* ---- for preemption and `explain` -------------------------------------- */
 #define SCHED_MAX_PLUGINS 24
@@ -92,5 +110,30 @@ typedef struct SchedNodeVerdict {
  * of its region in v (v[i] for the region's i-th node; nv >= the region's node
  * count). Uses the same sampling and tie-breaking as a real cycle. */
 int sched_explain(SchedScheduler *s, uint32_t pod, SchedNodeVerdict *v, size_t nv, SchedResult *out);
+
+/* DefaultPreemption's PostFilter (k8s-behaviour.md §3.10), in preempt.c: the
+ * cycle calls it when pod fits no node and its preemptionPolicy is not Never.
+ * Returns SIM_OK when it nominated a node (victims deleted, pod's
+ * nominated_node set), SIM_DONE when no preemption helps, or an error. */
+int sched_preempt(SchedScheduler *s, uint32_t pod);
+
+/* ---- preemption (scheduler/preempt.c) ------------------------------------ */
+/* Upstream calculateNumCandidates with the default DefaultPreemptionArgs:
+ * how many candidate nodes a preemption dry run looks for among n potential
+ * nodes, max(n × 10 %, 100), at most n. */
+uint32_t sched_preempt_num_candidates(uint32_t n);
+
+/* Chooses, for a Pending pod, the node and the victims preemption would take
+ * without changing anything (not even the scheduler's random stream), for
+ * `kubesim explain schedule`; sched_preempt() makes the same choice, then
+ * deletes the victims (each counted in stats pods_preempted and traced
+ * pod_preempt) and sets and traces the nomination. Returns SIM_OK with the
+ * node in *node, the victim count in *nvictims and the first min(count, max)
+ * victims in victims, most important first (victims may be NULL when max is
+ * 0); SIM_DONE with *node SIM_NONE and *nvictims 0 when the pod may not
+ * preempt (sim_pod_preempt_never) or no node can be freed for it; or an error
+ * (SIM_ESTATE for a pod that is not Pending, SIM_ENOMEM). */
+int sched_preempt_plan(SchedScheduler *s, uint32_t pod, uint32_t *node, uint32_t *victims, size_t max,
+                       size_t *nvictims);
 
 #endif

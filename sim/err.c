@@ -14,6 +14,7 @@ const char *sim_strerror(int code)
     case SIM_EIO: return "input/output error";
     case SIM_ECORRUPT: return "corrupt data";
     case SIM_ESTATE: return "wrong state";
+    case SIM_EFORBIDDEN: return "forbidden";
     default: return "unknown error";
     }
 }

@@ -173,6 +173,10 @@ static void phase_leave(SimEngine *e, SimPod *p)
 
 int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
 {
+    SimAdmitted adm;
+    int rc = sim_admit_pod(e, wl, &adm);   /* the API server first: a refused pod never exists */
+    if (rc != SIM_OK)
+        return rc;
     uint32_t i = SIM_VEC_PUSH(e, e->pods);
     if (i == SIM_NONE)
         return sim_fail(e, SIM_ENOMEM, "out of memory creating a pod");
@@ -184,14 +188,16 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     p->ordinal = w->next_ordinal++;
     p->node = p->node_prev = p->node_next = SIM_NONE;
     p->target_node = p->nominated_node = SIM_NONE;
-    p->priority = w->spec.priority;
+    p->priority = adm.priority;
     p->phase = SIM_POD_PENDING;
-    p->req = w->spec.req;
+    p->req = adm.req;   /* after LimitRange defaults: the node's non-zero defaults follow */
     p->req.pods = 1;
     p->nz_req = sim_nonzero_requests(&p->req);
     p->created_at = e->now;
     p->started_at = p->bound_at = p->ended_at = -1;   /* not yet */
     e->stats.pods_created++;
+    sim_quota_charge(e, i, &adm, 1);
+    sim_pdb_pod_created(e, i);
     char name[160];
     sim_pod_name(e, i, name, sizeof name);
     SimTrVal v[] = {SIM_TRI(i), SIM_TRI(wl), SIM_TRI(w->ns), SIM_TRI(w->region), SIM_TRI(p->req.cpu_m),
@@ -256,6 +262,8 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
 
 static void notify_terminated(SimEngine *e, uint32_t pod)
 {
+    sim_quota_pod_terminated(e, pod);   /* quota frees before any controller reacts */
+    sim_pdb_pod_terminated(e, pod);
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_terminated)
             e->listeners[k].pod_terminated(e->listeners[k].ctx, e, pod);
@@ -271,6 +279,7 @@ static void on_pod_started(void *ctx, SimEngine *e, const SimEvent *ev)
     p->phase = SIM_POD_RUNNING;
     e->regions.v[p->region].pods_running++;
     p->started_at = e->now;
+    sim_pdb_pod_running(e, ev->obj);
     sim_trace_rec(e, SIM_TR_POD_RUNNING, (SimTrVal[]){SIM_TRI(ev->obj)}, 1);
     SimTime d = e->workloads.v[p->wl].spec.duration;
     if (d == SIM_DURATION_BY_WORK)

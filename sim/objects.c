@@ -248,6 +248,7 @@ void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n)
 void sim_objects_free(SimEngine *e)
 {
     SimMem *m = e->mem;
+    sim_policy_free(e);
     for (size_t i = 0; i < e->regions.n; i++) {
         sim_mem_strfree(m, e->regions.v[i].name);
         sim_mem_free(m, e->regions.v[i].nodes, e->regions.v[i].capnodes * sizeof(uint32_t));

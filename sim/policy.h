@@ -44,4 +44,122 @@ int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod);
  * expected/healthy counted over the pods it covers (k8s-behaviour.md §6). */
 int32_t sim_pdb_disruptions_allowed(SimEngine *e, uint32_t pdb);
 
+/* ---- PriorityClass resolution ---------------------------------------- */
+/* The class a workload's pods get: its priority_class; else, unless the spec
+ * sets `priority` itself (a kubesim shorthand), the globalDefault class; else
+ * NULL (priority from the spec, 0 unless set). An unknown class name gives
+ * NULL too: admission refuses such pods, scenarios refuse the name at load. */
+const SimPriorityClass *sim_priorityclass_of(SimEngine *e, uint32_t wl);
+/* The pod's preemptionPolicy is Never (its spec's, or its class's). The
+ * class's policy is also written into the engine's copy of the workload's
+ * spec (spec.preempt_never) when its first pod is admitted. */
+int sim_pod_preempt_never(SimEngine *e, uint32_t pod);
+
+/* ---- ResourceQuota (v1), per region and namespace ----------------------- */
+/* The resources a quota can constrain, in the order of their names (the
+ * order upstream's messages list them in). "cpu" and "requests.cpu" (and
+ * "memory"/"requests.memory", "pods"/"count/pods") count the same usage but
+ * stay apart because a message names the resource as the quota spells it. */
+typedef enum SimQuotaRes {
+    SIM_QR_COUNT_JOBS = 0,   /* count/jobs.batch: Jobs started in the namespace */
+    SIM_QR_COUNT_PODS,       /* count/pods */
+    SIM_QR_CPU,              /* cpu (= requests.cpu), millicores */
+    SIM_QR_LIMITS_CPU,       /* limits.cpu, millicores */
+    SIM_QR_LIMITS_MEMORY,    /* limits.memory, bytes */
+    SIM_QR_MEMORY,           /* memory (= requests.memory), bytes */
+    SIM_QR_PODS,             /* pods */
+    SIM_QR_REQUESTS_CPU,     /* requests.cpu, millicores */
+    SIM_QR_REQUESTS_MEMORY,  /* requests.memory, bytes */
+    SIM_QR_REQUESTS_GPU,     /* requests.nvidia.com/gpu, devices */
+    SIM_QR_COUNT
+} SimQuotaRes;
+
+/* The resource's name ("requests.cpu"); static text. */
+const char *sim_quota_res_name(SimQuotaRes r);
+/* Every name, in SimQuotaRes order, then NULL (static). */
+const char *const *sim_quota_res_names(void);
+/* The resource of that name, or -1 if kubesim does not model it. */
+int sim_quota_res_parse(const char *name);
+/* 1 if the resource is CPU (quantities in millicores), else 0. */
+int sim_quota_res_milli(SimQuotaRes r);
+/* Formats an amount of r as Kubernetes prints it ("500m", "4Gi", "10"). */
+void sim_quota_res_format(SimQuotaRes r, int64_t v, char *buf, size_t n);
+
+typedef struct SimQuota {
+    char *name;
+    uint32_t region, ns;
+    uint32_t hard_set;             /* bit r: spec.hard has resource r */
+    int64_t hard[SIM_QR_COUNT];
+    /* spec.scopeSelector: requirements (ANDed) whose key is "PriorityClass"
+     * with In/NotIn/Exists/DoesNotExist over the pod's class name; empty =
+     * every pod (borrowed). */
+    SimSelector scope;
+    int64_t used[SIM_QR_COUNT];    /* status.used: kept by admission, ignored by add */
+} SimQuota;
+
+/* Adds a quota (name unique in its region and namespace). SIM_EINVAL for a
+ * bad scope, SIM_ESTATE once pods exist: quotas, LimitRanges and
+ * PriorityClasses are cluster set-up in kubesim (see admission.c). */
+int sim_quota_add(SimEngine *e, const SimQuota *q, uint32_t *id);
+uint32_t sim_quota_count(const SimEngine *e);
+SimQuota *sim_quota(SimEngine *e, uint32_t id);
+
+/* ---- LimitRange (v1), type Container, per region and namespace --------- */
+typedef struct SimCpuMem {
+    int64_t cpu_m, mem;            /* 0 = not set */
+} SimCpuMem;
+
+typedef struct SimLimitRange {
+    char *name;
+    uint32_t region, ns;
+    SimCpuMem deflt;               /* default: limits of containers without */
+    SimCpuMem deflt_req;           /* defaultRequest: requests of containers without */
+    SimCpuMem min, max;
+} SimLimitRange;
+
+/* Adds a LimitRange after upstream's defaulting of the object (default from
+ * max, defaultRequest from default, then from min). SIM_EINVAL if it is
+ * inconsistent (min > max, defaultRequest > default, ...); SIM_ESTATE once
+ * pods exist. */
+int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id);
+/* Applies upstream's defaulting to *lr in place (as sim_limitrange_add does)
+ * and checks it as upstream's validation would: SIM_OK, or SIM_EINVAL with
+ * the reason ("cpu: min value 2 is greater than max value 1") in why. */
+int sim_limitrange_normalize(SimLimitRange *lr, char *why, size_t n);
+uint32_t sim_limitrange_count(const SimEngine *e);
+SimLimitRange *sim_limitrange(SimEngine *e, uint32_t id);
+
+/* ---- admission: what the API server does to a pod create --------------- */
+typedef struct SimAdmitted {
+    SimRes req;                    /* requests after defaulting; pods = 1 */
+    int64_t lim_cpu_m, lim_mem;    /* limits after defaulting; 0 = none */
+    int32_t priority;
+    int preempt_never;
+    const SimPriorityClass *pc;    /* the pod's class, or NULL (in the engine) */
+} SimAdmitted;
+
+/* The pod a new pod of wl would be, without admitting it (for explain and
+ * export): API defaulting (requests from limits), LimitRanger defaults, the
+ * Priority plugin, and the checks of LimitRanger and pod validation. SIM_OK,
+ * or SIM_EFORBIDDEN with upstream's message on the engine; no stats, no
+ * trace. */
+int sim_admission_resolve(SimEngine *e, uint32_t wl, SimAdmitted *out);
+/* Admits a new pod of wl: resolve, then ResourceQuota (every quota of its
+ * region and namespace whose scope matches: each constrained cpu/memory
+ * resource must be set, and used + requested <= hard). SIM_OK (sim_pod_create
+ * then charges the quotas), or SIM_EFORBIDDEN: the message is on the engine
+ * ("exceeded quota: ..."), stats.quota_rejections counts it and the trace
+ * has a quota_reject record. sim_pod_create calls it; others need not. */
+int sim_admit_pod(SimEngine *e, uint32_t wl, SimAdmitted *out);
+/* Admits Job wl as an object (count/jobs.batch), once: the first call charges
+ * its namespace's quotas and returns SIM_OK, or refuses it (SIM_EFORBIDDEN,
+ * counted and traced as above); later calls repeat the verdict silently. */
+int sim_admit_job(SimEngine *e, uint32_t wl);
+/* Pod creations of wl refused since its controller last synced without a
+ * refusal (upstream's FailedCreate condition, and its workqueue's failure
+ * count for the key): controllers derive their retry backoff from it, and
+ * reset it with sim_admission_forget after a sync that was not refused. */
+uint32_t sim_admission_refusals(SimEngine *e, uint32_t wl);
+void sim_admission_forget(SimEngine *e, uint32_t wl);
+
 #endif

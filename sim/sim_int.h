@@ -11,9 +11,23 @@
 
 #include "sim/model.h"
 #include "sim/metrics.h"
+#include "sim/policy.h"
 
 #define SIM_MAX_LISTENERS 8
 #define SIM_ERRMSG_LEN 512
+
+/* A PDB with its counts over the pods it covers, kept as pods come and go
+ * (policy.c): expected = live pods, healthy = Running ones. */
+typedef struct SimPdbEntry {
+    SimPdb pdb;
+    int32_t expected, healthy;
+} SimPdbEntry;
+
+/* Admission's per-workload state (admission.c). */
+typedef struct SimWlAdmit {
+    uint32_t refusals;      /* pod creations refused since the last sync without one */
+    uint8_t job;            /* Job object: 0 not yet admitted, 1 admitted, 2 refused */
+} SimWlAdmit;
 
 typedef struct SimHandlerSlot {
     SimHandler fn;
@@ -50,6 +64,13 @@ struct SimEngine {
     SIM_VEC(SimWorkload) workloads;
     SIM_VEC(SimNode) nodes;
     SIM_VEC(SimPod) pods;
+
+    /* policy.c, admission.c */
+    SIM_VEC(SimPriorityClass) classes;
+    SIM_VEC(SimPdbEntry) pdbs;
+    SIM_VEC(SimQuota) quotas;
+    SIM_VEC(SimLimitRange) limitranges;
+    SIM_VEC(SimWlAdmit) wladmit;   /* grown to the workload count on demand */
 };
 
 /* Appends one zeroed element to a SIM_VEC; returns its index or SIM_NONE. */
@@ -60,5 +81,15 @@ struct SimEngine {
 
 void sim_objects_free(SimEngine *e);
 void sim_lifecycle_register(SimEngine *e);
+
+/* policy.c and admission.c: freeing, and keeping PDB counts and quota usage
+ * in step with the pod lifecycle (lifecycle.c calls these). */
+void sim_policy_free(SimEngine *e);
+void sim_pdb_pod_created(SimEngine *e, uint32_t pod);
+void sim_pdb_pod_running(SimEngine *e, uint32_t pod);
+void sim_pdb_pod_terminated(SimEngine *e, uint32_t pod);   /* a live pod ended; started_at says if it ran */
+/* Adds (sign 1) or removes (-1) the pod's usage to every quota matching it. */
+void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign);
+void sim_quota_pod_terminated(SimEngine *e, uint32_t pod);
 
 #endif

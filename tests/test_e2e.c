@@ -303,8 +303,8 @@ START_TEST(e2e_help_version_and_usage_errors)
     ck_assert_msg(strstr(out_text, "run") && strstr(out_text, "bench"), "%s", out_text);
     ck_assert_int_eq(ks("--version"), 0);
     ck_assert_msg(strncmp(out_text, "kubesim ", 8) == 0, "%s", out_text);
-    static const char *const cmds[] = {"run", "trace", "bench", "backtest", "calibrate"};
-    for (size_t i = 0; i < 5; i++) {
+    static const char *const cmds[] = {"run", "trace", "bench", "backtest", "calibrate", "explain"};
+    for (size_t i = 0; i < 6; i++) {
         ck_assert_msg(ks("%s --help", cmds[i]) == 0, "%s --help", cmds[i]);
         ck_assert_msg(strstr(out_text, "usage"), "%s --help: %s", cmds[i], out_text);
     }
@@ -431,6 +431,31 @@ START_TEST(e2e_calibration_sets_backtest_durations)
 }
 END_TEST
 
+
+START_TEST(e2e_explain_schedule_json_and_text)
+{
+    const char *src = getenv("KUBESIM_SRC");
+    ck_assert_ptr_nonnull(src);
+    ck_assert_int_eq(ks("explain schedule '%s/tests/fixtures/explain/taint_untolerated_noschedule.json' --json", src), 0);
+    cJSON *j = cJSON_Parse(out_text);
+    ck_assert_msg(j != NULL, "%s", out_text);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "selected")->valuestring, "cpu-2");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "nodes")), 3);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "nominatedNodeName")));
+    cJSON_Delete(j);
+    ck_assert_int_eq(ks("explain schedule '%s/tests/fixtures/explain/taint_untolerated_noschedule.json'", src), 0);
+    ck_assert_msg(strstr(out_text, "node(s) had untolerated taint {dedicated: gpu}") && strstr(out_text, "selected: cpu-2"),
+                  "%s", out_text);
+    write_file("bad-case.json", "{\"nodes\": [], \"pod\": {\"metadata\": {\"name\": \"p\"}, \"spec\": "
+                                "{\"containers\": [{\"name\": \"c\", \"resources\": {\"requests\": {\"cpu\": \"two\"}}}]}}}\n");
+    ck_assert_int_eq(ks("explain schedule bad-case.json --json"), 2);
+    ck_assert_msg(strstr(err_text, "bad-case.json: $.pod.spec.containers[0].resources.requests.cpu"), "%s", err_text);
+    ck_assert_msg(out_text[0] == '\0', "output on bad input: %s", out_text);
+    ck_assert_int_eq(ks("explain schedule missing.json"), 2);
+    ck_assert_int_eq(ks("explain frobnicate x.json"), 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -451,6 +476,7 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_backtest_requests_run_real_kernels);
     tcase_add_test(tc, e2e_backtest_bad_data_is_refused);
     tcase_add_test(tc, e2e_calibration_sets_backtest_durations);
+    tcase_add_test(tc, e2e_explain_schedule_json_and_text);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -59,7 +59,7 @@ static SimPod pod_of(int64_t cpu_m, int64_t mem, int64_t gpu)
 /* Runs the filter; returns the reason ("" when the node passes). */
 static const char *filter(const SimPod *p, const SimNode *n, char *buf)
 {
-    SchedCycle c = {NULL, 0, p};
+    SchedCycle c = {NULL, 0, p, NULL};
     strcpy(buf, "stale text");
     int ok = sched_fit_filter(&c, n, buf, SCHED_REASON_LEN);
     ck_assert_int_eq(ok, buf[0] == '\0');
@@ -68,7 +68,7 @@ static const char *filter(const SimPod *p, const SimNode *n, char *buf)
 
 static int64_t score(const SimPod *p, const SimNode *n)
 {
-    SchedCycle c = {NULL, 0, p};
+    SchedCycle c = {NULL, 0, p, NULL};
     return sched_fit_score_least_allocated(&c, n);
 }
 
@@ -385,15 +385,19 @@ START_TEST(cycle_binds_pod_to_the_least_allocated_node)
     assert_placed(w.e, p);
     ck_assert_uint_eq(sim_pod(w.e, p)->node, n[1]);
     ck_assert_int_eq(sim_pod(w.e, p)->bound_at, 0);
-    /* A second pod: n1 after it 1.2 CPU / 2 GiB -> (70 + 75) / 2 = 72; n2 after
-     * it 1.6 CPU / 3 GiB -> (60 + 62) / 2 = 61; n0 -> 40. Then a 3 CPU pod
-     * fits only n2 (3 CPU free; n1 has 2.8). */
+    /* A second pod of the same Deployment: LeastAllocated alone would take n1
+     * again (n1 after it 1.2 CPU / 2 GiB -> (70 + 75) / 2 = 72; n2 1.6 CPU /
+     * 3 GiB -> 61; n0 -> 36), but the system-default hostname spread of the
+     * Deployment's pods (n1 holds one: raw 1 x log(3 + 2) + 2 = 4, the others
+     * 2 -> normalized 50 vs 100, weight 2) outweighs it: n1 300 + 72 + 97 +
+     * 100 = 569, n2 300 + 61 + 98 + 200 = 659, n0 300 + 36 + 98 + 200 = 634.
+     * Then a 3 CPU pod fits only n1 (3.4 CPU free; n2 has 2.4, n0 2). */
     uint32_t q = new_pod(&w, app);
     uint32_t big = add_workload(&w, "big", 3000, 6 * GIB, 0);
     uint32_t b = new_pod(&w, big);
     run_to(w.e, SIM_SEC(1));
-    ck_assert_uint_eq(sim_pod(w.e, q)->node, n[1]);
-    ck_assert_uint_eq(sim_pod(w.e, b)->node, n[2]);
+    ck_assert_uint_eq(sim_pod(w.e, q)->node, n[2]);
+    ck_assert_uint_eq(sim_pod(w.e, b)->node, n[1]);
     ck_assert_uint_eq(sim_stats(w.e)->pods_scheduled, 6);
     world_free(&w);
 }

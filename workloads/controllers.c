@@ -9,10 +9,18 @@
  * Simplifications (README "Fidelity"): no ReplicaSet layer or rolling update
  * yet; a Deployment scale-down deletes the newest pods first without upstream's
  * full ranking; Job pods never fail, so backoffLimit is not exercised.
+ * A pod refused by admission (quota, LimitRange) stops the sync and the key
+ * retries with backoff (k8s-behaviour.md §4.6, see retry_refused); kubesim
+ * also wakes it when a pod of its namespace ends, where upstream waits out
+ * the backoff unless its own objects change. The sync stops at the first
+ * refused pod, where upstream creates in slow-start batches (1, 2, 4, ...)
+ * and stops after the first batch with a failure.
  */
 #include "workloads/wl_int.h"
 
 #include <string.h>
+
+#include "sim/policy.h"
 
 int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
 {
@@ -67,9 +75,58 @@ static int reconcile_job(WlControllers *c, uint32_t wl)
     SimWorkload *w = sim_workload(c->e, wl);
     if (w->finished)
         return SIM_OK;
+    int rc = sim_admit_job(c->e, wl);   /* the Job object is created now (count/jobs.batch) */
+    if (rc != SIM_OK)
+        return rc == SIM_EFORBIDDEN ? SIM_OK : rc;   /* refused: the Job never exists, nothing retries */
     int32_t remaining = w->completions - w->succeeded;
     int32_t want = remaining < w->replicas ? remaining : w->replicas;
     return want > w->active ? create_pods(c, wl, want - w->active) : SIM_OK;
+}
+
+/* The retry delay after the n-th refused sync in a row (§4.6): per-item
+ * exponential backoff, 5 ms doubling to 1000 s (workqueue's
+ * DefaultControllerRateLimiter: ReplicaSet, DaemonSet), for a Job 1 s
+ * doubling to 1 min (DefaultJobApiBackOff, MaxJobApiBackOff). */
+static SimTime refusal_backoff(SimWlKind kind, uint32_t n)
+{
+    SimTime d = kind == SIM_WL_JOB ? SIM_SEC(1) : SIM_MS(5);
+    SimTime cap = kind == SIM_WL_JOB ? SIM_SEC(60) : SIM_SEC(1000);
+    for (uint32_t i = 1; i < n && d < cap; i++)
+        d *= 2;
+    return d < cap ? d : cap;
+}
+
+/* A refused pod stops the sync (upstream emits FailedCreate and requeues the
+ * key rate-limited); it is not a pod failure, so a Job's backoffLimit and
+ * w->failed are untouched. */
+static int retry_refused(WlControllers *c, uint32_t wl)
+{
+    SimTime d = refusal_backoff(sim_workload(c->e, wl)->kind, sim_admission_refusals(c->e, wl));
+    return wl_queue_reconcile(c, wl, sim_now(c->e) + d);
+}
+
+/* Cancels a workload's pending backoff retry (a generation bump) so that it
+ * can reconcile sooner. */
+static void cancel_retry(WlControllers *c, uint32_t wl)
+{
+    SimWorkload *w = sim_workload(c->e, wl);
+    if (sim_admission_refusals(c->e, wl) == 0)
+        return;
+    w->gen++;
+    w->reconcile_queued = 0;
+}
+
+/* Quota may have freed: every workload of the ended pod's region and
+ * namespace that is waiting out a refusal reconciles now. */
+static void wake_refused(WlControllers *c, const SimPod *p)
+{
+    for (uint32_t i = 0; i < sim_workload_count(c->e); i++) {
+        const SimWorkload *w = sim_workload(c->e, i);
+        if (w->region != p->region || w->ns != p->ns || sim_admission_refusals(c->e, i) == 0)
+            continue;
+        cancel_retry(c, i);
+        (void)wl_queue_reconcile(c, i, sim_now(c->e));
+    }
 }
 
 static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
@@ -79,12 +136,17 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
     if (ev->gen != w->gen)
         return;
     w->reconcile_queued = 0;
+    int rc = SIM_OK;
     switch (w->kind) {
-    case SIM_WL_DEPLOYMENT: (void)reconcile_deployment(c, ev->obj); break;
-    case SIM_WL_JOB: (void)reconcile_job(c, ev->obj); break;
-    case SIM_WL_DAEMONSET: (void)wl_ds_reconcile(c, ev->obj); break;
+    case SIM_WL_DEPLOYMENT: rc = reconcile_deployment(c, ev->obj); break;
+    case SIM_WL_JOB: rc = reconcile_job(c, ev->obj); break;
+    case SIM_WL_DAEMONSET: rc = wl_ds_reconcile(c, ev->obj); break;
     default: break;
     }
+    if (rc == SIM_EFORBIDDEN)
+        (void)retry_refused(c, ev->obj);
+    else if (rc == SIM_OK)
+        sim_admission_forget(e, ev->obj);   /* the workqueue's Forget: the backoff starts over */
 }
 
 static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
@@ -116,6 +178,7 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     }
     if (w->kind == SIM_WL_DAEMONSET)
         wl_ds_pod_terminated(c, pod);
+    wake_refused(c, p);
     (void)wl_queue_reconcile(c, p->wl, sim_now(e));
 }
 
@@ -169,5 +232,6 @@ int wl_scale(WlControllers *c, uint32_t wl, int32_t replicas)
         return SIM_OK;
     sim_trace_rec(c->e, SIM_TR_SCALE, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(w->replicas), SIM_TRI(replicas)}, 3);
     w->replicas = replicas;
+    cancel_retry(c, wl);   /* a spec change syncs at once, backoff or not */
     return wl_queue_reconcile(c, wl, sim_now(c->e));
 }

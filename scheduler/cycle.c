@@ -1,0 +1,472 @@
+/*
+ * cycle.c: one scheduling cycle (upstream schedule_one.go, sequentially):
+ * PreFilter, the nominated node first, then Filter from the rotating start
+ * index until numFeasibleNodesToFind feasible nodes are found, PreScore and
+ * Score with NormalizeScore, Σ weight x score, and selectHost.
+ *
+ * Invariant: a cycle reads the cluster only through the region's rows, the
+ * group counts and the workload's cached verdicts, all brought up to date
+ * before the first node is filtered, and changes nothing but the rotating
+ * start index and the tie-break RNG. The cycle state lives in the scheduler's
+ * arena and is valid until the next sched_prepare.
+ */
+#include "scheduler/sched_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- PreFilter ------------------------------------------------------------ */
+/* The local index of the node named name in the region, or SCHED_NONE. */
+static uint32_t node_named(SchedScheduler *s, SchedRegion *rg, const char *name)
+{
+    const SimRegion *r = sim_region(s->e, rg->id);
+    for (size_t i = 0; i < rg->nrows; i++)
+        if (strcmp(sim_node(s->e, r->nodes[i])->name, name) == 0)
+            return (uint32_t)i;
+    return SCHED_NONE;
+}
+
+/* spec.nodeName and a DaemonSet pod's target node restrict the cycle to one
+ * node. Simplification: every other node is reported under the restricting
+ * plugin's reason (NodeName: "didn't match the requested node name"; the
+ * DaemonSet's metadata.name affinity: NodeAffinity's), where upstream 1.28+
+ * reports nodes left out by a PreFilter result as "didn't satisfy plugin(s)
+ * [NodeAffinity]", and a pod with spec.nodeName never reaches the scheduler. */
+static void prepare_only(SchedCycleState *st)
+{
+    st->only = SCHED_NONE;
+    if (st->spec->node_name) {
+        st->only = node_named(st->s, st->rg, st->spec->node_name);
+        if (st->only == SCHED_NONE)
+            st->only = SCHED_NONE - 1;   /* no such node: every node fails */
+        st->only_reason = R_NODENAME;
+    } else if (st->p->target_node != SIM_NONE) {
+        st->only = sched_local(st->s, st->p->target_node);
+        if (st->only == SCHED_NONE || st->only >= st->rg->nrows ||
+            sim_node(st->e, st->p->target_node)->region != st->rg->id)
+            st->only = SCHED_NONE - 1;
+        st->only_reason = R_AFFINITY;
+    }
+}
+
+int sched_prepare(SchedScheduler *s, uint32_t pod, SchedCycleState **out)
+{
+    SimEngine *e = s->e;
+    const SimPod *p = sim_pod(e, pod);
+    SchedWl *w = sched_wl(s, p->wl);
+    SchedRegion *rg = sched_region(s, p->region);
+    s->last = NULL;
+    s->arena.cur = 0;
+    s->arena.used = 0;
+    if (w == NULL || rg == NULL || sched_region_sync(s, rg) != SIM_OK || sched_wl_classes(s, rg, w, p->wl) ||
+        sched_wl_sym(s, rg, w, p->wl))
+        return sim_fail(e, SIM_ENOMEM, "out of memory scheduling");
+    SchedCycleState *st = sched_scratch(s, sizeof *st);
+    if (st == NULL)
+        return sim_fail(e, SIM_ENOMEM, "out of memory scheduling");
+    memset(st, 0, sizeof *st);
+    st->s = s;
+    st->e = e;
+    st->rg = rg;
+    st->w = w;
+    st->p = p;
+    st->pod = pod;
+    st->spec = &sim_workload(e, p->wl)->spec;
+    prepare_only(st);
+    st->has_nominated = rg->nnom > 0;
+    if (sched_spread_prefilter(st) != SIM_OK || sched_interpod_prefilter(st) != SIM_OK)
+        return sim_fail(e, SIM_ENOMEM, "out of memory scheduling");
+    s->last = st;
+    s->last_pod = pod;
+    s->last_gen = rg->gen;
+    *out = st;
+    return SIM_OK;
+}
+
+/* ---- Filter ---------------------------------------------------------------- */
+static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
+{
+    const SchedRow *row = &st->rg->rows[li];
+    if (st->only != SCHED_NONE && li != st->only)
+        return st->only_reason;
+    if ((row->flags & ROW_CORDONED) && !st->w->tol_unsched)
+        return R_UNSCHEDULABLE;
+    uint32_t v = st->w->cls[row->cls].filter;
+    if (v != R_PASS)
+        return v;
+    if (st->w->aff_per_node &&
+        !sched_node_affinity_matches(st->e, st->spec, sim_region(st->e, st->rg->id)->nodes[li]))
+        return R_AFFINITY;
+    if (!st->skip_fit && (v = sched_fit_code(st, row, li)) != R_PASS)
+        return v;
+    if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
+        return v;
+    if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
+        return v;
+    return R_PASS;
+}
+
+uint32_t sched_filter_one(const SchedCycleState *st, uint32_t li)
+{
+    return filter_node(st, li);
+}
+
+/* The failure histogram behind "0/N nodes are available: ...". */
+#define MAX_HIST 32
+typedef struct Hist {
+    uint32_t code[MAX_HIST];
+    uint32_t count[MAX_HIST];
+    size_t n;
+} Hist;
+
+static void hist_add1(Hist *h, uint32_t code, uint32_t k)
+{
+    size_t i = 0;
+    while (i < h->n && h->code[i] != code)
+        i++;
+    if (i == h->n) {
+        if (h->n == MAX_HIST)
+            return;
+        h->code[h->n] = code;
+        h->count[h->n++] = 0;
+    }
+    h->count[i] += k;
+}
+
+/* A node failing Fit on several resources counts once under each. */
+static void hist_add(Hist *h, uint32_t code, uint32_t k)
+{
+    if (R_KIND(code) != R_FIT) {
+        hist_add1(h, code, k);
+        return;
+    }
+    for (uint32_t b = FIT_PODS; b <= FIT_GPU; b <<= 1)
+        if (R_AUX(code) & b)
+            hist_add1(h, R_MAKE(R_FIT, b), k);
+}
+
+typedef struct Item {
+    char text[SCHED_REASON_LEN + 16];
+} Item;
+
+static int item_cmp(const void *a, const void *b)
+{
+    return strcmp(((const Item *)a)->text, ((const Item *)b)->text);
+}
+
+/* As upstream FitError.Error(): reasons with equal text merged, "<count>
+ * <reason>" strings sorted as strings (so "10 ..." sorts before "2 ..."),
+ * joined by ", ". */
+static void hist_format(SimEngine *e, const Hist *h, uint32_t nodes, char *out, size_t len)
+{
+    Item items[MAX_HIST];
+    char text[MAX_HIST][SCHED_REASON_LEN];
+    uint32_t count[MAX_HIST];
+    size_t n = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        char t[SCHED_REASON_LEN];
+        sched_reason_text(e, h->code[i], t, sizeof t);
+        size_t j = 0;
+        while (j < n && strcmp(text[j], t) != 0)
+            j++;
+        if (j == n) {
+            memcpy(text[n], t, sizeof t);
+            count[n++] = 0;
+        }
+        count[j] += h->count[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        snprintf(items[i].text, sizeof items[i].text, "%u %.*s", count[i], SCHED_REASON_LEN - 1, text[i]);
+    qsort(items, n, sizeof items[0], item_cmp);
+    size_t used = (size_t)snprintf(out, len, "0/%u nodes are available", nodes);
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : ": ", items[i].text);
+    if (used < len)
+        snprintf(out + used, len - used, ".");
+}
+
+static void verdict_fail(SchedCycleState *st, SchedNodeVerdict *v, uint32_t code)
+{
+    v->examined = 1;
+    v->passed = code == R_PASS;
+    if (code != R_PASS) {
+        v->plugin = st->s->plugins[sched_reason_plugin(code)].name;
+        sched_reason_text(st->e, code, v->reason, sizeof v->reason);
+    }
+}
+
+/* Filters one node for the only-node case (spec.nodeName, DaemonSet target). */
+static uint32_t find_only(SchedCycleState *st, Hist *h, SchedResult *out, SchedNodeVerdict *v)
+{
+    SchedRegion *rg = st->rg;
+    uint32_t others = rg->ready, nf = 0;
+    if (st->only < rg->nrows && (rg->rows[st->only].flags & ROW_READY)) {
+        others--;
+        uint32_t code = filter_node(st, st->only);
+        if (v)
+            verdict_fail(st, &v[st->only], code);
+        if (code == R_PASS) {
+            st->s->feasible[nf++] = st->only;
+        } else {
+            hist_add(h, code, 1);
+            out->rejected |= 1u << sched_reason_plugin(code);
+        }
+        out->examined = 1;
+        if (rg->nrows)
+            rg->next_start = (uint32_t)((rg->next_start + 1) % rg->nrows);
+    }
+    if (others) {
+        hist_add(h, st->only_reason, others);
+        out->rejected |= 1u << sched_reason_plugin(st->only_reason);
+    }
+    for (size_t i = 0; v && i < rg->nrows; i++)
+        if (i != st->only && (rg->rows[i].flags & ROW_READY))
+            verdict_fail(st, &v[i], st->only_reason);
+    return nf;
+}
+
+/* Filters nodes from the rotating start until enough feasible ones are found. */
+static uint32_t find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVerdict *v)
+{
+    SchedRegion *rg = st->rg;
+    uint32_t *fl = st->s->feasible;
+    Hist h = {.n = 0};
+    uint32_t nf = 0;
+    if (st->only != SCHED_NONE) {
+        nf = find_only(st, &h, out, v);
+    } else {
+        uint32_t want = sched_num_feasible_to_find(rg->ready), examined = 0;
+        uint32_t total = (uint32_t)rg->nrows, li = total ? rg->next_start % total : 0, i = 0;
+        for (; i < total && nf < want; i++, li = li + 1 == total ? 0 : li + 1) {
+            if (!(rg->rows[li].flags & ROW_READY))
+                continue;
+            examined++;
+            uint32_t code = filter_node(st, li);
+            if (v)
+                verdict_fail(st, &v[li], code);
+            if (code == R_PASS) {
+                fl[nf++] = li;
+            } else {
+                hist_add(&h, code, 1);
+                out->rejected |= 1u << sched_reason_plugin(code);
+            }
+        }
+        if (total)
+            rg->next_start = li;
+        out->examined = examined;
+    }
+    out->feasible = nf;
+    if (nf == 0)
+        hist_format(st->e, &h, rg->ready, out->reason, sizeof out->reason);
+    return nf;
+}
+
+/* ---- Score ------------------------------------------------------------------ */
+typedef int (*RawFn)(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
+typedef void (*NormFn)(int64_t *scores, size_t n);
+
+static const struct {
+    RawFn raw;
+    NormFn norm;
+} scorers[P_COUNT] = {
+    [P_TAINT] = {sched_score_taint, sched_normalize_taint},
+    [P_NODEAFFINITY] = {sched_score_nodeaff, sched_normalize_nodeaff},
+    [P_FIT] = {sched_score_fit, NULL},
+    [P_SPREAD] = {sched_score_spread, sched_normalize_spread},
+    [P_INTERPOD] = {sched_score_interpod, sched_normalize_interpod},
+    [P_BALANCED] = {sched_score_balanced, NULL},
+    [P_IMAGE] = {sched_score_image, NULL},
+};
+
+static void score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
+{
+    SchedScheduler *s = st->s;
+    memset(s->total, 0, nf * sizeof *s->total);
+    for (size_t k = 0; k < s->nplugins && k < P_COUNT; k++) {
+        int32_t wt = s->plugins[k].weight;
+        if (scorers[k].raw == NULL || wt == 0)
+            continue;
+        if (scorers[k].raw(st, s->feasible, nf, s->raw))
+            memset(s->raw, 0, nf * sizeof *s->raw);   /* PreScore said Skip */
+        else if (scorers[k].norm)
+            scorers[k].norm(s->raw, nf);
+        for (uint32_t i = 0; i < nf; i++)
+            s->total[i] += wt * s->raw[i];
+        for (uint32_t i = 0; v && i < nf; i++)
+            v[s->feasible[i]].scores[k] = s->raw[i];
+    }
+}
+
+/* Highest total wins; equal maxima are chosen uniformly (upstream selectHost
+ * samples the reservoir of equal maxima), with one draw of the scheduler's
+ * seeded stream when there is a tie. */
+static uint32_t select_host(SchedScheduler *s, uint32_t nf)
+{
+    int64_t best = s->total[0];
+    uint32_t ties = 1;
+    for (uint32_t i = 1; i < nf; i++) {
+        if (s->total[i] > best) {
+            best = s->total[i];
+            ties = 1;
+        } else if (s->total[i] == best) {
+            ties++;
+        }
+    }
+    uint64_t k = ties > 1 ? sim_rng_below(sim_rng(s->e, SIM_RNG_SCHED), ties) : 0;
+    for (uint32_t i = 0; i < nf; i++)
+        if (s->total[i] == best && k-- == 0)
+            return i;
+    return 0;
+}
+
+/* The per-cycle arrays over feasible nodes, one allocation so one capacity
+ * describes all three. */
+static int scratch_reserve(SchedScheduler *s, size_t n)
+{
+    if (n <= s->capf)
+        return SIM_OK;
+    size_t cap = s->capf ? s->capf : 64;
+    while (cap < n)
+        cap *= 2;
+    const size_t each = sizeof(int64_t) * 2 + sizeof(uint32_t);
+    char *b = sim_mem_alloc(sim_mem(s->e), cap * each);
+    if (b == NULL)
+        return SIM_ENOMEM;
+    sim_mem_free(sim_mem(s->e), s->total, s->capf * each);
+    s->total = (int64_t *)(void *)b;
+    s->raw = s->total + cap;
+    s->feasible = (uint32_t *)(void *)(s->raw + cap);
+    s->capf = cap;
+    return SIM_OK;
+}
+
+/* Upstream evaluateNominatedNode: a pod nominated by preemption tries that
+ * node first and takes it if it passes every filter. */
+static int try_nominated(SchedCycleState *st, SchedResult *out)
+{
+    uint32_t nn = st->p->nominated_node;
+    if (nn == SIM_NONE || st->only != SCHED_NONE)
+        return 0;
+    uint32_t li = sched_local(st->s, nn);
+    if (li == SCHED_NONE || li >= st->rg->nrows || !(st->rg->rows[li].flags & ROW_READY) ||
+        sim_node(st->e, nn)->region != st->rg->id || filter_node(st, li) != R_PASS)
+        return 0;
+    out->node = nn;
+    out->feasible = out->examined = 1;
+    return 1;
+}
+
+static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNodeVerdict *v)
+{
+    SchedCycleState *st;
+    memset(out, 0, sizeof *out);
+    out->node = SIM_NONE;
+    int rc = sched_prepare(s, pod, &st);
+    if (rc != SIM_OK)
+        return rc;
+    if (scratch_reserve(s, st->rg->nrows + 1) != SIM_OK)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
+    int nominated = try_nominated(st, out);
+    if (nominated && v == NULL)
+        return SIM_OK;
+    uint32_t nf = find_feasible(st, out, v);
+    const SimRegion *r = sim_region(s->e, st->rg->id);
+    if (nominated) {   /* explain: every node reported, the nominated node taken */
+        out->node = sim_pod(s->e, pod)->nominated_node;
+        return SIM_OK;
+    }
+    if (nf == 0)
+        return SIM_OK;
+    if (nf == 1 && v == NULL) {   /* upstream skips scoring when one node is feasible */
+        out->node = r->nodes[s->feasible[0]];
+        return SIM_OK;
+    }
+    score_nodes(st, nf, v);
+    out->node = r->nodes[s->feasible[nf == 1 ? 0 : select_host(s, nf)]];
+    for (uint32_t i = 0; v && i < nf; i++)
+        v[s->feasible[i]].total = s->total[i];
+    return SIM_OK;
+}
+
+int sched_place(SchedScheduler *s, uint32_t pod, SchedResult *out)
+{
+    return run_cycle(s, pod, out, NULL);
+}
+
+int sched_explain(SchedScheduler *s, uint32_t pod, SchedNodeVerdict *v, size_t nv, SchedResult *out)
+{
+    const SimRegion *r = sim_region(s->e, sim_pod(s->e, pod)->region);
+    if (nv < r->nnodes)
+        return sim_fail(s->e, SIM_EINVAL, "explain: %zu verdicts for %zu nodes", nv, r->nnodes);
+    for (size_t i = 0; i < r->nnodes; i++) {
+        memset(&v[i], 0, sizeof v[i]);
+        v[i].node = r->nodes[i];
+        for (size_t k = 0; k < SCHED_MAX_PLUGINS; k++)
+            v[i].scores[k] = -1;
+    }
+    return run_cycle(s, pod, out, v);
+}
+
+int sched_filter_node(SchedScheduler *s, uint32_t pod, uint32_t node, int skip_fit, char *reason, size_t len,
+                      const char **plugin)
+{
+    const SimPod *p = sim_pod(s->e, pod);
+    SchedRegion *rg = sched_region(s, p->region);
+    SchedCycleState *st = s->last;
+    if (rg == NULL)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory");
+    if (st == NULL || s->last_pod != pod || s->last_gen != rg->gen || sched_region_sync(s, rg) != SIM_OK ||
+        s->last_gen != rg->gen) {
+        int rc = sched_prepare(s, pod, &st);
+        if (rc != SIM_OK)
+            return rc;
+    }
+    uint32_t li = sched_local(s, node);
+    *plugin = NULL;
+    if (reason && len)
+        reason[0] = '\0';
+    if (li == SCHED_NONE || li >= rg->nrows || sim_node(s->e, node)->region != rg->id)
+        return sim_fail(s->e, SIM_EINVAL, "node %u is not in the pod's region", node);
+    st->skip_fit = (uint8_t)(skip_fit != 0);
+    uint32_t code = filter_node(st, li);
+    st->skip_fit = 0;
+    if (code == R_PASS)
+        return 1;
+    *plugin = s->plugins[sched_reason_plugin(code)].name;
+    if (reason && len)
+        sched_reason_text(s->e, code, reason, len);
+    return 0;
+}
+
+/* ---- nominated pods ------------------------------------------------------ */
+static void nominated_mark(SchedScheduler *s, SchedRegion *rg, uint8_t on)
+{
+    for (size_t i = 0; i < rg->nnom; i++) {
+        const SimPod *p = sim_pod(s->e, rg->nominated[i]);
+        uint32_t li = p->nominated_node == SIM_NONE ? SCHED_NONE : sched_local(s, p->nominated_node);
+        if (li != SCHED_NONE && li < rg->nrows)
+            rg->rows[li].flags = (uint8_t)(on ? rg->rows[li].flags | ROW_NOMINATED
+                                              : rg->rows[li].flags & ~ROW_NOMINATED);
+    }
+}
+
+/* Keeps the region's list of Pending pods with a nominated node: pod is added
+ * when it is Pending with one, dropped otherwise. */
+void sched_nominated_update(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
+{
+    const SimPod *p = sim_pod(s->e, pod);
+    int want = p->phase == SIM_POD_PENDING && p->nominated_node != SIM_NONE;
+    size_t i = 0;
+    while (i < rg->nnom && rg->nominated[i] != pod)
+        i++;
+    if (!want && i == rg->nnom)
+        return;
+    nominated_mark(s, rg, 0);
+    if (!want)
+        rg->nominated[i] = rg->nominated[--rg->nnom];
+    else if (i == rg->nnom && sim_mem_grow(sim_mem(s->e), (void **)&rg->nominated, &rg->capnom, rg->nnom + 1,
+                                           sizeof *rg->nominated) == SIM_OK)
+        rg->nominated[rg->nnom++] = pod;
+    nominated_mark(s, rg, 1);
+    rg->gen++;
+}

@@ -1,0 +1,19 @@
+/*
+ * explain.h: `kubesim explain schedule`: one pod, one cluster, one scheduling
+ * cycle, every decision shown (see explain.c for the case format).
+ */
+#ifndef KUBESIM_SCHED_EXPLAIN_H
+#define KUBESIM_SCHED_EXPLAIN_H
+
+#include <stdio.h>
+
+#include "scheduler/sched.h"
+
+/* Reads the case from text (file names it in messages), writes the answer to
+ * out as JSON (as_json) or as text. Returns SIM_OK, or SIM_EINVAL with
+ * "FILE: $.json.path: problem" (or "FILE:LINE:COL: not valid JSON") in err
+ * and nothing written to out. */
+int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
+                       size_t errlen);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * queue.c: the scheduling queue of each region (upstream
+ * pkg/scheduler/backend/queue/scheduling_queue.go): an active queue ordered by
+ * PrioritySort, a backoff queue and the unschedulable pods.
+ *
+ * - activeQ: a heap on (higher priority, earlier timestamp, FIFO); the
+ *   timestamp is upstream's QueuedPodInfo.Timestamp: creation, then the time
+ *   of the last failed attempt.
+ * - A pod that fits nowhere joins its workload's unschedulable list (pods of a
+ *   workload share their spec, so the queueing hints run once per workload).
+ *   Events that may help it (a node becoming Ready, a pod terminating, a pod
+ *   bound for spread and affinity) move it to backoffQ while its backoff
+ *   (1 s x 2^(attempts-1), at most 10 s, from its last attempt) lasts, else to
+ *   activeQ. Every 30 s, pods unschedulable for more than 5 min are moved too
+ *   (podMaxInUnschedulablePodsDuration).
+ * - If an event that may help arrives while the pod's own attempt runs (its
+ *   preemption deleted victims), it goes straight to backoff (upstream's
+ *   moveRequestCycle).
+ * - A cycle event handles at most SCHED_CYCLE_CAP pods and queues another at
+ *   the same instant for the rest, so other work interleaves.
+ * - A workload's last failure is remembered with the region generation: while
+ *   nothing the filters read has changed, the next identical pod fails with the
+ *   same message without filtering every node again (the result would be the
+ *   same, node sampling included, as an infeasible pod examines every node).
+ *
+ * Simplifications (README "Fidelity"): the hints are these checks, not
+ *   upstream's per-plugin QueueingHint functions: a node Ready helps a pod
+ *   that passes every filter on it; a pod terminating helps a pod that now
+ *   passes every filter on its node, or whose spread selector or required
+ *   anti-affinity (its own or an existing pod's) involves the terminated pod;
+ *   a pod bound helps a pod whose spread selector or required affinity
+ *   matches it. Backoff ends exactly at its expiry (upstream polls every 1 s).
+ */
+#include "scheduler/sched_int.h"
+
+#include "sim/policy.h"
+
+#define SCHED_CYCLE_CAP 256
+#define BACKOFF_INITIAL SIM_SEC(1)
+#define BACKOFF_MAX SIM_SEC(10)
+#define FLUSH_EVERY SIM_SEC(30)
+#define UNSCHED_MAX SIM_SEC(300)
+
+#define SEL_BITS ((1u << P_SPREAD) | (1u << P_INTERPOD))
+
+static SimMem *mem(SchedScheduler *s) { return sim_mem(s->e); }
+
+/* upstream calculateBackoffDuration: doubling by addition, capped. */
+SimTime sched_backoff_duration(uint32_t attempts)
+{
+    if (attempts == 0)
+        return 0;
+    SimTime d = BACKOFF_INITIAL;
+    for (uint32_t i = 1; i < attempts; i++) {
+        if (d > BACKOFF_MAX - d)
+            return BACKOFF_MAX;
+        d += d;
+    }
+    return d;
+}
+
+/* ---- heaps ----------------------------------------------------------------- */
+static int ent_before(const SchedHeapEnt *a, const SchedHeapEnt *b)
+{
+    if (a->k1 != b->k1)
+        return a->k1 < b->k1;
+    if (a->k2 != b->k2)
+        return a->k2 < b->k2;
+    return a->seq < b->seq;
+}
+
+static int heap_push(SchedScheduler *s, SchedHeap *h, SchedHeapEnt x)
+{
+    if (sim_mem_grow(mem(s), (void **)&h->v, &h->cap, h->n + 1, sizeof *h->v))
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory queueing a pod");
+    size_t i = h->n++;
+    while (i > 0 && ent_before(&x, &h->v[(i - 1) / 2])) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = x;
+    return SIM_OK;
+}
+
+static SchedHeapEnt heap_pop(SchedHeap *h)
+{
+    SchedHeapEnt top = h->v[0], x = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && ent_before(&h->v[c + 1], &h->v[c]))
+            c++;
+        if (!ent_before(&h->v[c], &x))
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n)
+        h->v[i] = x;
+    return top;
+}
+
+/* ---- moving pods ------------------------------------------------------------ */
+static SchedRegion *rg_of(SchedScheduler *s, uint32_t pod)
+{
+    return sched_region(s, sim_pod(s->e, pod)->region);
+}
+
+static void cycle_request(SchedScheduler *s, SchedRegion *rg)
+{
+    if (rg->cycle_queued)
+        return;
+    rg->cycle_queued = 1;
+    (void)sim_schedule(s->e, sim_now(s->e), SIM_EV_SCHED_CYCLE, rg->id, 0, SCHED_EV_CYCLE);
+}
+
+static int push_active(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
+{
+    SchedQPod *q = &s->qp[pod];
+    q->where = Q_ACTIVE;
+    SchedHeapEnt x = {-(int64_t)sim_pod(s->e, pod)->priority, q->ts, q->seq, pod};
+    cycle_request(s, rg);
+    return heap_push(s, &rg->active, x);
+}
+
+static void backoff_timer(SchedScheduler *s, SchedRegion *rg, SimTime at)
+{
+    if (at >= rg->backoff_timer)
+        return;
+    rg->backoff_timer = at;
+    (void)sim_schedule(s->e, at, SIM_EV_SCHED_CYCLE, rg->id, 0, SCHED_EV_BACKOFF);
+}
+
+/* Upstream movePodsToActiveOrBackoffQueue for one pod. */
+static int requeue(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
+{
+    SchedQPod *q = &s->qp[pod];
+    SimTime expiry = q->ts + sched_backoff_duration(q->attempts);
+    if (expiry <= sim_now(s->e))
+        return push_active(s, rg, pod);
+    q->where = Q_BACKOFF;
+    backoff_timer(s, rg, expiry);
+    return heap_push(s, &rg->backoff, (SchedHeapEnt){expiry, 0, q->seq, pod});
+}
+
+static void flush_request(SchedScheduler *s, SchedRegion *rg)
+{
+    if (rg->flush_queued)
+        return;
+    rg->flush_queued = 1;
+    SimTime t = (sim_now(s->e) / FLUSH_EVERY + 1) * FLUSH_EVERY;   /* upstream's 30 s ticker */
+    (void)sim_schedule(s->e, t, SIM_EV_SCHED_CYCLE, rg->id, 0, SCHED_EV_FLUSH);
+}
+
+/* ---- unschedulable lists ------------------------------------------------------ */
+static void uw_remove(SchedRegion *rg, SchedScheduler *s, SchedWl *w)
+{
+    uint32_t last = rg->unsched_wls[--rg->nunsched_wls];
+    rg->unsched_wls[w->un.slot] = last;
+    s->wls[last]->un.slot = w->un.slot;
+    if (w->un.fail & SEL_BITS)
+        rg->nfail_sel--;
+    w->un.fail = 0;
+}
+
+static void unsched_unlink(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
+{
+    SchedQPod *q = &s->qp[pod];
+    SchedWl *w = s->wls[sim_pod(s->e, pod)->wl];
+    if (q->prev != SCHED_NONE)
+        s->qp[q->prev].next = q->next;
+    else
+        w->un.head = q->next;
+    if (q->next != SCHED_NONE)
+        s->qp[q->next].prev = q->prev;
+    else
+        w->un.tail = q->prev;
+    q->where = Q_NONE;
+    rg->nunsched--;
+    if (--w->un.n == 0)
+        uw_remove(rg, s, w);
+}
+
+static int unsched_add(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t wl, uint32_t pod)
+{
+    SchedQPod *q = &s->qp[pod];
+    if (w->un.n == 0) {
+        if (sim_mem_grow(mem(s), (void **)&rg->unsched_wls, &rg->capuw, rg->nunsched_wls + 1,
+                         sizeof *rg->unsched_wls))
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory");
+        w->un.slot = (uint32_t)rg->nunsched_wls;
+        rg->unsched_wls[rg->nunsched_wls++] = wl;
+    }
+    if (!(w->un.fail & SEL_BITS) && (q->fail & SEL_BITS))
+        rg->nfail_sel++;
+    w->un.fail |= q->fail;
+    q->where = Q_UNSCHED;
+    q->unsched_at = sim_now(s->e);
+    q->next = SCHED_NONE;
+    q->prev = w->un.tail;
+    if (w->un.tail != SCHED_NONE)
+        s->qp[w->un.tail].next = pod;
+    else
+        w->un.head = pod;
+    w->un.tail = pod;
+    w->un.n++;
+    rg->nunsched++;
+    flush_request(s, rg);
+    return SIM_OK;
+}
+
+/* Moves the workload's unschedulable pods (all, or those targeting node li). */
+static void move_wl(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t only_li)
+{
+    uint32_t pod = w->un.head;
+    while (pod != SCHED_NONE) {
+        uint32_t next = s->qp[pod].next;
+        uint32_t tn = sim_pod(s->e, pod)->target_node;
+        if (only_li == SCHED_NONE || (tn != SIM_NONE && sched_local(s, tn) == only_li)) {
+            unsched_unlink(s, rg, pod);
+            if (requeue(s, rg, pod) != SIM_OK)
+                return;
+        }
+        pod = next;
+    }
+}
+
+/* ---- queueing hints ------------------------------------------------------------ */
+/* Would the workload's pod (a representative) pass every filter on node li? */
+static int passes_on(SchedScheduler *s, uint32_t pod, uint32_t li)
+{
+    SchedCycleState *st;
+    if (sched_prepare(s, pod, &st) != SIM_OK)
+        return 0;
+    return sched_filter_one(st, li) == R_PASS;
+}
+
+/* The representative pod to test on node li: for a workload whose pods target
+ * nodes (DaemonSet), its pod targeting li; else its first unschedulable pod. */
+static uint32_t rep_for(SchedScheduler *s, const SchedWl *w, uint32_t li, int *targeted)
+{
+    *targeted = 0;
+    for (uint32_t pod = w->un.head; pod != SCHED_NONE; pod = s->qp[pod].next) {
+        uint32_t tn = sim_pod(s->e, pod)->target_node;
+        if (tn == SIM_NONE)
+            return pod;
+        *targeted = 1;
+        if (sched_local(s, tn) == li)
+            return pod;
+    }
+    return SCHED_NONE;
+}
+
+static void hint_node(SchedScheduler *s, SchedRegion *rg, uint32_t wl, uint32_t li)
+{
+    SchedWl *w = s->wls[wl];
+    int targeted;
+    uint32_t rep = rep_for(s, w, li, &targeted);
+    if (rep != SCHED_NONE && passes_on(s, rep, li))
+        move_wl(s, rg, w, targeted ? li : SCHED_NONE);
+}
+
+static int in_groups(const SchedWl *x, uint32_t g)
+{
+    for (size_t i = 0; i < x->ngroups; i++)
+        if (x->groups[i] == g)
+            return 1;
+    return 0;
+}
+
+static int spread_involves(const SchedWl *w, const SchedWl *x)
+{
+    for (size_t i = 0; i < w->nspread; i++)
+        if (in_groups(x, w->spread[i].group))
+            return 1;
+    return 0;
+}
+
+static int anti_involves(SchedScheduler *s, SchedRegion *rg, const SchedWl *w, const SchedWl *x, uint32_t xwl)
+{
+    for (size_t i = 0; i < w->nreq_anti; i++)
+        if (in_groups(x, w->req_anti[i].group))
+            return 1;
+    for (size_t i = 0; i < w->nsym; i++) {
+        const SchedCarrier *c = &rg->carriers[w->sym[i]];
+        if (c->wl == xwl && c->kind == CARRY_REQ_ANTI)
+            return 1;
+    }
+    (void)s;
+    return 0;
+}
+
+void sched_queue_node_ready(SchedScheduler *s, SchedRegion *rg, uint32_t li)
+{
+    for (size_t i = rg->nunsched_wls; i-- > 0;)
+        if (i < rg->nunsched_wls)
+            hint_node(s, rg, rg->unsched_wls[i], li);
+}
+
+void sched_queue_pod_terminated(SchedScheduler *s, SchedRegion *rg, uint32_t pod, uint32_t li)
+{
+    uint32_t xwl = sim_pod(s->e, pod)->wl;
+    const SchedWl *x = sched_wl(s, xwl);
+    if (x == NULL)
+        return;
+    for (size_t i = rg->nunsched_wls; i-- > 0;) {
+        if (i >= rg->nunsched_wls)
+            continue;
+        uint32_t wl = rg->unsched_wls[i];
+        SchedWl *w = s->wls[wl];
+        if (((w->un.fail & (1u << P_SPREAD)) && spread_involves(w, x)) ||
+            ((w->un.fail & (1u << P_INTERPOD)) && anti_involves(s, rg, w, x, xwl)))
+            move_wl(s, rg, w, SCHED_NONE);
+        else if (li != SCHED_NONE)
+            hint_node(s, rg, wl, li);
+    }
+}
+
+void sched_queue_pod_bound(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
+{
+    if (rg->nfail_sel == 0)
+        return;
+    const SchedWl *x = sched_wl(s, sim_pod(s->e, pod)->wl);
+    if (x == NULL)
+        return;
+    for (size_t i = rg->nunsched_wls; i-- > 0;) {
+        if (i >= rg->nunsched_wls)
+            continue;
+        SchedWl *w = s->wls[rg->unsched_wls[i]];
+        if (((w->un.fail & (1u << P_SPREAD)) && spread_involves(w, x)) ||
+            ((w->un.fail & (1u << P_INTERPOD)) && w->aff_group != SCHED_NONE && in_groups(x, w->aff_group)))
+            move_wl(s, rg, w, SCHED_NONE);
+    }
+}
+
+/* ---- entering and leaving the queue ------------------------------------------------ */
+static int qp_reserve(SchedScheduler *s, uint32_t pod)
+{
+    if (pod < s->nqp)
+        return SIM_OK;
+    size_t n = sim_pod_count(s->e), cap = s->nqp;
+    if (n <= pod)
+        n = pod + 1;
+    if (sim_mem_grow(mem(s), (void **)&s->qp, &cap, n, sizeof *s->qp))
+        return SIM_ENOMEM;
+    memset(s->qp + s->nqp, 0, (cap - s->nqp) * sizeof *s->qp);
+    s->nqp = cap;
+    return SIM_OK;
+}
+
+int sched_queue_add(SchedScheduler *s, uint32_t pod)
+{
+    SchedRegion *rg = rg_of(s, pod);
+    if (rg == NULL || qp_reserve(s, pod) != SIM_OK)
+        return SIM_ENOMEM;
+    SchedQPod *q = &s->qp[pod];
+    memset(q, 0, sizeof *q);
+    q->ts = sim_now(s->e);
+    q->seq = s->qseq++;
+    q->prev = q->next = SCHED_NONE;
+    return push_active(s, rg, pod);
+}
+
+/* The pod left the queue (bound or deleted): heap entries are dropped when
+ * popped; a list entry is unlinked now. */
+void sched_queue_pod_gone(SchedScheduler *s, uint32_t pod)
+{
+    if (pod >= s->nqp)
+        return;
+    SchedRegion *rg = rg_of(s, pod);
+    if (s->qp[pod].where == Q_UNSCHED && rg)
+        unsched_unlink(s, rg, pod);
+    s->qp[pod].where = Q_NONE;
+}
+
+/* ---- the cycle ------------------------------------------------------------------- */
+static int plain_pod(const SimPod *p, const SimPodSpec *spec)
+{
+    return p->target_node == SIM_NONE && p->nominated_node == SIM_NONE && spec->node_name == NULL;
+}
+
+static void remember_failure(SchedScheduler *s, SchedWl *w, const SimPod *p, uint64_t gen, const char *msg,
+                             uint8_t mask)
+{
+    if (w->fail_msg == NULL && (w->fail_msg = sim_mem_alloc(mem(s), SCHED_REASON_LEN)) == NULL)
+        return;
+    memcpy(w->fail_msg, msg, SCHED_REASON_LEN);
+    w->fail_gen = gen;
+    w->fail_prio = p->priority;
+    w->fail_mask = mask;
+    w->fail_valid = 1;
+}
+
+static void failed(SchedScheduler *s, SchedRegion *rg, uint32_t pod, const char *msg, uint8_t mask, uint64_t moves0)
+{
+    const SimPod *p = sim_pod(s->e, pod);
+    SchedQPod *q = &s->qp[pod];
+    sim_pod_set_unschedulable(s->e, pod, msg);
+    q->ts = sim_now(s->e);
+    q->fail = mask;
+    if (rg->moves != moves0)
+        (void)requeue(s, rg, pod);
+    else
+        (void)unsched_add(s, rg, s->wls[p->wl], p->wl, pod);
+}
+
+/* One pod's attempt: place and bind, or fail (and maybe preempt). */
+static void attempt(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
+{
+    SimEngine *e = s->e;
+    const SimPod *p = sim_pod(e, pod);
+    const SimPodSpec *spec = &sim_workload(e, p->wl)->spec;
+    SchedWl *w = sched_wl(s, p->wl);
+    SchedQPod *q = &s->qp[pod];
+    uint64_t gen0 = rg->gen, moves0 = rg->moves;
+    if (w == NULL)
+        return;
+    q->where = Q_INFLIGHT;
+    if (q->attempts < UINT16_MAX)
+        q->attempts++;
+    int plain = plain_pod(p, spec);
+    if (plain && w->fail_valid && w->fail_gen == gen0 && w->fail_prio == p->priority) {
+        failed(s, rg, pod, w->fail_msg, w->fail_mask, moves0);
+        return;
+    }
+    SchedResult res;
+    if (sched_place(s, pod, &res) != SIM_OK)
+        return;
+    if (res.node != SIM_NONE) {
+        (void)sim_pod_bind(e, pod, res.node);
+        return;
+    }
+    int preempted = 0;
+    if (!sim_pod_preempt_never(e, pod)) {
+        int rc = sched_preempt(s, pod);
+        if (rc < 0)
+            return;
+        preempted = rc == SIM_OK;
+        sched_nominated_update(s, rg, pod);
+    }
+    uint8_t mask = (uint8_t)(res.rejected & 0xffu);
+    if (plain && !preempted && rg->gen == gen0)
+        remember_failure(s, w, sim_pod(e, pod), gen0, res.reason, mask);
+    failed(s, rg, pod, res.reason, mask, moves0);
+}
+
+static void run_cycle_event(SchedScheduler *s, SchedRegion *rg)
+{
+    rg->cycle_queued = 0;
+    for (int done = 0; done < SCHED_CYCLE_CAP && rg->active.n > 0; done++) {
+        uint32_t pod = heap_pop(&rg->active).pod;
+        if (s->qp[pod].where != Q_ACTIVE || sim_pod(s->e, pod)->phase != SIM_POD_PENDING)
+            continue;   /* bound or deleted while queued */
+        attempt(s, rg, pod);
+        if (sim_mem(s->e)->oom)
+            return;
+    }
+    if (rg->active.n > 0)
+        cycle_request(s, rg);
+}
+
+static void run_backoff_event(SchedScheduler *s, SchedRegion *rg, SimTime now)
+{
+    if (now >= rg->backoff_timer)
+        rg->backoff_timer = SIM_TIME_MAX;
+    while (rg->backoff.n > 0 && rg->backoff.v[0].k1 <= now) {
+        uint32_t pod = heap_pop(&rg->backoff).pod;
+        if (s->qp[pod].where == Q_BACKOFF && sim_pod(s->e, pod)->phase == SIM_POD_PENDING &&
+            push_active(s, rg, pod) != SIM_OK)
+            return;
+    }
+    if (rg->backoff.n > 0)
+        backoff_timer(s, rg, rg->backoff.v[0].k1);
+}
+
+/* upstream flushUnschedulablePodsLeftover. */
+static void run_flush_event(SchedScheduler *s, SchedRegion *rg, SimTime now)
+{
+    rg->flush_queued = 0;
+    for (size_t i = rg->nunsched_wls; i-- > 0;) {
+        if (i >= rg->nunsched_wls)
+            continue;
+        SchedWl *w = s->wls[rg->unsched_wls[i]];
+        while (w->un.n > 0 && now - s->qp[w->un.head].unsched_at > UNSCHED_MAX) {
+            uint32_t pod = w->un.head;
+            unsched_unlink(s, rg, pod);
+            if (requeue(s, rg, pod) != SIM_OK)
+                return;
+        }
+    }
+    if (rg->nunsched > 0)
+        flush_request(s, rg);
+}
+
+void sched_queue_on_event(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    SchedScheduler *s = ctx;
+    SchedRegion *rg = sched_region(s, ev->obj);
+    if (rg == NULL || sched_region_sync(s, rg) != SIM_OK)
+        return;
+    switch (ev->aux) {
+    case SCHED_EV_CYCLE: run_cycle_event(s, rg); break;
+    case SCHED_EV_BACKOFF: run_backoff_event(s, rg, sim_now(e)); break;
+    case SCHED_EV_FLUSH: run_flush_event(s, rg, sim_now(e)); break;
+    default: break;
+    }
+}
+
+void sched_queue_free(SchedScheduler *s)
+{
+    sim_mem_free(mem(s), s->qp, s->nqp * sizeof *s->qp);
+}

@@ -1,0 +1,286 @@
+/*
+ * spread.c: PodTopologySpread (k8s-behaviour.md §3.7; upstream
+ * plugins/podtopologyspread, per-constraint counts as in current releases).
+ *
+ * Filter (DoNotSchedule): counts of matching pods per domain over eligible
+ * nodes (nodeAffinityPolicy Honor: the node matches the pod's nodeSelector
+ * and required node affinity; nodeTaintsPolicy Ignore; the node has every
+ * DoNotSchedule key); a node without the key is rejected; skew = count + self
+ * - globalMin (0 when fewer eligible domains than minDomains) must not exceed
+ * maxSkew.
+ * Score (ScheduleAnyway, or the system defaults): raw = round(Σ count x
+ * log(domains + 2) + maxSkew - 1), normalized 100 x (max + min - raw) / max.
+ *
+ * Counts come from the group index (index.c): per class for zone and other
+ * label keys, per node for hostname. Only the hostname globalMin scans nodes
+ * (O(nodes) per cycle of a pod with a hostname DoNotSchedule constraint).
+ */
+#include "scheduler/sched_int.h"
+
+#include <math.h>
+
+/* Node affinity eligibility must be judged per node (hostname selectors, a
+ * DaemonSet pod's target node). */
+static int per_node_elig(const SchedCycleState *st)
+{
+    return st->w->aff_per_node || st->p->target_node != SIM_NONE;
+}
+
+static int class_has_keys(const SchedRegion *rg, uint32_t c, const uint32_t *keys, size_t nk)
+{
+    for (size_t k = 0; k < nk; k++)
+        if (!rg->keys[keys[k]].per_node && rg->keys[keys[k]].cls_dom[c] == SCHED_NONE)
+            return 0;
+    return 1;
+}
+
+static int class_elig(const SchedCycleState *st, uint32_t c, const uint32_t *keys, size_t nk)
+{
+    return st->w->cls[c].aff_ok && class_has_keys(st->rg, c, keys, nk);
+}
+
+static int node_elig(const SchedCycleState *st, uint32_t li, const uint32_t *keys, size_t nk)
+{
+    uint16_t c = st->rg->rows[li].cls;
+    if (!class_has_keys(st->rg, c, keys, nk))
+        return 0;
+    if (!per_node_elig(st))
+        return st->w->cls[c].aff_ok;
+    uint32_t node = sim_region(st->e, st->rg->id)->nodes[li];
+    if (st->p->target_node != SIM_NONE && node != st->p->target_node)
+        return 0;
+    return sched_node_affinity_matches(st->e, st->spec, node);
+}
+
+/* Per-domain counts of group g for key k over eligible nodes, in scratch;
+ * present[d] = 1 for domains with an eligible Ready node (may be NULL). */
+static int64_t *elig_counts(SchedCycleState *st, const SchedGroup *g, const SchedKey *k, const uint32_t *keys,
+                            size_t nk, uint8_t *present)
+{
+    SchedRegion *rg = st->rg;
+    int64_t *dom = sched_scratch(st->s, (k->ndom + 1) * sizeof *dom);
+    if (dom == NULL)
+        return NULL;
+    memset(dom, 0, (k->ndom + 1) * sizeof *dom);
+    if (!per_node_elig(st)) {
+        for (uint32_t c = 0; c < rg->ncls; c++) {
+            uint32_t d = k->cls_dom[c];
+            if (d == SCHED_NONE || !class_elig(st, c, keys, nk))
+                continue;
+            dom[d] += g->cnt_class[c];
+            if (present && rg->cls[c].ready)
+                present[d] = 1;
+        }
+        return dom;
+    }
+    for (uint32_t li = 0; li < rg->nrows; li++) {
+        uint32_t d = k->cls_dom[rg->rows[li].cls];
+        if (d == SCHED_NONE || !node_elig(st, li, keys, nk))
+            continue;
+        dom[d] += g->cnt_node[li];
+        if (present && (rg->rows[li].flags & ROW_READY))
+            present[d] = 1;
+    }
+    return dom;
+}
+
+/* ---- Filter ------------------------------------------------------------------ */
+static int dns_min(SchedCycleState *st, SchedDns *d, const SchedSpread *sp, const uint32_t *keys, size_t nk)
+{
+    SchedRegion *rg = st->rg;
+    const SchedGroup *g = &rg->groups[sp->group];
+    const SchedKey *k = &rg->keys[sp->key];
+    int64_t min = INT32_MAX;
+    uint32_t ndom = 0;
+    d->v.key = sp->key;
+    if (k->per_node) {
+        d->v.node = g->cnt_node;
+        for (uint32_t li = 0; li < rg->nrows; li++) {
+            if (!(rg->rows[li].flags & ROW_READY) || !node_elig(st, li, keys, nk))
+                continue;
+            ndom++;
+            if (g->cnt_node[li] < min)
+                min = g->cnt_node[li];
+            if (min == 0 && sp->min_domains == 0)
+                break;   /* neither can change any more */
+        }
+    } else {
+        uint8_t *present = sched_scratch(st->s, k->ndom + 1);
+        if (present == NULL)
+            return SIM_ENOMEM;
+        memset(present, 0, k->ndom + 1);
+        if ((d->v.dom = elig_counts(st, g, k, keys, nk, present)) == NULL)
+            return SIM_ENOMEM;
+        d->v.cls_dom = k->cls_dom;
+        for (uint32_t x = 0; x < k->ndom; x++)
+            if (present[x]) {
+                ndom++;
+                if (d->v.dom[x] < min)
+                    min = d->v.dom[x];
+            }
+    }
+    d->min = (int64_t)ndom < sp->min_domains ? 0 : min;
+    d->max_skew = sp->max_skew;
+    d->self = sp->self;
+    return SIM_OK;
+}
+
+int sched_spread_prefilter(SchedCycleState *st)
+{
+    const SchedWl *w = st->w;
+    size_t n = 0;
+    for (size_t i = 0; i < w->nspread; i++)
+        n += w->spread[i].dns;
+    st->ndns = 0;
+    if (n == 0)
+        return SIM_OK;
+    uint32_t *keys = sched_scratch(st->s, n * sizeof *keys);
+    st->dns = sched_scratch(st->s, n * sizeof *st->dns);
+    if (keys == NULL || st->dns == NULL)
+        return SIM_ENOMEM;
+    for (size_t i = 0, k = 0; i < w->nspread; i++)
+        if (w->spread[i].dns)
+            keys[k++] = w->spread[i].key;
+    for (size_t i = 0; i < w->nspread; i++) {
+        if (!w->spread[i].dns)
+            continue;
+        memset(&st->dns[st->ndns], 0, sizeof st->dns[0]);
+        if (dns_min(st, &st->dns[st->ndns], &w->spread[i], keys, n) != SIM_OK)
+            return SIM_ENOMEM;
+        st->ndns++;
+    }
+    return SIM_OK;
+}
+
+uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    for (size_t i = 0; i < st->ndns; i++) {
+        const SchedDns *d = &st->dns[i];
+        int has;
+        int64_t cnt = sched_view_at(&d->v, li, row->cls, &has);
+        if (!has)
+            return R_SPREAD_LABEL;
+        if (cnt + d->self - d->min > d->max_skew)
+            return R_SPREAD;
+    }
+    return R_PASS;
+}
+
+/* ---- Score ------------------------------------------------------------------- */
+typedef struct SaCons {
+    const SchedSpread *sp;
+    SchedView v;
+    double weight;
+} SaCons;
+
+static int node_has_keys(const SchedRegion *rg, uint16_t c, const SaCons *cs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!rg->keys[cs[i].sp->key].per_node && rg->keys[cs[i].sp->key].cls_dom[c] == SCHED_NONE)
+            return 0;
+    return 1;
+}
+
+/* PreScore of one class-like constraint: the number of its domains among the
+ * scored nodes (a node without the key adds the "" value when the system
+ * defaults apply, as upstream) and the eligible counts. */
+static int sa_class_key(SchedCycleState *st, SaCons *c, const uint32_t *fl, size_t n, const uint8_t *ignored,
+                        const uint32_t *keys, size_t nk, int require_all)
+{
+    const SchedKey *k = &st->rg->keys[c->sp->key];
+    uint8_t *seen = sched_scratch(st->s, k->ndom + 1);
+    if (seen == NULL)
+        return SIM_ENOMEM;
+    memset(seen, 0, k->ndom + 1);
+    size_t size = 0;
+    int empty = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ignored[i])
+            continue;
+        uint32_t d = k->cls_dom[st->rg->rows[fl[i]].cls];
+        if (d == SCHED_NONE)
+            size += !empty++;
+        else if (!seen[d]++)
+            size++;
+    }
+    c->weight = log((double)(size + 2));
+    c->v.cls_dom = k->cls_dom;
+    c->v.dom = elig_counts(st, &st->rg->groups[c->sp->group], k, keys, require_all ? nk : 0, NULL);
+    return c->v.dom ? SIM_OK : SIM_ENOMEM;
+}
+
+static void sa_raw(const SchedCycleState *st, const SaCons *cs, size_t ncs, const uint32_t *fl, size_t n,
+                   const uint8_t *ignored, int64_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ignored[i]) {
+            out[i] = -1;   /* upstream invalidScore */
+            continue;
+        }
+        double score = 0;
+        for (size_t j = 0; j < ncs; j++) {
+            int has;
+            int64_t cnt = sched_view_at(&cs[j].v, fl[i], st->rg->rows[fl[i]].cls, &has);
+            if (has)
+                score += (double)cnt * cs[j].weight + (double)(cs[j].sp->max_skew - 1);
+        }
+        out[i] = (int64_t)round(score);
+    }
+}
+
+int sched_score_spread(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
+{
+    const SchedWl *w = st->w;
+    int require_all = st->spec->nspread > 0;
+    SaCons *cs = sched_scratch(st->s, (w->nspread + 1) * sizeof *cs);
+    uint32_t *keys = sched_scratch(st->s, (w->nspread + 1) * sizeof *keys);
+    uint8_t *ignored = sched_scratch(st->s, n + 1);
+    if (cs == NULL || keys == NULL || ignored == NULL)
+        return 1;
+    size_t ncs = 0, nign = 0;
+    for (size_t i = 0; i < w->nspread; i++)
+        if (!w->spread[i].dns) {
+            memset(&cs[ncs], 0, sizeof cs[ncs]);
+            keys[ncs] = w->spread[i].key;
+            cs[ncs++].sp = &w->spread[i];
+        }
+    if (ncs == 0)
+        return 1;   /* PreScore: Skip */
+    for (size_t i = 0; i < n; i++) {
+        ignored[i] = (uint8_t)(require_all && !node_has_keys(st->rg, st->rg->rows[fl[i]].cls, cs, ncs));
+        nign += ignored[i];
+    }
+    for (size_t j = 0; j < ncs; j++) {
+        const SchedKey *k = &st->rg->keys[cs[j].sp->key];
+        cs[j].v.key = cs[j].sp->key;
+        if (k->per_node) {
+            cs[j].v.node = st->rg->groups[cs[j].sp->group].cnt_node;
+            cs[j].weight = log((double)(n - nign + 2));
+        } else if (sa_class_key(st, &cs[j], fl, n, ignored, keys, ncs, require_all) != SIM_OK) {
+            return 1;
+        }
+    }
+    sa_raw(st, cs, ncs, fl, n, ignored, out);
+    return 0;
+}
+
+void sched_normalize_spread(int64_t *scores, size_t n)
+{
+    int64_t min = INT64_MAX, max = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            continue;
+        if (scores[i] < min)
+            min = scores[i];
+        if (scores[i] > max)
+            max = scores[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            scores[i] = 0;
+        else if (max == 0)
+            scores[i] = SCHED_MAX_SCORE;
+        else
+            scores[i] = SCHED_MAX_SCORE * (max + min - scores[i]) / max;
+    }
+}

@@ -1,0 +1,285 @@
+/*
+ * test_explain.c: `kubesim explain schedule` on the fixtures in
+ * tests/fixtures/explain/. Each fixture is named after the rule of
+ * k8s-behaviour.md it pins and carries an "expect" block:
+ *   "selected": node name or null, "nominatedNodeName": ..., "victims": [...],
+ *   "filters": {NODE: "Plugin: reason" or "passed"},
+ *   "scores": {NODE: {PLUGIN: score}}, "totals": {NODE: total},
+ *   "admission": "refusal message" (the pod is refused before scheduling),
+ *   "message": the FitError text when nothing fits.
+ * Also the bad-input contract: not JSON, unknown fields, malformed quantities
+ * and taint effects are refused with the JSON path and nothing printed.
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/explain.h"
+
+#define MAX_FIXTURES 128
+
+static char fixtures[MAX_FIXTURES][256];
+static int nfixtures;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char buf[1 << 20];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Runs explain on text; returns its JSON answer (caller frees) or NULL with err. */
+static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    int rc = sched_explain_case(text, len, name, 1, f, err, errlen);
+    fclose(f);
+    cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
+    if (rc != SIM_OK)
+        ck_assert_msg(outlen == 0, "%s: output written despite an error", name);
+    free(out);
+    return j;
+}
+
+static const cJSON *node_of(const cJSON *ans, const char *name)
+{
+    const cJSON *n;
+    cJSON_ArrayForEach(n, cJSON_GetObjectItem(ans, "nodes"))
+        if (strcmp(cJSON_GetObjectItem(n, "name")->valuestring, name) == 0)
+            return n;
+    return NULL;
+}
+
+static void check_filters(const char *fx, const cJSON *ans, const cJSON *want)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want) {
+        const cJSON *n = node_of(ans, w->string);
+        ck_assert_msg(n != NULL, "%s: no node %s in the answer", fx, w->string);
+        const cJSON *f = cJSON_GetObjectItem(n, "filter");
+        char got[512];
+        if (cJSON_IsTrue(cJSON_GetObjectItem(f, "passed")))
+            snprintf(got, sizeof got, "passed");
+        else
+            snprintf(got, sizeof got, "%s: %s", cJSON_GetObjectItem(f, "plugin")->valuestring,
+                     cJSON_GetObjectItem(f, "reason")->valuestring);
+        ck_assert_msg(strcmp(got, w->valuestring) == 0, "%s: node %s: filter '%s', want '%s'", fx, w->string, got,
+                      w->valuestring);
+    }
+}
+
+static void check_scores(const char *fx, const cJSON *ans, const cJSON *want)
+{
+    const cJSON *w, *p;
+    cJSON_ArrayForEach(w, want) {
+        const cJSON *n = node_of(ans, w->string);
+        ck_assert_msg(n != NULL, "%s: no node %s", fx, w->string);
+        cJSON_ArrayForEach(p, w) {
+            const cJSON *got = cJSON_GetObjectItem(cJSON_GetObjectItem(n, "scores"), p->string);
+            ck_assert_msg(cJSON_IsNumber(got), "%s: node %s has no %s score", fx, w->string, p->string);
+            ck_assert_msg(got->valuedouble == p->valuedouble, "%s: node %s %s = %g, want %g", fx, w->string,
+                          p->string, got->valuedouble, p->valuedouble);
+        }
+    }
+}
+
+static void check_totals(const char *fx, const cJSON *ans, const cJSON *want)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want) {
+        const cJSON *n = node_of(ans, w->string);
+        ck_assert_msg(n != NULL, "%s: no node %s", fx, w->string);
+        double got = cJSON_GetObjectItem(n, "total")->valuedouble;
+        ck_assert_msg(got == w->valuedouble, "%s: node %s total %g, want %g", fx, w->string, got, w->valuedouble);
+    }
+}
+
+/* A string-or-null field of the answer equals the expectation. */
+static void check_name(const char *fx, const cJSON *ans, const cJSON *exp, const char *key)
+{
+    const cJSON *w = cJSON_GetObjectItem(exp, key), *g = cJSON_GetObjectItem(ans, key);
+    if (w == NULL)
+        return;
+    if (cJSON_IsNull(w)) {
+        ck_assert_msg(cJSON_IsNull(g), "%s: %s is %s, want null", fx, key, cJSON_IsString(g) ? g->valuestring : "?");
+        return;
+    }
+    ck_assert_msg(cJSON_IsString(g) && strcmp(g->valuestring, w->valuestring) == 0, "%s: %s is %s, want %s", fx,
+                  key, cJSON_IsString(g) ? g->valuestring : "null", w->valuestring);
+}
+
+static void check_victims(const char *fx, const cJSON *ans, const cJSON *want)
+{
+    const cJSON *got = cJSON_GetObjectItem(ans, "victims");
+    ck_assert_msg(cJSON_GetArraySize(got) == cJSON_GetArraySize(want), "%s: %d victims, want %d", fx,
+                  cJSON_GetArraySize(got), cJSON_GetArraySize(want));
+    for (int i = 0; i < cJSON_GetArraySize(want); i++) {
+        const char *w = cJSON_GetArrayItem(want, i)->valuestring;
+        int found = 0;
+        for (int k = 0; k < cJSON_GetArraySize(got); k++)
+            found |= strcmp(cJSON_GetArrayItem(got, k)->valuestring, w) == 0;
+        ck_assert_msg(found, "%s: victim %s missing", fx, w);
+    }
+}
+
+static void check_admission(const char *fx, const cJSON *ans, const cJSON *want)
+{
+    const cJSON *adm = cJSON_GetObjectItem(ans, "admission");
+    ck_assert_msg(cJSON_IsFalse(cJSON_GetObjectItem(adm, "allowed")), "%s: admission allowed the pod", fx);
+    const char *got = cJSON_GetObjectItem(adm, "reason")->valuestring;
+    ck_assert_msg(strcmp(got, want->valuestring) == 0, "%s: admission '%s', want '%s'", fx, got, want->valuestring);
+}
+
+START_TEST(explain_fixture_matches_its_expectations)
+{
+    const char *fx = fixtures[_i];
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/explain/%s", getenv("KUBESIM_SRC"), fx);
+    size_t len;
+    char *text = slurp(path, &len);
+    cJSON *c = cJSON_Parse(text);
+    ck_assert_msg(c != NULL, "%s is not JSON", fx);
+    const cJSON *exp = cJSON_GetObjectItem(c, "expect");
+    ck_assert_msg(exp != NULL, "%s has no expect block", fx);
+    cJSON *ans = explain(text, len, fx, err, sizeof err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    check_name(fx, ans, exp, "selected");
+    check_name(fx, ans, exp, "nominatedNodeName");
+    check_name(fx, ans, exp, "message");
+    if (cJSON_GetObjectItem(exp, "filters"))
+        check_filters(fx, ans, cJSON_GetObjectItem(exp, "filters"));
+    if (cJSON_GetObjectItem(exp, "scores"))
+        check_scores(fx, ans, cJSON_GetObjectItem(exp, "scores"));
+    if (cJSON_GetObjectItem(exp, "totals"))
+        check_totals(fx, ans, cJSON_GetObjectItem(exp, "totals"));
+    if (cJSON_GetObjectItem(exp, "victims"))
+        check_victims(fx, ans, cJSON_GetObjectItem(exp, "victims"));
+    if (cJSON_GetObjectItem(exp, "admission"))
+        check_admission(fx, ans, cJSON_GetObjectItem(exp, "admission"));
+    /* Same input, same answer. */
+    cJSON *again = explain(text, len, fx, err, sizeof err);
+    ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
+    cJSON_Delete(again);
+    cJSON_Delete(ans);
+    cJSON_Delete(c);
+}
+END_TEST
+
+/* ---- bad input ---------------------------------------------------------------- */
+static const char node_ok[] =
+    "{\"metadata\":{\"name\":\"n1\"},\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\"}}}";
+static const char pod_ok[] =
+    "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}";
+
+static void expect_refused(const char *text, const char *frag)
+{
+    char err[1024] = "";
+    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    ck_assert_msg(ans == NULL, "accepted: %s", text);
+    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+}
+
+START_TEST(explain_not_json_names_line_and_column)
+{
+    expect_refused("{\n  \"nodes\": [\n    oops\n  ]\n}\n", "case.json:3:");
+}
+END_TEST
+
+START_TEST(explain_unknown_field_names_json_path)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+             "[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}],\"nodeSelecter\":{}}}}", node_ok);
+    expect_refused(text, "case.json: $.pod.spec: unknown field \"nodeSelecter\"");
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":%s,\"podz\":[]}", node_ok, pod_ok);
+    expect_refused(text, "case.json: $: unknown field \"podz\"");
+}
+END_TEST
+
+START_TEST(explain_malformed_quantity_names_json_path)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "{\"nodes\":[{\"metadata\":{\"name\":\"n1\"},\"status\":{\"allocatable\":"
+             "{\"cpu\":\"four\",\"memory\":\"8Gi\"}}}],\"pod\":%s}", pod_ok);
+    expect_refused(text, "$.nodes[0].status.allocatable.cpu: \"four\"");
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+             "[{\"name\":\"c\",\"resources\":{\"requests\":{\"memory\":\"-1Gi\"}}}]}}}", node_ok);
+    expect_refused(text, "$.pod.spec.containers[0].resources.requests.memory: \"-1Gi\" must not be negative");
+}
+END_TEST
+
+START_TEST(explain_bad_taint_effect_names_json_path)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "{\"nodes\":[{\"metadata\":{\"name\":\"n1\"},\"spec\":{\"taints\":[{\"key\":\"k\","
+             "\"effect\":\"NoScheduling\"}]},\"status\":{\"allocatable\":{\"cpu\":\"4\"}}}],\"pod\":%s}", pod_ok);
+    expect_refused(text, "$.nodes[0].spec.taints[0].effect: \"NoScheduling\" is not one of");
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+             "[{\"name\":\"c\"}],\"tolerations\":[{\"key\":\"k\",\"effect\":\"Sometimes\"}]}}}", node_ok);
+    expect_refused(text, "$.pod.spec.tolerations[0].effect: \"Sometimes\"");
+}
+END_TEST
+
+START_TEST(explain_bound_pod_must_name_a_node)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pods\":[{\"metadata\":{\"name\":\"b\"},\"spec\":{\"nodeName\":"
+             "\"nowhere\",\"containers\":[{\"name\":\"c\"}]}}],\"pod\":%s}", node_ok, pod_ok);
+    expect_refused(text, "$.pods[0].spec.nodeName: names no node of the case");
+    snprintf(text, sizeof text, "{\"nodes\":[%s]}", node_ok);
+    expect_refused(text, "$.pod: the pod to place is required");
+}
+END_TEST
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void list_fixtures(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/explain", getenv("KUBESIM_SRC"));
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL && nfixtures < MAX_FIXTURES;) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
+            snprintf(fixtures[nfixtures++], sizeof fixtures[0], "%s", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    qsort(fixtures, (size_t)nfixtures, sizeof fixtures[0], cmp);
+}
+
+int main(void)
+{
+    if (getenv("KUBESIM_SRC") == NULL) {
+        fprintf(stderr, "test_explain: set KUBESIM_SRC (ctest does)\n");
+        return 2;
+    }
+    list_fixtures();
+    Suite *s = suite_create("explain");
+    TCase *tc = tcase_create("schedule");
+    tcase_add_loop_test(tc, explain_fixture_matches_its_expectations, 0, nfixtures);
+    tcase_add_test(tc, explain_not_json_names_line_and_column);
+    tcase_add_test(tc, explain_unknown_field_names_json_path);
+    tcase_add_test(tc, explain_malformed_quantity_names_json_path);
+    tcase_add_test(tc, explain_bad_taint_effect_names_json_path);
+    tcase_add_test(tc, explain_bound_pod_must_name_a_node);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    printf("%d explain fixtures\n", nfixtures);
+    return failed || nfixtures == 0 ? 1 : 0;
+}
