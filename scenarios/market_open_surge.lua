@@ -15,7 +15,7 @@ local backtests   = param("backtests", 12 * surge, "completions of the backtest 
 scenario {
   name = "market_open_surge",
   start = "07:00",          -- the clock the scenario's times of day refer to
-  duration = "8h",
+  duration = "10h",        -- 07:00 to 17:00, past the New York close
   sample_every = "60s",
 }
 
@@ -27,6 +27,17 @@ namespace { name = "quant" }
 namespace { name = "ai" }
 namespace { name = "research" }
 namespace { name = "monitoring" }
+
+-- Serving outranks batch: when the cluster is full, backtests wait (or are
+-- preempted) rather than the query API.
+priorityclass { name = "serving", value = 100000, description = "latency-critical APIs" }
+priorityclass { name = "batch", value = 1000, global_default = true, description = "backtests, pipelines" }
+
+-- Research may not take the whole US cluster at the open.
+quota {
+  name = "research-us", namespace = "research", region = "us-east",
+  hard = { ["requests.cpu"] = "100", ["requests.memory"] = "320Gi", ["count/pods"] = 80 },
+}
 
 -- Node groups: general-purpose CPU everywhere, GPUs in the US only.
 for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
@@ -50,7 +61,7 @@ nodegroup {
 for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
   deployment {
     name = "quant-api-" .. r, namespace = "quant", region = r,
-    replicas = api, cpu = "1", memory = "2Gi", startup = "20s",
+    replicas = api, cpu = "1", memory = "2Gi", startup = "20s", priority_class = "serving",
     labels = { app = "quant-api", region = r },
     spread = { { max_skew = 1, topology_key = "topology.kubernetes.io/zone",
                  when_unsatisfiable = "ScheduleAnyway", selector = { app = "quant-api" } } },
@@ -59,7 +70,7 @@ end
 
 deployment {
   name = "ai-inference", namespace = "ai", region = "us-east",
-  replicas = 2, cpu = "4", memory = "16Gi", gpu = 1, startup = "90s",
+  replicas = 2, cpu = "4", memory = "16Gi", gpu = 1, startup = "90s", priority_class = "serving",
   node_selector = { ["nvidia.com/gpu.product"] = "A10G" },
   tolerations = { "nvidia.com/gpu=present:NoSchedule" },
 }
@@ -80,18 +91,42 @@ job {
   duration = "12m", cpu = "2", memory = "4Gi",
 }
 
+-- After the close, the desks' strategy review runs real backtest kernels: an
+-- MA-crossover grid over 40 assets and a rolling minimum-variance book. Their
+-- durations come from the kernels' counted work on these nodes.
+backtest {
+  name = "close-ma-grid", namespace = "research", region = "us-east", start = "16:15",
+  strategy = "ma_cross", universe = { assets = 40, days = 2520, seed = 42 },
+  params = { fast = { 5, 10, 20 }, slow = { 50, 100, 200 } },
+  count = 4, parallelism = 4, cpu = "2", memory = "4Gi",
+}
+backtest {
+  name = "close-minvar", namespace = "research", region = "us-east", start = "16:20",
+  strategy = "minvar", universe = { assets = 150, days = 2520, seed = 7 },
+  params = { window = 250, hold = 21, shrink = 0.05 }, cpu = "4", memory = "8Gi",
+}
+
 -- London's overnight risk batch, already running at the start.
 job {
   name = "eu-risk-batch", namespace = "research", region = "eu-west",
   completions = 20, parallelism = 10, duration = "25m", cpu = "2", memory = "8Gi",
 }
 
-expect("every backtest job completes", function(r)
-  return r.jobs.succeeded == 2, string.format("%d of 2 jobs succeeded", r.jobs.succeeded)
+expect("every job completes", function(r)
+  return r.jobs.succeeded == 4, string.format("%d of 4 jobs succeeded", r.jobs.succeeded)
+end)
+
+expect("the strategy review produced results", function(r)
+  return r.backtests.completed == 5 and #r.backtests.results == 2,
+         string.format("%d backtests completed", r.backtests.completed)
 end)
 
 expect("backtests queue for CPU at the open", function(r)
   return r.pods.pending_peak > 0, string.format("pending pods peaked at %d", r.pods.pending_peak)
+end)
+
+expect("the research quota holds back part of the storm", function(r)
+  return r.quota.rejections > 0, string.format("%d pod creations refused by quota", r.quota.rejections)
 end)
 
 expect("the day costs under $500", function(r)

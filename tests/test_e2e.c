@@ -19,7 +19,7 @@
 
 static char tmp[] = "/tmp/kubesim-e2e-XXXXXX";
 static const char *bin;
-static char out_text[1 << 16], err_text[1 << 16];
+static char out_text[1 << 22], err_text[1 << 16];
 
 static void slurp(const char *path, char *buf, size_t n)
 {
@@ -113,8 +113,10 @@ START_TEST(e2e_default_run_writes_every_output)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_msg(cJSON_HasObjectItem(j, keys[i]), "summary lacks %s", keys[i]);
     ck_assert_double_eq(num(j, "seed", NULL), 42);
-    ck_assert_double_eq(num(j, "sim_seconds", NULL), 8 * 3600);
-    ck_assert_double_eq(num(j, "jobs", "succeeded"), 2);
+    ck_assert_double_eq(num(j, "sim_seconds", NULL), 10 * 3600);
+    ck_assert_double_eq(num(j, "jobs", "succeeded"), 4);
+    ck_assert_double_eq(num(j, "backtests", "completed"), 5);
+    ck_assert(num(j, "quota", "rejections") > 0);
     ck_assert(num(j, "pods", "pending_peak") > 0);
     ck_assert(num(j, "cost_usd", NULL) > 0);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "regions")), 3);

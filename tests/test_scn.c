@@ -85,7 +85,7 @@ START_TEST(scn_default_scenario_loads)
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     ck_assert_str_eq(scn_name(s), "market_open_surge");
-    ck_assert(scn_duration(s) == SIM_SEC(8 * 3600));
+    ck_assert(scn_duration(s) == SIM_SEC(10 * 3600));
     ck_assert_uint_ge(scn_param_count(s), 2);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);
