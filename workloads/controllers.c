@@ -1,14 +1,9 @@
 /*
- * controllers.c: the Deployment and Job controllers.
- *
- * A Deployment keeps `replicas` pods that run until deleted; a Job runs pods of
- * a fixed duration, at most `parallelism` at a time, until `completions` have
- * succeeded. Invariant: w->active counts the workload's pods that are created
- * and not terminated; w->ready those of them that are Running.
- * DaemonSets are in daemonset.c.
- * Simplifications (README "Fidelity"): no ReplicaSet layer or rolling update
- * yet; a Deployment scale-down deletes the newest pods first without upstream's
- * full ranking; Job pods never fail, so backoffLimit is not exercised.
+ * controllers.c: what every controller shares: the reconcile event and its
+ * dispatch by kind (deployment.c, job.c, daemonset.c), the pod listeners,
+ * and the reaction to admission refusals.
+ * Invariant: w->active counts the workload's pods that are created and not
+ * terminated; w->ready those of them that are Running.
  * A pod refused by admission (quota, LimitRange) stops the sync and the key
  * retries with backoff (k8s-behaviour.md §4.6, see retry_refused); kubesim
  * also wakes it when a pod of its namespace ends, where upstream waits out
@@ -31,7 +26,7 @@ int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
     return sim_schedule(c->e, at, SIM_EV_WORKLOAD, wl, w->gen, 0);
 }
 
-static int create_pods(WlControllers *c, uint32_t wl, int32_t n)
+int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
         uint32_t pod;
@@ -41,46 +36,6 @@ static int create_pods(WlControllers *c, uint32_t wl, int32_t n)
         sim_workload(c->e, wl)->active++;
     }
     return SIM_OK;
-}
-
-/* Deletes the n newest live pods of a workload (Pending ones go first since
- * they are newest in creation order too). */
-static int delete_newest(WlControllers *c, uint32_t wl, int32_t n)
-{
-    for (uint32_t i = sim_pod_count(c->e); i-- > 0 && n > 0;) {
-        SimPod *p = sim_pod(c->e, i);
-        if (p->wl != wl || p->phase > SIM_POD_RUNNING)
-            continue;
-        int rc = sim_pod_delete(c->e, i);
-        if (rc != SIM_OK)
-            return rc;
-        n--;
-    }
-    return SIM_OK;
-}
-
-static int reconcile_deployment(WlControllers *c, uint32_t wl)
-{
-    SimWorkload *w = sim_workload(c->e, wl);
-    int32_t diff = w->replicas - w->active;
-    if (diff > 0)
-        return create_pods(c, wl, diff);
-    if (diff < 0)
-        return delete_newest(c, wl, -diff);
-    return SIM_OK;
-}
-
-static int reconcile_job(WlControllers *c, uint32_t wl)
-{
-    SimWorkload *w = sim_workload(c->e, wl);
-    if (w->finished)
-        return SIM_OK;
-    int rc = sim_admit_job(c->e, wl);   /* the Job object is created now (count/jobs.batch) */
-    if (rc != SIM_OK)
-        return rc == SIM_EFORBIDDEN ? SIM_OK : rc;   /* refused: the Job never exists, nothing retries */
-    int32_t remaining = w->completions - w->succeeded;
-    int32_t want = remaining < w->replicas ? remaining : w->replicas;
-    return want > w->active ? create_pods(c, wl, want - w->active) : SIM_OK;
 }
 
 /* The retry delay after the n-th refused sync in a row (§4.6): per-item
@@ -138,8 +93,8 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
     w->reconcile_queued = 0;
     int rc = SIM_OK;
     switch (w->kind) {
-    case SIM_WL_DEPLOYMENT: rc = reconcile_deployment(c, ev->obj); break;
-    case SIM_WL_JOB: rc = reconcile_job(c, ev->obj); break;
+    case SIM_WL_DEPLOYMENT: rc = wl_deploy_reconcile(c, ev->obj); break;
+    case SIM_WL_JOB: rc = wl_job_reconcile(c, ev->obj); break;
     case SIM_WL_DAEMONSET: rc = wl_ds_reconcile(c, ev->obj); break;
     default: break;
     }
@@ -155,15 +110,6 @@ static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
     sim_workload(e, sim_pod(e, pod)->wl)->ready++;
 }
 
-static void job_pod_succeeded(WlControllers *c, SimWorkload *w)
-{
-    w->succeeded++;
-    if (w->succeeded >= w->completions && !w->finished) {
-        w->finished = 1;
-        sim_stats(c->e)->jobs_succeeded++;
-    }
-}
-
 static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
 {
     WlControllers *c = ctx;
@@ -172,10 +118,8 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     w->active--;
     if (p->started_at >= 0)
         w->ready--;
-    if (w->kind == SIM_WL_JOB && p->phase == SIM_POD_SUCCEEDED) {
-        job_pod_succeeded(c, w);
-        wl_bt_pod_succeeded(c, pod);
-    }
+    if (w->kind == SIM_WL_JOB)
+        wl_job_pod_terminated(c, pod);
     if (w->kind == SIM_WL_DAEMONSET)
         wl_ds_pod_terminated(c, pod);
     wake_refused(c, p);

@@ -39,6 +39,15 @@ void wl_ds_pod_terminated(WlControllers *c, uint32_t pod);
 void wl_ds_node_ready(WlControllers *c, uint32_t node);
 void wl_ds_free(WlControllers *c);
 int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at);
+/* Creates n pods of wl (counting them active); stops at the first refusal. */
+int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n);
+
+/* deployment.c */
+int wl_deploy_reconcile(WlControllers *c, uint32_t wl);
+
+/* job.c */
+int wl_job_reconcile(WlControllers *c, uint32_t wl);
+void wl_job_pod_terminated(WlControllers *c, uint32_t pod);
 
 /* backtests.c */
 void wl_bt_register(WlControllers *c);
