@@ -15,6 +15,7 @@
  *   spread = { { max_skew = 1, topology_key = "topology.kubernetes.io/zone",
  *                when_unsatisfiable = "DoNotSchedule", selector = { app = "api" }, min_domains = 3 } }
  *   priority_class = "high"
+ *   usage = { cpu = "300m", memory = "1Gi" }   -- steady usage per pod, for workloads no model loads
  *
  * A selector is a map (matchLabels) or { match_labels = {...}, match_expressions = {...} }.
  * Everything is allocated from the scenario's arena; errors name the file,
@@ -28,7 +29,7 @@
 #include <string.h>
 
 const char *const scn_podspec_keys[] = {"labels", "node_selector", "tolerations", "affinity", "spread",
-                                        "priority_class", NULL};
+                                        "priority_class", "usage", NULL};
 
 typedef struct Ctx {
     lua_State *L;
@@ -447,6 +448,20 @@ static void parse_spread(const Ctx *c, int idx, SimPodSpec *spec)
     }
 }
 
+/* usage = { cpu = "300m", memory = "1Gi" }: what each Running pod uses, as
+ * metrics-server would report it, for workloads whose load no model computes. */
+static void parse_usage(const Ctx *c, int idx, SimPodSpec *spec)
+{
+    static const char *const keys[] = {"cpu", "memory", NULL};
+    char what[200];
+    expect_table(c, idx, "usage");
+    check_table(c, idx, "usage", keys);
+    snprintf(what, sizeof what, "%s '%s': field 'usage'", c->d->what, c->d->name ? c->d->name : "?");
+    ScnDecl sub = {what, NULL, idx};
+    spec->usage_cpu_m = scn_opt_quantity(c->L, &sub, "cpu", 1, 0);
+    spec->usage_mem = scn_opt_quantity(c->L, &sub, "memory", 0, 0);
+}
+
 /* ---- the pod spec ------------------------------------------------------------- */
 static void default_labels(const Ctx *c, SimPodSpec *spec)
 {
@@ -475,6 +490,9 @@ void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spe
     if (scn_field(L, d, "spread") != LUA_TNIL)
         parse_spread(&c, lua_absindex(L, -1), spec);
     lua_pop(L, 5);
+    if (scn_field(L, d, "usage") != LUA_TNIL)
+        parse_usage(&c, lua_absindex(L, -1), spec);
+    lua_pop(L, 1);
     const char *pc = scn_opt_string(L, d, "priority_class", NULL);
     if (pc)
         scn_policy_check_class(L, s, d, "priority_class", pc);   /* declared earlier (api_policy.c) */

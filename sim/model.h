@@ -208,6 +208,8 @@ typedef struct SimPodSpec {
     SimSpread *spread;
     size_t nspread;
     SimPodAffinity affinity;
+    int64_t usage_cpu_m, usage_mem;     /* declared steady usage per pod (0: none), for
+                                           workloads whose load no model computes */
 } SimPodSpec;
 
 typedef struct SimWorkload {

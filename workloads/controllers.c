@@ -157,6 +157,7 @@ void wl_destroy(WlControllers *c)
         return;
     wl_ds_free(c);
     wl_bt_free(c);
+    wl_metrics_free(c);
     sim_mem_free(sim_mem(c->e), c, sizeof *c);
 }
 

@@ -22,7 +22,16 @@ typedef struct WlBtReq {
     uint32_t last_node;
 } WlBtReq;
 
+typedef struct WlSource {
+    uint32_t wl;            /* usage sources */
+    char *name;             /* named sources */
+    void *fn;               /* WlUsageFn, WlPodMetricFn or WlValueFn */
+    void *ctx;
+} WlSource;
+
 struct WlControllers {
+    WlSource *usage, *podmetric, *value;
+    size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
     SimEngine *e;
     WlDaemonSet *ds;
     size_t nds, capds;
@@ -48,6 +57,9 @@ int wl_deploy_reconcile(WlControllers *c, uint32_t wl);
 /* job.c */
 int wl_job_reconcile(WlControllers *c, uint32_t wl);
 void wl_job_pod_terminated(WlControllers *c, uint32_t pod);
+
+/* metrics.c */
+void wl_metrics_free(WlControllers *c);
 
 /* backtests.c */
 void wl_bt_register(WlControllers *c);

@@ -1,0 +1,105 @@
+/*
+ * metrics.c: the registry of metric sources behind wl_metrics.h. A handful
+ * of sources per run, so lookups scan.
+ */
+#include "workloads/wl_metrics.h"
+
+#include <string.h>
+
+#include "workloads/wl_int.h"
+
+static int add(WlControllers *c, WlSource **v, size_t *n, size_t *cap, const WlSource *src)
+{
+    if (sim_mem_grow(sim_mem(c->e), (void **)v, cap, *n + 1, sizeof **v) != SIM_OK)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    (*v)[(*n)++] = *src;
+    return SIM_OK;
+}
+
+int wl_usage_source(WlControllers *c, uint32_t wl, WlUsageFn fn, void *ctx)
+{
+    for (size_t i = 0; i < c->nusage; i++)
+        if (c->usage[i].wl == wl) {
+            c->usage[i].fn = (void *)fn;
+            c->usage[i].ctx = ctx;
+            return SIM_OK;
+        }
+    WlSource s = {wl, NULL, (void *)fn, ctx};
+    return add(c, &c->usage, &c->nusage, &c->capusage, &s);
+}
+
+static int add_named(WlControllers *c, WlSource **v, size_t *n, size_t *cap, const char *name, void *fn, void *ctx)
+{
+    WlSource s = {SIM_NONE, sim_mem_strdup(sim_mem(c->e), name), fn, ctx};
+    if (s.name == NULL)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    int rc = add(c, v, n, cap, &s);
+    if (rc != SIM_OK)
+        sim_mem_strfree(sim_mem(c->e), s.name);
+    return rc;
+}
+
+int wl_pod_metric_source(WlControllers *c, const char *name, WlPodMetricFn fn, void *ctx)
+{
+    return add_named(c, &c->podmetric, &c->npodmetric, &c->cappodmetric, name, (void *)fn, ctx);
+}
+
+int wl_value_source(WlControllers *c, const char *name, WlValueFn fn, void *ctx)
+{
+    return add_named(c, &c->value, &c->nvalue, &c->capvalue, name, (void *)fn, ctx);
+}
+
+static const WlSource *named(const WlSource *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* Declared usage: steady, so every sample is a full window old. */
+static int declared_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
+{
+    const SimPod *p = sim_pod(c->e, pod);
+    const SimPodSpec *sp = &sim_workload(c->e, p->wl)->spec;
+    if (p->phase != SIM_POD_RUNNING || (sp->usage_cpu_m == 0 && sp->usage_mem == 0))
+        return 0;
+    out->cpu_m = sp->usage_cpu_m;
+    out->mem = sp->usage_mem;
+    out->window = SIM_SEC(15);
+    out->timestamp = sim_now(c->e);
+    return 1;
+}
+
+int wl_pod_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
+{
+    uint32_t wl = sim_pod(c->e, pod)->wl;
+    for (size_t i = 0; i < c->nusage; i++)
+        if (c->usage[i].wl == wl)
+            return ((WlUsageFn)c->usage[i].fn)(c->usage[i].ctx, c->e, pod, out);
+    return declared_usage(c, pod, out);
+}
+
+int wl_pod_metric(WlControllers *c, uint32_t pod, const char *name, int64_t *milli)
+{
+    const WlSource *s = named(c->podmetric, c->npodmetric, name);
+    return s ? ((WlPodMetricFn)s->fn)(s->ctx, c->e, pod, name, milli) : 0;
+}
+
+int wl_value_metric(WlControllers *c, const char *name, int64_t *milli)
+{
+    const WlSource *s = named(c->value, c->nvalue, name);
+    return s ? ((WlValueFn)s->fn)(s->ctx, c->e, name, milli) : 0;
+}
+
+void wl_metrics_free(WlControllers *c)
+{
+    SimMem *m = sim_mem(c->e);
+    for (size_t i = 0; i < c->npodmetric; i++)
+        sim_mem_strfree(m, c->podmetric[i].name);
+    for (size_t i = 0; i < c->nvalue; i++)
+        sim_mem_strfree(m, c->value[i].name);
+    sim_mem_free(m, c->usage, c->capusage * sizeof *c->usage);
+    sim_mem_free(m, c->podmetric, c->cappodmetric * sizeof *c->podmetric);
+    sim_mem_free(m, c->value, c->capvalue * sizeof *c->value);
+}
