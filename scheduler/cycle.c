@@ -73,7 +73,6 @@ int sched_prepare(SchedScheduler *s, uint32_t pod, SchedCycleState **out)
     st->pod = pod;
     st->spec = &sim_workload(e, p->wl)->spec;
     prepare_only(st);
-    st->has_nominated = rg->nnom > 0;
     if (sched_spread_prefilter(st) != SIM_OK || sched_interpod_prefilter(st) != SIM_OK)
         return sim_fail(e, SIM_ENOMEM, "out of memory scheduling");
     s->last = st;
@@ -97,8 +96,17 @@ static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
     if (st->w->aff_per_node &&
         !sched_node_affinity_matches(st->e, st->spec, sim_region(st->e, st->rg->id)->nodes[li]))
         return R_AFFINITY;
-    if (!st->skip_fit && (v = sched_fit_code(st, row, li)) != R_PASS)
-        return v;
+    if (!st->skip_fit) {
+        const SimRes *q = &st->p->req;
+        if (row->flags & ROW_NOMINATED) {
+            if ((v = sched_fit_code(st, row, li)) != R_PASS)
+                return v;
+        } else if (row->free_pods < 1 || q->cpu_m > row->free_cpu || q->mem > row->free_mem ||
+                   q->gpu > row->free_gpu) {
+            if ((v = sched_fit_code(st, row, li)) != R_PASS)   /* which resources, in upstream's order */
+                return v;
+        }
+    }
     if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
         return v;
     if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
@@ -237,11 +245,25 @@ static uint32_t find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVe
     } else {
         uint32_t want = sched_num_feasible_to_find(rg->ready), examined = 0;
         uint32_t total = (uint32_t)rg->nrows, li = total ? rg->next_start % total : 0, i = 0;
+        /* Without per-node plugins the verdict is the class's or Fit's: the
+         * loop is inlined for them, other nodes take the general path. */
+        int fast = v == NULL && !st->w->aff_per_node && !st->skip_fit && st->ndns == 0 && st->naff == 0 &&
+                   st->nanti == 0 && st->nexist == 0;
+        const SchedRow *rows = rg->rows;
+        const SchedWlCls *wc = st->w->cls;
+        const SimRes q = st->p->req;
         for (; i < total && nf < want; i++, li = li + 1 == total ? 0 : li + 1) {
-            if (!(rg->rows[li].flags & ROW_READY))
+            const SchedRow *row = &rows[li];
+            if (!(row->flags & ROW_READY))
                 continue;
             examined++;
-            uint32_t code = filter_node(st, li);
+            uint32_t code;
+            if (!fast || (row->flags & (ROW_CORDONED | ROW_NOMINATED)))
+                code = filter_node(st, li);
+            else if ((code = wc[row->cls].filter) == R_PASS &&
+                     (row->free_pods < 1 || q.cpu_m > row->free_cpu || q.mem > row->free_mem ||
+                      q.gpu > row->free_gpu))
+                code = sched_fit_code(st, row, li);
             if (v)
                 verdict_fail(st, &v[li], code);
             if (code == R_PASS) {
@@ -262,39 +284,160 @@ static uint32_t find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVe
 }
 
 /* ---- Score ------------------------------------------------------------------ */
-typedef int (*RawFn)(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-typedef void (*NormFn)(int64_t *scores, size_t n);
+/* Normalizes one plugin's raw scores and adds weight x score to the totals. */
+static void add_normalized(SchedScheduler *s, int plugin, int64_t *raw, uint32_t nf, void (*norm)(int64_t *, size_t),
+                           SchedNodeVerdict *v)
+{
+    int64_t wt = s->plugins[plugin].weight;
+    norm(raw, nf);
+    for (uint32_t i = 0; i < nf; i++)
+        s->total[i] += wt * raw[i];
+    for (uint32_t i = 0; v && i < nf; i++)
+        v[s->feasible[i]].scores[plugin] = raw[i];
+}
 
-static const struct {
-    RawFn raw;
-    NormFn norm;
-} scorers[P_COUNT] = {
-    [P_TAINT] = {sched_score_taint, sched_normalize_taint},
-    [P_NODEAFFINITY] = {sched_score_nodeaff, sched_normalize_nodeaff},
-    [P_FIT] = {sched_score_fit, NULL},
-    [P_SPREAD] = {sched_score_spread, sched_normalize_spread},
-    [P_INTERPOD] = {sched_score_interpod, sched_normalize_interpod},
-    [P_BALANCED] = {sched_score_balanced, NULL},
-    [P_IMAGE] = {sched_score_image, NULL},
-};
+/* The memo of the pod's shape (see SchedMemo), sized to the rows; NULL when
+ * the region already memoizes SCHED_MEMO_SHAPES other shapes. */
+static uint64_t *memo_of(SchedScheduler *s, SchedRegion *rg, const SimPod *p)
+{
+    SchedMemo *m = NULL;
+    for (size_t i = 0; i < rg->nmemo && m == NULL; i++)
+        if (rg->memo[i].nz_cpu == p->nz_req.cpu_m && rg->memo[i].nz_mem == p->nz_req.mem &&
+            rg->memo[i].cpu == p->req.cpu_m && rg->memo[i].mem == p->req.mem)
+            m = &rg->memo[i];
+    if (m == NULL) {
+        if (rg->nmemo == SCHED_MEMO_SHAPES)
+            return NULL;
+        m = &rg->memo[rg->nmemo++];
+        *m = (SchedMemo){p->nz_req.cpu_m, p->nz_req.mem, p->req.cpu_m, p->req.mem, NULL, 0};
+    }
+    size_t old = m->cap;
+    if (m->cap < rg->nrows) {
+        if (sim_mem_grow(sim_mem(s->e), (void **)&m->ent, &m->cap, rg->nrows, sizeof *m->ent))
+            return NULL;
+        memset(m->ent + old, 0, (m->cap - old) * sizeof *m->ent);
+    }
+    return m->ent;
+}
 
-static void score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
+/* wf x LeastAllocated + wb x BalancedAllocation of the pod on a row. */
+static inline int64_t fit_bal(const SchedCycleState *st, uint32_t li, int bal, int64_t wf, int64_t wb, int64_t *fit,
+                              int64_t *bl)
+{
+    const SchedRowRes *r = &st->rg->res[li];
+    const SchedClass *k = &st->rg->cls[st->rg->rows[li].cls];
+    const SimRes *nz = &st->p->nz_req, *rq = &st->p->req;
+    *fit = sched_least_score_h(r->nz_cpu + nz->cpu_m, r->alloc_cpu, r->nz_mem + nz->mem, r->alloc_mem, k->inv_cpu,
+                               k->inv_mem);
+    *bl = bal ? sched_balanced_h(r->req_cpu + rq->cpu_m, r->alloc_cpu, r->req_mem + rq->mem, r->alloc_mem,
+                                 k->inv_cpu, k->inv_mem)
+              : 0;
+    return wf * *fit + wb * *bl;
+}
+
+/* Adds the normalized TaintToleration and PodTopologySpread scores to the
+ * totals in one pass, through tables of the normalized value of each raw
+ * value when the raw ranges are small (the usual case), else the plugins'
+ * own NormalizeScore. */
+static int add_taint_spread(SchedScheduler *s, int64_t *rt, int64_t *rs, uint32_t nf, SchedNodeVerdict *v,
+                            int64_t tmax, int64_t smin, int64_t smax)
+{
+    if (v || tmax > 64 || (rs && smax - (smin == INT64_MAX ? 0 : smin) > 4096)) {
+        if (rt)
+            add_normalized(s, P_TAINT, rt, nf, sched_normalize_taint, v);
+        if (rs)
+            add_normalized(s, P_SPREAD, rs, nf, sched_normalize_spread, v);
+        return SIM_OK;
+    }
+    int64_t ttab[65], *stab = NULL;
+    for (int64_t t = 0; rt && t <= tmax; t++)   /* DefaultNormalizeScore, reversed */
+        ttab[t] = tmax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE - SCHED_MAX_SCORE * t / tmax;
+    if (rs && smin != INT64_MAX) {
+        if ((stab = sched_scratch(s, (size_t)(smax - smin + 1) * sizeof *stab)) == NULL)
+            return SIM_ENOMEM;
+        for (int64_t x = smin; x <= smax; x++)
+            stab[x - smin] = smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax;
+    }
+    int64_t wt = s->plugins[P_TAINT].weight, ws = s->plugins[P_SPREAD].weight;
+    for (uint32_t i = 0; i < nf; i++) {
+        int64_t add = rt ? wt * ttab[rt[i]] : 0;
+        if (rs && rs[i] >= 0)
+            add += ws * stab[rs[i] - smin];
+        s->total[i] += add;
+    }
+    return SIM_OK;
+}
+
+/* explain: the scores known after the first pass (the normalized ones are
+ * filled in when they are added). */
+static void verdict_scores(SchedNodeVerdict *v, int64_t fit, int64_t bl, int taint)
+{
+    v->scores[P_FIT] = fit;
+    v->scores[P_BALANCED] = bl;
+    v->scores[P_TAINT] = taint ? 0 : SCHED_MAX_SCORE;
+    v->scores[P_NODEAFFINITY] = v->scores[P_SPREAD] = v->scores[P_INTERPOD] = v->scores[P_IMAGE] = 0;
+}
+
+/* Raw scores of every plugin in one pass over the feasible nodes; Fit and
+ * BalancedAllocation (no NormalizeScore) go straight into the totals, the
+ * others into arrays normalized afterwards. A plugin whose normalized score
+ * is the same on every node (TaintToleration without PreferNoSchedule taints:
+ * 100; skipped plugins and ImageLocality: 0) is a constant. */
+static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
 {
     SchedScheduler *s = st->s;
-    memset(s->total, 0, nf * sizeof *s->total);
-    for (size_t k = 0; k < s->nplugins && k < P_COUNT; k++) {
-        int32_t wt = s->plugins[k].weight;
-        if (scorers[k].raw == NULL || wt == 0)
-            continue;
-        if (scorers[k].raw(st, s->feasible, nf, s->raw))
-            memset(s->raw, 0, nf * sizeof *s->raw);   /* PreScore said Skip */
-        else if (scorers[k].norm)
-            scorers[k].norm(s->raw, nf);
-        for (uint32_t i = 0; i < nf; i++)
-            s->total[i] += wt * s->raw[i];
-        for (uint32_t i = 0; v && i < nf; i++)
-            v[s->feasible[i]].scores[k] = s->raw[i];
+    SchedScorePrep p;
+    if (sched_prescore(st, s->feasible, nf, &p) != SIM_OK)
+        return SIM_ENOMEM;
+    const SchedRow *rows = st->rg->rows;
+    const SchedWl *w = st->w;
+    int taint = w->any_tscore, aff = !p.skip[P_NODEAFFINITY], spread = !p.skip[P_SPREAD];
+    int ipa = p.nhost > 0 || p.ipa_cls != NULL, bal = !p.skip[P_BALANCED];
+    int64_t wf = s->plugins[P_FIT].weight, wb = s->plugins[P_BALANCED].weight, fit = 0, bl = 0;
+    int64_t base = taint ? 0 : s->plugins[P_TAINT].weight * SCHED_MAX_SCORE;
+    int64_t *rt = sched_scratch(s, nf * sizeof *rt), *ra = sched_scratch(s, nf * sizeof *ra);
+    int64_t *rs = sched_scratch(s, nf * sizeof *rs), *ri = sched_scratch(s, nf * sizeof *ri);
+    uint64_t *memo = v ? NULL : memo_of(s, st->rg, st->p);
+    int64_t tmax = 0, smin = INT64_MAX, smax = 0;   /* over the raw scores, for the normalizations */
+    if (rt == NULL || ra == NULL || rs == NULL || ri == NULL)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    for (uint32_t i = 0; i < nf; i++) {
+        uint32_t li = s->feasible[i];
+        const SchedRow *r = &rows[li];
+        int64_t fb;
+        if (memo && (memo[li] >> 32) == (uint64_t)r->ver + 1) {
+            fb = (int64_t)(memo[li] & 0xffffffffu);
+        } else {
+            fb = fit_bal(st, li, bal, wf, wb, &fit, &bl);
+            if (memo)
+                memo[li] = ((uint64_t)r->ver + 1) << 32 | (uint32_t)fb;
+        }
+        s->total[i] = base + fb;
+        if (taint) {
+            rt[i] = w->cls[r->cls].tscore;
+            tmax = rt[i] > tmax ? rt[i] : tmax;
+        }
+        if (aff)
+            ra[i] = sched_raw_score(st, &p, P_NODEAFFINITY, li);
+        if (spread) {
+            int64_t x = rs[i] = sched_sc_spread(&p, li, r->cls);
+            if (x >= 0) {
+                smin = x < smin ? x : smin;
+                smax = x > smax ? x : smax;
+            }
+        }
+        if (ipa)
+            ri[i] = sched_sc_interpod(&p, li, r->cls);
+        if (v)
+            verdict_scores(&v[li], fit, bl, taint);
     }
+    if (add_taint_spread(s, taint ? rt : NULL, spread ? rs : NULL, nf, v, tmax, smin, smax) != SIM_OK)
+        return SIM_ENOMEM;
+    if (aff)
+        add_normalized(s, P_NODEAFFINITY, ra, nf, sched_normalize_nodeaff, v);
+    if (ipa)
+        add_normalized(s, P_INTERPOD, ri, nf, sched_normalize_interpod, v);
+    return SIM_OK;
 }
 
 /* Highest total wins; equal maxima are chosen uniformly (upstream selectHost
@@ -302,19 +445,16 @@ static void score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
  * seeded stream when there is a tie. */
 static uint32_t select_host(SchedScheduler *s, uint32_t nf)
 {
-    int64_t best = s->total[0];
-    uint32_t ties = 1;
-    for (uint32_t i = 1; i < nf; i++) {
-        if (s->total[i] > best) {
-            best = s->total[i];
-            ties = 1;
-        } else if (s->total[i] == best) {
-            ties++;
-        }
-    }
+    const int64_t *t = s->total;
+    int64_t best = t[0];
+    uint32_t ties = 0;
+    for (uint32_t i = 1; i < nf; i++)
+        best = t[i] > best ? t[i] : best;
+    for (uint32_t i = 0; i < nf; i++)
+        ties += t[i] == best;
     uint64_t k = ties > 1 ? sim_rng_below(sim_rng(s->e, SIM_RNG_SCHED), ties) : 0;
     for (uint32_t i = 0; i < nf; i++)
-        if (s->total[i] == best && k-- == 0)
+        if (t[i] == best && k-- == 0)
             return i;
     return 0;
 }
@@ -381,7 +521,8 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
         out->node = r->nodes[s->feasible[0]];
         return SIM_OK;
     }
-    score_nodes(st, nf, v);
+    if (score_nodes(st, nf, v) != SIM_OK)
+        return SIM_ENOMEM;
     out->node = r->nodes[s->feasible[nf == 1 ? 0 : select_host(s, nf)]];
     for (uint32_t i = 0; v && i < nf; i++)
         v[s->feasible[i]].total = s->total[i];

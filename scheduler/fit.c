@@ -84,85 +84,22 @@ uint32_t sched_fit_code(const SchedCycleState *st, const SchedRow *row, uint32_t
     if (row->flags & ROW_NOMINATED)
         nom = nominated_reserved(st, li);
     uint32_t m = fit_mask(&st->p->req, (int64_t)row->free_pods - nom.pods,
-                          row->alloc_cpu - row->req_cpu - nom.cpu_m, row->alloc_mem - row->req_mem - nom.mem,
+                          row->free_cpu - nom.cpu_m, row->free_mem - nom.mem,
                           row->free_gpu - nom.gpu);
     return m ? R_MAKE(R_FIT, m) : R_PASS;
 }
 
-/* ---- LeastAllocated ------------------------------------------------------------ */
-static inline int64_t least_allocated(int64_t requested, int64_t alloc)
-{
-    if (requested > alloc)
-        return 0;
-    return (alloc - requested) * SCHED_MAX_SCORE / alloc;
-}
-
-/* Σ w·s / Σ w over the resources with allocatable > 0 (weights 1). */
-static inline int64_t least_score(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
-{
-    int64_t sum = 0, wsum = 0;
-    if (alloc_cpu > 0) {
-        sum += least_allocated(req_cpu, alloc_cpu);
-        wsum++;
-    }
-    if (alloc_mem > 0) {
-        sum += least_allocated(req_mem, alloc_mem);
-        wsum++;
-    }
-    return wsum ? sum / wsum : 0;
-}
-
+/* ---- scores: the per-node math is in sched_int.h ---------------------------------- */
 int64_t sched_fit_score_least_allocated(const SchedCycle *c, const SimNode *n)
 {
     const SimRes *nz = &c->p->nz_req;
-    return least_score(n->nz_req.cpu_m + nz->cpu_m, n->alloc.cpu_m, n->nz_req.mem + nz->mem, n->alloc.mem);
-}
-
-int sched_score_fit(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
-{
-    const SchedRow *rows = st->rg->rows;
-    int64_t pc = st->p->nz_req.cpu_m, pm = st->p->nz_req.mem;
-    for (size_t i = 0; i < n; i++) {
-        const SchedRow *r = &rows[fl[i]];
-        out[i] = least_score(r->nz_cpu + pc, r->alloc_cpu, r->nz_mem + pm, r->alloc_mem);
-    }
-    return 0;
-}
-
-/* ---- BalancedAllocation ------------------------------------------------------------ */
-static inline int64_t balanced(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
-{
-    double f[2];
-    int nf = 0;
-    if (alloc_cpu > 0) {
-        double x = (double)req_cpu / (double)alloc_cpu;
-        f[nf++] = x > 1 ? 1 : x;
-    }
-    if (alloc_mem > 0) {
-        double x = (double)req_mem / (double)alloc_mem;
-        f[nf++] = x > 1 ? 1 : x;
-    }
-    double std = nf == 2 ? fabs((f[0] - f[1]) / 2) : 0.0;
-    return (int64_t)((1 - std) * (double)SCHED_MAX_SCORE);
+    return sched_least_score(n->nz_req.cpu_m + nz->cpu_m, n->alloc.cpu_m, n->nz_req.mem + nz->mem, n->alloc.mem);
 }
 
 int64_t sched_balanced_score(const SchedCycle *c, const SimNode *n)
 {
     const SimRes *r = &c->p->req;
     if (r->cpu_m == 0 && r->mem == 0)
-        return 0;
-    return balanced(n->req.cpu_m + r->cpu_m, n->alloc.cpu_m, n->req.mem + r->mem, n->alloc.mem);
-}
-
-int sched_score_balanced(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
-{
-    if (st->w->best_effort)
-        return 1;
-    const SchedRow *rows = st->rg->rows;
-    int64_t pc = st->p->req.cpu_m, pm = st->p->req.mem;
-    for (size_t i = 0; i < n; i++) {
-        const SchedRow *r = &rows[fl[i]];
-        out[i] = balanced(r->req_cpu + pc, r->alloc_cpu, r->req_mem + pm, r->alloc_mem);
-    }
-    return 0;
+        return 0;   /* PreScore: Skip */
+    return sched_balanced(n->req.cpu_m + r->cpu_m, n->alloc.cpu_m, n->req.mem + r->mem, n->alloc.mem);
 }

@@ -86,7 +86,8 @@ static uint32_t class_of(SchedScheduler *s, SchedRegion *rg, uint32_t node)
             return (uint32_t)c;
     if (rg->ncls >= UINT16_MAX || GROW(s, rg->cls, rg->capcls, rg->ncls + 1))
         return SCHED_NONE;
-    rg->cls[rg->ncls] = (SchedClass){n->group, n->zone, node, 0};
+    rg->cls[rg->ncls] = (SchedClass){n->group, n->zone, node, 0, n->alloc.cpu_m > 0 ? 1.0 / (double)n->alloc.cpu_m : 0,
+                                     n->alloc.mem > 0 ? 1.0 / (double)n->alloc.mem : 0};
     rg->ncls++;
     for (size_t k = 0; k < rg->nkeys; k++)
         if (key_fill(s, rg, &rg->keys[k], rg->ncls - 1) != SIM_OK)
@@ -148,6 +149,7 @@ uint32_t sched_local(SchedScheduler *s, uint32_t node)
 /* Copies what the hot loop reads of a node into its row. */
 static void row_fill(SchedScheduler *s, SchedRegion *rg, SchedRow *row, const SimNode *n)
 {
+    SchedRowRes *res = &rg->res[row - rg->rows];
     uint8_t ready = n->state == SIM_NODE_READY;
     if (ready != ((row->flags & ROW_READY) != 0)) {
         rg->ready = ready ? rg->ready + 1 : rg->ready - 1;
@@ -160,15 +162,13 @@ static void row_fill(SchedScheduler *s, SchedRegion *rg, SchedRow *row, const Si
     if (flags != row->flags)
         rg->gen++;
     row->flags = flags;
-    row->alloc_cpu = n->alloc.cpu_m;
-    row->alloc_mem = n->alloc.mem;
-    row->req_cpu = n->req.cpu_m;
-    row->req_mem = n->req.mem;
-    row->nz_cpu = n->nz_req.cpu_m;
-    row->nz_mem = n->nz_req.mem;
-    row->free_gpu = n->alloc.gpu - n->req.gpu;
-    int64_t fp = n->alloc.pods - n->req.pods;
-    row->free_pods = fp > INT32_MAX ? INT32_MAX : (int32_t)fp;
+    *res = (SchedRowRes){n->alloc.cpu_m, n->alloc.mem, n->req.cpu_m, n->req.mem, n->nz_req.cpu_m, n->nz_req.mem};
+    row->free_cpu = n->alloc.cpu_m - n->req.cpu_m;
+    row->free_mem = n->alloc.mem - n->req.mem;
+    int64_t fg = n->alloc.gpu - n->req.gpu, fp = n->alloc.pods - n->req.pods;
+    row->free_gpu = fg > INT32_MAX ? INT32_MAX : fg < INT32_MIN ? INT32_MIN : (int32_t)fg;
+    row->free_pods = fp > INT32_MAX ? INT32_MAX : fp < INT32_MIN ? INT32_MIN : (int32_t)fp;
+    row->ver++;
     (void)s;
 }
 
@@ -181,7 +181,8 @@ void sched_row_refresh(SchedScheduler *s, SchedRegion *rg, uint32_t node)
 
 static int row_add(SchedScheduler *s, SchedRegion *rg, uint32_t node)
 {
-    if (GROW(s, rg->rows, rg->caprows, rg->nrows + 1) || grow_fill(s, &s->node_local, &s->capnl, node + 1, 0xff))
+    if (GROW(s, rg->rows, rg->caprows, rg->nrows + 1) || GROW(s, rg->res, rg->capres, rg->nrows + 1) ||
+        grow_fill(s, &s->node_local, &s->capnl, node + 1, 0xff))
         return SIM_ENOMEM;
     uint32_t c = class_of(s, rg, node);
     if (c == SCHED_NONE)
@@ -609,12 +610,15 @@ static void region_free(SchedScheduler *s, SchedRegion *rg)
     sim_mem_free(m, rg->keys, rg->capkeys * sizeof *rg->keys);
     sim_mem_free(m, rg->groups, rg->capgroups * sizeof *rg->groups);
     sim_mem_free(m, rg->rows, rg->caprows * sizeof *rg->rows);
+    sim_mem_free(m, rg->res, rg->capres * sizeof *rg->res);
     sim_mem_free(m, rg->cls, rg->capcls * sizeof *rg->cls);
     sim_mem_free(m, rg->carriers, rg->capcarriers * sizeof *rg->carriers);
     sim_mem_free(m, rg->nominated, rg->capnom * sizeof *rg->nominated);
     sim_mem_free(m, rg->active.v, rg->active.cap * sizeof(SchedHeapEnt));
     sim_mem_free(m, rg->backoff.v, rg->backoff.cap * sizeof(SchedHeapEnt));
     sim_mem_free(m, rg->unsched_wls, rg->capuw * sizeof(uint32_t));
+    for (size_t i = 0; i < rg->nmemo; i++)
+        sim_mem_free(m, rg->memo[i].ent, rg->memo[i].cap * sizeof(uint64_t));
 }
 
 void sched_index_free(SchedScheduler *s)

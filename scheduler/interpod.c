@@ -21,7 +21,7 @@
 #include "scheduler/sched_int.h"
 
 /* A view of group g over the domains of key k, counting every node. */
-static int view_all(SchedCycleState *st, SchedView *v, uint32_t group, uint32_t key)
+int sched_view_all(SchedCycleState *st, SchedView *v, uint32_t group, uint32_t key)
 {
     SchedRegion *rg = st->rg;
     const SchedGroup *g = &rg->groups[group];
@@ -62,7 +62,7 @@ static int terms_views(SchedCycleState *st, const SchedTerm *t, size_t n, SchedV
     if ((*out = sched_scratch(st->s, n * sizeof **out)) == NULL)
         return SIM_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        if (view_all(st, &(*out)[i], t[i].group, t[i].key) != SIM_OK)
+        if (sched_view_all(st, &(*out)[i], t[i].group, t[i].key) != SIM_OK)
             return SIM_ENOMEM;
     return SIM_OK;
 }
@@ -79,7 +79,7 @@ static int existing_views(SchedCycleState *st)
         return SIM_ENOMEM;
     for (size_t i = 0; i < w->nsym; i++) {
         const SchedCarrier *c = &st->rg->carriers[w->sym[i]];
-        if (c->kind == CARRY_REQ_ANTI && view_all(st, &st->exist[st->nexist++], c->group, c->key) != SIM_OK)
+        if (c->kind == CARRY_REQ_ANTI && sched_view_all(st, &st->exist[st->nexist++], c->group, c->key) != SIM_OK)
             return SIM_ENOMEM;
     }
     return SIM_OK;
@@ -94,7 +94,7 @@ int sched_interpod_prefilter(SchedCycleState *st)
             return SIM_ENOMEM;
         st->aff_empty = 1;
         for (size_t i = 0; i < w->nreq_aff; i++) {
-            if (view_all(st, &st->aff[i], w->aff_group, w->req_aff[i].key) != SIM_OK)
+            if (sched_view_all(st, &st->aff[i], w->aff_group, w->req_aff[i].key) != SIM_OK)
                 return SIM_ENOMEM;
             if (view_any(st->rg, &st->aff[i], w->aff_group))
                 st->aff_empty = 0;
@@ -140,76 +140,3 @@ uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const Sch
     return R_PASS;
 }
 
-/* ---- Score ------------------------------------------------------------------- */
-typedef struct Contrib {
-    SchedView v;
-    int64_t weight;
-} Contrib;
-
-static int contrib_add(SchedCycleState *st, Contrib *c, size_t *n, uint32_t group, uint32_t key, int64_t weight)
-{
-    c[*n].weight = weight;
-    return view_all(st, &c[(*n)++].v, group, key);
-}
-
-/* Every (count view, weight) pair that adds to a node's raw score. */
-static int contributions(SchedCycleState *st, Contrib **out, size_t *n)
-{
-    const SchedWl *w = st->w;
-    size_t max = w->npref_aff + w->npref_anti + w->nsym;
-    *n = 0;
-    if (max == 0)
-        return SIM_OK;
-    Contrib *c = sched_scratch(st->s, max * sizeof *c);
-    if (c == NULL)
-        return SIM_ENOMEM;
-    int rc = SIM_OK;
-    for (size_t i = 0; i < w->npref_aff && rc == SIM_OK; i++)
-        rc = contrib_add(st, c, n, w->pref_aff[i].group, w->pref_aff[i].key, w->pref_aff[i].weight);
-    for (size_t i = 0; i < w->npref_anti && rc == SIM_OK; i++)
-        rc = contrib_add(st, c, n, w->pref_anti[i].group, w->pref_anti[i].key, -(int64_t)w->pref_anti[i].weight);
-    for (size_t i = 0; i < w->nsym && rc == SIM_OK; i++) {
-        const SchedCarrier *k = &st->rg->carriers[w->sym[i]];
-        if (k->kind != CARRY_REQ_ANTI)
-            rc = contrib_add(st, c, n, k->group, k->key, k->weight);
-    }
-    *out = c;
-    return rc;
-}
-
-int sched_score_interpod(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
-{
-    Contrib *c = NULL;
-    size_t nc = 0;
-    if (contributions(st, &c, &nc) != SIM_OK)
-        return 1;
-    for (size_t i = 0; i < n; i++) {
-        int64_t sum = 0;
-        uint16_t cls = st->rg->rows[fl[i]].cls;
-        for (size_t j = 0; j < nc; j++) {
-            int has;
-            int64_t cnt = sched_view_at(&c[j].v, fl[i], cls, &has);
-            if (has)
-                sum += c[j].weight * cnt;
-        }
-        out[i] = sum;
-    }
-    return 0;
-}
-
-void sched_normalize_interpod(int64_t *scores, size_t n)
-{
-    int64_t min = INT64_MAX, max = INT64_MIN;
-    for (size_t i = 0; i < n; i++) {
-        if (scores[i] > max)
-            max = scores[i];
-        if (scores[i] < min)
-            min = scores[i];
-    }
-    for (size_t i = 0; i < n; i++) {
-        double f = 0;
-        if (max - min > 0)
-            f = (double)SCHED_MAX_SCORE * ((double)(scores[i] - min) / (double)(max - min));
-        scores[i] = (int64_t)f;
-    }
-}

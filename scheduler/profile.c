@@ -105,37 +105,29 @@ static int f_nodeaff(const SchedCycle *c, const SimNode *n, char *r, size_t l) {
 static int f_spread(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_SPREAD); }
 static int f_interpod(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_INTERPOD); }
 
-/* One node's raw score through the batch scorer (0 when the plugin skips). */
-typedef int (*BatchFn)(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-static int64_t score_with(const SchedCycle *c, const SimNode *n, BatchFn fn)
+/* One node's raw score, with PreScore run over that node alone (so a
+ * PodTopologySpread weight counts one scored node). */
+static int64_t score_with(const SchedCycle *c, const SimNode *n, int plugin)
 {
     if (c->st == NULL)
         return 0;
     uint32_t li = sched_cycle_local(c, n);
-    int64_t v = 0;
-    return fn(c->st, &li, 1, &v) ? 0 : v;
+    SchedScorePrep p;
+    if (sched_prescore(c->st, &li, 1, &p) != SIM_OK)
+        return 0;
+    return sched_raw_score(c->st, &p, plugin, li);
 }
 
-static int64_t s_taint(const SchedCycle *c, const SimNode *n) { return score_with(c, n, sched_score_taint); }
-static int64_t s_nodeaff(const SchedCycle *c, const SimNode *n) { return score_with(c, n, sched_score_nodeaff); }
-static int64_t s_spread(const SchedCycle *c, const SimNode *n) { return score_with(c, n, sched_score_spread); }
-static int64_t s_interpod(const SchedCycle *c, const SimNode *n) { return score_with(c, n, sched_score_interpod); }
+static int64_t s_taint(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_TAINT); }
+static int64_t s_nodeaff(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_NODEAFFINITY); }
+static int64_t s_spread(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_SPREAD); }
+static int64_t s_interpod(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_INTERPOD); }
 static int64_t s_image(const SchedCycle *c, const SimNode *n) { (void)c; (void)n; return 0; }
 
 static void n_taint(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_taint(s, n); }
 static void n_nodeaff(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_nodeaff(s, n); }
 static void n_spread(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_spread(s, n); }
 static void n_interpod(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_interpod(s, n); }
-
-/* ImageLocality: the model has no container images, so the sum of image
- * scores is below the 23 MiB threshold on every node and the score is 0. */
-int sched_score_image(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
-{
-    (void)st;
-    (void)fl;
-    memset(out, 0, n * sizeof *out);
-    return 0;
-}
 
 static const SchedPlugin default_plugins[P_COUNT] = {
     [P_UNSCHEDULABLE] = {"NodeUnschedulable", 0, f_unsched, NULL, NULL},

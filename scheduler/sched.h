@@ -80,6 +80,10 @@ typedef struct SchedResult {
  * rotating start index and the tie-break RNG advance as in a real cycle). */
 int sched_place(SchedScheduler *s, uint32_t pod, SchedResult *out);
 
+/* Upstream's calculateBackoffDuration: how long a pod waits in the backoff
+ * queue after its attempts-th failed attempt: 1 s doubling, at most 10 s. */
+SimTime sched_backoff_duration(uint32_t attempts);
+
 /* Tells the scheduler that something it mirrors of a node changed outside
  * the listeners (spec.unschedulable set or cleared, the node removed). */
 void sched_node_changed(SchedScheduler *s, uint32_t node);

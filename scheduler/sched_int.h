@@ -75,21 +75,40 @@ int sched_reason_plugin(uint32_t code);
 /* ---- per-region mirror of the nodes ------------------------------------- */
 enum { ROW_READY = 1, ROW_CORDONED = 2, ROW_NOMINATED = 4 };
 
+/* What filtering reads of a node: 32 bytes, two rows per cache line. */
 typedef struct SchedRow {
-    int64_t alloc_cpu, alloc_mem;
-    int64_t req_cpu, req_mem;    /* actual requests of the bound pods */
-    int64_t nz_cpu, nz_mem;      /* with the non-zero defaults (scoring) */
-    int64_t free_gpu;
+    int64_t free_cpu, free_mem;  /* allocatable - actual requests of the bound pods */
+    int32_t free_gpu;            /* clamped to int32 */
     int32_t free_pods;
+    uint32_t ver;                /* bumps whenever the row is re-read */
     uint16_t cls;
     uint8_t flags;
     uint8_t pad;
 } SchedRow;
 
+/* What scoring reads of a node when its memo misses (same index as the row). */
+typedef struct SchedRowRes {
+    int64_t alloc_cpu, alloc_mem;
+    int64_t req_cpu, req_mem;    /* actual requests of the bound pods */
+    int64_t nz_cpu, nz_mem;      /* with the non-zero defaults (scoring) */
+} SchedRowRes;
+
+/* Fit + BalancedAllocation scores of one pod shape (its requests) on every
+ * node, valid while the node's row version is the one stored: pods of a
+ * workload share their shape, and a node changes only when a pod is bound
+ * to it or leaves it, so a cycle mostly reads these instead of computing. */
+#define SCHED_MEMO_SHAPES 32
+typedef struct SchedMemo {
+    int64_t nz_cpu, nz_mem, cpu, mem;
+    uint64_t *ent;               /* per row: (ver + 1) << 32 | weighted score */
+    size_t cap;
+} SchedMemo;
+
 typedef struct SchedClass {
     uint32_t group, zone;        /* node group; zone or SIM_NONE */
     uint32_t node;               /* a node of the class (labels, taints) */
     uint32_t ready;              /* Ready nodes in it */
+    double inv_cpu, inv_mem;     /* 1 / allocatable of its first node: a hint for exact divisions */
 } SchedClass;
 
 /* A topology key. Hostname is per node (each node its own domain); every
@@ -210,7 +229,8 @@ typedef struct SchedRegion {
     uint32_t id;
     int init;
     SchedRow *rows;
-    size_t nrows, caprows;
+    SchedRowRes *res;
+    size_t nrows, caprows, capres;
     uint32_t ready;
     SchedClass *cls;
     size_t ncls, capcls;
@@ -226,6 +246,8 @@ typedef struct SchedRegion {
     uint64_t gen;                    /* bumps whenever a filter verdict may change */
     uint64_t moves;                  /* bumps on every event that may help a pod */
     uint32_t next_start;
+    SchedMemo memo[SCHED_MEMO_SHAPES];
+    size_t nmemo;
     /* the queue */
     SchedHeap active, backoff;
     uint32_t *unsched_wls;           /* workloads with unschedulable pods */
@@ -308,8 +330,6 @@ struct SchedCycleState {
     size_t nanti;
     SchedView *exist;
     size_t nexist;
-    /* nominated pods reserve resources (see fit.c) */
-    int has_nominated;
 };
 
 /* index.c */
@@ -371,23 +391,177 @@ uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const Sched
 int sched_interpod_prefilter(SchedCycleState *st);
 uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row);
 
-/* Score plugins over the feasible nodes fl[0..n): raw scores into out; the
- * return is 1 when the plugin's PreScore says Skip (every score 0). */
-int sched_score_taint(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-int sched_score_nodeaff(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-int sched_score_fit(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-int sched_score_balanced(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-int sched_score_spread(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-int sched_score_interpod(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-int sched_score_image(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out);
-/* NormalizeScore of each scoring plugin (NULL where upstream has none). */
+/* ---- scoring (score.c) ------------------------------------------------------ */
+/* PreScore of a cycle over its feasible nodes. */
+typedef struct SchedSa {            /* a ScheduleAnyway spread constraint */
+    const uint32_t *node;           /* hostname: counts per node; else NULL */
+    const int64_t *cls_cnt;         /* else: the count of the class's domain, -1 without the key */
+    double weight;                  /* log(domains + 2) */
+    double skew1;                   /* maxSkew - 1 */
+} SchedSa;
+
+typedef struct SchedIpaHost {       /* a hostname-keyed InterPodAffinity score term */
+    const uint32_t *node;
+    int64_t weight;
+} SchedIpaHost;
+
+#define SCHED_SA_TAB 256
+typedef struct SchedScorePrep {
+    uint8_t skip[P_COUNT];          /* PreScore said Skip: the plugin scores 0 everywhere */
+    SchedSa *sa;
+    size_t nsa;
+    const uint8_t *sa_ignored;      /* per class: the node lacks a constraint's key */
+    const double *sa_host;          /* fast path: hostname term per count < SCHED_SA_TAB */
+    const double *sa_cls;           /* fast path: the other term per class, -1 if absent */
+    const int64_t *ipa_cls;         /* per class: Σ weight x count of class-keyed terms */
+    SchedIpaHost *ipa_host;
+    size_t nhost;
+} SchedScorePrep;
+
+int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, SchedScorePrep *p);
+/* One node's raw score of a scoring plugin (before NormalizeScore). */
+int64_t sched_raw_score(const SchedCycleState *st, const SchedScorePrep *p, int plugin, uint32_t li);
+/* NormalizeScore of each scoring plugin (none for Fit and BalancedAllocation). */
 void sched_normalize_taint(int64_t *scores, size_t n);
 void sched_normalize_nodeaff(int64_t *scores, size_t n);
 void sched_normalize_spread(int64_t *scores, size_t n);
 void sched_normalize_interpod(int64_t *scores, size_t n);
+int64_t *sched_spread_counts(SchedCycleState *st, const SchedGroup *g, const SchedKey *k, const uint32_t *keys,
+                             size_t nk, uint8_t *present);
+int sched_view_all(SchedCycleState *st, SchedView *v, uint32_t group, uint32_t key);
+
+/* n / d for 0 <= n, 0 < d, exactly, from an estimate with inv ~ 1/d: the
+ * estimate is corrected by integer multiplications, so any inv (even a wrong
+ * one) gives the exact quotient, a good one without a 64-bit division. */
+static inline int64_t sched_div(int64_t n, int64_t d, double inv)
+{
+    double est = (double)n * inv;
+    int64_t q = est >= 0 && est <= (double)n ? (int64_t)est : n / d;
+    while (q > 0 && q * d > n)
+        q--;
+    while ((q + 1) * d <= n)
+        q++;
+    return q;
+}
+
+/* LeastAllocated of one resource: (alloc - requested) * 100 / alloc, integer
+ * (alloc > 0). */
+static inline int64_t sched_least_allocated(int64_t requested, int64_t alloc, double inv)
+{
+    if (requested > alloc)
+        return 0;
+    return sched_div((alloc - requested) * SCHED_MAX_SCORE, alloc, inv);
+}
+
+/* Σ w·s / Σ w over the resources with allocatable > 0 (cpu, memory weight 1);
+ * inv_* are hints of 1 / alloc (sched_div). */
+static inline int64_t sched_least_score_h(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem,
+                                          double inv_cpu, double inv_mem)
+{
+    int64_t sum = 0, wsum = 0;
+    if (alloc_cpu > 0) {
+        sum += sched_least_allocated(req_cpu, alloc_cpu, inv_cpu);
+        wsum++;
+    }
+    if (alloc_mem > 0) {
+        sum += sched_least_allocated(req_mem, alloc_mem, inv_mem);
+        wsum++;
+    }
+    return wsum == 2 ? sum / 2 : sum;
+}
+
+static inline int64_t sched_least_score(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
+{
+    return sched_least_score_h(req_cpu, alloc_cpu, req_mem, alloc_mem, alloc_cpu > 0 ? 1.0 / (double)alloc_cpu : 0,
+                               alloc_mem > 0 ? 1.0 / (double)alloc_mem : 0);
+}
+
+/* BalancedAllocation: fractions in float64 as upstream (true division). */
+static inline int64_t sched_balanced_exact(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
+{
+    double f0 = 0, f1 = 0;
+    int nf = 0;
+    if (alloc_cpu > 0) {
+        f0 = (double)req_cpu / (double)alloc_cpu;
+        f0 = f0 > 1 ? 1 : f0;
+        nf++;
+    }
+    if (alloc_mem > 0) {
+        double x = (double)req_mem / (double)alloc_mem;
+        x = x > 1 ? 1 : x;
+        if (nf)
+            f1 = x;
+        else
+            f0 = x;
+        nf++;
+    }
+    double d = (f0 - f1) / 2, std = nf == 2 ? (d < 0 ? -d : d) : 0.0;
+    return (int64_t)((1 - std) * (double)SCHED_MAX_SCORE);
+}
+
+/* BalancedAllocation from the reciprocal hints of the node's class: the
+ * fractions then differ from upstream's divisions by an ulp at most, which
+ * changes the truncated score only when (1 - std) x 100 is within 1e-9 of
+ * an integer; then the exact divisions decide. */
+static inline int64_t sched_balanced_h(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem,
+                                       double inv_cpu, double inv_mem)
+{
+    if (alloc_cpu <= 0 || alloc_mem <= 0)
+        return sched_balanced_exact(req_cpu, alloc_cpu, req_mem, alloc_mem);
+    double f0 = (double)req_cpu * inv_cpu, f1 = (double)req_mem * inv_mem;
+    f0 = f0 > 1 ? 1 : f0;
+    f1 = f1 > 1 ? 1 : f1;
+    double d = (f0 - f1) / 2, v = (1 - (d < 0 ? -d : d)) * (double)SCHED_MAX_SCORE;
+    double frac = v - (double)(int64_t)v;
+    if (v < 0 || frac < 1e-9 || frac > 1 - 1e-9 || inv_cpu * (double)alloc_cpu != 1.0 ||
+        inv_mem * (double)alloc_mem != 1.0)
+        return sched_balanced_exact(req_cpu, alloc_cpu, req_mem, alloc_mem);
+    return (int64_t)v;
+}
+
+static inline int64_t sched_balanced(int64_t req_cpu, int64_t alloc_cpu, int64_t req_mem, int64_t alloc_mem)
+{
+    return sched_balanced_exact(req_cpu, alloc_cpu, req_mem, alloc_mem);
+}
+
+/* Go's math.Round (half away from zero) of a non-negative score: exact,
+ * without a libm call. */
+static inline int64_t sched_round(double x)
+{
+    int64_t t = (int64_t)x;
+    return t + ((x - (double)t) >= 0.5);
+}
+
+static inline int64_t sched_sc_spread(const SchedScorePrep *p, uint32_t li, uint16_t c)
+{
+    if (p->sa_host && p->sa[0].node[li] < SCHED_SA_TAB) {
+        double h = p->sa_host[p->sa[0].node[li]], z = p->sa_cls[c];
+        return sched_round(z >= 0 ? h + z : h);   /* (0 + h) + z == h + z exactly */
+    }
+    if (p->sa_ignored && p->sa_ignored[c])
+        return -1;   /* upstream invalidScore */
+    double score = 0;
+    for (size_t j = 0; j < p->nsa; j++) {
+        const SchedSa *a = &p->sa[j];
+        int64_t cnt = a->node ? (int64_t)a->node[li] : a->cls_cnt[c];
+        if (cnt >= 0)
+            score += (double)cnt * a->weight + a->skew1;
+    }
+    return sched_round(score);
+}
+
+static inline int64_t sched_sc_interpod(const SchedScorePrep *p, uint32_t li, uint16_t c)
+{
+    int64_t sum = p->ipa_cls ? p->ipa_cls[c] : 0;
+    for (size_t j = 0; j < p->nhost; j++)
+        sum += p->ipa_host[j].weight * (int64_t)p->ipa_host[j].node[li];
+    return sum;
+}
+
 /* The local index of a node for the public per-node plugin wrappers. */
 uint32_t sched_cycle_local(const SchedCycle *c, const SimNode *n);
-/* Nominated pods (after preemption): re-marks their nodes' rows. */
+/* Nominated pods (after preemption): keeps the region's list and re-marks
+ * their nodes' rows; pod is added when Pending with a nominated node. */
 void sched_nominated_update(SchedScheduler *s, SchedRegion *rg, uint32_t pod);
 
 /* queue.c */
@@ -398,7 +572,6 @@ void sched_queue_node_ready(SchedScheduler *s, SchedRegion *rg, uint32_t li);
 void sched_queue_pod_bound(SchedScheduler *s, SchedRegion *rg, uint32_t pod);
 void sched_queue_pod_terminated(SchedScheduler *s, SchedRegion *rg, uint32_t pod, uint32_t li);
 void sched_queue_free(SchedScheduler *s);
-SimTime sched_backoff_duration(uint32_t attempts);
 
 /* Event aux values of SIM_EV_SCHED_CYCLE. */
 enum { SCHED_EV_CYCLE = 0, SCHED_EV_BACKOFF = 1, SCHED_EV_FLUSH = 2 };

@@ -17,7 +17,6 @@
  */
 #include "scheduler/sched_int.h"
 
-#include <math.h>
 
 /* Node affinity eligibility must be judged per node (hostname selectors, a
  * DaemonSet pod's target node). */
@@ -54,7 +53,7 @@ static int node_elig(const SchedCycleState *st, uint32_t li, const uint32_t *key
 
 /* Per-domain counts of group g for key k over eligible nodes, in scratch;
  * present[d] = 1 for domains with an eligible Ready node (may be NULL). */
-static int64_t *elig_counts(SchedCycleState *st, const SchedGroup *g, const SchedKey *k, const uint32_t *keys,
+int64_t *sched_spread_counts(SchedCycleState *st, const SchedGroup *g, const SchedKey *k, const uint32_t *keys,
                             size_t nk, uint8_t *present)
 {
     SchedRegion *rg = st->rg;
@@ -109,7 +108,7 @@ static int dns_min(SchedCycleState *st, SchedDns *d, const SchedSpread *sp, cons
         if (present == NULL)
             return SIM_ENOMEM;
         memset(present, 0, k->ndom + 1);
-        if ((d->v.dom = elig_counts(st, g, k, keys, nk, present)) == NULL)
+        if ((d->v.dom = sched_spread_counts(st, g, k, keys, nk, present)) == NULL)
             return SIM_ENOMEM;
         d->v.cls_dom = k->cls_dom;
         for (uint32_t x = 0; x < k->ndom; x++)
@@ -166,121 +165,3 @@ uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const Sched
     return R_PASS;
 }
 
-/* ---- Score ------------------------------------------------------------------- */
-typedef struct SaCons {
-    const SchedSpread *sp;
-    SchedView v;
-    double weight;
-} SaCons;
-
-static int node_has_keys(const SchedRegion *rg, uint16_t c, const SaCons *cs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!rg->keys[cs[i].sp->key].per_node && rg->keys[cs[i].sp->key].cls_dom[c] == SCHED_NONE)
-            return 0;
-    return 1;
-}
-
-/* PreScore of one class-like constraint: the number of its domains among the
- * scored nodes (a node without the key adds the "" value when the system
- * defaults apply, as upstream) and the eligible counts. */
-static int sa_class_key(SchedCycleState *st, SaCons *c, const uint32_t *fl, size_t n, const uint8_t *ignored,
-                        const uint32_t *keys, size_t nk, int require_all)
-{
-    const SchedKey *k = &st->rg->keys[c->sp->key];
-    uint8_t *seen = sched_scratch(st->s, k->ndom + 1);
-    if (seen == NULL)
-        return SIM_ENOMEM;
-    memset(seen, 0, k->ndom + 1);
-    size_t size = 0;
-    int empty = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ignored[i])
-            continue;
-        uint32_t d = k->cls_dom[st->rg->rows[fl[i]].cls];
-        if (d == SCHED_NONE)
-            size += !empty++;
-        else if (!seen[d]++)
-            size++;
-    }
-    c->weight = log((double)(size + 2));
-    c->v.cls_dom = k->cls_dom;
-    c->v.dom = elig_counts(st, &st->rg->groups[c->sp->group], k, keys, require_all ? nk : 0, NULL);
-    return c->v.dom ? SIM_OK : SIM_ENOMEM;
-}
-
-static void sa_raw(const SchedCycleState *st, const SaCons *cs, size_t ncs, const uint32_t *fl, size_t n,
-                   const uint8_t *ignored, int64_t *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (ignored[i]) {
-            out[i] = -1;   /* upstream invalidScore */
-            continue;
-        }
-        double score = 0;
-        for (size_t j = 0; j < ncs; j++) {
-            int has;
-            int64_t cnt = sched_view_at(&cs[j].v, fl[i], st->rg->rows[fl[i]].cls, &has);
-            if (has)
-                score += (double)cnt * cs[j].weight + (double)(cs[j].sp->max_skew - 1);
-        }
-        out[i] = (int64_t)round(score);
-    }
-}
-
-int sched_score_spread(SchedCycleState *st, const uint32_t *fl, size_t n, int64_t *out)
-{
-    const SchedWl *w = st->w;
-    int require_all = st->spec->nspread > 0;
-    SaCons *cs = sched_scratch(st->s, (w->nspread + 1) * sizeof *cs);
-    uint32_t *keys = sched_scratch(st->s, (w->nspread + 1) * sizeof *keys);
-    uint8_t *ignored = sched_scratch(st->s, n + 1);
-    if (cs == NULL || keys == NULL || ignored == NULL)
-        return 1;
-    size_t ncs = 0, nign = 0;
-    for (size_t i = 0; i < w->nspread; i++)
-        if (!w->spread[i].dns) {
-            memset(&cs[ncs], 0, sizeof cs[ncs]);
-            keys[ncs] = w->spread[i].key;
-            cs[ncs++].sp = &w->spread[i];
-        }
-    if (ncs == 0)
-        return 1;   /* PreScore: Skip */
-    for (size_t i = 0; i < n; i++) {
-        ignored[i] = (uint8_t)(require_all && !node_has_keys(st->rg, st->rg->rows[fl[i]].cls, cs, ncs));
-        nign += ignored[i];
-    }
-    for (size_t j = 0; j < ncs; j++) {
-        const SchedKey *k = &st->rg->keys[cs[j].sp->key];
-        cs[j].v.key = cs[j].sp->key;
-        if (k->per_node) {
-            cs[j].v.node = st->rg->groups[cs[j].sp->group].cnt_node;
-            cs[j].weight = log((double)(n - nign + 2));
-        } else if (sa_class_key(st, &cs[j], fl, n, ignored, keys, ncs, require_all) != SIM_OK) {
-            return 1;
-        }
-    }
-    sa_raw(st, cs, ncs, fl, n, ignored, out);
-    return 0;
-}
-
-void sched_normalize_spread(int64_t *scores, size_t n)
-{
-    int64_t min = INT64_MAX, max = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (scores[i] < 0)
-            continue;
-        if (scores[i] < min)
-            min = scores[i];
-        if (scores[i] > max)
-            max = scores[i];
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (scores[i] < 0)
-            scores[i] = 0;
-        else if (max == 0)
-            scores[i] = SCHED_MAX_SCORE;
-        else
-            scores[i] = SCHED_MAX_SCORE * (max + min - scores[i]) / max;
-    }
-}
