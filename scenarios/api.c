@@ -30,7 +30,7 @@ static const char *decl_name(lua_State *L, ScnDecl *d, KxNameRule rule)
     return name;
 }
 
-static uint32_t find_name(char **names, size_t n, const char *name)
+uint32_t scn_find_name(char **names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(names[i], name) == 0)
@@ -38,21 +38,21 @@ static uint32_t find_name(char **names, size_t n, const char *name)
     return SIM_NONE;
 }
 
-static uint32_t ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d)
+uint32_t scn_ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d)
 {
     const char *r = scn_opt_string(L, d, "region", s->regions.n == 1 ? s->regions.v[0] : NULL);
     if (r == NULL)
         scn_field_error(L, d, "region", "is required when the scenario has several regions");
-    uint32_t id = find_name(s->regions.v, s->regions.n, r);
+    uint32_t id = scn_find_name(s->regions.v, s->regions.n, r);
     if (id == SIM_NONE)
         scn_field_error(L, d, "region", "no region named '%s' is declared before this line", r);
     return id;
 }
 
-static uint32_t ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d)
+uint32_t scn_ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d)
 {
     const char *ns = scn_opt_string(L, d, "namespace", "default");
-    uint32_t id = find_name(s->namespaces.v, s->namespaces.n, ns);
+    uint32_t id = scn_find_name(s->namespaces.v, s->namespaces.n, ns);
     if (id != SIM_NONE)
         return id;
     if (strcmp(ns, "default") != 0)
@@ -64,7 +64,7 @@ static uint32_t ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d)
 
 static void check_unique(lua_State *L, char **names, size_t n, const ScnDecl *d)
 {
-    if (find_name(names, n, d->name) != SIM_NONE)
+    if (scn_find_name(names, n, d->name) != SIM_NONE)
         scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
 }
 
@@ -280,7 +280,7 @@ static int l_nodegroup(lua_State *L)
     ScnGroupDecl *gd = SCN_PUSH(L, s, s->groups);
     SimNodeGroup *g = &gd->g;
     g->name = scn_strdup(L, s, d.name);
-    g->region = ref_region(L, s, &d);
+    g->region = scn_ref_region(L, s, &d);
     g->instance_type = scn_strdup(L, s, scn_opt_string(L, &d, "instance_type", d.name));
     g->alloc.cpu_m = scn_opt_quantity(L, &d, "cpu", 1, 0);
     g->alloc.mem = scn_opt_quantity(L, &d, "memory", 0, 0);
@@ -310,8 +310,8 @@ void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *
         if (strcmp(s->workloads.v[i].name, d->name) == 0)
             scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
     w->name = scn_strdup(L, s, d->name);
-    w->region = ref_region(L, s, d);
-    w->ns = ref_namespace(L, s, d);
+    w->region = scn_ref_region(L, s, d);
+    w->ns = scn_ref_namespace(L, s, d);
     w->spec.req.cpu_m = scn_opt_quantity(L, d, "cpu", 1, 0);
     w->spec.req.mem = scn_opt_quantity(L, d, "memory", 0, 0);
     w->spec.req.gpu = scn_opt_int(L, d, "gpu", 0, 0, 64);

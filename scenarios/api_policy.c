@@ -84,39 +84,6 @@ static ScnDecl open_decl(lua_State *L, const char *what, const char *const *keys
     return d;
 }
 
-static uint32_t find_name(char **names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return (uint32_t)i;
-    return SIM_NONE;
-}
-
-/* As api.c resolves a workload's region: optional when there is one. */
-static uint32_t ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d)
-{
-    const char *r = scn_opt_string(L, d, "region", s->regions.n == 1 ? s->regions.v[0] : NULL);
-    if (r == NULL)
-        scn_field_error(L, d, "region", "is required when the scenario has several regions");
-    uint32_t id = find_name(s->regions.v, s->regions.n, r);
-    if (id == SIM_NONE)
-        scn_field_error(L, d, "region", "no region named '%s' is declared before this line", r);
-    return id;
-}
-
-/* As api.c resolves a workload's namespace: "default" exists in every cluster. */
-static uint32_t ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d)
-{
-    const char *ns = scn_opt_string(L, d, "namespace", "default");
-    uint32_t id = find_name(s->namespaces.v, s->namespaces.n, ns);
-    if (id != SIM_NONE)
-        return id;
-    if (strcmp(ns, "default") != 0)
-        scn_field_error(L, d, "namespace", "no namespace named '%s' is declared before this line", ns);
-    char **slot = SCN_PUSH(L, s, s->namespaces);
-    *slot = scn_strdup(L, s, "default");
-    return (uint32_t)(s->namespaces.n - 1);
-}
 
 static int opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt)
 {
@@ -265,8 +232,8 @@ static int l_pdb(lua_State *L)
     ScnDecl d = open_decl(L, "pdb", keys);
     struct ScnPolicy *pol = policy(L, s);
     PdbDecl *p = scn_arena_alloc(L, s, sizeof *p);
-    p->pdb.region = ref_region(L, s, &d);
-    p->pdb.ns = ref_namespace(L, s, &d);
+    p->pdb.region = scn_ref_region(L, s, &d);
+    p->pdb.ns = scn_ref_namespace(L, s, &d);
     check_unique_pdb(L, s, &d, &p->pdb);
     int has_min = scn_field(L, &d, "min_available") != LUA_TNIL;
     int has_max = scn_field(L, &d, "max_unavailable") != LUA_TNIL;
@@ -334,8 +301,8 @@ static int l_quota(lua_State *L)
     ScnDecl d = open_decl(L, "quota", keys);
     struct ScnPolicy *pol = policy(L, s);
     QuotaDecl *p = scn_arena_alloc(L, s, sizeof *p);
-    p->q.region = ref_region(L, s, &d);
-    p->q.ns = ref_namespace(L, s, &d);
+    p->q.region = scn_ref_region(L, s, &d);
+    p->q.ns = scn_ref_namespace(L, s, &d);
     for (QuotaDecl *o = pol->quotas; o; o = o->next)
         if (o->q.region == p->q.region && o->q.ns == p->q.ns && strcmp(o->q.name, d.name) == 0)
             scn_field_error(L, &d, "name", "'%s' is declared twice in this namespace", d.name);
@@ -372,8 +339,8 @@ static int l_limitrange(lua_State *L)
     ScnDecl d = open_decl(L, "limitrange", keys);
     struct ScnPolicy *pol = policy(L, s);
     LrDecl *p = scn_arena_alloc(L, s, sizeof *p);
-    p->lr.region = ref_region(L, s, &d);
-    p->lr.ns = ref_namespace(L, s, &d);
+    p->lr.region = scn_ref_region(L, s, &d);
+    p->lr.ns = scn_ref_namespace(L, s, &d);
     for (LrDecl *o = pol->lrs; o; o = o->next)
         if (o->lr.region == p->lr.region && o->lr.ns == p->lr.ns && strcmp(o->lr.name, d.name) == 0)
             scn_field_error(L, &d, "name", "'%s' is declared twice in this namespace", d.name);

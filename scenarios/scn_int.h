@@ -125,6 +125,13 @@ void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, con
 
 /* api.c */
 void scn_api_register(lua_State *L);
+/* Index of name in names, or SIM_NONE. */
+uint32_t scn_find_name(char **names, size_t n, const char *name);
+/* A declaration's `region` (optional when the scenario has one region) and
+ * `namespace` (default "default", which exists in every cluster): they must
+ * name something declared earlier; raise a Lua error otherwise. */
+uint32_t scn_ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d);
+uint32_t scn_ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d);
 /* api_backtest.c */
 void scn_api_backtest_register(lua_State *L);
 /* Workload fields every declaration shares (name is already read). */
