@@ -1,7 +1,7 @@
 /*
- * cmd_explain.c: `kubesim explain schedule CASE.json [--json]`. Reads the case
- * and prints why the scheduler would place the pod where it does.
- * (`explain hpa` and `explain autoscaler` come with their capabilities.)
+ * cmd_explain.c: `kubesim explain schedule|hpa CASE.json [--json]`. Reads the
+ * case and prints why the scheduler would place the pod where it does, or
+ * what one HPA sync decides. (`explain autoscaler` comes with its capability.)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,10 +11,12 @@
 
 #include "cli/cli.h"
 #include "scheduler/explain.h"
+#include "workloads/hpa.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kubesim explain schedule CASE.json [--json]\n\n"
+    fprintf(f, "usage: kubesim explain schedule CASE.json [--json]\n"
+               "       kubesim explain hpa CASE.json [--json]\n\n"
                "Shows the decision kube-scheduler's default profile takes for one pod:\n"
                "per node, the filter verdict in Kubernetes' own words, each plugin's\n"
                "normalised score and the weighted total, the node chosen, and the\n"
@@ -23,7 +25,22 @@ static void usage(FILE *f)
                "  \"pod\": v1 Pod to place, \"priorityClasses\": [...], \"pdbs\": [...],\n"
                "  \"namespaces\": [...], \"resourceQuotas\": [...], \"limitRanges\": [...]}\n\n"
                "  --json   the answer as JSON: nodes[{name, filter{passed, plugin, reason},\n"
-               "           scores{PLUGIN: score}, total}], selected, nominatedNodeName, victims\n");
+               "           scores{PLUGIN: score}, total}], selected, nominatedNodeName, victims\n\n"
+               "explain hpa shows one HorizontalPodAutoscaler sync (autoscaling/v2): each\n"
+               "metric's proposal with its pod groups, the stabilisation window, the\n"
+               "scaling policies and the clamp.\n\n"
+               "CASE.json: {\"hpa\": spec {minReplicas, maxReplicas, metrics, behavior},\n"
+               "  \"currentReplicas\": N, \"statusReplicas\": N, \"tolerance\": 0.1,\n"
+               "  \"pods\": [{phase, ready, startedSecondsAgo, readyTransitionSecondsAgo,\n"
+               "            sampleAgeSeconds, sampleWindowSeconds, requests{cpu, memory},\n"
+               "            usage{cpu, memory}, metrics{NAME: value}}],\n"
+               "  \"objectMetrics\": {NAME: value}, \"externalMetrics\": {NAME: value},\n"
+               "  \"history\": {recommendations: [{replicas, ageSeconds}],\n"
+               "              scaleEvents: [{replicas (signed change), ageSeconds}]}}\n\n"
+               "  --json   (hpa) currentReplicas, calculatorReplicas, stabilizedReplicas,\n"
+               "           desiredReplicas, limitedBy (none, tolerance, stabilization, policy,\n"
+               "           min, max, invalid-metric), reason, perMetric[{metric, proposal, ratio,\n"
+               "           readyPods, unreadyPods, missingPods, ignoredPods, ...}]\n");
 }
 
 /* The whole file in a malloc'ed buffer, or NULL after printing why. */
@@ -65,9 +82,11 @@ int cmd_explain(int argc, char **argv)
         default: usage(stderr); return CLI_BAD_INPUT;
         }
     }
-    if (argc - optind != 2 || strcmp(argv[optind], "schedule") != 0) {
-        if (argc - optind >= 1 && (strcmp(argv[optind], "hpa") == 0 || strcmp(argv[optind], "autoscaler") == 0))
-            fprintf(stderr, "kubesim explain: '%s' is not available yet; try `explain schedule`\n", argv[optind]);
+    int hpa = argc - optind == 2 && strcmp(argv[optind], "hpa") == 0;
+    if (argc - optind != 2 || (!hpa && strcmp(argv[optind], "schedule") != 0)) {
+        if (argc - optind >= 1 && strcmp(argv[optind], "autoscaler") == 0)
+            fprintf(stderr, "kubesim explain: '%s' is not available yet; try `explain schedule` or `explain hpa`\n",
+                    argv[optind]);
         else
             usage(stderr);
         return CLI_BAD_INPUT;
@@ -78,7 +97,8 @@ int cmd_explain(int argc, char **argv)
     if (text == NULL)
         return CLI_BAD_INPUT;
     char err[1024];
-    int rc = sched_explain_case(text, len, path, as_json, stdout, err, sizeof err);
+    int rc = hpa ? wl_hpa_explain_case(text, len, path, as_json, stdout, err, sizeof err)
+                 : sched_explain_case(text, len, path, as_json, stdout, err, sizeof err);
     free(text);
     if (rc != SIM_OK) {
         fprintf(stderr, "kubesim explain: %s\n", err);

@@ -28,6 +28,7 @@ typedef struct RunArgs {
     uint64_t lua_steps;
     int list_params, quiet;
     const char *calibration;
+    int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
 } RunArgs;
 
 static void usage(FILE *f)
@@ -46,6 +47,9 @@ static void usage(FILE *f)
             "  --lua-steps N      instruction budget of the script (default 100000000)\n"
             "  --calibration FILE the reference core's throughput for backtest durations, as\n"
             "                     `kubesim calibrate` writes it (default: built-in figures)\n"
+            "  --traffic-mode fluid|requests\n"
+            "                     serving traffic: per-second queueing formulas (default), or\n"
+            "                     every request an event (small runs; checks the fluid model)\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage\n");
 }
@@ -70,6 +74,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"set", required_argument, NULL, 'S'}, {"list-params", no_argument, NULL, 'l'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
+        {"traffic-mode", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
     int c;
@@ -103,6 +108,13 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'n': if (parse_u64("--lua-steps", optarg, &a->lua_steps)) return -1; break;
         case 'q': a->quiet = 1; break;
         case 'c': a->calibration = optarg; break;
+        case 't':
+            if (strcmp(optarg, "fluid") != 0 && strcmp(optarg, "requests") != 0) {
+                fprintf(stderr, "kubesim run: --traffic-mode takes fluid or requests, not '%s'\n", optarg);
+                return -1;
+            }
+            a->traffic_mode = strcmp(optarg, "requests") == 0;
+            break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -165,7 +177,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
         return CLI_BAD_INPUT;
     }
     ScnRunOptions ro = {.seed = a->seed, .dir = tmp, .progress = !a->quiet,
-                        .throughput = a->calibration ? &tp : NULL};
+                        .throughput = a->calibration ? &tp : NULL, .traffic_mode = a->traffic_mode};
     int rc = scn_run(s, &ro, res, err, sizeof err);
     if (rc == SIM_OK) {
         snprintf(spath, sizeof spath, "%s/summary.json", tmp);

@@ -326,7 +326,8 @@ void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *
 static int l_deployment(lua_State *L)
 {
     static const char *const keys[] = {"name", "namespace", "region", "replicas", "cpu", "memory", "gpu",
-                                       "cpu_limit", "memory_limit", "startup", "priority", NULL};
+                                       "cpu_limit", "memory_limit", "startup", "priority", "queue", "serve",
+                                       "image", "strategy", "min_ready", "progress_deadline", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "deployment");
     decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
@@ -335,6 +336,9 @@ static int l_deployment(lua_State *L)
     w->kind = SIM_WL_DEPLOYMENT;
     scn_workload_common(L, s, &d, w);
     w->replicas = (int32_t)scn_opt_int(L, &d, "replicas", 1, 0, 1000000);
+    scn_deployment_apps(L, s, &d, s->workloads.n - 1);   /* image, strategy, min_ready, progress_deadline */
+    scn_queue_worker(L, s, &d, s->workloads.n - 1);   /* queue = "name": its pods serve that queue */
+    scn_traffic_serve(L, s, &d, s->workloads.n - 1);  /* serve = {...}: its pods serve requests */
     return 0;
 }
 
@@ -342,7 +346,8 @@ static int l_job(lua_State *L)
 {
     static const char *const keys[] = {"name", "namespace", "region", "start", "completions", "parallelism",
                                        "duration", "cpu", "memory", "gpu", "cpu_limit", "memory_limit",
-                                       "startup", "priority", NULL};
+                                       "startup", "priority", "completion_mode", "backoff_limit",
+                                       "active_deadline", "ttl_after_finished", "fail", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "job");
     decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
@@ -350,11 +355,7 @@ static int l_job(lua_State *L)
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_JOB;
     scn_workload_common(L, s, &d, w);
-    w->completions = (int32_t)scn_opt_int(L, &d, "completions", 1, 1, 1000000);
-    w->replicas = (int32_t)scn_opt_int(L, &d, "parallelism", 1, 1, 1000000);
-    w->spec.duration = scn_opt_duration(L, &d, "duration", 0);
-    if (w->spec.duration <= 0)
-        scn_field_error(L, &d, "duration", "is required and must be positive (e.g. \"10m\")");
+    scn_job_fields(L, s, &d, w);   /* completions, parallelism, duration, backoff... (api_job.c) */
     w->start_at = scn_opt_when(L, s, &d, "start", 0);
     return 0;
 }
@@ -453,5 +454,10 @@ void scn_api_register(lua_State *L)
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);
     scn_api_backtest_register(L);
+    scn_api_job_register(L);
+    scn_api_queue_register(L);
+    scn_api_traffic_register(L);
     scn_api_policy_register(L);
+    scn_api_apps_register(L);
+    scn_api_hpa_register(L);
 }

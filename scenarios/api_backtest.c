@@ -56,7 +56,7 @@ static void read_params(lua_State *L, const ScnDecl *outer, BtParams *p)
         return;
     }
     char what[160];
-    snprintf(what, sizeof what, "backtest '%s': field 'params'", outer->name);
+    snprintf(what, sizeof what, "%s '%s': field 'params'", outer->what, outer->name ? outer->name : "");
     ScnDecl d = {what, NULL, lua_absindex(L, -1)};
     if (!lua_istable(L, -1))
         scn_field_error(L, outer, "params", "expected a table");
@@ -93,7 +93,7 @@ static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtC
 {
     static const char *const ukeys[] = {"assets", "days", "seed", NULL};
     char what[160];
-    snprintf(what, sizeof what, "backtest '%s': field 'universe'", outer->name);
+    snprintf(what, sizeof what, "%s '%s': field 'universe'", outer->what, outer->name ? outer->name : "");
     ScnDecl d = {what, NULL, lua_absindex(L, -1)};
     if (!lua_istable(L, -1))
         scn_field_error(L, outer, "universe", "expected { assets = N, days = T, seed = S }");
@@ -132,6 +132,21 @@ static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
     return data;
 }
 
+void scn_backtest_request(lua_State *L, ScnScenario *s, const ScnDecl *d, BtParams *params, BtData **data)
+{
+    BtKernel k;
+    const char *strategy = scn_req_string(L, d, "strategy");
+    if (bt_kernel_from_name(strategy, &k) != SIM_OK)
+        scn_field_error(L, d, "strategy", "'%s' is not one of ma_cross, momentum, minvar, meanvar", strategy);
+    bt_params_default(params, k);
+    read_params(L, d, params);
+    *data = load_data(L, s, d);
+    BtCtx bc;
+    bt_ctx_init(&bc, s->mem);
+    if (bt_check(&bc, *data, params) != SIM_OK)
+        scn_field_error(L, d, "params", "%s", bt_errmsg(&bc));
+}
+
 static int l_backtest(lua_State *L)
 {
     ScnScenario *s = scn_from_lua(L);
@@ -142,18 +157,8 @@ static int l_backtest(lua_State *L)
     if (!kx_name_valid(d.name, KX_DNS1123_SUBDOMAIN, &why))
         scn_field_error(L, &d, "name", "'%s' is not a valid Kubernetes name: %s", d.name, why);
     scn_check_keys2(L, &d, keys, scn_podspec_keys);
-    BtKernel k;
-    const char *strategy = scn_req_string(L, &d, "strategy");
-    if (bt_kernel_from_name(strategy, &k) != SIM_OK)
-        scn_field_error(L, &d, "strategy", "'%s' is not one of ma_cross, momentum, minvar, meanvar", strategy);
     ScnBacktest *b = SCN_PUSH(L, s, s->backtests);
-    bt_params_default(&b->params, k);
-    read_params(L, &d, &b->params);
-    b->data = load_data(L, s, &d);
-    BtCtx bc;
-    bt_ctx_init(&bc, s->mem);
-    if (bt_check(&bc, b->data, &b->params) != SIM_OK)
-        scn_field_error(L, &d, "params", "%s", bt_errmsg(&bc));
+    scn_backtest_request(L, s, &d, &b->params, &b->data);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_JOB;
     scn_workload_common(L, s, &d, w);

@@ -53,6 +53,12 @@ int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl)
         WlBacktest wb = {(uint32_t)b->workload, s->workloads.v[b->workload].name, b->data, b->params};
         rc = wl_backtest_add(wl, &wb);
     }
+    if (rc == SIM_OK)
+        rc = scn_queue_build(s, wl);   /* after the workloads: worker Deployments exist */
+    if (rc == SIM_OK)
+        rc = scn_traffic_build(s, wl);   /* after the workloads: serving Deployments exist */
+    if (rc == SIM_OK)
+        rc = scn_hpa_build(s, wl);   /* last: the metric sources its first sync reads exist */
     return rc;
 }
 

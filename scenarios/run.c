@@ -15,6 +15,9 @@
 #include "sim/metrics.h"
 #include "sim/outdir.h"
 #include "sim/summary.h"
+#include "workloads/apps.h"
+#include "workloads/queue.h"
+#include "workloads/traffic.h"
 
 typedef struct Run {
     ScnScenario *s;
@@ -73,9 +76,18 @@ static int setup(Run *r)
         return fail(r, SIM_ENOMEM, "out of memory");
     if (r->opt->throughput)
         wl_backtest_set_throughput(r->wl, r->opt->throughput);
+    if (r->opt->traffic_mode != WL_TRAFFIC_FLUID &&
+        wl_traffic_mode(r->wl, (WlTrafficMode)r->opt->traffic_mode) != SIM_OK)
+        return fail(r, SIM_ENOMEM, sim_errmsg(r->e));
     rc = scn_build(r->s, r->e, r->wl);
     if (rc == SIM_OK)
         rc = sim_metrics_attach(r->e, r->metrics, r->s->sample_every);
+    if (rc == SIM_OK)
+        rc = wl_queue_add_sampler(r->wl, r->metrics);   /* per-queue rows, if any queue */
+    if (rc == SIM_OK)
+        rc = wl_apps_add_sampler(r->wl, r->metrics);    /* Deployments' and ReplicaSets' rows */
+    if (rc == SIM_OK)
+        rc = wl_traffic_metrics(r->wl, r->metrics);   /* per service and region, if any traffic */
     return rc == SIM_OK ? SIM_OK : fail(r, rc, sim_errmsg(r->e));
 }
 
@@ -124,7 +136,8 @@ static int write_summary(Run *r, ScnRunResult *res)
 {
     SimSummaryInfo info = {.scenario = r->s->name, .wall_seconds = res->wall_seconds,
                            .trace_sha256 = res->trace_sha256,
-                           .backtest_results = wl_backtest_results(r->wl)};
+                           .backtest_results = wl_backtest_results(r->wl),
+                           .slo = wl_traffic_slo(r->wl)};
     cJSON *sum = sim_summary_build(r->e, &info);
     if (sum == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");

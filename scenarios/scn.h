@@ -63,6 +63,8 @@ typedef struct ScnRunOptions {
     const char *dir;             /* write summary.json, metrics.csv, trace.kst here */
     int progress;                /* show progress on stderr */
     const BtThroughput *throughput;   /* reference core for backtests; NULL: built in */
+    int traffic_mode;            /* serving traffic: 0 fluid (default), 1 every request an event
+                                    (WlTrafficMode) */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {

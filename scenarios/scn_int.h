@@ -69,6 +69,9 @@ struct ScnScenario {
     SCN_VEC(ScnExpect) expects;
     SCN_VEC(ScnSet) sets;
     SCN_VEC(ScnBacktest) backtests;
+    struct ScnQueues *queues;    /* queue/submit declarations (api_queue.c); NULL if none */
+    struct ScnTraffic *traffic;  /* site/latency/traffic/serve declarations, in the arena (api_traffic.c) */
+    struct ScnHpas *hpas;        /* hpa declarations, in the arena (api_hpa.c); NULL if none */
 };
 
 /* Grows vec by one zeroed element and returns a pointer to it, or raises a
@@ -136,6 +139,37 @@ uint32_t scn_ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d);
 void scn_api_backtest_register(lua_State *L);
 /* Workload fields every declaration shares (name is already read). */
 void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w);
+/* Reads a backtest request's strategy, params and data|universe fields
+ * into *params and *data (which must be a slot the scenario frees, so a
+ * later error does not leak the data) and checks them against each other. */
+void scn_backtest_request(lua_State *L, ScnScenario *s, const ScnDecl *d, BtParams *params, BtData **data);
+/* api_queue.c: queue, submit, and a deployment's `queue` field */
+void scn_api_queue_register(lua_State *L);
+/* Reads field `queue` of deployment d (the workload at index wl), if set. */
+void scn_queue_worker(lua_State *L, ScnScenario *s, const ScnDecl *d, size_t wl);
+/* Adds the queues, their workers and submissions to wl (after the workloads). */
+int scn_queue_build(ScnScenario *s, WlControllers *wl);
+void scn_queue_free(ScnScenario *s);
+/* api_traffic.c: site, latency, traffic, and a deployment's `serve` field */
+void scn_api_traffic_register(lua_State *L);
+/* Reads field `serve` of deployment d (the workload at index wl), if set. */
+void scn_traffic_serve(lua_State *L, ScnScenario *s, const ScnDecl *d, size_t wl);
+/* Hands sites, latencies, serving Deployments and flows to wl (after the workloads). */
+int scn_traffic_build(ScnScenario *s, WlControllers *wl);
+/* api_hpa.c: hpa */
+void scn_api_hpa_register(lua_State *L);
+/* Adds the HPAs to wl (after the workloads they scale). */
+int scn_hpa_build(ScnScenario *s, WlControllers *wl);
+/* api_apps.c: rollout, statefulset, and a deployment's image, strategy,
+ * min_ready and progress_deadline (read into workload wl) */
+void scn_api_apps_register(lua_State *L);
+void scn_deployment_apps(lua_State *L, ScnScenario *s, const ScnDecl *d, size_t wl);
+/* api_job.c: cronjob, and the Job fields of job and of a cronjob's template */
+void scn_api_job_register(lua_State *L);
+/* Reads completions, parallelism (only parallelism: work-queue mode),
+ * duration, completion_mode, backoff_limit, active_deadline,
+ * ttl_after_finished and fail into w. */
+void scn_job_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimWorkload *w);
 /* api_policy.c: priorityclass, pdb, quota, limitrange */
 void scn_api_policy_register(lua_State *L);
 /* Raises a field error unless a priorityclass of that name was declared. */

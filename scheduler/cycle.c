@@ -96,6 +96,9 @@ static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
     if (st->w->aff_per_node &&
         !sched_node_affinity_matches(st->e, st->spec, sim_region(st->e, st->rg->id)->nodes[li]))
         return R_AFFINITY;
+    if (st->p->zone_pin != SIM_NONE &&   /* the pod's own required zone (its StatefulSet volume's) */
+        sim_node(st->e, sim_region(st->e, st->rg->id)->nodes[li])->zone != st->p->zone_pin)
+        return R_AFFINITY;
     if (!st->skip_fit) {
         const SimRes *q = &st->p->req;
         if (row->flags & ROW_NOMINATED) {
@@ -248,7 +251,7 @@ static uint32_t find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVe
         /* Without per-node plugins the verdict is the class's or Fit's: the
          * loop is inlined for them, other nodes take the general path. */
         int fast = v == NULL && !st->w->aff_per_node && !st->skip_fit && st->ndns == 0 && st->naff == 0 &&
-                   st->nanti == 0 && st->nexist == 0;
+                   st->nanti == 0 && st->nexist == 0 && st->p->zone_pin == SIM_NONE;
         const SchedRow *rows = rg->rows;
         const SchedWlCls *wc = st->w->cls;
         const SimRes q = st->p->req;

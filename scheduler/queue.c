@@ -378,7 +378,8 @@ void sched_queue_pod_gone(SchedScheduler *s, uint32_t pod)
 /* ---- the cycle ------------------------------------------------------------------- */
 static int plain_pod(const SimPod *p, const SimPodSpec *spec)
 {
-    return p->target_node == SIM_NONE && p->nominated_node == SIM_NONE && spec->node_name == NULL;
+    return p->target_node == SIM_NONE && p->nominated_node == SIM_NONE && spec->node_name == NULL &&
+           p->zone_pin == SIM_NONE;   /* a pinned pod's verdict is its own */
 }
 
 static void remember_failure(SchedScheduler *s, SchedWl *w, const SimPod *p, uint64_t gen, const char *msg,

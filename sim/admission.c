@@ -594,7 +594,11 @@ void sim_quota_pod_terminated(SimEngine *e, uint32_t pod)
     if (e->quotas.n == 0)
         return;
     SimAdmitted a;
-    effective(e, e->pods.v[pod].wl, &a);
+    const SimPod *p = &e->pods.v[pod];
+    effective(e, p->wl, &a);
+    a.req = p->req;   /* what was charged: a rollout may have changed the template since */
+    a.lim_cpu_m = p->lim_cpu_m;
+    a.lim_mem = p->lim_mem;
     sim_quota_charge(e, pod, &a, -1);
 }
 

@@ -1,8 +1,9 @@
 /*
  * lifecycle.c: nodes join and become Ready; pods go Pending -> Bound ->
- * Running (after the start-up delay) -> Succeeded (after their duration) or are
- * deleted. Every transition keeps the node's request totals, the region's cost
- * rate, the stats and the trace in step, and tells the listeners.
+ * Running (after the start-up delay) -> Succeeded (after their duration;
+ * Failed when their exit code is not 0) or are deleted. Every transition
+ * keeps the node's request totals, the region's cost rate, the stats and the
+ * trace in step, and tells the listeners.
  */
 #include "sim/sim_int.h"
 
@@ -187,10 +188,13 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     p->region = w->region;
     p->ordinal = w->next_ordinal++;
     p->node = p->node_prev = p->node_next = SIM_NONE;
-    p->target_node = p->nominated_node = SIM_NONE;
+    p->target_node = p->nominated_node = p->zone_pin = p->rs = SIM_NONE;
+    p->completion_index = -1;
     p->priority = adm.priority;
     p->phase = SIM_POD_PENDING;
     p->req = adm.req;   /* after LimitRange defaults: the node's non-zero defaults follow */
+    p->lim_cpu_m = adm.lim_cpu_m;   /* quota gives back what it charged, whatever the template becomes */
+    p->lim_mem = adm.lim_mem;
     p->req.pods = 1;
     p->nz_req = sim_nonzero_requests(&p->req);
     p->created_at = e->now;
@@ -291,19 +295,47 @@ static void on_pod_started(void *ctx, SimEngine *e, const SimEvent *ev)
             e->listeners[k].pod_running(e->listeners[k].ctx, e, ev->obj);
 }
 
+/* A run ends: Succeeded, or Failed for a non-zero exit code. */
+static void pod_end(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    node_unlink(e, pod);
+    phase_leave(e, p);
+    p->phase = p->exit_code == 0 ? SIM_POD_SUCCEEDED : SIM_POD_FAILED;
+    p->ended_at = e->now;
+    p->gen++;
+    sim_trace_rec(e, SIM_TR_POD_END, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(p->exit_code != 0)}, 2);
+    notify_terminated(e, pod);
+}
+
 static void on_pod_finished(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     (void)ctx;
     SimPod *p = &e->pods.v[ev->obj];
     if (ev->gen != p->gen || p->phase != SIM_POD_RUNNING)
         return;
-    node_unlink(e, ev->obj);
-    phase_leave(e, p);
-    p->phase = SIM_POD_SUCCEEDED;
-    p->ended_at = e->now;
-    p->gen++;
-    sim_trace_rec(e, SIM_TR_POD_END, (SimTrVal[]){SIM_TRI(ev->obj), SIM_TRI(0)}, 2);
-    notify_terminated(e, ev->obj);
+    pod_end(e, ev->obj);
+}
+
+void sim_pod_set_exit_code(SimEngine *e, uint32_t pod, int32_t exit_code)
+{
+    e->pods.v[pod].exit_code = exit_code;
+}
+
+void sim_pod_set_completion_index(SimEngine *e, uint32_t pod, int32_t index)
+{
+    e->pods.v[pod].completion_index = index;
+    sim_trace_rec(e, SIM_TR_POD_INDEX, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(index)}, 2);
+}
+
+int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code)
+{
+    SimPod *p = &e->pods.v[pod];
+    if (p->phase != SIM_POD_BOUND && p->phase != SIM_POD_RUNNING)
+        return sim_fail(e, SIM_ESTATE, "pod %u is not bound or running", pod);
+    p->exit_code = exit_code != 0 ? exit_code : 1;
+    pod_end(e, pod);
+    return SIM_OK;
 }
 
 int sim_pod_delete(SimEngine *e, uint32_t pod)

@@ -122,14 +122,22 @@ static void sample_groups(SimEngine *e, SimMetrics *mt)
 static void sample_workloads(SimEngine *e, SimMetrics *mt)
 {
     static const char *const kinds[SIM_WL_KIND_COUNT] = {"deployment", "job", "pod", "daemonset",
-                                                         "statefulset"};
+                                                         "statefulset", "cronjob"};
     for (size_t i = 0; i < e->workloads.n; i++) {
         const SimWorkload *w = &e->workloads.v[i];
         const char *rn = e->regions.v[w->region].name;
+        if (w->deleted)
+            continue;   /* a Job deleted by its TTL or its CronJob's history limit */
+        if (w->kind == SIM_WL_CRONJOB) {
+            sim_metrics_row(mt, e->now, rn, "cronjob", w->name, "active", w->active);   /* unfinished Jobs */
+            continue;
+        }
         sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "replicas", w->replicas);
         sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "running", w->ready);
-        if (w->kind == SIM_WL_JOB)
+        if (w->kind == SIM_WL_JOB) {
             sim_metrics_row(mt, e->now, rn, "job", w->name, "succeeded", w->succeeded);
+            sim_metrics_row(mt, e->now, rn, "job", w->name, "failed", w->failed);
+        }
     }
 }
 
@@ -161,6 +169,11 @@ int sim_metrics_attach(SimEngine *e, SimMetrics *mt, SimTime every)
     e->metrics_every = every;
     sim_engine_on(e, SIM_EV_METRICS, on_sample, NULL);
     return sim_schedule(e, e->now, SIM_EV_METRICS, 0, 0, 0);
+}
+
+SimMetrics *sim_metrics_recorder(SimEngine *e)
+{
+    return e->metrics;
 }
 
 void sim_metrics_final(SimEngine *e)

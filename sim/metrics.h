@@ -30,6 +30,9 @@ int sim_metrics_add_sampler(SimMetrics *mt, SimSampler fn, void *ctx);
 /* Attaches the recorder to the engine and samples every `every` from now on
  * (and once at the end). The engine does not own mt. */
 int sim_metrics_attach(SimEngine *e, SimMetrics *mt, SimTime every);
+/* The recorder attached to e, or NULL (a controller joins it with a sampler). */
+SimMetrics *sim_metrics_recorder(SimEngine *e);
+
 /* Takes the final sample at the engine's current time. */
 void sim_metrics_final(SimEngine *e);
 

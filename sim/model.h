@@ -120,6 +120,7 @@ typedef enum SimWlKind {
     SIM_WL_POD,             /* a bare pod: no controller owns it */
     SIM_WL_DAEMONSET,
     SIM_WL_STATEFULSET,
+    SIM_WL_CRONJOB,         /* creates Jobs on a schedule (workloads/cronjob.c) */
     SIM_WL_KIND_COUNT
 } SimWlKind;
 
@@ -210,7 +211,73 @@ typedef struct SimPodSpec {
     SimPodAffinity affinity;
     int64_t usage_cpu_m, usage_mem;     /* declared steady usage per pod (0: none), for
                                            workloads whose load no model computes */
+    const char *image;      /* the container image (NULL: unset); a Deployment's rollout
+                               changes it to start a new ReplicaSet */
 } SimPodSpec;
+
+/* maxSurge / maxUnavailable of a RollingUpdate: an absolute count or a
+ * percentage of replicas. All zero (unset) means upstream's default, 25%. */
+typedef struct SimIntOrPct {
+    int32_t value;
+    uint8_t percent;        /* value is a percentage */
+    uint8_t set;            /* 0: unset, the default 25% */
+} SimIntOrPct;
+
+/* A rollout: at time `at` the Deployment's pod template changes (a new
+ * ReplicaSet revision, k8s-behaviour.md §6). Only the fields given change:
+ * NULL / negative means unchanged. */
+typedef struct SimRollout {
+    SimTime at;
+    const char *image;
+    int64_t cpu_m, mem, gpu;            /* requests */
+    int64_t lim_cpu_m, lim_mem;
+    SimTime startup;
+    int64_t usage_cpu_m, usage_mem;
+} SimRollout;
+
+/* A Job's spec beyond parallelism (SimWorkload.replicas) and completions
+ * (k8s-behaviour.md §5.1). All zero is upstream's defaults: NonIndexed,
+ * completions as given, backoffLimit 6, no deadline, no TTL, pods that never
+ * fail. */
+typedef enum SimJobMode { SIM_JOB_NON_INDEXED = 0, SIM_JOB_INDEXED } SimJobMode;
+
+typedef struct SimJobSpec {
+    SimJobMode mode;            /* completionMode */
+    uint8_t work_queue;         /* completions unset, parallelism set: done once a pod
+                                   succeeded and none is left running */
+    uint8_t backoff_set;        /* backoff_limit is given; else upstream's default 6 */
+    uint8_t ttl_set;            /* ttl is given (0 = delete at once); else never deleted */
+    int32_t backoff_limit;      /* backoffLimit: fails when failed > it */
+    SimTime active_deadline;    /* activeDeadlineSeconds from the Job's start; 0 = none */
+    SimTime ttl;                /* ttlSecondsAfterFinished */
+    /* Failure injection (kubesim's own, so scenarios can exercise the above):
+     * the Job's first fail_first pods fail, each later one with probability
+     * fail_probability (stream SIM_RNG_WORKLOAD), at the end of their run,
+     * with exit code fail_exit_code (0: 1). */
+    int32_t fail_first;
+    double fail_probability;
+    int32_t fail_exit_code;
+} SimJobSpec;
+
+/* A CronJob (k8s-behaviour.md §5.2); its Job template is the workload's spec,
+ * replicas, completions and job. Unlike a Job's, these fields have no zero
+ * defaults: the declarer sets upstream's (history 3 and 1). */
+typedef enum SimConcurrency {
+    SIM_CONCURRENCY_ALLOW = 0,
+    SIM_CONCURRENCY_FORBID,
+    SIM_CONCURRENCY_REPLACE
+} SimConcurrency;
+
+typedef struct SimCronSpec {
+    const char *schedule;       /* five-field cron or @hourly...; borrowed like the pod spec */
+    const char *time_zone;      /* IANA name (borrowed); NULL: UTC, the scenario clock */
+    int64_t epoch;              /* Unix seconds at t = 0 (wl.h: WL_DAY0_UNIX + scenario.start) */
+    SimConcurrency concurrency;
+    uint8_t deadline_set;       /* starting_deadline is given */
+    uint8_t suspend;
+    SimTime starting_deadline;  /* startingDeadlineSeconds */
+    int32_t successful_history, failed_history;
+} SimCronSpec;
 
 typedef struct SimWorkload {
     char *name;
@@ -222,10 +289,25 @@ typedef struct SimWorkload {
     SimTime start_at;       /* Job: when it is created */
     /* controller status */
     int32_t active, ready, succeeded, failed;
-    int finished;           /* Job reached its completions */
+    int finished;           /* Job: 1 Complete, 2 Failed (see below) */
     uint32_t next_ordinal;
     uint32_t gen;           /* bumps cancel its pending reconcile */
     int reconcile_queued;
+    /* Jobs and CronJobs (workloads/job.c, cronjob.c). finished is 1 for a
+     * Complete Job, 2 for a Failed one; a CronJob's active counts its
+     * unfinished Jobs. */
+    SimJobSpec job;         /* Job; a CronJob's Job template */
+    SimCronSpec cron;       /* CronJob */
+    uint8_t deleted;        /* deleted (TTL, CronJob history): the id stays, the object is gone */
+    /* Deployments and StatefulSets (workloads/deployment.c, statefulset.c,
+     * k8s-behaviour.md §6); zero means upstream's default */
+    SimIntOrPct max_surge, max_unavailable;   /* RollingUpdate fenceposts (25% / 25%) */
+    SimTime min_ready;      /* minReadySeconds: Ready this long before a pod is available */
+    SimTime progress_deadline;   /* progressDeadlineSeconds; 0: 600 s */
+    const SimRollout *rollouts;  /* template changes during the run (borrowed) */
+    size_t nrollouts;
+    int64_t volume;         /* StatefulSet: bytes of each ordinal's volume (0: none) */
+    SimTime wake_at;        /* a controller's own wake-up (availability, deadlines); 0: none */
 } SimWorkload;
 
 typedef enum SimPodPhase {
@@ -250,6 +332,13 @@ typedef struct SimPod {
     int32_t priority;       /* from the spec, or its PriorityClass at admission */
     SimRes req, nz_req;
     SimTime created_at, bound_at, started_at, ended_at;
+    int32_t exit_code;      /* its container's exit code when its run ends: 0 Succeeded, else Failed */
+    int32_t completion_index;   /* an Indexed Job's pod: JOB_COMPLETION_INDEX; else -1 */
+    uint32_t zone_pin;      /* a required node affinity on topology.kubernetes.io/zone for
+                               this pod alone (a StatefulSet ordinal's volume); else SIM_NONE */
+    uint32_t rs;            /* Deployment pods: their ReplicaSet (the controller's id, in
+                               creation order); else SIM_NONE */
+    int64_t lim_cpu_m, lim_mem;   /* limits after admission's defaults (0 = none) */
 } SimPod;
 
 /* Counters behind summary.json. Later capabilities fill the zero ones. */
@@ -383,6 +472,14 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node);
 void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason);
 /* Deletes a pod in any live phase, freeing its node's resources. */
 int sim_pod_delete(SimEngine *e, uint32_t pod);
+/* Sets the exit code a pod's container ends its run with (0 Succeeded, else
+ * Failed: phase Failed, pod_end phase 1). Controllers call it at creation. */
+void sim_pod_set_exit_code(SimEngine *e, uint32_t pod, int32_t exit_code);
+/* Sets an Indexed Job's pod's completion index (traced as pod_index). */
+void sim_pod_set_completion_index(SimEngine *e, uint32_t pod, int32_t index);
+/* Fails a Bound or Running pod now with this exit code (its container
+ * crashed), freeing its node's resources. SIM_ESTATE in any other phase. */
+int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code);
 /* Pod requests with the scheduler's non-zero defaults (100m CPU, 200 MiB for a
  * container that requests none), as upstream's NonZeroRequests. */
 SimRes sim_nonzero_requests(const SimRes *req);

@@ -44,6 +44,22 @@ int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod);
  * expected/healthy counted over the pods it covers (k8s-behaviour.md §6). */
 int32_t sim_pdb_disruptions_allowed(SimEngine *e, uint32_t pdb);
 
+/* ---- the Eviction API (policy/v1 Eviction, eviction.c) ------------------ */
+/* Evicts a pod as the API server's eviction subresource does: a pod that is
+ * not Running (Pending, or already ended) goes at once; a Running one only
+ * if the PDBs covering it allow. Refusals return SIM_EFORBIDDEN with
+ * upstream's message on the engine: HTTP 429 "Cannot evict pod as it would
+ * violate the pod's disruption budget." when its PDB's disruptionsAllowed is
+ * 0, HTTP 500 "This pod has more than one PodDisruptionBudget, which the
+ * eviction subresource does not support." when two or more cover it; a
+ * deleted pod is SIM_ESTATE (404). An eviction deletes the pod now, counts
+ * in stats.pods_evicted and is traced as pod_evict with reason (who asked:
+ * "drain", "cluster-autoscaler"). Plain sim_pod_delete ignores PDBs. */
+int sim_pod_evict(SimEngine *e, uint32_t pod, const char *reason);
+#define SIM_EVICT_MSG_PDB "Cannot evict pod as it would violate the pod's disruption budget."
+#define SIM_EVICT_MSG_MULTI \
+    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+
 /* ---- PriorityClass resolution ---------------------------------------- */
 /* The class a workload's pods get: its priority_class; else, unless the spec
  * sets `priority` itself (a kubesim shorthand), the globalDefault class; else

@@ -91,6 +91,11 @@ typedef enum SimEvKind {
     SIM_EV_METRICS,         /* the metrics recorder samples */
     SIM_EV_HOOK,            /* obj = a scenario hook (at/every) */
     SIM_EV_END,             /* the scenario's duration is over */
+    SIM_EV_QUEUE,           /* backtest queues: aux 0 = submission obj arrives, 1 = worker pod obj
+                               finished its request (gen = the pod's) */
+    SIM_EV_TRAFFIC,         /* serving traffic (workloads/traffic.c): aux's top bits say a tick,
+                               an arrival (obj = flow) or a completion (obj = backend) */
+    SIM_EV_HPA,             /* obj = an HPA (workloads/hpa.c): its periodic sync */
     SIM_EV_KIND_COUNT
 } SimEvKind;
 

@@ -53,6 +53,21 @@ static const Schema schemas[SIM_TR_KIND_COUNT] = {
     [SIM_TR_POD_PREEMPT] = {"pod_preempt", "iii", {"pod", "by", "node"}},
     [SIM_TR_POD_NOMINATE] = {"pod_nominate", "ii", {"pod", "node"}},
     [SIM_TR_POD_EVICT] = {"pod_evict", "is", {"pod", "reason"}},
+    [SIM_TR_QUEUE] = {"queue", "iis", {"queue", "region", "name"}},
+    [SIM_TR_QUEUE_SUBMIT] = {"queue_submit", "iiis", {"queue", "submit", "count", "name"}},
+    [SIM_TR_QUEUE_TAKE] = {"queue_take", "iiii", {"queue", "submit", "pod", "duration_ns"}},
+    [SIM_TR_QUEUE_DONE] = {"queue_done", "iii", {"queue", "submit", "pod"}},
+    [SIM_TR_QUEUE_REQUEUE] = {"queue_requeue", "iii", {"queue", "submit", "pod"}},
+    [SIM_TR_QUEUE_FAIL] = {"queue_fail", "iiis", {"queue", "submit", "pod", "reason"}},
+    [SIM_TR_POD_INDEX] = {"pod_index", "ii", {"pod", "index"}},
+    [SIM_TR_JOB_END] = {"job_end", "iis", {"wl", "succeeded", "reason"}},
+    [SIM_TR_WL_DELETE] = {"workload_delete", "is", {"wl", "reason"}},
+    [SIM_TR_CRONJOB] = {"cronjob", "iiis", {"wl", "job", "scheduled_unix", "action"}},
+    [SIM_TR_RS_CREATE] = {"rs_create", "iiis", {"wl", "rs", "revision", "name"}},
+    [SIM_TR_RS_SCALE] = {"rs_scale", "iiiii", {"wl", "rs", "revision", "from", "to"}},
+    [SIM_TR_DEPLOY_CONDITION] = {"deploy_condition", "iis", {"wl", "status", "reason"}},
+    [SIM_TR_VOLUME] = {"volume_provision", "iii", {"wl", "ordinal", "zone"}},
+    [SIM_TR_HPA] = {"hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
 };
 
 static const Schema *schema_of(int kind)

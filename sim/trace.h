@@ -46,6 +46,27 @@ typedef enum SimTrKind {
     SIM_TR_POD_PREEMPT,     /* pod by node: pod deleted to make room for pod `by` */
     SIM_TR_POD_NOMINATE,    /* pod node: status.nominatedNodeName set */
     SIM_TR_POD_EVICT,       /* pod reason: evicted through the Eviction API */
+    SIM_TR_QUEUE,           /* queue region name: a backtest queue */
+    SIM_TR_QUEUE_SUBMIT,    /* queue submit count name: count requests of submission `submit` arrive */
+    SIM_TR_QUEUE_TAKE,      /* queue submit pod duration_ns: a worker takes a request */
+    SIM_TR_QUEUE_DONE,      /* queue submit pod: the worker finished it */
+    SIM_TR_QUEUE_REQUEUE,   /* queue submit pod: its worker ended mid-request; back at the head */
+    SIM_TR_QUEUE_FAIL,      /* queue submit pod reason: the kernel failed; the request is dropped */
+    SIM_TR_POD_INDEX,       /* pod index: an Indexed Job's pod's completion index */
+    SIM_TR_JOB_END,         /* wl succeeded reason: a Job finished (1 Complete; 0 Failed with reason
+                               BackoffLimitExceeded or DeadlineExceeded) */
+    SIM_TR_WL_DELETE,       /* wl reason: a workload deleted (TTLAfterFinished, HistoryLimit, Replace) */
+    SIM_TR_CRONJOB,         /* wl job scheduled_unix action: a CronJob's decision for a schedule time
+                               (SuccessfulCreate, JobAlreadyActive, MissSchedule, TooManyMissedTimes);
+                               job is -1 when none was created */
+    SIM_TR_RS_CREATE,       /* wl rs revision name: a Deployment's ReplicaSet rs (the controller's id)
+                               is created, named <deployment>-<pod-template-hash> */
+    SIM_TR_RS_SCALE,        /* wl rs revision from to: a ReplicaSet's spec.replicas changes */
+    SIM_TR_DEPLOY_CONDITION, /* wl status reason: a Deployment's Progressing condition becomes
+                               status (1 True, 0 False) with reason (ProgressDeadlineExceeded...) */
+    SIM_TR_VOLUME,          /* wl ordinal zone: a StatefulSet ordinal's volume is provisioned in zone */
+    SIM_TR_HPA,             /* hpa wl current desired limited_by: an HPA rescaled its target
+                               (limited_by: none, tolerance, stabilization, policy, min, max) */
     SIM_TR_KIND_COUNT
 } SimTrKind;
 

@@ -38,29 +38,36 @@ static WlBtReq *req_of(WlControllers *c, uint32_t wl)
     return NULL;
 }
 
+int wl_bt_run_on(WlControllers *c, size_t req, uint32_t node, SimTime *out)
+{
+    WlBtReq *r = &c->bt[req];
+    if (r->result == NULL) {
+        BtCtx bc;
+        bt_ctx_init(&bc, sim_mem(c->e));
+        if (bt_memo_run(&bc, c->memo, r->b.data, &r->b.params, &r->result) != SIM_OK)
+            return sim_fail(c->e, bc.code ? bc.code : SIM_ENOMEM, "backtest '%s': %s", r->b.name,
+                            bt_errmsg(&bc));
+    }
+    const SimNode *n = sim_node(c->e, node);
+    const SimNodeGroup *g = sim_nodegroup(c->e, n->group);
+    BtNodeSpeed sp = {g->speed > 0 ? g->speed : 1.0, (uint32_t)n->alloc.gpu,
+                      g->gpu_speedup >= 1 ? g->gpu_speedup : 1.0};
+    r->last_duration = bt_sim_duration(&c->tp, &sp, r->b.params.kernel, bt_result_cost(r->result));
+    r->last_node = node;
+    *out = r->last_duration;
+    return SIM_OK;
+}
+
 /* The duration hook: run (or reuse) the kernel, then time it on this node. */
 static SimTime bt_duration(void *ctx, SimEngine *e, uint32_t pod)
 {
     WlControllers *c = ctx;
     const SimPod *p = sim_pod(e, pod);
     WlBtReq *r = req_of(c, p->wl);
-    if (r == NULL)
-        return 0;
-    if (r->result == NULL) {
-        BtCtx bc;
-        bt_ctx_init(&bc, sim_mem(e));
-        if (bt_memo_run(&bc, c->memo, r->b.data, &r->b.params, &r->result) != SIM_OK) {
-            sim_fail(e, bc.code ? bc.code : SIM_ENOMEM, "backtest '%s': %s", r->b.name, bt_errmsg(&bc));
-            return 0;
-        }
-    }
-    const SimNode *n = sim_node(e, p->node);
-    const SimNodeGroup *g = sim_nodegroup(e, n->group);
-    BtNodeSpeed sp = {g->speed > 0 ? g->speed : 1.0, (uint32_t)n->alloc.gpu,
-                      g->gpu_speedup >= 1 ? g->gpu_speedup : 1.0};
-    r->last_duration = bt_sim_duration(&c->tp, &sp, r->b.params.kernel, bt_result_cost(r->result));
-    r->last_node = p->node;
-    return r->last_duration;
+    SimTime d = 0;
+    if (r != NULL)
+        (void)wl_bt_run_on(c, (size_t)(r - c->bt), p->node, &d);   /* a failure leaves 0 and the message */
+    return d;
 }
 
 void wl_bt_pod_succeeded(WlControllers *c, uint32_t pod)
@@ -116,6 +123,8 @@ static cJSON *request_json(SimEngine *e, const WlBtReq *r)
         return NULL;
     BtCost cost = bt_result_cost(r->result);
     cJSON_AddStringToObject(o, "name", r->b.name);
+    if (r->queue)
+        cJSON_AddStringToObject(o, "queue", r->queue);
     cJSON_AddStringToObject(o, "strategy", bt_kernel_name(r->b.params.kernel));
     cJSON_AddStringToObject(o, "data", bt_data_source(r->b.data));
     cJSON_AddStringToObject(o, "data_sha256", bt_data_hash(r->b.data));

@@ -1,6 +1,6 @@
 /*
  * controllers.c: what every controller shares: the reconcile event and its
- * dispatch by kind (deployment.c, job.c, daemonset.c), the pod listeners,
+ * dispatch by kind (deployment.c, job.c, cronjob.c, daemonset.c, statefulset.c), the pod listeners,
  * and the reaction to admission refusals.
  * Invariant: w->active counts the workload's pods that are created and not
  * terminated; w->ready those of them that are Running.
@@ -88,14 +88,21 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     WlControllers *c = ctx;
     SimWorkload *w = sim_workload(e, ev->obj);
-    if (ev->gen != w->gen)
-        return;
-    w->reconcile_queued = 0;
+    if (ev->aux != WL_AUX_SYNC) {   /* a controller's own timer (deployment.c): no gen to match */
+        if (!wl_apps_timer(c, ev))
+            return;
+    } else {
+        if (ev->gen != w->gen)
+            return;
+        w->reconcile_queued = 0;
+    }
     int rc = SIM_OK;
     switch (w->kind) {
     case SIM_WL_DEPLOYMENT: rc = wl_deploy_reconcile(c, ev->obj); break;
     case SIM_WL_JOB: rc = wl_job_reconcile(c, ev->obj); break;
     case SIM_WL_DAEMONSET: rc = wl_ds_reconcile(c, ev->obj); break;
+    case SIM_WL_STATEFULSET: rc = wl_sts_reconcile(c, ev->obj); break;
+    case SIM_WL_CRONJOB: rc = wl_cron_reconcile(c, ev->obj); break;
     default: break;
     }
     if (rc == SIM_EFORBIDDEN)
@@ -106,8 +113,18 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 
 static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
 {
-    (void)ctx;
-    sim_workload(e, sim_pod(e, pod)->wl)->ready++;
+    SimWorkload *w = sim_workload(e, sim_pod(e, pod)->wl);
+    w->ready++;
+    wl_queue_pod_running(ctx, pod);   /* a queue worker starts taking requests */
+    if (w->kind == SIM_WL_DEPLOYMENT || w->kind == SIM_WL_STATEFULSET)   /* Ready: rollouts and
+                                                                          ordinals move on */
+        (void)wl_queue_reconcile(ctx, sim_pod(e, pod)->wl, sim_now(e));
+}
+
+static void on_pod_bound(void *ctx, SimEngine *e, uint32_t pod)
+{
+    if (sim_workload(e, sim_pod(e, pod)->wl)->kind == SIM_WL_STATEFULSET)
+        wl_sts_pod_bound(ctx, pod);   /* the ordinal's volume is provisioned in this zone */
 }
 
 static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
@@ -122,6 +139,11 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
         wl_job_pod_terminated(c, pod);
     if (w->kind == SIM_WL_DAEMONSET)
         wl_ds_pod_terminated(c, pod);
+    if (w->kind == SIM_WL_DEPLOYMENT)
+        wl_deploy_pod_terminated(c, pod);
+    if (w->kind == SIM_WL_STATEFULSET)
+        wl_sts_pod_terminated(c, pod);
+    wl_queue_pod_terminated(c, pod);   /* a busy queue worker puts its request back */
     wake_refused(c, p);
     (void)wl_queue_reconcile(c, p->wl, sim_now(e));
 }
@@ -141,7 +163,7 @@ WlControllers *wl_create(SimEngine *e)
     }
     c->e = e;
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
-                     .node_ready = on_node_ready};
+                     .pod_bound = on_pod_bound, .node_ready = on_node_ready};
     if (sim_engine_listen(e, &l) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
         return NULL;
@@ -156,6 +178,13 @@ void wl_destroy(WlControllers *c)
     if (c == NULL)
         return;
     wl_ds_free(c);
+    wl_deploy_free(c);
+    wl_sts_free(c);
+    wl_queue_free(c);
+    wl_traffic_free(c);
+    wl_hpa_free(c);
+    wl_job_free(c);
+    wl_cron_free(c);
     wl_bt_free(c);
     wl_metrics_free(c);
     sim_mem_free(sim_mem(c->e), c, sizeof *c);
@@ -166,6 +195,12 @@ int wl_start(WlControllers *c, uint32_t wl)
     SimWorkload *w = sim_workload(c->e, wl);
     if (w->kind == SIM_WL_DAEMONSET)
         return wl_ds_start(c, wl);
+    if (w->kind == SIM_WL_DEPLOYMENT)
+        return wl_deploy_start(c, wl);
+    if (w->kind == SIM_WL_STATEFULSET)
+        return wl_sts_start(c, wl);
+    if (w->kind == SIM_WL_CRONJOB)
+        return wl_cron_start(c, wl);
     SimTime at = w->kind == SIM_WL_JOB && w->start_at > sim_now(c->e) ? w->start_at : sim_now(c->e);
     return wl_queue_reconcile(c, wl, at);
 }

@@ -45,4 +45,55 @@ void wl_backtest_set_throughput(WlControllers *c, const BtThroughput *t);
  * the kernel's metrics). NULL on out of memory; the caller owns it. */
 cJSON *wl_backtest_results(WlControllers *c);
 
+/* ---- Jobs and CronJobs (job.c, cronjob.c, cron.c) ------------------------- */
+/* Day 0 of every scenario is Monday 2026-01-05; t = 0 is scenario.start on
+ * it, in UTC (the scenario clock), so weekdays, months and zones resolve. */
+#define WL_DAY0_UNIX INT64_C(1767571200)
+
+/* A Job's status as upstream's controller keeps it. */
+typedef struct WlJobStatus {
+    int condition;          /* 0 running (or not started), 1 Complete, 2 Failed */
+    const char *reason;     /* NULL, "Complete", "BackoffLimitExceeded" or "DeadlineExceeded" */
+    SimTime start, finish;  /* status.startTime, completion/failure time; -1 unset */
+    int32_t failures_since_success;   /* n of the pod re-creation backoff 10 s x 2^(n-1) */
+    uint32_t cronjob;       /* the CronJob that created it, or SIM_NONE */
+    int64_t scheduled_unix; /* its CronJob's schedule time (Unix seconds), or 0 */
+} WlJobStatus;
+
+/* Fills *out for Job wl. SIM_OK, or SIM_EINVAL when wl is not a Job. */
+int wl_job_status(WlControllers *c, uint32_t wl, WlJobStatus *out);
+/* The re-creation delay after n consecutive pod failures: 10 s x 2^(n-1),
+ * capped at 10 min (upstream's MaxJobPodFailureBackOff); 0 for n = 0. */
+SimTime wl_job_failure_backoff(int32_t n);
+
+/* The Jobs of CronJob wl that still exist (not deleted by history limits,
+ * TTL or Replace), in creation order; the array is the controller's. */
+size_t wl_cronjob_jobs(WlControllers *c, uint32_t wl, const uint32_t **jobs);
+/* Suspends or resumes a CronJob (a spec change: it syncs at once). */
+int wl_cronjob_suspend(WlControllers *c, uint32_t wl, int suspend);
+
+/* A parsed cron schedule (robfig/cron's ParseStandard, as upstream). */
+typedef struct WlSchedule {
+    uint64_t minute, hour, dom, month, dow;   /* bit v set: value v matches; bit 63: the field was '*' */
+    int64_t every;                            /* @every: seconds; 0 for a cron spec */
+} WlSchedule;
+#define WL_CRON_NEVER INT64_MIN
+
+/* Parses "0 9 * * 1-5", "@hourly"... SIM_OK, or SIM_EINVAL with the reason
+ * in why. */
+int wl_schedule_parse(const char *text, WlSchedule *out, char *why, size_t n);
+
+typedef struct WlZone WlZone;
+/* Loads an IANA zone from /usr/share/zoneinfo (its TZif file, read here).
+ * name NULL is UTC (*out stays NULL, which every function below takes as
+ * UTC). SIM_OK, SIM_EINVAL for an unknown zone or SIM_ENOMEM, the reason in
+ * why. The caller frees *out with wl_zone_free. */
+int wl_zone_load(SimMem *m, const char *name, WlZone **out, char *why, size_t n);
+void wl_zone_free(SimMem *m, WlZone *z);
+/* The zone's UTC offset in seconds at Unix time t. */
+int32_t wl_zone_offset(const WlZone *z, int64_t t);
+/* The first time the schedule fires strictly after Unix time t (seconds),
+ * in zone z; WL_CRON_NEVER when it does not within five years. */
+int64_t wl_schedule_next(const WlSchedule *s, const WlZone *z, int64_t t);
+
 #endif

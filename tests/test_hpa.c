@@ -1,0 +1,730 @@
+/*
+ * test_hpa.c: the HorizontalPodAutoscaler (k8s-behaviour.md §1).
+ *  - `kubesim explain hpa` on the fixtures in tests/fixtures/explain_hpa/,
+ *    one per rule of §1, each named after it and carrying an "expect" block:
+ *    top-level answer fields (calculatorReplicas, stabilizedReplicas,
+ *    desiredReplicas, limitedBy, reason, scalingActive) and "perMetric", a
+ *    list of partial objects compared field by field with the answer's
+ *    perMetric in order (numbers to 1e-12 relative, null must be null);
+ *  - the bad-input contract of explain hpa (JSON path, nothing printed);
+ *  - the shared normalisation's memory (recommendation slots reused);
+ *  - the live controller on an engine with the scheduler: a hot Deployment
+ *    scales up every 15 s as its policies allow, a quiet one scales down only
+ *    once the 5 min window has passed; trace, stats and metrics.csv rows;
+ *  - the Lua `hpa` declaration: its errors name file, line and field, and
+ *    it builds into the engine; an out-of-memory sweep leaks nothing.
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scenarios/scn.h"
+#include "scheduler/sched.h"
+#include "sim/metrics.h"
+#include "workloads/hpa.h"
+
+#define MAX_FIXTURES 128
+#define GIB (INT64_C(1) << 30)
+
+static char fixtures[MAX_FIXTURES][256];
+static int nfixtures;
+static char tmpdir[] = "/tmp/kubesim-hpa-XXXXXX";
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char buf[1 << 20];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Runs explain hpa on text; returns its JSON answer (caller frees) or NULL
+ * with err, after checking that an error printed nothing. */
+static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    int rc = wl_hpa_explain_case(text, len, name, 1, f, err, errlen);
+    fclose(f);
+    cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
+    if (rc != SIM_OK)
+        ck_assert_msg(outlen == 0, "%s: output written despite an error", name);
+    else
+        ck_assert_msg(j != NULL, "%s: the answer is not JSON: %s", name, out);
+    free(out);
+    return j;
+}
+
+/* ---- fixtures --------------------------------------------------------------- */
+static void check_value(const char *fx, const char *what, const cJSON *got, const cJSON *want)
+{
+    if (cJSON_IsNull(want)) {
+        ck_assert_msg(got != NULL && cJSON_IsNull(got), "%s: %s should be null", fx, what);
+    } else if (cJSON_IsNumber(want)) {
+        ck_assert_msg(cJSON_IsNumber(got), "%s: %s is not a number", fx, what);
+        double w = want->valuedouble, g = got->valuedouble;
+        ck_assert_msg(fabs(g - w) <= 1e-12 * fmax(1.0, fabs(w)), "%s: %s = %.17g, want %.17g", fx, what, g, w);
+    } else if (cJSON_IsString(want)) {
+        ck_assert_msg(cJSON_IsString(got) && strcmp(got->valuestring, want->valuestring) == 0,
+                      "%s: %s = %s, want %s", fx, what, cJSON_IsString(got) ? got->valuestring : "(not a string)",
+                      want->valuestring);
+    } else if (cJSON_IsBool(want)) {
+        ck_assert_msg(cJSON_IsBool(got) && cJSON_IsTrue(got) == cJSON_IsTrue(want), "%s: %s is not %s", fx, what,
+                      cJSON_IsTrue(want) ? "true" : "false");
+    } else {
+        ck_abort_msg("%s: unsupported expectation for %s", fx, what);
+    }
+}
+
+static void check_per_metric(const char *fx, const cJSON *ans, const cJSON *want)
+{
+    const cJSON *got = cJSON_GetObjectItem(ans, "perMetric");
+    ck_assert_msg(cJSON_GetArraySize(got) >= cJSON_GetArraySize(want), "%s: %d metrics, want at least %d", fx,
+                  cJSON_GetArraySize(got), cJSON_GetArraySize(want));
+    for (int i = 0; i < cJSON_GetArraySize(want); i++) {
+        const cJSON *w = cJSON_GetArrayItem(want, i), *g = cJSON_GetArrayItem(got, i), *k;
+        cJSON_ArrayForEach(k, w) {
+            char what[128];
+            snprintf(what, sizeof what, "perMetric[%d].%s", i, k->string);
+            check_value(fx, what, cJSON_GetObjectItem(g, k->string), k);
+        }
+    }
+}
+
+START_TEST(explain_hpa_fixture_matches_its_expectations)
+{
+    const char *fx = fixtures[_i];
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/explain_hpa/%s", getenv("KUBESIM_SRC"), fx);
+    size_t len;
+    char *text = slurp(path, &len);
+    cJSON *c = cJSON_Parse(text);
+    ck_assert_msg(c != NULL, "%s is not JSON", fx);
+    const cJSON *exp = cJSON_GetObjectItem(c, "expect"), *k;
+    ck_assert_msg(exp != NULL && cJSON_GetObjectItem(exp, "desiredReplicas"), "%s has no expect.desiredReplicas", fx);
+    cJSON *ans = explain(text, len, fx, err, sizeof err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    cJSON_ArrayForEach(k, exp) {
+        if (strcmp(k->string, "perMetric") == 0)
+            check_per_metric(fx, ans, k);
+        else
+            check_value(fx, k->string, cJSON_GetObjectItem(ans, k->string), k);
+    }
+    cJSON *again = explain(text, len, fx, err, sizeof err);   /* same input, same answer */
+    ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);   /* the text form works too */
+    ck_assert_int_eq(wl_hpa_explain_case(text, len, fx, 0, f, err, sizeof err), SIM_OK);
+    fclose(f);
+    ck_assert_msg(outlen > 0 && strstr(out, "desired replicas"), "%s: no text answer", fx);
+    free(out);
+    cJSON_Delete(again);
+    cJSON_Delete(ans);
+    cJSON_Delete(c);
+}
+END_TEST
+
+/* ---- bad input ------------------------------------------------------------------ */
+#define SPEC_OK "\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\"," \
+                "\"target\":{\"type\":\"Utilization\",\"averageUtilization\":50}}}]}"
+
+static void expect_refused(const char *text, const char *frag)
+{
+    char err[1024] = "";
+    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    ck_assert_msg(ans == NULL, "accepted: %s", text);
+    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+}
+
+START_TEST(explain_hpa_not_json_names_line_and_column)
+{
+    expect_refused("{\n  \"currentReplicas\": 3,\n  oops\n}\n", "case.json:3:");
+}
+END_TEST
+
+START_TEST(explain_hpa_unknown_field_names_json_path)
+{
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":2,\"podz\":[]}", "case.json: $: unknown field \"podz\"");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"minReplica\":1},\"currentReplicas\":2}",
+                   "case.json: $.hpa: unknown field \"minReplica\"");
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":2,\"pods\":[{},{\"usgae\":{}}]}",
+                   "$.pods[1]: unknown field \"usgae\"");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"behavior\":{\"scaleUp\":{\"policies\":[{\"type\":\"Pods\","
+                   "\"value\":1,\"period\":15}]}}},\"currentReplicas\":2}",
+                   "$.hpa.behavior.scaleUp.policies[0]: unknown field \"period\"");
+}
+END_TEST
+
+START_TEST(explain_hpa_malformed_quantity_names_json_path)
+{
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":2,\"pods\":[{\"requests\":{\"cpu\":\"two\"}}]}",
+                   "case.json: $.pods[0].requests.cpu: \"two\"");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"External\",\"external\":{\"metric\":"
+                   "{\"name\":\"q\"},\"target\":{\"type\":\"Value\",\"value\":\"-3\"}}}]},\"currentReplicas\":2}",
+                   "$.hpa.metrics[0].external.target.value: \"-3\"");
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":2,\"externalMetrics\":{\"q\":\"lots\"}}",
+                   "$.externalMetrics.q: \"lots\" is not");
+}
+END_TEST
+
+START_TEST(explain_hpa_min_above_max_refused)
+{
+    expect_refused("{\"hpa\":{\"minReplicas\":6,\"maxReplicas\":5},\"currentReplicas\":2}",
+                   "case.json: $.hpa.minReplicas: minReplicas (6) is greater than maxReplicas (5)");
+    expect_refused("{\"hpa\":{\"minReplicas\":1},\"currentReplicas\":2}", "$.hpa.maxReplicas: is required");
+    expect_refused("{\"hpa\":{\"minReplicas\":0,\"maxReplicas\":5},\"currentReplicas\":2}",
+                   "$.hpa.minReplicas: 0 needs an Object or External metric");
+}
+END_TEST
+
+START_TEST(explain_hpa_unknown_metric_type_refused)
+{
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Cpu\"}]},\"currentReplicas\":2}",
+                   "case.json: $.hpa.metrics[0].type: unknown metric type \"Cpu\"");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Pods\",\"resource\":{}}]},"
+                   "\"currentReplicas\":2}", "$.hpa.metrics[0].resource: is not allowed for a metric of type Pods");
+}
+END_TEST
+
+START_TEST(explain_hpa_bad_targets_refused)
+{
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"r\"},"
+                   "\"target\":{\"type\":\"Utilization\",\"averageUtilization\":5}}}]},\"currentReplicas\":2}",
+                   "$.hpa.metrics[0].pods.target.type: a Utilization target is not allowed");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\","
+                   "\"target\":{\"type\":\"Utilization\"}}}]},\"currentReplicas\":2}",
+                   "$.hpa.metrics[0].resource.target.averageUtilization: is required");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"gpu\","
+                   "\"target\":{\"type\":\"Utilization\",\"averageUtilization\":5}}}]},\"currentReplicas\":2}",
+                   "$.hpa.metrics[0].resource.name: \"gpu\" is not one of cpu, memory");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\","
+                   "\"target\":{\"type\":\"Utilization\",\"averageUtilization\":0}}}]},\"currentReplicas\":2}",
+                   "$.hpa.metrics[0].resource.target.averageUtilization: expected a whole number from 1");
+    expect_refused("{\"hpa\":{\"maxReplicas\":5,\"behavior\":{\"scaleDown\":{\"selectPolicy\":\"Sometimes\"}}},"
+                   "\"currentReplicas\":2}", "$.hpa.behavior.scaleDown.selectPolicy: \"Sometimes\" is not one of");
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":2,\"history\":{\"scaleEvents\":[{\"replicas\":0,"
+                   "\"ageSeconds\":1}]}}", "$.history.scaleEvents[0].replicas: a scale event changes replicas");
+    expect_refused("{" SPEC_OK "}", "$.currentReplicas: is required");
+}
+END_TEST
+
+/* The command: exit 2 and nothing on stdout for bad input, 0 and the answer
+ * otherwise (the binary comes from KUBESIM_BIN). */
+START_TEST(explain_hpa_command_exit_codes)
+{
+    const char *bin = getenv("KUBESIM_BIN");
+    if (bin == NULL || access(bin, X_OK) != 0)
+        return;   /* run outside ctest */
+    char bad[600], out[600], cmd[2400];
+    snprintf(bad, sizeof bad, "%s/bad.json", tmpdir);
+    snprintf(out, sizeof out, "%s/out.txt", tmpdir);
+    FILE *f = fopen(bad, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"hpa\":{\"maxReplicas\":5,\"metrics\":[{\"type\":\"Cpu\"}]},\"currentReplicas\":2}\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s explain hpa %s --json >%s 2>/dev/null", bin, bad, out);
+    int st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 2);
+    size_t len;
+    slurp(out, &len);
+    ck_assert_uint_eq(len, 0);
+    snprintf(cmd, sizeof cmd, "%s explain hpa %s/tests/fixtures/explain_hpa/fast_path_ceil_of_ready_pods.json --json >%s",
+             bin, getenv("KUBESIM_SRC"), out);
+    st = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    ck_assert_msg(strstr(slurp(out, &len), "\"desiredReplicas\":\t6"), "%s", slurp(out, &len));
+}
+END_TEST
+
+/* ---- the normalisation's memory ------------------------------------------------ */
+/* Legacy stabilisation stores each raw recommendation, reusing the slot of
+ * one older than the window, so the list never outgrows the window (§1.7). */
+START_TEST(legacy_recommendations_reuse_old_slots)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    WlHpaMetric cpu = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 50, 0};
+    WlHpaSpec spec = {.min = 1, .max = 10, .metrics = &cpu, .nmetrics = 1, .tolerance = 0.1};
+    WlHpaPod pods[2];
+    memset(pods, 0, sizeof pods);
+    for (int i = 0; i < 2; i++) {
+        pods[i] = (WlHpaPod){.phase = WL_HPA_POD_RUNNING, .ready = 1, .has_start = 1, .start = -SIM_SEC(3600),
+                             .transition = -SIM_SEC(3600), .sample_window = SIM_SEC(15)};
+        pods[i].has_req[WL_HPA_CPU] = pods[i].has_usage[WL_HPA_CPU] = 1;
+        pods[i].req[WL_HPA_CPU] = 1000;
+        pods[i].usage[WL_HPA_CPU] = 100;
+    }
+    WlHpaHistory h;
+    wl_hpa_history_init(&h, &m);
+    WlHpaMetricResult per;
+    WlHpaDecision d;
+    for (int k = 0; k < 100; k++) {   /* 25 min of 15 s syncs */
+        SimTime now = SIM_SEC(15) * k;
+        for (int i = 0; i < 2; i++)
+            pods[i].sample_t = now;
+        WlHpaInput in = {.now = now, .spec_replicas = 2, .status_replicas = 2, .pods = pods, .npods = 2};
+        ck_assert_int_eq(wl_hpa_decide(&spec, &in, &h, &per, &d), SIM_OK);
+        ck_assert_int_eq(d.desired, 1);
+    }
+    ck_assert_uint_le(h.nrecs, 21);   /* 300 s / 15 s + the one being replaced */
+    wl_hpa_history_free(&h);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* ---- the live controller ---------------------------------------------------------- */
+typedef struct World {
+    SimEngine *e;
+    SchedScheduler *s;
+    WlControllers *c;
+    uint32_t region, ns, group;
+} World;
+
+static World world_mem(SimMem *mem, SimTime end)
+{
+    World w;
+    SimConfig cfg = {.seed = 3, .end = end, .queue = SIM_EVQ_FAST, .mem = mem};
+    w.e = sim_engine_create(&cfg);
+    ck_assert_ptr_nonnull(w.e);
+    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
+    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
+    SimNodeGroup g;
+    memset(&g, 0, sizeof g);
+    g.name = (char *)"general";
+    g.region = w.region;
+    g.alloc = (SimRes){.cpu_m = 64000, .mem = 256 * GIB, .gpu = 0, .pods = 110};
+    g.max = 4;
+    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
+    for (int i = 0; i < 2; i++) {
+        uint32_t n;
+        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
+    }
+    w.s = sched_create(w.e);
+    w.c = w.s ? wl_create(w.e) : NULL;
+    ck_assert_ptr_nonnull(w.c);
+    return w;
+}
+
+static void world_free(World *w)
+{
+    wl_destroy(w->c);
+    sched_destroy(w->s);
+    sim_engine_destroy(w->e);
+}
+
+/* A Deployment of 1-CPU pods (2 s start-up) using `usage_m` each. */
+static uint32_t deployment(World *w, const char *name, int32_t replicas, int64_t usage_m)
+{
+    SimWorkload wl;
+    memset(&wl, 0, sizeof wl);
+    wl.name = (char *)name;
+    wl.kind = SIM_WL_DEPLOYMENT;
+    wl.ns = w->ns;
+    wl.region = w->region;
+    wl.spec.req = (SimRes){1000, GIB, 0, 1};
+    wl.spec.startup = SIM_SEC(2);
+    wl.spec.usage_cpu_m = usage_m;
+    wl.replicas = replicas;
+    uint32_t id;
+    ck_assert_int_eq(sim_workload_add(w->e, &wl, &id), SIM_OK);
+    ck_assert_int_eq(wl_start(w->c, id), SIM_OK);
+    return id;
+}
+
+static const WlHpaMetric cpu50 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 50, 0};
+
+typedef struct Marker {
+    int hit, left;
+} Marker;
+
+/* Re-queues itself at the same instant so that it runs after the cascade
+ * the instant's handlers schedule. */
+static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    Marker *m = ctx;
+    (void)ev;
+    if (m->left-- > 0)
+        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    else
+        m->hit = 1;
+}
+
+static void run_to(SimEngine *e, SimTime t)
+{
+    Marker m = {0, 16};
+    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
+    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    while (!m.hit)
+        ck_assert_int_eq(sim_step(e), SIM_OK);
+}
+
+/* 2 pods at 90 % of their request against a 50 % target, scaleUp Pods 2 per
+ * 15 s, max 12. The first sync (t = 0) sees Pending pods and the one at 15 s
+ * samples younger than a window after Ready (both invalid); from 30 s: 2 ->
+ * 4; at 45 s the two new pods are unready and re-added at 0 flip the ratio
+ * (hold); 60 s: 4 ready -> 8, the policy allows 6; 75 s: 6 with 2 unready ->
+ * 3600/6000 = 60 % -> ceil(1.2 x 6) = 8; 90 s: ceil(1.34 x 8) = 11, limit 10;
+ * 105 s: 15 proposed, clamped to max 12. */
+START_TEST(live_hot_deployment_scales_up_as_policies_allow)
+{
+    World w = world_mem(NULL, SIM_SEC(600));
+    uint32_t d = deployment(&w, "hot", 2, 900);
+    WlHpaSpec spec = {.min = 1, .max = 12, .metrics = &cpu50, .nmetrics = 1, .has_behavior = 1, .tolerance = 0.1};
+    wl_hpa_rules_default_up(&spec.up);
+    wl_hpa_rules_default_down(&spec.down);
+    spec.up.policies[0] = (WlHpaPolicy){0, 2, 15};
+    spec.up.npolicies = 1;
+    ck_assert_int_eq(wl_hpa_add(w.c, "hot", d, &spec), SIM_OK);
+    static const int32_t want[] = {2, 2, 4, 4, 6, 8, 10, 12, 12, 12};
+    for (int k = 0; k < 10; k++) {
+        run_to(w.e, SIM_SEC(15) * k);
+        ck_assert_msg(sim_workload(w.e, d)->replicas == want[k], "t=%ds: %d replicas, want %d", 15 * k,
+                      sim_workload(w.e, d)->replicas, want[k]);
+    }
+    const WlHpaDecision *dec = wl_hpa_last(w.c, 0);
+    ck_assert_ptr_nonnull(dec);
+    ck_assert_int_eq(dec->desired, 12);
+    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_ups, 5);
+    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 0);
+    world_free(&w);
+}
+END_TEST
+
+/* Legacy path, 10 pods at 10 % against 50 %: from 30 s the calculator says
+ * 2, but the first-sight recommendation (10 at t = 0) holds it until it is
+ * strictly older than 5 min: still 10 at 300 s, 2 at 315 s. */
+START_TEST(live_quiet_deployment_scales_down_after_window)
+{
+    World w = world_mem(NULL, SIM_SEC(900));
+    uint32_t d = deployment(&w, "quiet", 10, 100);
+    WlHpaSpec spec = {.min = 2, .max = 20, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "quiet", d, &spec), SIM_OK);
+    run_to(w.e, SIM_SEC(30));
+    const WlHpaDecision *dec = wl_hpa_last(w.c, 0);
+    ck_assert_int_eq(dec->calc, 2);
+    ck_assert_int_eq(dec->desired, 10);
+    ck_assert_int_eq(dec->limited_by, WL_HPA_LIMIT_STABILIZATION);
+    run_to(w.e, SIM_SEC(300));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
+    run_to(w.e, SIM_SEC(315));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
+    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 1);
+    run_to(w.e, SIM_SEC(400));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
+    world_free(&w);
+}
+END_TEST
+
+/* Each rescale is traced with its limitedBy reason, and the sampler writes
+ * the HPA's rows to metrics.csv. */
+START_TEST(live_decisions_traced_and_sampled)
+{
+    char tpath[600], mpath[600], err[256];
+    snprintf(tpath, sizeof tpath, "%s/t.kst", tmpdir);
+    snprintf(mpath, sizeof mpath, "%s/m.csv", tmpdir);
+    SimMem m;
+    sim_mem_init(&m);
+    World w = world_mem(&m, SIM_SEC(120));
+    SimTraceWriter *tw = sim_trace_create(&m, tpath, "{}", err, sizeof err);
+    SimMetrics *mt = sim_metrics_open(&m, mpath, err, sizeof err);
+    ck_assert_ptr_nonnull(tw);
+    ck_assert_ptr_nonnull(mt);
+    sim_set_trace(w.e, tw);
+    uint32_t d = deployment(&w, "api", 1, 1000);
+    WlHpaSpec spec = {.min = 1, .max = 3, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "api-hpa", d, &spec), SIM_OK);
+    ck_assert_int_eq(sim_metrics_attach(w.e, mt, SIM_SEC(30)), SIM_OK);
+    while (sim_step(w.e) == SIM_OK) {
+    }
+    sim_metrics_final(w.e);
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 3);   /* 100 % vs 50 %: ceil(2 x 1) = 2, then 3 (max) */
+    char sha[65];
+    ck_assert_int_eq(sim_trace_close(tw, sha), SIM_OK);
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dump, &dlen);
+    ck_assert_int_eq(sim_trace_dump(&m, tpath, f, stderr), SIM_OK);
+    fclose(f);
+    ck_assert_msg(strstr(dump, "\"kind\":\"hpa\",\"hpa\":\"api-hpa\",\"wl\":0,\"current\":1,\"desired\":2,"
+                               "\"limited_by\":\"none\""), "%s", dump);
+    ck_assert_msg(strstr(dump, "\"current\":2,\"desired\":3,\"limited_by\":\"max\""), "%s", dump);
+    free(dump);
+    size_t len;
+    char *csv = slurp(mpath, &len);
+    ck_assert_msg(strstr(csv, "\n0,eu,hpa,api-hpa,current_replicas,1\n"), "%s", csv);
+    ck_assert_msg(strstr(csv, ",eu,hpa,api-hpa,desired_replicas,3\n"), "%s", csv);
+    ck_assert_msg(strstr(csv, "\n60,eu,hpa,api-hpa,cpu_utilization,100\n"), "%s", csv);
+    world_free(&w);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* Every allocation of adding an HPA and of its syncs can fail: the engine
+ * reports it and nothing leaks. */
+START_TEST(live_oom_sweep_leaks_nothing)
+{
+    for (uint64_t n = 1;; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        SimConfig cfg = {.seed = 1, .end = SIM_SEC(90), .mem = &m};
+        SimEngine *e = sim_engine_create(&cfg);
+        SchedScheduler *s = e ? sched_create(e) : NULL;
+        WlControllers *c = s ? wl_create(e) : NULL;
+        uint32_t r, ns, g, node, id;
+        int rc = c ? SIM_OK : SIM_ENOMEM;
+        m.fail_at = c ? n : 0;
+        SimNodeGroup gr = {.name = (char *)"g", .alloc = {64000, 64 * GIB, 0, 110}, .max = 1};
+        SimWorkload wl = {.name = (char *)"d", .kind = SIM_WL_DEPLOYMENT, .replicas = 2,
+                          .spec = {.req = {1000, GIB, 0, 1}, .startup = SIM_SEC(1), .usage_cpu_m = 900}};
+        WlHpaSpec spec = {.min = 1, .max = 8, .metrics = &cpu50, .nmetrics = 1, .has_behavior = 1, .tolerance = 0.1};
+        wl_hpa_rules_default_up(&spec.up);
+        wl_hpa_rules_default_down(&spec.down);
+        if (rc == SIM_OK)
+            rc = sim_region_add(e, "r", &r);
+        if (rc == SIM_OK)
+            rc = sim_namespace_add(e, "default", &ns);
+        if (rc == SIM_OK)
+            rc = sim_nodegroup_add(e, &gr, &g);
+        if (rc == SIM_OK)
+            rc = sim_node_add(e, g, 1, &node);
+        if (rc == SIM_OK)
+            rc = sim_workload_add(e, &wl, &id);
+        if (rc == SIM_OK)
+            rc = wl_start(c, id);
+        if (rc == SIM_OK)
+            rc = wl_hpa_add(c, "h", id, &spec);
+        while (rc == SIM_OK && (rc = sim_step(e)) == SIM_OK) {
+        }
+        wl_destroy(c);
+        sched_destroy(s);
+        sim_engine_destroy(e);
+        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
+        if (!m.oom)
+            break;
+        ck_assert_msg(n < 20000, "no end to the sweep");
+    }
+}
+END_TEST
+
+START_TEST(live_add_refuses_bad_specs)
+{
+    World w = world_mem(NULL, SIM_SEC(60));
+    uint32_t d = deployment(&w, "api", 2, 100);
+    WlHpaSpec spec = {.min = 5, .max = 3, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_errmsg(w.e), "minReplicas"), "%s", sim_errmsg(w.e));
+    spec.min = 1;
+    ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_OK);
+    ck_assert_int_eq(wl_hpa_add(w.c, "b", d, &spec), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_errmsg(w.e), "already scaled"), "%s", sim_errmsg(w.e));
+    world_free(&w);
+}
+END_TEST
+
+/* ---- Lua declarations -------------------------------------------------------------- */
+static const char world_src[] =
+    "region { name = \"eu\" }\n"
+    "nodegroup { name = \"g\", cpu = \"64\", memory = \"256Gi\", min = 2, max = 4 }\n"
+    "deployment { name = \"web\", replicas = 2, cpu = \"1\", memory = \"1Gi\", usage = { cpu = \"900m\" } }\n";
+
+static const char *write_script(const char *name, const char *src)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(src, f);
+    fclose(f);
+    return path;
+}
+
+static void expect_load_error(const char *decl, const char *frag)
+{
+    char src[4096], err[1024];
+    snprintf(src, sizeof src, "%s%s", world_src, decl);
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    ck_assert_msg(s == NULL, "expected an error for: %s", decl);
+    ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
+    ck_assert_int_eq(m.live, 0);
+}
+
+#define CPU70 "metrics = { { type = \"Resource\", name = \"cpu\", target = { type = \"Utilization\", " \
+              "average_utilization = 70 } } }"
+
+START_TEST(lua_hpa_declaration_errors_name_file_and_line)
+{
+    expect_load_error("hpa { name = \"h\", target = \"web\", min = 5, max = 3 }\n",
+                      "s.lua:4: hpa 'h': field 'min': min (5) is greater than max (3)");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, metrics = { { type = \"Cpu\", name = \"x\", "
+                      "target = { type = \"Value\", value = 1 } } } }\n",
+                      "s.lua:4: hpa 'h': field 'metrics[1]': field 'type': unknown metric type \"Cpu\"");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, metrics = { { type = \"Pods\", name = \"rps\", "
+                      "target = { type = \"Utilization\", average_utilization = 50 } } } }\n",
+                      "s.lua:4: hpa 'h': field 'metrics[1]': field 'target': field 'type': a Pods metric does not "
+                      "take a Utilization target");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, metrics = { { type = \"External\", name = \"q\", "
+                      "target = { type = \"AverageValue\", average_value = \"five\" } } } }\n",
+                      "s.lua:4: hpa 'h': field 'metrics[1]': field 'target': field 'average_value': \"five\"");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, metrics = { { type = \"Resource\", name = \"cpu\", "
+                      "target = { type = \"Utilization\", average_value = \"1\" } } } }\n",
+                      "field 'target': field 'average_utilization': is required with a target of type Utilization");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, " CPU70 ", tolerence = 0.2 }\n",
+                      "s.lua:4: unknown field 'tolerence' in hpa 'h' (did you mean 'tolerance'?)");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, metrics = { { type = \"Resource\", name = \"cpu\", "
+                      "target = { type = \"Utilization\", average_utilisation = 70 } } } }\n",
+                      "unknown field 'average_utilisation' in hpa 'h': field 'metrics[1]': field 'target' (did you "
+                      "mean 'average_utilization'?)");
+    expect_load_error("hpa { name = \"h\", target = \"api\", max = 3 }\n",
+                      "s.lua:4: hpa 'h': field 'target': no deployment named 'api' is declared before this line");
+    expect_load_error("hpa { name = \"h\", target = \"web\" }\n", "s.lua:4: hpa 'h': field 'max': is required");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3 }\nhpa { name = \"h2\", target = \"web\", max = 3 }\n",
+                      "s.lua:5: hpa 'h2': field 'target': 'web' is already scaled by hpa 'h'");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, behavior = { scale_up = { policies = { { type = "
+                      "\"Pods\", value = 4, period = \"1h\" } } } } }\n",
+                      "s.lua:4: hpa 'h': field 'behavior': field 'scale_up': field 'policies[1]': field 'period': must "
+                      "be whole seconds from 1s to 1800s");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, behavior = { scale_down = { select_policy = "
+                      "\"Least\" } } }\n",
+                      "field 'scale_down': field 'select_policy': \"Least\" is not Max, Min or Disabled");
+    expect_load_error("hpa { name = \"h\", target = \"web\", min = 0, max = 3 }\n",
+                      "s.lua:4: hpa 'h': field 'min': 0 needs an Object or External metric");
+}
+END_TEST
+
+/* A scenario with an HPA runs end to end: summary.json counts the scale-ups,
+ * metrics.csv has the HPA's rows, and the trace its decisions. */
+START_TEST(lua_hpa_scenario_runs_end_to_end)
+{
+    char src[4096], err[1024], dir[700];
+    snprintf(src, sizeof src, "scenario { name = \"hpa\", duration = \"10m\", sample_every = \"30s\" }\n%s"
+             "hpa { name = \"web\", target = \"web\", min = 2, max = 8, " CPU70 ",\n"
+             "      behavior = { scale_up = { stabilization_window = \"0s\", select_policy = \"Max\",\n"
+             "                                policies = { { type = \"Pods\", value = 2, period = \"15s\" } } },\n"
+             "                   scale_down = { stabilization_window = \"5m\" } }, tolerance = 0.1 }\n"
+             "expect(\"scaled up\", function(r) return r.hpa.scale_ups >= 1 end)\n", world_src);
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions o = {.path = write_script("run.lua", src)};
+    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    snprintf(dir, sizeof dir, "%s/run", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, W_OK) == 0, 1);
+    ScnRunOptions ro = {.seed = 1, .dir = dir};
+    ScnRunResult res;
+    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_int_eq(res.expectations_failed, 0);
+    char path[800];
+    size_t len;
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    char *csv = slurp(path, &len);
+    ck_assert_msg(strstr(csv, ",eu,hpa,web,desired_replicas,8\n"), "no HPA rows reaching max 8");
+    ck_assert_msg(strstr(csv, ",eu,hpa,web,cpu_utilization,90\n"), "no cpu_utilization row");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    cJSON *sum = cJSON_Parse(slurp(path, &len));
+    ck_assert_ptr_nonnull(sum);
+    ck_assert_int_ge((int)cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "hpa"), "scale_ups")->valuedouble, 3);
+    cJSON_Delete(sum);
+    scn_free(s);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+START_TEST(lua_hpa_load_oom_sweep_leaks_nothing)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%shpa { name = \"h\", target = \"web\", max = 5, " CPU70 ",\n"
+             "  behavior = { scale_down = { policies = { { type = \"Percent\", value = 50, period = \"1m\" } } } } }\n",
+             world_src);
+    const char *path = write_script("oom.lua", src);
+    for (uint64_t n = 1;; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        ScnOptions o = {.path = path};
+        char err[512];
+        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+        scn_free(s);
+        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
+        if (s != NULL && !m.oom)
+            break;
+        ck_assert_msg(n < 100000, "no end to the sweep");
+    }
+}
+END_TEST
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void list_fixtures(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/explain_hpa", getenv("KUBESIM_SRC"));
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL && nfixtures < MAX_FIXTURES;) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
+            snprintf(fixtures[nfixtures++], sizeof fixtures[0], "%s", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    qsort(fixtures, (size_t)nfixtures, sizeof fixtures[0], cmp);
+}
+
+int main(void)
+{
+    if (getenv("KUBESIM_SRC") == NULL) {
+        fprintf(stderr, "test_hpa: set KUBESIM_SRC (ctest does)\n");
+        return 2;
+    }
+    if (mkdtemp(tmpdir) == NULL)
+        return 2;
+    list_fixtures();
+    Suite *s = suite_create("hpa");
+    TCase *tc = tcase_create("explain");
+    tcase_add_loop_test(tc, explain_hpa_fixture_matches_its_expectations, 0, nfixtures);
+    tcase_add_test(tc, explain_hpa_not_json_names_line_and_column);
+    tcase_add_test(tc, explain_hpa_unknown_field_names_json_path);
+    tcase_add_test(tc, explain_hpa_malformed_quantity_names_json_path);
+    tcase_add_test(tc, explain_hpa_min_above_max_refused);
+    tcase_add_test(tc, explain_hpa_unknown_metric_type_refused);
+    tcase_add_test(tc, explain_hpa_bad_targets_refused);
+    tcase_add_test(tc, explain_hpa_command_exit_codes);
+    tcase_add_test(tc, legacy_recommendations_reuse_old_slots);
+    suite_add_tcase(s, tc);
+    TCase *live = tcase_create("live");
+    tcase_add_test(live, live_hot_deployment_scales_up_as_policies_allow);
+    tcase_add_test(live, live_quiet_deployment_scales_down_after_window);
+    tcase_add_test(live, live_decisions_traced_and_sampled);
+    tcase_add_test(live, live_oom_sweep_leaks_nothing);
+    tcase_add_test(live, live_add_refuses_bad_specs);
+    suite_add_tcase(s, live);
+    TCase *lua = tcase_create("lua");
+    tcase_add_test(lua, lua_hpa_declaration_errors_name_file_and_line);
+    tcase_add_test(lua, lua_hpa_scenario_runs_end_to_end);
+    tcase_add_test(lua, lua_hpa_load_oom_sweep_leaks_nothing);
+    suite_add_tcase(s, lua);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    printf("%d explain hpa fixtures\n", nfixtures);
+    return failed || nfixtures == 0 ? 1 : 0;
+}

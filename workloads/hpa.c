@@ -1,0 +1,388 @@
+/*
+ * hpa.c: the live HPA controller. Each HPA syncs as an event (SIM_EV_HPA,
+ * obj = its index) at the time it is added, which is when upstream's
+ * informer queues a new HPA, and then every 15 s. A sync reads the target's
+ * scale (spec.replicas, and status.replicas as the pods it has), its pods and
+ * their metrics through wl_metrics.h, runs the shared calculator and
+ * normalisation (hpa_calc.c, hpa_norm.c) and scales the target through
+ * wl_scale() when the answer differs. Decisions that change replicas are
+ * traced (hpa: name wl current desired limited_by) and counted; a sampler
+ * adds per-HPA rows to metrics.csv.
+ *
+ * Invariant: an HPA's pod list holds exactly its target's pods that are
+ * created and not terminated, in creation order (a pod listener keeps it).
+ *
+ * Simplifications (README "Fidelity", HPA):
+ *  - A pod's status.startTime is its binding time, and it is Ready exactly
+ *    while Running (Ready's lastTransitionTime = when it started running);
+ *    upstream's kubelet sets startTime when it accepts the pod and readiness
+ *    follows probes.
+ *  - Metrics come from the registered sources as they are at the sync (a
+ *    source reports its own timestamp and window; declared usage is a steady
+ *    sample as old as the sync, over 15 s); metrics-server's scrape lag is not
+ *    modelled beyond that.
+ *  - Object metrics are looked up by metric name only (describedObject is
+ *    not modelled) and External metric selectors are not applied: a source
+ *    by name serves one series.
+ *  - Only cpu and memory resources; ContainerResource is Resource (one
+ *    container per pod); the pod-level requests of a pod are its container's.
+ *  - Syncs are not spread over 5 workers: each HPA syncs on its own 15 s
+ *    grid from when it was added, with no jitter; a sync takes no time.
+ *  - Go's out-of-range float-to-int32 conversions (platform-defined) and
+ *    int64 overflows (wrapping) saturate instead.
+ *  - The tolerance test is v1.33's 1-tolDown <= ratio <= 1+tolUp (also when
+ *    both equal the global tolerance), not the older |1-ratio| <= tol, which
+ *    differs only at the float edges.
+ *  - A behavior's scaling rule takes at most 16 policies.
+ *  - `explain hpa` takes metric values as given: metric selectors and
+ *    describedObject are checked for shape but not applied, and the case
+ *    holds one sync at time 0 (the controller's first-sight recommendation
+ *    is not added: the history given is the whole history).
+ */
+#include "workloads/hpa.h"
+
+#include <string.h>
+
+#include "sim/metrics.h"
+#include "workloads/wl_int.h"
+#include "workloads/wl_metrics.h"
+
+typedef struct WlHpa {
+    char *name;
+    uint32_t target;
+    WlHpaSpec spec;
+    WlHpaMetric *metrics;        /* spec.metrics, owned with their names */
+    WlHpaHistory h;
+    int seen;                    /* the first-sight recommendation is recorded */
+    uint32_t *pods;              /* the target's live pods */
+    size_t npods, cappods;
+    WlHpaMetricResult *last;     /* per metric, at the last sync */
+    WlHpaDecision dec;
+    int synced;
+} WlHpa;
+
+struct WlHpaSet {
+    WlHpa *v;
+    size_t n, cap;
+    WlHpaPod *scratch;           /* one sync's pods */
+    size_t capscratch;
+    SimMetrics *mt;              /* the recorder our sampler is registered with */
+};
+
+/* ---- the target's pods ----------------------------------------------------- */
+static int track(WlControllers *c, WlHpa *h, uint32_t pod)
+{
+    if (sim_mem_grow(sim_mem(c->e), (void **)&h->pods, &h->cappods, h->npods + 1, sizeof *h->pods) != SIM_OK)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    h->pods[h->npods++] = pod;
+    return SIM_OK;
+}
+
+static void untrack(WlHpa *h, uint32_t pod)
+{
+    for (size_t i = 0; i < h->npods; i++)
+        if (h->pods[i] == pod) {
+            memmove(&h->pods[i], &h->pods[i + 1], (h->npods - i - 1) * sizeof *h->pods);
+            h->npods--;
+            return;
+        }
+}
+
+static void on_pod_created(void *ctx, SimEngine *e, uint32_t pod)
+{
+    WlControllers *c = ctx;
+    uint32_t wl = sim_pod(e, pod)->wl;
+    for (size_t i = 0; i < c->hpa->n; i++)
+        if (c->hpa->v[i].target == wl)
+            (void)track(c, &c->hpa->v[i], pod);   /* out of memory is sticky on the engine */
+}
+
+static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
+{
+    WlControllers *c = ctx;
+    uint32_t wl = sim_pod(e, pod)->wl;
+    for (size_t i = 0; i < c->hpa->n; i++)
+        if (c->hpa->v[i].target == wl)
+            untrack(&c->hpa->v[i], pod);
+}
+
+/* A pod as the calculator sees it (see the simplifications above). */
+static void pod_view(WlControllers *c, uint32_t id, WlHpaPod *out)
+{
+    const SimPod *p = sim_pod(c->e, id);
+    memset(out, 0, sizeof *out);
+    int running = p->phase == SIM_POD_RUNNING;
+    out->phase = running ? WL_HPA_POD_RUNNING : WL_HPA_POD_PENDING;
+    out->ready = running;
+    out->has_start = p->bound_at >= 0;
+    out->start = p->bound_at;
+    out->transition = running ? p->started_at : p->bound_at;
+    out->has_req[WL_HPA_CPU] = p->req.cpu_m > 0;   /* a request of 0 is no request */
+    out->req[WL_HPA_CPU] = p->req.cpu_m;
+    out->has_req[WL_HPA_MEMORY] = p->req.mem > 0;
+    out->req[WL_HPA_MEMORY] = p->req.mem * 1000;
+    WlPodUsage u;
+    if (wl_pod_usage(c, id, &u)) {
+        out->has_usage[WL_HPA_CPU] = out->has_usage[WL_HPA_MEMORY] = 1;
+        out->usage[WL_HPA_CPU] = u.cpu_m;
+        out->usage[WL_HPA_MEMORY] = u.mem * 1000;
+        out->sample_t = u.timestamp;
+        out->sample_window = u.window;
+    }
+}
+
+typedef struct SyncCtx {
+    WlControllers *c;
+    const WlHpa *h;
+} SyncCtx;
+
+static int pod_metric(void *ctx, size_t pod, const char *name, int64_t *milli)
+{
+    SyncCtx *s = ctx;
+    return wl_pod_metric(s->c, s->h->pods[pod], name, milli);
+}
+
+static size_t value_metric(void *ctx, WlHpaSource src, const char *name, int64_t *milli, size_t cap)
+{
+    SyncCtx *s = ctx;
+    (void)src;
+    return cap > 0 && wl_value_metric(s->c, name, milli) ? 1 : 0;
+}
+
+/* ---- metrics.csv ------------------------------------------------------------ */
+/* "cpu_utilization" (percent), "cpu_average" (cores or bytes), or the
+ * custom metric's own name (its value in units). */
+static void metric_key(const WlHpaMetric *m, char *buf, size_t n)
+{
+    static const char *const res[] = {"cpu", "memory"};
+    if (m->source == WL_HPA_RESOURCE || m->source == WL_HPA_CONTAINER_RESOURCE)
+        snprintf(buf, n, "%s_%s", res[m->res], m->target == WL_HPA_UTILIZATION ? "utilization" : "average");
+    else
+        snprintf(buf, n, "%s", m->name);
+}
+
+static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
+{
+    WlControllers *c = ctx;
+    for (size_t i = 0; i < c->hpa->n; i++) {
+        const WlHpa *h = &c->hpa->v[i];
+        const SimWorkload *w = sim_workload(e, h->target);
+        const char *rn = sim_region(e, w->region)->name;
+        SimTime now = sim_now(e);
+        sim_metrics_row(mt, now, rn, "hpa", h->name, "current_replicas", w->replicas);
+        sim_metrics_row(mt, now, rn, "hpa", h->name, "desired_replicas", h->synced ? h->dec.desired : w->replicas);
+        for (size_t k = 0; h->synced && k < h->spec.nmetrics; k++) {
+            char key[160];
+            if (!h->last[k].valid)
+                continue;
+            metric_key(&h->spec.metrics[k], key, sizeof key);
+            sim_metrics_row(mt, now, rn, "hpa", h->name, key, h->last[k].value);
+        }
+    }
+}
+
+/* The recorder is attached after the scenario is built, so the sampler joins
+ * it at the first sync that sees it. */
+static void join_recorder(WlControllers *c)
+{
+    SimMetrics *mt = sim_metrics_recorder(c->e);
+    if (mt == NULL || mt == c->hpa->mt)
+        return;
+    c->hpa->mt = mt;
+    if (sim_metrics_add_sampler(mt, sample, c) != SIM_OK)
+        c->hpa->mt = NULL;   /* too many samplers: the run goes on without HPA rows */
+}
+
+/* ---- one sync --------------------------------------------------------------- */
+static int gather(WlControllers *c, WlHpa *h, WlHpaInput *in)
+{
+    struct WlHpaSet *s = c->hpa;
+    if (sim_mem_grow(sim_mem(c->e), (void **)&s->scratch, &s->capscratch, h->npods + 1, sizeof *s->scratch) != SIM_OK)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < h->npods; i++)
+        pod_view(c, h->pods[i], &s->scratch[i]);
+    const SimWorkload *w = sim_workload(c->e, h->target);
+    in->now = sim_now(c->e);
+    in->spec_replicas = w->replicas;
+    in->status_replicas = w->active;
+    in->pods = s->scratch;
+    in->npods = h->npods;
+    in->pod_metric = pod_metric;
+    in->value = value_metric;
+    return SIM_OK;
+}
+
+static int rescale(WlControllers *c, WlHpa *h)
+{
+    int32_t from = h->dec.current, to = h->dec.desired;
+    SimStats *st = sim_stats(c->e);
+    int rc = wl_scale(c, h->target, to);
+    if (rc != SIM_OK)
+        return rc;
+    if (to > from)
+        st->hpa_scale_ups++;
+    else
+        st->hpa_scale_downs++;
+    sim_trace_rec(c->e, SIM_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
+                                                 SIM_TRS(wl_hpa_limit_name(h->dec.limited_by))}, 5);
+    return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
+}
+
+static int sync_one(WlControllers *c, WlHpa *h)
+{
+    WlHpaInput in;
+    memset(&in, 0, sizeof in);
+    SyncCtx ctx = {c, h};
+    in.ctx = &ctx;
+    int rc = gather(c, h, &in);
+    if (rc == SIM_OK && !h->seen) {   /* recordInitialRecommendation */
+        rc = wl_hpa_history_add_rec(&h->h, in.spec_replicas, in.now);
+        h->seen = rc == SIM_OK;
+    }
+    if (rc == SIM_OK)
+        rc = wl_hpa_decide(&h->spec, &in, &h->h, h->last, &h->dec);
+    if (rc != SIM_OK)
+        return rc;
+    h->synced = 1;
+    if (!h->dec.disabled && h->dec.desired != h->dec.current)
+        return rescale(c, h);
+    return SIM_OK;
+}
+
+static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    WlControllers *c = ctx;
+    join_recorder(c);
+    if (sync_one(c, &c->hpa->v[ev->obj]) == SIM_ENOMEM)
+        return;   /* sticky on the engine; the run reports it */
+    (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, SIM_EV_HPA, ev->obj, 0, 0);
+}
+
+/* ---- adding and freeing ------------------------------------------------------ */
+static int set_create(WlControllers *c)
+{
+    if (c->hpa)
+        return SIM_OK;
+    c->hpa = sim_mem_calloc(sim_mem(c->e), 1, sizeof *c->hpa);
+    if (c->hpa == NULL)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    SimListener l = {.ctx = c, .pod_created = on_pod_created, .pod_terminated = on_pod_terminated};
+    int rc = sim_engine_listen(c->e, &l);
+    if (rc != SIM_OK) {
+        sim_mem_free(sim_mem(c->e), c->hpa, sizeof *c->hpa);
+        c->hpa = NULL;
+        return rc;
+    }
+    sim_engine_on(c->e, SIM_EV_HPA, on_sync, c);
+    return SIM_OK;
+}
+
+static void hpa_free(SimMem *m, WlHpa *h)
+{
+    for (size_t i = 0; h->metrics && i < h->spec.nmetrics; i++)
+        sim_mem_strfree(m, (char *)h->metrics[i].name);
+    sim_mem_free(m, h->metrics, h->spec.nmetrics * sizeof *h->metrics);
+    sim_mem_free(m, h->last, h->spec.nmetrics * sizeof *h->last);
+    sim_mem_free(m, h->pods, h->cappods * sizeof *h->pods);
+    sim_mem_strfree(m, h->name);
+    wl_hpa_history_free(&h->h);
+}
+
+/* Deep copy of the spec; the metric names are the only borrowed pointers. */
+static int copy_spec(SimMem *m, WlHpa *h, const char *name, const WlHpaSpec *spec)
+{
+    h->spec = *spec;
+    h->spec.metrics = NULL;
+    h->name = sim_mem_strdup(m, name);
+    h->metrics = sim_mem_calloc(m, spec->nmetrics, sizeof *h->metrics);
+    h->last = sim_mem_calloc(m, spec->nmetrics, sizeof *h->last);
+    if (h->name == NULL || h->metrics == NULL || h->last == NULL)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < spec->nmetrics; i++) {
+        h->metrics[i] = spec->metrics[i];
+        h->metrics[i].name = sim_mem_strdup(m, spec->metrics[i].name);
+        if (h->metrics[i].name == NULL)
+            return SIM_ENOMEM;
+    }
+    h->spec.metrics = h->metrics;
+    return SIM_OK;
+}
+
+static int check_add(WlControllers *c, const char *name, uint32_t target, const WlHpaSpec *spec)
+{
+    const char *why;
+    SimWlKind k = target < sim_workload_count(c->e) ? sim_workload(c->e, target)->kind : SIM_WL_KIND_COUNT;
+    if (k != SIM_WL_DEPLOYMENT && k != SIM_WL_STATEFULSET)
+        return sim_fail(c->e, SIM_EINVAL, "hpa '%s': the target must be a Deployment or a StatefulSet", name);
+    if (wl_hpa_spec_check(spec, &why) != SIM_OK)
+        return sim_fail(c->e, SIM_EINVAL, "hpa '%s': %s", name, why);
+    for (size_t i = 0; c->hpa && i < c->hpa->n; i++)
+        if (c->hpa->v[i].target == target || strcmp(c->hpa->v[i].name, name) == 0)
+            return sim_fail(c->e, SIM_EINVAL, "hpa '%s': %s", name, c->hpa->v[i].target == target
+                            ? "its target is already scaled by another HPA (upstream: AmbiguousSelector)"
+                            : "an HPA of this name exists");
+    return SIM_OK;
+}
+
+/* The target's pods that already exist. */
+static int track_existing(WlControllers *c, WlHpa *h)
+{
+    for (uint32_t i = 0; i < sim_pod_count(c->e); i++) {
+        const SimPod *p = sim_pod(c->e, i);
+        if (p->wl == h->target && p->phase <= SIM_POD_RUNNING && track(c, h, i) != SIM_OK)
+            return SIM_ENOMEM;
+    }
+    return SIM_OK;
+}
+
+int wl_hpa_add(WlControllers *c, const char *name, uint32_t target, const WlHpaSpec *spec)
+{
+    SimMem *m = sim_mem(c->e);
+    int rc = check_add(c, name, target, spec);
+    if (rc == SIM_OK)
+        rc = set_create(c);
+    if (rc != SIM_OK)
+        return rc;
+    struct WlHpaSet *s = c->hpa;
+    if (sim_mem_grow(m, (void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) != SIM_OK)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    WlHpa *h = &s->v[s->n];
+    memset(h, 0, sizeof *h);
+    h->target = target;
+    wl_hpa_history_init(&h->h, m);
+    rc = copy_spec(m, h, name, spec);
+    if (rc == SIM_OK)
+        rc = track_existing(c, h);
+    if (rc != SIM_OK) {
+        hpa_free(m, h);
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    }
+    s->n++;
+    return sim_schedule(c->e, sim_now(c->e), SIM_EV_HPA, (uint32_t)(s->n - 1), 0, 0);
+}
+
+void wl_hpa_free(WlControllers *c)
+{
+    struct WlHpaSet *s = c->hpa;
+    if (s == NULL)
+        return;
+    SimMem *m = sim_mem(c->e);
+    for (size_t i = 0; i < s->n; i++)
+        hpa_free(m, &s->v[i]);
+    sim_mem_free(m, s->v, s->cap * sizeof *s->v);
+    sim_mem_free(m, s->scratch, s->capscratch * sizeof *s->scratch);
+    sim_mem_free(m, s, sizeof *s);
+    c->hpa = NULL;
+}
+
+size_t wl_hpa_count(const WlControllers *c)
+{
+    return c->hpa ? c->hpa->n : 0;
+}
+
+const WlHpaDecision *wl_hpa_last(const WlControllers *c, size_t i)
+{
+    if (c->hpa == NULL || i >= c->hpa->n || !c->hpa->v[i].synced)
+        return NULL;
+    return &c->hpa->v[i].dec;
+}

@@ -1,0 +1,312 @@
+/*
+ * replicaset.c: the ReplicaSet layer under the Deployment controller
+ * (upstream pkg/controller/replicaset). A ReplicaSet is one revision of a
+ * Deployment's pod template: it keeps spec.replicas live pods of its own
+ * template, creating the missing ones and deleting the surplus in upstream's
+ * ActivePodsWithRanks order (controller_utils.go; getPodsToDelete ranks a
+ * pod by how many of the Deployment's pods share its node).
+ *
+ * Invariant: d->pods is exactly the Deployment's live pods that its
+ * ReplicaSets created, and each has p->rs == the id of one of d->rs.
+ *
+ * Pods keep p->wl = the Deployment (the HPA, traffic and queues find a
+ * Deployment's pods by it), so the engine's copy of the Deployment's spec
+ * holds the current template; a ReplicaSet's own template is written into it
+ * only while one of its pods is created (admission reads requests and limits
+ * then, and the pod keeps them).
+ */
+#include "workloads/wl_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "workloads/apps.h"
+
+/* ---- templates ------------------------------------------------------------ */
+void wl_template_of(const SimPodSpec *sp, WlTemplate *t)
+{
+    memset(t, 0, sizeof *t);
+    t->image = sp->image;
+    t->req = sp->req;
+    t->lim_cpu_m = sp->lim_cpu_m;
+    t->lim_mem = sp->lim_mem;
+    t->startup = sp->startup;
+    t->usage_cpu_m = sp->usage_cpu_m;
+    t->usage_mem = sp->usage_mem;
+}
+
+static void template_apply(SimPodSpec *sp, const WlTemplate *t)
+{
+    sp->image = t->image;
+    sp->req = t->req;
+    sp->lim_cpu_m = t->lim_cpu_m;
+    sp->lim_mem = t->lim_mem;
+    sp->startup = t->startup;
+    sp->usage_cpu_m = t->usage_cpu_m;
+    sp->usage_mem = t->usage_mem;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int wl_template_eq(const WlTemplate *a, const WlTemplate *b)
+{
+    return str_eq(a->image, b->image) && a->req.cpu_m == b->req.cpu_m && a->req.mem == b->req.mem &&
+           a->req.gpu == b->req.gpu && a->lim_cpu_m == b->lim_cpu_m && a->lim_mem == b->lim_mem &&
+           a->startup == b->startup && a->usage_cpu_m == b->usage_cpu_m && a->usage_mem == b->usage_mem;
+}
+
+/* FNV-1a over the template's fields, as upstream hashes the pod template. */
+static uint32_t fnv(uint32_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+/* pod-template-hash: upstream rand.SafeEncodeString of the decimal hash. */
+static void template_hash(const WlTemplate *t, char out[16])
+{
+    static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
+    int64_t v[] = {t->req.cpu_m, t->req.mem, t->req.gpu, t->lim_cpu_m, t->lim_mem, t->startup,
+                   t->usage_cpu_m, t->usage_mem};
+    uint32_t h = fnv(2166136261u, v, sizeof v);
+    if (t->image)
+        h = fnv(h, t->image, strlen(t->image));
+    char dec[16];
+    int n = snprintf(dec, sizeof dec, "%u", h);
+    for (int i = 0; i < n; i++)
+        out[i] = alnum[(unsigned char)dec[i] % (sizeof alnum - 1)];
+    out[n] = '\0';
+}
+
+/* ---- ReplicaSets -------------------------------------------------------------- */
+size_t wl_rs_add(WlControllers *c, WlDeploy *d, const WlTemplate *t, uint32_t revision)
+{
+    if (sim_mem_grow(sim_mem(c->e), (void **)&d->rs, &d->caprs, d->nrs + 1, sizeof *d->rs) != SIM_OK) {
+        sim_fail(c->e, SIM_ENOMEM, "out of memory");
+        return SIZE_MAX;
+    }
+    WlRs *r = &d->rs[d->nrs];
+    memset(r, 0, sizeof *r);
+    r->t = *t;
+    r->id = d->next_id++;
+    r->revision = revision;
+    r->desired_ann = r->max_ann = -1;
+    template_hash(t, r->hash);
+    char name[160];
+    snprintf(name, sizeof name, "%s-%s", sim_workload(c->e, d->wl)->name, r->hash);
+    sim_trace_rec(c->e, SIM_TR_RS_CREATE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(revision),
+                                                       SIM_TRS(name)}, 4);
+    return d->nrs++;
+}
+
+void wl_rs_set(WlControllers *c, WlDeploy *d, size_t i, int32_t replicas, int annotate)
+{
+    WlRs *r = &d->rs[i];
+    const SimWorkload *w = sim_workload(c->e, d->wl);
+    if (annotate) {
+        int32_t surge, unavailable;
+        wl_deploy_fenceposts(w, &surge, &unavailable);
+        r->desired_ann = w->replicas;
+        r->max_ann = w->replicas + surge;
+    }
+    if (r->replicas == replicas)
+        return;
+    sim_trace_rec(c->e, SIM_TR_RS_SCALE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(r->revision),
+                                                      SIM_TRI(r->replicas), SIM_TRI(replicas)}, 5);
+    r->replicas = replicas;
+}
+
+static size_t rs_index(const WlDeploy *d, uint32_t id)
+{
+    for (size_t i = 0; i < d->nrs; i++)
+        if (d->rs[i].id == id)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Available: Ready (Running here) for at least minReadySeconds. */
+SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
+{
+    SimTime now = sim_now(c->e), next = SIM_TIME_MAX;
+    SimTime min_ready = sim_workload(c->e, d->wl)->min_ready;
+    for (size_t i = 0; i < d->nrs; i++)
+        d->rs[i].pods = d->rs[i].ready = d->rs[i].available = 0;
+    for (size_t k = 0; k < d->npods; k++) {
+        const SimPod *p = sim_pod(c->e, d->pods[k]);
+        size_t i = rs_index(d, p->rs);
+        SIM_ASSERT(i != SIZE_MAX);
+        d->rs[i].pods++;
+        if (p->phase != SIM_POD_RUNNING)
+            continue;
+        d->rs[i].ready++;
+        if (now - p->started_at >= min_ready)
+            d->rs[i].available++;
+        else if (p->started_at + min_ready < next)
+            next = p->started_at + min_ready;
+    }
+    return next;
+}
+
+/* ---- creating pods -------------------------------------------------------------- */
+/* One pod of ReplicaSet i, created from its template: the Deployment's spec
+ * holds that template during admission and the pod_created listeners. The
+ * slot in d->pods is made first, so a created pod is always tracked. */
+static int create_one(WlControllers *c, WlDeploy *d, size_t i)
+{
+    SimWorkload *w = sim_workload(c->e, d->wl);
+    if (sim_mem_grow(sim_mem(c->e), (void **)&d->pods, &d->cappods, d->npods + 1, sizeof *d->pods) != SIM_OK)
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    WlTemplate cur;
+    wl_template_of(&w->spec, &cur);
+    template_apply(&w->spec, &d->rs[i].t);
+    uint32_t pod;
+    int rc = sim_pod_create(c->e, d->wl, &pod);
+    w = sim_workload(c->e, d->wl);
+    template_apply(&w->spec, &cur);
+    if (rc != SIM_OK)
+        return rc;
+    sim_pod(c->e, pod)->rs = d->rs[i].id;
+    w->active++;
+    d->pods[d->npods++] = pod;
+    return SIM_OK;
+}
+
+/* ---- deleting pods: upstream's ActivePodsWithRanks ------------------------------- */
+typedef struct Ranked {
+    const SimPod *p;
+    uint32_t id;
+    uint32_t rank;      /* the Deployment's live pods on the same node (doubled up) */
+} Ranked;
+
+typedef struct RankCtx {
+    SimTime now;
+} RankCtx;
+
+static int phase_ordinal(const SimPod *p)
+{
+    return p->phase == SIM_POD_RUNNING ? 2 : 0;   /* Pending < Unknown < Running */
+}
+
+/* floor(log2(now - t)) in nanoseconds, -1 for none: LogarithmicScaleDown's buckets. */
+static int log_bucket(SimTime now, SimTime t)
+{
+    SimTime d = now - t;
+    int r = -1;
+    while (d > 0) {
+        r++;
+        d >>= 1;
+    }
+    return r;
+}
+
+/* rankDiff < 0 first; equal buckets fall back to the UID, which is random
+ * upstream: here the newer pod (higher id) goes first. */
+static int log_less(const RankCtx *x, SimTime ti, SimTime tj, uint32_t idi, uint32_t idj)
+{
+    int d = log_bucket(x->now, ti) - log_bucket(x->now, tj);
+    return d != 0 ? d < 0 : idi > idj;
+}
+
+/* Is a to be deleted before b (upstream ActivePodsWithRanks.Less)? */
+static int rank_less(const RankCtx *x, const Ranked *a, const Ranked *b)
+{
+    int ua = a->p->node == SIM_NONE, ub = b->p->node == SIM_NONE;
+    if (a->p->node != b->p->node && (ua || ub))
+        return ua;                                         /* 1. unassigned < assigned */
+    if (phase_ordinal(a->p) != phase_ordinal(b->p))
+        return phase_ordinal(a->p) < phase_ordinal(b->p); /* 2. Pending < Unknown < Running */
+    int ra = a->p->phase == SIM_POD_RUNNING, rb = b->p->phase == SIM_POD_RUNNING;
+    if (ra != rb)
+        return !ra;                                        /* 3. not ready < ready */
+    if (a->rank != b->rank)
+        return a->rank > b->rank;                          /* 5. doubled up < not doubled up */
+    if (ra && rb && a->p->started_at != b->p->started_at)  /* 6. ready more recently first */
+        return log_less(x, a->p->started_at, b->p->started_at, a->id, b->id);
+    if (a->p->created_at != b->p->created_at)              /* 8. newer first */
+        return log_less(x, a->p->created_at, b->p->created_at, a->id, b->id);
+    return 0;
+}
+
+static uint32_t doubled_up(WlControllers *c, const WlDeploy *d, uint32_t node)
+{
+    uint32_t n = 0;
+    for (size_t k = 0; k < d->npods; k++)
+        n += sim_pod(c->e, d->pods[k])->node == node;
+    return n;
+}
+
+/* ReplicaSet i's pods, in deletion order (a stable insertion sort: a
+ * ReplicaSet has few pods and the comparison needs the time). */
+static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, Ranked *out)
+{
+    RankCtx x = {sim_now(c->e)};
+    size_t n = 0;
+    for (size_t k = 0; k < d->npods; k++) {
+        const SimPod *p = sim_pod(c->e, d->pods[k]);
+        if (p->rs != d->rs[i].id)
+            continue;
+        Ranked r = {p, d->pods[k], doubled_up(c, d, p->node)};
+        size_t j = n++;
+        for (; j > 0 && rank_less(&x, &r, &out[j - 1]); j--)
+            out[j] = out[j - 1];
+        out[j] = r;
+    }
+    return n;
+}
+
+/* Deletes the first n of ReplicaSet i's pods in ranking order. The victims
+ * are chosen before the first deletion, as upstream sorts once: each
+ * deletion shrinks d->pods (wl_rs_pod_gone). */
+static int delete_surplus(WlControllers *c, WlDeploy *d, size_t i, int32_t n)
+{
+    size_t cap = d->npods;
+    Ranked *v = sim_mem_alloc(sim_mem(c->e), cap * sizeof *v);
+    uint32_t *victims = v ? sim_mem_alloc(sim_mem(c->e), cap * sizeof *victims) : NULL;
+    if (victims == NULL) {
+        sim_mem_free(sim_mem(c->e), v, cap * sizeof *v);
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    }
+    size_t have = rank_pods(c, d, i, v);
+    size_t k = 0;
+    for (; k < have && k < (size_t)n; k++)
+        victims[k] = v[k].id;
+    int rc = SIM_OK;
+    for (size_t j = 0; j < k && rc == SIM_OK; j++)
+        rc = sim_pod_delete(c->e, victims[j]);
+    sim_mem_free(sim_mem(c->e), victims, cap * sizeof *victims);
+    sim_mem_free(sim_mem(c->e), v, cap * sizeof *v);
+    return rc;
+}
+
+int wl_rs_sync(WlControllers *c, WlDeploy *d)
+{
+    (void)wl_rs_status(c, d);
+    int refused = SIM_OK;
+    for (size_t i = 0; i < d->nrs; i++) {
+        int32_t diff = d->rs[i].replicas - d->rs[i].pods;
+        int rc = SIM_OK;
+        for (int32_t k = 0; k < diff && rc == SIM_OK && refused == SIM_OK; k++)
+            rc = create_one(c, d, i);
+        if (diff < 0)
+            rc = delete_surplus(c, d, i, -diff);
+        if (rc == SIM_EFORBIDDEN)
+            refused = rc;   /* this ReplicaSet waits out its backoff; the others go on */
+        else if (rc != SIM_OK)
+            return rc;
+    }
+    return refused;
+}
+
+void wl_rs_pod_gone(WlDeploy *d, uint32_t pod)
+{
+    for (size_t k = 0; k < d->npods; k++)
+        if (d->pods[k] == pod) {
+            d->pods[k] = d->pods[--d->npods];
+            return;
+        }
+}

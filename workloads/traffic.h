@@ -1,0 +1,125 @@
+/*
+ * traffic.h: serving traffic (prefix wl_traffic_). User sites send requests
+ * to services at rates the scenario sets (a base rate, a daily curve, surges);
+ * each request goes to the nearest healthy region, by the latency matrix,
+ * whose serving Deployment has a Ready pod. Latency and errors come from a
+ * queueing model with the Ready pods as servers, and each pod's CPU follows
+ * the requests it serves, so the HPA sees load through wl_metrics.h.
+ *
+ * Two modes compute the same model: fluid (the default) evaluates rates and
+ * M/M/c latency percentiles once per simulated second; requests makes every
+ * request an event (Poisson arrivals, FCFS, exponential service) for small
+ * runs and to check the fluid model.
+ *
+ * The model hangs off the controllers (created on first use, freed by
+ * wl_destroy). Every function returns SIM_OK or a negative SIM_E* with the
+ * message on the engine.
+ */
+#ifndef KUBESIM_WL_TRAFFIC_H
+#define KUBESIM_WL_TRAFFIC_H
+
+#include <cjson/cJSON.h>
+
+#include "sim/metrics.h"
+#include "workloads/wl.h"
+
+typedef enum WlTrafficMode {
+    WL_TRAFFIC_FLUID = 0,       /* rates and queueing formulas, once per second */
+    WL_TRAFFIC_REQUESTS = 1     /* every request an event */
+} WlTrafficMode;
+
+/* What a serving Deployment declares (scenario: deployment { serve = {...} }). */
+typedef struct WlServe {
+    const char *service;        /* copied */
+    double capacity;            /* requests/s one Ready pod serves at most (> 0) */
+    double cpu_per_request_m;   /* CPU per request in millicore-seconds: a pod serving r req/s
+                                   uses r × this many millicores */
+    SimTime service_time;       /* mean time one request is in service; 0: 1/capacity. A pod
+                                   serves round(capacity × service_time) requests at once */
+    SimTime slo_p95;            /* the p95 latency target; 0: none */
+    SimTime timeout;            /* a request waiting longer than this is an error (> 0) */
+} WlServe;
+
+/* A point of the daily curve: the rate's factor at a time of day. */
+typedef struct WlDailyPoint {
+    SimTime clock;              /* offset from midnight, in [0, 24 h) */
+    double factor;              /* >= 0 */
+} WlDailyPoint;
+
+/* A surge: the factor ramps linearly from 1 to `factor`, holds, and decays
+ * back to 1. Times are run times (from the scenario's start). */
+typedef struct WlSurge {
+    SimTime start, ramp, hold, decay;
+    double factor;              /* >= 0 (below 1: a dip) */
+} WlSurge;
+
+/* The requests of one site to one service. */
+typedef struct WlFlow {
+    uint32_t site;
+    const char *service;        /* a service some wl_traffic_serve declared */
+    double rate;                /* base rate, requests/s (>= 0) */
+    SimTime start_clock;        /* time of day at run time 0 (the daily curve's clock) */
+    const WlDailyPoint *daily;  /* strictly increasing clocks; none: factor 1 (copied) */
+    size_t ndaily;
+    const WlSurge *surges;      /* factors multiply (copied) */
+    size_t nsurges;
+} WlFlow;
+
+/* The mode of the run; call before the first wl_traffic_serve. */
+int wl_traffic_mode(WlControllers *c, WlTrafficMode mode);
+/* A user site; its id in *id (dense, from 0). */
+int wl_traffic_site(WlControllers *c, const char *name, uint32_t *id);
+/* The round-trip time between a site and a region. */
+int wl_traffic_latency(WlControllers *c, uint32_t site, uint32_t region, SimTime rtt);
+/* Makes Deployment wl serve s->service in its region (one Deployment per
+ * service and region) and registers its pods' usage source for the HPA.
+ * Sites come before the first serving Deployment; the first one starts the
+ * per-second tick at the current time. */
+int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s);
+/* Adds a flow; every region serving its service must have a latency from its
+ * site. */
+int wl_traffic_flow(WlControllers *c, const WlFlow *f);
+
+/* Marks a region unhealthy (0) or healthy again (1): its services receive no
+ * new requests, which fail over to the next nearest region (region outages). */
+void wl_traffic_region_health(WlControllers *c, uint32_t region, int healthy);
+
+/* The base rate of flow i (in declaration order) times its daily and surge
+ * factors at run time t, in requests/s. */
+double wl_traffic_rate(WlControllers *c, uint32_t flow, SimTime t);
+
+/* Adds the per service and region series to metrics.csv (no-op without
+ * traffic): rps, latency_p50_ms, latency_p95_ms, latency_p99_ms (of the
+ * requests served since the previous sample; absent when none), slo_target_ms,
+ * error_rate, backlog (as in WlServiceStats). */
+int wl_traffic_metrics(WlControllers *c, SimMetrics *mt);
+/* summary.json's slo[]: per service and region {service, region,
+ * latency_p95_ms, target_ms, violation_seconds, error_rate}. An empty array
+ * without traffic; NULL on out of memory. The caller owns it. */
+cJSON *wl_traffic_slo(WlControllers *c);
+
+/* A service in one region so far (tests, tools). Latencies in seconds. */
+typedef struct WlServiceStats {
+    double rate;                /* arrival rate of the last second, requests/s */
+    double requests, served, errors;   /* since the start */
+    double backlog;             /* fluid: requests queued beyond the M/M/c regime that will be
+                                   served (at most c·μ·timeout); requests: the queue's length,
+                                   including requests that will time out in it */
+    double p50, p95, p99;       /* the last second's served requests */
+    double run_p95;             /* over the run's served requests (0 when none) */
+    double violation_seconds;
+    int32_t ready;              /* Ready pods */
+} WlServiceStats;
+/* Fills *out and returns 1, or 0 when no Deployment serves service in region. */
+int wl_traffic_stats(WlControllers *c, const char *service, uint32_t region, WlServiceStats *out);
+
+/* ---- queueing formulas (exact, for the fluid mode and its tests) ---------- */
+/* Erlang C: the probability that an arrival waits in an M/M/n queue with
+ * offered load a = λ/μ erlangs; 1 when a >= n. */
+double wl_erlang_c(uint32_t n, double a);
+/* The p-quantile of the response time (wait + exponential service), in
+ * seconds, of an M/M/n queue with n servers of rate mu and arrival rate
+ * lambda < n·mu. */
+double wl_mmc_quantile(uint32_t n, double lambda, double mu, double p);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * traffic_int.h: the traffic model's layout, shared by traffic*.c only.
+ *
+ * A backend is one serving Deployment: one service in one region. Flows
+ * (site -> service) are routed to backends once per second (fluid) or per
+ * request (requests mode). Every figure a backend reports (rates, errors,
+ * latency histograms, violation seconds, the per-pod load behind CPU usage)
+ * is kept on the backend, in the same units in both modes, so that the
+ * summary, the metrics and the HPA read one place.
+ */
+#ifndef KUBESIM_WL_TRAFFIC_INT_H
+#define KUBESIM_WL_TRAFFIC_INT_H
+
+#include "workloads/traffic.h"
+#include "workloads/wl_int.h"
+
+#define TRF_TICK SIM_SEC(1)           /* the model's clock: one evaluation per second */
+#define TRF_SCRAPE SIM_SEC(15)        /* metrics-server's scrape interval and window */
+#define TRF_RING 32                   /* seconds of per-pod load kept (>= 2 scrape windows) */
+#define TRF_RNG_STREAM 0x74726166u    /* "traf": its own seeded stream, shifting no other */
+
+/* Latency histogram: bin 0 is [0, TRF_H0); bin j in 1..TRF_NB is
+ * [TRF_H0·r^(j-1), TRF_H0·r^j) with r = TRF_HR; bin TRF_NB+1 is the rest.
+ * 2 % wide bins put a percentile within 1 % (geometric interpolation). */
+#define TRF_H0 1e-5
+#define TRF_HR 1.02
+#define TRF_NB 1000
+typedef struct TrfHist {
+    double n[TRF_NB + 2];
+    double total;
+} TrfHist;
+
+/* The response-time law of one second: a deterministic wait `shift`, then
+ * with probability pw an exponential wait of rate theta (else none), then an
+ * exponential service of rate mu, then the network round trip of the
+ * request's site (site i with weight w[i], latency rtt[i] seconds). */
+typedef struct TrfDist {
+    double shift, pw, theta, mu;
+    const double *w, *rtt;
+    size_t nsites;
+} TrfDist;
+
+/* One second of per-pod load, for CPU usage. */
+typedef struct TrfLoad {
+    SimTime t;                  /* the second [t, t + 1 s) */
+    double per_pod;             /* requests served per Ready pod, per second */
+} TrfLoad;
+
+/* Requests mode: a queued request, and a server's request in service. */
+typedef struct TrfReq {
+    SimTime arrived;
+    uint32_t site;
+} TrfReq;
+
+typedef struct TrfSlot {
+    TrfReq r;                   /* the request in service */
+    uint32_t next;              /* idle: the next idle slot, SIM_NONE at the end */
+} TrfSlot;
+
+typedef struct TrfBackend {
+    char *service;              /* owned */
+    uint32_t svc, wl, region;
+    double capacity, cpu_per_req_m, mu;   /* mu: one server's rate, capacity / conc */
+    uint32_t conc;              /* servers per pod */
+    SimTime slo, timeout;
+    double *rtt;                /* per site, seconds; < 0: no latency declared */
+    double *site_rate;          /* per site: rate routed here this second */
+    double *weight;             /* per site: share of the latest routed traffic */
+    double lambda, noroute;     /* routed here / failed for want of any Ready pod, req/s */
+    double rate_last;           /* requests/s of the last second, routed or not */
+    double backlog;             /* fluid: requests queued beyond the M/M/c regime */
+    double p[3];                /* requests: p50, p95, p99 of the last second, seconds */
+    TrfDist last;               /* fluid: the last second's law (last.mu == 0: none served) */
+    double *law;                /* fluid: histogram masses of the law last spread, from bin
+                                   law_j0, summing to 1 (TRF_NB + 2 doubles) */
+    size_t law_j0, law_n;
+    double key_lambda, key_shift;   /* what that law was computed for */
+    uint32_t key_servers;
+    double *key_w;              /* per site */
+    double requests, served, errors, violation_s;
+    double iv_requests, iv_errors;   /* since the last metrics sample */
+    TrfHist run, iv;            /* served latencies: over the run / since the last sample */
+    TrfLoad ring[TRF_RING];
+    uint64_t nring;
+    /* requests mode */
+    TrfReq *q;                  /* FIFO ring of waiting requests */
+    size_t qhead, qlen, qcap;
+    TrfSlot *slot;              /* one per server ever busy at once */
+    size_t nslot;
+    uint32_t free_slot;         /* head of the idle chain, SIM_NONE: none */
+    uint32_t busy;
+    double *sec_lat;            /* this second's served latencies */
+    size_t nsec, capsec;
+    double sec_req, sec_err;      /* this second's arrivals and failures */
+} TrfBackend;
+
+typedef struct TrfFlow {
+    uint32_t site, svc;
+    double rate;
+    SimTime start_clock;
+    WlDailyPoint *daily;
+    size_t ndaily;
+    WlSurge *surges;
+    size_t nsurges;
+    uint32_t *order;            /* the service's backends, nearest first */
+    size_t norder;
+    double cur_rate;            /* requests mode: the rate of the current second */
+    SimTime sec_end;            /* requests mode: arrivals are drawn up to here */
+} TrfFlow;
+
+struct WlTraffic {
+    WlControllers *c;
+    SimEngine *e;
+    WlTrafficMode mode;
+    char **sites;
+    size_t nsites, capsites;
+    struct { uint32_t site, region; SimTime rtt; } *lat;
+    size_t nlat, caplat;
+    char **svcs;
+    size_t nsvc, capsvc;
+    TrfBackend *b;
+    size_t nb, capb;
+    TrfFlow *f;
+    size_t nf, capf;
+    uint8_t *down;              /* per region: marked unhealthy */
+    size_t capdown;
+    int ticking;
+    SimTime last_sample;        /* -1 before the first metrics sample */
+    SimTime sec_start;          /* requests mode: the second being counted; -1 before */
+    SimRng rng;
+    double edge[TRF_NB + 1];    /* edge[j]: upper bound of histogram bin j */
+};
+typedef struct WlTraffic WlTraffic;
+
+/* Event aux: the kind in the top bits, a server slot below. */
+enum { TRF_EV_TICK = 0, TRF_EV_ARRIVAL = 1, TRF_EV_DONE = 2 };
+#define TRF_AUX(kind, slot) ((uint32_t)(kind) << 30 | (uint32_t)(slot))
+#define TRF_AUX_KIND(aux) ((aux) >> 30)
+#define TRF_AUX_SLOT(aux) ((aux) & 0x3fffffffu)
+
+/* Simulated time as seconds, for rates and statistics only. */
+static inline double trf_sec(SimTime t)
+{
+    return (double)t / (double)SIM_NS_PER_S;
+}
+
+/* traffic.c */
+SimTime trf_tick_end(const WlTraffic *t, SimTime now);
+/* The backend flow f goes to now (SIM_NONE: none has a Ready pod), and the
+ * one its failures are counted on (the nearest, healthy or not). */
+uint32_t trf_route(WlTraffic *t, const TrfFlow *f, uint32_t *fallback);
+int32_t trf_ready(WlTraffic *t, const TrfBackend *b);
+void trf_load_push(TrfBackend *b, SimTime t, double per_pod);
+/* Ends a second of backend b: latest percentiles, violation, counters. */
+void trf_second_done(TrfBackend *b, double dts, double requests, double errors, double served, int violated);
+
+/* traffic_queue.c: queueing math and histograms */
+double trf_dist_cdf(const TrfDist *d, double x);
+double trf_dist_quantile(const TrfDist *d, double p);
+void trf_hist_init_edges(double *edge);
+/* The law's mass in each bin, from the bin of its floor up to where less
+ * than 1e-9 is left (that rest goes to the last bin): law[0..*n) from bin *j0. */
+void trf_law_spread(const double *edge, const TrfDist *d, double *law, size_t *j0, size_t *n);
+void trf_hist_add_law(TrfHist *h, const double *law, size_t j0, size_t n, double mass);
+void trf_hist_add(TrfHist *h, const double *edge, double x, double mass);
+double trf_hist_quantile(const TrfHist *h, const double *edge, double p);
+
+/* traffic_fluid.c */
+void trf_fluid_tick(WlTraffic *t, SimTime now, SimTime end);
+
+/* traffic_req.c */
+int trf_req_tick(WlTraffic *t, SimTime now, SimTime end);
+void trf_req_arrival(WlTraffic *t, uint32_t flow);
+void trf_req_done(WlTraffic *t, uint32_t backend, uint32_t slot);
+void trf_req_free(WlTraffic *t, TrfBackend *b);
+
+/* traffic_out.c: metrics.csv and summary.json */
+void trf_sample(void *ctx, SimEngine *e, SimMetrics *mt);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * traffic_out.c: what the traffic model writes: its metrics.csv series per
+ * service and region, and summary.json's slo[]. The series cover the
+ * interval since the previous sample (requests, errors and the served
+ * requests' latency histogram), so nothing between two samples is lost.
+ */
+#include "workloads/traffic_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Latencies print in milliseconds rounded to the microsecond. */
+static double ms(double seconds)
+{
+    return round(seconds * 1e6) / 1e3;
+}
+
+static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
+{
+    SimTime now = sim_now(t->e);
+    const char *rn = sim_region(t->e, b->region)->name;
+    double rps = span > 0 ? b->iv_requests / span : b->rate_last;
+    sim_metrics_row(mt, now, rn, "service", b->service, "rps", rps);
+    static const struct { const char *name; double p; } pct[] = {
+        {"latency_p50_ms", 0.50}, {"latency_p95_ms", 0.95}, {"latency_p99_ms", 0.99}};
+    for (size_t i = 0; b->iv.total > 0 && i < 3; i++)
+        sim_metrics_row(mt, now, rn, "service", b->service, pct[i].name, ms(trf_hist_quantile(&b->iv, t->edge, pct[i].p)));
+    if (b->slo > 0)
+        sim_metrics_row(mt, now, rn, "service", b->service, "slo_target_ms", ms(trf_sec(b->slo)));
+    sim_metrics_row(mt, now, rn, "service", b->service, "error_rate",
+                    b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0);
+    sim_metrics_row(mt, now, rn, "service", b->service, "backlog",
+                    t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen);
+    memset(&b->iv, 0, sizeof b->iv);
+    b->iv_requests = b->iv_errors = 0;
+}
+
+void trf_sample(void *ctx, SimEngine *e, SimMetrics *mt)
+{
+    WlTraffic *t = ctx;
+    SimTime now = sim_now(e);
+    double span = t->last_sample >= 0 ? trf_sec(now - t->last_sample) : 0;
+    for (size_t i = 0; i < t->nb; i++)
+        sample_backend(t, &t->b[i], mt, span);
+    t->last_sample = now;
+}
+
+int wl_traffic_metrics(WlControllers *c, SimMetrics *mt)
+{
+    WlTraffic *t = c->traffic;
+    if (t == NULL || t->nb == 0)
+        return SIM_OK;
+    if (sim_metrics_add_sampler(mt, trf_sample, t) != SIM_OK)
+        return sim_fail(c->e, SIM_ESTATE, "too many metrics samplers");
+    return SIM_OK;
+}
+
+static cJSON *slo_entry(WlTraffic *t, const TrfBackend *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "service", b->service);
+    cJSON_AddStringToObject(o, "region", sim_region(t->e, b->region)->name);
+    if (b->run.total > 0)
+        cJSON_AddNumberToObject(o, "latency_p95_ms", ms(trf_hist_quantile(&b->run, t->edge, 0.95)));
+    else
+        cJSON_AddNullToObject(o, "latency_p95_ms");
+    if (b->slo > 0)
+        cJSON_AddNumberToObject(o, "target_ms", ms(trf_sec(b->slo)));
+    else
+        cJSON_AddNullToObject(o, "target_ms");
+    cJSON_AddNumberToObject(o, "violation_seconds", b->violation_s);
+    cJSON_AddNumberToObject(o, "error_rate", b->requests > 0 ? b->errors / b->requests : 0);
+    return o;
+}
+
+cJSON *wl_traffic_slo(WlControllers *c)
+{
+    WlTraffic *t = c->traffic;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && t && i < t->nb; i++) {
+        cJSON *o = slo_entry(t, &t->b[i]);
+        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
