@@ -1,12 +1,15 @@
 -- market_open_surge: the built-in default scenario (`kubesim run` with no file).
 --
 -- An asset manager runs three regional clusters behind its trading desks in
--- Seoul, London and New York. A quant query API and AI inference serve all
--- day; at the New York open a burst of backtest Jobs lands on the US cluster
--- and queues for CPU. Copy this file to start your own scenario; every
--- function and field is documented in scenarios/README.md.
+-- Seoul, London and New York. A quant query API serves all three desks, each
+-- routed to its nearest region; at the New York open its traffic jumps
+-- tenfold and the HPA scales the US API on CPU. A burst of backtest Jobs lands
+-- on the US cluster at the same time and queues for CPU; after the close the
+-- desks' strategy review runs real backtest kernels, and a queue of review
+-- requests is worked off by workers that an HPA scales on the queue's length.
+-- Copy this file to start your own scenario.
 --
--- Try:  kubesim run --set backtests=200 --set api_replicas=12
+-- Try:  kubesim run --set surge=20 --set api_replicas=12
 
 local surge       = param("surge", 10, "traffic multiplier at the open; backtests at the open = 12 x surge")
 local api         = param("api_replicas", 6, "replicas of the quant query API per region")
@@ -57,16 +60,45 @@ nodegroup {
   taints = { "nvidia.com/gpu=present:NoSchedule" },
 }
 
+-- Where the users are, and how far each region is from them (round trip, ms).
+site { name = "seoul" }
+site { name = "london" }
+site { name = "new-york" }
+latency { from = "seoul",    to = "ap-northeast", ms = 4 }
+latency { from = "seoul",    to = "eu-west",      ms = 240 }
+latency { from = "seoul",    to = "us-east",      ms = 190 }
+latency { from = "london",   to = "eu-west",      ms = 6 }
+latency { from = "london",   to = "us-east",      ms = 75 }
+latency { from = "london",   to = "ap-northeast", ms = 240 }
+latency { from = "new-york", to = "us-east",      ms = 5 }
+latency { from = "new-york", to = "eu-west",      ms = 75 }
+latency { from = "new-york", to = "ap-northeast", ms = 190 }
+
 -- Serving: the quant query API in every region, AI inference on the GPUs.
 for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
   deployment {
     name = "quant-api-" .. r, namespace = "quant", region = r,
     replicas = api, cpu = "1", memory = "2Gi", startup = "20s", priority_class = "serving",
     labels = { app = "quant-api", region = r },
+    serve = { service = "quant-api", capacity = 200, cpu_per_request = "4m", service_time = "20ms",
+              slo_p95 = "150ms", timeout = "2s" },
     spread = { { max_skew = 1, topology_key = "topology.kubernetes.io/zone",
                  when_unsatisfiable = "ScheduleAnyway", selector = { app = "quant-api" } } },
   }
 end
+
+-- Each desk's traffic follows its own trading day (times in the scenario's
+-- clock); New York's jumps `surge`-fold at the open.
+traffic { site = "seoul", service = "quant-api", rate = 300,
+          daily = { { "07:00", 0.3 }, { "09:00", 0.2 }, { "17:00", 0.1 } } }
+traffic { site = "london", service = "quant-api", rate = 500,
+          daily = { { "07:00", 1.0 }, { "11:30", 0.8 }, { "16:30", 0.3 } } }
+traffic { site = "new-york", service = "quant-api", rate = 600,
+          daily = { { "07:00", 0.2 }, { "09:30", 1.0 }, { "16:00", 0.7 }, { "17:00", 0.3 } },
+          surges = { { start = "09:30", ramp = "2m", hold = "45m", decay = "15m", factor = surge } } }
+
+hpa { name = "quant-api-us-east", target = "quant-api-us-east", min = api, max = 40,
+      metrics = { { type = "Resource", name = "cpu", target = { type = "Utilization", average_utilization = 70 } } } }
 
 deployment {
   name = "ai-inference", namespace = "ai", region = "us-east",
@@ -89,6 +121,9 @@ job {
   name = "open-backtests", namespace = "research", region = "us-east",
   start = "09:30", completions = backtests, parallelism = 60,
   duration = "12m", cpu = "2", memory = "4Gi",
+  -- Serving pods preempt backtests when the API scales out, and a preempted
+  -- pod counts against backoffLimit as upstream counts it: leave room.
+  backoff_limit = 50,
 }
 
 -- After the close, the desks' strategy review runs real backtest kernels: an
@@ -106,6 +141,18 @@ backtest {
   params = { window = 250, hold = 21, shrink = 0.05 }, cpu = "4", memory = "8Gi",
 }
 
+-- The desks' review requests go through a queue; an HPA sizes the workers on
+-- its length, as a metrics adapter would serve it.
+queue { name = "reviews", region = "us-east" }
+deployment { name = "review-workers", namespace = "research", region = "us-east", queue = "reviews",
+             replicas = 1, cpu = "2", memory = "4Gi" }
+hpa { name = "review-workers", target = "review-workers", min = 1, max = 10,
+      metrics = { { type = "External", name = "reviews/queue_length",
+                    target = { type = "AverageValue", average_value = "2" } } } }
+submit { queue = "reviews", start = "16:30", count = 40, every = "5s",
+         strategy = "momentum", universe = { assets = 80, days = 2520, seed = 11 },
+         params = { lookback = 126, hold = 21, top = 10 } }
+
 -- London's overnight risk batch, already running at the start.
 job {
   name = "eu-risk-batch", namespace = "research", region = "eu-west",
@@ -117,12 +164,26 @@ expect("every job completes", function(r)
 end)
 
 expect("the strategy review produced results", function(r)
-  return r.backtests.completed == 5 and #r.backtests.results == 2,
+  return r.backtests.completed == 45 and #r.backtests.results == 3,
          string.format("%d backtests completed", r.backtests.completed)
 end)
 
 expect("backtests queue for CPU at the open", function(r)
   return r.pods.pending_peak > 0, string.format("pending pods peaked at %d", r.pods.pending_peak)
+end)
+
+expect("the US API scales out for the open", function(r)
+  return r.hpa.scale_ups > 0, string.format("%d HPA scale-ups", r.hpa.scale_ups)
+end)
+
+expect("the US desk keeps its p95 under 150 ms for most of the day", function(r)
+  for _, s in ipairs(r.slo) do
+    if s.region == "us-east" then
+      return s.violation_seconds < 3600, string.format("%.0f s over target, p95 %.1f ms, errors %.4f",
+                                                         s.violation_seconds, s.latency_p95_ms, s.error_rate)
+    end
+  end
+  return false, "no SLO record for us-east"
 end)
 
 expect("the research quota holds back part of the storm", function(r)

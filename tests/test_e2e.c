@@ -115,7 +115,9 @@ START_TEST(e2e_default_run_writes_every_output)
     ck_assert_double_eq(num(j, "seed", NULL), 42);
     ck_assert_double_eq(num(j, "sim_seconds", NULL), 10 * 3600);
     ck_assert_double_eq(num(j, "jobs", "succeeded"), 4);
-    ck_assert_double_eq(num(j, "backtests", "completed"), 5);
+    ck_assert_double_eq(num(j, "backtests", "completed"), 45);
+    ck_assert(num(j, "hpa", "scale_ups") > 0);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "slo")), 3);
     ck_assert(num(j, "quota", "rejections") > 0);
     ck_assert(num(j, "pods", "pending_peak") > 0);
     ck_assert(num(j, "cost_usd", NULL) > 0);

@@ -549,6 +549,11 @@ static SimTime progress_check_at(WlControllers *c, const WlDeploy *d, const Stat
         d->cond_reason == WL_PROGRESS_DEADLINE_EXCEEDED)
         return SIM_TIME_MAX;
     SimTime at = d->cond_update + deadline(w);   /* timed out strictly after it */
+    if (at < sim_now(c->e))
+        return SIM_TIME_MAX;   /* past it already: only a scaled, completed rollout gets here
+                                  (sync_progress estimates nothing then), and a poll would
+                                  change nothing; upstream's rate-limited requeue backs off to
+                                  1000 s, and the next pod event syncs anyway */
     return at - sim_now(c->e) < SIM_SEC(1) ? at + 1 : at + SIM_SEC(1);
 }
 
@@ -567,6 +572,7 @@ static int sync_once(WlControllers *c, WlDeploy *d, int *changed)
     (void)wl_rs_status(c, d);
     if (scaling_event(c, d)) {
         scale(c, d, find_new(c, d), changed);
+        *changed = 1;   /* the annotations changed at least: upstream's next sync follows */
         return SIM_OK;
     }
     return rolling(c, d, changed);
