@@ -68,6 +68,7 @@ static const Schema schemas[SIM_TR_KIND_COUNT] = {
     [SIM_TR_DEPLOY_CONDITION] = {"deploy_condition", "iis", {"wl", "status", "reason"}},
     [SIM_TR_VOLUME] = {"volume_provision", "iii", {"wl", "ordinal", "zone"}},
     [SIM_TR_HPA] = {"hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
+    [SIM_TR_TRAFFIC] = {"traffic", "siiiii", {"service", "region", "rps_milli", "p95_us", "errors_ppm", "backlog"}},
 };
 
 static const Schema *schema_of(int kind)

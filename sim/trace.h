@@ -67,6 +67,7 @@ typedef enum SimTrKind {
     SIM_TR_VOLUME,          /* wl ordinal zone: a StatefulSet ordinal's volume is provisioned in zone */
     SIM_TR_HPA,             /* hpa wl current desired limited_by: an HPA rescaled its target
                                (limited_by: none, tolerance, stabilization, policy, min, max) */
+    SIM_TR_TRAFFIC,         /* service region rps_milli p95_us errors_ppm backlog: one sample */
     SIM_TR_KIND_COUNT
 } SimTrKind;
 

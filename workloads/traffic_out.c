@@ -15,6 +15,17 @@ static double ms(double seconds)
     return round(seconds * 1e6) / 1e3;
 }
 
+/* The same sample in the trace, in integers, so the replay can show load and
+ * latency without the scenario (p95 -1 when nothing was served). */
+static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double backlog)
+{
+    double p95 = b->iv.total > 0 ? trf_hist_quantile(&b->iv, t->edge, 0.95) : -1e-6;
+    double err = b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0;
+    SimTrVal v[] = {SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(llround(rps * 1e3)),
+                    SIM_TRI(llround(p95 * 1e6)), SIM_TRI(llround(err * 1e6)), SIM_TRI(llround(backlog))};
+    sim_trace_rec(t->e, SIM_TR_TRAFFIC, v, 6);
+}
+
 static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
 {
     SimTime now = sim_now(t->e);
@@ -29,8 +40,9 @@ static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double s
         sim_metrics_row(mt, now, rn, "service", b->service, "slo_target_ms", ms(trf_sec(b->slo)));
     sim_metrics_row(mt, now, rn, "service", b->service, "error_rate",
                     b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0);
-    sim_metrics_row(mt, now, rn, "service", b->service, "backlog",
-                    t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen);
+    double backlog = t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen;
+    sim_metrics_row(mt, now, rn, "service", b->service, "backlog", backlog);
+    trace_sample(t, b, rps, backlog);
     memset(&b->iv, 0, sizeof b->iv);
     b->iv_requests = b->iv_errors = 0;
 }
