@@ -609,6 +609,28 @@ START_TEST(cron_time_zone_new_york_dst)
 }
 END_TEST
 
+/* Where midnight itself is skipped (Havana moves 00:00 to 01:00 on
+ * 2026-03-08), a midnight schedule skips that day, as upstream's does: values
+ * from Go's time package running the same algorithm on the same zone file. */
+START_TEST(cron_time_zone_midnight_gap_havana)
+{
+    SimMem mem;
+    sim_mem_init(&mem);
+    WlZone *z = NULL;
+    char why[256];
+    ck_assert_int_eq(wl_zone_load(&mem, "America/Havana", &z, why, sizeof why), SIM_OK);
+    WlSchedule daily = parse("0 0 * * *"), yearly = parse("0 0 8 3 *");
+    int64_t t = wl_schedule_next(&daily, z, utc(2026, 3, 6, 0, 0, 0));
+    ck_assert_int_eq(t, utc(2026, 3, 6, 5, 0, 0));
+    t = wl_schedule_next(&daily, z, t);
+    ck_assert_int_eq(t, utc(2026, 3, 7, 5, 0, 0));
+    ck_assert_int_eq(wl_schedule_next(&daily, z, t), utc(2026, 3, 9, 4, 0, 0));
+    ck_assert_int_eq(wl_schedule_next(&yearly, z, D0), utc(2027, 3, 8, 5, 0, 0));
+    wl_zone_free(&mem, z);
+    ck_assert_int_eq(mem.live, 0);
+}
+END_TEST
+
 /* A southern zone's footer flips standard and summer time. */
 START_TEST(cron_time_zone_sydney_footer_rule)
 {
@@ -1143,6 +1165,7 @@ static Suite *jobs_suite(void)
     tcase_add_test(cron, cron_day0_is_monday_2026_01_05);
     tcase_add_test(cron, cron_dom_dow_ored);
     tcase_add_test(cron, cron_time_zone_new_york_dst);
+    tcase_add_test(cron, cron_time_zone_midnight_gap_havana);
     tcase_add_test(cron, cron_time_zone_sydney_footer_rule);
     tcase_add_test(cron, cron_unknown_zone_refused);
     suite_add_tcase(s, cron);

@@ -154,7 +154,8 @@ static int requeue(WlControllers *c, size_t k)
     int64_t next = next_after(cj, floor_sec(base));
     if (next == WL_CRON_NEVER)
         return SIM_OK;
-    wl_wake_at(c, cj->wl, next * NS + REQUEUE_DELTA - w->cron.epoch * NS);
+    SimTime at = next * NS + REQUEUE_DELTA - w->cron.epoch * NS;
+    wl_wake_at(c, cj->wl, at > sim_now(c->e) ? at : sim_now(c->e));
     return SIM_OK;
 }
 

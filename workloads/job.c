@@ -102,7 +102,7 @@ static SimTime backoff_remaining(const WlJob *j, SimTime now)
     return d < elapsed ? 0 : d - elapsed;
 }
 
-/* ---- pods ends ------------------------------------------------------------------ */
+/* ---- pod ends ------------------------------------------------------------------- */
 static void pod_succeeded(SimWorkload *w, WlJob *j, const SimPod *p, SimTime now)
 {
     int32_t idx = p->completion_index;
@@ -349,7 +349,7 @@ int wl_job_reconcile(WlControllers *c, uint32_t wl)
     w = sim_workload(c->e, wl);
     if (complete(w))
         return finish(c, wl, 1, "Complete");
-    if (w->job.active_deadline > 0)
+    if (w->job.active_deadline > 0 && c->jobs[wl].start + w->job.active_deadline > now)
         wl_wake_at(c, wl, c->jobs[wl].start + w->job.active_deadline);
     return SIM_OK;
 }
