@@ -153,6 +153,14 @@ submit { queue = "reviews", start = "16:30", count = 40, every = "5s",
          strategy = "momentum", universe = { assets = 80, days = 2520, seed = 11 },
          params = { lookback = 126, hold = 21, top = 10 } }
 
+-- Market data: FX fixings every hour, New York time; a run that is still
+-- going when the next one is due is skipped rather than doubled.
+cronjob {
+  name = "fx-fixings", namespace = "research", region = "us-east",
+  schedule = "5 * * * *", time_zone = "America/New_York", concurrency_policy = "Forbid",
+  job = { completions = 1, duration = "4m", cpu = "500m", memory = "1Gi" },
+}
+
 -- London's overnight risk batch, already running at the start.
 job {
   name = "eu-risk-batch", namespace = "research", region = "eu-west",
@@ -160,7 +168,8 @@ job {
 }
 
 expect("every job completes", function(r)
-  return r.jobs.succeeded == 4, string.format("%d of 4 jobs succeeded", r.jobs.succeeded)
+  return r.jobs.failed == 0 and r.jobs.succeeded >= 4,
+         string.format("%d succeeded, %d failed", r.jobs.succeeded, r.jobs.failed)
 end)
 
 expect("the strategy review produced results", function(r)
