@@ -88,26 +88,6 @@ static ScnDecl open_decl(lua_State *L, const char *what, const char *const *keys
 }
 
 /* ---- names: lookups with the nearest declared name suggested -------------- */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[64];
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            best = up + 1 < best ? up + 1 : best;
-            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
 
 /* A name list as the callbacks below walk it. */
 typedef const char *(*NameAt)(ScnScenario *s, size_t i);
@@ -142,7 +122,7 @@ static uint32_t lookup(ScnScenario *s, NameAt at, const char *name, const char *
         const char *n = at(s, i);
         if (strcmp(n, name) == 0)
             return (uint32_t)i;
-        size_t dist = edit_distance(name, n);
+        size_t dist = scn_edit_distance(name, n);
         if (dist < best && dist <= (strlen(name) > 6 ? 3u : 2u)) {
             best = dist;
             *near = n;

@@ -32,8 +32,8 @@ void scn_field_error(lua_State *L, const ScnDecl *d, const char *key, const char
     for (;;) {}   /* not reached: luaL_error does not return */
 }
 
-/* Levenshtein distance, bounded to short keys. */
-static size_t edit_distance(const char *a, const char *b)
+/* Levenshtein distance, bounded to short keys (99 for longer ones). */
+size_t scn_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), row[64];
     if (la >= 63 || lb >= 63)
@@ -59,7 +59,7 @@ static size_t edit_distance(const char *a, const char *b)
 static void nearest_in(const char *key, const char *const *list, const char **best, size_t *bestd)
 {
     for (size_t i = 0; list && list[i]; i++) {
-        size_t dist = edit_distance(key, list[i]);
+        size_t dist = scn_edit_distance(key, list[i]);
         if (dist < *bestd) {
             *bestd = dist;
             *best = list[i];
