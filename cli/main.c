@@ -18,14 +18,15 @@ static const Command commands[] = {
     {"bench", cmd_bench, "run the benchmarks; one JSON object per line"},
     {"backtest", cmd_backtest, "run one backtest kernel on a CSV of closing prices"},
     {"calibrate", cmd_calibrate, "measure this host's kernel throughput into a calibration JSON"},
-    {"explain", cmd_explain, "why the scheduler places a pod where it does: `explain schedule CASE.json`"},
+    {"explain", cmd_explain, "why the scheduler or an HPA decides as it does: `explain schedule|hpa CASE.json`"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kubesim [--version] [--help] COMMAND [ARGS]\n\n"
-               "kubesim simulates multi-region Kubernetes clusters: scheduler, HPA,\n"
-               "cluster autoscaler, quotas and workloads, driven by Lua scenarios.\n\n"
+               "kubesim simulates multi-region Kubernetes clusters: the scheduler, admission,\n"
+               "workload controllers and the HPA under serving traffic, with batch pods that\n"
+               "run real backtest kernels, driven by Lua scenarios.\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
