@@ -14,6 +14,8 @@
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "sim/outdir.h"
+#include "workloads/wl.h"
+#include <unistd.h>
 
 #define MAX_SETS 256
 #define SEED_MAX 9007199254740991ULL
@@ -29,6 +31,7 @@ typedef struct RunArgs {
     int list_params, quiet;
     const char *calibration;
     int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
+    const char *openmetrics;     /* --openmetrics FILE, or NULL */
 } RunArgs;
 
 static void usage(FILE *f)
@@ -50,6 +53,9 @@ static void usage(FILE *f)
             "  --traffic-mode fluid|requests\n"
             "                     serving traffic: per-second queueing formulas (default), or\n"
             "                     every request an event (small runs; checks the fluid model)\n"
+            "  --openmetrics FILE also write the metrics as OpenMetrics text (for promtool\n"
+            "                     tsdb create-blocks-from openmetrics, then Grafana); simulated\n"
+            "                     time 0 is Monday 2026-01-05 at scenario.start, UTC\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage\n");
 }
@@ -74,6 +80,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"set", required_argument, NULL, 'S'}, {"list-params", no_argument, NULL, 'l'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
+        {"openmetrics", required_argument, NULL, 'O'},
         {"traffic-mode", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
@@ -108,6 +115,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'n': if (parse_u64("--lua-steps", optarg, &a->lua_steps)) return -1; break;
         case 'q': a->quiet = 1; break;
         case 'c': a->calibration = optarg; break;
+        case 'O': a->openmetrics = optarg; break;
         case 't':
             if (strcmp(optarg, "fluid") != 0 && strcmp(optarg, "requests") != 0) {
                 fprintf(stderr, "kubesim run: --traffic-mode takes fluid or requests, not '%s'\n", optarg);
@@ -185,8 +193,20 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
         snprintf(path, sizeof path, "%s/report.html", tmp);
         rc = rnd_report_write(spath, mpath, path, err, sizeof err);
     }
+    char omtmp[4200] = "";
+    if (rc == SIM_OK && a->openmetrics) {
+        snprintf(omtmp, sizeof omtmp, "%s.tmp-%ld", a->openmetrics, (long)getpid());
+        int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
+        rc = rnd_openmetrics_write(mpath, omtmp, base, err, sizeof err);
+    }
     if (rc == SIM_OK)
         rc = sim_outdir_commit(tmp, dest, err, sizeof err);
+    if (rc == SIM_OK && a->openmetrics && rename(omtmp, a->openmetrics) != 0) {
+        snprintf(err, sizeof err, "--openmetrics %s: %s", a->openmetrics, strerror(errno));
+        rc = SIM_EIO;
+    }
+    if (rc != SIM_OK && omtmp[0])
+        unlink(omtmp);
     if (rc != SIM_OK) {
         sim_outdir_abort(tmp);
         fprintf(stderr, "kubesim run: %s\n", err);

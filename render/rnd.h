@@ -62,4 +62,11 @@ const char *rnd_report_errmsg(const RndReport *r);
 int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, char *err, size_t errlen);
 
+/* Writes metrics.csv as OpenMetrics text (gauge families
+ * kubesim_<object>_<metric>{region, name}, timestamps in Unix seconds with
+ * simulated time 0 at base_unix, "# EOF" last) for promtool / Prometheus.
+ * Returns 0, or SIM_EINVAL / SIM_EIO with a message naming the file and line. */
+int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, char *err,
+                          size_t errlen);
+
 #endif

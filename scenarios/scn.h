@@ -41,6 +41,8 @@ void scn_free(ScnScenario *s);
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
 SimTime scn_duration(const ScnScenario *s);
 SimTime scn_sample_every(const ScnScenario *s);
+/* The time of day at simulated time 0 (scenario { start = ... }). */
+SimTime scn_start_clock(const ScnScenario *s);
 
 /* Params in declaration order: name, value as text, default as text, description. */
 size_t scn_param_count(const ScnScenario *s);
@@ -83,5 +85,15 @@ int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *e
 int scn_parse_duration(const char *s, SimTime *out);
 /* Parses a time of day "HH:MM" or "HH:MM:SS" into an offset from midnight. */
 int scn_parse_clock(const char *s, SimTime *out);
+
+/* Declaration counts (api_names.c), for `kubesim validate`. */
+size_t scn_region_count(const ScnScenario *s);
+size_t scn_group_count(const ScnScenario *s);
+size_t scn_workload_count(const ScnScenario *s);
+/* The global functions a scenario script can call beyond stock Lua's, read
+ * from a fresh sandbox, sorted. Stores up to max names in names, the strings
+ * in buf (buflen bytes; names that do not fit are left out). Returns how
+ * many it stored. */
+size_t scn_api_names(char *buf, size_t buflen, const char **names, size_t max);
 
 #endif

@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config
       libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev
       libcjson-dev libyaml-dev libopenblas-dev liblapacke-dev liblua5.4-dev check tzdata)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(valgrind python3 python3-numpy)
+  pkgs+=(valgrind python3 python3-numpy prometheus)   # prometheus: promtool checks --openmetrics
 fi
 
 missing=()

@@ -19,7 +19,7 @@
 
 static char tmp[] = "/tmp/kubesim-e2e-XXXXXX";
 static const char *bin;
-static char out_text[1 << 22], err_text[1 << 16];
+static char out_text[1 << 24], err_text[1 << 16];
 
 static void slurp(const char *path, char *buf, size_t n)
 {
@@ -461,6 +461,30 @@ START_TEST(e2e_explain_schedule_json_and_text)
 }
 END_TEST
 
+
+/* --openmetrics writes what Prometheus' own tool loads into a TSDB. */
+START_TEST(e2e_openmetrics_loads_with_promtool)
+{
+    ck_assert_msg(system("command -v promtool >/dev/null") == 0,
+                  "promtool is missing: scripts/deps.sh --test installs it (Debian package prometheus)");
+    ck_assert_msg(ks("run --quiet --out om --openmetrics om.txt") == 0, "%s", err_text);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/om.txt", tmp);
+    slurp(path, out_text, sizeof out_text);
+    ck_assert(strstr(out_text, "# TYPE kubesim_region_nodes gauge\n") != NULL);
+    ck_assert(strstr(out_text, "kubesim_service_latency_p95_ms{region=\"us-east\",name=\"quant-api\"}") != NULL);
+    size_t n = strlen(out_text);
+    ck_assert_msg(n > 6 && strcmp(out_text + n - 6, "# EOF\n") == 0, "no final # EOF");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "promtool tsdb create-blocks-from openmetrics '%s/om.txt' '%s/tsdb' >'%s/promtool.log' 2>&1",
+             tmp, tmp, tmp);
+    ck_assert_msg(system(cmd) == 0, "promtool refused the OpenMetrics file (see promtool.log)");
+    ck_assert_int_eq(ks("run --quiet --out om2 --openmetrics /nonexistent-dir/x.om"), 2);
+    ck_assert_msg(strstr(err_text, "/nonexistent-dir/x.om"), "%s", err_text);
+    assert_no_output("om2");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -482,6 +506,7 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_backtest_bad_data_is_refused);
     tcase_add_test(tc, e2e_calibration_sets_backtest_durations);
     tcase_add_test(tc, e2e_explain_schedule_json_and_text);
+    tcase_add_test(tc, e2e_openmetrics_loads_with_promtool);
     suite_add_tcase(s, tc);
     return s;
 }

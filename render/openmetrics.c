@@ -1,0 +1,205 @@
+/*
+ * openmetrics.c: metrics.csv as OpenMetrics text, so that Prometheus'
+ * `promtool tsdb create-blocks-from openmetrics` can load a run and Grafana
+ * can show it. Each (object, metric) becomes the gauge family
+ * kubesim_<object>_<metric> with labels region and name; OpenMetrics wants
+ * every family's samples together and each series' timestamps increasing, so
+ * the rows are read whole and sorted (the CSV is written time-major).
+ * Timestamps are seconds since the Unix epoch: simulated time 0 is mapped to
+ * base_unix.
+ */
+#include "render/rnd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Row {
+    char *family;      /* kubesim_<object>_<metric> */
+    char *region, *name;
+    double t, v;
+    size_t line;       /* keeps equal keys in file order: a stable sort */
+} Row;
+
+typedef struct Rows {
+    Row *v;
+    size_t n, cap;
+    char *text;        /* the file, fields cut in place */
+} Rows;
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *a, size_t line)
+{
+    snprintf(err, errlen, fmt, a, line);
+    return SIM_EINVAL;
+}
+
+/* Metric names allow [a-zA-Z0-9_:]; anything else becomes '_'. */
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+              *s == ':'))
+            *s = '_';
+}
+
+static int split(char *line, char **f, int want)
+{
+    int n = 0;
+    for (char *p = line; n < want; n++) {
+        f[n] = p;
+        char *comma = strchr(p, ',');
+        if (comma == NULL) {
+            n++;
+            break;
+        }
+        *comma = '\0';
+        p = comma + 1;
+    }
+    return n;
+}
+
+static int add_row(Rows *r, char **f, size_t line, const char *path, char *err, size_t errlen)
+{
+    char *end1, *end2;
+    double t = strtod(f[0], &end1), v = strtod(f[5], &end2);
+    if (*end1 != '\0' || *end2 != '\0' || f[0][0] == '\0' || f[5][0] == '\0')
+        return fail(err, errlen, "%s:%zu: not a number in t_seconds or value", path, line);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 4096;
+        Row *nv = realloc(r->v, cap * sizeof *nv);
+        if (nv == NULL)
+            return fail(err, errlen, "%s:%zu: out of memory", path, line);
+        r->v = nv;
+        r->cap = cap;
+    }
+    size_t flen = strlen(f[2]) + strlen(f[4]) + 10;
+    char *family = malloc(flen);
+    if (family == NULL)
+        return fail(err, errlen, "%s:%zu: out of memory", path, line);
+    snprintf(family, flen, "kubesim_%s_%s", f[2], f[4]);
+    sanitize(family);
+    r->v[r->n++] = (Row){family, f[1], f[3], t, v, line};
+    return SIM_OK;
+}
+
+static int parse(Rows *r, const char *path, char *err, size_t errlen)
+{
+    size_t line = 1;
+    char *save = NULL;
+    char *l = strtok_r(r->text, "\n", &save);
+    if (l == NULL || strncmp(l, "t_seconds,region,object,name,metric,value", 41) != 0)
+        return fail(err, errlen, "%s:%zu: not a kubesim metrics.csv (header)", path, line);
+    while ((l = strtok_r(NULL, "\n", &save)) != NULL) {
+        char *f[6];
+        line++;
+        if (split(l, f, 6) != 6)
+            return fail(err, errlen, "%s:%zu: expected 6 fields", path, line);
+        if (add_row(r, f, line, path, err, errlen) != SIM_OK)
+            return SIM_EINVAL;
+    }
+    return SIM_OK;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const Row *a = pa, *b = pb;
+    int c = strcmp(a->family, b->family);
+    if (c == 0)
+        c = strcmp(a->region, b->region);
+    if (c == 0)
+        c = strcmp(a->name, b->name);
+    if (c == 0)
+        c = (a->t > b->t) - (a->t < b->t);
+    return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/* Label values escape backslash, quote and newline. */
+static void label(FILE *f, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            fputc('\\', f);
+        fputc(*v, f);
+    }
+}
+
+static void write_rows(const Rows *r, FILE *f, int64_t base_unix)
+{
+    const char *family = "";
+    for (size_t i = 0; i < r->n; i++) {
+        const Row *x = &r->v[i];
+        if (i > 0 && strcmp(x->family, r->v[i - 1].family) == 0 && strcmp(x->region, r->v[i - 1].region) == 0 &&
+            strcmp(x->name, r->v[i - 1].name) == 0 && x->t == r->v[i - 1].t)
+            continue;   /* one sample per series and time: the first written wins */
+        if (strcmp(x->family, family) != 0) {
+            family = x->family;
+            fprintf(f, "# TYPE %s gauge\n", family);
+        }
+        fprintf(f, "%s{region=\"", x->family);
+        label(f, x->region);
+        fputs("\",name=\"", f);
+        label(f, x->name);
+        fprintf(f, "\"} %.10g %.3f\n", x->v, (double)base_unix + x->t);
+    }
+    fputs("# EOF\n", f);
+}
+
+static char *slurp(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        snprintf(err, errlen, "%s: out of memory", path);
+    else
+        buf[n] = '\0';
+    return buf;
+}
+
+static void rows_free(Rows *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->v[i].family);
+    free(r->v);
+    free(r->text);
+}
+
+int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, char *err,
+                          size_t errlen)
+{
+    Rows r = {0};
+    if ((r.text = slurp(metrics_csv_path, err, errlen)) == NULL)
+        return SIM_EIO;
+    int rc = parse(&r, metrics_csv_path, err, errlen);
+    if (rc == SIM_OK) {
+        qsort(r.v, r.n, sizeof *r.v, row_cmp);
+        FILE *f = fopen(out_path, "w");
+        if (f == NULL) {
+            snprintf(err, errlen, "%s: cannot write: %s", out_path, strerror(errno));
+            rc = SIM_EIO;
+        } else {
+            write_rows(&r, f, base_unix);
+            if (fclose(f) != 0) {
+                snprintf(err, errlen, "%s: write failed", out_path);
+                rc = SIM_EIO;
+            }
+        }
+    }
+    rows_free(&r);
+    return rc;
+}
