@@ -14,6 +14,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 /* True when argv holds -h or --help; commands print their usage and exit 0. */
 int cli_wants_help(int argc, char **argv);

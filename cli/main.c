@@ -14,6 +14,7 @@ typedef struct Command {
 
 static const Command commands[] = {
     {"run", cmd_run, "run a scenario (default: the built-in market_open_surge)"},
+    {"validate", cmd_validate, "check a scenario without running it: `validate SCENARIO [--set K=V]...`"},
     {"trace", cmd_trace, "read a trace: `kubesim trace dump FILE` prints JSON lines"},
     {"bench", cmd_bench, "run the benchmarks; one JSON object per line"},
     {"backtest", cmd_backtest, "run one backtest kernel on a CSV of closing prices"},

@@ -460,4 +460,5 @@ void scn_api_register(lua_State *L)
     scn_api_policy_register(L);
     scn_api_apps_register(L);
     scn_api_hpa_register(L);
+    scn_api_hooks_register(L);
 }

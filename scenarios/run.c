@@ -88,6 +88,8 @@ static int setup(Run *r)
         rc = wl_apps_add_sampler(r->wl, r->metrics);    /* Deployments' and ReplicaSets' rows */
     if (rc == SIM_OK)
         rc = wl_traffic_metrics(r->wl, r->metrics);   /* per service and region, if any traffic */
+    if (rc == SIM_OK)
+        rc = scn_hooks_start(r->s, r->e, r->wl);   /* last: hooks at t = 0 see the set-up done */
     return rc == SIM_OK ? SIM_OK : fail(r, rc, sim_errmsg(r->e));
 }
 
@@ -109,11 +111,13 @@ static int simulate(Run *r, double t0)
     double next = t0 + 0.25;
     int rc;
     uint32_t tick = 0;
-    while ((rc = sim_step(r->e)) == SIM_OK)
+    while ((rc = sim_step(r->e)) == SIM_OK && scn_hooks_error(r->s) == NULL)
         if (show && (++tick & 0xfff) == 0)
             progress(r, &next, t0);
     if (show)
         fprintf(stderr, "\r%*s\r", 78, "");
+    if (scn_hooks_error(r->s))   /* a hook failed: the run ends there */
+        return fail(r, SIM_EINVAL, scn_hooks_error(r->s));
     if (rc != SIM_DONE)
         return fail(r, rc, sim_errmsg(r->e));
     return SIM_OK;
@@ -162,6 +166,7 @@ static int write_summary(Run *r, ScnRunResult *res)
 
 static void teardown(Run *r)
 {
+    scn_hooks_stop(r->s);
     if (r->trace)
         sim_trace_abort(r->trace);
     if (r->metrics)

@@ -77,7 +77,8 @@ typedef struct ScnRunResult {
 } ScnRunResult;
 
 /* Simulates a loaded scenario and writes its outputs into opt->dir. Returns
- * SIM_OK, or an error with the message in err. */
+ * SIM_OK, or an error with the message in err (an error in an at/every hook
+ * ends the run: "FILE:LINE: ..."). */
 int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen);
 
 /* Parses a duration ("90s", "15m", "2h", "1h30m", "500ms", or a number of

@@ -48,6 +48,25 @@ typedef struct ScnBacktest {
 
 #define SCN_VEC(T) struct { T *v; size_t n, cap; }
 
+/* at(time, fn) and every(period, fn, {start, stop}) (hooks.c). */
+typedef struct ScnHook {
+    struct ScnHook *next;        /* declaration order */
+    int ref;                     /* the function, in the Lua registry */
+    int line;                    /* of the declaration */
+    SimTime at, every, stop;     /* first call; period (0: once); no call at or after stop */
+} ScnHook;
+
+typedef struct ScnHooks {
+    ScnHook *head, **tail;       /* in the arena */
+    uint32_t n;
+    int closed;                  /* the script has loaded: at/every refuse */
+    int k;                       /* the hooks' `k` table in the registry; 0 until built */
+    uint64_t steps;              /* instruction budget of each call */
+    SimEngine *e;                /* the running engine, NULL outside a run */
+    WlControllers *wl;
+    char err[SCN_ERR_LEN];       /* the first error of a hook: ends the run */
+} ScnHooks;
+
 struct ScnScenario {
     SimMem *mem;
     lua_State *L;
@@ -72,6 +91,7 @@ struct ScnScenario {
     struct ScnQueues *queues;    /* queue/submit declarations (api_queue.c); NULL if none */
     struct ScnTraffic *traffic;  /* site/latency/traffic/serve declarations, in the arena (api_traffic.c) */
     struct ScnHpas *hpas;        /* hpa declarations, in the arena (api_hpa.c); NULL if none */
+    ScnHooks hooks;              /* at/every (hooks.c) */
 };
 
 /* Grows vec by one zeroed element and returns a pointer to it, or raises a
@@ -178,5 +198,15 @@ void scn_api_policy_register(lua_State *L);
 void scn_policy_check_class(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *name);
 /* Adds the policy objects to e (before any workload starts). */
 int scn_policy_build(ScnScenario *s, SimEngine *e);
+/* hooks.c: at, every, and the `k` table their functions receive */
+void scn_api_hooks_register(lua_State *L);
+/* Ends the declarations, registers the SIM_EV_HOOK handler on e (only when
+ * the scenario has hooks) and schedules each hook's first call. SIM_OK or
+ * SIM_ENOMEM (message on e). */
+int scn_hooks_start(ScnScenario *s, SimEngine *e, WlControllers *wl);
+/* The run's first hook error ("FILE:LINE: ..."), or NULL. */
+const char *scn_hooks_error(const ScnScenario *s);
+/* Forgets the run's engine: `k` refuses from now on. */
+void scn_hooks_stop(ScnScenario *s);
 
 #endif
