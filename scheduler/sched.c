@@ -137,6 +137,12 @@ void sched_node_changed(SchedScheduler *s, uint32_t node)
         sched_queue_node_ready(s, rg, sched_local(s, node));
 }
 
+static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
+{
+    (void)e;
+    sched_node_changed(ctx, node);
+}
+
 /* ---- lifetime --------------------------------------------------------------- */
 SchedScheduler *sched_create(SimEngine *e)
 {
@@ -148,7 +154,8 @@ SchedScheduler *sched_create(SimEngine *e)
     s->e = e;
     s->plugins = sched_default_plugins(&s->nplugins);
     SimListener l = {.ctx = s, .pod_created = on_pod_created, .pod_bound = on_pod_bound,
-                     .pod_terminated = on_pod_terminated, .node_ready = on_node_ready};
+                     .pod_terminated = on_pod_terminated, .node_ready = on_node_ready,
+                     .node_changed = on_node_changed};
     if (sched_backfill(s) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
         sched_destroy(s);

@@ -34,14 +34,77 @@ static void res_add(SimRes *a, const SimRes *b, int64_t sign)
 /* ---- cost: accrued per node-second at the group's hourly price ---------- */
 static void cost_settle_region(SimRegion *r, SimTime now)
 {
-    r->cost_usd += r->cost_rate * (double)(now - r->cost_t) / (double)SIM_NS_PER_S;
+    double dt = (double)(now - r->cost_t) / (double)SIM_NS_PER_S;
+    r->cost_usd += r->cost_rate * dt;
+    r->paid_usd += r->paid_rate * dt;
     r->cost_t = now;
+}
+
+static void cost_settle_ns(SimNamespace *ns, SimTime now)
+{
+    ns->cost_usd += ns->cost_rate * (double)(now - ns->cost_t) / (double)SIM_NS_PER_S;
+    ns->cost_t = now;
+}
+
+static void cost_settle_group(SimNodeGroup *g, SimTime now)
+{
+    g->cost_usd += (double)g->live_nodes * g->price_per_hour / 3600.0 * (double)(now - g->cost_t) /
+                   (double)SIM_NS_PER_S;
+    g->cost_t = now;
 }
 
 void sim_cost_settle(SimEngine *e)
 {
+    for (size_t i = 0; i < e->groups.n; i++)
+        cost_settle_group(&e->groups.v[i], e->now);
     for (size_t i = 0; i < e->regions.n; i++)
         cost_settle_region(&e->regions.v[i], e->now);
+    for (size_t i = 0; i < e->namespaces.n; i++)
+        cost_settle_ns(&e->namespaces.v[i], e->now);
+}
+
+static double frac(int64_t req, int64_t alloc)
+{
+    if (alloc <= 0)
+        return 0;
+    return req >= alloc ? 1.0 : (double)req / (double)alloc;
+}
+
+double sim_pod_cost_share(const SimPod *p, const SimNode *n)
+{
+    double c = frac(p->req.cpu_m, n->alloc.cpu_m), m = frac(p->req.mem, n->alloc.mem);
+    if (n->alloc.gpu > 0)
+        return 0.5 * frac(p->req.gpu, n->alloc.gpu) + 0.25 * c + 0.25 * m;
+    return 0.5 * c + 0.5 * m;
+}
+
+/* A pod joins (sign 1) or leaves (-1) its node: its namespace's rate moves by
+ * its share of the node's price. The rate is recomputed from the same
+ * integers both ways, so it returns to its value up to rounding. */
+static void cost_pod(SimEngine *e, const SimPod *p, const SimNode *n, int sign)
+{
+    double price = e->groups.v[n->group].price_per_hour;
+    if (price <= 0)
+        return;
+    SimNamespace *ns = &e->namespaces.v[p->ns];
+    SimRegion *r = &e->regions.v[n->region];
+    double rate = sign * price / 3600.0 * sim_pod_cost_share(p, n);
+    cost_settle_ns(ns, e->now);
+    cost_settle_region(r, e->now);
+    ns->cost_rate += rate;
+    r->paid_rate += rate;
+    if (ns->cost_rate < 1e-15)   /* rounding left over when the last pod leaves */
+        ns->cost_rate = 0;
+    if (r->paid_rate < 1e-15)
+        r->paid_rate = 0;
+}
+
+double sim_cost_idle(SimEngine *e, uint32_t region)
+{
+    sim_cost_settle(e);
+    const SimRegion *r = &e->regions.v[region];
+    double idle = r->cost_usd - r->paid_usd;
+    return idle > 0 ? idle : 0;
 }
 
 double sim_cost_total(SimEngine *e)
@@ -65,6 +128,7 @@ static void node_make_ready(SimEngine *e, uint32_t id)
 {
     SimNode *n = &e->nodes.v[id];
     n->state = SIM_NODE_READY;
+    n->ready_at = n->changed_at = e->now;
     e->regions.v[n->region].ready_nodes++;
     sim_trace_rec(e, SIM_TR_NODE_READY, (SimTrVal[]){SIM_TRI(id)}, 1);
     for (size_t i = 0; i < e->nlisteners; i++)
@@ -115,12 +179,14 @@ int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t 
     n->zone = zone != SIM_NONE ? zone : g->nzones ? g->zones[n->ordinal % g->nzones] : SIM_NONE;
     n->alloc = g->alloc;
     n->pods_head = SIM_NONE;
-    n->added_at = e->now;
+    n->added_at = n->changed_at = e->now;
+    n->ready_at = -1;
     n->state = SIM_NODE_PROVISIONING;
     r->nodes[r->nnodes++] = i;
     r->live_nodes++;
     if (r->live_nodes > r->nodes_peak)
         r->nodes_peak = r->live_nodes;
+    cost_settle_group(g, e->now);
     g->live_nodes++;
     res_add(&g->alloc_total, &g->alloc, 1);
     cost_rate_change(e, g->region, g->price_per_hour);   /* billed from launch, as clouds do */
@@ -128,10 +194,14 @@ int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t 
                   (SimTrVal[]){SIM_TRI(i), SIM_TRI(group), SIM_TRI(n->zone == SIM_NONE ? -1 : (int64_t)n->zone),
                                SIM_TRS(nm)}, 4);
     *id = i;
-    if (ready_now || g->provision_delay == 0) {
+    e->stats.nodes_added += !ready_now;   /* the starting nodes are not additions */
+    int never = g->stockout || (n->zone != SIM_NONE && e->zones.v[n->zone].down);
+    if (ready_now || (g->provision_delay == 0 && !never)) {
         node_make_ready(e, i);
         return SIM_OK;
     }
+    if (never)
+        return SIM_OK;   /* the instance never registers; the autoscaler's deadline notices */
     return sim_schedule(e, e->now + g->provision_delay, SIM_EV_NODE_READY, i, 0, 0);
 }
 
@@ -227,6 +297,7 @@ static void node_link(SimEngine *e, uint32_t pod, uint32_t node)
     res_add(&n->req, &p->req, 1);
     res_add(&n->nz_req, &p->nz_req, 1);
     res_add(&e->groups.v[n->group].req_total, &p->req, 1);
+    cost_pod(e, p, n, 1);
 }
 
 static void node_unlink(SimEngine *e, uint32_t pod)
@@ -243,6 +314,7 @@ static void node_unlink(SimEngine *e, uint32_t pod)
     res_add(&n->req, &p->req, -1);
     res_add(&n->nz_req, &p->nz_req, -1);
     res_add(&e->groups.v[n->group].req_total, &p->req, -1);
+    cost_pod(e, p, n, -1);
 }
 
 int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
@@ -353,6 +425,86 @@ int sim_pod_delete(SimEngine *e, uint32_t pod)
     sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
     if (live)
         notify_terminated(e, pod);
+    return SIM_OK;
+}
+
+/* ---- node state changes ------------------------------------------------- */
+static void notify_node_changed(SimEngine *e, uint32_t node)
+{
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].node_changed)
+            e->listeners[k].node_changed(e->listeners[k].ctx, e, node);
+}
+
+static void pod_set_ready(SimEngine *e, uint32_t pod, int ready)
+{
+    SimPod *p = &e->pods.v[pod];
+    if (p->unready == !ready)
+        return;
+    p->unready = (uint8_t)!ready;
+    if (p->phase != SIM_POD_RUNNING)
+        return;   /* a starting pod becomes Ready (or not) when it starts */
+    sim_trace_rec(e, SIM_TR_POD_READY, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(ready)}, 2);
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_ready)
+            e->listeners[k].pod_ready(e->listeners[k].ctx, e, pod);
+}
+
+int sim_node_set_ready(SimEngine *e, uint32_t node, int ready)
+{
+    SimNode *n = &e->nodes.v[node];
+    if (n->state != SIM_NODE_READY && n->state != SIM_NODE_NOT_READY)
+        return sim_fail(e, SIM_ESTATE, "node %s is not registered", n->name);
+    if ((n->state == SIM_NODE_READY) == !!ready)
+        return SIM_OK;
+    n->state = ready ? SIM_NODE_READY : SIM_NODE_NOT_READY;
+    n->changed_at = e->now;
+    SimRegion *r = &e->regions.v[n->region];
+    r->ready_nodes = ready ? r->ready_nodes + 1 : r->ready_nodes - 1;
+    sim_trace_rec(e, SIM_TR_NODE_STATE, (SimTrVal[]){SIM_TRI(node), SIM_TRI(!!ready)}, 2);
+    for (uint32_t p = n->pods_head; p != SIM_NONE; p = e->pods.v[p].node_next)
+        pod_set_ready(e, p, ready);
+    notify_node_changed(e, node);
+    return SIM_OK;
+}
+
+int sim_node_cordon(SimEngine *e, uint32_t node, int on)
+{
+    SimNode *n = &e->nodes.v[node];
+    if (n->state == SIM_NODE_REMOVED)
+        return sim_fail(e, SIM_ESTATE, "node %s was removed", n->name);
+    if (n->unschedulable == !!on)
+        return SIM_OK;
+    n->unschedulable = (uint8_t)!!on;
+    sim_trace_rec(e, SIM_TR_NODE_CORDON, (SimTrVal[]){SIM_TRI(node), SIM_TRI(!!on)}, 2);
+    notify_node_changed(e, node);
+    return SIM_OK;
+}
+
+int sim_node_remove(SimEngine *e, uint32_t node)
+{
+    SimNode *n = &e->nodes.v[node];
+    if (n->state == SIM_NODE_REMOVED)
+        return SIM_OK;
+    while (n->pods_head != SIM_NONE) {   /* pod GC deletes the pods of a deleted node */
+        int rc = sim_pod_delete(e, n->pods_head);
+        if (rc != SIM_OK)
+            return rc;
+        n = &e->nodes.v[node];
+    }
+    SimNodeGroup *g = &e->groups.v[n->group];
+    SimRegion *r = &e->regions.v[n->region];
+    if (n->state == SIM_NODE_READY)
+        r->ready_nodes--;
+    n->state = SIM_NODE_REMOVED;
+    n->changed_at = e->now;
+    r->live_nodes--;
+    cost_settle_group(g, e->now);
+    g->live_nodes--;
+    res_add(&g->alloc_total, &n->alloc, -1);
+    cost_rate_change(e, n->region, -g->price_per_hour);
+    sim_trace_rec(e, SIM_TR_NODE_REMOVE, (SimTrVal[]){SIM_TRI(node)}, 1);
+    notify_node_changed(e, node);
     return SIM_OK;
 }
 

@@ -61,12 +61,15 @@ typedef struct SimRegion {
     uint32_t pods_bound, pods_running;
     double cost_usd;        /* accumulated up to cost_t */
     double cost_rate;       /* USD per simulated second of the live nodes */
+    double paid_usd;        /* of cost_usd, what namespaces paid (the rest is idle) */
+    double paid_rate;
     SimTime cost_t;
 } SimRegion;
 
 typedef struct SimZone {
     char *name;
     uint32_t region;
+    uint8_t down;           /* an outage: nodes added in it never register (faults) */
 } SimZone;
 
 typedef struct SimNodeGroup {
@@ -85,7 +88,14 @@ typedef struct SimNodeGroup {
     SimTime provision_delay;
     double speed;           /* compute speed relative to the reference core (backtests) */
     double gpu_speedup;     /* GPU-eligible kernels run this much faster on its GPUs */
-    uint32_t live_nodes;
+    uint8_t spot;           /* spot capacity: interruptible with a two-minute notice */
+    uint8_t stockout;       /* the cloud has no capacity: nodes added now never register
+                               (faults; the autoscaler backs the group off) */
+    int32_t expander_priority;   /* the priority expander's value (higher wins) */
+    double spot_interruptions_per_hour;   /* per node, Poisson (SIM_RNG_FAULTS); 0: only scripted */
+    uint32_t live_nodes;    /* added and not removed, in any state */
+    double cost_usd;        /* live_nodes x price, accumulated up to cost_t */
+    SimTime cost_t;
     uint32_t next_ordinal;  /* names nodes <group>-<ordinal> */
     SimRes alloc_total;     /* Σ allocatable of live nodes */
     SimRes req_total;       /* Σ requests of pods bound to them */
@@ -94,7 +104,8 @@ typedef struct SimNodeGroup {
 typedef enum SimNodeState {
     SIM_NODE_PROVISIONING = 0,
     SIM_NODE_READY,
-    SIM_NODE_REMOVED
+    SIM_NODE_REMOVED,
+    SIM_NODE_NOT_READY      /* was Ready; Ready=Unknown now (its kubelet stopped posting) */
 } SimNodeState;
 
 typedef struct SimNode {
@@ -103,15 +114,23 @@ typedef struct SimNode {
     uint32_t ordinal;
     SimNodeState state;
     uint8_t unschedulable;  /* spec.unschedulable (cordoned) */
+    uint8_t scale_down_disabled;   /* cluster-autoscaler.kubernetes.io/scale-down-disabled */
     SimRes alloc;
     SimRes req;             /* actual requests of bound pods */
     SimRes nz_req;          /* requests with non-zero defaults (for scoring) */
     uint32_t pods_head;     /* intrusive list of bound, not terminated pods */
     SimTime added_at;
+    SimTime ready_at;       /* first Ready, or -1 */
+    SimTime changed_at;     /* last state change (Ready, NotReady, removed) */
 } SimNode;
 
+/* A namespace pays, per second, each of its bound pods' share of its node's
+ * price (sim_pod_cost_share); what no pod requests is the region's idle cost. */
 typedef struct SimNamespace {
     char *name;
+    double cost_usd;        /* accumulated up to cost_t */
+    double cost_rate;       /* USD per simulated second */
+    SimTime cost_t;
 } SimNamespace;
 
 typedef enum SimWlKind {
@@ -213,6 +232,9 @@ typedef struct SimPodSpec {
                                            workloads whose load no model computes */
     const char *image;      /* the container image (NULL: unset); a Deployment's rollout
                                changes it to start a new ReplicaSet */
+    int8_t safe_to_evict;   /* cluster-autoscaler.kubernetes.io/safe-to-evict: 0 unset,
+                               1 "true", -1 "false" */
+    uint8_t local_storage;  /* mounts an emptyDir or hostPath volume */
 } SimPodSpec;
 
 /* maxSurge / maxUnavailable of a RollingUpdate: an absolute count or a
@@ -313,7 +335,7 @@ typedef struct SimWorkload {
 typedef enum SimPodPhase {
     SIM_POD_PENDING = 0,    /* created, not bound */
     SIM_POD_BOUND,          /* bound to a node, starting (upstream phase Pending) */
-    SIM_POD_RUNNING,
+    SIM_POD_RUNNING,        /* Running; Ready unless `unready` */
     SIM_POD_SUCCEEDED,
     SIM_POD_FAILED,
     SIM_POD_DELETED
@@ -327,6 +349,7 @@ typedef struct SimPod {
     uint32_t node_prev, node_next;   /* the node's pod list */
     SimPodPhase phase;
     uint8_t unschedulable;  /* Pending with PodScheduled=False (the scheduler found no node) */
+    uint8_t unready;        /* its node is NotReady: Ready=False, out of the endpoints */
     uint32_t target_node;   /* DaemonSet pods: the one node they may run on; else SIM_NONE */
     uint32_t nominated_node;   /* status.nominatedNodeName after preemption; else SIM_NONE */
     int32_t priority;       /* from the spec, or its PriorityClass at admission */
@@ -361,7 +384,12 @@ typedef struct SimListener {
     void (*pod_bound)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);  /* resources freed */
     void (*pod_running)(void *ctx, SimEngine *e, uint32_t pod);
-    void (*node_ready)(void *ctx, SimEngine *e, uint32_t node);
+    void (*node_ready)(void *ctx, SimEngine *e, uint32_t node);     /* first Ready */
+    /* The node's state or spec changed after it was first Ready: cordoned or
+     * uncordoned, NotReady, Ready again, removed (its pods were deleted first). */
+    void (*node_changed)(void *ctx, SimEngine *e, uint32_t node);
+    /* A Running pod's Ready condition changed (p->unready) with its node's. */
+    void (*pod_ready)(void *ctx, SimEngine *e, uint32_t pod);
 } SimListener;
 
 typedef void (*SimHandler)(void *ctx, SimEngine *e, const SimEvent *ev);
@@ -456,7 +484,9 @@ int sim_tolerates(const SimToleration *tol, size_t ntol, const SimTaint *taint);
 
 /* ---- lifecycle --------------------------------------------------------- */
 /* Adds a node to group g; it becomes Ready after the group's provisioning
- * delay (immediately when ready_now). */
+ * delay (immediately when ready_now), or never when the group is out of
+ * stock or its zone is down. Nodes added later than at set-up (ready_now 0)
+ * count in stats nodes_added. */
 int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id);
 /* The same with an explicit name (NULL: "<group>-<ordinal>") and zone
  * (SIM_NONE: the group's zones round-robin). */
@@ -492,8 +522,37 @@ static inline SimRes sim_node_free(const SimNode *n)
     return f;
 }
 
-/* Brings every region's cost up to now (cost accrues per node-second). */
+/* Node state changes for the node lifecycle controller, faults and the
+ * cluster autoscaler. Each is traced and tells the listeners (node_changed).
+ *
+ * Ready -> NotReady (ready 0) marks every Running pod on it unready, and back
+ * (ready 1) marks them ready again; SIM_ESTATE for a node that is
+ * provisioning or removed. */
+int sim_node_set_ready(SimEngine *e, uint32_t node, int ready);
+/* Sets or clears spec.unschedulable. */
+int sim_node_cordon(SimEngine *e, uint32_t node, int on);
+/* Removes the node: its pods still bound are deleted (pod garbage
+ * collection) and its billing stops. A node that never became Ready can be
+ * removed too (a failed provisioning). The caller counts it (the cluster
+ * autoscaler in stats nodes_removed; a spot interruption does not). */
+int sim_node_remove(SimEngine *e, uint32_t node);
+/* Is the node in the cluster (provisioning, Ready or NotReady)? */
+static inline int sim_node_live(const SimNode *n)
+{
+    return n->state != SIM_NODE_REMOVED;
+}
+
+/* Brings every region's and namespace's cost up to now (cost accrues per
+ * node-second). */
 void sim_cost_settle(SimEngine *e);
 double sim_cost_total(SimEngine *e);
+/* The fraction of its node's price a pod bound there pays: on a node with
+ * GPUs half for its GPU share and a quarter each for CPU and memory, else
+ * half each for CPU and memory; requests over allocatable count as all of
+ * it. The shares of a node's pods add up to at most 1. */
+double sim_pod_cost_share(const SimPod *p, const SimNode *n);
+/* The cost of the nodes' unrequested resources in region r so far (its cost
+ * minus what its namespaces paid there). */
+double sim_cost_idle(SimEngine *e, uint32_t region);
 
 #endif

@@ -96,6 +96,9 @@ typedef enum SimEvKind {
     SIM_EV_TRAFFIC,         /* serving traffic (workloads/traffic.c): aux's top bits say a tick,
                                an arrival (obj = flow) or a completion (obj = backend) */
     SIM_EV_HPA,             /* obj = an HPA (workloads/hpa.c): its periodic sync */
+    SIM_EV_AUTOSCALER,      /* obj = region: the cluster autoscaler's loop (scheduler/ca.c);
+                               aux != 0: a node's provisioning deadline (obj = node) */
+    SIM_EV_FAULT,           /* faults and the node lifecycle controller (workloads/faults.c) */
     SIM_EV_KIND_COUNT
 } SimEvKind;
 

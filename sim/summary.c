@@ -14,6 +14,31 @@ static cJSON *regions_json(SimEngine *e)
         cJSON_AddStringToObject(o, "name", r->name);
         cJSON_AddNumberToObject(o, "nodes_peak", r->nodes_peak);
         cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
+        cJSON_AddNumberToObject(o, "idle_cost_usd", sim_cost_idle(e, (uint32_t)i));
+        cJSON *groups = cJSON_AddArrayToObject(o, "nodegroups");
+        for (size_t g = 0; groups && g < e->groups.n; g++) {
+            const SimNodeGroup *ng = &e->groups.v[g];
+            cJSON *go = ng->region == i ? cJSON_CreateObject() : NULL;
+            if (go == NULL || !cJSON_AddItemToArray(groups, go))
+                continue;
+            cJSON_AddStringToObject(go, "name", ng->name);
+            cJSON_AddNumberToObject(go, "nodes", ng->live_nodes);
+            cJSON_AddNumberToObject(go, "cost_usd", ng->cost_usd);
+        }
+    }
+    return arr;
+}
+
+/* What each namespace paid: its pods' shares of their nodes' prices. */
+static cJSON *namespaces_json(SimEngine *e)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < e->namespaces.n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(arr, o))
+            break;
+        cJSON_AddStringToObject(o, "name", e->namespaces.v[i].name);
+        cJSON_AddNumberToObject(o, "cost_usd", e->namespaces.v[i].cost_usd);
     }
     return arr;
 }
@@ -69,6 +94,7 @@ cJSON *sim_summary_build(SimEngine *e, SimSummaryInfo *info)
     cJSON_AddStringToObject(o, "trace_sha256", info->trace_sha256 ? info->trace_sha256 : "");
     cJSON_AddNumberToObject(o, "cost_usd", cost);
     cJSON_AddItemToObject(o, "regions", regions_json(e));
+    cJSON_AddItemToObject(o, "namespaces", namespaces_json(e));
     cJSON_AddItemToObject(o, "pods", pods_json(s));
     cJSON_AddItemToObject(o, "hpa", counts("scale_ups", (double)s->hpa_scale_ups,
                                            "scale_downs", (double)s->hpa_scale_downs));

@@ -69,6 +69,13 @@ static const Schema schemas[SIM_TR_KIND_COUNT] = {
     [SIM_TR_VOLUME] = {"volume_provision", "iii", {"wl", "ordinal", "zone"}},
     [SIM_TR_HPA] = {"hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
     [SIM_TR_TRAFFIC] = {"traffic", "siiiii", {"service", "region", "rps_milli", "p95_us", "errors_ppm", "backlog"}},
+    [SIM_TR_NODE_STATE] = {"node_state", "ii", {"node", "ready"}},
+    [SIM_TR_NODE_CORDON] = {"node_cordon", "ii", {"node", "on"}},
+    [SIM_TR_POD_READY] = {"pod_ready", "ii", {"pod", "ready"}},
+    [SIM_TR_CA_SCALE_UP] = {"ca_scale_up", "iiii", {"region", "group", "delta", "pods"}},
+    [SIM_TR_CA_SCALE_DOWN] = {"ca_scale_down", "is", {"node", "reason"}},
+    [SIM_TR_CA_BACKOFF] = {"ca_backoff", "iis", {"group", "until_ns", "reason"}},
+    [SIM_TR_FAULT] = {"fault", "sss", {"fault", "target", "detail"}},
 };
 
 static const Schema *schema_of(int kind)

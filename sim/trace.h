@@ -68,6 +68,15 @@ typedef enum SimTrKind {
     SIM_TR_HPA,             /* hpa wl current desired limited_by: an HPA rescaled its target
                                (limited_by: none, tolerance, stabilization, policy, min, max) */
     SIM_TR_TRAFFIC,         /* service region rps_milli p95_us errors_ppm backlog: one sample */
+    SIM_TR_NODE_STATE,      /* node ready: 0 NotReady (Ready=Unknown), 1 Ready again */
+    SIM_TR_NODE_CORDON,     /* node on: spec.unschedulable set (1) or cleared (0) */
+    SIM_TR_POD_READY,       /* pod ready: a Running pod's Ready condition follows its node's */
+    SIM_TR_CA_SCALE_UP,     /* region group delta pods: the cluster autoscaler grows group by
+                               delta nodes for pods pending pods */
+    SIM_TR_CA_SCALE_DOWN,   /* node reason: the cluster autoscaler removes a node (empty, drain) */
+    SIM_TR_CA_BACKOFF,      /* group until_ns reason: a group is backed off (provisioning failed) */
+    SIM_TR_FAULT,           /* fault target detail: a fault starts or ends (node_crash, zone_outage,
+                               region_outage, spot_interruption, recover) */
     SIM_TR_KIND_COUNT
 } SimTrKind;
 

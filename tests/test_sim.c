@@ -808,6 +808,78 @@ START_TEST(cost_accrues_per_node_second_at_hourly_price)
 }
 END_TEST
 
+/* A namespace pays its pods' share of their node's price (half for the CPU
+ * fraction, half for memory on a node without GPUs) while they are bound;
+ * the rest of the node's price is the region's idle cost. */
+START_TEST(namespace_pays_its_share_of_requested_resources)
+{
+    World w = world(SIM_SEC(1000), 3.6, 0);   /* 0.001 USD per node-second */
+    uint32_t n = add_node(&w, 1);
+    uint32_t wl = add_workload(&w, "web", 2000, 2 * GIB, 0, 0);   /* 1/2 CPU, 1/4 memory */
+    uint32_t p = new_pod(&w, wl);
+    ck_assert_int_eq(sim_pod_bind(w.e, p, n), SIM_OK);
+    run_to_end(w.e);
+    sim_cost_settle(w.e);
+    double share = 0.5 * 0.5 + 0.5 * 0.25;
+    ck_assert_double_eq_tol(sim_pod_cost_share(sim_pod(w.e, p), sim_node(w.e, n)), share, 1e-12);
+    ck_assert_double_eq_tol(sim_namespace(w.e, w.ns)->cost_usd, share * 1.0, 1e-9);
+    ck_assert_double_eq_tol(sim_cost_idle(w.e, w.region), (1 - share) * 1.0, 1e-9);
+    ck_assert_double_eq_tol(sim_nodegroup(w.e, w.group)->cost_usd, 1.0, 1e-9);
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
+/* A GPU node bills half its price by GPU share: a pod with one of four GPUs
+ * and nothing else pays an eighth. */
+START_TEST(gpu_node_share_weighs_gpus_half)
+{
+    World w = world(SIM_SEC(10), 3.6, 0);
+    SimNode n = {0};
+    n.alloc = (SimRes){.cpu_m = 8000, .mem = 8 * GIB, .gpu = 4, .pods = 110};
+    SimPod p = {0};
+    p.req = (SimRes){.cpu_m = 0, .mem = 0, .gpu = 1, .pods = 1};
+    ck_assert_double_eq_tol(sim_pod_cost_share(&p, &n), 0.125, 1e-12);
+    p.req = (SimRes){.cpu_m = 16000, .mem = 16 * GIB, .gpu = 8, .pods = 1};   /* over: all of it */
+    ck_assert_double_eq_tol(sim_pod_cost_share(&p, &n), 1.0, 1e-12);
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
+/* Removing a node deletes its pods (pod garbage collection), stops its
+ * billing and counts it; NotReady marks its Running pods unready and back. */
+START_TEST(node_remove_and_not_ready_lifecycle)
+{
+    World w = world(SIM_SEC(100), 3.6, 0);
+    uint32_t n = add_node(&w, 1);
+    uint32_t wl = add_workload(&w, "web", 1000, GIB, SIM_SEC(1), 0);
+    uint32_t p = new_pod(&w, wl);
+    ck_assert_int_eq(sim_pod_bind(w.e, p, n), SIM_OK);
+    while (sim_now(w.e) < SIM_SEC(2) && sim_step(w.e) == SIM_OK) {
+    }
+    ck_assert_int_eq(sim_pod(w.e, p)->phase, SIM_POD_RUNNING);
+    ck_assert_int_eq(sim_node_set_ready(w.e, n, 0), SIM_OK);
+    ck_assert_int_eq(sim_node(w.e, n)->state, SIM_NODE_NOT_READY);
+    ck_assert(sim_pod(w.e, p)->unready);
+    ck_assert_uint_eq(sim_region(w.e, w.region)->ready_nodes, 0);
+    ck_assert_int_eq(sim_node_set_ready(w.e, n, 1), SIM_OK);
+    ck_assert(!sim_pod(w.e, p)->unready);
+    ck_assert_uint_eq(sim_region(w.e, w.region)->ready_nodes, 1);
+    ck_assert_int_eq(sim_node_cordon(w.e, n, 1), SIM_OK);
+    ck_assert(sim_node(w.e, n)->unschedulable);
+    ck_assert_int_eq(sim_node_remove(w.e, n), SIM_OK);
+    ck_assert_int_eq(sim_pod(w.e, p)->phase, SIM_POD_DELETED);
+    ck_assert_int_eq(sim_node(w.e, n)->state, SIM_NODE_REMOVED);
+    ck_assert_uint_eq(sim_region(w.e, w.region)->live_nodes, 0);
+    ck_assert_uint_eq(sim_nodegroup(w.e, w.group)->live_nodes, 0);
+    ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 0);   /* the caller counts its removals */
+    ck_assert_int_eq(sim_node_set_ready(w.e, n, 1), SIM_ESTATE);
+    double at_removal = sim_cost_total(w.e);
+    run_to_end(w.e);
+    ck_assert_double_eq_tol(sim_cost_total(w.e), at_removal, 1e-12);   /* billing stopped */
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
 START_TEST(duplicate_names_are_einval_with_a_message)
 {
     World w = world(SIM_SEC(10), 1.0, 0);
@@ -978,9 +1050,13 @@ static long row_ok(char *line, SimTime end)
     char *endp;
     double t = strtod(f[0], &endp);
     ck_assert_msg(*endp == '\0' && t >= 0 && t <= (double)end / 1e9, "bad time '%s'", f[0]);
-    ck_assert_str_eq(f[1], "eu-west");
+    if (strcmp(f[2], "namespace") == 0)
+        ck_assert_str_eq(f[1], "all");   /* namespaces span regions */
+    else
+        ck_assert_str_eq(f[1], "eu-west");
     ck_assert_msg(strcmp(f[2], "region") == 0 || strcmp(f[2], "nodegroup") == 0 ||
-                      strcmp(f[2], "deployment") == 0 || strcmp(f[2], "job") == 0,
+                      strcmp(f[2], "deployment") == 0 || strcmp(f[2], "job") == 0 ||
+                      strcmp(f[2], "namespace") == 0,
                   "bad object '%s'", f[2]);
     ck_assert(f[3][0] != '\0' && f[4][0] != '\0');
     (void)strtod(f[5], &endp);
@@ -1210,6 +1286,9 @@ static Suite *sim_suite(void)
     tcase_add_test(e, nonzero_requests_default_100m_cpu_and_200mib);
     tcase_add_test(e, unschedulable_pods_count_pending_and_pending_peak);
     tcase_add_test(e, cost_accrues_per_node_second_at_hourly_price);
+    tcase_add_test(e, namespace_pays_its_share_of_requested_resources);
+    tcase_add_test(e, gpu_node_share_weighs_gpus_half);
+    tcase_add_test(e, node_remove_and_not_ready_lifecycle);
     tcase_add_test(e, duplicate_names_are_einval_with_a_message);
     tcase_add_test(e, nodegroup_add_copies_labels_taints_and_zones);
     tcase_add_test(e, engine_own_allocator_counts_and_frees_everything);

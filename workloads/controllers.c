@@ -114,7 +114,7 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
 {
     SimWorkload *w = sim_workload(e, sim_pod(e, pod)->wl);
-    w->ready++;
+    w->ready += !sim_pod(e, pod)->unready;   /* started on a node that is NotReady: not Ready */
     wl_queue_pod_running(ctx, pod);   /* a queue worker starts taking requests */
     if (w->kind == SIM_WL_DEPLOYMENT || w->kind == SIM_WL_STATEFULSET)   /* Ready: rollouts and
                                                                           ordinals move on */
@@ -133,7 +133,7 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     const SimPod *p = sim_pod(e, pod);
     SimWorkload *w = sim_workload(e, p->wl);
     w->active--;
-    if (p->started_at >= 0)
+    if (p->started_at >= 0 && !p->unready)
         w->ready--;
     if (w->kind == SIM_WL_JOB)
         wl_job_pod_terminated(c, pod);
@@ -146,6 +146,16 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     wl_queue_pod_terminated(c, pod);   /* a busy queue worker puts its request back */
     wake_refused(c, p);
     (void)wl_queue_reconcile(c, p->wl, sim_now(e));
+}
+
+/* A Running pod's node went NotReady or came back: its Ready condition
+ * follows (endpoints, the Deployment's ready and available counts). */
+static void on_pod_ready(void *ctx, SimEngine *e, uint32_t pod)
+{
+    const SimPod *p = sim_pod(e, pod);
+    SimWorkload *w = sim_workload(e, p->wl);
+    w->ready += p->unready ? -1 : 1;
+    (void)wl_queue_reconcile(ctx, p->wl, sim_now(e));
 }
 
 static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
@@ -163,7 +173,8 @@ WlControllers *wl_create(SimEngine *e)
     }
     c->e = e;
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
-                     .pod_bound = on_pod_bound, .node_ready = on_node_ready};
+                     .pod_bound = on_pod_bound, .node_ready = on_node_ready,
+                     .pod_ready = on_pod_ready};
     if (sim_engine_listen(e, &l) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
         return NULL;

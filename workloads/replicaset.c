@@ -141,7 +141,7 @@ SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
         size_t i = rs_index(d, p->rs);
         SIM_ASSERT(i != SIZE_MAX);
         d->rs[i].pods++;
-        if (p->phase != SIM_POD_RUNNING)
+        if (p->phase != SIM_POD_RUNNING || p->unready)
             continue;
         d->rs[i].ready++;
         if (now - p->started_at >= min_ready)

@@ -1,0 +1,135 @@
+/*
+ * ca.h: the cluster autoscaler (prefix sched_ca_), k8s-behaviour.md §2.
+ *
+ * One SchedCa per engine runs upstream's main loop per region (each region is
+ * its own cluster with its own autoscaler) every scan interval: scale-up for
+ * unschedulable pods first (template nodes of each node group checked with
+ * the scheduler's own filters, binpacking estimator, expander chain, group and
+ * cluster limits, provisioning deadline and backoff); scale-down only in a
+ * loop that did not scale up (utilisation under the threshold for the
+ * unneeded time, pods movable elsewhere, no blocking pod, drains by eviction
+ * that honours PDBs, empty nodes in bulk).
+ *
+ * sched_ca_plan() computes what a loop would decide without acting, for
+ * `kubesim explain autoscaler`, tests and the benchmark; the loop acts on
+ * the same plan, so what explain prints is what a run does.
+ */
+#ifndef KUBESIM_SCHED_CA_H
+#define KUBESIM_SCHED_CA_H
+
+#include "scheduler/sched.h"
+
+typedef struct SchedCa SchedCa;
+
+typedef enum SchedCaExpander {
+    SCHED_CA_LEAST_WASTE = 0,   /* upstream's default */
+    SCHED_CA_PRICE,
+    SCHED_CA_PRIORITY,          /* SimNodeGroup.expander_priority, highest wins */
+    SCHED_CA_MOST_PODS,
+    SCHED_CA_LEAST_NODES,
+    SCHED_CA_RANDOM,
+    SCHED_CA_EXPANDER_COUNT
+} SchedCaExpander;
+
+#define SCHED_CA_MAX_EXPANDERS 4
+
+/* Upstream's flags (k8s-behaviour.md §2.1); sched_ca_config_default() fills
+ * their defaults. */
+typedef struct SchedCaConfig {
+    int enabled;                              /* 1 */
+    SimTime scan_interval;                    /* 10 s */
+    SchedCaExpander expanders[SCHED_CA_MAX_EXPANDERS];   /* a chain; leftover ties random */
+    size_t nexpanders;                        /* 1: least-waste */
+    int32_t max_nodes_total;                  /* 0: unlimited (per region: each is a cluster) */
+    int32_t max_nodes_per_scaleup;            /* 1000 */
+    SimTime max_node_provision_time;          /* 15 min */
+    SimTime initial_backoff, max_backoff;     /* 5 min, 30 min */
+    int32_t expendable_pods_priority_cutoff;  /* -10 */
+    int scale_down_enabled;                   /* 1 */
+    double scale_down_utilization_threshold;  /* 0.5 */
+    double scale_down_gpu_utilization_threshold;   /* 0.5 */
+    SimTime scale_down_unneeded_time;         /* 10 min */
+    SimTime scale_down_unready_time;          /* 20 min */
+    SimTime scale_down_delay_after_add;       /* 10 min */
+    SimTime scale_down_delay_after_delete;    /* 0 */
+    SimTime scale_down_delay_after_failure;   /* 3 min */
+    int32_t max_empty_bulk_delete;            /* 10 */
+    SimTime max_pod_eviction_time;            /* 2 min */
+    SimTime unremovable_node_recheck_timeout; /* 5 min */
+} SchedCaConfig;
+
+void sched_ca_config_default(SchedCaConfig *c);
+/* "least-waste", "price", "priority", "most-pods", "least-nodes", "random";
+ * the parse returns -1 for an unknown name. */
+const char *sched_ca_expander_name(SchedCaExpander x);
+int sched_ca_expander_parse(const char *name);
+
+/* Creates the autoscaler of the scheduler's engine: registers its event
+ * handler (SIM_EV_AUTOSCALER) and listeners and schedules each region's
+ * first loop at the current time. NULL on out of memory (message on the
+ * engine). With cfg->enabled 0 it exists but never acts. */
+SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
+void sched_ca_destroy(SchedCa *ca);
+const SchedCaConfig *sched_ca_config(const SchedCa *ca);
+
+/* ---- what one loop decides ------------------------------------------------ */
+/* One node group considered for scale-up. */
+typedef struct SchedCaOption {
+    uint32_t group;
+    int32_t nodes;          /* nodes the binpacking estimator needs (capped by the limits) */
+    uint32_t pods;          /* pending pods these nodes would take */
+    double score;           /* the first expander's score: least-waste's wasted CPU + memory
+                               fraction, price's cost per pod-fit, priority's value,
+                               most-pods' pods, least-nodes' nodes, random 0 */
+    const char *excluded;   /* NULL: a real option; else why the group is left out: "at max
+                               size", "backed off", "no pending pod fits the template",
+                               "max-nodes-total reached" */
+} SchedCaOption;
+
+/* Why a pod blocks its node's removal: upstream's drain.BlockingPodReason
+ * names (NotReplicated, LocalStorageRequested, NotSafeToEvictAnnotation,
+ * UnmovableKubeSystemPod, NotEnoughPdb) and NoPlaceToMovePods for a pod that
+ * fits on no other node. */
+typedef struct SchedCaBlocker {
+    uint32_t pod;
+    const char *reason;
+} SchedCaBlocker;
+
+#define SCHED_CA_MAX_BLOCKERS 8
+
+/* One node's scale-down verdict. */
+typedef struct SchedCaNodeVerdict {
+    uint32_t node;
+    double utilization;     /* 0..1: max(cpu, memory) of requests over allocatable; GPU
+                               nodes: the GPU fraction */
+    int unneeded;           /* passes every scale-down check now (timers aside) */
+    const char *unremovable;   /* NULL, or upstream's UnremovableReason: NotUnderutilized,
+                                  ScaleDownDisabledAnnotation, NodeGroupMinSizeReached,
+                                  BlockedByPod, NoPlaceToMovePods, ... */
+    SchedCaBlocker blockers[SCHED_CA_MAX_BLOCKERS];
+    size_t nblockers;       /* the first SCHED_CA_MAX_BLOCKERS of them */
+} SchedCaNodeVerdict;
+
+typedef struct SchedCaPlan {
+    uint32_t region;
+    uint32_t candidates;    /* unschedulable pods the scale-up considered */
+    SchedCaOption *options; /* one per node group of the region, in group order */
+    size_t noptions;
+    int32_t chosen;         /* index into options, -1 for no scale-up */
+    int32_t delta;          /* nodes the chosen group grows by */
+    SchedCaNodeVerdict *nodes;   /* one per Ready node of the region, in node order; empty
+                                    when the loop scales up (no scale-down then) */
+    size_t nnodes;
+} SchedCaPlan;
+
+/* Computes what a loop of region would decide now, without acting and
+ * without drawing from any random stream the run uses (a random expander
+ * draws from a copy). SIM_OK, or SIM_ENOMEM. */
+int sched_ca_plan(SchedCa *ca, uint32_t region, SchedCaPlan *out);
+void sched_ca_plan_free(SchedCa *ca, SchedCaPlan *p);
+
+/* Runs one loop of region now (what the periodic event does): tests and the
+ * benchmark call it directly. */
+int sched_ca_loop(SchedCa *ca, uint32_t region);
+
+#endif
