@@ -46,8 +46,9 @@
  *  - count/pods counts live pods like `pods`; upstream's count/pods counts
  *    every pod object in storage, Succeeded and Failed ones included.
  *  - count/jobs.batch counts a Job from its first reconcile (its creation in
- *    kubesim) until the end (Jobs are never deleted). A refused Job never
- *    runs: the object was never created and no client resubmits it.
+ *    kubesim) until it is deleted (TTL after finished, CronJob history,
+ *    Replace). A refused Job never runs: the object was never created and no
+ *    client resubmits it.
  *  - Every admission refusal (quota, LimitRange, unknown PriorityClass,
  *    request > limit) counts in stats.quota_rejections and is traced as
  *    quota_reject; upstream's request > limit is a 422 Invalid, not a 403.
@@ -684,4 +685,15 @@ int sim_admit_job(SimEngine *e, uint32_t wl)
             e->quotas.v[i].used[SIM_QR_COUNT_JOBS]++;
     st->job = 1;
     return SIM_OK;
+}
+
+void sim_admission_job_deleted(SimEngine *e, uint32_t wl)
+{
+    if (wl >= e->wladmit.n || e->wladmit.v[wl].job != 1)
+        return;
+    const SimWorkload *w = &e->workloads.v[wl];
+    for (size_t i = 0; i < e->quotas.n; i++)
+        if (job_quota(&e->quotas.v[i], w) && e->quotas.v[i].used[SIM_QR_COUNT_JOBS] > 0)
+            e->quotas.v[i].used[SIM_QR_COUNT_JOBS]--;
+    e->wladmit.v[wl].job = 3;   /* gone: a later admit would not recharge it */
 }

@@ -171,6 +171,9 @@ int sim_admit_pod(SimEngine *e, uint32_t wl, SimAdmitted *out);
  * its namespace's quotas and returns SIM_OK, or refuses it (SIM_EFORBIDDEN,
  * counted and traced as above); later calls repeat the verdict silently. */
 int sim_admit_job(SimEngine *e, uint32_t wl);
+/* Job wl was deleted (TTL, CronJob history, Replace): an admitted Job gives
+ * its count/jobs.batch back to the quotas that charged it. */
+void sim_admission_job_deleted(SimEngine *e, uint32_t wl);
 /* Pod creations of wl refused since its controller last synced without a
  * refusal (upstream's FailedCreate condition, and its workqueue's failure
  * count for the key): controllers derive their retry backoff from it, and

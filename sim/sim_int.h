@@ -26,7 +26,7 @@ typedef struct SimPdbEntry {
 /* Admission's per-workload state (admission.c). */
 typedef struct SimWlAdmit {
     uint32_t refusals;      /* pod creations refused since the last sync without one */
-    uint8_t job;            /* Job object: 0 not yet admitted, 1 admitted, 2 refused */
+    uint8_t job;            /* Job object: 0 not yet admitted, 1 admitted, 2 refused, 3 deleted */
 } SimWlAdmit;
 
 typedef struct SimHandlerSlot {

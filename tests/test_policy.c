@@ -80,6 +80,7 @@ typedef struct WlOpts {
     int32_t replicas, completions, priority;
     SimTime duration;
     const char *pc;
+    int ttl_zero;                   /* Job: ttlSecondsAfterFinished 0 */
 } WlOpts;
 
 /* Declares a workload (not started): labels app=api, 2 s start-up. */
@@ -102,6 +103,7 @@ static uint32_t declare(World *w, WlOpts o)
     wl.spec.nlabels = 1;
     wl.replicas = o.replicas;
     wl.completions = o.completions;
+    wl.job.ttl_set = (uint8_t)o.ttl_zero;
     uint32_t id;
     ck_assert_int_eq(sim_workload_add(w->e, &wl, &id), SIM_OK);
     return id;
@@ -697,6 +699,32 @@ START_TEST(job_quota_count_jobs_batch)
 }
 END_TEST
 
+/* A Job deleted after it finished (ttlSecondsAfterFinished 0) gives its
+ * count/jobs.batch back: the next Job of the namespace is admitted. */
+START_TEST(job_quota_returned_when_the_job_is_deleted)
+{
+    World w = world();
+    SimQuotaRes res[] = {SIM_QR_COUNT_JOBS};
+    int64_t one[] = {1};
+    uint32_t q = add_quota(&w, "jobs", w.team_a, res, one, 1, NULL);
+    uint32_t first = start(&w, (WlOpts){.name = "first", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
+                                        .replicas = 1, .completions = 1, .duration = SIM_SEC(5),
+                                        .ttl_zero = 1});
+    run_to(w.e, SIM_SEC(1));
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 1);
+    run_to(w.e, SIM_SEC(60));
+    ck_assert(sim_workload(w.e, first)->deleted);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 0);
+    uint32_t second = start(&w, (WlOpts){.name = "second", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
+                                         .replicas = 1, .completions = 1, .duration = SIM_SEC(5)});
+    run_to(w.e, SIM_SEC(61));
+    ck_assert_int_eq(live_pods(w.e, second), 1);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 1);
+    ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 0);
+    world_free(&w);
+}
+END_TEST
+
 /* Every allocation of the policy objects and of admission can fail: the
  * engine reports it and leaks nothing. */
 START_TEST(policy_oom_sweep_leaks_nothing)
@@ -979,6 +1007,7 @@ static Suite *suite(void)
     tcase_add_test(tc, controller_retries_after_quota_frees);
     tcase_add_test(tc, job_retries_refused_pods_with_api_backoff);
     tcase_add_test(tc, job_quota_count_jobs_batch);
+    tcase_add_test(tc, job_quota_returned_when_the_job_is_deleted);
     tcase_add_test(tc, policy_oom_sweep_leaks_nothing);
     tcase_add_test(tc, lua_policy_declaration_errors_name_file_and_line);
     tcase_add_test(tc, lua_policy_declarations_build_into_the_engine);

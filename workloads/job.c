@@ -361,6 +361,7 @@ int wl_job_delete(WlControllers *c, uint32_t wl, const char *reason)
         return SIM_OK;
     w->deleted = 1;   /* first: the pods' ends below no longer count */
     sim_trace_rec(c->e, SIM_TR_WL_DELETE, (SimTrVal[]){SIM_TRI(wl), SIM_TRS(reason)}, 2);
+    sim_admission_job_deleted(c->e, wl);   /* its count/jobs.batch goes back to the quota */
     int rc = delete_pods(c, wl, INT32_MAX);
     WlJob *j = &c->jobs[wl];
     uint32_t cron = j->cron;
