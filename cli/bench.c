@@ -20,6 +20,8 @@ static const BenchDef benches[] = {
     {"minvar", "backtest (c): 200 assets x 2000 days, window 500: counted GFLOP/s vs DGEMM",
      bench_minvar},
     {"schedule", "5,000 nodes, 150,000 pods (a tenth constrained), faithful node sampling: pods/s", bench_schedule},
+    {"autoscaler_loop", "5,000 nodes, 2,000 unschedulable pods: ms per cluster-autoscaler plan; quiet loop cost",
+     bench_autoscaler_loop},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

@@ -27,5 +27,6 @@ int bench_event_queue(cJSON *out, int quick);
 int bench_ma_cross(cJSON *out, int quick);
 int bench_minvar(cJSON *out, int quick);
 int bench_schedule(cJSON *out, int quick);
+int bench_autoscaler_loop(cJSON *out, int quick);
 
 #endif

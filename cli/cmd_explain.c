@@ -1,7 +1,8 @@
 /*
- * cmd_explain.c: `kubesim explain schedule|hpa CASE.json [--json]`. Reads the
- * case and prints why the scheduler would place the pod where it does, or
- * what one HPA sync decides. (`explain autoscaler` comes with its capability.)
+ * cmd_explain.c: `kubesim explain schedule|hpa|autoscaler CASE.json [--json]`.
+ * Reads the case and prints why the scheduler would place the pod where it
+ * does, what one HPA sync decides, or what one cluster-autoscaler loop
+ * decides.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kubesim explain schedule CASE.json [--json]\n"
-               "       kubesim explain hpa CASE.json [--json]\n\n"
+               "       kubesim explain hpa CASE.json [--json]\n"
+               "       kubesim explain autoscaler CASE.json [--json]\n\n"
                "Shows the decision kube-scheduler's default profile takes for one pod:\n"
                "per node, the filter verdict in Kubernetes' own words, each plugin's\n"
                "normalised score and the weighted total, the node chosen, and the\n"
@@ -40,7 +42,27 @@ static void usage(FILE *f)
                "  --json   (hpa) currentReplicas, calculatorReplicas, stabilizedReplicas,\n"
                "           desiredReplicas, limitedBy (none, tolerance, stabilization, policy,\n"
                "           min, max, invalid-metric), reason, perMetric[{metric, proposal, ratio,\n"
-               "           readyPods, unreadyPods, missingPods, ignoredPods, ...}]\n");
+               "           readyPods, unreadyPods, missingPods, ignoredPods, ...}]\n\n"
+               "explain autoscaler shows one cluster-autoscaler loop: the pending pods the\n"
+               "scheduler could not place, per node group whether its template fits them,\n"
+               "how many nodes it needs and its expander score (or why it is left out),\n"
+               "the expander's choice, and per node its utilisation against the threshold,\n"
+               "the pods that block its removal and the verdict (explain has no timers:\n"
+               "unneeded means the node passes every scale-down check now).\n\n"
+               "CASE.json: {\"nodeGroups\": [{name, min, max, current, template: v1 Node,\n"
+               "            pricePerHour, priority}],\n"
+               "  \"nodes\": [v1 Node labelled kubesim.io/node-group: GROUP],\n"
+               "  \"pods\": [v1 Pod, bound (spec.nodeName) or pending],\n"
+               "  \"expander\": \"least-waste\" | \"priority,least-waste\" | [names],\n"
+               "  \"priorityClasses\": [...], \"podDisruptionBudgets\": [...], \"namespaces\": [...],\n"
+               "  flags: maxNodesTotal, maxNodesPerScaleup, expendablePodsPriorityCutoff,\n"
+               "         scaleDownEnabled, scaleDownUtilizationThreshold,\n"
+               "         scaleDownGpuUtilizationThreshold}\n"
+               "  current above the nodes listed: the rest are still provisioning.\n\n"
+               "  --json   (autoscaler) scaleUp{unschedulable, candidates, expander, options[{group,\n"
+               "           nodes, pods, score} or {group, excluded}], chosen{group, delta} or null},\n"
+               "           scaleDown{nodes[{name, utilization, threshold, unneeded, reason,\n"
+               "           blockedBy[{pod, reason}]}]}\n");
 }
 
 /* The whole file in a malloc'ed buffer, or NULL after printing why. */
@@ -83,12 +105,9 @@ int cmd_explain(int argc, char **argv)
         }
     }
     int hpa = argc - optind == 2 && strcmp(argv[optind], "hpa") == 0;
-    if (argc - optind != 2 || (!hpa && strcmp(argv[optind], "schedule") != 0)) {
-        if (argc - optind >= 1 && strcmp(argv[optind], "autoscaler") == 0)
-            fprintf(stderr, "kubesim explain: '%s' is not available yet; try `explain schedule` or `explain hpa`\n",
-                    argv[optind]);
-        else
-            usage(stderr);
+    int ca = argc - optind == 2 && strcmp(argv[optind], "autoscaler") == 0;
+    if (argc - optind != 2 || (!hpa && !ca && strcmp(argv[optind], "schedule") != 0)) {
+        usage(stderr);
         return CLI_BAD_INPUT;
     }
     size_t len;
@@ -97,8 +116,9 @@ int cmd_explain(int argc, char **argv)
     if (text == NULL)
         return CLI_BAD_INPUT;
     char err[1024];
-    int rc = hpa ? wl_hpa_explain_case(text, len, path, as_json, stdout, err, sizeof err)
-                 : sched_explain_case(text, len, path, as_json, stdout, err, sizeof err);
+    int rc = hpa  ? wl_hpa_explain_case(text, len, path, as_json, stdout, err, sizeof err)
+             : ca ? sched_ca_explain_case(text, len, path, as_json, stdout, err, sizeof err)
+                  : sched_explain_case(text, len, path, as_json, stdout, err, sizeof err);
     free(text);
     if (rc != SIM_OK) {
         fprintf(stderr, "kubesim explain: %s\n", err);

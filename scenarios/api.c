@@ -269,7 +269,8 @@ static int l_nodegroup(lua_State *L)
 {
     static const char *const keys[] = {"name", "region", "instance_type", "cpu", "memory", "gpu", "pods",
                                        "price", "min", "max", "size", "zones", "labels", "taints",
-                                       "provision_delay", "speed", "gpu_speedup", NULL};
+                                       "provision_delay", "speed", "gpu_speedup", "expander_priority",
+                                       "scale_down_disabled", "spot", "spot_interruptions_per_hour", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "nodegroup");
     decl_name(L, &d, KX_DNS1123_LABEL);   /* first, so that every later message names it */
@@ -297,6 +298,12 @@ static int l_nodegroup(lua_State *L)
     g->provision_delay = scn_opt_duration(L, &d, "provision_delay", SIM_SEC(90));
     g->speed = scn_opt_number(L, &d, "speed", 1.0, 1e-3, 1e3);
     g->gpu_speedup = scn_opt_number(L, &d, "gpu_speedup", 1.0, 1.0, 1e4);
+    g->expander_priority = (int32_t)scn_opt_int(L, &d, "expander_priority", 0, -2147483647, 2147483647);
+    gd->scale_down_disabled = (uint8_t)scn_opt_bool(L, &d, "scale_down_disabled", 0);
+    g->spot = (uint8_t)scn_opt_bool(L, &d, "spot", 0);   /* faults: interruptions (workloads/faults.c) */
+    g->spot_interruptions_per_hour = scn_opt_number(L, &d, "spot_interruptions_per_hour", 0, 0, 3600);
+    if (g->spot_interruptions_per_hour > 0 && !g->spot)
+        scn_field_error(L, &d, "spot_interruptions_per_hour", "needs spot = true");
     group_zones(L, s, &d, gd);
     group_labels(L, s, &d, gd);
     group_taints(L, s, &d, gd);
@@ -461,4 +468,6 @@ void scn_api_register(lua_State *L)
     scn_api_apps_register(L);
     scn_api_hpa_register(L);
     scn_api_hooks_register(L);
+    scn_api_fault_register(L);
+    scn_api_autoscaler_register(L);
 }

@@ -17,6 +17,7 @@
  * them (maxUnavailable "may not be 0 when `maxSurge` is 0").
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +57,11 @@ static int is_zero(SimIntOrPct v)
     return v.set && v.value == 0;
 }
 
+const char *const scn_keys_deployment_strategy[] = {"max_surge", "max_unavailable", NULL};
 /* strategy = { max_surge, max_unavailable } (RollingUpdate). */
 static void strategy(lua_State *L, const ScnDecl *d, SimWorkload *w)
 {
-    static const char *const keys[] = {"max_surge", "max_unavailable", NULL};
+    const char *const *keys = scn_keys_deployment_strategy;
     int t = scn_field(L, d, "strategy");
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
@@ -132,9 +134,10 @@ static int64_t opt_change(lua_State *L, const ScnDecl *d, const char *key, int m
     return v;
 }
 
+const char *const scn_keys_rollout_usage[] = {"cpu", "memory", NULL};
 static void rollout_usage(lua_State *L, const ScnDecl *d, SimRollout *r, int *n)
 {
-    static const char *const keys[] = {"cpu", "memory", NULL};
+    const char *const *keys = scn_keys_rollout_usage;
     int t = scn_field(L, d, "usage");
     if (t != LUA_TNIL && t != LUA_TTABLE)
         scn_field_error(L, d, "usage", "expected a table { cpu = ..., memory = ... }");

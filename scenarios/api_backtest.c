@@ -13,6 +13,7 @@
  *              count = 10, parallelism = 5, cpu = "2", memory = "4Gi" }
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include "k8s-export/kx.h"
 
@@ -22,8 +23,9 @@
 static const char *const keys[] = {"name", "namespace", "region", "start", "strategy", "data", "universe",
                                    "params", "count", "parallelism", "cpu", "memory", "gpu", "cpu_limit",
                                    "memory_limit", "startup", "priority", NULL};
-static const char *const param_keys[] = {"fast", "slow", "mode", "cost_bps", "lookback", "skip", "hold", "top",
-                                         "window", "shrink", "gamma", NULL};
+const char *const scn_keys_backtest_params[] = {"fast", "slow", "mode", "cost_bps", "lookback", "skip", "hold", "top",
+                                                "window", "shrink", "gamma", NULL};
+static const char *const *const param_keys = scn_keys_backtest_params;
 
 static void grid(lua_State *L, const ScnDecl *d, const char *key, int *out, int *n)
 {
@@ -89,9 +91,10 @@ static void data_path(const ScnScenario *s, const char *file, char *buf, size_t 
         snprintf(buf, n, "%.*s/%s", (int)(slash - s->chunk), s->chunk, file);
 }
 
+const char *const scn_keys_backtest_universe[] = {"assets", "days", "seed", NULL};
 static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtCtx *bc)
 {
-    static const char *const ukeys[] = {"assets", "days", "seed", NULL};
+    const char *const *ukeys = scn_keys_backtest_universe;
     char what[160];
     snprintf(what, sizeof what, "%s '%s': field 'universe'", outer->what, outer->name ? outer->name : "");
     ScnDecl d = {what, NULL, lua_absindex(L, -1)};

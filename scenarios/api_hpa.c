@@ -25,6 +25,7 @@
  * scenario's arena; building adds them after the workloads.
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -105,10 +106,11 @@ static int64_t positive_quantity(lua_State *L, const ScnDecl *d, const char *key
     return v;
 }
 
+const char *const scn_keys_hpa_target[] = {"type", "average_utilization", "average_value", "value", NULL};
 /* ---- metrics ---------------------------------------------------------------- */
 static void read_target(lua_State *L, const ScnDecl *t, WlHpaMetric *m)
 {
-    static const char *const keys[] = {"type", "average_utilization", "average_value", "value", NULL};
+    const char *const *keys = scn_keys_hpa_target;
     scn_check_keys(L, t, keys);
     const char *type = scn_req_string(L, t, "type");
     int k = index_of(target_names, type);
@@ -134,9 +136,10 @@ static void read_target(lua_State *L, const ScnDecl *t, WlHpaMetric *m)
         m->milli = positive_quantity(L, t, target_fields[k]);
 }
 
+const char *const scn_keys_hpa_metric[] = {"type", "name", "container", "target", NULL};
 static void read_metric(lua_State *L, ScnScenario *s, const ScnDecl *d, WlHpaMetric *m)
 {
-    static const char *const keys[] = {"type", "name", "container", "target", NULL};
+    const char *const *keys = scn_keys_hpa_metric;
     char what[256];
     ScnDecl t;
     scn_check_keys(L, d, keys);
@@ -202,9 +205,10 @@ static int32_t whole_seconds(lua_State *L, const ScnDecl *d, const char *key, in
     return (int32_t)(t / SIM_NS_PER_S);
 }
 
+const char *const scn_keys_hpa_policy[] = {"type", "value", "period", NULL};
 static void read_policy(lua_State *L, const ScnDecl *d, WlHpaPolicy *p)
 {
-    static const char *const keys[] = {"type", "value", "period", NULL};
+    const char *const *keys = scn_keys_hpa_policy;
     scn_check_keys(L, d, keys);
     const char *type = scn_req_string(L, d, "type");
     if (strcmp(type, "Pods") != 0 && strcmp(type, "Percent") != 0)
@@ -240,9 +244,11 @@ static void read_policies(lua_State *L, const ScnDecl *d, WlHpaRules *r)
     lua_pop(L, 1);
 }
 
+const char *const scn_keys_hpa_rules[] = {"stabilization_window", "select_policy", "policies", "tolerance",
+                                          NULL};
 static void read_rules(lua_State *L, const ScnDecl *b, const char *key, WlHpaRules *r)
 {
-    static const char *const keys[] = {"stabilization_window", "select_policy", "policies", "tolerance", NULL};
+    const char *const *keys = scn_keys_hpa_rules;
     static const char *const selects[] = {"Max", "Min", "Disabled", NULL};
     char what[300];
     ScnDecl d;
@@ -261,9 +267,10 @@ static void read_rules(lua_State *L, const ScnDecl *b, const char *key, WlHpaRul
     lua_pop(L, 1);
 }
 
+const char *const scn_keys_hpa_behavior[] = {"scale_up", "scale_down", NULL};
 static void read_behavior(lua_State *L, const ScnDecl *d, WlHpaSpec *spec)
 {
-    static const char *const keys[] = {"scale_up", "scale_down", NULL};
+    const char *const *keys = scn_keys_hpa_behavior;
     char what[256];
     ScnDecl b;
     wl_hpa_rules_default_up(&spec->up);

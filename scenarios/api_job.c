@@ -23,6 +23,7 @@
  * /usr/share/zoneinfo does not have are refused here, naming the line.
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,11 +49,12 @@ static int32_t count(lua_State *L, const ScnDecl *d, const char *key, int64_t de
     return (int32_t)v;
 }
 
+const char *const scn_keys_job_fail[] = {"first", "probability", "exit_code", NULL};
 /* fail = { first = N, probability = P, exit_code = C }: kubesim's failure
  * injection (SimJobSpec). */
 static void fail_fields(lua_State *L, const ScnDecl *outer, SimJobSpec *js)
 {
-    static const char *const keys[] = {"first", "probability", "exit_code", NULL};
+    const char *const *keys = scn_keys_job_fail;
     if (scn_field(L, outer, "fail") == LUA_TNIL) {
         lua_pop(L, 1);
         return;
@@ -105,10 +107,11 @@ void scn_job_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimWorkload 
 static const char *const cron_keys[] = {"name", "namespace", "region", "schedule", "time_zone",
                                         "concurrency_policy", "starting_deadline", "successful_history",
                                         "failed_history", "suspend", "job", NULL};
-static const char *const template_keys[] = {"completions", "parallelism", "duration", "completion_mode",
+const char *const scn_keys_cronjob_job[] = {"completions", "parallelism", "duration", "completion_mode",
                                             "backoff_limit", "active_deadline", "ttl_after_finished", "fail",
                                             "cpu", "memory", "gpu", "cpu_limit", "memory_limit", "startup",
                                             "priority", NULL};
+static const char *const *const template_keys = scn_keys_cronjob_job;
 
 static int opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt)
 {

@@ -20,6 +20,7 @@
  * every error names the file, line, declaration and field.
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -313,10 +314,11 @@ static int l_quota(lua_State *L)
     return 0;
 }
 
+const char *const scn_keys_limitrange_cpu_mem[] = {"cpu", "memory", NULL};
 /* ---- limitrange { name, namespace, region, default, default_request, min, max } */
 static void cpu_mem(lua_State *L, const ScnDecl *d, const char *key, SimCpuMem *out)
 {
-    static const char *const keys[] = {"cpu", "memory", NULL};
+    const char *const *keys = scn_keys_limitrange_cpu_mem;
     ScnDecl sub;
     char what[200];
     if (!sub_decl(L, d, key, &sub, what, sizeof what))

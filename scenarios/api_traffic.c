@@ -23,6 +23,7 @@
  * the workloads exist.
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -247,10 +248,11 @@ static void serve_fields(lua_State *L, const ScnDecl *d, const SimWorkload *w, W
         scn_field_error(L, d, "service_time", "capacity × service_time is over a million requests at once");
 }
 
+const char *const scn_keys_deployment_serve[] = {"service", "capacity", "cpu_per_request", "service_time", "slo_p95",
+                                                 "timeout", NULL};
 void scn_traffic_serve(lua_State *L, ScnScenario *s, const ScnDecl *dep, size_t wl)
 {
-    static const char *const keys[] = {"service", "capacity", "cpu_per_request", "service_time", "slo_p95",
-                                       "timeout", NULL};
+    const char *const *keys = scn_keys_deployment_serve;
     int t = scn_field(L, dep, "serve");
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
@@ -324,10 +326,11 @@ static void flow_daily(lua_State *L, ScnScenario *s, const ScnDecl *d, WlFlow *f
     f->ndaily = n;
 }
 
+const char *const scn_keys_traffic_surge[] = {"start", "ramp", "hold", "decay", "factor", NULL};
 /* One surge table (on the stack top) as a declaration of its own. */
 static void surge(lua_State *L, ScnScenario *s, const ScnDecl *outer, lua_Integer i, WlSurge *sg)
 {
-    static const char *const keys[] = {"start", "ramp", "hold", "decay", "factor", NULL};
+    const char *const *keys = scn_keys_traffic_surge;
     char what[200];
     snprintf(what, sizeof what, "%s '%s': field 'surges': item %lld", outer->what, outer->name, (long long)i);
     ScnDecl d = {what, NULL, lua_gettop(L)};

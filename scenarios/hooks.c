@@ -239,7 +239,7 @@ static int k_log(lua_State *L)
 static const luaL_Reg kfns[] = {
     {"now", k_now}, {"replicas", k_replicas}, {"ready", k_ready}, {"pending", k_pending},
     {"nodes", k_nodes}, {"cost", k_cost}, {"queue_length", k_queue_length}, {"scale", k_scale},
-    {"log", k_log}, {NULL, NULL}};
+    {"log", k_log}, {"fail", scn_k_fail}, {NULL, NULL}};
 
 /* k's __index: its functions, or an error naming the nearest one. */
 static int k_index(lua_State *L)
@@ -366,4 +366,5 @@ void scn_hooks_stop(ScnScenario *s)
 {
     s->hooks.e = NULL;
     s->hooks.wl = NULL;
+    s->hooks.faults = NULL;
 }

@@ -22,6 +22,7 @@
  * line, declaration and the field's path (affinity.node.required[1][2].operator).
  */
 #include "scenarios/scn_int.h"
+#include "scenarios/scn_keys.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@
 #include <string.h>
 
 const char *const scn_podspec_keys[] = {"labels", "node_selector", "tolerations", "affinity", "spread",
-                                        "priority_class", "usage", NULL};
+                                        "priority_class", "usage", "safe_to_evict", "local_storage", NULL};
 
 typedef struct Ctx {
     lua_State *L;
@@ -149,9 +150,10 @@ static void parse_values(const Ctx *c, int idx, SimSelReq *r, const char *path)
              needs ? "one or more values" : single ? "exactly one integer value" : "no values");
 }
 
+const char *const scn_keys_selector_expression[] = {"key", "operator", "values", NULL};
 static void parse_req(const Ctx *c, int idx, SimSelReq *r, const char *path)
 {
-    static const char *const keys[] = {"key", "operator", "values", NULL};
+    const char *const *keys = scn_keys_selector_expression;
     idx = lua_absindex(c->L, idx);
     expect_table(c, idx, path);
     check_table(c, idx, path, keys);
@@ -194,9 +196,10 @@ static void labels_to_reqs(const Ctx *c, const SimKV *kv, size_t n, SimSelector 
     sel->nreqs = n;
 }
 
+const char *const scn_keys_selector[] = {"match_labels", "match_expressions", NULL};
 static void parse_selector(const Ctx *c, int idx, SimSelector *sel, const char *path)
 {
-    static const char *const keys[] = {"match_labels", "match_expressions", NULL};
+    const char *const *keys = scn_keys_selector;
     idx = lua_absindex(c->L, idx);
     expect_table(c, idx, path);
     int structured = lua_getfield(c->L, idx, "match_labels") != LUA_TNIL;
@@ -253,9 +256,10 @@ static void toleration_string(const Ctx *c, const char *text, SimToleration *t, 
     t->value = scn_arena_strdup(c->L, c->s, eq ? eq + 1 : "");
 }
 
+const char *const scn_keys_pod_toleration[] = {"key", "operator", "value", "effect", "seconds", NULL};
 static void toleration_table(const Ctx *c, int idx, SimToleration *t, const char *path)
 {
-    static const char *const keys[] = {"key", "operator", "value", "effect", "seconds", NULL};
+    const char *const *keys = scn_keys_pod_toleration;
     check_table(c, idx, path, keys);
     const char *key = get_string(c, idx, "key", path, 0);
     const char *op = get_string(c, idx, "operator", path, 0);
@@ -302,10 +306,12 @@ static size_t list_len(const Ctx *c, int idx, const char *path)
     return (size_t)luaL_len(c->L, idx);
 }
 
+const char *const scn_keys_pod_node_affinity[] = {"required", "preferred", NULL};
+const char *const scn_keys_pod_node_preferred[] = {"weight", "match", NULL};
 static void node_affinity(const Ctx *c, int idx, SimPodSpec *spec)
 {
-    static const char *const keys[] = {"required", "preferred", NULL};
-    static const char *const pkeys[] = {"weight", "match", NULL};
+    const char *const *keys = scn_keys_pod_node_affinity;
+    const char *const *pkeys = scn_keys_pod_node_preferred;
     check_table(c, idx, "affinity.node", keys);
     if (lua_getfield(c->L, idx, "required") != LUA_TNIL) {
         size_t n = list_len(c, -1, "affinity.node.required");
@@ -337,10 +343,12 @@ static void node_affinity(const Ctx *c, int idx, SimPodSpec *spec)
     lua_pop(c->L, 1);
 }
 
+const char *const scn_keys_pod_term_required[] = {"selector", "topology_key", NULL};
+const char *const scn_keys_pod_term_preferred[] = {"selector", "topology_key", "weight", NULL};
 static void pod_term(const Ctx *c, int idx, SimPodAffinityTerm *t, int preferred, const char *path)
 {
-    static const char *const rkeys[] = {"selector", "topology_key", NULL};
-    static const char *const pkeys[] = {"selector", "topology_key", "weight", NULL};
+    const char *const *rkeys = scn_keys_pod_term_required;
+    const char *const *pkeys = scn_keys_pod_term_preferred;
     idx = lua_absindex(c->L, idx);
     expect_table(c, idx, path);
     check_table(c, idx, path, preferred ? pkeys : rkeys);
@@ -376,9 +384,10 @@ static SimPodAffinityTerm *pod_terms(const Ctx *c, int idx, const char *key, int
     return terms;
 }
 
+const char *const scn_keys_pod_affinity_terms[] = {"required", "preferred", NULL};
 static void pod_affinity(const Ctx *c, int idx, SimPodAffinity *a, int anti)
 {
-    static const char *const keys[] = {"required", "preferred", NULL};
+    const char *const *keys = scn_keys_pod_affinity_terms;
     const char *base = anti ? "affinity.pod_anti" : "affinity.pod";
     check_table(c, idx, base, keys);
     if (anti) {
@@ -390,9 +399,10 @@ static void pod_affinity(const Ctx *c, int idx, SimPodAffinity *a, int anti)
     }
 }
 
+const char *const scn_keys_pod_affinity[] = {"node", "pod", "pod_anti", NULL};
 static void parse_affinity(const Ctx *c, int idx, SimPodSpec *spec)
 {
-    static const char *const keys[] = {"node", "pod", "pod_anti", NULL};
+    const char *const *keys = scn_keys_pod_affinity;
     expect_table(c, idx, "affinity");
     check_table(c, idx, "affinity", keys);
     if (lua_getfield(c->L, idx, "node") != LUA_TNIL) {
@@ -410,11 +420,12 @@ static void parse_affinity(const Ctx *c, int idx, SimPodSpec *spec)
     lua_pop(c->L, 3);
 }
 
+const char *const scn_keys_pod_spread[] = {"max_skew", "topology_key", "when_unsatisfiable", "selector",
+                                           "min_domains", NULL};
 /* ---- topology spread -------------------------------------------------------- */
 static void spread_one(const Ctx *c, int idx, SimSpread *sp, const char *path)
 {
-    static const char *const keys[] = {"max_skew", "topology_key", "when_unsatisfiable", "selector",
-                                       "min_domains", NULL};
+    const char *const *keys = scn_keys_pod_spread;
     idx = lua_absindex(c->L, idx);
     expect_table(c, idx, path);
     check_table(c, idx, path, keys);
@@ -448,11 +459,12 @@ static void parse_spread(const Ctx *c, int idx, SimPodSpec *spec)
     }
 }
 
+const char *const scn_keys_pod_usage[] = {"cpu", "memory", NULL};
 /* usage = { cpu = "300m", memory = "1Gi" }: what each Running pod uses, as
  * metrics-server would report it, for workloads whose load no model computes. */
 static void parse_usage(const Ctx *c, int idx, SimPodSpec *spec)
 {
-    static const char *const keys[] = {"cpu", "memory", NULL};
+    const char *const *keys = scn_keys_pod_usage;
     char what[200];
     expect_table(c, idx, "usage");
     check_table(c, idx, "usage", keys);
@@ -469,6 +481,28 @@ static void default_labels(const Ctx *c, SimPodSpec *spec)
     spec->labels[0].key = scn_arena_strdup(c->L, c->s, "app");
     spec->labels[0].value = scn_arena_strdup(c->L, c->s, c->d->name);
     spec->nlabels = 1;
+}
+
+/* A boolean field; -1 when absent. */
+static int opt_flag(const Ctx *c, const char *key)
+{
+    int t = scn_field(c->L, c->d, key), v = -1;
+    if (t == LUA_TBOOLEAN)
+        v = lua_toboolean(c->L, -1);
+    else if (t != LUA_TNIL)
+        scn_field_error(c->L, c->d, key, "expected true or false, got %s", lua_typename(c->L, t));
+    lua_pop(c->L, 1);
+    return v;
+}
+
+/* The cluster autoscaler's view of the pods: the annotation
+ * cluster-autoscaler.kubernetes.io/safe-to-evict and emptyDir/hostPath
+ * volumes (k8s-behaviour.md §2.3). */
+static void podspec_ca_fields(const Ctx *c, SimPodSpec *spec)
+{
+    int safe = opt_flag(c, "safe_to_evict");
+    spec->safe_to_evict = (int8_t)(safe < 0 ? 0 : safe ? 1 : -1);
+    spec->local_storage = (uint8_t)(opt_flag(c, "local_storage") == 1);
 }
 
 void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spec)
@@ -497,4 +531,5 @@ void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spe
     if (pc)
         scn_policy_check_class(L, s, d, "priority_class", pc);   /* declared earlier (api_policy.c) */
     spec->priority_class = pc ? scn_arena_strdup(L, s, pc) : NULL;
+    podspec_ca_fields(&c, spec);
 }

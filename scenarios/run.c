@@ -11,11 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scheduler/ca.h"
 #include "scheduler/sched.h"
 #include "sim/metrics.h"
 #include "sim/outdir.h"
 #include "sim/summary.h"
 #include "workloads/apps.h"
+#include "workloads/faults.h"
 #include "workloads/queue.h"
 #include "workloads/traffic.h"
 
@@ -24,7 +26,9 @@ typedef struct Run {
     const ScnRunOptions *opt;
     SimEngine *e;
     SchedScheduler *sched;
+    SchedCa *ca;                 /* the cluster autoscaler, created once the cluster is built */
     WlControllers *wl;
+    WlFaults *faults;            /* faults and the node lifecycle controller */
     SimTraceWriter *trace;
     SimMetrics *metrics;
     char *err;
@@ -60,6 +64,33 @@ static int open_outputs(Run *r)
     return r->metrics ? SIM_OK : SIM_EIO;
 }
 
+/* The cluster autoscaler (on with upstream's defaults unless the scenario's
+ * autoscaler {} says otherwise), after the build: its first loop per region
+ * runs at t = 0 and the groups exist. */
+static int start_autoscaler(Run *r)
+{
+    SchedCaConfig cfg;
+    scn_autoscaler_config(r->s, &cfg);
+    r->ca = sched_ca_create(r->sched, &cfg);
+    if (r->ca == NULL)
+        return SIM_ENOMEM;
+    for (size_t g = 0; g < r->s->groups.n; g++)
+        if (r->s->groups.v[g].scale_down_disabled)
+            sched_ca_set_scale_down_disabled(r->ca, (uint32_t)g, 1);
+    return SIM_OK;
+}
+
+/* The node lifecycle controller and the scripted faults, after the build:
+ * the zones exist and the starting spot nodes draw their interruptions. */
+static int start_faults(Run *r)
+{
+    r->faults = wl_fault_create(r->e, r->wl);
+    if (r->faults == NULL)
+        return SIM_ENOMEM;
+    r->s->hooks.faults = r->faults;   /* k.fail */
+    return scn_fault_build(r->s, r->faults);
+}
+
 static int setup(Run *r)
 {
     SimConfig cfg = {.seed = r->opt->seed, .end = r->s->duration, .queue = SIM_EVQ_FAST, .mem = r->s->mem};
@@ -80,6 +111,10 @@ static int setup(Run *r)
         wl_traffic_mode(r->wl, (WlTrafficMode)r->opt->traffic_mode) != SIM_OK)
         return fail(r, SIM_ENOMEM, sim_errmsg(r->e));
     rc = scn_build(r->s, r->e, r->wl);
+    if (rc == SIM_OK)
+        rc = start_autoscaler(r);
+    if (rc == SIM_OK)
+        rc = start_faults(r);
     if (rc == SIM_OK)
         rc = sim_metrics_attach(r->e, r->metrics, r->s->sample_every);
     if (rc == SIM_OK)
@@ -171,7 +206,9 @@ static void teardown(Run *r)
         sim_trace_abort(r->trace);
     if (r->metrics)
         sim_metrics_abort(r->metrics);
+    wl_fault_destroy(r->faults);
     wl_destroy(r->wl);
+    sched_ca_destroy(r->ca);
     sched_destroy(r->sched);
     sim_engine_destroy(r->e);
 }

@@ -27,6 +27,7 @@ typedef struct ScnSet {
 typedef struct ScnGroupDecl {
     SimNodeGroup g;              /* region and zones are scenario indices */
     int32_t size;                /* nodes at the start */
+    uint8_t scale_down_disabled; /* the cluster autoscaler never removes its nodes */
     size_t zcap, lcap, tcap;     /* allocated lengths of g.zones, g.labels, g.taints */
 } ScnGroupDecl;
 
@@ -64,6 +65,7 @@ typedef struct ScnHooks {
     uint64_t steps;              /* instruction budget of each call */
     SimEngine *e;                /* the running engine, NULL outside a run */
     WlControllers *wl;
+    struct WlFaults *faults;     /* k.fail injects here (api_fault.c); NULL outside a run */
     char err[SCN_ERR_LEN];       /* the first error of a hook: ends the run */
 } ScnHooks;
 
@@ -91,6 +93,8 @@ struct ScnScenario {
     struct ScnQueues *queues;    /* queue/submit declarations (api_queue.c); NULL if none */
     struct ScnTraffic *traffic;  /* site/latency/traffic/serve declarations, in the arena (api_traffic.c) */
     struct ScnHpas *hpas;        /* hpa declarations, in the arena (api_hpa.c); NULL if none */
+    struct ScnFaults *faults;    /* fault declarations, in the arena (api_fault.c); NULL if none */
+    struct ScnAutoscaler *autoscaler;   /* autoscaler {} (api_autoscaler.c); NULL: upstream defaults */
     ScnHooks hooks;              /* at/every (hooks.c) */
 };
 
@@ -192,12 +196,25 @@ void scn_api_job_register(lua_State *L);
  * duration, completion_mode, backoff_limit, active_deadline,
  * ttl_after_finished and fail into w. */
 void scn_job_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimWorkload *w);
+/* api_autoscaler.c: autoscaler {} */
+struct SchedCaConfig;
+void scn_api_autoscaler_register(lua_State *L);
+/* The cluster autoscaler's configuration: upstream's defaults, with what
+ * the scenario's autoscaler {} sets. */
+void scn_autoscaler_config(const ScnScenario *s, struct SchedCaConfig *c);
+/* A true/false field (deflt when absent); raises on any other type. */
+int scn_opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt);
 /* api_policy.c: priorityclass, pdb, quota, limitrange */
 void scn_api_policy_register(lua_State *L);
 /* Raises a field error unless a priorityclass of that name was declared. */
 void scn_policy_check_class(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *name);
 /* Adds the policy objects to e (before any workload starts). */
 int scn_policy_build(ScnScenario *s, SimEngine *e);
+/* api_fault.c: fault, and the hooks' k.fail (a Lua C function; raises) */
+void scn_api_fault_register(lua_State *L);
+int scn_k_fail(lua_State *L);
+/* Hands the declared faults to f (after scn_build: the world exists). */
+int scn_fault_build(ScnScenario *s, struct WlFaults *f);
 /* hooks.c: at, every, and the `k` table their functions receive */
 void scn_api_hooks_register(lua_State *L);
 /* Ends the declarations, registers the SIM_EV_HOOK handler on e (only when

@@ -67,10 +67,16 @@ int sched_ca_expander_parse(const char *name);
 /* Creates the autoscaler of the scheduler's engine: registers its event
  * handler (SIM_EV_AUTOSCALER) and listeners and schedules each region's
  * first loop at the current time. NULL on out of memory (message on the
- * engine). With cfg->enabled 0 it exists but never acts. */
+ * engine). With cfg->enabled 0 it exists but never acts (no loop is
+ * scheduled; sched_ca_plan still works). */
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
 void sched_ca_destroy(SchedCa *ca);
 const SchedCaConfig *sched_ca_config(const SchedCa *ca);
+/* Marks every node of group as scale-down-disabled for the autoscaler
+ * (upstream's cluster-autoscaler.kubernetes.io/scale-down-disabled
+ * annotation on each node, set here once for the group: nodes it adds later
+ * carry it too). */
+void sched_ca_set_scale_down_disabled(SchedCa *ca, uint32_t group, int on);
 
 /* ---- what one loop decides ------------------------------------------------ */
 /* One node group considered for scale-up. */

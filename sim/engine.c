@@ -98,10 +98,15 @@ int sim_engine_listen(SimEngine *e, const SimListener *l)
 int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux)
 {
     SIM_ASSERT(t >= e->now);
+    if (e->ended || t > e->end)
+        return SIM_OK;   /* it would never run: the queue may already be past the end */
     SimEvent ev = {.t = t, .seq = e->seq++, .obj = obj, .gen = gen,
                    .kind = (uint16_t)kind, .flags = 0, .aux = aux};
-    if (sim_evq_push(e->q, &ev) != SIM_OK)
+    int rc = sim_evq_push(e->q, &ev);
+    if (rc == SIM_ENOMEM)
         return sim_fail(e, SIM_ENOMEM, "out of memory scheduling an event");
+    if (rc != SIM_OK)
+        return sim_fail(e, rc, "event at t=%lld ns is earlier than the queue's clock", (long long)t);
     return SIM_OK;
 }
 

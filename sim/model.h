@@ -374,6 +374,7 @@ typedef struct SimStats {
     uint64_t quota_rejections;
     uint64_t jobs_succeeded, jobs_failed;
     uint64_t backtests_completed;
+    uint64_t faults_injected, pods_evicted_by_taint, spot_interruptions;   /* workloads/faults.c */
 } SimStats;
 
 /* Listeners are told of object changes. They may update their own
@@ -418,7 +419,8 @@ int sim_fail(SimEngine *e, int code, const char *fmt, ...) __attribute__((format
 void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx);
 void sim_set_duration_fn(SimEngine *e, SimDurationFn fn, void *ctx);
 int sim_engine_listen(SimEngine *e, const SimListener *l);
-/* Schedules an event at t (>= now). Returns SIM_OK or SIM_ENOMEM. */
+/* Schedules an event at t (>= now). Returns SIM_OK or SIM_ENOMEM. An event
+ * after the run's end, or once the run has ended, is dropped: it would never run. */
 int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux);
 /* Runs one event: SIM_OK, SIM_DONE at the end, or an error. */
 int sim_step(SimEngine *e);

@@ -106,6 +106,11 @@ cJSON *sim_summary_build(SimEngine *e, SimSummaryInfo *info)
     cJSON_AddItemToObject(o, "quota", q);
     cJSON_AddItemToObject(o, "jobs", counts("succeeded", (double)s->jobs_succeeded,
                                             "failed", (double)s->jobs_failed));
+    cJSON *flt = counts("injected", (double)s->faults_injected, "pods_evicted_by_taint",
+                        (double)s->pods_evicted_by_taint);
+    if (flt)
+        cJSON_AddNumberToObject(flt, "spot_interruptions", (double)s->spot_interruptions);
+    cJSON_AddItemToObject(o, "faults", flt);
     cJSON_AddNumberToObject(bt, "completed", (double)s->backtests_completed);
     cJSON_AddItemToObject(bt, "results", or_empty(info->backtest_results));
     cJSON_AddItemToObject(o, "backtests", bt);

@@ -76,7 +76,8 @@ typedef enum SimTrKind {
     SIM_TR_CA_SCALE_DOWN,   /* node reason: the cluster autoscaler removes a node (empty, drain) */
     SIM_TR_CA_BACKOFF,      /* group until_ns reason: a group is backed off (provisioning failed) */
     SIM_TR_FAULT,           /* fault target detail: a fault starts or ends (node_crash, zone_outage,
-                               region_outage, spot_interruption, recover) */
+                               region_outage, spot_interruption, stockout), and the node
+                               lifecycle controller's steps (taint, untaint, taint_evict) */
     SIM_TR_KIND_COUNT
 } SimTrKind;
 

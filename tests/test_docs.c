@@ -2,8 +2,13 @@
  * test_docs.c: scenarios/README.md cannot drift from the code. Every global
  * function a scenario sandbox offers beyond stock Lua has a `### name`
  * section, and every field a declaration's table documents is accepted by
- * that declaration (no "unknown field"). README is read from $KUBESIM_SRC.
+ * that declaration (no "unknown field"). Every key of a table nested in a
+ * declaration (scn_key_lists(): a deployment's strategy and serve, an hpa's
+ * metrics and behavior, the pod-template's affinity, ...) is documented in
+ * its declaration's section: in the row of the field that holds it, or as
+ * `field.key`. README is read from $KUBESIM_SRC.
  */
+#define _GNU_SOURCE   /* memmem */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +16,7 @@
 #include <unistd.h>
 
 #include "scenarios/scn.h"
+#include "scenarios/scn_keys.h"
 
 #define MAX_ROWS 512
 
@@ -202,6 +208,146 @@ START_TEST(docs_tiny_scenario_loads)
 }
 END_TEST
 
+/* ---- nested keys ------------------------------------------------------------ */
+/* The text of a section: from its heading to the next heading of level <= its own. */
+static const char *section(const char *heading, size_t *len)
+{
+    char h[96];
+    snprintf(h, sizeof h, "\n%s\n", heading);
+    const char *p = strstr(doc, h);
+    if (p == NULL)
+        return NULL;
+    p++;
+    const char *end = p + strlen(h) - 1;
+    for (;;) {
+        end = strstr(end, "\n#");
+        if (end == NULL) {
+            end = p + strlen(p);
+            break;
+        }
+        if (strncmp(end, "\n## ", 4) == 0 || (heading[2] == '#' && strncmp(end, "\n### ", 5) == 0))
+            break;
+        end++;
+    }
+    *len = (size_t)(end - p);
+    return p;
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '/';
+}
+
+/* key occurs in text[0, len) as a whole word (not inside a longer name). */
+static int has_word(const char *text, size_t len, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = text; p + k <= text + len; p++)
+        if (memcmp(p, key, k) == 0 && (p == text || !ident_char(p[-1])) &&
+            (p + k == text + len || !ident_char(p[k])))
+            return 1;
+    return 0;
+}
+
+/* The row of a section's table whose first cell names field. */
+static const char *field_row(const char *sec, size_t len, const char *field, size_t *rlen)
+{
+    char cell[64];
+    snprintf(cell, sizeof cell, "`%s`", field);
+    for (const char *l = sec; l && l < sec + len; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        size_t n = strcspn(l, "\n");
+        if (strncmp(l, "| ", 2) != 0)
+            continue;
+        const char *first_end = strstr(l + 2, " |");
+        if (first_end == NULL || first_end > l + n)
+            continue;
+        const char *c = strstr(l, cell);
+        if (c && c < first_end) {
+            *rlen = n;
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* Where a list's keys are documented, and whether key is. */
+static int nested_documented(const ScnKeyList *kl, const char *key, char *where, size_t wlen)
+{
+    char heading[64];
+    size_t len = 0, rlen = 0;
+    const char *sec;
+    if (strcmp(kl->decl, "selector") == 0) {
+        sec = strstr(doc, "**Selectors**");
+        len = sec ? strcspn(sec, "#") : 0;
+        const char *blank = sec ? strstr(sec, "\n\n") : NULL;
+        if (blank && (size_t)(blank - sec) < len)
+            len = (size_t)(blank - sec);
+        snprintf(where, wlen, "the **Selectors** paragraph");
+        return sec && has_word(sec, len, key);
+    }
+    if (strcmp(kl->decl, "pod-template") == 0)
+        snprintf(heading, sizeof heading, "## Pod-template fields");
+    else
+        snprintf(heading, sizeof heading, "### %s", kl->decl);
+    snprintf(where, wlen, "section '%s', row `%s`", heading, kl->field);
+    sec = section(heading, &len);
+    if (sec == NULL)
+        return 0;
+    const char *row = field_row(sec, len, kl->field, &rlen);
+    if (row && has_word(row, rlen, key))
+        return 1;
+    char dotted[128];
+    snprintf(dotted, sizeof dotted, "`%s.%s`", kl->field, key);
+    if (memmem(sec, len, dotted, strlen(dotted)) != NULL)
+        return 1;
+    /* A row that defers to another declaration ("`job`'s fields"): its table. */
+    char defer[64];
+    snprintf(defer, sizeof defer, "`%s`'s fields", kl->field);
+    if (row && memmem(row, rlen, defer, strlen(defer)) != NULL) {
+        snprintf(heading, sizeof heading, "### %s", kl->field);
+        const char *other = section(heading, &len);
+        size_t olen;
+        return other && field_row(other, len, key, &olen) != NULL;
+    }
+    return 0;
+}
+
+START_TEST(docs_every_nested_key_is_documented)
+{
+    size_t n, total = 0;
+    const ScnKeyList *kl = scn_key_lists(&n);
+    ck_assert_msg(n >= 20, "only %zu nested key lists", n);
+    char where[160];
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(kl[i].keys);
+        for (size_t k = 0; kl[i].keys[k]; k++, total++)
+            ck_assert_msg(nested_documented(&kl[i], kl[i].keys[k], where, sizeof where),
+                          "scenarios/README.md does not document %s %s.%s (looked in %s)", kl[i].decl,
+                          kl[i].path, kl[i].keys[k], where);
+    }
+    ck_assert_msg(total > 80, "only %zu nested keys", total);
+}
+END_TEST
+
+/* The check is not vacuous: an undocumented key in each kind of place fails. */
+START_TEST(docs_nested_check_catches_an_undocumented_key)
+{
+    static const char *const bogus[] = {"max_surge", "zz_undocumented", NULL};
+    static const ScnKeyList lists[] = {
+        {"deployment", "strategy", "strategy", bogus}, {"deployment", "serve", "serve", bogus},
+        {"pod-template", "affinity", "affinity", bogus}, {"selector", NULL, "selector", bogus},
+        {"cronjob", "job", "job", bogus}, {"hpa", "behavior", "behavior", bogus}};
+    char where[160];
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        ck_assert_msg(!nested_documented(&lists[i], "zz_undocumented", where, sizeof where), "%s %s", lists[i].decl,
+                      lists[i].path);
+    ck_assert(nested_documented(&lists[0], "max_surge", where, sizeof where));
+    ck_assert(nested_documented(&lists[4], "completions", where, sizeof where));
+    ck_assert(nested_documented(&lists[5], "stabilization_window", where, sizeof where));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("docs");
@@ -212,6 +358,8 @@ static Suite *suite(void)
     tcase_add_test(tc, docs_every_documented_field_is_accepted);
     tcase_add_test(tc, docs_field_check_catches_a_wrong_key);
     tcase_add_test(tc, docs_tiny_scenario_loads);
+    tcase_add_test(tc, docs_every_nested_key_is_documented);
+    tcase_add_test(tc, docs_nested_check_catches_an_undocumented_key);
     suite_add_tcase(s, tc);
     return s;
 }

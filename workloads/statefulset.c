@@ -22,9 +22,10 @@
  * graceful termination to wait out), the volume's capacity is not checked
  * against any storage, and an unschedulable pinned pod is reported under
  * NodeAffinity where upstream's VolumeBinding says "node(s) had volume node
- * affinity conflict". StatefulSet pods are replaced as soon as they are
- * deleted: kubesim has no node failures yet (§7.6's wait for the pod object
- * to go does not arise).
+ * affinity conflict". A pod on a NotReady node is not Ready (it blocks the
+ * ordinals after it); one deleted by taint eviction stays Terminating until
+ * its node returns or is deleted, and only then is it created anew (§7.6,
+ * workloads/faults.c).
  */
 #include "workloads/wl_int.h"
 
@@ -95,7 +96,7 @@ static int healthy(WlControllers *c, uint32_t pod, SimTime *at)
 {
     const SimPod *p = sim_pod(c->e, pod);
     SimTime min_ready = sim_workload(c->e, p->wl)->min_ready;
-    if (p->phase != SIM_POD_RUNNING)
+    if (p->phase != SIM_POD_RUNNING || p->unready)
         return 0;
     if (sim_now(c->e) - p->started_at >= min_ready)
         return 1;

@@ -1,0 +1,179 @@
+/*
+ * bench_ca.c: the cluster-autoscaler benchmark. One region of 5,000 Ready
+ * nodes in four node groups, each node 95 % full (CPU), and 2,000 unschedulable
+ * pods from four workloads: the figure is the wall time of one loop's plan
+ * (sched_ca_plan: candidates, nodes that could take them, templates,
+ * binpacking per group, expander), averaged over repeats, each repeat
+ * adding one pending pod so the plan is computed afresh. Then two figures of
+ * a cluster with nothing pending where every node is under the threshold:
+ * the full scale-down pass (utilisation, blockers, a place for every pod)
+ * and a quiet loop after it (nothing changed: the last plan stands).
+ * --quick: 500 nodes and 200 pods.
+ */
+#include "cli/bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "scheduler/ca.h"
+
+#define GIB (INT64_C(1) << 30)
+
+static const char *const GROUPS[] = {"general", "compute", "memory", "spare"};
+static const int64_t GROUP_CPU[] = {4000, 8000, 4000, 16000}, GROUP_MEM[] = {16 * GIB, 16 * GIB, 32 * GIB, 64 * GIB};
+
+typedef struct Bench {
+    SimEngine *e;
+    SchedScheduler *s;
+    SchedCa *ca;
+    uint32_t region, ns, groups[4];
+} Bench;
+
+static int setup(Bench *b, uint32_t nodes, double fill)
+{
+    SimConfig cfg = {.seed = 42, .end = SIM_SEC(3600), .queue = SIM_EVQ_FAST, .mem = NULL};
+    memset(b, 0, sizeof *b);
+    if ((b->e = sim_engine_create(&cfg)) == NULL)
+        return -1;
+    uint32_t zone;
+    if (sim_region_add(b->e, "bench", &b->region) || sim_zone_add(b->e, b->region, "bench-a", &zone) ||
+        sim_namespace_add(b->e, "default", &b->ns))
+        return -1;
+    for (int g = 0; g < 4; g++) {
+        SimNodeGroup ng;
+        memset(&ng, 0, sizeof ng);
+        ng.name = (char *)GROUPS[g];
+        ng.region = b->region;
+        ng.alloc = (SimRes){GROUP_CPU[g], GROUP_MEM[g], 0, 110};
+        ng.price_per_hour = 0.1 * (g + 1);
+        ng.max = 100000;
+        ng.zones = &zone;
+        ng.nzones = 1;
+        ng.provision_delay = SIM_SEC(90);
+        if (sim_nodegroup_add(b->e, &ng, &b->groups[g]))
+            return -1;
+    }
+    for (int g = 0; g < 4; g++) {   /* a filler workload per group: each node `fill` full */
+        SimWorkload w;
+        memset(&w, 0, sizeof w);
+        char name[32];
+        snprintf(name, sizeof name, "fill-%s", GROUPS[g]);
+        w.name = name;
+        w.kind = SIM_WL_DEPLOYMENT;
+        w.ns = b->ns;
+        w.region = b->region;
+        w.spec.req = (SimRes){(int64_t)((double)GROUP_CPU[g] * fill), (int64_t)((double)GROUP_MEM[g] * fill) / 2, 0, 1};
+        uint32_t wl;
+        if (sim_workload_add(b->e, &w, &wl))
+            return -1;
+        for (uint32_t i = (uint32_t)g; i < nodes; i += 4) {
+            uint32_t node, pod;
+            if (sim_node_add(b->e, b->groups[g], 1, &node) || sim_pod_create(b->e, wl, &pod) ||
+                sim_pod_bind(b->e, pod, node))
+                return -1;
+        }
+    }
+    if ((b->s = sched_create(b->e)) == NULL)
+        return -1;
+    SchedCaConfig c;
+    sched_ca_config_default(&c);
+    b->ca = sched_ca_create(b->s, &c);
+    return b->ca ? 0 : -1;
+}
+
+static void teardown(Bench *b)
+{
+    sched_ca_destroy(b->ca);
+    sched_destroy(b->s);
+    sim_engine_destroy(b->e);
+}
+
+/* pending unschedulable pods over four workloads of different shapes. */
+static int add_pending(Bench *b, uint32_t pending, uint32_t *wls)
+{
+    static const int64_t cpu[] = {1000, 1500, 2000, 3000};
+    for (int k = 0; k < 4; k++) {
+        SimWorkload w;
+        memset(&w, 0, sizeof w);
+        char name[32];
+        snprintf(name, sizeof name, "surge-%d", k);
+        w.name = name;
+        w.kind = SIM_WL_DEPLOYMENT;
+        w.ns = b->ns;
+        w.region = b->region;
+        w.spec.req = (SimRes){cpu[k], cpu[k] * 2 * (GIB / 1000), 0, 1};
+        if (sim_workload_add(b->e, &w, &wls[k]))
+            return -1;
+    }
+    for (uint32_t i = 0; i < pending; i++) {
+        uint32_t pod;
+        if (sim_pod_create(b->e, wls[i % 4], &pod))
+            return -1;
+        sim_pod_set_unschedulable(b->e, pod, "bench");
+    }
+    return 0;
+}
+
+static double time_plans(Bench *b, const uint32_t *wls, int reps, int32_t *delta)
+{
+    double t = 0;
+    for (int r = 0; r < reps; r++) {
+        uint32_t pod;   /* a change, so the plan is computed afresh */
+        if (sim_pod_create(b->e, wls[r % 4], &pod))
+            return -1;
+        sim_pod_set_unschedulable(b->e, pod, "bench");
+        SchedCaPlan p;
+        double t0 = bench_now();
+        int rc = sched_ca_plan(b->ca, b->region, &p);
+        t += bench_now() - t0;
+        if (rc != SIM_OK)
+            return -1;
+        *delta = p.delta;
+        sched_ca_plan_free(b->ca, &p);
+    }
+    return t / reps * 1e3;
+}
+
+/* The scale-down pass of a cluster of underutilised nodes, then quiet loops. */
+static int time_scale_down(uint32_t nodes, double *pass_ms, double *quiet_us)
+{
+    Bench b;
+    int rc = setup(&b, nodes, 0.3);
+    if (rc == 0) {
+        double t0 = bench_now();
+        rc = sched_ca_loop(b.ca, b.region);
+        *pass_ms = (bench_now() - t0) * 1e3;
+        int reps = 1000;
+        t0 = bench_now();
+        for (int i = 0; i < reps && rc == 0; i++)
+            rc = sched_ca_loop(b.ca, b.region);
+        *quiet_us = (bench_now() - t0) / reps * 1e6;
+    }
+    if (rc != 0)
+        fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
+    teardown(&b);
+    return rc == 0 ? 0 : -1;
+}
+
+int bench_autoscaler_loop(cJSON *out, int quick)
+{
+    uint32_t nodes = quick ? 500 : 5000, pending = quick ? 200 : 2000, wls[4];
+    int reps = quick ? 5 : 20;
+    Bench b;
+    double ms = -1, pass_ms = 0, quiet_us = 0;
+    int32_t delta = 0;
+    if (setup(&b, nodes, 0.95) == 0 && add_pending(&b, pending, wls) == 0)
+        ms = time_plans(&b, wls, reps, &delta);
+    if (ms < 0)
+        fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
+    teardown(&b);
+    if (ms < 0 || time_scale_down(nodes, &pass_ms, &quiet_us) != 0)
+        return -1;
+    cJSON_AddNumberToObject(out, "nodes", nodes);
+    cJSON_AddNumberToObject(out, "pending", pending);
+    cJSON_AddNumberToObject(out, "ms_per_loop", (double)(int64_t)(ms * 1000) / 1000);
+    cJSON_AddNumberToObject(out, "scale_up_delta", delta);
+    cJSON_AddNumberToObject(out, "ms_scale_down_pass", (double)(int64_t)(pass_ms * 1000) / 1000);
+    cJSON_AddNumberToObject(out, "us_quiet_loop", (double)(int64_t)(quiet_us * 1000) / 1000);
+    return 0;
+}

@@ -1,0 +1,331 @@
+/*
+ * ca_down.c: the scale-down half of a cluster-autoscaler loop
+ * (k8s-behaviour.md §2.3; upstream core/scaledown/eligibility,
+ * simulator/removal.go, utils/drain, core/scaledown/actuation): which Ready
+ * nodes are unneeded now, and acting on it (timers, bulk deletion of empty
+ * nodes, one drain at a time).
+ *
+ * Nodes are judged in the region's node order. A node that passes every check
+ * is taken out of the cluster for the rest of the pass: its pods' moves are
+ * charged to their destinations' free capacity (scratch), its covered PDBs
+ * lose the disruptions it uses, and no later pod may move onto it, as
+ * upstream's removal simulator does with its snapshot.
+ *
+ * Simplifications (README "Fidelity"), with upstream's behaviour:
+ *   - Destinations are checked with the scheduler's filters against the
+ *     cluster as it is (sched_filter_node) plus the scratch capacity; pods
+ *     moved earlier in the pass do not count for spread or affinity of later
+ *     ones, and a pod's own replica still counts in its source domain
+ *     (upstream re-runs the filters on an updated snapshot).
+ *   - The search for a destination starts at the last node a pod of the same
+ *     workload went to (upstream hints work the same way); once a pod of a
+ *     workload found no place, later pods of that workload in the pass are
+ *     not searched again (capacity only shrinks during a pass).
+ *   - Pods owned by any kubesim controller count as replicated (upstream
+ *     also blocks pods of unknown custom controllers, off by default).
+ */
+#include "scheduler/ca_int.h"
+
+#include <string.h>
+
+#include "sim/policy.h"
+
+
+#define KUBE_SYSTEM "kube-system"
+
+/* ---- utilisation ---------------------------------------------------------------- */
+static double frac(int64_t used, int64_t alloc)
+{
+    return alloc > 0 ? (double)used / (double)alloc : 0.0;
+}
+
+double ca_node_utilization(SchedCa *ca, uint32_t node, int *gpu)
+{
+    const SimNode *n = sim_node(ca->e, node);
+    *gpu = sim_nodegroup(ca->e, n->group)->alloc.gpu > 0;
+    if (*gpu)
+        return frac(n->req.gpu, n->alloc.gpu);
+    double c = frac(n->req.cpu_m, n->alloc.cpu_m), m = frac(n->req.mem, n->alloc.mem);
+    return c > m ? c : m;
+}
+
+/* ---- scratch of a pass ---------------------------------------------------------- */
+static int scratch(SchedCa *ca, const SimRegion *r)
+{
+    size_t n = r->nnodes, nw = sim_workload_count(ca->e) + 1, old = ca->capnoplace;
+    uint32_t ng = sim_nodegroup_count(ca->e), np = sim_pdb_count(ca->e);
+    if (CA_GROW(ca, ca->free, ca->capfree, 4 * n) || CA_GROW(ca, ca->gone, ca->capgone, n) ||
+        CA_GROW(ca, ca->hint, ca->caphint, nw) || CA_GROW(ca, ca->noplace, ca->capnoplace, nw) ||
+        CA_GROW(ca, ca->group_left, ca->capgl, ng) || CA_GROW(ca, ca->pdb_left, ca->cappdb, np) ||
+        CA_GROW(ca, ca->pdbs, ca->cappdbs, np))
+        return SIM_ENOMEM;
+    memset(ca->noplace + old, 0, (ca->capnoplace - old) * sizeof *ca->noplace);
+    if (++ca->pass == 0) {
+        memset(ca->noplace, 0, ca->capnoplace * sizeof *ca->noplace);
+        ca->pass = 1;
+    }
+    for (size_t i = 0; i < nw; i++)
+        ca->hint[i] = SIM_NONE;
+    for (size_t i = 0; i < n; i++) {
+        SimRes f = sim_node_free(sim_node(ca->e, r->nodes[i]));
+        ca->free[4 * i] = f.cpu_m;
+        ca->free[4 * i + 1] = f.mem;
+        ca->free[4 * i + 2] = f.gpu;
+        ca->free[4 * i + 3] = f.pods;
+        ca->gone[i] = 0;
+    }
+    return SIM_OK;
+}
+
+static void pdbs_of_region(SchedCa *ca, uint32_t region)
+{
+    ca->npdbs = 0;
+    uint32_t np = sim_pdb_count(ca->e);
+    for (uint32_t k = 0; k < np; k++)
+        if (sim_pdb(ca->e, k)->region == region) {
+            ca->pdb_left[ca->npdbs] = INT64_MIN;   /* asked when a pod needs it */
+            ca->pdbs[ca->npdbs++] = k;
+        }
+}
+
+/* Nodes each group may still lose: its size over its minimum, less the
+ * node being drained. */
+void ca_groups_left(SchedCa *ca, const CaRegion *rs)
+{
+    uint32_t ng = sim_nodegroup_count(ca->e);
+    for (uint32_t g = 0; g < ng; g++) {
+        const SimNodeGroup *x = sim_nodegroup(ca->e, g);
+        ca->group_left[g] = (int32_t)x->live_nodes - x->min;
+    }
+    if (rs->draining != SIM_NONE)
+        ca->group_left[sim_node(ca->e, rs->draining)->group]--;
+}
+
+/* ---- blocking pods (upstream utils/drain) ---------------------------------------- */
+static int covered_by_pdb(SchedCa *ca, uint32_t pod)
+{
+    for (size_t k = 0; k < ca->npdbs; k++)
+        if (sim_pdb_covers(ca->e, ca->pdbs[k], pod))
+            return 1;
+    return 0;
+}
+
+/* The drain rules of a non-DaemonSet pod; safe-to-evict "true" overrides
+ * the replication, kube-system and local-storage ones. */
+static const char *drain_blocker(SchedCa *ca, uint32_t pod, const SimPod *p)
+{
+    const SimWorkload *w = sim_workload(ca->e, p->wl);
+    if (w->spec.safe_to_evict < 0)
+        return "NotSafeToEvictAnnotation";
+    if (w->spec.safe_to_evict > 0)
+        return NULL;
+    if (w->kind == SIM_WL_POD)
+        return "NotReplicated";
+    if (strcmp(sim_namespace(ca->e, p->ns)->name, KUBE_SYSTEM) == 0 && !covered_by_pdb(ca, pod))
+        return "UnmovableKubeSystemPod";
+    if (w->spec.local_storage)
+        return "LocalStorageRequested";
+    return NULL;
+}
+
+static int undo_push(SchedCa *ca, size_t *nu, CaUndo u)
+{
+    if (CA_GROW(ca, ca->undo, ca->capundo, *nu + 1))
+        return SIM_ENOMEM;
+    ca->undo[(*nu)++] = u;
+    return SIM_OK;
+}
+
+/* Takes one disruption from every PDB covering the pod (upstream
+ * RemainingPdbTracker); "NotEnoughPdb" when one has none left. */
+static const char *pdb_take(SchedCa *ca, uint32_t pod, size_t *nu, int *rc)
+{
+    for (size_t k = 0; k < ca->npdbs; k++) {
+        if (!sim_pdb_covers(ca->e, ca->pdbs[k], pod))
+            continue;
+        if (ca->pdb_left[k] == INT64_MIN)
+            ca->pdb_left[k] = sim_pdb_disruptions_allowed(ca->e, ca->pdbs[k]);
+        if (ca->pdb_left[k] <= 0)
+            return "NotEnoughPdb";
+        ca->pdb_left[k]--;
+        if ((*rc = undo_push(ca, nu, (CaUndo){UNDO_PDB, (uint32_t)k, {0, 0, 0, 0}})) != SIM_OK)
+            return NULL;
+    }
+    return NULL;
+}
+
+static void undo_all(SchedCa *ca, size_t nu)
+{
+    while (nu > 0) {
+        const CaUndo *u = &ca->undo[--nu];
+        if (u->what == UNDO_PDB) {
+            ca->pdb_left[u->idx]++;
+            continue;
+        }
+        int64_t *f = &ca->free[4 * (size_t)u->idx];
+        f[0] += u->req.cpu_m;
+        f[1] += u->req.mem;
+        f[2] += u->req.gpu;
+        f[3] += 1;
+    }
+}
+
+/* ---- where a pod could go ----------------------------------------------------- */
+static int dest_ok(SchedCa *ca, const SimRegion *r, uint32_t li, uint32_t src, const SimPod *p)
+{
+    if (li == src || ca->gone[li])
+        return 0;
+    const SimNode *n = sim_node(ca->e, r->nodes[li]);
+    const int64_t *f = &ca->free[4 * (size_t)li];
+    return n->state == SIM_NODE_READY && !n->unschedulable && f[3] >= 1 && p->req.cpu_m <= f[0] &&
+           p->req.mem <= f[1] && p->req.gpu <= f[2];
+}
+
+/* The local index of a node the pod can move to, SIM_NONE, or an error
+ * (negative, through *rc). */
+static uint32_t find_place(SchedCa *ca, const SimRegion *r, uint32_t src, uint32_t pod, int *rc)
+{
+    const SimPod *p = sim_pod(ca->e, pod);
+    size_t n = r->nnodes;
+    if (ca->noplace[p->wl] == ca->pass || n < 2)
+        return SIM_NONE;
+    uint32_t start = ca->hint[p->wl] != SIM_NONE ? ca->hint[p->wl] : (uint32_t)((src + 1) % n);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t li = (uint32_t)((start + k) % n);
+        if (!dest_ok(ca, r, li, src, p))
+            continue;
+        const char *plugin;
+        int ok = sched_filter_node(ca->s, pod, r->nodes[li], 1, NULL, 0, &plugin);
+        if (ok < 0) {
+            *rc = ok;
+            return SIM_NONE;
+        }
+        if (ok) {
+            ca->hint[p->wl] = li;
+            return li;
+        }
+    }
+    ca->noplace[p->wl] = ca->pass;
+    return SIM_NONE;
+}
+
+static void blocker_add(SchedCaNodeVerdict *v, uint32_t pod, const char *reason)
+{
+    if (v->nblockers < SCHED_CA_MAX_BLOCKERS)
+        v->blockers[v->nblockers++] = (SchedCaBlocker){pod, reason};
+}
+
+/* Moves one pod off node src in the scratch; *why is set when it cannot go. */
+static int pod_check(SchedCa *ca, const SimRegion *r, uint32_t src, uint32_t pod, const char **why, size_t *nu)
+{
+    const SimPod *p = sim_pod(ca->e, pod);
+    int rc = SIM_OK;
+    *why = drain_blocker(ca, pod, p);
+    if (*why == NULL)
+        *why = pdb_take(ca, pod, nu, &rc);
+    if (rc != SIM_OK || *why)
+        return rc;
+    uint32_t li = find_place(ca, r, src, pod, &rc);
+    if (rc != SIM_OK)
+        return rc;
+    if (li == SIM_NONE) {
+        *why = "NoPlaceToMovePods";
+        return SIM_OK;
+    }
+    int64_t *f = &ca->free[4 * (size_t)li];
+    f[0] -= p->req.cpu_m;
+    f[1] -= p->req.mem;
+    f[2] -= p->req.gpu;
+    f[3] -= 1;
+    return undo_push(ca, nu, (CaUndo){UNDO_MOVE, li, p->req});
+}
+
+/* Every non-DaemonSet pod of node li: blockers, then a place for each. All
+ * are looked at, so explain can list every blocking pod; the node is
+ * NoPlaceToMovePods when that is the only reason, else BlockedByPod. */
+static int pods_check(SchedCa *ca, const SimRegion *r, uint32_t li, SchedCaNodeVerdict *v)
+{
+    size_t nu = 0, nblocked = 0, nomove = 0;
+    for (uint32_t pod = sim_node(ca->e, r->nodes[li])->pods_head; pod != SIM_NONE;) {
+        const SimPod *p = sim_pod(ca->e, pod);
+        uint32_t next = p->node_next;
+        const char *why = NULL;
+        int rc = ca_is_daemonset(ca->e, p) ? SIM_OK : pod_check(ca, r, li, pod, &why, &nu);
+        if (rc != SIM_OK)
+            return rc;
+        if (why) {
+            blocker_add(v, pod, why);
+            nblocked++;
+            nomove += strcmp(why, "NoPlaceToMovePods") == 0;
+        }
+        pod = next;
+    }
+    if (nblocked == 0)
+        return SIM_OK;
+    undo_all(ca, nu);
+    v->unremovable = nomove == nblocked ? "NoPlaceToMovePods" : "BlockedByPod";
+    return SIM_OK;
+}
+
+/* ---- one node's verdict ------------------------------------------------------------ */
+static const char *eligibility(SchedCa *ca, const CaRegion *rs, uint32_t node, double util, int gpu, SimTime *flip)
+{
+    const SimNode *n = sim_node(ca->e, node);
+    const CaNodeState *ns = ca_node(ca, node);
+    double th = gpu ? ca->cfg.scale_down_gpu_utilization_threshold : ca->cfg.scale_down_utilization_threshold;
+    if (node == rs->draining)
+        return "CurrentlyBeingDeleted";
+    if (ca_scale_down_disabled(ca, node))
+        return "ScaleDownDisabledAnnotation";
+    if (util >= th)
+        return "NotUnderutilized";
+    if (ns && ns->recheck_until > sim_now(ca->e)) {
+        if (ns->recheck_until < *flip)
+            *flip = ns->recheck_until;
+        return "RecentlyUnremovable";
+    }
+    if (ca->group_left[n->group] <= 0)
+        return "NodeGroupMinSizeReached";
+    return NULL;
+}
+
+static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaNodeVerdict *v)
+{
+    uint32_t node = r->nodes[li];
+    int gpu;
+    memset(v, 0, sizeof *v);
+    v->node = node;
+    v->utilization = ca_node_utilization(ca, node, &gpu);
+    v->unremovable = eligibility(ca, rs, node, v->utilization, gpu, &rs->flip_at);
+    if (v->unremovable)
+        return SIM_OK;
+    int rc = pods_check(ca, r, li, v);
+    if (rc != SIM_OK || v->unremovable)
+        return rc;
+    v->unneeded = 1;
+    ca->gone[li] = 1;   /* removed for the rest of the pass */
+    ca->group_left[sim_node(ca->e, node)->group]--;
+    return SIM_OK;
+}
+
+int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
+{
+    const SimRegion *r = sim_region(ca->e, p->region);
+    p->nnodes = 0;
+    p->nodes = NULL;
+    if (r->ready_nodes == 0)
+        return SIM_OK;
+    if (CA_GROW(ca, rs->plan_nodes, rs->capnodes, r->nnodes) || scratch(ca, r) != SIM_OK)
+        return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    p->nodes = rs->plan_nodes;
+    pdbs_of_region(ca, p->region);
+    ca_groups_left(ca, rs);
+    for (size_t li = 0; li < r->nnodes; li++) {
+        if (sim_node(ca->e, r->nodes[li])->state != SIM_NODE_READY)
+            continue;
+        int rc = node_verdict(ca, rs, r, (uint32_t)li, &p->nodes[p->nnodes++]);
+        if (rc != SIM_OK)
+            return rc;
+    }
+    return SIM_OK;
+}

@@ -1,0 +1,1006 @@
+/*
+ * ca_explain.c: `kubesim explain autoscaler CASE.json`: what one cluster
+ * autoscaler loop decides for a cluster, every step shown (k8s-behaviour.md
+ * §2). The case holds the node groups ({name, min, max, current, template: a
+ * v1 Node, pricePerHour, priority}), the v1 Nodes (each names its group with
+ * the label kubesim.io/node-group), the v1 Pods (bound with spec.nodeName, or
+ * pending), optionally PriorityClasses, PodDisruptionBudgets and Namespaces,
+ * the expander (a name, "priority,least-waste", or a list) and the
+ * autoscaler's flags that shape a plan (camelCase of SchedCaConfig:
+ * maxNodesTotal, maxNodesPerScaleup, expendablePodsPriorityCutoff,
+ * scaleDownEnabled, scaleDownUtilizationThreshold,
+ * scaleDownGpuUtilizationThreshold). Timer flags are refused: explain has no
+ * timers.
+ *
+ * The case becomes a one-region engine with one SimNodeGroup per group. The
+ * bound pods are bound where they are; the pending ones go through admission
+ * and the scheduler's cycle exactly as in a run (those that fit are bound,
+ * the rest are marked unschedulable, and preemption may nominate a node);
+ * then an autoscaler that only plans (cfg.enabled 0) says with
+ * sched_ca_plan() what its loop would do. That is the same plan a run acts
+ * on, so what explain prints is what a run does.
+ *
+ * Mapping of the v1 objects onto the model (README "Fidelity"):
+ *   - A node group's nodes are identical machines: a node's allocatable must
+ *     equal its template's and its taints (if it lists any) too; its labels
+ *     are the template's, plus its own zone (topology.kubernetes.io/zone) and
+ *     hostname. Upstream nodes of one group may differ.
+ *   - `current` larger than the nodes listed: the missing nodes are still
+ *     provisioning (upcoming: they never become Ready in explain). Smaller is
+ *     refused. Absent: the nodes listed.
+ *   - A pod's controller is its ownerReference with controller: true
+ *     (upstream metav1.GetControllerOf): ReplicaSet, ReplicationController and
+ *     Deployment are replicated like a Deployment's pods, StatefulSet and Job
+ *     as such, DaemonSet (and a mirror pod, annotation kubernetes.io/
+ *     config.mirror) as a DaemonSet pod; none, or any other kind, is a bare
+ *     pod (upstream's skip-nodes-with-custom-controller-pods defaults to true,
+ *     so pods of custom controllers block like bare ones).
+ *   - cluster-autoscaler.kubernetes.io/safe-to-evict "true"/"false" and
+ *     emptyDir or hostPath volumes (minus those named in
+ *     .../safe-to-evict-local-volumes) set SimPodSpec.safe_to_evict and
+ *     local_storage; node annotation .../scale-down-disabled "true" sets
+ *     SimNode.scale_down_disabled.
+ *
+ * Invariant: nothing is written to out unless the whole case was read and
+ * planned; the first problem is reported as "FILE: $.json.path: problem"
+ * (or "FILE:LINE:COL: not valid JSON").
+ */
+#include "scheduler/explain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "scheduler/ca.h"
+#include "scheduler/v1.h"
+#include "sim/arena.h"
+#include "sim/policy.h"
+
+#define PATH 256
+#define GROUP_LABEL "kubesim.io/node-group"
+#define ZONE_LABEL "topology.kubernetes.io/zone"
+#define TYPE_LABEL "node.kubernetes.io/instance-type"
+#define ANN_SAFE "cluster-autoscaler.kubernetes.io/safe-to-evict"
+#define ANN_SAFE_VOLUMES "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
+#define ANN_NO_SCALE_DOWN "cluster-autoscaler.kubernetes.io/scale-down-disabled"
+#define ANN_MIRROR "kubernetes.io/config.mirror"
+/* The scheduler runs over the case's pods this long before the plan: enough
+ * for every cycle and the first backoff retries. */
+#define SETTLE SIM_SEC(5)
+/* Upcoming nodes stay provisioning: explain never gets this far. */
+#define UPCOMING_DELAY SIM_SEC(600)
+
+/* Paths are built in fixed buffers while descending; a path longer than PATH
+ * is cut short in the message, which is harmless (as in v1.c). */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+/* Every error of the case goes into the v1 reader's sticky message: FAIL
+ * states it, BAD also returns SIM_EINVAL as a value. */
+#define FAIL(c, path, ...) sched_v1_fail(&(c)->v1, (path), __VA_ARGS__)
+#define BAD(c, path, ...) (FAIL(c, path, __VA_ARGS__), SIM_EINVAL)
+
+typedef struct Pod {
+    SchedV1Pod v;
+    const char *node;          /* spec.nodeName: where it is bound, or NULL: pending */
+    uint32_t wl;
+} Pod;
+
+typedef struct Case {
+    SimMem mem;
+    SimArena arena;
+    SchedV1 v1;
+    SimEngine *e;
+    SchedScheduler *s;
+    SchedCa *ca;
+    SchedCaConfig cfg;
+    uint32_t region;
+    int32_t *current;          /* per group: `current`, -1 when absent */
+    uint32_t *listed;          /* per group: nodes listed */
+    Pod *pods;
+    size_t npods;
+} Case;
+
+static int engine_err(Case *c, int rc, const char *path)
+{
+    if (rc == SIM_OK || sched_v1_failed(&c->v1))
+        return rc;
+    return BAD(c, path, "%s", rc == SIM_ENOMEM ? "out of memory" : sim_errmsg(c->e));
+}
+
+static const cJSON *array(Case *c, const cJSON *o, const char *key)
+{
+    char path[PATH];
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(path, sizeof path, "$.%s", key);
+    if (a != NULL && !cJSON_IsNull(a) && !cJSON_IsArray(a))
+        FAIL(c, path, "expected an array");
+    return cJSON_IsArray(a) ? a : NULL;
+}
+
+/* ---- small readers ------------------------------------------------------------ */
+/* A whole number in [lo, hi] at o.key, deflt when absent. */
+static int64_t whole(Case *c, const cJSON *o, const char *key, const char *path, int64_t deflt, int64_t lo,
+                     int64_t hi)
+{
+    char sub[PATH];
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(sub, sizeof sub, "%s.%s", path, key);
+    if (x == NULL || sched_v1_failed(&c->v1))
+        return deflt;
+    double v = cJSON_IsNumber(x) ? x->valuedouble : 0.5;
+    if (v != (double)(int64_t)v || v < (double)lo || v > (double)hi) {
+        FAIL(c, sub, "expected a whole number from %lld to %lld", (long long)lo, (long long)hi);
+        return deflt;
+    }
+    return (int64_t)v;
+}
+
+/* A number in [lo, hi] at o.key, deflt when absent. */
+static double number(Case *c, const cJSON *o, const char *key, const char *path, double deflt, double lo, double hi)
+{
+    char sub[PATH];
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(sub, sizeof sub, "%s.%s", path, key);
+    if (x == NULL || sched_v1_failed(&c->v1))
+        return deflt;
+    if (!cJSON_IsNumber(x) || x->valuedouble < lo || x->valuedouble > hi) {
+        FAIL(c, sub, "expected a number from %g to %g", lo, hi);
+        return deflt;
+    }
+    return x->valuedouble;
+}
+
+/* metadata.annotations[key] of a v1 object, checking the map's types. */
+static const char *annotation(Case *c, const cJSON *obj, const char *path, const char *key)
+{
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(md, "annotations"), *x;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.metadata.annotations", path);
+    if (an == NULL || cJSON_IsNull(an))
+        return NULL;
+    if (!cJSON_IsObject(an)) {
+        FAIL(c, sub, "expected an object");
+        return NULL;
+    }
+    cJSON_ArrayForEach(x, an) {
+        if (!cJSON_IsString(x)) {
+            snprintf(sub, sizeof sub, "%s.metadata.annotations.%s", path, x->string);
+            FAIL(c, sub, "expected a string");
+            return NULL;
+        }
+    }
+    x = cJSON_GetObjectItemCaseSensitive(an, key);
+    return x ? x->valuestring : NULL;
+}
+
+static const char *label(const SimKV *kv, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kv[i].key, key) == 0)
+            return kv[i].value;
+    return NULL;
+}
+
+static uint32_t ns_id(Case *c, const char *name)
+{
+    uint32_t id = sim_namespace_find(c->e, name);
+    if (id == SIM_NONE && sim_namespace_add(c->e, name, &id) != SIM_OK)
+        return SIM_NONE;
+    return id;
+}
+
+static uint32_t zone_id(Case *c, const char *name)
+{
+    uint32_t z = name ? sim_zone_find(c->e, name) : SIM_NONE;
+    if (name && z == SIM_NONE && sim_zone_add(c->e, c->region, name, &z) != SIM_OK)
+        return SIM_NONE;
+    return z;
+}
+
+/* ---- flags and the expander ----------------------------------------------------- */
+static int expander_one(Case *c, const char *name, const char *path)
+{
+    int x = sched_ca_expander_parse(name);
+    if (x < 0)
+        return BAD(c, path, "\"%s\" is not one of least-waste, price, priority, most-pods, least-nodes, random", name);
+    if (c->cfg.nexpanders == SCHED_CA_MAX_EXPANDERS)
+        return BAD(c, path, "at most %d expanders can be chained", SCHED_CA_MAX_EXPANDERS);
+    c->cfg.expanders[c->cfg.nexpanders++] = (SchedCaExpander)x;
+    return SIM_OK;
+}
+
+/* "least-waste", "priority,least-waste" (upstream's flag) or a list of names. */
+static int expander(Case *c, const cJSON *x)
+{
+    char name[64], path[PATH];
+    int rc = SIM_OK;
+    c->cfg.nexpanders = 0;
+    if (cJSON_IsString(x)) {
+        for (const char *p = x->valuestring; rc == SIM_OK;) {
+            p += strspn(p, " ");
+            size_t n = strcspn(p, ",");
+            snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+            name[strcspn(name, " ")] = '\0';
+            rc = expander_one(c, name, "$.expander");
+            if (p[n] == '\0')
+                break;
+            p += n + 1;
+        }
+    } else if (cJSON_IsArray(x) && cJSON_GetArraySize(x) > 0) {
+        size_t i = 0;
+        const cJSON *y;
+        cJSON_ArrayForEach(y, x) {
+            snprintf(path, sizeof path, "$.expander[%zu]", i++);
+            if (rc == SIM_OK)
+                rc = cJSON_IsString(y) ? expander_one(c, y->valuestring, path) : BAD(c, path, "expected a string");
+        }
+    } else {
+        rc = BAD(c, "$.expander", "expected a name such as \"least-waste\" or a list of names");
+    }
+    return rc;
+}
+
+static int flags(Case *c, const cJSON *root)
+{
+    SchedCaConfig *f = &c->cfg;
+    sched_ca_config_default(f);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, "expander");
+    if (x && expander(c, x) != SIM_OK)
+        return SIM_EINVAL;
+    f->max_nodes_total = (int32_t)whole(c, root, "maxNodesTotal", "$", f->max_nodes_total, 0, INT32_MAX);
+    f->max_nodes_per_scaleup = (int32_t)whole(c, root, "maxNodesPerScaleup", "$", f->max_nodes_per_scaleup, 1,
+                                              INT32_MAX);
+    f->expendable_pods_priority_cutoff = (int32_t)whole(c, root, "expendablePodsPriorityCutoff", "$",
+                                                        f->expendable_pods_priority_cutoff, INT32_MIN, INT32_MAX);
+    f->scale_down_utilization_threshold = number(c, root, "scaleDownUtilizationThreshold", "$",
+                                                 f->scale_down_utilization_threshold, 0, 1);
+    f->scale_down_gpu_utilization_threshold = number(c, root, "scaleDownGpuUtilizationThreshold", "$",
+                                                     f->scale_down_gpu_utilization_threshold, 0, 1);
+    x = cJSON_GetObjectItemCaseSensitive(root, "scaleDownEnabled");
+    if (x && !cJSON_IsBool(x))
+        return BAD(c, "$.scaleDownEnabled", "expected a boolean");
+    if (x)
+        f->scale_down_enabled = cJSON_IsTrue(x);
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+}
+
+static int check_top(Case *c, const cJSON *root)
+{
+    /* "description" and "expect" document a case (the test suite checks
+     * "expect"); explain ignores both. "pdbs" is explain schedule's name. */
+    static const char *const top[] = {"description", "expect", "nodeGroups", "nodes", "pods", "expander",
+                                      "priorityClasses", "podDisruptionBudgets", "pdbs", "namespaces",
+                                      "maxNodesTotal", "maxNodesPerScaleup", "expendablePodsPriorityCutoff",
+                                      "scaleDownEnabled", "scaleDownUtilizationThreshold",
+                                      "scaleDownGpuUtilizationThreshold", NULL};
+    sched_v1_keys(&c->v1, root, "$", top);
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "nodeGroups");
+    if (!sched_v1_failed(&c->v1) && (!cJSON_IsArray(g) || cJSON_GetArraySize(g) == 0))
+        FAIL(c, "$.nodeGroups", "a non-empty array of node groups is required");
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : flags(c, root);
+}
+
+/* ---- node groups ------------------------------------------------------------------ */
+static int group_template(Case *c, const cJSON *j, const char *path, const char *name, SchedV1Node *n)
+{
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.template", path);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "template");
+    if (t == NULL)
+        return BAD(c, sub, "is required: a v1 Node with status.allocatable");
+    sched_v1_node(&c->v1, t, sub, n);
+    const char *g = sched_v1_failed(&c->v1) ? NULL : label(n->meta.labels, n->meta.nlabels, GROUP_LABEL);
+    if (g && strcmp(g, name) != 0)
+        return BAD(c, sub, "metadata.labels." GROUP_LABEL ": \"%s\" but the group is \"%s\"", g, name);
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+}
+
+/* The group's limits and price; SIM_EINVAL with the path on a bad one. */
+static int group_limits(Case *c, const cJSON *j, const char *path, SimNodeGroup *g, int32_t *current)
+{
+    char sub[PATH];
+    g->min = (int32_t)whole(c, j, "min", path, 0, 0, INT32_MAX);
+    snprintf(sub, sizeof sub, "%s.max", path);
+    if (!sched_v1_failed(&c->v1) && cJSON_GetObjectItemCaseSensitive(j, "max") == NULL)
+        return BAD(c, sub, "is required");
+    g->max = (int32_t)whole(c, j, "max", path, 0, 0, INT32_MAX);
+    *current = (int32_t)whole(c, j, "current", path, -1, 0, INT32_MAX);
+    snprintf(sub, sizeof sub, "%s.pricePerHour", path);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pricePerHour");
+    if (!sched_v1_failed(&c->v1) && p && (!cJSON_IsNumber(p) || p->valuedouble < 0))
+        return BAD(c, sub, "expected a price in USD per hour, 0 or more");
+    g->price_per_hour = p ? p->valuedouble : 0;
+    g->expander_priority = (int32_t)whole(c, j, "priority", path, 0, INT32_MIN, INT32_MAX);
+    if (!sched_v1_failed(&c->v1) && g->min > g->max)
+        return BAD(c, path, "min %d is greater than max %d", (int)g->min, (int)g->max);
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+}
+
+static int add_group(Case *c, const cJSON *j, const char *path, uint32_t i)
+{
+    static const char *const keys[] = {"name", "min", "max", "current", "template", "pricePerHour", "priority",
+                                       NULL};
+    char sub[PATH];
+    sched_v1_keys(&c->v1, j, path, keys);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    snprintf(sub, sizeof sub, "%s.name", path);
+    if (!sched_v1_failed(&c->v1) && (!cJSON_IsString(name) || name->valuestring[0] == '\0'))
+        return BAD(c, sub, "a non-empty string is required");
+    if (sched_v1_failed(&c->v1))
+        return SIM_EINVAL;
+    if (sim_nodegroup_find(c->e, name->valuestring) != SIM_NONE)
+        return BAD(c, sub, "duplicate node group \"%s\"", name->valuestring);
+    SimNodeGroup g;
+    SchedV1Node t;
+    memset(&g, 0, sizeof g);
+    if (group_limits(c, j, path, &g, &c->current[i]) != SIM_OK ||
+        group_template(c, j, path, name->valuestring, &t) != SIM_OK)
+        return SIM_EINVAL;
+    g.name = name->valuestring;
+    g.region = c->region;
+    g.instance_type = (char *)label(t.meta.labels, t.meta.nlabels, TYPE_LABEL);
+    g.alloc = t.alloc;
+    g.labels = t.meta.labels;
+    g.nlabels = t.meta.nlabels;
+    g.taints = t.taints;
+    g.ntaints = t.ntaints;
+    g.provision_delay = UPCOMING_DELAY;
+    g.speed = 1;
+    uint32_t zone = zone_id(c, label(t.meta.labels, t.meta.nlabels, ZONE_LABEL)), id;
+    g.zones = zone == SIM_NONE ? NULL : &zone;
+    g.nzones = zone == SIM_NONE ? 0 : 1;
+    return engine_err(c, sim_nodegroup_add(c->e, &g, &id), path);
+}
+
+static int add_groups(Case *c, const cJSON *root)
+{
+    const cJSON *x, *gs = cJSON_GetObjectItemCaseSensitive(root, "nodeGroups");
+    size_t n = (size_t)cJSON_GetArraySize(gs);
+    c->current = sim_arena_alloc(&c->arena, n * sizeof *c->current);
+    c->listed = sim_arena_alloc(&c->arena, n * sizeof *c->listed);
+    if (c->current == NULL || c->listed == NULL)
+        return BAD(c, "$", "out of memory");
+    uint32_t i = 0;
+    cJSON_ArrayForEach(x, gs) {
+        char path[PATH];
+        snprintf(path, sizeof path, "$.nodeGroups[%u]", i);
+        if (add_group(c, x, path, i++) != SIM_OK)
+            return SIM_EINVAL;
+    }
+    return SIM_OK;
+}
+
+/* ---- nodes ------------------------------------------------------------------------- */
+static int same_taints(const SchedV1Node *n, const SimNodeGroup *g)
+{
+    if (n->ntaints != g->ntaints)
+        return 0;
+    for (size_t i = 0; i < n->ntaints; i++) {
+        size_t k = 0;
+        while (k < g->ntaints && !(strcmp(n->taints[i].key, g->taints[k].key) == 0 &&
+                                   strcmp(n->taints[i].value, g->taints[k].value) == 0 &&
+                                   n->taints[i].effect == g->taints[k].effect))
+            k++;
+        if (k == g->ntaints)
+            return 0;
+    }
+    return 1;
+}
+
+/* The node's group, after checking that it is one of the case's identical
+ * machines; SIM_NONE with the error set. */
+static uint32_t node_group(Case *c, const cJSON *j, const SchedV1Node *n, const char *path)
+{
+    char sub[PATH];
+    const char *gname = label(n->meta.labels, n->meta.nlabels, GROUP_LABEL);
+    snprintf(sub, sizeof sub, "%s.metadata.labels", path);
+    uint32_t g = gname ? sim_nodegroup_find(c->e, gname) : SIM_NONE;
+    if (gname == NULL)
+        FAIL(c, sub, "the label " GROUP_LABEL " is required (it names the node's group)");
+    else if (g == SIM_NONE)
+        FAIL(c, sub, GROUP_LABEL ": \"%s\" names no group of $.nodeGroups", gname);
+    if (g == SIM_NONE)
+        return SIM_NONE;
+    const SimNodeGroup *ng = sim_nodegroup(c->e, g);
+    const SimRes *a = &n->alloc, *t = &ng->alloc;
+    snprintf(sub, sizeof sub, "%s.status.allocatable", path);
+    if (a->cpu_m != t->cpu_m || a->mem != t->mem || a->gpu != t->gpu || a->pods != t->pods) {
+        FAIL(c, sub, "differs from the template of group \"%s\" (kubesim's node groups are identical machines)",
+             gname);
+        return SIM_NONE;
+    }
+    snprintf(sub, sizeof sub, "%s.spec.taints", path);
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(j, "spec");
+    if (cJSON_GetObjectItemCaseSensitive(spec, "taints") && !same_taints(n, ng)) {
+        FAIL(c, sub, "differ from the template of group \"%s\" (kubesim's node groups are identical machines)",
+             gname);
+        return SIM_NONE;
+    }
+    return g;
+}
+
+static int add_node(Case *c, const cJSON *j, const char *path)
+{
+    SchedV1Node n;
+    sched_v1_node(&c->v1, j, path, &n);
+    if (sched_v1_failed(&c->v1))
+        return SIM_EINVAL;
+    uint32_t g = node_group(c, j, &n, path), node, zone;
+    const char *off = g == SIM_NONE ? NULL : annotation(c, j, path, ANN_NO_SCALE_DOWN);
+    if (sched_v1_failed(&c->v1))
+        return SIM_EINVAL;
+    for (uint32_t k = 0; k < sim_node_count(c->e); k++)
+        if (strcmp(sim_node(c->e, k)->name, n.meta.name) == 0)
+            return BAD(c, path, "duplicate node name \"%s\"", n.meta.name);
+    const SimNodeGroup *ng = sim_nodegroup(c->e, g);
+    const char *zname = label(n.meta.labels, n.meta.nlabels, ZONE_LABEL);
+    zone = zname ? zone_id(c, zname) : ng->nzones ? ng->zones[0] : SIM_NONE;
+    int rc = zname && zone == SIM_NONE ? SIM_ENOMEM : sim_node_add_named(c->e, g, n.meta.name, zone, 1, &node);
+    if (rc != SIM_OK)
+        return engine_err(c, rc, path);
+    sim_node(c->e, node)->unschedulable = (uint8_t)n.unschedulable;
+    sim_node(c->e, node)->scale_down_disabled = off && strcmp(off, "true") == 0;
+    c->listed[g]++;
+    return SIM_OK;
+}
+
+static int add_nodes(Case *c, const cJSON *root)
+{
+    const cJSON *x, *nodes = array(c, root, "nodes");
+    size_t i = 0;
+    cJSON_ArrayForEach(x, nodes) {
+        char path[PATH];
+        snprintf(path, sizeof path, "$.nodes[%zu]", i++);
+        if (add_node(c, x, path) != SIM_OK)
+            return SIM_EINVAL;
+    }
+    for (uint32_t g = 0; g < sim_nodegroup_count(c->e); g++) {
+        char path[PATH];
+        snprintf(path, sizeof path, "$.nodeGroups[%u].current", g);
+        if (c->current[g] >= 0 && (uint32_t)c->current[g] < c->listed[g])
+            return BAD(c, path, "%d, but %u nodes of $.nodes belong to the group", (int)c->current[g], c->listed[g]);
+    }
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+}
+
+/* Nodes `current` counts but the case does not list: launched, not yet
+ * registered. Added after the scheduler ran, so they stay provisioning. */
+static int add_upcoming(Case *c)
+{
+    for (uint32_t g = 0; g < sim_nodegroup_count(c->e); g++)
+        for (uint32_t k = c->listed[g]; c->current[g] >= 0 && k < (uint32_t)c->current[g]; k++) {
+            char name[PATH], path[PATH];
+            uint32_t id;
+            snprintf(name, sizeof name, "%s-upcoming-%u", sim_nodegroup(c->e, g)->name, k - c->listed[g]);
+            snprintf(path, sizeof path, "$.nodeGroups[%u].current", g);
+            int rc = sim_node_add_named(c->e, g, name, SIM_NONE, 0, &id);
+            if (rc != SIM_OK)
+                return engine_err(c, rc, path);
+        }
+    return SIM_OK;
+}
+
+/* ---- namespaces and policy ------------------------------------------------------------ */
+static int add_namespaces(Case *c, const cJSON *root)
+{
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    const cJSON *x, *nss = array(c, root, "namespaces");
+    size_t i = 0;
+    cJSON_ArrayForEach(x, nss) {
+        char path[PATH];
+        snprintf(path, sizeof path, "$.namespaces[%zu]", i++);
+        sched_v1_keys(&c->v1, x, path, top);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "metadata"), "name");
+        if (!sched_v1_failed(&c->v1) && !cJSON_IsString(name))
+            return BAD(c, path, "metadata.name is required");
+        if (sched_v1_failed(&c->v1))
+            return SIM_EINVAL;
+        if (ns_id(c, name->valuestring) == SIM_NONE)
+            return engine_err(c, SIM_ENOMEM, path);
+    }
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+}
+
+static int add_pdbs(Case *c, const cJSON *root, const char *key)
+{
+    const cJSON *x, *pdbs = array(c, root, key);
+    size_t i = 0;
+    cJSON_ArrayForEach(x, pdbs) {
+        char path[PATH];
+        SchedV1Meta m;
+        SimPdb pdb;
+        uint32_t id;
+        snprintf(path, sizeof path, "$.%s[%zu]", key, i++);
+        sched_v1_pdb(&c->v1, x, path, &m, &pdb);
+        if (sched_v1_failed(&c->v1))
+            return SIM_EINVAL;
+        pdb.region = c->region;
+        int rc = (pdb.ns = ns_id(c, m.ns)) == SIM_NONE ? SIM_ENOMEM : sim_pdb_add(c->e, &pdb, &id);
+        if (rc != SIM_OK)
+            return engine_err(c, rc, path);
+    }
+    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+}
+
+static int add_policy(Case *c, const cJSON *root)
+{
+    const cJSON *x, *pcs = array(c, root, "priorityClasses");
+    size_t i = 0;
+    cJSON_ArrayForEach(x, pcs) {
+        char path[PATH];
+        SimPriorityClass pc;
+        uint32_t id;
+        snprintf(path, sizeof path, "$.priorityClasses[%zu]", i++);
+        sched_v1_priorityclass(&c->v1, x, path, &pc);
+        if (sched_v1_failed(&c->v1))
+            return SIM_EINVAL;
+        if (engine_err(c, sim_priorityclass_add(c->e, &pc, &id), path) != SIM_OK)
+            return SIM_EINVAL;
+    }
+    if (sched_v1_failed(&c->v1) || add_pdbs(c, root, "podDisruptionBudgets") != SIM_OK)
+        return SIM_EINVAL;
+    return add_pdbs(c, root, "pdbs");
+}
+
+/* ---- pods --------------------------------------------------------------------------- */
+/* The kind of the pod's controller (upstream GetControllerOf: the owner
+ * reference with controller true). */
+static SimWlKind owner_kind(Case *c, const cJSON *j, const char *path)
+{
+    static const char *const keys[] = {"apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion", NULL};
+    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "metadata"),
+                                                         "ownerReferences"), *r;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.metadata.ownerReferences", path);
+    if (refs && !cJSON_IsArray(refs))
+        FAIL(c, sub, "expected an array");
+    size_t i = 0;
+    cJSON_ArrayForEach(r, refs) {
+        char rp[PATH];
+        snprintf(rp, sizeof rp, "%s[%zu]", sub, i++);
+        sched_v1_keys(&c->v1, r, rp, keys);
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
+        if (!sched_v1_failed(&c->v1) && !cJSON_IsString(kind))
+            FAIL(c, rp, "kind is required");
+        if (sched_v1_failed(&c->v1) || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
+            continue;
+        const char *k = kind->valuestring;
+        if (strcmp(k, "ReplicaSet") == 0 || strcmp(k, "ReplicationController") == 0 || strcmp(k, "Deployment") == 0)
+            return SIM_WL_DEPLOYMENT;
+        if (strcmp(k, "StatefulSet") == 0)
+            return SIM_WL_STATEFULSET;
+        if (strcmp(k, "Job") == 0)
+            return SIM_WL_JOB;
+        if (strcmp(k, "DaemonSet") == 0)
+            return SIM_WL_DAEMONSET;
+        return SIM_WL_POD;   /* a custom controller: upstream's default treats it as unreplicated */
+    }
+    return SIM_WL_POD;
+}
+
+/* Is name in the comma-separated list? */
+static int listed_in(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += k + (p[k] == ',');
+    }
+    return 0;
+}
+
+/* Does the pod mount an emptyDir or hostPath volume that is not declared
+ * safe to evict? */
+static int local_storage(Case *c, const cJSON *j, const char *path, const char *safe)
+{
+    const cJSON *vols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "spec"), "volumes"), *v;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.spec.volumes", path);
+    if (vols && !cJSON_IsArray(vols))
+        FAIL(c, sub, "expected an array");
+    size_t i = 0;
+    int local = 0;
+    cJSON_ArrayForEach(v, vols) {
+        char vp[PATH];
+        snprintf(vp, sizeof vp, "%s[%zu]", sub, i++);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
+        if (!cJSON_IsObject(v) || !cJSON_IsString(name)) {
+            FAIL(c, vp, "a volume with a name is required");
+            return 0;
+        }
+        int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
+        local |= here && !listed_in(safe, name->valuestring);
+    }
+    return local;
+}
+
+/* What the autoscaler reads beyond the pod's spec: its controller's kind, its
+ * annotations and its volumes. */
+static void pod_extras(Case *c, const cJSON *j, const char *path, SimPodSpec *s, SimWlKind *kind)
+{
+    const char *safe = annotation(c, j, path, ANN_SAFE);
+    s->safe_to_evict = (int8_t)(safe && strcmp(safe, "true") == 0 ? 1 : safe && strcmp(safe, "false") == 0 ? -1 : 0);
+    s->local_storage = (uint8_t)local_storage(c, j, path, annotation(c, j, path, ANN_SAFE_VOLUMES));
+    *kind = owner_kind(c, j, path);
+    if (annotation(c, j, path, ANN_MIRROR))
+        *kind = SIM_WL_DAEMONSET;   /* a mirror pod: never drained, counted in utilisation, like a DS pod */
+}
+
+/* Reads a pod and declares it as a workload of its own (named as the pod). */
+static int read_pod(Case *c, const cJSON *j, const char *path, Pod *p)
+{
+    SimWlKind kind;
+    sched_v1_pod(&c->v1, j, path, &p->v);
+    pod_extras(c, j, path, &p->v.spec, &kind);
+    if (sched_v1_failed(&c->v1))
+        return SIM_EINVAL;
+    /* spec.nodeName of a listed pod is its binding as the API shows it, not
+     * a request for that node: the spec the autoscaler reschedules in its
+     * simulation has none (as a controller's pod template). */
+    p->node = p->v.spec.node_name;
+    p->v.spec.node_name = NULL;
+    if (sim_workload_find(c->e, p->v.meta.name) != SIM_NONE)
+        return BAD(c, path, "duplicate pod name \"%s\"", p->v.meta.name);
+    SimWorkload w;
+    memset(&w, 0, sizeof w);
+    w.name = (char *)p->v.meta.name;
+    w.kind = kind;
+    w.region = c->region;
+    w.ns = ns_id(c, p->v.meta.ns);
+    w.spec = p->v.spec;
+    w.replicas = 1;
+    return engine_err(c, w.ns == SIM_NONE ? SIM_ENOMEM : sim_workload_add(c->e, &w, &p->wl), path);
+}
+
+static uint32_t node_find(Case *c, const char *name)
+{
+    for (uint32_t k = 0; k < sim_node_count(c->e); k++)
+        if (strcmp(sim_node(c->e, k)->name, name) == 0)
+            return k;
+    return SIM_NONE;
+}
+
+/* Creates the pod (admission) and binds it when it names its node. */
+static int create_pod(Case *c, const Pod *p, const char *path)
+{
+    uint32_t pod, node = p->node ? node_find(c, p->node) : SIM_NONE;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.spec.nodeName", path);
+    if (p->node && node == SIM_NONE)
+        return BAD(c, sub, "\"%s\" names no node of $.nodes", p->node);
+    int rc = sim_pod_create(c->e, p->wl, &pod);
+    if (rc == SIM_EFORBIDDEN)
+        return BAD(c, path, "admission refused this pod: %s", sim_errmsg(c->e));
+    if (rc == SIM_OK && p->v.has_priority)
+        sim_pod(c->e, pod)->priority = p->v.spec.priority;   /* spec.priority as given wins */
+    if (rc == SIM_OK && node != SIM_NONE) {
+        SimRes f = sim_node_free(sim_node(c->e, node)), *r = &sim_pod(c->e, pod)->req;
+        if (r->cpu_m > f.cpu_m || r->mem > f.mem || r->gpu > f.gpu || r->pods > f.pods)
+            return BAD(c, sub, "the pod's requests exceed what is left of %s's allocatable", p->node);
+        rc = sim_pod_bind(c->e, pod, node);
+    }
+    return engine_err(c, rc, path);
+}
+
+/* Reads every pod first (errors come in list order), then creates the bound
+ * ones, then the pending ones in list order, as they would queue. */
+static int add_pods(Case *c, const cJSON *root)
+{
+    const cJSON *x, *pods = array(c, root, "pods");
+    c->npods = pods ? (size_t)cJSON_GetArraySize(pods) : 0;
+    c->pods = sim_arena_alloc(&c->arena, (c->npods + 1) * sizeof *c->pods);
+    if (c->pods == NULL)
+        return BAD(c, "$", "out of memory");
+    size_t i = 0;
+    char path[PATH];
+    cJSON_ArrayForEach(x, pods) {
+        snprintf(path, sizeof path, "$.pods[%zu]", i);
+        if (read_pod(c, x, path, &c->pods[i++]) != SIM_OK)
+            return SIM_EINVAL;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (i = 0; i < c->npods; i++) {
+            snprintf(path, sizeof path, "$.pods[%zu]", i);
+            if ((c->pods[i].node != NULL) == (pass == 0) && create_pod(c, &c->pods[i], path) != SIM_OK)
+                return SIM_EINVAL;
+        }
+    return SIM_OK;
+}
+
+/* ---- the cluster ------------------------------------------------------------------------ */
+static int build(Case *c, const cJSON *root)
+{
+    SimConfig cfg = {.seed = 1, .end = SETTLE, .queue = SIM_EVQ_FAST, .mem = &c->mem};
+    if (check_top(c, root) != SIM_OK)
+        return SIM_EINVAL;
+    if ((c->e = sim_engine_create(&cfg)) == NULL || sim_region_add(c->e, "cluster", &c->region) != SIM_OK ||
+        ns_id(c, "default") == SIM_NONE)
+        return BAD(c, "$", "out of memory");
+    if (add_groups(c, root) != SIM_OK || add_nodes(c, root) != SIM_OK || add_namespaces(c, root) != SIM_OK ||
+        add_policy(c, root) != SIM_OK)
+        return SIM_EINVAL;
+    if ((c->s = sched_create(c->e)) == NULL)
+        return engine_err(c, SIM_ENOMEM, "$");
+    if (add_pods(c, root) != SIM_OK)
+        return SIM_EINVAL;
+    /* The scheduler's cycles: bound pods start, pending ones are placed or
+     * marked unschedulable (or nominate a node after preemption). */
+    int rc;
+    while ((rc = sim_step(c->e)) == SIM_OK) {
+    }
+    if (rc != SIM_DONE)
+        return engine_err(c, rc, "$");
+    if (add_upcoming(c) != SIM_OK)
+        return SIM_EINVAL;
+    /* The autoscaler takes in the cluster as it is now, Pending pods
+     * included; disabled, it runs no loop of its own and only plans. */
+    SchedCaConfig plan_only = c->cfg;
+    plan_only.enabled = 0;
+    if ((c->ca = sched_ca_create(c->s, &plan_only)) == NULL)
+        return engine_err(c, SIM_ENOMEM, "$");
+    return SIM_OK;
+}
+
+/* ---- the answer ---------------------------------------------------------------------------- */
+/* Six decimals: enough for a fraction or a score, and stable to print. */
+static double round6(double x)
+{
+    if (x > 1e12 || x < -1e12)
+        return x;
+    double s = x * 1e6;
+    return (double)(int64_t)(s < 0 ? s - 0.5 : s + 0.5) / 1e6;
+}
+
+static void pod_ref(Case *c, uint32_t pod, char *buf, size_t n)
+{
+    const SimPod *p = sim_pod(c->e, pod);
+    snprintf(buf, n, "%s/%s", sim_namespace(c->e, p->ns)->name, sim_workload(c->e, p->wl)->name);
+}
+
+static cJSON *option_json(Case *c, const SchedCaOption *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "group", sim_nodegroup(c->e, o->group)->name);
+    if (o->excluded) {
+        cJSON_AddStringToObject(j, "excluded", o->excluded);
+        return j;
+    }
+    cJSON_AddNumberToObject(j, "nodes", o->nodes);
+    cJSON_AddNumberToObject(j, "pods", o->pods);
+    cJSON_AddNumberToObject(j, "score", round6(o->score));
+    return j;
+}
+
+static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
+{
+    cJSON *up = cJSON_CreateObject(), *ex = cJSON_AddArrayToObject(up, "expander");
+    cJSON *pend = cJSON_AddArrayToObject(up, "unschedulable"), *opts;
+    for (size_t i = 0; i < c->cfg.nexpanders; i++)
+        cJSON_AddItemToArray(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
+    for (uint32_t k = 0; k < sim_pod_count(c->e); k++) {
+        const SimPod *q = sim_pod(c->e, k);
+        char name[PATH];
+        if (q->phase != SIM_POD_PENDING || !q->unschedulable)
+            continue;
+        pod_ref(c, k, name, sizeof name);
+        cJSON_AddItemToArray(pend, cJSON_CreateString(name));
+    }
+    cJSON_AddNumberToObject(up, "candidates", p->candidates);
+    opts = cJSON_AddArrayToObject(up, "options");
+    for (size_t i = 0; i < p->noptions; i++)
+        cJSON_AddItemToArray(opts, option_json(c, &p->options[i]));
+    if (p->chosen < 0) {
+        cJSON_AddNullToObject(up, "chosen");
+        return up;
+    }
+    cJSON *ch = cJSON_AddObjectToObject(up, "chosen");
+    cJSON_AddStringToObject(ch, "group", sim_nodegroup(c->e, p->options[p->chosen].group)->name);
+    cJSON_AddNumberToObject(ch, "delta", p->delta);
+    return up;
+}
+
+static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
+{
+    cJSON *j = cJSON_CreateObject(), *bl;
+    const SimNode *n = sim_node(c->e, v->node);
+    cJSON_AddStringToObject(j, "name", n->name);
+    cJSON_AddNumberToObject(j, "utilization", round6(v->utilization));
+    cJSON_AddNumberToObject(j, "threshold", n->alloc.gpu > 0 ? c->cfg.scale_down_gpu_utilization_threshold
+                                                             : c->cfg.scale_down_utilization_threshold);
+    cJSON_AddBoolToObject(j, "unneeded", v->unneeded);
+    if (v->unremovable)
+        cJSON_AddStringToObject(j, "reason", v->unremovable);
+    else
+        cJSON_AddNullToObject(j, "reason");
+    bl = cJSON_AddArrayToObject(j, "blockedBy");
+    for (size_t i = 0; i < v->nblockers && i < SCHED_CA_MAX_BLOCKERS; i++) {
+        cJSON *b = cJSON_CreateObject();
+        char name[PATH];
+        pod_ref(c, v->blockers[i].pod, name, sizeof name);
+        cJSON_AddStringToObject(b, "pod", name);
+        cJSON_AddStringToObject(b, "reason", v->blockers[i].reason);
+        cJSON_AddItemToArray(bl, b);
+    }
+    return j;
+}
+
+static cJSON *answer_json(Case *c, const SchedCaPlan *p)
+{
+    cJSON *o = cJSON_CreateObject(), *down = cJSON_CreateObject(), *nodes;
+    cJSON_AddItemToObject(o, "scaleUp", scale_up_json(c, p));
+    if (p->chosen >= 0)
+        cJSON_AddStringToObject(down, "skipped", "the loop scales up; scale-down runs only in a loop that does not");
+    else if (!c->cfg.scale_down_enabled)
+        cJSON_AddStringToObject(down, "skipped", "scaleDownEnabled is false");
+    nodes = cJSON_AddArrayToObject(down, "nodes");
+    for (size_t i = 0; i < p->nnodes; i++)
+        cJSON_AddItemToArray(nodes, verdict_json(c, &p->nodes[i]));
+    cJSON_AddItemToObject(o, "scaleDown", down);
+    return o;
+}
+
+/* ---- the answer as text ------------------------------------------------------------------------ */
+static const char *why(const char *expander)
+{
+    static const char *const w[][2] = {
+        {"least-waste", "the least wasted CPU + memory fraction of the new nodes"},
+        {"price", "the lowest price score (node price over the value of the pods it takes)"},
+        {"priority", "the group with the highest priority"},
+        {"most-pods", "the option that helps the most pending pods"},
+        {"least-nodes", "the option that needs the fewest new nodes"},
+        {"random", "a random option"}};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (strcmp(w[i][0], expander) == 0)
+            return w[i][1];
+    return expander;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItem(o, key);
+    return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItem(o, key)->valuedouble;
+}
+
+static void text_candidates(const cJSON *up, FILE *out)
+{
+    const cJSON *x, *pend = cJSON_GetObjectItem(up, "unschedulable");
+    int n = cJSON_GetArraySize(pend), k = 0;
+    fprintf(out, "scale-up\n  unschedulable pods: %d", n);
+    cJSON_ArrayForEach(x, pend)
+        fprintf(out, "%s%s", k++ ? ", " : " (", x->valuestring);
+    fprintf(out, "%s\n  candidates (priority >= the expendable cutoff, not nominated): %.0f\n  expander:", n ? ")" : "",
+            num(up, "candidates"));
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(up, "expander"))
+        fprintf(out, " %s", x->valuestring);
+    fputc('\n', out);
+}
+
+static void text_options(const cJSON *up, FILE *out)
+{
+    const cJSON *x;
+    fprintf(out, "\n  %-24s %6s %6s %12s  %s\n", "GROUP", "NODES", "PODS", "SCORE", "VERDICT");
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(up, "options")) {
+        if (str(x, "excluded")) {
+            fprintf(out, "  %-24s %6s %6s %12s  excluded: %s\n", str(x, "group"), "-", "-", "-", str(x, "excluded"));
+            continue;
+        }
+        fprintf(out, "  %-24s %6.0f %6.0f %12.6g  option: the template fits; %.0f new node%s for %.0f pod%s\n",
+                str(x, "group"), num(x, "nodes"), num(x, "pods"), num(x, "score"), num(x, "nodes"),
+                num(x, "nodes") == 1 ? "" : "s", num(x, "pods"), num(x, "pods") == 1 ? "" : "s");
+    }
+}
+
+static void text_choice(const cJSON *up, FILE *out)
+{
+    const cJSON *ch = cJSON_GetObjectItem(up, "chosen"), *ex = cJSON_GetObjectItem(up, "expander"), *x;
+    if (!cJSON_IsObject(ch)) {
+        fprintf(out, "\n  chosen: none (%s)\n", num(up, "candidates") == 0 ? "no candidate pods, no scale-up"
+                                                                         : "no node group is an option for them");
+        return;
+    }
+    const char *g = str(ch, "group"), *first = cJSON_GetArrayItem(ex, 0)->valuestring;
+    double score = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(up, "options"))
+        if (strcmp(str(x, "group"), g) == 0 && !str(x, "excluded"))
+            score = num(x, "score");
+    fprintf(out, "\n  chosen: %s, +%.0f node%s\n  why: %s picks %s (score %.6g)", g, num(ch, "delta"),
+            num(ch, "delta") == 1 ? "" : "s", first, why(first), score);
+    for (int i = 1; i < cJSON_GetArraySize(ex); i++)
+        fprintf(out, "%s%s", i == 1 ? "; ties go to " : ", then ", cJSON_GetArrayItem(ex, i)->valuestring);
+    fprintf(out, "%s\n", cJSON_GetArraySize(ex) > 1 ? ", then random" : "; ties are broken at random");
+}
+
+static void text_node(const cJSON *n, FILE *out)
+{
+    const cJSON *b;
+    double u = num(n, "utilization"), t = num(n, "threshold");
+    char cmp[32];
+    snprintf(cmp, sizeof cmp, "%s %.3g", u < t ? "<" : ">=", t);
+    fprintf(out, "  %-28s %7.3f %-9s  ", str(n, "name"), u, cmp);
+    if (cJSON_IsTrue(cJSON_GetObjectItem(n, "unneeded")))
+        fprintf(out, "unneeded: passes every check now (removed after scale-down-unneeded-time)\n");
+    else
+        fprintf(out, "kept: %s\n", str(n, "reason") ? str(n, "reason") : "?");
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(n, "blockedBy"))
+        fprintf(out, "  %-28s %7s %-9s    blocked by %s: %s\n", "", "", "", str(b, "pod"), str(b, "reason"));
+}
+
+static void answer_text(const cJSON *o, FILE *out)
+{
+    const cJSON *up = cJSON_GetObjectItem(o, "scaleUp"), *down = cJSON_GetObjectItem(o, "scaleDown"), *n;
+    text_candidates(up, out);
+    if (num(up, "candidates") > 0)
+        text_options(up, out);
+    text_choice(up, out);
+    fprintf(out, "\nscale-down (utilisation: max of cpu and memory requests over allocatable; GPU nodes: GPUs)\n");
+    if (str(down, "skipped")) {
+        fprintf(out, "  not considered: %s\n", str(down, "skipped"));
+        return;
+    }
+    fprintf(out, "  %-28s %7s %-9s  %s\n", "NODE", "UTIL", "THRESHOLD", "VERDICT");
+    cJSON_ArrayForEach(n, cJSON_GetObjectItem(down, "nodes"))
+        text_node(n, out);
+}
+
+/* "not valid JSON" with the line and column cJSON stopped at. */
+static int json_error(char *err, size_t errlen, const char *file, const char *text, const char *at)
+{
+    int line = 1, col = 1;
+    for (const char *p = text; at && p < at; p++) {
+        col = *p == '\n' ? 1 : col + 1;
+        line += *p == '\n';
+    }
+    snprintf(err, errlen, "%s:%d:%d: not valid JSON", file, line, col);
+    return SIM_EINVAL;
+}
+
+static cJSON *plan_json(Case *c)
+{
+    SchedCaPlan p;
+    memset(&p, 0, sizeof p);
+    int rc = sched_ca_plan(c->ca, c->region, &p);
+    cJSON *o = rc == SIM_OK ? answer_json(c, &p) : NULL;
+    if (rc != SIM_OK)
+        engine_err(c, rc, "$");
+    sched_ca_plan_free(c->ca, &p);
+    return o;
+}
+
+int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
+                          size_t errlen)
+{
+    Case c;
+    memset(&c, 0, sizeof c);
+    sim_mem_init(&c.mem);
+    sim_arena_init(&c.arena, &c.mem);
+    sched_v1_init(&c.v1, &c.arena);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
+    int rc = root ? build(&c, root) : json_error(err, errlen, file, text, cJSON_GetErrorPtr());
+    if (rc == SIM_OK && (o = plan_json(&c)) == NULL)
+        rc = SIM_EINVAL;
+    if (root && rc != SIM_OK)
+        snprintf(err, errlen, "%s: %s", file, sched_v1_failed(&c.v1) ? c.v1.err : "$: out of memory");
+    if (o && as_json) {
+        char *s = cJSON_Print(o);
+        fprintf(out, "%s\n", s ? s : "{}");
+        cJSON_free(s);
+    } else if (o) {
+        answer_text(o, out);
+    }
+    cJSON_Delete(o);
+    cJSON_Delete(root);
+    if (c.ca)
+        sched_ca_destroy(c.ca);
+    sched_destroy(c.s);
+    sim_engine_destroy(c.e);
+    sim_arena_free(&c.arena);
+    return rc;
+}

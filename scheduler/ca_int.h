@@ -1,0 +1,180 @@
+/*
+ * ca_int.h: the cluster autoscaler's layout, shared by scheduler/ca*.c only.
+ *
+ * Per region the autoscaler keeps its timers (last scale-up, last failed
+ * scale-down, the node being drained), the list of Pending pods it has seen
+ * (compacted as they leave Pending) and the last plan it computed, with the
+ * key of what it was computed from. Per node group: the backoff. Per node:
+ * the unneeded-since timer and the recheck timeout after a failed removal.
+ *
+ * Invariant: a region's cached plan is what sched_ca_plan would return while
+ * its key (the region's change generation, pending, live and Ready counts)
+ * is unchanged and the time is before the plan's flip_at, the first instant
+ * a time-dependent verdict (a backoff expiring, a recheck timeout) flips.
+ */
+#ifndef KUBESIM_SCHED_CA_INT_H
+#define KUBESIM_SCHED_CA_INT_H
+
+#include "scheduler/ca.h"
+#include "scheduler/sched_int.h"
+
+/* Event aux of SIM_EV_AUTOSCALER. */
+enum { CA_EV_LOOP = 0, CA_EV_DEADLINE = 1 };
+
+typedef struct CaKey {
+    uint64_t gen;
+    uint32_t pending, live, ready;
+} CaKey;
+
+/* One equivalence class of candidate pods: same workload and requests. */
+typedef struct CaPodClass {
+    uint32_t wl, pod;            /* pod: the first of them (its spec decides the filters) */
+    SimRes req;
+    uint32_t count;
+    uint32_t left;               /* not absorbed by upcoming nodes */
+    uint8_t one_per_node;        /* hostname-keyed required anti-affinity or spread */
+    uint8_t any_zone_pin;        /* some pod is pinned to a zone (checked per group) */
+    uint32_t zone_pin;
+} CaPodClass;
+
+/* A class in the packer's order: first fit decreasing by size score. */
+typedef struct CaOrder {
+    double score;
+    uint32_t cls;
+} CaOrder;
+
+/* What an option's nodes would take: Σ requests of the pods placed. */
+typedef struct CaOptSums {
+    int64_t cpu, mem, gpu;
+} CaOptSums;
+
+/* A tentative change of a scale-down pass, undone when its node stays. */
+typedef struct CaUndo {
+    uint32_t what;               /* UNDO_MOVE: node li got req; UNDO_PDB: pdb k lost one */
+    uint32_t idx;
+    SimRes req;
+} CaUndo;
+enum { UNDO_MOVE = 0, UNDO_PDB = 1 };
+
+/* A template node opened by the binpacking estimator. */
+typedef struct CaBin {
+    int64_t cpu, mem, gpu, pods; /* free */
+} CaBin;
+
+typedef struct CaRegion {
+    CaKey key;                   /* what the cached plan was computed from */
+    int cached;
+    SimTime flip_at;
+    SchedCaPlan plan;            /* the last plan; its arrays are the two below */
+    SchedCaOption *plan_opts;    /* capacity kept across loops */
+    SchedCaNodeVerdict *plan_nodes;
+    size_t capopt, capnodes;
+    SimTime next_due;            /* earliest unneeded/unready timer expiry, SIM_TIME_MAX */
+    uint64_t gen;                /* bumped by the listeners and by the autoscaler's actions */
+    uint64_t loops;
+    uint64_t nscaleups;          /* seeds the expander's tie-break */
+    SimTime last_up, last_fail, last_delete;   /* -1: never */
+    uint32_t draining;           /* node being drained, SIM_NONE */
+    SimTime drain_start;
+    uint32_t *pending;           /* Pending pods seen (some may have left Pending) */
+    size_t npending, cappending;
+} CaRegion;
+
+typedef struct CaGroupState {
+    SimTime backoff_until;       /* 0: not backed off */
+    SimTime backoff_dur;         /* the last backoff's length; 0: none yet */
+    SimTime backoff_at;          /* when it started (nodes failing together back off once) */
+    uint8_t scale_down_disabled; /* every node of the group is (sched_ca_set_scale_down_disabled) */
+} CaGroupState;
+
+typedef struct CaNodeState {
+    SimTime since;               /* unneeded since, -1 */
+    SimTime recheck_until;       /* failed removal: not a candidate before this */
+    uint8_t ca_added;            /* added by the autoscaler (provisioning deadline applies) */
+} CaNodeState;
+
+struct SchedCa {
+    SchedScheduler *s;
+    SimEngine *e;
+    SimMem *m;
+    SchedCaConfig cfg;
+    CaRegion *rg;
+    size_t nrg;
+    CaGroupState *gs;
+    size_t capgs;
+    CaNodeState *ns;
+    size_t capns;
+    /* scratch, reused across loops (never allocated per pod) */
+    CaPodClass *cls;
+    size_t ncls, capcls;
+    CaOrder *order;              /* class order for the packer */
+    size_t caporder;
+    uint32_t *wl_slot;           /* workload -> its latest class this pass, valid with wl_stamp */
+    uint32_t *wl_stamp;
+    size_t capwl, capstamp;
+    SimKV *tl;                   /* the template's labels (borrowed strings) */
+    size_t ntl, captl;
+    uint32_t tl_group, tl_zone;
+    char host[256];
+    uint32_t *ds;                /* DaemonSet workloads */
+    size_t nds, capds;
+    uint32_t ds_scanned;         /* workloads looked at so far */
+    uint32_t *upcoming;          /* per node group: nodes still provisioning */
+    size_t capup;
+    CaOptSums *sums;             /* per option */
+    size_t capsums;
+    uint32_t *live;              /* options left in the expander chain */
+    size_t caplive;
+    uint32_t stamp;
+    CaBin *bins;
+    size_t capbins;
+    /* scale-down scratch, per local node index of the region */
+    int64_t *free;               /* 4 per node: cpu, mem, gpu, pods */
+    size_t capfree;
+    uint8_t *gone;               /* being removed in this plan */
+    size_t capgone;
+    uint32_t *hint;              /* per workload: last destination (local index) */
+    uint32_t *noplace;           /* per workload: pass number of a failed search */
+    size_t caphint, capnoplace;
+    uint32_t pass;               /* scale-down passes, for noplace */
+    CaUndo *undo;                /* tentative moves of the node under test */
+    size_t capundo;
+    uint32_t *pdbs;              /* PDBs of the region under test */
+    size_t npdbs, cappdbs;
+    int64_t *pdb_left;           /* per PDB: disruptions left in this plan, INT64_MIN unknown */
+    size_t cappdb;
+    int32_t *group_left;         /* per node group: nodes it may still lose this plan */
+    size_t capgl;
+};
+
+/* ca_up.c: the scale-up part of a plan (options, chosen, delta, candidates). */
+int ca_plan_up(SchedCa *ca, CaRegion *rs, SchedCaPlan *p);
+/* The template of group g: its allocatable minus what its DaemonSet pods
+ * request (pods included). */
+SimRes ca_template_free(SchedCa *ca, uint32_t g);
+/* ca_down.c: the scale-down verdicts of every Ready node into p->nodes. */
+int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p);
+/* The node's utilisation (k8s-behaviour.md §2.3); *gpu tells whether it is
+ * the GPU fraction (its group has GPUs). */
+double ca_node_utilization(SchedCa *ca, uint32_t node, int *gpu);
+/* Acts on a plan that does not scale up: the unneeded timers, then deletes
+ * due empty and unready nodes in bulk and starts a drain. */
+int ca_scale_down(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p);
+/* Sets ca->group_left: nodes each group may still lose (size over its
+ * minimum, less the node being drained). */
+void ca_groups_left(SchedCa *ca, const CaRegion *rs);
+/* Continues the drain in progress in the region, if any. */
+int ca_drain_step(SchedCa *ca, CaRegion *rs);
+
+/* ca.c */
+CaRegion *ca_region(SchedCa *ca, uint32_t region);
+int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz);
+#define CA_GROW(ca, arr, cap, need) ca_grow((ca), (void **)&(arr), &(cap), (need), sizeof *(arr))
+/* Per-node and per-group state, grown on demand; NULL on out of memory. */
+CaNodeState *ca_node(SchedCa *ca, uint32_t node);
+CaGroupState *ca_group(SchedCa *ca, uint32_t group);
+int ca_is_daemonset(SimEngine *e, const SimPod *p);
+/* The node's scale-down-disabled annotation, or its group's. */
+int ca_scale_down_disabled(SchedCa *ca, uint32_t node);
+
+#endif
