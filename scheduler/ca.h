@@ -89,6 +89,8 @@ typedef struct SchedCaOption {
                                most-pods' pods, least-nodes' nodes, random 0 */
     const char *excluded;   /* NULL: a real option; else why the group is left out: "at max
                                size", "backed off", "no pending pod fits the template",
+                               "no unschedulable pods", "the pending pods fit on existing or
+                               upcoming nodes",
                                "max-nodes-total reached" */
 } SchedCaOption;
 

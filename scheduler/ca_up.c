@@ -433,8 +433,12 @@ static int option_eval(SchedCa *ca, uint32_t gid, SchedCaOption *o, CaOptSums *x
         x->gpu += (int64_t)placed * c->req.gpu;
     }
     o->nodes = (int32_t)nb;
-    if (o->pods == 0)
-        o->excluded = "no pending pod fits the template";
+    uint64_t left = 0;
+    for (size_t k = 0; k < ca->ncls; k++)
+        left += ca->cls[k].left;
+    if (o->pods == 0)   /* nothing left after the existing and upcoming nodes, or no fit */
+        o->excluded = left == 0 ? "the pending pods fit on existing or upcoming nodes"
+                                : "no pending pod fits the template";
     return SIM_OK;
 }
 
@@ -559,8 +563,10 @@ static int options_fill(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
         int rc = ca->ncls ? option_eval(ca, g, o, &ca->sums[p->noptions]) : SIM_OK;
         if (rc != SIM_OK)
             return rc;
+        /* Nothing left to place: say why rather than blame the template. */
         if (ca->ncls == 0 && (o->excluded = NULL, headroom(ca, g, &o->excluded), o->excluded == NULL))
-            o->excluded = "no pending pod fits the template";
+            o->excluded = p->candidates ? "the pending pods fit on existing or upcoming nodes"
+                                        : "no unschedulable pods";
         p->noptions++;
     }
     return SIM_OK;
