@@ -12,6 +12,8 @@
  * trace).
  */
 #include <check.h>
+
+#include "tb.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -895,56 +897,15 @@ START_TEST(ca_quiet_loop_reuses_the_plan)
 }
 END_TEST
 
-/* ---- the scenario side: the kubesim binary ------------------------------------------ */
-static char tmp[] = "/tmp/kubesim-ca-XXXXXX";
-static const char *bin;
-static char out_text[1 << 20], err_text[1 << 16];
-
-static void slurp(const char *path, char *buf, size_t n)
-{
-    FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[got] = '\0';
-    if (f)
-        fclose(f);
-}
-
-static int ks(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ks(const char *fmt, ...)
-{
-    char args[2048], cmd[4096], o[600], e[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(o, sizeof o, "%s/stdout", tmp);
-    snprintf(e, sizeof e, "%s/stderr", tmp);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s' 2>'%s' </dev/null", tmp, bin, args, o, e);
-    int st = system(cmd);
-    slurp(o, out_text, sizeof out_text);
-    slurp(e, err_text, sizeof err_text);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 #define HEAD "scenario { name = \"t\", duration = \"1h\" }\nregion { name = \"eu\" }\n"
 
 /* validate refuses the file with exit 2 and a message holding want. */
 static void refused(const char *lua, const char *want)
 {
-    write_file("bad.lua", lua);
-    int rc = ks("validate bad.lua");
-    ck_assert_msg(rc == 2, "exit %d for %s (stderr: %s)", rc, want, err_text);
-    ck_assert_msg(strstr(err_text, want), "stderr '%s' lacks '%s'", err_text, want);
+    tb_write("bad.lua", lua);
+    int rc = tb_run("validate bad.lua");
+    ck_assert_msg(rc == 2, "exit %d for %s (stderr: %s)", rc, want, tb_err());
+    ck_assert_msg(strstr(tb_err(), want), "stderr '%s' lacks '%s'", tb_err(), want);
 }
 
 START_TEST(ca_bad_node_groups_refused_with_file_and_line)
@@ -971,7 +932,7 @@ START_TEST(ca_autoscaler_declaration_checked)
     refused(HEAD "autoscaler { scale_down_utilization_threshold = 1.5 }\n", "scale_down_utilization_threshold");
     refused(HEAD "autoscaler {}\nautoscaler {}\n", "declared twice");
     refused(HEAD "deployment { name = \"w\", safe_to_evict = \"yes\" }\n", "safe_to_evict");
-    write_file("ok.lua", HEAD "autoscaler { enabled = true, expander = { \"priority\", \"least-waste\" },\n"
+    tb_write("ok.lua", HEAD "autoscaler { enabled = true, expander = { \"priority\", \"least-waste\" },\n"
                               "  scan_interval = \"10s\", max_nodes_total = 0, max_node_provision_time = \"15m\",\n"
                               "  scale_down = true, scale_down_utilization_threshold = 0.5,\n"
                               "  scale_down_gpu_utilization_threshold = 0.5, scale_down_unneeded_time = \"10m\",\n"
@@ -981,8 +942,8 @@ START_TEST(ca_autoscaler_declaration_checked)
                               "nodegroup { name = \"a\", cpu = \"4\", memory = \"8Gi\", expander_priority = 5,\n"
                               "  scale_down_disabled = true }\n"
                               "deployment { name = \"w\", safe_to_evict = false, local_storage = true }\n");
-    int rc = ks("validate ok.lua");
-    ck_assert_msg(rc == 0, "exit %d: %s", rc, err_text);
+    int rc = tb_run("validate ok.lua");
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, tb_err());
 }
 END_TEST
 
@@ -1004,33 +965,33 @@ static int trace_has(const char *dir, const char *kind)
 {
     char args[700];
     snprintf(args, sizeof args, "trace dump %s/trace.kst", dir);
-    ck_assert_int_eq(ks("%s", args), 0);
+    ck_assert_int_eq(tb_run("%s", args), 0);
     char needle[64];
     snprintf(needle, sizeof needle, "\"kind\":\"%s\"", kind);
     int n = 0;
-    for (const char *p = strstr(out_text, needle); p; p = strstr(p + 1, needle))
+    for (const char *p = strstr(tb_out(), needle); p; p = strstr(p + 1, needle))
         n++;
     return n;
 }
 
 START_TEST(ca_e2e_surge_scales_up_then_quiet_scales_down)
 {
-    write_file("e2e.lua", E2E);
-    int rc = ks("run e2e.lua --out r1 --quiet --seed 7");
-    ck_assert_msg(rc == 0, "exit %d: %s", rc, err_text);
+    tb_write("e2e.lua", E2E);
+    int rc = tb_run("run e2e.lua --out r1 --quiet --seed 7");
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, tb_err());
     ck_assert_int_gt(trace_has("r1", "ca_scale_up"), 0);
     ck_assert_int_gt(trace_has("r1", "ca_scale_down"), 0);
     char path[700];
-    snprintf(path, sizeof path, "%s/r1/summary.json", tmp);
+    snprintf(path, sizeof path, "%s/r1/summary.json", tb_dir());
     static char sum[1 << 20];
-    slurp(path, sum, sizeof sum);
+    tb_slurp(path, sum, sizeof sum);
     ck_assert_msg(strstr(sum, "\"nodes_removed\""), "%s", sum);
-    ck_assert_int_eq(ks("run e2e.lua --out r2 --quiet --seed 7"), 0);
-    static char a[1 << 20];
-    ck_assert_int_eq(ks("trace dump r1/trace.kst | sha256sum"), 0);
-    memcpy(a, out_text, sizeof a);
-    ck_assert_int_eq(ks("trace dump r2/trace.kst | sha256sum"), 0);
-    ck_assert_str_eq(a, out_text);
+    ck_assert_int_eq(tb_run("run e2e.lua --out r2 --quiet --seed 7"), 0);
+    char a[128];
+    ck_assert_int_eq(tb_run("trace dump r1/trace.kst | sha256sum"), 0);
+    snprintf(a, sizeof a, "%s", tb_out());
+    ck_assert_int_eq(tb_run("trace dump r2/trace.kst | sha256sum"), 0);
+    ck_assert_str_eq(a, tb_out());
 }
 END_TEST
 
@@ -1080,18 +1041,12 @@ static Suite *suite(void)
 
 int main(void)
 {
-    bin = getenv("KUBESIM_BIN");
-    if (bin == NULL || mkdtemp(tmp) == NULL) {
-        fprintf(stderr, "test_ca: set KUBESIM_BIN to the kubesim binary (ctest does)\n");
+    if (tb_setup("ca") != 0)
         return 2;
-    }
     SRunner *sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmp);
+    tb_cleanup();
     return failed ? 1 : 0;
 }

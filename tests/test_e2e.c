@@ -5,6 +5,8 @@
  * exit 2 and no output folder.
  */
 #include <check.h>
+
+#include "tb.h"
 #include <stdarg.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -17,62 +19,12 @@
 
 #include "sim/trace.h"
 
-static char tmp[] = "/tmp/kubesim-e2e-XXXXXX";
-static const char *bin;
-static char out_text[1 << 24], err_text[1 << 16];
-
-static void slurp(const char *path, char *buf, size_t n)
-{
-    FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[got] = '\0';
-    if (f)
-        fclose(f);
-}
-
-/* Runs `kubesim ARGS` (a shell fragment); keeps stdout and stderr; returns the exit code. */
-static int ks(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ks(const char *fmt, ...)
-{
-    char args[2048], cmd[4096], o[600], e[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(o, sizeof o, "%s/stdout", tmp);
-    snprintf(e, sizeof e, "%s/stderr", tmp);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s' 2>'%s' </dev/null", tmp, bin, args, o, e);
-    int st = system(cmd);
-    slurp(o, out_text, sizeof out_text);
-    slurp(e, err_text, sizeof err_text);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int exists(const char *fmt, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, fmt, tmp, name);
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[700];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 static cJSON *read_json(const char *dir)
 {
     static char buf[1 << 20];
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s/summary.json", tmp, dir);
-    slurp(path, buf, sizeof buf);
+    snprintf(path, sizeof path, "%s/%s/summary.json", tb_dir(), dir);
+    tb_slurp(path, buf, sizeof buf);
     cJSON *j = cJSON_Parse(buf);
     ck_assert_msg(j != NULL, "summary.json of %s does not parse", dir);
     return j;
@@ -90,21 +42,21 @@ static double num(const cJSON *j, const char *a, const char *b)
 /* No output folder and no temporary folder left beside it. */
 static void assert_no_output(const char *dir)
 {
-    ck_assert_msg(!exists("%s/%s", dir), "%s was created", dir);
+    ck_assert_msg(!tb_exists(dir), "%s was created", dir);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp-'", tmp);
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp-'", tb_dir());
     ck_assert_msg(system(cmd) != 0, "a temporary folder was left behind");
 }
 
 START_TEST(e2e_default_run_writes_every_output)
 {
-    ck_assert_int_eq(ks("run --out a"), 0);
-    ck_assert_msg(strstr(out_text, "a/summary.json") && strstr(out_text, "a/report.html"), "%s", out_text);
+    ck_assert_int_eq(tb_run("run --out a"), 0);
+    ck_assert_msg(strstr(tb_out(), "a/summary.json") && strstr(tb_out(), "a/report.html"), "%s", tb_out());
     static const char *const files[] = {"summary.json", "metrics.csv", "trace.kst", "report.html"};
     for (size_t i = 0; i < 4; i++) {
         char p[64];
         snprintf(p, sizeof p, "a/%s", files[i]);
-        ck_assert_msg(exists("%s/%s", p), "%s missing", p);
+        ck_assert_msg(tb_exists(p), "%s missing", p);
     }
     cJSON *j = read_json("a");
     static const char *const keys[] = {"schema", "scenario", "seed", "sim_seconds", "wall_seconds", "events",
@@ -124,17 +76,19 @@ START_TEST(e2e_default_run_writes_every_output)
     ck_assert(num(j, "cost_usd", NULL) > 0);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "regions")), 3);
     cJSON_Delete(j);
-    char csv[256];
-    snprintf(csv, sizeof csv, "%s/a/metrics.csv", tmp);
-    slurp(csv, out_text, sizeof out_text);
-    ck_assert(strncmp(out_text, "t_seconds,region,object,name,metric,value\n", 42) == 0);
+    char csvpath[256];
+    snprintf(csvpath, sizeof csvpath, "%s/a/metrics.csv", tb_dir());
+    char *csv = tb_read(csvpath, NULL);
+    ck_assert_ptr_nonnull(csv);
+    ck_assert(strncmp(csv, "t_seconds,region,object,name,metric,value\n", 42) == 0);
+    free(csv);
 }
 END_TEST
 
 static void file_sha(const char *rel, char hex[65])
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tmp, rel);
+    snprintf(path, sizeof path, "%s/%s", tb_dir(), rel);
     FILE *f = fopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     SimSha256 s;
@@ -149,14 +103,14 @@ static void file_sha(const char *rel, char hex[65])
 
 START_TEST(e2e_same_scenario_and_seed_give_identical_trace)
 {
-    ck_assert_int_eq(ks("run --quiet --out d1 --seed 7"), 0);
-    ck_assert_int_eq(ks("run --quiet --out d2 --seed 7"), 0);
+    ck_assert_int_eq(tb_run("run --quiet --out d1 --seed 7"), 0);
+    ck_assert_int_eq(tb_run("run --quiet --out d2 --seed 7"), 0);
     char h1[65], h2[65];
     file_sha("d1/trace.kst", h1);
     file_sha("d2/trace.kst", h2);
     ck_assert_str_eq(h1, h2);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s/d1/trace.kst' '%s/d2/trace.kst'", tmp, tmp);
+    snprintf(cmd, sizeof cmd, "cmp -s '%s/d1/trace.kst' '%s/d2/trace.kst'", tb_dir(), tb_dir());
     ck_assert_int_eq(system(cmd), 0);
     cJSON *j1 = read_json("d1"), *j2 = read_json("d2");
     const char *s1 = cJSON_GetObjectItem(j1, "trace_sha256")->valuestring;
@@ -169,11 +123,12 @@ END_TEST
 
 START_TEST(e2e_trace_dump_prints_json_lines)
 {
-    ck_assert_int_eq(ks("run --quiet --out t"), 0);
-    ck_assert_int_eq(ks("trace dump t/trace.kst"), 0);
+    ck_assert_int_eq(tb_run("run --quiet --out t"), 0);
+    ck_assert_int_eq(tb_run("trace dump t/trace.kst"), 0);
     size_t lines = 0, binds = 0;
-    char *save = NULL, *last = NULL;
-    for (char *l = strtok_r(out_text, "\n", &save); l; l = strtok_r(NULL, "\n", &save), lines++) {
+    char *save = NULL, *last = NULL, *text = strdup(tb_out());
+    ck_assert_ptr_nonnull(text);
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save), lines++) {
         cJSON *j = cJSON_Parse(l);
         ck_assert_msg(j != NULL, "line %zu is not JSON: %s", lines + 1, l);
         if (lines == 0)
@@ -186,14 +141,15 @@ START_TEST(e2e_trace_dump_prints_json_lines)
     ck_assert_uint_gt(lines, 100);
     ck_assert_uint_gt(binds, 10);
     ck_assert_msg(last && strstr(last, "\"kind\":\"end\""), "last record: %s", last ? last : "");
+    free(text);
 }
 END_TEST
 
 START_TEST(e2e_corrupt_trace_is_refused)
 {
-    ck_assert_int_eq(ks("run --quiet --out c"), 0);
+    ck_assert_int_eq(tb_run("run --quiet --out c"), 0);
     char path[1024];
-    snprintf(path, sizeof path, "%s/c/trace.kst", tmp);
+    snprintf(path, sizeof path, "%s/c/trace.kst", tb_dir());
     FILE *f = fopen(path, "r+b");
     ck_assert_ptr_nonnull(f);
     fseek(f, 300, SEEK_SET);
@@ -201,10 +157,10 @@ START_TEST(e2e_corrupt_trace_is_refused)
     fseek(f, 300, SEEK_SET);
     fputc(ch ^ 0x5a, f);
     fclose(f);
-    ck_assert_int_eq(ks("trace dump c/trace.kst"), 2);
-    ck_assert_msg(strstr(err_text, "trace.kst"), "%s", err_text);
-    ck_assert_int_eq(ks("trace dump nonexistent.kst"), 2);
-    ck_assert_msg(strstr(err_text, "nonexistent.kst"), "%s", err_text);
+    ck_assert_int_eq(tb_run("trace dump c/trace.kst"), 2);
+    ck_assert_msg(strstr(tb_err(), "trace.kst"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("trace dump nonexistent.kst"), 2);
+    ck_assert_msg(strstr(tb_err(), "nonexistent.kst"), "%s", tb_err());
 }
 END_TEST
 
@@ -227,11 +183,11 @@ START_TEST(e2e_bad_input_names_file_line_field_and_writes_nothing)
         {"region { name = \"r\" }\nio.write(1)\n", "bad.lua:2:"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        write_file("bad.lua", cases[i].src);
-        int rc = ks("run bad.lua --out bad --lua-steps 2000000");
+        tb_write("bad.lua", cases[i].src);
+        int rc = tb_run("run bad.lua --out bad --lua-steps 2000000");
         ck_assert_msg(rc == 2, "case %zu: exit %d", i, rc);
-        ck_assert_msg(strstr(err_text, cases[i].frag), "case %zu: stderr '%s' lacks '%s'", i, err_text, cases[i].frag);
-        ck_assert_msg(strchr(err_text, '\n') == strrchr(err_text, '\n'), "case %zu: more than one line: %s", i, err_text);
+        ck_assert_msg(strstr(tb_err(), cases[i].frag), "case %zu: stderr '%s' lacks '%s'", i, tb_err(), cases[i].frag);
+        ck_assert_msg(strchr(tb_err(), '\n') == strrchr(tb_err(), '\n'), "case %zu: more than one line: %s", i, tb_err());
         assert_no_output("bad");
     }
 }
@@ -239,21 +195,21 @@ END_TEST
 
 START_TEST(e2e_missing_scenario_file)
 {
-    ck_assert_int_eq(ks("run no-such-file.lua --out x"), 2);
-    ck_assert_msg(strstr(err_text, "no-such-file.lua: cannot open"), "%s", err_text);
+    ck_assert_int_eq(tb_run("run no-such-file.lua --out x"), 2);
+    ck_assert_msg(strstr(tb_err(), "no-such-file.lua: cannot open"), "%s", tb_err());
     assert_no_output("x");
 }
 END_TEST
 
 START_TEST(e2e_unwritable_out_is_refused_cleanly)
 {
-    write_file("afile", "not a folder\n");
-    ck_assert_int_eq(ks("run --out afile/sub"), 2);
-    ck_assert_msg(strstr(err_text, "--out 'afile/sub'"), "%s", err_text);
-    ck_assert_int_eq(ks("run --out afile"), 2);
-    ck_assert_msg(strstr(err_text, "afile"), "%s", err_text);
+    tb_write("afile", "not a folder\n");
+    ck_assert_int_eq(tb_run("run --out afile/sub"), 2);
+    ck_assert_msg(strstr(tb_err(), "--out 'afile/sub'"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("run --out afile"), 2);
+    ck_assert_msg(strstr(tb_err(), "afile"), "%s", tb_err());
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp-'", tmp);
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp-'", tb_dir());
     ck_assert_msg(system(cmd) != 0, "a temporary folder was left behind");
 }
 END_TEST
@@ -265,8 +221,8 @@ START_TEST(e2e_failed_expectation_exits_1_with_outputs)
              "scenario { duration = \"1h\" }\n"
              "expect(\"impossible\", function(r) return r.cost_usd < 0, \"cost is positive\" end)\n"
              "expect(\"fine\", function(r) return true end)\n");
-    write_file("fail.lua", src);
-    ck_assert_int_eq(ks("run fail.lua --out f --quiet"), 1);
+    tb_write("fail.lua", src);
+    ck_assert_int_eq(tb_run("run fail.lua --out f --quiet"), 1);
     cJSON *j = read_json("f");
     const cJSON *ex = cJSON_GetObjectItem(j, "expectations");
     ck_assert_int_eq(cJSON_GetArraySize(ex), 2);
@@ -283,8 +239,8 @@ END_TEST
 
 START_TEST(e2e_set_overrides_param)
 {
-    ck_assert_int_eq(ks("run --quiet --out s1 --set backtests=130"), 0);
-    ck_assert_int_eq(ks("run --quiet --out s2 --set backtests=140"), 0);
+    ck_assert_int_eq(tb_run("run --quiet --out s1 --set backtests=130"), 0);
+    ck_assert_int_eq(tb_run("run --quiet --out s2 --set backtests=140"), 0);
     cJSON *a = read_json("s1"), *b = read_json("s2");
     /* The autoscaler's drains evict pods their controllers recreate: count
      * the pods created for work, not the replacements. */
@@ -293,44 +249,44 @@ START_TEST(e2e_set_overrides_param)
                         10);
     cJSON_Delete(a);
     cJSON_Delete(b);
-    ck_assert_int_eq(ks("run --out s3 --set nosuchparam=1"), 2);
-    ck_assert_msg(strstr(err_text, "no param 'nosuchparam'"), "%s", err_text);
+    ck_assert_int_eq(tb_run("run --out s3 --set nosuchparam=1"), 2);
+    ck_assert_msg(strstr(tb_err(), "no param 'nosuchparam'"), "%s", tb_err());
     assert_no_output("s3");
 }
 END_TEST
 
 START_TEST(e2e_list_params)
 {
-    ck_assert_int_eq(ks("run --list-params"), 0);
-    ck_assert_msg(strstr(out_text, "surge=10  ") && strstr(out_text, "\nbacktests=120  "), "%s", out_text);
+    ck_assert_int_eq(tb_run("run --list-params"), 0);
+    ck_assert_msg(strstr(tb_out(), "surge=10  ") && strstr(tb_out(), "\nbacktests=120  "), "%s", tb_out());
 }
 END_TEST
 
 START_TEST(e2e_help_version_and_usage_errors)
 {
-    ck_assert_int_eq(ks("--help"), 0);
-    ck_assert_msg(strstr(out_text, "run") && strstr(out_text, "bench"), "%s", out_text);
-    ck_assert_int_eq(ks("--version"), 0);
-    ck_assert_msg(strncmp(out_text, "kubesim ", 8) == 0, "%s", out_text);
+    ck_assert_int_eq(tb_run("--help"), 0);
+    ck_assert_msg(strstr(tb_out(), "run") && strstr(tb_out(), "bench"), "%s", tb_out());
+    ck_assert_int_eq(tb_run("--version"), 0);
+    ck_assert_msg(strncmp(tb_out(), "kubesim ", 8) == 0, "%s", tb_out());
     static const char *const cmds[] = {"run", "trace", "bench", "backtest", "calibrate", "explain"};
     for (size_t i = 0; i < 6; i++) {
-        ck_assert_msg(ks("%s --help", cmds[i]) == 0, "%s --help", cmds[i]);
-        ck_assert_msg(strstr(out_text, "usage"), "%s --help: %s", cmds[i], out_text);
+        ck_assert_msg(tb_run("%s --help", cmds[i]) == 0, "%s --help", cmds[i]);
+        ck_assert_msg(strstr(tb_out(), "usage"), "%s --help: %s", cmds[i], tb_out());
     }
-    ck_assert_int_eq(ks("%s", ""), 2);
-    ck_assert_int_eq(ks("frobnicate"), 2);
-    ck_assert_int_eq(ks("run --bogus"), 2);
-    ck_assert_int_eq(ks("run --seed -3"), 2);
-    ck_assert_int_eq(ks("run a.lua b.lua"), 2);
-    ck_assert_int_eq(ks("bench --only nosuchbench"), 2);
+    ck_assert_int_eq(tb_run("%s", ""), 2);
+    ck_assert_int_eq(tb_run("frobnicate"), 2);
+    ck_assert_int_eq(tb_run("run --bogus"), 2);
+    ck_assert_int_eq(tb_run("run --seed -3"), 2);
+    ck_assert_int_eq(tb_run("run a.lua b.lua"), 2);
+    ck_assert_int_eq(tb_run("bench --only nosuchbench"), 2);
 }
 END_TEST
 
 START_TEST(e2e_bench_prints_json_per_line)
 {
-    ck_assert_int_eq(ks("bench --json --quick --only event_queue"), 0);
-    cJSON *j = cJSON_Parse(out_text);
-    ck_assert_msg(j != NULL, "%s", out_text);
+    ck_assert_int_eq(tb_run("bench --json --quick --only event_queue"), 0);
+    cJSON *j = cJSON_Parse(tb_out());
+    ck_assert_msg(j != NULL, "%s", tb_out());
     ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "event_queue");
     ck_assert(cJSON_GetObjectItem(j, "events_per_s")->valuedouble > 0);
     cJSON_Delete(j);
@@ -361,8 +317,8 @@ START_TEST(e2e_backtest_requests_run_real_kernels)
                  " universe = { assets = 5, days = 600, seed = 9 }, params = { fast = { 5, 10 }, slow = { 50 } },"
                  " count = 6, parallelism = 3, cpu = 1, memory = \"1Gi\" }\n",
                  groups[g], shared, g);
-        write_file("bt.lua", src);
-        ck_assert_msg(ks("run bt.lua --out bt%d --quiet", g) == 0, "%s", err_text);
+        tb_write("bt.lua", src);
+        ck_assert_msg(tb_run("run bt.lua --out bt%d --quiet", g) == 0, "%s", tb_err());
         char dir[8];
         snprintf(dir, sizeof dir, "bt%d", g);
         cJSON *j = read_json(dir);
@@ -380,8 +336,8 @@ START_TEST(e2e_backtest_requests_run_real_kernels)
     }
     ck_assert_msg(secs[0] > 0 && fabs(secs[0] / secs[1] - 10.0) < 1e-3, "cpu %g s, gpu %g s", secs[0], secs[1]);
     /* The same kernel through `kubesim backtest`. */
-    ck_assert_int_eq(ks("backtest --data '%s/data/eustockmarkets.csv' --strategy minvar --json", shared), 0);
-    cJSON *b = cJSON_Parse(out_text);
+    ck_assert_int_eq(tb_run("backtest --data '%s/data/eustockmarkets.csv' --strategy minvar --json", shared), 0);
+    cJSON *b = cJSON_Parse(tb_out());
     ck_assert_ptr_nonnull(b);
     double want = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "metrics"), "sharpe")->valuedouble;
     ck_assert_msg(fabs(sharpe - want) <= 1e-12 * fabs(want), "summary %.17g vs backtest %.17g", sharpe, want);
@@ -394,20 +350,20 @@ END_TEST
 
 START_TEST(e2e_backtest_bad_data_is_refused)
 {
-    write_file("bad.csv", "date,A,B\n1,10,20\n2,11,x\n");
-    write_file("btbad.lua", "region { name = \"r\" }\n"
+    tb_write("bad.csv", "date,A,B\n1,10,20\n2,11,x\n");
+    tb_write("btbad.lua", "region { name = \"r\" }\n"
                             "backtest { name = \"b\", strategy = \"ma_cross\", data = \"bad.csv\" }\n");
-    ck_assert_int_eq(ks("run btbad.lua --out btbad"), 2);
-    ck_assert_msg(strstr(err_text, "btbad.lua:2:") && strstr(err_text, "bad.csv:3"), "%s", err_text);
+    ck_assert_int_eq(tb_run("run btbad.lua --out btbad"), 2);
+    ck_assert_msg(strstr(tb_err(), "btbad.lua:2:") && strstr(tb_err(), "bad.csv:3"), "%s", tb_err());
     assert_no_output("btbad");
-    write_file("btbad2.lua", "region { name = \"r\" }\n"
+    tb_write("btbad2.lua", "region { name = \"r\" }\n"
                              "backtest { name = \"b\", strategy = \"momentum\", universe = { assets = 3, days = 50 } }\n");
-    ck_assert_int_eq(ks("run btbad2.lua --out btbad"), 2);
-    ck_assert_msg(strstr(err_text, "btbad2.lua:2:") && strstr(err_text, "field 'params'"), "%s", err_text);
-    write_file("btbad3.lua", "region { name = \"r\" }\n"
+    ck_assert_int_eq(tb_run("run btbad2.lua --out btbad"), 2);
+    ck_assert_msg(strstr(tb_err(), "btbad2.lua:2:") && strstr(tb_err(), "field 'params'"), "%s", tb_err());
+    tb_write("btbad3.lua", "region { name = \"r\" }\n"
                              "backtest { name = \"b\", strategy = \"alpha\", universe = {} }\n");
-    ck_assert_int_eq(ks("run btbad3.lua --out btbad"), 2);
-    ck_assert_msg(strstr(err_text, "'alpha' is not one of"), "%s", err_text);
+    ck_assert_int_eq(tb_run("run btbad3.lua --out btbad"), 2);
+    ck_assert_msg(strstr(tb_err(), "'alpha' is not one of"), "%s", tb_err());
     assert_no_output("btbad");
 }
 END_TEST
@@ -417,15 +373,15 @@ END_TEST
  * simulated duration is exactly max(flops / F, bytes / B). */
 START_TEST(e2e_calibration_sets_backtest_durations)
 {
-    write_file("cal.json",
+    tb_write("cal.json",
                "{\"classes\": {"
                "\"signal\": {\"single\": {\"flops_per_s\": 1e9, \"bytes_per_s\": 1e12}},"
                "\"rank\": {\"single\": {\"flops_per_s\": 1e9, \"bytes_per_s\": 1e12}},"
                "\"blas\": {\"single\": {\"flops_per_s\": 2e9, \"bytes_per_s\": 1e12}}}}\n");
-    write_file("cal.lua", "region { name = \"r\" }\nnodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1,"
+    tb_write("cal.lua", "region { name = \"r\" }\nnodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1,"
                           " speed = 2 }\nbacktest { name = \"m\", strategy = \"minvar\","
                           " universe = { assets = 30, days = 400, seed = 1 } }\n");
-    ck_assert_msg(ks("run cal.lua --out cal --quiet --calibration cal.json") == 0, "%s", err_text);
+    ck_assert_msg(tb_run("run cal.lua --out cal --quiet --calibration cal.json") == 0, "%s", tb_err());
     cJSON *j = read_json("cal");
     const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backtests"), "results"), 0);
     double flops = cJSON_GetObjectItem(r, "flops")->valuedouble, bytes = cJSON_GetObjectItem(r, "bytes")->valuedouble;
@@ -433,9 +389,9 @@ START_TEST(e2e_calibration_sets_backtest_durations)
     double got = cJSON_GetObjectItem(r, "sim_seconds")->valuedouble;
     ck_assert_msg(fabs(got - want) <= 1e-9, "sim_seconds %.12g, want %.12g", got, want);
     cJSON_Delete(j);
-    write_file("badcal.json", "{\"classes\": {}}\n");
-    ck_assert_int_eq(ks("run cal.lua --out cal2 --calibration badcal.json"), 2);
-    ck_assert_msg(strstr(err_text, "--calibration badcal.json"), "%s", err_text);
+    tb_write("badcal.json", "{\"classes\": {}}\n");
+    ck_assert_int_eq(tb_run("run cal.lua --out cal2 --calibration badcal.json"), 2);
+    ck_assert_msg(strstr(tb_err(), "--calibration badcal.json"), "%s", tb_err());
     assert_no_output("cal2");
 }
 END_TEST
@@ -445,23 +401,23 @@ START_TEST(e2e_explain_schedule_json_and_text)
 {
     const char *src = getenv("KUBESIM_SRC");
     ck_assert_ptr_nonnull(src);
-    ck_assert_int_eq(ks("explain schedule '%s/tests/fixtures/explain/taint_untolerated_noschedule.json' --json", src), 0);
-    cJSON *j = cJSON_Parse(out_text);
-    ck_assert_msg(j != NULL, "%s", out_text);
+    ck_assert_int_eq(tb_run("explain schedule '%s/tests/fixtures/explain/taint_untolerated_noschedule.json' --json", src), 0);
+    cJSON *j = cJSON_Parse(tb_out());
+    ck_assert_msg(j != NULL, "%s", tb_out());
     ck_assert_str_eq(cJSON_GetObjectItem(j, "selected")->valuestring, "cpu-2");
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "nodes")), 3);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "nominatedNodeName")));
     cJSON_Delete(j);
-    ck_assert_int_eq(ks("explain schedule '%s/tests/fixtures/explain/taint_untolerated_noschedule.json'", src), 0);
-    ck_assert_msg(strstr(out_text, "node(s) had untolerated taint {dedicated: gpu}") && strstr(out_text, "selected: cpu-2"),
-                  "%s", out_text);
-    write_file("bad-case.json", "{\"nodes\": [], \"pod\": {\"metadata\": {\"name\": \"p\"}, \"spec\": "
+    ck_assert_int_eq(tb_run("explain schedule '%s/tests/fixtures/explain/taint_untolerated_noschedule.json'", src), 0);
+    ck_assert_msg(strstr(tb_out(), "node(s) had untolerated taint {dedicated: gpu}") && strstr(tb_out(), "selected: cpu-2"),
+                  "%s", tb_out());
+    tb_write("bad-case.json", "{\"nodes\": [], \"pod\": {\"metadata\": {\"name\": \"p\"}, \"spec\": "
                                 "{\"containers\": [{\"name\": \"c\", \"resources\": {\"requests\": {\"cpu\": \"two\"}}}]}}}\n");
-    ck_assert_int_eq(ks("explain schedule bad-case.json --json"), 2);
-    ck_assert_msg(strstr(err_text, "bad-case.json: $.pod.spec.containers[0].resources.requests.cpu"), "%s", err_text);
-    ck_assert_msg(out_text[0] == '\0', "output on bad input: %s", out_text);
-    ck_assert_int_eq(ks("explain schedule missing.json"), 2);
-    ck_assert_int_eq(ks("explain frobnicate x.json"), 2);
+    ck_assert_int_eq(tb_run("explain schedule bad-case.json --json"), 2);
+    ck_assert_msg(strstr(tb_err(), "bad-case.json: $.pod.spec.containers[0].resources.requests.cpu"), "%s", tb_err());
+    ck_assert_msg(tb_out()[0] == '\0', "output on bad input: %s", tb_out());
+    ck_assert_int_eq(tb_run("explain schedule missing.json"), 2);
+    ck_assert_int_eq(tb_run("explain frobnicate x.json"), 2);
 }
 END_TEST
 
@@ -471,20 +427,22 @@ START_TEST(e2e_openmetrics_loads_with_promtool)
 {
     ck_assert_msg(system("command -v promtool >/dev/null") == 0,
                   "promtool is missing: scripts/deps.sh --test installs it (Debian package prometheus)");
-    ck_assert_msg(ks("run --quiet --out om --openmetrics om.txt") == 0, "%s", err_text);
+    ck_assert_msg(tb_run("run --quiet --out om --openmetrics om.txt") == 0, "%s", tb_err());
     char path[1024];
-    snprintf(path, sizeof path, "%s/om.txt", tmp);
-    slurp(path, out_text, sizeof out_text);
-    ck_assert(strstr(out_text, "# TYPE kubesim_region_nodes gauge\n") != NULL);
-    ck_assert(strstr(out_text, "kubesim_service_latency_p95_ms{region=\"us-east\",name=\"quant-api\"}") != NULL);
-    size_t n = strlen(out_text);
-    ck_assert_msg(n > 6 && strcmp(out_text + n - 6, "# EOF\n") == 0, "no final # EOF");
+    snprintf(path, sizeof path, "%s/om.txt", tb_dir());
+    char *om = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(om);
+    ck_assert(strstr(om, "# TYPE kubesim_region_nodes gauge\n") != NULL);
+    ck_assert(strstr(om, "kubesim_service_latency_p95_ms{region=\"us-east\",name=\"quant-api\"}") != NULL);
+    size_t n = strlen(om);
+    ck_assert_msg(n > 6 && strcmp(om + n - 6, "# EOF\n") == 0, "no final # EOF");
+    free(om);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "promtool tsdb create-blocks-from openmetrics '%s/om.txt' '%s/tsdb' >'%s/promtool.log' 2>&1",
-             tmp, tmp, tmp);
+             tb_dir(), tb_dir(), tb_dir());
     ck_assert_msg(system(cmd) == 0, "promtool refused the OpenMetrics file (see promtool.log)");
-    ck_assert_int_eq(ks("run --quiet --out om2 --openmetrics /nonexistent-dir/x.om"), 2);
-    ck_assert_msg(strstr(err_text, "/nonexistent-dir/x.om"), "%s", err_text);
+    ck_assert_int_eq(tb_run("run --quiet --out om2 --openmetrics /nonexistent-dir/x.om"), 2);
+    ck_assert_msg(strstr(tb_err(), "/nonexistent-dir/x.om"), "%s", tb_err());
     assert_no_output("om2");
 }
 END_TEST
@@ -517,19 +475,13 @@ static Suite *suite(void)
 
 int main(void)
 {
-    bin = getenv("KUBESIM_BIN");
-    if (bin == NULL || mkdtemp(tmp) == NULL) {
-        fprintf(stderr, "test_e2e: set KUBESIM_BIN to the kubesim binary (ctest does)\n");
+    if (tb_setup("e2e") != 0)
         return 2;
-    }
     SRunner *sr = srunner_create(suite());
     srunner_set_fork_status(sr, CK_NOFORK);   /* tests share the folder and run in order */
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmp);
+    tb_cleanup();
     return failed ? 1 : 0;
 }
