@@ -4,10 +4,17 @@
 -- Seoul, London and New York. A quant query API serves all three desks, each
 -- routed to its nearest region; at the New York open its traffic jumps
 -- tenfold and the HPA scales the US API on CPU. A burst of backtest Jobs lands
--- on the US cluster at the same time and queues for CPU; after the close the
--- desks' strategy review runs real backtest kernels, and a queue of review
--- requests is worked off by workers that an HPA scales on the queue's length.
+-- on the US cluster at the same time and queues for CPU, and the risk desk's
+-- GPU scenario run needs more GPUs than are up: the cluster autoscaler (on in
+-- every scenario) grows the CPU and the GPU groups between their min and max,
+-- and removes the nodes again once they sit idle. After the close the desks'
+-- strategy review runs real backtest kernels, and a queue of review requests
+-- is worked off by workers that an HPA scales on the queue's length.
 -- Copy this file to start your own scenario.
+--
+-- What to look at: report.html (replicas, pending pods and nodes per group
+-- through the day), `hpa`, `autoscaler` and `slo` in summary.json, and the
+-- hook's log lines with the US node counts every hour.
 --
 -- Try:  kubesim run --set surge=20 --set api_replicas=12
 
@@ -42,7 +49,8 @@ quota {
   hard = { ["requests.cpu"] = "100", ["requests.memory"] = "320Gi", ["count/pods"] = 80 },
 }
 
--- Node groups: general-purpose CPU everywhere, GPUs in the US only.
+-- Node groups: general-purpose CPU everywhere, GPUs in the US only. The
+-- cluster autoscaler keeps each between its min and max.
 for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
   nodegroup {
     name = "cpu-" .. r, region = r, instance_type = "m6i.4xlarge",
@@ -107,6 +115,17 @@ deployment {
   tolerations = { "nvidia.com/gpu=present:NoSchedule" },
 }
 
+-- At the open the risk desk runs its GPU stress scenarios: six GPU pods on
+-- top of the two inference pods, more than the two GPU nodes that are up, so
+-- the autoscaler adds GPU nodes (and removes them once the run is over).
+job {
+  name = "open-gpu-stress", namespace = "ai", region = "us-east",
+  start = "09:35", completions = 6, parallelism = 6, duration = "20m",
+  cpu = "4", memory = "16Gi", gpu = 1,
+  node_selector = { ["nvidia.com/gpu.product"] = "A10G" },
+  tolerations = { "nvidia.com/gpu=present:NoSchedule" },
+}
+
 -- A metrics agent on every node, GPU nodes included.
 for _, r in ipairs({ "us-east", "eu-west", "ap-northeast" }) do
   daemonset {
@@ -167,8 +186,24 @@ job {
   completions = 20, parallelism = 10, duration = "25m", cpu = "2", memory = "8Gi",
 }
 
+-- The US node groups' peaks, sampled every 5 minutes; a log line every hour.
+local peak = { cpu = 0, gpu = 0 }
+every("5m", function(k)
+  local cpu, gpu = k.nodes("cpu-us-east"), k.nodes("gpu-us-east")
+  peak.cpu, peak.gpu = math.max(peak.cpu, cpu), math.max(peak.gpu, gpu)
+  if k.now() % 3600 == 0 then
+    k.log(string.format("us-east: %d CPU nodes, %d GPU nodes, %d pods pending", cpu, gpu, k.pending("us-east")))
+  end
+end)
+
+expect("the autoscaler grows the US CPU and GPU groups", function(r)
+  return peak.cpu > 6 and peak.gpu > 2 and r.autoscaler.nodes_added > 0,
+         string.format("CPU nodes peaked at %d (from 6), GPU nodes at %d (from 2); %d added, %d removed", peak.cpu,
+                       peak.gpu, r.autoscaler.nodes_added, r.autoscaler.nodes_removed)
+end)
+
 expect("every job completes", function(r)
-  return r.jobs.failed == 0 and r.jobs.succeeded >= 4,
+  return r.jobs.failed == 0 and r.jobs.succeeded >= 5,
          string.format("%d succeeded, %d failed", r.jobs.succeeded, r.jobs.failed)
 end)
 
