@@ -230,6 +230,8 @@ static int k_log(lua_State *L)
 {
     ScnScenario *s = scn_from_lua(L);
     const char *msg = luaL_tolstring(L, 1, NULL);
+    if (s->hooks.quiet)
+        return 0;
     int64_t t = sim_now(live(L)->e) / SIM_NS_PER_S, c = (t + s->start_clock / SIM_NS_PER_S) % 86400;
     fprintf(stderr, "%s: hook +%llds (%02d:%02d:%02d): %s\n", s->name, (long long)t, (int)(c / 3600),
             (int)(c / 60 % 60), (int)(c % 60), msg);

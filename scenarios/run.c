@@ -88,6 +88,7 @@ static int start_faults(Run *r)
     if (r->faults == NULL)
         return SIM_ENOMEM;
     r->s->hooks.faults = r->faults;   /* k.fail */
+    r->s->hooks.quiet = (uint8_t)!r->opt->progress;   /* --quiet: k.log too */
     return scn_fault_build(r->s, r->faults);
 }
 

@@ -66,6 +66,7 @@ typedef struct ScnHooks {
     SimEngine *e;                /* the running engine, NULL outside a run */
     WlControllers *wl;
     struct WlFaults *faults;     /* k.fail injects here (api_fault.c); NULL outside a run */
+    uint8_t quiet;               /* k.log prints nothing (kubesim run --quiet) */
     char err[SCN_ERR_LEN];       /* the first error of a hook: ends the run */
 } ScnHooks;
 

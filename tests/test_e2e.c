@@ -255,6 +255,19 @@ START_TEST(e2e_set_overrides_param)
 }
 END_TEST
 
+/* k.log writes to stderr, except under --quiet ("print nothing on success"). */
+START_TEST(e2e_hook_log_and_quiet)
+{
+    tb_write("log.lua", "scenario { name = \"log\", duration = \"10m\" }\nregion { name = \"r\" }\n"
+                        "at(\"5m\", function(k) k.log(\"five minutes in\") end)\n");
+    ck_assert_int_eq(tb_run("run log.lua --out l1"), 0);
+    ck_assert_msg(strstr(tb_err(), "log: hook +300s (00:05:00): five minutes in\n"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("run log.lua --out l2 --quiet"), 0);
+    ck_assert_str_eq(tb_err(), "");
+    ck_assert_str_eq(tb_out(), "");
+}
+END_TEST
+
 START_TEST(e2e_list_params)
 {
     ck_assert_int_eq(tb_run("run --list-params"), 0);
@@ -462,6 +475,7 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_failed_expectation_exits_1_with_outputs);
     tcase_add_test(tc, e2e_set_overrides_param);
     tcase_add_test(tc, e2e_list_params);
+    tcase_add_test(tc, e2e_hook_log_and_quiet);
     tcase_add_test(tc, e2e_help_version_and_usage_errors);
     tcase_add_test(tc, e2e_bench_prints_json_per_line);
     tcase_add_test(tc, e2e_backtest_requests_run_real_kernels);
