@@ -155,6 +155,30 @@ static int l_submit(lua_State *L)
     return 0;
 }
 
+/* ---- k.submit(name [, count]): a declared submission again, now ---------------- */
+int scn_k_submit(lua_State *L)
+{
+    ScnScenario *s = scn_from_lua(L);
+    if (s->hooks.e == NULL)
+        return luaL_error(L, "k is usable only while a hook runs");
+    const char *name = luaL_checkstring(L, 1);
+    const ScnSubmitDecl *sd = NULL;
+    for (size_t i = 0; s->queues && i < s->queues->submits.n; i++)
+        if (strcmp(s->queues->submits.v[i].name, name) == 0)
+            sd = &s->queues->submits.v[i];
+    if (sd == NULL)
+        return luaL_error(L, "k.submit: no submit named '%s'", name);
+    lua_Integer n = luaL_optinteger(L, 2, sd->count);
+    if (n < 1 || n > 1000000)
+        return luaL_error(L, "k.submit: %I requests is out of range [1, 1000000]", n);
+    /* The same request (data and parameters, which the declaration keeps
+     * alive), arriving from now at the declaration's pace. */
+    WlQueueSubmit sub = {sd->queue, sd->name, sd->data, sd->params, sim_now(s->hooks.e), sd->every, (int32_t)n};
+    if (wl_queue_submit(s->hooks.wl, &sub) != SIM_OK)
+        return luaL_error(L, "k.submit: %s", sim_errmsg(s->hooks.e));
+    return 0;
+}
+
 /* ---- deployment { ..., queue = "name" } ------------------------------------- */
 void scn_queue_worker(lua_State *L, ScnScenario *s, const ScnDecl *d, size_t wl)
 {

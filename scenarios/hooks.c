@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "workloads/queue.h"
+#include "workloads/traffic.h"
 
 /* ---- declarations ---------------------------------------------------------- */
 static void check_open(lua_State *L, ScnScenario *s, const char *what)
@@ -226,6 +227,34 @@ static int k_scale(lua_State *L)
     return 0;
 }
 
+/* The service's p95 latency in region over the last simulated second, in
+ * milliseconds; nil when no Deployment serves it there or nothing was served. */
+static int k_latency(lua_State *L)
+{
+    ScnHooks *hk = live(L);
+    const char *svc = luaL_checkstring(L, 1), *rn = luaL_checkstring(L, 2);
+    uint32_t r = sim_region_find(hk->e, rn);
+    if (r == SIM_NONE)
+        return luaL_error(L, "k.latency: no region named '%s'", rn);
+    WlServiceStats st;
+    if (!wl_traffic_stats(hk->wl, svc, r, &st) || st.p95 <= 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, st.p95 * 1e3);
+    return 1;
+}
+
+/* Multiplies the traffic to a service by factor from now on (1 restores it). */
+static int k_traffic(lua_State *L)
+{
+    ScnHooks *hk = live(L);
+    const char *svc = luaL_checkstring(L, 1);
+    double factor = luaL_checknumber(L, 2);
+    if (wl_traffic_set_factor(hk->wl, svc, factor) != SIM_OK)
+        return luaL_error(L, "k.traffic: %s", sim_errmsg(hk->e));
+    return 0;
+}
+
 static int k_log(lua_State *L)
 {
     ScnScenario *s = scn_from_lua(L);
@@ -241,7 +270,8 @@ static int k_log(lua_State *L)
 static const luaL_Reg kfns[] = {
     {"now", k_now}, {"replicas", k_replicas}, {"ready", k_ready}, {"pending", k_pending},
     {"nodes", k_nodes}, {"cost", k_cost}, {"queue_length", k_queue_length}, {"scale", k_scale},
-    {"log", k_log}, {"fail", scn_k_fail}, {NULL, NULL}};
+    {"log", k_log}, {"fail", scn_k_fail}, {"latency", k_latency}, {"traffic", k_traffic},
+    {"submit", scn_k_submit}, {NULL, NULL}};
 
 /* k's __index: its functions, or an error naming the nearest one. */
 static int k_index(lua_State *L)

@@ -214,6 +214,8 @@ int scn_policy_build(ScnScenario *s, SimEngine *e);
 /* api_fault.c: fault, and the hooks' k.fail (a Lua C function; raises) */
 void scn_api_fault_register(lua_State *L);
 int scn_k_fail(lua_State *L);
+/* api_queue.c: the hooks' k.submit (a Lua C function; raises) */
+int scn_k_submit(lua_State *L);
 /* Hands the declared faults to f (after scn_build: the world exists). */
 int scn_fault_build(ScnScenario *s, struct WlFaults *f);
 /* hooks.c: at, every, and the `k` table their functions receive */

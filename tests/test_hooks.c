@@ -157,6 +157,33 @@ START_TEST(hook_reads_live_state)
 }
 END_TEST
 
+/* k.latency reads a service's last-second p95, k.traffic changes its
+ * traffic from now on (0 stops it, 1 restores it), k.submit sends a declared
+ * submission again. */
+START_TEST(hook_reads_latency_and_changes_traffic_and_submits)
+{
+    Outcome o = run_body(
+        "site { name = \"ny\" }\n"
+        "latency { from = \"ny\", to = \"eu\", ms = 5 }\n"
+        "deployment { name = \"api\", replicas = 2, cpu = \"1\", memory = \"1Gi\",\n"
+        "  serve = { service = \"api\", capacity = 200, service_time = \"20ms\" } }\n"
+        "traffic { site = \"ny\", service = \"api\", rate = 100 }\n"
+        "queue { name = \"q\", region = \"eu\" }\n"
+        "submit { queue = \"q\", name = \"s1\", start = \"59m\", count = 1, strategy = \"momentum\",\n"
+        "  universe = { assets = 10, days = 300, seed = 1 } }\n"
+        "at(\"10m\", function(k) l1 = k.latency(\"api\", \"eu\"); k.traffic(\"api\", 0) end)\n"
+        "at(\"20m\", function(k) l2 = k.latency(\"api\", \"eu\"); k.traffic(\"api\", 1); k.submit(\"s1\", 3) end)\n"
+        "at(\"21m\", function(k) q1 = k.queue_length(\"q\") end)\n"
+        "at(\"30m\", function(k) l3 = k.latency(\"api\", \"eu\") end)\n"
+        "expect(\"latency\", function() return l1 ~= nil and l1 > 20 and l2 == nil and l3 ~= nil end)\n"
+        "expect(\"submit\", function() return q1 == 3, tostring(q1) end)\n", 0);
+    expect_ok(&o);
+    expect_run_error("at(\"1m\", function(k) k.traffic(\"nosuch\", 2) end)\n", 0,
+                     "k.traffic: no traffic goes to service 'nosuch'");
+    expect_run_error("at(\"1m\", function(k) k.submit(\"nosuch\") end)\n", 0, "k.submit: no submit named 'nosuch'");
+}
+END_TEST
+
 START_TEST(hook_runtime_error_ends_run_with_file_line)
 {
     expect_run_error("at(\"10m\", function(k)\n  local x = nil\n  return x.y\nend)\n", 0, "s.lua:7: attempt to index");
@@ -249,6 +276,7 @@ int main(void)
     tcase_add_test(tc, hook_at_scales_deployment_at_its_time);
     tcase_add_test(tc, hook_every_runs_on_its_period);
     tcase_add_test(tc, hook_reads_live_state);
+    tcase_add_test(tc, hook_reads_latency_and_changes_traffic_and_submits);
     tcase_add_test(tc, hook_runtime_error_ends_run_with_file_line);
     tcase_add_test(tc, hook_infinite_loop_hits_instruction_budget);
     tcase_add_test(tc, hook_budget_is_per_call);

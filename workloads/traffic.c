@@ -373,7 +373,7 @@ int wl_traffic_flow(WlControllers *c, const WlFlow *wf)
     TrfFlow *f = &t->f[t->nf];
     memset(f, 0, sizeof *f);
     *f = (TrfFlow){.site = wf->site, .svc = svc, .rate = wf->rate, .start_clock = wf->start_clock,
-                   .ndaily = wf->ndaily, .nsurges = wf->nsurges};
+                   .ndaily = wf->ndaily, .nsurges = wf->nsurges, .factor = 1.0};
     f->daily = dup_array(t, wf->daily, wf->ndaily, sizeof *wf->daily);
     f->surges = dup_array(t, wf->surges, wf->nsurges, sizeof *wf->surges);
     if ((wf->ndaily && !f->daily) || (wf->nsurges && !f->surges) || flow_order(t, f) != SIM_OK) {
@@ -421,10 +421,24 @@ static double surge_factor(const WlSurge *s, SimTime t)
 
 static double flow_rate(const TrfFlow *f, SimTime t)
 {
-    double r = f->rate * daily_factor(f, (f->start_clock + t) % SIM_SEC(86400));
+    double r = f->rate * f->factor * daily_factor(f, (f->start_clock + t) % SIM_SEC(86400));
     for (size_t i = 0; i < f->nsurges; i++)
         r *= surge_factor(&f->surges[i], t);
     return r;
+}
+
+int wl_traffic_set_factor(WlControllers *c, const char *service, double factor)
+{
+    WlTraffic *t = c->traffic;
+    uint32_t svc = t ? svc_find(t, service) : SIM_NONE;
+    if (svc == SIM_NONE)
+        return sim_fail(c->e, SIM_EINVAL, "no traffic goes to service '%s'", service);
+    if (!(factor >= 0) || factor > 1e6)
+        return sim_fail(c->e, SIM_EINVAL, "traffic factor %g is out of range [0, 1e6]", factor);
+    for (size_t i = 0; i < t->nf; i++)
+        if (t->f[i].svc == svc)
+            t->f[i].factor = factor;
+    return SIM_OK;
 }
 
 double wl_traffic_rate(WlControllers *c, uint32_t flow, SimTime t)

@@ -84,6 +84,11 @@ int wl_traffic_flow(WlControllers *c, const WlFlow *f);
  * new requests, which fail over to the next nearest region (region outages). */
 void wl_traffic_region_health(WlControllers *c, uint32_t region, int healthy);
 
+/* Multiplies the rate of every flow to service by factor from now on (a
+ * hook changing traffic; 1 restores the declared curves). SIM_EINVAL for a
+ * service no flow goes to or a factor outside [0, 1e6]. */
+int wl_traffic_set_factor(WlControllers *c, const char *service, double factor);
+
 /* The base rate of flow i (in declaration order) times its daily and surge
  * factors at run time t, in requests/s. */
 double wl_traffic_rate(WlControllers *c, uint32_t flow, SimTime t);

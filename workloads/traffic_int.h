@@ -104,6 +104,7 @@ typedef struct TrfFlow {
     size_t nsurges;
     uint32_t *order;            /* the service's backends, nearest first */
     size_t norder;
+    double factor;              /* set from a hook (wl_traffic_set_factor); 1 otherwise */
     double cur_rate;            /* requests mode: the rate of the current second */
     SimTime sec_end;            /* requests mode: arrivals are drawn up to here */
 } TrfFlow;
