@@ -949,18 +949,6 @@ static void answer_text(const cJSON *o, FILE *out)
         text_node(n, out);
 }
 
-/* "not valid JSON" with the line and column cJSON stopped at. */
-static int json_error(char *err, size_t errlen, const char *file, const char *text, const char *at)
-{
-    int line = 1, col = 1;
-    for (const char *p = text; at && p < at; p++) {
-        col = *p == '\n' ? 1 : col + 1;
-        line += *p == '\n';
-    }
-    snprintf(err, errlen, "%s:%d:%d: not valid JSON", file, line, col);
-    return SIM_EINVAL;
-}
-
 static cJSON *plan_json(Case *c)
 {
     SchedCaPlan p;
@@ -983,18 +971,13 @@ int sched_ca_explain_case(const char *text, size_t len, const char *file, int as
     sched_v1_init(&c.v1, &c.arena);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
-    int rc = root ? build(&c, root) : json_error(err, errlen, file, text, cJSON_GetErrorPtr());
+    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
     if (rc == SIM_OK && (o = plan_json(&c)) == NULL)
         rc = SIM_EINVAL;
     if (root && rc != SIM_OK)
         snprintf(err, errlen, "%s: %s", file, sched_v1_failed(&c.v1) ? c.v1.err : "$: out of memory");
-    if (o && as_json) {
-        char *s = cJSON_Print(o);
-        fprintf(out, "%s\n", s ? s : "{}");
-        cJSON_free(s);
-    } else if (o) {
-        answer_text(o, out);
-    }
+    if (o)
+        sched_v1_print_answer(o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     if (c.ca)

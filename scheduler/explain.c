@@ -424,18 +424,6 @@ static void answer_text(const cJSON *o, FILE *out)
     }
 }
 
-/* "not valid JSON" with the line and column cJSON stopped at. */
-static int json_error(Case *c, const char *text, const char *at)
-{
-    int line = 1, col = 1;
-    for (const char *p = text; at && p < at; p++) {
-        col = *p == '\n' ? 1 : col + 1;
-        line += *p == '\n';
-    }
-    snprintf(c->err, c->errlen, "%s:%d:%d: not valid JSON", c->file, line, col);
-    return SIM_EINVAL;
-}
-
 int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
                        size_t errlen)
 {
@@ -449,20 +437,15 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
     c.errlen = errlen;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    int rc = root ? build(&c, root) : json_error(&c, text, cJSON_GetErrorPtr());
+    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
     Answer *a = rc == SIM_OK ? sim_arena_alloc(&c.arena, sizeof *a) : NULL;
     if (rc == SIM_OK && a == NULL)
         rc = fail(&c, "%s: %s%s", "out of memory", "");
     if (rc == SIM_OK)
         rc = decide(&c, root, a);
     cJSON *o = rc == SIM_OK ? answer_json(&c, a) : NULL;
-    if (o && as_json) {
-        char *s = cJSON_Print(o);
-        fprintf(out, "%s\n", s ? s : "{}");
-        cJSON_free(s);
-    } else if (o) {
-        answer_text(o, out);
-    }
+    if (o)
+        sched_v1_print_answer(o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     sched_destroy(c.s);

@@ -12,6 +12,7 @@
 #define KUBESIM_SCHED_V1_H
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 #include "sim/arena.h"
 #include "sim/policy.h"
@@ -65,5 +66,12 @@ void sched_v1_limitrange(SchedV1 *c, const cJSON *j, const char *path, SchedV1Me
 
 /* Checks that every key of object j is in allowed (NULL-terminated). */
 void sched_v1_keys(SchedV1 *c, const cJSON *j, const char *path, const char *const *allowed);
+
+/* ---- shared by the explain commands ---------------------------------------- */
+/* "FILE:LINE:COL: not valid JSON" at the place cJSON stopped (at, from
+ * cJSON_GetErrorPtr) in err; returns SIM_EINVAL. */
+int sched_v1_json_error(const char *file, const char *text, const char *at, char *err, size_t errlen);
+/* Prints an explain answer: indented JSON (--json), else through text. */
+void sched_v1_print_answer(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *));
 
 #endif

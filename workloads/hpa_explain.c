@@ -700,18 +700,6 @@ static void answer_text(const cJSON *o, FILE *out)
     }
 }
 
-/* "not valid JSON" with the line and column cJSON stopped at. */
-static int json_error(const char *file, const char *text, const char *at, char *err, size_t errlen)
-{
-    int line = 1, col = 1;
-    for (const char *p = text; at && p < at; p++) {
-        col = *p == '\n' ? 1 : col + 1;
-        line += *p == '\n';
-    }
-    snprintf(err, errlen, "%s:%d:%d: not valid JSON", file, line, col);
-    return SIM_EINVAL;
-}
-
 static int run_case(Case *c, const cJSON *root, cJSON **answer)
 {
     parse_case(c, root);
@@ -739,16 +727,11 @@ int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_j
     wl_hpa_history_init(&c.h, &c.mem);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *answer = NULL;
-    int rc = root ? run_case(&c, root, &answer) : json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
+    int rc = root ? run_case(&c, root, &answer) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
     if (root && rc != SIM_OK)
         snprintf(err, errlen, "%s: %s", file, c.v1.err);
-    if (answer && as_json) {
-        char *s = cJSON_Print(answer);
-        fprintf(out, "%s\n", s ? s : "{}");
-        cJSON_free(s);
-    } else if (answer) {
-        answer_text(answer, out);
-    }
+    if (answer)
+        sched_v1_print_answer(answer, as_json, out, answer_text);
     cJSON_Delete(answer);
     cJSON_Delete(root);
     wl_hpa_history_free(&c.h);
