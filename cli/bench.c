@@ -13,6 +13,8 @@
 #include "cli/cli.h"
 
 static const BenchDef benches[] = {
+    {"trading_day", "24 h of 3 regions, ~5,000 nodes, ~150,000 pods, HPA, CA, Jobs, traffic: sim s per wall s",
+     bench_trading_day},
     {"event_queue", "hold model, 1,000,000 pending events: events popped+pushed per second",
      bench_event_queue},
     {"ma_cross", "backtest (a): 20 assets x 2000 days x 100 MA pairs, all metrics, 1 thread, vs NumPy",

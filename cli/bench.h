@@ -28,5 +28,6 @@ int bench_ma_cross(cJSON *out, int quick);
 int bench_minvar(cJSON *out, int quick);
 int bench_schedule(cJSON *out, int quick);
 int bench_autoscaler_loop(cJSON *out, int quick);
+int bench_trading_day(cJSON *out, int quick);
 
 #endif

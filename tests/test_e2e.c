@@ -303,6 +303,17 @@ START_TEST(e2e_bench_prints_json_per_line)
     ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "event_queue");
     ck_assert(cJSON_GetObjectItem(j, "events_per_s")->valuedouble > 0);
     cJSON_Delete(j);
+    /* The whole-run bench: a scenario really ran (pods, events, simulated hours). */
+    ck_assert_msg(tb_run("bench --quick --only trading_day") == 0, "%s", tb_err());
+    j = cJSON_Parse(tb_out());
+    ck_assert_msg(j != NULL, "%s", tb_out());
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "trading_day");
+    ck_assert_double_eq(cJSON_GetObjectItem(j, "sim_hours")->valuedouble, 2);
+    ck_assert_double_eq(cJSON_GetObjectItem(j, "regions")->valuedouble, 3);
+    ck_assert(cJSON_GetObjectItem(j, "pods_created")->valuedouble > 10000);
+    ck_assert(cJSON_GetObjectItem(j, "sim_per_wall")->valuedouble > 0);
+    ck_assert(cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble > 0);
+    cJSON_Delete(j);
 }
 END_TEST
 

@@ -115,6 +115,8 @@ static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
 {
     SimWorkload *w = sim_workload(e, sim_pod(e, pod)->wl);
     w->ready += !sim_pod(e, pod)->unready;   /* started on a node that is NotReady: not Ready */
+    if (w->kind == SIM_WL_DEPLOYMENT)
+        wl_deploy_pod_changed(ctx, pod);
     wl_queue_pod_running(ctx, pod);   /* a queue worker starts taking requests */
     if (w->kind == SIM_WL_DEPLOYMENT || w->kind == SIM_WL_STATEFULSET)   /* Ready: rollouts and
                                                                           ordinals move on */
@@ -155,6 +157,8 @@ static void on_pod_ready(void *ctx, SimEngine *e, uint32_t pod)
     const SimPod *p = sim_pod(e, pod);
     SimWorkload *w = sim_workload(e, p->wl);
     w->ready += p->unready ? -1 : 1;
+    if (w->kind == SIM_WL_DEPLOYMENT)
+        wl_deploy_pod_changed(ctx, pod);
     (void)wl_queue_reconcile(ctx, p->wl, sim_now(e));
 }
 

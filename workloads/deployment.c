@@ -124,6 +124,13 @@ int wl_deploy_start(WlControllers *c, uint32_t wl)
     return rc == SIM_OK ? wl_queue_reconcile(c, wl, sim_now(c->e)) : rc;
 }
 
+void wl_deploy_pod_changed(WlControllers *c, uint32_t pod)
+{
+    WlDeploy *d = wl_deploy_of(c, sim_pod(c->e, pod)->wl);
+    if (d)
+        d->gen++;
+}
+
 void wl_deploy_pod_terminated(WlControllers *c, uint32_t pod)
 {
     WlDeploy *d = wl_deploy_of(c, sim_pod(c->e, pod)->wl);
@@ -344,6 +351,7 @@ static void cleanup_history(WlDeploy *d, size_t nrs)
             continue;
         memmove(&d->rs[oldest], &d->rs[oldest + 1], (d->nrs - oldest - 1) * sizeof *d->rs);
         d->nrs--;
+        d->gen++;
         if (nrs != NO_RS && nrs > oldest)
             nrs--;
     }

@@ -101,6 +101,7 @@ size_t wl_rs_add(WlControllers *c, WlDeploy *d, const WlTemplate *t, uint32_t re
     snprintf(name, sizeof name, "%s-%s", sim_workload(c->e, d->wl)->name, r->hash);
     sim_trace_rec(c->e, SIM_TR_RS_CREATE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(revision),
                                                        SIM_TRS(name)}, 4);
+    d->gen++;
     return d->nrs++;
 }
 
@@ -133,6 +134,8 @@ static size_t rs_index(const WlDeploy *d, uint32_t id)
 SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
 {
     SimTime now = sim_now(c->e), next = SIM_TIME_MAX;
+    if (d->memo_ok && d->memo_gen == d->gen && now < d->memo_next)
+        return d->memo_next;   /* a sync calls this several times; most change nothing */
     SimTime min_ready = sim_workload(c->e, d->wl)->min_ready;
     for (size_t i = 0; i < d->nrs; i++)
         d->rs[i].pods = d->rs[i].ready = d->rs[i].available = 0;
@@ -149,6 +152,9 @@ SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
         else if (p->started_at + min_ready < next)
             next = p->started_at + min_ready;
     }
+    d->memo_ok = 1;
+    d->memo_gen = d->gen;
+    d->memo_next = next;
     return next;
 }
 
@@ -173,6 +179,7 @@ static int create_one(WlControllers *c, WlDeploy *d, size_t i)
     sim_pod(c->e, pod)->rs = d->rs[i].id;
     w->active++;
     d->pods[d->npods++] = pod;
+    d->gen++;
     return SIM_OK;
 }
 
@@ -304,6 +311,7 @@ int wl_rs_sync(WlControllers *c, WlDeploy *d)
 
 void wl_rs_pod_gone(WlDeploy *d, uint32_t pod)
 {
+    d->gen++;
     for (size_t k = 0; k < d->npods; k++)
         if (d->pods[k] == pod) {
             d->pods[k] = d->pods[--d->npods];

@@ -44,6 +44,13 @@ typedef struct WlDeploy {
     uint32_t *pods;             /* the live pods its ReplicaSets created */
     size_t npods, cappods;
     int32_t st_replicas, st_updated, st_ready, st_available;   /* status at the last sync */
+    /* wl_rs_status's memo: its counts stand while nothing that feeds them
+     * changed (gen: pods created or gone, Running or Ready changes,
+     * ReplicaSets added or removed) and time has not reached the next
+     * availability change (memo_next). */
+    uint64_t gen, memo_gen;
+    SimTime memo_next;
+    uint8_t memo_ok;
     int cond_status;            /* Progressing: 1 True, 0 False, -1 absent */
     int cond_reason;            /* a WlProgress */
     SimTime cond_update, cond_transition;
@@ -117,6 +124,8 @@ int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n);
 int wl_deploy_start(WlControllers *c, uint32_t wl);
 int wl_deploy_reconcile(WlControllers *c, uint32_t wl);
 void wl_deploy_pod_terminated(WlControllers *c, uint32_t pod);
+/* A Deployment pod became Running, or its Ready condition changed. */
+void wl_deploy_pod_changed(WlControllers *c, uint32_t pod);
 void wl_deploy_free(WlControllers *c);
 WlDeploy *wl_deploy_of(WlControllers *c, uint32_t wl);
 /* A SIM_EV_WORKLOAD timer (aux != 0) fired: 1 if the workload should sync now
