@@ -444,6 +444,7 @@ static void pod_set_ready(SimEngine *e, uint32_t pod, int ready)
     p->unready = (uint8_t)!ready;
     if (p->phase != SIM_POD_RUNNING)
         return;   /* a starting pod becomes Ready (or not) when it starts */
+    sim_pdb_pod_ready(e, pod);
     sim_trace_rec(e, SIM_TR_POD_READY, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(ready)}, 2);
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_ready)

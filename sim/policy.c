@@ -145,7 +145,7 @@ static void pdb_count(SimEngine *e, SimPdbEntry *d)
         const SimPod *p = &e->pods.v[i];
         if (pod_live(p) && covers(e, &d->pdb, p)) {
             d->expected++;
-            d->healthy += p->phase == SIM_POD_RUNNING;
+            d->healthy += p->phase == SIM_POD_RUNNING && !p->unready;
         }
     }
 }
@@ -219,11 +219,14 @@ static void pdb_bump(SimEngine *e, uint32_t pod, int32_t dexp, int32_t dhealthy)
 }
 
 void sim_pdb_pod_created(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 1, 0); }
-void sim_pdb_pod_running(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, 1); }
+/* Healthy means Running and Ready: a pod on a NotReady node is not. */
+void sim_pdb_pod_running(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, !e->pods.v[pod].unready); }
+void sim_pdb_pod_ready(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, e->pods.v[pod].unready ? -1 : 1); }
 
 void sim_pdb_pod_terminated(SimEngine *e, uint32_t pod)
 {
-    pdb_bump(e, pod, -1, e->pods.v[pod].started_at >= 0 ? -1 : 0);
+    const SimPod *p = &e->pods.v[pod];
+    pdb_bump(e, pod, -1, p->started_at >= 0 && !p->unready ? -1 : 0);
 }
 
 /* ---- freeing ------------------------------------------------------------ */

@@ -41,7 +41,8 @@ SimPdb *sim_pdb(SimEngine *e, uint32_t id);
 /* Does the PDB select the pod (same region and namespace, selector matches)? */
 int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod);
 /* status.disruptionsAllowed now: max(0, currentHealthy - desiredHealthy) with
- * expected/healthy counted over the pods it covers (k8s-behaviour.md §6). */
+ * expected/healthy counted over the pods it covers (k8s-behaviour.md §6);
+ * healthy pods are Running and Ready (not on a NotReady node). */
 int32_t sim_pdb_disruptions_allowed(SimEngine *e, uint32_t pdb);
 
 /* ---- the Eviction API (policy/v1 Eviction, eviction.c) ------------------ */

@@ -87,6 +87,7 @@ void sim_lifecycle_register(SimEngine *e);
 void sim_policy_free(SimEngine *e);
 void sim_pdb_pod_created(SimEngine *e, uint32_t pod);
 void sim_pdb_pod_running(SimEngine *e, uint32_t pod);
+void sim_pdb_pod_ready(SimEngine *e, uint32_t pod);         /* a Running pod's Ready flipped */
 void sim_pdb_pod_terminated(SimEngine *e, uint32_t pod);   /* a live pod ended; started_at says if it ran */
 /* Adds (sign 1) or removes (-1) the pod's usage to every quota matching it. */
 void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign);

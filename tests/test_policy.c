@@ -569,6 +569,33 @@ START_TEST(pdb_min_available_percent_rounds_up)
 }
 END_TEST
 
+/* A pod on a NotReady node is not healthy (its Ready condition is False):
+ * the budget shrinks while the node is down and comes back with it. */
+START_TEST(pdb_pods_on_a_not_ready_node_are_not_healthy)
+{
+    World w = world();
+    char *api[] = {(char *)"api"};
+    SimSelReq sel = {(char *)"app", SIM_SEL_IN, api, 1};
+    uint32_t min3 = add_pdb(&w, "min3", w.team_a, 0, 0, 3, &sel);
+    uint32_t d = start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 4});
+    run_to(w.e, SIM_SEC(5));
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 1);
+    uint32_t first = 0;
+    while (sim_pod(w.e, first)->wl != d)
+        first++;
+    uint32_t node = sim_pod(w.e, first)->node;
+    int on_node = 0;
+    for (uint32_t p = 0; p < sim_pod_count(w.e); p++)
+        on_node += sim_pod(w.e, p)->wl == d && sim_pod(w.e, p)->node == node;
+    ck_assert_int_eq(sim_node_set_ready(w.e, node, 0), SIM_OK);
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 4 - on_node - 3 > 0 ? 4 - on_node - 3 : 0);
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 0);
+    ck_assert_int_eq(sim_node_set_ready(w.e, node, 1), SIM_OK);
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 1);
+    world_free(&w);
+}
+END_TEST
+
 /* disruptionsAllowed = max(0, currentHealthy - desiredHealthy): healthy is
  * Running, expected the live covered pods; other namespaces and labels are
  * not covered; a PDB added late counts the pods already there. */
@@ -1003,6 +1030,7 @@ static Suite *suite(void)
     tcase_add_test(tc, limitrange_min_max_refused_with_message);
     tcase_add_test(tc, priorityclass_global_default_applies);
     tcase_add_test(tc, pdb_min_available_percent_rounds_up);
+    tcase_add_test(tc, pdb_pods_on_a_not_ready_node_are_not_healthy);
     tcase_add_test(tc, pdb_disruptions_allowed_example);
     tcase_add_test(tc, controller_retries_after_quota_frees);
     tcase_add_test(tc, job_retries_refused_pods_with_api_backoff);
