@@ -273,6 +273,11 @@ static const luaL_Reg kfns[] = {
     {"log", k_log}, {"fail", scn_k_fail}, {"latency", k_latency}, {"traffic", k_traffic},
     {"submit", scn_k_submit}, {NULL, NULL}};
 
+const char *scn_hook_function_name(size_t i)
+{
+    return i < sizeof kfns / sizeof kfns[0] ? kfns[i].name : NULL;
+}
+
 /* k's __index: its functions, or an error naming the nearest one. */
 static int k_index(lua_State *L)
 {

@@ -96,5 +96,8 @@ size_t scn_workload_count(const ScnScenario *s);
  * in buf (buflen bytes; names that do not fit are left out). Returns how
  * many it stored. */
 size_t scn_api_names(char *buf, size_t buflen, const char **names, size_t max);
+/* The i-th function of a hook's `k` table (k.now, k.scale, ...), or NULL
+ * past the last. */
+const char *scn_hook_function_name(size_t i);
 
 #endif

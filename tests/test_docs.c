@@ -126,6 +126,19 @@ START_TEST(docs_every_scenario_function_has_a_section)
 }
 END_TEST
 
+/* Every function of a hook's `k` table has a row `k.NAME(` in the docs. */
+START_TEST(docs_every_hook_function_is_documented)
+{
+    size_t n = 0;
+    for (const char *k; (k = scn_hook_function_name(n)) != NULL; n++) {
+        char row[96];
+        snprintf(row, sizeof row, "| `k.%s", k);
+        ck_assert_msg(strstr(doc, row) != NULL, "scenarios/README.md has no row for k.%s", k);
+    }
+    ck_assert_uint_ge(n, 13);
+}
+END_TEST
+
 START_TEST(docs_sandbox_hides_stock_lua)
 {
     char buf[4096];
@@ -354,6 +367,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("readme");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, docs_every_scenario_function_has_a_section);
+    tcase_add_test(tc, docs_every_hook_function_is_documented);
     tcase_add_test(tc, docs_sandbox_hides_stock_lua);
     tcase_add_test(tc, docs_every_documented_field_is_accepted);
     tcase_add_test(tc, docs_field_check_catches_a_wrong_key);
