@@ -16,6 +16,8 @@
 #include "sim/policy.h"
 #include "workloads/apps.h"
 
+#include "ts.h"
+
 #define GIB (INT64_C(1) << 30)
 
 static char tmpdir[] = "/tmp/kubesim-apps-XXXXXX";
@@ -140,22 +142,6 @@ static int32_t count(SimEngine *e, uint32_t wl, int32_t *available)
     return n;
 }
 
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant a few times so that it runs after the
- * cascade of that instant (reconcile -> create -> scheduling cycle -> bind). */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
 static void watch_now(SimEngine *e, Watch *wt)
 {
     int32_t a, n = count(e, wt->wl, &a);
@@ -165,17 +151,14 @@ static void watch_now(SimEngine *e, Watch *wt)
         wt->min_available = a;
 }
 
+static void watch_each(void *ctx, SimEngine *e)
+{
+    watch_now(e, ctx);
+}
+
 static void run_watch(World *w, SimTime t, Watch *wt)
 {
-    Marker m = {0, 24};
-    sim_engine_on(w->e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(w->e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit) {
-        ck_assert_int_eq(sim_step(w->e), SIM_OK);
-        if (wt)
-            watch_now(w->e, wt);
-    }
-    ck_assert_int_eq(sim_now(w->e), t);
+    ts_run_to_each(w->e, t, wt ? watch_each : NULL, wt);
 }
 
 static void run_to(World *w, SimTime t)

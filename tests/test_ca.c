@@ -12,8 +12,6 @@
  * trace).
  */
 #include <check.h>
-
-#include "tb.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,9 @@
 
 #include "scheduler/ca.h"
 #include "sim/policy.h"
+
+#include "tb.h"
+#include "ts.h"
 
 #define GIB (INT64_C(1) << 30)
 #define MIB (INT64_C(1) << 20)
@@ -177,30 +178,6 @@ static const SchedCaNodeVerdict *verdict(const SchedCaPlan *p, uint32_t node)
             return &p->nodes[i];
     ck_abort_msg("node %u has no verdict", node);
     return NULL;
-}
-
-/* Runs everything up to and including simulated time t. */
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
 }
 
 static int live_in_group(World *w, uint32_t group)
@@ -577,14 +554,14 @@ START_TEST(ca_loop_scales_up_once_and_pods_land)
     uint32_t wl = deploy(&w, "web", 1000, GIB);
     for (int i = 0; i < 6; i++)
         new_pod(&w, wl);
-    run_to(w.e, SIM_SEC(5));   /* the scheduler marks them unschedulable */
+    ts_run_to(w.e, SIM_SEC(5));   /* the scheduler marks them unschedulable */
     ck_assert_uint_eq(sim_region(w.e, w.region)->pods_pending, 6);
-    run_to(w.e, SIM_SEC(10));  /* loop 2 at 10 s scales up */
+    ts_run_to(w.e, SIM_SEC(10));  /* loop 2 at 10 s scales up */
     ck_assert_int_eq(live_in_group(&w, g), 2);
-    run_to(w.e, SIM_SEC(80));
+    ts_run_to(w.e, SIM_SEC(80));
     ck_assert_int_eq(live_in_group(&w, g), 2);   /* upcoming nodes absorb them */
     ck_assert_uint_eq(sim_stats(w.e)->nodes_added, 2);
-    run_to(w.e, SIM_SEC(130));
+    ts_run_to(w.e, SIM_SEC(130));
     ck_assert_uint_eq(sim_region(w.e, w.region)->pods_pending, 0);
     ck_assert_uint_eq(sim_region(w.e, w.region)->pods_bound + sim_region(w.e, w.region)->pods_running, 6);
     world_free(&w);
@@ -600,23 +577,23 @@ START_TEST(ca_provisioning_failure_removes_node_and_backs_off_doubling)
     start(&w, &c);
     uint32_t wl = deploy(&w, "web", 1000, GIB);
     pending(&w, wl, 2);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     ck_assert_int_eq(live_in_group(&w, g), 1);
-    run_to(w.e, SIM_SEC(900));   /* 15 min: removed, backed off 5 min */
+    ts_run_to(w.e, SIM_SEC(900));   /* 15 min: removed, backed off 5 min */
     ck_assert_int_eq(live_in_group(&w, g), 0);
     ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 1);
     SchedCaPlan p = plan(&w);
     ck_assert_str_eq(option(&p, g)->excluded, "backed off");
     sched_ca_plan_free(w.ca, &p);
-    run_to(w.e, SIM_SEC(1190));
+    ts_run_to(w.e, SIM_SEC(1190));
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    run_to(w.e, SIM_SEC(1200));   /* the backoff is over: tried again */
+    ts_run_to(w.e, SIM_SEC(1200));   /* the backoff is over: tried again */
     ck_assert_int_eq(live_in_group(&w, g), 1);
-    run_to(w.e, SIM_SEC(2100));   /* fails again: 10 min now */
+    ts_run_to(w.e, SIM_SEC(2100));   /* fails again: 10 min now */
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    run_to(w.e, SIM_SEC(2100 + 590));
+    ts_run_to(w.e, SIM_SEC(2100 + 590));
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    run_to(w.e, SIM_SEC(2100 + 600));
+    ts_run_to(w.e, SIM_SEC(2100 + 600));
     ck_assert_int_eq(live_in_group(&w, g), 1);
     world_free(&w);
 }
@@ -641,15 +618,15 @@ START_TEST(ca_scale_down_after_exactly_the_unneeded_time)
     place(&w, deploy(&w, "busy", 2500, GIB), n1);
     SchedCaConfig c = config();
     start(&w, &c);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     SchedCaPlan p = plan(&w);
     ck_assert_int_eq(verdict(&p, n0)->unneeded, 1);
     ck_assert_double_eq_tol(verdict(&p, n0)->utilization, 0.125, 1e-9);
     ck_assert_str_eq(verdict(&p, n1)->unremovable, "NotUnderutilized");
     sched_ca_plan_free(w.ca, &p);
-    run_to(w.e, SIM_SEC(599));
+    ts_run_to(w.e, SIM_SEC(599));
     ck_assert(sim_node_live(sim_node(w.e, n0)));
-    run_to(w.e, SIM_SEC(600));   /* unneeded since the loop at t = 0 */
+    ts_run_to(w.e, SIM_SEC(600));   /* unneeded since the loop at t = 0 */
     ck_assert(!sim_node_live(sim_node(w.e, n0)));
     ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 1);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 1);
@@ -668,11 +645,11 @@ START_TEST(ca_delay_after_add_holds_scale_down)
     c.scale_down_unneeded_time = SIM_SEC(60);
     start(&w, &c);
     pending(&w, deploy(&w, "huge", 12000, GIB), 1);   /* fits only a big node */
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     ck_assert_int_eq(live_in_group(&w, big), 1);
-    run_to(w.e, SIM_SEC(590));   /* n0 unneeded since 10 s, due at 70 s, held by the 10 min delay */
+    ts_run_to(w.e, SIM_SEC(590));   /* n0 unneeded since 10 s, due at 70 s, held by the 10 min delay */
     ck_assert(sim_node_live(sim_node(w.e, n0)));
-    run_to(w.e, SIM_SEC(600));
+    ts_run_to(w.e, SIM_SEC(600));
     ck_assert(!sim_node_live(sim_node(w.e, n0)));
     world_free(&w);
 }
@@ -775,7 +752,7 @@ START_TEST(ca_pdb_with_no_disruption_blocks)
     add_pdb(&w, "db", 0, 1);   /* minAvailable 1 of 1 */
     SchedCaConfig c = config();
     start(&w, &c);
-    run_to(w.e, SIM_SEC(30));   /* the pod runs */
+    ts_run_to(w.e, SIM_SEC(30));   /* the pod runs */
     ck_assert_str_eq(blocked_by(&w, n0, NULL), "NotEnoughPdb");
     world_free(&w);
 }
@@ -799,12 +776,12 @@ START_TEST(ca_pdb_refused_drain_aborts_after_eviction_time)
     add_pdb(&w, "db-b", 1, 1);
     SchedCaConfig c = config();
     start(&w, &c);
-    run_to(w.e, SIM_SEC(600));   /* drain starts */
+    ts_run_to(w.e, SIM_SEC(600));   /* drain starts */
     ck_assert(sim_node_live(sim_node(w.e, n0)));
     ck_assert_int_eq(sim_node(w.e, n0)->unschedulable, 1);
-    run_to(w.e, SIM_SEC(710));
+    ts_run_to(w.e, SIM_SEC(710));
     ck_assert_int_eq(sim_node(w.e, n0)->unschedulable, 1);
-    run_to(w.e, SIM_SEC(720));   /* 2 min: aborted */
+    ts_run_to(w.e, SIM_SEC(720));   /* 2 min: aborted */
     ck_assert_int_eq(sim_node(w.e, n0)->unschedulable, 0);
     ck_assert(sim_node_live(sim_node(w.e, n0)));
     SchedCaPlan p = plan(&w);
@@ -822,13 +799,13 @@ START_TEST(ca_empty_nodes_bulk_limit_and_min_size)
         add_node(&w, g);
     SchedCaConfig c = config();
     start(&w, &c);
-    run_to(w.e, SIM_SEC(599));
+    ts_run_to(w.e, SIM_SEC(599));
     ck_assert_int_eq(live_in_group(&w, g), 16);
-    run_to(w.e, SIM_SEC(600));
+    ts_run_to(w.e, SIM_SEC(600));
     ck_assert_int_eq(live_in_group(&w, g), 6);   /* 10 at once */
-    run_to(w.e, SIM_SEC(700));
+    ts_run_to(w.e, SIM_SEC(700));
     ck_assert_int_eq(live_in_group(&w, g), 3);   /* never below min */
-    run_to(w.e, SIM_SEC(1500));
+    ts_run_to(w.e, SIM_SEC(1500));
     ck_assert_int_eq(live_in_group(&w, g), 3);
     ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 13);
     SchedCaPlan p = plan(&w);

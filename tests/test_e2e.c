@@ -5,8 +5,6 @@
  * exit 2 and no output folder.
  */
 #include <check.h>
-
-#include "tb.h"
 #include <stdarg.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -18,6 +16,8 @@
 #include <unistd.h>
 
 #include "sim/trace.h"
+
+#include "tb.h"
 
 static cJSON *read_json(const char *dir)
 {

@@ -34,6 +34,8 @@
 #include "workloads/traffic.h"
 #include "workloads/wl.h"
 
+#include "ts.h"
+
 #define GIB (INT64_C(1) << 30)
 #define S(x) SIM_SEC(x)
 
@@ -122,31 +124,6 @@ static uint32_t start(World *w, const char *name, SimWlKind kind, int32_t replic
     return id;
 }
 
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant so it runs after that instant's cascade. */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-    ck_assert_int_eq(sim_now(e), t);
-}
-
 static int live(const SimPod *p)
 {
     return p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
@@ -195,15 +172,15 @@ START_TEST(faults_node_not_ready_exactly_at_crash_plus_grace_period)
 {
     World w = world(1, 4, 0, 0);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 8, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, web);
     int k = pods_on(&w, web, node);
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, node, SIM_NONE);
-    run_to(w.e, S(150) - 1);
+    ts_run_to(w.e, S(150) - 1);
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_READY);
     ck_assert(health(&w, node).crashed);
-    run_to(w.e, S(150));
+    ts_run_to(w.e, S(150));
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_NOT_READY);
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8 - k);   /* out of the endpoints */
     ck_assert_int_eq(pods_on(&w, web, node), k);              /* but not deleted */
@@ -217,21 +194,21 @@ START_TEST(faults_pods_deleted_at_crash_plus_50s_plus_300s_and_replaced_on_healt
 {
     World w = world(1, 4, 0, 0);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 8, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, web);
     int k = pods_on(&w, web, node);
     ck_assert_int_gt(k, 0);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, node, SIM_NONE);
-    run_to(w.e, S(150));
+    ts_run_to(w.e, S(150));
     ck_assert(health(&w, node).tainted);
     ck_assert_int_eq(health(&w, node).tainted_at, S(150));
-    run_to(w.e, S(450) - 1);
+    ts_run_to(w.e, S(450) - 1);
     ck_assert_int_eq(pods_on(&w, web, node), k);
-    run_to(w.e, S(450));
+    ts_run_to(w.e, S(450));
     ck_assert_int_eq(pods_on(&w, web, node), 0);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, (uint64_t)k);
     ck_assert_int_eq(pods_on(&w, web, SIM_NONE), 8);   /* the ReplicaSet replaced them at once */
-    run_to(w.e, S(460));
+    ts_run_to(w.e, S(460));
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8);
     for (uint32_t i = 0; i < sim_pod_count(w.e); i++) {
         const SimPod *p = sim_pod(w.e, i);
@@ -248,13 +225,13 @@ START_TEST(faults_own_toleration_seconds_60_deletes_at_110s)
     World w = world(1, 2, 0, 0);
     uint32_t api = start(&w, "api", SIM_WL_DEPLOYMENT, 2, &tol, 1);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 2, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, api);
     int ka = pods_on(&w, api, node), kw = pods_on(&w, web, node);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, node, SIM_NONE);
-    run_to(w.e, S(210) - 1);
+    ts_run_to(w.e, S(210) - 1);
     ck_assert_int_eq(pods_on(&w, api, node), ka);
-    run_to(w.e, S(210));   /* crash + 50 s + 60 s */
+    ts_run_to(w.e, S(210));   /* crash + 50 s + 60 s */
     ck_assert_int_eq(pods_on(&w, api, node), 0);
     ck_assert_int_eq(pods_on(&w, web, node), kw);   /* the default 300 s still runs */
     world_free(&w);
@@ -265,11 +242,11 @@ START_TEST(faults_daemonset_pods_are_never_evicted)
 {
     World w = world(1, 3, 0, 0);
     uint32_t ds = start(&w, "agent", SIM_WL_DAEMONSET, 0, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     ck_assert_int_eq(pods_on(&w, ds, SIM_NONE), 3);
     uint32_t node = node_of(&w, ds);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, node, SIM_NONE);
-    run_to(w.e, S(3600));
+    ts_run_to(w.e, S(3600));
     ck_assert(health(&w, node).tainted);
     ck_assert_int_eq(pods_on(&w, ds, node), 1);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 0);
@@ -283,7 +260,7 @@ START_TEST(faults_normal_zone_taints_two_nodes_10s_apart)
     World w = world(1, 10, 0, 0);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, 3, SIM_NONE);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, 5, SIM_NONE);
-    run_to(w.e, S(200));
+    ts_run_to(w.e, S(200));
     ck_assert_int_eq(health(&w, 3).tainted_at, S(150));
     ck_assert_int_eq(health(&w, 5).tainted_at, S(160));   /* 1 / 0.1 node/s later */
     ck_assert_double_eq(wl_fault_zone_rate(w.f, w.zones[0]), WL_EVICTION_QPS);
@@ -295,10 +272,10 @@ START_TEST(faults_small_zone_over_55_percent_unhealthy_gets_no_evictions)
 {
     World w = world(2, 8, 0, 0);   /* zone a: nodes 0 2 4 6; zone b: 1 3 5 7 */
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 16, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     for (uint32_t n = 0; n <= 4; n += 2)
         fault(&w, WL_FAULT_NODE_CRASH, S(100), 0, n, SIM_NONE);
-    run_to(w.e, S(2000));
+    ts_run_to(w.e, S(2000));
     ck_assert_double_eq(wl_fault_zone_rate(w.f, w.zones[0]), 0);   /* 3 of 4: partial, <= 50 nodes */
     ck_assert_double_eq(wl_fault_zone_rate(w.f, w.zones[1]), WL_EVICTION_QPS);
     for (uint32_t n = 0; n <= 4; n += 2) {
@@ -317,7 +294,7 @@ START_TEST(faults_large_zone_over_55_percent_unhealthy_slows_to_0_01_per_second)
     WlFault ft = {.kind = WL_FAULT_NODE_CRASH, .at = S(100), .group = w.group, .count = 40, .zone = SIM_NONE,
                   .region = SIM_NONE};
     ck_assert_int_eq(wl_fault_add(w.f, &ft), SIM_OK);
-    run_to(w.e, S(249));
+    ts_run_to(w.e, S(249));
     ck_assert_double_eq(wl_fault_zone_rate(w.f, w.zones[0]), WL_SECONDARY_EVICTION_QPS);
     int tainted = 0, crashed = 0;
     for (uint32_t n = 0; n < 60; n++) {
@@ -326,7 +303,7 @@ START_TEST(faults_large_zone_over_55_percent_unhealthy_slows_to_0_01_per_second)
     }
     ck_assert_int_eq(crashed, 40);
     ck_assert_int_eq(tainted, 1);   /* at 150 s; the next token is 100 s later */
-    run_to(w.e, S(250));
+    ts_run_to(w.e, S(250));
     tainted = 0;
     for (uint32_t n = 0; n < 60; n++)
         tainted += health(&w, n).tainted;
@@ -339,7 +316,7 @@ START_TEST(faults_fully_disrupted_zone_keeps_normal_rate_while_another_is_health
 {
     World w = world(2, 8, 0, 0);
     fault(&w, WL_FAULT_ZONE_OUTAGE, S(100), 0, SIM_NONE, w.zones[0]);
-    run_to(w.e, S(300));
+    ts_run_to(w.e, S(300));
     ck_assert(sim_zone(w.e, w.zones[0])->down);
     SimTime t[4];
     for (uint32_t i = 0; i < 4; i++) {
@@ -359,10 +336,10 @@ START_TEST(faults_all_zones_fully_disrupted_stop_evictions)
 {
     World w = world(2, 4, 0, 0);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 4, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     fault(&w, WL_FAULT_ZONE_OUTAGE, S(100), 0, SIM_NONE, w.zones[0]);
     fault(&w, WL_FAULT_ZONE_OUTAGE, S(100), 0, SIM_NONE, w.zones[1]);
-    run_to(w.e, S(3000));
+    ts_run_to(w.e, S(3000));
     for (uint32_t n = 0; n < 4; n++) {
         ck_assert_int_eq(sim_node(w.e, n)->state, SIM_NODE_NOT_READY);
         ck_assert(!health(&w, n).tainted);
@@ -379,19 +356,19 @@ START_TEST(faults_recovery_makes_node_and_remaining_pods_ready)
 {
     World w = world(1, 4, 0, 0);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 8, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, web);
     int k = pods_on(&w, web, node);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), S(300), node, SIM_NONE);
-    run_to(w.e, S(399));
+    ts_run_to(w.e, S(399));
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_NOT_READY);
     ck_assert(health(&w, node).tainted);
-    run_to(w.e, S(400));
+    ts_run_to(w.e, S(400));
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_READY);
     ck_assert(!health(&w, node).tainted && !health(&w, node).crashed);
     ck_assert_int_eq(pods_on(&w, web, node), k);
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8);
-    run_to(w.e, S(1000));   /* the evictions due at 450 s were cancelled */
+    ts_run_to(w.e, S(1000));   /* the evictions due at 450 s were cancelled */
     ck_assert_int_eq(pods_on(&w, web, node), k);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 0);
     world_free(&w);
@@ -403,16 +380,16 @@ START_TEST(faults_statefulset_pod_not_replaced_until_node_returns)
 {
     World w = world(1, 3, 0, 0);
     uint32_t db = start(&w, "db", SIM_WL_STATEFULSET, 1, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, db);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), S(900), node, SIM_NONE);
-    run_to(w.e, S(900));
+    ts_run_to(w.e, S(900));
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 1);
     ck_assert_int_eq(pods_on(&w, db, node), 1);   /* Terminating, still bound */
     ck_assert_int_eq(pods_on(&w, db, SIM_NONE), 1);
-    run_to(w.e, S(1000));   /* back: the kubelet kills it, the set creates db-0 anew */
+    ts_run_to(w.e, S(1000));   /* back: the kubelet kills it, the set creates db-0 anew */
     ck_assert_int_eq(pods_on(&w, db, SIM_NONE), 1);
-    run_to(w.e, S(1010));
+    ts_run_to(w.e, S(1010));
     ck_assert_int_eq(sim_workload(w.e, db)->ready, 1);
     ck_assert_uint_eq(sim_stats(w.e)->pods_created, 2);
     world_free(&w);
@@ -428,20 +405,20 @@ START_TEST(faults_spot_interruption_cordons_drains_with_pdb_and_removes_at_120s)
     uint32_t id;
     ck_assert_int_eq(sim_pdb_add(w.e, &pdb, &id), SIM_OK);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 4, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, web);
     ck_assert_int_eq(pods_on(&w, web, node), 2);
     fault(&w, WL_FAULT_SPOT_INTERRUPTION, S(100), 0, node, SIM_NONE);
-    run_to(w.e, S(100));
+    ts_run_to(w.e, S(100));
     ck_assert(sim_node(w.e, node)->unschedulable);
     ck_assert_int_eq(pods_on(&w, web, node), 1);   /* the PDB allowed one eviction, refused the other */
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 1);
-    run_to(w.e, S(105));   /* the replacement is Ready elsewhere: the retry evicts the second */
+    ts_run_to(w.e, S(105));   /* the replacement is Ready elsewhere: the retry evicts the second */
     ck_assert_int_eq(pods_on(&w, web, node), 0);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 2);
-    run_to(w.e, S(220) - 1);
+    ts_run_to(w.e, S(220) - 1);
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_READY);
-    run_to(w.e, S(220));
+    ts_run_to(w.e, S(220));
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_REMOVED);
     ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 0);   /* the autoscaler's counter only */
     ck_assert_uint_eq(sim_stats(w.e)->spot_interruptions, 1);
@@ -458,13 +435,13 @@ START_TEST(faults_spot_pdb_refusing_all_keeps_pods_until_the_instance_goes)
     uint32_t id;
     ck_assert_int_eq(sim_pdb_add(w.e, &pdb, &id), SIM_OK);
     uint32_t web = start(&w, "web", SIM_WL_DEPLOYMENT, 4, NULL, 0);
-    run_to(w.e, S(60));
+    ts_run_to(w.e, S(60));
     uint32_t node = node_of(&w, web);
     fault(&w, WL_FAULT_SPOT_INTERRUPTION, S(100), 0, node, SIM_NONE);
-    run_to(w.e, S(219));
+    ts_run_to(w.e, S(219));
     ck_assert_int_eq(pods_on(&w, web, node), 2);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 0);
-    run_to(w.e, S(220));
+    ts_run_to(w.e, S(220));
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_REMOVED);
     ck_assert_int_eq(pods_on(&w, web, node), 0);
     ck_assert_int_eq(pods_on(&w, web, SIM_NONE), 4);
@@ -479,14 +456,14 @@ START_TEST(faults_stockout_nodes_never_register_until_it_ends)
     WlFault ft = {.kind = WL_FAULT_STOCKOUT, .at = S(100), .duration = S(600), .group = w.group,
                   .zone = SIM_NONE, .region = SIM_NONE};
     ck_assert_int_eq(wl_fault_add(w.f, &ft), SIM_OK);
-    run_to(w.e, S(200));
+    ts_run_to(w.e, S(200));
     uint32_t a, b;
     ck_assert_int_eq(sim_node_add(w.e, w.group, 0, &a), SIM_OK);
-    run_to(w.e, S(800));
+    ts_run_to(w.e, S(800));
     ck_assert_int_eq(sim_node(w.e, a)->state, SIM_NODE_PROVISIONING);
     ck_assert_int_eq(sim_nodegroup(w.e, w.group)->stockout, 0);
     ck_assert_int_eq(sim_node_add(w.e, w.group, 0, &b), SIM_OK);
-    run_to(w.e, S(860));
+    ts_run_to(w.e, S(860));
     ck_assert_int_eq(sim_node(w.e, b)->state, SIM_NODE_READY);
     world_free(&w);
 }
@@ -496,7 +473,7 @@ END_TEST
 static int random_interruptions(SimTime *t, int max)
 {
     World w = world(1, 8, 1, 2.0);
-    run_to(w.e, S(2 * 3600));
+    ts_run_to(w.e, S(2 * 3600));
     int n = 0;
     for (uint32_t i = 0; i < sim_node_count(w.e) && n < max; i++)
         if (sim_node(w.e, i)->state == SIM_NODE_REMOVED)

@@ -30,6 +30,8 @@
 #include "sim/metrics.h"
 #include "workloads/hpa.h"
 
+#include "ts.h"
+
 #define MAX_FIXTURES 128
 #define GIB (INT64_C(1) << 30)
 
@@ -345,31 +347,6 @@ static uint32_t deployment(World *w, const char *name, int32_t replicas, int64_t
 
 static const WlHpaMetric cpu50 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 50, 0};
 
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant so that it runs after the cascade
- * the instant's handlers schedule. */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-}
-
 /* 2 pods at 90 % of their request against a 50 % target, scaleUp Pods 2 per
  * 15 s, max 12. The first sync (t = 0) sees Pending pods and the one at 15 s
  * samples younger than a window after Ready (both invalid); from 30 s: 2 ->
@@ -389,7 +366,7 @@ START_TEST(live_hot_deployment_scales_up_as_policies_allow)
     ck_assert_int_eq(wl_hpa_add(w.c, "hot", d, &spec), SIM_OK);
     static const int32_t want[] = {2, 2, 4, 4, 6, 8, 10, 12, 12, 12};
     for (int k = 0; k < 10; k++) {
-        run_to(w.e, SIM_SEC(15) * k);
+        ts_run_to(w.e, SIM_SEC(15) * k);
         ck_assert_msg(sim_workload(w.e, d)->replicas == want[k], "t=%ds: %d replicas, want %d", 15 * k,
                       sim_workload(w.e, d)->replicas, want[k]);
     }
@@ -411,17 +388,17 @@ START_TEST(live_quiet_deployment_scales_down_after_window)
     uint32_t d = deployment(&w, "quiet", 10, 100);
     WlHpaSpec spec = {.min = 2, .max = 20, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
     ck_assert_int_eq(wl_hpa_add(w.c, "quiet", d, &spec), SIM_OK);
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     const WlHpaDecision *dec = wl_hpa_last(w.c, 0);
     ck_assert_int_eq(dec->calc, 2);
     ck_assert_int_eq(dec->desired, 10);
     ck_assert_int_eq(dec->limited_by, WL_HPA_LIMIT_STABILIZATION);
-    run_to(w.e, SIM_SEC(300));
+    ts_run_to(w.e, SIM_SEC(300));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
-    run_to(w.e, SIM_SEC(315));
+    ts_run_to(w.e, SIM_SEC(315));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 1);
-    run_to(w.e, SIM_SEC(400));
+    ts_run_to(w.e, SIM_SEC(400));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
     world_free(&w);
 }

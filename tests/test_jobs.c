@@ -19,6 +19,8 @@
 #include "scheduler/sched.h"
 #include "workloads/wl.h"
 
+#include "ts.h"
+
 #define GIB (INT64_C(1) << 30)
 #define D0 WL_DAY0_UNIX
 
@@ -102,31 +104,6 @@ static uint32_t start(World *w, const SimWorkload *wl)
     return id;
 }
 
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant a few times so it runs after the
- * cascade that instant's handlers schedule. */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 32};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-}
-
 /* The pods of workload wl in creation order (at most n). */
 static size_t pods_of(SimEngine *e, uint32_t wl, uint32_t *out, size_t n)
 {
@@ -169,7 +146,7 @@ START_TEST(job_failure_backoff_10s_doubling_capped_10min)
     t.job.backoff_limit = 10;
     t.job.fail_first = 8;
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(3000));
+    ts_run_to(w.e, SIM_SEC(3000));
     uint32_t pods[16];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 16), 9);
     SimTime created = 0;
@@ -199,7 +176,7 @@ START_TEST(job_backoff_limit_fails_job)
     t.job.backoff_limit = 2;
     t.job.fail_first = 100;
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(999));
+    ts_run_to(w.e, SIM_SEC(999));
     uint32_t pods[8];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 8), 3);
     ck_assert_int_eq(sim_pod(w.e, pods[0])->created_at, 0);
@@ -224,7 +201,7 @@ START_TEST(job_backoff_limit_defaults_to_six)
     SimWorkload t = job_template(&w, "doomed", 1, 1, SIM_SEC(10));
     t.job.fail_first = 100;
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(3500));
+    ts_run_to(w.e, SIM_SEC(3500));
     ck_assert_uint_eq(pods_of(w.e, j, NULL, 0), 7);
     ck_assert_int_eq(sim_workload(w.e, j)->failed, 7);
     ck_assert_str_eq(status(&w, j).reason, "BackoffLimitExceeded");
@@ -241,14 +218,14 @@ START_TEST(job_failure_backoff_resets_after_a_success)
     SimWorkload t = job_template(&w, "flaky", 1, 3, SIM_SEC(10));
     t.job.fail_first = 1;
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(35));   /* pod 0 failed at 12 s, pod 1 ran 22-34 s, pod 2 started at 34 s */
+    ts_run_to(w.e, SIM_SEC(35));   /* pod 0 failed at 12 s, pod 1 ran 22-34 s, pod 2 started at 34 s */
     uint32_t pods[8];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 8), 3);
     ck_assert_int_eq(sim_pod(w.e, pods[1])->phase, SIM_POD_SUCCEEDED);
     ck_assert_int_eq(sim_pod(w.e, pods[2])->created_at, SIM_SEC(34));   /* no wait after a success */
     ck_assert_int_eq(sim_pod_fail(w.e, pods[2], 1), SIM_OK);
     ck_assert_int_eq(status(&w, j).failures_since_success, 1);
-    run_to(w.e, SIM_SEC(999));
+    ts_run_to(w.e, SIM_SEC(999));
     ck_assert_uint_eq(pods_of(w.e, j, pods, 8), 5);
     ck_assert_int_eq(sim_pod(w.e, pods[3])->created_at, SIM_SEC(45));
     ck_assert_int_eq(status(&w, j).condition, 1);
@@ -263,12 +240,12 @@ START_TEST(job_deleted_pod_counts_as_failed)
     World w = world(SIM_SEC(1000));
     SimWorkload t = job_template(&w, "batch", 1, 1, SIM_SEC(100));
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(20));
+    ts_run_to(w.e, SIM_SEC(20));
     ck_assert_int_eq(sim_pod_delete(w.e, 0), SIM_OK);
-    run_to(w.e, SIM_SEC(29));
+    ts_run_to(w.e, SIM_SEC(29));
     ck_assert_int_eq(sim_workload(w.e, j)->failed, 1);
     ck_assert_uint_eq(pods_of(w.e, j, NULL, 0), 1);
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     uint32_t pods[4];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 4), 2);
     ck_assert_int_eq(sim_pod(w.e, pods[1])->created_at, SIM_SEC(30));
@@ -285,7 +262,7 @@ START_TEST(job_indexed_one_pod_per_index)
     SimWorkload t = job_template(&w, "shards", 2, 3, SIM_SEC(10));
     t.job.mode = SIM_JOB_INDEXED;
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     uint32_t pods[8];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 8), 2);
     ck_assert_int_eq(sim_pod(w.e, pods[0])->completion_index, 0);
@@ -326,9 +303,9 @@ START_TEST(job_work_queue_mode)
     SimWorkload t = job_template(&w, "queue", 2, 0, SIM_SEC(10));
     t.job.work_queue = 1;
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     ck_assert_int_eq(sim_pod_fail(w.e, 1, 1), SIM_OK);   /* Bound, not yet Running: it still fails */
-    run_to(w.e, SIM_SEC(199));
+    ts_run_to(w.e, SIM_SEC(199));
     uint32_t pods[8];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 8), 3);
     ck_assert_int_eq(sim_pod(w.e, pods[2])->created_at, SIM_SEC(11));   /* before any success */
@@ -349,10 +326,10 @@ START_TEST(job_active_deadline_exceeded)
     t.start_at = SIM_SEC(50);
     t.job.active_deadline = SIM_SEC(30);
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(80) - 1);
+    ts_run_to(w.e, SIM_SEC(80) - 1);
     ck_assert_int_eq(status(&w, j).condition, 0);
     ck_assert_int_eq(status(&w, j).start, SIM_SEC(50));
-    run_to(w.e, SIM_SEC(80));
+    ts_run_to(w.e, SIM_SEC(80));
     WlJobStatus st = status(&w, j);
     ck_assert_int_eq(st.condition, 2);
     ck_assert_str_eq(st.reason, "DeadlineExceeded");
@@ -374,7 +351,7 @@ START_TEST(job_active_deadline_fires_during_backoff_wait)
     t.job.fail_first = 1;
     t.job.active_deadline = SIM_SEC(15);
     uint32_t j = start(&w, &t);
-    run_to(w.e, SIM_SEC(499));
+    ts_run_to(w.e, SIM_SEC(499));
     ck_assert_uint_eq(pods_of(w.e, j, NULL, 0), 1);   /* the re-creation was due at 22 s */
     ck_assert_str_eq(status(&w, j).reason, "DeadlineExceeded");
     ck_assert_int_eq(status(&w, j).finish, SIM_SEC(15));
@@ -396,15 +373,15 @@ START_TEST(job_ttl_after_finished_deletes)
     uint32_t b = start(&w, &t);
     t = job_template(&w, "kept", 1, 1, SIM_SEC(10));
     uint32_t k = start(&w, &t);
-    run_to(w.e, SIM_SEC(12));
+    ts_run_to(w.e, SIM_SEC(12));
     ck_assert_int_eq(sim_workload(w.e, a)->finished, 1);
     ck_assert_int_eq(sim_workload(w.e, a)->deleted, 0);
     ck_assert_int_eq(sim_workload(w.e, b)->deleted, 1);
-    run_to(w.e, SIM_SEC(72) - 1);
+    ts_run_to(w.e, SIM_SEC(72) - 1);
     ck_assert_int_eq(sim_workload(w.e, a)->deleted, 0);
-    run_to(w.e, SIM_SEC(72));
+    ts_run_to(w.e, SIM_SEC(72));
     ck_assert_int_eq(sim_workload(w.e, a)->deleted, 1);
-    run_to(w.e, SIM_SEC(499));
+    ts_run_to(w.e, SIM_SEC(499));
     ck_assert_int_eq(sim_workload(w.e, k)->deleted, 0);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 3);
     world_free(&w);
@@ -447,7 +424,7 @@ START_TEST(job_failure_probability_is_seeded)
         t.job.fail_probability = 0.3;
         t.job.fail_exit_code = 137;
         uint32_t j = start(&w, &t);
-        run_to(w.e, SIM_SEC(19999));
+        ts_run_to(w.e, SIM_SEC(19999));
         ck_assert_int_eq(status(&w, j).condition, 1);
         failed[run] = sim_workload(w.e, j)->failed;
         pattern[run] = 0;
@@ -715,7 +692,7 @@ START_TEST(cronjob_every_15_minutes_creates_named_jobs)
 {
     World w = world(SIM_SEC(7200));
     uint32_t cj = cronjob(&w, "report", &(CronOpts){.schedule = "*/15 * * * *"});
-    run_to(w.e, SIM_SEC(3700));
+    ts_run_to(w.e, SIM_SEC(3700));
     const uint32_t *jobs;
     ck_assert_uint_eq(wl_cronjob_jobs(w.c, cj, &jobs), 4);
     for (size_t i = 0; i < 4; i++) {
@@ -739,7 +716,7 @@ START_TEST(cronjob_time_zone_new_york)
 {
     World w = world(SIM_SEC(16 * 3600));
     uint32_t cj = cronjob(&w, "open", &(CronOpts){.schedule = "0 9 * * *", .tz = "America/New_York"});
-    run_to(w.e, SIM_SEC(15 * 3600));
+    ts_run_to(w.e, SIM_SEC(15 * 3600));
     const uint32_t *jobs;
     ck_assert_uint_eq(wl_cronjob_jobs(w.c, cj, &jobs), 1);
     ck_assert_int_eq(status(&w, jobs[0]).start, SIM_SEC(14 * 3600) + SIM_MS(100));
@@ -754,12 +731,12 @@ START_TEST(cronjob_forbid_skips_while_active)
     World w = world(SIM_SEC(7200));
     uint32_t cj = cronjob(&w, "etl", &(CronOpts){.schedule = "*/10 * * * *", .concurrency = SIM_CONCURRENCY_FORBID,
                                                 .duration = SIM_SEC(1500)});
-    run_to(w.e, SIM_SEC(2100));
+    ts_run_to(w.e, SIM_SEC(2100));
     int64_t s[8];
     ck_assert_uint_eq(scheds(&w, cj, s, 8), 1);   /* 1200 and 1800 were skipped */
     ck_assert_int_eq(s[0], 600);
     ck_assert_int_eq(sim_workload(w.e, cj)->active, 1);
-    run_to(w.e, SIM_SEC(2200));   /* the first Job ended at 600.1 + 2 + 1500 s */
+    ts_run_to(w.e, SIM_SEC(2200));   /* the first Job ended at 600.1 + 2 + 1500 s */
     ck_assert_uint_eq(scheds(&w, cj, s, 8), 2);
     ck_assert_int_eq(s[1], 1800);
     const uint32_t *jobs;
@@ -774,7 +751,7 @@ START_TEST(cronjob_allow_runs_concurrently)
 {
     World w = world(SIM_SEC(7200));
     uint32_t cj = cronjob(&w, "etl", &(CronOpts){.schedule = "*/10 * * * *", .duration = SIM_SEC(1500)});
-    run_to(w.e, SIM_SEC(1900));
+    ts_run_to(w.e, SIM_SEC(1900));
     int64_t s[8];
     ck_assert_uint_eq(scheds(&w, cj, s, 8), 3);
     ck_assert_int_eq(sim_workload(w.e, cj)->active, 3);
@@ -788,12 +765,12 @@ START_TEST(cronjob_replace_deletes_active)
     World w = world(SIM_SEC(7200));
     uint32_t cj = cronjob(&w, "etl", &(CronOpts){.schedule = "*/10 * * * *", .concurrency = SIM_CONCURRENCY_REPLACE,
                                                 .duration = SIM_SEC(1500)});
-    run_to(w.e, SIM_SEC(700));
+    ts_run_to(w.e, SIM_SEC(700));
     const uint32_t *jobs;
     ck_assert_uint_eq(wl_cronjob_jobs(w.c, cj, &jobs), 1);
     uint32_t first = jobs[0], pod = SIM_NONE;
     ck_assert_uint_eq(pods_of(w.e, first, &pod, 1), 1);
-    run_to(w.e, SIM_SEC(1200) + SIM_MS(100));
+    ts_run_to(w.e, SIM_SEC(1200) + SIM_MS(100));
     ck_assert_int_eq(sim_workload(w.e, first)->deleted, 1);
     ck_assert_int_eq(sim_workload(w.e, first)->finished, 0);
     ck_assert_int_eq(sim_pod(w.e, pod)->phase, SIM_POD_DELETED);
@@ -809,7 +786,7 @@ END_TEST
 
 static void resume_at(World *w, uint32_t cj, SimTime t)
 {
-    run_to(w->e, t);
+    ts_run_to(w->e, t);
     ck_assert_int_eq(wl_cronjob_suspend(w->c, cj, 0), SIM_OK);
 }
 
@@ -819,17 +796,17 @@ START_TEST(cronjob_only_most_recent_missed_run)
 {
     World w = world(SIM_SEC(7200));
     uint32_t cj = cronjob(&w, "q", &(CronOpts){.schedule = "*/15 * * * *", .suspend = 1});
-    run_to(w.e, SIM_SEC(2999));
+    ts_run_to(w.e, SIM_SEC(2999));
     ck_assert_uint_eq(scheds(&w, cj, NULL, 0), 0);
     resume_at(&w, cj, SIM_SEC(3000));
-    run_to(w.e, SIM_SEC(3001));
+    ts_run_to(w.e, SIM_SEC(3001));
     int64_t s[4];
     ck_assert_uint_eq(scheds(&w, cj, s, 4), 1);
     ck_assert_int_eq(s[0], 2700);
     const uint32_t *jobs;
     wl_cronjob_jobs(w.c, cj, &jobs);
     ck_assert_int_eq(status(&w, jobs[0]).start, SIM_SEC(3000));
-    run_to(w.e, SIM_SEC(3700));
+    ts_run_to(w.e, SIM_SEC(3700));
     ck_assert_uint_eq(scheds(&w, cj, s, 4), 2);
     ck_assert_int_eq(s[1], 3600);
     world_free(&w);
@@ -849,12 +826,12 @@ START_TEST(cronjob_starting_deadline_skips)
     uint32_t zero = cronjob(&w, "zero", &(CronOpts){.schedule = "*/15 * * * *", .deadline_set = 1});
     resume_at(&w, short_dl, SIM_SEC(3000));
     ck_assert_int_eq(wl_cronjob_suspend(w.c, long_dl, 0), SIM_OK);
-    run_to(w.e, SIM_SEC(3001));
+    ts_run_to(w.e, SIM_SEC(3001));
     int64_t s[4];
     ck_assert_uint_eq(scheds(&w, short_dl, s, 4), 0);
     ck_assert_uint_eq(scheds(&w, long_dl, s, 4), 1);
     ck_assert_int_eq(s[0], 2700);
-    run_to(w.e, SIM_SEC(3700));
+    ts_run_to(w.e, SIM_SEC(3700));
     ck_assert_uint_eq(scheds(&w, short_dl, s, 4), 1);
     ck_assert_int_eq(s[0], 3600);
     ck_assert_uint_eq(scheds(&w, zero, s, 4), 0);
@@ -869,7 +846,7 @@ START_TEST(cronjob_history_limits)
     World w = world(SIM_SEC(7200));
     uint32_t ok = cronjob(&w, "ok", &(CronOpts){.schedule = "*/10 * * * *", .ok_history = 2});
     uint32_t bad = cronjob(&w, "bad", &(CronOpts){.schedule = "*/10 * * * *", .failed_history = 1, .fail_first = 1});
-    run_to(w.e, SIM_SEC(3100));   /* five runs each, the last ended at 3000.1 + 62 s */
+    ts_run_to(w.e, SIM_SEC(3100));   /* five runs each, the last ended at 3000.1 + 62 s */
     int64_t s[8];
     ck_assert_uint_eq(scheds(&w, ok, s, 8), 2);
     ck_assert_int_eq(s[0], 2400);

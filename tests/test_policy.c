@@ -18,6 +18,8 @@
 #include "sim/policy.h"
 #include "workloads/wl.h"
 
+#include "ts.h"
+
 #define MIB (INT64_C(1) << 20)
 #define GIB (INT64_C(1) << 30)
 
@@ -114,31 +116,6 @@ static uint32_t start(World *w, WlOpts o)
     uint32_t id = declare(w, o);
     ck_assert_int_eq(wl_start(w->c, id), SIM_OK);
     return id;
-}
-
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself a few times at the same instant so that it runs after
- * the cascade of that instant's handlers. */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
 }
 
 static int live_pods(SimEngine *e, uint32_t wl)
@@ -278,9 +255,9 @@ START_TEST(quota_counts_only_non_terminal_pods)
     q = add_quota(&w, "pods", w.team_a, res, hard, 2, NULL);
     uint32_t job = start(&w, (WlOpts){.name = "batch", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 500,
                                       .replicas = 2, .completions = 2, .duration = SIM_SEC(30)});
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 2);
-    run_to(w.e, SIM_SEC(40));
+    ts_run_to(w.e, SIM_SEC(40));
     ck_assert_int_eq(sim_workload(w.e, job)->succeeded, 2);
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 0);
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_REQUESTS_CPU], 0);
@@ -557,12 +534,12 @@ START_TEST(pdb_min_available_percent_rounds_up)
     uint32_t half = add_pdb(&w, "half", w.team_a, 0, 1, 50, &sel);
     uint32_t quarter = add_pdb(&w, "quarter", w.team_a, 1, 1, 25, &sel);
     uint32_t d = start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 5});
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 5);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, half), 2);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, quarter), 2);
     ck_assert_int_eq(wl_scale(w.c, d, 3), SIM_OK);   /* 50% of 3 is 2 (ceil 1.5) */
-    run_to(w.e, SIM_SEC(11));
+    ts_run_to(w.e, SIM_SEC(11));
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, half), 1);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, quarter), 1);   /* ceil(0.75) = 1 */
     world_free(&w);
@@ -578,7 +555,7 @@ START_TEST(pdb_pods_on_a_not_ready_node_are_not_healthy)
     SimSelReq sel = {(char *)"app", SIM_SEL_IN, api, 1};
     uint32_t min3 = add_pdb(&w, "min3", w.team_a, 0, 0, 3, &sel);
     uint32_t d = start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 4});
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 1);
     uint32_t first = 0;
     while (sim_pod(w.e, first)->wl != d)
@@ -609,10 +586,10 @@ START_TEST(pdb_disruptions_allowed_example)
     uint32_t other = add_pdb(&w, "db", w.team_a, 0, 0, 0, &sel_db);
     uint32_t d = start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 4});
     start(&w, (WlOpts){.name = "b", .ns = w.team_b, .cpu_m = 100, .replicas = 2});   /* same labels, other ns */
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 0);   /* bound, not Running yet */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 1);   /* 4 healthy - 3 */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);   /* 4 - (4 - 1) */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, other), 0);
@@ -624,11 +601,11 @@ START_TEST(pdb_disruptions_allowed_example)
     ck_assert_int_eq(sim_pod_delete(w.e, first), SIM_OK);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 0);   /* 3 healthy - 3 */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);   /* 3 - (3 - 1): expected shrank */
-    run_to(w.e, SIM_SEC(5));   /* the replacement is bound but not Running */
+    ts_run_to(w.e, SIM_SEC(5));   /* the replacement is bound but not Running */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* 3 - (4 - 1) */
     uint32_t late = add_pdb(&w, "late", w.team_a, 0, 0, 2, &sel);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, late), 1);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, late), 2);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 1);
     SimPdb bad = {(char *)"bad", w.region, w.team_a, {NULL, 0}, 0, 1, 150};
@@ -652,19 +629,19 @@ START_TEST(controller_retries_after_quota_frees)
     uint32_t job = start(&w, (WlOpts){.name = "job", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
                                       .replicas = 1, .completions = 1, .duration = SIM_SEC(20)});
     uint32_t d = start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 3});
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     ck_assert_int_eq(live_pods(w.e, d), 1);
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 1);   /* the sync stopped at its first refusal */
     ck_assert_uint_eq(sim_admission_refusals(w.e, d), 1);
     /* Retries at 5, 15, 35, 75, 155, 315 and 635 ms; the next is at 1275 ms. */
-    run_to(w.e, SIM_MS(1000));
+    ts_run_to(w.e, SIM_MS(1000));
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 8);
-    run_to(w.e, SIM_MS(1274));
+    ts_run_to(w.e, SIM_MS(1274));
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 8);
-    run_to(w.e, SIM_MS(1275));
+    ts_run_to(w.e, SIM_MS(1275));
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 9);
     /* The Job's pod succeeds at 2 s + 20 s: the Deployment takes its place then. */
-    run_to(w.e, SIM_SEC(22));
+    ts_run_to(w.e, SIM_SEC(22));
     ck_assert_int_eq(sim_workload(w.e, job)->succeeded, 1);
     ck_assert_int_eq(live_pods(w.e, d), 2);
     ck_assert_int_eq(sim_workload(w.e, d)->active, 2);
@@ -684,9 +661,9 @@ START_TEST(job_retries_refused_pods_with_api_backoff)
     uint32_t job = start(&w, (WlOpts){.name = "job", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
                                       .replicas = 2, .completions = 2, .duration = SIM_SEC(1000)});
     /* Refusals at 0, then retries at 1, 3, 7, 15, 31, 63 s, then every 60 s (123 s). */
-    run_to(w.e, SIM_SEC(100));
+    ts_run_to(w.e, SIM_SEC(100));
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 7);
-    run_to(w.e, SIM_SEC(123));
+    ts_run_to(w.e, SIM_SEC(123));
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 8);
     ck_assert_int_eq(sim_workload(w.e, job)->failed, 0);
     ck_assert_int_eq(live_pods(w.e, job), 1);
@@ -708,14 +685,14 @@ START_TEST(job_quota_count_jobs_batch)
                                          .replicas = 1, .completions = 1, .duration = SIM_SEC(5)});
     uint32_t other = start(&w, (WlOpts){.name = "other", .kind = SIM_WL_JOB, .ns = w.team_b, .cpu_m = 100,
                                         .replicas = 1, .completions = 1, .duration = SIM_SEC(5)});
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     ck_assert_int_eq(live_pods(w.e, first), 1);
     ck_assert_int_eq(live_pods(w.e, second), 0);
     ck_assert_int_eq(live_pods(w.e, other), 1);
     ck_assert_str_eq(sim_errmsg(w.e), "exceeded quota: jobs, requested: count/jobs.batch=1, used: "
                                       "count/jobs.batch=1, limited: count/jobs.batch=1");
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 1);
-    run_to(w.e, SIM_SEC(60));
+    ts_run_to(w.e, SIM_SEC(60));
     ck_assert_int_eq(sim_workload(w.e, first)->succeeded, 1);
     ck_assert_int_eq(sim_workload(w.e, second)->succeeded, 0);   /* a finished Job still counts */
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 1);
@@ -737,14 +714,14 @@ START_TEST(job_quota_returned_when_the_job_is_deleted)
     uint32_t first = start(&w, (WlOpts){.name = "first", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
                                         .replicas = 1, .completions = 1, .duration = SIM_SEC(5),
                                         .ttl_zero = 1});
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 1);
-    run_to(w.e, SIM_SEC(60));
+    ts_run_to(w.e, SIM_SEC(60));
     ck_assert(sim_workload(w.e, first)->deleted);
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 0);
     uint32_t second = start(&w, (WlOpts){.name = "second", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
                                          .replicas = 1, .completions = 1, .duration = SIM_SEC(5)});
-    run_to(w.e, SIM_SEC(61));
+    ts_run_to(w.e, SIM_SEC(61));
     ck_assert_int_eq(live_pods(w.e, second), 1);
     ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_JOBS], 1);
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 0);

@@ -20,6 +20,8 @@
 #include "scheduler/sched.h"
 #include "sim/policy.h"
 
+#include "ts.h"
+
 #define TMP_ENV "KUBESIM_PREEMPT_TEST_DIR"
 #define GIB (INT64_C(1) << 30)
 #define MIB (INT64_C(1) << 20)
@@ -124,33 +126,6 @@ static uint32_t place(World *w, uint32_t wl, uint32_t node)
     return id;
 }
 
-/* Runs everything up to and including simulated time t: a marker event
- * re-queues itself at t a few times so that it runs after the cascade that
- * instant's handlers schedule. */
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-    ck_assert_int_eq(sim_now(e), t);
-}
-
 static int live(SimEngine *e, uint32_t pod)
 {
     SimPodPhase ph = sim_pod(e, pod)->phase;
@@ -213,7 +188,7 @@ START_TEST(preempt_only_lower_priority_pods)
     uint32_t n2 = add_node(&w);   /* n2: a lower pod too small to make room */
     uint32_t tiny = place(&w, add_wl(&w, "tiny", 1, 100), n2);
     uint32_t big = place(&w, add_wl(&w, "big", 20, 3900), n2);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     uint32_t victims[4];
     size_t nv = 99;
@@ -253,7 +228,7 @@ START_TEST(preempt_never_policy_does_not_preempt)
     uint32_t n = add_node(&w);
     uint32_t low = add_wl(&w, "low", 0, 4000);
     uint32_t v = place(&w, low, n);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
 
     uint32_t spec_never = add_wl(&w, "spec-never", 1000, 1000);
@@ -296,7 +271,7 @@ START_TEST(preempt_minimal_victims_after_reprieve)
         snprintf(name, sizeof name, "p%d", prio);
         p[prio] = place(&w, add_wl(&w, name, prio, 1000), n);
     }
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));
     uint32_t victims[8];
@@ -329,7 +304,7 @@ START_TEST(preempt_reprieves_pdb_violating_pods_first)
     uint32_t n = add_node(&w);
     uint32_t y = place(&w, add_wl(&w, "plain", 1, 2000), n);
     uint32_t x = place(&w, add_db_wl(&w, "db", 1, 2000), n);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     add_pdb(&w, 0, 1);   /* minAvailable 1 of 1 healthy: no disruption allowed */
     with_sched(&w);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));
@@ -355,7 +330,7 @@ START_TEST(preempt_prefers_node_without_pdb_violation)
         uint32_t n0 = add_node(&w), n1 = add_node(&w);
         uint32_t guarded = place(&w, add_db_wl(&w, "db", 1, 4000), n0);
         uint32_t plain = place(&w, add_wl(&w, "plain", 5, 4000), n1);
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         add_pdb(&w, 0, 1);
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 1000));
@@ -380,7 +355,7 @@ START_TEST(preempt_ignores_pdb_with_empty_selector)
         uint32_t n0 = add_node(&w), n1 = add_node(&w);
         uint32_t a = place(&w, add_db_wl(&w, "db", 1, 4000), n0);
         place(&w, add_wl(&w, "plain", 5, 4000), n1);   /* no labels: never counted */
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         SimPdb pdb;
         memset(&pdb, 0, sizeof pdb);
         pdb.name = (char *)"everything";
@@ -413,7 +388,7 @@ START_TEST(preempt_pdb_budget_is_shared_by_victims)
         place(&w, db, n0);
         place(&w, plain, n1);
         place(&w, plain, n1);
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         add_pdb(&w, 1, 1);   /* maxUnavailable 1 of 2 healthy: one disruption */
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 4000));
@@ -433,7 +408,7 @@ START_TEST(preempt_prefers_lowest_highest_victim_priority)
         place(&w, add_wl(&w, "p3", 3, 4000), n0);
         place(&w, add_wl(&w, "p1", 1, 2000), n1);
         place(&w, add_wl(&w, "p2", 2, 2000), n1);
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 4000));
         size_t nv;
@@ -456,7 +431,7 @@ START_TEST(preempt_prefers_smallest_priority_sum)
         place(&w, add_wl(&w, "a2", 2, 2000), n0);
         place(&w, add_wl(&w, "b3", 3, 2000), n1);
         place(&w, add_wl(&w, "b1", 1, 2000), n1);
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 4000));
         ck_assert_uint_eq(plan_node(&w, pre), n1);
@@ -478,7 +453,7 @@ START_TEST(preempt_prefers_fewest_victims)
         place(&w, add_wl(&w, "zero", 0, 4000), n0);
         place(&w, add_wl(&w, "zero-b", 0, 2000), n1);
         place(&w, add_wl(&w, "lowest", INT32_MIN, 2000), n1);
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 100, 4000));
         size_t nv;
@@ -499,9 +474,9 @@ START_TEST(preempt_prefers_latest_start_of_top_victims)
         uint32_t n0 = add_node(&w), n1 = add_node(&w);
         uint32_t low = add_wl(&w, "low", 1, 4000);
         place(&w, low, n0);
-        run_to(w.e, SIM_SEC(10));
+        ts_run_to(w.e, SIM_SEC(10));
         uint32_t young = place(&w, low, n1);
-        run_to(w.e, SIM_SEC(10));
+        ts_run_to(w.e, SIM_SEC(10));
         ck_assert_int_eq(sim_pod(w.e, young)->started_at, SIM_SEC(10));
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 1000));
@@ -533,7 +508,7 @@ static uint32_t tie_choice(uint64_t seed)
     uint32_t low = add_wl(&w, "low", 1, 4000);
     for (int i = 0; i < 4; i++)
         place(&w, low, add_node(&w));
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     uint32_t node = plan_node(&w, new_pod(&w, add_wl(&w, "pre", 10, 1000)));
     ck_assert_uint_lt(node, 4);
@@ -570,7 +545,7 @@ START_TEST(preempt_dry_run_stops_after_enough_candidates)
             if (i == 75)
                 best = n;
         }
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         with_sched(&w);
         uint32_t node = plan_node(&w, new_pod(&w, add_wl(&w, "pre", 10, 1000)));
         ck_assert_uint_ne(node, SIM_NONE);
@@ -594,7 +569,7 @@ START_TEST(preempt_counts_higher_priority_nominated_pods)
     uint32_t n = add_node(&w);
     uint32_t low = add_wl(&w, "low", 1, 1000), lower = add_wl(&w, "lower", 1, 3000);
     uint32_t a = place(&w, low, n), b = place(&w, lower, n);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     uint32_t x = new_pod(&w, add_wl(&w, "x", 20, 3000));
     ck_assert_int_eq(sched_preempt(w.s, x), SIM_OK);
@@ -620,7 +595,7 @@ START_TEST(preempt_clears_lower_priority_nominations_on_the_node)
     uint32_t n = add_node(&w);
     uint32_t low = add_wl(&w, "low", 1, 2000);
     uint32_t c = place(&w, low, n), d = place(&w, low, n);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     uint32_t z = new_pod(&w, add_wl(&w, "z", 5, 2000));
     ck_assert_int_eq(sched_preempt(w.s, z), SIM_OK);
@@ -684,7 +659,7 @@ START_TEST(preempt_nominates_and_pod_binds_after_victims_go)
     uint32_t n = add_node(&w);
     uint32_t low = add_wl(&w, "low", 1, 2000);
     uint32_t keep = place(&w, low, n), victim = place(&w, low, n);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), path, "{}", err, sizeof err);
     ck_assert_msg(tw != NULL, "%s", err);
@@ -695,7 +670,7 @@ START_TEST(preempt_nominates_and_pod_binds_after_victims_go)
     ck_assert_int_eq(sim_pod(w.e, pre)->phase, SIM_POD_PENDING);
     ck_assert_int_eq(sim_pod(w.e, victim)->phase, SIM_POD_DELETED);
     ck_assert(live(w.e, keep));
-    run_to(w.e, SIM_SEC(11));   /* past any scheduling backoff */
+    ts_run_to(w.e, SIM_SEC(11));   /* past any scheduling backoff */
     ck_assert(live(w.e, pre));
     ck_assert_uint_eq(sim_pod(w.e, pre)->node, n);
     sim_set_trace(w.e, NULL);
@@ -722,15 +697,15 @@ START_TEST(preempt_runs_when_the_cycle_finds_no_node)
     uint32_t n0 = add_node(&w), n1 = add_node(&w);
     uint32_t mid = add_wl(&w, "mid", 5, 4000), low = add_wl(&w, "low", 1, 4000);
     uint32_t keep = place(&w, mid, n0), victim = place(&w, low, n1);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 1000));
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     ck_assert_int_eq(sim_pod(w.e, victim)->phase, SIM_POD_DELETED);
     ck_assert(live(w.e, keep));
     ck_assert_uint_eq(sim_pod(w.e, pre)->nominated_node, n1);
     ck_assert_uint_eq(sim_stats(w.e)->pods_preempted, 1);
-    run_to(w.e, SIM_SEC(11));
+    ts_run_to(w.e, SIM_SEC(11));
     ck_assert(live(w.e, pre));
     ck_assert_uint_eq(sim_pod(w.e, pre)->node, n1);
     world_free(&w);
@@ -744,7 +719,7 @@ START_TEST(preempt_counts_preempted_in_stats)
     uint32_t low = add_wl(&w, "low", 1, 1000);
     for (int i = 0; i < 4; i++)
         place(&w, low, n);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     SimStats before = *sim_stats(w.e);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 3000));
@@ -771,7 +746,7 @@ START_TEST(preempt_plan_changes_nothing)
         place(&w, low, nodes[i]);
         place(&w, low, nodes[i]);
     }
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     with_sched(&w);
     SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), path, "{}", err, sizeof err);
     ck_assert_msg(tw != NULL, "%s", err);
@@ -851,7 +826,7 @@ START_TEST(preempt_oom_sweep_leaks_nothing)
             pods[2 * i] = place(&w, low, n);
             pods[2 * i + 1] = place(&w, db, n);
         }
-        run_to(w.e, 0);
+        ts_run_to(w.e, 0);
         add_pdb(&w, 0, 1);
         with_sched(&w);
         uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));

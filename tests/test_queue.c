@@ -21,6 +21,8 @@
 #include "workloads/queue.h"
 #include "workloads/wl_metrics.h"
 
+#include "ts.h"
+
 #define GIB (INT64_C(1) << 30)
 
 static char tmpdir[] = "/tmp/kubesim-queue-XXXXXX";
@@ -143,31 +145,9 @@ static void submit(World *w, uint32_t q, const char *name, const BtParams *p, Si
     ck_assert_int_eq(wl_queue_submit(w->c, &s), SIM_OK);
 }
 
-/* ---- driving the engine ------------------------------------------------------- */
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant so it runs after the cascade that
- * instant's handlers schedule. */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
 static void run_to(World *w, SimTime t)
 {
-    Marker m = {0, 16};
-    sim_engine_on(w->e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(w->e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(w->e), SIM_OK);
-    ck_assert_int_eq(sim_now(w->e), t);
+    ts_run_to(w->e, t);
 }
 
 static void run_all(World *w)

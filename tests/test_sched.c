@@ -15,6 +15,8 @@
 
 #include "scheduler/sched.h"
 
+#include "ts.h"
+
 #define TMP_ENV "KUBESIM_SCHED_TEST_DIR"
 #define GIB (INT64_C(1) << 30)
 #define MIB (INT64_C(1) << 20)
@@ -305,34 +307,6 @@ static uint32_t new_pod(World *w, uint32_t wl)
     return id;
 }
 
-/* A marker event that re-queues itself at the same instant a few times, so
- * that it runs after the cascade of events that instant's handlers schedule
- * (pod finished -> scheduling cycle -> bind -> start). */
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-/* Runs until simulated time t and everything that happens at t. */
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-    ck_assert_int_eq(sim_now(e), t);
-}
-
 /* Bound to a node and not terminated (with no start-up delay a pod is Running
  * at the instant it is bound). */
 static void assert_placed(SimEngine *e, uint32_t pod)
@@ -381,7 +355,7 @@ START_TEST(cycle_binds_pod_to_the_least_allocated_node)
     uint32_t app = add_workload(&w, "app", 600, GIB, 0);
     uint32_t p = new_pod(&w, app);
     ck_assert_int_eq(sim_pod(w.e, p)->phase, SIM_POD_PENDING);
-    run_to(w.e, 0);   /* the cycle runs at the same instant */
+    ts_run_to(w.e, 0);   /* the cycle runs at the same instant */
     assert_placed(w.e, p);
     ck_assert_uint_eq(sim_pod(w.e, p)->node, n[1]);
     ck_assert_int_eq(sim_pod(w.e, p)->bound_at, 0);
@@ -395,7 +369,7 @@ START_TEST(cycle_binds_pod_to_the_least_allocated_node)
     uint32_t q = new_pod(&w, app);
     uint32_t big = add_workload(&w, "big", 3000, 6 * GIB, 0);
     uint32_t b = new_pod(&w, big);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     ck_assert_uint_eq(sim_pod(w.e, q)->node, n[2]);
     ck_assert_uint_eq(sim_pod(w.e, b)->node, n[1]);
     ck_assert_uint_eq(sim_stats(w.e)->pods_scheduled, 6);
@@ -415,7 +389,7 @@ START_TEST(cycle_marks_unfit_pod_unschedulable_with_upstream_message)
     sim_set_trace(w.e, tw);
     uint32_t huge = add_workload(&w, "huge", 5000, GIB, 0);
     uint32_t p = new_pod(&w, huge);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     const SimPod *pod = sim_pod(w.e, p);
     ck_assert_int_eq(pod->phase, SIM_POD_PENDING);
     ck_assert_int_eq(pod->unschedulable, 1);
@@ -484,11 +458,11 @@ START_TEST(unschedulable_pod_is_bound_when_a_node_becomes_ready)
     uint32_t app = add_workload(&w, "app", 3000, GIB, 0);
     uint32_t p = new_pod(&w, app);
     uint32_t fresh = add_node(&w, w.slow, 0);   /* Ready at 30 s */
-    run_to(w.e, SIM_SEC(30) - 1);
+    ts_run_to(w.e, SIM_SEC(30) - 1);
     ck_assert_uint_eq(sim_pod(w.e, f)->node, ready);
     ck_assert_int_eq(sim_pod(w.e, p)->phase, SIM_POD_PENDING);
     ck_assert_int_eq(sim_pod(w.e, p)->unschedulable, 1);
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     ck_assert_int_eq(sim_node(w.e, fresh)->state, SIM_NODE_READY);
     assert_placed(w.e, p);
     ck_assert_uint_eq(sim_pod(w.e, p)->node, fresh);
@@ -507,10 +481,10 @@ START_TEST(unschedulable_pod_is_bound_when_a_pod_terminates)
     uint32_t j = new_pod(&w, job);
     uint32_t app = add_workload(&w, "app", 2000, GIB, 0);
     uint32_t p = new_pod(&w, app);
-    run_to(w.e, SIM_SEC(20) - 1);
+    ts_run_to(w.e, SIM_SEC(20) - 1);
     ck_assert_int_eq(sim_pod(w.e, j)->phase, SIM_POD_RUNNING);
     ck_assert_int_eq(sim_pod(w.e, p)->unschedulable, 1);
-    run_to(w.e, SIM_SEC(20));
+    ts_run_to(w.e, SIM_SEC(20));
     ck_assert_int_eq(sim_pod(w.e, j)->phase, SIM_POD_SUCCEEDED);
     assert_placed(w.e, p);
     ck_assert_uint_eq(sim_pod(w.e, p)->node, n);
@@ -519,10 +493,10 @@ START_TEST(unschedulable_pod_is_bound_when_a_pod_terminates)
     /* A deletion frees capacity too. */
     uint32_t wide = add_workload(&w, "wide", 3000, GIB, 0);
     uint32_t q = new_pod(&w, wide);
-    run_to(w.e, SIM_SEC(21));
+    ts_run_to(w.e, SIM_SEC(21));
     ck_assert_int_eq(sim_pod(w.e, q)->unschedulable, 1);
     ck_assert_int_eq(sim_pod_delete(w.e, p), SIM_OK);
-    run_to(w.e, SIM_SEC(22));
+    ts_run_to(w.e, SIM_SEC(22));
     assert_placed(w.e, q);
     ck_assert_int_eq(sim_pod(w.e, q)->bound_at, SIM_SEC(21));
     world_free(&w);
@@ -540,7 +514,7 @@ START_TEST(provisioning_nodes_are_not_candidates)
     uint32_t f = new_pod(&w, filler);
     uint32_t a = new_pod(&w, app);
     uint32_t b = new_pod(&w, app);   /* no room left on the ready node */
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     ck_assert_uint_eq(sim_pod(w.e, f)->node, ready);
     ck_assert_uint_eq(sim_pod(w.e, a)->node, ready);
     ck_assert_int_eq(sim_pod(w.e, b)->phase, SIM_POD_PENDING);
@@ -548,7 +522,7 @@ START_TEST(provisioning_nodes_are_not_candidates)
     ck_assert_int_eq(sched_place(w.s, b, &res), SIM_OK);
     ck_assert_uint_eq(res.examined, 1);
     ck_assert_str_eq(res.reason, "0/1 nodes are available: 1 Insufficient cpu.");
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     ck_assert_uint_eq(sim_pod(w.e, b)->node, slow);
     world_free(&w);
 }
@@ -565,7 +539,7 @@ static unsigned placements(uint64_t seed)
     uint32_t p[3];
     for (int i = 0; i < 3; i++)
         p[i] = new_pod(&w, app);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     unsigned code = 0;
     for (int i = 0; i < 3; i++) {
         assert_placed(w.e, p[i]);
@@ -1196,7 +1170,7 @@ START_TEST(spread_hostname_keeps_max_skew_and_follows_terminations)
     uint32_t wl = w2_wl(&w, "web", SIM_WL_JOB, w.ns, 100, MIB, &sp), pods[9];
     for (int i = 0; i < 9; i++)
         pods[i] = w2_pod(&w, wl);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     uint32_t per[3] = {0};
     for (int i = 0; i < 9; i++) {
         assert_placed(w.e, pods[i]);
@@ -1567,7 +1541,7 @@ START_TEST(queue_priority_before_age)
     SimPodSpec lo = {.priority = 0}, hi = {.priority = 100};
     uint32_t old = w2_pod(&w, w2_wl(&w, "old-low", SIM_WL_JOB, w.ns, 800, MIB, &lo));
     uint32_t young = w2_pod(&w, w2_wl(&w, "young-high", SIM_WL_JOB, w.ns, 800, MIB, &hi));
-    run_to(w.e, SIM_MS(10));
+    ts_run_to(w.e, SIM_MS(10));
     assert_placed(w.e, young);
     ck_assert_int_eq(sim_pod(w.e, old)->phase, SIM_POD_PENDING);
     ck_assert_int_eq(sim_pod(w.e, old)->unschedulable, 1);
@@ -1576,7 +1550,7 @@ START_TEST(queue_priority_before_age)
     w2_group(&v, "g", (GroupOpt){.cpu_m = 1000}, 1, &n);
     uint32_t a = w2_pod(&v, w2_wl(&v, "a", SIM_WL_JOB, v.ns, 800, MIB, &lo));
     uint32_t b = w2_pod(&v, w2_wl(&v, "b", SIM_WL_JOB, v.ns, 800, MIB, &lo));
-    run_to(v.e, SIM_MS(10));
+    ts_run_to(v.e, SIM_MS(10));
     assert_placed(v.e, a);
     ck_assert_int_eq(sim_pod(v.e, b)->phase, SIM_POD_PENDING);
     w2_free(&v);
@@ -1600,10 +1574,10 @@ START_TEST(queue_backoff_doubles_to_10s)
     jw->spec.duration = SIM_MS(500);   /* frees its cpu at 0.5 s */
     uint32_t j = w2_pod(&w, job);
     uint32_t p = w2_pod(&w, w2_wl(&w, "wide", SIM_WL_JOB, w.ns, 2000, MIB, NULL));
-    run_to(w.e, SIM_MS(600));
+    ts_run_to(w.e, SIM_MS(600));
     ck_assert_int_eq(sim_pod(w.e, j)->phase, SIM_POD_SUCCEEDED);
     ck_assert_int_eq(sim_pod(w.e, p)->phase, SIM_POD_PENDING);   /* in backoff until 1 s */
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     assert_placed(w.e, p);
     ck_assert_int_eq(sim_pod(w.e, p)->bound_at, SIM_SEC(1));
     w2_free(&w);
@@ -1621,13 +1595,13 @@ START_TEST(queue_node_ready_retries_only_pods_it_helps)
     w2_group(&w, "tainted", (GroupOpt){.cpu_m = 8000, .taints = &t, .ntaints = 1, .delay = SIM_SEC(5)}, 1, &tainted);
     w2_group(&w, "later", (GroupOpt){.cpu_m = 8000, .delay = SIM_SEC(20)}, 1, &ok);
     uint32_t p = w2_pod(&w, w2_wl(&w, "wide", SIM_WL_JOB, w.ns, 4000, MIB, NULL));
-    run_to(w.e, SIM_SEC(19));
+    ts_run_to(w.e, SIM_SEC(19));
     ck_assert_int_eq(sim_pod(w.e, p)->phase, SIM_POD_PENDING);
     SchedResult res;
     ck_assert_int_eq(sched_place(w.s, p, &res), SIM_OK);
     ck_assert_str_eq(res.reason,
                      "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: x}.");
-    run_to(w.e, SIM_SEC(20));
+    ts_run_to(w.e, SIM_SEC(20));
     assert_placed(w.e, p);
     ck_assert_uint_eq(sim_pod(w.e, p)->node, ok);
     ck_assert_int_eq(sim_pod(w.e, p)->bound_at, SIM_SEC(20));
@@ -1647,12 +1621,12 @@ START_TEST(queue_identical_unschedulable_pods_share_the_verdict)
         pods[i] = w2_pod(&w, wl);
     uint32_t later;
     w2_group(&w, "late", (GroupOpt){.cpu_m = 4500, .delay = SIM_SEC(60)}, 1, &later);
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     ck_assert_uint_eq(sim_region(w.e, w.region)->pods_pending, 50);
     SchedResult res;
     ck_assert_int_eq(sched_place(w.s, pods[49], &res), SIM_OK);
     ck_assert_str_eq(res.reason, "0/2 nodes are available: 2 Insufficient cpu.");
-    run_to(w.e, SIM_SEC(61));
+    ts_run_to(w.e, SIM_SEC(61));
     int bound = 0;
     for (int i = 0; i < 50; i++)
         bound += sim_pod(w.e, pods[i])->node == later;
@@ -1675,12 +1649,12 @@ START_TEST(queue_pod_bound_retries_affinity_pods)
     SimPodAffinityTerm t = {{&r, 1}, (char *)"topology.kubernetes.io/zone", 0};
     SimPodSpec cs = {.affinity = {.req_affinity = &t, .nreq_affinity = 1}};
     uint32_t client = w2_pod(&w, w2_wl(&w, "client", SIM_WL_JOB, w.ns, 100, MIB, &cs));
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     ck_assert_int_eq(sim_pod(w.e, client)->unschedulable, 1);
     SimPodSpec ds = {.labels = &db, .nlabels = 1};
     uint32_t dbw = w2_wl(&w, "db", SIM_WL_JOB, w.ns, 100, MIB, &ds);
     w2_bound(&w, dbw, n[1]);
-    run_to(w.e, SIM_SEC(6));
+    ts_run_to(w.e, SIM_SEC(6));
     assert_placed(w.e, client);
     ck_assert_uint_eq(sim_pod(w.e, client)->node, n[1]);
     w2_free(&w);

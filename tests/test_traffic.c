@@ -23,6 +23,8 @@
 #include "workloads/traffic.h"
 #include "workloads/wl_metrics.h"
 
+#include "ts.h"
+
 #define GIB (INT64_C(1) << 30)
 
 typedef struct World {
@@ -112,31 +114,6 @@ static void flow(World *w, uint32_t s, const char *svc, double rate, const WlSur
     ck_assert_int_eq(wl_traffic_flow(w->c, &f), SIM_OK);
 }
 
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant a few times so it runs after what
- * that instant's handlers schedule. */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-}
-
 static WlServiceStats stats(World *w, const char *svc, int r)
 {
     WlServiceStats st;
@@ -201,23 +178,23 @@ START_TEST(traffic_routes_to_nearest_region_and_fails_over)
     serve(&w, d1, "api", 100, 0, 0, SIM_SEC(2));
     serve(&w, d2, "api", 100, 0, 0, SIM_SEC(2));
     flow(&w, s, "api", 40, NULL, 0);
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     ck_assert(stats(&w, "api", 1).rate == 40);
     ck_assert(stats(&w, "api", 0).rate == 0);
     ck_assert(stats(&w, "api", 1).p50 > 0.005);   /* the round trip is part of the latency */
 
     wl_traffic_region_health(w.c, w.region[1], 0);   /* r2's outage */
-    run_to(w.e, SIM_SEC(40));
+    ts_run_to(w.e, SIM_SEC(40));
     ck_assert(stats(&w, "api", 0).rate == 40);
     ck_assert(stats(&w, "api", 1).rate == 0);
     ck_assert(stats(&w, "api", 0).p50 > 0.050);
 
     wl_traffic_region_health(w.c, w.region[1], 1);
-    run_to(w.e, SIM_SEC(50));
+    ts_run_to(w.e, SIM_SEC(50));
     ck_assert(stats(&w, "api", 1).rate == 40);
 
     ck_assert_int_eq(wl_scale(w.c, d2, 0), SIM_OK);   /* no Ready pod in r2 */
-    run_to(w.e, SIM_SEC(60));
+    ts_run_to(w.e, SIM_SEC(60));
     ck_assert(stats(&w, "api", 0).rate == 40);
     ck_assert(stats(&w, "api", 1).rate == 0);
     world_free(&w);
@@ -232,7 +209,7 @@ START_TEST(traffic_without_ready_pods_fails_on_the_nearest_region)
     serve(&w, d1, "api", 100, 0, 0, SIM_SEC(2));
     serve(&w, d2, "api", 100, 0, 0, SIM_SEC(2));
     flow(&w, s, "api", 10, NULL, 0);
-    run_to(w.e, SIM_SEC(9));   /* ticks 0 to 9 */
+    ts_run_to(w.e, SIM_SEC(9));   /* ticks 0 to 9 */
     WlServiceStats st = stats(&w, "api", 0);
     ck_assert(st.requests == 100 && st.errors == 100 && st.served == 0);
     ck_assert(stats(&w, "api", 1).requests == 0);
@@ -251,11 +228,11 @@ START_TEST(traffic_overload_builds_a_backlog_then_times_out)
     uint32_t s = site(&w, "ny", SIM_MS(1), SIM_MS(1));
     serve(&w, d, "api", 100, 0, 0, SIM_SEC(2));
     flow(&w, s, "api", 150, NULL, 0);
-    run_to(w.e, SIM_SEC(4));   /* ticks 2, 3 and 4 have run with the pod Ready */
+    ts_run_to(w.e, SIM_SEC(4));   /* ticks 2, 3 and 4 have run with the pod Ready */
     WlServiceStats st = stats(&w, "api", 0);
     assert_rel(st.backlog, 150, 1e-9, "backlog after 3 s");
     assert_rel(st.errors, 300, 1e-9, "only the 2 s without a pod failed");
-    run_to(w.e, SIM_SEC(30));
+    ts_run_to(w.e, SIM_SEC(30));
     st = stats(&w, "api", 0);
     assert_rel(st.backlog, 200, 1e-9, "backlog capped at capacity x timeout");
     assert_rel(st.errors, 300 + 50 * (30 - 5), 1e-9, "50/s time out from tick 6 (the backlog is full at 5)");
@@ -269,12 +246,12 @@ START_TEST(traffic_overload_builds_a_backlog_then_times_out)
     s = site(&w, "ny", SIM_MS(1), SIM_MS(1));
     serve(&w, d, "api", 100, 0, 0, SIM_SEC(2));
     flow(&w, s, "api", 150, NULL, 0);
-    run_to(w.e, SIM_SEC(2));
+    ts_run_to(w.e, SIM_SEC(2));
     double startup_errors = stats(&w, "api", 0).errors;
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     ck_assert(stats(&w, "api", 0).errors == startup_errors);
     ck_assert(stats(&w, "api", 0).backlog > 50);
-    run_to(w.e, SIM_SEC(600));
+    ts_run_to(w.e, SIM_SEC(600));
     st = stats(&w, "api", 0);
     double late = (st.errors - startup_errors) / (st.requests - startup_errors);
     ck_assert_msg(late > 0.30 && late < 0.37, "a third should time out: %g", late);
@@ -302,9 +279,9 @@ START_TEST(traffic_surges_ramp_hold_and_decay)
     assert_rel(wl_traffic_rate(w.c, 0, SIM_SEC(149)), 500, 1e-12, "hold ends");
     assert_rel(wl_traffic_rate(w.c, 0, SIM_SEC(160)), 400, 1e-12, "a quarter into the decay");
     assert_rel(wl_traffic_rate(w.c, 0, SIM_SEC(190)), 100, 1e-12, "after");
-    run_to(w.e, SIM_SEC(131));   /* the tick of second 130 routed the held rate */
+    ts_run_to(w.e, SIM_SEC(131));   /* the tick of second 130 routed the held rate */
     assert_rel(stats(&w, "api", 0).rate, 500, 1e-12, "routed during the hold");
-    run_to(w.e, SIM_SEC(200));
+    ts_run_to(w.e, SIM_SEC(200));
     assert_rel(stats(&w, "api", 0).rate, 100, 1e-12, "routed after");
     world_free(&w);
 }
@@ -349,27 +326,27 @@ START_TEST(traffic_cpu_usage_follows_load_as_metrics_server_reports_it)
     serve(&w, idle, "idle", 100, 0, 0, SIM_SEC(30));   /* no traffic: its baseline only */
     WlSurge sg = {.start = SIM_SEC(100), .hold = SIM_SEC(10000), .factor = 1.6};
     flow(&w, s, "api", 100, &sg, 1);
-    run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(1));
     WlPodUsage u;
     ck_assert_int_eq(wl_pod_usage(w.c, 0, &u), 0);   /* not Running: no sample */
-    run_to(w.e, SIM_SEC(50));
+    ts_run_to(w.e, SIM_SEC(50));
     u = usage_of(&w, 0);
     ck_assert_int_eq(u.cpu_m, 520);
     ck_assert_int_eq(u.timestamp, SIM_SEC(45));   /* the last 15 s scrape */
     ck_assert_int_eq(u.window, SIM_SEC(15));
     ck_assert_int_eq(u.mem, 0);
     ck_assert_int_eq(usage_of(&w, 2).cpu_m, 30);
-    run_to(w.e, SIM_SEC(110));   /* window [90, 105): 10 s at 50/s and 5 s at 80/s a pod */
+    ts_run_to(w.e, SIM_SEC(110));   /* window [90, 105): 10 s at 50/s and 5 s at 80/s a pod */
     ck_assert_int_eq(usage_of(&w, 1).cpu_m, 620);
-    run_to(w.e, SIM_SEC(130));
+    ts_run_to(w.e, SIM_SEC(130));
     ck_assert_int_eq(usage_of(&w, 1).cpu_m, 820);
 
     ck_assert_int_eq(wl_scale(w.c, d, 4), SIM_OK);   /* the new pods 3 and 4 run from 132 s */
-    run_to(w.e, SIM_SEC(140));
+    ts_run_to(w.e, SIM_SEC(140));
     u = usage_of(&w, 3);
     ck_assert_int_eq(u.window, SIM_SEC(3));   /* [132, 135): only what it ran for */
     ck_assert_int_eq(u.cpu_m, 420);            /* 160/s over 4 pods */
-    run_to(w.e, SIM_SEC(160));
+    ts_run_to(w.e, SIM_SEC(160));
     ck_assert_int_eq(usage_of(&w, 0).cpu_m, 420);
     world_free(&w);
 }
@@ -384,7 +361,7 @@ static double run_p95(WlTrafficMode mode, int32_t pods, double capacity, SimTime
     uint32_t s = site(&w, "ny", SIM_MS(10), SIM_MS(10));
     serve(&w, d, "api", capacity, service_time, 0, SIM_SEC(30));
     flow(&w, s, "api", rate, NULL, 0);
-    run_to(w.e, SIM_SEC(2400));
+    ts_run_to(w.e, SIM_SEC(2400));
     double p95 = stats(&w, "api", 0).run_p95;
     world_free(&w);
     return p95;
@@ -418,11 +395,11 @@ START_TEST(traffic_slo_violation_seconds_are_counted)
     serve(&w, d, "api", 100, 0, SIM_MS(150), SIM_SEC(2));
     WlSurge sg = {.start = SIM_SEC(100), .hold = SIM_SEC(60), .factor = 1.8};
     flow(&w, s, "api", 50, &sg, 1);
-    run_to(w.e, SIM_SEC(99));
+    ts_run_to(w.e, SIM_SEC(99));
     WlServiceStats st = stats(&w, "api", 0);
     ck_assert(st.violation_seconds == 2);   /* seconds 0 and 1, before the pod was Ready */
     assert_rel(st.p95, log(20.0) / 50, 1e-9, "steady p95");
-    run_to(w.e, SIM_SEC(300));
+    ts_run_to(w.e, SIM_SEC(300));
     st = stats(&w, "api", 0);
     ck_assert_msg(st.violation_seconds == 62, "violation seconds %g", st.violation_seconds);
     cJSON *slo = wl_traffic_slo(w.c);

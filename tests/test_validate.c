@@ -5,8 +5,6 @@
  * output folder either way.
  */
 #include <check.h>
-
-#include "tb.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "tb.h"
 
 static int no_runs_folder(void)
 {

@@ -12,6 +12,8 @@
 #include "scheduler/sched.h"
 #include "workloads/wl.h"
 
+#include "ts.h"
+
 #define GIB (INT64_C(1) << 30)
 
 typedef struct World {
@@ -80,33 +82,6 @@ static uint32_t start(World *w, const char *name, SimWlKind kind, int32_t replic
     return id;
 }
 
-typedef struct Marker {
-    int hit, left;
-} Marker;
-
-/* Re-queues itself at the same instant a few times so it runs after the
- * cascade that instant's handlers schedule (delete -> reconcile -> create ->
- * scheduling cycle -> bind). */
-static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
-{
-    Marker *m = ctx;
-    (void)ev;
-    if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    else
-        m->hit = 1;
-}
-
-static void run_to(SimEngine *e, SimTime t)
-{
-    Marker m = {0, 16};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
-    while (!m.hit)
-        ck_assert_int_eq(sim_step(e), SIM_OK);
-    ck_assert_int_eq(sim_now(e), t);
-}
-
 static int live(const SimPod *p)
 {
     return p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
@@ -143,14 +118,14 @@ START_TEST(deployment_creates_its_replicas_at_start)
 {
     World w = world();
     uint32_t d = start(&w, "web", SIM_WL_DEPLOYMENT, 3, 0, 0, 0);
-    run_to(w.e, 0);
+    ts_run_to(w.e, 0);
     ck_assert_int_eq(live_pods(w.e, d, NULL), 3);
     for (uint32_t i = 0; i < sim_pod_count(w.e); i++) {
         ck_assert_int_eq(sim_pod(w.e, i)->created_at, 0);
         ck_assert_int_eq(sim_pod(w.e, i)->phase, SIM_POD_BOUND);
     }
     ck_assert_int_eq(sim_workload(w.e, d)->active, 3);
-    run_to(w.e, SIM_SEC(60));
+    ts_run_to(w.e, SIM_SEC(60));
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 3);
     ck_assert_int_eq(pods_of(w.e, d), 3);   /* nothing more is created */
     world_free(&w);
@@ -161,9 +136,9 @@ START_TEST(deployment_replaces_a_deleted_pod)
 {
     World w = world();
     uint32_t d = start(&w, "web", SIM_WL_DEPLOYMENT, 3, 0, 0, 0);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(sim_pod_delete(w.e, 1), SIM_OK);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     uint64_t ords;
     ck_assert_int_eq(live_pods(w.e, d, &ords), 3);
     ck_assert_uint_eq(ords, 0x0d);   /* 0, 2 and the replacement 3 */
@@ -172,7 +147,7 @@ START_TEST(deployment_replaces_a_deleted_pod)
     ck_assert_uint_ne(sim_pod(w.e, 3)->node, SIM_NONE);
     ck_assert_int_eq(sim_workload(w.e, d)->active, 3);
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 2);
-    run_to(w.e, SIM_SEC(12));
+    ts_run_to(w.e, SIM_SEC(12));
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 3);
     ck_assert_int_eq(pods_of(w.e, d), 4);
     world_free(&w);
@@ -186,17 +161,17 @@ START_TEST(deployment_scales_up_and_down_deleting_the_newest_pods)
 {
     World w = world();
     uint32_t d = start(&w, "web", SIM_WL_DEPLOYMENT, 2, 0, 0, 0);
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     ck_assert_int_eq(wl_scale(w.c, d, 4), SIM_OK);
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     uint64_t ords;
     ck_assert_int_eq(live_pods(w.e, d, &ords), 4);
     ck_assert_uint_eq(ords, 0x0f);
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 4);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 4);
     ck_assert_int_eq(wl_scale(w.c, d, 2), SIM_OK);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(live_pods(w.e, d, &ords), 2);
     ck_assert_uint_eq(ords, 0x03);   /* the two oldest are kept */
     ck_assert_int_eq(sim_workload(w.e, d)->active, 2);
@@ -210,7 +185,7 @@ START_TEST(deployment_scales_up_and_down_deleting_the_newest_pods)
         pods_on_nodes += sim_node(w.e, n)->req.pods;
     ck_assert_int_eq(pods_on_nodes, 2);
     ck_assert_int_eq(wl_scale(w.c, d, 2), SIM_OK);   /* unchanged: nothing happens */
-    run_to(w.e, SIM_SEC(100));
+    ts_run_to(w.e, SIM_SEC(100));
     ck_assert_int_eq(pods_of(w.e, d), 4);
     world_free(&w);
 }
@@ -282,11 +257,11 @@ START_TEST(job_with_a_start_time_creates_nothing_before_it)
 {
     World w = world();
     uint32_t j = start(&w, "nightly", SIM_WL_JOB, 1, 1, SIM_SEC(10), SIM_SEC(50));
-    run_to(w.e, SIM_SEC(50) - 1);
+    ts_run_to(w.e, SIM_SEC(50) - 1);
     ck_assert_uint_eq(sim_pod_count(w.e), 0);
     ck_assert_int_eq(sim_workload(w.e, j)->active, 0);
     ck_assert_uint_eq(sim_stats(w.e)->pods_created, 0);
-    run_to(w.e, SIM_SEC(50));
+    ts_run_to(w.e, SIM_SEC(50));
     ck_assert_uint_eq(sim_pod_count(w.e), 1);
     ck_assert_int_eq(sim_pod(w.e, 0)->created_at, SIM_SEC(50));
     JobRun r = run_job(&w, j);
@@ -379,7 +354,7 @@ START_TEST(daemonset_places_one_pod_per_admitting_node)
     ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &gpu), SIM_OK);
     ck_assert_int_eq(sim_node_add(w.e, gpu, 1, &n), SIM_OK);
     uint32_t ds = start(&w, "exporter", SIM_WL_DAEMONSET, 0, 0, 0, 0);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(live_pods(w.e, ds, NULL), 4);
     int on[8] = {0};
     for (uint32_t i = 0; i < sim_pod_count(w.e); i++) {
@@ -392,7 +367,7 @@ START_TEST(daemonset_places_one_pod_per_admitting_node)
     }
     /* A new untainted node gets its pod once it is Ready. */
     ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    run_to(w.e, SIM_SEC(20));
+    ts_run_to(w.e, SIM_SEC(20));
     ck_assert_int_eq(live_pods(w.e, ds, NULL), 5);
     world_free(&w);
 }
@@ -402,14 +377,14 @@ START_TEST(daemonset_replaces_a_deleted_pod_on_the_same_node)
 {
     World w = world();
     uint32_t ds = start(&w, "exporter", SIM_WL_DAEMONSET, 0, 0, 0, 0);
-    run_to(w.e, SIM_SEC(5));
+    ts_run_to(w.e, SIM_SEC(5));
     uint32_t victim = SIM_NONE;
     for (uint32_t i = 0; i < sim_pod_count(w.e) && victim == SIM_NONE; i++)
         if (sim_pod(w.e, i)->wl == ds)
             victim = i;
     uint32_t node = sim_pod(w.e, victim)->target_node;
     ck_assert_int_eq(sim_pod_delete(w.e, victim), SIM_OK);
-    run_to(w.e, SIM_SEC(10));
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(live_pods(w.e, ds, NULL), 4);
     int found = 0;
     for (uint32_t i = victim + 1; i < sim_pod_count(w.e); i++)

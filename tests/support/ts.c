@@ -1,0 +1,38 @@
+/* ts.c: see ts.h. */
+#include "ts.h"
+
+#include <check.h>
+
+typedef struct Marker {
+    int hit, left;
+} Marker;
+
+/* Re-queues itself at the same instant so that it runs after the cascade
+ * of that instant's handlers. */
+static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    Marker *m = ctx;
+    (void)ev;
+    if (m->left-- > 0)
+        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    else
+        m->hit = 1;
+}
+
+void ts_run_to_each(SimEngine *e, SimTime t, void (*each)(void *ctx, SimEngine *e), void *ctx)
+{
+    Marker m = {0, 32};
+    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
+    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    while (!m.hit) {
+        ck_assert_int_eq(sim_step(e), SIM_OK);
+        if (each)
+            each(ctx, e);
+    }
+    ck_assert_int_eq(sim_now(e), t);
+}
+
+void ts_run_to(SimEngine *e, SimTime t)
+{
+    ts_run_to_each(e, t, NULL, NULL);
+}
