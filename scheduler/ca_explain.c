@@ -543,41 +543,6 @@ static int add_policy(Case *c, const cJSON *root)
 }
 
 /* ---- pods --------------------------------------------------------------------------- */
-/* The kind of the pod's controller (upstream GetControllerOf: the owner
- * reference with controller true). */
-static SimWlKind owner_kind(Case *c, const cJSON *j, const char *path)
-{
-    static const char *const keys[] = {"apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion", NULL};
-    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "metadata"),
-                                                         "ownerReferences"), *r;
-    char sub[PATH];
-    snprintf(sub, sizeof sub, "%s.metadata.ownerReferences", path);
-    if (refs && !cJSON_IsArray(refs))
-        FAIL(c, sub, "expected an array");
-    size_t i = 0;
-    cJSON_ArrayForEach(r, refs) {
-        char rp[PATH];
-        snprintf(rp, sizeof rp, "%s[%zu]", sub, i++);
-        sched_v1_keys(&c->v1, r, rp, keys);
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
-        if (!sched_v1_failed(&c->v1) && !cJSON_IsString(kind))
-            FAIL(c, rp, "kind is required");
-        if (sched_v1_failed(&c->v1) || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
-            continue;
-        const char *k = kind->valuestring;
-        if (strcmp(k, "ReplicaSet") == 0 || strcmp(k, "ReplicationController") == 0 || strcmp(k, "Deployment") == 0)
-            return SIM_WL_DEPLOYMENT;
-        if (strcmp(k, "StatefulSet") == 0)
-            return SIM_WL_STATEFULSET;
-        if (strcmp(k, "Job") == 0)
-            return SIM_WL_JOB;
-        if (strcmp(k, "DaemonSet") == 0)
-            return SIM_WL_DAEMONSET;
-        return SIM_WL_POD;   /* a custom controller: upstream's default treats it as unreplicated */
-    }
-    return SIM_WL_POD;
-}
-
 /* Is name in the comma-separated list? */
 static int listed_in(const char *list, const char *name)
 {
@@ -623,7 +588,7 @@ static void pod_extras(Case *c, const cJSON *j, const char *path, SimPodSpec *s,
     const char *safe = annotation(c, j, path, ANN_SAFE);
     s->safe_to_evict = (int8_t)(safe && strcmp(safe, "true") == 0 ? 1 : safe && strcmp(safe, "false") == 0 ? -1 : 0);
     s->local_storage = (uint8_t)local_storage(c, j, path, annotation(c, j, path, ANN_SAFE_VOLUMES));
-    *kind = owner_kind(c, j, path);
+    *kind = sched_v1_owner_kind(&c->v1, j, path);
     if (annotation(c, j, path, ANN_MIRROR))
         *kind = SIM_WL_DAEMONSET;   /* a mirror pod: never drained, counted in utilisation, like a DS pod */
 }

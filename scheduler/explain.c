@@ -189,10 +189,17 @@ static int add_namespaces(Case *c, const cJSON *root)
     return rc;
 }
 
-/* A pod as a bare-pod workload of its own (no controller owns it). */
-static int pod_workload(Case *c, const cJSON *j, const char *path, SchedV1Pod *p, uint32_t *wl)
+/* A pod as a workload of its own with scale 1. A bound pod takes its
+ * controller's kind, so that a PodDisruptionBudget over the pods of a
+ * ReplicaSet or StatefulSet counts one expected pod per listed pod and one
+ * over bare pods fails safe, as upstream's disruption controller does. The
+ * pod to place stays a bare pod: as a one-pod Deployment it would get the
+ * default topology spreading over itself alone, where upstream's selector
+ * takes in its ReplicaSet's other pods. */
+static int pod_workload(Case *c, const cJSON *j, const char *path, SchedV1Pod *p, uint32_t *wl, int owned)
 {
     sched_v1_pod(&c->v1, j, path, p);
+    SimWlKind kind = owned ? sched_v1_owner_kind(&c->v1, j, path) : SIM_WL_POD;
     if (sched_v1_failed(&c->v1))
         return v1_or_engine(c, SIM_OK, path);
     if (sim_workload_find(c->e, p->meta.name) != SIM_NONE)
@@ -200,7 +207,7 @@ static int pod_workload(Case *c, const cJSON *j, const char *path, SchedV1Pod *p
     SimWorkload w;
     memset(&w, 0, sizeof w);
     w.name = (char *)p->meta.name;
-    w.kind = SIM_WL_POD;
+    w.kind = kind;
     w.region = c->region;
     w.ns = ns_id(c, p->meta.ns);
     w.spec = p->spec;
@@ -229,7 +236,7 @@ static int add_bound_pods(Case *c, const cJSON *root)
         SchedV1Pod p;
         uint32_t wl, pod;
         snprintf(path, sizeof path, "$.pods[%zu]", i++);
-        if ((rc = pod_workload(c, x, path, &p, &wl)) != SIM_OK)
+        if ((rc = pod_workload(c, x, path, &p, &wl, 1)) != SIM_OK)
             return rc;
         uint32_t node = p.spec.node_name ? sim_nodegroup_find(c->e, p.spec.node_name) : SIM_NONE;
         if (node == SIM_NONE)
@@ -307,7 +314,7 @@ static int decide(Case *c, const cJSON *root, Answer *a)
 {
     SchedV1Pod p;
     uint32_t wl;
-    int rc = pod_workload(c, cJSON_GetObjectItemCaseSensitive(root, "pod"), "$.pod", &p, &wl);
+    int rc = pod_workload(c, cJSON_GetObjectItemCaseSensitive(root, "pod"), "$.pod", &p, &wl, 0);
     if (rc != SIM_OK)
         return rc;
     a->nominated = SIM_NONE;

@@ -658,6 +658,41 @@ void sched_v1_pod(SchedV1 *c, const cJSON *j, const char *path, SchedV1Pod *out)
         pod_spec(c, spec, sub, out);
 }
 
+/* The kind of the pod's controller (upstream GetControllerOf: the owner
+ * reference with controller true). */
+SimWlKind sched_v1_owner_kind(SchedV1 *c, const cJSON *j, const char *path)
+{
+    static const char *const keys[] = {"apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion", NULL};
+    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "metadata"),
+                                                         "ownerReferences"), *r;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.metadata.ownerReferences", path);
+    if (refs && !cJSON_IsArray(refs))
+        sched_v1_fail(c, sub, "expected an array");
+    size_t i = 0;
+    cJSON_ArrayForEach(r, refs) {
+        char rp[PATH];
+        snprintf(rp, sizeof rp, "%s[%zu]", sub, i++);
+        sched_v1_keys(c, r, rp, keys);
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
+        if (!sched_v1_failed(c) && !cJSON_IsString(kind))
+            sched_v1_fail(c, rp, "kind is required");
+        if (sched_v1_failed(c) || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
+            continue;
+        const char *k = kind->valuestring;
+        if (strcmp(k, "ReplicaSet") == 0 || strcmp(k, "ReplicationController") == 0 || strcmp(k, "Deployment") == 0)
+            return SIM_WL_DEPLOYMENT;
+        if (strcmp(k, "StatefulSet") == 0)
+            return SIM_WL_STATEFULSET;
+        if (strcmp(k, "Job") == 0)
+            return SIM_WL_JOB;
+        if (strcmp(k, "DaemonSet") == 0)
+            return SIM_WL_DAEMONSET;
+        return SIM_WL_POD;   /* a custom controller: upstream's default treats it as unreplicated */
+    }
+    return SIM_WL_POD;
+}
+
 /* ---- policy objects --------------------------------------------------------- */
 void sched_v1_priorityclass(SchedV1 *c, const cJSON *j, const char *path, SimPriorityClass *out)
 {

@@ -56,6 +56,10 @@ typedef struct SchedV1Pod {
     int has_priority;            /* spec.priority was given (else from its class) */
 } SchedV1Pod;
 void sched_v1_pod(SchedV1 *c, const cJSON *j, const char *path, SchedV1Pod *out);
+/* The kind of the controller that owns the pod, from its ownerReferences
+ * (the one with controller true): ReplicaSet, ReplicationController and
+ * Deployment read as a Deployment; SIM_WL_POD when none or an unknown kind. */
+SimWlKind sched_v1_owner_kind(SchedV1 *c, const cJSON *j, const char *path);
 
 void sched_v1_priorityclass(SchedV1 *c, const cJSON *j, const char *path, SimPriorityClass *out);
 /* PDB and quota and limitrange: region is left 0; ns is resolved by the

@@ -330,6 +330,8 @@ typedef struct SimWorkload {
     size_t nrollouts;
     int64_t volume;         /* StatefulSet: bytes of each ordinal's volume (0: none) */
     SimTime wake_at;        /* a controller's own wake-up (availability, deadlines); 0: none */
+    int32_t live_pods;      /* engine (policy.c): its pods created and not ended, whatever
+                               the controller counts in `active` */
 } SimWorkload;
 
 typedef enum SimPodPhase {

@@ -214,6 +214,8 @@ int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
 {
     if (sim_workload_find(e, w->name) != SIM_NONE)
         return dup_name(e, "workload", w->name);
+    if (sim_pdb_workload_reserve(e, w) != SIM_OK)
+        return SIM_ENOMEM;
     char *nm = sim_mem_strdup(e->mem, w->name);
     uint32_t i = nm ? SIM_VEC_PUSH(e, e->workloads) : SIM_NONE;
     if (i == SIM_NONE) {
@@ -223,7 +225,8 @@ int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
     SimWorkload *d = &e->workloads.v[i];
     *d = *w;
     d->name = nm;
-    d->active = d->ready = d->succeeded = d->failed = 0;
+    d->active = d->ready = d->succeeded = d->failed = d->live_pods = 0;
+    sim_pdb_workload_added(e, i);
     d->finished = 0;
     d->next_ordinal = 0;
     d->reconcile_queued = 0;

@@ -3,25 +3,30 @@
  * and §6), and freeing every policy object (quotas and LimitRanges are in
  * admission.c).
  *
- * Invariant: for every PDB, expected == the number of live pods (Pending,
- * Bound or Running) it covers and healthy == the number of those that are
- * Running. lifecycle.c calls the sim_pdb_pod_* hooks on every transition, so
- * disruptionsAllowed is exact at any instant without a scan of all pods
- * (preemption asks for it once per candidate victim).
+ * Invariant: for every PDB, live == the number of live pods (Pending, Bound
+ * or Running) it covers, healthy == the number of those that are Running
+ * and Ready, and wls lists every workload it selects. lifecycle.c calls the
+ * sim_pdb_pod_* hooks on every transition, so disruptionsAllowed is exact at
+ * any instant without a scan of all pods (preemption asks for it once per
+ * candidate victim).
+ *
+ * expectedPods follows upstream's disruption controller
+ * (getExpectedPodCount): for an integer minAvailable it plays no part
+ * (desiredHealthy is the integer); for maxUnavailable and for a percentage
+ * it is the owning controllers' scale, Σ spec.replicas of the Deployments and
+ * StatefulSets that own covered pods, so a Deployment short of pods (quota,
+ * a rollout's surge) is judged against what it should have. A covered pod
+ * whose owner has no scale (a Job's, a DaemonSet's, a bare pod) makes
+ * upstream's controller fail the budget: disruptionsAllowed 0.
  *
  * Simplifications of upstream:
- *  - expectedPods is the number of live pods the PDB covers, whatever kind
- *    of budget it is. Upstream's disruption controller uses the owning
- *    controllers' scale (Σ replicas) for maxUnavailable and for a percentage
- *    minAvailable, and the count of matching pod objects (terminal ones
- *    included) for an integer minAvailable; so here a Deployment short of
- *    pods (quota, unschedulable) gets a smaller desiredHealthy than upstream.
- *  - healthy = Running: kubesim pods are Ready once Running (no readiness
- *    probes, no minReadySeconds), and there is no status lag: the budget is
+ *  - healthy = Running and Ready, and a Running pod is Ready unless its node
+ *    is NotReady (no readiness probes, no minReadySeconds); there is no
+ *    status lag: the budget is
  *    exact at every instant (upstream's controller recomputes it on events).
- *  - Pods without a scalable controller (Jobs, bare pods) count like others;
- *    upstream refuses a maxUnavailable or percentage budget over them
- *    (disruptionsAllowed 0). No unhealthyPodEvictionPolicy (IfHealthyBudget).
+ *  - Upstream looks for owners among all matching pod objects, terminal
+ *    ones too; here among live pods (a Job's finished pods are gone). No
+ *    unhealthyPodEvictionPolicy (IfHealthyBudget).
  *  - PriorityClass: no built-in system-cluster-critical/system-node-critical
  *    classes, and every class is limited to upstream's user maximum (1e9).
  *    The workload field `priority` is a kubesim shorthand used only when no
@@ -112,11 +117,15 @@ static int pod_live(const SimPod *p)
     return p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
 }
 
+static int covers_wl(const SimPdb *pdb, const SimWorkload *w)
+{
+    return w->region == pdb->region && w->ns == pdb->ns &&
+           sim_selector_matches(&pdb->selector, w->spec.labels, w->spec.nlabels);
+}
+
 static int covers(SimEngine *e, const SimPdb *pdb, const SimPod *p)
 {
-    const SimPodSpec *spec = &e->workloads.v[p->wl].spec;
-    return p->region == pdb->region && p->ns == pdb->ns &&
-           sim_selector_matches(&pdb->selector, spec->labels, spec->nlabels);
+    return covers_wl(pdb, &e->workloads.v[p->wl]);
 }
 
 static int pdb_check(SimEngine *e, const SimPdb *pdb)
@@ -138,14 +147,45 @@ static int pdb_check(SimEngine *e, const SimPdb *pdb)
     return SIM_OK;
 }
 
-/* Counts the pods that exist already: a PDB may be added during the run. */
-static void pdb_count(SimEngine *e, SimPdbEntry *d)
+/* Counts the workloads and pods that exist already: a PDB may be added
+ * during the run. */
+static int pdb_count(SimEngine *e, SimPdbEntry *d)
 {
+    for (size_t i = 0; i < e->workloads.n; i++) {
+        if (!covers_wl(&d->pdb, &e->workloads.v[i]))
+            continue;
+        if (sim_mem_grow(e->mem, (void **)&d->wls, &d->capwl, d->nwl + 1, sizeof *d->wls) != SIM_OK)
+            return SIM_ENOMEM;
+        d->wls[d->nwl++] = (uint32_t)i;
+    }
     for (size_t i = 0; i < e->pods.n; i++) {
         const SimPod *p = &e->pods.v[i];
         if (pod_live(p) && covers(e, &d->pdb, p)) {
-            d->expected++;
+            d->live++;
             d->healthy += p->phase == SIM_POD_RUNNING && !p->unready;
+        }
+    }
+    return SIM_OK;
+}
+
+int sim_pdb_workload_reserve(SimEngine *e, const SimWorkload *w)
+{
+    for (size_t i = 0; i < e->pdbs.n; i++) {
+        SimPdbEntry *d = &e->pdbs.v[i];
+        if (covers_wl(&d->pdb, w) &&
+            sim_mem_grow(e->mem, (void **)&d->wls, &d->capwl, d->nwl + 1, sizeof *d->wls) != SIM_OK)
+            return sim_fail(e, SIM_ENOMEM, "out of memory");
+    }
+    return SIM_OK;
+}
+
+void sim_pdb_workload_added(SimEngine *e, uint32_t wl)
+{
+    for (size_t i = 0; i < e->pdbs.n; i++) {
+        SimPdbEntry *d = &e->pdbs.v[i];
+        if (covers_wl(&d->pdb, &e->workloads.v[wl])) {
+            SIM_ASSERT(d->nwl < d->capwl);
+            d->wls[d->nwl++] = wl;
         }
     }
 }
@@ -164,7 +204,12 @@ int sim_pdb_add(SimEngine *e, const SimPdb *pdb, uint32_t *id)
     SimPdbEntry *d = &e->pdbs.v[i];
     d->pdb = *pdb;
     d->pdb.name = nm;
-    pdb_count(e, d);
+    if (pdb_count(e, d) != SIM_OK) {
+        sim_mem_free(e->mem, d->wls, d->capwl * sizeof *d->wls);
+        sim_mem_strfree(e->mem, nm);
+        e->pdbs.n--;
+        return sim_fail(e, SIM_ENOMEM, "out of memory");
+    }
     *id = i;
     return SIM_OK;
 }
@@ -196,24 +241,47 @@ static int32_t desired_healthy(const SimPdb *pdb, int32_t expected)
     return expected - v > 0 ? expected - v : 0;
 }
 
+/* Upstream's getExpectedScale over the workloads with live covered pods:
+ * the sum of their controllers' scale, or -1 when one has none. */
+static int32_t expected_scale(const SimEngine *e, const SimPdbEntry *d)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < d->nwl; i++) {
+        const SimWorkload *w = &e->workloads.v[d->wls[i]];
+        if (w->live_pods == 0)
+            continue;
+        if (w->kind != SIM_WL_DEPLOYMENT && w->kind != SIM_WL_STATEFULSET)
+            return -1;
+        sum += w->replicas;
+    }
+    return sum > INT32_MAX ? INT32_MAX : (int32_t)sum;
+}
+
 int32_t sim_pdb_disruptions_allowed(SimEngine *e, uint32_t pdb)
 {
     SIM_ASSERT(pdb < e->pdbs.n);
     const SimPdbEntry *d = &e->pdbs.v[pdb];
-    int32_t allowed = d->healthy - desired_healthy(&d->pdb, d->expected);
+    int32_t expected = d->live;   /* unused by an integer minAvailable */
+    if (d->pdb.max_unavailable || d->pdb.percent) {
+        if ((expected = expected_scale(e, d)) < 0)
+            return 0;   /* upstream: "found no controllers for pod": the budget fails safe */
+    }
+    int32_t allowed = d->healthy - desired_healthy(&d->pdb, expected);
     return allowed > 0 ? allowed : 0;
 }
 
 /* ---- keeping the counts (called by lifecycle.c) -------------------------- */
-static void pdb_bump(SimEngine *e, uint32_t pod, int32_t dexp, int32_t dhealthy)
+static void pdb_bump(SimEngine *e, uint32_t pod, int32_t dlive, int32_t dhealthy)
 {
     const SimPod *p = &e->pods.v[pod];
+    e->workloads.v[p->wl].live_pods += dlive;
+    SIM_ASSERT(e->workloads.v[p->wl].live_pods >= 0);
     for (size_t i = 0; i < e->pdbs.n; i++) {
         SimPdbEntry *d = &e->pdbs.v[i];
         if (covers(e, &d->pdb, p)) {
-            d->expected += dexp;
+            d->live += dlive;
             d->healthy += dhealthy;
-            SIM_ASSERT(d->expected >= 0 && d->healthy >= 0 && d->healthy <= d->expected);
+            SIM_ASSERT(d->live >= 0 && d->healthy >= 0 && d->healthy <= d->live);
         }
     }
 }
@@ -237,8 +305,10 @@ void sim_policy_free(SimEngine *e)
     SimMem *m = e->mem;
     for (size_t i = 0; i < e->classes.n; i++)
         sim_mem_strfree(m, e->classes.v[i].name);
-    for (size_t i = 0; i < e->pdbs.n; i++)
+    for (size_t i = 0; i < e->pdbs.n; i++) {
         sim_mem_strfree(m, e->pdbs.v[i].pdb.name);
+        sim_mem_free(m, e->pdbs.v[i].wls, e->pdbs.v[i].capwl * sizeof *e->pdbs.v[i].wls);
+    }
     for (size_t i = 0; i < e->quotas.n; i++)
         sim_mem_strfree(m, e->quotas.v[i].name);
     for (size_t i = 0; i < e->limitranges.n; i++)

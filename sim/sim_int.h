@@ -17,10 +17,15 @@
 #define SIM_ERRMSG_LEN 512
 
 /* A PDB with its counts over the pods it covers, kept as pods come and go
- * (policy.c): expected = live pods, healthy = Running ones. */
+ * (policy.c): live = live pods, healthy = Running and Ready ones. A PDB
+ * selects by labels and a workload's pods all carry its template's labels,
+ * so it covers whole workloads: wls lists them (ascending ids), for the
+ * controllers' scale. */
 typedef struct SimPdbEntry {
     SimPdb pdb;
-    int32_t expected, healthy;
+    int32_t live, healthy;
+    uint32_t *wls;
+    size_t nwl, capwl;
 } SimPdbEntry;
 
 /* Admission's per-workload state (admission.c). */
@@ -89,6 +94,11 @@ void sim_pdb_pod_created(SimEngine *e, uint32_t pod);
 void sim_pdb_pod_running(SimEngine *e, uint32_t pod);
 void sim_pdb_pod_ready(SimEngine *e, uint32_t pod);         /* a Running pod's Ready flipped */
 void sim_pdb_pod_terminated(SimEngine *e, uint32_t pod);   /* a live pod ended; started_at says if it ran */
+/* Around sim_workload_add: reserve room in the covered-workload list of every
+ * PDB that selects w (may fail: SIM_ENOMEM), then record the new id there
+ * (cannot fail). */
+int sim_pdb_workload_reserve(SimEngine *e, const SimWorkload *w);
+void sim_pdb_workload_added(SimEngine *e, uint32_t wl);
 /* Adds (sign 1) or removes (-1) the pod's usage to every quota matching it. */
 void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign);
 void sim_quota_pod_terminated(SimEngine *e, uint32_t pod);

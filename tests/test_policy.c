@@ -574,8 +574,59 @@ START_TEST(pdb_pods_on_a_not_ready_node_are_not_healthy)
 END_TEST
 
 /* disruptionsAllowed = max(0, currentHealthy - desiredHealthy): healthy is
- * Running, expected the live covered pods; other namespaces and labels are
- * not covered; a PDB added late counts the pods already there. */
+ * Running, maxUnavailable counts from the Deployment's scale; other
+ * namespaces and labels are not covered; a PDB added late counts the pods
+ * already there. */
+/* expectedPods for maxUnavailable and percentages is the controllers' scale
+ * (upstream getExpectedScale), not the pods that happen to exist: a
+ * Deployment held at 2 of 4 pods by its quota allows no disruption under
+ * maxUnavailable 1 or minAvailable 75%, though 2 of 2 live pods are healthy;
+ * an integer minAvailable ignores the scale; two Deployments under one PDB
+ * add up; a covered Job pod (no scale) fails the budget safe (0), except
+ * for an integer minAvailable; a workload declared after the PDB is
+ * covered too. */
+START_TEST(pdb_expected_pods_is_the_controllers_scale)
+{
+    World w = world();
+    SimQuotaRes res[] = {SIM_QR_PODS};
+    int64_t hard[] = {2};
+    add_quota(&w, "pods", w.team_a, res, hard, 1, NULL);
+    char *api[] = {(char *)"api"};
+    SimSelReq sel = {(char *)"app", SIM_SEL_IN, api, 1};
+    uint32_t max1 = add_pdb(&w, "max1", w.team_a, 1, 0, 1, &sel);
+    uint32_t pct = add_pdb(&w, "pct", w.team_a, 0, 1, 75, &sel);
+    uint32_t min1 = add_pdb(&w, "min1", w.team_a, 0, 0, 1, &sel);
+    uint32_t d = start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 4});
+    ts_run_to(w.e, SIM_SEC(5));
+    ck_assert_int_eq(live_pods(w.e, d), 2);   /* the quota holds the other two back */
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* 2 - (4 - 1) */
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, pct), 0);    /* 2 - ceil(3) */
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min1), 1);   /* 2 - 1 */
+    sim_workload(w.e, d)->replicas = 2;   /* as if scaled down to what runs */
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, pct), 0);    /* 2 - ceil(1.5) */
+    world_free(&w);
+
+    w = world();
+    max1 = add_pdb(&w, "max1", w.team_a, 1, 0, 1, &sel);
+    min1 = add_pdb(&w, "min1", w.team_a, 0, 0, 1, &sel);
+    start(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 100, .replicas = 3});
+    start(&w, (WlOpts){.name = "api2", .ns = w.team_a, .cpu_m = 100, .replicas = 2});
+    ts_run_to(w.e, SIM_SEC(5));
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);   /* 5 - (5 - 1) */
+    uint32_t job = start(&w, (WlOpts){.name = "batch", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
+                                      .replicas = 1, .completions = 1, .duration = SIM_SEC(30)});
+    ts_run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(live_pods(w.e, job), 1);
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* the Job has no scale */
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min1), 5);   /* 6 healthy - 1 */
+    ts_run_to(w.e, SIM_SEC(60));
+    ck_assert_int_eq(live_pods(w.e, job), 0);
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);   /* its pod is gone */
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(pdb_disruptions_allowed_example)
 {
     World w = world();
@@ -600,7 +651,7 @@ START_TEST(pdb_disruptions_allowed_example)
     ck_assert(!sim_pdb_covers(w.e, other, first));
     ck_assert_int_eq(sim_pod_delete(w.e, first), SIM_OK);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min3), 0);   /* 3 healthy - 3 */
-    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);   /* 3 - (3 - 1): expected shrank */
+    ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* 3 - (4 - 1): the scale is still 4 */
     ts_run_to(w.e, SIM_SEC(5));   /* the replacement is bound but not Running */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* 3 - (4 - 1) */
     uint32_t late = add_pdb(&w, "late", w.team_a, 0, 0, 2, &sel);
@@ -1009,6 +1060,7 @@ static Suite *suite(void)
     tcase_add_test(tc, pdb_min_available_percent_rounds_up);
     tcase_add_test(tc, pdb_pods_on_a_not_ready_node_are_not_healthy);
     tcase_add_test(tc, pdb_disruptions_allowed_example);
+    tcase_add_test(tc, pdb_expected_pods_is_the_controllers_scale);
     tcase_add_test(tc, controller_retries_after_quota_frees);
     tcase_add_test(tc, job_retries_refused_pods_with_api_backoff);
     tcase_add_test(tc, job_quota_count_jobs_batch);
