@@ -828,6 +828,13 @@ static const char *str(const cJSON *o, const char *key)
     return cJSON_IsString(x) ? x->valuestring : NULL;
 }
 
+/* For printing: a key the answer always carries, "?" should it be missing. */
+static const char *txt(const cJSON *o, const char *key)
+{
+    const char *s = str(o, key);
+    return s ? s : "?";
+}
+
 static double num(const cJSON *o, const char *key)
 {
     return cJSON_GetObjectItem(o, key)->valuedouble;
@@ -853,7 +860,7 @@ static void text_options(const cJSON *up, FILE *out)
     fprintf(out, "\n  %-24s %6s %6s %12s  %s\n", "GROUP", "NODES", "PODS", "SCORE", "VERDICT");
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(up, "options")) {
         if (str(x, "excluded")) {
-            fprintf(out, "  %-24s %6s %6s %12s  excluded: %s\n", str(x, "group"), "-", "-", "-", str(x, "excluded"));
+            fprintf(out, "  %-24s %6s %6s %12s  excluded: %s\n", txt(x, "group"), "-", "-", "-", txt(x, "excluded"));
             continue;
         }
         fprintf(out, "  %-24s %6.0f %6.0f %12.6g  option: the template fits; %.0f new node%s for %.0f pod%s\n",
@@ -888,13 +895,13 @@ static void text_node(const cJSON *n, FILE *out)
     double u = num(n, "utilization"), t = num(n, "threshold");
     char cmp[32];
     snprintf(cmp, sizeof cmp, "%s %.3g", u < t ? "<" : ">=", t);
-    fprintf(out, "  %-28s %7.3f %-9s  ", str(n, "name"), u, cmp);
+    fprintf(out, "  %-28s %7.3f %-9s  ", txt(n, "name"), u, cmp);
     if (cJSON_IsTrue(cJSON_GetObjectItem(n, "unneeded")))
         fprintf(out, "unneeded: passes every check now (removed after scale-down-unneeded-time)\n");
     else
-        fprintf(out, "kept: %s\n", str(n, "reason") ? str(n, "reason") : "?");
+        fprintf(out, "kept: %s\n", txt(n, "reason"));
     cJSON_ArrayForEach(b, cJSON_GetObjectItem(n, "blockedBy"))
-        fprintf(out, "  %-28s %7s %-9s    blocked by %s: %s\n", "", "", "", str(b, "pod"), str(b, "reason"));
+        fprintf(out, "  %-28s %7s %-9s    blocked by %s: %s\n", "", "", "", txt(b, "pod"), txt(b, "reason"));
 }
 
 static void answer_text(const cJSON *o, FILE *out)

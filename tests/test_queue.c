@@ -437,7 +437,7 @@ START_TEST(queue_worker_usage_follows_its_requests)
     uint32_t d = workers(&w, q, "workers", 1, 1000);
     submit(&w, q, "one", NULL, SIM_SEC(20), 1, 0);
     run_to(&w, SIM_SEC(14));
-    uint32_t pod;
+    uint32_t pod = SIM_NONE;
     ck_assert_int_eq(pods_of(&w, d, &pod, 1), 1);
     SimTime start = sim_pod(w.e, pod)->started_at, dur = duration(&w, &w.params, 1.0);
     ck_assert_int_eq(start, SIM_SEC(2));

@@ -82,7 +82,7 @@ static void remove_tree(const char *path)
 
 static void put_file(const char *dir, const char *name, const char *text)
 {
-    char p[1024], err[256];
+    char p[4096], err[256];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     ck_assert_msg(sim_write_file(p, text, strlen(text), err, sizeof err) == 0, "%s", err);
 }
