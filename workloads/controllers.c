@@ -114,9 +114,10 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
 {
     SimWorkload *w = sim_workload(e, sim_pod(e, pod)->wl);
-    w->ready += !sim_pod(e, pod)->unready;   /* started on a node that is NotReady: not Ready */
+    int ready = !sim_pod(e, pod)->unready;   /* started on a node that is NotReady: not Ready */
+    w->ready += ready;
     if (w->kind == SIM_WL_DEPLOYMENT)
-        wl_deploy_pod_changed(ctx, pod);
+        wl_deploy_pod_changed(ctx, pod, ready);
     wl_queue_pod_running(ctx, pod);   /* a queue worker starts taking requests */
     if (w->kind == SIM_WL_DEPLOYMENT || w->kind == SIM_WL_STATEFULSET)   /* Ready: rollouts and
                                                                           ordinals move on */
@@ -158,7 +159,7 @@ static void on_pod_ready(void *ctx, SimEngine *e, uint32_t pod)
     SimWorkload *w = sim_workload(e, p->wl);
     w->ready += p->unready ? -1 : 1;
     if (w->kind == SIM_WL_DEPLOYMENT)
-        wl_deploy_pod_changed(ctx, pod);
+        wl_deploy_pod_changed(ctx, pod, p->unready ? -1 : 1);
     (void)wl_queue_reconcile(ctx, p->wl, sim_now(e));
 }
 

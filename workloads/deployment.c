@@ -124,18 +124,18 @@ int wl_deploy_start(WlControllers *c, uint32_t wl)
     return rc == SIM_OK ? wl_queue_reconcile(c, wl, sim_now(c->e)) : rc;
 }
 
-void wl_deploy_pod_changed(WlControllers *c, uint32_t pod)
+void wl_deploy_pod_changed(WlControllers *c, uint32_t pod, int dready)
 {
     WlDeploy *d = wl_deploy_of(c, sim_pod(c->e, pod)->wl);
     if (d)
-        d->gen++;
+        wl_rs_pod_ready(c, d, pod, dready);
 }
 
 void wl_deploy_pod_terminated(WlControllers *c, uint32_t pod)
 {
     WlDeploy *d = wl_deploy_of(c, sim_pod(c->e, pod)->wl);
     if (d)
-        wl_rs_pod_gone(d, pod);
+        wl_rs_pod_gone(c, d, pod);
 }
 
 void wl_deploy_free(WlControllers *c)

@@ -7,7 +7,10 @@
  * pod by how many of the Deployment's pods share its node).
  *
  * Invariant: d->pods is exactly the Deployment's live pods that its
- * ReplicaSets created, and each has p->rs == the id of one of d->rs.
+ * ReplicaSets created, and each has p->rs == the id of one of d->rs; a
+ * ReplicaSet's pods and ready counts are its live pods and its Running and
+ * Ready ones, kept on every transition so that a sync does not recount a
+ * large Deployment's pods (Debug builds check them against a recount).
  *
  * Pods keep p->wl = the Deployment (the HPA, traffic and queues find a
  * Deployment's pods by it), so the engine's copy of the Deployment's spec
@@ -130,23 +133,56 @@ static size_t rs_index(const WlDeploy *d, uint32_t id)
     return SIZE_MAX;
 }
 
-/* Available: Ready (Running here) for at least minReadySeconds. */
+#ifndef NDEBUG
+/* The invariant, by a recount: O(pods), so only in Debug builds. */
+static void check_counts(WlControllers *c, const WlDeploy *d)
+{
+    for (size_t i = 0; i < d->nrs; i++) {
+        int32_t pods = 0, ready = 0;
+        for (size_t k = 0; k < d->npods; k++) {
+            const SimPod *p = sim_pod(c->e, d->pods[k]);
+            if (p->rs == d->rs[i].id) {
+                pods++;
+                ready += p->phase == SIM_POD_RUNNING && !p->unready;
+            }
+        }
+        SIM_ASSERT(pods == d->rs[i].pods && ready == d->rs[i].ready);
+    }
+}
+#else
+#define check_counts(c, d) ((void)0)
+#endif
+
+void wl_rs_pod_ready(WlControllers *c, WlDeploy *d, uint32_t pod, int dready)
+{
+    size_t i = rs_index(d, sim_pod(c->e, pod)->rs);
+    SIM_ASSERT(i != SIZE_MAX);
+    d->rs[i].ready += dready;
+    d->gen++;
+}
+
+/* Available: Ready (Running here) for at least minReadySeconds. Without
+ * minReadySeconds every Ready pod is available at once, from the counts;
+ * with it, the Ready pods' start times are scanned (memoized). */
 SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
 {
     SimTime now = sim_now(c->e), next = SIM_TIME_MAX;
+    SimTime min_ready = sim_workload(c->e, d->wl)->min_ready;
+    check_counts(c, d);
+    if (min_ready <= 0) {
+        for (size_t i = 0; i < d->nrs; i++)
+            d->rs[i].available = d->rs[i].ready;
+        return next;
+    }
     if (d->memo_ok && d->memo_gen == d->gen && now < d->memo_next)
         return d->memo_next;   /* a sync calls this several times; most change nothing */
-    SimTime min_ready = sim_workload(c->e, d->wl)->min_ready;
     for (size_t i = 0; i < d->nrs; i++)
-        d->rs[i].pods = d->rs[i].ready = d->rs[i].available = 0;
+        d->rs[i].available = 0;
     for (size_t k = 0; k < d->npods; k++) {
         const SimPod *p = sim_pod(c->e, d->pods[k]);
-        size_t i = rs_index(d, p->rs);
-        SIM_ASSERT(i != SIZE_MAX);
-        d->rs[i].pods++;
         if (p->phase != SIM_POD_RUNNING || p->unready)
             continue;
-        d->rs[i].ready++;
+        size_t i = rs_index(d, p->rs);
         if (now - p->started_at >= min_ready)
             d->rs[i].available++;
         else if (p->started_at + min_ready < next)
@@ -178,6 +214,7 @@ static int create_one(WlControllers *c, WlDeploy *d, size_t i)
         return rc;
     sim_pod(c->e, pod)->rs = d->rs[i].id;
     w->active++;
+    d->rs[i].pods++;
     d->pods[d->npods++] = pod;
     d->gen++;
     return SIM_OK;
@@ -309,8 +346,13 @@ int wl_rs_sync(WlControllers *c, WlDeploy *d)
     return refused;
 }
 
-void wl_rs_pod_gone(WlDeploy *d, uint32_t pod)
+void wl_rs_pod_gone(WlControllers *c, WlDeploy *d, uint32_t pod)
 {
+    const SimPod *p = sim_pod(c->e, pod);
+    size_t i = rs_index(d, p->rs);
+    SIM_ASSERT(i != SIZE_MAX);
+    d->rs[i].pods--;
+    d->rs[i].ready -= p->started_at >= 0 && !p->unready;   /* it was Running and Ready */
     d->gen++;
     for (size_t k = 0; k < d->npods; k++)
         if (d->pods[k] == pod) {

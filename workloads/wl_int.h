@@ -32,7 +32,8 @@ typedef struct WlRs {
     uint32_t revision;          /* deployment.kubernetes.io/revision */
     int32_t replicas;           /* spec.replicas */
     int32_t desired_ann, max_ann;   /* the desired-replicas and max-replicas annotations */
-    int32_t pods, ready, available;   /* status, recounted from the pods (wl_rs_status) */
+    int32_t pods, ready;        /* live and Ready pods, kept as pods change (replicaset.c) */
+    int32_t available;          /* Ready for minReadySeconds (wl_rs_status) */
 } WlRs;
 
 /* One Deployment: its ReplicaSets, its live pods, and its last status. */
@@ -44,10 +45,10 @@ typedef struct WlDeploy {
     uint32_t *pods;             /* the live pods its ReplicaSets created */
     size_t npods, cappods;
     int32_t st_replicas, st_updated, st_ready, st_available;   /* status at the last sync */
-    /* wl_rs_status's memo: its counts stand while nothing that feeds them
-     * changed (gen: pods created or gone, Running or Ready changes,
-     * ReplicaSets added or removed) and time has not reached the next
-     * availability change (memo_next). */
+    /* wl_rs_status's memo (with minReadySeconds): its counts stand while
+     * nothing that feeds them changed (gen: pods created or gone, Running
+     * or Ready changes, ReplicaSets added or removed) and time has not
+     * reached the next availability change (memo_next). */
     uint64_t gen, memo_gen;
     SimTime memo_next;
     uint8_t memo_ok;
@@ -124,8 +125,9 @@ int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n);
 int wl_deploy_start(WlControllers *c, uint32_t wl);
 int wl_deploy_reconcile(WlControllers *c, uint32_t wl);
 void wl_deploy_pod_terminated(WlControllers *c, uint32_t pod);
-/* A Deployment pod became Running, or its Ready condition changed. */
-void wl_deploy_pod_changed(WlControllers *c, uint32_t pod);
+/* A Deployment pod became Running, or its Ready condition changed: dready
+ * is the change in its Ready count (-1, 0 or 1). */
+void wl_deploy_pod_changed(WlControllers *c, uint32_t pod, int dready);
 void wl_deploy_free(WlControllers *c);
 WlDeploy *wl_deploy_of(WlControllers *c, uint32_t wl);
 /* A SIM_EV_WORKLOAD timer (aux != 0) fired: 1 if the workload should sync now
@@ -144,13 +146,15 @@ size_t wl_rs_add(WlControllers *c, WlDeploy *d, const WlTemplate *t, uint32_t re
 /* Sets spec.replicas (traced as rs_scale when it changes); annotate also
  * writes the desired- and max-replicas annotations. */
 void wl_rs_set(WlControllers *c, WlDeploy *d, size_t i, int32_t replicas, int annotate);
-/* Recounts every ReplicaSet's pods, ready and available pods; returns the
+/* Brings every ReplicaSet's available count up to now; returns the
  * earliest future time a Ready pod becomes available (SIM_TIME_MAX: none). */
 SimTime wl_rs_status(WlControllers *c, WlDeploy *d);
 /* The ReplicaSet controller: every ReplicaSet creates or deletes pods to
  * match spec.replicas. Stops creating at the first refusal (SIM_EFORBIDDEN). */
 int wl_rs_sync(WlControllers *c, WlDeploy *d);
-void wl_rs_pod_gone(WlDeploy *d, uint32_t pod);
+/* A pod of the Deployment became Ready (dready 1) or stopped being (-1). */
+void wl_rs_pod_ready(WlControllers *c, WlDeploy *d, uint32_t pod, int dready);
+void wl_rs_pod_gone(WlControllers *c, WlDeploy *d, uint32_t pod);
 
 /* statefulset.c */
 int wl_sts_start(WlControllers *c, uint32_t wl);
