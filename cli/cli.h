@@ -6,6 +6,8 @@
 #ifndef KUBESIM_CLI_H
 #define KUBESIM_CLI_H
 
+#include <stddef.h>
+
 enum { CLI_OK = 0, CLI_EXPECT_FAILED = 1, CLI_BAD_INPUT = 2 };
 
 int cmd_run(int argc, char **argv);
@@ -15,8 +17,13 @@ int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* True when argv holds -h or --help; commands print their usage and exit 0. */
 int cli_wants_help(int argc, char **argv);
+
+/* The whole file, NUL-terminated, in a malloc'ed buffer the caller frees
+ * (length in *len); NULL with the reason, naming the file, in err. */
+char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen);
 
 #endif

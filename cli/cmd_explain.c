@@ -65,32 +65,6 @@ static void usage(FILE *f)
                "           blockedBy[{pod, reason}]}]}\n");
 }
 
-/* The whole file in a malloc'ed buffer, or NULL after printing why. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "kubesim explain: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (nb == NULL)
-                free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        fprintf(stderr, "kubesim explain: %s: out of memory\n", path);
-    *len = n;
-    return buf;
-}
-
 int cmd_explain(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
@@ -112,10 +86,12 @@ int cmd_explain(int argc, char **argv)
     }
     size_t len;
     const char *path = argv[optind + 1];
-    char *text = slurp(path, &len);
-    if (text == NULL)
-        return CLI_BAD_INPUT;
     char err[1024];
+    char *text = cli_read_file(path, &len, err, sizeof err);
+    if (text == NULL) {
+        fprintf(stderr, "kubesim explain: %s\n", err);
+        return CLI_BAD_INPUT;
+    }
     int rc = hpa  ? wl_hpa_explain_case(text, len, path, as_json, stdout, err, sizeof err)
              : ca ? sched_ca_explain_case(text, len, path, as_json, stdout, err, sizeof err)
                   : sched_explain_case(text, len, path, as_json, stdout, err, sizeof err);

@@ -24,7 +24,7 @@ struct RndReport {
 };
 
 /* The page's only style: system fonts, no external resource of any kind. */
-static const char css[] =
+const char rnd_page_css[] =
     ":root{--fg:#1f2328;--mut:#656d76;--line:#d8dee4;--soft:#f6f8fa;--pass:#1a7f37;"
     "--fail:#cf222e;--acc:#0969da}"
     "*{box-sizing:border-box}"
@@ -190,7 +190,7 @@ static void page_head(RndBuf *b, const cJSON *root)
                    "<title>");
     rnd_buf_esc(b, cJSON_IsString(scn) ? scn->valuestring : "kubesim");
     rnd_buf_str(b, " \xE2\x80\x94 kubesim report</title><style>");
-    rnd_buf_str(b, css);
+    rnd_buf_str(b, rnd_page_css);
     rnd_buf_str(b, "</style></head>\n<body><main>\n");
 }
 

@@ -69,4 +69,10 @@ int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path
 int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, char *err,
                           size_t errlen);
 
+/* Writes the page of a sweep (`kubesim sweep`) from its sweep.json: the
+ * cheapest configuration that meets every expectation, cost against SLO
+ * violation per configuration, and the table of every configuration. Same
+ * file, same bytes. Returns 0, or an error with a message naming the file. */
+int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen);
+
 #endif

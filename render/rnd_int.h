@@ -39,6 +39,9 @@ void rnd_buf_fmt(RndBuf *b, const char *fmt, ...)
     ;
 void rnd_buf_esc(RndBuf *b, const char *s);     /* HTML/XML-escaped text */
 
+/* The pages' shared stylesheet (report.c): system fonts, nothing external. */
+extern const char rnd_page_css[];
+
 /* ---- numbers as people read them ---------------------------------------- */
 void rnd_buf_num(RndBuf *b, double v);          /* 12,345 / 3.14 / 0.0123 */
 void rnd_buf_usd(RndBuf *b, double v);          /* $1,234.56 */

@@ -85,10 +85,108 @@ static int is_allowed(const char *key, const char *const *list)
     return 0;
 }
 
+/* ---- --set NAME.FIELD=VALUE ------------------------------------------------ */
+/* Pushes text as the type the field has (absent: a boolean, a number, else a
+ * string); 0 if it does not read as that type. */
+static int push_as(lua_State *L, const char *text, int type)
+{
+    int is_bool = strcmp(text, "true") == 0 || strcmp(text, "false") == 0;
+    if (type == LUA_TBOOLEAN || (type == LUA_TNIL && is_bool)) {
+        lua_pushboolean(L, strcmp(text, "true") == 0);
+        return is_bool;
+    }
+    if (type == LUA_TNUMBER || type == LUA_TNIL) {
+        if (lua_stringtonumber(L, text) != 0)
+            return 1;
+        if (type == LUA_TNUMBER)
+            return 0;
+    }
+    lua_pushstring(L, text);
+    return 1;
+}
+
+/* Writes the set's value at path (FIELD or FIELD.SUB...) into the table at
+ * idx, converted to the type of the value it replaces. */
+static void override_path(lua_State *L, const ScnDecl *d, int idx, const char *path, const ScnSet *set)
+{
+    char what[160], seg[64];
+    decl_label(d, what, sizeof what);
+    lua_pushvalue(L, idx);
+    for (;;) {
+        size_t n = strcspn(path, ".");
+        if (n == 0 || n >= sizeof seg)
+            luaL_error(L, "--set %s=%s: '%s' is not a field name", set->name, set->value, path);
+        memcpy(seg, path, n);
+        seg[n] = '\0';
+        int t = lua_getfield(L, -1, seg);
+        if (path[n] == '.' && t == LUA_TNIL) {   /* labels.team on a declaration without labels */
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, seg);
+            t = LUA_TTABLE;
+        }
+        if (path[n] == '.') {
+            if (t != LUA_TTABLE)
+                luaL_error(L, "--set %s=%s: field '%s' of %s is not a table", set->name, set->value, seg, what);
+            lua_remove(L, -2);
+            path += n + 1;
+            continue;
+        }
+        if (t == LUA_TTABLE || t == LUA_TFUNCTION)
+            luaL_error(L, "--set %s=%s: field '%s' of %s is a %s; name a field inside it", set->name,
+                       set->value, seg, what, lua_typename(L, t));
+        lua_pop(L, 1);
+        if (!push_as(L, set->value, t))
+            luaL_error(L, "--set %s=%s: field '%s' of %s takes a %s", set->name, set->value, seg, what,
+                       lua_typename(L, t));
+        lua_setfield(L, -2, seg);
+        lua_pop(L, 1);
+        return;
+    }
+}
+
+/* The declarations a --set may name without a name of their own. */
+static int singleton(const char *what)
+{
+    return strcmp(what, "scenario") == 0 || strcmp(what, "autoscaler") == 0;
+}
+
+/* Applies every --set NAME.FIELD=VALUE naming this declaration, before its
+ * keys are checked and its fields read: the script runs as if it had written
+ * the value. Only a top-level declaration's own table (argument 1) is
+ * touched, and never a hook's k.* call during the run. */
+static void apply_overrides(lua_State *L, const ScnDecl *d, const char *const *own, const char *const *more)
+{
+    if (d->idx != 1 || strncmp(d->what, "k.", 2) == 0)
+        return;
+    ScnScenario *s = scn_from_lua(L);
+    const char *names[2] = {d->name, singleton(d->what) ? d->what : NULL};
+    for (size_t i = 0; i < s->sets.n; i++) {
+        ScnSet *set = &s->sets.v[i];
+        for (size_t k = 0; k < 2; k++) {
+            size_t len = names[k] ? strlen(names[k]) : 0;
+            if (len == 0 || strncmp(set->name, names[k], len) != 0 || set->name[len] != '.')
+                continue;
+            const char *path = set->name + len + 1;
+            char first[64];
+            snprintf(first, sizeof first, "%.*s", (int)strcspn(path, "."), path);
+            if (!is_allowed(first, own) && !is_allowed(first, more)) {
+                decl_label(d, set->missed, sizeof set->missed);   /* reported if nothing else takes it */
+                set->near = nearest(first, own, more);
+                continue;
+            }
+            override_path(L, d, d->idx, path, set);
+            set->used = 1;
+        }
+    }
+}
+
 /* Reports the alphabetically first unknown key, so the message does not
  * depend on Lua's (seeded) table iteration order. */
 void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, const char *const *more)
 {
+    apply_overrides(L, d, own, more);
     char bad[64] = "";
     int have = 0;
     lua_pushnil(L);

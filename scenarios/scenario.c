@@ -212,12 +212,24 @@ oom:
 
 static int check_sets_used(ScnScenario *s, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < s->sets.n; i++)
-        if (!s->sets.v[i].used) {
-            snprintf(err, errlen, "--set %s: %s has no param '%s' (see kubesim run --list-params)",
-                     s->sets.v[i].name, s->chunk, s->sets.v[i].name);
-            return SIM_EINVAL;
-        }
+    for (size_t i = 0; i < s->sets.n; i++) {
+        const ScnSet *set = &s->sets.v[i];
+        if (set->used)
+            continue;
+        const char *dot = strchr(set->name, '.');
+        if (set->missed[0])
+            snprintf(err, errlen, "--set %s: %s has no field '%.*s'%s%s%s", set->name, set->missed,
+                     (int)strcspn(dot + 1, "."), dot + 1, set->near ? " (did you mean '" : "",
+                     set->near ? set->near : "", set->near ? "'?)" : "");
+        else if (dot)
+            snprintf(err, errlen, "--set %s: %s has no param '%s' and declares nothing named '%.*s' "
+                     "(NAME.FIELD=VALUE sets a field of the declaration NAME)", set->name, s->chunk,
+                     set->name, (int)(dot - set->name), set->name);
+        else
+            snprintf(err, errlen, "--set %s: %s has no param '%s' (see kubesim run --list-params)", set->name,
+                     s->chunk, set->name);
+        return SIM_EINVAL;
+    }
     return SIM_OK;
 }
 

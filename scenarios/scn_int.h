@@ -19,9 +19,13 @@ typedef struct ScnParam {
     char *name, *deflt, *value, *desc;
 } ScnParam;
 
+/* A --set NAME=VALUE: a param's value, or NAME.FIELD[.FIELD...] overriding
+ * a field of the declaration called NAME (fields.c). */
 typedef struct ScnSet {
     char *name, *value;
     int used;
+    char missed[96];             /* a declaration NAME matched but has no such field: its label */
+    const char *near;            /* then the nearest field it has, or NULL */
 } ScnSet;
 
 typedef struct ScnGroupDecl {

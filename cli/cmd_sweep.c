@@ -1,0 +1,490 @@
+/*
+ * cmd_sweep.c: `kubesim sweep SCENARIO --vary NAME=V1,V2,... [--jobs N]
+ * [--shard I/N]` and `kubesim sweep --merge SRC...`.
+ *
+ * Every configuration of the grid (scenarios/sweep.h) is loaded first, so a
+ * bad value ends the sweep with exit 2 before anything runs or is written.
+ * The configurations of this shard (index mod N == I) then run with the same
+ * seed, in worker processes when --jobs > 1 (a sweep is embarrassingly
+ * parallel, and processes keep one run's failure or memory from another's);
+ * each run writes its summary.json under configs/, the parent reads them back
+ * in index order, so the outputs do not depend on --jobs. The folder appears
+ * whole at the end: sweep.csv, sweep.json, sweep.html and configs/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "render/rnd.h"
+#include "scenarios/scn.h"
+#include "scenarios/sweep.h"
+#include "sim/outdir.h"
+
+#define MAX_SETS 256
+#define MAX_JOBS 256
+#define SEED_MAX 9007199254740991ULL
+
+typedef struct SweepArgs {
+    const char *scenario;
+    const char *out;
+    uint64_t seed;
+    char *sets[MAX_SETS];
+    size_t nsets;
+    char *varies[MAX_SETS];
+    size_t nvaries;
+    size_t jobs, shard, shards;
+    size_t lua_mem;
+    uint64_t lua_steps;
+    int quiet, merge;
+    char **srcs;                 /* --merge: the shards' folders or CSV files */
+    size_t nsrcs;
+} SweepArgs;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: kubesim sweep [SCENARIO.lua] --vary NAME=V1,V2,... [--vary ...] [--set NAME=VALUE]...\n"
+            "                     [--seed N] [--jobs N] [--shard I/N] [--out DIR] [--quiet]\n"
+            "       kubesim sweep --merge SRC... [--out DIR] [--quiet]\n\n"
+            "Runs the scenario once per combination of the --vary values (the last --vary\n"
+            "changes fastest) and writes into DIR (default runs/NAME-sweep-SEED/): sweep.csv and\n"
+            "sweep.json (one row per configuration: cost, SLO, pending peak, expectations),\n"
+            "sweep.html (cost against SLO, and the cheapest configuration that meets every\n"
+            "expectation), and configs/N/summary.json. A NAME is a param() of the scenario or\n"
+            "DECLARATION.FIELD (e.g. gpu-a100.max: the field max of the declaration named\n"
+            "gpu-a100), as --set takes them. Every configuration runs with the same seed.\n\n"
+            "  --vary NAME=V1,V2  an axis of the grid (repeatable)\n"
+            "  --set NAME=VALUE   an override for every configuration (repeatable)\n"
+            "  --seed N           random seed of every run (default 42)\n"
+            "  --jobs N           worker processes (default: the online CPUs); the outputs do\n"
+            "                     not depend on N\n"
+            "  --shard I/N        run only the configurations whose index mod N is I (0-based:\n"
+            "                     a Kubernetes Indexed Job's JOB_COMPLETION_INDEX)\n"
+            "  --merge SRC...     join the sweep.csv of shards (folders or files) into one sweep\n"
+            "  --out DIR          output folder\n"
+            "  --lua-mem MIB, --lua-steps N   as for kubesim run\n"
+            "  --quiet            print nothing on success\n\n"
+            "exit codes: 0 a configuration meets every expectation (a shard or a merge of\n"
+            "shards: also when none does), 1 none does, 2 bad input or usage\n");
+}
+
+static int parse_u64(const char *flag, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *s == '\0' || *end != '\0' || *s == '-') {
+        fprintf(stderr, "kubesim sweep: %s '%s': expected a non-negative whole number\n", flag, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_shard(const char *s, SweepArgs *a)
+{
+    unsigned long long i, n;
+    char tail;
+    if (sscanf(s, "%llu/%llu%c", &i, &n, &tail) != 2 || n == 0 || i >= n || n > SCN_SWEEP_MAX_CONFIGS ||
+        strchr(s, '-')) {
+        fprintf(stderr, "kubesim sweep: --shard '%s': expected I/N with 0 <= I < N\n", s);
+        return -1;
+    }
+    a->shard = (size_t)i;
+    a->shards = (size_t)n;
+    return 0;
+}
+
+static int push(char **v, size_t *n, char *s, const char *flag)
+{
+    if (*n == MAX_SETS) {
+        fprintf(stderr, "kubesim sweep: too many %s flags\n", flag);
+        return -1;
+    }
+    v[(*n)++] = s;
+    return 0;
+}
+
+static int parse_opt(int c, SweepArgs *a)
+{
+    uint64_t v;
+    switch (c) {
+    case 'o': a->out = optarg; return 0;
+    case 'V': return push(a->varies, &a->nvaries, optarg, "--vary");
+    case 'S': return push(a->sets, &a->nsets, optarg, "--set");
+    case 'M': a->merge = 1; return 0;
+    case 'q': a->quiet = 1; return 0;
+    case 'x': return parse_shard(optarg, a);
+    case 's':
+        if (parse_u64("--seed", optarg, &a->seed))
+            return -1;
+        if (a->seed > SEED_MAX) {
+            fprintf(stderr, "kubesim sweep: --seed must be at most %llu (2^53 - 1)\n", SEED_MAX);
+            return -1;
+        }
+        return 0;
+    case 'j':
+        if (parse_u64("--jobs", optarg, &v) || v == 0 || v > MAX_JOBS) {
+            fprintf(stderr, "kubesim sweep: --jobs takes 1 to %d\n", MAX_JOBS);
+            return -1;
+        }
+        a->jobs = (size_t)v;
+        return 0;
+    case 'm':
+        if (parse_u64("--lua-mem", optarg, &v) || v == 0 || v > 65536) {
+            fprintf(stderr, "kubesim sweep: --lua-mem takes MiB from 1 to 65536\n");
+            return -1;
+        }
+        a->lua_mem = (size_t)v << 20;
+        return 0;
+    case 'n': return parse_u64("--lua-steps", optarg, &a->lua_steps);
+    case 'h': usage(stdout); return 1;
+    default: usage(stderr); return -1;
+    }
+}
+
+static int parse_args(int argc, char **argv, SweepArgs *a)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
+        {"set", required_argument, NULL, 'S'}, {"vary", required_argument, NULL, 'V'},
+        {"jobs", required_argument, NULL, 'j'}, {"shard", required_argument, NULL, 'x'},
+        {"merge", no_argument, NULL, 'M'}, {"quiet", no_argument, NULL, 'q'},
+        {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
+        int r = parse_opt(c, a);
+        if (r != 0)
+            return r;
+    }
+    if (a->merge) {
+        a->srcs = argv + optind;
+        a->nsrcs = (size_t)(argc - optind);
+        if (a->nsrcs == 0 || a->nvaries || a->nsets || a->shards > 1) {
+            fprintf(stderr, "kubesim sweep: --merge takes the shards' folders or CSV files, and no "
+                            "--vary, --set or --shard\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (optind < argc)
+        a->scenario = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "kubesim sweep: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (a->nvaries == 0) {
+        fprintf(stderr, "kubesim sweep: give at least one --vary NAME=V1,V2,...\n");
+        return -1;
+    }
+    for (size_t i = 0; i < a->nsets; i++)
+        for (size_t k = 0; k < a->nvaries; k++) {
+            size_t n = strcspn(a->sets[i], "=");
+            if (strncmp(a->sets[i], a->varies[k], n) == 0 && a->varies[k][n] == '=') {
+                fprintf(stderr, "kubesim sweep: %.*s is both --set and --vary\n", (int)n, a->sets[i]);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+/* ---- running the configurations ---------------------------------------------- */
+typedef struct Sweep {
+    SweepArgs *a;
+    ScnSweep *w;
+    SimMem mem;
+    ScnOptions base;
+    char tmp[4096];
+    int width;                   /* digits of the configuration folders' names */
+    size_t done, total;          /* progress of the in-process runs */
+} Sweep;
+
+static void config_dir(const Sweep *sw, size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/configs/%0*zu", sw->tmp, sw->width, i);
+}
+
+static int run_one(Sweep *sw, size_t i)
+{
+    char err[1024], dir[4200];
+    ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, err, sizeof err);
+    if (s == NULL) {
+        fprintf(stderr, "kubesim sweep: %s\n", err);
+        return -1;
+    }
+    config_dir(sw, i, dir, sizeof dir);
+    ScnRunOptions ro = {.seed = sw->a->seed, .dir = dir};
+    ScnRunResult res;
+    int rc = mkdir(dir, 0777) == 0 ? scn_run(s, &ro, &res, err, sizeof err) : SIM_EIO;
+    if (rc != SIM_OK) {
+        char label[512];
+        scn_sweep_label(sw->w, i, label, sizeof label);
+        fprintf(stderr, "kubesim sweep: configuration %zu (%s): %s\n", i, label,
+                rc == SIM_EIO ? strerror(errno) : err);
+    }
+    scn_free(s);
+    return rc == SIM_OK ? 0 : -1;
+}
+
+static int mine(const Sweep *sw, size_t i)
+{
+    return i % sw->a->shards == sw->a->shard;
+}
+
+static void progress(Sweep *sw, size_t i)
+{
+    if (sw->a->quiet || !isatty(STDERR_FILENO))
+        return;
+    char label[512];
+    scn_sweep_label(sw->w, i, label, sizeof label);
+    fprintf(stderr, "kubesim sweep: [%zu/%zu] configuration %zu (%s) done\n", ++sw->done, sw->total, i, label);
+}
+
+/* Worker w of n runs every n-th configuration of the shard. */
+static int run_share(Sweep *sw, size_t worker, size_t nworkers)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
+        if (!mine(sw, i) || k++ % nworkers != worker)
+            continue;
+        if (run_one(sw, i) != 0)
+            return -1;
+        progress(sw, i);
+    }
+    return 0;
+}
+
+static int run_workers(Sweep *sw, size_t jobs)
+{
+    pid_t pids[MAX_JOBS];
+    size_t started = 0;
+    int failed = 0;
+    fflush(NULL);   /* a child must not write the parent's buffered output again */
+    for (; started < jobs; started++) {
+        if ((pids[started] = fork()) < 0) {
+            fprintf(stderr, "kubesim sweep: cannot start a worker: %s\n", strerror(errno));
+            failed = 1;
+            break;
+        }
+        if (pids[started] == 0)
+            _exit(run_share(sw, started, jobs) == 0 ? 0 : 2);
+    }
+    for (size_t k = 0; k < started; k++) {
+        int st;
+        failed |= waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    return failed ? -1 : 0;
+}
+
+/* Reads each configuration's summary back in index order; only the summary
+ * is kept (a configuration reruns exactly with kubesim run --set ...). */
+static int collect(Sweep *sw)
+{
+    char dir[4200], path[4300], err[1024];
+    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
+        if (!mine(sw, i))
+            continue;
+        config_dir(sw, i, dir, sizeof dir);
+        snprintf(path, sizeof path, "%s/summary.json", dir);
+        size_t len;
+        char *text = cli_read_file(path, &len, err, sizeof err);
+        int rc = text ? scn_sweep_add_summary(sw->w, i, text, len, err, sizeof err) : SIM_EIO;
+        free(text);
+        if (rc != SIM_OK) {
+            fprintf(stderr, "kubesim sweep: %s\n", err);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/metrics.csv", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/trace.kst", dir);
+        unlink(path);
+    }
+    return 0;
+}
+
+/* ---- outputs ---------------------------------------------------------------------- */
+static int write_outputs(ScnSweep *w, const char *tmp, const char *scenario, int64_t seed, size_t shard,
+                         size_t shards, char *err, size_t errlen)
+{
+    char path[4200], html[4200];
+    snprintf(path, sizeof path, "%s/sweep.csv", tmp);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+        return -1;
+    }
+    scn_sweep_write_csv(w, f);
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+        return -1;
+    }
+    cJSON *j = scn_sweep_json(w, scenario, seed, shard, shards);
+    char *text = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (text == NULL) {
+        snprintf(err, errlen, "out of memory writing sweep.json");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/sweep.json", tmp);
+    int rc = sim_write_file(path, text, strlen(text), err, errlen);
+    cJSON_free(text);
+    snprintf(html, sizeof html, "%s/sweep.html", tmp);
+    return rc == 0 ? rnd_sweep_write(path, html, err, errlen) : -1;
+}
+
+static void report(const ScnSweep *w, const char *dest, int whole)
+{
+    size_t best = scn_sweep_cheapest(w);
+    char label[512];
+    printf("sweep:   %s/sweep.csv, sweep.json, sweep.html\n", dest);
+    if (best != SIZE_MAX) {
+        scn_sweep_label(w, best, label, sizeof label);
+        printf("cheapest meeting every expectation: configuration %zu (%s)\n", best, label);
+    } else {
+        printf("%s\n", whole ? "no configuration meets every expectation"
+                             : "no configuration of this shard meets every expectation");
+    }
+}
+
+static int finish(ScnSweep *w, const char *tmp, const char *dest, int quiet, int whole)
+{
+    char err[1024];
+    if (sim_outdir_commit(tmp, dest, err, sizeof err) != 0) {
+        sim_outdir_abort(tmp);
+        fprintf(stderr, "kubesim sweep: %s\n", err);
+        return CLI_BAD_INPUT;
+    }
+    if (!quiet)
+        report(w, dest, whole);
+    return whole && scn_sweep_cheapest(w) == SIZE_MAX ? CLI_EXPECT_FAILED : CLI_OK;
+}
+
+/* Loads every configuration of the shard once: bad values stop here. */
+static int check_all(Sweep *sw, char *name, size_t n)
+{
+    char err[1024];
+    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
+        if (!mine(sw, i) && i != 0)
+            continue;
+        ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, err, sizeof err);
+        if (s == NULL) {
+            fprintf(stderr, "kubesim sweep: %s\n", err);
+            return -1;
+        }
+        if (i == 0)
+            snprintf(name, n, "%s", scn_name(s));
+        sw->total += mine(sw, i);
+        scn_free(s);
+    }
+    return 0;
+}
+
+static int sweep_run(Sweep *sw)
+{
+    SweepArgs *a = sw->a;
+    char name[256], dest[4096], err[1024];
+    if (check_all(sw, name, sizeof name) != 0)
+        return CLI_BAD_INPUT;
+    if (a->out)
+        snprintf(dest, sizeof dest, "%s", a->out);
+    else
+        snprintf(dest, sizeof dest, "runs/%s-sweep-%llu", name, (unsigned long long)a->seed);
+    char configs[4200];
+    if (sim_outdir_begin(dest, sw->tmp, sizeof sw->tmp, err, sizeof err) != 0) {
+        fprintf(stderr, "kubesim sweep: %s\n", err);
+        return CLI_BAD_INPUT;
+    }
+    snprintf(configs, sizeof configs, "%s/configs", sw->tmp);
+    size_t jobs = a->jobs < sw->total ? a->jobs : sw->total;
+    int rc = mkdir(configs, 0777) == 0 ? 0 : -1;
+    if (rc == 0)
+        rc = jobs <= 1 ? run_share(sw, 0, 1) : run_workers(sw, jobs);
+    if (rc == 0)
+        rc = collect(sw);
+    if (rc == 0 && write_outputs(sw->w, sw->tmp, name, (int64_t)a->seed, a->shard, a->shards, err, sizeof err)) {
+        fprintf(stderr, "kubesim sweep: %s\n", err);
+        rc = -1;
+    }
+    if (rc != 0) {
+        sim_outdir_abort(sw->tmp);
+        return CLI_BAD_INPUT;
+    }
+    return finish(sw->w, sw->tmp, dest, a->quiet, a->shards == 1);
+}
+
+static int sweep_merge(SweepArgs *a, ScnSweep *w)
+{
+    char err[1024], path[4200], tmp[4096];
+    for (size_t i = 0; i < a->nsrcs; i++) {
+        struct stat st;
+        if (stat(a->srcs[i], &st) == 0 && S_ISDIR(st.st_mode))
+            snprintf(path, sizeof path, "%s/sweep.csv", a->srcs[i]);
+        else
+            snprintf(path, sizeof path, "%s", a->srcs[i]);
+        size_t len;
+        char *text = cli_read_file(path, &len, err, sizeof err);
+        int rc = text ? scn_sweep_add_csv(w, text, len, path, err, sizeof err) : SIM_EIO;
+        free(text);
+        if (rc != SIM_OK) {
+            fprintf(stderr, "kubesim sweep: %s\n", err);
+            return CLI_BAD_INPUT;
+        }
+    }
+    if (scn_sweep_check_complete(w, err, sizeof err) != SIM_OK) {
+        fprintf(stderr, "kubesim sweep: --merge: %s\n", err);
+        return CLI_BAD_INPUT;
+    }
+    const char *dest = a->out ? a->out : "runs/sweep-merged";
+    if (sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) != 0 ||
+        write_outputs(w, tmp, NULL, -1, 0, 1, err, sizeof err) != 0) {
+        if (tmp[0])
+            sim_outdir_abort(tmp);
+        fprintf(stderr, "kubesim sweep: %s\n", err);
+        return CLI_BAD_INPUT;
+    }
+    return finish(w, tmp, dest, a->quiet, 1);
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    SweepArgs a = {.seed = 42, .shards = 1};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    a.jobs = ncpu > 0 ? (size_t)(ncpu < MAX_JOBS ? ncpu : MAX_JOBS) : 1;
+    int pr = parse_args(argc, argv, &a);
+    if (pr != 0)
+        return pr > 0 ? CLI_OK : CLI_BAD_INPUT;
+    Sweep sw = {.a = &a};
+    sim_mem_init(&sw.mem);
+    sw.w = scn_sweep_new(&sw.mem);
+    if (sw.w == NULL) {
+        fprintf(stderr, "kubesim sweep: out of memory\n");
+        return CLI_BAD_INPUT;
+    }
+    int rc = CLI_OK;
+    char err[1024];
+    for (size_t i = 0; i < a.nvaries && rc == CLI_OK; i++)
+        if (scn_sweep_vary(sw.w, a.varies[i], err, sizeof err) != SIM_OK) {
+            fprintf(stderr, "kubesim sweep: %s\n", err);
+            rc = CLI_BAD_INPUT;
+        }
+    if (rc == CLI_OK && a.merge) {
+        rc = sweep_merge(&a, sw.w);
+    } else if (rc == CLI_OK) {
+        sw.base = (ScnOptions){.path = a.scenario, .sets = a.sets, .nsets = a.nsets, .lua_mem = a.lua_mem,
+                               .lua_steps = a.lua_steps, .seed = a.seed};
+        size_t n = scn_sweep_configs(sw.w);
+        for (sw.width = 1; n >= 10; n /= 10)
+            sw.width++;
+        rc = sweep_run(&sw);
+    }
+    scn_sweep_free(sw.w);
+    return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * sweep.h: capacity-planning sweeps over a scenario (prefix scn_sweep_).
+ *
+ * A sweep is the grid of every combination of --vary NAME=V1,V2,... values:
+ * each NAME is a param() or a declaration field (NAME.FIELD), as --set takes
+ * it. Configuration i picks one value per axis in row-major order (the last
+ * --vary changes fastest), so an index names the same configuration on every
+ * machine and a sweep can be cut into shards (i mod N) and merged back.
+ *
+ * Each configuration's run is summarised in one row (cost, SLO, pending
+ * peak, expectations); the cheapest configuration that meets every
+ * expectation is the answer. Rows come from each run's summary.json, or from
+ * the sweep.csv of shards when merging. Memory goes through the SimMem hook
+ * given at creation; every error leaves its message in err.
+ */
+#ifndef KUBESIM_SCN_SWEEP_H
+#define KUBESIM_SCN_SWEEP_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "scenarios/scn.h"
+
+#define SCN_SWEEP_MAX_CONFIGS 100000
+
+typedef struct ScnSweep ScnSweep;
+
+/* NULL on out of memory. The caller frees with scn_sweep_free. */
+ScnSweep *scn_sweep_new(SimMem *m);
+void scn_sweep_free(ScnSweep *w);
+
+/* Adds an axis from "NAME=V1,V2,...". SIM_EINVAL (bad form, a repeated NAME
+ * or value, more than SCN_SWEEP_MAX_CONFIGS configurations) or SIM_ENOMEM. */
+int scn_sweep_vary(ScnSweep *w, const char *spec, char *err, size_t errlen);
+size_t scn_sweep_axes(const ScnSweep *w);
+size_t scn_sweep_configs(const ScnSweep *w);
+
+/* The configuration's overrides as "NAME=VALUE" strings into sets (one per
+ * axis; the strings live as long as the sweep). */
+void scn_sweep_sets(const ScnSweep *w, size_t config, const char **sets);
+/* "NAME=VALUE NAME=VALUE" for messages. */
+void scn_sweep_label(const ScnSweep *w, size_t config, char *buf, size_t n);
+
+/* Loads the scenario with base's sets plus the configuration's. NULL on error
+ * (the message, prefixed with the configuration, in err). */
+ScnScenario *scn_sweep_load(const ScnSweep *w, size_t config, const ScnOptions *base, char *err, size_t errlen);
+
+/* Records configuration's row from its run's summary.json text. SIM_EINVAL if
+ * the text is not a kubesim summary. */
+int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t len, char *err, size_t errlen);
+
+/* Merging: reads a sweep.csv (name for messages) and adds its rows; the
+ * first file sets the axes, later ones must match. */
+int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name, char *err, size_t errlen);
+/* After merging: every configuration has its row exactly once, and the axes'
+ * values are recovered in their original order. SIM_EINVAL names a missing
+ * configuration. */
+int scn_sweep_check_complete(ScnSweep *w, char *err, size_t errlen);
+
+/* The cheapest configuration with a row that meets every expectation (ties:
+ * the lowest index), or SIZE_MAX. */
+size_t scn_sweep_cheapest(const ScnSweep *w);
+
+/* Writes the rows present as CSV: config, configs, one column per axis,
+ * cost_usd, slo_violation_seconds, latency_p95_ms, error_rate, pending_peak,
+ * expectations_passed, expectations_failed, ok. */
+void scn_sweep_write_csv(const ScnSweep *w, FILE *f);
+/* sweep.json as a cJSON object (caller owns); scenario may be NULL (merged
+ * shards do not know it), seed < 0 likewise. NULL on out of memory. */
+cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, size_t shard, size_t shards);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * test_sweep.c: capacity sweeps. The grid (scenarios/sweep.h): row-major
+ * configuration indices, refused --vary forms, rows from summaries, the
+ * cheapest passing configuration, and the CSV round trip that --merge relies
+ * on. The command (the binary in KUBESIM_BIN): `--set NAME.FIELD=VALUE`
+ * overrides a declaration's field, `kubesim sweep` gives the same outputs
+ * whatever --jobs, shards merge back into the whole sweep, and bad input
+ * ends with exit 2 and no folder.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenarios/sweep.h"
+#include "tb.h"
+
+static ScnSweep *grid(SimMem *m, const char *const *specs, size_t n)
+{
+    sim_mem_init(m);
+    ScnSweep *w = scn_sweep_new(m);
+    char err[256];
+    ck_assert_ptr_nonnull(w);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(scn_sweep_vary(w, specs[i], err, sizeof err) == SIM_OK, "%s", err);
+    return w;
+}
+
+/* A summary as kubesim run writes it, reduced to what a row reads. */
+static void add_row(ScnSweep *w, size_t config, double cost, double viol, int failed)
+{
+    char json[512], err[256];
+    snprintf(json, sizeof json,
+             "{\"cost_usd\": %g, \"pods\": {\"pending_peak\": %zu}, \"slo\": [{\"latency_p95_ms\": 80, "
+             "\"violation_seconds\": %g, \"error_rate\": 0.01}, {\"latency_p95_ms\": 95.5, "
+             "\"violation_seconds\": 1, \"error_rate\": 0.002}], \"expectations\": [{\"passed\": true}%s]}",
+             cost, config, viol, failed ? ", {\"passed\": false}" : "");
+    ck_assert_msg(scn_sweep_add_summary(w, config, json, strlen(json), err, sizeof err) == SIM_OK, "%s", err);
+}
+
+static char *csv_of(const ScnSweep *w, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    scn_sweep_write_csv(w, f);
+    fclose(f);
+    return text;
+}
+
+START_TEST(sweep_grid_is_row_major_last_axis_fastest)
+{
+    SimMem m;
+    const char *specs[] = {"a=1,2", "gpu.max=x,y,z"};
+    ScnSweep *w = grid(&m, specs, 2);
+    ck_assert_uint_eq(scn_sweep_configs(w), 6);
+    ck_assert_uint_eq(scn_sweep_axes(w), 2);
+    const char *sets[2];
+    scn_sweep_sets(w, 4, sets);
+    ck_assert_str_eq(sets[0], "a=2");
+    ck_assert_str_eq(sets[1], "gpu.max=y");
+    char label[64];
+    scn_sweep_label(w, 2, label, sizeof label);
+    ck_assert_str_eq(label, "a=1 gpu.max=z");
+    scn_sweep_free(w);
+}
+END_TEST
+
+START_TEST(sweep_vary_refuses_bad_forms)
+{
+    static const char *const bad[] = {"a", "=1", "a=", "a=1,,2", "a=1,", "a=1,1", NULL};
+    static const char *const why[] = {"expected NAME=V1,V2", "expected NAME=V1,V2", "expected NAME=V1,V2",
+                                      "an empty value", "an empty value", "listed twice"};
+    char err[256];
+    for (size_t i = 0; bad[i]; i++) {
+        SimMem m;
+        ScnSweep *w = grid(&m, NULL, 0);
+        ck_assert_int_eq(scn_sweep_vary(w, bad[i], err, sizeof err), SIM_EINVAL);
+        ck_assert_msg(strstr(err, why[i]) != NULL, "%s: %s", bad[i], err);
+        scn_sweep_free(w);
+    }
+    SimMem m;
+    const char *specs[] = {"a=1,2"};
+    ScnSweep *w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_vary(w, "a=3", err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "varied twice") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_vary(w, "b=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);
+    ck_assert_int_eq(scn_sweep_vary(w, "c=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);
+    ck_assert_int_eq(scn_sweep_vary(w, "d=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);
+    ck_assert_int_eq(scn_sweep_vary(w, "e=1,2,3,4,5", err, sizeof err), SIM_OK);   /* 10,000 */
+    ck_assert_int_eq(scn_sweep_vary(w, "f=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);   /* 100,000 */
+    ck_assert_int_eq(scn_sweep_vary(w, "g=1,2", err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "more than 100000") != NULL, "%s", err);
+    scn_sweep_free(w);
+}
+END_TEST
+
+/* Rows: SLO violation seconds add up over services, p95 and error rate are
+ * the worst; the cheapest row without a failed expectation wins, the lowest
+ * index on a tie; none when every row fails. */
+START_TEST(sweep_rows_and_the_cheapest_passing_configuration)
+{
+    SimMem m;
+    const char *specs[] = {"n=1,2,3,4"};
+    ScnSweep *w = grid(&m, specs, 1);
+    ck_assert_uint_eq(scn_sweep_cheapest(w), SIZE_MAX);
+    add_row(w, 0, 5.0, 10, 1);   /* cheapest, but fails */
+    add_row(w, 1, 9.0, 3, 0);
+    add_row(w, 2, 7.5, 0, 0);
+    add_row(w, 3, 7.5, 0, 0);
+    ck_assert_uint_eq(scn_sweep_cheapest(w), 2);
+    cJSON *j = scn_sweep_json(w, "tiny", 42, 0, 1);
+    const cJSON *rows = cJSON_GetObjectItem(j, "rows"), *r1 = cJSON_GetArrayItem(rows, 1);
+    ck_assert_int_eq(cJSON_GetArraySize(rows), 4);
+    ck_assert_double_eq(cJSON_GetObjectItem(r1, "slo_violation_seconds")->valuedouble, 4);
+    ck_assert_double_eq(cJSON_GetObjectItem(r1, "latency_p95_ms")->valuedouble, 95.5);
+    ck_assert_double_eq(cJSON_GetObjectItem(r1, "error_rate")->valuedouble, 0.01);
+    ck_assert_double_eq(cJSON_GetObjectItem(r1, "pending_peak")->valuedouble, 1);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "ok")));
+    const cJSON *best = cJSON_GetObjectItem(j, "cheapest");
+    ck_assert_double_eq(cJSON_GetObjectItem(best, "config")->valuedouble, 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(best, "values"), "n")->valuestring, "3");
+    cJSON_Delete(j);
+    char err[256];
+    ck_assert_int_eq(scn_sweep_add_summary(w, 0, "{\"pods\": {}}", 12, err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "not a kubesim summary") != NULL, "%s", err);
+    scn_sweep_free(w);
+}
+END_TEST
+
+/* Shards' CSVs merge back into the very CSV of the whole sweep: the axes'
+ * values come back in their --vary order (not sorted: "10" after "9"). */
+START_TEST(sweep_csv_merges_back_exactly)
+{
+    SimMem m;
+    const char *specs[] = {"cpu.max=9,10", "mode=b,a,c"};
+    ScnSweep *whole = grid(&m, specs, 2);
+    for (size_t i = 0; i < 6; i++)
+        add_row(whole, i, 100.0 / 3 + (double)i, (double)(i % 2), i == 3);
+    size_t len;
+    char *all = csv_of(whole, &len);
+    /* Split by parity, as --shard 0/2 and 1/2 would, header in both. */
+    size_t hl = strcspn(all, "\n") + 1;
+    char *even = calloc(len + 1, 1), *odd = calloc(len + 1, 1);
+    memcpy(even, all, hl);
+    memcpy(odd, all, hl);
+    int k = 0;
+    for (const char *p = all + hl; *p; k++) {
+        size_t n = strcspn(p, "\n") + 1;
+        strncat(k % 2 ? odd : even, p, n);
+        p += n;
+    }
+    SimMem m2;
+    sim_mem_init(&m2);
+    ScnSweep *merged = scn_sweep_new(&m2);
+    char err[256];
+    ck_assert_msg(scn_sweep_add_csv(merged, odd, strlen(odd), "odd.csv", err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_sweep_check_complete(merged, err, sizeof err) == SIM_OK, "%s", err);
+    size_t len2;
+    char *again = csv_of(merged, &len2);
+    ck_assert_str_eq(again, all);
+    ck_assert_uint_eq(scn_sweep_cheapest(merged), scn_sweep_cheapest(whole));
+    free(again);
+    scn_sweep_free(merged);
+
+    /* A missing shard, a row twice, a header that does not match. */
+    merged = scn_sweep_new(&m2);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err), SIM_OK);
+    ck_assert_int_eq(scn_sweep_check_complete(merged, err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "configuration 1 of 6 is in no file") != NULL, "%s", err);
+    scn_sweep_free(merged);
+    merged = scn_sweep_new(&m2);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "again.csv", err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "again.csv:2: configuration 0 appears twice") != NULL, "%s", err);
+    scn_sweep_free(merged);
+    merged = scn_sweep_new(&m2);
+    const char *other = "config,configs,mem,cost_usd,slo_violation_seconds,latency_p95_ms,error_rate,"
+                        "pending_peak,expectations_passed,expectations_failed,ok\n";
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, other, strlen(other), "other.csv", err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "other.csv:1:") != NULL, "%s", err);
+    scn_sweep_free(merged);
+    merged = scn_sweep_new(&m2);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, "a,b\n1,2\n", 8, "x.csv", err, sizeof err), SIM_EINVAL);
+    ck_assert_msg(strstr(err, "x.csv:1: not a kubesim sweep.csv") != NULL, "%s", err);
+    scn_sweep_free(merged);
+    free(all);
+    free(even);
+    free(odd);
+    scn_sweep_free(whole);
+}
+END_TEST
+
+/* ---- the command ------------------------------------------------------------------ */
+static const char tiny[] =
+    "scenario { name = \"tiny\", duration = \"30m\" }\n"
+    "local n = param(\"replicas\", 2, \"web replicas\")\n"
+    "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+    "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", min = 1, max = 1, price = 1.0 }\n"
+    "deployment { name = \"web\", replicas = n, cpu = \"1\", memory = \"1Gi\" }\n"
+    "expect(\"every replica runs at once\", function(r) return r.pods.pending_peak == 0 end)\n";
+
+/* A file of the suite's folder, as tb_read and tb_slurp take it. */
+static const char *at(const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", tb_dir(), name);
+    return buf;
+}
+
+static void expect_same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char pa[600], pb[600];
+    char *x = tb_read(at(a, pa, sizeof pa), &la), *y = tb_read(at(b, pb, sizeof pb), &lb);
+    ck_assert_msg(x && y, "%s or %s unreadable", a, b);
+    ck_assert_msg(la == lb && memcmp(x, y, la) == 0, "%s and %s differ", a, b);
+    free(x);
+    free(y);
+}
+
+START_TEST(set_overrides_a_declaration_field)
+{
+    tb_write("tiny.lua", tiny);
+    ck_assert_int_eq(tb_run("run tiny.lua --quiet --out r1 --set scenario.duration=1h --set cpu.price=2"), 0);
+    char buf[16384], p[600];
+    tb_slurp(at("r1/summary.json", p, sizeof p), buf, sizeof buf);
+    ck_assert_msg(strstr(buf, "\"sim_seconds\":\t3600") != NULL, "%.300s", buf);
+    cJSON *sum = cJSON_Parse(buf);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(sum, "cost_usd")->valuedouble, 2.0, 1e-9);   /* 1 node, 1 h, $2 */
+    cJSON_Delete(sum);
+    ck_assert_int_eq(tb_run("validate tiny.lua --set cpu.maxx=3"), 2);
+    ck_assert_str_eq(tb_err(), "kubesim validate: --set cpu.maxx: nodegroup 'cpu' has no field 'maxx' "
+                               "(did you mean 'max'?)\n");
+    ck_assert_int_eq(tb_run("validate tiny.lua --set cpu.max=lots"), 2);
+    ck_assert_str_eq(tb_err(), "kubesim validate: tiny.lua:4: --set cpu.max=lots: field 'max' of nodegroup "
+                               "'cpu' takes a number\n");
+    ck_assert_int_eq(tb_run("validate tiny.lua --set r1.zones=x"), 2);
+    ck_assert_str_eq(tb_err(), "kubesim validate: tiny.lua:3: --set r1.zones=x: field 'zones' of region 'r1' "
+                               "is a table; name a field inside it\n");
+    ck_assert_int_eq(tb_run("validate tiny.lua --set gpu.max=3"), 2);
+    ck_assert_msg(strstr(tb_err(), "declares nothing named 'gpu'") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("validate tiny.lua --set web.min_ready=10s --set cpu.labels.team=quant"), 0);
+}
+END_TEST
+
+/* The cheapest passing configuration wins (tie: the lower index); the
+ * outputs are the same bytes with one worker or two, and the shards merge
+ * into the same sweep.csv. */
+START_TEST(sweep_command_jobs_shards_and_merge_agree)
+{
+    tb_write("tiny.lua", tiny);
+    const char *vary = "--vary replicas=2,6 --vary cpu.max=1,2";
+    ck_assert_int_eq(tb_run("sweep tiny.lua %s --jobs 2 --out s2", vary), 0);
+    ck_assert_msg(strstr(tb_out(), "configuration 0 (replicas=2 cpu.max=1)") != NULL, "%s", tb_out());
+    ck_assert_int_eq(tb_run("sweep tiny.lua %s --jobs 1 --quiet --out s1", vary), 0);
+    ck_assert_str_eq(tb_out(), "");
+    expect_same_file("s1/sweep.csv", "s2/sweep.csv");
+    expect_same_file("s1/sweep.json", "s2/sweep.json");
+    expect_same_file("s1/sweep.html", "s2/sweep.html");
+    ck_assert(tb_exists("s1/configs/3/summary.json"));
+    ck_assert(!tb_exists("s1/configs/3/trace.kst"));
+    char csv[2048], p[600];
+    tb_slurp(at("s1/sweep.csv", p, sizeof p), csv, sizeof csv);
+    ck_assert_msg(strstr(csv, "\n0,4,2,1,0.5,") && strstr(csv, "\n1,4,2,2,0.5,") &&
+                  strstr(csv, ",true\n2,4,6,1,"), "%s", csv);
+    ck_assert_msg(strstr(csv, ",false\n3,4,6,2,") != NULL, "%s", csv);   /* six replicas wait for a node */
+    ck_assert_int_eq(tb_run("sweep tiny.lua %s --shard 0/3 --quiet --out p0", vary), 0);
+    ck_assert_int_eq(tb_run("sweep tiny.lua %s --shard 1/3 --quiet --out p1", vary), 0);
+    ck_assert_int_eq(tb_run("sweep tiny.lua %s --shard 2/3 --quiet --out p2", vary), 0);
+    ck_assert_int_eq(tb_run("sweep --merge p2 p0/sweep.csv p1 --quiet --out m"), 0);
+    expect_same_file("s1/sweep.csv", "m/sweep.csv");
+    ck_assert_int_eq(tb_run("sweep --merge p0 p2 --out m2"), 2);
+    ck_assert_msg(strstr(tb_err(), "configuration 1 of 4 is in no file") != NULL, "%s", tb_err());
+    ck_assert(!tb_exists("m2"));
+    char html[16384];
+    tb_slurp(at("s1/sweep.html", p, sizeof p), html, sizeof html);
+    ck_assert_msg(strstr(html, "cheapest that meets every expectation: replicas=2, cpu.max=1") != NULL, "%.400s",
+                  html);
+    ck_assert_msg(strstr(html, "kubesim run SCENARIO --seed 42 --set replicas=2 --set cpu.max=1") != NULL, "%.400s",
+                  html);
+}
+END_TEST
+
+START_TEST(sweep_command_exit_codes)
+{
+    tb_write("tiny.lua", tiny);
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=6,8 --quiet --out none"), 1);   /* none passes */
+    ck_assert(tb_exists("none/sweep.csv"));
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary cpu.max=1,x --out bad"), 2);
+    ck_assert_str_eq(tb_err(), "kubesim sweep: configuration 1 (cpu.max=x): tiny.lua:4: --set cpu.max=x: field "
+                               "'max' of nodegroup 'cpu' takes a number\n");
+    ck_assert(!tb_exists("bad"));
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary nosuch=1 --out bad"), 2);
+    ck_assert(!tb_exists("bad"));
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=1 --set replicas=2"), 2);
+    ck_assert_int_eq(tb_run("sweep tiny.lua"), 2);
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=1 --shard 2/2"), 2);
+    ck_assert_int_eq(tb_run("sweep --merge"), 2);
+    ck_assert_int_eq(tb_run("sweep --help"), 0);
+    ck_assert_msg(strstr(tb_out(), "usage: kubesim sweep") != NULL, "%s", tb_out());
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sweep");
+    TCase *tc = tcase_create("grid");
+    tcase_add_test(tc, sweep_grid_is_row_major_last_axis_fastest);
+    tcase_add_test(tc, sweep_vary_refuses_bad_forms);
+    tcase_add_test(tc, sweep_rows_and_the_cheapest_passing_configuration);
+    tcase_add_test(tc, sweep_csv_merges_back_exactly);
+    suite_add_tcase(s, tc);
+    TCase *bin = tcase_create("binary");
+    tcase_add_test(bin, set_overrides_a_declaration_field);
+    tcase_add_test(bin, sweep_command_jobs_shards_and_merge_agree);
+    tcase_add_test(bin, sweep_command_exit_codes);
+    suite_add_tcase(s, bin);
+    return s;
+}
+
+int main(void)
+{
+    if (tb_setup("sweep") != 0)
+        return 2;
+    SRunner *sr = srunner_create(suite());
+    srunner_set_fork_status(sr, CK_NOFORK);   /* tests share the folder */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    tb_cleanup();
+    return failed ? 1 : 0;
+}
