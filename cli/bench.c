@@ -24,6 +24,8 @@ static const BenchDef benches[] = {
     {"schedule", "5,000 nodes, 150,000 pods (a tenth constrained), faithful node sampling: pods/s", bench_schedule},
     {"autoscaler_loop", "5,000 nodes, 2,000 unschedulable pods: ms per cluster-autoscaler plan; quiet loop cost",
      bench_autoscaler_loop},
+    {"sweep", "8 configurations of the built-in scenario by kubesim sweep: configurations/s, speed-up of a "
+              "worker per CPU over one", bench_sweep},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

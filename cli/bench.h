@@ -29,5 +29,6 @@ int bench_minvar(cJSON *out, int quick);
 int bench_schedule(cJSON *out, int quick);
 int bench_autoscaler_loop(cJSON *out, int quick);
 int bench_trading_day(cJSON *out, int quick);
+int bench_sweep(cJSON *out, int quick);
 
 #endif

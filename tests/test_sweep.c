@@ -302,6 +302,21 @@ START_TEST(sweep_command_exit_codes)
 }
 END_TEST
 
+/* The benchmark runs the real command twice (a smoke test: figures are not
+ * checked, timings belong to kubesim bench). */
+START_TEST(sweep_bench_reports_its_figures)
+{
+    ck_assert_msg(tb_run("bench --quick --only sweep") == 0, "%s", tb_err());
+    cJSON *o = cJSON_Parse(tb_out());
+    ck_assert_msg(o != NULL, "%s", tb_out());
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "bench")->valuestring, "sweep");
+    ck_assert_double_eq(cJSON_GetObjectItem(o, "configs")->valuedouble, 2);
+    ck_assert(cJSON_GetObjectItem(o, "configs_per_s")->valuedouble > 0);
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(o, "speedup")));
+    cJSON_Delete(o);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sweep");
@@ -315,6 +330,7 @@ static Suite *suite(void)
     tcase_add_test(bin, set_overrides_a_declaration_field);
     tcase_add_test(bin, sweep_command_jobs_shards_and_merge_agree);
     tcase_add_test(bin, sweep_command_exit_codes);
+    tcase_add_test(bin, sweep_bench_reports_its_figures);
     suite_add_tcase(s, bin);
     return s;
 }
