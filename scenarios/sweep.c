@@ -39,6 +39,7 @@ struct ScnSweep {
 };
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), SIM_EINVAL)
+#define OOM() (snprintf(err, errlen, "out of memory"), SIM_ENOMEM)
 
 ScnSweep *scn_sweep_new(SimMem *m)
 {
@@ -132,7 +133,7 @@ int scn_sweep_vary(ScnSweep *w, const char *spec, char *err, size_t errlen)
         return ERR("--vary %s: %.*s is varied twice", spec, (int)(eq - spec), spec);
     Axis *a = axis_add(w, spec, (size_t)(eq - spec));
     if (a == NULL)
-        return ERR("out of memory");
+        return OOM();
     for (const char *p = eq + 1;; p++) {
         size_t n = strcspn(p, ",");
         if (n == 0)
@@ -140,7 +141,7 @@ int scn_sweep_vary(ScnSweep *w, const char *spec, char *err, size_t errlen)
         if (value_find(a, p, n) != SIZE_MAX)
             return ERR("--vary %s: the value '%.*s' is listed twice", spec, (int)n, p);
         if (value_add(w, a, p, n) != SIM_OK)
-            return ERR("out of memory");
+            return OOM();
         p += n;
         if (*p == '\0')
             break;
@@ -243,7 +244,7 @@ int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t l
     Row *r = row_slot(w, config);
     if (r == NULL) {
         cJSON_Delete(root);
-        return ERR("out of memory");
+        return OOM();
     }
     memset(r, 0, sizeof *r);
     r->have = 1;
@@ -404,7 +405,7 @@ static int csv_header(ScnSweep *w, const char **f, int nf, const char *name, cha
         return ERR("%s: a sweep merges into an empty grid", name);
     for (int k = 0; k < nax; k++)
         if (axis_add(w, f[2 + k], strlen(f[2 + k])) == NULL)
-            return ERR("out of memory");
+            return OOM();
     w->merging = 1;
     w->nconf = 0;
     return SIM_OK;
@@ -439,7 +440,7 @@ static int csv_row(ScnSweep *w, const char **f, const char *name, int line, char
         for (size_t k = 0; k < w->nax; k++) {   /* room for every value, filled as rows come */
             Axis *a = &w->ax[k];
             if (sim_mem_grow(w->m, (void **)&a->vals, &a->cap, configs, sizeof *a->vals))
-                return ERR("out of memory");
+                return OOM();
             memset(a->vals, 0, a->cap * sizeof *a->vals);   /* a missing row leaves a hole */
         }
     } else if (configs != w->nconf) {
@@ -447,7 +448,7 @@ static int csv_row(ScnSweep *w, const char **f, const char *name, int line, char
     }
     Row *r = row_slot(w, config), nr;
     if (r == NULL)
-        return ERR("out of memory");
+        return OOM();
     memset(&nr, 0, sizeof nr);
     const char **m = f + 2 + w->nax;
     int bad = parse_num(m[0], &nr.cost) || parse_num(m[1], &nr.viol) || parse_num(m[3], &nr.err_rate);
@@ -499,7 +500,7 @@ int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name
             return ERR("%s:%d: %d fields, the header has %d", name, line, n, nf);
         rc = csv_row(w, f, name, line, err, errlen);
         if (rc == SIM_OK && csv_values(w, f, (size_t)strtoull(f[0], NULL, 10)) != SIM_OK)
-            rc = ERR("out of memory");
+            rc = OOM();
     }
     return rc;
 }
@@ -533,7 +534,7 @@ int scn_sweep_check_complete(ScnSweep *w, char *err, size_t errlen)
     size_t cells = w->nconf * w->nax;
     char **keep = sim_mem_calloc(w->m, cells ? cells : 1, sizeof *keep);
     if (keep == NULL)
-        return ERR("out of memory");
+        return OOM();
     for (size_t k = 0; k < w->nax; k++)
         for (size_t i = 0; i < w->nconf; i++)
             keep[i * w->nax + k] = w->ax[k].vals[i];

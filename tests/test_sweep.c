@@ -192,6 +192,42 @@ START_TEST(sweep_csv_merges_back_exactly)
 }
 END_TEST
 
+/* Out of memory at every allocation of a grid, its rows and a merge: an
+ * error comes back and nothing leaks. */
+START_TEST(sweep_out_of_memory_sweep)
+{
+    const char *csv = "config,configs,a,b,cost_usd,slo_violation_seconds,latency_p95_ms,error_rate,pending_peak,"
+                      "expectations_passed,expectations_failed,ok\n"
+                      "0,2,1,x,3,0,,0,0,1,0,true\n1,2,2,x,2,0,80,0,0,0,1,false\n";
+    for (uint64_t n = 1;; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        char err[256];
+        ScnSweep *w = scn_sweep_new(&m), *mg = w ? scn_sweep_new(&m) : NULL;
+        int rc = mg ? scn_sweep_vary(w, "a=1,2", err, sizeof err) : SIM_ENOMEM;
+        if (rc == SIM_OK)
+            rc = scn_sweep_vary(w, "b=x", err, sizeof err);
+        if (rc == SIM_OK)
+            rc = scn_sweep_add_summary(w, 1, "{\"cost_usd\": 2}", 15, err, sizeof err);
+        if (rc == SIM_OK)
+            rc = scn_sweep_add_csv(mg, csv, strlen(csv), "m.csv", err, sizeof err);
+        if (rc == SIM_OK)
+            rc = scn_sweep_check_complete(mg, err, sizeof err);
+        ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && m.oom), "allocation %llu: %d %s", (unsigned long long)n,
+                      rc, err);
+        if (rc == SIM_OK)
+            ck_assert_uint_eq(scn_sweep_cheapest(mg), 0);
+        scn_sweep_free(mg);
+        scn_sweep_free(w);
+        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
+        if (!m.oom)
+            break;
+        ck_assert_msg(n < 10000, "no end to the sweep");
+    }
+}
+END_TEST
+
 /* ---- the command ------------------------------------------------------------------ */
 static const char tiny[] =
     "scenario { name = \"tiny\", duration = \"30m\" }\n"
@@ -325,6 +361,7 @@ static Suite *suite(void)
     tcase_add_test(tc, sweep_vary_refuses_bad_forms);
     tcase_add_test(tc, sweep_rows_and_the_cheapest_passing_configuration);
     tcase_add_test(tc, sweep_csv_merges_back_exactly);
+    tcase_add_test(tc, sweep_out_of_memory_sweep);
     suite_add_tcase(s, tc);
     TCase *bin = tcase_create("binary");
     tcase_add_test(bin, set_overrides_a_declaration_field);
