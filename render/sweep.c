@@ -136,6 +136,10 @@ static Scale scale_of(const cJSON *rows, const char *key)
         s.lo -= s.lo > 0 ? s.lo * 0.1 : 0;
         s.hi += s.hi > 0 ? s.hi * 0.1 : 1;
     }
+    double margin = (s.hi - s.lo) * 0.05;   /* no point drawn on a frame's edge */
+    s.hi += margin;
+    if (key[0] != 's')
+        s.lo -= margin;
     return s;
 }
 
@@ -157,7 +161,8 @@ static void axes(RndBuf *b, Scale x, Scale y)
     rnd_buf_str(b, "</g><g class=\"xa\">");
     for (int i = 0; i <= 4; i++) {
         double v = x.lo + (x.hi - x.lo) * i / 4, px = at(x, v, PAD_L, W - PAD_R);
-        rnd_buf_fmt(b, "<text x=\"%.1f\" y=\"%d\">", px, H - PAD_B + 16);
+        rnd_buf_fmt(b, "<text x=\"%.1f\" y=\"%d\"%s>", px, H - PAD_B + 16,
+                    i == 4 ? " style=\"text-anchor:end\"" : "");
         rnd_buf_usd(b, v);
         rnd_buf_str(b, "</text>");
     }
