@@ -7,6 +7,7 @@
 #define KUBESIM_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { CLI_OK = 0, CLI_EXPECT_FAILED = 1, CLI_BAD_INPUT = 2 };
 
@@ -25,5 +26,8 @@ int cli_wants_help(int argc, char **argv);
 /* The whole file, NUL-terminated, in a malloc'ed buffer the caller frees
  * (length in *len); NULL with the reason, naming the file, in err. */
 char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen);
+/* A flag's non-negative whole number into *out; -1 after printing
+ * "kubesim CMD: FLAG 'S': expected ..." to stderr. */
+int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 
 #endif

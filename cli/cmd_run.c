@@ -60,19 +60,6 @@ static void usage(FILE *f)
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage\n");
 }
 
-static int parse_u64(const char *flag, const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *s == '\0' || *end != '\0' || *s == '-') {
-        fprintf(stderr, "kubesim run: %s '%s': expected a non-negative whole number\n", flag, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, RunArgs *a)
 {
     static const struct option opts[] = {
@@ -90,7 +77,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         switch (c) {
         case 'o': a->out = optarg; break;
         case 's':
-            if (parse_u64("--seed", optarg, &a->seed))
+            if (cli_parse_u64("run", "--seed", optarg, &a->seed))
                 return -1;
             if (a->seed > SEED_MAX) {   /* summary.json's numbers are doubles */
                 fprintf(stderr, "kubesim run: --seed must be at most %llu (2^53 - 1)\n", SEED_MAX);
@@ -106,13 +93,13 @@ static int parse_args(int argc, char **argv, RunArgs *a)
             break;
         case 'l': a->list_params = 1; break;
         case 'm':
-            if (parse_u64("--lua-mem", optarg, &v) || v == 0 || v > 65536) {
+            if (cli_parse_u64("run", "--lua-mem", optarg, &v) || v == 0 || v > 65536) {
                 fprintf(stderr, "kubesim run: --lua-mem takes MiB from 1 to 65536\n");
                 return -1;
             }
             a->lua_mem = (size_t)v << 20;
             break;
-        case 'n': if (parse_u64("--lua-steps", optarg, &a->lua_steps)) return -1; break;
+        case 'n': if (cli_parse_u64("run", "--lua-steps", optarg, &a->lua_steps)) return -1; break;
         case 'q': a->quiet = 1; break;
         case 'c': a->calibration = optarg; break;
         case 'O': a->openmetrics = optarg; break;

@@ -74,19 +74,6 @@ static void usage(FILE *f)
             "shards: also when none does), 1 none does, 2 bad input or usage\n");
 }
 
-static int parse_u64(const char *flag, const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *s == '\0' || *end != '\0' || *s == '-') {
-        fprintf(stderr, "kubesim sweep: %s '%s': expected a non-negative whole number\n", flag, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_shard(const char *s, SweepArgs *a)
 {
     unsigned long long i, n;
@@ -122,7 +109,7 @@ static int parse_opt(int c, SweepArgs *a)
     case 'q': a->quiet = 1; return 0;
     case 'x': return parse_shard(optarg, a);
     case 's':
-        if (parse_u64("--seed", optarg, &a->seed))
+        if (cli_parse_u64("sweep", "--seed", optarg, &a->seed))
             return -1;
         if (a->seed > SEED_MAX) {
             fprintf(stderr, "kubesim sweep: --seed must be at most %llu (2^53 - 1)\n", SEED_MAX);
@@ -130,20 +117,20 @@ static int parse_opt(int c, SweepArgs *a)
         }
         return 0;
     case 'j':
-        if (parse_u64("--jobs", optarg, &v) || v == 0 || v > MAX_JOBS) {
+        if (cli_parse_u64("sweep", "--jobs", optarg, &v) || v == 0 || v > MAX_JOBS) {
             fprintf(stderr, "kubesim sweep: --jobs takes 1 to %d\n", MAX_JOBS);
             return -1;
         }
         a->jobs = (size_t)v;
         return 0;
     case 'm':
-        if (parse_u64("--lua-mem", optarg, &v) || v == 0 || v > 65536) {
+        if (cli_parse_u64("sweep", "--lua-mem", optarg, &v) || v == 0 || v > 65536) {
             fprintf(stderr, "kubesim sweep: --lua-mem takes MiB from 1 to 65536\n");
             return -1;
         }
         a->lua_mem = (size_t)v << 20;
         return 0;
-    case 'n': return parse_u64("--lua-steps", optarg, &a->lua_steps);
+    case 'n': return cli_parse_u64("sweep", "--lua-steps", optarg, &a->lua_steps);
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
     }

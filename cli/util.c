@@ -35,3 +35,16 @@ char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen)
     *len = n;
     return buf;
 }
+
+int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *s == '\0' || *end != '\0' || *s == '-') {
+        fprintf(stderr, "kubesim %s: %s '%s': expected a non-negative whole number\n", cmd, flag, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
