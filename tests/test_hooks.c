@@ -19,6 +19,8 @@
 #include "scenarios/scn.h"
 #include "sim/trace.h"
 
+#include "tl.h"
+
 static char tmpdir[] = "/tmp/kubesim-hooks-XXXXXX";
 
 static const char world_src[] =
@@ -249,20 +251,7 @@ START_TEST(hook_load_oom_sweep_leaks_nothing)
     char src[8192];
     snprintf(src, sizeof src, "%sat(\"10m\", function(k) end)\nevery(\"5m\", function(k) end, { start = \"09:30\" })\n",
              world_src);
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions opt = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &opt, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(write_script("oom.lua", src));
 }
 END_TEST
 

@@ -30,7 +30,9 @@
 #include "sim/metrics.h"
 #include "workloads/hpa.h"
 
+#include "tl.h"
 #include "ts.h"
+#include "tw.h"
 
 #define MAX_FIXTURES 128
 #define GIB (INT64_C(1) << 30)
@@ -287,43 +289,12 @@ START_TEST(legacy_recommendations_reuse_old_slots)
 END_TEST
 
 /* ---- the live controller ---------------------------------------------------------- */
-typedef struct World {
-    SimEngine *e;
-    SchedScheduler *s;
-    WlControllers *c;
-    uint32_t region, ns, group;
-} World;
+typedef TwWorld World;
 
 static World world_mem(SimMem *mem, SimTime end)
 {
-    World w;
-    SimConfig cfg = {.seed = 3, .end = end, .queue = SIM_EVQ_FAST, .mem = mem};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"general";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 64000, .mem = 256 * GIB, .gpu = 0, .pods = 110};
-    g.max = 4;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < 2; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = w.s ? wl_create(w.e) : NULL;
-    ck_assert_ptr_nonnull(w.c);
-    return w;
-}
-
-static void world_free(World *w)
-{
-    wl_destroy(w->c);
-    sched_destroy(w->s);
-    sim_engine_destroy(w->e);
+    TwOpts o = {.seed = 3, .end = end, .mem = mem, .alloc = {64000, 256 * GIB, 0, 110}, .max = 4, .nodes = 2};
+    return tw_world(&o);
 }
 
 /* A Deployment of 1-CPU pods (2 s start-up) using `usage_m` each. */
@@ -375,7 +346,7 @@ START_TEST(live_hot_deployment_scales_up_as_policies_allow)
     ck_assert_int_eq(dec->desired, 12);
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_ups, 5);
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 0);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -400,7 +371,7 @@ START_TEST(live_quiet_deployment_scales_down_after_window)
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 1);
     ts_run_to(w.e, SIM_SEC(400));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -444,55 +415,56 @@ START_TEST(live_decisions_traced_and_sampled)
     ck_assert_msg(strstr(csv, "\n0,eu,hpa,api-hpa,current_replicas,1\n"), "%s", csv);
     ck_assert_msg(strstr(csv, ",eu,hpa,api-hpa,desired_replicas,3\n"), "%s", csv);
     ck_assert_msg(strstr(csv, "\n60,eu,hpa,api-hpa,cpu_utilization,100\n"), "%s", csv);
-    world_free(&w);
+    tw_free(&w);
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST
+
+static int live_oom_run(void *ctx, SimMem *m)
+{
+    (void)ctx;
+    uint64_t n = m->fail_at;
+    m->fail_at = 0;   /* the engine, scheduler and controllers always get made */
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(90), .mem = m};
+    SimEngine *e = sim_engine_create(&cfg);
+    SchedScheduler *s = e ? sched_create(e) : NULL;
+    WlControllers *c = s ? wl_create(e) : NULL;
+    uint32_t r, ns, g, node, id;
+    int rc = c ? SIM_OK : SIM_ENOMEM;
+    m->fail_at = c ? n : 0;
+    SimNodeGroup gr = {.name = (char *)"g", .alloc = {64000, 64 * GIB, 0, 110}, .max = 1};
+    SimWorkload wl = {.name = (char *)"d", .kind = SIM_WL_DEPLOYMENT, .replicas = 2,
+                      .spec = {.req = {1000, GIB, 0, 1}, .startup = SIM_SEC(1), .usage_cpu_m = 900}};
+    WlHpaSpec spec = {.min = 1, .max = 8, .metrics = &cpu50, .nmetrics = 1, .has_behavior = 1, .tolerance = 0.1};
+    wl_hpa_rules_default_up(&spec.up);
+    wl_hpa_rules_default_down(&spec.down);
+    if (rc == SIM_OK)
+        rc = sim_region_add(e, "r", &r);
+    if (rc == SIM_OK)
+        rc = sim_namespace_add(e, "default", &ns);
+    if (rc == SIM_OK)
+        rc = sim_nodegroup_add(e, &gr, &g);
+    if (rc == SIM_OK)
+        rc = sim_node_add(e, g, 1, &node);
+    if (rc == SIM_OK)
+        rc = sim_workload_add(e, &wl, &id);
+    if (rc == SIM_OK)
+        rc = wl_start(c, id);
+    if (rc == SIM_OK)
+        rc = wl_hpa_add(c, "h", id, &spec);
+    while (rc == SIM_OK && (rc = sim_step(e)) == SIM_OK) {
+    }
+    wl_destroy(c);
+    sched_destroy(s);
+    sim_engine_destroy(e);
+    return rc != SIM_OK && rc != SIM_DONE;
+}
 
 /* Every allocation of adding an HPA and of its syncs can fail: the engine
  * reports it and nothing leaks. */
 START_TEST(live_oom_sweep_leaks_nothing)
 {
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        SimConfig cfg = {.seed = 1, .end = SIM_SEC(90), .mem = &m};
-        SimEngine *e = sim_engine_create(&cfg);
-        SchedScheduler *s = e ? sched_create(e) : NULL;
-        WlControllers *c = s ? wl_create(e) : NULL;
-        uint32_t r, ns, g, node, id;
-        int rc = c ? SIM_OK : SIM_ENOMEM;
-        m.fail_at = c ? n : 0;
-        SimNodeGroup gr = {.name = (char *)"g", .alloc = {64000, 64 * GIB, 0, 110}, .max = 1};
-        SimWorkload wl = {.name = (char *)"d", .kind = SIM_WL_DEPLOYMENT, .replicas = 2,
-                          .spec = {.req = {1000, GIB, 0, 1}, .startup = SIM_SEC(1), .usage_cpu_m = 900}};
-        WlHpaSpec spec = {.min = 1, .max = 8, .metrics = &cpu50, .nmetrics = 1, .has_behavior = 1, .tolerance = 0.1};
-        wl_hpa_rules_default_up(&spec.up);
-        wl_hpa_rules_default_down(&spec.down);
-        if (rc == SIM_OK)
-            rc = sim_region_add(e, "r", &r);
-        if (rc == SIM_OK)
-            rc = sim_namespace_add(e, "default", &ns);
-        if (rc == SIM_OK)
-            rc = sim_nodegroup_add(e, &gr, &g);
-        if (rc == SIM_OK)
-            rc = sim_node_add(e, g, 1, &node);
-        if (rc == SIM_OK)
-            rc = sim_workload_add(e, &wl, &id);
-        if (rc == SIM_OK)
-            rc = wl_start(c, id);
-        if (rc == SIM_OK)
-            rc = wl_hpa_add(c, "h", id, &spec);
-        while (rc == SIM_OK && (rc = sim_step(e)) == SIM_OK) {
-        }
-        wl_destroy(c);
-        sched_destroy(s);
-        sim_engine_destroy(e);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (!m.oom)
-            break;
-        ck_assert_msg(n < 20000, "no end to the sweep");
-    }
+    ts_oom_sweep(live_oom_run, NULL, 0, 20000);
 }
 END_TEST
 
@@ -507,7 +479,7 @@ START_TEST(live_add_refuses_bad_specs)
     ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_OK);
     ck_assert_int_eq(wl_hpa_add(w.c, "b", d, &spec), SIM_EINVAL);
     ck_assert_msg(strstr(sim_errmsg(w.e), "already scaled"), "%s", sim_errmsg(w.e));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -628,20 +600,7 @@ START_TEST(lua_hpa_load_oom_sweep_leaks_nothing)
     snprintf(src, sizeof src, "%shpa { name = \"h\", target = \"web\", max = 5, " CPU70 ",\n"
              "  behavior = { scale_down = { policies = { { type = \"Percent\", value = 50, period = \"1m\" } } } } }\n",
              world_src);
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(write_script("oom.lua", src));
 }
 END_TEST
 

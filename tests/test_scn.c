@@ -11,6 +11,8 @@
 
 #include "scenarios/scn.h"
 
+#include "tl.h"
+
 static char tmpdir[] = "/tmp/kubesim-scn-XXXXXX";
 
 static const char world[] =
@@ -349,20 +351,7 @@ START_TEST(scn_load_oom_sweep_leaks_nothing)
                       " topology_key = \"kubernetes.io/hostname\" } } } },"
                       " spread = { { topology_key = \"z\", selector = { app = \"d\" } } } }\n"
                       "expect(\"ok\", function(r) return true end)\n";
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(write_script("oom.lua", src));
 }
 END_TEST
 

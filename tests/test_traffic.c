@@ -23,6 +23,7 @@
 #include "workloads/traffic.h"
 #include "workloads/wl_metrics.h"
 
+#include "tl.h"
 #include "ts.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -606,20 +607,7 @@ START_TEST(traffic_scenario_load_oom_sweep_leaks_nothing)
     snprintf(src, sizeof src, "%s%straffic { site = \"new-york\", service = \"quant-api\", rate = 9,\n"
              "  daily = { {\"00:00\", 0.5}, {\"12:00\", 1} }, surges = { { start = \"10:00\", factor = 2 } } }\n",
              world_src, serve_src);
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[1024];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(write_script("oom.lua", src));
 }
 END_TEST
 
