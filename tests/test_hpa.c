@@ -16,7 +16,6 @@
  */
 #include <check.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,27 +29,16 @@
 #include "sim/metrics.h"
 #include "workloads/hpa.h"
 
+#include "tf.h"
 #include "tl.h"
+#include "tr.h"
 #include "ts.h"
 #include "tw.h"
 
-#define MAX_FIXTURES 128
 #define GIB (INT64_C(1) << 30)
 
-static char fixtures[MAX_FIXTURES][256];
-static int nfixtures;
+static TfList fixtures;
 static char tmpdir[] = "/tmp/kubesim-hpa-XXXXXX";
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char buf[1 << 20];
-    *len = fread(buf, 1, sizeof buf - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* Runs explain hpa on text; returns its JSON answer (caller frees) or NULL
  * with err, after checking that an error printed nothing. */
@@ -108,11 +96,10 @@ static void check_per_metric(const char *fx, const cJSON *ans, const cJSON *want
 
 START_TEST(explain_hpa_fixture_matches_its_expectations)
 {
-    const char *fx = fixtures[_i];
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/explain_hpa/%s", getenv("KUBESIM_SRC"), fx);
+    const char *fx = fixtures.name[_i];
+    char err[1024];
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tf_read(&fixtures, _i, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect"), *k;
@@ -242,13 +229,13 @@ START_TEST(explain_hpa_command_exit_codes)
     int st = system(cmd);
     ck_assert_int_eq(WEXITSTATUS(st), 2);
     size_t len;
-    slurp(out, &len);
+    tf_slurp(out, &len);
     ck_assert_uint_eq(len, 0);
     snprintf(cmd, sizeof cmd, "%s explain hpa %s/tests/fixtures/explain_hpa/fast_path_ceil_of_ready_pods.json --json >%s",
              bin, getenv("KUBESIM_SRC"), out);
     st = system(cmd);
     ck_assert_int_eq(WEXITSTATUS(st), 0);
-    ck_assert_msg(strstr(slurp(out, &len), "\"desiredReplicas\":\t6"), "%s", slurp(out, &len));
+    ck_assert_msg(strstr(tf_slurp(out, &len), "\"desiredReplicas\":\t6"), "%s", tf_slurp(out, &len));
 }
 END_TEST
 
@@ -411,7 +398,7 @@ START_TEST(live_decisions_traced_and_sampled)
     ck_assert_msg(strstr(dump, "\"current\":2,\"desired\":3,\"limited_by\":\"max\""), "%s", dump);
     free(dump);
     size_t len;
-    char *csv = slurp(mpath, &len);
+    char *csv = tf_slurp(mpath, &len);
     ck_assert_msg(strstr(csv, "\n0,eu,hpa,api-hpa,current_replicas,1\n"), "%s", csv);
     ck_assert_msg(strstr(csv, ",eu,hpa,api-hpa,desired_replicas,3\n"), "%s", csv);
     ck_assert_msg(strstr(csv, "\n60,eu,hpa,api-hpa,cpu_utilization,100\n"), "%s", csv);
@@ -581,11 +568,11 @@ START_TEST(lua_hpa_scenario_runs_end_to_end)
     char path[800];
     size_t len;
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    char *csv = slurp(path, &len);
+    char *csv = tf_slurp(path, &len);
     ck_assert_msg(strstr(csv, ",eu,hpa,web,desired_replicas,8\n"), "no HPA rows reaching max 8");
     ck_assert_msg(strstr(csv, ",eu,hpa,web,cpu_utilization,90\n"), "no cpu_utilization row");
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    cJSON *sum = cJSON_Parse(slurp(path, &len));
+    cJSON *sum = cJSON_Parse(tf_slurp(path, &len));
     ck_assert_ptr_nonnull(sum);
     ck_assert_int_ge((int)cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "hpa"), "scale_ups")->valuedouble, 3);
     cJSON_Delete(sum);
@@ -604,38 +591,14 @@ START_TEST(lua_hpa_load_oom_sweep_leaks_nothing)
 }
 END_TEST
 
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static void list_fixtures(void)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/explain_hpa", getenv("KUBESIM_SRC"));
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL && nfixtures < MAX_FIXTURES;) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
-            snprintf(fixtures[nfixtures++], sizeof fixtures[0], "%s", e->d_name);
-    }
-    if (d)
-        closedir(d);
-    qsort(fixtures, (size_t)nfixtures, sizeof fixtures[0], cmp);
-}
-
 int main(void)
 {
-    if (getenv("KUBESIM_SRC") == NULL) {
-        fprintf(stderr, "test_hpa: set KUBESIM_SRC (ctest does)\n");
+    if (tf_src("hpa") == NULL)
         return 2;
-    }
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    list_fixtures();
+    tf_list(&fixtures, "tests/fixtures/explain_hpa", ".json");
     Suite *s = suite_create("hpa");
     TCase *tc = tcase_create("explain");
-    tcase_add_loop_test(tc, explain_hpa_fixture_matches_its_expectations, 0, nfixtures);
+    tcase_add_loop_test(tc, explain_hpa_fixture_matches_its_expectations, 0, fixtures.n);
     tcase_add_test(tc, explain_hpa_not_json_names_line_and_column);
     tcase_add_test(tc, explain_hpa_unknown_field_names_json_path);
     tcase_add_test(tc, explain_hpa_malformed_quantity_names_json_path);
@@ -657,10 +620,7 @@ int main(void)
     tcase_add_test(lua, lua_hpa_scenario_runs_end_to_end);
     tcase_add_test(lua, lua_hpa_load_oom_sweep_leaks_nothing);
     suite_add_tcase(s, lua);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    printf("%d explain hpa fixtures\n", nfixtures);
-    return failed || nfixtures == 0 ? 1 : 0;
+    int rc = tr_main(s, tmpdir);
+    printf("%d explain hpa fixtures\n", fixtures.n);
+    return rc ? rc : fixtures.n == 0;
 }
