@@ -16,6 +16,7 @@
 #include "sim/policy.h"
 #include "workloads/apps.h"
 
+#include "tr.h"
 #include "ts.h"
 #include "tw.h"
 
@@ -901,17 +902,5 @@ static Suite *apps_suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
-    SRunner *sr = srunner_create(apps_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_main(apps_suite(), tmpdir);
 }

@@ -20,6 +20,7 @@
 #include "sim/trace.h"
 
 #include "tl.h"
+#include "tr.h"
 
 static char tmpdir[] = "/tmp/kubesim-hooks-XXXXXX";
 
@@ -257,8 +258,6 @@ END_TEST
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
     Suite *s = suite_create("hooks");
     TCase *tc = tcase_create("hooks");
     tcase_set_timeout(tc, 120);
@@ -274,9 +273,5 @@ int main(void)
     tcase_add_test(tc, hook_runs_are_deterministic);
     tcase_add_test(tc, hook_load_oom_sweep_leaks_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tr_main(s, tmpdir);
 }

@@ -19,6 +19,7 @@
 #include "scheduler/sched.h"
 #include "workloads/wl.h"
 
+#include "tr.h"
 #include "ts.h"
 #include "tw.h"
 
@@ -1120,17 +1121,5 @@ static Suite *jobs_suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
-    SRunner *sr = srunner_create(jobs_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_main(jobs_suite(), tmpdir);
 }

@@ -19,6 +19,7 @@
 #include "workloads/wl.h"
 
 #include "tl.h"
+#include "tr.h"
 #include "ts.h"
 #include "tw.h"
 
@@ -1047,15 +1048,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed ? 1 : 0;
+    return tr_main(suite(), tmpdir);
 }

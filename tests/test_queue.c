@@ -21,6 +21,7 @@
 #include "workloads/queue.h"
 #include "workloads/wl_metrics.h"
 
+#include "tr.h"
 #include "ts.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -825,20 +826,8 @@ START_TEST(queue_lua_valid_declarations_load)
 }
 END_TEST
 
-static void rm_tmpdir(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
     Suite *s = suite_create("queue");
     TCase *tc = tcase_create("queue");
     tcase_set_timeout(tc, 300);
@@ -855,10 +844,5 @@ int main(void)
     tcase_add_test(tc, queue_lua_declarations_are_checked);
     tcase_add_test(tc, queue_lua_valid_declarations_load);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    rm_tmpdir();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tr_main(s, tmpdir);
 }

@@ -21,6 +21,8 @@
 #include "sim/outdir.h"
 #include "sim/summary.h"
 
+#include "tr.h"
+
 #define TMP_ENV "KUBESIM_SIM_TEST_DIR"
 #define GIB (INT64_C(1) << 30)
 #define MIB (INT64_C(1) << 20)
@@ -1313,10 +1315,7 @@ int main(void)
         perror("test_sim: mkdtemp");
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(sim_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(sim_suite(), 0);
     remove_tree(dir);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -24,6 +24,7 @@
 #include "workloads/wl_metrics.h"
 
 #include "tl.h"
+#include "tr.h"
 #include "ts.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -770,15 +771,5 @@ static Suite *traffic_suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 1;
-    SRunner *sr = srunner_create(traffic_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tr_main(traffic_suite(), tmpdir);
 }

@@ -12,6 +12,7 @@
 #include "scheduler/sched.h"
 #include "workloads/wl.h"
 
+#include "tr.h"
 #include "ts.h"
 #include "tw.h"
 
@@ -360,9 +361,5 @@ static Suite *wl_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(wl_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run(wl_suite(), 0) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
