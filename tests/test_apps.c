@@ -701,24 +701,13 @@ static const char world_src[] =
     "region { name = \"eu\", zones = { \"eu-a\", \"eu-b\" } }\n"
     "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 4, max = 4 }\n";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static void expect_load_error(const char *decl, const char *frag)
 {
     char src[4096], err[1024];
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -777,7 +766,7 @@ START_TEST(lua_apps_scenario_rolls_out_and_starts_in_order)
              "              startup = \"20s\" }\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("ok.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(3600), .mem = &m};

@@ -496,17 +496,6 @@ START_TEST(faults_random_spot_interruptions_are_poisson_and_deterministic)
 END_TEST
 
 /* ---- through scenarios ----------------------------------------------------------------------- */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[700];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 typedef struct Outcome {
     int rc;
     char err[1024];
@@ -520,7 +509,7 @@ static Outcome run_src(const char *src, uint64_t seed)
     memset(&o, 0, sizeof o);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions opt = {.path = write_file("s.lua", src), .seed = seed};
+    ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src), .seed = seed};
     ScnScenario *s = scn_load(&m, &opt, o.err, sizeof o.err);
     ck_assert_msg(s != NULL, "load: %s", o.err);
     snprintf(o.dir, sizeof o.dir, "%s/runXXXXXX", tmpdir);
@@ -694,7 +683,7 @@ static int ks_validate(const char *src)
 {
     const char *bin = getenv("KUBESIM_BIN");
     ck_assert_msg(bin != NULL, "set KUBESIM_BIN (ctest does)");
-    write_file("bad.lua", src);
+    tr_write(tmpdir, "bad.lua", src);
     char cmd[2048], errp[800];
     snprintf(errp, sizeof errp, "%s/stderr", tmpdir);
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' run bad.lua --quiet --out out >/dev/null 2>'%s' </dev/null", tmpdir,

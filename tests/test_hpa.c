@@ -476,24 +476,13 @@ static const char world_src[] =
     "nodegroup { name = \"g\", cpu = \"64\", memory = \"256Gi\", min = 2, max = 4 }\n"
     "deployment { name = \"web\", replicas = 2, cpu = \"1\", memory = \"1Gi\", usage = { cpu = \"900m\" } }\n";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static void expect_load_error(const char *decl, const char *frag)
 {
     char src[4096], err[1024];
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -556,7 +545,7 @@ START_TEST(lua_hpa_scenario_runs_end_to_end)
              "expect(\"scaled up\", function(r) return r.hpa.scale_ups >= 1 end)\n", world_src);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("run.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     snprintf(dir, sizeof dir, "%s/run", tmpdir);
@@ -587,7 +576,7 @@ START_TEST(lua_hpa_load_oom_sweep_leaks_nothing)
     snprintf(src, sizeof src, "%shpa { name = \"h\", target = \"web\", max = 5, " CPU70 ",\n"
              "  behavior = { scale_down = { policies = { { type = \"Percent\", value = 50, period = \"1m\" } } } } }\n",
              world_src);
-    tl_load_oom_sweep(write_script("oom.lua", src));
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 

@@ -878,17 +878,6 @@ START_TEST(jobs_oom_sweep_leaks_nothing)
 END_TEST
 
 /* ---- Lua declarations ------------------------------------------------------------- */
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static const char world_lua[] = "region { name = \"r\" }\n"   /* line 1 */
                                 "namespace { name = \"team\" }\n";   /* line 2 */
 
@@ -899,7 +888,7 @@ static void expect_error(const char *decl, const char *frag1, const char *frag2)
     snprintf(src, sizeof src, "%s%s", world_lua, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("bad.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "bad.lua", src), .seed = 1};
     char err[1024] = "";
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
@@ -1026,7 +1015,7 @@ START_TEST(lua_jobs_and_cronjob_run_end_to_end)
         "expect(\"jobs\", function(r) return r.jobs.succeeded == 9 and r.jobs.failed == 1 end)\n";
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("run.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);

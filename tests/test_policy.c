@@ -816,17 +816,6 @@ static const char world_src[] =
     "namespace { name = \"team-a\" }\n"
     "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 2, max = 4 }\n";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 /* Loading fails with a message holding frag (and frag2). */
 static void expect_load_error(const char *decl, const char *frag, const char *frag2)
 {
@@ -834,7 +823,7 @@ static void expect_load_error(const char *decl, const char *frag, const char *fr
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -903,7 +892,7 @@ START_TEST(lua_policy_declarations_build_into_the_engine)
              "deployment { name = \"api\", namespace = \"team-a\", replicas = 2, priority_class = \"high\" }\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("ok.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &m};
@@ -948,7 +937,7 @@ START_TEST(lua_policy_load_oom_sweep_leaks_nothing)
              "limitrange { name = \"lr\", namespace = \"team-a\", default = { cpu = 1 } }\n"
              "pdb { name = \"p\", namespace = \"team-a\", selector = { app = \"x\", tier = \"y\" }, "
              "min_available = \"50%\" }\n");
-    tl_load_oom_sweep(write_script("oom.lua", src));
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 
@@ -990,7 +979,7 @@ START_TEST(e2e_team_namespace_hits_its_quota)
         "expect(\"team-a hits its quota\", function(r) return r.quota.rejections > 0, r.quota.rejections end)\n";
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("two-teams.lua", src), .seed = 3};
+    ScnOptions o = {.path = tr_write(tmpdir, "two-teams.lua", src), .seed = 3};
     char err[1024], dir[600], path[700];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);

@@ -624,17 +624,6 @@ START_TEST(queue_oom_sweep_leaks_nothing)
 END_TEST
 
 /* ---- scenarios ------------------------------------------------------------------ */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 static const char world_lua[] =
     "scenario { name = \"q\", duration = \"2h\", start = \"16:00\" }\n"
     "region { name = \"us-east\" }\n"
@@ -673,7 +662,7 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
              "expect(\"all requests done\", function(r) return r.backtests.completed == 9 end)\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_file("run.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
@@ -750,7 +739,7 @@ static void expect_error(const char *decls, const char *frag1, const char *frag2
     snprintf(src, sizeof src, "%s%s", world_lua, decls);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_file("s.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src), .seed = 1};
     char err[1024] = "";
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decls);
@@ -817,7 +806,7 @@ START_TEST(queue_lua_valid_declarations_load)
              "submit { queue = \"other\", start = \"90m\", count = 2, every = \"1m\", " REQ " }\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_file("ok.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src), .seed = 1};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);

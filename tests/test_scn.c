@@ -21,18 +21,6 @@ static const char world[] =
     "namespace { name = \"team\" }\n"
     "nodegroup { name = \"cpu\", region = \"r1\", cpu = \"8\", memory = \"32Gi\", min = 2, max = 4 }\n";
 
-/* Writes src to a file named name in the temporary folder; returns its path. */
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 typedef struct Loaded {
     SimMem mem;
     ScnScenario *s;
@@ -43,7 +31,7 @@ static void load_opts(Loaded *l, const char *name, const char *src, char *const 
                       size_t lua_mem, uint64_t steps)
 {
     sim_mem_init(&l->mem);
-    ScnOptions o = {.path = write_script(name, src), .sets = sets, .nsets = nsets,
+    ScnOptions o = {.path = tr_write(tmpdir, name, src), .sets = sets, .nsets = nsets,
                     .lua_mem = lua_mem, .lua_steps = steps, .seed = 7};
     l->err[0] = '\0';
     l->s = scn_load(&l->mem, &o, l->err, sizeof l->err);
@@ -352,7 +340,7 @@ START_TEST(scn_load_oom_sweep_leaks_nothing)
                       " topology_key = \"kubernetes.io/hostname\" } } } },"
                       " spread = { { topology_key = \"z\", selector = { app = \"d\" } } } }\n"
                       "expect(\"ok\", function(r) return true end)\n";
-    tl_load_oom_sweep(write_script("oom.lua", src));
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 

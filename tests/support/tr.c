@@ -31,3 +31,14 @@ int tr_main(Suite *s, char *tmpdir)
     }
     return failed ? 1 : 0;
 }
+
+const char *tr_write(const char *dir, const char *name, const char *text)
+{
+    static char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    int bad = fputs(text, f) < 0;
+    ck_assert_msg(fclose(f) == 0 && !bad, "cannot write %s", path);
+    return path;
+}

@@ -15,5 +15,8 @@ int tr_run(Suite *s, int nofork);
  * forked, removes it. Returns the exit code: 0 if every test passed and the
  * folder went, 1 if not, 2 if the folder could not be made. */
 int tr_main(Suite *s, char *tmpdir);
+/* Writes text to dir/name, asserting it was written, and returns the path
+ * (valid until the next call). */
+const char *tr_write(const char *dir, const char *name, const char *text);
 
 #endif
