@@ -36,6 +36,7 @@
 
 #include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 #define S(x) SIM_SEC(x)
@@ -48,43 +49,20 @@ typedef struct World {
     WlControllers *c;
     WlFaults *f;
     uint32_t region, ns, group;
-    uint32_t zones[4];
+    uint32_t zones[TW_MAX_ZONES];
 } World;
 
 /* One region with nzones zones and `nodes` Ready 8 CPU / 32 GiB nodes spread
  * over them round-robin (node i in zone i % nzones). */
 static World world(int nzones, int nodes, int spot, double spot_rate)
 {
-    static const char *const zn[] = {"eu-a", "eu-b", "eu-c", "eu-d"};
-    World w;
-    memset(&w, 0, sizeof w);
-    SimConfig cfg = {.seed = 7, .end = S(4 * 3600), .queue = SIM_EVQ_FAST, .mem = NULL};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
-    for (int i = 0; i < nzones; i++)
-        ck_assert_int_eq(sim_zone_add(w.e, w.region, zn[i], &w.zones[i]), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"g";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 8000, .mem = 32 * GIB, .gpu = 0, .pods = 110};
-    g.price_per_hour = 1.0;
-    g.max = 100;
-    g.zones = w.zones;
-    g.nzones = (size_t)nzones;
-    g.spot = (uint8_t)spot;
-    g.spot_interruptions_per_hour = spot_rate;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < nodes; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = wl_create(w.e);
+    TwOpts o = {.seed = 7, .end = S(4 * 3600), .nzones = nzones, .group = "g", .alloc = {8000, 32 * GIB, 0, 110},
+                .price = 1.0, .max = 100, .nodes = nodes, .spot = spot, .spot_rate = spot_rate};
+    TwWorld t = tw_world(&o);
+    World w = {t.e, t.s, t.c, NULL, t.region, t.ns, t.group, {0}};
+    memcpy(w.zones, t.zones, sizeof w.zones);
     w.f = wl_fault_create(w.e, w.c);
-    ck_assert(w.s && w.c && w.f);
+    ck_assert_ptr_nonnull(w.f);
     return w;
 }
 
