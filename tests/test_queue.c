@@ -23,6 +23,7 @@
 
 #include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 
@@ -556,41 +557,36 @@ START_TEST(queue_failed_kernel_drops_its_requests)
 END_TEST
 
 /* ---- out of memory ------------------------------------------------------------- */
-static int oom_run(SimMem *m, const BtData *data, const BtParams *params)
+typedef struct OomCase {
+    const BtData *data;
+    BtParams params;
+} OomCase;
+
+static int oom_run(void *ctx, SimMem *m)
 {
-    SimConfig cfg = {.seed = 4, .end = SIM_SEC(600), .queue = SIM_EVQ_FAST, .mem = m};
-    SimEngine *e = sim_engine_create(&cfg);
-    if (e == NULL)
-        return 1;
-    SchedScheduler *s = sched_create(e);
-    WlControllers *c = s ? wl_create(e) : NULL;
-    int rc = c ? SIM_OK : SIM_ENOMEM;
-    uint32_t r, ns, g, n, d, q;
-    SimNodeGroup gs;
-    memset(&gs, 0, sizeof gs);
-    gs.name = (char *)"g";
-    gs.alloc = (SimRes){4000, 8 * GIB, 0, 110};
+    const OomCase *oc = ctx;
+    TwOpts o = {.seed = 4, .end = SIM_SEC(600), .mem = m, .region = "r", .ns = "ns", .group = "g",
+                .alloc = {4000, 8 * GIB, 0, 110}, .nodes = 1};
+    TwWorld w;
+    int rc = tw_build(&w, &o);
+    uint32_t d, q;
     SimWorkload ws;
     memset(&ws, 0, sizeof ws);
     ws.name = (char *)"workers";
     ws.spec.req = (SimRes){1000, GIB, 0, 1};
     ws.replicas = 2;
-    WlQueueSubmit sub = {0, "x", data, *params, SIM_SEC(1), SIM_SEC(1), 5};
-    if (rc || (rc = sim_region_add(e, "r", &r)) || (rc = sim_namespace_add(e, "ns", &ns)) ||
-        (rc = sim_nodegroup_add(e, &gs, &g)) || (rc = sim_node_add(e, g, 1, &n)) ||
-        (rc = sim_workload_add(e, &ws, &d)) || (rc = wl_queue_add(c, "q", r, &q)) ||
-        (rc = wl_queue_worker(c, q, d)) || (rc = wl_start(c, d)) || (rc = wl_queue_submit(c, &sub)))
+    WlQueueSubmit sub = {0, "x", oc->data, oc->params, SIM_SEC(1), SIM_SEC(1), 5};
+    if (rc || (rc = sim_workload_add(w.e, &ws, &d)) || (rc = wl_queue_add(w.c, "q", w.region, &q)) ||
+        (rc = wl_queue_worker(w.c, q, d)) || (rc = wl_start(w.c, d)) || (rc = wl_queue_submit(w.c, &sub)))
         goto out;
-    for (int steps = 0; (rc = sim_step(e)) == SIM_OK; steps++)
-        if (steps == 12 && (rc = sim_pod_delete(e, 0)))
+    for (int steps = 0; (rc = sim_step(w.e)) == SIM_OK; steps++)
+        if (steps == 12 && (rc = sim_pod_delete(w.e, 0)))
             goto out;
     if (rc == SIM_DONE)
         rc = SIM_OK;
 out:
-    ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d: %s", rc, e ? sim_errmsg(e) : "");
-    wl_destroy(c);
-    sched_destroy(s);
-    sim_engine_destroy(e);
+    ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d: %s", rc, w.e ? sim_errmsg(w.e) : "");
+    tw_free(&w);
     return rc != SIM_OK;
 }
 
@@ -602,23 +598,12 @@ START_TEST(queue_oom_sweep_leaks_nothing)
     bt_ctx_init(&bc, &dm);
     BtData *data;
     ck_assert_int_eq(bt_data_synthetic(&bc, 60, 3, 1, &data), SIM_OK);
-    BtParams p;
-    bt_params_default(&p, BT_MA_CROSS);
-    p.nfast = p.nslow = 1;
-    p.fast[0] = 3;
-    p.slow[0] = 10;
-    for (uint64_t n = 1;; n++) {
-        ck_assert_msg(n < 100000, "the sweep does not end");
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        int failed = oom_run(&m, data, &p);
-        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
-        ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)n,
-                      m.oom ? "not reported" : "reported without one");
-        if (!m.oom)
-            break;
-    }
+    OomCase oc = {.data = data};
+    bt_params_default(&oc.params, BT_MA_CROSS);
+    oc.params.nfast = oc.params.nslow = 1;
+    oc.params.fast[0] = 3;
+    oc.params.slow[0] = 10;
+    ts_oom_sweep(oom_run, &oc, 1, 100000);
     bt_data_free(data);
 }
 END_TEST
