@@ -16,63 +16,27 @@
 #include "sim/policy.h"
 #include "workloads/apps.h"
 
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 
 static char tmpdir[] = "/tmp/kubesim-apps-XXXXXX";
 
 /* ---- a world: one region, nodes of `cpu_m` spread over `nzones` zones ------ */
-typedef struct World {
-    SimEngine *e;
-    SchedScheduler *s;
-    WlControllers *c;
-    uint32_t region, ns, group;
-    uint32_t zones[2];
-} World;
+typedef TwWorld World;
 
 static World world_of(int nodes, int64_t cpu_m, int nzones)
 {
-    World w;
-    memset(&w, 0, sizeof w);
-    SimConfig cfg = {.seed = 3, .end = SIM_SEC(7200), .queue = SIM_EVQ_FAST, .mem = NULL};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    static const char *const zn[] = {"eu-a", "eu-b"};
-    for (int i = 0; i < nzones; i++)
-        ck_assert_int_eq(sim_zone_add(w.e, w.region, zn[i], &w.zones[i]), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"general";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = cpu_m, .mem = 64 * GIB, .gpu = 0, .pods = 110};
-    g.max = 100;
-    g.zones = w.zones;
-    g.nzones = (size_t)nzones;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < nodes; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = wl_create(w.e);
-    ck_assert_ptr_nonnull(w.s);
-    ck_assert_ptr_nonnull(w.c);
-    return w;
+    TwOpts o = {.seed = 3, .end = SIM_SEC(7200), .nzones = nzones, .alloc = {cpu_m, 64 * GIB, 0, 110},
+                .max = 100, .nodes = nodes};
+    return tw_world(&o);
 }
 
 static World world(void)
 {
     return world_of(4, 64000, 1);
-}
-
-static void world_free(World *w)
-{
-    wl_destroy(w->c);
-    sched_destroy(w->s);
-    sim_engine_destroy(w->e);
 }
 
 static SimKV web_labels[] = {{(char *)"app", (char *)"web"}};
@@ -271,7 +235,7 @@ START_TEST(rolling_update_fenceposts_10_replicas_3_2)
     ck_assert_uint_eq(st.revision, 2);
     ck_assert_int_eq(st.progressing, 1);
     ck_assert_int_eq(st.reason, WL_PROGRESS_NEW_RS_AVAILABLE);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -299,7 +263,7 @@ START_TEST(rolling_update_3_replicas_surge_1_unavailable_0)
     ck_assert_int_eq(wt.max_pods, 4);
     ck_assert_int_eq(wt.min_available, 3);
     ck_assert_int_eq(status(&w, d).updated, 3);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -322,7 +286,7 @@ START_TEST(rolling_update_never_below_min_available)
     ck_assert_int_eq(l.v[1].replicas, 2);
     ck_assert_int_eq(l.v[1].ready, 0);
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 3);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -357,7 +321,7 @@ START_TEST(rolling_update_scales_old_rs_down_oldest_first)
     l = rs_of(&w, d);
     ck_assert_int_eq(l.v[0].replicas + l.v[1].replicas, 0);
     ck_assert_int_eq(rs_pods(&w, d, l.v[2].id), 4);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -385,7 +349,7 @@ START_TEST(min_ready_seconds_delays_availability)
     ck_assert_int_eq(l.v[0].replicas, 2);
     run_to(&w, SIM_SEC(42));
     ck_assert_int_eq(rs_of(&w, d).v[0].replicas, 1);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -434,7 +398,7 @@ START_TEST(progress_deadline_exceeded_condition)
     st = status(&w, d);
     ck_assert_int_eq(st.reason, WL_PROGRESS_NEW_RS_AVAILABLE);
     ck_assert_int_eq(st.updated, 2);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -468,7 +432,7 @@ START_TEST(rollout_to_an_old_template_reuses_its_replicaset)
     ck_assert_uint_eq(all[0].revision, 5);   /* the three oldest (revisions 2, 3, 4) went */
     ck_assert(all[10].current);
     ck_assert_uint_eq(all[10].revision, 15);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -499,7 +463,7 @@ START_TEST(scale_down_ranks_pending_before_running)
     ck_assert_int_eq(sim_pod(w.e, unassigned)->phase, SIM_POD_DELETED);
     for (uint32_t i = 0; i < 3; i++)
         ck_assert_int_eq(sim_pod(w.e, i)->phase, SIM_POD_RUNNING);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -527,7 +491,7 @@ START_TEST(scale_down_ranks_doubled_up_pods_first)
     ck_assert(sim_pod(w.e, 0)->phase == SIM_POD_DELETED || sim_pod(w.e, 1)->phase == SIM_POD_DELETED);
     ck_assert_int_eq(sim_pod(w.e, 2)->phase, SIM_POD_RUNNING);   /* Ready more recently, but alone */
     ck_assert_int_eq(sim_pod(w.e, 3)->phase, SIM_POD_RUNNING);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -549,7 +513,7 @@ START_TEST(scale_during_rollout_is_proportional)
     /* 8 x 25/13 = 15.4 -> 15 (+7), 5 x 25/13 = 9.6 -> 10 (+5): 12 added */
     ck_assert_int_eq(l.v[0].replicas, 15);
     ck_assert_int_eq(l.v[1].replicas, 10);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -592,7 +556,7 @@ START_TEST(eviction_refused_by_pdb_with_upstream_message)
                                       "subresource does not support.");
     ck_assert_int_eq(sim_pod(w.e, 1)->phase, SIM_POD_RUNNING);
     (void)d;
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -615,7 +579,7 @@ START_TEST(eviction_allowed_when_budget_permits)
     run_to(&w, SIM_SEC(15));
     ck_assert_int_eq(sim_pod_evict(w.e, 1, "cluster-autoscaler"), SIM_OK);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 2);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -651,7 +615,7 @@ START_TEST(statefulset_ordered_start)
     pod_name(&w, 3, name);
     ck_assert_str_eq(name, "db-1");
     ck_assert_int_eq(sim_pod(w.e, 3)->created_at, SIM_SEC(16) - SIM_SEC(1));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -685,7 +649,7 @@ START_TEST(statefulset_reverse_scale_down)
     ck_assert_uint_eq(o.ord[2], 1);
     ck_assert_int_eq(count(w.e, s, NULL), 1);
     ck_assert_int_eq(sim_pod(w.e, 0)->phase, SIM_POD_RUNNING);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -728,7 +692,7 @@ START_TEST(statefulset_volume_pins_zone)
     run_to(&w, SIM_SEC(61));
     ck_assert_uint_eq(sim_pod(w.e, again)->node, node);
     ck_assert_uint_eq(wl_sts_volume_zone(w.c, s, 0), zone);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -737,24 +701,13 @@ static const char world_src[] =
     "region { name = \"eu\", zones = { \"eu-a\", \"eu-b\" } }\n"
     "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 4, max = 4 }\n";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static void expect_load_error(const char *decl, const char *frag)
 {
     char src[4096], err[1024];
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -813,7 +766,7 @@ START_TEST(lua_apps_scenario_rolls_out_and_starts_in_order)
              "              startup = \"20s\" }\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("ok.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(3600), .mem = &m};
@@ -851,29 +804,21 @@ START_TEST(lua_apps_scenario_rolls_out_and_starts_in_order)
         if (p->wl == db)
             ck_assert_uint_eq(sim_node(w.e, p->node)->zone, wl_sts_volume_zone(w.c, db, p->ordinal));
     }
-    world_free(&w);
+    tw_free(&w);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST
 
 /* ---- out of memory ---------------------------------------------------------------------- */
-static int oom_run(SimMem *m)
+static int oom_run(void *ctx, SimMem *m)
 {
-    SimConfig cfg = {.seed = 4, .end = SIM_SEC(120), .queue = SIM_EVQ_FAST, .mem = m};
-    SimEngine *e = sim_engine_create(&cfg);
-    if (e == NULL)
-        return 1;
-    SchedScheduler *s = sched_create(e);
-    WlControllers *c = s ? wl_create(e) : NULL;
-    int rc = c ? SIM_OK : SIM_ENOMEM;
-    uint32_t r, ns, z[2], g, n, d, st;
-    SimNodeGroup gs;
-    memset(&gs, 0, sizeof gs);
-    gs.name = (char *)"g";
-    gs.alloc = (SimRes){8000, 16 * GIB, 0, 110};
-    gs.zones = z;
-    gs.nzones = 2;
+    (void)ctx;
+    TwOpts o = {.seed = 4, .end = SIM_SEC(120), .mem = m, .region = "r", .ns = "ns", .nzones = 2, .group = "g",
+                .alloc = {8000, 16 * GIB, 0, 110}, .nodes = 2};
+    TwWorld w;
+    int rc = tw_build(&w, &o);
+    uint32_t d, st;
     SimWorkload ws;
     memset(&ws, 0, sizeof ws);
     ws.name = (char *)"web";
@@ -883,45 +828,30 @@ static int oom_run(SimMem *m)
     SimRollout ro = {SIM_SEC(20), "v2", -1, -1, -1, -1, -1, -1, -1, -1};
     ws.rollouts = &ro;
     ws.nrollouts = 1;
-    if (rc || (rc = sim_region_add(e, "r", &r)) || (rc = sim_namespace_add(e, "ns", &ns)) ||
-        (rc = sim_zone_add(e, r, "a", &z[0])) || (rc = sim_zone_add(e, r, "b", &z[1])) ||
-        (rc = sim_nodegroup_add(e, &gs, &g)) || (rc = sim_node_add(e, g, 1, &n)) ||
-        (rc = sim_node_add(e, g, 1, &n)) || (rc = sim_workload_add(e, &ws, &d)))
+    if (rc || (rc = sim_workload_add(w.e, &ws, &d)))
         goto out;
     ws.name = (char *)"db";
     ws.kind = SIM_WL_STATEFULSET;
     ws.volume = GIB;
     ws.rollouts = NULL;
     ws.nrollouts = 0;
-    if ((rc = sim_workload_add(e, &ws, &st)) || (rc = wl_start(c, d)) || (rc = wl_start(c, st)))
+    if ((rc = sim_workload_add(w.e, &ws, &st)) || (rc = wl_start(w.c, d)) || (rc = wl_start(w.c, st)))
         goto out;
-    for (int steps = 0; (rc = sim_step(e)) == SIM_OK; steps++)
-        if (steps == 40 && ((rc = wl_scale(c, d, 7)) || (rc = wl_scale(c, st, 1)) || (rc = sim_pod_delete(e, 0))))
+    for (int steps = 0; (rc = sim_step(w.e)) == SIM_OK; steps++)
+        if (steps == 40 &&
+            ((rc = wl_scale(w.c, d, 7)) || (rc = wl_scale(w.c, st, 1)) || (rc = sim_pod_delete(w.e, 0))))
             goto out;
     if (rc == SIM_DONE)
         rc = SIM_OK;
 out:
     ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d", rc);
-    wl_destroy(c);
-    sched_destroy(s);
-    sim_engine_destroy(e);
+    tw_free(&w);
     return rc != SIM_OK;
 }
 
 START_TEST(apps_oom_sweep_leaks_nothing)
 {
-    for (uint64_t n = 1;; n++) {
-        ck_assert_msg(n < 100000, "the sweep does not end");
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        int failed = oom_run(&m);
-        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
-        ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)n,
-                      m.oom ? "not reported" : "reported without one");
-        if (!m.oom)
-            break;
-    }
+    ts_oom_sweep(oom_run, NULL, 1, 100000);
 }
 END_TEST
 
@@ -961,17 +891,5 @@ static Suite *apps_suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
-    SRunner *sr = srunner_create(apps_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_main(apps_suite(), tmpdir);
 }

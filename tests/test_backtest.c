@@ -20,6 +20,8 @@
 #include "sim/sim.h"
 #include "workloads/backtest/bt.h"
 
+#include "tr.h"
+
 /* ---- helpers ------------------------------------------------------------- */
 
 typedef struct Fx {
@@ -1068,9 +1070,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run(suite(), 0) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -23,6 +23,7 @@
 #include "sim/policy.h"
 
 #include "tb.h"
+#include "tr.h"
 #include "ts.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -1020,10 +1021,7 @@ int main(void)
 {
     if (tb_setup("ca") != 0)
         return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(suite(), 0);
     tb_cleanup();
     return failed ? 1 : 0;
 }

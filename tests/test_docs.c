@@ -18,6 +18,8 @@
 #include "scenarios/scn.h"
 #include "scenarios/scn_keys.h"
 
+#include "tr.h"
+
 #define MAX_ROWS 512
 
 static char doc[1 << 18];
@@ -380,15 +382,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed ? 1 : 0;
+    return tr_main(suite(), tmpdir);
 }

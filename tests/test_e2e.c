@@ -18,6 +18,7 @@
 #include "sim/trace.h"
 
 #include "tb.h"
+#include "tr.h"
 
 static cJSON *read_json(const char *dir)
 {
@@ -502,11 +503,7 @@ int main(void)
 {
     if (tb_setup("e2e") != 0)
         return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_set_fork_status(sr, CK_NOFORK);   /* tests share the folder and run in order */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(suite(), 1);   /* tests share the folder and run in order */
     tb_cleanup();
     return failed ? 1 : 0;
 }

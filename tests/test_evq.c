@@ -10,6 +10,8 @@
 
 #include "sim/sim.h"
 
+#include "tr.h"
+
 #define NKINDS (SIM_EVQ_FAST + 1)
 
 static SimEvent ev_at(SimTime t, uint64_t seq)
@@ -355,9 +357,5 @@ static Suite *evq_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(evq_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run(evq_suite(), 0) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -12,28 +12,17 @@
  */
 #include <check.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scheduler/explain.h"
 
-#define MAX_FIXTURES 128
+#include "tf.h"
+#include "tr.h"
 
-static char fixtures[MAX_FIXTURES][256];
-static int nfixtures;
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char buf[1 << 20];
-    *len = fread(buf, 1, sizeof buf - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
+static TfList fixtures;
 
 /* Runs explain on text; returns its JSON answer (caller frees) or NULL with err. */
 static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
@@ -141,11 +130,10 @@ static void check_admission(const char *fx, const cJSON *ans, const cJSON *want)
 
 START_TEST(explain_fixture_matches_its_expectations)
 {
-    const char *fx = fixtures[_i];
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/explain/%s", getenv("KUBESIM_SRC"), fx);
+    const char *fx = fixtures.name[_i];
+    char err[1024];
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tf_read(&fixtures, _i, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect");
@@ -240,46 +228,21 @@ START_TEST(explain_bound_pod_must_name_a_node)
 }
 END_TEST
 
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static void list_fixtures(void)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/explain", getenv("KUBESIM_SRC"));
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL && nfixtures < MAX_FIXTURES;) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
-            snprintf(fixtures[nfixtures++], sizeof fixtures[0], "%s", e->d_name);
-    }
-    if (d)
-        closedir(d);
-    qsort(fixtures, (size_t)nfixtures, sizeof fixtures[0], cmp);
-}
-
 int main(void)
 {
-    if (getenv("KUBESIM_SRC") == NULL) {
-        fprintf(stderr, "test_explain: set KUBESIM_SRC (ctest does)\n");
+    if (tf_src("explain") == NULL)
         return 2;
-    }
-    list_fixtures();
+    tf_list(&fixtures, "tests/fixtures/explain", ".json");
     Suite *s = suite_create("explain");
     TCase *tc = tcase_create("schedule");
-    tcase_add_loop_test(tc, explain_fixture_matches_its_expectations, 0, nfixtures);
+    tcase_add_loop_test(tc, explain_fixture_matches_its_expectations, 0, fixtures.n);
     tcase_add_test(tc, explain_not_json_names_line_and_column);
     tcase_add_test(tc, explain_unknown_field_names_json_path);
     tcase_add_test(tc, explain_malformed_quantity_names_json_path);
     tcase_add_test(tc, explain_bad_taint_effect_names_json_path);
     tcase_add_test(tc, explain_bound_pod_must_name_a_node);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    printf("%d explain fixtures\n", nfixtures);
-    return failed || nfixtures == 0 ? 1 : 0;
+    int failed = tr_run(s, 0);
+    printf("%d explain fixtures\n", fixtures.n);
+    return failed || fixtures.n == 0 ? 1 : 0;
 }

@@ -16,7 +16,6 @@
  */
 #include <check.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,11 +26,12 @@
 
 #include "scheduler/explain.h"
 
-#define MAX_FIXTURES 128
+#include "tf.h"
+#include "tr.h"
+
 #define FIXDIR "tests/fixtures/explain_autoscaler"
 
-static char fixtures[MAX_FIXTURES][256];
-static int nfixtures;
+static TfList fixtures;
 static char tmpdir[256];
 
 static char *slurp(const char *path, size_t *len)
@@ -188,11 +188,11 @@ static void check_shape(const char *fx, const cJSON *ans)
 
 START_TEST(explain_autoscaler_fixture_matches_its_expectations)
 {
-    const char *fx = fixtures[_i];
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/" FIXDIR "/%s", getenv("KUBESIM_SRC"), fx);
+    const char *fx = fixtures.name[_i];
+    char path[800], err[1024];
+    snprintf(path, sizeof path, "%s/%s", fixtures.dir, fx);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tf_slurp(path, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     ck_assert_msg(cJSON_IsString(cJSON_GetObjectItem(c, "description")), "%s has no description", fx);
@@ -300,26 +300,6 @@ START_TEST(explain_autoscaler_usage)
 }
 END_TEST
 
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static void list_fixtures(void)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/" FIXDIR, getenv("KUBESIM_SRC"));
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL && nfixtures < MAX_FIXTURES;) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
-            snprintf(fixtures[nfixtures++], sizeof fixtures[0], "%s", e->d_name);
-    }
-    if (d)
-        closedir(d);
-    qsort(fixtures, (size_t)nfixtures, sizeof fixtures[0], cmp);
-}
-
 int main(void)
 {
     if (getenv("KUBESIM_SRC") == NULL || getenv("KUBESIM_BIN") == NULL) {
@@ -329,24 +309,20 @@ int main(void)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/kubesim-explain-ca-XXXXXX");
     if (mkdtemp(tmpdir) == NULL)
         return 2;
-    list_fixtures();
+    tf_list(&fixtures, FIXDIR, ".json");
     int nbad = (int)(sizeof bad_cases / sizeof bad_cases[0]);
     Suite *s = suite_create("explain_autoscaler");
     TCase *tc = tcase_create("autoscaler");
-    tcase_add_loop_test(tc, explain_autoscaler_fixture_matches_its_expectations, 0, nfixtures);
+    tcase_add_loop_test(tc, explain_autoscaler_fixture_matches_its_expectations, 0, fixtures.n);
     tcase_add_loop_test(tc, explain_autoscaler_bad_input_names_file_and_path, 0, nbad);
     tcase_add_loop_test(tc, explain_autoscaler_command_refuses_bad_input, 0, nbad);
     tcase_add_test(tc, explain_autoscaler_usage);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);   /* the tests share tmpdir's files and run in order */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(s, 1);   /* the tests share tmpdir's files and run in order */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         fprintf(stderr, "test_explain_ca: could not remove %s\n", tmpdir);
-    printf("%d explain autoscaler fixtures\n", nfixtures);
-    return failed || nfixtures < 10 ? 1 : 0;
+    printf("%d explain autoscaler fixtures\n", fixtures.n);
+    return failed || fixtures.n < 10 ? 1 : 0;
 }

@@ -34,7 +34,9 @@
 #include "workloads/traffic.h"
 #include "workloads/wl.h"
 
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 #define S(x) SIM_SEC(x)
@@ -47,43 +49,20 @@ typedef struct World {
     WlControllers *c;
     WlFaults *f;
     uint32_t region, ns, group;
-    uint32_t zones[4];
+    uint32_t zones[TW_MAX_ZONES];
 } World;
 
 /* One region with nzones zones and `nodes` Ready 8 CPU / 32 GiB nodes spread
  * over them round-robin (node i in zone i % nzones). */
 static World world(int nzones, int nodes, int spot, double spot_rate)
 {
-    static const char *const zn[] = {"eu-a", "eu-b", "eu-c", "eu-d"};
-    World w;
-    memset(&w, 0, sizeof w);
-    SimConfig cfg = {.seed = 7, .end = S(4 * 3600), .queue = SIM_EVQ_FAST, .mem = NULL};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
-    for (int i = 0; i < nzones; i++)
-        ck_assert_int_eq(sim_zone_add(w.e, w.region, zn[i], &w.zones[i]), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"g";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 8000, .mem = 32 * GIB, .gpu = 0, .pods = 110};
-    g.price_per_hour = 1.0;
-    g.max = 100;
-    g.zones = w.zones;
-    g.nzones = (size_t)nzones;
-    g.spot = (uint8_t)spot;
-    g.spot_interruptions_per_hour = spot_rate;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < nodes; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = wl_create(w.e);
+    TwOpts o = {.seed = 7, .end = S(4 * 3600), .nzones = nzones, .group = "g", .alloc = {8000, 32 * GIB, 0, 110},
+                .price = 1.0, .max = 100, .nodes = nodes, .spot = spot, .spot_rate = spot_rate};
+    TwWorld t = tw_world(&o);
+    World w = {t.e, t.s, t.c, NULL, t.region, t.ns, t.group, {0}};
+    memcpy(w.zones, t.zones, sizeof w.zones);
     w.f = wl_fault_create(w.e, w.c);
-    ck_assert(w.s && w.c && w.f);
+    ck_assert_ptr_nonnull(w.f);
     return w;
 }
 
@@ -495,17 +474,6 @@ START_TEST(faults_random_spot_interruptions_are_poisson_and_deterministic)
 END_TEST
 
 /* ---- through scenarios ----------------------------------------------------------------------- */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[700];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 typedef struct Outcome {
     int rc;
     char err[1024];
@@ -519,7 +487,7 @@ static Outcome run_src(const char *src, uint64_t seed)
     memset(&o, 0, sizeof o);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions opt = {.path = write_file("s.lua", src), .seed = seed};
+    ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src), .seed = seed};
     ScnScenario *s = scn_load(&m, &opt, o.err, sizeof o.err);
     ck_assert_msg(s != NULL, "load: %s", o.err);
     snprintf(o.dir, sizeof o.dir, "%s/runXXXXXX", tmpdir);
@@ -693,7 +661,7 @@ static int ks_validate(const char *src)
 {
     const char *bin = getenv("KUBESIM_BIN");
     ck_assert_msg(bin != NULL, "set KUBESIM_BIN (ctest does)");
-    write_file("bad.lua", src);
+    tr_write(tmpdir, "bad.lua", src);
     char cmd[2048], errp[800];
     snprintf(errp, sizeof errp, "%s/stderr", tmpdir);
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' run bad.lua --quiet --out out >/dev/null 2>'%s' </dev/null", tmpdir,
@@ -770,15 +738,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed ? 1 : 0;
+    return tr_main(suite(), tmpdir);
 }

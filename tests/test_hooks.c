@@ -19,6 +19,9 @@
 #include "scenarios/scn.h"
 #include "sim/trace.h"
 
+#include "tl.h"
+#include "tr.h"
+
 static char tmpdir[] = "/tmp/kubesim-hooks-XXXXXX";
 
 static const char world_src[] =
@@ -26,17 +29,6 @@ static const char world_src[] =
     "region { name = \"eu\" }\n"
     "nodegroup { name = \"g\", cpu = \"16\", memory = \"64Gi\", min = 2, max = 4, price = 1.0 }\n"
     "deployment { name = \"web\", replicas = 2, cpu = \"1\", memory = \"1Gi\" }\n";
-
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
 
 typedef struct Outcome {
     int rc;
@@ -54,7 +46,7 @@ static Outcome run_body(const char *body, uint64_t steps)
     snprintf(src, sizeof src, "%s%s", world_src, body);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions opt = {.path = write_script("s.lua", src), .lua_steps = steps, .seed = 1};
+    ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src), .lua_steps = steps, .seed = 1};
     ScnScenario *s = scn_load(&m, &opt, o.err, sizeof o.err);
     ck_assert_msg(s != NULL, "load: %s", o.err);
     snprintf(o.dir, sizeof o.dir, "%s/runXXXXXX", tmpdir);   /* Check forks: no counter survives */
@@ -91,7 +83,7 @@ static void expect_load_error(const char *body, const char *frag)
     snprintf(src, sizeof src, "%s%s", world_src, body);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions opt = {.path = write_script("s.lua", src)};
+    ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &opt, err, sizeof err);
     ck_assert_msg(s == NULL, "expected a load error for: %s", body);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -249,27 +241,12 @@ START_TEST(hook_load_oom_sweep_leaks_nothing)
     char src[8192];
     snprintf(src, sizeof src, "%sat(\"10m\", function(k) end)\nevery(\"5m\", function(k) end, { start = \"09:30\" })\n",
              world_src);
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions opt = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &opt, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
     Suite *s = suite_create("hooks");
     TCase *tc = tcase_create("hooks");
     tcase_set_timeout(tc, 120);
@@ -285,9 +262,5 @@ int main(void)
     tcase_add_test(tc, hook_runs_are_deterministic);
     tcase_add_test(tc, hook_load_oom_sweep_leaks_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tr_main(s, tmpdir);
 }

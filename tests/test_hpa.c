@@ -16,7 +16,6 @@
  */
 #include <check.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,25 +29,16 @@
 #include "sim/metrics.h"
 #include "workloads/hpa.h"
 
+#include "tf.h"
+#include "tl.h"
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
-#define MAX_FIXTURES 128
 #define GIB (INT64_C(1) << 30)
 
-static char fixtures[MAX_FIXTURES][256];
-static int nfixtures;
+static TfList fixtures;
 static char tmpdir[] = "/tmp/kubesim-hpa-XXXXXX";
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    static char buf[1 << 20];
-    *len = fread(buf, 1, sizeof buf - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* Runs explain hpa on text; returns its JSON answer (caller frees) or NULL
  * with err, after checking that an error printed nothing. */
@@ -106,11 +96,10 @@ static void check_per_metric(const char *fx, const cJSON *ans, const cJSON *want
 
 START_TEST(explain_hpa_fixture_matches_its_expectations)
 {
-    const char *fx = fixtures[_i];
-    char path[512], err[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/explain_hpa/%s", getenv("KUBESIM_SRC"), fx);
+    const char *fx = fixtures.name[_i];
+    char err[1024];
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = tf_read(&fixtures, _i, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect"), *k;
@@ -240,13 +229,13 @@ START_TEST(explain_hpa_command_exit_codes)
     int st = system(cmd);
     ck_assert_int_eq(WEXITSTATUS(st), 2);
     size_t len;
-    slurp(out, &len);
+    tf_slurp(out, &len);
     ck_assert_uint_eq(len, 0);
     snprintf(cmd, sizeof cmd, "%s explain hpa %s/tests/fixtures/explain_hpa/fast_path_ceil_of_ready_pods.json --json >%s",
              bin, getenv("KUBESIM_SRC"), out);
     st = system(cmd);
     ck_assert_int_eq(WEXITSTATUS(st), 0);
-    ck_assert_msg(strstr(slurp(out, &len), "\"desiredReplicas\":\t6"), "%s", slurp(out, &len));
+    ck_assert_msg(strstr(tf_slurp(out, &len), "\"desiredReplicas\":\t6"), "%s", tf_slurp(out, &len));
 }
 END_TEST
 
@@ -287,43 +276,12 @@ START_TEST(legacy_recommendations_reuse_old_slots)
 END_TEST
 
 /* ---- the live controller ---------------------------------------------------------- */
-typedef struct World {
-    SimEngine *e;
-    SchedScheduler *s;
-    WlControllers *c;
-    uint32_t region, ns, group;
-} World;
+typedef TwWorld World;
 
 static World world_mem(SimMem *mem, SimTime end)
 {
-    World w;
-    SimConfig cfg = {.seed = 3, .end = end, .queue = SIM_EVQ_FAST, .mem = mem};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"general";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 64000, .mem = 256 * GIB, .gpu = 0, .pods = 110};
-    g.max = 4;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < 2; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = w.s ? wl_create(w.e) : NULL;
-    ck_assert_ptr_nonnull(w.c);
-    return w;
-}
-
-static void world_free(World *w)
-{
-    wl_destroy(w->c);
-    sched_destroy(w->s);
-    sim_engine_destroy(w->e);
+    TwOpts o = {.seed = 3, .end = end, .mem = mem, .alloc = {64000, 256 * GIB, 0, 110}, .max = 4, .nodes = 2};
+    return tw_world(&o);
 }
 
 /* A Deployment of 1-CPU pods (2 s start-up) using `usage_m` each. */
@@ -375,7 +333,7 @@ START_TEST(live_hot_deployment_scales_up_as_policies_allow)
     ck_assert_int_eq(dec->desired, 12);
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_ups, 5);
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 0);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -400,7 +358,7 @@ START_TEST(live_quiet_deployment_scales_down_after_window)
     ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 1);
     ts_run_to(w.e, SIM_SEC(400));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -440,59 +398,60 @@ START_TEST(live_decisions_traced_and_sampled)
     ck_assert_msg(strstr(dump, "\"current\":2,\"desired\":3,\"limited_by\":\"max\""), "%s", dump);
     free(dump);
     size_t len;
-    char *csv = slurp(mpath, &len);
+    char *csv = tf_slurp(mpath, &len);
     ck_assert_msg(strstr(csv, "\n0,eu,hpa,api-hpa,current_replicas,1\n"), "%s", csv);
     ck_assert_msg(strstr(csv, ",eu,hpa,api-hpa,desired_replicas,3\n"), "%s", csv);
     ck_assert_msg(strstr(csv, "\n60,eu,hpa,api-hpa,cpu_utilization,100\n"), "%s", csv);
-    world_free(&w);
+    tw_free(&w);
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST
+
+static int live_oom_run(void *ctx, SimMem *m)
+{
+    (void)ctx;
+    uint64_t n = m->fail_at;
+    m->fail_at = 0;   /* the engine, scheduler and controllers always get made */
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(90), .mem = m};
+    SimEngine *e = sim_engine_create(&cfg);
+    SchedScheduler *s = e ? sched_create(e) : NULL;
+    WlControllers *c = s ? wl_create(e) : NULL;
+    uint32_t r, ns, g, node, id;
+    int rc = c ? SIM_OK : SIM_ENOMEM;
+    m->fail_at = c ? n : 0;
+    SimNodeGroup gr = {.name = (char *)"g", .alloc = {64000, 64 * GIB, 0, 110}, .max = 1};
+    SimWorkload wl = {.name = (char *)"d", .kind = SIM_WL_DEPLOYMENT, .replicas = 2,
+                      .spec = {.req = {1000, GIB, 0, 1}, .startup = SIM_SEC(1), .usage_cpu_m = 900}};
+    WlHpaSpec spec = {.min = 1, .max = 8, .metrics = &cpu50, .nmetrics = 1, .has_behavior = 1, .tolerance = 0.1};
+    wl_hpa_rules_default_up(&spec.up);
+    wl_hpa_rules_default_down(&spec.down);
+    if (rc == SIM_OK)
+        rc = sim_region_add(e, "r", &r);
+    if (rc == SIM_OK)
+        rc = sim_namespace_add(e, "default", &ns);
+    if (rc == SIM_OK)
+        rc = sim_nodegroup_add(e, &gr, &g);
+    if (rc == SIM_OK)
+        rc = sim_node_add(e, g, 1, &node);
+    if (rc == SIM_OK)
+        rc = sim_workload_add(e, &wl, &id);
+    if (rc == SIM_OK)
+        rc = wl_start(c, id);
+    if (rc == SIM_OK)
+        rc = wl_hpa_add(c, "h", id, &spec);
+    while (rc == SIM_OK && (rc = sim_step(e)) == SIM_OK) {
+    }
+    wl_destroy(c);
+    sched_destroy(s);
+    sim_engine_destroy(e);
+    return rc != SIM_OK && rc != SIM_DONE;
+}
 
 /* Every allocation of adding an HPA and of its syncs can fail: the engine
  * reports it and nothing leaks. */
 START_TEST(live_oom_sweep_leaks_nothing)
 {
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        SimConfig cfg = {.seed = 1, .end = SIM_SEC(90), .mem = &m};
-        SimEngine *e = sim_engine_create(&cfg);
-        SchedScheduler *s = e ? sched_create(e) : NULL;
-        WlControllers *c = s ? wl_create(e) : NULL;
-        uint32_t r, ns, g, node, id;
-        int rc = c ? SIM_OK : SIM_ENOMEM;
-        m.fail_at = c ? n : 0;
-        SimNodeGroup gr = {.name = (char *)"g", .alloc = {64000, 64 * GIB, 0, 110}, .max = 1};
-        SimWorkload wl = {.name = (char *)"d", .kind = SIM_WL_DEPLOYMENT, .replicas = 2,
-                          .spec = {.req = {1000, GIB, 0, 1}, .startup = SIM_SEC(1), .usage_cpu_m = 900}};
-        WlHpaSpec spec = {.min = 1, .max = 8, .metrics = &cpu50, .nmetrics = 1, .has_behavior = 1, .tolerance = 0.1};
-        wl_hpa_rules_default_up(&spec.up);
-        wl_hpa_rules_default_down(&spec.down);
-        if (rc == SIM_OK)
-            rc = sim_region_add(e, "r", &r);
-        if (rc == SIM_OK)
-            rc = sim_namespace_add(e, "default", &ns);
-        if (rc == SIM_OK)
-            rc = sim_nodegroup_add(e, &gr, &g);
-        if (rc == SIM_OK)
-            rc = sim_node_add(e, g, 1, &node);
-        if (rc == SIM_OK)
-            rc = sim_workload_add(e, &wl, &id);
-        if (rc == SIM_OK)
-            rc = wl_start(c, id);
-        if (rc == SIM_OK)
-            rc = wl_hpa_add(c, "h", id, &spec);
-        while (rc == SIM_OK && (rc = sim_step(e)) == SIM_OK) {
-        }
-        wl_destroy(c);
-        sched_destroy(s);
-        sim_engine_destroy(e);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (!m.oom)
-            break;
-        ck_assert_msg(n < 20000, "no end to the sweep");
-    }
+    ts_oom_sweep(live_oom_run, NULL, 0, 20000);
 }
 END_TEST
 
@@ -507,7 +466,7 @@ START_TEST(live_add_refuses_bad_specs)
     ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_OK);
     ck_assert_int_eq(wl_hpa_add(w.c, "b", d, &spec), SIM_EINVAL);
     ck_assert_msg(strstr(sim_errmsg(w.e), "already scaled"), "%s", sim_errmsg(w.e));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -517,24 +476,13 @@ static const char world_src[] =
     "nodegroup { name = \"g\", cpu = \"64\", memory = \"256Gi\", min = 2, max = 4 }\n"
     "deployment { name = \"web\", replicas = 2, cpu = \"1\", memory = \"1Gi\", usage = { cpu = \"900m\" } }\n";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static void expect_load_error(const char *decl, const char *frag)
 {
     char src[4096], err[1024];
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -597,7 +545,7 @@ START_TEST(lua_hpa_scenario_runs_end_to_end)
              "expect(\"scaled up\", function(r) return r.hpa.scale_ups >= 1 end)\n", world_src);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("run.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     snprintf(dir, sizeof dir, "%s/run", tmpdir);
@@ -609,11 +557,11 @@ START_TEST(lua_hpa_scenario_runs_end_to_end)
     char path[800];
     size_t len;
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    char *csv = slurp(path, &len);
+    char *csv = tf_slurp(path, &len);
     ck_assert_msg(strstr(csv, ",eu,hpa,web,desired_replicas,8\n"), "no HPA rows reaching max 8");
     ck_assert_msg(strstr(csv, ",eu,hpa,web,cpu_utilization,90\n"), "no cpu_utilization row");
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    cJSON *sum = cJSON_Parse(slurp(path, &len));
+    cJSON *sum = cJSON_Parse(tf_slurp(path, &len));
     ck_assert_ptr_nonnull(sum);
     ck_assert_int_ge((int)cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "hpa"), "scale_ups")->valuedouble, 3);
     cJSON_Delete(sum);
@@ -628,55 +576,18 @@ START_TEST(lua_hpa_load_oom_sweep_leaks_nothing)
     snprintf(src, sizeof src, "%shpa { name = \"h\", target = \"web\", max = 5, " CPU70 ",\n"
              "  behavior = { scale_down = { policies = { { type = \"Percent\", value = 50, period = \"1m\" } } } } }\n",
              world_src);
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static void list_fixtures(void)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/explain_hpa", getenv("KUBESIM_SRC"));
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d)) != NULL && nfixtures < MAX_FIXTURES;) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
-            snprintf(fixtures[nfixtures++], sizeof fixtures[0], "%s", e->d_name);
-    }
-    if (d)
-        closedir(d);
-    qsort(fixtures, (size_t)nfixtures, sizeof fixtures[0], cmp);
-}
-
 int main(void)
 {
-    if (getenv("KUBESIM_SRC") == NULL) {
-        fprintf(stderr, "test_hpa: set KUBESIM_SRC (ctest does)\n");
+    if (tf_src("hpa") == NULL)
         return 2;
-    }
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    list_fixtures();
+    tf_list(&fixtures, "tests/fixtures/explain_hpa", ".json");
     Suite *s = suite_create("hpa");
     TCase *tc = tcase_create("explain");
-    tcase_add_loop_test(tc, explain_hpa_fixture_matches_its_expectations, 0, nfixtures);
+    tcase_add_loop_test(tc, explain_hpa_fixture_matches_its_expectations, 0, fixtures.n);
     tcase_add_test(tc, explain_hpa_not_json_names_line_and_column);
     tcase_add_test(tc, explain_hpa_unknown_field_names_json_path);
     tcase_add_test(tc, explain_hpa_malformed_quantity_names_json_path);
@@ -698,10 +609,7 @@ int main(void)
     tcase_add_test(lua, lua_hpa_scenario_runs_end_to_end);
     tcase_add_test(lua, lua_hpa_load_oom_sweep_leaks_nothing);
     suite_add_tcase(s, lua);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    printf("%d explain hpa fixtures\n", nfixtures);
-    return failed || nfixtures == 0 ? 1 : 0;
+    int rc = tr_main(s, tmpdir);
+    printf("%d explain hpa fixtures\n", fixtures.n);
+    return rc ? rc : fixtures.n == 0;
 }

@@ -19,7 +19,9 @@
 #include "scheduler/sched.h"
 #include "workloads/wl.h"
 
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 #define D0 WL_DAY0_UNIX
@@ -34,48 +36,18 @@ static int64_t utc(int y, int mo, int d, int h, int mi, int s)
 }
 
 /* ---- a world: one region, four 4-CPU nodes, scheduler and controllers ------ */
-typedef struct World {
-    SimEngine *e;
-    SchedScheduler *s;
-    WlControllers *c;
-    uint32_t region, ns, group;
-} World;
+typedef TwWorld World;
 
 static World world_seeded(SimTime end, uint64_t seed)
 {
-    World w;
-    SimConfig cfg = {.seed = seed, .end = end, .queue = SIM_EVQ_FAST, .mem = NULL};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu-west", &w.region), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"general";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 4000, .mem = 8 * GIB, .gpu = 0, .pods = 110};
-    g.max = 10;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < 4; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = wl_create(w.e);
-    ck_assert_ptr_nonnull(w.c);
-    return w;
+    TwOpts o = {.seed = seed, .end = end, .region = "eu-west", .alloc = {4000, 8 * GIB, 0, 110}, .max = 10,
+                .nodes = 4};
+    return tw_world(&o);
 }
 
 static World world(SimTime end)
 {
     return world_seeded(end, 11);
-}
-
-static void world_free(World *w)
-{
-    wl_destroy(w->c);
-    sched_destroy(w->s);
-    sim_engine_destroy(w->e);
 }
 
 /* A Job template: 500m / 1 GiB pods, 2 s start-up, `duration` runs. */
@@ -162,7 +134,7 @@ START_TEST(job_failure_backoff_10s_doubling_capped_10min)
     ck_assert_int_eq(st.finish, sim_pod(w.e, pods[8])->ended_at);
     ck_assert_int_eq(st.failures_since_success, 0);
     ck_assert_int_eq(sim_workload(w.e, j)->failed, 8);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -190,7 +162,7 @@ START_TEST(job_backoff_limit_fails_job)
     ck_assert_int_eq(sim_workload(w.e, j)->finished, 2);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 1);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 0);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -206,7 +178,7 @@ START_TEST(job_backoff_limit_defaults_to_six)
     ck_assert_int_eq(sim_workload(w.e, j)->failed, 7);
     ck_assert_str_eq(status(&w, j).reason, "BackoffLimitExceeded");
     ck_assert_int_eq(status(&w, j).finish, SIM_SEC(714));   /* 0, 22, 54, 106, 198, 370, 702 (+12 s) */
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -229,7 +201,7 @@ START_TEST(job_failure_backoff_resets_after_a_success)
     ck_assert_uint_eq(pods_of(w.e, j, pods, 8), 5);
     ck_assert_int_eq(sim_pod(w.e, pods[3])->created_at, SIM_SEC(45));
     ck_assert_int_eq(status(&w, j).condition, 1);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -249,7 +221,7 @@ START_TEST(job_deleted_pod_counts_as_failed)
     uint32_t pods[4];
     ck_assert_uint_eq(pods_of(w.e, j, pods, 4), 2);
     ck_assert_int_eq(sim_pod(w.e, pods[1])->created_at, SIM_SEC(30));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -291,7 +263,7 @@ START_TEST(job_indexed_one_pod_per_index)
     ck_assert_int_eq(sim_workload(w.e, j)->failed, 1);
     ck_assert_int_eq(status(&w, j).condition, 1);
     ck_assert_int_eq(status(&w, j).finish, SIM_SEC(24));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -313,7 +285,7 @@ START_TEST(job_work_queue_mode)
     ck_assert_int_eq(status(&w, j).condition, 1);
     ck_assert_int_eq(status(&w, j).finish, SIM_SEC(23));              /* when the last one ended */
     ck_assert_int_eq(sim_workload(w.e, j)->succeeded, 2);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -338,7 +310,7 @@ START_TEST(job_active_deadline_exceeded)
     ck_assert_int_eq(sim_pod(w.e, 0)->ended_at, SIM_SEC(80));
     ck_assert_int_eq(sim_workload(w.e, j)->active, 0);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 1);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -355,7 +327,7 @@ START_TEST(job_active_deadline_fires_during_backoff_wait)
     ck_assert_uint_eq(pods_of(w.e, j, NULL, 0), 1);   /* the re-creation was due at 22 s */
     ck_assert_str_eq(status(&w, j).reason, "DeadlineExceeded");
     ck_assert_int_eq(status(&w, j).finish, SIM_SEC(15));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -384,7 +356,7 @@ START_TEST(job_ttl_after_finished_deletes)
     ts_run_to(w.e, SIM_SEC(499));
     ck_assert_int_eq(sim_workload(w.e, k)->deleted, 0);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 3);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -406,7 +378,7 @@ START_TEST(job_at_most_500_pod_creations_per_sync)
     ck_assert_uint_eq(seen[0], 500);
     ck_assert_uint_eq(seen[1], 1000);
     ck_assert_uint_eq(seen[2], 1200);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -433,7 +405,7 @@ START_TEST(job_failure_probability_is_seeded)
                 ck_assert_int_eq(sim_pod(w.e, i)->exit_code, 137);
                 pattern[run] |= UINT64_C(1) << i;
             }
-        world_free(&w);
+        tw_free(&w);
     }
     ck_assert_int_eq(failed[0], failed[1]);
     ck_assert_uint_eq(pattern[0], pattern[1]);
@@ -706,7 +678,7 @@ START_TEST(cronjob_every_15_minutes_creates_named_jobs)
         ck_assert_str_eq(sim_workload(w.e, jobs[i])->name, name);
     }
     ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 4);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -720,7 +692,7 @@ START_TEST(cronjob_time_zone_new_york)
     const uint32_t *jobs;
     ck_assert_uint_eq(wl_cronjob_jobs(w.c, cj, &jobs), 1);
     ck_assert_int_eq(status(&w, jobs[0]).start, SIM_SEC(14 * 3600) + SIM_MS(100));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -742,7 +714,7 @@ START_TEST(cronjob_forbid_skips_while_active)
     const uint32_t *jobs;
     wl_cronjob_jobs(w.c, cj, &jobs);
     ck_assert_int_eq(status(&w, jobs[1]).start, SIM_MS(2102100));
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -755,7 +727,7 @@ START_TEST(cronjob_allow_runs_concurrently)
     int64_t s[8];
     ck_assert_uint_eq(scheds(&w, cj, s, 8), 3);
     ck_assert_int_eq(sim_workload(w.e, cj)->active, 3);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -780,7 +752,7 @@ START_TEST(cronjob_replace_deletes_active)
     ck_assert_int_eq(s[0], 1200);
     ck_assert_int_eq(sim_workload(w.e, cj)->active, 1);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 0);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -809,7 +781,7 @@ START_TEST(cronjob_only_most_recent_missed_run)
     ts_run_to(w.e, SIM_SEC(3700));
     ck_assert_uint_eq(scheds(&w, cj, s, 4), 2);
     ck_assert_int_eq(s[1], 3600);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -835,7 +807,7 @@ START_TEST(cronjob_starting_deadline_skips)
     ck_assert_uint_eq(scheds(&w, short_dl, s, 4), 1);
     ck_assert_int_eq(s[0], 3600);
     ck_assert_uint_eq(scheds(&w, zero, s, 4), 0);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -859,25 +831,19 @@ START_TEST(cronjob_history_limits)
     for (uint32_t i = 0; i < sim_workload_count(w.e); i++)
         deleted += sim_workload(w.e, i)->deleted;
     ck_assert_int_eq(deleted, 3 + 4);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
 /* ---- out of memory --------------------------------------------------------------- */
-static int oom_run(SimMem *m)
+static int oom_run(void *ctx, SimMem *m)
 {
-    SimConfig cfg = {.seed = 4, .end = SIM_SEC(1900), .queue = SIM_EVQ_FAST, .mem = m};
-    SimEngine *e = sim_engine_create(&cfg);
-    if (e == NULL)
-        return 1;
-    SchedScheduler *s = sched_create(e);
-    WlControllers *c = s ? wl_create(e) : NULL;
-    int rc = c ? SIM_OK : SIM_ENOMEM;
-    uint32_t r, ns, g, n, id;
-    SimNodeGroup gs;
-    memset(&gs, 0, sizeof gs);
-    gs.name = (char *)"g";
-    gs.alloc = (SimRes){4000, 8 * GIB, 0, 110};
+    (void)ctx;
+    TwOpts o = {.seed = 4, .end = SIM_SEC(1900), .mem = m, .region = "r", .ns = "ns", .group = "g",
+                .alloc = {4000, 8 * GIB, 0, 110}, .nodes = 1};
+    TwWorld w;
+    int rc = tw_build(&w, &o);
+    uint32_t id;
     SimWorkload j;
     memset(&j, 0, sizeof j);
     j.name = (char *)"job";
@@ -892,52 +858,26 @@ static int oom_run(SimMem *m)
     cj.kind = SIM_WL_CRONJOB;
     cj.cron = (SimCronSpec){.schedule = "*/5 * * * *", .time_zone = "America/New_York", .epoch = D0,
                             .concurrency = SIM_CONCURRENCY_REPLACE, .successful_history = 1, .failed_history = 1};
-    if (rc || (rc = sim_region_add(e, "r", &r)) || (rc = sim_namespace_add(e, "ns", &ns)) ||
-        (rc = sim_nodegroup_add(e, &gs, &g)) || (rc = sim_node_add(e, g, 1, &n)) ||
-        (rc = sim_workload_add(e, &j, &id)) || (rc = wl_start(c, id)) || (rc = sim_workload_add(e, &cj, &id)) ||
-        (rc = wl_start(c, id)))
+    if (rc || (rc = sim_workload_add(w.e, &j, &id)) || (rc = wl_start(w.c, id)) ||
+        (rc = sim_workload_add(w.e, &cj, &id)) || (rc = wl_start(w.c, id)))
         goto out;
-    while ((rc = sim_step(e)) == SIM_OK) {
+    while ((rc = sim_step(w.e)) == SIM_OK) {
     }
     if (rc == SIM_DONE)
         rc = m->oom ? SIM_ENOMEM : SIM_OK;
 out:
     ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d", rc);
-    wl_destroy(c);
-    sched_destroy(s);
-    sim_engine_destroy(e);
+    tw_free(&w);
     return rc != SIM_OK;
 }
 
 START_TEST(jobs_oom_sweep_leaks_nothing)
 {
-    for (uint64_t k = 1;; k++) {
-        ck_assert_msg(k < 100000, "the sweep does not end");
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = k;
-        int failed = oom_run(&m);
-        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)k, (long long)m.live);
-        ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)k,
-                      m.oom ? "not reported" : "reported without one");
-        if (!m.oom)
-            break;
-    }
+    ts_oom_sweep(oom_run, NULL, 1, 100000);
 }
 END_TEST
 
 /* ---- Lua declarations ------------------------------------------------------------- */
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static const char world_lua[] = "region { name = \"r\" }\n"   /* line 1 */
                                 "namespace { name = \"team\" }\n";   /* line 2 */
 
@@ -948,7 +888,7 @@ static void expect_error(const char *decl, const char *frag1, const char *frag2)
     snprintf(src, sizeof src, "%s%s", world_lua, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("bad.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "bad.lua", src), .seed = 1};
     char err[1024] = "";
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
@@ -1075,7 +1015,7 @@ START_TEST(lua_jobs_and_cronjob_run_end_to_end)
         "expect(\"jobs\", function(r) return r.jobs.succeeded == 9 and r.jobs.failed == 1 end)\n";
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("run.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
@@ -1170,17 +1110,5 @@ static Suite *jobs_suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
-    SRunner *sr = srunner_create(jobs_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_main(jobs_suite(), tmpdir);
 }

@@ -18,7 +18,10 @@
 #include "sim/policy.h"
 #include "workloads/wl.h"
 
+#include "tl.h"
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define MIB (INT64_C(1) << 20)
 #define GIB (INT64_C(1) << 30)
@@ -35,28 +38,12 @@ typedef struct World {
 
 static World world_mem(SimMem *mem)
 {
-    World w;
-    SimConfig cfg = {.seed = 5, .end = SIM_SEC(3600), .queue = SIM_EVQ_FAST, .mem = mem};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu", &w.region), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "team-a", &w.team_a), SIM_OK);
+    TwOpts o = {.seed = 5, .end = SIM_SEC(3600), .mem = mem, .ns = "team-a", .alloc = {4000, 8 * GIB, 0, 110},
+                .max = 10, .nodes = 4};
+    TwWorld t = tw_world(&o);
+    World w = {t.e, t.s, t.c, t.region, t.ns, 0, t.group};
+    /* tw.h makes one namespace; the second team's comes after */
     ck_assert_int_eq(sim_namespace_add(w.e, "team-b", &w.team_b), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"general";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 4000, .mem = 8 * GIB, .gpu = 0, .pods = 110};
-    g.max = 10;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < 4; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    w.c = wl_create(w.e);
-    ck_assert_ptr_nonnull(w.s);
-    ck_assert_ptr_nonnull(w.c);
     return w;
 }
 
@@ -782,46 +769,44 @@ END_TEST
 
 /* Every allocation of the policy objects and of admission can fail: the
  * engine reports it and leaks nothing. */
+static int oom_run(void *ctx, SimMem *m)
+{
+    (void)ctx;
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = m};
+    SimEngine *e = sim_engine_create(&cfg);
+    uint32_t r, ns, id, pod;
+    int rc = e ? SIM_OK : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        rc = sim_region_add(e, "r", &r);
+    if (rc == SIM_OK)
+        rc = sim_namespace_add(e, "ns", &ns);
+    SimPriorityClass pc = {(char *)"pc", 1, 1, 0};
+    if (rc == SIM_OK)
+        rc = sim_priorityclass_add(e, &pc, &id);
+    SimQuota q = {.name = (char *)"q", .ns = 0, .hard_set = 1u << SIM_QR_PODS, .hard = {[SIM_QR_PODS] = 5}};
+    if (rc == SIM_OK)
+        rc = sim_quota_add(e, &q, &id);
+    SimLimitRange lr = {.name = (char *)"lr", .deflt = {100, MIB}};
+    if (rc == SIM_OK)
+        rc = sim_limitrange_add(e, &lr, &id);
+    SimPdb pdb = {.name = (char *)"pdb", .value = 1};
+    if (rc == SIM_OK)
+        rc = sim_pdb_add(e, &pdb, &id);
+    SimWorkload wl = {.name = (char *)"w", .kind = SIM_WL_JOB, .replicas = 1, .completions = 1};
+    if (rc == SIM_OK)
+        rc = sim_workload_add(e, &wl, &id);
+    if (rc == SIM_OK)
+        rc = sim_admit_job(e, id);
+    for (int i = 0; rc == SIM_OK && i < 7; i++)
+        rc = sim_pod_create(e, id, &pod);
+    ck_assert(rc == SIM_OK || rc == SIM_ENOMEM || rc == SIM_EFORBIDDEN);
+    sim_engine_destroy(e);
+    return rc == SIM_ENOMEM;   /* the quota refuses the sixth pod even with memory to spare */
+}
+
 START_TEST(policy_oom_sweep_leaks_nothing)
 {
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &m};
-        SimEngine *e = sim_engine_create(&cfg);
-        uint32_t r, ns, id, pod;
-        int rc = e ? SIM_OK : SIM_ENOMEM;
-        m.fail_at = n;
-        if (rc == SIM_OK)
-            rc = sim_region_add(e, "r", &r);
-        if (rc == SIM_OK)
-            rc = sim_namespace_add(e, "ns", &ns);
-        SimPriorityClass pc = {(char *)"pc", 1, 1, 0};
-        if (rc == SIM_OK)
-            rc = sim_priorityclass_add(e, &pc, &id);
-        SimQuota q = {.name = (char *)"q", .ns = 0, .hard_set = 1u << SIM_QR_PODS, .hard = {[SIM_QR_PODS] = 5}};
-        if (rc == SIM_OK)
-            rc = sim_quota_add(e, &q, &id);
-        SimLimitRange lr = {.name = (char *)"lr", .deflt = {100, MIB}};
-        if (rc == SIM_OK)
-            rc = sim_limitrange_add(e, &lr, &id);
-        SimPdb pdb = {.name = (char *)"pdb", .value = 1};
-        if (rc == SIM_OK)
-            rc = sim_pdb_add(e, &pdb, &id);
-        SimWorkload wl = {.name = (char *)"w", .kind = SIM_WL_JOB, .replicas = 1, .completions = 1};
-        if (rc == SIM_OK)
-            rc = sim_workload_add(e, &wl, &id);
-        if (rc == SIM_OK)
-            rc = sim_admit_job(e, id);
-        for (int i = 0; rc == SIM_OK && i < 7; i++)
-            rc = sim_pod_create(e, id, &pod);
-        ck_assert(rc == SIM_OK || rc == SIM_ENOMEM || rc == SIM_EFORBIDDEN);
-        sim_engine_destroy(e);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (!m.oom)
-            break;
-        ck_assert_msg(n < 10000, "no end to the sweep");
-    }
+    ts_oom_sweep(oom_run, NULL, 0, 10000);
 }
 END_TEST
 
@@ -831,17 +816,6 @@ static const char world_src[] =
     "namespace { name = \"team-a\" }\n"
     "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 2, max = 4 }\n";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 /* Loading fails with a message holding frag (and frag2). */
 static void expect_load_error(const char *decl, const char *frag, const char *frag2)
 {
@@ -849,7 +823,7 @@ static void expect_load_error(const char *decl, const char *frag, const char *fr
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
@@ -918,7 +892,7 @@ START_TEST(lua_policy_declarations_build_into_the_engine)
              "deployment { name = \"api\", namespace = \"team-a\", replicas = 2, priority_class = \"high\" }\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("ok.lua", src)};
+    ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src)};
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &m};
@@ -963,20 +937,7 @@ START_TEST(lua_policy_load_oom_sweep_leaks_nothing)
              "limitrange { name = \"lr\", namespace = \"team-a\", default = { cpu = 1 } }\n"
              "pdb { name = \"p\", namespace = \"team-a\", selector = { app = \"x\", tier = \"y\" }, "
              "min_available = \"50%\" }\n");
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 
@@ -1018,7 +979,7 @@ START_TEST(e2e_team_namespace_hits_its_quota)
         "expect(\"team-a hits its quota\", function(r) return r.quota.rejections > 0, r.quota.rejections end)\n";
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("two-teams.lua", src), .seed = 3};
+    ScnOptions o = {.path = tr_write(tmpdir, "two-teams.lua", src), .seed = 3};
     char err[1024], dir[600], path[700];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
@@ -1076,15 +1037,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed ? 1 : 0;
+    return tr_main(suite(), tmpdir);
 }

@@ -21,7 +21,9 @@
 #include "workloads/queue.h"
 #include "workloads/wl_metrics.h"
 
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 
@@ -555,41 +557,36 @@ START_TEST(queue_failed_kernel_drops_its_requests)
 END_TEST
 
 /* ---- out of memory ------------------------------------------------------------- */
-static int oom_run(SimMem *m, const BtData *data, const BtParams *params)
+typedef struct OomCase {
+    const BtData *data;
+    BtParams params;
+} OomCase;
+
+static int oom_run(void *ctx, SimMem *m)
 {
-    SimConfig cfg = {.seed = 4, .end = SIM_SEC(600), .queue = SIM_EVQ_FAST, .mem = m};
-    SimEngine *e = sim_engine_create(&cfg);
-    if (e == NULL)
-        return 1;
-    SchedScheduler *s = sched_create(e);
-    WlControllers *c = s ? wl_create(e) : NULL;
-    int rc = c ? SIM_OK : SIM_ENOMEM;
-    uint32_t r, ns, g, n, d, q;
-    SimNodeGroup gs;
-    memset(&gs, 0, sizeof gs);
-    gs.name = (char *)"g";
-    gs.alloc = (SimRes){4000, 8 * GIB, 0, 110};
+    const OomCase *oc = ctx;
+    TwOpts o = {.seed = 4, .end = SIM_SEC(600), .mem = m, .region = "r", .ns = "ns", .group = "g",
+                .alloc = {4000, 8 * GIB, 0, 110}, .nodes = 1};
+    TwWorld w;
+    int rc = tw_build(&w, &o);
+    uint32_t d, q;
     SimWorkload ws;
     memset(&ws, 0, sizeof ws);
     ws.name = (char *)"workers";
     ws.spec.req = (SimRes){1000, GIB, 0, 1};
     ws.replicas = 2;
-    WlQueueSubmit sub = {0, "x", data, *params, SIM_SEC(1), SIM_SEC(1), 5};
-    if (rc || (rc = sim_region_add(e, "r", &r)) || (rc = sim_namespace_add(e, "ns", &ns)) ||
-        (rc = sim_nodegroup_add(e, &gs, &g)) || (rc = sim_node_add(e, g, 1, &n)) ||
-        (rc = sim_workload_add(e, &ws, &d)) || (rc = wl_queue_add(c, "q", r, &q)) ||
-        (rc = wl_queue_worker(c, q, d)) || (rc = wl_start(c, d)) || (rc = wl_queue_submit(c, &sub)))
+    WlQueueSubmit sub = {0, "x", oc->data, oc->params, SIM_SEC(1), SIM_SEC(1), 5};
+    if (rc || (rc = sim_workload_add(w.e, &ws, &d)) || (rc = wl_queue_add(w.c, "q", w.region, &q)) ||
+        (rc = wl_queue_worker(w.c, q, d)) || (rc = wl_start(w.c, d)) || (rc = wl_queue_submit(w.c, &sub)))
         goto out;
-    for (int steps = 0; (rc = sim_step(e)) == SIM_OK; steps++)
-        if (steps == 12 && (rc = sim_pod_delete(e, 0)))
+    for (int steps = 0; (rc = sim_step(w.e)) == SIM_OK; steps++)
+        if (steps == 12 && (rc = sim_pod_delete(w.e, 0)))
             goto out;
     if (rc == SIM_DONE)
         rc = SIM_OK;
 out:
-    ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d: %s", rc, e ? sim_errmsg(e) : "");
-    wl_destroy(c);
-    sched_destroy(s);
-    sim_engine_destroy(e);
+    ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d: %s", rc, w.e ? sim_errmsg(w.e) : "");
+    tw_free(&w);
     return rc != SIM_OK;
 }
 
@@ -601,39 +598,17 @@ START_TEST(queue_oom_sweep_leaks_nothing)
     bt_ctx_init(&bc, &dm);
     BtData *data;
     ck_assert_int_eq(bt_data_synthetic(&bc, 60, 3, 1, &data), SIM_OK);
-    BtParams p;
-    bt_params_default(&p, BT_MA_CROSS);
-    p.nfast = p.nslow = 1;
-    p.fast[0] = 3;
-    p.slow[0] = 10;
-    for (uint64_t n = 1;; n++) {
-        ck_assert_msg(n < 100000, "the sweep does not end");
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        int failed = oom_run(&m, data, &p);
-        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
-        ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)n,
-                      m.oom ? "not reported" : "reported without one");
-        if (!m.oom)
-            break;
-    }
+    OomCase oc = {.data = data};
+    bt_params_default(&oc.params, BT_MA_CROSS);
+    oc.params.nfast = oc.params.nslow = 1;
+    oc.params.fast[0] = 3;
+    oc.params.slow[0] = 10;
+    ts_oom_sweep(oom_run, &oc, 1, 100000);
     bt_data_free(data);
 }
 END_TEST
 
 /* ---- scenarios ------------------------------------------------------------------ */
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 static const char world_lua[] =
     "scenario { name = \"q\", duration = \"2h\", start = \"16:00\" }\n"
     "region { name = \"us-east\" }\n"
@@ -672,7 +647,7 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
              "expect(\"all requests done\", function(r) return r.backtests.completed == 9 end)\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_file("run.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
@@ -749,7 +724,7 @@ static void expect_error(const char *decls, const char *frag1, const char *frag2
     snprintf(src, sizeof src, "%s%s", world_lua, decls);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_file("s.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src), .seed = 1};
     char err[1024] = "";
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decls);
@@ -816,7 +791,7 @@ START_TEST(queue_lua_valid_declarations_load)
              "submit { queue = \"other\", start = \"90m\", count = 2, every = \"1m\", " REQ " }\n");
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_file("ok.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src), .seed = 1};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
@@ -825,20 +800,8 @@ START_TEST(queue_lua_valid_declarations_load)
 }
 END_TEST
 
-static void rm_tmpdir(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
     Suite *s = suite_create("queue");
     TCase *tc = tcase_create("queue");
     tcase_set_timeout(tc, 300);
@@ -855,10 +818,5 @@ int main(void)
     tcase_add_test(tc, queue_lua_declarations_are_checked);
     tcase_add_test(tc, queue_lua_valid_declarations_load);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    rm_tmpdir();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tr_main(s, tmpdir);
 }

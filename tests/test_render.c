@@ -7,6 +7,8 @@
  */
 #include "render/rnd.h"
 
+#include "tr.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -720,9 +722,5 @@ static Suite *render_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(render_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run(render_suite(), 0) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "tb.h"
+#include "tr.h"
 
 /* Three lines of world, so the trick under test is on line 4. */
 static const char world[] =
@@ -385,10 +386,7 @@ int main(void)
     int rc = tb_setup("sandbox");
     if (rc != 0)
         return rc;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);   /* forked: a hang is a timeout, not a stuck suite */
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(suite(), 0);   /* forked: a hang is a timeout, not a stuck suite */
     tb_cleanup();
     return failed ? 1 : 0;
 }

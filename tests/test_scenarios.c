@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "tb.h"
+#include "tr.h"
 
 #define MAX_SCN 64
 
@@ -170,10 +171,7 @@ int main(void)
     if (rc != 0)
         return rc;
     find_scenarios();
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);   /* forked: a hang is a timeout, not a stuck suite */
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(suite(), 0);   /* forked: a hang is a timeout, not a stuck suite */
     tb_cleanup();
     return failed ? 1 : 0;
 }

@@ -11,24 +11,15 @@
 
 #include "scenarios/scn.h"
 
+#include "tl.h"
+#include "tr.h"
+
 static char tmpdir[] = "/tmp/kubesim-scn-XXXXXX";
 
 static const char world[] =
     "region { name = \"r1\", zones = {\"r1-a\", \"r1-b\"} }\n"
     "namespace { name = \"team\" }\n"
     "nodegroup { name = \"cpu\", region = \"r1\", cpu = \"8\", memory = \"32Gi\", min = 2, max = 4 }\n";
-
-/* Writes src to a file named name in the temporary folder; returns its path. */
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
 
 typedef struct Loaded {
     SimMem mem;
@@ -40,7 +31,7 @@ static void load_opts(Loaded *l, const char *name, const char *src, char *const 
                       size_t lua_mem, uint64_t steps)
 {
     sim_mem_init(&l->mem);
-    ScnOptions o = {.path = write_script(name, src), .sets = sets, .nsets = nsets,
+    ScnOptions o = {.path = tr_write(tmpdir, name, src), .sets = sets, .nsets = nsets,
                     .lua_mem = lua_mem, .lua_steps = steps, .seed = 7};
     l->err[0] = '\0';
     l->s = scn_load(&l->mem, &o, l->err, sizeof l->err);
@@ -349,20 +340,7 @@ START_TEST(scn_load_oom_sweep_leaks_nothing)
                       " topology_key = \"kubernetes.io/hostname\" } } } },"
                       " spread = { { topology_key = \"z\", selector = { app = \"d\" } } } }\n"
                       "expect(\"ok\", function(r) return true end)\n";
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[512];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 
@@ -508,15 +486,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-    return failed ? 1 : 0;
+    return tr_main(suite(), tmpdir);
 }

@@ -21,6 +21,9 @@
 #include "sim/outdir.h"
 #include "sim/summary.h"
 
+#include "tr.h"
+#include "ts.h"
+
 #define TMP_ENV "KUBESIM_SIM_TEST_DIR"
 #define GIB (INT64_C(1) << 30)
 #define MIB (INT64_C(1) << 20)
@@ -1170,8 +1173,9 @@ END_TEST
 
 /* Builds and runs a small cluster through m. Returns 1 if any call reported a
  * failure (which must be SIM_ENOMEM or a NULL engine), 0 if all succeeded. */
-static int oom_run(SimMem *m)
+static int oom_run(void *ctx, SimMem *m)
 {
+    (void)ctx;
     SimConfig cfg = {.seed = 5, .end = SIM_SEC(120), .queue = SIM_EVQ_FAST, .mem = m};
     SimEngine *e = sim_engine_create(&cfg);
     if (e == NULL)
@@ -1232,19 +1236,7 @@ out:
 
 START_TEST(engine_oom_sweep_leaks_nothing)
 {
-    for (uint64_t n = 1;; n++) {
-        ck_assert_msg(n < 100000, "the sweep does not end");
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        int failed = oom_run(&m);
-        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)n,
-                      (long long)m.live);
-        ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)n,
-                      m.oom ? "not reported" : "reported without one");
-        if (!m.oom)
-            break;   /* allocation n was never reached: every earlier one was swept */
-    }
+    ts_oom_sweep(oom_run, NULL, 1, 100000);
 }
 END_TEST
 
@@ -1252,7 +1244,7 @@ START_TEST(engine_own_allocator_counts_and_frees_everything)
 {
     SimMem m;
     sim_mem_init(&m);
-    ck_assert_int_eq(oom_run(&m), 0);
+    ck_assert_int_eq(oom_run(NULL, &m), 0);
     ck_assert_int_eq(m.live, 0);
     ck_assert_uint_gt(m.count, 0);
 }
@@ -1313,10 +1305,7 @@ int main(void)
         perror("test_sim: mkdtemp");
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(sim_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(sim_suite(), 0);
     remove_tree(dir);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -15,6 +15,8 @@
 
 #include "sim/trace.h"
 
+#include "tr.h"
+
 #define TMP_ENV "KUBESIM_TRACE_TEST_DIR"
 #define META "{\"scenario\":\"unit\",\"seed\":42,\"kubesim\":\"" KUBESIM_VERSION "\"}"
 
@@ -792,10 +794,7 @@ int main(void)
         perror("test_trace: mkdtemp");
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(trace_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(trace_suite(), 0);
     remove_dir(dir);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

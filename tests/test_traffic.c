@@ -23,6 +23,8 @@
 #include "workloads/traffic.h"
 #include "workloads/wl_metrics.h"
 
+#include "tl.h"
+#include "tr.h"
 #include "ts.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -492,17 +494,6 @@ END_TEST
 
 static char tmpdir[] = "/tmp/kubesim-trf-XXXXXX";
 
-static const char *write_script(const char *name, const char *src)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(src, f);
-    fclose(f);
-    return path;
-}
-
 static const char world_src[] =
     "scenario { name = \"t\", start = \"09:00\", duration = \"10m\", sample_every = \"60s\" }\n"
     "region { name = \"us-east\" }\n"
@@ -526,7 +517,7 @@ static void expect_error(const char *src, const char *frag1, const char *frag2)
 {
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("s.lua", src), .seed = 1};
+    ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src), .seed = 1};
     char err[1024] = "";
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s == NULL, "expected an error for: %s", src);
@@ -606,20 +597,7 @@ START_TEST(traffic_scenario_load_oom_sweep_leaks_nothing)
     snprintf(src, sizeof src, "%s%straffic { site = \"new-york\", service = \"quant-api\", rate = 9,\n"
              "  daily = { {\"00:00\", 0.5}, {\"12:00\", 1} }, surges = { { start = \"10:00\", factor = 2 } } }\n",
              world_src, serve_src);
-    const char *path = write_script("oom.lua", src);
-    for (uint64_t n = 1;; n++) {
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        ScnOptions o = {.path = path};
-        char err[1024];
-        ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-        scn_free(s);
-        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
-        if (s != NULL && !m.oom)
-            break;
-        ck_assert_msg(n < 100000, "no end to the sweep");
-    }
+    tl_load_oom_sweep(tr_write(tmpdir, "oom.lua", src));
 }
 END_TEST
 
@@ -653,7 +631,7 @@ static void run_scenario(int mode, const char *out)
              world_src, serve_src, run_src_tail);
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions o = {.path = write_script("run.lua", src), .seed = 3};
+    ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 3};
     char err[1024];
     ScnScenario *s = scn_load(&m, &o, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
@@ -741,7 +719,7 @@ START_TEST(traffic_cli_takes_the_traffic_mode)
     char src[8192], cmd[2048];
     snprintf(src, sizeof src, "%s%s%s", world_src, serve_src,
              "traffic { site = \"new-york\", service = \"quant-api\", rate = 50 }\n");
-    const char *path = write_script("cli.lua", src);
+    const char *path = tr_write(tmpdir, "cli.lua", src);
     snprintf(cmd, sizeof cmd, "%s run %s --quiet --traffic-mode bogus --out %s/cli-x 2>/dev/null", bin, path, tmpdir);
     int st = system(cmd);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
@@ -782,15 +760,5 @@ static Suite *traffic_suite(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 1;
-    SRunner *sr = srunner_create(traffic_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        failed++;
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tr_main(traffic_suite(), tmpdir);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tb.h"
+#include "tr.h"
 
 static int no_runs_folder(void)
 {
@@ -88,11 +89,7 @@ int main(void)
 {
     if (tb_setup("validate") != 0)
         return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_set_fork_status(sr, CK_NOFORK);   /* tests share the folder */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(suite(), 1);   /* tests share the folder */
     tb_cleanup();
     return failed ? 1 : 0;
 }

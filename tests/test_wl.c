@@ -12,51 +12,21 @@
 #include "scheduler/sched.h"
 #include "workloads/wl.h"
 
+#include "tr.h"
 #include "ts.h"
+#include "tw.h"
 
 #define GIB (INT64_C(1) << 30)
 
-typedef struct World {
-    SimEngine *e;
-    SchedScheduler *s;
-    WlControllers *c;
-    uint32_t region, ns, group;
-} World;
+typedef TwWorld World;
 
 /* A region with four ready 4 CPU / 8 GiB nodes, the scheduler and the
  * controllers. */
 static World world(void)
 {
-    World w;
-    SimConfig cfg = {.seed = 11, .end = SIM_SEC(600), .queue = SIM_EVQ_FAST, .mem = NULL};
-    w.e = sim_engine_create(&cfg);
-    ck_assert_ptr_nonnull(w.e);
-    ck_assert_int_eq(sim_region_add(w.e, "eu-west", &w.region), SIM_OK);
-    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
-    SimNodeGroup g;
-    memset(&g, 0, sizeof g);
-    g.name = (char *)"general";
-    g.region = w.region;
-    g.alloc = (SimRes){.cpu_m = 4000, .mem = 8 * GIB, .gpu = 0, .pods = 110};
-    g.price_per_hour = 1.0;
-    g.max = 10;
-    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
-    for (int i = 0; i < 4; i++) {
-        uint32_t n;
-        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
-    }
-    w.s = sched_create(w.e);
-    ck_assert_ptr_nonnull(w.s);
-    w.c = wl_create(w.e);
-    ck_assert_ptr_nonnull(w.c);
-    return w;
-}
-
-static void world_free(World *w)
-{
-    wl_destroy(w->c);
-    sched_destroy(w->s);
-    sim_engine_destroy(w->e);
+    TwOpts o = {.seed = 11, .end = SIM_SEC(600), .region = "eu-west", .alloc = {4000, 8 * GIB, 0, 110},
+                .price = 1.0, .max = 10, .nodes = 4};
+    return tw_world(&o);
 }
 
 /* Declares and starts a workload: 500m / 1 GiB pods, 2 s start-up. A Job's
@@ -128,7 +98,7 @@ START_TEST(deployment_creates_its_replicas_at_start)
     ts_run_to(w.e, SIM_SEC(60));
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 3);
     ck_assert_int_eq(pods_of(w.e, d), 3);   /* nothing more is created */
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -150,7 +120,7 @@ START_TEST(deployment_replaces_a_deleted_pod)
     ts_run_to(w.e, SIM_SEC(12));
     ck_assert_int_eq(sim_workload(w.e, d)->ready, 3);
     ck_assert_int_eq(pods_of(w.e, d), 4);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -187,7 +157,7 @@ START_TEST(deployment_scales_up_and_down_deleting_the_newest_pods)
     ck_assert_int_eq(wl_scale(w.c, d, 2), SIM_OK);   /* unchanged: nothing happens */
     ts_run_to(w.e, SIM_SEC(100));
     ck_assert_int_eq(pods_of(w.e, d), 4);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -236,7 +206,7 @@ START_TEST(job_runs_at_most_parallelism_pods_and_finishes_after_three_rounds)
         ck_assert_int_eq(sim_pod(w.e, i)->phase, SIM_POD_SUCCEEDED);
         ck_assert_int_eq(sim_pod(w.e, i)->ended_at, SIM_SEC(created_s[i] + 12));
     }
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -249,7 +219,7 @@ START_TEST(job_never_runs_more_pods_than_remaining_completions)
     ck_assert_int_eq(r.finished_at, SIM_SEC(12));
     ck_assert_int_eq(pods_of(w.e, j), 3);
     ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 1);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -267,73 +237,50 @@ START_TEST(job_with_a_start_time_creates_nothing_before_it)
     JobRun r = run_job(&w, j);
     ck_assert_int_eq(r.finished_at, SIM_SEC(62));
     ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 1);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
 /* ---- out of memory ---------------------------------------------------------------- */
 
-static int oom_run(SimMem *m)
+static int oom_run(void *ctx, SimMem *m)
 {
-    SimConfig cfg = {.seed = 4, .end = SIM_SEC(60), .queue = SIM_EVQ_FAST, .mem = m};
-    SimEngine *e = sim_engine_create(&cfg);
-    if (e == NULL)
-        return 1;
-    SchedScheduler *s = sched_create(e);
-    WlControllers *c = s ? wl_create(e) : NULL;
-    int rc = c ? SIM_OK : SIM_ENOMEM;
-    uint32_t r, ns, g, n, d, j;
-    SimNodeGroup gs;
-    memset(&gs, 0, sizeof gs);
-    gs.name = (char *)"g";
-    gs.alloc = (SimRes){4000, 8 * GIB, 0, 110};
+    (void)ctx;
+    TwOpts o = {.seed = 4, .end = SIM_SEC(60), .mem = m, .region = "r", .ns = "ns", .group = "g",
+                .alloc = {4000, 8 * GIB, 0, 110}, .nodes = 2};
+    TwWorld w;
+    int rc = tw_build(&w, &o);
+    uint32_t d, j;
     SimWorkload ws;
     memset(&ws, 0, sizeof ws);
     ws.name = (char *)"web";
     ws.spec.req = (SimRes){500, GIB, 0, 1};
     ws.replicas = 6;
-    if (rc || (rc = sim_region_add(e, "r", &r)) || (rc = sim_namespace_add(e, "ns", &ns)) ||
-        (rc = sim_nodegroup_add(e, &gs, &g)) || (rc = sim_node_add(e, g, 1, &n)) ||
-        (rc = sim_node_add(e, g, 1, &n)) || (rc = sim_workload_add(e, &ws, &d)))
+    if (rc || (rc = sim_workload_add(w.e, &ws, &d)))
         goto out;
     ws.name = (char *)"job";
     ws.kind = SIM_WL_JOB;
     ws.replicas = 3;
     ws.completions = 7;
     ws.spec.duration = SIM_SEC(5);
-    if ((rc = sim_workload_add(e, &ws, &j)) || (rc = wl_start(c, d)) || (rc = wl_start(c, j)))
+    if ((rc = sim_workload_add(w.e, &ws, &j)) || (rc = wl_start(w.c, d)) || (rc = wl_start(w.c, j)))
         goto out;
-    for (int steps = 0; (rc = sim_step(e)) == SIM_OK; steps++)
-        if (steps == 20 && ((rc = wl_scale(c, d, 2)) || (rc = sim_pod_delete(e, 0))))
+    for (int steps = 0; (rc = sim_step(w.e)) == SIM_OK; steps++)
+        if (steps == 20 && ((rc = wl_scale(w.c, d, 2)) || (rc = sim_pod_delete(w.e, 0))))
             goto out;
     if (rc == SIM_DONE)
         rc = SIM_OK;
 out:
     ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "failure reported as %d", rc);
-    wl_destroy(c);
-    sched_destroy(s);
-    sim_engine_destroy(e);
+    tw_free(&w);
     return rc != SIM_OK;
 }
 
 START_TEST(wl_oom_sweep_leaks_nothing)
 {
-    for (uint64_t n = 1;; n++) {
-        ck_assert_msg(n < 100000, "the sweep does not end");
-        SimMem m;
-        sim_mem_init(&m);
-        m.fail_at = n;
-        int failed = oom_run(&m);
-        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)n,
-                      (long long)m.live);
-        ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)n,
-                      m.oom ? "not reported" : "reported without one");
-        if (!m.oom)
-            break;
-    }
+    ts_oom_sweep(oom_run, NULL, 1, 100000);
 }
 END_TEST
-
 
 /* A second group whose nodes carry a NoSchedule taint the DaemonSet does not
  * tolerate: its pods go on the four untainted nodes only, one each. */
@@ -369,7 +316,7 @@ START_TEST(daemonset_places_one_pod_per_admitting_node)
     ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
     ts_run_to(w.e, SIM_SEC(20));
     ck_assert_int_eq(live_pods(w.e, ds, NULL), 5);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -390,7 +337,7 @@ START_TEST(daemonset_replaces_a_deleted_pod_on_the_same_node)
     for (uint32_t i = victim + 1; i < sim_pod_count(w.e); i++)
         found |= sim_pod(w.e, i)->wl == ds && sim_pod(w.e, i)->target_node == node;
     ck_assert(found);
-    world_free(&w);
+    tw_free(&w);
 }
 END_TEST
 
@@ -414,9 +361,5 @@ static Suite *wl_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(wl_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run(wl_suite(), 0) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -36,3 +36,20 @@ void ts_run_to(SimEngine *e, SimTime t)
 {
     ts_run_to_each(e, t, NULL, NULL);
 }
+
+uint64_t ts_oom_sweep(TsOomRun run, void *ctx, int exact, uint64_t limit)
+{
+    for (uint64_t n = 1;; n++) {
+        ck_assert_msg(n < limit, "the sweep does not end");
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        int failed = run(ctx, &m) != 0;
+        ck_assert_msg(m.live == 0, "fail_at %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
+        if (exact)
+            ck_assert_msg(failed == m.oom, "fail_at %llu: allocation failure %s", (unsigned long long)n,
+                          m.oom ? "not reported" : "reported without one");
+        if (!failed && !m.oom)
+            return n;   /* allocation n was never reached: every earlier one was swept */
+    }
+}

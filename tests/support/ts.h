@@ -1,5 +1,6 @@
 /*
- * ts.h: driving an engine from a Check suite (prefix ts_).
+ * ts.h: driving an engine from a Check suite (prefix ts_): running it to a
+ * time, and the out-of-memory sweep that fails allocation N for every N.
  */
 #ifndef KUBESIM_TESTS_TS_H
 #define KUBESIM_TESTS_TS_H
@@ -13,5 +14,16 @@
 void ts_run_to(SimEngine *e, SimTime t);
 /* The same, calling each(ctx, e) after every event. */
 void ts_run_to_each(SimEngine *e, SimTime t, void (*each)(void *ctx, SimEngine *e), void *ctx);
+
+/* One run of an out-of-memory sweep: does its work through m (whose fail_at
+ * is set) and returns nonzero if it saw a failure and reported it. */
+typedef int (*TsOomRun)(void *ctx, SimMem *m);
+
+/* The out-of-memory sweep: runs run(ctx, m) with allocation n and every one
+ * after it failing, for n = 1, 2, ..., until a run fails nothing and reports
+ * no failure. After every run asserts that nothing leaked and, when exact,
+ * that the run reported a failure exactly when an allocation failed; fails
+ * the test if n reaches limit (the sweep does not end). Returns the runs. */
+uint64_t ts_oom_sweep(TsOomRun run, void *ctx, int exact, uint64_t limit);
 
 #endif
