@@ -14,6 +14,7 @@
 
 #include "scenarios/sweep.h"
 #include "tb.h"
+#include "tr.h"
 
 static ScnSweep *grid(SimMem *m, const char *const *specs, size_t n)
 {
@@ -376,11 +377,7 @@ int main(void)
 {
     if (tb_setup("sweep") != 0)
         return 2;
-    SRunner *sr = srunner_create(suite());
-    srunner_set_fork_status(sr, CK_NOFORK);   /* tests share the folder */
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = tr_run(suite(), 1);   /* tests share the folder */
     tb_cleanup();
     return failed ? 1 : 0;
 }
