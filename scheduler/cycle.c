@@ -443,6 +443,167 @@ static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
     return SIM_OK;
 }
 
+/* ---- Score without explain ------------------------------------------------ */
+/* The same sums as score_nodes (the reference, which explain runs), in short
+ * passes over the feasible nodes instead of one pass that tests every plugin
+ * on every node: Fit + BalancedAllocation from the shape's memo, then each
+ * normalized plugin the pod needs. TaintToleration's raw score is a property
+ * of the node's class, so its normalized value (with the base of the plugins
+ * that score a constant) is looked up per class. */
+typedef struct Pass {
+    SchedCycleState *st;
+    const SchedScorePrep *p;
+    const uint32_t *fl;
+    const uint16_t *cl;              /* the class of each feasible node */
+    int64_t *tot;
+    uint32_t nf;
+} Pass;
+
+/* tot = wf x LeastAllocated + wb x BalancedAllocation; cl = each node's class;
+ * seen[c] = 1 for the classes present. */
+static void pass_fit(Pass *ps, uint64_t *memo, uint16_t *cl, uint8_t *seen)
+{
+    SchedCycleState *st = ps->st;
+    const SchedRow *rows = st->rg->rows;
+    int bal = !ps->p->skip[P_BALANCED];
+    int64_t wf = st->s->plugins[P_FIT].weight, wb = st->s->plugins[P_BALANCED].weight, fit, bl;
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        uint32_t li = ps->fl[i];
+        const SchedRow *r = &rows[li];
+        uint64_t m = memo ? memo[li] : 0;
+        int64_t fb;
+        if ((m >> 32) == (uint64_t)r->ver + 1) {
+            fb = (int64_t)(m & 0xffffffffu);
+        } else {
+            fb = fit_bal(st, li, bal, wf, wb, &fit, &bl);
+            if (memo)
+                memo[li] = ((uint64_t)r->ver + 1) << 32 | (uint32_t)fb;
+        }
+        ps->tot[i] = fb;
+        cl[i] = r->cls;
+        seen[r->cls] = 1;
+    }
+}
+
+/* Adds the per-class constant: TaintToleration normalized (100 - raw x 100 /
+ * max over the feasible nodes; 100 everywhere without PreferNoSchedule
+ * taints) times its weight. */
+static int pass_taint(Pass *ps, const uint8_t *seen)
+{
+    SchedCycleState *st = ps->st;
+    const SchedWl *w = st->w;
+    size_t ncls = st->rg->ncls;
+    int64_t wt = st->s->plugins[P_TAINT].weight, tmax = 0;
+    int64_t *cc = sched_scratch(st->s, (ncls + 1) * sizeof *cc);
+    if (cc == NULL)
+        return SIM_ENOMEM;
+    for (size_t c = 0; w->any_tscore && c < ncls; c++)
+        if (seen[c] && w->cls[c].tscore > tmax)
+            tmax = w->cls[c].tscore;
+    for (size_t c = 0; c < ncls; c++)
+        cc[c] = wt * (tmax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE - SCHED_MAX_SCORE * w->cls[c].tscore / tmax);
+    for (uint32_t i = 0; i < ps->nf; i++)
+        ps->tot[i] += cc[ps->cl[i]];
+    return SIM_OK;
+}
+
+/* PodTopologySpread: raw scores, then 100 x (max + min - raw) / max for the
+ * nodes not ignored (raw -1 scores 0), through a table of the normalized
+ * value of each raw value when the range is small. */
+static int pass_spread(Pass *ps, int64_t *rs)
+{
+    SchedScheduler *s = ps->st->s;
+    int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], ps->cl[i]);
+        if (x >= 0) {
+            smin = x < smin ? x : smin;
+            smax = x > smax ? x : smax;
+        }
+    }
+    if (smin == INT64_MAX)
+        return SIM_OK;   /* every node ignored: 0 everywhere */
+    if (smax - smin > 4096) {
+        sched_normalize_spread(rs, ps->nf);
+        for (uint32_t i = 0; i < ps->nf; i++)
+            ps->tot[i] += ws * rs[i];
+        return SIM_OK;
+    }
+    int64_t *tab = sched_scratch(s, (size_t)(smax - smin + 2) * sizeof *tab);
+    if (tab == NULL)
+        return SIM_ENOMEM;
+    for (int64_t x = smin; x <= smax; x++)
+        tab[x - smin + 1] = ws * (smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax);
+    tab[0] = 0;   /* ignored nodes (raw -1) */
+    for (uint32_t i = 0; i < ps->nf; i++)
+        ps->tot[i] += tab[rs[i] < 0 ? 0 : rs[i] - smin + 1];
+    return SIM_OK;
+}
+
+/* NodeAffinity and InterPodAffinity: raw scores, the plugin's NormalizeScore,
+ * weight x score. */
+static void pass_other(Pass *ps, int plugin, int64_t *raw)
+{
+    SchedCycleState *st = ps->st;
+    for (uint32_t i = 0; i < ps->nf; i++)
+        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], ps->cl[i])
+                                      : sched_raw_score(st, ps->p, plugin, ps->fl[i]);
+    if (plugin == P_INTERPOD)
+        sched_normalize_interpod(raw, ps->nf);
+    else
+        sched_normalize_nodeaff(raw, ps->nf);
+    int64_t wt = st->s->plugins[plugin].weight;
+    for (uint32_t i = 0; i < ps->nf; i++)
+        ps->tot[i] += wt * raw[i];
+}
+
+static int score_fast(SchedCycleState *st, uint32_t nf)
+{
+    SchedScheduler *s = st->s;
+    SchedScorePrep p;
+    if (sched_prescore(st, s->feasible, nf, &p) != SIM_OK)
+        return SIM_ENOMEM;
+    size_t ncls = st->rg->ncls;
+    uint16_t *cl = sched_scratch(s, nf * sizeof *cl);
+    uint8_t *seen = sched_scratch(s, ncls + 1);
+    int64_t *raw = sched_scratch(s, nf * sizeof *raw);
+    uint64_t *memo = memo_of(s, st->rg, st->p);
+    if (cl == NULL || seen == NULL || raw == NULL)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    memset(seen, 0, ncls + 1);
+    Pass ps = {st, &p, s->feasible, cl, s->total, nf};
+    pass_fit(&ps, memo, cl, seen);
+    int rc = pass_taint(&ps, seen);
+    if (rc == SIM_OK && !p.skip[P_SPREAD])
+        rc = pass_spread(&ps, raw);
+    if (rc != SIM_OK)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    if (!p.skip[P_NODEAFFINITY])
+        pass_other(&ps, P_NODEAFFINITY, raw);
+    if (p.nhost > 0 || p.ipa_cls != NULL)
+        pass_other(&ps, P_INTERPOD, raw);
+    return SIM_OK;
+}
+
+/* select_host in one pass: the indices of the nodes equal to the running
+ * maximum are kept as they come (a new maximum restarts the list), so the
+ * k-th tie is an array read. */
+static uint32_t select_fast(SchedScheduler *s, uint32_t nf)
+{
+    const int64_t *t = s->total;
+    uint32_t *tie = (uint32_t *)(void *)s->raw, nt = 0;
+    int64_t best = INT64_MIN;
+    for (uint32_t i = 0; i < nf; i++) {
+        if (t[i] > best) {
+            best = t[i];
+            nt = 0;
+        }
+        tie[nt] = i;
+        nt += t[i] == best;
+    }
+    return tie[nt > 1 ? sim_rng_below(sim_rng(s->e, SIM_RNG_SCHED), nt) : 0];
+}
+
 /* Highest total wins; equal maxima are chosen uniformly (upstream selectHost
  * samples the reservoir of equal maxima), with one draw of the scheduler's
  * seeded stream when there is a tie. */
@@ -522,6 +683,12 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
         return SIM_OK;
     if (nf == 1 && v == NULL) {   /* upstream skips scoring when one node is feasible */
         out->node = r->nodes[s->feasible[0]];
+        return SIM_OK;
+    }
+    if (v == NULL) {
+        if (score_fast(st, nf) != SIM_OK)
+            return SIM_ENOMEM;
+        out->node = r->nodes[s->feasible[select_fast(s, nf)]];
         return SIM_OK;
     }
     if (score_nodes(st, nf, v) != SIM_OK)
