@@ -236,69 +236,6 @@ static uint32_t find_only(SchedCycleState *st, Hist *h, SchedResult *out, SchedN
     return nf;
 }
 
-/* Filters nodes from the rotating start until enough feasible ones are found. */
-static uint32_t find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVerdict *v)
-{
-    SchedRegion *rg = st->rg;
-    uint32_t *fl = st->s->feasible;
-    Hist h = {.n = 0};
-    uint32_t nf = 0;
-    if (st->only != SCHED_NONE) {
-        nf = find_only(st, &h, out, v);
-    } else {
-        uint32_t want = sched_num_feasible_to_find(rg->ready), examined = 0;
-        uint32_t total = (uint32_t)rg->nrows, li = total ? rg->next_start % total : 0, i = 0;
-        /* Without per-node plugins the verdict is the class's or Fit's: the
-         * loop is inlined for them, other nodes take the general path. */
-        int fast = v == NULL && !st->w->aff_per_node && !st->skip_fit && st->ndns == 0 && st->naff == 0 &&
-                   st->nanti == 0 && st->nexist == 0 && st->p->zone_pin == SIM_NONE;
-        const SchedRow *rows = rg->rows;
-        const SchedWlCls *wc = st->w->cls;
-        const SimRes q = st->p->req;
-        for (; i < total && nf < want; i++, li = li + 1 == total ? 0 : li + 1) {
-            const SchedRow *row = &rows[li];
-            if (!(row->flags & ROW_READY))
-                continue;
-            examined++;
-            uint32_t code;
-            if (!fast || (row->flags & (ROW_CORDONED | ROW_NOMINATED)))
-                code = filter_node(st, li);
-            else if ((code = wc[row->cls].filter) == R_PASS &&
-                     (row->free_pods < 1 || q.cpu_m > row->free_cpu || q.mem > row->free_mem ||
-                      q.gpu > row->free_gpu))
-                code = sched_fit_code(st, row, li);
-            if (v)
-                verdict_fail(st, &v[li], code);
-            if (code == R_PASS) {
-                fl[nf++] = li;
-            } else {
-                hist_add(&h, code, 1);
-                out->rejected |= 1u << sched_reason_plugin(code);
-            }
-        }
-        if (total)
-            rg->next_start = li;
-        out->examined = examined;
-    }
-    out->feasible = nf;
-    if (nf == 0)
-        hist_format(st->e, &h, rg->ready, out->reason, sizeof out->reason);
-    return nf;
-}
-
-/* ---- Score ------------------------------------------------------------------ */
-/* Normalizes one plugin's raw scores and adds weight x score to the totals. */
-static void add_normalized(SchedScheduler *s, int plugin, int64_t *raw, uint32_t nf, void (*norm)(int64_t *, size_t),
-                           SchedNodeVerdict *v)
-{
-    int64_t wt = s->plugins[plugin].weight;
-    norm(raw, nf);
-    for (uint32_t i = 0; i < nf; i++)
-        s->total[i] += wt * raw[i];
-    for (uint32_t i = 0; v && i < nf; i++)
-        v[s->feasible[i]].scores[plugin] = raw[i];
-}
-
 /* The memo of the pod's shape (see SchedMemo), sized to the rows; NULL when
  * the region already memoizes SCHED_MEMO_SHAPES other shapes. */
 static uint64_t *memo_of(SchedScheduler *s, SchedRegion *rg, const SimPod *p)
@@ -338,37 +275,151 @@ static inline int64_t fit_bal(const SchedCycleState *st, uint32_t li, int bal, i
     return wf * *fit + wb * *bl;
 }
 
-/* Adds the normalized TaintToleration and PodTopologySpread scores to the
- * totals in one pass, through tables of the normalized value of each raw
- * value when the raw ranges are small (the usual case), else the plugins'
- * own NormalizeScore. */
-static int add_taint_spread(SchedScheduler *s, int64_t *rt, int64_t *rs, uint32_t nf, SchedNodeVerdict *v,
-                            int64_t tmax, int64_t smin, int64_t smax)
+/* Failed nodes are counted in runs of one reason (the nodes of a class are
+ * neighbours in the rows, so most failures repeat the previous one) and a
+ * run goes into the histogram when the reason changes: the same counts, and
+ * reasons enter the histogram in the order they first occur, as one by one. */
+typedef struct Scan {
+    SchedCycleState *st;
+    SchedResult *out;
+    SchedNodeVerdict *v;
+    Hist h;
+    uint32_t code, run;              /* the current run of failures */
+    uint32_t nf, want, examined;
+    int fast;
+    /* without explain, a feasible node's Fit + BalancedAllocation score is
+     * taken while its row is at hand (tot[k] for the k-th feasible node) and
+     * its class marked in seen */
+    int64_t *tot;
+    uint64_t *memo;
+    uint8_t *seen;
+} Scan;
+
+static void run_flush(Scan *sc)
 {
-    if (v || tmax > 64 || (rs && smax - (smin == INT64_MAX ? 0 : smin) > 4096)) {
-        if (rt)
-            add_normalized(s, P_TAINT, rt, nf, sched_normalize_taint, v);
-        if (rs)
-            add_normalized(s, P_SPREAD, rs, nf, sched_normalize_spread, v);
-        return SIM_OK;
+    if (sc->run == 0)
+        return;
+    hist_add(&sc->h, sc->code, sc->run);
+    sc->out->rejected |= 1u << sched_reason_plugin(sc->code);
+    sc->run = 0;
+}
+
+static void run_add(Scan *sc, uint32_t code)
+{
+    if (code != sc->code)
+        run_flush(sc);
+    sc->code = code;
+    sc->run++;
+}
+
+/* wf x LeastAllocated + wb x BalancedAllocation of the pod on row li, from
+ * the shape's memo while the row has not changed. */
+static inline int64_t fit_memo(const SchedCycleState *st, uint64_t *memo, const SchedRow *r, uint32_t li)
+{
+    uint64_t m = memo ? memo[li] : 0;
+    if ((m >> 32) == (uint64_t)r->ver + 1)
+        return (int64_t)(m & 0xffffffffu);
+    int64_t fit, bl, fb = fit_bal(st, li, !st->w->best_effort, st->s->plugins[P_FIT].weight,
+                                  st->s->plugins[P_BALANCED].weight, &fit, &bl);
+    if (memo)
+        memo[li] = ((uint64_t)r->ver + 1) << 32 | (uint32_t)fb;
+    return fb;
+}
+
+/* Without per-node plugins a node's verdict is its class's or Fit's: that
+ * test is inlined, and only cordoned or nominated nodes (flags other than
+ * Ready) take filter_node. The loop's state is in locals so that the stores
+ * of its results cannot alias it. Returns the row after the last one examined. */
+static uint32_t scan(Scan *sc, uint32_t from, uint32_t to)
+{
+    SchedCycleState *st = sc->st;
+    const SchedRow *rows = st->rg->rows;
+    const SchedWlCls *wc = st->w->cls;
+    const SimRes q = st->p->req;
+    SchedNodeVerdict *v = sc->v;
+    int64_t *tot = sc->tot;
+    uint64_t *memo = sc->memo;
+    uint8_t *seen = sc->seen;
+    const int fast = sc->fast;
+    uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, examined = 0, li = from;
+    for (; li < to && nf < want; li++) {
+        const SchedRow *row = &rows[li];
+        uint32_t code;
+        if (row->flags == ROW_READY && fast) {
+            code = wc[row->cls].filter;
+            if (code == R_PASS && ((row->free_pods < 1) | (q.cpu_m > row->free_cpu) | (q.mem > row->free_mem) |
+                                   (q.gpu > row->free_gpu)))
+                code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
+        } else if (row->flags & ROW_READY) {
+            code = filter_node(st, li);
+        } else {
+            continue;
+        }
+        examined++;
+        if (v)
+            verdict_fail(st, &v[li], code);
+        if (code != R_PASS) {
+            run_add(sc, code);
+            continue;
+        }
+        if (tot) {
+            tot[nf] = fit_memo(st, memo, row, li);
+            seen[row->cls] = 1;
+        }
+        fl[nf++] = li;
     }
-    int64_t ttab[65], *stab = NULL;
-    for (int64_t t = 0; rt && t <= tmax; t++)   /* DefaultNormalizeScore, reversed */
-        ttab[t] = tmax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE - SCHED_MAX_SCORE * t / tmax;
-    if (rs && smin != INT64_MAX) {
-        if ((stab = sched_scratch(s, (size_t)(smax - smin + 1) * sizeof *stab)) == NULL)
-            return SIM_ENOMEM;
-        for (int64_t x = smin; x <= smax; x++)
-            stab[x - smin] = smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax;
+    sc->nf = nf;
+    sc->examined += examined;
+    return li;
+}
+
+/* Filters nodes from the rotating start until enough feasible ones are found
+ * (out->feasible of them, in the scheduler's feasible list). With seen (not
+ * for explain), also their Fit + BalancedAllocation scores into the totals
+ * and their classes into seen (zeroed, one byte per class), except for a
+ * pod restricted to one node, which is never scored. */
+static int find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVerdict *v, uint8_t *seen)
+{
+    SchedRegion *rg = st->rg;
+    Scan sc = {.st = st, .out = out, .v = v, .seen = seen};
+    if (seen) {
+        sc.tot = st->s->total;
+        sc.memo = memo_of(st->s, rg, st->p);
     }
-    int64_t wt = s->plugins[P_TAINT].weight, ws = s->plugins[P_SPREAD].weight;
-    for (uint32_t i = 0; i < nf; i++) {
-        int64_t add = rt ? wt * ttab[rt[i]] : 0;
-        if (rs && rs[i] >= 0)
-            add += ws * stab[rs[i] - smin];
-        s->total[i] += add;
+    uint32_t nf = 0;
+    if (st->only != SCHED_NONE) {
+        nf = find_only(st, &sc.h, out, v);
+    } else {
+        uint32_t total = (uint32_t)rg->nrows, start = total ? rg->next_start % total : 0;
+        sc.want = sched_num_feasible_to_find(rg->ready);
+        sc.fast = v == NULL && !st->w->aff_per_node && !st->skip_fit && st->ndns == 0 && st->naff == 0 &&
+                  st->nanti == 0 && st->nexist == 0 && st->p->zone_pin == SIM_NONE;
+        uint32_t li = scan(&sc, start, total);
+        if (li == total && start > 0)
+            li = scan(&sc, 0, start);   /* wrapped around */
+        run_flush(&sc);
+        if (total)
+            rg->next_start = li == total ? 0 : li;
+        out->examined = sc.examined;
+        nf = sc.nf;
     }
+    out->feasible = nf;
+    if (nf == 0)
+        hist_format(st->e, &sc.h, rg->ready, out->reason, sizeof out->reason);
     return SIM_OK;
+}
+
+/* ---- Score ------------------------------------------------------------------ */
+/* Normalizes one plugin's raw scores and adds weight x score to the totals. */
+static void add_normalized(SchedScheduler *s, int plugin, int64_t *raw, uint32_t nf, void (*norm)(int64_t *, size_t),
+                           SchedNodeVerdict *v)
+{
+    int64_t wt = s->plugins[plugin].weight;
+    norm(raw, nf);
+    for (uint32_t i = 0; i < nf; i++) {
+        s->total[i] += wt * raw[i];
+        v[s->feasible[i]].scores[plugin] = raw[i];
+    }
 }
 
 /* explain: the scores known after the first pass (the normalized ones are
@@ -381,16 +432,18 @@ static void verdict_scores(SchedNodeVerdict *v, int64_t fit, int64_t bl, int tai
     v->scores[P_NODEAFFINITY] = v->scores[P_SPREAD] = v->scores[P_INTERPOD] = v->scores[P_IMAGE] = 0;
 }
 
-/* Raw scores of every plugin in one pass over the feasible nodes; Fit and
- * BalancedAllocation (no NormalizeScore) go straight into the totals, the
- * others into arrays normalized afterwards. A plugin whose normalized score
- * is the same on every node (TaintToleration without PreferNoSchedule taints:
- * 100; skipped plugins and ImageLocality: 0) is a constant. */
+/* explain's scoring, the reference for score_fast: raw scores of every
+ * plugin in one pass over the feasible nodes; Fit and BalancedAllocation (no
+ * NormalizeScore) go straight into the totals, the others into arrays that
+ * each plugin's own NormalizeScore turns into scores. A plugin whose
+ * normalized score is the same on every node (TaintToleration without
+ * PreferNoSchedule taints: 100; skipped plugins and ImageLocality: 0) is a
+ * constant. */
 static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
 {
     SchedScheduler *s = st->s;
     SchedScorePrep p;
-    if (sched_prescore(st, s->feasible, nf, &p) != SIM_OK)
+    if (sched_prescore(st, s->feasible, nf, NULL, &p) != SIM_OK)
         return SIM_ENOMEM;
     const SchedRow *rows = st->rg->rows;
     const SchedWl *w = st->w;
@@ -400,42 +453,26 @@ static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
     int64_t base = taint ? 0 : s->plugins[P_TAINT].weight * SCHED_MAX_SCORE;
     int64_t *rt = sched_scratch(s, nf * sizeof *rt), *ra = sched_scratch(s, nf * sizeof *ra);
     int64_t *rs = sched_scratch(s, nf * sizeof *rs), *ri = sched_scratch(s, nf * sizeof *ri);
-    uint64_t *memo = v ? NULL : memo_of(s, st->rg, st->p);
-    int64_t tmax = 0, smin = INT64_MAX, smax = 0;   /* over the raw scores, for the normalizations */
     if (rt == NULL || ra == NULL || rs == NULL || ri == NULL)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     for (uint32_t i = 0; i < nf; i++) {
         uint32_t li = s->feasible[i];
         const SchedRow *r = &rows[li];
-        int64_t fb;
-        if (memo && (memo[li] >> 32) == (uint64_t)r->ver + 1) {
-            fb = (int64_t)(memo[li] & 0xffffffffu);
-        } else {
-            fb = fit_bal(st, li, bal, wf, wb, &fit, &bl);
-            if (memo)
-                memo[li] = ((uint64_t)r->ver + 1) << 32 | (uint32_t)fb;
-        }
-        s->total[i] = base + fb;
-        if (taint) {
+        s->total[i] = base + fit_bal(st, li, bal, wf, wb, &fit, &bl);
+        if (taint)
             rt[i] = w->cls[r->cls].tscore;
-            tmax = rt[i] > tmax ? rt[i] : tmax;
-        }
         if (aff)
             ra[i] = sched_raw_score(st, &p, P_NODEAFFINITY, li);
-        if (spread) {
-            int64_t x = rs[i] = sched_sc_spread(&p, li, r->cls);
-            if (x >= 0) {
-                smin = x < smin ? x : smin;
-                smax = x > smax ? x : smax;
-            }
-        }
+        if (spread)
+            rs[i] = sched_sc_spread(&p, li, r->cls);
         if (ipa)
             ri[i] = sched_sc_interpod(&p, li, r->cls);
-        if (v)
-            verdict_scores(&v[li], fit, bl, taint);
+        verdict_scores(&v[li], fit, bl, taint);
     }
-    if (add_taint_spread(s, taint ? rt : NULL, spread ? rs : NULL, nf, v, tmax, smin, smax) != SIM_OK)
-        return SIM_ENOMEM;
+    if (taint)
+        add_normalized(s, P_TAINT, rt, nf, sched_normalize_taint, v);
+    if (spread)
+        add_normalized(s, P_SPREAD, rs, nf, sched_normalize_spread, v);
     if (aff)
         add_normalized(s, P_NODEAFFINITY, ra, nf, sched_normalize_nodeaff, v);
     if (ipa)
@@ -446,52 +483,31 @@ static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
 /* ---- Score without explain ------------------------------------------------ */
 /* The same sums as score_nodes (the reference, which explain runs), in short
  * passes over the feasible nodes instead of one pass that tests every plugin
- * on every node: Fit + BalancedAllocation from the shape's memo, then each
- * normalized plugin the pod needs. TaintToleration's raw score is a property
- * of the node's class, so its normalized value (with the base of the plugins
- * that score a constant) is looked up per class. */
+ * on every node. Fit + BalancedAllocation are in the totals already (the scan
+ * took them from the shape's memo); TaintToleration's raw score is a property
+ * of the node's class, so its normalized value is looked up per class; the
+ * other normalized plugins run only when the pod needs them; the last pass
+ * adds the per-class and PodTopologySpread terms and selects the host. */
 typedef struct Pass {
     SchedCycleState *st;
     const SchedScorePrep *p;
     const uint32_t *fl;
-    const uint16_t *cl;              /* the class of each feasible node */
     int64_t *tot;
     uint32_t nf;
+    const int64_t *cc;               /* per class: the TaintToleration term */
+    const int64_t *rs;               /* PodTopologySpread raw scores, or NULL */
+    const int64_t *stab;             /* ... their weighted normalized values from smin - 1 */
+    int64_t smin;
+    const uint8_t *seen;             /* the classes present among the feasible nodes */
 } Pass;
 
-/* tot = wf x LeastAllocated + wb x BalancedAllocation; cl = each node's class;
- * seen[c] = 1 for the classes present. */
-static void pass_fit(Pass *ps, uint64_t *memo, uint16_t *cl, uint8_t *seen)
-{
-    SchedCycleState *st = ps->st;
-    const SchedRow *rows = st->rg->rows;
-    int bal = !ps->p->skip[P_BALANCED];
-    int64_t wf = st->s->plugins[P_FIT].weight, wb = st->s->plugins[P_BALANCED].weight, fit, bl;
-    for (uint32_t i = 0; i < ps->nf; i++) {
-        uint32_t li = ps->fl[i];
-        const SchedRow *r = &rows[li];
-        uint64_t m = memo ? memo[li] : 0;
-        int64_t fb;
-        if ((m >> 32) == (uint64_t)r->ver + 1) {
-            fb = (int64_t)(m & 0xffffffffu);
-        } else {
-            fb = fit_bal(st, li, bal, wf, wb, &fit, &bl);
-            if (memo)
-                memo[li] = ((uint64_t)r->ver + 1) << 32 | (uint32_t)fb;
-        }
-        ps->tot[i] = fb;
-        cl[i] = r->cls;
-        seen[r->cls] = 1;
-    }
-}
-
-/* Adds the per-class constant: TaintToleration normalized (100 - raw x 100 /
- * max over the feasible nodes; 100 everywhere without PreferNoSchedule
- * taints) times its weight. */
-static int pass_taint(Pass *ps, const uint8_t *seen)
+/* TaintToleration normalized (100 - raw x 100 / max over the feasible nodes;
+ * 100 everywhere without PreferNoSchedule taints) times its weight, per class. */
+static int pass_taint(Pass *ps)
 {
     SchedCycleState *st = ps->st;
     const SchedWl *w = st->w;
+    const uint8_t *seen = ps->seen;
     size_t ncls = st->rg->ncls;
     int64_t wt = st->s->plugins[P_TAINT].weight, tmax = 0;
     int64_t *cc = sched_scratch(st->s, (ncls + 1) * sizeof *cc);
@@ -502,20 +518,21 @@ static int pass_taint(Pass *ps, const uint8_t *seen)
             tmax = w->cls[c].tscore;
     for (size_t c = 0; c < ncls; c++)
         cc[c] = wt * (tmax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE - SCHED_MAX_SCORE * w->cls[c].tscore / tmax);
-    for (uint32_t i = 0; i < ps->nf; i++)
-        ps->tot[i] += cc[ps->cl[i]];
+    ps->cc = cc;
     return SIM_OK;
 }
 
-/* PodTopologySpread: raw scores, then 100 x (max + min - raw) / max for the
- * nodes not ignored (raw -1 scores 0), through a table of the normalized
- * value of each raw value when the range is small. */
+/* PodTopologySpread: raw scores, and a table of the weighted normalized
+ * value of each raw value, 100 x (max + min - raw) / max (tab[0] for the
+ * ignored nodes, raw -1, which score 0). A range too wide for a table is
+ * normalized in place and added at once. */
 static int pass_spread(Pass *ps, int64_t *rs)
 {
     SchedScheduler *s = ps->st->s;
+    const SchedRow *rows = ps->st->rg->rows;
     int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
     for (uint32_t i = 0; i < ps->nf; i++) {
-        int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], ps->cl[i]);
+        int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], rows[ps->fl[i]].cls);
         if (x >= 0) {
             smin = x < smin ? x : smin;
             smax = x > smax ? x : smax;
@@ -532,11 +549,12 @@ static int pass_spread(Pass *ps, int64_t *rs)
     int64_t *tab = sched_scratch(s, (size_t)(smax - smin + 2) * sizeof *tab);
     if (tab == NULL)
         return SIM_ENOMEM;
+    tab[0] = 0;
     for (int64_t x = smin; x <= smax; x++)
         tab[x - smin + 1] = ws * (smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax);
-    tab[0] = 0;   /* ignored nodes (raw -1) */
-    for (uint32_t i = 0; i < ps->nf; i++)
-        ps->tot[i] += tab[rs[i] < 0 ? 0 : rs[i] - smin + 1];
+    ps->rs = rs;
+    ps->stab = tab;
+    ps->smin = smin;
     return SIM_OK;
 }
 
@@ -545,8 +563,9 @@ static int pass_spread(Pass *ps, int64_t *rs)
 static void pass_other(Pass *ps, int plugin, int64_t *raw)
 {
     SchedCycleState *st = ps->st;
+    const SchedRow *rows = st->rg->rows;
     for (uint32_t i = 0; i < ps->nf; i++)
-        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], ps->cl[i])
+        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], rows[ps->fl[i]].cls)
                                       : sched_raw_score(st, ps->p, plugin, ps->fl[i]);
     if (plugin == P_INTERPOD)
         sched_normalize_interpod(raw, ps->nf);
@@ -557,51 +576,53 @@ static void pass_other(Pass *ps, int plugin, int64_t *raw)
         ps->tot[i] += wt * raw[i];
 }
 
-static int score_fast(SchedCycleState *st, uint32_t nf)
+/* The last terms and select_host in one pass: the indices of the nodes equal
+ * to the running maximum are kept as they come (a new maximum restarts the
+ * list), so the seeded draw among the ties is an array read. */
+static uint32_t pass_select(Pass *ps)
 {
-    SchedScheduler *s = st->s;
-    SchedScorePrep p;
-    if (sched_prescore(st, s->feasible, nf, &p) != SIM_OK)
-        return SIM_ENOMEM;
-    size_t ncls = st->rg->ncls;
-    uint16_t *cl = sched_scratch(s, nf * sizeof *cl);
-    uint8_t *seen = sched_scratch(s, ncls + 1);
-    int64_t *raw = sched_scratch(s, nf * sizeof *raw);
-    uint64_t *memo = memo_of(s, st->rg, st->p);
-    if (cl == NULL || seen == NULL || raw == NULL)
-        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
-    memset(seen, 0, ncls + 1);
-    Pass ps = {st, &p, s->feasible, cl, s->total, nf};
-    pass_fit(&ps, memo, cl, seen);
-    int rc = pass_taint(&ps, seen);
-    if (rc == SIM_OK && !p.skip[P_SPREAD])
-        rc = pass_spread(&ps, raw);
-    if (rc != SIM_OK)
-        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
-    if (!p.skip[P_NODEAFFINITY])
-        pass_other(&ps, P_NODEAFFINITY, raw);
-    if (p.nhost > 0 || p.ipa_cls != NULL)
-        pass_other(&ps, P_INTERPOD, raw);
-    return SIM_OK;
-}
-
-/* select_host in one pass: the indices of the nodes equal to the running
- * maximum are kept as they come (a new maximum restarts the list), so the
- * k-th tie is an array read. */
-static uint32_t select_fast(SchedScheduler *s, uint32_t nf)
-{
-    const int64_t *t = s->total;
-    uint32_t *tie = (uint32_t *)(void *)s->raw, nt = 0;
+    const SchedRow *rows = ps->st->rg->rows;
+    const uint32_t *fl = ps->fl;
+    const int64_t *tot = ps->tot, *cc = ps->cc, *rs = ps->rs, *stab = ps->stab - ps->smin;
+    uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0;
     int64_t best = INT64_MIN;
-    for (uint32_t i = 0; i < nf; i++) {
-        if (t[i] > best) {
-            best = t[i];
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        int64_t t = tot[i] + cc[rows[fl[i]].cls];
+        if (rs)
+            t += rs[i] < 0 ? 0 : stab[rs[i] + 1];
+        if (t > best) {
+            best = t;
             nt = 0;
         }
         tie[nt] = i;
-        nt += t[i] == best;
+        nt += t == best;
     }
-    return tie[nt > 1 ? sim_rng_below(sim_rng(s->e, SIM_RNG_SCHED), nt) : 0];
+    return tie[nt > 1 ? sim_rng_below(sim_rng(ps->st->e, SIM_RNG_SCHED), nt) : 0];
+}
+
+/* Scores the nf (> 1) feasible nodes, whose classes are marked in seen, and
+ * returns the index of the one chosen. */
+static int score_fast(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uint32_t *chosen)
+{
+    SchedScheduler *s = st->s;
+    SchedScorePrep p;
+    if (sched_prescore(st, s->feasible, nf, seen, &p) != SIM_OK)
+        return SIM_ENOMEM;
+    int64_t *raw = sched_scratch(s, nf * sizeof *raw);
+    Pass ps = {.st = st, .p = &p, .fl = s->feasible, .tot = s->total, .nf = nf, .seen = seen};
+    if (raw == NULL || pass_taint(&ps) != SIM_OK || (!p.skip[P_SPREAD] && pass_spread(&ps, raw) != SIM_OK))
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    if (!p.skip[P_NODEAFFINITY] || p.nhost > 0 || p.ipa_cls != NULL) {
+        int64_t *raw2 = sched_scratch(s, nf * sizeof *raw2);
+        if (raw2 == NULL)
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+        if (!p.skip[P_NODEAFFINITY])
+            pass_other(&ps, P_NODEAFFINITY, raw2);
+        if (p.nhost > 0 || p.ipa_cls != NULL)
+            pass_other(&ps, P_INTERPOD, raw2);
+    }
+    *chosen = pass_select(&ps);
+    return SIM_OK;
 }
 
 /* Highest total wins; equal maxima are chosen uniformly (upstream selectHost
@@ -673,7 +694,14 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
     int nominated = try_nominated(st, out);
     if (nominated && v == NULL)
         return SIM_OK;
-    uint32_t nf = find_feasible(st, out, v);
+    uint8_t *seen = v ? NULL : sched_scratch(s, st->rg->ncls + 1);
+    if (v == NULL && seen == NULL)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
+    if (seen)
+        memset(seen, 0, st->rg->ncls + 1);
+    if (find_feasible(st, out, v, seen) != SIM_OK)
+        return SIM_ENOMEM;
+    uint32_t nf = out->feasible, chosen = 0;
     const SimRegion *r = sim_region(s->e, st->rg->id);
     if (nominated) {   /* explain: every node reported, the nominated node taken */
         out->node = sim_pod(s->e, pod)->nominated_node;
@@ -686,9 +714,9 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
         return SIM_OK;
     }
     if (v == NULL) {
-        if (score_fast(st, nf) != SIM_OK)
+        if (score_fast(st, nf, seen, &chosen) != SIM_OK)
             return SIM_ENOMEM;
-        out->node = r->nodes[s->feasible[select_fast(s, nf)]];
+        out->node = r->nodes[s->feasible[chosen]];
         return SIM_OK;
     }
     if (score_nodes(st, nf, v) != SIM_OK)

@@ -392,7 +392,6 @@ int sched_interpod_prefilter(SchedCycleState *st);
 uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row);
 
 /* ---- scoring (score.c) ------------------------------------------------------ */
-/* PreScore of a cycle over its feasible nodes. */
 typedef struct SchedSa {            /* a ScheduleAnyway spread constraint */
     const uint32_t *node;           /* hostname: counts per node; else NULL */
     const int64_t *cls_cnt;         /* else: the count of the class's domain, -1 without the key */
@@ -405,20 +404,21 @@ typedef struct SchedIpaHost {       /* a hostname-keyed InterPodAffinity score t
     int64_t weight;
 } SchedIpaHost;
 
-#define SCHED_SA_TAB 256
 typedef struct SchedScorePrep {
     uint8_t skip[P_COUNT];          /* PreScore said Skip: the plugin scores 0 everywhere */
     SchedSa *sa;
     size_t nsa;
     const uint8_t *sa_ignored;      /* per class: the node lacks a constraint's key */
-    const double *sa_host;          /* fast path: hostname term per count < SCHED_SA_TAB */
-    const double *sa_cls;           /* fast path: the other term per class, -1 if absent */
+    const double *sa_cls;           /* fast path (sa[0] per node, sa[1] per class or none):
+                                       sa[1]'s term per class, -1 if absent */
     const int64_t *ipa_cls;         /* per class: Σ weight x count of class-keyed terms */
     SchedIpaHost *ipa_host;
     size_t nhost;
 } SchedScorePrep;
 
-int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, SchedScorePrep *p);
+/* PreScore of a cycle over its feasible nodes fl[0..n); cls_seen, if not
+ * NULL, marks the classes present among them (else they are looked up). */
+int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, const uint8_t *cls_seen, SchedScorePrep *p);
 /* One node's raw score of a scoring plugin (before NormalizeScore). */
 int64_t sched_raw_score(const SchedCycleState *st, const SchedScorePrep *p, int plugin, uint32_t li);
 /* NormalizeScore of each scoring plugin (none for Fit and BalancedAllocation). */
@@ -534,8 +534,8 @@ static inline int64_t sched_round(double x)
 
 static inline int64_t sched_sc_spread(const SchedScorePrep *p, uint32_t li, uint16_t c)
 {
-    if (p->sa_host && p->sa[0].node[li] < SCHED_SA_TAB) {
-        double h = p->sa_host[p->sa[0].node[li]], z = p->sa_cls[c];
+    if (p->sa_cls) {
+        double h = (double)p->sa[0].node[li] * p->sa[0].weight + p->sa[0].skew1, z = p->sa_cls[c];
         return sched_round(z >= 0 ? h + z : h);   /* (0 + h) + z == h + z exactly */
     }
     if (p->sa_ignored && p->sa_ignored[c])
