@@ -83,6 +83,17 @@ int sched_prepare(SchedScheduler *s, uint32_t pod, SchedCycleState **out)
 }
 
 /* ---- Filter ---------------------------------------------------------------- */
+/* The filters that read the domain counts around a node (spread, inter-pod). */
+static inline uint32_t filter_extra(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    uint32_t v;
+    if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
+        return v;
+    if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
+        return v;
+    return R_PASS;
+}
+
 static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
 {
     const SchedRow *row = &st->rg->rows[li];
@@ -110,11 +121,7 @@ static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
                 return v;
         }
     }
-    if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
-        return v;
-    if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
-        return v;
-    return R_PASS;
+    return filter_extra(st, li, row);
 }
 
 uint32_t sched_filter_one(const SchedCycleState *st, uint32_t li)
@@ -286,13 +293,13 @@ typedef struct Scan {
     Hist h;
     uint32_t code, run;              /* the current run of failures */
     uint32_t nf, want, examined;
-    int fast;
     /* without explain, a feasible node's Fit + BalancedAllocation score is
      * taken while its row is at hand (tot[k] for the k-th feasible node) and
      * its class marked in seen */
     int64_t *tot;
     uint64_t *memo;
     uint8_t *seen;
+    uint16_t *cl;                    /* the class of the k-th feasible node */
 } Scan;
 
 static void run_flush(Scan *sc)
@@ -312,13 +319,11 @@ static void run_add(Scan *sc, uint32_t code)
     sc->run++;
 }
 
-/* wf x LeastAllocated + wb x BalancedAllocation of the pod on row li, from
- * the shape's memo while the row has not changed. */
-static inline int64_t fit_memo(const SchedCycleState *st, uint64_t *memo, const SchedRow *r, uint32_t li)
+/* wf x LeastAllocated + wb x BalancedAllocation of the pod on row li when
+ * the shape's memo (may be NULL) has no entry for the row's version; the
+ * result is memoized. */
+static int64_t fit_miss(const SchedCycleState *st, uint64_t *memo, const SchedRow *r, uint32_t li)
 {
-    uint64_t m = memo ? memo[li] : 0;
-    if ((m >> 32) == (uint64_t)r->ver + 1)
-        return (int64_t)(m & 0xffffffffu);
     int64_t fit, bl, fb = fit_bal(st, li, !st->w->best_effort, st->s->plugins[P_FIT].weight,
                                   st->s->plugins[P_BALANCED].weight, &fit, &bl);
     if (memo)
@@ -326,63 +331,101 @@ static inline int64_t fit_memo(const SchedCycleState *st, uint64_t *memo, const 
     return fb;
 }
 
-/* Without per-node plugins a node's verdict is its class's or Fit's: that
- * test is inlined, and only cordoned or nominated nodes (flags other than
- * Ready) take filter_node. The loop's state is in locals so that the stores
- * of its results cannot alias it. Returns the row after the last one examined. */
-static uint32_t scan(Scan *sc, uint32_t from, uint32_t to)
+/* The general loop (explain, pods restricted by per-node plugins): every
+ * Ready node through filter_node. Returns the row after the last one
+ * examined. */
+static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
 {
     SchedCycleState *st = sc->st;
     const SchedRow *rows = st->rg->rows;
-    const SchedWlCls *wc = st->w->cls;
-    const SimRes q = st->p->req;
-    SchedNodeVerdict *v = sc->v;
-    int64_t *tot = sc->tot;
-    uint64_t *memo = sc->memo;
-    uint8_t *seen = sc->seen;
-    const int fast = sc->fast;
-    uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, examined = 0, li = from;
-    for (; li < to && nf < want; li++) {
+    uint32_t li = from;
+    for (; li < to && sc->nf < sc->want; li++) {
         const SchedRow *row = &rows[li];
-        uint32_t code;
-        if (row->flags == ROW_READY && fast) {
-            code = wc[row->cls].filter;
-            if (code == R_PASS && ((row->free_pods < 1) | (q.cpu_m > row->free_cpu) | (q.mem > row->free_mem) |
-                                   (q.gpu > row->free_gpu)))
-                code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
-        } else if (row->flags & ROW_READY) {
-            code = filter_node(st, li);
-        } else {
+        if (!(row->flags & ROW_READY))
             continue;
-        }
-        examined++;
-        if (v)
-            verdict_fail(st, &v[li], code);
+        uint32_t code = filter_node(st, li);
+        sc->examined++;
+        if (sc->v)
+            verdict_fail(st, &sc->v[li], code);
         if (code != R_PASS) {
             run_add(sc, code);
             continue;
         }
-        if (tot) {
-            tot[nf] = fit_memo(st, memo, row, li);
-            seen[row->cls] = 1;
+        if (sc->tot) {
+            uint64_t m = sc->memo ? sc->memo[li] : 0;
+            sc->tot[sc->nf] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu)
+                                                                   : fit_miss(st, sc->memo, row, li);
+            sc->seen[row->cls] = 1;
+            sc->cl[sc->nf] = row->cls;
         }
+        st->s->feasible[sc->nf++] = li;
+    }
+    return li;
+}
+
+/* The cycle's loop without explain for a pod whose verdict on a Ready,
+ * uncordoned, unnominated node is its class's, then Fit's, then (if it has
+ * any) the spread and inter-pod filters': as filter_node, with the class and
+ * Fit tests inlined. Other nodes take filter_node. The loop's state is in
+ * locals, so that the stores of its results cannot alias it, and a feasible
+ * node's score is read from the memo while its row is at hand. Returns the
+ * row after the last one examined. */
+static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode)
+{
+    SchedCycleState *st = sc->st;
+    const SchedRow *rows = st->rg->rows;
+    const int64_t cpu = st->p->req.cpu_m, mem = st->p->req.mem, gpu = st->p->req.gpu;
+    const int extra = st->ndns || st->naff || st->nanti || st->nexist;
+    int64_t *tot = sc->tot;
+    uint64_t *memo = sc->memo;
+    uint8_t *seen = sc->seen;
+    uint16_t *cl = sc->cl;
+    uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, skipped = 0, li = from;
+    for (; li < to && nf < want; li++) {
+        const SchedRow *row = &rows[li];
+        uint32_t code;
+        if (row->flags != ROW_READY) {
+            if (!(row->flags & ROW_READY)) {
+                skipped++;
+                continue;
+            }
+            code = filter_node(st, li);
+        } else {
+            code = ccode[row->cls];
+            if (code == R_PASS && ((row->free_pods < 1) | (cpu > row->free_cpu) | (mem > row->free_mem) |
+                                   (gpu > row->free_gpu)))
+                code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
+            if (code == R_PASS && extra)
+                code = filter_extra(st, li, row);
+        }
+        if (code != R_PASS) {
+            run_add(sc, code);
+            continue;
+        }
+        uint64_t m = memo[li];
+        tot[nf] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(st, memo, row, li);
+        seen[row->cls] = 1;
+        cl[nf] = row->cls;
         fl[nf++] = li;
     }
     sc->nf = nf;
-    sc->examined += examined;
+    sc->examined += li - from - skipped;
     return li;
 }
 
 /* Filters nodes from the rotating start until enough feasible ones are found
- * (out->feasible of them, in the scheduler's feasible list). With seen (not
- * for explain), also their Fit + BalancedAllocation scores into the totals
- * and their classes into seen (zeroed, one byte per class), except for a
- * pod restricted to one node, which is never scored. */
-static int find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVerdict *v, uint8_t *seen)
+ * (out->feasible of them, in the scheduler's feasible list). With sc->seen
+ * (not for explain), also their Fit + BalancedAllocation scores into the
+ * totals, their classes into sc->cl and sc->seen (zeroed, one byte per
+ * class), except for a pod restricted to one node, which is never scored. */
+static int find_feasible(Scan *sc0, SchedResult *out)
 {
+    Scan sc = *sc0;
+    SchedCycleState *st = sc.st;
     SchedRegion *rg = st->rg;
-    Scan sc = {.st = st, .out = out, .v = v, .seen = seen};
-    if (seen) {
+    SchedNodeVerdict *v = sc.v;
+    sc.out = out;
+    if (sc.seen) {
         sc.tot = st->s->total;
         sc.memo = memo_of(st->s, rg, st->p);
     }
@@ -392,11 +435,16 @@ static int find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVerdict
     } else {
         uint32_t total = (uint32_t)rg->nrows, start = total ? rg->next_start % total : 0;
         sc.want = sched_num_feasible_to_find(rg->ready);
-        sc.fast = v == NULL && !st->w->aff_per_node && !st->skip_fit && st->ndns == 0 && st->naff == 0 &&
-                  st->nanti == 0 && st->nexist == 0 && st->p->zone_pin == SIM_NONE;
-        uint32_t li = scan(&sc, start, total);
-        if (li == total && start > 0)
-            li = scan(&sc, 0, start);   /* wrapped around */
+        uint32_t *ccode = NULL;   /* the class verdicts, for scan_place */
+        if (sc.seen && sc.memo && !st->w->aff_per_node && !st->skip_fit && st->p->zone_pin == SIM_NONE) {
+            if ((ccode = sched_scratch(st->s, (rg->ncls + 1) * sizeof *ccode)) == NULL)
+                return sim_fail(st->e, SIM_ENOMEM, "out of memory scheduling");
+            for (size_t c = 0; c < rg->ncls; c++)
+                ccode[c] = st->w->cls[c].filter;
+        }
+        uint32_t li = ccode ? scan_place(&sc, start, total, ccode) : scan_all(&sc, start, total);
+        if (li == total && start > 0)   /* wrapped around */
+            li = ccode ? scan_place(&sc, 0, start, ccode) : scan_all(&sc, 0, start);
         run_flush(&sc);
         if (total)
             rg->next_start = li == total ? 0 : li;
@@ -492,6 +540,7 @@ typedef struct Pass {
     SchedCycleState *st;
     const SchedScorePrep *p;
     const uint32_t *fl;
+    const uint16_t *cl;              /* the class of each feasible node */
     int64_t *tot;
     uint32_t nf;
     const int64_t *cc;               /* per class: the TaintToleration term */
@@ -529,10 +578,9 @@ static int pass_taint(Pass *ps)
 static int pass_spread(Pass *ps, int64_t *rs)
 {
     SchedScheduler *s = ps->st->s;
-    const SchedRow *rows = ps->st->rg->rows;
     int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
     for (uint32_t i = 0; i < ps->nf; i++) {
-        int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], rows[ps->fl[i]].cls);
+        int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], ps->cl[i]);
         if (x >= 0) {
             smin = x < smin ? x : smin;
             smax = x > smax ? x : smax;
@@ -563,9 +611,8 @@ static int pass_spread(Pass *ps, int64_t *rs)
 static void pass_other(Pass *ps, int plugin, int64_t *raw)
 {
     SchedCycleState *st = ps->st;
-    const SchedRow *rows = st->rg->rows;
     for (uint32_t i = 0; i < ps->nf; i++)
-        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], rows[ps->fl[i]].cls)
+        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], ps->cl[i])
                                       : sched_raw_score(st, ps->p, plugin, ps->fl[i]);
     if (plugin == P_INTERPOD)
         sched_normalize_interpod(raw, ps->nf);
@@ -581,35 +628,45 @@ static void pass_other(Pass *ps, int plugin, int64_t *raw)
  * list), so the seeded draw among the ties is an array read. */
 static uint32_t pass_select(Pass *ps)
 {
-    const SchedRow *rows = ps->st->rg->rows;
-    const uint32_t *fl = ps->fl;
-    const int64_t *tot = ps->tot, *cc = ps->cc, *rs = ps->rs, *stab = ps->stab - ps->smin;
-    uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0;
+    const uint16_t *cl = ps->cl;
+    const int64_t *tot = ps->tot, *cc = ps->cc, *rs = ps->rs, *stab = ps->stab;
+    const int64_t smin1 = ps->smin - 1;
+    uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0, n = ps->nf;
     int64_t best = INT64_MIN;
-    for (uint32_t i = 0; i < ps->nf; i++) {
-        int64_t t = tot[i] + cc[rows[fl[i]].cls];
-        if (rs)
-            t += rs[i] < 0 ? 0 : stab[rs[i] + 1];
-        if (t > best) {
-            best = t;
-            nt = 0;
+    if (rs) {
+        for (uint32_t i = 0; i < n; i++) {
+            int64_t t = tot[i] + cc[cl[i]] + stab[rs[i] < 0 ? 0 : rs[i] - smin1];
+            if (t > best) {
+                best = t;
+                nt = 0;
+            }
+            tie[nt] = i;
+            nt += t == best;
         }
-        tie[nt] = i;
-        nt += t == best;
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            int64_t t = tot[i] + cc[cl[i]];
+            if (t > best) {
+                best = t;
+                nt = 0;
+            }
+            tie[nt] = i;
+            nt += t == best;
+        }
     }
     return tie[nt > 1 ? sim_rng_below(sim_rng(ps->st->e, SIM_RNG_SCHED), nt) : 0];
 }
 
-/* Scores the nf (> 1) feasible nodes, whose classes are marked in seen, and
+/* Scores the nf (> 1) feasible nodes that find_feasible found with sc, and
  * returns the index of the one chosen. */
-static int score_fast(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uint32_t *chosen)
+static int score_fast(SchedCycleState *st, uint32_t nf, const Scan *sc, uint32_t *chosen)
 {
     SchedScheduler *s = st->s;
     SchedScorePrep p;
-    if (sched_prescore(st, s->feasible, nf, seen, &p) != SIM_OK)
+    if (sched_prescore(st, s->feasible, nf, sc->seen, &p) != SIM_OK)
         return SIM_ENOMEM;
     int64_t *raw = sched_scratch(s, nf * sizeof *raw);
-    Pass ps = {.st = st, .p = &p, .fl = s->feasible, .tot = s->total, .nf = nf, .seen = seen};
+    Pass ps = {.st = st, .p = &p, .fl = s->feasible, .cl = sc->cl, .tot = s->total, .nf = nf, .seen = sc->seen};
     if (raw == NULL || pass_taint(&ps) != SIM_OK || (!p.skip[P_SPREAD] && pass_spread(&ps, raw) != SIM_OK))
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     if (!p.skip[P_NODEAFFINITY] || p.nhost > 0 || p.ipa_cls != NULL) {
@@ -694,12 +751,15 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
     int nominated = try_nominated(st, out);
     if (nominated && v == NULL)
         return SIM_OK;
-    uint8_t *seen = v ? NULL : sched_scratch(s, st->rg->ncls + 1);
-    if (v == NULL && seen == NULL)
-        return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
-    if (seen)
-        memset(seen, 0, st->rg->ncls + 1);
-    if (find_feasible(st, out, v, seen) != SIM_OK)
+    Scan sc = {.st = st, .v = v};
+    if (v == NULL) {   /* the place path scores as it filters (find_feasible) */
+        sc.seen = sched_scratch(s, st->rg->ncls + 1);
+        sc.cl = sched_scratch(s, (st->rg->nrows + 1) * sizeof *sc.cl);
+        if (sc.seen == NULL || sc.cl == NULL)
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
+        memset(sc.seen, 0, st->rg->ncls + 1);
+    }
+    if (find_feasible(&sc, out) != SIM_OK)
         return SIM_ENOMEM;
     uint32_t nf = out->feasible, chosen = 0;
     const SimRegion *r = sim_region(s->e, st->rg->id);
@@ -714,7 +774,7 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
         return SIM_OK;
     }
     if (v == NULL) {
-        if (score_fast(st, nf, seen, &chosen) != SIM_OK)
+        if (score_fast(st, nf, &sc, &chosen) != SIM_OK)
             return SIM_ENOMEM;
         out->node = r->nodes[s->feasible[chosen]];
         return SIM_OK;
