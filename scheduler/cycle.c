@@ -575,15 +575,51 @@ static int pass_taint(Pass *ps)
  * value of each raw value, 100 x (max + min - raw) / max (tab[0] for the
  * ignored nodes, raw -1, which score 0). A range too wide for a table is
  * normalized in place and added at once. */
+/* Raw scores of the common shape (sched_sc_spread's fast path: a hostname
+ * term of the node's count, a term of its class, never ignored): a function
+ * of (count, class), remembered for small counts, as most nodes share a few
+ * such pairs. */
+enum { SPREAD_MEMO_CNT = 32 };
+static int spread_raw_memo(Pass *ps, int64_t *rs, int64_t *smin, int64_t *smax)
+{
+    size_t ncls = ps->st->rg->ncls, ntab = SPREAD_MEMO_CNT * ncls;
+    int64_t *tab = sched_scratch(ps->st->s, (ntab + 1) * sizeof *tab);
+    const uint32_t *cnt = ps->p->sa[0].node;
+    if (tab == NULL)
+        return SIM_ENOMEM;
+    for (size_t k = 0; k < ntab; k++)
+        tab[k] = -1;
+    int64_t lo = INT64_MAX, hi = 0;
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        uint32_t n = cnt[ps->fl[i]], c = ps->cl[i];
+        int64_t x;
+        if (n >= SPREAD_MEMO_CNT)
+            x = sched_sc_spread(ps->p, ps->fl[i], (uint16_t)c);
+        else if ((x = tab[n * ncls + c]) < 0)
+            x = tab[n * ncls + c] = sched_sc_spread(ps->p, ps->fl[i], (uint16_t)c);
+        rs[i] = x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    *smin = lo;
+    *smax = hi;
+    return SIM_OK;
+}
+
 static int pass_spread(Pass *ps, int64_t *rs)
 {
     SchedScheduler *s = ps->st->s;
     int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
-    for (uint32_t i = 0; i < ps->nf; i++) {
-        int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], ps->cl[i]);
-        if (x >= 0) {
-            smin = x < smin ? x : smin;
-            smax = x > smax ? x : smax;
+    if (ps->p->sa_cls) {
+        if (spread_raw_memo(ps, rs, &smin, &smax) != SIM_OK)
+            return SIM_ENOMEM;
+    } else {
+        for (uint32_t i = 0; i < ps->nf; i++) {
+            int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], ps->cl[i]);
+            if (x >= 0) {
+                smin = x < smin ? x : smin;
+                smax = x > smax ? x : smax;
+            }
         }
     }
     if (smin == INT64_MAX)
