@@ -293,13 +293,7 @@ typedef struct Scan {
     Hist h;
     uint32_t code, run;              /* the current run of failures */
     uint32_t nf, want, examined;
-    /* without explain, a feasible node's Fit + BalancedAllocation score is
-     * taken while its row is at hand (tot[k] for the k-th feasible node) and
-     * its class marked in seen */
-    int64_t *tot;
-    uint64_t *memo;
-    uint8_t *seen;
-    uint16_t *cl;                    /* the class of the k-th feasible node */
+    uint8_t *seen;                   /* not for explain: the classes of the feasible nodes */
 } Scan;
 
 static void run_flush(Scan *sc)
@@ -340,8 +334,7 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
     const SchedRow *rows = st->rg->rows;
     uint32_t li = from;
     for (; li < to && sc->nf < sc->want; li++) {
-        const SchedRow *row = &rows[li];
-        if (!(row->flags & ROW_READY))
+        if (!(rows[li].flags & ROW_READY))
             continue;
         uint32_t code = filter_node(st, li);
         sc->examined++;
@@ -351,62 +344,57 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
             run_add(sc, code);
             continue;
         }
-        if (sc->tot) {
-            uint64_t m = sc->memo ? sc->memo[li] : 0;
-            sc->tot[sc->nf] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu)
-                                                                   : fit_miss(st, sc->memo, row, li);
-            sc->seen[row->cls] = 1;
-            sc->cl[sc->nf] = row->cls;
-        }
+        if (sc->seen)
+            sc->seen[rows[li].cls] = 1;
         st->s->feasible[sc->nf++] = li;
     }
     return li;
 }
 
-/* The cycle's loop without explain for a pod whose verdict on a Ready,
- * uncordoned, unnominated node is its class's, then Fit's, then (if it has
- * any) the spread and inter-pod filters': as filter_node, with the class and
- * Fit tests inlined. Other nodes take filter_node. The loop's state is in
- * locals, so that the stores of its results cannot alias it, and a feasible
- * node's score is read from the memo while its row is at hand. Returns the
- * row after the last one examined. */
+/* The loop without explain for a pod whose verdict on a Ready, uncordoned,
+ * unnominated node is its class's, then Fit's, then (if it has any) the
+ * spread and inter-pod filters': filter_node's order, with the class and Fit
+ * tests inlined; other nodes take filter_node. The loop's state is in
+ * locals, so that the stores to the feasible list cannot alias it, and the
+ * rows are taken in chunks of at most want - nf, of which every one may
+ * pass, so the inner loop needs no count test. Fit's quick test is one sign
+ * test of the differences free - request (magnitudes are far below 2^62);
+ * sched_fit_code has the last word. Returns the row after the last one
+ * examined. */
 static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode)
 {
     SchedCycleState *st = sc->st;
     const SchedRow *rows = st->rg->rows;
     const int64_t cpu = st->p->req.cpu_m, mem = st->p->req.mem, gpu = st->p->req.gpu;
     const int extra = st->ndns || st->naff || st->nanti || st->nexist;
-    int64_t *tot = sc->tot;
-    uint64_t *memo = sc->memo;
     uint8_t *seen = sc->seen;
-    uint16_t *cl = sc->cl;
     uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, skipped = 0, li = from;
-    for (; li < to && nf < want; li++) {
-        const SchedRow *row = &rows[li];
-        uint32_t code;
-        if (row->flags != ROW_READY) {
-            if (!(row->flags & ROW_READY)) {
-                skipped++;
+    while (li < to && nf < want) {
+        uint32_t end = to - li < want - nf ? to : li + (want - nf);
+        for (; li < end; li++) {
+            const SchedRow *row = &rows[li];
+            uint32_t code;
+            if (row->flags != ROW_READY) {
+                if (!(row->flags & ROW_READY)) {
+                    skipped++;
+                    continue;
+                }
+                code = filter_node(st, li);
+            } else {
+                code = ccode[row->cls];
+                if (code == R_PASS && ((row->free_cpu - cpu) | (row->free_mem - mem) |
+                                       ((int64_t)row->free_gpu - gpu) | ((int64_t)row->free_pods - 1)) < 0)
+                    code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
+                if (code == R_PASS && extra)
+                    code = filter_extra(st, li, row);
+            }
+            if (code != R_PASS) {
+                run_add(sc, code);
                 continue;
             }
-            code = filter_node(st, li);
-        } else {
-            code = ccode[row->cls];
-            if (code == R_PASS && ((row->free_pods < 1) | (cpu > row->free_cpu) | (mem > row->free_mem) |
-                                   (gpu > row->free_gpu)))
-                code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
-            if (code == R_PASS && extra)
-                code = filter_extra(st, li, row);
+            seen[row->cls] = 1;
+            fl[nf++] = li;
         }
-        if (code != R_PASS) {
-            run_add(sc, code);
-            continue;
-        }
-        uint64_t m = memo[li];
-        tot[nf] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(st, memo, row, li);
-        seen[row->cls] = 1;
-        cl[nf] = row->cls;
-        fl[nf++] = li;
     }
     sc->nf = nf;
     sc->examined += li - from - skipped;
@@ -414,10 +402,9 @@ static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t 
 }
 
 /* Filters nodes from the rotating start until enough feasible ones are found
- * (out->feasible of them, in the scheduler's feasible list). With sc->seen
- * (not for explain), also their Fit + BalancedAllocation scores into the
- * totals, their classes into sc->cl and sc->seen (zeroed, one byte per
- * class), except for a pod restricted to one node, which is never scored. */
+ * (out->feasible of them, in the scheduler's feasible list), and with
+ * sc->seen (zeroed, one byte per class; not for explain) marks their classes,
+ * except for a pod restricted to one node, which is never scored. */
 static int find_feasible(Scan *sc0, SchedResult *out)
 {
     Scan sc = *sc0;
@@ -425,10 +412,6 @@ static int find_feasible(Scan *sc0, SchedResult *out)
     SchedRegion *rg = st->rg;
     SchedNodeVerdict *v = sc.v;
     sc.out = out;
-    if (sc.seen) {
-        sc.tot = st->s->total;
-        sc.memo = memo_of(st->s, rg, st->p);
-    }
     uint32_t nf = 0;
     if (st->only != SCHED_NONE) {
         nf = find_only(st, &sc.h, out, v);
@@ -436,7 +419,7 @@ static int find_feasible(Scan *sc0, SchedResult *out)
         uint32_t total = (uint32_t)rg->nrows, start = total ? rg->next_start % total : 0;
         sc.want = sched_num_feasible_to_find(rg->ready);
         uint32_t *ccode = NULL;   /* the class verdicts, for scan_place */
-        if (sc.seen && sc.memo && !st->w->aff_per_node && !st->skip_fit && st->p->zone_pin == SIM_NONE) {
+        if (sc.seen && !st->w->aff_per_node && !st->skip_fit && st->p->zone_pin == SIM_NONE) {
             if ((ccode = sched_scratch(st->s, (rg->ncls + 1) * sizeof *ccode)) == NULL)
                 return sim_fail(st->e, SIM_ENOMEM, "out of memory scheduling");
             for (size_t c = 0; c < rg->ncls; c++)
@@ -529,25 +512,33 @@ static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
 }
 
 /* ---- Score without explain ------------------------------------------------ */
-/* The same sums as score_nodes (the reference, which explain runs), in short
- * passes over the feasible nodes instead of one pass that tests every plugin
- * on every node. Fit + BalancedAllocation are in the totals already (the scan
- * took them from the shape's memo); TaintToleration's raw score is a property
- * of the node's class, so its normalized value is looked up per class; the
- * other normalized plugins run only when the pod needs them; the last pass
- * adds the per-class and PodTopologySpread terms and selects the host. */
+/* The same sums as score_nodes (the reference, which explain runs), in as
+ * few passes over the feasible nodes as the normalizations allow, instead of
+ * one pass that tests every plugin on every node:
+ * - TaintToleration's raw score is a property of the node's class, so its
+ *   normalized value is looked up per class (the classes present are known
+ *   from the filter loop);
+ * - the first pass adds that to Fit + BalancedAllocation, taken from the
+ *   shape's memo while the row has not changed, and takes the raw
+ *   PodTopologySpread scores and their range;
+ * - NodeAffinity and InterPodAffinity, when the pod has them, take a pass
+ *   each;
+ * - the last pass adds PodTopologySpread through a table of the normalized
+ *   value of each raw value and selects the host. A pod with none of these
+ *   is scored and placed in the first pass. */
 typedef struct Pass {
     SchedCycleState *st;
     const SchedScorePrep *p;
     const uint32_t *fl;
-    const uint16_t *cl;              /* the class of each feasible node */
-    int64_t *tot;
     uint32_t nf;
-    const int64_t *cc;               /* per class: the TaintToleration term */
-    const int64_t *rs;               /* PodTopologySpread raw scores, or NULL */
-    const int64_t *stab;             /* ... their weighted normalized values from smin - 1 */
-    int64_t smin;
     const uint8_t *seen;             /* the classes present among the feasible nodes */
+    uint64_t *memo;                  /* the shape's memo, or NULL */
+    const int64_t *cc;               /* per class: the TaintToleration term */
+    int64_t *tot;                    /* the totals so far */
+    int64_t *rs;                     /* PodTopologySpread raw scores, or NULL */
+    int64_t *smemo;                  /* ... of the fast shape per (count, class), -1 unknown */
+    const int64_t *stab;             /* ... their weighted normalized values, [0] for ignored nodes */
+    int64_t smin;
 } Pass;
 
 /* TaintToleration normalized (100 - raw x 100 / max over the feasible nodes;
@@ -571,57 +562,63 @@ static int pass_taint(Pass *ps)
     return SIM_OK;
 }
 
-/* PodTopologySpread: raw scores, and a table of the weighted normalized
- * value of each raw value, 100 x (max + min - raw) / max (tab[0] for the
- * ignored nodes, raw -1, which score 0). A range too wide for a table is
- * normalized in place and added at once. */
-/* Raw scores of the common shape (sched_sc_spread's fast path: a hostname
- * term of the node's count, a term of its class, never ignored): a function
- * of (count, class), remembered for small counts, as most nodes share a few
- * such pairs. */
-enum { SPREAD_MEMO_CNT = 32 };
-static int spread_raw_memo(Pass *ps, int64_t *rs, int64_t *smin, int64_t *smax)
+/* Fit + BalancedAllocation of a feasible node plus its class's constant. */
+static inline int64_t first_term(const Pass *ps, const SchedRow *row, uint32_t li)
 {
-    size_t ncls = ps->st->rg->ncls, ntab = SPREAD_MEMO_CNT * ncls;
-    int64_t *tab = sched_scratch(ps->st->s, (ntab + 1) * sizeof *tab);
-    const uint32_t *cnt = ps->p->sa[0].node;
-    if (tab == NULL)
-        return SIM_ENOMEM;
-    for (size_t k = 0; k < ntab; k++)
-        tab[k] = -1;
-    int64_t lo = INT64_MAX, hi = 0;
-    for (uint32_t i = 0; i < ps->nf; i++) {
-        uint32_t n = cnt[ps->fl[i]], c = ps->cl[i];
-        int64_t x;
-        if (n >= SPREAD_MEMO_CNT)
-            x = sched_sc_spread(ps->p, ps->fl[i], (uint16_t)c);
-        else if ((x = tab[n * ncls + c]) < 0)
-            x = tab[n * ncls + c] = sched_sc_spread(ps->p, ps->fl[i], (uint16_t)c);
-        rs[i] = x;
-        lo = x < lo ? x : lo;
-        hi = x > hi ? x : hi;
-    }
-    *smin = lo;
-    *smax = hi;
-    return SIM_OK;
+    uint64_t m = ps->memo ? ps->memo[li] : 0;
+    int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(ps->st, ps->memo, row, li);
+    return fb + ps->cc[row->cls];
 }
 
-static int pass_spread(Pass *ps, int64_t *rs)
+/* The raw PodTopologySpread score of a node. In the common shape
+ * (sched_sc_spread's fast path: a hostname term of the node's count and a
+ * term of its class, never ignored) it is a function of (count, class),
+ * remembered for small counts, as the scored nodes share a few dozen pairs. */
+enum { SPREAD_MEMO_CNT = 32 };
+static inline int64_t spread_raw(const Pass *ps, uint32_t li, uint16_t c)
 {
-    SchedScheduler *s = ps->st->s;
-    int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
-    if (ps->p->sa_cls) {
-        if (spread_raw_memo(ps, rs, &smin, &smax) != SIM_OK)
-            return SIM_ENOMEM;
-    } else {
-        for (uint32_t i = 0; i < ps->nf; i++) {
-            int64_t x = rs[i] = sched_sc_spread(ps->p, ps->fl[i], ps->cl[i]);
+    if (ps->smemo == NULL)
+        return sched_sc_spread(ps->p, li, c);
+    uint32_t n = ps->p->sa[0].node[li];
+    if (n >= SPREAD_MEMO_CNT)
+        return sched_sc_spread(ps->p, li, c);
+    int64_t *x = &ps->smemo[n * ps->st->rg->ncls + c];
+    if (*x < 0)
+        *x = sched_sc_spread(ps->p, li, c);
+    return *x;
+}
+
+/* The first pass of a pod with PodTopologySpread, NodeAffinity or
+ * InterPodAffinity scores: the totals so far and the raw spread scores. */
+static void pass_first(Pass *ps, int64_t *smin, int64_t *smax)
+{
+    const SchedRow *rows = ps->st->rg->rows;
+    int64_t lo = INT64_MAX, hi = 0;
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        uint32_t li = ps->fl[i];
+        const SchedRow *row = &rows[li];
+        ps->tot[i] = first_term(ps, row, li);
+        if (ps->rs) {
+            int64_t x = ps->rs[i] = spread_raw(ps, li, row->cls);
             if (x >= 0) {
-                smin = x < smin ? x : smin;
-                smax = x > smax ? x : smax;
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
             }
         }
     }
+    *smin = lo;
+    *smax = hi;
+}
+
+/* PodTopologySpread after the first pass: a table of the weighted normalized
+ * value of each raw value, 100 x (max + min - raw) / max, with tab[0] for
+ * the ignored nodes (raw -1), which score 0. A range too wide for a table
+ * is normalized in place and added at once. */
+static int spread_table(Pass *ps, int64_t smin, int64_t smax)
+{
+    SchedScheduler *s = ps->st->s;
+    int64_t ws = s->plugins[P_SPREAD].weight, *rs = ps->rs;
+    ps->rs = NULL;
     if (smin == INT64_MAX)
         return SIM_OK;   /* every node ignored: 0 everywhere */
     if (smax - smin > 4096) {
@@ -647,8 +644,9 @@ static int pass_spread(Pass *ps, int64_t *rs)
 static void pass_other(Pass *ps, int plugin, int64_t *raw)
 {
     SchedCycleState *st = ps->st;
+    const SchedRow *rows = st->rg->rows;
     for (uint32_t i = 0; i < ps->nf; i++)
-        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], ps->cl[i])
+        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], rows[ps->fl[i]].cls)
                                       : sched_raw_score(st, ps->p, plugin, ps->fl[i]);
     if (plugin == P_INTERPOD)
         sched_normalize_interpod(raw, ps->nf);
@@ -659,38 +657,56 @@ static void pass_other(Pass *ps, int plugin, int64_t *raw)
         ps->tot[i] += wt * raw[i];
 }
 
-/* The last terms and select_host in one pass: the indices of the nodes equal
- * to the running maximum are kept as they come (a new maximum restarts the
- * list), so the seeded draw among the ties is an array read. */
-static uint32_t pass_select(Pass *ps)
+/* select_host as a pass keeps the indices of the nodes equal to the running
+ * maximum as they come (a new maximum restarts the list), so the seeded draw
+ * among the ties is an array read. */
+#define SELECT_STEP(t)      \
+    do {                    \
+        if ((t) > best) {   \
+            best = (t);     \
+            nt = 0;         \
+        }                   \
+        tie[nt] = i;        \
+        nt += (t) == best;  \
+    } while (0)
+
+static uint32_t select_tie(const Pass *ps, const uint32_t *tie, uint32_t nt)
 {
-    const uint16_t *cl = ps->cl;
-    const int64_t *tot = ps->tot, *cc = ps->cc, *rs = ps->rs, *stab = ps->stab;
+    return tie[nt > 1 ? sim_rng_below(sim_rng(ps->st->e, SIM_RNG_SCHED), nt) : 0];
+}
+
+/* The last pass: the totals plus PodTopologySpread's table, and the host. */
+static uint32_t pass_select(const Pass *ps)
+{
+    const int64_t *tot = ps->tot, *rs = ps->rs, *stab = ps->stab;
     const int64_t smin1 = ps->smin - 1;
     uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0, n = ps->nf;
     int64_t best = INT64_MIN;
     if (rs) {
         for (uint32_t i = 0; i < n; i++) {
-            int64_t t = tot[i] + cc[cl[i]] + stab[rs[i] < 0 ? 0 : rs[i] - smin1];
-            if (t > best) {
-                best = t;
-                nt = 0;
-            }
-            tie[nt] = i;
-            nt += t == best;
+            int64_t t = tot[i] + stab[rs[i] < 0 ? 0 : rs[i] - smin1];
+            SELECT_STEP(t);
         }
     } else {
-        for (uint32_t i = 0; i < n; i++) {
-            int64_t t = tot[i] + cc[cl[i]];
-            if (t > best) {
-                best = t;
-                nt = 0;
-            }
-            tie[nt] = i;
-            nt += t == best;
-        }
+        for (uint32_t i = 0; i < n; i++)
+            SELECT_STEP(tot[i]);
     }
-    return tie[nt > 1 ? sim_rng_below(sim_rng(ps->st->e, SIM_RNG_SCHED), nt) : 0];
+    return select_tie(ps, tie, nt);
+}
+
+/* The one pass of a pod scored by Fit, BalancedAllocation and the class
+ * constants alone. */
+static uint32_t pass_only(const Pass *ps)
+{
+    const SchedRow *rows = ps->st->rg->rows;
+    const uint32_t *fl = ps->fl;
+    uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0, n = ps->nf;
+    int64_t best = INT64_MIN;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t t = first_term(ps, &rows[fl[i]], fl[i]);
+        SELECT_STEP(t);
+    }
+    return select_tie(ps, tie, nt);
 }
 
 /* Scores the nf (> 1) feasible nodes that find_feasible found with sc, and
@@ -701,19 +717,29 @@ static int score_fast(SchedCycleState *st, uint32_t nf, const Scan *sc, uint32_t
     SchedScorePrep p;
     if (sched_prescore(st, s->feasible, nf, sc->seen, &p) != SIM_OK)
         return SIM_ENOMEM;
-    int64_t *raw = sched_scratch(s, nf * sizeof *raw);
-    Pass ps = {.st = st, .p = &p, .fl = s->feasible, .cl = sc->cl, .tot = s->total, .nf = nf, .seen = sc->seen};
-    if (raw == NULL || pass_taint(&ps) != SIM_OK || (!p.skip[P_SPREAD] && pass_spread(&ps, raw) != SIM_OK))
+    Pass ps = {.st = st, .p = &p, .fl = s->feasible, .nf = nf, .seen = sc->seen, .tot = s->total};
+    ps.memo = memo_of(s, st->rg, st->p);
+    int spread = !p.skip[P_SPREAD], aff = !p.skip[P_NODEAFFINITY], ipa = p.nhost > 0 || p.ipa_cls != NULL;
+    if (pass_taint(&ps) != SIM_OK)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
-    if (!p.skip[P_NODEAFFINITY] || p.nhost > 0 || p.ipa_cls != NULL) {
-        int64_t *raw2 = sched_scratch(s, nf * sizeof *raw2);
-        if (raw2 == NULL)
-            return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
-        if (!p.skip[P_NODEAFFINITY])
-            pass_other(&ps, P_NODEAFFINITY, raw2);
-        if (p.nhost > 0 || p.ipa_cls != NULL)
-            pass_other(&ps, P_INTERPOD, raw2);
+    if (!spread && !aff && !ipa) {
+        *chosen = pass_only(&ps);
+        return SIM_OK;
     }
+    size_t nsm = SPREAD_MEMO_CNT * st->rg->ncls;
+    if (spread && ((ps.rs = sched_scratch(s, nf * sizeof *ps.rs)) == NULL ||
+                   (p.sa_cls && (ps.smemo = sched_scratch(s, (nsm + 1) * sizeof *ps.smemo)) == NULL)))
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    for (size_t k = 0; ps.smemo && k < nsm; k++)
+        ps.smemo[k] = -1;
+    int64_t smin, smax, *raw = aff || ipa ? sched_scratch(s, nf * sizeof *raw) : NULL;
+    pass_first(&ps, &smin, &smax);
+    if ((spread && spread_table(&ps, smin, smax) != SIM_OK) || ((aff || ipa) && raw == NULL))
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    if (aff)
+        pass_other(&ps, P_NODEAFFINITY, raw);
+    if (ipa)
+        pass_other(&ps, P_INTERPOD, raw);
     *chosen = pass_select(&ps);
     return SIM_OK;
 }
@@ -788,10 +814,9 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
     if (nominated && v == NULL)
         return SIM_OK;
     Scan sc = {.st = st, .v = v};
-    if (v == NULL) {   /* the place path scores as it filters (find_feasible) */
+    if (v == NULL) {
         sc.seen = sched_scratch(s, st->rg->ncls + 1);
-        sc.cl = sched_scratch(s, (st->rg->nrows + 1) * sizeof *sc.cl);
-        if (sc.seen == NULL || sc.cl == NULL)
+        if (sc.seen == NULL)
             return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
         memset(sc.seen, 0, st->rg->ncls + 1);
     }
