@@ -536,7 +536,6 @@ typedef struct Pass {
     const int64_t *cc;               /* per class: the TaintToleration term */
     int64_t *tot;                    /* the totals so far */
     int64_t *rs;                     /* PodTopologySpread raw scores, or NULL */
-    int64_t *smemo;                  /* ... of the fast shape per (count, class), -1 unknown */
     const int64_t *stab;             /* ... their weighted normalized values, [0] for ignored nodes */
     int64_t smin;
 } Pass;
@@ -570,24 +569,6 @@ static inline int64_t first_term(const Pass *ps, const SchedRow *row, uint32_t l
     return fb + ps->cc[row->cls];
 }
 
-/* The raw PodTopologySpread score of a node. In the common shape
- * (sched_sc_spread's fast path: a hostname term of the node's count and a
- * term of its class, never ignored) it is a function of (count, class),
- * remembered for small counts, as the scored nodes share a few dozen pairs. */
-enum { SPREAD_MEMO_CNT = 32 };
-static inline int64_t spread_raw(const Pass *ps, uint32_t li, uint16_t c)
-{
-    if (ps->smemo == NULL)
-        return sched_sc_spread(ps->p, li, c);
-    uint32_t n = ps->p->sa[0].node[li];
-    if (n >= SPREAD_MEMO_CNT)
-        return sched_sc_spread(ps->p, li, c);
-    int64_t *x = &ps->smemo[n * ps->st->rg->ncls + c];
-    if (*x < 0)
-        *x = sched_sc_spread(ps->p, li, c);
-    return *x;
-}
-
 /* The first pass of a pod with PodTopologySpread, NodeAffinity or
  * InterPodAffinity scores: the totals so far and the raw spread scores. */
 static void pass_first(Pass *ps, int64_t *smin, int64_t *smax)
@@ -599,7 +580,7 @@ static void pass_first(Pass *ps, int64_t *smin, int64_t *smax)
         const SchedRow *row = &rows[li];
         ps->tot[i] = first_term(ps, row, li);
         if (ps->rs) {
-            int64_t x = ps->rs[i] = spread_raw(ps, li, row->cls);
+            int64_t x = ps->rs[i] = sched_sc_spread(ps->p, li, row->cls);
             if (x >= 0) {
                 lo = x < lo ? x : lo;
                 hi = x > hi ? x : hi;
@@ -637,6 +618,81 @@ static int spread_table(Pass *ps, int64_t smin, int64_t smax)
     ps->stab = tab;
     ps->smin = smin;
     return SIM_OK;
+}
+
+/* PodTopologySpread in its common shape (the system defaults: a hostname
+ * term of the node's count n of the group's pods and a term of its class c;
+ * SchedScorePrep.sa_cls): a node's raw score is R(n, c), non-decreasing in
+ * n, so the range over the feasible nodes is spanned by each class's least
+ * and greatest n, and the weighted normalized score of every (n, c) in
+ * those spans goes into one table, with the class's TaintToleration term.
+ * The passes then read a table instead of doing float work per node. */
+enum { SPANS_ADDED = 1, SPANS_WIDE = 2 };   /* score_spans' outcomes besides SIM_OK */
+typedef struct Span {
+    uint32_t *lo, *hi;               /* per class: least and greatest n among the feasible nodes */
+    uint32_t *off;                   /* per class: where its span starts in the table */
+    int64_t *tab;                    /* cc[c] + weighted normalized R(n, c) at off[c] + n - lo[c] */
+} Span;
+
+/* First pass: tot = Fit + BalancedAllocation, and the spans. */
+static void span_first(const Pass *ps, Span *sp)
+{
+    const SchedRow *rows = ps->st->rg->rows;
+    const uint32_t *fl = ps->fl, *cnt = ps->p->sa[0].node;
+    uint32_t *lo = sp->lo, *hi = sp->hi;
+    uint64_t *memo = ps->memo;
+    int64_t *tot = ps->tot;
+    for (uint32_t i = 0, n = ps->nf; i < n; i++) {
+        uint32_t li = fl[i], k = cnt[li];
+        const SchedRow *row = &rows[li];
+        uint64_t m = memo ? memo[li] : 0;
+        tot[i] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(ps->st, memo, row, li);
+        lo[row->cls] = k < lo[row->cls] ? k : lo[row->cls];
+        hi[row->cls] = k > hi[row->cls] ? k : hi[row->cls];
+    }
+}
+
+/* The table of the spans; SPANS_WIDE (below) when they are too wide for one
+ * (then the general path runs). */
+static int span_table(const Pass *ps, Span *sp)
+{
+    SchedScheduler *s = ps->st->s;
+    const SchedScorePrep *p = ps->p;
+    size_t ncls = ps->st->rg->ncls, size = 0;
+    int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
+    for (size_t c = 0; c < ncls; c++) {
+        if (!ps->seen[c])
+            continue;
+        sp->off[c] = (uint32_t)size;
+        size += (size_t)(sp->hi[c] - sp->lo[c]) + 1;
+        int64_t a = sched_sc_spread_nc(p, sp->lo[c], (uint16_t)c), b = sched_sc_spread_nc(p, sp->hi[c], (uint16_t)c);
+        smin = a < smin ? a : smin;
+        smax = b > smax ? b : smax;
+    }
+    if (size > 4u * ps->nf)
+        return SPANS_WIDE;
+    if ((sp->tab = sched_scratch(s, (size + 1) * sizeof *sp->tab)) == NULL)
+        return SIM_ENOMEM;
+    for (size_t c = 0; c < ncls; c++) {
+        for (uint32_t n = sp->lo[c]; ps->seen[c] && n <= sp->hi[c]; n++) {
+            int64_t x = sched_sc_spread_nc(p, n, (uint16_t)c);
+            sp->tab[sp->off[c] + n - sp->lo[c]] =
+                ps->cc[c] + ws * (smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax);
+        }
+    }
+    return SIM_OK;
+}
+
+/* The pass that adds the table's terms to the totals (before NodeAffinity or
+ * InterPodAffinity); the select pass then adds nothing. */
+static void span_add(const Pass *ps, const Span *sp)
+{
+    const SchedRow *rows = ps->st->rg->rows;
+    const uint32_t *fl = ps->fl, *cnt = ps->p->sa[0].node, *off = sp->off, *lo = sp->lo;
+    for (uint32_t i = 0, n = ps->nf; i < n; i++) {
+        uint16_t c = rows[fl[i]].cls;
+        ps->tot[i] += sp->tab[off[c] + cnt[fl[i]] - lo[c]];
+    }
 }
 
 /* NodeAffinity and InterPodAffinity: raw scores, the plugin's NormalizeScore,
@@ -694,6 +750,22 @@ static uint32_t pass_select(const Pass *ps)
     return select_tie(ps, tie, nt);
 }
 
+/* The last pass of the spans' path: the totals plus the table's term. */
+static uint32_t span_select(const Pass *ps, const Span *sp)
+{
+    const SchedRow *rows = ps->st->rg->rows;
+    const uint32_t *fl = ps->fl, *cnt = ps->p->sa[0].node, *off = sp->off, *lo = sp->lo;
+    const int64_t *tot = ps->tot, *tab = sp->tab;
+    uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0, n = ps->nf;
+    int64_t best = INT64_MIN;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t c = rows[fl[i]].cls;
+        int64_t t = tot[i] + tab[off[c] + cnt[fl[i]] - lo[c]];
+        SELECT_STEP(t);
+    }
+    return select_tie(ps, tie, nt);
+}
+
 /* The one pass of a pod scored by Fit, BalancedAllocation and the class
  * constants alone. */
 static uint32_t pass_only(const Pass *ps)
@@ -707,6 +779,34 @@ static uint32_t pass_only(const Pass *ps)
         SELECT_STEP(t);
     }
     return select_tie(ps, tie, nt);
+}
+
+/* Spread in its common shape through the spans: SIM_OK with the host chosen;
+ * SPANS_ADDED when other plugins are to follow (other), the spread and class
+ * terms added to the totals; SPANS_WIDE, having changed nothing but the
+ * totals, when the spans are too wide for a table; or SIM_ENOMEM. */
+static int score_spans(Pass *ps, int other, uint32_t *chosen)
+{
+    SchedScheduler *s = ps->st->s;
+    size_t ncls = ps->st->rg->ncls;
+    Span sp = {sched_scratch(s, (ncls + 1) * sizeof *sp.lo), sched_scratch(s, (ncls + 1) * sizeof *sp.hi),
+               sched_scratch(s, (ncls + 1) * sizeof *sp.off), NULL};
+    if (sp.lo == NULL || sp.hi == NULL || sp.off == NULL)
+        return SIM_ENOMEM;
+    for (size_t c = 0; c < ncls; c++) {
+        sp.lo[c] = UINT32_MAX;
+        sp.hi[c] = 0;
+    }
+    span_first(ps, &sp);
+    int rc = span_table(ps, &sp);
+    if (rc != SIM_OK)
+        return rc;
+    if (other) {
+        span_add(ps, &sp);
+        return SPANS_ADDED;
+    }
+    *chosen = span_select(ps, &sp);
+    return SIM_OK;
 }
 
 /* Scores the nf (> 1) feasible nodes that find_feasible found with sc, and
@@ -726,15 +826,21 @@ static int score_fast(SchedCycleState *st, uint32_t nf, const Scan *sc, uint32_t
         *chosen = pass_only(&ps);
         return SIM_OK;
     }
-    size_t nsm = SPREAD_MEMO_CNT * st->rg->ncls;
-    if (spread && ((ps.rs = sched_scratch(s, nf * sizeof *ps.rs)) == NULL ||
-                   (p.sa_cls && (ps.smemo = sched_scratch(s, (nsm + 1) * sizeof *ps.smemo)) == NULL)))
+    int rc = spread && p.sa_cls ? score_spans(&ps, aff || ipa, chosen) : SPANS_WIDE;
+    if (rc == SIM_OK)
+        return SIM_OK;
+    if (rc == SIM_ENOMEM)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
-    for (size_t k = 0; ps.smemo && k < nsm; k++)
-        ps.smemo[k] = -1;
-    int64_t smin, smax, *raw = aff || ipa ? sched_scratch(s, nf * sizeof *raw) : NULL;
-    pass_first(&ps, &smin, &smax);
-    if ((spread && spread_table(&ps, smin, smax) != SIM_OK) || ((aff || ipa) && raw == NULL))
+    if (rc == SPANS_WIDE) {   /* the general path: every term from scratch */
+        int64_t smin, smax;
+        if (spread && (ps.rs = sched_scratch(s, nf * sizeof *ps.rs)) == NULL)
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+        pass_first(&ps, &smin, &smax);
+        if (spread && spread_table(&ps, smin, smax) != SIM_OK)
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    }
+    int64_t *raw = aff || ipa ? sched_scratch(s, nf * sizeof *raw) : NULL;
+    if ((aff || ipa) && raw == NULL)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     if (aff)
         pass_other(&ps, P_NODEAFFINITY, raw);

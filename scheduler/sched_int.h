@@ -532,12 +532,19 @@ static inline int64_t sched_round(double x)
     return t + ((x - (double)t) >= 0.5);
 }
 
+/* The fast shape's raw score of a node of class c with n pods of the
+ * hostname constraint's group: non-decreasing in n (each operation is
+ * monotonic), which cycle.c relies on. */
+static inline int64_t sched_sc_spread_nc(const SchedScorePrep *p, uint32_t n, uint16_t c)
+{
+    double h = (double)n * p->sa[0].weight + p->sa[0].skew1, z = p->sa_cls[c];
+    return sched_round(z >= 0 ? h + z : h);   /* (0 + h) + z == h + z exactly */
+}
+
 static inline int64_t sched_sc_spread(const SchedScorePrep *p, uint32_t li, uint16_t c)
 {
-    if (p->sa_cls) {
-        double h = (double)p->sa[0].node[li] * p->sa[0].weight + p->sa[0].skew1, z = p->sa_cls[c];
-        return sched_round(z >= 0 ? h + z : h);   /* (0 + h) + z == h + z exactly */
-    }
+    if (p->sa_cls)
+        return sched_sc_spread_nc(p, p->sa[0].node[li], c);
     if (p->sa_ignored && p->sa_ignored[c])
         return -1;   /* upstream invalidScore */
     double score = 0;
