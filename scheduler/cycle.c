@@ -647,8 +647,10 @@ static void span_first(const Pass *ps, Span *sp)
         const SchedRow *row = &rows[li];
         uint64_t m = memo ? memo[li] : 0;
         tot[i] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(ps->st, memo, row, li);
-        lo[row->cls] = k < lo[row->cls] ? k : lo[row->cls];
-        hi[row->cls] = k > hi[row->cls] ? k : hi[row->cls];
+        if (k < lo[row->cls])   /* rarely taken: branches, not a chain of stores */
+            lo[row->cls] = k;
+        if (k > hi[row->cls])
+            hi[row->cls] = k;
     }
 }
 
