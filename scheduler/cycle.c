@@ -361,14 +361,14 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
  * test of the differences free - request (magnitudes are far below 2^62);
  * sched_fit_code has the last word. Returns the row after the last one
  * examined. */
-static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode)
+static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode, const int extra)
 {
     SchedCycleState *st = sc->st;
     const SchedRow *rows = st->rg->rows;
     const int64_t cpu = st->p->req.cpu_m, mem = st->p->req.mem, gpu = st->p->req.gpu;
-    const int extra = st->ndns || st->naff || st->nanti || st->nexist;
     uint8_t *seen = sc->seen;
     uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, skipped = 0, li = from;
+    uint32_t rcode = sc->code, run = sc->run;   /* the run of failures, kept in registers */
     while (li < to && nf < want) {
         uint32_t end = to - li < want - nf ? to : li + (want - nf);
         for (; li < end; li++) {
@@ -389,16 +389,35 @@ static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t 
                     code = filter_extra(st, li, row);
             }
             if (code != R_PASS) {
-                run_add(sc, code);
+                if (code != rcode) {
+                    sc->code = rcode;
+                    sc->run = run;
+                    run_flush(sc);
+                    rcode = code;
+                    run = 0;
+                }
+                run++;
                 continue;
             }
             seen[row->cls] = 1;
             fl[nf++] = li;
         }
     }
+    sc->code = rcode;
+    sc->run = run;
     sc->nf = nf;
     sc->examined += li - from - skipped;
     return li;
+}
+
+/* scan_place_x for a pod with and without the filters that read domain
+ * counts, so that the common loop does not test for them on every row. */
+static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode)
+{
+    const SchedCycleState *st = sc->st;
+    if (st->ndns || st->naff || st->nanti || st->nexist)
+        return scan_place_x(sc, from, to, ccode, 1);
+    return scan_place_x(sc, from, to, ccode, 0);
 }
 
 /* Filters nodes from the rotating start until enough feasible ones are found
