@@ -716,22 +716,51 @@ static void span_add(const Pass *ps, const Span *sp)
     }
 }
 
-/* NodeAffinity and InterPodAffinity: raw scores, the plugin's NormalizeScore,
- * weight x score. */
+/* NodeAffinity: raw scores, its NormalizeScore, weight x score. */
 static void pass_other(Pass *ps, int plugin, int64_t *raw)
 {
     SchedCycleState *st = ps->st;
-    const SchedRow *rows = st->rg->rows;
     for (uint32_t i = 0; i < ps->nf; i++)
-        raw[i] = plugin == P_INTERPOD ? sched_sc_interpod(ps->p, ps->fl[i], rows[ps->fl[i]].cls)
-                                      : sched_raw_score(st, ps->p, plugin, ps->fl[i]);
-    if (plugin == P_INTERPOD)
-        sched_normalize_interpod(raw, ps->nf);
-    else
-        sched_normalize_nodeaff(raw, ps->nf);
+        raw[i] = sched_raw_score(st, ps->p, plugin, ps->fl[i]);
+    sched_normalize_nodeaff(raw, ps->nf);
     int64_t wt = st->s->plugins[plugin].weight;
     for (uint32_t i = 0; i < ps->nf; i++)
         ps->tot[i] += wt * raw[i];
+}
+
+/* InterPodAffinity: raw scores and their range, then NormalizeScore's
+ * int64(100 x ((raw - min) / (max - min))) times the weight, computed once
+ * per distinct raw value (nodes share a few: counts of a few groups) when
+ * the range is small, else by sched_normalize_interpod. */
+static int pass_interpod(Pass *ps, int64_t *raw)
+{
+    const SchedRow *rows = ps->st->rg->rows;
+    int64_t lo = INT64_MAX, hi = INT64_MIN, wt = ps->st->s->plugins[P_INTERPOD].weight;
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        int64_t x = raw[i] = sched_sc_interpod(ps->p, ps->fl[i], rows[ps->fl[i]].cls);
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (hi - lo <= 0)
+        return SIM_OK;   /* 0 everywhere */
+    if ((uint64_t)(hi - lo) >= 4u * ps->nf) {
+        sched_normalize_interpod(raw, ps->nf);
+        for (uint32_t i = 0; i < ps->nf; i++)
+            ps->tot[i] += wt * raw[i];
+        return SIM_OK;
+    }
+    int64_t *tab = sched_scratch(ps->st->s, (size_t)(hi - lo + 1) * sizeof *tab);
+    if (tab == NULL)
+        return SIM_ENOMEM;
+    for (int64_t x = 0; x <= hi - lo; x++)
+        tab[x] = -1;
+    for (uint32_t i = 0; i < ps->nf; i++) {
+        int64_t x = raw[i] - lo;
+        if (tab[x] < 0)
+            tab[x] = wt * (int64_t)((double)SCHED_MAX_SCORE * ((double)x / (double)(hi - lo)));
+        ps->tot[i] += tab[x];
+    }
+    return SIM_OK;
 }
 
 /* select_host as a pass keeps the indices of the nodes equal to the running
@@ -865,8 +894,8 @@ static int score_fast(SchedCycleState *st, uint32_t nf, const Scan *sc, uint32_t
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     if (aff)
         pass_other(&ps, P_NODEAFFINITY, raw);
-    if (ipa)
-        pass_other(&ps, P_INTERPOD, raw);
+    if (ipa && pass_interpod(&ps, raw) != SIM_OK)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     *chosen = pass_select(&ps);
     return SIM_OK;
 }
