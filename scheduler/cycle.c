@@ -361,7 +361,8 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
  * test of the differences free - request (magnitudes are far below 2^62);
  * sched_fit_code has the last word. Returns the row after the last one
  * examined. */
-static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode, const int extra)
+__attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to,
+                                                               const uint32_t *ccode, const int extra)
 {
     SchedCycleState *st = sc->st;
     const SchedRow *rows = st->rg->rows;
