@@ -642,66 +642,67 @@ static int spread_table(Pass *ps, int64_t smin, int64_t smax)
 
 /* PodTopologySpread in its common shape (the system defaults: a hostname
  * term of the node's count n of the group's pods and a term of its class c;
- * SchedScorePrep.sa_cls): a node's raw score is R(n, c), non-decreasing in
- * n, so the range over the feasible nodes is spanned by each class's least
- * and greatest n, and the weighted normalized score of every (n, c) in
- * those spans goes into one table, with the class's TaintToleration term.
- * The passes then read a table instead of doing float work per node. */
+ * SchedScorePrep.sa_cls): a node's raw score is R(n, c), and the feasible
+ * nodes share a few dozen (n, c) pairs. The first pass marks the pairs
+ * present (byte stores, no chains of loads and stores) and keeps each
+ * node's pair; the range the normalization needs is then taken over the
+ * pairs present, and one table holds, per pair, the class's TaintToleration
+ * term plus the weighted normalized score. No float work per node. Counts
+ * of SPAN_N or more, or too many classes, take the general path. */
 enum { SPANS_ADDED = 1, SPANS_WIDE = 2 };   /* score_spans' outcomes besides SIM_OK */
+enum { SPAN_N = 64, SPAN_MAX_CLS = 128 };
 typedef struct Span {
-    uint32_t *lo, *hi;               /* per class: least and greatest n among the feasible nodes */
-    uint32_t *off;                   /* per class: where its span starts in the table */
-    int64_t *tab;                    /* cc[c] + weighted normalized R(n, c) at off[c] + n - lo[c] */
+    uint8_t *pres;                   /* [c x SPAN_N + n]: the pair is present */
+    uint32_t *key;                   /* per feasible node: its pair's index */
+    int64_t *tab;                    /* per pair: cc[c] + weighted normalized R(n, c) */
+    uint32_t nmax;                   /* the greatest n */
 } Span;
 
-/* First pass: tot = Fit + BalancedAllocation, and the spans. */
-static void span_first(const Pass *ps, Span *sp)
+/* First pass: tot = Fit + BalancedAllocation, and the pairs. Returns 0 when a
+ * count is SPAN_N or more. */
+static int span_first(const Pass *ps, Span *sp)
 {
     const SchedRow *rows = ps->st->rg->rows;
     const uint32_t *fl = ps->fl, *cnt = ps->p->sa[0].node;
-    uint32_t *lo = sp->lo, *hi = sp->hi;
     uint64_t *memo = ps->memo;
     int64_t *tot = ps->tot;
+    uint8_t *pres = sp->pres;
+    uint32_t *key = sp->key, nmax = 0;
     for (uint32_t i = 0, n = ps->nf; i < n; i++) {
         uint32_t li = fl[i], k = cnt[li];
         const SchedRow *row = &rows[li];
         uint64_t m = memo ? memo[li] : 0;
         tot[i] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(ps->st, memo, row, li);
-        if (k < lo[row->cls])   /* rarely taken: branches, not a chain of stores */
-            lo[row->cls] = k;
-        if (k > hi[row->cls])
-            hi[row->cls] = k;
+        nmax = k > nmax ? k : nmax;
+        key[i] = (uint32_t)row->cls * SPAN_N + (k & (SPAN_N - 1));
+        pres[key[i]] = 1;
     }
+    sp->nmax = nmax;
+    return nmax < SPAN_N;
 }
 
-/* The table of the spans; SPANS_WIDE (below) when they are too wide for one
- * (then the general path runs). */
+/* The table over the pairs present. */
 static int span_table(const Pass *ps, Span *sp)
 {
-    SchedScheduler *s = ps->st->s;
     const SchedScorePrep *p = ps->p;
-    size_t ncls = ps->st->rg->ncls, size = 0;
-    int64_t smin = INT64_MAX, smax = 0, ws = s->plugins[P_SPREAD].weight;
-    for (size_t c = 0; c < ncls; c++) {
-        if (!ps->seen[c])
-            continue;
-        sp->off[c] = (uint32_t)size;
-        size += (size_t)(sp->hi[c] - sp->lo[c]) + 1;
-        int64_t a = sched_sc_spread_nc(p, sp->lo[c], (uint16_t)c), b = sched_sc_spread_nc(p, sp->hi[c], (uint16_t)c);
-        smin = a < smin ? a : smin;
-        smax = b > smax ? b : smax;
-    }
-    if (size > 4u * ps->nf)
-        return SPANS_WIDE;
-    if ((sp->tab = sched_scratch(s, (size + 1) * sizeof *sp->tab)) == NULL)
+    size_t ncls = ps->st->rg->ncls;
+    int64_t smin = INT64_MAX, smax = 0, ws = ps->st->s->plugins[P_SPREAD].weight;
+    if ((sp->tab = sched_scratch(ps->st->s, (ncls * SPAN_N + 1) * sizeof *sp->tab)) == NULL)
         return SIM_ENOMEM;
-    for (size_t c = 0; c < ncls; c++) {
-        for (uint32_t n = sp->lo[c]; ps->seen[c] && n <= sp->hi[c]; n++) {
-            int64_t x = sched_sc_spread_nc(p, n, (uint16_t)c);
-            sp->tab[sp->off[c] + n - sp->lo[c]] =
-                ps->cc[c] + ws * (smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax);
-        }
-    }
+    for (size_t c = 0; c < ncls; c++)
+        for (uint32_t n = 0; ps->seen[c] && n <= sp->nmax; n++)
+            if (sp->pres[c * SPAN_N + n]) {
+                int64_t x = sp->tab[c * SPAN_N + n] = sched_sc_spread_nc(p, n, (uint16_t)c);
+                smin = x < smin ? x : smin;
+                smax = x > smax ? x : smax;
+            }
+    for (size_t c = 0; c < ncls; c++)
+        for (uint32_t n = 0; ps->seen[c] && n <= sp->nmax; n++)
+            if (sp->pres[c * SPAN_N + n]) {
+                int64_t x = sp->tab[c * SPAN_N + n];
+                sp->tab[c * SPAN_N + n] =
+                    ps->cc[c] + ws * (smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax);
+            }
     return SIM_OK;
 }
 
@@ -709,12 +710,8 @@ static int span_table(const Pass *ps, Span *sp)
  * InterPodAffinity); the select pass then adds nothing. */
 static void span_add(const Pass *ps, const Span *sp)
 {
-    const SchedRow *rows = ps->st->rg->rows;
-    const uint32_t *fl = ps->fl, *cnt = ps->p->sa[0].node, *off = sp->off, *lo = sp->lo;
-    for (uint32_t i = 0, n = ps->nf; i < n; i++) {
-        uint16_t c = rows[fl[i]].cls;
-        ps->tot[i] += sp->tab[off[c] + cnt[fl[i]] - lo[c]];
-    }
+    for (uint32_t i = 0, n = ps->nf; i < n; i++)
+        ps->tot[i] += sp->tab[sp->key[i]];
 }
 
 /* NodeAffinity: raw scores, its NormalizeScore, weight x score. */
@@ -804,14 +801,12 @@ static uint32_t pass_select(const Pass *ps)
 /* The last pass of the spans' path: the totals plus the table's term. */
 static uint32_t span_select(const Pass *ps, const Span *sp)
 {
-    const SchedRow *rows = ps->st->rg->rows;
-    const uint32_t *fl = ps->fl, *cnt = ps->p->sa[0].node, *off = sp->off, *lo = sp->lo;
+    const uint32_t *key = sp->key;
     const int64_t *tot = ps->tot, *tab = sp->tab;
     uint32_t *tie = (uint32_t *)(void *)ps->st->s->raw, nt = 0, n = ps->nf;
     int64_t best = INT64_MIN;
     for (uint32_t i = 0; i < n; i++) {
-        uint16_t c = rows[fl[i]].cls;
-        int64_t t = tot[i] + tab[off[c] + cnt[fl[i]] - lo[c]];
+        int64_t t = tot[i] + tab[key[i]];
         SELECT_STEP(t);
     }
     return select_tie(ps, tie, nt);
@@ -832,26 +827,25 @@ static uint32_t pass_only(const Pass *ps)
     return select_tie(ps, tie, nt);
 }
 
-/* Spread in its common shape through the spans: SIM_OK with the host chosen;
- * SPANS_ADDED when other plugins are to follow (other), the spread and class
- * terms added to the totals; SPANS_WIDE, having changed nothing but the
- * totals, when the spans are too wide for a table; or SIM_ENOMEM. */
+/* Spread in its common shape through the (count, class) pairs: SIM_OK with
+ * the host chosen; SPANS_ADDED when other plugins are to follow (other), the
+ * spread and class terms added to the totals; SPANS_WIDE, having changed
+ * nothing but the totals, when a count or the classes are too many for the
+ * table; or SIM_ENOMEM. */
 static int score_spans(Pass *ps, int other, uint32_t *chosen)
 {
     SchedScheduler *s = ps->st->s;
     size_t ncls = ps->st->rg->ncls;
-    Span sp = {sched_scratch(s, (ncls + 1) * sizeof *sp.lo), sched_scratch(s, (ncls + 1) * sizeof *sp.hi),
-               sched_scratch(s, (ncls + 1) * sizeof *sp.off), NULL};
-    if (sp.lo == NULL || sp.hi == NULL || sp.off == NULL)
+    if (ncls > SPAN_MAX_CLS)
+        return SPANS_WIDE;
+    Span sp = {sched_scratch(s, ncls * SPAN_N + 1), sched_scratch(s, (ps->nf + 1) * sizeof *sp.key), NULL, 0};
+    if (sp.pres == NULL || sp.key == NULL)
         return SIM_ENOMEM;
-    for (size_t c = 0; c < ncls; c++) {
-        sp.lo[c] = UINT32_MAX;
-        sp.hi[c] = 0;
-    }
-    span_first(ps, &sp);
-    int rc = span_table(ps, &sp);
-    if (rc != SIM_OK)
-        return rc;
+    memset(sp.pres, 0, ncls * SPAN_N);
+    if (!span_first(ps, &sp))
+        return SPANS_WIDE;
+    if (span_table(ps, &sp) != SIM_OK)
+        return SIM_ENOMEM;
     if (other) {
         span_add(ps, &sp);
         return SPANS_ADDED;

@@ -533,8 +533,7 @@ static inline int64_t sched_round(double x)
 }
 
 /* The fast shape's raw score of a node of class c with n pods of the
- * hostname constraint's group: non-decreasing in n (each operation is
- * monotonic), which cycle.c relies on. */
+ * hostname constraint's group. */
 static inline int64_t sched_sc_spread_nc(const SchedScorePrep *p, uint32_t n, uint16_t c)
 {
     double h = (double)n * p->sa[0].weight + p->sa[0].skew1, z = p->sa_cls[c];
