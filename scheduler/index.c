@@ -616,6 +616,8 @@ static void region_free(SchedScheduler *s, SchedRegion *rg)
     sim_mem_free(m, rg->nominated, rg->capnom * sizeof *rg->nominated);
     sim_mem_free(m, rg->active.v, rg->active.cap * sizeof(SchedHeapEnt));
     sim_mem_free(m, rg->backoff.v, rg->backoff.cap * sizeof(SchedHeapEnt));
+    sim_mem_free(m, rg->active.run, rg->active.caprun * sizeof(SchedHeapEnt));
+    sim_mem_free(m, rg->backoff.run, rg->backoff.caprun * sizeof(SchedHeapEnt));
     sim_mem_free(m, rg->unsched_wls, rg->capuw * sizeof(uint32_t));
     for (size_t i = 0; i < rg->nmemo; i++)
         sim_mem_free(m, rg->memo[i].ent, rg->memo[i].cap * sizeof(uint64_t));

@@ -220,9 +220,15 @@ typedef struct SchedHeapEnt {
     uint32_t pod;
 } SchedHeapEnt;
 
+/* A priority queue: a 4-ary heap plus a run of entries pushed in
+ * non-decreasing order (a burst of pods of one priority arrives in order),
+ * which costs a pop O(1) instead of O(log n); the queue's least entry is the
+ * lesser of the two heads. */
 typedef struct SchedHeap {
     SchedHeapEnt *v;
     size_t n, cap;
+    SchedHeapEnt *run;               /* sorted, from run[head] to run[nrun - 1] */
+    size_t head, nrun, caprun;
 } SchedHeap;
 
 typedef struct SchedRegion {
