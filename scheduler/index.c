@@ -127,6 +127,8 @@ static int grow_ptrs(SchedScheduler *s, void ***arr, size_t *n, size_t need)
 
 SchedRegion *sched_region(SchedScheduler *s, uint32_t region)
 {
+    if (region < s->nregions && s->regions[region] && s->regions[region]->init == 1)
+        return s->regions[region];   /* the common case, several times per cycle */
     if (region >= sim_region_count(s->e) ||
         grow_ptrs(s, (void ***)&s->regions, &s->nregions, sim_region_count(s->e)))
         return NULL;
