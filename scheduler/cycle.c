@@ -362,7 +362,8 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
  * sched_fit_code has the last word. Returns the row after the last one
  * examined. */
 __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to,
-                                                               const uint32_t *ccode, const int extra)
+                                                               const uint32_t *ccode, const int extra,
+                                                               const int gpus)
 {
     SchedCycleState *st = sc->st;
     const SchedRow *rows = st->rg->rows;
@@ -384,7 +385,7 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
             } else {
                 code = ccode[row->cls];
                 if (code == R_PASS && ((row->free_cpu - cpu) | (row->free_mem - mem) |
-                                       ((int64_t)row->free_gpu - gpu) | ((int64_t)row->free_pods - 1)) < 0)
+                                       (gpus ? (int64_t)row->free_gpu - gpu : 0) | ((int64_t)row->free_pods - 1)) < 0)
                     code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
                 if (code == R_PASS && extra)
                     code = filter_extra(st, li, row);
@@ -412,13 +413,16 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
 }
 
 /* scan_place_x for a pod with and without the filters that read domain
- * counts, so that the common loop does not test for them on every row. */
+ * counts, and with and without GPUs (Fit never fails a pod on a resource it
+ * does not request, so the quick test leaves free GPUs out for the others),
+ * so that the common loop tests neither on every row. */
 static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode)
 {
     const SchedCycleState *st = sc->st;
-    if (st->ndns || st->naff || st->nanti || st->nexist)
-        return scan_place_x(sc, from, to, ccode, 1);
-    return scan_place_x(sc, from, to, ccode, 0);
+    int extra = st->ndns || st->naff || st->nanti || st->nexist, gpus = st->p->req.gpu > 0;
+    if (extra)
+        return gpus ? scan_place_x(sc, from, to, ccode, 1, 1) : scan_place_x(sc, from, to, ccode, 1, 0);
+    return gpus ? scan_place_x(sc, from, to, ccode, 0, 1) : scan_place_x(sc, from, to, ccode, 0, 0);
 }
 
 /* Filters nodes from the rotating start until enough feasible ones are found
