@@ -391,11 +391,60 @@ int sched_tolerates_unschedulable(const SimPodSpec *spec);
 /* fit.c */
 uint32_t sched_fit_code(const SchedCycleState *st, const SchedRow *row, uint32_t li);
 
-/* spread.c / interpod.c */
+/* spread.c / interpod.c: PreFilter. The per-node filters are here, inline,
+ * as the cycle's filter loop runs them on every node for the pods that
+ * have them. */
 int sched_spread_prefilter(SchedCycleState *st);
-uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row);
 int sched_interpod_prefilter(SchedCycleState *st);
-uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row);
+
+/* PodTopologySpread's filter (DoNotSchedule constraints, spread.c). */
+static inline uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    for (size_t i = 0; i < st->ndns; i++) {
+        const SchedDns *d = &st->dns[i];
+        int has;
+        int64_t cnt = sched_view_at(&d->v, li, row->cls, &has);
+        if (!has)
+            return R_SPREAD_LABEL;
+        if (cnt + d->self - d->min > d->max_skew)
+            return R_SPREAD;
+    }
+    return R_PASS;
+}
+
+static inline int sched_any_in_domain(const SchedView *v, size_t n, uint32_t li, uint16_t cls)
+{
+    for (size_t i = 0; i < n; i++) {
+        int has;
+        int64_t cnt = sched_view_at(&v[i], li, cls, &has);
+        if (has && cnt > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* InterPodAffinity's filter (interpod.c). */
+static inline uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    if (st->naff) {
+        int exist = 1;
+        for (size_t i = 0; i < st->naff; i++) {
+            int has;
+            int64_t cnt = sched_view_at(&st->aff[i], li, row->cls, &has);
+            if (!has)
+                return R_IPA_AFF;   /* all topology labels must exist on the node */
+            if (cnt <= 0)
+                exist = 0;
+        }
+        if (!exist && !(st->aff_empty && st->w->self_all))
+            return R_IPA_AFF;
+    }
+    if (sched_any_in_domain(st->anti, st->nanti, li, row->cls))
+        return R_IPA_ANTI;
+    if (sched_any_in_domain(st->exist, st->nexist, li, row->cls))
+        return R_IPA_EXISTING;
+    return R_PASS;
+}
 
 /* ---- scoring (score.c) ------------------------------------------------------ */
 typedef struct SchedSa {            /* a ScheduleAnyway spread constraint */
