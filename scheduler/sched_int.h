@@ -579,6 +579,21 @@ static inline int64_t sched_balanced(int64_t req_cpu, int64_t alloc_cpu, int64_t
     return sched_balanced_exact(req_cpu, alloc_cpu, req_mem, alloc_mem);
 }
 
+/* wf x LeastAllocated + wb x BalancedAllocation of the pod on a row. */
+static inline int64_t sched_fit_bal(const SchedCycleState *st, uint32_t li, int bal, int64_t wf, int64_t wb,
+                                    int64_t *fit, int64_t *bl)
+{
+    const SchedRowRes *r = &st->rg->res[li];
+    const SchedClass *k = &st->rg->cls[st->rg->rows[li].cls];
+    const SimRes *nz = &st->p->nz_req, *rq = &st->p->req;
+    *fit = sched_least_score_h(r->nz_cpu + nz->cpu_m, r->alloc_cpu, r->nz_mem + nz->mem, r->alloc_mem, k->inv_cpu,
+                               k->inv_mem);
+    *bl = bal ? sched_balanced_h(r->req_cpu + rq->cpu_m, r->alloc_cpu, r->req_mem + rq->mem, r->alloc_mem,
+                                 k->inv_cpu, k->inv_mem)
+              : 0;
+    return wf * *fit + wb * *bl;
+}
+
 /* Go's math.Round (half away from zero) of a non-negative score: exact,
  * without a libm call. */
 static inline int64_t sched_round(double x)
@@ -618,6 +633,11 @@ static inline int64_t sched_sc_interpod(const SchedScorePrep *p, uint32_t li, ui
         sum += p->ipa_host[j].weight * (int64_t)p->ipa_host[j].node[li];
     return sum;
 }
+
+/* rank.c: scores the nf (> 1) feasible nodes of a cycle without explain,
+ * whose classes are marked in seen, and returns the index (in the
+ * scheduler's feasible list) of the node chosen. */
+int sched_score_place(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uint32_t *chosen);
 
 /* The local index of a node for the public per-node plugin wrappers. */
 uint32_t sched_cycle_local(const SchedCycle *c, const SimNode *n);
