@@ -2,7 +2,9 @@
  * cycle.c: one scheduling cycle (upstream schedule_one.go, sequentially):
  * PreFilter, the nominated node first, then Filter from the rotating start
  * index until numFeasibleNodesToFind feasible nodes are found, PreScore and
- * Score with NormalizeScore, Σ weight x score, and selectHost.
+ * Score with NormalizeScore, Σ weight x score, and selectHost. Score here is
+ * explain's, one pass that records every plugin's score; sched_place scores
+ * through rank.c, which must give the same totals.
  *
  * Invariant: a cycle reads the cluster only through the region's rows, the
  * group counts and the workload's cached verdicts, all brought up to date
@@ -83,6 +85,17 @@ int sched_prepare(SchedScheduler *s, uint32_t pod, SchedCycleState **out)
 }
 
 /* ---- Filter ---------------------------------------------------------------- */
+/* The filters that read the domain counts around a node (spread, inter-pod). */
+static inline uint32_t filter_extra(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    uint32_t v;
+    if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
+        return v;
+    if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
+        return v;
+    return R_PASS;
+}
+
 static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
 {
     const SchedRow *row = &st->rg->rows[li];
@@ -110,11 +123,7 @@ static inline uint32_t filter_node(const SchedCycleState *st, uint32_t li)
                 return v;
         }
     }
-    if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
-        return v;
-    if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
-        return v;
-    return R_PASS;
+    return filter_extra(st, li, row);
 }
 
 uint32_t sched_filter_one(const SchedCycleState *st, uint32_t li)
@@ -236,54 +245,174 @@ static uint32_t find_only(SchedCycleState *st, Hist *h, SchedResult *out, SchedN
     return nf;
 }
 
-/* Filters nodes from the rotating start until enough feasible ones are found. */
-static uint32_t find_feasible(SchedCycleState *st, SchedResult *out, SchedNodeVerdict *v)
+/* Failed nodes are counted in runs of one reason (the nodes of a class are
+ * neighbours in the rows, so most failures repeat the previous one) and a
+ * run goes into the histogram when the reason changes: the same counts, and
+ * reasons enter the histogram in the order they first occur, as one by one. */
+typedef struct Scan {
+    SchedCycleState *st;
+    SchedResult *out;
+    SchedNodeVerdict *v;
+    Hist h;
+    uint32_t code, run;              /* the current run of failures */
+    uint32_t nf, want, examined;
+    uint8_t *seen;                   /* not for explain: the classes of the feasible nodes */
+} Scan;
+
+static void run_flush(Scan *sc)
 {
+    if (sc->run == 0)
+        return;
+    hist_add(&sc->h, sc->code, sc->run);
+    sc->out->rejected |= 1u << sched_reason_plugin(sc->code);
+    sc->run = 0;
+}
+
+static void run_add(Scan *sc, uint32_t code)
+{
+    if (code != sc->code)
+        run_flush(sc);
+    sc->code = code;
+    sc->run++;
+}
+
+/* The general loop (explain, pods restricted by per-node plugins): every
+ * Ready node through filter_node. Returns the row after the last one
+ * examined. */
+static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
+{
+    SchedCycleState *st = sc->st;
+    const SchedRow *rows = st->rg->rows;
+    uint32_t li = from;
+    for (; li < to && sc->nf < sc->want; li++) {
+        if (!(rows[li].flags & ROW_READY))
+            continue;
+        uint32_t code = filter_node(st, li);
+        sc->examined++;
+        if (sc->v)
+            verdict_fail(st, &sc->v[li], code);
+        if (code != R_PASS) {
+            run_add(sc, code);
+            continue;
+        }
+        if (sc->seen)
+            sc->seen[rows[li].cls] = 1;
+        st->s->feasible[sc->nf++] = li;
+    }
+    return li;
+}
+
+/* The loop without explain for a pod whose verdict on a Ready, uncordoned,
+ * unnominated node is its class's, then Fit's, then (if it has any) the
+ * spread and inter-pod filters': filter_node's order, with the class and Fit
+ * tests inlined; other nodes take filter_node. The loop's state is in
+ * locals, so that the stores to the feasible list cannot alias it, and the
+ * rows are taken in chunks of at most want - nf, of which every one may
+ * pass, so the inner loop needs no count test. Fit's quick test is one sign
+ * test of the differences free - request (magnitudes are far below 2^62);
+ * sched_fit_code has the last word. Returns the row after the last one
+ * examined. */
+__attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to,
+                                                               const uint32_t *ccode, const int extra,
+                                                               const int gpus)
+{
+    SchedCycleState *st = sc->st;
+    const SchedRow *rows = st->rg->rows;
+    const int64_t cpu = st->p->req.cpu_m, mem = st->p->req.mem, gpu = st->p->req.gpu;
+    uint8_t *seen = sc->seen;
+    uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, skipped = 0, li = from;
+    uint32_t rcode = sc->code, run = sc->run;   /* the run of failures, kept in registers */
+    while (li < to && nf < want) {
+        uint32_t end = to - li < want - nf ? to : li + (want - nf);
+        for (; li < end; li++) {
+            const SchedRow *row = &rows[li];
+            uint32_t code;
+            if (row->flags != ROW_READY) {
+                if (!(row->flags & ROW_READY)) {
+                    skipped++;
+                    continue;
+                }
+                code = filter_node(st, li);
+            } else {
+                code = ccode[row->cls];
+                if (code == R_PASS && ((row->free_cpu - cpu) | (row->free_mem - mem) |
+                                       (gpus ? (int64_t)row->free_gpu - gpu : 0) | ((int64_t)row->free_pods - 1)) < 0)
+                    code = sched_fit_code(st, row, li);   /* which resources, in upstream's order */
+                if (code == R_PASS && extra)
+                    code = filter_extra(st, li, row);
+            }
+            if (code != R_PASS) {
+                if (code != rcode) {
+                    sc->code = rcode;
+                    sc->run = run;
+                    run_flush(sc);
+                    rcode = code;
+                    run = 0;
+                }
+                run++;
+                continue;
+            }
+            seen[row->cls] = 1;
+            fl[nf++] = li;
+        }
+    }
+    sc->code = rcode;
+    sc->run = run;
+    sc->nf = nf;
+    sc->examined += li - from - skipped;
+    return li;
+}
+
+/* scan_place_x for a pod with and without the filters that read domain
+ * counts, and with and without GPUs (Fit never fails a pod on a resource it
+ * does not request, so the quick test leaves free GPUs out for the others),
+ * so that the common loop tests neither on every row. */
+static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t *ccode)
+{
+    const SchedCycleState *st = sc->st;
+    int extra = st->ndns || st->naff || st->nanti || st->nexist, gpus = st->p->req.gpu > 0;
+    if (extra)
+        return gpus ? scan_place_x(sc, from, to, ccode, 1, 1) : scan_place_x(sc, from, to, ccode, 1, 0);
+    return gpus ? scan_place_x(sc, from, to, ccode, 0, 1) : scan_place_x(sc, from, to, ccode, 0, 0);
+}
+
+/* Filters nodes from the rotating start until enough feasible ones are found
+ * (out->feasible of them, in the scheduler's feasible list), and with
+ * sc->seen (zeroed, one byte per class; not for explain) marks their classes,
+ * except for a pod restricted to one node, which is never scored. */
+static int find_feasible(Scan *sc0, SchedResult *out)
+{
+    Scan sc = *sc0;
+    SchedCycleState *st = sc.st;
     SchedRegion *rg = st->rg;
-    uint32_t *fl = st->s->feasible;
-    Hist h = {.n = 0};
+    SchedNodeVerdict *v = sc.v;
+    sc.out = out;
     uint32_t nf = 0;
     if (st->only != SCHED_NONE) {
-        nf = find_only(st, &h, out, v);
+        nf = find_only(st, &sc.h, out, v);
     } else {
-        uint32_t want = sched_num_feasible_to_find(rg->ready), examined = 0;
-        uint32_t total = (uint32_t)rg->nrows, li = total ? rg->next_start % total : 0, i = 0;
-        /* Without per-node plugins the verdict is the class's or Fit's: the
-         * loop is inlined for them, other nodes take the general path. */
-        int fast = v == NULL && !st->w->aff_per_node && !st->skip_fit && st->ndns == 0 && st->naff == 0 &&
-                   st->nanti == 0 && st->nexist == 0 && st->p->zone_pin == SIM_NONE;
-        const SchedRow *rows = rg->rows;
-        const SchedWlCls *wc = st->w->cls;
-        const SimRes q = st->p->req;
-        for (; i < total && nf < want; i++, li = li + 1 == total ? 0 : li + 1) {
-            const SchedRow *row = &rows[li];
-            if (!(row->flags & ROW_READY))
-                continue;
-            examined++;
-            uint32_t code;
-            if (!fast || (row->flags & (ROW_CORDONED | ROW_NOMINATED)))
-                code = filter_node(st, li);
-            else if ((code = wc[row->cls].filter) == R_PASS &&
-                     (row->free_pods < 1 || q.cpu_m > row->free_cpu || q.mem > row->free_mem ||
-                      q.gpu > row->free_gpu))
-                code = sched_fit_code(st, row, li);
-            if (v)
-                verdict_fail(st, &v[li], code);
-            if (code == R_PASS) {
-                fl[nf++] = li;
-            } else {
-                hist_add(&h, code, 1);
-                out->rejected |= 1u << sched_reason_plugin(code);
-            }
+        uint32_t total = (uint32_t)rg->nrows, start = total ? rg->next_start % total : 0;
+        sc.want = sched_num_feasible_to_find(rg->ready);
+        uint32_t *ccode = NULL;   /* the class verdicts, for scan_place */
+        if (sc.seen && !st->w->aff_per_node && !st->skip_fit && st->p->zone_pin == SIM_NONE) {
+            if ((ccode = sched_scratch(st->s, (rg->ncls + 1) * sizeof *ccode)) == NULL)
+                return sim_fail(st->e, SIM_ENOMEM, "out of memory scheduling");
+            for (size_t c = 0; c < rg->ncls; c++)
+                ccode[c] = st->w->cls[c].filter;
         }
+        uint32_t li = ccode ? scan_place(&sc, start, total, ccode) : scan_all(&sc, start, total);
+        if (li == total && start > 0)   /* wrapped around */
+            li = ccode ? scan_place(&sc, 0, start, ccode) : scan_all(&sc, 0, start);
+        run_flush(&sc);
         if (total)
-            rg->next_start = li;
-        out->examined = examined;
+            rg->next_start = li == total ? 0 : li;
+        out->examined = sc.examined;
+        nf = sc.nf;
     }
     out->feasible = nf;
     if (nf == 0)
-        hist_format(st->e, &h, rg->ready, out->reason, sizeof out->reason);
-    return nf;
+        hist_format(st->e, &sc.h, rg->ready, out->reason, sizeof out->reason);
+    return SIM_OK;
 }
 
 /* ---- Score ------------------------------------------------------------------ */
@@ -293,82 +422,10 @@ static void add_normalized(SchedScheduler *s, int plugin, int64_t *raw, uint32_t
 {
     int64_t wt = s->plugins[plugin].weight;
     norm(raw, nf);
-    for (uint32_t i = 0; i < nf; i++)
-        s->total[i] += wt * raw[i];
-    for (uint32_t i = 0; v && i < nf; i++)
-        v[s->feasible[i]].scores[plugin] = raw[i];
-}
-
-/* The memo of the pod's shape (see SchedMemo), sized to the rows; NULL when
- * the region already memoizes SCHED_MEMO_SHAPES other shapes. */
-static uint64_t *memo_of(SchedScheduler *s, SchedRegion *rg, const SimPod *p)
-{
-    SchedMemo *m = NULL;
-    for (size_t i = 0; i < rg->nmemo && m == NULL; i++)
-        if (rg->memo[i].nz_cpu == p->nz_req.cpu_m && rg->memo[i].nz_mem == p->nz_req.mem &&
-            rg->memo[i].cpu == p->req.cpu_m && rg->memo[i].mem == p->req.mem)
-            m = &rg->memo[i];
-    if (m == NULL) {
-        if (rg->nmemo == SCHED_MEMO_SHAPES)
-            return NULL;
-        m = &rg->memo[rg->nmemo++];
-        *m = (SchedMemo){p->nz_req.cpu_m, p->nz_req.mem, p->req.cpu_m, p->req.mem, NULL, 0};
-    }
-    size_t old = m->cap;
-    if (m->cap < rg->nrows) {
-        if (sim_mem_grow(sim_mem(s->e), (void **)&m->ent, &m->cap, rg->nrows, sizeof *m->ent))
-            return NULL;
-        memset(m->ent + old, 0, (m->cap - old) * sizeof *m->ent);
-    }
-    return m->ent;
-}
-
-/* wf x LeastAllocated + wb x BalancedAllocation of the pod on a row. */
-static inline int64_t fit_bal(const SchedCycleState *st, uint32_t li, int bal, int64_t wf, int64_t wb, int64_t *fit,
-                              int64_t *bl)
-{
-    const SchedRowRes *r = &st->rg->res[li];
-    const SchedClass *k = &st->rg->cls[st->rg->rows[li].cls];
-    const SimRes *nz = &st->p->nz_req, *rq = &st->p->req;
-    *fit = sched_least_score_h(r->nz_cpu + nz->cpu_m, r->alloc_cpu, r->nz_mem + nz->mem, r->alloc_mem, k->inv_cpu,
-                               k->inv_mem);
-    *bl = bal ? sched_balanced_h(r->req_cpu + rq->cpu_m, r->alloc_cpu, r->req_mem + rq->mem, r->alloc_mem,
-                                 k->inv_cpu, k->inv_mem)
-              : 0;
-    return wf * *fit + wb * *bl;
-}
-
-/* Adds the normalized TaintToleration and PodTopologySpread scores to the
- * totals in one pass, through tables of the normalized value of each raw
- * value when the raw ranges are small (the usual case), else the plugins'
- * own NormalizeScore. */
-static int add_taint_spread(SchedScheduler *s, int64_t *rt, int64_t *rs, uint32_t nf, SchedNodeVerdict *v,
-                            int64_t tmax, int64_t smin, int64_t smax)
-{
-    if (v || tmax > 64 || (rs && smax - (smin == INT64_MAX ? 0 : smin) > 4096)) {
-        if (rt)
-            add_normalized(s, P_TAINT, rt, nf, sched_normalize_taint, v);
-        if (rs)
-            add_normalized(s, P_SPREAD, rs, nf, sched_normalize_spread, v);
-        return SIM_OK;
-    }
-    int64_t ttab[65], *stab = NULL;
-    for (int64_t t = 0; rt && t <= tmax; t++)   /* DefaultNormalizeScore, reversed */
-        ttab[t] = tmax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE - SCHED_MAX_SCORE * t / tmax;
-    if (rs && smin != INT64_MAX) {
-        if ((stab = sched_scratch(s, (size_t)(smax - smin + 1) * sizeof *stab)) == NULL)
-            return SIM_ENOMEM;
-        for (int64_t x = smin; x <= smax; x++)
-            stab[x - smin] = smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - x) / smax;
-    }
-    int64_t wt = s->plugins[P_TAINT].weight, ws = s->plugins[P_SPREAD].weight;
     for (uint32_t i = 0; i < nf; i++) {
-        int64_t add = rt ? wt * ttab[rt[i]] : 0;
-        if (rs && rs[i] >= 0)
-            add += ws * stab[rs[i] - smin];
-        s->total[i] += add;
+        s->total[i] += wt * raw[i];
+        v[s->feasible[i]].scores[plugin] = raw[i];
     }
-    return SIM_OK;
 }
 
 /* explain: the scores known after the first pass (the normalized ones are
@@ -381,16 +438,18 @@ static void verdict_scores(SchedNodeVerdict *v, int64_t fit, int64_t bl, int tai
     v->scores[P_NODEAFFINITY] = v->scores[P_SPREAD] = v->scores[P_INTERPOD] = v->scores[P_IMAGE] = 0;
 }
 
-/* Raw scores of every plugin in one pass over the feasible nodes; Fit and
- * BalancedAllocation (no NormalizeScore) go straight into the totals, the
- * others into arrays normalized afterwards. A plugin whose normalized score
- * is the same on every node (TaintToleration without PreferNoSchedule taints:
- * 100; skipped plugins and ImageLocality: 0) is a constant. */
+/* explain's scoring, the reference for score_fast: raw scores of every
+ * plugin in one pass over the feasible nodes; Fit and BalancedAllocation (no
+ * NormalizeScore) go straight into the totals, the others into arrays that
+ * each plugin's own NormalizeScore turns into scores. A plugin whose
+ * normalized score is the same on every node (TaintToleration without
+ * PreferNoSchedule taints: 100; skipped plugins and ImageLocality: 0) is a
+ * constant. */
 static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
 {
     SchedScheduler *s = st->s;
     SchedScorePrep p;
-    if (sched_prescore(st, s->feasible, nf, &p) != SIM_OK)
+    if (sched_prescore(st, s->feasible, nf, NULL, &p) != SIM_OK)
         return SIM_ENOMEM;
     const SchedRow *rows = st->rg->rows;
     const SchedWl *w = st->w;
@@ -400,42 +459,26 @@ static int score_nodes(SchedCycleState *st, uint32_t nf, SchedNodeVerdict *v)
     int64_t base = taint ? 0 : s->plugins[P_TAINT].weight * SCHED_MAX_SCORE;
     int64_t *rt = sched_scratch(s, nf * sizeof *rt), *ra = sched_scratch(s, nf * sizeof *ra);
     int64_t *rs = sched_scratch(s, nf * sizeof *rs), *ri = sched_scratch(s, nf * sizeof *ri);
-    uint64_t *memo = v ? NULL : memo_of(s, st->rg, st->p);
-    int64_t tmax = 0, smin = INT64_MAX, smax = 0;   /* over the raw scores, for the normalizations */
     if (rt == NULL || ra == NULL || rs == NULL || ri == NULL)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     for (uint32_t i = 0; i < nf; i++) {
         uint32_t li = s->feasible[i];
         const SchedRow *r = &rows[li];
-        int64_t fb;
-        if (memo && (memo[li] >> 32) == (uint64_t)r->ver + 1) {
-            fb = (int64_t)(memo[li] & 0xffffffffu);
-        } else {
-            fb = fit_bal(st, li, bal, wf, wb, &fit, &bl);
-            if (memo)
-                memo[li] = ((uint64_t)r->ver + 1) << 32 | (uint32_t)fb;
-        }
-        s->total[i] = base + fb;
-        if (taint) {
+        s->total[i] = base + sched_fit_bal(st, li, bal, wf, wb, &fit, &bl);
+        if (taint)
             rt[i] = w->cls[r->cls].tscore;
-            tmax = rt[i] > tmax ? rt[i] : tmax;
-        }
         if (aff)
             ra[i] = sched_raw_score(st, &p, P_NODEAFFINITY, li);
-        if (spread) {
-            int64_t x = rs[i] = sched_sc_spread(&p, li, r->cls);
-            if (x >= 0) {
-                smin = x < smin ? x : smin;
-                smax = x > smax ? x : smax;
-            }
-        }
+        if (spread)
+            rs[i] = sched_sc_spread(&p, li, r->cls);
         if (ipa)
             ri[i] = sched_sc_interpod(&p, li, r->cls);
-        if (v)
-            verdict_scores(&v[li], fit, bl, taint);
+        verdict_scores(&v[li], fit, bl, taint);
     }
-    if (add_taint_spread(s, taint ? rt : NULL, spread ? rs : NULL, nf, v, tmax, smin, smax) != SIM_OK)
-        return SIM_ENOMEM;
+    if (taint)
+        add_normalized(s, P_TAINT, rt, nf, sched_normalize_taint, v);
+    if (spread)
+        add_normalized(s, P_SPREAD, rs, nf, sched_normalize_spread, v);
     if (aff)
         add_normalized(s, P_NODEAFFINITY, ra, nf, sched_normalize_nodeaff, v);
     if (ipa)
@@ -512,7 +555,16 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
     int nominated = try_nominated(st, out);
     if (nominated && v == NULL)
         return SIM_OK;
-    uint32_t nf = find_feasible(st, out, v);
+    Scan sc = {.st = st, .v = v};
+    if (v == NULL) {
+        sc.seen = sched_scratch(s, st->rg->ncls + 1);
+        if (sc.seen == NULL)
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
+        memset(sc.seen, 0, st->rg->ncls + 1);
+    }
+    if (find_feasible(&sc, out) != SIM_OK)
+        return SIM_ENOMEM;
+    uint32_t nf = out->feasible, chosen = 0;
     const SimRegion *r = sim_region(s->e, st->rg->id);
     if (nominated) {   /* explain: every node reported, the nominated node taken */
         out->node = sim_pod(s->e, pod)->nominated_node;
@@ -522,6 +574,12 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
         return SIM_OK;
     if (nf == 1 && v == NULL) {   /* upstream skips scoring when one node is feasible */
         out->node = r->nodes[s->feasible[0]];
+        return SIM_OK;
+    }
+    if (v == NULL) {
+        if (sched_score_place(st, nf, sc.seen, &chosen) != SIM_OK)
+            return SIM_ENOMEM;
+        out->node = r->nodes[s->feasible[chosen]];
         return SIM_OK;
     }
     if (score_nodes(st, nf, v) != SIM_OK)

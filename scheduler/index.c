@@ -127,6 +127,8 @@ static int grow_ptrs(SchedScheduler *s, void ***arr, size_t *n, size_t need)
 
 SchedRegion *sched_region(SchedScheduler *s, uint32_t region)
 {
+    if (region < s->nregions && s->regions[region] && s->regions[region]->init == 1)
+        return s->regions[region];   /* the common case, several times per cycle */
     if (region >= sim_region_count(s->e) ||
         grow_ptrs(s, (void ***)&s->regions, &s->nregions, sim_region_count(s->e)))
         return NULL;
@@ -616,6 +618,8 @@ static void region_free(SchedScheduler *s, SchedRegion *rg)
     sim_mem_free(m, rg->nominated, rg->capnom * sizeof *rg->nominated);
     sim_mem_free(m, rg->active.v, rg->active.cap * sizeof(SchedHeapEnt));
     sim_mem_free(m, rg->backoff.v, rg->backoff.cap * sizeof(SchedHeapEnt));
+    sim_mem_free(m, rg->active.run, rg->active.caprun * sizeof(SchedHeapEnt));
+    sim_mem_free(m, rg->backoff.run, rg->backoff.caprun * sizeof(SchedHeapEnt));
     sim_mem_free(m, rg->unsched_wls, rg->capuw * sizeof(uint32_t));
     for (size_t i = 0; i < rg->nmemo; i++)
         sim_mem_free(m, rg->memo[i].ent, rg->memo[i].cap * sizeof(uint64_t));

@@ -107,36 +107,3 @@ int sched_interpod_prefilter(SchedCycleState *st)
     return existing_views(st);
 }
 
-static int any_in_domain(const SchedView *v, size_t n, uint32_t li, uint16_t cls)
-{
-    for (size_t i = 0; i < n; i++) {
-        int has;
-        int64_t cnt = sched_view_at(&v[i], li, cls, &has);
-        if (has && cnt > 0)
-            return 1;
-    }
-    return 0;
-}
-
-uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
-{
-    if (st->naff) {
-        int exist = 1;
-        for (size_t i = 0; i < st->naff; i++) {
-            int has;
-            int64_t cnt = sched_view_at(&st->aff[i], li, row->cls, &has);
-            if (!has)
-                return R_IPA_AFF;   /* all topology labels must exist on the node */
-            if (cnt <= 0)
-                exist = 0;
-        }
-        if (!exist && !(st->aff_empty && st->w->self_all))
-            return R_IPA_AFF;
-    }
-    if (any_in_domain(st->anti, st->nanti, li, row->cls))
-        return R_IPA_ANTI;
-    if (any_in_domain(st->exist, st->nexist, li, row->cls))
-        return R_IPA_EXISTING;
-    return R_PASS;
-}
-

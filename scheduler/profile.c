@@ -113,7 +113,7 @@ static int64_t score_with(const SchedCycle *c, const SimNode *n, int plugin)
         return 0;
     uint32_t li = sched_cycle_local(c, n);
     SchedScorePrep p;
-    if (sched_prescore(c->st, &li, 1, &p) != SIM_OK)
+    if (sched_prescore(c->st, &li, 1, NULL, &p) != SIM_OK)
         return 0;
     return sched_raw_score(c->st, &p, plugin, li);
 }

@@ -220,9 +220,15 @@ typedef struct SchedHeapEnt {
     uint32_t pod;
 } SchedHeapEnt;
 
+/* A priority queue: a 4-ary heap plus a run of entries pushed in
+ * non-decreasing order (a burst of pods of one priority arrives in order),
+ * which costs a pop O(1) instead of O(log n); the queue's least entry is the
+ * lesser of the two heads. */
 typedef struct SchedHeap {
     SchedHeapEnt *v;
     size_t n, cap;
+    SchedHeapEnt *run;               /* sorted, from run[head] to run[nrun - 1] */
+    size_t head, nrun, caprun;
 } SchedHeap;
 
 typedef struct SchedRegion {
@@ -385,14 +391,62 @@ int sched_tolerates_unschedulable(const SimPodSpec *spec);
 /* fit.c */
 uint32_t sched_fit_code(const SchedCycleState *st, const SchedRow *row, uint32_t li);
 
-/* spread.c / interpod.c */
+/* spread.c / interpod.c: PreFilter. The per-node filters are here, inline,
+ * as the cycle's filter loop runs them on every node for the pods that
+ * have them. */
 int sched_spread_prefilter(SchedCycleState *st);
-uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row);
 int sched_interpod_prefilter(SchedCycleState *st);
-uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row);
+
+/* PodTopologySpread's filter (DoNotSchedule constraints, spread.c). */
+static inline uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    for (size_t i = 0; i < st->ndns; i++) {
+        const SchedDns *d = &st->dns[i];
+        int has;
+        int64_t cnt = sched_view_at(&d->v, li, row->cls, &has);
+        if (!has)
+            return R_SPREAD_LABEL;
+        if (cnt + d->self - d->min > d->max_skew)
+            return R_SPREAD;
+    }
+    return R_PASS;
+}
+
+static inline int sched_any_in_domain(const SchedView *v, size_t n, uint32_t li, uint16_t cls)
+{
+    for (size_t i = 0; i < n; i++) {
+        int has;
+        int64_t cnt = sched_view_at(&v[i], li, cls, &has);
+        if (has && cnt > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* InterPodAffinity's filter (interpod.c). */
+static inline uint32_t sched_interpod_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    if (st->naff) {
+        int exist = 1;
+        for (size_t i = 0; i < st->naff; i++) {
+            int has;
+            int64_t cnt = sched_view_at(&st->aff[i], li, row->cls, &has);
+            if (!has)
+                return R_IPA_AFF;   /* all topology labels must exist on the node */
+            if (cnt <= 0)
+                exist = 0;
+        }
+        if (!exist && !(st->aff_empty && st->w->self_all))
+            return R_IPA_AFF;
+    }
+    if (sched_any_in_domain(st->anti, st->nanti, li, row->cls))
+        return R_IPA_ANTI;
+    if (sched_any_in_domain(st->exist, st->nexist, li, row->cls))
+        return R_IPA_EXISTING;
+    return R_PASS;
+}
 
 /* ---- scoring (score.c) ------------------------------------------------------ */
-/* PreScore of a cycle over its feasible nodes. */
 typedef struct SchedSa {            /* a ScheduleAnyway spread constraint */
     const uint32_t *node;           /* hostname: counts per node; else NULL */
     const int64_t *cls_cnt;         /* else: the count of the class's domain, -1 without the key */
@@ -405,20 +459,21 @@ typedef struct SchedIpaHost {       /* a hostname-keyed InterPodAffinity score t
     int64_t weight;
 } SchedIpaHost;
 
-#define SCHED_SA_TAB 256
 typedef struct SchedScorePrep {
     uint8_t skip[P_COUNT];          /* PreScore said Skip: the plugin scores 0 everywhere */
     SchedSa *sa;
     size_t nsa;
     const uint8_t *sa_ignored;      /* per class: the node lacks a constraint's key */
-    const double *sa_host;          /* fast path: hostname term per count < SCHED_SA_TAB */
-    const double *sa_cls;           /* fast path: the other term per class, -1 if absent */
+    const double *sa_cls;           /* fast path (sa[0] per node, sa[1] per class or none):
+                                       sa[1]'s term per class, -1 if absent */
     const int64_t *ipa_cls;         /* per class: Σ weight x count of class-keyed terms */
     SchedIpaHost *ipa_host;
     size_t nhost;
 } SchedScorePrep;
 
-int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, SchedScorePrep *p);
+/* PreScore of a cycle over its feasible nodes fl[0..n); cls_seen, if not
+ * NULL, marks the classes present among them (else they are looked up). */
+int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, const uint8_t *cls_seen, SchedScorePrep *p);
 /* One node's raw score of a scoring plugin (before NormalizeScore). */
 int64_t sched_raw_score(const SchedCycleState *st, const SchedScorePrep *p, int plugin, uint32_t li);
 /* NormalizeScore of each scoring plugin (none for Fit and BalancedAllocation). */
@@ -524,6 +579,21 @@ static inline int64_t sched_balanced(int64_t req_cpu, int64_t alloc_cpu, int64_t
     return sched_balanced_exact(req_cpu, alloc_cpu, req_mem, alloc_mem);
 }
 
+/* wf x LeastAllocated + wb x BalancedAllocation of the pod on a row. */
+static inline int64_t sched_fit_bal(const SchedCycleState *st, uint32_t li, int bal, int64_t wf, int64_t wb,
+                                    int64_t *fit, int64_t *bl)
+{
+    const SchedRowRes *r = &st->rg->res[li];
+    const SchedClass *k = &st->rg->cls[st->rg->rows[li].cls];
+    const SimRes *nz = &st->p->nz_req, *rq = &st->p->req;
+    *fit = sched_least_score_h(r->nz_cpu + nz->cpu_m, r->alloc_cpu, r->nz_mem + nz->mem, r->alloc_mem, k->inv_cpu,
+                               k->inv_mem);
+    *bl = bal ? sched_balanced_h(r->req_cpu + rq->cpu_m, r->alloc_cpu, r->req_mem + rq->mem, r->alloc_mem,
+                                 k->inv_cpu, k->inv_mem)
+              : 0;
+    return wf * *fit + wb * *bl;
+}
+
 /* Go's math.Round (half away from zero) of a non-negative score: exact,
  * without a libm call. */
 static inline int64_t sched_round(double x)
@@ -532,12 +602,18 @@ static inline int64_t sched_round(double x)
     return t + ((x - (double)t) >= 0.5);
 }
 
+/* The fast shape's raw score of a node of class c with n pods of the
+ * hostname constraint's group. */
+static inline int64_t sched_sc_spread_nc(const SchedScorePrep *p, uint32_t n, uint16_t c)
+{
+    double h = (double)n * p->sa[0].weight + p->sa[0].skew1, z = p->sa_cls[c];
+    return sched_round(z >= 0 ? h + z : h);   /* (0 + h) + z == h + z exactly */
+}
+
 static inline int64_t sched_sc_spread(const SchedScorePrep *p, uint32_t li, uint16_t c)
 {
-    if (p->sa_host && p->sa[0].node[li] < SCHED_SA_TAB) {
-        double h = p->sa_host[p->sa[0].node[li]], z = p->sa_cls[c];
-        return sched_round(z >= 0 ? h + z : h);   /* (0 + h) + z == h + z exactly */
-    }
+    if (p->sa_cls)
+        return sched_sc_spread_nc(p, p->sa[0].node[li], c);
     if (p->sa_ignored && p->sa_ignored[c])
         return -1;   /* upstream invalidScore */
     double score = 0;
@@ -557,6 +633,11 @@ static inline int64_t sched_sc_interpod(const SchedScorePrep *p, uint32_t li, ui
         sum += p->ipa_host[j].weight * (int64_t)p->ipa_host[j].node[li];
     return sum;
 }
+
+/* rank.c: scores the nf (> 1) feasible nodes of a cycle without explain,
+ * whose classes are marked in seen, and returns the index (in the
+ * scheduler's feasible list) of the node chosen. */
+int sched_score_place(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uint32_t *chosen);
 
 /* The local index of a node for the public per-node plugin wrappers. */
 uint32_t sched_cycle_local(const SchedCycle *c, const SimNode *n);

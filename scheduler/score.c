@@ -29,16 +29,18 @@ static int class_has_all(const SchedRegion *rg, uint32_t c, const uint32_t *keys
 
 /* The number of distinct values of a class-like key among the scored nodes
  * that are not ignored; a node without the key adds the value "" once, as
- * upstream does when the system defaults apply. */
+ * upstream does when the system defaults apply. A node's value is its
+ * class's, so with the classes present among the scored nodes (cls_seen)
+ * this is a pass over the classes instead of the nodes. */
 static size_t domains_among(SchedCycleState *st, const SchedKey *k, const uint32_t *fl, size_t n,
-                            const uint8_t *ignored, uint8_t *seen)
+                            const uint8_t *cs, const uint8_t *ignored, uint8_t *seen)
 {
     size_t size = 0;
     int empty = 0;
     memset(seen, 0, k->ndom + 1);
-    for (size_t i = 0; i < n; i++) {
-        uint16_t c = st->rg->rows[fl[i]].cls;
-        if (ignored && ignored[c])
+    for (size_t i = 0, m = cs ? st->rg->ncls : n; i < m; i++) {
+        uint16_t c = cs ? (uint16_t)i : st->rg->rows[fl[i]].cls;
+        if ((cs && !cs[c]) || (ignored && ignored[c]))
             continue;
         uint32_t d = k->cls_dom[c];
         if (d == SCHED_NONE)
@@ -52,7 +54,7 @@ static size_t domains_among(SchedCycleState *st, const SchedKey *k, const uint32
 }
 
 static int sa_class(SchedCycleState *st, SchedSa *a, const SchedSpread *sp, const uint32_t *fl, size_t n,
-                    const uint8_t *ignored, const uint32_t *keys, size_t nk)
+                    const uint8_t *cls_seen, const uint8_t *ignored, const uint32_t *keys, size_t nk)
 {
     SchedRegion *rg = st->rg;
     const SchedKey *k = &rg->keys[sp->key];
@@ -60,7 +62,7 @@ static int sa_class(SchedCycleState *st, SchedSa *a, const SchedSpread *sp, cons
     int64_t *cc = sched_scratch(st->s, (rg->ncls + 1) * sizeof *cc);
     if (seen == NULL || cc == NULL)
         return SIM_ENOMEM;
-    a->weight = log((double)(domains_among(st, k, fl, n, ignored, seen) + 2));
+    a->weight = log((double)(domains_among(st, k, fl, n, cls_seen, ignored, seen) + 2));
     const int64_t *dom = sched_spread_counts(st, &rg->groups[sp->group], k, keys, nk, NULL);
     if (dom == NULL)
         return SIM_ENOMEM;
@@ -71,32 +73,29 @@ static int sa_class(SchedCycleState *st, SchedSa *a, const SchedSpread *sp, cons
 }
 
 /* The common shapes (one hostname constraint, optionally followed by one
- * class-keyed one, as the system defaults are) in tables: the hostname term
- * per count, the other per class. The sums are the same floating-point
- * operations as the general path, so the results are identical. */
+ * class-keyed one, as the system defaults are): the class-keyed term per
+ * class. The sums are the same floating-point operations as the general
+ * path, so the results are identical. */
 static int spread_fast(SchedCycleState *st, SchedScorePrep *p)
 {
     if (p->nsa > 2 || p->sa[0].node == NULL || (p->nsa == 2 && p->sa[1].node != NULL) || p->sa_ignored ||
         p->sa[0].skew1 < 0 || (p->nsa == 2 && p->sa[1].skew1 < 0))
         return SIM_OK;   /* (maxSkew >= 1 keeps every term >= 0, so -1 marks an absent one) */
-    double *host = sched_scratch(st->s, SCHED_SA_TAB * sizeof *host);
     double *cls = sched_scratch(st->s, (st->rg->ncls + 1) * sizeof *cls);
-    if (host == NULL || cls == NULL)
+    if (cls == NULL)
         return SIM_ENOMEM;
-    for (int64_t k = 0; k < SCHED_SA_TAB; k++)
-        host[k] = (double)k * p->sa[0].weight + p->sa[0].skew1;
     for (uint32_t c = 0; c < st->rg->ncls; c++) {
         int64_t cnt = p->nsa == 2 ? p->sa[1].cls_cnt[c] : -1;
         cls[c] = cnt >= 0 ? (double)cnt * p->sa[1].weight + p->sa[1].skew1 : -1.0;   /* -1: no such term */
     }
-    p->sa_host = host;
     p->sa_cls = cls;
     return SIM_OK;
 }
 
 /* Explicit ScheduleAnyway constraints, or the system defaults; nodes lacking
  * one of the keys are ignored only for explicit constraints. */
-static int spread_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, SchedScorePrep *p)
+static int spread_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, const uint8_t *cls_seen,
+                           SchedScorePrep *p)
 {
     const SchedWl *w = st->w;
     SchedRegion *rg = st->rg;
@@ -131,7 +130,7 @@ static int spread_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, Sc
         if (rg->keys[sps[j]->key].per_node) {
             a->node = rg->groups[sps[j]->group].cnt_node;
             a->weight = log((double)(n - nign + 2));
-        } else if (sa_class(st, a, sps[j], fl, n, p->sa_ignored, keys, require_all ? nsa : 0) != SIM_OK) {
+        } else if (sa_class(st, a, sps[j], fl, n, cls_seen, p->sa_ignored, keys, require_all ? nsa : 0) != SIM_OK) {
             return SIM_ENOMEM;
         }
     }
@@ -184,12 +183,12 @@ static int interpod_prescore(SchedCycleState *st, SchedScorePrep *p)
     return rc;
 }
 
-int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, SchedScorePrep *p)
+int sched_prescore(SchedCycleState *st, const uint32_t *fl, size_t n, const uint8_t *cls_seen, SchedScorePrep *p)
 {
     memset(p, 0, sizeof *p);
     p->skip[P_NODEAFFINITY] = st->spec->nnode_preferred == 0;
     p->skip[P_BALANCED] = st->w->best_effort;
-    if (spread_prescore(st, fl, n, p) != SIM_OK || interpod_prescore(st, p) != SIM_OK)
+    if (spread_prescore(st, fl, n, cls_seen, p) != SIM_OK || interpod_prescore(st, p) != SIM_OK)
         return sim_fail(st->e, SIM_ENOMEM, "out of memory scoring");
     return SIM_OK;
 }

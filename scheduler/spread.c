@@ -151,17 +151,3 @@ int sched_spread_prefilter(SchedCycleState *st)
     return SIM_OK;
 }
 
-uint32_t sched_spread_filter(const SchedCycleState *st, uint32_t li, const SchedRow *row)
-{
-    for (size_t i = 0; i < st->ndns; i++) {
-        const SchedDns *d = &st->dns[i];
-        int has;
-        int64_t cnt = sched_view_at(&d->v, li, row->cls, &has);
-        if (!has)
-            return R_SPREAD_LABEL;
-        if (cnt + d->self - d->min > d->max_skew)
-            return R_SPREAD;
-    }
-    return R_PASS;
-}
-

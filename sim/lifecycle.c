@@ -272,11 +272,13 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     e->stats.pods_created++;
     sim_quota_charge(e, i, &adm, 1);
     sim_pdb_pod_created(e, i);
-    char name[160];
-    sim_pod_name(e, i, name, sizeof name);
-    SimTrVal v[] = {SIM_TRI(i), SIM_TRI(wl), SIM_TRI(w->ns), SIM_TRI(w->region), SIM_TRI(p->req.cpu_m),
-                    SIM_TRI(p->req.mem), SIM_TRI(p->req.gpu), SIM_TRS(name)};
-    sim_trace_rec(e, SIM_TR_POD_CREATE, v, 8);
+    if (e->trace) {   /* the name is formatted for the trace alone */
+        char name[160];
+        sim_pod_name(e, i, name, sizeof name);
+        SimTrVal v[] = {SIM_TRI(i), SIM_TRI(wl), SIM_TRI(w->ns), SIM_TRI(w->region), SIM_TRI(p->req.cpu_m),
+                        SIM_TRI(p->req.mem), SIM_TRI(p->req.gpu), SIM_TRS(name)};
+        sim_trace_rec(e, SIM_TR_POD_CREATE, v, 8);
+    }
     *id = i;
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_created)

@@ -1530,6 +1530,160 @@ START_TEST(place_and_explain_agree)
 }
 END_TEST
 
+/* A small xorshift stream for the random cluster below (the engine's RNG
+ * streams are the code under test; the test draws its own). */
+static uint32_t rnd_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (uint32_t)(*x >> 16);
+}
+
+/* Every kind of pod the scheduler has a fast path for, and its slow cases:
+ * default spreading, explicit spread (DoNotSchedule and ScheduleAnyway, with
+ * and without a key some nodes lack), pod (anti-)affinity required and
+ * preferred, tolerations and node selectors, preferred node terms, hostname
+ * selectors (per node), best-effort pods and pods too big to fit anywhere. */
+typedef struct RandSpecs {
+    SimKV lab[12];
+    char *val[12][1], *mem_val[1], *tier_val[1], *host_val[1];
+    SimSelReq self[12], mem_req, tier_req, host_req;
+    SimSpread spread[4];
+    SimPodAffinityTerm term[4];
+    SimToleration tol;
+    SimWeightedTerm pref[2];
+    char host[64];
+} RandSpecs;
+
+enum { RAND_WLS = 12 };
+
+static void rand_specs(RandSpecs *r, SimPodSpec *sp, const char *hostname)
+{
+    static const char *const names[RAND_WLS] = {"web", "job", "be", "zsp", "hsa", "anti",
+                                                "near", "soft", "tol", "pref", "host", "huge"};
+    memset(sp, 0, RAND_WLS * sizeof *sp);
+    snprintf(r->host, sizeof r->host, "%s", hostname);
+    for (int i = 0; i < RAND_WLS; i++) {
+        r->val[i][0] = (char *)names[i];
+        r->lab[i] = (SimKV){(char *)"app", (char *)names[i]};
+        r->self[i] = req_in("app", r->val[i], 1);
+        sp[i].labels = &r->lab[i];
+        sp[i].nlabels = 1;
+    }
+    r->mem_val[0] = (char *)"memory";
+    r->tier_val[0] = (char *)"gold";
+    r->host_val[0] = r->host;
+    r->mem_req = req_in("kubesim.io/node-group", r->mem_val, 1);
+    r->tier_req = req_in("tier", r->tier_val, 1);
+    r->host_req = req_in("kubernetes.io/hostname", r->host_val, 1);
+    r->spread[0] = (SimSpread){1, (char *)"topology.kubernetes.io/zone", 1, {&r->self[3], 1}, 0};
+    r->spread[1] = (SimSpread){2, (char *)"kubernetes.io/hostname", 0, {&r->self[4], 1}, 0};
+    r->spread[2] = (SimSpread){3, (char *)"topology.kubernetes.io/zone", 0, {&r->self[4], 1}, 0};
+    sp[3].spread = &r->spread[0];
+    sp[3].nspread = 1;
+    sp[4].spread = &r->spread[1];
+    sp[4].nspread = 2;
+    r->term[0] = (SimPodAffinityTerm){{&r->self[5], 1}, (char *)"kubernetes.io/hostname", 0};
+    sp[5].affinity.req_anti = &r->term[0];
+    sp[5].affinity.nreq_anti = 1;
+    r->term[1] = (SimPodAffinityTerm){{&r->self[0], 1}, (char *)"topology.kubernetes.io/zone", 0};
+    sp[6].affinity.req_affinity = &r->term[1];
+    sp[6].affinity.nreq_affinity = 1;
+    r->term[2] = (SimPodAffinityTerm){{&r->self[7], 1}, (char *)"kubernetes.io/hostname", 30};
+    r->term[3] = (SimPodAffinityTerm){{&r->self[1], 1}, (char *)"topology.kubernetes.io/zone", 20};
+    sp[7].affinity.pref_anti = &r->term[2];
+    sp[7].affinity.npref_anti = 1;
+    sp[7].affinity.pref_affinity = &r->term[3];
+    sp[7].affinity.npref_affinity = 1;
+    r->tol = (SimToleration){(char *)"dedicated", SIM_TOL_EQUAL, (char *)"memory", SIM_TAINT_NO_SCHEDULE, -1};
+    sp[8].tolerations = &r->tol;
+    sp[8].ntolerations = 1;
+    sp[8].node_selector = (SimSelector){&r->mem_req, 1};
+    r->pref[0] = (SimWeightedTerm){40, {&r->tier_req, 1}};
+    r->pref[1] = (SimWeightedTerm){10, {&r->host_req, 1}};
+    sp[9].node_preferred = r->pref;
+    sp[9].nnode_preferred = 2;
+    sp[10].node_selector = (SimSelector){&r->host_req, 1};
+}
+
+/* Builds the cluster and the workloads of one run of the test below. */
+static void rand_world(W2 *w, RandSpecs *r, SimPodSpec *sp, uint32_t *wl)
+{
+    static const SimWlKind kind[RAND_WLS] = {SIM_WL_DEPLOYMENT, SIM_WL_JOB, SIM_WL_JOB, SIM_WL_DEPLOYMENT,
+                                             SIM_WL_DEPLOYMENT, SIM_WL_DEPLOYMENT, SIM_WL_DEPLOYMENT,
+                                             SIM_WL_DEPLOYMENT, SIM_WL_DEPLOYMENT, SIM_WL_JOB, SIM_WL_JOB,
+                                             SIM_WL_JOB};
+    static const int64_t cpu[RAND_WLS] = {300, 1500, 0, 250, 100, 500, 200, 100, 2000, 700, 100, 64000};
+    static const int64_t mem[RAND_WLS] = {600, 1024, 0, 512, 256, 1024, 300, 128, 16384, 900, 64, 64};
+    SimTaint spot = {(char *)"spot", (char *)"true", SIM_TAINT_PREFER_NO_SCHEDULE};
+    SimTaint ded = {(char *)"dedicated", (char *)"memory", SIM_TAINT_NO_SCHEDULE};
+    SimKV gold = {(char *)"tier", (char *)"gold"};
+    uint32_t small[120];
+    w2_group(w, "small", (GroupOpt){.cpu_m = 4000, .mem = 8 * GIB, .zones = w->zone, .nzones = 3}, 120, small);
+    w2_group(w, "big", (GroupOpt){.cpu_m = 16000, .mem = 32 * GIB, .zones = w->zone, .nzones = 2, .taints = &spot,
+                                  .ntaints = 1, .labels = &gold, .nlabels = 1}, 60, NULL);
+    w2_group(w, "memory", (GroupOpt){.cpu_m = 8000, .mem = 64 * GIB, .zones = w->zone + 1, .nzones = 2,
+                                     .taints = &ded, .ntaints = 1}, 40, NULL);
+    w2_group(w, "nozone", (GroupOpt){.cpu_m = 2000, .mem = 4 * GIB}, 20, NULL);
+    rand_specs(r, sp, sim_node(w->e, small[7])->name);
+    for (int i = 0; i < RAND_WLS; i++)
+        wl[i] = w2_wl(w, r->val[i][0], kind[i], w->ns, cpu[i], mem[i] * MIB, &sp[i]);
+}
+
+/* One random step on world w (both worlds take the same steps): a new pod
+ * placed (by sched_place, or by sched_explain when explain), and sometimes a
+ * pod deleted or a node cordoned. The result goes to res. */
+static void rand_step(W2 *w, const uint32_t *wl, uint64_t *x, int explain_it, SchedResult *res)
+{
+    uint32_t op = rnd_next(x) % 100, pods = sim_pod_count(w->e);
+    if (op < 8 && pods > 0) {
+        uint32_t victim = rnd_next(x) % pods;
+        if (sim_pod(w->e, victim)->phase == SIM_POD_RUNNING || sim_pod(w->e, victim)->phase == SIM_POD_BOUND)
+            ck_assert_int_eq(sim_pod_delete(w->e, victim), SIM_OK);
+    } else if (op < 10) {
+        uint32_t node = rnd_next(x) % (uint32_t)sim_region(w->e, w->region)->nnodes;
+        ck_assert_int_eq(sim_node_cordon(w->e, sim_region(w->e, w->region)->nodes[node], op == 8), SIM_OK);
+    }
+    uint32_t p = w2_pod(w, wl[rnd_next(x) % RAND_WLS]);
+    if (explain_it) {
+        free(explain(w, p, res));
+    } else {
+        ck_assert_int_eq(sched_place(w->s, p, res), SIM_OK);
+    }
+    if (res->node != SIM_NONE)
+        ck_assert_int_eq(sim_pod_bind(w->e, p, res->node), SIM_OK);
+}
+
+/* Differential check of every fast path: on random clusters, sched_place and
+ * explain's reference path (general filters, every plugin's own
+ * NormalizeScore) agree on every cycle's node, counts and message. */
+START_TEST(place_matches_reference_path_on_random_clusters)
+{
+    static RandSpecs r[2];
+    static SimPodSpec sp[2][RAND_WLS];
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        W2 w[2] = {w2_make(seed), w2_make(seed)};
+        uint32_t wl[2][RAND_WLS];
+        uint64_t x[2] = {seed * 0x9e3779b97f4a7c15u, seed * 0x9e3779b97f4a7c15u};
+        for (int k = 0; k < 2; k++)
+            rand_world(&w[k], &r[k], sp[k], wl[k]);
+        for (int i = 0; i < 1500; i++) {
+            SchedResult a, b;
+            rand_step(&w[0], wl[0], &x[0], 0, &a);
+            rand_step(&w[1], wl[1], &x[1], 1, &b);
+            ck_assert_msg(a.node == b.node, "seed %d step %d: place %u, reference %u", (int)seed, i, a.node, b.node);
+            ck_assert_uint_eq(a.feasible, b.feasible);
+            ck_assert_uint_eq(a.examined, b.examined);
+            ck_assert_uint_eq(a.rejected, b.rejected);
+            ck_assert_str_eq(a.reason, b.reason);
+        }
+        w2_free(&w[0]);
+        w2_free(&w[1]);
+    }
+}
+END_TEST
+
 /* ---- the queue ---------------------------------------------------------------- */
 
 /* PrioritySort: higher priority first, then the earlier queued. */
@@ -1738,6 +1892,7 @@ static Suite *sched_suite(void)
     tcase_add_test(prof, image_locality_scores_zero);
     tcase_add_test(prof, ties_broken_by_seeded_rng);
     tcase_add_test(prof, place_and_explain_agree);
+    tcase_add_test(prof, place_matches_reference_path_on_random_clusters);
     tcase_add_test(prof, filter_node_skip_fit_leaves_resources_to_preemption);
     suite_add_tcase(s, prof);
 
