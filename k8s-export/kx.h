@@ -1,12 +1,17 @@
 /*
- * kx.h: Kubernetes manifest checks, export and import (prefix kx_). For now
- * the built-in checks that a scenario's names are valid Kubernetes object
- * names, so everything kubesim simulates can later be exported as-is.
+ * kx.h: Kubernetes manifest checks, export and import (prefix kx_): the
+ * built-in checks that a scenario's names are valid Kubernetes object names,
+ * so everything kubesim simulates can be exported as-is, and the objects that
+ * run a sweep on a real cluster (`kubesim export-sweep`). YAML is written
+ * with kx_yaml.h.
  */
 #ifndef KUBESIM_KX_H
 #define KUBESIM_KX_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "k8s-export/kx_yaml.h"
 
 typedef enum KxNameRule {
     KX_DNS1123_LABEL = 0,      /* namespaces, services: [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63 */
@@ -16,5 +21,30 @@ typedef enum KxNameRule {
 /* Returns 1 if name satisfies the rule; else 0 with the reason, in
  * Kubernetes' own words, in why (static text). */
 int kx_name_valid(const char *name, KxNameRule rule, const char **why);
+
+/* A sweep to run as Kubernetes Jobs. Strings are borrowed. */
+typedef struct KxSweepJob {
+    const char *name;           /* base of the objects' names (a DNS-1123 label of at most 54) */
+    const char *ns;             /* namespace */
+    const char *image;          /* holds kubesim on PATH and /bin/sh */
+    const char *scenario;       /* the scenario's name, for labels */
+    const char *script;         /* the scenario's text: the shards run it from a ConfigMap */
+    const char *const *varies;  /* "NAME=V1,V2,..." as kubesim sweep takes them */
+    size_t nvaries;
+    const char *const *sets;    /* "NAME=VALUE" */
+    size_t nsets;
+    uint64_t seed;
+    size_t shards, parallelism;
+    const char *cpu, *memory;   /* each pod's requests and limits (quantities) */
+    const char *storage;        /* the results volume's size */
+    const char *storage_class;  /* or NULL: the cluster's default */
+} KxSweepJob;
+
+/* Appends the sweep's documents to y: a ConfigMap NAME-scenario, a
+ * PersistentVolumeClaim NAME-results, the Indexed Job NAME (completion index
+ * I runs shard I/N into /results/shards/I) and the Job NAME-merge (waits for
+ * every shard, merges into /results/merged). SIM_EINVAL if a name would not
+ * be a valid Kubernetes name. */
+int kx_sweep_job(const KxSweepJob *j, KxYaml *y);
 
 #endif

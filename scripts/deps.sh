@@ -2,7 +2,8 @@
 # Installs, with apt-get, the Debian packages kubesim needs that are missing.
 #   scripts/deps.sh          to build and run
 #   scripts/deps.sh --test   also what the test suite uses (valgrind, NumPy for
-#                            the independent backtest reference)
+#                            the independent backtest reference, promtool,
+#                            Node.js for the manifest validator)
 # Runs as root, or through sudo when it is there. Installs nothing when
 # everything is present, so it is cheap to call every time.
 set -euo pipefail
@@ -12,6 +13,10 @@ pkgs=(build-essential cmake pkg-config
       libcjson-dev libyaml-dev libopenblas-dev liblapacke-dev liblua5.4-dev check tzdata)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(valgrind python3 python3-numpy prometheus)   # prometheus: promtool checks --openmetrics
+  # node and npm run ../shared/validate-manifests (scripts/validator.sh); a
+  # Node.js already there (Debian's or NodeSource's) is kept.
+  command -v node >/dev/null || pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
 fi
 
 missing=()

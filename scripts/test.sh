@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it: installs what is missing,
-# builds twice (normal with -Werror, and with AddressSanitizer +
-# UndefinedBehaviorSanitizer) and runs every CTest suite in both builds.
+# installs ../shared/validate-manifests into .cache/, builds twice (normal
+# with -Werror, and with AddressSanitizer + UndefinedBehaviorSanitizer) and
+# runs every CTest suite in both builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
+scripts/validator.sh >/dev/null   # the manifest validator, for the export tests
 jobs=$(nproc)
 
 echo "== normal build" >&2

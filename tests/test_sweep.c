@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "scenarios/sweep.h"
 #include "tb.h"
@@ -339,6 +340,86 @@ START_TEST(sweep_command_exit_codes)
 }
 END_TEST
 
+/* Runs the manifest validator (scripts/validator.sh installs it) on a file
+ * of the suite's folder; its exit code, and its last line in last. */
+static int validate_manifests(const char *name, char *last, size_t n)
+{
+    const char *mjs = getenv("KUBESIM_VALIDATOR");
+    FILE *probe = mjs ? fopen(mjs, "r") : NULL;
+    ck_assert_msg(probe != NULL, "no validator at %s: run scripts/validator.sh (scripts/test.sh does)",
+                  mjs ? mjs : "(KUBESIM_VALIDATOR unset)");
+    fclose(probe);
+    char cmd[1600], p[600];
+    snprintf(cmd, sizeof cmd, "node '%s' '%s' 2>&1", mjs, at(name, p, sizeof p));
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    last[0] = '\0';
+    while (fgets(line, sizeof line, f))
+        snprintf(last, n, "%s", line);
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The Kubernetes objects of a sweep pass the offline validator (Kubernetes
+ * 1.32 schema, strict fields); the shards' pods run the same grid with the
+ * completion index as their shard; a broken document is caught, so the
+ * check can fail. */
+START_TEST(export_sweep_objects_validate)
+{
+    tb_write("tiny.lua", tiny);
+    ck_assert_msg(tb_run("export-sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --shards 3 --parallelism 2 "
+                         "--namespace research --storage-class nfs --out job.yaml") == 0, "%s", tb_err());
+    ck_assert_str_eq(tb_out(), "");
+    char last[512], p[600];
+    ck_assert_int_eq(validate_manifests("job.yaml", last, sizeof last), 0);
+    ck_assert_str_eq(last, "4 passed, 0 failed\n");
+    char *yaml = tb_read(at("job.yaml", p, sizeof p), NULL);
+    static const char *const want[] = {
+        "kind: ConfigMap\n", "  name: kubesim-sweep-tiny-scenario\n", "  namespace: research\n",
+        "  scenario.lua: |\n    scenario { name = \"tiny\", duration = \"30m\" }\n",
+        "kind: PersistentVolumeClaim\n", "  - ReadWriteMany\n", "  storageClassName: nfs\n",
+        "  completionMode: Indexed\n  completions: 3\n  parallelism: 2\n",
+        "        - --vary\n        - replicas=2,6\n        - --vary\n        - cpu.max=1,2\n",
+        "        - --shard\n        - $(JOB_COMPLETION_INDEX)/3\n",
+        "        - /results/shards/$(JOB_COMPLETION_INDEX)\n",
+        "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+        "  name: kubesim-sweep-tiny-merge\n", "while [ \"$i\" -lt 3 ]",
+        "exec kubesim sweep --merge \"$@\" --out /results/merged\n", "runAsNonRoot: true", NULL};
+    for (size_t i = 0; want[i]; i++)
+        ck_assert_msg(strstr(yaml, want[i]) != NULL, "no '%s' in:\n%s", want[i], yaml);
+    char *bad = strstr(yaml, "completions: 3");
+    memcpy(bad, "completions: x", 14);
+    tb_write("broken.yaml", yaml);
+    ck_assert_int_eq(validate_manifests("broken.yaml", last, sizeof last), 1);
+    ck_assert_str_eq(last, "3 passed, 1 failed\n");
+    free(yaml);
+    /* The built-in scenario, to standard output. */
+    ck_assert_int_eq(tb_run("export-sweep --vary surge=5,10"), 0);
+    tb_write("default.yaml", tb_out());
+    ck_assert_int_eq(validate_manifests("default.yaml", last, sizeof last), 0);
+    ck_assert_msg(strstr(tb_out(), "name: kubesim-sweep-market-open-surge\n") != NULL, "%.600s", tb_out());
+}
+END_TEST
+
+START_TEST(export_sweep_refuses_bad_input)
+{
+    tb_write("tiny.lua", tiny);
+    ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary cpu.max=1,x --out bad.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "configuration 1 (cpu.max=x)") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary replicas=1,2 --shards 3 --out bad.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "the sweep has 2 configurations") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary replicas=1 --name Bad_Name --out bad.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "not a valid Kubernetes name") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary replicas=1 --cpu lots --out bad.yaml"), 2);
+    ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary replicas=1 --shards 0 --out bad.yaml"), 2);
+    ck_assert_int_eq(tb_run("export-sweep tiny.lua --out bad.yaml"), 2);
+    ck_assert(!tb_exists("bad.yaml"));
+    ck_assert_int_eq(tb_run("export-sweep --help"), 0);
+    ck_assert_msg(strstr(tb_out(), "usage: kubesim export-sweep") != NULL, "%s", tb_out());
+}
+END_TEST
+
 /* The benchmark runs the real command twice (a smoke test: figures are not
  * checked, timings belong to kubesim bench). */
 START_TEST(sweep_bench_reports_its_figures)
@@ -369,6 +450,8 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_command_jobs_shards_and_merge_agree);
     tcase_add_test(bin, sweep_command_exit_codes);
     tcase_add_test(bin, sweep_bench_reports_its_figures);
+    tcase_add_test(bin, export_sweep_objects_validate);
+    tcase_add_test(bin, export_sweep_refuses_bad_input);
     suite_add_tcase(s, bin);
     return s;
 }
