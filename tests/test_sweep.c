@@ -13,9 +13,20 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "k8s-export/kx.h"
 #include "scenarios/sweep.h"
 #include "tb.h"
 #include "tr.h"
+
+/* A scenario that runs in milliseconds: 2 replicas fit the one node, 6 wait
+ * for the autoscaler. */
+static const char tiny[] =
+    "scenario { name = \"tiny\", duration = \"30m\" }\n"
+    "local n = param(\"replicas\", 2, \"web replicas\")\n"
+    "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+    "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", min = 1, max = 1, price = 1.0 }\n"
+    "deployment { name = \"web\", replicas = n, cpu = \"1\", memory = \"1Gi\" }\n"
+    "expect(\"every replica runs at once\", function(r) return r.pods.pending_peak == 0 end)\n";
 
 static ScnSweep *grid(SimMem *m, const char *const *specs, size_t n)
 {
@@ -230,14 +241,63 @@ START_TEST(sweep_out_of_memory_sweep)
 }
 END_TEST
 
+/* Strings that YAML 1.1 (Kubernetes' decoder) would read as numbers,
+ * booleans or null are quoted; others stay plain. */
+START_TEST(yaml_strings_keep_their_type)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    KxYaml *y = kx_yaml_new(&m);
+    static const char *const in[] = {"1", "on", "Yes", "1e3", "-5", ".5", "null", "~", "", "abc", "1Gi",
+                                     "--vary", "a=1,2", "$(X)/2", NULL};
+    kx_yaml_doc_begin(y);
+    kx_yaml_seq_begin(y);
+    for (size_t i = 0; in[i]; i++)
+        kx_yaml_str(y, in[i]);
+    kx_yaml_int(y, -7);
+    kx_yaml_bool(y, 1);
+    kx_yaml_seq_end(y);
+    kx_yaml_doc_end(y);
+    const char *text;
+    size_t len;
+    char err[128];
+    ck_assert_int_eq(kx_yaml_text(y, &text, &len, err, sizeof err), SIM_OK);
+    ck_assert_str_eq(text, "---\n- \"1\"\n- \"on\"\n- \"Yes\"\n- \"1e3\"\n- \"-5\"\n- \".5\"\n- \"null\"\n"
+                           "- \"~\"\n- \"\"\n- abc\n- \"1Gi\"\n- --vary\n- a=1,2\n- $(X)/2\n- -7\n- true\n");
+    ck_assert_uint_eq(len, strlen(text));
+    kx_yaml_free(y);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+START_TEST(yaml_sweep_job_out_of_memory_sweep)
+{
+    const char *varies[] = {"a=1,2"};
+    KxSweepJob j = {.name = "s", .ns = "default", .image = "kubesim:1", .scenario = "tiny", .script = tiny,
+                    .varies = varies, .nvaries = 1, .seed = 1, .shards = 2, .parallelism = 2, .cpu = "1",
+                    .memory = "1Gi", .storage = "1Gi"};
+    for (uint64_t n = 1;; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        KxYaml *y = kx_yaml_new(&m);
+        const char *text;
+        size_t len;
+        char err[128];
+        int rc = y ? kx_sweep_job(&j, y) : SIM_ENOMEM;
+        if (rc == SIM_OK)
+            rc = kx_yaml_text(y, &text, &len, err, sizeof err);
+        ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && m.oom), "allocation %llu: %d", (unsigned long long)n, rc);
+        kx_yaml_free(y);
+        ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);
+        if (!m.oom)
+            break;
+        ck_assert_msg(n < 10000, "no end to the sweep");
+    }
+}
+END_TEST
+
 /* ---- the command ------------------------------------------------------------------ */
-static const char tiny[] =
-    "scenario { name = \"tiny\", duration = \"30m\" }\n"
-    "local n = param(\"replicas\", 2, \"web replicas\")\n"
-    "region { name = \"r1\", zones = { \"r1-a\" } }\n"
-    "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", min = 1, max = 1, price = 1.0 }\n"
-    "deployment { name = \"web\", replicas = n, cpu = \"1\", memory = \"1Gi\" }\n"
-    "expect(\"every replica runs at once\", function(r) return r.pods.pending_peak == 0 end)\n";
 
 /* A file of the suite's folder, as tb_read and tb_slurp take it. */
 static const char *at(const char *name, char *buf, size_t n)
@@ -444,6 +504,8 @@ static Suite *suite(void)
     tcase_add_test(tc, sweep_rows_and_the_cheapest_passing_configuration);
     tcase_add_test(tc, sweep_csv_merges_back_exactly);
     tcase_add_test(tc, sweep_out_of_memory_sweep);
+    tcase_add_test(tc, yaml_strings_keep_their_type);
+    tcase_add_test(tc, yaml_sweep_job_out_of_memory_sweep);
     suite_add_tcase(s, tc);
     TCase *bin = tcase_create("binary");
     tcase_add_test(bin, set_overrides_a_declaration_field);
