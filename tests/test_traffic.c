@@ -152,6 +152,8 @@ START_TEST(traffic_erlang_c_matches_known_values)
     assert_rel(wl_erlang_c(50, 45.0), erlang_c_sum(50, 45.0), 1e-10, "C(50, 45)");
     ck_assert(wl_erlang_c(4, 4.0) == 1.0);   /* saturated: everyone waits */
     ck_assert(wl_erlang_c(4, 0.0) == 0.0);
+    ck_assert(wl_erlang_c(5000, 2.0) == 0.0);   /* 1/B overflows: nobody waits, to double precision */
+    assert_rel(wl_erlang_c(400, 380.0), erlang_c_sum(400, 380.0), 1e-9, "C(400, 380)");
 }
 END_TEST
 

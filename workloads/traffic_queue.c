@@ -22,10 +22,16 @@ double wl_erlang_c(uint32_t n, double a)
         return 1.0;
     if (a <= 0)
         return 0.0;
-    /* Erlang B by its recursion, stable for any n; then C from B. */
-    double b = 1.0;
+    /* Erlang B by the recursion on its inverse, 1/B(k) = 1 + (k/a) / B(k-1):
+     * positive terms only, so stable for any n (relative error ~n ulp), and a
+     * multiply per step instead of a divide (this is the hottest loop of a
+     * large run: every serving backend, every simulated second). When
+     * n >> a the inverse overflows to inf and B is 0, as it is to double
+     * precision. Then C from B. */
+    double inv_a = 1.0 / a, r = 1.0;
     for (uint32_t k = 1; k <= n; k++)
-        b = a * b / ((double)k + a * b);
+        r = 1.0 + ((double)k * inv_a) * r;
+    double b = 1.0 / r;
     return (double)n * b / ((double)n - a * (1.0 - b));
 }
 
