@@ -120,6 +120,9 @@ static void flow_text(const WlFlow *f, const char *site, char *buf, size_t n)
     }
 }
 
+/* The service's flows as kubesim.io/traffic; a flow whose line would take
+ * the text past 4 KiB is left out (a simplification: scenarios have a few
+ * flows per service). */
 static void traffic_annotation(KxCtx *c, const char *service)
 {
     char text[4096] = "", line[1024];
