@@ -26,6 +26,8 @@ static const BenchDef benches[] = {
      bench_autoscaler_loop},
     {"sweep", "8 configurations of the built-in scenario by kubesim sweep: configurations/s, speed-up of a "
               "worker per CPU over one", bench_sweep},
+    {"export", "kubesim export of 3 regions with 1,500 Deployments and HPAs, Jobs, CronJobs, StatefulSets: "
+               "objects/s", bench_export},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

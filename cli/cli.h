@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "k8s-export/kx.h"
+#include "scenarios/scn.h"
+#include "scheduler/sched.h"
+
 enum { CLI_OK = 0, CLI_EXPECT_FAILED = 1, CLI_BAD_INPUT = 2 };
 
 int cmd_run(int argc, char **argv);
@@ -20,6 +24,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_export_sweep(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* True when argv holds -h or --help; commands print their usage and exit 0. */
 int cli_wants_help(int argc, char **argv);
@@ -30,5 +35,19 @@ char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen);
 /* A flag's non-negative whole number into *out; -1 after printing
  * "kubesim CMD: FLAG 'S': expected ..." to stderr. */
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
+
+/* A scenario built into an engine (not run) and exported (cmd_export.c; the
+ * export benchmark uses it too). */
+typedef struct CliExport {
+    SimEngine *e;
+    SchedScheduler *sched;
+    WlControllers *wl;
+    KxFiles *files;
+} CliExport;
+/* Builds loaded scenario s into a fresh engine allocating through m and
+ * exports it. SIM_OK, or an error with the message in err; free x with
+ * cli_export_free either way. */
+int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, char *err, size_t errlen);
+void cli_export_free(CliExport *x);
 
 #endif

@@ -2,8 +2,9 @@
  * kx.h: Kubernetes manifest checks, export and import (prefix kx_): the
  * built-in checks that a scenario's names are valid Kubernetes object names,
  * so everything kubesim simulates can be exported as-is, and the objects that
- * run a sweep on a real cluster (`kubesim export-sweep`). YAML is written
- * with kx_yaml.h.
+ * run a sweep on a real cluster (`kubesim export-sweep`), and a built
+ * scenario as manifests, one folder per region (`kubesim export`). YAML is
+ * written with kx_yaml.h.
  */
 #ifndef KUBESIM_KX_H
 #define KUBESIM_KX_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "k8s-export/kx_yaml.h"
+#include "sim/model.h"
 
 typedef enum KxNameRule {
     KX_DNS1123_LABEL = 0,      /* namespaces, services: [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63 */
@@ -46,5 +48,39 @@ typedef struct KxSweepJob {
  * every shard, merges into /results/merged). SIM_EINVAL if a name would not
  * be a valid Kubernetes name. */
 int kx_sweep_job(const KxSweepJob *j, KxYaml *y);
+
+/* ---- a scenario as manifests (export*.c) ------------------------------- */
+struct SchedCaConfig;
+struct WlControllers;
+
+typedef enum KxProvisioner {
+    KX_PROV_CLUSTER_AUTOSCALER = 0,   /* node groups as cluster-autoscaler settings (a ConfigMap) */
+    KX_PROV_KARPENTER                 /* node groups as Karpenter v1 NodePools */
+} KxProvisioner;
+
+typedef struct KxExportOptions {
+    const char *scenario;               /* the scenario's name, for labels */
+    KxProvisioner provisioner;
+    const struct SchedCaConfig *ca;     /* the autoscaler's flags; NULL: upstream's defaults */
+} KxExportOptions;
+
+/* The files of an export: paths "REGION/FILE.yaml" in a fixed order, each
+ * region's kustomization.yaml last among its files. */
+typedef struct KxFiles KxFiles;
+
+/* Writes the objects of a built (not yet run) engine e and its controllers
+ * wl as manifests. SIM_OK with the files in *out (the caller frees them with
+ * kx_files_free), SIM_ENOMEM, or SIM_EINVAL (message on e) for something
+ * Kubernetes cannot hold. Same engine, same bytes. */
+int kx_export(SimEngine *e, struct WlControllers *wl, const KxExportOptions *o, KxFiles **out);
+size_t kx_files_count(const KxFiles *f);
+/* File i: its path and text (owned by f). */
+void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **text, size_t *len);
+/* Writes every file under dir (creating the region folders). 0, or -1 with
+ * the message, naming the file, in err. */
+int kx_files_write(const KxFiles *f, const char *dir, char *err, size_t errlen);
+void kx_files_free(KxFiles *f);
+/* Objects (YAML documents) in the files, kustomizations excepted. */
+size_t kx_files_objects(const KxFiles *f);
 
 #endif

@@ -53,6 +53,11 @@ void scn_param(const ScnScenario *s, size_t i, const char **name, const char **d
  * or an error with the message on the engine. */
 int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl);
 
+/* The cluster autoscaler's configuration: upstream's defaults, with what
+ * the scenario's autoscaler {} sets (scheduler/ca.h; run and export). */
+struct SchedCaConfig;
+void scn_autoscaler_config(const ScnScenario *s, struct SchedCaConfig *c);
+
 /* Runs each expect(name, fn) against the final summary (passed to fn as a Lua
  * table). Returns a cJSON array of {name, passed, detail} in *out (caller
  * owns), or an error with the message in err. *failed counts failures. */

@@ -201,12 +201,8 @@ void scn_api_job_register(lua_State *L);
  * duration, completion_mode, backoff_limit, active_deadline,
  * ttl_after_finished and fail into w. */
 void scn_job_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimWorkload *w);
-/* api_autoscaler.c: autoscaler {} */
-struct SchedCaConfig;
+/* api_autoscaler.c: autoscaler {} (scn_autoscaler_config is public, scn.h) */
 void scn_api_autoscaler_register(lua_State *L);
-/* The cluster autoscaler's configuration: upstream's defaults, with what
- * the scenario's autoscaler {} sets. */
-void scn_autoscaler_config(const ScnScenario *s, struct SchedCaConfig *c);
 /* A true/false field (deflt when absent); raises on any other type. */
 int scn_opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt);
 /* api_policy.c: priorityclass, pdb, quota, limitrange */

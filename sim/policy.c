@@ -50,6 +50,14 @@ const SimPriorityClass *sim_priorityclass_find(SimEngine *e, const char *name)
     return NULL;
 }
 
+uint32_t sim_priorityclass_count(const SimEngine *e) { return (uint32_t)e->classes.n; }
+
+const SimPriorityClass *sim_priorityclass(SimEngine *e, uint32_t id)
+{
+    SIM_ASSERT(id < e->classes.n);
+    return &e->classes.v[id];
+}
+
 const SimPriorityClass *sim_priorityclass_default(SimEngine *e)
 {
     for (size_t i = 0; i < e->classes.n; i++)

@@ -22,6 +22,9 @@ typedef struct SimPriorityClass {
 int sim_priorityclass_add(SimEngine *e, const SimPriorityClass *pc, uint32_t *id);
 /* NULL if no class of that name. */
 const SimPriorityClass *sim_priorityclass_find(SimEngine *e, const char *name);
+/* The classes in the order added (export). */
+uint32_t sim_priorityclass_count(const SimEngine *e);
+const SimPriorityClass *sim_priorityclass(SimEngine *e, uint32_t id);
 /* The globalDefault class, or NULL (then pods without a class get 0). */
 const SimPriorityClass *sim_priorityclass_default(SimEngine *e);
 

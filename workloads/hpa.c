@@ -380,6 +380,16 @@ size_t wl_hpa_count(const WlControllers *c)
     return c->hpa ? c->hpa->n : 0;
 }
 
+int wl_hpa_info(const WlControllers *c, size_t i, const char **name, uint32_t *target, const WlHpaSpec **spec)
+{
+    if (c->hpa == NULL || i >= c->hpa->n)
+        return SIM_EINVAL;
+    *name = c->hpa->v[i].name;
+    *target = c->hpa->v[i].target;
+    *spec = &c->hpa->v[i].spec;
+    return SIM_OK;
+}
+
 const WlHpaDecision *wl_hpa_last(const WlControllers *c, size_t i)
 {
     if (c->hpa == NULL || i >= c->hpa->n || !c->hpa->v[i].synced)

@@ -234,6 +234,9 @@ int wl_hpa_spec_check(const WlHpaSpec *spec, const char **why);
  * (NULL before the first). */
 size_t wl_hpa_count(const WlControllers *c);
 const WlHpaDecision *wl_hpa_last(const WlControllers *c, size_t i);
+/* HPA i's name, target and spec (the controller's, valid while c lives), for
+ * export. SIM_EINVAL past the last. */
+int wl_hpa_info(const WlControllers *c, size_t i, const char **name, uint32_t *target, const WlHpaSpec **spec);
 
 /* ---- `kubesim explain hpa` (hpa_explain.c) ------------------------------- */
 /* Reads the case from text (file names it in messages), writes the answer to

@@ -501,6 +501,12 @@ int wl_queue_add(WlControllers *c, const char *name, uint32_t region, uint32_t *
     return register_metrics(c, name);
 }
 
+const char *wl_queue_of_worker(WlControllers *c, uint32_t wl)
+{
+    uint32_t q = c->queues ? queue_of_wl(c->queues, wl) : SIM_NONE;
+    return q == SIM_NONE ? NULL : c->queues->q[q].name;
+}
+
 int wl_queue_worker(WlControllers *c, uint32_t q, uint32_t wl)
 {
     WlQueues *qs = c->queues;

@@ -42,6 +42,9 @@ int wl_queue_add(WlControllers *c, const char *name, uint32_t region, uint32_t *
 /* The id of the queue named name, or SIM_NONE. */
 uint32_t wl_queue_find(WlControllers *c, const char *name);
 
+/* The name of the queue Deployment wl works for (the controller's), or NULL. */
+const char *wl_queue_of_worker(WlControllers *c, uint32_t wl);
+
 /* Makes Deployment wl a worker of queue q: each of its pods takes requests
  * once Running, and reports usage by how busy it is. SIM_EINVAL if wl is
  * not a Deployment or already serves a queue. */

@@ -257,6 +257,7 @@ static void backend_rates(TrfBackend *b, const WlServe *s)
     b->cpu_per_req_m = s->cpu_per_request_m;
     b->slo = s->slo_p95;
     b->timeout = s->timeout;
+    b->service_time = s->service_time;
 }
 
 static int backend_arrays(WlTraffic *t, TrfBackend *b)
@@ -445,6 +446,34 @@ double wl_traffic_rate(WlControllers *c, uint32_t flow, SimTime t)
 {
     WlTraffic *tr = c->traffic;
     return tr && flow < tr->nf ? flow_rate(&tr->f[flow], t) : 0.0;
+}
+
+int wl_traffic_serving(WlControllers *c, uint32_t wl, WlServe *out)
+{
+    for (size_t i = 0; c->traffic && i < c->traffic->nb; i++) {
+        const TrfBackend *b = &c->traffic->b[i];
+        if (b->wl == wl) {
+            *out = (WlServe){b->service, b->capacity, b->cpu_per_req_m, b->service_time, b->slo, b->timeout};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+size_t wl_traffic_flow_count(const WlControllers *c)
+{
+    return c->traffic ? c->traffic->nf : 0;
+}
+
+int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const char **site)
+{
+    const WlTraffic *t = c->traffic;
+    if (t == NULL || i >= t->nf)
+        return SIM_EINVAL;
+    const TrfFlow *f = &t->f[i];
+    *out = (WlFlow){f->site, t->svcs[f->svc], f->rate, f->start_clock, f->daily, f->ndaily, f->surges, f->nsurges};
+    *site = t->sites[f->site];
+    return SIM_OK;
 }
 
 /* ---- routing and health -------------------------------------------------- */

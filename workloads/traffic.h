@@ -80,6 +80,14 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s);
  * site. */
 int wl_traffic_flow(WlControllers *c, const WlFlow *f);
 
+/* What Deployment wl serves, as declared (service borrowed from the model): 1,
+ * or 0 when it serves nothing (for export). */
+int wl_traffic_serving(WlControllers *c, uint32_t wl, WlServe *out);
+/* The flows in declaration order, as declared (arrays and names borrowed
+ * from the model; site is the flow's site name). SIM_EINVAL past the last. */
+size_t wl_traffic_flow_count(const WlControllers *c);
+int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const char **site);
+
 /* Marks a region unhealthy (0) or healthy again (1): its services receive no
  * new requests, which fail over to the next nearest region (region outages). */
 void wl_traffic_region_health(WlControllers *c, uint32_t region, int healthy);

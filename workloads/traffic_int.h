@@ -63,6 +63,7 @@ typedef struct TrfBackend {
     double capacity, cpu_per_req_m, mu;   /* mu: one server's rate, capacity / conc */
     uint32_t conc;              /* servers per pod */
     SimTime slo, timeout;
+    SimTime service_time;       /* as declared (0: 1/capacity), for wl_traffic_serving */
     double *rtt;                /* per site, seconds; < 0: no latency declared */
     double *site_rate;          /* per site: rate routed here this second */
     double *weight;             /* per site: share of the latest routed traffic */

@@ -1,0 +1,134 @@
+/*
+ * bench_export.c: `kubesim bench --only export`. A platform-sized world
+ * (3 regions, each with 500 Deployments behind HPAs with a behavior block,
+ * spread and tolerations, 100 Jobs, 100 CronJobs, 50 StatefulSets, PDBs,
+ * quotas and LimitRanges per namespace, node groups) is loaded and built
+ * once, then exported in memory several times: objects written per wall
+ * second of kx_export (YAML emission included, files not written). --quick
+ * uses a tenth of the world and fewer repetitions.
+ */
+#include "cli/bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "scheduler/ca.h"
+
+static const char WORLD_LUA[] =
+    "local scale = param('scale', 1, 'divides the world')\n"
+    "scenario { name = 'export-world', duration = '1h' }\n"
+    "local function n(x) return math.max(1, x // scale) end\n"
+    "priorityclass { name = 'serving', value = 100000 }\n"
+    "for _, t in ipairs({ 'quant', 'risk', 'web', 'batch' }) do namespace { name = t } end\n"
+    "for _, r in ipairs({ 'us-east', 'eu-west', 'ap-northeast' }) do\n"
+    "  region { name = r, zones = { r .. '-a', r .. '-b', r .. '-c' } }\n"
+    "  nodegroup { name = 'cpu-' .. r, region = r, cpu = '32', memory = '128Gi', min = 3, max = 400, size = 3,\n"
+    "              price = 1.5, labels = { pool = 'general' } }\n"
+    "  nodegroup { name = 'gpu-' .. r, region = r, cpu = '16', memory = '64Gi', gpu = 4, min = 0, max = 40,\n"
+    "              price = 12, taints = { 'nvidia.com/gpu=present:NoSchedule' } }\n"
+    "  for _, t in ipairs({ 'quant', 'risk', 'web', 'batch' }) do\n"
+    "    quota { name = 'q-' .. t, namespace = t, region = r, hard = { ['requests.cpu'] = '400', pods = 2000 } }\n"
+    "    limitrange { name = 'lr-' .. t, namespace = t, region = r, default_request = { cpu = '100m', memory = '128Mi' } }\n"
+    "  end\n"
+    "  for k = 1, n(500) do\n"
+    "    local name = string.format('svc-%03d-%s', k, r)\n"
+    "    deployment { name = name, namespace = 'web', region = r, replicas = 3, cpu = '250m', memory = '512Mi',\n"
+    "                 memory_limit = '1Gi', priority_class = 'serving', labels = { app = name },\n"
+    "                 node_selector = { pool = 'general' }, tolerations = { 'dedicated=web:NoSchedule' },\n"
+    "                 spread = { { max_skew = 1, topology_key = 'topology.kubernetes.io/zone',\n"
+    "                              when_unsatisfiable = 'ScheduleAnyway', selector = { app = name } } } }\n"
+    "    hpa { name = name, target = name, min = 3, max = 30,\n"
+    "          metrics = { { type = 'Resource', name = 'cpu', target = { type = 'Utilization', average_utilization = 70 } } },\n"
+    "          behavior = { scale_down = { stabilization_window = '300s' } } }\n"
+    "    if k % 10 == 0 then pdb { name = name, namespace = 'web', region = r, selector = { app = name }, max_unavailable = 1 } end\n"
+    "  end\n"
+    "  for k = 1, n(100) do\n"
+    "    job { name = string.format('job-%03d-%s', k, r), namespace = 'batch', region = r, completions = 10,\n"
+    "          parallelism = 5, duration = '5m', cpu = '1', memory = '2Gi', backoff_limit = 3 }\n"
+    "    cronjob { name = string.format('cron-%03d-%s', k, r), namespace = 'batch', region = r,\n"
+    "              schedule = '*/15 * * * *', job = { completions = 1, duration = '1m', cpu = '100m', memory = '128Mi' } }\n"
+    "  end\n"
+    "  for k = 1, n(50) do\n"
+    "    statefulset { name = string.format('db-%03d-%s', k, r), namespace = 'quant', region = r, replicas = 3,\n"
+    "                  cpu = '1', memory = '4Gi', volume = '100Gi' }\n"
+    "  end\n"
+    "end\n";
+
+/* Loads the world from a file in a fresh folder; NULL after a message. */
+static ScnScenario *load_world(SimMem *m, int quick)
+{
+    char dir[] = "/tmp/kubesim-bench-export-XXXXXX", path[64], err[1024];
+    if (mkdtemp(dir) == NULL) {
+        perror("bench export: mkdtemp");
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/world.lua", dir);
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(WORLD_LUA, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    char scale[] = "scale=10";
+    char *sets[] = {scale};
+    ScnOptions opt = {.path = path, .sets = sets, .nsets = quick ? 1 : 0, .seed = 42};
+    ScnScenario *s = ok ? scn_load(m, &opt, err, sizeof err) : NULL;
+    if (s == NULL)
+        fprintf(stderr, "bench export: %s\n", ok ? err : "cannot write the world's script");
+    unlink(path);
+    rmdir(dir);
+    return s;
+}
+
+/* Exports reps times; the seconds, or a negative number on failure. */
+static double timed_exports(CliExport *x, const ScnScenario *s, int reps, size_t *objects, size_t *bytes)
+{
+    SchedCaConfig ca;
+    scn_autoscaler_config(s, &ca);
+    KxExportOptions o = {.scenario = scn_name(s), .ca = &ca};
+    double t0 = bench_now();
+    for (int i = 0; i < reps; i++) {
+        KxFiles *f;
+        if (kx_export(x->e, x->wl, &o, &f) != SIM_OK)
+            return -1;
+        *objects = kx_files_objects(f);
+        *bytes = 0;
+        for (size_t k = 0; k < kx_files_count(f); k++) {
+            const char *path, *text;
+            size_t len;
+            kx_files_get(f, k, &path, &text, &len);
+            *bytes += len;
+        }
+        kx_files_free(f);
+    }
+    return bench_now() - t0;
+}
+
+int bench_export(cJSON *out, int quick)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    ScnScenario *s = load_world(&m, quick);
+    if (s == NULL)
+        return -1;
+    CliExport x;
+    char err[1024];
+    int reps = quick ? 2 : 5;
+    size_t objects = 0, bytes = 0;
+    double t = -1;
+    if (cli_export_build(s, &m, KX_PROV_CLUSTER_AUTOSCALER, &x, err, sizeof err) != SIM_OK)
+        fprintf(stderr, "bench export: %s\n", err);
+    else
+        t = timed_exports(&x, s, reps, &objects, &bytes);
+    cli_export_free(&x);
+    scn_free(s);
+    if (t <= 0) {
+        fprintf(stderr, "bench export: the export failed\n");
+        return -1;
+    }
+    cJSON_AddNumberToObject(out, "objects", (double)objects);
+    cJSON_AddNumberToObject(out, "bytes", (double)bytes);
+    cJSON_AddNumberToObject(out, "seconds_per_export", t / reps);
+    cJSON_AddNumberToObject(out, "objects_per_s", (double)objects * reps / t);
+    return 0;
+}

@@ -1,0 +1,200 @@
+/*
+ * export.c: `kubesim export` (kx_export, kx.h): a built scenario as one
+ * folder of manifests per region (each region is its own cluster), a file
+ * per kind and a kustomization.yaml listing them for `kubectl apply -k`.
+ *
+ * Invariant: the files come out in a fixed order (regions by id, kinds in
+ * the table below, objects by id), and nothing depends on time or addresses,
+ * so the same engine gives the same bytes. A kind with no object in a
+ * region has no file there.
+ */
+#include "k8s-export/export_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sim/outdir.h"
+
+typedef struct KxFile {
+    char *path;                 /* REGION/FILE.yaml */
+    KxYaml *y;                  /* the text */
+    size_t docs;
+} KxFile;
+
+struct KxFiles {
+    SimMem *m;
+    KxFile *v;
+    size_t n, cap;
+};
+
+typedef struct KxKind {
+    const char *file;
+    void (*emit)(KxCtx *c);
+    int provisioner;            /* -1: always; else only with this KxProvisioner */
+} KxKind;
+
+/* Cluster set-up first, then workloads, then what scales them: the order
+ * kubectl would apply them in if kustomize did not sort. */
+static const KxKind kinds[] = {
+    {"namespaces.yaml", kx_emit_namespaces, -1},
+    {"priorityclasses.yaml", kx_emit_priorityclasses, -1},
+    {"resourcequotas.yaml", kx_emit_quotas, -1},
+    {"limitranges.yaml", kx_emit_limitranges, -1},
+    {"cluster-autoscaler.yaml", kx_emit_autoscaler, KX_PROV_CLUSTER_AUTOSCALER},
+    {"nodepools.yaml", kx_emit_nodepools, KX_PROV_KARPENTER},
+    {"deployments.yaml", kx_emit_deployments, -1},
+    {"services.yaml", kx_emit_services, -1},
+    {"statefulsets.yaml", kx_emit_statefulsets, -1},
+    {"daemonsets.yaml", kx_emit_daemonsets, -1},
+    {"jobs.yaml", kx_emit_jobs, -1},
+    {"cronjobs.yaml", kx_emit_cronjobs, -1},
+    {"poddisruptionbudgets.yaml", kx_emit_pdbs, -1},
+    {"horizontalpodautoscalers.yaml", kx_emit_hpas, -1},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+size_t kx_files_count(const KxFiles *f)
+{
+    return f->n;
+}
+
+void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **text, size_t *len)
+{
+    char err[8];
+    SIM_ASSERT(i < f->n);
+    *path = f->v[i].path;
+    if (kx_yaml_text(f->v[i].y, text, len, err, sizeof err) != SIM_OK) {   /* checked when added */
+        *text = "";
+        *len = 0;
+    }
+}
+
+size_t kx_files_objects(const KxFiles *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n; i++)
+        n += f->v[i].docs;
+    return n;
+}
+
+void kx_files_free(KxFiles *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        sim_mem_strfree(f->m, f->v[i].path);
+        kx_yaml_free(f->v[i].y);
+    }
+    sim_mem_free(f->m, f->v, f->cap * sizeof *f->v);
+    sim_mem_free(f->m, f, sizeof *f);
+}
+
+/* Takes y (freed here on failure). */
+static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y, size_t docs)
+{
+    char path[512], err[160];
+    const char *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", region, file);
+    int rc = kx_yaml_text(y, &text, &len, err, sizeof err);
+    char *p = rc == SIM_OK ? sim_mem_strdup(f->m, path) : NULL;
+    if (rc == SIM_OK && (p == NULL || sim_mem_grow(f->m, (void **)&f->v, &f->cap, f->n + 1, sizeof *f->v))) {
+        sim_mem_strfree(f->m, p);
+        rc = SIM_ENOMEM;
+    }
+    if (rc != SIM_OK) {
+        kx_yaml_free(y);
+        return rc;
+    }
+    f->v[f->n++] = (KxFile){p, y, docs};
+    return SIM_OK;
+}
+
+/* One kind's file of one region; none when the kind has no object there. */
+static int emit_kind(KxFiles *f, KxCtx *c, const KxKind *k)
+{
+    c->y = kx_yaml_new(f->m);
+    c->docs = 0;
+    c->rc = SIM_OK;
+    if (c->y == NULL)
+        return SIM_ENOMEM;
+    k->emit(c);
+    if (c->rc != SIM_OK || c->docs == 0) {
+        kx_yaml_free(c->y);
+        return c->rc;
+    }
+    return add_file(f, sim_region(c->e, c->region)->name, k->file, c->y, c->docs);
+}
+
+static int kustomization(KxFiles *f, KxCtx *c, size_t first)
+{
+    KxYaml *y = kx_yaml_new(f->m);
+    if (y == NULL)
+        return SIM_ENOMEM;
+    kx_yaml_doc_begin(y);
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "apiVersion", "kustomize.config.k8s.io/v1beta1");
+    kx_yaml_kv_str(y, "kind", "Kustomization");
+    kx_yaml_str(y, "resources");
+    kx_yaml_seq_begin(y);
+    for (size_t i = first; i < f->n; i++)
+        kx_yaml_str(y, strchr(f->v[i].path, '/') + 1);
+    kx_yaml_seq_end(y);
+    kx_yaml_map_end(y);
+    kx_yaml_doc_end(y);
+    return add_file(f, sim_region(c->e, c->region)->name, "kustomization.yaml", y, 0);
+}
+
+static int export_region(KxFiles *f, KxCtx *c)
+{
+    size_t first = f->n;
+    int rc = SIM_OK;
+    for (size_t k = 0; rc == SIM_OK && k < NKINDS; k++)
+        if (kinds[k].provisioner < 0 || kinds[k].provisioner == (int)c->o->provisioner)
+            rc = emit_kind(f, c, &kinds[k]);
+    return rc == SIM_OK ? kustomization(f, c, first) : rc;
+}
+
+int kx_export(SimEngine *e, WlControllers *wl, const KxExportOptions *o, KxFiles **out)
+{
+    SimMem *m = sim_mem(e);
+    KxFiles *f = sim_mem_calloc(m, 1, sizeof *f);
+    *out = NULL;
+    if (f == NULL)
+        return sim_fail(e, SIM_ENOMEM, "out of memory");
+    f->m = m;
+    KxCtx c = {.e = e, .wl = wl, .o = o};
+    kx_label_value(o->scenario ? o->scenario : "kubesim", c.scenario, sizeof c.scenario);
+    int rc = SIM_OK;
+    for (uint32_t r = 0; rc == SIM_OK && r < sim_region_count(e); r++) {
+        c.region = r;
+        rc = export_region(f, &c);
+    }
+    if (rc != SIM_OK) {
+        kx_files_free(f);
+        return rc == SIM_ENOMEM ? sim_fail(e, rc, "out of memory") : rc;
+    }
+    *out = f;
+    return SIM_OK;
+}
+
+int kx_files_write(const KxFiles *f, const char *dir, char *err, size_t errlen)
+{
+    char path[4600];
+    for (size_t i = 0; i < f->n; i++) {
+        const char *name, *text;
+        size_t len;
+        kx_files_get(f, i, &name, &text, &len);
+        snprintf(path, sizeof path, "%s/%.*s", dir, (int)(strchr(name, '/') - name), name);
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (sim_write_file(path, text, len, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}

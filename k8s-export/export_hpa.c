@@ -1,0 +1,179 @@
+/*
+ * export_hpa.c: HorizontalPodAutoscalers (autoscaling/v2). Resource metrics
+ * keep their Utilization or AverageValue targets; an External metric the
+ * simulation names "QUEUE/METRIC" (one queue's series, queue.h) is written
+ * as a metrics adapter serves it: metric METRIC with the label selector
+ * queue=QUEUE. The behavior block is written when the scenario set one, so
+ * the legacy path stays the legacy path.
+ */
+#include "k8s-export/export_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "workloads/hpa.h"
+#include "workloads/traffic.h"
+
+static const char *const source_keys[] = {"resource", "containerResource", "pods", "object", "external"};
+static const char *const source_types[] = {"Resource", "ContainerResource", "Pods", "Object", "External"};
+
+/* A milli-unit value as a quantity: memory in bytes where it is whole. */
+static void kv_milli(KxYaml *y, const char *key, const WlHpaMetric *m)
+{
+    int bytes = m->source <= WL_HPA_CONTAINER_RESOURCE && m->res == WL_HPA_MEMORY && m->milli % 1000 == 0;
+    kx_kv_quantity(y, key, bytes ? m->milli / 1000 : m->milli, !bytes);
+}
+
+static void target(KxYaml *y, const WlHpaMetric *m)
+{
+    kx_yaml_str(y, "target");
+    kx_yaml_map_begin(y);
+    if (m->target == WL_HPA_UTILIZATION) {
+        kx_yaml_kv_str(y, "type", "Utilization");
+        kx_yaml_kv_int(y, "averageUtilization", m->utilization);
+    } else if (m->target == WL_HPA_VALUE) {
+        kx_yaml_kv_str(y, "type", "Value");
+        kv_milli(y, "value", m);
+    } else {
+        kx_yaml_kv_str(y, "type", "AverageValue");
+        kv_milli(y, "averageValue", m);
+    }
+    kx_yaml_map_end(y);
+}
+
+/* metric: {name, selector}: "QUEUE/METRIC" becomes METRIC with queue=QUEUE. */
+static void metric_id(KxYaml *y, const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    kx_yaml_str(y, "metric");
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "name", slash ? slash + 1 : name);
+    if (slash) {
+        char queue[256];
+        snprintf(queue, sizeof queue, "%.*s", (int)(slash - name), name);
+        kx_yaml_str(y, "selector");
+        kx_yaml_map_begin(y);
+        kx_yaml_str(y, "matchLabels");
+        kx_yaml_map_begin(y);
+        kx_yaml_kv_str(y, "queue", queue);
+        kx_yaml_map_end(y);
+        kx_yaml_map_end(y);
+    }
+    kx_yaml_map_end(y);
+}
+
+/* The simulation reads an Object metric by name alone; the object it
+ * describes is the target's Service when it serves traffic, else the
+ * target itself. */
+static void described(KxCtx *c, uint32_t tgt)
+{
+    const SimWorkload *w = sim_workload(c->e, tgt);
+    WlServe s;
+    int serves = wl_traffic_serving(c->wl, tgt, &s);
+    kx_yaml_str(c->y, "describedObject");
+    kx_yaml_map_begin(c->y);
+    kx_yaml_kv_str(c->y, "apiVersion", serves ? "v1" : "apps/v1");
+    kx_yaml_kv_str(c->y, "kind", serves ? "Service" : w->kind == SIM_WL_STATEFULSET ? "StatefulSet" : "Deployment");
+    kx_yaml_kv_str(c->y, "name", serves ? s.service : w->name);
+    kx_yaml_map_end(c->y);
+}
+
+static void metric(KxCtx *c, const WlHpaMetric *m, uint32_t tgt)
+{
+    KxYaml *y = c->y;
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "type", source_types[m->source]);
+    kx_yaml_str(y, source_keys[m->source]);
+    kx_yaml_map_begin(y);
+    if (m->source <= WL_HPA_CONTAINER_RESOURCE) {
+        kx_yaml_kv_str(y, "name", m->res == WL_HPA_MEMORY ? "memory" : "cpu");
+        if (m->source == WL_HPA_CONTAINER_RESOURCE)
+            kx_yaml_kv_str(y, "container", KX_CONTAINER);
+    } else {
+        metric_id(y, m->name);
+        if (m->source == WL_HPA_OBJECT)
+            described(c, tgt);
+    }
+    target(y, m);
+    kx_yaml_map_end(y);
+    kx_yaml_map_end(y);
+}
+
+static void rules(KxYaml *y, const char *key, const WlHpaRules *r)
+{
+    static const char *const selects[] = {"Max", "Min", "Disabled"};
+    kx_yaml_str(y, key);
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_int(y, "stabilizationWindowSeconds", r->window_s);
+    kx_yaml_kv_str(y, "selectPolicy", selects[r->select]);
+    kx_yaml_str(y, "policies");
+    kx_yaml_seq_begin(y);
+    for (size_t i = 0; i < r->npolicies; i++) {
+        kx_yaml_map_begin(y);
+        kx_yaml_kv_str(y, "type", r->policies[i].percent ? "Percent" : "Pods");
+        kx_yaml_kv_int(y, "value", r->policies[i].value);
+        kx_yaml_kv_int(y, "periodSeconds", r->policies[i].period_s);
+        kx_yaml_map_end(y);
+    }
+    kx_yaml_seq_end(y);
+    kx_yaml_map_end(y);
+}
+
+/* Per-direction tolerances are a 1.33 alpha field, unknown to 1.30-1.32. */
+static void hpa_annotations(KxCtx *c, const WlHpaSpec *s)
+{
+    if (!s->has_behavior || (s->up.tolerance < 0 && s->down.tolerance < 0))
+        return;
+    kx_yaml_str(c->y, "annotations");
+    kx_yaml_map_begin(c->y);
+    if (s->up.tolerance >= 0)
+        kx_kv_double(c->y, "kubesim.io/scale-up-tolerance", s->up.tolerance);
+    if (s->down.tolerance >= 0)
+        kx_kv_double(c->y, "kubesim.io/scale-down-tolerance", s->down.tolerance);
+    kx_yaml_map_end(c->y);
+}
+
+static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
+{
+    const SimWorkload *w = sim_workload(c->e, tgt);
+    KxYaml *y = c->y;
+    kx_doc_begin(c, "autoscaling/v2", "HorizontalPodAutoscaler");
+    kx_meta(c, name, kx_ns_name(c, w->ns), 1);
+    hpa_annotations(c, s);
+    kx_yaml_map_end(y);
+    kx_yaml_str(y, "spec");
+    kx_yaml_map_begin(y);
+    kx_yaml_str(y, "scaleTargetRef");
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "apiVersion", "apps/v1");
+    kx_yaml_kv_str(y, "kind", w->kind == SIM_WL_STATEFULSET ? "StatefulSet" : "Deployment");
+    kx_yaml_kv_str(y, "name", w->name);
+    kx_yaml_map_end(y);
+    kx_yaml_kv_int(y, "minReplicas", s->min);
+    kx_yaml_kv_int(y, "maxReplicas", s->max);
+    kx_yaml_str(y, "metrics");
+    kx_yaml_seq_begin(y);
+    for (size_t i = 0; i < s->nmetrics; i++)
+        metric(c, &s->metrics[i], tgt);
+    kx_yaml_seq_end(y);
+    if (s->has_behavior) {
+        kx_yaml_str(y, "behavior");
+        kx_yaml_map_begin(y);
+        rules(y, "scaleUp", &s->up);
+        rules(y, "scaleDown", &s->down);
+        kx_yaml_map_end(y);
+    }
+    kx_yaml_map_end(y);
+    kx_doc_end(c);
+}
+
+void kx_emit_hpas(KxCtx *c)
+{
+    for (size_t i = 0; i < wl_hpa_count(c->wl); i++) {
+        const char *name;
+        uint32_t tgt;
+        const WlHpaSpec *s;
+        if (wl_hpa_info(c->wl, i, &name, &tgt, &s) == SIM_OK && sim_workload(c->e, tgt)->region == c->region)
+            hpa(c, name, tgt, s);
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * export_int.h: what the files of `kubesim export` (export*.c) share, and no
+ * other module includes. One KxCtx walks one region; each kind writes its
+ * documents into the region's KxYaml for that kind's file.
+ *
+ * Invariant: every object a region's files hold belongs to that region (its
+ * workload, quota, PDB, LimitRange or node group has that region), except the
+ * cluster-scoped set-up every cluster needs: Namespaces and PriorityClasses,
+ * which go to every region.
+ */
+#ifndef KUBESIM_KX_EXPORT_INT_H
+#define KUBESIM_KX_EXPORT_INT_H
+
+#include "k8s-export/kx.h"
+#include "sim/policy.h"
+#include "workloads/wl.h"
+
+#define KX_CONTAINER "app"          /* the one container of every pod */
+#define KX_SERVE_PORT 8080          /* serving pods' container port, named "http" */
+#define KX_RUN_AS 65532             /* the non-root user of every pod (distroless "nonroot") */
+
+typedef struct KxCtx {
+    SimEngine *e;
+    WlControllers *wl;
+    const KxExportOptions *o;
+    char scenario[64];              /* the scenario's name as a label value */
+    uint32_t region;
+    KxYaml *y;                      /* the file being written */
+    size_t docs;                    /* documents written into y */
+    int rc;                         /* SIM_OK, or the first failure (SIM_ENOMEM) */
+} KxCtx;
+
+/* A growing text buffer through the engine's SimMem; a failed append sets
+ * c->rc and the text stays as it was. */
+typedef struct KxBuf {
+    char *s;
+    size_t len, cap;
+} KxBuf;
+void kx_buf_printf(KxCtx *c, KxBuf *b, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kx_buf_free(KxCtx *c, KxBuf *b);
+
+/* export_meta.c: document heads, metadata, labels, selectors, values */
+void kx_doc_begin(KxCtx *c, const char *api, const char *kind);
+void kx_doc_end(KxCtx *c);
+/* metadata with name, namespace (NULL: cluster-scoped) and the scenario's
+ * labels; leaves the map open when open != 0 (to add annotations). */
+void kx_meta(KxCtx *c, const char *name, const char *ns, int open);
+/* The labels every object carries (app.kubernetes.io/name = name). */
+void kx_labels(KxCtx *c, const char *name);
+void kx_labels_begin(KxCtx *c, const char *name);   /* the same, the map left open */
+/* name as a label value: [A-Za-z0-9_.-], alphanumeric at both ends, <= 63. */
+void kx_label_value(const char *s, char *buf, size_t n);
+/* A LabelSelector (matchLabels for single-value In, else matchExpressions). */
+void kx_label_selector(KxYaml *y, const SimSelector *sel);
+/* A list of node selector requirements (matchExpressions of a NodeSelectorTerm). */
+void kx_node_requirements(KxYaml *y, const SimSelector *sel);
+void kx_kv_quantity(KxYaml *y, const char *key, int64_t v, int milli);
+void kx_kv_seconds(KxYaml *y, const char *key, SimTime t);   /* whole seconds, rounded up */
+/* A duration as text for annotations: "90s", "1500ms". */
+void kx_duration(SimTime t, char *buf, size_t n);
+void kx_kv_duration(KxYaml *y, const char *key, SimTime t);
+void kx_kv_double(KxYaml *y, const char *key, double v);     /* as a string: annotations */
+const char *kx_taint_effect(int effect);
+const char *kx_ns_name(KxCtx *c, uint32_t ns);
+/* The value of label key in the workload's pod labels, or NULL. */
+const char *kx_pod_label(const SimPodSpec *spec, const char *key);
+
+/* export_pod.c: a pod template ("template" key and its map) */
+typedef enum KxPodKind { KX_POD_SERVICE = 0, KX_POD_BATCH } KxPodKind;
+void kx_pod_template(KxCtx *c, uint32_t wl, KxPodKind kind);
+/* The selector every controller uses for its pods ("selector" key and map). */
+void kx_pod_selector(KxCtx *c, uint32_t wl);
+/* The labels of that selector as a plain map (a Service's selector). */
+void kx_pod_match_labels(KxCtx *c, uint32_t wl);
+/* What the workload's pods are named by: its app.kubernetes.io/name. */
+void kx_pod_app(const SimWorkload *w, char *buf, size_t n);
+
+/* One function per file; each writes every object of its kind in c->region. */
+void kx_emit_namespaces(KxCtx *c);
+void kx_emit_priorityclasses(KxCtx *c);
+void kx_emit_quotas(KxCtx *c);
+void kx_emit_limitranges(KxCtx *c);
+void kx_emit_pdbs(KxCtx *c);
+void kx_emit_deployments(KxCtx *c);
+void kx_emit_services(KxCtx *c);
+void kx_emit_statefulsets(KxCtx *c);
+void kx_emit_daemonsets(KxCtx *c);
+void kx_emit_jobs(KxCtx *c);
+void kx_emit_cronjobs(KxCtx *c);
+void kx_emit_hpas(KxCtx *c);
+void kx_emit_autoscaler(KxCtx *c);   /* cluster-autoscaler ConfigMaps */
+void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */
+
+#endif
