@@ -177,21 +177,6 @@ static void default_name(const char *scenario, char *buf, size_t n)
     buf[k] = '\0';
 }
 
-/* The scenario's name as a label value: [A-Za-z0-9_.-], alphanumeric at
- * both ends, at most 63 characters. */
-static void label_value(const char *scenario, char *buf, size_t n)
-{
-    size_t k = 0;
-    for (const char *p = scenario; *p && k + 1 < n && k < 63; p++) {
-        int ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-';
-        if (k > 0 || isalnum((unsigned char)*p))
-            buf[k++] = ok ? *p : '-';
-    }
-    while (k > 0 && !isalnum((unsigned char)buf[k - 1]))
-        k--;
-    buf[k] = '\0';
-}
-
 static char *script_text(const char *path, size_t *len)
 {
     char err[1024];
@@ -252,7 +237,7 @@ static int emit(ExportArgs *a, SimMem *m)
 int cmd_export_sweep(int argc, char **argv)
 {
     ExportArgs a = {.job = {.ns = "default", .seed = 42, .cpu = "1", .memory = "2Gi", .storage = "1Gi"}};
-    char image[128], name[128], scn[256], label[64];
+    char image[128], name[128], scn[256];
     snprintf(image, sizeof image, "kubesim:%s", KUBESIM_VERSION);
     a.job.image = image;
     int pr = parse_args(argc, argv, &a);
@@ -276,8 +261,7 @@ int cmd_export_sweep(int argc, char **argv)
         default_name(scn, name, sizeof name);
         a.job.name = name;
     }
-    label_value(scn, label, sizeof label);
-    a.job.scenario = label;
+    a.job.scenario = scn;   /* kx_sweep_job makes a label value of it */
     a.job.varies = (const char *const *)a.varies;
     a.job.nvaries = a.nvaries;
     a.job.sets = (const char *const *)a.sets;

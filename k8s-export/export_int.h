@@ -50,6 +50,13 @@ void kx_labels(KxCtx *c, const char *name);
 void kx_labels_begin(KxCtx *c, const char *name);   /* the same, the map left open */
 /* name as a label value: [A-Za-z0-9_.-], alphanumeric at both ends, <= 63. */
 void kx_label_value(const char *s, char *buf, size_t n);
+/* The restricted Pod Security Standard (export_pod.c): the pod's
+ * securityContext (non-root user KX_RUN_AS, RuntimeDefault seccomp; fsGroup
+ * when a volume must be writable by that user) and a container's (no
+ * privilege escalation, every capability dropped; a read-only root when the
+ * program writes only to volumes). */
+void kx_restricted_pod(KxYaml *y, int fs_group);
+void kx_restricted_container(KxYaml *y, int read_only_root);
 /* A LabelSelector (matchLabels for single-value In, else matchExpressions). */
 void kx_label_selector(KxYaml *y, const SimSelector *sel);
 /* A list of node selector requirements (matchExpressions of a NodeSelectorTerm). */

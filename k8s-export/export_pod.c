@@ -277,12 +277,13 @@ static void serving(KxYaml *y, const SimPodSpec *s)
     probe(y, "livenessProbe", "/healthz", ready_s + 10, 10);
 }
 
-/* The container half of the restricted Pod Security Standard. */
-static void container_security(KxYaml *y)
+void kx_restricted_container(KxYaml *y, int read_only_root)
 {
     kx_yaml_str(y, "securityContext");
     kx_yaml_map_begin(y);
     kx_yaml_kv_bool(y, "allowPrivilegeEscalation", 0);
+    if (read_only_root)
+        kx_yaml_kv_bool(y, "readOnlyRootFilesystem", 1);
     kx_yaml_kv_bool(y, "runAsNonRoot", 1);
     kx_yaml_str(y, "capabilities");
     kx_yaml_map_begin(y);
@@ -298,13 +299,15 @@ static void container_security(KxYaml *y)
     kx_yaml_map_end(y);
 }
 
-static void pod_security(KxYaml *y)
+void kx_restricted_pod(KxYaml *y, int fs_group)
 {
     kx_yaml_str(y, "securityContext");
     kx_yaml_map_begin(y);
     kx_yaml_kv_bool(y, "runAsNonRoot", 1);
     kx_yaml_kv_int(y, "runAsUser", KX_RUN_AS);
     kx_yaml_kv_int(y, "runAsGroup", KX_RUN_AS);
+    if (fs_group)
+        kx_yaml_kv_int(y, "fsGroup", KX_RUN_AS);
     kx_yaml_str(y, "seccompProfile");
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "type", "RuntimeDefault");
@@ -328,7 +331,7 @@ static void container(KxCtx *c, const SimWorkload *w, int serves, int volume)
     resources(y, &w->spec);
     if (serves)
         serving(y, &w->spec);
-    container_security(y);
+    kx_restricted_container(y, 0);
     if (volume || w->spec.local_storage) {
         kx_yaml_str(y, "volumeMounts");
         kx_yaml_seq_begin(y);
@@ -394,7 +397,7 @@ void kx_pod_template(KxCtx *c, uint32_t wl, KxPodKind kind)
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "restartPolicy", kind == KX_POD_BATCH ? "Never" : "Always");
     scheduling(c, &w->spec);
-    pod_security(y);
+    kx_restricted_pod(y, 0);
     container(c, w, serves, volume);
     if (w->spec.local_storage && !volume)
         scratch_volume(y);

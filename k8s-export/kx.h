@@ -29,7 +29,7 @@ typedef struct KxSweepJob {
     const char *name;           /* base of the objects' names (a DNS-1123 label of at most 54) */
     const char *ns;             /* namespace */
     const char *image;          /* holds kubesim on PATH and /bin/sh */
-    const char *scenario;       /* the scenario's name, for labels */
+    const char *scenario;       /* the scenario's name (made a label value) */
     const char *script;         /* the scenario's text: the shards run it from a ConfigMap */
     const char *const *varies;  /* "NAME=V1,V2,..." as kubesim sweep takes them */
     size_t nvaries;

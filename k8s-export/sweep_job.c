@@ -8,9 +8,10 @@
  *
  * A shard's folder appears whole (kubesim writes a temporary folder and
  * renames it), so the merge Job's wait for /results/shards/I/sweep.csv never
- * sees half a shard. Pods run under the restricted Pod Security Standard.
+ * sees half a shard. Pods run under the restricted Pod Security Standard
+ * (kx_restricted_pod/_container, shared with the export).
  */
-#include "k8s-export/kx.h"
+#include "k8s-export/export_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,9 @@ static void labels(KxYaml *y, const KxSweepJob *j, const char *component)
     kx_yaml_kv_str(y, "app.kubernetes.io/name", "kubesim-sweep");
     kx_yaml_kv_str(y, "app.kubernetes.io/instance", j->name);
     kx_yaml_kv_str(y, "app.kubernetes.io/component", component);
-    kx_yaml_kv_str(y, "kubesim.io/scenario", j->scenario);
+    char v[64];
+    kx_label_value(j->scenario, v, sizeof v);
+    kx_yaml_kv_str(y, "kubesim.io/scenario", v);
     kx_yaml_map_end(y);
 }
 
@@ -85,37 +88,6 @@ static void claim(KxYaml *y, const KxSweepJob *j)
     kx_yaml_map_end(y);
     kx_yaml_map_end(y);
     tail(y);
-}
-
-/* The restricted Pod Security Standard, pod and container halves. */
-static void pod_security(KxYaml *y)
-{
-    kx_yaml_str(y, "securityContext");
-    kx_yaml_map_begin(y);
-    kx_yaml_kv_bool(y, "runAsNonRoot", 1);
-    kx_yaml_kv_int(y, "runAsUser", 65532);
-    kx_yaml_kv_int(y, "fsGroup", 65532);   /* the results volume is writable by that user */
-    kx_yaml_str(y, "seccompProfile");
-    kx_yaml_map_begin(y);
-    kx_yaml_kv_str(y, "type", "RuntimeDefault");
-    kx_yaml_map_end(y);
-    kx_yaml_map_end(y);
-}
-
-static void container_security(KxYaml *y)
-{
-    kx_yaml_str(y, "securityContext");
-    kx_yaml_map_begin(y);
-    kx_yaml_kv_bool(y, "allowPrivilegeEscalation", 0);
-    kx_yaml_kv_bool(y, "readOnlyRootFilesystem", 1);
-    kx_yaml_str(y, "capabilities");
-    kx_yaml_map_begin(y);
-    kx_yaml_str(y, "drop");
-    kx_yaml_seq_begin(y);
-    kx_yaml_str(y, "ALL");
-    kx_yaml_seq_end(y);
-    kx_yaml_map_end(y);
-    kx_yaml_map_end(y);
 }
 
 static void resources(KxYaml *y, const KxSweepJob *j)
@@ -245,7 +217,7 @@ static void pod_template(KxYaml *y, const KxSweepJob *j, int merge)
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "restartPolicy", "Never");
-    pod_security(y);
+    kx_restricted_pod(y, 1);   /* the results volume is written as that user */
     kx_yaml_str(y, "containers");
     kx_yaml_seq_begin(y);
     kx_yaml_map_begin(y);
@@ -262,7 +234,7 @@ static void pod_template(KxYaml *y, const KxSweepJob *j, int merge)
         index_env(y);
     }
     resources(y, j);
-    container_security(y);
+    kx_restricted_container(y, 1);
     kx_yaml_str(y, "volumeMounts");
     kx_yaml_seq_begin(y);
     if (!merge)
