@@ -16,6 +16,7 @@ static const Command commands[] = {
     {"run", cmd_run, "run a scenario (default: the built-in market_open_surge)"},
     {"sweep", cmd_sweep, "run a scenario over a grid of values; the cheapest configuration that meets every expectation"},
     {"export", cmd_export, "write a scenario as Kubernetes manifests, a folder per region with a kustomization.yaml"},
+    {"import", cmd_import, "read Kubernetes manifests (multi-document YAML) into a Lua scenario"},
     {"export-sweep", cmd_export_sweep, "a sweep as Kubernetes Jobs: an Indexed Job of shards and a merge Job"},
     {"validate", cmd_validate, "check a scenario without running it: `validate SCENARIO [--set K=V]...`"},
     {"trace", cmd_trace, "read a trace: `kubesim trace dump FILE` prints JSON lines"},

@@ -3,8 +3,9 @@
  * built-in checks that a scenario's names are valid Kubernetes object names,
  * so everything kubesim simulates can be exported as-is, and the objects that
  * run a sweep on a real cluster (`kubesim export-sweep`), and a built
- * scenario as manifests, one folder per region (`kubesim export`). YAML is
- * written with kx_yaml.h.
+ * scenario as manifests, one folder per region (`kubesim export`), and the
+ * reverse: manifests read into a Lua scenario (`kubesim import`, import*.c).
+ * YAML is written with kx_yaml.h and read with libyaml's parser.
  */
 #ifndef KUBESIM_KX_H
 #define KUBESIM_KX_H
@@ -82,5 +83,31 @@ int kx_files_write(const KxFiles *f, const char *dir, char *err, size_t errlen);
 void kx_files_free(KxFiles *f);
 /* Objects (YAML documents) in the files, kustomizations excepted. */
 size_t kx_files_objects(const KxFiles *f);
+
+/* ---- manifests as a scenario (import*.c) -------------------------------- */
+
+/* One YAML file to import: its name (for messages), its text and the region
+ * its objects go to. Borrowed. */
+typedef struct KxImportFile {
+    const char *path;
+    const char *text;
+    size_t len;
+    const char *region;
+} KxImportFile;
+
+typedef struct KxImportOptions {
+    const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
+    const char *start;      /* scenario.start ("HH:MM") or NULL */
+    const char *duration;   /* scenario.duration or NULL */
+} KxImportOptions;
+
+/* Reads the files' documents and writes a Lua scenario declaring what they
+ * hold. SIM_OK with the text in *text (NUL-terminated, *len bytes, allocated
+ * from m: free with sim_mem_free(m, *text, *len + 1)); SIM_EINVAL with
+ * "FILE:LINE: FIELD: why" in err for input kubesim cannot take (malformed
+ * YAML, a removed API version, a bad quantity); SIM_ENOMEM. Same input, same
+ * bytes. */
+int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
+              size_t *len, char *err, size_t errlen);
 
 #endif

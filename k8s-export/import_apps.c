@@ -1,0 +1,207 @@
+/*
+ * import_apps.c: the workloads: Deployments (with the export's serving and
+ * queue annotations), StatefulSets, DaemonSets, Jobs and CronJobs, each with
+ * its pod template (import_pod.c).
+ *
+ * Simplification: a run-to-completion pod's run time is not in a manifest;
+ * the export's kubesim.io/duration gives it, else DEFAULT_RUN (a comment in
+ * the scenario says to edit it). A Recreate Deployment becomes a rolling
+ * update with maxSurge 0 and maxUnavailable 100%, which is what Recreate does
+ * to the pod count.
+ */
+#include "k8s-export/import_int.h"
+
+#include <string.h>
+
+#define DEFAULT_RUN "60s"
+
+static void opt_int(KxImp *c, const KxNode *root, const char *path, const char *field, int64_t lo, int64_t hi)
+{
+    const KxNode *n = kx_get(root, path);
+    if (n)
+        kx_out(c, ", %s = %lld", field, (long long)kx_int(c, n, lo, hi));
+}
+
+static void opt_str(KxImp *c, const KxNode *root, const char *path, const char *field)
+{
+    const char *s = kx_get_str(root, path);
+    if (s) {
+        kx_out(c, ", %s = ", field);
+        kx_out_str(c, s);
+    }
+}
+
+static void ann_str(KxImp *c, const KxNode *owner, const char *key, const char *field)
+{
+    const char *s = kx_annotation(owner, key);
+    if (s) {
+        kx_out(c, ", %s = ", field);
+        kx_out_str(c, s);
+    }
+}
+
+static void image(KxImp *c, const KxNode *tmpl)
+{
+    const KxNode *cs = kx_get(tmpl, "spec.containers");
+    const char *img = cs && cs->type == KX_N_SEQ && cs->first ? kx_get_str(cs->first, "image") : NULL;
+    if (img) {
+        kx_out(c, ", image = ");
+        kx_out_str(c, img);
+    }
+}
+
+static void int_or_pct(KxImp *c, const KxNode *v, const char *field)
+{
+    if (v == NULL)
+        return;
+    kx_out(c, "%s = ", field);
+    if (strchr(v->s ? v->s : "", '%'))
+        kx_out_str(c, v->s);
+    else
+        kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
+}
+
+static void strategy(KxImp *c, const KxNode *root)
+{
+    const char *type = kx_get_str(root, "spec.strategy.type");
+    if (type && strcmp(type, "Recreate") == 0) {
+        kx_out(c, ", strategy = { max_surge = 0, max_unavailable = \"100%%\" }");
+        return;
+    }
+    const KxNode *ru = kx_get(root, "spec.strategy.rollingUpdate");
+    const KxNode *s = kx_get(ru, "maxSurge"), *u = kx_get(ru, "maxUnavailable");
+    if (s == NULL && u == NULL)
+        return;
+    kx_out(c, ", strategy = { ");
+    int_or_pct(c, s, "max_surge");
+    kx_out(c, s && u ? ", " : "");
+    int_or_pct(c, u, "max_unavailable");
+    kx_out(c, " }");
+}
+
+static void serve(KxImp *c, const KxNode *root)
+{
+    const char *svc = kx_annotation(root, "kubesim.io/serve-service");
+    if (svc == NULL)
+        return;
+    kx_out(c, ",\n    serve = { service = ");
+    kx_out_str(c, svc);
+    const KxNode *cap = kx_annotation_node(root, "kubesim.io/serve-capacity");
+    kx_out(c, ", capacity = %s", cap ? cap->s : "1");
+    const KxNode *cpr = kx_annotation_node(root, "kubesim.io/serve-cpu-per-request-millicores");
+    if (cpr)
+        kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
+    ann_str(c, root, "kubesim.io/serve-service-time", "service_time");
+    ann_str(c, root, "kubesim.io/serve-slo-p95", "slo_p95");
+    ann_str(c, root, "kubesim.io/serve-timeout", "timeout");
+    kx_out(c, " }");
+}
+
+void kx_imp_deployments(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "Deployment")) != NULL && c->rc == SIM_OK;) {
+        const KxNode *tmpl = kx_get(d->root, "spec.template");
+        kx_out_head(c, "deployment", d, 1);
+        opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
+        image(c, tmpl);
+        strategy(c, d->root);
+        opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
+        opt_int(c, d->root, "spec.progressDeadlineSeconds", "progress_deadline", 1, INT64_C(1) << 31);
+        ann_str(c, d->root, "kubesim.io/queue", "queue");
+        kx_out_pod(c, tmpl);
+        serve(c, d->root);
+        kx_out(c, " }\n");
+    }
+}
+
+void kx_imp_statefulsets(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "StatefulSet")) != NULL && c->rc == SIM_OK;) {
+        const KxNode *tmpl = kx_get(d->root, "spec.template");
+        kx_out_head(c, "statefulset", d, 1);
+        opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
+        image(c, tmpl);
+        opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
+        const KxNode *vct = kx_get(d->root, "spec.volumeClaimTemplates");
+        const KxNode *size = vct && vct->type == KX_N_SEQ && vct->first
+                                 ? kx_get(vct->first, "spec.resources.requests.storage") : NULL;
+        if (size) {
+            kx_out(c, ", volume = ");
+            kx_out_quantity(c, size, 0);
+        }
+        kx_out_pod(c, tmpl);
+        kx_out(c, " }\n");
+    }
+}
+
+void kx_imp_daemonsets(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "DaemonSet")) != NULL && c->rc == SIM_OK;) {
+        kx_out_head(c, "daemonset", d, 1);
+        kx_out_pod(c, kx_get(d->root, "spec.template"));
+        kx_out(c, " }\n");
+    }
+}
+
+/* A Job spec's fields (spec: the JobSpec), shared by job and cronjob's job. */
+static void job_spec(KxImp *c, const KxNode *spec, const KxNode *owner)
+{
+    const KxNode *tmpl = kx_get(spec, "template");
+    opt_int(c, spec, "completions", "completions", 1, 1000000000);
+    opt_int(c, spec, "parallelism", "parallelism", 0, 1000000000);
+    const char *dur = kx_annotation(tmpl, "kubesim.io/duration");
+    kx_out(c, ", duration = ");
+    kx_out_str(c, dur && strcmp(dur, "by-work") != 0 ? dur : DEFAULT_RUN);
+    opt_str(c, spec, "completionMode", "completion_mode");
+    opt_int(c, spec, "backoffLimit", "backoff_limit", 0, 1000000000);
+    opt_int(c, spec, "activeDeadlineSeconds", "active_deadline", 1, INT64_C(1) << 40);
+    opt_int(c, spec, "ttlSecondsAfterFinished", "ttl_after_finished", 0, INT64_C(1) << 31);
+    const KxNode *ff = kx_annotation_node(owner, "kubesim.io/fail-first");
+    const KxNode *fp = kx_annotation_node(owner, "kubesim.io/fail-probability");
+    const KxNode *fe = kx_annotation_node(owner, "kubesim.io/fail-exit-code");
+    if (ff || fp || fe) {
+        kx_out(c, ", fail = { exit_code = %lld", fe ? (long long)kx_int(c, fe, 0, 255) : 1LL);
+        if (ff)
+            kx_out(c, ", first = %lld", (long long)kx_int(c, ff, 0, 1000000000));
+        if (fp)
+            kx_out(c, ", probability = %s", fp->s);
+        kx_out(c, " }");
+    }
+    kx_out_pod(c, tmpl);
+    if (dur == NULL || strcmp(dur, "by-work") == 0)
+        kx_out(c, " --[[ run time not in the manifest: edit duration ]]");
+}
+
+void kx_imp_jobs(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "Job")) != NULL && c->rc == SIM_OK;) {
+        kx_out_head(c, "job", d, 1);
+        ann_str(c, d->root, "kubesim.io/start", "start");
+        job_spec(c, kx_get(d->root, "spec"), d->root);
+        kx_out(c, " }\n");
+    }
+}
+
+void kx_imp_cronjobs(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "CronJob")) != NULL && c->rc == SIM_OK;) {
+        kx_out_head(c, "cronjob", d, 1);
+        const KxNode *s = kx_get(d->root, "spec");
+        opt_str(c, s, "schedule", "schedule");
+        opt_str(c, s, "timeZone", "time_zone");
+        opt_str(c, s, "concurrencyPolicy", "concurrency_policy");
+        opt_int(c, s, "startingDeadlineSeconds", "starting_deadline", 0, INT64_C(1) << 40);
+        opt_int(c, s, "successfulJobsHistoryLimit", "successful_history", 0, 1000000);
+        opt_int(c, s, "failedJobsHistoryLimit", "failed_history", 0, 1000000);
+        if (kx_get_str(s, "suspend") && strcmp(kx_get_str(s, "suspend"), "true") == 0)
+            kx_out(c, ", suspend = true");
+        kx_out(c, ",\n    job = { ");
+        const KxNode *jt = kx_get(s, "jobTemplate");
+        size_t at = c->len;
+        job_spec(c, kx_get(jt, "spec"), jt);
+        /* job_spec starts with ", "; a table's first field must not. */
+        if (c->rc == SIM_OK && c->len > at + 2 && c->out[at] == ',')
+            memmove(c->out + at, c->out + at + 2, c->len - at - 1), c->len -= 2;
+        kx_out(c, " } }\n");
+    }
+}

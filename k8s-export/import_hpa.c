@@ -1,0 +1,234 @@
+/*
+ * import_hpa.c: HorizontalPodAutoscalers (autoscaling/v2) and the serving
+ * traffic the export keeps on Services (kubesim.io/traffic).
+ *
+ * Simplification: a manifest holds no round trip from users to a cluster, so
+ * each site of a flow gets latency 0 ms to every region that serves its
+ * service (edit it); a flow written in several regions' exports is declared
+ * once.
+ */
+#include "k8s-export/import_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const targets[][2] = {
+    {"averageUtilization", "average_utilization"}, {"averageValue", "average_value"}, {"value", "value"}};
+
+static void target(KxImp *c, const KxNode *t)
+{
+    kx_out(c, ", target = { type = ");
+    kx_out_str(c, kx_get_str(t, "type") ? kx_get_str(t, "type") : "Utilization");
+    for (size_t i = 0; i < 3; i++) {
+        const KxNode *v = kx_get(t, targets[i][0]);
+        if (v == NULL)
+            continue;
+        kx_out(c, ", %s = ", targets[i][1]);
+        if (i == 0)
+            kx_out(c, "%lld", (long long)kx_int(c, v, 1, 1000000));
+        else
+            kx_out_quantity(c, v, 1);
+    }
+    kx_out(c, " }");
+}
+
+/* A metric's name; an External one with selector {queue: Q} is the queue's series Q/NAME. */
+static void metric_name(KxImp *c, const KxNode *src)
+{
+    const char *name = kx_get_str(src, "metric.name"), *q = kx_get_str(src, "metric.selector.matchLabels.queue");
+    if (name == NULL)
+        name = kx_get_str(src, "name");
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s%s%s", q ? q : "", q ? "/" : "", name ? name : "");
+    kx_out(c, ", name = ");
+    kx_out_str(c, buf);
+}
+
+static void metric(KxImp *c, const KxNode *m)
+{
+    static const char *const types[][2] = {{"Resource", "resource"}, {"ContainerResource", "containerResource"},
+                                           {"Pods", "pods"}, {"Object", "object"}, {"External", "external"}};
+    const char *type = kx_get_str(m, "type");
+    const KxNode *src = NULL;
+    for (size_t i = 0; type && i < 5; i++)
+        if (strcmp(type, types[i][0]) == 0)
+            src = kx_get(m, types[i][1]);
+    if (src == NULL) {
+        kx_imp_fail(c, NULL, m, "a metric needs type Resource, ContainerResource, Pods, Object or External");
+        return;
+    }
+    kx_out(c, "{ type = ");
+    kx_out_str(c, type);
+    metric_name(c, src);
+    if (kx_get_str(src, "container")) {
+        kx_out(c, ", container = ");
+        kx_out_str(c, kx_get_str(src, "container"));
+    }
+    target(c, kx_get(src, "target"));
+    kx_out(c, " }");
+}
+
+static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *tol)
+{
+    if (r == NULL && tol == NULL)
+        return;
+    kx_out(c, " %s = {", field);
+    const KxNode *w = kx_get(r, "stabilizationWindowSeconds"), *ps = kx_get(r, "policies");
+    kx_out(c, " stabilization_window = %lld", w ? (long long)kx_int(c, w, 0, 3600) : (long long)(strcmp(field, "scale_up") ? 300 : 0));
+    if (kx_get_str(r, "selectPolicy")) {
+        kx_out(c, ", select_policy = ");
+        kx_out_str(c, kx_get_str(r, "selectPolicy"));
+    }
+    if (tol)
+        kx_out(c, ", tolerance = %s", tol->s);
+    if (ps && ps->type == KX_N_SEQ && ps->n) {
+        kx_out(c, ", policies = {");
+        for (const KxNode *p = ps->first; p; p = p->next) {
+            const KxNode *v = kx_get(p, "value"), *per = kx_get(p, "periodSeconds");
+            kx_out(c, "%s{ type = ", p == ps->first ? " " : ", ");
+            kx_out_str(c, kx_get_str(p, "type") ? kx_get_str(p, "type") : "Pods");
+            kx_out(c, ", value = %lld, period = %lld }", v ? (long long)kx_int(c, v, 1, 1000000000) : 1LL,
+                   per ? (long long)kx_int(c, per, 1, 1800) : 60LL);
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, " },");
+}
+
+static void behavior(KxImp *c, const KxDoc *d)
+{
+    const KxNode *b = kx_get(d->root, "spec.behavior");
+    const KxNode *tu = kx_annotation_node(d->root, "kubesim.io/scale-up-tolerance");
+    const KxNode *td = kx_annotation_node(d->root, "kubesim.io/scale-down-tolerance");
+    if (b == NULL && tu == NULL && td == NULL)
+        return;
+    kx_out(c, ",\n    behavior = {");
+    rules(c, "scale_up", kx_get(b, "scaleUp"), tu);
+    rules(c, "scale_down", kx_get(b, "scaleDown"), td);
+    kx_out(c, " }");
+}
+
+/* The HPA's target is among the imported Deployments (else it scales nothing here). */
+static int target_found(KxImp *c, const char *name)
+{
+    for (const KxDoc *e = c->docs; e && name; e = e->next)
+        if (e->kind && strcmp(e->kind, "Deployment") == 0 && strcmp(e->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+void kx_imp_hpas(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && c->rc == SIM_OK;) {
+        const KxNode *s = kx_get(d->root, "spec"), *ms = kx_get(s, "metrics");
+        if (!target_found(c, kx_get_str(s, "scaleTargetRef.name"))) {
+            kx_out(c, "-- HorizontalPodAutoscaler/%s: its target is not in the manifests\n", d->name);
+            continue;
+        }
+        const KxNode *min = kx_get(s, "minReplicas"), *max = kx_get(s, "maxReplicas");
+        kx_out(c, "hpa { name = ");
+        kx_out_str(c, d->name);
+        kx_out(c, ", target = ");
+        kx_out_str(c, kx_get_str(s, "scaleTargetRef.name") ? kx_get_str(s, "scaleTargetRef.name") : "");
+        kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", min ? (long long)kx_int(c, min, 0, 1000000) : 1LL,
+               max ? (long long)kx_int(c, max, 1, 1000000) : 1LL);
+        for (const KxNode *m = ms && ms->type == KX_N_SEQ ? ms->first : NULL; m; m = m->next) {
+            kx_out(c, m == ms->first ? " " : ", ");
+            metric(c, m);
+        }
+        kx_out(c, " }");
+        behavior(c, d);
+        kx_out(c, " }\n");
+    }
+}
+
+/* ---- traffic ------------------------------------------------------------ */
+
+static int declared(const KxImp *c, const char *fmt, const char *a, const char *b)
+{
+    char line[512];
+    snprintf(line, sizeof line, fmt, a, b);
+    return c->out && strstr(c->out, line) != NULL;
+}
+
+/* "28800s" (seconds of the day) as "08:00:00". */
+static void clock(KxImp *c, const char *t)
+{
+    long s = strtol(t, NULL, 10);
+    char buf[16];
+    snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", (s / 3600) % 24, (s / 60) % 60, s % 60);
+    kx_out_str(c, buf);
+}
+
+static void daily(KxImp *c, char *list)
+{
+    kx_out(c, ", daily = {");
+    int first = 1;
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(p, '=');
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        kx_out(c, "%s{ ", first ? " " : ", ");
+        clock(c, p);
+        kx_out(c, ", %s }", eq + 1);
+        first = 0;
+    }
+    kx_out(c, " }");
+}
+
+static void surges(KxImp *c, char *list)
+{
+    kx_out(c, ", surges = {");
+    int first = 1;
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        char st[32], ramp[32], hold[32], decay[32], f[32];
+        if (sscanf(p, "%31[^+]+%31[^+]+%31[^+]+%31[^*]*%31s", st, ramp, hold, decay, f) != 5)
+            continue;
+        kx_out(c, "%s{ start = \"%s\", ramp = \"%s\", hold = \"%s\", decay = \"%s\", factor = %s }",
+               first ? " " : ", ", st, ramp, hold, decay, f);
+        first = 0;
+    }
+    kx_out(c, " }");
+}
+
+/* One line "SITE RATE [daily ...] [surge ...]" of a Service's annotation. */
+static void flow(KxImp *c, const KxDoc *d, char *line)
+{
+    char *save = NULL, *site = strtok_r(line, " ", &save), *rate = strtok_r(NULL, " ", &save);
+    if (site == NULL || rate == NULL)
+        return;
+    if (!declared(c, "site { name = \"%s\" }%s", site, ""))
+        kx_out(c, "site { name = \"%s\" }\n", site);
+    if (!declared(c, "latency { from = \"%s\", to = \"%s\"", site, d->region))
+        kx_out(c, "latency { from = \"%s\", to = \"%s\", ms = 0 }   -- not in the manifests: edit\n", site,
+               d->region);
+    if (declared(c, "traffic { site = \"%s\", service = \"%s\"", site, d->name))
+        return;
+    kx_out(c, "traffic { site = \"%s\", service = \"%s\", rate = %s", site, d->name, rate);
+    for (char *w = strtok_r(NULL, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *arg = strtok_r(NULL, " ", &save);
+        if (arg && strcmp(w, "daily") == 0)
+            daily(c, arg);
+        else if (arg && strcmp(w, "surge") == 0)
+            surges(c, arg);
+    }
+    kx_out(c, " }\n");
+}
+
+void kx_imp_traffic(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "Service")) != NULL && c->rc == SIM_OK;) {
+        const char *t = kx_annotation(d->root, "kubesim.io/traffic");
+        if (t == NULL)
+            continue;
+        char *copy = sim_arena_strdup(&c->a, t);
+        if (copy == NULL) {
+            kx_imp_nomem(c);
+            return;
+        }
+        for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            flow(c, d, l);
+    }
+}

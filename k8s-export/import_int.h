@@ -1,0 +1,121 @@
+/*
+ * import_int.h: what the files of `kubesim import` (import*.c) share, and no
+ * other module includes. The YAML documents are read into a tree of KxNode
+ * (import_yaml.c) that lives in one arena; the kinds are then written as Lua
+ * declarations into one growing text (import_lua.c), in the order the
+ * scenario language needs (a thing is declared before what refers to it).
+ *
+ * Invariant: the first failure sticks in KxImp.rc with its message; every
+ * writer returns at once once rc is set, so the callers need no checks.
+ */
+#ifndef KUBESIM_KX_IMPORT_INT_H
+#define KUBESIM_KX_IMPORT_INT_H
+
+#include <stdint.h>
+
+#include "k8s-export/kx.h"
+#include "sim/arena.h"
+
+typedef enum KxNodeType { KX_N_SCALAR = 0, KX_N_MAP, KX_N_SEQ } KxNodeType;
+
+/* A YAML node. A map's children carry their key; a sequence's do not. */
+typedef struct KxNode {
+    KxNodeType type;
+    int plain;                      /* a scalar written without quotes (1 is a number, true a bool) */
+    int line;                       /* 1-based, from libyaml's mark */
+    const char *key;                /* in a map: the key; else NULL */
+    const char *s;                  /* a scalar's text */
+    struct KxNode *parent, *first, *last, *next;
+    size_t n;                       /* children */
+} KxNode;
+
+/* One document of one file, in reading order. */
+typedef struct KxDoc {
+    const char *file, *region;
+    const char *kind, *name, *ns;   /* ns: NULL when the manifest gives none */
+    KxNode *root;
+    int done;                       /* written (or merged into another object) */
+    struct KxDoc *next;
+} KxDoc;
+
+typedef struct KxImp {
+    SimMem *m;
+    SimArena a;
+    int rc;                         /* SIM_OK or the first failure */
+    char *err;
+    size_t errlen;
+    char *out;                      /* the scenario's text */
+    size_t len, cap;
+    KxDoc *docs, *last;
+    const char *regions[64];        /* in order of first appearance */
+    size_t nregions;
+    const char *region;             /* the region being written */
+} KxImp;
+
+/* import.c: failures */
+void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void kx_imp_nomem(KxImp *c);
+const char *kx_imp_file(const KxImp *c, const KxNode *n);   /* the file a node came from */
+
+/* import_yaml.c: parses one file's documents onto c->docs. */
+void kx_yaml_read(KxImp *c, const KxImportFile *f);
+/* A tree of its own from text inside a document (the node groups' list). */
+KxNode *kx_yaml_parse_one(KxImp *c, const char *file, const char *text, int line0);
+
+/* Lookups: the child of map n at a dotted path ("spec.template.spec"), or NULL. */
+const KxNode *kx_get(const KxNode *n, const char *path);
+const char *kx_get_str(const KxNode *n, const char *path);   /* a scalar's text or NULL */
+/* The field path of n inside its document, "spec.containers[0].image". */
+void kx_node_path(const KxNode *n, char *buf, size_t len);
+
+/* import_lua.c: the scenario text */
+void kx_out(KxImp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kx_out_str(KxImp *c, const char *s);             /* a Lua string literal */
+void kx_out_key(KxImp *c, const char *k);             /* `k = ` or `["k"] = ` */
+void kx_out_scalar(KxImp *c, const KxNode *n);        /* number, boolean or string as written */
+/* A quantity checked with sim_quantity_parse (milli for CPU) and written as a
+ * string; a bad one fails naming the field. */
+void kx_out_quantity(KxImp *c, const KxNode *n, int milli);
+int64_t kx_quantity(KxImp *c, const KxNode *n, int milli);
+/* An integer field; a bad one fails naming the field. */
+int64_t kx_int(KxImp *c, const KxNode *n, int64_t lo, int64_t hi);
+void kx_out_string_map(KxImp *c, const KxNode *map);  /* { k = "v", ... } */
+void kx_out_selector(KxImp *c, const KxNode *sel);    /* a LabelSelector */
+void kx_out_exprs(KxImp *c, const KxNode *seq);       /* matchExpressions */
+
+/* import_pod.c: a pod template's fields (requests summed, placement, annotations). */
+typedef struct KxPodRes {
+    int64_t cpu, memory, gpu, cpu_limit, memory_limit;
+    int has_cpu_limit, has_memory_limit;
+} KxPodRes;
+void kx_pod_resources(KxImp *c, const KxNode *spec, KxPodRes *r);
+void kx_out_pod(KxImp *c, const KxNode *tmpl);
+
+/* import_kinds.c / import_apps.c / import_nodes.c: one function per kind;
+ * each writes every document of its kind in c->region. */
+void kx_imp_namespaces(KxImp *c);
+void kx_imp_priorityclasses(KxImp *c);
+void kx_imp_quotas(KxImp *c);
+void kx_imp_limitranges(KxImp *c);
+void kx_imp_pdbs(KxImp *c);
+void kx_imp_deployments(KxImp *c);
+void kx_imp_statefulsets(KxImp *c);
+void kx_imp_daemonsets(KxImp *c);
+void kx_imp_jobs(KxImp *c);
+void kx_imp_cronjobs(KxImp *c);
+void kx_imp_traffic(KxImp *c);
+void kx_imp_hpas(KxImp *c);
+void kx_imp_nodegroups(KxImp *c);
+void kx_imp_autoscaler(KxImp *c);
+
+/* The documents of kind in c->region, in reading order (NULL after the last). */
+KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind);
+const char *kx_annotation(const KxNode *meta_owner, const char *key);   /* metadata.annotations[key] */
+const KxNode *kx_annotation_node(const KxNode *meta_owner, const char *key);
+/* The namespace a document's object lives in ("default" when it names none). */
+const char *kx_doc_ns(const KxDoc *d);
+/* Declaration head: `KIND { name = "N", namespace = "NS", region = "R"`. */
+void kx_out_head(KxImp *c, const char *decl, const KxDoc *d, int namespaced);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * import_lua.c: the scenario's text. Strings are written as Lua literals
+ * with every byte outside printable ASCII (and the quote and backslash)
+ * escaped as \ddd, so any manifest string is safe in the script; quantities
+ * and integers are checked here so a bad one is refused naming its field.
+ *
+ * Invariant: the text grows through SimMem; a failed growth sets
+ * SIM_ENOMEM on the import and the text stays as it was.
+ */
+#include "k8s-export/import_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void append(KxImp *c, const char *s, size_t n)
+{
+    if (c->rc != SIM_OK)
+        return;
+    void *p = c->out;
+    if (sim_mem_grow(c->m, &p, &c->cap, c->len + n + 1, 1) != SIM_OK) {
+        kx_imp_nomem(c);
+        return;
+    }
+    c->out = p;
+    memcpy(c->out + c->len, s, n);
+    c->len += n;
+    c->out[c->len] = '\0';
+}
+
+void kx_out(KxImp *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof buf) {
+        /* Long text (a name or comment list) goes through kx_out_str or in pieces. */
+        n = (int)sizeof buf - 1;
+    }
+    append(c, buf, (size_t)(n < 0 ? 0 : n));
+}
+
+void kx_out_str(KxImp *c, const char *s)
+{
+    append(c, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\' || *p < 0x20 || *p >= 0x7f) {
+            snprintf(esc, sizeof esc, "\\%03u", (unsigned)*p);
+            append(c, esc, 4);
+        } else {
+            append(c, (const char *)p, 1);
+        }
+    }
+    append(c, "\"", 1);
+}
+
+static int lua_ident(const char *k)
+{
+    static const char *const words[] = {"and", "break", "do", "else", "elseif", "end", "false", "for",
+                                        "function", "goto", "if", "in", "local", "nil", "not", "or",
+                                        "repeat", "return", "then", "true", "until", "while", NULL};
+    if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_'))
+        return 0;
+    for (const char *p = k; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    for (size_t i = 0; words[i]; i++)
+        if (strcmp(k, words[i]) == 0)
+            return 0;
+    return 1;
+}
+
+void kx_out_key(KxImp *c, const char *k)
+{
+    if (lua_ident(k)) {
+        kx_out(c, "%s = ", k);
+        return;
+    }
+    append(c, "[", 1);
+    kx_out_str(c, k);
+    append(c, "] = ", 4);
+}
+
+static int is_number(const char *s)
+{
+    char *end;
+    errno = 0;
+    (void)strtod(s, &end);
+    return *s && *end == '\0' && errno == 0 && strpbrk(s, "xXnNiI") == NULL;
+}
+
+void kx_out_scalar(KxImp *c, const KxNode *n)
+{
+    if (n->plain && (is_number(n->s) || strcmp(n->s, "true") == 0 || strcmp(n->s, "false") == 0))
+        kx_out(c, "%s", n->s);
+    else
+        kx_out_str(c, n->s);
+}
+
+static int want_scalar(KxImp *c, const KxNode *n, const char *what)
+{
+    if (n->type == KX_N_SCALAR)
+        return 1;
+    kx_imp_fail(c, NULL, n, "expected %s, not a %s", what, n->type == KX_N_MAP ? "map" : "list");
+    return 0;
+}
+
+int64_t kx_quantity(KxImp *c, const KxNode *n, int milli)
+{
+    int64_t v = 0;
+    const char *why = NULL;
+    if (c->rc != SIM_OK || !want_scalar(c, n, "a quantity"))
+        return 0;
+    if (sim_quantity_parse(n->s, milli, &v, &why) != SIM_OK) {
+        kx_imp_fail(c, NULL, n, "bad quantity '%s': %s", n->s, why ? why : "not a quantity");
+        return 0;
+    }
+    return v;
+}
+
+void kx_out_quantity(KxImp *c, const KxNode *n, int milli)
+{
+    (void)kx_quantity(c, n, milli);
+    kx_out_str(c, n->type == KX_N_SCALAR ? n->s : "");
+}
+
+int64_t kx_int(KxImp *c, const KxNode *n, int64_t lo, int64_t hi)
+{
+    if (c->rc != SIM_OK || !want_scalar(c, n, "a whole number"))
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(n->s, &end, 10);
+    if (errno || *n->s == '\0' || *end != '\0' || v < lo || v > hi) {
+        kx_imp_fail(c, NULL, n, "'%s' is not a whole number from %lld to %lld", n->s, (long long)lo, (long long)hi);
+        return 0;
+    }
+    return v;
+}
+
+void kx_out_string_map(KxImp *c, const KxNode *map)
+{
+    kx_out(c, "{");
+    for (const KxNode *k = map && map->type == KX_N_MAP ? map->first : NULL; k; k = k->next) {
+        if (!want_scalar(c, k, "a string"))
+            return;
+        kx_out(c, k == map->first ? " " : ", ");
+        kx_out_key(c, k->key);
+        kx_out_str(c, k->s);
+    }
+    kx_out(c, map && map->n ? " }" : "}");
+}
+
+void kx_out_exprs(KxImp *c, const KxNode *seq)
+{
+    kx_out(c, "{");
+    for (const KxNode *e = seq && seq->type == KX_N_SEQ ? seq->first : NULL; e; e = e->next) {
+        const char *key = kx_get_str(e, "key"), *op = kx_get_str(e, "operator");
+        if (key == NULL || op == NULL) {
+            kx_imp_fail(c, NULL, e, "a requirement needs key and operator");
+            return;
+        }
+        kx_out(c, "%s{ key = ", e == seq->first ? " " : ", ");
+        kx_out_str(c, key);
+        kx_out(c, ", operator = ");
+        kx_out_str(c, op);
+        const KxNode *vals = kx_get(e, "values");
+        if (vals && vals->type == KX_N_SEQ && vals->n) {
+            kx_out(c, ", values = {");
+            for (const KxNode *v = vals->first; v; v = v->next) {
+                kx_out(c, v == vals->first ? " " : ", ");
+                kx_out_str(c, v->s ? v->s : "");
+            }
+            kx_out(c, " }");
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, seq && seq->n ? " }" : "}");
+}
+
+void kx_out_selector(KxImp *c, const KxNode *sel)
+{
+    const KxNode *ml = kx_get(sel, "matchLabels"), *me = kx_get(sel, "matchExpressions");
+    if (me == NULL || me->n == 0) {
+        kx_out_string_map(c, ml);
+        return;
+    }
+    kx_out(c, "{ match_labels = ");
+    kx_out_string_map(c, ml);
+    kx_out(c, ", match_expressions = ");
+    kx_out_exprs(c, me);
+    kx_out(c, " }");
+}

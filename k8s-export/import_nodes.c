@@ -1,0 +1,254 @@
+/*
+ * import_nodes.c: the region and its node groups. The export's ConfigMap
+ * kube-system/kubesim-node-groups gives the groups (node-groups.yaml) and the
+ * cluster autoscaler's flags; real manifests carry no nodes, so a region
+ * without that ConfigMap gets a default CPU group sized for its workloads
+ * (and a GPU group when a pod asks for nvidia.com/gpu), marked to edit.
+ *
+ * Default sizing: nodes of 16 CPU / 64 GiB (GPU: 48 CPU / 192 GiB / 4 GPUs,
+ * a g5.12xlarge), enough to hold every Deployment's and StatefulSet's
+ * replicas and every Job's parallelism at their requests with the nodes at
+ * most 80 % full, one node at least; max is twice that plus two, so the
+ * autoscaler has room for HPAs and surges.
+ */
+#include "k8s-export/import_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const KxDoc *node_groups(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "ConfigMap")) != NULL;)
+        if (d->ns && strcmp(d->ns, "kube-system") == 0 && strcmp(d->name, "kubesim-node-groups") == 0)
+            return d;
+    return NULL;
+}
+
+static const char *const group_fields[][2] = {
+    {"instanceType", "instance_type"}, {"min", "min"}, {"max", "max"}, {"size", "size"},
+    {"pricePerHour", "price"}, {"spot", "spot"}, {"spotInterruptionsPerHour", "spot_interruptions_per_hour"},
+    {"provisioningDelay", "provision_delay"}, {"expanderPriority", "expander_priority"}, {"speed", "speed"},
+    {"gpuSpeedup", "gpu_speedup"}};
+
+static void taints(KxImp *c, const KxNode *ts)
+{
+    kx_out(c, ", taints = {");
+    for (const KxNode *t = ts && ts->type == KX_N_SEQ ? ts->first : NULL; t; t = t->next) {
+        const char *k = kx_get_str(t, "key"), *v = kx_get_str(t, "value"), *e = kx_get_str(t, "effect");
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s%s%s:%s", k ? k : "", v && *v ? "=" : "", v && *v ? v : "", e ? e : "");
+        kx_out(c, t == ts->first ? " " : ", ");
+        kx_out_str(c, buf);
+    }
+    kx_out(c, ts && ts->n ? " }" : "}");
+}
+
+static void group(KxImp *c, const KxNode *g)
+{
+    kx_out(c, "nodegroup { name = ");
+    kx_out_str(c, kx_get_str(g, "name") ? kx_get_str(g, "name") : "");
+    kx_out(c, ", region = ");
+    kx_out_str(c, c->region);
+    for (size_t i = 0; i < sizeof group_fields / sizeof group_fields[0]; i++) {
+        const KxNode *v = kx_get(g, group_fields[i][0]);
+        if (v && v->type == KX_N_SCALAR) {
+            kx_out(c, ", %s = ", group_fields[i][1]);
+            kx_out_scalar(c, v);
+        }
+    }
+    const KxNode *cap = kx_get(g, "capacity"), *x;
+    if ((x = kx_get(cap, "cpu")) != NULL)
+        kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
+    if ((x = kx_get(cap, "memory")) != NULL)
+        kx_out(c, ", memory = "), kx_out_quantity(c, x, 0);
+    if ((x = kx_get(cap, "nvidia.com/gpu")) != NULL)
+        kx_out(c, ", gpu = %lld", (long long)kx_int(c, x, 0, 64));
+    if ((x = kx_get(cap, "pods")) != NULL)
+        kx_out(c, ", pods = %lld", (long long)kx_int(c, x, 1, 100000));
+    kx_out(c, ",\n    zones = {");
+    const KxNode *zs = kx_get(g, "zones");
+    for (const KxNode *z = zs && zs->type == KX_N_SEQ ? zs->first : NULL; z; z = z->next) {
+        kx_out(c, z == zs->first ? " " : ", ");
+        kx_out_str(c, z->s ? z->s : "");
+    }
+    kx_out(c, zs && zs->n ? " }, labels = " : "}, labels = ");
+    kx_out_string_map(c, kx_get(g, "labels"));
+    taints(c, kx_get(g, "taints"));
+    kx_out(c, " }\n");
+}
+
+/* The region's zones: every group's, in order of first appearance. */
+static void region(KxImp *c, const KxNode *groups)
+{
+    kx_out(c, "region { name = ");
+    kx_out_str(c, c->region);
+    if (groups == NULL) {
+        kx_out(c, " }\n");
+        return;
+    }
+    kx_out(c, ", zones = {");
+    int first = 1;
+    for (const KxNode *g = groups->first; g; g = g->next) {
+        const KxNode *zs = kx_get(g, "zones");
+        for (const KxNode *z = zs && zs->type == KX_N_SEQ ? zs->first : NULL; z; z = z->next) {
+            int seen = 0;
+            for (const KxNode *h = groups->first; h != g && !seen; h = h->next)
+                for (const KxNode *y = kx_get(h, "zones") ? kx_get(h, "zones")->first : NULL; y; y = y->next)
+                    seen |= y->s && z->s && strcmp(y->s, z->s) == 0;
+            for (const KxNode *y = zs->first; y != z && !seen; y = y->next)
+                seen |= strcmp(y->s, z->s) == 0;
+            if (seen || z->s == NULL)
+                continue;
+            kx_out(c, first ? " " : ", ");
+            kx_out_str(c, z->s);
+            first = 0;
+        }
+    }
+    kx_out(c, first ? "} }\n" : " } }\n");
+}
+
+/* ---- the default groups ---------------------------------------------------- */
+
+typedef struct Need {
+    int64_t cpu, memory, gpu, pods;
+} Need;
+
+static int64_t replicas(KxImp *c, const KxDoc *d, const KxNode **spec)
+{
+    const KxNode *s = kx_get(d->root, "spec");
+    *spec = kx_get(s, "template.spec");
+    const KxNode *r = kx_get(s, strcmp(d->kind, "Job") == 0 ? "parallelism" : "replicas");
+    if (strcmp(d->kind, "CronJob") == 0) {
+        *spec = kx_get(s, "jobTemplate.spec.template.spec");
+        r = kx_get(s, "jobTemplate.spec.parallelism");
+    }
+    return r ? kx_int(c, r, 0, 1000000000) : 1;
+}
+
+static void needs(KxImp *c, Need *cpu, Need *gpu)
+{
+    static const char *const kinds[] = {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet", NULL};
+    for (size_t k = 0; kinds[k]; k++)
+        for (KxDoc *d = NULL; (d = kx_next(c, d, kinds[k])) != NULL && c->rc == SIM_OK;) {
+            const KxNode *spec;
+            int64_t n = strcmp(kinds[k], "DaemonSet") == 0 ? 1 : replicas(c, d, &spec);
+            if (strcmp(kinds[k], "DaemonSet") == 0)
+                spec = kx_get(d->root, "spec.template.spec");
+            KxPodRes r;
+            kx_pod_resources(c, spec, &r);
+            Need *to = r.gpu ? gpu : cpu;
+            to->cpu += n * r.cpu, to->memory += n * r.memory, to->gpu += n * r.gpu, to->pods += n;
+        }
+}
+
+static int64_t nodes_for(const Need *n, int64_t cpu, int64_t mem, int64_t gpus)
+{
+    /* 80 % full at most: each node offers 4/5 of its allocatable. */
+    int64_t k = 1;
+    while (k * cpu * 4 / 5 < n->cpu || k * mem * 4 / 5 < n->memory || k * gpus < n->gpu || k * 110 < n->pods)
+        k++;
+    return k;
+}
+
+static void default_group(KxImp *c, const char *name, const char *type, const Need *n, int64_t cpu, int gib,
+                          int gpus)
+{
+    int64_t k = nodes_for(n, cpu, (int64_t)gib << 30, gpus);
+    kx_out(c, "-- No node group came with the manifests: this one is sized for the workloads below\n"
+              "-- (%lld pods, %lldm CPU, %lld MiB requested; nodes at most 80%% full). Edit it.\n",
+           (long long)n->pods, (long long)n->cpu, (long long)(n->memory >> 20));
+    kx_out(c, "nodegroup { name = \"%s\", region = ", name);
+    kx_out_str(c, c->region);
+    kx_out(c, ", instance_type = \"%s\", cpu = \"%lld\", memory = \"%dGi\"%s, min = %lld, max = %lld }\n", type,
+           (long long)(cpu / 1000), gib, gpus ? ", gpu = 4" : "", (long long)k, (long long)(2 * k + 2));
+}
+
+void kx_imp_nodegroups(KxImp *c)
+{
+    const KxDoc *d = node_groups(c);
+    const KxNode *data = d ? kx_get(d->root, "data") : NULL, *list = NULL;
+    const KxNode *text = NULL;
+    for (const KxNode *k = data && data->type == KX_N_MAP ? data->first : NULL; k; k = k->next)
+        if (strcmp(k->key, "node-groups.yaml") == 0)
+            text = k;
+    if (text && text->type == KX_N_SCALAR)
+        list = kx_yaml_parse_one(c, kx_imp_file(c, text), text->s, text->line);
+    if (list && list->type != KX_N_SEQ) {
+        kx_imp_fail(c, NULL, text, "node-groups.yaml must be a list of groups");
+        return;
+    }
+    region(c, list);
+    for (const KxNode *g = list ? list->first : NULL; g && c->rc == SIM_OK; g = g->next)
+        group(c, g);
+    if (list)
+        return;
+    Need cpu = {0}, gpu = {0};
+    needs(c, &cpu, &gpu);
+    default_group(c, "cpu", "m6i.4xlarge", &cpu, 16000, 64, 0);
+    if (gpu.pods)
+        default_group(c, "gpu", "g5.12xlarge", &gpu, 48000, 192, 4);
+}
+
+/* ---- the autoscaler's flags --------------------------------------------- */
+
+static const char *const flags[][2] = {
+    {"scan-interval", "scan_interval"}, {"max-nodes-total", "max_nodes_total"},
+    {"max-node-provision-time", "max_node_provision_time"}, {"scale-down-enabled", "scale_down"},
+    {"scale-down-utilization-threshold", "scale_down_utilization_threshold"},
+    {"scale-down-gpu-utilization-threshold", "scale_down_gpu_utilization_threshold"},
+    {"scale-down-unneeded-time", "scale_down_unneeded_time"}, {"scale-down-unready-time", "scale_down_unready_time"},
+    {"scale-down-delay-after-add", "scale_down_delay_after_add"},
+    {"scale-down-delay-after-failure", "scale_down_delay_after_failure"},
+    {"max-empty-bulk-delete", "max_empty_bulk_delete"},
+    {"expendable-pods-priority-cutoff", "expendable_pods_priority_cutoff"}};
+
+static void flag(KxImp *c, const char *name, const char *v)
+{
+    if (strcmp(name, "expander") == 0) {
+        kx_out(c, ", expander = {");
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", v);
+        int first = 1;
+        for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+            kx_out(c, first ? " " : ", ");
+            kx_out_str(c, p);
+            first = 0;
+        }
+        kx_out(c, " }");
+        return;
+    }
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (strcmp(name, flags[i][0]) != 0)
+            continue;
+        int text = v[strlen(v) - 1] == 's' && v[0] >= '0' && v[0] <= '9';
+        kx_out(c, ", %s = ", flags[i][1]);
+        if (text)
+            kx_out_str(c, v);
+        else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 || strspn(v, "-0123456789.") == strlen(v))
+            kx_out(c, "%s", v);
+        else
+            kx_out_str(c, v);
+    }
+}
+
+void kx_imp_autoscaler(KxImp *c)
+{
+    const KxDoc *d = node_groups(c);
+    const char *fl = d ? kx_get_str(d->root, "data.flags") : NULL;
+    if (fl == NULL)
+        return;
+    char *copy = sim_arena_strdup(&c->a, fl);
+    if (copy == NULL) {
+        kx_imp_nomem(c);
+        return;
+    }
+    kx_out(c, "autoscaler { enabled = true");
+    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(l, '=');
+        if (strncmp(l, "--", 2) != 0 || eq == NULL || eq[1] == '\0')
+            continue;
+        *eq = '\0';
+        flag(c, l + 2, eq + 1);
+    }
+    kx_out(c, " }\n");
+}

@@ -1,0 +1,286 @@
+/*
+ * import_pod.c: a pod template as the pod-template fields of a workload
+ * declaration. Requests and limits are summed over the containers, and an
+ * init container's count when it is larger (init containers run one at a
+ * time before the others), as the scheduler computes a pod's request; GPUs
+ * are nvidia.com/gpu. The export's kubesim.io/ annotations restore the
+ * simulation-only settings.
+ *
+ * Simplification: a pod's overhead (RuntimeClass) and sidecar init
+ * containers (restartPolicy Always, counted with the app containers
+ * upstream) are not distinguished: every init container counts as a plain one.
+ */
+#include "k8s-export/import_int.h"
+
+#include <string.h>
+
+static void add_container(KxImp *c, const KxNode *ct, KxPodRes *sum, int init)
+{
+    const KxNode *req = kx_get(ct, "resources.requests"), *lim = kx_get(ct, "resources.limits");
+    KxPodRes one = {0};
+    const KxNode *x;
+    if ((x = kx_get(req, "cpu")) != NULL)
+        one.cpu = kx_quantity(c, x, 1);
+    if ((x = kx_get(req, "memory")) != NULL)
+        one.memory = kx_quantity(c, x, 0);
+    if ((x = kx_get(lim, "cpu")) != NULL)
+        one.cpu_limit = kx_quantity(c, x, 1), one.has_cpu_limit = 1;
+    if ((x = kx_get(lim, "memory")) != NULL)
+        one.memory_limit = kx_quantity(c, x, 0), one.has_memory_limit = 1;
+    /* Extended resources default their request to the limit. */
+    const KxNode *g = kx_get(req, "nvidia.com/gpu");
+    if ((g = g ? g : kx_get(lim, "nvidia.com/gpu")) != NULL)
+        one.gpu = kx_int(c, g, 0, 64);
+    /* A request left out defaults to the limit (the API server's defaulting). */
+    if (kx_get(req, "cpu") == NULL && one.has_cpu_limit)
+        one.cpu = one.cpu_limit;
+    if (kx_get(req, "memory") == NULL && one.has_memory_limit)
+        one.memory = one.memory_limit;
+    if (init) {
+        sum->cpu = sum->cpu > one.cpu ? sum->cpu : one.cpu;
+        sum->memory = sum->memory > one.memory ? sum->memory : one.memory;
+        sum->gpu = sum->gpu > one.gpu ? sum->gpu : one.gpu;
+        return;
+    }
+    sum->cpu += one.cpu, sum->memory += one.memory, sum->gpu += one.gpu;
+    sum->cpu_limit += one.cpu_limit, sum->memory_limit += one.memory_limit;
+    sum->has_cpu_limit |= one.has_cpu_limit, sum->has_memory_limit |= one.has_memory_limit;
+}
+
+void kx_pod_resources(KxImp *c, const KxNode *spec, KxPodRes *r)
+{
+    KxPodRes app = {0}, init = {0};
+    const KxNode *cs = kx_get(spec, "containers"), *is = kx_get(spec, "initContainers");
+    for (const KxNode *ct = cs && cs->type == KX_N_SEQ ? cs->first : NULL; ct; ct = ct->next)
+        add_container(c, ct, &app, 0);
+    for (const KxNode *ct = is && is->type == KX_N_SEQ ? is->first : NULL; ct; ct = ct->next)
+        add_container(c, ct, &init, 1);
+    *r = app;
+    r->cpu = app.cpu > init.cpu ? app.cpu : init.cpu;
+    r->memory = app.memory > init.memory ? app.memory : init.memory;
+    r->gpu = app.gpu > init.gpu ? app.gpu : init.gpu;
+}
+
+static void resources(KxImp *c, const KxNode *spec)
+{
+    KxPodRes r;
+    kx_pod_resources(c, spec, &r);
+    if (r.cpu)
+        kx_out(c, ", cpu = \"%lldm\"", (long long)r.cpu);
+    if (r.memory)
+        kx_out(c, ", memory = %lld", (long long)r.memory);
+    if (r.gpu)
+        kx_out(c, ", gpu = %lld", (long long)r.gpu);
+    if (r.has_cpu_limit)
+        kx_out(c, ", cpu_limit = \"%lldm\"", (long long)r.cpu_limit);
+    if (r.has_memory_limit)
+        kx_out(c, ", memory_limit = %lld", (long long)r.memory_limit);
+}
+
+static void toleration(KxImp *c, const KxNode *t)
+{
+    static const char *const keys[] = {"key", "operator", "value", "effect", NULL};
+    kx_out(c, "{");
+    int first = 1;
+    for (size_t i = 0; keys[i]; i++) {
+        const char *v = kx_get_str(t, keys[i]);
+        if (v == NULL)
+            continue;
+        kx_out(c, "%s%s = ", first ? " " : ", ", keys[i]);
+        kx_out_str(c, v);
+        first = 0;
+    }
+    const KxNode *s = kx_get(t, "tolerationSeconds");
+    if (s)
+        kx_out(c, "%sseconds = %lld", first ? " " : ", ", (long long)kx_int(c, s, 0, INT64_C(1) << 40));
+    kx_out(c, " }");
+}
+
+static void tolerations(KxImp *c, const KxNode *seq)
+{
+    if (seq == NULL || seq->type != KX_N_SEQ || seq->n == 0)
+        return;
+    kx_out(c, ",\n    tolerations = {");
+    for (const KxNode *t = seq->first; t; t = t->next) {
+        kx_out(c, t == seq->first ? " " : ", ");
+        toleration(c, t);
+    }
+    kx_out(c, " }");
+}
+
+static void node_affinity(KxImp *c, const KxNode *na)
+{
+    const KxNode *req = kx_get(na, "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+    const KxNode *pref = kx_get(na, "preferredDuringSchedulingIgnoredDuringExecution");
+    kx_out(c, "node = {");
+    if (req && req->type == KX_N_SEQ) {
+        kx_out(c, " required = {");
+        for (const KxNode *t = req->first; t; t = t->next) {
+            kx_out(c, t == req->first ? " " : ", ");
+            kx_out_exprs(c, kx_get(t, "matchExpressions"));
+        }
+        kx_out(c, " }%s", pref ? "," : "");
+    }
+    if (pref && pref->type == KX_N_SEQ) {
+        kx_out(c, " preferred = {");
+        for (const KxNode *t = pref->first; t; t = t->next) {
+            const KxNode *w = kx_get(t, "weight");
+            kx_out(c, "%s{ weight = %lld, match = ", t == pref->first ? " " : ", ",
+                   w ? (long long)kx_int(c, w, 1, 100) : 1LL);
+            kx_out_exprs(c, kx_get(t, "preference.matchExpressions"));
+            kx_out(c, " }");
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, " }");
+}
+
+static void pod_term(KxImp *c, const KxNode *t, const KxNode *weight)
+{
+    kx_out(c, "{ ");
+    if (weight)
+        kx_out(c, "weight = %lld, ", (long long)kx_int(c, weight, 1, 100));
+    kx_out(c, "selector = ");
+    kx_out_selector(c, kx_get(t, "labelSelector"));
+    kx_out(c, ", topology_key = ");
+    kx_out_str(c, kx_get_str(t, "topologyKey") ? kx_get_str(t, "topologyKey") : "");
+    kx_out(c, " }");
+}
+
+static void pod_affinity(KxImp *c, const char *name, const KxNode *pa)
+{
+    const KxNode *req = kx_get(pa, "requiredDuringSchedulingIgnoredDuringExecution");
+    const KxNode *pref = kx_get(pa, "preferredDuringSchedulingIgnoredDuringExecution");
+    kx_out(c, "%s = {", name);
+    if (req && req->type == KX_N_SEQ) {
+        kx_out(c, " required = {");
+        for (const KxNode *t = req->first; t; t = t->next) {
+            kx_out(c, t == req->first ? " " : ", ");
+            pod_term(c, t, NULL);
+        }
+        kx_out(c, " }%s", pref ? "," : "");
+    }
+    if (pref && pref->type == KX_N_SEQ) {
+        kx_out(c, " preferred = {");
+        for (const KxNode *t = pref->first; t; t = t->next) {
+            kx_out(c, t == pref->first ? " " : ", ");
+            pod_term(c, kx_get(t, "podAffinityTerm"), kx_get(t, "weight"));
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, " }");
+}
+
+static void affinity(KxImp *c, const KxNode *a)
+{
+    const KxNode *na = kx_get(a, "nodeAffinity"), *pa = kx_get(a, "podAffinity"),
+                 *anti = kx_get(a, "podAntiAffinity");
+    if (na == NULL && pa == NULL && anti == NULL)
+        return;
+    kx_out(c, ",\n    affinity = { ");
+    if (na)
+        node_affinity(c, na);
+    if (pa) {
+        kx_out(c, na ? ", " : "");
+        pod_affinity(c, "pod", pa);
+    }
+    if (anti) {
+        kx_out(c, na || pa ? ", " : "");
+        pod_affinity(c, "pod_anti", anti);
+    }
+    kx_out(c, " }");
+}
+
+static void spread_one(KxImp *c, const KxNode *s)
+{
+    const KxNode *skew = kx_get(s, "maxSkew"), *md = kx_get(s, "minDomains");
+    kx_out(c, "{ max_skew = %lld, topology_key = ", skew ? (long long)kx_int(c, skew, 1, 1000000) : 1LL);
+    kx_out_str(c, kx_get_str(s, "topologyKey") ? kx_get_str(s, "topologyKey") : "");
+    if (kx_get_str(s, "whenUnsatisfiable")) {
+        kx_out(c, ", when_unsatisfiable = ");
+        kx_out_str(c, kx_get_str(s, "whenUnsatisfiable"));
+    }
+    if (kx_get(s, "labelSelector")) {
+        kx_out(c, ", selector = ");
+        kx_out_selector(c, kx_get(s, "labelSelector"));
+    }
+    if (md)
+        kx_out(c, ", min_domains = %lld", (long long)kx_int(c, md, 0, 1000000));
+    kx_out(c, " }");
+}
+
+static void spread(KxImp *c, const KxNode *seq)
+{
+    if (seq == NULL || seq->type != KX_N_SEQ || seq->n == 0)
+        return;
+    kx_out(c, ",\n    spread = {");
+    for (const KxNode *s = seq->first; s; s = s->next) {
+        kx_out(c, s == seq->first ? " " : ", ");
+        spread_one(c, s);
+    }
+    kx_out(c, " }");
+}
+
+static int local_storage(const KxNode *spec)
+{
+    const KxNode *vs = kx_get(spec, "volumes");
+    for (const KxNode *v = vs && vs->type == KX_N_SEQ ? vs->first : NULL; v; v = v->next)
+        if (kx_get(v, "emptyDir") || kx_get(v, "hostPath"))
+            return 1;
+    return 0;
+}
+
+/* The simulation-only settings the export keeps in annotations. */
+static void annotations(KxImp *c, const KxNode *tmpl)
+{
+    const char *v;
+    if ((v = kx_annotation(tmpl, "kubesim.io/startup")) != NULL) {
+        kx_out(c, ", startup = ");
+        kx_out_str(c, v);
+    }
+    if ((v = kx_annotation(tmpl, "kubesim.io/priority")) != NULL)
+        kx_out(c, ", priority = %lld",
+               (long long)kx_int(c, kx_annotation_node(tmpl, "kubesim.io/priority"), -2147483647, 1000000000));
+    const char *uc = kx_annotation(tmpl, "kubesim.io/usage-cpu"), *um = kx_annotation(tmpl, "kubesim.io/usage-memory");
+    if (uc || um) {
+        kx_out(c, ", usage = {");
+        if (uc) {
+            kx_out(c, " cpu = ");
+            kx_out_str(c, uc);
+        }
+        if (um) {
+            kx_out(c, "%s memory = ", uc ? "," : "");
+            kx_out_str(c, um);
+        }
+        kx_out(c, " }");
+    }
+    if ((v = kx_annotation(tmpl, "cluster-autoscaler.kubernetes.io/safe-to-evict")) != NULL)
+        kx_out(c, ", safe_to_evict = %s", strcmp(v, "true") == 0 ? "true" : "false");
+}
+
+void kx_out_pod(KxImp *c, const KxNode *tmpl)
+{
+    const KxNode *spec = kx_get(tmpl, "spec");
+    resources(c, spec);
+    annotations(c, tmpl);
+    if (local_storage(spec))
+        kx_out(c, ", local_storage = true");
+    const char *pc = kx_get_str(spec, "priorityClassName");
+    if (pc) {
+        kx_out(c, ", priority_class = ");
+        kx_out_str(c, pc);
+    }
+    const KxNode *labels = kx_get(tmpl, "metadata.labels");
+    if (labels && labels->n) {
+        kx_out(c, ",\n    labels = ");
+        kx_out_string_map(c, labels);
+    }
+    const KxNode *ns = kx_get(spec, "nodeSelector");
+    if (ns && ns->n) {
+        kx_out(c, ",\n    node_selector = ");
+        kx_out_string_map(c, ns);
+    }
+    tolerations(c, kx_get(spec, "tolerations"));
+    affinity(c, kx_get(spec, "affinity"));
+    spread(c, kx_get(spec, "topologySpreadConstraints"));
+}

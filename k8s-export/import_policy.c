@@ -1,0 +1,221 @@
+/*
+ * import_policy.c: the cluster's set-up and policy as declarations:
+ * namespaces (declared, or named by an object), PriorityClasses (one
+ * declaration however many regions hold the class), ResourceQuotas,
+ * LimitRanges and PodDisruptionBudgets.
+ *
+ * Invariant: a namespace or class is declared once, at its first document,
+ * before any region's objects, so every later reference finds it.
+ */
+#include "k8s-export/import_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The namespace doc d brings (declares or uses), or NULL. */
+static const char *ns_of(const KxDoc *d)
+{
+    if (d->kind == NULL || strcmp(d->kind, "ConfigMap") == 0 || strcmp(d->kind, "PriorityClass") == 0 ||
+        strcmp(d->kind, "NodePool") == 0)
+        return NULL;
+    const char *ns = strcmp(d->kind, "Namespace") == 0 ? d->name : kx_doc_ns(d);
+    return strcmp(ns, "default") == 0 ? NULL : ns;
+}
+
+void kx_imp_namespaces(KxImp *c)
+{
+    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
+        const char *ns = ns_of(d);
+        int seen = ns == NULL;
+        for (KxDoc *e = c->docs; e != d && !seen; e = e->next)
+            seen = ns_of(e) && strcmp(ns_of(e), ns) == 0;
+        if (seen)
+            continue;
+        kx_out(c, "namespace { name = ");
+        kx_out_str(c, ns);
+        kx_out(c, " }\n");
+    }
+}
+
+static int class_declared(const KxImp *c, const KxDoc *upto, const char *name)
+{
+    for (const KxDoc *e = c->docs; e && e != upto; e = e->next)
+        if (e->kind && strcmp(e->kind, "PriorityClass") == 0 && strcmp(e->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void priorityclass(KxImp *c, const KxDoc *d)
+{
+    const KxNode *v = kx_get(d->root, "value");
+    kx_out(c, "priorityclass { name = ");
+    kx_out_str(c, d->name);
+    kx_out(c, ", value = %lld", v ? (long long)kx_int(c, v, -2147483648LL, 1000000000) : 0LL);
+    const char *g = kx_get_str(d->root, "globalDefault"), *p = kx_get_str(d->root, "preemptionPolicy");
+    if (g && strcmp(g, "true") == 0)
+        kx_out(c, ", global_default = true");
+    if (p) {
+        kx_out(c, ", preemption_policy = ");
+        kx_out_str(c, p);
+    }
+    if (kx_get_str(d->root, "description")) {
+        kx_out(c, ", description = ");
+        kx_out_str(c, kx_get_str(d->root, "description"));
+    }
+    kx_out(c, " }\n");
+}
+
+/* Classes a quota's scope or a pod names without a PriorityClass in the input. */
+static void placeholder(KxImp *c, const KxDoc *d, const char *name)
+{
+    (void)d;
+    if (class_declared(c, NULL, name))
+        return;
+    /* Named again by a later object: declared once (the text so far says). */
+    char line[320];
+    snprintf(line, sizeof line, "priorityclass { name = \"%s\", value = 0 }", name);
+    if (c->out && strstr(c->out, line))
+        return;
+    kx_out(c, "priorityclass { name = ");
+    kx_out_str(c, name);
+    kx_out(c, ", value = 0 }   -- named but not in the manifests: edit its value\n");
+}
+
+static void scope_classes(KxImp *c, const KxDoc *d, void (*fn)(KxImp *, const KxDoc *, const char *))
+{
+    const KxNode *me = kx_get(d->root, "spec.scopeSelector.matchExpressions");
+    for (const KxNode *e = me && me->type == KX_N_SEQ ? me->first : NULL; e; e = e->next) {
+        const char *scope = kx_get_str(e, "scopeName");
+        const KxNode *vals = kx_get(e, "values");
+        if (scope == NULL || strcmp(scope, "PriorityClass") != 0 || vals == NULL || vals->type != KX_N_SEQ)
+            continue;
+        for (const KxNode *v = vals->first; v; v = v->next)
+            if (v->s)
+                fn(c, d, v->s);
+    }
+}
+
+static const KxNode *pod_spec(const KxDoc *d)
+{
+    const KxNode *s = kx_get(d->root, "spec.template.spec");
+    return s ? s : kx_get(d->root, "spec.jobTemplate.spec.template.spec");
+}
+
+void kx_imp_priorityclasses(KxImp *c)
+{
+    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next)
+        if (d->kind && strcmp(d->kind, "PriorityClass") == 0 && !class_declared(c, d, d->name))
+            priorityclass(c, d);
+    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
+        if (d->kind == NULL)
+            continue;
+        if (strcmp(d->kind, "ResourceQuota") == 0)
+            scope_classes(c, d, placeholder);
+        const char *pc = kx_get_str(pod_spec(d), "priorityClassName");
+        if (pc)
+            placeholder(c, d, pc);
+    }
+}
+
+static void hard(KxImp *c, const KxNode *h)
+{
+    kx_out(c, ", hard = {");
+    for (const KxNode *k = h && h->type == KX_N_MAP ? h->first : NULL; k; k = k->next) {
+        kx_out(c, k == h->first ? " " : ", ");
+        kx_out_key(c, k->key);
+        if (strstr(k->key, "cpu"))
+            kx_out_quantity(c, k, 1);
+        else if (strstr(k->key, "memory"))
+            kx_out_quantity(c, k, 0);
+        else
+            kx_out(c, "%lld", (long long)kx_quantity(c, k, 0));
+    }
+    kx_out(c, h && h->n ? " }" : "}");
+}
+
+static void one_class(KxImp *c, const KxDoc *d, const char *name)
+{
+    (void)d;
+    kx_out(c, " ");
+    kx_out_str(c, name);
+    kx_out(c, ",");
+}
+
+void kx_imp_quotas(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "ResourceQuota")) != NULL && c->rc == SIM_OK;) {
+        const KxNode *h = kx_get(d->root, "spec.hard");
+        if (h == NULL || h->type != KX_N_MAP || h->n == 0) {
+            kx_out(c, "-- ResourceQuota/%s sets no hard limits: nothing to enforce\n", d->name);
+            continue;
+        }
+        kx_out_head(c, "quota", d, 1);
+        hard(c, kx_get(d->root, "spec.hard"));
+        if (kx_get(d->root, "spec.scopeSelector")) {
+            kx_out(c, ", priority_classes = {");
+            scope_classes(c, d, one_class);
+            kx_out(c, " }");
+        }
+        kx_out(c, " }\n");
+    }
+}
+
+static void cpu_mem(KxImp *c, const char *field, const KxNode *m)
+{
+    if (m == NULL)
+        return;
+    kx_out(c, ", %s = {", field);
+    const KxNode *cpu = kx_get(m, "cpu"), *mem = kx_get(m, "memory");
+    if (cpu) {
+        kx_out(c, " cpu = ");
+        kx_out_quantity(c, cpu, 1);
+    }
+    if (mem) {
+        kx_out(c, "%s memory = ", cpu ? "," : "");
+        kx_out_quantity(c, mem, 0);
+    }
+    kx_out(c, " }");
+}
+
+void kx_imp_limitranges(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "LimitRange")) != NULL && c->rc == SIM_OK;) {
+        const KxNode *ls = kx_get(d->root, "spec.limits"), *item = NULL;
+        for (const KxNode *l = ls && ls->type == KX_N_SEQ ? ls->first : NULL; l && !item; l = l->next)
+            if (kx_get_str(l, "type") && strcmp(kx_get_str(l, "type"), "Container") == 0)
+                item = l;
+        if (item == NULL) {
+            kx_out(c, "-- LimitRange/%s has no Container limits: nothing to simulate\n", d->name);
+            continue;
+        }
+        kx_out_head(c, "limitrange", d, 1);
+        cpu_mem(c, "default", kx_get(item, "default"));
+        cpu_mem(c, "default_request", kx_get(item, "defaultRequest"));
+        cpu_mem(c, "min", kx_get(item, "min"));
+        cpu_mem(c, "max", kx_get(item, "max"));
+        kx_out(c, " }\n");
+    }
+}
+
+static void int_or_percent(KxImp *c, const char *field, const KxNode *v)
+{
+    if (v == NULL)
+        return;
+    kx_out(c, ", %s = ", field);
+    if (v->type == KX_N_SCALAR && strchr(v->s, '%'))
+        kx_out_str(c, v->s);
+    else
+        kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
+}
+
+void kx_imp_pdbs(KxImp *c)
+{
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "PodDisruptionBudget")) != NULL && c->rc == SIM_OK;) {
+        kx_out_head(c, "pdb", d, 1);
+        kx_out(c, ", selector = ");
+        kx_out_string_map(c, kx_get(d->root, "spec.selector.matchLabels"));
+        int_or_percent(c, "min_available", kx_get(d->root, "spec.minAvailable"));
+        int_or_percent(c, "max_unavailable", kx_get(d->root, "spec.maxUnavailable"));
+        kx_out(c, " }\n");
+    }
+}

@@ -1,0 +1,230 @@
+/*
+ * import_yaml.c: YAML text to a tree of KxNode with libyaml's parser (the
+ * event API), one tree per document, in the import's arena. Lines come from
+ * libyaml's marks, so every later message can name its line.
+ *
+ * Invariant: a map's children alternate key, value while being read; a key
+ * is kept as the value's `key` and never becomes a node of its own.
+ */
+#include "k8s-export/import_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+typedef struct Reader {
+    KxImp *c;
+    const char *file;
+    int line0;                      /* added to libyaml's lines (text inside a document) */
+    yaml_parser_t p;
+    KxNode *cur;                    /* the open map or sequence, or NULL */
+    const char *pending_key;        /* a map's key waiting for its value */
+    KxNode *root;
+} Reader;
+
+static KxNode *node(Reader *r, KxNodeType t, const yaml_event_t *ev)
+{
+    KxNode *n = sim_arena_alloc(&r->c->a, sizeof *n);
+    if (n == NULL) {
+        kx_imp_nomem(r->c);
+        return NULL;
+    }
+    n->type = t;
+    n->line = (int)ev->start_mark.line + 1 + r->line0;
+    return n;
+}
+
+static void attach(Reader *r, KxNode *n)
+{
+    KxNode *p = r->cur;
+    if (p == NULL) {
+        r->root = n;
+        return;
+    }
+    n->parent = p;
+    n->key = p->type == KX_N_MAP ? r->pending_key : NULL;
+    r->pending_key = NULL;
+    if (p->last)
+        p->last->next = n;
+    else
+        p->first = n;
+    p->last = n;
+    p->n++;
+}
+
+static void scalar(Reader *r, const yaml_event_t *ev)
+{
+    const char *text = (const char *)ev->data.scalar.value;
+    if (r->cur && r->cur->type == KX_N_MAP && r->pending_key == NULL) {
+        r->pending_key = sim_arena_strdup(&r->c->a, text);
+        if (r->pending_key == NULL)
+            kx_imp_nomem(r->c);
+        return;
+    }
+    KxNode *n = node(r, KX_N_SCALAR, ev);
+    if (n == NULL)
+        return;
+    n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    n->s = sim_arena_strdup(&r->c->a, text);
+    if (n->s == NULL) {
+        kx_imp_nomem(r->c);
+        return;
+    }
+    attach(r, n);
+}
+
+static void open_node(Reader *r, KxNodeType t, const yaml_event_t *ev)
+{
+    if (r->cur && r->cur->type == KX_N_MAP && r->pending_key == NULL) {
+        kx_imp_fail(r->c, r->file, NULL, "%d: a map key must be a plain string",
+                    (int)ev->start_mark.line + 1 + r->line0);
+        return;
+    }
+    KxNode *n = node(r, t, ev);
+    if (n == NULL)
+        return;
+    attach(r, n);
+    r->cur = n;
+}
+
+static void doc_end(Reader *r)
+{
+    if (r->root == NULL || r->c->rc != SIM_OK)
+        return;
+    KxDoc *d = sim_arena_alloc(&r->c->a, sizeof *d);
+    if (d == NULL) {
+        kx_imp_nomem(r->c);
+        return;
+    }
+    d->file = r->file;
+    d->root = r->root;
+    d->region = NULL;
+    if (r->c->last)
+        r->c->last->next = d;
+    else
+        r->c->docs = d;
+    r->c->last = d;
+    r->root = NULL;
+}
+
+/* One event; 1 at the end of the stream. */
+static int event(Reader *r, const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT: scalar(r, ev); return 0;
+    case YAML_MAPPING_START_EVENT: open_node(r, KX_N_MAP, ev); return 0;
+    case YAML_SEQUENCE_START_EVENT: open_node(r, KX_N_SEQ, ev); return 0;
+    case YAML_MAPPING_END_EVENT:
+    case YAML_SEQUENCE_END_EVENT: r->cur = r->cur ? r->cur->parent : NULL; return 0;
+    case YAML_ALIAS_EVENT:
+        kx_imp_fail(r->c, r->file, NULL, "%d: YAML aliases (*name) are not supported",
+                    (int)ev->start_mark.line + 1 + r->line0);
+        return 0;
+    case YAML_DOCUMENT_END_EVENT: doc_end(r); return 0;
+    case YAML_STREAM_END_EVENT: return 1;
+    default: return 0;
+    }
+}
+
+static void syntax_error(Reader *r)
+{
+    kx_imp_fail(r->c, r->file, NULL, "%d: malformed YAML: %s%s%s", (int)r->p.problem_mark.line + 1 + r->line0,
+                r->p.problem ? r->p.problem : "parse error", r->p.context ? " " : "",
+                r->p.context ? r->p.context : "");
+}
+
+static void parse(Reader *r, const char *text, size_t len)
+{
+    if (!yaml_parser_initialize(&r->p)) {
+        kx_imp_nomem(r->c);
+        return;
+    }
+    yaml_parser_set_input_string(&r->p, (const unsigned char *)text, len);
+    int end = 0;
+    while (!end && r->c->rc == SIM_OK) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&r->p, &ev)) {
+            syntax_error(r);
+            break;
+        }
+        end = event(r, &ev);
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&r->p);
+}
+
+void kx_yaml_read(KxImp *c, const KxImportFile *f)
+{
+    Reader r = {.c = c, .file = f->path};
+    KxDoc *before = c->last;
+    parse(&r, f->text, f->len);
+    for (KxDoc *d = before ? before->next : c->docs; d; d = d->next)
+        d->region = f->region;
+}
+
+KxNode *kx_yaml_parse_one(KxImp *c, const char *file, const char *text, int line0)
+{
+    Reader r = {.c = c, .file = file, .line0 = line0};
+    KxDoc *before = c->last;
+    parse(&r, text, strlen(text));
+    KxDoc *d = before ? before->next : c->docs;
+    if (d == NULL)
+        return NULL;
+    /* Not one of the manifests: take it off the list again. */
+    if (before)
+        before->next = NULL;
+    else
+        c->docs = NULL;
+    c->last = before;
+    return d->root;
+}
+
+static const KxNode *child(const KxNode *n, const char *key, size_t klen)
+{
+    if (n == NULL || n->type != KX_N_MAP)
+        return NULL;
+    for (const KxNode *k = n->first; k; k = k->next)
+        if (strlen(k->key) == klen && memcmp(k->key, key, klen) == 0)
+            return k;
+    return NULL;
+}
+
+const KxNode *kx_get(const KxNode *n, const char *path)
+{
+    while (n && *path) {
+        const char *dot = strchr(path, '.');
+        size_t klen = dot ? (size_t)(dot - path) : strlen(path);
+        n = child(n, path, klen);
+        path += klen + (dot != NULL);
+    }
+    return n;
+}
+
+const char *kx_get_str(const KxNode *n, const char *path)
+{
+    const KxNode *x = kx_get(n, path);
+    return x && x->type == KX_N_SCALAR ? x->s : NULL;
+}
+
+static size_t index_of(const KxNode *n)
+{
+    size_t i = 0;
+    for (const KxNode *k = n->parent->first; k && k != n; k = k->next)
+        i++;
+    return i;
+}
+
+void kx_node_path(const KxNode *n, char *buf, size_t len)
+{
+    if (n == NULL || n->parent == NULL) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    kx_node_path(n->parent, buf, len);
+    size_t at = strlen(buf);
+    if (n->key)
+        snprintf(buf + at, len - at, "%s%s", at ? "." : "", n->key);
+    else
+        snprintf(buf + at, len - at, "[%zu]", index_of(n));
+}
