@@ -239,14 +239,9 @@ static void write_region(KxImp *c, const char *r)
 static void write_scenario(KxImp *c, const KxImportOptions *o)
 {
     header(c, o);
-    for (size_t i = 0; i < c->nregions; i++) {
-        c->region = c->regions[i];
-        kx_imp_namespaces(c);
-    }
-    for (size_t i = 0; i < c->nregions; i++) {
-        c->region = c->regions[i];
-        kx_imp_priorityclasses(c);
-    }
+    /* Cluster-scoped set-up: every region's documents at once, each name once. */
+    kx_imp_namespaces(c);
+    kx_imp_priorityclasses(c);
     c->region = c->nregions ? c->regions[0] : "imported";
     kx_imp_autoscaler(c);
     for (size_t i = 0; i < c->nregions; i++)

@@ -11,6 +11,7 @@
  */
 #include "k8s-export/import_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_RUN "60s"
@@ -97,10 +98,28 @@ static void serve(KxImp *c, const KxNode *root)
     kx_out(c, " }");
 }
 
+/* The queue a worker Deployment works off, declared once before its first worker. */
+static void queue(KxImp *c, const KxDoc *d)
+{
+    const char *q = kx_annotation(d->root, "kubesim.io/queue");
+    char line[512];
+    if (q == NULL)
+        return;
+    snprintf(line, sizeof line, "queue { name = \"%s\"", q);
+    if (c->out && strstr(c->out, line))
+        return;
+    kx_out(c, "queue { name = ");
+    kx_out_str(c, q);
+    kx_out(c, ", region = ");
+    kx_out_str(c, d->region);
+    kx_out(c, " }\n");
+}
+
 void kx_imp_deployments(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "Deployment")) != NULL && c->rc == SIM_OK;) {
         const KxNode *tmpl = kx_get(d->root, "spec.template");
+        queue(c, d);
         kx_out_head(c, "deployment", d, 1);
         opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
         image(c, tmpl);

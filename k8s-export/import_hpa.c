@@ -201,9 +201,12 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
         return;
     if (!declared(c, "site { name = \"%s\" }%s", site, ""))
         kx_out(c, "site { name = \"%s\" }\n", site);
-    if (!declared(c, "latency { from = \"%s\", to = \"%s\"", site, d->region))
-        kx_out(c, "latency { from = \"%s\", to = \"%s\", ms = 0 }   -- not in the manifests: edit\n", site,
-               d->region);
+    /* Every region whose Service of that name serves the flow needs a round trip. */
+    for (const KxDoc *e = c->docs; e; e = e->next)
+        if (e->kind && strcmp(e->kind, "Service") == 0 && strcmp(e->name, d->name) == 0 &&
+            !declared(c, "latency { from = \"%s\", to = \"%s\"", site, e->region))
+            kx_out(c, "latency { from = \"%s\", to = \"%s\", ms = 0 }   -- not in the manifests: edit\n", site,
+                   e->region);
     if (declared(c, "traffic { site = \"%s\", service = \"%s\"", site, d->name))
         return;
     kx_out(c, "traffic { site = \"%s\", service = \"%s\", rate = %s", site, d->name, rate);

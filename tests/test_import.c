@@ -171,6 +171,23 @@ START_TEST(import_round_trips_an_export)
 }
 END_TEST
 
+START_TEST(import_every_shipped_export_validates_and_runs)
+{
+    char pat[4096];
+    snprintf(pat, sizeof pat, "%s/scenarios/*.lua", getenv("KUBESIM_SRC"));
+    glob_t g;
+    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        ck_assert_int_eq(tb_run("export '%s' --out ship%zu --quiet", g.gl_pathv[i], i), 0);
+        ck_assert_msg(tb_run("import ship%zu --out ship%zu.lua", i, i) == 0, "%s: %s", g.gl_pathv[i], tb_err());
+        ck_assert_msg(tb_run("validate ship%zu.lua", i) == 0, "%s: %s", g.gl_pathv[i], tb_err());
+        ck_assert_msg(tb_run("run ship%zu.lua --quiet --out ship%zu-run", i, i) == 0, "%s: %s", g.gl_pathv[i],
+                      tb_err());
+    }
+    globfree(&g);
+}
+END_TEST
+
 START_TEST(import_refuses_bad_input)
 {
     tb_write("bad.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [x\n");
@@ -254,6 +271,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_every_real_manifest_validates_and_runs);
     tcase_add_test(bin, import_pins_the_mappings);
     tcase_add_test(bin, import_round_trips_an_export);
+    tcase_add_test(bin, import_every_shipped_export_validates_and_runs);
     tcase_add_test(bin, import_refuses_bad_input);
     tcase_add_test(bin, import_is_deterministic);
     suite_add_tcase(s, bin);
