@@ -203,8 +203,11 @@ static void header(KxImp *c, const KxImportOptions *o)
         int skip = d->done || (d->kind && (strcmp(d->kind, "ConfigMap") != 0 || is_node_groups(d)));
         if (skip)
             continue;
-        kx_out(c, "%s%s/%s", first ? "-- not simulated: " : ", ", kx_get_str(d->root, "kind"),
-               d->name ? d->name : "(unnamed)");
+        const char *kind = kx_get_str(d->root, "kind");
+        kx_out(c, "%s", first ? "-- not simulated: " : ", ");
+        kx_out_comment(c, kind ? kind : "(no kind)");
+        kx_out(c, "/");
+        kx_out_comment(c, d->name ? d->name : "(unnamed)");
         first = 0;
     }
     kx_out(c, first ? "" : "\n");
@@ -224,7 +227,9 @@ static void header(KxImp *c, const KxImportOptions *o)
 static void write_region(KxImp *c, const char *r)
 {
     c->region = r;
-    kx_out(c, "\n-- ---- region %s ----\n", r);
+    kx_out(c, "\n-- ---- region ");
+    kx_out_comment(c, r);
+    kx_out(c, " ----\n");
     kx_imp_nodegroups(c);
     kx_imp_quotas(c);
     kx_imp_limitranges(c);

@@ -88,7 +88,11 @@ static void serve(KxImp *c, const KxNode *root)
     kx_out(c, ",\n    serve = { service = ");
     kx_out_str(c, svc);
     const KxNode *cap = kx_annotation_node(root, "kubesim.io/serve-capacity");
-    kx_out(c, ", capacity = %s", cap ? cap->s : "1");
+    kx_out(c, ", capacity = ");
+    if (cap)
+        kx_out_number(c, cap);
+    else
+        kx_out(c, "1");
     const KxNode *cpr = kx_annotation_node(root, "kubesim.io/serve-cpu-per-request-millicores");
     if (cpr)
         kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
@@ -182,8 +186,10 @@ static void job_spec(KxImp *c, const KxNode *spec, const KxNode *owner)
         kx_out(c, ", fail = { exit_code = %lld", fe ? (long long)kx_int(c, fe, 0, 255) : 1LL);
         if (ff)
             kx_out(c, ", first = %lld", (long long)kx_int(c, ff, 0, 1000000000));
-        if (fp)
-            kx_out(c, ", probability = %s", fp->s);
+        if (fp) {
+            kx_out(c, ", probability = ");
+            kx_out_number(c, fp);
+        }
         kx_out(c, " }");
     }
     kx_out_pod(c, tmpl);

@@ -9,6 +9,7 @@
  */
 #include "k8s-export/import_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +81,10 @@ static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *to
         kx_out(c, ", select_policy = ");
         kx_out_str(c, kx_get_str(r, "selectPolicy"));
     }
-    if (tol)
-        kx_out(c, ", tolerance = %s", tol->s);
+    if (tol) {
+        kx_out(c, ", tolerance = ");
+        kx_out_number(c, tol);
+    }
     if (ps && ps->type == KX_N_SEQ && ps->n) {
         kx_out(c, ", policies = {");
         for (const KxNode *p = ps->first; p; p = p->next) {
@@ -123,7 +126,9 @@ void kx_imp_hpas(KxImp *c)
     for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && c->rc == SIM_OK;) {
         const KxNode *s = kx_get(d->root, "spec"), *ms = kx_get(s, "metrics");
         if (!target_found(c, kx_get_str(s, "scaleTargetRef.name"))) {
-            kx_out(c, "-- HorizontalPodAutoscaler/%s: its target is not in the manifests\n", d->name);
+            kx_out(c, "-- HorizontalPodAutoscaler/");
+            kx_out_comment(c, d->name ? d->name : "");
+            kx_out(c, ": its target is not in the manifests\n");
             continue;
         }
         const KxNode *min = kx_get(s, "minReplicas"), *max = kx_get(s, "maxReplicas");
@@ -161,7 +166,22 @@ static void clock(KxImp *c, const char *t)
     kx_out_str(c, buf);
 }
 
-static void daily(KxImp *c, char *list)
+/* A number of the annotation, written back as a Lua number; anything else
+ * fails the import (the text goes into a script, so it is never copied as
+ * it is). */
+static int number(KxImp *c, const KxDoc *d, const char *text)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !isfinite(v)) {
+        kx_imp_fail(c, NULL, d->root, "kubesim.io/traffic: '%s' is not a number", text);
+        return 0;
+    }
+    kx_out(c, "%.17g", v);
+    return 1;
+}
+
+static void daily(KxImp *c, const KxDoc *d, char *list)
 {
     kx_out(c, ", daily = {");
     int first = 1;
@@ -172,50 +192,77 @@ static void daily(KxImp *c, char *list)
         *eq = '\0';
         kx_out(c, "%s{ ", first ? " " : ", ");
         clock(c, p);
-        kx_out(c, ", %s }", eq + 1);
+        kx_out(c, ", ");
+        if (!number(c, d, eq + 1))
+            return;
+        kx_out(c, " }");
         first = 0;
     }
     kx_out(c, " }");
 }
 
-static void surges(KxImp *c, char *list)
+static void surges(KxImp *c, const KxDoc *d, char *list)
 {
+    static const char *const keys[] = {"start", "ramp", "hold", "decay"};
     kx_out(c, ", surges = {");
     int first = 1;
     for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-        char st[32], ramp[32], hold[32], decay[32], f[32];
-        if (sscanf(p, "%31[^+]+%31[^+]+%31[^+]+%31[^*]*%31s", st, ramp, hold, decay, f) != 5)
+        char part[4][32], f[32];
+        if (sscanf(p, "%31[^+]+%31[^+]+%31[^+]+%31[^*]*%31s", part[0], part[1], part[2], part[3], f) != 5)
             continue;
-        kx_out(c, "%s{ start = \"%s\", ramp = \"%s\", hold = \"%s\", decay = \"%s\", factor = %s }",
-               first ? " " : ", ", st, ramp, hold, decay, f);
+        kx_out(c, "%s{ ", first ? " " : ", ");
+        for (int k = 0; k < 4; k++) {
+            kx_out(c, "%s = ", keys[k]);
+            kx_out_str(c, part[k]);
+            kx_out(c, ", ");
+        }
+        kx_out(c, "factor = ");
+        if (!number(c, d, f))
+            return;
+        kx_out(c, " }");
         first = 0;
     }
     kx_out(c, " }");
 }
 
-/* One line "SITE RATE [daily ...] [surge ...]" of a Service's annotation. */
+/* One line "SITE RATE [daily ...] [surge ...]" of a Service's annotation.
+ * Names go through kx_out_str; the `declared` probes only search the text
+ * written so far, where plain names appear as "NAME". */
 static void flow(KxImp *c, const KxDoc *d, char *line)
 {
     char *save = NULL, *site = strtok_r(line, " ", &save), *rate = strtok_r(NULL, " ", &save);
     if (site == NULL || rate == NULL)
         return;
-    if (!declared(c, "site { name = \"%s\" }%s", site, ""))
-        kx_out(c, "site { name = \"%s\" }\n", site);
+    if (!declared(c, "site { name = \"%s\" }%s", site, "")) {
+        kx_out(c, "site { name = ");
+        kx_out_str(c, site);
+        kx_out(c, " }\n");
+    }
     /* Every region whose Service of that name serves the flow needs a round trip. */
     for (const KxDoc *e = c->docs; e; e = e->next)
         if (e->kind && strcmp(e->kind, "Service") == 0 && strcmp(e->name, d->name) == 0 &&
-            !declared(c, "latency { from = \"%s\", to = \"%s\"", site, e->region))
-            kx_out(c, "latency { from = \"%s\", to = \"%s\", ms = 0 }   -- not in the manifests: edit\n", site,
-                   e->region);
+            !declared(c, "latency { from = \"%s\", to = \"%s\"", site, e->region)) {
+            kx_out(c, "latency { from = ");
+            kx_out_str(c, site);
+            kx_out(c, ", to = ");
+            kx_out_str(c, e->region);
+            kx_out(c, ", ms = 0 }   -- not in the manifests: edit\n");
+        }
     if (declared(c, "traffic { site = \"%s\", service = \"%s\"", site, d->name))
         return;
-    kx_out(c, "traffic { site = \"%s\", service = \"%s\", rate = %s", site, d->name, rate);
-    for (char *w = strtok_r(NULL, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+    kx_out(c, "traffic { site = ");
+    kx_out_str(c, site);
+    kx_out(c, ", service = ");
+    kx_out_str(c, d->name);
+    kx_out(c, ", rate = ");
+    if (!number(c, d, rate))
+        return;
+    for (char *w = strtok_r(NULL, " ", &save); w && c->rc == SIM_OK; w = strtok_r(NULL, " ", &save)) {
         char *arg = strtok_r(NULL, " ", &save);
         if (arg && strcmp(w, "daily") == 0)
-            daily(c, arg);
+            daily(c, d, arg);
         else if (arg && strcmp(w, "surge") == 0)
-            surges(c, arg);
+            surges(c, d, arg);
     }
     kx_out(c, " }\n");
 }

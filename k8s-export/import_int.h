@@ -74,6 +74,12 @@ void kx_out(KxImp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 void kx_out_str(KxImp *c, const char *s);             /* a Lua string literal */
 void kx_out_key(KxImp *c, const char *k);             /* `k = ` or `["k"] = ` */
 void kx_out_scalar(KxImp *c, const KxNode *n);        /* number, boolean or string as written */
+/* A number as written (decimal, no hex, nan or inf); anything else fails
+ * naming the field: input text never reaches the script unquoted. */
+void kx_out_number(KxImp *c, const KxNode *n);
+/* Text for a Lua comment: control characters (a newline would end the
+ * comment) become '?'. */
+void kx_out_comment(KxImp *c, const char *s);
 /* A quantity checked with sim_quantity_parse (milli for CPU) and written as a
  * string; a bad one fails naming the field. */
 void kx_out_quantity(KxImp *c, const KxNode *n, int milli);

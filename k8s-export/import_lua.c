@@ -94,6 +94,20 @@ static int is_number(const char *s)
     return *s && *end == '\0' && errno == 0 && strpbrk(s, "xXnNiI") == NULL;
 }
 
+void kx_out_number(KxImp *c, const KxNode *n)
+{
+    if (n->s && is_number(n->s))
+        kx_out(c, "%s", n->s);
+    else
+        kx_imp_fail(c, NULL, n, "'%s' is not a number", n->s ? n->s : "");
+}
+
+void kx_out_comment(KxImp *c, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        kx_out(c, "%c", *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+}
+
 void kx_out_scalar(KxImp *c, const KxNode *n)
 {
     if (n->plain && (is_number(n->s) || strcmp(n->s, "true") == 0 || strcmp(n->s, "false") == 0))

@@ -14,6 +14,8 @@
 #include "k8s-export/import_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 static const KxDoc *node_groups(KxImp *c)
@@ -202,6 +204,16 @@ static const char *const flags[][2] = {
     {"max-empty-bulk-delete", "max_empty_bulk_delete"},
     {"expendable-pods-priority-cutoff", "expendable_pods_priority_cutoff"}};
 
+/* A decimal number that reads whole (so "--" or "1e" is not one). */
+static int plain_number(const char *v)
+{
+    char *end;
+    if (*v == '\0' || strspn(v, "-+0123456789.eE") != strlen(v))
+        return 0;
+    double x = strtod(v, &end);
+    return *end == '\0' && isfinite(x);
+}
+
 static void flag(KxImp *c, const char *name, const char *v)
 {
     if (strcmp(name, "expander") == 0) {
@@ -224,7 +236,7 @@ static void flag(KxImp *c, const char *name, const char *v)
         kx_out(c, ", %s = ", flags[i][1]);
         if (text)
             kx_out_str(c, v);
-        else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 || strspn(v, "-0123456789.") == strlen(v))
+        else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 || plain_number(v))
             kx_out(c, "%s", v);
         else
             kx_out_str(c, v);

@@ -209,6 +209,44 @@ START_TEST(import_refuses_bad_input)
 }
 END_TEST
 
+/* Text from the manifests never reaches the script as code: names and
+ * strings are quoted, numbers must read as numbers, and a newline in a name
+ * cannot end a comment. */
+START_TEST(import_keeps_manifest_text_out_of_the_code)
+{
+    tb_write("evil.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"a\\nprint('x')\"\n---\n"
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+             "  annotations:\n    kubesim.io/serve-service: \"we\\\"b\"\n"
+             "spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n"
+             "    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
+             "      - name: c\n        image: \"x\\\"); os.exit(1) --\"\n"
+             "        resources: {requests: {cpu: 100m, memory: 64Mi}}\n");
+    ck_assert_msg(tb_run("import evil.yaml --out evil.lua") == 0, "%s", tb_err());
+    char p[600], text[8192];
+    snprintf(p, sizeof p, "%s/evil.lua", tb_dir());
+    tb_slurp(p, text, sizeof text);
+    ck_assert_msg(strstr(text, "\nprint('x')") == NULL, "%s", text);
+    ck_assert_msg(strstr(text, "image = \"x\\034); os.exit(1) --\"") != NULL, "%s", text);
+    /* The script parses: the bad Service name is refused as a value, by the
+     * declaration's own check, not as code. */
+    ck_assert_int_eq(tb_run("validate evil.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "evil.lua:11: deployment 'web': field 'serve': field 'service': 'we\"b' is not a "
+                                   "valid Service name") != NULL, "%s\n%s", tb_err(), text);
+    tb_write("rate.yaml",
+             "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n"
+             "    kubesim.io/traffic: \"desk 10}print(1)--\"\nspec:\n  ports: [{port: 80}]\n---\n"
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+             "  annotations: {kubesim.io/serve-service: web}\n"
+             "spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n"
+             "    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
+             "      - name: c\n        image: x\n");
+    ck_assert_int_eq(tb_run("import rate.yaml --out rate.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "is not a number") != NULL, "%s", tb_err());
+    ck_assert(!tb_exists("rate.lua"));
+}
+END_TEST
+
 START_TEST(import_is_deterministic)
 {
     tb_write("small.lua", small);
@@ -274,6 +312,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_every_shipped_export_validates_and_runs);
     tcase_add_test(bin, import_refuses_bad_input);
     tcase_add_test(bin, import_is_deterministic);
+    tcase_add_test(bin, import_keeps_manifest_text_out_of_the_code);
     suite_add_tcase(s, bin);
     return s;
 }
