@@ -28,6 +28,7 @@ static const BenchDef benches[] = {
               "worker per CPU over one", bench_sweep},
     {"export", "kubesim export of 3 regions with 1,500 Deployments and HPAs, Jobs, CronJobs, StatefulSets: "
                "objects/s", bench_export},
+    {"import", "kubesim import of that export, in memory: objects read (and Lua written) per second", bench_import},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

@@ -30,6 +30,7 @@ int bench_schedule(cJSON *out, int quick);
 int bench_autoscaler_loop(cJSON *out, int quick);
 int bench_trading_day(cJSON *out, int quick);
 int bench_sweep(cJSON *out, int quick);
+int bench_import(cJSON *out, int quick);
 int bench_export(cJSON *out, int quick);
 
 #endif

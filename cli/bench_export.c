@@ -6,11 +6,16 @@
  * once, then exported in memory several times: objects written per wall
  * second of kx_export (YAML emission included, files not written). --quick
  * uses a tenth of the world and fewer repetitions.
+ *
+ * `kubesim bench --only import` reads that export back (kx_import, in
+ * memory, one region per folder as `kubesim import DIR` does): objects read
+ * per wall second, the Lua scenario written included.
  */
 #include "cli/bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -129,6 +134,82 @@ int bench_export(cJSON *out, int quick)
     cJSON_AddNumberToObject(out, "objects", (double)objects);
     cJSON_AddNumberToObject(out, "bytes", (double)bytes);
     cJSON_AddNumberToObject(out, "seconds_per_export", t / reps);
+    cJSON_AddNumberToObject(out, "objects_per_s", (double)objects * reps / t);
+    return 0;
+}
+
+/* The export's files as import inputs, each in the region of its folder;
+ * regions[] holds the names. */
+static KxImportFile *import_inputs(const KxFiles *f, char (*regions)[64])
+{
+    size_t n = kx_files_count(f);
+    KxImportFile *in = calloc(n ? n : 1, sizeof *in);
+    for (size_t k = 0; in && k < n; k++) {
+        const char *path, *text;
+        size_t len;
+        kx_files_get(f, k, &path, &text, &len);
+        snprintf(regions[k], sizeof regions[k], "%.*s", (int)strcspn(path, "/"), path);
+        in[k] = (KxImportFile){path, text, len, regions[k]};
+    }
+    return in;
+}
+
+static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_bytes)
+{
+    size_t n = kx_files_count(f);
+    char(*regions)[64] = calloc(n ? n : 1, sizeof *regions);
+    KxImportFile *in = regions ? import_inputs(f, regions) : NULL;
+    KxImportOptions o = {.name = "export-world"};
+    double t0 = bench_now(), t = -1;
+    int ok = in != NULL;
+    for (int i = 0; ok && i < reps; i++) {
+        char *text, err[1024];
+        if (kx_import(m, in, n, &o, &text, lua_bytes, err, sizeof err) != SIM_OK) {
+            fprintf(stderr, "bench import: %s\n", err);
+            ok = 0;
+            break;
+        }
+        sim_mem_free(m, text, *lua_bytes + 1);
+    }
+    if (ok)
+        t = bench_now() - t0;
+    free(in);
+    free(regions);
+    return t;
+}
+
+int bench_import(cJSON *out, int quick)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    ScnScenario *s = load_world(&m, quick);
+    if (s == NULL)
+        return -1;
+    CliExport x;
+    char err[1024];
+    int reps = quick ? 2 : 5;
+    size_t objects = 0, lua = 0;
+    double t = -1;
+    KxFiles *f = NULL;
+    SchedCaConfig ca;
+    scn_autoscaler_config(s, &ca);
+    KxExportOptions o = {.scenario = scn_name(s), .ca = &ca};
+    if (cli_export_build(s, &m, KX_PROV_CLUSTER_AUTOSCALER, &x, err, sizeof err) != SIM_OK)
+        fprintf(stderr, "bench import: %s\n", err);
+    else if (kx_export(x.e, x.wl, &o, &f) == SIM_OK) {
+        objects = kx_files_objects(f);
+        t = timed_imports(f, &m, reps, &lua);
+    }
+    kx_files_free(f);
+    cli_export_free(&x);
+    scn_free(s);
+    if (t <= 0) {
+        fprintf(stderr, "bench import: the import failed\n");
+        return -1;
+    }
+    cJSON_AddNumberToObject(out, "objects", (double)objects);
+    cJSON_AddNumberToObject(out, "lua_bytes", (double)lua);
+    cJSON_AddNumberToObject(out, "seconds_per_import", t / reps);
     cJSON_AddNumberToObject(out, "objects_per_s", (double)objects * reps / t);
     return 0;
 }

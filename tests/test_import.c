@@ -247,6 +247,15 @@ START_TEST(import_keeps_manifest_text_out_of_the_code)
 }
 END_TEST
 
+/* The benchmark runs (a smoke test: timings belong to kubesim bench). */
+START_TEST(import_bench_reports_its_figures)
+{
+    ck_assert_msg(tb_run("bench --quick --only import") == 0, "%s", tb_err());
+    ck_assert_msg(strstr(tb_out(), "{\"bench\":\"import\",\"objects\":447,") != NULL, "%s", tb_out());
+    ck_assert_msg(strstr(tb_out(), "\"objects_per_s\":") != NULL, "%s", tb_out());
+}
+END_TEST
+
 START_TEST(import_is_deterministic)
 {
     tb_write("small.lua", small);
@@ -313,6 +322,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_refuses_bad_input);
     tcase_add_test(bin, import_is_deterministic);
     tcase_add_test(bin, import_keeps_manifest_text_out_of_the_code);
+    tcase_add_test(bin, import_bench_reports_its_figures);
     suite_add_tcase(s, bin);
     return s;
 }
