@@ -80,6 +80,8 @@ int sched_prepare(SchedScheduler *s, uint32_t pod, SchedCycleState **out)
     s->last = st;
     s->last_pod = pod;
     s->last_gen = rg->gen;
+    s->last_npods = sim_pod_count(e);
+    s->last_nwl = sim_workload_count(e);
     *out = st;
     return SIM_OK;
 }
@@ -617,8 +619,8 @@ int sched_filter_node(SchedScheduler *s, uint32_t pod, uint32_t node, int skip_f
     SchedCycleState *st = s->last;
     if (rg == NULL)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory");
-    if (st == NULL || s->last_pod != pod || s->last_gen != rg->gen || sched_region_sync(s, rg) != SIM_OK ||
-        s->last_gen != rg->gen) {
+    if (st == NULL || s->last_pod != pod || s->last_gen != rg->gen || s->last_npods != sim_pod_count(s->e) ||
+        s->last_nwl != sim_workload_count(s->e) || sched_region_sync(s, rg) != SIM_OK || s->last_gen != rg->gen) {
         int rc = sched_prepare(s, pod, &st);
         if (rc != SIM_OK)
             return rc;

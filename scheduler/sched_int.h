@@ -295,6 +295,10 @@ struct SchedScheduler {
     SchedCycleState *last;           /* prepared state reused by sched_filter_node */
     uint32_t last_pod;
     uint64_t last_gen;
+    /* The engine's pod and workload counts when `last` was prepared: a new
+     * pod or workload may have moved those arrays (and the scheduler's own
+     * per-workload table), and `last` holds pointers into them. */
+    uint32_t last_npods, last_nwl;
 };
 
 /* ---- the cycle state (PreFilter / PreScore results) --------------------- */

@@ -1834,6 +1834,32 @@ START_TEST(filter_node_skip_fit_leaves_resources_to_preemption)
 }
 END_TEST
 
+/* sched_filter_node keeps its prepared state between calls for the same
+ * pod; pods and workloads created meanwhile move the engine's arrays, and
+ * the state must not point into the old ones (ASan caught a read after
+ * free in the autoscaler's scale-down). */
+START_TEST(filter_node_state_survives_new_pods_and_workloads)
+{
+    W2 w = w2_make(1);
+    uint32_t n;
+    w2_group(&w, "g", (GroupOpt){.cpu_m = 1000}, 1, &n);
+    uint32_t p = w2_pod(&w, w2_wl(&w, "wide", SIM_WL_JOB, w.ns, 2000, MIB, NULL));
+    char reason[SCHED_REASON_LEN], name[32];
+    const char *plugin;
+    ck_assert_int_eq(sched_filter_node(w.s, p, n, 0, reason, sizeof reason, &plugin), 0);
+    for (int k = 0; k < 64; k++) {   /* grows the pod and workload arrays many times over */
+        snprintf(name, sizeof name, "more-%d", k);
+        uint32_t wl = w2_wl(&w, name, SIM_WL_JOB, w.ns, 100, MIB, NULL);
+        for (int i = 0; i < 32; i++)
+            w2_pod(&w, wl);
+    }
+    ck_assert_int_eq(sched_filter_node(w.s, p, n, 0, reason, sizeof reason, &plugin), 0);
+    ck_assert_str_eq(plugin, "NodeResourcesFit");
+    ck_assert_str_eq(reason, "Insufficient cpu");
+    w2_free(&w);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -1894,6 +1920,7 @@ static Suite *sched_suite(void)
     tcase_add_test(prof, place_and_explain_agree);
     tcase_add_test(prof, place_matches_reference_path_on_random_clusters);
     tcase_add_test(prof, filter_node_skip_fit_leaves_resources_to_preemption);
+    tcase_add_test(prof, filter_node_state_survives_new_pods_and_workloads);
     suite_add_tcase(s, prof);
 
     TCase *q = tcase_create("queue");
