@@ -343,10 +343,8 @@ static int load(Loader *l)
         if (rec.t > l->r->duration)
             l->r->duration = rec.t;
     }
-    if (rc != SIM_DONE) {   /* the reader's message already names the file */
-        snprintf(l->err, l->errlen, "%s", sim_trace_error(l->tr));
-        return l->rc = rc;
-    }
+    if (rc != SIM_DONE)
+        return fail(l, rc, "%s", sim_trace_error(l->tr));
     return SIM_OK;
 }
 
@@ -397,7 +395,8 @@ static void free_index(RndReplay *r)
         rnd_state_free(r, &r->keys[i]);
     sim_mem_free(r->mem, r->keys, r->nkeys * sizeof *r->keys);
     rnd_state_free(r, &r->cur);
-    sim_mem_free(r->mem, r->series, (size_t)RND_SER_COUNT * r->nregions * RND_SERIES_N * sizeof *r->series);
+    size_t nser = (size_t)RND_SER_COUNT * r->nregions * RND_SERIES_N + 1;   /* as rnd_replay_index */
+    sim_mem_free(r->mem, r->series, nser * sizeof *r->series);
 }
 
 void rnd_replay_close(RndReplay *r)

@@ -15,7 +15,7 @@
 #include "render/rnd_int.h"
 
 #define MAX_KEYS 128
-#define MIN_EVERY 4096
+#define MIN_EVERY 256
 
 int rnd_state_alloc(RndReplay *r, RndState *s)
 {
@@ -186,7 +186,7 @@ int rnd_replay_index(RndReplay *r)
 
 void rnd_replay_seek(RndReplay *r, SimTime t)
 {
-    t = t < 0 ? 0 : t > r->duration ? r->duration : t;
+    t = t < -1 ? -1 : t > r->duration ? r->duration : t;   /* -1: before any record */
     /* ops at or before t: the first index with ops[i].t > t */
     size_t lo = 0, hi = r->nops;
     while (lo < hi) {
@@ -200,7 +200,16 @@ void rnd_replay_seek(RndReplay *r, SimTime t)
     if (r->cur.op > lo || r->cur.op < k * r->every)
         rnd_state_copy(r, &r->cur, &r->keys[k]);
     play_to(r, &r->cur, t);
-    r->now = t;
+    r->now = t < 0 ? 0 : t;
+}
+
+int rnd_replay_step(RndReplay *r, SimTime limit)
+{
+    if (r->cur.op >= r->nops || r->ops[r->cur.op].t > limit)
+        return 0;
+    r->now = r->ops[r->cur.op].t;
+    rnd_state_apply(r, &r->cur, &r->ops[r->cur.op]);
+    return 1;
 }
 
 uint64_t rnd_replay_digest(const RndReplay *r)

@@ -92,9 +92,13 @@ void rnd_replay_close(RndReplay *r);
 SimTime rnd_replay_duration(const RndReplay *r);   /* the run's length (meta, or last record) */
 SimTime rnd_replay_time(const RndReplay *r);
 const char *rnd_replay_scenario(const RndReplay *r);
-/* Shows the state at t (clamped to [0, duration]): every record at or before
- * t applied, none after. */
+/* Shows the state at t (clamped to [-1, duration]): every record at or before
+ * t applied, none after; -1 is the state before the first record. */
 void rnd_replay_seek(RndReplay *r, SimTime t);
+/* Applies the next record if its time is at most limit: 1, else 0. Between
+ * two records of one instant the state is one the run passed through, which
+ * is what a metrics sample taken during that instant saw. */
+int rnd_replay_step(RndReplay *r, SimTime limit);
 /* A hash of the whole shown state (nodes, requests, counters): equal states,
  * equal digests. For tests of seeking. */
 uint64_t rnd_replay_digest(const RndReplay *r);
