@@ -28,6 +28,8 @@ static const BenchDef benches[] = {
               "worker per CPU over one", bench_sweep},
     {"export", "kubesim export of 3 regions with 1,500 Deployments and HPAs, Jobs, CronJobs, StatefulSets: "
                "objects/s", bench_export},
+    {"replay", "kubesim replay of a 5,000-node trace into a 1280x800 software surface: frames/s (target 60)",
+     bench_replay},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

@@ -31,5 +31,6 @@ int bench_autoscaler_loop(cJSON *out, int quick);
 int bench_trading_day(cJSON *out, int quick);
 int bench_sweep(cJSON *out, int quick);
 int bench_export(cJSON *out, int quick);
+int bench_replay(cJSON *out, int quick);
 
 #endif
