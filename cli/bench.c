@@ -29,6 +29,8 @@ static const BenchDef benches[] = {
     {"export", "kubesim export of 3 regions with 1,500 Deployments and HPAs, Jobs, CronJobs, StatefulSets: "
                "objects/s", bench_export},
     {"import", "kubesim import of that export, in memory: objects read (and Lua written) per second", bench_import},
+    {"replay", "kubesim replay of a 5,000-node trace into a 1280x800 software surface: frames/s (target 60)",
+     bench_replay},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

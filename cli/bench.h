@@ -32,5 +32,6 @@ int bench_trading_day(cJSON *out, int quick);
 int bench_sweep(cJSON *out, int quick);
 int bench_import(cJSON *out, int quick);
 int bench_export(cJSON *out, int quick);
+int bench_replay(cJSON *out, int quick);
 
 #endif

@@ -26,6 +26,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_export_sweep(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* True when argv holds -h or --help; commands print their usage and exit 0. */
 int cli_wants_help(int argc, char **argv);

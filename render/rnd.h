@@ -1,5 +1,6 @@
 /*
- * rnd.h: the public API of the report writer (prefix rnd_).
+ * rnd.h: the public API of render/ (prefix rnd_): the report writer and, at
+ * the end, the trace replay.
  *
  * The report is one self-contained HTML page (inline CSS, inline SVG charts
  * drawn here, no scripts, fonts or network) built from a run's summary.json
@@ -74,5 +75,77 @@ int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, in
  * violation per configuration, and the table of every configuration. Same
  * file, same bytes. Returns 0, or an error with a message naming the file. */
 int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen);
+
+/* ---- the replay: `kubesim replay` (replay*.c) ----------------------------- */
+/* A trace loaded for replay: the cluster rebuilt at any simulated time from
+ * trace.kst alone, with keyframes so a seek costs the records since the
+ * nearest one. Every allocation goes through the SimMem given to open. */
+typedef struct RndReplay RndReplay;
+
+/* Reads and indexes the trace at path. Returns 0 with *out, or SIM_EIO (cannot
+ * read), SIM_ECORRUPT (checksum, framing, end marker), SIM_EINVAL (a record
+ * names an object the trace never declared) or SIM_ENOMEM, with a message
+ * naming the file in err. The caller frees *out with rnd_replay_close. */
+int rnd_replay_open(SimMem *m, const char *path, RndReplay **out, char *err, size_t errlen);
+void rnd_replay_close(RndReplay *r);
+
+SimTime rnd_replay_duration(const RndReplay *r);   /* the run's length (meta, or last record) */
+SimTime rnd_replay_time(const RndReplay *r);
+const char *rnd_replay_scenario(const RndReplay *r);
+/* Shows the state at t (clamped to [-1, duration]): every record at or before
+ * t applied, none after; -1 is the state before the first record. */
+void rnd_replay_seek(RndReplay *r, SimTime t);
+/* Applies the next record if its time is at most limit: 1, else 0. Between
+ * two records of one instant the state is one the run passed through, which
+ * is what a metrics sample taken during that instant saw. */
+int rnd_replay_step(RndReplay *r, SimTime limit);
+/* A hash of the whole shown state (nodes, requests, counters): equal states,
+ * equal digests. For tests of seeking. */
+uint64_t rnd_replay_digest(const RndReplay *r);
+
+/* Figures of the shown state, by name as the trace spells it. */
+typedef enum RndStat {
+    RND_STAT_NODES,          /* live nodes (provisioning, Ready, NotReady) */
+    RND_STAT_READY,          /* Ready nodes */
+    RND_STAT_PENDING,        /* unschedulable pods (a region only) */
+    RND_STAT_CPU_REQ_M,      /* requested CPU on live nodes, millicores */
+    RND_STAT_CPU_ALLOC_M,    /* allocatable CPU of live nodes */
+    RND_STAT_MEM_REQ,        /* bytes */
+    RND_STAT_MEM_ALLOC,
+    RND_STAT_COST_USD        /* billed so far (a region only) */
+} RndStat;
+/* A region's (group == 0) or a node group's (group != 0) figure, or NaN when
+ * no such name or figure. */
+double rnd_replay_stat(const RndReplay *r, int group, const char *name, RndStat s);
+/* The requested CPU of the pods bound to a node now (millicores), -1 when no
+ * node has that name. */
+int64_t rnd_replay_node_cpu(const RndReplay *r, const char *node);
+
+/* Parses a simulated time since the run's start: "90m", "1h30m", "45s",
+ * "5400" (seconds), "1:30" or "01:30:00" (hours:minutes[:seconds]). 0 or -1. */
+int rnd_parse_time(const char *s, SimTime *out);
+
+/* Drawing options: the window's size, a TrueType font (NULL or missing: no
+ * text, everything else drawn), and what the status line says. */
+typedef struct RndFrameOpts {
+    int w, h;
+    const char *font;
+    double speed;            /* simulated seconds per wall second, for the status line */
+    int paused;
+} RndFrameOpts;
+
+/* Renders the state at t into a software surface and writes it as PNG to
+ * png_path (written beside it, then renamed: nothing is left on failure).
+ * 0, or a negative SIM_E* with a message in err. */
+int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path, char *err,
+                   size_t errlen);
+/* Plays nframes frames evenly over the run into a software surface, no
+ * window; *fps gets frames per wall second. 0 or a negative SIM_E*. */
+int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *fps, char *err,
+                      size_t errlen);
+/* Opens a window and plays the run until the user quits (space pause,
+ * left/right seek, +/- speed, Home/End, q/Escape quit, click on the time line
+ * seeks). 0 or a negative SIM_E* (no display) with a message in err. */
+int rnd_replay_window(RndReplay *r, const RndFrameOpts *o, char *err, size_t errlen);
 
 #endif

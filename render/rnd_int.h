@@ -147,4 +147,141 @@ void rnd_sum_slo(RndBuf *b, const struct cJSON *root);
 void rnd_sum_expectations(RndBuf *b, const struct cJSON *root);
 void rnd_sum_extra_tables(RndBuf *b, const struct cJSON *root);
 
+/* ---- the replay (replay*.c) ----------------------------------------------- */
+/* Loading turns the trace into static tables (regions, groups, nodes, pods,
+ * services, HPAs, queues: what never changes once named) and a time-ordered
+ * array of ops, each a delta that needs no other state to apply: the loader
+ * already resolved which record frees a pod's requests (its first pod_end or
+ * pod_delete after its bind) and which ones start and stop it being pending.
+ * Invariant: the state after ops[0..k) is a pure function of k, so a keyframe
+ * copied and played forward equals the same state played from the start. */
+enum { RND_NODE_ABSENT, RND_NODE_PROV, RND_NODE_READY, RND_NODE_NOTREADY, RND_NODE_GONE };
+
+typedef enum RndOpKind {
+    RND_OP_NODE_ADD, RND_OP_NODE_READY, RND_OP_NODE_REMOVE, RND_OP_NODE_STATE, RND_OP_NODE_CORDON,
+    RND_OP_POD_BIND, RND_OP_POD_FREE, RND_OP_PENDING, RND_OP_HPA, RND_OP_TRAFFIC, RND_OP_QUEUE
+} RndOpKind;
+
+typedef struct RndOp {
+    SimTime t;
+    uint32_t kind;
+    uint32_t a;              /* node, pod, region, HPA or service */
+    int64_t b;               /* flag, node, delta, replicas or p95 in us */
+} RndOp;
+
+typedef struct RndRNode {    /* a node's state at one time */
+    int64_t cpu_m, mem, gpu; /* requested by the pods bound to it */
+    uint8_t state;           /* RND_NODE_* */
+    uint8_t cordon;
+} RndRNode;
+
+typedef struct RndRRegion {  /* a region's counters at one time */
+    int64_t pending;         /* pods the scheduler found no node for */
+    int64_t backlog;         /* backtest requests queued, not taken */
+    double cost_usd;         /* billed up to cost_t */
+    double rate;             /* USD per simulated ns at cost_t */
+    SimTime cost_t;
+} RndRRegion;
+
+typedef struct RndState {
+    size_t op;               /* ops[0..op) applied */
+    RndRNode *nodes;
+    RndRRegion *regions;
+    int64_t *hpa;            /* desired replicas per HPA */
+    int64_t *p95;            /* last p95 latency per service, us */
+} RndState;
+
+typedef struct RndRGroup {
+    char *name;
+    uint32_t region;
+    int64_t cpu_m, mem, gpu; /* allocatable of each node */
+    double usd_per_ns;
+    uint32_t *nodes;         /* every node ever added, in id order */
+    size_t nnodes, capnodes;
+} RndRGroup;
+
+typedef struct RndRPod {
+    int64_t cpu_m, mem, gpu;
+    uint32_t region;
+    uint32_t node;           /* bound node, UINT32_MAX before */
+    uint8_t phase;           /* loader only: 0 pending, 1 unschedulable, 2 bound, 3 over */
+} RndRPod;
+
+typedef struct RndNamed {    /* a service or HPA: a name and its region */
+    char *name;
+    uint32_t region;
+} RndNamed;
+
+#define RND_SERIES_N 512     /* samples per over-time series */
+enum { RND_SER_PENDING, RND_SER_NODES, RND_SER_P95, RND_SER_BACKLOG, RND_SER_COUNT };
+
+struct RndReplay {
+    SimMem *mem;
+    char *path;
+    char *meta;              /* the header's JSON text */
+    char *scenario;
+    SimTime duration;
+    char **regions;
+    size_t nregions, capregions;
+    RndRGroup *groups;
+    size_t ngroups, capgroups;
+    uint32_t *node_group;    /* per node id */
+    size_t capng;
+    char **node_names;
+    size_t nnodes, capnodes;
+    RndRPod *pods;
+    size_t npods, cappods;
+    RndNamed *svcs, *hpas;
+    size_t nsvcs, capsvcs, nhpas, caphpas;
+    uint32_t *wl_region;     /* per workload id (HPAs name their target) */
+    size_t nwls, capwls;
+    uint32_t *queue_region;
+    size_t nqueues, capqueues;
+    RndOp *ops;
+    size_t nops, capops;
+    RndState *keys;          /* keys[i] holds the state after ops[0..i*every) */
+    size_t nkeys;
+    size_t every;
+    RndState cur;            /* the state shown */
+    SimTime now;
+    double *series;          /* [RND_SER_COUNT][nregions][RND_SERIES_N] */
+    double ser_max[RND_SER_COUNT];
+};
+
+/* replay_state.c */
+int rnd_state_alloc(RndReplay *r, RndState *s);
+void rnd_state_free(RndReplay *r, RndState *s);
+void rnd_state_copy(RndReplay *r, RndState *dst, const RndState *src);
+void rnd_state_apply(RndReplay *r, RndState *s, const RndOp *op);
+/* Keyframes and over-time series, after the ops are loaded. 0 or SIM_ENOMEM. */
+int rnd_replay_index(RndReplay *r);
+/* A region's value of series k at time t (cost extrapolated etc.). */
+double rnd_state_region(const RndReplay *r, const RndState *s, uint32_t region, int k, SimTime t);
+
+/* replay_draw.c: one frame of the replay. A painter holds the renderer, the
+ * font (NULL: frames without text) and scratch rectangles, one list per cell
+ * colour so a frame fills all cells of a colour with one call. */
+struct SDL_Renderer;
+struct _TTF_Font;
+#define RND_CELL_COLOURS 14
+typedef struct RndPaint {
+    SimMem *mem;
+    struct SDL_Renderer *ren;
+    struct _TTF_Font *font;
+    int w, h;
+    struct SDL_Rect *cells[RND_CELL_COLOURS];
+    size_t ncells[RND_CELL_COLOURS];
+    size_t cap;
+} RndPaint;
+
+/* Opens the font (when given and present; TTF_Init is the caller's) and the
+ * scratch space. 0 or SIM_ENOMEM. */
+int rnd_paint_init(RndPaint *p, RndReplay *r, struct SDL_Renderer *ren, const RndFrameOpts *o);
+void rnd_paint_free(RndPaint *p);
+/* Draws the state r shows now over the whole w x h target. */
+void rnd_paint_frame(RndPaint *p, RndReplay *r, const RndFrameOpts *o);
+/* The simulated time under window point (x, y) when it is on the time line:
+ * 1 and *t, else 0. */
+int rnd_paint_time_at(const RndPaint *p, const RndReplay *r, int x, int y, SimTime *t);
+
 #endif

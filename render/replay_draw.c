@@ -1,0 +1,297 @@
+/*
+ * replay_draw.c: one frame of `kubesim replay`: a status line, one panel per
+ * region (node groups as rows, a cell per live node coloured by how much of
+ * it the bound pods request), charts of pending pods, nodes, p95 latency and
+ * backtest backlog over the whole run with a cursor, and the time line.
+ * Invariant: a frame is a pure function of the shown state, the time and the
+ * options, so the same frame renders to the same pixels.
+ */
+#include "render/rnd.h"
+
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/rnd_int.h"
+
+#define STATUS_H 24
+#define TIMELINE_H 26
+#define CHARTS_H 130
+#define HEAD_H 32
+#define ROW_H 15
+#define PAD 6
+
+enum { COL_PROV = 11, COL_NOTREADY = 12, COL_CORDON = 13 };
+
+static const SDL_Color ramp[11] = {   /* empty to full: slate, green, yellow, red */
+    {46, 58, 74, 255},   {40, 96, 88, 255},   {44, 128, 86, 255},  {70, 156, 80, 255},
+    {120, 176, 70, 255}, {176, 190, 64, 255}, {222, 196, 60, 255}, {236, 160, 56, 255},
+    {232, 118, 52, 255}, {222, 76, 48, 255},  {200, 40, 44, 255}};
+static const SDL_Color region_col[6] = {{90, 170, 255, 255}, {255, 170, 60, 255}, {120, 220, 120, 255},
+                                        {230, 100, 220, 255}, {240, 230, 90, 255}, {120, 230, 230, 255}};
+static const SDL_Color fg = {225, 230, 236, 255}, dim = {140, 150, 162, 255};
+
+int rnd_paint_init(RndPaint *p, RndReplay *r, SDL_Renderer *ren, const RndFrameOpts *o)
+{
+    memset(p, 0, sizeof *p);
+    p->mem = r->mem;
+    p->ren = ren;
+    p->w = o->w;
+    p->h = o->h;
+    p->cap = r->nnodes + 1;
+    for (int i = 0; i < RND_CELL_COLOURS; i++)
+        if ((p->cells[i] = sim_mem_alloc(p->mem, p->cap * sizeof(SDL_Rect))) == NULL) {
+            rnd_paint_free(p);
+            return SIM_ENOMEM;
+        }
+    if (o->font && TTF_WasInit())
+        p->font = TTF_OpenFont(o->font, 11);   /* NULL when missing: no text */
+    return SIM_OK;
+}
+
+void rnd_paint_free(RndPaint *p)
+{
+    for (int i = 0; i < RND_CELL_COLOURS; i++)
+        sim_mem_free(p->mem, p->cells[i], p->cap * sizeof(SDL_Rect));
+    if (p->font)
+        TTF_CloseFont(p->font);
+    memset(p, 0, sizeof *p);
+}
+
+static void colour(RndPaint *p, SDL_Color c)
+{
+    SDL_SetRenderDrawColor(p->ren, c.r, c.g, c.b, c.a);
+}
+
+static void fill(RndPaint *p, int x, int y, int w, int h, SDL_Color c)
+{
+    colour(p, c);
+    SDL_RenderFillRect(p->ren, &(SDL_Rect){x, y, w, h});
+}
+
+/* Text at (x, y); nothing without a font. Returns the width drawn. */
+static int text(RndPaint *p, int x, int y, SDL_Color c, const char *s)
+{
+    if (p->font == NULL || *s == '\0')
+        return 0;
+    SDL_Surface *sf = TTF_RenderUTF8_Blended(p->font, s, c);
+    if (sf == NULL)
+        return 0;
+    SDL_Texture *tx = SDL_CreateTextureFromSurface(p->ren, sf);
+    int w = sf->w;
+    if (tx) {
+        SDL_RenderCopy(p->ren, tx, NULL, &(SDL_Rect){x, y, sf->w, sf->h});
+        SDL_DestroyTexture(tx);
+    }
+    SDL_FreeSurface(sf);
+    return w;
+}
+
+static void clock_str(char *b, size_t n, SimTime t)
+{
+    int64_t s = t / SIM_NS_PER_S;
+    snprintf(b, n, "%02lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
+}
+
+static void status_line(RndPaint *p, RndReplay *r, const RndFrameOpts *o)
+{
+    char now[32], end[32], line[256];
+    clock_str(now, sizeof now, r->now);
+    clock_str(end, sizeof end, r->duration);
+    snprintf(line, sizeof line, "%s   t = %s / %s   speed %gx%s   space pause  <- -> seek  +/- speed  q quit",
+             r->scenario, now, end, o->speed, o->paused ? "   PAUSED" : "");
+    fill(p, 0, 0, p->w, STATUS_H, (SDL_Color){24, 28, 34, 255});
+    text(p, PAD, 5, fg, line);
+}
+
+/* Colour index of a node: utilisation bucket, or its state's colour. */
+static int cell_colour(const RndRGroup *g, const RndRNode *n)
+{
+    if (n->state == RND_NODE_PROV)
+        return COL_PROV;
+    if (n->state == RND_NODE_NOTREADY)
+        return COL_NOTREADY;
+    double u = g->cpu_m > 0 ? (double)n->cpu_m / (double)g->cpu_m : 0;
+    double um = g->mem > 0 ? (double)n->mem / (double)g->mem : 0;
+    double ug = g->gpu > 0 ? (double)n->gpu / (double)g->gpu : 0;
+    u = um > u ? um : u;
+    u = ug > u ? ug : u;
+    int k = (int)(u * 10.0 + 0.5);
+    return k < 0 ? 0 : k > 10 ? 10 : k;
+}
+
+static size_t live_in(const RndReplay *r, const RndRGroup *g)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        uint8_t st = r->cur.nodes[g->nodes[i]].state;
+        n += st != RND_NODE_ABSENT && st != RND_NODE_GONE;
+    }
+    return n;
+}
+
+/* The largest cell (2..14 px) with which every group's rows fit the panel. */
+static int cell_size(const RndReplay *r, uint32_t region, int pw, int ph)
+{
+    for (int s = 14; s > 2; s--) {
+        int cols = (pw - 2 * PAD) / s > 0 ? (pw - 2 * PAD) / s : 1, hsum = HEAD_H;
+        for (size_t g = 0; g < r->ngroups; g++)
+            if (r->groups[g].name && r->groups[g].region == region)
+                hsum += ROW_H + (int)((live_in(r, &r->groups[g]) + (size_t)cols - 1) / (size_t)cols) * s + 2;
+        if (hsum <= ph)
+            return s;
+    }
+    return 2;
+}
+
+static void queue_cell(RndPaint *p, int k, int x, int y, int s)
+{
+    int gap = s >= 5 ? 1 : 0;
+    p->cells[k][p->ncells[k]++] = (SDL_Rect){x, y, s - gap, s - gap};
+    if (k == COL_CORDON && s >= 5)
+        p->cells[k][p->ncells[k] - 1] = (SDL_Rect){x + s / 2 - 1, y + s / 2 - 1, 2, 2};
+}
+
+/* One group: its label and its cells, queued by colour. Returns its height. */
+static int group_rows(RndPaint *p, RndReplay *r, const RndRGroup *g, int x, int y, int pw, int s)
+{
+    int cols = (pw - 2 * PAD) / s > 0 ? (pw - 2 * PAD) / s : 1, i = 0;
+    int64_t req = 0, alloc = 0;
+    for (size_t k = 0; k < g->nnodes; k++) {
+        const RndRNode *n = &r->cur.nodes[g->nodes[k]];
+        if (n->state == RND_NODE_ABSENT || n->state == RND_NODE_GONE)
+            continue;
+        int cx = x + PAD + (i % cols) * s, cy = y + ROW_H + (i / cols) * s;
+        queue_cell(p, cell_colour(g, n), cx, cy, s);
+        if (n->cordon)
+            queue_cell(p, COL_CORDON, cx, cy, s);
+        req += n->cpu_m;
+        alloc += g->cpu_m;
+        i++;
+    }
+    char line[160];
+    snprintf(line, sizeof line, "%s  %d nodes  cpu %d%%", g->name, i,
+             alloc ? (int)(100 * req / alloc) : 0);
+    text(p, x + PAD, y + 1, dim, line);
+    return ROW_H + (i + cols - 1) / cols * s + 2;
+}
+
+static int64_t region_hpa(const RndReplay *r, uint32_t region)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < r->nhpas; i++)
+        if (r->hpas[i].region == region)
+            n += r->cur.hpa[i];
+    return n;
+}
+
+static void region_head(RndPaint *p, RndReplay *r, uint32_t g, int x, int y)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%s   %.0f nodes   %.0f pending   $%.2f",
+             r->regions[g] ? r->regions[g] : "?", rnd_state_region(r, &r->cur, g, RND_SER_NODES, r->now),
+             rnd_state_region(r, &r->cur, g, RND_SER_PENDING, r->now),
+             rnd_state_region(r, &r->cur, g, RND_SER_COUNT, r->now));
+    text(p, x + PAD, y + 2, region_col[g % 6], line);
+    snprintf(line, sizeof line, "HPA replicas %lld   p95 %.0f ms   backlog %lld", (long long)region_hpa(r, g),
+             rnd_state_region(r, &r->cur, g, RND_SER_P95, r->now), (long long)r->cur.regions[g].backlog);
+    text(p, x + PAD, y + 16, dim, line);
+}
+
+static void region_panel(RndPaint *p, RndReplay *r, uint32_t region, SDL_Rect box)
+{
+    fill(p, box.x + 2, box.y + 2, box.w - 4, box.h - 4, (SDL_Color){30, 35, 42, 255});
+    region_head(p, r, region, box.x, box.y);
+    int s = cell_size(r, region, box.w, box.h), y = box.y + HEAD_H;
+    for (size_t g = 0; g < r->ngroups; g++)
+        if (r->groups[g].name && r->groups[g].region == region)
+            y += group_rows(p, r, &r->groups[g], box.x, y, box.w, s);
+}
+
+static void flush_cells(RndPaint *p)
+{
+    for (int k = 0; k < RND_CELL_COLOURS; k++) {
+        if (p->ncells[k] == 0)
+            continue;
+        SDL_Color c = k <= 10 ? ramp[k] : k == COL_PROV ? (SDL_Color){150, 150, 160, 255}
+                                 : k == COL_NOTREADY ? (SDL_Color){210, 50, 220, 255}
+                                                     : (SDL_Color){10, 10, 12, 255};
+        colour(p, c);
+        if (k == COL_PROV)
+            SDL_RenderDrawRects(p->ren, p->cells[k], (int)p->ncells[k]);
+        else
+            SDL_RenderFillRects(p->ren, p->cells[k], (int)p->ncells[k]);
+        p->ncells[k] = 0;
+    }
+}
+
+static void panels(RndPaint *p, RndReplay *r)
+{
+    int n = r->nregions ? (int)r->nregions : 1;
+    int top = STATUS_H, bottom = p->h - CHARTS_H - TIMELINE_H, pw = p->w / n;
+    for (uint32_t g = 0; g < r->nregions; g++)
+        region_panel(p, r, g, (SDL_Rect){(int)g * pw, top, pw, bottom - top});
+    flush_cells(p);
+}
+
+static const char *const chart_title[RND_SER_COUNT] = {"pending pods", "nodes", "p95 latency ms",
+                                                       "backtest backlog"};
+
+static void chart(RndPaint *p, RndReplay *r, int k, SDL_Rect box)
+{
+    fill(p, box.x + 2, box.y + 2, box.w - 4, box.h - 4, (SDL_Color){30, 35, 42, 255});
+    char t[96];
+    snprintf(t, sizeof t, "%s (max %.0f)", chart_title[k], r->ser_max[k]);
+    text(p, box.x + PAD, box.y + 3, dim, t);
+    double top = r->ser_max[k] > 0 ? r->ser_max[k] : 1;
+    int x0 = box.x + PAD, y0 = box.y + 18, w = box.w - 2 * PAD, h = box.h - 24;
+    SDL_Point pts[RND_SERIES_N];
+    for (size_t g = 0; g < r->nregions; g++) {
+        const double *v = r->series + ((size_t)k * r->nregions + g) * RND_SERIES_N;
+        for (int i = 0; i < RND_SERIES_N; i++)
+            pts[i] = (SDL_Point){x0 + i * w / (RND_SERIES_N - 1), y0 + h - (int)(v[i] / top * h)};
+        colour(p, region_col[g % 6]);
+        SDL_RenderDrawLines(p->ren, pts, RND_SERIES_N);
+    }
+    int cx = x0 + (int)((double)w * (double)r->now / (double)(r->duration > 0 ? r->duration : 1));
+    fill(p, cx, y0, 1, h, fg);
+}
+
+static SDL_Rect timeline_box(const RndPaint *p)
+{
+    return (SDL_Rect){PAD, p->h - TIMELINE_H + 6, p->w - 2 * PAD, TIMELINE_H - 12};
+}
+
+static void timeline(RndPaint *p, RndReplay *r)
+{
+    SDL_Rect b = timeline_box(p);
+    fill(p, 0, p->h - TIMELINE_H, p->w, TIMELINE_H, (SDL_Color){24, 28, 34, 255});
+    fill(p, b.x, b.y, b.w, b.h, (SDL_Color){52, 60, 72, 255});
+    double f = r->duration > 0 ? (double)r->now / (double)r->duration : 0;
+    fill(p, b.x, b.y, (int)(f * b.w), b.h, (SDL_Color){70, 120, 190, 255});
+    char now[32];
+    clock_str(now, sizeof now, r->now);
+    text(p, b.x + 4, b.y - 1, fg, now);
+}
+
+void rnd_paint_frame(RndPaint *p, RndReplay *r, const RndFrameOpts *o)
+{
+    colour(p, (SDL_Color){18, 20, 24, 255});
+    SDL_RenderClear(p->ren);
+    status_line(p, r, o);
+    panels(p, r);
+    int cw = p->w / RND_SER_COUNT, y = p->h - CHARTS_H - TIMELINE_H;
+    for (int k = 0; k < RND_SER_COUNT; k++)
+        chart(p, r, k, (SDL_Rect){k * cw, y, cw, CHARTS_H});
+    timeline(p, r);
+}
+
+int rnd_paint_time_at(const RndPaint *p, const RndReplay *r, int x, int y, SimTime *t)
+{
+    SDL_Rect b = timeline_box(p);
+    if (y < b.y - 6 || y > b.y + b.h + 6 || x < b.x || x > b.x + b.w || b.w <= 0)
+        return 0;
+    *t = (SimTime)((double)r->duration * (double)(x - b.x) / (double)b.w);
+    return 1;
+}

@@ -1,0 +1,184 @@
+/*
+ * replay_out.c: where replay frames go: a PNG of one frame, frames played
+ * headless into a software surface (tests and the benchmark), or a window.
+ * The headless paths use SDL's software renderer on a surface and never
+ * initialise video, so they run without a display.
+ */
+#include "render/rnd.h"
+
+#include <SDL.h>
+#include <SDL_image.h>
+#include <SDL_ttf.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "render/rnd_int.h"
+
+#define SEEK_FRACTION 50   /* left/right move 1/50 of the run */
+
+typedef struct Soft {
+    SDL_Surface *sf;
+    SDL_Renderer *ren;
+    RndPaint paint;
+    int ttf;                /* TTF_Init succeeded here */
+} Soft;
+
+static void soft_free(Soft *s)
+{
+    rnd_paint_free(&s->paint);
+    if (s->ren)
+        SDL_DestroyRenderer(s->ren);
+    if (s->sf)
+        SDL_FreeSurface(s->sf);
+    if (s->ttf)
+        TTF_Quit();
+}
+
+static int soft_init(Soft *s, RndReplay *r, const RndFrameOpts *o, char *err, size_t errlen)
+{
+    *s = (Soft){0};
+    s->ttf = o->font && TTF_Init() == 0;
+    s->sf = SDL_CreateRGBSurfaceWithFormat(0, o->w, o->h, 32, SDL_PIXELFORMAT_ARGB8888);
+    s->ren = s->sf ? SDL_CreateSoftwareRenderer(s->sf) : NULL;
+    if (s->ren == NULL) {
+        snprintf(err, errlen, "cannot create a %dx%d software surface: %s", o->w, o->h, SDL_GetError());
+        soft_free(s);
+        return SIM_ENOMEM;
+    }
+    if (rnd_paint_init(&s->paint, r, s->ren, o)) {
+        snprintf(err, errlen, "out of memory");
+        soft_free(s);
+        return SIM_ENOMEM;
+    }
+    return SIM_OK;
+}
+
+int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path, char *err,
+                   size_t errlen)
+{
+    Soft s;
+    if (soft_init(&s, r, o, err, errlen))
+        return SIM_ENOMEM;
+    rnd_replay_seek(r, t);
+    rnd_paint_frame(&s.paint, r, o);
+    SDL_RenderPresent(s.ren);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", png_path);
+    int rc = IMG_SavePNG(s.sf, tmp) == 0 && rename(tmp, png_path) == 0 ? SIM_OK : SIM_EIO;
+    if (rc != SIM_OK) {
+        snprintf(err, errlen, "%s: cannot write the PNG: %s", png_path, SDL_GetError());
+        remove(tmp);
+    }
+    soft_free(&s);
+    return rc;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *fps, char *err, size_t errlen)
+{
+    Soft s;
+    if (nframes < 1 || soft_init(&s, r, o, err, errlen))
+        return nframes < 1 ? SIM_EINVAL : SIM_ENOMEM;
+    double t0 = wall_now();
+    for (int i = 0; i < nframes; i++) {
+        rnd_replay_seek(r, (SimTime)((double)r->duration * (i + 1) / nframes));
+        rnd_paint_frame(&s.paint, r, o);
+        SDL_RenderPresent(s.ren);
+    }
+    double dt = wall_now() - t0;
+    *fps = dt > 0 ? nframes / dt : 0;
+    soft_free(&s);
+    return SIM_OK;
+}
+
+/* ---- the window ------------------------------------------------------------ */
+typedef struct Player {
+    RndReplay *r;
+    RndFrameOpts o;
+    double sim_t;            /* seconds, as a double so slow speeds advance */
+    int quit;
+} Player;
+
+static void on_key(Player *pl, SDL_Keycode k)
+{
+    double d = (double)pl->r->duration / 1e9, step = d / SEEK_FRACTION;
+    switch (k) {
+    case SDLK_SPACE: pl->o.paused = !pl->o.paused; break;
+    case SDLK_LEFT: pl->sim_t -= step; break;
+    case SDLK_RIGHT: pl->sim_t += step; break;
+    case SDLK_PLUS: case SDLK_EQUALS: case SDLK_KP_PLUS: pl->o.speed *= 2; break;
+    case SDLK_MINUS: case SDLK_KP_MINUS: pl->o.speed /= 2; break;
+    case SDLK_HOME: pl->sim_t = 0; break;
+    case SDLK_END: pl->sim_t = d; break;
+    case SDLK_q: case SDLK_ESCAPE: pl->quit = 1; break;
+    default: break;
+    }
+    pl->sim_t = pl->sim_t < 0 ? 0 : pl->sim_t > d ? d : pl->sim_t;
+}
+
+static void events(Player *pl, const RndPaint *p)
+{
+    SDL_Event ev;
+    SimTime t;
+    while (SDL_PollEvent(&ev)) {
+        if (ev.type == SDL_QUIT)
+            pl->quit = 1;
+        else if (ev.type == SDL_KEYDOWN)
+            on_key(pl, ev.key.keysym.sym);
+        else if (ev.type == SDL_MOUSEBUTTONDOWN && rnd_paint_time_at(p, pl->r, ev.button.x, ev.button.y, &t))
+            pl->sim_t = (double)t / 1e9;
+    }
+}
+
+static void play(Player *pl, SDL_Renderer *ren, RndPaint *p)
+{
+    double last = wall_now();
+    while (!pl->quit) {
+        events(pl, p);
+        double now = wall_now();
+        if (!pl->o.paused)
+            pl->sim_t += (now - last) * pl->o.speed;
+        last = now;
+        rnd_replay_seek(pl->r, (SimTime)(pl->sim_t * 1e9));
+        rnd_paint_frame(p, pl->r, &pl->o);
+        SDL_RenderPresent(ren);
+    }
+}
+
+int rnd_replay_window(RndReplay *r, const RndFrameOpts *o, char *err, size_t errlen)
+{
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        snprintf(err, errlen, "cannot open a window (no display?): %s; --png renders without one",
+                 SDL_GetError());
+        return SIM_EIO;
+    }
+    int ttf = o->font && TTF_Init() == 0;
+    SDL_Window *win = SDL_CreateWindow("kubesim replay", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, o->w,
+                                       o->h, 0);
+    SDL_Renderer *ren = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_PRESENTVSYNC) : NULL;
+    if (ren == NULL && win)
+        ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+    Player pl = {.r = r, .o = *o};
+    RndPaint p;
+    int rc = ren && rnd_paint_init(&p, r, ren, o) == SIM_OK ? SIM_OK : SIM_EIO;
+    if (rc == SIM_OK) {
+        play(&pl, ren, &p);
+        rnd_paint_free(&p);
+    } else {
+        snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
+    }
+    if (ren)
+        SDL_DestroyRenderer(ren);
+    if (win)
+        SDL_DestroyWindow(win);
+    if (ttf)
+        TTF_Quit();
+    SDL_Quit();
+    return rc;
+}

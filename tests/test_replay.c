@@ -1,0 +1,246 @@
+/*
+ * test_replay.c: `kubesim replay` (render/replay*.c). The cluster rebuilt
+ * from a run's trace alone agrees with what the run sampled into metrics.csv
+ * (nodes and pending pods per region, requested CPU over allocatable per node
+ * group) at every sample time; seeking in any order gives the state playing
+ * forward gives; `--png` writes a PNG of the asked size in which a full node
+ * and an empty one differ, the same bytes twice; a corrupt or missing trace
+ * ends with exit 2, a message naming the file, and no PNG.
+ */
+#include <SDL.h>
+#include <SDL_image.h>
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/rnd.h"
+#include "tb.h"
+#include "tr.h"
+
+/* Two 4-CPU nodes, one pod that asks for a whole node: one full, one empty. */
+static const char two_nodes[] =
+    "scenario { name = \"two\", duration = \"30m\" }\n"
+    "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+    "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", min = 2, max = 2, price = 1.0 }\n"
+    "deployment { name = \"big\", replicas = 1, cpu = \"4\", memory = \"1Gi\" }\n";
+
+static char *path_in(const char *rel)
+{
+    static char p[4096];
+    snprintf(p, sizeof p, "%s/%s", tb_dir(), rel);
+    return p;
+}
+
+/* The built-in scenario's run (autoscaling, evictions, preemption, cordons,
+ * scale-down), made once: the suite runs its tests in order. */
+static void ensure_default_run(void)
+{
+    if (!tb_exists("def/trace.kst"))
+        ck_assert_msg(tb_run("run --out def --quiet") == 0, "%s", tb_err());
+}
+
+static RndReplay *open_replay(SimMem *m, const char *rel)
+{
+    char err[512];
+    RndReplay *r = NULL;
+    sim_mem_init(m);
+    ck_assert_msg(rnd_replay_open(m, path_in(rel), &r, err, sizeof err) == SIM_OK, "%s", err);
+    return r;
+}
+
+static double figure(RndReplay *r, int group, const char *name, RndStat num, RndStat den)
+{
+    double a = rnd_replay_stat(r, group, name, num);
+    double b = den == num ? 1 : rnd_replay_stat(r, group, name, den);
+    return b > 0 ? a / b : 0;
+}
+
+/* A figure of metrics.csv against the replay during instant t: the sample
+ * runs among the events of its instant (after those scheduled before it), so
+ * it must equal the state before t or after one of t's records. */
+static void check_row(RndReplay *r, double t, int group, const char *name, RndStat num, RndStat den, double v)
+{
+    SimTime ns = (SimTime)llround(t * 1e9);
+    rnd_replay_seek(r, ns - 1);   /* -1 at t = 0: before any record */
+    double got = figure(r, group, name, num, den), first = got;
+    while (fabs(got - v) > 1e-8 * fabs(v) + 1e-12 && rnd_replay_step(r, ns))
+        got = figure(r, group, name, num, den);
+    ck_assert_msg(fabs(got - v) <= 1e-8 * fabs(v) + 1e-12,
+                  "%s at t=%g s: metrics.csv %.10g, replay %.10g before the instant, %.10g after", name, t, v,
+                  first, got);
+}
+
+/* One metrics.csv line "t,region,object,name,metric,value"; returns 1 if checked. */
+static int check_line(RndReplay *r, char *line)
+{
+    char obj[64], name[128], metric[64];
+    double t, v;
+    if (sscanf(line, "%lf,%*[^,],%63[^,],%127[^,],%63[^,],%lf", &t, obj, name, metric, &v) != 5)
+        return 0;
+    int region = strcmp(obj, "region") == 0, group = strcmp(obj, "nodegroup") == 0;
+    if ((region || group) && strcmp(metric, "nodes") == 0)
+        check_row(r, t, group, name, RND_STAT_NODES, RND_STAT_NODES, v);
+    else if (region && strcmp(metric, "pods_pending") == 0)
+        check_row(r, t, 0, name, RND_STAT_PENDING, RND_STAT_PENDING, v);
+    else if (group && strcmp(metric, "cpu_requested_ratio") == 0)
+        check_row(r, t, 1, name, RND_STAT_CPU_REQ_M, RND_STAT_CPU_ALLOC_M, v);
+    else if (group && strcmp(metric, "memory_requested_ratio") == 0)
+        check_row(r, t, 1, name, RND_STAT_MEM_REQ, RND_STAT_MEM_ALLOC, v);
+    else
+        return 0;
+    return 1;
+}
+
+START_TEST(replay_state_matches_the_runs_metrics_at_every_sample)
+{
+    ensure_default_run();
+    SimMem m;
+    RndReplay *r = open_replay(&m, "def/trace.kst");
+    char *csv = tb_read(path_in("def/metrics.csv"), NULL);
+    ck_assert_ptr_nonnull(csv);
+    size_t checked = 0;
+    for (char *save = NULL, *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        checked += (size_t)check_line(r, line);
+    ck_assert_uint_gt(checked, 1000);
+    free(csv);
+    rnd_replay_close(r);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+START_TEST(replay_seek_in_any_order_equals_playing_forward)
+{
+    ensure_default_run();
+    SimMem m;
+    RndReplay *r = open_replay(&m, "def/trace.kst");
+    enum { N = 400 };
+    uint64_t fwd[N];
+    SimTime d = rnd_replay_duration(r);
+    for (int i = 0; i < N; i++) {   /* small steps forward from the start */
+        rnd_replay_seek(r, d * i / (N - 1));
+        fwd[i] = rnd_replay_digest(r);
+    }
+    ck_assert_uint_ne(fwd[0], fwd[N / 2]);
+    uint64_t x = 12345;
+    for (int k = 0; k < 3 * N; k++) {   /* jumps both ways, through keyframes */
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        int i = (int)((x >> 33) % N);
+        rnd_replay_seek(r, d * i / (N - 1));
+        ck_assert_msg(rnd_replay_digest(r) == fwd[i], "seek to sample %d differs", i);
+    }
+    rnd_replay_close(r);
+}
+END_TEST
+
+static Uint32 pixel(SDL_Surface *s, int x, int y)
+{
+    return ((const Uint32 *)((const char *)s->pixels + y * s->pitch))[x];
+}
+
+START_TEST(replay_png_has_the_size_and_shows_a_full_node)
+{
+    tb_write("two.lua", two_nodes);
+    ck_assert_msg(tb_run("run two.lua --out two --quiet") == 0, "%s", tb_err());
+    ck_assert_msg(tb_run("replay two --png a.png --at 10m --size 640x400") == 0, "%s", tb_err());
+    size_t len;
+    unsigned char *png = (unsigned char *)tb_read(path_in("a.png"), &len);
+    ck_assert_ptr_nonnull(png);
+    ck_assert(len > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+    ck_assert_uint_eq((png[16] << 24 | png[17] << 16 | png[18] << 8 | png[19]), 640);   /* IHDR width */
+    ck_assert_uint_eq((png[20] << 24 | png[21] << 16 | png[22] << 8 | png[23]), 400);
+    free(png);
+    SDL_Surface *raw = IMG_Load(path_in("a.png"));
+    ck_assert_ptr_nonnull(raw);
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_ARGB8888, 0);
+    /* replay_draw.c's layout: the first group's cells start at (6, 71), 14 px
+     * apart; the centres of its two nodes' cells. */
+    Uint32 a = pixel(s, 12, 77), b = pixel(s, 26, 77), bg = pixel(s, 300, 200);
+    ck_assert_msg(a != b, "the full and the empty node look alike (%08x)", a);
+    ck_assert_msg(a != bg && b != bg, "a node cell is the background (%08x %08x %08x)", a, b, bg);
+    SDL_FreeSurface(s);
+    SDL_FreeSurface(raw);
+}
+END_TEST
+
+START_TEST(replay_same_frame_twice_is_the_same_bytes)
+{
+    ensure_default_run();
+    ck_assert_msg(tb_run("replay def --png d1.png --at 1:30") == 0, "%s", tb_err());
+    ck_assert_msg(tb_run("replay def/trace.kst --png d2.png --at 90m") == 0, "%s", tb_err());
+    size_t n1, n2;
+    char *a = tb_read(path_in("d1.png"), &n1), *b = tb_read(path_in("d2.png"), &n2);
+    ck_assert(a && b && n1 == n2 && memcmp(a, b, n1) == 0);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(replay_corrupt_or_missing_trace_exits_2_naming_the_file)
+{
+    ensure_default_run();
+    size_t n;
+    char *t = tb_read(path_in("def/trace.kst"), &n);
+    ck_assert_ptr_nonnull(t);
+    t[n / 2] ^= 0x40;   /* inside a block: its CRC-32 no longer matches */
+    FILE *f = fopen(path_in("bad.kst"), "wb");
+    ck_assert(f && fwrite(t, 1, n, f) == n && fclose(f) == 0);
+    free(t);
+    ck_assert_int_eq(tb_run("replay bad.kst --png bad.png --at 1h"), 2);
+    ck_assert_msg(strstr(tb_err(), "bad.kst"), "%s", tb_err());
+    ck_assert(!tb_exists("bad.png") && !tb_exists("bad.png.tmp"));
+    ck_assert_int_eq(tb_run("replay nosuch --png none.png"), 2);
+    ck_assert_msg(strstr(tb_err(), "nosuch"), "%s", tb_err());
+    ck_assert(!tb_exists("none.png"));
+    ck_assert_int_eq(tb_run("replay def --png x.png --at soon"), 2);
+    ck_assert_int_eq(tb_run("replay def --size 10x10 --png x.png"), 2);
+    ck_assert(!tb_exists("x.png"));
+}
+END_TEST
+
+START_TEST(replay_frames_headless_prints_frames_per_second)
+{
+    ensure_default_run();
+    ck_assert_msg(tb_run("replay def --frames 20") == 0, "%s", tb_err());
+    ck_assert_msg(strstr(tb_out(), "\"frames\":20") && strstr(tb_out(), "\"fps\":"), "%s", tb_out());
+}
+END_TEST
+
+START_TEST(replay_parses_times)
+{
+    SimTime t;
+    ck_assert(rnd_parse_time("90m", &t) == 0 && t == SIM_SEC(5400));
+    ck_assert(rnd_parse_time("1h30m", &t) == 0 && t == SIM_SEC(5400));
+    ck_assert(rnd_parse_time("01:30:15", &t) == 0 && t == SIM_SEC(5415));
+    ck_assert(rnd_parse_time("5400", &t) == 0 && t == SIM_SEC(5400));
+    ck_assert(rnd_parse_time("1:75", &t) != 0);
+    ck_assert(rnd_parse_time("soon", &t) != 0);
+    ck_assert(rnd_parse_time("", &t) != 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("replay");
+    TCase *tc = tcase_create("replay");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, replay_parses_times);
+    tcase_add_test(tc, replay_state_matches_the_runs_metrics_at_every_sample);
+    tcase_add_test(tc, replay_seek_in_any_order_equals_playing_forward);
+    tcase_add_test(tc, replay_png_has_the_size_and_shows_a_full_node);
+    tcase_add_test(tc, replay_same_frame_twice_is_the_same_bytes);
+    tcase_add_test(tc, replay_corrupt_or_missing_trace_exits_2_naming_the_file);
+    tcase_add_test(tc, replay_frames_headless_prints_frames_per_second);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (tb_setup("replay") != 0)
+        return 2;
+    int failed = tr_run(suite(), 1);   /* tests share the folder and the default run */
+    tb_cleanup();
+    return failed ? 1 : 0;
+}
