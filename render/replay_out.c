@@ -10,6 +10,7 @@
 #include <SDL_image.h>
 #include <SDL_ttf.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "render/rnd_int.h"
@@ -156,6 +157,15 @@ int rnd_replay_window(RndReplay *r, const RndFrameOpts *o, char *err, size_t err
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         snprintf(err, errlen, "cannot open a window (no display?): %s; --png renders without one",
                  SDL_GetError());
+        return SIM_EIO;
+    }
+    /* With no display SDL falls back to a driver that shows nothing and
+     * delivers no key or quit event: the window would run until killed. */
+    const char *drv = SDL_GetCurrentVideoDriver();
+    if (drv && (strcmp(drv, "dummy") == 0 || strcmp(drv, "offscreen") == 0)) {
+        snprintf(err, errlen, "no display (SDL's video driver is '%s'): --png FILE --at TIME renders a frame, "
+                              "--frames N plays headless", drv);
+        SDL_Quit();
         return SIM_EIO;
     }
     int ttf = o->font && TTF_Init() == 0;

@@ -207,6 +207,19 @@ START_TEST(replay_frames_headless_prints_frames_per_second)
 }
 END_TEST
 
+/* With no display the window path ends at once with exit 2 and says what to
+ * use instead, rather than looping on a driver that shows nothing. */
+START_TEST(replay_window_without_a_display_exits_2)
+{
+    ensure_default_run();
+    ck_assert_int_eq(setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
+    int rc = tb_run("replay def");
+    unsetenv("SDL_VIDEODRIVER");
+    ck_assert_int_eq(rc, 2);
+    ck_assert_msg(strstr(tb_err(), "no display") && strstr(tb_err(), "--png"), "%s", tb_err());
+}
+END_TEST
+
 START_TEST(replay_parses_times)
 {
     SimTime t;
@@ -232,6 +245,7 @@ static Suite *suite(void)
     tcase_add_test(tc, replay_same_frame_twice_is_the_same_bytes);
     tcase_add_test(tc, replay_corrupt_or_missing_trace_exits_2_naming_the_file);
     tcase_add_test(tc, replay_frames_headless_prints_frames_per_second);
+    tcase_add_test(tc, replay_window_without_a_display_exits_2);
     suite_add_tcase(s, tc);
     return s;
 }
