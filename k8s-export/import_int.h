@@ -66,6 +66,9 @@ KxNode *kx_yaml_parse_one(KxImp *c, const char *file, const char *text, int line
 /* Lookups: the child of map n at a dotted path ("spec.template.spec"), or NULL. */
 const KxNode *kx_get(const KxNode *n, const char *path);
 const char *kx_get_str(const KxNode *n, const char *path);   /* a scalar's text or NULL */
+/* The child of map n under exactly key: for keys with dots in them, such as
+ * "nvidia.com/gpu", which kx_get would read as a path. */
+const KxNode *kx_child(const KxNode *n, const char *key);
 /* The field path of n inside its document, "spec.containers[0].image". */
 void kx_node_path(const KxNode *n, char *buf, size_t len);
 

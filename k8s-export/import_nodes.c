@@ -63,7 +63,7 @@ static void group(KxImp *c, const KxNode *g)
         kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
     if ((x = kx_get(cap, "memory")) != NULL)
         kx_out(c, ", memory = "), kx_out_quantity(c, x, 0);
-    if ((x = kx_get(cap, "nvidia.com/gpu")) != NULL)
+    if ((x = kx_child(cap, "nvidia.com/gpu")) != NULL)
         kx_out(c, ", gpu = %lld", (long long)kx_int(c, x, 0, 64));
     if ((x = kx_get(cap, "pods")) != NULL)
         kx_out(c, ", pods = %lld", (long long)kx_int(c, x, 1, 100000));

@@ -28,8 +28,8 @@ static void add_container(KxImp *c, const KxNode *ct, KxPodRes *sum, int init)
     if ((x = kx_get(lim, "memory")) != NULL)
         one.memory_limit = kx_quantity(c, x, 0), one.has_memory_limit = 1;
     /* Extended resources default their request to the limit. */
-    const KxNode *g = kx_get(req, "nvidia.com/gpu");
-    if ((g = g ? g : kx_get(lim, "nvidia.com/gpu")) != NULL)
+    const KxNode *g = kx_child(req, "nvidia.com/gpu");
+    if ((g = g ? g : kx_child(lim, "nvidia.com/gpu")) != NULL)
         one.gpu = kx_int(c, g, 0, 64);
     /* A request left out defaults to the limit (the API server's defaulting). */
     if (kx_get(req, "cpu") == NULL && one.has_cpu_limit)

@@ -189,6 +189,11 @@ static const KxNode *child(const KxNode *n, const char *key, size_t klen)
     return NULL;
 }
 
+const KxNode *kx_child(const KxNode *n, const char *key)
+{
+    return child(n, key, strlen(key));
+}
+
 const KxNode *kx_get(const KxNode *n, const char *path)
 {
     while (n && *path) {

@@ -146,7 +146,12 @@ static const char small[] =
     "job { name = \"batch\", start = \"20m\", completions = 6, parallelism = 3, duration = \"15m\", cpu = \"2\",\n"
     "      tolerations = { \"batch=yes:NoSchedule\" }, fail = { first = 1, exit_code = 3 } }\n"
     "cronjob { name = \"nightly\", schedule = \"*/30 * * * *\", concurrency_policy = \"Forbid\",\n"
-    "          job = { duration = \"5m\", cpu = \"1\" } }\n";
+    "          job = { duration = \"5m\", cpu = \"1\" } }\n"
+    /* GPUs: nvidia.com/gpu has dots, so the importer must not read it as a path. */
+    "nodegroup { name = \"gpu\", cpu = \"8\", memory = \"32Gi\", gpu = 2, min = 0, max = 2, price = 2.5,\n"
+    "            taints = { \"nvidia.com/gpu=present:NoSchedule\" } }\n"
+    "job { name = \"train\", start = \"10m\", completions = 4, parallelism = 4, duration = \"30m\", cpu = \"2\",\n"
+    "      gpu = 1, tolerations = { \"nvidia.com/gpu=present:NoSchedule\" } }\n";
 
 START_TEST(import_round_trips_an_export)
 {
