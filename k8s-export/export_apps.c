@@ -120,12 +120,30 @@ static void flow_text(const WlFlow *f, const char *site, char *buf, size_t n)
     }
 }
 
-/* The service's flows as kubesim.io/traffic; a flow whose line would take
- * the text past 4 KiB is left out (a simplification: scenarios have a few
- * flows per service). */
-static void traffic_annotation(KxCtx *c, const char *service)
+/* "SITE=MS" (the round trip in milliseconds) of the flow's site to this
+ * region, appended to lat once per site. */
+static void latency_text(KxCtx *c, const WlFlow *f, const char *site, uint32_t region, char *lat, size_t n)
 {
-    char text[4096] = "", line[1024];
+    SimTime rtt;
+    char item[160];
+    if (!wl_traffic_rtt(c->wl, f->site, region, &rtt))
+        return;
+    snprintf(item, sizeof item, "%s=%.15g", site, (double)rtt / 1e6);   /* milliseconds, as latency{ms} */
+    size_t k = strlen(lat), m = strlen(item);
+    for (const char *p = lat; (p = strstr(p, item)) != NULL; p += m)
+        if ((p == lat || p[-1] == ',') && (p[m] == ',' || p[m] == '\0'))
+            return;   /* this site's already there */
+    if (k + m + 2 < n)
+        snprintf(lat + k, n - k, "%s%s", k ? "," : "", item);
+}
+
+/* The service's flows as kubesim.io/traffic and the sites' round trips to
+ * this region as kubesim.io/latency; a flow whose line would take the text
+ * past 4 KiB is left out (a simplification: scenarios have a few flows per
+ * service). */
+static void traffic_annotation(KxCtx *c, const char *service, uint32_t region)
+{
+    char text[4096] = "", line[1024], lat[1024] = "";
     size_t k = 0;
     for (size_t i = 0; i < wl_traffic_flow_count(c->wl); i++) {
         WlFlow f;
@@ -135,12 +153,15 @@ static void traffic_annotation(KxCtx *c, const char *service)
         flow_text(&f, site, line, sizeof line);
         if (k + strlen(line) + 2 < sizeof text)
             k += (size_t)snprintf(text + k, sizeof text - k, "%s%s", k ? "\n" : "", line);
+        latency_text(c, &f, site, region, lat, sizeof lat);
     }
     if (k == 0)
         return;
     kx_yaml_str(c->y, "annotations");
     kx_yaml_map_begin(c->y);
     kx_yaml_kv_str(c->y, "kubesim.io/traffic", text);
+    if (lat[0])
+        kx_yaml_kv_str(c->y, "kubesim.io/latency", lat);
     kx_yaml_map_end(c->y);
 }
 
@@ -152,7 +173,7 @@ static void service(KxCtx *c, uint32_t wl, const char *name, int headless)
     kx_doc_begin(c, "v1", "Service");
     kx_meta(c, name, kx_ns_name(c, w->ns), 1);
     if (!headless)
-        traffic_annotation(c, name);
+        traffic_annotation(c, name, w->region);
     kx_yaml_map_end(y);
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);

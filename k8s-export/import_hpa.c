@@ -225,6 +225,26 @@ static void surges(KxImp *c, const KxDoc *d, char *list)
     kx_out(c, " }");
 }
 
+/* The latency from site to e's region: its kubesim.io/latency item
+ * "SITE=MS" (the round trip in milliseconds, as the export writes it), else
+ * 0 with a note to edit. */
+static void rtt(KxImp *c, const KxDoc *e, const char *site)
+{
+    const char *lat = kx_annotation(e->root, "kubesim.io/latency");
+    size_t n = strlen(site);
+    for (const char *p = lat; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        if (strncmp(p, site, n) != 0 || p[n] != '=')
+            continue;
+        char ms[32];
+        snprintf(ms, sizeof ms, "%.*s", (int)strcspn(p + n + 1, ","), p + n + 1);
+        kx_out(c, ", ms = ");
+        if (number(c, e, ms))
+            kx_out(c, " }\n");
+        return;
+    }
+    kx_out(c, ", ms = 0 }   -- not in the manifests: edit\n");
+}
+
 /* One line "SITE RATE [daily ...] [surge ...]" of a Service's annotation.
  * Names go through kx_out_str; the `declared` probes only search the text
  * written so far, where plain names appear as "NAME". */
@@ -246,7 +266,7 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
             kx_out_str(c, site);
             kx_out(c, ", to = ");
             kx_out_str(c, e->region);
-            kx_out(c, ", ms = 0 }   -- not in the manifests: edit\n");
+            rtt(c, e, site);
         }
     if (declared(c, "traffic { site = \"%s\", service = \"%s\"", site, d->name))
         return;

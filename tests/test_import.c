@@ -102,6 +102,7 @@ static void strip(char *cmd, size_t n, const char *dir)
     snprintf(cmd, n,
              "python3 -c \"import json,sys; d=json.load(open('%s/%s/summary.json'));"
              "[d.pop(k,None) for k in ('wall_seconds','trace_sha256','scenario','expectations','events')];"
+             "d.get('namespaces',[]).sort(key=lambda n: n['name']);"
              "print(json.dumps(d,sort_keys=True))\" > %s/%s.json",
              tb_dir(), dir, tb_dir(), dir);
 }
@@ -173,6 +174,9 @@ START_TEST(import_round_trips_an_export)
     if (f)
         fclose(f);
     round_trip(p, start, dur, "nightly");
+    /* GPU groups and requests, site latencies (kubesim.io/latency). */
+    snprintf(p, sizeof p, "%s/scenarios/gpu_training_burst.lua", getenv("KUBESIM_SRC"));
+    round_trip(p, "08:00", "5h", "gpu");
 }
 END_TEST
 

@@ -476,6 +476,17 @@ int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const cha
     return SIM_OK;
 }
 
+int wl_traffic_rtt(const WlControllers *c, uint32_t site, uint32_t region, SimTime *rtt)
+{
+    const WlTraffic *t = c->traffic;
+    for (size_t i = 0; t && i < t->nlat; i++)
+        if (t->lat[i].site == site && t->lat[i].region == region) {
+            *rtt = t->lat[i].rtt;
+            return 1;
+        }
+    return 0;
+}
+
 /* ---- routing and health -------------------------------------------------- */
 int32_t trf_ready(WlTraffic *t, const TrfBackend *b)
 {

@@ -87,6 +87,9 @@ int wl_traffic_serving(WlControllers *c, uint32_t wl, WlServe *out);
  * from the model; site is the flow's site name). SIM_EINVAL past the last. */
 size_t wl_traffic_flow_count(const WlControllers *c);
 int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const char **site);
+/* The round trip declared from site (WlFlow.site) to region: 1 with it in
+ * *rtt, or 0 when none was declared. */
+int wl_traffic_rtt(const WlControllers *c, uint32_t site, uint32_t region, SimTime *rtt);
 
 /* Marks a region unhealthy (0) or healthy again (1): its services receive no
  * new requests, which fail over to the next nearest region (region outages). */
