@@ -82,6 +82,23 @@ KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind)
     return NULL;
 }
 
+int kx_seen(KxImp *c, const char *kind, const char *a, const char *b)
+{
+    /* Unit separators keep ("ab", "c") apart from ("a", "bc"). */
+    size_t n = strlen(kind) + strlen(a) + strlen(b) + 3;
+    char *key = sim_arena_alloc(&c->a, n);
+    if (key == NULL || sim_mem_grow(c->m, (void **)&c->seen, &c->capseen, c->nseen + 1, sizeof *c->seen)) {
+        kx_imp_nomem(c);
+        return 1;
+    }
+    snprintf(key, n, "%s\x1f%s\x1f%s", kind, a, b);
+    for (size_t i = 0; i < c->nseen; i++)
+        if (strcmp(c->seen[i], key) == 0)
+            return 1;
+    c->seen[c->nseen++] = key;
+    return 0;
+}
+
 const KxNode *kx_annotation_node(const KxNode *owner, const char *key)
 {
     const KxNode *a = kx_get(owner, "metadata.annotations");
@@ -277,6 +294,7 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
     if (c.rc == SIM_OK)
         write_scenario(&c, o);
     sim_arena_free(&c.a);
+    sim_mem_free(m, c.seen, c.capseen * sizeof *c.seen);
     if (c.rc == SIM_OK && c.out) {
         /* Hand back exactly len + 1 bytes, so the caller's free size is simple. */
         char *p = sim_mem_realloc(m, c.out, c.cap, c.len + 1);

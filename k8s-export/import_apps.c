@@ -106,11 +106,7 @@ static void serve(KxImp *c, const KxNode *root)
 static void queue(KxImp *c, const KxDoc *d)
 {
     const char *q = kx_annotation(d->root, "kubesim.io/queue");
-    char line[512];
-    if (q == NULL)
-        return;
-    snprintf(line, sizeof line, "queue { name = \"%s\"", q);
-    if (c->out && strstr(c->out, line))
+    if (q == NULL || kx_seen(c, "queue", q, ""))
         return;
     kx_out(c, "queue { name = ");
     kx_out_str(c, q);

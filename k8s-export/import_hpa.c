@@ -150,13 +150,6 @@ void kx_imp_hpas(KxImp *c)
 
 /* ---- traffic ------------------------------------------------------------ */
 
-static int declared(const KxImp *c, const char *fmt, const char *a, const char *b)
-{
-    char line[512];
-    snprintf(line, sizeof line, fmt, a, b);
-    return c->out && strstr(c->out, line) != NULL;
-}
-
 /* "28800s" (seconds of the day) as "08:00:00". */
 static void clock(KxImp *c, const char *t)
 {
@@ -246,14 +239,14 @@ static void rtt(KxImp *c, const KxDoc *e, const char *site)
 }
 
 /* One line "SITE RATE [daily ...] [surge ...]" of a Service's annotation.
- * Names go through kx_out_str; the `declared` probes only search the text
- * written so far, where plain names appear as "NAME". */
+ * Names go through kx_out_str; kx_seen keeps a site, a latency or a flow
+ * that several Services imply from being declared twice. */
 static void flow(KxImp *c, const KxDoc *d, char *line)
 {
     char *save = NULL, *site = strtok_r(line, " ", &save), *rate = strtok_r(NULL, " ", &save);
     if (site == NULL || rate == NULL)
         return;
-    if (!declared(c, "site { name = \"%s\" }%s", site, "")) {
+    if (!kx_seen(c, "site", site, "")) {
         kx_out(c, "site { name = ");
         kx_out_str(c, site);
         kx_out(c, " }\n");
@@ -261,14 +254,14 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
     /* Every region whose Service of that name serves the flow needs a round trip. */
     for (const KxDoc *e = c->docs; e; e = e->next)
         if (e->kind && strcmp(e->kind, "Service") == 0 && strcmp(e->name, d->name) == 0 &&
-            !declared(c, "latency { from = \"%s\", to = \"%s\"", site, e->region)) {
+            !kx_seen(c, "latency", site, e->region)) {
             kx_out(c, "latency { from = ");
             kx_out_str(c, site);
             kx_out(c, ", to = ");
             kx_out_str(c, e->region);
             rtt(c, e, site);
         }
-    if (declared(c, "traffic { site = \"%s\", service = \"%s\"", site, d->name))
+    if (kx_seen(c, "traffic", site, d->name))
         return;
     kx_out(c, "traffic { site = ");
     kx_out_str(c, site);

@@ -50,7 +50,15 @@ typedef struct KxImp {
     const char *regions[64];        /* in order of first appearance */
     size_t nregions;
     const char *region;             /* the region being written */
+    char **seen;                    /* kx_seen's keys (arena strings) */
+    size_t nseen, capseen;
 } KxImp;
+
+/* Has (kind, a, b) been declared already? 0 the first time (and remembers
+ * it), 1 after: declarations several objects imply (a site, a latency, a
+ * queue, a placeholder class) are written once. On out of memory, fails the
+ * import and answers 1. */
+int kx_seen(KxImp *c, const char *kind, const char *a, const char *b);
 
 /* import.c: failures */
 void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, ...)

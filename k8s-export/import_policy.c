@@ -69,13 +69,8 @@ static void priorityclass(KxImp *c, const KxDoc *d)
 static void placeholder(KxImp *c, const KxDoc *d, const char *name)
 {
     (void)d;
-    if (class_declared(c, NULL, name))
-        return;
-    /* Named again by a later object: declared once (the text so far says). */
-    char line[320];
-    snprintf(line, sizeof line, "priorityclass { name = \"%s\", value = 0 }", name);
-    if (c->out && strstr(c->out, line))
-        return;
+    if (class_declared(c, NULL, name) || kx_seen(c, "placeholder class", name, ""))
+        return;   /* in the input, or named again by a later object */
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, name);
     kx_out(c, ", value = 0 }   -- named but not in the manifests: edit its value\n");
