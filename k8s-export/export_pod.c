@@ -1,7 +1,8 @@
 /*
  * export_pod.c: a workload's pod template. One container (kubesim's model
  * has one per pod) with the declared image or a placeholder, the declared
- * requests and limits (LimitRange defaults are the API server's to apply),
+ * requests and the limits as admitted (a LimitRange's default limit is
+ * written out; request defaults are left to the API server),
  * the scheduling constraints as declared, and the restricted Pod Security
  * Standard. Serving pods get a port and HTTP probes. What has no Kubernetes
  * field (start-up delay, run time, declared usage) goes into kubesim.io/
@@ -237,12 +238,24 @@ static void res_map(KxYaml *y, const char *key, int64_t cpu_m, int64_t mem, int6
     kx_yaml_map_end(y);
 }
 
-static void resources(KxYaml *y, const SimPodSpec *s)
+/* Requests as declared; limits as the pod was admitted in the simulation:
+ * declared, else the namespace's LimitRange default. Writing the default
+ * out changes nothing on the cluster (the LimitRanger would apply the same
+ * value) and makes every container carry its limits, as policies that
+ * require limits expect. */
+static void resources(KxCtx *c, uint32_t wl, const SimPodSpec *s)
 {
+    KxYaml *y = c->y;
+    SimAdmitted a;
+    int64_t lim_cpu = s->lim_cpu_m, lim_mem = s->lim_mem;
+    if (sim_admission_resolve(c->e, wl, &a) == SIM_OK) {
+        lim_cpu = lim_cpu ? lim_cpu : a.lim_cpu_m;
+        lim_mem = lim_mem ? lim_mem : a.lim_mem;
+    }
     kx_yaml_str(y, "resources");
     kx_yaml_map_begin(y);
     res_map(y, "requests", s->req.cpu_m, s->req.mem, s->req.gpu);
-    res_map(y, "limits", s->lim_cpu_m, s->lim_mem, s->req.gpu);
+    res_map(y, "limits", lim_cpu, lim_mem, s->req.gpu);
     kx_yaml_map_end(y);
 }
 
@@ -315,7 +328,7 @@ void kx_restricted_pod(KxYaml *y, int fs_group)
     kx_yaml_map_end(y);
 }
 
-static void container(KxCtx *c, const SimWorkload *w, int serves, int volume)
+static void container(KxCtx *c, uint32_t wl, const SimWorkload *w, int serves, int volume)
 {
     KxYaml *y = c->y;
     char image[300];
@@ -328,7 +341,7 @@ static void container(KxCtx *c, const SimWorkload *w, int serves, int volume)
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "name", KX_CONTAINER);
     kx_yaml_kv_str(y, "image", image);
-    resources(y, &w->spec);
+    resources(c, wl, &w->spec);
     if (serves)
         serving(y, &w->spec);
     kx_restricted_container(y, 0);
@@ -398,7 +411,7 @@ void kx_pod_template(KxCtx *c, uint32_t wl, KxPodKind kind)
     kx_yaml_kv_str(y, "restartPolicy", kind == KX_POD_BATCH ? "Never" : "Always");
     scheduling(c, &w->spec);
     kx_restricted_pod(y, 0);
-    container(c, w, serves, volume);
+    container(c, wl, w, serves, volume);
     if (w->spec.local_storage && !volume)
         scratch_volume(y);
     kx_yaml_map_end(y);

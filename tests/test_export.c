@@ -102,7 +102,7 @@ static int validate_dir(const char *dir, char *last, size_t n)
     char line[1024];
     last[0] = '\0';
     while (fgets(line, sizeof line, f))
-        snprintf(last, n, "%s", line);
+        snprintf(last, n, "%.1200s", line);
     int st = pclose(f);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -119,7 +119,7 @@ static void expect_lines(const char *file, const char *const *want)
 {
     char *t = read_out(file);
     for (size_t i = 0; want[i]; i++)
-        ck_assert_msg(strstr(t, want[i]) != NULL, "%s: no '%s' in:\n%s", file, want[i], t);
+        ck_assert_msg(strstr(t, want[i]) != NULL, "%s: no '%s' in:\n%.1500s", file, want[i], t);
     free(t);
 }
 
@@ -134,15 +134,15 @@ START_TEST(export_every_shipped_scenario_validates)
     ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
     ck_assert_uint_ge(g.gl_pathc, 6);
     for (size_t i = 0; i < g.gl_pathc; i++) {
-        ck_assert_msg(tb_run("export '%s' --out s%zu --quiet", g.gl_pathv[i], i) == 0, "%s: %s", g.gl_pathv[i],
+        ck_assert_msg(tb_run("export '%s' --out s%zu --quiet", g.gl_pathv[i], i) == 0, "%.200s: %.1200s", g.gl_pathv[i],
                       tb_err());
         char dir[32];
         snprintf(dir, sizeof dir, "s%zu", i);
-        ck_assert_msg(validate_dir(dir, last, sizeof last) == 0, "%s: %s", g.gl_pathv[i], last);
+        ck_assert_msg(validate_dir(dir, last, sizeof last) == 0, "%.200s: %.1200s", g.gl_pathv[i], last);
     }
     globfree(&g);
     ck_assert_int_eq(tb_run("export --out default"), 0);
-    ck_assert_msg(strstr(tb_out(), " objects in ") != NULL, "%s", tb_out());
+    ck_assert_msg(strstr(tb_out(), " objects in ") != NULL, "%.1200s", tb_out());
     ck_assert_int_eq(validate_dir("default", last, sizeof last), 0);
     ck_assert_str_eq(last, "41 passed, 0 failed\n");
     char *t = read_out("default/us-east/deployments.yaml");
@@ -161,14 +161,14 @@ END_TEST
 START_TEST(export_regions_and_kustomizations)
 {
     tb_write("kinds.lua", kinds);
-    ck_assert_msg(tb_run("export kinds.lua --quiet") == 0, "%s", tb_err());   /* default: manifests/NAME */
+    ck_assert_msg(tb_run("export kinds.lua --quiet") == 0, "%.1200s", tb_err());   /* default: manifests/NAME */
     ck_assert(tb_exists("manifests/kinds/r1/kustomization.yaml"));
     static const char *const r2[] = {
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- namespaces.yaml\n"
         "- priorityclasses.yaml\n- cluster-autoscaler.yaml\n- deployments.yaml\n", NULL};
     expect_lines("manifests/kinds/r2/kustomization.yaml", r2);
     char *t = read_out("manifests/kinds/r2/deployments.yaml");
-    ck_assert_msg(strstr(t, "name: edge") && !strstr(t, "name: web"), "%s", t);   /* r1's stay in r1 */
+    ck_assert_msg(strstr(t, "name: edge") && !strstr(t, "name: web"), "%.1200s", t);   /* r1's stay in r1 */
     free(t);
     ck_assert(!tb_exists("manifests/kinds/r2/jobs.yaml"));   /* no object, no file */
 }
@@ -254,7 +254,8 @@ START_TEST(export_deployment_scheduling_and_service)
         "      - key: dedicated\n        operator: Equal\n        value: web\n        effect: NoSchedule\n",
         "      - maxSkew: 1\n        topologyKey: topology.kubernetes.io/zone\n        whenUnsatisfiable: DoNotSchedule\n",
         "        image: web:v1\n        resources:\n          requests:\n            cpu: \"500m\"\n            memory: \"512Mi\"\n"
-        "          limits:\n            memory: \"1Gi\"\n",
+        /* the LimitRange's default CPU limit, written out as admitted */
+        "          limits:\n            cpu: \"4\"\n            memory: \"1Gi\"\n",
         "        readinessProbe:\n          httpGet:\n            path: /readyz\n            port: http\n",
         "        livenessProbe:\n", "    kubesim.io/queue: work\n", "        image: registry.example/workers:latest\n",
         NULL};
@@ -289,7 +290,7 @@ START_TEST(export_every_pod_template_is_restricted)
         snprintf(name, sizeof name, "k/r1/%s", files[i]);
         char *t = read_out(name);
         size_t templates = count(t, "      restartPolicy: ");
-        ck_assert_msg(templates >= 1, "%s", files[i]);
+        ck_assert_msg(templates >= 1, "%.1200s", files[i]);
         ck_assert_uint_eq(count(t, "allowPrivilegeEscalation: false\n"), templates);
         ck_assert_uint_eq(count(t, "runAsNonRoot: true\n"), 2 * templates);   /* pod and container */
         ck_assert_uint_eq(count(t, "- ALL\n"), templates);
@@ -349,11 +350,11 @@ START_TEST(export_refuses_bad_input)
 {
     tb_write("bad.lua", "region { name = \"r1\" }\ndeployment { name = \"web\", replicas = \"many\" }\n");
     ck_assert_int_eq(tb_run("export bad.lua --out b1"), 2);
-    ck_assert_msg(strstr(tb_err(), "bad.lua:2:") != NULL, "%s", tb_err());
+    ck_assert_msg(strstr(tb_err(), "bad.lua:2:") != NULL, "%.1200s", tb_err());
     ck_assert(!tb_exists("b1"));
     tb_write("kinds.lua", kinds);
     ck_assert_int_eq(tb_run("export kinds.lua --set cpu.maxx=3 --out b2"), 2);
-    ck_assert_msg(strstr(tb_err(), "maxx") != NULL, "%s", tb_err());
+    ck_assert_msg(strstr(tb_err(), "maxx") != NULL, "%.1200s", tb_err());
     ck_assert(!tb_exists("b2"));
     tb_write("file", "x");
     ck_assert_int_eq(tb_run("export kinds.lua --out file/sub"), 2);
@@ -371,7 +372,7 @@ END_TEST
 /* `kubesim bench --only export --quick` reports objects per second. */
 START_TEST(export_bench_reports_objects_per_second)
 {
-    ck_assert_msg(tb_run("bench --only export --quick --json") == 0, "%s", tb_err());
+    ck_assert_msg(tb_run("bench --only export --quick --json") == 0, "%.1200s", tb_err());
     ck_assert_msg(strstr(tb_out(), "\"bench\":\"export\"") && strstr(tb_out(), "\"objects_per_s\""), "%s",
                   tb_out());
 }
@@ -393,7 +394,7 @@ static void build(Built *b, const char *path)
     sim_mem_init(&b->m);
     ScnOptions so = {.path = path, .seed = 42};
     b->s = scn_load(&b->m, &so, err, sizeof err);
-    ck_assert_msg(b->s != NULL, "%s", err);
+    ck_assert_msg(b->s != NULL, "%.1200s", err);
     SimConfig cfg = {.seed = 42, .end = scn_duration(b->s), .mem = &b->m};
     b->e = sim_engine_create(&cfg);
     b->sched = sched_create(b->e);
