@@ -37,6 +37,9 @@ char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen);
 /* A flag's non-negative whole number into *out; -1 after printing
  * "kubesim CMD: FLAG 'S': expected ..." to stderr. */
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
+/* After getopt: the optional SCENARIO argument at optind into *scenario
+ * (left alone when absent); -1 after a message if more arguments follow. */
+int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenario);
 
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */

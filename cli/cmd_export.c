@@ -84,12 +84,8 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
         if (r != 0)
             return r;
     }
-    if (optind < argc)
-        a->scenario = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "kubesim export: unexpected argument '%s'\n", argv[optind]);
+    if (cli_scenario_arg("export", argc, argv, &a->scenario) != 0)
         return -1;
-    }
     return 0;
 }
 

@@ -125,12 +125,8 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
         if (r != 0)
             return r;
     }
-    if (optind < argc)
-        a->scenario = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "kubesim export-sweep: unexpected argument '%s'\n", argv[optind]);
+    if (cli_scenario_arg("export-sweep", argc, argv, &a->scenario) != 0)
         return -1;
-    }
     if (a->nvaries == 0) {
         fprintf(stderr, "kubesim export-sweep: give at least one --vary NAME=V1,V2,...\n");
         return -1;

@@ -114,12 +114,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         default: usage(stderr); return -1;
         }
     }
-    if (optind < argc)
-        a->scenario = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "kubesim run: unexpected argument '%s'\n", argv[optind]);
+    if (cli_scenario_arg("run", argc, argv, &a->scenario) != 0)
         return -1;
-    }
     return 0;
 }
 

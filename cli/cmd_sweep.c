@@ -162,12 +162,8 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
         }
         return 0;
     }
-    if (optind < argc)
-        a->scenario = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "kubesim sweep: unexpected argument '%s'\n", argv[optind]);
+    if (cli_scenario_arg("sweep", argc, argv, &a->scenario) != 0)
         return -1;
-    }
     if (a->nvaries == 0) {
         fprintf(stderr, "kubesim sweep: give at least one --vary NAME=V1,V2,...\n");
         return -1;

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,5 +47,16 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *ou
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenario)
+{
+    if (optind < argc)
+        *scenario = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "kubesim %s: unexpected argument '%s'\n", cmd, argv[optind]);
+        return -1;
+    }
     return 0;
 }
