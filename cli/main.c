@@ -35,7 +35,7 @@ static void usage(FILE *f)
                "run real backtest kernels, driven by Lua scenarios.\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].what);
     fprintf(f, "\n`kubesim COMMAND --help` documents each command's flags.\n"
                "exit codes: 0 success, 1 an expectation failed, 2 bad input or usage.\n");
 }
