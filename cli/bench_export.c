@@ -85,16 +85,48 @@ static ScnScenario *load_world(SimMem *m, int quick)
     return s;
 }
 
-/* Exports reps times; the seconds, or a negative number on failure. */
-static double timed_exports(CliExport *x, const ScnScenario *s, int reps, size_t *objects, size_t *bytes)
-{
+/* The world loaded and built once, with the options every export of it
+ * takes; both benchmarks start here. */
+typedef struct World {
+    SimMem m;
+    ScnScenario *s;
+    CliExport x;
     SchedCaConfig ca;
-    scn_autoscaler_config(s, &ca);
-    KxExportOptions o = {.scenario = scn_name(s), .ca = &ca};
+    KxExportOptions o;
+    int built;          /* x was set up (even partly): world_close frees it */
+} World;
+
+static int world_open(World *w, int quick, const char *bench)
+{
+    char err[1024];
+    memset(w, 0, sizeof *w);
+    sim_mem_init(&w->m);
+    if ((w->s = load_world(&w->m, quick)) == NULL)
+        return -1;
+    scn_autoscaler_config(w->s, &w->ca);
+    w->o = (KxExportOptions){.scenario = scn_name(w->s), .ca = &w->ca};
+    w->built = 1;   /* a failed build leaves parts to free too */
+    if (cli_export_build(w->s, &w->m, KX_PROV_CLUSTER_AUTOSCALER, &w->x, err, sizeof err) != SIM_OK) {
+        fprintf(stderr, "bench %s: %s\n", bench, err);
+        return -1;
+    }
+    return 0;
+}
+
+static void world_close(World *w)
+{
+    if (w->built)
+        cli_export_free(&w->x);
+    scn_free(w->s);
+}
+
+/* Exports reps times; the seconds, or a negative number on failure. */
+static double timed_exports(World *w, int reps, size_t *objects, size_t *bytes)
+{
     double t0 = bench_now();
     for (int i = 0; i < reps; i++) {
         KxFiles *f;
-        if (kx_export(x->e, x->wl, &o, &f) != SIM_OK)
+        if (kx_export(w->x.e, w->x.wl, &w->o, &f) != SIM_OK)
             return -1;
         *objects = kx_files_objects(f);
         *bytes = 0;
@@ -111,22 +143,11 @@ static double timed_exports(CliExport *x, const ScnScenario *s, int reps, size_t
 
 int bench_export(cJSON *out, int quick)
 {
-    SimMem m;
-    sim_mem_init(&m);
-    ScnScenario *s = load_world(&m, quick);
-    if (s == NULL)
-        return -1;
-    CliExport x;
-    char err[1024];
+    World w;
     int reps = quick ? 2 : 5;
     size_t objects = 0, bytes = 0;
-    double t = -1;
-    if (cli_export_build(s, &m, KX_PROV_CLUSTER_AUTOSCALER, &x, err, sizeof err) != SIM_OK)
-        fprintf(stderr, "bench export: %s\n", err);
-    else
-        t = timed_exports(&x, s, reps, &objects, &bytes);
-    cli_export_free(&x);
-    scn_free(s);
+    double t = world_open(&w, quick, "export") == 0 ? timed_exports(&w, reps, &objects, &bytes) : -1;
+    world_close(&w);
     if (t <= 0) {
         fprintf(stderr, "bench export: the export failed\n");
         return -1;
@@ -180,29 +201,17 @@ static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_b
 
 int bench_import(cJSON *out, int quick)
 {
-    SimMem m;
-    sim_mem_init(&m);
-    ScnScenario *s = load_world(&m, quick);
-    if (s == NULL)
-        return -1;
-    CliExport x;
-    char err[1024];
+    World w;
     int reps = quick ? 2 : 5;
     size_t objects = 0, lua = 0;
     double t = -1;
     KxFiles *f = NULL;
-    SchedCaConfig ca;
-    scn_autoscaler_config(s, &ca);
-    KxExportOptions o = {.scenario = scn_name(s), .ca = &ca};
-    if (cli_export_build(s, &m, KX_PROV_CLUSTER_AUTOSCALER, &x, err, sizeof err) != SIM_OK)
-        fprintf(stderr, "bench import: %s\n", err);
-    else if (kx_export(x.e, x.wl, &o, &f) == SIM_OK) {
+    if (world_open(&w, quick, "import") == 0 && kx_export(w.x.e, w.x.wl, &w.o, &f) == SIM_OK) {
         objects = kx_files_objects(f);
-        t = timed_imports(f, &m, reps, &lua);
+        t = timed_imports(f, &w.m, reps, &lua);
     }
     kx_files_free(f);
-    cli_export_free(&x);
-    scn_free(s);
+    world_close(&w);
     if (t <= 0) {
         fprintf(stderr, "bench import: the import failed\n");
         return -1;

@@ -40,6 +40,9 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *ou
 /* After getopt: the optional SCENARIO argument at optind into *scenario
  * (left alone when absent); -1 after a message if more arguments follow. */
 int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenario);
+/* Appends a repeatable flag's value to v (n of cap used); -1 after a
+ * message when full. */
+int cli_push(const char *cmd, char **v, size_t *n, size_t cap, char *s, const char *flag);
 
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */

@@ -57,16 +57,6 @@ static void usage(FILE *f)
             KUBESIM_VERSION);
 }
 
-static int push(char **v, size_t *n, char *s, const char *flag)
-{
-    if (*n == MAX_SETS) {
-        fprintf(stderr, "kubesim export-sweep: too many %s flags\n", flag);
-        return -1;
-    }
-    v[(*n)++] = s;
-    return 0;
-}
-
 /* A quantity flag, checked as the API server would read it. */
 static int quantity(const char *flag, const char *s, int milli, const char **out)
 {
@@ -81,21 +71,28 @@ static int quantity(const char *flag, const char *s, int milli, const char **out
     return 0;
 }
 
+/* A whole-number flag from lo to hi; -1 after a message naming it. */
+static int positive(const char *flag, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (cli_parse_u64("export-sweep", flag, s, out) != 0)
+        return -1;
+    if (*out < lo || *out > hi) {
+        fprintf(stderr, "kubesim export-sweep: %s takes %llu to %llu, not %s\n", flag, (unsigned long long)lo,
+                (unsigned long long)hi, s);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_opt(int c, ExportArgs *a)
 {
     switch (c) {
     case 'o': a->out = optarg; return 0;
-    case 'V': return push(a->varies, &a->nvaries, optarg, "--vary");
-    case 'S': return push(a->sets, &a->nsets, optarg, "--set");
-    case 's':
-        if (cli_parse_u64("export-sweep", "--seed", optarg, &a->job.seed) || a->job.seed > SEED_MAX)
-            return -1;
-        return 0;
-    case 'n':
-        return cli_parse_u64("export-sweep", "--shards", optarg, &a->shards) || a->shards == 0 ? -1 : 0;
-    case 'p':
-        return cli_parse_u64("export-sweep", "--parallelism", optarg, &a->parallelism) || a->parallelism == 0 ? -1
-                                                                                                           : 0;
+    case 'V': return cli_push("export-sweep", a->varies, &a->nvaries, MAX_SETS, optarg, "--vary");
+    case 'S': return cli_push("export-sweep", a->sets, &a->nsets, MAX_SETS, optarg, "--set");
+    case 's': return positive("--seed", optarg, 0, SEED_MAX, &a->job.seed);
+    case 'n': return positive("--shards", optarg, 1, SCN_SWEEP_MAX_CONFIGS, &a->shards);
+    case 'p': return positive("--parallelism", optarg, 1, SCN_SWEEP_MAX_CONFIGS, &a->parallelism);
     case 'i': a->job.image = optarg; return 0;
     case 'N': a->job.name = optarg; return 0;
     case 'k': a->job.ns = optarg; return 0;

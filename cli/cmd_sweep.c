@@ -88,23 +88,13 @@ static int parse_shard(const char *s, SweepArgs *a)
     return 0;
 }
 
-static int push(char **v, size_t *n, char *s, const char *flag)
-{
-    if (*n == MAX_SETS) {
-        fprintf(stderr, "kubesim sweep: too many %s flags\n", flag);
-        return -1;
-    }
-    v[(*n)++] = s;
-    return 0;
-}
-
 static int parse_opt(int c, SweepArgs *a)
 {
     uint64_t v;
     switch (c) {
     case 'o': a->out = optarg; return 0;
-    case 'V': return push(a->varies, &a->nvaries, optarg, "--vary");
-    case 'S': return push(a->sets, &a->nsets, optarg, "--set");
+    case 'V': return cli_push("sweep", a->varies, &a->nvaries, MAX_SETS, optarg, "--vary");
+    case 'S': return cli_push("sweep", a->sets, &a->nsets, MAX_SETS, optarg, "--set");
     case 'M': a->merge = 1; return 0;
     case 'q': a->quiet = 1; return 0;
     case 'x': return parse_shard(optarg, a);

@@ -60,3 +60,13 @@ int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenar
     }
     return 0;
 }
+
+int cli_push(const char *cmd, char **v, size_t *n, size_t cap, char *s, const char *flag)
+{
+    if (*n == cap) {
+        fprintf(stderr, "kubesim %s: too many %s flags (at most %zu)\n", cmd, flag, cap);
+        return -1;
+    }
+    v[(*n)++] = s;
+    return 0;
+}

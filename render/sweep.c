@@ -117,7 +117,9 @@ typedef struct Scale {
     double lo, hi;
 } Scale;
 
-static Scale scale_of(const cJSON *rows, const char *key)
+/* The range of a column over the rows, with a margin; from_zero pins the
+ * bottom at 0 (violation seconds: zero is where the SLO is met). */
+static Scale scale_of(const cJSON *rows, const char *key, int from_zero)
 {
     Scale s = {INFINITY, -INFINITY};
     const cJSON *r;
@@ -130,7 +132,7 @@ static Scale scale_of(const cJSON *rows, const char *key)
     }
     if (!(s.lo <= s.hi))
         s.lo = s.hi = 0;
-    if (key[0] == 's')   /* violation seconds: from zero, where meeting the SLO is */
+    if (from_zero)
         s.lo = 0;
     if (s.hi - s.lo < 1e-9) {
         s.lo -= s.lo > 0 ? s.lo * 0.1 : 0;
@@ -138,7 +140,7 @@ static Scale scale_of(const cJSON *rows, const char *key)
     }
     double margin = (s.hi - s.lo) * 0.05;   /* no point drawn on a frame's edge */
     s.hi += margin;
-    if (key[0] != 's')
+    if (!from_zero)
         s.lo -= margin;
     return s;
 }
@@ -187,7 +189,7 @@ static void scatter(RndBuf *b, const cJSON *root)
 {
     const cJSON *rows = get(root, "rows"), *r;
     double best = num(get(root, "cheapest"), "config");
-    Scale x = scale_of(rows, "cost_usd"), y = scale_of(rows, "slo_violation_seconds");
+    Scale x = scale_of(rows, "cost_usd", 0), y = scale_of(rows, "slo_violation_seconds", 1);
     rnd_buf_str(b, "<section id=\"plot\"><h2>Cost against SLO violation<small>each point a configuration; "
                    "green meets every expectation, red does not; the ring is the cheapest that does</small>"
                    "</h2><figure class=\"chart\">");

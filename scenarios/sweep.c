@@ -22,7 +22,6 @@ typedef struct Axis {
 
 typedef struct Row {
     int have;
-    int has_slo;        /* the scenario serves traffic with an SLO */
     int has_p95;        /* latency_p95_ms is a number (merged rows may have it empty) */
     double cost, viol, p95, err_rate;
     int64_t pending;
@@ -220,7 +219,6 @@ static void slo_of(const cJSON *slo, Row *r)
 {
     const cJSON *x;
     cJSON_ArrayForEach(x, slo) {
-        r->has_slo = 1;
         r->viol += num(x, "violation_seconds", 0);
         double p95 = num(x, "latency_p95_ms", NAN), e = num(x, "error_rate", 0);
         if (isfinite(p95) && (!r->has_p95 || p95 > r->p95)) {
@@ -460,7 +458,6 @@ static int csv_row(ScnSweep *w, const char **f, const char *name, int line, char
     nr.pending = (int64_t)pend;
     nr.passed = (int32_t)passed;
     nr.failed = (int32_t)failed;
-    nr.has_slo = nr.has_p95 || nr.viol > 0;
     nr.have = 1;
     if (r->have)
         return ERR("%s:%d: configuration %zu appears twice", name, line, config);

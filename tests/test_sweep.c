@@ -473,6 +473,7 @@ START_TEST(export_sweep_refuses_bad_input)
     ck_assert_msg(strstr(tb_err(), "not a valid Kubernetes name") != NULL, "%s", tb_err());
     ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary replicas=1 --cpu lots --out bad.yaml"), 2);
     ck_assert_int_eq(tb_run("export-sweep tiny.lua --vary replicas=1 --shards 0 --out bad.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "--shards takes 1 to 100000, not 0") != NULL, "%s", tb_err());
     ck_assert_int_eq(tb_run("export-sweep tiny.lua --out bad.yaml"), 2);
     ck_assert(!tb_exists("bad.yaml"));
     ck_assert_int_eq(tb_run("export-sweep --help"), 0);
