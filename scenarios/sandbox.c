@@ -91,11 +91,15 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             return NULL;
         }
     }
-    s->lua_cap_hit = nsize > old && s->lua_used + (nsize - old) > s->lua_mem;
-    if (s->lua_cap_hit)
+    /* lua_cap_hit says why the last refusal was made: set on failures only,
+     * as the message is built after later allocations succeeded. */
+    if (nsize > old && s->lua_used + (nsize - old) > s->lua_mem) {
+        s->lua_cap_hit = 1;
         return NULL;
+    }
     char *q = sim_mem_realloc(s->mem, base, ptr ? old + HDR : 0, nsize + HDR);
     if (q == NULL) {
+        s->lua_cap_hit = 0;
         s->mem->oom = 0;   /* Lua reports and unwinds this itself */
         return NULL;
     }
@@ -680,10 +684,15 @@ static int l_auxwrap(lua_State *L)
             lua_pushfstring(L, "%s: %s", where, lua_tostring(L, -1));
             lua_remove(L, -2);
         }
-    } else if (where[0]) {
-        snprintf(s->err_where, sizeof s->err_where, "%s", where);
-        lua_pushvalue(L, -1);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &wrapped_key);
+    } else if (where[0]) {   /* kept from the innermost coroutine it left */
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &wrapped_key);
+        int known = s->err_where[0] && lua_rawequal(L, -1, -2);
+        lua_pop(L, 1);
+        if (!known) {
+            snprintf(s->err_where, sizeof s->err_where, "%s", where);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &wrapped_key);
+        }
     }
     return lua_error(L);
 }
