@@ -4,8 +4,9 @@
  * so the raw `next` visits string keys (and keys that are tables or
  * functions) in a different order in each process, and tostring shows
  * addresses. The sandbox's pairs and next visit keys in one total order,
- * and tostring, print and string.format's %s show an object's number where
- * Lua shows its address (%p is refused).
+ * tostring, print and string.format's %s show an object's number where
+ * Lua shows its address (%p is refused), and table.sort is a stable merge
+ * sort (Lua's quicksort picks pivots from the clock when unbalanced).
  *
  * The key order: integers ascending, then other numbers ascending, then
  * strings by their bytes (a prefix before the longer string), then false,
@@ -244,6 +245,70 @@ static int l_format(lua_State *L)
     return lua_tocfunction(L, lua_upvalueindex(1))(L);
 }
 
+/* ---- table.sort: a stable merge sort ---------------------------------------------- */
+/* Lua 5.4.4's quicksort draws a new pivot from clock() and time() when a
+ * partition comes out lopsided, so equal elements could land in another
+ * order in another process. This one is a bottom-up merge sort: equal
+ * elements keep their order, and nothing depends on the clock. */
+static int sort_less(lua_State *L, int a, int b)
+{
+    if (lua_isnil(L, 2))
+        return lua_compare(L, a, b, LUA_OPLT);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, a < 0 ? a - 1 : a);
+    lua_pushvalue(L, b < 0 ? b - 2 : b);
+    lua_call(L, 2, 1);
+    int r = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return r;
+}
+
+/* Merges src[lo..mid-1] and src[mid..hi-1] into dst (stack indices). */
+static void merge(lua_State *L, int src, int dst, lua_Integer lo, lua_Integer mid, lua_Integer hi)
+{
+    lua_Integer i = lo, j = mid;
+    for (lua_Integer k = lo; k < hi; k++) {
+        int right = 0;
+        if (i < mid && j < hi) {
+            lua_rawgeti(L, src, j);
+            lua_rawgeti(L, src, i);
+            right = sort_less(L, -2, -1);   /* take the right one only if strictly less */
+            lua_pop(L, 2);
+        } else {
+            right = i >= mid;
+        }
+        lua_rawgeti(L, src, right ? j++ : i++);
+        lua_rawseti(L, dst, k);
+    }
+}
+
+static int l_sort(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    if (n < 2)
+        return 0;
+    luaL_argcheck(L, n < INT32_MAX, 1, "array too big");
+    lua_createtable(L, (int)n, 0);   /* 3 */
+    lua_createtable(L, (int)n, 0);   /* 4 */
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        lua_rawseti(L, 3, i);
+    }
+    int src = 3, dst = 4;
+    for (lua_Integer w = 1; w < n; w *= 2, src ^= 7, dst ^= 7)   /* 3 <-> 4 */
+        for (lua_Integer lo = 1; lo <= n; lo += 2 * w)
+            merge(L, src, dst, lo, lo + w <= n ? lo + w : n + 1, lo + 2 * w <= n ? lo + 2 * w : n + 1);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, src, i);
+        lua_seti(L, 1, i);
+    }
+    return 0;
+}
+
 void scn_order_install(lua_State *L)
 {
     static const luaL_Reg base[] = {{"pairs", l_pairs}, {"next", l_next}, {"tostring", l_tostring}};
@@ -251,6 +316,10 @@ void scn_order_install(lua_State *L)
         lua_pushcfunction(L, base[i].func);
         lua_setglobal(L, base[i].name);
     }
+    lua_getglobal(L, LUA_TABLIBNAME);
+    lua_pushcfunction(L, l_sort);
+    lua_setfield(L, -2, "sort");
+    lua_pop(L, 1);
     lua_getglobal(L, LUA_STRLIBNAME);
     lua_getfield(L, -1, "format");
     lua_pushcclosure(L, l_format, 1);

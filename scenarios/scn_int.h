@@ -144,7 +144,7 @@ void scn_sorted_keys(lua_State *L, int idx);
 /* Pushes tostring(value at idx) without addresses ("table: 12"); raises as
  * __tostring may. */
 const char *scn_tostring(lua_State *L, int idx, size_t *len);
-/* Replaces pairs, next, tostring and string.format in the sandbox. */
+/* Replaces pairs, next, tostring, string.format and table.sort in the sandbox. */
 void scn_order_install(lua_State *L);
 
 /* fields.c: reading declaration tables with checked keys. Each raises a Lua
