@@ -5,7 +5,8 @@
  * run each call is a SIM_EV_HOOK event, so hooks run in (time, seq) order
  * among the controllers' events and a run stays reproducible. fn receives
  * `k`, a read-only table of functions that read live state and act (scale,
- * log). Every call runs under lua_pcall with a fresh instruction budget; the
+ * log). Every call runs through scn_sandbox_call (a thread of its own, so
+ * an error names its file and line) with a fresh instruction budget; the
  * first error is kept here and ends the run (run.c checks after each step).
  */
 #include "scenarios/scn_int.h"

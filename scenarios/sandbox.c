@@ -7,17 +7,26 @@
  * instructions are budgeted by a count hook; both end the script with a clear
  * error instead of hanging or exhausting the host.
  *
+ * Every call from the host (the script, a hook, an expectation) runs in a
+ * thread of its own (scn_sandbox_call): a thread that dies of an error keeps
+ * its frames, so the message names the file and line that raised it even
+ * for a memory error or an error value that is not a string. coroutine.wrap
+ * is our own: Lua's prefixes its caller's position at every level of
+ * nesting. Instructions are paid for a period at a time, before they run,
+ * so a budget of N runs at most N however small N is. The allocator stamps
+ * each object's block with its creation number (order.c: the identity that
+ * replaces addresses in pairs order and tostring).
+ *
  * A count hook sees only VM instructions, so the library functions that can
  * loop in C for as long as their arguments say are charged to the same
  * budget (see harden()): every byte a script allocates (every 8 bytes a
  * step), pattern matching (by a worst-case estimate: backtracking is
  * polynomial in the subject's length), table.insert/remove/sort/move/
  * unpack/concat, string.byte and utf8.codepoint by their element counts,
- * utf8.len and offset by the bytes they scan, print by the bytes it writes,
- * and a coroutine by the instructions it may run before its own count hook
- * first fires; string.rep of an empty string returns at once. Once the
- * budget is spent the count hook fires on every instruction, so a script
- * cannot pcall its way past the error, and xpcall calls its handler after
+ * utf8.len and offset by the bytes they scan, print by the bytes it writes;
+ * string.rep of an empty string returns at once. Once the budget is spent
+ * the count hook fires on every instruction and the host call fails even if
+ * the script caught the error, and xpcall calls its handler after
  * the error has unwound (Lua calls it inside the hook, with hooks off).
  * Finalisers (__gc) are refused: Lua runs them with hooks off. The string
  * metatable and the host's read-only tables (k) are out of reach of

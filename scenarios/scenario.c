@@ -1,8 +1,8 @@
 /*
  * scenario.c: loading a scenario (run the script in its sandbox, collect the
  * declarations), building it into an engine, and evaluating its expectations.
- * Lua errors stay in here behind lua_pcall; callers get a message naming the
- * file and line.
+ * Lua errors stay in here behind lua_pcall (scn_sandbox_call); callers get a
+ * message naming the file and line.
  */
 #include "scenarios/scn_int.h"
 
