@@ -19,8 +19,13 @@
  * then costs O(1) a step: keys removed during the loop are skipped, keys
  * added are not visited (Lua leaves adding undefined). next(t, k) scans the
  * whole table for the smallest key after k, O(n) a call, so a loop written
- * with next is quadratic: write it with pairs. A table with a __pairs
- * metamethod is iterated by it, as in stock Lua.
+ * with next is quadratic: write it with pairs (next also accepts a k no
+ * longer in t, where Lua's may raise). A table with a __pairs metamethod is
+ * iterated by it, as in stock Lua.
+ *
+ * Not pinned: what a weak table (__mode) still holds, as it depends on when
+ * the collector ran; and #t of a table with holes (any border, as the
+ * manual says), which depends on how Lua sized the table's parts.
  */
 #include "scenarios/scn_int.h"
 
