@@ -7,6 +7,7 @@
  * to --region. The scenario is written to a temporary file beside --out and
  * renamed, so bad input (exit 2) leaves nothing behind.
  */
+#include <errno.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -78,7 +79,7 @@ static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth
     struct dirent **es;
     int n = scandir(dir, &es, NULL, alphasort), rc = 0;
     if (n < 0) {
-        fprintf(stderr, "kubesim import: %s: cannot read the folder\n", dir);
+        fprintf(stderr, "kubesim import: %s: cannot read the folder: %s\n", dir, strerror(errno));
         return -1;
     }
     for (int i = 0; i < n; i++) {
