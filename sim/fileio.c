@@ -5,6 +5,7 @@
  * either the old file or the complete new one, and the temporary beside it is
  * gone when sim_file_replace returns.
  */
+#define _XOPEN_SOURCE 700   /* realpath */
 #include "sim/fileio.h"
 
 #include <errno.h>
@@ -192,20 +193,22 @@ static int fill_temp(int fd, const void *data, size_t len, mode_t mode)
     return bad ? -1 : 0;
 }
 
-static int write_beside(const char *path, const struct stat *old, const void *data, size_t len, char *err,
-                        size_t errlen)
+/* Replaces path by way of a temporary beside it; messages name the path the
+ * user gave (name), which differs from path when that is a link. */
+static int write_beside(const char *path, const char *name, const struct stat *old, const void *data, size_t len,
+                        char *err, size_t errlen)
 {
     char tmp[PATH_MAX + 16];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-        return say(err, errlen, SIM_EIO, "%s: cannot write: the path is too long", path);
+        return say(err, errlen, SIM_EIO, "%s: cannot write: the path is too long", name);
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", path, strerror(errno));
+        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", name, strerror(errno));
     mode_t mode = old ? (mode_t)(old->st_mode & 07777) : new_file_mode();
     if (fill_temp(fd, data, len, mode) != 0 || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", path, strerror(e));
+        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", name, strerror(e));
     }
     return SIM_OK;
 }
@@ -218,5 +221,12 @@ int sim_file_replace(const char *path, const void *data, size_t len, char *err, 
         return say(err, errlen, SIM_EIO, "%s: cannot write: it is a folder", path);
     if (exists && !S_ISREG(st.st_mode))
         return write_in_place(path, data, len, err, errlen);
-    return write_beside(path, exists ? &st : NULL, data, len, err, errlen);
+    /* A link to a regular file (a dotfile kept elsewhere, /dev/stdout when
+     * stdout is a file) is kept: the file it names is replaced, beside
+     * itself, never the link and never a temporary in the link's folder. */
+    char real[PATH_MAX];
+    struct stat lst;
+    const char *target = exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, real) ? real
+                                                                                                      : path;
+    return write_beside(target, path, exists ? &st : NULL, data, len, err, errlen);
 }

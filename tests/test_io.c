@@ -242,6 +242,32 @@ START_TEST(io_replace_is_whole_or_nothing_and_names_the_reason)
 }
 END_TEST
 
+/* A link is kept and the file it names replaced: renaming over the link
+ * (what the old code did with /dev/stdout when stdout was a file, run as
+ * root) would swap it for a file, and the temporary would go in the link's
+ * folder. */
+START_TEST(io_replace_through_a_link_keeps_the_link)
+{
+    char real[512], link[512], err[256] = "";
+    ck_assert_int_eq(mkdir(in_dir("elsewhere"), 0755), 0);
+    snprintf(real, sizeof real, "%s", in_dir("elsewhere/real.txt"));
+    snprintf(link, sizeof link, "%s", in_dir("link.txt"));
+    tb_write("elsewhere/real.txt", "old");
+    ck_assert_int_eq(symlink(real, link), 0);
+    ck_assert_int_eq(sim_file_replace(link, "new", 3, err, sizeof err), SIM_OK);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert_msg(S_ISLNK(st.st_mode), "the link was replaced by a file");
+    char got[16];
+    tb_slurp(real, got, sizeof got);
+    ck_assert_str_eq(got, "new");
+    unlink(link);
+    unlink(real);
+    rmdir(in_dir("elsewhere"));
+    assert_no_debris();
+}
+END_TEST
+
 /* ---- the binary: stdout on a full disk ----------------------------------------- */
 
 /* Issue 12: with stdout on a full disk these exited 0 having written nothing. */
@@ -418,6 +444,7 @@ static Suite *suite(void)
     tcase_add_test(tc, io_read_names_a_folder_a_missing_file_and_reads_an_empty_one);
     tcase_add_test(tc, io_replace_reports_a_full_device_and_leaves_it_a_device);
     tcase_add_test(tc, io_replace_is_whole_or_nothing_and_names_the_reason);
+    tcase_add_test(tc, io_replace_through_a_link_keeps_the_link);
     tcase_add_test(tc, io_every_stdout_command_fails_on_a_full_disk);
     tcase_add_test(tc, io_trace_dump_to_a_full_disk_says_so_once);
     tcase_add_test(tc, io_replay_png_write_failures_exit_2);
