@@ -58,8 +58,8 @@ static int soft_init(Soft *s, RndReplay *r, const RndFrameOpts *o, char *err, si
 
 /* SDL_image writes a PNG through an SDL_RWops. Ours appends to a buffer, so
  * that the file itself is written, every write checked, by sim_file_replace:
- * SDL's stdio stream ignores a failed fclose, which on a full disk left a
- * 0-byte PNG behind an exit code of 0. */
+ * IMG_SavePNG does not check the close of its file, and on a full disk that
+ * left a 0-byte PNG behind an exit code of 0. */
 static size_t SDLCALL mem_write(SDL_RWops *ctx, const void *p, size_t size, size_t num)
 {
     RndBuf *b = ctx->hidden.unknown.data1;
