@@ -54,9 +54,10 @@ static int too_big(const char *path, size_t max, const char *what, char *err, si
  * a file goes over it, and the NUL. */
 static int grow(SimMem *m, char **buf, size_t *cap, size_t max)
 {
+    size_t limit = max > SIZE_MAX - 2 ? SIZE_MAX : max + 2;
     size_t ncap = *cap < READ_CHUNK ? READ_CHUNK : *cap * 2;
-    if (ncap > max + 2 || ncap < *cap)
-        ncap = max + 2;
+    if (ncap > limit || ncap < *cap)
+        ncap = limit;
     char *nb = sim_mem_realloc(m, *buf, *cap, ncap);
     if (nb == NULL)
         return SIM_ENOMEM;

@@ -206,6 +206,40 @@ START_TEST(io_read_names_a_folder_a_missing_file_and_reads_an_empty_one)
 }
 END_TEST
 
+/* Failing allocation N for every N: out of memory is reported, nothing leaks. */
+START_TEST(io_read_out_of_memory_leaks_nothing)
+{
+    const char *path = tb_write("big.txt", "");
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 300000; i++)
+        fputc('a' + i % 26, f);
+    ck_assert_int_eq(fclose(f), 0);
+    char p[512];
+    snprintf(p, sizeof p, "%s", path);
+    int ok = 0;
+    for (uint64_t n = 1; n < 64 && !ok; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        char *text, err[256] = "";
+        size_t len;
+        int rc = sim_file_read(&m, p, (size_t)1 << 20, "a test input", &text, &len, err, sizeof err);
+        if (rc == SIM_OK) {
+            ck_assert_uint_eq(len, 300000);
+            sim_mem_free(&m, text, len + 1);
+            ok = 1;
+        } else {
+            ck_assert_int_eq(rc, SIM_ENOMEM);
+            ck_assert_msg(strstr(err, "big.txt: out of memory"), "%s", err);
+        }
+        ck_assert_int_eq(m.live, 0);
+    }
+    ck_assert_msg(ok, "no allocation count let the read succeed");
+    unlink(p);
+}
+END_TEST
+
 /* ---- sim_file_replace ------------------------------------------------------- */
 
 START_TEST(io_replace_reports_a_full_device_and_leaves_it_a_device)
@@ -442,6 +476,7 @@ static Suite *suite(void)
     tcase_add_test(tc, io_read_of_an_endless_fifo_stops_at_the_cap);
     tcase_add_test(tc, io_read_cap_is_exact_and_checked_before_reading);
     tcase_add_test(tc, io_read_names_a_folder_a_missing_file_and_reads_an_empty_one);
+    tcase_add_test(tc, io_read_out_of_memory_leaks_nothing);
     tcase_add_test(tc, io_replace_reports_a_full_device_and_leaves_it_a_device);
     tcase_add_test(tc, io_replace_is_whole_or_nothing_and_names_the_reason);
     tcase_add_test(tc, io_replace_through_a_link_keeps_the_link);
