@@ -5,6 +5,7 @@
  */
 #include "cli/bench.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,9 @@ static void usage(FILE *f)
         fprintf(f, "  %-14s %s\n", benches[i].name, benches[i].what);
 }
 
+#define BENCH_WRITE_FAILED (-2)
+
+/* 0, -1 if the benchmark failed, BENCH_WRITE_FAILED if its line could not be written. */
 static int run_one(const BenchDef *b, int quick)
 {
     cJSON *o = cJSON_CreateObject();
@@ -62,11 +66,13 @@ static int run_one(const BenchDef *b, int quick)
     int rc = b->fn(o, quick);
     if (rc == 0) {
         char *s = cJSON_PrintUnformatted(o);
-        if (s) {
-            printf("%s\n", s);
-            fflush(stdout);
-            cJSON_free(s);
+        /* flushed per line so a long run shows progress; a failed write ends it */
+        if (s && (printf("%s\n", s) < 0 || fflush(stdout) != 0)) {
+            fprintf(stderr, "kubesim bench: cannot write to standard output: %s\n", strerror(errno));
+            clearerr(stdout);   /* said here; main need not say it again */
+            rc = BENCH_WRITE_FAILED;
         }
+        cJSON_free(s);
     }
     cJSON_Delete(o);
     return rc;
@@ -98,8 +104,10 @@ int cmd_bench(int argc, char **argv)
         if (only && strcmp(only, benches[i].name) != 0)
             continue;
         found = 1;
-        if (run_one(&benches[i], quick) != 0)
-            failed = 1;
+        int rc = run_one(&benches[i], quick);
+        failed |= rc != 0;
+        if (rc == BENCH_WRITE_FAILED)
+            break;
     }
     if (!found) {
         fprintf(stderr, "kubesim bench: no benchmark named '%s' (see kubesim bench --help)\n", only);

@@ -105,7 +105,8 @@ static int write_csv(const BtData *d, char *path, size_t n)
             fprintf(f, ",%.17g", P[t * N + a]);
     }
     fprintf(f, "\n");
-    return fclose(f) == 0 ? 0 : -1;
+    int bad = ferror(f) != 0;
+    return fclose(f) == 0 && !bad ? 0 : -1;
 }
 
 static void grid_arg(char *buf, size_t n, const int *v, int k)

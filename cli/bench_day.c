@@ -13,6 +13,7 @@
  */
 #include "cli/bench.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ static void run_child(const char *dir, int quick)
     snprintf(out, sizeof out, "%s/out", dir);
     FILE *f = fopen(path, "w");
     if (f == NULL || fputs(DAY_LUA, f) < 0 || fclose(f) != 0 || mkdir(out, 0755) != 0) {
-        fprintf(stderr, "bench trading_day: cannot write into %s\n", dir);
+        fprintf(stderr, "bench trading_day: cannot write into %s: %s\n", dir, strerror(errno));
         _exit(1);
     }
     char hours[] = "hours=2", scale[] = "scale=10";

@@ -13,6 +13,7 @@
  */
 #include "cli/bench.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,8 @@ static ScnScenario *load_world(SimMem *m, int quick)
     ScnOptions opt = {.path = path, .sets = sets, .nsets = quick ? 1 : 0, .seed = 42};
     ScnScenario *s = ok ? scn_load(m, &opt, err, sizeof err) : NULL;
     if (s == NULL)
-        fprintf(stderr, "bench export: %s\n", ok ? err : "cannot write the world's script");
+        fprintf(stderr, "bench export: %s%s\n", ok ? err : "cannot write the world's script: ",
+                ok ? "" : strerror(errno));
     unlink(path);
     rmdir(dir);
     return s;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "sim/fileio.h"
 #include "sim/sim.h"
 #include "workloads/backtest/bt.h"
 
@@ -226,18 +227,19 @@ static cJSON *calibrate(int quick)
 
 static int write_atomic(const char *path, const char *text)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        fprintf(stderr, "kubesim calibrate: %s: path too long\n", path);
+    char err[1024];
+    size_t len = strlen(text);
+    char *line = malloc(len + 2);
+    if (line == NULL) {
+        fprintf(stderr, "kubesim calibrate: out of memory\n");
         return CLI_BAD_INPUT;
     }
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    ok = (f != NULL && fflush(f) == 0 && fsync(fileno(f)) == 0) && ok;
-    ok = (f != NULL && fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "kubesim calibrate: %s: cannot write: %s\n", path, strerror(errno));
-        remove(tmp);
+    memcpy(line, text, len);
+    memcpy(line + len, "\n", 2);
+    int rc = sim_file_replace(path, line, len + 1, err, sizeof err);
+    free(line);
+    if (rc != SIM_OK) {
+        fprintf(stderr, "kubesim calibrate: %s\n", err);
         return CLI_BAD_INPUT;
     }
     return CLI_OK;
@@ -285,8 +287,9 @@ int cmd_calibrate(int argc, char **argv)
     int rc = text ? CLI_OK : CLI_BAD_INPUT;
     if (text && out)
         rc = write_atomic(out, text);
-    else if (text)
-        printf("%s\n", text);
+    else if (text && (cli_write_stdout("calibrate", text, strlen(text)) != 0 ||
+                      cli_write_stdout("calibrate", "\n", 1) != 0))
+        rc = CLI_BAD_INPUT;
     cJSON_free(text);
     cJSON_Delete(root);
     return rc;

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "scheduler/explain.h"
+#include "sim/fileio.h"
 #include "workloads/hpa.h"
 
 static void usage(FILE *f)
@@ -87,7 +88,7 @@ int cmd_explain(int argc, char **argv)
     size_t len;
     const char *path = argv[optind + 1];
     char err[1024];
-    char *text = cli_read_file(path, &len, err, sizeof err);
+    char *text = cli_read_input(path, SIM_FILE_MAX_JSON, "an explain case", &len, err, sizeof err);
     if (text == NULL) {
         fprintf(stderr, "kubesim explain: %s\n", err);
         return CLI_BAD_INPUT;

@@ -18,7 +18,7 @@
 #include "k8s-export/kx.h"
 #include "scenarios/scn.h"
 #include "scenarios/sweep.h"
-#include "sim/outdir.h"
+#include "sim/fileio.h"
 
 #define MAX_SETS 256
 #define SEED_MAX 9007199254740991ULL
@@ -182,7 +182,7 @@ static char *script_text(const char *path, size_t *len)
         }
         return s;
     }
-    char *s = cli_read_file(path, len, err, sizeof err);
+    char *s = cli_read_input(path, SIM_FILE_MAX_SCENARIO, "a scenario", len, err, sizeof err);
     if (s == NULL)
         fprintf(stderr, "kubesim export-sweep: %s\n", err);
     return s;
@@ -190,15 +190,11 @@ static char *script_text(const char *path, size_t *len)
 
 static int write_yaml(const char *out, const char *text, size_t len)
 {
-    char err[1024], tmp[4200];
-    if (out == NULL) {
-        fwrite(text, 1, len, stdout);
-        return fflush(stdout) == 0 ? 0 : -1;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out, (long)getpid());
-    if (sim_write_file(tmp, text, len, err, sizeof err) != 0 || rename(tmp, out) != 0) {
-        fprintf(stderr, "kubesim export-sweep: %s\n", err[0] ? err : strerror(errno));
-        unlink(tmp);
+    char err[1024];
+    if (out == NULL)
+        return cli_write_stdout("export-sweep", text, len);
+    if (sim_file_replace(out, text, len, err, sizeof err) != SIM_OK) {
+        fprintf(stderr, "kubesim export-sweep: %s\n", err);
         return -1;
     }
     return 0;

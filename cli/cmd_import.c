@@ -7,6 +7,7 @@
  * to --region. The scenario is written to a temporary file beside --out and
  * renamed, so bad input (exit 2) leaves nothing behind.
  */
+#include <errno.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "sim/fileio.h"
 
 #define MAX_FILES 4096
 
@@ -77,7 +79,7 @@ static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth
     struct dirent **es;
     int n = scandir(dir, &es, NULL, alphasort), rc = 0;
     if (n < 0) {
-        fprintf(stderr, "kubesim import: %s: cannot read the folder\n", dir);
+        fprintf(stderr, "kubesim import: %s: cannot read the folder: %s\n", dir, strerror(errno));
         return -1;
     }
     for (int i = 0; i < n; i++) {
@@ -128,14 +130,9 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
 
 static int write_out(const char *out, const char *text, size_t len)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(text, 1, len, f) == len;
-    ok = (f && fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, out) != 0) {
-        fprintf(stderr, "kubesim import: cannot write %s\n", out);
-        remove(tmp);
+    char err[1024];
+    if (sim_file_replace(out, text, len, err, sizeof err) != SIM_OK) {
+        fprintf(stderr, "kubesim import: %s\n", err);
         return CLI_BAD_INPUT;
     }
     return CLI_OK;
@@ -165,7 +162,7 @@ static int run_import(ImportArgs *a)
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK)
-        rc = a->out ? write_out(a->out, text, len) : (fwrite(text, 1, len, stdout) == len ? CLI_OK : CLI_BAD_INPUT);
+        rc = a->out ? write_out(a->out, text, len) : (cli_write_stdout("import", text, len) == 0 ? CLI_OK : CLI_BAD_INPUT);
     if (text)
         sim_mem_free(&m, text, len + 1);
     for (size_t i = 0; i < a->n; i++)

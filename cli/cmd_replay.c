@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,8 @@ int cmd_replay(int argc, char **argv)
     }
     a.o.font = access(a.font, R_OK) == 0 ? a.font : NULL;
     if (a.o.font == NULL && strcmp(a.font, FONT) != 0)
-        fprintf(stderr, "kubesim replay: font '%s' cannot be read; drawing without text\n", a.font);
+        fprintf(stderr, "kubesim replay: font '%s' cannot be read (%s); drawing without text\n", a.font,
+                strerror(errno));
     char path[4096], err[1024] = "";
     trace_path(a.run, path, sizeof path);
     SimMem m;

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "render/rnd.h"
 #include "scenarios/scn.h"
+#include "sim/fileio.h"
 #include "sim/outdir.h"
 #include "workloads/wl.h"
 #include <unistd.h>
@@ -131,23 +132,20 @@ static void list_params(const ScnScenario *s)
 /* Reads a calibration JSON into t. Returns 0, or -1 after printing why. */
 static int load_calibration(const char *path, BtThroughput *t)
 {
-    static char text[1 << 20];
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f == NULL || ferror(f) || n == sizeof text - 1) {
-        fprintf(stderr, "kubesim run: --calibration %s: %s\n", path,
-                f ? "cannot read it (or it is over 1 MiB)" : strerror(errno));
-        if (f)
-            fclose(f);
+    char err[1024];
+    size_t n;
+    char *text = cli_read_input(path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, err, sizeof err);
+    if (text == NULL) {
+        fprintf(stderr, "kubesim run: --calibration %s\n", err);
         return -1;
     }
-    fclose(f);
-    text[n] = '\0';
     SimMem m;
     sim_mem_init(&m);
     BtCtx c;
     bt_ctx_init(&c, &m);
-    if (bt_throughput_parse(&c, text, t) != SIM_OK) {
+    int rc = bt_throughput_parse(&c, text, t);
+    free(text);
+    if (rc != SIM_OK) {
         fprintf(stderr, "kubesim run: --calibration %s: %s\n", path, bt_errmsg(&c));
         return -1;
     }
@@ -176,20 +174,14 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
         snprintf(path, sizeof path, "%s/report.html", tmp);
         rc = rnd_report_write(spath, mpath, path, err, sizeof err);
     }
-    char omtmp[4200] = "";
+    /* Written (whole, or not at all) before the commit, so that a bad
+     * --openmetrics fails the run before its folder appears. */
     if (rc == SIM_OK && a->openmetrics) {
-        snprintf(omtmp, sizeof omtmp, "%s.tmp-%ld", a->openmetrics, (long)getpid());
         int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
-        rc = rnd_openmetrics_write(mpath, omtmp, base, err, sizeof err);
+        rc = rnd_openmetrics_write(mpath, a->openmetrics, base, err, sizeof err);
     }
     if (rc == SIM_OK)
         rc = sim_outdir_commit(tmp, dest, err, sizeof err);
-    if (rc == SIM_OK && a->openmetrics && rename(omtmp, a->openmetrics) != 0) {
-        snprintf(err, sizeof err, "--openmetrics %s: %s", a->openmetrics, strerror(errno));
-        rc = SIM_EIO;
-    }
-    if (rc != SIM_OK && omtmp[0])
-        unlink(omtmp);
     if (rc != SIM_OK) {
         sim_outdir_abort(tmp);
         fprintf(stderr, "kubesim run: %s\n", err);

@@ -295,7 +295,8 @@ static int write_outputs(ScnSweep *w, const char *tmp, const char *scenario, int
         return -1;
     }
     scn_sweep_write_csv(w, f);
-    if (fclose(f) != 0) {
+    int bad = ferror(f) != 0;   /* a failed write before the last flush: fclose may not say so */
+    if (fclose(f) != 0 || bad) {
         snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
         return -1;
     }

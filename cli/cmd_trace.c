@@ -18,8 +18,9 @@ static void usage(FILE *f)
                "Prints the binary trace FILE (trace.kst of a run) as JSON lines on stdout:\n"
                "first {\"meta\":{...}} with the header's scenario, seed and version, then one\n"
                "object per record, e.g. {\"t_ns\":1500000000,\"kind\":\"pod_bind\",\"pod\":3,\"node\":7}.\n"
-               "A damaged or cut file prints the records that could be read, then an error\n"
-               "naming the byte offset.\n\n"
+               "The whole file is checked first (every block's framing, checksum and\n"
+               "records), so a damaged or cut file prints nothing on stdout, only an error\n"
+               "naming the byte offset. FILE must be a regular file (it is read twice).\n\n"
                "exit codes: 0 success, 2 a missing or corrupt file, or bad usage.\n");
 }
 
@@ -38,6 +39,8 @@ static int dump(const char *path)
             fprintf(stderr, "kubesim trace: %s", msg);
         free(msg);
     }
+    if (rc != SIM_OK)
+        clearerr(stdout);   /* a failed write was reported above; main need not say it again */
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 

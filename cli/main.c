@@ -1,6 +1,7 @@
 /* main.c: `kubesim CMD ...`: finds the subcommand and hands it the rest. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,7 +52,29 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Output on a full disk or to a closed descriptor must not pass for success:
+ * stdio only reports a failed write through fflush, ferror and fclose, so
+ * every command's output is flushed and closed here and a failure becomes
+ * exit 2 with the reason. A stdout closed before kubesim started (EBADF)
+ * and never written to is not a failure. */
+static int close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    bad |= ferror(stdout) != 0;
+    if (fclose(stdout) != 0 && !bad && errno != EBADF) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    fprintf(stderr, "kubesim%s%s: cannot write to standard output: %s\n", cmd ? " " : "", cmd ? cmd : "",
+            e ? strerror(e) : "write error");
+    return CLI_BAD_INPUT;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -70,4 +93,14 @@ int main(int argc, char **argv)
             return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "kubesim: unknown command '%s' (see kubesim --help)\n", argv[1]);
     return CLI_BAD_INPUT;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    const char *cmd = NULL;
+    for (size_t i = 0; argc > 1 && i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            cmd = commands[i].name;
+    return close_stdout(cmd, rc);
 }

@@ -7,34 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/fileio.h"
+
+char *cli_read_input(const char *path, size_t max, const char *what, size_t *len, char *err, size_t errlen)
+{
+    SimMem m;
+    sim_mem_init(&m);   /* the default hook is realloc/free, so the caller's free() matches */
+    char *text;
+    return sim_file_read(&m, path, max, what, &text, len, err, errlen) == SIM_OK ? text : NULL;
+}
+
 char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, (cap *= 2) + 1);
-            if (nb == NULL)
-                free(buf);
-            buf = nb;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (buf == NULL || bad) {
-        snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return cli_read_input(path, SIM_FILE_MAX_JSON, "an input file", len, err, errlen);
+}
+
+int cli_write_stdout(const char *cmd, const void *data, size_t len)
+{
+    if (fwrite(data, 1, len, stdout) == len)
+        return 0;
+    /* A large fwrite bypasses stdio's buffer, so by the time main flushes
+     * stdout the reason is gone: say it now, and let main stay quiet. */
+    fprintf(stderr, "kubesim %s: cannot write to standard output: %s\n", cmd, strerror(errno));
+    clearerr(stdout);
+    return -1;
 }
 
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out)

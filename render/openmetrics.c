@@ -10,10 +10,11 @@
  */
 #include "render/rnd.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sim/fileio.h"
 
 typedef struct Row {
     char *family;      /* kubesim_<object>_<metric> */
@@ -145,30 +146,16 @@ static void write_rows(const Rows *r, FILE *f, int64_t base_unix)
     fputs("# EOF\n", f);
 }
 
+/* metrics.csv is kubesim's own output, read back at once; the cap is the one
+ * for backtest CSVs, which no run's metrics come near. */
 static char *slurp(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (nb == NULL)
-                free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        snprintf(err, errlen, "%s: out of memory", path);
-    else
-        buf[n] = '\0';
-    return buf;
+    SimMem m;
+    sim_mem_init(&m);   /* the default hook is realloc/free: rows_free's free() matches */
+    char *text;
+    size_t len;
+    return sim_file_read(&m, path, SIM_FILE_MAX_CSV, "a metrics CSV", &text, &len, err, errlen) == SIM_OK ? text
+                                                                                                     : NULL;
 }
 
 static void rows_free(Rows *r)
@@ -177,6 +164,28 @@ static void rows_free(Rows *r)
         free(r->v[i].family);
     free(r->v);
     free(r->text);
+}
+
+/* The text is built in memory and written by sim_file_replace, so a failed
+ * write is reported with its reason under the name the user gave, and the
+ * destination is the whole file or untouched. */
+static int write_text(const Rows *r, const char *out_path, int64_t base_unix, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: out of memory", out_path);
+        return SIM_ENOMEM;
+    }
+    write_rows(r, f, base_unix);
+    int bad = ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    int rc = bad ? SIM_ENOMEM : sim_file_replace(out_path, text, len, err, errlen);
+    if (bad)
+        snprintf(err, errlen, "%s: out of memory", out_path);
+    free(text);
+    return rc;
 }
 
 int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, char *err,
@@ -188,17 +197,7 @@ int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, in
     int rc = parse(&r, metrics_csv_path, err, errlen);
     if (rc == SIM_OK) {
         qsort(r.v, r.n, sizeof *r.v, row_cmp);
-        FILE *f = fopen(out_path, "w");
-        if (f == NULL) {
-            snprintf(err, errlen, "%s: cannot write: %s", out_path, strerror(errno));
-            rc = SIM_EIO;
-        } else {
-            write_rows(&r, f, base_unix);
-            if (fclose(f) != 0) {
-                snprintf(err, errlen, "%s: write failed", out_path);
-                rc = SIM_EIO;
-            }
-        }
+        rc = write_text(&r, out_path, base_unix, err, errlen);
     }
     rows_free(&r);
     return rc;

@@ -9,11 +9,13 @@
 #include <SDL.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "render/rnd_int.h"
+#include "sim/fileio.h"
 
 #define SEEK_FRACTION 50   /* left/right move 1/50 of the run */
 
@@ -54,6 +56,57 @@ static int soft_init(Soft *s, RndReplay *r, const RndFrameOpts *o, char *err, si
     return SIM_OK;
 }
 
+/* SDL_image writes a PNG through an SDL_RWops. Ours appends to a buffer, so
+ * that the file itself is written, every write checked, by sim_file_replace:
+ * IMG_SavePNG does not check the close of its file, and on a full disk that
+ * left a 0-byte PNG behind an exit code of 0. */
+static size_t SDLCALL mem_write(SDL_RWops *ctx, const void *p, size_t size, size_t num)
+{
+    RndBuf *b = ctx->hidden.unknown.data1;
+    if (num != 0 && size > SIZE_MAX / num)
+        return 0;
+    rnd_buf_add(b, p, size * num);
+    return b->oom ? 0 : num;
+}
+
+static Sint64 SDLCALL mem_seek(SDL_RWops *ctx, Sint64 offset, int whence)
+{
+    const RndBuf *b = ctx->hidden.unknown.data1;
+    return offset == 0 && whence != RW_SEEK_SET ? (Sint64)b->len : -1;   /* tell, nothing more */
+}
+
+static Sint64 SDLCALL mem_size(SDL_RWops *ctx)
+{
+    return (Sint64)((const RndBuf *)ctx->hidden.unknown.data1)->len;
+}
+
+static int SDLCALL mem_close(SDL_RWops *ctx)
+{
+    SDL_FreeRW(ctx);
+    return 0;
+}
+
+/* The surface as PNG bytes in b. */
+static int encode_png(SDL_Surface *sf, RndBuf *b, char *err, size_t errlen)
+{
+    SDL_RWops *rw = SDL_AllocRW();
+    if (rw == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    rw->type = SDL_RWOPS_UNKNOWN;
+    rw->hidden.unknown.data1 = b;
+    rw->write = mem_write;
+    rw->seek = mem_seek;
+    rw->size = mem_size;
+    rw->close = mem_close;
+    if (IMG_SavePNG_RW(sf, rw, 1) != 0 || b->oom || b->len == 0) {
+        snprintf(err, errlen, "cannot encode the PNG: %s", b->oom ? "out of memory" : SDL_GetError());
+        return b->oom ? SIM_ENOMEM : SIM_EIO;
+    }
+    return SIM_OK;
+}
+
 int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path, char *err,
                    size_t errlen)
 {
@@ -63,13 +116,12 @@ int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *p
     rnd_replay_seek(r, t);
     rnd_paint_frame(&s.paint, r, o);
     SDL_RenderPresent(s.ren);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", png_path);
-    int rc = IMG_SavePNG(s.sf, tmp) == 0 && rename(tmp, png_path) == 0 ? SIM_OK : SIM_EIO;
-    if (rc != SIM_OK) {
-        snprintf(err, errlen, "%s: cannot write the PNG: %s", png_path, SDL_GetError());
-        remove(tmp);
-    }
+    RndBuf png;
+    rnd_buf_init(&png, r->mem);
+    int rc = encode_png(s.sf, &png, err, errlen);
+    if (rc == SIM_OK)
+        rc = sim_file_replace(png_path, png.p, png.len, err, errlen);
+    rnd_buf_free(&png);
     soft_free(&s);
     return rc;
 }

@@ -274,10 +274,10 @@ static int read_all(RndReport *r, RndBuf *b, const char *path)
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         rnd_buf_add(b, chunk, n);
-    int bad = ferror(f);
+    int bad = ferror(f) ? errno : 0;
     fclose(f);
     if (bad) {
-        snprintf(r->err, sizeof r->err, "cannot read %s: read error", path);
+        snprintf(r->err, sizeof r->err, "cannot read %s: %s", path, strerror(bad));
         return SIM_EIO;
     }
     return b->oom ? set_error(r, SIM_ENOMEM, "out of memory reading the inputs") : SIM_OK;

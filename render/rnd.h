@@ -135,7 +135,8 @@ typedef struct RndFrameOpts {
 } RndFrameOpts;
 
 /* Renders the state at t into a software surface and writes it as PNG to
- * png_path (written beside it, then renamed: nothing is left on failure).
+ * png_path through sim_file_replace (written beside it, then renamed: nothing
+ * is left on failure; a device is written in place; every write checked).
  * 0, or a negative SIM_E* with a message in err. */
 int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path, char *err,
                    size_t errlen);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/fileio.h"
+
 int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz)
 {
     if (sim_mem_grow(s->mem, v, cap, *cap + 1, sz) != SIM_OK) {
@@ -132,44 +134,14 @@ void scn_free(ScnScenario *s)
 }
 
 /* ---- loading ---------------------------------------------------------- */
+/* The script, capped (sim/fileio.h): a scenario is never megabytes of Lua,
+ * and /dev/zero or an endless FIFO must stop, not fill memory. The caller
+ * frees len + 1 bytes. */
 static char *read_file(SimMem *m, const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 0, n = 0;
-    char *buf = NULL;
-    for (;;) {
-        if (sim_mem_grow(m, (void **)&buf, &cap, n + 4097, 1) != SIM_OK) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            break;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            int bad = ferror(f);
-            fclose(f);
-            if (bad) {
-                snprintf(err, errlen, "%s: read error", path);
-                sim_mem_free(m, buf, cap);
-                return NULL;
-            }
-            char *exact = sim_mem_realloc(m, buf, cap, n + 1);   /* the caller frees n + 1 */
-            if (exact == NULL) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                sim_mem_free(m, buf, cap);
-                return NULL;
-            }
-            exact[n] = '\0';
-            *len = n;
-            return exact;
-        }
-    }
-    fclose(f);
-    sim_mem_free(m, buf, cap);
-    return NULL;
+    char *text;
+    return sim_file_read(m, path, SIM_FILE_MAX_SCENARIO, "a scenario", &text, len, err, errlen) == SIM_OK ? text
+                                                                                                         : NULL;
 }
 
 /* The scenario's name defaults to the file's stem. */

@@ -68,7 +68,10 @@ int sim_metrics_add_sampler(SimMetrics *mt, SimSampler fn, void *ctx)
 
 static void close_file(SimMetrics *mt)
 {
-    if (mt->f && (ferror(mt->f) || fclose(mt->f) != 0))
+    if (mt->f == NULL)
+        return;
+    int bad = ferror(mt->f) != 0;   /* an earlier write failed: fclose may not say so */
+    if (fclose(mt->f) != 0 || bad)
         mt->err = 1;
     mt->f = NULL;
 }

@@ -105,8 +105,11 @@ int sim_write_file(const char *path, const void *data, size_t len, char *err, si
         return -1;
     }
     size_t put = fwrite(data, 1, len, f);
-    if (fclose(f) != 0 || put != len) {
-        snprintf(err, errlen, "%s: write failed", path);
+    int e = put != len || fflush(f) != 0 ? errno : 0;   /* the reason of the first failure */
+    if (fclose(f) != 0 && e == 0)
+        e = errno;
+    if (e != 0 || put != len) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e ? e : EIO));
         return -1;
     }
     return 0;

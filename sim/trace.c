@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -249,7 +250,7 @@ SimTraceWriter *sim_trace_create(SimMem *m, const char *path, const char *meta_j
                                  char *err, size_t errlen)
 {
     size_t mlen = strlen(meta_json);
-    if (mlen > UINT32_MAX) {
+    if (mlen > SIM_TRACE_MAX_META) {
         set_msg(err, errlen, "%s: trace meta text too long (%zu bytes)", path, mlen);
         return NULL;
     }
@@ -305,7 +306,7 @@ static size_t record_bound(const SimTraceWriter *w, const char *types, const Sim
         SIM_ASSERT((types[i] == 's') == (vals[i].s != NULL));
         /* need stays below 2^32 here, and no string in memory nears 2^63 */
         need += VARINT_MAX + (types[i] == 's' ? strlen(vals[i].s) : 0);
-        if (need > UINT32_MAX - w->len)
+        if (need > SIM_TRACE_MAX_BLOCK - w->len)
             return 0;
     }
     return (size_t)need;
@@ -405,6 +406,7 @@ struct SimTraceReader {
     uint64_t records;     /* records returned so far */
     SimTime prev_t;
     int state;            /* SIM_OK while reading, then SIM_DONE or the error (sticky) */
+    int regular;          /* a regular file (one that can be read a second time) */
     char err[200];
 };
 
@@ -452,6 +454,9 @@ static int read_meta(SimTraceReader *r, uint32_t mlen)
 {
     uint64_t at = r->off;
     unsigned char c[4];
+    if (mlen > SIM_TRACE_MAX_META)
+        return fail(r, SIM_ECORRUPT, "the header at byte offset 12 claims %" PRIu32 " bytes of meta text, "
+                    "over the limit of %" PRIu32, mlen, SIM_TRACE_MAX_META);
     int rc = read_payload(r, mlen, "the header");
     if (rc == SIM_OK)
         rc = read_exact(r, c, 4, "the header");
@@ -487,6 +492,18 @@ static int read_header(SimTraceReader *r)
     return read_meta(r, get_u32(h + 12));
 }
 
+/* A folder opens for reading on Linux and then fails every read: say what it is. */
+static int check_file(SimTraceReader *r)
+{
+    struct stat st;
+    if (fstat(fileno(r->f), &st) != 0)
+        return fail(r, SIM_EIO, "cannot open: %s", strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return fail(r, SIM_EIO, "is a folder, not a trace file");
+    r->regular = S_ISREG(st.st_mode);
+    return SIM_OK;
+}
+
 static int reader_open(SimMem *m, const char *path, SimTraceReader **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -504,7 +521,9 @@ static int reader_open(SimMem *m, const char *path, SimTraceReader **out, char *
         return SIM_ENOMEM;
     }
     r->f = fopen(path, "rb");
-    int rc = r->f ? read_header(r) : fail(r, SIM_EIO, "cannot open: %s", strerror(errno));
+    int rc = r->f ? check_file(r) : fail(r, SIM_EIO, "cannot open: %s", strerror(errno));
+    if (rc == SIM_OK)
+        rc = read_header(r);
     if (rc != SIM_OK) {
         set_msg(err, errlen, "%s", r->err);
         sim_trace_close_reader(r);
@@ -574,6 +593,9 @@ static int read_block(SimTraceReader *r)
     if (rc != SIM_OK)
         return rc;
     uint32_t len = get_u32(h), recs = get_u32(h + 4);
+    if (len > SIM_TRACE_MAX_BLOCK)
+        return fail(r, SIM_ECORRUPT, "block at byte offset %" PRIu64 " claims %" PRIu32 " bytes, over the "
+                    "limit of %" PRIu32, at, len, SIM_TRACE_MAX_BLOCK);
     r->blk_off = r->off;
     if ((rc = read_payload(r, len, "a block")) != SIM_OK)
         return rc;
@@ -795,16 +817,38 @@ static int dump_records(SimMem *m, SimTraceReader *r, FILE *out)
     return rc;
 }
 
+/* The first pass: every record decoded, nothing printed. */
+static int check_records(SimTraceReader *r)
+{
+    SimTraceRec rec;
+    int rc;
+    if (!r->regular)
+        return fail(r, SIM_EIO, "not a regular file (trace dump reads the file twice: it checks every "
+                    "block before it prints one)");
+    while ((rc = sim_trace_next(r, &rec)) == SIM_OK) {
+    }
+    return rc == SIM_DONE ? SIM_OK : rc;
+}
+
+/* One pass over the file: check it (out NULL) or print it. */
+static int dump_pass(SimMem *m, const char *path, FILE *out, char *err, size_t errlen)
+{
+    SimTraceReader *r;
+    int rc = reader_open(m, path, &r, err, errlen);
+    if (rc != SIM_OK)
+        return rc;
+    rc = out ? dump_records(m, r, out) : check_records(r);
+    set_msg(err, errlen, "%s", r->err);
+    sim_trace_close_reader(r);
+    return rc;
+}
+
 int sim_trace_dump(SimMem *m, const char *path, FILE *out, FILE *err_out)
 {
     char err[256];
-    SimTraceReader *r;
-    int rc = reader_open(m, path, &r, err, sizeof err);
-    if (rc == SIM_OK) {
-        rc = dump_records(m, r, out);
-        set_msg(err, sizeof err, "%s", r->err);
-        sim_trace_close_reader(r);
-    }
+    int rc = dump_pass(m, path, NULL, err, sizeof err);
+    if (rc == SIM_OK)
+        rc = dump_pass(m, path, out, err, sizeof err);
     if (rc != SIM_OK)
         fprintf(err_out, "%s: %s\n", path, err);
     return rc;

@@ -22,6 +22,10 @@
 
 #define SIM_TRACE_VERSION 1
 #define SIM_TRACE_MAX_FIELDS 12
+/* Caps the reader enforces (and the writer keeps to), so a damaged or hostile
+ * length field cannot make a reader hold more than this at once. */
+#define SIM_TRACE_MAX_META ((uint32_t)1 << 20)     /* the header's JSON text */
+#define SIM_TRACE_MAX_BLOCK ((uint32_t)64 << 20)   /* a block's payload */
 
 /* Record kinds: a closed list; the schema of each is in trace.c and printed by
  * `kubesim trace dump`. Append new kinds at the end; never renumber. */
@@ -134,8 +138,11 @@ const char *sim_trace_error(const SimTraceReader *r);
 void sim_trace_close_reader(SimTraceReader *r);
 
 /* Prints the trace as JSON lines: first {"meta": ...}, then one object per
- * record {"t_ns":N,"kind":"pod_bind","pod":3,"node":7}. Returns SIM_OK, or an
- * error after printing the message (file and byte offset) to err_out. */
+ * record {"t_ns":N,"kind":"pod_bind","pod":3,"node":7}. The whole file is
+ * read and checked first (every block's framing, checksum and records), so a
+ * damaged file prints nothing to out; it must be a regular file, as it is
+ * read twice. Returns SIM_OK, or an error after printing the message (file
+ * and byte offset) to err_out. */
 int sim_trace_dump(SimMem *m, const char *path, FILE *out, FILE *err_out);
 
 /* ---- checksums (also used elsewhere) ------------------------------------ */

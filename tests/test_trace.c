@@ -432,12 +432,13 @@ START_TEST(trace_truncated_file_reported)
     sim_trace_close_reader(r);
     free(gap);
 
-    /* The dump prints what it could read, then the file and offset. */
+    /* The dump checks the whole file before it prints: nothing on out, then
+     * the file and offset on err. */
     spit(path, b, ends[nb - 2] + 100);
     FILE *out = fopen(out_path, "w+"), *errf = fopen(err_path, "w+");
     ck_assert(out && errf);
     ck_assert_int_eq(sim_trace_dump(&m, path, out, errf), SIM_ECORRUPT);
-    ck_assert_uint_eq(count_lines(out), 1 + n - recs[nb - 1]);
+    ck_assert_uint_eq(count_lines(out), 0);
     char msg[512] = "", want[64];
     rewind(errf);
     ck_assert_ptr_nonnull(fgets(msg, sizeof msg, errf));
@@ -505,6 +506,81 @@ static size_t write_handmade(const char *path, const unsigned char *payload, uin
     spit(path, f, n + plen);
     return n;
 }
+
+/* Issue 12: a dump printed every record before the damaged block, then the
+ * error; a script reading stdout took a cut trace for a whole one. */
+START_TEST(trace_dump_of_a_bad_crc_prints_nothing)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    char path[512], out_path[512], err_path[512];
+    tmp_path(path, sizeof path, "crcdump.kst");
+    tmp_path(out_path, sizeof out_path, "crcdump.out");
+    tmp_path(err_path, sizeof err_path, "crcdump.err");
+    write_pod_binds(&m, path, 20000);
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    uint32_t recs[64];
+    size_t ends[64];
+    size_t nb = walk_blocks(b, len, 64, recs, ends);
+    ck_assert_uint_ge(nb, 3);
+    b[ends[nb - 1] - 3] ^= 0x01;   /* a payload byte of the last block */
+    spit(path, b, len);
+    FILE *out = fopen(out_path, "w+"), *errf = fopen(err_path, "w+");
+    ck_assert(out && errf);
+    ck_assert_int_eq(sim_trace_dump(&m, path, out, errf), SIM_ECORRUPT);
+    ck_assert_uint_eq(count_lines(out), 0);
+    char msg[512] = "", want[64];
+    rewind(errf);
+    ck_assert_ptr_nonnull(fgets(msg, sizeof msg, errf));
+    snprintf(want, sizeof want, "block at byte offset %zu", ends[nb - 2]);
+    ck_assert_msg(strstr(msg, "checksum") && strstr(msg, want), "message: %s", msg);
+    fclose(out);
+    fclose(errf);
+    free(b);
+    unlink(path);
+    unlink(out_path);
+    unlink(err_path);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* A length field is refused above its cap before anything is allocated for
+ * it, and a folder is named as one (it opens on Linux, then every read fails). */
+START_TEST(trace_reader_caps_lengths_and_refuses_a_folder)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    char path[512], err[256] = "";
+    unsigned char h[20] = "KSTRACE\n\1\0\0\0";
+    uint32_t huge = SIM_TRACE_MAX_META + 1;
+    for (int i = 0; i < 4; i++)
+        h[12 + i] = (unsigned char)(huge >> (8 * i));
+    tmp_path(path, sizeof path, "caps.kst");
+    spit(path, h, sizeof h);
+    ck_assert_ptr_null(sim_trace_open(&m, path, err, sizeof err));
+    ck_assert_msg(strstr(err, "over the limit") && strstr(err, "meta"), "message: %s", err);
+    unsigned char payload[1] = {0};
+    size_t at = write_handmade(path, payload, 1, 1);
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    huge = SIM_TRACE_MAX_BLOCK + 1;
+    for (int i = 0; i < 4; i++)
+        b[at - 12 + i] = (unsigned char)(huge >> (8 * i));   /* the block's payload_len */
+    spit(path, b, len);
+    SimTraceReader *r = open_or_fail(&m, path);
+    SimTraceRec rec;
+    ck_assert_int_eq(sim_trace_next(r, &rec), SIM_ECORRUPT);
+    ck_assert_msg(strstr(sim_trace_error(r), "over the limit"), "message: %s", sim_trace_error(r));
+    sim_trace_close_reader(r);
+    unlink(path);
+    free(b);
+    tmp_path(path, sizeof path, "");
+    ck_assert_ptr_null(sim_trace_open(&m, path, err, sizeof err));
+    ck_assert_msg(strstr(err, "is a folder"), "message: %s", err);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
 
 START_TEST(trace_unknown_kind_and_bad_framing_refused)
 {
@@ -761,6 +837,8 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, trace_corrupt_block_crc_detected);
     tcase_add_test(tc, trace_truncated_file_reported);
     tcase_add_test(tc, trace_bad_magic_refused);
+    tcase_add_test(tc, trace_dump_of_a_bad_crc_prints_nothing);
+    tcase_add_test(tc, trace_reader_caps_lengths_and_refuses_a_folder);
     tcase_add_test(tc, trace_unknown_kind_and_bad_framing_refused);
     tcase_add_test(tc, crc32_known_vectors);
     tcase_add_test(tc, sha256_known_vectors);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/fileio.h"
 #include "workloads/backtest/bt_int.h"
 
 typedef struct Span {
@@ -265,37 +266,17 @@ int bt_data_parse_csv(BtCtx *c, const char *name, const char *text, size_t len, 
 
 /* ---- files --------------------------------------------------------------- */
 
-static int slurp(BtCtx *c, const char *path, char **buf, size_t *len, size_t *cap)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return bt_fail(c, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
-    int rc = SIM_OK;
-    for (;;) {
-        if (sim_mem_grow(c->mem, (void **)buf, cap, *len + 65536, 1) != SIM_OK) {
-            rc = bt_oom(c);
-            break;
-        }
-        size_t got = fread(*buf + *len, 1, *cap - *len, f);
-        *len += got;
-        if (got == 0)
-            break;
-    }
-    if (rc == SIM_OK && ferror(f))
-        rc = bt_fail(c, SIM_EIO, "%s: read error", path);
-    fclose(f);
-    return rc;
-}
-
+/* The file is capped (sim/fileio.h), so /dev/zero or an endless FIFO stops
+ * with a message instead of filling memory. */
 int bt_data_load_csv(BtCtx *c, const char *path, BtData **out)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
+    char *buf = NULL, why[1024];
+    size_t len = 0;
     *out = NULL;
-    int rc = slurp(c, path, &buf, &len, &cap);
-    if (rc == SIM_OK)
-        rc = bt_data_parse_csv(c, path, buf, len, out);
-    if (buf)
-        sim_mem_free(c->mem, buf, cap);
+    int rc = sim_file_read(c->mem, path, SIM_FILE_MAX_CSV, "a backtest CSV", &buf, &len, why, sizeof why);
+    if (rc != SIM_OK)
+        return rc == SIM_ENOMEM ? bt_oom(c) : bt_fail(c, rc, "%s", why);
+    rc = bt_data_parse_csv(c, path, buf, len, out);
+    sim_mem_free(c->mem, buf, len + 1);
     return rc;
 }
