@@ -159,18 +159,13 @@ static int load_calibration(const char *path, BtThroughput *t)
 }
 
 /* The run's files into o->tmp: the simulation, the report, the OpenMetrics
- * text beside its destination (its temporary name in omtmp). */
-static int produce(ScnScenario *s, const RunArgs *a, SimOutdir *o, ScnRunResult *res, char *omtmp,
-                   char *err, size_t errlen)
+ * text beside its destination (its temporary name in omtmp, omlen bytes). */
+static int produce(ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o, ScnRunResult *res,
+                   char *omtmp, size_t omlen, char *err, size_t errlen)
 {
     char path[4200], spath[4200], mpath[4200];
-    BtThroughput tp;
-    if (a->calibration && load_calibration(a->calibration, &tp) != 0) {
-        snprintf(err, errlen, "%s", "");
-        return SIM_EINVAL;
-    }
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
-                        .throughput = a->calibration ? &tp : NULL, .traffic_mode = a->traffic_mode};
+                        .throughput = tp, .traffic_mode = a->traffic_mode};
     int rc = scn_run(s, &ro, res, err, errlen);
     snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
     snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
@@ -178,7 +173,7 @@ static int produce(ScnScenario *s, const RunArgs *a, SimOutdir *o, ScnRunResult 
     if (rc == SIM_OK && !cli_stopped())
         rc = rnd_report_write(spath, mpath, path, err, errlen);
     if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
-        snprintf(omtmp, 4200, "%s.tmp-%ld", a->openmetrics, (long)getpid());
+        snprintf(omtmp, omlen, "%s.tmp-%ld", a->openmetrics, (long)getpid());
         int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
         rc = rnd_openmetrics_write(mpath, omtmp, base, err, errlen);
     }
@@ -191,6 +186,9 @@ static int produce(ScnScenario *s, const RunArgs *a, SimOutdir *o, ScnRunResult 
 static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunResult *res)
 {
     char err[1024] = "", omtmp[4200] = "";
+    BtThroughput tp;
+    if (a->calibration && load_calibration(a->calibration, &tp) != 0)
+        return CLI_BAD_INPUT;
     SimMem mem;
     sim_mem_init(&mem);
     SimOutdir o;
@@ -198,7 +196,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     cli_signals_catch(&sigs);
     int rc = sim_outdir_begin(&o, &mem, dest, a->force, err, sizeof err) == 0 ? SIM_OK : SIM_EINVAL;
     if (rc == SIM_OK)
-        rc = produce(s, a, &o, res, omtmp, err, sizeof err);
+        rc = produce(s, a, a->calibration ? &tp : NULL, &o, res, omtmp, sizeof omtmp, err, sizeof err);
     if (rc == SIM_OK && cli_stopped())
         rc = SIM_ESTATE;
     if (rc == SIM_OK)
@@ -214,7 +212,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     cli_signals_restore(&sigs);
     if (cli_stopped())
         return cli_stop_exit("run");
-    if (rc != SIM_OK && err[0])
+    if (rc != SIM_OK)
         fprintf(stderr, "kubesim run: %s\n", err);
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
