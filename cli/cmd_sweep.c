@@ -74,8 +74,9 @@ static void usage(FILE *f)
             "  --lua-mem MIB, --lua-steps N   as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 a configuration meets every expectation (a shard or a merge of\n"
-            "shards: also when none does), 1 none does, 2 bad input or usage, 128 + N stopped by\n"
-            "signal N (SIGINT, SIGTERM, SIGHUP: the workers are stopped, the unfinished folder removed)\n");
+            "shards: also when none does), 1 none does, 2 bad input or usage,\n"
+            "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the workers are stopped and\n"
+            "the unfinished folder removed)\n");
 }
 
 static int parse_shard(const char *s, SweepArgs *a)
