@@ -466,9 +466,9 @@ static int l_param(lua_State *L)
     }
     ScnParam *p = SCN_PUSH(L, s, s->params);
     p->name = scn_strdup(L, s, name);
-    p->deflt = scn_strdup(L, s, luaL_tolstring(L, 2, NULL));
+    p->deflt = scn_strdup(L, s, scn_tostring(L, 2, NULL));
     lua_pop(L, 1);
-    p->value = scn_strdup(L, s, luaL_tolstring(L, -1, NULL));
+    p->value = scn_strdup(L, s, scn_tostring(L, -1, NULL));
     lua_pop(L, 1);
     p->desc = scn_strdup(L, s, desc);
     return 1;

@@ -130,10 +130,9 @@ int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *fai
         lua_pushcfunction(s->L, call_expect);
         lua_pushlightuserdata(s->L, &c);
         scn_sandbox_arm(s, s->steps_left ? s->steps_left : 1);
-        int st = lua_pcall(s->L, 1, 2, 0);
+        char msg[SCN_ERR_LEN];
+        int st = scn_sandbox_call(s, 1, 2, msg, sizeof msg);
         if (st != LUA_OK) {
-            char msg[SCN_ERR_LEN];
-            scn_error_message(s, st, msg, sizeof msg);
             snprintf(err, errlen, "expect '%s': %s", s->expects.v[i].name, msg);
             cJSON_Delete(arr);
             return SIM_EINVAL;

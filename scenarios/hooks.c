@@ -5,7 +5,8 @@
  * run each call is a SIM_EV_HOOK event, so hooks run in (time, seq) order
  * among the controllers' events and a run stays reproducible. fn receives
  * `k`, a read-only table of functions that read live state and act (scale,
- * log). Every call runs under lua_pcall with a fresh instruction budget; the
+ * log). Every call runs through scn_sandbox_call (a thread of its own, so
+ * an error names its file and line) with a fresh instruction budget; the
  * first error is kept here and ends the run (run.c checks after each step).
  */
 #include "scenarios/scn_int.h"
@@ -258,7 +259,7 @@ static int k_traffic(lua_State *L)
 static int k_log(lua_State *L)
 {
     ScnScenario *s = scn_from_lua(L);
-    const char *msg = luaL_tolstring(L, 1, NULL);
+    const char *msg = scn_tostring(L, 1, NULL);
     if (s->hooks.quiet)
         return 0;
     int64_t t = sim_now(live(L)->e) / SIM_NS_PER_S, c = (t + s->start_clock / SIM_NS_PER_S) % 86400;
@@ -311,6 +312,11 @@ static void push_k(lua_State *L, ScnHooks *hk)
     lua_createtable(L, 0, 3);
     lua_createtable(L, 0, (int)(sizeof kfns / sizeof kfns[0] - 1));
     luaL_setfuncs(L, kfns, 0);
+    for (const luaL_Reg *f = kfns; f->name; f++) {   /* numbered in a fixed order (order.c) */
+        lua_getfield(L, -1, f->name);
+        (void)scn_object_number(L, -1);
+        lua_pop(L, 1);
+    }
     lua_pushcclosure(L, k_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, k_newindex);
@@ -350,11 +356,10 @@ static void call_hook(ScnScenario *s, const ScnHook *h)
     lua_pushcfunction(L, p_call);
     lua_pushlightuserdata(L, (void *)h);
     scn_sandbox_arm(s, s->hooks.steps);
-    int st = lua_pcall(L, 1, 0, 0);
+    char msg[SCN_ERR_LEN];
+    int st = scn_sandbox_call(s, 1, 0, msg, sizeof msg);
     s->steps_left = left;
     if (st != LUA_OK) {
-        char msg[SCN_ERR_LEN];
-        scn_error_message(s, st, msg, sizeof msg);
         if (strchr(msg, ':') == NULL || strcmp(msg, "error object is not a string") == 0)
             snprintf(s->hooks.err, sizeof s->hooks.err, "%.200s:%d: hook: %.200s", s->chunk, h->line, msg);
         else

@@ -7,17 +7,26 @@
  * instructions are budgeted by a count hook; both end the script with a clear
  * error instead of hanging or exhausting the host.
  *
+ * Every call from the host (the script, a hook, an expectation) runs in a
+ * thread of its own (scn_sandbox_call): a thread that dies of an error keeps
+ * its frames, so the message names the file and line that raised it even
+ * for a memory error or an error value that is not a string. coroutine.wrap
+ * is our own: Lua's prefixes its caller's position at every level of
+ * nesting. Instructions are paid for a period at a time, before they run,
+ * so a budget of N runs at most N however small N is. The allocator stamps
+ * each object's block with its creation number (order.c: the identity that
+ * replaces addresses in pairs order and tostring).
+ *
  * A count hook sees only VM instructions, so the library functions that can
  * loop in C for as long as their arguments say are charged to the same
  * budget (see harden()): every byte a script allocates (every 8 bytes a
  * step), pattern matching (by a worst-case estimate: backtracking is
  * polynomial in the subject's length), table.insert/remove/sort/move/
  * unpack/concat, string.byte and utf8.codepoint by their element counts,
- * utf8.len and offset by the bytes they scan, print by the bytes it writes,
- * and a coroutine by the instructions it may run before its own count hook
- * first fires; string.rep of an empty string returns at once. Once the
- * budget is spent the count hook fires on every instruction, so a script
- * cannot pcall its way past the error, and xpcall calls its handler after
+ * utf8.len and offset by the bytes they scan, print by the bytes it writes;
+ * string.rep of an empty string returns at once. Once the budget is spent
+ * the count hook fires on every instruction and the host call fails even if
+ * the script caught the error, and xpcall calls its handler after
  * the error has unwound (Lua calls it inside the hook, with hooks off).
  * Finalisers (__gc) are refused: Lua runs them with hooks off. The string
  * metatable and the host's read-only tables (k) are out of reach of
@@ -35,14 +44,44 @@
 #define SPENT_SLACK 1024         /* bytes granted per block once the budget is spent */
 #define CAP_BUDGET 2             /* lua_cap_hit: refused because the budget is spent */
 
-/* Lua's allocator, through the scenario's SimMem, refusing growth past the cap. */
+/* Each block Lua asks for carries a header before it: the number of the
+ * object it holds (tables, functions, coroutines and userdata are numbered
+ * 1, 2, ... in the order the state creates them; other blocks 0) and a check
+ * word. order.c reads the number through lua_topointer, where the address
+ * would otherwise be the only identity an object has. */
+typedef struct ObjHeader {
+    uint64_t number, check;
+} ObjHeader;
+#define HDR sizeof(ObjHeader)   /* 16: keeps the blocks Lua gets aligned as malloc's */
+#define HDR_MAGIC UINT64_C(0x6b75626573696d21)
+
+static void stamp(ScnScenario *s, char *block, size_t tag)
+{
+    ObjHeader h = {0, 0};
+    if (tag == LUA_TTABLE || tag == LUA_TFUNCTION || tag == LUA_TTHREAD || tag == LUA_TUSERDATA)
+        h.number = ++s->objects;
+    h.check = h.number ^ HDR_MAGIC;
+    memcpy(block, &h, sizeof h);
+}
+
+/* The number stamped before a block Lua allocated, or 0. */
+static uint64_t block_number(const void *p)
+{
+    ObjHeader h;
+    memcpy(&h, (const char *)p - HDR, sizeof h);
+    return h.number && (h.number ^ HDR_MAGIC) == h.check ? h.number : 0;
+}
+
+/* Lua's allocator, through the scenario's SimMem, refusing growth past the
+ * cap. When ptr is NULL, osize is the type of the object Lua creates. */
 static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     ScnScenario *s = ud;
     size_t old = ptr ? osize : 0;
+    char *base = ptr ? (char *)ptr - HDR : NULL;
     if (nsize == 0) {
         if (ptr)
-            sim_mem_free(s->mem, ptr, osize);
+            sim_mem_free(s->mem, base, osize + HDR);
         s->lua_used -= old;
         return NULL;
     }
@@ -57,48 +96,176 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         } else if (s->steps_left > 0 || nsize - old > SPENT_SLACK) {
             s->steps_left = 0;
             s->lua_cap_hit = CAP_BUDGET;
+            s->spent = 1;
             return NULL;
         }
     }
-    s->lua_cap_hit = nsize > old && s->lua_used + (nsize - old) > s->lua_mem;
-    if (s->lua_cap_hit)
+    /* lua_cap_hit says why the last refusal was made: set on failures only,
+     * as the message is built after later allocations succeeded. */
+    if (nsize > old && s->lua_used + (nsize - old) > s->lua_mem) {
+        s->lua_cap_hit = 1;
         return NULL;
-    void *q = sim_mem_realloc(s->mem, ptr, old, nsize);
-    if (q)
-        s->lua_used = s->lua_used - old + nsize;
-    else
+    }
+    char *q = sim_mem_realloc(s->mem, base, ptr ? old + HDR : 0, nsize + HDR);
+    if (q == NULL) {
+        s->lua_cap_hit = 0;
         s->mem->oom = 0;   /* Lua reports and unwinds this itself */
-    return q;
+        return NULL;
+    }
+    s->lua_used = s->lua_used - old + nsize;
+    if (ptr == NULL)
+        stamp(s, q, osize);
+    return q + HDR;
 }
 
+/* Light C functions (Lua's own library) and userdata have no header the
+ * API can reach: they are numbered on first sight, in the registry. The
+ * library's functions are all seen while the sandbox is built
+ * (number_builtins), in the order of their names. */
+static const char numbers_key = 'n';
+
+static uint64_t lazy_number(lua_State *L, int idx)
+{
+    ScnScenario *s = scn_from_lua(L);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &numbers_key);
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
+        uint64_t n = (uint64_t)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+        return n;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_pushinteger(L, (lua_Integer)++s->objects);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return s->objects;
+}
+
+static int is_light_function(lua_State *L, int idx)
+{
+    if (!lua_iscfunction(L, idx))
+        return 0;
+    if (lua_getupvalue(L, idx, 1) == NULL)   /* a C closure has at least one */
+        return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+uint64_t scn_object_number(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    uint64_t n = 0;
+    switch (lua_type(L, idx)) {
+    case LUA_TTABLE:
+        n = block_number(lua_topointer(L, idx));
+        break;
+    case LUA_TFUNCTION:
+        n = is_light_function(L, idx) ? 0 : block_number(lua_topointer(L, idx));
+        break;
+    case LUA_TTHREAD:   /* a thread's block starts with its extra space */
+        n = block_number(lua_getextraspace(lua_tothread(L, idx)));
+        break;
+    default:
+        break;
+    }
+    return n ? n : lazy_number(L, idx);
+}
+
+/* Numbers every light C function reachable from the globals, one table deep,
+ * in the order of the names (and the iterators ipairs and utf8.codes return). */
+static void number_table(lua_State *L, int t, int depth)
+{
+    scn_sorted_keys(L, t);
+    int keys = lua_gettop(L);
+    for (lua_Integer i = 1; lua_rawgeti(L, keys, i) != LUA_TNIL; i++) {
+        int vt = lua_rawget(L, t);
+        if (vt == LUA_TFUNCTION)
+            (void)scn_object_number(L, -1);
+        else if (vt == LUA_TTABLE && depth > 0)
+            number_table(L, lua_gettop(L), depth - 1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+}
+
+static void number_builtins(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    number_table(L, lua_gettop(L), 1);
+    lua_getglobal(L, "ipairs");
+    lua_newtable(L);
+    lua_call(L, 1, 1);
+    (void)scn_object_number(L, -1);
+    lua_getglobal(L, LUA_UTF8LIBNAME);
+    for (int lax = 0; lax <= 1; lax++) {
+        lua_getfield(L, -1, "codes");
+        lua_pushliteral(L, "");
+        lua_pushboolean(L, lax);
+        lua_call(L, 2, 1);
+        (void)scn_object_number(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 3);
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises the budget error on top of L, first keeping it: the run fails with
+ * it even if the script catches it (a coroutine.resume or a pcall would,
+ * and a caller still inside a paid period could go on to the end). */
+static int raise_spent(lua_State *L, ScnScenario *s)
+{
+    if (!s->spent) {
+        s->spent = 1;
+        snprintf(s->spent_msg, sizeof s->spent_msg, "%s", lua_tostring(L, -1));
+    }
+    return lua_error(L);
+}
+
+/* The next instruction thread T runs calls the count hook, which pays for a
+ * period before T runs it (a new thread inherits its creator's period,
+ * which nobody paid for). */
+static void hook_next(lua_State *T)
+{
+    lua_sethook(T, count_hook, LUA_MASKCOUNT, 1);
+}
+
+/* The count hook fires before the instruction that ends a period: the
+ * instructions up to the next firing are paid for now, so no thread ever
+ * runs an instruction the budget did not cover (a budget of N runs at most
+ * N, however small N is). */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     ScnScenario *s = scn_from_lua(L);
-    uint64_t every = (uint64_t)lua_gethookcount(L);
-    if (s->steps_left <= every) {
-        /* Spent: from now on this thread stops at every instruction, so a
-         * pcall or coroutine.resume that caught the error cannot go on.
-         * Inside a hook, level 0 is the running Lua function (luaL_error
-         * would name its caller), so the position is built here. */
-        lua_Debug d;
-        s->steps_left = 0;
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-        if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
-            lua_pushfstring(L, "%s:%d: ", d.short_src, d.currentline);
-        else
-            lua_pushstring(L, "");
-        lua_pushstring(L, "instruction budget exceeded (raise it with --lua-steps)");
-        lua_concat(L, 2);
-        lua_error(L);
+    if (s->steps_left > 0) {
+        uint64_t period = s->steps_left < HOOK_EVERY ? s->steps_left : HOOK_EVERY;
+        s->steps_left -= period;
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, (int)period);
+        return;
     }
-    s->steps_left -= every;
+    /* Spent: from now on this thread stops at every instruction, so a pcall
+     * or coroutine.resume that caught the error cannot go on. Inside a
+     * hook, level 0 is the running Lua function (luaL_error would name its
+     * caller), so the position is built here. */
+    lua_Debug d;
+    hook_next(L);
+    if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
+        lua_pushfstring(L, "%s:%d: ", d.short_src, d.currentline);
+    else
+        lua_pushstring(L, "");
+    lua_pushstring(L, "instruction budget exceeded (raise it with --lua-steps)");
+    lua_concat(L, 2);
+    raise_spent(L, s);
 }
 
 void scn_sandbox_arm(ScnScenario *s, uint64_t steps)
 {
     s->steps_left = steps;
-    lua_sethook(s->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    s->spent = 0;
+    s->spent_msg[0] = '\0';
+    hook_next(s->L);
 }
 
 /* math.random as Lua 5.4 defines it, drawn from the run's seeded stream. */
@@ -127,9 +294,8 @@ static int l_random(lua_State *L)
     return 1;
 }
 
-static void charge(lua_State *L, uint64_t cost, const char *what);
 
-/* print: each value as tostring shows it; a byte written costs a step (a
+/* print: each value as tostring shows it (order.c: no addresses); a byte written costs a step (a
  * loop printing one long string would otherwise flood the host's stderr). */
 static int l_print(lua_State *L)
 {
@@ -137,8 +303,8 @@ static int l_print(lua_State *L)
     fputs("scenario:", stderr);
     for (int i = 1; i <= n; i++) {
         size_t len;
-        const char *v = luaL_tolstring(L, i, &len);
-        charge(L, len + 1, "print");
+        const char *v = scn_tostring(L, i, &len);
+        scn_charge(L, len + 1, "print");
         fputc(' ', stderr);
         fwrite(v, 1, len, stderr);
         lua_pop(L, 1);   /* one slot at a time: print(table.unpack(t)) may pass thousands */
@@ -181,7 +347,7 @@ static void remove_escapes(lua_State *L)
 
 /* ---- charging what runs in C ------------------------------------------------ */
 /* Spends cost steps, or ends the script as the count hook does. */
-static void charge(lua_State *L, uint64_t cost, const char *what)
+void scn_charge(lua_State *L, uint64_t cost, const char *what)
 {
     ScnScenario *s = scn_from_lua(L);
     if (!lua_gethookmask(L))
@@ -191,8 +357,11 @@ static void charge(lua_State *L, uint64_t cost, const char *what)
         return;
     }
     s->steps_left = 0;
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "%s: instruction budget exceeded (raise it with --lua-steps)", what);
+    hook_next(L);
+    luaL_where(L, 1);
+    lua_pushfstring(L, "%s: instruction budget exceeded (raise it with --lua-steps)", what);
+    lua_concat(L, 2);
+    raise_spent(L, s);
 }
 
 static uint64_t sat_mul(uint64_t a, uint64_t b)
@@ -277,7 +446,7 @@ static int l_pattern(lua_State *L)
         for (unsigned i = 0; i < q; i++)
             cost = sat_mul(cost, n + 1);
     }
-    charge(L, cost, what);
+    scn_charge(L, cost, what);
     return call_orig(L);
 }
 
@@ -341,12 +510,8 @@ static int l_counted(lua_State *L)
     } else if (strcmp(what, "table.concat") == 0) {
         luaL_checktype(L, 1, LUA_TTABLE);
         cost = span(L, 3, 1, 4, (lua_Integer)lua_rawlen(L, 1)) + 1;
-    } else if (strcmp(what, "coroutine.create") == 0 || strcmp(what, "coroutine.wrap") == 0) {
-        /* A new thread counts its own instructions from zero: it may run
-         * HOOK_EVERY of them before its hook first charges the budget. */
-        cost = HOOK_EVERY;
     }
-    charge(L, cost, what);
+    scn_charge(L, cost, what);
     return call_orig(L);
 }
 
@@ -413,15 +578,155 @@ static int l_xpcall(lua_State *L)
     return 2;
 }
 
+/* ---- coroutines and where an error happened ---------------------------------- */
+/* "FILE:LINE" of the innermost Lua function on T's stack (a thread that
+ * died of an error keeps its frames until it is reset). */
+static int position(lua_State *T, char *buf, size_t n)
+{
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(T, level, &ar); level++)
+        if (lua_getinfo(T, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(buf, n, "%s:%d", ar.short_src, ar.currentline);
+            return 1;
+        }
+    return 0;
+}
+
+/* Whether msg already starts with a position in the script ("FILE:LINE:"). */
+static int positioned(const ScnScenario *s, const char *msg)
+{
+    size_t n = strlen(s->src);
+    if (n == 0 || strncmp(msg, s->src, n) != 0 || msg[n] != ':')
+        return 0;
+    size_t i = n + 1;
+    while (msg[i] >= '0' && msg[i] <= '9')
+        i++;
+    return i > n + 1 && msg[i] == ':';
+}
+
+/* Why an allocation failed (the memory error itself says only "not enough memory"). */
+static const char *mem_reason(const ScnScenario *s, char *buf, size_t n)
+{
+    if (s->lua_cap_hit == CAP_BUDGET)
+        return "instruction budget exceeded while allocating (raise it with --lua-steps)";
+    if (!s->lua_cap_hit)
+        return "out of memory";
+    snprintf(buf, n, "the script exceeded its memory limit of %zu MiB (raise it with --lua-mem)", s->lua_mem >> 20);
+    return buf;
+}
+
+/* coroutine.create: the new thread pays for its first instructions. */
+static int l_cocreate(lua_State *L)
+{
+    int n = call_orig(L);
+    if (lua_gethookmask(L) && lua_isthread(L, -1))
+        hook_next(lua_tothread(L, -1));
+    return n;
+}
+
+/* coroutine.resume: a memory error in the coroutine says why and where. */
+static int l_coresume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    int n = call_orig(L);
+    if (co && n == 2 && !lua_toboolean(L, -2) && lua_status(co) == LUA_ERRMEM) {
+        char where[200] = "", buf[160];
+        position(co, where, sizeof where);
+        lua_pushfstring(L, "%s%s%s", where, where[0] ? ": " : "", mem_reason(scn_from_lua(L), buf, sizeof buf));
+        lua_replace(L, -2);
+    }
+    return n;
+}
+
+/* Moves narg arguments to co and resumes it; its results (>= 0) or -1
+ * with an error value on L. */
+static int resume_with(lua_State *L, lua_State *co, int narg)
+{
+    int nres;
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    int st = lua_resume(co, L, narg, &nres);
+    if (st != LUA_OK && st != LUA_YIELD) {
+        lua_xmove(co, L, 1);
+        return -1;
+    }
+    if (!lua_checkstack(L, nres + 1)) {
+        lua_pop(co, nres);
+        lua_pushliteral(L, "too many results to resume");
+        return -1;
+    }
+    lua_xmove(co, L, nres);
+    return nres;
+}
+
+/* Where an error value that is not a string was raised in a coroutine: the
+ * host's report names that line, not the line of the outermost wrap. */
+static const char wrapped_key = 'w';
+
+/* The function coroutine.wrap returns. Lua's own prefixes the caller's
+ * position to every string error it passes on, so an error through 46
+ * nested wraps carried 46 prefixes; this one names the line that raised it,
+ * once, and turns a memory error into the message that says why. */
+static int l_auxwrap(lua_State *L)
+{
+    ScnScenario *s = scn_from_lua(L);
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = resume_with(L, co, lua_gettop(L));
+    if (r >= 0)
+        return r;
+    char where[200] = "", buf[160];
+    int st = lua_status(co);
+    if (st != LUA_OK && st != LUA_YIELD) {   /* the coroutine died: close it */
+        position(co, where, sizeof where);
+        st = lua_resetthread(co);
+        lua_xmove(co, L, 1);
+    }
+    if (!where[0])
+        position(L, where, sizeof where);
+    if (st == LUA_ERRMEM) {
+        lua_pushfstring(L, "%s: %s", where, mem_reason(s, buf, sizeof buf));
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        if (!positioned(s, lua_tostring(L, -1)) && where[0]) {
+            lua_pushfstring(L, "%s: %s", where, lua_tostring(L, -1));
+            lua_remove(L, -2);
+        }
+    } else if (where[0]) {   /* kept from the innermost coroutine it left */
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &wrapped_key);
+        int known = s->err_where[0] && lua_rawequal(L, -1, -2);
+        lua_pop(L, 1);
+        if (!known) {
+            snprintf(s->err_where, sizeof s->err_where, "%s", where);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &wrapped_key);
+        }
+    }
+    return lua_error(L);
+}
+
+static int l_cowrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    if (lua_gethookmask(L))
+        hook_next(co);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, l_auxwrap, 1);
+    return 1;
+}
+
 static void harden(lua_State *L)
 {
     static const char *const counted[][2] = {
         {LUA_TABLIBNAME, "insert"}, {LUA_TABLIBNAME, "remove"}, {LUA_TABLIBNAME, "sort"},
         {LUA_TABLIBNAME, "move"}, {LUA_TABLIBNAME, "unpack"}, {LUA_TABLIBNAME, "concat"},
         {LUA_STRLIBNAME, "byte"}, {LUA_UTF8LIBNAME, "codepoint"}, {LUA_UTF8LIBNAME, "len"},
-        {LUA_UTF8LIBNAME, "offset"},
-        {LUA_COLIBNAME, "create"}, {LUA_COLIBNAME, "wrap"}};
+        {LUA_UTF8LIBNAME, "offset"}};
     static const char *const patterns[] = {"find", "match", "gmatch", "gsub"};
+    scn_order_install(L);   /* first: its table.sort is charged as the counted one */
     for (size_t i = 0; i < sizeof counted / sizeof counted[0]; i++)
         wrap(L, counted[i][0], counted[i][1], l_counted);
     for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++)
@@ -429,6 +734,12 @@ static void harden(lua_State *L)
     wrap(L, LUA_STRLIBNAME, "rep", l_rep);
     wrap(L, LUA_GNAME, "setmetatable", l_setmetatable);
     wrap(L, LUA_GNAME, "rawset", l_rawset);
+    wrap(L, LUA_COLIBNAME, "create", l_cocreate);
+    wrap(L, LUA_COLIBNAME, "resume", l_coresume);
+    lua_getglobal(L, LUA_COLIBNAME);
+    lua_pushcfunction(L, l_cowrap);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
     lua_pushcfunction(L, l_xpcall);
     lua_setglobal(L, "xpcall");
     /* getmetatable("") answers false; the metatable itself stays out of reach. */
@@ -451,7 +762,7 @@ static int l_expect_fn(lua_State *L)
     lua_call(L, n, 2);
     int t = lua_type(L, -1);
     if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN) {
-        luaL_tolstring(L, -1, NULL);
+        scn_tostring(L, -1, NULL);
         lua_replace(L, -2);
     }
     return 2;
@@ -498,18 +809,27 @@ static void guard_declarations(lua_State *L, int before)
             lua_rawset(L, todo);
         }
     }
-    for (lua_pushnil(L); lua_next(L, todo); lua_pop(L, 1)) {
-        lua_pushvalue(L, -2);   /* name */
-        lua_pushvalue(L, -2);   /* function */
+    /* In the order of the names: the closures' object numbers are fixed. */
+    scn_sorted_keys(L, todo);
+    int names = lua_gettop(L);
+    for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
+        lua_pushvalue(L, -1);   /* name */
+        lua_rawget(L, todo);    /* function */
         lua_pushvalue(L, -2);
         lua_pushcclosure(L, l_decl_guard, 2);
         lua_rawset(L, g);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 4);
 }
 
 static int l_setup(lua_State *L)
 {
+    lua_newtable(L);   /* numbers_key: weak keys, so it keeps nothing alive */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &numbers_key);
     open_libs(L);
     remove_escapes(L);
     harden(L);
@@ -525,6 +845,7 @@ static int l_setup(lua_State *L)
     scn_api_register(L);
     guard_declarations(L, before);
     lua_pop(L, 1);
+    number_builtins(L);
     return 0;
 }
 
@@ -550,28 +871,139 @@ ScnScenario *scn_from_lua(lua_State *L)
     return s;
 }
 
-void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen)
+/* ---- the host's calls into the script ------------------------------------------ */
+/* A message for an error the script's thread did not describe (the host's
+ * own code failed, e.g. creating the thread). Pops the error value. */
+static void error_message(ScnScenario *s, int status, char *err, size_t errlen)
 {
-    if (status == LUA_ERRMEM && s->lua_cap_hit == CAP_BUDGET) {
-        snprintf(err, errlen, "%s: instruction budget exceeded while allocating (raise it with --lua-steps)",
-                 s->chunk);
-        return;
-    }
-    if (status == LUA_ERRMEM && !s->lua_cap_hit) {
-        snprintf(err, errlen, "%s: out of memory", s->chunk);
-        return;
-    }
-    if (status == LUA_ERRMEM) {
-        snprintf(err, errlen, "%s: the script exceeded its memory limit of %zu MiB (raise it with --lua-mem)",
-                 s->chunk, s->lua_mem >> 20);
-        return;
-    }
-    const char *msg = lua_tostring(s->L, -1);
+    char buf[160];
+    const char *msg = status == LUA_ERRMEM ? mem_reason(s, buf, sizeof buf) : lua_tostring(s->L, -1);
     size_t cl = strlen(s->chunk);
     /* Syntax errors name the file, except a refused binary chunk. */
-    if (status == LUA_ERRSYNTAX && msg && (strncmp(msg, s->chunk, cl) != 0 || msg[cl] != ':'))
-        snprintf(err, errlen, "%s: %s", s->chunk, msg);
+    if (msg == NULL || status == LUA_ERRMEM ||
+        (status == LUA_ERRSYNTAX && (strncmp(msg, s->chunk, cl) != 0 || msg[cl] != ':')))
+        snprintf(err, errlen, "%s: %s", s->chunk, msg ? msg : "error object is not a string");
     else
-        snprintf(err, errlen, "%s", msg ? msg : "error object is not a string");
+        snprintf(err, errlen, "%s", msg);
     lua_pop(s->L, 1);
+}
+
+typedef struct HostCall {
+    ScnScenario *s;
+    int nargs;
+    char *err;
+    size_t errlen;
+    int described;               /* err holds the message */
+} HostCall;
+
+/* Runs protected: tostring of the error value on top (a __tostring runs
+ * under the budget, on the host's thread). */
+static int p_tostring(lua_State *L)
+{
+    scn_tostring(L, 1, NULL);
+    return 1;
+}
+
+/* Describes the error value of a script's thread that died (status st) in
+ * hc->err: one message, "FILE:LINE: what", whatever the value was. */
+static void describe(lua_State *L, lua_State *co, HostCall *hc, int st)
+{
+    ScnScenario *s = hc->s;
+    char where[200] = "", buf[160];
+    if (!position(co, where, sizeof where))
+        snprintf(where, sizeof where, "%s", s->chunk);
+    hc->described = 1;
+    if (st == LUA_YIELD) {
+        snprintf(hc->err, hc->errlen, "%s: attempt to yield from outside a coroutine", where);
+        return;
+    }
+    if (st == LUA_ERRMEM) {
+        snprintf(hc->err, hc->errlen, "%s: %s", where, mem_reason(s, buf, sizeof buf));
+        return;
+    }
+    lua_xmove(co, L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &wrapped_key);
+    if (s->err_where[0] && lua_rawequal(L, -1, -2))
+        snprintf(where, sizeof where, "%s", s->err_where);   /* raised in a coroutine */
+    lua_pop(L, 1);
+    int t = lua_type(L, -1);
+    if (t == LUA_TSTRING && positioned(s, lua_tostring(L, -1))) {
+        snprintf(hc->err, hc->errlen, "%s", lua_tostring(L, -1));
+        return;
+    }
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+        snprintf(hc->err, hc->errlen, "%s: %s", where, lua_tostring(L, -1));
+        return;
+    }
+    const char *type = luaL_typename(L, -1);
+    int mt = luaL_getmetafield(L, -1, "__tostring") != LUA_TNIL;
+    if (mt) {
+        lua_pop(L, 1);
+        lua_pushcfunction(L, p_tostring);
+        lua_pushvalue(L, -2);
+        hook_next(L);
+        mt = lua_pcall(L, 1, 1, 0) == LUA_OK;
+        if (mt)
+            snprintf(hc->err, hc->errlen, "%s: %s", where, lua_tostring(L, -1));
+    }
+    if (!mt)
+        snprintf(hc->err, hc->errlen, "%s: error object is a %s value", where, type);
+}
+
+/* Runs the function below its arguments in a thread of its own: when it
+ * fails, the thread keeps the frames where it failed (a memory error or a
+ * raised table carries no position of its own). */
+static int l_host(lua_State *L)
+{
+    HostCall *hc = lua_touserdata(L, 1);
+    int armed = lua_gethookmask(L);
+    lua_sethook(L, NULL, 0, 0);          /* the thread is the host's work, not the script's */
+    lua_State *co = lua_newthread(L);
+    if (armed) {
+        hook_next(L);
+        hook_next(co);
+    }
+    lua_rotate(L, 2, 1);                 /* hc, co, fn, args... */
+    lua_xmove(L, co, hc->nargs + 1);
+    hc->s->err_where[0] = '\0';
+    int nres, st = lua_resume(co, L, hc->nargs, &nres);
+    ScnScenario *s = hc->s;
+    if (s->spent && s->spent_msg[0]) {
+        snprintf(hc->err, hc->errlen, "%s", s->spent_msg);
+        hc->described = 1;
+    } else if (s->spent && st == LUA_OK) {
+        snprintf(hc->err, hc->errlen, "%s: %s", s->chunk, "instruction budget exceeded while allocating "
+                 "(raise it with --lua-steps)");
+        hc->described = 1;
+    } else if (st == LUA_OK) {
+        lua_xmove(co, L, nres);
+        return nres;
+    } else {
+        describe(L, co, hc, st);
+    }
+    lua_pushstring(L, hc->err);
+    return lua_error(L);
+}
+
+int scn_sandbox_call(ScnScenario *s, int nargs, int nres, char *err, size_t errlen)
+{
+    lua_State *L = s->L;
+    HostCall hc = {s, nargs, err, errlen, 0};
+    lua_pushcfunction(L, l_host);
+    lua_insert(L, -(nargs + 2));
+    lua_pushlightuserdata(L, &hc);
+    lua_insert(L, -(nargs + 2));
+    int st = lua_pcall(L, nargs + 2, nres, 0);
+    if (st == LUA_OK)
+        return LUA_OK;
+    if (hc.described)
+        lua_pop(L, 1);
+    else
+        error_message(s, st, err, errlen);
+    return st;
+}
+
+void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen)
+{
+    error_message(s, status, err, errlen);
 }

@@ -1,8 +1,8 @@
 /*
  * scenario.c: loading a scenario (run the script in its sandbox, collect the
  * declarations), building it into an engine, and evaluating its expectations.
- * Lua errors stay in here behind lua_pcall; callers get a message naming the
- * file and line.
+ * Lua errors stay in here behind lua_pcall (scn_sandbox_call); callers get a
+ * message naming the file and line.
  */
 #include "scenarios/scn_int.h"
 
@@ -255,15 +255,16 @@ static int run_chunk(ScnScenario *s, const char *src, size_t len, char *err, siz
     snprintf(chunkname, sizeof chunkname, "@%s", s->chunk);
     /* Text only: "t" refuses precompiled bytecode. */
     int st = luaL_loadbufferx(s->L, src, len, chunkname, "t");
-    if (st == LUA_OK) {
-        scn_sandbox_arm(s, s->steps_left);
-        st = lua_pcall(s->L, 0, 0, 0);
-    }
     if (st != LUA_OK) {
         scn_error_message(s, st, err, errlen);
         return SIM_EINVAL;
     }
-    return SIM_OK;
+    lua_Debug ar;
+    lua_pushvalue(s->L, -1);
+    if (lua_getinfo(s->L, ">S", &ar))
+        snprintf(s->src, sizeof s->src, "%s", ar.short_src);
+    scn_sandbox_arm(s, s->steps_left);
+    return scn_sandbox_call(s, 0, 0, err, errlen) == LUA_OK ? SIM_OK : SIM_EINVAL;
 }
 
 static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)

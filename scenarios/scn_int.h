@@ -83,6 +83,11 @@ struct ScnScenario {
     size_t lua_mem, lua_used;
     int lua_cap_hit;             /* the last failed Lua allocation was refused by the cap */
     uint64_t steps_left;
+    uint64_t objects;            /* tables, functions, threads, userdata created: their numbers (sandbox.c) */
+    char src[64];                /* the chunk as Lua names it in positions ("t.lua") */
+    char err_where[200];
+    int spent;                   /* the budget ran out since scn_sandbox_arm (sandbox.c) */
+    char spent_msg[200];         /* and where, when the count hook or a charge saw it */         /* where a non-string error left a coroutine (sandbox.c) */
     SimRng rng;                  /* math.random */
     SimArena arena;              /* pod specs' nested arrays */
     struct ScnPolicy *policy;    /* policy declarations, in the arena (api_policy.c) */
@@ -118,8 +123,29 @@ char *scn_strdup(lua_State *L, ScnScenario *s, const char *str);   /* raises on 
 /* sandbox.c */
 lua_State *scn_sandbox_new(ScnScenario *s);
 void scn_sandbox_arm(ScnScenario *s, uint64_t steps);   /* (re)starts the budget */
-/* Turns a failed lua_pcall's error into a message in err. */
+/* Turns a failed lua_pcall's error (the host's own, e.g. loading) into a
+ * message in err; pops it. */
 void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen);
+/* Calls the function below nargs arguments on s->L's stack, in a thread of
+ * its own, under the budget set by scn_sandbox_arm. LUA_OK with nres
+ * results, or an error status with one message in err ("FILE:LINE: what",
+ * whatever the script raised, a memory error included) and nothing pushed. */
+int scn_sandbox_call(ScnScenario *s, int nargs, int nres, char *err, size_t errlen);
+/* Spends cost steps of the budget, or raises "what: instruction budget exceeded". */
+void scn_charge(lua_State *L, uint64_t cost, const char *what);
+/* The object's number: tables, functions, threads and userdata are numbered
+ * in the order the state creates them, the same in every process. */
+uint64_t scn_object_number(lua_State *L, int idx);
+
+/* order.c: what a script sees does not depend on the process. */
+/* Pushes a sequence of the keys of table idx in key order (raw keys with
+ * values); charges the sort. */
+void scn_sorted_keys(lua_State *L, int idx);
+/* Pushes tostring(value at idx) without addresses ("table: 12"); raises as
+ * __tostring may. */
+const char *scn_tostring(lua_State *L, int idx, size_t *len);
+/* Replaces pairs, next, tostring, string.format and table.sort in the sandbox. */
+void scn_order_install(lua_State *L);
 
 /* fields.c: reading declaration tables with checked keys. Each raises a Lua
  * error naming the line, the declaration and the field. */

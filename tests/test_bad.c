@@ -44,8 +44,9 @@ static int list_cases(void)
     struct dirent *ent;
     ncases = 0;
     while (d != NULL && (ent = readdir(d)) != NULL && ncases < BAD_MAX) {
-        if (ent->d_name[0] != '.' && strlen(ent->d_name) < sizeof names[0])
-            snprintf(names[ncases++], sizeof names[0], "%s", ent->d_name);
+        size_t len = strlen(ent->d_name);
+        if (ent->d_name[0] != '.' && len < sizeof names[0])
+            memcpy(names[ncases++], ent->d_name, len + 1);
     }
     if (d != NULL)
         closedir(d);

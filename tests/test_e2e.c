@@ -122,6 +122,56 @@ START_TEST(e2e_same_scenario_and_seed_give_identical_trace)
 }
 END_TEST
 
+/* Lua seeds its string hash per process (Debian's luai_makeseed): a pairs()
+ * loop over string keys, a table keyed by tables and tostring of a table
+ * differed from one process to the next, and so did the trace. */
+static const char pairs_scenario[] =
+    "region { name = \"r\" }\n"
+    "nodegroup { name = \"cpu\", region = \"r\", cpu = \"16\", memory = \"64Gi\", min = 1, max = 8, size = 2 }\n"
+    "scenario { name = \"pairs\", duration = \"30m\" }\n"
+    "local apps = { alpha = 1, bravo = 2, charlie = 3, delta = 1, echo = 2, foxtrot = 3, golf = 1, hotel = 2 }\n"
+    "local order = {}\n"
+    "for name, n in pairs(apps) do\n"
+    "  order[#order + 1] = name\n"
+    "  deployment { name = name, replicas = n, cpu = \"500m\", memory = \"256Mi\",\n"
+    "               labels = { app = name, idx = tostring(#order) } }\n"
+    "end\n"
+    "local owners, seq = {}, {}\n"
+    "for i = 1, 6 do owners[{ i = i }] = \"o\" .. i end\n"
+    "for key, v in pairs(owners) do seq[#seq + 1] = v .. \"=\" .. key.i end\n"
+    "at(\"5m\", function(k)\n"
+    "  k.log(\"order \" .. table.concat(order, \",\") .. \" \" .. table.concat(seq, \",\") .. \" \" .. tostring({}))\n"
+    "  k.scale((next(apps)), 4)\n"
+    "end)\n";
+
+START_TEST(e2e_pairs_loop_gives_one_trace_in_every_process)
+{
+    tb_write("pairs.lua", pairs_scenario);
+    char first[65] = "", log0[256] = "";
+    for (int i = 0; i < 5; i++) {
+        char dir[16];
+        snprintf(dir, sizeof dir, "p%d", i);
+        ck_assert_int_eq(tb_run("run pairs.lua --out %s", dir), 0);
+        const char *line = strstr(tb_err(), "order ");
+        ck_assert_msg(line != NULL, "no hook line: %s", tb_err());
+        /* The documented order: strings by their bytes; tables by creation. */
+        ck_assert_msg(strncmp(line, "order alpha,bravo,charlie,delta,echo,foxtrot,golf,hotel "
+                                    "o1=1,o2=2,o3=3,o4=4,o5=5,o6=6 table: ", 93) == 0, "%s", line);
+        if (i == 0)
+            snprintf(log0, sizeof log0, "%.*s", (int)strcspn(line, "\n"), line);
+        else
+            ck_assert_msg(strncmp(line, log0, strlen(log0)) == 0, "%s vs %s", line, log0);
+        cJSON *j = read_json(dir);
+        const char *h = cJSON_GetObjectItem(j, "trace_sha256")->valuestring;
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", h);
+        else
+            ck_assert_msg(strcmp(first, h) == 0, "process %d: trace %s, process 0: %s", i, h, first);
+        cJSON_Delete(j);
+    }
+}
+END_TEST
+
 START_TEST(e2e_trace_dump_prints_json_lines)
 {
     ck_assert_int_eq(tb_run("run --quiet --out t"), 0);
@@ -479,6 +529,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, e2e_default_run_writes_every_output);
     tcase_add_test(tc, e2e_same_scenario_and_seed_give_identical_trace);
+    tcase_add_test(tc, e2e_pairs_loop_gives_one_trace_in_every_process);
     tcase_add_test(tc, e2e_trace_dump_prints_json_lines);
     tcase_add_test(tc, e2e_corrupt_trace_is_refused);
     tcase_add_test(tc, e2e_bad_input_names_file_line_field_and_writes_nothing);

@@ -184,7 +184,7 @@ START_TEST(hook_runtime_error_ends_run_with_file_line)
     expect_run_error("at(\"10m\", function(k)\n  k.nodes(\"gpu\")\nend)\n", 0, "s.lua:6: k.nodes: no node group named 'gpu'");
     expect_run_error("at(\"10m\", function(k)\n  k.replica(\"web\")\nend)\n", 0,
                      "s.lua:6: k has no function 'replica' (did you mean 'replicas'?)");
-    expect_run_error("at(\"10m\", function(k) error({}) end)\n", 0, "s.lua:5: hook: ");
+    expect_run_error("at(\"10m\", function(k) error({}) end)\n", 0, "s.lua:5: error object is a table value");
     expect_run_error("at(\"10m\", function(k) k.scale(\"web\", -1) end)\n", 0,
                      "s.lua:5: k.scale: -1 replicas is out of range");
 }

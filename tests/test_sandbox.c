@@ -332,10 +332,10 @@ END_TEST
 START_TEST(sandbox_memory_bombs_stop)
 {
     refused("local t = {} for i = 1, 1e9 do t[i] = string.rep(\"x\", 1e6) .. i end",
-            "--lua-mem 64 --lua-steps 1000000000", "t.lua", "memory limit of 64 MiB");
-    refused("local s = \"x\" while true do s = s .. s end", "--lua-mem 64 --lua-steps 1000000000", "t.lua",
+            "--lua-mem 64 --lua-steps 1000000000", "t.lua:4: ", "memory limit of 64 MiB");
+    refused("local s = \"x\" while true do s = s .. s end", "--lua-mem 64 --lua-steps 1000000000", "t.lua:4: ",
             "memory limit of 64 MiB");
-    refused("local t = {} while true do t[#t + 1] = {} end", "--lua-mem 32 --lua-steps 1000000000", "t.lua",
+    refused("local t = {} while true do t[#t + 1] = {} end", "--lua-mem 32 --lua-steps 1000000000", "t.lua:4: ",
             "memory limit of 32 MiB");
     refused("local s = string.rep(\"x\", 1 << 40)", NULL, "t.lua", NULL);
     refused("local s = string.rep(\"abc\", 1 << 62, \"def\")", NULL, "t.lua:4:", "resulting string too large");
@@ -354,6 +354,168 @@ START_TEST(sandbox_deep_recursion_stops)
     refused("local t t = setmetatable({}, { __index = function(_, k) "
             "return tostring(setmetatable({}, { __tostring = function() return t[k] end })) end }) local x = t.a",
             NULL, "t.lua:4:", "stack overflow");
+}
+END_TEST
+
+/* ---- one message with the file and line, whatever was raised ------------------------- */
+/* Refused with frag in the message, and the script's position given once:
+ * no "t.lua:N: t.lua:N: ..." chain. */
+static void refused_once(const char *body, const char *flags, const char *frag)
+{
+    refused(body, flags, frag, NULL);
+    const char *first = strstr(tb_err(), "t.lua:");
+    ck_assert_msg(first && strstr(first + 1, "t.lua:") == NULL, "the position repeats for:\n%s\nstderr: %s", body,
+                  err_tail());
+}
+
+START_TEST(sandbox_errors_name_file_and_line)
+{
+    refused_once("error({})", NULL, "t.lua:4: error object is a table value");
+    refused_once("error(nil)", NULL, "t.lua:4: error object is a nil value");
+    refused_once("error()", NULL, "t.lua:4: error object is a nil value");
+    refused_once("error(true)", NULL, "t.lua:4: error object is a boolean value");
+    refused_once("error(42)", NULL, "t.lua:4: 42");
+    refused_once("error(\"plain\", 0)", NULL, "t.lua:4: plain");
+    refused_once("error(setmetatable({}, { __tostring = function() return \"custom boom\" end }))", NULL,
+                 "t.lua:4: custom boom");
+    refused_once("error(setmetatable({}, { __tostring = function() return {} end }))", NULL,
+                 "t.lua:4: error object is a table value");
+    refused_once("error(setmetatable({}, { __tostring = function() while true do end end }))", NULL,
+                 "t.lua:4: error object is a table value");
+    /* The line that raised it, not the line that called. */
+    refused_once("local function f()\n  error({})\nend\nf()", NULL, "t.lua:5: error object is a table value");
+    refused_once("coroutine.yield(1)", NULL, "t.lua:4: attempt to yield from outside a coroutine");
+}
+END_TEST
+
+START_TEST(sandbox_hook_and_expectation_errors_name_file_and_line)
+{
+    refused_once("at(\"1m\", function(k)\n  error({})\nend)", NULL, "t.lua:5: error object is a table value");
+    refused_once("every(\"1m\", function(k)\n  error(nil)\nend)", NULL, "t.lua:5: error object is a nil value");
+    refused_once("at(\"1m\", function(k)\n  coroutine.wrap(function() error({}) end)()\nend)", NULL,
+                 "t.lua:5: error object is a table value");
+    refused_once("expect(\"x\", function(r)\n  error({})\nend)", NULL, "t.lua:5: error object is a table value");
+    refused_once("expect(\"x\", function(r)\n  error(setmetatable({}, { __tostring = function() "
+                 "return \"bad summary\" end }))\nend)", NULL, "t.lua:5: bad summary");
+}
+END_TEST
+
+/* Lua's coroutine.wrap prefixes its caller's position to a string error at
+ * each level: 46 nested wraps gave 46 prefixes. */
+START_TEST(sandbox_nested_coroutine_errors_name_the_raising_line_once)
+{
+    static const char nest[] =
+        "local function nest(n, raise)\n"
+        "  if n == 0 then raise() end\n"
+        "  return coroutine.wrap(function() return nest(n - 1, raise) end)()\n"
+        "end\n";
+    char body[1024];
+    snprintf(body, sizeof body, "%snest(46, function() error(\"deep\") end)", nest);
+    refused_once(body, NULL, "t.lua:8: deep");
+    snprintf(body, sizeof body, "%snest(46, function()\n  error({})\nend)", nest);
+    refused_once(body, NULL, "t.lua:9: error object is a table value");
+    snprintf(body, sizeof body, "%snest(3, function()\n  error(nil)\nend)", nest);
+    refused_once(body, NULL, "t.lua:9: error object is a nil value");
+    /* A table error caught and raised again is the same object: the report
+     * names the line in the coroutine that raised it first. */
+    snprintf(body, sizeof body, "%slocal ok, e = pcall(nest, 3, function() error({}) end)\nerror(e)", nest);
+    refused_once(body, NULL, "t.lua:8: error object is a table value");
+    refused_once("coroutine.wrap(function()\n  local s = \"x\" while true do s = s .. s end\nend)()",
+                 "--lua-mem 64 --lua-steps 1000000000", "t.lua:5: the script exceeded its memory limit of 64 MiB");
+    refused_once("local ok, e = coroutine.resume(coroutine.create(function()\n  local s = \"x\" "
+                 "while true do s = s .. s end\nend))\nerror(e, 0)",
+                 "--lua-mem 64 --lua-steps 1000000000", "t.lua:5: the script exceeded its memory limit of 64 MiB");
+    refused_once("coroutine.wrap(function() coroutine.wrap(function()\n  while true do end\nend)() end)()", NULL,
+                 "t.lua:5: instruction budget exceeded");
+}
+END_TEST
+
+/* The budget holds however small: a period of the count hook is paid
+ * before it runs. --lua-steps 5 ran 10,000 instructions; a budget of 14,000
+ * let a 15,000-instruction loop finish. */
+START_TEST(sandbox_small_budgets_hold_exactly)
+{
+    refused("", "--lua-steps 5", "t.lua:", "instruction budget exceeded (raise it with --lua-steps)");
+    refused("for i = 1, 15000 do end", "--lua-steps 14000", "t.lua:4: ", "instruction budget exceeded");
+    cJSON_Delete(harmless("for i = 1, 15000 do end\nexpect(\"ran\", function() return true end)"));
+}
+END_TEST
+
+/* ---- the same in every process -------------------------------------------------------- */
+/* The key order: integers, other numbers, strings by bytes, false, true,
+ * then tables and functions by their creation order. */
+START_TEST(sandbox_pairs_and_next_follow_the_key_order)
+{
+    cJSON_Delete(harmless(
+        "local o1, o2 = {}, {}\n"
+        "local t = { [3] = 1, [1] = 1, [2.5] = 1, [-1.5] = 1, b = 1, a = 1, ab = 1, [\"\"] = 1, B = 1,\n"
+        "            [true] = 1, [false] = 1, [-7] = 1 }\n"
+        "t[o2] = \"o2\" t[o1] = \"o1\"\n"
+        "local function name(k) return type(k) == \"table\" and t[k] or \"<\" .. tostring(k) .. \">\" end\n"
+        "local seen, walked = {}, {}\n"
+        "for k in pairs(t) do seen[#seen + 1] = name(k) end\n"
+        "local k = next(t) while k ~= nil do walked[#walked + 1] = name(k) k = next(t, k) end\n"
+        "local want = \"<-7> <1> <3> <-1.5> <2.5> <> <B> <a> <ab> <b> <false> <true> o1 o2\"\n"
+        "expect(\"pairs\", function() return table.concat(seen, \" \") == want, table.concat(seen, \" \") end)\n"
+        "expect(\"next\", function() return table.concat(walked, \" \") == want, table.concat(walked, \" \") end)\n"
+        /* removed during the loop: skipped; the loop still ends */
+        "local d = { a = 1, b = 2, c = 3 } local visited = \"\"\n"
+        "for k in pairs(d) do visited = visited .. k d.b = nil end\n"
+        "expect(\"removal\", function() return visited == \"ac\", visited end)\n"
+        "local mt = setmetatable({}, { __pairs = function(t) return function(_, k) if not k then return 1, 2 end end, t, nil end })\n"
+        "local via = 0 for k, v in pairs(mt) do via = via + k + v end\n"
+        "expect(\"__pairs\", function() return via == 3, tostring(via) end)\n"));
+}
+END_TEST
+
+/* pairs sorts once per call: a loop over a 10,000-key table, 30 times, fits
+ * a budget a quadratic walk (10^8 steps) would not. */
+START_TEST(sandbox_pairs_over_big_tables_is_not_quadratic)
+{
+    cJSON_Delete(harmless(
+        "local t = {} for i = 1, 10000 do t[\"k\" .. i] = i end\n"
+        "local sum = 0 for r = 1, 30 do for k, v in pairs(t) do sum = sum + v end end\n"
+        "expect(\"sum\", function() return sum == 30 * 50005000, tostring(sum) end)\n"));
+}
+END_TEST
+
+/* Lua 5.4.4's sort draws pivots from the clock on lopsided partitions, so
+ * equal elements could come out in another order in another process; the
+ * sandbox's sort is stable. */
+START_TEST(sandbox_table_sort_is_stable)
+{
+    cJSON_Delete(harmless(
+        "local t = {} for i = 1, 600 do t[i] = { key = (i * 7919) % 5, i = i } end\n"
+        "table.sort(t, function(a, b) return a.key < b.key end)\n"
+        "local ok = true for i = 2, #t do local a, b = t[i - 1], t[i]\n"
+        "  if a.key > b.key or (a.key == b.key and a.i > b.i) then ok = false end end\n"
+        "expect(\"stable\", function() return ok end)\n"
+        "local n = { 5, 3, 9, 1, 1, 7 } table.sort(n)\n"
+        "expect(\"numbers\", function() return table.concat(n, \",\") == \"1,1,3,5,7,9\", table.concat(n, \",\") end)\n"
+        "local d = { \"b\", \"c\", \"a\" } table.sort(d, function(x, y) return x > y end)\n"
+        "expect(\"comparator\", function() return table.concat(d) == \"cba\", table.concat(d) end)\n"));
+    refused("table.sort({ 1, \"x\", 2 })", NULL, "t.lua:4: ", "attempt to compare");
+}
+END_TEST
+
+START_TEST(sandbox_tostring_shows_no_address)
+{
+    cJSON_Delete(harmless(
+        "local checks = {\n"
+        "  tostring({}), tostring(print), tostring(function() end), tostring(coroutine.create(print)),\n"
+        "  string.format(\"%s\", {}), string.format(\"%-12s|%%|%d\", {}, 3), (\"%s\"):format(print),\n"
+        "  tostring(setmetatable({}, { __name = \"Thing\" })), tostring(setmetatable({}, { __tostring = function() return \"me\" end })),\n"
+        "  tostring(k), tostring(nil), tostring(1.5), tostring(true) }\n"
+        "local want = { \"^table: %d+$\", \"^function: %d+$\", \"^function: %d+$\", \"^thread: %d+$\",\n"
+        "  \"^table: %d+$\", \"^table: %d+ *|%%|3$\", \"^function: %d+$\", \"^Thing: %d+$\", \"^me$\",\n"
+        "  \"^nil$\", \"^nil$\", \"^1.5$\", \"^true$\" }\n"
+        "for i = 1, #want do local c = checks[i] or \"nil\"\n"
+        "  expect(\"tostring \" .. i, function() return c:match(want[i]) ~= nil, c end) end\n"
+        "local a, b = {}, {}\n"
+        "expect(\"numbers in creation order\", function()\n"
+        "  return tonumber(tostring(a):match(\"%d+\")) < tonumber(tostring(b):match(\"%d+\")) end)\n"
+        "expect(\"stable\", function() return tostring(a) == tostring(a) end)\n"));
+    refused("local s = string.format(\"%p\", {})", NULL, "t.lua:4: ", "%p is not available in scenarios");
 }
 END_TEST
 
@@ -377,6 +539,14 @@ static Suite *suite(void)
     tcase_add_test(tc, sandbox_infinite_loops_stop);
     tcase_add_test(tc, sandbox_memory_bombs_stop);
     tcase_add_test(tc, sandbox_deep_recursion_stops);
+    tcase_add_test(tc, sandbox_errors_name_file_and_line);
+    tcase_add_test(tc, sandbox_hook_and_expectation_errors_name_file_and_line);
+    tcase_add_test(tc, sandbox_nested_coroutine_errors_name_the_raising_line_once);
+    tcase_add_test(tc, sandbox_small_budgets_hold_exactly);
+    tcase_add_test(tc, sandbox_pairs_and_next_follow_the_key_order);
+    tcase_add_test(tc, sandbox_pairs_over_big_tables_is_not_quadratic);
+    tcase_add_test(tc, sandbox_tostring_shows_no_address);
+    tcase_add_test(tc, sandbox_table_sort_is_stable);
     suite_add_tcase(s, tc);
     return s;
 }
