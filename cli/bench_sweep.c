@@ -43,7 +43,7 @@ int bench_sweep(cJSON *out, int quick)
         ncpu = 1;
     int configs = quick ? 2 : 8;
     double one = timed_sweep(base, quick, 1), many = timed_sweep(base, quick, ncpu);
-    sim_outdir_abort(base);
+    sim_remove_tree(base);
     if (one < 0 || many < 0) {
         fprintf(stderr, "kubesim bench: sweep: the sweep failed\n");
         return -1;

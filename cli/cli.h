@@ -6,6 +6,7 @@
 #ifndef KUBESIM_CLI_H
 #define KUBESIM_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,30 @@ int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenar
 /* Appends a repeatable flag's value to v (n of cap used); -1 after a
  * message when full. */
 int cli_push(const char *cmd, char **v, size_t *n, size_t cap, char *s, const char *flag);
+
+/* The default output folder prefix NAME suffix (e.g. "runs/", NAME, "-42")
+ * into buf: -1 after a message when name is not a plain file name
+ * (sim_outdir_plain_name), so no name can point the output elsewhere. */
+int cli_default_out(const char *cmd, const char *prefix, const char *name, const char *suffix, char *buf,
+                    size_t n);
+
+/* ---- SIGINT, SIGTERM, SIGHUP (util.c) -------------------------------------
+ * While a command writes its output, these signals only note themselves; the
+ * command polls cli_stopped() (scn_run polls cli_stop_flag()), removes its
+ * temporary folder, stops its workers and exits 128 + the signal. */
+typedef struct CliSignals {
+    struct sigaction old[3];     /* the dispositions before cli_signals_catch */
+} CliSignals;
+/* Catches the three signals (a signal ignored at start, as under nohup,
+ * stays ignored) and forgets any earlier one. */
+void cli_signals_catch(CliSignals *s);
+/* Puts the dispositions back (and in a forked worker: the default deaths). */
+void cli_signals_restore(const CliSignals *s);
+/* The signal caught since cli_signals_catch, or 0. */
+int cli_stopped(void);
+const volatile sig_atomic_t *cli_stop_flag(void);
+/* After a stop: says so on stderr and returns the exit code, 128 + signal. */
+int cli_stop_exit(const char *cmd);
 
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */

@@ -21,7 +21,7 @@ typedef struct ExportArgs {
     char *sets[MAX_SETS];
     size_t nsets;
     uint64_t seed;
-    int quiet;
+    int quiet, force;
     KxProvisioner provisioner;
 } ExportArgs;
 
@@ -29,12 +29,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim export [SCENARIO.lua] [--set NAME=VALUE]... [--out DIR]\n"
-            "                      [--provisioner cluster-autoscaler|karpenter] [--seed N] [--quiet]\n\n"
+            "                      [--provisioner cluster-autoscaler|karpenter] [--seed N] [--force] [--quiet]\n\n"
             "Writes the scenario (default: the built-in market_open_surge) as Kubernetes manifests,\n"
             "one folder per region (each region is a cluster): DIR/REGION/*.yaml, one file per\n"
             "kind, and DIR/REGION/kustomization.yaml listing them, for `kubectl apply -k DIR/REGION`.\n"
             "The folder appears whole at the end; bad input writes nothing.\n\n"
-            "  --out DIR          output folder (default manifests/NAME/, NAME the scenario's name)\n"
+            "  --out DIR          output folder (default manifests/NAME/, NAME the scenario's name);\n"
+            "                     an existing one is replaced only when it is empty or holds\n"
+            "                     nothing but an earlier kubesim output\n"
+            "  --force            replace an existing --out folder whatever it holds\n"
             "  --set NAME=VALUE   override a param() or a DECL.FIELD of the scenario (repeatable)\n"
             "  --provisioner cluster-autoscaler|karpenter\n"
             "                     node groups as a cluster-autoscaler ConfigMap in kube-system\n"
@@ -42,7 +45,7 @@ static void usage(FILE *f)
             "                     NodePools (nodepools.yaml)\n"
             "  --seed N           seed of the script's math.random (default 42), as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
-            "exit codes: 0 written, 2 bad input or usage\n");
+            "exit codes: 0 written, 2 bad input or usage, 128 + N stopped by signal N\n");
 }
 
 static int parse_opt(int c, ExportArgs *a)
@@ -66,6 +69,7 @@ static int parse_opt(int c, ExportArgs *a)
         a->provisioner = strcmp(optarg, "karpenter") == 0 ? KX_PROV_KARPENTER : KX_PROV_CLUSTER_AUTOSCALER;
         return 0;
     case 'q': a->quiet = 1; return 0;
+    case 'f': a->force = 1; return 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
     }
@@ -76,7 +80,8 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'}, {"set", required_argument, NULL, 'S'},
         {"seed", required_argument, NULL, 's'}, {"provisioner", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"quiet", no_argument, NULL, 'q'}, {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -120,19 +125,29 @@ void cli_export_free(CliExport *x)
     memset(x, 0, sizeof *x);
 }
 
-static int write_into(const KxFiles *f, const char *dest)
+/* Writes the files into a temporary folder renamed to dest; a signal
+ * before the commit removes it and gives 128 + the signal. */
+static int write_into(const KxFiles *f, const char *dest, int force)
 {
-    char tmp[4096], err[1024];
-    if (sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) != 0) {
+    char err[1024];
+    SimMem mem;
+    sim_mem_init(&mem);
+    SimOutdir o;
+    CliSignals sigs;
+    cli_signals_catch(&sigs);
+    int rc = sim_outdir_begin(&o, &mem, dest, force, err, sizeof err);
+    if (rc == 0)
+        rc = kx_files_write(f, o.tmp, err, sizeof err);
+    if (rc == 0 && !cli_stopped())
+        rc = sim_outdir_commit(&o, err, sizeof err);
+    if (rc != 0 || o.tmp[0])
+        sim_outdir_abort(&o);
+    cli_signals_restore(&sigs);
+    if (cli_stopped())
+        return cli_stop_exit("export");
+    if (rc != 0)
         fprintf(stderr, "kubesim export: %s\n", err);
-        return CLI_BAD_INPUT;
-    }
-    if (kx_files_write(f, tmp, err, sizeof err) != 0 || sim_outdir_commit(tmp, dest, err, sizeof err) != 0) {
-        sim_outdir_abort(tmp);
-        fprintf(stderr, "kubesim export: %s\n", err);
-        return CLI_BAD_INPUT;
-    }
-    return CLI_OK;
+    return rc == 0 ? CLI_OK : CLI_BAD_INPUT;
 }
 
 int cmd_export(int argc, char **argv)
@@ -154,9 +169,12 @@ int cmd_export(int argc, char **argv)
     int rc = cli_export_build(s, &mem, a.provisioner, &x, err, sizeof err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
     if (rc != CLI_OK)
         fprintf(stderr, "kubesim export: %s\n", err);
-    snprintf(dest, sizeof dest, a.out ? "%s" : "manifests/%s", a.out ? a.out : scn_name(s));
+    if (a.out)
+        snprintf(dest, sizeof dest, "%s", a.out);
+    else if (rc == CLI_OK && cli_default_out("export", "manifests/", scn_name(s), "", dest, sizeof dest) != 0)
+        rc = CLI_BAD_INPUT;
     if (rc == CLI_OK)
-        rc = write_into(x.files, dest);
+        rc = write_into(x.files, dest, a.force);
     if (rc == CLI_OK && !a.quiet)
         printf("%zu objects in %zu files: %s/REGION/ (kubectl apply -k %s/REGION)\n", kx_files_objects(x.files),
                kx_files_count(x.files), dest, dest);

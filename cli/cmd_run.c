@@ -29,7 +29,7 @@ typedef struct RunArgs {
     size_t nsets;
     size_t lua_mem;
     uint64_t lua_steps;
-    int list_params, quiet;
+    int list_params, quiet, force;
     const char *calibration;
     int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
     const char *openmetrics;     /* --openmetrics FILE, or NULL */
@@ -38,11 +38,13 @@ typedef struct RunArgs {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: kubesim run [SCENARIO.lua] [--out DIR] [--seed N] [--set NAME=VALUE]...\n\n"
+            "usage: kubesim run [SCENARIO.lua] [--out DIR] [--force] [--seed N] [--set NAME=VALUE]...\n\n"
             "Simulates a scenario (default: the built-in market_open_surge) and writes into DIR\n"
             "(default runs/NAME-SEED/): summary.json, metrics.csv, trace.kst and report.html.\n"
-            "The folder appears whole at the end; a failed run leaves none.\n\n"
-            "  --out DIR          output folder\n"
+            "The folder appears whole at the end; a failed or interrupted run leaves none.\n\n"
+            "  --out DIR          output folder; an existing one is replaced only when it is\n"
+            "                     empty or holds nothing but an earlier kubesim output\n"
+            "  --force            replace an existing --out folder whatever it holds\n"
             "  --seed N           random seed (default 42); same scenario and seed, same trace\n"
             "  --set NAME=VALUE   override a param() of the scenario (repeatable)\n"
             "  --list-params      print the scenario's params as NAME=DEFAULT and their\n"
@@ -58,7 +60,8 @@ static void usage(FILE *f)
             "                     tsdb create-blocks-from openmetrics, then Grafana); simulated\n"
             "                     time 0 is Monday 2026-01-05 at scenario.start, UTC\n"
             "  --quiet            print nothing on success\n\n"
-            "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage\n");
+            "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
+            "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
 }
 
 static int parse_args(int argc, char **argv, RunArgs *a)
@@ -69,7 +72,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
         {"openmetrics", required_argument, NULL, 'O'},
-        {"traffic-mode", required_argument, NULL, 't'},
+        {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
     int c;
@@ -102,6 +105,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
             break;
         case 'n': if (cli_parse_u64("run", "--lua-steps", optarg, &a->lua_steps)) return -1; break;
         case 'q': a->quiet = 1; break;
+        case 'f': a->force = 1; break;
         case 'c': a->calibration = optarg; break;
         case 'O': a->openmetrics = optarg; break;
         case 't':
@@ -152,42 +156,58 @@ static int load_calibration(const char *path, BtThroughput *t)
     return 0;
 }
 
-/* Runs into a temporary folder, adds the report, renames it to dest. */
+/* The run's files into o->tmp: the simulation and the report; then the
+ * OpenMetrics text, written (whole, or not at all) to its own path before
+ * the folder's commit, so that a bad --openmetrics fails the run before its
+ * folder appears. */
+static int produce(ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o, ScnRunResult *res,
+                   char *err, size_t errlen)
+{
+    char path[4200], spath[4200], mpath[4200];
+    ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
+                        .throughput = tp, .traffic_mode = a->traffic_mode};
+    int rc = scn_run(s, &ro, res, err, errlen);
+    snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
+    snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
+    snprintf(path, sizeof path, "%s/report.html", o->tmp);
+    if (rc == SIM_OK && !cli_stopped())
+        rc = rnd_report_write(spath, mpath, path, err, errlen);
+    if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
+        int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
+        rc = rnd_openmetrics_write(mpath, a->openmetrics, base, err, errlen);
+    }
+    return rc;
+}
+
+/* Runs into a temporary folder, adds the report, renames it to dest. A
+ * signal before the commit removes what was written; any signal gives
+ * 128 + the signal (after the commit, with the output whole). */
 static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunResult *res)
 {
-    char tmp[4096], err[1024], path[4200], spath[4200], mpath[4200];
-    if (sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) != 0) {
-        fprintf(stderr, "kubesim run: %s\n", err);
-        return CLI_BAD_INPUT;
-    }
+    char err[1024] = "";
     BtThroughput tp;
-    if (a->calibration && load_calibration(a->calibration, &tp) != 0) {
-        sim_outdir_abort(tmp);
+    if (a->calibration && load_calibration(a->calibration, &tp) != 0)
         return CLI_BAD_INPUT;
-    }
-    ScnRunOptions ro = {.seed = a->seed, .dir = tmp, .progress = !a->quiet,
-                        .throughput = a->calibration ? &tp : NULL, .traffic_mode = a->traffic_mode};
-    int rc = scn_run(s, &ro, res, err, sizeof err);
-    if (rc == SIM_OK) {
-        snprintf(spath, sizeof spath, "%s/summary.json", tmp);
-        snprintf(mpath, sizeof mpath, "%s/metrics.csv", tmp);
-        snprintf(path, sizeof path, "%s/report.html", tmp);
-        rc = rnd_report_write(spath, mpath, path, err, sizeof err);
-    }
-    /* Written (whole, or not at all) before the commit, so that a bad
-     * --openmetrics fails the run before its folder appears. */
-    if (rc == SIM_OK && a->openmetrics) {
-        int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
-        rc = rnd_openmetrics_write(mpath, a->openmetrics, base, err, sizeof err);
-    }
+    SimMem mem;
+    sim_mem_init(&mem);
+    SimOutdir o;
+    CliSignals sigs;
+    cli_signals_catch(&sigs);
+    int rc = sim_outdir_begin(&o, &mem, dest, a->force, err, sizeof err) == 0 ? SIM_OK : SIM_EINVAL;
     if (rc == SIM_OK)
-        rc = sim_outdir_commit(tmp, dest, err, sizeof err);
-    if (rc != SIM_OK) {
-        sim_outdir_abort(tmp);
+        rc = produce(s, a, a->calibration ? &tp : NULL, &o, res, err, sizeof err);
+    if (rc == SIM_OK && cli_stopped())
+        rc = SIM_ESTATE;
+    if (rc == SIM_OK)
+        rc = sim_outdir_commit(&o, err, sizeof err) == 0 ? SIM_OK : SIM_EIO;
+    if (rc != SIM_OK)
+        sim_outdir_abort(&o);
+    cli_signals_restore(&sigs);
+    if (cli_stopped())
+        return cli_stop_exit("run");
+    if (rc != SIM_OK)
         fprintf(stderr, "kubesim run: %s\n", err);
-        return CLI_BAD_INPUT;
-    }
-    return CLI_OK;
+    return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 
 int cmd_run(int argc, char **argv)
@@ -211,11 +231,14 @@ int cmd_run(int argc, char **argv)
         scn_free(s);
         return CLI_OK;
     }
-    char dest[4096];
+    char dest[4096], seed[32];
+    snprintf(seed, sizeof seed, "-%llu", (unsigned long long)a.seed);
     if (a.out)
         snprintf(dest, sizeof dest, "%s", a.out);
-    else
-        snprintf(dest, sizeof dest, "runs/%s-%llu", scn_name(s), (unsigned long long)a.seed);
+    else if (cli_default_out("run", "runs/", scn_name(s), seed, dest, sizeof dest) != 0) {
+        scn_free(s);
+        return CLI_BAD_INPUT;
+    }
     ScnRunResult res;
     int rc = run_into(s, &a, dest, &res);
     scn_free(s);

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ typedef struct SweepArgs {
     size_t jobs, shard, shards;
     size_t lua_mem;
     uint64_t lua_steps;
-    int quiet, merge;
+    int quiet, merge, force;
     char **srcs;                 /* --merge: the shards' folders or CSV files */
     size_t nsrcs;
 } SweepArgs;
@@ -50,8 +51,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim sweep [SCENARIO.lua] --vary NAME=V1,V2,... [--vary ...] [--set NAME=VALUE]...\n"
-            "                     [--seed N] [--jobs N] [--shard I/N] [--out DIR] [--quiet]\n"
-            "       kubesim sweep --merge SRC... [--out DIR] [--quiet]\n\n"
+            "                     [--seed N] [--jobs N] [--shard I/N] [--out DIR] [--force] [--quiet]\n"
+            "       kubesim sweep --merge SRC... [--out DIR] [--force] [--quiet]\n\n"
             "Runs the scenario once per combination of the --vary values (the last --vary\n"
             "changes fastest) and writes into DIR (default runs/NAME-sweep-SEED/): sweep.csv and\n"
             "sweep.json (one row per configuration: cost, SLO, pending peak, expectations),\n"
@@ -67,11 +68,15 @@ static void usage(FILE *f)
             "  --shard I/N        run only the configurations whose index mod N is I (0-based:\n"
             "                     a Kubernetes Indexed Job's JOB_COMPLETION_INDEX)\n"
             "  --merge SRC...     join the sweep.csv of shards (folders or files) into one sweep\n"
-            "  --out DIR          output folder\n"
+            "  --out DIR          output folder; an existing one is replaced only when it is\n"
+            "                     empty or holds nothing but an earlier kubesim output\n"
+            "  --force            replace an existing --out folder whatever it holds\n"
             "  --lua-mem MIB, --lua-steps N   as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 a configuration meets every expectation (a shard or a merge of\n"
-            "shards: also when none does), 1 none does, 2 bad input or usage\n");
+            "shards: also when none does), 1 none does, 2 bad input or usage,\n"
+            "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the workers are stopped and\n"
+            "the unfinished folder removed)\n");
 }
 
 static int parse_shard(const char *s, SweepArgs *a)
@@ -97,6 +102,7 @@ static int parse_opt(int c, SweepArgs *a)
     case 'S': return cli_push("sweep", a->sets, &a->nsets, MAX_SETS, optarg, "--set");
     case 'M': a->merge = 1; return 0;
     case 'q': a->quiet = 1; return 0;
+    case 'f': a->force = 1; return 0;
     case 'x': return parse_shard(optarg, a);
     case 's':
         if (cli_parse_u64("sweep", "--seed", optarg, &a->seed))
@@ -134,7 +140,7 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
         {"jobs", required_argument, NULL, 'j'}, {"shard", required_argument, NULL, 'x'},
         {"merge", no_argument, NULL, 'M'}, {"quiet", no_argument, NULL, 'q'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
@@ -175,14 +181,15 @@ typedef struct Sweep {
     ScnSweep *w;
     SimMem mem;
     ScnOptions base;
-    char tmp[4096];
+    SimOutdir out;
+    const CliSignals *sigs;      /* the dispositions a worker goes back to */
     int width;                   /* digits of the configuration folders' names */
     size_t done, total;          /* progress of the in-process runs */
 } Sweep;
 
 static void config_dir(const Sweep *sw, size_t i, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/configs/%0*zu", sw->tmp, sw->width, i);
+    snprintf(buf, n, "%s/configs/%0*zu", sw->out.tmp, sw->width, i);
 }
 
 static int run_one(Sweep *sw, size_t i)
@@ -194,10 +201,10 @@ static int run_one(Sweep *sw, size_t i)
         return -1;
     }
     config_dir(sw, i, dir, sizeof dir);
-    ScnRunOptions ro = {.seed = sw->a->seed, .dir = dir};
+    ScnRunOptions ro = {.seed = sw->a->seed, .dir = dir, .stop = cli_stop_flag(), .no_wall_time = 1};
     ScnRunResult res;
     int rc = mkdir(dir, 0777) == 0 ? scn_run(s, &ro, &res, err, sizeof err) : SIM_EIO;
-    if (rc != SIM_OK) {
+    if (rc != SIM_OK && !cli_stopped()) {
         char label[512];
         scn_sweep_label(sw->w, i, label, sizeof label);
         fprintf(stderr, "kubesim sweep: configuration %zu (%s): %s\n", i, label,
@@ -228,33 +235,89 @@ static int run_share(Sweep *sw, size_t worker, size_t nworkers)
     for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
         if (!mine(sw, i) || k++ % nworkers != worker)
             continue;
-        if (run_one(sw, i) != 0)
+        if (cli_stopped() || run_one(sw, i) != 0)
             return -1;
         progress(sw, i);
     }
     return 0;
 }
 
+/* Kills the workers still running and reaps them: they write only into the
+ * temporary folder, which the caller removes. */
+static void stop_workers(pid_t *pids, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (pids[k] > 0)
+            kill(pids[k], SIGKILL);
+    for (size_t k = 0; k < n; k++)
+        while (pids[k] > 0 && waitpid(pids[k], NULL, 0) < 0 && errno == EINTR) {}
+}
+
+/* Waits for the n workers with SIGINT, SIGTERM, SIGHUP and SIGCHLD blocked
+ * except inside sigsuspend(wake), so a signal can never slip in between
+ * the check and the wait. A signal or a failed worker stops them all. */
+static int wait_workers(pid_t *pids, size_t n, const sigset_t *wake)
+{
+    size_t live = n;
+    int failed = 0, st;
+    while (live > 0 && !failed && !cli_stopped()) {
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid < 0 && errno != EINTR) {   /* no child left to wait for: cannot happen */
+            failed = 1;
+            break;
+        }
+        if (pid == 0)
+            sigsuspend(wake);
+        if (pid <= 0)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (pids[k] == pid)
+                pids[k] = 0;
+        live--;
+        failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    stop_workers(pids, n);
+    return failed || cli_stopped() ? -1 : 0;
+}
+
+static void on_child(int sig)
+{
+    (void)sig;   /* only wakes sigsuspend */
+}
+
 static int run_workers(Sweep *sw, size_t jobs)
 {
-    pid_t pids[MAX_JOBS];
+    pid_t pids[MAX_JOBS] = {0};
     size_t started = 0;
-    int failed = 0;
+    sigset_t block, old, wake;
+    struct sigaction sa = {.sa_handler = on_child}, oldchld;
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT), sigaddset(&block, SIGTERM), sigaddset(&block, SIGHUP), sigaddset(&block, SIGCHLD);
+    sigaction(SIGCHLD, &sa, &oldchld);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    wake = old;
+    sigdelset(&wake, SIGINT), sigdelset(&wake, SIGTERM), sigdelset(&wake, SIGHUP), sigdelset(&wake, SIGCHLD);
     fflush(NULL);   /* a child must not write the parent's buffered output again */
     for (; started < jobs; started++) {
         if ((pids[started] = fork()) < 0) {
             fprintf(stderr, "kubesim sweep: cannot start a worker: %s\n", strerror(errno));
-            failed = 1;
+            pids[started] = 0;
             break;
         }
-        if (pids[started] == 0)
+        if (pids[started] == 0) {   /* a worker dies of the signals; the parent cleans up */
+            cli_signals_restore(sw->sigs);
+            sigaction(SIGCHLD, &oldchld, NULL);
+            sigprocmask(SIG_SETMASK, &old, NULL);
             _exit(run_share(sw, started, jobs) == 0 ? 0 : 2);
+        }
     }
-    for (size_t k = 0; k < started; k++) {
-        int st;
-        failed |= waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
-    }
-    return failed ? -1 : 0;
+    int rc = started == jobs ? wait_workers(pids, started, &wake) : -1;
+    if (rc != 0)
+        stop_workers(pids, started);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    sigaction(SIGCHLD, &oldchld, NULL);
+    return rc;
 }
 
 /* Reads each configuration's summary back in index order; only the summary
@@ -328,16 +391,24 @@ static void report(const ScnSweep *w, const char *dest, int whole)
     }
 }
 
-static int finish(ScnSweep *w, const char *tmp, const char *dest, int quiet, int whole)
+/* Commits out (unless a signal came first, or rc says the work failed) and
+ * reports; removes the temporary folder otherwise. */
+static int finish(ScnSweep *w, SimOutdir *out, const CliSignals *sigs, int rc, int quiet, int whole)
 {
     char err[1024];
-    if (sim_outdir_commit(tmp, dest, err, sizeof err) != 0) {
-        sim_outdir_abort(tmp);
+    if (rc == 0 && !cli_stopped() && sim_outdir_commit(out, err, sizeof err) != 0) {
         fprintf(stderr, "kubesim sweep: %s\n", err);
-        return CLI_BAD_INPUT;
+        rc = -1;
     }
+    if (rc != 0 || cli_stopped())
+        sim_outdir_abort(out);
+    cli_signals_restore(sigs);
+    if (cli_stopped())
+        return cli_stop_exit("sweep");
+    if (rc != 0)
+        return CLI_BAD_INPUT;
     if (!quiet)
-        report(w, dest, whole);
+        report(w, out->dest, whole);
     return whole && scn_sweep_cheapest(w) == SIZE_MAX ? CLI_EXPECT_FAILED : CLI_OK;
 }
 
@@ -364,45 +435,79 @@ static int check_all(Sweep *sw, char *name, size_t n)
 static int sweep_run(Sweep *sw)
 {
     SweepArgs *a = sw->a;
-    char name[256], dest[4096], err[1024];
+    char name[256], dest[4096], err[1024], seed[48];
     if (check_all(sw, name, sizeof name) != 0)
         return CLI_BAD_INPUT;
+    snprintf(seed, sizeof seed, "-sweep-%llu", (unsigned long long)a->seed);
     if (a->out)
         snprintf(dest, sizeof dest, "%s", a->out);
-    else
-        snprintf(dest, sizeof dest, "runs/%s-sweep-%llu", name, (unsigned long long)a->seed);
-    char configs[4200];
-    if (sim_outdir_begin(dest, sw->tmp, sizeof sw->tmp, err, sizeof err) != 0) {
+    else if (cli_default_out("sweep", "runs/", name, seed, dest, sizeof dest) != 0)
+        return CLI_BAD_INPUT;
+    CliSignals sigs;
+    cli_signals_catch(&sigs);
+    sw->sigs = &sigs;
+    if (sim_outdir_begin(&sw->out, &sw->mem, dest, a->force, err, sizeof err) != 0) {
+        cli_signals_restore(&sigs);
         fprintf(stderr, "kubesim sweep: %s\n", err);
         return CLI_BAD_INPUT;
     }
-    snprintf(configs, sizeof configs, "%s/configs", sw->tmp);
+    char configs[4200];
+    snprintf(configs, sizeof configs, "%s/configs", sw->out.tmp);
     size_t jobs = a->jobs < sw->total ? a->jobs : sw->total;
     int rc = mkdir(configs, 0777) == 0 ? 0 : -1;
+    if (rc != 0)
+        fprintf(stderr, "kubesim sweep: %s: %s\n", configs, strerror(errno));
     if (rc == 0)
         rc = jobs <= 1 ? run_share(sw, 0, 1) : run_workers(sw, jobs);
-    if (rc == 0)
+    if (rc == 0 && !cli_stopped())
         rc = collect(sw);
-    if (rc == 0 && write_outputs(sw->w, sw->tmp, name, (int64_t)a->seed, a->shard, a->shards, err, sizeof err)) {
+    if (rc == 0 && !cli_stopped() &&
+        write_outputs(sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, err, sizeof err)) {
         fprintf(stderr, "kubesim sweep: %s\n", err);
         rc = -1;
     }
-    if (rc != 0) {
-        sim_outdir_abort(sw->tmp);
-        return CLI_BAD_INPUT;
-    }
-    return finish(sw->w, sw->tmp, dest, a->quiet, a->shards == 1);
+    return finish(sw->w, &sw->out, &sigs, rc, a->quiet, a->shards == 1);
 }
 
-static int sweep_merge(SweepArgs *a, ScnSweep *w)
+/* A merge source: a shard's folder, or its sweep.csv; dir gets the folder
+ * whose sweep.json names the scenario and seed ("" when src is another CSV). */
+static void merge_paths(const char *src, char *csv, char *dir, size_t n)
 {
-    char err[1024], path[4200], tmp[4096];
+    struct stat st;
+    const char *slash = strrchr(src, '/');
+    const char *base = slash ? slash + 1 : src;
+    dir[0] = '\0';
+    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(csv, n, "%s/sweep.csv", src);
+        snprintf(dir, n, "%s", src);
+        return;
+    }
+    snprintf(csv, n, "%s", src);
+    if (strcmp(base, "sweep.csv") == 0)
+        snprintf(dir, n, "%.*s", slash ? (int)(slash - src) : 1, slash ? src : ".");
+}
+
+/* Reads a shard's sweep.json, if it has one, for the scenario and seed. */
+static int merge_meta(ScnSweep *w, const char *dir)
+{
+    char path[4200], err[1024];
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    if (dir[0] == '\0' || access(path, F_OK) != 0)
+        return 0;
+    size_t len;
+    char *text = cli_read_file(path, &len, err, sizeof err);
+    int rc = text ? scn_sweep_add_meta(w, text, len, path, err, sizeof err) : SIM_EIO;
+    free(text);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim sweep: %s\n", err);
+    return rc == SIM_OK ? 0 : -1;
+}
+
+static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
+{
+    char err[1024], path[4200], dir[4200];
     for (size_t i = 0; i < a->nsrcs; i++) {
-        struct stat st;
-        if (stat(a->srcs[i], &st) == 0 && S_ISDIR(st.st_mode))
-            snprintf(path, sizeof path, "%s/sweep.csv", a->srcs[i]);
-        else
-            snprintf(path, sizeof path, "%s", a->srcs[i]);
+        merge_paths(a->srcs[i], path, dir, sizeof path);
         size_t len;
         char *text = cli_read_file(path, &len, err, sizeof err);
         int rc = text ? scn_sweep_add_csv(w, text, len, path, err, sizeof err) : SIM_EIO;
@@ -411,20 +516,22 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w)
             fprintf(stderr, "kubesim sweep: %s\n", err);
             return CLI_BAD_INPUT;
         }
+        if (merge_meta(w, dir) != 0)
+            return CLI_BAD_INPUT;
     }
     if (scn_sweep_check_complete(w, err, sizeof err) != SIM_OK) {
         fprintf(stderr, "kubesim sweep: --merge: %s\n", err);
         return CLI_BAD_INPUT;
     }
-    const char *dest = a->out ? a->out : "runs/sweep-merged";
-    if (sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) != 0 ||
-        write_outputs(w, tmp, NULL, -1, 0, 1, err, sizeof err) != 0) {
-        if (tmp[0])
-            sim_outdir_abort(tmp);
+    CliSignals sigs;
+    SimOutdir out;
+    cli_signals_catch(&sigs);
+    int rc = sim_outdir_begin(&out, m, a->out ? a->out : "runs/sweep-merged", a->force, err, sizeof err);
+    if (rc == 0)
+        rc = write_outputs(w, out.tmp, NULL, -1, 0, 1, err, sizeof err);
+    if (rc != 0)
         fprintf(stderr, "kubesim sweep: %s\n", err);
-        return CLI_BAD_INPUT;
-    }
-    return finish(w, tmp, dest, a->quiet, 1);
+    return finish(w, &out, &sigs, rc, a->quiet, 1);
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -450,7 +557,7 @@ int cmd_sweep(int argc, char **argv)
             rc = CLI_BAD_INPUT;
         }
     if (rc == CLI_OK && a.merge) {
-        rc = sweep_merge(&a, sw.w);
+        rc = sweep_merge(&a, sw.w, &sw.mem);
     } else if (rc == CLI_OK) {
         sw.base = (ScnOptions){.path = a.scenario, .sets = a.sets, .nsets = a.nsets, .lua_mem = a.lua_mem,
                                .lua_steps = a.lua_steps, .seed = a.seed};

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/outdir.h"
 #include "sim/fileio.h"
 
 char *cli_read_input(const char *path, size_t max, const char *what, size_t *len, char *err, size_t errlen)
@@ -65,4 +67,71 @@ int cli_push(const char *cmd, char **v, size_t *n, size_t cap, char *s, const ch
     }
     v[(*n)++] = s;
     return 0;
+}
+
+int cli_default_out(const char *cmd, const char *prefix, const char *name, const char *suffix, char *buf,
+                    size_t n)
+{
+    if (!sim_outdir_plain_name(name)) {   /* scenario names are checked where declared: a second guard */
+        fprintf(stderr, "kubesim %s: the scenario's name is not a plain file name; give --out DIR\n", cmd);
+        return -1;
+    }
+    if ((size_t)snprintf(buf, n, "%s%s%s", prefix, name, suffix) >= n) {
+        fprintf(stderr, "kubesim %s: the scenario's name is too long for a folder name; give --out DIR\n", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- signals ------------------------------------------------------------------
+ * The one mutable global of kubesim (STYLE.md allows no other, and a signal
+ * handler can share nothing else safely): the number of the signal that asked
+ * the running command to stop, 0 while none has. The handler only stores it;
+ * removing the temporary folder and stopping a sweep's workers happen in the
+ * command's own flow, where every call is safe. */
+static volatile sig_atomic_t stop_signal;
+
+static const int caught[3] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+void cli_signals_catch(CliSignals *s)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;   /* no SA_RESTART: a blocking wait returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    for (int i = 0; i < 3; i++) {
+        sigaction(caught[i], NULL, &s->old[i]);
+        if (s->old[i].sa_handler != SIG_IGN)
+            sigaction(caught[i], &sa, NULL);
+    }
+}
+
+void cli_signals_restore(const CliSignals *s)
+{
+    for (int i = 0; i < 3; i++)
+        sigaction(caught[i], &s->old[i], NULL);
+}
+
+int cli_stopped(void)
+{
+    return stop_signal;
+}
+
+const volatile sig_atomic_t *cli_stop_flag(void)
+{
+    return &stop_signal;
+}
+
+int cli_stop_exit(const char *cmd)
+{
+    int sig = stop_signal;
+    const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+    fprintf(stderr, "kubesim %s: stopped by %s; no output is left half-written\n", cmd, name);
+    return 128 + sig;
 }

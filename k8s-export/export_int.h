@@ -48,8 +48,6 @@ void kx_meta(KxCtx *c, const char *name, const char *ns, int open);
 /* The labels every object carries (app.kubernetes.io/name = name). */
 void kx_labels(KxCtx *c, const char *name);
 void kx_labels_begin(KxCtx *c, const char *name);   /* the same, the map left open */
-/* name as a label value: [A-Za-z0-9_.-], alphanumeric at both ends, <= 63. */
-void kx_label_value(const char *s, char *buf, size_t n);
 /* The restricted Pod Security Standard (export_pod.c): the pod's
  * securityContext (non-root user KX_RUN_AS, RuntimeDefault seccomp; fsGroup
  * when a volume must be writable by that user) and a container's (no

@@ -18,12 +18,17 @@
 
 typedef enum KxNameRule {
     KX_DNS1123_LABEL = 0,      /* namespaces, services: [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63 */
-    KX_DNS1123_SUBDOMAIN       /* most objects: labels joined by '.', <= 253 */
+    KX_DNS1123_SUBDOMAIN,      /* most objects: labels joined by '.', <= 253 */
+    KX_LABEL_VALUE             /* label values: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63, or empty */
 } KxNameRule;
 
 /* Returns 1 if name satisfies the rule; else 0 with the reason, in
  * Kubernetes' own words, in why (static text). */
 int kx_name_valid(const char *name, KxNameRule rule, const char **why);
+/* s made a label value (KX_LABEL_VALUE) in buf (n bytes, 64 is enough):
+ * other characters become '-', the ends are trimmed to alphanumerics, at
+ * most 63 kept; empty when s has no alphanumeric. */
+void kx_label_value(const char *s, char *buf, size_t n);
 
 /* A sweep to run as Kubernetes Jobs. Strings are borrowed. */
 typedef struct KxSweepJob {

@@ -69,18 +69,59 @@ static void check_unique(lua_State *L, char **names, size_t n, const ScnDecl *d)
 }
 
 /* ---- scenario { name, duration, start, sample_every, description } ------ */
+/* s for a message: bytes outside printable ASCII, '"' and '\\' as \xHH, cut
+ * with "..." to fit n, so a bad name cannot garble the terminal. */
+static const char *printable(const char *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 8 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+            k += (size_t)snprintf(buf + k, n - k, "\\x%02x", c);
+        else
+            buf[k++] = (char)c;
+    }
+    snprintf(buf + k, n - k, "%s", *s ? "..." : "");
+    return buf;
+}
+
+static int set_by_flag(const ScnScenario *s, const char *name)
+{
+    for (size_t i = 0; i < s->sets.n; i++)
+        if (strcmp(s->sets.v[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The name is a folder's name (runs/NAME-SEED/, manifests/NAME/) and a label
+ * value in the export, so it follows Kubernetes' label-value rule, which
+ * also keeps out '/', "..", control characters and anything not ASCII. */
+static void scenario_name(lua_State *L, ScnScenario *s, const ScnDecl *d)
+{
+    const char *name = scn_opt_string(L, d, "name", NULL), *why;
+    if (name == NULL)
+        return;
+    if (*name == '\0' || !kx_name_valid(name, KX_LABEL_VALUE, &why)) {
+        char shown[48];
+        why = strlen(name) > 63 ? "must be no more than 63 characters"
+                                : "use letters, digits, '-', '_' and '.', starting and ending with a letter or "
+                                  "digit (a Kubernetes label value)";
+        scn_field_error(L, d, "name", "\"%s\"%s is not a valid scenario name: %s",
+                        printable(name, shown, sizeof shown),
+                        set_by_flag(s, "scenario.name") ? " (from --set scenario.name)" : "", why);
+    }
+    sim_mem_strfree(s->mem, s->name);
+    s->name = NULL;
+    s->name = scn_strdup(L, s, name);
+}
+
 static int l_scenario(lua_State *L)
 {
     static const char *const keys[] = {"name", "duration", "start", "sample_every", "description", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "scenario");
     scn_check_keys(L, &d, keys);
-    const char *name = scn_opt_string(L, &d, "name", NULL);
-    if (name) {
-        sim_mem_strfree(s->mem, s->name);
-        s->name = NULL;
-        s->name = scn_strdup(L, s, name);
-    }
+    scenario_name(L, s, &d);
     s->duration = scn_opt_duration(L, &d, "duration", s->duration);
     const char *start = scn_opt_string(L, &d, "start", NULL);
     if (start && scn_parse_clock(start, &s->start_clock) != SIM_OK)

@@ -6,6 +6,7 @@
  */
 #include "scenarios/scn_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -147,11 +148,17 @@ static int simulate(Run *r, double t0)
     double next = t0 + 0.25;
     int rc;
     uint32_t tick = 0;
-    while ((rc = sim_step(r->e)) == SIM_OK && scn_hooks_error(r->s) == NULL)
+    const volatile sig_atomic_t *stop = r->opt->stop;
+    while ((rc = sim_step(r->e)) == SIM_OK && scn_hooks_error(r->s) == NULL) {
+        if (stop && *stop)
+            break;
         if (show && (++tick & 0xfff) == 0)
             progress(r, &next, t0);
+    }
     if (show)
         fprintf(stderr, "\r%*s\r", 78, "");
+    if (stop && *stop)
+        return fail(r, SIM_ESTATE, "stopped");
     if (scn_hooks_error(r->s))   /* a hook failed: the run ends there */
         return fail(r, SIM_EINVAL, scn_hooks_error(r->s));
     if (rc != SIM_DONE)
@@ -174,7 +181,9 @@ static int finish_files(Run *r, ScnRunResult *res)
 
 static int write_summary(Run *r, ScnRunResult *res)
 {
-    SimSummaryInfo info = {.scenario = r->s->name, .wall_seconds = res->wall_seconds,
+    /* NaN prints as null (cJSON): "not measured" rather than a made-up 0 */
+    SimSummaryInfo info = {.scenario = r->s->name,
+                           .wall_seconds = r->opt->no_wall_time ? NAN : res->wall_seconds,
                            .trace_sha256 = res->trace_sha256,
                            .backtest_results = wl_backtest_results(r->wl),
                            .slo = wl_traffic_slo(r->wl)};

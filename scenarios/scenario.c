@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s-export/kx.h"
 #include "sim/fileio.h"
 
 int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz)
@@ -144,15 +145,20 @@ static char *read_file(SimMem *m, const char *path, size_t *len, char *err, size
                                                                                                          : NULL;
 }
 
-/* The scenario's name defaults to the file's stem. */
+/* The scenario's name defaults to the file's stem, made a valid name as
+ * scenario { name } must be one (api.c): "my run.lua" is "my-run". */
 static const char *stem(const char *path, char *buf, size_t n)
 {
+    char raw[256];
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    snprintf(buf, n, "%s", base);
-    char *dot = strrchr(buf, '.');
-    if (dot && dot != buf)
+    snprintf(raw, sizeof raw, "%s", base);
+    char *dot = strrchr(raw, '.');
+    if (dot && dot != raw)
         *dot = '\0';
+    kx_label_value(raw, buf, n);
+    if (buf[0] == '\0')
+        snprintf(buf, n, "scenario");
     return buf;
 }
 

@@ -9,6 +9,8 @@
 #ifndef KUBESIM_SCN_H
 #define KUBESIM_SCN_H
 
+#include <signal.h>
+
 #include <cjson/cJSON.h>
 
 #include "sim/model.h"
@@ -72,6 +74,10 @@ typedef struct ScnRunOptions {
     const BtThroughput *throughput;   /* reference core for backtests; NULL: built in */
     int traffic_mode;            /* serving traffic: 0 fluid (default), 1 every request an event
                                     (WlTrafficMode) */
+    const volatile sig_atomic_t *stop;   /* polled between events: nonzero ends the run with
+                                            SIM_ESTATE ("stopped"); NULL: never */
+    int no_wall_time;            /* summary.json's wall_seconds is null, so the file's bytes depend
+                                    only on the scenario and seed (a sweep's configurations) */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {

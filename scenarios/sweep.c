@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s-export/kx.h"
+
 typedef struct Axis {
     char *name;
     char **vals;        /* "NAME=VALUE" each, so --set takes them as they are */
@@ -35,6 +37,8 @@ struct ScnSweep {
     size_t nconf;
     Row *rows;
     int merging;        /* axes came from a CSV header: values are recovered later */
+    char *scenario;     /* a merge: the shards' scenario name and seed (NULL, -1: not known) */
+    int64_t seed;
 };
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), SIM_EINVAL)
@@ -46,6 +50,7 @@ ScnSweep *scn_sweep_new(SimMem *m)
     if (w) {
         w->m = m;
         w->nconf = 1;
+        w->seed = -1;
     }
     return w;
 }
@@ -67,6 +72,8 @@ void scn_sweep_free(ScnSweep *w)
     sim_mem_free(w->m, w->ax, w->capax * sizeof *w->ax);
     if (w->rows)
         sim_mem_free(w->m, w->rows, w->nconf * sizeof *w->rows);
+    if (w->scenario)
+        sim_mem_strfree(w->m, w->scenario);
     sim_mem_free(w->m, w, sizeof *w);
 }
 
@@ -502,6 +509,47 @@ int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name
     return rc;
 }
 
+/* The shard's scenario name (checked as scenario { name } is) and seed. */
+static int meta_of(const cJSON *root, const char **scenario, int64_t *seed)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "scenario");
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    const char *why;
+    if (!cJSON_IsString(name) || name->valuestring[0] == '\0' ||
+        !kx_name_valid(name->valuestring, KX_LABEL_VALUE, &why))
+        return -1;
+    if (!cJSON_IsNumber(sd) || !(sd->valuedouble >= 0 && sd->valuedouble <= 9007199254740991.0) ||
+        sd->valuedouble != (double)(int64_t)sd->valuedouble)
+        return -2;
+    *scenario = name->valuestring;
+    *seed = (int64_t)sd->valuedouble;
+    return 0;
+}
+
+int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name, char *err, size_t errlen)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    const char *scenario = NULL;
+    int64_t seed = -1;
+    int bad = cJSON_IsObject(root) ? meta_of(root, &scenario, &seed) : -3;
+    int rc = SIM_OK;
+    if (bad)
+        rc = ERR("%s: %s", name, bad == -3 ? "not a kubesim sweep.json" : bad == -1
+                 ? "key 'scenario': not a valid scenario name" : "key 'seed': not a whole number from 0 to 2^53 - 1");
+    else if (w->scenario && strcmp(w->scenario, scenario) != 0)
+        rc = ERR("%s: key 'scenario' is '%s', an earlier shard's is '%s': shards of different sweeps", name,
+                 scenario, w->scenario);
+    else if (w->scenario && w->seed != seed)
+        rc = ERR("%s: key 'seed' is %lld, an earlier shard's is %lld: shards of different sweeps", name,
+                 (long long)seed, (long long)w->seed);
+    else if (w->scenario == NULL && (w->scenario = sim_mem_strdup(w->m, scenario)) == NULL)
+        rc = OOM();
+    if (rc == SIM_OK)
+        w->seed = seed;
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* Turns the per-configuration values of a merge into each axis' distinct
  * values in first-seen order, which is their --vary order when every row is
  * there, and checks each row sits where its values say. */
@@ -596,6 +644,8 @@ cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, siz
 {
     cJSON *o = cJSON_CreateObject(), *vary = cJSON_CreateArray(), *rows = cJSON_CreateArray();
     cJSON_AddNumberToObject(o, "schema", 1);
+    scenario = scenario ? scenario : w->scenario;
+    seed = seed >= 0 ? seed : w->scenario ? w->seed : -1;
     if (scenario)
         cJSON_AddStringToObject(o, "scenario", scenario);
     else

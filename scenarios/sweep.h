@@ -53,6 +53,10 @@ int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t l
 /* Merging: reads a sweep.csv (name for messages) and adds its rows; the
  * first file sets the axes, later ones must match. */
 int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name, char *err, size_t errlen);
+/* Merging: reads a shard's sweep.json (name for messages) for the scenario's
+ * name and the seed, which sweep.csv does not carry; every shard must agree.
+ * SIM_EINVAL names the file and the key that differs or is not valid. */
+int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name, char *err, size_t errlen);
 /* After merging: every configuration has its row exactly once, and the axes'
  * values are recovered in their original order. SIM_EINVAL names a missing
  * configuration. */
@@ -66,8 +70,9 @@ size_t scn_sweep_cheapest(const ScnSweep *w);
  * cost_usd, slo_violation_seconds, latency_p95_ms, error_rate, pending_peak,
  * expectations_passed, expectations_failed, ok. */
 void scn_sweep_write_csv(const ScnSweep *w, FILE *f);
-/* sweep.json as a cJSON object (caller owns); scenario may be NULL (merged
- * shards do not know it), seed < 0 likewise. NULL on out of memory. */
+/* sweep.json as a cJSON object (caller owns); scenario may be NULL and seed
+ * < 0 for a merge: then those of the shards' sweep.json (null when no shard
+ * had one). NULL on out of memory. */
 cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, size_t shard, size_t shards);
 
 #endif

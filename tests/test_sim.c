@@ -1109,63 +1109,228 @@ END_TEST
 
 /* ---- output folders ------------------------------------------------------ */
 
+/* begin + commit with a fresh SimMem that must end with nothing live. */
+static int outdir_write(const char *dest, int force, const char *const *files, char *err, size_t errlen)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    SimOutdir o;
+    int rc = sim_outdir_begin(&o, &m, dest, force, err, errlen);
+    for (size_t i = 0; rc == 0 && files && files[i]; i++) {
+        char p[4200];
+        const char *slash = strrchr(files[i], '/');
+        if (slash) {   /* "sub/x": make sub first */
+            snprintf(p, sizeof p, "%s/%.*s", o.tmp, (int)(slash - files[i]), files[i]);
+            mkdir(p, 0777);
+        }
+        put_file(o.tmp, files[i], files[i]);
+    }
+    if (rc == 0 && (rc = sim_outdir_commit(&o, err, errlen)) != 0)
+        sim_outdir_abort(&o);
+    ck_assert_int_eq(m.live, 0);
+    return rc;
+}
+
 START_TEST(outdir_commit_creates_the_destination_with_its_parents)
 {
-    char dest[1024], tmp[1100], err[256], p[1200];
+    char dest[1024], err[512], p[1200];
+    SimMem m;
+    sim_mem_init(&m);
+    SimOutdir o;
     tmp_path(dest, sizeof dest, "a/b/run1");
-    ck_assert_msg(sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) == 0, "%s", err);
-    ck_assert(is_dir(tmp));
+    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert(is_dir(o.tmp));
     ck_assert(!exists(dest));
-    put_file(tmp, "summary.json", "{}");
-    ck_assert_msg(sim_outdir_commit(tmp, dest, err, sizeof err) == 0, "%s", err);
-    ck_assert(!exists(tmp));
+    put_file(o.tmp, "summary.json", "{}");
+    ck_assert_msg(sim_outdir_commit(&o, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(o.tmp, "");
     snprintf(p, sizeof p, "%s/summary.json", dest);
     ck_assert(exists(p));
     tmp_path(p, sizeof p, "a/b");
     ck_assert_int_eq(count_entries(p), 1);
+    ck_assert_int_eq(m.live, 0);
 }
 END_TEST
 
-START_TEST(outdir_commit_replaces_an_existing_folder)
+/* The marker lists what was written, sorted, folders with a final '/'. */
+START_TEST(outdir_marker_lists_what_was_written)
 {
-    char dest[1024], tmp[1100], err[256], p[1200];
-    tmp_path(dest, sizeof dest, "c/run2");
-    ck_assert_msg(sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) == 0, "%s", err);
-    put_file(tmp, "old.txt", "old");
-    snprintf(p, sizeof p, "%s/sub", tmp);
-    ck_assert_int_eq(mkdir(p, 0777), 0);
-    put_file(p, "deep.txt", "old");
-    ck_assert_msg(sim_outdir_commit(tmp, dest, err, sizeof err) == 0, "%s", err);
+    char dest[1024], err[512], p[1200], text[1024];
+    static const char *const files[] = {"summary.json", "configs/b", "configs/a", "a.csv", NULL};
+    tmp_path(dest, sizeof dest, "marker/run");
+    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    snprintf(p, sizeof p, "%s/" SIM_OUTDIR_MARKER, dest);
+    FILE *f = fopen(p, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *body = strchr(text, '\n');
+    ck_assert_msg(text[0] == '#' && body != NULL, "%s", text);
+    ck_assert_str_eq(body + 1, "a.csv\nconfigs/\nconfigs/a\nconfigs/b\nsummary.json\n");
+}
+END_TEST
 
-    ck_assert_msg(sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) == 0, "%s", err);
-    put_file(tmp, "new.txt", "new");
-    ck_assert_msg(sim_outdir_commit(tmp, dest, err, sizeof err) == 0, "%s", err);
+/* A folder kubesim wrote is replaced, subfolders and all, by the next output. */
+START_TEST(outdir_commit_replaces_an_earlier_output)
+{
+    char dest[1024], err[512], p[1200];
+    static const char *const first[] = {"old.txt", "sub/deep.txt", NULL}, *const second[] = {"new.txt", NULL};
+    tmp_path(dest, sizeof dest, "c/run2");
+    ck_assert_msg(outdir_write(dest, 0, first, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 0, second, err, sizeof err) == 0, "%s", err);
     snprintf(p, sizeof p, "%s/new.txt", dest);
     ck_assert(exists(p));
     snprintf(p, sizeof p, "%s/old.txt", dest);
     ck_assert(!exists(p));
     snprintf(p, sizeof p, "%s/sub", dest);
     ck_assert(!exists(p));
-    ck_assert_int_eq(count_entries(dest), 1);
+    ck_assert_int_eq(count_entries(dest), 2);   /* new.txt and the marker */
     tmp_path(p, sizeof p, "c");
     ck_assert_int_eq(count_entries(p), 1);   /* no .tmp- or .old- folder left beside it */
 }
 END_TEST
 
+/* An empty folder is taken; one with a file kubesim did not write is not,
+ * whether it has no marker or the file is not in it, and is left as it was. */
+START_TEST(outdir_refuses_a_folder_it_did_not_write)
+{
+    char dest[1024], err[512], p[1200];
+    static const char *const files[] = {"summary.json", NULL};
+    tmp_path(dest, sizeof dest, "mine");
+    ck_assert_int_eq(mkdir(dest, 0777), 0);
+    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);   /* empty: taken */
+
+    tmp_path(dest, sizeof dest, "project");
+    ck_assert_int_eq(mkdir(dest, 0777), 0);
+    put_file(dest, "thesis.tex", "years of work");
+    ck_assert_int_eq(outdir_write(dest, 0, files, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "project': refusing to replace") && strstr(err, "'thesis.tex'") &&
+                  strstr(err, "no .kubesim marker") && strstr(err, "--force"), "%s", err);
+    ck_assert_int_eq(count_entries(dest), 1);
+
+    tmp_path(dest, sizeof dest, "added");
+    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    snprintf(p, sizeof p, "%s/sub", dest);
+    ck_assert_int_eq(mkdir(p, 0777), 0);
+    put_file(p, "notes.txt", "mine");
+    put_file(dest, "z.txt", "mine");
+    ck_assert_int_eq(outdir_write(dest, 0, files, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "'sub/' and 1 more entries") && strstr(err, "not listed in its .kubesim"), "%s",
+                  err);
+    snprintf(p, sizeof p, "%s/sub/notes.txt", dest);
+    ck_assert(exists(p));
+    ck_assert_int_eq(count_entries(dest), 4);
+}
+END_TEST
+
+/* The destination is checked again at commit: a file that appeared during
+ * the run stops the commit, and the temporary folder goes on abort. */
+START_TEST(outdir_commit_checks_again)
+{
+    char dest[1024], err[512], p[4200];
+    static const char *const files[] = {"summary.json", NULL};
+    SimMem m;
+    sim_mem_init(&m);
+    SimOutdir o;
+    tmp_path(dest, sizeof dest, "again");
+    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0, err, sizeof err) == 0, "%s", err);
+    put_file(o.tmp, "summary.json", "new");
+    put_file(dest, "late.txt", "written while kubesim ran");
+    ck_assert_int_eq(sim_outdir_commit(&o, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "'late.txt'") != NULL, "%s", err);
+    snprintf(p, sizeof p, "%s", o.tmp);
+    sim_outdir_abort(&o);
+    ck_assert(!exists(p));
+    snprintf(p, sizeof p, "%s/late.txt", dest);
+    ck_assert(exists(p));
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* A file or a symbolic link is never replaced, not even with force. */
+START_TEST(outdir_refuses_a_file_or_a_link)
+{
+    char dest[1024], err[512], p[1200];
+    tmp_path(p, sizeof p, "");
+    put_file(p, "plain", "data");
+    tmp_path(dest, sizeof dest, "plain");
+    ck_assert_int_eq(outdir_write(dest, 1, NULL, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "is not a folder (a file)") != NULL, "%s", err);
+    tmp_path(p, sizeof p, "linked");
+    ck_assert_int_eq(mkdir(p, 0777), 0);
+    tmp_path(dest, sizeof dest, "link");
+    ck_assert_int_eq(symlink(p, dest), 0);
+    ck_assert_int_eq(outdir_write(dest, 1, NULL, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "a symbolic link") != NULL, "%s", err);
+    ck_assert(is_dir(dest));
+}
+END_TEST
+
+/* force replaces a folder kubesim did not write, everything in it. */
+START_TEST(outdir_force_replaces_any_folder)
+{
+    char dest[1024], err[512], p[1200];
+    static const char *const files[] = {"summary.json", NULL};
+    tmp_path(dest, sizeof dest, "forced");
+    ck_assert_int_eq(mkdir(dest, 0777), 0);
+    put_file(dest, "old.txt", "x");
+    ck_assert_msg(outdir_write(dest, 1, files, err, sizeof err) == 0, "%s", err);
+    snprintf(p, sizeof p, "%s/old.txt", dest);
+    ck_assert(!exists(p));
+    ck_assert_int_eq(count_entries(dest), 2);
+}
+END_TEST
+
+/* A marker is only a list of what may go: names it lists that are not in
+ * the folder (here one outside it) are never touched. */
+START_TEST(outdir_forged_marker_removes_nothing_outside)
+{
+    char dest[1024], err[512], p[1200];
+    static const char *const files[] = {"summary.json", NULL};
+    tmp_path(p, sizeof p, "");
+    put_file(p, "victim", "keep me");
+    tmp_path(dest, sizeof dest, "forged");
+    ck_assert_int_eq(mkdir(dest, 0777), 0);
+    put_file(dest, SIM_OUTDIR_MARKER, "# kubesim wrote this folder; it replaces it only while it holds nothing "
+                                      "but these entries\n../victim\n");
+    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    tmp_path(p, sizeof p, "victim");
+    ck_assert(exists(p));
+}
+END_TEST
+
 START_TEST(outdir_abort_leaves_nothing)
 {
-    char dest[1024], tmp[1100], err[256], p[1200];
-    tmp_path(dest, sizeof dest, "d/run3");
-    ck_assert_msg(sim_outdir_begin(dest, tmp, sizeof tmp, err, sizeof err) == 0, "%s", err);
-    put_file(tmp, "half.csv", "t_seconds\n");
-    snprintf(p, sizeof p, "%s/sub", tmp);
+    char dest[1024], err[512], p[4200], tmp[4096];
+    SimMem m;
+    sim_mem_init(&m);
+    SimOutdir o;
+    tmp_path(dest, sizeof dest, "d/e/run3");
+    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0, err, sizeof err) == 0, "%s", err);
+    put_file(o.tmp, "half.csv", "t_seconds\n");
+    snprintf(p, sizeof p, "%s/sub", o.tmp);
     ck_assert_int_eq(mkdir(p, 0777), 0);
     put_file(p, "deep.txt", "x");
-    sim_outdir_abort(tmp);
+    snprintf(tmp, sizeof tmp, "%s", o.tmp);
+    sim_outdir_abort(&o);
     ck_assert(!exists(tmp));
     ck_assert(!exists(dest));
     tmp_path(p, sizeof p, "d");
-    ck_assert_int_eq(count_entries(p), 0);
+    ck_assert(!exists(p));   /* the parents begin made go too */
+    sim_outdir_abort(&o);   /* twice is harmless */
+}
+END_TEST
+
+START_TEST(outdir_plain_names)
+{
+    ck_assert(sim_outdir_plain_name("market_open_surge"));
+    ck_assert(sim_outdir_plain_name("a..b"));
+    static const char *const bad[] = {"", ".", "..", "../x", "a/b", ".hidden", "tab\there", "a b", "caf\xc3\xa9",
+                                      "\x1b[31m"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!sim_outdir_plain_name(bad[i]), "%s", bad[i]);
 }
 END_TEST
 
@@ -1292,8 +1457,15 @@ static Suite *sim_suite(void)
     tcase_add_test(o, summary_has_every_design_key);
     tcase_add_test(o, metrics_csv_has_exact_header_and_well_formed_rows);
     tcase_add_test(o, outdir_commit_creates_the_destination_with_its_parents);
-    tcase_add_test(o, outdir_commit_replaces_an_existing_folder);
+    tcase_add_test(o, outdir_marker_lists_what_was_written);
+    tcase_add_test(o, outdir_commit_replaces_an_earlier_output);
+    tcase_add_test(o, outdir_refuses_a_folder_it_did_not_write);
+    tcase_add_test(o, outdir_commit_checks_again);
+    tcase_add_test(o, outdir_refuses_a_file_or_a_link);
+    tcase_add_test(o, outdir_force_replaces_any_folder);
+    tcase_add_test(o, outdir_forged_marker_removes_nothing_outside);
     tcase_add_test(o, outdir_abort_leaves_nothing);
+    tcase_add_test(o, outdir_plain_names);
     suite_add_tcase(s, o);
     return s;
 }
