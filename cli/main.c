@@ -2,7 +2,10 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "sim/sim.h"
 
@@ -51,8 +54,31 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
+static int limited(int resource)
+{
+    struct rlimit r;
+    return getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+}
+
+/* OpenBLAS starts its worker threads in a constructor, before main, and each
+ * worker takes a 128 MiB buffer as it starts; under an address-space or data
+ * limit (`ulimit -v`, `ulimit -d`) a worker that cannot have one retries
+ * forever, and exit() then waits for it. So under such a limit kubesim runs
+ * OpenBLAS on one thread (the simulation does anyway; backtest and calibrate
+ * ask for more explicitly): it sets OPENBLAS_NUM_THREADS=1 and starts itself
+ * again, once, for the library to read it at load. Without /proc it goes on. */
+static void blas_one_thread_under_limit(char **argv)
+{
+    const char *v = getenv("OPENBLAS_NUM_THREADS");
+    if ((v && strcmp(v, "1") == 0) || (!limited(RLIMIT_AS) && !limited(RLIMIT_DATA)))
+        return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0)
+        execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+    blas_one_thread_under_limit(argv);
     if (argc < 2) {
         usage(stderr);
         return CLI_BAD_INPUT;
