@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "scheduler/explain.h"
@@ -87,6 +88,11 @@ int cmd_explain(int argc, char **argv)
     size_t len;
     const char *path = argv[optind + 1];
     char err[1024];
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {   /* fread would only say "read error" */
+        fprintf(stderr, "kubesim explain: %s: is a folder, not a case file (CASE.json)\n", path);
+        return CLI_BAD_INPUT;
+    }
     char *text = cli_read_file(path, &len, err, sizeof err);
     if (text == NULL) {
         fprintf(stderr, "kubesim explain: %s\n", err);

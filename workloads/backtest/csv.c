@@ -265,6 +265,10 @@ int bt_data_parse_csv(BtCtx *c, const char *name, const char *text, size_t len, 
 
 /* ---- files --------------------------------------------------------------- */
 
+/* The largest price file read: 1 GiB is ~50 million prices, far past any
+ * backtest, and stops /dev/zero or a wrong path from taking all memory. */
+#define CSV_MAX ((size_t)1 << 30)
+
 static int slurp(BtCtx *c, const char *path, char **buf, size_t *len, size_t *cap)
 {
     FILE *f = fopen(path, "rb");
@@ -272,6 +276,11 @@ static int slurp(BtCtx *c, const char *path, char **buf, size_t *len, size_t *ca
         return bt_fail(c, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
     int rc = SIM_OK;
     for (;;) {
+        if (*len >= CSV_MAX) {
+            rc = bt_fail(c, SIM_EINVAL, "%s: larger than %zu MiB: not a price file kubesim reads", path,
+                         CSV_MAX >> 20);
+            break;
+        }
         if (sim_mem_grow(c->mem, (void **)buf, cap, *len + 65536, 1) != SIM_OK) {
             rc = bt_oom(c);
             break;
@@ -281,8 +290,8 @@ static int slurp(BtCtx *c, const char *path, char **buf, size_t *len, size_t *ca
         if (got == 0)
             break;
     }
-    if (rc == SIM_OK && ferror(f))
-        rc = bt_fail(c, SIM_EIO, "%s: read error", path);
+    if (rc == SIM_OK && ferror(f))   /* errno from the failed fread: "Is a directory" for a folder */
+        rc = bt_fail(c, SIM_EIO, "%s: cannot read: %s", path, strerror(errno));
     fclose(f);
     return rc;
 }
