@@ -159,7 +159,7 @@ int64_t sched_v1_quantity(SchedV1 *c, const cJSON *x, const char *path, int mill
     else if (v > SCHED_V1_QUANTITY_LIMIT)
         sched_v1_fail(c, path, "\"%s\" is larger than kubesim models (at most 2^53 %s)", text,
                       milli ? "millicores" : "units");
-    return v;
+    return sched_v1_failed(c) ? 0 : v;
 }
 
 static int64_t quantity(SchedV1 *c, const cJSON *x, const char *path, int milli)
