@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "sim/sim.h"
 
@@ -52,6 +55,28 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
+static int limited(int resource)
+{
+    struct rlimit r;
+    return getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+}
+
+/* OpenBLAS starts its worker threads in a constructor, before main, and each
+ * worker takes a 128 MiB buffer as it starts; under an address-space or data
+ * limit (`ulimit -v`, `ulimit -d`) a worker that cannot have one retries
+ * forever, and exit() then waits for it. So under such a limit kubesim runs
+ * OpenBLAS on one thread (the simulation does anyway; backtest and calibrate
+ * ask for more explicitly): it sets OPENBLAS_NUM_THREADS=1 and starts itself
+ * again, once, for the library to read it at load. Without /proc it goes on. */
+static void blas_one_thread_under_limit(char **argv)
+{
+    const char *v = getenv("OPENBLAS_NUM_THREADS");
+    if ((v && strcmp(v, "1") == 0) || (!limited(RLIMIT_AS) && !limited(RLIMIT_DATA)))
+        return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0)
+        execv("/proc/self/exe", argv);
+}
+
 /* Output on a full disk or to a closed descriptor must not pass for success:
  * stdio only reports a failed write through fflush, ferror and fclose, so
  * every command's output is flushed and closed here and a failure becomes
@@ -97,6 +122,7 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    blas_one_thread_under_limit(argv);
     int rc = dispatch(argc, argv);
     const char *cmd = NULL;
     for (size_t i = 0; argc > 1 && i < sizeof commands / sizeof commands[0]; i++)

@@ -47,6 +47,7 @@
  */
 #include "scheduler/explain.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,9 @@
 /* The scheduler runs over the case's pods this long before the plan: enough
  * for every cycle and the first backoff retries. */
 #define SETTLE SIM_SEC(5)
+/* `current` is at most this: every node it counts beyond the listed ones is
+ * made, so it bounds the work (Kubernetes' own envelope is 5,000 nodes). */
+#define MAX_CURRENT 100000
 /* Upcoming nodes stay provisioning: explain never gets this far. */
 #define UPCOMING_DELAY SIM_SEC(600)
 
@@ -116,6 +120,25 @@ static const cJSON *array(Case *c, const cJSON *o, const char *key)
     return cJSON_IsArray(a) ? a : NULL;
 }
 
+/* A string from the arena, exactly as long as it needs: names have no length
+ * limit in a case, so they never go through a fixed buffer (one would cut
+ * them, and two long names could come out the same). NULL when out of memory. */
+static char *arena_fmt(Case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *arena_fmt(Case *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : sim_arena_alloc(&c->arena, (size_t)n + 1);
+    if (s == NULL)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 /* ---- small readers ------------------------------------------------------------ */
 /* A whole number in [lo, hi] at o.key, deflt when absent. */
 static int64_t whole(Case *c, const cJSON *o, const char *key, const char *path, int64_t deflt, int64_t lo,
@@ -124,14 +147,10 @@ static int64_t whole(Case *c, const cJSON *o, const char *key, const char *path,
     char sub[PATH];
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
     snprintf(sub, sizeof sub, "%s.%s", path, key);
-    if (x == NULL || sched_v1_failed(&c->v1))
-        return deflt;
-    double v = cJSON_IsNumber(x) ? x->valuedouble : 0.5;
-    if (v != (double)(int64_t)v || v < (double)lo || v > (double)hi) {
-        FAIL(c, sub, "expected a whole number from %lld to %lld", (long long)lo, (long long)hi);
-        return deflt;
-    }
-    return (int64_t)v;
+    int64_t v = deflt;
+    if (x != NULL && !sched_v1_failed(&c->v1))
+        (void)sched_v1_whole(&c->v1, x, sub, lo, hi, &v);
+    return v;
 }
 
 /* A number in [lo, hi] at o.key, deflt when absent. */
@@ -212,14 +231,16 @@ static int expander_one(Case *c, const char *name, const char *path)
 /* "least-waste", "priority,least-waste" (upstream's flag) or a list of names. */
 static int expander(Case *c, const cJSON *x)
 {
-    char name[64], path[PATH];
+    char path[PATH];
     int rc = SIM_OK;
     c->cfg.nexpanders = 0;
     if (cJSON_IsString(x)) {
         for (const char *p = x->valuestring; rc == SIM_OK;) {
             p += strspn(p, " ");
             size_t n = strcspn(p, ",");
-            snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+            char *name = arena_fmt(c, "%.*s", (int)n, p);
+            if (name == NULL)
+                return BAD(c, "$", "out of memory");
             name[strcspn(name, " ")] = '\0';
             rc = expander_one(c, name, "$.expander");
             if (p[n] == '\0')
@@ -304,11 +325,15 @@ static int group_limits(Case *c, const cJSON *j, const char *path, SimNodeGroup 
     if (!sched_v1_failed(&c->v1) && cJSON_GetObjectItemCaseSensitive(j, "max") == NULL)
         return BAD(c, sub, "is required");
     g->max = (int32_t)whole(c, j, "max", path, 0, 0, INT32_MAX);
-    *current = (int32_t)whole(c, j, "current", path, -1, 0, INT32_MAX);
+    *current = (int32_t)whole(c, j, "current", path, -1, 0, MAX_CURRENT);
+    snprintf(sub, sizeof sub, "%s.current", path);
+    if (!sched_v1_failed(&c->v1) && *current > g->max)
+        return BAD(c, sub, "%d is above max %d: a node group never holds more than its max",
+                   (int)*current, (int)g->max);
     snprintf(sub, sizeof sub, "%s.pricePerHour", path);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pricePerHour");
-    if (!sched_v1_failed(&c->v1) && p && (!cJSON_IsNumber(p) || p->valuedouble < 0))
-        return BAD(c, sub, "expected a price in USD per hour, 0 or more");
+    if (!sched_v1_failed(&c->v1) && p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0 && p->valuedouble <= 1e6)))
+        return BAD(c, sub, "expected a price in USD per hour, from 0 to 1e6");
     g->price_per_hour = p ? p->valuedouble : 0;
     g->expander_priority = (int32_t)whole(c, j, "priority", path, 0, INT32_MIN, INT32_MAX);
     if (!sched_v1_failed(&c->v1) && g->min > g->max)
@@ -459,6 +484,10 @@ static int add_nodes(Case *c, const cJSON *root)
         snprintf(path, sizeof path, "$.nodeGroups[%u].current", g);
         if (c->current[g] >= 0 && (uint32_t)c->current[g] < c->listed[g])
             return BAD(c, path, "%d, but %u nodes of $.nodes belong to the group", (int)c->current[g], c->listed[g]);
+        snprintf(path, sizeof path, "$.nodeGroups[%u].max", g);
+        if (c->listed[g] > (uint32_t)sim_nodegroup(c->e, g)->max)
+            return BAD(c, path, "%d, but %u nodes of $.nodes belong to the group", (int)sim_nodegroup(c->e, g)->max,
+                       c->listed[g]);
     }
     return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
 }
@@ -469,11 +498,11 @@ static int add_upcoming(Case *c)
 {
     for (uint32_t g = 0; g < sim_nodegroup_count(c->e); g++)
         for (uint32_t k = c->listed[g]; c->current[g] >= 0 && k < (uint32_t)c->current[g]; k++) {
-            char name[PATH], path[PATH];
+            char path[PATH];
             uint32_t id;
-            snprintf(name, sizeof name, "%s-upcoming-%u", sim_nodegroup(c->e, g)->name, k - c->listed[g]);
+            const char *name = arena_fmt(c, "%s-upcoming-%u", sim_nodegroup(c->e, g)->name, k - c->listed[g]);
             snprintf(path, sizeof path, "$.nodeGroups[%u].current", g);
-            int rc = sim_node_add_named(c->e, g, name, SIM_NONE, 0, &id);
+            int rc = name ? sim_node_add_named(c->e, g, name, SIM_NONE, 0, &id) : SIM_ENOMEM;
             if (rc != SIM_OK)
                 return engine_err(c, rc, path);
         }
@@ -712,16 +741,18 @@ static int build(Case *c, const cJSON *root)
 /* Six decimals: enough for a fraction or a score, and stable to print. */
 static double round6(double x)
 {
-    if (x > 1e12 || x < -1e12)
-        return x;
+    if (!(x >= -1e12 && x <= 1e12))
+        return x;   /* large, or NaN (a 0/0 score): never cast out of range */
     double s = x * 1e6;
     return (double)(int64_t)(s < 0 ? s - 0.5 : s + 0.5) / 1e6;
 }
 
-static void pod_ref(Case *c, uint32_t pod, char *buf, size_t n)
+/* "NAMESPACE/NAME" of a pod, as a cJSON string (NULL when out of memory). */
+static cJSON *pod_ref(Case *c, uint32_t pod)
 {
     const SimPod *p = sim_pod(c->e, pod);
-    snprintf(buf, n, "%s/%s", sim_namespace(c->e, p->ns)->name, sim_workload(c->e, p->wl)->name);
+    const char *s = arena_fmt(c, "%s/%s", sim_namespace(c->e, p->ns)->name, sim_workload(c->e, p->wl)->name);
+    return s ? cJSON_CreateString(s) : NULL;
 }
 
 static cJSON *option_json(Case *c, const SchedCaOption *o)
@@ -746,11 +777,8 @@ static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
         cJSON_AddItemToArray(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
     for (uint32_t k = 0; k < sim_pod_count(c->e); k++) {
         const SimPod *q = sim_pod(c->e, k);
-        char name[PATH];
-        if (q->phase != SIM_POD_PENDING || !q->unschedulable)
-            continue;
-        pod_ref(c, k, name, sizeof name);
-        cJSON_AddItemToArray(pend, cJSON_CreateString(name));
+        if (q->phase == SIM_POD_PENDING && q->unschedulable)
+            cJSON_AddItemToArray(pend, pod_ref(c, k));
     }
     cJSON_AddNumberToObject(up, "candidates", p->candidates);
     opts = cJSON_AddArrayToObject(up, "options");
@@ -782,9 +810,7 @@ static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
     bl = cJSON_AddArrayToObject(j, "blockedBy");
     for (size_t i = 0; i < v->nblockers && i < SCHED_CA_MAX_BLOCKERS; i++) {
         cJSON *b = cJSON_CreateObject();
-        char name[PATH];
-        pod_ref(c, v->blockers[i].pod, name, sizeof name);
-        cJSON_AddStringToObject(b, "pod", name);
+        cJSON_AddItemToObject(b, "pod", pod_ref(c, v->blockers[i].pod));
         cJSON_AddStringToObject(b, "reason", v->blockers[i].reason);
         cJSON_AddItemToArray(bl, b);
     }

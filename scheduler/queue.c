@@ -114,14 +114,20 @@ static size_t heap_size(const SchedHeap *h)
     return h->n + (h->nrun - h->head);
 }
 
+/* Is the least entry the heap's root (else the run's head)? heap_size > 0.
+ * Decided on the counts, never by comparing pointers: with an empty heap v
+ * may be NULL, and &v[0] of NULL is undefined. */
+static int top_in_heap(const SchedHeap *h)
+{
+    if (h->head == h->nrun)
+        return 1;
+    return h->n > 0 && !ent_before(&h->run[h->head], &h->v[0]);
+}
+
 /* The least entry (heap_size > 0). */
 static const SchedHeapEnt *heap_top(const SchedHeap *h)
 {
-    if (h->head == h->nrun)
-        return &h->v[0];
-    if (h->n == 0 || ent_before(&h->run[h->head], &h->v[0]))
-        return &h->run[h->head];
-    return &h->v[0];
+    return top_in_heap(h) ? &h->v[0] : &h->run[h->head];
 }
 
 /* x joins the run when it is not before the run's last entry, else the heap. */
@@ -144,7 +150,7 @@ static int heap_push(SchedScheduler *s, SchedHeap *h, SchedHeapEnt x)
 
 static SchedHeapEnt heap_pop(SchedHeap *h)
 {
-    if (heap_top(h) == &h->v[0])
+    if (top_in_heap(h))
         return heap_sift_out(h);
     return h->run[h->head++];
 }

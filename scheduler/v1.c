@@ -7,6 +7,7 @@
  */
 #include "scheduler/v1.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,33 +110,61 @@ static int64_t get_int(SchedV1 *c, const cJSON *j, const char *key, const char *
 {
     char sub[PATH];
     const cJSON *x = child(c, j, key, path, cJSON_Number, sub);
-    if (x == NULL)
-        return deflt;
-    double v = x->valuedouble;
-    if (v != (double)(int64_t)v || v < (double)lo || v > (double)hi) {
-        sched_v1_fail(c, sub, "expected a whole number from %lld to %lld", (long long)lo, (long long)hi);
-        return deflt;
-    }
-    return (int64_t)v;
+    int64_t v = deflt;
+    if (x != NULL)
+        (void)sched_v1_whole(c, x, sub, lo, hi, &v);
+    return v;
 }
 
-/* A quantity: a string as Kubernetes writes it, or a number. */
-static int64_t quantity(SchedV1 *c, const cJSON *x, const char *path, int milli)
+/* Is the double a whole number in [lo, hi]? Checked on the double before any
+ * cast: converting one that does not fit int64_t (1e300) is undefined. */
+static int whole_in(double v, int64_t lo, int64_t hi)
 {
-    char text[64];
-    const char *why = NULL;
+    /* 2^63 is the first double past INT64_MAX; (double)hi may round up to it. */
+    return v >= (double)lo && v <= (double)hi && v < 9223372036854775808.0 && v == floor(v);
+}
+
+int sched_v1_whole(SchedV1 *c, const cJSON *x, const char *path, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!cJSON_IsNumber(x) || !whole_in(x->valuedouble, lo, hi)) {
+        sched_v1_fail(c, path, "expected a whole number from %lld to %lld", (long long)lo, (long long)hi);
+        return SIM_EINVAL;
+    }
+    int64_t v = (int64_t)x->valuedouble;
+    *out = v < lo ? lo : v > hi ? hi : v;   /* (double)hi may have rounded up past hi */
+    return SIM_OK;
+}
+
+int64_t sched_v1_quantity(SchedV1 *c, const cJSON *x, const char *path, int milli)
+{
+    char num[40];
+    const char *text = num, *why = NULL;
     int64_t v = 0;
     if (cJSON_IsString(x))
-        snprintf(text, sizeof text, "%s", x->valuestring);
+        text = x->valuestring;   /* parsed where it is: never copied into a fixed buffer */
     else if (cJSON_IsNumber(x))
-        snprintf(text, sizeof text, "%.15g", x->valuedouble);
+        snprintf(num, sizeof num, "%.15g", x->valuedouble);
     else {
         sched_v1_fail(c, path, "expected a quantity such as \"500m\" or \"4Gi\"");
         return 0;
     }
+    size_t len = strlen(text);
+    if (len > SCHED_V1_QUANTITY_MAX) {
+        sched_v1_fail(c, path, "\"%.24s...\" is too long for a quantity (%zu characters, at most %d)", text, len,
+                      SCHED_V1_QUANTITY_MAX);
+        return 0;
+    }
     if (sim_quantity_parse(text, milli, &v, &why) != SIM_OK)
         sched_v1_fail(c, path, "\"%s\" %s", text, why);
-    return v;
+    else if (v > SCHED_V1_QUANTITY_LIMIT)
+        sched_v1_fail(c, path, "\"%s\" is larger than kubesim models (at most 2^53 %s)", text,
+                      milli ? "millicores" : "units");
+    return sched_v1_failed(c) ? 0 : v;
+}
+
+static int64_t quantity(SchedV1 *c, const cJSON *x, const char *path, int milli)
+{
+    return sched_v1_quantity(c, x, path, milli);
 }
 
 /* ---- metadata ------------------------------------------------------------ */
@@ -554,6 +583,18 @@ static void spread(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpec *s
     }
 }
 
+/* *sum += v for a pod's containers: each term is at most the quantity limit,
+ * and so must the sum be (a pod of many huge containers would otherwise
+ * overflow int64_t on the way to the scheduler). */
+static void add_capped(SchedV1 *c, int64_t *sum, int64_t v, const char *path)
+{
+    if (*sum > SCHED_V1_QUANTITY_LIMIT - v) {
+        sched_v1_fail(c, path, "the pod's containers request more than kubesim models (2^53 in all)");
+        return;
+    }
+    *sum += v;
+}
+
 /* Upstream's effective request: max(Σ app containers, max init container). */
 static void containers(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpec *s, int init)
 {
@@ -584,11 +625,11 @@ static void containers(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpe
             s->req.mem = req.mem > s->req.mem ? req.mem : s->req.mem;
             s->req.gpu = req.gpu > s->req.gpu ? req.gpu : s->req.gpu;
         } else {
-            s->req.cpu_m += req.cpu_m;
-            s->req.mem += req.mem;
-            s->req.gpu += req.gpu;
-            s->lim_cpu_m += lim.cpu_m;
-            s->lim_mem += lim.mem;
+            add_capped(c, &s->req.cpu_m, req.cpu_m, sub);
+            add_capped(c, &s->req.mem, req.mem, sub);
+            add_capped(c, &s->req.gpu, req.gpu, sub);
+            add_capped(c, &s->lim_cpu_m, lim.cpu_m, sub);
+            add_capped(c, &s->lim_mem, lim.mem, sub);
         }
     }
 }
@@ -717,7 +758,7 @@ void sched_v1_priorityclass(SchedV1 *c, const cJSON *j, const char *path, SimPri
 static void int_or_percent(SchedV1 *c, const cJSON *x, const char *path, int32_t *v, int *pct)
 {
     int n = 0;
-    if (cJSON_IsNumber(x) && x->valuedouble >= 0 && x->valuedouble == (double)(int32_t)x->valuedouble) {
+    if (cJSON_IsNumber(x) && whole_in(x->valuedouble, 0, INT32_MAX)) {
         *v = (int32_t)x->valuedouble;
         *pct = 0;
     } else if (cJSON_IsString(x) && sscanf(x->valuestring, "%d%%%n", v, &n) == 1 && x->valuestring[n] == '\0' &&

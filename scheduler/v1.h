@@ -12,6 +12,7 @@
 #define KUBESIM_SCHED_V1_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sim/arena.h"
@@ -67,6 +68,21 @@ void sched_v1_priorityclass(SchedV1 *c, const cJSON *j, const char *path, SimPri
 void sched_v1_pdb(SchedV1 *c, const cJSON *j, const char *path, SchedV1Meta *meta, SimPdb *out);
 void sched_v1_quota(SchedV1 *c, const cJSON *j, const char *path, SchedV1Meta *meta, SimQuota *out);
 void sched_v1_limitrange(SchedV1 *c, const cJSON *j, const char *path, SchedV1Meta *meta, SimLimitRange *out);
+
+/* The longest quantity text read (a real one is under 25 characters), and
+ * the largest value kept: 2^53 (8 PiB, or 9e12 cores in millicores), so that
+ * sums over pods and containers and the scores' x100 stay inside int64_t. */
+#define SCHED_V1_QUANTITY_MAX 64
+#define SCHED_V1_QUANTITY_LIMIT (INT64_C(1) << 53)
+
+/* A quantity (a string as Kubernetes writes it, or a JSON number) in units,
+ * or milli-units when milli; 0 and the error set when it is malformed, too
+ * long or larger than SCHED_V1_QUANTITY_LIMIT. */
+int64_t sched_v1_quantity(SchedV1 *c, const cJSON *x, const char *path, int milli);
+/* x as a whole number in [lo, hi] in *out: SIM_OK, or SIM_EINVAL with the
+ * error set (x not a number, a fraction, or out of range: the range is checked
+ * on the double, never after a cast). */
+int sched_v1_whole(SchedV1 *c, const cJSON *x, const char *path, int64_t lo, int64_t hi, int64_t *out);
 
 /* Checks that every key of object j is in allowed (NULL-terminated). */
 void sched_v1_keys(SchedV1 *c, const cJSON *j, const char *path, const char *const *allowed);

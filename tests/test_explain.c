@@ -217,6 +217,49 @@ START_TEST(explain_bad_taint_effect_names_json_path)
 }
 END_TEST
 
+/* Item 1's class in v1.c: a quantity was copied into char[64] and parsed cut
+ * short, so "0.000...01" (80 characters) read as 0. Now the text is parsed
+ * where it is and refused when longer than 64 characters or above 2^53. */
+START_TEST(explain_quantities_are_never_cut_or_overflowed)
+{
+    char text[4096], q[100];
+    snprintf(q, sizeof q, "0.%075d1", 0);
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+             "[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"%s\"}}}]}}}", node_ok, q);
+    expect_refused(text, "$.pod.spec.containers[0].resources.requests.cpu: \"0.0000");
+    expect_refused(text, "is too long for a quantity (78 characters, at most 64)");
+    snprintf(text, sizeof text, "{\"nodes\":[{\"metadata\":{\"name\":\"n1\"},\"status\":{\"allocatable\":"
+             "{\"cpu\":\"4\",\"memory\":\"1Ei\"}}}],\"pod\":%s}", pod_ok);
+    expect_refused(text, "$.nodes[0].status.allocatable.memory: \"1Ei\" is larger than kubesim models");
+    /* Each container within the limit, their sum not: refused, never wrapped. */
+    snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+             "[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":\"6Pi\"}}},"
+             "{\"name\":\"b\",\"resources\":{\"requests\":{\"memory\":\"6Pi\"}}}]}}}", node_ok);
+    expect_refused(text, "$.pod.spec.containers[1]: the pod's containers request more than kubesim models");
+}
+END_TEST
+
+/* Item 11: numbers that do not fit int64_t were cast before the range check
+ * (undefined; clang's UBSan stops there). They are refused with the path. */
+START_TEST(explain_huge_numbers_refused_with_path)
+{
+    static const char *const nums[] = {"1e300", "-1e300", "9.3e18", "1e19", "2.5"};
+    char text[4096];
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{"
+                 "\"containers\":[{\"name\":\"c\"}],\"priority\":%s}}}", node_ok, nums[i]);
+        expect_refused(text, "case.json: $.pod.spec.priority: expected a whole number");
+        snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":{\"metadata\":{\"name\":\"p\"},\"spec\":{"
+                 "\"containers\":[{\"name\":\"c\"}],\"tolerations\":[{\"key\":\"k\",\"operator\":\"Exists\","
+                 "\"tolerationSeconds\":%s}]}}}", node_ok, nums[i]);
+        expect_refused(text, "$.pod.spec.tolerations[0].tolerationSeconds: expected a whole number");
+        snprintf(text, sizeof text, "{\"nodes\":[%s],\"pod\":%s,\"pdbs\":[{\"metadata\":{\"name\":\"b\"},"
+                 "\"spec\":{\"maxUnavailable\":%s}}]}", node_ok, pod_ok, nums[i]);
+        expect_refused(text, "$.pdbs[0].spec.maxUnavailable: expected a non-negative integer or a percentage");
+    }
+}
+END_TEST
+
 START_TEST(explain_bound_pod_must_name_a_node)
 {
     char text[2048];
@@ -241,6 +284,8 @@ int main(void)
     tcase_add_test(tc, explain_malformed_quantity_names_json_path);
     tcase_add_test(tc, explain_bad_taint_effect_names_json_path);
     tcase_add_test(tc, explain_bound_pod_must_name_a_node);
+    tcase_add_test(tc, explain_quantities_are_never_cut_or_overflowed);
+    tcase_add_test(tc, explain_huge_numbers_refused_with_path);
     suite_add_tcase(s, tc);
     int failed = tr_run(s, 0);
     printf("%d explain fixtures\n", fixtures.n);

@@ -251,6 +251,22 @@ static const char *const bad_cases[][2] = {
     {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":3,\"current\":0,\"template\":" TEMPLATE "}],\"nodes\":["
      NODE("{\"kubesim.io/node-group\":\"pool\"}") "]}",
      "case.json: $.nodeGroups[0].current: 0, but 1 nodes"},
+    /* Item 9: current far above max made a node per count (minutes); now refused. */
+    {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":3,\"current\":50,\"template\":" TEMPLATE "}]}",
+     "case.json: $.nodeGroups[0].current: 50 is above max 3"},
+    {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":2147483647,\"current\":2000000000,\"template\":" TEMPLATE "}]}",
+     "case.json: $.nodeGroups[0].current: expected a whole number from 0 to 100000"},
+    {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":0,\"template\":" TEMPLATE "}],\"nodes\":["
+     NODE("{\"kubesim.io/node-group\":\"pool\"}") "]}",
+     "case.json: $.nodeGroups[0].max: 0, but 1 nodes of $.nodes belong to the group"},
+    /* Item 11: numbers beyond int64_t are refused before any cast. */
+    {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":3,\"current\":1e300,\"template\":" TEMPLATE "}]}",
+     "case.json: $.nodeGroups[0].current: expected a whole number"},
+    {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":-1e300,\"template\":" TEMPLATE "}]}",
+     "case.json: $.nodeGroups[0].max: expected a whole number"},
+    {"{\"nodeGroups\":[" GROUP "],\"maxNodesTotal\":1e19}", "case.json: $.maxNodesTotal: expected a whole number"},
+    {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":3,\"pricePerHour\":1e300,\"template\":" TEMPLATE "}]}",
+     "case.json: $.nodeGroups[0].pricePerHour: expected a price in USD per hour, from 0 to 1e6"},
     {"{\"nodeGroups\":[" GROUP "],\"expander\":\"cheapest\"}", "case.json: $.expander: \"cheapest\" is not one of"},
     {"{\"nodeGroups\":[" GROUP "],\"expander\":[\"priority\",7]}", "case.json: $.expander[1]: expected a string"},
     {"{\"nodeGroups\":[" GROUP "],\"scaleDownUtilizationThreshold\":1.5}",
@@ -289,6 +305,25 @@ START_TEST(explain_autoscaler_command_refuses_bad_input)
 }
 END_TEST
 
+/* Names were formatted into char[256]: a long pod name came out cut in the
+ * answer (and long group names gave upcoming nodes the same name). */
+START_TEST(explain_autoscaler_long_names_come_out_whole)
+{
+    char name[301], text[4096], err[1024] = "", want[320];
+    memset(name, 'a', 300);
+    name[300] = '\0';
+    snprintf(text, sizeof text, "{\"nodeGroups\":[" GROUP "],\"pods\":[{\"metadata\":{\"name\":\"%s\"},"
+             "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"64\"}}}]}}]}", name);
+    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    ck_assert_msg(ans != NULL, "refused: %s", err);
+    const cJSON *pend = cJSON_GetObjectItem(cJSON_GetObjectItem(ans, "scaleUp"), "unschedulable");
+    snprintf(want, sizeof want, "default/%s", name);
+    ck_assert_int_eq(cJSON_GetArraySize(pend), 1);
+    ck_assert_str_eq(cJSON_GetArrayItem(pend, 0)->valuestring, want);
+    cJSON_Delete(ans);
+}
+END_TEST
+
 START_TEST(explain_autoscaler_usage)
 {
     ck_assert_int_eq(ks("explain --help"), 0);
@@ -317,6 +352,7 @@ int main(void)
     tcase_add_loop_test(tc, explain_autoscaler_bad_input_names_file_and_path, 0, nbad);
     tcase_add_loop_test(tc, explain_autoscaler_command_refuses_bad_input, 0, nbad);
     tcase_add_test(tc, explain_autoscaler_usage);
+    tcase_add_test(tc, explain_autoscaler_long_names_come_out_whole);
     suite_add_tcase(s, tc);
     int failed = tr_run(s, 1);   /* the tests share tmpdir's files and run in order */
     char cmd[600];

@@ -170,6 +170,54 @@ START_TEST(explain_hpa_malformed_quantity_names_json_path)
 }
 END_TEST
 
+/* Item 1: a quantity longer than 63 characters was formatted into char[64]
+ * through a 256-byte vsnprintf: a stack overflow (SIGSEGV in release). */
+START_TEST(explain_hpa_long_quantity_refused_not_overrun)
+{
+    char text[2048], q[300];
+    memset(q, '1', sizeof q - 1);
+    q[sizeof q - 1] = '\0';
+    snprintf(text, sizeof text, "{" SPEC_OK ",\"currentReplicas\":2,\"pods\":[{\"requests\":{\"cpu\":\"%s\"}}]}", q);
+    expect_refused(text, "case.json: $.pods[0].requests.cpu: \"111111111111111111111111...\" is too long for a "
+                         "quantity (299 characters, at most 64)");
+    snprintf(text, sizeof text, "{" SPEC_OK ",\"currentReplicas\":2,\"pods\":[{\"usage\":{\"memory\":\"%.100s\"}}]}", q);
+    expect_refused(text, "$.pods[0].usage.memory: \"1111");
+    snprintf(text, sizeof text, "{" SPEC_OK ",\"currentReplicas\":2,\"externalMetrics\":{\"q\":[1,\"%.70sm\"]}}", q);
+    expect_refused(text, "$.externalMetrics.q[1]: \"1111");
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":2,\"pods\":[{\"usage\":{\"cpu\":1e300}}]}",
+                   "$.pods[0].usage.cpu: \"1e+300\" is too large");
+    expect_refused("{" SPEC_OK ",\"currentReplicas\":1e300}", "$.currentReplicas: expected a whole number");
+}
+END_TEST
+
+/* Item 9: pods were read with cJSON_GetArrayItem(i), a walk from the head
+ * each time (40k pods 6 s, 200k over 100 s). Read in one pass, 200k pods take
+ * about a second; the timeout of this test case (not a timing) catches a
+ * return of the quadratic walk. */
+START_TEST(explain_hpa_many_pods_read_in_one_pass)
+{
+    enum { N = 200000 };
+    static const char pod[] = "{\"requests\":{\"cpu\":\"1\"},\"usage\":{\"cpu\":\"900m\"}},";
+    static const char head[] = "{" SPEC_OK ",\"currentReplicas\":4,\"pods\":[";
+    size_t cap = sizeof head + N * (sizeof pod - 1) + 8, len = 0;
+    char *text = malloc(cap), err[1024] = "";
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)snprintf(text, cap, "%s", head);
+    for (int i = 0; i < N; i++) {
+        memcpy(text + len, pod, sizeof pod - 1);
+        len += sizeof pod - 1;
+    }
+    memcpy(text + len - 1, "]}", 3);   /* over the last comma */
+    len += 1;
+    cJSON *ans = explain(text, len, "case.json", err, sizeof err);
+    ck_assert_msg(ans != NULL, "refused: %s", err);
+    const cJSON *per = cJSON_GetArrayItem(cJSON_GetObjectItem(ans, "perMetric"), 0);
+    ck_assert_int_eq((int)cJSON_GetObjectItem(per, "readyPods")->valuedouble, N);
+    cJSON_Delete(ans);
+    free(text);
+}
+END_TEST
+
 START_TEST(explain_hpa_min_above_max_refused)
 {
     expect_refused("{\"hpa\":{\"minReplicas\":6,\"maxReplicas\":5},\"currentReplicas\":2}",
@@ -596,7 +644,12 @@ int main(void)
     tcase_add_test(tc, explain_hpa_bad_targets_refused);
     tcase_add_test(tc, explain_hpa_command_exit_codes);
     tcase_add_test(tc, legacy_recommendations_reuse_old_slots);
+    tcase_add_test(tc, explain_hpa_long_quantity_refused_not_overrun);
+    TCase *big = tcase_create("explain_big");
+    tcase_set_timeout(big, 60);
+    tcase_add_test(big, explain_hpa_many_pods_read_in_one_pass);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, big);
     TCase *live = tcase_create("live");
     tcase_add_test(live, live_hot_deployment_scales_up_as_policies_allow);
     tcase_add_test(live, live_quiet_deployment_scales_down_after_window);

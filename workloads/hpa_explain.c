@@ -49,8 +49,12 @@ typedef struct Case {
 } Case;
 
 /* ---- reading JSON ---------------------------------------------------------- */
-/* A JSON path into out (PATH bytes); a long one is cut, never overrun. */
-static void path_fmt(char *out, const char *fmt, ...)
+/* A JSON path into out, a path buffer of PATH bytes (the [static PATH] makes
+ * gcc and clang refuse a smaller one at the call); a long path is cut in the
+ * message, never overrun. Only paths go through here: values from the case
+ * are never formatted into a fixed buffer. */
+static void path_fmt(char out[static PATH], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void path_fmt(char out[static PATH], const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -75,7 +79,8 @@ static void *alloc(Case *c, size_t n)
 
 /* The child key of object j after checking its type; NULL when absent or
  * null (or on an error). */
-static const cJSON *child(Case *c, const cJSON *j, const char *key, const char *path, int type, char *sub)
+static const cJSON *child(Case *c, const cJSON *j, const char *key, const char *path, int type,
+                          char sub[static PATH])
 {
     static const char *const names[] = {"true or false", "true or false", "null", "a number", "a string",
                                         "an array", "an object"};
@@ -99,14 +104,10 @@ static int64_t get_int(Case *c, const cJSON *j, const char *key, const char *pat
 {
     char sub[PATH];
     const cJSON *x = child(c, j, key, path, cJSON_Number, sub);
-    if (x == NULL)
-        return deflt;
-    double v = x->valuedouble;
-    if (!(v >= (double)lo && v <= (double)hi) || v != floor(v)) {
-        sched_v1_fail(&c->v1, sub, "expected a whole number from %lld to %lld", (long long)lo, (long long)hi);
-        return deflt;
-    }
-    return (int64_t)v;
+    int64_t v = deflt;
+    if (x != NULL)
+        (void)sched_v1_whole(&c->v1, x, sub, lo, hi, &v);
+    return v;
 }
 
 static int required(Case *c, const cJSON *j, const char *key, const char *path)
@@ -137,25 +138,12 @@ static int get_enum(Case *c, const cJSON *j, const char *key, const char *path, 
     return deflt;
 }
 
-/* A quantity (a string as Kubernetes writes it, or a number) in milli-units. */
+/* A quantity (a string as Kubernetes writes it, or a number) in milli-units:
+ * v1.c's reader, which parses the text where it is and caps its length and
+ * value. */
 static int64_t quantity(Case *c, const cJSON *x, const char *path)
 {
-    char text[64];
-    const char *why = NULL;
-    int64_t v = 0;
-    if (failed(c))
-        return 0;
-    if (cJSON_IsString(x))
-        path_fmt(text, "%s", x->valuestring);
-    else if (cJSON_IsNumber(x))
-        path_fmt(text, "%.15g", x->valuedouble);
-    else {
-        sched_v1_fail(&c->v1, path, "expected a quantity such as \"500m\" or \"4Gi\"");
-        return 0;
-    }
-    if (sim_quantity_parse(text, 1, &v, &why) != SIM_OK)
-        sched_v1_fail(&c->v1, path, "\"%s\" %s", text, why);
-    return v;
+    return failed(c) ? 0 : sched_v1_quantity(&c->v1, x, path, 1);
 }
 
 /* Seconds (fractions allowed, 0 to 1e9) as simulated time; present is 0
@@ -184,23 +172,27 @@ static Named *named_map(Case *c, const cJSON *j, const char *path, int series)
     for (const cJSON *x = j ? j->child : NULL; out && x && !failed(c); x = x->next, k++) {
         char sub[PATH];
         path_fmt(sub, "%s.%s", path, x->string);
-        size_t nv = series && cJSON_IsArray(x) ? (size_t)cJSON_GetArraySize(x) : 1;
+        int list = series && cJSON_IsArray(x);
+        size_t nv = list ? (size_t)cJSON_GetArraySize(x) : 1;
         out[k].name = x->string;
         out[k].vals = alloc(c, nv * sizeof *out[k].vals);
         out[k].n = nv;
-        if (series && cJSON_IsArray(x) && nv == 0)
+        if (list && nv == 0)
             sched_v1_fail(&c->v1, sub, "expected at least one value");
-        for (size_t i = 0; out[k].vals && i < nv; i++) {
+        if (!list && out[k].vals)
+            out[k].vals[0] = quantity(c, x, sub);
+        size_t i = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, (list && out[k].vals ? x : NULL)) {   /* linear: never cJSON_GetArrayItem(i) */
             char item[PATH];
             path_fmt(item, "%s[%zu]", sub, i);
-            const cJSON *v = nv == 1 && !cJSON_IsArray(x) ? x : cJSON_GetArrayItem(x, (int)i);
-            out[k].vals[i] = quantity(c, v, cJSON_IsArray(x) ? item : sub);
+            out[k].vals[i++] = quantity(c, v, item);
         }
     }
     return out;
 }
 
-static const cJSON *object_child(Case *c, const cJSON *j, const char *key, const char *path, char *sub)
+static const cJSON *object_child(Case *c, const cJSON *j, const char *key, const char *path, char sub[static PATH])
 {
     return child(c, j, key, path, cJSON_Object, sub);
 }
@@ -350,10 +342,14 @@ static void parse_metrics(Case *c, const cJSON *spec, const char *path)
         c->metrics[0] = cpu80;
         return;
     }
-    for (size_t i = 0; i < n && !failed(c); i++) {
+    size_t i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, (c->metrics ? arr : NULL)) {
         char item[PATH];
+        if (failed(c))
+            break;
         path_fmt(item, "%s[%zu]", sub, i);
-        parse_metric(c, cJSON_GetArrayItem(arr, (int)i), item, &c->metrics[i]);
+        parse_metric(c, x, item, &c->metrics[i++]);
     }
 }
 
@@ -389,10 +385,12 @@ static void parse_rules(Case *c, const cJSON *j, const char *path, WlHpaRules *r
     if (n == 0 || n > WL_HPA_MAX_POLICIES)
         sched_v1_fail(&c->v1, sub, "expected 1 to %d policies", WL_HPA_MAX_POLICIES);
     r->npolicies = failed(c) ? r->npolicies : n;
-    for (size_t i = 0; i < n && !failed(c); i++) {
+    size_t i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, (failed(c) ? NULL : arr)) {
         char item[PATH];
         path_fmt(item, "%s[%zu]", sub, i);
-        parse_policy(c, cJSON_GetArrayItem(arr, (int)i), item, &r->policies[i]);
+        parse_policy(c, x, item, &r->policies[i++]);
     }
 }
 
@@ -509,10 +507,15 @@ static void parse_pods(Case *c, const cJSON *root)
     size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
     c->pods = alloc(c, (n + 1) * sizeof *c->pods);
     c->pod_metrics = alloc(c, (n + 1) * sizeof *c->pod_metrics);
-    for (size_t i = 0; i < n && !failed(c); i++) {
+    size_t i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, (c->pods && c->pod_metrics ? arr : NULL)) {   /* linear: never cJSON_GetArrayItem(i) */
         char item[PATH];
+        if (failed(c))
+            break;
         path_fmt(item, "$.pods[%zu]", i);
-        parse_pod(c, cJSON_GetArrayItem(arr, (int)i), item, &c->pods[i], &c->pod_metrics[i]);
+        parse_pod(c, x, item, &c->pods[i], &c->pod_metrics[i]);
+        i++;
     }
     c->in.pods = c->pods;
     c->in.npods = n;
@@ -523,12 +526,14 @@ static void parse_entries(Case *c, const cJSON *h, const char *key, const char *
 {
     static const char *const keys[] = {"replicas", "ageSeconds", NULL};
     char sub[PATH];
-    const cJSON *arr = child(c, h, key, path, cJSON_Array, sub);
-    for (int i = 0; arr && i < cJSON_GetArraySize(arr) && !failed(c); i++) {
+    const cJSON *arr = child(c, h, key, path, cJSON_Array, sub), *x;
+    size_t i = 0;
+    cJSON_ArrayForEach(x, arr) {
         char item[PATH];
         int present;
-        const cJSON *x = cJSON_GetArrayItem(arr, i);
-        path_fmt(item, "%s[%d]", sub, i);
+        if (failed(c))
+            return;
+        path_fmt(item, "%s[%zu]", sub, i++);
         sched_v1_keys(&c->v1, x, item, keys);
         if (!required(c, x, "replicas", item) || !required(c, x, "ageSeconds", item))
             return;

@@ -55,6 +55,7 @@ typedef struct BtCtx {
     SimMem *mem;
     int code;                 /* last error code (0 when none) */
     char err[BT_ERRLEN];      /* last error message ("" when none) */
+    int blas_ready;           /* OpenBLAS's own buffer was had: no need to check again */
 } BtCtx;
 
 void bt_ctx_init(BtCtx *c, SimMem *m);

@@ -118,6 +118,28 @@ static void cov_free(SimMem *m, Cov *v)
     bt_free(m, v->rhs, 2 * v->N, sizeof *v->rhs);
 }
 
+/* OpenBLAS takes a buffer of its own from malloc at its first level-3 call
+ * (BUFFER_SIZE, 128 MiB on x86-64 and arm64, plus a page) and keeps it for
+ * the process; when malloc fails it retries forever (blas_memory_alloc), so
+ * under `ulimit -v` a run would spin instead of failing. Before the first
+ * call, the same block is asked of the context's SimMem and given back: if
+ * it cannot be had, the kernel fails with "out of memory", and SimMem's
+ * sticky flag stops a simulation (and the fault-injection sweep reaches this
+ * path too). */
+#define BLAS_BUFFER (((size_t)128 << 20) + 2 * 4096)
+
+static int blas_preflight(BtCtx *c)
+{
+    if (c->blas_ready)
+        return SIM_OK;
+    void *probe = sim_mem_alloc(c->mem, BLAS_BUFFER);
+    if (probe == NULL)
+        return bt_fail(c, SIM_ENOMEM, "out of memory: OpenBLAS needs a %zu MiB buffer", BLAS_BUFFER >> 20);
+    sim_mem_free(c->mem, probe, BLAS_BUFFER);
+    c->blas_ready = 1;
+    return SIM_OK;
+}
+
 int bt_cov_run(BtCtx *c, const BtData *d, BtResult *r)
 {
     const BtParams *p = &r->params;
@@ -132,7 +154,10 @@ int bt_cov_run(BtCtx *c, const BtData *d, BtResult *r)
     double *R = bt_returns_rowmajor(c, d);
     v.R = b.R = R;
     v.weights = r->weights;
+    /* The whole workspace is had (through SimMem) before BLAS is called. */
     int rc = (r->weights && v.xc && v.cov && v.rhs && R) ? SIM_OK : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        rc = blas_preflight(c);
     if (rc == SIM_OK)
         rc = bt_book_run(c, &b, r);
     bt_free(c->mem, R, d->rows * d->assets, sizeof *R);

@@ -21,6 +21,7 @@ void bt_ctx_init(BtCtx *c, SimMem *m)
     c->mem = m;
     c->code = 0;
     c->err[0] = '\0';
+    c->blas_ready = 0;
 }
 
 const char *bt_errmsg(const BtCtx *c)

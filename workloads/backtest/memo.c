@@ -26,6 +26,7 @@ struct BtMemo {
     Entry *e;
     size_t n, cap;
     uint64_t hits, misses;
+    int blas_ready;   /* a BLAS kernel got OpenBLAS's buffer (BtCtx.blas_ready) */
 };
 
 BtMemo *bt_memo_create(SimMem *m)
@@ -111,7 +112,9 @@ int bt_memo_run(BtCtx *c, BtMemo *mc, const BtData *d, const BtParams *p, const 
      * of a large run), and one thread also keeps the sums' order fixed. */
     int threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
+    c->blas_ready |= mc->blas_ready;
     rc = bt_run(c, d, p, &res);
+    mc->blas_ready = c->blas_ready;
     openblas_set_num_threads(threads);
     if (rc == SIM_OK && (rc = insert(c, mc, key, res)) != SIM_OK)
         bt_result_free(res);
