@@ -99,6 +99,11 @@ typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
     const char *start;      /* scenario.start ("HH:MM") or NULL */
     const char *duration;   /* scenario.duration or NULL */
+    /* The scenario language's formats, checked by its own parsers (the
+     * scenarios module, which k8s-export does not link): 1 if s reads as a
+     * duration ("90s", "1h30m") or a time of day ("07:00"). NULL: unchecked. */
+    int (*is_duration)(const char *s);
+    int (*is_clock)(const char *s);
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they
