@@ -287,13 +287,23 @@ static int write_tmp(char *tmpl, const char *text, size_t len)
     return 0;
 }
 
-/* "TMP:LINE: reason" from scn_load, as the import's own failure: the line of
- * the scenario and the reason (a check the importer lacks, or a bug). */
-static void report_invalid(const char *tmp, const char *text, const char *msg)
+/* "TMP:LINE: reason" from scn_load, reported at the manifest that line of
+ * the scenario came from (a check the importer itself lacks), or at the
+ * scenario's line when no manifest wrote it. */
+static void report_invalid(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg,
+                           const char *msg)
 {
     size_t n = strlen(tmp);
     const char *rest = strncmp(msg, tmp, n) == 0 && msg[n] == ':' ? msg + n + 1 : msg;
-    long line = strtol(rest, NULL, 10);
+    char *end;
+    long line = strtol(rest, &end, 10);
+    if (end != rest && *end == ':')
+        rest = end + 1 + (end[1] == ' ');
+    if (line >= 1 && (size_t)line <= norg && org[line - 1].file) {
+        fprintf(stderr, "kubesim import: %s:%d: not valid in a scenario: %s\n", org[line - 1].file,
+                org[line - 1].line, rest);
+        return;
+    }
     const char *at = text;
     for (long l = 1; l < line && at; l++)
         at = (at = strchr(at, '\n')) ? at + 1 : NULL;
@@ -304,7 +314,7 @@ static void report_invalid(const char *tmp, const char *text, const char *msg)
 }
 
 /* Loads the written scenario with validate's checks; 0 if it passes. */
-static int validates(const char *tmp, const char *text)
+static int validates(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg)
 {
     SimMem m;
     sim_mem_init(&m);
@@ -312,7 +322,7 @@ static int validates(const char *tmp, const char *text)
     char err[1024];
     ScnScenario *s = scn_load(&m, &so, err, sizeof err);
     if (s == NULL) {
-        report_invalid(tmp, text, err);
+        report_invalid(tmp, text, org, norg, err);
         return -1;
     }
     scn_free(s);
@@ -344,7 +354,7 @@ static void cannot_write(const char *out, int e)
         fprintf(stderr, "kubesim import: cannot write %s: %s\n", out ? out : "a temporary file", strerror(e));
 }
 
-static int write_out(const char *out, const char *text, size_t len)
+static int write_out(const char *out, const char *text, size_t len, const KxImportOrigin *org, size_t norg)
 {
     char tmp[4200];
     if (tmp_name(tmp, sizeof tmp, out) != 0) {
@@ -355,7 +365,7 @@ static int write_out(const char *out, const char *text, size_t len)
         cannot_write(out, errno);
         return CLI_BAD_INPUT;
     }
-    if (validates(tmp, text) != 0) {
+    if (validates(tmp, text, org, norg) != 0) {
         unlink(tmp);
         return CLI_BAD_INPUT;
     }
@@ -391,17 +401,19 @@ static int run_import(ImportArgs *a)
     SimMem m;
     sim_mem_init(&m);
     char *text = NULL;
-    size_t len = 0;
+    size_t len = 0, norg = 0;
+    KxImportOrigin *org = NULL;
     KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
-                         .is_duration = is_duration, .is_clock = is_clock};
+                         .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg};
     if (rc == CLI_OK && kx_import(&m, files, a->n, &o, &text, &len, err, sizeof err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", err);
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK)
-        rc = write_out(a->out, text, len);
+        rc = write_out(a->out, text, len, org, norg);
     if (text)
         sim_mem_free(&m, text, len + 1);
+    sim_mem_free(&m, org, norg * sizeof *org);
     for (size_t i = 0; texts && i < a->n; i++)
         free(texts[i]);
     free(texts);

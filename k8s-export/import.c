@@ -115,7 +115,7 @@ KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind)
 {
     for (d = d ? d->next : c->docs; d; d = d->next)
         if (d->kind && strcmp(d->kind, kind) == 0 && strcmp(d->region, c->region) == 0)
-            return d;
+            return (KxDoc *)(c->cur = d);
     return NULL;
 }
 
@@ -398,6 +398,7 @@ static int is_node_groups(const KxDoc *d)
 /* The header: where the scenario came from and what it leaves out. */
 static void header(KxImp *c, const KxImportOptions *o)
 {
+    c->cur = NULL;
     kx_out(c, "-- Written by `kubesim import` from Kubernetes manifests.\n");
     int first = 1;
     for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
@@ -428,6 +429,7 @@ static void header(KxImp *c, const KxImportOptions *o)
 static void write_region(KxImp *c, const char *r)
 {
     c->region = r;
+    c->cur = NULL;
     kx_out(c, "\n-- ---- region ");
     kx_out_comment(c, r);
     kx_out(c, " ----\n");
@@ -462,6 +464,28 @@ static void write_scenario(KxImp *c, const KxImportOptions *o)
     }
 }
 
+/* Hands the line origins to the caller at exactly their count (the last
+ * line, when the text does not end in a newline, gets one too). */
+static void give_origins(KxImp *c, const KxImportOptions *o)
+{
+    void *v = c->origins;
+    if (sim_mem_grow(c->m, &v, &c->caporigins, c->norigins + 1, sizeof *c->origins) != SIM_OK) {
+        kx_imp_nomem(c);
+        return;
+    }
+    c->origins = v;
+    c->origins[c->norigins++] = (KxImportOrigin){NULL, 0};
+    KxImportOrigin *p = sim_mem_realloc(c->m, c->origins, c->caporigins * sizeof *p, c->norigins * sizeof *p);
+    if (p == NULL) {
+        kx_imp_nomem(c);
+        return;
+    }
+    *o->origins = p;
+    *o->norigins = c->norigins;
+    c->origins = NULL;
+    c->caporigins = 0;
+}
+
 int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
               size_t *len, char *err, size_t errlen)
 {
@@ -488,9 +512,12 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
         else
             c.out = p, c.cap = c.len + 1;
     }
+    if (c.rc == SIM_OK && o && o->origins)
+        give_origins(&c, o);
     if (c.rc != SIM_OK) {
         if (c.out)
             sim_mem_free(m, c.out, c.cap);
+        sim_mem_free(m, c.origins, c.caporigins * sizeof *c.origins);
         return c.rc;
     }
     *text = c.out;

@@ -22,6 +22,10 @@ typedef enum KxNodeType { KX_N_SCALAR = 0, KX_N_MAP, KX_N_SEQ, KX_N_NULL } KxNod
 /* Maps and lists open at once, at most: deeper input is refused. The
  * deepest real manifests (CRDs' OpenAPI schemas) nest well under this. */
 #define KX_MAX_DEPTH 256
+/* YAML values (scalars, maps, lists) in all the input, at most: about
+ * 200 MB of trees. 2 MB of ordinary manifests hold about 100,000; a list
+ * `[1,1,1,...]` holds one per two bytes, so the byte caps alone allow more. */
+#define KX_MAX_NODES 2000000
 
 /* A YAML node. A map's children carry their key; a sequence's do not. */
 typedef struct KxNode {
@@ -46,6 +50,10 @@ typedef struct KxDoc {
 typedef struct KxImp {
     SimMem *m;
     const KxImportOptions *o;       /* may be NULL */
+    size_t nodes;                   /* read so far, at most KX_MAX_NODES */
+    const KxDoc *cur;               /* the document being written (kx_next sets it) */
+    KxImportOrigin *origins;        /* one per finished line of out, when asked for */
+    size_t norigins, caporigins;
     SimArena a;
     int rc;                         /* SIM_OK or the first failure */
     char *err;

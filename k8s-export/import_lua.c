@@ -15,8 +15,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each line ended by s gets the current document as its origin. */
+static void note_origins(KxImp *c, const char *s, size_t n)
+{
+    for (const char *p = s; (p = memchr(p, '\n', n - (size_t)(p - s))) != NULL; p++) {
+        void *v = c->origins;
+        if (sim_mem_grow(c->m, &v, &c->caporigins, c->norigins + 1, sizeof *c->origins) != SIM_OK) {
+            kx_imp_nomem(c);
+            return;
+        }
+        c->origins = v;
+        c->origins[c->norigins++] = (KxImportOrigin){c->cur ? c->cur->file : NULL,
+                                                     c->cur ? c->cur->root->line : 0};
+    }
+}
+
 static void append(KxImp *c, const char *s, size_t n)
 {
+    if (c->rc != SIM_OK)
+        return;
+    if (c->o && c->o->origins)
+        note_origins(c, s, n);
     if (c->rc != SIM_OK)
         return;
     void *p = c->out;

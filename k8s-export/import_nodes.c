@@ -225,6 +225,7 @@ void kx_imp_nodegroups(KxImp *c)
         return;
     Need cpu = {0}, gpu = {0};
     needs(c, &cpu, &gpu);
+    c->cur = NULL;   /* the default groups come from no document */
     default_group(c, "cpu", "m6i.4xlarge", &cpu, 16000, 64, 0);
     if (gpu.pods)
         default_group(c, "gpu", "g5.12xlarge", &gpu, 48000, 192, 4);

@@ -28,6 +28,7 @@ void kx_imp_namespaces(KxImp *c)
         const char *ns = ns_of(d);
         if (ns == NULL || kx_seen(c, "namespace", ns, ""))
             continue;
+        c->cur = d;
         kx_out(c, "namespace { name = ");
         kx_out_str(c, ns);
         kx_out(c, " }\n");
@@ -36,6 +37,7 @@ void kx_imp_namespaces(KxImp *c)
 
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
+    c->cur = d;
     const KxNode *v = kx_get(d->root, "value");
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
@@ -65,6 +67,7 @@ static void placeholder(KxImp *c, const KxDoc *d, const char *name)
     }
     if (kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
         return;   /* in the input, or named again by a later object */
+    c->cur = d;
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, name);
     kx_out(c, ", value = 0 }   -- named but not in the manifests: edit its value\n");

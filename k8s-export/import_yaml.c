@@ -39,6 +39,11 @@ static int line_of(const Reader *r, const yaml_mark_t *mark)
 
 static KxNode *node(Reader *r, KxNodeType t, const yaml_event_t *ev)
 {
+    if (++r->c->nodes > KX_MAX_NODES) {
+        kx_imp_fail(r->c, r->file, NULL, "%d: more than %d values (scalars, maps and lists) in the input",
+                    line_of(r, &ev->start_mark), KX_MAX_NODES);
+        return NULL;
+    }
     KxNode *n = sim_arena_alloc(&r->c->a, sizeof *n);
     if (n == NULL) {
         kx_imp_nomem(r->c);
