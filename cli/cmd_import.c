@@ -293,8 +293,10 @@ static int write_tmp(char *tmpl, const char *text, size_t len)
 static void report_invalid(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg,
                            const char *msg)
 {
-    size_t n = strlen(tmp);
-    const char *rest = strncmp(msg, tmp, n) == 0 && msg[n] == ':' ? msg + n + 1 : msg;
+    /* The loader may shorten a long path from the left: find its last part. */
+    const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp, *hit = strstr(msg, base);
+    size_t n = strlen(base);
+    const char *rest = hit && hit[n] == ':' ? hit + n + 1 : msg;
     char *end;
     long line = strtol(rest, &end, 10);
     if (end != rest && *end == ':')
