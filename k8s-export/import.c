@@ -7,7 +7,12 @@
  * and the HPAs, so every declaration follows what it names.
  *
  * Invariant: nothing is returned unless every document was accepted; the
- * arena holding the trees is freed before kx_import returns.
+ * arena holding the trees is freed before kx_import returns. What is
+ * accepted is what the scenario accepts: each simulated object's name by
+ * its kind's rule (and once per scenario where validate wants that), each
+ * field of the type it must have (kx_map / kx_seq / kx_str fail on any
+ * other), each option by the scenario's own parsers; what only the
+ * scenario's loader checks, the caller reports through the line origins.
  */
 #include "k8s-export/import_int.h"
 

@@ -109,9 +109,9 @@ static void group(KxImp *c, const KxNode *g)
         kx_out(c, ", pods = %lld", (long long)kx_int(c, x, 1, 100000));
     /* No zones: every zone of the region (validate refuses an empty list). */
     const KxNode *zs = kx_seq(c, g, "zones");
-    for (const KxNode *z = zs ? zs->first : NULL; z && c->rc == SIM_OK; z = z->next) {
+    for (const KxNode *z = zs ? zs->first : NULL; z && kx_want(c, z, KX_N_SCALAR); z = z->next) {
         kx_out(c, z == zs->first ? ",\n    zones = { " : ", ");
-        kx_out_str(c, z->s);   /* checked by region() */
+        kx_out_str(c, z->s);
     }
     kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
     kx_out_string_map(c, kx_get(g, "labels"));
