@@ -313,9 +313,24 @@ START_TEST(import_out_of_memory_sweep)
         sim_mem_init(&m);
         m.fail_at = n;
         char *text;
-        size_t len;
-        int rc = kx_import(&m, &f, 1, NULL, &text, &len, err, sizeof err);
+        size_t len, norg = 0;
+        KxImportOrigin *org = NULL;
+        KxImportOptions o = {.origins = &org, .norigins = &norg};   /* their allocations fail too */
+        int rc = kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err);
         if (rc == SIM_OK) {
+            /* Every line has an origin; the Deployment's come from its document. */
+            size_t lines = 1;
+            for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+                lines++;
+            ck_assert_uint_eq(norg, lines);
+            const char *dep = strstr(text, "deployment {");
+            ck_assert_ptr_nonnull(dep);
+            size_t at = 0;
+            for (const char *p = text; p < dep; p++)
+                at += *p == '\n';
+            ck_assert_str_eq(org[at].file, "oom.yaml");
+            ck_assert_int_eq(org[at].line, 1);
+            sim_mem_free(&m, org, norg * sizeof *org);
             sim_mem_free(&m, text, len + 1);
             ok = 1;
         } else {
