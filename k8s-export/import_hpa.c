@@ -286,9 +286,8 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
         kx_out(c, " }\n");
     }
     /* Every region whose Service of that name serves the flow needs a round trip. */
-    for (const KxDoc *e = c->docs; e; e = e->next)
-        if (e->kind && strcmp(e->kind, "Service") == 0 && strcmp(e->name, d->name) == 0 &&
-            !kx_seen(c, "latency", site, e->region)) {
+    for (const KxDoc *e = d->same_first; e; e = e->same_next)
+        if (!kx_seen(c, "latency", site, e->region)) {
             kx_out(c, "latency { from = ");
             kx_out_str(c, site);
             kx_out(c, ", to = ");
@@ -314,8 +313,47 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
     kx_out(c, " }\n");
 }
 
+typedef struct Svc {
+    KxDoc *d;
+    size_t at;   /* reading order */
+} Svc;
+
+static int by_name(const void *a, const void *b)
+{
+    const Svc *x = a, *y = b;
+    int k = strcmp(x->d->name, y->d->name);
+    return k ? k : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Chains the Services of each name in reading order (same_first, same_next),
+ * once: sorting keeps it n log n however many Services share names. */
+static void link_services(KxImp *c)
+{
+    size_t n = 0, cap = 0, at = 0;
+    Svc *v = NULL;
+    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next, at++) {
+        if (!d->kind || strcmp(d->kind, "Service") != 0)
+            continue;
+        void *p = v;
+        if (sim_mem_grow(c->m, &p, &cap, n + 1, sizeof *v) != SIM_OK)
+            kx_imp_nomem(c);
+        else
+            v = p, v[n++] = (Svc){d, at};
+    }
+    if (c->rc == SIM_OK && n)
+        qsort(v, n, sizeof *v, by_name);
+    for (size_t i = 0; c->rc == SIM_OK && i < n; i++) {
+        int first = i == 0 || strcmp(v[i - 1].d->name, v[i].d->name) != 0;
+        v[i].d->same_first = first ? v[i].d : v[i - 1].d->same_first;
+        v[i].d->same_next = i + 1 < n && strcmp(v[i + 1].d->name, v[i].d->name) == 0 ? v[i + 1].d : NULL;
+    }
+    sim_mem_free(c->m, v, cap * sizeof *v);
+}
+
 void kx_imp_traffic(KxImp *c)
 {
+    if (!kx_seen(c, "services linked", "", ""))
+        link_services(c);
     for (KxDoc *d = NULL; (d = kx_next(c, d, "Service")) != NULL && c->rc == SIM_OK;) {
         const char *t = kx_annotation(c, d->root, "kubesim.io/traffic");
         if (t == NULL)

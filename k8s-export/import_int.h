@@ -45,6 +45,9 @@ typedef struct KxDoc {
     KxNode *root;
     int done;                       /* written (or merged into another object) */
     struct KxDoc *next;
+    /* Services only: the first Service of this name (in reading order) and
+     * the next one, so a flow finds every region's Service in linear time. */
+    struct KxDoc *same_first, *same_next;
 } KxDoc;
 
 typedef struct KxImp {
