@@ -4,11 +4,19 @@
  * manifests into a Lua scenario (k8s-export/import*.c). A folder written by
  * `kubesim export` (DIR/REGION/kustomization.yaml) gives one region per
  * folder; any other folder's *.yaml files, in name order, and plain files go
- * to --region. The scenario is written to a temporary file beside --out and
- * renamed, so bad input (exit 2) leaves nothing behind.
+ * to --region.
+ *
+ * Invariant: what import writes, `kubesim validate` accepts. The scenario is
+ * written to a temporary file (beside --out, or in the temporary folder for
+ * standard output), loaded with every check validate makes, and only then
+ * renamed into place or printed; bad input (exit 2) leaves nothing behind.
+ * Inputs are capped before they are read: a file over IMPORT_MAX_FILE, or
+ * files over IMPORT_MAX_TOTAL together, are refused without reading them
+ * whole (so /dev/zero or a 2 GB file costs nothing).
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +28,8 @@
 #include "sim/fileio.h"
 
 #define MAX_FILES 4096
+#define IMPORT_MAX_FILE ((size_t)32 << 20)    /* bytes of one file */
+#define IMPORT_MAX_TOTAL ((size_t)64 << 20)   /* bytes of all files together */
 
 typedef struct ImportArgs {
     const char *out, *name, *region, *start, *duration;
@@ -34,7 +44,8 @@ static void usage(FILE *f)
                "                      [--start HH:MM] [--duration D]\n\n"
                "Reads Kubernetes manifests (multi-document YAML files; a folder's *.yaml in name order)\n"
                "and writes a Lua scenario for kubesim validate and kubesim run. A folder written by\n"
-               "kubesim export gives one region per REGION/ folder; other files go to --region.\n\n"
+               "kubesim export gives one region per REGION/ folder; other files go to --region.\n"
+               "Each file may hold at most 32 MiB, all of them 64 MiB.\n\n"
                "  --out FILE        the scenario (default: standard output)\n"
                "  --name NAME       scenario { name } (default: imported)\n"
                "  --region NAME     the region of plain files (default: imported)\n"
@@ -46,7 +57,7 @@ static void usage(FILE *f)
 static int add(ImportArgs *a, const char *path, const char *region)
 {
     if (a->n == MAX_FILES) {
-        fprintf(stderr, "kubesim import: more than %d files\n", MAX_FILES);
+        fprintf(stderr, "kubesim import: %s: more than %d files\n", path, MAX_FILES);
         return -1;
     }
     a->paths[a->n] = strdup(path);
@@ -78,6 +89,7 @@ static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth
 {
     struct dirent **es;
     int n = scandir(dir, &es, NULL, alphasort), rc = 0;
+    size_t before = a->n;
     if (n < 0) {
         fprintf(stderr, "kubesim import: %s: cannot read the folder: %s\n", dir, strerror(errno));
         return -1;
@@ -94,6 +106,11 @@ static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth
         free(es[i]);
     }
     free(es);
+    if (rc == 0 && depth == 0 && a->n == before) {
+        fprintf(stderr, "kubesim import: %s: the folder holds no *.yaml files (nor REGION/ folders of an export)\n",
+                dir);
+        return -1;
+    }
     return rc;
 }
 
@@ -128,8 +145,252 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
     return 0;
 }
 
-static int write_out(const char *out, const char *text, size_t len)
+/* ---- reading, within the caps ------------------------------------------- */
+
+/* The most path may add to *total bytes read so far, and what to call it. */
+static size_t room(size_t total, const char **which)
 {
+    size_t left = IMPORT_MAX_TOTAL - total;
+    *which = left < IMPORT_MAX_FILE ? "larger than the 64 MiB limit of all files together"
+                                    : "larger than the 32 MiB limit of one file";
+    return left < IMPORT_MAX_FILE ? left : IMPORT_MAX_FILE;
+}
+
+/* Reads fd whole into a malloc'ed, NUL-terminated buffer, at most max bytes;
+ * NULL with errno set (EFBIG past max). */
+static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
+{
+    size_t cap = hint < max ? hint + 1 : max + 1, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got < 0) {
+                int e = errno;
+                free(buf);
+                errno = e;
+                return NULL;
+            }
+            break;
+        }
+        n += (size_t)got;
+        if (n > max) {   /* one byte past the cap is enough to know */
+            free(buf);
+            errno = EFBIG;
+            return NULL;
+        }
+        if (n == cap) {
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = realloc(buf, ncap + 1);
+            if (nb == NULL)
+                free(buf);
+            buf = nb, cap = ncap;
+        }
+    }
+    if (buf == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* One input file, refused with a message that says why: missing, a folder,
+ * unreadable, or over a cap (checked on the size before reading when the
+ * file has one, and while reading when it does not, as a pipe). */
+static char *read_input(const char *path, size_t *len, size_t *total)
+{
+    const char *which;
+    size_t max = room(*total, &which);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        fprintf(stderr, "kubesim import: %s: cannot read it: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    char *text = NULL;
+    if (S_ISDIR(st.st_mode))
+        fprintf(stderr, "kubesim import: %s: is a folder, not a YAML file (only the top folder of an export holds "
+                        "REGION/ folders)\n", path);
+    else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
+        fprintf(stderr, "kubesim import: %s: %jd bytes: %s\n", path, (intmax_t)st.st_size, which);
+    else if ((text = read_fd(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 1 << 16, max, len)) == NULL)
+        fprintf(stderr, "kubesim import: %s: %s\n", path,
+                errno == EFBIG ? which : errno == ENOMEM ? "out of memory" : strerror(errno));
+    close(fd);
+    if (text)
+        *total += *len;
+    return text;
+}
+
+/* ---- the checks validate makes, for the importer ----------------------- */
+
+static int is_duration(const char *s)
+{
+    SimTime t;
+    return scn_parse_duration(s, &t) == SIM_OK && t >= 0;
+}
+
+static int is_clock(const char *s)
+{
+    SimTime t;
+    return scn_parse_clock(s, &t) == SIM_OK;
+}
+
+/* The options as the scenario will read them; -1 after a message. */
+static int check_flags(const ImportArgs *a)
+{
+    SimTime t;
+    if (a->duration && (scn_parse_duration(a->duration, &t) != SIM_OK || t <= 0)) {
+        fprintf(stderr, "kubesim import: --duration '%s': not a positive duration (e.g. 90m, 6h, 1h30m)\n",
+                a->duration);
+        return -1;
+    }
+    const char *why;
+    if (a->region && !kx_name_valid(a->region, KX_DNS1123_LABEL, &why)) {
+        fprintf(stderr, "kubesim import: --region '%s': not a valid region name: %s\n", a->region, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/* text into a new file made from template tmpl (mkstemp); 0, or -1 with
+ * errno set and no file left. */
+static int write_tmp(char *tmpl, const char *text, size_t len)
+{
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "wb");
+    if (f == NULL) {
+        int e = errno;
+        close(fd);
+        unlink(tmpl);
+        errno = e;
+        return -1;
+    }
+    int ok = fwrite(text, 1, len, f) == len;
+    int e = errno;
+    ok = fclose(f) == 0 && ok;
+    if (!ok) {
+        e = errno ? errno : e;
+        unlink(tmpl);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* "TMP:LINE: reason" from scn_load, reported at the manifest that line of
+ * the scenario came from (a check the importer itself lacks), or at the
+ * scenario's line when no manifest wrote it. */
+static void report_invalid(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg,
+                           const char *msg)
+{
+    /* The loader may shorten a long path from the left: find its last part. */
+    const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp, *hit = strstr(msg, base);
+    size_t n = strlen(base);
+    const char *rest = hit && hit[n] == ':' ? hit + n + 1 : msg;
+    char *end;
+    long line = strtol(rest, &end, 10);
+    if (end != rest && *end == ':')
+        rest = end + 1 + (end[1] == ' ');
+    if (line >= 1 && (size_t)line <= norg && org[line - 1].file) {
+        fprintf(stderr, "kubesim import: %s:%d: not valid in a scenario: %s\n", org[line - 1].file,
+                org[line - 1].line, rest);
+        return;
+    }
+    const char *at = text;
+    for (long l = 1; l < line && at; l++)
+        at = (at = strchr(at, '\n')) ? at + 1 : NULL;
+    int show = at ? (int)strcspn(at, "\n") : 0;
+    fprintf(stderr,
+            "kubesim import: the manifests do not make a valid scenario: line %ld of the scenario `%.*s%s`: %s\n",
+            line, show > 160 ? 160 : show, at ? at : "", show > 160 ? "..." : "", rest);
+}
+
+/* Loads the written scenario with validate's checks; 0 if it passes. */
+static int validates(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions so = {.path = tmp, .seed = 42};
+    char err[1024];
+    ScnScenario *s = scn_load(&m, &so, err, sizeof err);
+    if (s == NULL) {
+        report_invalid(tmp, text, org, norg, err);
+        return -1;
+    }
+    scn_free(s);
+    return 0;
+}
+
+/* The temporary file's template: beside out (so the rename stays on one
+ * file system), or in TMPDIR for standard output. */
+static int tmp_name(char *buf, size_t n, const char *out)
+{
+    const char *dir = getenv("TMPDIR");
+    int w = out ? snprintf(buf, n, "%s.tmp-XXXXXX", out)
+                : snprintf(buf, n, "%s/kubesim-import-XXXXXX", dir && *dir ? dir : "/tmp");
+    return w > 0 && (size_t)w < n ? 0 : -1;
+}
+
+/* Why out cannot be written, in words: a missing folder is the usual case. */
+static void cannot_write(const char *out, int e)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out ? out : ".");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    if (e == ENOENT && out)
+        fprintf(stderr, "kubesim import: cannot write %s: the folder %s does not exist\n", out,
+                slash ? dir : ".");
+    else
+        fprintf(stderr, "kubesim import: cannot write %s: %s\n", out ? out : "a temporary file", strerror(e));
+}
+
+/* Is the folder out would go into missing? */
+static int parent_missing(const char *out)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return 0;
+    *(slash == dir ? slash + 1 : slash) = '\0';
+    struct stat st;
+    return stat(dir, &st) != 0 && errno == ENOENT;
+}
+
+/* The scenario is loaded with validate's checks from a temporary file in
+ * TMPDIR (never beside out: out may be a device such as /dev/stdout), and
+ * only then written to out (whole or not at all, sim_file_replace) or to
+ * standard output. */
+static int write_out(const char *out, const char *text, size_t len, const KxImportOrigin *org, size_t norg)
+{
+    char tmp[4200];
+    if (tmp_name(tmp, sizeof tmp, NULL) != 0 || write_tmp(tmp, text, len) != 0) {
+        cannot_write(NULL, errno);
+        return CLI_BAD_INPUT;
+    }
+    int ok = validates(tmp, text, org, norg) == 0;
+    unlink(tmp);
+    if (!ok)
+        return CLI_BAD_INPUT;
+    if (out == NULL)
+        return cli_write_stdout("import", text, len) == 0 ? CLI_OK : CLI_BAD_INPUT;
+    if (parent_missing(out)) {
+        cannot_write(out, ENOENT);
+        return CLI_BAD_INPUT;
+    }
     char err[1024];
     if (sim_file_replace(out, text, len, err, sizeof err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", err);
@@ -140,44 +401,58 @@ static int write_out(const char *out, const char *text, size_t len)
 
 static int run_import(ImportArgs *a)
 {
-    KxImportFile files[MAX_FILES];
-    char *texts[MAX_FILES] = {0}, err[1024];
-    int rc = CLI_OK;
+    KxImportFile *files = calloc(a->n, sizeof *files);
+    char **texts = calloc(a->n, sizeof *texts), err[1024];
+    size_t total = 0;
+    int rc = check_flags(a) == 0 ? CLI_OK : CLI_BAD_INPUT;
+    if (files == NULL || texts == NULL) {
+        fprintf(stderr, "kubesim import: out of memory\n");
+        rc = CLI_BAD_INPUT;
+    }
     for (size_t i = 0; i < a->n && rc == CLI_OK; i++) {
         files[i] = (KxImportFile){.path = a->paths[i], .region = a->regions[i]};
-        texts[i] = cli_read_file(a->paths[i], &files[i].len, err, sizeof err);
+        texts[i] = read_input(a->paths[i], &files[i].len, &total);
         files[i].text = texts[i];
-        if (texts[i] == NULL) {
-            fprintf(stderr, "kubesim import: %s\n", err);
+        if (texts[i] == NULL)
             rc = CLI_BAD_INPUT;
-        }
     }
     SimMem m;
     sim_mem_init(&m);
     char *text = NULL;
-    size_t len = 0;
-    KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration};
+    size_t len = 0, norg = 0;
+    KxImportOrigin *org = NULL;
+    KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
+                         .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg};
     if (rc == CLI_OK && kx_import(&m, files, a->n, &o, &text, &len, err, sizeof err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", err);
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK)
-        rc = a->out ? write_out(a->out, text, len) : (cli_write_stdout("import", text, len) == 0 ? CLI_OK : CLI_BAD_INPUT);
+        rc = write_out(a->out, text, len, org, norg);
     if (text)
         sim_mem_free(&m, text, len + 1);
-    for (size_t i = 0; i < a->n; i++)
+    sim_mem_free(&m, org, norg * sizeof *org);
+    for (size_t i = 0; texts && i < a->n; i++)
         free(texts[i]);
+    free(texts);
+    free(files);
     return rc;
 }
 
 int cmd_import(int argc, char **argv)
 {
-    ImportArgs a = {.region = "imported"};
-    int r = parse_args(argc, argv, &a);
-    int rc = r < 0 ? CLI_BAD_INPUT : r > 0 ? CLI_OK : run_import(&a);
-    for (size_t i = 0; i < a.n; i++) {
-        free(a.paths[i]);
-        free(a.regions[i]);
+    ImportArgs *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        fprintf(stderr, "kubesim import: out of memory\n");
+        return CLI_BAD_INPUT;
     }
+    a->region = "imported";
+    int r = parse_args(argc, argv, a);
+    int rc = r < 0 ? CLI_BAD_INPUT : r > 0 ? CLI_OK : run_import(a);
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->paths[i]);
+        free(a->regions[i]);
+    }
+    free(a);
     return rc;
 }

@@ -7,44 +7,81 @@
  * and the HPAs, so every declaration follows what it names.
  *
  * Invariant: nothing is returned unless every document was accepted; the
- * arena holding the trees is freed before kx_import returns.
+ * arena holding the trees is freed before kx_import returns. What is
+ * accepted is what the scenario accepts: each simulated object's name by
+ * its kind's rule (and once per scenario where validate wants that), each
+ * field of the type it must have (kx_map / kx_seq / kx_str fail on any
+ * other), each option by the scenario's own parsers; what only the
+ * scenario's loader checks, the caller reports through the line origins.
  */
 #include "k8s-export/import_int.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+/* How an object's name is checked: Kubernetes' rule for the kind, or
+ * kubesim's where it is stricter (a StatefulSet's pods' names are hostnames,
+ * so validate wants a label). */
+typedef enum KxNaming { NAME_SUBDOMAIN = 0, NAME_LABEL, NAME_DNS1035 } KxNaming;
+
 typedef struct KxKind {
     const char *kind, *api;          /* the version kubesim reads */
     const char *const old[6];        /* removed versions, refused naming api */
+    KxNaming naming;
+    size_t max;                      /* a shorter limit than the rule's, or 0 */
+    int workload;                    /* names unique across the scenario's workloads */
 } KxKind;
 
-/* apiVersions from the Kubernetes deprecation guide; the served one first. */
+/* apiVersions from the Kubernetes deprecation guide; the served one first.
+ * Name limits from the API server: a Job's name is also a label value (63),
+ * a CronJob's gets "-<minutes>" appended (52), a Service's is a DNS-1035
+ * label (it becomes a DNS name that must not start with a digit). */
 static const KxKind kinds[] = {
-    {"Namespace", "v1", {NULL}},
-    {"ResourceQuota", "v1", {NULL}},
-    {"LimitRange", "v1", {NULL}},
-    {"Service", "v1", {NULL}},
-    {"ConfigMap", "v1", {NULL}},
-    {"PriorityClass", "scheduling.k8s.io/v1", {"scheduling.k8s.io/v1beta1", "scheduling.k8s.io/v1alpha1", NULL}},
-    {"PodDisruptionBudget", "policy/v1", {"policy/v1beta1", NULL}},
-    {"Deployment", "apps/v1", {"apps/v1beta1", "apps/v1beta2", "extensions/v1beta1", NULL}},
-    {"StatefulSet", "apps/v1", {"apps/v1beta1", "apps/v1beta2", NULL}},
-    {"DaemonSet", "apps/v1", {"apps/v1beta2", "extensions/v1beta1", NULL}},
-    {"HorizontalPodAutoscaler", "autoscaling/v2", {"autoscaling/v2beta1", "autoscaling/v2beta2", NULL}},
-    {"Job", "batch/v1", {NULL}},
-    {"CronJob", "batch/v1", {"batch/v1beta1", "batch/v2alpha1", NULL}},
+    {"Namespace", "v1", {NULL}, NAME_LABEL, 0, 0},
+    {"ResourceQuota", "v1", {NULL}, NAME_SUBDOMAIN, 0, 0},
+    {"LimitRange", "v1", {NULL}, NAME_SUBDOMAIN, 0, 0},
+    {"Service", "v1", {NULL}, NAME_DNS1035, 0, 0},
+    {"ConfigMap", "v1", {NULL}, NAME_SUBDOMAIN, 0, 0},
+    {"PriorityClass", "scheduling.k8s.io/v1", {"scheduling.k8s.io/v1beta1", "scheduling.k8s.io/v1alpha1", NULL},
+     NAME_SUBDOMAIN, 0, 0},
+    {"PodDisruptionBudget", "policy/v1", {"policy/v1beta1", NULL}, NAME_SUBDOMAIN, 0, 0},
+    {"Deployment", "apps/v1", {"apps/v1beta1", "apps/v1beta2", "extensions/v1beta1", NULL}, NAME_SUBDOMAIN, 0, 1},
+    {"StatefulSet", "apps/v1", {"apps/v1beta1", "apps/v1beta2", NULL}, NAME_LABEL, 0, 1},
+    {"DaemonSet", "apps/v1", {"apps/v1beta2", "extensions/v1beta1", NULL}, NAME_SUBDOMAIN, 0, 1},
+    {"HorizontalPodAutoscaler", "autoscaling/v2", {"autoscaling/v2beta1", "autoscaling/v2beta2", NULL},
+     NAME_SUBDOMAIN, 0, 0},
+    {"Job", "batch/v1", {NULL}, NAME_SUBDOMAIN, 63, 1},
+    {"CronJob", "batch/v1", {"batch/v1beta1", "batch/v2alpha1", NULL}, NAME_SUBDOMAIN, 52, 1},
 };
 
-const char *kx_imp_file(const KxImp *c, const KxNode *n)
+static const KxNode *root_of(const KxNode *n)
 {
     while (n && n->parent)
         n = n->parent;
+    return n;
+}
+
+const char *kx_imp_file(const KxImp *c, const KxNode *n)
+{
+    n = root_of(n);
+    if (n && n == c->sub_root)
+        return c->sub_file;
     for (const KxDoc *d = c->docs; d; d = d->next)
         if (d->root == n)
             return d->file;
     return "?";
+}
+
+/* Control characters (a newline or an escape sequence in a manifest's
+ * string) become '?', so a message is one line that cannot drive the
+ * terminal. */
+static void printable(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, ...)
@@ -57,13 +94,18 @@ void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    printable(msg);
     if (at == NULL) {
         snprintf(c->err, c->errlen, "%s:%s", file ? file : "?", msg);
         return;
     }
     kx_node_path(at, path, sizeof path);
-    snprintf(c->err, c->errlen, "%s:%d: %s: %s", file ? file : kx_imp_file(c, at), at->line,
-             path[0] ? path : "(document)", msg);
+    printable(path);
+    /* A node of the node groups' list: its path starts at the field holding the text. */
+    int sub = c->sub_root && root_of(at) == c->sub_root;
+    snprintf(c->err, c->errlen, "%s:%d: %s%s%s: %s", file ? file : kx_imp_file(c, at), at->line,
+             sub ? c->sub_field : "", sub && path[0] && path[0] != '[' ? "." : "",
+             path[0] || sub ? path : "(document)", msg);
 }
 
 void kx_imp_nomem(KxImp *c)
@@ -78,39 +120,90 @@ KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind)
 {
     for (d = d ? d->next : c->docs; d; d = d->next)
         if (d->kind && strcmp(d->kind, kind) == 0 && strcmp(d->region, c->region) == 0)
-            return d;
+            return (KxDoc *)(c->cur = d);
     return NULL;
+}
+
+/* FNV-1a: the set's keys are short and few, and the order never shows. */
+static size_t hash(const char *k)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    return (size_t)h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t slot(char *const *set, size_t cap, const char *key)
+{
+    size_t i = hash(key) & (cap - 1);
+    while (set[i] && strcmp(set[i], key) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+/* Doubles the set (kept at most half full). SIM_OK or SIM_ENOMEM. */
+static int rehash(KxImp *c)
+{
+    size_t cap = c->capseen ? 2 * c->capseen : 64;
+    char **set = sim_mem_calloc(c->m, cap, sizeof *set);
+    if (set == NULL)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < c->capseen; i++)
+        if (c->seen[i])
+            set[slot(set, cap, c->seen[i])] = c->seen[i];
+    sim_mem_free(c->m, c->seen, c->capseen * sizeof *c->seen);
+    c->seen = set;
+    c->capseen = cap;
+    return SIM_OK;
+}
+
+/* Unit separators keep ("ab", "c") apart from ("a", "bc"). */
+static void seen_key(char *key, size_t n, const char *kind, const char *a, const char *b)
+{
+    snprintf(key, n, "%s\x1f%s\x1f%s", kind, a, b);
+}
+
+int kx_has(KxImp *c, const char *kind, const char *a, const char *b)
+{
+    if (c->capseen == 0)
+        return 0;
+    size_t n = strlen(kind) + strlen(a) + strlen(b) + 3;
+    char *key = sim_arena_alloc(&c->a, n);
+    if (key == NULL) {
+        kx_imp_nomem(c);   /* the answer no longer matters: the import fails */
+        return 0;
+    }
+    seen_key(key, n, kind, a, b);
+    return c->seen[slot(c->seen, c->capseen, key)] != NULL;
 }
 
 int kx_seen(KxImp *c, const char *kind, const char *a, const char *b)
 {
-    /* Unit separators keep ("ab", "c") apart from ("a", "bc"). */
     size_t n = strlen(kind) + strlen(a) + strlen(b) + 3;
     char *key = sim_arena_alloc(&c->a, n);
-    if (key == NULL || sim_mem_grow(c->m, (void **)&c->seen, &c->capseen, c->nseen + 1, sizeof *c->seen)) {
+    if (key == NULL || (2 * (c->nseen + 1) > c->capseen && rehash(c) != SIM_OK)) {
         kx_imp_nomem(c);
         return 1;
     }
-    snprintf(key, n, "%s\x1f%s\x1f%s", kind, a, b);
-    for (size_t i = 0; i < c->nseen; i++)
-        if (strcmp(c->seen[i], key) == 0)
-            return 1;
-    c->seen[c->nseen++] = key;
+    seen_key(key, n, kind, a, b);
+    size_t i = slot(c->seen, c->capseen, key);
+    if (c->seen[i])
+        return 1;
+    c->seen[i] = key;
+    c->nseen++;
     return 0;
 }
 
-const KxNode *kx_annotation_node(const KxNode *owner, const char *key)
+const KxNode *kx_annotation_node(KxImp *c, const KxNode *owner, const char *key)
 {
-    const KxNode *a = kx_get(owner, "metadata.annotations");
-    for (const KxNode *k = a && a->type == KX_N_MAP ? a->first : NULL; k; k = k->next)
-        if (strcmp(k->key, key) == 0 && k->type == KX_N_SCALAR)
-            return k;
-    return NULL;
+    /* Annotations are strings: anything else is refused, as the API server refuses it. */
+    return kx_want(c, kx_child(kx_map(c, owner, "metadata.annotations"), key), KX_N_SCALAR);
 }
 
-const char *kx_annotation(const KxNode *owner, const char *key)
+const char *kx_annotation(KxImp *c, const KxNode *owner, const char *key)
 {
-    const KxNode *n = kx_annotation_node(owner, key);
+    const KxNode *n = kx_annotation_node(c, owner, key);
     return n ? n->s : NULL;
 }
 
@@ -158,27 +251,89 @@ static int check_version(KxImp *c, KxDoc *d, const KxKind *k, const char *api)
         }
     if (strcmp(k->kind, "HorizontalPodAutoscaler") == 0 || strcmp(k->kind, "NodePool") == 0 ||
         strcmp(k->kind, "PriorityClass") == 0 || strcmp(k->kind, "PodDisruptionBudget") == 0 ||
-        strcmp(k->api, "v1") != 0) {
+        strcmp(k->api, "v1") != 0 || strchr(api, '/') == NULL) {
         kx_imp_fail(c, NULL, at, "kubesim reads %s as %s, not %s", k->kind, k->api, api);
         return 1;
     }
     return 0;   /* a core kind of another group (e.g. a CRD named Service): not simulated */
 }
 
+/* A name by the kind's rule; 1 if it passes, else fails at node at. */
+static int name_ok(KxImp *c, const KxNode *at, const char *what, const char *name, KxNaming rule, size_t max)
+{
+    const char *why = NULL;
+    char len[64];
+    if (!kx_name_valid(name, rule == NAME_SUBDOMAIN ? KX_DNS1123_SUBDOMAIN : KX_DNS1123_LABEL, &why)) {
+        /* why: Kubernetes' own words */
+    } else if (rule == NAME_DNS1035 && !(name[0] >= 'a' && name[0] <= 'z')) {
+        why = "a DNS-1035 label must start with a lowercase letter";
+    } else if (max && strlen(name) > max) {
+        snprintf(len, sizeof len, "must be no more than %zu characters", max);
+        why = len;
+    } else {
+        return 1;
+    }
+    kx_imp_fail(c, NULL, at, "'%s' is not a valid %s name: %s", name, what, why);
+    return 0;
+}
+
+int kx_check_label(KxImp *c, const KxNode *at, const char *what, const char *name)
+{
+    return name_ok(c, at, what, name, NAME_LABEL, 0);
+}
+
+static int in_set(const KxDoc *e, int hpa)
+{
+    const KxKind *k = e->kind ? find_kind(e->kind) : NULL;
+    return k && (hpa ? strcmp(k->kind, "HorizontalPodAutoscaler") == 0 : k->workload);
+}
+
+/* Workloads and HPAs: validate wants each name once in the whole scenario
+ * (a declaration that refers to one names no kind or namespace). */
+static void unique(KxImp *c, KxDoc *d, int hpa)
+{
+    if (!kx_seen(c, hpa ? "hpa" : "workload", d->name, ""))
+        return;
+    const KxDoc *e = c->docs;
+    while (e && (e == d || !e->name || strcmp(e->name, d->name) != 0 || !in_set(e, hpa)))
+        e = e->next;
+    const KxNode *at = e ? kx_get(e->root, "metadata.name") : NULL;
+    kx_imp_fail(c, NULL, kx_get(d->root, "metadata.name"),
+                "'%s' is also the name of %s/%s (%s:%d): kubesim needs %s names unique across kinds, "
+                "namespaces and regions",
+                d->name, e ? e->kind : "?", d->name, e ? e->file : "?", at ? at->line : 0,
+                hpa ? "HorizontalPodAutoscaler" : "workload");
+}
+
+static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
+{
+    const KxNode *meta = kx_get(d->root, "metadata");
+    if (d->name == NULL) {
+        kx_imp_fail(c, NULL, meta ? meta : d->root, "metadata.name is required");
+        return;
+    }
+    if (!name_ok(c, kx_get(meta, "name"), k->kind, d->name, k->naming, k->max))
+        return;
+    if (d->ns && !name_ok(c, kx_get(meta, "namespace"), "namespace", d->ns, NAME_LABEL, 0))
+        return;
+    if (k->workload || strcmp(k->kind, "HorizontalPodAutoscaler") == 0)
+        unique(c, d, !k->workload);
+}
+
 static void classify(KxImp *c, KxDoc *d)
 {
     if (d->root->type != KX_N_MAP) {
-        kx_imp_fail(c, NULL, d->root, "a manifest must be a map with apiVersion and kind");
+        kx_imp_fail(c, NULL, d->root, "a manifest must be a map with apiVersion and kind, not %s",
+                    kx_type_name(d->root->type));
         return;
     }
-    const char *api = kx_get_str(d->root, "apiVersion"), *kind = kx_get_str(d->root, "kind");
-    if (api == NULL || kind == NULL) {
-        kx_imp_fail(c, NULL, d->root, "a manifest needs apiVersion and kind");
-        return;
-    }
-    d->name = kx_get_str(d->root, "metadata.name");
-    d->ns = kx_get_str(d->root, "metadata.namespace");
-    if (tooling(api)) {
+    const char *api = kx_str(c, d->root, "apiVersion"), *kind = kx_str(c, d->root, "kind");
+    if (c->rc == SIM_OK && (api == NULL || kind == NULL))
+        kx_imp_fail(c, NULL, d->root, "a manifest needs apiVersion and kind (%s is missing)",
+                    api == NULL ? "apiVersion" : "kind");
+    d->name = kx_str(c, d->root, "metadata.name");
+    d->ns = kx_str(c, d->root, "metadata.namespace");
+    if (c->rc != SIM_OK || tooling(api)) {
         d->done = 1;
         return;
     }
@@ -188,20 +343,54 @@ static void classify(KxImp *c, KxDoc *d)
         d->kind = NULL;   /* not simulated: listed in the header */
         return;
     }
-    if (d->name == NULL)
-        kx_imp_fail(c, NULL, d->root, "metadata.name is required");
+    check_names(c, d, k);
 }
 
-static void add_region(KxImp *c, const char *r)
+static void add_region(KxImp *c, const KxImportFile *f)
 {
+    const char *r = f->region, *why;
     for (size_t i = 0; i < c->nregions; i++)
         if (strcmp(c->regions[i], r) == 0)
             return;
+    if (!kx_name_valid(r, KX_DNS1123_LABEL, &why)) {
+        kx_imp_fail(c, f->path, NULL, " region '%s' (--region, or the folder of an export) is not a valid region "
+                    "name: %s", r, why);
+        return;
+    }
     if (c->nregions == sizeof c->regions / sizeof c->regions[0]) {
-        kx_imp_fail(c, "(input)", NULL, " more than 64 regions");
+        kx_imp_fail(c, f->path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
         return;
     }
     c->regions[c->nregions++] = r;
+}
+
+/* A scenario's name names its output folders (runs/NAME-SEED): a label
+ * that may also hold '_' (as the shipped scenarios' names do), so never a
+ * path separator, "." or "..". */
+static int scenario_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* The options become scenario fields: each must be what validate accepts. */
+static void check_options(KxImp *c, const KxImportOptions *o)
+{
+    if (o == NULL)
+        return;
+    if (o->name && !scenario_name_ok(o->name))
+        kx_imp_fail(c, "--name", NULL, " '%s' is not a valid scenario name: lowercase letters, digits, '-' and '_', "
+                    "starting and ending with a letter or digit, at most 63 characters", o->name);
+    else if (o->start && o->is_clock && !o->is_clock(o->start))
+        kx_imp_fail(c, "--start", NULL, " '%s' is not a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59:59)",
+                    o->start);
+    else if (o->duration && o->is_duration && !o->is_duration(o->duration))
+        kx_imp_fail(c, "--duration", NULL, " '%s' is not a positive duration (e.g. 90m, 6h, 1h30m)", o->duration);
 }
 
 static int is_node_groups(const KxDoc *d)
@@ -214,6 +403,7 @@ static int is_node_groups(const KxDoc *d)
 /* The header: where the scenario came from and what it leaves out. */
 static void header(KxImp *c, const KxImportOptions *o)
 {
+    c->cur = NULL;
     kx_out(c, "-- Written by `kubesim import` from Kubernetes manifests.\n");
     int first = 1;
     for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
@@ -244,6 +434,7 @@ static void header(KxImp *c, const KxImportOptions *o)
 static void write_region(KxImp *c, const char *r)
 {
     c->region = r;
+    c->cur = NULL;
     kx_out(c, "\n-- ---- region ");
     kx_out_comment(c, r);
     kx_out(c, " ----\n");
@@ -278,16 +469,39 @@ static void write_scenario(KxImp *c, const KxImportOptions *o)
     }
 }
 
+/* Hands the line origins to the caller at exactly their count (the last
+ * line, when the text does not end in a newline, gets one too). */
+static void give_origins(KxImp *c, const KxImportOptions *o)
+{
+    void *v = c->origins;
+    if (sim_mem_grow(c->m, &v, &c->caporigins, c->norigins + 1, sizeof *c->origins) != SIM_OK) {
+        kx_imp_nomem(c);
+        return;
+    }
+    c->origins = v;
+    c->origins[c->norigins++] = (KxImportOrigin){NULL, 0};
+    KxImportOrigin *p = sim_mem_realloc(c->m, c->origins, c->caporigins * sizeof *p, c->norigins * sizeof *p);
+    if (p == NULL) {
+        kx_imp_nomem(c);
+        return;
+    }
+    *o->origins = p;
+    *o->norigins = c->norigins;
+    c->origins = NULL;
+    c->caporigins = 0;
+}
+
 int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
               size_t *len, char *err, size_t errlen)
 {
-    KxImp c = {.m = m, .err = err, .errlen = errlen};
+    KxImp c = {.m = m, .o = o, .err = err, .errlen = errlen};
     sim_arena_init(&c.a, m);
     *text = NULL;
     *len = 0;
+    check_options(&c, o);
     for (size_t i = 0; i < nfiles && c.rc == SIM_OK; i++) {
+        add_region(&c, &files[i]);
         kx_yaml_read(&c, &files[i]);
-        add_region(&c, files[i].region);
     }
     for (KxDoc *d = c.docs; d && c.rc == SIM_OK; d = d->next)
         classify(&c, d);
@@ -303,9 +517,12 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
         else
             c.out = p, c.cap = c.len + 1;
     }
+    if (c.rc == SIM_OK && o && o->origins)
+        give_origins(&c, o);
     if (c.rc != SIM_OK) {
         if (c.out)
             sim_mem_free(m, c.out, c.cap);
+        sim_mem_free(m, c.origins, c.caporigins * sizeof *c.origins);
         return c.rc;
     }
     *text = c.out;

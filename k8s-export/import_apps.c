@@ -18,33 +18,34 @@
 
 static void opt_int(KxImp *c, const KxNode *root, const char *path, const char *field, int64_t lo, int64_t hi)
 {
-    const KxNode *n = kx_get(root, path);
+    const KxNode *n = kx_at(c, root, path);
     if (n)
         kx_out(c, ", %s = %lld", field, (long long)kx_int(c, n, lo, hi));
 }
 
 static void opt_str(KxImp *c, const KxNode *root, const char *path, const char *field)
 {
-    const char *s = kx_get_str(root, path);
+    const char *s = kx_str(c, root, path);
     if (s) {
         kx_out(c, ", %s = ", field);
         kx_out_str(c, s);
     }
 }
 
-static void ann_str(KxImp *c, const KxNode *owner, const char *key, const char *field)
+/* An annotation holding a duration (the export's simulation-only settings). */
+static void ann_duration(KxImp *c, const KxNode *owner, const char *key, const char *field)
 {
-    const char *s = kx_annotation(owner, key);
-    if (s) {
+    const KxNode *n = kx_annotation_node(c, owner, key);
+    if (n) {
         kx_out(c, ", %s = ", field);
-        kx_out_str(c, s);
+        kx_out_duration(c, n);
     }
 }
 
 static void image(KxImp *c, const KxNode *tmpl)
 {
-    const KxNode *cs = kx_get(tmpl, "spec.containers");
-    const char *img = cs && cs->type == KX_N_SEQ && cs->first ? kx_get_str(cs->first, "image") : NULL;
+    const KxNode *cs = kx_seq(c, tmpl, "spec.containers");
+    const char *img = cs && cs->first ? kx_str(c, cs->first, "image") : NULL;
     if (img) {
         kx_out(c, ", image = ");
         kx_out_str(c, img);
@@ -56,20 +57,20 @@ static void int_or_pct(KxImp *c, const KxNode *v, const char *field)
     if (v == NULL)
         return;
     kx_out(c, "%s = ", field);
-    if (strchr(v->s ? v->s : "", '%'))
-        kx_out_str(c, v->s);
+    if (v->type == KX_N_SCALAR && strchr(v->s, '%'))
+        kx_out_pct(c, v);
     else
         kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
 }
 
 static void strategy(KxImp *c, const KxNode *root)
 {
-    const char *type = kx_get_str(root, "spec.strategy.type");
+    const char *type = kx_str(c, root, "spec.strategy.type");
     if (type && strcmp(type, "Recreate") == 0) {
         kx_out(c, ", strategy = { max_surge = 0, max_unavailable = \"100%%\" }");
         return;
     }
-    const KxNode *ru = kx_get(root, "spec.strategy.rollingUpdate");
+    const KxNode *ru = kx_map(c, root, "spec.strategy.rollingUpdate");
     const KxNode *s = kx_get(ru, "maxSurge"), *u = kx_get(ru, "maxUnavailable");
     if (s == NULL && u == NULL)
         return;
@@ -82,31 +83,33 @@ static void strategy(KxImp *c, const KxNode *root)
 
 static void serve(KxImp *c, const KxNode *root)
 {
-    const char *svc = kx_annotation(root, "kubesim.io/serve-service");
-    if (svc == NULL)
+    const char *svc = kx_annotation(c, root, "kubesim.io/serve-service");
+    if (svc == NULL ||
+        !kx_check_label(c, kx_annotation_node(c, root, "kubesim.io/serve-service"), "Service", svc))
         return;
     kx_out(c, ",\n    serve = { service = ");
     kx_out_str(c, svc);
-    const KxNode *cap = kx_annotation_node(root, "kubesim.io/serve-capacity");
+    const KxNode *cap = kx_annotation_node(c, root, "kubesim.io/serve-capacity");
     kx_out(c, ", capacity = ");
     if (cap)
         kx_out_number(c, cap);
     else
         kx_out(c, "1");
-    const KxNode *cpr = kx_annotation_node(root, "kubesim.io/serve-cpu-per-request-millicores");
+    const KxNode *cpr = kx_annotation_node(c, root, "kubesim.io/serve-cpu-per-request-millicores");
     if (cpr)
         kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
-    ann_str(c, root, "kubesim.io/serve-service-time", "service_time");
-    ann_str(c, root, "kubesim.io/serve-slo-p95", "slo_p95");
-    ann_str(c, root, "kubesim.io/serve-timeout", "timeout");
+    ann_duration(c, root, "kubesim.io/serve-service-time", "service_time");
+    ann_duration(c, root, "kubesim.io/serve-slo-p95", "slo_p95");
+    ann_duration(c, root, "kubesim.io/serve-timeout", "timeout");
     kx_out(c, " }");
 }
 
 /* The queue a worker Deployment works off, declared once before its first worker. */
 static void queue(KxImp *c, const KxDoc *d)
 {
-    const char *q = kx_annotation(d->root, "kubesim.io/queue");
-    if (q == NULL || kx_seen(c, "queue", q, ""))
+    const char *q = kx_annotation(c, d->root, "kubesim.io/queue");
+    if (q == NULL || !kx_check_label(c, kx_annotation_node(c, d->root, "kubesim.io/queue"), "queue", q) ||
+        kx_seen(c, "queue", q, ""))
         return;
     kx_out(c, "queue { name = ");
     kx_out_str(c, q);
@@ -118,7 +121,7 @@ static void queue(KxImp *c, const KxDoc *d)
 void kx_imp_deployments(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "Deployment")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *tmpl = kx_get(d->root, "spec.template");
+        const KxNode *tmpl = kx_map(c, d->root, "spec.template");
         queue(c, d);
         kx_out_head(c, "deployment", d, 1);
         opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
@@ -126,7 +129,10 @@ void kx_imp_deployments(KxImp *c)
         strategy(c, d->root);
         opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
         opt_int(c, d->root, "spec.progressDeadlineSeconds", "progress_deadline", 1, INT64_C(1) << 31);
-        ann_str(c, d->root, "kubesim.io/queue", "queue");
+        if (kx_annotation(c, d->root, "kubesim.io/queue")) {
+            kx_out(c, ", queue = ");
+            kx_out_str(c, kx_annotation(c, d->root, "kubesim.io/queue"));
+        }
         kx_out_pod(c, tmpl);
         serve(c, d->root);
         kx_out(c, " }\n");
@@ -136,14 +142,14 @@ void kx_imp_deployments(KxImp *c)
 void kx_imp_statefulsets(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "StatefulSet")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *tmpl = kx_get(d->root, "spec.template");
+        const KxNode *tmpl = kx_map(c, d->root, "spec.template");
         kx_out_head(c, "statefulset", d, 1);
         opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
         image(c, tmpl);
         opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
-        const KxNode *vct = kx_get(d->root, "spec.volumeClaimTemplates");
-        const KxNode *size = vct && vct->type == KX_N_SEQ && vct->first
-                                 ? kx_get(vct->first, "spec.resources.requests.storage") : NULL;
+        const KxNode *vct = kx_seq(c, d->root, "spec.volumeClaimTemplates");
+        const KxNode *size = vct && vct->first ? kx_map(c, vct->first, "spec.resources.requests") : NULL;
+        size = kx_get(size, "storage");
         if (size) {
             kx_out(c, ", volume = ");
             kx_out_quantity(c, size, 0);
@@ -157,7 +163,7 @@ void kx_imp_daemonsets(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "DaemonSet")) != NULL && c->rc == SIM_OK;) {
         kx_out_head(c, "daemonset", d, 1);
-        kx_out_pod(c, kx_get(d->root, "spec.template"));
+        kx_out_pod(c, kx_map(c, d->root, "spec.template"));
         kx_out(c, " }\n");
     }
 }
@@ -165,19 +171,23 @@ void kx_imp_daemonsets(KxImp *c)
 /* A Job spec's fields (spec: the JobSpec), shared by job and cronjob's job. */
 static void job_spec(KxImp *c, const KxNode *spec, const KxNode *owner)
 {
-    const KxNode *tmpl = kx_get(spec, "template");
+    const KxNode *tmpl = kx_map(c, spec, "template");
     opt_int(c, spec, "completions", "completions", 1, 1000000000);
     opt_int(c, spec, "parallelism", "parallelism", 0, 1000000000);
-    const char *dur = kx_annotation(tmpl, "kubesim.io/duration");
+    const KxNode *dn = kx_annotation_node(c, tmpl, "kubesim.io/duration");
+    const char *dur = dn ? dn->s : NULL;
     kx_out(c, ", duration = ");
-    kx_out_str(c, dur && strcmp(dur, "by-work") != 0 ? dur : DEFAULT_RUN);
+    if (dur && strcmp(dur, "by-work") != 0)
+        kx_out_duration(c, dn);
+    else
+        kx_out_str(c, DEFAULT_RUN);
     opt_str(c, spec, "completionMode", "completion_mode");
     opt_int(c, spec, "backoffLimit", "backoff_limit", 0, 1000000000);
     opt_int(c, spec, "activeDeadlineSeconds", "active_deadline", 1, INT64_C(1) << 40);
     opt_int(c, spec, "ttlSecondsAfterFinished", "ttl_after_finished", 0, INT64_C(1) << 31);
-    const KxNode *ff = kx_annotation_node(owner, "kubesim.io/fail-first");
-    const KxNode *fp = kx_annotation_node(owner, "kubesim.io/fail-probability");
-    const KxNode *fe = kx_annotation_node(owner, "kubesim.io/fail-exit-code");
+    const KxNode *ff = kx_annotation_node(c, owner, "kubesim.io/fail-first");
+    const KxNode *fp = kx_annotation_node(c, owner, "kubesim.io/fail-probability");
+    const KxNode *fe = kx_annotation_node(c, owner, "kubesim.io/fail-exit-code");
     if (ff || fp || fe) {
         kx_out(c, ", fail = { exit_code = %lld", fe ? (long long)kx_int(c, fe, 0, 255) : 1LL);
         if (ff)
@@ -197,8 +207,12 @@ void kx_imp_jobs(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "Job")) != NULL && c->rc == SIM_OK;) {
         kx_out_head(c, "job", d, 1);
-        ann_str(c, d->root, "kubesim.io/start", "start");
-        job_spec(c, kx_get(d->root, "spec"), d->root);
+        const KxNode *start = kx_annotation_node(c, d->root, "kubesim.io/start");
+        if (start) {
+            kx_out(c, ", start = ");
+            kx_out_when(c, start);
+        }
+        job_spec(c, kx_map(c, d->root, "spec"), d->root);
         kx_out(c, " }\n");
     }
 }
@@ -207,19 +221,20 @@ void kx_imp_cronjobs(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "CronJob")) != NULL && c->rc == SIM_OK;) {
         kx_out_head(c, "cronjob", d, 1);
-        const KxNode *s = kx_get(d->root, "spec");
+        const KxNode *s = kx_map(c, d->root, "spec");
         opt_str(c, s, "schedule", "schedule");
         opt_str(c, s, "timeZone", "time_zone");
         opt_str(c, s, "concurrencyPolicy", "concurrency_policy");
         opt_int(c, s, "startingDeadlineSeconds", "starting_deadline", 0, INT64_C(1) << 40);
         opt_int(c, s, "successfulJobsHistoryLimit", "successful_history", 0, 1000000);
         opt_int(c, s, "failedJobsHistoryLimit", "failed_history", 0, 1000000);
-        if (kx_get_str(s, "suspend") && strcmp(kx_get_str(s, "suspend"), "true") == 0)
+        const char *suspend = kx_str(c, s, "suspend");
+        if (suspend && strcmp(suspend, "true") == 0)
             kx_out(c, ", suspend = true");
         kx_out(c, ",\n    job = { ");
-        const KxNode *jt = kx_get(s, "jobTemplate");
+        const KxNode *jt = kx_map(c, s, "jobTemplate");
         size_t at = c->len;
-        job_spec(c, kx_get(jt, "spec"), jt);
+        job_spec(c, kx_map(c, jt, "spec"), jt);
         /* job_spec starts with ", "; a table's first field must not. */
         if (c->rc == SIM_OK && c->len > at + 2 && c->out[at] == ',')
             memmove(c->out + at, c->out + at + 2, c->len - at - 1), c->len -= 2;

@@ -19,8 +19,9 @@ static const char *const targets[][2] = {
 
 static void target(KxImp *c, const KxNode *t)
 {
+    const char *type = kx_str(c, t, "type");
     kx_out(c, ", target = { type = ");
-    kx_out_str(c, kx_get_str(t, "type") ? kx_get_str(t, "type") : "Utilization");
+    kx_out_str(c, type ? type : "Utilization");
     for (size_t i = 0; i < 3; i++) {
         const KxNode *v = kx_get(t, targets[i][0]);
         if (v == NULL)
@@ -37,9 +38,9 @@ static void target(KxImp *c, const KxNode *t)
 /* A metric's name; an External one with selector {queue: Q} is the queue's series Q/NAME. */
 static void metric_name(KxImp *c, const KxNode *src)
 {
-    const char *name = kx_get_str(src, "metric.name"), *q = kx_get_str(src, "metric.selector.matchLabels.queue");
+    const char *name = kx_str(c, src, "metric.name"), *q = kx_str(c, src, "metric.selector.matchLabels.queue");
     if (name == NULL)
-        name = kx_get_str(src, "name");
+        name = kx_str(c, src, "name");
     char buf[512];
     snprintf(buf, sizeof buf, "%s%s%s", q ? q : "", q ? "/" : "", name ? name : "");
     kx_out(c, ", name = ");
@@ -50,11 +51,13 @@ static void metric(KxImp *c, const KxNode *m)
 {
     static const char *const types[][2] = {{"Resource", "resource"}, {"ContainerResource", "containerResource"},
                                            {"Pods", "pods"}, {"Object", "object"}, {"External", "external"}};
-    const char *type = kx_get_str(m, "type");
+    const char *type = kx_want(c, m, KX_N_MAP) ? kx_str(c, m, "type") : NULL;
     const KxNode *src = NULL;
     for (size_t i = 0; type && i < 5; i++)
         if (strcmp(type, types[i][0]) == 0)
-            src = kx_get(m, types[i][1]);
+            src = kx_map(c, m, types[i][1]);
+    if (c->rc != SIM_OK)
+        return;
     if (src == NULL) {
         kx_imp_fail(c, NULL, m, "a metric needs type Resource, ContainerResource, Pods, Object or External");
         return;
@@ -62,11 +65,12 @@ static void metric(KxImp *c, const KxNode *m)
     kx_out(c, "{ type = ");
     kx_out_str(c, type);
     metric_name(c, src);
-    if (kx_get_str(src, "container")) {
+    const char *ct = kx_str(c, src, "container");
+    if (ct) {
         kx_out(c, ", container = ");
-        kx_out_str(c, kx_get_str(src, "container"));
+        kx_out_str(c, ct);
     }
-    target(c, kx_get(src, "target"));
+    target(c, kx_map(c, src, "target"));
     kx_out(c, " }");
 }
 
@@ -75,22 +79,24 @@ static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *to
     if (r == NULL && tol == NULL)
         return;
     kx_out(c, " %s = {", field);
-    const KxNode *w = kx_get(r, "stabilizationWindowSeconds"), *ps = kx_get(r, "policies");
+    const KxNode *w = kx_get(r, "stabilizationWindowSeconds"), *ps = kx_seq(c, r, "policies");
     kx_out(c, " stabilization_window = %lld", w ? (long long)kx_int(c, w, 0, 3600) : (long long)(strcmp(field, "scale_up") ? 300 : 0));
-    if (kx_get_str(r, "selectPolicy")) {
+    const char *sp = kx_str(c, r, "selectPolicy");
+    if (sp) {
         kx_out(c, ", select_policy = ");
-        kx_out_str(c, kx_get_str(r, "selectPolicy"));
+        kx_out_str(c, sp);
     }
     if (tol) {
         kx_out(c, ", tolerance = ");
         kx_out_number(c, tol);
     }
-    if (ps && ps->type == KX_N_SEQ && ps->n) {
+    if (ps && ps->n) {
         kx_out(c, ", policies = {");
-        for (const KxNode *p = ps->first; p; p = p->next) {
+        for (const KxNode *p = ps->first; p && kx_want(c, p, KX_N_MAP); p = p->next) {
             const KxNode *v = kx_get(p, "value"), *per = kx_get(p, "periodSeconds");
+            const char *type = kx_str(c, p, "type");
             kx_out(c, "%s{ type = ", p == ps->first ? " " : ", ");
-            kx_out_str(c, kx_get_str(p, "type") ? kx_get_str(p, "type") : "Pods");
+            kx_out_str(c, type ? type : "Pods");
             kx_out(c, ", value = %lld, period = %lld }", v ? (long long)kx_int(c, v, 1, 1000000000) : 1LL,
                    per ? (long long)kx_int(c, per, 1, 1800) : 60LL);
         }
@@ -101,31 +107,35 @@ static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *to
 
 static void behavior(KxImp *c, const KxDoc *d)
 {
-    const KxNode *b = kx_get(d->root, "spec.behavior");
-    const KxNode *tu = kx_annotation_node(d->root, "kubesim.io/scale-up-tolerance");
-    const KxNode *td = kx_annotation_node(d->root, "kubesim.io/scale-down-tolerance");
+    const KxNode *b = kx_map(c, d->root, "spec.behavior");
+    const KxNode *tu = kx_annotation_node(c, d->root, "kubesim.io/scale-up-tolerance");
+    const KxNode *td = kx_annotation_node(c, d->root, "kubesim.io/scale-down-tolerance");
     if (b == NULL && tu == NULL && td == NULL)
         return;
     kx_out(c, ",\n    behavior = {");
-    rules(c, "scale_up", kx_get(b, "scaleUp"), tu);
-    rules(c, "scale_down", kx_get(b, "scaleDown"), td);
+    rules(c, "scale_up", kx_map(c, b, "scaleUp"), tu);
+    rules(c, "scale_down", kx_map(c, b, "scaleDown"), td);
     kx_out(c, " }");
 }
 
-/* The HPA's target is among the imported Deployments (else it scales nothing here). */
+/* The HPA's target is among the imported Deployments (else it scales
+ * nothing here). The Deployments' names go into the seen set once, so each
+ * HPA's look-up is constant time. */
 static int target_found(KxImp *c, const char *name)
 {
-    for (const KxDoc *e = c->docs; e && name; e = e->next)
-        if (e->kind && strcmp(e->kind, "Deployment") == 0 && strcmp(e->name, name) == 0)
-            return 1;
-    return 0;
+    if (!kx_seen(c, "deployments indexed", "", ""))
+        for (const KxDoc *e = c->docs; e; e = e->next)
+            if (e->kind && strcmp(e->kind, "Deployment") == 0)
+                (void)kx_seen(c, "deployment", e->name, "");
+    return name && kx_has(c, "deployment", name, "");
 }
 
 void kx_imp_hpas(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *s = kx_get(d->root, "spec"), *ms = kx_get(s, "metrics");
-        if (!target_found(c, kx_get_str(s, "scaleTargetRef.name"))) {
+        const KxNode *s = kx_map(c, d->root, "spec"), *ms = kx_seq(c, s, "metrics");
+        const char *target = kx_str(c, s, "scaleTargetRef.name");
+        if (!target_found(c, target)) {
             kx_out(c, "-- HorizontalPodAutoscaler/");
             kx_out_comment(c, d->name ? d->name : "");
             kx_out(c, ": its target is not in the manifests\n");
@@ -135,10 +145,10 @@ void kx_imp_hpas(KxImp *c)
         kx_out(c, "hpa { name = ");
         kx_out_str(c, d->name);
         kx_out(c, ", target = ");
-        kx_out_str(c, kx_get_str(s, "scaleTargetRef.name") ? kx_get_str(s, "scaleTargetRef.name") : "");
+        kx_out_str(c, target);
         kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", min ? (long long)kx_int(c, min, 0, 1000000) : 1LL,
                max ? (long long)kx_int(c, max, 1, 1000000) : 1LL);
-        for (const KxNode *m = ms && ms->type == KX_N_SEQ ? ms->first : NULL; m; m = m->next) {
+        for (const KxNode *m = ms ? ms->first : NULL; m && c->rc == SIM_OK; m = m->next) {
             kx_out(c, m == ms->first ? " " : ", ");
             metric(c, m);
         }
@@ -150,10 +160,32 @@ void kx_imp_hpas(KxImp *c)
 
 /* ---- traffic ------------------------------------------------------------ */
 
-/* "28800s" (seconds of the day) as "08:00:00". */
-static void clock(KxImp *c, const char *t)
+static int number_in(KxImp *c, const KxDoc *d, const char *key, const char *text);
+
+static int number(KxImp *c, const KxDoc *d, const char *text)
 {
-    long s = strtol(t, NULL, 10);
+    return number_in(c, d, "kubesim.io/traffic", text);
+}
+
+/* A duration of the annotation (a surge's start, ramp, hold or decay). */
+static void duration(KxImp *c, const KxDoc *d, const char *text)
+{
+    if (c->o && c->o->is_duration && !c->o->is_duration(text))
+        kx_imp_fail(c, NULL, kx_annotation_node(c, d->root, "kubesim.io/traffic"),
+                    "'%s' is not a duration (e.g. 90s, 15m)", text);
+    kx_out_str(c, text);
+}
+
+/* "28800s" (seconds of the day) as "08:00:00". */
+static void clock(KxImp *c, const KxDoc *d, const char *t)
+{
+    char *end;
+    long s = strtol(t, &end, 10);
+    if (end == t || (*end != '\0' && strcmp(end, "s") != 0) || s < 0 || s >= 86400) {
+        kx_imp_fail(c, NULL, kx_annotation_node(c, d->root, "kubesim.io/traffic"),
+                    "daily: '%s' is not a time of day in seconds (0s to 86399s)", t);
+        return;
+    }
     char buf[16];
     snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", (s / 3600) % 24, (s / 60) % 60, s % 60);
     kx_out_str(c, buf);
@@ -162,12 +194,12 @@ static void clock(KxImp *c, const char *t)
 /* A number of the annotation, written back as a Lua number; anything else
  * fails the import (the text goes into a script, so it is never copied as
  * it is). */
-static int number(KxImp *c, const KxDoc *d, const char *text)
+static int number_in(KxImp *c, const KxDoc *d, const char *key, const char *text)
 {
     char *end;
     double v = strtod(text, &end);
-    if (*text == '\0' || *end != '\0' || !isfinite(v)) {
-        kx_imp_fail(c, NULL, d->root, "kubesim.io/traffic: '%s' is not a number", text);
+    if (*text == '\0' || *end != '\0' || !isfinite(v) || v < 0) {
+        kx_imp_fail(c, NULL, kx_annotation_node(c, d->root, key), "'%s' is not a number (0 or more)", text);
         return 0;
     }
     kx_out(c, "%.17g", v);
@@ -184,7 +216,7 @@ static void daily(KxImp *c, const KxDoc *d, char *list)
             continue;
         *eq = '\0';
         kx_out(c, "%s{ ", first ? " " : ", ");
-        clock(c, p);
+        clock(c, d, p);
         kx_out(c, ", ");
         if (!number(c, d, eq + 1))
             return;
@@ -206,7 +238,7 @@ static void surges(KxImp *c, const KxDoc *d, char *list)
         kx_out(c, "%s{ ", first ? " " : ", ");
         for (int k = 0; k < 4; k++) {
             kx_out(c, "%s = ", keys[k]);
-            kx_out_str(c, part[k]);
+            duration(c, d, part[k]);
             kx_out(c, ", ");
         }
         kx_out(c, "factor = ");
@@ -223,7 +255,7 @@ static void surges(KxImp *c, const KxDoc *d, char *list)
  * 0 with a note to edit. */
 static void rtt(KxImp *c, const KxDoc *e, const char *site)
 {
-    const char *lat = kx_annotation(e->root, "kubesim.io/latency");
+    const char *lat = kx_annotation(c, e->root, "kubesim.io/latency");
     size_t n = strlen(site);
     for (const char *p = lat; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
         if (strncmp(p, site, n) != 0 || p[n] != '=')
@@ -231,7 +263,7 @@ static void rtt(KxImp *c, const KxDoc *e, const char *site)
         char ms[32];
         snprintf(ms, sizeof ms, "%.*s", (int)strcspn(p + n + 1, ","), p + n + 1);
         kx_out(c, ", ms = ");
-        if (number(c, e, ms))
+        if (number_in(c, e, "kubesim.io/latency", ms))
             kx_out(c, " }\n");
         return;
     }
@@ -246,15 +278,16 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
     char *save = NULL, *site = strtok_r(line, " ", &save), *rate = strtok_r(NULL, " ", &save);
     if (site == NULL || rate == NULL)
         return;
+    if (!kx_check_label(c, kx_annotation_node(c, d->root, "kubesim.io/traffic"), "site", site))
+        return;
     if (!kx_seen(c, "site", site, "")) {
         kx_out(c, "site { name = ");
         kx_out_str(c, site);
         kx_out(c, " }\n");
     }
     /* Every region whose Service of that name serves the flow needs a round trip. */
-    for (const KxDoc *e = c->docs; e; e = e->next)
-        if (e->kind && strcmp(e->kind, "Service") == 0 && strcmp(e->name, d->name) == 0 &&
-            !kx_seen(c, "latency", site, e->region)) {
+    for (const KxDoc *e = d->same_first; e; e = e->same_next)
+        if (!kx_seen(c, "latency", site, e->region)) {
             kx_out(c, "latency { from = ");
             kx_out_str(c, site);
             kx_out(c, ", to = ");
@@ -280,10 +313,49 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
     kx_out(c, " }\n");
 }
 
+typedef struct Svc {
+    KxDoc *d;
+    size_t at;   /* reading order */
+} Svc;
+
+static int by_name(const void *a, const void *b)
+{
+    const Svc *x = a, *y = b;
+    int k = strcmp(x->d->name, y->d->name);
+    return k ? k : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Chains the Services of each name in reading order (same_first, same_next),
+ * once: sorting keeps it n log n however many Services share names. */
+static void link_services(KxImp *c)
+{
+    size_t n = 0, cap = 0, at = 0;
+    Svc *v = NULL;
+    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next, at++) {
+        if (!d->kind || strcmp(d->kind, "Service") != 0)
+            continue;
+        void *p = v;
+        if (sim_mem_grow(c->m, &p, &cap, n + 1, sizeof *v) != SIM_OK)
+            kx_imp_nomem(c);
+        else
+            v = p, v[n++] = (Svc){d, at};
+    }
+    if (c->rc == SIM_OK && n)
+        qsort(v, n, sizeof *v, by_name);
+    for (size_t i = 0; c->rc == SIM_OK && i < n; i++) {
+        int first = i == 0 || strcmp(v[i - 1].d->name, v[i].d->name) != 0;
+        v[i].d->same_first = first ? v[i].d : v[i - 1].d->same_first;
+        v[i].d->same_next = i + 1 < n && strcmp(v[i + 1].d->name, v[i].d->name) == 0 ? v[i + 1].d : NULL;
+    }
+    sim_mem_free(c->m, v, cap * sizeof *v);
+}
+
 void kx_imp_traffic(KxImp *c)
 {
+    if (!kx_seen(c, "services linked", "", ""))
+        link_services(c);
     for (KxDoc *d = NULL; (d = kx_next(c, d, "Service")) != NULL && c->rc == SIM_OK;) {
-        const char *t = kx_annotation(d->root, "kubesim.io/traffic");
+        const char *t = kx_annotation(c, d->root, "kubesim.io/traffic");
         if (t == NULL)
             continue;
         char *copy = sim_arena_strdup(&c->a, t);

@@ -16,7 +16,16 @@
 #include "k8s-export/kx.h"
 #include "sim/arena.h"
 
-typedef enum KxNodeType { KX_N_SCALAR = 0, KX_N_MAP, KX_N_SEQ } KxNodeType;
+/* KX_N_NULL: a null item of a list (a null map value or document is left out). */
+typedef enum KxNodeType { KX_N_SCALAR = 0, KX_N_MAP, KX_N_SEQ, KX_N_NULL } KxNodeType;
+
+/* Maps and lists open at once, at most: deeper input is refused. The
+ * deepest real manifests (CRDs' OpenAPI schemas) nest well under this. */
+#define KX_MAX_DEPTH 256
+/* YAML values (scalars, maps, lists) in all the input, at most: about
+ * 200 MB of trees. 2 MB of ordinary manifests hold about 100,000; a list
+ * `[1,1,1,...]` holds one per two bytes, so the byte caps alone allow more. */
+#define KX_MAX_NODES 2000000
 
 /* A YAML node. A map's children carry their key; a sequence's do not. */
 typedef struct KxNode {
@@ -36,10 +45,18 @@ typedef struct KxDoc {
     KxNode *root;
     int done;                       /* written (or merged into another object) */
     struct KxDoc *next;
+    /* Services only: the first Service of this name (in reading order) and
+     * the next one, so a flow finds every region's Service in linear time. */
+    struct KxDoc *same_first, *same_next;
 } KxDoc;
 
 typedef struct KxImp {
     SimMem *m;
+    const KxImportOptions *o;       /* may be NULL */
+    size_t nodes;                   /* read so far, at most KX_MAX_NODES */
+    const KxDoc *cur;               /* the document being written (kx_next sets it) */
+    KxImportOrigin *origins;        /* one per finished line of out, when asked for */
+    size_t norigins, caporigins;
     SimArena a;
     int rc;                         /* SIM_OK or the first failure */
     char *err;
@@ -50,8 +67,13 @@ typedef struct KxImp {
     const char *regions[64];        /* in order of first appearance */
     size_t nregions;
     const char *region;             /* the region being written */
-    char **seen;                    /* kx_seen's keys (arena strings) */
-    size_t nseen, capseen;
+    char **seen;                    /* kx_seen's keys (arena strings): a hash set, open addressing */
+    size_t nseen, capseen;          /* capseen: 0 or a power of two */
+    /* A tree parsed from text inside a document (the node groups' list):
+     * its messages name the file and the field that held the text. */
+    const KxNode *sub_root;
+    const char *sub_file;
+    char sub_field[128];
 } KxImp;
 
 /* Has (kind, a, b) been declared already? 0 the first time (and remembers
@@ -59,6 +81,8 @@ typedef struct KxImp {
  * queue, a placeholder class) are written once. On out of memory, fails the
  * import and answers 1. */
 int kx_seen(KxImp *c, const char *kind, const char *a, const char *b);
+/* Has (kind, a, b) been seen, without remembering it? */
+int kx_has(KxImp *c, const char *kind, const char *a, const char *b);
 
 /* import.c: failures */
 void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, ...)
@@ -68,8 +92,9 @@ const char *kx_imp_file(const KxImp *c, const KxNode *n);   /* the file a node c
 
 /* import_yaml.c: parses one file's documents onto c->docs. */
 void kx_yaml_read(KxImp *c, const KxImportFile *f);
-/* A tree of its own from text inside a document (the node groups' list). */
-KxNode *kx_yaml_parse_one(KxImp *c, const char *file, const char *text, int line0);
+/* A tree of its own from the text of scalar `at` (the node groups' list);
+ * its messages name at's file and field. NULL when the text holds nothing. */
+KxNode *kx_yaml_parse_one(KxImp *c, const KxNode *at);
 
 /* Lookups: the child of map n at a dotted path ("spec.template.spec"), or NULL. */
 const KxNode *kx_get(const KxNode *n, const char *path);
@@ -80,6 +105,22 @@ const KxNode *kx_child(const KxNode *n, const char *key);
 /* The field path of n inside its document, "spec.containers[0].image". */
 void kx_node_path(const KxNode *n, char *buf, size_t len);
 
+/* Lookups that check shapes: a field of the wrong type (a map where a
+ * string belongs, a list where a map does, null) fails the import naming
+ * the file, line and field, and answers NULL, as an absent field does.
+ * kx_want checks n itself; the others each step of the dotted path. */
+const KxNode *kx_want(KxImp *c, const KxNode *n, KxNodeType t);
+const KxNode *kx_at(KxImp *c, const KxNode *n, const char *path);   /* any type at the end */
+const KxNode *kx_map(KxImp *c, const KxNode *n, const char *path);
+const KxNode *kx_seq(KxImp *c, const KxNode *n, const char *path);
+const char *kx_str(KxImp *c, const KxNode *n, const char *path);
+const KxNode *kx_map_child(KxImp *c, const KxNode *n, const char *key);   /* kx_child, checked map */
+const char *kx_type_name(KxNodeType t);   /* "a string", "a map", "a list", "null" */
+
+/* A name validate checks as a DNS-1123 label (a queue, a site, a Service
+ * a Deployment serves); 1 if it is one, else fails at `at` naming what. */
+int kx_check_label(KxImp *c, const KxNode *at, const char *what, const char *name);
+
 /* import_lua.c: the scenario text */
 void kx_out(KxImp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kx_out_str(KxImp *c, const char *s);             /* a Lua string literal */
@@ -88,6 +129,12 @@ void kx_out_scalar(KxImp *c, const KxNode *n);        /* number, boolean or stri
 /* A number as written (decimal, no hex, nan or inf); anything else fails
  * naming the field: input text never reaches the script unquoted. */
 void kx_out_number(KxImp *c, const KxNode *n);
+/* A duration ("90s"), or a time of day or duration (a Job's start), checked
+ * with the options' checkers and written as a string. */
+void kx_out_duration(KxImp *c, const KxNode *n);
+void kx_out_when(KxImp *c, const KxNode *n);
+/* An int-or-percent's percent ("25%"), checked and written as a string. */
+void kx_out_pct(KxImp *c, const KxNode *n);
 /* Text for a Lua comment: control characters (a newline would end the
  * comment) become '?'. */
 void kx_out_comment(KxImp *c, const char *s);
@@ -128,8 +175,9 @@ void kx_imp_autoscaler(KxImp *c);
 
 /* The documents of kind in c->region, in reading order (NULL after the last). */
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind);
-const char *kx_annotation(const KxNode *meta_owner, const char *key);   /* metadata.annotations[key] */
-const KxNode *kx_annotation_node(const KxNode *meta_owner, const char *key);
+/* metadata.annotations[key] of a manifest or template; NULL when absent (or not a string: failed). */
+const char *kx_annotation(KxImp *c, const KxNode *meta_owner, const char *key);
+const KxNode *kx_annotation_node(KxImp *c, const KxNode *meta_owner, const char *key);
 /* The namespace a document's object lives in ("default" when it names none). */
 const char *kx_doc_ns(const KxDoc *d);
 /* Declaration head: `KIND { name = "N", namespace = "NS", region = "R"`. */

@@ -15,8 +15,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each line ended by s gets the current document as its origin. */
+static void note_origins(KxImp *c, const char *s, size_t n)
+{
+    for (const char *p = s; (p = memchr(p, '\n', n - (size_t)(p - s))) != NULL; p++) {
+        void *v = c->origins;
+        if (sim_mem_grow(c->m, &v, &c->caporigins, c->norigins + 1, sizeof *c->origins) != SIM_OK) {
+            kx_imp_nomem(c);
+            return;
+        }
+        c->origins = v;
+        c->origins[c->norigins++] = (KxImportOrigin){c->cur ? c->cur->file : NULL,
+                                                     c->cur ? c->cur->root->line : 0};
+    }
+}
+
 static void append(KxImp *c, const char *s, size_t n)
 {
+    if (c->rc != SIM_OK)
+        return;
+    if (c->o && c->o->origins)
+        note_origins(c, s, n);
     if (c->rc != SIM_OK)
         return;
     void *p = c->out;
@@ -94,12 +113,56 @@ static int is_number(const char *s)
     return *s && *end == '\0' && errno == 0 && strpbrk(s, "xXnNiI") == NULL;
 }
 
+static int want_scalar(KxImp *c, const KxNode *n, const char *what)
+{
+    if (n->type == KX_N_SCALAR)
+        return 1;
+    kx_imp_fail(c, NULL, n, "expected %s, not %s", what, kx_type_name(n->type));
+    return 0;
+}
+
 void kx_out_number(KxImp *c, const KxNode *n)
 {
-    if (n->s && is_number(n->s))
+    if (!want_scalar(c, n, "a number"))
+        return;
+    if (is_number(n->s))
         kx_out(c, "%s", n->s);
     else
-        kx_imp_fail(c, NULL, n, "'%s' is not a number", n->s ? n->s : "");
+        kx_imp_fail(c, NULL, n, "'%s' is not a number", n->s);
+}
+
+void kx_out_duration(KxImp *c, const KxNode *n)
+{
+    if (!want_scalar(c, n, "a duration"))
+        return;
+    if (c->o && c->o->is_duration && !c->o->is_duration(n->s)) {
+        kx_imp_fail(c, NULL, n, "'%s' is not a duration (e.g. 90s, 15m, 1h30m)", n->s);
+        return;
+    }
+    kx_out_str(c, n->s);
+}
+
+void kx_out_pct(KxImp *c, const KxNode *n)
+{
+    size_t digits = strspn(n->s, "0123456789");
+    if (digits == 0 || digits > 9 || strcmp(n->s + digits, "%") != 0) {
+        kx_imp_fail(c, NULL, n, "'%s' is neither a whole number nor a percentage such as 25%%", n->s);
+        return;
+    }
+    kx_out_str(c, n->s);
+}
+
+void kx_out_when(KxImp *c, const KxNode *n)
+{
+    if (!want_scalar(c, n, "a time"))
+        return;
+    int clock = strchr(n->s, ':') != NULL;
+    int (*ok)(const char *) = c->o ? (clock ? c->o->is_clock : c->o->is_duration) : NULL;
+    if (ok && !ok(n->s)) {
+        kx_imp_fail(c, NULL, n, "'%s' is neither a time of day (09:30) nor a duration (90m)", n->s);
+        return;
+    }
+    kx_out_str(c, n->s);
 }
 
 void kx_out_comment(KxImp *c, const char *s)
@@ -114,14 +177,6 @@ void kx_out_scalar(KxImp *c, const KxNode *n)
         kx_out(c, "%s", n->s);
     else
         kx_out_str(c, n->s);
-}
-
-static int want_scalar(KxImp *c, const KxNode *n, const char *what)
-{
-    if (n->type == KX_N_SCALAR)
-        return 1;
-    kx_imp_fail(c, NULL, n, "expected %s, not a %s", what, n->type == KX_N_MAP ? "map" : "list");
-    return 0;
 }
 
 int64_t kx_quantity(KxImp *c, const KxNode *n, int milli)
@@ -160,7 +215,8 @@ int64_t kx_int(KxImp *c, const KxNode *n, int64_t lo, int64_t hi)
 void kx_out_string_map(KxImp *c, const KxNode *map)
 {
     kx_out(c, "{");
-    for (const KxNode *k = map && map->type == KX_N_MAP ? map->first : NULL; k; k = k->next) {
+    map = kx_want(c, map, KX_N_MAP);
+    for (const KxNode *k = map ? map->first : NULL; k; k = k->next) {
         if (!want_scalar(c, k, "a string"))
             return;
         kx_out(c, k == map->first ? " " : ", ");
@@ -173,8 +229,9 @@ void kx_out_string_map(KxImp *c, const KxNode *map)
 void kx_out_exprs(KxImp *c, const KxNode *seq)
 {
     kx_out(c, "{");
-    for (const KxNode *e = seq && seq->type == KX_N_SEQ ? seq->first : NULL; e; e = e->next) {
-        const char *key = kx_get_str(e, "key"), *op = kx_get_str(e, "operator");
+    seq = kx_want(c, seq, KX_N_SEQ);
+    for (const KxNode *e = seq ? seq->first : NULL; e && c->rc == SIM_OK; e = e->next) {
+        const char *key = kx_want(c, e, KX_N_MAP) ? kx_str(c, e, "key") : NULL, *op = kx_str(c, e, "operator");
         if (key == NULL || op == NULL) {
             kx_imp_fail(c, NULL, e, "a requirement needs key and operator");
             return;
@@ -183,12 +240,12 @@ void kx_out_exprs(KxImp *c, const KxNode *seq)
         kx_out_str(c, key);
         kx_out(c, ", operator = ");
         kx_out_str(c, op);
-        const KxNode *vals = kx_get(e, "values");
-        if (vals && vals->type == KX_N_SEQ && vals->n) {
+        const KxNode *vals = kx_seq(c, e, "values");
+        if (vals && vals->n) {
             kx_out(c, ", values = {");
-            for (const KxNode *v = vals->first; v; v = v->next) {
+            for (const KxNode *v = vals->first; v && want_scalar(c, v, "a string"); v = v->next) {
                 kx_out(c, v == vals->first ? " " : ", ");
-                kx_out_str(c, v->s ? v->s : "");
+                kx_out_str(c, v->s);
             }
             kx_out(c, " }");
         }
@@ -199,7 +256,7 @@ void kx_out_exprs(KxImp *c, const KxNode *seq)
 
 void kx_out_selector(KxImp *c, const KxNode *sel)
 {
-    const KxNode *ml = kx_get(sel, "matchLabels"), *me = kx_get(sel, "matchExpressions");
+    const KxNode *ml = kx_map(c, sel, "matchLabels"), *me = kx_seq(c, sel, "matchExpressions");
     if (me == NULL || me->n == 0) {
         kx_out_string_map(c, ml);
         return;

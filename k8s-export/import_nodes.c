@@ -35,8 +35,12 @@ static const char *const group_fields[][2] = {
 static void taints(KxImp *c, const KxNode *ts)
 {
     kx_out(c, ", taints = {");
-    for (const KxNode *t = ts && ts->type == KX_N_SEQ ? ts->first : NULL; t; t = t->next) {
-        const char *k = kx_get_str(t, "key"), *v = kx_get_str(t, "value"), *e = kx_get_str(t, "effect");
+    for (const KxNode *t = ts ? ts->first : NULL; t && kx_want(c, t, KX_N_MAP); t = t->next) {
+        const char *k = kx_str(c, t, "key"), *v = kx_str(c, t, "value"), *e = kx_str(c, t, "effect");
+        if (k == NULL || e == NULL) {
+            kx_imp_fail(c, NULL, t, "a taint needs key and effect");
+            return;
+        }
         char buf[512];
         snprintf(buf, sizeof buf, "%s%s%s:%s", k ? k : "", v && *v ? "=" : "", v && *v ? v : "", e ? e : "");
         kx_out(c, t == ts->first ? " " : ", ");
@@ -45,20 +49,56 @@ static void taints(KxImp *c, const KxNode *ts)
     kx_out(c, ts && ts->n ? " }" : "}");
 }
 
+/* A group's name: validate wants a DNS-1123 label, once per scenario. */
+static const char *group_name(KxImp *c, const KxNode *g)
+{
+    const char *name = kx_str(c, g, "name"), *why;
+    if (name == NULL) {
+        kx_imp_fail(c, NULL, g, "a node group needs a name");
+        return NULL;
+    }
+    if (!kx_name_valid(name, KX_DNS1123_LABEL, &why)) {
+        kx_imp_fail(c, NULL, kx_get(g, "name"), "'%s' is not a valid node group name: %s", name, why);
+        return NULL;
+    }
+    if (kx_seen(c, "nodegroup", name, "")) {
+        kx_imp_fail(c, NULL, kx_get(g, "name"), "node group '%s' is declared twice (names are per scenario)", name);
+        return NULL;
+    }
+    return name;
+}
+
+static void group_field(KxImp *c, const KxNode *v, const char *field)
+{
+    if (v == NULL || kx_want(c, v, KX_N_SCALAR) == NULL)
+        return;
+    kx_out(c, ", %s = ", field);
+    if (strcmp(field, "provision_delay") == 0)
+        kx_out_duration(c, v);
+    else if (strcmp(field, "instance_type") == 0)
+        kx_out_str(c, v->s);
+    else if (strcmp(field, "spot") == 0 && strcmp(v->s, "true") != 0 && strcmp(v->s, "false") != 0)
+        kx_imp_fail(c, NULL, v, "expected true or false, not '%s'", v->s);
+    else if (strcmp(field, "spot") == 0)
+        kx_out(c, "%s", v->s);
+    else
+        kx_out_number(c, v);
+}
+
 static void group(KxImp *c, const KxNode *g)
 {
+    if (kx_want(c, g, KX_N_MAP) == NULL)
+        return;
+    const char *name = group_name(c, g);
+    if (name == NULL)
+        return;
     kx_out(c, "nodegroup { name = ");
-    kx_out_str(c, kx_get_str(g, "name") ? kx_get_str(g, "name") : "");
+    kx_out_str(c, name);
     kx_out(c, ", region = ");
     kx_out_str(c, c->region);
-    for (size_t i = 0; i < sizeof group_fields / sizeof group_fields[0]; i++) {
-        const KxNode *v = kx_get(g, group_fields[i][0]);
-        if (v && v->type == KX_N_SCALAR) {
-            kx_out(c, ", %s = ", group_fields[i][1]);
-            kx_out_scalar(c, v);
-        }
-    }
-    const KxNode *cap = kx_get(g, "capacity"), *x;
+    for (size_t i = 0; i < sizeof group_fields / sizeof group_fields[0]; i++)
+        group_field(c, kx_get(g, group_fields[i][0]), group_fields[i][1]);
+    const KxNode *cap = kx_map(c, g, "capacity"), *x;
     if ((x = kx_get(cap, "cpu")) != NULL)
         kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
     if ((x = kx_get(cap, "memory")) != NULL)
@@ -67,19 +107,20 @@ static void group(KxImp *c, const KxNode *g)
         kx_out(c, ", gpu = %lld", (long long)kx_int(c, x, 0, 64));
     if ((x = kx_get(cap, "pods")) != NULL)
         kx_out(c, ", pods = %lld", (long long)kx_int(c, x, 1, 100000));
-    kx_out(c, ",\n    zones = {");
-    const KxNode *zs = kx_get(g, "zones");
-    for (const KxNode *z = zs && zs->type == KX_N_SEQ ? zs->first : NULL; z; z = z->next) {
-        kx_out(c, z == zs->first ? " " : ", ");
-        kx_out_str(c, z->s ? z->s : "");
+    /* No zones: every zone of the region (validate refuses an empty list). */
+    const KxNode *zs = kx_seq(c, g, "zones");
+    for (const KxNode *z = zs ? zs->first : NULL; z && kx_want(c, z, KX_N_SCALAR); z = z->next) {
+        kx_out(c, z == zs->first ? ",\n    zones = { " : ", ");
+        kx_out_str(c, z->s);
     }
-    kx_out(c, zs && zs->n ? " }, labels = " : "}, labels = ");
+    kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
     kx_out_string_map(c, kx_get(g, "labels"));
-    taints(c, kx_get(g, "taints"));
+    taints(c, kx_seq(c, g, "taints"));
     kx_out(c, " }\n");
 }
 
-/* The region's zones: every group's, in order of first appearance. */
+/* The region's zones: every group's, each once, in order of first
+ * appearance; each item must be a zone name (a string). */
 static void region(KxImp *c, const KxNode *groups)
 {
     kx_out(c, "region { name = ");
@@ -88,25 +129,26 @@ static void region(KxImp *c, const KxNode *groups)
         kx_out(c, " }\n");
         return;
     }
-    kx_out(c, ", zones = {");
     int first = 1;
-    for (const KxNode *g = groups->first; g; g = g->next) {
-        const KxNode *zs = kx_get(g, "zones");
-        for (const KxNode *z = zs && zs->type == KX_N_SEQ ? zs->first : NULL; z; z = z->next) {
-            int seen = 0;
-            for (const KxNode *h = groups->first; h != g && !seen; h = h->next)
-                for (const KxNode *y = kx_get(h, "zones") ? kx_get(h, "zones")->first : NULL; y; y = y->next)
-                    seen |= y->s && z->s && strcmp(y->s, z->s) == 0;
-            for (const KxNode *y = zs->first; y != z && !seen; y = y->next)
-                seen |= strcmp(y->s, z->s) == 0;
-            if (seen || z->s == NULL)
+    for (const KxNode *g = groups->first; g && kx_want(c, g, KX_N_MAP); g = g->next) {
+        const KxNode *zs = kx_seq(c, g, "zones");
+        for (const KxNode *z = zs ? zs->first : NULL; z && kx_want(c, z, KX_N_SCALAR); z = z->next) {
+            if (*z->s == '\0') {
+                kx_imp_fail(c, NULL, z, "a zone name must not be empty");
+                return;
+            }
+            if (kx_seen(c, "zone in", c->region, z->s))
                 continue;
-            kx_out(c, first ? " " : ", ");
+            if (kx_seen(c, "zone", z->s, "")) {   /* validate: a zone belongs to one region */
+                kx_imp_fail(c, NULL, z, "zone '%s' is also a zone of another region", z->s);
+                return;
+            }
+            kx_out(c, first ? ", zones = { " : ", ");
             kx_out_str(c, z->s);
             first = 0;
         }
     }
-    kx_out(c, first ? "} }\n" : " } }\n");
+    kx_out(c, first ? " }\n" : " } }\n");
 }
 
 /* ---- the default groups ---------------------------------------------------- */
@@ -117,11 +159,11 @@ typedef struct Need {
 
 static int64_t replicas(KxImp *c, const KxDoc *d, const KxNode **spec)
 {
-    const KxNode *s = kx_get(d->root, "spec");
-    *spec = kx_get(s, "template.spec");
+    const KxNode *s = kx_map(c, d->root, "spec");
+    *spec = kx_map(c, s, "template.spec");
     const KxNode *r = kx_get(s, strcmp(d->kind, "Job") == 0 ? "parallelism" : "replicas");
     if (strcmp(d->kind, "CronJob") == 0) {
-        *spec = kx_get(s, "jobTemplate.spec.template.spec");
+        *spec = kx_map(c, s, "jobTemplate.spec.template.spec");
         r = kx_get(s, "jobTemplate.spec.parallelism");
     }
     return r ? kx_int(c, r, 0, 1000000000) : 1;
@@ -135,7 +177,7 @@ static void needs(KxImp *c, Need *cpu, Need *gpu)
             const KxNode *spec;
             int64_t n = strcmp(kinds[k], "DaemonSet") == 0 ? 1 : replicas(c, d, &spec);
             if (strcmp(kinds[k], "DaemonSet") == 0)
-                spec = kx_get(d->root, "spec.template.spec");
+                spec = kx_map(c, d->root, "spec.template.spec");
             KxPodRes r;
             kx_pod_resources(c, spec, &r);
             Need *to = r.gpu ? gpu : cpu;
@@ -168,15 +210,12 @@ static void default_group(KxImp *c, const char *name, const char *type, const Ne
 void kx_imp_nodegroups(KxImp *c)
 {
     const KxDoc *d = node_groups(c);
-    const KxNode *data = d ? kx_get(d->root, "data") : NULL, *list = NULL;
-    const KxNode *text = NULL;
-    for (const KxNode *k = data && data->type == KX_N_MAP ? data->first : NULL; k; k = k->next)
-        if (strcmp(k->key, "node-groups.yaml") == 0)
-            text = k;
-    if (text && text->type == KX_N_SCALAR)
-        list = kx_yaml_parse_one(c, kx_imp_file(c, text), text->s, text->line);
+    const KxNode *data = d ? kx_map(c, d->root, "data") : NULL, *list = NULL;
+    const KxNode *text = kx_want(c, kx_child(data, "node-groups.yaml"), KX_N_SCALAR);
+    if (text)
+        list = kx_yaml_parse_one(c, text);
     if (list && list->type != KX_N_SEQ) {
-        kx_imp_fail(c, NULL, text, "node-groups.yaml must be a list of groups");
+        kx_imp_fail(c, NULL, text, "node-groups.yaml must be a list of groups, not %s", kx_type_name(list->type));
         return;
     }
     region(c, list);
@@ -186,6 +225,7 @@ void kx_imp_nodegroups(KxImp *c)
         return;
     Need cpu = {0}, gpu = {0};
     needs(c, &cpu, &gpu);
+    c->cur = NULL;   /* the default groups come from no document */
     default_group(c, "cpu", "m6i.4xlarge", &cpu, 16000, 64, 0);
     if (gpu.pods)
         default_group(c, "gpu", "g5.12xlarge", &gpu, 48000, 192, 4);
@@ -246,7 +286,7 @@ static void flag(KxImp *c, const char *name, const char *v)
 void kx_imp_autoscaler(KxImp *c)
 {
     const KxDoc *d = node_groups(c);
-    const char *fl = d ? kx_get_str(d->root, "data.flags") : NULL;
+    const char *fl = d ? kx_str(c, d->root, "data.flags") : NULL;
     if (fl == NULL)
         return;
     char *copy = sim_arena_strdup(&c->a, fl);

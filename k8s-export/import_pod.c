@@ -16,7 +16,7 @@
 
 static void add_container(KxImp *c, const KxNode *ct, KxPodRes *sum, int init)
 {
-    const KxNode *req = kx_get(ct, "resources.requests"), *lim = kx_get(ct, "resources.limits");
+    const KxNode *req = kx_map(c, ct, "resources.requests"), *lim = kx_map(c, ct, "resources.limits");
     KxPodRes one = {0};
     const KxNode *x;
     if ((x = kx_get(req, "cpu")) != NULL)
@@ -50,10 +50,10 @@ static void add_container(KxImp *c, const KxNode *ct, KxPodRes *sum, int init)
 void kx_pod_resources(KxImp *c, const KxNode *spec, KxPodRes *r)
 {
     KxPodRes app = {0}, init = {0};
-    const KxNode *cs = kx_get(spec, "containers"), *is = kx_get(spec, "initContainers");
-    for (const KxNode *ct = cs && cs->type == KX_N_SEQ ? cs->first : NULL; ct; ct = ct->next)
+    const KxNode *cs = kx_seq(c, spec, "containers"), *is = kx_seq(c, spec, "initContainers");
+    for (const KxNode *ct = cs ? cs->first : NULL; ct && kx_want(c, ct, KX_N_MAP); ct = ct->next)
         add_container(c, ct, &app, 0);
-    for (const KxNode *ct = is && is->type == KX_N_SEQ ? is->first : NULL; ct; ct = ct->next)
+    for (const KxNode *ct = is ? is->first : NULL; ct && kx_want(c, ct, KX_N_MAP); ct = ct->next)
         add_container(c, ct, &init, 1);
     *r = app;
     r->cpu = app.cpu > init.cpu ? app.cpu : init.cpu;
@@ -82,8 +82,8 @@ static void toleration(KxImp *c, const KxNode *t)
     static const char *const keys[] = {"key", "operator", "value", "effect", NULL};
     kx_out(c, "{");
     int first = 1;
-    for (size_t i = 0; keys[i]; i++) {
-        const char *v = kx_get_str(t, keys[i]);
+    for (size_t i = 0; keys[i] && kx_want(c, t, KX_N_MAP); i++) {
+        const char *v = kx_str(c, t, keys[i]);
         if (v == NULL)
             continue;
         kx_out(c, "%s%s = ", first ? " " : ", ", keys[i]);
@@ -98,7 +98,7 @@ static void toleration(KxImp *c, const KxNode *t)
 
 static void tolerations(KxImp *c, const KxNode *seq)
 {
-    if (seq == NULL || seq->type != KX_N_SEQ || seq->n == 0)
+    if (kx_want(c, seq, KX_N_SEQ) == NULL || seq->n == 0)
         return;
     kx_out(c, ",\n    tolerations = {");
     for (const KxNode *t = seq->first; t; t = t->next) {
@@ -110,24 +110,24 @@ static void tolerations(KxImp *c, const KxNode *seq)
 
 static void node_affinity(KxImp *c, const KxNode *na)
 {
-    const KxNode *req = kx_get(na, "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-    const KxNode *pref = kx_get(na, "preferredDuringSchedulingIgnoredDuringExecution");
+    const KxNode *req = kx_seq(c, na, "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+    const KxNode *pref = kx_seq(c, na, "preferredDuringSchedulingIgnoredDuringExecution");
     kx_out(c, "node = {");
-    if (req && req->type == KX_N_SEQ) {
+    if (req) {
         kx_out(c, " required = {");
-        for (const KxNode *t = req->first; t; t = t->next) {
+        for (const KxNode *t = req->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
             kx_out(c, t == req->first ? " " : ", ");
             kx_out_exprs(c, kx_get(t, "matchExpressions"));
         }
         kx_out(c, " }%s", pref ? "," : "");
     }
-    if (pref && pref->type == KX_N_SEQ) {
+    if (pref) {
         kx_out(c, " preferred = {");
-        for (const KxNode *t = pref->first; t; t = t->next) {
+        for (const KxNode *t = pref->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
             const KxNode *w = kx_get(t, "weight");
             kx_out(c, "%s{ weight = %lld, match = ", t == pref->first ? " " : ", ",
                    w ? (long long)kx_int(c, w, 1, 100) : 1LL);
-            kx_out_exprs(c, kx_get(t, "preference.matchExpressions"));
+            kx_out_exprs(c, kx_seq(c, t, "preference.matchExpressions"));
             kx_out(c, " }");
         }
         kx_out(c, " }");
@@ -141,30 +141,33 @@ static void pod_term(KxImp *c, const KxNode *t, const KxNode *weight)
     if (weight)
         kx_out(c, "weight = %lld, ", (long long)kx_int(c, weight, 1, 100));
     kx_out(c, "selector = ");
-    kx_out_selector(c, kx_get(t, "labelSelector"));
+    kx_out_selector(c, kx_map(c, t, "labelSelector"));
+    const char *key = kx_str(c, t, "topologyKey");
+    if (key == NULL)
+        kx_imp_fail(c, NULL, t, "a pod affinity term needs topologyKey");
     kx_out(c, ", topology_key = ");
-    kx_out_str(c, kx_get_str(t, "topologyKey") ? kx_get_str(t, "topologyKey") : "");
+    kx_out_str(c, key ? key : "");
     kx_out(c, " }");
 }
 
 static void pod_affinity(KxImp *c, const char *name, const KxNode *pa)
 {
-    const KxNode *req = kx_get(pa, "requiredDuringSchedulingIgnoredDuringExecution");
-    const KxNode *pref = kx_get(pa, "preferredDuringSchedulingIgnoredDuringExecution");
+    const KxNode *req = kx_seq(c, pa, "requiredDuringSchedulingIgnoredDuringExecution");
+    const KxNode *pref = kx_seq(c, pa, "preferredDuringSchedulingIgnoredDuringExecution");
     kx_out(c, "%s = {", name);
-    if (req && req->type == KX_N_SEQ) {
+    if (req) {
         kx_out(c, " required = {");
-        for (const KxNode *t = req->first; t; t = t->next) {
+        for (const KxNode *t = req->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
             kx_out(c, t == req->first ? " " : ", ");
             pod_term(c, t, NULL);
         }
         kx_out(c, " }%s", pref ? "," : "");
     }
-    if (pref && pref->type == KX_N_SEQ) {
+    if (pref) {
         kx_out(c, " preferred = {");
-        for (const KxNode *t = pref->first; t; t = t->next) {
+        for (const KxNode *t = pref->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
             kx_out(c, t == pref->first ? " " : ", ");
-            pod_term(c, kx_get(t, "podAffinityTerm"), kx_get(t, "weight"));
+            pod_term(c, kx_map(c, t, "podAffinityTerm"), kx_get(t, "weight"));
         }
         kx_out(c, " }");
     }
@@ -173,8 +176,8 @@ static void pod_affinity(KxImp *c, const char *name, const KxNode *pa)
 
 static void affinity(KxImp *c, const KxNode *a)
 {
-    const KxNode *na = kx_get(a, "nodeAffinity"), *pa = kx_get(a, "podAffinity"),
-                 *anti = kx_get(a, "podAntiAffinity");
+    const KxNode *na = kx_map(c, a, "nodeAffinity"), *pa = kx_map(c, a, "podAffinity"),
+                 *anti = kx_map(c, a, "podAntiAffinity");
     if (na == NULL && pa == NULL && anti == NULL)
         return;
     kx_out(c, ",\n    affinity = { ");
@@ -195,12 +198,15 @@ static void spread_one(KxImp *c, const KxNode *s)
 {
     const KxNode *skew = kx_get(s, "maxSkew"), *md = kx_get(s, "minDomains");
     kx_out(c, "{ max_skew = %lld, topology_key = ", skew ? (long long)kx_int(c, skew, 1, 1000000) : 1LL);
-    kx_out_str(c, kx_get_str(s, "topologyKey") ? kx_get_str(s, "topologyKey") : "");
-    if (kx_get_str(s, "whenUnsatisfiable")) {
+    const char *key = kx_str(c, s, "topologyKey"), *when = kx_str(c, s, "whenUnsatisfiable");
+    if (key == NULL)
+        kx_imp_fail(c, NULL, s, "a topology spread constraint needs topologyKey");
+    kx_out_str(c, key ? key : "");
+    if (when) {
         kx_out(c, ", when_unsatisfiable = ");
-        kx_out_str(c, kx_get_str(s, "whenUnsatisfiable"));
+        kx_out_str(c, when);
     }
-    if (kx_get(s, "labelSelector")) {
+    if (kx_map(c, s, "labelSelector")) {
         kx_out(c, ", selector = ");
         kx_out_selector(c, kx_get(s, "labelSelector"));
     }
@@ -211,20 +217,20 @@ static void spread_one(KxImp *c, const KxNode *s)
 
 static void spread(KxImp *c, const KxNode *seq)
 {
-    if (seq == NULL || seq->type != KX_N_SEQ || seq->n == 0)
+    if (kx_want(c, seq, KX_N_SEQ) == NULL || seq->n == 0)
         return;
     kx_out(c, ",\n    spread = {");
-    for (const KxNode *s = seq->first; s; s = s->next) {
+    for (const KxNode *s = seq->first; s && kx_want(c, s, KX_N_MAP); s = s->next) {
         kx_out(c, s == seq->first ? " " : ", ");
         spread_one(c, s);
     }
     kx_out(c, " }");
 }
 
-static int local_storage(const KxNode *spec)
+static int local_storage(KxImp *c, const KxNode *spec)
 {
-    const KxNode *vs = kx_get(spec, "volumes");
-    for (const KxNode *v = vs && vs->type == KX_N_SEQ ? vs->first : NULL; v; v = v->next)
+    const KxNode *vs = kx_seq(c, spec, "volumes");
+    for (const KxNode *v = vs ? vs->first : NULL; v && kx_want(c, v, KX_N_MAP); v = v->next)
         if (kx_get(v, "emptyDir") || kx_get(v, "hostPath"))
             return 1;
     return 0;
@@ -234,14 +240,15 @@ static int local_storage(const KxNode *spec)
 static void annotations(KxImp *c, const KxNode *tmpl)
 {
     const char *v;
-    if ((v = kx_annotation(tmpl, "kubesim.io/startup")) != NULL) {
+    const KxNode *n;
+    if ((n = kx_annotation_node(c, tmpl, "kubesim.io/startup")) != NULL) {
         kx_out(c, ", startup = ");
-        kx_out_str(c, v);
+        kx_out_duration(c, n);
     }
-    if ((v = kx_annotation(tmpl, "kubesim.io/priority")) != NULL)
+    if ((v = kx_annotation(c, tmpl, "kubesim.io/priority")) != NULL)
         kx_out(c, ", priority = %lld",
-               (long long)kx_int(c, kx_annotation_node(tmpl, "kubesim.io/priority"), -2147483647, 1000000000));
-    const char *uc = kx_annotation(tmpl, "kubesim.io/usage-cpu"), *um = kx_annotation(tmpl, "kubesim.io/usage-memory");
+               (long long)kx_int(c, kx_annotation_node(c, tmpl, "kubesim.io/priority"), -2147483647, 1000000000));
+    const char *uc = kx_annotation(c, tmpl, "kubesim.io/usage-cpu"), *um = kx_annotation(c, tmpl, "kubesim.io/usage-memory");
     if (uc || um) {
         kx_out(c, ", usage = {");
         if (uc) {
@@ -254,33 +261,33 @@ static void annotations(KxImp *c, const KxNode *tmpl)
         }
         kx_out(c, " }");
     }
-    if ((v = kx_annotation(tmpl, "cluster-autoscaler.kubernetes.io/safe-to-evict")) != NULL)
+    if ((v = kx_annotation(c, tmpl, "cluster-autoscaler.kubernetes.io/safe-to-evict")) != NULL)
         kx_out(c, ", safe_to_evict = %s", strcmp(v, "true") == 0 ? "true" : "false");
 }
 
 void kx_out_pod(KxImp *c, const KxNode *tmpl)
 {
-    const KxNode *spec = kx_get(tmpl, "spec");
+    const KxNode *spec = kx_map(c, tmpl, "spec");
     resources(c, spec);
     annotations(c, tmpl);
-    if (local_storage(spec))
+    if (local_storage(c, spec))
         kx_out(c, ", local_storage = true");
-    const char *pc = kx_get_str(spec, "priorityClassName");
+    const char *pc = kx_str(c, spec, "priorityClassName");
     if (pc) {
         kx_out(c, ", priority_class = ");
         kx_out_str(c, pc);
     }
-    const KxNode *labels = kx_get(tmpl, "metadata.labels");
+    const KxNode *labels = kx_map(c, tmpl, "metadata.labels");
     if (labels && labels->n) {
         kx_out(c, ",\n    labels = ");
         kx_out_string_map(c, labels);
     }
-    const KxNode *ns = kx_get(spec, "nodeSelector");
+    const KxNode *ns = kx_map(c, spec, "nodeSelector");
     if (ns && ns->n) {
         kx_out(c, ",\n    node_selector = ");
         kx_out_string_map(c, ns);
     }
     tolerations(c, kx_get(spec, "tolerations"));
-    affinity(c, kx_get(spec, "affinity"));
+    affinity(c, kx_map(c, spec, "affinity"));
     spread(c, kx_get(spec, "topologySpreadConstraints"));
 }

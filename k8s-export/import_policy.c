@@ -26,41 +26,33 @@ void kx_imp_namespaces(KxImp *c)
 {
     for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
         const char *ns = ns_of(d);
-        int seen = ns == NULL;
-        for (KxDoc *e = c->docs; e != d && !seen; e = e->next)
-            seen = ns_of(e) && strcmp(ns_of(e), ns) == 0;
-        if (seen)
+        if (ns == NULL || kx_seen(c, "namespace", ns, ""))
             continue;
+        c->cur = d;
         kx_out(c, "namespace { name = ");
         kx_out_str(c, ns);
         kx_out(c, " }\n");
     }
 }
 
-static int class_declared(const KxImp *c, const KxDoc *upto, const char *name)
-{
-    for (const KxDoc *e = c->docs; e && e != upto; e = e->next)
-        if (e->kind && strcmp(e->kind, "PriorityClass") == 0 && strcmp(e->name, name) == 0)
-            return 1;
-    return 0;
-}
-
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
+    c->cur = d;
     const KxNode *v = kx_get(d->root, "value");
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
     kx_out(c, ", value = %lld", v ? (long long)kx_int(c, v, -2147483648LL, 1000000000) : 0LL);
-    const char *g = kx_get_str(d->root, "globalDefault"), *p = kx_get_str(d->root, "preemptionPolicy");
+    const char *g = kx_str(c, d->root, "globalDefault"), *p = kx_str(c, d->root, "preemptionPolicy");
     if (g && strcmp(g, "true") == 0)
         kx_out(c, ", global_default = true");
     if (p) {
         kx_out(c, ", preemption_policy = ");
         kx_out_str(c, p);
     }
-    if (kx_get_str(d->root, "description")) {
+    const char *desc = kx_str(c, d->root, "description");
+    if (desc) {
         kx_out(c, ", description = ");
-        kx_out_str(c, kx_get_str(d->root, "description"));
+        kx_out_str(c, desc);
     }
     kx_out(c, " }\n");
 }
@@ -68,9 +60,14 @@ static void priorityclass(KxImp *c, const KxDoc *d)
 /* Classes a quota's scope or a pod names without a PriorityClass in the input. */
 static void placeholder(KxImp *c, const KxDoc *d, const char *name)
 {
-    (void)d;
-    if (class_declared(c, NULL, name) || kx_seen(c, "placeholder class", name, ""))
+    const char *why;
+    if (!kx_name_valid(name, KX_DNS1123_SUBDOMAIN, &why)) {
+        kx_imp_fail(c, NULL, d->root, "priority class '%s' is not a valid PriorityClass name: %s", name, why);
+        return;
+    }
+    if (kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
         return;   /* in the input, or named again by a later object */
+    c->cur = d;
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, name);
     kx_out(c, ", value = 0 }   -- named but not in the manifests: edit its value\n");
@@ -78,35 +75,34 @@ static void placeholder(KxImp *c, const KxDoc *d, const char *name)
 
 static void scope_classes(KxImp *c, const KxDoc *d, void (*fn)(KxImp *, const KxDoc *, const char *))
 {
-    const KxNode *me = kx_get(d->root, "spec.scopeSelector.matchExpressions");
-    for (const KxNode *e = me && me->type == KX_N_SEQ ? me->first : NULL; e; e = e->next) {
-        const char *scope = kx_get_str(e, "scopeName");
-        const KxNode *vals = kx_get(e, "values");
-        if (scope == NULL || strcmp(scope, "PriorityClass") != 0 || vals == NULL || vals->type != KX_N_SEQ)
+    const KxNode *me = kx_seq(c, d->root, "spec.scopeSelector.matchExpressions");
+    for (const KxNode *e = me ? me->first : NULL; e && kx_want(c, e, KX_N_MAP); e = e->next) {
+        const char *scope = kx_str(c, e, "scopeName");
+        const KxNode *vals = kx_seq(c, e, "values");
+        if (scope == NULL || strcmp(scope, "PriorityClass") != 0 || vals == NULL)
             continue;
-        for (const KxNode *v = vals->first; v; v = v->next)
-            if (v->s)
-                fn(c, d, v->s);
+        for (const KxNode *v = vals->first; v && kx_want(c, v, KX_N_SCALAR); v = v->next)
+            fn(c, d, v->s);
     }
 }
 
-static const KxNode *pod_spec(const KxDoc *d)
+static const KxNode *pod_spec(KxImp *c, const KxDoc *d)
 {
-    const KxNode *s = kx_get(d->root, "spec.template.spec");
-    return s ? s : kx_get(d->root, "spec.jobTemplate.spec.template.spec");
+    const KxNode *s = kx_map(c, d->root, "spec.template.spec");
+    return s ? s : kx_map(c, d->root, "spec.jobTemplate.spec.template.spec");
 }
 
 void kx_imp_priorityclasses(KxImp *c)
 {
     for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next)
-        if (d->kind && strcmp(d->kind, "PriorityClass") == 0 && !class_declared(c, d, d->name))
+        if (d->kind && strcmp(d->kind, "PriorityClass") == 0 && !kx_seen(c, "class", d->name, ""))
             priorityclass(c, d);
     for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
         if (d->kind == NULL)
             continue;
         if (strcmp(d->kind, "ResourceQuota") == 0)
             scope_classes(c, d, placeholder);
-        const char *pc = kx_get_str(pod_spec(d), "priorityClassName");
+        const char *pc = kx_str(c, pod_spec(c, d), "priorityClassName");
         if (pc)
             placeholder(c, d, pc);
     }
@@ -115,7 +111,7 @@ void kx_imp_priorityclasses(KxImp *c)
 static void hard(KxImp *c, const KxNode *h)
 {
     kx_out(c, ", hard = {");
-    for (const KxNode *k = h && h->type == KX_N_MAP ? h->first : NULL; k; k = k->next) {
+    for (const KxNode *k = h ? h->first : NULL; k; k = k->next) {
         kx_out(c, k == h->first ? " " : ", ");
         kx_out_key(c, k->key);
         if (strstr(k->key, "cpu"))
@@ -139,14 +135,16 @@ static void one_class(KxImp *c, const KxDoc *d, const char *name)
 void kx_imp_quotas(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "ResourceQuota")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *h = kx_get(d->root, "spec.hard");
-        if (h == NULL || h->type != KX_N_MAP || h->n == 0) {
-            kx_out(c, "-- ResourceQuota/%s sets no hard limits: nothing to enforce\n", d->name);
+        const KxNode *h = kx_map(c, d->root, "spec.hard");
+        if (h == NULL || h->n == 0) {
+            kx_out(c, "-- ResourceQuota/");
+            kx_out_comment(c, d->name);
+            kx_out(c, " sets no hard limits: nothing to enforce\n");
             continue;
         }
         kx_out_head(c, "quota", d, 1);
-        hard(c, kx_get(d->root, "spec.hard"));
-        if (kx_get(d->root, "spec.scopeSelector")) {
+        hard(c, h);
+        if (kx_map(c, d->root, "spec.scopeSelector")) {
             kx_out(c, ", priority_classes = {");
             scope_classes(c, d, one_class);
             kx_out(c, " }");
@@ -160,7 +158,7 @@ static void cpu_mem(KxImp *c, const char *field, const KxNode *m)
     if (m == NULL)
         return;
     kx_out(c, ", %s = {", field);
-    const KxNode *cpu = kx_get(m, "cpu"), *mem = kx_get(m, "memory");
+    const KxNode *cpu = kx_get(m, "cpu"), *mem = kx_get(m, "memory");   /* m: a checked map */
     if (cpu) {
         kx_out(c, " cpu = ");
         kx_out_quantity(c, cpu, 1);
@@ -175,19 +173,23 @@ static void cpu_mem(KxImp *c, const char *field, const KxNode *m)
 void kx_imp_limitranges(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "LimitRange")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *ls = kx_get(d->root, "spec.limits"), *item = NULL;
-        for (const KxNode *l = ls && ls->type == KX_N_SEQ ? ls->first : NULL; l && !item; l = l->next)
-            if (kx_get_str(l, "type") && strcmp(kx_get_str(l, "type"), "Container") == 0)
+        const KxNode *ls = kx_seq(c, d->root, "spec.limits"), *item = NULL;
+        for (const KxNode *l = ls ? ls->first : NULL; l && !item && kx_want(c, l, KX_N_MAP); l = l->next) {
+            const char *type = kx_str(c, l, "type");
+            if (type && strcmp(type, "Container") == 0)
                 item = l;
+        }
         if (item == NULL) {
-            kx_out(c, "-- LimitRange/%s has no Container limits: nothing to simulate\n", d->name);
+            kx_out(c, "-- LimitRange/");
+            kx_out_comment(c, d->name);
+            kx_out(c, " has no Container limits: nothing to simulate\n");
             continue;
         }
         kx_out_head(c, "limitrange", d, 1);
-        cpu_mem(c, "default", kx_get(item, "default"));
-        cpu_mem(c, "default_request", kx_get(item, "defaultRequest"));
-        cpu_mem(c, "min", kx_get(item, "min"));
-        cpu_mem(c, "max", kx_get(item, "max"));
+        cpu_mem(c, "default", kx_map(c, item, "default"));
+        cpu_mem(c, "default_request", kx_map(c, item, "defaultRequest"));
+        cpu_mem(c, "min", kx_map(c, item, "min"));
+        cpu_mem(c, "max", kx_map(c, item, "max"));
         kx_out(c, " }\n");
     }
 }
@@ -198,7 +200,7 @@ static void int_or_percent(KxImp *c, const char *field, const KxNode *v)
         return;
     kx_out(c, ", %s = ", field);
     if (v->type == KX_N_SCALAR && strchr(v->s, '%'))
-        kx_out_str(c, v->s);
+        kx_out_pct(c, v);
     else
         kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
 }
@@ -208,9 +210,9 @@ void kx_imp_pdbs(KxImp *c)
     for (KxDoc *d = NULL; (d = kx_next(c, d, "PodDisruptionBudget")) != NULL && c->rc == SIM_OK;) {
         kx_out_head(c, "pdb", d, 1);
         kx_out(c, ", selector = ");
-        kx_out_string_map(c, kx_get(d->root, "spec.selector.matchLabels"));
-        int_or_percent(c, "min_available", kx_get(d->root, "spec.minAvailable"));
-        int_or_percent(c, "max_unavailable", kx_get(d->root, "spec.maxUnavailable"));
+        kx_out_string_map(c, kx_map(c, d->root, "spec.selector.matchLabels"));
+        int_or_percent(c, "min_available", kx_at(c, d->root, "spec.minAvailable"));
+        int_or_percent(c, "max_unavailable", kx_at(c, d->root, "spec.maxUnavailable"));
         kx_out(c, " }\n");
     }
 }

@@ -100,10 +100,28 @@ typedef struct KxImportFile {
     const char *region;
 } KxImportFile;
 
+/* Where a line of the written scenario came from: the document whose
+ * declaration it is (its file and first line). */
+typedef struct KxImportOrigin {
+    const char *file;       /* a KxImportFile's path (borrowed), or NULL: no document */
+    int line;
+} KxImportOrigin;
+
 typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
     const char *start;      /* scenario.start ("HH:MM") or NULL */
     const char *duration;   /* scenario.duration or NULL */
+    /* The scenario language's formats, checked by its own parsers (the
+     * scenarios module, which k8s-export does not link): 1 if s reads as a
+     * duration ("90s", "1h30m") or a time of day ("07:00"). NULL: unchecked. */
+    int (*is_duration)(const char *s);
+    int (*is_clock)(const char *s);
+    /* When not NULL, on success *origins gets one entry per line of the text
+     * (line n at [n - 1]; allocated from m: free with sim_mem_free(m,
+     * *origins, *norigins * sizeof **origins)), so a check the scenario
+     * fails later can be reported at the manifest it came from. */
+    KxImportOrigin **origins;
+    size_t *norigins;
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they

@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <unistd.h>
+
 #include "k8s-export/kx.h"
+#include "scenarios/scn.h"
 #include "tb.h"
 #include "tr.h"
 
@@ -224,9 +228,8 @@ END_TEST
 START_TEST(import_keeps_manifest_text_out_of_the_code)
 {
     tb_write("evil.yaml",
-             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"a\\nprint('x')\"\n---\n"
+             "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: \"a\\nprint('x')\"\n---\n"
              "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
-             "  annotations:\n    kubesim.io/serve-service: \"we\\\"b\"\n"
              "spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n"
              "    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
              "      - name: c\n        image: \"x\\\"); os.exit(1) --\"\n"
@@ -237,11 +240,19 @@ START_TEST(import_keeps_manifest_text_out_of_the_code)
     tb_slurp(p, text, sizeof text);
     ck_assert_msg(strstr(text, "\nprint('x')") == NULL, "%.1500s", text);
     ck_assert_msg(strstr(text, "image = \"x\\034); os.exit(1) --\"") != NULL, "%.1500s", text);
-    /* The script parses: the bad Service name is refused as a value, by the
-     * declaration's own check, not as code. */
-    ck_assert_int_eq(tb_run("validate evil.lua"), 2);
-    ck_assert_msg(strstr(tb_err(), "evil.lua:11: deployment 'web': field 'serve': field 'service': 'we\"b' is not a "
-                                   "valid Service name") != NULL, "%.700s\n%.700s", tb_err(), text);
+    ck_assert_msg(tb_run("validate evil.lua") == 0, "%.700s\n%.700s", tb_err(), text);
+    /* A name the scenario would refuse is refused by the import, naming the
+     * annotation, with its control characters made harmless. */
+    tb_write("svc.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+             "  annotations:\n    kubesim.io/serve-service: \"we\\\"b\\n\"\n"
+             "spec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n"
+             "    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
+             "      - name: c\n        image: x\n");
+    ck_assert_int_eq(tb_run("import svc.yaml --out svc.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "svc.yaml:6: metadata.annotations.kubesim.io/serve-service: 'we\"b?' is not a "
+                                   "valid Service name") != NULL, "%.1500s", tb_err());
+    ck_assert(!tb_exists("svc.lua"));
     tb_write("rate.yaml",
              "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n"
              "    kubesim.io/traffic: \"desk 10}print(1)--\"\nspec:\n  ports: [{port: 80}]\n---\n"
@@ -302,9 +313,24 @@ START_TEST(import_out_of_memory_sweep)
         sim_mem_init(&m);
         m.fail_at = n;
         char *text;
-        size_t len;
-        int rc = kx_import(&m, &f, 1, NULL, &text, &len, err, sizeof err);
+        size_t len, norg = 0;
+        KxImportOrigin *org = NULL;
+        KxImportOptions o = {.origins = &org, .norigins = &norg};   /* their allocations fail too */
+        int rc = kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err);
         if (rc == SIM_OK) {
+            /* Every line has an origin; the Deployment's come from its document. */
+            size_t lines = 1;
+            for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+                lines++;
+            ck_assert_uint_eq(norg, lines);
+            const char *dep = strstr(text, "deployment {");
+            ck_assert_ptr_nonnull(dep);
+            size_t at = 0;
+            for (const char *p = text; p < dep; p++)
+                at += *p == '\n';
+            ck_assert_str_eq(org[at].file, "oom.yaml");
+            ck_assert_int_eq(org[at].line, 1);
+            sim_mem_free(&m, org, norg * sizeof *org);
             sim_mem_free(&m, text, len + 1);
             ok = 1;
         } else {
@@ -313,6 +339,315 @@ START_TEST(import_out_of_memory_sweep)
         ck_assert_int_eq(m.live, 0);
     }
     ck_assert(ok);
+}
+END_TEST
+
+
+/* ---- hostile and awkward input (issue 12) -------------------------------- */
+
+static int is_duration(const char *s)
+{
+    SimTime t;
+    return scn_parse_duration(s, &t) == SIM_OK && t >= 0;
+}
+
+static int is_clock(const char *s)
+{
+    SimTime t;
+    return scn_parse_clock(s, &t) == SIM_OK;
+}
+
+/* Imports text in-process (file "rich.yaml", region "r"): the rc, the
+ * message in err, the scenario in *out (freed by the caller) on success. */
+static int import_text(const char *text, char **out, char *err, size_t errlen)
+{
+    KxImportFile f = {.path = "rich.yaml", .text = text, .len = strlen(text), .region = "r"};
+    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = is_duration, .is_clock = is_clock};
+    SimMem m;
+    sim_mem_init(&m);
+    char *t = NULL;
+    size_t len = 0;
+    int rc = kx_import(&m, &f, 1, &o, &t, &len, err, errlen);
+    *out = NULL;
+    if (rc == SIM_OK) {
+        *out = strdup(t);
+        sim_mem_free(&m, t, len + 1);
+    }
+    ck_assert_int_eq(m.live, 0);
+    return rc;
+}
+
+/* Does the scenario load with every check `kubesim validate` makes? */
+static int scenario_validates(const char *lua, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/shape.lua", tb_dir());
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(lua, f);
+    fclose(f);
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions so = {.path = path, .seed = 42};
+    ScnScenario *s = scn_load(&m, &so, err, errlen);
+    if (s)
+        scn_free(s);
+    return s != NULL;
+}
+
+static char *rich_fixture(void)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/tests/fixtures/import/rich.yaml", getenv("KUBESIM_SRC"));
+    char *text = tb_read(p, NULL);
+    ck_assert_ptr_nonnull(text);
+    return text;
+}
+
+/* Where line's value starts ("key: VALUE" or "- VALUE"), or NULL. */
+static const char *value_of(const char *line, size_t n)
+{
+    const char *p = line, *end = line + n;
+    while (p < end && *p == ' ')
+        p++;
+    if (p + 1 < end && p[0] == '-' && p[1] == ' ')
+        p += 2;
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    if (*p == '#' || *p == '-' || p >= end)
+        return NULL;
+    return colon && colon + 1 < end && colon[1] == ' ' ? colon + 2 : p;
+}
+
+/* A variant the importer accepts but the scenario's checks refuse, through
+ * the binary: import refuses it naming the manifest's file and line (a check
+ * only the scenario makes, reported where it came from), or writes a
+ * scenario `kubesim validate` accepts. */
+static void through_binary(const char *mut, const char *what)
+{
+    char old[4200];
+    snprintf(old, sizeof old, "%s/rich.lua", tb_dir());
+    unlink(old);
+    tb_write("rich.yaml", mut);
+    int rc = tb_run("import rich.yaml --region r --start 08:00 --duration 3h --out rich.lua");
+    if (rc == 2) {
+        ck_assert_msg(strncmp(tb_err(), "kubesim import: rich.yaml:", 26) == 0 && isdigit((unsigned char)tb_err()[26]),
+                      "%s: %.1500s", what, tb_err());
+        ck_assert(!tb_exists("rich.lua"));
+        return;
+    }
+    ck_assert_msg(rc == 0, "%s: exit %d: %.1500s", what, rc, tb_err());
+    ck_assert_msg(tb_run("validate rich.lua") == 0, "%s: imported, but: %.1500s", what, tb_err());
+}
+
+/* The import audit: every value of a fixture that holds each kind and field
+ * the importer reads, replaced in turn by a map, a list, a string, null, an
+ * alias, a huge number and empty values: the import never crashes, and it
+ * refuses with FILE:LINE or writes what validate accepts. The fixture's node
+ * groups live in text inside a ConfigMap, so its zones get the same
+ * treatment (a map there crashed the import). */
+START_TEST(import_any_wrong_shape_is_refused_with_file_and_line)
+{
+    static const char *const swaps[] = {"{x: 1}", "[x]", "x", "null", "~", "*a", "99999999999999999999999",
+                                        "{}", "[]", "\"\"", NULL};
+    char *text = rich_fixture(), err[1024], verr[1024], what[256];
+    char *good;
+    ck_assert_msg(import_text(text, &good, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scenario_validates(good, verr, sizeof verr), "%s\n%s", verr, good);
+    free(good);
+    size_t variants = 0, refused = 0;
+    for (const char *line = text; *line;) {
+        size_t n = strcspn(line, "\n");
+        const char *v = value_of(line, n);
+        for (size_t k = 0; v && swaps[k]; k++) {
+            size_t at = (size_t)(v - text), rest = (size_t)(line + n - text);
+            char *mut = malloc(strlen(text) + 64);
+            ck_assert_ptr_nonnull(mut);
+            snprintf(mut, strlen(text) + 64, "%.*s%s%s", (int)at, text, swaps[k], text + rest);
+            snprintf(what, sizeof what, "'%.*s' -> '%s'", (int)(n > 80 ? 80 : n), line, swaps[k]);
+            char *out;
+            int rc = import_text(mut, &out, err, sizeof err);
+            ck_assert_msg(rc == SIM_OK || rc == SIM_EINVAL, "rc %d for %s", rc, what);
+            if (rc == SIM_OK) {
+                /* What the scenario's own checks refuse must be refused by
+                 * `kubesim import` too, at the manifest. */
+                if (!scenario_validates(out, verr, sizeof verr))
+                    through_binary(mut, what);
+                free(out);
+            } else {
+                ck_assert_msg(strncmp(err, "rich.yaml:", 10) == 0 && isdigit((unsigned char)err[10]), "%s: %s",
+                              what, err);
+                refused++;
+            }
+            variants++;
+            free(mut);
+        }
+        line += n + (line[n] == '\n');
+    }
+    ck_assert_uint_ge(variants, 1000);
+    ck_assert_uint_gt(refused, variants / 2);
+    free(text);
+}
+END_TEST
+
+/* The crash the fuzzer found, through the binary: a zone that is a map. */
+START_TEST(import_refuses_a_zone_that_is_not_a_string)
+{
+    tb_write("zones.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubesim-node-groups\n"
+                           "  namespace: kube-system\ndata:\n  node-groups.yaml: |\n    - name: cpu\n"
+                           "      capacity: {cpu: \"8\", memory: 32Gi}\n      zones:\n      - a\n"
+                           "      - {b: 1}\n");
+    ck_assert_int_eq(tb_run("import zones.yaml --out zones.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "zones.yaml:12: data.node-groups.yaml[0].zones[1]: expected a string, not a map"),
+                  "%.1500s", tb_err());
+    ck_assert(!tb_exists("zones.lua"));
+}
+END_TEST
+
+/* kubectl skips a document that is empty, only comments, or null. */
+START_TEST(import_skips_empty_documents_as_kubectl_does)
+{
+    tb_write("empty.yaml", "---\n# a comment-only document\n---\napiVersion: v1\nkind: Namespace\n"
+                           "metadata: {name: team}\n---\n--- null\n--- ~\n---\n# trailing\n---\n");
+    ck_assert_msg(tb_run("import empty.yaml --out empty.lua") == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("validate empty.lua") == 0, "%.1500s", tb_err());
+    char p[4200];
+    snprintf(p, sizeof p, "%s/empty.lua", tb_dir());
+    char *s = tb_read(p, NULL);
+    ck_assert_ptr_nonnull(strstr(s, "namespace { name = \"team\" }"));
+    free(s);
+    /* A document that is a string is not a manifest. */
+    tb_write("str.yaml", "--- \"\"\n");
+    ck_assert_int_eq(tb_run("import str.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "str.yaml:1: (document): a manifest must be a map"), "%.1500s", tb_err());
+}
+END_TEST
+
+/* 10,000 nested lists: refused at the cap, at once (libyaml's scanner is
+ * quadratic in flow depth; the cap stops it before that matters). */
+START_TEST(import_refuses_deep_nesting)
+{
+    size_t n = 10000;
+    char *deep = malloc(2 * n + 16);
+    ck_assert_ptr_nonnull(deep);
+    memcpy(deep, "a: ", 3);
+    memset(deep + 3, '[', n);
+    memset(deep + 3 + n, ']', n);
+    strcpy(deep + 3 + 2 * n, "\n");
+    tb_write("deep.yaml", deep);
+    ck_assert_int_eq(tb_run("import deep.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "deep.yaml:1: nesting deeper than 256"), "%.1500s", tb_err());
+    free(deep);
+}
+END_TEST
+
+/* Over the size caps: refused by the size, without reading (a sparse 2 GB
+ * file), or while reading (a device with no size). */
+START_TEST(import_caps_input_size)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/huge.yaml", tb_dir());
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(ftruncate(fileno(f), (off_t)2 << 30), 0);
+    fclose(f);
+    ck_assert_int_eq(tb_run("import huge.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "huge.yaml: 2147483648 bytes: larger than the 32 MiB limit of one file"),
+                  "%.1500s", tb_err());
+    unlink(p);
+    ck_assert_int_eq(tb_run("import /dev/zero --out z.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "/dev/zero: larger than the 32 MiB limit of one file"), "%.1500s", tb_err());
+    ck_assert(!tb_exists("z.lua"));
+}
+END_TEST
+
+/* What validate would refuse is refused by the import, naming the input. */
+START_TEST(import_refuses_what_validate_would)
+{
+    static const struct {
+        const char *yaml, *args, *want;
+    } cases[] = {
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: Web_1\n", "",
+         "v.yaml:4: metadata.name: 'Web_1' is not a valid Deployment name"},
+        {"apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\n", "", "is not a valid Service name: a DNS-1035"},
+        {"apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: a.b\n", "",
+         "v.yaml:4: metadata.name: 'a.b' is not a valid StatefulSet name"},
+        {"apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: "
+         "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij\n", "", "must be no more than 52 characters"},
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: Team\n", "",
+         "v.yaml:5: metadata.namespace: 'Team' is not a valid namespace name"},
+        {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n"
+         "apiVersion: batch/v1\nkind: Job\nmetadata: {name: web, namespace: other}\n", "",
+         "v.yaml:7: metadata.name: 'web' is also the name of Deployment/web (v.yaml:3)"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--start 99:99", "--start: '99:99' is not a time"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--duration forever",
+         "--duration 'forever': not a positive duration"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--region ../x",
+         "--region '../x': not a valid region name"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--name ../x",
+         "--name: '../x' is not a valid scenario name"},
+        {"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    metadata:\n"
+         "      annotations: {kubesim.io/duration: forever}\n", "",
+         "v.yaml:8: spec.template.metadata.annotations.kubesim.io/duration: 'forever' is not a duration"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tb_write("v.yaml", cases[i].yaml);
+        ck_assert_int_eq(tb_run("import v.yaml %s --out v.lua", cases[i].args), 2);
+        ck_assert_msg(strstr(tb_err(), cases[i].want), "case %zu: %.1500s", i, tb_err());
+        ck_assert(!tb_exists("v.lua"));
+    }
+}
+END_TEST
+
+/* Awkward but valid input imports into a scenario validate accepts: names
+ * at their length limits, unusual but legal quantities, comments, empty
+ * documents, a null field. */
+START_TEST(import_writes_what_validate_accepts)
+{
+    char n63[64], n52[53], n253[254];
+    memset(n63, 'a', 63), n63[63] = '\0';
+    memset(n52, 'c', 52), n52[52] = '\0';
+    for (size_t i = 0; i < 253; i++)
+        n253[i] = i % 64 == 63 ? '.' : 'd';
+    n253[253] = '\0';
+    char yaml[8192];
+    snprintf(yaml, sizeof yaml,
+             "# awkward but valid\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\n  namespace: %s\n"
+             "spec:\n  replicas:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata:\n"
+             "      labels: {app: a}  # a comment\n    spec:\n      containers:\n      - name: c\n"
+             "        resources:\n          requests: {cpu: \"0.25\", memory: 1e6}\n"
+             "          limits: {cpu: 1500m, memory: 0.5Gi}\n---\n"
+             "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: %s}\n"
+             "spec:\n  schedule: \"0 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+             "          containers: [{name: c, resources: {requests: {cpu: 100m, memory: 100Ki}}}]\n---\n"
+             "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: %.63s}\nspec:\n  replicas: 0\n"
+             "  template:\n    spec:\n      containers: [{name: c, resources: {requests: {cpu: \"1\", memory: 1Gi}}}]\n"
+             "---\n--- null\n",
+             n63, n253, n63, n52, "s23456789-123456789-123456789-123456789-123456789-123456789-123");
+    tb_write("awk.yaml", yaml);
+    ck_assert_msg(tb_run("import awk.yaml --name awkward_ok --region r-1 --start 23:59 --duration 90m --out awk.lua")
+                      == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("validate awk.lua") == 0, "%.1500s", tb_err());
+}
+END_TEST
+
+/* Messages that say why: a folder where a file belongs, a missing one, and
+ * an --out whose folder does not exist. */
+START_TEST(import_says_why_it_cannot_read_or_write)
+{
+    tb_write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
+    ck_assert_int_eq(tb_run("import ns.yaml --out sub/x.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "cannot write sub/x.lua: the folder sub does not exist"), "%.1500s", tb_err());
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/dir/inner.yaml'", tb_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(tb_run("import dir --out d.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "dir/inner.yaml: is a folder"), "%.1500s", tb_err());
+    ck_assert_int_eq(tb_run("import nothere.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "nothere.yaml: cannot read it: No such file or directory"), "%.1500s", tb_err());
+    tb_write("bad8.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: \"t\xff\"}\n");
+    ck_assert_int_eq(tb_run("import bad8.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "bad8.yaml:3: not UTF-8 text"), "%.1500s", tb_err());
 }
 END_TEST
 
@@ -332,6 +667,14 @@ static Suite *suite(void)
     tcase_add_test(bin, import_is_deterministic);
     tcase_add_test(bin, import_keeps_manifest_text_out_of_the_code);
     tcase_add_test(bin, import_bench_reports_its_figures);
+    tcase_add_test(bin, import_any_wrong_shape_is_refused_with_file_and_line);
+    tcase_add_test(bin, import_refuses_a_zone_that_is_not_a_string);
+    tcase_add_test(bin, import_skips_empty_documents_as_kubectl_does);
+    tcase_add_test(bin, import_refuses_deep_nesting);
+    tcase_add_test(bin, import_caps_input_size);
+    tcase_add_test(bin, import_refuses_what_validate_would);
+    tcase_add_test(bin, import_writes_what_validate_accepts);
+    tcase_add_test(bin, import_says_why_it_cannot_read_or_write);
     suite_add_tcase(s, bin);
     return s;
 }
