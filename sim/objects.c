@@ -18,8 +18,8 @@
 uint32_t sim_region_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->regions, name); }
 uint32_t sim_zone_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->zones, name); }
 uint32_t sim_namespace_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->namespaces, name); }
-uint32_t sim_nodegroup_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->groups, name); }
-uint32_t sim_workload_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->workloads, name); }
+uint32_t sim_nodegroup_find(const SimEngine *e, const char *name) { return sim_nameidx_get(&e->group_names, name); }
+uint32_t sim_workload_find(const SimEngine *e, const char *name) { return sim_nameidx_get(&e->workload_names, name); }
 
 uint32_t sim_region_count(const SimEngine *e) { return (uint32_t)e->regions.n; }
 uint32_t sim_zone_count(const SimEngine *e) { return (uint32_t)e->zones.n; }
@@ -195,7 +195,9 @@ int sim_nodegroup_add(SimEngine *e, const SimNodeGroup *g, uint32_t *id)
     if (group_copy(e->mem, &copy, g) != SIM_OK)
         return oom(e);
     uint32_t i = SIM_VEC_PUSH(e, e->groups);
-    if (i == SIM_NONE) {
+    if (i == SIM_NONE || sim_nameidx_put(e->mem, &e->group_names, copy.name, i) != SIM_OK) {
+        if (i != SIM_NONE)
+            e->groups.n--;
         group_free(e->mem, &copy);
         return oom(e);
     }
@@ -218,7 +220,9 @@ int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
         return SIM_ENOMEM;
     char *nm = sim_mem_strdup(e->mem, w->name);
     uint32_t i = nm ? SIM_VEC_PUSH(e, e->workloads) : SIM_NONE;
-    if (i == SIM_NONE) {
+    if (i == SIM_NONE || sim_nameidx_put(e->mem, &e->workload_names, nm, i) != SIM_OK) {
+        if (i != SIM_NONE)
+            e->workloads.n--;
         sim_mem_strfree(e->mem, nm);
         return oom(e);
     }
@@ -270,6 +274,8 @@ void sim_objects_free(SimEngine *e)
     sim_mem_free(m, e->zones.v, e->zones.cap * sizeof *e->zones.v);
     sim_mem_free(m, e->namespaces.v, e->namespaces.cap * sizeof *e->namespaces.v);
     sim_mem_free(m, e->groups.v, e->groups.cap * sizeof *e->groups.v);
+    sim_nameidx_free(m, &e->group_names);
+    sim_nameidx_free(m, &e->workload_names);
     sim_mem_free(m, e->workloads.v, e->workloads.cap * sizeof *e->workloads.v);
     sim_mem_free(m, e->nodes.v, e->nodes.cap * sizeof *e->nodes.v);
     sim_mem_free(m, e->pods.v, e->pods.cap * sizeof *e->pods.v);

@@ -39,6 +39,20 @@ typedef struct SimHandlerSlot {
     void *ctx;
 } SimHandlerSlot;
 
+/* Name -> id of one object kind (nameidx.c); slots point at the objects'
+ * own names. */
+typedef struct SimNameSlot {
+    const char *name;
+    uint32_t id;
+} SimNameSlot;
+typedef struct SimNameIdx {
+    SimNameSlot *slot;
+    size_t n, cap;
+} SimNameIdx;
+uint32_t sim_nameidx_get(const SimNameIdx *x, const char *name);   /* SIM_NONE if absent */
+int sim_nameidx_put(SimMem *m, SimNameIdx *x, const char *name, uint32_t id);   /* SIM_ENOMEM */
+void sim_nameidx_free(SimMem *m, SimNameIdx *x);
+
 /* A growable array of fixed-size elements. */
 #define SIM_VEC(T) struct { T *v; size_t n, cap; }
 
@@ -69,6 +83,7 @@ struct SimEngine {
     SIM_VEC(SimWorkload) workloads;
     SIM_VEC(SimNode) nodes;
     SIM_VEC(SimPod) pods;
+    SimNameIdx group_names, workload_names;   /* find by name in O(1) */
 
     /* policy.c, admission.c */
     SIM_VEC(SimPriorityClass) classes;
