@@ -47,6 +47,9 @@ int cli_write_stdout(const char *cmd, const void *data, size_t len);
 /* A flag's non-negative whole number into *out; -1 after printing
  * "kubesim CMD: FLAG 'S': expected ..." to stderr. */
 int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
+/* 0 if v > 0; else -1 after "kubesim CMD: FLAG 0: must be at least 1" (a
+ * budget of 0 would otherwise read as "the default"). */
+int cli_positive(const char *cmd, const char *flag, uint64_t v);
 /* After getopt: the optional SCENARIO argument at optind into *scenario
  * (left alone when absent); -1 after a message if more arguments follow. */
 int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenario);

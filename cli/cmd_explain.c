@@ -81,8 +81,16 @@ int cmd_explain(int argc, char **argv)
     }
     int hpa = argc - optind == 2 && strcmp(argv[optind], "hpa") == 0;
     int ca = argc - optind == 2 && strcmp(argv[optind], "autoscaler") == 0;
-    if (argc - optind != 2 || (!hpa && !ca && strcmp(argv[optind], "schedule") != 0)) {
-        usage(stderr);
+    if (argc - optind >= 1 && !hpa && !ca && strcmp(argv[optind], "schedule") != 0 &&
+        strcmp(argv[optind], "hpa") != 0 && strcmp(argv[optind], "autoscaler") != 0) {
+        fprintf(stderr, "kubesim explain: unknown decision '%s': schedule, hpa or autoscaler (see kubesim "
+                        "explain --help)\n", argv[optind]);
+        return CLI_BAD_INPUT;
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "kubesim explain: %s (see kubesim explain --help)\n",
+                argc - optind < 2 ? "needs a decision and a CASE.json: explain schedule|hpa|autoscaler CASE.json"
+                                  : "takes one CASE.json");
         return CLI_BAD_INPUT;
     }
     size_t len;

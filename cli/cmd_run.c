@@ -103,7 +103,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
             }
             a->lua_mem = (size_t)v << 20;
             break;
-        case 'n': if (cli_parse_u64("run", "--lua-steps", optarg, &a->lua_steps)) return -1; break;
+        case 'n': if (cli_parse_u64("run", "--lua-steps", optarg, &a->lua_steps) || cli_positive("run", "--lua-steps", a->lua_steps)) return -1; break;
         case 'q': a->quiet = 1; break;
         case 'f': a->force = 1; break;
         case 'c': a->calibration = optarg; break;

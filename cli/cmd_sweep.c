@@ -126,7 +126,7 @@ static int parse_opt(int c, SweepArgs *a)
         }
         a->lua_mem = (size_t)v << 20;
         return 0;
-    case 'n': return cli_parse_u64("sweep", "--lua-steps", optarg, &a->lua_steps);
+    case 'n': return cli_parse_u64("sweep", "--lua-steps", optarg, &a->lua_steps) || cli_positive("sweep", "--lua-steps", a->lua_steps) ? -1 : 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
     }

@@ -48,6 +48,14 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t *ou
     return 0;
 }
 
+int cli_positive(const char *cmd, const char *flag, uint64_t v)
+{
+    if (v > 0)
+        return 0;
+    fprintf(stderr, "kubesim %s: %s 0: must be at least 1\n", cmd, flag);
+    return -1;
+}
+
 int cli_scenario_arg(const char *cmd, int argc, char **argv, const char **scenario)
 {
     if (optind < argc)
