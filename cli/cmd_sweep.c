@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +302,8 @@ static int run_workers(Sweep *sw, size_t jobs)
     wake = old;
     sigdelset(&wake, SIGINT), sigdelset(&wake, SIGTERM), sigdelset(&wake, SIGHUP), sigdelset(&wake, SIGCHLD);
     fflush(NULL);   /* a child must not write the parent's buffered output again */
+    pid_t parent = getpid();
+    (void)parent;   /* read on Linux only */
     for (; started < jobs; started++) {
         if ((pids[started] = fork()) < 0) {
             fprintf(stderr, "kubesim sweep: cannot start a worker: %s\n", strerror(errno));
@@ -306,6 +311,13 @@ static int run_workers(Sweep *sw, size_t jobs)
             break;
         }
         if (pids[started] == 0) {   /* a worker dies of the signals; the parent cleans up */
+#ifdef __linux__
+            /* A parent killed outright (SIGKILL, OOM killer) cannot stop its
+             * workers: the kernel does, and a parent already gone by now is
+             * seen through getppid. */
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+                _exit(2);
+#endif
             cli_signals_restore(sw->sigs);
             sigaction(SIGCHLD, &oldchld, NULL);
             sigprocmask(SIG_SETMASK, &old, NULL);

@@ -374,6 +374,53 @@ START_TEST(sweep_stopped_by_a_signal_leaves_no_worker)
 }
 END_TEST
 
+/* Processes of group pgid that are alive (not zombies waiting for init). */
+static int live_in_group(pid_t pgid)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *ent;
+    int n = 0;
+    while (d != NULL && (ent = readdir(d)) != NULL) {
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/%s/stat", ent->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[got] = '\0';
+        char state;
+        int ppid, pgrp;
+        const char *rp = strrchr(buf, ')');   /* the command name may hold spaces */
+        if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid && state != 'Z')
+            n++;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* A parent killed outright cannot clean up, but its workers must not run on
+ * for minutes writing into an abandoned folder: the kernel stops them. */
+START_TEST(sweep_parent_killed_outright_takes_its_workers)
+{
+    put("slow-kill.lua", slow);
+    const char *args[] = {"sweep", "slow-kill.lua", "--vary", "replicas=1,2", "--jobs", "2", "--quiet", "--out",
+                          "sweep-kill", NULL};
+    pid_t pid = start(args);
+    wait_for_tmp(pid, "sweep-kill", "configs/1/trace.kst");
+    wait_for_tmp(pid, "sweep-kill", "configs/0/trace.kst");
+    kill(pid, SIGKILL);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    int live = 1;
+    for (int i = 0; i < 200 && (live = live_in_group(pid)) > 0; i++)
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    ck_assert_msg(live == 0, "%d worker(s) outlived their killed sweep", live);
+}
+END_TEST
+
 /* With one worker the sweep runs in the process itself. */
 START_TEST(sweep_in_process_stopped_by_a_signal)
 {
@@ -446,6 +493,7 @@ static Suite *suite(void)
     tcase_add_test(sig, run_stopped_by_a_signal_leaves_nothing);
     tcase_add_test(sig, sweep_stopped_by_a_signal_leaves_no_worker);
     tcase_add_test(sig, sweep_in_process_stopped_by_a_signal);
+    tcase_add_test(sig, sweep_parent_killed_outright_takes_its_workers);
     suite_add_tcase(s, sig);
     TCase *sw = tcase_create("sweep");
     tcase_set_timeout(sw, 300);
