@@ -71,7 +71,7 @@ static int l_at(lua_State *L)
 
 static SimTime period_arg(lua_State *L)
 {
-    SimTime p;
+    SimTime p = 0;   /* luaL_error does not return; clang cannot tell */
     int t = lua_type(L, 1);
     if ((t != LUA_TSTRING && t != LUA_TNUMBER) || scn_parse_duration(lua_tostring(L, 1), &p) != SIM_OK)
         luaL_error(L, "every: the period must be a duration such as \"5m\", got %s",

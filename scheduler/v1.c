@@ -17,7 +17,9 @@
 /* JSON paths are built in fixed buffers as the parser descends; a path deeper
  * than PATH is cut short in the message, which is harmless, so gcc's
  * truncation warning is off for this file only. */
+#if !defined(__clang__)   /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 void sched_v1_init(SchedV1 *c, SimArena *a)
 {

@@ -3,7 +3,9 @@
 #   scripts/deps.sh          to build and run
 #   scripts/deps.sh --test   also what the test suite uses (valgrind, NumPy for
 #                            the independent backtest reference, promtool,
-#                            Node.js for the manifest validator)
+#                            Node.js for the manifest validator, clang and its
+#                            sanitizer and libFuzzer runtimes for the
+#                            sanitizer build and scripts/fuzz.sh)
 # Runs as root, or through sudo when it is there. Installs nothing when
 # everything is present, so it is cheap to call every time.
 set -euo pipefail
@@ -13,6 +15,8 @@ pkgs=(build-essential cmake pkg-config
       libcjson-dev libyaml-dev libopenblas-dev liblapacke-dev liblua5.4-dev check tzdata)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(valgrind python3 python3-numpy prometheus)   # prometheus: promtool checks --openmetrics
+  # libclang-rt-dev (only recommended by clang) holds the ASan, UBSan and libFuzzer runtimes.
+  pkgs+=(clang libclang-rt-dev)
   # node and npm run ../shared/validate-manifests (scripts/validator.sh); a
   # Node.js already there (Debian's or NodeSource's) is kept.
   command -v node >/dev/null || pkgs+=(nodejs)

@@ -457,7 +457,7 @@ START_TEST(traffic_oom_sweep_leaks_nothing)
         SimConfig cfg = {.seed = 1, .end = SIM_SEC(30), .queue = SIM_EVQ_FAST, .mem = &m};
         SimEngine *e = sim_engine_create(&cfg);
         m.fail_at = m.count + n;   /* the engine itself always gets made */
-        uint32_t r, ns, wid, s;
+        uint32_t r, ns, wid, s = 0;
         int rc = e ? SIM_OK : SIM_ENOMEM;
         WlControllers *c = e ? wl_create(e) : NULL;
         rc = c ? sim_region_add(e, "r", &r) : SIM_ENOMEM;

@@ -1,0 +1,21 @@
+/*
+ * fuzz_explain_autoscaler.c: `kubesim explain autoscaler CASE.json` (one cluster-autoscaler loop): the
+ * input is the case's JSON text, answered as text and as JSON (both writers
+ * run), the answer discarded. The text is NUL-terminated, as the command's
+ * file reader leaves it.
+ */
+#include "fz.h"
+
+#include <stdlib.h>
+
+#include "scheduler/explain.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[1024], *text = fz_text(data, size);
+    for (int as_json = 0; as_json < 2; as_json++)
+        if (sched_ca_explain_case(text, size, "case.json", as_json, fz_null(), err, sizeof err) != SIM_OK)
+            break;
+    free(text);
+    return 0;
+}

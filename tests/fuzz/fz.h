@@ -1,0 +1,27 @@
+/*
+ * fz.h: what the libFuzzer harnesses share (prefix fz_). Each harness is one
+ * LLVMFuzzerTestOneInput that hands the input to a loader through the entry
+ * point the kubesim command uses. Loaders that take only a path get the input
+ * through a file in a per-process temporary folder, rewritten for every input
+ * and removed at exit.
+ */
+#ifndef KUBESIM_TESTS_FZ_H
+#define KUBESIM_TESTS_FZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Writes the input to TMP/name (TMP made once per process) and returns the
+ * path, owned by fz.c; aborts if it cannot (a harness fault, not a finding). */
+const char *fz_file(const char *name, const uint8_t *data, size_t size);
+
+/* A stream that discards what is written (the answers of explain). */
+FILE *fz_null(void);
+
+/* The input as a NUL-terminated string (malloc'ed; the caller frees). */
+char *fz_text(const uint8_t *data, size_t size);
+
+#endif
