@@ -7,28 +7,8 @@
  */
 #include "fz.h"
 
-#include "render/rnd.h"
-#include "sim/trace.h"
-
-static void read_trace(const char *path)
-{
-    SimMem m;
-    sim_mem_init(&m);
-    sim_trace_dump(&m, path, fz_null(), fz_null());
-    RndReplay *r = NULL;
-    char err[1024];
-    if (rnd_replay_open(&m, path, &r, err, sizeof err) != SIM_OK)
-        return;
-    SimTime d = rnd_replay_duration(r);
-    rnd_replay_seek(r, d / 2);
-    rnd_replay_seek(r, d);
-    rnd_replay_seek(r, 0);
-    rnd_replay_digest(r);
-    rnd_replay_close(r);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    read_trace(fz_file("trace.kst", data, size));
+    fz_read_trace(fz_file("trace.kst", data, size));
     return 0;
 }

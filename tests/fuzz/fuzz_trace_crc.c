@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/rnd.h"
 #include "sim/trace.h"
 
 static uint32_t get32(const uint8_t *p)
@@ -67,23 +66,6 @@ static void repair(uint8_t *b, size_t n)
     }
 }
 
-static void read_trace(const char *path)
-{
-    SimMem m;
-    sim_mem_init(&m);
-    sim_trace_dump(&m, path, fz_null(), fz_null());
-    RndReplay *r = NULL;
-    char err[1024];
-    if (rnd_replay_open(&m, path, &r, err, sizeof err) != SIM_OK)
-        return;
-    SimTime d = rnd_replay_duration(r);
-    rnd_replay_seek(r, d / 2);
-    rnd_replay_seek(r, d);
-    rnd_replay_seek(r, 0);
-    rnd_replay_digest(r);
-    rnd_replay_close(r);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *b = malloc(size ? size : 1);
@@ -92,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size)
         memcpy(b, data, size);
     repair(b, size);
-    read_trace(fz_file("trace.kst", b, size));
+    fz_read_trace(fz_file("trace.kst", b, size));
     free(b);
     return 0;
 }

@@ -21,6 +21,11 @@ const char *fz_file(const char *name, const uint8_t *data, size_t size);
 /* A stream that discards what is written (the answers of explain). */
 FILE *fz_null(void);
 
+/* Reads the trace at path as trace dump, then as the replay (its index,
+ * seeks to the middle, the end and the start); fz_trace.c, linked into the
+ * trace targets only. */
+void fz_read_trace(const char *path);
+
 /* The input as a NUL-terminated string (malloc'ed; the caller frees). */
 char *fz_text(const uint8_t *data, size_t size);
 

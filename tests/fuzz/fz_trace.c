@@ -1,0 +1,26 @@
+/*
+ * fz_trace.c: reading a trace as `kubesim trace dump` and `kubesim replay`
+ * do, for the two trace harnesses (raw bytes, and with checksums repaired).
+ */
+#include "fz.h"
+
+#include "render/rnd.h"
+#include "sim/trace.h"
+
+void fz_read_trace(const char *path)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    sim_trace_dump(&m, path, fz_null(), fz_null());
+    RndReplay *r = NULL;
+    char err[1024];
+    if (rnd_replay_open(&m, path, &r, err, sizeof err) != SIM_OK)
+        return;
+    SimTime d = rnd_replay_duration(r);
+    rnd_replay_seek(r, d / 2);
+    rnd_replay_seek(r, d);
+    rnd_replay_seek(r, 0);
+    rnd_replay_digest(r);
+    rnd_replay_close(r);
+}
+
