@@ -28,6 +28,7 @@
 #define BAD_MAX 512
 #define BAD_ARGS 64
 #define BAD_SECONDS 120   /* a case that hangs is killed by SIGALRM and fails */
+#define BAD_MIN 100       /* issue 12: at least 100 cases; a lost folder must not pass */
 
 static char root[512];                 /* $KUBESIM_SRC/tests/bad */
 static char names[BAD_MAX][128];
@@ -244,8 +245,8 @@ int main(void)
     if (src == NULL || tb_setup("bad") != 0)
         return 2;
     snprintf(root, sizeof root, "%s/tests/bad", src);
-    if (list_cases() == 0) {
-        fprintf(stderr, "test_bad: no cases in %s\n", root);
+    if (list_cases() < BAD_MIN) {
+        fprintf(stderr, "test_bad: %d cases in %s, fewer than %d\n", ncases, root, BAD_MIN);
         tb_cleanup();
         return 1;
     }
