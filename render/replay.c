@@ -140,8 +140,12 @@ static int on_pod_create(Loader *l, const SimTraceRec *rec)
     int64_t id = rec->v[0].i;
     if (id_in(l, rec, 3, r->nregions, "region", &region))
         return l->rc;
-    if (id < 0 || id > INT32_MAX)
-        return fail(l, SIM_EINVAL, "pod id %lld is out of range", (long long)id);
+    /* The engine numbers pods in creation order and never reuses a number,
+     * so anything else is a damaged trace (and a huge id must not size an
+     * array, nor a repeated one change a bound pod's requests). */
+    if (id != (int64_t)r->npods)
+        return fail(l, SIM_EINVAL, "pod ids must be created in order; got %lld after %zu", (long long)id,
+                    r->npods);
     if (grow_to(r, (void **)&r->pods, &r->npods, &r->cappods, (size_t)id, sizeof *r->pods))
         return fail(l, SIM_ENOMEM, "out of memory");
     r->pods[id] = (RndRPod){.cpu_m = rec->v[4].i, .mem = rec->v[5].i, .gpu = rec->v[6].i,
@@ -193,8 +197,8 @@ static int on_pod_over(Loader *l, const SimTraceRec *rec)
         return l->rc;
     uint8_t was = p->phase;
     p->phase = 3;
-    if (was == 2)
-        return op(l, rec->t, RND_OP_POD_FREE, id, 0);
+    if (was == 2)   /* the op names the node, as the bind's does: ops stand alone */
+        return op(l, rec->t, RND_OP_POD_FREE, id, p->node);
     if (was == 1)
         return op(l, rec->t, RND_OP_PENDING, p->region, -1);
     return SIM_OK;
@@ -255,8 +259,9 @@ static int on_workload(Loader *l, const SimTraceRec *rec)
     int64_t id = rec->v[0].i;
     if (id_in(l, rec, 1, r->nregions, "region", &region))
         return l->rc;
-    if (id < 0 || id > INT32_MAX)
-        return fail(l, SIM_EINVAL, "workload id %lld is out of range", (long long)id);
+    if (id != (int64_t)r->nwls)   /* in creation order, as pods */
+        return fail(l, SIM_EINVAL, "workload ids must be created in order; got %lld after %zu", (long long)id,
+                    r->nwls);
     if (grow_to(r, (void **)&r->wl_region, &r->nwls, &r->capwls, (size_t)id, sizeof *r->wl_region))
         return fail(l, SIM_ENOMEM, "out of memory");
     r->wl_region[id] = region;

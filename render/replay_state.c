@@ -59,10 +59,12 @@ static void bill(RndReplay *r, RndState *s, uint32_t node, SimTime t, double sig
     rg->rate += sign * g->usd_per_ns;
 }
 
-static void pod_move(RndReplay *r, RndState *s, uint32_t pod, int64_t sign)
+/* Adds (sign 1) or takes (-1) the pod's requests on the node the op names
+ * (a bind's and a free's node were checked when the trace was loaded). */
+static void pod_move(RndReplay *r, RndState *s, const RndOp *op, int64_t sign)
 {
-    const RndRPod *p = &r->pods[pod];
-    RndRNode *n = &s->nodes[p->node];
+    const RndRPod *p = &r->pods[op->a];
+    RndRNode *n = &s->nodes[op->b];
     n->cpu_m += sign * p->cpu_m;
     n->mem += sign * p->mem;
     n->gpu += sign * p->gpu;
@@ -77,8 +79,8 @@ void rnd_state_apply(RndReplay *r, RndState *s, const RndOp *op)
     case RND_OP_NODE_REMOVE: n->state = RND_NODE_GONE; bill(r, s, op->a, op->t, -1); break;
     case RND_OP_NODE_STATE: n->state = op->b ? RND_NODE_READY : RND_NODE_NOTREADY; break;
     case RND_OP_NODE_CORDON: n->cordon = (uint8_t)(op->b != 0); break;
-    case RND_OP_POD_BIND: pod_move(r, s, op->a, 1); break;
-    case RND_OP_POD_FREE: pod_move(r, s, op->a, -1); break;
+    case RND_OP_POD_BIND: pod_move(r, s, op, 1); break;
+    case RND_OP_POD_FREE: pod_move(r, s, op, -1); break;
     case RND_OP_PENDING: s->regions[op->a].pending += op->b; break;
     case RND_OP_HPA: s->hpa[op->a] = op->b; break;
     case RND_OP_TRAFFIC: s->p95[op->a] = op->b; break;
