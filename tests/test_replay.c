@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "render/rnd.h"
+#include "sim/trace.h"
 #include "tb.h"
 #include "tr.h"
 
@@ -199,6 +200,49 @@ START_TEST(replay_corrupt_or_missing_trace_exits_2_naming_the_file)
 }
 END_TEST
 
+/* A trace whose checksums are right but whose records are not what the
+ * engine writes (found by fuzz_trace_crc): ids out of creation order are
+ * refused, so a huge id cannot size an array and a pod created twice cannot
+ * move requests off a node. */
+static const char *odd_trace(const char *name, int twice)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    char err[256];
+    const char *path = path_in(name);
+    SimTraceWriter *w = sim_trace_create(&m, path, "{\"scenario\":\"odd\",\"duration_ns\":60000000000}", err,
+                                         sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    sim_trace_emit(w, SIM_TR_REGION, 0, (SimTrVal[]){SIM_TRI(0), SIM_TRS("r")}, 2);
+    if (twice) {
+        SimTrVal pod[] = {SIM_TRI(0), SIM_TRI(0), SIM_TRI(0), SIM_TRI(0), SIM_TRI(100), SIM_TRI(1), SIM_TRI(0),
+                          SIM_TRS("p")};
+        sim_trace_emit(w, SIM_TR_POD_CREATE, 0, pod, 8);
+        sim_trace_emit(w, SIM_TR_POD_CREATE, 1, pod, 8);
+    } else {
+        SimTrVal wl[] = {SIM_TRI(INT64_C(2000000000)), SIM_TRI(0), SIM_TRI(0), SIM_TRI(0), SIM_TRS("w"),
+                         SIM_TRI(1)};
+        sim_trace_emit(w, SIM_TR_WORKLOAD, 0, wl, 6);
+    }
+    char sha[65];
+    ck_assert_int_eq(sim_trace_close(w, sha), SIM_OK);
+    return path;
+}
+
+START_TEST(replay_refuses_ids_out_of_creation_order)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    char err[512];
+    RndReplay *r = NULL;
+    ck_assert_int_ne(rnd_replay_open(&m, odd_trace("huge-wl.kst", 0), &r, err, sizeof err), SIM_OK);
+    ck_assert_msg(strstr(err, "workload ids must be created in order; got 2000000000 after 0"), "%s", err);
+    ck_assert_int_ne(rnd_replay_open(&m, odd_trace("pod-twice.kst", 1), &r, err, sizeof err), SIM_OK);
+    ck_assert_msg(strstr(err, "pod ids must be created in order; got 0 after 1"), "%s", err);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
 START_TEST(replay_frames_headless_prints_frames_per_second)
 {
     ensure_default_run();
@@ -245,6 +289,7 @@ static Suite *suite(void)
     tcase_add_test(tc, replay_same_frame_twice_is_the_same_bytes);
     tcase_add_test(tc, replay_corrupt_or_missing_trace_exits_2_naming_the_file);
     tcase_add_test(tc, replay_frames_headless_prints_frames_per_second);
+    tcase_add_test(tc, replay_refuses_ids_out_of_creation_order);
     tcase_add_test(tc, replay_window_without_a_display_exits_2);
     suite_add_tcase(s, tc);
     return s;
