@@ -32,7 +32,9 @@ found=0
 for t in "${targets[@]}"; do
   seeds=$(awk -F'\t' -v t="$t" '$1 == t { print $2 }' build-asan/tests/fuzz/targets.txt)
   [[ -n "$seeds" ]] || { echo "fuzz.sh: no target '$t' (see build-asan/tests/fuzz/targets.txt)" >&2; exit 2; }
-  corpus=.cache/fuzz/$t art=.cache/fuzz/artifacts/$t/ tmp=.cache/fuzz/tmp
+  # tmp is this process's own: libFuzzer's fork mode keeps its work there, and
+  # two fuzz.sh runs side by side (one per core) must not remove each other's.
+  corpus=.cache/fuzz/$t art=.cache/fuzz/artifacts/$t/ tmp=.cache/fuzz/tmp-$$
   mkdir -p "$corpus" "$art" "$tmp"
   rm -f "$art"*
   for f in $seeds tests/fuzz/crashes/"$t"/*; do   # globs: unquoted on purpose
@@ -44,7 +46,7 @@ for t in "${targets[@]}"; do
     -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=65536 -fork=1 -ignore_crashes=1 \
     -ignore_timeouts=1 -ignore_ooms=1 -artifact_prefix="$art" -print_final_stats=1 \
     >".cache/fuzz/$t.log" 2>&1 || true
-  rm -rf "${tmp:?}"/*
+  rm -rf "${tmp:?}"
   new=$(find "$art" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \
         -o -name 'leak-*' -o -name 'slow-unit-*' \) | sort)
   if [[ -n "$new" ]]; then
