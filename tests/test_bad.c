@@ -118,20 +118,6 @@ static int run_case(char **argv, const char *work, const char *in, const char *o
     return WEXITSTATUS(st);
 }
 
-/* Counts entries of dir (not . and ..); -1 when it does not exist. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL)
-        n += strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
 /* Fails when any name below dir contains ".tmp-" (half-written output). */
 static void assert_no_debris(const char *dir)
 {
@@ -182,14 +168,14 @@ static void prepare_out(const char *outp, const char *keep)
 static void check_out(const char *name, const char *outp, const char *keep)
 {
     if (keep == NULL) {
-        ck_assert_msg(count_entries(outp) < 0 && access(outp, F_OK) != 0, "%s: wrote %s", name, outp);
+        ck_assert_msg(tb_count_entries(outp) < 0 && access(outp, F_OK) != 0, "%s: wrote %s", name, outp);
         return;
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/keep", outp);
     char *now = tb_read(path, NULL);
     ck_assert_msg(now != NULL && strcmp(now, keep) == 0, "%s: the existing --out lost its file", name);
-    ck_assert_msg(count_entries(outp) == 1, "%s: wrote into the existing --out", name);
+    ck_assert_msg(tb_count_entries(outp) == 1, "%s: wrote into the existing --out", name);
     free(now);
 }
 
@@ -221,7 +207,7 @@ START_TEST(bad_input_is_refused_cleanly)
     char *got = tb_read(e, NULL);
     ck_assert_msg(rc == atoi(code), "%s: exit %d, want %d; stderr:\n%s", name, rc, atoi(code), got ? got : "");
     check_stderr(name, want, got ? got : "");
-    ck_assert_msg(count_entries(work) == 0, "%s: wrote into the working folder", name);
+    ck_assert_msg(tb_count_entries(work) == 0, "%s: wrote into the working folder", name);
     check_out(name, outp, keep);
     assert_no_debris(scratch);
     assert_no_debris(cdir);

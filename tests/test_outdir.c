@@ -59,15 +59,7 @@ static void make_dir(const char *name)
 static int entries(const char *name)
 {
     char p[600];
-    DIR *d = opendir(at(name, p, sizeof p));
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL)
-        n += strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0;
-    closedir(d);
-    return n;
+    return tb_count_entries(at(name, p, sizeof p));
 }
 
 /* The name of an entry of the suite's folder that starts with prefix and

@@ -21,6 +21,7 @@
 #include "sim/outdir.h"
 #include "sim/summary.h"
 
+#include "tb.h"
 #include "tr.h"
 #include "ts.h"
 
@@ -48,19 +49,6 @@ static int exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
-}
-
-/* Entries of a folder other than . and .. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL)
-        n += strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0;
-    closedir(d);
-    return n;
 }
 
 static void remove_tree(const char *path)
@@ -1147,7 +1135,7 @@ START_TEST(outdir_commit_creates_the_destination_with_its_parents)
     snprintf(p, sizeof p, "%s/summary.json", dest);
     ck_assert(exists(p));
     tmp_path(p, sizeof p, "a/b");
-    ck_assert_int_eq(count_entries(p), 1);
+    ck_assert_int_eq(tb_count_entries(p), 1);
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST
@@ -1185,9 +1173,9 @@ START_TEST(outdir_commit_replaces_an_earlier_output)
     ck_assert(!exists(p));
     snprintf(p, sizeof p, "%s/sub", dest);
     ck_assert(!exists(p));
-    ck_assert_int_eq(count_entries(dest), 2);   /* new.txt and the marker */
+    ck_assert_int_eq(tb_count_entries(dest), 2);   /* new.txt and the marker */
     tmp_path(p, sizeof p, "c");
-    ck_assert_int_eq(count_entries(p), 1);   /* no .tmp- or .old- folder left beside it */
+    ck_assert_int_eq(tb_count_entries(p), 1);   /* no .tmp- or .old- folder left beside it */
 }
 END_TEST
 
@@ -1207,7 +1195,7 @@ START_TEST(outdir_refuses_a_folder_it_did_not_write)
     ck_assert_int_eq(outdir_write(dest, 0, files, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "project': refusing to replace") && strstr(err, "'thesis.tex'") &&
                   strstr(err, "no .kubesim marker") && strstr(err, "--force"), "%s", err);
-    ck_assert_int_eq(count_entries(dest), 1);
+    ck_assert_int_eq(tb_count_entries(dest), 1);
 
     tmp_path(dest, sizeof dest, "added");
     ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
@@ -1220,7 +1208,7 @@ START_TEST(outdir_refuses_a_folder_it_did_not_write)
                   err);
     snprintf(p, sizeof p, "%s/sub/notes.txt", dest);
     ck_assert(exists(p));
-    ck_assert_int_eq(count_entries(dest), 4);
+    ck_assert_int_eq(tb_count_entries(dest), 4);
 }
 END_TEST
 
@@ -1279,7 +1267,7 @@ START_TEST(outdir_force_replaces_any_folder)
     ck_assert_msg(outdir_write(dest, 1, files, err, sizeof err) == 0, "%s", err);
     snprintf(p, sizeof p, "%s/old.txt", dest);
     ck_assert(!exists(p));
-    ck_assert_int_eq(count_entries(dest), 2);
+    ck_assert_int_eq(tb_count_entries(dest), 2);
 }
 END_TEST
 

@@ -34,6 +34,9 @@ const char *tb_write(const char *name, const char *text);
 char *tb_read(const char *path, size_t *len);
 /* Reads at most n - 1 bytes of a file into buf (empty if unreadable). */
 void tb_slurp(const char *path, char *buf, size_t n);
+/* How many entries (not . and ..) the folder path holds; -1 when it cannot
+ * be opened (absent). */
+int tb_count_entries(const char *path);
 /* Does DIR/name exist? */
 int tb_exists(const char *name);
 
