@@ -10,12 +10,14 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/json.h"
 #include "sim/metrics.h"
 #include "sim/model.h"
 #include "sim/outdir.h"
@@ -1387,6 +1389,112 @@ out:
     return rc != SIM_OK;
 }
 
+/* ---- cJSON through a SimMem (json.h) ------------------------------------ */
+
+/* Builds and prints an array of n numbers in a scope on m; returns what the
+ * scope's end said. Everything is freed. */
+static int json_build(SimMem *m, int n, pthread_barrier_t *both_open)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, m);
+    if (both_open)
+        pthread_barrier_wait(both_open);   /* the other thread's scope is open too */
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        sim_json_push(a, cJSON_CreateNumber(i));
+    char *text = cJSON_PrintUnformatted(a);
+    cJSON_free(text);
+    cJSON_Delete(a);
+    if (both_open)
+        pthread_barrier_wait(both_open);
+    return sim_json_end(&js);
+}
+
+typedef struct JsonThread {
+    SimMem m;
+    int n, rc;
+    pthread_barrier_t *both_open;
+} JsonThread;
+
+static void *json_thread(void *arg)
+{
+    JsonThread *t = arg;
+    t->rc = json_build(&t->m, t->n, t->both_open);
+    return NULL;
+}
+
+/* cJSON's hooks are process-wide, yet two threads with scopes open at the
+ * same time each count exactly their own allocations (what one alone counts). */
+START_TEST(json_two_threads_count_their_own_allocations)
+{
+    SimMem alone[2];
+    JsonThread t[2] = {{.n = 3}, {.n = 700}};
+    for (int i = 0; i < 2; i++) {
+        sim_mem_init(&alone[i]);
+        ck_assert_int_eq(json_build(&alone[i], t[i].n, NULL), SIM_OK);
+        ck_assert_uint_gt(alone[i].count, (uint64_t)t[i].n);
+    }
+    pthread_barrier_t b;
+    pthread_barrier_init(&b, NULL, 2);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        sim_mem_init(&t[i].m);
+        t[i].both_open = &b;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, json_thread, &t[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(t[i].rc, SIM_OK);
+        ck_assert_uint_eq(t[i].m.count, alone[i].count);
+        ck_assert_int_eq(t[i].m.live, 0);
+    }
+    pthread_barrier_destroy(&b);
+}
+END_TEST
+
+/* A failed allocation anywhere in a scope makes its end (and the enclosing
+ * scope's) say SIM_ENOMEM, for every N, and the half-built tree frees to 0. */
+START_TEST(json_scope_reports_a_failed_allocation_and_leaks_nothing)
+{
+    for (uint64_t n = 1;; n++) {
+        ck_assert_msg(n < 1000, "the sweep does not end");
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        SimJsonScope outer;
+        sim_json_begin(&outer, NULL);
+        int rc = json_build(&m, 20, NULL);
+        int orc = sim_json_end(&outer);
+        ck_assert_int_eq(m.live, 0);
+        ck_assert_int_eq(rc == SIM_ENOMEM, m.oom);
+        ck_assert_int_eq(orc, rc);
+        if (rc == SIM_OK)
+            break;
+    }
+}
+END_TEST
+
+/* A tree lives past its scope: it is freed later, outside any scope, into
+ * the SimMem it came from; outside a scope cJSON uses the C library. */
+START_TEST(json_tree_frees_into_its_own_allocator_after_the_scope)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    SimJsonScope js;
+    sim_json_begin(&js, &m);
+    cJSON *o = cJSON_Parse("{\"a\": [1, 2, \"three\"]}");
+    ck_assert_int_eq(sim_json_end(&js), SIM_OK);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_gt(m.live, 0);
+    uint64_t count = m.count;
+    cJSON *libc = cJSON_CreateString("not counted");
+    ck_assert_uint_eq(m.count, count);
+    cJSON_Delete(libc);
+    cJSON_Delete(o);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
 START_TEST(engine_oom_sweep_leaks_nothing)
 {
     ts_oom_sweep(oom_run, NULL, 1, 100000);
@@ -1438,6 +1546,9 @@ static Suite *sim_suite(void)
     tcase_add_test(e, nodegroup_add_copies_labels_taints_and_zones);
     tcase_add_test(e, engine_own_allocator_counts_and_frees_everything);
     tcase_add_test(e, engine_oom_sweep_leaks_nothing);
+    tcase_add_test(e, json_two_threads_count_their_own_allocations);
+    tcase_add_test(e, json_scope_reports_a_failed_allocation_and_leaks_nothing);
+    tcase_add_test(e, json_tree_frees_into_its_own_allocator_after_the_scope);
     suite_add_tcase(s, e);
 
     TCase *o = tcase_create("outputs");
