@@ -32,13 +32,14 @@ int cmd_replay(int argc, char **argv);
 /* True when argv holds -h or --help; commands print their usage and exit 0. */
 int cli_wants_help(int argc, char **argv);
 
-/* The whole file, NUL-terminated, in a malloc'ed buffer the caller frees
- * (length in *len); NULL with the reason, naming the file, in err. At most
- * max bytes (sim/fileio.h's caps); what names the kind of file for the
- * message over the cap ("a scenario"). */
-char *cli_read_input(const char *path, size_t max, const char *what, size_t *len, char *err, size_t errlen);
+/* The whole file, NUL-terminated, allocated through m; the caller frees it
+ * with sim_mem_free(m, text, *len + 1). NULL with the reason, naming the
+ * file, in err. At most max bytes (sim/fileio.h's caps); what names the kind
+ * of file for the message over the cap ("a scenario"). */
+char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, char *err,
+                     size_t errlen);
 /* cli_read_input capped at SIM_FILE_MAX_JSON (64 MiB), for "an input file". */
-char *cli_read_file(const char *path, size_t *len, char *err, size_t errlen);
+char *cli_read_file(SimMem *m, const char *path, size_t *len, char *err, size_t errlen);
 /* Writes len bytes to stdout; -1 after "kubesim CMD: cannot write to
  * standard output: REASON" on stderr. (main flushes and closes stdout after
  * every command and reports what fails there; this is for large writes, whose

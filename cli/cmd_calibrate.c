@@ -26,6 +26,7 @@
 
 #include "cli/bench.h"
 #include "sim/fileio.h"
+#include "sim/json.h"
 #include "sim/sim.h"
 #include "workloads/backtest/bt.h"
 
@@ -161,10 +162,10 @@ static cJSON *measure(const Job *jb, const BtData *d, int cores, double min_tota
     cJSON_AddStringToObject(o, "kernel", bt_kernel_name(p.kernel));
     cJSON_AddNumberToObject(o, "assets", (double)jb->assets);
     cJSON_AddNumberToObject(o, "days", (double)jb->rows);
-    cJSON_AddItemToObject(o, "single", figures(cost, one, 1));
+    sim_json_add_item(o, "single", figures(cost, one, 1));
     cJSON_AddNumberToObject(a, "threads", cores);
     cJSON_AddStringToObject(a, "method", method(jb->cls));
-    cJSON_AddItemToObject(o, "all", a);
+    sim_json_add_item(o, "all", a);
     return o;
 }
 
@@ -193,7 +194,7 @@ static int add_class(cJSON *classes, const Job *jb, int cores, int quick)
     if (rc == SIM_OK)
         rc = check_run(jb, d);
     if (rc == SIM_OK)
-        cJSON_AddItemToObject(classes, jb->name, measure(jb, d, cores, quick ? 0.02 : 0.3));
+        sim_json_add_item(classes, jb->name, measure(jb, d, cores, quick ? 0.02 : 0.3));
     else if (d == NULL)
         fprintf(stderr, "kubesim calibrate: %s\n", bt_errmsg(&c));
     bt_data_free(d);
@@ -214,7 +215,7 @@ static cJSON *calibrate(int quick)
     cJSON_AddStringToObject(root, "openblas_config", openblas_get_config());
     cJSON_AddNumberToObject(root, "cores", cores);
     cJSON_AddBoolToObject(root, "quick", quick);
-    cJSON_AddItemToObject(root, "classes", classes);
+    sim_json_add_item(root, "classes", classes);
     for (int k = 0; k < BT_CLASS_COUNT; k++)
         if (add_class(classes, &jobs[k], cores, quick) != SIM_OK) {
             cJSON_Delete(root);

@@ -138,17 +138,17 @@ static int load_calibration(const char *path, BtThroughput *t)
 {
     char err[1024];
     size_t n;
-    char *text = cli_read_input(path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, err, sizeof err);
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = cli_read_input(&m, path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, err, sizeof err);
     if (text == NULL) {
         fprintf(stderr, "kubesim run: --calibration %s\n", err);
         return -1;
     }
-    SimMem m;
-    sim_mem_init(&m);
     BtCtx c;
     bt_ctx_init(&c, &m);
     int rc = bt_throughput_parse(&c, text, t);
-    free(text);
+    sim_mem_free(&m, text, n + 1);
     if (rc != SIM_OK) {
         fprintf(stderr, "kubesim run: --calibration %s: %s\n", path, bt_errmsg(&c));
         return -1;

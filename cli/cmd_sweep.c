@@ -28,6 +28,7 @@
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "scenarios/sweep.h"
+#include "sim/json.h"
 #include "sim/outdir.h"
 
 #define MAX_SETS 256
@@ -343,9 +344,9 @@ static int collect(Sweep *sw)
         config_dir(sw, i, dir, sizeof dir);
         snprintf(path, sizeof path, "%s/summary.json", dir);
         size_t len;
-        char *text = cli_read_file(path, &len, err, sizeof err);
+        char *text = cli_read_file(&sw->mem, path, &len, err, sizeof err);
         int rc = text ? scn_sweep_add_summary(sw->w, i, text, len, err, sizeof err) : SIM_EIO;
-        free(text);
+        sim_mem_free(&sw->mem, text, len + 1);
         if (rc != SIM_OK) {
             fprintf(stderr, "kubesim sweep: %s\n", err);
             return -1;
@@ -359,8 +360,9 @@ static int collect(Sweep *sw)
 }
 
 /* ---- outputs ---------------------------------------------------------------------- */
-static int write_outputs(ScnSweep *w, const char *tmp, const char *scenario, int64_t seed, size_t shard,
-                         size_t shards, char *err, size_t errlen)
+/* m: the sweep's allocator (sweep.json's printed text). */
+static int write_outputs(SimMem *m, ScnSweep *w, const char *tmp, const char *scenario, int64_t seed,
+                         size_t shard, size_t shards, char *err, size_t errlen)
 {
     char path[4200], html[4200];
     snprintf(path, sizeof path, "%s/sweep.csv", tmp);
@@ -375,9 +377,12 @@ static int write_outputs(ScnSweep *w, const char *tmp, const char *scenario, int
         snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
         return -1;
     }
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     cJSON *j = scn_sweep_json(w, scenario, seed, shard, shards);
     char *text = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
+    sim_json_end(&js);
     if (text == NULL) {
         snprintf(err, errlen, "out of memory writing sweep.json");
         return -1;
@@ -474,7 +479,7 @@ static int sweep_run(Sweep *sw)
     if (rc == 0 && !cli_stopped())
         rc = collect(sw);
     if (rc == 0 && !cli_stopped() &&
-        write_outputs(sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, err, sizeof err)) {
+        write_outputs(&sw->mem, sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, err, sizeof err)) {
         fprintf(stderr, "kubesim sweep: %s\n", err);
         rc = -1;
     }
@@ -500,16 +505,16 @@ static void merge_paths(const char *src, char *csv, char *dir, size_t n)
 }
 
 /* Reads a shard's sweep.json, if it has one, for the scenario and seed. */
-static int merge_meta(ScnSweep *w, const char *dir)
+static int merge_meta(SimMem *m, ScnSweep *w, const char *dir)
 {
     char path[4200], err[1024];
     snprintf(path, sizeof path, "%s/sweep.json", dir);
     if (dir[0] == '\0' || access(path, F_OK) != 0)
         return 0;
     size_t len;
-    char *text = cli_read_file(path, &len, err, sizeof err);
+    char *text = cli_read_file(m, path, &len, err, sizeof err);
     int rc = text ? scn_sweep_add_meta(w, text, len, path, err, sizeof err) : SIM_EIO;
-    free(text);
+    sim_mem_free(m, text, len + 1);
     if (rc != SIM_OK)
         fprintf(stderr, "kubesim sweep: %s\n", err);
     return rc == SIM_OK ? 0 : -1;
@@ -521,14 +526,14 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
     for (size_t i = 0; i < a->nsrcs; i++) {
         merge_paths(a->srcs[i], path, dir, sizeof path);
         size_t len;
-        char *text = cli_read_file(path, &len, err, sizeof err);
+        char *text = cli_read_file(m, path, &len, err, sizeof err);
         int rc = text ? scn_sweep_add_csv(w, text, len, path, err, sizeof err) : SIM_EIO;
-        free(text);
+        sim_mem_free(m, text, len + 1);
         if (rc != SIM_OK) {
             fprintf(stderr, "kubesim sweep: %s\n", err);
             return CLI_BAD_INPUT;
         }
-        if (merge_meta(w, dir) != 0)
+        if (merge_meta(m, w, dir) != 0)
             return CLI_BAD_INPUT;
     }
     if (scn_sweep_check_complete(w, err, sizeof err) != SIM_OK) {
@@ -540,7 +545,7 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
     cli_signals_catch(&sigs);
     int rc = sim_outdir_begin(&out, m, a->out ? a->out : "runs/sweep-merged", a->force, err, sizeof err);
     if (rc == 0)
-        rc = write_outputs(w, out.tmp, NULL, -1, 0, 1, err, sizeof err);
+        rc = write_outputs(m, w, out.tmp, NULL, -1, 0, 1, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "kubesim sweep: %s\n", err);
     return finish(w, &out, &sigs, rc, a->quiet, 1);

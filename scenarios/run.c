@@ -14,6 +14,7 @@
 
 #include "scheduler/ca.h"
 #include "scheduler/sched.h"
+#include "sim/json.h"
 #include "sim/metrics.h"
 #include "sim/outdir.h"
 #include "sim/summary.h"
@@ -179,27 +180,45 @@ static int finish_files(Run *r, ScnRunResult *res)
     return SIM_OK;
 }
 
-static int write_summary(Run *r, ScnRunResult *res)
+/* summary.json as text (caller frees it with cJSON_free), or NULL with the
+ * error in r->err. Built in one cJSON scope on the scenario's allocator, so a
+ * failed allocation anywhere in the summary, the expectations or the
+ * controllers' sections is an out-of-memory error, never a file lacking keys. */
+static char *summary_text(Run *r, ScnRunResult *res, int *rc)
 {
+    SimJsonScope js;
+    sim_json_begin(&js, r->s->mem);
     /* NaN prints as null (cJSON): "not measured" rather than a made-up 0 */
     SimSummaryInfo info = {.scenario = r->s->name,
                            .wall_seconds = r->opt->no_wall_time ? NAN : res->wall_seconds,
                            .trace_sha256 = res->trace_sha256,
                            .backtest_results = wl_backtest_results(r->wl),
                            .slo = wl_traffic_slo(r->wl)};
-    cJSON *sum = sim_summary_build(r->e, &info);
-    if (sum == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
-    cJSON *exp = NULL;
-    int rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen);
-    if (rc == SIM_OK)
-        cJSON_ReplaceItemInObject(sum, "expectations", exp);
-    char *text = rc == SIM_OK ? cJSON_Print(sum) : NULL;
+    cJSON *sum = sim_summary_build(r->e, &info), *exp = NULL;
+    /* the expectations read the summary: never run them on a partial one */
+    *rc = sum && !js.failed ? scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen)
+                            : SIM_ENOMEM;
+    if (*rc == SIM_OK && !cJSON_ReplaceItemInObject(sum, "expectations", exp))
+        cJSON_Delete(exp);
+    char *text = *rc == SIM_OK ? cJSON_Print(sum) : NULL;
     cJSON_Delete(sum);
-    if (rc != SIM_OK)
-        return rc;
+    if (sim_json_end(&js) != SIM_OK && *rc == SIM_OK)
+        *rc = SIM_ENOMEM;
+    if (*rc == SIM_ENOMEM)
+        fail(r, SIM_ENOMEM, "out of memory");
+    if (*rc != SIM_OK) {
+        cJSON_free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+static int write_summary(Run *r, ScnRunResult *res)
+{
+    int rc;
+    char *text = summary_text(r, res, &rc);
     if (text == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
+        return rc;
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.json", r->opt->dir);
     size_t len = strlen(text);

@@ -54,6 +54,7 @@
 #include "scheduler/ca.h"
 #include "scheduler/v1.h"
 #include "sim/arena.h"
+#include "sim/json.h"
 #include "sim/policy.h"
 
 #define PATH 256
@@ -91,7 +92,7 @@ typedef struct Pod {
 } Pod;
 
 typedef struct Case {
-    SimMem mem;
+    SimMem *mem;
     SimArena arena;
     SchedV1 v1;
     SimEngine *e;
@@ -708,7 +709,7 @@ static int add_pods(Case *c, const cJSON *root)
 /* ---- the cluster ------------------------------------------------------------------------ */
 static int build(Case *c, const cJSON *root)
 {
-    SimConfig cfg = {.seed = 1, .end = SETTLE, .queue = SIM_EVQ_FAST, .mem = &c->mem};
+    SimConfig cfg = {.seed = 1, .end = SETTLE, .queue = SIM_EVQ_FAST, .mem = c->mem};
     if (check_top(c, root) != SIM_OK)
         return SIM_EINVAL;
     if ((c->e = sim_engine_create(&cfg)) == NULL || sim_region_add(c->e, "cluster", &c->region) != SIM_OK ||
@@ -776,16 +777,16 @@ static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
     cJSON *up = cJSON_CreateObject(), *ex = cJSON_AddArrayToObject(up, "expander");
     cJSON *pend = cJSON_AddArrayToObject(up, "unschedulable"), *opts;
     for (size_t i = 0; i < c->cfg.nexpanders; i++)
-        cJSON_AddItemToArray(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
+        sim_json_push(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
     for (uint32_t k = 0; k < sim_pod_count(c->e); k++) {
         const SimPod *q = sim_pod(c->e, k);
         if (q->phase == SIM_POD_PENDING && q->unschedulable)
-            cJSON_AddItemToArray(pend, pod_ref(c, k));
+            sim_json_push(pend, pod_ref(c, k));
     }
     cJSON_AddNumberToObject(up, "candidates", p->candidates);
     opts = cJSON_AddArrayToObject(up, "options");
     for (size_t i = 0; i < p->noptions; i++)
-        cJSON_AddItemToArray(opts, option_json(c, &p->options[i]));
+        sim_json_push(opts, option_json(c, &p->options[i]));
     if (p->chosen < 0) {
         cJSON_AddNullToObject(up, "chosen");
         return up;
@@ -812,9 +813,9 @@ static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
     bl = cJSON_AddArrayToObject(j, "blockedBy");
     for (size_t i = 0; i < v->nblockers && i < SCHED_CA_MAX_BLOCKERS; i++) {
         cJSON *b = cJSON_CreateObject();
-        cJSON_AddItemToObject(b, "pod", pod_ref(c, v->blockers[i].pod));
+        sim_json_add_item(b, "pod", pod_ref(c, v->blockers[i].pod));
         cJSON_AddStringToObject(b, "reason", v->blockers[i].reason);
-        cJSON_AddItemToArray(bl, b);
+        sim_json_push(bl, b);
     }
     return j;
 }
@@ -822,15 +823,15 @@ static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
 static cJSON *answer_json(Case *c, const SchedCaPlan *p)
 {
     cJSON *o = cJSON_CreateObject(), *down = cJSON_CreateObject(), *nodes;
-    cJSON_AddItemToObject(o, "scaleUp", scale_up_json(c, p));
+    sim_json_add_item(o, "scaleUp", scale_up_json(c, p));
     if (p->chosen >= 0)
         cJSON_AddStringToObject(down, "skipped", "the loop scales up; scale-down runs only in a loop that does not");
     else if (!c->cfg.scale_down_enabled)
         cJSON_AddStringToObject(down, "skipped", "scaleDownEnabled is false");
     nodes = cJSON_AddArrayToObject(down, "nodes");
     for (size_t i = 0; i < p->nnodes; i++)
-        cJSON_AddItemToArray(nodes, verdict_json(c, &p->nodes[i]));
-    cJSON_AddItemToObject(o, "scaleDown", down);
+        sim_json_push(nodes, verdict_json(c, &p->nodes[i]));
+    sim_json_add_item(o, "scaleDown", down);
     return o;
 }
 
@@ -961,14 +962,16 @@ static cJSON *plan_json(Case *c)
     return o;
 }
 
-int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                          size_t errlen)
+int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                          char *err, size_t errlen)
 {
     Case c;
     memset(&c, 0, sizeof c);
-    sim_mem_init(&c.mem);
-    sim_arena_init(&c.arena, &c.mem);
+    c.mem = m;
+    sim_arena_init(&c.arena, m);
     sched_v1_init(&c.v1, &c.arena);
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
     int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
@@ -976,8 +979,7 @@ int sched_ca_explain_case(const char *text, size_t len, const char *file, int as
         rc = SIM_EINVAL;
     if (root && rc != SIM_OK)
         snprintf(err, errlen, "%s: %s", file, sched_v1_failed(&c.v1) ? c.v1.err : "$: out of memory");
-    if (o)
-        sched_v1_print_answer(o, as_json, out, answer_text);
+    rc = sched_v1_answer(m, rc, o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     if (c.ca)
@@ -985,5 +987,6 @@ int sched_ca_explain_case(const char *text, size_t len, const char *file, int as
     sched_destroy(c.s);
     sim_engine_destroy(c.e);
     sim_arena_free(&c.arena);
-    return rc;
+    sim_json_end(&js);
+    return sched_v1_oom(m, rc, file, err, errlen);
 }

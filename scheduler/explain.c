@@ -17,12 +17,13 @@
 
 #include "scheduler/v1.h"
 #include "sim/arena.h"
+#include "sim/json.h"
 
 #define ZONE_LABEL "topology.kubernetes.io/zone"
 #define MAX_VICTIMS 4096
 
 typedef struct Case {
-    SimMem mem;
+    SimMem *mem;
     SimArena arena;
     SchedV1 v1;
     SimEngine *e;
@@ -267,7 +268,7 @@ static int check_top(Case *c, const cJSON *root)
 
 static int build(Case *c, const cJSON *root)
 {
-    SimConfig cfg = {.seed = 1, .end = SIM_SEC(3600), .queue = SIM_EVQ_FAST, .mem = &c->mem};
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(3600), .queue = SIM_EVQ_FAST, .mem = c->mem};
     int rc = check_top(c, root);
     if (rc != SIM_OK)
         return rc;
@@ -360,11 +361,11 @@ static cJSON *verdict_json(Case *c, const SchedNodeVerdict *v, const SchedPlugin
         cJSON_AddNullToObject(f, "reason");
     else
         cJSON_AddStringToObject(f, "reason", v->reason);
-    cJSON_AddItemToObject(o, "filter", f);
+    sim_json_add_item(o, "filter", f);
     for (size_t k = 0; k < npl && k < SCHED_MAX_PLUGINS; k++)
         if (v->examined && v->passed && pl[k].score && v->scores[k] >= 0)
             cJSON_AddNumberToObject(sc, pl[k].name, (double)v->scores[k]);
-    cJSON_AddItemToObject(o, "scores", sc);
+    sim_json_add_item(o, "scores", sc);
     cJSON_AddNumberToObject(o, "total", (double)v->total);
     return o;
 }
@@ -380,15 +381,15 @@ static cJSON *answer_json(Case *c, const Answer *a)
     if (!a->admitted)
         cJSON_AddStringToObject(adm, "reason", a->admission);
     for (size_t i = 0; a->admitted && i < a->nv; i++)
-        cJSON_AddItemToArray(nodes, verdict_json(c, &a->v[i], pl, npl));
-    cJSON_AddItemToObject(o, "nodes", nodes);
+        sim_json_push(nodes, verdict_json(c, &a->v[i], pl, npl));
+    sim_json_add_item(o, "nodes", nodes);
     const char *sel = a->admitted ? node_name(c, a->res.node) : NULL;
     const char *nom = node_name(c, a->nominated);
     if (sel) cJSON_AddStringToObject(o, "selected", sel); else cJSON_AddNullToObject(o, "selected");
     if (nom) cJSON_AddStringToObject(o, "nominatedNodeName", nom); else cJSON_AddNullToObject(o, "nominatedNodeName");
     for (size_t i = 0; i < a->nvictims; i++)
-        cJSON_AddItemToArray(victims, cJSON_CreateString(sim_workload(c->e, sim_pod(c->e, a->victims[i])->wl)->name));
-    cJSON_AddItemToObject(o, "victims", victims);
+        sim_json_push(victims, cJSON_CreateString(sim_workload(c->e, sim_pod(c->e, a->victims[i])->wl)->name));
+    sim_json_add_item(o, "victims", victims);
     if (a->admitted && a->res.node == SIM_NONE)
         cJSON_AddStringToObject(o, "message", a->res.reason);
     return o;
@@ -431,17 +432,19 @@ static void answer_text(const cJSON *o, FILE *out)
     }
 }
 
-int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                       size_t errlen)
+int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                       char *err, size_t errlen)
 {
     Case c;
     memset(&c, 0, sizeof c);
-    sim_mem_init(&c.mem);
-    sim_arena_init(&c.arena, &c.mem);
+    c.mem = m;
+    sim_arena_init(&c.arena, m);
     sched_v1_init(&c.v1, &c.arena);
     c.file = file;
     c.err = err;
     c.errlen = errlen;
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
@@ -451,12 +454,12 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
     if (rc == SIM_OK)
         rc = decide(&c, root, a);
     cJSON *o = rc == SIM_OK ? answer_json(&c, a) : NULL;
-    if (o)
-        sched_v1_print_answer(o, as_json, out, answer_text);
+    rc = sched_v1_answer(m, rc, o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     sched_destroy(c.s);
     sim_engine_destroy(c.e);
     sim_arena_free(&c.arena);
-    return rc;
+    sim_json_end(&js);
+    return sched_v1_oom(m, rc, file, err, errlen);
 }

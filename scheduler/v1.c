@@ -915,13 +915,35 @@ int sched_v1_json_error(const char *file, const char *text, const char *at, char
     return SIM_EINVAL;
 }
 
-void sched_v1_print_answer(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *))
+/* Printing starts only once the whole answer stands: an answer built while an
+ * allocation failed may lack items (cJSON drops what it could not allocate),
+ * and a half-printed one must not reach out. */
+int sched_v1_answer(SimMem *m, int rc, const cJSON *answer, int as_json, FILE *out,
+                    void (*text)(const cJSON *, FILE *))
 {
+    if (rc != SIM_OK)
+        return rc;
+    if (answer == NULL || m->oom)
+        return SIM_ENOMEM;
     if (!as_json) {
         text(answer, out);
-        return;
+        return SIM_OK;
     }
     char *s = cJSON_Print(answer);
-    fprintf(out, "%s\n", s ? s : "{}");
+    if (s == NULL)
+        return SIM_ENOMEM;
+    fprintf(out, "%s\n", s);
     cJSON_free(s);
+    return SIM_OK;
+}
+
+/* SQLite's rule: once an allocation failed, the operation's error is out of
+ * memory, whatever the code that noticed it called it (a parse of a short
+ * text, a refused object). */
+int sched_v1_oom(const SimMem *m, int rc, const char *file, char *err, size_t errlen)
+{
+    if (rc == SIM_OK || !m->oom)
+        return rc;
+    snprintf(err, errlen, "%s: out of memory", file);
+    return SIM_ENOMEM;
 }

@@ -91,7 +91,15 @@ void sched_v1_keys(SchedV1 *c, const cJSON *j, const char *path, const char *con
 /* "FILE:LINE:COL: not valid JSON" at the place cJSON stopped (at, from
  * cJSON_GetErrorPtr) in err; returns SIM_EINVAL. */
 int sched_v1_json_error(const char *file, const char *text, const char *at, char *err, size_t errlen);
-/* Prints an explain answer: indented JSON (--json), else through text. */
-void sched_v1_print_answer(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *));
+/* Prints an explain answer built in a sim_json scope on m: indented JSON
+ * (--json), else through text. Prints nothing when rc is an error (returned
+ * as is) or when an allocation failed on m (the answer may be partial):
+ * returns SIM_ENOMEM then. */
+int sched_v1_answer(SimMem *m, int rc, const cJSON *answer, int as_json, FILE *out,
+                    void (*text)(const cJSON *, FILE *));
+/* The explain commands' last word: rc, except that an error after any failed
+ * allocation on m (its sticky oom flag) is SIM_ENOMEM with "FILE: out of
+ * memory" in err. */
+int sched_v1_oom(const SimMem *m, int rc, const char *file, char *err, size_t errlen);
 
 #endif

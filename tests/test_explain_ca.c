@@ -53,8 +53,11 @@ static cJSON *explain(const char *text, size_t len, const char *name, char *err,
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    int rc = sched_ca_explain_case(text, len, name, 1, f, err, errlen);
+    SimMem m;
+    sim_mem_init(&m);
+    int rc = sched_ca_explain_case(&m, text, len, name, 1, f, err, errlen);
     fclose(f);
+    ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
     if (rc != SIM_OK)
         ck_assert_msg(outlen == 0, "%s: output written despite an error", name);
@@ -112,8 +115,8 @@ static void match(const char *fx, const char *path, const cJSON *want, const cJS
     } else {
         char *g = cJSON_PrintUnformatted(got), *w = cJSON_PrintUnformatted(want);
         ck_assert_msg(cJSON_Compare(want, got, 1), "%s: %s is %s, want %s", fx, path, g, w);
-        free(g);
-        free(w);
+        cJSON_free(g);
+        cJSON_free(w);
     }
 }
 

@@ -47,8 +47,11 @@ static cJSON *explain(const char *text, size_t len, const char *name, char *err,
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    int rc = wl_hpa_explain_case(text, len, name, 1, f, err, errlen);
+    SimMem m;
+    sim_mem_init(&m);
+    int rc = wl_hpa_explain_case(&m, text, len, name, 1, f, err, errlen);
     fclose(f);
+    ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
     if (rc != SIM_OK)
         ck_assert_msg(outlen == 0, "%s: output written despite an error", name);
@@ -117,7 +120,10 @@ START_TEST(explain_hpa_fixture_matches_its_expectations)
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);   /* the text form works too */
-    ck_assert_int_eq(wl_hpa_explain_case(text, len, fx, 0, f, err, sizeof err), SIM_OK);
+    SimMem m;
+    sim_mem_init(&m);
+    ck_assert_int_eq(wl_hpa_explain_case(&m, text, len, fx, 0, f, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(m.live, 0);
     fclose(f);
     ck_assert_msg(outlen > 0 && strstr(out, "desired replicas"), "%s: no text answer", fx);
     free(out);

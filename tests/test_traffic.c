@@ -704,8 +704,8 @@ START_TEST(traffic_run_is_reproducible_in_both_modes)
     char *sa = cJSON_PrintUnformatted(cJSON_GetObjectItem(a, "slo"));
     char *sb = cJSON_PrintUnformatted(cJSON_GetObjectItem(b, "slo"));
     ck_assert_str_eq(sa, sb);
-    free(sa);
-    free(sb);
+    cJSON_free(sa);
+    cJSON_free(sb);
     cJSON_Delete(a);
     cJSON_Delete(b);
 }

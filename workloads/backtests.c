@@ -12,6 +12,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/json.h"
+
 int wl_backtest_add(WlControllers *c, const WlBacktest *b)
 {
     if (c->memo == NULL && (c->memo = bt_memo_create(sim_mem(c->e))) == NULL)
@@ -111,7 +113,7 @@ static cJSON *pairs_json(const BtResult *res)
             break;
         cJSON_AddNumberToObject(o, "fast", fast);
         cJSON_AddNumberToObject(o, "slow", slow);
-        cJSON_AddItemToObject(o, "portfolio", metrics_json(bt_result_ma_portfolio(res, i)));
+        sim_json_add_item(o, "portfolio", metrics_json(bt_result_ma_portfolio(res, i)));
     }
     return arr;
 }
@@ -137,9 +139,9 @@ static cJSON *request_json(SimEngine *e, const WlBtReq *r)
     if (r->last_node != SIM_NONE)
         cJSON_AddStringToObject(o, "node_group", sim_nodegroup(e, sim_node(e, r->last_node)->group)->name);
     if (r->b.params.kernel == BT_MA_CROSS)
-        cJSON_AddItemToObject(o, "pairs", pairs_json(r->result));
+        sim_json_add_item(o, "pairs", pairs_json(r->result));
     else
-        cJSON_AddItemToObject(o, "metrics", metrics_json(bt_result_metrics(r->result)));
+        sim_json_add_item(o, "metrics", metrics_json(bt_result_metrics(r->result)));
     return o;
 }
 

@@ -24,6 +24,7 @@
 
 #include "scheduler/v1.h"
 #include "sim/arena.h"
+#include "sim/json.h"
 
 #define PATH 256
 
@@ -36,7 +37,7 @@ typedef struct Named {
 } Named;
 
 typedef struct Case {
-    SimMem mem;
+    SimMem *mem;
     SimArena arena;
     SchedV1 v1;                  /* the sticky first error, "$.path: message" */
     WlHpaSpec spec;
@@ -660,8 +661,8 @@ static cJSON *answer_json(const Case *c, const WlHpaDecision *d, const WlHpaMetr
     cJSON_AddStringToObject(o, "reason", d->reason);
     cJSON_AddBoolToObject(o, "scalingActive", !d->disabled && d->limited_by != WL_HPA_LIMIT_INVALID);
     for (size_t i = 0; i < c->spec.nmetrics; i++)
-        cJSON_AddItemToArray(arr, metric_json(&c->metrics[i], &per[i]));
-    cJSON_AddItemToObject(o, "perMetric", arr);
+        sim_json_push(arr, metric_json(&c->metrics[i], &per[i]));
+    sim_json_add_item(o, "perMetric", arr);
     return o;
 }
 
@@ -721,25 +722,27 @@ static int run_case(Case *c, const cJSON *root, cJSON **answer)
     return *answer ? SIM_OK : SIM_ENOMEM;
 }
 
-int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                        size_t errlen)
+int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                        char *err, size_t errlen)
 {
     Case c;
     memset(&c, 0, sizeof c);
-    sim_mem_init(&c.mem);
-    sim_arena_init(&c.arena, &c.mem);
+    c.mem = m;
+    sim_arena_init(&c.arena, m);
     sched_v1_init(&c.v1, &c.arena);
-    wl_hpa_history_init(&c.h, &c.mem);
+    wl_hpa_history_init(&c.h, m);
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *answer = NULL;
     int rc = root ? run_case(&c, root, &answer) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
     if (root && rc != SIM_OK)
         snprintf(err, errlen, "%s: %s", file, c.v1.err);
-    if (answer)
-        sched_v1_print_answer(answer, as_json, out, answer_text);
+    rc = sched_v1_answer(m, rc, answer, as_json, out, answer_text);
     cJSON_Delete(answer);
     cJSON_Delete(root);
     wl_hpa_history_free(&c.h);
     sim_arena_free(&c.arena);
-    return rc;
+    sim_json_end(&js);
+    return sched_v1_oom(m, rc, file, err, errlen);
 }
