@@ -28,6 +28,7 @@
 
 #include "tf.h"
 #include "tr.h"
+#include "ts.h"
 
 #define FIXDIR "tests/fixtures/explain_autoscaler"
 
@@ -338,6 +339,18 @@ START_TEST(explain_autoscaler_usage)
 }
 END_TEST
 
+/* Allocation N fails, for every N, in each fixture (as JSON and as text): the
+ * answer or "out of memory" with nothing printed, and no leak; the parse,
+ * the world, the decision and the answer's cJSON tree all allocate through
+ * the SimMem handed in. */
+START_TEST(explain_ca_fixture_fails_cleanly_at_every_allocation)
+{
+    size_t len;
+    char *text = tf_read(&fixtures, _i, &len);
+    ts_explain_oom_sweep(sched_ca_explain_case, text, len);
+}
+END_TEST
+
 int main(void)
 {
     if (getenv("KUBESIM_SRC") == NULL || getenv("KUBESIM_BIN") == NULL) {
@@ -352,6 +365,7 @@ int main(void)
     Suite *s = suite_create("explain_autoscaler");
     TCase *tc = tcase_create("autoscaler");
     tcase_add_loop_test(tc, explain_autoscaler_fixture_matches_its_expectations, 0, fixtures.n);
+    tcase_add_loop_test(tc, explain_ca_fixture_fails_cleanly_at_every_allocation, 0, fixtures.n);
     tcase_add_loop_test(tc, explain_autoscaler_bad_input_names_file_and_path, 0, nbad);
     tcase_add_loop_test(tc, explain_autoscaler_command_refuses_bad_input, 0, nbad);
     tcase_add_test(tc, explain_autoscaler_usage);

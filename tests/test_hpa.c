@@ -634,6 +634,18 @@ START_TEST(lua_hpa_load_oom_sweep_leaks_nothing)
 }
 END_TEST
 
+/* Allocation N fails, for every N, in each fixture (as JSON and as text): the
+ * answer or "out of memory" with nothing printed, and no leak; the parse,
+ * the world, the decision and the answer's cJSON tree all allocate through
+ * the SimMem handed in. */
+START_TEST(explain_hpa_fixture_fails_cleanly_at_every_allocation)
+{
+    size_t len;
+    char *text = tf_read(&fixtures, _i, &len);
+    ts_explain_oom_sweep(wl_hpa_explain_case, text, len);
+}
+END_TEST
+
 int main(void)
 {
     if (tf_src("hpa") == NULL)
@@ -642,6 +654,7 @@ int main(void)
     Suite *s = suite_create("hpa");
     TCase *tc = tcase_create("explain");
     tcase_add_loop_test(tc, explain_hpa_fixture_matches_its_expectations, 0, fixtures.n);
+    tcase_add_loop_test(tc, explain_hpa_fixture_fails_cleanly_at_every_allocation, 0, fixtures.n);
     tcase_add_test(tc, explain_hpa_not_json_names_line_and_column);
     tcase_add_test(tc, explain_hpa_unknown_field_names_json_path);
     tcase_add_test(tc, explain_hpa_malformed_quantity_names_json_path);
