@@ -160,8 +160,8 @@ static int load_calibration(const char *path, BtThroughput *t)
  * OpenMetrics text, written (whole, or not at all) to its own path before
  * the folder's commit, so that a bad --openmetrics fails the run before its
  * folder appears. */
-static int produce(ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o, ScnRunResult *res,
-                   char *err, size_t errlen)
+static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o,
+                   ScnRunResult *res, char *err, size_t errlen)
 {
     char path[4200], spath[4200], mpath[4200];
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
@@ -171,10 +171,10 @@ static int produce(ScnScenario *s, const RunArgs *a, const BtThroughput *tp, Sim
     snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write(spath, mpath, path, err, errlen);
+        rc = rnd_report_write(m, spath, mpath, path, err, errlen);
     if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
         int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
-        rc = rnd_openmetrics_write(mpath, a->openmetrics, base, err, errlen);
+        rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err, errlen);
     }
     return rc;
 }
@@ -195,7 +195,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     cli_signals_catch(&sigs);
     int rc = sim_outdir_begin(&o, &mem, dest, a->force, err, sizeof err) == 0 ? SIM_OK : SIM_EINVAL;
     if (rc == SIM_OK)
-        rc = produce(s, a, a->calibration ? &tp : NULL, &o, res, err, sizeof err);
+        rc = produce(&mem, s, a, a->calibration ? &tp : NULL, &o, res, err, sizeof err);
     if (rc == SIM_OK && cli_stopped())
         rc = SIM_ESTATE;
     if (rc == SIM_OK)

@@ -391,7 +391,7 @@ static int write_outputs(SimMem *m, ScnSweep *w, const char *tmp, const char *sc
     int rc = sim_write_file(path, text, strlen(text), err, errlen);
     cJSON_free(text);
     snprintf(html, sizeof html, "%s/sweep.html", tmp);
-    return rc == 0 ? rnd_sweep_write(path, html, err, errlen) : -1;
+    return rc == 0 ? rnd_sweep_write(m, path, html, err, errlen) : -1;
 }
 
 static void report(const ScnSweep *w, const char *dest, int whole)

@@ -57,24 +57,27 @@ int rnd_report_render(RndReport *r, const char **html, size_t *len);
 const char *rnd_report_errmsg(const RndReport *r);
 
 /* Reads summary_json_path and metrics_csv_path (NULL: a page without charts),
- * writes the page to out_html_path (created or truncated). Returns 0, or a
- * negative SIM_E* with a message naming the file (and the line for bad input)
- * copied into err (errlen bytes, NUL-terminated; err may be NULL). */
-int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path,
+ * writes the page to out_html_path (created or truncated). Every allocation
+ * goes through mem (NULL: the C library). Returns 0, or a negative SIM_E*
+ * with a message naming the file (and the line for bad input) copied into
+ * err (errlen bytes, NUL-terminated; err may be NULL). */
+int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, char *err, size_t errlen);
 
 /* Writes metrics.csv as OpenMetrics text (gauge families
  * kubesim_<object>_<metric>{region, name}, timestamps in Unix seconds with
  * simulated time 0 at base_unix, "# EOF" last) for promtool / Prometheus.
- * Returns 0, or SIM_EINVAL / SIM_EIO with a message naming the file and line. */
-int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, char *err,
-                          size_t errlen);
+ * Every allocation goes through m. Returns 0, or SIM_EINVAL / SIM_EIO /
+ * SIM_ENOMEM with a message naming the file and line. */
+int rnd_openmetrics_write(SimMem *m, const char *metrics_csv_path, const char *out_path, int64_t base_unix,
+                          char *err, size_t errlen);
 
 /* Writes the page of a sweep (`kubesim sweep`) from its sweep.json: the
  * cheapest configuration that meets every expectation, cost against SLO
  * violation per configuration, and the table of every configuration. Same
- * file, same bytes. Returns 0, or an error with a message naming the file. */
-int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen);
+ * file, same bytes. Every allocation goes through m. Returns 0, or an error
+ * (SIM_ENOMEM included) with a message naming the file. */
+int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen);
 
 /* ---- the replay: `kubesim replay` (replay*.c) ----------------------------- */
 /* A trace loaded for replay: the cluster rebuilt at any simulated time from
