@@ -105,6 +105,10 @@ static int call_expect(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
     push_json(L, c->summary);
     lua_call(L, 1, 2);
+    if (!lua_isnil(L, -1)) {   /* the detail as text here, where running out of memory is caught */
+        luaL_tolstring(L, -1, NULL);
+        lua_replace(L, -2);
+    }
     return 2;
 }
 
@@ -115,7 +119,7 @@ static cJSON *expect_result(lua_State *L, const char *name)
         return NULL;
     cJSON_AddStringToObject(o, "name", name);
     cJSON_AddBoolToObject(o, "passed", lua_toboolean(L, -2));
-    const char *detail = lua_isnil(L, -1) ? "" : luaL_tolstring(L, -1, NULL);
+    const char *detail = lua_isnil(L, -1) ? "" : lua_tostring(L, -1);   /* a string already */
     cJSON_AddStringToObject(o, "detail", detail);
     return o;
 }
@@ -135,7 +139,7 @@ int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *fai
         if (st != LUA_OK) {
             snprintf(err, errlen, "expect '%s': %s", s->expects.v[i].name, msg);
             cJSON_Delete(arr);
-            return SIM_EINVAL;
+            return scn_sandbox_rc(s, st);
         }
         cJSON *r = expect_result(s->L, s->expects.v[i].name);
         *failed += !lua_toboolean(s->L, top + 1);

@@ -196,16 +196,16 @@ static char *summary_text(Run *r, ScnRunResult *res, int *rc)
                            .slo = wl_traffic_slo(r->wl)};
     cJSON *sum = sim_summary_build(r->e, &info), *exp = NULL;
     /* the expectations read the summary: never run them on a partial one */
-    *rc = sum && !js.failed ? scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen)
-                            : SIM_ENOMEM;
+    if (sum == NULL || js.failed)
+        *rc = fail(r, SIM_ENOMEM, "out of memory");
+    else
+        *rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen);
     if (*rc == SIM_OK && !cJSON_ReplaceItemInObject(sum, "expectations", exp))
         cJSON_Delete(exp);
     char *text = *rc == SIM_OK ? cJSON_Print(sum) : NULL;
     cJSON_Delete(sum);
     if (sim_json_end(&js) != SIM_OK && *rc == SIM_OK)
-        *rc = SIM_ENOMEM;
-    if (*rc == SIM_ENOMEM)
-        fail(r, SIM_ENOMEM, "out of memory");
+        *rc = fail(r, SIM_ENOMEM, "out of memory");
     if (*rc != SIM_OK) {
         cJSON_free(text);
         text = NULL;
@@ -242,6 +242,18 @@ static void teardown(Run *r)
     sim_engine_destroy(r->e);
 }
 
+/* SQLite's rule: once an allocation failed, the run's error is out of memory,
+ * whatever code noticed it (a trace that could not open its buffer, a hook
+ * whose Lua ran out). */
+static int oom_rule(Run *r, int rc)
+{
+    if (rc == SIM_OK || rc == SIM_ENOMEM || !r->s->mem->oom)
+        return rc;
+    if (strstr(r->err, "out of memory") == NULL)
+        fail(r, SIM_ENOMEM, "out of memory");
+    return SIM_ENOMEM;
+}
+
 int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen)
 {
     Run r = {.s = s, .opt = opt, .err = err, .errlen = errlen};
@@ -257,5 +269,5 @@ int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *e
     if (rc == SIM_OK)
         rc = write_summary(&r, res);
     teardown(&r);
-    return rc;
+    return oom_rule(&r, rc);
 }

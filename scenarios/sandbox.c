@@ -1003,6 +1003,11 @@ int scn_sandbox_call(ScnScenario *s, int nargs, int nres, char *err, size_t errl
     return st;
 }
 
+int scn_sandbox_rc(const ScnScenario *s, int status)
+{
+    return status == LUA_ERRMEM && !s->lua_cap_hit ? SIM_ENOMEM : SIM_EINVAL;
+}
+
 void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen)
 {
     error_message(s, status, err, errlen);

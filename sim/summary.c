@@ -1,6 +1,7 @@
 /* summary.c: builds summary.json from the engine's stats and objects. */
 #include "sim/summary.h"
 
+#include "sim/json.h"
 #include "sim/sim_int.h"
 
 static cJSON *regions_json(SimEngine *e)
@@ -93,29 +94,29 @@ cJSON *sim_summary_build(SimEngine *e, SimSummaryInfo *info)
     cJSON_AddNumberToObject(o, "events", (double)s->events);
     cJSON_AddStringToObject(o, "trace_sha256", info->trace_sha256 ? info->trace_sha256 : "");
     cJSON_AddNumberToObject(o, "cost_usd", cost);
-    cJSON_AddItemToObject(o, "regions", regions_json(e));
-    cJSON_AddItemToObject(o, "namespaces", namespaces_json(e));
-    cJSON_AddItemToObject(o, "pods", pods_json(s));
-    cJSON_AddItemToObject(o, "hpa", counts("scale_ups", (double)s->hpa_scale_ups,
+    sim_json_add_item(o, "regions", regions_json(e));
+    sim_json_add_item(o, "namespaces", namespaces_json(e));
+    sim_json_add_item(o, "pods", pods_json(s));
+    sim_json_add_item(o, "hpa", counts("scale_ups", (double)s->hpa_scale_ups,
                                            "scale_downs", (double)s->hpa_scale_downs));
-    cJSON_AddItemToObject(o, "autoscaler", counts("nodes_added", (double)s->nodes_added,
+    sim_json_add_item(o, "autoscaler", counts("nodes_added", (double)s->nodes_added,
                                                   "nodes_removed", (double)s->nodes_removed));
     cJSON *q = cJSON_CreateObject();
     if (q)
         cJSON_AddNumberToObject(q, "rejections", (double)s->quota_rejections);
-    cJSON_AddItemToObject(o, "quota", q);
-    cJSON_AddItemToObject(o, "jobs", counts("succeeded", (double)s->jobs_succeeded,
+    sim_json_add_item(o, "quota", q);
+    sim_json_add_item(o, "jobs", counts("succeeded", (double)s->jobs_succeeded,
                                             "failed", (double)s->jobs_failed));
     cJSON *flt = counts("injected", (double)s->faults_injected, "pods_evicted_by_taint",
                         (double)s->pods_evicted_by_taint);
     if (flt)
         cJSON_AddNumberToObject(flt, "spot_interruptions", (double)s->spot_interruptions);
-    cJSON_AddItemToObject(o, "faults", flt);
+    sim_json_add_item(o, "faults", flt);
     cJSON_AddNumberToObject(bt, "completed", (double)s->backtests_completed);
-    cJSON_AddItemToObject(bt, "results", or_empty(info->backtest_results));
-    cJSON_AddItemToObject(o, "backtests", bt);
-    cJSON_AddItemToObject(o, "slo", or_empty(info->slo));
-    cJSON_AddItemToObject(o, "expectations", or_empty(info->expectations));
+    sim_json_add_item(bt, "results", or_empty(info->backtest_results));
+    sim_json_add_item(o, "backtests", bt);
+    sim_json_add_item(o, "slo", or_empty(info->slo));
+    sim_json_add_item(o, "expectations", or_empty(info->expectations));
     info->expectations = info->slo = info->backtest_results = NULL;
     return o;
 }

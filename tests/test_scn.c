@@ -4,14 +4,18 @@
  * escapes and stops runaway scripts; params take --set overrides.
  */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scenarios/scn.h"
 
+#include "tf.h"
 #include "tl.h"
+#include "ts.h"
 #include "tr.h"
 
 static char tmpdir[] = "/tmp/kubesim-scn-XXXXXX";
@@ -330,6 +334,86 @@ START_TEST(scn_job_start_is_relative_to_scenario_start)
 }
 END_TEST
 
+/* A whole run with every section summary.json can have: a served
+ * Deployment (slo[]) and expectations that read the summary. */
+static const char run_oom_src[] =
+    "scenario { name = \"oom\", duration = \"2m\", sample_every = \"60s\" }\n"
+    "region { name = \"r\", zones = {\"r-a\"} }\n"
+    "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 2 }\n"
+    "deployment { name = \"api\", replicas = 2, cpu = \"1\", memory = \"1Gi\",\n"
+    "  serve = { service = \"api\", capacity = 100, cpu_per_request = \"5m\", service_time = \"20ms\",\n"
+    "            slo_p95 = \"200ms\" } }\n"
+    "site { name = \"desk\" }\n"
+    "latency { from = \"desk\", to = \"r\", ms = 5 }\n"
+    "traffic { site = \"desk\", service = \"api\", rate = 20 }\n"
+    "expect(\"cheap\", function(r) return r.cost_usd < 100, tostring(r.cost_usd) end)\n"
+    "expect(\"served\", function(r) return #r.slo == 1 end)\n";
+
+typedef struct RunOom {
+    const char *path, *dir;
+    uint64_t in_summary;    /* runs that failed in summary.json's cJSON, after the trace closed */
+} RunOom;
+
+/* Loads, then runs with allocation n (counted from the start of the run)
+ * failing. A failed run says "out of memory" and leaves no summary.json. */
+static int run_oom(void *ctx, SimMem *m)
+{
+    RunOom *x = ctx;
+    uint64_t n = m->fail_at;
+    m->fail_at = 0;
+    ScnOptions o = {.path = x->path, .seed = 1};
+    char err[1024] = "", sum[600];
+    ScnScenario *s = scn_load(m, &o, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    m->fail_at = m->count + n;
+    snprintf(sum, sizeof sum, "%s/summary.json", x->dir);
+    remove(sum);
+    ScnRunOptions ro = {.seed = 1, .dir = x->dir, .no_wall_time = 1};
+    ScnRunResult res;
+    int rc = scn_run(s, &ro, &res, err, sizeof err);
+    scn_free(s);
+    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && strstr(err, "out of memory")), "allocation %llu: %d %s",
+                  (unsigned long long)n, rc, err);
+    /* Lua clears the sticky oom flag (its GC may recover); the count says
+     * whether an allocation failed. */
+    ck_assert_msg((rc == SIM_OK) == (m->count < m->fail_at), "allocation %llu: rc %d", (unsigned long long)n, rc);
+    ck_assert_msg((rc == SIM_OK) == (access(sum, F_OK) == 0), "allocation %llu: rc %d, summary.json %s",
+                  (unsigned long long)n, rc, rc ? "written" : "missing");
+    x->in_summary += rc != SIM_OK && res.trace_sha256[0] && strcmp(err, "out of memory") == 0;
+    return rc != SIM_OK;
+}
+
+static int count_items(const cJSON *j)
+{
+    int n = 1;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+        n += count_items(c);
+    return n;
+}
+
+/* Out of memory at every allocation of a run, summary.json's building (cJSON
+ * through the scenario's SimMem), the expectations and its printing
+ * included: an error, no summary.json and no leak every time, and the run at
+ * the end. Every item of the summary costs an allocation that fails once. */
+START_TEST(scn_run_oom_sweep_reaches_the_summary)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/runoom", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    RunOom x = {tr_write(tmpdir, "runoom.lua", run_oom_src), dir, 0};
+    ts_oom_sweep(run_oom, &x, 0, 1000000);
+    char path[700];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    size_t len;
+    cJSON *sum = cJSON_Parse(tf_slurp(path, &len));
+    int items = count_items(sum);
+    cJSON_Delete(sum);
+    ck_assert_int_gt(items, 50);
+    ck_assert_msg(x.in_summary >= (uint64_t)items, "%llu failures in summary.json's %d items",
+                  (unsigned long long)x.in_summary, items);
+}
+END_TEST
+
 START_TEST(scn_load_oom_sweep_leaks_nothing)
 {
     const char *src = "local n = param(\"n\", 2)\nregion { name = \"r\", zones = {\"a\", \"b\"} }\n"
@@ -477,6 +561,7 @@ static Suite *suite(void)
     tcase_add_test(tc, scn_durations_and_clock_times_parse_exactly);
     tcase_add_test(tc, scn_job_start_is_relative_to_scenario_start);
     tcase_add_test(tc, scn_load_oom_sweep_leaks_nothing);
+    tcase_add_test(tc, scn_run_oom_sweep_reaches_the_summary);
     tcase_add_test(tc, scn_podspec_fields_reach_the_workload);
     tcase_add_test(tc, scn_podspec_defaults_label_app_to_name);
     tcase_add_test(tc, scn_podspec_errors_name_the_field_path);
