@@ -104,9 +104,10 @@ size_t scn_group_count(const ScnScenario *s);
 size_t scn_workload_count(const ScnScenario *s);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
- * in buf (buflen bytes; names that do not fit are left out). Returns how
- * many it stored. */
-size_t scn_api_names(char *buf, size_t buflen, const char **names, size_t max);
+ * in buf (buflen bytes; names that do not fit are left out), and how many in
+ * *n. Both Lua states (the sandbox and stock Lua to compare with) allocate
+ * through m. Returns SIM_OK, or SIM_ENOMEM with *n 0. */
+int scn_api_names(SimMem *m, char *buf, size_t buflen, const char **names, size_t max, size_t *n);
 /* The i-th function of a hook's `k` table (k.now, k.scale, ...), or NULL
  * past the last. */
 const char *scn_hook_function_name(size_t i);
