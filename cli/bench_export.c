@@ -163,10 +163,10 @@ int bench_export(cJSON *out, int quick)
 
 /* The export's files as import inputs, each in the region of its folder;
  * regions[] holds the names. */
-static KxImportFile *import_inputs(const KxFiles *f, char (*regions)[64])
+static KxImportFile *import_inputs(SimMem *m, const KxFiles *f, char (*regions)[64])
 {
     size_t n = kx_files_count(f);
-    KxImportFile *in = calloc(n ? n : 1, sizeof *in);
+    KxImportFile *in = sim_mem_calloc(m, n ? n : 1, sizeof *in);
     for (size_t k = 0; in && k < n; k++) {
         const char *path, *text;
         size_t len;
@@ -180,8 +180,8 @@ static KxImportFile *import_inputs(const KxFiles *f, char (*regions)[64])
 static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_bytes)
 {
     size_t n = kx_files_count(f);
-    char(*regions)[64] = calloc(n ? n : 1, sizeof *regions);
-    KxImportFile *in = regions ? import_inputs(f, regions) : NULL;
+    char(*regions)[64] = sim_mem_calloc(m, n ? n : 1, sizeof *regions);
+    KxImportFile *in = regions ? import_inputs(m, f, regions) : NULL;
     KxImportOptions o = {.name = "export-world"};
     double t0 = bench_now(), t = -1;
     int ok = in != NULL;
@@ -196,8 +196,8 @@ static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_b
     }
     if (ok)
         t = bench_now() - t0;
-    free(in);
-    free(regions);
+    sim_mem_free(m, in, (n ? n : 1) * sizeof *in);
+    sim_mem_free(m, regions, (n ? n : 1) * sizeof *regions);
     return t;
 }
 

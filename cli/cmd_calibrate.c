@@ -226,11 +226,11 @@ static cJSON *calibrate(int quick)
 
 /* ---- writing ------------------------------------------------------------- */
 
-static int write_atomic(const char *path, const char *text)
+static int write_atomic(SimMem *m, const char *path, const char *text)
 {
     char err[1024];
     size_t len = strlen(text);
-    char *line = malloc(len + 2);
+    char *line = sim_mem_alloc(m, len + 2);
     if (line == NULL) {
         fprintf(stderr, "kubesim calibrate: out of memory\n");
         return CLI_BAD_INPUT;
@@ -238,7 +238,7 @@ static int write_atomic(const char *path, const char *text)
     memcpy(line, text, len);
     memcpy(line + len, "\n", 2);
     int rc = sim_file_replace(path, line, len + 1, err, sizeof err);
-    free(line);
+    sim_mem_free(m, line, len + 2);
     if (rc != SIM_OK) {
         fprintf(stderr, "kubesim calibrate: %s\n", err);
         return CLI_BAD_INPUT;
@@ -283,11 +283,22 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "kubesim calibrate: unexpected argument '%s'\n", argv[optind]);
         return CLI_BAD_INPUT;
     }
+    SimMem m;
+    sim_mem_init(&m);
+    SimJsonScope js;   /* the calibration JSON through m: a failed allocation is an error, not a gap */
+    sim_json_begin(&js, &m);
     cJSON *root = calibrate(quick);
     char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    root = NULL;
+    if (sim_json_end(&js) != SIM_OK) {
+        fprintf(stderr, "kubesim calibrate: out of memory\n");
+        cJSON_free(text);
+        text = NULL;
+    }
     int rc = text ? CLI_OK : CLI_BAD_INPUT;
     if (text && out)
-        rc = write_atomic(out, text);
+        rc = write_atomic(&m, out, text);
     else if (text && (cli_write_stdout("calibrate", text, strlen(text)) != 0 ||
                       cli_write_stdout("calibrate", "\n", 1) != 0))
         rc = CLI_BAD_INPUT;
