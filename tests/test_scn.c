@@ -4,6 +4,7 @@
  * escapes and stops runaway scripts; params take --set overrides.
  */
 #include <check.h>
+#include <pthread.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "scenarios/scn.h"
+#include "sim/json.h"
 
 #include "tf.h"
 #include "tl.h"
@@ -414,6 +416,94 @@ START_TEST(scn_run_oom_sweep_reaches_the_summary)
 }
 END_TEST
 
+/* One whole run of src (a file in tmpdir) on its own SimMem into dir. */
+typedef struct ThreadRun {
+    const char *path;
+    char dir[600];
+    SimMem m;
+    int rc;
+    char err[1024];
+    pthread_barrier_t *go;   /* NULL: alone */
+} ThreadRun;
+
+static void *thread_run(void *arg)
+{
+    ThreadRun *t = arg;
+    sim_mem_init(&t->m);
+    ScnOptions o = {.path = t->path, .seed = 1};
+    /* A scope of the caller's around the whole run, open on both threads at
+     * once (the barriers): the run's own scopes nest in it, on its thread. */
+    SimJsonScope js;
+    sim_json_begin(&js, &t->m);
+    if (t->go)
+        pthread_barrier_wait(t->go);
+    ScnScenario *s = scn_load(&t->m, &o, t->err, sizeof t->err);
+    ScnRunOptions ro = {.seed = 1, .dir = t->dir, .no_wall_time = 1};
+    ScnRunResult res;
+    t->rc = s ? scn_run(s, &ro, &res, t->err, sizeof t->err) : SIM_EINVAL;
+    scn_free(s);
+    if (t->go)
+        pthread_barrier_wait(t->go);
+    cJSON *mine = cJSON_CreateString("allocated while both scopes are open");
+    if (t->go)
+        pthread_barrier_wait(t->go);
+    cJSON_Delete(mine);
+    if (sim_json_end(&js) != SIM_OK && t->rc == SIM_OK)
+        t->rc = SIM_ENOMEM;
+    return NULL;
+}
+
+/* Two runs of different scenarios on two threads at once, each inside a scope
+ * of its own that stays open while the other runs (and allocates a string
+ * once both are open): each SimMem counts exactly what the same run counts
+ * alone (cJSON's summary, whose hooks are process-wide, included) and each
+ * summary.json is the one of the run alone. */
+START_TEST(scn_two_runs_on_two_threads_count_their_own_allocations)
+{
+    static const char *const src[2] = {
+        run_oom_src,
+        "scenario { name = \"other\", duration = \"5m\", sample_every = \"60s\" }\n"
+        "region { name = \"r\", zones = {\"r-a\", \"r-b\"} }\n"
+        "nodegroup { name = \"g\", cpu = \"4\", memory = \"16Gi\", min = 2, max = 3 }\n"
+        "deployment { name = \"w\", replicas = 5, cpu = \"1\", memory = \"1Gi\" }\n"
+        "expect(\"five\", function(r) return r.pods.created == 5 end)\n"};
+    ThreadRun alone[2], both[2];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "thr%d.lua", i);
+        const char *path = tr_write(tmpdir, name, src[i]);
+        alone[i] = (ThreadRun){.path = strdup(path)};
+        both[i] = (ThreadRun){.path = alone[i].path, .go = &go};
+        snprintf(alone[i].dir, sizeof alone[i].dir, "%s/alone%d", tmpdir, i);
+        snprintf(both[i].dir, sizeof both[i].dir, "%s/both%d", tmpdir, i);
+        ck_assert_int_eq(mkdir(alone[i].dir, 0700), 0);
+        ck_assert_int_eq(mkdir(both[i].dir, 0700), 0);
+        thread_run(&alone[i]);
+        ck_assert_msg(alone[i].rc == SIM_OK, "%s", alone[i].err);
+    }
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thread_run, &both[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(both[i].rc == SIM_OK, "%s", both[i].err);
+        ck_assert_uint_eq(both[i].m.count, alone[i].m.count);
+        ck_assert_int_eq(both[i].m.live, 0);
+        char a[700], b[700];
+        snprintf(a, sizeof a, "%s/summary.json", alone[i].dir);
+        snprintf(b, sizeof b, "%s/summary.json", both[i].dir);
+        size_t la, lb;
+        char *ta = strdup(tf_slurp(a, &la));
+        ck_assert_str_eq(tf_slurp(b, &lb), ta);
+        free(ta);
+        free((char *)alone[i].path);
+    }
+    pthread_barrier_destroy(&go);
+}
+END_TEST
+
 START_TEST(scn_load_oom_sweep_leaks_nothing)
 {
     const char *src = "local n = param(\"n\", 2)\nregion { name = \"r\", zones = {\"a\", \"b\"} }\n"
@@ -562,6 +652,7 @@ static Suite *suite(void)
     tcase_add_test(tc, scn_job_start_is_relative_to_scenario_start);
     tcase_add_test(tc, scn_load_oom_sweep_leaks_nothing);
     tcase_add_test(tc, scn_run_oom_sweep_reaches_the_summary);
+    tcase_add_test(tc, scn_two_runs_on_two_threads_count_their_own_allocations);
     tcase_add_test(tc, scn_podspec_fields_reach_the_workload);
     tcase_add_test(tc, scn_podspec_defaults_label_app_to_name);
     tcase_add_test(tc, scn_podspec_errors_name_the_field_path);
