@@ -382,7 +382,10 @@ static int write_outputs(SimMem *m, ScnSweep *w, const char *tmp, const char *sc
     cJSON *j = scn_sweep_json(w, scenario, seed, shard, shards);
     char *text = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
-    sim_json_end(&js);
+    if (sim_json_end(&js) != SIM_OK) {
+        cJSON_free(text);
+        text = NULL;
+    }
     if (text == NULL) {
         snprintf(err, errlen, "out of memory writing sweep.json");
         return -1;
