@@ -6,11 +6,18 @@
  * are nvidia.com/gpu. The export's kubesim.io/ annotations restore the
  * simulation-only settings.
  *
- * Simplification: a pod's overhead (RuntimeClass) and sidecar init
- * containers (restartPolicy Always, counted with the app containers
- * upstream) are not distinguished: every init container counts as a plain one.
+ * The pod's overhead (spec.overhead, set from its RuntimeClass) is added to
+ * the requests, as upstream's scheduler does (requests + overhead) and as
+ * `explain schedule` reads a pod (kube_effective_request); limits stay as
+ * declared.
+ *
+ * Simplification: sidecar init containers (restartPolicy Always, counted with
+ * the app containers upstream) are not distinguished: every init container
+ * counts as a plain one.
  */
 #include "k8s-export/import_int.h"
+
+#include "kube/kube.h"
 
 #include <string.h>
 
@@ -55,10 +62,15 @@ void kx_pod_resources(KxImp *c, const KxNode *spec, KxPodRes *r)
         add_container(c, ct, &app, 0);
     for (const KxNode *ct = is ? is->first : NULL; ct && kx_want(c, ct, KX_N_MAP); ct = ct->next)
         add_container(c, ct, &init, 1);
+    const KxNode *over = kx_map(c, spec, "overhead"), *x;
+    SimRes a = {app.cpu, app.memory, app.gpu, 0}, i = {init.cpu, init.memory, init.gpu, 0}, o = {0, 0, 0, 0};
+    if ((x = kx_get(over, "cpu")) != NULL)
+        o.cpu_m = kx_quantity(c, x, 1);
+    if ((x = kx_get(over, "memory")) != NULL)
+        o.mem = kx_quantity(c, x, 0);
+    SimRes eff = kube_effective_request(&a, &i, &o);   /* the formula explain reads pods with */
     *r = app;
-    r->cpu = app.cpu > init.cpu ? app.cpu : init.cpu;
-    r->memory = app.memory > init.memory ? app.memory : init.memory;
-    r->gpu = app.gpu > init.gpu ? app.gpu : init.gpu;
+    r->cpu = eff.cpu_m, r->memory = eff.mem, r->gpu = eff.gpu;
 }
 
 static void resources(KxImp *c, const KxNode *spec)
