@@ -688,6 +688,22 @@ static void int_or_percent(KubeReader *c, const cJSON *x, const char *path, int3
     }
 }
 
+/* The top-level keys, metadata and spec (required, its keys checked) of a
+ * namespaced policy object; NULL without a spec (failed). */
+static const cJSON *object_spec(KubeReader *c, const cJSON *j, const char *path, const char *const *top,
+                                const char *const *spec_keys, KubeMeta *m, char sub[static PATH])
+{
+    kube_keys(c, j, path, top);
+    meta(c, j, path, m);
+    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
+    if (spec == NULL) {
+        kube_fail(c, sub, "is required");
+        return NULL;
+    }
+    kube_keys(c, spec, sub, spec_keys);
+    return spec;
+}
+
 void kube_pdb(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimPdb *out)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
@@ -695,15 +711,10 @@ void kube_pdb(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimP
                                        "unhealthyPodEvictionPolicy", NULL};
     char sub[PATH], f[PATH];
     memset(out, 0, sizeof *out);
-    kube_keys(c, j, path, top);
-    meta(c, j, path, m);
+    const cJSON *spec = object_spec(c, j, path, top, keys, m, sub);
     out->name = (char *)m->name;
-    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
-    if (spec == NULL) {
-        kube_fail(c, sub, "is required");
+    if (spec == NULL)
         return;
-    }
-    kube_keys(c, spec, sub, keys);
     const cJSON *minav = cJSON_GetObjectItemCaseSensitive(spec, "minAvailable");
     const cJSON *maxun = cJSON_GetObjectItemCaseSensitive(spec, "maxUnavailable");
     if (!c->failed && (minav == NULL) == (maxun == NULL))
@@ -755,15 +766,10 @@ void kube_quota(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, Si
     static const char *const keys[] = {"hard", "scopes", "scopeSelector", NULL};
     char sub[PATH], f[PATH];
     memset(out, 0, sizeof *out);
-    kube_keys(c, j, path, top);
-    meta(c, j, path, m);
+    const cJSON *spec = object_spec(c, j, path, top, keys, m, sub);
     out->name = (char *)m->name;
-    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
-    if (spec == NULL) {
-        kube_fail(c, sub, "is required");
+    if (spec == NULL)
         return;
-    }
-    kube_keys(c, spec, sub, keys);
     const cJSON *hard = kube_child(c, spec, "hard", sub, cJSON_Object, f);
     for (const cJSON *x = hard ? hard->child : NULL; x && !c->failed; x = x->next) {
         char hp[PATH];
@@ -795,15 +801,10 @@ void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *
                                             "maxLimitRequestRatio", NULL};
     char sub[PATH], f[PATH];
     memset(out, 0, sizeof *out);
-    kube_keys(c, j, path, top);
-    meta(c, j, path, m);
+    const cJSON *spec = object_spec(c, j, path, top, keys, m, sub);
     out->name = (char *)m->name;
-    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
-    if (spec == NULL) {
-        kube_fail(c, sub, "is required");
+    if (spec == NULL)
         return;
-    }
-    kube_keys(c, spec, sub, keys);
     const cJSON *limits = kube_child(c, spec, "limits", sub, cJSON_Array, f);
     size_t i = 0;
     for (const cJSON *x = limits ? limits->child : NULL; x && !c->failed; x = x->next, i++) {

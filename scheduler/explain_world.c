@@ -75,35 +75,18 @@ static int done(SchedXWorld *w, int rc, const char *path)
     return kube_failed(w->kr) ? SIM_EINVAL : SIM_OK;
 }
 
-int sched_xworld_namespaces(SchedXWorld *w, const cJSON *arr, const char *key)
-{
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
-    const cJSON *x;
-    size_t i = 0;
-    cJSON_ArrayForEach(x, (kube_failed(w->kr) ? NULL : arr)) {
-        char path[KUBE_PATH];
-        kube_path(path, "$.%s[%zu]", key, i++);
-        kube_keys(w->kr, x, path, top);
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "metadata"), "name");
-        if (!kube_failed(w->kr) && !cJSON_IsString(name))
-            kube_fail(w->kr, path, "metadata.name is required");
-        if (kube_failed(w->kr) || sched_xworld_ns(w, name->valuestring) == SIM_NONE)
-            return done(w, SIM_ENOMEM, path);
-    }
-    return done(w, SIM_OK, "$");
-}
+/* One object of a list, read and added: SIM_OK or an engine rc. */
+typedef int (*AddOne)(SchedXWorld *w, const cJSON *x, const char *path);
 
-int sched_xworld_priorityclasses(SchedXWorld *w, const cJSON *arr, const char *key)
+/* Every object of arr, "$.key[i]" in messages, in list order. */
+static int add_all(SchedXWorld *w, const cJSON *arr, const char *key, AddOne add)
 {
     const cJSON *x;
     size_t i = 0;
     cJSON_ArrayForEach(x, (kube_failed(w->kr) ? NULL : arr)) {
         char path[KUBE_PATH];
-        SimPriorityClass pc;
-        uint32_t id;
         kube_path(path, "$.%s[%zu]", key, i++);
-        kube_priorityclass(w->kr, x, path, &pc);
-        if (kube_failed(w->kr) || done(w, sim_priorityclass_add(w->e, &pc, &id), path) != SIM_OK)
+        if (done(w, add(w, x, path), path) != SIM_OK)
             return SIM_EINVAL;
     }
     return done(w, SIM_OK, "$");
@@ -116,61 +99,85 @@ static uint32_t object_ns(SchedXWorld *w, const KubeMeta *m)
     return kube_failed(w->kr) ? SIM_NONE : sched_xworld_ns(w, m->ns);
 }
 
+static int add_priorityclass(SchedXWorld *w, const cJSON *x, const char *path)
+{
+    SimPriorityClass pc;
+    uint32_t id;
+    kube_priorityclass(w->kr, x, path, &pc);
+    return kube_failed(w->kr) ? SIM_OK : sim_priorityclass_add(w->e, &pc, &id);
+}
+
+static int add_quota(SchedXWorld *w, const cJSON *x, const char *path)
+{
+    KubeMeta m;
+    SimQuota q;
+    uint32_t id;
+    kube_quota(w->kr, x, path, &m, &q);
+    q.region = w->region;
+    if (kube_failed(w->kr))
+        return SIM_OK;
+    return (q.ns = object_ns(w, &m)) == SIM_NONE ? SIM_ENOMEM : sim_quota_add(w->e, &q, &id);
+}
+
+static int add_limitrange(SchedXWorld *w, const cJSON *x, const char *path)
+{
+    KubeMeta m;
+    SimLimitRange lr;
+    uint32_t id;
+    kube_limitrange(w->kr, x, path, &m, &lr);
+    lr.region = w->region;
+    if (kube_failed(w->kr))
+        return SIM_OK;
+    return (lr.ns = object_ns(w, &m)) == SIM_NONE ? SIM_ENOMEM : sim_limitrange_add(w->e, &lr, &id);
+}
+
+static int add_pdb(SchedXWorld *w, const cJSON *x, const char *path)
+{
+    KubeMeta m;
+    SimPdb pdb;
+    uint32_t id;
+    kube_pdb(w->kr, x, path, &m, &pdb);
+    pdb.region = w->region;
+    if (kube_failed(w->kr))
+        return SIM_OK;
+    return (pdb.ns = object_ns(w, &m)) == SIM_NONE ? SIM_ENOMEM : sim_pdb_add(w->e, &pdb, &id);
+}
+
+static int add_namespace(SchedXWorld *w, const cJSON *x, const char *path)
+{
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    kube_keys(w->kr, x, path, top);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "metadata"), "name");
+    if (!kube_failed(w->kr) && !cJSON_IsString(name))
+        kube_fail(w->kr, path, "metadata.name is required");
+    if (kube_failed(w->kr))
+        return SIM_OK;
+    return sched_xworld_ns(w, name->valuestring) == SIM_NONE ? SIM_ENOMEM : SIM_OK;
+}
+
+int sched_xworld_namespaces(SchedXWorld *w, const cJSON *arr, const char *key)
+{
+    return add_all(w, arr, key, add_namespace);
+}
+
+int sched_xworld_priorityclasses(SchedXWorld *w, const cJSON *arr, const char *key)
+{
+    return add_all(w, arr, key, add_priorityclass);
+}
+
 int sched_xworld_quotas(SchedXWorld *w, const cJSON *arr, const char *key)
 {
-    const cJSON *x;
-    size_t i = 0;
-    cJSON_ArrayForEach(x, (kube_failed(w->kr) ? NULL : arr)) {
-        char path[KUBE_PATH];
-        KubeMeta m;
-        SimQuota q;
-        uint32_t id;
-        kube_path(path, "$.%s[%zu]", key, i++);
-        kube_quota(w->kr, x, path, &m, &q);
-        q.region = w->region;
-        int rc = (q.ns = object_ns(w, &m)) == SIM_NONE ? SIM_ENOMEM : sim_quota_add(w->e, &q, &id);
-        if (done(w, rc, path) != SIM_OK)
-            return SIM_EINVAL;
-    }
-    return done(w, SIM_OK, "$");
+    return add_all(w, arr, key, add_quota);
 }
 
 int sched_xworld_limitranges(SchedXWorld *w, const cJSON *arr, const char *key)
 {
-    const cJSON *x;
-    size_t i = 0;
-    cJSON_ArrayForEach(x, (kube_failed(w->kr) ? NULL : arr)) {
-        char path[KUBE_PATH];
-        KubeMeta m;
-        SimLimitRange lr;
-        uint32_t id;
-        kube_path(path, "$.%s[%zu]", key, i++);
-        kube_limitrange(w->kr, x, path, &m, &lr);
-        lr.region = w->region;
-        int rc = (lr.ns = object_ns(w, &m)) == SIM_NONE ? SIM_ENOMEM : sim_limitrange_add(w->e, &lr, &id);
-        if (done(w, rc, path) != SIM_OK)
-            return SIM_EINVAL;
-    }
-    return done(w, SIM_OK, "$");
+    return add_all(w, arr, key, add_limitrange);
 }
 
 int sched_xworld_pdbs(SchedXWorld *w, const cJSON *arr, const char *key)
 {
-    const cJSON *x;
-    size_t i = 0;
-    cJSON_ArrayForEach(x, (kube_failed(w->kr) ? NULL : arr)) {
-        char path[KUBE_PATH];
-        KubeMeta m;
-        SimPdb pdb;
-        uint32_t id;
-        kube_path(path, "$.%s[%zu]", key, i++);
-        kube_pdb(w->kr, x, path, &m, &pdb);
-        pdb.region = w->region;
-        int rc = (pdb.ns = object_ns(w, &m)) == SIM_NONE ? SIM_ENOMEM : sim_pdb_add(w->e, &pdb, &id);
-        if (done(w, rc, path) != SIM_OK)
-            return SIM_EINVAL;
-    }
-    return done(w, SIM_OK, "$");
+    return add_all(w, arr, key, add_pdb);
 }
 
 int sched_xworld_pod_workload(SchedXWorld *w, const KubePod *p, SimWlKind kind, const char *path, uint32_t *wl)
