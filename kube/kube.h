@@ -4,11 +4,14 @@
  * `explain autoscaler`, `import`) understands a field here, so the same
  * field means the same thing everywhere (a pod's overhead included).
  *
- * Two halves:
+ * Three parts:
  *   - a JSON path reader over cJSON trees: typed lookups that name the JSON
  *     path of a problem ("$.pods[2].spec.containers[0].resources.requests.cpu:
  *     expected a quantity ..."), used by the explain cases for v1 objects and
  *     for their own case fields;
+ *   - a YAML reader over libyaml (yaml.c): manifests to a tree of KubeYNode
+ *     that keeps each node's line, and typed lookups over it whose messages
+ *     say "FILE:LINE: field.path: why" (used by `import`);
  *   - readers of v1 objects into the model's specs: Node, Pod (requests as
  *     upstream sums them, placement, the autoscaler's annotations and local
  *     volumes, the controller's kind), PriorityClass, PodDisruptionBudget,
@@ -20,8 +23,8 @@
  * --validate=strict` would.
  *
  * Errors live on the handle, as sqlite3_errmsg does: the first failure sticks
- * ("$.path: message", kube_errmsg), every later call returns at once, and
- * kube_failed() tells. Strings and arrays come from the reader's arena and
+ * ("$.path: message", kube_errmsg; kube_yaml_errmsg for YAML), every later
+ * call returns at once, and kube_failed() (kube_yaml_rc) tells. Strings and arrays come from the reader's arena and
  * live as long as it.
  */
 #ifndef KUBESIM_KUBE_H
@@ -150,5 +153,75 @@ void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *
  * resource, plus the pod's overhead (CPU and memory). The JSON reader and the
  * YAML importer both count a pod's requests with it. */
 SimRes kube_effective_request(const SimRes *app, const SimRes *init, const SimRes *overhead);
+
+/* ---- YAML ------------------------------------------------------------------- */
+/* Maps and lists open at once, at most: deeper input is refused. The
+ * deepest real manifests (CRDs' OpenAPI schemas) nest well under this. */
+#define KUBE_YAML_MAX_DEPTH 256
+/* YAML values (scalars, maps, lists) read by one reader, at most: about
+ * 200 MB of trees. 2 MB of ordinary manifests hold about 100,000; a list
+ * `[1,1,1,...]` holds one per two bytes, so the byte caps alone allow more. */
+#define KUBE_YAML_MAX_NODES 2000000
+
+/* KUBE_Y_NULL: a null item of a list (a null map value or document is left out). */
+typedef enum KubeYType { KUBE_Y_SCALAR = 0, KUBE_Y_MAP, KUBE_Y_SEQ, KUBE_Y_NULL } KubeYType;
+
+/* A YAML node. A map's children carry their key; a sequence's do not. */
+typedef struct KubeYNode {
+    KubeYType type;
+    int plain;                      /* a scalar written without quotes (1 is a number, true a bool) */
+    int line;                       /* 1-based, from libyaml's mark */
+    const char *key;                /* in a map: the key; else NULL */
+    const char *s;                  /* a scalar's text */
+    struct KubeYNode *parent, *first, *last, *next;
+    size_t n;                       /* children */
+} KubeYNode;
+
+/* The YAML reader: its trees live in a (the caller's arena), the handle in
+ * m. NULL when out of memory; kube_yaml_free frees the handle only. */
+typedef struct KubeYaml KubeYaml;
+KubeYaml *kube_yaml_new(SimMem *m, SimArena *a);
+void kube_yaml_free(KubeYaml *y);
+/* SIM_OK, or the first failure (SIM_EINVAL, SIM_ENOMEM), whose message is
+ * kube_yaml_errmsg: "FILE:LINE: field.path: why", "FILE:LINE: malformed
+ * YAML: ...", or "out of memory". */
+int kube_yaml_rc(const KubeYaml *y);
+const char *kube_yaml_errmsg(const KubeYaml *y);
+/* Records a failure at node at ("FILE:LINE: path: msg"; file NULL: at's own)
+ * or, at NULL, "FILE:msg" (msg starts with the line); only the first sticks. */
+void kube_yaml_fail(KubeYaml *y, const char *file, const KubeYNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void kube_yaml_nomem(KubeYaml *y);
+/* The file the node's document was read from ("?" if none). */
+const char *kube_yaml_file(const KubeYaml *y, const KubeYNode *n);
+
+/* Parses file's documents; each one that is not empty or null goes to
+ * doc(ctx, root, file) in reading order. Returns kube_yaml_rc. */
+int kube_yaml_read(KubeYaml *y, const char *file, const char *text, size_t len,
+                   void (*doc)(void *ctx, KubeYNode *root, const char *file), void *ctx);
+/* A tree of its own from the text of scalar at (a list held in a ConfigMap);
+ * its messages name at's file and field. NULL when the text holds nothing. */
+KubeYNode *kube_yaml_parse_one(KubeYaml *y, const KubeYNode *at);
+
+/* Lookups: the child of map n at a dotted path ("spec.template.spec"), or NULL. */
+const KubeYNode *kube_y_get(const KubeYNode *n, const char *path);
+const char *kube_y_get_str(const KubeYNode *n, const char *path);   /* a scalar's text or NULL */
+/* The child of map n under exactly key: for keys with dots in them, such as
+ * "nvidia.com/gpu", which kube_y_get would read as a path. */
+const KubeYNode *kube_y_child(const KubeYNode *n, const char *key);
+/* The field path of n inside its document, "spec.containers[0].image". */
+void kube_y_path(const KubeYNode *n, char *buf, size_t len);
+const char *kube_y_type_name(KubeYType t);   /* "a string", "a map", "a list", "null" */
+
+/* Lookups that check shapes: a field of the wrong type (a map where a
+ * string belongs, a list where a map does, null) fails naming the file, line
+ * and field, and answers NULL, as an absent field does. kube_y_want checks n
+ * itself; the others each step of the dotted path. */
+const KubeYNode *kube_y_want(KubeYaml *y, const KubeYNode *n, KubeYType t);
+const KubeYNode *kube_y_at(KubeYaml *y, const KubeYNode *n, const char *path);   /* any type at the end */
+const KubeYNode *kube_y_map(KubeYaml *y, const KubeYNode *n, const char *path);
+const KubeYNode *kube_y_seq(KubeYaml *y, const KubeYNode *n, const char *path);
+const char *kube_y_str(KubeYaml *y, const KubeYNode *n, const char *path);
+const KubeYNode *kube_y_map_child(KubeYaml *y, const KubeYNode *n, const char *key);   /* checked map */
 
 #endif
