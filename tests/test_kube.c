@@ -167,6 +167,48 @@ START_TEST(kube_not_json_names_file_line_and_column)
 }
 END_TEST
 
+/* Keeps the last document's root and counts the documents. */
+typedef struct Docs {
+    KubeYNode *root;
+    int n;
+} Docs;
+
+static void keep_doc(void *ctx, KubeYNode *root, const char *file)
+{
+    Docs *d = ctx;
+    (void)file;
+    d->root = root;
+    d->n++;
+}
+
+/* YAML through the same reader: nodes keep their lines, empty and null
+ * documents are skipped as kubectl skips them, and a field of the wrong
+ * shape fails on the handle with FILE:LINE: field: why. */
+START_TEST(kube_yaml_names_file_line_and_field)
+{
+    SimMem m;
+    SimArena a;
+    sim_mem_init(&m);
+    sim_arena_init(&a, &m);
+    KubeYaml *y = kube_yaml_new(&m, &a);
+    ck_assert_ptr_nonnull(y);
+    Docs d = {NULL, 0};
+    const char *text = "---\n--- ~\n---\nkind: Pod\nspec:\n  containers: x\n";
+    ck_assert_int_eq(kube_yaml_read(y, "p.yaml", text, strlen(text), keep_doc, &d), SIM_OK);
+    ck_assert_int_eq(d.n, 1);
+    ck_assert_str_eq(kube_y_get_str(d.root, "kind"), "Pod");
+    ck_assert_int_eq(kube_y_get(d.root, "spec.containers")->line, 6);
+    ck_assert_ptr_null(kube_y_seq(y, d.root, "spec.containers"));
+    ck_assert_int_eq(kube_yaml_rc(y), SIM_EINVAL);
+    ck_assert_str_eq(kube_yaml_errmsg(y), "p.yaml:6: spec.containers: expected a list, not a string");
+    kube_yaml_fail(y, NULL, d.root, "a second problem");
+    ck_assert_str_eq(kube_yaml_errmsg(y), "p.yaml:6: spec.containers: expected a list, not a string");
+    kube_yaml_free(y);
+    sim_arena_free(&a);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kube");
@@ -177,6 +219,7 @@ int main(void)
     tcase_add_test(tc, kube_first_problem_sticks_on_the_reader);
     tcase_add_test(tc, kube_boolean_wording_per_caller);
     tcase_add_test(tc, kube_not_json_names_file_line_and_column);
+    tcase_add_test(tc, kube_yaml_names_file_line_and_field);
     suite_add_tcase(s, tc);
     return tr_run(s, 0) ? 1 : 0;
 }
