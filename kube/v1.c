@@ -824,11 +824,19 @@ void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *
 /* ---- the effective request -------------------------------------------------- */
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+/* a + b for requests (both >= 0), held at INT64_MAX: the JSON reader caps
+ * every quantity at 2^53 so its sums never get there, but the importer's
+ * quantities go up to INT64_MAX. */
+static int64_t add_held(int64_t a, int64_t b)
+{
+    return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 SimRes kube_effective_request(const SimRes *app, const SimRes *init, const SimRes *overhead)
 {
     SimRes r = {0, 0, 0, 0};
-    r.cpu_m = max64(app->cpu_m, init->cpu_m) + overhead->cpu_m;
-    r.mem = max64(app->mem, init->mem) + overhead->mem;
+    r.cpu_m = add_held(max64(app->cpu_m, init->cpu_m), overhead->cpu_m);
+    r.mem = add_held(max64(app->mem, init->mem), overhead->mem);
     r.gpu = max64(app->gpu, init->gpu);   /* overhead is CPU and memory (RuntimeClass podFixed) */
     return r;
 }

@@ -78,6 +78,9 @@ START_TEST(kube_effective_request_adds_overhead_to_cpu_and_memory)
     ck_assert_int_eq(r.cpu_m, 930);
     ck_assert_int_eq(r.mem, 107);
     ck_assert_int_eq(r.gpu, 2);   /* a RuntimeClass's overhead is CPU and memory */
+    SimRes huge = {INT64_MAX - 1, INT64_MAX, 0, 0};
+    r = kube_effective_request(&huge, &init, &over);   /* never past INT64_MAX (UBSan would say) */
+    ck_assert(r.cpu_m == INT64_MAX && r.mem == INT64_MAX);
 }
 END_TEST
 
