@@ -38,8 +38,8 @@
  *   - cluster-autoscaler.kubernetes.io/safe-to-evict "true"/"false" and
  *     emptyDir or hostPath volumes (minus those named in
  *     .../safe-to-evict-local-volumes) set SimPodSpec.safe_to_evict and
- *     local_storage; node annotation .../scale-down-disabled "true" sets
- *     SimNode.scale_down_disabled.
+ *     local_storage (kube_pod_eviction); node annotation
+ *     .../scale-down-disabled "true" sets SimNode.scale_down_disabled.
  *
  * Invariant: nothing is written to out unless the whole case was read and
  * planned; the first problem is reported as "FILE: $.json.path: problem"
@@ -55,7 +55,7 @@
 #include "scheduler/explain_int.h"
 #include "sim/policy.h"
 
-#define PATH 256
+#define PATH KUBE_PATH
 #define GROUP_LABEL "kubesim.io/node-group"
 #define ZONE_LABEL "topology.kubernetes.io/zone"
 #define TYPE_LABEL "node.kubernetes.io/instance-type"
@@ -71,7 +71,7 @@
 #define UPCOMING_DELAY SIM_SEC(600)
 
 /* Paths are built in fixed buffers while descending; a path longer than PATH
- * is cut short in the message, which is harmless (as in v1.c). */
+ * is cut short in the message, which is harmless (as in kube/). */
 #if !defined(__clang__)   /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
