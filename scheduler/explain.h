@@ -6,6 +6,7 @@
 #ifndef KUBESIM_SCHED_EXPLAIN_H
 #define KUBESIM_SCHED_EXPLAIN_H
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "scheduler/sched.h"
@@ -26,5 +27,16 @@ int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file
  * SIM_ENOMEM) in err and nothing written to out. */
 int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
                           char *err, size_t errlen);
+
+/* Prints an explain answer (explain schedule, hpa, autoscaler) built in a
+ * sim_json scope on m: indented JSON (--json), else through text. Prints
+ * nothing when rc is an error (returned as is) or when an allocation failed
+ * on m (the answer may be partial): returns SIM_ENOMEM then. */
+int sched_explain_print(SimMem *m, int rc, const cJSON *answer, int as_json, FILE *out,
+                        void (*text)(const cJSON *, FILE *));
+/* The explain commands' last word: rc, except that an error after any failed
+ * allocation on m (its sticky oom flag), or SIM_ENOMEM, is SIM_ENOMEM with
+ * "FILE: out of memory" in err. */
+int sched_explain_oom(const SimMem *m, int rc, const char *file, char *err, size_t errlen);
 
 #endif
