@@ -245,7 +245,7 @@ static int scale_up(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
         if (ns == NULL)
             return rc == SIM_OK ? sim_fail(ca->e, SIM_ENOMEM, "out of memory") : rc;
         ns->ca_added = 1;
-        rc = sim_schedule(ca->e, now + ca->cfg.max_node_provision_time, SIM_EV_AUTOSCALER, id, 0, CA_EV_DEADLINE);
+        rc = sim_schedule(ca->e, now + ca->cfg.max_node_provision_time, ca->ev, id, 0, CA_EV_DEADLINE);
         if (rc != SIM_OK)
             return rc;
     }
@@ -381,7 +381,7 @@ static void on_event(void *ctx, SimEngine *e, const SimEvent *ev)
         return;   /* the error is on the engine */
     SimTime next = sim_now(e) + ca->cfg.scan_interval;
     if (next <= sim_end(e))
-        sim_schedule(e, next, SIM_EV_AUTOSCALER, ev->obj, 0, CA_EV_LOOP);
+        sim_schedule(e, next, ca->ev, ev->obj, 0, CA_EV_LOOP);
 }
 
 /* ---- lifetime ------------------------------------------------------------------ */
@@ -409,9 +409,10 @@ static int start(SchedCa *ca)
         return SIM_ENOMEM;
     if (!ca->cfg.enabled)
         return SIM_OK;   /* plans only (explain, tests): no loop, no handler */
-    sim_engine_on(ca->e, SIM_EV_AUTOSCALER, on_event, ca);
+    if (sim_event_kind(ca->e, "autoscaler", on_event, ca, &ca->ev) != SIM_OK)
+        return SIM_ENOMEM;
     for (uint32_t r = 0; r < nr; r++)
-        if (sim_schedule(ca->e, sim_now(ca->e), SIM_EV_AUTOSCALER, r, 0, CA_EV_LOOP) != SIM_OK)
+        if (sim_schedule(ca->e, sim_now(ca->e), ca->ev, r, 0, CA_EV_LOOP) != SIM_OK)
             return SIM_ENOMEM;
     return SIM_OK;
 }

@@ -65,7 +65,7 @@ const char *sched_ca_expander_name(SchedCaExpander x);
 int sched_ca_expander_parse(const char *name);
 
 /* Creates the autoscaler of the scheduler's engine: registers its event
- * handler (SIM_EV_AUTOSCALER) and listeners and schedules each region's
+ * event kind and listeners and schedules each region's
  * first loop at the current time. NULL on out of memory (message on the
  * engine). With cfg->enabled 0 it exists but never acts (no loop is
  * scheduled; sched_ca_plan still works). */

@@ -418,12 +418,22 @@ const char *sim_errmsg(const SimEngine *e);
 /* Sets the engine's error message (printf-style) and returns code. */
 int sim_fail(SimEngine *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx);
+/* Registers an event kind of a module above sim/ with its handler: *kind gets
+ * its number, which the module keeps to schedule its events. name says whose
+ * it is (messages). SIM_OK, or SIM_ESTATE with a message when the engine's
+ * SIM_EV_MAX_KINDS are all taken. */
+int sim_event_kind(SimEngine *e, const char *name, SimHandler fn, void *ctx, uint16_t *kind);
+/* The name a registered kind was given ("hpa"), or NULL for an unknown one. */
+const char *sim_event_kind_name(const SimEngine *e, unsigned kind);
+/* The number of the registered kind with this name, or SIM_EV_NONE. */
+unsigned sim_event_kind_find(const SimEngine *e, const char *name);
+/* Points a core or registered kind at another handler. */
+void sim_engine_on(SimEngine *e, unsigned kind, SimHandler fn, void *ctx);
 void sim_set_duration_fn(SimEngine *e, SimDurationFn fn, void *ctx);
 int sim_engine_listen(SimEngine *e, const SimListener *l);
 /* Schedules an event at t (>= now). Returns SIM_OK or SIM_ENOMEM. An event
  * after the run's end, or once the run has ended, is dropped: it would never run. */
-int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux);
+int sim_schedule(SimEngine *e, SimTime t, unsigned kind, uint32_t obj, uint32_t gen, uint32_t aux);
 /* Runs one event: SIM_OK, SIM_DONE at the end, or an error. */
 int sim_step(SimEngine *e);
 SimTime sim_now(const SimEngine *e);

@@ -37,6 +37,7 @@ typedef struct SimWlAdmit {
 typedef struct SimHandlerSlot {
     SimHandler fn;
     void *ctx;
+    const char *name;   /* a registered kind's name (static text); NULL for core kinds */
 } SimHandlerSlot;
 
 /* Name -> id of one object kind (nameidx.c); slots point at the objects'
@@ -65,7 +66,8 @@ struct SimEngine {
     uint64_t seed;
     SimRng rng[SIM_RNG_COUNT];
     SimStats stats;
-    SimHandlerSlot handlers[SIM_EV_KIND_COUNT];
+    SimHandlerSlot handlers[SIM_EV_MAX_KINDS];
+    unsigned nkinds;   /* kinds in use: SIM_EV_CORE_COUNT and the registered ones */
     SimListener listeners[SIM_MAX_LISTENERS];
     size_t nlisteners;
     SimTraceWriter *trace;

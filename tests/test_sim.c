@@ -200,7 +200,7 @@ static void check_node_totals(SimEngine *e)
     }
 }
 
-/* ---- hooks: a test handler for SIM_EV_HOOK -------------------------------- */
+/* ---- hooks: a test handler for the "test" event kind -------------------------------- */
 #define MAX_SEEN 4096
 
 typedef struct Seen {
@@ -231,8 +231,8 @@ static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
 static void run_to(SimEngine *e, SimTime t)
 {
     int hit = 0;
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &hit);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    unsigned hk = ts_event_kind(e, on_marker, &hit);
+    ck_assert_int_eq(sim_schedule(e, t, hk, 0, 0, 0), SIM_OK);
     while (!hit)
         ck_assert_int_eq(sim_step(e), SIM_OK);
     ck_assert_int_eq(sim_now(e), t);
@@ -426,8 +426,8 @@ static void on_hook_chain(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     on_hook_record(ctx, e, ev);
     if (ev->aux == 2) {   /* scheduled during t=3: after what is already queued */
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 7), SIM_OK);
-        ck_assert_int_eq(sim_schedule(e, SIM_SEC(5), SIM_EV_HOOK, 0, 0, 8), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, sim_now(e), ev->kind, 0, 0, 7), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, SIM_SEC(5), ev->kind, 0, 0, 8), SIM_OK);
     }
 }
 
@@ -437,11 +437,11 @@ START_TEST(engine_equal_times_run_in_scheduling_order)
     SimEngine *e = sim_engine_create(&cfg);
     ck_assert_ptr_nonnull(e);
     Seen s = {.n = 0};
-    sim_engine_on(e, SIM_EV_HOOK, on_hook_chain, &s);
+    unsigned hk = ts_event_kind(e, on_hook_chain, &s);
     static const struct { int64_t t; uint32_t aux; } plan[] = {
         {5, 1}, {3, 2}, {5, 3}, {5, 4}, {3, 5}, {0, 6}};
     for (size_t i = 0; i < sizeof plan / sizeof plan[0]; i++)
-        ck_assert_int_eq(sim_schedule(e, SIM_SEC(plan[i].t), SIM_EV_HOOK, 0, 0, plan[i].aux), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, SIM_SEC(plan[i].t), hk, 0, 0, plan[i].aux), SIM_OK);
     run_to_end(e);
     static const uint32_t want[] = {6, 2, 5, 7, 1, 3, 4, 8};
     ck_assert_uint_eq(s.n, sizeof want / sizeof want[0]);
@@ -461,13 +461,12 @@ typedef struct Hold {
 static void on_hook_hold(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     Hold *h = ctx;
-    (void)ev;
     ck_assert_int_ge(sim_now(e), h->last);
     h->last = sim_now(e);
     h->ran++;
     if (h->budget-- > 0) {
         SimTime dt = (SimTime)sim_rng_below(&h->rng, 4) * SIM_MS(250);   /* often 0: equal times */
-        ck_assert_int_eq(sim_schedule(e, sim_now(e) + dt, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, sim_now(e) + dt, ev->kind, 0, 0, 0), SIM_OK);
     }
 }
 
@@ -478,10 +477,10 @@ START_TEST(engine_time_never_goes_backwards)
     ck_assert_ptr_nonnull(e);
     Hold h = {.last = 0, .ran = 0, .budget = 5000};
     sim_rng_seed(&h.rng, 3, 9);
-    sim_engine_on(e, SIM_EV_HOOK, on_hook_hold, &h);
+    unsigned hk = ts_event_kind(e, on_hook_hold, &h);
     for (int i = 0; i < 300; i++) {
         SimTime t = (SimTime)sim_rng_below(&h.rng, 1000) * SIM_MS(10);
-        ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, t, hk, 0, 0, 0), SIM_OK);
     }
     run_to_end(e);
     ck_assert_int_eq(h.ran, 5300);
@@ -494,11 +493,11 @@ START_TEST(engine_step_returns_done_after_end)
 {
     SimEngine *e = new_engine(1, SIM_SEC(10), NULL);
     Seen s = {.n = 0};
-    sim_engine_on(e, SIM_EV_HOOK, on_hook_record, &s);
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(4), SIM_EV_HOOK, 0, 0, 1), SIM_OK);
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10), SIM_EV_HOOK, 0, 0, 2), SIM_OK);   /* at end: runs */
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10) + 1, SIM_EV_HOOK, 0, 0, 3), SIM_OK);
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(50), SIM_EV_HOOK, 0, 0, 4), SIM_OK);
+    unsigned hk = ts_event_kind(e, on_hook_record, &s);
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(4), hk, 0, 0, 1), SIM_OK);
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10), hk, 0, 0, 2), SIM_OK);   /* at end: runs */
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10) + 1, hk, 0, 0, 3), SIM_OK);
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(50), hk, 0, 0, 4), SIM_OK);
     ck_assert_int_eq(sim_step(e), SIM_OK);
     ck_assert_int_eq(sim_now(e), SIM_SEC(4));
     ck_assert_int_eq(sim_step(e), SIM_OK);
@@ -783,8 +782,8 @@ START_TEST(cost_accrues_per_node_second_at_hourly_price)
     uint32_t nb;
     ck_assert_int_eq(sim_node_add(w.e, big, 1, &nb), SIM_OK);
     AddLater a = {&w, SIM_NONE};
-    sim_engine_on(w.e, SIM_EV_HOOK, on_hook_add_node, &a);
-    ck_assert_int_eq(sim_schedule(w.e, SIM_SEC(100), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    unsigned hk = ts_event_kind(w.e, on_hook_add_node, &a);
+    ck_assert_int_eq(sim_schedule(w.e, SIM_SEC(100), hk, 0, 0, 0), SIM_OK);
     run_to_end(w.e);
     ck_assert_int_eq(sim_now(w.e), SIM_SEC(1000));
     ck_assert_uint_ne(a.node, SIM_NONE);

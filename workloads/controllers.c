@@ -23,7 +23,7 @@ int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
     if (w->reconcile_queued)
         return SIM_OK;
     w->reconcile_queued = 1;
-    return sim_schedule(c->e, at, SIM_EV_WORKLOAD, wl, w->gen, 0);
+    return sim_schedule(c->e, at, c->ev, wl, w->gen, 0);
 }
 
 int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n)
@@ -180,11 +180,10 @@ WlControllers *wl_create(SimEngine *e)
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
                      .pod_bound = on_pod_bound, .node_ready = on_node_ready,
                      .pod_ready = on_pod_ready};
-    if (sim_engine_listen(e, &l) != SIM_OK) {
+    if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
         return NULL;
     }
-    sim_engine_on(e, SIM_EV_WORKLOAD, on_reconcile, c);
     wl_bt_register(c);
     return c;
 }

@@ -45,7 +45,7 @@
 #include "sim/policy.h"
 #include "workloads/traffic.h"
 
-/* SIM_EV_FAULT events: aux is what is due, obj its object. */
+/* Our events (f->ev): aux is what is due, obj its object. */
 enum {
     AUX_START = 0,      /* obj = fault */
     AUX_END,            /* obj = fault */
@@ -93,6 +93,7 @@ typedef struct FaultRec {
 
 struct WlFaults {
     SimEngine *e;
+    uint16_t ev;                 /* our event kind: aux is what is due, obj its object */
     WlControllers *c;
     NodeSt *nodes;
     size_t capnodes;
@@ -144,7 +145,7 @@ static int later(WlFaults *f, SimTime t, uint32_t obj, uint32_t gen, uint32_t au
 {
     if (t > sim_end(f->e))
         return SIM_OK;   /* after the run: never due */
-    return sim_schedule(f->e, t, SIM_EV_FAULT, obj, gen, aux);
+    return sim_schedule(f->e, t, f->ev, obj, gen, aux);
 }
 
 /* Grows the per-node state to every node id (new ones zeroed). */
@@ -862,12 +863,12 @@ WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
     f->e = e;
     f->c = c;
     SimListener l = {.ctx = f, .node_ready = on_node_ready, .node_changed = on_node_changed};
-    if (setup_zones(f) != SIM_OK || grow_nodes(f) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK) {
+    if (setup_zones(f) != SIM_OK || grow_nodes(f) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
+        sim_event_kind(e, "fault", on_event, f, &f->ev) != SIM_OK) {
         wl_fault_destroy(f);
         sim_fail(e, SIM_ENOMEM, "out of memory");
         return NULL;
     }
-    sim_engine_on(e, SIM_EV_FAULT, on_event, f);
     for (uint32_t i = 0; i < sim_node_count(e); i++)
         if (sim_node(e, i)->state == SIM_NODE_READY)
             spot_draw(f, i);
@@ -929,7 +930,7 @@ int wl_fault_add(WlFaults *f, const WlFault *ft)
     f->nfaults++;
     if (ft->at > sim_end(f->e))
         return SIM_OK;
-    return sim_schedule(f->e, ft->at, SIM_EV_FAULT, (uint32_t)(f->nfaults - 1), 0, AUX_START);
+    return sim_schedule(f->e, ft->at, f->ev, (uint32_t)(f->nfaults - 1), 0, AUX_START);
 }
 
 void wl_fault_node_health(const WlFaults *f, uint32_t node, WlNodeHealth *out)

@@ -17,7 +17,7 @@
  * taint expires (300 s by default, never for DaemonSet pods). A node that
  * comes back is Ready again, untainted, and its remaining pods Ready.
  *
- * One WlFaults per engine; it registers the SIM_EV_FAULT handler and a
+ * One WlFaults per engine; it registers its event kind and a
  * listener. Every function returns SIM_OK or a negative SIM_E* with the
  * message on the engine.
  */

@@ -1,5 +1,5 @@
 /*
- * hpa.c: the live HPA controller. Each HPA syncs as an event (SIM_EV_HPA,
+ * hpa.c: the live HPA controller. Each HPA syncs as an event (its registered kind,
  * obj = its index) at the time it is added, which is when upstream's
  * informer queues a new HPA, and then every 15 s. A sync reads the target's
  * scale (spec.replicas, and status.replicas as the pods it has), its pods and
@@ -67,6 +67,7 @@ struct WlHpaSet {
     WlHpaPod *scratch;           /* one sync's pods */
     size_t capscratch;
     SimMetrics *mt;              /* the recorder our sampler is registered with */
+    uint16_t ev;                 /* our event kind: an HPA syncs */
 };
 
 /* ---- the target's pods ----------------------------------------------------- */
@@ -255,7 +256,7 @@ static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
     join_recorder(c);
     if (sync_one(c, &c->hpa->v[ev->obj]) == SIM_ENOMEM)
         return;   /* sticky on the engine; the run reports it */
-    (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, SIM_EV_HPA, ev->obj, 0, 0);
+    (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, c->hpa->ev, ev->obj, 0, 0);
 }
 
 /* ---- adding and freeing ------------------------------------------------------ */
@@ -268,12 +269,13 @@ static int set_create(WlControllers *c)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     SimListener l = {.ctx = c, .pod_created = on_pod_created, .pod_terminated = on_pod_terminated};
     int rc = sim_engine_listen(c->e, &l);
+    if (rc == SIM_OK)
+        rc = sim_event_kind(c->e, "hpa", on_sync, c, &c->hpa->ev);
     if (rc != SIM_OK) {
         sim_mem_free(sim_mem(c->e), c->hpa, sizeof *c->hpa);
         c->hpa = NULL;
         return rc;
     }
-    sim_engine_on(c->e, SIM_EV_HPA, on_sync, c);
     return SIM_OK;
 }
 
@@ -358,7 +360,7 @@ int wl_hpa_add(WlControllers *c, const char *name, uint32_t target, const WlHpaS
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     }
     s->n++;
-    return sim_schedule(c->e, sim_now(c->e), SIM_EV_HPA, (uint32_t)(s->n - 1), 0, 0);
+    return sim_schedule(c->e, sim_now(c->e), s->ev, (uint32_t)(s->n - 1), 0, 0);
 }
 
 void wl_hpa_free(WlControllers *c)

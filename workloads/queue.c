@@ -90,6 +90,7 @@ typedef struct WorkerWl {
 } WorkerWl;
 
 struct WlQueues {
+    uint16_t ev;           /* our event kind: aux QEV_ARRIVE or QEV_DONE */
     Queue *q;
     size_t nq, capq;
     Submit *sub;
@@ -319,7 +320,7 @@ static int take(WlControllers *c, uint32_t qi, uint32_t slot)
     q->busy++;
     sim_trace_rec(c->e, SIM_TR_QUEUE_TAKE,
                   (SimTrVal[]){SIM_TRI(qi), SIM_TRI(r.submit), SIM_TRI(w->pod), SIM_TRI(d)}, 4);
-    return sim_schedule(c->e, sim_now(c->e) + d, SIM_EV_QUEUE, w->pod, p->gen, QEV_DONE);
+    return sim_schedule(c->e, sim_now(c->e) + d, c->queues->ev, w->pod, p->gen, QEV_DONE);
 }
 
 /* Hands waiting requests to idle workers, oldest request first. */
@@ -353,7 +354,7 @@ static int arrive(WlControllers *c, uint32_t si)
     sim_trace_rec(c->e, SIM_TR_QUEUE_SUBMIT, (SimTrVal[]){SIM_TRI(s->queue), SIM_TRI(si), SIM_TRI(n),
                   SIM_TRS(c->bt[s->bt].b.name)}, 4);
     if (s->arrived < s->count) {
-        int rc = sim_schedule(c->e, sim_now(c->e) + s->every, SIM_EV_QUEUE, si, 0, QEV_ARRIVE);
+        int rc = sim_schedule(c->e, sim_now(c->e) + s->every, c->queues->ev, si, 0, QEV_ARRIVE);
         if (rc != SIM_OK)
             return rc;
     }
@@ -468,10 +469,12 @@ static WlQueues *queues_of(WlControllers *c)
 {
     if (c->queues)
         return c->queues;
-    c->queues = sim_mem_calloc(sim_mem(c->e), 1, sizeof *c->queues);
-    if (c->queues)
-        sim_engine_on(c->e, SIM_EV_QUEUE, on_event, c);
-    return c->queues;
+    WlQueues *qs = sim_mem_calloc(sim_mem(c->e), 1, sizeof *qs);
+    if (qs && sim_event_kind(c->e, "queue", on_event, c, &qs->ev) != SIM_OK) {
+        sim_mem_free(sim_mem(c->e), qs, sizeof *qs);
+        qs = NULL;
+    }
+    return c->queues = qs;
 }
 
 uint32_t wl_queue_find(WlControllers *c, const char *name)
@@ -534,7 +537,7 @@ int wl_queue_submit(WlControllers *c, const WlQueueSubmit *s)
     if (sim_mem_grow(sim_mem(c->e), (void **)&qs->sub, &qs->capsub, qs->nsub + 1, sizeof *qs->sub))
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     qs->sub[qs->nsub] = (Submit){s->queue, c->nbt - 1, s->every, s->count, 0, NULL};
-    return sim_schedule(c->e, s->at, SIM_EV_QUEUE, (uint32_t)qs->nsub++, 0, QEV_ARRIVE);
+    return sim_schedule(c->e, s->at, c->queues->ev, (uint32_t)qs->nsub++, 0, QEV_ARRIVE);
 }
 
 /* ---- reading ------------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /*
  * wl.h: the workload controllers (prefix wl_). Each reconciles as an event
- * (SIM_EV_WORKLOAD) queued when something it owns changes, never by polling
+ * (its registered event kind) queued when something it owns changes, never by polling
  * every object every tick.
  */
 #ifndef KUBESIM_WL_H

@@ -65,7 +65,7 @@ typedef struct WlSts {
     size_t cap;
 } WlSts;
 
-/* SIM_EV_WORKLOAD events whose aux is not 0 are a controller's own timers,
+/* Reconcile events (c->ev) whose aux is not 0 are a controller's own timers,
  * never cancelled by a generation bump (controllers.c asks wl_apps_timer). */
 #define WL_AUX_SYNC 0u
 #define WL_AUX_WAKE 1u          /* due if the workload's wake_at is still this time */
@@ -92,6 +92,7 @@ struct WlControllers {
     WlSource *usage, *podmetric, *value;
     size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
     SimEngine *e;
+    uint16_t ev;                /* our event kind: a workload reconciles (aux != 0: a timer) */
     WlDaemonSet *ds;
     size_t nds, capds;
     WlBtReq *bt;
@@ -130,7 +131,7 @@ void wl_deploy_pod_terminated(WlControllers *c, uint32_t pod);
 void wl_deploy_pod_changed(WlControllers *c, uint32_t pod, int dready);
 void wl_deploy_free(WlControllers *c);
 WlDeploy *wl_deploy_of(WlControllers *c, uint32_t wl);
-/* A SIM_EV_WORKLOAD timer (aux != 0) fired: 1 if the workload should sync now
+/* A reconcile timer (aux != 0) fired: 1 if the workload should sync now
  * (a rollout applies its template first), 0 if the timer is stale. */
 int wl_apps_timer(WlControllers *c, const SimEvent *ev);
 /* Asks for a sync of wl at t (>= now) through a WL_AUX_WAKE timer, unless an
