@@ -57,7 +57,7 @@ static int open_outputs(Run *r)
              KUBESIM_VERSION, r->s->name, (unsigned long long)r->opt->seed, (long long)r->s->duration,
              (long long)r->s->sample_every);
     snprintf(path, sizeof path, "%s/trace.kst", r->opt->dir);
-    r->trace = sim_trace_create(r->s->mem, path, meta, r->err, r->errlen);
+    r->trace = sim_trace_create(r->s->mem, sim_trace_schema(r->e), path, meta, r->err, r->errlen);
     if (r->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", r->opt->dir);

@@ -214,7 +214,7 @@ static void backoff(SchedCa *ca, uint32_t group)
     gs->backoff_dur = d > ca->cfg.max_backoff ? ca->cfg.max_backoff : d;
     gs->backoff_at = now;
     gs->backoff_until = now + gs->backoff_dur;
-    sim_trace_rec(ca->e, SIM_TR_CA_BACKOFF,
+    sim_trace_rec(ca->e, SCHED_TR_CA_BACKOFF,
                   (SimTrVal[]){SIM_TRI(group), SIM_TRI(gs->backoff_until), SIM_TRS("provisioning failed")}, 3);
 }
 
@@ -249,7 +249,7 @@ static int scale_up(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
         if (rc != SIM_OK)
             return rc;
     }
-    sim_trace_rec(ca->e, SIM_TR_CA_SCALE_UP,
+    sim_trace_rec(ca->e, SCHED_TR_CA_SCALE_UP,
                   (SimTrVal[]){SIM_TRI(p->region), SIM_TRI(o->group), SIM_TRI(p->delta), SIM_TRI(o->pods)}, 4);
     rs->last_up = now;
     rs->nscaleups++;
@@ -417,9 +417,22 @@ static int start(SchedCa *ca)
     return SIM_OK;
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {SCHED_TR_CA_SCALE_UP, "ca_scale_up", "iiii", {"region", "group", "delta", "pods"}},
+    {SCHED_TR_CA_SCALE_DOWN, "ca_scale_down", "is", {"node", "reason"}},
+    {SCHED_TR_CA_BACKOFF, "ca_backoff", "iis", {"group", "until_ns", "reason"}},
+};
+
+int sched_ca_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
+}
+
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg)
 {
     SimEngine *e = sched_engine(s);
+    if (sim_trace_register(e, "autoscaler", sched_ca_trace_kinds) != SIM_OK)
+        return NULL;
     SchedCa *ca = sim_mem_calloc(sim_mem(e), 1, sizeof *ca);
     if (ca == NULL) {
         sim_fail(e, SIM_ENOMEM, "out of memory");

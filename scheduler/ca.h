@@ -19,6 +19,14 @@
 
 #include "scheduler/sched.h"
 
+/* The autoscaler's trace records (numbers fixed: sim/trace.h). */
+enum {
+    SCHED_TR_CA_SCALE_UP = 40,    /* region group delta pods: grows group by delta nodes for pods pending pods */
+    SCHED_TR_CA_SCALE_DOWN = 41,  /* node reason: removes a node (empty, drain) */
+    SCHED_TR_CA_BACKOFF = 42      /* group until_ns reason: a group is backed off (provisioning failed) */
+};
+int sched_ca_trace_kinds(SimTrSchema *s);
+
 typedef struct SchedCa SchedCa;
 
 typedef enum SchedCaExpander {

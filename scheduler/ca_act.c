@@ -19,7 +19,7 @@ static SimTime tmin(SimTime a, SimTime b) { return a < b ? a : b; }
 /* Removes a node the autoscaler chose; the caller has checked the group. */
 static int remove_node(SchedCa *ca, uint32_t node, const char *reason)
 {
-    sim_trace_rec(ca->e, SIM_TR_CA_SCALE_DOWN, (SimTrVal[]){SIM_TRI(node), SIM_TRS(reason)}, 2);
+    sim_trace_rec(ca->e, SCHED_TR_CA_SCALE_DOWN, (SimTrVal[]){SIM_TRI(node), SIM_TRS(reason)}, 2);
     int rc = sim_node_remove(ca->e, node);
     if (rc == SIM_OK)
         sim_stats(ca->e)->nodes_removed++;

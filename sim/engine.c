@@ -24,6 +24,8 @@ SimEngine *sim_engine_create(const SimConfig *cfg)
         e->own_mem.live = boot.live;   /* the engine itself is counted on its own hook */
     e->end = cfg->end;
     e->nkinds = SIM_EV_CORE_COUNT;
+    sim_trschema_init(&e->trschema);
+    SIM_ASSERT(sim_trschema_add_core(&e->trschema) == SIM_OK);
     e->seed = cfg->seed;
     for (int i = 0; i < SIM_RNG_COUNT; i++)
         sim_rng_seed(&e->rng[i], cfg->seed, (uint64_t)i);
@@ -138,8 +140,22 @@ int sim_schedule(SimEngine *e, SimTime t, unsigned kind, uint32_t obj, uint32_t 
     return SIM_OK;
 }
 
-void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n)
+const SimTrSchema *sim_trace_schema(const SimEngine *e) { return &e->trschema; }
+
+/* On a copy, so a refused module adds nothing. */
+int sim_trace_register(SimEngine *e, const char *module, int (*kinds)(SimTrSchema *s))
 {
+    SimTrSchema next = e->trschema;
+    if (kinds(&next) != SIM_OK)
+        return sim_fail(e, SIM_EINVAL, "%s: a trace record kind's number or name is taken by another "
+                        "definition, or its fields do not match their types", module);
+    e->trschema = next;
+    return SIM_OK;
+}
+
+void sim_trace_rec(SimEngine *e, int kind, const SimTrVal *vals, size_t n)
+{
+    SIM_ASSERT(sim_trschema_get(&e->trschema, kind) != NULL);   /* registered by its module */
     if (e->trace)
         (void)sim_trace_emit(e->trace, kind, e->now, vals, n);   /* errors are sticky */
 }

@@ -443,10 +443,20 @@ SimRng *sim_rng(SimEngine *e, int stream);   /* SIM_RNG_* below */
 SimStats *sim_stats(SimEngine *e);
 enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SIM_RNG_COUNT };
 
-/* The trace writer (NULL: no trace). The engine does not own it. */
+/* The trace writer (NULL: no trace). The engine does not own it; create it
+ * with sim_trace_schema(e), so it knows every kind the modules register. */
 void sim_set_trace(SimEngine *e, SimTraceWriter *w);
 SimTraceWriter *sim_trace(SimEngine *e);
-void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n);
+/* The engine's record kinds: the core ones, then each module's. */
+const SimTrSchema *sim_trace_schema(const SimEngine *e);
+/* A module registers its record kinds at start-up with its registration
+ * function, the one readers without an engine call on their own table
+ * (numbers fixed: trace.h). SIM_OK, or SIM_EINVAL with a message naming
+ * module when a number or name is taken by another definition (nothing of
+ * the module's is added then). */
+int sim_trace_register(SimEngine *e, const char *module, int (*kinds)(SimTrSchema *s));
+/* Emits a record of a registered kind at the current time (asserted). */
+void sim_trace_rec(SimEngine *e, int kind, const SimTrVal *vals, size_t n);
 
 /* ---- objects ----------------------------------------------------------- */
 /* Each add returns SIM_OK with the new id in *id, or an error with a message

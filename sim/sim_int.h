@@ -71,6 +71,7 @@ struct SimEngine {
     SimListener listeners[SIM_MAX_LISTENERS];
     size_t nlisteners;
     SimTraceWriter *trace;
+    SimTrSchema trschema;   /* the core kinds and those the modules registered */
     SimDurationFn duration_fn;
     void *duration_ctx;
     SimMetrics *metrics;

@@ -514,12 +514,14 @@ static RegionTraffic traffic_of(const char *dir, int64_t region, SimTime t0, Sim
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
-    SimTraceReader *r = sim_trace_open(&m, path, err, sizeof err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
     SimTraceRec rec;
     RegionTraffic out = {0, 0, 0};
     while (sim_trace_next(r, &rec) == SIM_OK)
-        if (rec.kind == SIM_TR_TRAFFIC && rec.v[1].i == region && rec.t >= t0 && rec.t < t1 && rec.v[2].i > 0) {
+        if (rec.kind == WL_TR_TRAFFIC && rec.v[1].i == region && rec.t >= t0 && rec.t < t1 && rec.v[2].i > 0) {
             out.samples++;
             out.p95_us += (double)rec.v[3].i;
             out.rps += (double)rec.v[2].i / 1000.0;
@@ -538,12 +540,14 @@ static int trace_count(const char *dir, const char *fault, const char *detail)
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
-    SimTraceReader *r = sim_trace_open(&m, path, err, sizeof err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
-        n += rec.kind == SIM_TR_FAULT && strcmp(rec.v[0].s, fault) == 0 && strstr(rec.v[2].s, detail) != NULL;
+        n += rec.kind == WL_TR_FAULT && strcmp(rec.v[0].s, fault) == 0 && strstr(rec.v[2].s, detail) != NULL;
     sim_trace_close_reader(r);
     return n;
 }

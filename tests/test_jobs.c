@@ -981,12 +981,14 @@ static int count_records(const char *path, const char *kind, const char *value)
     char err[256];
     SimMem mem;
     sim_mem_init(&mem);
-    SimTraceReader *r = sim_trace_open(&mem, path, err, sizeof err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&mem, &all, path, err, sizeof err);
     ck_assert_msg(r != NULL, "%s", err);
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK) {
-        if (strcmp(sim_trace_kind_name(rec.kind), kind) != 0)
+        if (strcmp(sim_trschema_get(&all, rec.kind)->name, kind) != 0)
             continue;
         int match = value == NULL;
         for (size_t i = 0; i < rec.n && !match; i++)

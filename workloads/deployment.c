@@ -206,7 +206,7 @@ static void set_cond(WlControllers *c, WlDeploy *d, int status, WlProgress reaso
     d->cond_status = status;
     d->cond_reason = (int)reason;
     d->cond_update = now;
-    sim_trace_rec(c->e, SIM_TR_DEPLOY_CONDITION,
+    sim_trace_rec(c->e, WL_TR_DEPLOY_CONDITION,
                   (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(status), SIM_TRS(wl_progress_reason(reason))}, 3);
 }
 
@@ -538,7 +538,7 @@ static void sync_progress(WlControllers *c, WlDeploy *d, const Status *s)
         if (d->cond_status != 1)
             d->cond_transition = sim_now(c->e);
         if (d->cond_status != 1 || d->cond_reason != WL_PROGRESS_RS_UPDATED)
-            sim_trace_rec(c->e, SIM_TR_DEPLOY_CONDITION, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(1),
+            sim_trace_rec(c->e, WL_TR_DEPLOY_CONDITION, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(1),
                           SIM_TRS(wl_progress_reason(WL_PROGRESS_RS_UPDATED))}, 3);
         d->cond_status = 1;   /* ReplicaSetUpdated, with a fresh lastUpdateTime */
         d->cond_reason = WL_PROGRESS_RS_UPDATED;

@@ -133,7 +133,7 @@ int wl_fault_kind_parse(const char *name)
 /* ---- small helpers ----------------------------------------------------------- */
 static void tr(WlFaults *f, const char *fault, const char *target, const char *detail)
 {
-    sim_trace_rec(f->e, SIM_TR_FAULT, (SimTrVal[]){SIM_TRS(fault), SIM_TRS(target), SIM_TRS(detail)}, 3);
+    sim_trace_rec(f->e, WL_TR_FAULT, (SimTrVal[]){SIM_TRS(fault), SIM_TRS(target), SIM_TRS(detail)}, 3);
 }
 
 static const char *node_name(WlFaults *f, uint32_t node)
@@ -853,8 +853,19 @@ static int setup_zones(WlFaults *f)
     return SIM_OK;
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_FAULT, "fault", "sss", {"fault", "target", "detail"}},
+};
+
+int wl_fault_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, 1);
+}
+
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
 {
+    if (sim_trace_register(e, "faults", wl_fault_trace_kinds) != SIM_OK)
+        return NULL;
     WlFaults *f = sim_mem_calloc(sim_mem(e), 1, sizeof *f);
     if (f == NULL) {
         sim_fail(e, SIM_ENOMEM, "out of memory");

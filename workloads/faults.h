@@ -26,6 +26,13 @@
 
 #include "workloads/wl.h"
 
+/* The faults' trace record (number fixed: sim/trace.h): fault target detail:
+ * a fault starts or ends (node_crash, zone_outage, region_outage,
+ * spot_interruption, stockout), and the node lifecycle controller's steps
+ * (taint, untaint, taint_evict). */
+enum { WL_TR_FAULT = 43 };
+int wl_fault_trace_kinds(SimTrSchema *s);
+
 typedef struct WlFaults WlFaults;
 
 typedef enum WlFaultKind {

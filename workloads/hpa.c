@@ -224,7 +224,7 @@ static int rescale(WlControllers *c, WlHpa *h)
         st->hpa_scale_ups++;
     else
         st->hpa_scale_downs++;
-    sim_trace_rec(c->e, SIM_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
+    sim_trace_rec(c->e, WL_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
                                                  SIM_TRS(wl_hpa_limit_name(h->dec.limited_by))}, 5);
     return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
 }
@@ -257,6 +257,15 @@ static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
     if (sync_one(c, &c->hpa->v[ev->obj]) == SIM_ENOMEM)
         return;   /* sticky on the engine; the run reports it */
     (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, c->hpa->ev, ev->obj, 0, 0);
+}
+
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_HPA, "hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
+};
+
+int wl_hpa_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, 1);
 }
 
 /* ---- adding and freeing ------------------------------------------------------ */

@@ -15,6 +15,15 @@ static double ms(double seconds)
     return round(seconds * 1e6) / 1e3;
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_TRAFFIC, "traffic", "siiiii", {"service", "region", "rps_milli", "p95_us", "errors_ppm", "backlog"}},
+};
+
+int wl_traffic_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, 1);
+}
+
 /* The same sample in the trace, in integers, so the replay can show load and
  * latency without the scenario (p95 -1 when nothing was served). */
 static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double backlog)
@@ -23,7 +32,7 @@ static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double b
     double err = b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0;
     SimTrVal v[] = {SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(llround(rps * 1e3)),
                     SIM_TRI(llround(p95 * 1e6)), SIM_TRI(llround(err * 1e6)), SIM_TRI(llround(backlog))};
-    sim_trace_rec(t->e, SIM_TR_TRAFFIC, v, 6);
+    sim_trace_rec(t->e, WL_TR_TRAFFIC, v, 6);
 }
 
 static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
