@@ -184,9 +184,7 @@ static int write_summary(Run *r, ScnRunResult *res)
     /* NaN prints as null (cJSON): "not measured" rather than a made-up 0 */
     SimSummaryInfo info = {.scenario = r->s->name,
                            .wall_seconds = r->opt->no_wall_time ? NAN : res->wall_seconds,
-                           .trace_sha256 = res->trace_sha256,
-                           .backtest_results = wl_backtest_results(r->wl),
-                           .slo = wl_traffic_slo(r->wl)};
+                           .trace_sha256 = res->trace_sha256};
     cJSON *sum = sim_summary_build(r->e, &info);
     if (sum == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");

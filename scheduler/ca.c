@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "sim/policy.h"
+#include "sim/summary.h"
 
 static const char *const EXPANDER_NAMES[SCHED_CA_EXPANDER_COUNT] = {
     "least-waste", "price", "priority", "most-pods", "least-nodes", "random"};
@@ -229,7 +230,7 @@ static void deadline(SchedCa *ca, uint32_t node)
     uint32_t group = n->group, region = n->region;
     if (sim_node_remove(ca->e, node) != SIM_OK)
         return;
-    sim_stats(ca->e)->nodes_removed++;
+    ca->nodes_removed++;
     backoff(ca, group);
     bump(ca, region);
 }
@@ -428,6 +429,21 @@ int sched_ca_trace_kinds(SimTrSchema *s)
     return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
 }
 
+uint64_t sched_ca_nodes_removed(const SchedCa *ca)
+{
+    return ca->nodes_removed;
+}
+
+/* autoscaler: nodes the run added after the start (the engine counts them:
+ * provisioning is the engine's) and nodes this autoscaler removed. */
+static int summary(void *ctx, SimEngine *e, cJSON *o)
+{
+    const SchedCa *ca = ctx;
+    SimSummaryNum n[] = {{"nodes_added", (double)sim_stats(e)->nodes_added},
+                         {"nodes_removed", (double)ca->nodes_removed}};
+    return sim_summary_add_counts(o, "autoscaler", n, 2);
+}
+
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg)
 {
     SimEngine *e = sched_engine(s);
@@ -448,6 +464,10 @@ SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg)
     }
     if (start(ca) != SIM_OK) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
+        sched_ca_destroy(ca);
+        return NULL;
+    }
+    if (sim_summary_section(e, SIM_SUMMARY_RANK_AUTOSCALER, summary, ca) != SIM_OK) {
         sched_ca_destroy(ca);
         return NULL;
     }

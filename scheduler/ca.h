@@ -78,6 +78,9 @@ int sched_ca_expander_parse(const char *name);
  * engine). With cfg->enabled 0 it exists but never acts (no loop is
  * scheduled; sched_ca_plan still works). */
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
+/* Nodes this autoscaler removed (summary.json autoscaler.nodes_removed; the
+ * autoscaler registers that section when created). */
+uint64_t sched_ca_nodes_removed(const SchedCa *ca);
 void sched_ca_destroy(SchedCa *ca);
 const SchedCaConfig *sched_ca_config(const SchedCa *ca);
 /* Marks every node of group as scale-down-disabled for the autoscaler

@@ -97,6 +97,7 @@ struct SchedCa {
     SchedScheduler *s;
     SimEngine *e;
     uint16_t ev;                 /* our event kind (aux: CA_EV_*) */
+    uint64_t nodes_removed;      /* summary.json autoscaler.nodes_removed */
     SimMem *m;
     SchedCaConfig cfg;
     CaRegion *rg;

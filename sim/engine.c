@@ -35,6 +35,7 @@ SimEngine *sim_engine_create(const SimConfig *cfg)
         return NULL;
     }
     sim_lifecycle_register(e);
+    sim_summary_register_engine(e);
     return e;
 }
 

@@ -366,17 +366,14 @@ typedef struct SimPod {
     int64_t lim_cpu_m, lim_mem;   /* limits after admission's defaults (0 = none) */
 } SimPod;
 
-/* Counters behind summary.json. Later capabilities fill the zero ones. */
+/* The engine's counters behind summary.json (summary.h). A controller keeps
+ * its own counters and writes them in its own summary section. */
 typedef struct SimStats {
     uint64_t events;
     uint64_t pods_created, pods_scheduled, pods_preempted, pods_evicted;
     uint32_t pending_now, pending_peak;   /* unschedulable Pending pods */
-    uint64_t hpa_scale_ups, hpa_scale_downs;
-    uint64_t nodes_added, nodes_removed;
-    uint64_t quota_rejections;
-    uint64_t jobs_succeeded, jobs_failed;
-    uint64_t backtests_completed;
-    uint64_t faults_injected, pods_evicted_by_taint, spot_interruptions;   /* workloads/faults.c */
+    uint64_t nodes_added;                 /* nodes added after the start (lifecycle.c) */
+    uint64_t quota_rejections;            /* admission.c */
 } SimStats;
 
 /* Listeners are told of object changes. They may update their own

@@ -379,8 +379,8 @@ START_TEST(live_hot_deployment_scales_up_as_policies_allow)
     const WlHpaDecision *dec = wl_hpa_last(w.c, 0);
     ck_assert_ptr_nonnull(dec);
     ck_assert_int_eq(dec->desired, 12);
-    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_ups, 5);
-    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 0);
+    ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_ups, 5);
+    ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_downs, 0);
     tw_free(&w);
 }
 END_TEST
@@ -403,7 +403,7 @@ START_TEST(live_quiet_deployment_scales_down_after_window)
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
     ts_run_to(w.e, SIM_SEC(315));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
-    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_downs, 1);
     ts_run_to(w.e, SIM_SEC(400));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
     tw_free(&w);

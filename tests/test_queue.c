@@ -236,7 +236,7 @@ START_TEST(queue_serves_requests_in_arrival_order)
         if (i > 0)
             ck_assert_int_eq(r[2 * i].t, r[2 * i - 1].t);     /* the next is taken at once */
     }
-    ck_assert_uint_eq(sim_stats(w.e)->backtests_completed, 5);
+    ck_assert_uint_eq(wl_stats(w.c)->backtests_completed, 5);
     world_free(&w);
 }
 END_TEST
@@ -364,7 +364,7 @@ START_TEST(queue_requeues_the_request_of_a_deleted_worker)
     st = status(&w, q);
     ck_assert_uint_eq(st.completed, 2);
     ck_assert_uint_eq(st.length, 0);
-    ck_assert_uint_eq(sim_stats(w.e)->backtests_completed, 2);
+    ck_assert_uint_eq(wl_stats(w.c)->backtests_completed, 2);
     QRec r[32];
     int n = queue_records(&w, r, 32);
     static const int kinds[] = {WL_TR_QUEUE_TAKE, WL_TR_QUEUE_REQUEUE, WL_TR_QUEUE_TAKE, WL_TR_QUEUE_REQUEUE,
@@ -494,7 +494,7 @@ START_TEST(queue_identical_requests_share_one_kernel_run)
     wl_queue_kernel_runs(w.c, &runs, &reuses);
     ck_assert_uint_eq(runs, 2);
     ck_assert_uint_eq(reuses, 1);
-    ck_assert_uint_eq(sim_stats(w.e)->backtests_completed, 11);
+    ck_assert_uint_eq(wl_stats(w.c)->backtests_completed, 11);
     cJSON *res = wl_backtest_results(w.c);
     ck_assert_int_eq(cJSON_GetArraySize(res), 3);
     static const char *const names[] = {"x", "y", "z"};

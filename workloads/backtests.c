@@ -76,7 +76,7 @@ void wl_bt_pod_succeeded(WlControllers *c, uint32_t pod)
     if (r == NULL)
         return;
     r->completed++;
-    sim_stats(c->e)->backtests_completed++;
+    c->stats.backtests_completed++;
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -157,6 +157,18 @@ cJSON *wl_backtest_results(WlControllers *c)
         }
     }
     return arr;
+}
+
+/* backtests: {completed, results[]} */
+int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    WlControllers *c = ctx;
+    (void)e;
+    cJSON *bt = cJSON_CreateObject();
+    int rc = sim_summary_add_item(summary, "backtests", bt);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(bt, "completed", (double)c->stats.backtests_completed);
+    return rc == SIM_OK ? sim_summary_add_item(bt, "results", wl_backtest_results(c)) : rc;
 }
 
 void wl_bt_free(WlControllers *c)

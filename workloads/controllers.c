@@ -193,6 +193,21 @@ int wl_trace_kinds(SimTrSchema *s)
     return rc == SIM_OK ? wl_traffic_trace_kinds(s) : rc;
 }
 
+const WlStats *wl_stats(const WlControllers *c)
+{
+    return &c->stats;
+}
+
+static int register_sections(WlControllers *c)
+{
+    int rc = sim_summary_section(c->e, SIM_SUMMARY_RANK_HPA, wl_hpa_summary, c);
+    if (rc == SIM_OK)
+        rc = sim_summary_section(c->e, SIM_SUMMARY_RANK_JOBS, wl_jobs_summary, c);
+    if (rc == SIM_OK)
+        rc = sim_summary_section(c->e, SIM_SUMMARY_RANK_BACKTESTS, wl_backtests_summary, c);
+    return rc == SIM_OK ? sim_summary_section(c->e, SIM_SUMMARY_RANK_SLO, wl_slo_summary, c) : rc;
+}
+
 WlControllers *wl_create(SimEngine *e)
 {
     if (sim_trace_register(e, "workloads", wl_trace_kinds) != SIM_OK)
@@ -206,7 +221,8 @@ WlControllers *wl_create(SimEngine *e)
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
                      .pod_bound = on_pod_bound, .node_ready = on_node_ready,
                      .pod_ready = on_pod_ready};
-    if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK) {
+    if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK ||
+        register_sections(c) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
         return NULL;
     }

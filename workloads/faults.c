@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "sim/policy.h"
+#include "sim/summary.h"
 #include "workloads/traffic.h"
 
 /* Our events (f->ev): aux is what is due, obj its object. */
@@ -93,6 +94,7 @@ typedef struct FaultRec {
 
 struct WlFaults {
     SimEngine *e;
+    WlFaultStats stats;
     uint16_t ev;                 /* our event kind: aux is what is due, obj its object */
     WlControllers *c;
     NodeSt *nodes;
@@ -219,7 +221,7 @@ static void evict_by_taint(WlFaults *f, uint32_t pod, int64_t tol)
     int sts = sim_workload(f->e, sim_pod(f->e, pod)->wl)->kind == SIM_WL_STATEFULSET;
     snprintf(detail, sizeof detail, "tolerationSeconds=%lld%s", (long long)tol,
              sts ? "; Terminating until its node returns or is deleted" : "");
-    sim_stats(f->e)->pods_evicted_by_taint++;
+    f->stats.pods_evicted_by_taint++;
     tr(f, "taint_evict", name, detail);
     if (!sts) {
         (void)sim_pod_delete(f->e, pod);
@@ -534,7 +536,7 @@ static void spot_notice(WlFaults *f, uint32_t node, const char *why)
         return;
     st->notice = 1;
     st->notice_at = sim_now(f->e);
-    sim_stats(f->e)->spot_interruptions++;
+    f->stats.spot_interruptions++;
     tr(f, "spot_interruption", node_name(f, node), why);
     (void)sim_node_cordon(f->e, node, 1);
     drain_and_retry(f, node);
@@ -571,7 +573,7 @@ static void on_spot_random(WlFaults *f, uint32_t node)
 {
     if (!sim_node_live(sim_node(f->e, node)) || f->nodes[node].notice)
         return;
-    sim_stats(f->e)->faults_injected++;
+    f->stats.injected++;
     spot_notice(f, node, "notice (random, spot_interruptions_per_hour)");
 }
 
@@ -706,7 +708,7 @@ static void fault_start(WlFaults *f, uint32_t idx)
 {
     FaultRec *r = &f->faults[idx];
     r->active = 1;
-    sim_stats(f->e)->faults_injected++;
+    f->stats.injected++;
     switch (r->f.kind) {
     case WL_FAULT_NODE_CRASH:
     case WL_FAULT_SPOT_INTERRUPTION: start_nodes(f, r); break;
@@ -862,6 +864,21 @@ int wl_fault_trace_kinds(SimTrSchema *s)
     return sim_trschema_add(s, trace_kinds, 1);
 }
 
+const WlFaultStats *wl_fault_stats(const WlFaults *f)
+{
+    return &f->stats;
+}
+
+static int summary(void *ctx, SimEngine *e, cJSON *o)
+{
+    const WlFaults *f = ctx;
+    (void)e;
+    SimSummaryNum n[] = {{"injected", (double)f->stats.injected},
+                         {"pods_evicted_by_taint", (double)f->stats.pods_evicted_by_taint},
+                         {"spot_interruptions", (double)f->stats.spot_interruptions}};
+    return sim_summary_add_counts(o, "faults", n, 3);
+}
+
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
 {
     if (sim_trace_register(e, "faults", wl_fault_trace_kinds) != SIM_OK)
@@ -875,7 +892,8 @@ WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
     f->c = c;
     SimListener l = {.ctx = f, .node_ready = on_node_ready, .node_changed = on_node_changed};
     if (setup_zones(f) != SIM_OK || grow_nodes(f) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
-        sim_event_kind(e, "fault", on_event, f, &f->ev) != SIM_OK) {
+        sim_event_kind(e, "fault", on_event, f, &f->ev) != SIM_OK ||
+        sim_summary_section(e, SIM_SUMMARY_RANK_FAULTS, summary, f) != SIM_OK) {
         wl_fault_destroy(f);
         sim_fail(e, SIM_ENOMEM, "out of memory");
         return NULL;

@@ -82,6 +82,14 @@ typedef struct WlFault {
  * NULL on out of memory (message on the engine). */
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c);
 void wl_fault_destroy(WlFaults *f);
+
+/* The counters of summary.json's faults section (registered by
+ * wl_fault_create): faults started (scripted, and random spot notices), pods
+ * evicted by a NoExecute taint, spot interruptions (notices). */
+typedef struct WlFaultStats {
+    uint64_t injected, pods_evicted_by_taint, spot_interruptions;
+} WlFaultStats;
+const WlFaultStats *wl_fault_stats(const WlFaults *f);
 /* Schedules a fault at f->at (now or later); it counts in stats
  * faults_injected when it starts. A named node that does not exist then is
  * traced and skipped. */

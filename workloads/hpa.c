@@ -216,14 +216,13 @@ static int gather(WlControllers *c, WlHpa *h, WlHpaInput *in)
 static int rescale(WlControllers *c, WlHpa *h)
 {
     int32_t from = h->dec.current, to = h->dec.desired;
-    SimStats *st = sim_stats(c->e);
     int rc = wl_scale(c, h->target, to);
     if (rc != SIM_OK)
         return rc;
     if (to > from)
-        st->hpa_scale_ups++;
+        c->stats.hpa_scale_ups++;
     else
-        st->hpa_scale_downs++;
+        c->stats.hpa_scale_downs++;
     sim_trace_rec(c->e, WL_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
                                                  SIM_TRS(wl_hpa_limit_name(h->dec.limited_by))}, 5);
     return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
@@ -266,6 +265,15 @@ static const SimTrKindDef trace_kinds[] = {
 int wl_hpa_trace_kinds(SimTrSchema *s)
 {
     return sim_trschema_add(s, trace_kinds, 1);
+}
+
+int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    const WlControllers *c = ctx;
+    (void)e;
+    SimSummaryNum n[] = {{"scale_ups", (double)c->stats.hpa_scale_ups},
+                         {"scale_downs", (double)c->stats.hpa_scale_downs}};
+    return sim_summary_add_counts(summary, "hpa", n, 2);
 }
 
 /* ---- adding and freeing ------------------------------------------------------ */

@@ -371,7 +371,7 @@ static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
     SIM_ASSERT(w->busy && !w->dead);
     Queue *q = &qs->q[w->queue];
     c->bt[qs->sub[w->req.submit].bt].completed++;
-    sim_stats(c->e)->backtests_completed++;
+    c->stats.backtests_completed++;
     q->completed++;
     q->busy--;
     set_busy(w, sim_now(c->e), 0);

@@ -110,3 +110,9 @@ cJSON *wl_traffic_slo(WlControllers *c)
     }
     return arr;
 }
+
+int wl_slo_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    (void)e;
+    return sim_summary_add_item(summary, "slo", wl_traffic_slo(ctx));
+}

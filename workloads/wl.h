@@ -33,8 +33,17 @@ enum {
 };
 int wl_trace_kinds(SimTrSchema *s);   /* SIM_OK or SIM_EINVAL (sim_trschema_add) */
 
+/* The controllers' counters, written in their summary.json sections. */
+typedef struct WlStats {
+    uint64_t hpa_scale_ups, hpa_scale_downs;   /* hpa.c */
+    uint64_t jobs_succeeded, jobs_failed;      /* job.c */
+    uint64_t backtests_completed;              /* backtests.c, queue.c */
+} WlStats;
+const WlStats *wl_stats(const WlControllers *c);
+
 /* Creates the controllers of engine e (registers their event kind, trace
- * record kinds and pod listener). NULL on out of memory (or a trace kind
+ * record kinds, summary sections (hpa, jobs, backtests, slo) and pod
+ * listener). NULL on out of memory (or a trace kind
  * taken by another module: message on e). */
 WlControllers *wl_create(SimEngine *e);
 void wl_destroy(WlControllers *c);

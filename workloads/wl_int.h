@@ -4,6 +4,7 @@
 #ifndef KUBESIM_WL_INT_H
 #define KUBESIM_WL_INT_H
 
+#include "sim/summary.h"
 #include "workloads/wl.h"
 
 /* One DaemonSet's pods, by node: pod_of_node[node] is its live pod there. */
@@ -93,6 +94,7 @@ struct WlControllers {
     size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
     SimEngine *e;
     uint16_t ev;                /* our event kind: a workload reconciles (aux != 0: a timer) */
+    WlStats stats;
     WlDaemonSet *ds;
     size_t nds, capds;
     WlBtReq *bt;
@@ -111,6 +113,12 @@ struct WlControllers {
     struct WlCronJob *crons;    /* cronjob.c */
     size_t ncrons, capcrons;
 };
+
+/* Summary sections (summary.h ranks), registered by wl_create. */
+int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary);         /* hpa.c */
+int wl_jobs_summary(void *ctx, SimEngine *e, cJSON *summary);        /* job.c */
+int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary);   /* backtests.c */
+int wl_slo_summary(void *ctx, SimEngine *e, cJSON *summary);         /* traffic_out.c */
 
 /* daemonset.c */
 int wl_ds_start(WlControllers *c, uint32_t wl);
