@@ -467,7 +467,7 @@ SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg)
         sched_ca_destroy(ca);
         return NULL;
     }
-    if (sim_summary_section(e, SIM_SUMMARY_RANK_AUTOSCALER, summary, ca) != SIM_OK) {
+    if (sim_summary_section(e, SCHED_CA_SUMMARY_RANK, summary, ca) != SIM_OK) {
         sched_ca_destroy(ca);
         return NULL;
     }

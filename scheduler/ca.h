@@ -79,7 +79,8 @@ int sched_ca_expander_parse(const char *name);
  * scheduled; sched_ca_plan still works). */
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
 /* Nodes this autoscaler removed (summary.json autoscaler.nodes_removed; the
- * autoscaler registers that section when created). */
+ * autoscaler registers that section, at this rank, when created). */
+enum { SCHED_CA_SUMMARY_RANK = 200 };
 uint64_t sched_ca_nodes_removed(const SchedCa *ca);
 void sched_ca_destroy(SchedCa *ca);
 const SchedCaConfig *sched_ca_config(const SchedCa *ca);

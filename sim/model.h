@@ -555,7 +555,7 @@ int sim_node_cordon(SimEngine *e, uint32_t node, int on);
 /* Removes the node: its pods still bound are deleted (pod garbage
  * collection) and its billing stops. A node that never became Ready can be
  * removed too (a failed provisioning). The caller counts it (the cluster
- * autoscaler in stats nodes_removed; a spot interruption does not). */
+ * autoscaler in its own nodes_removed; a spot interruption does not). */
 int sim_node_remove(SimEngine *e, uint32_t node);
 /* Is the node in the cluster (provisioning, Ready or NotReady)? */
 static inline int sim_node_live(const SimNode *n)

@@ -1,22 +1,12 @@
 /*
- * summary.h: summary.json, exactly the keys of DESIGN.md §5, built from
- * sections. The engine writes its own (the run, regions, namespaces, pods,
- * quota, expectations); every other module registers a section at start-up
- * that adds its keys. Sections are emitted in ascending rank, so the key
- * order is fixed whatever order the modules start in. The ranks in use:
- *
- *     0  engine       schema scenario seed sim_seconds wall_seconds events
- *                     trace_sha256 cost_usd regions namespaces pods
- *   100  hpa          workloads/hpa.c
- *   200  autoscaler   scheduler/ca.c
- *   300  quota        engine (admission)
- *   400  jobs         workloads/job.c
- *   500  faults       workloads/faults.c
- *   600  backtests    workloads/backtests.c
- *   700  slo          workloads/traffic_out.c
- *   900  expectations engine (from SimSummaryInfo; the scenario fills it)
- *
- * A new controller takes a free rank where its keys belong. A summary built
+ * summary.h: summary.json, built from sections. The engine writes its own:
+ * rank 0 (schema scenario seed sim_seconds wall_seconds events trace_sha256
+ * cost_usd regions namespaces pods), rank 300 (quota) and rank 900
+ * (expectations, from SimSummaryInfo); every other module registers a
+ * section at start-up that adds its keys. Sections are emitted in ascending
+ * rank, so the key order is fixed whatever order the modules start in. The
+ * whole table of ranks (DESIGN.md §5's key order) is in scenarios/modules.c;
+ * a new controller takes a free rank where its keys belong. A summary built
  * without a module (a bare engine in a test) lacks that module's keys.
  */
 #ifndef KUBESIM_SIM_SUMMARY_H
@@ -30,13 +20,7 @@
 
 enum {
     SIM_SUMMARY_RANK_ENGINE = 0,
-    SIM_SUMMARY_RANK_HPA = 100,
-    SIM_SUMMARY_RANK_AUTOSCALER = 200,
     SIM_SUMMARY_RANK_QUOTA = 300,
-    SIM_SUMMARY_RANK_JOBS = 400,
-    SIM_SUMMARY_RANK_FAULTS = 500,
-    SIM_SUMMARY_RANK_BACKTESTS = 600,
-    SIM_SUMMARY_RANK_SLO = 700,
     SIM_SUMMARY_RANK_EXPECTATIONS = 900
 };
 #define SIM_SUMMARY_MAX_SECTIONS 16

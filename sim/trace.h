@@ -31,9 +31,8 @@
  * and is never reused. The kinds below are the engine's own (the objects of
  * model.h and the pod and node lifecycle); every other kind belongs to the
  * module that emits it, which registers it with its number and schema at
- * start-up (workloads/apps.h 15 and 28-34, workloads/queue.h 21-26,
- * workloads/hpa.h 35, workloads/traffic.h 36, scheduler/ca.h 40-42,
- * workloads/faults.h 43). A new kind takes the next unused number. */
+ * start-up. scenarios/modules.c lists every number in use; a new kind takes
+ * the next unused one. */
 typedef enum SimTrKind {
     SIM_TR_REGION = 1,      /* region name */
     SIM_TR_ZONE = 2,        /* zone region name */

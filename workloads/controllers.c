@@ -200,12 +200,12 @@ const WlStats *wl_stats(const WlControllers *c)
 
 static int register_sections(WlControllers *c)
 {
-    int rc = sim_summary_section(c->e, SIM_SUMMARY_RANK_HPA, wl_hpa_summary, c);
+    int rc = sim_summary_section(c->e, WL_SUMMARY_RANK_HPA, wl_hpa_summary, c);
     if (rc == SIM_OK)
-        rc = sim_summary_section(c->e, SIM_SUMMARY_RANK_JOBS, wl_jobs_summary, c);
+        rc = sim_summary_section(c->e, WL_SUMMARY_RANK_JOBS, wl_jobs_summary, c);
     if (rc == SIM_OK)
-        rc = sim_summary_section(c->e, SIM_SUMMARY_RANK_BACKTESTS, wl_backtests_summary, c);
-    return rc == SIM_OK ? sim_summary_section(c->e, SIM_SUMMARY_RANK_SLO, wl_slo_summary, c) : rc;
+        rc = sim_summary_section(c->e, WL_SUMMARY_RANK_BACKTESTS, wl_backtests_summary, c);
+    return rc == SIM_OK ? sim_summary_section(c->e, WL_SUMMARY_RANK_SLO, wl_slo_summary, c) : rc;
 }
 
 WlControllers *wl_create(SimEngine *e)

@@ -893,7 +893,7 @@ WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
     SimListener l = {.ctx = f, .node_ready = on_node_ready, .node_changed = on_node_changed};
     if (setup_zones(f) != SIM_OK || grow_nodes(f) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
         sim_event_kind(e, "fault", on_event, f, &f->ev) != SIM_OK ||
-        sim_summary_section(e, SIM_SUMMARY_RANK_FAULTS, summary, f) != SIM_OK) {
+        sim_summary_section(e, WL_FAULT_SUMMARY_RANK, summary, f) != SIM_OK) {
         wl_fault_destroy(f);
         sim_fail(e, SIM_ENOMEM, "out of memory");
         return NULL;

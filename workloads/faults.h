@@ -86,12 +86,13 @@ void wl_fault_destroy(WlFaults *f);
 /* The counters of summary.json's faults section (registered by
  * wl_fault_create): faults started (scripted, and random spot notices), pods
  * evicted by a NoExecute taint, spot interruptions (notices). */
+enum { WL_FAULT_SUMMARY_RANK = 500 };
 typedef struct WlFaultStats {
     uint64_t injected, pods_evicted_by_taint, spot_interruptions;
 } WlFaultStats;
 const WlFaultStats *wl_fault_stats(const WlFaults *f);
 /* Schedules a fault at f->at (now or later); it counts in stats
- * faults_injected when it starts. A named node that does not exist then is
+ * WlFaultStats.injected when it starts. A named node that does not exist then is
  * traced and skipped. */
 int wl_fault_add(WlFaults *f, const WlFault *ft);
 

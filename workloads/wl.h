@@ -33,7 +33,10 @@ enum {
 };
 int wl_trace_kinds(SimTrSchema *s);   /* SIM_OK or SIM_EINVAL (sim_trschema_add) */
 
-/* The controllers' counters, written in their summary.json sections. */
+/* The controllers' summary.json sections (ranks: sim/summary.h, the whole
+ * table in scenarios/modules.c) and the counters they write. */
+enum { WL_SUMMARY_RANK_HPA = 100, WL_SUMMARY_RANK_JOBS = 400, WL_SUMMARY_RANK_BACKTESTS = 600,
+       WL_SUMMARY_RANK_SLO = 700 };
 typedef struct WlStats {
     uint64_t hpa_scale_ups, hpa_scale_downs;   /* hpa.c */
     uint64_t jobs_succeeded, jobs_failed;      /* job.c */
