@@ -221,6 +221,78 @@ START_TEST(modules_summary_sections_in_design_order)
 }
 END_TEST
 
+/* cJSON's allocations, failing number `fail_at` alone (0: none). The hooks
+ * are process-wide: this test runs in its own forked process. */
+static struct { long n, fail_at, live; } cj;
+
+static void *cj_malloc(size_t sz)
+{
+    if (++cj.n == cj.fail_at)
+        return NULL;
+    void *p = malloc(sz);
+    cj.live += p != NULL;
+    return p;
+}
+
+static void cj_free(void *p)
+{
+    cj.live -= p != NULL;
+    free(p);
+}
+
+static cJSON *build_failing(SimEngine *e, long fail_at)
+{
+    cj.n = 0;
+    cj.fail_at = fail_at;
+    cj.live = 0;
+    SimSummaryInfo info = {.scenario = "oom", .expectations = NULL};
+    return sim_summary_build(e, &info);
+}
+
+/* Each allocation of the summary failing in turn: every one is needed, so
+ * the build returns NULL (never a summary with a key missing) and frees
+ * what it had made. */
+START_TEST(summary_oom_sweep_returns_null_and_leaks_nothing)
+{
+    SimConfig cfg = {.seed = 1, .end = SIM_SEC(1), .queue = SIM_EVQ_FAST, .mem = NULL};
+    SimEngine *e = sim_engine_create(&cfg);
+    ck_assert_ptr_nonnull(e);
+    uint32_t r, ns, g;
+    ck_assert_int_eq(sim_region_add(e, "eu-west", &r), SIM_OK);
+    ck_assert_int_eq(sim_namespace_add(e, "team", &ns), SIM_OK);
+    SimNodeGroup spec = {.name = "std", .region = r, .price_per_hour = 1.0, .max = 3,
+                         .alloc = {.cpu_m = 4000, .mem = INT64_C(8) << 30, .pods = 110}};
+    ck_assert_int_eq(sim_nodegroup_add(e, &spec, &g), SIM_OK);
+    SchedScheduler *sched = sched_create(e);
+    WlControllers *wl = wl_create(e);
+    ck_assert(sched && wl);
+    WlFaults *faults = wl_fault_create(e, wl);
+    SchedCaConfig cc;
+    sched_ca_config_default(&cc);
+    SchedCa *ca = sched_ca_create(sched, &cc);
+    ck_assert(faults && ca);
+    cJSON_Hooks hooks = {cj_malloc, cj_free};
+    cJSON_InitHooks(&hooks);
+    cJSON *whole = build_failing(e, 0);
+    ck_assert_ptr_nonnull(whole);
+    long total = cj.n;
+    cJSON_Delete(whole);
+    ck_assert_int_eq(cj.live, 0);
+    ck_assert_int_gt(total, 40);   /* every section allocates */
+    for (long n = 1; n <= total; n++) {
+        cJSON *sum = build_failing(e, n);
+        ck_assert_msg(sum == NULL, "allocation %ld of %ld failed, yet a summary came back", n, total);
+        ck_assert_msg(cj.live == 0, "failing allocation %ld: %ld left", n, cj.live);
+    }
+    cJSON_InitHooks(NULL);
+    sched_ca_destroy(ca);
+    wl_fault_destroy(faults);
+    wl_destroy(wl);
+    sched_destroy(sched);
+    sim_engine_destroy(e);
+}
+END_TEST
+
 /* A trace kind number is claimed once: a module asking for the HPA's 35 with
  * another schema is refused with a message naming it, and adds nothing. */
 static const SimTrKindDef thief_kinds[] = {
@@ -286,6 +358,7 @@ int main(void)
     TCase *tc = tcase_create("registry");
     tcase_add_test(tc, toy_controller_registers_everything_outside_sim);
     tcase_add_test(tc, modules_summary_sections_in_design_order);
+    tcase_add_test(tc, summary_oom_sweep_returns_null_and_leaks_nothing);
     tcase_add_test(tc, trace_kind_number_registered_twice_is_an_error);
     tcase_add_test(tc, event_kinds_are_numbered_after_the_core_and_run_out_cleanly);
     suite_add_tcase(s, tc);
