@@ -76,23 +76,28 @@ int wl_traffic_metrics(WlControllers *c, SimMetrics *mt)
     return SIM_OK;
 }
 
+/* One service's slo[] entry; NULL when any cJSON call failed (out of memory). */
 static cJSON *slo_entry(WlTraffic *t, const TrfBackend *b)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;
-    cJSON_AddStringToObject(o, "service", b->service);
-    cJSON_AddStringToObject(o, "region", sim_region(t->e, b->region)->name);
+    int ok = cJSON_AddStringToObject(o, "service", b->service) != NULL;
+    ok &= cJSON_AddStringToObject(o, "region", sim_region(t->e, b->region)->name) != NULL;
     if (b->run.total > 0)
-        cJSON_AddNumberToObject(o, "latency_p95_ms", ms(trf_hist_quantile(&b->run, t->edge, 0.95)));
+        ok &= cJSON_AddNumberToObject(o, "latency_p95_ms", ms(trf_hist_quantile(&b->run, t->edge, 0.95))) != NULL;
     else
-        cJSON_AddNullToObject(o, "latency_p95_ms");
+        ok &= cJSON_AddNullToObject(o, "latency_p95_ms") != NULL;
     if (b->slo > 0)
-        cJSON_AddNumberToObject(o, "target_ms", ms(trf_sec(b->slo)));
+        ok &= cJSON_AddNumberToObject(o, "target_ms", ms(trf_sec(b->slo))) != NULL;
     else
-        cJSON_AddNullToObject(o, "target_ms");
-    cJSON_AddNumberToObject(o, "violation_seconds", b->violation_s);
-    cJSON_AddNumberToObject(o, "error_rate", b->requests > 0 ? b->errors / b->requests : 0);
+        ok &= cJSON_AddNullToObject(o, "target_ms") != NULL;
+    ok &= cJSON_AddNumberToObject(o, "violation_seconds", b->violation_s) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "error_rate", b->requests > 0 ? b->errors / b->requests : 0) != NULL;
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 
