@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenarios/scn.h"
 #include "sim/trace.h"
 
 static void usage(FILE *f)
@@ -31,8 +32,11 @@ static int dump(const char *path)
     SimMem m;
     sim_mem_init(&m);
     char msg[2048] = "";
+    SimTrSchema schema;
+    if (scn_trace_schema(&schema) != SIM_OK)
+        return CLI_BAD_INPUT;
     FILE *err = fmemopen(msg, sizeof msg - 1, "w");   /* the last byte stays NUL */
-    int rc = sim_trace_dump(&m, path, stdout, err ? err : stderr);
+    int rc = sim_trace_dump(&m, &schema, path, stdout, err ? err : stderr);
     if (err != NULL) {
         fclose(err);   /* a longer message is cut */
         if (msg[0])
