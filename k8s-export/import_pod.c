@@ -11,6 +11,10 @@
  * `explain schedule` reads a pod (kube_effective_request); limits stay as
  * declared.
  *
+ * The cluster autoscaler's annotations (safe-to-evict, and the local volumes
+ * declared safe to evict) mean what the kube reader says they mean
+ * (kube_safe_to_evict, kube_volume_blocks), as for `explain autoscaler`.
+ *
  * Simplification: sidecar init containers (restartPolicy Always, counted with
  * the app containers upstream) are not distinguished: every init container
  * counts as a plain one.
@@ -19,7 +23,6 @@
 
 #include "kube/kube.h"
 
-#include <string.h>
 
 static void add_container(KxImp *c, const KubeYNode *ct, KxPodRes *sum, int init)
 {
@@ -239,13 +242,20 @@ static void spread(KxImp *c, const KubeYNode *seq)
     kx_out(c, " }");
 }
 
-static int local_storage(KxImp *c, const KubeYNode *spec)
+/* Does a volume keep the autoscaler from draining the pod's node? The kube
+ * reader decides (kube_volume_blocks), as it does for `explain autoscaler`:
+ * an emptyDir or hostPath volume not named in the template's
+ * safe-to-evict-local-volumes annotation. */
+static int local_storage(KxImp *c, const KubeYNode *tmpl, const KubeYNode *spec)
 {
+    const char *safe = kx_annotation(c, tmpl, KUBE_ANN_SAFE_LOCAL_VOLUMES);
     const KubeYNode *vs = kube_y_seq(c->y, spec, "volumes");
-    for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next)
-        if (kube_y_get(v, "emptyDir") || kube_y_get(v, "hostPath"))
-            return 1;
-    return 0;
+    int blocks = 0;
+    for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next) {
+        int local = kube_y_get(v, "emptyDir") != NULL || kube_y_get(v, "hostPath") != NULL;
+        blocks |= kube_volume_blocks(kube_y_str(c->y, v, "name"), local, safe);
+    }
+    return blocks;
 }
 
 /* The simulation-only settings the export keeps in annotations. */
@@ -273,8 +283,11 @@ static void annotations(KxImp *c, const KubeYNode *tmpl)
         }
         kx_out(c, " }");
     }
-    if ((v = kx_annotation(c, tmpl, "cluster-autoscaler.kubernetes.io/safe-to-evict")) != NULL)
-        kx_out(c, ", safe_to_evict = %s", strcmp(v, "true") == 0 ? "true" : "false");
+    /* "true" and "false" only: any other value leaves it unset, as upstream
+     * and the kube reader read it (kube_safe_to_evict). */
+    int8_t safe = kube_safe_to_evict(kx_annotation(c, tmpl, KUBE_ANN_SAFE_TO_EVICT));
+    if (safe != 0)
+        kx_out(c, ", safe_to_evict = %s", safe > 0 ? "true" : "false");
 }
 
 void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
@@ -282,7 +295,7 @@ void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
     const KubeYNode *spec = kube_y_map(c->y, tmpl, "spec");
     resources(c, spec);
     annotations(c, tmpl);
-    if (local_storage(c, spec))
+    if (local_storage(c, tmpl, spec))
         kx_out(c, ", local_storage = true");
     const char *pc = kube_y_str(c->y, spec, "priorityClassName");
     if (pc) {

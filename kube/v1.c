@@ -582,9 +582,6 @@ SimWlKind kube_owner_kind(KubeReader *c, const cJSON *j, const char *path)
 }
 
 /* ---- what the autoscaler reads of a pod ------------------------------------- */
-#define ANN_SAFE "cluster-autoscaler.kubernetes.io/safe-to-evict"
-#define ANN_SAFE_VOLUMES "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
-
 const char *kube_annotation(KubeReader *c, const cJSON *obj, const char *path, const char *key)
 {
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -641,16 +638,25 @@ static int local_storage(KubeReader *c, const cJSON *j, const char *path, const 
             return 0;
         }
         int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
-        local |= here && !listed_in(safe, name->valuestring);
+        local |= kube_volume_blocks(name->valuestring, here, safe);
     }
     return local;
 }
 
+int8_t kube_safe_to_evict(const char *value)
+{
+    return (int8_t)(value == NULL ? 0 : strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? -1 : 0);
+}
+
+int kube_volume_blocks(const char *name, int local, const char *safe_volumes)
+{
+    return local && (name == NULL || !listed_in(safe_volumes, name));
+}
+
 void kube_pod_eviction(KubeReader *c, const cJSON *j, const char *path, SimPodSpec *s)
 {
-    const char *safe = kube_annotation(c, j, path, ANN_SAFE);
-    s->safe_to_evict = (int8_t)(safe && strcmp(safe, "true") == 0 ? 1 : safe && strcmp(safe, "false") == 0 ? -1 : 0);
-    s->local_storage = (uint8_t)local_storage(c, j, path, kube_annotation(c, j, path, ANN_SAFE_VOLUMES));
+    s->safe_to_evict = kube_safe_to_evict(kube_annotation(c, j, path, KUBE_ANN_SAFE_TO_EVICT));
+    s->local_storage = (uint8_t)local_storage(c, j, path, kube_annotation(c, j, path, KUBE_ANN_SAFE_LOCAL_VOLUMES));
 }
 
 /* ---- policy objects --------------------------------------------------------- */
