@@ -23,29 +23,28 @@
 
 #include "kube/kube.h"
 
-
+/* One container's fields, as the kube reader defaults them
+ * (kube_container_request: a limit without a request sets the request). */
 static void add_container(KxImp *c, const KubeYNode *ct, KxPodRes *sum, int init)
 {
     const KubeYNode *req = kube_y_map(c->y, ct, "resources.requests"), *lim = kube_y_map(c->y, ct, "resources.limits");
-    KxPodRes one = {0};
+    KubeContainerRes k = {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0};
     const KubeYNode *x;
     if ((x = kube_y_get(req, "cpu")) != NULL)
-        one.cpu = kx_quantity(c, x, 1);
+        k.req.cpu_m = kx_quantity(c, x, 1), k.given_req |= KUBE_RES_CPU;
     if ((x = kube_y_get(req, "memory")) != NULL)
-        one.memory = kx_quantity(c, x, 0);
+        k.req.mem = kx_quantity(c, x, 0), k.given_req |= KUBE_RES_MEM;
+    if ((x = kube_y_child(req, "nvidia.com/gpu")) != NULL)
+        k.req.gpu = kx_int(c, x, 0, 64), k.given_req |= KUBE_RES_GPU;
     if ((x = kube_y_get(lim, "cpu")) != NULL)
-        one.cpu_limit = kx_quantity(c, x, 1), one.has_cpu_limit = 1;
+        k.lim.cpu_m = kx_quantity(c, x, 1), k.given_lim |= KUBE_RES_CPU;
     if ((x = kube_y_get(lim, "memory")) != NULL)
-        one.memory_limit = kx_quantity(c, x, 0), one.has_memory_limit = 1;
-    /* Extended resources default their request to the limit. */
-    const KubeYNode *g = kube_y_child(req, "nvidia.com/gpu");
-    if ((g = g ? g : kube_y_child(lim, "nvidia.com/gpu")) != NULL)
-        one.gpu = kx_int(c, g, 0, 64);
-    /* A request left out defaults to the limit (the API server's defaulting). */
-    if (kube_y_get(req, "cpu") == NULL && one.has_cpu_limit)
-        one.cpu = one.cpu_limit;
-    if (kube_y_get(req, "memory") == NULL && one.has_memory_limit)
-        one.memory = one.memory_limit;
+        k.lim.mem = kx_quantity(c, x, 0), k.given_lim |= KUBE_RES_MEM;
+    if ((x = kube_y_child(lim, "nvidia.com/gpu")) != NULL)
+        k.lim.gpu = kx_int(c, x, 0, 64), k.given_lim |= KUBE_RES_GPU;
+    SimRes r = kube_container_request(&k);
+    KxPodRes one = {r.cpu_m, r.mem, r.gpu, k.lim.cpu_m, k.lim.mem, (k.given_lim & KUBE_RES_CPU) != 0,
+                    (k.given_lim & KUBE_RES_MEM) != 0};
     if (init) {
         sum->cpu = sum->cpu > one.cpu ? sum->cpu : one.cpu;
         sum->memory = sum->memory > one.memory ? sum->memory : one.memory;

@@ -163,6 +163,19 @@ void kube_pdb(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, S
 void kube_quota(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimQuota *out);
 void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimLimitRange *out);
 
+/* One container's requests and limits, read from either tree (JSON or YAML),
+ * and which of them the manifest gave (KUBE_RES_* bits): a request of 0 that
+ * is written differs from one left out. */
+enum { KUBE_RES_CPU = 1, KUBE_RES_MEM = 2, KUBE_RES_GPU = 4 };
+typedef struct KubeContainerRes {
+    SimRes req, lim;
+    unsigned given_req, given_lim;
+} KubeContainerRes;
+/* The container's request as the API server defaults it (SetDefaults_Pod): a
+ * resource with a limit and no request requests its limit; one given, even
+ * 0, stays. Both readers count a container with it. */
+SimRes kube_container_request(const KubeContainerRes *c);
+
 /* Upstream's effective request of a pod (resource helpers PodRequests): the
  * larger of the app containers' sum and the largest init container, per
  * resource, plus the pod's overhead (CPU and memory). The JSON reader and the

@@ -202,7 +202,9 @@ static int resource_known(const char *name)
     return in_list(name, known) || strncmp(name, "hugepages-", 10) == 0 || strchr(name, '/') != NULL;
 }
 
-static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r)
+/* The resources of map j into r; the KUBE_RES_* bits of those given into
+ * *given when it is not NULL. */
+static void resources_given(KubeReader *c, const cJSON *j, const char *path, SimRes *r, unsigned *given)
 {
     for (const cJSON *x = j ? j->child : NULL; x && !c->failed; x = x->next) {
         char sub[PATH];
@@ -211,17 +213,25 @@ static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r
             kube_fail(c, sub, "unknown resource \"%s\"", x->string);
             return;
         }
+        unsigned bit = 0;
         if (strcmp(x->string, "cpu") == 0)
-            r->cpu_m = kube_quantity(c, x, sub, 1);
+            r->cpu_m = kube_quantity(c, x, sub, 1), bit = KUBE_RES_CPU;
         else if (strcmp(x->string, "memory") == 0)
-            r->mem = kube_quantity(c, x, sub, 0);
+            r->mem = kube_quantity(c, x, sub, 0), bit = KUBE_RES_MEM;
         else if (strcmp(x->string, "nvidia.com/gpu") == 0)
-            r->gpu = kube_quantity(c, x, sub, 0);
+            r->gpu = kube_quantity(c, x, sub, 0), bit = KUBE_RES_GPU;
         else if (strcmp(x->string, "pods") == 0)
             r->pods = kube_quantity(c, x, sub, 0);
         else
             (void)kube_quantity(c, x, sub, 0);   /* validated, not modelled */
+        if (given)
+            *given |= bit;
     }
+}
+
+static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r)
+{
+    resources_given(c, j, path, r, NULL);
 }
 
 void kube_node(KubeReader *c, const cJSON *j, const char *path, KubeNode *out)
@@ -461,17 +471,14 @@ static void containers(KubeReader *c, const cJSON *arr, const char *path, SimPod
         char sub[PATH], rp[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
         kube_keys(c, x, sub, keys);
-        SimRes req = {0, 0, 0, 0}, lim = {0, 0, 0, 0};
+        KubeContainerRes one = {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0};
         const cJSON *res = kube_child(c, x, "resources", sub, cJSON_Object, rp);
         if (res) {
             kube_keys(c, res, rp, rkeys);
-            resources(c, kube_child(c, res, "requests", rp, cJSON_Object, f), f, &req);
-            resources(c, kube_child(c, res, "limits", rp, cJSON_Object, f), f, &lim);
+            resources_given(c, kube_child(c, res, "requests", rp, cJSON_Object, f), f, &one.req, &one.given_req);
+            resources_given(c, kube_child(c, res, "limits", rp, cJSON_Object, f), f, &one.lim, &one.given_lim);
         }
-        /* API defaulting: a limit without a request sets the request. */
-        req.cpu_m = req.cpu_m ? req.cpu_m : lim.cpu_m;
-        req.mem = req.mem ? req.mem : lim.mem;
-        req.gpu = req.gpu ? req.gpu : lim.gpu;
+        SimRes req = kube_container_request(&one), lim = one.lim;
         if (init) {
             s->req.cpu_m = req.cpu_m > s->req.cpu_m ? req.cpu_m : s->req.cpu_m;
             s->req.mem = req.mem > s->req.mem ? req.mem : s->req.mem;
@@ -836,6 +843,18 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t add_held(int64_t a, int64_t b)
 {
     return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+SimRes kube_container_request(const KubeContainerRes *c)
+{
+    SimRes r = c->req;
+    if (!(c->given_req & KUBE_RES_CPU) && (c->given_lim & KUBE_RES_CPU))
+        r.cpu_m = c->lim.cpu_m;
+    if (!(c->given_req & KUBE_RES_MEM) && (c->given_lim & KUBE_RES_MEM))
+        r.mem = c->lim.mem;
+    if (!(c->given_req & KUBE_RES_GPU) && (c->given_lim & KUBE_RES_GPU))
+        r.gpu = c->lim.gpu;
+    return r;
 }
 
 SimRes kube_effective_request(const SimRes *app, const SimRes *init, const SimRes *overhead)
