@@ -90,6 +90,23 @@ static int yes(const char *s)
     return 1;
 }
 
+/* The scenario `kubesim import` writes for yaml (region "r"), as a string
+ * the caller frees; the import leaks nothing. */
+static char *imported(const char *path, const char *yaml)
+{
+    KxImportFile f = {.path = path, .text = yaml, .len = strlen(yaml), .region = "r"};
+    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = NULL, err[1024] = "";
+    size_t len = 0;
+    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err) == SIM_OK, "%s", err);
+    char *copy = strdup(text);
+    sim_mem_free(&m, text, len + 1);
+    ck_assert_int_eq(m.live, 0);
+    return copy;
+}
+
 /* `import` (YAML) and `explain schedule` (JSON) read the same pod to the same
  * requests: one formula, overhead included. */
 START_TEST(kube_import_and_explain_agree_on_a_pods_requests)
@@ -101,18 +118,11 @@ START_TEST(kube_import_and_explain_agree_on_a_pods_requests)
     kube_pod(rd.r, j, "$.pod", &p);
     ck_assert(!kube_failed(rd.r));
 
-    KxImportFile f = {.path = "pod.yaml", .text = pod_yaml, .len = strlen(pod_yaml), .region = "r"};
-    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
-    SimMem m;
-    sim_mem_init(&m);
-    char *text = NULL, err[1024] = "", want[128];
-    size_t len = 0;
-    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err) == SIM_OK, "%s", err);
+    char *text = imported("pod.yaml", pod_yaml), want[128];
     snprintf(want, sizeof want, "cpu = \"%lldm\", memory = %lld", (long long)p.spec.req.cpu_m,
              (long long)p.spec.req.mem);
     ck_assert_msg(strstr(text, want) != NULL, "want %s in:\n%s", want, text);
-    sim_mem_free(&m, text, len + 1);
-    ck_assert_int_eq(m.live, 0);
+    free(text);
     cJSON_Delete(j);
     reader_close(&rd);
 }
@@ -142,17 +152,10 @@ START_TEST(kube_a_written_zero_request_is_not_defaulted_to_the_limit)
     ck_assert_int_eq(p.spec.req.cpu_m, 0);
     ck_assert_int_eq(p.spec.req.mem, INT64_C(1) << 30);
 
-    KxImportFile f = {.path = "z.yaml", .text = yaml, .len = strlen(yaml), .region = "r"};
-    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
-    SimMem m;
-    sim_mem_init(&m);
-    char *text = NULL, err[1024] = "";
-    size_t len = 0;
-    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err) == SIM_OK, "%s", err);
+    char *text = imported("z.yaml", yaml);
     /* import writes no cpu when the request is 0, and the memory request. */
     ck_assert_msg(strstr(text, "image = \"x\", memory = 1073741824, cpu_limit = \"2000m\"") != NULL, "%s", text);
-    sim_mem_free(&m, text, len + 1);
-    ck_assert_int_eq(m.live, 0);
+    free(text);
     cJSON_Delete(j);
     reader_close(&rd);
 }
