@@ -103,8 +103,8 @@ static int add_node(Case *c, const cJSON *j, const char *path)
     int rc = sim_nodegroup_add(c->e, &g, &gid);
     if (rc == SIM_OK)
         rc = sim_node_add_named(c->e, gid, n.meta.name, zone, 1, &node);
-    if (rc == SIM_OK)
-        sim_node(c->e, node)->unschedulable = (uint8_t)n.unschedulable;
+    if (rc == SIM_OK && n.unschedulable)
+        rc = sim_node_cordon(c->e, node, 1);
     return v1_or_engine(c, rc, path);
 }
 
@@ -220,7 +220,7 @@ static int create_pod(Case *c, uint32_t wl, const SchedV1Pod *p, const char *pat
 {
     int rc = sim_pod_create(c->e, wl, pod);
     if (rc == SIM_OK && p->has_priority)
-        sim_pod(c->e, *pod)->priority = p->spec.priority;   /* spec.priority as given wins */
+        sim_pod_set_priority(c->e, *pod, p->spec.priority);   /* spec.priority as given wins */
     if (rc != SIM_OK && rc != SIM_EFORBIDDEN)
         return v1_or_engine(c, rc, path);
     return rc;

@@ -402,6 +402,19 @@ void sim_pod_set_completion_index(SimEngine *e, uint32_t pod, int32_t index)
     sim_trace_rec(e, SIM_TR_POD_INDEX, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(index)}, 2);
 }
 
+void sim_pod_set_priority(SimEngine *e, uint32_t pod, int32_t priority)
+{
+    SimPod *p = sim_pod_mut(e, pod);
+    SIM_ASSERT(p->phase == SIM_POD_PENDING);
+    p->priority = priority;
+}
+
+void sim_pod_nominate(SimEngine *e, uint32_t pod, uint32_t node)
+{
+    SIM_ASSERT(node == SIM_NONE || node < e->nodes.n);
+    sim_pod_mut(e, pod)->nominated_node = node;
+}
+
 int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code)
 {
     SimPod *p = &e->pods.v[pod];
@@ -482,6 +495,11 @@ int sim_node_cordon(SimEngine *e, uint32_t node, int on)
     sim_trace_rec(e, SIM_TR_NODE_CORDON, (SimTrVal[]){SIM_TRI(node), SIM_TRI(!!on)}, 2);
     notify_node_changed(e, node);
     return SIM_OK;
+}
+
+void sim_node_set_scale_down_disabled(SimEngine *e, uint32_t node, int on)
+{
+    sim_node_mut(e, node)->scale_down_disabled = (uint8_t)(on != 0);
 }
 
 int sim_node_remove(SimEngine *e, uint32_t node)

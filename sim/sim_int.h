@@ -93,6 +93,23 @@ struct SimEngine {
     SIM_VEC(SimWlAdmit) wladmit;   /* grown to the workload count on demand */
 };
 
+/* The writable objects, for sim/ alone (upper layers get the const views of
+ * model.h and change objects through sim_* functions). */
+#define SIM_MUT_ACCESSOR(T, fn, vec)                        \
+    static inline T *fn(SimEngine *e, uint32_t id)          \
+    {                                                       \
+        SIM_ASSERT(id < e->vec.n);                          \
+        return &e->vec.v[id];                               \
+    }
+SIM_MUT_ACCESSOR(SimRegion, sim_region_mut, regions)
+SIM_MUT_ACCESSOR(SimZone, sim_zone_mut, zones)
+SIM_MUT_ACCESSOR(SimNamespace, sim_namespace_mut, namespaces)
+SIM_MUT_ACCESSOR(SimNodeGroup, sim_nodegroup_mut, groups)
+SIM_MUT_ACCESSOR(SimWorkload, sim_workload_mut, workloads)
+SIM_MUT_ACCESSOR(SimNode, sim_node_mut, nodes)
+SIM_MUT_ACCESSOR(SimPod, sim_pod_mut, pods)
+#undef SIM_MUT_ACCESSOR
+
 /* Appends one zeroed element to a SIM_VEC; returns its index or SIM_NONE. */
 #define SIM_VEC_PUSH(e, vec) \
     (sim_mem_grow((e)->mem, (void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v) == SIM_OK \

@@ -16,6 +16,7 @@
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
 #include "sim/policy.h"
+#include "tm.h"
 #include "workloads/wl.h"
 
 #include "tl.h"
@@ -589,7 +590,7 @@ START_TEST(pdb_expected_pods_is_the_controllers_scale)
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* 2 - (4 - 1) */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, pct), 0);    /* 2 - ceil(3) */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min1), 1);   /* 2 - 1 */
-    sim_workload(w.e, d)->replicas = 2;   /* as if scaled down to what runs */
+    sim_workload_mut(w.e, d)->replicas = 2;   /* as if scaled down to what runs */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, pct), 0);    /* 2 - ceil(1.5) */
     world_free(&w);
