@@ -212,7 +212,7 @@ int sim_quota_add(SimEngine *e, const SimQuota *q, uint32_t *id)
 
 uint32_t sim_quota_count(const SimEngine *e) { return (uint32_t)e->quotas.n; }
 
-SimQuota *sim_quota(SimEngine *e, uint32_t id)
+const SimQuota *sim_quota(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->quotas.n);
     return &e->quotas.v[id];
@@ -312,7 +312,7 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id)
 
 uint32_t sim_limitrange_count(const SimEngine *e) { return (uint32_t)e->limitranges.n; }
 
-SimLimitRange *sim_limitrange(SimEngine *e, uint32_t id)
+const SimLimitRange *sim_limitrange(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->limitranges.n);
     return &e->limitranges.v[id];

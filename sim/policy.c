@@ -224,7 +224,7 @@ int sim_pdb_add(SimEngine *e, const SimPdb *pdb, uint32_t *id)
 
 uint32_t sim_pdb_count(const SimEngine *e) { return (uint32_t)e->pdbs.n; }
 
-SimPdb *sim_pdb(SimEngine *e, uint32_t id)
+const SimPdb *sim_pdb(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->pdbs.n);
     return &e->pdbs.v[id].pdb;

@@ -40,7 +40,7 @@ typedef struct SimPdb {
 
 int sim_pdb_add(SimEngine *e, const SimPdb *pdb, uint32_t *id);
 uint32_t sim_pdb_count(const SimEngine *e);
-SimPdb *sim_pdb(SimEngine *e, uint32_t id);
+const SimPdb *sim_pdb(const SimEngine *e, uint32_t id);
 /* Does the PDB select the pod (same region and namespace, selector matches)? */
 int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod);
 /* status.disruptionsAllowed now: max(0, currentHealthy - desiredHealthy) with
@@ -122,7 +122,7 @@ typedef struct SimQuota {
  * PriorityClasses are cluster set-up in kubesim (see admission.c). */
 int sim_quota_add(SimEngine *e, const SimQuota *q, uint32_t *id);
 uint32_t sim_quota_count(const SimEngine *e);
-SimQuota *sim_quota(SimEngine *e, uint32_t id);
+const SimQuota *sim_quota(const SimEngine *e, uint32_t id);
 
 /* ---- LimitRange (v1), type Container, per region and namespace --------- */
 typedef struct SimCpuMem {
@@ -147,7 +147,7 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id);
  * the reason ("cpu: min value 2 is greater than max value 1") in why. */
 int sim_limitrange_normalize(SimLimitRange *lr, char *why, size_t n);
 uint32_t sim_limitrange_count(const SimEngine *e);
-SimLimitRange *sim_limitrange(SimEngine *e, uint32_t id);
+const SimLimitRange *sim_limitrange(const SimEngine *e, uint32_t id);
 
 /* ---- admission: what the API server does to a pod create --------------- */
 typedef struct SimAdmitted {

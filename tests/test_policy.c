@@ -901,14 +901,14 @@ START_TEST(lua_policy_declarations_build_into_the_engine)
     WlControllers *wl = wl_create(e);
     ck_assert_int_eq(scn_build(s, e, wl), SIM_OK);
     ck_assert_uint_eq(sim_quota_count(e), 1);
-    SimQuota *q = sim_quota(e, 0);
+    const SimQuota *q = sim_quota(e, 0);
     ck_assert_int_eq(q->hard[SIM_QR_REQUESTS_CPU], 1500);
     ck_assert_int_eq(q->hard[SIM_QR_REQUESTS_MEMORY], 4 * GIB);
     ck_assert_int_eq(q->hard[SIM_QR_COUNT_PODS], 50);
     ck_assert_int_eq(q->hard[SIM_QR_REQUESTS_GPU], 2);
     ck_assert_int_eq(q->hard[SIM_QR_COUNT_JOBS], 1000);
     ck_assert_uint_eq(q->scope.nreqs, 1);
-    SimLimitRange *lr = sim_limitrange(e, 0);
+    const SimLimitRange *lr = sim_limitrange(e, 0);
     ck_assert_int_eq(lr->deflt.mem, 2 * GIB);      /* default from max */
     ck_assert_int_eq(lr->deflt_req.cpu_m, 500);    /* defaultRequest from default */
     ck_assert_int_eq(sim_pdb(e, 0)->max_unavailable, 1);

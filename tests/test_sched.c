@@ -942,7 +942,7 @@ START_TEST(taint_toleration_operators_and_effects)
     uint32_t node;
     SimTaint t = {(char *)"dedicated", (char *)"gpu", SIM_TAINT_NO_SCHEDULE};
     w2_group(&w, "gpu", (GroupOpt){.taints = &t, .ntaints = 1}, 1, &node);
-    static const struct {
+    static struct {   /* not const: a pod spec borrows the toleration */
         SimToleration tol;
         int passes;
     } cases[] = {
@@ -959,7 +959,7 @@ START_TEST(taint_toleration_operators_and_effects)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "tol-%zu", i);
-        SimPodSpec sp = {.tolerations = (SimToleration *)&cases[i].tol, .ntolerations = 1};
+        SimPodSpec sp = {.tolerations = &cases[i].tol, .ntolerations = 1};
         uint32_t p = w2_pod(&w, w2_wl(&w, name, SIM_WL_JOB, w.ns, 100, MIB, &sp));
         ck_assert_msg((verdict(&w, p, node, buf)[0] == '\0') == cases[i].passes, "case %zu: '%s'", i, buf);
     }
