@@ -438,6 +438,14 @@ void sim_set_trace(SimEngine *e, SimTraceWriter *w);
 SimTraceWriter *sim_trace(SimEngine *e);
 void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n);
 
+/* Checks the model's invariants (check.c): node totals against their pods,
+ * group, region, quota and PDB counts against the objects, the name
+ * indexes, the core counters. SIM_OK, or SIM_ESTATE with a message on the
+ * engine naming the invariant and the object. Changes nothing else and
+ * allocates nothing. Built with KUBESIM_CHECK (the sanitizer build),
+ * sim_step runs it after events and fails the run when it breaks. */
+int sim_check(const SimEngine *e);
+
 /* ---- objects ----------------------------------------------------------- */
 /* Each add returns SIM_OK with the new id in *id, or an error with a message
  * (duplicate names are SIM_EINVAL). Strings are copied. */

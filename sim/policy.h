@@ -21,12 +21,12 @@ typedef struct SimPriorityClass {
 
 int sim_priorityclass_add(SimEngine *e, const SimPriorityClass *pc, uint32_t *id);
 /* NULL if no class of that name. */
-const SimPriorityClass *sim_priorityclass_find(SimEngine *e, const char *name);
+const SimPriorityClass *sim_priorityclass_find(const SimEngine *e, const char *name);
 /* The classes in the order added (export). */
 uint32_t sim_priorityclass_count(const SimEngine *e);
-const SimPriorityClass *sim_priorityclass(SimEngine *e, uint32_t id);
+const SimPriorityClass *sim_priorityclass(const SimEngine *e, uint32_t id);
 /* The globalDefault class, or NULL (then pods without a class get 0). */
-const SimPriorityClass *sim_priorityclass_default(SimEngine *e);
+const SimPriorityClass *sim_priorityclass_default(const SimEngine *e);
 
 /* ---- PodDisruptionBudget (policy/v1) ----------------------------------- */
 typedef struct SimPdb {
@@ -42,7 +42,7 @@ int sim_pdb_add(SimEngine *e, const SimPdb *pdb, uint32_t *id);
 uint32_t sim_pdb_count(const SimEngine *e);
 const SimPdb *sim_pdb(const SimEngine *e, uint32_t id);
 /* Does the PDB select the pod (same region and namespace, selector matches)? */
-int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod);
+int sim_pdb_covers(const SimEngine *e, uint32_t pdb, uint32_t pod);
 /* status.disruptionsAllowed now: max(0, currentHealthy - desiredHealthy) with
  * expected/healthy counted over the pods it covers (k8s-behaviour.md §6);
  * healthy pods are Running and Ready (not on a NotReady node). */
@@ -69,7 +69,7 @@ int sim_pod_evict(SimEngine *e, uint32_t pod, const char *reason);
  * sets `priority` itself (a kubesim shorthand), the globalDefault class; else
  * NULL (priority from the spec, 0 unless set). An unknown class name gives
  * NULL too: admission refuses such pods, scenarios refuse the name at load. */
-const SimPriorityClass *sim_priorityclass_of(SimEngine *e, uint32_t wl);
+const SimPriorityClass *sim_priorityclass_of(const SimEngine *e, uint32_t wl);
 /* The pod's preemptionPolicy is Never (its spec's, or its class's). The
  * class's policy is also written into the engine's copy of the workload's
  * spec (spec.preempt_never) when its first pod is admitted. */

@@ -74,6 +74,7 @@ struct SimEngine {
     SimMetrics *metrics;
     SimTime metrics_every;
     int ended;
+    uint64_t check_credit;   /* check.c: steps of full checking earned since the last */
     char errmsg[SIM_ERRMSG_LEN];
 
     SIM_VEC(SimRegion) regions;
@@ -134,5 +135,10 @@ void sim_pdb_workload_added(SimEngine *e, uint32_t wl);
 /* Adds (sign 1) or removes (-1) the pod's usage to every quota matching it. */
 void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign);
 void sim_quota_pod_terminated(SimEngine *e, uint32_t pod);
+/* What the quota's used should be: the sum over its live pods and admitted
+ * Jobs, recounted (check.c). used has SIM_QR_COUNT entries. */
+void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used);
+/* sim_step's check after the event ev (check.c, with KUBESIM_CHECK). */
+int sim_check_step(SimEngine *e, const SimEvent *ev);
 
 #endif
