@@ -99,7 +99,7 @@ struct SimEngine {
 #define SIM_MUT_ACCESSOR(T, fn, vec)                        \
     static inline T *fn(SimEngine *e, uint32_t id)          \
     {                                                       \
-        SIM_ASSERT(id < e->vec.n);                          \
+        SIM_DASSERT(id < e->vec.n);                         \
         return &e->vec.v[id];                               \
     }
 SIM_MUT_ACCESSOR(SimRegion, sim_region_mut, regions)

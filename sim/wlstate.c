@@ -18,14 +18,14 @@ void sim_workload_count_pods(SimEngine *e, uint32_t wl, int32_t dactive, int32_t
 void sim_workload_count_ends(SimEngine *e, uint32_t wl, int32_t dsucceeded, int32_t dfailed)
 {
     SimWorkload *w = sim_workload_mut(e, wl);
-    SIM_ASSERT(dsucceeded >= 0 && dfailed >= 0);
+    SIM_DASSERT(dsucceeded >= 0 && dfailed >= 0);
     w->succeeded += dsucceeded;
     w->failed += dfailed;
 }
 
 void sim_workload_set_finished(SimEngine *e, uint32_t wl, int cond)
 {
-    SIM_ASSERT(cond >= 0 && cond <= 2);
+    SIM_DASSERT(cond >= 0 && cond <= 2);
     sim_workload_mut(e, wl)->finished = cond;
 }
 
@@ -36,14 +36,14 @@ void sim_workload_set_deleted(SimEngine *e, uint32_t wl)
 
 void sim_workload_set_replicas(SimEngine *e, uint32_t wl, int32_t replicas)
 {
-    SIM_ASSERT(replicas >= 0);
+    SIM_DASSERT(replicas >= 0);
     sim_workload_mut(e, wl)->replicas = replicas;
 }
 
 void sim_workload_set_suspend(SimEngine *e, uint32_t wl, int suspend)
 {
     SimWorkload *w = sim_workload_mut(e, wl);
-    SIM_ASSERT(w->kind == SIM_WL_CRONJOB);
+    SIM_DASSERT(w->kind == SIM_WL_CRONJOB);
     w->cron.suspend = suspend != 0;
 }
 
@@ -51,7 +51,7 @@ void sim_workload_set_spec(SimEngine *e, uint32_t wl, const SimPodSpec *spec)
 {
     SimWorkload *w = sim_workload_mut(e, wl);
     /* the PDBs' covered workloads were found by these labels at sim_workload_add */
-    SIM_ASSERT(spec->labels == w->spec.labels && spec->nlabels == w->spec.nlabels);
+    SIM_DASSERT(spec->labels == w->spec.labels && spec->nlabels == w->spec.nlabels);
     w->spec = *spec;
 }
 
@@ -69,7 +69,7 @@ void sim_workload_cancel_reconcile(SimEngine *e, uint32_t wl)
 
 void sim_workload_set_wake(SimEngine *e, uint32_t wl, SimTime t)
 {
-    SIM_ASSERT(t == 0 || t >= e->now);
+    SIM_DASSERT(t == 0 || t >= e->now);
     sim_workload_mut(e, wl)->wake_at = t;
 }
 
@@ -81,17 +81,17 @@ int sim_pod_create_ordinal(SimEngine *e, uint32_t wl, uint32_t ordinal, uint32_t
 
 void sim_pod_set_target_node(SimEngine *e, uint32_t pod, uint32_t node)
 {
-    SIM_ASSERT(node == SIM_NONE || node < e->nodes.n);
+    SIM_DASSERT(node == SIM_NONE || node < e->nodes.n);
     SimPod *p = sim_pod_mut(e, pod);
-    SIM_ASSERT(p->phase == SIM_POD_PENDING);
+    SIM_DASSERT(p->phase == SIM_POD_PENDING);
     p->target_node = node;
 }
 
 void sim_pod_pin_zone(SimEngine *e, uint32_t pod, uint32_t zone)
 {
-    SIM_ASSERT(zone == SIM_NONE || zone < e->zones.n);
+    SIM_DASSERT(zone == SIM_NONE || zone < e->zones.n);
     SimPod *p = sim_pod_mut(e, pod);
-    SIM_ASSERT(p->phase == SIM_POD_PENDING);
+    SIM_DASSERT(p->phase == SIM_POD_PENDING);
     p->zone_pin = zone;
 }
 

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1595,6 +1596,18 @@ START_TEST(step_fails_on_a_broken_invariant_when_built_to_check)
 }
 END_TEST
 
+/* A setter's stated precondition is asserted in debug builds: binding to a
+ * node id out of range aborts with the expression instead of writing past
+ * the array (registered only without NDEBUG). */
+#ifndef NDEBUG
+START_TEST(setter_precondition_aborts_in_debug_builds)
+{
+    CheckWorld c = check_world();
+    (void)sim_pod_bind(c.w.e, c.pods[2], 99);
+}
+END_TEST
+#endif
+
 static Suite *sim_suite(void)
 {
     Suite *s = suite_create("sim");
@@ -1640,6 +1653,9 @@ static Suite *sim_suite(void)
     tcase_add_test(k, check_catches_indexes_and_counters);
     tcase_add_test(k, check_passes_after_every_event_of_a_run);
     tcase_add_test(k, step_fails_on_a_broken_invariant_when_built_to_check);
+#ifndef NDEBUG
+    tcase_add_test_raise_signal(k, setter_precondition_aborts_in_debug_builds, SIGABRT);
+#endif
     suite_add_tcase(s, k);
 
     TCase *o = tcase_create("outputs");
