@@ -224,7 +224,7 @@ static void backoff(SchedCa *ca, uint32_t group)
  * deleted and the scale-up counted as failed). */
 static void deadline(SchedCa *ca, uint32_t node)
 {
-    SimNode *n = sim_node(ca->e, node);
+    const SimNode *n = sim_node(ca->e, node);
     if (n->state != SIM_NODE_PROVISIONING)
         return;
     uint32_t group = n->group, region = n->region;

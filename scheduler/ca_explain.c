@@ -419,8 +419,9 @@ static int add_node(Case *c, const cJSON *j, const char *path)
     int rc = zname && zone == SIM_NONE ? SIM_ENOMEM : sim_node_add_named(c->w.e, g, n.meta.name, zone, 1, &node);
     if (rc != SIM_OK)
         return engine_err(c, rc, path);
-    sim_node(c->w.e, node)->unschedulable = (uint8_t)n.unschedulable;
-    sim_node(c->w.e, node)->scale_down_disabled = off && strcmp(off, "true") == 0;
+    if (n.unschedulable && (rc = sim_node_cordon(c->w.e, node, 1)) != SIM_OK)
+        return engine_err(c, rc, path);
+    sim_node_set_scale_down_disabled(c->w.e, node, off && strcmp(off, "true") == 0);
     c->listed[g]++;
     return SIM_OK;
 }
@@ -523,7 +524,8 @@ static int create_pod(Case *c, const Pod *p, const char *path)
     if (rc == SIM_EFORBIDDEN)
         return BAD(c, path, "admission refused this pod: %s", sim_errmsg(c->w.e));
     if (rc == SIM_OK && node != SIM_NONE) {
-        SimRes f = sim_node_free(sim_node(c->w.e, node)), *r = &sim_pod(c->w.e, pod)->req;
+        SimRes f = sim_node_free(sim_node(c->w.e, node));
+        const SimRes *r = &sim_pod(c->w.e, pod)->req;
         if (r->cpu_m > f.cpu_m || r->mem > f.mem || r->gpu > f.gpu || r->pods > f.pods)
             return BAD(c, sub, "the pod's requests exceed what is left of %s's allocatable", p->node);
         rc = sim_pod_bind(c->w.e, pod, node);

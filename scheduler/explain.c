@@ -66,8 +66,8 @@ static int add_node(Case *c, const cJSON *j, const char *path)
     int rc = sim_nodegroup_add(c->w.e, &g, &gid);
     if (rc == SIM_OK)
         rc = sim_node_add_named(c->w.e, gid, n.meta.name, zone, 1, &node);
-    if (rc == SIM_OK)
-        sim_node(c->w.e, node)->unschedulable = (uint8_t)n.unschedulable;
+    if (rc == SIM_OK && n.unschedulable)
+        rc = sim_node_cordon(c->w.e, node, 1);
     return sched_xworld_engine_err(&c->w, rc, path);
 }
 

@@ -204,7 +204,7 @@ int sched_xworld_pod_create(SchedXWorld *w, uint32_t wl, const KubePod *p, const
 {
     int rc = sim_pod_create(w->e, wl, pod);
     if (rc == SIM_OK && p->has_priority)
-        sim_pod(w->e, *pod)->priority = p->spec.priority;   /* spec.priority as given wins */
+        sim_pod_set_priority(w->e, *pod, p->spec.priority);   /* spec.priority as given wins */
     if (rc != SIM_OK && rc != SIM_EFORBIDDEN)
         return done(w, rc, path);
     return rc;

@@ -212,7 +212,7 @@ int sim_quota_add(SimEngine *e, const SimQuota *q, uint32_t *id)
 
 uint32_t sim_quota_count(const SimEngine *e) { return (uint32_t)e->quotas.n; }
 
-SimQuota *sim_quota(SimEngine *e, uint32_t id)
+const SimQuota *sim_quota(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->quotas.n);
     return &e->quotas.v[id];
@@ -312,7 +312,7 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id)
 
 uint32_t sim_limitrange_count(const SimEngine *e) { return (uint32_t)e->limitranges.n; }
 
-SimLimitRange *sim_limitrange(SimEngine *e, uint32_t id)
+const SimLimitRange *sim_limitrange(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->limitranges.n);
     return &e->limitranges.v[id];
@@ -325,7 +325,7 @@ static int lr_applies(const SimLimitRange *lr, const SimWorkload *w)
 }
 
 /* LimitRanger's mutation: fill what the container leaves unset. */
-static void lr_defaults(SimEngine *e, const SimWorkload *w, SimAdmitted *a)
+static void lr_defaults(const SimEngine *e, const SimWorkload *w, SimAdmitted *a)
 {
     for (size_t i = 0; i < e->limitranges.n; i++) {
         const SimLimitRange *lr = &e->limitranges.v[i];
@@ -345,7 +345,7 @@ static void lr_defaults(SimEngine *e, const SimWorkload *w, SimAdmitted *a)
 /* Everything admission makes of the spec, without its checks. A pure
  * function of the spec and the policies, so a pod's end can recompute what
  * its admission charged. */
-static void effective(SimEngine *e, uint32_t wl, SimAdmitted *a)
+static void effective(const SimEngine *e, uint32_t wl, SimAdmitted *a)
 {
     const SimWorkload *w = &e->workloads.v[wl];
     memset(a, 0, sizeof *a);
@@ -601,6 +601,34 @@ void sim_quota_pod_terminated(SimEngine *e, uint32_t pod)
     a.lim_cpu_m = p->lim_cpu_m;
     a.lim_mem = p->lim_mem;
     sim_quota_charge(e, pod, &a, -1);
+}
+
+static int job_quota(const SimQuota *q, const SimWorkload *w);
+
+void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used)
+{
+    const SimQuota *q = &e->quotas.v[quota];
+    memset(used, 0, SIM_QR_COUNT * sizeof *used);
+    for (size_t i = 0; i < e->pods.n; i++) {
+        const SimPod *p = &e->pods.v[i];
+        if (p->phase != SIM_POD_PENDING && p->phase != SIM_POD_BOUND && p->phase != SIM_POD_RUNNING)
+            continue;
+        SimAdmitted a;   /* what sim_quota_pod_terminated will give back */
+        effective(e, p->wl, &a);
+        if (!quota_matches(q, p->region, p->ns, a.pc))
+            continue;
+        a.req = p->req;
+        a.lim_cpu_m = p->lim_cpu_m;
+        a.lim_mem = p->lim_mem;
+        Usage u;
+        pod_usage(&a, &u);
+        for (int r = 0; r < SIM_QR_COUNT; r++)
+            if (u.set & BIT(r))
+                used[r] += u.v[r];
+    }
+    for (size_t w = 0; w < e->wladmit.n && w < e->workloads.n; w++)
+        if (e->wladmit.v[w].job == 1 && job_quota(q, &e->workloads.v[w]))
+            used[SIM_QR_COUNT_JOBS]++;
 }
 
 /* ---- admitting pods and Jobs ---------------------------------------------- */

@@ -178,5 +178,11 @@ int sim_step(SimEngine *e)
     SimHandlerSlot *h = &e->handlers[ev.kind];
     if (h->fn)
         h->fn(h->ctx, e, &ev);
-    return e->mem->oom ? sim_fail(e, SIM_ENOMEM, "out of memory") : SIM_OK;
+    if (e->mem->oom)
+        return sim_fail(e, SIM_ENOMEM, "out of memory");
+#ifdef KUBESIM_CHECK
+    return sim_check_step(e, &ev);   /* the invariants after the event (check.c) */
+#else
+    return SIM_OK;
+#endif
 }

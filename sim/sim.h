@@ -39,6 +39,14 @@ const char *sim_strerror(int code);
  * Bad input never reaches an assert: it is an error return. */
 void sim_assert_fail(const char *expr, const char *file, int line);
 #define SIM_ASSERT(x) ((x) ? (void)0 : sim_assert_fail(#x, __FILE__, __LINE__))
+/* The stated preconditions of the sim_* functions (ids in range, the phase a
+ * setter needs): checked in debug builds, compiled out with NDEBUG (release
+ * builds, where the scheduler's hot paths call them). */
+#ifdef NDEBUG
+#define SIM_DASSERT(x) ((void)sizeof(x))
+#else
+#define SIM_DASSERT(x) SIM_ASSERT(x)
+#endif
 
 /* ---- memory: one allocator hook, Lua-style ------------------------------ */
 /* fn(ud, ptr, osize, nsize): nsize 0 frees ptr and returns NULL; otherwise

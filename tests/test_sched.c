@@ -848,8 +848,7 @@ START_TEST(node_unschedulable_rejects_with_upstream_reason)
     W2 w = w2_make(1);
     uint32_t n[2];
     w2_group(&w, "g", (GroupOpt){0}, 2, n);
-    sim_node(w.e, n[0])->unschedulable = 1;
-    sched_node_changed(w.s, n[0]);
+    ck_assert_int_eq(sim_node_cordon(w.e, n[0], 1), SIM_OK);   /* tells the scheduler */
     uint32_t plain = w2_pod(&w, w2_wl(&w, "plain", SIM_WL_JOB, w.ns, 100, MIB, NULL));
     ck_assert_str_eq(verdict(&w, plain, n[0], buf), "NodeUnschedulable: node(s) were unschedulable");
     ck_assert_str_eq(verdict(&w, plain, n[1], buf), "");
@@ -859,8 +858,7 @@ START_TEST(node_unschedulable_rejects_with_upstream_reason)
     uint32_t tolerant = w2_pod(&w, w2_wl(&w, "tolerant", SIM_WL_JOB, w.ns, 100, MIB, &t));
     ck_assert_str_eq(verdict(&w, tolerant, n[0], buf), "");
     SchedResult res;
-    sim_node(w.e, n[1])->unschedulable = 1;
-    sched_node_changed(w.s, n[1]);
+    ck_assert_int_eq(sim_node_cordon(w.e, n[1], 1), SIM_OK);
     ck_assert_int_eq(sched_place(w.s, plain, &res), SIM_OK);
     ck_assert_str_eq(res.reason, "0/2 nodes are available: 2 node(s) were unschedulable.");
     w2_free(&w);
@@ -899,7 +897,7 @@ START_TEST(daemonset_target_node_is_node_affinity)
     w2_group(&w, "g", (GroupOpt){0}, 3, n);
     uint32_t ds = w2_wl(&w, "ds", SIM_WL_DAEMONSET, w.ns, 5000, MIB, NULL);
     uint32_t p = w2_pod(&w, ds);
-    sim_pod(w.e, p)->target_node = n[2];
+    sim_pod_set_target_node(w.e, p, n[2]);
     ck_assert_str_eq(verdict(&w, p, n[0], buf), "NodeAffinity: node(s) didn't match Pod's node affinity/selector");
     ck_assert_str_eq(verdict(&w, p, n[2], buf), "NodeResourcesFit: Insufficient cpu");
     SchedResult res;
@@ -947,7 +945,7 @@ START_TEST(taint_toleration_operators_and_effects)
     uint32_t node;
     SimTaint t = {(char *)"dedicated", (char *)"gpu", SIM_TAINT_NO_SCHEDULE};
     w2_group(&w, "gpu", (GroupOpt){.taints = &t, .ntaints = 1}, 1, &node);
-    static const struct {
+    static struct {   /* not const: a pod spec borrows the toleration */
         SimToleration tol;
         int passes;
     } cases[] = {
@@ -964,7 +962,7 @@ START_TEST(taint_toleration_operators_and_effects)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "tol-%zu", i);
-        SimPodSpec sp = {.tolerations = (SimToleration *)&cases[i].tol, .ntolerations = 1};
+        SimPodSpec sp = {.tolerations = &cases[i].tol, .ntolerations = 1};
         uint32_t p = w2_pod(&w, w2_wl(&w, name, SIM_WL_JOB, w.ns, 100, MIB, &sp));
         ck_assert_msg((verdict(&w, p, node, buf)[0] == '\0') == cases[i].passes, "case %zu: '%s'", i, buf);
     }
@@ -1727,8 +1725,9 @@ START_TEST(queue_backoff_doubles_to_10s)
     uint32_t n;
     w2_group(&w, "g", (GroupOpt){.cpu_m = 2000}, 1, &n);
     uint32_t job = w2_wl(&w, "short", SIM_WL_JOB, w.ns, 1000, MIB, NULL);
-    SimWorkload *jw = sim_workload(w.e, job);
-    jw->spec.duration = SIM_MS(500);   /* frees its cpu at 0.5 s */
+    SimPodSpec js = sim_workload(w.e, job)->spec;
+    js.duration = SIM_MS(500);   /* frees its cpu at 0.5 s */
+    sim_workload_set_spec(w.e, job, &js);
     uint32_t j = w2_pod(&w, job);
     uint32_t p = w2_pod(&w, w2_wl(&w, "wide", SIM_WL_JOB, w.ns, 2000, MIB, NULL));
     ts_run_to(w.e, SIM_MS(600));
