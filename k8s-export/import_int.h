@@ -114,7 +114,6 @@ const KxNode *kx_at(KxImp *c, const KxNode *n, const char *path);   /* any type 
 const KxNode *kx_map(KxImp *c, const KxNode *n, const char *path);
 const KxNode *kx_seq(KxImp *c, const KxNode *n, const char *path);
 const char *kx_str(KxImp *c, const KxNode *n, const char *path);
-const KxNode *kx_map_child(KxImp *c, const KxNode *n, const char *key);   /* kx_child, checked map */
 const char *kx_type_name(KxNodeType t);   /* "a string", "a map", "a list", "null" */
 
 /* A name validate checks as a DNS-1123 label (a queue, a site, a Service
@@ -125,7 +124,6 @@ int kx_check_label(KxImp *c, const KxNode *at, const char *what, const char *nam
 void kx_out(KxImp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kx_out_str(KxImp *c, const char *s);             /* a Lua string literal */
 void kx_out_key(KxImp *c, const char *k);             /* `k = ` or `["k"] = ` */
-void kx_out_scalar(KxImp *c, const KxNode *n);        /* number, boolean or string as written */
 /* A number as written (decimal, no hex, nan or inf); anything else fails
  * naming the field: input text never reaches the script unquoted. */
 void kx_out_number(KxImp *c, const KxNode *n);

@@ -349,8 +349,3 @@ const char *kx_str(KxImp *c, const KxNode *n, const char *path)
     const KxNode *x = typed(c, n, path, KX_N_SCALAR);
     return x ? x->s : NULL;
 }
-
-const KxNode *kx_map_child(KxImp *c, const KxNode *n, const char *key)
-{
-    return kx_want(c, n, KX_N_MAP) ? kx_child(n, key) : NULL;
-}

@@ -42,7 +42,6 @@ void scn_free(ScnScenario *s);
 
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
 SimTime scn_duration(const ScnScenario *s);
-SimTime scn_sample_every(const ScnScenario *s);
 /* The time of day at simulated time 0 (scenario { start = ... }). */
 SimTime scn_start_clock(const ScnScenario *s);
 
@@ -112,7 +111,6 @@ int scn_world_open(ScnWorld **w, ScnScenario *s, const ScnWorldOptions *opt);
 const char *scn_world_errmsg(const ScnWorld *w);
 /* The world's parts (owned by it; NULL for a part it does not hold). */
 SimEngine *scn_world_engine(const ScnWorld *w);
-struct SchedScheduler *scn_world_scheduler(const ScnWorld *w);
 struct SchedCa *scn_world_autoscaler(const ScnWorld *w);
 WlControllers *scn_world_controllers(const ScnWorld *w);
 /* At the end of a run: the last metrics row and the trace's end record,

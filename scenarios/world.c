@@ -203,7 +203,6 @@ const char *scn_world_errmsg(const ScnWorld *w)
 }
 
 SimEngine *scn_world_engine(const ScnWorld *w) { return w->e; }
-SchedScheduler *scn_world_scheduler(const ScnWorld *w) { return w->sched; }
 SchedCa *scn_world_autoscaler(const ScnWorld *w) { return w->ca; }
 WlControllers *scn_world_controllers(const ScnWorld *w) { return w->wl; }
 

@@ -71,7 +71,6 @@ int sched_ca_expander_parse(const char *name);
  * scheduled; sched_ca_plan still works). */
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
 void sched_ca_destroy(SchedCa *ca);
-const SchedCaConfig *sched_ca_config(const SchedCa *ca);
 /* Marks every node of group as scale-down-disabled for the autoscaler
  * (upstream's cluster-autoscaler.kubernetes.io/scale-down-disabled
  * annotation on each node, set here once for the group: nodes it adds later

@@ -435,7 +435,6 @@ enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SI
 
 /* The trace writer (NULL: no trace). The engine does not own it. */
 void sim_set_trace(SimEngine *e, SimTraceWriter *w);
-SimTraceWriter *sim_trace(SimEngine *e);
 void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n);
 
 /* ---- objects ----------------------------------------------------------- */
