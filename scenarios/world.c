@@ -56,17 +56,18 @@ static int fail_engine(ScnWorld *w, int code)
 static int open_outputs(ScnWorld *w)
 {
     const ScnScenario *s = w->s;
+    SimMem *mem = w->opt.mem ? w->opt.mem : s->mem;
     char path[4096], meta[1024];
     snprintf(meta, sizeof meta,
              "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld}",
              KUBESIM_VERSION, s->name, (unsigned long long)w->opt.seed, (long long)s->duration,
              (long long)s->sample_every);
     snprintf(path, sizeof path, "%s/trace.kst", w->opt.dir);
-    w->trace = sim_trace_create(s->mem, path, meta, w->msg, sizeof w->msg);
+    w->trace = sim_trace_create(mem, path, meta, w->msg, sizeof w->msg);
     if (w->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", w->opt.dir);
-    w->metrics = sim_metrics_open(s->mem, path, w->msg, sizeof w->msg);
+    w->metrics = sim_metrics_open(mem, path, w->msg, sizeof w->msg);
     if (w->metrics == NULL)
         return SIM_EIO;
     sim_set_trace(w->e, w->trace);
