@@ -14,7 +14,6 @@
 
 #include "sim/outdir.h"
 #include "sim/summary.h"
-#include "workloads/traffic.h"
 
 typedef struct Run {
     ScnScenario *s;
@@ -99,9 +98,7 @@ static int write_summary(Run *r, ScnRunResult *res)
     /* NaN prints as null (cJSON): "not measured" rather than a made-up 0 */
     SimSummaryInfo info = {.scenario = r->s->name,
                            .wall_seconds = r->opt->no_wall_time ? NAN : res->wall_seconds,
-                           .trace_sha256 = res->trace_sha256,
-                           .backtest_results = wl_backtest_results(scn_world_controllers(r->w)),
-                           .slo = wl_traffic_slo(scn_world_controllers(r->w))};
+                           .trace_sha256 = res->trace_sha256};
     cJSON *sum = sim_summary_build(r->e, &info);
     if (sum == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");

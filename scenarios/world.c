@@ -63,7 +63,7 @@ static int open_outputs(ScnWorld *w)
              KUBESIM_VERSION, s->name, (unsigned long long)w->opt.seed, (long long)s->duration,
              (long long)s->sample_every);
     snprintf(path, sizeof path, "%s/trace.kst", w->opt.dir);
-    w->trace = sim_trace_create(mem, path, meta, w->msg, sizeof w->msg);
+    w->trace = sim_trace_create(mem, sim_trace_schema(w->e), path, meta, w->msg, sizeof w->msg);
     if (w->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", w->opt.dir);
