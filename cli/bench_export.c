@@ -128,7 +128,7 @@ static double timed_exports(World *w, int reps, size_t *objects, size_t *bytes)
     double t0 = bench_now();
     for (int i = 0; i < reps; i++) {
         KxFiles *f;
-        if (kx_export(w->x.e, w->x.wl, &w->o, &f) != SIM_OK)
+        if (kx_export(scn_world_engine(w->x.w), scn_world_controllers(w->x.w), &w->o, &f) != SIM_OK)
             return -1;
         *objects = kx_files_objects(f);
         *bytes = 0;
@@ -208,7 +208,7 @@ int bench_import(cJSON *out, int quick)
     size_t objects = 0, lua = 0;
     double t = -1;
     KxFiles *f = NULL;
-    if (world_open(&w, quick, "import") == 0 && kx_export(w.x.e, w.x.wl, &w.o, &f) == SIM_OK) {
+    if (world_open(&w, quick, "import") == 0 && kx_export(scn_world_engine(w.x.w), scn_world_controllers(w.x.w), &w.o, &f) == SIM_OK) {
         objects = kx_files_objects(f);
         t = timed_imports(f, &w.m, reps, &lua);
     }

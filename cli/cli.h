@@ -85,13 +85,11 @@ int cli_stop_exit(const char *cmd);
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */
 typedef struct CliExport {
-    SimEngine *e;
-    SchedScheduler *sched;
-    WlControllers *wl;
+    ScnWorld *w;                 /* the scenario's objects (scenarios/world.c) */
     KxFiles *files;
 } CliExport;
-/* Builds loaded scenario s into a fresh engine allocating through m and
- * exports it. SIM_OK, or an error with the message in err; free x with
+/* Builds loaded scenario s into a world allocating through m and exports
+ * it. SIM_OK, or an error with the message in err; free x with
  * cli_export_free either way. */
 int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, char *err, size_t errlen);
 void cli_export_free(CliExport *x);

@@ -368,7 +368,8 @@ static void report_invalid(const char *tmp, const char *text, const KxImportOrig
             line, show > 160 ? 160 : show, at ? at : "", show > 160 ? "..." : "", rest);
 }
 
-/* Loads the written scenario with validate's checks; 0 if it passes. */
+/* Loads the written scenario and builds its objects with validate's checks;
+ * 0 if it passes. */
 static int validates(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg)
 {
     SimMem m;
@@ -380,8 +381,14 @@ static int validates(const char *tmp, const char *text, const KxImportOrigin *or
         report_invalid(tmp, text, org, norg, err);
         return -1;
     }
+    ScnWorldOptions wo = {.seed = 42};   /* the objects, built as validate and run build them */
+    ScnWorld *w = NULL;
+    int rc = scn_world_open(&w, s, &wo);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim import: the manifests do not make a valid scenario: %s\n", scn_world_errmsg(w));
+    scn_world_close(w);
     scn_free(s);
-    return 0;
+    return rc == SIM_OK ? 0 : -1;
 }
 
 /* The temporary file's template: beside out (so the rename stays on one

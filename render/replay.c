@@ -471,12 +471,3 @@ SimTime rnd_replay_duration(const RndReplay *r)
     return r->duration;
 }
 
-SimTime rnd_replay_time(const RndReplay *r)
-{
-    return r->now;
-}
-
-const char *rnd_replay_scenario(const RndReplay *r)
-{
-    return r->scenario;
-}

@@ -97,8 +97,6 @@ int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndR
 void rnd_replay_close(RndReplay *r);
 
 SimTime rnd_replay_duration(const RndReplay *r);   /* the run's length (meta, or last record) */
-SimTime rnd_replay_time(const RndReplay *r);
-const char *rnd_replay_scenario(const RndReplay *r);
 /* Shows the state at t (clamped to [-1, duration]): every record at or before
  * t applied, none after; -1 is the state before the first record. */
 void rnd_replay_seek(RndReplay *r, SimTime t);
@@ -124,10 +122,6 @@ typedef enum RndStat {
 /* A region's (group == 0) or a node group's (group != 0) figure, or NaN when
  * no such name or figure. */
 double rnd_replay_stat(const RndReplay *r, int group, const char *name, RndStat s);
-/* The requested CPU of the pods bound to a node now (millicores), -1 when no
- * node has that name. */
-int64_t rnd_replay_node_cpu(const RndReplay *r, const char *node);
-
 /* Parses a simulated time since the run's start: "90m", "1h30m", "45s",
  * "5400" (seconds), "1:30" or "01:30:00" (hours:minutes[:seconds]). 0 or -1. */
 int rnd_parse_time(const char *s, SimTime *out);

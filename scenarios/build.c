@@ -10,16 +10,14 @@
 static int build_places(ScnScenario *s, SimEngine *e)
 {
     uint32_t id;
-    for (size_t i = 0; i < s->regions.n; i++)
-        if (sim_region_add(e, s->regions.v[i], &id) != SIM_OK)
-            return SIM_EINVAL;
-    for (size_t i = 0; i < s->zones.n; i++)
-        if (sim_zone_add(e, s->zones.v[i].region, s->zones.v[i].name, &id) != SIM_OK)
-            return SIM_EINVAL;
-    for (size_t i = 0; i < s->namespaces.n; i++)
-        if (sim_namespace_add(e, s->namespaces.v[i], &id) != SIM_OK)
-            return SIM_EINVAL;
-    return SIM_OK;
+    int rc = SIM_OK;
+    for (size_t i = 0; rc == SIM_OK && i < s->regions.n; i++)
+        rc = sim_region_add(e, s->regions.v[i], &id);
+    for (size_t i = 0; rc == SIM_OK && i < s->zones.n; i++)
+        rc = sim_zone_add(e, s->zones.v[i].region, s->zones.v[i].name, &id);
+    for (size_t i = 0; rc == SIM_OK && i < s->namespaces.n; i++)
+        rc = sim_namespace_add(e, s->namespaces.v[i], &id);
+    return rc;   /* SIM_ENOMEM stays SIM_ENOMEM */
 }
 
 static int build_groups(ScnScenario *s, SimEngine *e)

@@ -1,6 +1,6 @@
 /*
- * run.c: one whole run of a loaded scenario: the engine, the scheduler and the
- * controllers, the trace and the metrics written as the run goes, then the
+ * run.c: one whole run of a loaded scenario: its world (world.c) with the
+ * trace and the metrics written as the run goes, the event loop, then the
  * summary with the expectations. Everything is written into opt->dir; the
  * caller makes that folder appear atomically.
  */
@@ -12,27 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scheduler/ca.h"
-#include "scheduler/sched.h"
 #include "sim/json.h"
-#include "sim/metrics.h"
 #include "sim/outdir.h"
 #include "sim/summary.h"
-#include "workloads/apps.h"
-#include "workloads/faults.h"
-#include "workloads/queue.h"
-#include "workloads/traffic.h"
 
 typedef struct Run {
     ScnScenario *s;
     const ScnRunOptions *opt;
+    ScnWorld *w;
     SimEngine *e;
-    SchedScheduler *sched;
-    SchedCa *ca;                 /* the cluster autoscaler, created once the cluster is built */
-    WlControllers *wl;
-    WlFaults *faults;            /* faults and the node lifecycle controller */
-    SimTraceWriter *trace;
-    SimMetrics *metrics;
     char *err;
     size_t errlen;
 } Run;
@@ -50,85 +38,18 @@ static int fail(Run *r, int code, const char *msg)
     return code;
 }
 
-static int open_outputs(Run *r)
-{
-    char path[4096], meta[1024];
-    snprintf(meta, sizeof meta,
-             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld}",
-             KUBESIM_VERSION, r->s->name, (unsigned long long)r->opt->seed, (long long)r->s->duration,
-             (long long)r->s->sample_every);
-    snprintf(path, sizeof path, "%s/trace.kst", r->opt->dir);
-    r->trace = sim_trace_create(r->s->mem, sim_trace_schema(r->e), path, meta, r->err, r->errlen);
-    if (r->trace == NULL)
-        return SIM_EIO;
-    snprintf(path, sizeof path, "%s/metrics.csv", r->opt->dir);
-    r->metrics = sim_metrics_open(r->s->mem, path, r->err, r->errlen);
-    return r->metrics ? SIM_OK : SIM_EIO;
-}
-
-/* The cluster autoscaler (on with upstream's defaults unless the scenario's
- * autoscaler {} says otherwise), after the build: its first loop per region
- * runs at t = 0 and the groups exist. */
-static int start_autoscaler(Run *r)
-{
-    SchedCaConfig cfg;
-    scn_autoscaler_config(r->s, &cfg);
-    r->ca = sched_ca_create(r->sched, &cfg);
-    if (r->ca == NULL)
-        return SIM_ENOMEM;
-    for (size_t g = 0; g < r->s->groups.n; g++)
-        if (r->s->groups.v[g].scale_down_disabled)
-            sched_ca_set_scale_down_disabled(r->ca, (uint32_t)g, 1);
-    return SIM_OK;
-}
-
-/* The node lifecycle controller and the scripted faults, after the build:
- * the zones exist and the starting spot nodes draw their interruptions. */
-static int start_faults(Run *r)
-{
-    r->faults = wl_fault_create(r->e, r->wl);
-    if (r->faults == NULL)
-        return SIM_ENOMEM;
-    r->s->hooks.faults = r->faults;   /* k.fail */
-    r->s->hooks.quiet = (uint8_t)!r->opt->progress;   /* --quiet: k.log too */
-    return scn_fault_build(r->s, r->faults);
-}
-
+/* The world with every part a run simulates, writing into opt->dir. */
 static int setup(Run *r)
 {
-    SimConfig cfg = {.seed = r->opt->seed, .end = r->s->duration, .queue = SIM_EVQ_FAST, .mem = r->s->mem};
-    r->e = sim_engine_create(&cfg);
-    if (r->e == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
-    int rc = open_outputs(r);
-    if (rc != SIM_OK)
-        return rc;
-    sim_set_trace(r->e, r->trace);
-    r->sched = sched_create(r->e);
-    r->wl = r->sched ? wl_create(r->e) : NULL;
-    if (r->wl == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
-    if (r->opt->throughput)
-        wl_backtest_set_throughput(r->wl, r->opt->throughput);
-    if (r->opt->traffic_mode != WL_TRAFFIC_FLUID &&
-        wl_traffic_mode(r->wl, (WlTrafficMode)r->opt->traffic_mode) != SIM_OK)
-        return fail(r, SIM_ENOMEM, sim_errmsg(r->e));
-    rc = scn_build(r->s, r->e, r->wl);
-    if (rc == SIM_OK)
-        rc = start_autoscaler(r);
-    if (rc == SIM_OK)
-        rc = start_faults(r);
-    if (rc == SIM_OK)
-        rc = sim_metrics_attach(r->e, r->metrics, r->s->sample_every);
-    if (rc == SIM_OK)
-        rc = wl_queue_add_sampler(r->wl, r->metrics);   /* per-queue rows, if any queue */
-    if (rc == SIM_OK)
-        rc = wl_apps_add_sampler(r->wl, r->metrics);    /* Deployments' and ReplicaSets' rows */
-    if (rc == SIM_OK)
-        rc = wl_traffic_metrics(r->wl, r->metrics);   /* per service and region, if any traffic */
-    if (rc == SIM_OK)
-        rc = scn_hooks_start(r->s, r->e, r->wl);   /* last: hooks at t = 0 see the set-up done */
-    return rc == SIM_OK ? SIM_OK : fail(r, rc, sim_errmsg(r->e));
+    ScnWorldOptions wo = {.seed = r->opt->seed,
+                          .parts = SCN_WORLD_RUN,
+                          .dir = r->opt->dir,
+                          .quiet = !r->opt->progress,
+                          .throughput = r->opt->throughput,
+                          .traffic_mode = r->opt->traffic_mode};
+    int rc = scn_world_open(&r->w, r->s, &wo);
+    r->e = r->w ? scn_world_engine(r->w) : NULL;
+    return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));
 }
 
 /* Progress on a terminal only: percent of simulated time, a few times a second. */
@@ -169,15 +90,8 @@ static int simulate(Run *r, double t0)
 
 static int finish_files(Run *r, ScnRunResult *res)
 {
-    sim_metrics_final(r->e);
-    sim_trace_rec(r->e, SIM_TR_END, (SimTrVal[]){SIM_TRI(sim_stats(r->e)->events)}, 1);
-    int rc = sim_trace_close(r->trace, res->trace_sha256);
-    r->trace = NULL;
-    int rc2 = sim_metrics_close(r->metrics);
-    r->metrics = NULL;
-    if (rc != SIM_OK || rc2 != SIM_OK)
-        return fail(r, SIM_EIO, "writing the trace or the metrics failed (disk full?)");
-    return SIM_OK;
+    int rc = scn_world_finish(r->w, res->trace_sha256);
+    return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));
 }
 
 /* summary.json as text (caller frees it with cJSON_free), or NULL with the
@@ -226,20 +140,6 @@ static int write_summary(Run *r, ScnRunResult *res)
     return rc;
 }
 
-static void teardown(Run *r)
-{
-    scn_hooks_stop(r->s);
-    if (r->trace)
-        sim_trace_abort(r->trace);
-    if (r->metrics)
-        sim_metrics_abort(r->metrics);
-    wl_fault_destroy(r->faults);
-    wl_destroy(r->wl);
-    sched_ca_destroy(r->ca);
-    sched_destroy(r->sched);
-    sim_engine_destroy(r->e);
-}
-
 /* SQLite's rule: once an allocation failed, the run's error is out of memory,
  * whatever code noticed it (a trace that could not open its buffer, a hook
  * whose Lua ran out). */
@@ -266,6 +166,6 @@ int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *e
     res->events = r.e ? sim_stats(r.e)->events : 0;
     if (rc == SIM_OK)
         rc = write_summary(&r, res);
-    teardown(&r);
+    scn_world_close(r.w);
     return oom_rule(&r, rc);
 }

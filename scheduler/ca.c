@@ -73,11 +73,6 @@ int sched_ca_expander_parse(const char *name)
     return -1;
 }
 
-const SchedCaConfig *sched_ca_config(const SchedCa *ca)
-{
-    return &ca->cfg;
-}
-
 /* ---- state ------------------------------------------------------------------- */
 int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz)
 {

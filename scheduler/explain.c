@@ -229,7 +229,7 @@ static cJSON *verdict_json(Case *c, const SchedNodeVerdict *v, const SchedPlugin
         cJSON_AddStringToObject(f, "reason", v->reason);
     sim_json_add_item(o, "filter", f);
     for (size_t k = 0; k < npl && k < SCHED_MAX_PLUGINS; k++)
-        if (v->examined && v->passed && pl[k].score && v->scores[k] >= 0)
+        if (v->examined && v->passed && pl[k].scores && v->scores[k] >= 0)
             cJSON_AddNumberToObject(sc, pl[k].name, (double)v->scores[k]);
     sim_json_add_item(o, "scores", sc);
     cJSON_AddNumberToObject(o, "total", (double)v->total);

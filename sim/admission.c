@@ -65,7 +65,7 @@
 
 enum { KIND_COUNT, KIND_CPU, KIND_MEM, KIND_GPU };
 
-static const char *const names[SIM_QR_COUNT + 1] = {
+const char *const sim_quota_res_names[SIM_QR_COUNT + 1] = {
     [SIM_QR_COUNT_JOBS] = "count/jobs.batch", [SIM_QR_COUNT_PODS] = "count/pods", [SIM_QR_CPU] = "cpu",
     [SIM_QR_LIMITS_CPU] = "limits.cpu", [SIM_QR_LIMITS_MEMORY] = "limits.memory", [SIM_QR_MEMORY] = "memory",
     [SIM_QR_PODS] = "pods", [SIM_QR_REQUESTS_CPU] = "requests.cpu", [SIM_QR_REQUESTS_MEMORY] = "requests.memory",
@@ -89,15 +89,13 @@ static const int kinds[SIM_QR_COUNT] = {
 const char *sim_quota_res_name(SimQuotaRes r)
 {
     SIM_ASSERT(r < SIM_QR_COUNT);
-    return names[r];
+    return sim_quota_res_names[r];
 }
-
-const char *const *sim_quota_res_names(void) { return names; }
 
 int sim_quota_res_parse(const char *name)
 {
     for (int r = 0; r < SIM_QR_COUNT; r++)
-        if (strcmp(names[r], name) == 0)
+        if (strcmp(sim_quota_res_names[r], name) == 0)
             return r;
     return -1;
 }
@@ -181,7 +179,7 @@ static int quota_check(SimEngine *e, const SimQuota *q)
         return sim_fail(e, SIM_EINVAL, "quota '%s': unknown resource bits", q->name);
     for (int r = 0; r < SIM_QR_COUNT; r++)
         if ((q->hard_set & BIT(r)) && q->hard[r] < 0)
-            return sim_fail(e, SIM_EINVAL, "quota '%s': %s must not be negative", q->name, names[r]);
+            return sim_fail(e, SIM_EINVAL, "quota '%s': %s must not be negative", q->name, sim_quota_res_names[r]);
     for (size_t i = 0; i < e->quotas.n; i++) {
         const SimQuota *o = &e->quotas.v[i];
         if (o->region == q->region && o->ns == q->ns && strcmp(o->name, q->name) == 0)
@@ -518,7 +516,7 @@ static void print_list(uint32_t mask, const int64_t *v, char *buf, size_t n)
         if (mask & BIT(r)) {
             char q[QLEN];
             sim_quota_res_format((SimQuotaRes)r, v[r], q, sizeof q);
-            append(buf, n, "%s%s=%s", buf[0] ? "," : "", names[r], q);
+            append(buf, n, "%s%s=%s", buf[0] ? "," : "", sim_quota_res_names[r], q);
         }
 }
 
@@ -530,7 +528,7 @@ static int quota_constraints(SimEngine *e, const SimQuota *q, const Usage *u)
     char list[LIST_LEN] = "";
     for (int r = 0; r < SIM_QR_COUNT; r++)
         if (missing & BIT(r))
-            append(list, sizeof list, "%s%s", list[0] ? "," : "", names[r]);
+            append(list, sizeof list, "%s%s", list[0] ? "," : "", sim_quota_res_names[r]);
     return sim_fail(e, SIM_EFORBIDDEN, "failed quota: %s: must specify %s", q->name, list);
 }
 

@@ -61,7 +61,6 @@ SimTime sim_end(const SimEngine *e) { return e->end; }
 uint64_t sim_seed(const SimEngine *e) { return e->seed; }
 SimStats *sim_stats(SimEngine *e) { return &e->stats; }
 void sim_set_trace(SimEngine *e, SimTraceWriter *w) { e->trace = w; }
-SimTraceWriter *sim_trace(SimEngine *e) { return e->trace; }
 
 SimRng *sim_rng(SimEngine *e, int stream)
 {

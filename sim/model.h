@@ -443,7 +443,6 @@ enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SI
 /* The trace writer (NULL: no trace). The engine does not own it; create it
  * with sim_trace_schema(e), so it knows every kind the modules register. */
 void sim_set_trace(SimEngine *e, SimTraceWriter *w);
-SimTraceWriter *sim_trace(SimEngine *e);
 /* The engine's record kinds: the core ones, then each module's. */
 const SimTrSchema *sim_trace_schema(const SimEngine *e);
 /* A module registers its record kinds at start-up with its registration

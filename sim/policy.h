@@ -96,8 +96,9 @@ typedef enum SimQuotaRes {
 
 /* The resource's name ("requests.cpu"); static text. */
 const char *sim_quota_res_name(SimQuotaRes r);
-/* Every name, in SimQuotaRes order, then NULL (static). */
-const char *const *sim_quota_res_names(void);
+/* Every name, in SimQuotaRes order, then NULL: a constant, so tables built
+ * at compile time (scenarios/api_keys.c) can point at it. */
+extern const char *const sim_quota_res_names[SIM_QR_COUNT + 1];
 /* The resource of that name, or -1 if kubesim does not model it. */
 int sim_quota_res_parse(const char *name);
 /* 1 if the resource is CPU (quantities in millicores), else 0. */

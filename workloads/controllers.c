@@ -29,18 +29,6 @@ int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
     return sim_schedule(c->e, at, c->ev, wl, w->gen, 0);
 }
 
-int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n)
-{
-    for (int32_t i = 0; i < n; i++) {
-        uint32_t pod;
-        int rc = sim_pod_create(c->e, wl, &pod);
-        if (rc != SIM_OK)
-            return rc;
-        sim_workload_count_pods(c->e, wl, 1, 0);
-    }
-    return SIM_OK;
-}
-
 /* The retry delay after the n-th refused sync in a row (§4.6): per-item
  * exponential backoff, 5 ms doubling to 1000 s (workqueue's
  * DefaultControllerRateLimiter: ReplicaSet, DaemonSet), for a Job 1 s

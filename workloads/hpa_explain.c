@@ -251,7 +251,7 @@ static void parse_metric(Case *c, const cJSON *j, const char *path, WlHpaMetric 
 
 static void parse_metrics(Case *c, const cJSON *spec, const char *path)
 {
-    static WlHpaMetric cpu80 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 80, 0};
+    static const WlHpaMetric cpu80 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 80, 0};
     char sub[PATH];
     const cJSON *arr = kube_child(c->kr, spec, "metrics", path, cJSON_Array, sub);
     size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
