@@ -81,45 +81,37 @@ int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz)
     return sim_mem_grow(ca->m, pp, cap, need ? need : 1, sz);
 }
 
+/* Grows the array *pp of *cap elements of size sz to hold index i, each new
+ * element a copy of *init; 0, or -1 on out of memory. */
+static int grow_to(SimMem *m, void **pp, size_t *cap, size_t i, size_t sz, const void *init)
+{
+    size_t old = *cap;
+    if (i < old)
+        return 0;
+    if (sim_mem_grow(m, pp, cap, i + 1, sz))
+        return -1;
+    for (size_t k = old; k < *cap; k++)
+        memcpy((char *)*pp + k * sz, init, sz);
+    return 0;
+}
+
 CaRegion *ca_region(SchedCa *ca, uint32_t region)
 {
-    size_t old = ca->nrg, cap = ca->nrg;
-    if (region >= ca->nrg) {
-        if (sim_mem_grow(ca->m, (void **)&ca->rg, &cap, region + 1, sizeof *ca->rg))
-            return NULL;
-        ca->nrg = cap;
-        for (size_t i = old; i < ca->nrg; i++) {
-            CaRegion *r = &ca->rg[i];
-            memset(r, 0, sizeof *r);
-            r->last_up = r->last_fail = r->last_delete = -1;
-            r->draining = SIM_NONE;
-            r->next_due = SIM_TIME_MAX;
-        }
-    }
-    return &ca->rg[region];
+    static const CaRegion fresh = {.last_up = -1, .last_fail = -1, .last_delete = -1, .draining = SIM_NONE,
+                                   .next_due = SIM_TIME_MAX};
+    return grow_to(ca->m, (void **)&ca->rg, &ca->nrg, region, sizeof *ca->rg, &fresh) ? NULL : &ca->rg[region];
 }
 
 CaNodeState *ca_node(SchedCa *ca, uint32_t node)
 {
-    size_t old = ca->capns;
-    if (node >= ca->capns) {
-        if (sim_mem_grow(ca->m, (void **)&ca->ns, &ca->capns, (size_t)node + 1, sizeof *ca->ns))
-            return NULL;
-        for (size_t i = old; i < ca->capns; i++)
-            ca->ns[i] = (CaNodeState){.since = -1, .recheck_until = 0, .ca_added = 0};
-    }
-    return &ca->ns[node];
+    static const CaNodeState fresh = {.since = -1, .recheck_until = 0, .ca_added = 0};
+    return grow_to(ca->m, (void **)&ca->ns, &ca->capns, node, sizeof *ca->ns, &fresh) ? NULL : &ca->ns[node];
 }
 
 CaGroupState *ca_group(SchedCa *ca, uint32_t group)
 {
-    size_t old = ca->capgs;
-    if (group >= ca->capgs) {
-        if (sim_mem_grow(ca->m, (void **)&ca->gs, &ca->capgs, (size_t)group + 1, sizeof *ca->gs))
-            return NULL;
-        memset(ca->gs + old, 0, (ca->capgs - old) * sizeof *ca->gs);
-    }
-    return &ca->gs[group];
+    static const CaGroupState fresh;
+    return grow_to(ca->m, (void **)&ca->gs, &ca->capgs, group, sizeof *ca->gs, &fresh) ? NULL : &ca->gs[group];
 }
 
 int ca_is_daemonset(SimEngine *e, const SimPod *p)

@@ -35,13 +35,7 @@ uint32_t sim_pod_count(const SimEngine *e) { return (uint32_t)e->pods.n; }
         SIM_ASSERT(id < e->vec.n);                \
         return &e->vec.v[id];                     \
     }
-ACCESSOR(SimRegion, sim_region, regions)
-ACCESSOR(SimZone, sim_zone, zones)
-ACCESSOR(SimNamespace, sim_namespace, namespaces)
-ACCESSOR(SimNodeGroup, sim_nodegroup, groups)
-ACCESSOR(SimWorkload, sim_workload, workloads)
-ACCESSOR(SimNode, sim_node, nodes)
-ACCESSOR(SimPod, sim_pod, pods)
+SIM_OBJECT_KINDS(ACCESSOR)
 
 static int oom(SimEngine *e)
 {

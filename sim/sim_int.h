@@ -107,21 +107,26 @@ struct SimEngine {
     SIM_VEC(SimWlAdmit) wladmit;   /* grown to the workload count on demand */
 };
 
+/* The engine's object kinds: type, accessor name, vector (objects.c makes
+ * the const views of model.h from this list, and the writable ones below). */
+#define SIM_OBJECT_KINDS(X)                  \
+    X(SimRegion, sim_region, regions)        \
+    X(SimZone, sim_zone, zones)              \
+    X(SimNamespace, sim_namespace, namespaces) \
+    X(SimNodeGroup, sim_nodegroup, groups)   \
+    X(SimWorkload, sim_workload, workloads)  \
+    X(SimNode, sim_node, nodes)              \
+    X(SimPod, sim_pod, pods)
+
 /* The writable objects, for sim/ alone (upper layers get the const views of
  * model.h and change objects through sim_* functions). */
 #define SIM_MUT_ACCESSOR(T, fn, vec)                        \
-    static inline T *fn(SimEngine *e, uint32_t id)          \
+    static inline T *fn##_mut(SimEngine *e, uint32_t id)    \
     {                                                       \
         SIM_DASSERT(id < e->vec.n);                         \
         return &e->vec.v[id];                               \
     }
-SIM_MUT_ACCESSOR(SimRegion, sim_region_mut, regions)
-SIM_MUT_ACCESSOR(SimZone, sim_zone_mut, zones)
-SIM_MUT_ACCESSOR(SimNamespace, sim_namespace_mut, namespaces)
-SIM_MUT_ACCESSOR(SimNodeGroup, sim_nodegroup_mut, groups)
-SIM_MUT_ACCESSOR(SimWorkload, sim_workload_mut, workloads)
-SIM_MUT_ACCESSOR(SimNode, sim_node_mut, nodes)
-SIM_MUT_ACCESSOR(SimPod, sim_pod_mut, pods)
+SIM_OBJECT_KINDS(SIM_MUT_ACCESSOR)
 #undef SIM_MUT_ACCESSOR
 
 /* Appends one zeroed element to a SIM_VEC; returns its index or SIM_NONE. */

@@ -90,33 +90,38 @@ static int region_fields(SimEngine *e, uint32_t i, cJSON *o)
     return rc;
 }
 
-static int regions_json(SimEngine *e, cJSON *sum)
+/* sum[key]: an array of n objects, object i filled by fill(e, i, o). */
+typedef int (*ObjectFill)(SimEngine *e, uint32_t i, cJSON *o);
+static int object_array(SimEngine *e, cJSON *sum, const char *key, size_t n, ObjectFill fill)
 {
-    cJSON *arr = cJSON_AddArrayToObject(sum, "regions");
+    cJSON *arr = cJSON_AddArrayToObject(sum, key);
     int rc = arr ? SIM_OK : SIM_ENOMEM;
-    for (size_t i = 0; rc == SIM_OK && i < e->regions.n; i++) {
+    for (size_t i = 0; rc == SIM_OK && i < n; i++) {
         cJSON *o = cJSON_CreateObject();
         rc = append(arr, o);
         if (rc == SIM_OK)
-            rc = region_fields(e, (uint32_t)i, o);
+            rc = fill(e, (uint32_t)i, o);
     }
     return rc;
 }
 
+static int regions_json(SimEngine *e, cJSON *sum)
+{
+    return object_array(e, sum, "regions", e->regions.n, region_fields);
+}
+
 /* What each namespace paid: its pods' shares of their nodes' prices. */
+static int namespace_fields(SimEngine *e, uint32_t i, cJSON *o)
+{
+    int rc = add_string(o, "name", e->namespaces.v[i].name);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "cost_usd", e->namespaces.v[i].cost_usd);
+    return rc;
+}
+
 static int namespaces_json(SimEngine *e, cJSON *sum)
 {
-    cJSON *arr = cJSON_AddArrayToObject(sum, "namespaces");
-    int rc = arr ? SIM_OK : SIM_ENOMEM;
-    for (size_t i = 0; rc == SIM_OK && i < e->namespaces.n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        rc = append(arr, o);
-        if (rc == SIM_OK)
-            rc = add_string(o, "name", e->namespaces.v[i].name);
-        if (rc == SIM_OK)
-            rc = sim_summary_add_number(o, "cost_usd", e->namespaces.v[i].cost_usd);
-    }
-    return rc;
+    return object_array(e, sum, "namespaces", e->namespaces.n, namespace_fields);
 }
 
 static int pods_json(const SimStats *s, cJSON *sum)

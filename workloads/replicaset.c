@@ -26,28 +26,22 @@
 #include "workloads/apps.h"
 
 /* ---- templates ------------------------------------------------------------ */
+/* The pod template fields a rollout changes, shared by both directions of
+ * the copy below. */
+#define WL_TEMPLATE_FIELDS(X) X(image) X(req) X(lim_cpu_m) X(lim_mem) X(startup) X(usage_cpu_m) X(usage_mem)
+#define WL_COPY_TO_TEMPLATE(f) t->f = sp->f;
+#define WL_COPY_TO_SPEC(f) sp->f = t->f;
+
 void wl_template_of(const SimPodSpec *sp, WlTemplate *t)
 {
     memset(t, 0, sizeof *t);
-    t->image = sp->image;
-    t->req = sp->req;
-    t->lim_cpu_m = sp->lim_cpu_m;
-    t->lim_mem = sp->lim_mem;
-    t->startup = sp->startup;
-    t->usage_cpu_m = sp->usage_cpu_m;
-    t->usage_mem = sp->usage_mem;
+    WL_TEMPLATE_FIELDS(WL_COPY_TO_TEMPLATE)
 }
 
 static void template_apply(SimEngine *e, uint32_t wl, const WlTemplate *t)
 {
     SimPodSpec spec = sim_workload(e, wl)->spec, *sp = &spec;
-    sp->image = t->image;
-    sp->req = t->req;
-    sp->lim_cpu_m = t->lim_cpu_m;
-    sp->lim_mem = t->lim_mem;
-    sp->startup = t->startup;
-    sp->usage_cpu_m = t->usage_cpu_m;
-    sp->usage_mem = t->usage_mem;
+    WL_TEMPLATE_FIELDS(WL_COPY_TO_SPEC)
     sim_workload_set_spec(e, wl, &spec);
 }
 
