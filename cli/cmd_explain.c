@@ -95,18 +95,18 @@ int cmd_explain(int argc, char **argv)
     }
     size_t len;
     const char *path = argv[optind + 1];
-    char err[1024];
-    char *text = cli_read_input(path, SIM_FILE_MAX_JSON, "an explain case", &len, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *text = cli_read_input(path, SIM_FILE_MAX_JSON, "an explain case", &len, &err);
     if (text == NULL) {
-        fprintf(stderr, "kubesim explain: %s\n", err);
+        fprintf(stderr, "kubesim explain: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
-    int rc = hpa  ? wl_hpa_explain_case(text, len, path, as_json, stdout, err, sizeof err)
-             : ca ? sched_ca_explain_case(text, len, path, as_json, stdout, err, sizeof err)
-                  : sched_explain_case(text, len, path, as_json, stdout, err, sizeof err);
+    int rc = hpa  ? wl_hpa_explain_case(text, len, path, as_json, stdout, &err)
+             : ca ? sched_ca_explain_case(text, len, path, as_json, stdout, &err)
+                  : sched_explain_case(text, len, path, as_json, stdout, &err);
     free(text);
     if (rc != SIM_OK) {
-        fprintf(stderr, "kubesim explain: %s\n", err);
+        fprintf(stderr, "kubesim explain: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     return CLI_OK;

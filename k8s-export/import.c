@@ -96,14 +96,14 @@ void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, 
     va_end(ap);
     printable(msg);
     if (at == NULL) {
-        snprintf(c->err, c->errlen, "%s:%s", file ? file : "?", msg);
+        sim_err_set(c->err, SIM_EINVAL, "%s:%s", file ? file : "?", msg);
         return;
     }
     kx_node_path(at, path, sizeof path);
     printable(path);
     /* A node of the node groups' list: its path starts at the field holding the text. */
     int sub = c->sub_root && root_of(at) == c->sub_root;
-    snprintf(c->err, c->errlen, "%s:%d: %s%s%s: %s", file ? file : kx_imp_file(c, at), at->line,
+    sim_err_set(c->err, SIM_EINVAL, "%s:%d: %s%s%s: %s", file ? file : kx_imp_file(c, at), at->line,
              sub ? c->sub_field : "", sub && path[0] && path[0] != '[' ? "." : "",
              path[0] || sub ? path : "(document)", msg);
 }
@@ -113,7 +113,7 @@ void kx_imp_nomem(KxImp *c)
     if (c->rc != SIM_OK)
         return;
     c->rc = SIM_ENOMEM;
-    snprintf(c->err, c->errlen, "out of memory");
+    sim_err_set(c->err, SIM_ENOMEM, "out of memory");
 }
 
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind)
@@ -492,9 +492,9 @@ static void give_origins(KxImp *c, const KxImportOptions *o)
 }
 
 int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
-              size_t *len, char *err, size_t errlen)
+              size_t *len, SimErr *err)
 {
-    KxImp c = {.m = m, .o = o, .err = err, .errlen = errlen};
+    KxImp c = {.m = m, .o = o, .err = err};
     sim_arena_init(&c.a, m);
     *text = NULL;
     *len = 0;

@@ -59,8 +59,7 @@ typedef struct KxImp {
     size_t norigins, caporigins;
     SimArena a;
     int rc;                         /* SIM_OK or the first failure */
-    char *err;
-    size_t errlen;
+    SimErr *err;
     char *out;                      /* the scenario's text */
     size_t len, cap;
     KxDoc *docs, *last;

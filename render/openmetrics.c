@@ -29,12 +29,6 @@ typedef struct Rows {
     char *text;        /* the file, fields cut in place */
 } Rows;
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *a, size_t line)
-{
-    snprintf(err, errlen, fmt, a, line);
-    return SIM_EINVAL;
-}
-
 /* Metric names allow [a-zA-Z0-9_:]; anything else becomes '_'. */
 static void sanitize(char *s)
 {
@@ -60,43 +54,43 @@ static int split(char *line, char **f, int want)
     return n;
 }
 
-static int add_row(Rows *r, char **f, size_t line, const char *path, char *err, size_t errlen)
+static int add_row(Rows *r, char **f, size_t line, const char *path, SimErr *err)
 {
     char *end1, *end2;
     double t = strtod(f[0], &end1), v = strtod(f[5], &end2);
     if (*end1 != '\0' || *end2 != '\0' || f[0][0] == '\0' || f[5][0] == '\0')
-        return fail(err, errlen, "%s:%zu: not a number in t_seconds or value", path, line);
+        return sim_err_set(err, SIM_EINVAL, "%s:%zu: not a number in t_seconds or value", path, line);
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 4096;
         Row *nv = realloc(r->v, cap * sizeof *nv);
         if (nv == NULL)
-            return fail(err, errlen, "%s:%zu: out of memory", path, line);
+            return sim_err_set(err, SIM_EINVAL, "%s:%zu: out of memory", path, line);
         r->v = nv;
         r->cap = cap;
     }
     size_t flen = strlen(f[2]) + strlen(f[4]) + 10;
     char *family = malloc(flen);
     if (family == NULL)
-        return fail(err, errlen, "%s:%zu: out of memory", path, line);
+        return sim_err_set(err, SIM_EINVAL, "%s:%zu: out of memory", path, line);
     snprintf(family, flen, "kubesim_%s_%s", f[2], f[4]);
     sanitize(family);
     r->v[r->n++] = (Row){family, f[1], f[3], t, v, line};
     return SIM_OK;
 }
 
-static int parse(Rows *r, const char *path, char *err, size_t errlen)
+static int parse(Rows *r, const char *path, SimErr *err)
 {
     size_t line = 1;
     char *save = NULL;
     char *l = strtok_r(r->text, "\n", &save);
     if (l == NULL || strncmp(l, "t_seconds,region,object,name,metric,value", 41) != 0)
-        return fail(err, errlen, "%s:%zu: not a kubesim metrics.csv (header)", path, line);
+        return sim_err_set(err, SIM_EINVAL, "%s:%zu: not a kubesim metrics.csv (header)", path, line);
     while ((l = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[6];
         line++;
         if (split(l, f, 6) != 6)
-            return fail(err, errlen, "%s:%zu: expected 6 fields", path, line);
-        if (add_row(r, f, line, path, err, errlen) != SIM_OK)
+            return sim_err_set(err, SIM_EINVAL, "%s:%zu: expected 6 fields", path, line);
+        if (add_row(r, f, line, path, err) != SIM_OK)
             return SIM_EINVAL;
     }
     return SIM_OK;
@@ -148,13 +142,13 @@ static void write_rows(const Rows *r, FILE *f, int64_t base_unix)
 
 /* metrics.csv is kubesim's own output, read back at once; the cap is the one
  * for backtest CSVs, which no run's metrics come near. */
-static char *slurp(const char *path, char *err, size_t errlen)
+static char *slurp(const char *path, SimErr *err)
 {
     SimMem m;
     sim_mem_init(&m);   /* the default hook is realloc/free: rows_free's free() matches */
     char *text;
     size_t len;
-    return sim_file_read(&m, path, SIM_FILE_MAX_CSV, "a metrics CSV", &text, &len, err, errlen) == SIM_OK ? text
+    return sim_file_read(&m, path, SIM_FILE_MAX_CSV, "a metrics CSV", &text, &len, err) == SIM_OK ? text
                                                                                                      : NULL;
 }
 
@@ -169,35 +163,33 @@ static void rows_free(Rows *r)
 /* The text is built in memory and written by sim_file_replace, so a failed
  * write is reported with its reason under the name the user gave, and the
  * destination is the whole file or untouched. */
-static int write_text(const Rows *r, const char *out_path, int64_t base_unix, char *err, size_t errlen)
+static int write_text(const Rows *r, const char *out_path, int64_t base_unix, SimErr *err)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (f == NULL) {
-        snprintf(err, errlen, "%s: out of memory", out_path);
-        return SIM_ENOMEM;
+        return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", out_path);
     }
     write_rows(r, f, base_unix);
     int bad = ferror(f) != 0;
     bad |= fclose(f) != 0;
-    int rc = bad ? SIM_ENOMEM : sim_file_replace(out_path, text, len, err, errlen);
+    int rc = bad ? SIM_ENOMEM : sim_file_replace(out_path, text, len, err);
     if (bad)
-        snprintf(err, errlen, "%s: out of memory", out_path);
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", out_path);
     free(text);
     return rc;
 }
 
-int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, char *err,
-                          size_t errlen)
+int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, SimErr *err)
 {
     Rows r = {0};
-    if ((r.text = slurp(metrics_csv_path, err, errlen)) == NULL)
+    if ((r.text = slurp(metrics_csv_path, err)) == NULL)
         return SIM_EIO;
-    int rc = parse(&r, metrics_csv_path, err, errlen);
+    int rc = parse(&r, metrics_csv_path, err);
     if (rc == SIM_OK) {
         qsort(r.v, r.n, sizeof *r.v, row_cmp);
-        rc = write_text(&r, out_path, base_unix, err, errlen);
+        rc = write_text(&r, out_path, base_unix, err);
     }
     rows_free(&r);
     return rc;

@@ -265,7 +265,7 @@ static int page(RndBuf *b, const cJSON *root)
     return b->oom ? SIM_ENOMEM : SIM_OK;
 }
 
-int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen)
+int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, SimErr *err)
 {
     FILE *f = fopen(sweep_json_path, "rb");
     int open_errno = errno;
@@ -283,12 +283,12 @@ int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, char
     cJSON *root = f && !text.oom ? cJSON_ParseWithLength(text.p ? text.p : "", text.len) : NULL;
     int rc = SIM_OK;
     if (root == NULL || !cJSON_IsArray(get(root, "rows"))) {
-        snprintf(err, errlen, "%s: %s", sweep_json_path, f ? "not a kubesim sweep.json" : strerror(open_errno));
-        rc = SIM_EINVAL;
+        rc = sim_err_set(err, SIM_EINVAL, "%s: %s", sweep_json_path,
+                         f ? "not a kubesim sweep.json" : strerror(open_errno));
     } else if ((rc = page(&html, root)) != SIM_OK) {
-        snprintf(err, errlen, "out of memory writing %s", out_html_path);
-    } else if (sim_write_file(out_html_path, html.p, html.len, err, errlen) != 0) {
-        rc = SIM_EIO;
+        sim_err_set(err, rc, "out of memory writing %s", out_html_path);
+    } else {
+        rc = sim_write_file(out_html_path, html.p, html.len, err);
     }
     cJSON_Delete(root);
     rnd_buf_free(&text);

@@ -32,8 +32,7 @@ typedef struct Run {
     WlFaults *faults;            /* faults and the node lifecycle controller */
     SimTraceWriter *trace;
     SimMetrics *metrics;
-    char *err;
-    size_t errlen;
+    SimErr *err;
 } Run;
 
 static double wall_now(void)
@@ -45,8 +44,7 @@ static double wall_now(void)
 
 static int fail(Run *r, int code, const char *msg)
 {
-    snprintf(r->err, r->errlen, "%s", msg);
-    return code;
+    return sim_err_set(r->err, code, "%s", msg);
 }
 
 static int open_outputs(Run *r)
@@ -57,11 +55,11 @@ static int open_outputs(Run *r)
              KUBESIM_VERSION, r->s->name, (unsigned long long)r->opt->seed, (long long)r->s->duration,
              (long long)r->s->sample_every);
     snprintf(path, sizeof path, "%s/trace.kst", r->opt->dir);
-    r->trace = sim_trace_create(r->s->mem, path, meta, r->err, r->errlen);
+    r->trace = sim_trace_create(r->s->mem, path, meta, r->err);
     if (r->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", r->opt->dir);
-    r->metrics = sim_metrics_open(r->s->mem, path, r->err, r->errlen);
+    r->metrics = sim_metrics_open(r->s->mem, path, r->err);
     return r->metrics ? SIM_OK : SIM_EIO;
 }
 
@@ -191,7 +189,7 @@ static int write_summary(Run *r, ScnRunResult *res)
     if (sum == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");
     cJSON *exp = NULL;
-    int rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen);
+    int rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed);
     if (rc == SIM_OK)
         cJSON_ReplaceItemInObject(sum, "expectations", exp);
     char *text = rc == SIM_OK ? cJSON_Print(sum) : NULL;
@@ -204,7 +202,7 @@ static int write_summary(Run *r, ScnRunResult *res)
     snprintf(path, sizeof path, "%s/summary.json", r->opt->dir);
     size_t len = strlen(text);
     text[len] = '\n';   /* cJSON leaves no final newline; its NUL slot holds one */
-    rc = sim_write_file(path, text, len + 1, r->err, r->errlen) == 0 ? SIM_OK : SIM_EIO;
+    rc = sim_write_file(path, text, len + 1, r->err);
     cJSON_free(text);
     return rc;
 }
@@ -223,9 +221,9 @@ static void teardown(Run *r)
     sim_engine_destroy(r->e);
 }
 
-int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen)
+int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res)
 {
-    Run r = {.s = s, .opt = opt, .err = err, .errlen = errlen};
+    Run r = {.s = s, .opt = opt, .err = &s->err};
     memset(res, 0, sizeof *res);
     double t0 = wall_now();
     int rc = setup(&r);

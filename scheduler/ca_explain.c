@@ -961,8 +961,7 @@ static cJSON *plan_json(Case *c)
     return o;
 }
 
-int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                          size_t errlen)
+int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
@@ -971,11 +970,11 @@ int sched_ca_explain_case(const char *text, size_t len, const char *file, int as
     sched_v1_init(&c.v1, &c.arena);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
-    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
+    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err);
     if (rc == SIM_OK && (o = plan_json(&c)) == NULL)
         rc = SIM_EINVAL;
     if (root && rc != SIM_OK)
-        snprintf(err, errlen, "%s: %s", file, sched_v1_failed(&c.v1) ? c.v1.err : "$: out of memory");
+        sim_err_set(err, rc, "%s: %s", file, sched_v1_failed(&c.v1) ? c.v1.err : "$: out of memory");
     if (o)
         sched_v1_print_answer(o, as_json, out, answer_text);
     cJSON_Delete(o);

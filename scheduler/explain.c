@@ -29,14 +29,12 @@ typedef struct Case {
     SchedScheduler *s;
     uint32_t region, pod;
     const char *file;
-    char *err;
-    size_t errlen;
+    SimErr *err;
 } Case;
 
 static int fail(Case *c, const char *fmt, const char *a, const char *b)
 {
-    snprintf(c->err, c->errlen, fmt, c->file, a, b);
-    return SIM_EINVAL;
+    return sim_err_set(c->err, SIM_EINVAL, fmt, c->file, a, b);
 }
 
 /* The problem of the case: a v1 parse error, or the engine's refusal. */
@@ -431,8 +429,7 @@ static void answer_text(const cJSON *o, FILE *out)
     }
 }
 
-int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                       size_t errlen)
+int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
@@ -441,10 +438,9 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
     sched_v1_init(&c.v1, &c.arena);
     c.file = file;
     c.err = err;
-    c.errlen = errlen;
-    const char *end = NULL;
+        const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
+    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err);
     Answer *a = rc == SIM_OK ? sim_arena_alloc(&c.arena, sizeof *a) : NULL;
     if (rc == SIM_OK && a == NULL)
         rc = fail(&c, "%s: %s%s", "out of memory", "");

@@ -14,8 +14,7 @@
  * out as JSON (as_json) or as text. Returns SIM_OK, or SIM_EINVAL with
  * "FILE: $.json.path: problem" (or "FILE:LINE:COL: not valid JSON") in err
  * and nothing written to out. */
-int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                       size_t errlen);
+int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
 
 /* `kubesim explain autoscaler`: reads a case of node groups, v1 Nodes and
  * v1 Pods, runs the scheduler over the pending pods and writes what one
@@ -23,7 +22,6 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
  * expander's choice, and each node's scale-down verdict. Same contract as
  * sched_explain_case: SIM_OK, or SIM_EINVAL with "FILE: $.path: problem" in
  * err and nothing written to out. */
-int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                          size_t errlen);
+int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
 
 #endif

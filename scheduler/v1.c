@@ -904,15 +904,14 @@ void sched_v1_limitrange(SchedV1 *c, const cJSON *j, const char *path, SchedV1Me
 }
 
 /* ---- shared by the explain commands ---------------------------------------- */
-int sched_v1_json_error(const char *file, const char *text, const char *at, char *err, size_t errlen)
+int sched_v1_json_error(const char *file, const char *text, const char *at, SimErr *err)
 {
     int line = 1, col = 1;
     for (const char *p = text; at && p < at; p++) {
         col = *p == '\n' ? 1 : col + 1;
         line += *p == '\n';
     }
-    snprintf(err, errlen, "%s:%d:%d: not valid JSON", file, line, col);
-    return SIM_EINVAL;
+    return sim_err_set(err, SIM_EINVAL, "%s:%d:%d: not valid JSON", file, line, col);
 }
 
 void sched_v1_print_answer(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *))

@@ -90,7 +90,7 @@ void sched_v1_keys(SchedV1 *c, const cJSON *j, const char *path, const char *con
 /* ---- shared by the explain commands ---------------------------------------- */
 /* "FILE:LINE:COL: not valid JSON" at the place cJSON stopped (at, from
  * cJSON_GetErrorPtr) in err; returns SIM_EINVAL. */
-int sched_v1_json_error(const char *file, const char *text, const char *at, char *err, size_t errlen);
+int sched_v1_json_error(const char *file, const char *text, const char *at, SimErr *err);
 /* Prints an explain answer: indented JSON (--json), else through text. */
 void sched_v1_print_answer(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *));
 

@@ -104,8 +104,7 @@ typedef struct SimTraceWriter SimTraceWriter;
 
 /* Opens path for writing and writes the header. meta_json is the header's JSON
  * text. Returns NULL with a message in err on failure. The writer owns the file. */
-SimTraceWriter *sim_trace_create(SimMem *m, const char *path, const char *meta_json,
-                                 char *err, size_t errlen);
+SimTraceWriter *sim_trace_create(SimMem *m, const char *path, const char *meta_json, SimErr *err);
 /* Appends one record; vals must match the kind's schema (asserted). Returns
  * SIM_OK or SIM_EIO/SIM_ENOMEM (sticky: later calls return the same). */
 int sim_trace_emit(SimTraceWriter *w, SimTrKind kind, SimTime t, const SimTrVal *vals, size_t n);
@@ -129,7 +128,7 @@ typedef struct SimTraceRec {
 } SimTraceRec;
 
 /* Opens and checks the header. NULL with a message in err on failure. */
-SimTraceReader *sim_trace_open(SimMem *m, const char *path, char *err, size_t errlen);
+SimTraceReader *sim_trace_open(SimMem *m, const char *path, SimErr *err);
 const char *sim_trace_meta(const SimTraceReader *r);   /* the header's JSON text */
 /* SIM_OK with the next record, SIM_DONE after the end marker, SIM_ECORRUPT on a
  * bad checksum or framing or a missing end marker (message in sim_trace_error). */

@@ -25,12 +25,12 @@
 static TfList fixtures;
 
 /* Runs explain on text; returns its JSON answer (caller frees) or NULL with err. */
-static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+static cJSON *explain(const char *text, size_t len, const char *name, SimErr *err)
 {
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    int rc = sched_explain_case(text, len, name, 1, f, err, errlen);
+    int rc = sched_explain_case(text, len, name, 1, f, err);
     fclose(f);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
     if (rc != SIM_OK)
@@ -131,15 +131,15 @@ static void check_admission(const char *fx, const cJSON *ans, const cJSON *want)
 START_TEST(explain_fixture_matches_its_expectations)
 {
     const char *fx = fixtures.name[_i];
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     size_t len;
     char *text = tf_read(&fixtures, _i, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect");
     ck_assert_msg(exp != NULL, "%s has no expect block", fx);
-    cJSON *ans = explain(text, len, fx, err, sizeof err);
-    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    cJSON *ans = explain(text, len, fx, &err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, sim_err_msg(&err));
     check_name(fx, ans, exp, "selected");
     check_name(fx, ans, exp, "nominatedNodeName");
     check_name(fx, ans, exp, "message");
@@ -154,7 +154,7 @@ START_TEST(explain_fixture_matches_its_expectations)
     if (cJSON_GetObjectItem(exp, "admission"))
         check_admission(fx, ans, cJSON_GetObjectItem(exp, "admission"));
     /* Same input, same answer. */
-    cJSON *again = explain(text, len, fx, err, sizeof err);
+    cJSON *again = explain(text, len, fx, &err);
     ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
     cJSON_Delete(again);
     cJSON_Delete(ans);
@@ -170,10 +170,10 @@ static const char pod_ok[] =
 
 static void expect_refused(const char *text, const char *frag)
 {
-    char err[1024] = "";
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
     ck_assert_msg(ans == NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "error '%s' lacks '%s'", sim_err_msg(&err), frag);
 }
 
 START_TEST(explain_not_json_names_line_and_column)

@@ -48,12 +48,12 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* In-process explain; the JSON answer (caller frees) or NULL with err. */
-static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+static cJSON *explain(const char *text, size_t len, const char *name, SimErr *err)
 {
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    int rc = sched_ca_explain_case(text, len, name, 1, f, err, errlen);
+    int rc = sched_ca_explain_case(text, len, name, 1, f, err);
     fclose(f);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
     if (rc != SIM_OK)
@@ -189,7 +189,8 @@ static void check_shape(const char *fx, const cJSON *ans)
 START_TEST(explain_autoscaler_fixture_matches_its_expectations)
 {
     const char *fx = fixtures.name[_i];
-    char path[800], err[1024];
+    char path[800];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/%s", fixtures.dir, fx);
     size_t len;
     char *text = tf_slurp(path, &len);
@@ -198,11 +199,11 @@ START_TEST(explain_autoscaler_fixture_matches_its_expectations)
     ck_assert_msg(cJSON_IsString(cJSON_GetObjectItem(c, "description")), "%s has no description", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect");
     ck_assert_msg(cJSON_IsObject(exp), "%s has no expect block", fx);
-    cJSON *ans = explain(text, len, fx, err, sizeof err);
-    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    cJSON *ans = explain(text, len, fx, &err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, sim_err_msg(&err));
     check_shape(fx, ans);
     check_expect(fx, exp, ans);
-    cJSON *again = explain(text, len, fx, err, sizeof err);
+    cJSON *again = explain(text, len, fx, &err);
     ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
     cJSON_Delete(again);
     /* The binary answers the same, in JSON and as text. */
@@ -280,10 +281,10 @@ static const char *const bad_cases[][2] = {
 START_TEST(explain_autoscaler_bad_input_names_file_and_path)
 {
     const char *text = bad_cases[_i][0], *frag = bad_cases[_i][1];
-    char err[1024] = "";
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
     ck_assert_msg(ans == NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "error '%s' lacks '%s'", sim_err_msg(&err), frag);
 }
 END_TEST
 
@@ -309,13 +310,14 @@ END_TEST
  * answer (and long group names gave upcoming nodes the same name). */
 START_TEST(explain_autoscaler_long_names_come_out_whole)
 {
-    char name[301], text[4096], err[1024] = "", want[320];
+    char name[301], text[4096], want[320];
+    SimErr err = SIM_ERR_INIT;
     memset(name, 'a', 300);
     name[300] = '\0';
     snprintf(text, sizeof text, "{\"nodeGroups\":[" GROUP "],\"pods\":[{\"metadata\":{\"name\":\"%s\"},"
              "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"64\"}}}]}}]}", name);
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
-    ck_assert_msg(ans != NULL, "refused: %s", err);
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
+    ck_assert_msg(ans != NULL, "refused: %s", sim_err_msg(&err));
     const cJSON *pend = cJSON_GetObjectItem(cJSON_GetObjectItem(ans, "scaleUp"), "unschedulable");
     snprintf(want, sizeof want, "default/%s", name);
     ck_assert_int_eq(cJSON_GetArraySize(pend), 1);

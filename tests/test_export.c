@@ -390,11 +390,11 @@ typedef struct Built {
 
 static void build(Built *b, const char *path)
 {
-    char err[512];
+    SimErr err = SIM_ERR_INIT;
     sim_mem_init(&b->m);
     ScnOptions so = {.path = path, .seed = 42};
-    b->s = scn_load(&b->m, &so, err, sizeof err);
-    ck_assert_msg(b->s != NULL, "%.1200s", err);
+    b->s = scn_load(&b->m, &so, &err);
+    ck_assert_msg(b->s != NULL, "%.1200s", sim_err_msg(&err));
     SimConfig cfg = {.seed = 42, .end = scn_duration(b->s), .mem = &b->m};
     b->e = sim_engine_create(&cfg);
     b->sched = sched_create(b->e);

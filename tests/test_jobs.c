@@ -889,12 +889,12 @@ static void expect_error(const char *decl, const char *frag1, const char *frag2)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "bad.lua", src), .seed = 1};
-    char err[1024] = "";
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
-    ck_assert_msg(strstr(err, frag1) != NULL, "message '%s' lacks '%s'", err, frag1);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag1);
     if (frag2)
-        ck_assert_msg(strstr(err, frag2) != NULL, "message '%s' lacks '%s'", err, frag2);
+        ck_assert_msg(strstr(sim_err_msg(&err), frag2) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -978,11 +978,11 @@ static double num(const cJSON *j, const char *a, const char *b)
  * given string field value. */
 static int count_records(const char *path, const char *kind, const char *value)
 {
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     SimMem mem;
     sim_mem_init(&mem);
-    SimTraceReader *r = sim_trace_open(&mem, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&mem, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK) {
@@ -1016,15 +1016,15 @@ START_TEST(lua_jobs_and_cronjob_run_end_to_end)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     char dir[512], path[600];
     snprintf(dir, sizeof dir, "%s/out", tmpdir);
     ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0, 1);
     ScnRunOptions ro = {.seed = 1, .dir = dir};
     ScnRunResult res;
-    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
     ck_assert_int_eq(res.expectations_failed, 0);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);

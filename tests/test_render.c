@@ -157,7 +157,7 @@ static void dir_remove(const Dir *d)
 }
 
 /* Writes the inputs, runs rnd_report_write, returns the page (or NULL). */
-static char *write_report(const char *json, const char *csv, int *rc, char *err, size_t errlen)
+static char *write_report(const char *json, const char *csv, int *rc, SimErr *err)
 {
     Dir d = dir_make();
     char sp[128], mp[128], op[128];
@@ -168,7 +168,7 @@ static char *write_report(const char *json, const char *csv, int *rc, char *err,
         dir_put(&d, "summary.json", json);
     if (csv)
         dir_put(&d, "metrics.csv", csv);
-    *rc = rnd_report_write(sp, mp, op, err, errlen);
+    *rc = rnd_report_write(sp, mp, op, err);
     char *html = slurp(op);
     dir_remove(&d);
     return html;
@@ -195,9 +195,9 @@ static char *long_csv(int series, int points)
 START_TEST(report_has_a_chart_per_metric)
 {
     int rc;
-    char err[256];
-    char *html = write_report(summary_full, csv_basic, &rc, err, sizeof err);
-    ck_assert_msg(rc == SIM_OK, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(summary_full, csv_basic, &rc, &err);
+    ck_assert_msg(rc == SIM_OK, "%s", sim_err_msg(&err));
     ck_assert_ptr_nonnull(html);
     ck_assert_uint_eq(count(html, "<svg "), 5);
     ck_assert_ptr_nonnull(strstr(html, "Nodes by region"));
@@ -354,16 +354,16 @@ END_TEST
 START_TEST(report_without_metrics_says_so)
 {
     int rc;
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     Dir d = dir_make();
     char sp[128], op[128];
     dir_file(&d, "summary.json", sp, sizeof sp);
     dir_file(&d, "report.html", op, sizeof op);
     dir_put(&d, "summary.json", summary_full);
-    rc = rnd_report_write(sp, NULL, op, err, sizeof err);
+    rc = rnd_report_write(sp, NULL, op, &err);
     char *html = slurp(op);
     dir_remove(&d);
-    ck_assert_msg(rc == SIM_OK, "%s", err);
+    ck_assert_msg(rc == SIM_OK, "%s", sim_err_msg(&err));
     ck_assert_ptr_nonnull(strstr(html, "No metrics were recorded."));
     ck_assert_uint_eq(count(html, "<svg "), 0);
     free(html);
@@ -544,12 +544,12 @@ START_TEST(report_rejects_malformed_csv_with_line)
                               "0,us-east,region,us-east,nodes,10\n"
                               "60,us-east,region,nodes,12\n";
     int rc;
-    char err[256];
-    char *html = write_report(summary_full, csv, &rc, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(summary_full, csv, &rc, &err);
     ck_assert_int_eq(rc, SIM_EINVAL);
     ck_assert_ptr_null(html);   /* no page on bad input */
-    ck_assert_msg(strstr(err, "metrics.csv:3:") != NULL, "%s", err);
-    ck_assert_msg(strstr(err, "expected 6 fields, found 5") != NULL, "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "metrics.csv:3:") != NULL, "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "expected 6 fields, found 5") != NULL, "%s", sim_err_msg(&err));
 }
 END_TEST
 
@@ -584,23 +584,23 @@ END_TEST
 START_TEST(report_missing_summary_is_an_error)
 {
     int rc;
-    char err[256];
-    char *html = write_report(NULL, csv_basic, &rc, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(NULL, csv_basic, &rc, &err);
     ck_assert_int_eq(rc, SIM_EIO);
     ck_assert_ptr_null(html);
-    ck_assert_msg(strstr(err, "summary.json") != NULL && strstr(err, "cannot read") != NULL,
-                  "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "summary.json") != NULL && strstr(sim_err_msg(&err), "cannot read") != NULL,
+                  "%s", sim_err_msg(&err));
 }
 END_TEST
 
 START_TEST(report_missing_metrics_is_an_error)
 {
     int rc;
-    char err[256];
-    char *html = write_report(summary_full, NULL, &rc, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(summary_full, NULL, &rc, &err);
     ck_assert_int_eq(rc, SIM_EIO);
     ck_assert_ptr_null(html);
-    ck_assert_msg(strstr(err, "metrics.csv") != NULL, "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "metrics.csv") != NULL, "%s", sim_err_msg(&err));
 }
 END_TEST
 
@@ -631,15 +631,15 @@ END_TEST
 START_TEST(report_unwritable_output_is_an_error)
 {
     int rc;
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     Dir d = dir_make();
     char sp[128];
     dir_file(&d, "summary.json", sp, sizeof sp);
     dir_put(&d, "summary.json", summary_full);
-    rc = rnd_report_write(sp, NULL, "/nonexistent-dir/report.html", err, sizeof err);
+    rc = rnd_report_write(sp, NULL, "/nonexistent-dir/report.html", &err);
     dir_remove(&d);
     ck_assert_int_eq(rc, SIM_EIO);
-    ck_assert_msg(strstr(err, "cannot write /nonexistent-dir/report.html") != NULL, "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "cannot write /nonexistent-dir/report.html") != NULL, "%s", sim_err_msg(&err));
 }
 END_TEST
 

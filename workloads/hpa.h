@@ -243,7 +243,6 @@ int wl_hpa_info(const WlControllers *c, size_t i, const char **name, uint32_t *t
  * out as JSON (as_json) or as text. Returns SIM_OK, or SIM_EINVAL with
  * "FILE: $.json.path: problem" (or "FILE:LINE:COL: not valid JSON") in err
  * and nothing written to out. */
-int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                        size_t errlen);
+int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
 
 #endif

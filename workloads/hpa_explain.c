@@ -721,8 +721,7 @@ static int run_case(Case *c, const cJSON *root, cJSON **answer)
     return *answer ? SIM_OK : SIM_ENOMEM;
 }
 
-int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, char *err,
-                        size_t errlen)
+int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
@@ -732,9 +731,9 @@ int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_j
     wl_hpa_history_init(&c.h, &c.mem);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *answer = NULL;
-    int rc = root ? run_case(&c, root, &answer) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err, errlen);
+    int rc = root ? run_case(&c, root, &answer) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err);
     if (root && rc != SIM_OK)
-        snprintf(err, errlen, "%s: %s", file, c.v1.err);
+        sim_err_set(err, rc, "%s: %s", file, c.v1.err);
     if (answer)
         sched_v1_print_answer(answer, as_json, out, answer_text);
     cJSON_Delete(answer);

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sim_mem_init(&m);
     KxImportFile f = {.path = "manifest.yaml", .text = text, .len = size, .region = "imported"};
     KxImportOptions o = {.name = NULL, .start = NULL, .duration = NULL};
-    if (kx_import(&m, &f, 1, &o, &out, &len, err, sizeof err) == SIM_OK)
+    if (kx_import(&m, &f, 1, &o, &out, &len, &err) == SIM_OK)
         sim_mem_free(&m, out, len + 1);
     free(text);
     return 0;

@@ -13,8 +13,8 @@ void fz_read_trace(const char *path)
     sim_mem_init(&m);
     sim_trace_dump(&m, path, fz_null(), fz_null());
     RndReplay *r = NULL;
-    char err[1024];
-    if (rnd_replay_open(&m, path, &r, err, sizeof err) != SIM_OK)
+    SimErr err = SIM_ERR_INIT;
+    if (rnd_replay_open(&m, path, &r, &err) != SIM_OK)
         return;
     SimTime d = rnd_replay_duration(r);
     rnd_replay_seek(r, d / 2);
