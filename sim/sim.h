@@ -52,8 +52,8 @@ const char *sim_strerror(int code);
  *  - The message stays until the next failure on the same handle; success
  *    leaves it alone. Messages are complete sentences for the user ("PATH:
  *    cannot open: reason"); callers print them, never rebuild them.
- *  - No function takes a `char *err, size_t errlen` pair (tests/test_docs.c
- *    scans every header and source file for one). */
+ *  - No function takes a caller's char buffer and its length for a message
+ *    (tests/test_errors.c scans every header and source file for one). */
 #define SIM_ERR_LEN 1024
 typedef struct SimErr {
     int code;               /* the SIM_E* of the last failure; SIM_OK when none */

@@ -49,15 +49,15 @@ static void peak_mem(SimMem *m, size_t *peak)
 }
 
 /* Runs `kubesim ARGS` in the suite's folder with stdout on /dev/full; the
- * exit code, and what it printed on stderr in errout (n bytes). */
-static int run_full(const char *args, char *errout, size_t n)
+ * exit code, and what it printed on stderr in text (n bytes). */
+static int run_full(const char *args, char *text, size_t n)
 {
     char cmd[8192], epath[512];
     snprintf(epath, sizeof epath, "%s/full.err", tb_dir());
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >/dev/full 2>'%s' </dev/null", tb_dir(), tb_bin(), args,
              epath);
     int st = system(cmd);
-    tb_slurp(epath, errout, n);
+    tb_slurp(epath, text, n);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
