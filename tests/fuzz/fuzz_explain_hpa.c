@@ -12,7 +12,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[1024], *text = fz_text(data, size);
+    SimErr err = SIM_ERR_INIT;
+    char *text = fz_text(data, size);
     for (int as_json = 0; as_json < 2; as_json++)
         if (wl_hpa_explain_case(text, size, "case.json", as_json, fz_null(), &err) != SIM_OK)
             break;

@@ -11,7 +11,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[1024], *text = fz_text(data, size), *out = NULL;
+    SimErr err = SIM_ERR_INIT;
+    char *text = fz_text(data, size), *out = NULL;
     size_t len = 0;
     SimMem m;
     sim_mem_init(&m);
