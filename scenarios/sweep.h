@@ -11,7 +11,9 @@
  * peak, expectations); the cheapest configuration that meets every
  * expectation is the answer. Rows come from each run's summary.json, or from
  * the sweep.csv of shards when merging. Memory goes through the SimMem hook
- * given at creation; every error leaves its message in err.
+ * given at creation; every error leaves its message on the sweep
+ * (scn_sweep_errmsg), except scn_sweep_load's, which makes a scenario and
+ * reports in its SimErr.
  */
 #ifndef KUBESIM_SCN_SWEEP_H
 #define KUBESIM_SCN_SWEEP_H
