@@ -104,8 +104,8 @@ void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, 
     /* A node of the node groups' list: its path starts at the field holding the text. */
     int sub = c->sub_root && root_of(at) == c->sub_root;
     sim_err_set(c->err, SIM_EINVAL, "%s:%d: %s%s%s: %s", file ? file : kx_imp_file(c, at), at->line,
-             sub ? c->sub_field : "", sub && path[0] && path[0] != '[' ? "." : "",
-             path[0] || sub ? path : "(document)", msg);
+                sub ? c->sub_field : "", sub && path[0] && path[0] != '[' ? "." : "",
+                path[0] || sub ? path : "(document)", msg);
 }
 
 void kx_imp_nomem(KxImp *c)

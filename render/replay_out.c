@@ -212,7 +212,7 @@ int rnd_replay_window(RndReplay *r, const RndFrameOpts *o)
     SimErr *err = &r->err;
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         sim_err_set(err, SIM_EIO, "cannot open a window (no display?): %s; --png renders without one",
-                 SDL_GetError());
+                    SDL_GetError());
         return SIM_EIO;
     }
     /* With no display SDL falls back to a driver that shows nothing and
@@ -220,7 +220,7 @@ int rnd_replay_window(RndReplay *r, const RndFrameOpts *o)
     const char *drv = SDL_GetCurrentVideoDriver();
     if (drv && (strcmp(drv, "dummy") == 0 || strcmp(drv, "offscreen") == 0)) {
         sim_err_set(err, SIM_EIO, "no display (SDL's video driver is '%s'): --png FILE --at TIME renders a frame, "
-                              "--frames N plays headless", drv);
+                    "--frames N plays headless", drv);
         SDL_Quit();
         return SIM_EIO;
     }

@@ -198,15 +198,15 @@ static int check_sets_used(ScnScenario *s, SimErr *err)
         const char *dot = strchr(set->name, '.');
         if (set->missed[0])
             sim_err_set(err, SIM_EINVAL, "--set %s: %s has no field '%.*s'%s%s%s", set->name, set->missed,
-                     (int)strcspn(dot + 1, "."), dot + 1, set->near ? " (did you mean '" : "",
-                     set->near ? set->near : "", set->near ? "'?)" : "");
+                        (int)strcspn(dot + 1, "."), dot + 1, set->near ? " (did you mean '" : "",
+                        set->near ? set->near : "", set->near ? "'?)" : "");
         else if (dot)
             sim_err_set(err, SIM_EINVAL, "--set %s: %s has no param '%s' and declares nothing named '%.*s' "
-                     "(NAME.FIELD=VALUE sets a field of the declaration NAME)", set->name, s->chunk,
-                     set->name, (int)(dot - set->name), set->name);
+                        "(NAME.FIELD=VALUE sets a field of the declaration NAME)", set->name, s->chunk,
+                        set->name, (int)(dot - set->name), set->name);
         else
             sim_err_set(err, SIM_EINVAL, "--set %s: %s has no param '%s' (see kubesim run --list-params)", set->name,
-                     s->chunk, set->name);
+                        s->chunk, set->name);
         return SIM_EINVAL;
     }
     return SIM_OK;

@@ -211,7 +211,7 @@ int wl_schedule_parse(const char *text, WlSchedule *out, SimErr *why)
     }
     if (nf != 5)
         return sim_err_set(why, SIM_EINVAL, "expected exactly 5 fields (minute hour day-of-month month day-of-week), "
-                       "found %zu: \"%s\"", nf, text);
+                           "found %zu: \"%s\"", nf, text);
     uint64_t *bits[5] = {&out->minute, &out->hour, &out->dom, &out->month, &out->dow};
     for (size_t i = 0; i < 5; i++)
         if (!parse_field(f[i], len[i], &bounds[i], bits[i], why))
