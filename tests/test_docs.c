@@ -202,7 +202,8 @@ START_TEST(docs_every_documented_field_is_accepted)
     for (size_t i = 0; i < nrows; i++) {
         try_key(&rows[i], &err);
         snprintf(unknown, sizeof unknown, "unknown field '%s'", rows[i].key);
-        ck_assert_msg(strstr(sim_err_msg(&err), unknown) == NULL, "scenarios/README.md documents %s.%s, which is refused: %s",
+        ck_assert_msg(strstr(sim_err_msg(&err), unknown) == NULL,
+                      "scenarios/README.md documents %s.%s, which is refused: %s",
                       rows[i].decl, rows[i].key, sim_err_msg(&err));
     }
 }

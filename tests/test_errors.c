@@ -24,7 +24,8 @@
  * `char *msg, size_t len`, ... (any spacing, across lines). Filter reasons
  * (`char *reason, size_t len` in scheduler/) are results, not errors, and
  * are not matched. */
-#define MESSAGE_PAIR "char[[:space:]]*\\*[[:space:]]*(err|why|msg|errbuf|errmsg)[A-Za-z0-9_]*[[:space:]]*,[[:space:]]*size_t"
+#define SP "[[:space:]]*"
+#define MESSAGE_PAIR "char" SP "\\*" SP "(err|why|msg|errbuf|errmsg)[A-Za-z0-9_]*" SP "," SP "size_t"
 
 static regex_t pair_re;
 

@@ -639,7 +639,8 @@ START_TEST(faults_hook_k_fail_injects_now)
              "at(\"10m\", function(k) k.fail { kind = \"zone_outage\", zone = \"nowhere\" } end)\n");
     o = run_src(src, 3);
     ck_assert_int_ne(o.rc, SIM_OK);
-    ck_assert_msg(strstr(sim_err_msg(&o.err), "s.lua:7:") && strstr(sim_err_msg(&o.err), "no zone named 'nowhere'"), "%s", sim_err_msg(&o.err));
+    ck_assert_msg(strstr(sim_err_msg(&o.err), "s.lua:7:") && strstr(sim_err_msg(&o.err), "no zone named 'nowhere'"),
+                  "%s", sim_err_msg(&o.err));
 }
 END_TEST
 

@@ -123,7 +123,8 @@ START_TEST(io_read_of_dev_zero_stops_at_the_cap)
     ck_assert_int_eq(sim_file_read(&m, "/dev/zero", (size_t)1 << 20, "a test input", &text, &len, &err),
                      SIM_EIO);
     ck_assert_ptr_null(text);
-    ck_assert_msg(strstr(sim_err_msg(&err), "/dev/zero") && strstr(sim_err_msg(&err), "1 MiB limit for a test input"), "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "/dev/zero") && strstr(sim_err_msg(&err), "1 MiB limit for a test input"),
+                  "%s", sim_err_msg(&err));
     ck_assert_uint_le(peak, ((size_t)1 << 20) + 2);
     ck_assert_int_eq(m.live, 0);
 }
@@ -198,7 +199,8 @@ START_TEST(io_read_names_a_folder_a_missing_file_and_reads_an_empty_one)
     peak_mem(&m, &peak);
     char *text;
     ck_assert_int_eq(sim_file_read(&m, tb_dir(), 100, "a scenario", &text, &len, &err), SIM_EIO);
-    ck_assert_msg(strstr(sim_err_msg(&err), tb_dir()) && strstr(sim_err_msg(&err), "is a folder, not a scenario"), "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), tb_dir()) && strstr(sim_err_msg(&err), "is a folder, not a scenario"),
+                  "%s", sim_err_msg(&err));
     snprintf(path, sizeof path, "%s/nope", tb_dir());
     ck_assert_int_eq(sim_file_read(&m, path, 100, "a scenario", &text, &len, &err), SIM_EIO);
     ck_assert_msg(strstr(sim_err_msg(&err), "nope: cannot open: No such file"), "%s", sim_err_msg(&err));
@@ -251,7 +253,8 @@ START_TEST(io_replace_reports_a_full_device_and_leaves_it_a_device)
 {
     SimErr err = SIM_ERR_INIT;
     ck_assert_int_eq(sim_file_replace("/dev/full", "abc", 3, &err), SIM_EIO);
-    ck_assert_msg(strstr(sim_err_msg(&err), "/dev/full: cannot write: No space left on device"), "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "/dev/full: cannot write: No space left on device"),
+                  "%s", sim_err_msg(&err));
     assert_dev_full_intact();
 }
 END_TEST

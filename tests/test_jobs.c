@@ -479,7 +479,8 @@ START_TEST(cron_parse_rejects_bad_expressions)
         WlSchedule s;
         SimErr why = SIM_ERR_INIT;
         ck_assert_msg(wl_schedule_parse(bad[i][0], &s, &why) == SIM_EINVAL, "%s parsed", bad[i][0]);
-        ck_assert_msg(strstr(sim_err_msg(&why), bad[i][1]) != NULL, "%s: '%s' lacks '%s'", bad[i][0], sim_err_msg(&why), bad[i][1]);
+        ck_assert_msg(strstr(sim_err_msg(&why), bad[i][1]) != NULL,
+                      "%s: '%s' lacks '%s'", bad[i][0], sim_err_msg(&why), bad[i][1]);
     }
 }
 END_TEST

@@ -829,7 +829,8 @@ static void expect_load_error(const char *decl, const char *frag, const char *fr
     ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
     ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag);
-    ck_assert_msg(frag2 == NULL || strstr(sim_err_msg(&err), frag2) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
+    ck_assert_msg(frag2 == NULL || strstr(sim_err_msg(&err), frag2) != NULL,
+                  "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 

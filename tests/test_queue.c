@@ -731,7 +731,8 @@ static void expect_error(const char *decls, const char *frag1, const char *frag2
     ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decls);
     ck_assert_msg(strstr(sim_err_msg(&err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag1);
-    ck_assert_msg(frag2 == NULL || strstr(sim_err_msg(&err), frag2) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
+    ck_assert_msg(frag2 == NULL || strstr(sim_err_msg(&err), frag2) != NULL,
+                  "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 

@@ -639,7 +639,8 @@ START_TEST(report_unwritable_output_is_an_error)
     rc = rnd_report_write(sp, NULL, "/nonexistent-dir/report.html", &err);
     dir_remove(&d);
     ck_assert_int_eq(rc, SIM_EIO);
-    ck_assert_msg(strstr(sim_err_msg(&err), "cannot write /nonexistent-dir/report.html") != NULL, "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "cannot write /nonexistent-dir/report.html") != NULL,
+                  "%s", sim_err_msg(&err));
 }
 END_TEST
 

@@ -235,9 +235,11 @@ START_TEST(replay_refuses_ids_out_of_creation_order)
     SimErr err = SIM_ERR_INIT;
     RndReplay *r = NULL;
     ck_assert_int_ne(rnd_replay_open(&m, odd_trace("huge-wl.kst", 0), &r, &err), SIM_OK);
-    ck_assert_msg(strstr(sim_err_msg(&err), "workload ids must be created in order; got 2000000000 after 0"), "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "workload ids must be created in order; got 2000000000 after 0"),
+                  "%s", sim_err_msg(&err));
     ck_assert_int_ne(rnd_replay_open(&m, odd_trace("pod-twice.kst", 1), &r, &err), SIM_OK);
-    ck_assert_msg(strstr(sim_err_msg(&err), "pod ids must be created in order; got 0 after 1"), "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "pod ids must be created in order; got 0 after 1"),
+                  "%s", sim_err_msg(&err));
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST

@@ -56,7 +56,8 @@ static void expect_error(const char *src, const char *frag1, const char *frag2)
     ck_assert_msg(l.s == NULL, "expected an error for: %s", src);
     ck_assert_msg(strstr(sim_err_msg(&l.err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&l.err), frag1);
     if (frag2)
-        ck_assert_msg(strstr(sim_err_msg(&l.err), frag2) != NULL, "message '%s' lacks '%s'", sim_err_msg(&l.err), frag2);
+        ck_assert_msg(strstr(sim_err_msg(&l.err), frag2) != NULL,
+                      "message '%s' lacks '%s'", sim_err_msg(&l.err), frag2);
     unload(&l);
 }
 
@@ -189,7 +190,8 @@ START_TEST(scn_set_errors_are_named)
     char *bad_type[] = {"replicas=lots"};
     load_opts(&l, "s.lua", src, bad_type, 1, 0, 0);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(sim_err_msg(&l.err), "--set replicas=lots") && strstr(sim_err_msg(&l.err), "takes a number"), "%s", sim_err_msg(&l.err));
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "--set replicas=lots") && strstr(sim_err_msg(&l.err), "takes a number"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
     char *unknown[] = {"replicsa=3"};
     load_opts(&l, "s.lua", src, unknown, 1, 0, 0);
@@ -230,7 +232,8 @@ START_TEST(scn_bytecode_is_refused)
     Loaded l;
     load(&l, "\x1bLua\x54\x00 junk");
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(sim_err_msg(&l.err), "binary") || strstr(sim_err_msg(&l.err), "text"), "%s", sim_err_msg(&l.err));
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "binary") || strstr(sim_err_msg(&l.err), "text"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST
@@ -240,7 +243,8 @@ START_TEST(scn_instruction_budget_stops_infinite_loop)
     Loaded l;
     load_opts(&l, "loop.lua", "region { name = \"r\" }\nwhile true do end\n", NULL, 0, 0, 1000000);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(sim_err_msg(&l.err), "loop.lua:2:") && strstr(sim_err_msg(&l.err), "instruction budget"), "%s", sim_err_msg(&l.err));
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "loop.lua:2:") && strstr(sim_err_msg(&l.err), "instruction budget"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST
@@ -251,7 +255,8 @@ START_TEST(scn_memory_cap_stops_runaway_allocation)
     load_opts(&l, "mem.lua", "local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n",
               NULL, 0, (size_t)16 << 20, 0);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(sim_err_msg(&l.err), "mem.lua") && strstr(sim_err_msg(&l.err), "memory limit of 16 MiB"), "%s", sim_err_msg(&l.err));
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "mem.lua") && strstr(sim_err_msg(&l.err), "memory limit of 16 MiB"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST

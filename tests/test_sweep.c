@@ -176,12 +176,14 @@ START_TEST(sweep_csv_merges_back_exactly)
     merged = scn_sweep_new(&m2);
     ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv"), SIM_OK);
     ck_assert_int_eq(scn_sweep_check_complete(merged), SIM_EINVAL);
-    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "configuration 1 of 6 is in no file") != NULL, "%s", scn_sweep_errmsg(merged));
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "configuration 1 of 6 is in no file") != NULL,
+                  "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     merged = scn_sweep_new(&m2);
     ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv"), SIM_OK);
     ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "again.csv"), SIM_EINVAL);
-    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "again.csv:2: configuration 0 appears twice") != NULL, "%s", scn_sweep_errmsg(merged));
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "again.csv:2: configuration 0 appears twice") != NULL,
+                  "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     merged = scn_sweep_new(&m2);
     const char *other = "config,configs,mem,cost_usd,slo_violation_seconds,latency_p95_ms,error_rate,"
@@ -192,7 +194,8 @@ START_TEST(sweep_csv_merges_back_exactly)
     scn_sweep_free(merged);
     merged = scn_sweep_new(&m2);
     ck_assert_int_eq(scn_sweep_add_csv(merged, "a,b\n1,2\n", 8, "x.csv"), SIM_EINVAL);
-    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "x.csv:1: not a kubesim sweep.csv") != NULL, "%s", scn_sweep_errmsg(merged));
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "x.csv:1: not a kubesim sweep.csv") != NULL,
+                  "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     free(all);
     free(even);

@@ -562,7 +562,8 @@ START_TEST(trace_reader_caps_lengths_and_refuses_a_folder)
     tmp_path(path, sizeof path, "caps.kst");
     spit(path, h, sizeof h);
     ck_assert_ptr_null(sim_trace_open(&m, path, &err));
-    ck_assert_msg(strstr(sim_err_msg(&err), "over the limit") && strstr(sim_err_msg(&err), "meta"), "message: %s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "over the limit") && strstr(sim_err_msg(&err), "meta"),
+                  "message: %s", sim_err_msg(&err));
     unsigned char payload[1] = {0};
     size_t at = write_handmade(path, payload, 1, 1);
     size_t len;
