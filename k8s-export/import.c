@@ -10,14 +10,13 @@
  * arena holding the trees is freed before kx_import returns. What is
  * accepted is what the scenario accepts: each simulated object's name by
  * its kind's rule (and once per scenario where validate wants that), each
- * field of the type it must have (kx_map / kx_seq / kx_str fail on any
- * other), each option by the scenario's own parsers; what only the
+ * field of the type it must have (kube_y_map / kube_y_seq / kube_y_str fail
+ * on any other), each option by the scenario's own parsers; what only the
  * scenario's loader checks, the caller reports through the line origins.
  */
 #include "k8s-export/import_int.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,64 +55,24 @@ static const KxKind kinds[] = {
     {"CronJob", "batch/v1", {"batch/v1beta1", "batch/v2alpha1", NULL}, NAME_SUBDOMAIN, 52, 1},
 };
 
-static const KxNode *root_of(const KxNode *n)
+/* A document read: kept in reading order with its file and region. */
+static void add_doc(void *ctx, KubeYNode *root, const char *file)
 {
-    while (n && n->parent)
-        n = n->parent;
-    return n;
-}
-
-const char *kx_imp_file(const KxImp *c, const KxNode *n)
-{
-    n = root_of(n);
-    if (n && n == c->sub_root)
-        return c->sub_file;
-    for (const KxDoc *d = c->docs; d; d = d->next)
-        if (d->root == n)
-            return d->file;
-    return "?";
-}
-
-/* Control characters (a newline or an escape sequence in a manifest's
- * string) become '?', so a message is one line that cannot drive the
- * terminal. */
-static void printable(char *s)
-{
-    for (unsigned char *p = (unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            *p = '?';
-}
-
-void kx_imp_fail(KxImp *c, const char *file, const KxNode *at, const char *fmt, ...)
-{
-    if (c->rc != SIM_OK)
-        return;
-    c->rc = SIM_EINVAL;
-    char msg[512], path[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    printable(msg);
-    if (at == NULL) {
-        sim_err_set(c->err, SIM_EINVAL, "%s:%s", file ? file : "?", msg);
+    KxImp *c = ctx;
+    KxDoc *d = sim_arena_alloc(&c->a, sizeof *d);
+    if (d == NULL) {
+        kube_yaml_nomem(c->y);
         return;
     }
-    kx_node_path(at, path, sizeof path);
-    printable(path);
-    /* A node of the node groups' list: its path starts at the field holding the text. */
-    int sub = c->sub_root && root_of(at) == c->sub_root;
-    sim_err_set(c->err, SIM_EINVAL, "%s:%d: %s%s%s: %s", file ? file : kx_imp_file(c, at), at->line,
-                sub ? c->sub_field : "", sub && path[0] && path[0] != '[' ? "." : "",
-                path[0] || sub ? path : "(document)", msg);
-}
-
-void kx_imp_nomem(KxImp *c)
-{
-    if (c->rc != SIM_OK)
-        return;
-    c->rc = SIM_ENOMEM;
-    sim_err_set(c->err, SIM_ENOMEM, "out of memory");
+    memset(d, 0, sizeof *d);
+    d->file = file;
+    d->root = root;
+    d->region = c->reading->region;
+    if (c->last)
+        c->last->next = d;
+    else
+        c->docs = d;
+    c->last = d;
 }
 
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind)
@@ -171,7 +130,7 @@ int kx_has(KxImp *c, const char *kind, const char *a, const char *b)
     size_t n = strlen(kind) + strlen(a) + strlen(b) + 3;
     char *key = sim_arena_alloc(&c->a, n);
     if (key == NULL) {
-        kx_imp_nomem(c);   /* the answer no longer matters: the import fails */
+        kube_yaml_nomem(c->y);   /* the answer no longer matters: the import fails */
         return 0;
     }
     seen_key(key, n, kind, a, b);
@@ -183,7 +142,7 @@ int kx_seen(KxImp *c, const char *kind, const char *a, const char *b)
     size_t n = strlen(kind) + strlen(a) + strlen(b) + 3;
     char *key = sim_arena_alloc(&c->a, n);
     if (key == NULL || (2 * (c->nseen + 1) > c->capseen && rehash(c) != SIM_OK)) {
-        kx_imp_nomem(c);
+        kube_yaml_nomem(c->y);
         return 1;
     }
     seen_key(key, n, kind, a, b);
@@ -195,15 +154,15 @@ int kx_seen(KxImp *c, const char *kind, const char *a, const char *b)
     return 0;
 }
 
-const KxNode *kx_annotation_node(KxImp *c, const KxNode *owner, const char *key)
+const KubeYNode *kx_annotation_node(KxImp *c, const KubeYNode *owner, const char *key)
 {
     /* Annotations are strings: anything else is refused, as the API server refuses it. */
-    return kx_want(c, kx_child(kx_map(c, owner, "metadata.annotations"), key), KX_N_SCALAR);
+    return kube_y_want(c->y, kube_y_child(kube_y_map(c->y, owner, "metadata.annotations"), key), KUBE_Y_SCALAR);
 }
 
-const char *kx_annotation(KxImp *c, const KxNode *owner, const char *key)
+const char *kx_annotation(KxImp *c, const KubeYNode *owner, const char *key)
 {
-    const KxNode *n = kx_annotation_node(c, owner, key);
+    const KubeYNode *n = kx_annotation_node(c, owner, key);
     return n ? n->s : NULL;
 }
 
@@ -243,23 +202,23 @@ static int check_version(KxImp *c, KxDoc *d, const KxKind *k, const char *api)
 {
     if (strcmp(api, k->api) == 0)
         return 0;
-    const KxNode *at = kx_get(d->root, "apiVersion");
+    const KubeYNode *at = kube_y_get(d->root, "apiVersion");
     for (size_t i = 0; k->old[i]; i++)
         if (strcmp(api, k->old[i]) == 0) {
-            kx_imp_fail(c, NULL, at, "%s %s was removed from Kubernetes; use %s", api, k->kind, k->api);
+            kube_yaml_fail(c->y, NULL, at, "%s %s was removed from Kubernetes; use %s", api, k->kind, k->api);
             return 1;
         }
     if (strcmp(k->kind, "HorizontalPodAutoscaler") == 0 || strcmp(k->kind, "NodePool") == 0 ||
         strcmp(k->kind, "PriorityClass") == 0 || strcmp(k->kind, "PodDisruptionBudget") == 0 ||
         strcmp(k->api, "v1") != 0 || strchr(api, '/') == NULL) {
-        kx_imp_fail(c, NULL, at, "kubesim reads %s as %s, not %s", k->kind, k->api, api);
+        kube_yaml_fail(c->y, NULL, at, "kubesim reads %s as %s, not %s", k->kind, k->api, api);
         return 1;
     }
     return 0;   /* a core kind of another group (e.g. a CRD named Service): not simulated */
 }
 
 /* A name by the kind's rule; 1 if it passes, else fails at node at. */
-static int name_ok(KxImp *c, const KxNode *at, const char *what, const char *name, KxNaming rule, size_t max)
+static int name_ok(KxImp *c, const KubeYNode *at, const char *what, const char *name, KxNaming rule, size_t max)
 {
     const char *why = NULL;
     char len[64];
@@ -273,11 +232,11 @@ static int name_ok(KxImp *c, const KxNode *at, const char *what, const char *nam
     } else {
         return 1;
     }
-    kx_imp_fail(c, NULL, at, "'%s' is not a valid %s name: %s", name, what, why);
+    kube_yaml_fail(c->y, NULL, at, "'%s' is not a valid %s name: %s", name, what, why);
     return 0;
 }
 
-int kx_check_label(KxImp *c, const KxNode *at, const char *what, const char *name)
+int kx_check_label(KxImp *c, const KubeYNode *at, const char *what, const char *name)
 {
     return name_ok(c, at, what, name, NAME_LABEL, 0);
 }
@@ -297,8 +256,8 @@ static void unique(KxImp *c, KxDoc *d, int hpa)
     const KxDoc *e = c->docs;
     while (e && (e == d || !e->name || strcmp(e->name, d->name) != 0 || !in_set(e, hpa)))
         e = e->next;
-    const KxNode *at = e ? kx_get(e->root, "metadata.name") : NULL;
-    kx_imp_fail(c, NULL, kx_get(d->root, "metadata.name"),
+    const KubeYNode *at = e ? kube_y_get(e->root, "metadata.name") : NULL;
+    kube_yaml_fail(c->y, NULL, kube_y_get(d->root, "metadata.name"),
                 "'%s' is also the name of %s/%s (%s:%d): kubesim needs %s names unique across kinds, "
                 "namespaces and regions",
                 d->name, e ? e->kind : "?", d->name, e ? e->file : "?", at ? at->line : 0,
@@ -307,14 +266,14 @@ static void unique(KxImp *c, KxDoc *d, int hpa)
 
 static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
 {
-    const KxNode *meta = kx_get(d->root, "metadata");
+    const KubeYNode *meta = kube_y_get(d->root, "metadata");
     if (d->name == NULL) {
-        kx_imp_fail(c, NULL, meta ? meta : d->root, "metadata.name is required");
+        kube_yaml_fail(c->y, NULL, meta ? meta : d->root, "metadata.name is required");
         return;
     }
-    if (!name_ok(c, kx_get(meta, "name"), k->kind, d->name, k->naming, k->max))
+    if (!name_ok(c, kube_y_get(meta, "name"), k->kind, d->name, k->naming, k->max))
         return;
-    if (d->ns && !name_ok(c, kx_get(meta, "namespace"), "namespace", d->ns, NAME_LABEL, 0))
+    if (d->ns && !name_ok(c, kube_y_get(meta, "namespace"), "namespace", d->ns, NAME_LABEL, 0))
         return;
     if (k->workload || strcmp(k->kind, "HorizontalPodAutoscaler") == 0)
         unique(c, d, !k->workload);
@@ -322,18 +281,18 @@ static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
 
 static void classify(KxImp *c, KxDoc *d)
 {
-    if (d->root->type != KX_N_MAP) {
-        kx_imp_fail(c, NULL, d->root, "a manifest must be a map with apiVersion and kind, not %s",
-                    kx_type_name(d->root->type));
+    if (d->root->type != KUBE_Y_MAP) {
+        kube_yaml_fail(c->y, NULL, d->root, "a manifest must be a map with apiVersion and kind, not %s",
+                    kube_y_type_name(d->root->type));
         return;
     }
-    const char *api = kx_str(c, d->root, "apiVersion"), *kind = kx_str(c, d->root, "kind");
-    if (c->rc == SIM_OK && (api == NULL || kind == NULL))
-        kx_imp_fail(c, NULL, d->root, "a manifest needs apiVersion and kind (%s is missing)",
+    const char *api = kube_y_str(c->y, d->root, "apiVersion"), *kind = kube_y_str(c->y, d->root, "kind");
+    if (kube_yaml_rc(c->y) == SIM_OK && (api == NULL || kind == NULL))
+        kube_yaml_fail(c->y, NULL, d->root, "a manifest needs apiVersion and kind (%s is missing)",
                     api == NULL ? "apiVersion" : "kind");
-    d->name = kx_str(c, d->root, "metadata.name");
-    d->ns = kx_str(c, d->root, "metadata.namespace");
-    if (c->rc != SIM_OK || tooling(api)) {
+    d->name = kube_y_str(c->y, d->root, "metadata.name");
+    d->ns = kube_y_str(c->y, d->root, "metadata.namespace");
+    if (kube_yaml_rc(c->y) != SIM_OK || tooling(api)) {
         d->done = 1;
         return;
     }
@@ -353,12 +312,12 @@ static void add_region(KxImp *c, const KxImportFile *f)
         if (strcmp(c->regions[i], r) == 0)
             return;
     if (!kx_name_valid(r, KX_DNS1123_LABEL, &why)) {
-        kx_imp_fail(c, f->path, NULL, " region '%s' (--region, or the folder of an export) is not a valid region "
+        kube_yaml_fail(c->y, f->path, NULL, " region '%s' (--region, or the folder of an export) is not a valid region "
                     "name: %s", r, why);
         return;
     }
     if (c->nregions == sizeof c->regions / sizeof c->regions[0]) {
-        kx_imp_fail(c, f->path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
+        kube_yaml_fail(c->y, f->path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
         return;
     }
     c->regions[c->nregions++] = r;
@@ -384,13 +343,13 @@ static void check_options(KxImp *c, const KxImportOptions *o)
     if (o == NULL)
         return;
     if (o->name && !scenario_name_ok(o->name))
-        kx_imp_fail(c, "--name", NULL, " '%s' is not a valid scenario name: lowercase letters, digits, '-' and '_', "
+        kube_yaml_fail(c->y, "--name", NULL, " '%s' is not a valid scenario name: lowercase letters, digits, '-' and '_', "
                     "starting and ending with a letter or digit, at most 63 characters", o->name);
     else if (o->start && o->is_clock && !o->is_clock(o->start))
-        kx_imp_fail(c, "--start", NULL, " '%s' is not a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59:59)",
+        kube_yaml_fail(c->y, "--start", NULL, " '%s' is not a time of day (HH:MM or HH:MM:SS, 00:00 to 23:59:59)",
                     o->start);
     else if (o->duration && o->is_duration && !o->is_duration(o->duration))
-        kx_imp_fail(c, "--duration", NULL, " '%s' is not a positive duration (e.g. 90m, 6h, 1h30m)", o->duration);
+        kube_yaml_fail(c->y, "--duration", NULL, " '%s' is not a positive duration (e.g. 90m, 6h, 1h30m)", o->duration);
 }
 
 static int is_node_groups(const KxDoc *d)
@@ -406,11 +365,11 @@ static void header(KxImp *c, const KxImportOptions *o)
     c->cur = NULL;
     kx_out(c, "-- Written by `kubesim import` from Kubernetes manifests.\n");
     int first = 1;
-    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
+    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
         int skip = d->done || (d->kind && (strcmp(d->kind, "ConfigMap") != 0 || is_node_groups(d)));
         if (skip)
             continue;
-        const char *kind = kx_get_str(d->root, "kind");
+        const char *kind = kube_y_get_str(d->root, "kind");
         kx_out(c, "%s", first ? "-- not simulated: " : ", ");
         kx_out_comment(c, kind ? kind : "(no kind)");
         kx_out(c, "/");
@@ -475,14 +434,14 @@ static void give_origins(KxImp *c, const KxImportOptions *o)
 {
     void *v = c->origins;
     if (sim_mem_grow(c->m, &v, &c->caporigins, c->norigins + 1, sizeof *c->origins) != SIM_OK) {
-        kx_imp_nomem(c);
+        kube_yaml_nomem(c->y);
         return;
     }
     c->origins = v;
     c->origins[c->norigins++] = (KxImportOrigin){NULL, 0};
     KxImportOrigin *p = sim_mem_realloc(c->m, c->origins, c->caporigins * sizeof *p, c->norigins * sizeof *p);
     if (p == NULL) {
-        kx_imp_nomem(c);
+        kube_yaml_nomem(c->y);
         return;
     }
     *o->origins = p;
@@ -494,37 +453,45 @@ static void give_origins(KxImp *c, const KxImportOptions *o)
 int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
               size_t *len, SimErr *err)
 {
-    KxImp c = {.m = m, .o = o, .err = err};
+    KxImp c = {.m = m, .o = o};
     sim_arena_init(&c.a, m);
     *text = NULL;
     *len = 0;
-    check_options(&c, o);
-    for (size_t i = 0; i < nfiles && c.rc == SIM_OK; i++) {
-        add_region(&c, &files[i]);
-        kx_yaml_read(&c, &files[i]);
+    if ((c.y = kube_yaml_new(m, &c.a)) == NULL) {
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
     }
-    for (KxDoc *d = c.docs; d && c.rc == SIM_OK; d = d->next)
+    check_options(&c, o);
+    for (size_t i = 0; i < nfiles && kube_yaml_rc(c.y) == SIM_OK; i++) {
+        add_region(&c, &files[i]);
+        c.reading = &files[i];
+        (void)kube_yaml_read(c.y, files[i].path, files[i].text, files[i].len, add_doc, &c);
+    }
+    for (KxDoc *d = c.docs; d && kube_yaml_rc(c.y) == SIM_OK; d = d->next)
         classify(&c, d);
-    if (c.rc == SIM_OK)
+    if (kube_yaml_rc(c.y) == SIM_OK)
         write_scenario(&c, o);
     sim_arena_free(&c.a);
     sim_mem_free(m, c.seen, c.capseen * sizeof *c.seen);
-    if (c.rc == SIM_OK && c.out) {
+    if (kube_yaml_rc(c.y) == SIM_OK && c.out) {
         /* Hand back exactly len + 1 bytes, so the caller's free size is simple. */
         char *p = sim_mem_realloc(m, c.out, c.cap, c.len + 1);
         if (p == NULL)
-            kx_imp_nomem(&c);
+            kube_yaml_nomem(c.y);
         else
             c.out = p, c.cap = c.len + 1;
     }
-    if (c.rc == SIM_OK && o && o->origins)
+    if (kube_yaml_rc(c.y) == SIM_OK && o && o->origins)
         give_origins(&c, o);
-    if (c.rc != SIM_OK) {
+    int rc = kube_yaml_rc(c.y);
+    if (rc != SIM_OK) {
+        sim_err_set(err, rc, "%s", kube_yaml_errmsg(c.y));
         if (c.out)
             sim_mem_free(m, c.out, c.cap);
         sim_mem_free(m, c.origins, c.caporigins * sizeof *c.origins);
-        return c.rc;
     }
+    kube_yaml_free(c.y);
+    if (rc != SIM_OK)
+        return rc;
     *text = c.out;
     *len = c.len;
     return SIM_OK;

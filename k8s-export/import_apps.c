@@ -16,16 +16,16 @@
 
 #define DEFAULT_RUN "60s"
 
-static void opt_int(KxImp *c, const KxNode *root, const char *path, const char *field, int64_t lo, int64_t hi)
+static void opt_int(KxImp *c, const KubeYNode *root, const char *path, const char *field, int64_t lo, int64_t hi)
 {
-    const KxNode *n = kx_at(c, root, path);
+    const KubeYNode *n = kube_y_at(c->y, root, path);
     if (n)
         kx_out(c, ", %s = %lld", field, (long long)kx_int(c, n, lo, hi));
 }
 
-static void opt_str(KxImp *c, const KxNode *root, const char *path, const char *field)
+static void opt_str(KxImp *c, const KubeYNode *root, const char *path, const char *field)
 {
-    const char *s = kx_str(c, root, path);
+    const char *s = kube_y_str(c->y, root, path);
     if (s) {
         kx_out(c, ", %s = ", field);
         kx_out_str(c, s);
@@ -33,45 +33,45 @@ static void opt_str(KxImp *c, const KxNode *root, const char *path, const char *
 }
 
 /* An annotation holding a duration (the export's simulation-only settings). */
-static void ann_duration(KxImp *c, const KxNode *owner, const char *key, const char *field)
+static void ann_duration(KxImp *c, const KubeYNode *owner, const char *key, const char *field)
 {
-    const KxNode *n = kx_annotation_node(c, owner, key);
+    const KubeYNode *n = kx_annotation_node(c, owner, key);
     if (n) {
         kx_out(c, ", %s = ", field);
         kx_out_duration(c, n);
     }
 }
 
-static void image(KxImp *c, const KxNode *tmpl)
+static void image(KxImp *c, const KubeYNode *tmpl)
 {
-    const KxNode *cs = kx_seq(c, tmpl, "spec.containers");
-    const char *img = cs && cs->first ? kx_str(c, cs->first, "image") : NULL;
+    const KubeYNode *cs = kube_y_seq(c->y, tmpl, "spec.containers");
+    const char *img = cs && cs->first ? kube_y_str(c->y, cs->first, "image") : NULL;
     if (img) {
         kx_out(c, ", image = ");
         kx_out_str(c, img);
     }
 }
 
-static void int_or_pct(KxImp *c, const KxNode *v, const char *field)
+static void int_or_pct(KxImp *c, const KubeYNode *v, const char *field)
 {
     if (v == NULL)
         return;
     kx_out(c, "%s = ", field);
-    if (v->type == KX_N_SCALAR && strchr(v->s, '%'))
+    if (v->type == KUBE_Y_SCALAR && strchr(v->s, '%'))
         kx_out_pct(c, v);
     else
         kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
 }
 
-static void strategy(KxImp *c, const KxNode *root)
+static void strategy(KxImp *c, const KubeYNode *root)
 {
-    const char *type = kx_str(c, root, "spec.strategy.type");
+    const char *type = kube_y_str(c->y, root, "spec.strategy.type");
     if (type && strcmp(type, "Recreate") == 0) {
         kx_out(c, ", strategy = { max_surge = 0, max_unavailable = \"100%%\" }");
         return;
     }
-    const KxNode *ru = kx_map(c, root, "spec.strategy.rollingUpdate");
-    const KxNode *s = kx_get(ru, "maxSurge"), *u = kx_get(ru, "maxUnavailable");
+    const KubeYNode *ru = kube_y_map(c->y, root, "spec.strategy.rollingUpdate");
+    const KubeYNode *s = kube_y_get(ru, "maxSurge"), *u = kube_y_get(ru, "maxUnavailable");
     if (s == NULL && u == NULL)
         return;
     kx_out(c, ", strategy = { ");
@@ -81,7 +81,7 @@ static void strategy(KxImp *c, const KxNode *root)
     kx_out(c, " }");
 }
 
-static void serve(KxImp *c, const KxNode *root)
+static void serve(KxImp *c, const KubeYNode *root)
 {
     const char *svc = kx_annotation(c, root, "kubesim.io/serve-service");
     if (svc == NULL ||
@@ -89,13 +89,13 @@ static void serve(KxImp *c, const KxNode *root)
         return;
     kx_out(c, ",\n    serve = { service = ");
     kx_out_str(c, svc);
-    const KxNode *cap = kx_annotation_node(c, root, "kubesim.io/serve-capacity");
+    const KubeYNode *cap = kx_annotation_node(c, root, "kubesim.io/serve-capacity");
     kx_out(c, ", capacity = ");
     if (cap)
         kx_out_number(c, cap);
     else
         kx_out(c, "1");
-    const KxNode *cpr = kx_annotation_node(c, root, "kubesim.io/serve-cpu-per-request-millicores");
+    const KubeYNode *cpr = kx_annotation_node(c, root, "kubesim.io/serve-cpu-per-request-millicores");
     if (cpr)
         kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
     ann_duration(c, root, "kubesim.io/serve-service-time", "service_time");
@@ -120,8 +120,8 @@ static void queue(KxImp *c, const KxDoc *d)
 
 void kx_imp_deployments(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "Deployment")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *tmpl = kx_map(c, d->root, "spec.template");
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "Deployment")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        const KubeYNode *tmpl = kube_y_map(c->y, d->root, "spec.template");
         queue(c, d);
         kx_out_head(c, "deployment", d, 1);
         opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
@@ -141,15 +141,15 @@ void kx_imp_deployments(KxImp *c)
 
 void kx_imp_statefulsets(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "StatefulSet")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *tmpl = kx_map(c, d->root, "spec.template");
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "StatefulSet")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        const KubeYNode *tmpl = kube_y_map(c->y, d->root, "spec.template");
         kx_out_head(c, "statefulset", d, 1);
         opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
         image(c, tmpl);
         opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
-        const KxNode *vct = kx_seq(c, d->root, "spec.volumeClaimTemplates");
-        const KxNode *size = vct && vct->first ? kx_map(c, vct->first, "spec.resources.requests") : NULL;
-        size = kx_get(size, "storage");
+        const KubeYNode *vct = kube_y_seq(c->y, d->root, "spec.volumeClaimTemplates");
+        const KubeYNode *size = vct && vct->first ? kube_y_map(c->y, vct->first, "spec.resources.requests") : NULL;
+        size = kube_y_get(size, "storage");
         if (size) {
             kx_out(c, ", volume = ");
             kx_out_quantity(c, size, 0);
@@ -161,20 +161,20 @@ void kx_imp_statefulsets(KxImp *c)
 
 void kx_imp_daemonsets(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "DaemonSet")) != NULL && c->rc == SIM_OK;) {
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "DaemonSet")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         kx_out_head(c, "daemonset", d, 1);
-        kx_out_pod(c, kx_map(c, d->root, "spec.template"));
+        kx_out_pod(c, kube_y_map(c->y, d->root, "spec.template"));
         kx_out(c, " }\n");
     }
 }
 
 /* A Job spec's fields (spec: the JobSpec), shared by job and cronjob's job. */
-static void job_spec(KxImp *c, const KxNode *spec, const KxNode *owner)
+static void job_spec(KxImp *c, const KubeYNode *spec, const KubeYNode *owner)
 {
-    const KxNode *tmpl = kx_map(c, spec, "template");
+    const KubeYNode *tmpl = kube_y_map(c->y, spec, "template");
     opt_int(c, spec, "completions", "completions", 1, 1000000000);
     opt_int(c, spec, "parallelism", "parallelism", 0, 1000000000);
-    const KxNode *dn = kx_annotation_node(c, tmpl, "kubesim.io/duration");
+    const KubeYNode *dn = kx_annotation_node(c, tmpl, "kubesim.io/duration");
     const char *dur = dn ? dn->s : NULL;
     kx_out(c, ", duration = ");
     if (dur && strcmp(dur, "by-work") != 0)
@@ -185,9 +185,9 @@ static void job_spec(KxImp *c, const KxNode *spec, const KxNode *owner)
     opt_int(c, spec, "backoffLimit", "backoff_limit", 0, 1000000000);
     opt_int(c, spec, "activeDeadlineSeconds", "active_deadline", 1, INT64_C(1) << 40);
     opt_int(c, spec, "ttlSecondsAfterFinished", "ttl_after_finished", 0, INT64_C(1) << 31);
-    const KxNode *ff = kx_annotation_node(c, owner, "kubesim.io/fail-first");
-    const KxNode *fp = kx_annotation_node(c, owner, "kubesim.io/fail-probability");
-    const KxNode *fe = kx_annotation_node(c, owner, "kubesim.io/fail-exit-code");
+    const KubeYNode *ff = kx_annotation_node(c, owner, "kubesim.io/fail-first");
+    const KubeYNode *fp = kx_annotation_node(c, owner, "kubesim.io/fail-probability");
+    const KubeYNode *fe = kx_annotation_node(c, owner, "kubesim.io/fail-exit-code");
     if (ff || fp || fe) {
         kx_out(c, ", fail = { exit_code = %lld", fe ? (long long)kx_int(c, fe, 0, 255) : 1LL);
         if (ff)
@@ -205,38 +205,38 @@ static void job_spec(KxImp *c, const KxNode *spec, const KxNode *owner)
 
 void kx_imp_jobs(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "Job")) != NULL && c->rc == SIM_OK;) {
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "Job")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         kx_out_head(c, "job", d, 1);
-        const KxNode *start = kx_annotation_node(c, d->root, "kubesim.io/start");
+        const KubeYNode *start = kx_annotation_node(c, d->root, "kubesim.io/start");
         if (start) {
             kx_out(c, ", start = ");
             kx_out_when(c, start);
         }
-        job_spec(c, kx_map(c, d->root, "spec"), d->root);
+        job_spec(c, kube_y_map(c->y, d->root, "spec"), d->root);
         kx_out(c, " }\n");
     }
 }
 
 void kx_imp_cronjobs(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "CronJob")) != NULL && c->rc == SIM_OK;) {
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "CronJob")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         kx_out_head(c, "cronjob", d, 1);
-        const KxNode *s = kx_map(c, d->root, "spec");
+        const KubeYNode *s = kube_y_map(c->y, d->root, "spec");
         opt_str(c, s, "schedule", "schedule");
         opt_str(c, s, "timeZone", "time_zone");
         opt_str(c, s, "concurrencyPolicy", "concurrency_policy");
         opt_int(c, s, "startingDeadlineSeconds", "starting_deadline", 0, INT64_C(1) << 40);
         opt_int(c, s, "successfulJobsHistoryLimit", "successful_history", 0, 1000000);
         opt_int(c, s, "failedJobsHistoryLimit", "failed_history", 0, 1000000);
-        const char *suspend = kx_str(c, s, "suspend");
+        const char *suspend = kube_y_str(c->y, s, "suspend");
         if (suspend && strcmp(suspend, "true") == 0)
             kx_out(c, ", suspend = true");
         kx_out(c, ",\n    job = { ");
-        const KxNode *jt = kx_map(c, s, "jobTemplate");
+        const KubeYNode *jt = kube_y_map(c->y, s, "jobTemplate");
         size_t at = c->len;
-        job_spec(c, kx_map(c, jt, "spec"), jt);
+        job_spec(c, kube_y_map(c->y, jt, "spec"), jt);
         /* job_spec starts with ", "; a table's first field must not. */
-        if (c->rc == SIM_OK && c->len > at + 2 && c->out[at] == ',')
+        if (kube_yaml_rc(c->y) == SIM_OK && c->len > at + 2 && c->out[at] == ',')
             memmove(c->out + at, c->out + at + 2, c->len - at - 1), c->len -= 2;
         kx_out(c, " } }\n");
     }

@@ -17,13 +17,13 @@
 static const char *const targets[][2] = {
     {"averageUtilization", "average_utilization"}, {"averageValue", "average_value"}, {"value", "value"}};
 
-static void target(KxImp *c, const KxNode *t)
+static void target(KxImp *c, const KubeYNode *t)
 {
-    const char *type = kx_str(c, t, "type");
+    const char *type = kube_y_str(c->y, t, "type");
     kx_out(c, ", target = { type = ");
     kx_out_str(c, type ? type : "Utilization");
     for (size_t i = 0; i < 3; i++) {
-        const KxNode *v = kx_get(t, targets[i][0]);
+        const KubeYNode *v = kube_y_get(t, targets[i][0]);
         if (v == NULL)
             continue;
         kx_out(c, ", %s = ", targets[i][1]);
@@ -36,52 +36,52 @@ static void target(KxImp *c, const KxNode *t)
 }
 
 /* A metric's name; an External one with selector {queue: Q} is the queue's series Q/NAME. */
-static void metric_name(KxImp *c, const KxNode *src)
+static void metric_name(KxImp *c, const KubeYNode *src)
 {
-    const char *name = kx_str(c, src, "metric.name"), *q = kx_str(c, src, "metric.selector.matchLabels.queue");
+    const char *name = kube_y_str(c->y, src, "metric.name"), *q = kube_y_str(c->y, src, "metric.selector.matchLabels.queue");
     if (name == NULL)
-        name = kx_str(c, src, "name");
+        name = kube_y_str(c->y, src, "name");
     char buf[512];
     snprintf(buf, sizeof buf, "%s%s%s", q ? q : "", q ? "/" : "", name ? name : "");
     kx_out(c, ", name = ");
     kx_out_str(c, buf);
 }
 
-static void metric(KxImp *c, const KxNode *m)
+static void metric(KxImp *c, const KubeYNode *m)
 {
     static const char *const types[][2] = {{"Resource", "resource"}, {"ContainerResource", "containerResource"},
                                            {"Pods", "pods"}, {"Object", "object"}, {"External", "external"}};
-    const char *type = kx_want(c, m, KX_N_MAP) ? kx_str(c, m, "type") : NULL;
-    const KxNode *src = NULL;
+    const char *type = kube_y_want(c->y, m, KUBE_Y_MAP) ? kube_y_str(c->y, m, "type") : NULL;
+    const KubeYNode *src = NULL;
     for (size_t i = 0; type && i < 5; i++)
         if (strcmp(type, types[i][0]) == 0)
-            src = kx_map(c, m, types[i][1]);
-    if (c->rc != SIM_OK)
+            src = kube_y_map(c->y, m, types[i][1]);
+    if (kube_yaml_rc(c->y) != SIM_OK)
         return;
     if (src == NULL) {
-        kx_imp_fail(c, NULL, m, "a metric needs type Resource, ContainerResource, Pods, Object or External");
+        kube_yaml_fail(c->y, NULL, m, "a metric needs type Resource, ContainerResource, Pods, Object or External");
         return;
     }
     kx_out(c, "{ type = ");
     kx_out_str(c, type);
     metric_name(c, src);
-    const char *ct = kx_str(c, src, "container");
+    const char *ct = kube_y_str(c->y, src, "container");
     if (ct) {
         kx_out(c, ", container = ");
         kx_out_str(c, ct);
     }
-    target(c, kx_map(c, src, "target"));
+    target(c, kube_y_map(c->y, src, "target"));
     kx_out(c, " }");
 }
 
-static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *tol)
+static void rules(KxImp *c, const char *field, const KubeYNode *r, const KubeYNode *tol)
 {
     if (r == NULL && tol == NULL)
         return;
     kx_out(c, " %s = {", field);
-    const KxNode *w = kx_get(r, "stabilizationWindowSeconds"), *ps = kx_seq(c, r, "policies");
+    const KubeYNode *w = kube_y_get(r, "stabilizationWindowSeconds"), *ps = kube_y_seq(c->y, r, "policies");
     kx_out(c, " stabilization_window = %lld", w ? (long long)kx_int(c, w, 0, 3600) : (long long)(strcmp(field, "scale_up") ? 300 : 0));
-    const char *sp = kx_str(c, r, "selectPolicy");
+    const char *sp = kube_y_str(c->y, r, "selectPolicy");
     if (sp) {
         kx_out(c, ", select_policy = ");
         kx_out_str(c, sp);
@@ -92,9 +92,9 @@ static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *to
     }
     if (ps && ps->n) {
         kx_out(c, ", policies = {");
-        for (const KxNode *p = ps->first; p && kx_want(c, p, KX_N_MAP); p = p->next) {
-            const KxNode *v = kx_get(p, "value"), *per = kx_get(p, "periodSeconds");
-            const char *type = kx_str(c, p, "type");
+        for (const KubeYNode *p = ps->first; p && kube_y_want(c->y, p, KUBE_Y_MAP); p = p->next) {
+            const KubeYNode *v = kube_y_get(p, "value"), *per = kube_y_get(p, "periodSeconds");
+            const char *type = kube_y_str(c->y, p, "type");
             kx_out(c, "%s{ type = ", p == ps->first ? " " : ", ");
             kx_out_str(c, type ? type : "Pods");
             kx_out(c, ", value = %lld, period = %lld }", v ? (long long)kx_int(c, v, 1, 1000000000) : 1LL,
@@ -107,14 +107,14 @@ static void rules(KxImp *c, const char *field, const KxNode *r, const KxNode *to
 
 static void behavior(KxImp *c, const KxDoc *d)
 {
-    const KxNode *b = kx_map(c, d->root, "spec.behavior");
-    const KxNode *tu = kx_annotation_node(c, d->root, "kubesim.io/scale-up-tolerance");
-    const KxNode *td = kx_annotation_node(c, d->root, "kubesim.io/scale-down-tolerance");
+    const KubeYNode *b = kube_y_map(c->y, d->root, "spec.behavior");
+    const KubeYNode *tu = kx_annotation_node(c, d->root, "kubesim.io/scale-up-tolerance");
+    const KubeYNode *td = kx_annotation_node(c, d->root, "kubesim.io/scale-down-tolerance");
     if (b == NULL && tu == NULL && td == NULL)
         return;
     kx_out(c, ",\n    behavior = {");
-    rules(c, "scale_up", kx_map(c, b, "scaleUp"), tu);
-    rules(c, "scale_down", kx_map(c, b, "scaleDown"), td);
+    rules(c, "scale_up", kube_y_map(c->y, b, "scaleUp"), tu);
+    rules(c, "scale_down", kube_y_map(c->y, b, "scaleDown"), td);
     kx_out(c, " }");
 }
 
@@ -132,23 +132,23 @@ static int target_found(KxImp *c, const char *name)
 
 void kx_imp_hpas(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *s = kx_map(c, d->root, "spec"), *ms = kx_seq(c, s, "metrics");
-        const char *target = kx_str(c, s, "scaleTargetRef.name");
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        const KubeYNode *s = kube_y_map(c->y, d->root, "spec"), *ms = kube_y_seq(c->y, s, "metrics");
+        const char *target = kube_y_str(c->y, s, "scaleTargetRef.name");
         if (!target_found(c, target)) {
             kx_out(c, "-- HorizontalPodAutoscaler/");
             kx_out_comment(c, d->name ? d->name : "");
             kx_out(c, ": its target is not in the manifests\n");
             continue;
         }
-        const KxNode *min = kx_get(s, "minReplicas"), *max = kx_get(s, "maxReplicas");
+        const KubeYNode *min = kube_y_get(s, "minReplicas"), *max = kube_y_get(s, "maxReplicas");
         kx_out(c, "hpa { name = ");
         kx_out_str(c, d->name);
         kx_out(c, ", target = ");
         kx_out_str(c, target);
         kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", min ? (long long)kx_int(c, min, 0, 1000000) : 1LL,
                max ? (long long)kx_int(c, max, 1, 1000000) : 1LL);
-        for (const KxNode *m = ms ? ms->first : NULL; m && c->rc == SIM_OK; m = m->next) {
+        for (const KubeYNode *m = ms ? ms->first : NULL; m && kube_yaml_rc(c->y) == SIM_OK; m = m->next) {
             kx_out(c, m == ms->first ? " " : ", ");
             metric(c, m);
         }
@@ -171,7 +171,7 @@ static int number(KxImp *c, const KxDoc *d, const char *text)
 static void duration(KxImp *c, const KxDoc *d, const char *text)
 {
     if (c->o && c->o->is_duration && !c->o->is_duration(text))
-        kx_imp_fail(c, NULL, kx_annotation_node(c, d->root, "kubesim.io/traffic"),
+        kube_yaml_fail(c->y, NULL, kx_annotation_node(c, d->root, "kubesim.io/traffic"),
                     "'%s' is not a duration (e.g. 90s, 15m)", text);
     kx_out_str(c, text);
 }
@@ -182,7 +182,7 @@ static void clock(KxImp *c, const KxDoc *d, const char *t)
     char *end;
     long s = strtol(t, &end, 10);
     if (end == t || (*end != '\0' && strcmp(end, "s") != 0) || s < 0 || s >= 86400) {
-        kx_imp_fail(c, NULL, kx_annotation_node(c, d->root, "kubesim.io/traffic"),
+        kube_yaml_fail(c->y, NULL, kx_annotation_node(c, d->root, "kubesim.io/traffic"),
                     "daily: '%s' is not a time of day in seconds (0s to 86399s)", t);
         return;
     }
@@ -199,7 +199,7 @@ static int number_in(KxImp *c, const KxDoc *d, const char *key, const char *text
     char *end;
     double v = strtod(text, &end);
     if (*text == '\0' || *end != '\0' || !isfinite(v) || v < 0) {
-        kx_imp_fail(c, NULL, kx_annotation_node(c, d->root, key), "'%s' is not a number (0 or more)", text);
+        kube_yaml_fail(c->y, NULL, kx_annotation_node(c, d->root, key), "'%s' is not a number (0 or more)", text);
         return 0;
     }
     kx_out(c, "%.17g", v);
@@ -303,7 +303,7 @@ static void flow(KxImp *c, const KxDoc *d, char *line)
     kx_out(c, ", rate = ");
     if (!number(c, d, rate))
         return;
-    for (char *w = strtok_r(NULL, " ", &save); w && c->rc == SIM_OK; w = strtok_r(NULL, " ", &save)) {
+    for (char *w = strtok_r(NULL, " ", &save); w && kube_yaml_rc(c->y) == SIM_OK; w = strtok_r(NULL, " ", &save)) {
         char *arg = strtok_r(NULL, " ", &save);
         if (arg && strcmp(w, "daily") == 0)
             daily(c, d, arg);
@@ -331,18 +331,18 @@ static void link_services(KxImp *c)
 {
     size_t n = 0, cap = 0, at = 0;
     Svc *v = NULL;
-    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next, at++) {
+    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next, at++) {
         if (!d->kind || strcmp(d->kind, "Service") != 0)
             continue;
         void *p = v;
         if (sim_mem_grow(c->m, &p, &cap, n + 1, sizeof *v) != SIM_OK)
-            kx_imp_nomem(c);
+            kube_yaml_nomem(c->y);
         else
             v = p, v[n++] = (Svc){d, at};
     }
-    if (c->rc == SIM_OK && n)
+    if (kube_yaml_rc(c->y) == SIM_OK && n)
         qsort(v, n, sizeof *v, by_name);
-    for (size_t i = 0; c->rc == SIM_OK && i < n; i++) {
+    for (size_t i = 0; kube_yaml_rc(c->y) == SIM_OK && i < n; i++) {
         int first = i == 0 || strcmp(v[i - 1].d->name, v[i].d->name) != 0;
         v[i].d->same_first = first ? v[i].d : v[i - 1].d->same_first;
         v[i].d->same_next = i + 1 < n && strcmp(v[i + 1].d->name, v[i].d->name) == 0 ? v[i + 1].d : NULL;
@@ -354,13 +354,13 @@ void kx_imp_traffic(KxImp *c)
 {
     if (!kx_seen(c, "services linked", "", ""))
         link_services(c);
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "Service")) != NULL && c->rc == SIM_OK;) {
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "Service")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         const char *t = kx_annotation(c, d->root, "kubesim.io/traffic");
         if (t == NULL)
             continue;
         char *copy = sim_arena_strdup(&c->a, t);
         if (copy == NULL) {
-            kx_imp_nomem(c);
+            kube_yaml_nomem(c->y);
             return;
         }
         for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))

@@ -21,7 +21,7 @@ static void note_origins(KxImp *c, const char *s, size_t n)
     for (const char *p = s; (p = memchr(p, '\n', n - (size_t)(p - s))) != NULL; p++) {
         void *v = c->origins;
         if (sim_mem_grow(c->m, &v, &c->caporigins, c->norigins + 1, sizeof *c->origins) != SIM_OK) {
-            kx_imp_nomem(c);
+            kube_yaml_nomem(c->y);
             return;
         }
         c->origins = v;
@@ -32,15 +32,15 @@ static void note_origins(KxImp *c, const char *s, size_t n)
 
 static void append(KxImp *c, const char *s, size_t n)
 {
-    if (c->rc != SIM_OK)
+    if (kube_yaml_rc(c->y) != SIM_OK)
         return;
     if (c->o && c->o->origins)
         note_origins(c, s, n);
-    if (c->rc != SIM_OK)
+    if (kube_yaml_rc(c->y) != SIM_OK)
         return;
     void *p = c->out;
     if (sim_mem_grow(c->m, &p, &c->cap, c->len + n + 1, 1) != SIM_OK) {
-        kx_imp_nomem(c);
+        kube_yaml_nomem(c->y);
         return;
     }
     c->out = p;
@@ -113,53 +113,53 @@ static int is_number(const char *s)
     return *s && *end == '\0' && errno == 0 && strpbrk(s, "xXnNiI") == NULL;
 }
 
-static int want_scalar(KxImp *c, const KxNode *n, const char *what)
+static int want_scalar(KxImp *c, const KubeYNode *n, const char *what)
 {
-    if (n->type == KX_N_SCALAR)
+    if (n->type == KUBE_Y_SCALAR)
         return 1;
-    kx_imp_fail(c, NULL, n, "expected %s, not %s", what, kx_type_name(n->type));
+    kube_yaml_fail(c->y, NULL, n, "expected %s, not %s", what, kube_y_type_name(n->type));
     return 0;
 }
 
-void kx_out_number(KxImp *c, const KxNode *n)
+void kx_out_number(KxImp *c, const KubeYNode *n)
 {
     if (!want_scalar(c, n, "a number"))
         return;
     if (is_number(n->s))
         kx_out(c, "%s", n->s);
     else
-        kx_imp_fail(c, NULL, n, "'%s' is not a number", n->s);
+        kube_yaml_fail(c->y, NULL, n, "'%s' is not a number", n->s);
 }
 
-void kx_out_duration(KxImp *c, const KxNode *n)
+void kx_out_duration(KxImp *c, const KubeYNode *n)
 {
     if (!want_scalar(c, n, "a duration"))
         return;
     if (c->o && c->o->is_duration && !c->o->is_duration(n->s)) {
-        kx_imp_fail(c, NULL, n, "'%s' is not a duration (e.g. 90s, 15m, 1h30m)", n->s);
+        kube_yaml_fail(c->y, NULL, n, "'%s' is not a duration (e.g. 90s, 15m, 1h30m)", n->s);
         return;
     }
     kx_out_str(c, n->s);
 }
 
-void kx_out_pct(KxImp *c, const KxNode *n)
+void kx_out_pct(KxImp *c, const KubeYNode *n)
 {
     size_t digits = strspn(n->s, "0123456789");
     if (digits == 0 || digits > 9 || strcmp(n->s + digits, "%") != 0) {
-        kx_imp_fail(c, NULL, n, "'%s' is neither a whole number nor a percentage such as 25%%", n->s);
+        kube_yaml_fail(c->y, NULL, n, "'%s' is neither a whole number nor a percentage such as 25%%", n->s);
         return;
     }
     kx_out_str(c, n->s);
 }
 
-void kx_out_when(KxImp *c, const KxNode *n)
+void kx_out_when(KxImp *c, const KubeYNode *n)
 {
     if (!want_scalar(c, n, "a time"))
         return;
     int clock = strchr(n->s, ':') != NULL;
     int (*ok)(const char *) = c->o ? (clock ? c->o->is_clock : c->o->is_duration) : NULL;
     if (ok && !ok(n->s)) {
-        kx_imp_fail(c, NULL, n, "'%s' is neither a time of day (09:30) nor a duration (90m)", n->s);
+        kube_yaml_fail(c->y, NULL, n, "'%s' is neither a time of day (09:30) nor a duration (90m)", n->s);
         return;
     }
     kx_out_str(c, n->s);
@@ -171,7 +171,7 @@ void kx_out_comment(KxImp *c, const char *s)
         kx_out(c, "%c", *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
 }
 
-void kx_out_scalar(KxImp *c, const KxNode *n)
+void kx_out_scalar(KxImp *c, const KubeYNode *n)
 {
     if (n->plain && (is_number(n->s) || strcmp(n->s, "true") == 0 || strcmp(n->s, "false") == 0))
         kx_out(c, "%s", n->s);
@@ -179,44 +179,44 @@ void kx_out_scalar(KxImp *c, const KxNode *n)
         kx_out_str(c, n->s);
 }
 
-int64_t kx_quantity(KxImp *c, const KxNode *n, int milli)
+int64_t kx_quantity(KxImp *c, const KubeYNode *n, int milli)
 {
     int64_t v = 0;
     const char *why = NULL;
-    if (c->rc != SIM_OK || !want_scalar(c, n, "a quantity"))
+    if (kube_yaml_rc(c->y) != SIM_OK || !want_scalar(c, n, "a quantity"))
         return 0;
     if (sim_quantity_parse(n->s, milli, &v, &why) != SIM_OK) {
-        kx_imp_fail(c, NULL, n, "bad quantity '%s': %s", n->s, why ? why : "not a quantity");
+        kube_yaml_fail(c->y, NULL, n, "bad quantity '%s': %s", n->s, why ? why : "not a quantity");
         return 0;
     }
     return v;
 }
 
-void kx_out_quantity(KxImp *c, const KxNode *n, int milli)
+void kx_out_quantity(KxImp *c, const KubeYNode *n, int milli)
 {
     (void)kx_quantity(c, n, milli);
-    kx_out_str(c, n->type == KX_N_SCALAR ? n->s : "");
+    kx_out_str(c, n->type == KUBE_Y_SCALAR ? n->s : "");
 }
 
-int64_t kx_int(KxImp *c, const KxNode *n, int64_t lo, int64_t hi)
+int64_t kx_int(KxImp *c, const KubeYNode *n, int64_t lo, int64_t hi)
 {
-    if (c->rc != SIM_OK || !want_scalar(c, n, "a whole number"))
+    if (kube_yaml_rc(c->y) != SIM_OK || !want_scalar(c, n, "a whole number"))
         return 0;
     char *end;
     errno = 0;
     long long v = strtoll(n->s, &end, 10);
     if (errno || *n->s == '\0' || *end != '\0' || v < lo || v > hi) {
-        kx_imp_fail(c, NULL, n, "'%s' is not a whole number from %lld to %lld", n->s, (long long)lo, (long long)hi);
+        kube_yaml_fail(c->y, NULL, n, "'%s' is not a whole number from %lld to %lld", n->s, (long long)lo, (long long)hi);
         return 0;
     }
     return v;
 }
 
-void kx_out_string_map(KxImp *c, const KxNode *map)
+void kx_out_string_map(KxImp *c, const KubeYNode *map)
 {
     kx_out(c, "{");
-    map = kx_want(c, map, KX_N_MAP);
-    for (const KxNode *k = map ? map->first : NULL; k; k = k->next) {
+    map = kube_y_want(c->y, map, KUBE_Y_MAP);
+    for (const KubeYNode *k = map ? map->first : NULL; k; k = k->next) {
         if (!want_scalar(c, k, "a string"))
             return;
         kx_out(c, k == map->first ? " " : ", ");
@@ -226,24 +226,24 @@ void kx_out_string_map(KxImp *c, const KxNode *map)
     kx_out(c, map && map->n ? " }" : "}");
 }
 
-void kx_out_exprs(KxImp *c, const KxNode *seq)
+void kx_out_exprs(KxImp *c, const KubeYNode *seq)
 {
     kx_out(c, "{");
-    seq = kx_want(c, seq, KX_N_SEQ);
-    for (const KxNode *e = seq ? seq->first : NULL; e && c->rc == SIM_OK; e = e->next) {
-        const char *key = kx_want(c, e, KX_N_MAP) ? kx_str(c, e, "key") : NULL, *op = kx_str(c, e, "operator");
+    seq = kube_y_want(c->y, seq, KUBE_Y_SEQ);
+    for (const KubeYNode *e = seq ? seq->first : NULL; e && kube_yaml_rc(c->y) == SIM_OK; e = e->next) {
+        const char *key = kube_y_want(c->y, e, KUBE_Y_MAP) ? kube_y_str(c->y, e, "key") : NULL, *op = kube_y_str(c->y, e, "operator");
         if (key == NULL || op == NULL) {
-            kx_imp_fail(c, NULL, e, "a requirement needs key and operator");
+            kube_yaml_fail(c->y, NULL, e, "a requirement needs key and operator");
             return;
         }
         kx_out(c, "%s{ key = ", e == seq->first ? " " : ", ");
         kx_out_str(c, key);
         kx_out(c, ", operator = ");
         kx_out_str(c, op);
-        const KxNode *vals = kx_seq(c, e, "values");
+        const KubeYNode *vals = kube_y_seq(c->y, e, "values");
         if (vals && vals->n) {
             kx_out(c, ", values = {");
-            for (const KxNode *v = vals->first; v && want_scalar(c, v, "a string"); v = v->next) {
+            for (const KubeYNode *v = vals->first; v && want_scalar(c, v, "a string"); v = v->next) {
                 kx_out(c, v == vals->first ? " " : ", ");
                 kx_out_str(c, v->s);
             }
@@ -254,9 +254,9 @@ void kx_out_exprs(KxImp *c, const KxNode *seq)
     kx_out(c, seq && seq->n ? " }" : "}");
 }
 
-void kx_out_selector(KxImp *c, const KxNode *sel)
+void kx_out_selector(KxImp *c, const KubeYNode *sel)
 {
-    const KxNode *ml = kx_map(c, sel, "matchLabels"), *me = kx_seq(c, sel, "matchExpressions");
+    const KubeYNode *ml = kube_y_map(c->y, sel, "matchLabels"), *me = kube_y_seq(c->y, sel, "matchExpressions");
     if (me == NULL || me->n == 0) {
         kx_out_string_map(c, ml);
         return;

@@ -32,13 +32,13 @@ static const char *const group_fields[][2] = {
     {"provisioningDelay", "provision_delay"}, {"expanderPriority", "expander_priority"}, {"speed", "speed"},
     {"gpuSpeedup", "gpu_speedup"}};
 
-static void taints(KxImp *c, const KxNode *ts)
+static void taints(KxImp *c, const KubeYNode *ts)
 {
     kx_out(c, ", taints = {");
-    for (const KxNode *t = ts ? ts->first : NULL; t && kx_want(c, t, KX_N_MAP); t = t->next) {
-        const char *k = kx_str(c, t, "key"), *v = kx_str(c, t, "value"), *e = kx_str(c, t, "effect");
+    for (const KubeYNode *t = ts ? ts->first : NULL; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
+        const char *k = kube_y_str(c->y, t, "key"), *v = kube_y_str(c->y, t, "value"), *e = kube_y_str(c->y, t, "effect");
         if (k == NULL || e == NULL) {
-            kx_imp_fail(c, NULL, t, "a taint needs key and effect");
+            kube_yaml_fail(c->y, NULL, t, "a taint needs key and effect");
             return;
         }
         char buf[512];
@@ -50,27 +50,27 @@ static void taints(KxImp *c, const KxNode *ts)
 }
 
 /* A group's name: validate wants a DNS-1123 label, once per scenario. */
-static const char *group_name(KxImp *c, const KxNode *g)
+static const char *group_name(KxImp *c, const KubeYNode *g)
 {
-    const char *name = kx_str(c, g, "name"), *why;
+    const char *name = kube_y_str(c->y, g, "name"), *why;
     if (name == NULL) {
-        kx_imp_fail(c, NULL, g, "a node group needs a name");
+        kube_yaml_fail(c->y, NULL, g, "a node group needs a name");
         return NULL;
     }
     if (!kx_name_valid(name, KX_DNS1123_LABEL, &why)) {
-        kx_imp_fail(c, NULL, kx_get(g, "name"), "'%s' is not a valid node group name: %s", name, why);
+        kube_yaml_fail(c->y, NULL, kube_y_get(g, "name"), "'%s' is not a valid node group name: %s", name, why);
         return NULL;
     }
     if (kx_seen(c, "nodegroup", name, "")) {
-        kx_imp_fail(c, NULL, kx_get(g, "name"), "node group '%s' is declared twice (names are per scenario)", name);
+        kube_yaml_fail(c->y, NULL, kube_y_get(g, "name"), "node group '%s' is declared twice (names are per scenario)", name);
         return NULL;
     }
     return name;
 }
 
-static void group_field(KxImp *c, const KxNode *v, const char *field)
+static void group_field(KxImp *c, const KubeYNode *v, const char *field)
 {
-    if (v == NULL || kx_want(c, v, KX_N_SCALAR) == NULL)
+    if (v == NULL || kube_y_want(c->y, v, KUBE_Y_SCALAR) == NULL)
         return;
     kx_out(c, ", %s = ", field);
     if (strcmp(field, "provision_delay") == 0)
@@ -78,16 +78,16 @@ static void group_field(KxImp *c, const KxNode *v, const char *field)
     else if (strcmp(field, "instance_type") == 0)
         kx_out_str(c, v->s);
     else if (strcmp(field, "spot") == 0 && strcmp(v->s, "true") != 0 && strcmp(v->s, "false") != 0)
-        kx_imp_fail(c, NULL, v, "expected true or false, not '%s'", v->s);
+        kube_yaml_fail(c->y, NULL, v, "expected true or false, not '%s'", v->s);
     else if (strcmp(field, "spot") == 0)
         kx_out(c, "%s", v->s);
     else
         kx_out_number(c, v);
 }
 
-static void group(KxImp *c, const KxNode *g)
+static void group(KxImp *c, const KubeYNode *g)
 {
-    if (kx_want(c, g, KX_N_MAP) == NULL)
+    if (kube_y_want(c->y, g, KUBE_Y_MAP) == NULL)
         return;
     const char *name = group_name(c, g);
     if (name == NULL)
@@ -97,31 +97,31 @@ static void group(KxImp *c, const KxNode *g)
     kx_out(c, ", region = ");
     kx_out_str(c, c->region);
     for (size_t i = 0; i < sizeof group_fields / sizeof group_fields[0]; i++)
-        group_field(c, kx_get(g, group_fields[i][0]), group_fields[i][1]);
-    const KxNode *cap = kx_map(c, g, "capacity"), *x;
-    if ((x = kx_get(cap, "cpu")) != NULL)
+        group_field(c, kube_y_get(g, group_fields[i][0]), group_fields[i][1]);
+    const KubeYNode *cap = kube_y_map(c->y, g, "capacity"), *x;
+    if ((x = kube_y_get(cap, "cpu")) != NULL)
         kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
-    if ((x = kx_get(cap, "memory")) != NULL)
+    if ((x = kube_y_get(cap, "memory")) != NULL)
         kx_out(c, ", memory = "), kx_out_quantity(c, x, 0);
-    if ((x = kx_child(cap, "nvidia.com/gpu")) != NULL)
+    if ((x = kube_y_child(cap, "nvidia.com/gpu")) != NULL)
         kx_out(c, ", gpu = %lld", (long long)kx_int(c, x, 0, 64));
-    if ((x = kx_get(cap, "pods")) != NULL)
+    if ((x = kube_y_get(cap, "pods")) != NULL)
         kx_out(c, ", pods = %lld", (long long)kx_int(c, x, 1, 100000));
     /* No zones: every zone of the region (validate refuses an empty list). */
-    const KxNode *zs = kx_seq(c, g, "zones");
-    for (const KxNode *z = zs ? zs->first : NULL; z && kx_want(c, z, KX_N_SCALAR); z = z->next) {
+    const KubeYNode *zs = kube_y_seq(c->y, g, "zones");
+    for (const KubeYNode *z = zs ? zs->first : NULL; z && kube_y_want(c->y, z, KUBE_Y_SCALAR); z = z->next) {
         kx_out(c, z == zs->first ? ",\n    zones = { " : ", ");
         kx_out_str(c, z->s);
     }
     kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
-    kx_out_string_map(c, kx_get(g, "labels"));
-    taints(c, kx_seq(c, g, "taints"));
+    kx_out_string_map(c, kube_y_get(g, "labels"));
+    taints(c, kube_y_seq(c->y, g, "taints"));
     kx_out(c, " }\n");
 }
 
 /* The region's zones: every group's, each once, in order of first
  * appearance; each item must be a zone name (a string). */
-static void region(KxImp *c, const KxNode *groups)
+static void region(KxImp *c, const KubeYNode *groups)
 {
     kx_out(c, "region { name = ");
     kx_out_str(c, c->region);
@@ -130,17 +130,17 @@ static void region(KxImp *c, const KxNode *groups)
         return;
     }
     int first = 1;
-    for (const KxNode *g = groups->first; g && kx_want(c, g, KX_N_MAP); g = g->next) {
-        const KxNode *zs = kx_seq(c, g, "zones");
-        for (const KxNode *z = zs ? zs->first : NULL; z && kx_want(c, z, KX_N_SCALAR); z = z->next) {
+    for (const KubeYNode *g = groups->first; g && kube_y_want(c->y, g, KUBE_Y_MAP); g = g->next) {
+        const KubeYNode *zs = kube_y_seq(c->y, g, "zones");
+        for (const KubeYNode *z = zs ? zs->first : NULL; z && kube_y_want(c->y, z, KUBE_Y_SCALAR); z = z->next) {
             if (*z->s == '\0') {
-                kx_imp_fail(c, NULL, z, "a zone name must not be empty");
+                kube_yaml_fail(c->y, NULL, z, "a zone name must not be empty");
                 return;
             }
             if (kx_seen(c, "zone in", c->region, z->s))
                 continue;
             if (kx_seen(c, "zone", z->s, "")) {   /* validate: a zone belongs to one region */
-                kx_imp_fail(c, NULL, z, "zone '%s' is also a zone of another region", z->s);
+                kube_yaml_fail(c->y, NULL, z, "zone '%s' is also a zone of another region", z->s);
                 return;
             }
             kx_out(c, first ? ", zones = { " : ", ");
@@ -157,14 +157,14 @@ typedef struct Need {
     int64_t cpu, memory, gpu, pods;
 } Need;
 
-static int64_t replicas(KxImp *c, const KxDoc *d, const KxNode **spec)
+static int64_t replicas(KxImp *c, const KxDoc *d, const KubeYNode **spec)
 {
-    const KxNode *s = kx_map(c, d->root, "spec");
-    *spec = kx_map(c, s, "template.spec");
-    const KxNode *r = kx_get(s, strcmp(d->kind, "Job") == 0 ? "parallelism" : "replicas");
+    const KubeYNode *s = kube_y_map(c->y, d->root, "spec");
+    *spec = kube_y_map(c->y, s, "template.spec");
+    const KubeYNode *r = kube_y_get(s, strcmp(d->kind, "Job") == 0 ? "parallelism" : "replicas");
     if (strcmp(d->kind, "CronJob") == 0) {
-        *spec = kx_map(c, s, "jobTemplate.spec.template.spec");
-        r = kx_get(s, "jobTemplate.spec.parallelism");
+        *spec = kube_y_map(c->y, s, "jobTemplate.spec.template.spec");
+        r = kube_y_get(s, "jobTemplate.spec.parallelism");
     }
     return r ? kx_int(c, r, 0, 1000000000) : 1;
 }
@@ -173,11 +173,11 @@ static void needs(KxImp *c, Need *cpu, Need *gpu)
 {
     static const char *const kinds[] = {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet", NULL};
     for (size_t k = 0; kinds[k]; k++)
-        for (KxDoc *d = NULL; (d = kx_next(c, d, kinds[k])) != NULL && c->rc == SIM_OK;) {
-            const KxNode *spec;
+        for (KxDoc *d = NULL; (d = kx_next(c, d, kinds[k])) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+            const KubeYNode *spec;
             int64_t n = strcmp(kinds[k], "DaemonSet") == 0 ? 1 : replicas(c, d, &spec);
             if (strcmp(kinds[k], "DaemonSet") == 0)
-                spec = kx_map(c, d->root, "spec.template.spec");
+                spec = kube_y_map(c->y, d->root, "spec.template.spec");
             KxPodRes r;
             kx_pod_resources(c, spec, &r);
             Need *to = r.gpu ? gpu : cpu;
@@ -210,16 +210,16 @@ static void default_group(KxImp *c, const char *name, const char *type, const Ne
 void kx_imp_nodegroups(KxImp *c)
 {
     const KxDoc *d = node_groups(c);
-    const KxNode *data = d ? kx_map(c, d->root, "data") : NULL, *list = NULL;
-    const KxNode *text = kx_want(c, kx_child(data, "node-groups.yaml"), KX_N_SCALAR);
+    const KubeYNode *data = d ? kube_y_map(c->y, d->root, "data") : NULL, *list = NULL;
+    const KubeYNode *text = kube_y_want(c->y, kube_y_child(data, "node-groups.yaml"), KUBE_Y_SCALAR);
     if (text)
-        list = kx_yaml_parse_one(c, text);
-    if (list && list->type != KX_N_SEQ) {
-        kx_imp_fail(c, NULL, text, "node-groups.yaml must be a list of groups, not %s", kx_type_name(list->type));
+        list = kube_yaml_parse_one(c->y, text);
+    if (list && list->type != KUBE_Y_SEQ) {
+        kube_yaml_fail(c->y, NULL, text, "node-groups.yaml must be a list of groups, not %s", kube_y_type_name(list->type));
         return;
     }
     region(c, list);
-    for (const KxNode *g = list ? list->first : NULL; g && c->rc == SIM_OK; g = g->next)
+    for (const KubeYNode *g = list ? list->first : NULL; g && kube_yaml_rc(c->y) == SIM_OK; g = g->next)
         group(c, g);
     if (list)
         return;
@@ -286,12 +286,12 @@ static void flag(KxImp *c, const char *name, const char *v)
 void kx_imp_autoscaler(KxImp *c)
 {
     const KxDoc *d = node_groups(c);
-    const char *fl = d ? kx_str(c, d->root, "data.flags") : NULL;
+    const char *fl = d ? kube_y_str(c->y, d->root, "data.flags") : NULL;
     if (fl == NULL)
         return;
     char *copy = sim_arena_strdup(&c->a, fl);
     if (copy == NULL) {
-        kx_imp_nomem(c);
+        kube_yaml_nomem(c->y);
         return;
     }
     kx_out(c, "autoscaler { enabled = true");

@@ -6,35 +6,42 @@
  * are nvidia.com/gpu. The export's kubesim.io/ annotations restore the
  * simulation-only settings.
  *
- * Simplification: a pod's overhead (RuntimeClass) and sidecar init
- * containers (restartPolicy Always, counted with the app containers
- * upstream) are not distinguished: every init container counts as a plain one.
+ * The pod's overhead (spec.overhead, set from its RuntimeClass) is added to
+ * the requests, as upstream's scheduler does (requests + overhead) and as
+ * `explain schedule` reads a pod (kube_effective_request); limits stay as
+ * declared.
+ *
+ * Simplification: sidecar init containers (restartPolicy Always, counted with
+ * the app containers upstream) are not distinguished: every init container
+ * counts as a plain one.
  */
 #include "k8s-export/import_int.h"
 
+#include "kube/kube.h"
+
 #include <string.h>
 
-static void add_container(KxImp *c, const KxNode *ct, KxPodRes *sum, int init)
+static void add_container(KxImp *c, const KubeYNode *ct, KxPodRes *sum, int init)
 {
-    const KxNode *req = kx_map(c, ct, "resources.requests"), *lim = kx_map(c, ct, "resources.limits");
+    const KubeYNode *req = kube_y_map(c->y, ct, "resources.requests"), *lim = kube_y_map(c->y, ct, "resources.limits");
     KxPodRes one = {0};
-    const KxNode *x;
-    if ((x = kx_get(req, "cpu")) != NULL)
+    const KubeYNode *x;
+    if ((x = kube_y_get(req, "cpu")) != NULL)
         one.cpu = kx_quantity(c, x, 1);
-    if ((x = kx_get(req, "memory")) != NULL)
+    if ((x = kube_y_get(req, "memory")) != NULL)
         one.memory = kx_quantity(c, x, 0);
-    if ((x = kx_get(lim, "cpu")) != NULL)
+    if ((x = kube_y_get(lim, "cpu")) != NULL)
         one.cpu_limit = kx_quantity(c, x, 1), one.has_cpu_limit = 1;
-    if ((x = kx_get(lim, "memory")) != NULL)
+    if ((x = kube_y_get(lim, "memory")) != NULL)
         one.memory_limit = kx_quantity(c, x, 0), one.has_memory_limit = 1;
     /* Extended resources default their request to the limit. */
-    const KxNode *g = kx_child(req, "nvidia.com/gpu");
-    if ((g = g ? g : kx_child(lim, "nvidia.com/gpu")) != NULL)
+    const KubeYNode *g = kube_y_child(req, "nvidia.com/gpu");
+    if ((g = g ? g : kube_y_child(lim, "nvidia.com/gpu")) != NULL)
         one.gpu = kx_int(c, g, 0, 64);
     /* A request left out defaults to the limit (the API server's defaulting). */
-    if (kx_get(req, "cpu") == NULL && one.has_cpu_limit)
+    if (kube_y_get(req, "cpu") == NULL && one.has_cpu_limit)
         one.cpu = one.cpu_limit;
-    if (kx_get(req, "memory") == NULL && one.has_memory_limit)
+    if (kube_y_get(req, "memory") == NULL && one.has_memory_limit)
         one.memory = one.memory_limit;
     if (init) {
         sum->cpu = sum->cpu > one.cpu ? sum->cpu : one.cpu;
@@ -47,21 +54,26 @@ static void add_container(KxImp *c, const KxNode *ct, KxPodRes *sum, int init)
     sum->has_cpu_limit |= one.has_cpu_limit, sum->has_memory_limit |= one.has_memory_limit;
 }
 
-void kx_pod_resources(KxImp *c, const KxNode *spec, KxPodRes *r)
+void kx_pod_resources(KxImp *c, const KubeYNode *spec, KxPodRes *r)
 {
     KxPodRes app = {0}, init = {0};
-    const KxNode *cs = kx_seq(c, spec, "containers"), *is = kx_seq(c, spec, "initContainers");
-    for (const KxNode *ct = cs ? cs->first : NULL; ct && kx_want(c, ct, KX_N_MAP); ct = ct->next)
+    const KubeYNode *cs = kube_y_seq(c->y, spec, "containers"), *is = kube_y_seq(c->y, spec, "initContainers");
+    for (const KubeYNode *ct = cs ? cs->first : NULL; ct && kube_y_want(c->y, ct, KUBE_Y_MAP); ct = ct->next)
         add_container(c, ct, &app, 0);
-    for (const KxNode *ct = is ? is->first : NULL; ct && kx_want(c, ct, KX_N_MAP); ct = ct->next)
+    for (const KubeYNode *ct = is ? is->first : NULL; ct && kube_y_want(c->y, ct, KUBE_Y_MAP); ct = ct->next)
         add_container(c, ct, &init, 1);
+    const KubeYNode *over = kube_y_map(c->y, spec, "overhead"), *x;
+    SimRes a = {app.cpu, app.memory, app.gpu, 0}, i = {init.cpu, init.memory, init.gpu, 0}, o = {0, 0, 0, 0};
+    if ((x = kube_y_get(over, "cpu")) != NULL)
+        o.cpu_m = kx_quantity(c, x, 1);
+    if ((x = kube_y_get(over, "memory")) != NULL)
+        o.mem = kx_quantity(c, x, 0);
+    SimRes eff = kube_effective_request(&a, &i, &o);   /* the formula explain reads pods with */
     *r = app;
-    r->cpu = app.cpu > init.cpu ? app.cpu : init.cpu;
-    r->memory = app.memory > init.memory ? app.memory : init.memory;
-    r->gpu = app.gpu > init.gpu ? app.gpu : init.gpu;
+    r->cpu = eff.cpu_m, r->memory = eff.mem, r->gpu = eff.gpu;
 }
 
-static void resources(KxImp *c, const KxNode *spec)
+static void resources(KxImp *c, const KubeYNode *spec)
 {
     KxPodRes r;
     kx_pod_resources(c, spec, &r);
@@ -77,57 +89,57 @@ static void resources(KxImp *c, const KxNode *spec)
         kx_out(c, ", memory_limit = %lld", (long long)r.memory_limit);
 }
 
-static void toleration(KxImp *c, const KxNode *t)
+static void toleration(KxImp *c, const KubeYNode *t)
 {
     static const char *const keys[] = {"key", "operator", "value", "effect", NULL};
     kx_out(c, "{");
     int first = 1;
-    for (size_t i = 0; keys[i] && kx_want(c, t, KX_N_MAP); i++) {
-        const char *v = kx_str(c, t, keys[i]);
+    for (size_t i = 0; keys[i] && kube_y_want(c->y, t, KUBE_Y_MAP); i++) {
+        const char *v = kube_y_str(c->y, t, keys[i]);
         if (v == NULL)
             continue;
         kx_out(c, "%s%s = ", first ? " " : ", ", keys[i]);
         kx_out_str(c, v);
         first = 0;
     }
-    const KxNode *s = kx_get(t, "tolerationSeconds");
+    const KubeYNode *s = kube_y_get(t, "tolerationSeconds");
     if (s)
         kx_out(c, "%sseconds = %lld", first ? " " : ", ", (long long)kx_int(c, s, 0, INT64_C(1) << 40));
     kx_out(c, " }");
 }
 
-static void tolerations(KxImp *c, const KxNode *seq)
+static void tolerations(KxImp *c, const KubeYNode *seq)
 {
-    if (kx_want(c, seq, KX_N_SEQ) == NULL || seq->n == 0)
+    if (kube_y_want(c->y, seq, KUBE_Y_SEQ) == NULL || seq->n == 0)
         return;
     kx_out(c, ",\n    tolerations = {");
-    for (const KxNode *t = seq->first; t; t = t->next) {
+    for (const KubeYNode *t = seq->first; t; t = t->next) {
         kx_out(c, t == seq->first ? " " : ", ");
         toleration(c, t);
     }
     kx_out(c, " }");
 }
 
-static void node_affinity(KxImp *c, const KxNode *na)
+static void node_affinity(KxImp *c, const KubeYNode *na)
 {
-    const KxNode *req = kx_seq(c, na, "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-    const KxNode *pref = kx_seq(c, na, "preferredDuringSchedulingIgnoredDuringExecution");
+    const KubeYNode *req = kube_y_seq(c->y, na, "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+    const KubeYNode *pref = kube_y_seq(c->y, na, "preferredDuringSchedulingIgnoredDuringExecution");
     kx_out(c, "node = {");
     if (req) {
         kx_out(c, " required = {");
-        for (const KxNode *t = req->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
+        for (const KubeYNode *t = req->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
             kx_out(c, t == req->first ? " " : ", ");
-            kx_out_exprs(c, kx_get(t, "matchExpressions"));
+            kx_out_exprs(c, kube_y_get(t, "matchExpressions"));
         }
         kx_out(c, " }%s", pref ? "," : "");
     }
     if (pref) {
         kx_out(c, " preferred = {");
-        for (const KxNode *t = pref->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
-            const KxNode *w = kx_get(t, "weight");
+        for (const KubeYNode *t = pref->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
+            const KubeYNode *w = kube_y_get(t, "weight");
             kx_out(c, "%s{ weight = %lld, match = ", t == pref->first ? " " : ", ",
                    w ? (long long)kx_int(c, w, 1, 100) : 1LL);
-            kx_out_exprs(c, kx_seq(c, t, "preference.matchExpressions"));
+            kx_out_exprs(c, kube_y_seq(c->y, t, "preference.matchExpressions"));
             kx_out(c, " }");
         }
         kx_out(c, " }");
@@ -135,29 +147,29 @@ static void node_affinity(KxImp *c, const KxNode *na)
     kx_out(c, " }");
 }
 
-static void pod_term(KxImp *c, const KxNode *t, const KxNode *weight)
+static void pod_term(KxImp *c, const KubeYNode *t, const KubeYNode *weight)
 {
     kx_out(c, "{ ");
     if (weight)
         kx_out(c, "weight = %lld, ", (long long)kx_int(c, weight, 1, 100));
     kx_out(c, "selector = ");
-    kx_out_selector(c, kx_map(c, t, "labelSelector"));
-    const char *key = kx_str(c, t, "topologyKey");
+    kx_out_selector(c, kube_y_map(c->y, t, "labelSelector"));
+    const char *key = kube_y_str(c->y, t, "topologyKey");
     if (key == NULL)
-        kx_imp_fail(c, NULL, t, "a pod affinity term needs topologyKey");
+        kube_yaml_fail(c->y, NULL, t, "a pod affinity term needs topologyKey");
     kx_out(c, ", topology_key = ");
     kx_out_str(c, key ? key : "");
     kx_out(c, " }");
 }
 
-static void pod_affinity(KxImp *c, const char *name, const KxNode *pa)
+static void pod_affinity(KxImp *c, const char *name, const KubeYNode *pa)
 {
-    const KxNode *req = kx_seq(c, pa, "requiredDuringSchedulingIgnoredDuringExecution");
-    const KxNode *pref = kx_seq(c, pa, "preferredDuringSchedulingIgnoredDuringExecution");
+    const KubeYNode *req = kube_y_seq(c->y, pa, "requiredDuringSchedulingIgnoredDuringExecution");
+    const KubeYNode *pref = kube_y_seq(c->y, pa, "preferredDuringSchedulingIgnoredDuringExecution");
     kx_out(c, "%s = {", name);
     if (req) {
         kx_out(c, " required = {");
-        for (const KxNode *t = req->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
+        for (const KubeYNode *t = req->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
             kx_out(c, t == req->first ? " " : ", ");
             pod_term(c, t, NULL);
         }
@@ -165,19 +177,19 @@ static void pod_affinity(KxImp *c, const char *name, const KxNode *pa)
     }
     if (pref) {
         kx_out(c, " preferred = {");
-        for (const KxNode *t = pref->first; t && kx_want(c, t, KX_N_MAP); t = t->next) {
+        for (const KubeYNode *t = pref->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
             kx_out(c, t == pref->first ? " " : ", ");
-            pod_term(c, kx_map(c, t, "podAffinityTerm"), kx_get(t, "weight"));
+            pod_term(c, kube_y_map(c->y, t, "podAffinityTerm"), kube_y_get(t, "weight"));
         }
         kx_out(c, " }");
     }
     kx_out(c, " }");
 }
 
-static void affinity(KxImp *c, const KxNode *a)
+static void affinity(KxImp *c, const KubeYNode *a)
 {
-    const KxNode *na = kx_map(c, a, "nodeAffinity"), *pa = kx_map(c, a, "podAffinity"),
-                 *anti = kx_map(c, a, "podAntiAffinity");
+    const KubeYNode *na = kube_y_map(c->y, a, "nodeAffinity"), *pa = kube_y_map(c->y, a, "podAffinity"),
+                 *anti = kube_y_map(c->y, a, "podAntiAffinity");
     if (na == NULL && pa == NULL && anti == NULL)
         return;
     kx_out(c, ",\n    affinity = { ");
@@ -194,53 +206,53 @@ static void affinity(KxImp *c, const KxNode *a)
     kx_out(c, " }");
 }
 
-static void spread_one(KxImp *c, const KxNode *s)
+static void spread_one(KxImp *c, const KubeYNode *s)
 {
-    const KxNode *skew = kx_get(s, "maxSkew"), *md = kx_get(s, "minDomains");
+    const KubeYNode *skew = kube_y_get(s, "maxSkew"), *md = kube_y_get(s, "minDomains");
     kx_out(c, "{ max_skew = %lld, topology_key = ", skew ? (long long)kx_int(c, skew, 1, 1000000) : 1LL);
-    const char *key = kx_str(c, s, "topologyKey"), *when = kx_str(c, s, "whenUnsatisfiable");
+    const char *key = kube_y_str(c->y, s, "topologyKey"), *when = kube_y_str(c->y, s, "whenUnsatisfiable");
     if (key == NULL)
-        kx_imp_fail(c, NULL, s, "a topology spread constraint needs topologyKey");
+        kube_yaml_fail(c->y, NULL, s, "a topology spread constraint needs topologyKey");
     kx_out_str(c, key ? key : "");
     if (when) {
         kx_out(c, ", when_unsatisfiable = ");
         kx_out_str(c, when);
     }
-    if (kx_map(c, s, "labelSelector")) {
+    if (kube_y_map(c->y, s, "labelSelector")) {
         kx_out(c, ", selector = ");
-        kx_out_selector(c, kx_get(s, "labelSelector"));
+        kx_out_selector(c, kube_y_get(s, "labelSelector"));
     }
     if (md)
         kx_out(c, ", min_domains = %lld", (long long)kx_int(c, md, 0, 1000000));
     kx_out(c, " }");
 }
 
-static void spread(KxImp *c, const KxNode *seq)
+static void spread(KxImp *c, const KubeYNode *seq)
 {
-    if (kx_want(c, seq, KX_N_SEQ) == NULL || seq->n == 0)
+    if (kube_y_want(c->y, seq, KUBE_Y_SEQ) == NULL || seq->n == 0)
         return;
     kx_out(c, ",\n    spread = {");
-    for (const KxNode *s = seq->first; s && kx_want(c, s, KX_N_MAP); s = s->next) {
+    for (const KubeYNode *s = seq->first; s && kube_y_want(c->y, s, KUBE_Y_MAP); s = s->next) {
         kx_out(c, s == seq->first ? " " : ", ");
         spread_one(c, s);
     }
     kx_out(c, " }");
 }
 
-static int local_storage(KxImp *c, const KxNode *spec)
+static int local_storage(KxImp *c, const KubeYNode *spec)
 {
-    const KxNode *vs = kx_seq(c, spec, "volumes");
-    for (const KxNode *v = vs ? vs->first : NULL; v && kx_want(c, v, KX_N_MAP); v = v->next)
-        if (kx_get(v, "emptyDir") || kx_get(v, "hostPath"))
+    const KubeYNode *vs = kube_y_seq(c->y, spec, "volumes");
+    for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next)
+        if (kube_y_get(v, "emptyDir") || kube_y_get(v, "hostPath"))
             return 1;
     return 0;
 }
 
 /* The simulation-only settings the export keeps in annotations. */
-static void annotations(KxImp *c, const KxNode *tmpl)
+static void annotations(KxImp *c, const KubeYNode *tmpl)
 {
     const char *v;
-    const KxNode *n;
+    const KubeYNode *n;
     if ((n = kx_annotation_node(c, tmpl, "kubesim.io/startup")) != NULL) {
         kx_out(c, ", startup = ");
         kx_out_duration(c, n);
@@ -265,29 +277,29 @@ static void annotations(KxImp *c, const KxNode *tmpl)
         kx_out(c, ", safe_to_evict = %s", strcmp(v, "true") == 0 ? "true" : "false");
 }
 
-void kx_out_pod(KxImp *c, const KxNode *tmpl)
+void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
 {
-    const KxNode *spec = kx_map(c, tmpl, "spec");
+    const KubeYNode *spec = kube_y_map(c->y, tmpl, "spec");
     resources(c, spec);
     annotations(c, tmpl);
     if (local_storage(c, spec))
         kx_out(c, ", local_storage = true");
-    const char *pc = kx_str(c, spec, "priorityClassName");
+    const char *pc = kube_y_str(c->y, spec, "priorityClassName");
     if (pc) {
         kx_out(c, ", priority_class = ");
         kx_out_str(c, pc);
     }
-    const KxNode *labels = kx_map(c, tmpl, "metadata.labels");
+    const KubeYNode *labels = kube_y_map(c->y, tmpl, "metadata.labels");
     if (labels && labels->n) {
         kx_out(c, ",\n    labels = ");
         kx_out_string_map(c, labels);
     }
-    const KxNode *ns = kx_map(c, spec, "nodeSelector");
+    const KubeYNode *ns = kube_y_map(c->y, spec, "nodeSelector");
     if (ns && ns->n) {
         kx_out(c, ",\n    node_selector = ");
         kx_out_string_map(c, ns);
     }
-    tolerations(c, kx_get(spec, "tolerations"));
-    affinity(c, kx_map(c, spec, "affinity"));
-    spread(c, kx_get(spec, "topologySpreadConstraints"));
+    tolerations(c, kube_y_get(spec, "tolerations"));
+    affinity(c, kube_y_map(c->y, spec, "affinity"));
+    spread(c, kube_y_get(spec, "topologySpreadConstraints"));
 }

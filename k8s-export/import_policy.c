@@ -24,7 +24,7 @@ static const char *ns_of(const KxDoc *d)
 
 void kx_imp_namespaces(KxImp *c)
 {
-    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
+    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
         const char *ns = ns_of(d);
         if (ns == NULL || kx_seen(c, "namespace", ns, ""))
             continue;
@@ -38,18 +38,18 @@ void kx_imp_namespaces(KxImp *c)
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
     c->cur = d;
-    const KxNode *v = kx_get(d->root, "value");
+    const KubeYNode *v = kube_y_get(d->root, "value");
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
     kx_out(c, ", value = %lld", v ? (long long)kx_int(c, v, -2147483648LL, 1000000000) : 0LL);
-    const char *g = kx_str(c, d->root, "globalDefault"), *p = kx_str(c, d->root, "preemptionPolicy");
+    const char *g = kube_y_str(c->y, d->root, "globalDefault"), *p = kube_y_str(c->y, d->root, "preemptionPolicy");
     if (g && strcmp(g, "true") == 0)
         kx_out(c, ", global_default = true");
     if (p) {
         kx_out(c, ", preemption_policy = ");
         kx_out_str(c, p);
     }
-    const char *desc = kx_str(c, d->root, "description");
+    const char *desc = kube_y_str(c->y, d->root, "description");
     if (desc) {
         kx_out(c, ", description = ");
         kx_out_str(c, desc);
@@ -62,7 +62,7 @@ static void placeholder(KxImp *c, const KxDoc *d, const char *name)
 {
     const char *why;
     if (!kx_name_valid(name, KX_DNS1123_SUBDOMAIN, &why)) {
-        kx_imp_fail(c, NULL, d->root, "priority class '%s' is not a valid PriorityClass name: %s", name, why);
+        kube_yaml_fail(c->y, NULL, d->root, "priority class '%s' is not a valid PriorityClass name: %s", name, why);
         return;
     }
     if (kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
@@ -75,43 +75,43 @@ static void placeholder(KxImp *c, const KxDoc *d, const char *name)
 
 static void scope_classes(KxImp *c, const KxDoc *d, void (*fn)(KxImp *, const KxDoc *, const char *))
 {
-    const KxNode *me = kx_seq(c, d->root, "spec.scopeSelector.matchExpressions");
-    for (const KxNode *e = me ? me->first : NULL; e && kx_want(c, e, KX_N_MAP); e = e->next) {
-        const char *scope = kx_str(c, e, "scopeName");
-        const KxNode *vals = kx_seq(c, e, "values");
+    const KubeYNode *me = kube_y_seq(c->y, d->root, "spec.scopeSelector.matchExpressions");
+    for (const KubeYNode *e = me ? me->first : NULL; e && kube_y_want(c->y, e, KUBE_Y_MAP); e = e->next) {
+        const char *scope = kube_y_str(c->y, e, "scopeName");
+        const KubeYNode *vals = kube_y_seq(c->y, e, "values");
         if (scope == NULL || strcmp(scope, "PriorityClass") != 0 || vals == NULL)
             continue;
-        for (const KxNode *v = vals->first; v && kx_want(c, v, KX_N_SCALAR); v = v->next)
+        for (const KubeYNode *v = vals->first; v && kube_y_want(c->y, v, KUBE_Y_SCALAR); v = v->next)
             fn(c, d, v->s);
     }
 }
 
-static const KxNode *pod_spec(KxImp *c, const KxDoc *d)
+static const KubeYNode *pod_spec(KxImp *c, const KxDoc *d)
 {
-    const KxNode *s = kx_map(c, d->root, "spec.template.spec");
-    return s ? s : kx_map(c, d->root, "spec.jobTemplate.spec.template.spec");
+    const KubeYNode *s = kube_y_map(c->y, d->root, "spec.template.spec");
+    return s ? s : kube_y_map(c->y, d->root, "spec.jobTemplate.spec.template.spec");
 }
 
 void kx_imp_priorityclasses(KxImp *c)
 {
-    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next)
+    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next)
         if (d->kind && strcmp(d->kind, "PriorityClass") == 0 && !kx_seen(c, "class", d->name, ""))
             priorityclass(c, d);
-    for (KxDoc *d = c->docs; d && c->rc == SIM_OK; d = d->next) {
+    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
         if (d->kind == NULL)
             continue;
         if (strcmp(d->kind, "ResourceQuota") == 0)
             scope_classes(c, d, placeholder);
-        const char *pc = kx_str(c, pod_spec(c, d), "priorityClassName");
+        const char *pc = kube_y_str(c->y, pod_spec(c, d), "priorityClassName");
         if (pc)
             placeholder(c, d, pc);
     }
 }
 
-static void hard(KxImp *c, const KxNode *h)
+static void hard(KxImp *c, const KubeYNode *h)
 {
     kx_out(c, ", hard = {");
-    for (const KxNode *k = h ? h->first : NULL; k; k = k->next) {
+    for (const KubeYNode *k = h ? h->first : NULL; k; k = k->next) {
         kx_out(c, k == h->first ? " " : ", ");
         kx_out_key(c, k->key);
         if (strstr(k->key, "cpu"))
@@ -134,8 +134,8 @@ static void one_class(KxImp *c, const KxDoc *d, const char *name)
 
 void kx_imp_quotas(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "ResourceQuota")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *h = kx_map(c, d->root, "spec.hard");
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "ResourceQuota")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        const KubeYNode *h = kube_y_map(c->y, d->root, "spec.hard");
         if (h == NULL || h->n == 0) {
             kx_out(c, "-- ResourceQuota/");
             kx_out_comment(c, d->name);
@@ -144,7 +144,7 @@ void kx_imp_quotas(KxImp *c)
         }
         kx_out_head(c, "quota", d, 1);
         hard(c, h);
-        if (kx_map(c, d->root, "spec.scopeSelector")) {
+        if (kube_y_map(c->y, d->root, "spec.scopeSelector")) {
             kx_out(c, ", priority_classes = {");
             scope_classes(c, d, one_class);
             kx_out(c, " }");
@@ -153,12 +153,12 @@ void kx_imp_quotas(KxImp *c)
     }
 }
 
-static void cpu_mem(KxImp *c, const char *field, const KxNode *m)
+static void cpu_mem(KxImp *c, const char *field, const KubeYNode *m)
 {
     if (m == NULL)
         return;
     kx_out(c, ", %s = {", field);
-    const KxNode *cpu = kx_get(m, "cpu"), *mem = kx_get(m, "memory");   /* m: a checked map */
+    const KubeYNode *cpu = kube_y_get(m, "cpu"), *mem = kube_y_get(m, "memory");   /* m: a checked map */
     if (cpu) {
         kx_out(c, " cpu = ");
         kx_out_quantity(c, cpu, 1);
@@ -172,10 +172,10 @@ static void cpu_mem(KxImp *c, const char *field, const KxNode *m)
 
 void kx_imp_limitranges(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "LimitRange")) != NULL && c->rc == SIM_OK;) {
-        const KxNode *ls = kx_seq(c, d->root, "spec.limits"), *item = NULL;
-        for (const KxNode *l = ls ? ls->first : NULL; l && !item && kx_want(c, l, KX_N_MAP); l = l->next) {
-            const char *type = kx_str(c, l, "type");
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "LimitRange")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        const KubeYNode *ls = kube_y_seq(c->y, d->root, "spec.limits"), *item = NULL;
+        for (const KubeYNode *l = ls ? ls->first : NULL; l && !item && kube_y_want(c->y, l, KUBE_Y_MAP); l = l->next) {
+            const char *type = kube_y_str(c->y, l, "type");
             if (type && strcmp(type, "Container") == 0)
                 item = l;
         }
@@ -186,20 +186,20 @@ void kx_imp_limitranges(KxImp *c)
             continue;
         }
         kx_out_head(c, "limitrange", d, 1);
-        cpu_mem(c, "default", kx_map(c, item, "default"));
-        cpu_mem(c, "default_request", kx_map(c, item, "defaultRequest"));
-        cpu_mem(c, "min", kx_map(c, item, "min"));
-        cpu_mem(c, "max", kx_map(c, item, "max"));
+        cpu_mem(c, "default", kube_y_map(c->y, item, "default"));
+        cpu_mem(c, "default_request", kube_y_map(c->y, item, "defaultRequest"));
+        cpu_mem(c, "min", kube_y_map(c->y, item, "min"));
+        cpu_mem(c, "max", kube_y_map(c->y, item, "max"));
         kx_out(c, " }\n");
     }
 }
 
-static void int_or_percent(KxImp *c, const char *field, const KxNode *v)
+static void int_or_percent(KxImp *c, const char *field, const KubeYNode *v)
 {
     if (v == NULL)
         return;
     kx_out(c, ", %s = ", field);
-    if (v->type == KX_N_SCALAR && strchr(v->s, '%'))
+    if (v->type == KUBE_Y_SCALAR && strchr(v->s, '%'))
         kx_out_pct(c, v);
     else
         kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
@@ -207,12 +207,12 @@ static void int_or_percent(KxImp *c, const char *field, const KxNode *v)
 
 void kx_imp_pdbs(KxImp *c)
 {
-    for (KxDoc *d = NULL; (d = kx_next(c, d, "PodDisruptionBudget")) != NULL && c->rc == SIM_OK;) {
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "PodDisruptionBudget")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         kx_out_head(c, "pdb", d, 1);
         kx_out(c, ", selector = ");
-        kx_out_string_map(c, kx_map(c, d->root, "spec.selector.matchLabels"));
-        int_or_percent(c, "min_available", kx_at(c, d->root, "spec.minAvailable"));
-        int_or_percent(c, "max_unavailable", kx_at(c, d->root, "spec.maxUnavailable"));
+        kx_out_string_map(c, kube_y_map(c->y, d->root, "spec.selector.matchLabels"));
+        int_or_percent(c, "min_available", kube_y_at(c->y, d->root, "spec.minAvailable"));
+        int_or_percent(c, "max_unavailable", kube_y_at(c->y, d->root, "spec.maxUnavailable"));
         kx_out(c, " }\n");
     }
 }

@@ -38,8 +38,8 @@
  *   - cluster-autoscaler.kubernetes.io/safe-to-evict "true"/"false" and
  *     emptyDir or hostPath volumes (minus those named in
  *     .../safe-to-evict-local-volumes) set SimPodSpec.safe_to_evict and
- *     local_storage; node annotation .../scale-down-disabled "true" sets
- *     SimNode.scale_down_disabled.
+ *     local_storage (kube_pod_eviction); node annotation
+ *     .../scale-down-disabled "true" sets SimNode.scale_down_disabled.
  *
  * Invariant: nothing is written to out unless the whole case was read and
  * planned; the first problem is reported as "FILE: $.json.path: problem"
@@ -52,16 +52,13 @@
 #include <string.h>
 
 #include "scheduler/ca.h"
-#include "scheduler/v1.h"
-#include "sim/arena.h"
+#include "scheduler/explain_int.h"
 #include "sim/policy.h"
 
-#define PATH 256
+#define PATH KUBE_PATH
 #define GROUP_LABEL "kubesim.io/node-group"
 #define ZONE_LABEL "topology.kubernetes.io/zone"
 #define TYPE_LABEL "node.kubernetes.io/instance-type"
-#define ANN_SAFE "cluster-autoscaler.kubernetes.io/safe-to-evict"
-#define ANN_SAFE_VOLUMES "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
 #define ANN_NO_SCALE_DOWN "cluster-autoscaler.kubernetes.io/scale-down-disabled"
 #define ANN_MIRROR "kubernetes.io/config.mirror"
 /* The scheduler runs over the case's pods this long before the plan: enough
@@ -74,31 +71,26 @@
 #define UPCOMING_DELAY SIM_SEC(600)
 
 /* Paths are built in fixed buffers while descending; a path longer than PATH
- * is cut short in the message, which is harmless (as in v1.c). */
+ * is cut short in the message, which is harmless (as in kube/). */
 #if !defined(__clang__)   /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
-/* Every error of the case goes into the v1 reader's sticky message: FAIL
+/* Every error of the case goes into the kube reader's sticky message: FAIL
  * states it, BAD also returns SIM_EINVAL as a value. */
-#define FAIL(c, path, ...) sched_v1_fail(&(c)->v1, (path), __VA_ARGS__)
+#define FAIL(c, path, ...) kube_fail((c)->w.kr, (path), __VA_ARGS__)
 #define BAD(c, path, ...) (FAIL(c, path, __VA_ARGS__), SIM_EINVAL)
 
 typedef struct Pod {
-    SchedV1Pod v;
+    KubePod v;
     const char *node;          /* spec.nodeName: where it is bound, or NULL: pending */
     uint32_t wl;
 } Pod;
 
 typedef struct Case {
-    SimMem mem;
-    SimArena arena;
-    SchedV1 v1;
-    SimEngine *e;
-    SchedScheduler *s;
+    SchedXWorld w;
     SchedCa *ca;
     SchedCaConfig cfg;
-    uint32_t region;
     int32_t *current;          /* per group: `current`, -1 when absent */
     uint32_t *listed;          /* per group: nodes listed */
     Pod *pods;
@@ -107,19 +99,15 @@ typedef struct Case {
 
 static int engine_err(Case *c, int rc, const char *path)
 {
-    if (rc == SIM_OK || sched_v1_failed(&c->v1))
+    if (rc == SIM_OK || kube_failed(c->w.kr))
         return rc;
-    return BAD(c, path, "%s", rc == SIM_ENOMEM ? "out of memory" : sim_errmsg(c->e));
+    sched_xworld_engine_err(&c->w, rc, path);
+    return SIM_EINVAL;
 }
 
 static const cJSON *array(Case *c, const cJSON *o, const char *key)
 {
-    char path[PATH];
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-    snprintf(path, sizeof path, "$.%s", key);
-    if (a != NULL && !cJSON_IsNull(a) && !cJSON_IsArray(a))
-        FAIL(c, path, "expected an array");
-    return cJSON_IsArray(a) ? a : NULL;
+    return sched_xworld_array(&c->w, o, key, 1);
 }
 
 /* A string from the arena, exactly as long as it needs: names have no length
@@ -132,7 +120,7 @@ static char *arena_fmt(Case *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *s = n < 0 ? NULL : sim_arena_alloc(&c->arena, (size_t)n + 1);
+    char *s = n < 0 ? NULL : sim_arena_alloc(&c->w.arena, (size_t)n + 1);
     if (s == NULL)
         return NULL;
     va_start(ap, fmt);
@@ -150,8 +138,8 @@ static int64_t whole(Case *c, const cJSON *o, const char *key, const char *path,
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
     snprintf(sub, sizeof sub, "%s.%s", path, key);
     int64_t v = deflt;
-    if (x != NULL && !sched_v1_failed(&c->v1))
-        (void)sched_v1_whole(&c->v1, x, sub, lo, hi, &v);
+    if (x != NULL && !kube_failed(c->w.kr))
+        (void)kube_whole(c->w.kr, x, sub, lo, hi, &v);
     return v;
 }
 
@@ -161,37 +149,13 @@ static double number(Case *c, const cJSON *o, const char *key, const char *path,
     char sub[PATH];
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
     snprintf(sub, sizeof sub, "%s.%s", path, key);
-    if (x == NULL || sched_v1_failed(&c->v1))
+    if (x == NULL || kube_failed(c->w.kr))
         return deflt;
     if (!cJSON_IsNumber(x) || x->valuedouble < lo || x->valuedouble > hi) {
         FAIL(c, sub, "expected a number from %g to %g", lo, hi);
         return deflt;
     }
     return x->valuedouble;
-}
-
-/* metadata.annotations[key] of a v1 object, checking the map's types. */
-static const char *annotation(Case *c, const cJSON *obj, const char *path, const char *key)
-{
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const cJSON *an = cJSON_GetObjectItemCaseSensitive(md, "annotations"), *x;
-    char sub[PATH];
-    snprintf(sub, sizeof sub, "%s.metadata.annotations", path);
-    if (an == NULL || cJSON_IsNull(an))
-        return NULL;
-    if (!cJSON_IsObject(an)) {
-        FAIL(c, sub, "expected an object");
-        return NULL;
-    }
-    cJSON_ArrayForEach(x, an) {
-        if (!cJSON_IsString(x)) {
-            snprintf(sub, sizeof sub, "%s.metadata.annotations.%s", path, x->string);
-            FAIL(c, sub, "expected a string");
-            return NULL;
-        }
-    }
-    x = cJSON_GetObjectItemCaseSensitive(an, key);
-    return x ? x->valuestring : NULL;
 }
 
 static const char *label(const SimKV *kv, size_t n, const char *key)
@@ -202,20 +166,9 @@ static const char *label(const SimKV *kv, size_t n, const char *key)
     return NULL;
 }
 
-static uint32_t ns_id(Case *c, const char *name)
-{
-    uint32_t id = sim_namespace_find(c->e, name);
-    if (id == SIM_NONE && sim_namespace_add(c->e, name, &id) != SIM_OK)
-        return SIM_NONE;
-    return id;
-}
-
 static uint32_t zone_id(Case *c, const char *name)
 {
-    uint32_t z = name ? sim_zone_find(c->e, name) : SIM_NONE;
-    if (name && z == SIM_NONE && sim_zone_add(c->e, c->region, name, &z) != SIM_OK)
-        return SIM_NONE;
-    return z;
+    return name ? sched_xworld_zone(&c->w, name) : SIM_NONE;
 }
 
 /* ---- flags and the expander ----------------------------------------------------- */
@@ -284,7 +237,7 @@ static int flags(Case *c, const cJSON *root)
         return BAD(c, "$.scaleDownEnabled", "expected a boolean");
     if (x)
         f->scale_down_enabled = cJSON_IsTrue(x);
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+    return kube_failed(c->w.kr) ? SIM_EINVAL : SIM_OK;
 }
 
 static int check_top(Case *c, const cJSON *root)
@@ -296,26 +249,26 @@ static int check_top(Case *c, const cJSON *root)
                                       "maxNodesTotal", "maxNodesPerScaleup", "expendablePodsPriorityCutoff",
                                       "scaleDownEnabled", "scaleDownUtilizationThreshold",
                                       "scaleDownGpuUtilizationThreshold", NULL};
-    sched_v1_keys(&c->v1, root, "$", top);
+    kube_keys(c->w.kr, root, "$", top);
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "nodeGroups");
-    if (!sched_v1_failed(&c->v1) && (!cJSON_IsArray(g) || cJSON_GetArraySize(g) == 0))
+    if (!kube_failed(c->w.kr) && (!cJSON_IsArray(g) || cJSON_GetArraySize(g) == 0))
         FAIL(c, "$.nodeGroups", "a non-empty array of node groups is required");
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : flags(c, root);
+    return kube_failed(c->w.kr) ? SIM_EINVAL : flags(c, root);
 }
 
 /* ---- node groups ------------------------------------------------------------------ */
-static int group_template(Case *c, const cJSON *j, const char *path, const char *name, SchedV1Node *n)
+static int group_template(Case *c, const cJSON *j, const char *path, const char *name, KubeNode *n)
 {
     char sub[PATH];
     snprintf(sub, sizeof sub, "%s.template", path);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "template");
     if (t == NULL)
         return BAD(c, sub, "is required: a v1 Node with status.allocatable");
-    sched_v1_node(&c->v1, t, sub, n);
-    const char *g = sched_v1_failed(&c->v1) ? NULL : label(n->meta.labels, n->meta.nlabels, GROUP_LABEL);
+    kube_node(c->w.kr, t, sub, n);
+    const char *g = kube_failed(c->w.kr) ? NULL : label(n->meta.labels, n->meta.nlabels, GROUP_LABEL);
     if (g && strcmp(g, name) != 0)
         return BAD(c, sub, "metadata.labels." GROUP_LABEL ": \"%s\" but the group is \"%s\"", g, name);
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+    return kube_failed(c->w.kr) ? SIM_EINVAL : SIM_OK;
 }
 
 /* The group's limits and price; SIM_EINVAL with the path on a bad one. */
@@ -324,23 +277,23 @@ static int group_limits(Case *c, const cJSON *j, const char *path, SimNodeGroup 
     char sub[PATH];
     g->min = (int32_t)whole(c, j, "min", path, 0, 0, INT32_MAX);
     snprintf(sub, sizeof sub, "%s.max", path);
-    if (!sched_v1_failed(&c->v1) && cJSON_GetObjectItemCaseSensitive(j, "max") == NULL)
+    if (!kube_failed(c->w.kr) && cJSON_GetObjectItemCaseSensitive(j, "max") == NULL)
         return BAD(c, sub, "is required");
     g->max = (int32_t)whole(c, j, "max", path, 0, 0, INT32_MAX);
     *current = (int32_t)whole(c, j, "current", path, -1, 0, MAX_CURRENT);
     snprintf(sub, sizeof sub, "%s.current", path);
-    if (!sched_v1_failed(&c->v1) && *current > g->max)
+    if (!kube_failed(c->w.kr) && *current > g->max)
         return BAD(c, sub, "%d is above max %d: a node group never holds more than its max",
                    (int)*current, (int)g->max);
     snprintf(sub, sizeof sub, "%s.pricePerHour", path);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pricePerHour");
-    if (!sched_v1_failed(&c->v1) && p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0 && p->valuedouble <= 1e6)))
+    if (!kube_failed(c->w.kr) && p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0 && p->valuedouble <= 1e6)))
         return BAD(c, sub, "expected a price in USD per hour, from 0 to 1e6");
     g->price_per_hour = p ? p->valuedouble : 0;
     g->expander_priority = (int32_t)whole(c, j, "priority", path, 0, INT32_MIN, INT32_MAX);
-    if (!sched_v1_failed(&c->v1) && g->min > g->max)
+    if (!kube_failed(c->w.kr) && g->min > g->max)
         return BAD(c, path, "min %d is greater than max %d", (int)g->min, (int)g->max);
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+    return kube_failed(c->w.kr) ? SIM_EINVAL : SIM_OK;
 }
 
 static int add_group(Case *c, const cJSON *j, const char *path, uint32_t i)
@@ -348,23 +301,23 @@ static int add_group(Case *c, const cJSON *j, const char *path, uint32_t i)
     static const char *const keys[] = {"name", "min", "max", "current", "template", "pricePerHour", "priority",
                                        NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, j, path, keys);
+    kube_keys(c->w.kr, j, path, keys);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     snprintf(sub, sizeof sub, "%s.name", path);
-    if (!sched_v1_failed(&c->v1) && (!cJSON_IsString(name) || name->valuestring[0] == '\0'))
+    if (!kube_failed(c->w.kr) && (!cJSON_IsString(name) || name->valuestring[0] == '\0'))
         return BAD(c, sub, "a non-empty string is required");
-    if (sched_v1_failed(&c->v1))
+    if (kube_failed(c->w.kr))
         return SIM_EINVAL;
-    if (sim_nodegroup_find(c->e, name->valuestring) != SIM_NONE)
+    if (sim_nodegroup_find(c->w.e, name->valuestring) != SIM_NONE)
         return BAD(c, sub, "duplicate node group \"%s\"", name->valuestring);
     SimNodeGroup g;
-    SchedV1Node t;
+    KubeNode t;
     memset(&g, 0, sizeof g);
     if (group_limits(c, j, path, &g, &c->current[i]) != SIM_OK ||
         group_template(c, j, path, name->valuestring, &t) != SIM_OK)
         return SIM_EINVAL;
     g.name = name->valuestring;
-    g.region = c->region;
+    g.region = c->w.region;
     g.instance_type = (char *)label(t.meta.labels, t.meta.nlabels, TYPE_LABEL);
     g.alloc = t.alloc;
     g.labels = t.meta.labels;
@@ -376,15 +329,15 @@ static int add_group(Case *c, const cJSON *j, const char *path, uint32_t i)
     uint32_t zone = zone_id(c, label(t.meta.labels, t.meta.nlabels, ZONE_LABEL)), id;
     g.zones = zone == SIM_NONE ? NULL : &zone;
     g.nzones = zone == SIM_NONE ? 0 : 1;
-    return engine_err(c, sim_nodegroup_add(c->e, &g, &id), path);
+    return engine_err(c, sim_nodegroup_add(c->w.e, &g, &id), path);
 }
 
 static int add_groups(Case *c, const cJSON *root)
 {
     const cJSON *x, *gs = cJSON_GetObjectItemCaseSensitive(root, "nodeGroups");
     size_t n = (size_t)cJSON_GetArraySize(gs);
-    c->current = sim_arena_alloc(&c->arena, n * sizeof *c->current);
-    c->listed = sim_arena_alloc(&c->arena, n * sizeof *c->listed);
+    c->current = sim_arena_alloc(&c->w.arena, n * sizeof *c->current);
+    c->listed = sim_arena_alloc(&c->w.arena, n * sizeof *c->listed);
     if (c->current == NULL || c->listed == NULL)
         return BAD(c, "$", "out of memory");
     uint32_t i = 0;
@@ -398,7 +351,7 @@ static int add_groups(Case *c, const cJSON *root)
 }
 
 /* ---- nodes ------------------------------------------------------------------------- */
-static int same_taints(const SchedV1Node *n, const SimNodeGroup *g)
+static int same_taints(const KubeNode *n, const SimNodeGroup *g)
 {
     if (n->ntaints != g->ntaints)
         return 0;
@@ -416,19 +369,19 @@ static int same_taints(const SchedV1Node *n, const SimNodeGroup *g)
 
 /* The node's group, after checking that it is one of the case's identical
  * machines; SIM_NONE with the error set. */
-static uint32_t node_group(Case *c, const cJSON *j, const SchedV1Node *n, const char *path)
+static uint32_t node_group(Case *c, const cJSON *j, const KubeNode *n, const char *path)
 {
     char sub[PATH];
     const char *gname = label(n->meta.labels, n->meta.nlabels, GROUP_LABEL);
     snprintf(sub, sizeof sub, "%s.metadata.labels", path);
-    uint32_t g = gname ? sim_nodegroup_find(c->e, gname) : SIM_NONE;
+    uint32_t g = gname ? sim_nodegroup_find(c->w.e, gname) : SIM_NONE;
     if (gname == NULL)
         FAIL(c, sub, "the label " GROUP_LABEL " is required (it names the node's group)");
     else if (g == SIM_NONE)
         FAIL(c, sub, GROUP_LABEL ": \"%s\" names no group of $.nodeGroups", gname);
     if (g == SIM_NONE)
         return SIM_NONE;
-    const SimNodeGroup *ng = sim_nodegroup(c->e, g);
+    const SimNodeGroup *ng = sim_nodegroup(c->w.e, g);
     const SimRes *a = &n->alloc, *t = &ng->alloc;
     snprintf(sub, sizeof sub, "%s.status.allocatable", path);
     if (a->cpu_m != t->cpu_m || a->mem != t->mem || a->gpu != t->gpu || a->pods != t->pods) {
@@ -448,25 +401,25 @@ static uint32_t node_group(Case *c, const cJSON *j, const SchedV1Node *n, const 
 
 static int add_node(Case *c, const cJSON *j, const char *path)
 {
-    SchedV1Node n;
-    sched_v1_node(&c->v1, j, path, &n);
-    if (sched_v1_failed(&c->v1))
+    KubeNode n;
+    kube_node(c->w.kr, j, path, &n);
+    if (kube_failed(c->w.kr))
         return SIM_EINVAL;
     uint32_t g = node_group(c, j, &n, path), node, zone;
-    const char *off = g == SIM_NONE ? NULL : annotation(c, j, path, ANN_NO_SCALE_DOWN);
-    if (sched_v1_failed(&c->v1))
+    const char *off = g == SIM_NONE ? NULL : kube_annotation(c->w.kr, j, path, ANN_NO_SCALE_DOWN);
+    if (kube_failed(c->w.kr))
         return SIM_EINVAL;
-    for (uint32_t k = 0; k < sim_node_count(c->e); k++)
-        if (strcmp(sim_node(c->e, k)->name, n.meta.name) == 0)
+    for (uint32_t k = 0; k < sim_node_count(c->w.e); k++)
+        if (strcmp(sim_node(c->w.e, k)->name, n.meta.name) == 0)
             return BAD(c, path, "duplicate node name \"%s\"", n.meta.name);
-    const SimNodeGroup *ng = sim_nodegroup(c->e, g);
+    const SimNodeGroup *ng = sim_nodegroup(c->w.e, g);
     const char *zname = label(n.meta.labels, n.meta.nlabels, ZONE_LABEL);
     zone = zname ? zone_id(c, zname) : ng->nzones ? ng->zones[0] : SIM_NONE;
-    int rc = zname && zone == SIM_NONE ? SIM_ENOMEM : sim_node_add_named(c->e, g, n.meta.name, zone, 1, &node);
+    int rc = zname && zone == SIM_NONE ? SIM_ENOMEM : sim_node_add_named(c->w.e, g, n.meta.name, zone, 1, &node);
     if (rc != SIM_OK)
         return engine_err(c, rc, path);
-    sim_node(c->e, node)->unschedulable = (uint8_t)n.unschedulable;
-    sim_node(c->e, node)->scale_down_disabled = off && strcmp(off, "true") == 0;
+    sim_node(c->w.e, node)->unschedulable = (uint8_t)n.unschedulable;
+    sim_node(c->w.e, node)->scale_down_disabled = off && strcmp(off, "true") == 0;
     c->listed[g]++;
     return SIM_OK;
 }
@@ -481,30 +434,30 @@ static int add_nodes(Case *c, const cJSON *root)
         if (add_node(c, x, path) != SIM_OK)
             return SIM_EINVAL;
     }
-    for (uint32_t g = 0; g < sim_nodegroup_count(c->e); g++) {
+    for (uint32_t g = 0; g < sim_nodegroup_count(c->w.e); g++) {
         char path[PATH];
         snprintf(path, sizeof path, "$.nodeGroups[%u].current", g);
         if (c->current[g] >= 0 && (uint32_t)c->current[g] < c->listed[g])
             return BAD(c, path, "%d, but %u nodes of $.nodes belong to the group", (int)c->current[g], c->listed[g]);
         snprintf(path, sizeof path, "$.nodeGroups[%u].max", g);
-        if (c->listed[g] > (uint32_t)sim_nodegroup(c->e, g)->max)
-            return BAD(c, path, "%d, but %u nodes of $.nodes belong to the group", (int)sim_nodegroup(c->e, g)->max,
+        if (c->listed[g] > (uint32_t)sim_nodegroup(c->w.e, g)->max)
+            return BAD(c, path, "%d, but %u nodes of $.nodes belong to the group", (int)sim_nodegroup(c->w.e, g)->max,
                        c->listed[g]);
     }
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
+    return kube_failed(c->w.kr) ? SIM_EINVAL : SIM_OK;
 }
 
 /* Nodes `current` counts but the case does not list: launched, not yet
  * registered. Added after the scheduler ran, so they stay provisioning. */
 static int add_upcoming(Case *c)
 {
-    for (uint32_t g = 0; g < sim_nodegroup_count(c->e); g++)
+    for (uint32_t g = 0; g < sim_nodegroup_count(c->w.e); g++)
         for (uint32_t k = c->listed[g]; c->current[g] >= 0 && k < (uint32_t)c->current[g]; k++) {
             char path[PATH];
             uint32_t id;
-            const char *name = arena_fmt(c, "%s-upcoming-%u", sim_nodegroup(c->e, g)->name, k - c->listed[g]);
+            const char *name = arena_fmt(c, "%s-upcoming-%u", sim_nodegroup(c->w.e, g)->name, k - c->listed[g]);
             snprintf(path, sizeof path, "$.nodeGroups[%u].current", g);
-            int rc = name ? sim_node_add_named(c->e, g, name, SIM_NONE, 0, &id) : SIM_ENOMEM;
+            int rc = name ? sim_node_add_named(c->w.e, g, name, SIM_NONE, 0, &id) : SIM_ENOMEM;
             if (rc != SIM_OK)
                 return engine_err(c, rc, path);
         }
@@ -512,115 +465,24 @@ static int add_upcoming(Case *c)
 }
 
 /* ---- namespaces and policy ------------------------------------------------------------ */
-static int add_namespaces(Case *c, const cJSON *root)
-{
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
-    const cJSON *x, *nss = array(c, root, "namespaces");
-    size_t i = 0;
-    cJSON_ArrayForEach(x, nss) {
-        char path[PATH];
-        snprintf(path, sizeof path, "$.namespaces[%zu]", i++);
-        sched_v1_keys(&c->v1, x, path, top);
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "metadata"), "name");
-        if (!sched_v1_failed(&c->v1) && !cJSON_IsString(name))
-            return BAD(c, path, "metadata.name is required");
-        if (sched_v1_failed(&c->v1))
-            return SIM_EINVAL;
-        if (ns_id(c, name->valuestring) == SIM_NONE)
-            return engine_err(c, SIM_ENOMEM, path);
-    }
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
-}
-
-static int add_pdbs(Case *c, const cJSON *root, const char *key)
-{
-    const cJSON *x, *pdbs = array(c, root, key);
-    size_t i = 0;
-    cJSON_ArrayForEach(x, pdbs) {
-        char path[PATH];
-        SchedV1Meta m;
-        SimPdb pdb;
-        uint32_t id;
-        snprintf(path, sizeof path, "$.%s[%zu]", key, i++);
-        sched_v1_pdb(&c->v1, x, path, &m, &pdb);
-        if (sched_v1_failed(&c->v1))
-            return SIM_EINVAL;
-        pdb.region = c->region;
-        int rc = (pdb.ns = ns_id(c, m.ns)) == SIM_NONE ? SIM_ENOMEM : sim_pdb_add(c->e, &pdb, &id);
-        if (rc != SIM_OK)
-            return engine_err(c, rc, path);
-    }
-    return sched_v1_failed(&c->v1) ? SIM_EINVAL : SIM_OK;
-}
-
 static int add_policy(Case *c, const cJSON *root)
 {
-    const cJSON *x, *pcs = array(c, root, "priorityClasses");
-    size_t i = 0;
-    cJSON_ArrayForEach(x, pcs) {
-        char path[PATH];
-        SimPriorityClass pc;
-        uint32_t id;
-        snprintf(path, sizeof path, "$.priorityClasses[%zu]", i++);
-        sched_v1_priorityclass(&c->v1, x, path, &pc);
-        if (sched_v1_failed(&c->v1))
-            return SIM_EINVAL;
-        if (engine_err(c, sim_priorityclass_add(c->e, &pc, &id), path) != SIM_OK)
-            return SIM_EINVAL;
-    }
-    if (sched_v1_failed(&c->v1) || add_pdbs(c, root, "podDisruptionBudgets") != SIM_OK)
+    /* "pdbs" is explain schedule's name of the list. */
+    if (sched_xworld_namespaces(&c->w, array(c, root, "namespaces"), "namespaces") != SIM_OK ||
+        sched_xworld_priorityclasses(&c->w, array(c, root, "priorityClasses"), "priorityClasses") != SIM_OK ||
+        sched_xworld_pdbs(&c->w, array(c, root, "podDisruptionBudgets"), "podDisruptionBudgets") != SIM_OK)
         return SIM_EINVAL;
-    return add_pdbs(c, root, "pdbs");
+    return sched_xworld_pdbs(&c->w, array(c, root, "pdbs"), "pdbs");
 }
 
 /* ---- pods --------------------------------------------------------------------------- */
-/* Is name in the comma-separated list? */
-static int listed_in(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        size_t k = strcspn(p, ",");
-        if (k == n && strncmp(p, name, n) == 0)
-            return 1;
-        p += k + (p[k] == ',');
-    }
-    return 0;
-}
-
-/* Does the pod mount an emptyDir or hostPath volume that is not declared
- * safe to evict? */
-static int local_storage(Case *c, const cJSON *j, const char *path, const char *safe)
-{
-    const cJSON *vols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "spec"), "volumes"), *v;
-    char sub[PATH];
-    snprintf(sub, sizeof sub, "%s.spec.volumes", path);
-    if (vols && !cJSON_IsArray(vols))
-        FAIL(c, sub, "expected an array");
-    size_t i = 0;
-    int local = 0;
-    cJSON_ArrayForEach(v, vols) {
-        char vp[PATH];
-        snprintf(vp, sizeof vp, "%s[%zu]", sub, i++);
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
-        if (!cJSON_IsObject(v) || !cJSON_IsString(name)) {
-            FAIL(c, vp, "a volume with a name is required");
-            return 0;
-        }
-        int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
-        local |= here && !listed_in(safe, name->valuestring);
-    }
-    return local;
-}
-
 /* What the autoscaler reads beyond the pod's spec: its controller's kind, its
  * annotations and its volumes. */
 static void pod_extras(Case *c, const cJSON *j, const char *path, SimPodSpec *s, SimWlKind *kind)
 {
-    const char *safe = annotation(c, j, path, ANN_SAFE);
-    s->safe_to_evict = (int8_t)(safe && strcmp(safe, "true") == 0 ? 1 : safe && strcmp(safe, "false") == 0 ? -1 : 0);
-    s->local_storage = (uint8_t)local_storage(c, j, path, annotation(c, j, path, ANN_SAFE_VOLUMES));
-    *kind = sched_v1_owner_kind(&c->v1, j, path);
-    if (annotation(c, j, path, ANN_MIRROR))
+    kube_pod_eviction(c->w.kr, j, path, s);
+    *kind = kube_owner_kind(c->w.kr, j, path);
+    if (kube_annotation(c->w.kr, j, path, ANN_MIRROR))
         *kind = SIM_WL_DAEMONSET;   /* a mirror pod: never drained, counted in utilisation, like a DS pod */
 }
 
@@ -628,32 +490,22 @@ static void pod_extras(Case *c, const cJSON *j, const char *path, SimPodSpec *s,
 static int read_pod(Case *c, const cJSON *j, const char *path, Pod *p)
 {
     SimWlKind kind;
-    sched_v1_pod(&c->v1, j, path, &p->v);
+    kube_pod(c->w.kr, j, path, &p->v);
     pod_extras(c, j, path, &p->v.spec, &kind);
-    if (sched_v1_failed(&c->v1))
+    if (kube_failed(c->w.kr))
         return SIM_EINVAL;
     /* spec.nodeName of a listed pod is its binding as the API shows it, not
      * a request for that node: the spec the autoscaler reschedules in its
      * simulation has none (as a controller's pod template). */
     p->node = p->v.spec.node_name;
     p->v.spec.node_name = NULL;
-    if (sim_workload_find(c->e, p->v.meta.name) != SIM_NONE)
-        return BAD(c, path, "duplicate pod name \"%s\"", p->v.meta.name);
-    SimWorkload w;
-    memset(&w, 0, sizeof w);
-    w.name = (char *)p->v.meta.name;
-    w.kind = kind;
-    w.region = c->region;
-    w.ns = ns_id(c, p->v.meta.ns);
-    w.spec = p->v.spec;
-    w.replicas = 1;
-    return engine_err(c, w.ns == SIM_NONE ? SIM_ENOMEM : sim_workload_add(c->e, &w, &p->wl), path);
+    return sched_xworld_pod_workload(&c->w, &p->v, kind, path, &p->wl);
 }
 
 static uint32_t node_find(Case *c, const char *name)
 {
-    for (uint32_t k = 0; k < sim_node_count(c->e); k++)
-        if (strcmp(sim_node(c->e, k)->name, name) == 0)
+    for (uint32_t k = 0; k < sim_node_count(c->w.e); k++)
+        if (strcmp(sim_node(c->w.e, k)->name, name) == 0)
             return k;
     return SIM_NONE;
 }
@@ -666,16 +518,14 @@ static int create_pod(Case *c, const Pod *p, const char *path)
     snprintf(sub, sizeof sub, "%s.spec.nodeName", path);
     if (p->node && node == SIM_NONE)
         return BAD(c, sub, "\"%s\" names no node of $.nodes", p->node);
-    int rc = sim_pod_create(c->e, p->wl, &pod);
+    int rc = sched_xworld_pod_create(&c->w, p->wl, &p->v, path, &pod);
     if (rc == SIM_EFORBIDDEN)
-        return BAD(c, path, "admission refused this pod: %s", sim_errmsg(c->e));
-    if (rc == SIM_OK && p->v.has_priority)
-        sim_pod(c->e, pod)->priority = p->v.spec.priority;   /* spec.priority as given wins */
+        return BAD(c, path, "admission refused this pod: %s", sim_errmsg(c->w.e));
     if (rc == SIM_OK && node != SIM_NONE) {
-        SimRes f = sim_node_free(sim_node(c->e, node)), *r = &sim_pod(c->e, pod)->req;
+        SimRes f = sim_node_free(sim_node(c->w.e, node)), *r = &sim_pod(c->w.e, pod)->req;
         if (r->cpu_m > f.cpu_m || r->mem > f.mem || r->gpu > f.gpu || r->pods > f.pods)
             return BAD(c, sub, "the pod's requests exceed what is left of %s's allocatable", p->node);
-        rc = sim_pod_bind(c->e, pod, node);
+        rc = sim_pod_bind(c->w.e, pod, node);
     }
     return engine_err(c, rc, path);
 }
@@ -686,7 +536,7 @@ static int add_pods(Case *c, const cJSON *root)
 {
     const cJSON *x, *pods = array(c, root, "pods");
     c->npods = pods ? (size_t)cJSON_GetArraySize(pods) : 0;
-    c->pods = sim_arena_alloc(&c->arena, (c->npods + 1) * sizeof *c->pods);
+    c->pods = sim_arena_alloc(&c->w.arena, (c->npods + 1) * sizeof *c->pods);
     if (c->pods == NULL)
         return BAD(c, "$", "out of memory");
     size_t i = 0;
@@ -708,23 +558,18 @@ static int add_pods(Case *c, const cJSON *root)
 /* ---- the cluster ------------------------------------------------------------------------ */
 static int build(Case *c, const cJSON *root)
 {
-    SimConfig cfg = {.seed = 1, .end = SETTLE, .queue = SIM_EVQ_FAST, .mem = &c->mem};
     if (check_top(c, root) != SIM_OK)
         return SIM_EINVAL;
-    if ((c->e = sim_engine_create(&cfg)) == NULL || sim_region_add(c->e, "cluster", &c->region) != SIM_OK ||
-        ns_id(c, "default") == SIM_NONE)
-        return BAD(c, "$", "out of memory");
-    if (add_groups(c, root) != SIM_OK || add_nodes(c, root) != SIM_OK || add_namespaces(c, root) != SIM_OK ||
-        add_policy(c, root) != SIM_OK)
+    if (add_groups(c, root) != SIM_OK || add_nodes(c, root) != SIM_OK || add_policy(c, root) != SIM_OK)
         return SIM_EINVAL;
-    if ((c->s = sched_create(c->e)) == NULL)
+    if ((c->w.s = sched_create(c->w.e)) == NULL)
         return engine_err(c, SIM_ENOMEM, "$");
     if (add_pods(c, root) != SIM_OK)
         return SIM_EINVAL;
     /* The scheduler's cycles: bound pods start, pending ones are placed or
      * marked unschedulable (or nominate a node after preemption). */
     int rc;
-    while ((rc = sim_step(c->e)) == SIM_OK) {
+    while ((rc = sim_step(c->w.e)) == SIM_OK) {
     }
     if (rc != SIM_DONE)
         return engine_err(c, rc, "$");
@@ -734,7 +579,7 @@ static int build(Case *c, const cJSON *root)
      * included; disabled, it runs no loop of its own and only plans. */
     SchedCaConfig plan_only = c->cfg;
     plan_only.enabled = 0;
-    if ((c->ca = sched_ca_create(c->s, &plan_only)) == NULL)
+    if ((c->ca = sched_ca_create(c->w.s, &plan_only)) == NULL)
         return engine_err(c, SIM_ENOMEM, "$");
     return SIM_OK;
 }
@@ -752,15 +597,15 @@ static double round6(double x)
 /* "NAMESPACE/NAME" of a pod, as a cJSON string (NULL when out of memory). */
 static cJSON *pod_ref(Case *c, uint32_t pod)
 {
-    const SimPod *p = sim_pod(c->e, pod);
-    const char *s = arena_fmt(c, "%s/%s", sim_namespace(c->e, p->ns)->name, sim_workload(c->e, p->wl)->name);
+    const SimPod *p = sim_pod(c->w.e, pod);
+    const char *s = arena_fmt(c, "%s/%s", sim_namespace(c->w.e, p->ns)->name, sim_workload(c->w.e, p->wl)->name);
     return s ? cJSON_CreateString(s) : NULL;
 }
 
 static cJSON *option_json(Case *c, const SchedCaOption *o)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "group", sim_nodegroup(c->e, o->group)->name);
+    cJSON_AddStringToObject(j, "group", sim_nodegroup(c->w.e, o->group)->name);
     if (o->excluded) {
         cJSON_AddStringToObject(j, "excluded", o->excluded);
         return j;
@@ -777,8 +622,8 @@ static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
     cJSON *pend = cJSON_AddArrayToObject(up, "unschedulable"), *opts;
     for (size_t i = 0; i < c->cfg.nexpanders; i++)
         cJSON_AddItemToArray(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
-    for (uint32_t k = 0; k < sim_pod_count(c->e); k++) {
-        const SimPod *q = sim_pod(c->e, k);
+    for (uint32_t k = 0; k < sim_pod_count(c->w.e); k++) {
+        const SimPod *q = sim_pod(c->w.e, k);
         if (q->phase == SIM_POD_PENDING && q->unschedulable)
             cJSON_AddItemToArray(pend, pod_ref(c, k));
     }
@@ -791,7 +636,7 @@ static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
         return up;
     }
     cJSON *ch = cJSON_AddObjectToObject(up, "chosen");
-    cJSON_AddStringToObject(ch, "group", sim_nodegroup(c->e, p->options[p->chosen].group)->name);
+    cJSON_AddStringToObject(ch, "group", sim_nodegroup(c->w.e, p->options[p->chosen].group)->name);
     cJSON_AddNumberToObject(ch, "delta", p->delta);
     return up;
 }
@@ -799,7 +644,7 @@ static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
 static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
 {
     cJSON *j = cJSON_CreateObject(), *bl;
-    const SimNode *n = sim_node(c->e, v->node);
+    const SimNode *n = sim_node(c->w.e, v->node);
     cJSON_AddStringToObject(j, "name", n->name);
     cJSON_AddNumberToObject(j, "utilization", round6(v->utilization));
     cJSON_AddNumberToObject(j, "threshold", n->alloc.gpu > 0 ? c->cfg.scale_down_gpu_utilization_threshold
@@ -953,7 +798,7 @@ static cJSON *plan_json(Case *c)
 {
     SchedCaPlan p;
     memset(&p, 0, sizeof p);
-    int rc = sched_ca_plan(c->ca, c->region, &p);
+    int rc = sched_ca_plan(c->ca, c->w.region, &p);
     cJSON *o = rc == SIM_OK ? answer_json(c, &p) : NULL;
     if (rc != SIM_OK)
         engine_err(c, rc, "$");
@@ -965,24 +810,26 @@ int sched_ca_explain_case(const char *text, size_t len, const char *file, int as
 {
     Case c;
     memset(&c, 0, sizeof c);
-    sim_mem_init(&c.mem);
-    sim_arena_init(&c.arena, &c.mem);
-    sched_v1_init(&c.v1, &c.arena);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
-    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err);
+    int rc = sched_xworld_open(&c.w, SETTLE);
+    if (rc == SIM_OK && root == NULL)
+        rc = kube_fail_json(c.w.kr, file, text, cJSON_GetErrorPtr());
+    else if (rc == SIM_OK)
+        rc = build(&c, root);
     if (rc == SIM_OK && (o = plan_json(&c)) == NULL)
         rc = SIM_EINVAL;
-    if (root && rc != SIM_OK)
-        sim_err_set(err, rc, "%s: %s", file, sched_v1_failed(&c.v1) ? c.v1.err : "$: out of memory");
+    if (root == NULL && rc != SIM_ENOMEM)
+        sim_err_set(err, rc, "%s", kube_errmsg(c.w.kr));
+    else if (rc != SIM_OK)
+        sim_err_set(err, rc, "%s: %s", file,
+                    c.w.kr && kube_failed(c.w.kr) ? kube_errmsg(c.w.kr) : "$: out of memory");
     if (o)
-        sched_v1_print_answer(o, as_json, out, answer_text);
+        sched_explain_print(o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     if (c.ca)
         sched_ca_destroy(c.ca);
-    sched_destroy(c.s);
-    sim_engine_destroy(c.e);
-    sim_arena_free(&c.arena);
-    return rc;
+    sched_xworld_close(&c.w);
+    return rc == SIM_ENOMEM ? SIM_EINVAL : rc;
 }

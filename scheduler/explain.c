@@ -15,82 +15,46 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scheduler/v1.h"
-#include "sim/arena.h"
+#include "scheduler/explain_int.h"
 
 #define ZONE_LABEL "topology.kubernetes.io/zone"
 #define MAX_VICTIMS 4096
 
 typedef struct Case {
-    SimMem mem;
-    SimArena arena;
-    SchedV1 v1;
-    SimEngine *e;
-    SchedScheduler *s;
-    uint32_t region, pod;
-    const char *file;
-    SimErr *err;
+    SchedXWorld w;
+    uint32_t pod;
 } Case;
 
-static int fail(Case *c, const char *fmt, const char *a, const char *b)
+/* Every problem of the case sticks on the world's reader: FAIL records one
+ * and returns SIM_EINVAL. */
+#define FAIL(c, path, ...) (kube_fail((c)->w.kr, (path), __VA_ARGS__), SIM_EINVAL)
+
+static int failed(const Case *c)
 {
-    return sim_err_set(c->err, SIM_EINVAL, fmt, c->file, a, b);
+    return kube_failed(c->w.kr);
 }
 
-/* The problem of the case: a v1 parse error, or the engine's refusal. */
-static int v1_or_engine(Case *c, int rc, const char *path)
-{
-    if (sched_v1_failed(&c->v1))
-        return fail(c, "%s: %s%s", c->v1.err, "");
-    if (rc != SIM_OK)
-        return fail(c, "%s: %s: %s", path, sim_errmsg(c->e));
-    return SIM_OK;
-}
-
-static const cJSON *array(Case *c, const cJSON *root, const char *key, int *rc)
-{
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (a != NULL && !cJSON_IsArray(a)) {
-        char path[64];
-        snprintf(path, sizeof path, "$.%s", key);
-        *rc = fail(c, "%s: %s: %s", path, "expected an array");
-    }
-    return a;
-}
-
-static uint32_t ns_id(Case *c, const char *name)
-{
-    uint32_t id = sim_namespace_find(c->e, name);
-    if (id == SIM_NONE && sim_namespace_add(c->e, name, &id) != SIM_OK)
-        return SIM_NONE;
-    return id;
-}
-
-static uint32_t zone_id(Case *c, const SchedV1Node *n)
+static uint32_t zone_id(Case *c, const KubeNode *n)
 {
     for (size_t i = 0; i < n->meta.nlabels; i++)
-        if (strcmp(n->meta.labels[i].key, ZONE_LABEL) == 0) {
-            uint32_t z = sim_zone_find(c->e, n->meta.labels[i].value);
-            if (z == SIM_NONE && sim_zone_add(c->e, c->region, n->meta.labels[i].value, &z) != SIM_OK)
-                return SIM_NONE;
-            return z;
-        }
+        if (strcmp(n->meta.labels[i].key, ZONE_LABEL) == 0)
+            return sched_xworld_zone(&c->w, n->meta.labels[i].value);
     return SIM_NONE;
 }
 
 /* ---- building the cluster ---------------------------------------------------- */
 static int add_node(Case *c, const cJSON *j, const char *path)
 {
-    SchedV1Node n;
-    sched_v1_node(&c->v1, j, path, &n);
-    if (sched_v1_failed(&c->v1))
-        return v1_or_engine(c, SIM_OK, path);
-    if (sim_nodegroup_find(c->e, n.meta.name) != SIM_NONE)
-        return fail(c, "%s: %s: duplicate node name \"%s\"", path, n.meta.name);
+    KubeNode n;
+    kube_node(c->w.kr, j, path, &n);
+    if (failed(c))
+        return SIM_EINVAL;
+    if (sim_nodegroup_find(c->w.e, n.meta.name) != SIM_NONE)
+        return FAIL(c, path, "duplicate node name \"%s\"", n.meta.name);
     SimNodeGroup g;
     memset(&g, 0, sizeof g);
     g.name = (char *)n.meta.name;
-    g.region = c->region;
+    g.region = c->w.region;
     g.alloc = n.alloc;
     g.labels = n.meta.labels;
     g.nlabels = n.meta.nlabels;
@@ -98,93 +62,26 @@ static int add_node(Case *c, const cJSON *j, const char *path)
     g.ntaints = n.ntaints;
     g.max = 1;
     uint32_t gid, node, zone = zone_id(c, &n);
-    int rc = sim_nodegroup_add(c->e, &g, &gid);
+    int rc = sim_nodegroup_add(c->w.e, &g, &gid);
     if (rc == SIM_OK)
-        rc = sim_node_add_named(c->e, gid, n.meta.name, zone, 1, &node);
+        rc = sim_node_add_named(c->w.e, gid, n.meta.name, zone, 1, &node);
     if (rc == SIM_OK)
-        sim_node(c->e, node)->unschedulable = (uint8_t)n.unschedulable;
-    return v1_or_engine(c, rc, path);
+        sim_node(c->w.e, node)->unschedulable = (uint8_t)n.unschedulable;
+    return sched_xworld_engine_err(&c->w, rc, path);
 }
 
+/* Every list's type is checked before any object is read. */
 static int add_policy(Case *c, const cJSON *root)
 {
-    int rc = SIM_OK;
-    const cJSON *x, *pcs = array(c, root, "priorityClasses", &rc), *pdbs = array(c, root, "pdbs", &rc);
-    const cJSON *qs = array(c, root, "resourceQuotas", &rc), *lrs = array(c, root, "limitRanges", &rc);
-    char path[64];
-    size_t i = 0;
-    cJSON_ArrayForEach(x, pcs) {
-        SimPriorityClass pc;
-        uint32_t id;
-        snprintf(path, sizeof path, "$.priorityClasses[%zu]", i++);
-        sched_v1_priorityclass(&c->v1, x, path, &pc);
-        if (rc == SIM_OK && !sched_v1_failed(&c->v1))
-            rc = sim_priorityclass_add(c->e, &pc, &id);
-        if (rc != SIM_OK || sched_v1_failed(&c->v1))
-            return v1_or_engine(c, rc, path);
-    }
-    i = 0;
-    cJSON_ArrayForEach(x, qs) {
-        SchedV1Meta m;
-        SimQuota q;
-        uint32_t id;
-        snprintf(path, sizeof path, "$.resourceQuotas[%zu]", i++);
-        sched_v1_quota(&c->v1, x, path, &m, &q);
-        q.region = c->region;
-        if (rc == SIM_OK && !sched_v1_failed(&c->v1))
-            rc = (q.ns = ns_id(c, m.ns)) == SIM_NONE ? SIM_ENOMEM : sim_quota_add(c->e, &q, &id);
-        if (rc != SIM_OK || sched_v1_failed(&c->v1))
-            return v1_or_engine(c, rc, path);
-    }
-    i = 0;
-    cJSON_ArrayForEach(x, lrs) {
-        SchedV1Meta m;
-        SimLimitRange lr;
-        uint32_t id;
-        snprintf(path, sizeof path, "$.limitRanges[%zu]", i++);
-        sched_v1_limitrange(&c->v1, x, path, &m, &lr);
-        lr.region = c->region;
-        if (rc == SIM_OK && !sched_v1_failed(&c->v1))
-            rc = (lr.ns = ns_id(c, m.ns)) == SIM_NONE ? SIM_ENOMEM : sim_limitrange_add(c->e, &lr, &id);
-        if (rc != SIM_OK || sched_v1_failed(&c->v1))
-            return v1_or_engine(c, rc, path);
-    }
-    i = 0;
-    cJSON_ArrayForEach(x, pdbs) {
-        SchedV1Meta m;
-        SimPdb pdb;
-        uint32_t id;
-        snprintf(path, sizeof path, "$.pdbs[%zu]", i++);
-        sched_v1_pdb(&c->v1, x, path, &m, &pdb);
-        pdb.region = c->region;
-        if (rc == SIM_OK && !sched_v1_failed(&c->v1))
-            rc = (pdb.ns = ns_id(c, m.ns)) == SIM_NONE ? SIM_ENOMEM : sim_pdb_add(c->e, &pdb, &id);
-        if (rc != SIM_OK || sched_v1_failed(&c->v1))
-            return v1_or_engine(c, rc, path);
-    }
-    return rc;
-}
-
-static int add_namespaces(Case *c, const cJSON *root)
-{
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
-    int rc = SIM_OK;
-    const cJSON *x, *nss = array(c, root, "namespaces", &rc);
-    size_t i = 0;
-    cJSON_ArrayForEach(x, nss) {
-        char path[64];
-        snprintf(path, sizeof path, "$.namespaces[%zu]", i++);
-        sched_v1_keys(&c->v1, x, path, top);
-        const cJSON *md = cJSON_GetObjectItemCaseSensitive(x, "metadata");
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
-        if (!sched_v1_failed(&c->v1) && !cJSON_IsString(name))
-            sched_v1_fail(&c->v1, path, "metadata.name is required");
-        if (sched_v1_failed(&c->v1))
-            return v1_or_engine(c, SIM_OK, path);
-        if (ns_id(c, name->valuestring) == SIM_NONE)
-            return v1_or_engine(c, SIM_ENOMEM, path);
-    }
-    return rc;
+    const cJSON *pcs = sched_xworld_array(&c->w, root, "priorityClasses", 0);
+    const cJSON *pdbs = sched_xworld_array(&c->w, root, "pdbs", 0);
+    const cJSON *qs = sched_xworld_array(&c->w, root, "resourceQuotas", 0);
+    const cJSON *lrs = sched_xworld_array(&c->w, root, "limitRanges", 0);
+    if (sched_xworld_priorityclasses(&c->w, pcs, "priorityClasses") != SIM_OK ||
+        sched_xworld_quotas(&c->w, qs, "resourceQuotas") != SIM_OK ||
+        sched_xworld_limitranges(&c->w, lrs, "limitRanges") != SIM_OK)
+        return SIM_EINVAL;
+    return sched_xworld_pdbs(&c->w, pdbs, "pdbs");
 }
 
 /* A pod as a workload of its own with scale 1. A bound pod takes its
@@ -194,61 +91,39 @@ static int add_namespaces(Case *c, const cJSON *root)
  * pod to place stays a bare pod: as a one-pod Deployment it would get the
  * default topology spreading over itself alone, where upstream's selector
  * takes in its ReplicaSet's other pods. */
-static int pod_workload(Case *c, const cJSON *j, const char *path, SchedV1Pod *p, uint32_t *wl, int owned)
+static int pod_workload(Case *c, const cJSON *j, const char *path, KubePod *p, uint32_t *wl, int owned)
 {
-    sched_v1_pod(&c->v1, j, path, p);
-    SimWlKind kind = owned ? sched_v1_owner_kind(&c->v1, j, path) : SIM_WL_POD;
-    if (sched_v1_failed(&c->v1))
-        return v1_or_engine(c, SIM_OK, path);
-    if (sim_workload_find(c->e, p->meta.name) != SIM_NONE)
-        return fail(c, "%s: %s: duplicate pod name \"%s\"", path, p->meta.name);
-    SimWorkload w;
-    memset(&w, 0, sizeof w);
-    w.name = (char *)p->meta.name;
-    w.kind = kind;
-    w.region = c->region;
-    w.ns = ns_id(c, p->meta.ns);
-    w.spec = p->spec;
-    w.replicas = 1;
-    int rc = w.ns == SIM_NONE ? SIM_ENOMEM : sim_workload_add(c->e, &w, wl);
-    return v1_or_engine(c, rc, path);
-}
-
-static int create_pod(Case *c, uint32_t wl, const SchedV1Pod *p, const char *path, uint32_t *pod)
-{
-    int rc = sim_pod_create(c->e, wl, pod);
-    if (rc == SIM_OK && p->has_priority)
-        sim_pod(c->e, *pod)->priority = p->spec.priority;   /* spec.priority as given wins */
-    if (rc != SIM_OK && rc != SIM_EFORBIDDEN)
-        return v1_or_engine(c, rc, path);
-    return rc;
+    kube_pod(c->w.kr, j, path, p);
+    SimWlKind kind = owned ? kube_owner_kind(c->w.kr, j, path) : SIM_WL_POD;
+    return sched_xworld_pod_workload(&c->w, p, kind, path, wl);
 }
 
 static int add_bound_pods(Case *c, const cJSON *root)
 {
-    int rc = SIM_OK;
-    const cJSON *x, *pods = array(c, root, "pods", &rc);
+    const cJSON *x, *pods = sched_xworld_array(&c->w, root, "pods", 0);
     size_t i = 0;
-    cJSON_ArrayForEach(x, pods) {
+    cJSON_ArrayForEach(x, (failed(c) ? NULL : pods)) {
         char path[64];
-        SchedV1Pod p;
+        KubePod p;
         uint32_t wl, pod;
         snprintf(path, sizeof path, "$.pods[%zu]", i++);
-        if ((rc = pod_workload(c, x, path, &p, &wl, 1)) != SIM_OK)
-            return rc;
-        uint32_t node = p.spec.node_name ? sim_nodegroup_find(c->e, p.spec.node_name) : SIM_NONE;
-        if (node == SIM_NONE)
-            return fail(c, "%s: %s.spec.nodeName: %s", path,
-                        p.spec.node_name ? "names no node of the case" : "is required for a bound pod");
-        rc = create_pod(c, wl, &p, path, &pod);
+        if (pod_workload(c, x, path, &p, &wl, 1) != SIM_OK)
+            return SIM_EINVAL;
+        uint32_t node = p.spec.node_name ? sim_nodegroup_find(c->w.e, p.spec.node_name) : SIM_NONE;
+        if (node == SIM_NONE) {
+            char sub[KUBE_PATH];
+            kube_path(sub, "%s.spec.nodeName", path);
+            return FAIL(c, sub, "%s", p.spec.node_name ? "names no node of the case" : "is required for a bound pod");
+        }
+        int rc = sched_xworld_pod_create(&c->w, wl, &p, path, &pod);
         if (rc == SIM_EFORBIDDEN)
-            return fail(c, "%s: %s: admission refused this bound pod: %s", path, sim_errmsg(c->e));
+            return FAIL(c, path, "admission refused this bound pod: %s", sim_errmsg(c->w.e));
         if (rc == SIM_OK)
-            rc = sim_pod_bind(c->e, pod, node);   /* node ids equal group ids: one node a group */
-        if (rc != SIM_OK)
-            return v1_or_engine(c, rc, path);
+            rc = sim_pod_bind(c->w.e, pod, node);   /* node ids equal group ids: one node a group */
+        if (sched_xworld_engine_err(&c->w, rc, path) != SIM_OK)
+            return SIM_EINVAL;
     }
-    return rc;
+    return failed(c) ? SIM_EINVAL : SIM_OK;
 }
 
 static int check_top(Case *c, const cJSON *root)
@@ -257,43 +132,37 @@ static int check_top(Case *c, const cJSON *root)
      * "expect"); explain ignores both. */
     static const char *const top[] = {"description", "expect", "nodes", "pods", "pod", "priorityClasses",
                                       "pdbs", "namespaces", "resourceQuotas", "limitRanges", NULL};
-    sched_v1_keys(&c->v1, root, "$", top);
-    if (!sched_v1_failed(&c->v1) && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "pod")))
-        sched_v1_fail(&c->v1, "$.pod", "the pod to place is required");
-    return v1_or_engine(c, SIM_OK, "$");
+    kube_keys(c->w.kr, root, "$", top);
+    if (!failed(c) && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "pod")))
+        kube_fail(c->w.kr, "$.pod", "the pod to place is required");
+    return failed(c) ? SIM_EINVAL : SIM_OK;
 }
 
 static int build(Case *c, const cJSON *root)
 {
-    SimConfig cfg = {.seed = 1, .end = SIM_SEC(3600), .queue = SIM_EVQ_FAST, .mem = &c->mem};
-    int rc = check_top(c, root);
-    if (rc != SIM_OK)
-        return rc;
-    if ((c->e = sim_engine_create(&cfg)) == NULL || sim_region_add(c->e, "cluster", &c->region) != SIM_OK ||
-        ns_id(c, "default") == SIM_NONE)
-        return fail(c, "%s: %s%s", "out of memory", "");
-    const cJSON *x, *nodes = array(c, root, "nodes", &rc);
+    if (check_top(c, root) != SIM_OK)
+        return SIM_EINVAL;
+    const cJSON *x, *nodes = sched_xworld_array(&c->w, root, "nodes", 0);
     size_t i = 0;
-    cJSON_ArrayForEach(x, nodes) {
+    cJSON_ArrayForEach(x, (failed(c) ? NULL : nodes)) {
         char path[64];
         snprintf(path, sizeof path, "$.nodes[%zu]", i++);
-        if (rc == SIM_OK)
-            rc = add_node(c, x, path);
+        if (add_node(c, x, path) != SIM_OK)
+            return SIM_EINVAL;
     }
-    if (rc == SIM_OK)
-        rc = add_namespaces(c, root);
-    if (rc == SIM_OK)
-        rc = add_policy(c, root);
-    if (rc == SIM_OK && (c->s = sched_create(c->e)) == NULL)
-        rc = fail(c, "%s: %s%s", "out of memory", "");
-    if (rc == SIM_OK)
-        rc = add_bound_pods(c, root);
-    if (rc != SIM_OK)
-        return rc;
+    if (failed(c) ||
+        sched_xworld_namespaces(&c->w, sched_xworld_array(&c->w, root, "namespaces", 0), "namespaces") != SIM_OK ||
+        add_policy(c, root) != SIM_OK)
+        return SIM_EINVAL;
+    if ((c->w.s = sched_create(c->w.e)) == NULL)
+        return FAIL(c, NULL, "out of memory");
+    if (add_bound_pods(c, root) != SIM_OK)
+        return SIM_EINVAL;
     /* Bound pods start (Running, for PDBs) before the pod arrives. */
-    while ((rc = sim_step(c->e)) == SIM_OK) {
+    int rc;
+    while ((rc = sim_step(c->w.e)) == SIM_OK) {
     }
-    return rc == SIM_DONE ? SIM_OK : v1_or_engine(c, rc, "$");
+    return rc == SIM_DONE ? SIM_OK : sched_xworld_engine_err(&c->w, rc, "$");
 }
 
 /* ---- the answer --------------------------------------------------------------- */
@@ -310,35 +179,34 @@ typedef struct Answer {
 
 static int decide(Case *c, const cJSON *root, Answer *a)
 {
-    SchedV1Pod p;
+    KubePod p;
     uint32_t wl;
-    int rc = pod_workload(c, cJSON_GetObjectItemCaseSensitive(root, "pod"), "$.pod", &p, &wl, 0);
-    if (rc != SIM_OK)
-        return rc;
+    if (pod_workload(c, cJSON_GetObjectItemCaseSensitive(root, "pod"), "$.pod", &p, &wl, 0) != SIM_OK)
+        return SIM_EINVAL;
     a->nominated = SIM_NONE;
-    rc = create_pod(c, wl, &p, "$.pod", &c->pod);
+    int rc = sched_xworld_pod_create(&c->w, wl, &p, "$.pod", &c->pod);
     if (rc == SIM_EFORBIDDEN) {
-        snprintf(a->admission, sizeof a->admission, "%s", sim_errmsg(c->e));
+        snprintf(a->admission, sizeof a->admission, "%s", sim_errmsg(c->w.e));
         return SIM_OK;
     }
     if (rc != SIM_OK)
-        return rc;
+        return SIM_EINVAL;
     a->admitted = 1;
-    a->nv = sim_region(c->e, c->region)->nnodes;
-    a->v = sim_arena_alloc(&c->arena, (a->nv + 1) * sizeof *a->v);
-    if (a->v == NULL || sched_explain(c->s, c->pod, a->v, a->nv, &a->res) != SIM_OK)
-        return fail(c, "%s: %s%s", "out of memory", "");
+    a->nv = sim_region(c->w.e, c->w.region)->nnodes;
+    a->v = sim_arena_alloc(&c->w.arena, (a->nv + 1) * sizeof *a->v);
+    if (a->v == NULL || sched_explain(c->w.s, c->pod, a->v, a->nv, &a->res) != SIM_OK)
+        return FAIL(c, NULL, "out of memory");
     if (a->res.node != SIM_NONE)
         return SIM_OK;
-    rc = sched_preempt_plan(c->s, c->pod, &a->nominated, a->victims, MAX_VICTIMS, &a->nvictims);
+    rc = sched_preempt_plan(c->w.s, c->pod, &a->nominated, a->victims, MAX_VICTIMS, &a->nvictims);
     if (a->nvictims > MAX_VICTIMS)
         a->nvictims = MAX_VICTIMS;
-    return rc == SIM_DONE ? SIM_OK : v1_or_engine(c, rc, "$.pod");
+    return rc == SIM_DONE ? SIM_OK : sched_xworld_engine_err(&c->w, rc, "$.pod") != SIM_OK ? SIM_EINVAL : SIM_OK;
 }
 
 static const char *node_name(Case *c, uint32_t n)
 {
-    return n == SIM_NONE ? NULL : sim_node(c->e, n)->name;
+    return n == SIM_NONE ? NULL : sim_node(c->w.e, n)->name;
 }
 
 static cJSON *verdict_json(Case *c, const SchedNodeVerdict *v, const SchedPlugin *pl, size_t npl)
@@ -372,7 +240,7 @@ static cJSON *answer_json(Case *c, const Answer *a)
     size_t npl;
     const SchedPlugin *pl = sched_default_plugins(&npl);
     cJSON *o = cJSON_CreateObject(), *nodes = cJSON_CreateArray(), *victims = cJSON_CreateArray();
-    cJSON_AddStringToObject(o, "pod", sim_workload(c->e, sim_workload_count(c->e) - 1)->name);
+    cJSON_AddStringToObject(o, "pod", sim_workload(c->w.e, sim_workload_count(c->w.e) - 1)->name);
     cJSON *adm = cJSON_AddObjectToObject(o, "admission");
     cJSON_AddBoolToObject(adm, "allowed", a->admitted);
     if (!a->admitted)
@@ -385,7 +253,7 @@ static cJSON *answer_json(Case *c, const Answer *a)
     if (sel) cJSON_AddStringToObject(o, "selected", sel); else cJSON_AddNullToObject(o, "selected");
     if (nom) cJSON_AddStringToObject(o, "nominatedNodeName", nom); else cJSON_AddNullToObject(o, "nominatedNodeName");
     for (size_t i = 0; i < a->nvictims; i++)
-        cJSON_AddItemToArray(victims, cJSON_CreateString(sim_workload(c->e, sim_pod(c->e, a->victims[i])->wl)->name));
+        cJSON_AddItemToArray(victims, cJSON_CreateString(sim_workload(c->w.e, sim_pod(c->w.e, a->victims[i])->wl)->name));
     cJSON_AddItemToObject(o, "victims", victims);
     if (a->admitted && a->res.node == SIM_NONE)
         cJSON_AddStringToObject(o, "message", a->res.reason);
@@ -433,26 +301,28 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
 {
     Case c;
     memset(&c, 0, sizeof c);
-    sim_mem_init(&c.mem);
-    sim_arena_init(&c.arena, &c.mem);
-    sched_v1_init(&c.v1, &c.arena);
-    c.file = file;
-    c.err = err;
-        const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    int rc = root ? build(&c, root) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err);
-    Answer *a = rc == SIM_OK ? sim_arena_alloc(&c.arena, sizeof *a) : NULL;
-    if (rc == SIM_OK && a == NULL)
-        rc = fail(&c, "%s: %s%s", "out of memory", "");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
+    Answer *a = NULL;
+    int rc = sched_xworld_open(&c.w, SIM_SEC(3600));
+    if (rc == SIM_OK && root == NULL)
+        rc = kube_fail_json(c.w.kr, file, text, cJSON_GetErrorPtr());
+    else if (rc == SIM_OK)
+        rc = build(&c, root);
+    if (rc == SIM_OK && (a = sim_arena_alloc(&c.w.arena, sizeof *a)) == NULL)
+        rc = FAIL(&c, NULL, "out of memory");
     if (rc == SIM_OK)
         rc = decide(&c, root, a);
-    cJSON *o = rc == SIM_OK ? answer_json(&c, a) : NULL;
+    if (rc == SIM_OK)
+        o = answer_json(&c, a);
+    if (rc == SIM_ENOMEM)
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", file);
+    else if (rc != SIM_OK)
+        sim_err_set(err, rc, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.w.kr));
     if (o)
-        sched_v1_print_answer(o, as_json, out, answer_text);
+        sched_explain_print(o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
-    sched_destroy(c.s);
-    sim_engine_destroy(c.e);
-    sim_arena_free(&c.arena);
-    return rc;
+    sched_xworld_close(&c.w);
+    return rc == SIM_ENOMEM ? SIM_EINVAL : rc;
 }

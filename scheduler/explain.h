@@ -6,6 +6,7 @@
 #ifndef KUBESIM_SCHED_EXPLAIN_H
 #define KUBESIM_SCHED_EXPLAIN_H
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "scheduler/sched.h"
@@ -23,5 +24,9 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
  * sched_explain_case: SIM_OK, or SIM_EINVAL with "FILE: $.path: problem" in
  * err and nothing written to out. */
 int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
+
+/* Prints an explain answer (explain schedule, hpa, autoscaler): indented
+ * JSON (--json), else through text. */
+void sched_explain_print(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *));
 
 #endif

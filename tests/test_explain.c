@@ -217,8 +217,8 @@ START_TEST(explain_bad_taint_effect_names_json_path)
 }
 END_TEST
 
-/* Item 1's class in v1.c: a quantity was copied into char[64] and parsed cut
- * short, so "0.000...01" (80 characters) read as 0. Now the text is parsed
+/* Item 1's class in the v1 reader (kube/): a quantity was copied into
+ * char[64] and parsed cut short, so "0.000...01" (80 characters) read as 0. Now the text is parsed
  * where it is and refused when longer than 64 characters or above 2^53. */
 START_TEST(explain_quantities_are_never_cut_or_overflowed)
 {

@@ -337,6 +337,39 @@ START_TEST(explain_autoscaler_usage)
 }
 END_TEST
 
+/* `explain schedule` and `explain autoscaler` build their worlds with one
+ * builder (scheduler/explain_world.c): the same bad Namespace, PriorityClass,
+ * PodDisruptionBudget or pod is refused with the same message by both. */
+START_TEST(explain_worlds_refuse_policy_objects_alike)
+{
+    static const char *const objs[][2] = {
+        {"namespaces", "{\"metadata\": {}}"},
+        {"priorityClasses", "{\"metadata\": {\"name\": \"p\"}}"},
+        {"pdbs", "{\"metadata\": {\"name\": \"b\"}, \"spec\": {\"minAvailable\": 1, \"maxUnavailable\": 1}}"},
+        {"pdbs", "{\"metadata\": {\"name\": \"b\"}, \"spec\": {\"minAvailable\": \"x%\"}}"},
+        {"pods", "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"name\": \"a\", "
+                 "\"resources\": {\"requests\": {\"cpu\": \"1q\"}}}]}}"},
+    };
+    static const char node[] = "{\"metadata\": {\"name\": \"n\", \"labels\": {\"kubesim.io/node-group\": \"g\"}}, "
+                               "\"status\": {\"allocatable\": {\"cpu\": \"4\", \"memory\": \"8Gi\"}}}";
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        char sched[4096], ca[4096];
+        SimErr e1 = SIM_ERR_INIT, e2 = SIM_ERR_INIT;
+        snprintf(sched, sizeof sched, "{\"nodes\": [%s], \"pod\": {\"metadata\": {\"name\": \"x\"}, \"spec\": "
+                 "{\"containers\": [{\"name\": \"a\"}]}}, \"%s\": [%s]}", node, objs[i][0], objs[i][1]);
+        snprintf(ca, sizeof ca, "{\"nodeGroups\": [{\"name\": \"g\", \"max\": 3, \"template\": %s}], "
+                 "\"nodes\": [%s], \"%s\": [%s]}", node, node, objs[i][0], objs[i][1]);
+        FILE *f = fopen("/dev/null", "w");
+        ck_assert_int_ne(sched_explain_case(sched, strlen(sched), "c.json", 1, f, &e1), SIM_OK);
+        ck_assert_int_ne(sched_ca_explain_case(ca, strlen(ca), "c.json", 1, f, &e2), SIM_OK);
+        fclose(f);
+        ck_assert_msg(strncmp(sim_err_msg(&e1), "c.json: $.", 10) == 0, "%s", sim_err_msg(&e1));
+        ck_assert_msg(strcmp(sim_err_msg(&e1), sim_err_msg(&e2)) == 0, "schedule: %s\nautoscaler: %s", sim_err_msg(&e1),
+                      sim_err_msg(&e2));
+    }
+}
+END_TEST
+
 int main(void)
 {
     if (getenv("KUBESIM_SRC") == NULL || getenv("KUBESIM_BIN") == NULL) {
@@ -355,6 +388,7 @@ int main(void)
     tcase_add_loop_test(tc, explain_autoscaler_command_refuses_bad_input, 0, nbad);
     tcase_add_test(tc, explain_autoscaler_usage);
     tcase_add_test(tc, explain_autoscaler_long_names_come_out_whole);
+    tcase_add_test(tc, explain_worlds_refuse_policy_objects_alike);
     suite_add_tcase(s, tc);
     int failed = tr_run(s, 1);   /* the tests share tmpdir's files and run in order */
     char cmd[600];

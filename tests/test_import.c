@@ -377,6 +377,30 @@ static int import_text(const char *text, char **out, SimErr *err)
     return rc;
 }
 
+/* Pod overhead (spec.overhead, from the pod's RuntimeClass) counts in the
+ * imported requests as upstream's scheduler counts it and as `explain
+ * schedule` reads the same pod: max(sum of containers, largest init
+ * container) + overhead; limits are left as declared. */
+START_TEST(import_adds_pod_overhead_to_requests)
+{
+    static const char yaml[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kata}\n"
+        "spec:\n  replicas: 2\n  selector: {matchLabels: {app: kata}}\n"
+        "  template:\n    metadata: {labels: {app: kata}}\n    spec:\n"
+        "      runtimeClassName: kata\n"
+        "      overhead: {cpu: 250m, memory: 120Mi}\n"
+        "      initContainers:\n      - {name: init, image: x, resources: {requests: {cpu: \"1\"}}}\n"
+        "      containers:\n      - name: app\n        image: x\n"
+        "        resources: {requests: {cpu: 500m, memory: 256Mi}, limits: {cpu: \"2\"}}\n";
+    char *out = NULL;
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_msg(import_text(yaml, &out, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    /* 1000m (the init container) + 250m; 256Mi + 120Mi = 376Mi. */
+    ck_assert_msg(strstr(out, "cpu = \"1250m\", memory = 394264576, cpu_limit = \"2000m\"") != NULL, "%s", out);
+    free(out);
+}
+END_TEST
+
 /* Does the scenario load with every check `kubesim validate` makes? */
 static int scenario_validates(const char *lua, SimErr *err)
 {
@@ -657,6 +681,7 @@ static Suite *suite(void)
     Suite *s = suite_create("import");
     TCase *mem = tcase_create("memory");
     tcase_add_test(mem, import_out_of_memory_sweep);
+    tcase_add_test(mem, import_adds_pod_overhead_to_requests);
     suite_add_tcase(s, mem);
     TCase *bin = tcase_create("binary");
     tcase_set_timeout(bin, 600);

@@ -22,10 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scheduler/v1.h"
+#include "kube/kube.h"
+#include "scheduler/explain.h"
 #include "sim/arena.h"
 
-#define PATH 256
+#define PATH KUBE_PATH
 
 /* A named metric value (a pod's custom metric, an Object metric) or the
  * series of an External metric. */
@@ -38,7 +39,7 @@ typedef struct Named {
 typedef struct Case {
     SimMem mem;
     SimArena arena;
-    SchedV1 v1;                  /* the sticky first error, "$.path: message" */
+    KubeReader *kr;              /* the sticky first error, "$.path: message" */
     WlHpaSpec spec;
     WlHpaMetric *metrics;
     WlHpaPod *pods;
@@ -49,101 +50,19 @@ typedef struct Case {
 } Case;
 
 /* ---- reading JSON ---------------------------------------------------------- */
-/* A JSON path into out, a path buffer of PATH bytes (the [static PATH] makes
- * gcc and clang refuse a smaller one at the call); a long path is cut in the
- * message, never overrun. Only paths go through here: values from the case
- * are never formatted into a fixed buffer. */
-static void path_fmt(char out[static PATH], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void path_fmt(char out[static PATH], const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, PATH, fmt, ap);
-    va_end(ap);
-}
-
+/* The case's fields go through the kube reader (kube.h), whose message is the
+ * case's error. */
 static int failed(const Case *c)
 {
-    return sched_v1_failed(&c->v1);
-}
-
-static void *alloc(Case *c, size_t n)
-{
-    void *p = failed(c) ? NULL : sim_arena_alloc(&c->arena, n ? n : 1);
-    if (p == NULL && !failed(c))
-        sched_v1_fail(&c->v1, "$", "out of memory");
-    if (p)
-        memset(p, 0, n ? n : 1);
-    return p;
-}
-
-/* The child key of object j after checking its type; NULL when absent or
- * null (or on an error). */
-static const cJSON *child(Case *c, const cJSON *j, const char *key, const char *path, int type,
-                          char sub[static PATH])
-{
-    static const char *const names[] = {"true or false", "true or false", "null", "a number", "a string",
-                                        "an array", "an object"};
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
-    path_fmt(sub, "%s.%s", path, key);
-    if (x == NULL || cJSON_IsNull(x) || failed(c))
-        return NULL;
-    int ok = type == cJSON_True ? cJSON_IsBool(x) : (x->type & 0xff) == type;
-    if (!ok) {
-        int bit = 0;
-        while ((1 << bit) != type && bit < 6)
-            bit++;
-        sched_v1_fail(&c->v1, sub, "expected %s", names[bit]);
-        return NULL;
-    }
-    return x;
-}
-
-static int64_t get_int(Case *c, const cJSON *j, const char *key, const char *path, int64_t deflt, int64_t lo,
-                       int64_t hi)
-{
-    char sub[PATH];
-    const cJSON *x = child(c, j, key, path, cJSON_Number, sub);
-    int64_t v = deflt;
-    if (x != NULL)
-        (void)sched_v1_whole(&c->v1, x, sub, lo, hi, &v);
-    return v;
-}
-
-static int required(Case *c, const cJSON *j, const char *key, const char *path)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
-    if (!failed(c) && (x == NULL || cJSON_IsNull(x))) {
-        char sub[PATH];
-        path_fmt(sub, "%s.%s", path, key);
-        sched_v1_fail(&c->v1, sub, "is required");
-    }
-    return !failed(c);
-}
-
-/* One of names (NULL-terminated), as its index; deflt when absent. */
-static int get_enum(Case *c, const cJSON *j, const char *key, const char *path, const char *const *names, int deflt)
-{
-    char sub[PATH];
-    const cJSON *x = child(c, j, key, path, cJSON_String, sub);
-    if (x == NULL)
-        return deflt;
-    char list[200] = "";
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(x->valuestring, names[i]) == 0)
-            return i;
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
-    }
-    sched_v1_fail(&c->v1, sub, "\"%s\" is not one of %s", x->valuestring, list);
-    return deflt;
+    return kube_failed(c->kr);
 }
 
 /* A quantity (a string as Kubernetes writes it, or a number) in milli-units:
- * v1.c's reader, which parses the text where it is and caps its length and
+ * the kube reader's, which parses the text where it is and caps its length and
  * value. */
 static int64_t quantity(Case *c, const cJSON *x, const char *path)
 {
-    return failed(c) ? 0 : sched_v1_quantity(&c->v1, x, path, 1);
+    return failed(c) ? 0 : kube_quantity(c->kr, x, path, 1);
 }
 
 /* Seconds (fractions allowed, 0 to 1e9) as simulated time; present is 0
@@ -153,11 +72,11 @@ static SimTime get_seconds(Case *c, const cJSON *j, const char *key, const char 
     char sub[PATH];
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(j, key);
     *present = raw == NULL ? 0 : cJSON_IsNull(raw) ? -1 : 1;
-    const cJSON *x = child(c, j, key, path, cJSON_Number, sub);
+    const cJSON *x = kube_child(c->kr, j, key, path, cJSON_Number, sub);
     if (x == NULL)
         return deflt;
     if (!(x->valuedouble >= 0 && x->valuedouble <= 1e9)) {
-        sched_v1_fail(&c->v1, sub, "expected a number of seconds from 0 to 1e9");
+        kube_fail(c->kr, sub, "expected a number of seconds from 0 to 1e9");
         return deflt;
     }
     return (SimTime)llround(x->valuedouble * 1e9);
@@ -167,25 +86,25 @@ static SimTime get_seconds(Case *c, const cJSON *j, const char *key, const char 
 static Named *named_map(Case *c, const cJSON *j, const char *path, int series)
 {
     size_t n = j ? (size_t)cJSON_GetArraySize(j) : 0;
-    Named *out = alloc(c, (n + 1) * sizeof *out);
+    Named *out = kube_alloc(c->kr, (n + 1) * sizeof *out);
     size_t k = 0;
     for (const cJSON *x = j ? j->child : NULL; out && x && !failed(c); x = x->next, k++) {
         char sub[PATH];
-        path_fmt(sub, "%s.%s", path, x->string);
+        kube_path(sub, "%s.%s", path, x->string);
         int list = series && cJSON_IsArray(x);
         size_t nv = list ? (size_t)cJSON_GetArraySize(x) : 1;
         out[k].name = x->string;
-        out[k].vals = alloc(c, nv * sizeof *out[k].vals);
+        out[k].vals = kube_alloc(c->kr, nv * sizeof *out[k].vals);
         out[k].n = nv;
         if (list && nv == 0)
-            sched_v1_fail(&c->v1, sub, "expected at least one value");
+            kube_fail(c->kr, sub, "expected at least one value");
         if (!list && out[k].vals)
             out[k].vals[0] = quantity(c, x, sub);
         size_t i = 0;
         const cJSON *v;
         cJSON_ArrayForEach(v, (list && out[k].vals ? x : NULL)) {   /* linear: never cJSON_GetArrayItem(i) */
             char item[PATH];
-            path_fmt(item, "%s[%zu]", sub, i);
+            kube_path(item, "%s[%zu]", sub, i);
             out[k].vals[i++] = quantity(c, v, item);
         }
     }
@@ -194,7 +113,7 @@ static Named *named_map(Case *c, const cJSON *j, const char *path, int series)
 
 static const cJSON *object_child(Case *c, const cJSON *j, const char *key, const char *path, char sub[static PATH])
 {
-    return child(c, j, key, path, cJSON_Object, sub);
+    return kube_child(c->kr, j, key, path, cJSON_Object, sub);
 }
 
 /* ---- the HPA spec ------------------------------------------------------------ */
@@ -204,28 +123,28 @@ static void parse_target(Case *c, const cJSON *t, const char *path, WlHpaMetric 
     static const char *const types[] = {"Utilization", "Value", "AverageValue", NULL};
     static const char *const fields[] = {"averageUtilization", "value", "averageValue"};
     char sub[PATH];
-    sched_v1_keys(&c->v1, t, path, keys);
-    if (!required(c, t, "type", path))
+    kube_keys(c->kr, t, path, keys);
+    if (!kube_required(c->kr, t, "type", path))
         return;
-    m->target = (WlHpaTarget)get_enum(c, t, "type", path, types, 0);
-    path_fmt(sub, "%s.type", path);
+    m->target = (WlHpaTarget)kube_get_enum(c->kr, t, "type", path, types, 0);
+    kube_path(sub, "%s.type", path);
     if (!failed(c) && !(allowed & (1u << m->target)))
-        sched_v1_fail(&c->v1, sub, "a %s target is not allowed for this metric type", types[m->target]);
+        kube_fail(c->kr, sub, "a %s target is not allowed for this metric type", types[m->target]);
     for (int k = 0; k < 3 && !failed(c); k++) {
         int given = cJSON_GetObjectItemCaseSensitive(t, fields[k]) != NULL;
-        path_fmt(sub, "%s.%s", path, fields[k]);
+        kube_path(sub, "%s.%s", path, fields[k]);
         if (k == (int)m->target && !given)
-            sched_v1_fail(&c->v1, sub, "is required for a target of type %s", types[m->target]);
+            kube_fail(c->kr, sub, "is required for a target of type %s", types[m->target]);
         else if (k != (int)m->target && given)
-            sched_v1_fail(&c->v1, sub, "is not allowed with a target of type %s", types[m->target]);
+            kube_fail(c->kr, sub, "is not allowed with a target of type %s", types[m->target]);
     }
     if (m->target == WL_HPA_UTILIZATION)
-        m->utilization = (int32_t)get_int(c, t, "averageUtilization", path, 0, 1, INT32_MAX);
+        m->utilization = (int32_t)kube_get_int(c->kr, t, "averageUtilization", path, 0, 1, INT32_MAX);
     else if (!failed(c)) {
-        path_fmt(sub, "%s.%s", path, fields[m->target]);
+        kube_path(sub, "%s.%s", path, fields[m->target]);
         m->milli = quantity(c, cJSON_GetObjectItemCaseSensitive(t, fields[m->target]), sub);
         if (!failed(c) && m->milli <= 0)
-            sched_v1_fail(&c->v1, sub, "must be positive");
+            kube_fail(c->kr, sub, "must be positive");
     }
 }
 
@@ -235,12 +154,12 @@ static void parse_identifier(Case *c, const cJSON *j, const char *path, WlHpaMet
     static const char *const keys[] = {"name", "selector", NULL};
     static const char *const sel_keys[] = {"matchLabels", "matchExpressions", NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, j, path, keys);
+    kube_keys(c->kr, j, path, keys);
     const cJSON *sel = object_child(c, j, "selector", path, sub);
     if (sel)
-        sched_v1_keys(&c->v1, sel, sub, sel_keys);
-    const cJSON *name = child(c, j, "name", path, cJSON_String, sub);
-    if (required(c, j, "name", path))
+        kube_keys(c->kr, sel, sub, sel_keys);
+    const cJSON *name = kube_child(c->kr, j, "name", path, cJSON_String, sub);
+    if (kube_required(c->kr, j, "name", path))
         m->name = name->valuestring;
 }
 
@@ -250,12 +169,12 @@ static void parse_resource(Case *c, const cJSON *j, const char *path, WlHpaMetri
     static const char *const ckeys[] = {"name", "container", "target", NULL};
     static const char *const res[] = {"cpu", "memory", NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, j, path, container ? ckeys : keys);
-    if (container && required(c, j, "container", path))
-        (void)child(c, j, "container", path, cJSON_String, sub);
-    if (!required(c, j, "name", path) || !required(c, j, "target", path))
+    kube_keys(c->kr, j, path, container ? ckeys : keys);
+    if (container && kube_required(c->kr, j, "container", path))
+        (void)kube_child(c->kr, j, "container", path, cJSON_String, sub);
+    if (!kube_required(c->kr, j, "name", path) || !kube_required(c->kr, j, "target", path))
         return;
-    m->res = (WlHpaRes)get_enum(c, j, "name", path, res, 0);
+    m->res = (WlHpaRes)kube_get_enum(c->kr, j, "name", path, res, 0);
     m->name = res[m->res];
     const cJSON *t = object_child(c, j, "target", path, sub);
     if (t)
@@ -270,16 +189,16 @@ static void parse_custom(Case *c, const cJSON *j, const char *path, WlHpaMetric 
     static const char *const dkeys[] = {"apiVersion", "kind", "name", NULL};
     char sub[PATH];
     int object = m->source == WL_HPA_OBJECT;
-    sched_v1_keys(&c->v1, j, path, object ? okeys : keys);
-    if (!required(c, j, "metric", path) || !required(c, j, "target", path))
+    kube_keys(c->kr, j, path, object ? okeys : keys);
+    if (!kube_required(c->kr, j, "metric", path) || !kube_required(c->kr, j, "target", path))
         return;
-    if (object && required(c, j, "describedObject", path)) {
+    if (object && kube_required(c->kr, j, "describedObject", path)) {
         const cJSON *d = object_child(c, j, "describedObject", path, sub);
-        sched_v1_keys(&c->v1, d, sub, dkeys);
-        if (d && required(c, d, "kind", sub) && required(c, d, "name", sub)) {
+        kube_keys(c->kr, d, sub, dkeys);
+        if (d && kube_required(c->kr, d, "kind", sub) && kube_required(c->kr, d, "name", sub)) {
             char sub2[PATH];
-            (void)child(c, d, "kind", sub, cJSON_String, sub2);
-            (void)child(c, d, "name", sub, cJSON_String, sub2);
+            (void)kube_child(c->kr, d, "kind", sub, cJSON_String, sub2);
+            (void)kube_child(c->kr, d, "name", sub, cJSON_String, sub2);
         }
     }
     const cJSON *id = object_child(c, j, "metric", path, sub);
@@ -297,28 +216,28 @@ static void parse_metric(Case *c, const cJSON *j, const char *path, WlHpaMetric 
     static const char *const keys[] = {"type", "resource", "containerResource", "pods", "object", "external", NULL};
     static const char *const types[] = {"Resource", "ContainerResource", "Pods", "Object", "External", NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, j, path, keys);
-    if (!required(c, j, "type", path))
+    kube_keys(c->kr, j, path, keys);
+    if (!kube_required(c->kr, j, "type", path))
         return;
-    const cJSON *tj = child(c, j, "type", path, cJSON_String, sub);
+    const cJSON *tj = kube_child(c->kr, j, "type", path, cJSON_String, sub);
     if (tj == NULL)
         return;
     int k = 0;
     while (types[k] && strcmp(types[k], tj->valuestring) != 0)
         k++;
     if (types[k] == NULL) {
-        sched_v1_fail(&c->v1, sub, "unknown metric type \"%s\" (one of Resource, ContainerResource, Pods, Object, "
+        kube_fail(c->kr, sub, "unknown metric type \"%s\" (one of Resource, ContainerResource, Pods, Object, "
                       "External)", tj->valuestring);
         return;
     }
     m->source = (WlHpaSource)k;
     for (k = 0; k < 5 && !failed(c); k++) {
         int given = cJSON_GetObjectItemCaseSensitive(j, keys[k + 1]) != NULL;
-        path_fmt(sub, "%s.%s", path, keys[k + 1]);
+        kube_path(sub, "%s.%s", path, keys[k + 1]);
         if (k == (int)m->source && !given)
-            sched_v1_fail(&c->v1, sub, "is required for a metric of type %s", types[k]);
+            kube_fail(c->kr, sub, "is required for a metric of type %s", types[k]);
         else if (k != (int)m->source && given)
-            sched_v1_fail(&c->v1, sub, "is not allowed for a metric of type %s", types[m->source]);
+            kube_fail(c->kr, sub, "is not allowed for a metric of type %s", types[m->source]);
     }
     const cJSON *block = object_child(c, j, keys[m->source + 1], path, sub);
     if (block == NULL)
@@ -333,9 +252,9 @@ static void parse_metrics(Case *c, const cJSON *spec, const char *path)
 {
     static WlHpaMetric cpu80 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 80, 0};
     char sub[PATH];
-    const cJSON *arr = child(c, spec, "metrics", path, cJSON_Array, sub);
+    const cJSON *arr = kube_child(c->kr, spec, "metrics", path, cJSON_Array, sub);
     size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    c->metrics = alloc(c, (n ? n : 1) * sizeof *c->metrics);
+    c->metrics = kube_alloc(c->kr, (n ? n : 1) * sizeof *c->metrics);
     c->spec.metrics = c->metrics;
     c->spec.nmetrics = n ? n : 1;
     if (n == 0 && c->metrics) {   /* the API's default: cpu at 80 % */
@@ -348,7 +267,7 @@ static void parse_metrics(Case *c, const cJSON *spec, const char *path)
         char item[PATH];
         if (failed(c))
             break;
-        path_fmt(item, "%s[%zu]", sub, i);
+        kube_path(item, "%s[%zu]", sub, i);
         parse_metric(c, x, item, &c->metrics[i++]);
     }
 }
@@ -357,12 +276,12 @@ static void parse_policy(Case *c, const cJSON *j, const char *path, WlHpaPolicy 
 {
     static const char *const keys[] = {"type", "value", "periodSeconds", NULL};
     static const char *const types[] = {"Pods", "Percent", NULL};
-    sched_v1_keys(&c->v1, j, path, keys);
-    if (!required(c, j, "type", path) || !required(c, j, "value", path) || !required(c, j, "periodSeconds", path))
+    kube_keys(c->kr, j, path, keys);
+    if (!kube_required(c->kr, j, "type", path) || !kube_required(c->kr, j, "value", path) || !kube_required(c->kr, j, "periodSeconds", path))
         return;
-    p->percent = get_enum(c, j, "type", path, types, 0);
-    p->value = (int32_t)get_int(c, j, "value", path, 1, 1, INT32_MAX);
-    p->period_s = (int32_t)get_int(c, j, "periodSeconds", path, 15, 1, 1800);
+    p->percent = kube_get_enum(c->kr, j, "type", path, types, 0);
+    p->value = (int32_t)kube_get_int(c->kr, j, "value", path, 1, 1, INT32_MAX);
+    p->period_s = (int32_t)kube_get_int(c->kr, j, "periodSeconds", path, 15, 1, 1800);
 }
 
 static void parse_rules(Case *c, const cJSON *j, const char *path, WlHpaRules *r)
@@ -370,26 +289,26 @@ static void parse_rules(Case *c, const cJSON *j, const char *path, WlHpaRules *r
     static const char *const keys[] = {"stabilizationWindowSeconds", "selectPolicy", "policies", "tolerance", NULL};
     static const char *const selects[] = {"Max", "Min", "Disabled", NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, j, path, keys);
-    r->window_s = (int32_t)get_int(c, j, "stabilizationWindowSeconds", path, r->window_s, 0, 3600);
-    r->select = (WlHpaSelect)get_enum(c, j, "selectPolicy", path, selects, (int)r->select);
+    kube_keys(c->kr, j, path, keys);
+    r->window_s = (int32_t)kube_get_int(c->kr, j, "stabilizationWindowSeconds", path, r->window_s, 0, 3600);
+    r->select = (WlHpaSelect)kube_get_enum(c->kr, j, "selectPolicy", path, selects, (int)r->select);
     const cJSON *tol = cJSON_GetObjectItemCaseSensitive(j, "tolerance");
-    path_fmt(sub, "%s.tolerance", path);
+    kube_path(sub, "%s.tolerance", path);
     if (tol && !cJSON_IsNull(tol))
         r->tolerance = cJSON_IsNumber(tol) && tol->valuedouble >= 0 ? tol->valuedouble
                                                                      : (double)quantity(c, tol, sub) / 1000.0;
-    const cJSON *arr = child(c, j, "policies", path, cJSON_Array, sub);
+    const cJSON *arr = kube_child(c->kr, j, "policies", path, cJSON_Array, sub);
     if (arr == NULL)
         return;   /* the defaults stay: a given list replaces them wholesale */
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0 || n > WL_HPA_MAX_POLICIES)
-        sched_v1_fail(&c->v1, sub, "expected 1 to %d policies", WL_HPA_MAX_POLICIES);
+        kube_fail(c->kr, sub, "expected 1 to %d policies", WL_HPA_MAX_POLICIES);
     r->npolicies = failed(c) ? r->npolicies : n;
     size_t i = 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, (failed(c) ? NULL : arr)) {
         char item[PATH];
-        path_fmt(item, "%s[%zu]", sub, i);
+        kube_path(item, "%s[%zu]", sub, i);
         parse_policy(c, x, item, &r->policies[i++]);
     }
 }
@@ -404,7 +323,7 @@ static void parse_behavior(Case *c, const cJSON *spec, const char *path)
     if (b == NULL)
         return;
     c->spec.has_behavior = 1;
-    sched_v1_keys(&c->v1, b, sub, keys);
+    kube_keys(c->kr, b, sub, keys);
     const cJSON *up = object_child(c, b, "scaleUp", sub, rsub);
     if (up)
         parse_rules(c, up, rsub, &c->spec.up);
@@ -417,20 +336,20 @@ static void parse_spec(Case *c, const cJSON *spec, const char *path)
 {
     static const char *const keys[] = {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior", NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, spec, path, keys);
-    c->spec.min = (int32_t)get_int(c, spec, "minReplicas", path, 1, 0, INT32_MAX);
-    if (required(c, spec, "maxReplicas", path))
-        c->spec.max = (int32_t)get_int(c, spec, "maxReplicas", path, 1, 1, INT32_MAX);
-    path_fmt(sub, "%s.minReplicas", path);
+    kube_keys(c->kr, spec, path, keys);
+    c->spec.min = (int32_t)kube_get_int(c->kr, spec, "minReplicas", path, 1, 0, INT32_MAX);
+    if (kube_required(c->kr, spec, "maxReplicas", path))
+        c->spec.max = (int32_t)kube_get_int(c->kr, spec, "maxReplicas", path, 1, 1, INT32_MAX);
+    kube_path(sub, "%s.minReplicas", path);
     if (!failed(c) && c->spec.min > c->spec.max)
-        sched_v1_fail(&c->v1, sub, "minReplicas (%d) is greater than maxReplicas (%d)", c->spec.min, c->spec.max);
+        kube_fail(c->kr, sub, "minReplicas (%d) is greater than maxReplicas (%d)", c->spec.min, c->spec.max);
     parse_metrics(c, spec, path);
     parse_behavior(c, spec, path);
     int scale_to_zero_ok = 0;
     for (size_t i = 0; !failed(c) && i < c->spec.nmetrics; i++)
         scale_to_zero_ok |= c->metrics[i].source >= WL_HPA_OBJECT;
     if (!failed(c) && c->spec.min == 0 && !scale_to_zero_ok)
-        sched_v1_fail(&c->v1, sub, "0 needs an Object or External metric (HPAScaleToZero)");
+        kube_fail(c->kr, sub, "0 needs an Object or External metric (HPAScaleToZero)");
 }
 
 /* The spec itself, or a whole HorizontalPodAutoscaler object. */
@@ -439,14 +358,14 @@ static void parse_hpa(Case *c, const cJSON *root)
     static const char *const obj_keys[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     char sub[PATH];
     const cJSON *hpa = object_child(c, root, "hpa", "$", sub);
-    if (!required(c, root, "hpa", "$") || hpa == NULL)
+    if (!kube_required(c->kr, root, "hpa", "$") || hpa == NULL)
         return;
     if (cJSON_GetObjectItemCaseSensitive(hpa, "spec") == NULL) {
         parse_spec(c, hpa, sub);
         return;
     }
     char ssub[PATH];
-    sched_v1_keys(&c->v1, hpa, sub, obj_keys);
+    kube_keys(c->kr, hpa, sub, obj_keys);
     const cJSON *spec = object_child(c, hpa, "spec", sub, ssub);
     if (spec)
         parse_spec(c, spec, ssub);
@@ -460,11 +379,11 @@ static void parse_resources(Case *c, const cJSON *j, const char *key, const char
     const cJSON *r = object_child(c, j, key, path, sub);
     if (r == NULL)
         return;
-    sched_v1_keys(&c->v1, r, sub, keys);
+    kube_keys(c->kr, r, sub, keys);
     for (int k = 0; k < WL_HPA_RES_COUNT && !failed(c); k++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(r, keys[k]);
         char q[PATH];
-        path_fmt(q, "%s.%s", sub, keys[k]);
+        kube_path(q, "%s.%s", sub, keys[k]);
         if (x && !cJSON_IsNull(x)) {
             has[k] = 1;
             vals[k] = quantity(c, x, q);
@@ -480,13 +399,13 @@ static void parse_pod(Case *c, const cJSON *j, const char *path, WlHpaPod *p, Na
     static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown", NULL};
     char sub[PATH];
     int present;
-    sched_v1_keys(&c->v1, j, path, keys);
-    (void)child(c, j, "name", path, cJSON_String, sub);
-    p->phase = (WlHpaPhase)get_enum(c, j, "phase", path, phases, WL_HPA_POD_RUNNING);
-    const cJSON *ready = child(c, j, "ready", path, cJSON_True, sub);
+    kube_keys(c->kr, j, path, keys);
+    (void)kube_child(c->kr, j, "name", path, cJSON_String, sub);
+    p->phase = (WlHpaPhase)kube_get_enum(c->kr, j, "phase", path, phases, WL_HPA_POD_RUNNING);
+    const cJSON *ready = kube_child(c->kr, j, "ready", path, KUBE_BOOL_TF, sub);
     const cJSON *ready_raw = cJSON_GetObjectItemCaseSensitive(j, "ready");
     p->ready = ready ? cJSON_IsTrue(ready) : ready_raw ? -1 : p->phase == WL_HPA_POD_RUNNING;
-    const cJSON *del = child(c, j, "deleting", path, cJSON_True, sub);
+    const cJSON *del = kube_child(c->kr, j, "deleting", path, KUBE_BOOL_TF, sub);
     p->deleting = del && cJSON_IsTrue(del);
     SimTime started = get_seconds(c, j, "startedSecondsAgo", path, SIM_SEC(3600), &present);
     p->has_start = present >= 0;
@@ -503,17 +422,17 @@ static void parse_pod(Case *c, const cJSON *j, const char *path, WlHpaPod *p, Na
 static void parse_pods(Case *c, const cJSON *root)
 {
     char sub[PATH];
-    const cJSON *arr = child(c, root, "pods", "$", cJSON_Array, sub);
+    const cJSON *arr = kube_child(c->kr, root, "pods", "$", cJSON_Array, sub);
     size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    c->pods = alloc(c, (n + 1) * sizeof *c->pods);
-    c->pod_metrics = alloc(c, (n + 1) * sizeof *c->pod_metrics);
+    c->pods = kube_alloc(c->kr, (n + 1) * sizeof *c->pods);
+    c->pod_metrics = kube_alloc(c->kr, (n + 1) * sizeof *c->pod_metrics);
     size_t i = 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, (c->pods && c->pod_metrics ? arr : NULL)) {   /* linear: never cJSON_GetArrayItem(i) */
         char item[PATH];
         if (failed(c))
             break;
-        path_fmt(item, "$.pods[%zu]", i);
+        kube_path(item, "$.pods[%zu]", i);
         parse_pod(c, x, item, &c->pods[i], &c->pod_metrics[i]);
         i++;
     }
@@ -526,27 +445,27 @@ static void parse_entries(Case *c, const cJSON *h, const char *key, const char *
 {
     static const char *const keys[] = {"replicas", "ageSeconds", NULL};
     char sub[PATH];
-    const cJSON *arr = child(c, h, key, path, cJSON_Array, sub), *x;
+    const cJSON *arr = kube_child(c->kr, h, key, path, cJSON_Array, sub), *x;
     size_t i = 0;
     cJSON_ArrayForEach(x, arr) {
         char item[PATH];
         int present;
         if (failed(c))
             return;
-        path_fmt(item, "%s[%zu]", sub, i++);
-        sched_v1_keys(&c->v1, x, item, keys);
-        if (!required(c, x, "replicas", item) || !required(c, x, "ageSeconds", item))
+        kube_path(item, "%s[%zu]", sub, i++);
+        kube_keys(c->kr, x, item, keys);
+        if (!kube_required(c->kr, x, "replicas", item) || !kube_required(c->kr, x, "ageSeconds", item))
             return;
-        int32_t r = (int32_t)get_int(c, x, "replicas", item, 0, events ? -INT32_MAX : 0, INT32_MAX);
+        int32_t r = (int32_t)kube_get_int(c->kr, x, "replicas", item, 0, events ? -INT32_MAX : 0, INT32_MAX);
         SimTime t = -get_seconds(c, x, "ageSeconds", item, 0, &present);
         char rsub[PATH];
-        path_fmt(rsub, "%s.replicas", item);
+        kube_path(rsub, "%s.replicas", item);
         if (!failed(c) && events && r == 0)
-            sched_v1_fail(&c->v1, rsub, "a scale event changes replicas: not 0");
+            kube_fail(c->kr, rsub, "a scale event changes replicas: not 0");
         int rc = failed(c) ? SIM_OK : events ? wl_hpa_history_add_event(&c->h, r, t)
                                              : wl_hpa_history_add_rec(&c->h, r, t);
         if (rc != SIM_OK)
-            sched_v1_fail(&c->v1, "$", "out of memory");
+            kube_fail(c->kr, "$", "out of memory");
     }
 }
 
@@ -557,7 +476,7 @@ static void parse_history(Case *c, const cJSON *root)
     const cJSON *h = object_child(c, root, "history", "$", sub);
     if (h == NULL)
         return;
-    sched_v1_keys(&c->v1, h, sub, keys);
+    kube_keys(c->kr, h, sub, keys);
     parse_entries(c, h, "recommendations", sub, 0);
     parse_entries(c, h, "scaleEvents", sub, 1);
 }
@@ -591,15 +510,15 @@ static void parse_case(Case *c, const cJSON *root)
     static const char *const keys[] = {"description", "expect", "hpa", "currentReplicas", "pods", "objectMetrics",
                                        "externalMetrics", "history", "statusReplicas", "tolerance", NULL};
     char sub[PATH];
-    sched_v1_keys(&c->v1, root, "$", keys);
+    kube_keys(c->kr, root, "$", keys);
     parse_hpa(c, root);
-    if (required(c, root, "currentReplicas", "$"))
-        c->in.spec_replicas = (int32_t)get_int(c, root, "currentReplicas", "$", 0, 0, INT32_MAX);
-    c->in.status_replicas = (int32_t)get_int(c, root, "statusReplicas", "$", c->in.spec_replicas, 0, INT32_MAX);
-    const cJSON *tol = child(c, root, "tolerance", "$", cJSON_Number, sub);
+    if (kube_required(c->kr, root, "currentReplicas", "$"))
+        c->in.spec_replicas = (int32_t)kube_get_int(c->kr, root, "currentReplicas", "$", 0, 0, INT32_MAX);
+    c->in.status_replicas = (int32_t)kube_get_int(c->kr, root, "statusReplicas", "$", c->in.spec_replicas, 0, INT32_MAX);
+    const cJSON *tol = kube_child(c->kr, root, "tolerance", "$", cJSON_Number, sub);
     c->spec.tolerance = tol ? tol->valuedouble : WL_HPA_TOLERANCE;
     if (tol && !(tol->valuedouble >= 0 && tol->valuedouble < 1e6))
-        sched_v1_fail(&c->v1, sub, "expected a non-negative number");
+        kube_fail(c->kr, sub, "expected a non-negative number");
     parse_pods(c, root);
     c->objects = named_map(c, object_child(c, root, "objectMetrics", "$", sub), sub, 0);
     c->externals = named_map(c, object_child(c, root, "externalMetrics", "$", sub), sub, 1);
@@ -710,11 +629,11 @@ static int run_case(Case *c, const cJSON *root, cJSON **answer)
     parse_case(c, root);
     if (failed(c))
         return SIM_EINVAL;
-    WlHpaMetricResult *per = alloc(c, c->spec.nmetrics * sizeof *per);
+    WlHpaMetricResult *per = kube_alloc(c->kr, c->spec.nmetrics * sizeof *per);
     WlHpaDecision d;
     if (per == NULL || wl_hpa_decide(&c->spec, &c->in, &c->h, per, &d) != SIM_OK) {
         if (!failed(c))
-            sched_v1_fail(&c->v1, "$", "out of memory");
+            kube_fail(c->kr, "$", "out of memory");
         return SIM_ENOMEM;
     }
     *answer = answer_json(c, &d, per);
@@ -727,15 +646,18 @@ int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_j
     memset(&c, 0, sizeof c);
     sim_mem_init(&c.mem);
     sim_arena_init(&c.arena, &c.mem);
-    sched_v1_init(&c.v1, &c.arena);
     wl_hpa_history_init(&c.h, &c.mem);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *answer = NULL;
-    int rc = root ? run_case(&c, root, &answer) : sched_v1_json_error(file, text, cJSON_GetErrorPtr(), err);
-    if (root && rc != SIM_OK)
-        sim_err_set(err, rc, "%s: %s", file, c.v1.err);
+    int rc = (c.kr = kube_reader_new(&c.arena)) == NULL ? SIM_ENOMEM
+             : root ? run_case(&c, root, &answer)
+                    : kube_fail_json(c.kr, file, text, cJSON_GetErrorPtr());
+    if (c.kr == NULL)
+        sim_err_set(err, SIM_ENOMEM, "%s: $: out of memory", file);
+    else if (rc != SIM_OK)
+        sim_err_set(err, rc, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.kr));
     if (answer)
-        sched_v1_print_answer(answer, as_json, out, answer_text);
+        sched_explain_print(answer, as_json, out, answer_text);
     cJSON_Delete(answer);
     cJSON_Delete(root);
     wl_hpa_history_free(&c.h);

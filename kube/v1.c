@@ -1,62 +1,15 @@
 /*
- * v1.c: Kubernetes v1 objects (JSON) into the model. The field lists below are
- * the API's own (core/v1, scheduling/v1, policy/v1), so real manifests pass
- * and only misspelt or invented fields are refused. Requests follow upstream's
- * effective-request formula (resource helpers PodRequests): the sum over app
- * containers, or the largest init container if that is more, plus overhead.
+ * v1.c: Kubernetes v1 objects (JSON) into the model (kube.h). The field lists
+ * below are the API's own (core/v1, scheduling/v1, policy/v1), so real
+ * manifests pass and only misspelt or invented fields are refused. Requests
+ * follow upstream's effective-request formula (kube_effective_request).
  */
-#include "scheduler/v1.h"
+#include "kube/kube_int.h"
 
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define PATH 256
-
-/* JSON paths are built in fixed buffers as the parser descends; a path deeper
- * than PATH is cut short in the message, which is harmless, so gcc's
- * truncation warning is off for this file only. */
-#if !defined(__clang__)   /* clang has no such warning */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-#endif
-
-void sched_v1_init(SchedV1 *c, SimArena *a)
-{
-    memset(c, 0, sizeof *c);
-    c->arena = a;
-}
-
-int sched_v1_failed(const SchedV1 *c) { return c->failed; }
-
-void sched_v1_fail(SchedV1 *c, const char *path, const char *fmt, ...)
-{
-    if (c->failed)
-        return;
-    char msg[SCHED_V1_ERRLEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(c->err, sizeof c->err, "%s: %s", path, msg);
-    c->failed = 1;
-}
-
-static void *alloc(SchedV1 *c, size_t n)
-{
-    void *p = c->failed ? NULL : sim_arena_alloc(c->arena, n ? n : 1);
-    if (p == NULL && !c->failed)
-        sched_v1_fail(c, "$", "out of memory");
-    return p;
-}
-
-static char *dup(SchedV1 *c, const char *s)
-{
-    char *d = alloc(c, strlen(s) + 1);
-    if (d)
-        strcpy(d, s);
-    return d;
-}
+#define PATH KUBE_PATH
 
 static int in_list(const char *k, const char *const *list)
 {
@@ -66,199 +19,96 @@ static int in_list(const char *k, const char *const *list)
     return 0;
 }
 
-void sched_v1_keys(SchedV1 *c, const cJSON *j, const char *path, const char *const *allowed)
-{
-    if (c->failed)
-        return;
-    if (!cJSON_IsObject(j)) {
-        sched_v1_fail(c, path, "expected an object");
-        return;
-    }
-    for (const cJSON *k = j->child; k; k = k->next)
-        if (!in_list(k->string, allowed)) {
-            sched_v1_fail(c, path, "unknown field \"%s\"", k->string);
-            return;
-        }
-}
-
-/* The child of an object, after checking its type (NULL when absent). */
-static const cJSON *child(SchedV1 *c, const cJSON *j, const char *key, const char *path, int type, char *sub)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
-    snprintf(sub, PATH, "%s.%s", path, key);
-    if (x == NULL || cJSON_IsNull(x) || c->failed)
-        return NULL;
-    if ((x->type & 0xff) != type && !(type == cJSON_True && cJSON_IsBool(x))) {
-        static const char *const names[] = {"a boolean", "a boolean", "null", "a number", "a string",
-                                            "an array", "an object", "a value"};
-        int bit = 0;
-        while ((1 << bit) != type && bit < 7)
-            bit++;
-        sched_v1_fail(c, sub, "expected %s", names[bit]);
-        return NULL;
-    }
-    return x;
-}
-
-static const char *get_str(SchedV1 *c, const cJSON *j, const char *key, const char *path)
-{
-    char sub[PATH];
-    const cJSON *x = child(c, j, key, path, cJSON_String, sub);
-    return x ? dup(c, x->valuestring) : NULL;
-}
-
-static int64_t get_int(SchedV1 *c, const cJSON *j, const char *key, const char *path, int64_t deflt,
-                       int64_t lo, int64_t hi)
-{
-    char sub[PATH];
-    const cJSON *x = child(c, j, key, path, cJSON_Number, sub);
-    int64_t v = deflt;
-    if (x != NULL)
-        (void)sched_v1_whole(c, x, sub, lo, hi, &v);
-    return v;
-}
-
-/* Is the double a whole number in [lo, hi]? Checked on the double before any
- * cast: converting one that does not fit int64_t (1e300) is undefined. */
-static int whole_in(double v, int64_t lo, int64_t hi)
-{
-    /* 2^63 is the first double past INT64_MAX; (double)hi may round up to it. */
-    return v >= (double)lo && v <= (double)hi && v < 9223372036854775808.0 && v == floor(v);
-}
-
-int sched_v1_whole(SchedV1 *c, const cJSON *x, const char *path, int64_t lo, int64_t hi, int64_t *out)
-{
-    if (!cJSON_IsNumber(x) || !whole_in(x->valuedouble, lo, hi)) {
-        sched_v1_fail(c, path, "expected a whole number from %lld to %lld", (long long)lo, (long long)hi);
-        return SIM_EINVAL;
-    }
-    int64_t v = (int64_t)x->valuedouble;
-    *out = v < lo ? lo : v > hi ? hi : v;   /* (double)hi may have rounded up past hi */
-    return SIM_OK;
-}
-
-int64_t sched_v1_quantity(SchedV1 *c, const cJSON *x, const char *path, int milli)
-{
-    char num[40];
-    const char *text = num, *why = NULL;
-    int64_t v = 0;
-    if (cJSON_IsString(x))
-        text = x->valuestring;   /* parsed where it is: never copied into a fixed buffer */
-    else if (cJSON_IsNumber(x))
-        snprintf(num, sizeof num, "%.15g", x->valuedouble);
-    else {
-        sched_v1_fail(c, path, "expected a quantity such as \"500m\" or \"4Gi\"");
-        return 0;
-    }
-    size_t len = strlen(text);
-    if (len > SCHED_V1_QUANTITY_MAX) {
-        sched_v1_fail(c, path, "\"%.24s...\" is too long for a quantity (%zu characters, at most %d)", text, len,
-                      SCHED_V1_QUANTITY_MAX);
-        return 0;
-    }
-    if (sim_quantity_parse(text, milli, &v, &why) != SIM_OK)
-        sched_v1_fail(c, path, "\"%s\" %s", text, why);
-    else if (v > SCHED_V1_QUANTITY_LIMIT)
-        sched_v1_fail(c, path, "\"%s\" is larger than kubesim models (at most 2^53 %s)", text,
-                      milli ? "millicores" : "units");
-    return sched_v1_failed(c) ? 0 : v;
-}
-
-static int64_t quantity(SchedV1 *c, const cJSON *x, const char *path, int milli)
-{
-    return sched_v1_quantity(c, x, path, milli);
-}
-
 /* ---- metadata ------------------------------------------------------------ */
 static const char *const meta_keys[] = {"name", "namespace", "labels", "annotations", "uid", "generateName",
                                         "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
                                         "deletionGracePeriodSeconds", "ownerReferences", "finalizers",
                                         "managedFields", "selfLink", NULL};
 
-static SimKV *string_map(SchedV1 *c, const cJSON *j, const char *path, size_t *n)
+static SimKV *string_map(KubeReader *c, const cJSON *j, const char *path, size_t *n)
 {
     *n = 0;
     if (j == NULL || c->failed)
         return NULL;
     size_t count = (size_t)cJSON_GetArraySize(j);
-    SimKV *kv = alloc(c, count * sizeof *kv);
+    SimKV *kv = kube_alloc(c, count * sizeof *kv);
     for (const cJSON *x = j->child; kv && x; x = x->next) {
         char sub[PATH];
         snprintf(sub, sizeof sub, "%s.%s", path, x->string);
         if (!cJSON_IsString(x)) {
-            sched_v1_fail(c, sub, "expected a string");
+            kube_fail(c, sub, "expected a string");
             return NULL;
         }
-        kv[*n].key = dup(c, x->string);
-        kv[*n].value = dup(c, x->valuestring);
+        kv[*n].key = kube_strdup(c, x->string);
+        kv[*n].value = kube_strdup(c, x->valuestring);
         (*n)++;
     }
     return kv;
 }
 
-static void meta(SchedV1 *c, const cJSON *obj, const char *path, SchedV1Meta *m)
+static void meta(KubeReader *c, const cJSON *obj, const char *path, KubeMeta *m)
 {
     char sub[PATH], lab[PATH];
     memset(m, 0, sizeof *m);
-    const cJSON *md = child(c, obj, "metadata", path, cJSON_Object, sub);
+    const cJSON *md = kube_child(c, obj, "metadata", path, cJSON_Object, sub);
     if (md == NULL) {
-        sched_v1_fail(c, sub, "is required");
+        kube_fail(c, sub, "is required");
         return;
     }
-    sched_v1_keys(c, md, sub, meta_keys);
-    m->name = get_str(c, md, "name", sub);
-    m->ns = get_str(c, md, "namespace", sub);
+    kube_keys(c, md, sub, meta_keys);
+    m->name = kube_get_str(c, md, "name", sub);
+    m->ns = kube_get_str(c, md, "namespace", sub);
     if (m->ns == NULL)
         m->ns = "default";
     if (m->name == NULL || *m->name == '\0')
-        sched_v1_fail(c, sub, "name is required");
-    const cJSON *labels = child(c, md, "labels", sub, cJSON_Object, lab);
+        kube_fail(c, sub, "name is required");
+    const cJSON *labels = kube_child(c, md, "labels", sub, cJSON_Object, lab);
     m->labels = string_map(c, labels, lab, &m->nlabels);
 }
 
 /* ---- selectors ------------------------------------------------------------ */
-static SimSelOp sel_op(SchedV1 *c, const char *op, const char *path)
+static SimSelOp sel_op(KubeReader *c, const char *op, const char *path)
 {
     static const char *const names[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
     for (int i = 0; op && i < 6; i++)
         if (strcmp(op, names[i]) == 0)
             return (SimSelOp)i;
-    sched_v1_fail(c, path, "operator \"%s\" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt",
+    kube_fail(c, path, "operator \"%s\" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt",
                   op ? op : "");
     return SIM_SEL_IN;
 }
 
-static void requirement(SchedV1 *c, const cJSON *j, const char *path, SimSelReq *r, const char *key_alias)
+static void requirement(KubeReader *c, const cJSON *j, const char *path, SimSelReq *r, const char *key_alias)
 {
     static const char *const keys[] = {"key", "operator", "values", NULL};
     char sub[PATH];
-    sched_v1_keys(c, j, path, keys);
-    const char *key = get_str(c, j, "key", path);
+    kube_keys(c, j, path, keys);
+    const char *key = kube_get_str(c, j, "key", path);
     r->key = (char *)(key_alias && key ? key_alias : key);
     if (key == NULL)
-        sched_v1_fail(c, path, "key is required");
+        kube_fail(c, path, "key is required");
     snprintf(sub, sizeof sub, "%s.operator", path);
-    r->op = sel_op(c, get_str(c, j, "operator", path), sub);
-    const cJSON *vals = child(c, j, "values", path, cJSON_Array, sub);
+    r->op = sel_op(c, kube_get_str(c, j, "operator", path), sub);
+    const cJSON *vals = kube_child(c, j, "values", path, cJSON_Array, sub);
     r->nvalues = vals ? (size_t)cJSON_GetArraySize(vals) : 0;
-    r->values = alloc(c, r->nvalues * sizeof *r->values);
+    r->values = kube_alloc(c, r->nvalues * sizeof *r->values);
     size_t i = 0;
     for (const cJSON *v = vals ? vals->child : NULL; v && r->values; v = v->next, i++) {
         if (!cJSON_IsString(v)) {
-            sched_v1_fail(c, sub, "values must be strings");
+            kube_fail(c, sub, "values must be strings");
             return;
         }
-        r->values[i] = dup(c, v->valuestring);
+        r->values[i] = kube_strdup(c, v->valuestring);
     }
 }
 
 /* A list of requirements appended to sel. */
-static void requirements(SchedV1 *c, const cJSON *arr, const char *path, SimSelector *sel, const char *alias)
+static void requirements(KubeReader *c, const cJSON *arr, const char *path, SimSelector *sel, const char *alias)
 {
     if (arr == NULL || c->failed)
         return;
     size_t n = (size_t)cJSON_GetArraySize(arr), base = sel->nreqs, i = 0;
-    SimSelReq *reqs = alloc(c, (base + n) * sizeof *reqs);
+    SimSelReq *reqs = kube_alloc(c, (base + n) * sizeof *reqs);
     if (reqs == NULL)
         return;
     if (base)
@@ -272,9 +122,9 @@ static void requirements(SchedV1 *c, const cJSON *arr, const char *path, SimSele
     sel->nreqs = base + n;
 }
 
-static void map_to_reqs(SchedV1 *c, const SimKV *kv, size_t n, SimSelector *sel)
+static void map_to_reqs(KubeReader *c, const SimKV *kv, size_t n, SimSelector *sel)
 {
-    SimSelReq *reqs = alloc(c, (sel->nreqs + n) * sizeof *reqs);
+    SimSelReq *reqs = kube_alloc(c, (sel->nreqs + n) * sizeof *reqs);
     if (reqs == NULL)
         return;
     if (sel->nreqs)
@@ -283,7 +133,7 @@ static void map_to_reqs(SchedV1 *c, const SimKV *kv, size_t n, SimSelector *sel)
         SimSelReq *r = &reqs[sel->nreqs + i];
         r->key = kv[i].key;
         r->op = SIM_SEL_IN;
-        r->values = alloc(c, sizeof(char *));
+        r->values = kube_alloc(c, sizeof(char *));
         if (r->values)
             r->values[0] = kv[i].value;
         r->nvalues = 1;
@@ -293,18 +143,18 @@ static void map_to_reqs(SchedV1 *c, const SimKV *kv, size_t n, SimSelector *sel)
 }
 
 /* metav1.LabelSelector. */
-static void label_selector(SchedV1 *c, const cJSON *j, const char *path, SimSelector *sel)
+static void label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
 {
     static const char *const keys[] = {"matchLabels", "matchExpressions", NULL};
     char sub[PATH];
     memset(sel, 0, sizeof *sel);
     if (j == NULL)
         return;
-    sched_v1_keys(c, j, path, keys);
+    kube_keys(c, j, path, keys);
     size_t n;
-    SimKV *kv = string_map(c, child(c, j, "matchLabels", path, cJSON_Object, sub), sub, &n);
+    SimKV *kv = string_map(c, kube_child(c, j, "matchLabels", path, cJSON_Object, sub), sub, &n);
     map_to_reqs(c, kv, n, sel);
-    requirements(c, child(c, j, "matchExpressions", path, cJSON_Array, sub), sub, sel, NULL);
+    requirements(c, kube_child(c, j, "matchExpressions", path, cJSON_Array, sub), sub, sel, NULL);
 }
 
 /* ---- nodes ----------------------------------------------------------------- */
@@ -319,28 +169,28 @@ static int taint_effect(const char *s, SimTaintEffect *out)
     return 0;
 }
 
-static void taints(SchedV1 *c, const cJSON *arr, const char *path, SchedV1Node *n)
+static void taints(KubeReader *c, const cJSON *arr, const char *path, KubeNode *n)
 {
     static const char *const keys[] = {"key", "value", "effect", "timeAdded", NULL};
     if (arr == NULL)
         return;
     n->ntaints = (size_t)cJSON_GetArraySize(arr);
-    n->taints = alloc(c, n->ntaints * sizeof *n->taints);
+    n->taints = kube_alloc(c, n->ntaints * sizeof *n->taints);
     size_t i = 0;
     for (const cJSON *x = arr->child; x && n->taints; x = x->next, i++) {
         char sub[PATH], eff[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        sched_v1_keys(c, x, sub, keys);
+        kube_keys(c, x, sub, keys);
         SimTaint *t = &n->taints[i];
-        t->key = (char *)get_str(c, x, "key", sub);
-        const char *v = get_str(c, x, "value", sub);
+        t->key = (char *)kube_get_str(c, x, "key", sub);
+        const char *v = kube_get_str(c, x, "value", sub);
         t->value = (char *)(v ? v : "");
-        const char *e = get_str(c, x, "effect", sub);
+        const char *e = kube_get_str(c, x, "effect", sub);
         snprintf(eff, sizeof eff, "%s.effect", sub);
         if (!c->failed && t->key == NULL)
-            sched_v1_fail(c, sub, "key is required");
+            kube_fail(c, sub, "key is required");
         if (!c->failed && !taint_effect(e, &t->effect))
-            sched_v1_fail(c, eff, "\"%s\" is not one of NoSchedule, PreferNoSchedule, NoExecute", e ? e : "");
+            kube_fail(c, eff, "\"%s\" is not one of NoSchedule, PreferNoSchedule, NoExecute", e ? e : "");
     }
 }
 
@@ -352,29 +202,29 @@ static int resource_known(const char *name)
     return in_list(name, known) || strncmp(name, "hugepages-", 10) == 0 || strchr(name, '/') != NULL;
 }
 
-static void resources(SchedV1 *c, const cJSON *j, const char *path, SimRes *r)
+static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r)
 {
     for (const cJSON *x = j ? j->child : NULL; x && !c->failed; x = x->next) {
         char sub[PATH];
         snprintf(sub, sizeof sub, "%s.%s", path, x->string);
         if (!resource_known(x->string)) {
-            sched_v1_fail(c, sub, "unknown resource \"%s\"", x->string);
+            kube_fail(c, sub, "unknown resource \"%s\"", x->string);
             return;
         }
         if (strcmp(x->string, "cpu") == 0)
-            r->cpu_m = quantity(c, x, sub, 1);
+            r->cpu_m = kube_quantity(c, x, sub, 1);
         else if (strcmp(x->string, "memory") == 0)
-            r->mem = quantity(c, x, sub, 0);
+            r->mem = kube_quantity(c, x, sub, 0);
         else if (strcmp(x->string, "nvidia.com/gpu") == 0)
-            r->gpu = quantity(c, x, sub, 0);
+            r->gpu = kube_quantity(c, x, sub, 0);
         else if (strcmp(x->string, "pods") == 0)
-            r->pods = quantity(c, x, sub, 0);
+            r->pods = kube_quantity(c, x, sub, 0);
         else
-            (void)quantity(c, x, sub, 0);   /* validated, not modelled */
+            (void)kube_quantity(c, x, sub, 0);   /* validated, not modelled */
     }
 }
 
-void sched_v1_node(SchedV1 *c, const cJSON *j, const char *path, SchedV1Node *out)
+void kube_node(KubeReader *c, const cJSON *j, const char *path, KubeNode *out)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     static const char *const spec_keys[] = {"taints", "unschedulable", "podCIDR", "podCIDRs", "providerID",
@@ -385,21 +235,21 @@ void sched_v1_node(SchedV1 *c, const cJSON *j, const char *path, SchedV1Node *ou
                                               "features", NULL};
     char sub[PATH], sub2[PATH];
     memset(out, 0, sizeof *out);
-    sched_v1_keys(c, j, path, top);
+    kube_keys(c, j, path, top);
     meta(c, j, path, &out->meta);
-    const cJSON *spec = child(c, j, "spec", path, cJSON_Object, sub);
+    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
     if (spec) {
-        sched_v1_keys(c, spec, sub, spec_keys);
-        taints(c, child(c, spec, "taints", sub, cJSON_Array, sub2), sub2, out);
-        const cJSON *u = child(c, spec, "unschedulable", sub, cJSON_True, sub2);
+        kube_keys(c, spec, sub, spec_keys);
+        taints(c, kube_child(c, spec, "taints", sub, cJSON_Array, sub2), sub2, out);
+        const cJSON *u = kube_child(c, spec, "unschedulable", sub, cJSON_True, sub2);
         out->unschedulable = u && cJSON_IsTrue(u);
     }
-    const cJSON *status = child(c, j, "status", path, cJSON_Object, sub);
-    const cJSON *alloc_j = status ? child(c, status, "allocatable", sub, cJSON_Object, sub2) : NULL;
+    const cJSON *status = kube_child(c, j, "status", path, cJSON_Object, sub);
+    const cJSON *alloc_j = status ? kube_child(c, status, "allocatable", sub, cJSON_Object, sub2) : NULL;
     if (status)
-        sched_v1_keys(c, status, sub, status_keys);
+        kube_keys(c, status, sub, status_keys);
     if (alloc_j == NULL && !c->failed) {
-        sched_v1_fail(c, status ? sub2 : sub, "status.allocatable is required");
+        kube_fail(c, status ? sub2 : sub, "status.allocatable is required");
         return;
     }
     out->alloc.pods = 110;   /* the kubelet's default maxPods */
@@ -407,96 +257,96 @@ void sched_v1_node(SchedV1 *c, const cJSON *j, const char *path, SchedV1Node *ou
 }
 
 /* ---- pods ------------------------------------------------------------------ */
-static void tolerations(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpec *s)
+static void tolerations(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s)
 {
     static const char *const keys[] = {"key", "operator", "value", "effect", "tolerationSeconds", NULL};
     if (arr == NULL)
         return;
     s->ntolerations = (size_t)cJSON_GetArraySize(arr);
-    s->tolerations = alloc(c, s->ntolerations * sizeof *s->tolerations);
+    s->tolerations = kube_alloc(c, s->ntolerations * sizeof *s->tolerations);
     size_t i = 0;
     for (const cJSON *x = arr->child; x && s->tolerations; x = x->next, i++) {
         char sub[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        sched_v1_keys(c, x, sub, keys);
+        kube_keys(c, x, sub, keys);
         SimToleration *t = &s->tolerations[i];
-        const char *key = get_str(c, x, "key", sub), *op = get_str(c, x, "operator", sub);
-        const char *value = get_str(c, x, "value", sub), *eff = get_str(c, x, "effect", sub);
+        const char *key = kube_get_str(c, x, "key", sub), *op = kube_get_str(c, x, "operator", sub);
+        const char *value = kube_get_str(c, x, "value", sub), *eff = kube_get_str(c, x, "effect", sub);
         t->key = (char *)(key ? key : "");
         t->value = (char *)(value ? value : "");
         snprintf(f, sizeof f, "%s.operator", sub);
         if (op && strcmp(op, "Exists") != 0 && strcmp(op, "Equal") != 0)
-            sched_v1_fail(c, f, "\"%s\" is not Equal or Exists", op);
+            kube_fail(c, f, "\"%s\" is not Equal or Exists", op);
         t->op = op && strcmp(op, "Exists") == 0 ? SIM_TOL_EXISTS : SIM_TOL_EQUAL;
         SimTaintEffect e = SIM_TAINT_NO_SCHEDULE;
         snprintf(f, sizeof f, "%s.effect", sub);
         if (eff && *eff && !taint_effect(eff, &e))
-            sched_v1_fail(c, f, "\"%s\" is not one of NoSchedule, PreferNoSchedule, NoExecute", eff);
+            kube_fail(c, f, "\"%s\" is not one of NoSchedule, PreferNoSchedule, NoExecute", eff);
         t->effect = eff && *eff ? (int)e : -1;
-        t->seconds = get_int(c, x, "tolerationSeconds", sub, -1, INT64_MIN / 2, INT64_MAX / 2);
+        t->seconds = kube_get_int(c, x, "tolerationSeconds", sub, -1, INT64_MIN / 2, INT64_MAX / 2);
     }
 }
 
-static void node_terms(SchedV1 *c, const cJSON *ns, const char *path, SimPodSpec *s)
+static void node_terms(KubeReader *c, const cJSON *ns, const char *path, SimPodSpec *s)
 {
     static const char *const keys[] = {"nodeSelectorTerms", NULL};
     static const char *const term_keys[] = {"matchExpressions", "matchFields", NULL};
     char sub[PATH], f[PATH];
-    sched_v1_keys(c, ns, path, keys);
-    const cJSON *terms = child(c, ns, "nodeSelectorTerms", path, cJSON_Array, sub);
+    kube_keys(c, ns, path, keys);
+    const cJSON *terms = kube_child(c, ns, "nodeSelectorTerms", path, cJSON_Array, sub);
     s->nnode_required = terms ? (size_t)cJSON_GetArraySize(terms) : 0;
-    s->node_required = alloc(c, s->nnode_required * sizeof *s->node_required);
+    s->node_required = kube_alloc(c, s->nnode_required * sizeof *s->node_required);
     size_t i = 0;
     for (const cJSON *t = terms ? terms->child : NULL; t && s->node_required; t = t->next, i++) {
         char tp[PATH];
         snprintf(tp, sizeof tp, "%s[%zu]", sub, i);
-        sched_v1_keys(c, t, tp, term_keys);
-        requirements(c, child(c, t, "matchExpressions", tp, cJSON_Array, f), f, &s->node_required[i], NULL);
+        kube_keys(c, t, tp, term_keys);
+        requirements(c, kube_child(c, t, "matchExpressions", tp, cJSON_Array, f), f, &s->node_required[i], NULL);
         /* matchFields supports metadata.name only, which is the hostname label here. */
-        requirements(c, child(c, t, "matchFields", tp, cJSON_Array, f), f, &s->node_required[i],
+        requirements(c, kube_child(c, t, "matchFields", tp, cJSON_Array, f), f, &s->node_required[i],
                      "kubernetes.io/hostname");
     }
 }
 
-static void node_preferred(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpec *s)
+static void node_preferred(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s)
 {
     static const char *const keys[] = {"weight", "preference", NULL};
     static const char *const pref_keys[] = {"matchExpressions", "matchFields", NULL};
     s->nnode_preferred = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    s->node_preferred = alloc(c, s->nnode_preferred * sizeof *s->node_preferred);
+    s->node_preferred = kube_alloc(c, s->nnode_preferred * sizeof *s->node_preferred);
     size_t i = 0;
     for (const cJSON *x = arr ? arr->child : NULL; x && s->node_preferred; x = x->next, i++) {
         char sub[PATH], pp[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        sched_v1_keys(c, x, sub, keys);
-        s->node_preferred[i].weight = (int32_t)get_int(c, x, "weight", sub, 1, 1, 100);
-        const cJSON *pref = child(c, x, "preference", sub, cJSON_Object, pp);
+        kube_keys(c, x, sub, keys);
+        s->node_preferred[i].weight = (int32_t)kube_get_int(c, x, "weight", sub, 1, 1, 100);
+        const cJSON *pref = kube_child(c, x, "preference", sub, cJSON_Object, pp);
         if (pref == NULL)
             continue;
-        sched_v1_keys(c, pref, pp, pref_keys);
-        requirements(c, child(c, pref, "matchExpressions", pp, cJSON_Array, f), f, &s->node_preferred[i].term, NULL);
-        requirements(c, child(c, pref, "matchFields", pp, cJSON_Array, f), f, &s->node_preferred[i].term,
+        kube_keys(c, pref, pp, pref_keys);
+        requirements(c, kube_child(c, pref, "matchExpressions", pp, cJSON_Array, f), f, &s->node_preferred[i].term, NULL);
+        requirements(c, kube_child(c, pref, "matchFields", pp, cJSON_Array, f), f, &s->node_preferred[i].term,
                      "kubernetes.io/hostname");
     }
 }
 
-static void pod_term(SchedV1 *c, const cJSON *j, const char *path, SimPodAffinityTerm *t)
+static void pod_term(KubeReader *c, const cJSON *j, const char *path, SimPodAffinityTerm *t)
 {
     static const char *const keys[] = {"labelSelector", "topologyKey", "namespaces", "namespaceSelector",
                                        "matchLabelKeys", "mismatchLabelKeys", NULL};
     char sub[PATH];
-    sched_v1_keys(c, j, path, keys);
-    label_selector(c, child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
-    t->topology_key = (char *)get_str(c, j, "topologyKey", path);
+    kube_keys(c, j, path, keys);
+    label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
+    t->topology_key = (char *)kube_get_str(c, j, "topologyKey", path);
     if (!c->failed && (t->topology_key == NULL || *t->topology_key == '\0'))
-        sched_v1_fail(c, path, "topologyKey is required");
+        kube_fail(c, path, "topologyKey is required");
 }
 
-static SimPodAffinityTerm *pod_terms(SchedV1 *c, const cJSON *arr, const char *path, int weighted, size_t *n)
+static SimPodAffinityTerm *pod_terms(KubeReader *c, const cJSON *arr, const char *path, int weighted, size_t *n)
 {
     static const char *const wkeys[] = {"weight", "podAffinityTerm", NULL};
     *n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    SimPodAffinityTerm *terms = alloc(c, *n * sizeof *terms);
+    SimPodAffinityTerm *terms = kube_alloc(c, *n * sizeof *terms);
     size_t i = 0;
     for (const cJSON *x = arr ? arr->child : NULL; x && terms; x = x->next, i++) {
         char sub[PATH], tp[PATH];
@@ -505,26 +355,26 @@ static SimPodAffinityTerm *pod_terms(SchedV1 *c, const cJSON *arr, const char *p
             pod_term(c, x, sub, &terms[i]);
             continue;
         }
-        sched_v1_keys(c, x, sub, wkeys);
-        terms[i].weight = (int32_t)get_int(c, x, "weight", sub, 1, 1, 100);
-        const cJSON *pt = child(c, x, "podAffinityTerm", sub, cJSON_Object, tp);
+        kube_keys(c, x, sub, wkeys);
+        terms[i].weight = (int32_t)kube_get_int(c, x, "weight", sub, 1, 1, 100);
+        const cJSON *pt = kube_child(c, x, "podAffinityTerm", sub, cJSON_Object, tp);
         if (pt)
             pod_term(c, pt, tp, &terms[i]);
         else
-            sched_v1_fail(c, tp, "is required");
+            kube_fail(c, tp, "is required");
     }
     return terms;
 }
 
-static void pod_affinity(SchedV1 *c, const cJSON *j, const char *path, SimPodAffinity *a, int anti)
+static void pod_affinity(KubeReader *c, const cJSON *j, const char *path, SimPodAffinity *a, int anti)
 {
     static const char *const keys[] = {"requiredDuringSchedulingIgnoredDuringExecution",
                                        "preferredDuringSchedulingIgnoredDuringExecution", NULL};
     char sub[PATH];
-    sched_v1_keys(c, j, path, keys);
-    const cJSON *req = child(c, j, keys[0], path, cJSON_Array, sub);
+    kube_keys(c, j, path, keys);
+    const cJSON *req = kube_child(c, j, keys[0], path, cJSON_Array, sub);
     SimPodAffinityTerm *r = pod_terms(c, req, sub, 0, anti ? &a->nreq_anti : &a->nreq_affinity);
-    const cJSON *pref = child(c, j, keys[1], path, cJSON_Array, sub);
+    const cJSON *pref = kube_child(c, j, keys[1], path, cJSON_Array, sub);
     SimPodAffinityTerm *p = pod_terms(c, pref, sub, 1, anti ? &a->npref_anti : &a->npref_affinity);
     if (anti) {
         a->req_anti = r;
@@ -535,70 +385,70 @@ static void pod_affinity(SchedV1 *c, const cJSON *j, const char *path, SimPodAff
     }
 }
 
-static void affinity(SchedV1 *c, const cJSON *j, const char *path, SimPodSpec *s)
+static void affinity(KubeReader *c, const cJSON *j, const char *path, SimPodSpec *s)
 {
     static const char *const keys[] = {"nodeAffinity", "podAffinity", "podAntiAffinity", NULL};
     static const char *const na_keys[] = {"requiredDuringSchedulingIgnoredDuringExecution",
                                           "preferredDuringSchedulingIgnoredDuringExecution", NULL};
     char sub[PATH], f[PATH];
-    sched_v1_keys(c, j, path, keys);
-    const cJSON *na = child(c, j, "nodeAffinity", path, cJSON_Object, sub);
+    kube_keys(c, j, path, keys);
+    const cJSON *na = kube_child(c, j, "nodeAffinity", path, cJSON_Object, sub);
     if (na) {
-        sched_v1_keys(c, na, sub, na_keys);
-        const cJSON *req = child(c, na, na_keys[0], sub, cJSON_Object, f);
+        kube_keys(c, na, sub, na_keys);
+        const cJSON *req = kube_child(c, na, na_keys[0], sub, cJSON_Object, f);
         if (req)
             node_terms(c, req, f, s);
-        node_preferred(c, child(c, na, na_keys[1], sub, cJSON_Array, f), f, s);
+        node_preferred(c, kube_child(c, na, na_keys[1], sub, cJSON_Array, f), f, s);
     }
-    const cJSON *pa = child(c, j, "podAffinity", path, cJSON_Object, sub);
+    const cJSON *pa = kube_child(c, j, "podAffinity", path, cJSON_Object, sub);
     if (pa)
         pod_affinity(c, pa, sub, &s->affinity, 0);
-    const cJSON *paa = child(c, j, "podAntiAffinity", path, cJSON_Object, sub);
+    const cJSON *paa = kube_child(c, j, "podAntiAffinity", path, cJSON_Object, sub);
     if (paa)
         pod_affinity(c, paa, sub, &s->affinity, 1);
 }
 
-static void spread(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpec *s)
+static void spread(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s)
 {
     static const char *const keys[] = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector",
                                        "minDomains", "nodeAffinityPolicy", "nodeTaintsPolicy",
                                        "matchLabelKeys", NULL};
     s->nspread = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    s->spread = alloc(c, s->nspread * sizeof *s->spread);
+    s->spread = kube_alloc(c, s->nspread * sizeof *s->spread);
     size_t i = 0;
     for (const cJSON *x = arr ? arr->child : NULL; x && s->spread; x = x->next, i++) {
         char sub[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        sched_v1_keys(c, x, sub, keys);
+        kube_keys(c, x, sub, keys);
         SimSpread *sp = &s->spread[i];
-        sp->max_skew = (int32_t)get_int(c, x, "maxSkew", sub, 1, 1, INT32_MAX);
-        sp->topology_key = (char *)get_str(c, x, "topologyKey", sub);
-        const char *when = get_str(c, x, "whenUnsatisfiable", sub);
+        sp->max_skew = (int32_t)kube_get_int(c, x, "maxSkew", sub, 1, 1, INT32_MAX);
+        sp->topology_key = (char *)kube_get_str(c, x, "topologyKey", sub);
+        const char *when = kube_get_str(c, x, "whenUnsatisfiable", sub);
         snprintf(f, sizeof f, "%s.whenUnsatisfiable", sub);
         if (when && strcmp(when, "DoNotSchedule") != 0 && strcmp(when, "ScheduleAnyway") != 0)
-            sched_v1_fail(c, f, "\"%s\" is not DoNotSchedule or ScheduleAnyway", when);
+            kube_fail(c, f, "\"%s\" is not DoNotSchedule or ScheduleAnyway", when);
         if (!c->failed && (sp->topology_key == NULL || when == NULL))
-            sched_v1_fail(c, sub, "topologyKey and whenUnsatisfiable are required");
+            kube_fail(c, sub, "topologyKey and whenUnsatisfiable are required");
         sp->do_not_schedule = when && strcmp(when, "DoNotSchedule") == 0;
-        sp->min_domains = (int32_t)get_int(c, x, "minDomains", sub, 0, 1, INT32_MAX);
-        label_selector(c, child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
+        sp->min_domains = (int32_t)kube_get_int(c, x, "minDomains", sub, 0, 1, INT32_MAX);
+        label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
     }
 }
 
 /* *sum += v for a pod's containers: each term is at most the quantity limit,
  * and so must the sum be (a pod of many huge containers would otherwise
  * overflow int64_t on the way to the scheduler). */
-static void add_capped(SchedV1 *c, int64_t *sum, int64_t v, const char *path)
+static void add_capped(KubeReader *c, int64_t *sum, int64_t v, const char *path)
 {
-    if (*sum > SCHED_V1_QUANTITY_LIMIT - v) {
-        sched_v1_fail(c, path, "the pod's containers request more than kubesim models (2^53 in all)");
+    if (*sum > KUBE_QUANTITY_LIMIT - v) {
+        kube_fail(c, path, "the pod's containers request more than kubesim models (2^53 in all)");
         return;
     }
     *sum += v;
 }
 
 /* Upstream's effective request: max(Σ app containers, max init container). */
-static void containers(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpec *s, int init)
+static void containers(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s, int init)
 {
     static const char *const keys[] = {"name", "image", "command", "args", "workingDir", "ports", "envFrom",
                                        "env", "resources", "volumeMounts", "volumeDevices", "livenessProbe",
@@ -610,13 +460,13 @@ static void containers(SchedV1 *c, const cJSON *arr, const char *path, SimPodSpe
     for (const cJSON *x = arr ? arr->child : NULL; x && !c->failed; x = x->next, i++) {
         char sub[PATH], rp[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        sched_v1_keys(c, x, sub, keys);
+        kube_keys(c, x, sub, keys);
         SimRes req = {0, 0, 0, 0}, lim = {0, 0, 0, 0};
-        const cJSON *res = child(c, x, "resources", sub, cJSON_Object, rp);
+        const cJSON *res = kube_child(c, x, "resources", sub, cJSON_Object, rp);
         if (res) {
-            sched_v1_keys(c, res, rp, rkeys);
-            resources(c, child(c, res, "requests", rp, cJSON_Object, f), f, &req);
-            resources(c, child(c, res, "limits", rp, cJSON_Object, f), f, &lim);
+            kube_keys(c, res, rp, rkeys);
+            resources(c, kube_child(c, res, "requests", rp, cJSON_Object, f), f, &req);
+            resources(c, kube_child(c, res, "limits", rp, cJSON_Object, f), f, &lim);
         }
         /* API defaulting: a limit without a request sets the request. */
         req.cpu_m = req.cpu_m ? req.cpu_m : lim.cpu_m;
@@ -645,65 +495,60 @@ static const char *const pod_spec_keys[] = {
     "enableServiceLinks", "readinessGates", "shareProcessNamespace", "imagePullSecrets", "hostAliases", "os",
     "schedulingGates", "resourceClaims", "setHostnameAsFQDN", "hostUsers", "resources", NULL};
 
-static void pod_spec(SchedV1 *c, const cJSON *spec, const char *path, SchedV1Pod *out)
+static void pod_spec(KubeReader *c, const cJSON *spec, const char *path, KubePod *out)
 {
     char sub[PATH], sub2[PATH];
     SimPodSpec *s = &out->spec;
-    sched_v1_keys(c, spec, path, pod_spec_keys);
-    const cJSON *cs = child(c, spec, "containers", path, cJSON_Array, sub);
+    kube_keys(c, spec, path, pod_spec_keys);
+    const cJSON *cs = kube_child(c, spec, "containers", path, cJSON_Array, sub);
     if (cs == NULL || cJSON_GetArraySize(cs) == 0)
-        sched_v1_fail(c, sub, "at least one container is required");
-    SimRes app;
+        kube_fail(c, sub, "at least one container is required");
+    SimRes app, overhead = {0, 0, 0, 0};
     containers(c, cs, sub, s, 0);
     app = s->req;
     s->req = (SimRes){0, 0, 0, 0};
-    containers(c, child(c, spec, "initContainers", path, cJSON_Array, sub), sub, s, 1);
-    s->req.cpu_m = app.cpu_m > s->req.cpu_m ? app.cpu_m : s->req.cpu_m;
-    s->req.mem = app.mem > s->req.mem ? app.mem : s->req.mem;
-    s->req.gpu = app.gpu > s->req.gpu ? app.gpu : s->req.gpu;
-    SimRes overhead = {0, 0, 0, 0};
-    resources(c, child(c, spec, "overhead", path, cJSON_Object, sub), sub, &overhead);
-    s->req.cpu_m += overhead.cpu_m;
-    s->req.mem += overhead.mem;
+    containers(c, kube_child(c, spec, "initContainers", path, cJSON_Array, sub), sub, s, 1);
+    resources(c, kube_child(c, spec, "overhead", path, cJSON_Object, sub), sub, &overhead);
+    s->req = kube_effective_request(&app, &s->req, &overhead);
     s->req.pods = 1;
-    s->node_name = get_str(c, spec, "nodeName", path);
+    s->node_name = kube_get_str(c, spec, "nodeName", path);
     size_t n;
-    SimKV *ns = string_map(c, child(c, spec, "nodeSelector", path, cJSON_Object, sub), sub, &n);
+    SimKV *ns = string_map(c, kube_child(c, spec, "nodeSelector", path, cJSON_Object, sub), sub, &n);
     map_to_reqs(c, ns, n, &s->node_selector);
-    const cJSON *aff = child(c, spec, "affinity", path, cJSON_Object, sub);
+    const cJSON *aff = kube_child(c, spec, "affinity", path, cJSON_Object, sub);
     if (aff)
         affinity(c, aff, sub, s);
-    tolerations(c, child(c, spec, "tolerations", path, cJSON_Array, sub), sub, s);
-    spread(c, child(c, spec, "topologySpreadConstraints", path, cJSON_Array, sub), sub, s);
-    s->priority_class = get_str(c, spec, "priorityClassName", path);
+    tolerations(c, kube_child(c, spec, "tolerations", path, cJSON_Array, sub), sub, s);
+    spread(c, kube_child(c, spec, "topologySpreadConstraints", path, cJSON_Array, sub), sub, s);
+    s->priority_class = kube_get_str(c, spec, "priorityClassName", path);
     out->has_priority = cJSON_GetObjectItemCaseSensitive(spec, "priority") != NULL;
-    s->priority = (int32_t)get_int(c, spec, "priority", path, 0, INT32_MIN, INT32_MAX);
-    const char *pp = get_str(c, spec, "preemptionPolicy", path);
+    s->priority = (int32_t)kube_get_int(c, spec, "priority", path, 0, INT32_MIN, INT32_MAX);
+    const char *pp = kube_get_str(c, spec, "preemptionPolicy", path);
     snprintf(sub2, sizeof sub2, "%s.preemptionPolicy", path);
     if (pp && strcmp(pp, "Never") != 0 && strcmp(pp, "PreemptLowerPriority") != 0)
-        sched_v1_fail(c, sub2, "\"%s\" is not PreemptLowerPriority or Never", pp);
+        kube_fail(c, sub2, "\"%s\" is not PreemptLowerPriority or Never", pp);
     s->preempt_never = pp && strcmp(pp, "Never") == 0;
 }
 
-void sched_v1_pod(SchedV1 *c, const cJSON *j, const char *path, SchedV1Pod *out)
+void kube_pod(KubeReader *c, const cJSON *j, const char *path, KubePod *out)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     char sub[PATH];
     memset(out, 0, sizeof *out);
-    sched_v1_keys(c, j, path, top);
+    kube_keys(c, j, path, top);
     meta(c, j, path, &out->meta);
     out->spec.labels = out->meta.labels;
     out->spec.nlabels = out->meta.nlabels;
-    const cJSON *spec = child(c, j, "spec", path, cJSON_Object, sub);
+    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
     if (spec == NULL)
-        sched_v1_fail(c, sub, "is required");
+        kube_fail(c, sub, "is required");
     else
         pod_spec(c, spec, sub, out);
 }
 
 /* The kind of the pod's controller (upstream GetControllerOf: the owner
  * reference with controller true). */
-SimWlKind sched_v1_owner_kind(SchedV1 *c, const cJSON *j, const char *path)
+SimWlKind kube_owner_kind(KubeReader *c, const cJSON *j, const char *path)
 {
     static const char *const keys[] = {"apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion", NULL};
     const cJSON *refs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "metadata"),
@@ -711,16 +556,16 @@ SimWlKind sched_v1_owner_kind(SchedV1 *c, const cJSON *j, const char *path)
     char sub[PATH];
     snprintf(sub, sizeof sub, "%s.metadata.ownerReferences", path);
     if (refs && !cJSON_IsArray(refs))
-        sched_v1_fail(c, sub, "expected an array");
+        kube_fail(c, sub, "expected an array");
     size_t i = 0;
     cJSON_ArrayForEach(r, refs) {
         char rp[PATH];
         snprintf(rp, sizeof rp, "%s[%zu]", sub, i++);
-        sched_v1_keys(c, r, rp, keys);
+        kube_keys(c, r, rp, keys);
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
-        if (!sched_v1_failed(c) && !cJSON_IsString(kind))
-            sched_v1_fail(c, rp, "kind is required");
-        if (sched_v1_failed(c) || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
+        if (!kube_failed(c) && !cJSON_IsString(kind))
+            kube_fail(c, rp, "kind is required");
+        if (kube_failed(c) || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
             continue;
         const char *k = kind->valuestring;
         if (strcmp(k, "ReplicaSet") == 0 || strcmp(k, "ReplicationController") == 0 || strcmp(k, "Deployment") == 0)
@@ -736,93 +581,176 @@ SimWlKind sched_v1_owner_kind(SchedV1 *c, const cJSON *j, const char *path)
     return SIM_WL_POD;
 }
 
+/* ---- what the autoscaler reads of a pod ------------------------------------- */
+#define ANN_SAFE "cluster-autoscaler.kubernetes.io/safe-to-evict"
+#define ANN_SAFE_VOLUMES "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
+
+const char *kube_annotation(KubeReader *c, const cJSON *obj, const char *path, const char *key)
+{
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(md, "annotations"), *x;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.metadata.annotations", path);
+    if (an == NULL || cJSON_IsNull(an))
+        return NULL;
+    if (!cJSON_IsObject(an)) {
+        kube_fail(c, sub, "expected an object");
+        return NULL;
+    }
+    cJSON_ArrayForEach(x, an) {
+        if (!cJSON_IsString(x)) {
+            snprintf(sub, sizeof sub, "%s.metadata.annotations.%s", path, x->string);
+            kube_fail(c, sub, "expected a string");
+            return NULL;
+        }
+    }
+    x = cJSON_GetObjectItemCaseSensitive(an, key);
+    return x ? x->valuestring : NULL;
+}
+
+/* Is name in the comma-separated list? */
+static int listed_in(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += k + (p[k] == ',');
+    }
+    return 0;
+}
+
+/* Does the pod mount an emptyDir or hostPath volume that is not declared
+ * safe to evict? */
+static int local_storage(KubeReader *c, const cJSON *j, const char *path, const char *safe)
+{
+    const cJSON *vols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "spec"), "volumes"), *v;
+    char sub[PATH];
+    snprintf(sub, sizeof sub, "%s.spec.volumes", path);
+    if (vols && !cJSON_IsArray(vols))
+        kube_fail(c, sub, "expected an array");
+    size_t i = 0;
+    int local = 0;
+    cJSON_ArrayForEach(v, vols) {
+        char vp[PATH];
+        snprintf(vp, sizeof vp, "%s[%zu]", sub, i++);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
+        if (!cJSON_IsObject(v) || !cJSON_IsString(name)) {
+            kube_fail(c, vp, "a volume with a name is required");
+            return 0;
+        }
+        int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
+        local |= here && !listed_in(safe, name->valuestring);
+    }
+    return local;
+}
+
+void kube_pod_eviction(KubeReader *c, const cJSON *j, const char *path, SimPodSpec *s)
+{
+    const char *safe = kube_annotation(c, j, path, ANN_SAFE);
+    s->safe_to_evict = (int8_t)(safe && strcmp(safe, "true") == 0 ? 1 : safe && strcmp(safe, "false") == 0 ? -1 : 0);
+    s->local_storage = (uint8_t)local_storage(c, j, path, kube_annotation(c, j, path, ANN_SAFE_VOLUMES));
+}
+
 /* ---- policy objects --------------------------------------------------------- */
-void sched_v1_priorityclass(SchedV1 *c, const cJSON *j, const char *path, SimPriorityClass *out)
+void kube_priorityclass(KubeReader *c, const cJSON *j, const char *path, SimPriorityClass *out)
 {
     static const char *const keys[] = {"apiVersion", "kind", "metadata", "value", "globalDefault",
                                        "description", "preemptionPolicy", NULL};
     char sub[PATH];
-    SchedV1Meta m;
+    KubeMeta m;
     memset(out, 0, sizeof *out);
-    sched_v1_keys(c, j, path, keys);
+    kube_keys(c, j, path, keys);
     meta(c, j, path, &m);
     out->name = (char *)m.name;
     if (cJSON_GetObjectItemCaseSensitive(j, "value") == NULL)
-        sched_v1_fail(c, path, "value is required");
-    out->value = (int32_t)get_int(c, j, "value", path, 0, -2147483648LL, 1000000000);
-    const cJSON *gd = child(c, j, "globalDefault", path, cJSON_True, sub);
+        kube_fail(c, path, "value is required");
+    out->value = (int32_t)kube_get_int(c, j, "value", path, 0, -2147483648LL, 1000000000);
+    const cJSON *gd = kube_child(c, j, "globalDefault", path, cJSON_True, sub);
     out->global_default = gd && cJSON_IsTrue(gd);
-    const char *pp = get_str(c, j, "preemptionPolicy", path);
+    const char *pp = kube_get_str(c, j, "preemptionPolicy", path);
     out->preempt_never = pp && strcmp(pp, "Never") == 0;
 }
 
 /* An int or a percentage ("50%"). */
-static void int_or_percent(SchedV1 *c, const cJSON *x, const char *path, int32_t *v, int *pct)
+static void int_or_percent(KubeReader *c, const cJSON *x, const char *path, int32_t *v, int *pct)
 {
     int n = 0;
-    if (cJSON_IsNumber(x) && whole_in(x->valuedouble, 0, INT32_MAX)) {
+    if (cJSON_IsNumber(x) && kube_whole_in(x->valuedouble, 0, INT32_MAX)) {
         *v = (int32_t)x->valuedouble;
         *pct = 0;
     } else if (cJSON_IsString(x) && sscanf(x->valuestring, "%d%%%n", v, &n) == 1 && x->valuestring[n] == '\0' &&
                *v >= 0 && *v <= 100) {
         *pct = 1;
     } else {
-        sched_v1_fail(c, path, "expected a non-negative integer or a percentage such as \"50%%\"");
+        kube_fail(c, path, "expected a non-negative integer or a percentage such as \"50%%\"");
     }
 }
 
-void sched_v1_pdb(SchedV1 *c, const cJSON *j, const char *path, SchedV1Meta *m, SimPdb *out)
+/* The top-level keys, metadata and spec (required, its keys checked) of a
+ * namespaced policy object; NULL without a spec (failed). */
+static const cJSON *object_spec(KubeReader *c, const cJSON *j, const char *path, const char *const *top,
+                                const char *const *spec_keys, KubeMeta *m, char sub[static PATH])
+{
+    kube_keys(c, j, path, top);
+    meta(c, j, path, m);
+    const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
+    if (spec == NULL) {
+        kube_fail(c, sub, "is required");
+        return NULL;
+    }
+    kube_keys(c, spec, sub, spec_keys);
+    return spec;
+}
+
+void kube_pdb(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimPdb *out)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     static const char *const keys[] = {"minAvailable", "maxUnavailable", "selector",
                                        "unhealthyPodEvictionPolicy", NULL};
     char sub[PATH], f[PATH];
     memset(out, 0, sizeof *out);
-    sched_v1_keys(c, j, path, top);
-    meta(c, j, path, m);
+    const cJSON *spec = object_spec(c, j, path, top, keys, m, sub);
     out->name = (char *)m->name;
-    const cJSON *spec = child(c, j, "spec", path, cJSON_Object, sub);
-    if (spec == NULL) {
-        sched_v1_fail(c, sub, "is required");
+    if (spec == NULL)
         return;
-    }
-    sched_v1_keys(c, spec, sub, keys);
     const cJSON *minav = cJSON_GetObjectItemCaseSensitive(spec, "minAvailable");
     const cJSON *maxun = cJSON_GetObjectItemCaseSensitive(spec, "maxUnavailable");
     if (!c->failed && (minav == NULL) == (maxun == NULL))
-        sched_v1_fail(c, sub, "exactly one of minAvailable and maxUnavailable is required");
+        kube_fail(c, sub, "exactly one of minAvailable and maxUnavailable is required");
     out->max_unavailable = maxun != NULL;
     snprintf(f, sizeof f, "%s.%s", sub, maxun ? "maxUnavailable" : "minAvailable");
     if (!c->failed)
         int_or_percent(c, maxun ? maxun : minav, f, &out->value, &out->percent);
-    label_selector(c, child(c, spec, "selector", sub, cJSON_Object, f), f, &out->selector);
+    label_selector(c, kube_child(c, spec, "selector", sub, cJSON_Object, f), f, &out->selector);
 }
 
-static void scope_selector(SchedV1 *c, const cJSON *spec, const char *path, SimQuota *q)
+static void scope_selector(KubeReader *c, const cJSON *spec, const char *path, SimQuota *q)
 {
     static const char *const keys[] = {"matchExpressions", NULL};
     static const char *const ekeys[] = {"scopeName", "operator", "values", NULL};
     char sub[PATH], f[PATH];
-    const cJSON *ss = child(c, spec, "scopeSelector", path, cJSON_Object, sub);
+    const cJSON *ss = kube_child(c, spec, "scopeSelector", path, cJSON_Object, sub);
     if (ss == NULL)
         return;
-    sched_v1_keys(c, ss, sub, keys);
-    const cJSON *arr = child(c, ss, "matchExpressions", sub, cJSON_Array, f);
+    kube_keys(c, ss, sub, keys);
+    const cJSON *arr = kube_child(c, ss, "matchExpressions", sub, cJSON_Array, f);
     q->scope.nreqs = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    q->scope.reqs = alloc(c, q->scope.nreqs * sizeof *q->scope.reqs);
+    q->scope.reqs = kube_alloc(c, q->scope.nreqs * sizeof *q->scope.reqs);
     size_t i = 0;
     for (const cJSON *x = arr ? arr->child : NULL; x && q->scope.reqs; x = x->next, i++) {
         char ep[PATH];
         snprintf(ep, sizeof ep, "%s[%zu]", f, i);
-        sched_v1_keys(c, x, ep, ekeys);
-        const char *scope = get_str(c, x, "scopeName", ep);
+        kube_keys(c, x, ep, ekeys);
+        const char *scope = kube_get_str(c, x, "scopeName", ep);
         if (!c->failed && (scope == NULL || strcmp(scope, "PriorityClass") != 0))
-            sched_v1_fail(c, ep, "scopeName \"%s\": kubesim models the PriorityClass scope only",
+            kube_fail(c, ep, "scopeName \"%s\": kubesim models the PriorityClass scope only",
                           scope ? scope : "");
         /* The same shape as a label requirement, keyed by the scope name. */
         cJSON *copy = cJSON_Duplicate(x, 1);
         if (copy == NULL) {
-            sched_v1_fail(c, ep, "out of memory");
+            kube_fail(c, ep, "out of memory");
             return;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(copy, "scopeName");
@@ -832,37 +760,32 @@ static void scope_selector(SchedV1 *c, const cJSON *spec, const char *path, SimQ
     }
 }
 
-void sched_v1_quota(SchedV1 *c, const cJSON *j, const char *path, SchedV1Meta *m, SimQuota *out)
+void kube_quota(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimQuota *out)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     static const char *const keys[] = {"hard", "scopes", "scopeSelector", NULL};
     char sub[PATH], f[PATH];
     memset(out, 0, sizeof *out);
-    sched_v1_keys(c, j, path, top);
-    meta(c, j, path, m);
+    const cJSON *spec = object_spec(c, j, path, top, keys, m, sub);
     out->name = (char *)m->name;
-    const cJSON *spec = child(c, j, "spec", path, cJSON_Object, sub);
-    if (spec == NULL) {
-        sched_v1_fail(c, sub, "is required");
+    if (spec == NULL)
         return;
-    }
-    sched_v1_keys(c, spec, sub, keys);
-    const cJSON *hard = child(c, spec, "hard", sub, cJSON_Object, f);
+    const cJSON *hard = kube_child(c, spec, "hard", sub, cJSON_Object, f);
     for (const cJSON *x = hard ? hard->child : NULL; x && !c->failed; x = x->next) {
         char hp[PATH];
         snprintf(hp, sizeof hp, "%s.%s", f, x->string);
         int r = sim_quota_res_parse(x->string);
         if (r < 0) {
-            sched_v1_fail(c, hp, "kubesim does not model quota resource \"%s\"", x->string);
+            kube_fail(c, hp, "kubesim does not model quota resource \"%s\"", x->string);
             return;
         }
-        out->hard[r] = quantity(c, x, hp, sim_quota_res_milli((SimQuotaRes)r));
+        out->hard[r] = kube_quantity(c, x, hp, sim_quota_res_milli((SimQuotaRes)r));
         out->hard_set |= 1u << r;
     }
     scope_selector(c, spec, sub, out);
 }
 
-static void cpu_mem(SchedV1 *c, const cJSON *j, const char *path, SimCpuMem *out)
+static void cpu_mem(KubeReader *c, const cJSON *j, const char *path, SimCpuMem *out)
 {
     SimRes r = {0, 0, 0, 0};
     resources(c, j, path, &r);
@@ -870,7 +793,7 @@ static void cpu_mem(SchedV1 *c, const cJSON *j, const char *path, SimCpuMem *out
     out->mem = r.mem;
 }
 
-void sched_v1_limitrange(SchedV1 *c, const cJSON *j, const char *path, SchedV1Meta *m, SimLimitRange *out)
+void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimLimitRange *out)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
     static const char *const keys[] = {"limits", NULL};
@@ -878,49 +801,42 @@ void sched_v1_limitrange(SchedV1 *c, const cJSON *j, const char *path, SchedV1Me
                                             "maxLimitRequestRatio", NULL};
     char sub[PATH], f[PATH];
     memset(out, 0, sizeof *out);
-    sched_v1_keys(c, j, path, top);
-    meta(c, j, path, m);
+    const cJSON *spec = object_spec(c, j, path, top, keys, m, sub);
     out->name = (char *)m->name;
-    const cJSON *spec = child(c, j, "spec", path, cJSON_Object, sub);
-    if (spec == NULL) {
-        sched_v1_fail(c, sub, "is required");
+    if (spec == NULL)
         return;
-    }
-    sched_v1_keys(c, spec, sub, keys);
-    const cJSON *limits = child(c, spec, "limits", sub, cJSON_Array, f);
+    const cJSON *limits = kube_child(c, spec, "limits", sub, cJSON_Array, f);
     size_t i = 0;
     for (const cJSON *x = limits ? limits->child : NULL; x && !c->failed; x = x->next, i++) {
         char ip[PATH], fp[PATH];
         snprintf(ip, sizeof ip, "%s[%zu]", f, i);
-        sched_v1_keys(c, x, ip, item_keys);
-        const char *type = get_str(c, x, "type", ip);
+        kube_keys(c, x, ip, item_keys);
+        const char *type = kube_get_str(c, x, "type", ip);
         if (type && strcmp(type, "Container") != 0)
             continue;   /* Pod and PersistentVolumeClaim limits are not modelled */
-        cpu_mem(c, child(c, x, "default", ip, cJSON_Object, fp), fp, &out->deflt);
-        cpu_mem(c, child(c, x, "defaultRequest", ip, cJSON_Object, fp), fp, &out->deflt_req);
-        cpu_mem(c, child(c, x, "min", ip, cJSON_Object, fp), fp, &out->min);
-        cpu_mem(c, child(c, x, "max", ip, cJSON_Object, fp), fp, &out->max);
+        cpu_mem(c, kube_child(c, x, "default", ip, cJSON_Object, fp), fp, &out->deflt);
+        cpu_mem(c, kube_child(c, x, "defaultRequest", ip, cJSON_Object, fp), fp, &out->deflt_req);
+        cpu_mem(c, kube_child(c, x, "min", ip, cJSON_Object, fp), fp, &out->min);
+        cpu_mem(c, kube_child(c, x, "max", ip, cJSON_Object, fp), fp, &out->max);
     }
 }
 
-/* ---- shared by the explain commands ---------------------------------------- */
-int sched_v1_json_error(const char *file, const char *text, const char *at, SimErr *err)
+/* ---- the effective request -------------------------------------------------- */
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* a + b for requests (both >= 0), held at INT64_MAX: the JSON reader caps
+ * every quantity at 2^53 so its sums never get there, but the importer's
+ * quantities go up to INT64_MAX. */
+static int64_t add_held(int64_t a, int64_t b)
 {
-    int line = 1, col = 1;
-    for (const char *p = text; at && p < at; p++) {
-        col = *p == '\n' ? 1 : col + 1;
-        line += *p == '\n';
-    }
-    return sim_err_set(err, SIM_EINVAL, "%s:%d:%d: not valid JSON", file, line, col);
+    return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
-void sched_v1_print_answer(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *))
+SimRes kube_effective_request(const SimRes *app, const SimRes *init, const SimRes *overhead)
 {
-    if (!as_json) {
-        text(answer, out);
-        return;
-    }
-    char *s = cJSON_Print(answer);
-    fprintf(out, "%s\n", s ? s : "{}");
-    cJSON_free(s);
+    SimRes r = {0, 0, 0, 0};
+    r.cpu_m = add_held(max64(app->cpu_m, init->cpu_m), overhead->cpu_m);
+    r.mem = add_held(max64(app->mem, init->mem), overhead->mem);
+    r.gpu = max64(app->gpu, init->gpu);   /* overhead is CPU and memory (RuntimeClass podFixed) */
+    return r;
 }

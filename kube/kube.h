@@ -1,0 +1,227 @@
+/*
+ * kube.h: the one reader of Kubernetes objects (prefix kube_). Every command
+ * that takes Kubernetes objects in (`explain schedule`, `explain hpa`,
+ * `explain autoscaler`, `import`) understands a field here, so the same
+ * field means the same thing everywhere (a pod's overhead included).
+ *
+ * Three parts:
+ *   - a JSON path reader over cJSON trees: typed lookups that name the JSON
+ *     path of a problem ("$.pods[2].spec.containers[0].resources.requests.cpu:
+ *     expected a quantity ..."), used by the explain cases for v1 objects and
+ *     for their own case fields;
+ *   - a YAML reader over libyaml (yaml.c): manifests to a tree of KubeYNode
+ *     that keeps each node's line, and typed lookups over it whose messages
+ *     say "FILE:LINE: field.path: why" (used by `import`);
+ *   - readers of v1 objects into the model's specs: Node, Pod (requests as
+ *     upstream sums them, placement, the autoscaler's annotations and local
+ *     volumes, the controller's kind), PriorityClass, PodDisruptionBudget,
+ *     ResourceQuota, LimitRange; and the effective-request formula that the
+ *     YAML importer applies to the same fields.
+ *
+ * Every field of the Kubernetes API is accepted (those kubesim does not model
+ * are ignored); a field that is not in the API is refused, as `kubectl apply
+ * --validate=strict` would.
+ *
+ * Errors live on the handle, as sqlite3_errmsg does: the first failure sticks
+ * ("$.path: message", kube_errmsg; kube_yaml_errmsg for YAML), every later
+ * call returns at once, and kube_failed() (kube_yaml_rc) tells. Strings and arrays come from the reader's arena and
+ * live as long as it.
+ */
+#ifndef KUBESIM_KUBE_H
+#define KUBESIM_KUBE_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/arena.h"
+#include "sim/policy.h"
+
+/* Path buffers: a path deeper than this is cut short in the message, never
+ * overrun. Only paths go through fixed buffers, never values. */
+#define KUBE_PATH 256
+
+typedef struct KubeReader KubeReader;
+
+/* A reader whose strings and arrays come from a (the reader itself too):
+ * NULL when out of memory. Nothing to free beyond the arena. */
+KubeReader *kube_reader_new(SimArena *a);
+int kube_failed(const KubeReader *r);
+/* The first failure: "$.path: message", or a message of its own (a JSON
+ * syntax error, kube_fail with a NULL path); "" while none. */
+const char *kube_errmsg(const KubeReader *r);
+/* Records a failure at path (NULL: the message alone); only the first sticks. */
+void kube_fail(KubeReader *r, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records "FILE:LINE:COL: not valid JSON" at the place cJSON stopped (at,
+ * from cJSON_GetErrorPtr); returns SIM_EINVAL. */
+int kube_fail_json(KubeReader *r, const char *file, const char *text, const char *at);
+
+/* n zeroed bytes (at least 1) from the arena; NULL, with "$: out of memory"
+ * recorded, on failure or after one. */
+void *kube_alloc(KubeReader *r, size_t n);
+char *kube_strdup(KubeReader *r, const char *s);
+
+/* ---- the JSON path reader ------------------------------------------------- */
+/* A path into out ("%s.%s", "%s[%zu]"), cut at KUBE_PATH bytes. */
+void kube_path(char out[static KUBE_PATH], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Checks that every key of object j is in allowed (NULL-terminated). */
+void kube_keys(KubeReader *r, const cJSON *j, const char *path, const char *const *allowed);
+/* A boolean described as "true or false" in kube_child's message (cJSON_True
+ * describes it as "a boolean"). */
+#define KUBE_BOOL_TF (cJSON_True | cJSON_False)
+/* The child key of object j after checking its cJSON type (cJSON_True: any
+ * boolean); its path in sub. NULL when absent, null, mistyped (failed) or
+ * after a failure. */
+const cJSON *kube_child(KubeReader *r, const cJSON *j, const char *key, const char *path, int type,
+                        char sub[static KUBE_PATH]);
+/* j.key as a string copied to the arena; NULL when absent. */
+const char *kube_get_str(KubeReader *r, const cJSON *j, const char *key, const char *path);
+/* j.key as a whole number in [lo, hi]; deflt when absent. */
+int64_t kube_get_int(KubeReader *r, const cJSON *j, const char *key, const char *path, int64_t deflt, int64_t lo,
+                     int64_t hi);
+/* Fails "PATH.key: is required" when j.key is absent or null; 1 when the
+ * reader has not failed. */
+int kube_required(KubeReader *r, const cJSON *j, const char *key, const char *path);
+/* j.key as the index of one of names (NULL-terminated); deflt when absent. */
+int kube_get_enum(KubeReader *r, const cJSON *j, const char *key, const char *path, const char *const *names,
+                  int deflt);
+/* x as a whole number in [lo, hi] in *out: SIM_OK, or SIM_EINVAL with the
+ * error set (x not a number, a fraction, or out of range: the range is checked
+ * on the double, never after a cast). */
+int kube_whole(KubeReader *r, const cJSON *x, const char *path, int64_t lo, int64_t hi, int64_t *out);
+
+/* The longest quantity text read (a real one is under 25 characters), and
+ * the largest value kept: 2^53 (8 PiB, or 9e12 cores in millicores), so that
+ * sums over pods and containers and the scores' x100 stay inside int64_t. */
+#define KUBE_QUANTITY_MAX 64
+#define KUBE_QUANTITY_LIMIT (INT64_C(1) << 53)
+/* A quantity (a string as Kubernetes writes it, or a JSON number) in units,
+ * or milli-units when milli; 0 and the error set when it is malformed, too
+ * long or larger than KUBE_QUANTITY_LIMIT. */
+int64_t kube_quantity(KubeReader *r, const cJSON *x, const char *path, int milli);
+
+/* ---- v1 objects ------------------------------------------------------------ */
+/* metadata.name / .namespace / .labels of any object (namespace "default"
+ * when absent). */
+typedef struct KubeMeta {
+    const char *name, *ns;
+    SimKV *labels;
+    size_t nlabels;
+} KubeMeta;
+
+/* A v1 Node: name, labels (the zone is its topology.kubernetes.io/zone),
+ * taints, unschedulable, allocatable (cpu, memory, nvidia.com/gpu, pods). */
+typedef struct KubeNode {
+    KubeMeta meta;
+    SimTaint *taints;
+    size_t ntaints;
+    int unschedulable;
+    SimRes alloc;
+} KubeNode;
+void kube_node(KubeReader *r, const cJSON *j, const char *path, KubeNode *out);
+
+/* A v1 Pod: its spec as the engine models it (requests by
+ * kube_effective_request), and its node. */
+typedef struct KubePod {
+    KubeMeta meta;
+    SimPodSpec spec;
+    int has_priority;            /* spec.priority was given (else from its class) */
+} KubePod;
+void kube_pod(KubeReader *r, const cJSON *j, const char *path, KubePod *out);
+/* What the cluster autoscaler reads of a pod beyond its spec, into s:
+ * cluster-autoscaler.kubernetes.io/safe-to-evict "true"/"false"
+ * (safe_to_evict 1/-1) and emptyDir or hostPath volumes not named in
+ * .../safe-to-evict-local-volumes (local_storage). */
+void kube_pod_eviction(KubeReader *r, const cJSON *j, const char *path, SimPodSpec *s);
+/* The kind of the controller that owns the pod, from its ownerReferences
+ * (the one with controller true): ReplicaSet, ReplicationController and
+ * Deployment read as a Deployment; SIM_WL_POD when none or an unknown kind. */
+SimWlKind kube_owner_kind(KubeReader *r, const cJSON *j, const char *path);
+/* metadata.annotations[key] of a v1 object, after checking the map holds
+ * strings only; NULL when absent. */
+const char *kube_annotation(KubeReader *r, const cJSON *obj, const char *path, const char *key);
+
+void kube_priorityclass(KubeReader *r, const cJSON *j, const char *path, SimPriorityClass *out);
+/* PDB and quota and limitrange: region is left 0; ns is resolved by the
+ * caller from meta.ns. */
+void kube_pdb(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimPdb *out);
+void kube_quota(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimQuota *out);
+void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimLimitRange *out);
+
+/* Upstream's effective request of a pod (resource helpers PodRequests): the
+ * larger of the app containers' sum and the largest init container, per
+ * resource, plus the pod's overhead (CPU and memory). The JSON reader and the
+ * YAML importer both count a pod's requests with it. */
+SimRes kube_effective_request(const SimRes *app, const SimRes *init, const SimRes *overhead);
+
+/* ---- YAML ------------------------------------------------------------------- */
+/* Maps and lists open at once, at most: deeper input is refused. The
+ * deepest real manifests (CRDs' OpenAPI schemas) nest well under this. */
+#define KUBE_YAML_MAX_DEPTH 256
+/* YAML values (scalars, maps, lists) read by one reader, at most: about
+ * 200 MB of trees. 2 MB of ordinary manifests hold about 100,000; a list
+ * `[1,1,1,...]` holds one per two bytes, so the byte caps alone allow more. */
+#define KUBE_YAML_MAX_NODES 2000000
+
+/* KUBE_Y_NULL: a null item of a list (a null map value or document is left out). */
+typedef enum KubeYType { KUBE_Y_SCALAR = 0, KUBE_Y_MAP, KUBE_Y_SEQ, KUBE_Y_NULL } KubeYType;
+
+/* A YAML node. A map's children carry their key; a sequence's do not. */
+typedef struct KubeYNode {
+    KubeYType type;
+    int plain;                      /* a scalar written without quotes (1 is a number, true a bool) */
+    int line;                       /* 1-based, from libyaml's mark */
+    const char *key;                /* in a map: the key; else NULL */
+    const char *s;                  /* a scalar's text */
+    struct KubeYNode *parent, *first, *last, *next;
+    size_t n;                       /* children */
+} KubeYNode;
+
+/* The YAML reader: its trees live in a (the caller's arena), the handle in
+ * m. NULL when out of memory; kube_yaml_free frees the handle only. */
+typedef struct KubeYaml KubeYaml;
+KubeYaml *kube_yaml_new(SimMem *m, SimArena *a);
+void kube_yaml_free(KubeYaml *y);
+/* SIM_OK, or the first failure (SIM_EINVAL, SIM_ENOMEM), whose message is
+ * kube_yaml_errmsg: "FILE:LINE: field.path: why", "FILE:LINE: malformed
+ * YAML: ...", or "out of memory". */
+int kube_yaml_rc(const KubeYaml *y);
+const char *kube_yaml_errmsg(const KubeYaml *y);
+/* Records a failure at node at ("FILE:LINE: path: msg"; file NULL: at's own)
+ * or, at NULL, "FILE:msg" (msg starts with the line); only the first sticks. */
+void kube_yaml_fail(KubeYaml *y, const char *file, const KubeYNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void kube_yaml_nomem(KubeYaml *y);
+/* The file the node's document was read from ("?" if none). */
+const char *kube_yaml_file(const KubeYaml *y, const KubeYNode *n);
+
+/* Parses file's documents; each one that is not empty or null goes to
+ * doc(ctx, root, file) in reading order. Returns kube_yaml_rc. */
+int kube_yaml_read(KubeYaml *y, const char *file, const char *text, size_t len,
+                   void (*doc)(void *ctx, KubeYNode *root, const char *file), void *ctx);
+/* A tree of its own from the text of scalar at (a list held in a ConfigMap);
+ * its messages name at's file and field. NULL when the text holds nothing. */
+KubeYNode *kube_yaml_parse_one(KubeYaml *y, const KubeYNode *at);
+
+/* Lookups: the child of map n at a dotted path ("spec.template.spec"), or NULL. */
+const KubeYNode *kube_y_get(const KubeYNode *n, const char *path);
+const char *kube_y_get_str(const KubeYNode *n, const char *path);   /* a scalar's text or NULL */
+/* The child of map n under exactly key: for keys with dots in them, such as
+ * "nvidia.com/gpu", which kube_y_get would read as a path. */
+const KubeYNode *kube_y_child(const KubeYNode *n, const char *key);
+/* The field path of n inside its document, "spec.containers[0].image". */
+void kube_y_path(const KubeYNode *n, char *buf, size_t len);
+const char *kube_y_type_name(KubeYType t);   /* "a string", "a map", "a list", "null" */
+
+/* Lookups that check shapes: a field of the wrong type (a map where a
+ * string belongs, a list where a map does, null) fails naming the file, line
+ * and field, and answers NULL, as an absent field does. kube_y_want checks n
+ * itself; the others each step of the dotted path. */
+const KubeYNode *kube_y_want(KubeYaml *y, const KubeYNode *n, KubeYType t);
+const KubeYNode *kube_y_at(KubeYaml *y, const KubeYNode *n, const char *path);   /* any type at the end */
+const KubeYNode *kube_y_map(KubeYaml *y, const KubeYNode *n, const char *path);
+const KubeYNode *kube_y_seq(KubeYaml *y, const KubeYNode *n, const char *path);
+const char *kube_y_str(KubeYaml *y, const KubeYNode *n, const char *path);
+const KubeYNode *kube_y_map_child(KubeYaml *y, const KubeYNode *n, const char *key);   /* checked map */
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * test_kube.c: the one reader of Kubernetes objects (kube/). A pod's
+ * effective request is upstream's (max of the app containers' sum and the
+ * largest init container, plus overhead), and the YAML importer counts the
+ * same pod the same way; the reader's first problem sticks on the handle.
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s-export/kx.h"
+#include "kube/kube.h"
+
+#include "tr.h"
+
+/* One pod with every part of the formula: two app containers (500m + 250m,
+ * 256Mi + 64Mi), an init container larger in CPU (1), and an overhead. */
+static const char pod_json[] =
+    "{\"metadata\": {\"name\": \"kata\"}, \"spec\": {"
+    "\"overhead\": {\"cpu\": \"250m\", \"memory\": \"120Mi\"},"
+    "\"initContainers\": [{\"name\": \"init\", \"resources\": {\"requests\": {\"cpu\": \"1\"}}}],"
+    "\"containers\": [{\"name\": \"a\", \"resources\": {\"requests\": {\"cpu\": \"500m\", \"memory\": \"256Mi\"}}},"
+    "{\"name\": \"b\", \"resources\": {\"requests\": {\"cpu\": \"250m\", \"memory\": \"64Mi\"}}}]}}";
+
+static const char pod_yaml[] =
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kata}\n"
+    "spec:\n  selector: {matchLabels: {app: kata}}\n  template:\n    metadata: {labels: {app: kata}}\n"
+    "    spec:\n      overhead: {cpu: 250m, memory: 120Mi}\n"
+    "      initContainers:\n      - {name: init, image: x, resources: {requests: {cpu: \"1\"}}}\n"
+    "      containers:\n"
+    "      - {name: a, image: x, resources: {requests: {cpu: 500m, memory: 256Mi}}}\n"
+    "      - {name: b, image: x, resources: {requests: {cpu: 250m, memory: 64Mi}}}\n";
+
+typedef struct Reader {
+    SimMem mem;
+    SimArena arena;
+    KubeReader *r;
+} Reader;
+
+static void reader_open(Reader *rd)
+{
+    sim_mem_init(&rd->mem);
+    sim_arena_init(&rd->arena, &rd->mem);
+    rd->r = kube_reader_new(&rd->arena);
+    ck_assert_ptr_nonnull(rd->r);
+}
+
+static void reader_close(Reader *rd)
+{
+    sim_arena_free(&rd->arena);
+    ck_assert_int_eq(rd->mem.live, 0);
+}
+
+/* upstream resource helpers PodRequests: max(sum(app), max(init)) + overhead. */
+START_TEST(kube_pod_request_is_max_of_app_and_init_plus_overhead)
+{
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse(pod_json);
+    ck_assert_ptr_nonnull(j);
+    KubePod p;
+    kube_pod(rd.r, j, "$.pod", &p);
+    ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+    ck_assert_int_eq(p.spec.req.cpu_m, 1000 + 250);          /* the init container wins, then overhead */
+    ck_assert_int_eq(p.spec.req.mem, (256 + 64 + 120) << 20); /* the app containers win, then overhead */
+    ck_assert_int_eq(p.spec.req.pods, 1);
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
+
+START_TEST(kube_effective_request_adds_overhead_to_cpu_and_memory)
+{
+    SimRes app = {700, 100, 1, 0}, init = {900, 50, 2, 0}, over = {30, 7, 5, 0};
+    SimRes r = kube_effective_request(&app, &init, &over);
+    ck_assert_int_eq(r.cpu_m, 930);
+    ck_assert_int_eq(r.mem, 107);
+    ck_assert_int_eq(r.gpu, 2);   /* a RuntimeClass's overhead is CPU and memory */
+    SimRes huge = {INT64_MAX - 1, INT64_MAX, 0, 0};
+    r = kube_effective_request(&huge, &init, &over);   /* never past INT64_MAX (UBSan would say) */
+    ck_assert(r.cpu_m == INT64_MAX && r.mem == INT64_MAX);
+}
+END_TEST
+
+static int yes(const char *s)
+{
+    (void)s;
+    return 1;
+}
+
+/* `import` (YAML) and `explain schedule` (JSON) read the same pod to the same
+ * requests: one formula, overhead included. */
+START_TEST(kube_import_and_explain_agree_on_a_pods_requests)
+{
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse(pod_json);
+    KubePod p;
+    kube_pod(rd.r, j, "$.pod", &p);
+    ck_assert(!kube_failed(rd.r));
+
+    KxImportFile f = {.path = "pod.yaml", .text = pod_yaml, .len = strlen(pod_yaml), .region = "r"};
+    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = NULL, want[128];
+    SimErr err = SIM_ERR_INIT;
+    size_t len = 0;
+    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    snprintf(want, sizeof want, "cpu = \"%lldm\", memory = %lld", (long long)p.spec.req.cpu_m,
+             (long long)p.spec.req.mem);
+    ck_assert_msg(strstr(text, want) != NULL, "want %s in:\n%s", want, text);
+    sim_mem_free(&m, text, len + 1);
+    ck_assert_int_eq(m.live, 0);
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
+
+/* The message lives on the reader: the first problem sticks, later ones are
+ * dropped, and lookups answer "absent" after it. */
+START_TEST(kube_first_problem_sticks_on_the_reader)
+{
+    Reader rd;
+    reader_open(&rd);
+    ck_assert_str_eq(kube_errmsg(rd.r), "");
+    cJSON *j = cJSON_Parse("{\"a\": \"x\", \"b\": 3, \"ok\": true}");
+    char sub[KUBE_PATH];
+    ck_assert_ptr_null(kube_child(rd.r, j, "a", "$", cJSON_Number, sub));
+    ck_assert_str_eq(kube_errmsg(rd.r), "$.a: expected a number");
+    kube_fail(rd.r, "$.b", "a second problem");
+    ck_assert_str_eq(kube_errmsg(rd.r), "$.a: expected a number");
+    ck_assert_ptr_null(kube_child(rd.r, j, "ok", "$", cJSON_True, sub));
+    ck_assert_int_eq(kube_get_int(rd.r, j, "b", "$", -1, 0, 10), -1);
+    ck_assert(kube_failed(rd.r));
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
+
+/* The two wordings of a mistyped boolean the explain cases have always used:
+ * v1 objects' "a boolean", an HPA case's "true or false". */
+START_TEST(kube_boolean_wording_per_caller)
+{
+    cJSON *j = cJSON_Parse("{\"u\": 1}");
+    char sub[KUBE_PATH];
+    Reader rd;
+    reader_open(&rd);
+    (void)kube_child(rd.r, j, "u", "$", cJSON_True, sub);
+    ck_assert_str_eq(kube_errmsg(rd.r), "$.u: expected a boolean");
+    reader_close(&rd);
+    reader_open(&rd);
+    (void)kube_child(rd.r, j, "u", "$", KUBE_BOOL_TF, sub);
+    ck_assert_str_eq(kube_errmsg(rd.r), "$.u: expected true or false");
+    reader_close(&rd);
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(kube_not_json_names_file_line_and_column)
+{
+    Reader rd;
+    reader_open(&rd);
+    const char *text = "{\n  \"a\": ,\n}";
+    ck_assert_ptr_null(cJSON_Parse(text));
+    ck_assert_int_eq(kube_fail_json(rd.r, "case.json", text, cJSON_GetErrorPtr()), SIM_EINVAL);
+    ck_assert_str_eq(kube_errmsg(rd.r), "case.json:2:8: not valid JSON");
+    reader_close(&rd);
+}
+END_TEST
+
+/* Keeps the last document's root and counts the documents. */
+typedef struct Docs {
+    KubeYNode *root;
+    int n;
+} Docs;
+
+static void keep_doc(void *ctx, KubeYNode *root, const char *file)
+{
+    Docs *d = ctx;
+    (void)file;
+    d->root = root;
+    d->n++;
+}
+
+/* YAML through the same reader: nodes keep their lines, empty and null
+ * documents are skipped as kubectl skips them, and a field of the wrong
+ * shape fails on the handle with FILE:LINE: field: why. */
+START_TEST(kube_yaml_names_file_line_and_field)
+{
+    SimMem m;
+    SimArena a;
+    sim_mem_init(&m);
+    sim_arena_init(&a, &m);
+    KubeYaml *y = kube_yaml_new(&m, &a);
+    ck_assert_ptr_nonnull(y);
+    Docs d = {NULL, 0};
+    const char *text = "---\n--- ~\n---\nkind: Pod\nspec:\n  containers: x\n";
+    ck_assert_int_eq(kube_yaml_read(y, "p.yaml", text, strlen(text), keep_doc, &d), SIM_OK);
+    ck_assert_int_eq(d.n, 1);
+    ck_assert_str_eq(kube_y_get_str(d.root, "kind"), "Pod");
+    ck_assert_int_eq(kube_y_get(d.root, "spec.containers")->line, 6);
+    ck_assert_ptr_null(kube_y_seq(y, d.root, "spec.containers"));
+    ck_assert_int_eq(kube_yaml_rc(y), SIM_EINVAL);
+    ck_assert_str_eq(kube_yaml_errmsg(y), "p.yaml:6: spec.containers: expected a list, not a string");
+    kube_yaml_fail(y, NULL, d.root, "a second problem");
+    ck_assert_str_eq(kube_yaml_errmsg(y), "p.yaml:6: spec.containers: expected a list, not a string");
+    kube_yaml_free(y);
+    sim_arena_free(&a);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kube");
+    TCase *tc = tcase_create("reader");
+    tcase_add_test(tc, kube_pod_request_is_max_of_app_and_init_plus_overhead);
+    tcase_add_test(tc, kube_effective_request_adds_overhead_to_cpu_and_memory);
+    tcase_add_test(tc, kube_import_and_explain_agree_on_a_pods_requests);
+    tcase_add_test(tc, kube_first_problem_sticks_on_the_reader);
+    tcase_add_test(tc, kube_boolean_wording_per_caller);
+    tcase_add_test(tc, kube_not_json_names_file_line_and_column);
+    tcase_add_test(tc, kube_yaml_names_file_line_and_field);
+    suite_add_tcase(s, tc);
+    return tr_run(s, 0) ? 1 : 0;
+}
