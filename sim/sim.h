@@ -40,18 +40,23 @@ const char *sim_strerror(int code);
  * caller's char buffer:
  *  - A fallible function returns SIM_OK or a negative SIM_E* (a constructor:
  *    its object or NULL) and leaves the message on the handle it acts on,
- *    read back with that handle's accessor: sim_errmsg(engine),
- *    sim_trace_error(reader or writer), sim_outdir_errmsg(folder),
- *    scn_errmsg(scenario), scn_sweep_errmsg(sweep), rnd_replay_errmsg(replay),
- *    bt_errmsg(backtest context), kx_yaml_errmsg(emitter) ...
+ *    read back with that handle's accessor: sim_errmsg (engine),
+ *    sim_trace_error (trace reader), sim_outdir_errmsg (output folder),
+ *    scn_errmsg (scenario), scn_sweep_errmsg (sweep), rnd_replay_errmsg
+ *    (replay), rnd_report_errmsg (report), bt_errmsg (backtest context),
+ *    kx_yaml_errmsg (YAML emitter), kube_errmsg and kube_yaml_errmsg
+ *    (Kubernetes object readers).
  *  - A function that acts on no handle (a constructor failing before its
  *    object exists, a one-shot such as reading a file or explaining a case)
  *    takes a SimErr: a small message holder that is itself the handle. The
- *    caller owns it (usually on its stack), passes it as the last
- *    argument and reads sim_err_msg() after a failure. A SimErr pointer may be NULL when the caller wants no message.
+ *    caller owns it (usually on its stack), passes it as the last argument
+ *    and reads sim_err_msg() after a failure. The pointer may be NULL when
+ *    the caller wants no message.
  *  - The message stays until the next failure on the same handle; success
- *    leaves it alone. Messages are complete sentences for the user ("PATH:
- *    cannot open: reason"); callers print them, never rebuild them.
+ *    leaves it alone. Messages are whole ("PATH: cannot open: reason"):
+ *    callers print them, adding at most a prefix of their own.
+ *  - The trace writer and the metrics recorder keep only a sticky SIM_EIO
+ *    (their close frees them); the run that owns them words the message.
  *  - No function takes a caller's char buffer and its length for a message
  *    (tests/test_errors.c scans every header and source file for one). */
 #define SIM_ERR_LEN 1024
