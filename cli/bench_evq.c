@@ -37,7 +37,7 @@ static SimTime next_inc(Hold *h)
 
 static int push_at(Hold *h, SimTime t)
 {
-    SimEvent ev = {.t = t, .seq = h->seq++, .kind = SIM_EV_HOOK};
+    SimEvent ev = {.t = t, .seq = h->seq++, .kind = SIM_EV_METRICS};
     return sim_evq_push(h->q, &ev);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "render/rnd.h"
+#include "scenarios/scn.h"
 #include "sim/trace.h"
 
 #define HOURS 6
@@ -90,7 +91,10 @@ static int write_trace(const char *path, int quick)
     SimErr err = SIM_ERR_INIT;
     snprintf(meta, sizeof meta, "{\"scenario\":\"bench_replay\",\"seed\":1,\"duration_ns\":%lld}",
              (long long)SIM_SEC(HOURS * 3600));
-    Gen g = {.w = sim_trace_create(&m, path, meta, &err), .x = 88172645463325252u,
+    SimTrSchema schema;
+    if (scn_trace_schema(&schema) != SIM_OK)
+        return -1;
+    Gen g = {.w = sim_trace_create(&m, &schema, path, meta, &err), .x = 88172645463325252u,
              .nodes = quick ? 500 : 5000, .pods = quick ? 12000 : 120000};
     if (g.w == NULL) {
         fprintf(stderr, "kubesim bench: replay: %s\n", sim_err_msg(&err));
@@ -109,8 +113,11 @@ static int measure(cJSON *out, const char *path, int quick)
     sim_mem_init(&m);
     SimErr err = SIM_ERR_INIT;
     RndReplay *r = NULL;
+    SimTrSchema schema;
+    if (scn_trace_schema(&schema) != SIM_OK)
+        return -1;
     double t0 = bench_now();
-    if (rnd_replay_open(&m, path, &r, &err) != SIM_OK) {
+    if (rnd_replay_open(&m, &schema, path, &r, &err) != SIM_OK) {
         fprintf(stderr, "kubesim bench: replay: %s\n", sim_err_msg(&err));
         return -1;
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "render/rnd.h"
+#include "scenarios/scn.h"
 
 #define FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -140,7 +141,10 @@ int cmd_replay(int argc, char **argv)
     SimMem m;
     sim_mem_init(&m);
     RndReplay *r = NULL;
-    int rc = rnd_replay_open(&m, path, &r, &err);
+    SimTrSchema schema;
+    int rc = scn_trace_schema(&schema);
+    if (rc == SIM_OK)
+        rc = rnd_replay_open(&m, &schema, path, &r, &err);
     if (rc == SIM_OK)
         rc = act(r, &a, &err);
     rnd_replay_close(r);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenarios/scn.h"
 #include "sim/trace.h"
 
 static void usage(FILE *f)
@@ -31,8 +32,11 @@ static int dump(const char *path)
     sim_mem_init(&m);
     char *msg = NULL;
     size_t msglen = 0;
+    SimTrSchema schema;
+    if (scn_trace_schema(&schema) != SIM_OK)
+        return CLI_BAD_INPUT;
     FILE *err = open_memstream(&msg, &msglen);
-    int rc = sim_trace_dump(&m, path, stdout, err ? err : stderr);
+    int rc = sim_trace_dump(&m, &schema, path, stdout, err ? err : stderr);
     if (err != NULL) {
         fclose(err);
         if (msglen > 0)

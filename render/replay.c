@@ -20,9 +20,17 @@
 
 #define NONE UINT32_MAX
 
+/* The controllers' record kinds the replay draws, looked up by name in the
+ * caller's schema (0: not in it, so no record has it). */
+typedef struct Kinds {
+    int traffic, hpa, queue, queue_submit, queue_take, queue_requeue;
+} Kinds;
+
 typedef struct Loader {
     RndReplay *r;
     SimTraceReader *tr;
+    const SimTrSchema *schema;
+    Kinds k;
     SimErr *err;
     int rc;
 } Loader;
@@ -67,7 +75,7 @@ static int id_in(Loader *l, const SimTraceRec *rec, size_t k, size_t n, const ch
     int64_t v = rec->v[k].i;
     if (v < 0 || (uint64_t)v >= n)
         return fail(l, SIM_EINVAL, "a %s record names %s %lld, which no earlier record declared",
-                    sim_trace_kind_name(rec->kind), what, (long long)v);
+                    sim_trschema_get(l->schema, rec->kind)->name, what, (long long)v);
     *out = (uint32_t)v;
     return SIM_OK;
 }
@@ -292,6 +300,34 @@ static int on_queue_move(Loader *l, const SimTraceRec *rec, int64_t delta)
     return op(l, rec->t, RND_OP_QUEUE, l->r->queue_region[q], delta);
 }
 
+static void find_kinds(Loader *l)
+{
+    l->k.traffic = sim_trschema_find(l->schema, "traffic");
+    l->k.hpa = sim_trschema_find(l->schema, "hpa");
+    l->k.queue = sim_trschema_find(l->schema, "queue");
+    l->k.queue_submit = sim_trschema_find(l->schema, "queue_submit");
+    l->k.queue_take = sim_trschema_find(l->schema, "queue_take");
+    l->k.queue_requeue = sim_trschema_find(l->schema, "queue_requeue");
+}
+
+static int on_controller_record(Loader *l, const SimTraceRec *rec)
+{
+    const Kinds *k = &l->k;
+    if (rec->kind == k->traffic)
+        return on_traffic(l, rec);
+    if (rec->kind == k->hpa)
+        return on_hpa(l, rec);
+    if (rec->kind == k->queue)
+        return on_queue(l, rec);
+    if (rec->kind == k->queue_submit)
+        return on_queue_move(l, rec, rec->v[2].i);
+    if (rec->kind == k->queue_take)
+        return on_queue_move(l, rec, -1);
+    if (rec->kind == k->queue_requeue)
+        return on_queue_move(l, rec, 1);
+    return SIM_OK;   /* the rest changes nothing the replay draws */
+}
+
 static int on_record(Loader *l, const SimTraceRec *rec)
 {
     RndReplay *r = l->r;
@@ -309,13 +345,7 @@ static int on_record(Loader *l, const SimTraceRec *rec)
     case SIM_TR_POD_BIND: return on_bind(l, rec);
     case SIM_TR_POD_END:
     case SIM_TR_POD_DELETE: return on_pod_over(l, rec);
-    case SIM_TR_TRAFFIC: return on_traffic(l, rec);
-    case SIM_TR_HPA: return on_hpa(l, rec);
-    case SIM_TR_QUEUE: return on_queue(l, rec);
-    case SIM_TR_QUEUE_SUBMIT: return on_queue_move(l, rec, rec->v[2].i);
-    case SIM_TR_QUEUE_TAKE: return on_queue_move(l, rec, -1);
-    case SIM_TR_QUEUE_REQUEUE: return on_queue_move(l, rec, 1);
-    default: return SIM_OK;   /* the rest changes nothing the replay draws */
+    default: return on_controller_record(l, rec);
     }
 }
 
@@ -352,7 +382,7 @@ static int load(Loader *l)
     return SIM_OK;
 }
 
-int rnd_replay_open(SimMem *m, const char *path, RndReplay **out, SimErr *err)
+int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndReplay **out, SimErr *err)
 {
     *out = NULL;
     RndReplay *r = sim_mem_calloc(m, 1, sizeof *r);
@@ -360,8 +390,9 @@ int rnd_replay_open(SimMem *m, const char *path, RndReplay **out, SimErr *err)
         sim_mem_free(m, r, sizeof *r);
         return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
     }
-    Loader l = {.r = r, .err = err, .rc = SIM_OK};
-    l.tr = sim_trace_open(m, path, err);
+    Loader l = {.r = r, .schema = schema, .err = err, .rc = SIM_OK};
+    find_kinds(&l);
+    l.tr = sim_trace_open(m, schema, path, err);
     if (l.tr == NULL) {
         rnd_replay_close(r);
         return SIM_EIO;

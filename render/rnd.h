@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "sim/sim.h"
+#include "sim/trace.h"
 
 /* Points drawn per series at most; longer series are reduced to the minimum
  * and maximum of each time bucket so spikes survive. */
@@ -81,11 +82,13 @@ int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, SimE
  * nearest one. Every allocation goes through the SimMem given to open. */
 typedef struct RndReplay RndReplay;
 
-/* Reads and indexes the trace at path. Returns 0 with *out, or SIM_EIO (cannot
+/* Reads and indexes the trace at path, whose record kinds schema knows (every
+ * module's: scn_trace_schema); the controllers' records it draws (traffic,
+ * hpa, queue*) are found by name. Returns 0 with *out, or SIM_EIO (cannot
  * read), SIM_ECORRUPT (checksum, framing, end marker), SIM_EINVAL (a record
  * names an object the trace never declared) or SIM_ENOMEM, with a message
  * naming the file in err. The caller frees *out with rnd_replay_close. */
-int rnd_replay_open(SimMem *m, const char *path, RndReplay **out, SimErr *err);
+int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndReplay **out, SimErr *err);
 void rnd_replay_close(RndReplay *r);
 
 SimTime rnd_replay_duration(const RndReplay *r);   /* the run's length (meta, or last record) */

@@ -2,7 +2,7 @@
  * hooks.c: scenario hooks. `at(time, fn)` calls fn once at that time,
  * `every(period, fn, {start, stop})` every period from start (default t = 0)
  * until stop (excluded). Hooks are declared while the script loads; during a
- * run each call is a SIM_EV_HOOK event, so hooks run in (time, seq) order
+ * run each call is an event of the hooks' kind, so hooks run in (time, seq) order
  * among the controllers' events and a run stays reproducible. fn receives
  * `k`, a read-only table of functions that read live state and act (scale,
  * log). Every call runs through scn_sandbox_call (a thread of its own, so
@@ -380,7 +380,7 @@ static void on_hook(void *ctx, SimEngine *e, const SimEvent *ev)
         return;
     SimTime next = ev->t + h->every;
     if (next < h->stop)
-        (void)sim_schedule(e, next, SIM_EV_HOOK, ev->obj, 0, 0);   /* OOM sticks on the engine */
+        (void)sim_schedule(e, next, s->hooks.ev, ev->obj, 0, 0);   /* OOM sticks on the engine */
 }
 
 int scn_hooks_start(ScnScenario *s, SimEngine *e, WlControllers *wl)
@@ -392,10 +392,11 @@ int scn_hooks_start(ScnScenario *s, SimEngine *e, WlControllers *wl)
     hk->err[0] = '\0';
     if (hk->head == NULL)
         return SIM_OK;
-    sim_engine_on(e, SIM_EV_HOOK, on_hook, s);
+    if (sim_event_kind(e, "hook", on_hook, s, &hk->ev) != SIM_OK)
+        return SIM_ESTATE;
     uint32_t i = 0;
     for (const ScnHook *h = hk->head; h; h = h->next, i++)
-        if (h->at < h->stop && h->at <= sim_end(e) && sim_schedule(e, h->at, SIM_EV_HOOK, i, 0, 0) != SIM_OK)
+        if (h->at < h->stop && h->at <= sim_end(e) && sim_schedule(e, h->at, hk->ev, i, 0, 0) != SIM_OK)
             return SIM_ENOMEM;
     return SIM_OK;
 }

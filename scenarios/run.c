@@ -55,7 +55,7 @@ static int open_outputs(Run *r)
              KUBESIM_VERSION, r->s->name, (unsigned long long)r->opt->seed, (long long)r->s->duration,
              (long long)r->s->sample_every);
     snprintf(path, sizeof path, "%s/trace.kst", r->opt->dir);
-    r->trace = sim_trace_create(r->s->mem, path, meta, r->err);
+    r->trace = sim_trace_create(r->s->mem, sim_trace_schema(r->e), path, meta, r->err);
     if (r->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", r->opt->dir);
@@ -182,9 +182,7 @@ static int write_summary(Run *r, ScnRunResult *res)
     /* NaN prints as null (cJSON): "not measured" rather than a made-up 0 */
     SimSummaryInfo info = {.scenario = r->s->name,
                            .wall_seconds = r->opt->no_wall_time ? NAN : res->wall_seconds,
-                           .trace_sha256 = res->trace_sha256,
-                           .backtest_results = wl_backtest_results(r->wl),
-                           .slo = wl_traffic_slo(r->wl)};
+                           .trace_sha256 = res->trace_sha256};
     cJSON *sum = sim_summary_build(r->e, &info);
     if (sum == NULL)
         return fail(r, SIM_ENOMEM, "out of memory");

@@ -95,6 +95,11 @@ int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res);
 /* Why the last scn_run or scn_expectations on s failed. */
 const char *scn_errmsg(const ScnScenario *s);
 
+/* Fills s with every record kind a kubesim trace may hold: the engine's and
+ * each module's (modules.c), for readers without an engine. SIM_OK, or
+ * SIM_EINVAL if two modules claim one number or name (a bug). */
+int scn_trace_schema(SimTrSchema *s);
+
 /* Parses a duration ("90s", "15m", "2h", "1h30m", "500ms", or a number of
  * seconds) into *out. Returns SIM_OK or SIM_EINVAL. */
 int scn_parse_duration(const char *s, SimTime *out);

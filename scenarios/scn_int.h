@@ -62,6 +62,7 @@ typedef struct ScnHook {
 } ScnHook;
 
 typedef struct ScnHooks {
+    uint16_t ev;                 /* our event kind: obj = the hook's index */
     ScnHook *head, **tail;       /* in the arena */
     uint32_t n;
     int closed;                  /* the script has loaded: at/every refuse */
@@ -247,7 +248,7 @@ int scn_k_submit(lua_State *L);
 int scn_fault_build(ScnScenario *s, struct WlFaults *f);
 /* hooks.c: at, every, and the `k` table their functions receive */
 void scn_api_hooks_register(lua_State *L);
-/* Ends the declarations, registers the SIM_EV_HOOK handler on e (only when
+/* Ends the declarations, registers the hooks' event kind on e (only when
  * the scenario has hooks) and schedules each hook's first call. SIM_OK or
  * SIM_ENOMEM (message on e). */
 int scn_hooks_start(ScnScenario *s, SimEngine *e, WlControllers *wl);

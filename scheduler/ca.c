@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "sim/policy.h"
+#include "sim/summary.h"
 
 static const char *const EXPANDER_NAMES[SCHED_CA_EXPANDER_COUNT] = {
     "least-waste", "price", "priority", "most-pods", "least-nodes", "random"};
@@ -214,7 +215,7 @@ static void backoff(SchedCa *ca, uint32_t group)
     gs->backoff_dur = d > ca->cfg.max_backoff ? ca->cfg.max_backoff : d;
     gs->backoff_at = now;
     gs->backoff_until = now + gs->backoff_dur;
-    sim_trace_rec(ca->e, SIM_TR_CA_BACKOFF,
+    sim_trace_rec(ca->e, SCHED_TR_CA_BACKOFF,
                   (SimTrVal[]){SIM_TRI(group), SIM_TRI(gs->backoff_until), SIM_TRS("provisioning failed")}, 3);
 }
 
@@ -229,7 +230,7 @@ static void deadline(SchedCa *ca, uint32_t node)
     uint32_t group = n->group, region = n->region;
     if (sim_node_remove(ca->e, node) != SIM_OK)
         return;
-    sim_stats(ca->e)->nodes_removed++;
+    ca->nodes_removed++;
     backoff(ca, group);
     bump(ca, region);
 }
@@ -245,11 +246,11 @@ static int scale_up(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
         if (ns == NULL)
             return rc == SIM_OK ? sim_fail(ca->e, SIM_ENOMEM, "out of memory") : rc;
         ns->ca_added = 1;
-        rc = sim_schedule(ca->e, now + ca->cfg.max_node_provision_time, SIM_EV_AUTOSCALER, id, 0, CA_EV_DEADLINE);
+        rc = sim_schedule(ca->e, now + ca->cfg.max_node_provision_time, ca->ev, id, 0, CA_EV_DEADLINE);
         if (rc != SIM_OK)
             return rc;
     }
-    sim_trace_rec(ca->e, SIM_TR_CA_SCALE_UP,
+    sim_trace_rec(ca->e, SCHED_TR_CA_SCALE_UP,
                   (SimTrVal[]){SIM_TRI(p->region), SIM_TRI(o->group), SIM_TRI(p->delta), SIM_TRI(o->pods)}, 4);
     rs->last_up = now;
     rs->nscaleups++;
@@ -381,7 +382,7 @@ static void on_event(void *ctx, SimEngine *e, const SimEvent *ev)
         return;   /* the error is on the engine */
     SimTime next = sim_now(e) + ca->cfg.scan_interval;
     if (next <= sim_end(e))
-        sim_schedule(e, next, SIM_EV_AUTOSCALER, ev->obj, 0, CA_EV_LOOP);
+        sim_schedule(e, next, ca->ev, ev->obj, 0, CA_EV_LOOP);
 }
 
 /* ---- lifetime ------------------------------------------------------------------ */
@@ -409,16 +410,45 @@ static int start(SchedCa *ca)
         return SIM_ENOMEM;
     if (!ca->cfg.enabled)
         return SIM_OK;   /* plans only (explain, tests): no loop, no handler */
-    sim_engine_on(ca->e, SIM_EV_AUTOSCALER, on_event, ca);
+    if (sim_event_kind(ca->e, "autoscaler", on_event, ca, &ca->ev) != SIM_OK)
+        return SIM_ENOMEM;
     for (uint32_t r = 0; r < nr; r++)
-        if (sim_schedule(ca->e, sim_now(ca->e), SIM_EV_AUTOSCALER, r, 0, CA_EV_LOOP) != SIM_OK)
+        if (sim_schedule(ca->e, sim_now(ca->e), ca->ev, r, 0, CA_EV_LOOP) != SIM_OK)
             return SIM_ENOMEM;
     return SIM_OK;
+}
+
+static const SimTrKindDef trace_kinds[] = {
+    {SCHED_TR_CA_SCALE_UP, "ca_scale_up", "iiii", {"region", "group", "delta", "pods"}},
+    {SCHED_TR_CA_SCALE_DOWN, "ca_scale_down", "is", {"node", "reason"}},
+    {SCHED_TR_CA_BACKOFF, "ca_backoff", "iis", {"group", "until_ns", "reason"}},
+};
+
+int sched_ca_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
+}
+
+uint64_t sched_ca_nodes_removed(const SchedCa *ca)
+{
+    return ca->nodes_removed;
+}
+
+/* autoscaler: nodes the run added after the start (the engine counts them:
+ * provisioning is the engine's) and nodes this autoscaler removed. */
+static int summary(void *ctx, SimEngine *e, cJSON *o)
+{
+    const SchedCa *ca = ctx;
+    SimSummaryNum n[] = {{"nodes_added", (double)sim_stats(e)->nodes_added},
+                         {"nodes_removed", (double)ca->nodes_removed}};
+    return sim_summary_add_counts(o, "autoscaler", n, 2);
 }
 
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg)
 {
     SimEngine *e = sched_engine(s);
+    if (sim_trace_register(e, "autoscaler", sched_ca_trace_kinds) != SIM_OK)
+        return NULL;
     SchedCa *ca = sim_mem_calloc(sim_mem(e), 1, sizeof *ca);
     if (ca == NULL) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
@@ -434,6 +464,10 @@ SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg)
     }
     if (start(ca) != SIM_OK) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
+        sched_ca_destroy(ca);
+        return NULL;
+    }
+    if (sim_summary_section(e, SCHED_CA_SUMMARY_RANK, summary, ca) != SIM_OK) {
         sched_ca_destroy(ca);
         return NULL;
     }

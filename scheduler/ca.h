@@ -19,6 +19,14 @@
 
 #include "scheduler/sched.h"
 
+/* The autoscaler's trace records (numbers fixed: sim/trace.h). */
+enum {
+    SCHED_TR_CA_SCALE_UP = 40,    /* region group delta pods: grows group by delta nodes for pods pending pods */
+    SCHED_TR_CA_SCALE_DOWN = 41,  /* node reason: removes a node (empty, drain) */
+    SCHED_TR_CA_BACKOFF = 42      /* group until_ns reason: a group is backed off (provisioning failed) */
+};
+int sched_ca_trace_kinds(SimTrSchema *s);
+
 typedef struct SchedCa SchedCa;
 
 typedef enum SchedCaExpander {
@@ -65,11 +73,15 @@ const char *sched_ca_expander_name(SchedCaExpander x);
 int sched_ca_expander_parse(const char *name);
 
 /* Creates the autoscaler of the scheduler's engine: registers its event
- * handler (SIM_EV_AUTOSCALER) and listeners and schedules each region's
+ * event kind and listeners and schedules each region's
  * first loop at the current time. NULL on out of memory (message on the
  * engine). With cfg->enabled 0 it exists but never acts (no loop is
  * scheduled; sched_ca_plan still works). */
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
+/* Nodes this autoscaler removed (summary.json autoscaler.nodes_removed; the
+ * autoscaler registers that section, at this rank, when created). */
+enum { SCHED_CA_SUMMARY_RANK = 200 };
+uint64_t sched_ca_nodes_removed(const SchedCa *ca);
 void sched_ca_destroy(SchedCa *ca);
 const SchedCaConfig *sched_ca_config(const SchedCa *ca);
 /* Marks every node of group as scale-down-disabled for the autoscaler

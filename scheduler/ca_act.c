@@ -19,10 +19,10 @@ static SimTime tmin(SimTime a, SimTime b) { return a < b ? a : b; }
 /* Removes a node the autoscaler chose; the caller has checked the group. */
 static int remove_node(SchedCa *ca, uint32_t node, const char *reason)
 {
-    sim_trace_rec(ca->e, SIM_TR_CA_SCALE_DOWN, (SimTrVal[]){SIM_TRI(node), SIM_TRS(reason)}, 2);
+    sim_trace_rec(ca->e, SCHED_TR_CA_SCALE_DOWN, (SimTrVal[]){SIM_TRI(node), SIM_TRS(reason)}, 2);
     int rc = sim_node_remove(ca->e, node);
     if (rc == SIM_OK)
-        sim_stats(ca->e)->nodes_removed++;
+        ca->nodes_removed++;
     return rc;
 }
 
@@ -219,12 +219,12 @@ int ca_scale_down(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
     if (CA_GROW(ca, ca->group_left, ca->capgl, ng))
         return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
     ca_groups_left(ca, rs);
-    uint64_t removed0 = sim_stats(ca->e)->nodes_removed;
+    uint64_t removed0 = ca->nodes_removed;
     Budget b = {ca->cfg.max_empty_bulk_delete};
     int rc = delete_unready(ca, p->region, &b);
     if (rc == SIM_OK)
         rc = delete_unneeded(ca, rs, p, &b);
-    if (sim_stats(ca->e)->nodes_removed != removed0)
+    if (ca->nodes_removed != removed0)
         rs->last_delete = now;
     return rc;
 }

@@ -18,7 +18,7 @@
 #include "scheduler/ca.h"
 #include "scheduler/sched_int.h"
 
-/* Event aux of SIM_EV_AUTOSCALER. */
+/* Event aux of our event kind (ca->ev). */
 enum { CA_EV_LOOP = 0, CA_EV_DEADLINE = 1 };
 
 typedef struct CaKey {
@@ -96,6 +96,8 @@ typedef struct CaNodeState {
 struct SchedCa {
     SchedScheduler *s;
     SimEngine *e;
+    uint16_t ev;                 /* our event kind (aux: CA_EV_*) */
+    uint64_t nodes_removed;      /* summary.json autoscaler.nodes_removed */
     SimMem *m;
     SchedCaConfig cfg;
     CaRegion *rg;

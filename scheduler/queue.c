@@ -166,7 +166,7 @@ static void cycle_request(SchedScheduler *s, SchedRegion *rg)
     if (rg->cycle_queued)
         return;
     rg->cycle_queued = 1;
-    (void)sim_schedule(s->e, sim_now(s->e), SIM_EV_SCHED_CYCLE, rg->id, 0, SCHED_EV_CYCLE);
+    (void)sim_schedule(s->e, sim_now(s->e), s->ev, rg->id, 0, SCHED_EV_CYCLE);
 }
 
 static int push_active(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
@@ -183,7 +183,7 @@ static void backoff_timer(SchedScheduler *s, SchedRegion *rg, SimTime at)
     if (at >= rg->backoff_timer)
         return;
     rg->backoff_timer = at;
-    (void)sim_schedule(s->e, at, SIM_EV_SCHED_CYCLE, rg->id, 0, SCHED_EV_BACKOFF);
+    (void)sim_schedule(s->e, at, s->ev, rg->id, 0, SCHED_EV_BACKOFF);
 }
 
 /* Upstream movePodsToActiveOrBackoffQueue for one pod. */
@@ -204,7 +204,7 @@ static void flush_request(SchedScheduler *s, SchedRegion *rg)
         return;
     rg->flush_queued = 1;
     SimTime t = (sim_now(s->e) / FLUSH_EVERY + 1) * FLUSH_EVERY;   /* upstream's 30 s ticker */
-    (void)sim_schedule(s->e, t, SIM_EV_SCHED_CYCLE, rg->id, 0, SCHED_EV_FLUSH);
+    (void)sim_schedule(s->e, t, s->ev, rg->id, 0, SCHED_EV_FLUSH);
 }
 
 /* ---- unschedulable lists ------------------------------------------------------ */

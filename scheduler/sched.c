@@ -156,12 +156,12 @@ SchedScheduler *sched_create(SimEngine *e)
     SimListener l = {.ctx = s, .pod_created = on_pod_created, .pod_bound = on_pod_bound,
                      .pod_terminated = on_pod_terminated, .node_ready = on_node_ready,
                      .node_changed = on_node_changed};
-    if (sched_backfill(s) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK) {
+    if (sched_backfill(s) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
+        sim_event_kind(e, "sched_cycle", sched_queue_on_event, s, &s->ev) != SIM_OK) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
         sched_destroy(s);
         return NULL;
     }
-    sim_engine_on(e, SIM_EV_SCHED_CYCLE, sched_queue_on_event, s);
     return s;
 }
 

@@ -276,6 +276,7 @@ typedef struct SchedArena {
 
 struct SchedScheduler {
     SimEngine *e;
+    uint16_t ev;                     /* our event kind: a region's cycle (aux SCHED_EV_*) */
     const SchedPlugin *plugins;
     size_t nplugins;
     SchedRegion **regions;           /* each allocated alone: pointers stay valid */
@@ -658,7 +659,7 @@ void sched_queue_pod_bound(SchedScheduler *s, SchedRegion *rg, uint32_t pod);
 void sched_queue_pod_terminated(SchedScheduler *s, SchedRegion *rg, uint32_t pod, uint32_t li);
 void sched_queue_free(SchedScheduler *s);
 
-/* Event aux values of SIM_EV_SCHED_CYCLE. */
+/* Event aux values of the scheduler's event kind (s->ev). */
 enum { SCHED_EV_CYCLE = 0, SCHED_EV_BACKOFF = 1, SCHED_EV_FLUSH = 2 };
 
 #endif

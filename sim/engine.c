@@ -23,6 +23,9 @@ SimEngine *sim_engine_create(const SimConfig *cfg)
     if (!cfg->mem)
         e->own_mem.live = boot.live;   /* the engine itself is counted on its own hook */
     e->end = cfg->end;
+    e->nkinds = SIM_EV_CORE_COUNT;
+    sim_trschema_init(&e->trschema);
+    SIM_ASSERT(sim_trschema_add_core(&e->trschema) == SIM_OK);
     e->seed = cfg->seed;
     for (int i = 0; i < SIM_RNG_COUNT; i++)
         sim_rng_seed(&e->rng[i], cfg->seed, (uint64_t)i);
@@ -32,6 +35,7 @@ SimEngine *sim_engine_create(const SimConfig *cfg)
         return NULL;
     }
     sim_lifecycle_register(e);
+    sim_summary_register_engine(e);
     return e;
 }
 
@@ -74,11 +78,37 @@ int sim_fail(SimEngine *e, int code, const char *fmt, ...)
     return code;
 }
 
-void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx)
+void sim_engine_on(SimEngine *e, unsigned kind, SimHandler fn, void *ctx)
 {
-    SIM_ASSERT(kind > SIM_EV_NONE && kind < SIM_EV_KIND_COUNT);
+    SIM_ASSERT(kind > SIM_EV_NONE && kind < e->nkinds);
     e->handlers[kind].fn = fn;
     e->handlers[kind].ctx = ctx;
+}
+
+int sim_event_kind(SimEngine *e, const char *name, SimHandler fn, void *ctx, uint16_t *kind)
+{
+    if (e->nkinds == SIM_EV_MAX_KINDS)
+        return sim_fail(e, SIM_ESTATE, "cannot register event kind %s: all %d kinds are taken", name,
+                        SIM_EV_MAX_KINDS);
+    SimHandlerSlot *h = &e->handlers[e->nkinds];
+    h->fn = fn;
+    h->ctx = ctx;
+    h->name = name;
+    *kind = (uint16_t)e->nkinds++;
+    return SIM_OK;
+}
+
+const char *sim_event_kind_name(const SimEngine *e, unsigned kind)
+{
+    return kind >= SIM_EV_CORE_COUNT && kind < e->nkinds ? e->handlers[kind].name : NULL;
+}
+
+unsigned sim_event_kind_find(const SimEngine *e, const char *name)
+{
+    for (unsigned k = SIM_EV_CORE_COUNT; k < e->nkinds; k++)
+        if (strcmp(e->handlers[k].name, name) == 0)
+            return k;
+    return SIM_EV_NONE;
 }
 
 void sim_set_duration_fn(SimEngine *e, SimDurationFn fn, void *ctx)
@@ -95,9 +125,10 @@ int sim_engine_listen(SimEngine *e, const SimListener *l)
     return SIM_OK;
 }
 
-int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux)
+int sim_schedule(SimEngine *e, SimTime t, unsigned kind, uint32_t obj, uint32_t gen, uint32_t aux)
 {
     SIM_ASSERT(t >= e->now);
+    SIM_ASSERT(kind > SIM_EV_NONE && kind < e->nkinds);
     if (e->ended || t > e->end)
         return SIM_OK;   /* it would never run: the queue may already be past the end */
     SimEvent ev = {.t = t, .seq = e->seq++, .obj = obj, .gen = gen,
@@ -110,8 +141,22 @@ int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t
     return SIM_OK;
 }
 
-void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n)
+const SimTrSchema *sim_trace_schema(const SimEngine *e) { return &e->trschema; }
+
+/* On a copy, so a refused module adds nothing. */
+int sim_trace_register(SimEngine *e, const char *module, int (*kinds)(SimTrSchema *s))
 {
+    SimTrSchema next = e->trschema;
+    if (kinds(&next) != SIM_OK)
+        return sim_fail(e, SIM_EINVAL, "%s: a trace record kind's number or name is taken by another "
+                        "definition, or its fields do not match their types", module);
+    e->trschema = next;
+    return SIM_OK;
+}
+
+void sim_trace_rec(SimEngine *e, int kind, const SimTrVal *vals, size_t n)
+{
+    SIM_ASSERT(sim_trschema_get(&e->trschema, kind) != NULL);   /* registered by its module */
     if (e->trace)
         (void)sim_trace_emit(e->trace, kind, e->now, vals, n);   /* errors are sticky */
 }

@@ -366,17 +366,14 @@ typedef struct SimPod {
     int64_t lim_cpu_m, lim_mem;   /* limits after admission's defaults (0 = none) */
 } SimPod;
 
-/* Counters behind summary.json. Later capabilities fill the zero ones. */
+/* The engine's counters behind summary.json (summary.h). A controller keeps
+ * its own counters and writes them in its own summary section. */
 typedef struct SimStats {
     uint64_t events;
     uint64_t pods_created, pods_scheduled, pods_preempted, pods_evicted;
     uint32_t pending_now, pending_peak;   /* unschedulable Pending pods */
-    uint64_t hpa_scale_ups, hpa_scale_downs;
-    uint64_t nodes_added, nodes_removed;
-    uint64_t quota_rejections;
-    uint64_t jobs_succeeded, jobs_failed;
-    uint64_t backtests_completed;
-    uint64_t faults_injected, pods_evicted_by_taint, spot_interruptions;   /* workloads/faults.c */
+    uint64_t nodes_added;                 /* nodes added after the start (lifecycle.c) */
+    uint64_t quota_rejections;            /* admission.c */
 } SimStats;
 
 /* Listeners are told of object changes. They may update their own
@@ -418,12 +415,22 @@ const char *sim_errmsg(const SimEngine *e);
 /* Sets the engine's error message (printf-style) and returns code. */
 int sim_fail(SimEngine *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-void sim_engine_on(SimEngine *e, SimEvKind kind, SimHandler fn, void *ctx);
+/* Registers an event kind of a module above sim/ with its handler: *kind gets
+ * its number, which the module keeps to schedule its events. name says whose
+ * it is (messages). SIM_OK, or SIM_ESTATE with a message when the engine's
+ * SIM_EV_MAX_KINDS are all taken. */
+int sim_event_kind(SimEngine *e, const char *name, SimHandler fn, void *ctx, uint16_t *kind);
+/* The name a registered kind was given ("hpa"), or NULL for an unknown one. */
+const char *sim_event_kind_name(const SimEngine *e, unsigned kind);
+/* The number of the registered kind with this name, or SIM_EV_NONE. */
+unsigned sim_event_kind_find(const SimEngine *e, const char *name);
+/* Points a core or registered kind at another handler. */
+void sim_engine_on(SimEngine *e, unsigned kind, SimHandler fn, void *ctx);
 void sim_set_duration_fn(SimEngine *e, SimDurationFn fn, void *ctx);
 int sim_engine_listen(SimEngine *e, const SimListener *l);
 /* Schedules an event at t (>= now). Returns SIM_OK or SIM_ENOMEM. An event
  * after the run's end, or once the run has ended, is dropped: it would never run. */
-int sim_schedule(SimEngine *e, SimTime t, SimEvKind kind, uint32_t obj, uint32_t gen, uint32_t aux);
+int sim_schedule(SimEngine *e, SimTime t, unsigned kind, uint32_t obj, uint32_t gen, uint32_t aux);
 /* Runs one event: SIM_OK, SIM_DONE at the end, or an error. */
 int sim_step(SimEngine *e);
 SimTime sim_now(const SimEngine *e);
@@ -433,10 +440,20 @@ SimRng *sim_rng(SimEngine *e, int stream);   /* SIM_RNG_* below */
 SimStats *sim_stats(SimEngine *e);
 enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SIM_RNG_COUNT };
 
-/* The trace writer (NULL: no trace). The engine does not own it. */
+/* The trace writer (NULL: no trace). The engine does not own it; create it
+ * with sim_trace_schema(e), so it knows every kind the modules register. */
 void sim_set_trace(SimEngine *e, SimTraceWriter *w);
 SimTraceWriter *sim_trace(SimEngine *e);
-void sim_trace_rec(SimEngine *e, SimTrKind kind, const SimTrVal *vals, size_t n);
+/* The engine's record kinds: the core ones, then each module's. */
+const SimTrSchema *sim_trace_schema(const SimEngine *e);
+/* A module registers its record kinds at start-up with its registration
+ * function, the one readers without an engine call on their own table
+ * (numbers fixed: trace.h). SIM_OK, or SIM_EINVAL with a message naming
+ * module when a number or name is taken by another definition (nothing of
+ * the module's is added then). */
+int sim_trace_register(SimEngine *e, const char *module, int (*kinds)(SimTrSchema *s));
+/* Emits a record of a registered kind at the current time (asserted). */
+void sim_trace_rec(SimEngine *e, int kind, const SimTrVal *vals, size_t n);
 
 /* ---- objects ----------------------------------------------------------- */
 /* Each add returns SIM_OK with the new id in *id, or an error with a message
@@ -538,7 +555,7 @@ int sim_node_cordon(SimEngine *e, uint32_t node, int on);
 /* Removes the node: its pods still bound are deleted (pod garbage
  * collection) and its billing stops. A node that never became Ready can be
  * removed too (a failed provisioning). The caller counts it (the cluster
- * autoscaler in stats nodes_removed; a spot interruption does not). */
+ * autoscaler in its own nodes_removed; a spot interruption does not). */
 int sim_node_remove(SimEngine *e, uint32_t node);
 /* Is the node in the cluster (provisioning, Ready or NotReady)? */
 static inline int sim_node_live(const SimNode *n)

@@ -118,28 +118,20 @@ double sim_rng_unit(SimRng *r);                  /* uniform in [0, 1) */
 double sim_rng_exp(SimRng *r, double mean);      /* exponential with this mean */
 
 /* ---- events and the queue ---------------------------------------------- */
-/* Event kinds form one closed enum; each module registers the handler of its
- * kinds with sim_engine_on(). */
+/* The engine's own event kinds. Every other kind belongs to the module that
+ * registers it with sim_event_kind() at start-up (the scheduler's cycle, the
+ * controllers, the autoscaler, scenario hooks...) and keeps the number it gets:
+ * numbers are internal (never written to a file) and order nothing, since the
+ * queue orders by (time, sequence) alone. */
 typedef enum SimEvKind {
     SIM_EV_NONE = 0,
     SIM_EV_POD_STARTED,     /* obj = pod: the start-up delay is over, pod Running */
     SIM_EV_POD_FINISHED,    /* obj = pod: a run-to-completion pod's work is done */
     SIM_EV_NODE_READY,      /* obj = node: provisioning is over */
-    SIM_EV_SCHED_CYCLE,     /* obj = region: the scheduler drains its queue */
-    SIM_EV_WORKLOAD,        /* obj = workload: a controller reconciles */
     SIM_EV_METRICS,         /* the metrics recorder samples */
-    SIM_EV_HOOK,            /* obj = a scenario hook (at/every) */
-    SIM_EV_END,             /* the scenario's duration is over */
-    SIM_EV_QUEUE,           /* backtest queues: aux 0 = submission obj arrives, 1 = worker pod obj
-                               finished its request (gen = the pod's) */
-    SIM_EV_TRAFFIC,         /* serving traffic (workloads/traffic.c): aux's top bits say a tick,
-                               an arrival (obj = flow) or a completion (obj = backend) */
-    SIM_EV_HPA,             /* obj = an HPA (workloads/hpa.c): its periodic sync */
-    SIM_EV_AUTOSCALER,      /* obj = region: the cluster autoscaler's loop (scheduler/ca.c);
-                               aux != 0: a node's provisioning deadline (obj = node) */
-    SIM_EV_FAULT,           /* faults and the node lifecycle controller (workloads/faults.c) */
-    SIM_EV_KIND_COUNT
+    SIM_EV_CORE_COUNT       /* registered kinds are numbered from here */
 } SimEvKind;
+#define SIM_EV_MAX_KINDS 64   /* core and registered kinds together */
 
 /* 32 bytes, stored by value in the queue. gen is the owner's generation when the
  * event was scheduled: a handler drops an event whose gen no longer matches

@@ -12,6 +12,7 @@
 #include "sim/model.h"
 #include "sim/metrics.h"
 #include "sim/policy.h"
+#include "sim/summary.h"
 
 #define SIM_MAX_LISTENERS 8
 #define SIM_ERRMSG_LEN 512
@@ -34,9 +35,17 @@ typedef struct SimWlAdmit {
     uint8_t job;            /* Job object: 0 not yet admitted, 1 admitted, 2 refused, 3 deleted */
 } SimWlAdmit;
 
+/* A summary section (summary.c). */
+typedef struct SimSummarySlot {
+    int rank;
+    SimSummaryFn fn;
+    void *ctx;
+} SimSummarySlot;
+
 typedef struct SimHandlerSlot {
     SimHandler fn;
     void *ctx;
+    const char *name;   /* a registered kind's name (static text); NULL for core kinds */
 } SimHandlerSlot;
 
 /* Name -> id of one object kind (nameidx.c); slots point at the objects'
@@ -65,10 +74,14 @@ struct SimEngine {
     uint64_t seed;
     SimRng rng[SIM_RNG_COUNT];
     SimStats stats;
-    SimHandlerSlot handlers[SIM_EV_KIND_COUNT];
+    SimHandlerSlot handlers[SIM_EV_MAX_KINDS];
+    unsigned nkinds;   /* kinds in use: SIM_EV_CORE_COUNT and the registered ones */
     SimListener listeners[SIM_MAX_LISTENERS];
     size_t nlisteners;
     SimTraceWriter *trace;
+    SimTrSchema trschema;   /* the core kinds and those the modules registered */
+    SimSummarySlot sections[SIM_SUMMARY_MAX_SECTIONS];   /* ascending rank */
+    size_t nsections;
     SimDurationFn duration_fn;
     void *duration_ctx;
     SimMetrics *metrics;
@@ -101,6 +114,7 @@ struct SimEngine {
 
 void sim_objects_free(SimEngine *e);
 void sim_lifecycle_register(SimEngine *e);
+void sim_summary_register_engine(SimEngine *e);   /* the engine's own sections */
 
 /* policy.c and admission.c: freeing, and keeping PDB counts and quota usage
  * in step with the pod lifecycle (lifecycle.c calls these). */

@@ -1,121 +1,221 @@
-/* summary.c: builds summary.json from the engine's stats and objects. */
+/*
+ * summary.c: builds summary.json from sections (summary.h). The engine's
+ * own sections read its stats and objects; the modules' sections were
+ * registered in the engine, kept sorted by rank. Every cJSON call is checked:
+ * a NULL is SIM_ENOMEM and the half-built summary is freed.
+ */
 #include "sim/summary.h"
 
 #include "sim/sim_int.h"
 
-static cJSON *regions_json(SimEngine *e)
+int sim_summary_add_number(cJSON *o, const char *key, double v)
 {
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < e->regions.n; i++) {
-        const SimRegion *r = &e->regions.v[i];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(arr, o))
-            break;
-        cJSON_AddStringToObject(o, "name", r->name);
-        cJSON_AddNumberToObject(o, "nodes_peak", r->nodes_peak);
-        cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
-        cJSON_AddNumberToObject(o, "idle_cost_usd", sim_cost_idle(e, (uint32_t)i));
-        cJSON *groups = cJSON_AddArrayToObject(o, "nodegroups");
-        for (size_t g = 0; groups && g < e->groups.n; g++) {
-            const SimNodeGroup *ng = &e->groups.v[g];
-            cJSON *go = ng->region == i ? cJSON_CreateObject() : NULL;
-            if (go == NULL || !cJSON_AddItemToArray(groups, go))
-                continue;
-            cJSON_AddStringToObject(go, "name", ng->name);
-            cJSON_AddNumberToObject(go, "nodes", ng->live_nodes);
-            cJSON_AddNumberToObject(go, "cost_usd", ng->cost_usd);
-        }
+    return cJSON_AddNumberToObject(o, key, v) ? SIM_OK : SIM_ENOMEM;
+}
+
+static int add_string(cJSON *o, const char *key, const char *v)
+{
+    return cJSON_AddStringToObject(o, key, v) ? SIM_OK : SIM_ENOMEM;
+}
+
+int sim_summary_add_item(cJSON *o, const char *key, cJSON *item)
+{
+    if (item == NULL)
+        return SIM_ENOMEM;
+    if (!cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        return SIM_ENOMEM;
     }
-    return arr;
+    return SIM_OK;
+}
+
+/* Appends item to arr; on failure item is freed. */
+static int append(cJSON *arr, cJSON *item)
+{
+    if (item == NULL)
+        return SIM_ENOMEM;
+    if (!cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        return SIM_ENOMEM;
+    }
+    return SIM_OK;
+}
+
+int sim_summary_add_counts(cJSON *o, const char *key, const SimSummaryNum *nums, size_t n)
+{
+    cJSON *c = cJSON_CreateObject();
+    int rc = c ? SIM_OK : SIM_ENOMEM;
+    for (size_t i = 0; rc == SIM_OK && i < n; i++)
+        rc = sim_summary_add_number(c, nums[i].key, nums[i].value);
+    if (rc != SIM_OK) {
+        cJSON_Delete(c);
+        return rc;
+    }
+    return sim_summary_add_item(o, key, c);
+}
+
+/* ---- the engine's sections -------------------------------------------------- */
+
+static cJSON *group_json(const SimNodeGroup *ng)
+{
+    cJSON *go = cJSON_CreateObject();
+    int rc = go ? add_string(go, "name", ng->name) : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(go, "nodes", ng->live_nodes);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(go, "cost_usd", ng->cost_usd);
+    if (rc != SIM_OK) {
+        cJSON_Delete(go);
+        return NULL;
+    }
+    return go;
+}
+
+static int region_fields(SimEngine *e, uint32_t i, cJSON *o)
+{
+    const SimRegion *r = &e->regions.v[i];
+    int rc = add_string(o, "name", r->name);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "nodes_peak", r->nodes_peak);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "cost_usd", r->cost_usd);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "idle_cost_usd", sim_cost_idle(e, i));
+    cJSON *groups = rc == SIM_OK ? cJSON_AddArrayToObject(o, "nodegroups") : NULL;
+    if (groups == NULL)
+        return SIM_ENOMEM;
+    for (size_t g = 0; rc == SIM_OK && g < e->groups.n; g++)
+        if (e->groups.v[g].region == i)
+            rc = append(groups, group_json(&e->groups.v[g]));
+    return rc;
+}
+
+static int regions_json(SimEngine *e, cJSON *sum)
+{
+    cJSON *arr = cJSON_AddArrayToObject(sum, "regions");
+    int rc = arr ? SIM_OK : SIM_ENOMEM;
+    for (size_t i = 0; rc == SIM_OK && i < e->regions.n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        rc = append(arr, o);
+        if (rc == SIM_OK)
+            rc = region_fields(e, (uint32_t)i, o);
+    }
+    return rc;
 }
 
 /* What each namespace paid: its pods' shares of their nodes' prices. */
-static cJSON *namespaces_json(SimEngine *e)
+static int namespaces_json(SimEngine *e, cJSON *sum)
 {
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < e->namespaces.n; i++) {
+    cJSON *arr = cJSON_AddArrayToObject(sum, "namespaces");
+    int rc = arr ? SIM_OK : SIM_ENOMEM;
+    for (size_t i = 0; rc == SIM_OK && i < e->namespaces.n; i++) {
         cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(arr, o))
-            break;
-        cJSON_AddStringToObject(o, "name", e->namespaces.v[i].name);
-        cJSON_AddNumberToObject(o, "cost_usd", e->namespaces.v[i].cost_usd);
+        rc = append(arr, o);
+        if (rc == SIM_OK)
+            rc = add_string(o, "name", e->namespaces.v[i].name);
+        if (rc == SIM_OK)
+            rc = sim_summary_add_number(o, "cost_usd", e->namespaces.v[i].cost_usd);
     }
-    return arr;
+    return rc;
 }
 
-static cJSON *counts(const char *k1, double v1, const char *k2, double v2)
+static int pods_json(const SimStats *s, cJSON *sum)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (o) {
-        cJSON_AddNumberToObject(o, k1, v1);
-        cJSON_AddNumberToObject(o, k2, v2);
-    }
-    return o;
+    SimSummaryNum n[] = {{"created", (double)s->pods_created},
+                         {"scheduled", (double)s->pods_scheduled},
+                         {"pending_peak", s->pending_peak},
+                         {"preempted", (double)s->pods_preempted},
+                         {"evicted", (double)s->pods_evicted}};
+    return sim_summary_add_counts(sum, "pods", n, sizeof n / sizeof n[0]);
 }
 
-static cJSON *pods_json(const SimStats *s)
+static int head_json(SimEngine *e, const SimSummaryInfo *info, cJSON *o)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (o) {
-        cJSON_AddNumberToObject(o, "created", (double)s->pods_created);
-        cJSON_AddNumberToObject(o, "scheduled", (double)s->pods_scheduled);
-        cJSON_AddNumberToObject(o, "pending_peak", s->pending_peak);
-        cJSON_AddNumberToObject(o, "preempted", (double)s->pods_preempted);
-        cJSON_AddNumberToObject(o, "evicted", (double)s->pods_evicted);
-    }
-    return o;
+    int rc = add_string(o, "schema", SIM_SUMMARY_SCHEMA);
+    if (rc == SIM_OK)
+        rc = add_string(o, "scenario", info->scenario);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "seed", (double)e->seed);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "sim_seconds", (double)e->now / (double)SIM_NS_PER_S);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "wall_seconds", info->wall_seconds);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "events", (double)e->stats.events);
+    if (rc == SIM_OK)
+        rc = add_string(o, "trace_sha256", info->trace_sha256 ? info->trace_sha256 : "");
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(o, "cost_usd", sim_cost_total(e));
+    return rc;
 }
 
-static cJSON *or_empty(cJSON *arr)
+static int engine_json(SimEngine *e, const SimSummaryInfo *info, cJSON *o)
 {
-    return arr ? arr : cJSON_CreateArray();
+    int rc = head_json(e, info, o);
+    if (rc == SIM_OK)
+        rc = regions_json(e, o);
+    if (rc == SIM_OK)
+        rc = namespaces_json(e, o);
+    return rc == SIM_OK ? pods_json(&e->stats, o) : rc;
+}
+
+static int quota_json(void *ctx, SimEngine *e, cJSON *o)
+{
+    (void)ctx;
+    SimSummaryNum n[] = {{"rejections", (double)e->stats.quota_rejections}};
+    return sim_summary_add_counts(o, "quota", n, 1);
+}
+
+/* ---- sections -------------------------------------------------------------- */
+
+static int insert(SimEngine *e, int rank, SimSummaryFn fn, void *ctx)
+{
+    size_t at = 0;
+    while (at < e->nsections && e->sections[at].rank < rank)
+        at++;
+    if (at < e->nsections && e->sections[at].rank == rank)
+        return sim_fail(e, SIM_EINVAL, "summary section rank %d is already taken", rank);
+    if (e->nsections == SIM_SUMMARY_MAX_SECTIONS)
+        return sim_fail(e, SIM_ESTATE, "too many summary sections");
+    memmove(&e->sections[at + 1], &e->sections[at], (e->nsections - at) * sizeof e->sections[0]);
+    e->sections[at] = (SimSummarySlot){.rank = rank, .fn = fn, .ctx = ctx};
+    e->nsections++;
+    return SIM_OK;
+}
+
+int sim_summary_section(SimEngine *e, int rank, SimSummaryFn fn, void *ctx)
+{
+    if (rank <= SIM_SUMMARY_RANK_ENGINE || rank >= SIM_SUMMARY_RANK_EXPECTATIONS || rank == SIM_SUMMARY_RANK_QUOTA)
+        return sim_fail(e, SIM_EINVAL, "summary section rank %d is the engine's or out of range", rank);
+    return insert(e, rank, fn, ctx);
+}
+
+void sim_summary_register_engine(SimEngine *e)
+{
+    SIM_ASSERT(insert(e, SIM_SUMMARY_RANK_QUOTA, quota_json, NULL) == SIM_OK);
+}
+
+static int build(SimEngine *e, SimSummaryInfo *info, cJSON *o)
+{
+    int rc = engine_json(e, info, o);
+    for (size_t i = 0; rc == SIM_OK && i < e->nsections; i++)
+        rc = e->sections[i].fn(e->sections[i].ctx, e, o);
+    if (rc != SIM_OK)
+        return rc;
+    cJSON *exp = info->expectations ? info->expectations : cJSON_CreateArray();
+    info->expectations = NULL;
+    return sim_summary_add_item(o, "expectations", exp);
 }
 
 cJSON *sim_summary_build(SimEngine *e, SimSummaryInfo *info)
 {
-    const SimStats *s = &e->stats;
     cJSON *o = cJSON_CreateObject();
-    cJSON *bt = cJSON_CreateObject();
-    if (o == NULL || bt == NULL) {
+    int rc = o ? build(e, info, o) : SIM_ENOMEM;
+    cJSON_Delete(info->expectations);
+    info->expectations = NULL;
+    if (rc != SIM_OK) {
         cJSON_Delete(o);
-        cJSON_Delete(bt);
-        cJSON_Delete(info->expectations);
-        cJSON_Delete(info->slo);
-        cJSON_Delete(info->backtest_results);
         return NULL;
     }
-    double cost = sim_cost_total(e);
-    cJSON_AddStringToObject(o, "schema", SIM_SUMMARY_SCHEMA);
-    cJSON_AddStringToObject(o, "scenario", info->scenario);
-    cJSON_AddNumberToObject(o, "seed", (double)e->seed);
-    cJSON_AddNumberToObject(o, "sim_seconds", (double)e->now / (double)SIM_NS_PER_S);
-    cJSON_AddNumberToObject(o, "wall_seconds", info->wall_seconds);
-    cJSON_AddNumberToObject(o, "events", (double)s->events);
-    cJSON_AddStringToObject(o, "trace_sha256", info->trace_sha256 ? info->trace_sha256 : "");
-    cJSON_AddNumberToObject(o, "cost_usd", cost);
-    cJSON_AddItemToObject(o, "regions", regions_json(e));
-    cJSON_AddItemToObject(o, "namespaces", namespaces_json(e));
-    cJSON_AddItemToObject(o, "pods", pods_json(s));
-    cJSON_AddItemToObject(o, "hpa", counts("scale_ups", (double)s->hpa_scale_ups,
-                                           "scale_downs", (double)s->hpa_scale_downs));
-    cJSON_AddItemToObject(o, "autoscaler", counts("nodes_added", (double)s->nodes_added,
-                                                  "nodes_removed", (double)s->nodes_removed));
-    cJSON *q = cJSON_CreateObject();
-    if (q)
-        cJSON_AddNumberToObject(q, "rejections", (double)s->quota_rejections);
-    cJSON_AddItemToObject(o, "quota", q);
-    cJSON_AddItemToObject(o, "jobs", counts("succeeded", (double)s->jobs_succeeded,
-                                            "failed", (double)s->jobs_failed));
-    cJSON *flt = counts("injected", (double)s->faults_injected, "pods_evicted_by_taint",
-                        (double)s->pods_evicted_by_taint);
-    if (flt)
-        cJSON_AddNumberToObject(flt, "spot_interruptions", (double)s->spot_interruptions);
-    cJSON_AddItemToObject(o, "faults", flt);
-    cJSON_AddNumberToObject(bt, "completed", (double)s->backtests_completed);
-    cJSON_AddItemToObject(bt, "results", or_empty(info->backtest_results));
-    cJSON_AddItemToObject(o, "backtests", bt);
-    cJSON_AddItemToObject(o, "slo", or_empty(info->slo));
-    cJSON_AddItemToObject(o, "expectations", or_empty(info->expectations));
-    info->expectations = info->slo = info->backtest_results = NULL;
     return o;
 }

@@ -1,6 +1,6 @@
 /*
- * trace.c: the binary trace (format in trace.h): the schema of every record
- * kind, the writer, the reader and the JSON-lines dump.
+ * trace.c: the binary trace (format in trace.h): schema tables and the
+ * engine's own record kinds, the writer, the reader and the JSON-lines dump.
  *
  * Invariant (writer): every byte that reaches the file went through put(), so
  * the running SHA-256 is the hash of the file; after the first failure
@@ -21,87 +21,96 @@
 
 /* ---- schema ------------------------------------------------------------- */
 
-typedef struct Schema {
-    const char *name;
-    const char *types;   /* one letter per field: 'i' integer, 's' string */
-    const char *const fields[SIM_TRACE_MAX_FIELDS + 1];
-} Schema;
-
 /* The workload's kind field is named "wl_kind", not "kind": the dump puts every
  * field beside the record's own "kind" key, and JSON keys must be unique. It is
  * the SimWlKind number (model.h: 0 Deployment, 1 Job), as the engine emits it. */
-static const Schema schemas[SIM_TR_KIND_COUNT] = {
-    [SIM_TR_REGION] = {"region", "is", {"region", "name"}},
-    [SIM_TR_ZONE] = {"zone", "iis", {"zone", "region", "name"}},
-    [SIM_TR_NODEGROUP] = {"nodegroup", "iisiiiiiii",
-                          {"group", "region", "name", "cpu_m", "mem_bytes", "gpu", "max_pods",
-                           "price_micro", "min", "max"}},
-    [SIM_TR_NAMESPACE] = {"namespace", "is", {"ns", "name"}},
-    [SIM_TR_WORKLOAD] = {"workload", "iiiisi", {"wl", "region", "ns", "wl_kind", "name", "replicas"}},
-    [SIM_TR_NODE_ADD] = {"node_add", "iiis", {"node", "group", "zone", "name"}},
-    [SIM_TR_NODE_READY] = {"node_ready", "i", {"node"}},
-    [SIM_TR_NODE_REMOVE] = {"node_remove", "i", {"node"}},
-    [SIM_TR_POD_CREATE] = {"pod_create", "iiiiiiis",
-                           {"pod", "wl", "ns", "region", "cpu_m", "mem_bytes", "gpu", "name"}},
-    [SIM_TR_POD_BIND] = {"pod_bind", "ii", {"pod", "node"}},
-    [SIM_TR_POD_RUNNING] = {"pod_running", "i", {"pod"}},
-    [SIM_TR_POD_END] = {"pod_end", "ii", {"pod", "phase"}},
-    [SIM_TR_POD_DELETE] = {"pod_delete", "i", {"pod"}},
-    [SIM_TR_POD_UNSCHEDULABLE] = {"pod_unschedulable", "is", {"pod", "reason"}},
-    [SIM_TR_SCALE] = {"scale", "iii", {"wl", "from", "to"}},
-    [SIM_TR_END] = {"end", "i", {"events"}},
-    [SIM_TR_QUOTA_REJECT] = {"quota_reject", "iis", {"wl", "ns", "reason"}},
-    [SIM_TR_POD_PREEMPT] = {"pod_preempt", "iii", {"pod", "by", "node"}},
-    [SIM_TR_POD_NOMINATE] = {"pod_nominate", "ii", {"pod", "node"}},
-    [SIM_TR_POD_EVICT] = {"pod_evict", "is", {"pod", "reason"}},
-    [SIM_TR_QUEUE] = {"queue", "iis", {"queue", "region", "name"}},
-    [SIM_TR_QUEUE_SUBMIT] = {"queue_submit", "iiis", {"queue", "submit", "count", "name"}},
-    [SIM_TR_QUEUE_TAKE] = {"queue_take", "iiii", {"queue", "submit", "pod", "duration_ns"}},
-    [SIM_TR_QUEUE_DONE] = {"queue_done", "iii", {"queue", "submit", "pod"}},
-    [SIM_TR_QUEUE_REQUEUE] = {"queue_requeue", "iii", {"queue", "submit", "pod"}},
-    [SIM_TR_QUEUE_FAIL] = {"queue_fail", "iiis", {"queue", "submit", "pod", "reason"}},
-    [SIM_TR_POD_INDEX] = {"pod_index", "ii", {"pod", "index"}},
-    [SIM_TR_JOB_END] = {"job_end", "iis", {"wl", "succeeded", "reason"}},
-    [SIM_TR_WL_DELETE] = {"workload_delete", "is", {"wl", "reason"}},
-    [SIM_TR_CRONJOB] = {"cronjob", "iiis", {"wl", "job", "scheduled_unix", "action"}},
-    [SIM_TR_RS_CREATE] = {"rs_create", "iiis", {"wl", "rs", "revision", "name"}},
-    [SIM_TR_RS_SCALE] = {"rs_scale", "iiiii", {"wl", "rs", "revision", "from", "to"}},
-    [SIM_TR_DEPLOY_CONDITION] = {"deploy_condition", "iis", {"wl", "status", "reason"}},
-    [SIM_TR_VOLUME] = {"volume_provision", "iii", {"wl", "ordinal", "zone"}},
-    [SIM_TR_HPA] = {"hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
-    [SIM_TR_TRAFFIC] = {"traffic", "siiiii", {"service", "region", "rps_milli", "p95_us", "errors_ppm", "backlog"}},
-    [SIM_TR_NODE_STATE] = {"node_state", "ii", {"node", "ready"}},
-    [SIM_TR_NODE_CORDON] = {"node_cordon", "ii", {"node", "on"}},
-    [SIM_TR_POD_READY] = {"pod_ready", "ii", {"pod", "ready"}},
-    [SIM_TR_CA_SCALE_UP] = {"ca_scale_up", "iiii", {"region", "group", "delta", "pods"}},
-    [SIM_TR_CA_SCALE_DOWN] = {"ca_scale_down", "is", {"node", "reason"}},
-    [SIM_TR_CA_BACKOFF] = {"ca_backoff", "iis", {"group", "until_ns", "reason"}},
-    [SIM_TR_FAULT] = {"fault", "sss", {"fault", "target", "detail"}},
+static const SimTrKindDef core[] = {
+    {SIM_TR_REGION, "region", "is", {"region", "name"}},
+    {SIM_TR_ZONE, "zone", "iis", {"zone", "region", "name"}},
+    {SIM_TR_NODEGROUP, "nodegroup", "iisiiiiiii",
+     {"group", "region", "name", "cpu_m", "mem_bytes", "gpu", "max_pods", "price_micro", "min", "max"}},
+    {SIM_TR_NAMESPACE, "namespace", "is", {"ns", "name"}},
+    {SIM_TR_WORKLOAD, "workload", "iiiisi", {"wl", "region", "ns", "wl_kind", "name", "replicas"}},
+    {SIM_TR_NODE_ADD, "node_add", "iiis", {"node", "group", "zone", "name"}},
+    {SIM_TR_NODE_READY, "node_ready", "i", {"node"}},
+    {SIM_TR_NODE_REMOVE, "node_remove", "i", {"node"}},
+    {SIM_TR_POD_CREATE, "pod_create", "iiiiiiis",
+     {"pod", "wl", "ns", "region", "cpu_m", "mem_bytes", "gpu", "name"}},
+    {SIM_TR_POD_BIND, "pod_bind", "ii", {"pod", "node"}},
+    {SIM_TR_POD_RUNNING, "pod_running", "i", {"pod"}},
+    {SIM_TR_POD_END, "pod_end", "ii", {"pod", "phase"}},
+    {SIM_TR_POD_DELETE, "pod_delete", "i", {"pod"}},
+    {SIM_TR_POD_UNSCHEDULABLE, "pod_unschedulable", "is", {"pod", "reason"}},
+    {SIM_TR_END, "end", "i", {"events"}},
+    {SIM_TR_QUOTA_REJECT, "quota_reject", "iis", {"wl", "ns", "reason"}},
+    {SIM_TR_POD_PREEMPT, "pod_preempt", "iii", {"pod", "by", "node"}},
+    {SIM_TR_POD_NOMINATE, "pod_nominate", "ii", {"pod", "node"}},
+    {SIM_TR_POD_EVICT, "pod_evict", "is", {"pod", "reason"}},
+    {SIM_TR_POD_INDEX, "pod_index", "ii", {"pod", "index"}},
+    {SIM_TR_NODE_STATE, "node_state", "ii", {"node", "ready"}},
+    {SIM_TR_NODE_CORDON, "node_cordon", "ii", {"node", "on"}},
+    {SIM_TR_POD_READY, "pod_ready", "ii", {"pod", "ready"}},
 };
 
-static const Schema *schema_of(int kind)
+void sim_trschema_init(SimTrSchema *s)
 {
-    if (kind <= 0 || kind >= SIM_TR_KIND_COUNT)
-        return NULL;
-    return &schemas[kind];
+    memset(s, 0, sizeof *s);
 }
 
-const char *sim_trace_kind_name(int kind)
+const SimTrKindDef *sim_trschema_get(const SimTrSchema *s, int kind)
 {
-    const Schema *s = schema_of(kind);
-    return s ? s->name : NULL;
+    return kind > 0 && kind < SIM_TRACE_MAX_KINDS ? s->def[kind] : NULL;
 }
 
-const char *sim_trace_kind_types(int kind)
+int sim_trschema_find(const SimTrSchema *s, const char *name)
 {
-    const Schema *s = schema_of(kind);
-    return s ? s->types : NULL;
+    for (int k = 1; k < SIM_TRACE_MAX_KINDS; k++)
+        if (s->def[k] && strcmp(s->def[k]->name, name) == 0)
+            return k;
+    return 0;
 }
 
-const char *const *sim_trace_kind_fields(int kind)
+/* One letter per field, a name per field and none past them, no reserved name. */
+static int well_formed(const SimTrKindDef *d)
 {
-    const Schema *s = schema_of(kind);
-    return s ? s->fields : NULL;
+    size_t n = strlen(d->types);
+    if (d->name == NULL || n > SIM_TRACE_MAX_FIELDS || d->fields[n] != NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((d->types[i] != 'i' && d->types[i] != 's') || d->fields[i] == NULL ||
+            strcmp(d->fields[i], "kind") == 0 || strcmp(d->fields[i], "t_ns") == 0)
+            return 0;
+    return 1;
+}
+
+/* Can d join s? The very same definition again is fine. */
+static int fits(const SimTrSchema *s, const SimTrKindDef *d)
+{
+    if (d->kind <= 0 || d->kind >= SIM_TRACE_MAX_KINDS || !well_formed(d))
+        return 0;
+    if (s->def[d->kind] != NULL)
+        return s->def[d->kind] == d;
+    int other = sim_trschema_find(s, d->name);
+    return other == 0 || other == d->kind;
+}
+
+int sim_trschema_add(SimTrSchema *s, const SimTrKindDef *defs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!fits(s, &defs[i]))
+            return SIM_EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (defs[j].kind == defs[i].kind || strcmp(defs[j].name, defs[i].name) == 0)
+                return SIM_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        s->def[defs[i].kind] = &defs[i];
+    return SIM_OK;
+}
+
+int sim_trschema_add_core(SimTrSchema *s)
+{
+    return sim_trschema_add(s, core, sizeof core / sizeof core[0]);
 }
 
 /* ---- encoding helpers ----------------------------------------------------- */
@@ -192,6 +201,7 @@ static int grow_bytes(SimMem *m, unsigned char **buf, size_t *cap, size_t need)
 
 struct SimTraceWriter {
     SimMem *m;
+    const SimTrSchema *schema;
     FILE *f;
     unsigned char *buf;   /* the open block's payload */
     size_t len, cap;
@@ -236,8 +246,8 @@ static void free_writer(SimTraceWriter *w)
     sim_mem_free(w->m, w, sizeof *w);
 }
 
-SimTraceWriter *sim_trace_create(SimMem *m, const char *path, const char *meta_json,
-                                 SimErr *err)
+SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
+                                 const char *meta_json, SimErr *err)
 {
     size_t mlen = strlen(meta_json);
     if (mlen > SIM_TRACE_MAX_META) {
@@ -250,6 +260,7 @@ SimTraceWriter *sim_trace_create(SimMem *m, const char *path, const char *meta_j
         return NULL;
     }
     w->m = m;
+    w->schema = schema;
     if (grow_bytes(m, &w->buf, &w->cap, BLOCK_TARGET + 256) != SIM_OK) {
         sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
         free_writer(w);
@@ -323,9 +334,9 @@ static void encode_record(SimTraceWriter *w, int kind, SimTime t, const char *ty
     w->prev_t = t;
 }
 
-int sim_trace_emit(SimTraceWriter *w, SimTrKind kind, SimTime t, const SimTrVal *vals, size_t n)
+int sim_trace_emit(SimTraceWriter *w, int kind, SimTime t, const SimTrVal *vals, size_t n)
 {
-    const Schema *s = schema_of((int)kind);
+    const SimTrKindDef *s = sim_trschema_get(w->schema, kind);
     SIM_ASSERT(s != NULL && n == strlen(s->types));
     if (w->err != SIM_OK)
         return w->err;
@@ -334,7 +345,7 @@ int sim_trace_emit(SimTraceWriter *w, SimTrKind kind, SimTime t, const SimTrVal 
         return w->err = SIM_EINVAL;
     if (grow_bytes(w->m, &w->buf, &w->cap, w->len + need) != SIM_OK)
         return w->err = SIM_ENOMEM;
-    encode_record(w, (int)kind, t, s->types, vals);
+    encode_record(w, kind, t, s->types, vals);
     w->blk_recs++;
     w->records++;
     if (w->len >= BLOCK_TARGET)
@@ -385,6 +396,7 @@ void sim_trace_abort(SimTraceWriter *w)
 
 struct SimTraceReader {
     SimMem *m;
+    const SimTrSchema *schema;
     FILE *f;
     char *meta;           /* NUL-terminated copy of the header's JSON text */
     size_t meta_len;
@@ -494,7 +506,8 @@ static int check_file(SimTraceReader *r)
     return SIM_OK;
 }
 
-static int reader_open(SimMem *m, const char *path, SimTraceReader **out, SimErr *err)
+static int reader_open(SimMem *m, const SimTrSchema *schema, const char *path, SimTraceReader **out,
+                       SimErr *err)
 {
     *out = NULL;
     SimTraceReader *r = sim_mem_calloc(m, 1, sizeof *r);
@@ -502,6 +515,7 @@ static int reader_open(SimMem *m, const char *path, SimTraceReader **out, SimErr
         return sim_err_set(err, SIM_ENOMEM, "out of memory");
     }
     r->m = m;
+    r->schema = schema;
     /* Sized for a typical block up front: fewer regrowths, and buf is never
      * NULL, even for an empty meta text or block. */
     if (grow_bytes(m, &r->buf, &r->cap, BLOCK_TARGET + 256) != SIM_OK) {
@@ -522,11 +536,11 @@ static int reader_open(SimMem *m, const char *path, SimTraceReader **out, SimErr
 }
 
 /* The message names the file, as sim_trace_create's does. */
-SimTraceReader *sim_trace_open(SimMem *m, const char *path, SimErr *err)
+SimTraceReader *sim_trace_open(SimMem *m, const SimTrSchema *schema, const char *path, SimErr *err)
 {
     SimTraceReader *r;
     SimErr why = SIM_ERR_INIT;
-    int rc = reader_open(m, path, &r, &why);
+    int rc = reader_open(m, schema, path, &r, &why);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s: %s", path, sim_err_msg(&why));
     return r;
@@ -683,7 +697,7 @@ int sim_trace_next(SimTraceReader *r, SimTraceRec *out)
     uint64_t kind, delta;
     if (get_varint(r->buf, r->len, &r->pos, &kind) != 0)
         return bad_field(r, at, "bad record kind");
-    const Schema *s = kind < SIM_TR_KIND_COUNT ? schema_of((int)kind) : NULL;
+    const SimTrKindDef *s = kind < SIM_TRACE_MAX_KINDS ? sim_trschema_get(r->schema, (int)kind) : NULL;
     if (s == NULL)
         return fail(r, SIM_ECORRUPT, "unknown record kind %" PRIu64 " at byte offset %" PRIu64,
                     kind, r->blk_off + at);
@@ -776,9 +790,9 @@ static int dump_meta(SimMem *m, const SimTraceReader *r, FILE *out)
     return SIM_OK;
 }
 
-static void dump_record(const SimTraceRec *rec, FILE *out)
+static void dump_record(const SimTrSchema *schema, const SimTraceRec *rec, FILE *out)
 {
-    const Schema *s = schema_of(rec->kind);
+    const SimTrKindDef *s = sim_trschema_get(schema, rec->kind);
     fprintf(out, "{\"t_ns\":%" PRId64 ",\"kind\":\"%s\"", rec->t, s->name);
     for (size_t i = 0; i < rec->n; i++) {
         fprintf(out, ",\"%s\":", s->fields[i]);
@@ -797,7 +811,7 @@ static int dump_records(SimMem *m, SimTraceReader *r, FILE *out)
     if (rc != SIM_OK)
         return fail(r, rc, "out of memory");
     while ((rc = sim_trace_next(r, &rec)) == SIM_OK && !ferror(out))
-        dump_record(&rec, out);
+        dump_record(r->schema, &rec, out);
     if (rc == SIM_DONE)
         rc = SIM_OK;
     /* A closed pipe or full disk: stop, and say so, rather than report success. */
@@ -820,10 +834,10 @@ static int check_records(SimTraceReader *r)
 }
 
 /* One pass over the file: check it (out NULL) or print it. */
-static int dump_pass(SimMem *m, const char *path, FILE *out, SimErr *err)
+static int dump_pass(SimMem *m, const SimTrSchema *schema, const char *path, FILE *out, SimErr *err)
 {
     SimTraceReader *r;
-    int rc = reader_open(m, path, &r, err);
+    int rc = reader_open(m, schema, path, &r, err);
     if (rc != SIM_OK)
         return rc;
     rc = out ? dump_records(m, r, out) : check_records(r);
@@ -833,12 +847,12 @@ static int dump_pass(SimMem *m, const char *path, FILE *out, SimErr *err)
     return rc;
 }
 
-int sim_trace_dump(SimMem *m, const char *path, FILE *out, FILE *err_out)
+int sim_trace_dump(SimMem *m, const SimTrSchema *schema, const char *path, FILE *out, FILE *err_out)
 {
     SimErr err = SIM_ERR_INIT;
-    int rc = dump_pass(m, path, NULL, &err);
+    int rc = dump_pass(m, schema, path, NULL, &err);
     if (rc == SIM_OK)
-        rc = dump_pass(m, path, out, &err);
+        rc = dump_pass(m, schema, path, out, &err);
     if (rc != SIM_OK)
         fprintf(err_out, "%s: %s\n", path, sim_err_msg(&err));
     return rc;

@@ -27,63 +27,38 @@
 #define SIM_TRACE_MAX_META ((uint32_t)1 << 20)     /* the header's JSON text */
 #define SIM_TRACE_MAX_BLOCK ((uint32_t)64 << 20)   /* a block's payload */
 
-/* Record kinds: a closed list; the schema of each is in trace.c and printed by
- * `kubesim trace dump`. Append new kinds at the end; never renumber. */
+/* Record kinds. A kind's number is part of the file format: it never changes
+ * and is never reused. The kinds below are the engine's own (the objects of
+ * model.h and the pod and node lifecycle); every other kind belongs to the
+ * module that emits it, which registers it with its number and schema at
+ * start-up. scenarios/modules.c lists every number in use; a new kind takes
+ * the next unused one. */
 typedef enum SimTrKind {
     SIM_TR_REGION = 1,      /* region name */
-    SIM_TR_ZONE,            /* zone region name */
-    SIM_TR_NODEGROUP,       /* group region name cpu_m mem_bytes gpu max_pods price_micro min max */
-    SIM_TR_NAMESPACE,       /* ns name */
-    SIM_TR_WORKLOAD,        /* wl region ns wl_kind name replicas (wl_kind: SimWlKind) */
-    SIM_TR_NODE_ADD,        /* node group zone name */
-    SIM_TR_NODE_READY,      /* node */
-    SIM_TR_NODE_REMOVE,     /* node */
-    SIM_TR_POD_CREATE,      /* pod wl ns region cpu_m mem_bytes gpu name */
-    SIM_TR_POD_BIND,        /* pod node */
-    SIM_TR_POD_RUNNING,     /* pod */
-    SIM_TR_POD_END,         /* pod phase (0 Succeeded, 1 Failed) */
-    SIM_TR_POD_DELETE,      /* pod */
-    SIM_TR_POD_UNSCHEDULABLE, /* pod reason */
-    SIM_TR_SCALE,           /* wl from to */
-    SIM_TR_END,             /* events */
-    SIM_TR_QUOTA_REJECT,    /* wl ns reason: admission refused a pod (403 Forbidden) */
-    SIM_TR_POD_PREEMPT,     /* pod by node: pod deleted to make room for pod `by` */
-    SIM_TR_POD_NOMINATE,    /* pod node: status.nominatedNodeName set */
-    SIM_TR_POD_EVICT,       /* pod reason: evicted through the Eviction API */
-    SIM_TR_QUEUE,           /* queue region name: a backtest queue */
-    SIM_TR_QUEUE_SUBMIT,    /* queue submit count name: count requests of submission `submit` arrive */
-    SIM_TR_QUEUE_TAKE,      /* queue submit pod duration_ns: a worker takes a request */
-    SIM_TR_QUEUE_DONE,      /* queue submit pod: the worker finished it */
-    SIM_TR_QUEUE_REQUEUE,   /* queue submit pod: its worker ended mid-request; back at the head */
-    SIM_TR_QUEUE_FAIL,      /* queue submit pod reason: the kernel failed; the request is dropped */
-    SIM_TR_POD_INDEX,       /* pod index: an Indexed Job's pod's completion index */
-    SIM_TR_JOB_END,         /* wl succeeded reason: a Job finished (1 Complete; 0 Failed with reason
-                               BackoffLimitExceeded or DeadlineExceeded) */
-    SIM_TR_WL_DELETE,       /* wl reason: a workload deleted (TTLAfterFinished, HistoryLimit, Replace) */
-    SIM_TR_CRONJOB,         /* wl job scheduled_unix action: a CronJob's decision for a schedule time
-                               (SuccessfulCreate, JobAlreadyActive, MissSchedule, TooManyMissedTimes);
-                               job is -1 when none was created */
-    SIM_TR_RS_CREATE,       /* wl rs revision name: a Deployment's ReplicaSet rs (the controller's id)
-                               is created, named <deployment>-<pod-template-hash> */
-    SIM_TR_RS_SCALE,        /* wl rs revision from to: a ReplicaSet's spec.replicas changes */
-    SIM_TR_DEPLOY_CONDITION, /* wl status reason: a Deployment's Progressing condition becomes
-                               status (1 True, 0 False) with reason (ProgressDeadlineExceeded...) */
-    SIM_TR_VOLUME,          /* wl ordinal zone: a StatefulSet ordinal's volume is provisioned in zone */
-    SIM_TR_HPA,             /* hpa wl current desired limited_by: an HPA rescaled its target
-                               (limited_by: none, tolerance, stabilization, policy, min, max) */
-    SIM_TR_TRAFFIC,         /* service region rps_milli p95_us errors_ppm backlog: one sample */
-    SIM_TR_NODE_STATE,      /* node ready: 0 NotReady (Ready=Unknown), 1 Ready again */
-    SIM_TR_NODE_CORDON,     /* node on: spec.unschedulable set (1) or cleared (0) */
-    SIM_TR_POD_READY,       /* pod ready: a Running pod's Ready condition follows its node's */
-    SIM_TR_CA_SCALE_UP,     /* region group delta pods: the cluster autoscaler grows group by
-                               delta nodes for pods pending pods */
-    SIM_TR_CA_SCALE_DOWN,   /* node reason: the cluster autoscaler removes a node (empty, drain) */
-    SIM_TR_CA_BACKOFF,      /* group until_ns reason: a group is backed off (provisioning failed) */
-    SIM_TR_FAULT,           /* fault target detail: a fault starts or ends (node_crash, zone_outage,
-                               region_outage, spot_interruption, stockout), and the node
-                               lifecycle controller's steps (taint, untaint, taint_evict) */
-    SIM_TR_KIND_COUNT
+    SIM_TR_ZONE = 2,        /* zone region name */
+    SIM_TR_NODEGROUP = 3,   /* group region name cpu_m mem_bytes gpu max_pods price_micro min max */
+    SIM_TR_NAMESPACE = 4,   /* ns name */
+    SIM_TR_WORKLOAD = 5,    /* wl region ns wl_kind name replicas (wl_kind: SimWlKind) */
+    SIM_TR_NODE_ADD = 6,    /* node group zone name */
+    SIM_TR_NODE_READY = 7,  /* node */
+    SIM_TR_NODE_REMOVE = 8, /* node */
+    SIM_TR_POD_CREATE = 9,  /* pod wl ns region cpu_m mem_bytes gpu name */
+    SIM_TR_POD_BIND = 10,   /* pod node */
+    SIM_TR_POD_RUNNING = 11, /* pod */
+    SIM_TR_POD_END = 12,    /* pod phase (0 Succeeded, 1 Failed) */
+    SIM_TR_POD_DELETE = 13, /* pod */
+    SIM_TR_POD_UNSCHEDULABLE = 14, /* pod reason */
+    SIM_TR_END = 16,        /* events */
+    SIM_TR_QUOTA_REJECT = 17, /* wl ns reason: admission refused a pod (403 Forbidden) */
+    SIM_TR_POD_PREEMPT = 18, /* pod by node: pod deleted to make room for pod `by` */
+    SIM_TR_POD_NOMINATE = 19, /* pod node: status.nominatedNodeName set */
+    SIM_TR_POD_EVICT = 20,  /* pod reason: evicted through the Eviction API */
+    SIM_TR_POD_INDEX = 27,  /* pod index: an Indexed Job's pod's completion index */
+    SIM_TR_NODE_STATE = 37, /* node ready: 0 NotReady (Ready=Unknown), 1 Ready again */
+    SIM_TR_NODE_CORDON = 38, /* node on: spec.unschedulable set (1) or cleared (0) */
+    SIM_TR_POD_READY = 39   /* pod ready: a Running pod's Ready condition follows its node's */
 } SimTrKind;
+#define SIM_TRACE_MAX_KINDS 128   /* record kinds are numbered 1 .. SIM_TRACE_MAX_KINDS - 1 */
 
 /* One field value: an integer or a string (which must outlive the call only). */
 typedef struct SimTrVal {
@@ -93,21 +68,48 @@ typedef struct SimTrVal {
 #define SIM_TRI(x) ((SimTrVal){.i = (int64_t)(x), .s = NULL})
 #define SIM_TRS(x) ((SimTrVal){.i = 0, .s = (x)})
 
-/* Name of a kind ("pod_bind"), and its field schema: a string of one letter per
- * field ('i' or 's') and the matching names. NULL for an unknown kind. */
-const char *sim_trace_kind_name(int kind);
-const char *sim_trace_kind_types(int kind);
-const char *const *sim_trace_kind_fields(int kind);
+/* ---- schemas ------------------------------------------------------------- */
+/* A record kind: its number in the file, its JSON name in `kubesim trace dump`
+ * ("pod_bind"), and its fields in order: one letter per field ('i' integer,
+ * 's' string) and the matching names. The dump puts the fields beside the
+ * record's own "t_ns" and "kind" keys, so no field is named either. */
+typedef struct SimTrKindDef {
+    int kind;
+    const char *name;
+    const char *types;
+    const char *const fields[SIM_TRACE_MAX_FIELDS + 1];
+} SimTrKindDef;
+
+/* The kinds a writer may emit and a reader understands: a table the caller
+ * owns (the engine holds one; a reader without an engine builds its own with
+ * every module's registration function, e.g. scn_trace_schema). It points at
+ * the definitions, which must outlive it (they are static in their modules). */
+typedef struct SimTrSchema {
+    const SimTrKindDef *def[SIM_TRACE_MAX_KINDS];
+} SimTrSchema;
+
+void sim_trschema_init(SimTrSchema *s);   /* empty */
+/* Adds n kinds. SIM_OK, or SIM_EINVAL (nothing added) when a number is out of
+ * range or already holds another definition, a name is taken by another
+ * number, or the types and field names disagree. Adding the very same
+ * definition again is a no-op. */
+int sim_trschema_add(SimTrSchema *s, const SimTrKindDef *defs, size_t n);
+int sim_trschema_add_core(SimTrSchema *s);   /* the SIM_TR_* kinds above */
+const SimTrKindDef *sim_trschema_get(const SimTrSchema *s, int kind);   /* NULL if unknown */
+int sim_trschema_find(const SimTrSchema *s, const char *name);          /* the number, or 0 */
 
 /* ---- writing ----------------------------------------------------------- */
 typedef struct SimTraceWriter SimTraceWriter;
 
 /* Opens path for writing and writes the header. meta_json is the header's JSON
- * text. Returns NULL with a message in err on failure. The writer owns the file. */
-SimTraceWriter *sim_trace_create(SimMem *m, const char *path, const char *meta_json, SimErr *err);
-/* Appends one record; vals must match the kind's schema (asserted). Returns
- * SIM_OK or SIM_EIO/SIM_ENOMEM (sticky: later calls return the same). */
-int sim_trace_emit(SimTraceWriter *w, SimTrKind kind, SimTime t, const SimTrVal *vals, size_t n);
+ * text. Returns NULL with a message in err on failure. The writer owns the file;
+ * schema must outlive the writer (kinds added to it later are seen). */
+SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
+                                 const char *meta_json, SimErr *err);
+/* Appends one record; the kind must be in the schema and vals match it
+ * (asserted). Returns SIM_OK or SIM_EIO/SIM_ENOMEM (sticky: later calls
+ * return the same). */
+int sim_trace_emit(SimTraceWriter *w, int kind, SimTime t, const SimTrVal *vals, size_t n);
 uint64_t sim_trace_records(const SimTraceWriter *w);
 /* Flushes the last block, writes the end marker, closes the file, stores the
  * file's SHA-256 as 64 lowercase hex characters (+NUL) in sha_hex, and frees w.
@@ -127,8 +129,10 @@ typedef struct SimTraceRec {
                                            valid until the next sim_trace_next */
 } SimTraceRec;
 
-/* Opens and checks the header. NULL with a message in err on failure. */
-SimTraceReader *sim_trace_open(SimMem *m, const char *path, SimErr *err);
+/* Opens and checks the header. NULL with a message in err on failure. A
+ * record of a kind the schema lacks is an error (SIM_ECORRUPT); schema must
+ * outlive the reader. */
+SimTraceReader *sim_trace_open(SimMem *m, const SimTrSchema *schema, const char *path, SimErr *err);
 const char *sim_trace_meta(const SimTraceReader *r);   /* the header's JSON text */
 /* SIM_OK with the next record, SIM_DONE after the end marker, SIM_ECORRUPT on a
  * bad checksum or framing or a missing end marker (message in sim_trace_error). */
@@ -137,12 +141,12 @@ const char *sim_trace_error(const SimTraceReader *r);
 void sim_trace_close_reader(SimTraceReader *r);
 
 /* Prints the trace as JSON lines: first {"meta": ...}, then one object per
- * record {"t_ns":N,"kind":"pod_bind","pod":3,"node":7}. The whole file is
+ * record {"t_ns":N,"kind":"pod_bind","pod":3,"node":7}, named by the schema. The whole file is
  * read and checked first (every block's framing, checksum and records), so a
  * damaged file prints nothing to out; it must be a regular file, as it is
  * read twice. Returns SIM_OK, or an error after printing the message (file
  * and byte offset) to err_out. */
-int sim_trace_dump(SimMem *m, const char *path, FILE *out, FILE *err_out);
+int sim_trace_dump(SimMem *m, const SimTrSchema *schema, const char *path, FILE *out, FILE *err_out);
 
 /* ---- checksums (also used elsewhere) ------------------------------------ */
 uint32_t sim_crc32(uint32_t crc, const void *data, size_t n);   /* start with 0 */

@@ -582,7 +582,7 @@ START_TEST(ca_provisioning_failure_removes_node_and_backs_off_doubling)
     ck_assert_int_eq(live_in_group(&w, g), 1);
     ts_run_to(w.e, SIM_SEC(900));   /* 15 min: removed, backed off 5 min */
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 1);
+    ck_assert_uint_eq(sched_ca_nodes_removed(w.ca), 1);
     SchedCaPlan p = plan(&w);
     ck_assert_str_eq(option(&p, g)->excluded, "backed off");
     sched_ca_plan_free(w.ca, &p);
@@ -629,7 +629,7 @@ START_TEST(ca_scale_down_after_exactly_the_unneeded_time)
     ck_assert(sim_node_live(sim_node(w.e, n0)));
     ts_run_to(w.e, SIM_SEC(600));   /* unneeded since the loop at t = 0 */
     ck_assert(!sim_node_live(sim_node(w.e, n0)));
-    ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 1);
+    ck_assert_uint_eq(sched_ca_nodes_removed(w.ca), 1);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 1);
     world_free(&w);
 }
@@ -808,7 +808,7 @@ START_TEST(ca_empty_nodes_bulk_limit_and_min_size)
     ck_assert_int_eq(live_in_group(&w, g), 3);   /* never below min */
     ts_run_to(w.e, SIM_SEC(1500));
     ck_assert_int_eq(live_in_group(&w, g), 3);
-    ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 13);
+    ck_assert_uint_eq(sched_ca_nodes_removed(w.ca), 13);
     SchedCaPlan p = plan(&w);
     ck_assert_str_eq(verdict(&p, sim_region(w.e, w.region)->nodes[15])->unremovable, "NodeGroupMinSizeReached");
     sched_ca_plan_free(w.ca, &p);

@@ -16,7 +16,7 @@
 
 static SimEvent ev_at(SimTime t, uint64_t seq)
 {
-    SimEvent ev = {.t = t, .seq = seq, .obj = (uint32_t)seq, .gen = 7, .kind = SIM_EV_HOOK};
+    SimEvent ev = {.t = t, .seq = seq, .obj = (uint32_t)seq, .gen = 7, .kind = SIM_EV_METRICS};
     ev.aux = (uint32_t)(seq * 2654435761u);
     return ev;
 }

@@ -163,7 +163,7 @@ START_TEST(faults_node_not_ready_exactly_at_crash_plus_grace_period)
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_NOT_READY);
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8 - k);   /* out of the endpoints */
     ck_assert_int_eq(pods_on(&w, web, node), k);              /* but not deleted */
-    ck_assert_uint_eq(sim_stats(w.e)->faults_injected, 1);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->injected, 1);
     world_free(&w);
 }
 END_TEST
@@ -185,7 +185,7 @@ START_TEST(faults_pods_deleted_at_crash_plus_50s_plus_300s_and_replaced_on_healt
     ck_assert_int_eq(pods_on(&w, web, node), k);
     ts_run_to(w.e, S(450));
     ck_assert_int_eq(pods_on(&w, web, node), 0);
-    ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, (uint64_t)k);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->pods_evicted_by_taint, (uint64_t)k);
     ck_assert_int_eq(pods_on(&w, web, SIM_NONE), 8);   /* the ReplicaSet replaced them at once */
     ts_run_to(w.e, S(460));
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8);
@@ -228,7 +228,7 @@ START_TEST(faults_daemonset_pods_are_never_evicted)
     ts_run_to(w.e, S(3600));
     ck_assert(health(&w, node).tainted);
     ck_assert_int_eq(pods_on(&w, ds, node), 1);
-    ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 0);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->pods_evicted_by_taint, 0);
     world_free(&w);
 }
 END_TEST
@@ -261,7 +261,7 @@ START_TEST(faults_small_zone_over_55_percent_unhealthy_gets_no_evictions)
         ck_assert_int_eq(sim_node(w.e, n)->state, SIM_NODE_NOT_READY);
         ck_assert(!health(&w, n).tainted);
     }
-    ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 0);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->pods_evicted_by_taint, 0);
     ck_assert_int_eq(pods_on(&w, web, SIM_NONE), 16);
     world_free(&w);
 }
@@ -324,7 +324,7 @@ START_TEST(faults_all_zones_fully_disrupted_stop_evictions)
         ck_assert(!health(&w, n).tainted);
     }
     ck_assert_double_eq(wl_fault_zone_rate(w.f, w.zones[0]), 0);
-    ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 0);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->pods_evicted_by_taint, 0);
     ck_assert_int_eq(pods_on(&w, web, SIM_NONE), 4);
     world_free(&w);
 }
@@ -349,7 +349,7 @@ START_TEST(faults_recovery_makes_node_and_remaining_pods_ready)
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 8);
     ts_run_to(w.e, S(1000));   /* the evictions due at 450 s were cancelled */
     ck_assert_int_eq(pods_on(&w, web, node), k);
-    ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 0);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->pods_evicted_by_taint, 0);
     world_free(&w);
 }
 END_TEST
@@ -363,7 +363,7 @@ START_TEST(faults_statefulset_pod_not_replaced_until_node_returns)
     uint32_t node = node_of(&w, db);
     fault(&w, WL_FAULT_NODE_CRASH, S(100), S(900), node, SIM_NONE);
     ts_run_to(w.e, S(900));
-    ck_assert_uint_eq(sim_stats(w.e)->pods_evicted_by_taint, 1);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->pods_evicted_by_taint, 1);
     ck_assert_int_eq(pods_on(&w, db, node), 1);   /* Terminating, still bound */
     ck_assert_int_eq(pods_on(&w, db, SIM_NONE), 1);
     ts_run_to(w.e, S(1000));   /* back: the kubelet kills it, the set creates db-0 anew */
@@ -399,8 +399,8 @@ START_TEST(faults_spot_interruption_cordons_drains_with_pdb_and_removes_at_120s)
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_READY);
     ts_run_to(w.e, S(220));
     ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_REMOVED);
-    ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 0);   /* the autoscaler's counter only */
-    ck_assert_uint_eq(sim_stats(w.e)->spot_interruptions, 1);
+    /* nodes_removed is the autoscaler's own counter (scheduler/ca.c): no autoscaler here */
+    ck_assert_uint_eq(wl_fault_stats(w.f)->spot_interruptions, 1);
     ck_assert_int_eq(sim_workload(w.e, web)->ready, 4);
     world_free(&w);
 }
@@ -457,7 +457,7 @@ static int random_interruptions(SimTime *t, int max)
     for (uint32_t i = 0; i < sim_node_count(w.e) && n < max; i++)
         if (sim_node(w.e, i)->state == SIM_NODE_REMOVED)
             t[n++] = sim_node(w.e, i)->changed_at;
-    ck_assert_uint_eq(sim_stats(w.e)->spot_interruptions, (uint64_t)n);
+    ck_assert_uint_eq(wl_fault_stats(w.f)->spot_interruptions, (uint64_t)n);
     world_free(&w);
     return n;
 }
@@ -517,12 +517,14 @@ static RegionTraffic traffic_of(const char *dir, int64_t region, SimTime t0, Sim
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
-    SimTraceReader *r = sim_trace_open(&m, path, &err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     RegionTraffic out = {0, 0, 0};
     while (sim_trace_next(r, &rec) == SIM_OK)
-        if (rec.kind == SIM_TR_TRAFFIC && rec.v[1].i == region && rec.t >= t0 && rec.t < t1 && rec.v[2].i > 0) {
+        if (rec.kind == WL_TR_TRAFFIC && rec.v[1].i == region && rec.t >= t0 && rec.t < t1 && rec.v[2].i > 0) {
             out.samples++;
             out.p95_us += (double)rec.v[3].i;
             out.rps += (double)rec.v[2].i / 1000.0;
@@ -542,12 +544,14 @@ static int trace_count(const char *dir, const char *fault, const char *detail)
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
-    SimTraceReader *r = sim_trace_open(&m, path, &err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
-        n += rec.kind == SIM_TR_FAULT && strcmp(rec.v[0].s, fault) == 0 && strstr(rec.v[2].s, detail) != NULL;
+        n += rec.kind == WL_TR_FAULT && strcmp(rec.v[0].s, fault) == 0 && strstr(rec.v[2].s, detail) != NULL;
     sim_trace_close_reader(r);
     return n;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "scenarios/scn.h"
+#include "workloads/wl.h"
 #include "sim/trace.h"
 
 #include "tl.h"
@@ -101,12 +102,14 @@ static int trace_scales(const char *dir, SimTime *t, int64_t *to, int max)
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
-    SimTraceReader *r = sim_trace_open(&m, path, &err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
-        if (rec.kind == SIM_TR_SCALE && rec.v[0].i == 0 && n < max) {
+        if (rec.kind == WL_TR_SCALE && rec.v[0].i == 0 && n < max) {
             t[n] = rec.t;
             to[n++] = rec.v[2].i;
         }

@@ -380,8 +380,8 @@ START_TEST(live_hot_deployment_scales_up_as_policies_allow)
     const WlHpaDecision *dec = wl_hpa_last(w.c, 0);
     ck_assert_ptr_nonnull(dec);
     ck_assert_int_eq(dec->desired, 12);
-    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_ups, 5);
-    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 0);
+    ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_ups, 5);
+    ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_downs, 0);
     tw_free(&w);
 }
 END_TEST
@@ -404,7 +404,7 @@ START_TEST(live_quiet_deployment_scales_down_after_window)
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
     ts_run_to(w.e, SIM_SEC(315));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
-    ck_assert_uint_eq(sim_stats(w.e)->hpa_scale_downs, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_downs, 1);
     ts_run_to(w.e, SIM_SEC(400));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
     tw_free(&w);
@@ -422,7 +422,7 @@ START_TEST(live_decisions_traced_and_sampled)
     SimMem m;
     sim_mem_init(&m);
     World w = world_mem(&m, SIM_SEC(120));
-    SimTraceWriter *tw = sim_trace_create(&m, tpath, "{}", &err);
+    SimTraceWriter *tw = sim_trace_create(&m, sim_trace_schema(w.e), tpath, "{}", &err);
     SimMetrics *mt = sim_metrics_open(&m, mpath, &err);
     ck_assert_ptr_nonnull(tw);
     ck_assert_ptr_nonnull(mt);
@@ -441,7 +441,9 @@ START_TEST(live_decisions_traced_and_sampled)
     char *dump = NULL;
     size_t dlen = 0;
     FILE *f = open_memstream(&dump, &dlen);
-    ck_assert_int_eq(sim_trace_dump(&m, tpath, f, stderr), SIM_OK);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    ck_assert_int_eq(sim_trace_dump(&m, &all, tpath, f, stderr), SIM_OK);
     fclose(f);
     ck_assert_msg(strstr(dump, "\"kind\":\"hpa\",\"hpa\":\"api-hpa\",\"wl\":0,\"current\":1,\"desired\":2,"
                                "\"limited_by\":\"none\""), "%s", dump);

@@ -160,8 +160,8 @@ START_TEST(job_backoff_limit_fails_job)
     ck_assert_int_eq(st.finish, SIM_SEC(66));
     ck_assert_int_eq(sim_workload(w.e, j)->failed, 3);
     ck_assert_int_eq(sim_workload(w.e, j)->finished, 2);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 1);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 0);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_failed, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 0);
     tw_free(&w);
 }
 END_TEST
@@ -309,7 +309,7 @@ START_TEST(job_active_deadline_exceeded)
     ck_assert_int_eq(sim_pod(w.e, 0)->phase, SIM_POD_DELETED);
     ck_assert_int_eq(sim_pod(w.e, 0)->ended_at, SIM_SEC(80));
     ck_assert_int_eq(sim_workload(w.e, j)->active, 0);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_failed, 1);
     tw_free(&w);
 }
 END_TEST
@@ -355,7 +355,7 @@ START_TEST(job_ttl_after_finished_deletes)
     ck_assert_int_eq(sim_workload(w.e, a)->deleted, 1);
     ts_run_to(w.e, SIM_SEC(499));
     ck_assert_int_eq(sim_workload(w.e, k)->deleted, 0);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 3);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 3);
     tw_free(&w);
 }
 END_TEST
@@ -678,7 +678,7 @@ START_TEST(cronjob_every_15_minutes_creates_named_jobs)
         snprintf(name, sizeof name, "report-%lld", (long long)((D0 + 900 * (int64_t)(i + 1)) / 60));
         ck_assert_str_eq(sim_workload(w.e, jobs[i])->name, name);
     }
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 4);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 4);
     tw_free(&w);
 }
 END_TEST
@@ -752,7 +752,7 @@ START_TEST(cronjob_replace_deletes_active)
     ck_assert_uint_eq(scheds(&w, cj, s, 4), 1);
     ck_assert_int_eq(s[0], 1200);
     ck_assert_int_eq(sim_workload(w.e, cj)->active, 1);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 0);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_failed, 0);
     tw_free(&w);
 }
 END_TEST
@@ -826,8 +826,8 @@ START_TEST(cronjob_history_limits)
     ck_assert_int_eq(s[1], 3000);
     ck_assert_uint_eq(scheds(&w, bad, s, 8), 1);
     ck_assert_int_eq(s[0], 3000);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 5);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_failed, 5);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 5);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_failed, 5);
     int deleted = 0;
     for (uint32_t i = 0; i < sim_workload_count(w.e); i++)
         deleted += sim_workload(w.e, i)->deleted;
@@ -982,12 +982,14 @@ static int count_records(const char *path, const char *kind, const char *value)
     SimErr err = SIM_ERR_INIT;
     SimMem mem;
     sim_mem_init(&mem);
-    SimTraceReader *r = sim_trace_open(&mem, path, &err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&mem, &all, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK) {
-        if (strcmp(sim_trace_kind_name(rec.kind), kind) != 0)
+        if (strcmp(sim_trschema_get(&all, rec.kind)->name, kind) != 0)
             continue;
         int match = value == NULL;
         for (size_t i = 0; i < rec.n && !match; i++)

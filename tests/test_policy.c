@@ -354,9 +354,9 @@ START_TEST(quota_rejection_is_traced_and_counted)
     snprintf(path, sizeof path, "%s/quota.kst", tmpdir);
     SimMem m;
     sim_mem_init(&m);
-    SimTraceWriter *tw = sim_trace_create(&m, path, "{}", &err);
-    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     World w = world();
+    SimTraceWriter *tw = sim_trace_create(&m, sim_trace_schema(w.e), path, "{}", &err);
+    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     SimQuotaRes res[] = {SIM_QR_PODS};
     int64_t one[] = {1};
@@ -366,7 +366,9 @@ START_TEST(quota_rejection_is_traced_and_counted)
     expect_refused(&w, api, "exceeded quota: one, requested: pods=1, used: pods=1, limited: pods=1");
     ck_assert_int_eq(sim_trace_close(tw, sha), SIM_OK);
     world_free(&w);
-    SimTraceReader *r = sim_trace_open(&m, path, &err);
+    SimTrSchema all;
+    ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int found = 0;

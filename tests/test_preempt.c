@@ -627,7 +627,10 @@ typedef struct Seen {
 static void read_trace(SimMem *m, const char *path, uint32_t victim, Seen *s)
 {
     SimErr err = SIM_ERR_INIT;
-    SimTraceReader *r = sim_trace_open(m, path, &err);
+    SimTrSchema core;
+    sim_trschema_init(&core);
+    ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);   /* pod and node records only */
+    SimTraceReader *r = sim_trace_open(m, &core, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int rc;
@@ -662,7 +665,7 @@ START_TEST(preempt_nominates_and_pod_binds_after_victims_go)
     uint32_t keep = place(&w, low, n), victim = place(&w, low, n);
     ts_run_to(w.e, 0);
     with_sched(&w);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), path, "{}", &err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", &err);
     ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));
@@ -750,7 +753,7 @@ START_TEST(preempt_plan_changes_nothing)
     }
     ts_run_to(w.e, 0);
     with_sched(&w);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), path, "{}", &err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", &err);
     ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));

@@ -54,7 +54,7 @@ static void world_init(World *w, SimTime end)
     char path[512];
     SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/trace-%d.kst", tmpdir, getpid());
-    w->tw = sim_trace_create(&w->mem, path, "{}", &err);
+    w->tw = sim_trace_create(&w->mem, sim_trace_schema(w->e), path, "{}", &err);
     ck_assert_msg(w->tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w->e, w->tw);
     ck_assert_int_eq(sim_region_add(w->e, "us-east", &w->region), SIM_OK);
@@ -195,15 +195,15 @@ static int queue_records(World *w, QRec *out, int max)
     w->tw = NULL;
     sim_set_trace(w->e, NULL);
     snprintf(path, sizeof path, "%s/trace-%d.kst", tmpdir, getpid());
-    SimTraceReader *r = sim_trace_open(&w->mem, path, &err);
+    SimTraceReader *r = sim_trace_open(&w->mem, sim_trace_schema(w->e), path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
-        if (rec.kind >= SIM_TR_QUEUE_TAKE && rec.kind <= SIM_TR_QUEUE_FAIL) {
+        if (rec.kind >= WL_TR_QUEUE_TAKE && rec.kind <= WL_TR_QUEUE_FAIL) {
             ck_assert_int_lt(n, max);
             out[n++] = (QRec){rec.kind, rec.t, rec.v[1].i, rec.v[2].i,
-                              rec.kind == SIM_TR_QUEUE_TAKE ? rec.v[3].i : 0};
+                              rec.kind == WL_TR_QUEUE_TAKE ? rec.v[3].i : 0};
         }
     sim_trace_close_reader(r);
     return n;
@@ -230,15 +230,15 @@ START_TEST(queue_serves_requests_in_arrival_order)
     static const int64_t order[] = {0, 1, 0, 1, 0};
     SimTime d = duration(&w, &w.params, 1.0);
     for (int i = 0; i < 5; i++) {
-        ck_assert_int_eq(r[2 * i].kind, SIM_TR_QUEUE_TAKE);   /* take, done, take, done: one at a time */
-        ck_assert_int_eq(r[2 * i + 1].kind, SIM_TR_QUEUE_DONE);
+        ck_assert_int_eq(r[2 * i].kind, WL_TR_QUEUE_TAKE);   /* take, done, take, done: one at a time */
+        ck_assert_int_eq(r[2 * i + 1].kind, WL_TR_QUEUE_DONE);
         ck_assert_int_eq(r[2 * i].submit, order[i]);
         ck_assert_int_eq(r[2 * i + 1].submit, order[i]);
         ck_assert_int_eq(r[2 * i + 1].t - r[2 * i].t, d);
         if (i > 0)
             ck_assert_int_eq(r[2 * i].t, r[2 * i - 1].t);     /* the next is taken at once */
     }
-    ck_assert_uint_eq(sim_stats(w.e)->backtests_completed, 5);
+    ck_assert_uint_eq(wl_stats(w.c)->backtests_completed, 5);
     world_free(&w);
 }
 END_TEST
@@ -280,7 +280,7 @@ START_TEST(queue_gives_each_worker_one_request_at_a_time)
         int busy_now = 0;
         for (int i = 0; i < n; i++)
             if (r[i].pod == pods[p]) {
-                ck_assert_int_eq(r[i].kind, busy_now ? SIM_TR_QUEUE_DONE : SIM_TR_QUEUE_TAKE);
+                ck_assert_int_eq(r[i].kind, busy_now ? WL_TR_QUEUE_DONE : WL_TR_QUEUE_TAKE);
                 busy_now = !busy_now;
             }
     }
@@ -312,7 +312,7 @@ START_TEST(queue_request_lasts_its_counted_work_on_the_node)
     for (int i = 0; i < 4; i++) {
         uint32_t g = sim_node(w.e, sim_pod(w.e, (uint32_t)r[i].pod)->node)->group;
         ck_assert(g == slow || g == fast);
-        if (r[i].kind == SIM_TR_QUEUE_TAKE) {
+        if (r[i].kind == WL_TR_QUEUE_TAKE) {
             ck_assert_int_eq(r[i].t, SIM_SEC(10));
             ck_assert_int_eq(r[i].duration, g == fast ? d4 : d1);
         } else {
@@ -366,11 +366,11 @@ START_TEST(queue_requeues_the_request_of_a_deleted_worker)
     st = status(&w, q);
     ck_assert_uint_eq(st.completed, 2);
     ck_assert_uint_eq(st.length, 0);
-    ck_assert_uint_eq(sim_stats(w.e)->backtests_completed, 2);
+    ck_assert_uint_eq(wl_stats(w.c)->backtests_completed, 2);
     QRec r[32];
     int n = queue_records(&w, r, 32);
-    static const int kinds[] = {SIM_TR_QUEUE_TAKE, SIM_TR_QUEUE_REQUEUE, SIM_TR_QUEUE_TAKE, SIM_TR_QUEUE_REQUEUE,
-                                SIM_TR_QUEUE_TAKE, SIM_TR_QUEUE_DONE, SIM_TR_QUEUE_TAKE, SIM_TR_QUEUE_DONE};
+    static const int kinds[] = {WL_TR_QUEUE_TAKE, WL_TR_QUEUE_REQUEUE, WL_TR_QUEUE_TAKE, WL_TR_QUEUE_REQUEUE,
+                                WL_TR_QUEUE_TAKE, WL_TR_QUEUE_DONE, WL_TR_QUEUE_TAKE, WL_TR_QUEUE_DONE};
     static const int64_t subs[] = {0, 0, 0, 0, 0, 0, 1, 1};
     ck_assert_int_eq(n, 8);
     for (int i = 0; i < n; i++) {
@@ -496,7 +496,7 @@ START_TEST(queue_identical_requests_share_one_kernel_run)
     wl_queue_kernel_runs(w.c, &runs, &reuses);
     ck_assert_uint_eq(runs, 2);
     ck_assert_uint_eq(reuses, 1);
-    ck_assert_uint_eq(sim_stats(w.e)->backtests_completed, 11);
+    ck_assert_uint_eq(wl_stats(w.c)->backtests_completed, 11);
     cJSON *res = wl_backtest_results(w.c);
     ck_assert_int_eq(cJSON_GetArraySize(res), 3);
     static const char *const names[] = {"x", "y", "z"};
@@ -552,7 +552,7 @@ START_TEST(queue_failed_kernel_drops_its_requests)
     int n = queue_records(&w, r, 16);
     ck_assert_int_eq(n, 5);
     for (int i = 0; i < 3; i++)
-        ck_assert_int_eq(r[i].kind, SIM_TR_QUEUE_FAIL);
+        ck_assert_int_eq(r[i].kind, WL_TR_QUEUE_FAIL);
     bt_data_free(data);
     world_free(&w);
 }

@@ -328,7 +328,10 @@ static void tmp_path(char *buf, size_t n, const char *name)
 static void trace_unschedulable_reason(SimMem *m, const char *path, uint32_t pod, char *out, size_t n)
 {
     SimErr err = SIM_ERR_INIT;
-    SimTraceReader *r = sim_trace_open(m, path, &err);
+    SimTrSchema core;
+    sim_trschema_init(&core);
+    ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);   /* pod and node records only */
+    SimTraceReader *r = sim_trace_open(m, &core, path, &err);
     ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     out[0] = '\0';
@@ -385,7 +388,7 @@ START_TEST(cycle_marks_unfit_pod_unschedulable_with_upstream_message)
     World w = world(1, 1);
     add_node(&w, w.group, 1);
     add_node(&w, w.group, 1);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), path, "{}", &err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", &err);
     ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     uint32_t huge = add_workload(&w, "huge", 5000, GIB, 0);

@@ -201,7 +201,7 @@ static void check_node_totals(SimEngine *e)
     }
 }
 
-/* ---- hooks: a test handler for SIM_EV_HOOK -------------------------------- */
+/* ---- hooks: a test handler for the "test" event kind -------------------------------- */
 #define MAX_SEEN 4096
 
 typedef struct Seen {
@@ -232,8 +232,8 @@ static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
 static void run_to(SimEngine *e, SimTime t)
 {
     int hit = 0;
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &hit);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    unsigned hk = ts_event_kind(e, on_marker, &hit);
+    ck_assert_int_eq(sim_schedule(e, t, hk, 0, 0, 0), SIM_OK);
     while (!hit)
         ck_assert_int_eq(sim_step(e), SIM_OK);
     ck_assert_int_eq(sim_now(e), t);
@@ -427,8 +427,8 @@ static void on_hook_chain(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     on_hook_record(ctx, e, ev);
     if (ev->aux == 2) {   /* scheduled during t=3: after what is already queued */
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 7), SIM_OK);
-        ck_assert_int_eq(sim_schedule(e, SIM_SEC(5), SIM_EV_HOOK, 0, 0, 8), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, sim_now(e), ev->kind, 0, 0, 7), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, SIM_SEC(5), ev->kind, 0, 0, 8), SIM_OK);
     }
 }
 
@@ -438,11 +438,11 @@ START_TEST(engine_equal_times_run_in_scheduling_order)
     SimEngine *e = sim_engine_create(&cfg);
     ck_assert_ptr_nonnull(e);
     Seen s = {.n = 0};
-    sim_engine_on(e, SIM_EV_HOOK, on_hook_chain, &s);
+    unsigned hk = ts_event_kind(e, on_hook_chain, &s);
     static const struct { int64_t t; uint32_t aux; } plan[] = {
         {5, 1}, {3, 2}, {5, 3}, {5, 4}, {3, 5}, {0, 6}};
     for (size_t i = 0; i < sizeof plan / sizeof plan[0]; i++)
-        ck_assert_int_eq(sim_schedule(e, SIM_SEC(plan[i].t), SIM_EV_HOOK, 0, 0, plan[i].aux), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, SIM_SEC(plan[i].t), hk, 0, 0, plan[i].aux), SIM_OK);
     run_to_end(e);
     static const uint32_t want[] = {6, 2, 5, 7, 1, 3, 4, 8};
     ck_assert_uint_eq(s.n, sizeof want / sizeof want[0]);
@@ -462,13 +462,12 @@ typedef struct Hold {
 static void on_hook_hold(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     Hold *h = ctx;
-    (void)ev;
     ck_assert_int_ge(sim_now(e), h->last);
     h->last = sim_now(e);
     h->ran++;
     if (h->budget-- > 0) {
         SimTime dt = (SimTime)sim_rng_below(&h->rng, 4) * SIM_MS(250);   /* often 0: equal times */
-        ck_assert_int_eq(sim_schedule(e, sim_now(e) + dt, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, sim_now(e) + dt, ev->kind, 0, 0, 0), SIM_OK);
     }
 }
 
@@ -479,10 +478,10 @@ START_TEST(engine_time_never_goes_backwards)
     ck_assert_ptr_nonnull(e);
     Hold h = {.last = 0, .ran = 0, .budget = 5000};
     sim_rng_seed(&h.rng, 3, 9);
-    sim_engine_on(e, SIM_EV_HOOK, on_hook_hold, &h);
+    unsigned hk = ts_event_kind(e, on_hook_hold, &h);
     for (int i = 0; i < 300; i++) {
         SimTime t = (SimTime)sim_rng_below(&h.rng, 1000) * SIM_MS(10);
-        ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, t, hk, 0, 0, 0), SIM_OK);
     }
     run_to_end(e);
     ck_assert_int_eq(h.ran, 5300);
@@ -495,11 +494,11 @@ START_TEST(engine_step_returns_done_after_end)
 {
     SimEngine *e = new_engine(1, SIM_SEC(10), NULL);
     Seen s = {.n = 0};
-    sim_engine_on(e, SIM_EV_HOOK, on_hook_record, &s);
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(4), SIM_EV_HOOK, 0, 0, 1), SIM_OK);
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10), SIM_EV_HOOK, 0, 0, 2), SIM_OK);   /* at end: runs */
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10) + 1, SIM_EV_HOOK, 0, 0, 3), SIM_OK);
-    ck_assert_int_eq(sim_schedule(e, SIM_SEC(50), SIM_EV_HOOK, 0, 0, 4), SIM_OK);
+    unsigned hk = ts_event_kind(e, on_hook_record, &s);
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(4), hk, 0, 0, 1), SIM_OK);
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10), hk, 0, 0, 2), SIM_OK);   /* at end: runs */
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(10) + 1, hk, 0, 0, 3), SIM_OK);
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(50), hk, 0, 0, 4), SIM_OK);
     ck_assert_int_eq(sim_step(e), SIM_OK);
     ck_assert_int_eq(sim_now(e), SIM_SEC(4));
     ck_assert_int_eq(sim_step(e), SIM_OK);
@@ -784,8 +783,8 @@ START_TEST(cost_accrues_per_node_second_at_hourly_price)
     uint32_t nb;
     ck_assert_int_eq(sim_node_add(w.e, big, 1, &nb), SIM_OK);
     AddLater a = {&w, SIM_NONE};
-    sim_engine_on(w.e, SIM_EV_HOOK, on_hook_add_node, &a);
-    ck_assert_int_eq(sim_schedule(w.e, SIM_SEC(100), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    unsigned hk = ts_event_kind(w.e, on_hook_add_node, &a);
+    ck_assert_int_eq(sim_schedule(w.e, SIM_SEC(100), hk, 0, 0, 0), SIM_OK);
     run_to_end(w.e);
     ck_assert_int_eq(sim_now(w.e), SIM_SEC(1000));
     ck_assert_uint_ne(a.node, SIM_NONE);
@@ -863,7 +862,7 @@ START_TEST(node_remove_and_not_ready_lifecycle)
     ck_assert_int_eq(sim_node(w.e, n)->state, SIM_NODE_REMOVED);
     ck_assert_uint_eq(sim_region(w.e, w.region)->live_nodes, 0);
     ck_assert_uint_eq(sim_nodegroup(w.e, w.group)->live_nodes, 0);
-    ck_assert_uint_eq(sim_stats(w.e)->nodes_removed, 0);   /* the caller counts its removals */
+    /* removals are counted by whoever removes (the autoscaler's own counter) */
     ck_assert_int_eq(sim_node_set_ready(w.e, n, 1), SIM_ESTATE);
     double at_removal = sim_cost_total(w.e);
     run_to_end(w.e);
@@ -966,7 +965,10 @@ static const cJSON *has_object(const cJSON *o, const char *key, const char *cons
     return it;
 }
 
-START_TEST(summary_has_every_design_key)
+/* A bare engine's summary holds the engine's sections only: the run, regions,
+ * namespaces, pods, quota and expectations, in DESIGN.md §5's order; the
+ * controllers' keys come from their own sections (tests/test_registry.c). */
+START_TEST(summary_has_the_engine_keys)
 {
     World w = world(SIM_SEC(60), 3.6, 0);
     add_node(&w, 1);
@@ -979,11 +981,19 @@ START_TEST(summary_has_every_design_key)
     cJSON_AddBoolToObject(one, "passed", 1);
     cJSON_AddStringToObject(one, "detail", "");
     cJSON_AddItemToArray(exp, one);
-    SimSummaryInfo info = {.scenario = "unit", .wall_seconds = 0.25, .trace_sha256 = "abc",
-                           .expectations = exp, .slo = NULL, .backtest_results = NULL};
+    SimSummaryInfo info = {.scenario = "unit", .wall_seconds = 0.25, .trace_sha256 = "abc", .expectations = exp};
     cJSON *s = sim_summary_build(w.e, &info);
     ck_assert_ptr_nonnull(s);
     ck_assert_ptr_null(info.expectations);   /* ownership moved */
+    static const char *const keys[] = {"schema", "scenario", "seed", "sim_seconds", "wall_seconds", "events",
+                                       "trace_sha256", "cost_usd", "regions", "namespaces", "pods", "quota",
+                                       "expectations"};
+    size_t k = 0;
+    for (const cJSON *it = s->child; it; it = it->next, k++) {
+        ck_assert_uint_lt(k, sizeof keys / sizeof keys[0]);
+        ck_assert_str_eq(it->string, keys[k]);
+    }
+    ck_assert_uint_eq(k, sizeof keys / sizeof keys[0]);
     ck_assert_str_eq(cJSON_GetStringValue(item(s, "schema")), SIM_SUMMARY_SCHEMA);
     ck_assert_str_eq(cJSON_GetStringValue(item(s, "scenario")), "unit");
     ck_assert_str_eq(cJSON_GetStringValue(item(s, "trace_sha256")), "abc");
@@ -1005,25 +1015,56 @@ START_TEST(summary_has_every_design_key)
     static const char *const pods[] = {"created", "scheduled", "pending_peak", "preempted", "evicted"};
     const cJSON *p = has_object(s, "pods", pods, 5);
     ck_assert_double_eq(item(p, "created")->valuedouble, 1);
-    static const char *const hpa[] = {"scale_ups", "scale_downs"};
-    has_object(s, "hpa", hpa, 2);
-    static const char *const ca[] = {"nodes_added", "nodes_removed"};
-    has_object(s, "autoscaler", ca, 2);
     static const char *const quota[] = {"rejections"};
     has_object(s, "quota", quota, 1);
-    static const char *const jobs[] = {"succeeded", "failed"};
-    has_object(s, "jobs", jobs, 2);
-    static const char *const bt[] = {"completed"};
-    const cJSON *b = has_object(s, "backtests", bt, 1);
-    ck_assert(cJSON_IsArray(item(b, "results")));
-    ck_assert(cJSON_IsArray(item(s, "slo")));
-    ck_assert_int_eq(cJSON_GetArraySize(item(s, "slo")), 0);
     const cJSON *e = item(s, "expectations");
     ck_assert(cJSON_IsArray(e));
     ck_assert_int_eq(cJSON_GetArraySize(e), 1);
     ck_assert(cJSON_IsTrue(item(cJSON_GetArrayItem(e, 0), "passed")));
     cJSON_Delete(s);
     sim_engine_destroy(w.e);
+}
+END_TEST
+
+static int section_b(void *ctx, SimEngine *e, cJSON *o)
+{
+    (void)e;
+    return sim_summary_add_number(o, "b", *(double *)ctx);
+}
+
+static int section_a(void *ctx, SimEngine *e, cJSON *o)
+{
+    (void)e;
+    SimSummaryNum n[] = {{"x", 1}, {"y", *(double *)ctx}};
+    return sim_summary_add_counts(o, "a", n, 2);
+}
+
+/* Sections run in rank order, not registration order, and sit between the
+ * engine's own by rank; a taken rank, the engine's ranks and ranks out of
+ * range are refused with a message. */
+START_TEST(summary_sections_run_in_rank_order)
+{
+    SimEngine *e = new_engine(1, SIM_SEC(1), NULL);
+    double vb = 2, va = 3;
+    ck_assert_int_eq(sim_summary_section(e, 350, section_b, &vb), SIM_OK);
+    ck_assert_int_eq(sim_summary_section(e, 150, section_a, &va), SIM_OK);
+    ck_assert_int_eq(sim_summary_section(e, 150, section_b, &vb), SIM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(sim_errmsg(e), "rank 150 is already taken"));
+    ck_assert_int_eq(sim_summary_section(e, SIM_SUMMARY_RANK_QUOTA, section_b, &vb), SIM_EINVAL);
+    ck_assert_int_eq(sim_summary_section(e, 0, section_b, &vb), SIM_EINVAL);
+    ck_assert_int_eq(sim_summary_section(e, SIM_SUMMARY_RANK_EXPECTATIONS, section_b, &vb), SIM_EINVAL);
+    SimSummaryInfo info = {.scenario = "unit"};
+    cJSON *s = sim_summary_build(e, &info);
+    ck_assert_ptr_nonnull(s);
+    const cJSON *pods = item(s, "pods");
+    ck_assert_str_eq(pods->next->string, "a");
+    ck_assert_str_eq(pods->next->next->string, "quota");
+    ck_assert_str_eq(pods->next->next->next->string, "b");
+    ck_assert_str_eq(pods->next->next->next->next->string, "expectations");
+    ck_assert_double_eq(item(item(s, "a"), "y")->valuedouble, 3);
+    ck_assert_double_eq(item(s, "b")->valuedouble, 2);
+    cJSON_Delete(s);
+    sim_engine_destroy(e);
 }
 END_TEST
 
@@ -1453,7 +1494,8 @@ static Suite *sim_suite(void)
 
     TCase *o = tcase_create("outputs");
     tcase_set_timeout(o, 600);
-    tcase_add_test(o, summary_has_every_design_key);
+    tcase_add_test(o, summary_has_the_engine_keys);
+    tcase_add_test(o, summary_sections_run_in_rank_order);
     tcase_add_test(o, metrics_csv_has_exact_header_and_well_formed_rows);
     tcase_add_test(o, outdir_commit_creates_the_destination_with_its_parents);
     tcase_add_test(o, outdir_marker_lists_what_was_written);

@@ -13,7 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scenarios/scn.h"
+#include "scheduler/ca.h"
 #include "sim/trace.h"
+#include "workloads/hpa.h"
+#include "workloads/faults.h"
 
 #include "tr.h"
 
@@ -21,6 +25,19 @@
 #define META "{\"scenario\":\"unit\",\"seed\":42,\"kubesim\":\"" KUBESIM_VERSION "\"}"
 
 /* ---- helpers ------------------------------------------------------------ */
+
+/* Every kind a kubesim trace may hold (scenarios/modules.c), built once per
+ * test process; the tests only read it. */
+static const SimTrSchema *schema(void)
+{
+    static SimTrSchema all;
+    static int built;
+    if (!built) {
+        ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
+        built = 1;
+    }
+    return &all;
+}
 
 /* A path inside this run's temporary directory (main() passes it through the
  * environment so that forked tests see it without a global). */
@@ -84,7 +101,7 @@ static size_t header_len(const unsigned char *file)
 static SimTraceWriter *create_or_fail(SimMem *m, const char *path, const char *meta)
 {
     SimErr err = SIM_ERR_INIT;
-    SimTraceWriter *w = sim_trace_create(m, path, meta, &err);
+    SimTraceWriter *w = sim_trace_create(m, schema(), path, meta, &err);
     ck_assert_msg(w != NULL, "sim_trace_create: %s", sim_err_msg(&err));
     return w;
 }
@@ -92,7 +109,7 @@ static SimTraceWriter *create_or_fail(SimMem *m, const char *path, const char *m
 static SimTraceReader *open_or_fail(SimMem *m, const char *path)
 {
     SimErr err = SIM_ERR_INIT;
-    SimTraceReader *r = sim_trace_open(m, path, &err);
+    SimTraceReader *r = sim_trace_open(m, schema(), path, &err);
     ck_assert_msg(r != NULL, "sim_trace_open: %s", sim_err_msg(&err));
     return r;
 }
@@ -100,7 +117,7 @@ static SimTraceReader *open_or_fail(SimMem *m, const char *path)
 /* One record of every kind, with edge values: extreme integers, a time that
  * goes back, strings that need JSON escaping or are empty. */
 typedef struct Fixture {
-    SimTrKind kind;
+    int kind;
     SimTime t;
     size_t n;
     SimTrVal v[SIM_TRACE_MAX_FIELDS];
@@ -125,7 +142,7 @@ static const Fixture every_kind[] = {
     {SIM_TR_POD_END, INT64_MIN, 2, {I(6), I(1)}},
     {SIM_TR_POD_DELETE, -1, 1, {I(0)}},
     {SIM_TR_POD_UNSCHEDULABLE, SIM_SEC(3600), 2, {I(7), S("0/3 nodes are available: 3 Insufficient cpu.")}},
-    {SIM_TR_SCALE, SIM_SEC(3600), 3, {I(4), I(2), I(10)}},
+    {WL_TR_SCALE, SIM_SEC(3600), 3, {I(4), I(2), I(10)}},   /* a module's kind */
     {SIM_TR_END, SIM_SEC(7200), 1, {I(123456789)}},
 };
 #define NEVERY (sizeof every_kind / sizeof every_kind[0])
@@ -148,7 +165,7 @@ static void write_every_kind(SimMem *m, const char *path, char sha[65])
 
 static void check_same_record(const SimTraceRec *rec, const Fixture *f)
 {
-    const char *types = sim_trace_kind_types((int)f->kind);
+    const char *types = sim_trschema_get(schema(), f->kind)->types;
     ck_assert_int_eq(rec->kind, (int)f->kind);
     ck_assert(rec->t == f->t);
     ck_assert_uint_eq(rec->n, f->n);
@@ -218,12 +235,50 @@ static size_t count_lines(FILE *f)
 
 /* ---- schema --------------------------------------------------------------- */
 
+/* A record kind's number is part of the file format: every kind a kubesim
+ * trace may hold, whichever module registers it, keeps the number it had
+ * when sim/trace.h listed them all. */
+static const struct { int kind; const char *name; } numbers[] = {
+    {1, "region"}, {2, "zone"}, {3, "nodegroup"}, {4, "namespace"}, {5, "workload"}, {6, "node_add"},
+    {7, "node_ready"}, {8, "node_remove"}, {9, "pod_create"}, {10, "pod_bind"}, {11, "pod_running"},
+    {12, "pod_end"}, {13, "pod_delete"}, {14, "pod_unschedulable"}, {15, "scale"}, {16, "end"},
+    {17, "quota_reject"}, {18, "pod_preempt"}, {19, "pod_nominate"}, {20, "pod_evict"}, {21, "queue"},
+    {22, "queue_submit"}, {23, "queue_take"}, {24, "queue_done"}, {25, "queue_requeue"},
+    {26, "queue_fail"}, {27, "pod_index"}, {28, "job_end"}, {29, "workload_delete"}, {30, "cronjob"},
+    {31, "rs_create"}, {32, "rs_scale"}, {33, "deploy_condition"}, {34, "volume_provision"},
+    {35, "hpa"}, {36, "traffic"}, {37, "node_state"}, {38, "node_cordon"}, {39, "pod_ready"},
+    {40, "ca_scale_up"}, {41, "ca_scale_down"}, {42, "ca_backoff"}, {43, "fault"},
+};
+
+START_TEST(trace_kind_numbers_are_the_file_format)
+{
+    const SimTrSchema *s = schema();
+    size_t n = 0;
+    for (int k = 0; k < SIM_TRACE_MAX_KINDS; k++)
+        n += sim_trschema_get(s, k) != NULL;
+    ck_assert_uint_eq(n, sizeof numbers / sizeof numbers[0]);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(sim_trschema_get(s, numbers[i].kind));
+        ck_assert_str_eq(sim_trschema_get(s, numbers[i].kind)->name, numbers[i].name);
+        ck_assert_int_eq(sim_trschema_find(s, numbers[i].name), numbers[i].kind);
+    }
+    ck_assert_int_eq(SIM_TR_POD_BIND, 10);
+    ck_assert_int_eq(WL_TR_HPA, 35);
+    ck_assert_int_eq(SCHED_TR_CA_BACKOFF, 42);
+    ck_assert_int_eq(WL_TR_FAULT, 43);
+}
+END_TEST
+
 START_TEST(trace_schema_covers_every_kind)
 {
-    for (int k = SIM_TR_REGION; k < SIM_TR_KIND_COUNT; k++) {
-        const char *name = sim_trace_kind_name(k), *types = sim_trace_kind_types(k);
-        const char *const *fields = sim_trace_kind_fields(k);
-        ck_assert_ptr_nonnull(name);
+    const SimTrSchema *s = schema();
+    for (int k = 1; k < SIM_TRACE_MAX_KINDS; k++) {
+        const SimTrKindDef *d = sim_trschema_get(s, k);
+        if (d == NULL)
+            continue;
+        const char *name = d->name, *types = d->types;
+        const char *const *fields = d->fields;
+        ck_assert_int_eq(d->kind, k);
         ck_assert_uint_eq(strspn(name, "abcdefghijklmnopqrstuvwxyz_"), strlen(name));
         ck_assert_uint_le(strlen(types), SIM_TRACE_MAX_FIELDS);
         ck_assert_uint_eq(strspn(types, "is"), strlen(types));
@@ -234,13 +289,90 @@ START_TEST(trace_schema_covers_every_kind)
         }
         ck_assert_ptr_null(fields[strlen(types)]);
     }
-    ck_assert_str_eq(sim_trace_kind_name(SIM_TR_POD_BIND), "pod_bind");
-    ck_assert_str_eq(sim_trace_kind_types(SIM_TR_NODEGROUP), "iisiiiiiii");
-    ck_assert_str_eq(sim_trace_kind_types(SIM_TR_POD_CREATE), "iiiiiiis");
-    ck_assert_str_eq(sim_trace_kind_fields(SIM_TR_SCALE)[1], "from");
-    ck_assert_ptr_null(sim_trace_kind_name(0));
-    ck_assert_ptr_null(sim_trace_kind_types(SIM_TR_KIND_COUNT));
-    ck_assert_ptr_null(sim_trace_kind_fields(-3));
+    ck_assert_str_eq(sim_trschema_get(s, SIM_TR_POD_BIND)->name, "pod_bind");
+    ck_assert_str_eq(sim_trschema_get(s, SIM_TR_NODEGROUP)->types, "iisiiiiiii");
+    ck_assert_str_eq(sim_trschema_get(s, SIM_TR_POD_CREATE)->types, "iiiiiiis");
+    ck_assert_str_eq(sim_trschema_get(s, WL_TR_SCALE)->fields[1], "from");
+    ck_assert_ptr_null(sim_trschema_get(s, 0));
+    ck_assert_ptr_null(sim_trschema_get(s, SIM_TRACE_MAX_KINDS));
+    ck_assert_ptr_null(sim_trschema_get(s, -3));
+    ck_assert_int_eq(sim_trschema_find(s, "no_such_kind"), 0);
+}
+END_TEST
+
+/* A module's kinds join a table only whole and only where they fit: a number
+ * or a name held by another definition, a number out of range, or types and
+ * fields that disagree are refused and add nothing; the same definitions
+ * again are a no-op (a module started twice on one engine). */
+static const SimTrKindDef toy_ok[] = {
+    {100, "toy_a", "is", {"id", "what"}},
+    {101, "toy_b", "i", {"id"}},
+};
+static const SimTrKindDef toy_same_number[] = {{SIM_TR_POD_BIND, "toy_bind", "ii", {"pod", "node"}}};
+static const SimTrKindDef toy_same_name[] = {{102, "pod_bind", "ii", {"pod", "node"}}};
+static const SimTrKindDef toy_bad[] = {
+    {103, "toy_c", "i", {"id"}},
+    {104, "toy_d", "ix", {"id", "odd"}},                /* unknown type letter */
+};
+static const SimTrKindDef toy_fields[] = {{105, "toy_e", "ii", {"id"}}};        /* a field short */
+static const SimTrKindDef toy_kind_key[] = {{106, "toy_f", "i", {"kind"}}};    /* the dump's own key */
+static const SimTrKindDef toy_range[] = {{SIM_TRACE_MAX_KINDS, "toy_g", "i", {"id"}}};
+static const SimTrKindDef toy_twice[] = {{107, "toy_h", "i", {"id"}}, {107, "toy_i", "i", {"id"}}};
+
+START_TEST(trace_schema_refuses_a_taken_number_or_name)
+{
+    SimTrSchema s;
+    sim_trschema_init(&s);
+    ck_assert_ptr_null(sim_trschema_get(&s, SIM_TR_POD_BIND));
+    ck_assert_int_eq(sim_trschema_add_core(&s), SIM_OK);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_ok, 2), SIM_OK);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_ok, 2), SIM_OK);   /* the same again */
+    ck_assert_int_eq(sim_trschema_find(&s, "toy_b"), 101);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_same_number, 1), SIM_EINVAL);
+    ck_assert_str_eq(sim_trschema_get(&s, SIM_TR_POD_BIND)->name, "pod_bind");
+    ck_assert_int_eq(sim_trschema_add(&s, toy_same_name, 1), SIM_EINVAL);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_bad, 2), SIM_EINVAL);
+    ck_assert_ptr_null(sim_trschema_get(&s, 103));   /* nothing of a refused group */
+    ck_assert_int_eq(sim_trschema_add(&s, toy_fields, 1), SIM_EINVAL);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_kind_key, 1), SIM_EINVAL);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_range, 1), SIM_EINVAL);
+    ck_assert_int_eq(sim_trschema_add(&s, toy_twice, 2), SIM_EINVAL);
+    ck_assert_ptr_null(sim_trschema_get(&s, 107));
+}
+END_TEST
+
+/* A reader knows only its schema's kinds: a module's record read with the
+ * core kinds alone is an unknown kind, named with its number and offset. */
+START_TEST(trace_reader_refuses_a_kind_its_schema_lacks)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
+    tmp_path(path, sizeof path, "lacks.kst");
+    SimTraceWriter *w = create_or_fail(&m, path, META);
+    ck_assert_int_eq(sim_trace_emit(w, SIM_TR_REGION, 0, (SimTrVal[]){SIM_TRI(0), SIM_TRS("r")}, 2), SIM_OK);
+    SimTrVal hpa[] = {SIM_TRS("h"), SIM_TRI(0), SIM_TRI(1), SIM_TRI(2), SIM_TRS("none")};
+    ck_assert_int_eq(sim_trace_emit(w, WL_TR_HPA, 1, hpa, 5), SIM_OK);
+    ck_assert_int_eq(sim_trace_close(w, NULL), SIM_OK);
+    SimTrSchema core;
+    sim_trschema_init(&core);
+    ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);
+    SimTraceReader *r = sim_trace_open(&m, &core, path, &err);
+    ck_assert_ptr_nonnull(r);
+    SimTraceRec rec;
+    ck_assert_int_eq(sim_trace_next(r, &rec), SIM_OK);
+    ck_assert_int_eq(sim_trace_next(r, &rec), SIM_ECORRUPT);
+    ck_assert_msg(strstr(sim_trace_error(r), "unknown record kind 35") != NULL, "%s", sim_trace_error(r));
+    sim_trace_close_reader(r);
+    r = open_or_fail(&m, path);   /* with every module's kinds it reads */
+    ck_assert_int_eq(sim_trace_next(r, &rec), SIM_OK);
+    ck_assert_int_eq(sim_trace_next(r, &rec), SIM_OK);
+    ck_assert_int_eq(rec.kind, WL_TR_HPA);
+    ck_assert_str_eq(rec.v[4].s, "none");
+    sim_trace_close_reader(r);
+    unlink(path);
+    ck_assert_int_eq(m.live, 0);
 }
 END_TEST
 
@@ -378,7 +510,7 @@ START_TEST(trace_corrupt_block_crc_detected)
     b[blk + 16 + 5] ^= 0x20;
     b[17] ^= 0x01;
     spit(path, b, len);
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
     ck_assert_msg(strstr(sim_err_msg(&err), "header checksum") != NULL, "message: %s", sim_err_msg(&err));
     free(b);
     unlink(path);
@@ -438,7 +570,7 @@ START_TEST(trace_truncated_file_reported)
     spit(path, b, ends[nb - 2] + 100);
     FILE *out = fopen(out_path, "w+"), *errf = fopen(err_path, "w+");
     ck_assert(out && errf);
-    ck_assert_int_eq(sim_trace_dump(&m, path, out, errf), SIM_ECORRUPT);
+    ck_assert_int_eq(sim_trace_dump(&m, schema(), path, out, errf), SIM_ECORRUPT);
     ck_assert_uint_eq(count_lines(out), 0);
     char msg[512] = "", want[64];
     rewind(errf);
@@ -467,19 +599,19 @@ START_TEST(trace_bad_magic_refused)
     unsigned char *b = slurp(path, &len);
     memcpy(b, "KSTRACX\n", 8);
     spit(path, b, len);
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
     ck_assert_msg(strstr(sim_err_msg(&err), "bad magic") != NULL, "message: %s", sim_err_msg(&err));
     spit(path, "", 0);
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
     ck_assert_msg(strstr(sim_err_msg(&err), "bad magic") != NULL, "message: %s", sim_err_msg(&err));
     /* A newer version is refused rather than misread. */
     memcpy(b, "KSTRACE\n", 8);
     b[8] = 2;
     spit(path, b, len);
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
     ck_assert_msg(strstr(sim_err_msg(&err), "version 2") != NULL, "message: %s", sim_err_msg(&err));
     unlink(path);
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
     ck_assert_msg(strstr(sim_err_msg(&err), "cannot open") != NULL, "message: %s", sim_err_msg(&err));
     free(b);
     ck_assert_int_eq(m.live, 0);
@@ -530,7 +662,7 @@ START_TEST(trace_dump_of_a_bad_crc_prints_nothing)
     spit(path, b, len);
     FILE *out = fopen(out_path, "w+"), *errf = fopen(err_path, "w+");
     ck_assert(out && errf);
-    ck_assert_int_eq(sim_trace_dump(&m, path, out, errf), SIM_ECORRUPT);
+    ck_assert_int_eq(sim_trace_dump(&m, schema(), path, out, errf), SIM_ECORRUPT);
     ck_assert_uint_eq(count_lines(out), 0);
     char msg[512] = "", want[64];
     rewind(errf);
@@ -561,9 +693,8 @@ START_TEST(trace_reader_caps_lengths_and_refuses_a_folder)
         h[12 + i] = (unsigned char)(huge >> (8 * i));
     tmp_path(path, sizeof path, "caps.kst");
     spit(path, h, sizeof h);
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
-    ck_assert_msg(strstr(sim_err_msg(&err), "over the limit") && strstr(sim_err_msg(&err), "meta"),
-                  "message: %s", sim_err_msg(&err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "over the limit") && strstr(sim_err_msg(&err), "meta"), "message: %s", sim_err_msg(&err));
     unsigned char payload[1] = {0};
     size_t at = write_handmade(path, payload, 1, 1);
     size_t len;
@@ -580,7 +711,7 @@ START_TEST(trace_reader_caps_lengths_and_refuses_a_folder)
     unlink(path);
     free(b);
     tmp_path(path, sizeof path, "");
-    ck_assert_ptr_null(sim_trace_open(&m, path, &err));
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
     ck_assert_msg(strstr(sim_err_msg(&err), "is a folder"), "message: %s", sim_err_msg(&err));
     ck_assert_int_eq(m.live, 0);
 }
@@ -700,11 +831,11 @@ static cJSON *parse_line(FILE *f)
 
 static void check_dumped_record(cJSON *j, const Fixture *f)
 {
-    const char *types = sim_trace_kind_types((int)f->kind);
-    const char *const *names = sim_trace_kind_fields((int)f->kind);
+    const SimTrKindDef *d = sim_trschema_get(schema(), f->kind);
+    const char *types = d->types;
+    const char *const *names = d->fields;
     ck_assert_uint_eq((size_t)cJSON_GetArraySize(j), 2 + f->n);
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring,
-                     sim_trace_kind_name((int)f->kind));
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring, d->name);
     ck_assert(cJSON_GetObjectItemCaseSensitive(j, "t_ns")->valuedouble == (double)f->t);
     for (size_t k = 0; k < f->n; k++) {
         cJSON *v = cJSON_GetObjectItemCaseSensitive(j, names[k]);
@@ -733,7 +864,7 @@ START_TEST(trace_dump_prints_json_lines)
 
     FILE *out = fopen(out_path, "w+");
     ck_assert_ptr_nonnull(out);
-    ck_assert_int_eq(sim_trace_dump(&m, path, out, stderr), SIM_OK);
+    ck_assert_int_eq(sim_trace_dump(&m, schema(), path, out, stderr), SIM_OK);
     ck_assert_uint_eq(count_lines(out), 1 + NEVERY + 1);
     rewind(out);
     ck_assert_ptr_nonnull(fgets(line, sizeof line, out));
@@ -762,7 +893,7 @@ END_TEST
 static int oom_round(SimMem *m, const char *path, const char *out_path, const char *big)
 {
     SimErr err = SIM_ERR_INIT;
-    SimTraceWriter *w = sim_trace_create(m, path, META, &err);
+    SimTraceWriter *w = sim_trace_create(m, schema(), path, META, &err);
     if (w == NULL) {
         ck_assert_msg(strstr(sim_err_msg(&err), "out of memory") != NULL, "message: %s", sim_err_msg(&err));
         return SIM_ENOMEM;
@@ -779,7 +910,7 @@ static int oom_round(SimMem *m, const char *path, const char *out_path, const ch
     emit_every_kind(w);
     if ((rc = sim_trace_close(w, NULL)) != SIM_OK)
         return rc;
-    SimTraceReader *r = sim_trace_open(m, path, &err);
+    SimTraceReader *r = sim_trace_open(m, schema(), path, &err);
     if (r == NULL)
         return m->oom ? SIM_ENOMEM : SIM_EIO;
     size_t count;
@@ -789,7 +920,7 @@ static int oom_round(SimMem *m, const char *path, const char *out_path, const ch
         return rc;
     FILE *out = fopen(out_path, "w"), *errf = fopen("/dev/null", "w");
     ck_assert(out && errf);
-    rc = sim_trace_dump(m, path, out, errf);
+    rc = sim_trace_dump(m, schema(), path, out, errf);
     fclose(out);
     fclose(errf);
     return rc;
@@ -834,7 +965,10 @@ static Suite *trace_suite(void)
     Suite *s = suite_create("trace");
     TCase *tc = tcase_create("trace");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, trace_kind_numbers_are_the_file_format);
     tcase_add_test(tc, trace_schema_covers_every_kind);
+    tcase_add_test(tc, trace_schema_refuses_a_taken_number_or_name);
+    tcase_add_test(tc, trace_reader_refuses_a_kind_its_schema_lacks);
     tcase_add_test(tc, trace_roundtrip_every_kind);
     tcase_add_test(tc, trace_same_records_same_bytes_and_sha);
     tcase_add_test(tc, trace_blocks_split_and_time_deltas_reset);

@@ -199,7 +199,7 @@ START_TEST(job_runs_at_most_parallelism_pods_and_finishes_after_three_rounds)
     ck_assert_int_eq(wl->active, 0);
     ck_assert_int_eq(wl->finished, 1);
     ck_assert_int_eq(pods_of(w.e, j), 5);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 1);
     static const int64_t created_s[] = {0, 0, 12, 12, 24};
     for (uint32_t i = 0; i < 5; i++) {
         ck_assert_int_eq(sim_pod(w.e, i)->created_at, SIM_SEC(created_s[i]));
@@ -218,7 +218,7 @@ START_TEST(job_never_runs_more_pods_than_remaining_completions)
     ck_assert_int_eq(r.max_active, 3);
     ck_assert_int_eq(r.finished_at, SIM_SEC(12));
     ck_assert_int_eq(pods_of(w.e, j), 3);
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 1);
     tw_free(&w);
 }
 END_TEST
@@ -236,7 +236,7 @@ START_TEST(job_with_a_start_time_creates_nothing_before_it)
     ck_assert_int_eq(sim_pod(w.e, 0)->created_at, SIM_SEC(50));
     JobRun r = run_job(&w, j);
     ck_assert_int_eq(r.finished_at, SIM_SEC(62));
-    ck_assert_uint_eq(sim_stats(w.e)->jobs_succeeded, 1);
+    ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 1);
     tw_free(&w);
 }
 END_TEST

@@ -76,71 +76,107 @@ void wl_bt_pod_succeeded(WlControllers *c, uint32_t pod)
     if (r == NULL)
         return;
     r->completed++;
-    sim_stats(c->e)->backtests_completed++;
+    c->stats.backtests_completed++;
 }
 
 /* ---- results ------------------------------------------------------------ */
+/* The builders below count failed cJSON calls in *ok (0 after any NULL) and
+ * the caller frees a result that is not whole: out of memory is NULL, never
+ * a summary with a key missing. */
+static void num(cJSON *o, const char *k, double v, int *ok)
+{
+    *ok &= cJSON_AddNumberToObject(o, k, v) != NULL;
+}
+
+static void str(cJSON *o, const char *k, const char *v, int *ok)
+{
+    *ok &= cJSON_AddStringToObject(o, k, v) != NULL;
+}
+
+static void item(cJSON *o, const char *k, cJSON *v, int *ok)
+{
+    int added = v != NULL && cJSON_AddItemToObject(o, k, v);
+    if (!added)
+        cJSON_Delete(v);
+    *ok &= added;
+}
+
+/* Frees o unless ok: the one exit of every builder. */
+static cJSON *whole(cJSON *o, int ok)
+{
+    if (ok)
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
 static cJSON *metrics_json(const BtMetrics *m)
 {
     cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
+    int ok = o != NULL;
+    if (!ok)
         return NULL;
-    cJSON_AddNumberToObject(o, "cum_return", m->cum_return);
-    cJSON_AddNumberToObject(o, "ann_return", m->ann_return);
-    cJSON_AddNumberToObject(o, "ann_vol", m->ann_vol);
+    num(o, "cum_return", m->cum_return, &ok);
+    num(o, "ann_return", m->ann_return, &ok);
+    num(o, "ann_vol", m->ann_vol, &ok);
     if (m->sharpe_null || !isfinite(m->sharpe))
-        cJSON_AddNullToObject(o, "sharpe");
+        ok &= cJSON_AddNullToObject(o, "sharpe") != NULL;
     else
-        cJSON_AddNumberToObject(o, "sharpe", m->sharpe);
-    cJSON_AddNumberToObject(o, "max_drawdown", m->max_drawdown);
-    cJSON_AddNumberToObject(o, "turnover_total", m->turnover_total);
-    cJSON_AddNumberToObject(o, "turnover_ann", m->turnover_ann);
-    cJSON_AddNumberToObject(o, "n_trades", (double)m->n_trades);
-    return o;
+        num(o, "sharpe", m->sharpe, &ok);
+    num(o, "max_drawdown", m->max_drawdown, &ok);
+    num(o, "turnover_total", m->turnover_total, &ok);
+    num(o, "turnover_ann", m->turnover_ann, &ok);
+    num(o, "n_trades", (double)m->n_trades, &ok);
+    return whole(o, ok);
 }
 
 /* MA crossover: the equal-weight portfolio of every pair. */
 static cJSON *pairs_json(const BtResult *res)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < bt_result_npairs(res); i++) {
+    int ok = arr != NULL;
+    for (size_t i = 0; ok && i < bt_result_npairs(res); i++) {
         int fast, slow;
         bt_result_pair(res, i, &fast, &slow);
         cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(arr, o))
+        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            ok = 0;
             break;
-        cJSON_AddNumberToObject(o, "fast", fast);
-        cJSON_AddNumberToObject(o, "slow", slow);
-        cJSON_AddItemToObject(o, "portfolio", metrics_json(bt_result_ma_portfolio(res, i)));
+        }
+        num(o, "fast", fast, &ok);
+        num(o, "slow", slow, &ok);
+        item(o, "portfolio", metrics_json(bt_result_ma_portfolio(res, i)), &ok);
     }
-    return arr;
+    return whole(arr, ok);
 }
 
 static cJSON *request_json(SimEngine *e, const WlBtReq *r)
 {
     cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
+    int ok = o != NULL;
+    if (!ok)
         return NULL;
     BtCost cost = bt_result_cost(r->result);
-    cJSON_AddStringToObject(o, "name", r->b.name);
+    str(o, "name", r->b.name, &ok);
     if (r->queue)
-        cJSON_AddStringToObject(o, "queue", r->queue);
-    cJSON_AddStringToObject(o, "strategy", bt_kernel_name(r->b.params.kernel));
-    cJSON_AddStringToObject(o, "data", bt_data_source(r->b.data));
-    cJSON_AddStringToObject(o, "data_sha256", bt_data_hash(r->b.data));
-    cJSON_AddNumberToObject(o, "days", (double)bt_data_rows(r->b.data));
-    cJSON_AddNumberToObject(o, "assets", (double)bt_data_assets(r->b.data));
-    cJSON_AddNumberToObject(o, "runs", (double)r->completed);
-    cJSON_AddNumberToObject(o, "flops", (double)cost.flops);
-    cJSON_AddNumberToObject(o, "bytes", (double)cost.bytes);
-    cJSON_AddNumberToObject(o, "sim_seconds", (double)r->last_duration / (double)SIM_NS_PER_S);
+        str(o, "queue", r->queue, &ok);
+    str(o, "strategy", bt_kernel_name(r->b.params.kernel), &ok);
+    str(o, "data", bt_data_source(r->b.data), &ok);
+    str(o, "data_sha256", bt_data_hash(r->b.data), &ok);
+    num(o, "days", (double)bt_data_rows(r->b.data), &ok);
+    num(o, "assets", (double)bt_data_assets(r->b.data), &ok);
+    num(o, "runs", (double)r->completed, &ok);
+    num(o, "flops", (double)cost.flops, &ok);
+    num(o, "bytes", (double)cost.bytes, &ok);
+    num(o, "sim_seconds", (double)r->last_duration / (double)SIM_NS_PER_S, &ok);
     if (r->last_node != SIM_NONE)
-        cJSON_AddStringToObject(o, "node_group", sim_nodegroup(e, sim_node(e, r->last_node)->group)->name);
+        str(o, "node_group", sim_nodegroup(e, sim_node(e, r->last_node)->group)->name, &ok);
     if (r->b.params.kernel == BT_MA_CROSS)
-        cJSON_AddItemToObject(o, "pairs", pairs_json(r->result));
+        item(o, "pairs", pairs_json(r->result), &ok);
     else
-        cJSON_AddItemToObject(o, "metrics", metrics_json(bt_result_metrics(r->result)));
-    return o;
+        item(o, "metrics", metrics_json(bt_result_metrics(r->result)), &ok);
+    return whole(o, ok);
 }
 
 cJSON *wl_backtest_results(WlControllers *c)
@@ -157,6 +193,18 @@ cJSON *wl_backtest_results(WlControllers *c)
         }
     }
     return arr;
+}
+
+/* backtests: {completed, results[]} */
+int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    WlControllers *c = ctx;
+    (void)e;
+    cJSON *bt = cJSON_CreateObject();
+    int rc = sim_summary_add_item(summary, "backtests", bt);
+    if (rc == SIM_OK)
+        rc = sim_summary_add_number(bt, "completed", (double)c->stats.backtests_completed);
+    return rc == SIM_OK ? sim_summary_add_item(bt, "results", wl_backtest_results(c)) : rc;
 }
 
 void wl_bt_free(WlControllers *c)

@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include "sim/policy.h"
+#include "workloads/hpa.h"
+#include "workloads/queue.h"
+#include "workloads/traffic.h"
 
 int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
 {
@@ -23,7 +26,7 @@ int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
     if (w->reconcile_queued)
         return SIM_OK;
     w->reconcile_queued = 1;
-    return sim_schedule(c->e, at, SIM_EV_WORKLOAD, wl, w->gen, 0);
+    return sim_schedule(c->e, at, c->ev, wl, w->gen, 0);
 }
 
 int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n)
@@ -169,8 +172,46 @@ static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
     wl_ds_node_ready(ctx, node);
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_SCALE, "scale", "iii", {"wl", "from", "to"}},
+    {WL_TR_JOB_END, "job_end", "iis", {"wl", "succeeded", "reason"}},
+    {WL_TR_WL_DELETE, "workload_delete", "is", {"wl", "reason"}},
+    {WL_TR_CRONJOB, "cronjob", "iiis", {"wl", "job", "scheduled_unix", "action"}},
+    {WL_TR_RS_CREATE, "rs_create", "iiis", {"wl", "rs", "revision", "name"}},
+    {WL_TR_RS_SCALE, "rs_scale", "iiiii", {"wl", "rs", "revision", "from", "to"}},
+    {WL_TR_DEPLOY_CONDITION, "deploy_condition", "iis", {"wl", "status", "reason"}},
+    {WL_TR_VOLUME, "volume_provision", "iii", {"wl", "ordinal", "zone"}},
+};
+
+int wl_trace_kinds(SimTrSchema *s)
+{
+    int rc = sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
+    if (rc == SIM_OK)
+        rc = wl_queue_trace_kinds(s);
+    if (rc == SIM_OK)
+        rc = wl_hpa_trace_kinds(s);
+    return rc == SIM_OK ? wl_traffic_trace_kinds(s) : rc;
+}
+
+const WlStats *wl_stats(const WlControllers *c)
+{
+    return &c->stats;
+}
+
+static int register_sections(WlControllers *c)
+{
+    int rc = sim_summary_section(c->e, WL_SUMMARY_RANK_HPA, wl_hpa_summary, c);
+    if (rc == SIM_OK)
+        rc = sim_summary_section(c->e, WL_SUMMARY_RANK_JOBS, wl_jobs_summary, c);
+    if (rc == SIM_OK)
+        rc = sim_summary_section(c->e, WL_SUMMARY_RANK_BACKTESTS, wl_backtests_summary, c);
+    return rc == SIM_OK ? sim_summary_section(c->e, WL_SUMMARY_RANK_SLO, wl_slo_summary, c) : rc;
+}
+
 WlControllers *wl_create(SimEngine *e)
 {
+    if (sim_trace_register(e, "workloads", wl_trace_kinds) != SIM_OK)
+        return NULL;
     WlControllers *c = sim_mem_calloc(sim_mem(e), 1, sizeof *c);
     if (c == NULL) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
@@ -180,11 +221,11 @@ WlControllers *wl_create(SimEngine *e)
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
                      .pod_bound = on_pod_bound, .node_ready = on_node_ready,
                      .pod_ready = on_pod_ready};
-    if (sim_engine_listen(e, &l) != SIM_OK) {
+    if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK ||
+        register_sections(c) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
         return NULL;
     }
-    sim_engine_on(e, SIM_EV_WORKLOAD, on_reconcile, c);
     wl_bt_register(c);
     return c;
 }
@@ -226,7 +267,7 @@ int wl_scale(WlControllers *c, uint32_t wl, int32_t replicas)
     SimWorkload *w = sim_workload(c->e, wl);
     if (w->replicas == replicas)
         return SIM_OK;
-    sim_trace_rec(c->e, SIM_TR_SCALE, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(w->replicas), SIM_TRI(replicas)}, 3);
+    sim_trace_rec(c->e, WL_TR_SCALE, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(w->replicas), SIM_TRI(replicas)}, 3);
     w->replicas = replicas;
     cancel_retry(c, wl);   /* a spec change syncs at once, backoff or not */
     return wl_queue_reconcile(c, wl, sim_now(c->e));

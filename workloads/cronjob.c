@@ -64,7 +64,7 @@ static int64_t floor_sec(int64_t ns)
 static void trace(WlControllers *c, uint32_t wl, int64_t job, int64_t sched, const char *action)
 {
     SimTrVal v[] = {SIM_TRI(wl), SIM_TRI(job), SIM_TRI(sched), SIM_TRS(action)};
-    sim_trace_rec(c->e, SIM_TR_CRONJOB, v, 4);
+    sim_trace_rec(c->e, WL_TR_CRONJOB, v, 4);
 }
 
 int wl_cron_start(WlControllers *c, uint32_t wl)

@@ -103,7 +103,7 @@ static int schedule_rollouts(WlControllers *c, uint32_t wl)
     const SimWorkload *w = sim_workload(c->e, wl);
     for (size_t k = 0; k < w->nrollouts; k++) {
         SimTime at = w->rollouts[k].at > sim_now(c->e) ? w->rollouts[k].at : sim_now(c->e);
-        int rc = sim_schedule(c->e, at, SIM_EV_WORKLOAD, wl, 0, WL_AUX_ROLLOUT + (uint32_t)k);
+        int rc = sim_schedule(c->e, at, c->ev, wl, 0, WL_AUX_ROLLOUT + (uint32_t)k);
         if (rc != SIM_OK)
             return sim_fail(c->e, rc, "out of memory");
     }
@@ -206,7 +206,7 @@ static void set_cond(WlControllers *c, WlDeploy *d, int status, WlProgress reaso
     d->cond_status = status;
     d->cond_reason = (int)reason;
     d->cond_update = now;
-    sim_trace_rec(c->e, SIM_TR_DEPLOY_CONDITION,
+    sim_trace_rec(c->e, WL_TR_DEPLOY_CONDITION,
                   (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(status), SIM_TRS(wl_progress_reason(reason))}, 3);
 }
 
@@ -538,7 +538,7 @@ static void sync_progress(WlControllers *c, WlDeploy *d, const Status *s)
         if (d->cond_status != 1)
             d->cond_transition = sim_now(c->e);
         if (d->cond_status != 1 || d->cond_reason != WL_PROGRESS_RS_UPDATED)
-            sim_trace_rec(c->e, SIM_TR_DEPLOY_CONDITION, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(1),
+            sim_trace_rec(c->e, WL_TR_DEPLOY_CONDITION, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(1),
                           SIM_TRS(wl_progress_reason(WL_PROGRESS_RS_UPDATED))}, 3);
         d->cond_status = 1;   /* ReplicaSetUpdated, with a fresh lastUpdateTime */
         d->cond_reason = WL_PROGRESS_RS_UPDATED;
@@ -619,7 +619,7 @@ void wl_wake_at(WlControllers *c, uint32_t wl, SimTime t)
     if (t == SIM_TIME_MAX || (w->wake_at >= now && w->wake_at != 0 && w->wake_at <= t))
         return;   /* none needed, or an earlier one is pending: that sync asks again */
     w->wake_at = t;
-    (void)sim_schedule(c->e, t, SIM_EV_WORKLOAD, wl, 0, WL_AUX_WAKE);
+    (void)sim_schedule(c->e, t, c->ev, wl, 0, WL_AUX_WAKE);
 }
 
 static void rollout_apply(SimPodSpec *sp, const SimRollout *r)
@@ -667,7 +667,7 @@ int wl_rollout(WlControllers *c, uint32_t wl, const SimRollout *r)
         return sim_fail(c->e, SIM_EINVAL, "workload '%s' is not a started Deployment", w->name);
     rollout_apply(&w->spec, r);
     w->wake_at = sim_now(c->e);   /* a spec change syncs at once, backoff or not */
-    return sim_schedule(c->e, w->wake_at, SIM_EV_WORKLOAD, wl, 0, WL_AUX_WAKE);
+    return sim_schedule(c->e, w->wake_at, c->ev, wl, 0, WL_AUX_WAKE);
 }
 
 /* ---- what it shows ----------------------------------------------------------------- */

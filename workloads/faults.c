@@ -43,9 +43,10 @@
 #include <string.h>
 
 #include "sim/policy.h"
+#include "sim/summary.h"
 #include "workloads/traffic.h"
 
-/* SIM_EV_FAULT events: aux is what is due, obj its object. */
+/* Our events (f->ev): aux is what is due, obj its object. */
 enum {
     AUX_START = 0,      /* obj = fault */
     AUX_END,            /* obj = fault */
@@ -93,6 +94,8 @@ typedef struct FaultRec {
 
 struct WlFaults {
     SimEngine *e;
+    WlFaultStats stats;
+    uint16_t ev;                 /* our event kind: aux is what is due, obj its object */
     WlControllers *c;
     NodeSt *nodes;
     size_t capnodes;
@@ -132,7 +135,7 @@ int wl_fault_kind_parse(const char *name)
 /* ---- small helpers ----------------------------------------------------------- */
 static void tr(WlFaults *f, const char *fault, const char *target, const char *detail)
 {
-    sim_trace_rec(f->e, SIM_TR_FAULT, (SimTrVal[]){SIM_TRS(fault), SIM_TRS(target), SIM_TRS(detail)}, 3);
+    sim_trace_rec(f->e, WL_TR_FAULT, (SimTrVal[]){SIM_TRS(fault), SIM_TRS(target), SIM_TRS(detail)}, 3);
 }
 
 static const char *node_name(WlFaults *f, uint32_t node)
@@ -144,7 +147,7 @@ static int later(WlFaults *f, SimTime t, uint32_t obj, uint32_t gen, uint32_t au
 {
     if (t > sim_end(f->e))
         return SIM_OK;   /* after the run: never due */
-    return sim_schedule(f->e, t, SIM_EV_FAULT, obj, gen, aux);
+    return sim_schedule(f->e, t, f->ev, obj, gen, aux);
 }
 
 /* Grows the per-node state to every node id (new ones zeroed). */
@@ -218,7 +221,7 @@ static void evict_by_taint(WlFaults *f, uint32_t pod, int64_t tol)
     int sts = sim_workload(f->e, sim_pod(f->e, pod)->wl)->kind == SIM_WL_STATEFULSET;
     snprintf(detail, sizeof detail, "tolerationSeconds=%lld%s", (long long)tol,
              sts ? "; Terminating until its node returns or is deleted" : "");
-    sim_stats(f->e)->pods_evicted_by_taint++;
+    f->stats.pods_evicted_by_taint++;
     tr(f, "taint_evict", name, detail);
     if (!sts) {
         (void)sim_pod_delete(f->e, pod);
@@ -533,7 +536,7 @@ static void spot_notice(WlFaults *f, uint32_t node, const char *why)
         return;
     st->notice = 1;
     st->notice_at = sim_now(f->e);
-    sim_stats(f->e)->spot_interruptions++;
+    f->stats.spot_interruptions++;
     tr(f, "spot_interruption", node_name(f, node), why);
     (void)sim_node_cordon(f->e, node, 1);
     drain_and_retry(f, node);
@@ -570,7 +573,7 @@ static void on_spot_random(WlFaults *f, uint32_t node)
 {
     if (!sim_node_live(sim_node(f->e, node)) || f->nodes[node].notice)
         return;
-    sim_stats(f->e)->faults_injected++;
+    f->stats.injected++;
     spot_notice(f, node, "notice (random, spot_interruptions_per_hour)");
 }
 
@@ -705,7 +708,7 @@ static void fault_start(WlFaults *f, uint32_t idx)
 {
     FaultRec *r = &f->faults[idx];
     r->active = 1;
-    sim_stats(f->e)->faults_injected++;
+    f->stats.injected++;
     switch (r->f.kind) {
     case WL_FAULT_NODE_CRASH:
     case WL_FAULT_SPOT_INTERRUPTION: start_nodes(f, r); break;
@@ -852,8 +855,34 @@ static int setup_zones(WlFaults *f)
     return SIM_OK;
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_FAULT, "fault", "sss", {"fault", "target", "detail"}},
+};
+
+int wl_fault_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, 1);
+}
+
+const WlFaultStats *wl_fault_stats(const WlFaults *f)
+{
+    return &f->stats;
+}
+
+static int summary(void *ctx, SimEngine *e, cJSON *o)
+{
+    const WlFaults *f = ctx;
+    (void)e;
+    SimSummaryNum n[] = {{"injected", (double)f->stats.injected},
+                         {"pods_evicted_by_taint", (double)f->stats.pods_evicted_by_taint},
+                         {"spot_interruptions", (double)f->stats.spot_interruptions}};
+    return sim_summary_add_counts(o, "faults", n, 3);
+}
+
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
 {
+    if (sim_trace_register(e, "faults", wl_fault_trace_kinds) != SIM_OK)
+        return NULL;
     WlFaults *f = sim_mem_calloc(sim_mem(e), 1, sizeof *f);
     if (f == NULL) {
         sim_fail(e, SIM_ENOMEM, "out of memory");
@@ -862,12 +891,13 @@ WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
     f->e = e;
     f->c = c;
     SimListener l = {.ctx = f, .node_ready = on_node_ready, .node_changed = on_node_changed};
-    if (setup_zones(f) != SIM_OK || grow_nodes(f) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK) {
+    if (setup_zones(f) != SIM_OK || grow_nodes(f) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
+        sim_event_kind(e, "fault", on_event, f, &f->ev) != SIM_OK ||
+        sim_summary_section(e, WL_FAULT_SUMMARY_RANK, summary, f) != SIM_OK) {
         wl_fault_destroy(f);
         sim_fail(e, SIM_ENOMEM, "out of memory");
         return NULL;
     }
-    sim_engine_on(e, SIM_EV_FAULT, on_event, f);
     for (uint32_t i = 0; i < sim_node_count(e); i++)
         if (sim_node(e, i)->state == SIM_NODE_READY)
             spot_draw(f, i);
@@ -929,7 +959,7 @@ int wl_fault_add(WlFaults *f, const WlFault *ft)
     f->nfaults++;
     if (ft->at > sim_end(f->e))
         return SIM_OK;
-    return sim_schedule(f->e, ft->at, SIM_EV_FAULT, (uint32_t)(f->nfaults - 1), 0, AUX_START);
+    return sim_schedule(f->e, ft->at, f->ev, (uint32_t)(f->nfaults - 1), 0, AUX_START);
 }
 
 void wl_fault_node_health(const WlFaults *f, uint32_t node, WlNodeHealth *out)

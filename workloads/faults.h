@@ -17,7 +17,7 @@
  * taint expires (300 s by default, never for DaemonSet pods). A node that
  * comes back is Ready again, untainted, and its remaining pods Ready.
  *
- * One WlFaults per engine; it registers the SIM_EV_FAULT handler and a
+ * One WlFaults per engine; it registers its event kind and a
  * listener. Every function returns SIM_OK or a negative SIM_E* with the
  * message on the engine.
  */
@@ -25,6 +25,13 @@
 #define KUBESIM_WL_FAULTS_H
 
 #include "workloads/wl.h"
+
+/* The faults' trace record (number fixed: sim/trace.h): fault target detail:
+ * a fault starts or ends (node_crash, zone_outage, region_outage,
+ * spot_interruption, stockout), and the node lifecycle controller's steps
+ * (taint, untaint, taint_evict). */
+enum { WL_TR_FAULT = 43 };
+int wl_fault_trace_kinds(SimTrSchema *s);
 
 typedef struct WlFaults WlFaults;
 
@@ -75,8 +82,17 @@ typedef struct WlFault {
  * NULL on out of memory (message on the engine). */
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c);
 void wl_fault_destroy(WlFaults *f);
+
+/* The counters of summary.json's faults section (registered by
+ * wl_fault_create): faults started (scripted, and random spot notices), pods
+ * evicted by a NoExecute taint, spot interruptions (notices). */
+enum { WL_FAULT_SUMMARY_RANK = 500 };
+typedef struct WlFaultStats {
+    uint64_t injected, pods_evicted_by_taint, spot_interruptions;
+} WlFaultStats;
+const WlFaultStats *wl_fault_stats(const WlFaults *f);
 /* Schedules a fault at f->at (now or later); it counts in stats
- * faults_injected when it starts. A named node that does not exist then is
+ * WlFaultStats.injected when it starts. A named node that does not exist then is
  * traced and skipped. */
 int wl_fault_add(WlFaults *f, const WlFault *ft);
 

@@ -1,5 +1,5 @@
 /*
- * hpa.c: the live HPA controller. Each HPA syncs as an event (SIM_EV_HPA,
+ * hpa.c: the live HPA controller. Each HPA syncs as an event (its registered kind,
  * obj = its index) at the time it is added, which is when upstream's
  * informer queues a new HPA, and then every 15 s. A sync reads the target's
  * scale (spec.replicas, and status.replicas as the pods it has), its pods and
@@ -67,6 +67,7 @@ struct WlHpaSet {
     WlHpaPod *scratch;           /* one sync's pods */
     size_t capscratch;
     SimMetrics *mt;              /* the recorder our sampler is registered with */
+    uint16_t ev;                 /* our event kind: an HPA syncs */
 };
 
 /* ---- the target's pods ----------------------------------------------------- */
@@ -215,15 +216,14 @@ static int gather(WlControllers *c, WlHpa *h, WlHpaInput *in)
 static int rescale(WlControllers *c, WlHpa *h)
 {
     int32_t from = h->dec.current, to = h->dec.desired;
-    SimStats *st = sim_stats(c->e);
     int rc = wl_scale(c, h->target, to);
     if (rc != SIM_OK)
         return rc;
     if (to > from)
-        st->hpa_scale_ups++;
+        c->stats.hpa_scale_ups++;
     else
-        st->hpa_scale_downs++;
-    sim_trace_rec(c->e, SIM_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
+        c->stats.hpa_scale_downs++;
+    sim_trace_rec(c->e, WL_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
                                                  SIM_TRS(wl_hpa_limit_name(h->dec.limited_by))}, 5);
     return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
 }
@@ -255,7 +255,25 @@ static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
     join_recorder(c);
     if (sync_one(c, &c->hpa->v[ev->obj]) == SIM_ENOMEM)
         return;   /* sticky on the engine; the run reports it */
-    (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, SIM_EV_HPA, ev->obj, 0, 0);
+    (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, c->hpa->ev, ev->obj, 0, 0);
+}
+
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_HPA, "hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
+};
+
+int wl_hpa_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, 1);
+}
+
+int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    const WlControllers *c = ctx;
+    (void)e;
+    SimSummaryNum n[] = {{"scale_ups", (double)c->stats.hpa_scale_ups},
+                         {"scale_downs", (double)c->stats.hpa_scale_downs}};
+    return sim_summary_add_counts(summary, "hpa", n, 2);
 }
 
 /* ---- adding and freeing ------------------------------------------------------ */
@@ -268,12 +286,13 @@ static int set_create(WlControllers *c)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     SimListener l = {.ctx = c, .pod_created = on_pod_created, .pod_terminated = on_pod_terminated};
     int rc = sim_engine_listen(c->e, &l);
+    if (rc == SIM_OK)
+        rc = sim_event_kind(c->e, "hpa", on_sync, c, &c->hpa->ev);
     if (rc != SIM_OK) {
         sim_mem_free(sim_mem(c->e), c->hpa, sizeof *c->hpa);
         c->hpa = NULL;
         return rc;
     }
-    sim_engine_on(c->e, SIM_EV_HPA, on_sync, c);
     return SIM_OK;
 }
 
@@ -358,7 +377,7 @@ int wl_hpa_add(WlControllers *c, const char *name, uint32_t target, const WlHpaS
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     }
     s->n++;
-    return sim_schedule(c->e, sim_now(c->e), SIM_EV_HPA, (uint32_t)(s->n - 1), 0, 0);
+    return sim_schedule(c->e, sim_now(c->e), s->ev, (uint32_t)(s->n - 1), 0, 0);
 }
 
 void wl_hpa_free(WlControllers *c)

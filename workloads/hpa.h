@@ -21,6 +21,12 @@
 
 #include "workloads/wl.h"
 
+/* The HPA's trace record (number fixed: sim/trace.h): hpa wl current desired
+ * limited_by: an HPA rescaled its target (limited_by: none, tolerance,
+ * stabilization, policy, min, max). */
+enum { WL_TR_HPA = 35 };
+int wl_hpa_trace_kinds(SimTrSchema *s);
+
 /* kube-controller-manager's defaults (§1.1). */
 #define WL_HPA_SYNC_PERIOD SIM_SEC(15)
 #define WL_HPA_TOLERANCE 0.1

@@ -277,10 +277,10 @@ static int finish(WlControllers *c, uint32_t wl, int cond, const char *reason)
     j->finish = now;
     j->reason = reason;
     if (cond == 1)
-        sim_stats(c->e)->jobs_succeeded++;
+        c->stats.jobs_succeeded++;
     else
-        sim_stats(c->e)->jobs_failed++;
-    sim_trace_rec(c->e, SIM_TR_JOB_END, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(cond == 1), SIM_TRS(reason)}, 3);
+        c->stats.jobs_failed++;
+    sim_trace_rec(c->e, WL_TR_JOB_END, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(cond == 1), SIM_TRS(reason)}, 3);
     int rc = cond == 2 ? delete_pods(c, wl, INT32_MAX) : SIM_OK;
     j = &c->jobs[wl];
     if (rc == SIM_OK && j->cron != SIM_NONE)
@@ -360,7 +360,7 @@ int wl_job_delete(WlControllers *c, uint32_t wl, const char *reason)
     if (w->deleted)
         return SIM_OK;
     w->deleted = 1;   /* first: the pods' ends below no longer count */
-    sim_trace_rec(c->e, SIM_TR_WL_DELETE, (SimTrVal[]){SIM_TRI(wl), SIM_TRS(reason)}, 2);
+    sim_trace_rec(c->e, WL_TR_WL_DELETE, (SimTrVal[]){SIM_TRI(wl), SIM_TRS(reason)}, 2);
     sim_admission_job_deleted(c->e, wl);   /* its count/jobs.batch goes back to the quota */
     int rc = delete_pods(c, wl, INT32_MAX);
     WlJob *j = &c->jobs[wl];
@@ -387,4 +387,12 @@ int wl_job_status(WlControllers *c, uint32_t wl, WlJobStatus *out)
     out->cronjob = j->cron == SIM_NONE ? SIM_NONE : c->crons[j->cron].wl;
     out->scheduled_unix = j->scheduled;
     return SIM_OK;
+}
+
+int wl_jobs_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    const WlControllers *c = ctx;
+    (void)e;
+    SimSummaryNum n[] = {{"succeeded", (double)c->stats.jobs_succeeded}, {"failed", (double)c->stats.jobs_failed}};
+    return sim_summary_add_counts(summary, "jobs", n, 2);
 }

@@ -90,6 +90,7 @@ typedef struct WorkerWl {
 } WorkerWl;
 
 struct WlQueues {
+    uint16_t ev;           /* our event kind: aux QEV_ARRIVE or QEV_DONE */
     Queue *q;
     size_t nq, capq;
     Submit *sub;
@@ -266,7 +267,7 @@ static int register_metrics(WlControllers *c, const char *queue)
 }
 
 /* ---- taking and finishing requests -------------------------------------------- */
-static void trace3(WlControllers *c, SimTrKind kind, uint32_t q, uint32_t submit, uint32_t pod)
+static void trace3(WlControllers *c, int kind, uint32_t q, uint32_t submit, uint32_t pod)
 {
     sim_trace_rec(c->e, kind, (SimTrVal[]){SIM_TRI(q), SIM_TRI(submit), SIM_TRI(pod)}, 3);
 }
@@ -290,7 +291,7 @@ static void dead_letter(WlControllers *c, uint32_t qi, const QReq *r, uint32_t p
     if (s->error == NULL)
         s->error = sim_mem_strdup(sim_mem(c->e), sim_errmsg(c->e));   /* NULL on OOM: sticky, the run stops */
     c->queues->q[qi].failed++;
-    sim_trace_rec(c->e, SIM_TR_QUEUE_FAIL, (SimTrVal[]){SIM_TRI(qi), SIM_TRI(r->submit), SIM_TRI(pod),
+    sim_trace_rec(c->e, WL_TR_QUEUE_FAIL, (SimTrVal[]){SIM_TRI(qi), SIM_TRI(r->submit), SIM_TRI(pod),
                   SIM_TRS(s->error ? s->error : "out of memory")}, 4);
 }
 
@@ -317,9 +318,9 @@ static int take(WlControllers *c, uint32_t qi, uint32_t slot)
     w->req = r;
     set_busy(w, sim_now(c->e), 1);
     q->busy++;
-    sim_trace_rec(c->e, SIM_TR_QUEUE_TAKE,
+    sim_trace_rec(c->e, WL_TR_QUEUE_TAKE,
                   (SimTrVal[]){SIM_TRI(qi), SIM_TRI(r.submit), SIM_TRI(w->pod), SIM_TRI(d)}, 4);
-    return sim_schedule(c->e, sim_now(c->e) + d, SIM_EV_QUEUE, w->pod, p->gen, QEV_DONE);
+    return sim_schedule(c->e, sim_now(c->e) + d, c->queues->ev, w->pod, p->gen, QEV_DONE);
 }
 
 /* Hands waiting requests to idle workers, oldest request first. */
@@ -350,10 +351,10 @@ static int arrive(WlControllers *c, uint32_t si)
         s->arrived++;
         q->arrived++;
     }
-    sim_trace_rec(c->e, SIM_TR_QUEUE_SUBMIT, (SimTrVal[]){SIM_TRI(s->queue), SIM_TRI(si), SIM_TRI(n),
+    sim_trace_rec(c->e, WL_TR_QUEUE_SUBMIT, (SimTrVal[]){SIM_TRI(s->queue), SIM_TRI(si), SIM_TRI(n),
                   SIM_TRS(c->bt[s->bt].b.name)}, 4);
     if (s->arrived < s->count) {
-        int rc = sim_schedule(c->e, sim_now(c->e) + s->every, SIM_EV_QUEUE, si, 0, QEV_ARRIVE);
+        int rc = sim_schedule(c->e, sim_now(c->e) + s->every, c->queues->ev, si, 0, QEV_ARRIVE);
         if (rc != SIM_OK)
             return rc;
     }
@@ -370,11 +371,11 @@ static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
     SIM_ASSERT(w->busy && !w->dead);
     Queue *q = &qs->q[w->queue];
     c->bt[qs->sub[w->req.submit].bt].completed++;
-    sim_stats(c->e)->backtests_completed++;
+    c->stats.backtests_completed++;
     q->completed++;
     q->busy--;
     set_busy(w, sim_now(c->e), 0);
-    trace3(c, SIM_TR_QUEUE_DONE, w->queue, w->req.submit, pod);
+    trace3(c, WL_TR_QUEUE_DONE, w->queue, w->req.submit, pod);
     if (ring_push(sim_mem(c->e), &q->idle, &slot) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     return dispatch(c, w->queue);
@@ -455,7 +456,7 @@ void wl_queue_pod_terminated(WlControllers *c, uint32_t pod)
     set_busy(w, sim_now(c->e), 0);
     q->busy--;
     q->requeued++;
-    trace3(c, SIM_TR_QUEUE_REQUEUE, w->queue, w->req.submit, pod);
+    trace3(c, WL_TR_QUEUE_REQUEUE, w->queue, w->req.submit, pod);
     if (ring_insert(sim_mem(c->e), &q->waiting, requeue_pos(&q->waiting, w->req.seq), &w->req) != SIM_OK) {
         sim_fail(c->e, SIM_ENOMEM, "out of memory");
         return;
@@ -463,15 +464,31 @@ void wl_queue_pod_terminated(WlControllers *c, uint32_t pod)
     (void)dispatch(c, w->queue);
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_QUEUE, "queue", "iis", {"queue", "region", "name"}},
+    {WL_TR_QUEUE_SUBMIT, "queue_submit", "iiis", {"queue", "submit", "count", "name"}},
+    {WL_TR_QUEUE_TAKE, "queue_take", "iiii", {"queue", "submit", "pod", "duration_ns"}},
+    {WL_TR_QUEUE_DONE, "queue_done", "iii", {"queue", "submit", "pod"}},
+    {WL_TR_QUEUE_REQUEUE, "queue_requeue", "iii", {"queue", "submit", "pod"}},
+    {WL_TR_QUEUE_FAIL, "queue_fail", "iiis", {"queue", "submit", "pod", "reason"}},
+};
+
+int wl_queue_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
+}
+
 /* ---- declaring ---------------------------------------------------------------- */
 static WlQueues *queues_of(WlControllers *c)
 {
     if (c->queues)
         return c->queues;
-    c->queues = sim_mem_calloc(sim_mem(c->e), 1, sizeof *c->queues);
-    if (c->queues)
-        sim_engine_on(c->e, SIM_EV_QUEUE, on_event, c);
-    return c->queues;
+    WlQueues *qs = sim_mem_calloc(sim_mem(c->e), 1, sizeof *qs);
+    if (qs && sim_event_kind(c->e, "queue", on_event, c, &qs->ev) != SIM_OK) {
+        sim_mem_free(sim_mem(c->e), qs, sizeof *qs);
+        qs = NULL;
+    }
+    return c->queues = qs;
 }
 
 uint32_t wl_queue_find(WlControllers *c, const char *name)
@@ -497,7 +514,7 @@ int wl_queue_add(WlControllers *c, const char *name, uint32_t region, uint32_t *
     q->waiting.sz = sizeof(QReq);
     q->idle.sz = sizeof(uint32_t);
     *id = (uint32_t)qs->nq++;
-    sim_trace_rec(c->e, SIM_TR_QUEUE, (SimTrVal[]){SIM_TRI(*id), SIM_TRI(region), SIM_TRS(name)}, 3);
+    sim_trace_rec(c->e, WL_TR_QUEUE, (SimTrVal[]){SIM_TRI(*id), SIM_TRI(region), SIM_TRS(name)}, 3);
     return register_metrics(c, name);
 }
 
@@ -534,7 +551,7 @@ int wl_queue_submit(WlControllers *c, const WlQueueSubmit *s)
     if (sim_mem_grow(sim_mem(c->e), (void **)&qs->sub, &qs->capsub, qs->nsub + 1, sizeof *qs->sub))
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     qs->sub[qs->nsub] = (Submit){s->queue, c->nbt - 1, s->every, s->count, 0, NULL};
-    return sim_schedule(c->e, s->at, SIM_EV_QUEUE, (uint32_t)qs->nsub++, 0, QEV_ARRIVE);
+    return sim_schedule(c->e, s->at, c->queues->ev, (uint32_t)qs->nsub++, 0, QEV_ARRIVE);
 }
 
 /* ---- reading ------------------------------------------------------------------ */

@@ -29,6 +29,17 @@
 #include "sim/metrics.h"
 #include "workloads/wl.h"
 
+/* The queues' trace record kinds (numbers fixed: sim/trace.h). */
+enum {
+    WL_TR_QUEUE = 21,          /* queue region name: a backtest queue */
+    WL_TR_QUEUE_SUBMIT = 22,   /* queue submit count name: count requests of submission `submit` arrive */
+    WL_TR_QUEUE_TAKE = 23,     /* queue submit pod duration_ns: a worker takes a request */
+    WL_TR_QUEUE_DONE = 24,     /* queue submit pod: the worker finished it */
+    WL_TR_QUEUE_REQUEUE = 25,  /* queue submit pod: its worker ended mid-request; back at the head */
+    WL_TR_QUEUE_FAIL = 26      /* queue submit pod reason: the kernel failed; the request is dropped */
+};
+int wl_queue_trace_kinds(SimTrSchema *s);
+
 /* An idle worker uses this share (per mille) of its CPU and memory requests. */
 #define WL_QUEUE_IDLE_PERMILLE 50
 /* metrics-server's scrape interval: usage is averaged over the 15 s window

@@ -102,7 +102,7 @@ size_t wl_rs_add(WlControllers *c, WlDeploy *d, const WlTemplate *t, uint32_t re
     template_hash(t, r->hash);
     char name[160];
     snprintf(name, sizeof name, "%s-%s", sim_workload(c->e, d->wl)->name, r->hash);
-    sim_trace_rec(c->e, SIM_TR_RS_CREATE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(revision),
+    sim_trace_rec(c->e, WL_TR_RS_CREATE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(revision),
                                                        SIM_TRS(name)}, 4);
     d->gen++;
     return d->nrs++;
@@ -120,7 +120,7 @@ void wl_rs_set(WlControllers *c, WlDeploy *d, size_t i, int32_t replicas, int an
     }
     if (r->replicas == replicas)
         return;
-    sim_trace_rec(c->e, SIM_TR_RS_SCALE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(r->revision),
+    sim_trace_rec(c->e, WL_TR_RS_SCALE, (SimTrVal[]){SIM_TRI(d->wl), SIM_TRI(r->id), SIM_TRI(r->revision),
                                                       SIM_TRI(r->replicas), SIM_TRI(replicas)}, 5);
     r->replicas = replicas;
 }

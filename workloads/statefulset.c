@@ -170,7 +170,7 @@ void wl_sts_pod_bound(WlControllers *c, uint32_t pod)
     if (zone == SIM_NONE)
         return;
     s->vol_zone[p->ordinal] = zone;
-    sim_trace_rec(c->e, SIM_TR_VOLUME, (SimTrVal[]){SIM_TRI(p->wl), SIM_TRI(p->ordinal), SIM_TRI(zone)}, 3);
+    sim_trace_rec(c->e, WL_TR_VOLUME, (SimTrVal[]){SIM_TRI(p->wl), SIM_TRI(p->ordinal), SIM_TRI(zone)}, 3);
 }
 
 void wl_sts_pod_terminated(WlControllers *c, uint32_t pod)

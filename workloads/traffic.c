@@ -78,7 +78,10 @@ static WlTraffic *model(WlControllers *c)
     t->sec_start = -1;
     sim_rng_seed(&t->rng, sim_seed(c->e), TRF_RNG_STREAM);
     trf_hist_init_edges(t->edge);
-    sim_engine_on(c->e, SIM_EV_TRAFFIC, on_event, t);
+    if (sim_event_kind(c->e, "traffic", on_event, t, &t->ev) != SIM_OK) {
+        sim_mem_free(sim_mem(c->e), t, sizeof *t);
+        return NULL;
+    }
     c->traffic = t;
     return t;
 }
@@ -319,7 +322,7 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
     if (rc != SIM_OK || t->ticking)
         return rc;
     t->ticking = 1;   /* from now on, also while no traffic comes: idle pods report idle CPU */
-    return sim_schedule(c->e, sim_now(c->e), SIM_EV_TRAFFIC, 0, 0, TRF_AUX(TRF_EV_TICK, 0));
+    return sim_schedule(c->e, sim_now(c->e), t->ev, 0, 0, TRF_AUX(TRF_EV_TICK, 0));
 }
 
 /* ---- flows and their rate curves ------------------------------------------------ */
@@ -546,11 +549,11 @@ static void tick(WlTraffic *t)
     if (t->mode == WL_TRAFFIC_FLUID) {
         trf_fluid_tick(t, now, next);
         if (next < end)
-            (void)sim_schedule(t->e, next, SIM_EV_TRAFFIC, 0, 0, TRF_AUX(TRF_EV_TICK, 0));
+            (void)sim_schedule(t->e, next, t->ev, 0, 0, TRF_AUX(TRF_EV_TICK, 0));
         return;
     }
     if (trf_req_tick(t, now, next) == SIM_OK && now < end)
-        (void)sim_schedule(t->e, next, SIM_EV_TRAFFIC, 0, 0, TRF_AUX(TRF_EV_TICK, 0));
+        (void)sim_schedule(t->e, next, t->ev, 0, 0, TRF_AUX(TRF_EV_TICK, 0));
 }
 
 static void on_event(void *ctx, SimEngine *e, const SimEvent *ev)

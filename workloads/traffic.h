@@ -23,6 +23,11 @@
 #include "sim/metrics.h"
 #include "workloads/wl.h"
 
+/* Traffic's trace record (number fixed: sim/trace.h): service region
+ * rps_milli p95_us errors_ppm backlog: one sample. */
+enum { WL_TR_TRAFFIC = 36 };
+int wl_traffic_trace_kinds(SimTrSchema *s);
+
 typedef enum WlTrafficMode {
     WL_TRAFFIC_FLUID = 0,       /* rates and queueing formulas, once per second */
     WL_TRAFFIC_REQUESTS = 1     /* every request an event */

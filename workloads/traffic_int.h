@@ -113,6 +113,7 @@ typedef struct TrfFlow {
 struct WlTraffic {
     WlControllers *c;
     SimEngine *e;
+    uint16_t ev;                 /* our event kind (aux's top bits: tick, arrival, completion) */
     WlTrafficMode mode;
     char **sites;
     size_t nsites, capsites;

@@ -15,6 +15,15 @@ static double ms(double seconds)
     return round(seconds * 1e6) / 1e3;
 }
 
+static const SimTrKindDef trace_kinds[] = {
+    {WL_TR_TRAFFIC, "traffic", "siiiii", {"service", "region", "rps_milli", "p95_us", "errors_ppm", "backlog"}},
+};
+
+int wl_traffic_trace_kinds(SimTrSchema *s)
+{
+    return sim_trschema_add(s, trace_kinds, 1);
+}
+
 /* The same sample in the trace, in integers, so the replay can show load and
  * latency without the scenario (p95 -1 when nothing was served). */
 static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double backlog)
@@ -23,7 +32,7 @@ static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double b
     double err = b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0;
     SimTrVal v[] = {SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(llround(rps * 1e3)),
                     SIM_TRI(llround(p95 * 1e6)), SIM_TRI(llround(err * 1e6)), SIM_TRI(llround(backlog))};
-    sim_trace_rec(t->e, SIM_TR_TRAFFIC, v, 6);
+    sim_trace_rec(t->e, WL_TR_TRAFFIC, v, 6);
 }
 
 static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
@@ -67,23 +76,28 @@ int wl_traffic_metrics(WlControllers *c, SimMetrics *mt)
     return SIM_OK;
 }
 
+/* One service's slo[] entry; NULL when any cJSON call failed (out of memory). */
 static cJSON *slo_entry(WlTraffic *t, const TrfBackend *b)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;
-    cJSON_AddStringToObject(o, "service", b->service);
-    cJSON_AddStringToObject(o, "region", sim_region(t->e, b->region)->name);
+    int ok = cJSON_AddStringToObject(o, "service", b->service) != NULL;
+    ok &= cJSON_AddStringToObject(o, "region", sim_region(t->e, b->region)->name) != NULL;
     if (b->run.total > 0)
-        cJSON_AddNumberToObject(o, "latency_p95_ms", ms(trf_hist_quantile(&b->run, t->edge, 0.95)));
+        ok &= cJSON_AddNumberToObject(o, "latency_p95_ms", ms(trf_hist_quantile(&b->run, t->edge, 0.95))) != NULL;
     else
-        cJSON_AddNullToObject(o, "latency_p95_ms");
+        ok &= cJSON_AddNullToObject(o, "latency_p95_ms") != NULL;
     if (b->slo > 0)
-        cJSON_AddNumberToObject(o, "target_ms", ms(trf_sec(b->slo)));
+        ok &= cJSON_AddNumberToObject(o, "target_ms", ms(trf_sec(b->slo))) != NULL;
     else
-        cJSON_AddNullToObject(o, "target_ms");
-    cJSON_AddNumberToObject(o, "violation_seconds", b->violation_s);
-    cJSON_AddNumberToObject(o, "error_rate", b->requests > 0 ? b->errors / b->requests : 0);
+        ok &= cJSON_AddNullToObject(o, "target_ms") != NULL;
+    ok &= cJSON_AddNumberToObject(o, "violation_seconds", b->violation_s) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "error_rate", b->requests > 0 ? b->errors / b->requests : 0) != NULL;
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -100,4 +114,10 @@ cJSON *wl_traffic_slo(WlControllers *c)
         }
     }
     return arr;
+}
+
+int wl_slo_summary(void *ctx, SimEngine *e, cJSON *summary)
+{
+    (void)e;
+    return sim_summary_add_item(summary, "slo", wl_traffic_slo(ctx));
 }

@@ -89,7 +89,7 @@ static void dispatch(WlTraffic *t, uint32_t bi)
             return;   /* out of memory: sticky on the engine, the run stops */
         b->slot[slot].r = r;
         b->busy++;
-        if (sim_schedule(t->e, now + draw(t, b->mu), SIM_EV_TRAFFIC, bi, 0, TRF_AUX(TRF_EV_DONE, slot)) != SIM_OK)
+        if (sim_schedule(t->e, now + draw(t, b->mu), t->ev, bi, 0, TRF_AUX(TRF_EV_DONE, slot)) != SIM_OK)
             return;
     }
 }
@@ -110,7 +110,7 @@ static void next_arrival(WlTraffic *t, uint32_t fi)
     TrfFlow *f = &t->f[fi];
     SimTime next = sim_now(t->e) + draw(t, f->cur_rate);
     if (next < f->sec_end)
-        (void)sim_schedule(t->e, next, SIM_EV_TRAFFIC, fi, 0, TRF_AUX(TRF_EV_ARRIVAL, 0));
+        (void)sim_schedule(t->e, next, t->ev, fi, 0, TRF_AUX(TRF_EV_ARRIVAL, 0));
 }
 
 void trf_req_arrival(WlTraffic *t, uint32_t fi)

@@ -1,6 +1,6 @@
 /*
  * wl.h: the workload controllers (prefix wl_). Each reconciles as an event
- * (SIM_EV_WORKLOAD) queued when something it owns changes, never by polling
+ * (its registered event kind) queued when something it owns changes, never by polling
  * every object every tick.
  */
 #ifndef KUBESIM_WL_H
@@ -13,8 +13,41 @@
 
 typedef struct WlControllers WlControllers;
 
-/* Creates the controllers of engine e (registers their handler and pod
- * listener). NULL on out of memory. */
+/* The controllers' trace record kinds (their numbers are the file format's:
+ * sim/trace.h). wl_trace_kinds adds them, with those of the queues, the HPA
+ * and traffic (queue.h, hpa.h, traffic.h), to a schema table. */
+enum {
+    WL_TR_SCALE = 15,             /* wl from to: a workload's replicas change */
+    WL_TR_JOB_END = 28,           /* wl succeeded reason: a Job finished (1 Complete; 0 Failed with reason
+                                     BackoffLimitExceeded or DeadlineExceeded) */
+    WL_TR_WL_DELETE = 29,         /* wl reason: a workload deleted (TTLAfterFinished, HistoryLimit, Replace) */
+    WL_TR_CRONJOB = 30,           /* wl job scheduled_unix action: a CronJob's decision for a schedule time
+                                     (SuccessfulCreate, JobAlreadyActive, MissSchedule, TooManyMissedTimes);
+                                     job is -1 when none was created */
+    WL_TR_RS_CREATE = 31,         /* wl rs revision name: a Deployment's ReplicaSet rs (the controller's id)
+                                     is created, named <deployment>-<pod-template-hash> */
+    WL_TR_RS_SCALE = 32,          /* wl rs revision from to: a ReplicaSet's spec.replicas changes */
+    WL_TR_DEPLOY_CONDITION = 33,  /* wl status reason: a Deployment's Progressing condition becomes
+                                     status (1 True, 0 False) with reason (ProgressDeadlineExceeded...) */
+    WL_TR_VOLUME = 34             /* wl ordinal zone: a StatefulSet ordinal's volume is provisioned in zone */
+};
+int wl_trace_kinds(SimTrSchema *s);   /* SIM_OK or SIM_EINVAL (sim_trschema_add) */
+
+/* The controllers' summary.json sections (ranks: sim/summary.h, the whole
+ * table in scenarios/modules.c) and the counters they write. */
+enum { WL_SUMMARY_RANK_HPA = 100, WL_SUMMARY_RANK_JOBS = 400, WL_SUMMARY_RANK_BACKTESTS = 600,
+       WL_SUMMARY_RANK_SLO = 700 };
+typedef struct WlStats {
+    uint64_t hpa_scale_ups, hpa_scale_downs;   /* hpa.c */
+    uint64_t jobs_succeeded, jobs_failed;      /* job.c */
+    uint64_t backtests_completed;              /* backtests.c, queue.c */
+} WlStats;
+const WlStats *wl_stats(const WlControllers *c);
+
+/* Creates the controllers of engine e (registers their event kind, trace
+ * record kinds, summary sections (hpa, jobs, backtests, slo) and pod
+ * listener). NULL on out of memory (or a trace kind
+ * taken by another module: message on e). */
 WlControllers *wl_create(SimEngine *e);
 void wl_destroy(WlControllers *c);
 

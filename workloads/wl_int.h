@@ -4,6 +4,7 @@
 #ifndef KUBESIM_WL_INT_H
 #define KUBESIM_WL_INT_H
 
+#include "sim/summary.h"
 #include "workloads/wl.h"
 
 /* One DaemonSet's pods, by node: pod_of_node[node] is its live pod there. */
@@ -65,7 +66,7 @@ typedef struct WlSts {
     size_t cap;
 } WlSts;
 
-/* SIM_EV_WORKLOAD events whose aux is not 0 are a controller's own timers,
+/* Reconcile events (c->ev) whose aux is not 0 are a controller's own timers,
  * never cancelled by a generation bump (controllers.c asks wl_apps_timer). */
 #define WL_AUX_SYNC 0u
 #define WL_AUX_WAKE 1u          /* due if the workload's wake_at is still this time */
@@ -92,6 +93,8 @@ struct WlControllers {
     WlSource *usage, *podmetric, *value;
     size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
     SimEngine *e;
+    uint16_t ev;                /* our event kind: a workload reconciles (aux != 0: a timer) */
+    WlStats stats;
     WlDaemonSet *ds;
     size_t nds, capds;
     WlBtReq *bt;
@@ -110,6 +113,12 @@ struct WlControllers {
     struct WlCronJob *crons;    /* cronjob.c */
     size_t ncrons, capcrons;
 };
+
+/* Summary sections (summary.h ranks), registered by wl_create. */
+int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary);         /* hpa.c */
+int wl_jobs_summary(void *ctx, SimEngine *e, cJSON *summary);        /* job.c */
+int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary);   /* backtests.c */
+int wl_slo_summary(void *ctx, SimEngine *e, cJSON *summary);         /* traffic_out.c */
 
 /* daemonset.c */
 int wl_ds_start(WlControllers *c, uint32_t wl);
@@ -130,7 +139,7 @@ void wl_deploy_pod_terminated(WlControllers *c, uint32_t pod);
 void wl_deploy_pod_changed(WlControllers *c, uint32_t pod, int dready);
 void wl_deploy_free(WlControllers *c);
 WlDeploy *wl_deploy_of(WlControllers *c, uint32_t wl);
-/* A SIM_EV_WORKLOAD timer (aux != 0) fired: 1 if the workload should sync now
+/* A reconcile timer (aux != 0) fired: 1 if the workload should sync now
  * (a rollout applies its template first), 0 if the timer is stale. */
 int wl_apps_timer(WlControllers *c, const SimEvent *ev);
 /* Asks for a sync of wl at t (>= now) through a WL_AUX_WAKE timer, unless an

@@ -12,18 +12,29 @@ typedef struct Marker {
 static void on_marker(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     Marker *m = ctx;
-    (void)ev;
     if (m->left-- > 0)
-        ck_assert_int_eq(sim_schedule(e, sim_now(e), SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+        ck_assert_int_eq(sim_schedule(e, sim_now(e), ev->kind, 0, 0, 0), SIM_OK);
     else
         m->hit = 1;
+}
+
+unsigned ts_event_kind(SimEngine *e, SimHandler fn, void *ctx)
+{
+    unsigned k = sim_event_kind_find(e, "test");
+    if (k != SIM_EV_NONE) {
+        sim_engine_on(e, k, fn, ctx);
+        return k;
+    }
+    uint16_t nk;
+    ck_assert_int_eq(sim_event_kind(e, "test", fn, ctx, &nk), SIM_OK);
+    return nk;
 }
 
 void ts_run_to_each(SimEngine *e, SimTime t, void (*each)(void *ctx, SimEngine *e), void *ctx)
 {
     Marker m = {0, 32};
-    sim_engine_on(e, SIM_EV_HOOK, on_marker, &m);
-    ck_assert_int_eq(sim_schedule(e, t, SIM_EV_HOOK, 0, 0, 0), SIM_OK);
+    unsigned k = ts_event_kind(e, on_marker, &m);
+    ck_assert_int_eq(sim_schedule(e, t, k, 0, 0, 0), SIM_OK);
     while (!m.hit) {
         ck_assert_int_eq(sim_step(e), SIM_OK);
         if (each)

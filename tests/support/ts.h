@@ -10,8 +10,10 @@
 /* Runs every event up to and including time t, with the cascade of events
  * that the handlers at t schedule for t itself (32 levels deep: a reconcile
  * creates pods, a scheduling cycle binds them, listeners react...). Uses the
- * SIM_EV_HOOK handler. Asserts that the run reaches t. */
+ * "test" event kind. Asserts that the run reaches t. */
 void ts_run_to(SimEngine *e, SimTime t);
+/* The engine's "test" event kind (registered on first use), now pointed at fn. */
+unsigned ts_event_kind(SimEngine *e, SimHandler fn, void *ctx);
 /* The same, calling each(ctx, e) after every event. */
 void ts_run_to_each(SimEngine *e, SimTime t, void (*each)(void *ctx, SimEngine *e), void *ctx);
 
