@@ -11,6 +11,10 @@
  * `explain schedule` reads a pod (kube_effective_request); limits stay as
  * declared.
  *
+ * The cluster autoscaler's annotations (safe-to-evict, and the local volumes
+ * declared safe to evict) mean what the kube reader says they mean
+ * (kube_safe_to_evict, kube_volume_blocks), as for `explain autoscaler`.
+ *
  * Simplification: sidecar init containers (restartPolicy Always, counted with
  * the app containers upstream) are not distinguished: every init container
  * counts as a plain one.
@@ -19,30 +23,28 @@
 
 #include "kube/kube.h"
 
-#include <string.h>
-
+/* One container's fields, as the kube reader defaults them
+ * (kube_container_request: a limit without a request sets the request). */
 static void add_container(KxImp *c, const KubeYNode *ct, KxPodRes *sum, int init)
 {
     const KubeYNode *req = kube_y_map(c->y, ct, "resources.requests"), *lim = kube_y_map(c->y, ct, "resources.limits");
-    KxPodRes one = {0};
+    KubeContainerRes k = {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0};
     const KubeYNode *x;
     if ((x = kube_y_get(req, "cpu")) != NULL)
-        one.cpu = kx_quantity(c, x, 1);
+        k.req.cpu_m = kx_quantity(c, x, 1), k.given_req |= KUBE_RES_CPU;
     if ((x = kube_y_get(req, "memory")) != NULL)
-        one.memory = kx_quantity(c, x, 0);
+        k.req.mem = kx_quantity(c, x, 0), k.given_req |= KUBE_RES_MEM;
+    if ((x = kube_y_child(req, "nvidia.com/gpu")) != NULL)
+        k.req.gpu = kx_int(c, x, 0, 64), k.given_req |= KUBE_RES_GPU;
     if ((x = kube_y_get(lim, "cpu")) != NULL)
-        one.cpu_limit = kx_quantity(c, x, 1), one.has_cpu_limit = 1;
+        k.lim.cpu_m = kx_quantity(c, x, 1), k.given_lim |= KUBE_RES_CPU;
     if ((x = kube_y_get(lim, "memory")) != NULL)
-        one.memory_limit = kx_quantity(c, x, 0), one.has_memory_limit = 1;
-    /* Extended resources default their request to the limit. */
-    const KubeYNode *g = kube_y_child(req, "nvidia.com/gpu");
-    if ((g = g ? g : kube_y_child(lim, "nvidia.com/gpu")) != NULL)
-        one.gpu = kx_int(c, g, 0, 64);
-    /* A request left out defaults to the limit (the API server's defaulting). */
-    if (kube_y_get(req, "cpu") == NULL && one.has_cpu_limit)
-        one.cpu = one.cpu_limit;
-    if (kube_y_get(req, "memory") == NULL && one.has_memory_limit)
-        one.memory = one.memory_limit;
+        k.lim.mem = kx_quantity(c, x, 0), k.given_lim |= KUBE_RES_MEM;
+    if ((x = kube_y_child(lim, "nvidia.com/gpu")) != NULL)
+        k.lim.gpu = kx_int(c, x, 0, 64), k.given_lim |= KUBE_RES_GPU;
+    SimRes r = kube_container_request(&k);
+    KxPodRes one = {r.cpu_m, r.mem, r.gpu, k.lim.cpu_m, k.lim.mem, (k.given_lim & KUBE_RES_CPU) != 0,
+                    (k.given_lim & KUBE_RES_MEM) != 0};
     if (init) {
         sum->cpu = sum->cpu > one.cpu ? sum->cpu : one.cpu;
         sum->memory = sum->memory > one.memory ? sum->memory : one.memory;
@@ -239,13 +241,20 @@ static void spread(KxImp *c, const KubeYNode *seq)
     kx_out(c, " }");
 }
 
-static int local_storage(KxImp *c, const KubeYNode *spec)
+/* Does a volume keep the autoscaler from draining the pod's node? The kube
+ * reader decides (kube_volume_blocks), as it does for `explain autoscaler`:
+ * an emptyDir or hostPath volume not named in the template's
+ * safe-to-evict-local-volumes annotation. */
+static int local_storage(KxImp *c, const KubeYNode *tmpl, const KubeYNode *spec)
 {
+    const char *safe = kx_annotation(c, tmpl, KUBE_ANN_SAFE_LOCAL_VOLUMES);
     const KubeYNode *vs = kube_y_seq(c->y, spec, "volumes");
-    for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next)
-        if (kube_y_get(v, "emptyDir") || kube_y_get(v, "hostPath"))
-            return 1;
-    return 0;
+    int blocks = 0;
+    for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next) {
+        int local = kube_y_get(v, "emptyDir") != NULL || kube_y_get(v, "hostPath") != NULL;
+        blocks |= kube_volume_blocks(kube_y_str(c->y, v, "name"), local, safe);
+    }
+    return blocks;
 }
 
 /* The simulation-only settings the export keeps in annotations. */
@@ -273,8 +282,11 @@ static void annotations(KxImp *c, const KubeYNode *tmpl)
         }
         kx_out(c, " }");
     }
-    if ((v = kx_annotation(c, tmpl, "cluster-autoscaler.kubernetes.io/safe-to-evict")) != NULL)
-        kx_out(c, ", safe_to_evict = %s", strcmp(v, "true") == 0 ? "true" : "false");
+    /* "true" and "false" only: any other value leaves it unset, as upstream
+     * and the kube reader read it (kube_safe_to_evict). */
+    int8_t safe = kube_safe_to_evict(kx_annotation(c, tmpl, KUBE_ANN_SAFE_TO_EVICT));
+    if (safe != 0)
+        kx_out(c, ", safe_to_evict = %s", safe > 0 ? "true" : "false");
 }
 
 void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
@@ -282,7 +294,7 @@ void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
     const KubeYNode *spec = kube_y_map(c->y, tmpl, "spec");
     resources(c, spec);
     annotations(c, tmpl);
-    if (local_storage(c, spec))
+    if (local_storage(c, tmpl, spec))
         kx_out(c, ", local_storage = true");
     const char *pc = kube_y_str(c->y, spec, "priorityClassName");
     if (pc) {

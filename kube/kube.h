@@ -129,10 +129,25 @@ typedef struct KubePod {
 } KubePod;
 void kube_pod(KubeReader *r, const cJSON *j, const char *path, KubePod *out);
 /* What the cluster autoscaler reads of a pod beyond its spec, into s:
- * cluster-autoscaler.kubernetes.io/safe-to-evict "true"/"false"
- * (safe_to_evict 1/-1) and emptyDir or hostPath volumes not named in
- * .../safe-to-evict-local-volumes (local_storage). */
+ * KUBE_ANN_SAFE_TO_EVICT (safe_to_evict, by kube_safe_to_evict) and
+ * emptyDir or hostPath volumes not named in KUBE_ANN_SAFE_LOCAL_VOLUMES
+ * (local_storage, by kube_volume_blocks). */
 void kube_pod_eviction(KubeReader *r, const cJSON *j, const char *path, SimPodSpec *s);
+
+/* The autoscaler's annotations are understood here only: the JSON reader
+ * (kube_pod_eviction) and the YAML importer both take their meaning from the
+ * two functions below, whatever tree the values came from. */
+#define KUBE_ANN_SAFE_TO_EVICT "cluster-autoscaler.kubernetes.io/safe-to-evict"
+#define KUBE_ANN_SAFE_LOCAL_VOLUMES "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
+/* A safe-to-evict annotation's value (NULL: absent) as SimPodSpec's
+ * safe_to_evict: 1 for exactly "true", -1 for exactly "false", 0 (unset) for
+ * anything else, as upstream's drain rules compare it (== "true", == "false"). */
+int8_t kube_safe_to_evict(const char *value);
+/* Does a pod's volume keep the autoscaler from draining its node? Yes when it
+ * is local (emptyDir or hostPath: local) and its name is not in safe_volumes,
+ * the comma-separated safe-to-evict-local-volumes value (NULL: absent; name
+ * NULL: a volume without a name, which no list names). */
+int kube_volume_blocks(const char *name, int local, const char *safe_volumes);
 /* The kind of the controller that owns the pod, from its ownerReferences
  * (the one with controller true): ReplicaSet, ReplicationController and
  * Deployment read as a Deployment; SIM_WL_POD when none or an unknown kind. */
@@ -147,6 +162,19 @@ void kube_priorityclass(KubeReader *r, const cJSON *j, const char *path, SimPrio
 void kube_pdb(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimPdb *out);
 void kube_quota(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimQuota *out);
 void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimLimitRange *out);
+
+/* One container's requests and limits, read from either tree (JSON or YAML),
+ * and which of them the manifest gave (KUBE_RES_* bits): a request of 0 that
+ * is written differs from one left out. */
+enum { KUBE_RES_CPU = 1, KUBE_RES_MEM = 2, KUBE_RES_GPU = 4 };
+typedef struct KubeContainerRes {
+    SimRes req, lim;
+    unsigned given_req, given_lim;
+} KubeContainerRes;
+/* The container's request as the API server defaults it (SetDefaults_Pod): a
+ * resource with a limit and no request requests its limit; one given, even
+ * 0, stays. Both readers count a container with it. */
+SimRes kube_container_request(const KubeContainerRes *c);
 
 /* Upstream's effective request of a pod (resource helpers PodRequests): the
  * larger of the app containers' sum and the largest init container, per

@@ -202,7 +202,9 @@ static int resource_known(const char *name)
     return in_list(name, known) || strncmp(name, "hugepages-", 10) == 0 || strchr(name, '/') != NULL;
 }
 
-static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r)
+/* The resources of map j into r; the KUBE_RES_* bits of those given into
+ * *given when it is not NULL. */
+static void resources_given(KubeReader *c, const cJSON *j, const char *path, SimRes *r, unsigned *given)
 {
     for (const cJSON *x = j ? j->child : NULL; x && !c->failed; x = x->next) {
         char sub[PATH];
@@ -211,17 +213,25 @@ static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r
             kube_fail(c, sub, "unknown resource \"%s\"", x->string);
             return;
         }
+        unsigned bit = 0;
         if (strcmp(x->string, "cpu") == 0)
-            r->cpu_m = kube_quantity(c, x, sub, 1);
+            r->cpu_m = kube_quantity(c, x, sub, 1), bit = KUBE_RES_CPU;
         else if (strcmp(x->string, "memory") == 0)
-            r->mem = kube_quantity(c, x, sub, 0);
+            r->mem = kube_quantity(c, x, sub, 0), bit = KUBE_RES_MEM;
         else if (strcmp(x->string, "nvidia.com/gpu") == 0)
-            r->gpu = kube_quantity(c, x, sub, 0);
+            r->gpu = kube_quantity(c, x, sub, 0), bit = KUBE_RES_GPU;
         else if (strcmp(x->string, "pods") == 0)
             r->pods = kube_quantity(c, x, sub, 0);
         else
             (void)kube_quantity(c, x, sub, 0);   /* validated, not modelled */
+        if (given)
+            *given |= bit;
     }
+}
+
+static void resources(KubeReader *c, const cJSON *j, const char *path, SimRes *r)
+{
+    resources_given(c, j, path, r, NULL);
 }
 
 void kube_node(KubeReader *c, const cJSON *j, const char *path, KubeNode *out)
@@ -461,17 +471,14 @@ static void containers(KubeReader *c, const cJSON *arr, const char *path, SimPod
         char sub[PATH], rp[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
         kube_keys(c, x, sub, keys);
-        SimRes req = {0, 0, 0, 0}, lim = {0, 0, 0, 0};
+        KubeContainerRes one = {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0};
         const cJSON *res = kube_child(c, x, "resources", sub, cJSON_Object, rp);
         if (res) {
             kube_keys(c, res, rp, rkeys);
-            resources(c, kube_child(c, res, "requests", rp, cJSON_Object, f), f, &req);
-            resources(c, kube_child(c, res, "limits", rp, cJSON_Object, f), f, &lim);
+            resources_given(c, kube_child(c, res, "requests", rp, cJSON_Object, f), f, &one.req, &one.given_req);
+            resources_given(c, kube_child(c, res, "limits", rp, cJSON_Object, f), f, &one.lim, &one.given_lim);
         }
-        /* API defaulting: a limit without a request sets the request. */
-        req.cpu_m = req.cpu_m ? req.cpu_m : lim.cpu_m;
-        req.mem = req.mem ? req.mem : lim.mem;
-        req.gpu = req.gpu ? req.gpu : lim.gpu;
+        SimRes req = kube_container_request(&one), lim = one.lim;
         if (init) {
             s->req.cpu_m = req.cpu_m > s->req.cpu_m ? req.cpu_m : s->req.cpu_m;
             s->req.mem = req.mem > s->req.mem ? req.mem : s->req.mem;
@@ -582,9 +589,6 @@ SimWlKind kube_owner_kind(KubeReader *c, const cJSON *j, const char *path)
 }
 
 /* ---- what the autoscaler reads of a pod ------------------------------------- */
-#define ANN_SAFE "cluster-autoscaler.kubernetes.io/safe-to-evict"
-#define ANN_SAFE_VOLUMES "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
-
 const char *kube_annotation(KubeReader *c, const cJSON *obj, const char *path, const char *key)
 {
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -641,16 +645,25 @@ static int local_storage(KubeReader *c, const cJSON *j, const char *path, const 
             return 0;
         }
         int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
-        local |= here && !listed_in(safe, name->valuestring);
+        local |= kube_volume_blocks(name->valuestring, here, safe);
     }
     return local;
 }
 
+int8_t kube_safe_to_evict(const char *value)
+{
+    return (int8_t)(value == NULL ? 0 : strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? -1 : 0);
+}
+
+int kube_volume_blocks(const char *name, int local, const char *safe_volumes)
+{
+    return local && (name == NULL || !listed_in(safe_volumes, name));
+}
+
 void kube_pod_eviction(KubeReader *c, const cJSON *j, const char *path, SimPodSpec *s)
 {
-    const char *safe = kube_annotation(c, j, path, ANN_SAFE);
-    s->safe_to_evict = (int8_t)(safe && strcmp(safe, "true") == 0 ? 1 : safe && strcmp(safe, "false") == 0 ? -1 : 0);
-    s->local_storage = (uint8_t)local_storage(c, j, path, kube_annotation(c, j, path, ANN_SAFE_VOLUMES));
+    s->safe_to_evict = kube_safe_to_evict(kube_annotation(c, j, path, KUBE_ANN_SAFE_TO_EVICT));
+    s->local_storage = (uint8_t)local_storage(c, j, path, kube_annotation(c, j, path, KUBE_ANN_SAFE_LOCAL_VOLUMES));
 }
 
 /* ---- policy objects --------------------------------------------------------- */
@@ -830,6 +843,18 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t add_held(int64_t a, int64_t b)
 {
     return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+SimRes kube_container_request(const KubeContainerRes *c)
+{
+    SimRes r = c->req;
+    if (!(c->given_req & KUBE_RES_CPU) && (c->given_lim & KUBE_RES_CPU))
+        r.cpu_m = c->lim.cpu_m;
+    if (!(c->given_req & KUBE_RES_MEM) && (c->given_lim & KUBE_RES_MEM))
+        r.mem = c->lim.mem;
+    if (!(c->given_req & KUBE_RES_GPU) && (c->given_lim & KUBE_RES_GPU))
+        r.gpu = c->lim.gpu;
+    return r;
 }
 
 SimRes kube_effective_request(const SimRes *app, const SimRes *init, const SimRes *overhead)

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "k8s-export/kx.h"
+#include "kube/kube.h"
+#include "sim/arena.h"
 #include "scenarios/scn.h"
 #include "tb.h"
 #include "tr.h"
@@ -401,6 +403,102 @@ START_TEST(import_adds_pod_overhead_to_requests)
 }
 END_TEST
 
+/* One autoscaler case: the safe-to-evict annotation (NULL: absent), the
+ * safe-to-evict-local-volumes annotation (NULL: absent), the volumes as a
+ * YAML flow list and as JSON, and what upstream's drain rules make of them
+ * (safe 1/-1/0, local storage blocking 1/0). */
+typedef struct EvictCase {
+    const char *safe, *local_ok, *vols_yaml, *vols_json;
+    int want_safe, want_local;
+} EvictCase;
+
+/* The annotations block of both forms ("" when there is none). */
+static void evict_annotations(const EvictCase *k, char *yaml, char *json, size_t n)
+{
+    char ys[128] = "", yl[128] = "", js[128] = "", jl[128] = "";
+    if (k->safe)
+        snprintf(ys, sizeof ys, "cluster-autoscaler.kubernetes.io/safe-to-evict: \"%s\"", k->safe),
+            snprintf(js, sizeof js, "\"cluster-autoscaler.kubernetes.io/safe-to-evict\": \"%s\"", k->safe);
+    if (k->local_ok)
+        snprintf(yl, sizeof yl, "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes: \"%s\"", k->local_ok),
+            snprintf(jl, sizeof jl, "\"cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes\": \"%s\"",
+                     k->local_ok);
+    const char *sep = k->safe && k->local_ok ? ", " : "";
+    snprintf(yaml, n, ", annotations: {%s%s%s}", ys, sep, yl);
+    snprintf(json, n, ", \"annotations\": {%s%s%s}", js, sep, jl);
+}
+
+/* What `explain autoscaler` reads of the pod (the kube reader's JSON side). */
+static SimPodSpec evict_by_kube(const EvictCase *k, const char *ann)
+{
+    char json[1024];
+    snprintf(json, sizeof json, "{\"metadata\": {\"name\": \"p\"%s}, \"spec\": {\"volumes\": %s}}", ann,
+             k->vols_json);
+    SimMem m;
+    sim_mem_init(&m);
+    SimArena a;
+    sim_arena_init(&a, &m);
+    KubeReader *r = kube_reader_new(&a);
+    cJSON *j = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(j);
+    SimPodSpec s;
+    memset(&s, 0, sizeof s);
+    kube_pod_eviction(r, j, "$", &s);
+    ck_assert_msg(!kube_failed(r), "%s", kube_errmsg(r));
+    cJSON_Delete(j);
+    sim_arena_free(&a);
+    return s;
+}
+
+/* cluster-autoscaler.kubernetes.io/safe-to-evict is "true" or "false" or
+ * nothing (upstream drain: == "true", == "false"; "maybe" is neither), and a
+ * local volume (emptyDir, hostPath) named in safe-to-evict-local-volumes
+ * (comma-separated, names as written) does not block a scale-down. `import`
+ * and the kube reader `explain autoscaler` uses agree on every case, because
+ * both ask kube_safe_to_evict and kube_volume_blocks. */
+START_TEST(import_reads_the_autoscaler_annotations_as_explain_does)
+{
+    static const EvictCase cases[] = {
+        {"true", NULL, "[]", "[]", 1, 0},
+        {"false", NULL, "[]", "[]", -1, 0},
+        {"maybe", NULL, "[]", "[]", 0, 0},
+        {"True", NULL, "[]", "[]", 0, 0},
+        {NULL, NULL, "[{name: scratch, emptyDir: {}}]", "[{\"name\": \"scratch\", \"emptyDir\": {}}]", 0, 1},
+        {NULL, "scratch", "[{name: scratch, emptyDir: {}}]", "[{\"name\": \"scratch\", \"emptyDir\": {}}]", 0, 0},
+        {"false", "scratch", "[{name: scratch, emptyDir: {}}, {name: logs, hostPath: {path: /l}}]",
+         "[{\"name\": \"scratch\", \"emptyDir\": {}}, {\"name\": \"logs\", \"hostPath\": {\"path\": \"/l\"}}]", -1, 1},
+        {NULL, "scratch,logs", "[{name: scratch, emptyDir: {}}, {name: logs, hostPath: {path: /l}}]",
+         "[{\"name\": \"scratch\", \"emptyDir\": {}}, {\"name\": \"logs\", \"hostPath\": {\"path\": \"/l\"}}]", 0, 0},
+        {NULL, "scratch, logs", "[{name: scratch, emptyDir: {}}, {name: logs, hostPath: {path: /l}}]",
+         "[{\"name\": \"scratch\", \"emptyDir\": {}}, {\"name\": \"logs\", \"hostPath\": {\"path\": \"/l\"}}]", 0, 1},
+        {NULL, NULL, "[{name: cfg, configMap: {name: c}}]", "[{\"name\": \"cfg\", \"configMap\": {\"name\": \"c\"}}]",
+         0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const EvictCase *k = &cases[i];
+        char yann[512], jann[512], yaml[2048], *out = NULL;
+        SimErr err = SIM_ERR_INIT;
+        evict_annotations(k, yann, jann, sizeof yann);
+        snprintf(yaml, sizeof yaml,
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"
+                 "spec:\n  replicas: 1\n  selector: {matchLabels: {app: w}}\n"
+                 "  template:\n    metadata: {labels: {app: w}%s}\n    spec:\n"
+                 "      volumes: %s\n      containers: [{name: c, image: x}]\n",
+                 yann, k->vols_yaml);
+        ck_assert_msg(import_text(yaml, &out, &err) == SIM_OK, "case %zu: %s", i, sim_err_msg(&err));
+        SimPodSpec s = evict_by_kube(k, jann);
+        ck_assert_msg(s.safe_to_evict == k->want_safe && s.local_storage == k->want_local, "case %zu: kube", i);
+        const char *safe = strstr(out, "safe_to_evict = ");
+        int imp_safe = safe == NULL ? 0 : strncmp(safe + 16, "true", 4) == 0 ? 1 : -1;
+        int imp_local = strstr(out, "local_storage = true") != NULL;
+        ck_assert_msg(imp_safe == s.safe_to_evict && imp_local == s.local_storage,
+                      "case %zu: import says safe %d local %d, explain's reader %d %d\n%s", i, imp_safe, imp_local,
+                      s.safe_to_evict, s.local_storage, out);
+        free(out);
+    }
+}
+END_TEST
+
 /* Does the scenario load with every check `kubesim validate` makes? */
 static int scenario_validates(const char *lua, SimErr *err)
 {
@@ -682,6 +780,7 @@ static Suite *suite(void)
     TCase *mem = tcase_create("memory");
     tcase_add_test(mem, import_out_of_memory_sweep);
     tcase_add_test(mem, import_adds_pod_overhead_to_requests);
+    tcase_add_test(mem, import_reads_the_autoscaler_annotations_as_explain_does);
     suite_add_tcase(s, mem);
     TCase *bin = tcase_create("binary");
     tcase_set_timeout(bin, 600);

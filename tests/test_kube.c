@@ -90,6 +90,24 @@ static int yes(const char *s)
     return 1;
 }
 
+/* The scenario `kubesim import` writes for yaml (region "r"), as a string
+ * the caller frees; the import leaks nothing. */
+static char *imported(const char *path, const char *yaml)
+{
+    KxImportFile f = {.path = path, .text = yaml, .len = strlen(yaml), .region = "r"};
+    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = NULL;
+    SimErr err = SIM_ERR_INIT;
+    size_t len = 0;
+    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    char *copy = strdup(text);
+    sim_mem_free(&m, text, len + 1);
+    ck_assert_int_eq(m.live, 0);
+    return copy;
+}
+
 /* `import` (YAML) and `explain schedule` (JSON) read the same pod to the same
  * requests: one formula, overhead included. */
 START_TEST(kube_import_and_explain_agree_on_a_pods_requests)
@@ -101,21 +119,56 @@ START_TEST(kube_import_and_explain_agree_on_a_pods_requests)
     kube_pod(rd.r, j, "$.pod", &p);
     ck_assert(!kube_failed(rd.r));
 
-    KxImportFile f = {.path = "pod.yaml", .text = pod_yaml, .len = strlen(pod_yaml), .region = "r"};
-    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
-    SimMem m;
-    sim_mem_init(&m);
-    char *text = NULL, want[128];
-    SimErr err = SIM_ERR_INIT;
-    size_t len = 0;
-    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    char *text = imported("pod.yaml", pod_yaml), want[128];
     snprintf(want, sizeof want, "cpu = \"%lldm\", memory = %lld", (long long)p.spec.req.cpu_m,
              (long long)p.spec.req.mem);
     ck_assert_msg(strstr(text, want) != NULL, "want %s in:\n%s", want, text);
-    sim_mem_free(&m, text, len + 1);
-    ck_assert_int_eq(m.live, 0);
+    free(text);
     cJSON_Delete(j);
     reader_close(&rd);
+}
+END_TEST
+
+/* API defaulting (SetDefaults_Pod) fills a request only where the container
+ * gives none: `requests: {cpu: "0"}` with a CPU limit of 2 requests 0 CPU,
+ * while memory, given only as a limit, requests its limit. The JSON reader
+ * once read a written 0 as absent (2000m) where import kept 0; both now ask
+ * kube_container_request. */
+START_TEST(kube_a_written_zero_request_is_not_defaulted_to_the_limit)
+{
+    static const char json[] =
+        "{\"metadata\": {\"name\": \"z\"}, \"spec\": {\"containers\": [{\"name\": \"a\", \"resources\": {"
+        "\"requests\": {\"cpu\": \"0\"}, \"limits\": {\"cpu\": \"2\", \"memory\": \"1Gi\"}}}]}}";
+    static const char yaml[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: z}\n"
+        "spec:\n  selector: {matchLabels: {app: z}}\n  template:\n    metadata: {labels: {app: z}}\n"
+        "    spec:\n      containers:\n"
+        "      - {name: a, image: x, resources: {requests: {cpu: \"0\"}, limits: {cpu: \"2\", memory: 1Gi}}}\n";
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse(json);
+    KubePod p;
+    kube_pod(rd.r, j, "$.pod", &p);
+    ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+    ck_assert_int_eq(p.spec.req.cpu_m, 0);
+    ck_assert_int_eq(p.spec.req.mem, INT64_C(1) << 30);
+
+    char *text = imported("z.yaml", yaml);
+    /* import writes no cpu when the request is 0, and the memory request. */
+    ck_assert_msg(strstr(text, "image = \"x\", memory = 1073741824, cpu_limit = \"2000m\"") != NULL, "%s", text);
+    free(text);
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
+
+START_TEST(kube_container_request_defaults_absent_requests_only)
+{
+    KubeContainerRes c = {{0, 5, 0, 0}, {300, 9, 2, 0}, KUBE_RES_CPU | KUBE_RES_MEM, KUBE_RES_CPU | KUBE_RES_GPU};
+    SimRes r = kube_container_request(&c);
+    ck_assert_int_eq(r.cpu_m, 0);   /* given as 0: stays */
+    ck_assert_int_eq(r.mem, 5);     /* given: stays */
+    ck_assert_int_eq(r.gpu, 2);     /* absent, with a limit: the limit */
 }
 END_TEST
 
@@ -220,6 +273,8 @@ int main(void)
     tcase_add_test(tc, kube_pod_request_is_max_of_app_and_init_plus_overhead);
     tcase_add_test(tc, kube_effective_request_adds_overhead_to_cpu_and_memory);
     tcase_add_test(tc, kube_import_and_explain_agree_on_a_pods_requests);
+    tcase_add_test(tc, kube_a_written_zero_request_is_not_defaulted_to_the_limit);
+    tcase_add_test(tc, kube_container_request_defaults_absent_requests_only);
     tcase_add_test(tc, kube_first_problem_sticks_on_the_reader);
     tcase_add_test(tc, kube_boolean_wording_per_caller);
     tcase_add_test(tc, kube_not_json_names_file_line_and_column);
