@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "sim/json.h"
 
 static const BenchDef benches[] = {
     {"trading_day", "24 h of 3 regions, ~5,000 nodes, ~150,000 pods, HPA, CA, Jobs, traffic: sim s per wall s",
@@ -59,22 +60,28 @@ static void usage(FILE *f)
 /* 0, -1 if the benchmark failed, BENCH_WRITE_FAILED if its line could not be written. */
 static int run_one(const BenchDef *b, int quick)
 {
+    SimMem m;
+    sim_mem_init(&m);
+    SimJsonScope js;   /* the line's cJSON through m: a failed allocation fails the benchmark */
+    sim_json_begin(&js, &m);
     cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return -1;
     cJSON_AddStringToObject(o, "bench", b->name);
-    int rc = b->fn(o, quick);
+    int rc = o ? b->fn(o, quick) : -1;
+    char *s = rc == 0 ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (sim_json_end(&js) != SIM_OK && rc == 0) {
+        fprintf(stderr, "kubesim bench: %s: out of memory\n", b->name);
+        rc = -1;
+    }
     if (rc == 0) {
-        char *s = cJSON_PrintUnformatted(o);
         /* flushed per line so a long run shows progress; a failed write ends it */
         if (s && (printf("%s\n", s) < 0 || fflush(stdout) != 0)) {
             fprintf(stderr, "kubesim bench: cannot write to standard output: %s\n", strerror(errno));
             clearerr(stdout);   /* said here; main need not say it again */
             rc = BENCH_WRITE_FAILED;
         }
-        cJSON_free(s);
     }
-    cJSON_Delete(o);
+    cJSON_free(s);
     return rc;
 }
 

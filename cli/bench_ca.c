@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scenarios/scn.h"
 #include "scheduler/ca.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -23,18 +24,15 @@ static const char *const GROUPS[] = {"general", "compute", "memory", "spare"};
 static const int64_t GROUP_CPU[] = {4000, 8000, 4000, 16000}, GROUP_MEM[] = {16 * GIB, 16 * GIB, 32 * GIB, 64 * GIB};
 
 typedef struct Bench {
+    ScnWorld *w;
     SimEngine *e;
-    SchedScheduler *s;
     SchedCa *ca;
-    uint32_t region, ns, groups[4];
+    uint32_t nodes, region, ns, groups[4];
+    double fill;
 } Bench;
 
-static int setup(Bench *b, uint32_t nodes, double fill)
+static int add_groups(Bench *b)
 {
-    SimConfig cfg = {.seed = 42, .end = SIM_SEC(3600), .queue = SIM_EVQ_FAST, .mem = NULL};
-    memset(b, 0, sizeof *b);
-    if ((b->e = sim_engine_create(&cfg)) == NULL)
-        return -1;
     uint32_t zone;
     if (sim_region_add(b->e, "bench", &b->region) || sim_zone_add(b->e, b->region, "bench-a", &zone) ||
         sim_namespace_add(b->e, "default", &b->ns))
@@ -53,7 +51,13 @@ static int setup(Bench *b, uint32_t nodes, double fill)
         if (sim_nodegroup_add(b->e, &ng, &b->groups[g]))
             return -1;
     }
-    for (int g = 0; g < 4; g++) {   /* a filler workload per group: each node `fill` full */
+    return 0;
+}
+
+/* A filler workload per group: each node `fill` full. */
+static int fill_nodes(Bench *b)
+{
+    for (int g = 0; g < 4; g++) {
         SimWorkload w;
         memset(&w, 0, sizeof w);
         char name[32];
@@ -62,30 +66,46 @@ static int setup(Bench *b, uint32_t nodes, double fill)
         w.kind = SIM_WL_DEPLOYMENT;
         w.ns = b->ns;
         w.region = b->region;
-        w.spec.req = (SimRes){(int64_t)((double)GROUP_CPU[g] * fill), (int64_t)((double)GROUP_MEM[g] * fill) / 2, 0, 1};
+        w.spec.req = (SimRes){(int64_t)((double)GROUP_CPU[g] * b->fill), (int64_t)((double)GROUP_MEM[g] * b->fill) / 2, 0, 1};
         uint32_t wl;
         if (sim_workload_add(b->e, &w, &wl))
             return -1;
-        for (uint32_t i = (uint32_t)g; i < nodes; i += 4) {
+        for (uint32_t i = (uint32_t)g; i < b->nodes; i += 4) {
             uint32_t node, pod;
             if (sim_node_add(b->e, b->groups[g], 1, &node) || sim_pod_create(b->e, wl, &pod) ||
                 sim_pod_bind(b->e, pod, node))
                 return -1;
         }
     }
-    if ((b->s = sched_create(b->e)) == NULL)
+    return 0;
+}
+
+static int populate(void *ctx, SimEngine *e)
+{
+    Bench *b = ctx;
+    b->e = e;
+    return add_groups(b) == 0 && fill_nodes(b) == 0 ? SIM_OK : SIM_EINVAL;   /* message on the engine */
+}
+
+/* The cluster in a world with the scheduler and the autoscaler (upstream's
+ * defaults). */
+static int setup(Bench *b, uint32_t nodes, double fill)
+{
+    memset(b, 0, sizeof *b);
+    b->nodes = nodes;
+    b->fill = fill;
+    ScnWorldOptions wo = {.seed = 42, .end = SIM_SEC(3600), .parts = SCN_WORLD_AUTOSCALER, .populate = populate, .ctx = b};
+    if (scn_world_open(&b->w, NULL, &wo) != SIM_OK) {
+        fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", scn_world_errmsg(b->w));
         return -1;
-    SchedCaConfig c;
-    sched_ca_config_default(&c);
-    b->ca = sched_ca_create(b->s, &c);
-    return b->ca ? 0 : -1;
+    }
+    b->ca = scn_world_autoscaler(b->w);
+    return 0;
 }
 
 static void teardown(Bench *b)
 {
-    sched_ca_destroy(b->ca);
-    sched_destroy(b->s);
-    sim_engine_destroy(b->e);
+    scn_world_close(b->w);
 }
 
 /* pending unschedulable pods over four workloads of different shapes. */

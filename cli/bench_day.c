@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "scenarios/scn.h"
+#include "sim/fileio.h"
 
 /* `scale` divides the node and pod counts; `hours` is the simulated span. */
 static const char DAY_LUA[] =
@@ -106,15 +107,18 @@ static double num(const cJSON *o, const char *a, const char *b)
 /* Reads DIR/out/summary.json into the bench's figures. */
 static int report(const char *dir, cJSON *out, double wall, long maxrss_kib)
 {
-    char path[512];
+    SimErr err = SIM_ERR_INIT;
+    char path[512], *text = NULL;
+    size_t len = 0;
     snprintf(path, sizeof path, "%s/out/summary.json", dir);
-    FILE *f = fopen(path, "rb");
-    static char text[1 << 20];
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f)
-        fclose(f);
-    text[n] = '\0';
+    SimMem m;
+    sim_mem_init(&m);
+    if (sim_file_read(&m, path, SIM_FILE_MAX_JSON, "a summary", &text, &len, &err) != SIM_OK) {
+        fprintf(stderr, "bench trading_day: %s\n", sim_err_msg(&err));
+        return -1;
+    }
     cJSON *sum = cJSON_Parse(text);
+    sim_mem_free(&m, text, len + 1);
     if (sum == NULL) {
         fprintf(stderr, "bench trading_day: %s does not parse\n", path);
         return -1;

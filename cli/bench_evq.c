@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 
+#include "sim/json.h"
 #include "sim/sim.h"
 
 #define NINC ((size_t)1 << 20)   /* precomputed increments, cycled */
@@ -119,7 +120,7 @@ static void report(cJSON *out, const char *name, const HoldRun *fast, const Hold
     cJSON_AddNumberToObject(out, "rounds", (double)fast->rounds);
     cJSON *each = cJSON_AddArrayToObject(out, "events_per_s_each_round");
     for (size_t i = 0; each && i < fast->rounds; i++)
-        cJSON_AddItemToArray(each, cJSON_CreateNumber((double)(int64_t)fast->round_rate[i]));
+        sim_json_push(each, cJSON_CreateNumber((double)(int64_t)fast->round_rate[i]));
     cJSON_AddStringToObject(out, "figure", "best timed round, after a warm-up of 2x pending");
     cJSON_AddStringToObject(out, "increment", "exponential, mean 1 s (ns), 2^20 draws cycled");
     cJSON_AddBoolToObject(out, "same_order", fast->hash == heap->hash);

@@ -129,7 +129,7 @@ static double timed_exports(World *w, int reps, size_t *objects, size_t *bytes)
     double t0 = bench_now();
     for (int i = 0; i < reps; i++) {
         KxFiles *f;
-        if (kx_export(w->x.e, w->x.wl, &w->o, &f) != SIM_OK)
+        if (kx_export(scn_world_engine(w->x.w), scn_world_controllers(w->x.w), &w->o, &f) != SIM_OK)
             return -1;
         *objects = kx_files_objects(f);
         *bytes = 0;
@@ -164,10 +164,10 @@ int bench_export(cJSON *out, int quick)
 
 /* The export's files as import inputs, each in the region of its folder;
  * regions[] holds the names. */
-static KxImportFile *import_inputs(const KxFiles *f, char (*regions)[64])
+static KxImportFile *import_inputs(SimMem *m, const KxFiles *f, char (*regions)[64])
 {
     size_t n = kx_files_count(f);
-    KxImportFile *in = calloc(n ? n : 1, sizeof *in);
+    KxImportFile *in = sim_mem_calloc(m, n ? n : 1, sizeof *in);
     for (size_t k = 0; in && k < n; k++) {
         const char *path, *text;
         size_t len;
@@ -181,8 +181,8 @@ static KxImportFile *import_inputs(const KxFiles *f, char (*regions)[64])
 static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_bytes)
 {
     size_t n = kx_files_count(f);
-    char(*regions)[64] = calloc(n ? n : 1, sizeof *regions);
-    KxImportFile *in = regions ? import_inputs(f, regions) : NULL;
+    char(*regions)[64] = sim_mem_calloc(m, n ? n : 1, sizeof *regions);
+    KxImportFile *in = regions ? import_inputs(m, f, regions) : NULL;
     KxImportOptions o = {.name = "export-world"};
     double t0 = bench_now(), t = -1;
     int ok = in != NULL;
@@ -198,8 +198,8 @@ static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_b
     }
     if (ok)
         t = bench_now() - t0;
-    free(in);
-    free(regions);
+    sim_mem_free(m, in, (n ? n : 1) * sizeof *in);
+    sim_mem_free(m, regions, (n ? n : 1) * sizeof *regions);
     return t;
 }
 
@@ -210,7 +210,7 @@ int bench_import(cJSON *out, int quick)
     size_t objects = 0, lua = 0;
     double t = -1;
     KxFiles *f = NULL;
-    if (world_open(&w, quick, "import") == 0 && kx_export(w.x.e, w.x.wl, &w.o, &f) == SIM_OK) {
+    if (world_open(&w, quick, "import") == 0 && kx_export(scn_world_engine(w.x.w), scn_world_controllers(w.x.w), &w.o, &f) == SIM_OK) {
         objects = kx_files_objects(f);
         t = timed_imports(f, &w.m, reps, &lua);
     }

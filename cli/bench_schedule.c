@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scenarios/scn.h"
 #include "scheduler/sched.h"
 
 #define GIB (INT64_C(1) << 30)
@@ -205,32 +206,43 @@ static int place_all(SimEngine *e, const uint32_t *ids, uint32_t pods, double *s
     return 0;
 }
 
+/* The synthetic cluster, made inside the world (populate). */
+typedef struct Cluster {
+    uint32_t nodes, region, ns, ids[NSHAPES];
+    Specs sp;
+} Cluster;
+
+static int populate(void *ctx, SimEngine *e)
+{
+    Cluster *c = ctx;
+    if (region_setup(e, c->nodes, &c->region, &c->ns) != 0 || workloads_setup(e, &c->sp, c->region, c->ns, c->ids) != 0)
+        return SIM_EINVAL;   /* the message is on the engine */
+    return SIM_OK;
+}
+
 int bench_schedule(cJSON *out, int quick)
 {
-    uint32_t nodes = quick ? 500 : 5000, pods = quick ? 15000 : 150000, region, ns, ids[NSHAPES];
-    SimConfig cfg = {.seed = 42, .end = SIM_SEC(60), .queue = SIM_EVQ_FAST, .mem = NULL};
-    SimEngine *e = sim_engine_create(&cfg);
-    Specs *sp = e ? sim_mem_calloc(sim_mem(e), 1, sizeof *sp) : NULL;
-    SchedScheduler *s = NULL;
+    uint32_t pods = quick ? 15000 : 150000;
+    Cluster c;
+    memset(&c, 0, sizeof c);
+    c.nodes = quick ? 500 : 5000;
+    ScnWorldOptions wo = {.seed = 42, .end = SIM_SEC(60), .populate = populate, .ctx = &c};
+    ScnWorld *w = NULL;
     double secs = 0;
-    int rc = -1;
-    if (e && sp && region_setup(e, nodes, &region, &ns) == 0 && workloads_setup(e, sp, region, ns, ids) == 0 &&
-        (s = sched_create(e)) != NULL)
-        rc = place_all(e, ids, pods, &secs);
+    int open = scn_world_open(&w, NULL, &wo);
+    int rc = open == SIM_OK ? place_all(scn_world_engine(w), c.ids, pods, &secs) : -1;
     if (rc == 0) {
-        const SimRegion *r = sim_region(e, region);
-        cJSON_AddNumberToObject(out, "nodes", nodes);
+        const SimRegion *r = sim_region(scn_world_engine(w), c.region);
+        cJSON_AddNumberToObject(out, "nodes", c.nodes);
         cJSON_AddNumberToObject(out, "pods", pods);
         cJSON_AddNumberToObject(out, "pods_per_s", secs > 0 ? (double)(int64_t)((double)pods / secs) : 0);
         cJSON_AddNumberToObject(out, "seconds", secs);
         cJSON_AddNumberToObject(out, "bound", r->pods_bound + r->pods_running);
         cJSON_AddNumberToObject(out, "unschedulable", r->pods_pending);
     } else {
-        fprintf(stderr, "kubesim bench schedule: %s\n", e ? sim_errmsg(e) : "out of memory");
+        fprintf(stderr, "kubesim bench schedule: %s\n",
+                open == SIM_OK ? sim_errmsg(scn_world_engine(w)) : scn_world_errmsg(w));
     }
-    sched_destroy(s);
-    if (e)
-        sim_mem_free(sim_mem(e), sp, sizeof *sp);
-    sim_engine_destroy(e);
+    scn_world_close(w);
     return rc == 0 ? 0 : -1;
 }

@@ -32,13 +32,13 @@ int cmd_replay(int argc, char **argv);
 /* True when argv holds -h or --help; commands print their usage and exit 0. */
 int cli_wants_help(int argc, char **argv);
 
-/* The whole file, NUL-terminated, in a malloc'ed buffer the caller frees
- * (length in *len); NULL with the reason, naming the file, in err. At most
- * max bytes (sim/fileio.h's caps); what names the kind of file for the
- * message over the cap ("a scenario"). */
-char *cli_read_input(const char *path, size_t max, const char *what, size_t *len, SimErr *err);
+/* The whole file, NUL-terminated, allocated through m; the caller frees it
+ * with sim_mem_free(m, text, *len + 1). NULL with the reason, naming the
+ * file, in err. At most max bytes (sim/fileio.h's caps); what names the kind
+ * of file for the message over the cap ("a scenario"). */
+char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, SimErr *err);
 /* cli_read_input capped at SIM_FILE_MAX_JSON (64 MiB), for "an input file". */
-char *cli_read_file(const char *path, size_t *len, SimErr *err);
+char *cli_read_file(SimMem *m, const char *path, size_t *len, SimErr *err);
 /* Writes len bytes to stdout; -1 after "kubesim CMD: cannot write to
  * standard output: REASON" on stderr. (main flushes and closes stdout after
  * every command and reports what fails there; this is for large writes, whose
@@ -84,13 +84,11 @@ int cli_stop_exit(const char *cmd);
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */
 typedef struct CliExport {
-    SimEngine *e;
-    SchedScheduler *sched;
-    WlControllers *wl;
+    ScnWorld *w;                 /* the scenario's objects (scenarios/world.c) */
     KxFiles *files;
 } CliExport;
-/* Builds loaded scenario s into a fresh engine allocating through m and
- * exports it. SIM_OK, or an error with the message in err; free x with
+/* Builds loaded scenario s into a world allocating through m and exports
+ * it. SIM_OK, or an error with the message in err; free x with
  * cli_export_free either way. */
 int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, SimErr *err);
 void cli_export_free(CliExport *x);

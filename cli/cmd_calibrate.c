@@ -26,6 +26,7 @@
 
 #include "cli/bench.h"
 #include "sim/fileio.h"
+#include "sim/json.h"
 #include "sim/sim.h"
 #include "workloads/backtest/bt.h"
 
@@ -161,10 +162,10 @@ static cJSON *measure(const Job *jb, const BtData *d, int cores, double min_tota
     cJSON_AddStringToObject(o, "kernel", bt_kernel_name(p.kernel));
     cJSON_AddNumberToObject(o, "assets", (double)jb->assets);
     cJSON_AddNumberToObject(o, "days", (double)jb->rows);
-    cJSON_AddItemToObject(o, "single", figures(cost, one, 1));
+    sim_json_add_item(o, "single", figures(cost, one, 1));
     cJSON_AddNumberToObject(a, "threads", cores);
     cJSON_AddStringToObject(a, "method", method(jb->cls));
-    cJSON_AddItemToObject(o, "all", a);
+    sim_json_add_item(o, "all", a);
     return o;
 }
 
@@ -193,7 +194,7 @@ static int add_class(cJSON *classes, const Job *jb, int cores, int quick)
     if (rc == SIM_OK)
         rc = check_run(jb, d);
     if (rc == SIM_OK)
-        cJSON_AddItemToObject(classes, jb->name, measure(jb, d, cores, quick ? 0.02 : 0.3));
+        sim_json_add_item(classes, jb->name, measure(jb, d, cores, quick ? 0.02 : 0.3));
     else if (d == NULL)
         fprintf(stderr, "kubesim calibrate: %s\n", bt_errmsg(&c));
     bt_data_free(d);
@@ -214,7 +215,7 @@ static cJSON *calibrate(int quick)
     cJSON_AddStringToObject(root, "openblas_config", openblas_get_config());
     cJSON_AddNumberToObject(root, "cores", cores);
     cJSON_AddBoolToObject(root, "quick", quick);
-    cJSON_AddItemToObject(root, "classes", classes);
+    sim_json_add_item(root, "classes", classes);
     for (int k = 0; k < BT_CLASS_COUNT; k++)
         if (add_class(classes, &jobs[k], cores, quick) != SIM_OK) {
             cJSON_Delete(root);
@@ -225,11 +226,11 @@ static cJSON *calibrate(int quick)
 
 /* ---- writing ------------------------------------------------------------- */
 
-static int write_atomic(const char *path, const char *text)
+static int write_atomic(SimMem *m, const char *path, const char *text)
 {
     SimErr err = SIM_ERR_INIT;
     size_t len = strlen(text);
-    char *line = malloc(len + 2);
+    char *line = sim_mem_alloc(m, len + 2);
     if (line == NULL) {
         fprintf(stderr, "kubesim calibrate: out of memory\n");
         return CLI_BAD_INPUT;
@@ -237,7 +238,7 @@ static int write_atomic(const char *path, const char *text)
     memcpy(line, text, len);
     memcpy(line + len, "\n", 2);
     int rc = sim_file_replace(path, line, len + 1, &err);
-    free(line);
+    sim_mem_free(m, line, len + 2);
     if (rc != SIM_OK) {
         fprintf(stderr, "kubesim calibrate: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
@@ -282,11 +283,22 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "kubesim calibrate: unexpected argument '%s'\n", argv[optind]);
         return CLI_BAD_INPUT;
     }
+    SimMem m;
+    sim_mem_init(&m);
+    SimJsonScope js;   /* the calibration JSON through m: a failed allocation is an error, not a gap */
+    sim_json_begin(&js, &m);
     cJSON *root = calibrate(quick);
     char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    root = NULL;
+    if (sim_json_end(&js) != SIM_OK) {
+        fprintf(stderr, "kubesim calibrate: out of memory\n");
+        cJSON_free(text);
+        text = NULL;
+    }
     int rc = text ? CLI_OK : CLI_BAD_INPUT;
     if (text && out)
-        rc = write_atomic(out, text);
+        rc = write_atomic(&m, out, text);
     else if (text && (cli_write_stdout("calibrate", text, strlen(text)) != 0 ||
                       cli_write_stdout("calibrate", "\n", 1) != 0))
         rc = CLI_BAD_INPUT;

@@ -96,32 +96,26 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
 
 int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, SimErr *err)
 {
-    SimConfig cfg = {.seed = 42, .end = scn_duration(s), .queue = SIM_EVQ_FAST, .mem = m};
+    ScnWorldOptions wo = {.seed = 42, .mem = m};   /* the objects only: nothing runs */
     memset(x, 0, sizeof *x);
-    x->e = sim_engine_create(&cfg);
-    x->sched = x->e ? sched_create(x->e) : NULL;
-    x->wl = x->sched ? wl_create(x->e) : NULL;
-    if (x->wl == NULL) {
-        sim_err_set(err, SIM_ENOMEM, "out of memory");
-        return SIM_ENOMEM;
+    int rc = scn_world_open(&x->w, s, &wo);
+    if (rc == SIM_OK) {
+        SchedCaConfig ca;
+        scn_autoscaler_config(s, &ca);
+        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca};
+        rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
+        if (rc != SIM_OK)
+            sim_err_set(err, rc, "%s", sim_errmsg(scn_world_engine(x->w)));
+    } else {
+        sim_err_set(err, rc, "%s", scn_world_errmsg(x->w));
     }
-    SchedCaConfig ca;
-    scn_autoscaler_config(s, &ca);
-    KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca};
-    int rc = scn_build(s, x->e, x->wl);
-    if (rc == SIM_OK)
-        rc = kx_export(x->e, x->wl, &o, &x->files);
-    if (rc != SIM_OK)
-        sim_err_set(err, rc, "%s", sim_errmsg(x->e));
     return rc;
 }
 
 void cli_export_free(CliExport *x)
 {
     kx_files_free(x->files);
-    wl_destroy(x->wl);
-    sched_destroy(x->sched);
-    sim_engine_destroy(x->e);
+    scn_world_close(x->w);
     memset(x, 0, sizeof *x);
 }
 

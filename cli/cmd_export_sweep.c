@@ -170,19 +170,22 @@ static void default_name(const char *scenario, char *buf, size_t n)
     buf[k] = '\0';
 }
 
-static char *script_text(const char *path, size_t *len)
+/* The script, allocated through m (the caller frees *len + 1 bytes). */
+static char *script_text(SimMem *m, const char *path, size_t *len)
 {
     SimErr err = SIM_ERR_INIT;
     if (path == NULL) {
-        char *s = malloc(scn_default_source_len + 1);
+        char *s = sim_mem_alloc(m, scn_default_source_len + 1);
         if (s) {
             memcpy(s, scn_default_source, scn_default_source_len);
             s[scn_default_source_len] = '\0';
             *len = scn_default_source_len;
         }
+        else
+            fprintf(stderr, "kubesim export-sweep: out of memory\n");
         return s;
     }
-    char *s = cli_read_input(path, SIM_FILE_MAX_SCENARIO, "a scenario", len, &err);
+    char *s = cli_read_input(m, path, SIM_FILE_MAX_SCENARIO, "a scenario", len, &err);
     if (s == NULL)
         fprintf(stderr, "kubesim export-sweep: %s\n", sim_err_msg(&err));
     return s;
@@ -255,11 +258,11 @@ int cmd_export_sweep(int argc, char **argv)
     a.job.sets = (const char *const *)a.sets;
     a.job.nsets = a.nsets;
     size_t len;
-    char *script = script_text(a.scenario, &len);
+    char *script = script_text(&mem, a.scenario, &len);
     if (script == NULL)
         return CLI_BAD_INPUT;
     a.job.script = script;
     int rc = emit(&a, &mem);
-    free(script);
+    sim_mem_free(&mem, script, len + 1);
     return rc;
 }

@@ -32,6 +32,7 @@
 #define IMPORT_MAX_TOTAL ((size_t)64 << 20)   /* bytes of all files together */
 
 typedef struct ImportArgs {
+    SimMem *m;                  /* every allocation of the command */
     const char *out, *name, *region, *start, *duration;
     char *paths[MAX_FILES];     /* owned */
     char *regions[MAX_FILES];   /* owned */
@@ -60,11 +61,11 @@ static int add(ImportArgs *a, const char *path, const char *region)
         fprintf(stderr, "kubesim import: %s: more than %d files\n", path, MAX_FILES);
         return -1;
     }
-    a->paths[a->n] = strdup(path);
-    a->regions[a->n] = strdup(region);
+    a->paths[a->n] = sim_mem_strdup(a->m, path);
+    a->regions[a->n] = sim_mem_strdup(a->m, region);
     if (a->paths[a->n] == NULL || a->regions[a->n] == NULL) {
-        free(a->paths[a->n]);
-        free(a->regions[a->n]);
+        sim_mem_strfree(a->m, a->paths[a->n]);
+        sim_mem_strfree(a->m, a->regions[a->n]);
         fprintf(stderr, "kubesim import: out of memory\n");
         return -1;
     }
@@ -72,10 +73,10 @@ static int add(ImportArgs *a, const char *path, const char *region)
     return 0;
 }
 
-static int yaml_name(const struct dirent *e)
+static int yaml_name(const char *name)
 {
-    size_t n = strlen(e->d_name);
-    return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".yaml") == 0;
 }
 
 static int is_dir(const char *p)
@@ -84,28 +85,78 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A folder's entries, sorted by name (byte order: alphasort's in the C
+ * locale, which kubesim never leaves), in *names (n of cap slots, through m). */
+typedef struct Entries {
+    char **v;
+    size_t n, cap;
+} Entries;
+
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static void entries_free(SimMem *m, Entries *es)
+{
+    for (size_t i = 0; i < es->n; i++)
+        sim_mem_strfree(m, es->v[i]);
+    sim_mem_free(m, es->v, es->cap * sizeof *es->v);
+}
+
+/* 0, or -1 with errno set. */
+static int entries_read(SimMem *m, const char *dir, Entries *es)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    struct dirent *e;
+    int rc = 0;
+    errno = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (sim_mem_grow(m, (void **)&es->v, &es->cap, es->n + 1, sizeof *es->v) != SIM_OK ||
+            (es->v[es->n] = sim_mem_strdup(m, e->d_name)) == NULL) {
+            errno = ENOMEM;
+            rc = -1;
+        } else {
+            es->n++;
+        }
+    }
+    int e2 = errno;
+    closedir(d);
+    errno = e2;
+    if (rc == 0 && e2 != 0)
+        rc = -1;
+    qsort(es->v, es->n, sizeof *es->v, by_name);
+    return rc;
+}
+
 /* A folder's *.yaml, or (an export) each REGION/ folder's. */
 static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth)
 {
-    struct dirent **es;
-    int n = scandir(dir, &es, NULL, alphasort), rc = 0;
+    Entries es = {0};
+    int rc = 0;
     size_t before = a->n;
-    if (n < 0) {
-        fprintf(stderr, "kubesim import: %s: cannot read the folder: %s\n", dir, strerror(errno));
+    if (entries_read(a->m, dir, &es) != 0) {
+        if (errno == ENOMEM)
+            fprintf(stderr, "kubesim import: %s: out of memory\n", dir);
+        else
+            fprintf(stderr, "kubesim import: %s: cannot read the folder: %s\n", dir, strerror(errno));
+        entries_free(a->m, &es);
         return -1;
     }
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < es.n; i++) {
+        const char *name = es.v[i];
         char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, es[i]->d_name);
+        snprintf(p, sizeof p, "%s/%s", dir, name);
         char kust[4200];
         snprintf(kust, sizeof kust, "%s/kustomization.yaml", p);
-        if (rc == 0 && depth == 0 && es[i]->d_name[0] != '.' && is_dir(p) && access(kust, F_OK) == 0)
-            rc = add_dir(a, p, es[i]->d_name, 1);
-        else if (rc == 0 && yaml_name(es[i]))
+        if (rc == 0 && depth == 0 && name[0] != '.' && is_dir(p) && access(kust, F_OK) == 0)
+            rc = add_dir(a, p, name, 1);
+        else if (rc == 0 && yaml_name(name))
             rc = add(a, p, region);
-        free(es[i]);
     }
-    free(es);
+    entries_free(a->m, &es);
     if (rc == 0 && depth == 0 && a->n == before) {
         fprintf(stderr, "kubesim import: %s: the folder holds no *.yaml files (nor REGION/ folders of an export)\n",
                 dir);
@@ -156,12 +207,12 @@ static size_t room(size_t total, const char **which)
     return left < IMPORT_MAX_FILE ? left : IMPORT_MAX_FILE;
 }
 
-/* Reads fd whole into a malloc'ed, NUL-terminated buffer, at most max bytes;
- * NULL with errno set (EFBIG past max). */
-static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
+/* Reads fd whole into a NUL-terminated buffer through m (*len + 1 bytes, to
+ * free by that size), at most max bytes; NULL with errno set (EFBIG past max). */
+static char *read_fd(SimMem *m, int fd, size_t hint, size_t max, size_t *len)
 {
     size_t cap = hint < max ? hint + 1 : max + 1, n = 0;
-    char *buf = malloc(cap + 1);
+    char *buf = sim_mem_alloc(m, cap + 1);
     while (buf) {
         ssize_t got = read(fd, buf + n, cap - n);
         if (got < 0 && errno == EINTR)
@@ -169,7 +220,7 @@ static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
         if (got <= 0) {
             if (got < 0) {
                 int e = errno;
-                free(buf);
+                sim_mem_free(m, buf, cap + 1);
                 errno = e;
                 return NULL;
             }
@@ -177,15 +228,15 @@ static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
         }
         n += (size_t)got;
         if (n > max) {   /* one byte past the cap is enough to know */
-            free(buf);
+            sim_mem_free(m, buf, cap + 1);
             errno = EFBIG;
             return NULL;
         }
         if (n == cap) {
             size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *nb = realloc(buf, ncap + 1);
+            char *nb = sim_mem_realloc(m, buf, cap + 1, ncap + 1);
             if (nb == NULL)
-                free(buf);
+                sim_mem_free(m, buf, cap + 1);
             buf = nb, cap = ncap;
         }
     }
@@ -193,6 +244,7 @@ static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
         errno = ENOMEM;
         return NULL;
     }
+    buf = sim_mem_realloc(m, buf, cap + 1, n + 1);   /* a shrink: never fails */
     buf[n] = '\0';
     *len = n;
     return buf;
@@ -201,7 +253,7 @@ static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
 /* One input file, refused with a message that says why: missing, a folder,
  * unreadable, or over a cap (checked on the size before reading when the
  * file has one, and while reading when it does not, as a pipe). */
-static char *read_input(const char *path, size_t *len, size_t *total)
+static char *read_input(SimMem *m, const char *path, size_t *len, size_t *total)
 {
     const char *which;
     size_t max = room(*total, &which);
@@ -219,7 +271,7 @@ static char *read_input(const char *path, size_t *len, size_t *total)
                         "REGION/ folders)\n", path);
     else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
         fprintf(stderr, "kubesim import: %s: %jd bytes: %s\n", path, (intmax_t)st.st_size, which);
-    else if ((text = read_fd(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 1 << 16, max, len)) == NULL)
+    else if ((text = read_fd(m, fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 1 << 16, max, len)) == NULL)
         fprintf(stderr, "kubesim import: %s: %s\n", path,
                 errno == EFBIG ? which : errno == ENOMEM ? "out of memory" : strerror(errno));
     close(fd);
@@ -316,7 +368,8 @@ static void report_invalid(const char *tmp, const char *text, const KxImportOrig
             line, show > 160 ? 160 : show, at ? at : "", show > 160 ? "..." : "", rest);
 }
 
-/* Loads the written scenario with validate's checks; 0 if it passes. */
+/* Loads the written scenario and builds its objects with validate's checks;
+ * 0 if it passes. */
 static int validates(const char *tmp, const char *text, const KxImportOrigin *org, size_t norg)
 {
     SimMem m;
@@ -328,8 +381,14 @@ static int validates(const char *tmp, const char *text, const KxImportOrigin *or
         report_invalid(tmp, text, org, norg, sim_err_msg(&err));
         return -1;
     }
+    ScnWorldOptions wo = {.seed = 42};   /* the objects, built as validate and run build them */
+    ScnWorld *w = NULL;
+    int rc = scn_world_open(&w, s, &wo);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim import: the manifests do not make a valid scenario: %s\n", scn_world_errmsg(w));
+    scn_world_close(w);
     scn_free(s);
-    return 0;
+    return rc == SIM_OK ? 0 : -1;
 }
 
 /* The temporary file's template: beside out (so the rename stays on one
@@ -401,8 +460,9 @@ static int write_out(const char *out, const char *text, size_t len, const KxImpo
 
 static int run_import(ImportArgs *a)
 {
-    KxImportFile *files = calloc(a->n, sizeof *files);
-    char **texts = calloc(a->n, sizeof *texts);
+    SimMem *m = a->m;
+    KxImportFile *files = sim_mem_calloc(m, a->n, sizeof *files);
+    char **texts = sim_mem_calloc(m, a->n, sizeof *texts);
     SimErr err = SIM_ERR_INIT;
     size_t total = 0;
     int rc = check_flags(a) == 0 ? CLI_OK : CLI_BAD_INPUT;
@@ -412,48 +472,50 @@ static int run_import(ImportArgs *a)
     }
     for (size_t i = 0; i < a->n && rc == CLI_OK; i++) {
         files[i] = (KxImportFile){.path = a->paths[i], .region = a->regions[i]};
-        texts[i] = read_input(a->paths[i], &files[i].len, &total);
+        texts[i] = read_input(m, a->paths[i], &files[i].len, &total);
         files[i].text = texts[i];
         if (texts[i] == NULL)
             rc = CLI_BAD_INPUT;
     }
-    SimMem m;
-    sim_mem_init(&m);
     char *text = NULL;
     size_t len = 0, norg = 0;
     KxImportOrigin *org = NULL;
     KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
                          .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg};
-    if (rc == CLI_OK && kx_import(&m, files, a->n, &o, &text, &len, &err) != SIM_OK) {
+    if (rc == CLI_OK && kx_import(m, files, a->n, &o, &text, &len, &err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK)
         rc = write_out(a->out, text, len, org, norg);
     if (text)
-        sim_mem_free(&m, text, len + 1);
-    sim_mem_free(&m, org, norg * sizeof *org);
+        sim_mem_free(m, text, len + 1);
+    sim_mem_free(m, org, norg * sizeof *org);
     for (size_t i = 0; texts && i < a->n; i++)
-        free(texts[i]);
-    free(texts);
-    free(files);
+        if (texts[i])
+            sim_mem_free(m, texts[i], files[i].len + 1);
+    sim_mem_free(m, texts, a->n * sizeof *texts);
+    sim_mem_free(m, files, a->n * sizeof *files);
     return rc;
 }
 
 int cmd_import(int argc, char **argv)
 {
-    ImportArgs *a = calloc(1, sizeof *a);
+    SimMem m;
+    sim_mem_init(&m);
+    ImportArgs *a = sim_mem_calloc(&m, 1, sizeof *a);
     if (a == NULL) {
         fprintf(stderr, "kubesim import: out of memory\n");
         return CLI_BAD_INPUT;
     }
+    a->m = &m;
     a->region = "imported";
     int r = parse_args(argc, argv, a);
     int rc = r < 0 ? CLI_BAD_INPUT : r > 0 ? CLI_OK : run_import(a);
     for (size_t i = 0; i < a->n; i++) {
-        free(a->paths[i]);
-        free(a->regions[i]);
+        sim_mem_strfree(&m, a->paths[i]);
+        sim_mem_strfree(&m, a->regions[i]);
     }
-    free(a);
+    sim_mem_free(&m, a, sizeof *a);
     return rc;
 }

@@ -138,17 +138,17 @@ static int load_calibration(const char *path, BtThroughput *t)
 {
     SimErr err = SIM_ERR_INIT;
     size_t n;
-    char *text = cli_read_input(path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, &err);
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = cli_read_input(&m, path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, &err);
     if (text == NULL) {
         fprintf(stderr, "kubesim run: --calibration %s\n", sim_err_msg(&err));
         return -1;
     }
-    SimMem m;
-    sim_mem_init(&m);
     BtCtx c;
     bt_ctx_init(&c, &m);
     int rc = bt_throughput_parse(&c, text, t);
-    free(text);
+    sim_mem_free(&m, text, n + 1);
     if (rc != SIM_OK) {
         fprintf(stderr, "kubesim run: --calibration %s: %s\n", path, bt_errmsg(&c));
         return -1;
@@ -160,8 +160,8 @@ static int load_calibration(const char *path, BtThroughput *t)
  * OpenMetrics text, written (whole, or not at all) to its own path before
  * the folder's commit, so that a bad --openmetrics fails the run before its
  * folder appears. */
-static int produce(ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o, ScnRunResult *res,
-                   SimErr *err)
+static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o,
+                   ScnRunResult *res, SimErr *err)
 {
     char path[4200], spath[4200], mpath[4200];
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
@@ -173,10 +173,10 @@ static int produce(ScnScenario *s, const RunArgs *a, const BtThroughput *tp, Sim
     snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write(spath, mpath, path, err);
+        rc = rnd_report_write(m, spath, mpath, path, err);
     if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
         int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
-        rc = rnd_openmetrics_write(mpath, a->openmetrics, base, err);
+        rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err);
     }
     return rc;
 }
@@ -199,7 +199,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     if (rc != SIM_OK)
         sim_err_copy(&err, &o.err);
     if (rc == SIM_OK)
-        rc = produce(s, a, a->calibration ? &tp : NULL, &o, res, &err);
+        rc = produce(&mem, s, a, a->calibration ? &tp : NULL, &o, res, &err);
     if (rc == SIM_OK && cli_stopped())
         rc = SIM_ESTATE;
     if (rc == SIM_OK && (rc = sim_outdir_commit(&o)) != SIM_OK)

@@ -28,6 +28,7 @@
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "scenarios/sweep.h"
+#include "sim/json.h"
 #include "sim/outdir.h"
 
 #define MAX_SETS 256
@@ -345,9 +346,9 @@ static int collect(Sweep *sw)
         snprintf(path, sizeof path, "%s/summary.json", dir);
         size_t len;
         SimErr err = SIM_ERR_INIT;
-        char *text = cli_read_file(path, &len, &err);
+        char *text = cli_read_file(&sw->mem, path, &len, &err);
         int rc = text ? scn_sweep_add_summary(sw->w, i, text, len) : SIM_EIO;
-        free(text);
+        sim_mem_free(&sw->mem, text, len + 1);
         if (rc != SIM_OK) {
             fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(sw->w) : sim_err_msg(&err));
             return -1;
@@ -361,8 +362,9 @@ static int collect(Sweep *sw)
 }
 
 /* ---- outputs ---------------------------------------------------------------------- */
-static int write_outputs(ScnSweep *w, const char *tmp, const char *scenario, int64_t seed, size_t shard,
-                         size_t shards, SimErr *err)
+/* m: the sweep's allocator (sweep.json's printed text). */
+static int write_outputs(SimMem *m, ScnSweep *w, const char *tmp, const char *scenario, int64_t seed,
+                         size_t shard, size_t shards, SimErr *err)
 {
     char path[4200], html[4200];
     snprintf(path, sizeof path, "%s/sweep.csv", tmp);
@@ -373,16 +375,22 @@ static int write_outputs(ScnSweep *w, const char *tmp, const char *scenario, int
     int bad = ferror(f) != 0;   /* a failed write before the last flush: fclose may not say so */
     if (fclose(f) != 0 || bad)
         return sim_err_set(err, SIM_EIO, "%.900s: %s", path, strerror(errno));
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     cJSON *j = scn_sweep_json(w, scenario, seed, shard, shards);
     char *text = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
+    if (sim_json_end(&js) != SIM_OK) {
+        cJSON_free(text);
+        text = NULL;
+    }
     if (text == NULL)
         return sim_err_set(err, SIM_ENOMEM, "out of memory writing sweep.json");
     snprintf(path, sizeof path, "%s/sweep.json", tmp);
     int rc = sim_write_file(path, text, strlen(text), err);
     cJSON_free(text);
     snprintf(html, sizeof html, "%s/sweep.html", tmp);
-    return rc == SIM_OK ? rnd_sweep_write(path, html, err) : rc;
+    return rc == SIM_OK ? rnd_sweep_write(m, path, html, err) : rc;
 }
 
 static void report(const ScnSweep *w, const char *dest, int whole)
@@ -470,7 +478,7 @@ static int sweep_run(Sweep *sw)
     if (rc == 0 && !cli_stopped())
         rc = collect(sw);
     if (rc == 0 && !cli_stopped() &&
-        write_outputs(sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, &err)) {
+        write_outputs(&sw->mem, sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, &err)) {
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
         rc = -1;
     }
@@ -496,7 +504,7 @@ static void merge_paths(const char *src, char *csv, char *dir, size_t n)
 }
 
 /* Reads a shard's sweep.json, if it has one, for the scenario and seed. */
-static int merge_meta(ScnSweep *w, const char *dir)
+static int merge_meta(SimMem *m, ScnSweep *w, const char *dir)
 {
     char path[4200];
     SimErr err = SIM_ERR_INIT;
@@ -504,11 +512,11 @@ static int merge_meta(ScnSweep *w, const char *dir)
     if (dir[0] == '\0' || access(path, F_OK) != 0)
         return 0;
     size_t len;
-    char *text = cli_read_file(path, &len, &err);
+    char *text = cli_read_file(m, path, &len, &err);
     int rc = text ? scn_sweep_add_meta(w, text, len, path) : SIM_EIO;
+    sim_mem_free(m, text, len + 1);
     if (rc != SIM_OK)
         fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(w) : sim_err_msg(&err));
-    free(text);
     return rc == SIM_OK ? 0 : -1;
 }
 
@@ -519,15 +527,15 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
     for (size_t i = 0; i < a->nsrcs; i++) {
         merge_paths(a->srcs[i], path, dir, sizeof path);
         size_t len;
-        char *text = cli_read_file(path, &len, &err);
+        char *text = cli_read_file(m, path, &len, &err);
         int rc = text ? scn_sweep_add_csv(w, text, len, path) : SIM_EIO;
+        sim_mem_free(m, text, len + 1);
         if (rc != SIM_OK)
             fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(w) : sim_err_msg(&err));
-        free(text);
         if (rc != SIM_OK) {
             return CLI_BAD_INPUT;
         }
-        if (merge_meta(w, dir) != 0)
+        if (merge_meta(m, w, dir) != 0)
             return CLI_BAD_INPUT;
     }
     if (scn_sweep_check_complete(w) != SIM_OK) {
@@ -540,7 +548,7 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
     int rc = sim_outdir_begin(&out, m, a->out ? a->out : "runs/sweep-merged", a->force);
     if (rc != SIM_OK)
         fprintf(stderr, "kubesim sweep: %s\n", sim_outdir_errmsg(&out));
-    else if ((rc = write_outputs(w, out.tmp, NULL, -1, 0, 1, &err)) != SIM_OK)
+    else if ((rc = write_outputs(m, w, out.tmp, NULL, -1, 0, 1, &err)) != SIM_OK)
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
     return finish(w, &out, &sigs, rc, a->quiet, 1);
 }

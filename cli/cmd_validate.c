@@ -1,8 +1,8 @@
 /*
  * cmd_validate.c: `kubesim validate [SCENARIO] [--set K=V]...`. Loads a
  * scenario with every check scn_load makes (fields, quantities, references,
- * params) and reports what it declares, without running it or writing
- * anything.
+ * params), builds its objects into a world as run does (world.c), and
+ * reports what it declares, without running it or writing anything.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -71,6 +71,17 @@ int cmd_validate(int argc, char **argv)
         fprintf(stderr, "kubesim validate: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
+    /* The objects into a world, as run builds them: what only the engine
+     * refuses (a quota a namespace's pods would exceed, ...) fails here too. */
+    ScnWorldOptions wo = {.seed = 42};
+    ScnWorld *w = NULL;
+    if (scn_world_open(&w, s, &wo) != SIM_OK) {
+        fprintf(stderr, "kubesim validate: %s\n", scn_world_errmsg(w));
+        scn_world_close(w);
+        scn_free(s);
+        return CLI_BAD_INPUT;
+    }
+    scn_world_close(w);
     printf("%s: ok (%zu regions, %zu node groups, %zu workloads, %zu params)\n",
            scenario ? scenario : SCN_DEFAULT_NAME, scn_region_count(s), scn_group_count(s),
            scn_workload_count(s), scn_param_count(s));

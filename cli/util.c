@@ -11,17 +11,15 @@
 #include "sim/outdir.h"
 #include "sim/fileio.h"
 
-char *cli_read_input(const char *path, size_t max, const char *what, size_t *len, SimErr *err)
+char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, SimErr *err)
 {
-    SimMem m;
-    sim_mem_init(&m);   /* the default hook is realloc/free, so the caller's free() matches */
     char *text;
-    return sim_file_read(&m, path, max, what, &text, len, err) == SIM_OK ? text : NULL;
+    return sim_file_read(m, path, max, what, &text, len, err) == SIM_OK ? text : NULL;
 }
 
-char *cli_read_file(const char *path, size_t *len, SimErr *err)
+char *cli_read_file(SimMem *m, const char *path, size_t *len, SimErr *err)
 {
-    return cli_read_input(path, SIM_FILE_MAX_JSON, "an input file", len, err);
+    return cli_read_input(m, path, SIM_FILE_MAX_JSON, "an input file", len, err);
 }
 
 int cli_write_stdout(const char *cmd, const void *data, size_t len)

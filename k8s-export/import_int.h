@@ -66,7 +66,6 @@ int kx_check_label(KxImp *c, const KubeYNode *at, const char *what, const char *
 void kx_out(KxImp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kx_out_str(KxImp *c, const char *s);             /* a Lua string literal */
 void kx_out_key(KxImp *c, const char *k);             /* `k = ` or `["k"] = ` */
-void kx_out_scalar(KxImp *c, const KubeYNode *n);        /* number, boolean or string as written */
 /* A number as written (decimal, no hex, nan or inf); anything else fails
  * naming the field: input text never reaches the script unquoted. */
 void kx_out_number(KxImp *c, const KubeYNode *n);

@@ -171,14 +171,6 @@ void kx_out_comment(KxImp *c, const char *s)
         kx_out(c, "%c", *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
 }
 
-void kx_out_scalar(KxImp *c, const KubeYNode *n)
-{
-    if (n->plain && (is_number(n->s) || strcmp(n->s, "true") == 0 || strcmp(n->s, "false") == 0))
-        kx_out(c, "%s", n->s);
-    else
-        kx_out_str(c, n->s);
-}
-
 int64_t kx_quantity(KxImp *c, const KubeYNode *n, int milli)
 {
     int64_t v = 0;

@@ -250,6 +250,5 @@ const KubeYNode *kube_y_at(KubeYaml *y, const KubeYNode *n, const char *path);  
 const KubeYNode *kube_y_map(KubeYaml *y, const KubeYNode *n, const char *path);
 const KubeYNode *kube_y_seq(KubeYaml *y, const KubeYNode *n, const char *path);
 const char *kube_y_str(KubeYaml *y, const KubeYNode *n, const char *path);
-const KubeYNode *kube_y_map_child(KubeYaml *y, const KubeYNode *n, const char *key);   /* checked map */
 
 #endif

@@ -762,12 +762,13 @@ static void scope_selector(KubeReader *c, const cJSON *spec, const char *path, S
                           scope ? scope : "");
         /* The same shape as a label requirement, keyed by the scope name. */
         cJSON *copy = cJSON_Duplicate(x, 1);
-        if (copy == NULL) {
+        if (copy)
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "scopeName");
+        if (copy == NULL || cJSON_AddStringToObject(copy, "key", "PriorityClass") == NULL) {
+            cJSON_Delete(copy);
             kube_fail(c, ep, "out of memory");
             return;
         }
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, "scopeName");
-        cJSON_AddStringToObject(copy, "key", "PriorityClass");
         requirement(c, copy, ep, &q->scope.reqs[i], NULL);
         cJSON_Delete(copy);
     }

@@ -464,8 +464,3 @@ const char *kube_y_str(KubeYaml *y, const KubeYNode *n, const char *path)
     const KubeYNode *x = typed(y, n, path, KUBE_Y_SCALAR);
     return x ? x->s : NULL;
 }
-
-const KubeYNode *kube_y_map_child(KubeYaml *y, const KubeYNode *n, const char *key)
-{
-    return kube_y_want(y, n, KUBE_Y_MAP) ? kube_y_child(n, key) : NULL;
-}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/rnd_int.h"
 #include "sim/fileio.h"
 
 typedef struct Row {
@@ -24,9 +25,11 @@ typedef struct Row {
 } Row;
 
 typedef struct Rows {
+    SimMem *m;         /* every allocation below */
     Row *v;
     size_t n, cap;
     char *text;        /* the file, fields cut in place */
+    size_t len;        /* of text, without its NUL */
 } Rows;
 
 /* Metric names allow [a-zA-Z0-9_:]; anything else becomes '_'. */
@@ -60,18 +63,12 @@ static int add_row(Rows *r, char **f, size_t line, const char *path, SimErr *err
     double t = strtod(f[0], &end1), v = strtod(f[5], &end2);
     if (*end1 != '\0' || *end2 != '\0' || f[0][0] == '\0' || f[5][0] == '\0')
         return sim_err_set(err, SIM_EINVAL, "%s:%zu: not a number in t_seconds or value", path, line);
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 4096;
-        Row *nv = realloc(r->v, cap * sizeof *nv);
-        if (nv == NULL)
-            return sim_err_set(err, SIM_EINVAL, "%s:%zu: out of memory", path, line);
-        r->v = nv;
-        r->cap = cap;
-    }
+    if (sim_mem_grow(r->m, (void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) != SIM_OK)
+        return sim_err_set(err, SIM_ENOMEM, "%s:%zu: out of memory", path, line);
     size_t flen = strlen(f[2]) + strlen(f[4]) + 10;
-    char *family = malloc(flen);
+    char *family = sim_mem_alloc(r->m, flen);   /* exactly the text: freed as strlen + 1 */
     if (family == NULL)
-        return sim_err_set(err, SIM_EINVAL, "%s:%zu: out of memory", path, line);
+        return sim_err_set(err, SIM_ENOMEM, "%s:%zu: out of memory", path, line);
     snprintf(family, flen, "kubesim_%s_%s", f[2], f[4]);
     sanitize(family);
     r->v[r->n++] = (Row){family, f[1], f[3], t, v, line};
@@ -90,8 +87,9 @@ static int parse(Rows *r, const char *path, SimErr *err)
         line++;
         if (split(l, f, 6) != 6)
             return sim_err_set(err, SIM_EINVAL, "%s:%zu: expected 6 fields", path, line);
-        if (add_row(r, f, line, path, err) != SIM_OK)
-            return SIM_EINVAL;
+        int rc = add_row(r, f, line, path, err);
+        if (rc != SIM_OK)
+            return rc;
     }
     return SIM_OK;
 }
@@ -110,16 +108,16 @@ static int row_cmp(const void *pa, const void *pb)
 }
 
 /* Label values escape backslash, quote and newline. */
-static void label(FILE *f, const char *v)
+static void label(RndBuf *b, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
-            fputc('\\', f);
-        fputc(*v, f);
+            rnd_buf_add(b, "\\", 1);
+        rnd_buf_add(b, v, 1);
     }
 }
 
-static void write_rows(const Rows *r, FILE *f, int64_t base_unix)
+static void write_rows(const Rows *r, RndBuf *b, int64_t base_unix)
 {
     const char *family = "";
     for (size_t i = 0; i < r->n; i++) {
@@ -129,35 +127,23 @@ static void write_rows(const Rows *r, FILE *f, int64_t base_unix)
             continue;   /* one sample per series and time: the first written wins */
         if (strcmp(x->family, family) != 0) {
             family = x->family;
-            fprintf(f, "# TYPE %s gauge\n", family);
+            rnd_buf_fmt(b, "# TYPE %s gauge\n", family);
         }
-        fprintf(f, "%s{region=\"", x->family);
-        label(f, x->region);
-        fputs("\",name=\"", f);
-        label(f, x->name);
-        fprintf(f, "\"} %.10g %.3f\n", x->v, (double)base_unix + x->t);
+        rnd_buf_fmt(b, "%s{region=\"", x->family);
+        label(b, x->region);
+        rnd_buf_str(b, "\",name=\"");
+        label(b, x->name);
+        rnd_buf_fmt(b, "\"} %.10g %.3f\n", x->v, (double)base_unix + x->t);
     }
-    fputs("# EOF\n", f);
-}
-
-/* metrics.csv is kubesim's own output, read back at once; the cap is the one
- * for backtest CSVs, which no run's metrics come near. */
-static char *slurp(const char *path, SimErr *err)
-{
-    SimMem m;
-    sim_mem_init(&m);   /* the default hook is realloc/free: rows_free's free() matches */
-    char *text;
-    size_t len;
-    return sim_file_read(&m, path, SIM_FILE_MAX_CSV, "a metrics CSV", &text, &len, err) == SIM_OK ? text
-                                                                                                     : NULL;
+    rnd_buf_str(b, "# EOF\n");
 }
 
 static void rows_free(Rows *r)
 {
     for (size_t i = 0; i < r->n; i++)
-        free(r->v[i].family);
-    free(r->v);
-    free(r->text);
+        sim_mem_strfree(r->m, r->v[i].family);
+    sim_mem_free(r->m, r->v, r->cap * sizeof *r->v);
+    sim_mem_free(r->m, r->text, r->len + 1);
 }
 
 /* The text is built in memory and written by sim_file_replace, so a failed
@@ -165,28 +151,24 @@ static void rows_free(Rows *r)
  * destination is the whole file or untouched. */
 static int write_text(const Rows *r, const char *out_path, int64_t base_unix, SimErr *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL) {
-        return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", out_path);
-    }
-    write_rows(r, f, base_unix);
-    int bad = ferror(f) != 0;
-    bad |= fclose(f) != 0;
-    int rc = bad ? SIM_ENOMEM : sim_file_replace(out_path, text, len, err);
-    if (bad)
-        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", out_path);
-    free(text);
+    RndBuf b;
+    rnd_buf_init(&b, r->m);
+    write_rows(r, &b, base_unix);
+    int rc = b.oom ? sim_err_set(err, SIM_ENOMEM, "%s: out of memory", out_path)
+                   : sim_file_replace(out_path, b.p, b.len, err);
+    rnd_buf_free(&b);
     return rc;
 }
 
-int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, SimErr *err)
+int rnd_openmetrics_write(SimMem *m, const char *metrics_csv_path, const char *out_path, int64_t base_unix,
+                          SimErr *err)
 {
-    Rows r = {0};
-    if ((r.text = slurp(metrics_csv_path, err)) == NULL)
-        return SIM_EIO;
-    int rc = parse(&r, metrics_csv_path, err);
+    /* metrics.csv is kubesim's own output, read back at once; the cap is the
+     * one for backtest CSVs, which no run's metrics come near. */
+    Rows r = {.m = m};
+    int rc = sim_file_read(m, metrics_csv_path, SIM_FILE_MAX_CSV, "a metrics CSV", &r.text, &r.len, err);
+    if (rc == SIM_OK)
+        rc = parse(&r, metrics_csv_path, err);
     if (rc == SIM_OK) {
         qsort(r.v, r.n, sizeof *r.v, row_cmp);
         rc = write_text(&r, out_path, base_unix, err);

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "render/rnd_int.h"
+#include "sim/json.h"
 #include "sim/trace.h"
 
 #define NONE UINT32_MAX
@@ -355,14 +356,17 @@ static int read_meta(Loader *l)
 {
     RndReplay *r = l->r;
     r->meta = sim_mem_strdup(r->mem, sim_trace_meta(l->tr));
+    SimJsonScope js;
+    sim_json_begin(&js, r->mem);
     cJSON *j = cJSON_Parse(sim_trace_meta(l->tr));
+    int oom = sim_json_end(&js) != SIM_OK;   /* not "a header without them": out of memory */
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "scenario");
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "duration_ns");
     r->scenario = sim_mem_strdup(r->mem, cJSON_IsString(sc) ? sc->valuestring : "");
     if (cJSON_IsNumber(d) && d->valuedouble > 0)
         r->duration = (SimTime)d->valuedouble;
     cJSON_Delete(j);
-    return r->meta && r->scenario ? SIM_OK : fail(l, SIM_ENOMEM, "out of memory");
+    return r->meta && r->scenario && !oom ? SIM_OK : fail(l, SIM_ENOMEM, "out of memory");
 }
 
 static int load(Loader *l)
@@ -464,12 +468,3 @@ SimTime rnd_replay_duration(const RndReplay *r)
     return r->duration;
 }
 
-SimTime rnd_replay_time(const RndReplay *r)
-{
-    return r->now;
-}
-
-const char *rnd_replay_scenario(const RndReplay *r)
-{
-    return r->scenario;
-}

@@ -290,14 +290,6 @@ double rnd_replay_stat(const RndReplay *r, int group, const char *name, RndStat 
     return pick(s, v, nodes, ready);
 }
 
-int64_t rnd_replay_node_cpu(const RndReplay *r, const char *node)
-{
-    for (size_t i = 0; i < r->nnodes; i++)
-        if (r->node_names[i] && strcmp(r->node_names[i], node) == 0)
-            return r->cur.nodes[i].cpu_m;
-    return -1;
-}
-
 /* "1h30m", "90m", "45s", "5400": numbers each with an optional unit. */
 static int parse_units(const char *s, SimTime *out)
 {

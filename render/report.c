@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "render/rnd_int.h"
+#include "sim/json.h"
 
 struct RndReport {
     SimMem own;          /* the hook when the caller gives none */
@@ -146,7 +147,13 @@ static long line_of(const char *text, const char *at)
 int rnd_report_set_summary(RndReport *r, const char *json, size_t len, const char *name)
 {
     const char *end = NULL;
+    SimJsonScope js;
+    sim_json_begin(&js, r->mem);
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (sim_json_end(&js) != SIM_OK) {
+        cJSON_Delete(root);
+        return set_error(r, SIM_ENOMEM, "out of memory reading the summary");
+    }
     if (root == NULL) {
         const char *at = end && end >= json && end <= json + len ? end : json;
         snprintf(r->err, sizeof r->err, "%s:%ld: not valid JSON", name, line_of(json, at));
@@ -320,10 +327,10 @@ static int load(RndReport *r, const char *summary_path, const char *metrics_path
     return rc;
 }
 
-int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path,
+int rnd_report_write(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, SimErr *err)
 {
-    RndReport *r = rnd_report_create(NULL);
+    RndReport *r = rnd_report_create(m);
     if (r == NULL)
         return sim_err_set(err, SIM_ENOMEM, "out of memory writing %s", out_html_path);
     const char *html = NULL;

@@ -58,23 +58,27 @@ int rnd_report_render(RndReport *r, const char **html, size_t *len);
 const char *rnd_report_errmsg(const RndReport *r);
 
 /* Reads summary_json_path and metrics_csv_path (NULL: a page without charts),
- * writes the page to out_html_path (created or truncated). Returns 0, or a
- * negative SIM_E* with a message naming the file (and the line for bad input)
- * in err (err may be NULL). */
-int rnd_report_write(const char *summary_json_path, const char *metrics_csv_path,
+ * writes the page to out_html_path (created or truncated). Every allocation
+ * goes through mem (NULL: the C library). Returns 0, or a negative SIM_E*
+ * with a message naming the file (and the line for bad input) in err (err
+ * may be NULL). */
+int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, SimErr *err);
 
 /* Writes metrics.csv as OpenMetrics text (gauge families
  * kubesim_<object>_<metric>{region, name}, timestamps in Unix seconds with
  * simulated time 0 at base_unix, "# EOF" last) for promtool / Prometheus.
- * Returns 0, or SIM_EINVAL / SIM_EIO with a message naming the file and line. */
-int rnd_openmetrics_write(const char *metrics_csv_path, const char *out_path, int64_t base_unix, SimErr *err);
+ * Every allocation goes through m. Returns 0, or SIM_EINVAL / SIM_EIO /
+ * SIM_ENOMEM with a message naming the file and line. */
+int rnd_openmetrics_write(SimMem *m, const char *metrics_csv_path, const char *out_path, int64_t base_unix,
+                          SimErr *err);
 
 /* Writes the page of a sweep (`kubesim sweep`) from its sweep.json: the
  * cheapest configuration that meets every expectation, cost against SLO
  * violation per configuration, and the table of every configuration. Same
- * file, same bytes. Returns 0, or an error with a message naming the file. */
-int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, SimErr *err);
+ * file, same bytes. Every allocation goes through m. Returns 0, or an error
+ * (SIM_ENOMEM included) with a message naming the file. */
+int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, SimErr *err);
 
 /* ---- the replay: `kubesim replay` (replay*.c) ----------------------------- */
 /* A trace loaded for replay: the cluster rebuilt at any simulated time from
@@ -92,8 +96,6 @@ int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndR
 void rnd_replay_close(RndReplay *r);
 
 SimTime rnd_replay_duration(const RndReplay *r);   /* the run's length (meta, or last record) */
-SimTime rnd_replay_time(const RndReplay *r);
-const char *rnd_replay_scenario(const RndReplay *r);
 /* Shows the state at t (clamped to [-1, duration]): every record at or before
  * t applied, none after; -1 is the state before the first record. */
 void rnd_replay_seek(RndReplay *r, SimTime t);
@@ -119,10 +121,6 @@ typedef enum RndStat {
 /* A region's (group == 0) or a node group's (group != 0) figure, or NaN when
  * no such name or figure. */
 double rnd_replay_stat(const RndReplay *r, int group, const char *name, RndStat s);
-/* The requested CPU of the pods bound to a node now (millicores), -1 when no
- * node has that name. */
-int64_t rnd_replay_node_cpu(const RndReplay *r, const char *node);
-
 /* Parses a simulated time since the run's start: "90m", "1h30m", "45s",
  * "5400" (seconds), "1:30" or "01:30:00" (hours:minutes[:seconds]). 0 or -1. */
 int rnd_parse_time(const char *s, SimTime *out);

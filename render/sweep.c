@@ -10,6 +10,7 @@
  */
 #include "render/rnd_int.h"
 
+#include "sim/json.h"
 #include "sim/outdir.h"
 
 #include <cjson/cJSON.h>
@@ -265,24 +266,39 @@ static int page(RndBuf *b, const cJSON *root)
     return b->oom ? SIM_ENOMEM : SIM_OK;
 }
 
-int rnd_sweep_write(const char *sweep_json_path, const char *out_html_path, SimErr *err)
+/* sweep.json parsed through m into *root (NULL for text that is not JSON);
+ * SIM_ENOMEM when an allocation failed. */
+static int parse(SimMem *m, const RndBuf *text, cJSON **root)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, m);
+    *root = text->oom ? NULL : cJSON_ParseWithLength(text->p ? text->p : "", text->len);
+    if (sim_json_end(&js) != SIM_OK || text->oom) {
+        cJSON_Delete(*root);
+        *root = NULL;
+        return SIM_ENOMEM;
+    }
+    return SIM_OK;
+}
+
+int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, SimErr *err)
 {
     FILE *f = fopen(sweep_json_path, "rb");
     int open_errno = errno;
-    SimMem mem;
-    sim_mem_init(&mem);
     RndBuf text, html;
-    rnd_buf_init(&text, &mem);
-    rnd_buf_init(&html, &mem);
+    rnd_buf_init(&text, m);
+    rnd_buf_init(&html, m);
     char chunk[65536];
     size_t got;
     while (f && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
         rnd_buf_add(&text, chunk, got);
     if (f)
         fclose(f);
-    cJSON *root = f && !text.oom ? cJSON_ParseWithLength(text.p ? text.p : "", text.len) : NULL;
-    int rc = SIM_OK;
-    if (root == NULL || !cJSON_IsArray(get(root, "rows"))) {
+    cJSON *root = NULL;
+    int rc = f ? parse(m, &text, &root) : SIM_OK;
+    if (rc != SIM_OK) {
+        sim_err_set(err, rc, "out of memory reading %s", sweep_json_path);
+    } else if (root == NULL || !cJSON_IsArray(get(root, "rows"))) {
         rc = sim_err_set(err, SIM_EINVAL, "%s: %s", sweep_json_path,
                          f ? "not a kubesim sweep.json" : strerror(open_errno));
     } else if ((rc = page(&html, root)) != SIM_OK) {

@@ -9,7 +9,7 @@
 
 const ScnKeyList *scn_key_lists(size_t *n)
 {
-    static ScnKeyList lists[] = {
+    static const ScnKeyList lists[] = {
         {"deployment", "strategy", "strategy", scn_keys_deployment_strategy},
         {"deployment", "serve", "serve", scn_keys_deployment_serve},
         {"rollout", "usage", "usage", scn_keys_rollout_usage},
@@ -24,7 +24,7 @@ const ScnKeyList *scn_key_lists(size_t *n)
         {"cronjob", "job", "job", scn_keys_cronjob_job},
         {"limitrange", "default", "default/default_request/min/max", scn_keys_limitrange_cpu_mem},
         {"traffic", "surges", "surges[]", scn_keys_traffic_surge},
-        {"quota", "hard", "hard", NULL},   /* sim_quota_res_names(), filled in below */
+        {"quota", "hard", "hard", sim_quota_res_names},
         {"selector", NULL, "selector", scn_keys_selector},
         {"selector", NULL, "selector.match_expressions[]", scn_keys_selector_expression},
         {"pod-template", "tolerations", "tolerations[]", scn_keys_pod_toleration},
@@ -37,9 +37,6 @@ const ScnKeyList *scn_key_lists(size_t *n)
         {"pod-template", "spread", "spread[]", scn_keys_pod_spread},
         {"pod-template", "usage", "usage", scn_keys_pod_usage},
     };
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-        if (lists[i].keys == NULL)
-            lists[i].keys = sim_quota_res_names();
     *n = sizeof lists / sizeof lists[0];
     return lists;
 }

@@ -7,6 +7,7 @@
  */
 #include "scenarios/scn_int.h"
 
+#include <lauxlib.h>
 #include <lualib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,32 +40,59 @@ static const char *keep(char *buf, size_t buflen, size_t *used, const char *name
     return buf + *used - n;
 }
 
-size_t scn_api_names(char *buf, size_t buflen, const char **names, size_t max)
+/* lua_Alloc over a SimMem. Lua passes a type tag, not a size, as osize
+ * when ptr is NULL. */
+static void *mem_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    SimMem m;
-    sim_mem_init(&m);
+    return sim_mem_realloc(ud, ptr, ptr ? osize : 0, nsize);
+}
+
+typedef struct Names {
+    lua_State *L;          /* the sandbox */
+    char *buf;
+    size_t buflen, used, max, n;
+    const char **names;
+} Names;
+
+/* Runs protected in the stock state B: a memory error anywhere (opening
+ * B's libraries, interning a name to look it up) unwinds to lua_pcall. */
+static int collect(lua_State *B)
+{
+    Names *x = lua_touserdata(B, 1);
+    lua_State *L = x->L;
+    luaL_openlibs(B);
+    lua_pushglobaltable(L);
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_iscfunction(L, -1) || is_stock(B, lua_tostring(L, -2)))
+            continue;
+        const char *k = x->n < x->max ? keep(x->buf, x->buflen, &x->used, lua_tostring(L, -2)) : NULL;
+        if (k)
+            x->names[x->n++] = k;
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+int scn_api_names(SimMem *m, char *buf, size_t buflen, const char **names, size_t max, size_t *n)
+{
     ScnScenario s;
     memset(&s, 0, sizeof s);
-    s.mem = &m;
+    s.mem = m;
     s.lua_mem = SCN_DEFAULT_LUA_MEM;
-    lua_State *L = scn_sandbox_new(&s);
-    lua_State *B = luaL_newstate();
-    size_t n = 0, used = 0;
-    if (L && B) {
-        luaL_openlibs(B);
-        lua_pushglobaltable(L);
-        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
-            if (lua_type(L, -2) != LUA_TSTRING || !lua_iscfunction(L, -1) || is_stock(B, lua_tostring(L, -2)))
-                continue;
-            const char *k = n < max ? keep(buf, buflen, &used, lua_tostring(L, -2)) : NULL;
-            if (k)
-                names[n++] = k;
-        }
+    Names x = {.buf = buf, .buflen = buflen, .max = max, .names = names};
+    x.L = scn_sandbox_new(&s);
+    lua_State *B = x.L ? lua_newstate(mem_alloc, m) : NULL;
+    int rc = SIM_ENOMEM;
+    if (B) {
+        lua_pushcfunction(B, collect);
+        lua_pushlightuserdata(B, &x);
+        rc = lua_pcall(B, 1, 0, 0) == LUA_OK ? SIM_OK : SIM_ENOMEM;
     }
-    if (L)
-        lua_close(L);
+    if (x.L)
+        lua_close(x.L);
     if (B)
         lua_close(B);
-    qsort(names, n, sizeof *names, by_name);
-    return n;
+    *n = rc == SIM_OK ? x.n : 0;
+    qsort(names, *n, sizeof *names, by_name);
+    return rc;
 }

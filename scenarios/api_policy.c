@@ -257,7 +257,7 @@ static void quota_hard(lua_State *L, const ScnDecl *d, SimQuota *q)
     char what[200];
     if (!sub_decl(L, d, "hard", &sub, what, sizeof what))
         scn_field_error(L, d, "hard", "is required, e.g. { [\"requests.cpu\"] = \"20\", pods = 50 }");
-    scn_check_keys(L, &sub, sim_quota_res_names());
+    scn_check_keys(L, &sub, sim_quota_res_names);
     for (int r = 0; r < SIM_QR_COUNT; r++) {
         int64_t v = scn_opt_quantity(L, &sub, sim_quota_res_name((SimQuotaRes)r),
                                      sim_quota_res_milli((SimQuotaRes)r), -1);

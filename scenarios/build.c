@@ -10,16 +10,14 @@
 static int build_places(ScnScenario *s, SimEngine *e)
 {
     uint32_t id;
-    for (size_t i = 0; i < s->regions.n; i++)
-        if (sim_region_add(e, s->regions.v[i], &id) != SIM_OK)
-            return SIM_EINVAL;
-    for (size_t i = 0; i < s->zones.n; i++)
-        if (sim_zone_add(e, s->zones.v[i].region, s->zones.v[i].name, &id) != SIM_OK)
-            return SIM_EINVAL;
-    for (size_t i = 0; i < s->namespaces.n; i++)
-        if (sim_namespace_add(e, s->namespaces.v[i], &id) != SIM_OK)
-            return SIM_EINVAL;
-    return SIM_OK;
+    int rc = SIM_OK;
+    for (size_t i = 0; rc == SIM_OK && i < s->regions.n; i++)
+        rc = sim_region_add(e, s->regions.v[i], &id);
+    for (size_t i = 0; rc == SIM_OK && i < s->zones.n; i++)
+        rc = sim_zone_add(e, s->zones.v[i].region, s->zones.v[i].name, &id);
+    for (size_t i = 0; rc == SIM_OK && i < s->namespaces.n; i++)
+        rc = sim_namespace_add(e, s->namespaces.v[i], &id);
+    return rc;   /* SIM_ENOMEM stays SIM_ENOMEM */
 }
 
 static int build_groups(ScnScenario *s, SimEngine *e)
@@ -105,6 +103,10 @@ static int call_expect(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
     push_json(L, c->summary);
     lua_call(L, 1, 2);
+    if (!lua_isnil(L, -1)) {   /* the detail as text here, where running out of memory is caught */
+        luaL_tolstring(L, -1, NULL);
+        lua_replace(L, -2);
+    }
     return 2;
 }
 
@@ -115,7 +117,7 @@ static cJSON *expect_result(lua_State *L, const char *name)
         return NULL;
     cJSON_AddStringToObject(o, "name", name);
     cJSON_AddBoolToObject(o, "passed", lua_toboolean(L, -2));
-    const char *detail = lua_isnil(L, -1) ? "" : luaL_tolstring(L, -1, NULL);
+    const char *detail = lua_isnil(L, -1) ? "" : lua_tostring(L, -1);   /* a string already */
     cJSON_AddStringToObject(o, "detail", detail);
     return o;
 }
@@ -135,7 +137,8 @@ int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *fai
         int st = scn_sandbox_call(s, 1, 2, &why);
         if (st != LUA_OK) {
             cJSON_Delete(arr);
-            return sim_err_set(err, SIM_EINVAL, "expect '%s': %s", s->expects.v[i].name, sim_err_msg(&why));
+            return sim_err_set(err, scn_sandbox_rc(s, st), "expect '%s': %s", s->expects.v[i].name,
+                               sim_err_msg(&why));
         }
         cJSON *r = expect_result(s->L, s->expects.v[i].name);
         *failed += !lua_toboolean(s->L, top + 1);

@@ -126,11 +126,11 @@ static ScnHooks *live(lua_State *L)
     return &s->hooks;
 }
 
-static SimWorkload *wl_arg(lua_State *L, ScnHooks *hk, const char *fn, uint32_t *id)
+static const SimWorkload *wl_arg(lua_State *L, ScnHooks *hk, const char *fn, uint32_t *id)
 {
     const char *name = luaL_checkstring(L, 1);
     *id = sim_workload_find(hk->e, name);
-    SimWorkload *w = *id == SIM_NONE ? NULL : sim_workload(hk->e, *id);
+    const SimWorkload *w = *id == SIM_NONE ? NULL : sim_workload(hk->e, *id);
     if (w == NULL || w->deleted)
         luaL_error(L, "k.%s: no workload named '%s'", fn, name);
     return w;
@@ -217,7 +217,7 @@ static int k_scale(lua_State *L)
 {
     ScnHooks *hk = live(L);
     uint32_t id;
-    SimWorkload *w = wl_arg(L, hk, "scale", &id);
+    const SimWorkload *w = wl_arg(L, hk, "scale", &id);
     if (w->kind != SIM_WL_DEPLOYMENT)
         return luaL_error(L, "k.scale: '%s' is not a deployment", w->name);
     lua_Integer n = luaL_checkinteger(L, 2);

@@ -1,6 +1,6 @@
 /*
- * run.c: one whole run of a loaded scenario: the engine, the scheduler and the
- * controllers, the trace and the metrics written as the run goes, then the
+ * run.c: one whole run of a loaded scenario: its world (world.c) with the
+ * trace and the metrics written as the run goes, the event loop, then the
  * summary with the expectations. Everything is written into opt->dir; the
  * caller makes that folder appear atomically.
  */
@@ -12,27 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scheduler/ca.h"
-#include "scheduler/sched.h"
-#include "sim/metrics.h"
+#include "sim/json.h"
 #include "sim/outdir.h"
 #include "sim/summary.h"
-#include "workloads/apps.h"
-#include "workloads/faults.h"
-#include "workloads/queue.h"
-#include "workloads/traffic.h"
 
 typedef struct Run {
     ScnScenario *s;
     const ScnRunOptions *opt;
+    ScnWorld *w;
     SimEngine *e;
-    SchedScheduler *sched;
-    SchedCa *ca;                 /* the cluster autoscaler, created once the cluster is built */
-    WlControllers *wl;
-    WlFaults *faults;            /* faults and the node lifecycle controller */
-    SimTraceWriter *trace;
-    SimMetrics *metrics;
-    SimErr *err;
+    SimErr *err;                 /* the scenario's: scn_errmsg */
 } Run;
 
 static double wall_now(void)
@@ -47,85 +36,18 @@ static int fail(Run *r, int code, const char *msg)
     return sim_err_set(r->err, code, "%s", msg);
 }
 
-static int open_outputs(Run *r)
-{
-    char path[4096], meta[1024];
-    snprintf(meta, sizeof meta,
-             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld}",
-             KUBESIM_VERSION, r->s->name, (unsigned long long)r->opt->seed, (long long)r->s->duration,
-             (long long)r->s->sample_every);
-    snprintf(path, sizeof path, "%s/trace.kst", r->opt->dir);
-    r->trace = sim_trace_create(r->s->mem, sim_trace_schema(r->e), path, meta, r->err);
-    if (r->trace == NULL)
-        return SIM_EIO;
-    snprintf(path, sizeof path, "%s/metrics.csv", r->opt->dir);
-    r->metrics = sim_metrics_open(r->s->mem, path, r->err);
-    return r->metrics ? SIM_OK : SIM_EIO;
-}
-
-/* The cluster autoscaler (on with upstream's defaults unless the scenario's
- * autoscaler {} says otherwise), after the build: its first loop per region
- * runs at t = 0 and the groups exist. */
-static int start_autoscaler(Run *r)
-{
-    SchedCaConfig cfg;
-    scn_autoscaler_config(r->s, &cfg);
-    r->ca = sched_ca_create(r->sched, &cfg);
-    if (r->ca == NULL)
-        return SIM_ENOMEM;
-    for (size_t g = 0; g < r->s->groups.n; g++)
-        if (r->s->groups.v[g].scale_down_disabled)
-            sched_ca_set_scale_down_disabled(r->ca, (uint32_t)g, 1);
-    return SIM_OK;
-}
-
-/* The node lifecycle controller and the scripted faults, after the build:
- * the zones exist and the starting spot nodes draw their interruptions. */
-static int start_faults(Run *r)
-{
-    r->faults = wl_fault_create(r->e, r->wl);
-    if (r->faults == NULL)
-        return SIM_ENOMEM;
-    r->s->hooks.faults = r->faults;   /* k.fail */
-    r->s->hooks.quiet = (uint8_t)!r->opt->progress;   /* --quiet: k.log too */
-    return scn_fault_build(r->s, r->faults);
-}
-
+/* The world with every part a run simulates, writing into opt->dir. */
 static int setup(Run *r)
 {
-    SimConfig cfg = {.seed = r->opt->seed, .end = r->s->duration, .queue = SIM_EVQ_FAST, .mem = r->s->mem};
-    r->e = sim_engine_create(&cfg);
-    if (r->e == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
-    int rc = open_outputs(r);
-    if (rc != SIM_OK)
-        return rc;
-    sim_set_trace(r->e, r->trace);
-    r->sched = sched_create(r->e);
-    r->wl = r->sched ? wl_create(r->e) : NULL;
-    if (r->wl == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
-    if (r->opt->throughput)
-        wl_backtest_set_throughput(r->wl, r->opt->throughput);
-    if (r->opt->traffic_mode != WL_TRAFFIC_FLUID &&
-        wl_traffic_mode(r->wl, (WlTrafficMode)r->opt->traffic_mode) != SIM_OK)
-        return fail(r, SIM_ENOMEM, sim_errmsg(r->e));
-    rc = scn_build(r->s, r->e, r->wl);
-    if (rc == SIM_OK)
-        rc = start_autoscaler(r);
-    if (rc == SIM_OK)
-        rc = start_faults(r);
-    if (rc == SIM_OK)
-        rc = sim_metrics_attach(r->e, r->metrics, r->s->sample_every);
-    if (rc == SIM_OK)
-        rc = wl_queue_add_sampler(r->wl, r->metrics);   /* per-queue rows, if any queue */
-    if (rc == SIM_OK)
-        rc = wl_apps_add_sampler(r->wl, r->metrics);    /* Deployments' and ReplicaSets' rows */
-    if (rc == SIM_OK)
-        rc = wl_traffic_metrics(r->wl, r->metrics);   /* per service and region, if any traffic */
-    if (rc == SIM_OK)
-        rc = scn_hooks_start(r->s, r->e, r->wl);   /* last: hooks at t = 0 see the set-up done */
-    return rc == SIM_OK ? SIM_OK : fail(r, rc, sim_errmsg(r->e));
+    ScnWorldOptions wo = {.seed = r->opt->seed,
+                          .parts = SCN_WORLD_RUN,
+                          .dir = r->opt->dir,
+                          .quiet = !r->opt->progress,
+                          .throughput = r->opt->throughput,
+                          .traffic_mode = r->opt->traffic_mode};
+    int rc = scn_world_open(&r->w, r->s, &wo);
+    r->e = r->w ? scn_world_engine(r->w) : NULL;
+    return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));
 }
 
 /* Progress on a terminal only: percent of simulated time, a few times a second. */
@@ -166,36 +88,47 @@ static int simulate(Run *r, double t0)
 
 static int finish_files(Run *r, ScnRunResult *res)
 {
-    sim_metrics_final(r->e);
-    sim_trace_rec(r->e, SIM_TR_END, (SimTrVal[]){SIM_TRI(sim_stats(r->e)->events)}, 1);
-    int rc = sim_trace_close(r->trace, res->trace_sha256);
-    r->trace = NULL;
-    int rc2 = sim_metrics_close(r->metrics);
-    r->metrics = NULL;
-    if (rc != SIM_OK || rc2 != SIM_OK)
-        return fail(r, SIM_EIO, "writing the trace or the metrics failed (disk full?)");
-    return SIM_OK;
+    int rc = scn_world_finish(r->w, res->trace_sha256);
+    return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));
 }
 
-static int write_summary(Run *r, ScnRunResult *res)
+/* summary.json as text (caller frees it with cJSON_free), or NULL with the
+ * error on the scenario (r->err). Built in one cJSON scope on the scenario's allocator, so a
+ * failed allocation anywhere in the summary, the expectations or the
+ * controllers' sections is an out-of-memory error, never a file lacking keys. */
+static char *summary_text(Run *r, ScnRunResult *res, int *rc)
 {
+    SimJsonScope js;
+    sim_json_begin(&js, r->s->mem);
     /* NaN prints as null (cJSON): "not measured" rather than a made-up 0 */
     SimSummaryInfo info = {.scenario = r->s->name,
                            .wall_seconds = r->opt->no_wall_time ? NAN : res->wall_seconds,
                            .trace_sha256 = res->trace_sha256};
-    cJSON *sum = sim_summary_build(r->e, &info);
-    if (sum == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
-    cJSON *exp = NULL;
-    int rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed);
-    if (rc == SIM_OK)
-        cJSON_ReplaceItemInObject(sum, "expectations", exp);
-    char *text = rc == SIM_OK ? cJSON_Print(sum) : NULL;
+    cJSON *sum = sim_summary_build(r->e, &info), *exp = NULL;
+    /* the expectations read the summary: never run them on a partial one */
+    if (sum == NULL || js.failed)
+        *rc = fail(r, SIM_ENOMEM, "out of memory");
+    else
+        *rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed);
+    if (*rc == SIM_OK && !cJSON_ReplaceItemInObject(sum, "expectations", exp))
+        cJSON_Delete(exp);
+    char *text = *rc == SIM_OK ? cJSON_Print(sum) : NULL;
     cJSON_Delete(sum);
-    if (rc != SIM_OK)
-        return rc;
+    if (sim_json_end(&js) != SIM_OK && *rc == SIM_OK)
+        *rc = fail(r, SIM_ENOMEM, "out of memory");
+    if (*rc != SIM_OK) {
+        cJSON_free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+static int write_summary(Run *r, ScnRunResult *res)
+{
+    int rc;
+    char *text = summary_text(r, res, &rc);
     if (text == NULL)
-        return fail(r, SIM_ENOMEM, "out of memory");
+        return rc;
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.json", r->opt->dir);
     size_t len = strlen(text);
@@ -205,18 +138,16 @@ static int write_summary(Run *r, ScnRunResult *res)
     return rc;
 }
 
-static void teardown(Run *r)
+/* SQLite's rule: once an allocation failed, the run's error is out of memory,
+ * whatever code noticed it (a trace that could not open its buffer, a hook
+ * whose Lua ran out). */
+static int oom_rule(Run *r, int rc)
 {
-    scn_hooks_stop(r->s);
-    if (r->trace)
-        sim_trace_abort(r->trace);
-    if (r->metrics)
-        sim_metrics_abort(r->metrics);
-    wl_fault_destroy(r->faults);
-    wl_destroy(r->wl);
-    sched_ca_destroy(r->ca);
-    sched_destroy(r->sched);
-    sim_engine_destroy(r->e);
+    if (rc == SIM_OK || rc == SIM_ENOMEM || !r->s->mem->oom)
+        return rc;
+    if (strstr(sim_err_msg(r->err), "out of memory") == NULL)
+        fail(r, SIM_ENOMEM, "out of memory");
+    return SIM_ENOMEM;
 }
 
 int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res)
@@ -233,6 +164,6 @@ int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res)
     res->events = r.e ? sim_stats(r.e)->events : 0;
     if (rc == SIM_OK)
         rc = write_summary(&r, res);
-    teardown(&r);
-    return rc;
+    scn_world_close(r.w);
+    return oom_rule(&r, rc);
 }

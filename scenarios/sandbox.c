@@ -882,7 +882,7 @@ static void error_message(ScnScenario *s, int status, SimErr *err)
     /* Syntax errors name the file, except a refused binary chunk. */
     if (msg == NULL || status == LUA_ERRMEM ||
         (status == LUA_ERRSYNTAX && (strncmp(msg, s->chunk, cl) != 0 || msg[cl] != ':')))
-        sim_err_set(err, status == LUA_ERRMEM ? SIM_ENOMEM : SIM_EINVAL, "%s: %s", s->chunk,
+        sim_err_set(err, scn_sandbox_rc(s, status), "%s: %s", s->chunk,
                     msg ? msg : "error object is not a string");
     else
         sim_err_set(err, SIM_EINVAL, "%s", msg);
@@ -918,7 +918,7 @@ static void describe(lua_State *L, lua_State *co, HostCall *hc, int st)
         return;
     }
     if (st == LUA_ERRMEM) {
-        sim_err_set(hc->err, SIM_ENOMEM, "%s: %s", where, mem_reason(s, buf, sizeof buf));
+        sim_err_set(hc->err, scn_sandbox_rc(s, st), "%s: %s", where, mem_reason(s, buf, sizeof buf));
         return;
     }
     lua_xmove(co, L, 1);
@@ -1001,6 +1001,11 @@ int scn_sandbox_call(ScnScenario *s, int nargs, int nres, SimErr *err)
     else
         error_message(s, st, err);
     return st;
+}
+
+int scn_sandbox_rc(const ScnScenario *s, int status)
+{
+    return status == LUA_ERRMEM && !s->lua_cap_hit ? SIM_ENOMEM : SIM_EINVAL;
 }
 
 void scn_error_message(ScnScenario *s, int status, SimErr *err)

@@ -47,7 +47,6 @@ char *scn_strdup(lua_State *L, ScnScenario *s, const char *str)
 const char *scn_name(const ScnScenario *s) { return s->name; }
 const char *scn_errmsg(const ScnScenario *s) { return sim_err_msg(&s->err); }
 SimTime scn_duration(const ScnScenario *s) { return s->duration; }
-SimTime scn_sample_every(const ScnScenario *s) { return s->sample_every; }
 SimTime scn_start_clock(const ScnScenario *s) { return s->start_clock; }
 size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
 

@@ -43,7 +43,6 @@ void scn_free(ScnScenario *s);
 
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
 SimTime scn_duration(const ScnScenario *s);
-SimTime scn_sample_every(const ScnScenario *s);
 /* The time of day at simulated time 0 (scenario { start = ... }). */
 SimTime scn_start_clock(const ScnScenario *s);
 
@@ -66,6 +65,61 @@ void scn_autoscaler_config(const ScnScenario *s, struct SchedCaConfig *c);
  * owns), or an error with the message on s (scn_errmsg). *failed counts
  * failures. */
 int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *failed);
+
+/* ---- a world (world.c) ------------------------------------------------------
+ * The one builder of a world: run, sweep, validate, export and the
+ * benchmarks all assemble here. A world holds an engine, its scheduler and
+ * (with a scenario, or SCN_WORLD_CONTROLLERS) the workload controllers, then
+ * the objects, then the parts named in ScnWorldOptions.parts. */
+typedef struct ScnWorld ScnWorld;
+struct SchedScheduler;
+struct SchedCa;
+
+enum {
+    SCN_WORLD_CONTROLLERS = 1u << 0,   /* the workload controllers (implied by a scenario) */
+    SCN_WORLD_AUTOSCALER = 1u << 1,    /* the cluster autoscaler, after the objects */
+    SCN_WORLD_FAULTS = 1u << 2,        /* faults and the node lifecycle controller */
+    SCN_WORLD_HOOKS = 1u << 3,         /* the scenario's at/every hooks, last */
+};
+/* What a run simulates with; a world without these parts holds the objects
+ * only (export, validate). */
+#define SCN_WORLD_RUN (SCN_WORLD_CONTROLLERS | SCN_WORLD_AUTOSCALER | SCN_WORLD_FAULTS | SCN_WORLD_HOOKS)
+
+/* Makes a world's objects without a scenario (a benchmark's synthetic
+ * cluster): SIM_OK or an error with the message on the engine. */
+typedef int (*ScnWorldPopulate)(void *ctx, SimEngine *e);
+
+typedef struct ScnWorldOptions {
+    uint64_t seed;                    /* the engine's random streams */
+    unsigned parts;                   /* SCN_WORLD_* */
+    SimMem *mem;                      /* NULL: the scenario's; with no scenario, the C library */
+    SimTime end;                      /* 0: the scenario's duration */
+    const char *dir;                  /* with a scenario: trace.kst and metrics.csv are written
+                                         here as the run goes; NULL: neither */
+    int quiet;                        /* the hooks' k.log prints nothing */
+    const BtThroughput *throughput;   /* reference core for backtests; NULL: built in */
+    int traffic_mode;                 /* WlTrafficMode; 0 fluid */
+    ScnWorldPopulate populate;        /* with no scenario: makes the objects; NULL: none */
+    void *ctx;                        /* populate's */
+} ScnWorldOptions;
+
+/* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
+ * Returns SIM_OK or an error with the message in scn_world_errmsg(*w); *w is
+ * set either way (NULL only when the handle itself could not be allocated)
+ * and the caller closes it with scn_world_close. s must outlive the world. */
+int scn_world_open(ScnWorld **w, ScnScenario *s, const ScnWorldOptions *opt);
+/* The last error's message ("out of memory" for a NULL world). */
+const char *scn_world_errmsg(const ScnWorld *w);
+/* The world's parts (owned by it; NULL for a part it does not hold). */
+SimEngine *scn_world_engine(const ScnWorld *w);
+struct SchedCa *scn_world_autoscaler(const ScnWorld *w);
+WlControllers *scn_world_controllers(const ScnWorld *w);
+/* At the end of a run: the last metrics row and the trace's end record,
+ * then closes both files and stores the trace's SHA-256 in hex (empty
+ * without outputs). SIM_OK or SIM_EIO. */
+int scn_world_finish(ScnWorld *w, char trace_sha256[65]);
+/* Frees the world and everything it created; NULL is allowed. */
+void scn_world_close(ScnWorld *w);
 
 /* ---- a whole run ------------------------------------------------------- */
 typedef struct ScnRunOptions {
@@ -112,9 +166,10 @@ size_t scn_group_count(const ScnScenario *s);
 size_t scn_workload_count(const ScnScenario *s);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
- * in buf (buflen bytes; names that do not fit are left out). Returns how
- * many it stored. */
-size_t scn_api_names(char *buf, size_t buflen, const char **names, size_t max);
+ * in buf (buflen bytes; names that do not fit are left out), and how many in
+ * *n. Both Lua states (the sandbox and stock Lua to compare with) allocate
+ * through m. Returns SIM_OK, or SIM_ENOMEM with *n 0. */
+int scn_api_names(SimMem *m, char *buf, size_t buflen, const char **names, size_t max, size_t *n);
 /* The i-th function of a hook's `k` table (k.now, k.scale, ...), or NULL
  * past the last. */
 const char *scn_hook_function_name(size_t i);

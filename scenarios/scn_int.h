@@ -133,6 +133,9 @@ void scn_error_message(ScnScenario *s, int status, SimErr *err);
  * results, or an error status with one message in err ("FILE:LINE: what",
  * whatever the script raised, a memory error included) and nothing pushed. */
 int scn_sandbox_call(ScnScenario *s, int nargs, int nres, SimErr *err);
+/* The SIM_E* of a failed call's status: SIM_ENOMEM when the allocator (not
+ * the script's --lua-mem cap or budget) refused memory, else SIM_EINVAL. */
+int scn_sandbox_rc(const ScnScenario *s, int status);
 /* Spends cost steps of the budget, or raises "what: instruction budget exceeded". */
 void scn_charge(lua_State *L, uint64_t cost, const char *what);
 /* The object's number: tables, functions, threads and userdata are numbered

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "k8s-export/kx.h"
+#include "sim/json.h"
 
 typedef struct Axis {
     char *name;
@@ -242,10 +243,27 @@ static void slo_of(const cJSON *slo, Row *r)
     }
 }
 
+/* The JSON text parsed through the sweep's allocator into *root (NULL for
+ * text that is not JSON). SIM_OK, or SIM_ENOMEM with *root NULL. */
+static int parse(const ScnSweep *w, const char *json, size_t len, cJSON **root)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, w->m);
+    *root = cJSON_ParseWithLength(json, len);
+    int rc = sim_json_end(&js);
+    if (rc != SIM_OK) {
+        cJSON_Delete(*root);
+        *root = NULL;
+    }
+    return rc;
+}
+
 int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t len)
 {
     SIM_ASSERT(config < w->nconf);
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    cJSON *root;
+    if (parse(w, json, len, &root) != SIM_OK)
+        return OOM();
     const cJSON *cost = cJSON_GetObjectItemCaseSensitive(root, "cost_usd");
     if (!cJSON_IsObject(root) || !cJSON_IsNumber(cost)) {
         cJSON_Delete(root);
@@ -533,7 +551,9 @@ static int meta_of(const cJSON *root, const char **scenario, int64_t *seed)
 
 int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name)
 {
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    cJSON *root;
+    if (parse(w, json, len, &root) != SIM_OK)
+        return OOM();
     const char *scenario = NULL;
     int64_t seed = -1;
     int bad = cJSON_IsObject(root) ? meta_of(root, &scenario, &seed) : -3;
@@ -630,7 +650,7 @@ static cJSON *row_json(const ScnSweep *w, size_t i)
     const Row *r = &w->rows[i];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "config", (double)i);
-    cJSON_AddItemToObject(o, "values", values_json(w, i));
+    sim_json_add_item(o, "values", values_json(w, i));
     cJSON_AddNumberToObject(o, "cost_usd", r->cost);
     cJSON_AddNumberToObject(o, "slo_violation_seconds", r->viol);
     if (r->has_p95)
@@ -645,7 +665,7 @@ static cJSON *row_json(const ScnSweep *w, size_t i)
     return o;
 }
 
-cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, size_t shard, size_t shards)
+static cJSON *sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, size_t shard, size_t shards)
 {
     cJSON *o = cJSON_CreateObject(), *vary = cJSON_CreateArray(), *rows = cJSON_CreateArray();
     cJSON_AddNumberToObject(o, "schema", 1);
@@ -663,27 +683,41 @@ cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, siz
         cJSON *a = cJSON_CreateObject(), *vals = cJSON_CreateArray();
         cJSON_AddStringToObject(a, "name", w->ax[k].name);
         for (size_t v = 0; v < w->ax[k].n; v++)
-            cJSON_AddItemToArray(vals, cJSON_CreateString(value_of(&w->ax[k], v)));
-        cJSON_AddItemToObject(a, "values", vals);
-        cJSON_AddItemToArray(vary, a);
+            sim_json_push(vals, cJSON_CreateString(value_of(&w->ax[k], v)));
+        sim_json_add_item(a, "values", vals);
+        sim_json_push(vary, a);
     }
-    cJSON_AddItemToObject(o, "vary", vary);
+    sim_json_add_item(o, "vary", vary);
     cJSON_AddNumberToObject(o, "configs", (double)w->nconf);
     cJSON *sh = cJSON_AddObjectToObject(o, "shard");
     cJSON_AddNumberToObject(sh, "index", (double)shard);
     cJSON_AddNumberToObject(sh, "count", (double)shards);
     for (size_t i = 0; w->rows && i < w->nconf; i++)
         if (w->rows[i].have)
-            cJSON_AddItemToArray(rows, row_json(w, i));
-    cJSON_AddItemToObject(o, "rows", rows);
+            sim_json_push(rows, row_json(w, i));
+    sim_json_add_item(o, "rows", rows);
     size_t best = scn_sweep_cheapest(w);
     if (best == SIZE_MAX) {
         cJSON_AddNullToObject(o, "cheapest");
     } else {
         cJSON *c = cJSON_AddObjectToObject(o, "cheapest");
         cJSON_AddNumberToObject(c, "config", (double)best);
-        cJSON_AddItemToObject(c, "values", values_json(w, best));
+        sim_json_add_item(c, "values", values_json(w, best));
         cJSON_AddNumberToObject(c, "cost_usd", w->rows[best].cost);
     }
-    return o;   /* cJSON's allocation failures leave items out; the caller checks printing */
+    return o;
+}
+
+/* cJSON leaves out what it could not allocate: a tree built while an
+ * allocation failed is discarded whole, never written with keys missing. */
+cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, size_t shard, size_t shards)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, w->m);
+    cJSON *o = sweep_json(w, scenario, seed, shard, shards);
+    if (sim_json_end(&js) != SIM_OK) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    return o;
 }

@@ -75,9 +75,9 @@ size_t scn_sweep_cheapest(const ScnSweep *w);
  * cost_usd, slo_violation_seconds, latency_p95_ms, error_rate, pending_peak,
  * expectations_passed, expectations_failed, ok. */
 void scn_sweep_write_csv(const ScnSweep *w, FILE *f);
-/* sweep.json as a cJSON object (caller owns); scenario may be NULL and seed
- * < 0 for a merge: then those of the shards' sweep.json (null when no shard
- * had one). NULL on out of memory. */
+/* sweep.json as a cJSON object (caller owns), allocated through the sweep's
+ * SimMem; scenario may be NULL and seed < 0 for a merge: then those of the
+ * shards' sweep.json (null when no shard had one). NULL on out of memory. */
 cJSON *scn_sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, size_t shard, size_t shards);
 
 #endif

@@ -73,11 +73,6 @@ int sched_ca_expander_parse(const char *name)
     return -1;
 }
 
-const SchedCaConfig *sched_ca_config(const SchedCa *ca)
-{
-    return &ca->cfg;
-}
-
 /* ---- state ------------------------------------------------------------------- */
 int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz)
 {
@@ -224,7 +219,7 @@ static void backoff(SchedCa *ca, uint32_t group)
  * deleted and the scale-up counted as failed). */
 static void deadline(SchedCa *ca, uint32_t node)
 {
-    SimNode *n = sim_node(ca->e, node);
+    const SimNode *n = sim_node(ca->e, node);
     if (n->state != SIM_NODE_PROVISIONING)
         return;
     uint32_t group = n->group, region = n->region;

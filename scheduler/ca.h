@@ -83,7 +83,6 @@ SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);
 enum { SCHED_CA_SUMMARY_RANK = 200 };
 uint64_t sched_ca_nodes_removed(const SchedCa *ca);
 void sched_ca_destroy(SchedCa *ca);
-const SchedCaConfig *sched_ca_config(const SchedCa *ca);
 /* Marks every node of group as scale-down-disabled for the autoscaler
  * (upstream's cluster-autoscaler.kubernetes.io/scale-down-disabled
  * annotation on each node, set here once for the group: nodes it adds later

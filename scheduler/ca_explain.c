@@ -53,6 +53,7 @@
 
 #include "scheduler/ca.h"
 #include "scheduler/explain_int.h"
+#include "sim/json.h"
 #include "sim/policy.h"
 
 #define PATH KUBE_PATH
@@ -418,8 +419,9 @@ static int add_node(Case *c, const cJSON *j, const char *path)
     int rc = zname && zone == SIM_NONE ? SIM_ENOMEM : sim_node_add_named(c->w.e, g, n.meta.name, zone, 1, &node);
     if (rc != SIM_OK)
         return engine_err(c, rc, path);
-    sim_node(c->w.e, node)->unschedulable = (uint8_t)n.unschedulable;
-    sim_node(c->w.e, node)->scale_down_disabled = off && strcmp(off, "true") == 0;
+    if (n.unschedulable && (rc = sim_node_cordon(c->w.e, node, 1)) != SIM_OK)
+        return engine_err(c, rc, path);
+    sim_node_set_scale_down_disabled(c->w.e, node, off && strcmp(off, "true") == 0);
     c->listed[g]++;
     return SIM_OK;
 }
@@ -522,7 +524,8 @@ static int create_pod(Case *c, const Pod *p, const char *path)
     if (rc == SIM_EFORBIDDEN)
         return BAD(c, path, "admission refused this pod: %s", sim_errmsg(c->w.e));
     if (rc == SIM_OK && node != SIM_NONE) {
-        SimRes f = sim_node_free(sim_node(c->w.e, node)), *r = &sim_pod(c->w.e, pod)->req;
+        SimRes f = sim_node_free(sim_node(c->w.e, node));
+        const SimRes *r = &sim_pod(c->w.e, pod)->req;
         if (r->cpu_m > f.cpu_m || r->mem > f.mem || r->gpu > f.gpu || r->pods > f.pods)
             return BAD(c, sub, "the pod's requests exceed what is left of %s's allocatable", p->node);
         rc = sim_pod_bind(c->w.e, pod, node);
@@ -621,16 +624,16 @@ static cJSON *scale_up_json(Case *c, const SchedCaPlan *p)
     cJSON *up = cJSON_CreateObject(), *ex = cJSON_AddArrayToObject(up, "expander");
     cJSON *pend = cJSON_AddArrayToObject(up, "unschedulable"), *opts;
     for (size_t i = 0; i < c->cfg.nexpanders; i++)
-        cJSON_AddItemToArray(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
+        sim_json_push(ex, cJSON_CreateString(sched_ca_expander_name(c->cfg.expanders[i])));
     for (uint32_t k = 0; k < sim_pod_count(c->w.e); k++) {
         const SimPod *q = sim_pod(c->w.e, k);
         if (q->phase == SIM_POD_PENDING && q->unschedulable)
-            cJSON_AddItemToArray(pend, pod_ref(c, k));
+            sim_json_push(pend, pod_ref(c, k));
     }
     cJSON_AddNumberToObject(up, "candidates", p->candidates);
     opts = cJSON_AddArrayToObject(up, "options");
     for (size_t i = 0; i < p->noptions; i++)
-        cJSON_AddItemToArray(opts, option_json(c, &p->options[i]));
+        sim_json_push(opts, option_json(c, &p->options[i]));
     if (p->chosen < 0) {
         cJSON_AddNullToObject(up, "chosen");
         return up;
@@ -657,9 +660,9 @@ static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
     bl = cJSON_AddArrayToObject(j, "blockedBy");
     for (size_t i = 0; i < v->nblockers && i < SCHED_CA_MAX_BLOCKERS; i++) {
         cJSON *b = cJSON_CreateObject();
-        cJSON_AddItemToObject(b, "pod", pod_ref(c, v->blockers[i].pod));
+        sim_json_add_item(b, "pod", pod_ref(c, v->blockers[i].pod));
         cJSON_AddStringToObject(b, "reason", v->blockers[i].reason);
-        cJSON_AddItemToArray(bl, b);
+        sim_json_push(bl, b);
     }
     return j;
 }
@@ -667,15 +670,15 @@ static cJSON *verdict_json(Case *c, const SchedCaNodeVerdict *v)
 static cJSON *answer_json(Case *c, const SchedCaPlan *p)
 {
     cJSON *o = cJSON_CreateObject(), *down = cJSON_CreateObject(), *nodes;
-    cJSON_AddItemToObject(o, "scaleUp", scale_up_json(c, p));
+    sim_json_add_item(o, "scaleUp", scale_up_json(c, p));
     if (p->chosen >= 0)
         cJSON_AddStringToObject(down, "skipped", "the loop scales up; scale-down runs only in a loop that does not");
     else if (!c->cfg.scale_down_enabled)
         cJSON_AddStringToObject(down, "skipped", "scaleDownEnabled is false");
     nodes = cJSON_AddArrayToObject(down, "nodes");
     for (size_t i = 0; i < p->nnodes; i++)
-        cJSON_AddItemToArray(nodes, verdict_json(c, &p->nodes[i]));
-    cJSON_AddItemToObject(o, "scaleDown", down);
+        sim_json_push(nodes, verdict_json(c, &p->nodes[i]));
+    sim_json_add_item(o, "scaleDown", down);
     return o;
 }
 
@@ -806,13 +809,16 @@ static cJSON *plan_json(Case *c)
     return o;
 }
 
-int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err)
+int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                          SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
-    int rc = sched_xworld_open(&c.w, SETTLE);
+    int rc = sched_xworld_open(&c.w, m, SETTLE);
     if (rc == SIM_OK && root == NULL)
         rc = kube_fail_json(c.w.kr, file, text, cJSON_GetErrorPtr());
     else if (rc == SIM_OK)
@@ -824,12 +830,12 @@ int sched_ca_explain_case(const char *text, size_t len, const char *file, int as
     else if (rc != SIM_OK)
         sim_err_set(err, rc, "%s: %s", file,
                     c.w.kr && kube_failed(c.w.kr) ? kube_errmsg(c.w.kr) : "$: out of memory");
-    if (o)
-        sched_explain_print(o, as_json, out, answer_text);
+    rc = sched_explain_print(m, rc, o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     if (c.ca)
         sched_ca_destroy(c.ca);
     sched_xworld_close(&c.w);
-    return rc == SIM_ENOMEM ? SIM_EINVAL : rc;
+    sim_json_end(&js);
+    return sched_explain_oom(m, rc, file, err);
 }

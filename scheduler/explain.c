@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "scheduler/explain_int.h"
+#include "sim/json.h"
 
 #define ZONE_LABEL "topology.kubernetes.io/zone"
 #define MAX_VICTIMS 4096
@@ -65,8 +66,8 @@ static int add_node(Case *c, const cJSON *j, const char *path)
     int rc = sim_nodegroup_add(c->w.e, &g, &gid);
     if (rc == SIM_OK)
         rc = sim_node_add_named(c->w.e, gid, n.meta.name, zone, 1, &node);
-    if (rc == SIM_OK)
-        sim_node(c->w.e, node)->unschedulable = (uint8_t)n.unschedulable;
+    if (rc == SIM_OK && n.unschedulable)
+        rc = sim_node_cordon(c->w.e, node, 1);
     return sched_xworld_engine_err(&c->w, rc, path);
 }
 
@@ -226,11 +227,11 @@ static cJSON *verdict_json(Case *c, const SchedNodeVerdict *v, const SchedPlugin
         cJSON_AddNullToObject(f, "reason");
     else
         cJSON_AddStringToObject(f, "reason", v->reason);
-    cJSON_AddItemToObject(o, "filter", f);
+    sim_json_add_item(o, "filter", f);
     for (size_t k = 0; k < npl && k < SCHED_MAX_PLUGINS; k++)
-        if (v->examined && v->passed && pl[k].score && v->scores[k] >= 0)
+        if (v->examined && v->passed && pl[k].scores && v->scores[k] >= 0)
             cJSON_AddNumberToObject(sc, pl[k].name, (double)v->scores[k]);
-    cJSON_AddItemToObject(o, "scores", sc);
+    sim_json_add_item(o, "scores", sc);
     cJSON_AddNumberToObject(o, "total", (double)v->total);
     return o;
 }
@@ -246,15 +247,15 @@ static cJSON *answer_json(Case *c, const Answer *a)
     if (!a->admitted)
         cJSON_AddStringToObject(adm, "reason", a->admission);
     for (size_t i = 0; a->admitted && i < a->nv; i++)
-        cJSON_AddItemToArray(nodes, verdict_json(c, &a->v[i], pl, npl));
-    cJSON_AddItemToObject(o, "nodes", nodes);
+        sim_json_push(nodes, verdict_json(c, &a->v[i], pl, npl));
+    sim_json_add_item(o, "nodes", nodes);
     const char *sel = a->admitted ? node_name(c, a->res.node) : NULL;
     const char *nom = node_name(c, a->nominated);
     if (sel) cJSON_AddStringToObject(o, "selected", sel); else cJSON_AddNullToObject(o, "selected");
     if (nom) cJSON_AddStringToObject(o, "nominatedNodeName", nom); else cJSON_AddNullToObject(o, "nominatedNodeName");
     for (size_t i = 0; i < a->nvictims; i++)
-        cJSON_AddItemToArray(victims, cJSON_CreateString(sim_workload(c->w.e, sim_pod(c->w.e, a->victims[i])->wl)->name));
-    cJSON_AddItemToObject(o, "victims", victims);
+        sim_json_push(victims, cJSON_CreateString(sim_workload(c->w.e, sim_pod(c->w.e, a->victims[i])->wl)->name));
+    sim_json_add_item(o, "victims", victims);
     if (a->admitted && a->res.node == SIM_NONE)
         cJSON_AddStringToObject(o, "message", a->res.reason);
     return o;
@@ -297,14 +298,17 @@ static void answer_text(const cJSON *o, FILE *out)
     }
 }
 
-int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err)
+int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                       SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *o = NULL;
     Answer *a = NULL;
-    int rc = sched_xworld_open(&c.w, SIM_SEC(3600));
+    int rc = sched_xworld_open(&c.w, m, SIM_SEC(3600));
     if (rc == SIM_OK && root == NULL)
         rc = kube_fail_json(c.w.kr, file, text, cJSON_GetErrorPtr());
     else if (rc == SIM_OK)
@@ -319,10 +323,10 @@ int sched_explain_case(const char *text, size_t len, const char *file, int as_js
         sim_err_set(err, SIM_ENOMEM, "%s: out of memory", file);
     else if (rc != SIM_OK)
         sim_err_set(err, rc, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.w.kr));
-    if (o)
-        sched_explain_print(o, as_json, out, answer_text);
+    rc = sched_explain_print(m, rc, o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     sched_xworld_close(&c.w);
-    return rc == SIM_ENOMEM ? SIM_EINVAL : rc;
+    sim_json_end(&js);
+    return sched_explain_oom(m, rc, file, err);
 }

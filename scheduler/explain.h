@@ -12,21 +12,31 @@
 #include "scheduler/sched.h"
 
 /* Reads the case from text (file names it in messages), writes the answer to
- * out as JSON (as_json) or as text. Returns SIM_OK, or SIM_EINVAL with
- * "FILE: $.json.path: problem" (or "FILE:LINE:COL: not valid JSON") in err
- * and nothing written to out. */
-int sched_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
+ * out as JSON (as_json) or as text. Every allocation, cJSON's included, goes
+ * through m. Returns SIM_OK, or SIM_EINVAL with "FILE: $.json.path: problem"
+ * (or "FILE:LINE:COL: not valid JSON") in err, or SIM_ENOMEM with "FILE: out
+ * of memory", and nothing written to out on an error. */
+int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                       SimErr *err);
 
 /* `kubesim explain autoscaler`: reads a case of node groups, v1 Nodes and
  * v1 Pods, runs the scheduler over the pending pods and writes what one
  * cluster-autoscaler loop decides (sched_ca_plan): the scale-up options, the
  * expander's choice, and each node's scale-down verdict. Same contract as
- * sched_explain_case: SIM_OK, or SIM_EINVAL with "FILE: $.path: problem" in
- * err and nothing written to out. */
-int sched_ca_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
+ * sched_explain_case: SIM_OK, or SIM_EINVAL with "FILE: $.path: problem" (or
+ * SIM_ENOMEM) in err and nothing written to out. */
+int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                          SimErr *err);
 
-/* Prints an explain answer (explain schedule, hpa, autoscaler): indented
- * JSON (--json), else through text. */
-void sched_explain_print(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *));
+/* Prints an explain answer (explain schedule, hpa, autoscaler) built in a
+ * sim_json scope on m: indented JSON (--json), else through text. Prints
+ * nothing when rc is an error (returned as is) or when an allocation failed
+ * on m (the answer may be partial): returns SIM_ENOMEM then. */
+int sched_explain_print(SimMem *m, int rc, const cJSON *answer, int as_json, FILE *out,
+                        void (*text)(const cJSON *, FILE *));
+/* The explain commands' last word: rc, except that an error after any failed
+ * allocation on m (its sticky oom flag), or SIM_ENOMEM, is SIM_ENOMEM with
+ * "FILE: out of memory" in err. */
+int sched_explain_oom(const SimMem *m, int rc, const char *file, SimErr *err);
 
 #endif

@@ -13,7 +13,7 @@
 #include "sim/arena.h"
 
 typedef struct SchedXWorld {
-    SimMem mem;
+    SimMem *mem;         /* the caller's: every allocation of the case */
     SimArena arena;
     KubeReader *kr;      /* the case's reader: the first problem sticks on it */
     SimEngine *e;
@@ -24,7 +24,7 @@ typedef struct SchedXWorld {
 /* Opens the world: its arena and reader, an engine that runs until end, the
  * region "cluster" and the namespace "default". SIM_OK, or SIM_ENOMEM (then
  * w->kr may be NULL; close the world all the same). */
-int sched_xworld_open(SchedXWorld *w, SimTime end);
+int sched_xworld_open(SchedXWorld *w, SimMem *m, SimTime end);
 /* Frees the scheduler, engine and arena (the reader's strings with it). */
 void sched_xworld_close(SchedXWorld *w);
 

@@ -10,18 +10,19 @@
  */
 #include "scheduler/explain_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scheduler/explain.h"
 
-int sched_xworld_open(SchedXWorld *w, SimTime end)
+int sched_xworld_open(SchedXWorld *w, SimMem *m, SimTime end)
 {
     memset(w, 0, sizeof *w);
-    sim_mem_init(&w->mem);
-    sim_arena_init(&w->arena, &w->mem);
+    w->mem = m;
+    sim_arena_init(&w->arena, m);
     if ((w->kr = kube_reader_new(&w->arena)) == NULL)
         return SIM_ENOMEM;
-    SimConfig cfg = {.seed = 1, .end = end, .queue = SIM_EVQ_FAST, .mem = &w->mem};
+    SimConfig cfg = {.seed = 1, .end = end, .queue = SIM_EVQ_FAST, .mem = m};
     if ((w->e = sim_engine_create(&cfg)) == NULL || sim_region_add(w->e, "cluster", &w->region) != SIM_OK ||
         sched_xworld_ns(w, "default") == SIM_NONE)
         return SIM_ENOMEM;
@@ -203,19 +204,40 @@ int sched_xworld_pod_create(SchedXWorld *w, uint32_t wl, const KubePod *p, const
 {
     int rc = sim_pod_create(w->e, wl, pod);
     if (rc == SIM_OK && p->has_priority)
-        sim_pod(w->e, *pod)->priority = p->spec.priority;   /* spec.priority as given wins */
+        sim_pod_set_priority(w->e, *pod, p->spec.priority);   /* spec.priority as given wins */
     if (rc != SIM_OK && rc != SIM_EFORBIDDEN)
         return done(w, rc, path);
     return rc;
 }
 
-void sched_explain_print(const cJSON *answer, int as_json, FILE *out, void (*text)(const cJSON *, FILE *))
+/* Printing starts only once the whole answer stands: an answer built while an
+ * allocation failed may lack items (cJSON drops what it could not allocate),
+ * and a half-printed one must not reach out. */
+int sched_explain_print(SimMem *m, int rc, const cJSON *answer, int as_json, FILE *out,
+                        void (*text)(const cJSON *, FILE *))
 {
+    if (rc != SIM_OK)
+        return rc;
+    if (answer == NULL || m->oom)
+        return SIM_ENOMEM;
     if (!as_json) {
         text(answer, out);
-        return;
+        return SIM_OK;
     }
     char *s = cJSON_Print(answer);
-    fprintf(out, "%s\n", s ? s : "{}");
+    if (s == NULL)
+        return SIM_ENOMEM;
+    fprintf(out, "%s\n", s);
     cJSON_free(s);
+    return SIM_OK;
+}
+
+/* SQLite's rule: once an allocation failed, the operation's error is out of
+ * memory, whatever the code that noticed it called it (a parse of a short
+ * text, a refused object). */
+int sched_explain_oom(const SimMem *m, int rc, const char *file, SimErr *err)
+{
+    if (rc == SIM_OK || (!m->oom && rc != SIM_ENOMEM))
+        return rc;
+    return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", file);
 }

@@ -10,19 +10,14 @@
  * BalancedAllocation: f_r = min(1, requested_after_r / alloc_r) with actual
  * requests, score = int64((1 - |f_cpu - f_mem| / 2) * 100); PreScore skips
  * it for a pod that requests neither cpu nor memory (upstream since 1.33,
- * kubernetes#129138).
+ * kubernetes#129138). The cycle filters with sched_fit_code; both scores'
+ * per-node math is sched_least_score and sched_balanced (sched_int.h).
  */
 #include "scheduler/sched_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static void add_reason(char *reason, size_t len, const char *text)
-{
-    size_t used = strlen(reason);
-    snprintf(reason + used, len - used, "%s%s", used ? ", " : "", text);
-}
 
 /* Upstream fitsRequest checks the pod count first and then reports every
  * resource that is short, in this order. */
@@ -38,22 +33,6 @@ static uint32_t fit_mask(const SimRes *r, int64_t free_pods, int64_t free_cpu, i
     if (r->gpu > 0 && r->gpu > free_gpu)
         m |= FIT_GPU;
     return m;
-}
-
-int sched_fit_filter(const SchedCycle *c, const SimNode *n, char *reason, size_t len)
-{
-    SimRes f = sim_node_free(n);
-    uint32_t m = fit_mask(&c->p->req, f.pods, f.cpu_m, f.mem, f.gpu);
-    reason[0] = '\0';
-    if (m & FIT_PODS)
-        add_reason(reason, len, "Too many pods");
-    if (m & FIT_CPU)
-        add_reason(reason, len, "Insufficient cpu");
-    if (m & FIT_MEM)
-        add_reason(reason, len, "Insufficient memory");
-    if (m & FIT_GPU)
-        add_reason(reason, len, "Insufficient nvidia.com/gpu");
-    return m == 0;
 }
 
 /* Requests of pods nominated to this node (after preemption) with a priority
@@ -87,19 +66,4 @@ uint32_t sched_fit_code(const SchedCycleState *st, const SchedRow *row, uint32_t
                           row->free_cpu - nom.cpu_m, row->free_mem - nom.mem,
                           row->free_gpu - nom.gpu);
     return m ? R_MAKE(R_FIT, m) : R_PASS;
-}
-
-/* ---- scores: the per-node math is in sched_int.h ---------------------------------- */
-int64_t sched_fit_score_least_allocated(const SchedCycle *c, const SimNode *n)
-{
-    const SimRes *nz = &c->p->nz_req;
-    return sched_least_score(n->nz_req.cpu_m + nz->cpu_m, n->alloc.cpu_m, n->nz_req.mem + nz->mem, n->alloc.mem);
-}
-
-int64_t sched_balanced_score(const SchedCycle *c, const SimNode *n)
-{
-    const SimRes *r = &c->p->req;
-    if (r->cpu_m == 0 && r->mem == 0)
-        return 0;   /* PreScore: Skip */
-    return sched_balanced(n->req.cpu_m + r->cpu_m, n->alloc.cpu_m, n->req.mem + r->mem, n->alloc.mem);
 }

@@ -202,7 +202,7 @@ static int row_add(SchedScheduler *s, SchedRegion *rg, uint32_t node)
  * telling us). */
 int sched_region_sync(SchedScheduler *s, SchedRegion *rg)
 {
-    SimRegion *r = sim_region(s->e, rg->id);
+    const SimRegion *r = sim_region(s->e, rg->id);
     if (rg->nrows < r->nnodes) {
         for (size_t i = rg->nrows; i < r->nnodes; i++) {
             if (row_add(s, rg, r->nodes[i]) != SIM_OK)

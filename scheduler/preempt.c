@@ -504,7 +504,7 @@ int sched_preempt_plan(SchedScheduler *s, uint32_t pod, uint32_t *node, uint32_t
  * scheduler's list of nominated pods, whose resources the filters reserve. */
 static void nominate(Plan *pl, uint32_t pod, uint32_t node)
 {
-    sim_pod(pl->e, pod)->nominated_node = node;
+    sim_pod_nominate(pl->e, pod, node);
     SchedRegion *rg = sched_region(pl->s, sim_pod(pl->e, pod)->region);
     if (rg != NULL)
         sched_nominated_update(pl->s, rg, pod);

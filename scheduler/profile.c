@@ -1,7 +1,9 @@
 /*
- * profile.c: the default profile (k8s-behaviour.md §3.1) in upstream order,
- * the reason texts of its filters, and the per-node wrappers the table
- * exposes (the cycle itself runs the plugins over arrays of nodes).
+ * profile.c: the default profile (k8s-behaviour.md §3.1) in upstream order:
+ * its names, weights and extension points, which the cycle indexes by plugin
+ * number (it runs the plugins itself over arrays of nodes: cycle.c, rank.c,
+ * filters.c, fit.c, score.c, spread.c, interpod.c), and the reason texts of
+ * its filters.
  *
  * Not modelled, so absent from the table: SchedulingGates, PrioritySort (the
  * queue's order, queue.c), NodePorts, the volume plugins, DefaultPreemption
@@ -60,85 +62,17 @@ void sched_reason_text(SimEngine *e, uint32_t code, char *out, size_t len)
     }
 }
 
-/* ---- per-node wrappers ------------------------------------------------------------ */
-uint32_t sched_cycle_local(const SchedCycle *c, const SimNode *n)
-{
-    uint32_t id = (uint32_t)(n - sim_node(c->e, 0));
-    return sched_local(c->st->s, id);
-}
-
-/* Runs one plugin's part of the filter on a node of the cycle's region. */
-static int filter_with(const SchedCycle *c, const SimNode *n, char *reason, size_t len, int plugin)
-{
-    if (c->st == NULL)
-        return 1;   /* needs the cycle state */
-    uint32_t li = sched_cycle_local(c, n);
-    const SchedCycleState *st = c->st;
-    const SchedRow *row = &st->rg->rows[li];
-    uint32_t code = R_PASS;
-    switch (plugin) {
-    case P_UNSCHEDULABLE: code = (row->flags & ROW_CORDONED) && !st->w->tol_unsched ? R_UNSCHEDULABLE : R_PASS; break;
-    case P_NODENAME: code = st->only_reason == R_NODENAME && li != st->only ? R_NODENAME : R_PASS; break;
-    case P_TAINT: code = R_KIND(st->w->cls[row->cls].filter) == R_TAINT ? st->w->cls[row->cls].filter : R_PASS; break;
-    case P_NODEAFFINITY: {
-        uint32_t node = (uint32_t)(n - sim_node(c->e, 0));
-        int ok = st->w->aff_per_node ? sched_node_affinity_matches(c->e, st->spec, node) : st->w->cls[row->cls].aff_ok;
-        ok = ok && !(st->only_reason == R_AFFINITY && li != st->only);
-        code = ok ? R_PASS : R_AFFINITY;
-        break;
-    }
-    case P_SPREAD: code = sched_spread_filter(st, li, row); break;
-    case P_INTERPOD: code = sched_interpod_filter(st, li, row); break;
-    default: break;
-    }
-    if (code != R_PASS)
-        sched_reason_text(c->e, code, reason, len);
-    else if (len)
-        reason[0] = '\0';
-    return code == R_PASS;
-}
-
-static int f_unsched(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_UNSCHEDULABLE); }
-static int f_nodename(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_NODENAME); }
-static int f_taint(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_TAINT); }
-static int f_nodeaff(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_NODEAFFINITY); }
-static int f_spread(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_SPREAD); }
-static int f_interpod(const SchedCycle *c, const SimNode *n, char *r, size_t l) { return filter_with(c, n, r, l, P_INTERPOD); }
-
-/* One node's raw score, with PreScore run over that node alone (so a
- * PodTopologySpread weight counts one scored node). */
-static int64_t score_with(const SchedCycle *c, const SimNode *n, int plugin)
-{
-    if (c->st == NULL)
-        return 0;
-    uint32_t li = sched_cycle_local(c, n);
-    SchedScorePrep p;
-    if (sched_prescore(c->st, &li, 1, NULL, &p) != SIM_OK)
-        return 0;
-    return sched_raw_score(c->st, &p, plugin, li);
-}
-
-static int64_t s_taint(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_TAINT); }
-static int64_t s_nodeaff(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_NODEAFFINITY); }
-static int64_t s_spread(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_SPREAD); }
-static int64_t s_interpod(const SchedCycle *c, const SimNode *n) { return score_with(c, n, P_INTERPOD); }
-static int64_t s_image(const SchedCycle *c, const SimNode *n) { (void)c; (void)n; return 0; }
-
-static void n_taint(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_taint(s, n); }
-static void n_nodeaff(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_nodeaff(s, n); }
-static void n_spread(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_spread(s, n); }
-static void n_interpod(const SchedCycle *c, int64_t *s, size_t n) { (void)c; sched_normalize_interpod(s, n); }
-
+/* ---- the table ------------------------------------------------------------------ */
 static const SchedPlugin default_plugins[P_COUNT] = {
-    [P_UNSCHEDULABLE] = {"NodeUnschedulable", 0, f_unsched, NULL, NULL},
-    [P_NODENAME] = {"NodeName", 0, f_nodename, NULL, NULL},
-    [P_TAINT] = {"TaintToleration", 3, f_taint, s_taint, n_taint},
-    [P_NODEAFFINITY] = {"NodeAffinity", 2, f_nodeaff, s_nodeaff, n_nodeaff},
-    [P_FIT] = {"NodeResourcesFit", 1, sched_fit_filter, sched_fit_score_least_allocated, NULL},
-    [P_SPREAD] = {"PodTopologySpread", 2, f_spread, s_spread, n_spread},
-    [P_INTERPOD] = {"InterPodAffinity", 2, f_interpod, s_interpod, n_interpod},
-    [P_BALANCED] = {"NodeResourcesBalancedAllocation", 1, NULL, sched_balanced_score, NULL},
-    [P_IMAGE] = {"ImageLocality", 1, NULL, s_image, NULL},
+    [P_UNSCHEDULABLE] = {"NodeUnschedulable", 0, 1, 0},
+    [P_NODENAME] = {"NodeName", 0, 1, 0},
+    [P_TAINT] = {"TaintToleration", 3, 1, 1},
+    [P_NODEAFFINITY] = {"NodeAffinity", 2, 1, 1},
+    [P_FIT] = {"NodeResourcesFit", 1, 1, 1},
+    [P_SPREAD] = {"PodTopologySpread", 2, 1, 1},
+    [P_INTERPOD] = {"InterPodAffinity", 2, 1, 1},
+    [P_BALANCED] = {"NodeResourcesBalancedAllocation", 1, 0, 1},
+    [P_IMAGE] = {"ImageLocality", 1, 0, 1},
 };
 
 const SchedPlugin *sched_default_plugins(size_t *n)

@@ -16,44 +16,22 @@
 
 typedef struct SchedScheduler SchedScheduler;
 
-/* What PreFilter and PreScore computed for the pod of a cycle (spread counts,
- * inter-pod affinity counts, per-node-class verdicts). Opaque. */
-typedef struct SchedCycleState SchedCycleState;
-
-/* The pod being placed and what the cycle knows of it. st is NULL outside a
- * cycle: then only NodeResourcesFit can run (the other plugins need st). */
-typedef struct SchedCycle {
-    SimEngine *e;
-    uint32_t pod;
-    const SimPod *p;
-    SchedCycleState *st;
-} SchedCycle;
-
-/* A Filter returns 1 if the node passes; else 0 with the reason in reason
- * (e.g. "Insufficient cpu"). */
-typedef int (*SchedFilterFn)(const SchedCycle *c, const SimNode *n, char *reason, size_t len);
-/* A Score returns the node's raw score. */
-typedef int64_t (*SchedScoreFn)(const SchedCycle *c, const SimNode *n);
-/* NormalizeScore maps raw scores of the feasible nodes to 0..100 in place. */
-typedef void (*SchedNormalizeFn)(const SchedCycle *c, int64_t *scores, size_t n);
-
+/* One plugin of the default profile (k8s-behaviour.md §3.1), as `kubesim
+ * explain schedule` names and weighs it. This is a description, not a
+ * dispatch table: the cycle (cycle.c, rank.c) runs the plugins itself, each
+ * over the arrays of a region's nodes and node classes (one filter pass with
+ * a reason code per node, then one pass per Score plugin and its
+ * NormalizeScore), and indexes this table by the same plugin numbers for
+ * the weights and for the names a verdict reports. */
 typedef struct SchedPlugin {
     const char *name;
     int32_t weight;          /* score weight; 0 for filter-only plugins */
-    SchedFilterFn filter;    /* NULL: no filter */
-    SchedScoreFn score;      /* NULL: no score */
-    SchedNormalizeFn normalize;
+    uint8_t filters;         /* has a Filter extension point */
+    uint8_t scores;          /* has a Score extension point */
 } SchedPlugin;
 
-/* The default profile's plugins in upstream order (see k8s-behaviour.md §3.1);
- * *n gets the count. */
+/* The default profile's plugins in upstream order; *n gets the count. */
 const SchedPlugin *sched_default_plugins(size_t *n);
-
-/* NodeResourcesFit (k8s-behaviour.md §3.3). Both work without c->st. */
-int sched_fit_filter(const SchedCycle *c, const SimNode *n, char *reason, size_t len);
-int64_t sched_fit_score_least_allocated(const SchedCycle *c, const SimNode *n);
-/* NodeResourcesBalancedAllocation (§3.4) of one node; works without c->st. */
-int64_t sched_balanced_score(const SchedCycle *c, const SimNode *n);
 
 /* Creates the scheduler of engine e and registers its listeners and cycle
  * handler; NULL on out of memory (message on the engine). Pods already bound

@@ -76,6 +76,10 @@ int sched_reason_plugin(uint32_t code);
 enum { ROW_READY = 1, ROW_CORDONED = 2, ROW_NOMINATED = 4 };
 
 /* What filtering reads of a node: 32 bytes, two rows per cache line. */
+/* What PreFilter and PreScore computed for the pod of a cycle (spread counts,
+ * inter-pod affinity counts, per-node-class verdicts); defined below. */
+typedef struct SchedCycleState SchedCycleState;
+
 typedef struct SchedRow {
     int64_t free_cpu, free_mem;  /* allocatable - actual requests of the bound pods */
     int32_t free_gpu;            /* clamped to int32 */
@@ -355,11 +359,6 @@ int sched_group_matches(SchedScheduler *s, const SchedGroup *g, uint32_t wl);
 uint32_t sched_local(SchedScheduler *s, uint32_t node);
 void sched_index_free(SchedScheduler *s);
 int sched_wl_sym(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t wl);
-
-static inline uint32_t sched_view_dom(const SchedView *v, uint32_t li, uint16_t cls)
-{
-    return v->node ? li : v->cls_dom[cls];
-}
 
 /* The count of the view in the domain of node li; has = 0 if the node lacks the key. */
 static inline int64_t sched_view_at(const SchedView *v, uint32_t li, uint16_t cls, int *has)
@@ -644,8 +643,6 @@ static inline int64_t sched_sc_interpod(const SchedScorePrep *p, uint32_t li, ui
  * scheduler's feasible list) of the node chosen. */
 int sched_score_place(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uint32_t *chosen);
 
-/* The local index of a node for the public per-node plugin wrappers. */
-uint32_t sched_cycle_local(const SchedCycle *c, const SimNode *n);
 /* Nominated pods (after preemption): keeps the region's list and re-marks
  * their nodes' rows; pod is added when Pending with a nominated node. */
 void sched_nominated_update(SchedScheduler *s, SchedRegion *rg, uint32_t pod);

@@ -65,7 +65,7 @@
 
 enum { KIND_COUNT, KIND_CPU, KIND_MEM, KIND_GPU };
 
-static const char *const names[SIM_QR_COUNT + 1] = {
+const char *const sim_quota_res_names[SIM_QR_COUNT + 1] = {
     [SIM_QR_COUNT_JOBS] = "count/jobs.batch", [SIM_QR_COUNT_PODS] = "count/pods", [SIM_QR_CPU] = "cpu",
     [SIM_QR_LIMITS_CPU] = "limits.cpu", [SIM_QR_LIMITS_MEMORY] = "limits.memory", [SIM_QR_MEMORY] = "memory",
     [SIM_QR_PODS] = "pods", [SIM_QR_REQUESTS_CPU] = "requests.cpu", [SIM_QR_REQUESTS_MEMORY] = "requests.memory",
@@ -89,15 +89,13 @@ static const int kinds[SIM_QR_COUNT] = {
 const char *sim_quota_res_name(SimQuotaRes r)
 {
     SIM_ASSERT(r < SIM_QR_COUNT);
-    return names[r];
+    return sim_quota_res_names[r];
 }
-
-const char *const *sim_quota_res_names(void) { return names; }
 
 int sim_quota_res_parse(const char *name)
 {
     for (int r = 0; r < SIM_QR_COUNT; r++)
-        if (strcmp(names[r], name) == 0)
+        if (strcmp(sim_quota_res_names[r], name) == 0)
             return r;
     return -1;
 }
@@ -181,7 +179,7 @@ static int quota_check(SimEngine *e, const SimQuota *q)
         return sim_fail(e, SIM_EINVAL, "quota '%s': unknown resource bits", q->name);
     for (int r = 0; r < SIM_QR_COUNT; r++)
         if ((q->hard_set & BIT(r)) && q->hard[r] < 0)
-            return sim_fail(e, SIM_EINVAL, "quota '%s': %s must not be negative", q->name, names[r]);
+            return sim_fail(e, SIM_EINVAL, "quota '%s': %s must not be negative", q->name, sim_quota_res_names[r]);
     for (size_t i = 0; i < e->quotas.n; i++) {
         const SimQuota *o = &e->quotas.v[i];
         if (o->region == q->region && o->ns == q->ns && strcmp(o->name, q->name) == 0)
@@ -212,7 +210,7 @@ int sim_quota_add(SimEngine *e, const SimQuota *q, uint32_t *id)
 
 uint32_t sim_quota_count(const SimEngine *e) { return (uint32_t)e->quotas.n; }
 
-SimQuota *sim_quota(SimEngine *e, uint32_t id)
+const SimQuota *sim_quota(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->quotas.n);
     return &e->quotas.v[id];
@@ -310,7 +308,7 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id)
 
 uint32_t sim_limitrange_count(const SimEngine *e) { return (uint32_t)e->limitranges.n; }
 
-SimLimitRange *sim_limitrange(SimEngine *e, uint32_t id)
+const SimLimitRange *sim_limitrange(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->limitranges.n);
     return &e->limitranges.v[id];
@@ -323,7 +321,7 @@ static int lr_applies(const SimLimitRange *lr, const SimWorkload *w)
 }
 
 /* LimitRanger's mutation: fill what the container leaves unset. */
-static void lr_defaults(SimEngine *e, const SimWorkload *w, SimAdmitted *a)
+static void lr_defaults(const SimEngine *e, const SimWorkload *w, SimAdmitted *a)
 {
     for (size_t i = 0; i < e->limitranges.n; i++) {
         const SimLimitRange *lr = &e->limitranges.v[i];
@@ -343,7 +341,7 @@ static void lr_defaults(SimEngine *e, const SimWorkload *w, SimAdmitted *a)
 /* Everything admission makes of the spec, without its checks. A pure
  * function of the spec and the policies, so a pod's end can recompute what
  * its admission charged. */
-static void effective(SimEngine *e, uint32_t wl, SimAdmitted *a)
+static void effective(const SimEngine *e, uint32_t wl, SimAdmitted *a)
 {
     const SimWorkload *w = &e->workloads.v[wl];
     memset(a, 0, sizeof *a);
@@ -516,7 +514,7 @@ static void print_list(uint32_t mask, const int64_t *v, char *buf, size_t n)
         if (mask & BIT(r)) {
             char q[QLEN];
             sim_quota_res_format((SimQuotaRes)r, v[r], q, sizeof q);
-            append(buf, n, "%s%s=%s", buf[0] ? "," : "", names[r], q);
+            append(buf, n, "%s%s=%s", buf[0] ? "," : "", sim_quota_res_names[r], q);
         }
 }
 
@@ -528,7 +526,7 @@ static int quota_constraints(SimEngine *e, const SimQuota *q, const Usage *u)
     char list[LIST_LEN] = "";
     for (int r = 0; r < SIM_QR_COUNT; r++)
         if (missing & BIT(r))
-            append(list, sizeof list, "%s%s", list[0] ? "," : "", names[r]);
+            append(list, sizeof list, "%s%s", list[0] ? "," : "", sim_quota_res_names[r]);
     return sim_fail(e, SIM_EFORBIDDEN, "failed quota: %s: must specify %s", q->name, list);
 }
 
@@ -599,6 +597,34 @@ void sim_quota_pod_terminated(SimEngine *e, uint32_t pod)
     a.lim_cpu_m = p->lim_cpu_m;
     a.lim_mem = p->lim_mem;
     sim_quota_charge(e, pod, &a, -1);
+}
+
+static int job_quota(const SimQuota *q, const SimWorkload *w);
+
+void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used)
+{
+    const SimQuota *q = &e->quotas.v[quota];
+    memset(used, 0, SIM_QR_COUNT * sizeof *used);
+    for (size_t i = 0; i < e->pods.n; i++) {
+        const SimPod *p = &e->pods.v[i];
+        if (p->phase != SIM_POD_PENDING && p->phase != SIM_POD_BOUND && p->phase != SIM_POD_RUNNING)
+            continue;
+        SimAdmitted a;   /* what sim_quota_pod_terminated will give back */
+        effective(e, p->wl, &a);
+        if (!quota_matches(q, p->region, p->ns, a.pc))
+            continue;
+        a.req = p->req;
+        a.lim_cpu_m = p->lim_cpu_m;
+        a.lim_mem = p->lim_mem;
+        Usage u;
+        pod_usage(&a, &u);
+        for (int r = 0; r < SIM_QR_COUNT; r++)
+            if (u.set & BIT(r))
+                used[r] += u.v[r];
+    }
+    for (size_t w = 0; w < e->wladmit.n && w < e->workloads.n; w++)
+        if (e->wladmit.v[w].job == 1 && job_quota(q, &e->workloads.v[w]))
+            used[SIM_QR_COUNT_JOBS]++;
 }
 
 /* ---- admitting pods and Jobs ---------------------------------------------- */

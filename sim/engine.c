@@ -61,7 +61,6 @@ SimTime sim_end(const SimEngine *e) { return e->end; }
 uint64_t sim_seed(const SimEngine *e) { return e->seed; }
 SimStats *sim_stats(SimEngine *e) { return &e->stats; }
 void sim_set_trace(SimEngine *e, SimTraceWriter *w) { e->trace = w; }
-SimTraceWriter *sim_trace(SimEngine *e) { return e->trace; }
 
 SimRng *sim_rng(SimEngine *e, int stream)
 {
@@ -178,5 +177,11 @@ int sim_step(SimEngine *e)
     SimHandlerSlot *h = &e->handlers[ev.kind];
     if (h->fn)
         h->fn(h->ctx, e, &ev);
-    return e->mem->oom ? sim_fail(e, SIM_ENOMEM, "out of memory") : SIM_OK;
+    if (e->mem->oom)
+        return sim_fail(e, SIM_ENOMEM, "out of memory");
+#ifdef KUBESIM_CHECK
+    return sim_check_step(e, &ev);   /* the invariants after the event (check.c) */
+#else
+    return SIM_OK;
+#endif
 }

@@ -50,7 +50,7 @@ static int evict_now(SimEngine *e, uint32_t pod, const char *reason)
 
 int sim_pod_evict(SimEngine *e, uint32_t pod, const char *reason)
 {
-    SimPod *p = sim_pod(e, pod);
+    const SimPod *p = sim_pod(e, pod);
     if (p->phase == SIM_POD_DELETED) {
         char name[160];
         sim_pod_name(e, pod, name, sizeof name);

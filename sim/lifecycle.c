@@ -157,6 +157,7 @@ static char *node_name_dup(SimEngine *e, const SimNodeGroup *g, uint32_t ordinal
 int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t zone, int ready_now,
                        uint32_t *id)
 {
+    SIM_DASSERT(group < e->groups.n && (zone == SIM_NONE || zone < e->zones.n));
     SimNodeGroup *g = &e->groups.v[group];
     SimRegion *r = &e->regions.v[g->region];
     char *nm = node_name_dup(e, g, g->next_ordinal, name);
@@ -213,7 +214,7 @@ int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
 /* ---- pods ---------------------------------------------------------------- */
 void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     SIM_ASSERT(p->phase == SIM_POD_PENDING);
     if (p->unschedulable)
         return;
@@ -244,6 +245,7 @@ static void phase_leave(SimEngine *e, SimPod *p)
 
 int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
 {
+    SIM_DASSERT(wl < e->workloads.n);
     SimAdmitted adm;
     int rc = sim_admit_pod(e, wl, &adm);   /* the API server first: a refused pod never exists */
     if (rc != SIM_OK)
@@ -321,7 +323,8 @@ static void node_unlink(SimEngine *e, uint32_t pod)
 
 int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
 {
-    SimPod *p = &e->pods.v[pod];
+    SIM_DASSERT(node < e->nodes.n);
+    SimPod *p = sim_pod_mut(e, pod);
     SIM_ASSERT(p->phase == SIM_POD_PENDING);
     SIM_ASSERT(e->nodes.v[node].state == SIM_NODE_READY);
     node_link(e, pod, node);
@@ -393,18 +396,31 @@ static void on_pod_finished(void *ctx, SimEngine *e, const SimEvent *ev)
 
 void sim_pod_set_exit_code(SimEngine *e, uint32_t pod, int32_t exit_code)
 {
-    e->pods.v[pod].exit_code = exit_code;
+    sim_pod_mut(e, pod)->exit_code = exit_code;
 }
 
 void sim_pod_set_completion_index(SimEngine *e, uint32_t pod, int32_t index)
 {
-    e->pods.v[pod].completion_index = index;
+    sim_pod_mut(e, pod)->completion_index = index;
     sim_trace_rec(e, SIM_TR_POD_INDEX, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(index)}, 2);
+}
+
+void sim_pod_set_priority(SimEngine *e, uint32_t pod, int32_t priority)
+{
+    SimPod *p = sim_pod_mut(e, pod);
+    SIM_DASSERT(p->phase == SIM_POD_PENDING);
+    p->priority = priority;
+}
+
+void sim_pod_nominate(SimEngine *e, uint32_t pod, uint32_t node)
+{
+    SIM_DASSERT(node == SIM_NONE || node < e->nodes.n);
+    sim_pod_mut(e, pod)->nominated_node = node;
 }
 
 int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     if (p->phase != SIM_POD_BOUND && p->phase != SIM_POD_RUNNING)
         return sim_fail(e, SIM_ESTATE, "pod %u is not bound or running", pod);
     p->exit_code = exit_code != 0 ? exit_code : 1;
@@ -414,7 +430,7 @@ int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code)
 
 int sim_pod_delete(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     if (p->phase == SIM_POD_DELETED)
         return SIM_OK;
     int live = p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
@@ -455,7 +471,7 @@ static void pod_set_ready(SimEngine *e, uint32_t pod, int ready)
 
 int sim_node_set_ready(SimEngine *e, uint32_t node, int ready)
 {
-    SimNode *n = &e->nodes.v[node];
+    SimNode *n = sim_node_mut(e, node);
     if (n->state != SIM_NODE_READY && n->state != SIM_NODE_NOT_READY)
         return sim_fail(e, SIM_ESTATE, "node %s is not registered", n->name);
     if ((n->state == SIM_NODE_READY) == !!ready)
@@ -473,7 +489,7 @@ int sim_node_set_ready(SimEngine *e, uint32_t node, int ready)
 
 int sim_node_cordon(SimEngine *e, uint32_t node, int on)
 {
-    SimNode *n = &e->nodes.v[node];
+    SimNode *n = sim_node_mut(e, node);
     if (n->state == SIM_NODE_REMOVED)
         return sim_fail(e, SIM_ESTATE, "node %s was removed", n->name);
     if (n->unschedulable == !!on)
@@ -484,9 +500,14 @@ int sim_node_cordon(SimEngine *e, uint32_t node, int on)
     return SIM_OK;
 }
 
+void sim_node_set_scale_down_disabled(SimEngine *e, uint32_t node, int on)
+{
+    sim_node_mut(e, node)->scale_down_disabled = (uint8_t)(on != 0);
+}
+
 int sim_node_remove(SimEngine *e, uint32_t node)
 {
-    SimNode *n = &e->nodes.v[node];
+    SimNode *n = sim_node_mut(e, node);
     if (n->state == SIM_NODE_REMOVED)
         return SIM_OK;
     while (n->pods_head != SIM_NONE) {   /* pod GC deletes the pods of a deleted node */

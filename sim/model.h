@@ -443,7 +443,6 @@ enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SI
 /* The trace writer (NULL: no trace). The engine does not own it; create it
  * with sim_trace_schema(e), so it knows every kind the modules register. */
 void sim_set_trace(SimEngine *e, SimTraceWriter *w);
-SimTraceWriter *sim_trace(SimEngine *e);
 /* The engine's record kinds: the core ones, then each module's. */
 const SimTrSchema *sim_trace_schema(const SimEngine *e);
 /* A module registers its record kinds at start-up with its registration
@@ -454,6 +453,14 @@ const SimTrSchema *sim_trace_schema(const SimEngine *e);
 int sim_trace_register(SimEngine *e, const char *module, int (*kinds)(SimTrSchema *s));
 /* Emits a record of a registered kind at the current time (asserted). */
 void sim_trace_rec(SimEngine *e, int kind, const SimTrVal *vals, size_t n);
+
+/* Checks the model's invariants (check.c): node totals against their pods,
+ * group, region, quota and PDB counts against the objects, the name
+ * indexes, the core counters. SIM_OK, or SIM_ESTATE with a message on the
+ * engine naming the invariant and the object. Changes nothing else and
+ * allocates nothing. Built with KUBESIM_CHECK (the sanitizer build),
+ * sim_step runs it after events and fails the run when it breaks. */
+int sim_check(const SimEngine *e);
 
 /* ---- objects ----------------------------------------------------------- */
 /* Each add returns SIM_OK with the new id in *id, or an error with a message
@@ -479,17 +486,20 @@ uint32_t sim_workload_count(const SimEngine *e);
 uint32_t sim_node_count(const SimEngine *e);
 uint32_t sim_pod_count(const SimEngine *e);
 
-SimRegion *sim_region(SimEngine *e, uint32_t id);
-SimZone *sim_zone(SimEngine *e, uint32_t id);
-SimNamespace *sim_namespace(SimEngine *e, uint32_t id);
-SimNodeGroup *sim_nodegroup(SimEngine *e, uint32_t id);
-SimWorkload *sim_workload(SimEngine *e, uint32_t id);
-SimNode *sim_node(SimEngine *e, uint32_t id);
-SimPod *sim_pod(SimEngine *e, uint32_t id);
+/* Read-only views of the objects (id < count). Only sim/ writes them: every
+ * change goes through a sim_* function below, which keeps the counters, the
+ * indexes and the trace in step (sim_check verifies it). */
+const SimRegion *sim_region(const SimEngine *e, uint32_t id);
+const SimZone *sim_zone(const SimEngine *e, uint32_t id);
+const SimNamespace *sim_namespace(const SimEngine *e, uint32_t id);
+const SimNodeGroup *sim_nodegroup(const SimEngine *e, uint32_t id);
+const SimWorkload *sim_workload(const SimEngine *e, uint32_t id);
+const SimNode *sim_node(const SimEngine *e, uint32_t id);
+const SimPod *sim_pod(const SimEngine *e, uint32_t id);
 
 /* Writes the node's name / "<workload>-<ordinal>" into buf. */
-void sim_node_name(SimEngine *e, uint32_t node, char *buf, size_t n);
-void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n);
+void sim_node_name(const SimEngine *e, uint32_t node, char *buf, size_t n);
+void sim_pod_name(const SimEngine *e, uint32_t pod, char *buf, size_t n);
 
 /* The value of a node label, or NULL. Beside its group's labels every node
  * has kubernetes.io/hostname, topology.kubernetes.io/zone and /region,
@@ -531,6 +541,13 @@ void sim_pod_set_completion_index(SimEngine *e, uint32_t pod, int32_t index);
 /* Fails a Bound or Running pod now with this exit code (its container
  * crashed), freeing its node's resources. SIM_ESTATE in any other phase. */
 int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code);
+/* Sets a Pending pod's priority (spec.priority given with the pod wins over
+ * its PriorityClass's). Call it right after sim_pod_create, before the
+ * scheduler orders the pod. */
+void sim_pod_set_priority(SimEngine *e, uint32_t pod, int32_t priority);
+/* Sets (or clears with SIM_NONE) a Pending pod's status.nominatedNodeName
+ * (preemption). The caller tells the scheduler's nominated list. */
+void sim_pod_nominate(SimEngine *e, uint32_t pod, uint32_t node);
 /* Pod requests with the scheduler's non-zero defaults (100m CPU, 200 MiB for a
  * container that requests none), as upstream's NonZeroRequests. */
 SimRes sim_nonzero_requests(const SimRes *req);
@@ -552,6 +569,8 @@ static inline SimRes sim_node_free(const SimNode *n)
 int sim_node_set_ready(SimEngine *e, uint32_t node, int ready);
 /* Sets or clears spec.unschedulable. */
 int sim_node_cordon(SimEngine *e, uint32_t node, int on);
+/* Sets the cluster-autoscaler.kubernetes.io/scale-down-disabled annotation. */
+void sim_node_set_scale_down_disabled(SimEngine *e, uint32_t node, int on);
 /* Removes the node: its pods still bound are deleted (pod garbage
  * collection) and its billing stops. A node that never became Ready can be
  * removed too (a failed provisioning). The caller counts it (the cluster
@@ -562,6 +581,40 @@ static inline int sim_node_live(const SimNode *n)
 {
     return n->state != SIM_NODE_REMOVED;
 }
+
+/* ---- fields the layers above own the meaning of (wlstate.c) ------------- */
+/* A controller's status: active and ready pods move by these deltas;
+ * succeeded and failed only grow. finished: 0, 1 Complete, 2 Failed. */
+void sim_workload_count_pods(SimEngine *e, uint32_t wl, int32_t dactive, int32_t dready);
+void sim_workload_count_ends(SimEngine *e, uint32_t wl, int32_t dsucceeded, int32_t dfailed);
+void sim_workload_set_finished(SimEngine *e, uint32_t wl, int cond);
+/* The object is gone (a Job's TTL, CronJob history); its id stays. The
+ * caller traces it. */
+void sim_workload_set_deleted(SimEngine *e, uint32_t wl);
+/* Spec changes: the desired replicas (the caller traces a scale), a
+ * CronJob's suspend, the pod template (pods created from now on get it;
+ * its arrays stay borrowed; its labels cannot change: the PDBs found the
+ * workload by them). */
+void sim_workload_set_replicas(SimEngine *e, uint32_t wl, int32_t replicas);
+void sim_workload_set_suspend(SimEngine *e, uint32_t wl, int suspend);
+void sim_workload_set_spec(SimEngine *e, uint32_t wl, const SimPodSpec *spec);
+/* The controller's timers: a reconcile is queued (or ran); a generation bump
+ * cancels the queued one; its own wake-up at t (0: none). */
+void sim_workload_set_reconcile(SimEngine *e, uint32_t wl, int queued);
+void sim_workload_cancel_reconcile(SimEngine *e, uint32_t wl);
+void sim_workload_set_wake(SimEngine *e, uint32_t wl, SimTime t);
+/* sim_pod_create with this ordinal in the pod's name (a StatefulSet's). */
+int sim_pod_create_ordinal(SimEngine *e, uint32_t wl, uint32_t ordinal, uint32_t *id);
+/* Before a Pending pod's first scheduling cycle: the one node a DaemonSet
+ * pod may run on; the zone a StatefulSet ordinal's volume pins it to. */
+void sim_pod_set_target_node(SimEngine *e, uint32_t pod, uint32_t node);
+void sim_pod_pin_zone(SimEngine *e, uint32_t pod, uint32_t zone);
+/* The ReplicaSet a Deployment's pod belongs to. */
+void sim_pod_set_rs(SimEngine *e, uint32_t pod, uint32_t rs);
+/* Faults: a zone's outage, a group's stockout (nodes added meanwhile never
+ * register). */
+void sim_zone_set_down(SimEngine *e, uint32_t zone, int down);
+void sim_nodegroup_set_stockout(SimEngine *e, uint32_t group, int on);
 
 /* Brings every region's and namespace's cost up to now (cost accrues per
  * node-second). */

@@ -30,7 +30,7 @@ uint32_t sim_node_count(const SimEngine *e) { return (uint32_t)e->nodes.n; }
 uint32_t sim_pod_count(const SimEngine *e) { return (uint32_t)e->pods.n; }
 
 #define ACCESSOR(T, fn, vec)                      \
-    T *fn(SimEngine *e, uint32_t id)              \
+    const T *fn(const SimEngine *e, uint32_t id)  \
     {                                             \
         SIM_ASSERT(id < e->vec.n);                \
         return &e->vec.v[id];                     \
@@ -241,14 +241,14 @@ int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
     return SIM_OK;
 }
 
-void sim_node_name(SimEngine *e, uint32_t node, char *buf, size_t n)
+void sim_node_name(const SimEngine *e, uint32_t node, char *buf, size_t n)
 {
     snprintf(buf, n, "%s", sim_node(e, node)->name);
 }
 
-void sim_pod_name(SimEngine *e, uint32_t pod, char *buf, size_t n)
+void sim_pod_name(const SimEngine *e, uint32_t pod, char *buf, size_t n)
 {
-    SimPod *p = sim_pod(e, pod);
+    const SimPod *p = sim_pod(e, pod);
     snprintf(buf, n, "%s-%u", e->workloads.v[p->wl].name, p->ordinal);
 }
 

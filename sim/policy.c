@@ -42,7 +42,7 @@
 #define USER_PRIORITY_MAX 1000000000   /* upstream HighestUserDefinablePriority */
 
 /* ---- PriorityClass ------------------------------------------------------ */
-const SimPriorityClass *sim_priorityclass_find(SimEngine *e, const char *name)
+const SimPriorityClass *sim_priorityclass_find(const SimEngine *e, const char *name)
 {
     for (size_t i = 0; name && i < e->classes.n; i++)
         if (strcmp(e->classes.v[i].name, name) == 0)
@@ -52,13 +52,13 @@ const SimPriorityClass *sim_priorityclass_find(SimEngine *e, const char *name)
 
 uint32_t sim_priorityclass_count(const SimEngine *e) { return (uint32_t)e->classes.n; }
 
-const SimPriorityClass *sim_priorityclass(SimEngine *e, uint32_t id)
+const SimPriorityClass *sim_priorityclass(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->classes.n);
     return &e->classes.v[id];
 }
 
-const SimPriorityClass *sim_priorityclass_default(SimEngine *e)
+const SimPriorityClass *sim_priorityclass_default(const SimEngine *e)
 {
     for (size_t i = 0; i < e->classes.n; i++)
         if (e->classes.v[i].global_default)
@@ -104,7 +104,7 @@ int sim_priorityclass_add(SimEngine *e, const SimPriorityClass *pc, uint32_t *id
     return SIM_OK;
 }
 
-const SimPriorityClass *sim_priorityclass_of(SimEngine *e, uint32_t wl)
+const SimPriorityClass *sim_priorityclass_of(const SimEngine *e, uint32_t wl)
 {
     const SimPodSpec *spec = &sim_workload(e, wl)->spec;
     if (spec->priority_class)
@@ -131,7 +131,7 @@ static int covers_wl(const SimPdb *pdb, const SimWorkload *w)
            sim_selector_matches(&pdb->selector, w->spec.labels, w->spec.nlabels);
 }
 
-static int covers(SimEngine *e, const SimPdb *pdb, const SimPod *p)
+static int covers(const SimEngine *e, const SimPdb *pdb, const SimPod *p)
 {
     return covers_wl(pdb, &e->workloads.v[p->wl]);
 }
@@ -224,13 +224,13 @@ int sim_pdb_add(SimEngine *e, const SimPdb *pdb, uint32_t *id)
 
 uint32_t sim_pdb_count(const SimEngine *e) { return (uint32_t)e->pdbs.n; }
 
-SimPdb *sim_pdb(SimEngine *e, uint32_t id)
+const SimPdb *sim_pdb(const SimEngine *e, uint32_t id)
 {
     SIM_ASSERT(id < e->pdbs.n);
     return &e->pdbs.v[id].pdb;
 }
 
-int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod)
+int sim_pdb_covers(const SimEngine *e, uint32_t pdb, uint32_t pod)
 {
     return covers(e, sim_pdb(e, pdb), sim_pod(e, pod));
 }

@@ -21,12 +21,12 @@ typedef struct SimPriorityClass {
 
 int sim_priorityclass_add(SimEngine *e, const SimPriorityClass *pc, uint32_t *id);
 /* NULL if no class of that name. */
-const SimPriorityClass *sim_priorityclass_find(SimEngine *e, const char *name);
+const SimPriorityClass *sim_priorityclass_find(const SimEngine *e, const char *name);
 /* The classes in the order added (export). */
 uint32_t sim_priorityclass_count(const SimEngine *e);
-const SimPriorityClass *sim_priorityclass(SimEngine *e, uint32_t id);
+const SimPriorityClass *sim_priorityclass(const SimEngine *e, uint32_t id);
 /* The globalDefault class, or NULL (then pods without a class get 0). */
-const SimPriorityClass *sim_priorityclass_default(SimEngine *e);
+const SimPriorityClass *sim_priorityclass_default(const SimEngine *e);
 
 /* ---- PodDisruptionBudget (policy/v1) ----------------------------------- */
 typedef struct SimPdb {
@@ -40,9 +40,9 @@ typedef struct SimPdb {
 
 int sim_pdb_add(SimEngine *e, const SimPdb *pdb, uint32_t *id);
 uint32_t sim_pdb_count(const SimEngine *e);
-SimPdb *sim_pdb(SimEngine *e, uint32_t id);
+const SimPdb *sim_pdb(const SimEngine *e, uint32_t id);
 /* Does the PDB select the pod (same region and namespace, selector matches)? */
-int sim_pdb_covers(SimEngine *e, uint32_t pdb, uint32_t pod);
+int sim_pdb_covers(const SimEngine *e, uint32_t pdb, uint32_t pod);
 /* status.disruptionsAllowed now: max(0, currentHealthy - desiredHealthy) with
  * expected/healthy counted over the pods it covers (k8s-behaviour.md §6);
  * healthy pods are Running and Ready (not on a NotReady node). */
@@ -69,7 +69,7 @@ int sim_pod_evict(SimEngine *e, uint32_t pod, const char *reason);
  * sets `priority` itself (a kubesim shorthand), the globalDefault class; else
  * NULL (priority from the spec, 0 unless set). An unknown class name gives
  * NULL too: admission refuses such pods, scenarios refuse the name at load. */
-const SimPriorityClass *sim_priorityclass_of(SimEngine *e, uint32_t wl);
+const SimPriorityClass *sim_priorityclass_of(const SimEngine *e, uint32_t wl);
 /* The pod's preemptionPolicy is Never (its spec's, or its class's). The
  * class's policy is also written into the engine's copy of the workload's
  * spec (spec.preempt_never) when its first pod is admitted. */
@@ -96,8 +96,9 @@ typedef enum SimQuotaRes {
 
 /* The resource's name ("requests.cpu"); static text. */
 const char *sim_quota_res_name(SimQuotaRes r);
-/* Every name, in SimQuotaRes order, then NULL (static). */
-const char *const *sim_quota_res_names(void);
+/* Every name, in SimQuotaRes order, then NULL: a constant, so tables built
+ * at compile time (scenarios/api_keys.c) can point at it. */
+extern const char *const sim_quota_res_names[SIM_QR_COUNT + 1];
 /* The resource of that name, or -1 if kubesim does not model it. */
 int sim_quota_res_parse(const char *name);
 /* 1 if the resource is CPU (quantities in millicores), else 0. */
@@ -122,7 +123,7 @@ typedef struct SimQuota {
  * PriorityClasses are cluster set-up in kubesim (see admission.c). */
 int sim_quota_add(SimEngine *e, const SimQuota *q, uint32_t *id);
 uint32_t sim_quota_count(const SimEngine *e);
-SimQuota *sim_quota(SimEngine *e, uint32_t id);
+const SimQuota *sim_quota(const SimEngine *e, uint32_t id);
 
 /* ---- LimitRange (v1), type Container, per region and namespace --------- */
 typedef struct SimCpuMem {
@@ -147,7 +148,7 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id);
  * the reason ("cpu: min value 2 is greater than max value 1") in why. */
 int sim_limitrange_normalize(SimLimitRange *lr, SimErr *why);
 uint32_t sim_limitrange_count(const SimEngine *e);
-SimLimitRange *sim_limitrange(SimEngine *e, uint32_t id);
+const SimLimitRange *sim_limitrange(const SimEngine *e, uint32_t id);
 
 /* ---- admission: what the API server does to a pod create --------------- */
 typedef struct SimAdmitted {

@@ -42,10 +42,10 @@ const char *sim_strerror(int code);
  *    its object or NULL) and leaves the message on the handle it acts on,
  *    read back with that handle's accessor: sim_errmsg (engine),
  *    sim_trace_error (trace reader), sim_outdir_errmsg (output folder),
- *    scn_errmsg (scenario), scn_sweep_errmsg (sweep), rnd_replay_errmsg
- *    (replay), rnd_report_errmsg (report), bt_errmsg (backtest context),
- *    kx_yaml_errmsg (YAML emitter), kube_errmsg and kube_yaml_errmsg
- *    (Kubernetes object readers).
+ *    scn_errmsg (scenario), scn_world_errmsg (world), scn_sweep_errmsg
+ *    (sweep), rnd_replay_errmsg (replay), rnd_report_errmsg (report),
+ *    bt_errmsg (backtest context), kx_yaml_errmsg (YAML emitter),
+ *    kube_errmsg and kube_yaml_errmsg (Kubernetes object readers).
  *  - A function that acts on no handle (a constructor failing before its
  *    object exists, a one-shot such as reading a file or explaining a case)
  *    takes a SimErr: a small message holder that is itself the handle. The
@@ -78,6 +78,14 @@ int sim_err_code(const SimErr *er);          /* SIM_OK for NULL or no failure */
  * Bad input never reaches an assert: it is an error return. */
 void sim_assert_fail(const char *expr, const char *file, int line);
 #define SIM_ASSERT(x) ((x) ? (void)0 : sim_assert_fail(#x, __FILE__, __LINE__))
+/* The stated preconditions of the sim_* functions (ids in range, the phase a
+ * setter needs): checked in debug builds, compiled out with NDEBUG (release
+ * builds, where the scheduler's hot paths call them). */
+#ifdef NDEBUG
+#define SIM_DASSERT(x) ((void)sizeof(x))
+#else
+#define SIM_DASSERT(x) SIM_ASSERT(x)
+#endif
 
 /* ---- memory: one allocator hook, Lua-style ------------------------------ */
 /* fn(ud, ptr, osize, nsize): nsize 0 frees ptr and returns NULL; otherwise

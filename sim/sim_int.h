@@ -87,6 +87,7 @@ struct SimEngine {
     SimMetrics *metrics;
     SimTime metrics_every;
     int ended;
+    uint64_t check_credit;   /* check.c: steps of full checking earned since the last */
     char errmsg[SIM_ERRMSG_LEN];
 
     SIM_VEC(SimRegion) regions;
@@ -105,6 +106,23 @@ struct SimEngine {
     SIM_VEC(SimLimitRange) limitranges;
     SIM_VEC(SimWlAdmit) wladmit;   /* grown to the workload count on demand */
 };
+
+/* The writable objects, for sim/ alone (upper layers get the const views of
+ * model.h and change objects through sim_* functions). */
+#define SIM_MUT_ACCESSOR(T, fn, vec)                        \
+    static inline T *fn(SimEngine *e, uint32_t id)          \
+    {                                                       \
+        SIM_DASSERT(id < e->vec.n);                         \
+        return &e->vec.v[id];                               \
+    }
+SIM_MUT_ACCESSOR(SimRegion, sim_region_mut, regions)
+SIM_MUT_ACCESSOR(SimZone, sim_zone_mut, zones)
+SIM_MUT_ACCESSOR(SimNamespace, sim_namespace_mut, namespaces)
+SIM_MUT_ACCESSOR(SimNodeGroup, sim_nodegroup_mut, groups)
+SIM_MUT_ACCESSOR(SimWorkload, sim_workload_mut, workloads)
+SIM_MUT_ACCESSOR(SimNode, sim_node_mut, nodes)
+SIM_MUT_ACCESSOR(SimPod, sim_pod_mut, pods)
+#undef SIM_MUT_ACCESSOR
 
 /* Appends one zeroed element to a SIM_VEC; returns its index or SIM_NONE. */
 #define SIM_VEC_PUSH(e, vec) \
@@ -131,5 +149,10 @@ void sim_pdb_workload_added(SimEngine *e, uint32_t wl);
 /* Adds (sign 1) or removes (-1) the pod's usage to every quota matching it. */
 void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign);
 void sim_quota_pod_terminated(SimEngine *e, uint32_t pod);
+/* What the quota's used should be: the sum over its live pods and admitted
+ * Jobs, recounted (check.c). used has SIM_QR_COUNT entries. */
+void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used);
+/* sim_step's check after the event ev (check.c, with KUBESIM_CHECK). */
+int sim_check_step(SimEngine *e, const SimEvent *ev);
 
 #endif

@@ -19,6 +19,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "sim/json.h"
+
 /* ---- schema ------------------------------------------------------------- */
 
 /* The workload's kind field is named "wl_kind", not "kind": the dump puts every
@@ -771,9 +773,13 @@ static void put_json_str(FILE *out, const char *s)
  * which would round a 64-bit seed. Text that is not JSON is printed as a string. */
 static int dump_meta(SimMem *m, const SimTraceReader *r, FILE *out)
 {
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     cJSON *j = cJSON_ParseWithOpts(r->meta, NULL, 1);
     int is_json = j != NULL;
     cJSON_Delete(j);
+    if (sim_json_end(&js) != SIM_OK)
+        return SIM_ENOMEM;   /* not known to be JSON or not: print neither */
     fputs("{\"meta\":", out);
     if (is_json) {
         char *copy = sim_mem_alloc(m, r->meta_len + 1);   /* freed by size: minify shortens it */

@@ -21,6 +21,7 @@
 
 #include "scheduler/ca.h"
 #include "sim/policy.h"
+#include "tm.h"
 
 #include "tb.h"
 #include "tr.h"
@@ -213,8 +214,8 @@ START_TEST(ca_price_gpu_unfitness_keeps_cpu_pods_off_gpu_groups)
     World w = world(1);
     uint32_t cpu = add_group(&w, "cpu", 4000, 16 * GIB, 0, 0, 10);
     uint32_t gpu = add_group(&w, "gpu", 4000, 16 * GIB, 1, 0, 10);
-    sim_nodegroup(w.e, cpu)->price_per_hour = 0.40;
-    sim_nodegroup(w.e, gpu)->price_per_hour = 0.20;   /* cheaper, but a GPU node */
+    sim_nodegroup_mut(w.e, cpu)->price_per_hour = 0.40;
+    sim_nodegroup_mut(w.e, gpu)->price_per_hour = 0.20;   /* cheaper, but a GPU node */
     SchedCaConfig c = config();
     c.enabled = 0;
     c.expanders[0] = SCHED_CA_PRICE;
@@ -233,8 +234,8 @@ START_TEST(ca_price_prefers_cheaper_group_for_same_shape)
     World w = world(1);
     uint32_t dear = add_group(&w, "dear", 4000, 16 * GIB, 0, 0, 10);
     uint32_t cheap = add_group(&w, "cheap", 4000, 16 * GIB, 0, 0, 10);
-    sim_nodegroup(w.e, dear)->price_per_hour = 0.40;
-    sim_nodegroup(w.e, cheap)->price_per_hour = 0.20;
+    sim_nodegroup_mut(w.e, dear)->price_per_hour = 0.40;
+    sim_nodegroup_mut(w.e, cheap)->price_per_hour = 0.20;
     SchedCaConfig c = config();
     c.enabled = 0;
     c.expanders[0] = SCHED_CA_PRICE;
@@ -252,8 +253,8 @@ START_TEST(ca_priority_expander_highest_wins)
     World w = world(1);
     uint32_t a = add_group(&w, "a", 4000, 8 * GIB, 0, 0, 10);
     uint32_t b = add_group(&w, "b", 2000, 8 * GIB, 0, 0, 10);
-    sim_nodegroup(w.e, a)->expander_priority = 5;
-    sim_nodegroup(w.e, b)->expander_priority = 10;
+    sim_nodegroup_mut(w.e, a)->expander_priority = 5;
+    sim_nodegroup_mut(w.e, b)->expander_priority = 10;
     SchedCaConfig c = config();
     c.enabled = 0;
     c.expanders[0] = SCHED_CA_PRIORITY;
@@ -273,9 +274,9 @@ START_TEST(ca_chain_priority_then_least_waste)
     uint32_t a = add_group(&w, "a", 2000, 8 * GIB, 0, 0, 10);
     uint32_t b = add_group(&w, "b", 4000, 8 * GIB, 0, 0, 10);
     uint32_t c3 = add_group(&w, "c", 4000, 8 * GIB, 0, 0, 10);
-    sim_nodegroup(w.e, a)->expander_priority = 10;
-    sim_nodegroup(w.e, b)->expander_priority = 10;
-    sim_nodegroup(w.e, c3)->expander_priority = 1;
+    sim_nodegroup_mut(w.e, a)->expander_priority = 10;
+    sim_nodegroup_mut(w.e, b)->expander_priority = 10;
+    sim_nodegroup_mut(w.e, c3)->expander_priority = 1;
     SchedCaConfig c = config();
     c.enabled = 0;
     c.expanders[0] = SCHED_CA_PRIORITY;
@@ -371,7 +372,7 @@ START_TEST(ca_template_taint_not_tolerated_is_excluded)
     World w = world(1);
     uint32_t tainted = add_group(&w, "gpu", 4000, 16 * GIB, 0, 0, 5);
     static SimTaint t = {(char *)"dedicated", (char *)"gpu", SIM_TAINT_NO_SCHEDULE};
-    SimNodeGroup *g = sim_nodegroup(w.e, tainted);
+    SimNodeGroup *g = sim_nodegroup_mut(w.e, tainted);
     g->taints = &t;   /* the engine's copy is freed by count: restored below */
     g->ntaints = 1;
     start_plan_only(&w);
@@ -382,8 +383,8 @@ START_TEST(ca_template_taint_not_tolerated_is_excluded)
     ck_assert_str_eq(option(&p, tainted)->excluded, "no pending pod fits the template");
     sched_ca_plan_free(w.ca, &p);
     static SimToleration tol = {(char *)"dedicated", SIM_TOL_EQUAL, (char *)"gpu", -1, -1};
-    sim_workload(w.e, wl)->spec.tolerations = &tol;
-    sim_workload(w.e, wl)->spec.ntolerations = 1;
+    sim_workload_mut(w.e, wl)->spec.tolerations = &tol;
+    sim_workload_mut(w.e, wl)->spec.ntolerations = 1;
     pending(&w, wl, 1);   /* a change: the plan is computed again */
     p = plan(&w);
     ck_assert_uint_eq(chosen_group(&p), tainted);
@@ -403,7 +404,7 @@ START_TEST(ca_template_node_selector_over_labels)
     static char *v1[] = {(char *)"ssd"};
     static SimSelReq r1 = {(char *)"kubesim.io/node-group", SIM_SEL_IN, v1, 1};
     uint32_t wl = deploy(&w, "db", 1000, GIB);
-    sim_workload(w.e, wl)->spec.node_selector = (SimSelector){&r1, 1};
+    sim_workload_mut(w.e, wl)->spec.node_selector = (SimSelector){&r1, 1};
     pending(&w, wl, 2);
     SchedCaPlan p = plan(&w);
     ck_assert_uint_eq(chosen_group(&p), ssd);
@@ -420,7 +421,7 @@ START_TEST(ca_template_too_small_and_gpu)
     uint32_t gpu = add_group(&w, "gpu", 8000, 32 * GIB, 2, 0, 5);
     start_plan_only(&w);
     uint32_t wl = deploy(&w, "train", 1000, GIB);
-    sim_workload(w.e, wl)->spec.req.gpu = 1;
+    sim_workload_mut(w.e, wl)->spec.req.gpu = 1;
     pending(&w, wl, 3);
     SchedCaPlan p = plan(&w);
     ck_assert_uint_eq(chosen_group(&p), gpu);
@@ -452,8 +453,8 @@ START_TEST(ca_hostname_anti_affinity_one_pod_per_new_node)
     start_plan_only(&w);
     uint32_t wl = deploy(&w, "zk", 500, GIB);
     static SimPodAffinityTerm anti = {{NULL, 0}, (char *)"kubernetes.io/hostname", 0};
-    sim_workload(w.e, wl)->spec.affinity.req_anti = &anti;
-    sim_workload(w.e, wl)->spec.affinity.nreq_anti = 1;
+    sim_workload_mut(w.e, wl)->spec.affinity.req_anti = &anti;
+    sim_workload_mut(w.e, wl)->spec.affinity.nreq_anti = 1;
     pending(&w, wl, 3);
     SchedCaPlan p = plan(&w);
     ck_assert_int_eq(option(&p, g)->nodes, 3);
@@ -512,7 +513,7 @@ START_TEST(ca_expendable_and_nominated_pods_are_not_candidates)
     add_group(&w, "pool", 2000, 8 * GIB, 0, 0, 10);
     start_plan_only(&w);
     uint32_t low = deploy(&w, "low", 1000, GIB);
-    sim_workload(w.e, low)->spec.priority = -11;
+    sim_workload_mut(w.e, low)->spec.priority = -11;
     pending(&w, low, 3);
     SchedCaPlan p = plan(&w);
     ck_assert_uint_eq(p.candidates, 0);
@@ -573,7 +574,7 @@ START_TEST(ca_provisioning_failure_removes_node_and_backs_off_doubling)
 {
     World w = world(1);
     uint32_t g = add_group(&w, "pool", 4000, 16 * GIB, 0, 0, 10);
-    sim_nodegroup(w.e, g)->stockout = 1;   /* nodes never register */
+    sim_nodegroup_mut(w.e, g)->stockout = 1;   /* nodes never register */
     SchedCaConfig c = config();
     start(&w, &c);
     uint32_t wl = deploy(&w, "web", 1000, GIB);
@@ -681,10 +682,10 @@ START_TEST(ca_blocking_pod_reasons)
     uint32_t pod = place(&w, bare, n0), got;
     ck_assert_str_eq(blocked_by(&w, n0, &got), "NotReplicated");
     ck_assert_uint_eq(got, pod);
-    sim_workload(w.e, bare)->spec.safe_to_evict = 1;   /* "true" overrides */
+    sim_workload_mut(w.e, bare)->spec.safe_to_evict = 1;   /* "true" overrides */
     sim_pod_delete(w.e, place(&w, bare, n1));           /* a change, so the plan is computed again */
     ck_assert_str_eq(blocked_by(&w, n0, NULL), "-");
-    sim_workload(w.e, bare)->spec.safe_to_evict = -1;
+    sim_workload_mut(w.e, bare)->spec.safe_to_evict = -1;
     sim_pod_delete(w.e, place(&w, bare, n1));
     ck_assert_str_eq(blocked_by(&w, n0, NULL), "NotSafeToEvictAnnotation");
     sim_pod_delete(w.e, pod);
@@ -695,10 +696,10 @@ START_TEST(ca_blocking_pod_reasons)
     sim_pod_delete(w.e, pod);
 
     uint32_t local = deploy(&w, "cache", 100, MIB);
-    sim_workload(w.e, local)->spec.local_storage = 1;
+    sim_workload_mut(w.e, local)->spec.local_storage = 1;
     pod = place(&w, local, n0);
     ck_assert_str_eq(blocked_by(&w, n0, NULL), "LocalStorageRequested");
-    sim_workload(w.e, local)->spec.safe_to_evict = 1;
+    sim_workload_mut(w.e, local)->spec.safe_to_evict = 1;
     sim_pod_delete(w.e, place(&w, bare, n1));
     ck_assert_str_eq(blocked_by(&w, n0, NULL), "-");
     sim_pod_delete(w.e, pod);
@@ -709,10 +710,10 @@ START_TEST(ca_blocking_pod_reasons)
     SchedCaPlan p = plan(&w);
     ck_assert_str_eq(verdict(&p, n0)->unremovable, "NotUnderutilized");
     sched_ca_plan_free(w.ca, &p);
-    sim_node(w.e, n0)->alloc.cpu_m = 8000;   /* under the threshold now */
+    sim_node_mut(w.e, n0)->alloc.cpu_m = 8000;   /* under the threshold now */
     sim_pod_delete(w.e, place(&w, bare, n1));
     ck_assert_str_eq(blocked_by(&w, n0, NULL), "NoPlaceToMovePods");
-    sim_node(w.e, n0)->alloc.cpu_m = 4000;
+    sim_node_mut(w.e, n0)->alloc.cpu_m = 4000;
     world_free(&w);
 }
 END_TEST
@@ -747,8 +748,8 @@ START_TEST(ca_pdb_with_no_disruption_blocks)
     two_nodes(&w, &g, &n0, &n1);
     place(&w, deploy(&w, "busy", 2500, GIB), n1);
     uint32_t db = deploy(&w, "db", 200, MIB);
-    sim_workload(w.e, db)->spec.labels = db_labels;
-    sim_workload(w.e, db)->spec.nlabels = 1;
+    sim_workload_mut(w.e, db)->spec.labels = db_labels;
+    sim_workload_mut(w.e, db)->spec.nlabels = 1;
     place(&w, db, n0);
     add_pdb(&w, "db", 0, 1);   /* minAvailable 1 of 1 */
     SchedCaConfig c = config();
@@ -769,8 +770,8 @@ START_TEST(ca_pdb_refused_drain_aborts_after_eviction_time)
     two_nodes(&w, &g, &n0, &n1);
     place(&w, deploy(&w, "busy", 2500, GIB), n1);
     uint32_t db = deploy(&w, "db", 200, MIB);
-    sim_workload(w.e, db)->spec.labels = db_labels;
-    sim_workload(w.e, db)->spec.nlabels = 1;
+    sim_workload_mut(w.e, db)->spec.labels = db_labels;
+    sim_workload_mut(w.e, db)->spec.nlabels = 1;
     place(&w, db, n0);
     place(&w, db, n1);
     add_pdb(&w, "db-a", 1, 1);
@@ -824,7 +825,7 @@ START_TEST(ca_gpu_nodes_judged_by_gpu_only)
     uint32_t cpu_heavy = deploy(&w, "prep", 3600, GIB);   /* 90 % CPU, no GPU */
     place(&w, cpu_heavy, n0);
     uint32_t train = deploy(&w, "train", 100, GIB);
-    sim_workload(w.e, train)->spec.req.gpu = 1;
+    sim_workload_mut(w.e, train)->spec.req.gpu = 1;
     place(&w, train, n1);
     start_plan_only(&w);
     SchedCaPlan p = plan(&w);
@@ -842,8 +843,8 @@ START_TEST(ca_scale_down_disabled_node_and_group)
     World w = world(1);
     uint32_t g, n0, n1;
     two_nodes(&w, &g, &n0, &n1);
-    sim_nodegroup(w.e, g)->min = 0;
-    sim_node(w.e, n0)->scale_down_disabled = 1;
+    sim_nodegroup_mut(w.e, g)->min = 0;
+    sim_node_mut(w.e, n0)->scale_down_disabled = 1;
     start_plan_only(&w);
     SchedCaPlan p = plan(&w);
     ck_assert_str_eq(verdict(&p, n0)->unremovable, "ScaleDownDisabledAnnotation");

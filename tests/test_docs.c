@@ -110,11 +110,57 @@ static int documented(const char *name)
     return strstr(doc, heading) != NULL;
 }
 
+/* scn_api_names through a SimMem of its own, checked to free everything. */
+static size_t api_names(char *buf, size_t buflen, const char **names)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    size_t n;
+    ck_assert_int_eq(scn_api_names(&m, buf, buflen, names, 256, &n), SIM_OK);
+    ck_assert_int_eq(m.live, 0);
+    return n;
+}
+
+/* Both Lua states of the name check allocate through the SimMem given: fail
+ * allocation N for every N and each attempt either finds every name or says
+ * SIM_ENOMEM with none (no abort from a Lua panic; Lua itself shrugs off a
+ * few failures, such as growing its string table), and frees everything. */
+START_TEST(docs_api_names_fail_cleanly_at_every_allocation)
+{
+    char buf[4096], want_buf[4096];
+    const char *names[256], *want[256];
+    size_t want_n = api_names(want_buf, sizeof want_buf, want);
+    uint64_t k_done = 0;
+    for (uint64_t k = 1;; k++) {
+        k_done = k;
+        ck_assert_msg(k < 100000, "the sweep does not end");
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = k;
+        size_t n;
+        int rc = scn_api_names(&m, buf, sizeof buf, names, 256, &n);
+        ck_assert_int_eq(m.live, 0);
+        ck_assert_msg(rc == SIM_OK || m.count >= m.fail_at, "allocation %llu: rc %d", (unsigned long long)k, rc);
+        if (rc != SIM_OK) {
+            ck_assert_int_eq(rc, SIM_ENOMEM);
+            ck_assert_uint_eq(n, 0);
+            continue;
+        }
+        ck_assert_uint_eq(n, want_n);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_str_eq(names[i], want[i]);
+        if (m.count < m.fail_at)
+            break;
+    }
+    ck_assert_uint_gt(k_done, 600);   /* both states came out of m: the sandbox alone takes about 400 */
+}
+END_TEST
+
 START_TEST(docs_every_scenario_function_has_a_section)
 {
     char buf[4096];
     const char *names[256];
-    size_t n = scn_api_names(buf, sizeof buf, names, 256);
+    size_t n = api_names(buf, sizeof buf, names);
     ck_assert_msg(n >= 20, "only %zu API functions found", n);
     static const char *const known[] = {"scenario", "region", "deployment", "expect", "param", "hpa", NULL};
     for (size_t k = 0; known[k]; k++) {
@@ -145,7 +191,7 @@ START_TEST(docs_sandbox_hides_stock_lua)
 {
     char buf[4096];
     const char *names[256];
-    size_t n = scn_api_names(buf, sizeof buf, names, 256);
+    size_t n = api_names(buf, sizeof buf, names);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(strcmp(names[i], "print") != 0 && strcmp(names[i], "pairs") != 0, "%s", names[i]);
 }
@@ -373,6 +419,7 @@ static Suite *suite(void)
     tcase_add_test(tc, docs_every_scenario_function_has_a_section);
     tcase_add_test(tc, docs_every_hook_function_is_documented);
     tcase_add_test(tc, docs_sandbox_hides_stock_lua);
+    tcase_add_test(tc, docs_api_names_fail_cleanly_at_every_allocation);
     tcase_add_test(tc, docs_every_documented_field_is_accepted);
     tcase_add_test(tc, docs_field_check_catches_a_wrong_key);
     tcase_add_test(tc, docs_tiny_scenario_loads);

@@ -20,6 +20,7 @@
 
 #include "tf.h"
 #include "tr.h"
+#include "ts.h"
 
 
 static TfList fixtures;
@@ -30,8 +31,11 @@ static cJSON *explain(const char *text, size_t len, const char *name, SimErr *er
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    int rc = sched_explain_case(text, len, name, 1, f, err);
+    SimMem m;
+    sim_mem_init(&m);
+    int rc = sched_explain_case(&m, text, len, name, 1, f, err);
     fclose(f);
+    ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
     if (rc != SIM_OK)
         ck_assert_msg(outlen == 0, "%s: output written despite an error", name);
@@ -271,6 +275,49 @@ START_TEST(explain_bound_pod_must_name_a_node)
 }
 END_TEST
 
+/* Allocations of one explain run on a fresh SimMem. */
+static uint64_t explain_count(const char *text, int as_json)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    ck_assert_int_eq(sched_explain_case(&m, text, strlen(text), "case.json", as_json, f, &err), SIM_OK);
+    fclose(f);
+    free(out);
+    ck_assert_int_eq(m.live, 0);
+    return m.count;
+}
+
+/* cJSON's parse and print allocate through the SimMem handed in (so the
+ * sweep above reaches them): an ignored description of 20 items costs the
+ * parse at least 20 more allocations, and printing the JSON answer costs
+ * more than writing the text one. */
+START_TEST(explain_cjson_allocates_through_the_callers_allocator)
+{
+    char plain[2048], described[4096];
+    snprintf(plain, sizeof plain, "{\"nodes\":[%s],\"pod\":%s}", node_ok, pod_ok);
+    snprintf(described, sizeof described, "{\"description\":[%s],\"nodes\":[%s],\"pod\":%s}",
+             "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20", node_ok, pod_ok);
+    ck_assert_uint_ge(explain_count(described, 0), explain_count(plain, 0) + 20);
+    ck_assert_uint_gt(explain_count(plain, 1), explain_count(plain, 0));
+}
+END_TEST
+
+/* Allocation N fails, for every N, in each fixture (as JSON and as text): the
+ * answer or "out of memory" with nothing printed, and no leak; the parse,
+ * the world, the decision and the answer's cJSON tree all allocate through
+ * the SimMem handed in. */
+START_TEST(explain_fixture_fails_cleanly_at_every_allocation)
+{
+    size_t len;
+    char *text = tf_read(&fixtures, _i, &len);
+    ts_explain_oom_sweep(sched_explain_case, text, len);
+}
+END_TEST
+
 int main(void)
 {
     if (tf_src("explain") == NULL)
@@ -279,6 +326,8 @@ int main(void)
     Suite *s = suite_create("explain");
     TCase *tc = tcase_create("schedule");
     tcase_add_loop_test(tc, explain_fixture_matches_its_expectations, 0, fixtures.n);
+    tcase_add_loop_test(tc, explain_fixture_fails_cleanly_at_every_allocation, 0, fixtures.n);
+    tcase_add_test(tc, explain_cjson_allocates_through_the_callers_allocator);
     tcase_add_test(tc, explain_not_json_names_line_and_column);
     tcase_add_test(tc, explain_unknown_field_names_json_path);
     tcase_add_test(tc, explain_malformed_quantity_names_json_path);

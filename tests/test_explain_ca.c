@@ -28,6 +28,7 @@
 
 #include "tf.h"
 #include "tr.h"
+#include "ts.h"
 
 #define FIXDIR "tests/fixtures/explain_autoscaler"
 
@@ -53,8 +54,11 @@ static cJSON *explain(const char *text, size_t len, const char *name, SimErr *er
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    int rc = sched_ca_explain_case(text, len, name, 1, f, err);
+    SimMem m;
+    sim_mem_init(&m);
+    int rc = sched_ca_explain_case(&m, text, len, name, 1, f, err);
     fclose(f);
+    ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
     if (rc != SIM_OK)
         ck_assert_msg(outlen == 0, "%s: output written despite an error", name);
@@ -112,8 +116,8 @@ static void match(const char *fx, const char *path, const cJSON *want, const cJS
     } else {
         char *g = cJSON_PrintUnformatted(got), *w = cJSON_PrintUnformatted(want);
         ck_assert_msg(cJSON_Compare(want, got, 1), "%s: %s is %s, want %s", fx, path, g, w);
-        free(g);
-        free(w);
+        cJSON_free(g);
+        cJSON_free(w);
     }
 }
 
@@ -337,6 +341,18 @@ START_TEST(explain_autoscaler_usage)
 }
 END_TEST
 
+/* Allocation N fails, for every N, in each fixture (as JSON and as text): the
+ * answer or "out of memory" with nothing printed, and no leak; the parse,
+ * the world, the decision and the answer's cJSON tree all allocate through
+ * the SimMem handed in. */
+START_TEST(explain_ca_fixture_fails_cleanly_at_every_allocation)
+{
+    size_t len;
+    char *text = tf_read(&fixtures, _i, &len);
+    ts_explain_oom_sweep(sched_ca_explain_case, text, len);
+}
+END_TEST
+
 /* `explain schedule` and `explain autoscaler` build their worlds with one
  * builder (scheduler/explain_world.c): the same bad Namespace, PriorityClass,
  * PodDisruptionBudget or pod is refused with the same message by both. */
@@ -360,8 +376,11 @@ START_TEST(explain_worlds_refuse_policy_objects_alike)
         snprintf(ca, sizeof ca, "{\"nodeGroups\": [{\"name\": \"g\", \"max\": 3, \"template\": %s}], "
                  "\"nodes\": [%s], \"%s\": [%s]}", node, node, objs[i][0], objs[i][1]);
         FILE *f = fopen("/dev/null", "w");
-        ck_assert_int_ne(sched_explain_case(sched, strlen(sched), "c.json", 1, f, &e1), SIM_OK);
-        ck_assert_int_ne(sched_ca_explain_case(ca, strlen(ca), "c.json", 1, f, &e2), SIM_OK);
+        SimMem m;
+        sim_mem_init(&m);
+        ck_assert_int_ne(sched_explain_case(&m, sched, strlen(sched), "c.json", 1, f, &e1), SIM_OK);
+        ck_assert_int_ne(sched_ca_explain_case(&m, ca, strlen(ca), "c.json", 1, f, &e2), SIM_OK);
+        ck_assert_int_eq(m.live, 0);
         fclose(f);
         ck_assert_msg(strncmp(sim_err_msg(&e1), "c.json: $.", 10) == 0, "%s", sim_err_msg(&e1));
         ck_assert_msg(strcmp(sim_err_msg(&e1), sim_err_msg(&e2)) == 0, "schedule: %s\nautoscaler: %s", sim_err_msg(&e1),
@@ -384,6 +403,7 @@ int main(void)
     Suite *s = suite_create("explain_autoscaler");
     TCase *tc = tcase_create("autoscaler");
     tcase_add_loop_test(tc, explain_autoscaler_fixture_matches_its_expectations, 0, fixtures.n);
+    tcase_add_loop_test(tc, explain_ca_fixture_fails_cleanly_at_every_allocation, 0, fixtures.n);
     tcase_add_loop_test(tc, explain_autoscaler_bad_input_names_file_and_path, 0, nbad);
     tcase_add_loop_test(tc, explain_autoscaler_command_refuses_bad_input, 0, nbad);
     tcase_add_test(tc, explain_autoscaler_usage);

@@ -382,8 +382,8 @@ END_TEST
 typedef struct Built {
     SimMem m;
     ScnScenario *s;
+    ScnWorld *w;                 /* built as `kubesim export` builds it */
     SimEngine *e;
-    SchedScheduler *sched;
     WlControllers *wl;
     SchedCaConfig ca;
 } Built;
@@ -395,19 +395,16 @@ static void build(Built *b, const char *path)
     ScnOptions so = {.path = path, .seed = 42};
     b->s = scn_load(&b->m, &so, &err);
     ck_assert_msg(b->s != NULL, "%.1200s", sim_err_msg(&err));
-    SimConfig cfg = {.seed = 42, .end = scn_duration(b->s), .mem = &b->m};
-    b->e = sim_engine_create(&cfg);
-    b->sched = sched_create(b->e);
-    b->wl = wl_create(b->e);
-    ck_assert_int_eq(scn_build(b->s, b->e, b->wl), SIM_OK);
+    ScnWorldOptions wo = {.seed = 42, .mem = &b->m};
+    ck_assert_msg(scn_world_open(&b->w, b->s, &wo) == SIM_OK, "%s", scn_world_errmsg(b->w));
+    b->e = scn_world_engine(b->w);
+    b->wl = scn_world_controllers(b->w);
     scn_autoscaler_config(b->s, &b->ca);
 }
 
 static void unbuild(Built *b)
 {
-    wl_destroy(b->wl);
-    sched_destroy(b->sched);
-    sim_engine_destroy(b->e);
+    scn_world_close(b->w);
     scn_free(b->s);
     ck_assert_int_eq(b->m.live, 0);
 }

@@ -30,6 +30,7 @@
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
 #include "sim/policy.h"
+#include "tm.h"
 #include "workloads/faults.h"
 #include "workloads/traffic.h"
 #include "workloads/wl.h"
@@ -431,7 +432,7 @@ END_TEST
 START_TEST(faults_stockout_nodes_never_register_until_it_ends)
 {
     World w = world(1, 1, 0, 0);
-    sim_nodegroup(w.e, w.group)->provision_delay = S(60);
+    sim_nodegroup_mut(w.e, w.group)->provision_delay = S(60);
     WlFault ft = {.kind = WL_FAULT_STOCKOUT, .at = S(100), .duration = S(600), .group = w.group,
                   .zone = SIM_NONE, .region = SIM_NONE};
     ck_assert_int_eq(wl_fault_add(w.f, &ft), SIM_OK);

@@ -16,6 +16,7 @@
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
 #include "sim/policy.h"
+#include "tm.h"
 #include "workloads/wl.h"
 
 #include "tl.h"
@@ -592,7 +593,7 @@ START_TEST(pdb_expected_pods_is_the_controllers_scale)
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 0);   /* 2 - (4 - 1) */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, pct), 0);    /* 2 - ceil(3) */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, min1), 1);   /* 2 - 1 */
-    sim_workload(w.e, d)->replicas = 2;   /* as if scaled down to what runs */
+    sim_workload_mut(w.e, d)->replicas = 2;   /* as if scaled down to what runs */
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, max1), 1);
     ck_assert_int_eq(sim_pdb_disruptions_allowed(w.e, pct), 0);    /* 2 - ceil(1.5) */
     world_free(&w);
@@ -906,14 +907,14 @@ START_TEST(lua_policy_declarations_build_into_the_engine)
     WlControllers *wl = wl_create(e);
     ck_assert_int_eq(scn_build(s, e, wl), SIM_OK);
     ck_assert_uint_eq(sim_quota_count(e), 1);
-    SimQuota *q = sim_quota(e, 0);
+    const SimQuota *q = sim_quota(e, 0);
     ck_assert_int_eq(q->hard[SIM_QR_REQUESTS_CPU], 1500);
     ck_assert_int_eq(q->hard[SIM_QR_REQUESTS_MEMORY], 4 * GIB);
     ck_assert_int_eq(q->hard[SIM_QR_COUNT_PODS], 50);
     ck_assert_int_eq(q->hard[SIM_QR_REQUESTS_GPU], 2);
     ck_assert_int_eq(q->hard[SIM_QR_COUNT_JOBS], 1000);
     ck_assert_uint_eq(q->scope.nreqs, 1);
-    SimLimitRange *lr = sim_limitrange(e, 0);
+    const SimLimitRange *lr = sim_limitrange(e, 0);
     ck_assert_int_eq(lr->deflt.mem, 2 * GIB);      /* default from max */
     ck_assert_int_eq(lr->deflt_req.cpu_m, 500);    /* defaultRequest from default */
     ck_assert_int_eq(sim_pdb(e, 0)->max_unavailable, 1);

@@ -84,8 +84,10 @@ static uint32_t add_node(World *w)
 
 static SimKV db_labels[] = {{(char *)"app", (char *)"db"}};
 
-/* A Deployment-like workload whose pods request cpu_m and 256 MiB. */
-static uint32_t add_wl(World *w, const char *name, int32_t prio, int64_t cpu_m)
+/* A Deployment-like workload whose pods request cpu_m and 256 MiB, with
+ * these labels. */
+static uint32_t add_wl_labeled(World *w, const char *name, int32_t prio, int64_t cpu_m, SimKV *labels,
+                               size_t nlabels)
 {
     SimWorkload wl;
     memset(&wl, 0, sizeof wl);
@@ -95,19 +97,23 @@ static uint32_t add_wl(World *w, const char *name, int32_t prio, int64_t cpu_m)
     wl.region = w->region;
     wl.spec.req = (SimRes){cpu_m, 256 * MIB, 0, 1};
     wl.spec.priority = prio;
+    wl.spec.labels = labels;
+    wl.spec.nlabels = nlabels;
     wl.replicas = 1;
     uint32_t id;
     ck_assert_int_eq(sim_workload_add(w->e, &wl, &id), SIM_OK);
     return id;
 }
 
+static uint32_t add_wl(World *w, const char *name, int32_t prio, int64_t cpu_m)
+{
+    return add_wl_labeled(w, name, prio, cpu_m, NULL, 0);
+}
+
 /* The same, with app=db labels (what the PDBs below select). */
 static uint32_t add_db_wl(World *w, const char *name, int32_t prio, int64_t cpu_m)
 {
-    uint32_t id = add_wl(w, name, prio, cpu_m);
-    sim_workload(w->e, id)->spec.labels = db_labels;
-    sim_workload(w->e, id)->spec.nlabels = 1;
-    return id;
+    return add_wl_labeled(w, name, prio, cpu_m, db_labels, 1);
 }
 
 static uint32_t new_pod(World *w, uint32_t wl)
@@ -232,13 +238,17 @@ START_TEST(preempt_never_policy_does_not_preempt)
     with_sched(&w);
 
     uint32_t spec_never = add_wl(&w, "spec-never", 1000, 1000);
-    sim_workload(w.e, spec_never)->spec.preempt_never = 1;
+    SimPodSpec sp = sim_workload(w.e, spec_never)->spec;
+    sp.preempt_never = 1;
+    sim_workload_set_spec(w.e, spec_never, &sp);
     uint32_t p = new_pod(&w, spec_never);
     ck_assert_uint_eq(plan_node(&w, p), SIM_NONE);
     ck_assert_int_eq(sched_preempt(w.s, p), SIM_DONE);
 
     uint32_t class_never = add_wl(&w, "class-never", 1000, 1000);
-    sim_workload(w.e, class_never)->spec.priority_class = "batch-never";
+    sp = sim_workload(w.e, class_never)->spec;
+    sp.priority_class = "batch-never";
+    sim_workload_set_spec(w.e, class_never, &sp);
     uint32_t q = new_pod(&w, class_never);
     ck_assert_uint_eq(plan_node(&w, q), SIM_NONE);
     ck_assert_int_eq(sched_preempt(w.s, q), SIM_DONE);

@@ -172,7 +172,7 @@ static int pods_of(World *w, uint32_t wl, uint32_t *out, int max)
 {
     int n = 0;
     for (uint32_t i = 0; i < sim_pod_count(w->e) && n < max; i++) {
-        SimPod *p = sim_pod(w->e, i);
+        const SimPod *p = sim_pod(w->e, i);
         if (p->wl == wl && p->phase <= SIM_POD_RUNNING)
             out[n++] = i;
     }

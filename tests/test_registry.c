@@ -17,6 +17,7 @@
 #include "scenarios/scn.h"
 #include "scheduler/ca.h"
 #include "scheduler/sched.h"
+#include "sim/json.h"
 #include "sim/metrics.h"
 #include "sim/summary.h"
 #include "sim/trace.h"
@@ -222,32 +223,19 @@ START_TEST(modules_summary_sections_in_design_order)
 }
 END_TEST
 
-/* cJSON's allocations, failing number `fail_at` alone (0: none). The hooks
- * are process-wide: this test runs in its own forked process. */
-static struct { long n, fail_at, live; } cj;
-
-static void *cj_malloc(size_t sz)
+/* The summary built with its cJSON allocations coming from m (a scope of
+ * json.h), whose allocation number fail_at fails (0: none); NULL on failure. */
+static cJSON *build_failing(SimMem *m, SimEngine *e, uint64_t fail_at)
 {
-    if (++cj.n == cj.fail_at)
-        return NULL;
-    void *p = malloc(sz);
-    cj.live += p != NULL;
-    return p;
-}
-
-static void cj_free(void *p)
-{
-    cj.live -= p != NULL;
-    free(p);
-}
-
-static cJSON *build_failing(SimEngine *e, long fail_at)
-{
-    cj.n = 0;
-    cj.fail_at = fail_at;
-    cj.live = 0;
+    sim_mem_init(m);
+    m->fail_at = fail_at;
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     SimSummaryInfo info = {.scenario = "oom", .expectations = NULL};
-    return sim_summary_build(e, &info);
+    cJSON *sum = sim_summary_build(e, &info);
+    if (sim_json_end(&js) != SIM_OK)
+        ck_assert_msg(sum == NULL, "allocation %llu failed, yet a summary came back", (unsigned long long)fail_at);
+    return sum;
 }
 
 /* Each allocation of the summary failing in turn: every one is needed, so
@@ -272,20 +260,20 @@ START_TEST(summary_oom_sweep_returns_null_and_leaks_nothing)
     sched_ca_config_default(&cc);
     SchedCa *ca = sched_ca_create(sched, &cc);
     ck_assert(faults && ca);
-    cJSON_Hooks hooks = {cj_malloc, cj_free};
-    cJSON_InitHooks(&hooks);
-    cJSON *whole = build_failing(e, 0);
+    SimMem m;
+    cJSON *whole = build_failing(&m, e, 0);
     ck_assert_ptr_nonnull(whole);
-    long total = cj.n;
+    uint64_t total = m.count;
     cJSON_Delete(whole);
-    ck_assert_int_eq(cj.live, 0);
-    ck_assert_int_gt(total, 40);   /* every section allocates */
-    for (long n = 1; n <= total; n++) {
-        cJSON *sum = build_failing(e, n);
-        ck_assert_msg(sum == NULL, "allocation %ld of %ld failed, yet a summary came back", n, total);
-        ck_assert_msg(cj.live == 0, "failing allocation %ld: %ld left", n, cj.live);
+    ck_assert_int_eq(m.live, 0);
+    ck_assert_uint_gt(total, 40);   /* every section allocates */
+    for (uint64_t n = 1; n <= total; n++) {
+        cJSON *sum = build_failing(&m, e, n);
+        ck_assert_msg(sum == NULL, "allocation %llu of %llu failed, yet a summary came back",
+                      (unsigned long long)n, (unsigned long long)total);
+        ck_assert_msg(m.live == 0, "failing allocation %llu: %lld bytes left", (unsigned long long)n,
+                      (long long)m.live);
     }
-    cJSON_InitHooks(NULL);
     sched_ca_destroy(ca);
     wl_fault_destroy(faults);
     wl_destroy(wl);

@@ -168,7 +168,7 @@ static char *write_report(const char *json, const char *csv, int *rc, SimErr *er
         dir_put(&d, "summary.json", json);
     if (csv)
         dir_put(&d, "metrics.csv", csv);
-    *rc = rnd_report_write(sp, mp, op, err);
+    *rc = rnd_report_write(NULL, sp, mp, op, err);
     char *html = slurp(op);
     dir_remove(&d);
     return html;
@@ -360,7 +360,7 @@ START_TEST(report_without_metrics_says_so)
     dir_file(&d, "summary.json", sp, sizeof sp);
     dir_file(&d, "report.html", op, sizeof op);
     dir_put(&d, "summary.json", summary_full);
-    rc = rnd_report_write(sp, NULL, op, &err);
+    rc = rnd_report_write(NULL, sp, NULL, op, &err);
     char *html = slurp(op);
     dir_remove(&d);
     ck_assert_msg(rc == SIM_OK, "%s", sim_err_msg(&err));
@@ -636,7 +636,7 @@ START_TEST(report_unwritable_output_is_an_error)
     char sp[128];
     dir_file(&d, "summary.json", sp, sizeof sp);
     dir_put(&d, "summary.json", summary_full);
-    rc = rnd_report_write(sp, NULL, "/nonexistent-dir/report.html", &err);
+    rc = rnd_report_write(NULL, sp, NULL, "/nonexistent-dir/report.html", &err);
     dir_remove(&d);
     ck_assert_int_eq(rc, SIM_EIO);
     ck_assert_msg(strstr(sim_err_msg(&err), "cannot write /nonexistent-dir/report.html") != NULL,
@@ -675,6 +675,158 @@ START_TEST(report_fails_cleanly_at_every_allocation)
                       (long long)m.live);
     }
     free(csv);
+}
+END_TEST
+
+/* Allocations of loading one summary text into a fresh report. */
+static uint64_t summary_cost(const char *json)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    RndReport *r = rnd_report_create(&m);
+    ck_assert_int_eq(rnd_report_set_summary(r, json, strlen(json), "s"), SIM_OK);
+    rnd_report_destroy(r);
+    ck_assert_int_eq(m.live, 0);
+    return m.count;
+}
+
+/* The summary's cJSON tree comes from the report's SimMem (so the sweeps
+ * above reach it): 20 more values cost at least 20 more allocations. */
+START_TEST(report_parses_the_summary_through_its_allocator)
+{
+    ck_assert_uint_ge(summary_cost("{\"a\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]}"),
+                      summary_cost("{\"a\":[]}") + 20);
+}
+END_TEST
+
+/* One file-to-file writer of render/ run through m. */
+typedef int (*Writer)(SimMem *m, const Dir *d, SimErr *err);
+
+static int write_report_in(SimMem *m, const Dir *d, SimErr *err)
+{
+    char sp[128], mp[128], op[128];
+    dir_file(d, "summary.json", sp, sizeof sp);
+    dir_file(d, "metrics.csv", mp, sizeof mp);
+    dir_file(d, "out", op, sizeof op);
+    return rnd_report_write(m, sp, mp, op, err);
+}
+
+static int write_openmetrics_in(SimMem *m, const Dir *d, SimErr *err)
+{
+    char mp[128], op[128];
+    dir_file(d, "metrics.csv", mp, sizeof mp);
+    dir_file(d, "out", op, sizeof op);
+    return rnd_openmetrics_write(m, mp, op, 1700000000, err);
+}
+
+static int write_sweep_in(SimMem *m, const Dir *d, SimErr *err)
+{
+    char sp[128], op[128];
+    dir_file(d, "sweep.json", sp, sizeof sp);
+    dir_file(d, "out", op, sizeof op);
+    return rnd_sweep_write(m, sp, op, err);
+}
+
+/* Fails allocation N of w, for N = 1, 2, ... until it succeeds: each failure
+ * is SIM_ENOMEM with "out of memory" in the message, leaves no output file
+ * and leaks nothing; the output at the end is the one the C library's
+ * allocator gives. The inputs are the files d holds. */
+static void writer_oom_sweep(Writer w, const Dir *d)
+{
+    SimErr err = SIM_ERR_INIT;
+    char op[128];
+    dir_file(d, "out", op, sizeof op);
+    SimMem libc;
+    sim_mem_init(&libc);
+    ck_assert_int_eq(w(&libc, d, &err), SIM_OK);
+    char *want = slurp(op);
+    ck_assert_ptr_nonnull(want);
+    ck_assert_int_eq(remove(op), 0);
+    for (uint64_t n = 1;; n++) {
+        ck_assert_msg(n < 100000, "the sweep does not end");
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        int rc = w(&m, d, &err);
+        ck_assert_msg(m.live == 0, "allocation %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
+        ck_assert_int_eq(rc != SIM_OK, m.oom);
+        if (rc == SIM_OK)
+            break;
+        ck_assert_msg(rc == SIM_ENOMEM && strstr(sim_err_msg(&err), "out of memory"), "allocation %llu: %d %s",
+                      (unsigned long long)n, rc, sim_err_msg(&err));
+        ck_assert_msg(access(op, F_OK) != 0, "allocation %llu: output written despite the failure",
+                      (unsigned long long)n);
+    }
+    char *got = slurp(op);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+}
+
+/* The whole report writer: reading both files, parsing summary.json (cJSON,
+ * through the SimMem given), the page. */
+START_TEST(report_write_fails_cleanly_at_every_allocation)
+{
+    Dir d = dir_make();
+    dir_put(&d, "summary.json", summary_full);
+    dir_put(&d, "metrics.csv", csv_basic);
+    writer_oom_sweep(write_report_in, &d);
+    dir_remove(&d);
+}
+END_TEST
+
+START_TEST(openmetrics_fails_cleanly_at_every_allocation)
+{
+    Dir d = dir_make();
+    dir_put(&d, "metrics.csv", csv_basic);
+    writer_oom_sweep(write_openmetrics_in, &d);
+    dir_remove(&d);
+}
+END_TEST
+
+/* The exact text: families sorted, each series' samples in time order, the
+ * first of two samples at one time kept, label values escaped. */
+START_TEST(openmetrics_text_is_exact)
+{
+    Dir d = dir_make();
+    dir_put(&d, "metrics.csv", "t_seconds,region,object,name,metric,value\n"
+                               "60,r,region,r,nodes,12\n0,r,region,r,nodes,10\n0,r,region,r,nodes,11\n"
+                               "0,r,x\\y,n\"q,m,1.5\n");
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    char op[128];
+    ck_assert_int_eq(write_openmetrics_in(&m, &d, &err), SIM_OK);
+    ck_assert_int_eq(m.live, 0);
+    dir_file(&d, "out", op, sizeof op);
+    char *got = slurp(op);
+    ck_assert_str_eq(got, "# TYPE kubesim_region_nodes gauge\n"
+                          "kubesim_region_nodes{region=\"r\",name=\"r\"} 10 1700000000.000\n"
+                          "kubesim_region_nodes{region=\"r\",name=\"r\"} 12 1700000060.000\n"
+                          "# TYPE kubesim_x_y_m gauge\n"
+                          "kubesim_x_y_m{region=\"r\",name=\"n\\\"q\"} 1.5 1700000000.000\n"
+                          "# EOF\n");
+    free(got);
+    dir_remove(&d);
+}
+END_TEST
+
+/* sweep.html from sweep.json: the read, the parse (cJSON) and the page. */
+START_TEST(sweep_page_fails_cleanly_at_every_allocation)
+{
+    Dir d = dir_make();
+    dir_put(&d, "sweep.json",
+            "{\"schema\":1,\"scenario\":\"s\",\"seed\":42,\"vary\":[{\"name\":\"a\",\"values\":[\"1\",\"2\"]}],"
+            "\"configs\":2,\"shard\":{\"index\":0,\"count\":1},\"rows\":["
+            "{\"config\":0,\"values\":{\"a\":\"1\"},\"cost_usd\":3,\"slo_violation_seconds\":0,"
+            "\"latency_p95_ms\":null,\"error_rate\":0,\"pending_peak\":0,\"expectations_passed\":1,"
+            "\"expectations_failed\":0,\"ok\":true},"
+            "{\"config\":1,\"values\":{\"a\":\"2\"},\"cost_usd\":2,\"slo_violation_seconds\":5,"
+            "\"latency_p95_ms\":80,\"error_rate\":0.1,\"pending_peak\":3,\"expectations_passed\":0,"
+            "\"expectations_failed\":1,\"ok\":false}],"
+            "\"cheapest\":{\"config\":0,\"values\":{\"a\":\"1\"},\"cost_usd\":3}}");
+    writer_oom_sweep(write_sweep_in, &d);
+    dir_remove(&d);
 }
 END_TEST
 
@@ -717,6 +869,11 @@ static Suite *render_suite(void)
     tcase_add_test(errors, report_render_needs_a_summary);
     tcase_add_test(errors, report_unwritable_output_is_an_error);
     tcase_add_test(errors, report_fails_cleanly_at_every_allocation);
+    tcase_add_test(errors, report_write_fails_cleanly_at_every_allocation);
+    tcase_add_test(errors, report_parses_the_summary_through_its_allocator);
+    tcase_add_test(errors, openmetrics_fails_cleanly_at_every_allocation);
+    tcase_add_test(errors, openmetrics_text_is_exact);
+    tcase_add_test(errors, sweep_page_fails_cleanly_at_every_allocation);
     suite_add_tcase(s, errors);
     return s;
 }

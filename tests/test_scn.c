@@ -4,14 +4,20 @@
  * escapes and stops runaway scripts; params take --set overrides.
  */
 #include <check.h>
+#include <pthread.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scenarios/scn.h"
+#include "sim/json.h"
 
+#include "tf.h"
 #include "tl.h"
+#include "ts.h"
 #include "tr.h"
 
 static char tmpdir[] = "/tmp/kubesim-scn-XXXXXX";
@@ -335,6 +341,183 @@ START_TEST(scn_job_start_is_relative_to_scenario_start)
 }
 END_TEST
 
+/* A whole run with every section summary.json can have: a served
+ * Deployment (slo[]) and expectations that read the summary. */
+static const char run_oom_src[] =
+    "scenario { name = \"oom\", duration = \"2m\", sample_every = \"60s\" }\n"
+    "region { name = \"r\", zones = {\"r-a\"} }\n"
+    "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 2 }\n"
+    "deployment { name = \"api\", replicas = 2, cpu = \"1\", memory = \"1Gi\",\n"
+    "  serve = { service = \"api\", capacity = 100, cpu_per_request = \"5m\", service_time = \"20ms\",\n"
+    "            slo_p95 = \"200ms\" } }\n"
+    "site { name = \"desk\" }\n"
+    "latency { from = \"desk\", to = \"r\", ms = 5 }\n"
+    "traffic { site = \"desk\", service = \"api\", rate = 20 }\n"
+    "expect(\"cheap\", function(r) return r.cost_usd < 100, tostring(r.cost_usd) end)\n"
+    "expect(\"served\", function(r) return #r.slo == 1 end)\n";
+
+typedef struct RunOom {
+    const char *path, *dir;
+    uint64_t in_summary;    /* runs that failed in summary.json's cJSON, after the trace closed */
+} RunOom;
+
+/* Loads, then runs with allocation n (counted from the start of the run)
+ * failing. A failed run says "out of memory" and leaves no summary.json. */
+static int run_oom(void *ctx, SimMem *m)
+{
+    RunOom *x = ctx;
+    uint64_t n = m->fail_at;
+    m->fail_at = 0;
+    ScnOptions o = {.path = x->path, .seed = 1};
+    SimErr err = SIM_ERR_INIT;
+    char sum[600];
+    ScnScenario *s = scn_load(m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
+    m->fail_at = m->count + n;
+    snprintf(sum, sizeof sum, "%s/summary.json", x->dir);
+    remove(sum);
+    ScnRunOptions ro = {.seed = 1, .dir = x->dir, .no_wall_time = 1};
+    ScnRunResult res;
+    int rc = scn_run(s, &ro, &res);
+    if (rc != SIM_OK)
+        sim_err_set(&err, rc, "%s", scn_errmsg(s));
+    scn_free(s);
+    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && strstr(sim_err_msg(&err), "out of memory")),
+                  "allocation %llu: %d %s", (unsigned long long)n, rc, sim_err_msg(&err));
+    /* Lua clears the sticky oom flag (its GC may recover); the count says
+     * whether an allocation failed. */
+    ck_assert_msg((rc == SIM_OK) == (m->count < m->fail_at), "allocation %llu: rc %d", (unsigned long long)n, rc);
+    ck_assert_msg((rc == SIM_OK) == (access(sum, F_OK) == 0), "allocation %llu: rc %d, summary.json %s",
+                  (unsigned long long)n, rc, rc ? "written" : "missing");
+    x->in_summary += rc != SIM_OK && res.trace_sha256[0] && strcmp(sim_err_msg(&err), "out of memory") == 0;
+    return rc != SIM_OK;
+}
+
+static int count_items(const cJSON *j)
+{
+    int n = 1;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+        n += count_items(c);
+    return n;
+}
+
+/* Out of memory at every allocation of a run, summary.json's building (cJSON
+ * through the scenario's SimMem), the expectations and its printing
+ * included: an error, no summary.json and no leak every time, and the run at
+ * the end. Every item of the summary costs an allocation that fails once. */
+START_TEST(scn_run_oom_sweep_reaches_the_summary)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/runoom", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    RunOom x = {tr_write(tmpdir, "runoom.lua", run_oom_src), dir, 0};
+    ts_oom_sweep(run_oom, &x, 0, 1000000);
+    char path[700];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    size_t len;
+    cJSON *sum = cJSON_Parse(tf_slurp(path, &len));
+    int items = count_items(sum);
+    cJSON_Delete(sum);
+    ck_assert_int_gt(items, 50);
+    ck_assert_msg(x.in_summary >= (uint64_t)items, "%llu failures in summary.json's %d items",
+                  (unsigned long long)x.in_summary, items);
+}
+END_TEST
+
+/* One whole run of src (a file in tmpdir) on its own SimMem into dir. */
+typedef struct ThreadRun {
+    const char *path;
+    char dir[600];
+    SimMem m;
+    int rc;
+    uint64_t mine;           /* allocations of the string made while both scopes are open */
+    SimErr err;
+    pthread_barrier_t *go;   /* NULL: alone */
+} ThreadRun;
+
+static void *thread_run(void *arg)
+{
+    ThreadRun *t = arg;
+    sim_mem_init(&t->m);
+    ScnOptions o = {.path = t->path, .seed = 1};
+    /* A scope of the caller's around the whole run, open on both threads at
+     * once (the barriers): the run's own scopes nest in it, on its thread. */
+    SimJsonScope js;
+    sim_json_begin(&js, &t->m);
+    if (t->go)
+        pthread_barrier_wait(t->go);
+    ScnScenario *s = scn_load(&t->m, &o, &t->err);
+    ScnRunOptions ro = {.seed = 1, .dir = t->dir, .no_wall_time = 1};
+    ScnRunResult res;
+    t->rc = s ? scn_run(s, &ro, &res) : SIM_EINVAL;
+    if (s && t->rc != SIM_OK)
+        sim_err_set(&t->err, t->rc, "%s", scn_errmsg(s));
+    scn_free(s);
+    if (t->go)
+        pthread_barrier_wait(t->go);
+    uint64_t before = t->m.count;
+    cJSON *mine = cJSON_CreateString("allocated while both scopes are open");
+    t->mine = t->m.count - before;
+    if (t->go)
+        pthread_barrier_wait(t->go);
+    cJSON_Delete(mine);
+    if (sim_json_end(&js) != SIM_OK && t->rc == SIM_OK)
+        t->rc = SIM_ENOMEM;
+    return NULL;
+}
+
+/* Two runs of different scenarios on two threads at once, each inside a scope
+ * of its own that stays open while the other runs: each run frees all it
+ * took from its own SimMem, each summary.json (cJSON, whose hooks are
+ * process-wide) is the one of the run alone, and a string made while both
+ * scopes are open counts in its own thread's SimMem. (Whole runs' counts are
+ * not compared: two runs of one scenario in one process may differ by one.) */
+START_TEST(scn_two_runs_on_two_threads_count_their_own_allocations)
+{
+    static const char *const src[2] = {
+        run_oom_src,
+        "scenario { name = \"other\", duration = \"5m\", sample_every = \"60s\" }\n"
+        "region { name = \"r\", zones = {\"r-a\", \"r-b\"} }\n"
+        "nodegroup { name = \"g\", cpu = \"4\", memory = \"16Gi\", min = 2, max = 3 }\n"
+        "deployment { name = \"w\", replicas = 5, cpu = \"1\", memory = \"1Gi\" }\n"
+        "expect(\"five\", function(r) return r.pods.created == 5 end)\n"};
+    ThreadRun alone[2], both[2];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "thr%d.lua", i);
+        const char *path = tr_write(tmpdir, name, src[i]);
+        alone[i] = (ThreadRun){.path = strdup(path)};
+        both[i] = (ThreadRun){.path = alone[i].path, .go = &go};
+        snprintf(alone[i].dir, sizeof alone[i].dir, "%s/alone%d", tmpdir, i);
+        snprintf(both[i].dir, sizeof both[i].dir, "%s/both%d", tmpdir, i);
+        ck_assert_int_eq(mkdir(alone[i].dir, 0700), 0);
+        ck_assert_int_eq(mkdir(both[i].dir, 0700), 0);
+        thread_run(&alone[i]);
+        ck_assert_msg(alone[i].rc == SIM_OK, "%s", sim_err_msg(&alone[i].err));
+    }
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thread_run, &both[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(both[i].rc == SIM_OK, "%s", sim_err_msg(&both[i].err));
+        ck_assert_uint_eq(both[i].mine, alone[i].mine);
+        ck_assert_int_eq(both[i].m.live, 0);
+        char a[700], b[700];
+        snprintf(a, sizeof a, "%s/summary.json", alone[i].dir);
+        snprintf(b, sizeof b, "%s/summary.json", both[i].dir);
+        size_t la, lb;
+        char *ta = strdup(tf_slurp(a, &la));
+        ck_assert_str_eq(tf_slurp(b, &lb), ta);
+        free(ta);
+        free((char *)alone[i].path);
+    }
+    pthread_barrier_destroy(&go);
+}
+END_TEST
+
 START_TEST(scn_load_oom_sweep_leaks_nothing)
 {
     const char *src = "local n = param(\"n\", 2)\nregion { name = \"r\", zones = {\"a\", \"b\"} }\n"
@@ -482,6 +665,8 @@ static Suite *suite(void)
     tcase_add_test(tc, scn_durations_and_clock_times_parse_exactly);
     tcase_add_test(tc, scn_job_start_is_relative_to_scenario_start);
     tcase_add_test(tc, scn_load_oom_sweep_leaks_nothing);
+    tcase_add_test(tc, scn_run_oom_sweep_reaches_the_summary);
+    tcase_add_test(tc, scn_two_runs_on_two_threads_count_their_own_allocations);
     tcase_add_test(tc, scn_podspec_fields_reach_the_workload);
     tcase_add_test(tc, scn_podspec_defaults_label_app_to_name);
     tcase_add_test(tc, scn_podspec_errors_name_the_field_path);

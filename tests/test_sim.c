@@ -10,18 +10,23 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/json.h"
 #include "sim/metrics.h"
 #include "sim/model.h"
 #include "sim/outdir.h"
+#include "sim/policy.h"
 #include "sim/summary.h"
 
 #include "tb.h"
+#include "tm.h"
 #include "tr.h"
 #include "ts.h"
 
@@ -1439,6 +1444,112 @@ out:
     return rc != SIM_OK;
 }
 
+/* ---- cJSON through a SimMem (json.h) ------------------------------------ */
+
+/* Builds and prints an array of n numbers in a scope on m; returns what the
+ * scope's end said. Everything is freed. */
+static int json_build(SimMem *m, int n, pthread_barrier_t *both_open)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, m);
+    if (both_open)
+        pthread_barrier_wait(both_open);   /* the other thread's scope is open too */
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        sim_json_push(a, cJSON_CreateNumber(i));
+    char *text = cJSON_PrintUnformatted(a);
+    cJSON_free(text);
+    cJSON_Delete(a);
+    if (both_open)
+        pthread_barrier_wait(both_open);
+    return sim_json_end(&js);
+}
+
+typedef struct JsonThread {
+    SimMem m;
+    int n, rc;
+    pthread_barrier_t *both_open;
+} JsonThread;
+
+static void *json_thread(void *arg)
+{
+    JsonThread *t = arg;
+    t->rc = json_build(&t->m, t->n, t->both_open);
+    return NULL;
+}
+
+/* cJSON's hooks are process-wide, yet two threads with scopes open at the
+ * same time each count exactly their own allocations (what one alone counts). */
+START_TEST(json_two_threads_count_their_own_allocations)
+{
+    SimMem alone[2];
+    JsonThread t[2] = {{.n = 3}, {.n = 700}};
+    for (int i = 0; i < 2; i++) {
+        sim_mem_init(&alone[i]);
+        ck_assert_int_eq(json_build(&alone[i], t[i].n, NULL), SIM_OK);
+        ck_assert_uint_gt(alone[i].count, (uint64_t)t[i].n);
+    }
+    pthread_barrier_t b;
+    pthread_barrier_init(&b, NULL, 2);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        sim_mem_init(&t[i].m);
+        t[i].both_open = &b;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, json_thread, &t[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(t[i].rc, SIM_OK);
+        ck_assert_uint_eq(t[i].m.count, alone[i].count);
+        ck_assert_int_eq(t[i].m.live, 0);
+    }
+    pthread_barrier_destroy(&b);
+}
+END_TEST
+
+/* A failed allocation anywhere in a scope makes its end (and the enclosing
+ * scope's) say SIM_ENOMEM, for every N, and the half-built tree frees to 0. */
+START_TEST(json_scope_reports_a_failed_allocation_and_leaks_nothing)
+{
+    for (uint64_t n = 1;; n++) {
+        ck_assert_msg(n < 1000, "the sweep does not end");
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        SimJsonScope outer;
+        sim_json_begin(&outer, NULL);
+        int rc = json_build(&m, 20, NULL);
+        int orc = sim_json_end(&outer);
+        ck_assert_int_eq(m.live, 0);
+        ck_assert_int_eq(rc == SIM_ENOMEM, m.oom);
+        ck_assert_int_eq(orc, rc);
+        if (rc == SIM_OK)
+            break;
+    }
+}
+END_TEST
+
+/* A tree lives past its scope: it is freed later, outside any scope, into
+ * the SimMem it came from; outside a scope cJSON uses the C library. */
+START_TEST(json_tree_frees_into_its_own_allocator_after_the_scope)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    SimJsonScope js;
+    sim_json_begin(&js, &m);
+    cJSON *o = cJSON_Parse("{\"a\": [1, 2, \"three\"]}");
+    ck_assert_int_eq(sim_json_end(&js), SIM_OK);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_gt(m.live, 0);
+    uint64_t count = m.count;
+    cJSON *libc = cJSON_CreateString("not counted");
+    ck_assert_uint_eq(m.count, count);
+    cJSON_Delete(libc);
+    cJSON_Delete(o);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
 START_TEST(engine_oom_sweep_leaks_nothing)
 {
     ts_oom_sweep(oom_run, NULL, 1, 100000);
@@ -1454,6 +1565,208 @@ START_TEST(engine_own_allocator_counts_and_frees_everything)
     ck_assert_uint_gt(m.count, 0);
 }
 END_TEST
+
+/* ---- sim_check: the invariants, and that each class of them is checked -- */
+static SimKV web_labels[] = {{(char *)"app", (char *)"web"}};
+static SimSelReq web_req = {(char *)"app", SIM_SEL_IN, (char *[]){(char *)"web"}, 1};
+
+/* Two Ready nodes, a PDB and a pod quota over app=web, three pods: one
+ * Running on each node (after 2 s) and one unschedulable. */
+typedef struct CheckWorld {
+    World w;
+    uint32_t n[2], wl, pods[3], pdb, quota;
+} CheckWorld;
+
+static CheckWorld check_world(void)
+{
+    CheckWorld c;
+    c.w = world(SIM_SEC(100), 1.0, 0);
+    c.n[0] = add_node(&c.w, 1);
+    c.n[1] = add_node(&c.w, 1);
+    SimPdb pdb = {.name = (char *)"web-pdb", .region = c.w.region, .ns = c.w.ns,
+                  .selector = {&web_req, 1}, .value = 1};
+    ck_assert_int_eq(sim_pdb_add(c.w.e, &pdb, &c.pdb), SIM_OK);
+    SimQuota q = {.name = (char *)"pods", .region = c.w.region, .ns = c.w.ns};
+    q.hard_set = UINT32_C(1) << SIM_QR_PODS | UINT32_C(1) << SIM_QR_REQUESTS_CPU;
+    q.hard[SIM_QR_PODS] = 10;
+    q.hard[SIM_QR_REQUESTS_CPU] = 100000;
+    ck_assert_int_eq(sim_quota_add(c.w.e, &q, &c.quota), SIM_OK);
+    SimWorkload wl = {0};
+    wl.name = (char *)"web";
+    wl.kind = SIM_WL_DEPLOYMENT;
+    wl.ns = c.w.ns;
+    wl.region = c.w.region;
+    wl.spec.req = (SimRes){.cpu_m = 500, .mem = GIB, .gpu = 0, .pods = 1};
+    wl.spec.startup = SIM_SEC(1);
+    wl.spec.labels = web_labels;
+    wl.spec.nlabels = 1;
+    ck_assert_int_eq(sim_workload_add(c.w.e, &wl, &c.wl), SIM_OK);
+    for (int i = 0; i < 3; i++)
+        c.pods[i] = new_pod(&c.w, c.wl);
+    ck_assert_int_eq(sim_pod_bind(c.w.e, c.pods[0], c.n[0]), SIM_OK);
+    ck_assert_int_eq(sim_pod_bind(c.w.e, c.pods[1], c.n[1]), SIM_OK);
+    sim_pod_set_unschedulable(c.w.e, c.pods[2], "no node fits");
+    ts_run_to(c.w.e, SIM_SEC(2));
+    ck_assert_int_eq(sim_pod(c.w.e, c.pods[0])->phase, SIM_POD_RUNNING);
+    ck_assert_int_eq(sim_check(c.w.e), SIM_OK);
+    return c;
+}
+
+/* sim_check fails naming want; then the state is restored and it passes. */
+static void expect_broken(SimEngine *e, const char *want)
+{
+    ck_assert_int_eq(sim_check(e), SIM_ESTATE);
+    ck_assert_msg(strstr(sim_errmsg(e), want) != NULL, "'%s' does not name '%s'", sim_errmsg(e), want);
+    ck_assert_ptr_nonnull(strstr(sim_errmsg(e), "invariant broken"));
+}
+
+/* Adds delta to an integer field of the model, sees sim_check name want,
+ * takes it back and sees sim_check pass. */
+#define CORRUPT(e, field, delta, want)             \
+    do {                                           \
+        (field) += (delta);                        \
+        expect_broken((e), (want));                \
+        (field) -= (delta);                        \
+        ck_assert_int_eq(sim_check(e), SIM_OK);    \
+    } while (0)
+
+START_TEST(check_catches_node_totals)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    CORRUPT(e, sim_node_mut(e, c.n[0])->req.cpu_m, 1, "node general-0: req");
+    CORRUPT(e, sim_node_mut(e, c.n[1])->req.pods, -1, "node general-1: req");
+    CORRUPT(e, sim_node_mut(e, c.n[0])->nz_req.mem, 7, "node general-0: nz_req");
+    CORRUPT(e, sim_pod_mut(e, c.pods[0])->req.gpu, 1, "node general-0: req");
+    sim_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(check_catches_node_pod_lists)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    CORRUPT(e, sim_pod_mut(e, c.pods[0])->node, 1, "in its list is not bound there");
+    /* a bound pod in no list */
+    SimNode *n = sim_node_mut(e, c.n[1]);
+    uint32_t head = n->pods_head;
+    n->pods_head = SIM_NONE;
+    n->req = n->nz_req = (SimRes){0};
+    SimRes req = sim_pod(e, c.pods[1])->req, nz = sim_pod(e, c.pods[1])->nz_req;
+    expect_broken(e, "node pod lists hold 1 pods, 2 pods are bound");
+    n->pods_head = head;
+    n->req = req;
+    n->nz_req = nz;
+    ck_assert_int_eq(sim_check(e), SIM_OK);
+    CORRUPT(e, sim_pod_mut(e, c.pods[0])->phase, SIM_POD_SUCCEEDED - SIM_POD_RUNNING, "is not bound there");
+    sim_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(check_catches_group_and_region_counts)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    CORRUPT(e, sim_nodegroup_mut(e, c.w.group)->live_nodes, 1, "node group general: live_nodes");
+    CORRUPT(e, sim_nodegroup_mut(e, c.w.group)->alloc_total.cpu_m, -1, "node group general: alloc_total");
+    CORRUPT(e, sim_nodegroup_mut(e, c.w.group)->req_total.mem, 1, "node group general: req_total");
+    CORRUPT(e, sim_region_mut(e, c.w.region)->live_nodes, 1, "region eu-west: live_nodes");
+    CORRUPT(e, sim_region_mut(e, c.w.region)->ready_nodes, -1, "region eu-west: live_nodes");
+    CORRUPT(e, sim_region_mut(e, c.w.region)->pods_pending, 1, "region eu-west: pods pending");
+    CORRUPT(e, sim_region_mut(e, c.w.region)->pods_bound, 1, "region eu-west: pods pending");
+    CORRUPT(e, sim_region_mut(e, c.w.region)->pods_running, -1, "region eu-west: pods pending");
+    sim_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(check_catches_quota_and_pdb_counts)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    ck_assert_int_eq(sim_quota(e, c.quota)->used[SIM_QR_PODS], 3);
+    CORRUPT(e, e->quotas.v[c.quota].used[SIM_QR_PODS], -1, "quota pods: used pods 2");
+    CORRUPT(e, e->quotas.v[c.quota].used[SIM_QR_REQUESTS_CPU], 1, "quota pods: used requests.cpu");
+    CORRUPT(e, e->pdbs.v[c.pdb].live, 1, "pdb web-pdb: live 4");
+    CORRUPT(e, e->pdbs.v[c.pdb].healthy, -1, "pdb web-pdb: live 3 healthy 1");
+    sim_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(check_catches_indexes_and_counters)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    size_t slot = 0;
+    while (e->workload_names.slot[slot].name == NULL || strcmp(e->workload_names.slot[slot].name, "web") != 0)
+        slot++;
+    CORRUPT(e, e->workload_names.slot[slot].id, 1, "workload name index: 'web' finds id 1, not 0");
+    CORRUPT(e, e->group_names.n, -1, "node group name index holds 0 names");
+    CORRUPT(e, e->stats.pods_created, 1, "stats pods_created 4, 3 pods exist");
+    CORRUPT(e, e->stats.pods_scheduled, -1, "stats pods_scheduled 1, 2 pods were bound");
+    CORRUPT(e, e->stats.pending_now, 1, "stats pending_now 2, 1 pods are unschedulable");
+    CORRUPT(e, sim_workload_mut(e, c.wl)->live_pods, 1, "live_pods sum to 4, 3 pods are live");
+    sim_engine_destroy(e);
+}
+END_TEST
+
+static void check_each(void *ctx, SimEngine *e)
+{
+    (void)ctx;
+    ck_assert_msg(sim_check(e) == SIM_OK, "%s", sim_errmsg(e));
+}
+
+/* A run through every pod phase, node state change and removal keeps every
+ * invariant after every event and every call. */
+START_TEST(check_passes_after_every_event_of_a_run)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    uint32_t job = add_workload(&c.w, "job", 700, 300 * MIB, SIM_SEC(1), SIM_SEC(5));
+    uint32_t late = add_node(&c.w, 0);
+    ts_run_to_each(e, SIM_SEC(3), check_each, NULL);
+    uint32_t j = new_pod(&c.w, job);
+    ck_assert_int_eq(sim_pod_bind(e, j, c.n[0]), SIM_OK);
+    ck_assert_int_eq(sim_node_cordon(e, c.n[1], 1), SIM_OK);
+    ck_assert_int_eq(sim_node_set_ready(e, c.n[1], 0), SIM_OK);
+    check_each(NULL, e);
+    ts_run_to_each(e, SIM_SEC(20), check_each, NULL);
+    ck_assert_int_eq(sim_pod(e, j)->phase, SIM_POD_SUCCEEDED);
+    ck_assert_int_eq(sim_pod_bind(e, c.pods[2], late), SIM_OK);
+    ck_assert_int_eq(sim_node_remove(e, c.n[1]), SIM_OK);
+    ck_assert_int_eq(sim_pod_delete(e, c.pods[0]), SIM_OK);
+    check_each(NULL, e);
+    ts_run_to_each(e, SIM_SEC(40), check_each, NULL);
+    sim_engine_destroy(e);
+}
+END_TEST
+
+/* Built with KUBESIM_CHECK (the sanitizer build), sim_step itself fails the
+ * run once an invariant is broken. */
+START_TEST(step_fails_on_a_broken_invariant_when_built_to_check)
+{
+#ifdef KUBESIM_CHECK
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    ck_assert_int_eq(sim_schedule(e, SIM_SEC(3), SIM_EV_NODE_READY, c.n[0], 0, 0), SIM_OK);
+    sim_node_mut(e, c.n[0])->req.cpu_m++;
+    ck_assert_int_eq(sim_step(e), SIM_ESTATE);
+    ck_assert_ptr_nonnull(strstr(sim_errmsg(e), "node general-0: req"));
+    sim_engine_destroy(e);
+#endif
+}
+END_TEST
+
+/* A setter's stated precondition is asserted in debug builds: binding to a
+ * node id out of range aborts with the expression instead of writing past
+ * the array (registered only without NDEBUG). */
+#ifndef NDEBUG
+START_TEST(setter_precondition_aborts_in_debug_builds)
+{
+    CheckWorld c = check_world();
+    (void)sim_pod_bind(c.w.e, c.pods[2], 99);
+}
+END_TEST
+#endif
 
 static Suite *sim_suite(void)
 {
@@ -1490,7 +1803,23 @@ static Suite *sim_suite(void)
     tcase_add_test(e, nodegroup_add_copies_labels_taints_and_zones);
     tcase_add_test(e, engine_own_allocator_counts_and_frees_everything);
     tcase_add_test(e, engine_oom_sweep_leaks_nothing);
+    tcase_add_test(e, json_two_threads_count_their_own_allocations);
+    tcase_add_test(e, json_scope_reports_a_failed_allocation_and_leaks_nothing);
+    tcase_add_test(e, json_tree_frees_into_its_own_allocator_after_the_scope);
     suite_add_tcase(s, e);
+
+    TCase *k = tcase_create("check");
+    tcase_add_test(k, check_catches_node_totals);
+    tcase_add_test(k, check_catches_node_pod_lists);
+    tcase_add_test(k, check_catches_group_and_region_counts);
+    tcase_add_test(k, check_catches_quota_and_pdb_counts);
+    tcase_add_test(k, check_catches_indexes_and_counters);
+    tcase_add_test(k, check_passes_after_every_event_of_a_run);
+    tcase_add_test(k, step_fails_on_a_broken_invariant_when_built_to_check);
+#ifndef NDEBUG
+    tcase_add_test_raise_signal(k, setter_precondition_aborts_in_debug_builds, SIGABRT);
+#endif
+    suite_add_tcase(s, k);
 
     TCase *o = tcase_create("outputs");
     tcase_set_timeout(o, 600);

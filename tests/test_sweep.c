@@ -15,6 +15,7 @@
 
 #include "k8s-export/kx.h"
 #include "scenarios/sweep.h"
+#include "sim/json.h"
 #include "tb.h"
 #include "tr.h"
 
@@ -204,10 +205,28 @@ START_TEST(sweep_csv_merges_back_exactly)
 }
 END_TEST
 
-/* Out of memory at every allocation of a grid, its rows and a merge: an
- * error comes back and nothing leaks. */
+/* sweep.json's text as the command prints it (cJSON, through m), or NULL. */
+static char *sweep_text(SimMem *m, const ScnSweep *w)
+{
+    cJSON *j = scn_sweep_json(w, NULL, -1, 0, 1);   /* whole, or NULL */
+    SimJsonScope js;
+    sim_json_begin(&js, m);
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (sim_json_end(&js) != SIM_OK) {
+        cJSON_free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+/* Out of memory at every allocation of a grid, its rows, a merge with a
+ * shard's sweep.json, and the merged sweep.json (cJSON, through the sweep's
+ * SimMem): an error comes back exactly when an allocation failed, nothing
+ * leaks, and the last run gives the whole sweep.json. */
 START_TEST(sweep_out_of_memory_sweep)
 {
+    const char *meta = "{\"schema\":1,\"scenario\":\"tiny\",\"seed\":7}";
     const char *csv = "config,configs,a,b,cost_usd,slo_violation_seconds,latency_p95_ms,error_rate,pending_peak,"
                       "expectations_passed,expectations_failed,ok\n"
                       "0,2,1,x,3,0,,0,0,1,0,true\n1,2,2,x,2,0,80,0,0,0,1,false\n";
@@ -224,11 +243,21 @@ START_TEST(sweep_out_of_memory_sweep)
         if (rc == SIM_OK)
             rc = scn_sweep_add_csv(mg, csv, strlen(csv), "m.csv");
         if (rc == SIM_OK)
+            rc = scn_sweep_add_meta(mg, meta, strlen(meta), "sweep.json");
+        if (rc == SIM_OK)
             rc = scn_sweep_check_complete(mg);
+        char *text = rc == SIM_OK ? sweep_text(&m, mg) : NULL;
+        if (rc == SIM_OK && text == NULL)
+            rc = SIM_ENOMEM;
         ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && m.oom), "allocation %llu: %d %s %s", (unsigned long long)n,
                       rc, w ? scn_sweep_errmsg(w) : "", mg ? scn_sweep_errmsg(mg) : "");
-        if (rc == SIM_OK)
+        ck_assert_int_eq(rc != SIM_OK, m.oom);
+        if (rc == SIM_OK) {
             ck_assert_uint_eq(scn_sweep_cheapest(mg), 0);
+            ck_assert_msg(strstr(text, "\"scenario\":\"tiny\"") && strstr(text, "\"cheapest\":{\"config\":0"),
+                          "%s", text);
+        }
+        cJSON_free(text);
         scn_sweep_free(mg);
         scn_sweep_free(w);
         ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);

@@ -22,23 +22,11 @@
 
 int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (w->reconcile_queued)
         return SIM_OK;
-    w->reconcile_queued = 1;
+    sim_workload_set_reconcile(c->e, wl, 1);
     return sim_schedule(c->e, at, c->ev, wl, w->gen, 0);
-}
-
-int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n)
-{
-    for (int32_t i = 0; i < n; i++) {
-        uint32_t pod;
-        int rc = sim_pod_create(c->e, wl, &pod);
-        if (rc != SIM_OK)
-            return rc;
-        sim_workload(c->e, wl)->active++;
-    }
-    return SIM_OK;
 }
 
 /* The retry delay after the n-th refused sync in a row (§4.6): per-item
@@ -67,11 +55,9 @@ static int retry_refused(WlControllers *c, uint32_t wl)
  * can reconcile sooner. */
 static void cancel_retry(WlControllers *c, uint32_t wl)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
     if (sim_admission_refusals(c->e, wl) == 0)
         return;
-    w->gen++;
-    w->reconcile_queued = 0;
+    sim_workload_cancel_reconcile(c->e, wl);
 }
 
 /* Quota may have freed: every workload of the ended pod's region and
@@ -90,14 +76,14 @@ static void wake_refused(WlControllers *c, const SimPod *p)
 static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     WlControllers *c = ctx;
-    SimWorkload *w = sim_workload(e, ev->obj);
+    const SimWorkload *w = sim_workload(e, ev->obj);
     if (ev->aux != WL_AUX_SYNC) {   /* a controller's own timer (deployment.c): no gen to match */
         if (!wl_apps_timer(c, ev))
             return;
     } else {
         if (ev->gen != w->gen)
             return;
-        w->reconcile_queued = 0;
+        sim_workload_set_reconcile(e, ev->obj, 0);
     }
     int rc = SIM_OK;
     switch (w->kind) {
@@ -116,9 +102,9 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 
 static void on_pod_running(void *ctx, SimEngine *e, uint32_t pod)
 {
-    SimWorkload *w = sim_workload(e, sim_pod(e, pod)->wl);
+    const SimWorkload *w = sim_workload(e, sim_pod(e, pod)->wl);
     int ready = !sim_pod(e, pod)->unready;   /* started on a node that is NotReady: not Ready */
-    w->ready += ready;
+    sim_workload_count_pods(e, sim_pod(e, pod)->wl, 0, ready);
     if (w->kind == SIM_WL_DEPLOYMENT)
         wl_deploy_pod_changed(ctx, pod, ready);
     wl_queue_pod_running(ctx, pod);   /* a queue worker starts taking requests */
@@ -137,10 +123,8 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
 {
     WlControllers *c = ctx;
     const SimPod *p = sim_pod(e, pod);
-    SimWorkload *w = sim_workload(e, p->wl);
-    w->active--;
-    if (p->started_at >= 0 && !p->unready)
-        w->ready--;
+    const SimWorkload *w = sim_workload(e, p->wl);
+    sim_workload_count_pods(e, p->wl, -1, p->started_at >= 0 && !p->unready ? -1 : 0);
     if (w->kind == SIM_WL_JOB)
         wl_job_pod_terminated(c, pod);
     if (w->kind == SIM_WL_DAEMONSET)
@@ -159,8 +143,8 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
 static void on_pod_ready(void *ctx, SimEngine *e, uint32_t pod)
 {
     const SimPod *p = sim_pod(e, pod);
-    SimWorkload *w = sim_workload(e, p->wl);
-    w->ready += p->unready ? -1 : 1;
+    const SimWorkload *w = sim_workload(e, p->wl);
+    sim_workload_count_pods(e, p->wl, 0, p->unready ? -1 : 1);
     if (w->kind == SIM_WL_DEPLOYMENT)
         wl_deploy_pod_changed(ctx, pod, p->unready ? -1 : 1);
     (void)wl_queue_reconcile(ctx, p->wl, sim_now(e));
@@ -249,7 +233,7 @@ void wl_destroy(WlControllers *c)
 
 int wl_start(WlControllers *c, uint32_t wl)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (w->kind == SIM_WL_DAEMONSET)
         return wl_ds_start(c, wl);
     if (w->kind == SIM_WL_DEPLOYMENT)
@@ -264,11 +248,11 @@ int wl_start(WlControllers *c, uint32_t wl)
 
 int wl_scale(WlControllers *c, uint32_t wl, int32_t replicas)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (w->replicas == replicas)
         return SIM_OK;
     sim_trace_rec(c->e, WL_TR_SCALE, (SimTrVal[]){SIM_TRI(wl), SIM_TRI(w->replicas), SIM_TRI(replicas)}, 3);
-    w->replicas = replicas;
+    sim_workload_set_replicas(c->e, wl, replicas);
     cancel_retry(c, wl);   /* a spec change syncs at once, backoff or not */
     return wl_queue_reconcile(c, wl, sim_now(c->e));
 }

@@ -210,7 +210,7 @@ static int create_job(WlControllers *c, size_t k, int64_t sched)
     j->cron = (uint32_t)k;
     j->scheduled = sched;
     c->crons[k].jobs[c->crons[k].njobs++] = id;
-    sim_workload(c->e, cw)->active++;
+    sim_workload_count_pods(c->e, cw, 1, 0);   /* a CronJob's active counts its unfinished Jobs */
     trace(c, cw, id, sched, "SuccessfulCreate");
     return wl_start(c, id);
 }
@@ -297,7 +297,7 @@ int wl_cron_job_finished(WlControllers *c, uint32_t cron, uint32_t job)
 {
     (void)job;
     uint32_t wl = c->crons[cron].wl;
-    sim_workload(c->e, wl)->active--;
+    sim_workload_count_pods(c->e, wl, -1, 0);
     return wl_queue_reconcile(c, wl, sim_now(c->e));   /* upstream's job informer enqueues the owner */
 }
 
@@ -309,7 +309,7 @@ void wl_cron_job_gone(WlControllers *c, uint32_t cron, uint32_t job)
             memmove(&cj->jobs[i], &cj->jobs[i + 1], (cj->njobs - i - 1) * sizeof *cj->jobs);
             cj->njobs--;
             if (!sim_workload(c->e, job)->finished)
-                sim_workload(c->e, cj->wl)->active--;
+                sim_workload_count_pods(c->e, cj->wl, -1, 0);
             return;
         }
 }
@@ -323,9 +323,9 @@ size_t wl_cronjob_jobs(WlControllers *c, uint32_t wl, const uint32_t **jobs)
 
 int wl_cronjob_suspend(WlControllers *c, uint32_t wl, int suspend)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (w->kind != SIM_WL_CRONJOB)
         return sim_fail(c->e, SIM_EINVAL, "workload '%s' is not a CronJob", w->name);
-    w->cron.suspend = suspend != 0;
+    sim_workload_set_suspend(c->e, wl, suspend);
     return wl_queue_reconcile(c, wl, sim_now(c->e));   /* a spec change syncs at once */
 }

@@ -68,19 +68,19 @@ static int ds_place(WlControllers *c, WlDaemonSet *d, uint32_t node)
     int rc = sim_pod_create(c->e, d->wl, &pod);
     if (rc != SIM_OK)
         return rc;
-    sim_pod(c->e, pod)->target_node = node;   /* before its first scheduling cycle */
+    sim_pod_set_target_node(c->e, pod, node);   /* before its first scheduling cycle */
     d->pod_of_node[node] = pod;
-    SimWorkload *w = sim_workload(c->e, d->wl);
-    w->active++;
-    w->replicas = w->active;   /* desiredNumberScheduled follows the nodes */
+    sim_workload_count_pods(c->e, d->wl, 1, 0);
+    /* desiredNumberScheduled follows the nodes */
+    sim_workload_set_replicas(c->e, d->wl, sim_workload(c->e, d->wl)->active);
     return SIM_OK;
 }
 
 int wl_ds_reconcile(WlControllers *c, uint32_t wl)
 {
     WlDaemonSet *d = ds_of(c, wl);
-    SimWorkload *w = sim_workload(c->e, wl);
-    SimRegion *r = sim_region(c->e, w->region);
+    const SimWorkload *w = sim_workload(c->e, wl);
+    const SimRegion *r = sim_region(c->e, w->region);
     if (d == NULL || ds_reserve(c, d, sim_node_count(c->e)) != SIM_OK)
         return SIM_ENOMEM;
     for (size_t i = 0; i < r->nnodes; i++) {

@@ -92,7 +92,7 @@ WlDeploy *wl_deploy_of(WlControllers *c, uint32_t wl)
     return NULL;
 }
 
-static SimWorkload *wl_of(WlControllers *c, const WlDeploy *d)
+static const SimWorkload *wl_of(WlControllers *c, const WlDeploy *d)
 {
     return sim_workload(c->e, d->wl);
 }
@@ -614,16 +614,17 @@ int wl_deploy_reconcile(WlControllers *c, uint32_t wl)
 /* ---- timers and rollouts ---------------------------------------------------------- */
 void wl_wake_at(WlControllers *c, uint32_t wl, SimTime t)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     SimTime now = sim_now(c->e);
     if (t == SIM_TIME_MAX || (w->wake_at >= now && w->wake_at != 0 && w->wake_at <= t))
         return;   /* none needed, or an earlier one is pending: that sync asks again */
-    w->wake_at = t;
+    sim_workload_set_wake(c->e, wl, t);
     (void)sim_schedule(c->e, t, c->ev, wl, 0, WL_AUX_WAKE);
 }
 
-static void rollout_apply(SimPodSpec *sp, const SimRollout *r)
+static void rollout_apply(SimEngine *e, uint32_t wl, const SimRollout *r)
 {
+    SimPodSpec spec = sim_workload(e, wl)->spec, *sp = &spec;
     if (r->image)
         sp->image = r->image;
     if (r->cpu_m >= 0)
@@ -642,32 +643,33 @@ static void rollout_apply(SimPodSpec *sp, const SimRollout *r)
         sp->usage_cpu_m = r->usage_cpu_m;
     if (r->usage_mem >= 0)
         sp->usage_mem = r->usage_mem;
+    sim_workload_set_spec(e, wl, &spec);
 }
 
 int wl_apps_timer(WlControllers *c, const SimEvent *ev)
 {
-    SimWorkload *w = sim_workload(c->e, ev->obj);
+    const SimWorkload *w = sim_workload(c->e, ev->obj);
     if (ev->aux == WL_AUX_WAKE) {
         if (w->wake_at != ev->t)
             return 0;   /* superseded by an earlier wake-up */
-        w->wake_at = 0;
+        sim_workload_set_wake(c->e, ev->obj, 0);
         return 1;
     }
     size_t k = ev->aux - WL_AUX_ROLLOUT;
     if (w->kind != SIM_WL_DEPLOYMENT || k >= w->nrollouts)
         return 0;
-    rollout_apply(&w->spec, &w->rollouts[k]);
+    rollout_apply(c->e, ev->obj, &w->rollouts[k]);
     return 1;
 }
 
 int wl_rollout(WlControllers *c, uint32_t wl, const SimRollout *r)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (w->kind != SIM_WL_DEPLOYMENT || wl_deploy_of(c, wl) == NULL)
         return sim_fail(c->e, SIM_EINVAL, "workload '%s' is not a started Deployment", w->name);
-    rollout_apply(&w->spec, r);
-    w->wake_at = sim_now(c->e);   /* a spec change syncs at once, backoff or not */
-    return sim_schedule(c->e, w->wake_at, c->ev, wl, 0, WL_AUX_WAKE);
+    rollout_apply(c->e, wl, r);
+    sim_workload_set_wake(c->e, wl, sim_now(c->e));   /* a spec change syncs at once, backoff or not */
+    return sim_schedule(c->e, sim_now(c->e), c->ev, wl, 0, WL_AUX_WAKE);
 }
 
 /* ---- what it shows ----------------------------------------------------------------- */

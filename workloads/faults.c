@@ -479,7 +479,7 @@ static void crash(WlFaults *f, uint32_t node)
 static void on_grace(WlFaults *f, const SimEvent *ev)
 {
     NodeSt *st = &f->nodes[ev->obj];
-    SimNode *n = sim_node(f->e, ev->obj);
+    const SimNode *n = sim_node(f->e, ev->obj);
     if (ev->gen != st->gen || st->down == 0 || n->state != SIM_NODE_READY)
         return;
     if (sim_node_set_ready(f->e, ev->obj, 0) != SIM_OK)
@@ -495,7 +495,7 @@ static void recover(WlFaults *f, uint32_t node)
     if (st->down == 0 || --st->down > 0)
         return;
     st->gen++;
-    SimNode *n = sim_node(f->e, node);
+    const SimNode *n = sim_node(f->e, node);
     if (n->state != SIM_NODE_NOT_READY)
         return;   /* back within the grace period: nobody noticed */
     untaint(f, node, "node Ready again");
@@ -678,7 +678,7 @@ static void slot_down(WlFaults *f, FaultRec *r, uint32_t slot)
 {
     ZoneSt *z = &f->zones[slot];
     if (slot < f->nzones)
-        sim_zone(f->e, slot)->down = 1;
+        sim_zone_set_down(f->e, slot, 1);
     z->outages++;
     const SimRegion *rg = sim_region(f->e, z->region);
     for (size_t i = 0; i < rg->nnodes; i++)
@@ -690,7 +690,7 @@ static void slot_up(WlFaults *f, uint32_t slot)
 {
     ZoneSt *z = &f->zones[slot];
     if (z->outages > 0 && --z->outages == 0 && slot < f->nzones)
-        sim_zone(f->e, slot)->down = 0;
+        sim_zone_set_down(f->e, slot, 0);
 }
 
 static void region_slots(WlFaults *f, FaultRec *r, int down)
@@ -723,7 +723,7 @@ static void fault_start(WlFaults *f, uint32_t idx)
         break;
     case WL_FAULT_STOCKOUT:
         tr(f, "stockout", sim_nodegroup(f->e, r->f.group)->name, "start");
-        sim_nodegroup(f->e, r->f.group)->stockout = 1;
+        sim_nodegroup_set_stockout(f->e, r->f.group, 1);
         break;
     default: break;
     }
@@ -760,7 +760,7 @@ static void fault_end(WlFaults *f, uint32_t idx)
         break;
     case WL_FAULT_STOCKOUT:
         tr(f, "stockout", sim_nodegroup(f->e, r->f.group)->name, "end");
-        sim_nodegroup(f->e, r->f.group)->stockout = 0;
+        sim_nodegroup_set_stockout(f->e, r->f.group, 0);
         break;
     default: break;
     }

@@ -246,9 +246,11 @@ int wl_hpa_info(const WlControllers *c, size_t i, const char **name, uint32_t *t
 
 /* ---- `kubesim explain hpa` (hpa_explain.c) ------------------------------- */
 /* Reads the case from text (file names it in messages), writes the answer to
- * out as JSON (as_json) or as text. Returns SIM_OK, or SIM_EINVAL with
- * "FILE: $.json.path: problem" (or "FILE:LINE:COL: not valid JSON") in err
- * and nothing written to out. */
-int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err);
+ * out as JSON (as_json) or as text. Every allocation, cJSON's included, goes
+ * through m. Returns SIM_OK, or SIM_EINVAL with "FILE: $.json.path: problem"
+ * (or "FILE:LINE:COL: not valid JSON") in err, or SIM_ENOMEM with "FILE: out
+ * of memory", and nothing written to out on an error. */
+int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                        SimErr *err);
 
 #endif

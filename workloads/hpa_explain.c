@@ -25,6 +25,7 @@
 #include "kube/kube.h"
 #include "scheduler/explain.h"
 #include "sim/arena.h"
+#include "sim/json.h"
 
 #define PATH KUBE_PATH
 
@@ -37,7 +38,7 @@ typedef struct Named {
 } Named;
 
 typedef struct Case {
-    SimMem mem;
+    SimMem *mem;                 /* the caller's: every allocation of the case */
     SimArena arena;
     KubeReader *kr;              /* the sticky first error, "$.path: message" */
     WlHpaSpec spec;
@@ -250,7 +251,7 @@ static void parse_metric(Case *c, const cJSON *j, const char *path, WlHpaMetric 
 
 static void parse_metrics(Case *c, const cJSON *spec, const char *path)
 {
-    static WlHpaMetric cpu80 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 80, 0};
+    static const WlHpaMetric cpu80 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 80, 0};
     char sub[PATH];
     const cJSON *arr = kube_child(c->kr, spec, "metrics", path, cJSON_Array, sub);
     size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
@@ -579,8 +580,8 @@ static cJSON *answer_json(const Case *c, const WlHpaDecision *d, const WlHpaMetr
     cJSON_AddStringToObject(o, "reason", d->reason);
     cJSON_AddBoolToObject(o, "scalingActive", !d->disabled && d->limited_by != WL_HPA_LIMIT_INVALID);
     for (size_t i = 0; i < c->spec.nmetrics; i++)
-        cJSON_AddItemToArray(arr, metric_json(&c->metrics[i], &per[i]));
-    cJSON_AddItemToObject(o, "perMetric", arr);
+        sim_json_push(arr, metric_json(&c->metrics[i], &per[i]));
+    sim_json_add_item(o, "perMetric", arr);
     return o;
 }
 
@@ -640,13 +641,16 @@ static int run_case(Case *c, const cJSON *root, cJSON **answer)
     return *answer ? SIM_OK : SIM_ENOMEM;
 }
 
-int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_json, FILE *out, SimErr *err)
+int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                        SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
-    sim_mem_init(&c.mem);
-    sim_arena_init(&c.arena, &c.mem);
-    wl_hpa_history_init(&c.h, &c.mem);
+    c.mem = m;
+    sim_arena_init(&c.arena, m);
+    wl_hpa_history_init(&c.h, m);
+    SimJsonScope js;
+    sim_json_begin(&js, m);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0), *answer = NULL;
     int rc = (c.kr = kube_reader_new(&c.arena)) == NULL ? SIM_ENOMEM
@@ -656,11 +660,11 @@ int wl_hpa_explain_case(const char *text, size_t len, const char *file, int as_j
         sim_err_set(err, SIM_ENOMEM, "%s: $: out of memory", file);
     else if (rc != SIM_OK)
         sim_err_set(err, rc, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.kr));
-    if (answer)
-        sched_explain_print(answer, as_json, out, answer_text);
+    rc = sched_explain_print(m, rc, answer, as_json, out, answer_text);
     cJSON_Delete(answer);
     cJSON_Delete(root);
     wl_hpa_history_free(&c.h);
     sim_arena_free(&c.arena);
-    return rc;
+    sim_json_end(&js);
+    return sched_explain_oom(m, rc, file, err);
 }

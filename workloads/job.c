@@ -103,24 +103,24 @@ static SimTime backoff_remaining(const WlJob *j, SimTime now)
 }
 
 /* ---- pod ends ------------------------------------------------------------------- */
-static void pod_succeeded(SimWorkload *w, WlJob *j, const SimPod *p, SimTime now)
+static void pod_succeeded(SimEngine *e, WlJob *j, const SimPod *p, SimTime now)
 {
     int32_t idx = p->completion_index;
     if (idx >= 0 && (size_t)idx < j->nindex) {
         if (j->index_state[idx] != IDX_SUCCEEDED)
-            w->succeeded++;
+            sim_workload_count_ends(e, p->wl, 1, 0);
         j->index_state[idx] = IDX_SUCCEEDED;
     } else {
-        w->succeeded++;
+        sim_workload_count_ends(e, p->wl, 1, 0);
     }
     j->fail_streak = 0;
     j->last_success = now;
 }
 
-static void pod_failed(SimWorkload *w, WlJob *j, const SimPod *p, SimTime now)
+static void pod_failed(SimEngine *e, WlJob *j, const SimPod *p, SimTime now)
 {
     int32_t idx = p->completion_index;
-    w->failed++;
+    sim_workload_count_ends(e, p->wl, 0, 1);
     if (idx >= 0 && (size_t)idx < j->nindex && j->index_state[idx] == IDX_ACTIVE)
         j->index_state[idx] = IDX_PENDING;
     if (now == j->last_success)
@@ -133,15 +133,15 @@ void wl_job_pod_terminated(WlControllers *c, uint32_t pod)
 {
     const SimPod *p = sim_pod(c->e, pod);
     WlJob *j = wl_job_state(c, p->wl);
-    SimWorkload *w = sim_workload(c->e, p->wl);
+    const SimWorkload *w = sim_workload(c->e, p->wl);
     if (p->phase == SIM_POD_SUCCEEDED)
         wl_bt_pod_succeeded(c, pod);
     if (j == NULL || w->deleted)
         return;
     if (p->phase == SIM_POD_SUCCEEDED)
-        pod_succeeded(w, j, p, sim_now(c->e));
+        pod_succeeded(c->e, j, p, sim_now(c->e));
     else
-        pod_failed(w, j, p, sim_now(c->e));   /* Failed, or deleted before it succeeded */
+        pod_failed(c->e, j, p, sim_now(c->e));   /* Failed, or deleted before it succeeded */
 }
 
 /* ---- creating and deleting pods -------------------------------------------------- */
@@ -172,14 +172,13 @@ static int create_pod(WlControllers *c, uint32_t wl, int32_t idx)
     int rc = sim_pod_create(c->e, wl, &pod);
     if (rc != SIM_OK)
         return rc;
-    SimWorkload *w = sim_workload(c->e, wl);
-    w->active++;
+    sim_workload_count_pods(c->e, wl, 1, 0);
     j->pods[j->npods++] = pod;
     if (idx >= 0) {
         j->index_state[idx] = IDX_ACTIVE;
         sim_pod_set_completion_index(c->e, pod, idx);
     }
-    int32_t code = pod_outcome(c, &w->job, j);
+    int32_t code = pod_outcome(c, &sim_workload(c->e, wl)->job, j);
     if (code != 0)
         sim_pod_set_exit_code(c->e, pod, code);
     return SIM_OK;
@@ -232,7 +231,7 @@ static int32_t want_active(const SimWorkload *w)
  * the failure backoff allows it. */
 static int manage(WlControllers *c, uint32_t wl)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     int32_t want = want_active(w), n = want - w->active;
     if (n < 0)
         return delete_pods(c, wl, -n < MAX_PER_SYNC ? -n : MAX_PER_SYNC);
@@ -270,10 +269,9 @@ static const char *failure(const SimWorkload *w, const WlJob *j, SimTime now)
  * pods are deleted; its CronJob hears of it; the TTL starts. */
 static int finish(WlControllers *c, uint32_t wl, int cond, const char *reason)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
     WlJob *j = &c->jobs[wl];
     SimTime now = sim_now(c->e);
-    w->finished = cond;
+    sim_workload_set_finished(c->e, wl, cond);
     j->finish = now;
     j->reason = reason;
     if (cond == 1)
@@ -356,10 +354,10 @@ int wl_job_reconcile(WlControllers *c, uint32_t wl)
 
 int wl_job_delete(WlControllers *c, uint32_t wl, const char *reason)
 {
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (w->deleted)
         return SIM_OK;
-    w->deleted = 1;   /* first: the pods' ends below no longer count */
+    sim_workload_set_deleted(c->e, wl);   /* first: the pods' ends below no longer count */
     sim_trace_rec(c->e, WL_TR_WL_DELETE, (SimTrVal[]){SIM_TRI(wl), SIM_TRS(reason)}, 2);
     sim_admission_job_deleted(c->e, wl);   /* its count/jobs.batch goes back to the quota */
     int rc = delete_pods(c, wl, INT32_MAX);

@@ -527,7 +527,7 @@ const char *wl_queue_of_worker(WlControllers *c, uint32_t wl)
 int wl_queue_worker(WlControllers *c, uint32_t q, uint32_t wl)
 {
     WlQueues *qs = c->queues;
-    SimWorkload *w = sim_workload(c->e, wl);
+    const SimWorkload *w = sim_workload(c->e, wl);
     if (qs == NULL || q >= qs->nq)
         return sim_fail(c->e, SIM_EINVAL, "deployment '%s': no queue %u", w->name, q);
     if (w->kind != SIM_WL_DEPLOYMENT || queue_of_wl(qs, wl) != SIM_NONE)

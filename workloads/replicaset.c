@@ -38,8 +38,9 @@ void wl_template_of(const SimPodSpec *sp, WlTemplate *t)
     t->usage_mem = sp->usage_mem;
 }
 
-static void template_apply(SimPodSpec *sp, const WlTemplate *t)
+static void template_apply(SimEngine *e, uint32_t wl, const WlTemplate *t)
 {
+    SimPodSpec spec = sim_workload(e, wl)->spec, *sp = &spec;
     sp->image = t->image;
     sp->req = t->req;
     sp->lim_cpu_m = t->lim_cpu_m;
@@ -47,6 +48,7 @@ static void template_apply(SimPodSpec *sp, const WlTemplate *t)
     sp->startup = t->startup;
     sp->usage_cpu_m = t->usage_cpu_m;
     sp->usage_mem = t->usage_mem;
+    sim_workload_set_spec(e, wl, &spec);
 }
 
 static int str_eq(const char *a, const char *b)
@@ -200,20 +202,19 @@ SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
  * slot in d->pods is made first, so a created pod is always tracked. */
 static int create_one(WlControllers *c, WlDeploy *d, size_t i)
 {
-    SimWorkload *w = sim_workload(c->e, d->wl);
+    const SimWorkload *w = sim_workload(c->e, d->wl);
     if (sim_mem_grow(sim_mem(c->e), (void **)&d->pods, &d->cappods, d->npods + 1, sizeof *d->pods) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     WlTemplate cur;
     wl_template_of(&w->spec, &cur);
-    template_apply(&w->spec, &d->rs[i].t);
+    template_apply(c->e, d->wl, &d->rs[i].t);
     uint32_t pod;
     int rc = sim_pod_create(c->e, d->wl, &pod);
-    w = sim_workload(c->e, d->wl);
-    template_apply(&w->spec, &cur);
+    template_apply(c->e, d->wl, &cur);
     if (rc != SIM_OK)
         return rc;
-    sim_pod(c->e, pod)->rs = d->rs[i].id;
-    w->active++;
+    sim_pod_set_rs(c->e, pod, d->rs[i].id);
+    sim_workload_count_pods(c->e, d->wl, 1, 0);
     d->rs[i].pods++;
     d->pods[d->npods++] = pod;
     d->gen++;

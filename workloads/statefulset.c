@@ -78,14 +78,12 @@ int wl_sts_start(WlControllers *c, uint32_t wl)
 /* Creates the pod of ordinal i, pinned to its volume's zone if it has one. */
 static int create(WlControllers *c, WlSts *s, uint32_t i)
 {
-    SimWorkload *w = sim_workload(c->e, s->wl);
-    w->next_ordinal = i;   /* sim_pod_create names the pod <set>-<next_ordinal> */
     uint32_t pod;
-    int rc = sim_pod_create(c->e, s->wl, &pod);
+    int rc = sim_pod_create_ordinal(c->e, s->wl, i, &pod);   /* named <set>-<i> */
     if (rc != SIM_OK)
         return rc;
-    sim_pod(c->e, pod)->zone_pin = s->vol_zone[i];   /* before its first scheduling cycle */
-    sim_workload(c->e, s->wl)->active++;
+    sim_pod_pin_zone(c->e, pod, s->vol_zone[i]);   /* before its first scheduling cycle */
+    sim_workload_count_pods(c->e, s->wl, 1, 0);
     s->pod_of[i] = pod;
     return SIM_OK;
 }

@@ -127,8 +127,6 @@ void wl_ds_pod_terminated(WlControllers *c, uint32_t pod);
 void wl_ds_node_ready(WlControllers *c, uint32_t node);
 void wl_ds_free(WlControllers *c);
 int wl_queue_reconcile(WlControllers *c, uint32_t wl, SimTime at);
-/* Creates n pods of wl (counting them active); stops at the first refusal. */
-int wl_create_pods(WlControllers *c, uint32_t wl, int32_t n);
 
 /* deployment.c */
 int wl_deploy_start(WlControllers *c, uint32_t wl);

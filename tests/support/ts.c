@@ -2,6 +2,8 @@
 #include "ts.h"
 
 #include <check.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct Marker {
     int hit, left;
@@ -62,5 +64,40 @@ uint64_t ts_oom_sweep(TsOomRun run, void *ctx, int exact, uint64_t limit)
                           m.oom ? "not reported" : "reported without one");
         if (!failed && !m.oom)
             return n;   /* allocation n was never reached: every earlier one was swept */
+    }
+}
+
+typedef struct ExplainRun {
+    TsExplainFn fn;
+    const char *text;
+    size_t len;
+    int as_json;
+} ExplainRun;
+
+static int explain_run(void *ctx, SimMem *m)
+{
+    const ExplainRun *x = ctx;
+    SimErr err = SIM_ERR_INIT;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    ck_assert_ptr_nonnull(f);
+    int rc = x->fn(m, x->text, x->len, "case.json", x->as_json, f, &err);
+    fclose(f);
+    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && sim_err_code(&err) == SIM_ENOMEM &&
+                                   strcmp(sim_err_msg(&err), "case.json: out of memory") == 0),
+                  "allocation %llu: %d '%s'", (unsigned long long)m->fail_at, rc, sim_err_msg(&err));
+    ck_assert_msg(rc == SIM_OK ? outlen > 0 : outlen == 0, "allocation %llu: %zu bytes printed, rc %d",
+                  (unsigned long long)m->fail_at, outlen, rc);
+    free(out);
+    return rc != SIM_OK;
+}
+
+void ts_explain_oom_sweep(TsExplainFn fn, const char *text, size_t len)
+{
+    for (int as_json = 0; as_json < 2; as_json++) {
+        ExplainRun x = {fn, text, len, as_json};
+        uint64_t runs = ts_oom_sweep(explain_run, &x, 1, 1000000);
+        ck_assert_uint_gt(runs, 20);   /* the parse alone allocates more */
     }
 }

@@ -5,6 +5,8 @@
 #ifndef KUBESIM_TESTS_TS_H
 #define KUBESIM_TESTS_TS_H
 
+#include <stdio.h>
+
 #include "sim/model.h"
 
 /* Runs every event up to and including time t, with the cascade of events
@@ -27,5 +29,15 @@ typedef int (*TsOomRun)(void *ctx, SimMem *m);
  * that the run reported a failure exactly when an allocation failed; fails
  * the test if n reaches limit (the sweep does not end). Returns the runs. */
 uint64_t ts_oom_sweep(TsOomRun run, void *ctx, int exact, uint64_t limit);
+
+/* An explain command's entry point (sched_explain_case and its kin). */
+typedef int (*TsExplainFn)(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                           SimErr *err);
+
+/* The out-of-memory sweep of one explain case, answered as JSON and as text:
+ * every run either answers or returns SIM_ENOMEM with "out of memory" in its
+ * message and nothing printed, exactly when an allocation failed; nothing
+ * leaks; the last run answers. */
+void ts_explain_oom_sweep(TsExplainFn fn, const char *text, size_t len);
 
 #endif

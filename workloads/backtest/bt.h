@@ -164,8 +164,6 @@ void bt_result_free(BtResult *r);
 BtKernel bt_result_kernel(const BtResult *r);
 const BtParams *bt_result_params(const BtResult *r);
 BtCost bt_result_cost(const BtResult *r);
-size_t bt_result_rows(const BtResult *r);
-size_t bt_result_assets(const BtResult *r);
 
 /* (a): the pairs in grid order (fast-major, fast < slow only). */
 size_t bt_result_npairs(const BtResult *r);

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "sim/json.h"
 #include "workloads/backtest/bt_int.h"
 
 typedef uint64_t U;
@@ -197,7 +198,13 @@ static int parse_class(BtCtx *c, const cJSON *classes, int k, BtThroughput *t)
 
 int bt_throughput_parse(BtCtx *c, const char *json, BtThroughput *t)
 {
+    SimJsonScope js;
+    sim_json_begin(&js, c->mem);
     cJSON *root = cJSON_Parse(json);
+    if (sim_json_end(&js) != SIM_OK) {
+        cJSON_Delete(root);
+        return bt_fail(c, SIM_ENOMEM, "out of memory");
+    }
     if (root == NULL)
         return bt_fail(c, SIM_EINVAL, "calibration: not valid JSON");
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(root, "classes");

@@ -203,8 +203,6 @@ int bt_run(BtCtx *c, const BtData *d, const BtParams *p, BtResult **out)
 BtKernel bt_result_kernel(const BtResult *r) { return r->params.kernel; }
 const BtParams *bt_result_params(const BtResult *r) { return &r->params; }
 BtCost bt_result_cost(const BtResult *r) { return r->cost; }
-size_t bt_result_rows(const BtResult *r) { return r->rows; }
-size_t bt_result_assets(const BtResult *r) { return r->assets; }
 size_t bt_result_npairs(const BtResult *r) { return r->npairs; }
 
 void bt_result_pair(const BtResult *r, size_t pair, int *fast, int *slow)
