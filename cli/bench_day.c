@@ -72,7 +72,8 @@ static const char DAY_LUA[] =
  * success (its message on stderr otherwise). */
 static void run_child(const char *dir, int quick)
 {
-    char path[512], out[512], err[512];
+    char path[512], out[512];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/day.lua", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     FILE *f = fopen(path, "w");
@@ -85,12 +86,12 @@ static void run_child(const char *dir, int quick)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions opt = {.path = path, .sets = quick ? sets : NULL, .nsets = quick ? 2 : 0, .seed = 42};
-    ScnScenario *s = scn_load(&m, &opt, err, sizeof err);
+    ScnScenario *s = scn_load(&m, &opt, &err);
     ScnRunResult res;
     ScnRunOptions ro = {.seed = 42, .dir = out, .progress = 0};
-    int rc = s ? scn_run(s, &ro, &res, err, sizeof err) : SIM_EINVAL;
+    int rc = s ? scn_run(s, &ro, &res) : SIM_EINVAL;
     if (rc != SIM_OK)
-        fprintf(stderr, "bench trading_day: %s\n", err);
+        fprintf(stderr, "bench trading_day: %s\n", s ? scn_errmsg(s) : sim_err_msg(&err));
     scn_free(s);
     _exit(rc == SIM_OK ? 0 : 1);
 }
@@ -106,13 +107,14 @@ static double num(const cJSON *o, const char *a, const char *b)
 /* Reads DIR/out/summary.json into the bench's figures. */
 static int report(const char *dir, cJSON *out, double wall, long maxrss_kib)
 {
-    char path[512], err[600], *text = NULL;
+    SimErr err = SIM_ERR_INIT;
+    char path[512], *text = NULL;
     size_t len = 0;
     snprintf(path, sizeof path, "%s/out/summary.json", dir);
     SimMem m;
     sim_mem_init(&m);
-    if (sim_file_read(&m, path, SIM_FILE_MAX_JSON, "a summary", &text, &len, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "bench trading_day: %s\n", err);
+    if (sim_file_read(&m, path, SIM_FILE_MAX_JSON, "a summary", &text, &len, &err) != SIM_OK) {
+        fprintf(stderr, "bench trading_day: %s\n", sim_err_msg(&err));
         return -1;
     }
     cJSON *sum = cJSON_Parse(text);

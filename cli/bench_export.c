@@ -65,7 +65,8 @@ static const char WORLD_LUA[] =
 /* Loads the world from a file in a fresh folder; NULL after a message. */
 static ScnScenario *load_world(SimMem *m, int quick)
 {
-    char dir[] = "/tmp/kubesim-bench-export-XXXXXX", path[64], err[1024];
+    char dir[] = "/tmp/kubesim-bench-export-XXXXXX", path[64];
+    SimErr err = SIM_ERR_INIT;
     if (mkdtemp(dir) == NULL) {
         perror("bench export: mkdtemp");
         return NULL;
@@ -78,9 +79,9 @@ static ScnScenario *load_world(SimMem *m, int quick)
     char scale[] = "scale=10";
     char *sets[] = {scale};
     ScnOptions opt = {.path = path, .sets = sets, .nsets = quick ? 1 : 0, .seed = 42};
-    ScnScenario *s = ok ? scn_load(m, &opt, err, sizeof err) : NULL;
+    ScnScenario *s = ok ? scn_load(m, &opt, &err) : NULL;
     if (s == NULL)
-        fprintf(stderr, "bench export: %s%s\n", ok ? err : "cannot write the world's script: ",
+        fprintf(stderr, "bench export: %s%s\n", ok ? sim_err_msg(&err) : "cannot write the world's script: ",
                 ok ? "" : strerror(errno));
     unlink(path);
     rmdir(dir);
@@ -100,7 +101,7 @@ typedef struct World {
 
 static int world_open(World *w, int quick, const char *bench)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     memset(w, 0, sizeof *w);
     sim_mem_init(&w->m);
     if ((w->s = load_world(&w->m, quick)) == NULL)
@@ -108,8 +109,8 @@ static int world_open(World *w, int quick, const char *bench)
     scn_autoscaler_config(w->s, &w->ca);
     w->o = (KxExportOptions){.scenario = scn_name(w->s), .ca = &w->ca};
     w->built = 1;   /* a failed build leaves parts to free too */
-    if (cli_export_build(w->s, &w->m, KX_PROV_CLUSTER_AUTOSCALER, &w->x, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "bench %s: %s\n", bench, err);
+    if (cli_export_build(w->s, &w->m, KX_PROV_CLUSTER_AUTOSCALER, &w->x, &err) != SIM_OK) {
+        fprintf(stderr, "bench %s: %s\n", bench, sim_err_msg(&err));
         return -1;
     }
     return 0;
@@ -186,9 +187,10 @@ static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_b
     double t0 = bench_now(), t = -1;
     int ok = in != NULL;
     for (int i = 0; ok && i < reps; i++) {
-        char *text, err[1024];
-        if (kx_import(m, in, n, &o, &text, lua_bytes, err, sizeof err) != SIM_OK) {
-            fprintf(stderr, "bench import: %s\n", err);
+        char *text;
+        SimErr err = SIM_ERR_INIT;
+        if (kx_import(m, in, n, &o, &text, lua_bytes, &err) != SIM_OK) {
+            fprintf(stderr, "bench import: %s\n", sim_err_msg(&err));
             ok = 0;
             break;
         }

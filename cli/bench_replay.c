@@ -87,16 +87,17 @@ static int write_trace(const char *path, int quick)
 {
     SimMem m;
     sim_mem_init(&m);
-    char err[256], meta[128], sha[65];
+    char meta[128], sha[65];
+    SimErr err = SIM_ERR_INIT;
     snprintf(meta, sizeof meta, "{\"scenario\":\"bench_replay\",\"seed\":1,\"duration_ns\":%lld}",
              (long long)SIM_SEC(HOURS * 3600));
     SimTrSchema schema;
     if (scn_trace_schema(&schema) != SIM_OK)
         return -1;
-    Gen g = {.w = sim_trace_create(&m, &schema, path, meta, err, sizeof err), .x = 88172645463325252u,
+    Gen g = {.w = sim_trace_create(&m, &schema, path, meta, &err), .x = 88172645463325252u,
              .nodes = quick ? 500 : 5000, .pods = quick ? 12000 : 120000};
     if (g.w == NULL) {
-        fprintf(stderr, "kubesim bench: replay: %s\n", err);
+        fprintf(stderr, "kubesim bench: replay: %s\n", sim_err_msg(&err));
         return -1;
     }
     world(&g);
@@ -110,25 +111,25 @@ static int measure(cJSON *out, const char *path, int quick)
 {
     SimMem m;
     sim_mem_init(&m);
-    char err[512];
+    SimErr err = SIM_ERR_INIT;
     RndReplay *r = NULL;
     SimTrSchema schema;
     if (scn_trace_schema(&schema) != SIM_OK)
         return -1;
     double t0 = bench_now();
-    if (rnd_replay_open(&m, &schema, path, &r, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "kubesim bench: replay: %s\n", err);
+    if (rnd_replay_open(&m, &schema, path, &r, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim bench: replay: %s\n", sim_err_msg(&err));
         return -1;
     }
     double load = bench_now() - t0, fps = 0;
     int frames = quick ? 30 : 600;
     RndFrameOpts o = {.w = 1280, .h = 800, .font = access(FONT, R_OK) == 0 ? FONT : NULL, .speed = 360};
-    int rc = rnd_replay_frames(r, frames, &o, &fps, err, sizeof err);
+    int rc = rnd_replay_frames(r, frames, &o, &fps);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim bench: replay: %s\n", rnd_replay_errmsg(r));
     rnd_replay_close(r);
-    if (rc != SIM_OK) {
-        fprintf(stderr, "kubesim bench: replay: %s\n", err);
+    if (rc != SIM_OK)
         return -1;
-    }
     cJSON_AddNumberToObject(out, "nodes", quick ? 500 : 5000);
     cJSON_AddNumberToObject(out, "frames", frames);
     cJSON_AddStringToObject(out, "size", "1280x800");

@@ -36,10 +36,9 @@ int cli_wants_help(int argc, char **argv);
  * with sim_mem_free(m, text, *len + 1). NULL with the reason, naming the
  * file, in err. At most max bytes (sim/fileio.h's caps); what names the kind
  * of file for the message over the cap ("a scenario"). */
-char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, char *err,
-                     size_t errlen);
+char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, SimErr *err);
 /* cli_read_input capped at SIM_FILE_MAX_JSON (64 MiB), for "an input file". */
-char *cli_read_file(SimMem *m, const char *path, size_t *len, char *err, size_t errlen);
+char *cli_read_file(SimMem *m, const char *path, size_t *len, SimErr *err);
 /* Writes len bytes to stdout; -1 after "kubesim CMD: cannot write to
  * standard output: REASON" on stderr. (main flushes and closes stdout after
  * every command and reports what fails there; this is for large writes, whose
@@ -91,7 +90,7 @@ typedef struct CliExport {
 /* Builds loaded scenario s into a world allocating through m and exports
  * it. SIM_OK, or an error with the message in err; free x with
  * cli_export_free either way. */
-int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, char *err, size_t errlen);
+int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, SimErr *err);
 void cli_export_free(CliExport *x);
 
 #endif

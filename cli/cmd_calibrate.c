@@ -228,7 +228,7 @@ static cJSON *calibrate(int quick)
 
 static int write_atomic(SimMem *m, const char *path, const char *text)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     size_t len = strlen(text);
     char *line = sim_mem_alloc(m, len + 2);
     if (line == NULL) {
@@ -237,10 +237,10 @@ static int write_atomic(SimMem *m, const char *path, const char *text)
     }
     memcpy(line, text, len);
     memcpy(line + len, "\n", 2);
-    int rc = sim_file_replace(path, line, len + 1, err, sizeof err);
+    int rc = sim_file_replace(path, line, len + 1, &err);
     sim_mem_free(m, line, len + 2);
     if (rc != SIM_OK) {
-        fprintf(stderr, "kubesim calibrate: %s\n", err);
+        fprintf(stderr, "kubesim calibrate: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     return CLI_OK;

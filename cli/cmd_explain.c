@@ -95,20 +95,20 @@ int cmd_explain(int argc, char **argv)
     }
     size_t len;
     const char *path = argv[optind + 1];
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     SimMem m;
     sim_mem_init(&m);
-    char *text = cli_read_input(&m, path, SIM_FILE_MAX_JSON, "an explain case", &len, err, sizeof err);
+    char *text = cli_read_input(&m, path, SIM_FILE_MAX_JSON, "an explain case", &len, &err);
     if (text == NULL) {
-        fprintf(stderr, "kubesim explain: %s\n", err);
+        fprintf(stderr, "kubesim explain: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
-    int rc = hpa  ? wl_hpa_explain_case(&m, text, len, path, as_json, stdout, err, sizeof err)
-             : ca ? sched_ca_explain_case(&m, text, len, path, as_json, stdout, err, sizeof err)
-                  : sched_explain_case(&m, text, len, path, as_json, stdout, err, sizeof err);
+    int rc = hpa  ? wl_hpa_explain_case(&m, text, len, path, as_json, stdout, &err)
+             : ca ? sched_ca_explain_case(&m, text, len, path, as_json, stdout, &err)
+                  : sched_explain_case(&m, text, len, path, as_json, stdout, &err);
     sim_mem_free(&m, text, len + 1);
     if (rc != SIM_OK) {
-        fprintf(stderr, "kubesim explain: %s\n", err);
+        fprintf(stderr, "kubesim explain: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     return CLI_OK;

@@ -94,7 +94,7 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
     return 0;
 }
 
-int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, char *err, size_t errlen)
+int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, SimErr *err)
 {
     ScnWorldOptions wo = {.seed = 42, .mem = m};   /* the objects only: nothing runs */
     memset(x, 0, sizeof *x);
@@ -105,9 +105,9 @@ int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, c
         KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca};
         rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
-            snprintf(err, errlen, "%s", sim_errmsg(scn_world_engine(x->w)));
+            sim_err_set(err, rc, "%s", sim_errmsg(scn_world_engine(x->w)));
     } else {
-        snprintf(err, errlen, "%s", scn_world_errmsg(x->w));
+        sim_err_set(err, rc, "%s", scn_world_errmsg(x->w));
     }
     return rc;
 }
@@ -123,24 +123,25 @@ void cli_export_free(CliExport *x)
  * before the commit removes it and gives 128 + the signal. */
 static int write_into(const KxFiles *f, const char *dest, int force)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     SimMem mem;
     sim_mem_init(&mem);
     SimOutdir o;
     CliSignals sigs;
     cli_signals_catch(&sigs);
-    int rc = sim_outdir_begin(&o, &mem, dest, force, err, sizeof err);
-    if (rc == 0)
-        rc = kx_files_write(f, o.tmp, err, sizeof err);
-    if (rc == 0 && !cli_stopped())
-        rc = sim_outdir_commit(&o, err, sizeof err);
+    int rc = sim_outdir_begin(&o, &mem, dest, force);
+    const char *why = sim_outdir_errmsg(&o);
+    if (rc == SIM_OK && (rc = kx_files_write(f, o.tmp, &err)) != SIM_OK)
+        why = sim_err_msg(&err);
+    if (rc == SIM_OK && !cli_stopped())
+        rc = sim_outdir_commit(&o);
     if (rc != 0 || o.tmp[0])
         sim_outdir_abort(&o);
     cli_signals_restore(&sigs);
     if (cli_stopped())
         return cli_stop_exit("export");
     if (rc != 0)
-        fprintf(stderr, "kubesim export: %s\n", err);
+        fprintf(stderr, "kubesim export: %s\n", why);
     return rc == 0 ? CLI_OK : CLI_BAD_INPUT;
 }
 
@@ -153,16 +154,17 @@ int cmd_export(int argc, char **argv)
     SimMem mem;
     sim_mem_init(&mem);
     ScnOptions so = {.path = a.scenario, .sets = a.sets, .nsets = a.nsets, .seed = a.seed};
-    char err[1024], dest[4096];
-    ScnScenario *s = scn_load(&mem, &so, err, sizeof err);
+    char dest[4096];
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&mem, &so, &err);
     if (s == NULL) {
-        fprintf(stderr, "kubesim export: %s\n", err);
+        fprintf(stderr, "kubesim export: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     CliExport x;
-    int rc = cli_export_build(s, &mem, a.provisioner, &x, err, sizeof err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
+    int rc = cli_export_build(s, &mem, a.provisioner, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
     if (rc != CLI_OK)
-        fprintf(stderr, "kubesim export: %s\n", err);
+        fprintf(stderr, "kubesim export: %s\n", sim_err_msg(&err));
     if (a.out)
         snprintf(dest, sizeof dest, "%s", a.out);
     else if (rc == CLI_OK && cli_default_out("export", "manifests/", scn_name(s), "", dest, sizeof dest) != 0)

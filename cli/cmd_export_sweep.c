@@ -135,19 +135,19 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
  * name; the caller frees the grid. */
 static ScnSweep *check_grid(ExportArgs *a, SimMem *m, char *name, size_t n)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     ScnSweep *w = scn_sweep_new(m);
     for (size_t i = 0; w && i < a->nvaries; i++)
-        if (scn_sweep_vary(w, a->varies[i], err, sizeof err) != SIM_OK) {
-            fprintf(stderr, "kubesim export-sweep: %s\n", err);
+        if (scn_sweep_vary(w, a->varies[i]) != SIM_OK) {
+            fprintf(stderr, "kubesim export-sweep: %s\n", scn_sweep_errmsg(w));
             scn_sweep_free(w);
             return NULL;
         }
     ScnOptions base = {.path = a->scenario, .sets = a->sets, .nsets = a->nsets, .seed = a->job.seed};
     for (size_t i = 0; w && i < scn_sweep_configs(w); i++) {
-        ScnScenario *s = scn_sweep_load(w, i, &base, err, sizeof err);
+        ScnScenario *s = scn_sweep_load(w, i, &base, &err);
         if (s == NULL) {
-            fprintf(stderr, "kubesim export-sweep: %s\n", err);
+            fprintf(stderr, "kubesim export-sweep: %s\n", sim_err_msg(&err));
             scn_sweep_free(w);
             return NULL;
         }
@@ -173,7 +173,7 @@ static void default_name(const char *scenario, char *buf, size_t n)
 /* The script, allocated through m (the caller frees *len + 1 bytes). */
 static char *script_text(SimMem *m, const char *path, size_t *len)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     if (path == NULL) {
         char *s = sim_mem_alloc(m, scn_default_source_len + 1);
         if (s) {
@@ -185,19 +185,19 @@ static char *script_text(SimMem *m, const char *path, size_t *len)
             fprintf(stderr, "kubesim export-sweep: out of memory\n");
         return s;
     }
-    char *s = cli_read_input(m, path, SIM_FILE_MAX_SCENARIO, "a scenario", len, err, sizeof err);
+    char *s = cli_read_input(m, path, SIM_FILE_MAX_SCENARIO, "a scenario", len, &err);
     if (s == NULL)
-        fprintf(stderr, "kubesim export-sweep: %s\n", err);
+        fprintf(stderr, "kubesim export-sweep: %s\n", sim_err_msg(&err));
     return s;
 }
 
 static int write_yaml(const char *out, const char *text, size_t len)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     if (out == NULL)
         return cli_write_stdout("export-sweep", text, len);
-    if (sim_file_replace(out, text, len, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "kubesim export-sweep: %s\n", err);
+    if (sim_file_replace(out, text, len, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim export-sweep: %s\n", sim_err_msg(&err));
         return -1;
     }
     return 0;
@@ -208,7 +208,6 @@ static int emit(ExportArgs *a, SimMem *m)
     KxYaml *y = kx_yaml_new(m);
     const char *text;
     size_t len;
-    char err[512];
     if (y == NULL || kx_sweep_job(&a->job, y) != SIM_OK) {
         fprintf(stderr, "kubesim export-sweep: %s\n",
                 y ? "--name or --namespace is not a valid Kubernetes name (a DNS-1123 label; the "
@@ -217,9 +216,9 @@ static int emit(ExportArgs *a, SimMem *m)
         kx_yaml_free(y);
         return CLI_BAD_INPUT;
     }
-    int rc = kx_yaml_text(y, &text, &len, err, sizeof err);
+    int rc = kx_yaml_text(y, &text, &len);
     if (rc != SIM_OK)
-        fprintf(stderr, "kubesim export-sweep: %s\n", err);
+        fprintf(stderr, "kubesim export-sweep: %s\n", kx_yaml_errmsg(y));
     else if (write_yaml(a->out, text, len) != 0)
         rc = SIM_EIO;
     kx_yaml_free(y);

@@ -375,10 +375,10 @@ static int validates(const char *tmp, const char *text, const KxImportOrigin *or
     SimMem m;
     sim_mem_init(&m);
     ScnOptions so = {.path = tmp, .seed = 42};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &so, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &so, &err);
     if (s == NULL) {
-        report_invalid(tmp, text, org, norg, err);
+        report_invalid(tmp, text, org, norg, sim_err_msg(&err));
         return -1;
     }
     ScnWorldOptions wo = {.seed = 42};   /* the objects, built as validate and run build them */
@@ -450,9 +450,9 @@ static int write_out(const char *out, const char *text, size_t len, const KxImpo
         cannot_write(out, ENOENT);
         return CLI_BAD_INPUT;
     }
-    char err[1024];
-    if (sim_file_replace(out, text, len, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "kubesim import: %s\n", err);
+    SimErr err = SIM_ERR_INIT;
+    if (sim_file_replace(out, text, len, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     return CLI_OK;
@@ -462,7 +462,8 @@ static int run_import(ImportArgs *a)
 {
     SimMem *m = a->m;
     KxImportFile *files = sim_mem_calloc(m, a->n, sizeof *files);
-    char **texts = sim_mem_calloc(m, a->n, sizeof *texts), err[1024];
+    char **texts = sim_mem_calloc(m, a->n, sizeof *texts);
+    SimErr err = SIM_ERR_INIT;
     size_t total = 0;
     int rc = check_flags(a) == 0 ? CLI_OK : CLI_BAD_INPUT;
     if (files == NULL || texts == NULL) {
@@ -481,8 +482,8 @@ static int run_import(ImportArgs *a)
     KxImportOrigin *org = NULL;
     KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
                          .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg};
-    if (rc == CLI_OK && kx_import(m, files, a->n, &o, &text, &len, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "kubesim import: %s\n", err);
+    if (rc == CLI_OK && kx_import(m, files, a->n, &o, &text, &len, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK)

@@ -95,26 +95,27 @@ static void trace_path(const char *run, char *out, size_t n)
         snprintf(out, n, "%s", run);
 }
 
-static int act(RndReplay *r, Args *a, char *err, size_t errlen)
+/* What the replay does; a failure's message is copied from r into err. */
+static int act(RndReplay *r, Args *a, SimErr *err)
 {
     if (a->o.speed == 0)
         a->o.speed = (double)rnd_replay_duration(r) / 1e9 / 60.0 > 0 ? (double)rnd_replay_duration(r) / 1e9 / 60.0 : 1;
+    int rc;
     if (a->png) {
         SimTime t = 0;
-        if (a->at && rnd_parse_time(a->at, &t)) {
-            snprintf(err, errlen, "--at '%s': expected a time such as 90m, 1h30m, 5400s or 1:30", a->at);
-            return SIM_EINVAL;
-        }
-        return rnd_replay_png(r, t, &a->o, a->png, err, errlen);
-    }
-    if (a->frames > 0) {
+        if (a->at && rnd_parse_time(a->at, &t))
+            return sim_err_set(err, SIM_EINVAL, "--at '%s': expected a time such as 90m, 1h30m, 5400s or 1:30",
+                               a->at);
+        rc = rnd_replay_png(r, t, &a->o, a->png);
+    } else if (a->frames > 0) {
         double fps = 0;
-        int rc = rnd_replay_frames(r, (int)a->frames, &a->o, &fps, err, errlen);
+        rc = rnd_replay_frames(r, (int)a->frames, &a->o, &fps);
         if (rc == SIM_OK)
             printf("{\"frames\":%ld,\"width\":%d,\"height\":%d,\"fps\":%.1f}\n", a->frames, a->o.w, a->o.h, fps);
-        return rc;
+    } else {
+        rc = rnd_replay_window(r, &a->o);
     }
-    return rnd_replay_window(r, &a->o, err, errlen);
+    return rc == SIM_OK ? SIM_OK : sim_err_set(err, rc, "%s", rnd_replay_errmsg(r));
 }
 
 int cmd_replay(int argc, char **argv)
@@ -134,7 +135,8 @@ int cmd_replay(int argc, char **argv)
     if (a.o.font == NULL && strcmp(a.font, FONT) != 0)
         fprintf(stderr, "kubesim replay: font '%s' cannot be read (%s); drawing without text\n", a.font,
                 strerror(errno));
-    char path[4096], err[1024] = "";
+    char path[4096];
+    SimErr err = SIM_ERR_INIT;
     trace_path(a.run, path, sizeof path);
     SimMem m;
     sim_mem_init(&m);
@@ -142,12 +144,12 @@ int cmd_replay(int argc, char **argv)
     SimTrSchema schema;
     int rc = scn_trace_schema(&schema);
     if (rc == SIM_OK)
-        rc = rnd_replay_open(&m, &schema, path, &r, err, sizeof err);
+        rc = rnd_replay_open(&m, &schema, path, &r, &err);
     if (rc == SIM_OK)
-        rc = act(r, &a, err, sizeof err);
+        rc = act(r, &a, &err);
     rnd_replay_close(r);
     if (rc != SIM_OK) {
-        fprintf(stderr, "kubesim replay: %s\n", err);
+        fprintf(stderr, "kubesim replay: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     return CLI_OK;

@@ -136,13 +136,13 @@ static void list_params(const ScnScenario *s)
 /* Reads a calibration JSON into t. Returns 0, or -1 after printing why. */
 static int load_calibration(const char *path, BtThroughput *t)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     size_t n;
     SimMem m;
     sim_mem_init(&m);
-    char *text = cli_read_input(&m, path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, err, sizeof err);
+    char *text = cli_read_input(&m, path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, &err);
     if (text == NULL) {
-        fprintf(stderr, "kubesim run: --calibration %s\n", err);
+        fprintf(stderr, "kubesim run: --calibration %s\n", sim_err_msg(&err));
         return -1;
     }
     BtCtx c;
@@ -161,20 +161,22 @@ static int load_calibration(const char *path, BtThroughput *t)
  * the folder's commit, so that a bad --openmetrics fails the run before its
  * folder appears. */
 static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o,
-                   ScnRunResult *res, char *err, size_t errlen)
+                   ScnRunResult *res, SimErr *err)
 {
     char path[4200], spath[4200], mpath[4200];
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
                         .throughput = tp, .traffic_mode = a->traffic_mode};
-    int rc = scn_run(s, &ro, res, err, errlen);
+    int rc = scn_run(s, &ro, res);
+    if (rc != SIM_OK)
+        sim_err_set(err, rc, "%s", scn_errmsg(s));
     snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
     snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write(m, spath, mpath, path, err, errlen);
+        rc = rnd_report_write(m, spath, mpath, path, err);
     if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
         int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
-        rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err, errlen);
+        rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err);
     }
     return rc;
 }
@@ -184,7 +186,7 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
  * 128 + the signal (after the commit, with the output whole). */
 static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunResult *res)
 {
-    char err[1024] = "";
+    SimErr err = SIM_ERR_INIT;
     BtThroughput tp;
     if (a->calibration && load_calibration(a->calibration, &tp) != 0)
         return CLI_BAD_INPUT;
@@ -193,20 +195,22 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     SimOutdir o;
     CliSignals sigs;
     cli_signals_catch(&sigs);
-    int rc = sim_outdir_begin(&o, &mem, dest, a->force, err, sizeof err) == 0 ? SIM_OK : SIM_EINVAL;
+    int rc = sim_outdir_begin(&o, &mem, dest, a->force);
+    if (rc != SIM_OK)
+        sim_err_copy(&err, &o.err);
     if (rc == SIM_OK)
-        rc = produce(&mem, s, a, a->calibration ? &tp : NULL, &o, res, err, sizeof err);
+        rc = produce(&mem, s, a, a->calibration ? &tp : NULL, &o, res, &err);
     if (rc == SIM_OK && cli_stopped())
         rc = SIM_ESTATE;
-    if (rc == SIM_OK)
-        rc = sim_outdir_commit(&o, err, sizeof err) == 0 ? SIM_OK : SIM_EIO;
+    if (rc == SIM_OK && (rc = sim_outdir_commit(&o)) != SIM_OK)
+        sim_err_copy(&err, &o.err);
     if (rc != SIM_OK)
         sim_outdir_abort(&o);
     cli_signals_restore(&sigs);
     if (cli_stopped())
         return cli_stop_exit("run");
     if (rc != SIM_OK)
-        fprintf(stderr, "kubesim run: %s\n", err);
+        fprintf(stderr, "kubesim run: %s\n", sim_err_msg(&err));
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 
@@ -220,10 +224,10 @@ int cmd_run(int argc, char **argv)
     sim_mem_init(&mem);
     ScnOptions so = {.path = a.scenario, .sets = a.sets, .nsets = a.nsets, .lua_mem = a.lua_mem,
                      .lua_steps = a.lua_steps, .seed = a.seed};
-    char err[1024];
-    ScnScenario *s = scn_load(&mem, &so, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&mem, &so, &err);
     if (s == NULL) {
-        fprintf(stderr, "kubesim run: %s\n", err);
+        fprintf(stderr, "kubesim run: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     if (a.list_params) {

@@ -198,21 +198,22 @@ static void config_dir(const Sweep *sw, size_t i, char *buf, size_t n)
 
 static int run_one(Sweep *sw, size_t i)
 {
-    char err[1024], dir[4200];
-    ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, err, sizeof err);
+    char dir[4200];
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, &err);
     if (s == NULL) {
-        fprintf(stderr, "kubesim sweep: %s\n", err);
+        fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
         return -1;
     }
     config_dir(sw, i, dir, sizeof dir);
     ScnRunOptions ro = {.seed = sw->a->seed, .dir = dir, .stop = cli_stop_flag(), .no_wall_time = 1};
     ScnRunResult res;
-    int rc = mkdir(dir, 0777) == 0 ? scn_run(s, &ro, &res, err, sizeof err) : SIM_EIO;
+    int rc = mkdir(dir, 0777) == 0 ? scn_run(s, &ro, &res) : SIM_EIO;
     if (rc != SIM_OK && !cli_stopped()) {
         char label[512];
         scn_sweep_label(sw->w, i, label, sizeof label);
         fprintf(stderr, "kubesim sweep: configuration %zu (%s): %s\n", i, label,
-                rc == SIM_EIO ? strerror(errno) : err);
+                rc == SIM_EIO ? strerror(errno) : scn_errmsg(s));
     }
     scn_free(s);
     return rc == SIM_OK ? 0 : -1;
@@ -337,18 +338,19 @@ static int run_workers(Sweep *sw, size_t jobs)
  * is kept (a configuration reruns exactly with kubesim run --set ...). */
 static int collect(Sweep *sw)
 {
-    char dir[4200], path[4300], err[1024];
+    char dir[4200], path[4300];
     for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
         if (!mine(sw, i))
             continue;
         config_dir(sw, i, dir, sizeof dir);
         snprintf(path, sizeof path, "%s/summary.json", dir);
         size_t len;
-        char *text = cli_read_file(&sw->mem, path, &len, err, sizeof err);
-        int rc = text ? scn_sweep_add_summary(sw->w, i, text, len, err, sizeof err) : SIM_EIO;
+        SimErr err = SIM_ERR_INIT;
+        char *text = cli_read_file(&sw->mem, path, &len, &err);
+        int rc = text ? scn_sweep_add_summary(sw->w, i, text, len) : SIM_EIO;
         sim_mem_free(&sw->mem, text, len + 1);
         if (rc != SIM_OK) {
-            fprintf(stderr, "kubesim sweep: %s\n", err);
+            fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(sw->w) : sim_err_msg(&err));
             return -1;
         }
         snprintf(path, sizeof path, "%s/metrics.csv", dir);
@@ -362,21 +364,17 @@ static int collect(Sweep *sw)
 /* ---- outputs ---------------------------------------------------------------------- */
 /* m: the sweep's allocator (sweep.json's printed text). */
 static int write_outputs(SimMem *m, ScnSweep *w, const char *tmp, const char *scenario, int64_t seed,
-                         size_t shard, size_t shards, char *err, size_t errlen)
+                         size_t shard, size_t shards, SimErr *err)
 {
     char path[4200], html[4200];
     snprintf(path, sizeof path, "%s/sweep.csv", tmp);
     FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
-        return -1;
-    }
+    if (f == NULL)
+        return sim_err_set(err, SIM_EIO, "%.900s: %s", path, strerror(errno));
     scn_sweep_write_csv(w, f);
     int bad = ferror(f) != 0;   /* a failed write before the last flush: fclose may not say so */
-    if (fclose(f) != 0 || bad) {
-        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
-        return -1;
-    }
+    if (fclose(f) != 0 || bad)
+        return sim_err_set(err, SIM_EIO, "%.900s: %s", path, strerror(errno));
     SimJsonScope js;
     sim_json_begin(&js, m);
     cJSON *j = scn_sweep_json(w, scenario, seed, shard, shards);
@@ -386,15 +384,13 @@ static int write_outputs(SimMem *m, ScnSweep *w, const char *tmp, const char *sc
         cJSON_free(text);
         text = NULL;
     }
-    if (text == NULL) {
-        snprintf(err, errlen, "out of memory writing sweep.json");
-        return -1;
-    }
+    if (text == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory writing sweep.json");
     snprintf(path, sizeof path, "%s/sweep.json", tmp);
-    int rc = sim_write_file(path, text, strlen(text), err, errlen);
+    int rc = sim_write_file(path, text, strlen(text), err);
     cJSON_free(text);
     snprintf(html, sizeof html, "%s/sweep.html", tmp);
-    return rc == 0 ? rnd_sweep_write(m, path, html, err, errlen) : -1;
+    return rc == SIM_OK ? rnd_sweep_write(m, path, html, err) : rc;
 }
 
 static void report(const ScnSweep *w, const char *dest, int whole)
@@ -415,9 +411,8 @@ static void report(const ScnSweep *w, const char *dest, int whole)
  * reports; removes the temporary folder otherwise. */
 static int finish(ScnSweep *w, SimOutdir *out, const CliSignals *sigs, int rc, int quiet, int whole)
 {
-    char err[1024];
-    if (rc == 0 && !cli_stopped() && sim_outdir_commit(out, err, sizeof err) != 0) {
-        fprintf(stderr, "kubesim sweep: %s\n", err);
+    if (rc == 0 && !cli_stopped() && sim_outdir_commit(out) != SIM_OK) {
+        fprintf(stderr, "kubesim sweep: %s\n", sim_outdir_errmsg(out));
         rc = -1;
     }
     if (rc != 0 || cli_stopped())
@@ -435,13 +430,13 @@ static int finish(ScnSweep *w, SimOutdir *out, const CliSignals *sigs, int rc, i
 /* Loads every configuration of the shard once: bad values stop here. */
 static int check_all(Sweep *sw, char *name, size_t n)
 {
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
         if (!mine(sw, i) && i != 0)
             continue;
-        ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, err, sizeof err);
+        ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, &err);
         if (s == NULL) {
-            fprintf(stderr, "kubesim sweep: %s\n", err);
+            fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
             return -1;
         }
         if (i == 0)
@@ -455,7 +450,8 @@ static int check_all(Sweep *sw, char *name, size_t n)
 static int sweep_run(Sweep *sw)
 {
     SweepArgs *a = sw->a;
-    char name[256], dest[4096], err[1024], seed[48];
+    char name[256], dest[4096], seed[48];
+    SimErr err = SIM_ERR_INIT;
     if (check_all(sw, name, sizeof name) != 0)
         return CLI_BAD_INPUT;
     snprintf(seed, sizeof seed, "-sweep-%llu", (unsigned long long)a->seed);
@@ -466,9 +462,9 @@ static int sweep_run(Sweep *sw)
     CliSignals sigs;
     cli_signals_catch(&sigs);
     sw->sigs = &sigs;
-    if (sim_outdir_begin(&sw->out, &sw->mem, dest, a->force, err, sizeof err) != 0) {
+    if (sim_outdir_begin(&sw->out, &sw->mem, dest, a->force) != SIM_OK) {
         cli_signals_restore(&sigs);
-        fprintf(stderr, "kubesim sweep: %s\n", err);
+        fprintf(stderr, "kubesim sweep: %s\n", sim_outdir_errmsg(&sw->out));
         return CLI_BAD_INPUT;
     }
     char configs[4200];
@@ -482,8 +478,8 @@ static int sweep_run(Sweep *sw)
     if (rc == 0 && !cli_stopped())
         rc = collect(sw);
     if (rc == 0 && !cli_stopped() &&
-        write_outputs(&sw->mem, sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, err, sizeof err)) {
-        fprintf(stderr, "kubesim sweep: %s\n", err);
+        write_outputs(&sw->mem, sw->w, sw->out.tmp, name, (int64_t)a->seed, a->shard, a->shards, &err)) {
+        fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
         rc = -1;
     }
     return finish(sw->w, &sw->out, &sigs, rc, a->quiet, a->shards == 1);
@@ -510,47 +506,50 @@ static void merge_paths(const char *src, char *csv, char *dir, size_t n)
 /* Reads a shard's sweep.json, if it has one, for the scenario and seed. */
 static int merge_meta(SimMem *m, ScnSweep *w, const char *dir)
 {
-    char path[4200], err[1024];
+    char path[4200];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/sweep.json", dir);
     if (dir[0] == '\0' || access(path, F_OK) != 0)
         return 0;
     size_t len;
-    char *text = cli_read_file(m, path, &len, err, sizeof err);
-    int rc = text ? scn_sweep_add_meta(w, text, len, path, err, sizeof err) : SIM_EIO;
+    char *text = cli_read_file(m, path, &len, &err);
+    int rc = text ? scn_sweep_add_meta(w, text, len, path) : SIM_EIO;
     sim_mem_free(m, text, len + 1);
     if (rc != SIM_OK)
-        fprintf(stderr, "kubesim sweep: %s\n", err);
+        fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(w) : sim_err_msg(&err));
     return rc == SIM_OK ? 0 : -1;
 }
 
 static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
 {
-    char err[1024], path[4200], dir[4200];
+    char path[4200], dir[4200];
+    SimErr err = SIM_ERR_INIT;
     for (size_t i = 0; i < a->nsrcs; i++) {
         merge_paths(a->srcs[i], path, dir, sizeof path);
         size_t len;
-        char *text = cli_read_file(m, path, &len, err, sizeof err);
-        int rc = text ? scn_sweep_add_csv(w, text, len, path, err, sizeof err) : SIM_EIO;
+        char *text = cli_read_file(m, path, &len, &err);
+        int rc = text ? scn_sweep_add_csv(w, text, len, path) : SIM_EIO;
         sim_mem_free(m, text, len + 1);
+        if (rc != SIM_OK)
+            fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(w) : sim_err_msg(&err));
         if (rc != SIM_OK) {
-            fprintf(stderr, "kubesim sweep: %s\n", err);
             return CLI_BAD_INPUT;
         }
         if (merge_meta(m, w, dir) != 0)
             return CLI_BAD_INPUT;
     }
-    if (scn_sweep_check_complete(w, err, sizeof err) != SIM_OK) {
-        fprintf(stderr, "kubesim sweep: --merge: %s\n", err);
+    if (scn_sweep_check_complete(w) != SIM_OK) {
+        fprintf(stderr, "kubesim sweep: --merge: %s\n", scn_sweep_errmsg(w));
         return CLI_BAD_INPUT;
     }
     CliSignals sigs;
     SimOutdir out;
     cli_signals_catch(&sigs);
-    int rc = sim_outdir_begin(&out, m, a->out ? a->out : "runs/sweep-merged", a->force, err, sizeof err);
-    if (rc == 0)
-        rc = write_outputs(m, w, out.tmp, NULL, -1, 0, 1, err, sizeof err);
-    if (rc != 0)
-        fprintf(stderr, "kubesim sweep: %s\n", err);
+    int rc = sim_outdir_begin(&out, m, a->out ? a->out : "runs/sweep-merged", a->force);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim sweep: %s\n", sim_outdir_errmsg(&out));
+    else if ((rc = write_outputs(m, w, out.tmp, NULL, -1, 0, 1, &err)) != SIM_OK)
+        fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
     return finish(w, &out, &sigs, rc, a->quiet, 1);
 }
 
@@ -570,10 +569,9 @@ int cmd_sweep(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     int rc = CLI_OK;
-    char err[1024];
     for (size_t i = 0; i < a.nvaries && rc == CLI_OK; i++)
-        if (scn_sweep_vary(sw.w, a.varies[i], err, sizeof err) != SIM_OK) {
-            fprintf(stderr, "kubesim sweep: %s\n", err);
+        if (scn_sweep_vary(sw.w, a.varies[i]) != SIM_OK) {
+            fprintf(stderr, "kubesim sweep: %s\n", scn_sweep_errmsg(sw.w));
             rc = CLI_BAD_INPUT;
         }
     if (rc == CLI_OK && a.merge) {

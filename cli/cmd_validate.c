@@ -65,10 +65,10 @@ int cmd_validate(int argc, char **argv)
     SimMem mem;
     sim_mem_init(&mem);
     ScnOptions so = {.path = scenario, .sets = sets, .nsets = nsets, .seed = 42};
-    char err[1024];
-    ScnScenario *s = scn_load(&mem, &so, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&mem, &so, &err);
     if (s == NULL) {
-        fprintf(stderr, "kubesim validate: %s\n", err);
+        fprintf(stderr, "kubesim validate: %s\n", sim_err_msg(&err));
         return CLI_BAD_INPUT;
     }
     /* The objects into a world, as run builds them: what only the engine

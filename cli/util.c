@@ -11,16 +11,15 @@
 #include "sim/outdir.h"
 #include "sim/fileio.h"
 
-char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, char *err,
-                     size_t errlen)
+char *cli_read_input(SimMem *m, const char *path, size_t max, const char *what, size_t *len, SimErr *err)
 {
     char *text;
-    return sim_file_read(m, path, max, what, &text, len, err, errlen) == SIM_OK ? text : NULL;
+    return sim_file_read(m, path, max, what, &text, len, err) == SIM_OK ? text : NULL;
 }
 
-char *cli_read_file(SimMem *m, const char *path, size_t *len, char *err, size_t errlen)
+char *cli_read_file(SimMem *m, const char *path, size_t *len, SimErr *err)
 {
-    return cli_read_input(m, path, SIM_FILE_MAX_JSON, "an input file", len, err, errlen);
+    return cli_read_input(m, path, SIM_FILE_MAX_JSON, "an input file", len, err);
 }
 
 int cli_write_stdout(const char *cmd, const void *data, size_t len)

@@ -62,10 +62,9 @@ size_t kx_files_count(const KxFiles *f)
 
 void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **text, size_t *len)
 {
-    char err[8];
     SIM_ASSERT(i < f->n);
     *path = f->v[i].path;
-    if (kx_yaml_text(f->v[i].y, text, len, err, sizeof err) != SIM_OK) {   /* checked when added */
+    if (kx_yaml_text(f->v[i].y, text, len) != SIM_OK) {   /* checked when added */
         *text = "";
         *len = 0;
     }
@@ -94,11 +93,11 @@ void kx_files_free(KxFiles *f)
 /* Takes y (freed here on failure). */
 static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y, size_t docs)
 {
-    char path[512], err[160];
+    char path[512];
     const char *text;
     size_t len;
     snprintf(path, sizeof path, "%s/%s", region, file);
-    int rc = kx_yaml_text(y, &text, &len, err, sizeof err);
+    int rc = kx_yaml_text(y, &text, &len);
     char *p = rc == SIM_OK ? sim_mem_strdup(f->m, path) : NULL;
     if (rc == SIM_OK && (p == NULL || sim_mem_grow(f->m, (void **)&f->v, &f->cap, f->n + 1, sizeof *f->v))) {
         sim_mem_strfree(f->m, p);
@@ -180,7 +179,7 @@ int kx_export(SimEngine *e, WlControllers *wl, const KxExportOptions *o, KxFiles
     return SIM_OK;
 }
 
-int kx_files_write(const KxFiles *f, const char *dir, char *err, size_t errlen)
+int kx_files_write(const KxFiles *f, const char *dir, SimErr *err)
 {
     char path[4600];
     for (size_t i = 0; i < f->n; i++) {
@@ -189,12 +188,12 @@ int kx_files_write(const KxFiles *f, const char *dir, char *err, size_t errlen)
         kx_files_get(f, i, &name, &text, &len);
         snprintf(path, sizeof path, "%s/%.*s", dir, (int)(strchr(name, '/') - name), name);
         if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            return -1;
+            return sim_err_set(err, SIM_EIO, "%s: %s", path, strerror(errno));
         }
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (sim_write_file(path, text, len, err, errlen) != 0)
-            return -1;
+        int rc = sim_write_file(path, text, len, err);
+        if (rc != SIM_OK)
+            return rc;
     }
-    return 0;
+    return SIM_OK;
 }

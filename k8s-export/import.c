@@ -451,15 +451,14 @@ static void give_origins(KxImp *c, const KxImportOptions *o)
 }
 
 int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
-              size_t *len, char *err, size_t errlen)
+              size_t *len, SimErr *err)
 {
     KxImp c = {.m = m, .o = o};
     sim_arena_init(&c.a, m);
     *text = NULL;
     *len = 0;
     if ((c.y = kube_yaml_new(m, &c.a)) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return SIM_ENOMEM;
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
     }
     check_options(&c, o);
     for (size_t i = 0; i < nfiles && kube_yaml_rc(c.y) == SIM_OK; i++) {
@@ -485,7 +484,7 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
         give_origins(&c, o);
     int rc = kube_yaml_rc(c.y);
     if (rc != SIM_OK) {
-        snprintf(err, errlen, "%s", kube_yaml_errmsg(c.y));
+        sim_err_set(err, rc, "%s", kube_yaml_errmsg(c.y));
         if (c.out)
             sim_mem_free(m, c.out, c.cap);
         sim_mem_free(m, c.origins, c.caporigins * sizeof *c.origins);

@@ -82,9 +82,9 @@ int kx_export(SimEngine *e, struct WlControllers *wl, const KxExportOptions *o, 
 size_t kx_files_count(const KxFiles *f);
 /* File i: its path and text (owned by f). */
 void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **text, size_t *len);
-/* Writes every file under dir (creating the region folders). 0, or -1 with
- * the message, naming the file, in err. */
-int kx_files_write(const KxFiles *f, const char *dir, char *err, size_t errlen);
+/* Writes every file under dir (creating the region folders). SIM_OK, or
+ * SIM_EIO with the message, naming the file, in err. */
+int kx_files_write(const KxFiles *f, const char *dir, SimErr *err);
 void kx_files_free(KxFiles *f);
 /* Objects (YAML documents) in the files, kustomizations excepted. */
 size_t kx_files_objects(const KxFiles *f);
@@ -131,6 +131,6 @@ typedef struct KxImportOptions {
  * YAML, a removed API version, a bad quantity); SIM_ENOMEM. Same input, same
  * bytes. */
 int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImportOptions *o, char **text,
-              size_t *len, char *err, size_t errlen);
+              size_t *len, SimErr *err);
 
 #endif

@@ -21,6 +21,7 @@ struct KxYaml {
     size_t len, cap;
     int failed;          /* 0, SIM_ENOMEM or SIM_EINVAL */
     int closed;
+    SimErr err;          /* why kx_yaml_text failed (kx_yaml_errmsg) */
 };
 
 static int write_out(void *data, unsigned char *bytes, size_t size)
@@ -173,7 +174,7 @@ void kx_yaml_kv_bool(KxYaml *y, const char *key, int value)
     kx_yaml_bool(y, value);
 }
 
-int kx_yaml_text(KxYaml *y, const char **text, size_t *len, char *err, size_t errlen)
+int kx_yaml_text(KxYaml *y, const char **text, size_t *len)
 {
     if (!y->closed) {
         yaml_event_t ev;
@@ -183,12 +184,14 @@ int kx_yaml_text(KxYaml *y, const char **text, size_t *len, char *err, size_t er
         y->closed = 1;
     }
     if (y->failed) {
-        snprintf(err, errlen, "%s", y->failed == SIM_ENOMEM ? "out of memory writing YAML"
-                                    : y->em.problem        ? y->em.problem
-                                                           : "libyaml refused the document");
-        return y->failed;
+        return sim_err_set(&y->err, y->failed, "%s",
+                           y->failed == SIM_ENOMEM ? "out of memory writing YAML"
+                           : y->em.problem        ? y->em.problem
+                                                  : "libyaml refused the document");
     }
     *text = y->buf ? y->buf : "";
     *len = y->len;
     return SIM_OK;
 }
+
+const char *kx_yaml_errmsg(const KxYaml *y) { return sim_err_msg(&y->err); }

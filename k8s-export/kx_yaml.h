@@ -43,7 +43,8 @@ void kx_yaml_kv_bool(KxYaml *y, const char *key, int value);
 
 /* Ends the stream; the text (NUL-terminated, owned by y) and its length.
  * SIM_OK, or SIM_ENOMEM / SIM_EINVAL (libyaml refused an event; the message
- * in err). */
-int kx_yaml_text(KxYaml *y, const char **text, size_t *len, char *err, size_t errlen);
+ * on y, kx_yaml_errmsg). */
+int kx_yaml_text(KxYaml *y, const char **text, size_t *len);
+const char *kx_yaml_errmsg(const KxYaml *y);
 
 #endif

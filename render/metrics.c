@@ -33,8 +33,7 @@ typedef struct Cursor {
     long line;
     size_t ncols;
     size_t col[COL_COUNT];
-    char *err;
-    size_t errlen;
+    SimErr *err;
 } Cursor;
 
 void rnd_metrics_init(RndMetrics *m, SimMem *mem)
@@ -238,15 +237,12 @@ __attribute__((format(printf, 2, 3)))
 #endif
 static int fail(const Cursor *cu, const char *fmt, ...)
 {
-    if (cu->err && cu->errlen) {
-        char why[200];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, sizeof why, fmt, ap);
-        va_end(ap);
-        snprintf(cu->err, cu->errlen, "%s:%ld: %s", cu->name, cu->line, why);
-    }
-    return SIM_EINVAL;
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return sim_err_set(cu->err, SIM_EINVAL, "%s:%ld: %s", cu->name, cu->line, why);
 }
 
 /* Copies one field, unquoting "a ""b""" to a "b", NUL-terminated into the
@@ -357,10 +353,9 @@ static int is_blank(const char *p, const char *end)
     return 1;
 }
 
-int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *name,
-                      char *err, size_t errlen)
+int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *name, SimErr *err)
 {
-    Cursor cu = {.name = name, .line = 0, .err = err, .errlen = errlen};
+    Cursor cu = {.name = name, .line = 0, .err = err};
     const char *p = text, *end = text + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;   /* a byte order mark some editors add */

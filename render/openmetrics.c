@@ -32,18 +32,6 @@ typedef struct Rows {
     size_t len;        /* of text, without its NUL */
 } Rows;
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *a, size_t line)
-{
-    snprintf(err, errlen, fmt, a, line);
-    return SIM_EINVAL;
-}
-
-static int oom(char *err, size_t errlen, const char *path, size_t line)
-{
-    snprintf(err, errlen, "%s:%zu: out of memory", path, line);
-    return SIM_ENOMEM;
-}
-
 /* Metric names allow [a-zA-Z0-9_:]; anything else becomes '_'. */
 static void sanitize(char *s)
 {
@@ -69,37 +57,37 @@ static int split(char *line, char **f, int want)
     return n;
 }
 
-static int add_row(Rows *r, char **f, size_t line, const char *path, char *err, size_t errlen)
+static int add_row(Rows *r, char **f, size_t line, const char *path, SimErr *err)
 {
     char *end1, *end2;
     double t = strtod(f[0], &end1), v = strtod(f[5], &end2);
     if (*end1 != '\0' || *end2 != '\0' || f[0][0] == '\0' || f[5][0] == '\0')
-        return fail(err, errlen, "%s:%zu: not a number in t_seconds or value", path, line);
+        return sim_err_set(err, SIM_EINVAL, "%s:%zu: not a number in t_seconds or value", path, line);
     if (sim_mem_grow(r->m, (void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) != SIM_OK)
-        return oom(err, errlen, path, line);
+        return sim_err_set(err, SIM_ENOMEM, "%s:%zu: out of memory", path, line);
     size_t flen = strlen(f[2]) + strlen(f[4]) + 10;
     char *family = sim_mem_alloc(r->m, flen);   /* exactly the text: freed as strlen + 1 */
     if (family == NULL)
-        return oom(err, errlen, path, line);
+        return sim_err_set(err, SIM_ENOMEM, "%s:%zu: out of memory", path, line);
     snprintf(family, flen, "kubesim_%s_%s", f[2], f[4]);
     sanitize(family);
     r->v[r->n++] = (Row){family, f[1], f[3], t, v, line};
     return SIM_OK;
 }
 
-static int parse(Rows *r, const char *path, char *err, size_t errlen)
+static int parse(Rows *r, const char *path, SimErr *err)
 {
     size_t line = 1;
     char *save = NULL;
     char *l = strtok_r(r->text, "\n", &save);
     if (l == NULL || strncmp(l, "t_seconds,region,object,name,metric,value", 41) != 0)
-        return fail(err, errlen, "%s:%zu: not a kubesim metrics.csv (header)", path, line);
+        return sim_err_set(err, SIM_EINVAL, "%s:%zu: not a kubesim metrics.csv (header)", path, line);
     while ((l = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[6];
         line++;
         if (split(l, f, 6) != 6)
-            return fail(err, errlen, "%s:%zu: expected 6 fields", path, line);
-        int rc = add_row(r, f, line, path, err, errlen);
+            return sim_err_set(err, SIM_EINVAL, "%s:%zu: expected 6 fields", path, line);
+        int rc = add_row(r, f, line, path, err);
         if (rc != SIM_OK)
             return rc;
     }
@@ -161,30 +149,29 @@ static void rows_free(Rows *r)
 /* The text is built in memory and written by sim_file_replace, so a failed
  * write is reported with its reason under the name the user gave, and the
  * destination is the whole file or untouched. */
-static int write_text(const Rows *r, const char *out_path, int64_t base_unix, char *err, size_t errlen)
+static int write_text(const Rows *r, const char *out_path, int64_t base_unix, SimErr *err)
 {
     RndBuf b;
     rnd_buf_init(&b, r->m);
     write_rows(r, &b, base_unix);
-    int rc = b.oom ? SIM_ENOMEM : sim_file_replace(out_path, b.p, b.len, err, errlen);
-    if (b.oom)
-        snprintf(err, errlen, "%s: out of memory", out_path);
+    int rc = b.oom ? sim_err_set(err, SIM_ENOMEM, "%s: out of memory", out_path)
+                   : sim_file_replace(out_path, b.p, b.len, err);
     rnd_buf_free(&b);
     return rc;
 }
 
 int rnd_openmetrics_write(SimMem *m, const char *metrics_csv_path, const char *out_path, int64_t base_unix,
-                          char *err, size_t errlen)
+                          SimErr *err)
 {
     /* metrics.csv is kubesim's own output, read back at once; the cap is the
      * one for backtest CSVs, which no run's metrics come near. */
     Rows r = {.m = m};
-    int rc = sim_file_read(m, metrics_csv_path, SIM_FILE_MAX_CSV, "a metrics CSV", &r.text, &r.len, err, errlen);
+    int rc = sim_file_read(m, metrics_csv_path, SIM_FILE_MAX_CSV, "a metrics CSV", &r.text, &r.len, err);
     if (rc == SIM_OK)
-        rc = parse(&r, metrics_csv_path, err, errlen);
+        rc = parse(&r, metrics_csv_path, err);
     if (rc == SIM_OK) {
         qsort(r.v, r.n, sizeof *r.v, row_cmp);
-        rc = write_text(&r, out_path, base_unix, err, errlen);
+        rc = write_text(&r, out_path, base_unix, err);
     }
     rows_free(&r);
     return rc;

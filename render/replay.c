@@ -32,19 +32,18 @@ typedef struct Loader {
     SimTraceReader *tr;
     const SimTrSchema *schema;
     Kinds k;
-    char *err;
-    size_t errlen;
+    SimErr *err;
     int rc;
 } Loader;
 
 static int fail(Loader *l, int rc, const char *fmt, ...)
 {
+    char why[SIM_ERR_LEN];
     va_list ap;
     va_start(ap, fmt);
-    int n = snprintf(l->err, l->errlen, "%s: ", l->r->path);
-    if (n >= 0 && (size_t)n < l->errlen)
-        vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    sim_err_set(l->err, rc, "%s: %s", l->r->path, why);
     l->rc = rc;
     return rc;
 }
@@ -387,19 +386,17 @@ static int load(Loader *l)
     return SIM_OK;
 }
 
-int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndReplay **out, char *err,
-                    size_t errlen)
+int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndReplay **out, SimErr *err)
 {
     *out = NULL;
     RndReplay *r = sim_mem_calloc(m, 1, sizeof *r);
     if (r == NULL || (r->mem = m, r->path = sim_mem_strdup(m, path)) == NULL) {
-        snprintf(err, errlen, "%s: out of memory", path);
         sim_mem_free(m, r, sizeof *r);
-        return SIM_ENOMEM;
+        return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
     }
-    Loader l = {.r = r, .schema = schema, .err = err, .errlen = errlen, .rc = SIM_OK};
+    Loader l = {.r = r, .schema = schema, .err = err, .rc = SIM_OK};
     find_kinds(&l);
-    l.tr = sim_trace_open(m, schema, path, err, errlen);
+    l.tr = sim_trace_open(m, schema, path, err);
     if (l.tr == NULL) {
         rnd_replay_close(r);
         return SIM_EIO;

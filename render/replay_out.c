@@ -37,19 +37,19 @@ static void soft_free(Soft *s)
         TTF_Quit();
 }
 
-static int soft_init(Soft *s, RndReplay *r, const RndFrameOpts *o, char *err, size_t errlen)
+static int soft_init(Soft *s, RndReplay *r, const RndFrameOpts *o, SimErr *err)
 {
     *s = (Soft){0};
     s->ttf = o->font && TTF_Init() == 0;
     s->sf = SDL_CreateRGBSurfaceWithFormat(0, o->w, o->h, 32, SDL_PIXELFORMAT_ARGB8888);
     s->ren = s->sf ? SDL_CreateSoftwareRenderer(s->sf) : NULL;
     if (s->ren == NULL) {
-        snprintf(err, errlen, "cannot create a %dx%d software surface: %s", o->w, o->h, SDL_GetError());
+        sim_err_set(err, SIM_ENOMEM, "cannot create a %dx%d software surface: %s", o->w, o->h, SDL_GetError());
         soft_free(s);
         return SIM_ENOMEM;
     }
     if (rnd_paint_init(&s->paint, r, s->ren, o)) {
-        snprintf(err, errlen, "out of memory");
+        sim_err_set(err, SIM_ENOMEM, "out of memory");
         soft_free(s);
         return SIM_ENOMEM;
     }
@@ -87,11 +87,11 @@ static int SDLCALL mem_close(SDL_RWops *ctx)
 }
 
 /* The surface as PNG bytes in b. */
-static int encode_png(SDL_Surface *sf, RndBuf *b, char *err, size_t errlen)
+static int encode_png(SDL_Surface *sf, RndBuf *b, SimErr *err)
 {
     SDL_RWops *rw = SDL_AllocRW();
     if (rw == NULL) {
-        snprintf(err, errlen, "out of memory");
+        sim_err_set(err, SIM_ENOMEM, "out of memory");
         return SIM_ENOMEM;
     }
     rw->type = SDL_RWOPS_UNKNOWN;
@@ -101,26 +101,26 @@ static int encode_png(SDL_Surface *sf, RndBuf *b, char *err, size_t errlen)
     rw->size = mem_size;
     rw->close = mem_close;
     if (IMG_SavePNG_RW(sf, rw, 1) != 0 || b->oom || b->len == 0) {
-        snprintf(err, errlen, "cannot encode the PNG: %s", b->oom ? "out of memory" : SDL_GetError());
-        return b->oom ? SIM_ENOMEM : SIM_EIO;
+        return sim_err_set(err, b->oom ? SIM_ENOMEM : SIM_EIO, "cannot encode the PNG: %s",
+                           b->oom ? "out of memory" : SDL_GetError());
     }
     return SIM_OK;
 }
 
-int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path, char *err,
-                   size_t errlen)
+int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path)
 {
+    SimErr *err = &r->err;
     Soft s;
-    if (soft_init(&s, r, o, err, errlen))
+    if (soft_init(&s, r, o, err))
         return SIM_ENOMEM;
     rnd_replay_seek(r, t);
     rnd_paint_frame(&s.paint, r, o);
     SDL_RenderPresent(s.ren);
     RndBuf png;
     rnd_buf_init(&png, r->mem);
-    int rc = encode_png(s.sf, &png, err, errlen);
+    int rc = encode_png(s.sf, &png, err);
     if (rc == SIM_OK)
-        rc = sim_file_replace(png_path, png.p, png.len, err, errlen);
+        rc = sim_file_replace(png_path, png.p, png.len, err);
     rnd_buf_free(&png);
     soft_free(&s);
     return rc;
@@ -133,10 +133,11 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *fps, char *err, size_t errlen)
+int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *fps)
 {
+    SimErr *err = &r->err;
     Soft s;
-    if (nframes < 1 || soft_init(&s, r, o, err, errlen))
+    if (nframes < 1 || soft_init(&s, r, o, err))
         return nframes < 1 ? SIM_EINVAL : SIM_ENOMEM;
     double t0 = wall_now();
     for (int i = 0; i < nframes; i++) {
@@ -204,19 +205,22 @@ static void play(Player *pl, SDL_Renderer *ren, RndPaint *p)
     }
 }
 
-int rnd_replay_window(RndReplay *r, const RndFrameOpts *o, char *err, size_t errlen)
+const char *rnd_replay_errmsg(const RndReplay *r) { return sim_err_msg(&r->err); }
+
+int rnd_replay_window(RndReplay *r, const RndFrameOpts *o)
 {
+    SimErr *err = &r->err;
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-        snprintf(err, errlen, "cannot open a window (no display?): %s; --png renders without one",
-                 SDL_GetError());
+        sim_err_set(err, SIM_EIO, "cannot open a window (no display?): %s; --png renders without one",
+                    SDL_GetError());
         return SIM_EIO;
     }
     /* With no display SDL falls back to a driver that shows nothing and
      * delivers no key or quit event: the window would run until killed. */
     const char *drv = SDL_GetCurrentVideoDriver();
     if (drv && (strcmp(drv, "dummy") == 0 || strcmp(drv, "offscreen") == 0)) {
-        snprintf(err, errlen, "no display (SDL's video driver is '%s'): --png FILE --at TIME renders a frame, "
-                              "--frames N plays headless", drv);
+        sim_err_set(err, SIM_EIO, "no display (SDL's video driver is '%s'): --png FILE --at TIME renders a frame, "
+                    "--frames N plays headless", drv);
         SDL_Quit();
         return SIM_EIO;
     }
@@ -233,7 +237,7 @@ int rnd_replay_window(RndReplay *r, const RndFrameOpts *o, char *err, size_t err
         play(&pl, ren, &p);
         rnd_paint_free(&p);
     } else {
-        snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
+        sim_err_set(err, SIM_EIO, "cannot open a window: %s", SDL_GetError());
     }
     if (ren)
         SDL_DestroyRenderer(ren);

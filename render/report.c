@@ -181,9 +181,12 @@ int rnd_report_set_summary(RndReport *r, const char *json, size_t len, const cha
 int rnd_report_set_metrics(RndReport *r, const char *csv, size_t len, const char *name)
 {
     r->err[0] = '\0';
-    int rc = rnd_metrics_parse(&r->metrics, csv, len, name, r->err, sizeof r->err);
+    SimErr why = SIM_ERR_INIT;
+    int rc = rnd_metrics_parse(&r->metrics, csv, len, name, &why);
     if (rc == SIM_ENOMEM)
         return set_error(r, rc, "out of memory reading the metrics");
+    if (rc != SIM_OK)
+        snprintf(r->err, sizeof r->err, "%s", sim_err_msg(&why));
     return rc;
 }
 
@@ -325,14 +328,11 @@ static int load(RndReport *r, const char *summary_path, const char *metrics_path
 }
 
 int rnd_report_write(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
-                     const char *out_html_path, char *err, size_t errlen)
+                     const char *out_html_path, SimErr *err)
 {
     RndReport *r = rnd_report_create(m);
-    if (r == NULL) {
-        if (err && errlen)
-            snprintf(err, errlen, "out of memory writing %s", out_html_path);
-        return SIM_ENOMEM;
-    }
+    if (r == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory writing %s", out_html_path);
     const char *html = NULL;
     size_t len = 0;
     int rc = load(r, summary_json_path, metrics_csv_path);
@@ -340,8 +340,8 @@ int rnd_report_write(SimMem *m, const char *summary_json_path, const char *metri
         rc = rnd_report_render(r, &html, &len);
     if (rc == SIM_OK)
         rc = write_all(r, out_html_path, html, len);
-    if (err && errlen)
-        snprintf(err, errlen, "%s", rc == SIM_OK ? "" : r->err);
+    if (rc != SIM_OK)
+        sim_err_set(err, rc, "%s", r->err);
     rnd_report_destroy(r);
     return rc;
 }

@@ -60,10 +60,10 @@ const char *rnd_report_errmsg(const RndReport *r);
 /* Reads summary_json_path and metrics_csv_path (NULL: a page without charts),
  * writes the page to out_html_path (created or truncated). Every allocation
  * goes through mem (NULL: the C library). Returns 0, or a negative SIM_E*
- * with a message naming the file (and the line for bad input) copied into
- * err (errlen bytes, NUL-terminated; err may be NULL). */
+ * with a message naming the file (and the line for bad input) in err (err
+ * may be NULL). */
 int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *metrics_csv_path,
-                     const char *out_html_path, char *err, size_t errlen);
+                     const char *out_html_path, SimErr *err);
 
 /* Writes metrics.csv as OpenMetrics text (gauge families
  * kubesim_<object>_<metric>{region, name}, timestamps in Unix seconds with
@@ -71,14 +71,14 @@ int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *met
  * Every allocation goes through m. Returns 0, or SIM_EINVAL / SIM_EIO /
  * SIM_ENOMEM with a message naming the file and line. */
 int rnd_openmetrics_write(SimMem *m, const char *metrics_csv_path, const char *out_path, int64_t base_unix,
-                          char *err, size_t errlen);
+                          SimErr *err);
 
 /* Writes the page of a sweep (`kubesim sweep`) from its sweep.json: the
  * cheapest configuration that meets every expectation, cost against SLO
  * violation per configuration, and the table of every configuration. Same
  * file, same bytes. Every allocation goes through m. Returns 0, or an error
  * (SIM_ENOMEM included) with a message naming the file. */
-int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen);
+int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, SimErr *err);
 
 /* ---- the replay: `kubesim replay` (replay*.c) ----------------------------- */
 /* A trace loaded for replay: the cluster rebuilt at any simulated time from
@@ -92,8 +92,7 @@ typedef struct RndReplay RndReplay;
  * read), SIM_ECORRUPT (checksum, framing, end marker), SIM_EINVAL (a record
  * names an object the trace never declared) or SIM_ENOMEM, with a message
  * naming the file in err. The caller frees *out with rnd_replay_close. */
-int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndReplay **out, char *err,
-                    size_t errlen);
+int rnd_replay_open(SimMem *m, const SimTrSchema *schema, const char *path, RndReplay **out, SimErr *err);
 void rnd_replay_close(RndReplay *r);
 
 SimTime rnd_replay_duration(const RndReplay *r);   /* the run's length (meta, or last record) */
@@ -138,16 +137,17 @@ typedef struct RndFrameOpts {
 /* Renders the state at t into a software surface and writes it as PNG to
  * png_path through sim_file_replace (written beside it, then renamed: nothing
  * is left on failure; a device is written in place; every write checked).
- * 0, or a negative SIM_E* with a message in err. */
-int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path, char *err,
-                   size_t errlen);
+ * 0, or a negative SIM_E* with a message on r (rnd_replay_errmsg). */
+int rnd_replay_png(RndReplay *r, SimTime t, const RndFrameOpts *o, const char *png_path);
 /* Plays nframes frames evenly over the run into a software surface, no
- * window; *fps gets frames per wall second. 0 or a negative SIM_E*. */
-int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *fps, char *err,
-                      size_t errlen);
+ * window; *fps gets frames per wall second. 0 or a negative SIM_E*, with
+ * a message on r. */
+int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *fps);
 /* Opens a window and plays the run until the user quits (space pause,
  * left/right seek, +/- speed, Home/End, q/Escape quit, click on the time line
- * seeks). 0 or a negative SIM_E* (no display) with a message in err. */
-int rnd_replay_window(RndReplay *r, const RndFrameOpts *o, char *err, size_t errlen);
+ * seeks). 0 or a negative SIM_E* (no display) with a message on r. */
+int rnd_replay_window(RndReplay *r, const RndFrameOpts *o);
+/* Why the last rnd_replay_png, rnd_replay_frames or rnd_replay_window on r failed. */
+const char *rnd_replay_errmsg(const RndReplay *r);
 
 #endif

@@ -116,8 +116,7 @@ void rnd_metrics_init(RndMetrics *m, SimMem *mem);
 void rnd_metrics_free(RndMetrics *m);
 /* Adds the rows of one CSV text. Returns 0, SIM_EINVAL with "name:line: why"
  * in err, or SIM_ENOMEM. Rows added before an error stay. */
-int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *name,
-                      char *err, size_t errlen);
+int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *name, SimErr *err);
 /* Sorts points by time, computes ranges and attaches SLO targets to their
  * latency charts. Call after the last parse; calling again is harmless. */
 void rnd_metrics_finish(RndMetrics *m);
@@ -217,6 +216,7 @@ enum { RND_SER_PENDING, RND_SER_NODES, RND_SER_P95, RND_SER_BACKLOG, RND_SER_COU
 
 struct RndReplay {
     SimMem *mem;
+    SimErr err;              /* why the last png/frames/window call failed (rnd_replay_errmsg) */
     char *path;
     char *meta;              /* the header's JSON text */
     char *scenario;

@@ -281,7 +281,7 @@ static int parse(SimMem *m, const RndBuf *text, cJSON **root)
     return SIM_OK;
 }
 
-int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, char *err, size_t errlen)
+int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, SimErr *err)
 {
     FILE *f = fopen(sweep_json_path, "rb");
     int open_errno = errno;
@@ -297,14 +297,14 @@ int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html
     cJSON *root = NULL;
     int rc = f ? parse(m, &text, &root) : SIM_OK;
     if (rc != SIM_OK) {
-        snprintf(err, errlen, "out of memory reading %s", sweep_json_path);
+        sim_err_set(err, rc, "out of memory reading %s", sweep_json_path);
     } else if (root == NULL || !cJSON_IsArray(get(root, "rows"))) {
-        snprintf(err, errlen, "%s: %s", sweep_json_path, f ? "not a kubesim sweep.json" : strerror(open_errno));
-        rc = SIM_EINVAL;
+        rc = sim_err_set(err, SIM_EINVAL, "%s: %s", sweep_json_path,
+                         f ? "not a kubesim sweep.json" : strerror(open_errno));
     } else if ((rc = page(&html, root)) != SIM_OK) {
-        snprintf(err, errlen, "out of memory writing %s", out_html_path);
-    } else if (sim_write_file(out_html_path, html.p, html.len, err, errlen) != 0) {
-        rc = SIM_EIO;
+        sim_err_set(err, rc, "out of memory writing %s", out_html_path);
+    } else {
+        rc = sim_write_file(out_html_path, html.p, html.len, err);
     }
     cJSON_Delete(root);
     rnd_buf_free(&text);

@@ -152,19 +152,19 @@ static void job_template(lua_State *L, ScnScenario *s, const ScnDecl *d, SimWork
 
 static void schedule(lua_State *L, ScnScenario *s, const ScnDecl *d, SimCronSpec *cs)
 {
-    char why[256];
+    SimErr why = SIM_ERR_INIT;   /* its reasons print cut at 255 bytes, as they always were */
     WlSchedule sched;
     const char *text = scn_req_string(L, d, "schedule");
-    if (wl_schedule_parse(text, &sched, why, sizeof why) != SIM_OK)
-        scn_field_error(L, d, "schedule", "\"%s\": %s", text, why);
+    if (wl_schedule_parse(text, &sched, &why) != SIM_OK)
+        scn_field_error(L, d, "schedule", "\"%s\": %.255s", text, sim_err_msg(&why));
     cs->schedule = scn_arena_strdup(L, s, text);
     const char *tz = scn_opt_string(L, d, "time_zone", NULL);
     WlZone *zone = NULL;
-    int rc = tz ? wl_zone_load(s->mem, tz, &zone, why, sizeof why) : SIM_OK;
+    int rc = tz ? wl_zone_load(s->mem, tz, &zone, &why) : SIM_OK;
     if (rc == SIM_ENOMEM)
         luaL_error(L, "out of memory");
     if (rc != SIM_OK)
-        scn_field_error(L, d, "time_zone", "%s", why);
+        scn_field_error(L, d, "time_zone", "%.255s", sim_err_msg(&why));
     int64_t first = wl_schedule_next(&sched, zone, cs->epoch);
     wl_zone_free(s->mem, zone);
     if (first == WL_CRON_NEVER)

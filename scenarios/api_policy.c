@@ -351,10 +351,10 @@ static int l_limitrange(lua_State *L)
     cpu_mem(L, &d, "min", &p->lr.min);
     cpu_mem(L, &d, "max", &p->lr.max);
     SimLimitRange check = p->lr;   /* the engine normalizes its own copy again */
-    char why[160];
-    if (sim_limitrange_normalize(&check, why, sizeof why) != SIM_OK)
+    SimErr why = SIM_ERR_INIT;
+    if (sim_limitrange_normalize(&check, &why) != SIM_OK)
         scn_field_error(L, &d, "min", "%s (after defaulting: default from max, default_request from "
-                        "default, then from min)", why);
+                        "default, then from min)", sim_err_msg(&why));
     p->lr.name = scn_arena_strdup(L, s, d.name);
     APPEND(pol->lrs, pol->lrs_end, p);
     return 0;

@@ -122,8 +122,9 @@ static cJSON *expect_result(lua_State *L, const char *name)
     return o;
 }
 
-int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *failed, char *err, size_t errlen)
+int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *failed)
 {
+    SimErr *err = &s->err;
     cJSON *arr = cJSON_CreateArray();
     *failed = 0;
     for (size_t i = 0; arr && i < s->expects.n; i++) {
@@ -132,12 +133,12 @@ int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *fai
         lua_pushcfunction(s->L, call_expect);
         lua_pushlightuserdata(s->L, &c);
         scn_sandbox_arm(s, s->steps_left ? s->steps_left : 1);
-        char msg[SCN_ERR_LEN];
-        int st = scn_sandbox_call(s, 1, 2, msg, sizeof msg);
+        SimErr why = SIM_ERR_INIT;
+        int st = scn_sandbox_call(s, 1, 2, &why);
         if (st != LUA_OK) {
-            snprintf(err, errlen, "expect '%s': %s", s->expects.v[i].name, msg);
             cJSON_Delete(arr);
-            return scn_sandbox_rc(s, st);
+            return sim_err_set(err, scn_sandbox_rc(s, st), "expect '%s': %s", s->expects.v[i].name,
+                               sim_err_msg(&why));
         }
         cJSON *r = expect_result(s->L, s->expects.v[i].name);
         *failed += !lua_toboolean(s->L, top + 1);
@@ -149,6 +150,6 @@ int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *fai
     }
     *out = arr;
     if (arr == NULL)
-        snprintf(err, errlen, "out of memory");
+        sim_err_set(err, SIM_ENOMEM, "out of memory");
     return arr ? SIM_OK : SIM_ENOMEM;
 }

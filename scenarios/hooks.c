@@ -356,8 +356,9 @@ static void call_hook(ScnScenario *s, const ScnHook *h)
     lua_pushcfunction(L, p_call);
     lua_pushlightuserdata(L, (void *)h);
     scn_sandbox_arm(s, s->hooks.steps);
-    char msg[SCN_ERR_LEN];
-    int st = scn_sandbox_call(s, 1, 0, msg, sizeof msg);
+    SimErr why = SIM_ERR_INIT;
+    int st = scn_sandbox_call(s, 1, 0, &why);
+    const char *msg = sim_err_msg(&why);
     s->steps_left = left;
     if (st != LUA_OK) {
         if (strchr(msg, ':') == NULL || strcmp(msg, "error object is not a string") == 0)

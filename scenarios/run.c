@@ -21,8 +21,7 @@ typedef struct Run {
     const ScnRunOptions *opt;
     ScnWorld *w;
     SimEngine *e;
-    char *err;
-    size_t errlen;
+    SimErr *err;                 /* the scenario's: scn_errmsg */
 } Run;
 
 static double wall_now(void)
@@ -34,8 +33,7 @@ static double wall_now(void)
 
 static int fail(Run *r, int code, const char *msg)
 {
-    snprintf(r->err, r->errlen, "%s", msg);
-    return code;
+    return sim_err_set(r->err, code, "%s", msg);
 }
 
 /* The world with every part a run simulates, writing into opt->dir. */
@@ -95,7 +93,7 @@ static int finish_files(Run *r, ScnRunResult *res)
 }
 
 /* summary.json as text (caller frees it with cJSON_free), or NULL with the
- * error in r->err. Built in one cJSON scope on the scenario's allocator, so a
+ * error on the scenario (r->err). Built in one cJSON scope on the scenario's allocator, so a
  * failed allocation anywhere in the summary, the expectations or the
  * controllers' sections is an out-of-memory error, never a file lacking keys. */
 static char *summary_text(Run *r, ScnRunResult *res, int *rc)
@@ -111,7 +109,7 @@ static char *summary_text(Run *r, ScnRunResult *res, int *rc)
     if (sum == NULL || js.failed)
         *rc = fail(r, SIM_ENOMEM, "out of memory");
     else
-        *rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed, r->err, r->errlen);
+        *rc = scn_expectations(r->s, sum, &exp, &res->expectations_failed);
     if (*rc == SIM_OK && !cJSON_ReplaceItemInObject(sum, "expectations", exp))
         cJSON_Delete(exp);
     char *text = *rc == SIM_OK ? cJSON_Print(sum) : NULL;
@@ -135,7 +133,7 @@ static int write_summary(Run *r, ScnRunResult *res)
     snprintf(path, sizeof path, "%s/summary.json", r->opt->dir);
     size_t len = strlen(text);
     text[len] = '\n';   /* cJSON leaves no final newline; its NUL slot holds one */
-    rc = sim_write_file(path, text, len + 1, r->err, r->errlen) == 0 ? SIM_OK : SIM_EIO;
+    rc = sim_write_file(path, text, len + 1, r->err);
     cJSON_free(text);
     return rc;
 }
@@ -147,14 +145,14 @@ static int oom_rule(Run *r, int rc)
 {
     if (rc == SIM_OK || rc == SIM_ENOMEM || !r->s->mem->oom)
         return rc;
-    if (strstr(r->err, "out of memory") == NULL)
+    if (strstr(sim_err_msg(r->err), "out of memory") == NULL)
         fail(r, SIM_ENOMEM, "out of memory");
     return SIM_ENOMEM;
 }
 
-int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen)
+int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res)
 {
-    Run r = {.s = s, .opt = opt, .err = err, .errlen = errlen};
+    Run r = {.s = s, .opt = opt, .err = &s->err};
     memset(res, 0, sizeof *res);
     double t0 = wall_now();
     int rc = setup(&r);

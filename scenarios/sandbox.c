@@ -874,7 +874,7 @@ ScnScenario *scn_from_lua(lua_State *L)
 /* ---- the host's calls into the script ------------------------------------------ */
 /* A message for an error the script's thread did not describe (the host's
  * own code failed, e.g. creating the thread). Pops the error value. */
-static void error_message(ScnScenario *s, int status, char *err, size_t errlen)
+static void error_message(ScnScenario *s, int status, SimErr *err)
 {
     char buf[160];
     const char *msg = status == LUA_ERRMEM ? mem_reason(s, buf, sizeof buf) : lua_tostring(s->L, -1);
@@ -882,17 +882,17 @@ static void error_message(ScnScenario *s, int status, char *err, size_t errlen)
     /* Syntax errors name the file, except a refused binary chunk. */
     if (msg == NULL || status == LUA_ERRMEM ||
         (status == LUA_ERRSYNTAX && (strncmp(msg, s->chunk, cl) != 0 || msg[cl] != ':')))
-        snprintf(err, errlen, "%s: %s", s->chunk, msg ? msg : "error object is not a string");
+        sim_err_set(err, scn_sandbox_rc(s, status), "%s: %s", s->chunk,
+                    msg ? msg : "error object is not a string");
     else
-        snprintf(err, errlen, "%s", msg);
+        sim_err_set(err, SIM_EINVAL, "%s", msg);
     lua_pop(s->L, 1);
 }
 
 typedef struct HostCall {
     ScnScenario *s;
     int nargs;
-    char *err;
-    size_t errlen;
+    SimErr *err;
     int described;               /* err holds the message */
 } HostCall;
 
@@ -914,11 +914,11 @@ static void describe(lua_State *L, lua_State *co, HostCall *hc, int st)
         snprintf(where, sizeof where, "%s", s->chunk);
     hc->described = 1;
     if (st == LUA_YIELD) {
-        snprintf(hc->err, hc->errlen, "%s: attempt to yield from outside a coroutine", where);
+        sim_err_set(hc->err, SIM_EINVAL, "%s: attempt to yield from outside a coroutine", where);
         return;
     }
     if (st == LUA_ERRMEM) {
-        snprintf(hc->err, hc->errlen, "%s: %s", where, mem_reason(s, buf, sizeof buf));
+        sim_err_set(hc->err, scn_sandbox_rc(s, st), "%s: %s", where, mem_reason(s, buf, sizeof buf));
         return;
     }
     lua_xmove(co, L, 1);
@@ -928,11 +928,11 @@ static void describe(lua_State *L, lua_State *co, HostCall *hc, int st)
     lua_pop(L, 1);
     int t = lua_type(L, -1);
     if (t == LUA_TSTRING && positioned(s, lua_tostring(L, -1))) {
-        snprintf(hc->err, hc->errlen, "%s", lua_tostring(L, -1));
+        sim_err_set(hc->err, SIM_EINVAL, "%s", lua_tostring(L, -1));
         return;
     }
     if (t == LUA_TSTRING || t == LUA_TNUMBER) {
-        snprintf(hc->err, hc->errlen, "%s: %s", where, lua_tostring(L, -1));
+        sim_err_set(hc->err, SIM_EINVAL, "%s: %s", where, lua_tostring(L, -1));
         return;
     }
     const char *type = luaL_typename(L, -1);
@@ -944,10 +944,10 @@ static void describe(lua_State *L, lua_State *co, HostCall *hc, int st)
         hook_next(L);
         mt = lua_pcall(L, 1, 1, 0) == LUA_OK;
         if (mt)
-            snprintf(hc->err, hc->errlen, "%s: %s", where, lua_tostring(L, -1));
+            sim_err_set(hc->err, SIM_EINVAL, "%s: %s", where, lua_tostring(L, -1));
     }
     if (!mt)
-        snprintf(hc->err, hc->errlen, "%s: error object is a %s value", where, type);
+        sim_err_set(hc->err, SIM_EINVAL, "%s: error object is a %s value", where, type);
 }
 
 /* Runs the function below its arguments in a thread of its own: when it
@@ -969,11 +969,11 @@ static int l_host(lua_State *L)
     int nres, st = lua_resume(co, L, hc->nargs, &nres);
     ScnScenario *s = hc->s;
     if (s->spent && s->spent_msg[0]) {
-        snprintf(hc->err, hc->errlen, "%s", s->spent_msg);
+        sim_err_set(hc->err, SIM_EINVAL, "%s", s->spent_msg);
         hc->described = 1;
     } else if (s->spent && st == LUA_OK) {
-        snprintf(hc->err, hc->errlen, "%s: %s", s->chunk, "instruction budget exceeded while allocating "
-                 "(raise it with --lua-steps)");
+        sim_err_set(hc->err, SIM_EINVAL, "%s: %s", s->chunk, "instruction budget exceeded while allocating "
+                    "(raise it with --lua-steps)");
         hc->described = 1;
     } else if (st == LUA_OK) {
         lua_xmove(co, L, nres);
@@ -981,14 +981,14 @@ static int l_host(lua_State *L)
     } else {
         describe(L, co, hc, st);
     }
-    lua_pushstring(L, hc->err);
+    lua_pushstring(L, sim_err_msg(hc->err));
     return lua_error(L);
 }
 
-int scn_sandbox_call(ScnScenario *s, int nargs, int nres, char *err, size_t errlen)
+int scn_sandbox_call(ScnScenario *s, int nargs, int nres, SimErr *err)
 {
     lua_State *L = s->L;
-    HostCall hc = {s, nargs, err, errlen, 0};
+    HostCall hc = {s, nargs, err, 0};
     lua_pushcfunction(L, l_host);
     lua_insert(L, -(nargs + 2));
     lua_pushlightuserdata(L, &hc);
@@ -999,7 +999,7 @@ int scn_sandbox_call(ScnScenario *s, int nargs, int nres, char *err, size_t errl
     if (hc.described)
         lua_pop(L, 1);
     else
-        error_message(s, st, err, errlen);
+        error_message(s, st, err);
     return st;
 }
 
@@ -1008,7 +1008,7 @@ int scn_sandbox_rc(const ScnScenario *s, int status)
     return status == LUA_ERRMEM && !s->lua_cap_hit ? SIM_ENOMEM : SIM_EINVAL;
 }
 
-void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen)
+void scn_error_message(ScnScenario *s, int status, SimErr *err)
 {
-    error_message(s, status, err, errlen);
+    error_message(s, status, err);
 }

@@ -45,6 +45,7 @@ char *scn_strdup(lua_State *L, ScnScenario *s, const char *str)
 }
 
 const char *scn_name(const ScnScenario *s) { return s->name; }
+const char *scn_errmsg(const ScnScenario *s) { return sim_err_msg(&s->err); }
 SimTime scn_duration(const ScnScenario *s) { return s->duration; }
 SimTime scn_start_clock(const ScnScenario *s) { return s->start_clock; }
 size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
@@ -137,10 +138,10 @@ void scn_free(ScnScenario *s)
 /* The script, capped (sim/fileio.h): a scenario is never megabytes of Lua,
  * and /dev/zero or an endless FIFO must stop, not fill memory. The caller
  * frees len + 1 bytes. */
-static char *read_file(SimMem *m, const char *path, size_t *len, char *err, size_t errlen)
+static char *read_file(SimMem *m, const char *path, size_t *len, SimErr *err)
 {
     char *text;
-    return sim_file_read(m, path, SIM_FILE_MAX_SCENARIO, "a scenario", &text, len, err, errlen) == SIM_OK ? text
+    return sim_file_read(m, path, SIM_FILE_MAX_SCENARIO, "a scenario", &text, len, err) == SIM_OK ? text
                                                                                                          : NULL;
 }
 
@@ -161,12 +162,12 @@ static const char *stem(const char *path, char *buf, size_t n)
     return buf;
 }
 
-static int parse_sets(ScnScenario *s, const ScnOptions *opt, char *err, size_t errlen)
+static int parse_sets(ScnScenario *s, const ScnOptions *opt, SimErr *err)
 {
     for (size_t i = 0; i < opt->nsets; i++) {
         const char *eq = strchr(opt->sets[i], '=');
         if (eq == NULL || eq == opt->sets[i]) {
-            snprintf(err, errlen, "--set %s: expected NAME=VALUE", opt->sets[i]);
+            sim_err_set(err, SIM_EINVAL, "--set %s: expected NAME=VALUE", opt->sets[i]);
             return SIM_EINVAL;
         }
         if (sim_mem_grow(s->mem, (void **)&s->sets.v, &s->sets.cap, s->sets.n + 1, sizeof *s->sets.v))
@@ -183,11 +184,11 @@ static int parse_sets(ScnScenario *s, const ScnOptions *opt, char *err, size_t e
     }
     return SIM_OK;
 oom:
-    snprintf(err, errlen, "out of memory");
+    sim_err_set(err, SIM_ENOMEM, "out of memory");
     return SIM_ENOMEM;
 }
 
-static int check_sets_used(ScnScenario *s, char *err, size_t errlen)
+static int check_sets_used(ScnScenario *s, SimErr *err)
 {
     for (size_t i = 0; i < s->sets.n; i++) {
         const ScnSet *set = &s->sets.v[i];
@@ -195,38 +196,38 @@ static int check_sets_used(ScnScenario *s, char *err, size_t errlen)
             continue;
         const char *dot = strchr(set->name, '.');
         if (set->missed[0])
-            snprintf(err, errlen, "--set %s: %s has no field '%.*s'%s%s%s", set->name, set->missed,
-                     (int)strcspn(dot + 1, "."), dot + 1, set->near ? " (did you mean '" : "",
-                     set->near ? set->near : "", set->near ? "'?)" : "");
+            sim_err_set(err, SIM_EINVAL, "--set %s: %s has no field '%.*s'%s%s%s", set->name, set->missed,
+                        (int)strcspn(dot + 1, "."), dot + 1, set->near ? " (did you mean '" : "",
+                        set->near ? set->near : "", set->near ? "'?)" : "");
         else if (dot)
-            snprintf(err, errlen, "--set %s: %s has no param '%s' and declares nothing named '%.*s' "
-                     "(NAME.FIELD=VALUE sets a field of the declaration NAME)", set->name, s->chunk,
-                     set->name, (int)(dot - set->name), set->name);
+            sim_err_set(err, SIM_EINVAL, "--set %s: %s has no param '%s' and declares nothing named '%.*s' "
+                        "(NAME.FIELD=VALUE sets a field of the declaration NAME)", set->name, s->chunk,
+                        set->name, (int)(dot - set->name), set->name);
         else
-            snprintf(err, errlen, "--set %s: %s has no param '%s' (see kubesim run --list-params)", set->name,
-                     s->chunk, set->name);
+            sim_err_set(err, SIM_EINVAL, "--set %s: %s has no param '%s' (see kubesim run --list-params)", set->name,
+                        s->chunk, set->name);
         return SIM_EINVAL;
     }
     return SIM_OK;
 }
 
-static int check_world(ScnScenario *s, char *err, size_t errlen)
+static int check_world(ScnScenario *s, SimErr *err)
 {
     if (s->regions.n == 0) {
-        snprintf(err, errlen, "%s: the scenario declares no region", s->chunk);
+        sim_err_set(err, SIM_EINVAL, "%s: the scenario declares no region", s->chunk);
         return SIM_EINVAL;
     }
     return SIM_OK;
 }
 
-static int run_chunk(ScnScenario *s, const char *src, size_t len, char *err, size_t errlen)
+static int run_chunk(ScnScenario *s, const char *src, size_t len, SimErr *err)
 {
     char chunkname[1024];
     snprintf(chunkname, sizeof chunkname, "@%s", s->chunk);
     /* Text only: "t" refuses precompiled bytecode. */
     int st = luaL_loadbufferx(s->L, src, len, chunkname, "t");
     if (st != LUA_OK) {
-        scn_error_message(s, st, err, errlen);
+        scn_error_message(s, st, err);
         return SIM_EINVAL;
     }
     lua_Debug ar;
@@ -234,7 +235,7 @@ static int run_chunk(ScnScenario *s, const char *src, size_t len, char *err, siz
     if (lua_getinfo(s->L, ">S", &ar))
         snprintf(s->src, sizeof s->src, "%s", ar.short_src);
     scn_sandbox_arm(s, s->steps_left);
-    return scn_sandbox_call(s, 0, 0, err, errlen) == LUA_OK ? SIM_OK : SIM_EINVAL;
+    return scn_sandbox_call(s, 0, 0, err) == LUA_OK ? SIM_OK : SIM_EINVAL;
 }
 
 static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
@@ -259,12 +260,12 @@ static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
     return s;
 }
 
-ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, char *err, size_t errlen)
+ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, SimErr *err)
 {
     size_t len = scn_default_source_len, cap = 0;
     char *src = NULL;
     if (opt->path) {
-        src = read_file(m, opt->path, &len, err, errlen);
+        src = read_file(m, opt->path, &len, err);
         if (src == NULL)
             return NULL;
         cap = len + 1;
@@ -274,15 +275,15 @@ ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, char *err, size_t errlen
     if (s && (s->L = scn_sandbox_new(s)) == NULL)
         rc = SIM_ENOMEM;
     if (rc == SIM_ENOMEM)
-        snprintf(err, errlen, "out of memory");
+        sim_err_set(err, SIM_ENOMEM, "out of memory");
     if (rc == SIM_OK)
-        rc = parse_sets(s, opt, err, errlen);
+        rc = parse_sets(s, opt, err);
     if (rc == SIM_OK)
-        rc = run_chunk(s, src ? src : scn_default_source, len, err, errlen);
+        rc = run_chunk(s, src ? src : scn_default_source, len, err);
     if (rc == SIM_OK)
-        rc = check_sets_used(s, err, errlen);
+        rc = check_sets_used(s, err);
     if (rc == SIM_OK)
-        rc = check_world(s, err, errlen);
+        rc = check_world(s, err);
     if (src)
         sim_mem_free(m, src, cap);
     if (rc != SIM_OK) {

@@ -36,8 +36,9 @@ extern const size_t scn_default_source_len;
 #define SCN_DEFAULT_NAME "scenarios/market_open_surge.lua"
 
 /* Loads and checks a scenario. NULL on error with the message in err
- * ("FILE:LINE: ..."). The caller owns the result. */
-ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, char *err, size_t errlen);
+ * ("FILE:LINE: ..."; no scenario exists yet to hold it). The caller owns the
+ * result. */
+ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, SimErr *err);
 void scn_free(ScnScenario *s);
 
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
@@ -61,9 +62,9 @@ void scn_autoscaler_config(const ScnScenario *s, struct SchedCaConfig *c);
 
 /* Runs each expect(name, fn) against the final summary (passed to fn as a Lua
  * table). Returns a cJSON array of {name, passed, detail} in *out (caller
- * owns), or an error with the message in err. *failed counts failures. */
-int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *failed,
-                     char *err, size_t errlen);
+ * owns), or an error with the message on s (scn_errmsg). *failed counts
+ * failures. */
+int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *failed);
 
 /* ---- a world (world.c) ------------------------------------------------------
  * The one builder of a world: run, sweep, validate, export and the
@@ -142,9 +143,11 @@ typedef struct ScnRunResult {
 } ScnRunResult;
 
 /* Simulates a loaded scenario and writes its outputs into opt->dir. Returns
- * SIM_OK, or an error with the message in err (an error in an at/every hook
+ * SIM_OK, or an error with the message on s (an error in an at/every hook
  * ends the run: "FILE:LINE: ..."). */
-int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res, char *err, size_t errlen);
+int scn_run(ScnScenario *s, const ScnRunOptions *opt, ScnRunResult *res);
+/* Why the last scn_run or scn_expectations on s failed. */
+const char *scn_errmsg(const ScnScenario *s);
 
 /* Fills s with every record kind a kubesim trace may hold: the engine's and
  * each module's (modules.c), for readers without an engine. SIM_OK, or

@@ -107,6 +107,7 @@ struct ScnScenario {
     struct ScnFaults *faults;    /* fault declarations, in the arena (api_fault.c); NULL if none */
     struct ScnAutoscaler *autoscaler;   /* autoscaler {} (api_autoscaler.c); NULL: upstream defaults */
     ScnHooks hooks;              /* at/every (hooks.c) */
+    SimErr err;                  /* why the last scn_run or scn_expectations failed (scn_errmsg) */
 };
 
 /* Grows vec by one zeroed element and returns a pointer to it, or raises a
@@ -126,12 +127,12 @@ lua_State *scn_sandbox_new(ScnScenario *s);
 void scn_sandbox_arm(ScnScenario *s, uint64_t steps);   /* (re)starts the budget */
 /* Turns a failed lua_pcall's error (the host's own, e.g. loading) into a
  * message in err; pops it. */
-void scn_error_message(ScnScenario *s, int status, char *err, size_t errlen);
+void scn_error_message(ScnScenario *s, int status, SimErr *err);
 /* Calls the function below nargs arguments on s->L's stack, in a thread of
  * its own, under the budget set by scn_sandbox_arm. LUA_OK with nres
  * results, or an error status with one message in err ("FILE:LINE: what",
  * whatever the script raised, a memory error included) and nothing pushed. */
-int scn_sandbox_call(ScnScenario *s, int nargs, int nres, char *err, size_t errlen);
+int scn_sandbox_call(ScnScenario *s, int nargs, int nres, SimErr *err);
 /* The SIM_E* of a failed call's status: SIM_ENOMEM when the allocator (not
  * the script's --lua-mem cap or budget) refused memory, else SIM_EINVAL. */
 int scn_sandbox_rc(const ScnScenario *s, int status);

@@ -40,10 +40,12 @@ struct ScnSweep {
     int merging;        /* axes came from a CSV header: values are recovered later */
     char *scenario;     /* a merge: the shards' scenario name and seed (NULL, -1: not known) */
     int64_t seed;
+    SimErr err;         /* why the last call on the sweep failed (scn_sweep_errmsg) */
 };
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), SIM_EINVAL)
-#define OOM() (snprintf(err, errlen, "out of memory"), SIM_ENOMEM)
+/* Failures of the functions acting on a sweep w: the message goes on w. */
+#define ERR(...) sim_err_set(&w->err, SIM_EINVAL, __VA_ARGS__)
+#define OOM() sim_err_set(&w->err, SIM_ENOMEM, "out of memory")
 
 ScnSweep *scn_sweep_new(SimMem *m)
 {
@@ -63,6 +65,8 @@ static void axis_free(SimMem *m, Axis *a)
     sim_mem_free(m, a->vals, a->cap * sizeof *a->vals);
     sim_mem_strfree(m, a->name);
 }
+
+const char *scn_sweep_errmsg(const ScnSweep *w) { return sim_err_msg(&w->err); }
 
 void scn_sweep_free(ScnSweep *w)
 {
@@ -131,7 +135,7 @@ static size_t axis_find(const ScnSweep *w, const char *name, size_t len)
     return SIZE_MAX;
 }
 
-int scn_sweep_vary(ScnSweep *w, const char *spec, char *err, size_t errlen)
+int scn_sweep_vary(ScnSweep *w, const char *spec)
 {
     const char *eq = strchr(spec, '=');
     if (eq == NULL || eq == spec || eq[1] == '\0')
@@ -183,12 +187,12 @@ void scn_sweep_label(const ScnSweep *w, size_t config, char *buf, size_t n)
     }
 }
 
-ScnScenario *scn_sweep_load(const ScnSweep *w, size_t config, const ScnOptions *base, char *err, size_t errlen)
+ScnScenario *scn_sweep_load(const ScnSweep *w, size_t config, const ScnOptions *base, SimErr *err)
 {
     size_t n = base->nsets + w->nax;
     char **sets = sim_mem_calloc(w->m, n + 1, sizeof *sets);
     if (sets == NULL) {
-        snprintf(err, errlen, "out of memory");
+        sim_err_set(err, SIM_ENOMEM, "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < base->nsets; i++)
@@ -197,12 +201,13 @@ ScnScenario *scn_sweep_load(const ScnSweep *w, size_t config, const ScnOptions *
     ScnOptions o = *base;
     o.sets = sets;
     o.nsets = n;
-    char msg[1024], label[512];
-    ScnScenario *s = scn_load(w->m, &o, msg, sizeof msg);
+    char label[512];
+    SimErr why = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(w->m, &o, &why);
     sim_mem_free(w->m, sets, (n + 1) * sizeof *sets);
     if (s == NULL) {
         scn_sweep_label(w, config, label, sizeof label);
-        snprintf(err, errlen, "configuration %zu (%s): %s", config, label, msg);
+        sim_err_set(err, sim_err_code(&why), "configuration %zu (%s): %s", config, label, sim_err_msg(&why));
     }
     return s;
 }
@@ -253,7 +258,7 @@ static int parse(const ScnSweep *w, const char *json, size_t len, cJSON **root)
     return rc;
 }
 
-int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t len, char *err, size_t errlen)
+int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t len)
 {
     SIM_ASSERT(config < w->nconf);
     cJSON *root;
@@ -408,7 +413,7 @@ static int csv_record(const char **p, const char *end, char *buf, size_t bufn, c
 
 /* The header: config, configs, the axes, then metric_cols. Sets the axes (the
  * first file) or checks them (later ones). */
-static int csv_header(ScnSweep *w, const char **f, int nf, const char *name, char *err, size_t errlen)
+static int csv_header(ScnSweep *w, const char **f, int nf, const char *name)
 {
     int nax = nf - 2 - NMETRIC;
     if (nax < 1 || strcmp(f[0], "config") != 0 || strcmp(f[1], "configs") != 0)
@@ -452,7 +457,7 @@ static int parse_num(const char *s, double *out)
     return *s == '\0' || *end != '\0' ? -1 : 0;
 }
 
-static int csv_row(ScnSweep *w, const char **f, const char *name, int line, char *err, size_t errlen)
+static int csv_row(ScnSweep *w, const char **f, const char *name, int line)
 {
     size_t config, configs;
     if (parse_size(f[0], &config) || parse_size(f[1], &configs) || configs == 0 ||
@@ -507,20 +512,20 @@ static int csv_values(ScnSweep *w, const char **f, size_t config)
     return SIM_OK;
 }
 
-int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name, char *err, size_t errlen)
+int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name)
 {
     const char *p = csv, *end = csv + len, *f[MAX_FIELDS];
     char buf[8192];
     int line = 1, nf = csv_record(&p, end, buf, sizeof buf, f, MAX_FIELDS);
     if (nf < 0)
         return ERR("%s:1: a malformed header", name);
-    int rc = csv_header(w, f, nf, name, err, errlen);
+    int rc = csv_header(w, f, nf, name);
     while (rc == SIM_OK && p < end) {
         line++;
         int n = csv_record(&p, end, buf, sizeof buf, f, MAX_FIELDS);
         if (n != nf)
             return ERR("%s:%d: %d fields, the header has %d", name, line, n, nf);
-        rc = csv_row(w, f, name, line, err, errlen);
+        rc = csv_row(w, f, name, line);
         if (rc == SIM_OK && csv_values(w, f, (size_t)strtoull(f[0], NULL, 10)) != SIM_OK)
             rc = OOM();
     }
@@ -544,7 +549,7 @@ static int meta_of(const cJSON *root, const char **scenario, int64_t *seed)
     return 0;
 }
 
-int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name, char *err, size_t errlen)
+int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name)
 {
     cJSON *root;
     if (parse(w, json, len, &root) != SIM_OK)
@@ -573,7 +578,7 @@ int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *na
 /* Turns the per-configuration values of a merge into each axis' distinct
  * values in first-seen order, which is their --vary order when every row is
  * there, and checks each row sits where its values say. */
-static int recover_axis(ScnSweep *w, size_t k, char *err, size_t errlen)
+static int recover_axis(ScnSweep *w, size_t k)
 {
     Axis *a = &w->ax[k];
     size_t n = 0;
@@ -588,7 +593,7 @@ static int recover_axis(ScnSweep *w, size_t k, char *err, size_t errlen)
     return n > 0 ? SIM_OK : ERR("the merged rows give %s no value", a->name);
 }
 
-int scn_sweep_check_complete(ScnSweep *w, char *err, size_t errlen)
+int scn_sweep_check_complete(ScnSweep *w)
 {
     if (!w->merging || w->rows == NULL)
         return ERR("no rows to merge");
@@ -606,7 +611,7 @@ int scn_sweep_check_complete(ScnSweep *w, char *err, size_t errlen)
     int rc = SIM_OK;
     size_t product = 1;
     for (size_t k = 0; k < w->nax && rc == SIM_OK; k++) {
-        rc = recover_axis(w, k, err, errlen);
+        rc = recover_axis(w, k);
         product *= w->ax[k].n;
     }
     if (rc == SIM_OK && product != w->nconf)

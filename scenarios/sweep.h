@@ -11,7 +11,9 @@
  * peak, expectations); the cheapest configuration that meets every
  * expectation is the answer. Rows come from each run's summary.json, or from
  * the sweep.csv of shards when merging. Memory goes through the SimMem hook
- * given at creation; every error leaves its message in err.
+ * given at creation; every error leaves its message on the sweep
+ * (scn_sweep_errmsg), except scn_sweep_load's, which makes a scenario and
+ * reports in its SimErr.
  */
 #ifndef KUBESIM_SCN_SWEEP_H
 #define KUBESIM_SCN_SWEEP_H
@@ -29,10 +31,13 @@ typedef struct ScnSweep ScnSweep;
 /* NULL on out of memory. The caller frees with scn_sweep_free. */
 ScnSweep *scn_sweep_new(SimMem *m);
 void scn_sweep_free(ScnSweep *w);
+/* Why the last call on w failed: every int function below that acts on a
+ * sweep leaves its message there. */
+const char *scn_sweep_errmsg(const ScnSweep *w);
 
 /* Adds an axis from "NAME=V1,V2,...". SIM_EINVAL (bad form, a repeated NAME
  * or value, more than SCN_SWEEP_MAX_CONFIGS configurations) or SIM_ENOMEM. */
-int scn_sweep_vary(ScnSweep *w, const char *spec, char *err, size_t errlen);
+int scn_sweep_vary(ScnSweep *w, const char *spec);
 size_t scn_sweep_axes(const ScnSweep *w);
 size_t scn_sweep_configs(const ScnSweep *w);
 
@@ -44,23 +49,23 @@ void scn_sweep_label(const ScnSweep *w, size_t config, char *buf, size_t n);
 
 /* Loads the scenario with base's sets plus the configuration's. NULL on error
  * (the message, prefixed with the configuration, in err). */
-ScnScenario *scn_sweep_load(const ScnSweep *w, size_t config, const ScnOptions *base, char *err, size_t errlen);
+ScnScenario *scn_sweep_load(const ScnSweep *w, size_t config, const ScnOptions *base, SimErr *err);
 
 /* Records configuration's row from its run's summary.json text. SIM_EINVAL if
  * the text is not a kubesim summary. */
-int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t len, char *err, size_t errlen);
+int scn_sweep_add_summary(ScnSweep *w, size_t config, const char *json, size_t len);
 
 /* Merging: reads a sweep.csv (name for messages) and adds its rows; the
  * first file sets the axes, later ones must match. */
-int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name, char *err, size_t errlen);
+int scn_sweep_add_csv(ScnSweep *w, const char *csv, size_t len, const char *name);
 /* Merging: reads a shard's sweep.json (name for messages) for the scenario's
  * name and the seed, which sweep.csv does not carry; every shard must agree.
  * SIM_EINVAL names the file and the key that differs or is not valid. */
-int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name, char *err, size_t errlen);
+int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *name);
 /* After merging: every configuration has its row exactly once, and the axes'
  * values are recovered in their original order. SIM_EINVAL names a missing
  * configuration. */
-int scn_sweep_check_complete(ScnSweep *w, char *err, size_t errlen);
+int scn_sweep_check_complete(ScnSweep *w);
 
 /* The cheapest configuration with a row that meets every expectation (ties:
  * the lowest index), or SIZE_MAX. */

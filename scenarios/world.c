@@ -13,7 +13,6 @@
  */
 #include "scenarios/scn_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,22 +34,14 @@ struct ScnWorld {
     WlFaults *faults;
     SimTraceWriter *trace;
     SimMetrics *metrics;
-    char msg[1024];
+    SimErr err;                  /* the last failure: scn_world_errmsg */
 };
-
-static int fail(ScnWorld *w, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(w->msg, sizeof w->msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 /* A failure the engine described (or a plain out of memory). */
 static int fail_engine(ScnWorld *w, int code)
 {
-    return fail(w, code, "%s", code == SIM_ENOMEM && w->e == NULL ? "out of memory" : sim_errmsg(w->e));
+    return sim_err_set(&w->err, code, "%s",
+                       code == SIM_ENOMEM && w->e == NULL ? "out of memory" : sim_errmsg(w->e));
 }
 
 static int open_outputs(ScnWorld *w)
@@ -63,11 +54,11 @@ static int open_outputs(ScnWorld *w)
              KUBESIM_VERSION, s->name, (unsigned long long)w->opt.seed, (long long)s->duration,
              (long long)s->sample_every);
     snprintf(path, sizeof path, "%s/trace.kst", w->opt.dir);
-    w->trace = sim_trace_create(mem, sim_trace_schema(w->e), path, meta, w->msg, sizeof w->msg);
+    w->trace = sim_trace_create(mem, sim_trace_schema(w->e), path, meta, &w->err);
     if (w->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", w->opt.dir);
-    w->metrics = sim_metrics_open(mem, path, w->msg, sizeof w->msg);
+    w->metrics = sim_metrics_open(mem, path, &w->err);
     if (w->metrics == NULL)
         return SIM_EIO;
     sim_set_trace(w->e, w->trace);
@@ -200,7 +191,7 @@ int scn_world_open(ScnWorld **out, ScnScenario *s, const ScnWorldOptions *opt)
 
 const char *scn_world_errmsg(const ScnWorld *w)
 {
-    return w ? w->msg : "out of memory";
+    return w ? sim_err_msg(&w->err) : "out of memory";
 }
 
 SimEngine *scn_world_engine(const ScnWorld *w) { return w->e; }
@@ -219,7 +210,7 @@ int scn_world_finish(ScnWorld *w, char trace_sha256[65])
     int rc2 = sim_metrics_close(w->metrics);
     w->metrics = NULL;
     if (rc != SIM_OK || rc2 != SIM_OK)
-        return fail(w, SIM_EIO, "writing the trace or the metrics failed (disk full?)");
+        return sim_err_set(&w->err, SIM_EIO, "writing the trace or the metrics failed (disk full?)");
     return SIM_OK;
 }
 

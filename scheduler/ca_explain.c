@@ -810,7 +810,7 @@ static cJSON *plan_json(Case *c)
 }
 
 int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                          char *err, size_t errlen)
+                          SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
@@ -826,9 +826,10 @@ int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *f
     if (rc == SIM_OK && (o = plan_json(&c)) == NULL)
         rc = SIM_EINVAL;
     if (root == NULL && rc != SIM_ENOMEM)
-        snprintf(err, errlen, "%s", kube_errmsg(c.w.kr));
+        sim_err_set(err, rc, "%s", kube_errmsg(c.w.kr));
     else if (rc != SIM_OK)
-        snprintf(err, errlen, "%s: %s", file, c.w.kr && kube_failed(c.w.kr) ? kube_errmsg(c.w.kr) : "$: out of memory");
+        sim_err_set(err, rc, "%s: %s", file,
+                    c.w.kr && kube_failed(c.w.kr) ? kube_errmsg(c.w.kr) : "$: out of memory");
     rc = sched_explain_print(m, rc, o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
@@ -836,5 +837,5 @@ int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *f
         sched_ca_destroy(c.ca);
     sched_xworld_close(&c.w);
     sim_json_end(&js);
-    return sched_explain_oom(m, rc, file, err, errlen);
+    return sched_explain_oom(m, rc, file, err);
 }

@@ -299,7 +299,7 @@ static void answer_text(const cJSON *o, FILE *out)
 }
 
 int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                       char *err, size_t errlen)
+                       SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
@@ -320,13 +320,13 @@ int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file
     if (rc == SIM_OK)
         o = answer_json(&c, a);
     if (rc == SIM_ENOMEM)
-        snprintf(err, errlen, "%s: out of memory", file);
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", file);
     else if (rc != SIM_OK)
-        snprintf(err, errlen, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.w.kr));
+        sim_err_set(err, rc, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.w.kr));
     rc = sched_explain_print(m, rc, o, as_json, out, answer_text);
     cJSON_Delete(o);
     cJSON_Delete(root);
     sched_xworld_close(&c.w);
     sim_json_end(&js);
-    return sched_explain_oom(m, rc, file, err, errlen);
+    return sched_explain_oom(m, rc, file, err);
 }

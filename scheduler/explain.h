@@ -17,7 +17,7 @@
  * (or "FILE:LINE:COL: not valid JSON") in err, or SIM_ENOMEM with "FILE: out
  * of memory", and nothing written to out on an error. */
 int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                       char *err, size_t errlen);
+                       SimErr *err);
 
 /* `kubesim explain autoscaler`: reads a case of node groups, v1 Nodes and
  * v1 Pods, runs the scheduler over the pending pods and writes what one
@@ -26,7 +26,7 @@ int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file
  * sched_explain_case: SIM_OK, or SIM_EINVAL with "FILE: $.path: problem" (or
  * SIM_ENOMEM) in err and nothing written to out. */
 int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                          char *err, size_t errlen);
+                          SimErr *err);
 
 /* Prints an explain answer (explain schedule, hpa, autoscaler) built in a
  * sim_json scope on m: indented JSON (--json), else through text. Prints
@@ -37,6 +37,6 @@ int sched_explain_print(SimMem *m, int rc, const cJSON *answer, int as_json, FIL
 /* The explain commands' last word: rc, except that an error after any failed
  * allocation on m (its sticky oom flag), or SIM_ENOMEM, is SIM_ENOMEM with
  * "FILE: out of memory" in err. */
-int sched_explain_oom(const SimMem *m, int rc, const char *file, char *err, size_t errlen);
+int sched_explain_oom(const SimMem *m, int rc, const char *file, SimErr *err);
 
 #endif

@@ -235,10 +235,9 @@ int sched_explain_print(SimMem *m, int rc, const cJSON *answer, int as_json, FIL
 /* SQLite's rule: once an allocation failed, the operation's error is out of
  * memory, whatever the code that noticed it called it (a parse of a short
  * text, a refused object). */
-int sched_explain_oom(const SimMem *m, int rc, const char *file, char *err, size_t errlen)
+int sched_explain_oom(const SimMem *m, int rc, const char *file, SimErr *err)
 {
     if (rc == SIM_OK || (!m->oom && rc != SIM_ENOMEM))
         return rc;
-    snprintf(err, errlen, "%s: out of memory", file);
-    return SIM_ENOMEM;
+    return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", file);
 }

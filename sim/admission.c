@@ -230,7 +230,7 @@ static void lr_default_one(int64_t *deflt, int64_t *deflt_req, int64_t min, int6
 }
 
 /* Upstream's ValidateLimitRange checks for one resource, in its order. */
-static int lr_check_one(const char *res, int milli, const int64_t v[4], char *why, size_t n)
+static int lr_check_one(const char *res, int milli, const int64_t v[4], SimErr *why)
 {
     enum { MIN, MAX, DEF, REQ };
     static const struct {
@@ -248,25 +248,23 @@ static int lr_check_one(const char *res, int milli, const int64_t v[4], char *wh
         char qa[QLEN], qb[QLEN];
         sim_quantity_format(a, milli, qa, sizeof qa);
         sim_quantity_format(b, milli, qb, sizeof qb);
-        snprintf(why, n, "%s: %s value %s is greater than %s value %s", res, rules[i].la, qa, rules[i].lb, qb);
-        return SIM_EINVAL;
+        return sim_err_set(why, SIM_EINVAL, "%s: %s value %s is greater than %s value %s", res, rules[i].la, qa,
+                           rules[i].lb, qb);
     }
     return SIM_OK;
 }
 
-int sim_limitrange_normalize(SimLimitRange *lr, char *why, size_t n)
+int sim_limitrange_normalize(SimLimitRange *lr, SimErr *why)
 {
     lr_default_one(&lr->deflt.cpu_m, &lr->deflt_req.cpu_m, lr->min.cpu_m, lr->max.cpu_m);
     lr_default_one(&lr->deflt.mem, &lr->deflt_req.mem, lr->min.mem, lr->max.mem);
     const int64_t cpu[4] = {lr->min.cpu_m, lr->max.cpu_m, lr->deflt.cpu_m, lr->deflt_req.cpu_m};
     const int64_t mem[4] = {lr->min.mem, lr->max.mem, lr->deflt.mem, lr->deflt_req.mem};
     for (int i = 0; i < 4; i++)
-        if (cpu[i] < 0 || mem[i] < 0) {
-            snprintf(why, n, "quantities must not be negative");
-            return SIM_EINVAL;
-        }
-    int rc = lr_check_one("cpu", 1, cpu, why, n);
-    return rc == SIM_OK ? lr_check_one("memory", 0, mem, why, n) : rc;
+        if (cpu[i] < 0 || mem[i] < 0)
+            return sim_err_set(why, SIM_EINVAL, "quantities must not be negative");
+    int rc = lr_check_one("cpu", 1, cpu, why);
+    return rc == SIM_OK ? lr_check_one("memory", 0, mem, why) : rc;
 }
 
 static int lr_check(SimEngine *e, const SimLimitRange *lr)
@@ -293,9 +291,9 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id)
     if (rc != SIM_OK)
         return rc;
     SimLimitRange copy = *lr;
-    char why[160];
-    if (sim_limitrange_normalize(&copy, why, sizeof why) != SIM_OK)
-        return sim_fail(e, SIM_EINVAL, "limit range '%s': %s", lr->name, why);
+    SimErr why = SIM_ERR_INIT;
+    if (sim_limitrange_normalize(&copy, &why) != SIM_OK)
+        return sim_fail(e, SIM_EINVAL, "limit range '%s': %s", lr->name, sim_err_msg(&why));
     char *nm = sim_mem_strdup(e->mem, lr->name);
     uint32_t i = nm ? SIM_VEC_PUSH(e, e->limitranges) : SIM_NONE;
     if (i == SIM_NONE) {

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +19,6 @@
 #include <unistd.h>
 
 #define READ_CHUNK ((size_t)1 << 16)
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* "16 MiB", or a byte count when the cap is not whole mebibytes. */
 static void size_text(size_t n, char *buf, size_t len)
@@ -43,11 +29,11 @@ static void size_text(size_t n, char *buf, size_t len)
         snprintf(buf, len, "%zu bytes", n);
 }
 
-static int too_big(const char *path, size_t max, const char *what, char *err, size_t errlen)
+static int too_big(const char *path, size_t max, const char *what, SimErr *err)
 {
     char lim[32];
     size_text(max, lim, sizeof lim);
-    return say(err, errlen, SIM_EIO, "%s: larger than the %s limit for %s", path, lim, what);
+    return sim_err_set(err, SIM_EIO, "%s: larger than the %s limit for %s", path, lim, what);
 }
 
 /* Doubles *buf, but never past max + 2 bytes: the cap, one byte to see that
@@ -70,39 +56,39 @@ static int grow(SimMem *m, char **buf, size_t *cap, size_t max)
  * with what actually arrives, so a size the file does not have is never
  * allocated. */
 static int read_fd(SimMem *m, int fd, const char *path, size_t max, const char *what, char **buf, size_t *cap,
-                   size_t *n, char *err, size_t errlen)
+                   size_t *n, SimErr *err)
 {
     for (;;) {
         if (*n + 1 >= *cap && grow(m, buf, cap, max) != SIM_OK)
-            return say(err, errlen, SIM_ENOMEM, "%s: out of memory", path);
+            return sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
         size_t room = *cap - *n - 1;
         ssize_t got = read(fd, *buf + *n, room);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
-            return say(err, errlen, SIM_EIO, "%s: cannot read: %s", path, strerror(errno));
+            return sim_err_set(err, SIM_EIO, "%s: cannot read: %s", path, strerror(errno));
         if (got == 0)
             return SIM_OK;
         *n += (size_t)got;
         if (*n > max)
-            return too_big(path, max, what, err, errlen);
+            return too_big(path, max, what, err);
     }
 }
 
 /* Opens path for reading and refuses what cannot be the file asked for. */
-static int open_input(const char *path, size_t max, const char *what, int *fd, char *err, size_t errlen)
+static int open_input(const char *path, size_t max, const char *what, int *fd, SimErr *err)
 {
     *fd = open(path, O_RDONLY | O_CLOEXEC);
     if (*fd < 0)
-        return say(err, errlen, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return sim_err_set(err, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     int rc = SIM_OK;
     if (fstat(*fd, &st) != 0)
-        rc = say(err, errlen, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        rc = sim_err_set(err, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
     else if (S_ISDIR(st.st_mode))
-        rc = say(err, errlen, SIM_EIO, "%s: is a folder, not %s", path, what);
+        rc = sim_err_set(err, SIM_EIO, "%s: is a folder, not %s", path, what);
     else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > (uintmax_t)max)
-        rc = too_big(path, max, what, err, errlen);
+        rc = too_big(path, max, what, err);
     if (rc != SIM_OK) {
         close(*fd);
         *fd = -1;
@@ -111,17 +97,17 @@ static int open_input(const char *path, size_t max, const char *what, int *fd, c
 }
 
 int sim_file_read(SimMem *m, const char *path, size_t max, const char *what, char **out, size_t *len,
-                  char *err, size_t errlen)
+                  SimErr *err)
 {
     *out = NULL;
     *len = 0;
     int fd;
-    int rc = open_input(path, max, what, &fd, err, errlen);
+    int rc = open_input(path, max, what, &fd, err);
     if (rc != SIM_OK)
         return rc;
     char *buf = NULL;
     size_t cap = 0, n = 0;
-    rc = read_fd(m, fd, path, max, what, &buf, &cap, &n, err, errlen);
+    rc = read_fd(m, fd, path, max, what, &buf, &cap, &n, err);
     close(fd);
     if (rc != SIM_OK) {
         sim_mem_free(m, buf, cap);
@@ -157,18 +143,18 @@ static int write_all(int fd, const void *data, size_t len)
 
 /* A device or FIFO cannot be replaced by a rename (and must not be: renaming
  * over /dev/full would swap the device for a file), so it is written directly. */
-static int write_in_place(const char *path, const void *data, size_t len, char *err, size_t errlen)
+static int write_in_place(const char *path, const void *data, size_t len, SimErr *err)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
-        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", path, strerror(errno));
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: %s", path, strerror(errno));
     int bad = write_all(fd, data, len) != 0;
     int e = errno;
     if (close(fd) != 0 && !bad) {
         bad = 1;
         e = errno;
     }
-    return bad ? say(err, errlen, SIM_EIO, "%s: cannot write: %s", path, strerror(e)) : SIM_OK;
+    return bad ? sim_err_set(err, SIM_EIO, "%s: cannot write: %s", path, strerror(e)) : SIM_OK;
 }
 
 /* The mode a new file gets from open(2): 0666 less the umask. mkstemp makes
@@ -197,31 +183,31 @@ static int fill_temp(int fd, const void *data, size_t len, mode_t mode)
 /* Replaces path by way of a temporary beside it; messages name the path the
  * user gave (name), which differs from path when that is a link. */
 static int write_beside(const char *path, const char *name, const struct stat *old, const void *data, size_t len,
-                        char *err, size_t errlen)
+                        SimErr *err)
 {
     char tmp[PATH_MAX + 16];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-        return say(err, errlen, SIM_EIO, "%s: cannot write: the path is too long", name);
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: the path is too long", name);
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", name, strerror(errno));
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: %s", name, strerror(errno));
     mode_t mode = old ? (mode_t)(old->st_mode & 07777) : new_file_mode();
     if (fill_temp(fd, data, len, mode) != 0 || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return say(err, errlen, SIM_EIO, "%s: cannot write: %s", name, strerror(e));
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: %s", name, strerror(e));
     }
     return SIM_OK;
 }
 
-int sim_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen)
+int sim_file_replace(const char *path, const void *data, size_t len, SimErr *err)
 {
     struct stat st;
     int exists = stat(path, &st) == 0;
     if (exists && S_ISDIR(st.st_mode))
-        return say(err, errlen, SIM_EIO, "%s: cannot write: it is a folder", path);
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: it is a folder", path);
     if (exists && !S_ISREG(st.st_mode))
-        return write_in_place(path, data, len, err, errlen);
+        return write_in_place(path, data, len, err);
     /* A link to a regular file (a dotfile kept elsewhere, /dev/stdout when
      * stdout is a file) is kept: the file it names is replaced, beside
      * itself, never the link and never a temporary in the link's folder. */
@@ -229,5 +215,5 @@ int sim_file_replace(const char *path, const void *data, size_t len, char *err, 
     struct stat lst;
     const char *target = exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, real) ? real
                                                                                                       : path;
-    return write_beside(target, path, exists ? &st : NULL, data, len, err, errlen);
+    return write_beside(target, path, exists ? &st : NULL, data, len, err);
 }

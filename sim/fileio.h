@@ -29,14 +29,13 @@
  * message over the cap ("a scenario"). Returns SIM_OK, SIM_EIO (cannot open
  * or read it, a folder, over the cap) or SIM_ENOMEM, with a message that
  * starts with the path in err. */
-int sim_file_read(SimMem *m, const char *path, size_t max, const char *what, char **out, size_t *len,
-                  char *err, size_t errlen);
+int sim_file_read(SimMem *m, const char *path, size_t max, const char *what, char **out, size_t *len, SimErr *err);
 
 /* Writes len bytes of data as the file at path. A regular file (or a new
  * one) is written beside it as PATH.tmp-XXXXXX, synced and renamed over it,
  * so a failure leaves the old file (or none) and no temporary; a device or a
  * FIFO (/dev/stdout, /dev/full) is written in place; a folder is refused.
  * Returns SIM_OK, or SIM_EIO with "PATH: ...: reason" in err. */
-int sim_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
+int sim_file_replace(const char *path, const void *data, size_t len, SimErr *err);
 
 #endif

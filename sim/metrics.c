@@ -19,18 +19,18 @@ struct SimMetrics {
     SimTime last_t;
 };
 
-SimMetrics *sim_metrics_open(SimMem *m, const char *path, char *err, size_t errlen)
+SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err)
 {
     SimMetrics *mt = sim_mem_calloc(m, 1, sizeof *mt);
     if (mt == NULL) {
-        snprintf(err, errlen, "out of memory");
+        sim_err_set(err, SIM_ENOMEM, "out of memory");
         return NULL;
     }
     mt->mem = m;
     mt->last_t = -1;
     mt->f = fopen(path, "w");
     if (mt->f == NULL) {
-        snprintf(err, errlen, "%s: cannot write", path);
+        sim_err_set(err, SIM_EIO, "%s: cannot write", path);
         sim_mem_free(m, mt, sizeof *mt);
         return NULL;
     }

@@ -15,7 +15,7 @@ typedef struct SimEngine SimEngine;
 #define SIM_METRICS_HEADER "t_seconds,region,object,name,metric,value"
 
 /* Opens path and writes the header. NULL with a message in err on failure. */
-SimMetrics *sim_metrics_open(SimMem *m, const char *path, char *err, size_t errlen);
+SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err);
 /* One row. Values print with up to 10 significant digits (deterministic). */
 void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
                      const char *name, const char *metric, double value);

@@ -198,7 +198,7 @@ static int collect(void *ctx, const char *rel, int is_dir)
     return list_push(l, sim_mem_strdup(l->m, rel));
 }
 
-static int write_marker(SimOutdir *o, char *err, size_t errlen)
+static int write_marker(SimOutdir *o, SimErr *err)
 {
     List l = {.m = o->mem};
     char path[PATH_CAP + 16];
@@ -217,9 +217,10 @@ static int write_marker(SimOutdir *o, char *err, size_t errlen)
     }
     list_free(&l);
     if (rc != 0)
-        snprintf(err, errlen, "--out '%s': cannot list what was written in %s (out of memory, or the disk is full?)",
-                 o->dest, SIM_OUTDIR_MARKER);
-    return rc;
+        return sim_err_set(err, SIM_EIO,
+                           "--out '%s': cannot list what was written in %s (out of memory, or the disk is full?)",
+                           o->dest, SIM_OUTDIR_MARKER);
+    return SIM_OK;
 }
 
 static int split_lines(List *l)
@@ -287,32 +288,30 @@ static int foreign(void *ctx, const char *rel, int is_dir)
     return 1;
 }
 
-static int refuse_foreign(const char *dest, const Foreign *f, int marked, char *err, size_t errlen)
+static int refuse_foreign(const char *dest, const Foreign *f, int marked, SimErr *err)
 {
     char more[64] = "";
     if (f->count > 1)
         snprintf(more, sizeof more, " and %zu more entries", f->count - 1);
-    snprintf(err, errlen,
-             "--out '%s': refusing to replace this folder: it holds '%s'%s, which kubesim did not write (%s); "
-             "kubesim replaces only an empty folder or one it wrote; --force replaces it anyway",
-             dest, f->first, more, marked ? "not listed in its " SIM_OUTDIR_MARKER : "there is no " SIM_OUTDIR_MARKER
-                                                                                     " marker");
-    return -1;
+    return sim_err_set(err, SIM_EINVAL,
+                       "--out '%s': refusing to replace this folder: it holds '%s'%s, which kubesim did not write "
+                       "(%s); kubesim replaces only an empty folder or one it wrote; --force replaces it anyway",
+                       dest, f->first, more,
+                       marked ? "not listed in its " SIM_OUTDIR_MARKER : "there is no " SIM_OUTDIR_MARKER " marker");
 }
 
-int sim_outdir_check(SimMem *m, const char *dest, int force, char *err, size_t errlen)
+int sim_outdir_check(SimMem *m, const char *dest, int force, SimErr *err)
 {
     struct stat st;
     if (lstat(dest, &st) != 0) {
         if (errno == ENOENT)
             return 0;
-        snprintf(err, errlen, "--out '%s': cannot look at it: %s", dest, strerror(errno));
-        return -1;
+        return sim_err_set(err, SIM_EIO, "--out '%s': cannot look at it: %s", dest, strerror(errno));
     }
     if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "--out '%s': exists and is not a folder (%s); kubesim writes a folder there and "
-                 "replaces only a folder it wrote", dest, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
-        return -1;
+        return sim_err_set(err, SIM_EINVAL,
+                           "--out '%s': exists and is not a folder (%s); kubesim writes a folder there and "
+                           "replaces only a folder it wrote", dest, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
     }
     if (force)
         return 0;
@@ -322,11 +321,11 @@ int sim_outdir_check(SimMem *m, const char *dest, int force, char *err, size_t e
     int rc = marked < 0 ? -1 : walk(dest, foreign, &f);
     list_free(&l);
     if (marked < 0 || (rc != 0 && f.count == 0)) {
-        snprintf(err, errlen, "--out '%s': cannot read this folder to check that kubesim wrote it%s", dest,
-                 marked < 0 ? ": out of memory" : "");
-        return -1;
+        return sim_err_set(err, marked < 0 ? SIM_ENOMEM : SIM_EIO,
+                           "--out '%s': cannot read this folder to check that kubesim wrote it%s", dest,
+                           marked < 0 ? ": out of memory" : "");
     }
-    return f.count ? refuse_foreign(dest, &f, marked > 0, err, errlen) : 0;
+    return f.count ? refuse_foreign(dest, &f, marked > 0, err) : 0;
 }
 
 /* ---- begin, commit, abort --------------------------------------------------------- */
@@ -347,8 +346,10 @@ static int make_parents(SimOutdir *o)
     return 0;
 }
 
-int sim_outdir_begin(SimOutdir *o, SimMem *m, const char *dest, int force, char *err, size_t errlen)
+int sim_outdir_begin(SimOutdir *o, SimMem *m, const char *dest, int force)
 {
+    SimErr *err = &o->err;
+    sim_err_set(err, SIM_OK, "%s", "");
     size_t n = strlen(dest);
     while (n > 1 && dest[n - 1] == '/')
         n--;
@@ -357,22 +358,21 @@ int sim_outdir_begin(SimOutdir *o, SimMem *m, const char *dest, int force, char 
     o->made = 0;
     o->tmp[0] = o->dest[0] = '\0';
     if (n == 0 || n + 16 > sizeof o->tmp) {
-        snprintf(err, errlen, "--out '%s': not a usable folder name", dest);
-        return -1;
+        return sim_err_set(err, SIM_EINVAL, "--out '%s': not a usable folder name", dest);
     }
     snprintf(o->dest, sizeof o->dest, "%.*s", (int)n, dest);
-    if (sim_outdir_check(m, o->dest, force, err, errlen) != 0)
-        return -1;
+    int rc = sim_outdir_check(m, o->dest, force, err);
+    if (rc != SIM_OK)
+        return rc;
     memcpy(o->tmp, o->dest, n);
     memcpy(o->tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
     if (make_parents(o) != 0 || mkdtemp(o->tmp) == NULL) {
         int e = errno;
         o->tmp[0] = '\0';
         sim_outdir_abort(o);
-        snprintf(err, errlen, "--out '%s': cannot create a folder there: %s", o->dest, strerror(e));
-        return -1;
+        return sim_err_set(err, SIM_EIO, "--out '%s': cannot create a folder there: %s", o->dest, strerror(e));
     }
-    return 0;
+    return SIM_OK;
 }
 
 void sim_outdir_abort(SimOutdir *o)
@@ -410,36 +410,41 @@ static void discard(SimOutdir *o, const char *old)
     rmdir(old);
 }
 
-int sim_outdir_commit(SimOutdir *o, char *err, size_t errlen)
+int sim_outdir_commit(SimOutdir *o)
 {
+    SimErr *err = &o->err;
     char old[sizeof o->tmp + 16];
     struct stat st;
-    if (write_marker(o, err, errlen) != 0 || sim_outdir_check(o->mem, o->dest, o->force, err, errlen) != 0)
-        return -1;
+    int rc = write_marker(o, err);
+    if (rc == SIM_OK)
+        rc = sim_outdir_check(o->mem, o->dest, o->force, err);
+    if (rc != SIM_OK)
+        return rc;
     int had = lstat(o->dest, &st) == 0;
     snprintf(old, sizeof old, "%s.old-XXXXXX", o->tmp);
     if (had && mkdtemp(old) == NULL) {
-        snprintf(err, errlen, "--out '%s': cannot replace it: %s", o->dest, strerror(errno));
-        return -1;
+        return sim_err_set(err, SIM_EIO, "--out '%s': cannot replace it: %s", o->dest, strerror(errno));
     }
     if (had && rename(o->dest, old) != 0) {
-        snprintf(err, errlen, "--out '%s': cannot replace it: %s", o->dest, strerror(errno));
+        rc = sim_err_set(err, SIM_EIO, "--out '%s': cannot replace it: %s", o->dest, strerror(errno));
         rmdir(old);
-        return -1;
+        return rc;
     }
     if (rename(o->tmp, o->dest) != 0) {
-        snprintf(err, errlen, "--out '%s': cannot rename the finished output into place: %s", o->dest,
-                 strerror(errno));
+        rc = sim_err_set(err, SIM_EIO, "--out '%s': cannot rename the finished output into place: %s", o->dest,
+                         strerror(errno));
         if (had)
             rename(old, o->dest);
-        return -1;
+        return rc;
     }
     o->tmp[0] = '\0';   /* in place: nothing is left for abort */
     o->made = 0;
     if (had)
         discard(o, old);
-    return 0;
+    return SIM_OK;
 }
+
+const char *sim_outdir_errmsg(const SimOutdir *o) { return sim_err_msg(&o->err); }
 
 int sim_outdir_plain_name(const char *name)
 {
@@ -452,20 +457,18 @@ int sim_outdir_plain_name(const char *name)
     return 1;
 }
 
-int sim_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
+int sim_write_file(const char *path, const void *data, size_t len, SimErr *err)
 {
     FILE *f = fopen(path, "wb");
     if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -1;
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: %s", path, strerror(errno));
     }
     size_t put = fwrite(data, 1, len, f);
     int e = put != len || fflush(f) != 0 ? errno : 0;   /* the reason of the first failure */
     if (fclose(f) != 0 && e == 0)
         e = errno;
     if (e != 0 || put != len) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e ? e : EIO));
-        return -1;
+        return sim_err_set(err, SIM_EIO, "%s: cannot write: %s", path, strerror(e ? e : EIO));
     }
-    return 0;
+    return SIM_OK;
 }

@@ -27,20 +27,24 @@ typedef struct SimOutdir {
     size_t made;                 /* length of the topmost parent folder begin created; 0: none */
     char dest[4096];             /* the destination, without trailing slashes */
     char tmp[4096];              /* the temporary folder beside it; "" when there is none */
+    SimErr err;                  /* why begin or commit failed (sim_outdir_errmsg) */
 } SimOutdir;
 
-/* Whether dest may be replaced (see above): 0, or -1 with a message naming
- * dest, the reason and (when it helps) that --force overrides, in err. */
-int sim_outdir_check(SimMem *m, const char *dest, int force, char *err, size_t errlen);
+/* Whether dest may be replaced (see above): SIM_OK, or SIM_EINVAL (refused),
+ * SIM_EIO or SIM_ENOMEM with a message naming dest, the reason and (when it
+ * helps) that --force overrides, in err. */
+int sim_outdir_check(SimMem *m, const char *dest, int force, SimErr *err);
 
 /* Checks dest, creates its parent folders if needed and a fresh temporary
- * folder beside it (o->tmp, where the command writes). Returns 0, or -1 with
- * a message naming the folder in err (then nothing was created). */
-int sim_outdir_begin(SimOutdir *o, SimMem *m, const char *dest, int force, char *err, size_t errlen);
+ * folder beside it (o->tmp, where the command writes). Returns SIM_OK, or a
+ * SIM_E* with a message naming the folder on o (then nothing was created). */
+int sim_outdir_begin(SimOutdir *o, SimMem *m, const char *dest, int force);
 /* Writes the marker listing o->tmp's contents, checks dest again and
- * replaces it by o->tmp. Returns 0, or -1 with a message (o->tmp is left for
- * sim_outdir_abort). */
-int sim_outdir_commit(SimOutdir *o, char *err, size_t errlen);
+ * replaces it by o->tmp. Returns SIM_OK, or a SIM_E* with a message on o
+ * (o->tmp is left for sim_outdir_abort). */
+int sim_outdir_commit(SimOutdir *o);
+/* Why the last begin or commit on o failed. */
+const char *sim_outdir_errmsg(const SimOutdir *o);
 /* Removes o->tmp with everything in it and the parent folders begin made
  * (error and signal paths). Safe to call twice, or after a failed begin. */
 void sim_outdir_abort(SimOutdir *o);
@@ -54,7 +58,8 @@ void sim_remove_tree(const char *path);
  * nor ".." nor a hidden file). */
 int sim_outdir_plain_name(const char *name);
 
-/* Writes len bytes to path. Returns 0, or -1 with a message naming path. */
-int sim_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Writes len bytes to path. Returns SIM_OK, or SIM_EIO with a message naming
+ * path in err. */
+int sim_write_file(const char *path, const void *data, size_t len, SimErr *err);
 
 #endif

@@ -146,7 +146,7 @@ int sim_limitrange_add(SimEngine *e, const SimLimitRange *lr, uint32_t *id);
 /* Applies upstream's defaulting to *lr in place (as sim_limitrange_add does)
  * and checks it as upstream's validation would: SIM_OK, or SIM_EINVAL with
  * the reason ("cpu: min value 2 is greater than max value 1") in why. */
-int sim_limitrange_normalize(SimLimitRange *lr, char *why, size_t n);
+int sim_limitrange_normalize(SimLimitRange *lr, SimErr *why);
 uint32_t sim_limitrange_count(const SimEngine *e);
 const SimLimitRange *sim_limitrange(const SimEngine *e, uint32_t id);
 

@@ -35,6 +35,45 @@ enum {
 };
 const char *sim_strerror(int code);
 
+/* ---- the error convention (one for the whole code base) -----------------
+ * Like sqlite3_errmsg, the message of a failure lives on a handle, never in a
+ * caller's char buffer:
+ *  - A fallible function returns SIM_OK or a negative SIM_E* (a constructor:
+ *    its object or NULL) and leaves the message on the handle it acts on,
+ *    read back with that handle's accessor: sim_errmsg (engine),
+ *    sim_trace_error (trace reader), sim_outdir_errmsg (output folder),
+ *    scn_errmsg (scenario), scn_world_errmsg (world), scn_sweep_errmsg
+ *    (sweep), rnd_replay_errmsg (replay), rnd_report_errmsg (report),
+ *    bt_errmsg (backtest context), kx_yaml_errmsg (YAML emitter),
+ *    kube_errmsg and kube_yaml_errmsg (Kubernetes object readers).
+ *  - A function that acts on no handle (a constructor failing before its
+ *    object exists, a one-shot such as reading a file or explaining a case)
+ *    takes a SimErr: a small message holder that is itself the handle. The
+ *    caller owns it (usually on its stack), passes it as the last argument
+ *    and reads sim_err_msg() after a failure. The pointer may be NULL when
+ *    the caller wants no message.
+ *  - The message stays until the next failure on the same handle; success
+ *    leaves it alone. Messages are whole ("PATH: cannot open: reason"):
+ *    callers print them, adding at most a prefix of their own.
+ *  - The trace writer and the metrics recorder keep only a sticky SIM_EIO
+ *    (their close frees them); the run that owns them words the message.
+ *  - No function takes a caller's char buffer and its length for a message
+ *    (tests/test_errors.c scans every header and source file for one). */
+#define SIM_ERR_LEN 1024
+typedef struct SimErr {
+    int code;               /* the SIM_E* of the last failure; SIM_OK when none */
+    char msg[SIM_ERR_LEN];  /* its message, NUL-terminated; "" when none */
+} SimErr;
+#define SIM_ERR_INIT {SIM_OK, ""}
+
+/* Records code and the formatted message on er (NULL: nothing) and returns
+ * code, so a failure reads `return sim_err_set(er, SIM_EIO, "...", ...);`. */
+int sim_err_set(SimErr *er, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Copies src's code and message onto er (either may be NULL); returns the code. */
+int sim_err_copy(SimErr *er, const SimErr *src);
+const char *sim_err_msg(const SimErr *er);   /* "" for NULL or no failure */
+int sim_err_code(const SimErr *er);          /* SIM_OK for NULL or no failure */
+
 /* Asserts on broken invariants print the expression, file and line, then abort.
  * Bad input never reaches an assert: it is an error return. */
 void sim_assert_fail(const char *expr, const char *file, int line);

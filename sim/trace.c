@@ -199,16 +199,6 @@ static int grow_bytes(SimMem *m, unsigned char **buf, size_t *cap, size_t need)
     return rc;
 }
 
-static void set_msg(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- writer -------------------------------------------------------------- */
 
 struct SimTraceWriter {
@@ -259,35 +249,35 @@ static void free_writer(SimTraceWriter *w)
 }
 
 SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
-                                 const char *meta_json, char *err, size_t errlen)
+                                 const char *meta_json, SimErr *err)
 {
     size_t mlen = strlen(meta_json);
     if (mlen > SIM_TRACE_MAX_META) {
-        set_msg(err, errlen, "%s: trace meta text too long (%zu bytes)", path, mlen);
+        sim_err_set(err, SIM_EINVAL, "%s: trace meta text too long (%zu bytes)", path, mlen);
         return NULL;
     }
     SimTraceWriter *w = sim_mem_calloc(m, 1, sizeof *w);
     if (w == NULL) {
-        set_msg(err, errlen, "%s: out of memory", path);
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
         return NULL;
     }
     w->m = m;
     w->schema = schema;
     if (grow_bytes(m, &w->buf, &w->cap, BLOCK_TARGET + 256) != SIM_OK) {
-        set_msg(err, errlen, "%s: out of memory", path);
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
         free_writer(w);
         return NULL;
     }
     w->f = fopen(path, "wb");
     if (w->f == NULL) {
-        set_msg(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        sim_err_set(err, SIM_EIO, "%s: cannot create: %s", path, strerror(errno));
         free_writer(w);
         return NULL;
     }
     sim_sha256_init(&w->sha);
     write_header(w, meta_json, (uint32_t)mlen);
     if (w->err != SIM_OK) {
-        set_msg(err, errlen, "%s: cannot write: %s", path, strerror(w->os_errno));
+        sim_err_set(err, SIM_EIO, "%s: cannot write: %s", path, strerror(w->os_errno));
         free_writer(w);
         return NULL;
     }
@@ -519,29 +509,27 @@ static int check_file(SimTraceReader *r)
 }
 
 static int reader_open(SimMem *m, const SimTrSchema *schema, const char *path, SimTraceReader **out,
-                       char *err, size_t errlen)
+                       SimErr *err)
 {
     *out = NULL;
     SimTraceReader *r = sim_mem_calloc(m, 1, sizeof *r);
     if (r == NULL) {
-        set_msg(err, errlen, "out of memory");
-        return SIM_ENOMEM;
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
     }
     r->m = m;
     r->schema = schema;
     /* Sized for a typical block up front: fewer regrowths, and buf is never
      * NULL, even for an empty meta text or block. */
     if (grow_bytes(m, &r->buf, &r->cap, BLOCK_TARGET + 256) != SIM_OK) {
-        set_msg(err, errlen, "out of memory");
         sim_trace_close_reader(r);
-        return SIM_ENOMEM;
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
     }
     r->f = fopen(path, "rb");
     int rc = r->f ? check_file(r) : fail(r, SIM_EIO, "cannot open: %s", strerror(errno));
     if (rc == SIM_OK)
         rc = read_header(r);
     if (rc != SIM_OK) {
-        set_msg(err, errlen, "%s", r->err);
+        sim_err_set(err, rc, "%s", r->err);
         sim_trace_close_reader(r);
         return rc;
     }
@@ -550,13 +538,13 @@ static int reader_open(SimMem *m, const SimTrSchema *schema, const char *path, S
 }
 
 /* The message names the file, as sim_trace_create's does. */
-SimTraceReader *sim_trace_open(SimMem *m, const SimTrSchema *schema, const char *path, char *err,
-                               size_t errlen)
+SimTraceReader *sim_trace_open(SimMem *m, const SimTrSchema *schema, const char *path, SimErr *err)
 {
     SimTraceReader *r;
-    char why[sizeof r->err];
-    if (reader_open(m, schema, path, &r, why, sizeof why) != SIM_OK)
-        set_msg(err, errlen, "%s: %s", path, why);
+    SimErr why = SIM_ERR_INIT;
+    int rc = reader_open(m, schema, path, &r, &why);
+    if (rc != SIM_OK)
+        sim_err_set(err, rc, "%s: %s", path, sim_err_msg(&why));
     return r;
 }
 
@@ -852,26 +840,26 @@ static int check_records(SimTraceReader *r)
 }
 
 /* One pass over the file: check it (out NULL) or print it. */
-static int dump_pass(SimMem *m, const SimTrSchema *schema, const char *path, FILE *out, char *err,
-                     size_t errlen)
+static int dump_pass(SimMem *m, const SimTrSchema *schema, const char *path, FILE *out, SimErr *err)
 {
     SimTraceReader *r;
-    int rc = reader_open(m, schema, path, &r, err, errlen);
+    int rc = reader_open(m, schema, path, &r, err);
     if (rc != SIM_OK)
         return rc;
     rc = out ? dump_records(m, r, out) : check_records(r);
-    set_msg(err, errlen, "%s", r->err);
+    if (rc != SIM_OK)
+        sim_err_set(err, rc, "%s", r->err);
     sim_trace_close_reader(r);
     return rc;
 }
 
 int sim_trace_dump(SimMem *m, const SimTrSchema *schema, const char *path, FILE *out, FILE *err_out)
 {
-    char err[256];
-    int rc = dump_pass(m, schema, path, NULL, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    int rc = dump_pass(m, schema, path, NULL, &err);
     if (rc == SIM_OK)
-        rc = dump_pass(m, schema, path, out, err, sizeof err);
+        rc = dump_pass(m, schema, path, out, &err);
     if (rc != SIM_OK)
-        fprintf(err_out, "%s: %s\n", path, err);
+        fprintf(err_out, "%s: %s\n", path, sim_err_msg(&err));
     return rc;
 }

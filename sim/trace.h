@@ -105,7 +105,7 @@ typedef struct SimTraceWriter SimTraceWriter;
  * text. Returns NULL with a message in err on failure. The writer owns the file;
  * schema must outlive the writer (kinds added to it later are seen). */
 SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
-                                 const char *meta_json, char *err, size_t errlen);
+                                 const char *meta_json, SimErr *err);
 /* Appends one record; the kind must be in the schema and vals match it
  * (asserted). Returns SIM_OK or SIM_EIO/SIM_ENOMEM (sticky: later calls
  * return the same). */
@@ -132,8 +132,7 @@ typedef struct SimTraceRec {
 /* Opens and checks the header. NULL with a message in err on failure. A
  * record of a kind the schema lacks is an error (SIM_ECORRUPT); schema must
  * outlive the reader. */
-SimTraceReader *sim_trace_open(SimMem *m, const SimTrSchema *schema, const char *path, char *err,
-                               size_t errlen);
+SimTraceReader *sim_trace_open(SimMem *m, const SimTrSchema *schema, const char *path, SimErr *err);
 const char *sim_trace_meta(const SimTraceReader *r);   /* the header's JSON text */
 /* SIM_OK with the next record, SIM_DONE after the end marker, SIM_ECORRUPT on a
  * bad checksum or framing or a missing end marker (message in sim_trace_error). */

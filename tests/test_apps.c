@@ -703,14 +703,15 @@ static const char world_src[] =
 
 static void expect_load_error(const char *decl, const char *frag)
 {
-    char src[4096], err[1024];
+    char src[4096];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
-    ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -755,7 +756,8 @@ END_TEST
  * 2, and the StatefulSet's pods start in order with their volumes. */
 START_TEST(lua_apps_scenario_rolls_out_and_starts_in_order)
 {
-    char src[4096], err[1024];
+    char src[4096];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "%s%s", world_src,
              "scenario { name = \"apps\", start = \"00:00\", duration = \"1h\" }\n"
              "deployment { name = \"api\", replicas = 4, cpu = \"1\", memory = \"1Gi\", image = \"api:v1\",\n"
@@ -767,8 +769,8 @@ START_TEST(lua_apps_scenario_rolls_out_and_starts_in_order)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src)};
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(3600), .mem = &m};
     World w;
     memset(&w, 0, sizeof w);

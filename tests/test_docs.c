@@ -211,7 +211,7 @@ static const char *ident(const char *key)
 }
 
 /* Loads `decl { <required strings>, key = 1 }` after a small world; returns the error ("" if none). */
-static const char *try_key(const Row *r, char *err, size_t errlen)
+static const char *try_key(const Row *r, SimErr *err)
 {
     char script[4096], fields[1024] = "", path[600];
     for (size_t i = 0; i < nrows; i++) {
@@ -234,21 +234,23 @@ static const char *try_key(const Row *r, char *err, size_t errlen)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = path, .seed = 1};
-    err[0] = '\0';
-    ScnScenario *s = scn_load(&m, &o, err, errlen);
+    *err = (SimErr)SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, err);
     scn_free(s);
-    return err;
+    return sim_err_msg(err);
 }
 
 START_TEST(docs_every_documented_field_is_accepted)
 {
     ck_assert_msg(nrows > 100, "only %zu documented fields parsed", nrows);
-    char err[1024], unknown[128];
+    char unknown[128];
+    SimErr err = SIM_ERR_INIT;
     for (size_t i = 0; i < nrows; i++) {
-        try_key(&rows[i], err, sizeof err);
+        try_key(&rows[i], &err);
         snprintf(unknown, sizeof unknown, "unknown field '%s'", rows[i].key);
-        ck_assert_msg(strstr(err, unknown) == NULL, "scenarios/README.md documents %s.%s, which is refused: %s",
-                      rows[i].decl, rows[i].key, err);
+        ck_assert_msg(strstr(sim_err_msg(&err), unknown) == NULL,
+                      "scenarios/README.md documents %s.%s, which is refused: %s",
+                      rows[i].decl, rows[i].key, sim_err_msg(&err));
     }
 }
 END_TEST
@@ -256,16 +258,16 @@ END_TEST
 START_TEST(docs_field_check_catches_a_wrong_key)
 {
     Row r = {"deployment", "replcas", 0};
-    char err[1024];
-    ck_assert_msg(strstr(try_key(&r, err, sizeof err), "unknown field 'replcas'") != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_msg(strstr(try_key(&r, &err), "unknown field 'replcas'") != NULL, "%s", sim_err_msg(&err));
 }
 END_TEST
 
 START_TEST(docs_tiny_scenario_loads)
 {
     Row r = {"deployment", "replicas", 0};
-    char err[1024];
-    ck_assert_str_eq(try_key(&r, err, sizeof err), "");
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_str_eq(try_key(&r, &err), "");
 }
 END_TEST
 

@@ -26,14 +26,14 @@
 static TfList fixtures;
 
 /* Runs explain on text; returns its JSON answer (caller frees) or NULL with err. */
-static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+static cJSON *explain(const char *text, size_t len, const char *name, SimErr *err)
 {
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
     SimMem m;
     sim_mem_init(&m);
-    int rc = sched_explain_case(&m, text, len, name, 1, f, err, errlen);
+    int rc = sched_explain_case(&m, text, len, name, 1, f, err);
     fclose(f);
     ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
@@ -135,15 +135,15 @@ static void check_admission(const char *fx, const cJSON *ans, const cJSON *want)
 START_TEST(explain_fixture_matches_its_expectations)
 {
     const char *fx = fixtures.name[_i];
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     size_t len;
     char *text = tf_read(&fixtures, _i, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect");
     ck_assert_msg(exp != NULL, "%s has no expect block", fx);
-    cJSON *ans = explain(text, len, fx, err, sizeof err);
-    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    cJSON *ans = explain(text, len, fx, &err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, sim_err_msg(&err));
     check_name(fx, ans, exp, "selected");
     check_name(fx, ans, exp, "nominatedNodeName");
     check_name(fx, ans, exp, "message");
@@ -158,7 +158,7 @@ START_TEST(explain_fixture_matches_its_expectations)
     if (cJSON_GetObjectItem(exp, "admission"))
         check_admission(fx, ans, cJSON_GetObjectItem(exp, "admission"));
     /* Same input, same answer. */
-    cJSON *again = explain(text, len, fx, err, sizeof err);
+    cJSON *again = explain(text, len, fx, &err);
     ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
     cJSON_Delete(again);
     cJSON_Delete(ans);
@@ -174,10 +174,10 @@ static const char pod_ok[] =
 
 static void expect_refused(const char *text, const char *frag)
 {
-    char err[1024] = "";
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
     ck_assert_msg(ans == NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "error '%s' lacks '%s'", sim_err_msg(&err), frag);
 }
 
 START_TEST(explain_not_json_names_line_and_column)
@@ -280,10 +280,11 @@ static uint64_t explain_count(const char *text, int as_json)
 {
     SimMem m;
     sim_mem_init(&m);
-    char *out = NULL, err[1024];
+    SimErr err = SIM_ERR_INIT;
+    char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    ck_assert_int_eq(sched_explain_case(&m, text, strlen(text), "case.json", as_json, f, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(sched_explain_case(&m, text, strlen(text), "case.json", as_json, f, &err), SIM_OK);
     fclose(f);
     free(out);
     ck_assert_int_eq(m.live, 0);

@@ -49,14 +49,14 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* In-process explain; the JSON answer (caller frees) or NULL with err. */
-static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+static cJSON *explain(const char *text, size_t len, const char *name, SimErr *err)
 {
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
     SimMem m;
     sim_mem_init(&m);
-    int rc = sched_ca_explain_case(&m, text, len, name, 1, f, err, errlen);
+    int rc = sched_ca_explain_case(&m, text, len, name, 1, f, err);
     fclose(f);
     ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
@@ -193,7 +193,8 @@ static void check_shape(const char *fx, const cJSON *ans)
 START_TEST(explain_autoscaler_fixture_matches_its_expectations)
 {
     const char *fx = fixtures.name[_i];
-    char path[800], err[1024];
+    char path[800];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/%s", fixtures.dir, fx);
     size_t len;
     char *text = tf_slurp(path, &len);
@@ -202,11 +203,11 @@ START_TEST(explain_autoscaler_fixture_matches_its_expectations)
     ck_assert_msg(cJSON_IsString(cJSON_GetObjectItem(c, "description")), "%s has no description", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect");
     ck_assert_msg(cJSON_IsObject(exp), "%s has no expect block", fx);
-    cJSON *ans = explain(text, len, fx, err, sizeof err);
-    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    cJSON *ans = explain(text, len, fx, &err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, sim_err_msg(&err));
     check_shape(fx, ans);
     check_expect(fx, exp, ans);
-    cJSON *again = explain(text, len, fx, err, sizeof err);
+    cJSON *again = explain(text, len, fx, &err);
     ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
     cJSON_Delete(again);
     /* The binary answers the same, in JSON and as text. */
@@ -284,10 +285,10 @@ static const char *const bad_cases[][2] = {
 START_TEST(explain_autoscaler_bad_input_names_file_and_path)
 {
     const char *text = bad_cases[_i][0], *frag = bad_cases[_i][1];
-    char err[1024] = "";
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
     ck_assert_msg(ans == NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "error '%s' lacks '%s'", sim_err_msg(&err), frag);
 }
 END_TEST
 
@@ -313,13 +314,14 @@ END_TEST
  * answer (and long group names gave upcoming nodes the same name). */
 START_TEST(explain_autoscaler_long_names_come_out_whole)
 {
-    char name[301], text[4096], err[1024] = "", want[320];
+    char name[301], text[4096], want[320];
+    SimErr err = SIM_ERR_INIT;
     memset(name, 'a', 300);
     name[300] = '\0';
     snprintf(text, sizeof text, "{\"nodeGroups\":[" GROUP "],\"pods\":[{\"metadata\":{\"name\":\"%s\"},"
              "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"64\"}}}]}}]}", name);
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
-    ck_assert_msg(ans != NULL, "refused: %s", err);
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
+    ck_assert_msg(ans != NULL, "refused: %s", sim_err_msg(&err));
     const cJSON *pend = cJSON_GetObjectItem(cJSON_GetObjectItem(ans, "scaleUp"), "unschedulable");
     snprintf(want, sizeof want, "default/%s", name);
     ck_assert_int_eq(cJSON_GetArraySize(pend), 1);
@@ -367,7 +369,8 @@ START_TEST(explain_worlds_refuse_policy_objects_alike)
     static const char node[] = "{\"metadata\": {\"name\": \"n\", \"labels\": {\"kubesim.io/node-group\": \"g\"}}, "
                                "\"status\": {\"allocatable\": {\"cpu\": \"4\", \"memory\": \"8Gi\"}}}";
     for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
-        char sched[4096], ca[4096], e1[1024] = "", e2[1024] = "";
+        char sched[4096], ca[4096];
+        SimErr e1 = SIM_ERR_INIT, e2 = SIM_ERR_INIT;
         snprintf(sched, sizeof sched, "{\"nodes\": [%s], \"pod\": {\"metadata\": {\"name\": \"x\"}, \"spec\": "
                  "{\"containers\": [{\"name\": \"a\"}]}}, \"%s\": [%s]}", node, objs[i][0], objs[i][1]);
         snprintf(ca, sizeof ca, "{\"nodeGroups\": [{\"name\": \"g\", \"max\": 3, \"template\": %s}], "
@@ -375,12 +378,13 @@ START_TEST(explain_worlds_refuse_policy_objects_alike)
         FILE *f = fopen("/dev/null", "w");
         SimMem m;
         sim_mem_init(&m);
-        ck_assert_int_ne(sched_explain_case(&m, sched, strlen(sched), "c.json", 1, f, e1, sizeof e1), SIM_OK);
-        ck_assert_int_ne(sched_ca_explain_case(&m, ca, strlen(ca), "c.json", 1, f, e2, sizeof e2), SIM_OK);
+        ck_assert_int_ne(sched_explain_case(&m, sched, strlen(sched), "c.json", 1, f, &e1), SIM_OK);
+        ck_assert_int_ne(sched_ca_explain_case(&m, ca, strlen(ca), "c.json", 1, f, &e2), SIM_OK);
         ck_assert_int_eq(m.live, 0);
         fclose(f);
-        ck_assert_msg(strncmp(e1, "c.json: $.", 10) == 0, "%s", e1);
-        ck_assert_msg(strcmp(e1, e2) == 0, "schedule: %s\nautoscaler: %s", e1, e2);
+        ck_assert_msg(strncmp(sim_err_msg(&e1), "c.json: $.", 10) == 0, "%s", sim_err_msg(&e1));
+        ck_assert_msg(strcmp(sim_err_msg(&e1), sim_err_msg(&e2)) == 0, "schedule: %s\nautoscaler: %s", sim_err_msg(&e1),
+                      sim_err_msg(&e2));
     }
 }
 END_TEST

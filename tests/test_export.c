@@ -390,11 +390,11 @@ typedef struct Built {
 
 static void build(Built *b, const char *path)
 {
-    char err[512];
+    SimErr err = SIM_ERR_INIT;
     sim_mem_init(&b->m);
     ScnOptions so = {.path = path, .seed = 42};
-    b->s = scn_load(&b->m, &so, err, sizeof err);
-    ck_assert_msg(b->s != NULL, "%.1200s", err);
+    b->s = scn_load(&b->m, &so, &err);
+    ck_assert_msg(b->s != NULL, "%.1200s", sim_err_msg(&err));
     ScnWorldOptions wo = {.seed = 42, .mem = &b->m};
     ck_assert_msg(scn_world_open(&b->w, b->s, &wo) == SIM_OK, "%s", scn_world_errmsg(b->w));
     b->e = scn_world_engine(b->w);

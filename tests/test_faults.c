@@ -477,7 +477,7 @@ END_TEST
 /* ---- through scenarios ----------------------------------------------------------------------- */
 typedef struct Outcome {
     int rc;
-    char err[1024];
+    SimErr err;
     char dir[700];
     char sha[65];
 } Outcome;
@@ -489,13 +489,15 @@ static Outcome run_src(const char *src, uint64_t seed)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src), .seed = seed};
-    ScnScenario *s = scn_load(&m, &opt, o.err, sizeof o.err);
-    ck_assert_msg(s != NULL, "load: %s", o.err);
+    ScnScenario *s = scn_load(&m, &opt, &o.err);
+    ck_assert_msg(s != NULL, "load: %s", sim_err_msg(&o.err));
     snprintf(o.dir, sizeof o.dir, "%s/runXXXXXX", tmpdir);
     ck_assert_ptr_nonnull(mkdtemp(o.dir));
     ScnRunOptions ro = {.seed = seed, .dir = o.dir};
     ScnRunResult res;
-    o.rc = scn_run(s, &ro, &res, o.err, sizeof o.err);
+    o.rc = scn_run(s, &ro, &res);
+    if (o.rc != SIM_OK)
+        sim_err_set(&o.err, o.rc, "%s", scn_errmsg(s));
     memcpy(o.sha, res.trace_sha256, sizeof o.sha);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);
@@ -511,14 +513,15 @@ typedef struct RegionTraffic {
 
 static RegionTraffic traffic_of(const char *dir, int64_t region, SimTime t0, SimTime t1)
 {
-    char path[800], err[256];
+    char path[800];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    SimTraceReader *r = sim_trace_open(&m, &all, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     RegionTraffic out = {0, 0, 0};
     while (sim_trace_next(r, &rec) == SIM_OK)
@@ -537,14 +540,15 @@ static RegionTraffic traffic_of(const char *dir, int64_t region, SimTime t0, Sim
 
 static int trace_count(const char *dir, const char *fault, const char *detail)
 {
-    char path[800], err[256];
+    char path[800];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    SimTraceReader *r = sim_trace_open(&m, &all, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
@@ -576,7 +580,7 @@ START_TEST(faults_region_outage_fails_over_to_next_region_with_its_latency)
              "fault { kind = \"region_outage\", region = \"eu\", at = \"09:20\", duration = \"20m\" }\n"
              "expect(\"faults counted\", function(r) return r.faults.injected == 1 end)\n");
     Outcome o = run_src(src, 1);
-    ck_assert_msg(o.rc == SIM_OK, "%s", o.err);
+    ck_assert_msg(o.rc == SIM_OK, "%s", sim_err_msg(&o.err));
     RegionTraffic before_eu = traffic_of(o.dir, 0, S(300), S(1200)), before_us = traffic_of(o.dir, 1, S(300), S(1200));
     RegionTraffic during_us = traffic_of(o.dir, 1, S(1260), S(2400)), during_eu = traffic_of(o.dir, 0, S(1260), S(2400));
     RegionTraffic after_eu = traffic_of(o.dir, 0, S(2460), S(3600));
@@ -602,7 +606,7 @@ START_TEST(faults_region_outage_slo_impact_is_visible)
              "  for _, s in ipairs(r.slo) do if s.region == \"us\" and s.violation_seconds > 0 then return true end end\n"
              "  return false end)\n");
     Outcome o = run_src(src, 1);
-    ck_assert_msg(o.rc == SIM_OK, "%s", o.err);
+    ck_assert_msg(o.rc == SIM_OK, "%s", sim_err_msg(&o.err));
     char path[800], text[1 << 16];
     snprintf(path, sizeof path, "%s/summary.json", o.dir);
     FILE *f = fopen(path, "rb");
@@ -633,14 +637,15 @@ START_TEST(faults_hook_k_fail_injects_now)
     snprintf(src, sizeof src, small_src,
              "at(\"10m\", function(k) k.fail { kind = \"node_crash\", node = \"g-1\", duration = \"5m\" } end)\n");
     Outcome o = run_src(src, 3);
-    ck_assert_msg(o.rc == SIM_OK, "%s", o.err);
+    ck_assert_msg(o.rc == SIM_OK, "%s", sim_err_msg(&o.err));
     ck_assert_int_eq(trace_count(o.dir, "node_crash", "start"), 1);
     ck_assert_int_eq(trace_count(o.dir, "node_crash", "end"), 1);
     snprintf(src, sizeof src, small_src,
              "at(\"10m\", function(k) k.fail { kind = \"zone_outage\", zone = \"nowhere\" } end)\n");
     o = run_src(src, 3);
     ck_assert_int_ne(o.rc, SIM_OK);
-    ck_assert_msg(strstr(o.err, "s.lua:7:") && strstr(o.err, "no zone named 'nowhere'"), "%s", o.err);
+    ck_assert_msg(strstr(sim_err_msg(&o.err), "s.lua:7:") && strstr(sim_err_msg(&o.err), "no zone named 'nowhere'"),
+                  "%s", sim_err_msg(&o.err));
 }
 END_TEST
 
@@ -652,7 +657,7 @@ START_TEST(faults_same_seed_gives_the_same_trace)
              "fault { kind = \"zone_outage\", zone = \"eu-b\", at = \"09:30\", duration = \"10m\" }\n"
              "fault { kind = \"spot_interruption\", group = \"spot\", at = \"09:10\" }\n");
     Outcome a = run_src(src, 5), b = run_src(src, 5);
-    ck_assert_msg(a.rc == SIM_OK, "%s", a.err);
+    ck_assert_msg(a.rc == SIM_OK, "%s", sim_err_msg(&a.err));
     ck_assert_str_eq(a.sha, b.sha);
     ck_assert_int_eq(trace_count(a.dir, "node_crash", "start"), 2);
     ck_assert_int_gt(trace_count(a.dir, "taint_evict", ""), 0);

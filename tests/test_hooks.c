@@ -34,7 +34,7 @@ static const char world_src[] =
 typedef struct Outcome {
     int rc;
     int failed;                  /* expectations failed */
-    char err[1024];
+    SimErr err;
     char dir[700];
     char sha[65];
 } Outcome;
@@ -48,13 +48,15 @@ static Outcome run_body(const char *body, uint64_t steps)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src), .lua_steps = steps, .seed = 1};
-    ScnScenario *s = scn_load(&m, &opt, o.err, sizeof o.err);
-    ck_assert_msg(s != NULL, "load: %s", o.err);
+    ScnScenario *s = scn_load(&m, &opt, &o.err);
+    ck_assert_msg(s != NULL, "load: %s", sim_err_msg(&o.err));
     snprintf(o.dir, sizeof o.dir, "%s/runXXXXXX", tmpdir);   /* Check forks: no counter survives */
     ck_assert_ptr_nonnull(mkdtemp(o.dir));
     ScnRunOptions ro = {.seed = 1, .dir = o.dir};
     ScnRunResult res;
-    o.rc = scn_run(s, &ro, &res, o.err, sizeof o.err);
+    o.rc = scn_run(s, &ro, &res);
+    if (o.rc != SIM_OK)
+        sim_err_set(&o.err, o.rc, "%s", scn_errmsg(s));
     o.failed = res.expectations_failed;
     memcpy(o.sha, res.trace_sha256, sizeof o.sha);
     scn_free(s);
@@ -64,7 +66,7 @@ static Outcome run_body(const char *body, uint64_t steps)
 
 static void expect_ok(const Outcome *o)
 {
-    ck_assert_msg(o->rc == SIM_OK, "run failed: %s", o->err);
+    ck_assert_msg(o->rc == SIM_OK, "run failed: %s", sim_err_msg(&o->err));
     ck_assert_msg(o->failed == 0, "%d expectation(s) failed (see %s/summary.json)", o->failed, o->dir);
 }
 
@@ -72,7 +74,7 @@ static void expect_run_error(const char *body, uint64_t steps, const char *frag)
 {
     Outcome o = run_body(body, steps);
     ck_assert_msg(o.rc != SIM_OK, "expected the run to fail: %s", body);
-    ck_assert_msg(strstr(o.err, frag) != NULL, "message '%s' lacks '%s'", o.err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&o.err), frag) != NULL, "message '%s' lacks '%s'", sim_err_msg(&o.err), frag);
     char path[800];
     snprintf(path, sizeof path, "%s/summary.json", o.dir);
     ck_assert_msg(access(path, F_OK) != 0, "summary.json written despite the error");
@@ -80,28 +82,30 @@ static void expect_run_error(const char *body, uint64_t steps, const char *frag)
 
 static void expect_load_error(const char *body, const char *frag)
 {
-    char src[8192], err[1024];
+    char src[8192];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "%s%s", world_src, body);
     SimMem m;
     sim_mem_init(&m);
     ScnOptions opt = {.path = tr_write(tmpdir, "s.lua", src)};
-    ScnScenario *s = scn_load(&m, &opt, err, sizeof err);
+    ScnScenario *s = scn_load(&m, &opt, &err);
     ck_assert_msg(s == NULL, "expected a load error for: %s", body);
-    ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag);
     ck_assert_int_eq(m.live, 0);
 }
 
 /* Scale records of workload 0 ("web") in the trace: their times and targets. */
 static int trace_scales(const char *dir, SimTime *t, int64_t *to, int max)
 {
-    char path[800], err[256];
+    char path[800];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/trace.kst", dir);
     SimMem m;
     sim_mem_init(&m);
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    SimTraceReader *r = sim_trace_open(&m, &all, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)

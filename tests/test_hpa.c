@@ -42,14 +42,14 @@ static char tmpdir[] = "/tmp/kubesim-hpa-XXXXXX";
 
 /* Runs explain hpa on text; returns its JSON answer (caller frees) or NULL
  * with err, after checking that an error printed nothing. */
-static cJSON *explain(const char *text, size_t len, const char *name, char *err, size_t errlen)
+static cJSON *explain(const char *text, size_t len, const char *name, SimErr *err)
 {
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
     SimMem m;
     sim_mem_init(&m);
-    int rc = wl_hpa_explain_case(&m, text, len, name, 1, f, err, errlen);
+    int rc = wl_hpa_explain_case(&m, text, len, name, 1, f, err);
     fclose(f);
     ck_assert_msg(m.live == 0, "%s: %lld bytes leaked", name, (long long)m.live);
     cJSON *j = rc == SIM_OK ? cJSON_Parse(out) : NULL;
@@ -100,29 +100,29 @@ static void check_per_metric(const char *fx, const cJSON *ans, const cJSON *want
 START_TEST(explain_hpa_fixture_matches_its_expectations)
 {
     const char *fx = fixtures.name[_i];
-    char err[1024];
+    SimErr err = SIM_ERR_INIT;
     size_t len;
     char *text = tf_read(&fixtures, _i, &len);
     cJSON *c = cJSON_Parse(text);
     ck_assert_msg(c != NULL, "%s is not JSON", fx);
     const cJSON *exp = cJSON_GetObjectItem(c, "expect"), *k;
     ck_assert_msg(exp != NULL && cJSON_GetObjectItem(exp, "desiredReplicas"), "%s has no expect.desiredReplicas", fx);
-    cJSON *ans = explain(text, len, fx, err, sizeof err);
-    ck_assert_msg(ans != NULL, "%s: %s", fx, err);
+    cJSON *ans = explain(text, len, fx, &err);
+    ck_assert_msg(ans != NULL, "%s: %s", fx, sim_err_msg(&err));
     cJSON_ArrayForEach(k, exp) {
         if (strcmp(k->string, "perMetric") == 0)
             check_per_metric(fx, ans, k);
         else
             check_value(fx, k->string, cJSON_GetObjectItem(ans, k->string), k);
     }
-    cJSON *again = explain(text, len, fx, err, sizeof err);   /* same input, same answer */
+    cJSON *again = explain(text, len, fx, &err);   /* same input, same answer */
     ck_assert_msg(again && cJSON_Compare(ans, again, 1), "%s: a second run answered differently", fx);
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);   /* the text form works too */
     SimMem m;
     sim_mem_init(&m);
-    ck_assert_int_eq(wl_hpa_explain_case(&m, text, len, fx, 0, f, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(wl_hpa_explain_case(&m, text, len, fx, 0, f, &err), SIM_OK);
     ck_assert_int_eq(m.live, 0);
     fclose(f);
     ck_assert_msg(outlen > 0 && strstr(out, "desired replicas"), "%s: no text answer", fx);
@@ -139,10 +139,10 @@ END_TEST
 
 static void expect_refused(const char *text, const char *frag)
 {
-    char err[1024] = "";
-    cJSON *ans = explain(text, strlen(text), "case.json", err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    cJSON *ans = explain(text, strlen(text), "case.json", &err);
     ck_assert_msg(ans == NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(err, frag) != NULL, "error '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "error '%s' lacks '%s'", sim_err_msg(&err), frag);
 }
 
 START_TEST(explain_hpa_not_json_names_line_and_column)
@@ -206,7 +206,8 @@ START_TEST(explain_hpa_many_pods_read_in_one_pass)
     static const char pod[] = "{\"requests\":{\"cpu\":\"1\"},\"usage\":{\"cpu\":\"900m\"}},";
     static const char head[] = "{" SPEC_OK ",\"currentReplicas\":4,\"pods\":[";
     size_t cap = sizeof head + N * (sizeof pod - 1) + 8, len = 0;
-    char *text = malloc(cap), err[1024] = "";
+    char *text = malloc(cap);
+    SimErr err = SIM_ERR_INIT;
     ck_assert_ptr_nonnull(text);
     len += (size_t)snprintf(text, cap, "%s", head);
     for (int i = 0; i < N; i++) {
@@ -215,8 +216,8 @@ START_TEST(explain_hpa_many_pods_read_in_one_pass)
     }
     memcpy(text + len - 1, "]}", 3);   /* over the last comma */
     len += 1;
-    cJSON *ans = explain(text, len, "case.json", err, sizeof err);
-    ck_assert_msg(ans != NULL, "refused: %s", err);
+    cJSON *ans = explain(text, len, "case.json", &err);
+    ck_assert_msg(ans != NULL, "refused: %s", sim_err_msg(&err));
     const cJSON *per = cJSON_GetArrayItem(cJSON_GetObjectItem(ans, "perMetric"), 0);
     ck_assert_int_eq((int)cJSON_GetObjectItem(per, "readyPods")->valuedouble, N);
     cJSON_Delete(ans);
@@ -419,14 +420,15 @@ END_TEST
  * the HPA's rows to metrics.csv. */
 START_TEST(live_decisions_traced_and_sampled)
 {
-    char tpath[600], mpath[600], err[256];
+    char tpath[600], mpath[600];
+    SimErr err = SIM_ERR_INIT;
     snprintf(tpath, sizeof tpath, "%s/t.kst", tmpdir);
     snprintf(mpath, sizeof mpath, "%s/m.csv", tmpdir);
     SimMem m;
     sim_mem_init(&m);
     World w = world_mem(&m, SIM_SEC(120));
-    SimTraceWriter *tw = sim_trace_create(&m, sim_trace_schema(w.e), tpath, "{}", err, sizeof err);
-    SimMetrics *mt = sim_metrics_open(&m, mpath, err, sizeof err);
+    SimTraceWriter *tw = sim_trace_create(&m, sim_trace_schema(w.e), tpath, "{}", &err);
+    SimMetrics *mt = sim_metrics_open(&m, mpath, &err);
     ck_assert_ptr_nonnull(tw);
     ck_assert_ptr_nonnull(mt);
     sim_set_trace(w.e, tw);
@@ -533,14 +535,15 @@ static const char world_src[] =
 
 static void expect_load_error(const char *decl, const char *frag)
 {
-    char src[4096], err[1024];
+    char src[4096];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
-    ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -591,7 +594,8 @@ END_TEST
  * metrics.csv has the HPA's rows, and the trace its decisions. */
 START_TEST(lua_hpa_scenario_runs_end_to_end)
 {
-    char src[4096], err[1024], dir[700];
+    char src[4096], dir[700];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "scenario { name = \"hpa\", duration = \"10m\", sample_every = \"30s\" }\n%s"
              "hpa { name = \"web\", target = \"web\", min = 2, max = 8, " CPU70 ",\n"
              "      behavior = { scale_up = { stabilization_window = \"0s\", select_policy = \"Max\",\n"
@@ -601,13 +605,13 @@ START_TEST(lua_hpa_scenario_runs_end_to_end)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src)};
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     snprintf(dir, sizeof dir, "%s/run", tmpdir);
     ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, W_OK) == 0, 1);
     ScnRunOptions ro = {.seed = 1, .dir = dir};
     ScnRunResult res;
-    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
     ck_assert_int_eq(res.expectations_failed, 0);
     char path[800];
     size_t len;

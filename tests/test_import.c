@@ -308,7 +308,7 @@ static const char oom_yaml[] =
 START_TEST(import_out_of_memory_sweep)
 {
     KxImportFile f = {.path = "oom.yaml", .text = oom_yaml, .len = sizeof oom_yaml - 1, .region = "r"};
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     int ok = 0;
     for (uint64_t n = 1; n < 10000 && !ok; n++) {
         SimMem m;
@@ -318,7 +318,7 @@ START_TEST(import_out_of_memory_sweep)
         size_t len, norg = 0;
         KxImportOrigin *org = NULL;
         KxImportOptions o = {.origins = &org, .norigins = &norg};   /* their allocations fail too */
-        int rc = kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err);
+        int rc = kx_import(&m, &f, 1, &o, &text, &len, &err);
         if (rc == SIM_OK) {
             /* Every line has an origin; the Deployment's come from its document. */
             size_t lines = 1;
@@ -361,7 +361,7 @@ static int is_clock(const char *s)
 
 /* Imports text in-process (file "rich.yaml", region "r"): the rc, the
  * message in err, the scenario in *out (freed by the caller) on success. */
-static int import_text(const char *text, char **out, char *err, size_t errlen)
+static int import_text(const char *text, char **out, SimErr *err)
 {
     KxImportFile f = {.path = "rich.yaml", .text = text, .len = strlen(text), .region = "r"};
     KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = is_duration, .is_clock = is_clock};
@@ -369,7 +369,7 @@ static int import_text(const char *text, char **out, char *err, size_t errlen)
     sim_mem_init(&m);
     char *t = NULL;
     size_t len = 0;
-    int rc = kx_import(&m, &f, 1, &o, &t, &len, err, errlen);
+    int rc = kx_import(&m, &f, 1, &o, &t, &len, err);
     *out = NULL;
     if (rc == SIM_OK) {
         *out = strdup(t);
@@ -394,8 +394,9 @@ START_TEST(import_adds_pod_overhead_to_requests)
         "      initContainers:\n      - {name: init, image: x, resources: {requests: {cpu: \"1\"}}}\n"
         "      containers:\n      - name: app\n        image: x\n"
         "        resources: {requests: {cpu: 500m, memory: 256Mi}, limits: {cpu: \"2\"}}\n";
-    char *out = NULL, err[1024] = "";
-    ck_assert_msg(import_text(yaml, &out, err, sizeof err) == SIM_OK, "%s", err);
+    char *out = NULL;
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_msg(import_text(yaml, &out, &err) == SIM_OK, "%s", sim_err_msg(&err));
     /* 1000m (the init container) + 250m; 256Mi + 120Mi = 376Mi. */
     ck_assert_msg(strstr(out, "cpu = \"1250m\", memory = 394264576, cpu_limit = \"2000m\"") != NULL, "%s", out);
     free(out);
@@ -475,7 +476,8 @@ START_TEST(import_reads_the_autoscaler_annotations_as_explain_does)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const EvictCase *k = &cases[i];
-        char yann[512], jann[512], yaml[2048], *out = NULL, err[1024] = "";
+        char yann[512], jann[512], yaml[2048], *out = NULL;
+        SimErr err = SIM_ERR_INIT;
         evict_annotations(k, yann, jann, sizeof yann);
         snprintf(yaml, sizeof yaml,
                  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"
@@ -483,7 +485,7 @@ START_TEST(import_reads_the_autoscaler_annotations_as_explain_does)
                  "  template:\n    metadata: {labels: {app: w}%s}\n    spec:\n"
                  "      volumes: %s\n      containers: [{name: c, image: x}]\n",
                  yann, k->vols_yaml);
-        ck_assert_msg(import_text(yaml, &out, err, sizeof err) == SIM_OK, "case %zu: %s", i, err);
+        ck_assert_msg(import_text(yaml, &out, &err) == SIM_OK, "case %zu: %s", i, sim_err_msg(&err));
         SimPodSpec s = evict_by_kube(k, jann);
         ck_assert_msg(s.safe_to_evict == k->want_safe && s.local_storage == k->want_local, "case %zu: kube", i);
         const char *safe = strstr(out, "safe_to_evict = ");
@@ -498,7 +500,7 @@ START_TEST(import_reads_the_autoscaler_annotations_as_explain_does)
 END_TEST
 
 /* Does the scenario load with every check `kubesim validate` makes? */
-static int scenario_validates(const char *lua, char *err, size_t errlen)
+static int scenario_validates(const char *lua, SimErr *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/shape.lua", tb_dir());
@@ -509,7 +511,7 @@ static int scenario_validates(const char *lua, char *err, size_t errlen)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions so = {.path = path, .seed = 42};
-    ScnScenario *s = scn_load(&m, &so, err, errlen);
+    ScnScenario *s = scn_load(&m, &so, err);
     if (s)
         scn_free(s);
     return s != NULL;
@@ -569,10 +571,11 @@ START_TEST(import_any_wrong_shape_is_refused_with_file_and_line)
 {
     static const char *const swaps[] = {"{x: 1}", "[x]", "x", "null", "~", "*a", "99999999999999999999999",
                                         "{}", "[]", "\"\"", NULL};
-    char *text = rich_fixture(), err[1024], verr[1024], what[256];
+    char *text = rich_fixture(), what[256];
+    SimErr err = SIM_ERR_INIT, verr = SIM_ERR_INIT;
     char *good;
-    ck_assert_msg(import_text(text, &good, err, sizeof err) == SIM_OK, "%s", err);
-    ck_assert_msg(scenario_validates(good, verr, sizeof verr), "%s\n%s", verr, good);
+    ck_assert_msg(import_text(text, &good, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    ck_assert_msg(scenario_validates(good, &verr), "%s\n%s", sim_err_msg(&verr), good);
     free(good);
     size_t variants = 0, refused = 0;
     for (const char *line = text; *line;) {
@@ -585,17 +588,17 @@ START_TEST(import_any_wrong_shape_is_refused_with_file_and_line)
             snprintf(mut, strlen(text) + 64, "%.*s%s%s", (int)at, text, swaps[k], text + rest);
             snprintf(what, sizeof what, "'%.*s' -> '%s'", (int)(n > 80 ? 80 : n), line, swaps[k]);
             char *out;
-            int rc = import_text(mut, &out, err, sizeof err);
+            int rc = import_text(mut, &out, &err);
             ck_assert_msg(rc == SIM_OK || rc == SIM_EINVAL, "rc %d for %s", rc, what);
             if (rc == SIM_OK) {
                 /* What the scenario's own checks refuse must be refused by
                  * `kubesim import` too, at the manifest. */
-                if (!scenario_validates(out, verr, sizeof verr))
+                if (!scenario_validates(out, &verr))
                     through_binary(mut, what);
                 free(out);
             } else {
-                ck_assert_msg(strncmp(err, "rich.yaml:", 10) == 0 && isdigit((unsigned char)err[10]), "%s: %s",
-                              what, err);
+                ck_assert_msg(strncmp(sim_err_msg(&err), "rich.yaml:", 10) == 0 &&
+                              isdigit((unsigned char)sim_err_msg(&err)[10]), "%s: %s", what, sim_err_msg(&err));
                 refused++;
             }
             variants++;

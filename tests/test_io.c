@@ -49,15 +49,15 @@ static void peak_mem(SimMem *m, size_t *peak)
 }
 
 /* Runs `kubesim ARGS` in the suite's folder with stdout on /dev/full; the
- * exit code, and stderr through tb_err()'s file. */
-static int run_full(const char *args, char *err, size_t errlen)
+ * exit code, and what it printed on stderr in text (n bytes). */
+static int run_full(const char *args, char *text, size_t n)
 {
     char cmd[8192], epath[512];
     snprintf(epath, sizeof epath, "%s/full.err", tb_dir());
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >/dev/full 2>'%s' </dev/null", tb_dir(), tb_bin(), args,
              epath);
     int st = system(cmd);
-    tb_slurp(epath, err, errlen);
+    tb_slurp(epath, text, n);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -118,11 +118,13 @@ START_TEST(io_read_of_dev_zero_stops_at_the_cap)
     SimMem m;
     size_t peak, len = 99;
     peak_mem(&m, &peak);
-    char *text = (char *)&len, err[256] = "";
-    ck_assert_int_eq(sim_file_read(&m, "/dev/zero", (size_t)1 << 20, "a test input", &text, &len, err, sizeof err),
+    char *text = (char *)&len;
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_int_eq(sim_file_read(&m, "/dev/zero", (size_t)1 << 20, "a test input", &text, &len, &err),
                      SIM_EIO);
     ck_assert_ptr_null(text);
-    ck_assert_msg(strstr(err, "/dev/zero") && strstr(err, "1 MiB limit for a test input"), "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "/dev/zero") && strstr(sim_err_msg(&err), "1 MiB limit for a test input"),
+                  "%s", sim_err_msg(&err));
     ck_assert_uint_le(peak, ((size_t)1 << 20) + 2);
     ck_assert_int_eq(m.live, 0);
 }
@@ -131,7 +133,8 @@ END_TEST
 /* A FIFO has no size to check up front: the read itself must stop. */
 START_TEST(io_read_of_an_endless_fifo_stops_at_the_cap)
 {
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/fifo", tb_dir());
     unlink(path);
     ck_assert_int_eq(mkfifo(path, 0600), 0);
@@ -148,12 +151,12 @@ START_TEST(io_read_of_an_endless_fifo_stops_at_the_cap)
     size_t peak, len;
     peak_mem(&m, &peak);
     char *text;
-    int rc = sim_file_read(&m, path, (size_t)256 << 10, "a test input", &text, &len, err, sizeof err);
+    int rc = sim_file_read(&m, path, (size_t)256 << 10, "a test input", &text, &len, &err);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     unlink(path);
     ck_assert_int_eq(rc, SIM_EIO);
-    ck_assert_msg(strstr(err, "262144 bytes limit"), "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "262144 bytes limit"), "%s", sim_err_msg(&err));
     ck_assert_uint_le(peak, ((size_t)256 << 10) + 2);
     ck_assert_int_eq(m.live, 0);
 }
@@ -161,7 +164,8 @@ END_TEST
 
 START_TEST(io_read_cap_is_exact_and_checked_before_reading)
 {
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/exact.txt", tb_dir());
     char buf[100];
     memset(buf, 'x', sizeof buf);
@@ -173,13 +177,13 @@ START_TEST(io_read_cap_is_exact_and_checked_before_reading)
     size_t peak, len;
     peak_mem(&m, &peak);
     char *text;
-    ck_assert_int_eq(sim_file_read(&m, path, 100, "a test input", &text, &len, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(sim_file_read(&m, path, 100, "a test input", &text, &len, &err), SIM_OK);
     ck_assert_uint_eq(len, 100);
     ck_assert_int_eq(text[100], '\0');
     sim_mem_free(&m, text, len + 1);
     peak = 0;
-    ck_assert_int_eq(sim_file_read(&m, path, 99, "a test input", &text, &len, err, sizeof err), SIM_EIO);
-    ck_assert_msg(strstr(err, "99 bytes limit"), "%s", err);
+    ck_assert_int_eq(sim_file_read(&m, path, 99, "a test input", &text, &len, &err), SIM_EIO);
+    ck_assert_msg(strstr(sim_err_msg(&err), "99 bytes limit"), "%s", sim_err_msg(&err));
     ck_assert_uint_eq(peak, 0);   /* the size was refused before a byte was read */
     ck_assert_int_eq(m.live, 0);
     unlink(path);
@@ -188,17 +192,19 @@ END_TEST
 
 START_TEST(io_read_names_a_folder_a_missing_file_and_reads_an_empty_one)
 {
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     SimMem m;
     size_t peak, len = 5;
     peak_mem(&m, &peak);
     char *text;
-    ck_assert_int_eq(sim_file_read(&m, tb_dir(), 100, "a scenario", &text, &len, err, sizeof err), SIM_EIO);
-    ck_assert_msg(strstr(err, tb_dir()) && strstr(err, "is a folder, not a scenario"), "%s", err);
+    ck_assert_int_eq(sim_file_read(&m, tb_dir(), 100, "a scenario", &text, &len, &err), SIM_EIO);
+    ck_assert_msg(strstr(sim_err_msg(&err), tb_dir()) && strstr(sim_err_msg(&err), "is a folder, not a scenario"),
+                  "%s", sim_err_msg(&err));
     snprintf(path, sizeof path, "%s/nope", tb_dir());
-    ck_assert_int_eq(sim_file_read(&m, path, 100, "a scenario", &text, &len, err, sizeof err), SIM_EIO);
-    ck_assert_msg(strstr(err, "nope: cannot open: No such file"), "%s", err);
-    ck_assert_int_eq(sim_file_read(&m, "/dev/null", 100, "a scenario", &text, &len, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(sim_file_read(&m, path, 100, "a scenario", &text, &len, &err), SIM_EIO);
+    ck_assert_msg(strstr(sim_err_msg(&err), "nope: cannot open: No such file"), "%s", sim_err_msg(&err));
+    ck_assert_int_eq(sim_file_read(&m, "/dev/null", 100, "a scenario", &text, &len, &err), SIM_OK);
     ck_assert_uint_eq(len, 0);
     ck_assert_str_eq(text, "");
     sim_mem_free(&m, text, 1);
@@ -222,16 +228,17 @@ START_TEST(io_read_out_of_memory_leaks_nothing)
         SimMem m;
         sim_mem_init(&m);
         m.fail_at = n;
-        char *text, err[256] = "";
+        char *text;
+        SimErr err = SIM_ERR_INIT;
         size_t len;
-        int rc = sim_file_read(&m, p, (size_t)1 << 20, "a test input", &text, &len, err, sizeof err);
+        int rc = sim_file_read(&m, p, (size_t)1 << 20, "a test input", &text, &len, &err);
         if (rc == SIM_OK) {
             ck_assert_uint_eq(len, 300000);
             sim_mem_free(&m, text, len + 1);
             ok = 1;
         } else {
             ck_assert_int_eq(rc, SIM_ENOMEM);
-            ck_assert_msg(strstr(err, "big.txt: out of memory"), "%s", err);
+            ck_assert_msg(strstr(sim_err_msg(&err), "big.txt: out of memory"), "%s", sim_err_msg(&err));
         }
         ck_assert_int_eq(m.live, 0);
     }
@@ -244,26 +251,28 @@ END_TEST
 
 START_TEST(io_replace_reports_a_full_device_and_leaves_it_a_device)
 {
-    char err[256] = "";
-    ck_assert_int_eq(sim_file_replace("/dev/full", "abc", 3, err, sizeof err), SIM_EIO);
-    ck_assert_msg(strstr(err, "/dev/full: cannot write: No space left on device"), "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_int_eq(sim_file_replace("/dev/full", "abc", 3, &err), SIM_EIO);
+    ck_assert_msg(strstr(sim_err_msg(&err), "/dev/full: cannot write: No space left on device"),
+                  "%s", sim_err_msg(&err));
     assert_dev_full_intact();
 }
 END_TEST
 
 START_TEST(io_replace_is_whole_or_nothing_and_names_the_reason)
 {
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/missing/x.txt", tb_dir());
-    ck_assert_int_eq(sim_file_replace(path, "abc", 3, err, sizeof err), SIM_EIO);
-    ck_assert_msg(strstr(err, "missing/x.txt: cannot write: No such file"), "%s", err);
-    ck_assert_int_eq(sim_file_replace(tb_dir(), "abc", 3, err, sizeof err), SIM_EIO);
-    ck_assert_msg(strstr(err, "it is a folder"), "%s", err);
+    ck_assert_int_eq(sim_file_replace(path, "abc", 3, &err), SIM_EIO);
+    ck_assert_msg(strstr(sim_err_msg(&err), "missing/x.txt: cannot write: No such file"), "%s", sim_err_msg(&err));
+    ck_assert_int_eq(sim_file_replace(tb_dir(), "abc", 3, &err), SIM_EIO);
+    ck_assert_msg(strstr(sim_err_msg(&err), "it is a folder"), "%s", sim_err_msg(&err));
     snprintf(path, sizeof path, "%s/x.txt", tb_dir());
     ck_assert_int_eq(chmod(tb_dir(), 0755), 0);
     mode_t um = umask(022);
-    ck_assert_int_eq(sim_file_replace(path, "old", 3, err, sizeof err), SIM_OK);
-    ck_assert_int_eq(sim_file_replace(path, "new!", 4, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(sim_file_replace(path, "old", 3, &err), SIM_OK);
+    ck_assert_int_eq(sim_file_replace(path, "new!", 4, &err), SIM_OK);
     umask(um);
     char got[16];
     tb_slurp(path, got, sizeof got);
@@ -282,13 +291,14 @@ END_TEST
  * folder. */
 START_TEST(io_replace_through_a_link_keeps_the_link)
 {
-    char real[512], link[512], err[256] = "";
+    char real[512], link[512];
+    SimErr err = SIM_ERR_INIT;
     ck_assert_int_eq(mkdir(in_dir("elsewhere"), 0755), 0);
     snprintf(real, sizeof real, "%s", in_dir("elsewhere/real.txt"));
     snprintf(link, sizeof link, "%s", in_dir("link.txt"));
     tb_write("elsewhere/real.txt", "old");
     ck_assert_int_eq(symlink(real, link), 0);
-    ck_assert_int_eq(sim_file_replace(link, "new", 3, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(sim_file_replace(link, "new", 3, &err), SIM_OK);
     struct stat st;
     ck_assert_int_eq(lstat(link, &st), 0);
     ck_assert_msg(S_ISLNK(st.st_mode), "the link was replaced by a file");

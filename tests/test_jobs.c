@@ -427,8 +427,8 @@ static uint64_t bits_of(const int *v)
 static WlSchedule parse(const char *text)
 {
     WlSchedule s;
-    char why[256] = "";
-    ck_assert_msg(wl_schedule_parse(text, &s, why, sizeof why) == SIM_OK, "%s: %s", text, why);
+    SimErr why = SIM_ERR_INIT;
+    ck_assert_msg(wl_schedule_parse(text, &s, &why) == SIM_OK, "%s: %s", text, sim_err_msg(&why));
     return s;
 }
 
@@ -477,9 +477,10 @@ START_TEST(cron_parse_rejects_bad_expressions)
         {"1,,2 * * * *", "failed to parse"},     {"-1 * * * *", "failed to parse"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         WlSchedule s;
-        char why[256] = "";
-        ck_assert_msg(wl_schedule_parse(bad[i][0], &s, why, sizeof why) == SIM_EINVAL, "%s parsed", bad[i][0]);
-        ck_assert_msg(strstr(why, bad[i][1]) != NULL, "%s: '%s' lacks '%s'", bad[i][0], why, bad[i][1]);
+        SimErr why = SIM_ERR_INIT;
+        ck_assert_msg(wl_schedule_parse(bad[i][0], &s, &why) == SIM_EINVAL, "%s parsed", bad[i][0]);
+        ck_assert_msg(strstr(sim_err_msg(&why), bad[i][1]) != NULL,
+                      "%s: '%s' lacks '%s'", bad[i][0], sim_err_msg(&why), bad[i][1]);
     }
 }
 END_TEST
@@ -531,8 +532,8 @@ START_TEST(cron_time_zone_new_york_dst)
     SimMem mem;
     sim_mem_init(&mem);
     WlZone *ny = NULL;
-    char why[256];
-    ck_assert_int_eq(wl_zone_load(&mem, "America/New_York", &ny, why, sizeof why), SIM_OK);
+    SimErr why = SIM_ERR_INIT;
+    ck_assert_int_eq(wl_zone_load(&mem, "America/New_York", &ny, &why), SIM_OK);
     ck_assert_int_eq(wl_zone_offset(ny, D0), -5 * 3600);
     ck_assert_int_eq(wl_zone_offset(ny, utc(2026, 7, 1, 0, 0, 0)), -4 * 3600);
     WlSchedule nine = parse("0 9 * * *"), gap = parse("30 2 * * *"), dup = parse("30 1 * * *");
@@ -566,8 +567,8 @@ START_TEST(cron_time_zone_midnight_gap_havana)
     SimMem mem;
     sim_mem_init(&mem);
     WlZone *z = NULL;
-    char why[256];
-    ck_assert_int_eq(wl_zone_load(&mem, "America/Havana", &z, why, sizeof why), SIM_OK);
+    SimErr why = SIM_ERR_INIT;
+    ck_assert_int_eq(wl_zone_load(&mem, "America/Havana", &z, &why), SIM_OK);
     WlSchedule daily = parse("0 0 * * *"), yearly = parse("0 0 8 3 *");
     int64_t t = wl_schedule_next(&daily, z, utc(2026, 3, 6, 0, 0, 0));
     ck_assert_int_eq(t, utc(2026, 3, 6, 5, 0, 0));
@@ -586,8 +587,8 @@ START_TEST(cron_time_zone_sydney_footer_rule)
     SimMem mem;
     sim_mem_init(&mem);
     WlZone *z = NULL;
-    char why[256];
-    ck_assert_int_eq(wl_zone_load(&mem, "Australia/Sydney", &z, why, sizeof why), SIM_OK);
+    SimErr why = SIM_ERR_INIT;
+    ck_assert_int_eq(wl_zone_load(&mem, "Australia/Sydney", &z, &why), SIM_OK);
     ck_assert_int_eq(wl_zone_offset(z, utc(2026, 1, 15, 0, 0, 0)), 11 * 3600);
     ck_assert_int_eq(wl_zone_offset(z, utc(2040, 1, 1, 12, 0, 0)), 11 * 3600);
     ck_assert_int_eq(wl_zone_offset(z, utc(2040, 7, 1, 12, 0, 0)), 10 * 3600);
@@ -604,14 +605,14 @@ START_TEST(cron_unknown_zone_refused)
                                       "Local", "", "America", "America/./New_York"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         WlZone *z = NULL;
-        char why[256] = "";
-        ck_assert_msg(wl_zone_load(&mem, bad[i], &z, why, sizeof why) == SIM_EINVAL, "'%s' loaded", bad[i]);
+        SimErr why = SIM_ERR_INIT;
+        ck_assert_msg(wl_zone_load(&mem, bad[i], &z, &why) == SIM_EINVAL, "'%s' loaded", bad[i]);
         ck_assert_ptr_null(z);
-        ck_assert_msg(strstr(why, "unknown time zone") != NULL, "%s", why);
+        ck_assert_msg(strstr(sim_err_msg(&why), "unknown time zone") != NULL, "%s", sim_err_msg(&why));
     }
     WlZone *utc0 = NULL;
-    char why[256];
-    ck_assert_int_eq(wl_zone_load(&mem, "UTC", &utc0, why, sizeof why), SIM_OK);
+    SimErr why = SIM_ERR_INIT;
+    ck_assert_int_eq(wl_zone_load(&mem, "UTC", &utc0, &why), SIM_OK);
     ck_assert_int_eq(wl_zone_offset(utc0, D0), 0);
     wl_zone_free(&mem, utc0);
     ck_assert_int_eq(mem.live, 0);
@@ -889,12 +890,12 @@ static void expect_error(const char *decl, const char *frag1, const char *frag2)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "bad.lua", src), .seed = 1};
-    char err[1024] = "";
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
-    ck_assert_msg(strstr(err, frag1) != NULL, "message '%s' lacks '%s'", err, frag1);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag1);
     if (frag2)
-        ck_assert_msg(strstr(err, frag2) != NULL, "message '%s' lacks '%s'", err, frag2);
+        ck_assert_msg(strstr(sim_err_msg(&err), frag2) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -978,13 +979,13 @@ static double num(const cJSON *j, const char *a, const char *b)
  * given string field value. */
 static int count_records(const char *path, const char *kind, const char *value)
 {
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     SimMem mem;
     sim_mem_init(&mem);
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    SimTraceReader *r = sim_trace_open(&mem, &all, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&mem, &all, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK) {
@@ -1018,15 +1019,15 @@ START_TEST(lua_jobs_and_cronjob_run_end_to_end)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     char dir[512], path[600];
     snprintf(dir, sizeof dir, "%s/out", tmpdir);
     ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0, 1);
     ScnRunOptions ro = {.seed = 1, .dir = dir};
     ScnRunResult res;
-    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
     ck_assert_int_eq(res.expectations_failed, 0);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);

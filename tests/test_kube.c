@@ -98,9 +98,10 @@ static char *imported(const char *path, const char *yaml)
     KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
     SimMem m;
     sim_mem_init(&m);
-    char *text = NULL, err[1024] = "";
+    char *text = NULL;
+    SimErr err = SIM_ERR_INIT;
     size_t len = 0;
-    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(kx_import(&m, &f, 1, &o, &text, &len, &err) == SIM_OK, "%s", sim_err_msg(&err));
     char *copy = strdup(text);
     sim_mem_free(&m, text, len + 1);
     ck_assert_int_eq(m.live, 0);

@@ -350,13 +350,14 @@ END_TEST
  * workload, the namespace and upstream's message. */
 START_TEST(quota_rejection_is_traced_and_counted)
 {
-    char path[600], err[256], sha[65];
+    char path[600], sha[65];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/quota.kst", tmpdir);
     SimMem m;
     sim_mem_init(&m);
     World w = world();
-    SimTraceWriter *tw = sim_trace_create(&m, sim_trace_schema(w.e), path, "{}", err, sizeof err);
-    ck_assert_msg(tw != NULL, "%s", err);
+    SimTraceWriter *tw = sim_trace_create(&m, sim_trace_schema(w.e), path, "{}", &err);
+    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     SimQuotaRes res[] = {SIM_QR_PODS};
     int64_t one[] = {1};
@@ -368,8 +369,8 @@ START_TEST(quota_rejection_is_traced_and_counted)
     world_free(&w);
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    SimTraceReader *r = sim_trace_open(&m, &all, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&m, &all, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int found = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
@@ -822,15 +823,17 @@ static const char world_src[] =
 /* Loading fails with a message holding frag (and frag2). */
 static void expect_load_error(const char *decl, const char *frag, const char *frag2)
 {
-    char src[4096], err[1024];
+    char src[4096];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "%s%s", world_src, decl);
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src)};
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decl);
-    ck_assert_msg(strstr(err, frag) != NULL, "message '%s' lacks '%s'", err, frag);
-    ck_assert_msg(frag2 == NULL || strstr(err, frag2) != NULL, "message '%s' lacks '%s'", err, frag2);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag);
+    ck_assert_msg(frag2 == NULL || strstr(sim_err_msg(&err), frag2) != NULL,
+                  "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -882,7 +885,8 @@ END_TEST
  * and a PDB, and the workload's class resolves at admission. */
 START_TEST(lua_policy_declarations_build_into_the_engine)
 {
-    char src[4096], err[1024];
+    char src[4096];
+    SimErr err = SIM_ERR_INIT;
     snprintf(src, sizeof src, "%s%s", world_src,
              "priorityclass { name = \"high\", value = 1000, preemption_policy = \"Never\" }\n"
              "priorityclass { name = \"standard\", value = 10, global_default = true }\n"
@@ -896,8 +900,8 @@ START_TEST(lua_policy_declarations_build_into_the_engine)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src)};
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &m};
     SimEngine *e = sim_engine_create(&cfg);
     WlControllers *wl = wl_create(e);
@@ -983,14 +987,15 @@ START_TEST(e2e_team_namespace_hits_its_quota)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "two-teams.lua", src), .seed = 3};
-    char err[1024], dir[600], path[700];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    char dir[600], path[700];
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     snprintf(dir, sizeof dir, "%s/run", tmpdir);
     ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0, 1);
     ScnRunOptions ro = {.seed = 3, .dir = dir};
     ScnRunResult res;
-    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
     ck_assert_int_eq(res.expectations_failed, 0);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);

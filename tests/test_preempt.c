@@ -636,12 +636,12 @@ typedef struct Seen {
 
 static void read_trace(SimMem *m, const char *path, uint32_t victim, Seen *s)
 {
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     SimTrSchema core;
     sim_trschema_init(&core);
     ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);   /* pod and node records only */
-    SimTraceReader *r = sim_trace_open(m, &core, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(m, &core, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int rc;
     memset(s, 0, sizeof *s);
@@ -666,7 +666,8 @@ static void read_trace(SimMem *m, const char *path, uint32_t victim, Seen *s)
  * nominated, and the scheduler binds the pod there once the victim is gone. */
 START_TEST(preempt_nominates_and_pod_binds_after_victims_go)
 {
-    char path[1024], err[256], sha[65];
+    char path[1024], sha[65];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "preempt.kst");
     World w = world(1);
     uint32_t n = add_node(&w);
@@ -674,8 +675,8 @@ START_TEST(preempt_nominates_and_pod_binds_after_victims_go)
     uint32_t keep = place(&w, low, n), victim = place(&w, low, n);
     ts_run_to(w.e, 0);
     with_sched(&w);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", err, sizeof err);
-    ck_assert_msg(tw != NULL, "%s", err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", &err);
+    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));
     ck_assert_int_eq(sched_preempt(w.s, pre), SIM_OK);
@@ -749,7 +750,8 @@ END_TEST
  * then makes the choice the plan announced (same random offset). */
 START_TEST(preempt_plan_changes_nothing)
 {
-    char path[1024], err[256], sha[65];
+    char path[1024], sha[65];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "plan.kst");
     World w = world(7);
     uint32_t nodes[4];
@@ -761,8 +763,8 @@ START_TEST(preempt_plan_changes_nothing)
     }
     ts_run_to(w.e, 0);
     with_sched(&w);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", err, sizeof err);
-    ck_assert_msg(tw != NULL, "%s", err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", &err);
+    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     uint32_t pre = new_pod(&w, add_wl(&w, "pre", 10, 2000));
 

@@ -51,10 +51,11 @@ static void world_init(World *w, SimTime end)
     SimConfig cfg = {.seed = 5, .end = end, .queue = SIM_EVQ_FAST, .mem = &w->mem};
     w->e = sim_engine_create(&cfg);
     ck_assert_ptr_nonnull(w->e);
-    char path[512], err[256];
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/trace-%d.kst", tmpdir, getpid());
-    w->tw = sim_trace_create(&w->mem, sim_trace_schema(w->e), path, "{}", err, sizeof err);
-    ck_assert_msg(w->tw != NULL, "%s", err);
+    w->tw = sim_trace_create(&w->mem, sim_trace_schema(w->e), path, "{}", &err);
+    ck_assert_msg(w->tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w->e, w->tw);
     ck_assert_int_eq(sim_region_add(w->e, "us-east", &w->region), SIM_OK);
     ck_assert_int_eq(sim_namespace_add(w->e, "research", &w->ns), SIM_OK);
@@ -188,13 +189,14 @@ typedef struct QRec {
 /* Closes the trace and returns its take/done/requeue/fail records in order. */
 static int queue_records(World *w, QRec *out, int max)
 {
-    char sha[65], path[512], err[256];
+    char sha[65], path[512];
+    SimErr err = SIM_ERR_INIT;
     ck_assert_int_eq(sim_trace_close(w->tw, sha), SIM_OK);
     w->tw = NULL;
     sim_set_trace(w->e, NULL);
     snprintf(path, sizeof path, "%s/trace-%d.kst", tmpdir, getpid());
-    SimTraceReader *r = sim_trace_open(&w->mem, sim_trace_schema(w->e), path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(&w->mem, sim_trace_schema(w->e), path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     int n = 0;
     while (sim_trace_next(r, &rec) == SIM_OK)
@@ -648,15 +650,15 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     char dir[512];
     snprintf(dir, sizeof dir, "%s/out", tmpdir);
     ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0, 1);
     ScnRunOptions ro = {.seed = 1, .dir = dir};
     ScnRunResult res;
-    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
     ck_assert_int_eq(res.expectations_failed, 0);
     scn_free(s);
     ck_assert_int_eq(m.live, 0);
@@ -725,11 +727,12 @@ static void expect_error(const char *decls, const char *frag1, const char *frag2
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src), .seed = 1};
-    char err[1024] = "";
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", decls);
-    ck_assert_msg(strstr(err, frag1) != NULL, "message '%s' lacks '%s'", err, frag1);
-    ck_assert_msg(frag2 == NULL || strstr(err, frag2) != NULL, "message '%s' lacks '%s'", err, frag2);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag1);
+    ck_assert_msg(frag2 == NULL || strstr(sim_err_msg(&err), frag2) != NULL,
+                  "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -792,9 +795,9 @@ START_TEST(queue_lua_valid_declarations_load)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "ok.lua", src), .seed = 1};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     scn_free(s);
     ck_assert_int_eq(m.live, 0);
 }

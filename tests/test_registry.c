@@ -123,18 +123,19 @@ static int dump_to(const SimTrSchema *s, const char *trace, const char *out_path
  * expectations, and each sample (every 30 s and the final one) has its row. */
 START_TEST(toy_controller_registers_everything_outside_sim)
 {
-    char trace[600], csv[600], dump[600], err[256] = "";
+    char trace[600], csv[600], dump[600];
+    SimErr err = SIM_ERR_INIT;
     snprintf(trace, sizeof trace, "%s/toy.kst", tmpdir);
     snprintf(csv, sizeof csv, "%s/toy.csv", tmpdir);
     snprintf(dump, sizeof dump, "%s/toy.jsonl", tmpdir);
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .queue = SIM_EVQ_FAST, .mem = NULL};
     SimEngine *e = sim_engine_create(&cfg);
     ck_assert_ptr_nonnull(e);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(e), sim_trace_schema(e), trace, "{}", err, sizeof err);
-    ck_assert_msg(tw != NULL, "%s", err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(e), sim_trace_schema(e), trace, "{}", &err);
+    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(e, tw);
-    SimMetrics *mt = sim_metrics_open(sim_mem(e), csv, err, sizeof err);
-    ck_assert_msg(mt != NULL, "%s", err);
+    SimMetrics *mt = sim_metrics_open(sim_mem(e), csv, &err);
+    ck_assert_msg(mt != NULL, "%s", sim_err_msg(&err));
     Toy toy = {0};
     toy_start(&toy, e, mt);
     ck_assert_uint_ge(toy.ev, SIM_EV_CORE_COUNT);

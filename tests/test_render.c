@@ -157,7 +157,7 @@ static void dir_remove(const Dir *d)
 }
 
 /* Writes the inputs, runs rnd_report_write, returns the page (or NULL). */
-static char *write_report(const char *json, const char *csv, int *rc, char *err, size_t errlen)
+static char *write_report(const char *json, const char *csv, int *rc, SimErr *err)
 {
     Dir d = dir_make();
     char sp[128], mp[128], op[128];
@@ -168,7 +168,7 @@ static char *write_report(const char *json, const char *csv, int *rc, char *err,
         dir_put(&d, "summary.json", json);
     if (csv)
         dir_put(&d, "metrics.csv", csv);
-    *rc = rnd_report_write(NULL, sp, mp, op, err, errlen);
+    *rc = rnd_report_write(NULL, sp, mp, op, err);
     char *html = slurp(op);
     dir_remove(&d);
     return html;
@@ -195,9 +195,9 @@ static char *long_csv(int series, int points)
 START_TEST(report_has_a_chart_per_metric)
 {
     int rc;
-    char err[256];
-    char *html = write_report(summary_full, csv_basic, &rc, err, sizeof err);
-    ck_assert_msg(rc == SIM_OK, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(summary_full, csv_basic, &rc, &err);
+    ck_assert_msg(rc == SIM_OK, "%s", sim_err_msg(&err));
     ck_assert_ptr_nonnull(html);
     ck_assert_uint_eq(count(html, "<svg "), 5);
     ck_assert_ptr_nonnull(strstr(html, "Nodes by region"));
@@ -354,16 +354,16 @@ END_TEST
 START_TEST(report_without_metrics_says_so)
 {
     int rc;
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     Dir d = dir_make();
     char sp[128], op[128];
     dir_file(&d, "summary.json", sp, sizeof sp);
     dir_file(&d, "report.html", op, sizeof op);
     dir_put(&d, "summary.json", summary_full);
-    rc = rnd_report_write(NULL, sp, NULL, op, err, sizeof err);
+    rc = rnd_report_write(NULL, sp, NULL, op, &err);
     char *html = slurp(op);
     dir_remove(&d);
-    ck_assert_msg(rc == SIM_OK, "%s", err);
+    ck_assert_msg(rc == SIM_OK, "%s", sim_err_msg(&err));
     ck_assert_ptr_nonnull(strstr(html, "No metrics were recorded."));
     ck_assert_uint_eq(count(html, "<svg "), 0);
     free(html);
@@ -544,12 +544,12 @@ START_TEST(report_rejects_malformed_csv_with_line)
                               "0,us-east,region,us-east,nodes,10\n"
                               "60,us-east,region,nodes,12\n";
     int rc;
-    char err[256];
-    char *html = write_report(summary_full, csv, &rc, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(summary_full, csv, &rc, &err);
     ck_assert_int_eq(rc, SIM_EINVAL);
     ck_assert_ptr_null(html);   /* no page on bad input */
-    ck_assert_msg(strstr(err, "metrics.csv:3:") != NULL, "%s", err);
-    ck_assert_msg(strstr(err, "expected 6 fields, found 5") != NULL, "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "metrics.csv:3:") != NULL, "%s", sim_err_msg(&err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "expected 6 fields, found 5") != NULL, "%s", sim_err_msg(&err));
 }
 END_TEST
 
@@ -584,23 +584,23 @@ END_TEST
 START_TEST(report_missing_summary_is_an_error)
 {
     int rc;
-    char err[256];
-    char *html = write_report(NULL, csv_basic, &rc, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(NULL, csv_basic, &rc, &err);
     ck_assert_int_eq(rc, SIM_EIO);
     ck_assert_ptr_null(html);
-    ck_assert_msg(strstr(err, "summary.json") != NULL && strstr(err, "cannot read") != NULL,
-                  "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "summary.json") != NULL && strstr(sim_err_msg(&err), "cannot read") != NULL,
+                  "%s", sim_err_msg(&err));
 }
 END_TEST
 
 START_TEST(report_missing_metrics_is_an_error)
 {
     int rc;
-    char err[256];
-    char *html = write_report(summary_full, NULL, &rc, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    char *html = write_report(summary_full, NULL, &rc, &err);
     ck_assert_int_eq(rc, SIM_EIO);
     ck_assert_ptr_null(html);
-    ck_assert_msg(strstr(err, "metrics.csv") != NULL, "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "metrics.csv") != NULL, "%s", sim_err_msg(&err));
 }
 END_TEST
 
@@ -631,15 +631,16 @@ END_TEST
 START_TEST(report_unwritable_output_is_an_error)
 {
     int rc;
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     Dir d = dir_make();
     char sp[128];
     dir_file(&d, "summary.json", sp, sizeof sp);
     dir_put(&d, "summary.json", summary_full);
-    rc = rnd_report_write(NULL, sp, NULL, "/nonexistent-dir/report.html", err, sizeof err);
+    rc = rnd_report_write(NULL, sp, NULL, "/nonexistent-dir/report.html", &err);
     dir_remove(&d);
     ck_assert_int_eq(rc, SIM_EIO);
-    ck_assert_msg(strstr(err, "cannot write /nonexistent-dir/report.html") != NULL, "%s", err);
+    ck_assert_msg(strstr(sim_err_msg(&err), "cannot write /nonexistent-dir/report.html") != NULL,
+                  "%s", sim_err_msg(&err));
 }
 END_TEST
 
@@ -699,31 +700,31 @@ START_TEST(report_parses_the_summary_through_its_allocator)
 END_TEST
 
 /* One file-to-file writer of render/ run through m. */
-typedef int (*Writer)(SimMem *m, const Dir *d, char *err, size_t errlen);
+typedef int (*Writer)(SimMem *m, const Dir *d, SimErr *err);
 
-static int write_report_in(SimMem *m, const Dir *d, char *err, size_t errlen)
+static int write_report_in(SimMem *m, const Dir *d, SimErr *err)
 {
     char sp[128], mp[128], op[128];
     dir_file(d, "summary.json", sp, sizeof sp);
     dir_file(d, "metrics.csv", mp, sizeof mp);
     dir_file(d, "out", op, sizeof op);
-    return rnd_report_write(m, sp, mp, op, err, errlen);
+    return rnd_report_write(m, sp, mp, op, err);
 }
 
-static int write_openmetrics_in(SimMem *m, const Dir *d, char *err, size_t errlen)
+static int write_openmetrics_in(SimMem *m, const Dir *d, SimErr *err)
 {
     char mp[128], op[128];
     dir_file(d, "metrics.csv", mp, sizeof mp);
     dir_file(d, "out", op, sizeof op);
-    return rnd_openmetrics_write(m, mp, op, 1700000000, err, errlen);
+    return rnd_openmetrics_write(m, mp, op, 1700000000, err);
 }
 
-static int write_sweep_in(SimMem *m, const Dir *d, char *err, size_t errlen)
+static int write_sweep_in(SimMem *m, const Dir *d, SimErr *err)
 {
     char sp[128], op[128];
     dir_file(d, "sweep.json", sp, sizeof sp);
     dir_file(d, "out", op, sizeof op);
-    return rnd_sweep_write(m, sp, op, err, errlen);
+    return rnd_sweep_write(m, sp, op, err);
 }
 
 /* Fails allocation N of w, for N = 1, 2, ... until it succeeds: each failure
@@ -732,11 +733,12 @@ static int write_sweep_in(SimMem *m, const Dir *d, char *err, size_t errlen)
  * allocator gives. The inputs are the files d holds. */
 static void writer_oom_sweep(Writer w, const Dir *d)
 {
-    char err[512], op[128];
+    SimErr err = SIM_ERR_INIT;
+    char op[128];
     dir_file(d, "out", op, sizeof op);
     SimMem libc;
     sim_mem_init(&libc);
-    ck_assert_int_eq(w(&libc, d, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(w(&libc, d, &err), SIM_OK);
     char *want = slurp(op);
     ck_assert_ptr_nonnull(want);
     ck_assert_int_eq(remove(op), 0);
@@ -745,13 +747,13 @@ static void writer_oom_sweep(Writer w, const Dir *d)
         SimMem m;
         sim_mem_init(&m);
         m.fail_at = n;
-        int rc = w(&m, d, err, sizeof err);
+        int rc = w(&m, d, &err);
         ck_assert_msg(m.live == 0, "allocation %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
         ck_assert_int_eq(rc != SIM_OK, m.oom);
         if (rc == SIM_OK)
             break;
-        ck_assert_msg(rc == SIM_ENOMEM && strstr(err, "out of memory"), "allocation %llu: %d %s",
-                      (unsigned long long)n, rc, err);
+        ck_assert_msg(rc == SIM_ENOMEM && strstr(sim_err_msg(&err), "out of memory"), "allocation %llu: %d %s",
+                      (unsigned long long)n, rc, sim_err_msg(&err));
         ck_assert_msg(access(op, F_OK) != 0, "allocation %llu: output written despite the failure",
                       (unsigned long long)n);
     }
@@ -792,8 +794,9 @@ START_TEST(openmetrics_text_is_exact)
                                "0,r,x\\y,n\"q,m,1.5\n");
     SimMem m;
     sim_mem_init(&m);
-    char err[512], op[128];
-    ck_assert_int_eq(write_openmetrics_in(&m, &d, err, sizeof err), SIM_OK);
+    SimErr err = SIM_ERR_INIT;
+    char op[128];
+    ck_assert_int_eq(write_openmetrics_in(&m, &d, &err), SIM_OK);
     ck_assert_int_eq(m.live, 0);
     dir_file(&d, "out", op, sizeof op);
     char *got = slurp(op);

@@ -45,12 +45,12 @@ static void ensure_default_run(void)
 
 static RndReplay *open_replay(SimMem *m, const char *rel)
 {
-    char err[512];
+    SimErr err = SIM_ERR_INIT;
     RndReplay *r = NULL;
     sim_mem_init(m);
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    ck_assert_msg(rnd_replay_open(m, &all, path_in(rel), &r, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(rnd_replay_open(m, &all, path_in(rel), &r, &err) == SIM_OK, "%s", sim_err_msg(&err));
     return r;
 }
 
@@ -211,14 +211,13 @@ static const char *odd_trace(const char *name, int twice)
 {
     SimMem m;
     sim_mem_init(&m);
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     const char *path = path_in(name);
     SimTrSchema core;
     sim_trschema_init(&core);
     ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);
-    SimTraceWriter *w = sim_trace_create(&m, &core, path, "{\"scenario\":\"odd\",\"duration_ns\":60000000000}", err,
-                                         sizeof err);
-    ck_assert_msg(w != NULL, "%s", err);
+    SimTraceWriter *w = sim_trace_create(&m, &core, path, "{\"scenario\":\"odd\",\"duration_ns\":60000000000}", &err);
+    ck_assert_msg(w != NULL, "%s", sim_err_msg(&err));
     sim_trace_emit(w, SIM_TR_REGION, 0, (SimTrVal[]){SIM_TRI(0), SIM_TRS("r")}, 2);
     if (twice) {
         SimTrVal pod[] = {SIM_TRI(0), SIM_TRI(0), SIM_TRI(0), SIM_TRI(0), SIM_TRI(100), SIM_TRI(1), SIM_TRI(0),
@@ -239,14 +238,14 @@ START_TEST(replay_refuses_ids_out_of_creation_order)
 {
     SimMem m;
     sim_mem_init(&m);
-    char err[512];
+    SimErr err = SIM_ERR_INIT;
     RndReplay *r = NULL;
     SimTrSchema all;
     ck_assert_int_eq(scn_trace_schema(&all), SIM_OK);
-    ck_assert_int_ne(rnd_replay_open(&m, &all, odd_trace("huge-wl.kst", 0), &r, err, sizeof err), SIM_OK);
-    ck_assert_msg(strstr(err, "workload ids must be created in order; got 2000000000 after 0"), "%s", err);
-    ck_assert_int_ne(rnd_replay_open(&m, &all, odd_trace("pod-twice.kst", 1), &r, err, sizeof err), SIM_OK);
-    ck_assert_msg(strstr(err, "pod ids must be created in order; got 0 after 1"), "%s", err);
+    ck_assert_int_ne(rnd_replay_open(&m, &all, odd_trace("huge-wl.kst", 0), &r, &err), SIM_OK);
+    ck_assert_msg(strstr(sim_err_msg(&err), "workload ids must be created in order; got 2000000000 after 0"), "%s", sim_err_msg(&err));
+    ck_assert_int_ne(rnd_replay_open(&m, &all, odd_trace("pod-twice.kst", 1), &r, &err), SIM_OK);
+    ck_assert_msg(strstr(sim_err_msg(&err), "pod ids must be created in order; got 0 after 1"), "%s", sim_err_msg(&err));
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST

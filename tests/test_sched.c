@@ -397,12 +397,12 @@ static void tmp_path(char *buf, size_t n, const char *name)
  * record into out ("" if none). */
 static void trace_unschedulable_reason(SimMem *m, const char *path, uint32_t pod, char *out, size_t n)
 {
-    char err[256];
+    SimErr err = SIM_ERR_INIT;
     SimTrSchema core;
     sim_trschema_init(&core);
     ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);   /* pod and node records only */
-    SimTraceReader *r = sim_trace_open(m, &core, path, err, sizeof err);
-    ck_assert_msg(r != NULL, "%s", err);
+    SimTraceReader *r = sim_trace_open(m, &core, path, &err);
+    ck_assert_msg(r != NULL, "%s", sim_err_msg(&err));
     SimTraceRec rec;
     out[0] = '\0';
     int rc;
@@ -452,13 +452,14 @@ END_TEST
 
 START_TEST(cycle_marks_unfit_pod_unschedulable_with_upstream_message)
 {
-    char path[1024], err[256], sha[65], reason[SCHED_REASON_LEN];
+    char path[1024], sha[65], reason[SCHED_REASON_LEN];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "unsched.kst");
     World w = world(1, 1);
     add_node(&w, w.group, 1);
     add_node(&w, w.group, 1);
-    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", err, sizeof err);
-    ck_assert_msg(tw != NULL, "%s", err);
+    SimTraceWriter *tw = sim_trace_create(sim_mem(w.e), sim_trace_schema(w.e), path, "{}", &err);
+    ck_assert_msg(tw != NULL, "%s", sim_err_msg(&err));
     sim_set_trace(w.e, tw);
     uint32_t huge = add_workload(&w, "huge", 5000, GIB, 0);
     uint32_t p = new_pod(&w, huge);

@@ -30,7 +30,7 @@ static const char world[] =
 typedef struct Loaded {
     SimMem mem;
     ScnScenario *s;
-    char err[1024];
+    SimErr err;
 } Loaded;
 
 static void load_opts(Loaded *l, const char *name, const char *src, char *const *sets, size_t nsets,
@@ -39,8 +39,8 @@ static void load_opts(Loaded *l, const char *name, const char *src, char *const 
     sim_mem_init(&l->mem);
     ScnOptions o = {.path = tr_write(tmpdir, name, src), .sets = sets, .nsets = nsets,
                     .lua_mem = lua_mem, .lua_steps = steps, .seed = 7};
-    l->err[0] = '\0';
-    l->s = scn_load(&l->mem, &o, l->err, sizeof l->err);
+    l->err = (SimErr)SIM_ERR_INIT;
+    l->s = scn_load(&l->mem, &o, &l->err);
 }
 
 static void load(Loaded *l, const char *src)
@@ -60,9 +60,10 @@ static void expect_error(const char *src, const char *frag1, const char *frag2)
     Loaded l;
     load(&l, src);
     ck_assert_msg(l.s == NULL, "expected an error for: %s", src);
-    ck_assert_msg(strstr(l.err, frag1) != NULL, "message '%s' lacks '%s'", l.err, frag1);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&l.err), frag1);
     if (frag2)
-        ck_assert_msg(strstr(l.err, frag2) != NULL, "message '%s' lacks '%s'", l.err, frag2);
+        ck_assert_msg(strstr(sim_err_msg(&l.err), frag2) != NULL,
+                      "message '%s' lacks '%s'", sim_err_msg(&l.err), frag2);
     unload(&l);
 }
 
@@ -78,9 +79,9 @@ START_TEST(scn_default_scenario_loads)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {0};
-    char err[512];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     ck_assert_str_eq(scn_name(s), "market_open_surge");
     ck_assert(scn_duration(s) == SIM_SEC(10 * 3600));
     ck_assert_uint_ge(scn_param_count(s), 2);
@@ -169,7 +170,7 @@ START_TEST(scn_param_default_and_set_override)
                       "deployment { name = \"api\", replicas = n }\n";
     Loaded l;
     load(&l, src);
-    ck_assert_msg(l.s != NULL, "%s", l.err);
+    ck_assert_msg(l.s != NULL, "%s", sim_err_msg(&l.err));
     const char *name, *deflt, *value, *desc;
     scn_param(l.s, 0, &name, &deflt, &value, &desc);
     ck_assert_str_eq(name, "replicas");
@@ -179,7 +180,7 @@ START_TEST(scn_param_default_and_set_override)
     unload(&l);
     char *sets[] = {"replicas=7", "enabled=true"};
     load_opts(&l, "s.lua", src, sets, 2, 0, 0);
-    ck_assert_msg(l.s != NULL, "%s", l.err);
+    ck_assert_msg(l.s != NULL, "%s", sim_err_msg(&l.err));
     scn_param(l.s, 0, &name, &deflt, &value, &desc);
     ck_assert_str_eq(value, "7");
     scn_param(l.s, 1, &name, &deflt, &value, &desc);
@@ -195,17 +196,18 @@ START_TEST(scn_set_errors_are_named)
     char *bad_type[] = {"replicas=lots"};
     load_opts(&l, "s.lua", src, bad_type, 1, 0, 0);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(l.err, "--set replicas=lots") && strstr(l.err, "takes a number"), "%s", l.err);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "--set replicas=lots") && strstr(sim_err_msg(&l.err), "takes a number"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
     char *unknown[] = {"replicsa=3"};
     load_opts(&l, "s.lua", src, unknown, 1, 0, 0);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(l.err, "has no param 'replicsa'"), "%s", l.err);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "has no param 'replicsa'"), "%s", sim_err_msg(&l.err));
     unload(&l);
     char *malformed[] = {"replicas"};
     load_opts(&l, "s.lua", src, malformed, 1, 0, 0);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(l.err, "expected NAME=VALUE"), "%s", l.err);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "expected NAME=VALUE"), "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST
@@ -225,7 +227,7 @@ START_TEST(scn_sandbox_refuses_escapes)
         Loaded l;
         load(&l, src);
         ck_assert_msg(l.s == NULL, "escape succeeded: %s", escapes[i]);
-        ck_assert_msg(strstr(l.err, "s.lua:2:") != NULL, "%s: %s", escapes[i], l.err);
+        ck_assert_msg(strstr(sim_err_msg(&l.err), "s.lua:2:") != NULL, "%s: %s", escapes[i], sim_err_msg(&l.err));
         unload(&l);
     }
 }
@@ -236,7 +238,8 @@ START_TEST(scn_bytecode_is_refused)
     Loaded l;
     load(&l, "\x1bLua\x54\x00 junk");
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(l.err, "binary") || strstr(l.err, "text"), "%s", l.err);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "binary") || strstr(sim_err_msg(&l.err), "text"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST
@@ -246,7 +249,8 @@ START_TEST(scn_instruction_budget_stops_infinite_loop)
     Loaded l;
     load_opts(&l, "loop.lua", "region { name = \"r\" }\nwhile true do end\n", NULL, 0, 0, 1000000);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(l.err, "loop.lua:2:") && strstr(l.err, "instruction budget"), "%s", l.err);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "loop.lua:2:") && strstr(sim_err_msg(&l.err), "instruction budget"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST
@@ -257,7 +261,8 @@ START_TEST(scn_memory_cap_stops_runaway_allocation)
     load_opts(&l, "mem.lua", "local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n",
               NULL, 0, (size_t)16 << 20, 0);
     ck_assert_ptr_null(l.s);
-    ck_assert_msg(strstr(l.err, "mem.lua") && strstr(l.err, "memory limit of 16 MiB"), "%s", l.err);
+    ck_assert_msg(strstr(sim_err_msg(&l.err), "mem.lua") && strstr(sim_err_msg(&l.err), "memory limit of 16 MiB"),
+                  "%s", sim_err_msg(&l.err));
     unload(&l);
 }
 END_TEST
@@ -268,7 +273,7 @@ START_TEST(scn_math_random_is_seeded)
     Loaded a, b;
     load(&a, src);
     load(&b, src);
-    ck_assert_msg(a.s && b.s, "%s %s", a.err, b.err);
+    ck_assert_msg(a.s && b.s, "%s %s", sim_err_msg(&a.err), sim_err_msg(&b.err));
     const char *n, *d1, *d2, *v, *desc;
     scn_param(a.s, 0, &n, &d1, &v, &desc);
     scn_param(b.s, 0, &n, &d2, &v, &desc);
@@ -283,9 +288,9 @@ START_TEST(scn_missing_file_is_named)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = "/nonexistent/dir/x.lua"};
-    char err[512];
-    ck_assert_ptr_null(scn_load(&m, &o, err, sizeof err));
-    ck_assert_msg(strstr(err, "/nonexistent/dir/x.lua: cannot open"), "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_ptr_null(scn_load(&m, &o, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "/nonexistent/dir/x.lua: cannot open"), "%s", sim_err_msg(&err));
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST
@@ -323,7 +328,7 @@ START_TEST(scn_job_start_is_relative_to_scenario_start)
     load(&l, "scenario { start = \"07:00\", duration = \"4h\" }\nregion { name = \"r\" }\n"
              "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1 }\n"
              "job { name = \"j\", start = \"09:30\", duration = \"5m\" }\n");
-    ck_assert_msg(l.s != NULL, "%s", l.err);
+    ck_assert_msg(l.s != NULL, "%s", sim_err_msg(&l.err));
     SimConfig cfg = {.seed = 1, .end = scn_duration(l.s), .mem = &l.mem};
     SimEngine *e = sim_engine_create(&cfg);
     WlControllers *wl = wl_create(e);
@@ -364,24 +369,27 @@ static int run_oom(void *ctx, SimMem *m)
     uint64_t n = m->fail_at;
     m->fail_at = 0;
     ScnOptions o = {.path = x->path, .seed = 1};
-    char err[1024] = "", sum[600];
-    ScnScenario *s = scn_load(m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    char sum[600];
+    ScnScenario *s = scn_load(m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     m->fail_at = m->count + n;
     snprintf(sum, sizeof sum, "%s/summary.json", x->dir);
     remove(sum);
     ScnRunOptions ro = {.seed = 1, .dir = x->dir, .no_wall_time = 1};
     ScnRunResult res;
-    int rc = scn_run(s, &ro, &res, err, sizeof err);
+    int rc = scn_run(s, &ro, &res);
+    if (rc != SIM_OK)
+        sim_err_set(&err, rc, "%s", scn_errmsg(s));
     scn_free(s);
-    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && strstr(err, "out of memory")), "allocation %llu: %d %s",
-                  (unsigned long long)n, rc, err);
+    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && strstr(sim_err_msg(&err), "out of memory")),
+                  "allocation %llu: %d %s", (unsigned long long)n, rc, sim_err_msg(&err));
     /* Lua clears the sticky oom flag (its GC may recover); the count says
      * whether an allocation failed. */
     ck_assert_msg((rc == SIM_OK) == (m->count < m->fail_at), "allocation %llu: rc %d", (unsigned long long)n, rc);
     ck_assert_msg((rc == SIM_OK) == (access(sum, F_OK) == 0), "allocation %llu: rc %d, summary.json %s",
                   (unsigned long long)n, rc, rc ? "written" : "missing");
-    x->in_summary += rc != SIM_OK && res.trace_sha256[0] && strcmp(err, "out of memory") == 0;
+    x->in_summary += rc != SIM_OK && res.trace_sha256[0] && strcmp(sim_err_msg(&err), "out of memory") == 0;
     return rc != SIM_OK;
 }
 
@@ -423,7 +431,7 @@ typedef struct ThreadRun {
     SimMem m;
     int rc;
     uint64_t mine;           /* allocations of the string made while both scopes are open */
-    char err[1024];
+    SimErr err;
     pthread_barrier_t *go;   /* NULL: alone */
 } ThreadRun;
 
@@ -438,10 +446,12 @@ static void *thread_run(void *arg)
     sim_json_begin(&js, &t->m);
     if (t->go)
         pthread_barrier_wait(t->go);
-    ScnScenario *s = scn_load(&t->m, &o, t->err, sizeof t->err);
+    ScnScenario *s = scn_load(&t->m, &o, &t->err);
     ScnRunOptions ro = {.seed = 1, .dir = t->dir, .no_wall_time = 1};
     ScnRunResult res;
-    t->rc = s ? scn_run(s, &ro, &res, t->err, sizeof t->err) : SIM_EINVAL;
+    t->rc = s ? scn_run(s, &ro, &res) : SIM_EINVAL;
+    if (s && t->rc != SIM_OK)
+        sim_err_set(&t->err, t->rc, "%s", scn_errmsg(s));
     scn_free(s);
     if (t->go)
         pthread_barrier_wait(t->go);
@@ -486,13 +496,13 @@ START_TEST(scn_two_runs_on_two_threads_count_their_own_allocations)
         ck_assert_int_eq(mkdir(alone[i].dir, 0700), 0);
         ck_assert_int_eq(mkdir(both[i].dir, 0700), 0);
         thread_run(&alone[i]);
-        ck_assert_msg(alone[i].rc == SIM_OK, "%s", alone[i].err);
+        ck_assert_msg(alone[i].rc == SIM_OK, "%s", sim_err_msg(&alone[i].err));
     }
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(pthread_create(&th[i], NULL, thread_run, &both[i]), 0);
     for (int i = 0; i < 2; i++) {
         pthread_join(th[i], NULL);
-        ck_assert_msg(both[i].rc == SIM_OK, "%s", both[i].err);
+        ck_assert_msg(both[i].rc == SIM_OK, "%s", sim_err_msg(&both[i].err));
         ck_assert_uint_eq(both[i].mine, alone[i].mine);
         ck_assert_int_eq(both[i].m.live, 0);
         char a[700], b[700];
@@ -545,7 +555,7 @@ START_TEST(scn_podspec_fields_reach_the_workload)
 {
     Loaded l;
     load(&l, podspec_src);
-    ck_assert_msg(l.s != NULL, "%s", l.err);
+    ck_assert_msg(l.s != NULL, "%s", sim_err_msg(&l.err));
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &l.mem};
     SimEngine *e = sim_engine_create(&cfg);
     WlControllers *wl = wl_create(e);
@@ -588,7 +598,7 @@ START_TEST(scn_podspec_defaults_label_app_to_name)
 {
     Loaded l;
     load(&l, "region { name = \"r\" }\njob { name = \"nightly\", duration = \"5m\" }\n");
-    ck_assert_msg(l.s != NULL, "%s", l.err);
+    ck_assert_msg(l.s != NULL, "%s", sim_err_msg(&l.err));
     SimConfig cfg = {.seed = 1, .end = SIM_SEC(60), .mem = &l.mem};
     SimEngine *e = sim_engine_create(&cfg);
     WlControllers *wl = wl_create(e);

@@ -78,9 +78,10 @@ static void remove_tree(const char *path)
 
 static void put_file(const char *dir, const char *name, const char *text)
 {
-    char p[4096], err[256];
+    char p[4096];
+    SimErr err = SIM_ERR_INIT;
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    ck_assert_msg(sim_write_file(p, text, strlen(text), err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sim_write_file(p, text, strlen(text), &err) == 0, "%s", sim_err_msg(&err));
 }
 
 static SimEngine *new_engine(uint64_t seed, SimTime end, SimMem *m)
@@ -1103,14 +1104,15 @@ static long row_ok(char *line, SimTime end)
 
 START_TEST(metrics_csv_has_exact_header_and_well_formed_rows)
 {
-    char path[1024], err[256];
+    char path[1024];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "metrics.csv");
     World w = world(SIM_SEC(65), 3.6, 0);
     add_node(&w, 1);
     uint32_t wl = add_workload(&w, "web", 100, MIB, 0, 0);
     new_pod(&w, wl);
-    SimMetrics *mt = sim_metrics_open(sim_mem(w.e), path, err, sizeof err);
-    ck_assert_msg(mt != NULL, "%s", err);
+    SimMetrics *mt = sim_metrics_open(sim_mem(w.e), path, &err);
+    ck_assert_msg(mt != NULL, "%s", sim_err_msg(&err));
     ck_assert_int_eq(sim_metrics_attach(w.e, mt, SIM_SEC(10)), SIM_OK);
     run_to_end(w.e);
     sim_metrics_final(w.e);
@@ -1144,12 +1146,12 @@ END_TEST
 /* ---- output folders ------------------------------------------------------ */
 
 /* begin + commit with a fresh SimMem that must end with nothing live. */
-static int outdir_write(const char *dest, int force, const char *const *files, char *err, size_t errlen)
+static int outdir_write(const char *dest, int force, const char *const *files, SimErr *err)
 {
     SimMem m;
     sim_mem_init(&m);
     SimOutdir o;
-    int rc = sim_outdir_begin(&o, &m, dest, force, err, errlen);
+    int rc = sim_outdir_begin(&o, &m, dest, force);
     for (size_t i = 0; rc == 0 && files && files[i]; i++) {
         char p[4200];
         const char *slash = strrchr(files[i], '/');
@@ -1159,24 +1161,26 @@ static int outdir_write(const char *dest, int force, const char *const *files, c
         }
         put_file(o.tmp, files[i], files[i]);
     }
-    if (rc == 0 && (rc = sim_outdir_commit(&o, err, errlen)) != 0)
+    if (rc == 0 && (rc = sim_outdir_commit(&o)) != 0)
         sim_outdir_abort(&o);
+    if (rc != 0)
+        sim_err_copy(err, &o.err);
     ck_assert_int_eq(m.live, 0);
     return rc;
 }
 
 START_TEST(outdir_commit_creates_the_destination_with_its_parents)
 {
-    char dest[1024], err[512], p[1200];
+    char dest[1024], p[1200];
     SimMem m;
     sim_mem_init(&m);
     SimOutdir o;
     tmp_path(dest, sizeof dest, "a/b/run1");
-    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0) == 0, "%s", sim_outdir_errmsg(&o));
     ck_assert(is_dir(o.tmp));
     ck_assert(!exists(dest));
     put_file(o.tmp, "summary.json", "{}");
-    ck_assert_msg(sim_outdir_commit(&o, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sim_outdir_commit(&o) == 0, "%s", sim_outdir_errmsg(&o));
     ck_assert_str_eq(o.tmp, "");
     snprintf(p, sizeof p, "%s/summary.json", dest);
     ck_assert(exists(p));
@@ -1189,10 +1193,11 @@ END_TEST
 /* The marker lists what was written, sorted, folders with a final '/'. */
 START_TEST(outdir_marker_lists_what_was_written)
 {
-    char dest[1024], err[512], p[1200], text[1024];
+    char dest[1024], p[1200], text[1024];
+    SimErr err = SIM_ERR_INIT;
     static const char *const files[] = {"summary.json", "configs/b", "configs/a", "a.csv", NULL};
     tmp_path(dest, sizeof dest, "marker/run");
-    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 0, files, &err) == 0, "%s", sim_err_msg(&err));
     snprintf(p, sizeof p, "%s/" SIM_OUTDIR_MARKER, dest);
     FILE *f = fopen(p, "r");
     ck_assert_ptr_nonnull(f);
@@ -1208,11 +1213,12 @@ END_TEST
 /* A folder kubesim wrote is replaced, subfolders and all, by the next output. */
 START_TEST(outdir_commit_replaces_an_earlier_output)
 {
-    char dest[1024], err[512], p[1200];
+    char dest[1024], p[1200];
+    SimErr err = SIM_ERR_INIT;
     static const char *const first[] = {"old.txt", "sub/deep.txt", NULL}, *const second[] = {"new.txt", NULL};
     tmp_path(dest, sizeof dest, "c/run2");
-    ck_assert_msg(outdir_write(dest, 0, first, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(outdir_write(dest, 0, second, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 0, first, &err) == 0, "%s", sim_err_msg(&err));
+    ck_assert_msg(outdir_write(dest, 0, second, &err) == 0, "%s", sim_err_msg(&err));
     snprintf(p, sizeof p, "%s/new.txt", dest);
     ck_assert(exists(p));
     snprintf(p, sizeof p, "%s/old.txt", dest);
@@ -1229,29 +1235,30 @@ END_TEST
  * whether it has no marker or the file is not in it, and is left as it was. */
 START_TEST(outdir_refuses_a_folder_it_did_not_write)
 {
-    char dest[1024], err[512], p[1200];
+    char dest[1024], p[1200];
+    SimErr err = SIM_ERR_INIT;
     static const char *const files[] = {"summary.json", NULL};
     tmp_path(dest, sizeof dest, "mine");
     ck_assert_int_eq(mkdir(dest, 0777), 0);
-    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);   /* empty: taken */
+    ck_assert_msg(outdir_write(dest, 0, files, &err) == 0, "%s", sim_err_msg(&err));   /* empty: taken */
 
     tmp_path(dest, sizeof dest, "project");
     ck_assert_int_eq(mkdir(dest, 0777), 0);
     put_file(dest, "thesis.tex", "years of work");
-    ck_assert_int_eq(outdir_write(dest, 0, files, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "project': refusing to replace") && strstr(err, "'thesis.tex'") &&
-                  strstr(err, "no .kubesim marker") && strstr(err, "--force"), "%s", err);
+    ck_assert_int_eq(outdir_write(dest, 0, files, &err), SIM_EINVAL);
+    const char *msg = sim_err_msg(&err);
+    ck_assert_msg(strstr(msg, "project': refusing to replace") && strstr(msg, "'thesis.tex'") &&
+                  strstr(msg, "no .kubesim marker") && strstr(msg, "--force"), "%s", msg);
     ck_assert_int_eq(tb_count_entries(dest), 1);
 
     tmp_path(dest, sizeof dest, "added");
-    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 0, files, &err) == 0, "%s", sim_err_msg(&err));
     snprintf(p, sizeof p, "%s/sub", dest);
     ck_assert_int_eq(mkdir(p, 0777), 0);
     put_file(p, "notes.txt", "mine");
     put_file(dest, "z.txt", "mine");
-    ck_assert_int_eq(outdir_write(dest, 0, files, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "'sub/' and 1 more entries") && strstr(err, "not listed in its .kubesim"), "%s",
-                  err);
+    ck_assert_int_eq(outdir_write(dest, 0, files, &err), SIM_EINVAL);
+    ck_assert_msg(strstr(msg, "'sub/' and 1 more entries") && strstr(msg, "not listed in its .kubesim"), "%s", msg);
     snprintf(p, sizeof p, "%s/sub/notes.txt", dest);
     ck_assert(exists(p));
     ck_assert_int_eq(tb_count_entries(dest), 4);
@@ -1262,18 +1269,19 @@ END_TEST
  * the run stops the commit, and the temporary folder goes on abort. */
 START_TEST(outdir_commit_checks_again)
 {
-    char dest[1024], err[512], p[4200];
+    char dest[1024], p[4200];
+    SimErr err = SIM_ERR_INIT;
     static const char *const files[] = {"summary.json", NULL};
     SimMem m;
     sim_mem_init(&m);
     SimOutdir o;
     tmp_path(dest, sizeof dest, "again");
-    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 0, files, &err) == 0, "%s", sim_err_msg(&err));
+    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0) == 0, "%s", sim_outdir_errmsg(&o));
     put_file(o.tmp, "summary.json", "new");
     put_file(dest, "late.txt", "written while kubesim ran");
-    ck_assert_int_eq(sim_outdir_commit(&o, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "'late.txt'") != NULL, "%s", err);
+    ck_assert_int_eq(sim_outdir_commit(&o), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_outdir_errmsg(&o), "'late.txt'") != NULL, "%s", sim_outdir_errmsg(&o));
     snprintf(p, sizeof p, "%s", o.tmp);
     sim_outdir_abort(&o);
     ck_assert(!exists(p));
@@ -1286,18 +1294,19 @@ END_TEST
 /* A file or a symbolic link is never replaced, not even with force. */
 START_TEST(outdir_refuses_a_file_or_a_link)
 {
-    char dest[1024], err[512], p[1200];
+    char dest[1024], p[1200];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(p, sizeof p, "");
     put_file(p, "plain", "data");
     tmp_path(dest, sizeof dest, "plain");
-    ck_assert_int_eq(outdir_write(dest, 1, NULL, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "is not a folder (a file)") != NULL, "%s", err);
+    ck_assert_int_eq(outdir_write(dest, 1, NULL, &err), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_err_msg(&err), "is not a folder (a file)") != NULL, "%s", sim_err_msg(&err));
     tmp_path(p, sizeof p, "linked");
     ck_assert_int_eq(mkdir(p, 0777), 0);
     tmp_path(dest, sizeof dest, "link");
     ck_assert_int_eq(symlink(p, dest), 0);
-    ck_assert_int_eq(outdir_write(dest, 1, NULL, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "a symbolic link") != NULL, "%s", err);
+    ck_assert_int_eq(outdir_write(dest, 1, NULL, &err), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_err_msg(&err), "a symbolic link") != NULL, "%s", sim_err_msg(&err));
     ck_assert(is_dir(dest));
 }
 END_TEST
@@ -1305,12 +1314,13 @@ END_TEST
 /* force replaces a folder kubesim did not write, everything in it. */
 START_TEST(outdir_force_replaces_any_folder)
 {
-    char dest[1024], err[512], p[1200];
+    char dest[1024], p[1200];
+    SimErr err = SIM_ERR_INIT;
     static const char *const files[] = {"summary.json", NULL};
     tmp_path(dest, sizeof dest, "forced");
     ck_assert_int_eq(mkdir(dest, 0777), 0);
     put_file(dest, "old.txt", "x");
-    ck_assert_msg(outdir_write(dest, 1, files, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 1, files, &err) == 0, "%s", sim_err_msg(&err));
     snprintf(p, sizeof p, "%s/old.txt", dest);
     ck_assert(!exists(p));
     ck_assert_int_eq(tb_count_entries(dest), 2);
@@ -1321,7 +1331,8 @@ END_TEST
  * the folder (here one outside it) are never touched. */
 START_TEST(outdir_forged_marker_removes_nothing_outside)
 {
-    char dest[1024], err[512], p[1200];
+    char dest[1024], p[1200];
+    SimErr err = SIM_ERR_INIT;
     static const char *const files[] = {"summary.json", NULL};
     tmp_path(p, sizeof p, "");
     put_file(p, "victim", "keep me");
@@ -1329,7 +1340,7 @@ START_TEST(outdir_forged_marker_removes_nothing_outside)
     ck_assert_int_eq(mkdir(dest, 0777), 0);
     put_file(dest, SIM_OUTDIR_MARKER, "# kubesim wrote this folder; it replaces it only while it holds nothing "
                                       "but these entries\n../victim\n");
-    ck_assert_msg(outdir_write(dest, 0, files, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(outdir_write(dest, 0, files, &err) == 0, "%s", sim_err_msg(&err));
     tmp_path(p, sizeof p, "victim");
     ck_assert(exists(p));
 }
@@ -1337,12 +1348,12 @@ END_TEST
 
 START_TEST(outdir_abort_leaves_nothing)
 {
-    char dest[1024], err[512], p[4200], tmp[4096];
+    char dest[1024], p[4200], tmp[4096];
     SimMem m;
     sim_mem_init(&m);
     SimOutdir o;
     tmp_path(dest, sizeof dest, "d/e/run3");
-    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sim_outdir_begin(&o, &m, dest, 0) == 0, "%s", sim_outdir_errmsg(&o));
     put_file(o.tmp, "half.csv", "t_seconds\n");
     snprintf(p, sizeof p, "%s/sub", o.tmp);
     ck_assert_int_eq(mkdir(p, 0777), 0);

@@ -33,23 +33,22 @@ static ScnSweep *grid(SimMem *m, const char *const *specs, size_t n)
 {
     sim_mem_init(m);
     ScnSweep *w = scn_sweep_new(m);
-    char err[256];
     ck_assert_ptr_nonnull(w);
     for (size_t i = 0; i < n; i++)
-        ck_assert_msg(scn_sweep_vary(w, specs[i], err, sizeof err) == SIM_OK, "%s", err);
+        ck_assert_msg(scn_sweep_vary(w, specs[i]) == SIM_OK, "%s", scn_sweep_errmsg(w));
     return w;
 }
 
 /* A summary as kubesim run writes it, reduced to what a row reads. */
 static void add_row(ScnSweep *w, size_t config, double cost, double viol, int failed)
 {
-    char json[512], err[256];
+    char json[512];
     snprintf(json, sizeof json,
              "{\"cost_usd\": %g, \"pods\": {\"pending_peak\": %zu}, \"slo\": [{\"latency_p95_ms\": 80, "
              "\"violation_seconds\": %g, \"error_rate\": 0.01}, {\"latency_p95_ms\": 95.5, "
              "\"violation_seconds\": 1, \"error_rate\": 0.002}], \"expectations\": [{\"passed\": true}%s]}",
              cost, config, viol, failed ? ", {\"passed\": false}" : "");
-    ck_assert_msg(scn_sweep_add_summary(w, config, json, strlen(json), err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_sweep_add_summary(w, config, json, strlen(json)) == SIM_OK, "%s", scn_sweep_errmsg(w));
 }
 
 static char *csv_of(const ScnSweep *w, size_t *len)
@@ -84,26 +83,25 @@ START_TEST(sweep_vary_refuses_bad_forms)
     static const char *const bad[] = {"a", "=1", "a=", "a=1,,2", "a=1,", "a=1,1", NULL};
     static const char *const why[] = {"expected NAME=V1,V2", "expected NAME=V1,V2", "expected NAME=V1,V2",
                                       "an empty value", "an empty value", "listed twice"};
-    char err[256];
     for (size_t i = 0; bad[i]; i++) {
         SimMem m;
         ScnSweep *w = grid(&m, NULL, 0);
-        ck_assert_int_eq(scn_sweep_vary(w, bad[i], err, sizeof err), SIM_EINVAL);
-        ck_assert_msg(strstr(err, why[i]) != NULL, "%s: %s", bad[i], err);
+        ck_assert_int_eq(scn_sweep_vary(w, bad[i]), SIM_EINVAL);
+        ck_assert_msg(strstr(scn_sweep_errmsg(w), why[i]) != NULL, "%s: %s", bad[i], scn_sweep_errmsg(w));
         scn_sweep_free(w);
     }
     SimMem m;
     const char *specs[] = {"a=1,2"};
     ScnSweep *w = grid(&m, specs, 1);
-    ck_assert_int_eq(scn_sweep_vary(w, "a=3", err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "varied twice") != NULL, "%s", err);
-    ck_assert_int_eq(scn_sweep_vary(w, "b=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);
-    ck_assert_int_eq(scn_sweep_vary(w, "c=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);
-    ck_assert_int_eq(scn_sweep_vary(w, "d=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);
-    ck_assert_int_eq(scn_sweep_vary(w, "e=1,2,3,4,5", err, sizeof err), SIM_OK);   /* 10,000 */
-    ck_assert_int_eq(scn_sweep_vary(w, "f=1,2,3,4,5,6,7,8,9,10", err, sizeof err), SIM_OK);   /* 100,000 */
-    ck_assert_int_eq(scn_sweep_vary(w, "g=1,2", err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "more than 100000") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_vary(w, "a=3"), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(w), "varied twice") != NULL, "%s", scn_sweep_errmsg(w));
+    ck_assert_int_eq(scn_sweep_vary(w, "b=1,2,3,4,5,6,7,8,9,10"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_vary(w, "c=1,2,3,4,5,6,7,8,9,10"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_vary(w, "d=1,2,3,4,5,6,7,8,9,10"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_vary(w, "e=1,2,3,4,5"), SIM_OK);   /* 10,000 */
+    ck_assert_int_eq(scn_sweep_vary(w, "f=1,2,3,4,5,6,7,8,9,10"), SIM_OK);   /* 100,000 */
+    ck_assert_int_eq(scn_sweep_vary(w, "g=1,2"), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(w), "more than 100000") != NULL, "%s", scn_sweep_errmsg(w));
     scn_sweep_free(w);
 }
 END_TEST
@@ -134,9 +132,8 @@ START_TEST(sweep_rows_and_the_cheapest_passing_configuration)
     ck_assert_double_eq(cJSON_GetObjectItem(best, "config")->valuedouble, 2);
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(best, "values"), "n")->valuestring, "3");
     cJSON_Delete(j);
-    char err[256];
-    ck_assert_int_eq(scn_sweep_add_summary(w, 0, "{\"pods\": {}}", 12, err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "not a kubesim summary") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_add_summary(w, 0, "{\"pods\": {}}", 12), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(w), "not a kubesim summary") != NULL, "%s", scn_sweep_errmsg(w));
     scn_sweep_free(w);
 }
 END_TEST
@@ -166,10 +163,9 @@ START_TEST(sweep_csv_merges_back_exactly)
     SimMem m2;
     sim_mem_init(&m2);
     ScnSweep *merged = scn_sweep_new(&m2);
-    char err[256];
-    ck_assert_msg(scn_sweep_add_csv(merged, odd, strlen(odd), "odd.csv", err, sizeof err) == SIM_OK, "%s", err);
-    ck_assert_msg(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err) == SIM_OK, "%s", err);
-    ck_assert_msg(scn_sweep_check_complete(merged, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_sweep_add_csv(merged, odd, strlen(odd), "odd.csv") == SIM_OK, "%s", scn_sweep_errmsg(merged));
+    ck_assert_msg(scn_sweep_add_csv(merged, even, strlen(even), "even.csv") == SIM_OK, "%s", scn_sweep_errmsg(merged));
+    ck_assert_msg(scn_sweep_check_complete(merged) == SIM_OK, "%s", scn_sweep_errmsg(merged));
     size_t len2;
     char *again = csv_of(merged, &len2);
     ck_assert_str_eq(again, all);
@@ -179,25 +175,28 @@ START_TEST(sweep_csv_merges_back_exactly)
 
     /* A missing shard, a row twice, a header that does not match. */
     merged = scn_sweep_new(&m2);
-    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err), SIM_OK);
-    ck_assert_int_eq(scn_sweep_check_complete(merged, err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "configuration 1 of 6 is in no file") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_check_complete(merged), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "configuration 1 of 6 is in no file") != NULL,
+                  "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     merged = scn_sweep_new(&m2);
-    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err), SIM_OK);
-    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "again.csv", err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "again.csv:2: configuration 0 appears twice") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "again.csv"), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "again.csv:2: configuration 0 appears twice") != NULL,
+                  "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     merged = scn_sweep_new(&m2);
     const char *other = "config,configs,mem,cost_usd,slo_violation_seconds,latency_p95_ms,error_rate,"
                         "pending_peak,expectations_passed,expectations_failed,ok\n";
-    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv", err, sizeof err), SIM_OK);
-    ck_assert_int_eq(scn_sweep_add_csv(merged, other, strlen(other), "other.csv", err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "other.csv:1:") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, even, strlen(even), "even.csv"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, other, strlen(other), "other.csv"), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "other.csv:1:") != NULL, "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     merged = scn_sweep_new(&m2);
-    ck_assert_int_eq(scn_sweep_add_csv(merged, "a,b\n1,2\n", 8, "x.csv", err, sizeof err), SIM_EINVAL);
-    ck_assert_msg(strstr(err, "x.csv:1: not a kubesim sweep.csv") != NULL, "%s", err);
+    ck_assert_int_eq(scn_sweep_add_csv(merged, "a,b\n1,2\n", 8, "x.csv"), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(merged), "x.csv:1: not a kubesim sweep.csv") != NULL,
+                  "%s", scn_sweep_errmsg(merged));
     scn_sweep_free(merged);
     free(all);
     free(even);
@@ -235,24 +234,23 @@ START_TEST(sweep_out_of_memory_sweep)
         SimMem m;
         sim_mem_init(&m);
         m.fail_at = n;
-        char err[256];
         ScnSweep *w = scn_sweep_new(&m), *mg = w ? scn_sweep_new(&m) : NULL;
-        int rc = mg ? scn_sweep_vary(w, "a=1,2", err, sizeof err) : SIM_ENOMEM;
+        int rc = mg ? scn_sweep_vary(w, "a=1,2") : SIM_ENOMEM;
         if (rc == SIM_OK)
-            rc = scn_sweep_vary(w, "b=x", err, sizeof err);
+            rc = scn_sweep_vary(w, "b=x");
         if (rc == SIM_OK)
-            rc = scn_sweep_add_summary(w, 1, "{\"cost_usd\": 2}", 15, err, sizeof err);
+            rc = scn_sweep_add_summary(w, 1, "{\"cost_usd\": 2}", 15);
         if (rc == SIM_OK)
-            rc = scn_sweep_add_csv(mg, csv, strlen(csv), "m.csv", err, sizeof err);
+            rc = scn_sweep_add_csv(mg, csv, strlen(csv), "m.csv");
         if (rc == SIM_OK)
-            rc = scn_sweep_add_meta(mg, meta, strlen(meta), "sweep.json", err, sizeof err);
+            rc = scn_sweep_add_meta(mg, meta, strlen(meta), "sweep.json");
         if (rc == SIM_OK)
-            rc = scn_sweep_check_complete(mg, err, sizeof err);
+            rc = scn_sweep_check_complete(mg);
         char *text = rc == SIM_OK ? sweep_text(&m, mg) : NULL;
         if (rc == SIM_OK && text == NULL)
             rc = SIM_ENOMEM;
-        ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && m.oom), "allocation %llu: %d %s", (unsigned long long)n,
-                      rc, err);
+        ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && m.oom), "allocation %llu: %d %s %s", (unsigned long long)n,
+                      rc, w ? scn_sweep_errmsg(w) : "", mg ? scn_sweep_errmsg(mg) : "");
         ck_assert_int_eq(rc != SIM_OK, m.oom);
         if (rc == SIM_OK) {
             ck_assert_uint_eq(scn_sweep_cheapest(mg), 0);
@@ -289,8 +287,7 @@ START_TEST(yaml_strings_keep_their_type)
     kx_yaml_doc_end(y);
     const char *text;
     size_t len;
-    char err[128];
-    ck_assert_int_eq(kx_yaml_text(y, &text, &len, err, sizeof err), SIM_OK);
+    ck_assert_int_eq(kx_yaml_text(y, &text, &len), SIM_OK);
     ck_assert_str_eq(text, "---\n- \"1\"\n- \"on\"\n- \"Yes\"\n- \"1e3\"\n- \"-5\"\n- \".5\"\n- \"null\"\n"
                            "- \"~\"\n- \"\"\n- abc\n- \"1Gi\"\n- --vary\n- a=1,2\n- $(X)/2\n- -7\n- true\n");
     ck_assert_uint_eq(len, strlen(text));
@@ -312,10 +309,9 @@ START_TEST(yaml_sweep_job_out_of_memory_sweep)
         KxYaml *y = kx_yaml_new(&m);
         const char *text;
         size_t len;
-        char err[128];
         int rc = y ? kx_sweep_job(&j, y) : SIM_ENOMEM;
         if (rc == SIM_OK)
-            rc = kx_yaml_text(y, &text, &len, err, sizeof err);
+            rc = kx_yaml_text(y, &text, &len);
         ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && m.oom), "allocation %llu: %d", (unsigned long long)n, rc);
         kx_yaml_free(y);
         ck_assert_msg(m.live == 0, "leak after failing allocation %llu", (unsigned long long)n);

@@ -100,17 +100,17 @@ static size_t header_len(const unsigned char *file)
 
 static SimTraceWriter *create_or_fail(SimMem *m, const char *path, const char *meta)
 {
-    char err[256] = "";
-    SimTraceWriter *w = sim_trace_create(m, schema(), path, meta, err, sizeof err);
-    ck_assert_msg(w != NULL, "sim_trace_create: %s", err);
+    SimErr err = SIM_ERR_INIT;
+    SimTraceWriter *w = sim_trace_create(m, schema(), path, meta, &err);
+    ck_assert_msg(w != NULL, "sim_trace_create: %s", sim_err_msg(&err));
     return w;
 }
 
 static SimTraceReader *open_or_fail(SimMem *m, const char *path)
 {
-    char err[256] = "";
-    SimTraceReader *r = sim_trace_open(m, schema(), path, err, sizeof err);
-    ck_assert_msg(r != NULL, "sim_trace_open: %s", err);
+    SimErr err = SIM_ERR_INIT;
+    SimTraceReader *r = sim_trace_open(m, schema(), path, &err);
+    ck_assert_msg(r != NULL, "sim_trace_open: %s", sim_err_msg(&err));
     return r;
 }
 
@@ -347,7 +347,8 @@ START_TEST(trace_reader_refuses_a_kind_its_schema_lacks)
 {
     SimMem m;
     sim_mem_init(&m);
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "lacks.kst");
     SimTraceWriter *w = create_or_fail(&m, path, META);
     ck_assert_int_eq(sim_trace_emit(w, SIM_TR_REGION, 0, (SimTrVal[]){SIM_TRI(0), SIM_TRS("r")}, 2), SIM_OK);
@@ -357,7 +358,7 @@ START_TEST(trace_reader_refuses_a_kind_its_schema_lacks)
     SimTrSchema core;
     sim_trschema_init(&core);
     ck_assert_int_eq(sim_trschema_add_core(&core), SIM_OK);
-    SimTraceReader *r = sim_trace_open(&m, &core, path, err, sizeof err);
+    SimTraceReader *r = sim_trace_open(&m, &core, path, &err);
     ck_assert_ptr_nonnull(r);
     SimTraceRec rec;
     ck_assert_int_eq(sim_trace_next(r, &rec), SIM_OK);
@@ -487,7 +488,8 @@ START_TEST(trace_corrupt_block_crc_detected)
 {
     SimMem m;
     sim_mem_init(&m);
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "corrupt.kst");
     write_every_kind(&m, path, NULL);
     size_t len;
@@ -508,8 +510,8 @@ START_TEST(trace_corrupt_block_crc_detected)
     b[blk + 16 + 5] ^= 0x20;
     b[17] ^= 0x01;
     spit(path, b, len);
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "header checksum") != NULL, "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "header checksum") != NULL, "message: %s", sim_err_msg(&err));
     free(b);
     unlink(path);
     ck_assert_int_eq(m.live, 0);
@@ -589,27 +591,28 @@ START_TEST(trace_bad_magic_refused)
 {
     SimMem m;
     sim_mem_init(&m);
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     tmp_path(path, sizeof path, "magic.kst");
     write_every_kind(&m, path, NULL);
     size_t len;
     unsigned char *b = slurp(path, &len);
     memcpy(b, "KSTRACX\n", 8);
     spit(path, b, len);
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "bad magic") != NULL, "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "bad magic") != NULL, "message: %s", sim_err_msg(&err));
     spit(path, "", 0);
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "bad magic") != NULL, "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "bad magic") != NULL, "message: %s", sim_err_msg(&err));
     /* A newer version is refused rather than misread. */
     memcpy(b, "KSTRACE\n", 8);
     b[8] = 2;
     spit(path, b, len);
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "version 2") != NULL, "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "version 2") != NULL, "message: %s", sim_err_msg(&err));
     unlink(path);
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "cannot open") != NULL, "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "cannot open") != NULL, "message: %s", sim_err_msg(&err));
     free(b);
     ck_assert_int_eq(m.live, 0);
 }
@@ -682,15 +685,16 @@ START_TEST(trace_reader_caps_lengths_and_refuses_a_folder)
 {
     SimMem m;
     sim_mem_init(&m);
-    char path[512], err[256] = "";
+    char path[512];
+    SimErr err = SIM_ERR_INIT;
     unsigned char h[20] = "KSTRACE\n\1\0\0\0";
     uint32_t huge = SIM_TRACE_MAX_META + 1;
     for (int i = 0; i < 4; i++)
         h[12 + i] = (unsigned char)(huge >> (8 * i));
     tmp_path(path, sizeof path, "caps.kst");
     spit(path, h, sizeof h);
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "over the limit") && strstr(err, "meta"), "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "over the limit") && strstr(sim_err_msg(&err), "meta"), "message: %s", sim_err_msg(&err));
     unsigned char payload[1] = {0};
     size_t at = write_handmade(path, payload, 1, 1);
     size_t len;
@@ -707,8 +711,8 @@ START_TEST(trace_reader_caps_lengths_and_refuses_a_folder)
     unlink(path);
     free(b);
     tmp_path(path, sizeof path, "");
-    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, err, sizeof err));
-    ck_assert_msg(strstr(err, "is a folder"), "message: %s", err);
+    ck_assert_ptr_null(sim_trace_open(&m, schema(), path, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "is a folder"), "message: %s", sim_err_msg(&err));
     ck_assert_int_eq(m.live, 0);
 }
 END_TEST
@@ -888,10 +892,10 @@ END_TEST
  * writer's and the reader's buffers grow. Returns the first error. */
 static int oom_round(SimMem *m, const char *path, const char *out_path, const char *big)
 {
-    char err[256] = "";
-    SimTraceWriter *w = sim_trace_create(m, schema(), path, META, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    SimTraceWriter *w = sim_trace_create(m, schema(), path, META, &err);
     if (w == NULL) {
-        ck_assert_msg(strstr(err, "out of memory") != NULL, "message: %s", err);
+        ck_assert_msg(strstr(sim_err_msg(&err), "out of memory") != NULL, "message: %s", sim_err_msg(&err));
         return SIM_ENOMEM;
     }
     int rc = SIM_OK;
@@ -906,7 +910,7 @@ static int oom_round(SimMem *m, const char *path, const char *out_path, const ch
     emit_every_kind(w);
     if ((rc = sim_trace_close(w, NULL)) != SIM_OK)
         return rc;
-    SimTraceReader *r = sim_trace_open(m, schema(), path, err, sizeof err);
+    SimTraceReader *r = sim_trace_open(m, schema(), path, &err);
     if (r == NULL)
         return m->oom ? SIM_ENOMEM : SIM_EIO;
     size_t count;

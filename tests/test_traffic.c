@@ -520,12 +520,12 @@ static void expect_error(const char *src, const char *frag1, const char *frag2)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "s.lua", src), .seed = 1};
-    char err[1024] = "";
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
     ck_assert_msg(s == NULL, "expected an error for: %s", src);
-    ck_assert_msg(strstr(err, frag1) != NULL, "message '%s' lacks '%s'", err, frag1);
+    ck_assert_msg(strstr(sim_err_msg(&err), frag1) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag1);
     if (frag2)
-        ck_assert_msg(strstr(err, frag2) != NULL, "message '%s' lacks '%s'", err, frag2);
+        ck_assert_msg(strstr(sim_err_msg(&err), frag2) != NULL, "message '%s' lacks '%s'", sim_err_msg(&err), frag2);
     ck_assert_int_eq(m.live, 0);
 }
 
@@ -634,15 +634,15 @@ static void run_scenario(int mode, const char *out)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 3};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     char dir[600];
     snprintf(dir, sizeof dir, "%s/%s", tmpdir, out);
     ck_assert_int_eq(mkdir(dir, 0700), 0);
     ScnRunOptions ro = {.seed = 3, .dir = dir, .traffic_mode = mode};
     ScnRunResult res;
-    ck_assert_msg(scn_run(s, &ro, &res, err, sizeof err) == SIM_OK, "%s", err);
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
     scn_free(s);
     ck_assert_int_eq(m.live, 0);
 }

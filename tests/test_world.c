@@ -29,7 +29,7 @@ typedef struct Job {
     const char *name;            /* scenarios/NAME.lua */
     char dir[800];
     int rc;
-    char err[1024];
+    SimErr err;
     char sha[65];
 } Job;
 
@@ -41,18 +41,19 @@ static void *run_job(void *arg)
     SimMem m;
     sim_mem_init(&m);
     ScnOptions so = {.path = path, .seed = 42};
-    ScnScenario *s = scn_load(&m, &so, j->err, sizeof j->err);
+    ScnScenario *s = scn_load(&m, &so, &j->err);
     j->rc = s ? SIM_OK : SIM_EINVAL;
     if (s) {
         ScnRunOptions ro = {.seed = 42, .dir = j->dir};
         ScnRunResult res;
-        j->rc = scn_run(s, &ro, &res, j->err, sizeof j->err);
+        j->rc = scn_run(s, &ro, &res);
+        if (j->rc != SIM_OK)
+            sim_err_set(&j->err, j->rc, "%s", scn_errmsg(s));
         memcpy(j->sha, res.trace_sha256, sizeof j->sha);
         scn_free(s);
     }
     if (j->rc == SIM_OK && m.live != 0) {
-        snprintf(j->err, sizeof j->err, "%lld bytes leaked", (long long)m.live);
-        j->rc = SIM_ESTATE;
+        j->rc = sim_err_set(&j->err, SIM_ESTATE, "%lld bytes leaked", (long long)m.live);
     }
     return NULL;
 }
@@ -95,7 +96,7 @@ START_TEST(two_engines_in_two_threads_give_their_single_run_traces)
     for (int k = 0; k < 2; k++) {   /* one at a time, in this thread */
         alone[k] = job(pair[k], "alone");
         run_job(&alone[k]);
-        ck_assert_msg(alone[k].rc == SIM_OK, "%s: %s", pair[k], alone[k].err);
+        ck_assert_msg(alone[k].rc == SIM_OK, "%s: %s", pair[k], sim_err_msg(&alone[k].err));
     }
     pthread_t t[2];
     for (int k = 0; k < 2; k++) {   /* both at once, a thread each */
@@ -107,7 +108,7 @@ START_TEST(two_engines_in_two_threads_give_their_single_run_traces)
     for (int k = 0; k < 2; k++) {
         char golden[65];
         golden_trace(pair[k], golden, sizeof golden);
-        ck_assert_msg(together[k].rc == SIM_OK, "%s in a thread: %s", pair[k], together[k].err);
+        ck_assert_msg(together[k].rc == SIM_OK, "%s in a thread: %s", pair[k], sim_err_msg(&together[k].err));
         ck_assert_str_eq(alone[k].sha, golden);
         ck_assert_str_eq(together[k].sha, alone[k].sha);
     }
@@ -124,15 +125,16 @@ static const char small_src[] =
 
 static ScnScenario *load_small(SimMem *m)
 {
-    char err[512], path[800];
+    SimErr err = SIM_ERR_INIT;
+    char path[800];
     snprintf(path, sizeof path, "%s/small.lua", tmpdir);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fputs(small_src, f);
     fclose(f);
     ScnOptions so = {.path = path, .seed = 42};
-    ScnScenario *s = scn_load(m, &so, err, sizeof err);
-    ck_assert_msg(s != NULL, "%s", err);
+    ScnScenario *s = scn_load(m, &so, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
     return s;
 }
 

@@ -15,7 +15,6 @@
 #include "workloads/wl.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +23,6 @@
 #define DAY INT64_C(86400)
 #define ZONEINFO "/usr/share/zoneinfo"
 #define TZIF_MAX (1 << 20)
-
-static void why_set(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void why_set(char *why, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && n)
-        vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- parsing a schedule ------------------------------------------------- */
 typedef struct Bounds {
@@ -86,7 +75,7 @@ static int parse_value(const char *s, size_t n, const Bounds *b, unsigned *out)
 
 /* One comma-separated term: "*", "N", "N-M", each with an optional "/step"
  * ("N/step" means N-max/step), as robfig's getRange. */
-static int parse_range(const char *s, size_t n, const Bounds *b, uint64_t *bits, char *why, size_t wn)
+static int parse_range(const char *s, size_t n, const Bounds *b, uint64_t *bits, SimErr *why)
 {
     const char *slash = memchr(s, '/', n), *end = s + n;
     const char *re = slash ? slash : end;
@@ -94,46 +83,48 @@ static int parse_range(const char *s, size_t n, const Bounds *b, uint64_t *bits,
     unsigned lo, hi, step = 1;
     uint64_t extra = 0;
     if (slash && memchr(slash + 1, '/', (size_t)(end - slash - 1)))
-        return why_set(why, wn, "too many slashes: %.*s", (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "too many slashes: %.*s", (int)n, s), 0;
     if (re - s == 1 && (*s == '*' || *s == '?')) {
         lo = b->min, hi = b->max, extra = STAR_BIT;
     } else if (dash && memchr(dash + 1, '-', (size_t)(re - dash - 1))) {
-        return why_set(why, wn, "too many hyphens: %.*s", (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "too many hyphens: %.*s", (int)n, s), 0;
     } else if (!parse_value(s, (size_t)((dash ? dash : re) - s), b, &lo) ||
                (dash && !parse_value(dash + 1, (size_t)(re - dash - 1), b, &hi))) {
-        return why_set(why, wn, "failed to parse '%.*s'", (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "failed to parse '%.*s'", (int)n, s), 0;
     } else if (!dash) {
         hi = lo;
     }
     if (slash) {
         if (!parse_uint(slash + 1, (size_t)(end - slash - 1), &step))
-            return why_set(why, wn, "failed to parse step in '%.*s'", (int)n, s), 0;
+            return sim_err_set(why, SIM_EINVAL, "failed to parse step in '%.*s'", (int)n, s), 0;
         if (!dash)
             hi = b->max;
         if (step > 1)
             extra = 0;
     }
     if (lo < b->min)
-        return why_set(why, wn, "beginning of range (%u) below minimum (%u): %.*s", lo, b->min, (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "beginning of range (%u) below minimum (%u): %.*s", lo, b->min, (int)n,
+                           s), 0;
     if (hi > b->max)
-        return why_set(why, wn, "end of range (%u) above maximum (%u): %.*s", hi, b->max, (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "end of range (%u) above maximum (%u): %.*s", hi, b->max, (int)n, s), 0;
     if (lo > hi)
-        return why_set(why, wn, "beginning of range (%u) beyond end of range (%u): %.*s", lo, hi, (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "beginning of range (%u) beyond end of range (%u): %.*s", lo, hi,
+                           (int)n, s), 0;
     if (step == 0)
-        return why_set(why, wn, "step of range should be a positive number: %.*s", (int)n, s), 0;
+        return sim_err_set(why, SIM_EINVAL, "step of range should be a positive number: %.*s", (int)n, s), 0;
     for (unsigned v = lo; v <= hi; v += step)
         *bits |= UINT64_C(1) << v;
     *bits |= extra;
     return 1;
 }
 
-static int parse_field(const char *s, size_t n, const Bounds *b, uint64_t *bits, char *why, size_t wn)
+static int parse_field(const char *s, size_t n, const Bounds *b, uint64_t *bits, SimErr *why)
 {
     *bits = 0;
     for (const char *p = s, *end = s + n; p <= end;) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
         const char *te = comma ? comma : end;
-        if (!parse_range(p, (size_t)(te - p), b, bits, why, wn))
+        if (!parse_range(p, (size_t)(te - p), b, bits, why))
             return 0;
         p = te + 1;
     }
@@ -175,7 +166,7 @@ static int go_duration(const char *s, SimTime *out)
     return SIM_OK;
 }
 
-static int parse_descriptor(const char *text, WlSchedule *out, char *why, size_t wn)
+static int parse_descriptor(const char *text, WlSchedule *out, SimErr *why)
 {
     static const struct { const char *name, *spec; } d[] = {
         {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
@@ -183,27 +174,27 @@ static int parse_descriptor(const char *text, WlSchedule *out, char *why, size_t
         {"@hourly", "0 * * * *"}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if (strcmp(text, d[i].name) == 0)
-            return wl_schedule_parse(d[i].spec, out, why, wn) == SIM_OK;
+            return wl_schedule_parse(d[i].spec, out, why) == SIM_OK;
     if (strncmp(text, "@every ", 7) == 0) {
         SimTime every;
         if (go_duration(text + 7, &every) != SIM_OK)
-            return why_set(why, wn, "failed to parse duration %s (e.g. \"@every 90m\")", text + 7), 0;
+            return sim_err_set(why, SIM_EINVAL, "failed to parse duration %s (e.g. \"@every 90m\")", text + 7), 0;
         out->every = every < SIM_SEC(1) ? 1 : every / SIM_NS_PER_S;   /* robfig: whole seconds, >= 1 */
         return 1;
     }
-    return why_set(why, wn, "unrecognized descriptor: %s", text), 0;
+    return sim_err_set(why, SIM_EINVAL, "unrecognized descriptor: %s", text), 0;
 }
 
-int wl_schedule_parse(const char *text, WlSchedule *out, char *why, size_t wn)
+int wl_schedule_parse(const char *text, WlSchedule *out, SimErr *why)
 {
     memset(out, 0, sizeof *out);
     if (strstr(text, "TZ"))   /* upstream validation: "TZ=" or "CRON_TZ=" belongs in timeZone */
-        return why_set(why, wn, "cannot use TZ or CRON_TZ in schedule, use the time_zone field instead"),
-               SIM_EINVAL;
+        return sim_err_set(why, SIM_EINVAL,
+                           "cannot use TZ or CRON_TZ in schedule, use the time_zone field instead");
     while (isspace((unsigned char)*text))
         text++;
     if (*text == '@')
-        return parse_descriptor(text, out, why, wn) ? SIM_OK : SIM_EINVAL;
+        return parse_descriptor(text, out, why) ? SIM_OK : SIM_EINVAL;
     const char *f[6];
     size_t len[6], nf = 0;
     for (const char *p = text; *p;) {
@@ -219,11 +210,11 @@ int wl_schedule_parse(const char *text, WlSchedule *out, char *why, size_t wn)
         nf++;
     }
     if (nf != 5)
-        return why_set(why, wn, "expected exactly 5 fields (minute hour day-of-month month day-of-week), "
-                       "found %zu: \"%s\"", nf, text), SIM_EINVAL;
+        return sim_err_set(why, SIM_EINVAL, "expected exactly 5 fields (minute hour day-of-month month day-of-week), "
+                           "found %zu: \"%s\"", nf, text);
     uint64_t *bits[5] = {&out->minute, &out->hour, &out->dom, &out->month, &out->dow};
     for (size_t i = 0; i < 5; i++)
-        if (!parse_field(f[i], len[i], &bounds[i], bits[i], why, wn))
+        if (!parse_field(f[i], len[i], &bounds[i], bits[i], why))
             return SIM_EINVAL;
     return SIM_OK;
 }
@@ -653,21 +644,20 @@ void wl_zone_free(SimMem *m, WlZone *z)
     sim_mem_free(m, z, sizeof *z);
 }
 
-int wl_zone_load(SimMem *m, const char *name, WlZone **out, char *why, size_t wn)
+int wl_zone_load(SimMem *m, const char *name, WlZone **out, SimErr *why)
 {
     *out = NULL;
     if (name == NULL)
         return SIM_OK;   /* UTC */
     if (strcmp(name, "Local") == 0 || !zone_name_ok(name))
-        return why_set(why, wn, "unknown time zone %s (an IANA name such as \"America/New_York\")", name),
-               SIM_EINVAL;
+        return sim_err_set(why, SIM_EINVAL, "unknown time zone %s (an IANA name such as \"America/New_York\")", name);
     char path[512];
     snprintf(path, sizeof path, "%s/%s", ZONEINFO, name);
     size_t n = 0;
     unsigned char *buf = NULL;
     int rc = slurp(m, path, &buf, &n);
     if (rc == SIM_EINVAL)
-        return why_set(why, wn, "unknown time zone %s (no such file in %s)", name, ZONEINFO), SIM_EINVAL;
+        return sim_err_set(why, SIM_EINVAL, "unknown time zone %s (no such file in %s)", name, ZONEINFO);
     WlZone *z = buf ? sim_mem_calloc(m, 1, sizeof *z) : NULL;
     rc = z ? tzif_parse(m, z, buf, n) : SIM_ENOMEM;
     sim_mem_free(m, buf, TZIF_MAX);
@@ -676,8 +666,8 @@ int wl_zone_load(SimMem *m, const char *name, WlZone **out, char *why, size_t wn
     if (rc != SIM_OK) {
         wl_zone_free(m, z);
         if (rc == SIM_ENOMEM)
-            return why_set(why, wn, "out of memory"), SIM_ENOMEM;
-        return why_set(why, wn, "unknown time zone %s (%s is not a TZif file)", name, path), SIM_EINVAL;
+            return sim_err_set(why, SIM_ENOMEM, "out of memory");
+        return sim_err_set(why, SIM_EINVAL, "unknown time zone %s (%s is not a TZif file)", name, path);
     }
     *out = z;
     return SIM_OK;

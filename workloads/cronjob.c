@@ -70,16 +70,17 @@ static void trace(WlControllers *c, uint32_t wl, int64_t job, int64_t sched, con
 int wl_cron_start(WlControllers *c, uint32_t wl)
 {
     const SimWorkload *w = sim_workload(c->e, wl);
-    char why[256];
+    SimErr why = SIM_ERR_INIT;
     if (sim_mem_grow(sim_mem(c->e), (void **)&c->crons, &c->capcrons, c->ncrons + 1, sizeof *c->crons))
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     WlCronJob *cj = &c->crons[c->ncrons];
     memset(cj, 0, sizeof *cj);
-    if (wl_schedule_parse(w->cron.schedule ? w->cron.schedule : "", &cj->sched, why, sizeof why) != SIM_OK)
-        return sim_fail(c->e, SIM_EINVAL, "cronjob '%s': schedule: %s", w->name, why);
-    int rc = wl_zone_load(sim_mem(c->e), w->cron.time_zone, &cj->zone, why, sizeof why);
+    /* %.255s: the reasons were cut there when they came in a 256-byte buffer */
+    if (wl_schedule_parse(w->cron.schedule ? w->cron.schedule : "", &cj->sched, &why) != SIM_OK)
+        return sim_fail(c->e, SIM_EINVAL, "cronjob '%s': schedule: %.255s", w->name, sim_err_msg(&why));
+    int rc = wl_zone_load(sim_mem(c->e), w->cron.time_zone, &cj->zone, &why);
     if (rc != SIM_OK)
-        return sim_fail(c->e, rc, "cronjob '%s': time_zone: %s", w->name, why);
+        return sim_fail(c->e, rc, "cronjob '%s': time_zone: %.255s", w->name, sim_err_msg(&why));
     c->ncrons++;
     cj->wl = wl;
     cj->created_ns = now_ns(c, w);   /* creationTimestamp */

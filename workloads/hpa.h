@@ -251,6 +251,6 @@ int wl_hpa_info(const WlControllers *c, size_t i, const char **name, uint32_t *t
  * (or "FILE:LINE:COL: not valid JSON") in err, or SIM_ENOMEM with "FILE: out
  * of memory", and nothing written to out on an error. */
 int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                        char *err, size_t errlen);
+                        SimErr *err);
 
 #endif

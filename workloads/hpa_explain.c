@@ -642,7 +642,7 @@ static int run_case(Case *c, const cJSON *root, cJSON **answer)
 }
 
 int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                        char *err, size_t errlen)
+                        SimErr *err)
 {
     Case c;
     memset(&c, 0, sizeof c);
@@ -657,14 +657,14 @@ int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *fil
              : root ? run_case(&c, root, &answer)
                     : kube_fail_json(c.kr, file, text, cJSON_GetErrorPtr());
     if (c.kr == NULL)
-        snprintf(err, errlen, "%s: $: out of memory", file);
+        sim_err_set(err, SIM_ENOMEM, "%s: $: out of memory", file);
     else if (rc != SIM_OK)
-        snprintf(err, errlen, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.kr));
+        sim_err_set(err, rc, root ? "%s: %s" : "%.0s%s", file, kube_errmsg(c.kr));
     rc = sched_explain_print(m, rc, answer, as_json, out, answer_text);
     cJSON_Delete(answer);
     cJSON_Delete(root);
     wl_hpa_history_free(&c.h);
     sim_arena_free(&c.arena);
     sim_json_end(&js);
-    return sched_explain_oom(m, rc, file, err, errlen);
+    return sched_explain_oom(m, rc, file, err);
 }

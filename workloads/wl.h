@@ -114,14 +114,14 @@ typedef struct WlSchedule {
 
 /* Parses "0 9 * * 1-5", "@hourly"... SIM_OK, or SIM_EINVAL with the reason
  * in why. */
-int wl_schedule_parse(const char *text, WlSchedule *out, char *why, size_t n);
+int wl_schedule_parse(const char *text, WlSchedule *out, SimErr *why);
 
 typedef struct WlZone WlZone;
 /* Loads an IANA zone from /usr/share/zoneinfo (its TZif file, read here).
  * name NULL is UTC (*out stays NULL, which every function below takes as
  * UTC). SIM_OK, SIM_EINVAL for an unknown zone or SIM_ENOMEM, the reason in
  * why. The caller frees *out with wl_zone_free. */
-int wl_zone_load(SimMem *m, const char *name, WlZone **out, char *why, size_t n);
+int wl_zone_load(SimMem *m, const char *name, WlZone **out, SimErr *why);
 void wl_zone_free(SimMem *m, WlZone *z);
 /* The zone's UTC offset in seconds at Unix time t. */
 int32_t wl_zone_offset(const WlZone *z, int64_t t);

@@ -12,11 +12,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[1024], *text = fz_text(data, size);
+    SimErr err = SIM_ERR_INIT;
+    char *text = fz_text(data, size);
     SimMem m;
     sim_mem_init(&m);
     for (int as_json = 0; as_json < 2; as_json++)
-        if (sched_ca_explain_case(&m, text, size, "case.json", as_json, fz_null(), err, sizeof err) != SIM_OK)
+        if (sched_ca_explain_case(&m, text, size, "case.json", as_json, fz_null(), &err) != SIM_OK)
             break;
     free(text);
     return 0;

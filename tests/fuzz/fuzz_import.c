@@ -11,13 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[1024], *text = fz_text(data, size), *out = NULL;
+    SimErr err = SIM_ERR_INIT;
+    char *text = fz_text(data, size), *out = NULL;
     size_t len = 0;
     SimMem m;
     sim_mem_init(&m);
     KxImportFile f = {.path = "manifest.yaml", .text = text, .len = size, .region = "imported"};
     KxImportOptions o = {.name = NULL, .start = NULL, .duration = NULL};
-    if (kx_import(&m, &f, 1, &o, &out, &len, err, sizeof err) == SIM_OK)
+    if (kx_import(&m, &f, 1, &o, &out, &len, &err) == SIM_OK)
         sim_mem_free(&m, out, len + 1);
     free(text);
     return 0;

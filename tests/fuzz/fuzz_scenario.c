@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sim_mem_init(&m);
     ScnOptions o = {.path = fz_file("fuzz.lua", data, size), .lua_mem = FZ_LUA_MEM,
                     .lua_steps = FZ_LUA_STEPS, .seed = 42};
-    char err[1024];
-    ScnScenario *s = scn_load(&m, &o, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
     if (s != NULL)
         build_and_step(s, &m);
     scn_free(s);

@@ -17,8 +17,8 @@ void fz_read_trace(const char *path)
         return;
     sim_trace_dump(&m, &schema, path, fz_null(), fz_null());
     RndReplay *r = NULL;
-    char err[1024];
-    if (rnd_replay_open(&m, &schema, path, &r, err, sizeof err) != SIM_OK)
+    SimErr err = SIM_ERR_INIT;
+    if (rnd_replay_open(&m, &schema, path, &r, &err) != SIM_OK)
         return;
     SimTime d = rnd_replay_duration(r);
     rnd_replay_seek(r, d / 2);

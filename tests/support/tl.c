@@ -9,8 +9,8 @@
 static int load(void *ctx, SimMem *m)
 {
     ScnOptions o = {.path = ctx};
-    char err[1024];
-    ScnScenario *s = scn_load(m, &o, err, sizeof err);
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(m, &o, &err);
     scn_free(s);
     return s == NULL;
 }

@@ -77,14 +77,16 @@ typedef struct ExplainRun {
 static int explain_run(void *ctx, SimMem *m)
 {
     const ExplainRun *x = ctx;
-    char *out = NULL, err[1024] = "";
+    SimErr err = SIM_ERR_INIT;
+    char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
     ck_assert_ptr_nonnull(f);
-    int rc = x->fn(m, x->text, x->len, "case.json", x->as_json, f, err, sizeof err);
+    int rc = x->fn(m, x->text, x->len, "case.json", x->as_json, f, &err);
     fclose(f);
-    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && strcmp(err, "case.json: out of memory") == 0),
-                  "allocation %llu: %d '%s'", (unsigned long long)m->fail_at, rc, err);
+    ck_assert_msg(rc == SIM_OK || (rc == SIM_ENOMEM && sim_err_code(&err) == SIM_ENOMEM &&
+                                   strcmp(sim_err_msg(&err), "case.json: out of memory") == 0),
+                  "allocation %llu: %d '%s'", (unsigned long long)m->fail_at, rc, sim_err_msg(&err));
     ck_assert_msg(rc == SIM_OK ? outlen > 0 : outlen == 0, "allocation %llu: %zu bytes printed, rc %d",
                   (unsigned long long)m->fail_at, outlen, rc);
     free(out);

@@ -32,7 +32,7 @@ uint64_t ts_oom_sweep(TsOomRun run, void *ctx, int exact, uint64_t limit);
 
 /* An explain command's entry point (sched_explain_case and its kin). */
 typedef int (*TsExplainFn)(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
-                           char *err, size_t errlen);
+                           SimErr *err);
 
 /* The out-of-memory sweep of one explain case, answered as JSON and as text:
  * every run either answers or returns SIM_ENOMEM with "out of memory" in its

@@ -270,12 +270,13 @@ int bt_data_parse_csv(BtCtx *c, const char *name, const char *text, size_t len, 
  * with a message instead of filling memory. */
 int bt_data_load_csv(BtCtx *c, const char *path, BtData **out)
 {
-    char *buf = NULL, why[1024];
+    char *buf = NULL;
+    SimErr why = SIM_ERR_INIT;
     size_t len = 0;
     *out = NULL;
-    int rc = sim_file_read(c->mem, path, SIM_FILE_MAX_CSV, "a backtest CSV", &buf, &len, why, sizeof why);
+    int rc = sim_file_read(c->mem, path, SIM_FILE_MAX_CSV, "a backtest CSV", &buf, &len, &why);
     if (rc != SIM_OK)
-        return rc == SIM_ENOMEM ? bt_oom(c) : bt_fail(c, rc, "%s", why);
+        return rc == SIM_ENOMEM ? bt_oom(c) : bt_fail(c, rc, "%s", sim_err_msg(&why));
     rc = bt_data_parse_csv(c, path, buf, len, out);
     sim_mem_free(c->mem, buf, len + 1);
     return rc;
