@@ -56,36 +56,6 @@ static int index_of(const char *const *names, const char *s)
     return -1;
 }
 
-/* "hpa 'web': field 'KEY'": how the messages name a nested table. */
-static void label(char *what, size_t n, const ScnDecl *d, const char *key, lua_Integer i)
-{
-    char k[80];
-    if (i > 0)
-        snprintf(k, sizeof k, "%s[%d]", key, (int)i);
-    else
-        snprintf(k, sizeof k, "%s", key);
-    if (d->name)
-        snprintf(what, n, "%s '%s': field '%s'", d->what, d->name, k);
-    else
-        snprintf(what, n, "%s: field '%s'", d->what, k);
-}
-
-/* A sub-table as a declaration of its own, left on the stack until the
- * caller pops it. 0 (and nothing pushed) when the field is nil. */
-static int sub_table(lua_State *L, const ScnDecl *d, const char *key, ScnDecl *sub, char *what, size_t n)
-{
-    int t = scn_field(L, d, key);
-    if (t == LUA_TNIL) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    if (t != LUA_TTABLE)
-        scn_field_error(L, d, key, "expected a table, got %s", lua_typename(L, t));
-    label(what, n, d, key, 0);
-    *sub = (ScnDecl){what, NULL, lua_gettop(L)};
-    return 1;
-}
-
 /* Item i (1-based) of list field key of d, which is at the top of the
  * stack, pushed as a declaration of its own. */
 static void list_item(lua_State *L, const ScnDecl *d, const char *key, lua_Integer i, ScnDecl *item, char *what,
@@ -94,7 +64,7 @@ static void list_item(lua_State *L, const ScnDecl *d, const char *key, lua_Integ
     int t = lua_geti(L, -1, i);
     if (t != LUA_TTABLE)
         scn_field_error(L, d, key, "item %d: expected a table, got %s", (int)i, lua_typename(L, t));
-    label(what, n, d, key, i);
+    scn_field_label(what, n, d, key, i);
     *item = (ScnDecl){what, NULL, lua_gettop(L)};
 }
 
@@ -160,7 +130,7 @@ static void read_metric(lua_State *L, ScnScenario *s, const ScnDecl *d, WlHpaMet
         scn_field_error(L, d, "container", container ? "only a ContainerResource metric names a container"
                                                      : "is required for a ContainerResource metric");
     m->name = scn_arena_strdup(L, s, name);
-    if (!sub_table(L, d, "target", &t, what, sizeof what))
+    if (!scn_sub_decl(L, d, "target", &t, what, sizeof what))
         scn_field_error(L, d, "target", "is required, e.g. { type = \"Utilization\", average_utilization = 70 }");
     read_target(L, &t, m);
     lua_pop(L, 1);
@@ -170,7 +140,7 @@ static void read_metrics(lua_State *L, ScnScenario *s, const ScnDecl *d, WlHpaSp
 {
     char what[256];
     ScnDecl list;
-    int given = sub_table(L, d, "metrics", &list, what, sizeof what);
+    int given = scn_sub_decl(L, d, "metrics", &list, what, sizeof what);
     if (!given || luaL_len(L, -1) == 0) {
         if (given)
             lua_pop(L, 1);
@@ -228,7 +198,7 @@ static void read_policies(lua_State *L, const ScnDecl *d, WlHpaRules *r)
 {
     char what[300];
     ScnDecl list;
-    if (!sub_table(L, d, "policies", &list, what, sizeof what))
+    if (!scn_sub_decl(L, d, "policies", &list, what, sizeof what))
         return;   /* upstream's default list */
     lua_Integer n = luaL_len(L, -1);
     if (n < 1 || n > WL_HPA_MAX_POLICIES)
@@ -252,7 +222,7 @@ static void read_rules(lua_State *L, const ScnDecl *b, const char *key, WlHpaRul
     static const char *const selects[] = {"Max", "Min", "Disabled", NULL};
     char what[300];
     ScnDecl d;
-    if (!sub_table(L, b, key, &d, what, sizeof what))
+    if (!scn_sub_decl(L, b, key, &d, what, sizeof what))
         return;
     scn_check_keys(L, &d, keys);
     r->window_s = whole_seconds(L, &d, "stabilization_window", r->window_s, 0, 3600);
@@ -275,7 +245,7 @@ static void read_behavior(lua_State *L, const ScnDecl *d, WlHpaSpec *spec)
     ScnDecl b;
     wl_hpa_rules_default_up(&spec->up);
     wl_hpa_rules_default_down(&spec->down);
-    if (!sub_table(L, d, "behavior", &b, what, sizeof what))
+    if (!scn_sub_decl(L, d, "behavior", &b, what, sizeof what))
         return;
     spec->has_behavior = 1;
     scn_check_keys(L, &b, keys);

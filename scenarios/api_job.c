@@ -113,17 +113,6 @@ const char *const scn_keys_cronjob_job[] = {"completions", "parallelism", "durat
                                             "priority", NULL};
 static const char *const *const template_keys = scn_keys_cronjob_job;
 
-static int opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt)
-{
-    int t = scn_field(L, d, key), v = deflt;
-    if (t == LUA_TBOOLEAN)
-        v = lua_toboolean(L, -1);
-    else if (t != LUA_TNIL)
-        scn_field_error(L, d, key, "expected true or false, got %s", lua_typename(L, t));
-    lua_pop(L, 1);
-    return v;
-}
-
 /* The pod template of the Job template (as scn_workload_common reads a
  * workload's), with its labels defaulting to { app = <cronjob> }. */
 static void pod_template(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spec)
@@ -192,7 +181,7 @@ static void cron_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimCronS
     cs->starting_deadline = scn_opt_duration(L, d, "starting_deadline", 0);
     cs->successful_history = (int32_t)scn_opt_int(L, d, "successful_history", 3, 0, 1000);
     cs->failed_history = (int32_t)scn_opt_int(L, d, "failed_history", 1, 0, 1000);
-    cs->suspend = (uint8_t)opt_bool(L, d, "suspend", 0);
+    cs->suspend = (uint8_t)scn_opt_bool(L, d, "suspend", 0);
 }
 
 static int l_cronjob(lua_State *L)

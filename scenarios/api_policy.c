@@ -85,37 +85,6 @@ static ScnDecl open_decl(lua_State *L, const char *what, const char *const *keys
     return d;
 }
 
-
-static int opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt)
-{
-    int t = scn_field(L, d, key);
-    int v = deflt;
-    if (t == LUA_TBOOLEAN)
-        v = lua_toboolean(L, -1);
-    else if (t != LUA_TNIL)
-        scn_field_error(L, d, key, "expected true or false, got %s", lua_typename(L, t));
-    lua_pop(L, 1);
-    return v;
-}
-
-/* A sub-table of the declaration (nil: not given) as a declaration of its
- * own, so that its keys and values are checked the same way. */
-static int sub_decl(lua_State *L, const ScnDecl *d, const char *key, ScnDecl *sub, char *what, size_t n)
-{
-    int t = scn_field(L, d, key);
-    if (t == LUA_TNIL) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    if (t != LUA_TTABLE)
-        scn_field_error(L, d, key, "expected a table, got %s", lua_typename(L, t));
-    snprintf(what, n, "%s '%s': field '%s'", d->what, d->name, key);
-    sub->what = what;
-    sub->name = NULL;
-    sub->idx = lua_gettop(L);   /* stays on the stack until the caller pops it */
-    return 1;
-}
-
 /* ---- priorityclass { name, value, global_default, preemption_policy } ------- */
 static PcDecl *find_class(ScnScenario *s, const char *name)
 {
@@ -153,7 +122,7 @@ static int l_priorityclass(lua_State *L)
     lua_pop(L, 1);
     PcDecl *p = scn_arena_alloc(L, s, sizeof *p);
     p->pc.value = (int32_t)scn_opt_int(L, &d, "value", 0, INT32_MIN, 1000000000);
-    p->pc.global_default = opt_bool(L, &d, "global_default", 0);
+    p->pc.global_default = scn_opt_bool(L, &d, "global_default", 0);
     p->pc.preempt_never = preempt_never(L, &d);
     (void)scn_opt_string(L, &d, "description", NULL);
     for (PcDecl *o = pol->pcs; p->pc.global_default && o; o = o->next)
@@ -255,7 +224,7 @@ static void quota_hard(lua_State *L, const ScnDecl *d, SimQuota *q)
 {
     ScnDecl sub;
     char what[200];
-    if (!sub_decl(L, d, "hard", &sub, what, sizeof what))
+    if (!scn_sub_decl(L, d, "hard", &sub, what, sizeof what))
         scn_field_error(L, d, "hard", "is required, e.g. { [\"requests.cpu\"] = \"20\", pods = 50 }");
     scn_check_keys(L, &sub, sim_quota_res_names);
     for (int r = 0; r < SIM_QR_COUNT; r++) {
@@ -321,7 +290,7 @@ static void cpu_mem(lua_State *L, const ScnDecl *d, const char *key, SimCpuMem *
     const char *const *keys = scn_keys_limitrange_cpu_mem;
     ScnDecl sub;
     char what[200];
-    if (!sub_decl(L, d, key, &sub, what, sizeof what))
+    if (!scn_sub_decl(L, d, key, &sub, what, sizeof what))
         return;
     scn_check_keys(L, &sub, keys);
     out->cpu_m = scn_opt_quantity(L, &sub, "cpu", 1, -1);

@@ -340,3 +340,33 @@ SimTime scn_opt_when(lua_State *L, ScnScenario *s, const ScnDecl *d, const char 
     lua_pop(L, 1);
     return v;
 }
+
+/* "hpa 'web': field 'KEY'": how the messages name a nested table. */
+void scn_field_label(char *what, size_t n, const ScnDecl *d, const char *key, lua_Integer i)
+{
+    char k[80];
+    if (i > 0)
+        snprintf(k, sizeof k, "%s[%d]", key, (int)i);
+    else
+        snprintf(k, sizeof k, "%s", key);
+    if (d->name)
+        snprintf(what, n, "%s '%s': field '%s'", d->what, d->name, k);
+    else
+        snprintf(what, n, "%s: field '%s'", d->what, k);
+}
+
+/* A sub-table as a declaration of its own, left on the stack until the
+ * caller pops it. 0 (and nothing pushed) when the field is nil. */
+int scn_sub_decl(lua_State *L, const ScnDecl *d, const char *key, ScnDecl *sub, char *what, size_t n)
+{
+    int t = scn_field(L, d, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (t != LUA_TTABLE)
+        scn_field_error(L, d, key, "expected a table, got %s", lua_typename(L, t));
+    scn_field_label(what, n, d, key, 0);
+    *sub = (ScnDecl){what, NULL, lua_gettop(L)};
+    return 1;
+}

@@ -236,6 +236,13 @@ void scn_job_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimWorkload 
 void scn_api_autoscaler_register(lua_State *L);
 /* A true/false field (deflt when absent); raises on any other type. */
 int scn_opt_bool(lua_State *L, const ScnDecl *d, const char *key, int deflt);
+/* "hpa 'web': field 'KEY'" (or "...field 'KEY[i]'" when i > 0): how messages
+ * name a nested table. */
+void scn_field_label(char *what, size_t n, const ScnDecl *d, const char *key, lua_Integer i);
+/* A sub-table of the declaration as a declaration of its own, so its keys and
+ * values are checked the same way; left on the stack until the caller pops
+ * it. 0 (and nothing pushed) when the field is nil. */
+int scn_sub_decl(lua_State *L, const ScnDecl *d, const char *key, ScnDecl *sub, char *what, size_t n);
 /* api_policy.c: priorityclass, pdb, quota, limitrange */
 void scn_api_policy_register(lua_State *L);
 /* Raises a field error unless a priorityclass of that name was declared. */
