@@ -306,7 +306,7 @@ int sim_check(const SimEngine *e)
  * the credit of CHECK_CREDIT steps per event since the last full check
  * pays for one: small worlds are checked in full after every event,
  * large ones every cost / CHECK_CREDIT events. */
-#define CHECK_CREDIT 20000
+#define CHECK_CREDIT 2000
 
 static uint64_t check_cost(const SimEngine *e)
 {
