@@ -75,3 +75,15 @@ char *fz_text(const uint8_t *data, size_t size)
     s[size] = '\0';
     return s;
 }
+
+void fz_explain(FzExplainFn fn, const uint8_t *data, size_t size)
+{
+    SimErr err = SIM_ERR_INIT;
+    char *text = fz_text(data, size);   /* NUL-terminated, as the command's file reader leaves it */
+    SimMem m;
+    sim_mem_init(&m);
+    for (int as_json = 0; as_json < 2; as_json++)
+        if (fn(&m, text, size, "case.json", as_json, fz_null(), &err) != SIM_OK)
+            break;
+    free(text);
+}

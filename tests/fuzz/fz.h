@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/sim.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Writes the input to TMP/name (TMP made once per process) and returns the
@@ -28,5 +30,13 @@ void fz_read_trace(const char *path);
 
 /* The input as a NUL-terminated string (malloc'ed; the caller frees). */
 char *fz_text(const uint8_t *data, size_t size);
+
+/* The entry point of one explain command (sched_explain_case,
+ * wl_hpa_explain_case, sched_ca_explain_case). */
+typedef int (*FzExplainFn)(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
+                           SimErr *err);
+/* Runs one explain case from the input, answered as text and then as JSON
+ * (both writers run), the answers discarded. */
+void fz_explain(FzExplainFn fn, const uint8_t *data, size_t size);
 
 #endif
