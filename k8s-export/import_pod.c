@@ -296,6 +296,9 @@ void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
     annotations(c, tmpl);
     if (local_storage(c, tmpl, spec))
         kx_out(c, ", local_storage = true");
+    const KubeYNode *grace = kube_y_at(c->y, spec, "terminationGracePeriodSeconds");
+    if (grace)
+        kx_out(c, ", termination_grace = \"%llds\"", (long long)kx_int(c, grace, 0, INT64_C(1000000000)));
     const char *pc = kube_y_str(c->y, spec, "priorityClassName");
     if (pc) {
         kx_out(c, ", priority_class = ");

@@ -235,7 +235,14 @@ typedef struct SimPodSpec {
     int8_t safe_to_evict;   /* cluster-autoscaler.kubernetes.io/safe-to-evict: 0 unset,
                                1 "true", -1 "false" */
     uint8_t local_storage;  /* mounts an emptyDir or hostPath volume */
+    uint8_t termination_grace_set;   /* terminationGracePeriodSeconds given; else the default */
+    SimTime termination_grace;       /* terminationGracePeriodSeconds when set (0: killed at once) */
 } SimPodSpec;
+
+/* Upstream's default terminationGracePeriodSeconds. */
+#define SIM_DEFAULT_TERMINATION_GRACE SIM_SEC(30)
+/* A spec's terminationGracePeriodSeconds: the given one, else the default. */
+SimTime sim_spec_termination_grace(const SimPodSpec *sp);
 
 /* maxSurge / maxUnavailable of a RollingUpdate: an absolute count or a
  * percentage of replicas. All zero (unset) means upstream's default, 25%. */
@@ -352,6 +359,8 @@ typedef struct SimPod {
     SimPodPhase phase;
     uint8_t unschedulable;  /* Pending with PodScheduled=False (the scheduler found no node) */
     uint8_t unready;        /* its node is NotReady: Ready=False, out of the endpoints */
+    uint8_t terminating;    /* deleted (phase Deleted) but still on its node, finishing its work
+                               within its grace period: it holds the node's resources until gone */
     uint32_t target_node;   /* DaemonSet pods: the one node they may run on; else SIM_NONE */
     uint32_t nominated_node;   /* status.nominatedNodeName after preemption; else SIM_NONE */
     int32_t priority;       /* from the spec, or its PriorityClass at admission */
@@ -364,6 +373,8 @@ typedef struct SimPod {
     uint32_t rs;            /* Deployment pods: their ReplicaSet (the controller's id, in
                                creation order); else SIM_NONE */
     int64_t lim_cpu_m, lim_mem;   /* limits after admission's defaults (0 = none) */
+    SimTime grace;          /* terminationGracePeriodSeconds, from the spec at creation */
+    int32_t deletion_cost;  /* controller.kubernetes.io/pod-deletion-cost (0 unset) */
 } SimPod;
 
 /* The engine's counters behind summary.json (summary.h). A controller keeps
@@ -390,6 +401,15 @@ typedef struct SimListener {
     void (*node_changed)(void *ctx, SimEngine *e, uint32_t node);
     /* A Running pod's Ready condition changed (p->unready) with its node's. */
     void (*pod_ready)(void *ctx, SimEngine *e, uint32_t pod);
+    /* A Running pod on a Ready node is being deleted: how long it needs after
+     * SIGTERM to finish what it is doing (0: it exits at once). Asked before
+     * anything changes; the pod then terminates for the longest answer, at
+     * most its grace period. */
+    SimTime (*pod_stopping)(void *ctx, SimEngine *e, uint32_t pod);
+    /* A terminating pod is gone (it finished or its grace period ran out and
+     * the kubelet killed it): its node's resources are free. pod_terminated
+     * was told when its deletion began. */
+    void (*pod_gone)(void *ctx, SimEngine *e, uint32_t pod);
 } SimListener;
 
 typedef void (*SimHandler)(void *ctx, SimEngine *e, const SimEvent *ev);
@@ -531,8 +551,14 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node);
 /* Marks a Pending pod unschedulable (PodScheduled=False with reason); it
  * counts as pending until bound or deleted. The first mark is traced. */
 void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason);
-/* Deletes a pod in any live phase, freeing its node's resources. */
+/* Deletes a pod in any live phase (listeners: pod_terminated). A Running pod
+ * on a Ready node that a pod_stopping listener says is busy terminates
+ * gracefully: phase Deleted at once, but it stays on its node holding its
+ * resources until it finishes or its grace period ends (pod_gone). Deleting a
+ * terminating pod again changes nothing. Else its resources are freed at once. */
 int sim_pod_delete(SimEngine *e, uint32_t pod);
+/* Sets a pod's controller.kubernetes.io/pod-deletion-cost annotation. */
+void sim_pod_set_deletion_cost(SimEngine *e, uint32_t pod, int32_t cost);
 /* Sets the exit code a pod's container ends its run with (0 Succeeded, else
  * Failed: phase Failed, pod_end phase 1). Controllers call it at creation. */
 void sim_pod_set_exit_code(SimEngine *e, uint32_t pod, int32_t exit_code);

@@ -118,6 +118,9 @@ struct WlControllers {
 int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary);         /* hpa.c */
 int wl_jobs_summary(void *ctx, SimEngine *e, cJSON *summary);        /* job.c */
 int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary);   /* backtests.c */
+/* summary["queues"] = [{name, region, arrived, completed, requeued, failed,
+ * waiting}], after backtests; no key when there is no queue. */
+int wl_queue_summary(WlControllers *c, cJSON *summary);             /* queue.c */
 int wl_slo_summary(void *ctx, SimEngine *e, cJSON *summary);         /* traffic_out.c */
 
 /* daemonset.c */
@@ -230,6 +233,11 @@ int wl_bt_run_on(WlControllers *c, size_t req, uint32_t node, SimTime *out);
 /* queue.c: the backtest queues' pod hooks (controllers.c calls them). */
 void wl_queue_pod_running(WlControllers *c, uint32_t pod);
 void wl_queue_pod_terminated(WlControllers *c, uint32_t pod);
+/* A busy worker's pod is being deleted: the time its request still needs
+ * (the pod_stopping listener); 0 for any other pod. */
+SimTime wl_queue_pod_stopping(WlControllers *c, uint32_t pod);
+/* A draining worker's pod is gone: its request is done, or requeued. */
+void wl_queue_pod_gone(WlControllers *c, uint32_t pod);
 void wl_queue_free(WlControllers *c);
 
 /* traffic.c */
