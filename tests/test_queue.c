@@ -19,6 +19,7 @@
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
 #include "sim/summary.h"
+#include "workloads/hpa.h"
 #include "workloads/queue.h"
 #include "workloads/wl_metrics.h"
 
@@ -489,6 +490,51 @@ START_TEST(queue_request_longer_than_the_grace_period_is_requeued_once)
 }
 END_TEST
 
+/* An HPA on the queue's length (External, averageValue 1, minReplicas 0, no
+ * scale-down window) over workers on a half-speed node, so each request
+ * takes about 80 s: two requests at 10 s. Returns the queue's status after
+ * `until`; *replicas gets the workers' replica count then. */
+static WlQueueStatus hpa_to_zero(SimTime grace, SimTime until, int32_t *replicas)
+{
+    World w;
+    world_init(&w, until);
+    group(&w, "slow", 0.5, 4000, 1);
+    uint32_t q = queue(&w, "backtests");
+    uint32_t d = workers_grace(&w, q, "workers", 1, 1000, grace);
+    WlHpaMetric m = {WL_HPA_EXTERNAL, WL_HPA_AVERAGE_VALUE, WL_HPA_CPU, "backtests/queue_length", 0, 1000};
+    WlHpaSpec hs = {.min = 0, .max = 2, .metrics = &m, .nmetrics = 1, .has_behavior = 1,
+                    .tolerance = WL_HPA_TOLERANCE};
+    wl_hpa_rules_default_up(&hs.up);
+    wl_hpa_rules_default_down(&hs.down);
+    hs.down.window_s = 0;
+    ck_assert_int_eq(wl_hpa_add(w.c, "workers", d, &hs), SIM_OK);
+    submit(&w, q, "long", NULL, SIM_SEC(10), 2, 0);
+    run_all(&w);
+    WlQueueStatus st = status(&w, q);
+    *replicas = sim_workload(w.e, d)->replicas;
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    world_free(&w);
+    return st;
+}
+
+/* The loop the issue saw: workers scaled to zero while busy with the last
+ * requests. With the default 30 s grace the requests (80 s) are killed and
+ * requeued again and again (visible in requeued); with a grace period longer
+ * than a request every request completes and the workers end at zero. */
+START_TEST(queue_hpa_to_zero_completes_every_request_within_the_grace_period)
+{
+    int32_t replicas;
+    WlQueueStatus st = hpa_to_zero(SIM_SEC(120), SIM_SEC(3600), &replicas);
+    ck_assert_uint_eq(st.completed, 2);
+    ck_assert_uint_eq(st.requeued, 0);
+    ck_assert_uint_eq(st.length, 0);
+    ck_assert_int_eq(replicas, 0);
+    st = hpa_to_zero(-1, SIM_SEC(3600), &replicas);
+    ck_assert_uint_lt(st.completed, 2);
+    ck_assert_uint_ge(st.requeued, 10);   /* killed at the end of each grace period, all hour long */
+}
+END_TEST
+
 /* ---- metrics ------------------------------------------------------------------ */
 
 /* No workers: requests at 100, 110, 120, 130 s wait. The External metrics
@@ -933,6 +979,7 @@ int main(void)
     tcase_add_test(tc, queue_requeues_the_request_of_a_deleted_worker);
     tcase_add_test(tc, queue_drained_to_zero_workers_completes_every_request);
     tcase_add_test(tc, queue_request_longer_than_the_grace_period_is_requeued_once);
+    tcase_add_test(tc, queue_hpa_to_zero_completes_every_request_within_the_grace_period);
     tcase_add_test(tc, queue_external_metrics_at_known_times);
     tcase_add_test(tc, queue_worker_usage_follows_its_requests);
     tcase_add_test(tc, queue_identical_requests_share_one_kernel_run);
