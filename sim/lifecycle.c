@@ -498,8 +498,9 @@ static int terminate(SimEngine *e, uint32_t pod, SimTime left)
     return sim_schedule(e, e->now + left, SIM_EV_POD_GONE, pod, e->pods.v[pod].gen, 0);
 }
 
-/* Gone at once, whatever it was doing (graceful says whether it may take
- * its grace period first). */
+/* graceful: a busy Running pod may take up to its grace period (terminate);
+ * else (pod GC of a removed node) everything goes at once, a terminating
+ * pod included. */
 static int pod_delete(SimEngine *e, uint32_t pod, int graceful)
 {
     SimPod *p = sim_pod_mut(e, pod);

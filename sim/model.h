@@ -393,7 +393,9 @@ typedef struct SimListener {
     void *ctx;
     void (*pod_created)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_bound)(void *ctx, SimEngine *e, uint32_t pod);
-    void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);  /* resources freed */
+    /* The pod is deleted or ended: its resources are freed, or, for a
+     * terminating pod (p->terminating), they are when pod_gone says so. */
+    void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_running)(void *ctx, SimEngine *e, uint32_t pod);
     void (*node_ready)(void *ctx, SimEngine *e, uint32_t node);     /* first Ready */
     /* The node's state or spec changed after it was first Ready: cordoned or
