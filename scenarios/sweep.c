@@ -427,7 +427,9 @@ static int obj_row(const ScnSweep *w, const char *kind, const char *name)
            strspn(name + nl + 1, "0123456789") == strlen(name + nl + 1);
 }
 
-static void course_step(Course *c, double t, const char *metric, double v)
+/* A Job starts when it first appears; a queue (there from the start) when
+ * something first waits in it, runs or completes. */
+static void course_step(Course *c, double t, const char *metric, double v, int queue)
 {
     double *slot = NULL;
     if (!strcmp(metric, "running") || !strcmp(metric, "busy_workers"))
@@ -436,7 +438,7 @@ static void course_step(Course *c, double t, const char *metric, double v)
         slot = &c->done;
     else if (!strcmp(metric, "length"))
         slot = &c->waiting;
-    if (!c->seen) {
+    if (!c->seen && (!queue || (slot && v != 0))) {
         c->seen = 1;
         c->first = c->since = t;
     }
@@ -472,14 +474,14 @@ static int completion(ScnSweep *w, size_t config, const char *csv, size_t len, d
         if (k == nc && nc < MAX_COURSES)
             snprintf(names[nc++], sizeof names[0], "%s", f[3]);
         if (k < nc)
-            course_step(&cs[k], strtod(f[0], NULL), f[4], strtod(f[5], NULL));
+            course_step(&cs[k], strtod(f[0], NULL), f[4], strtod(f[5], NULL), w->obj == OBJ_QUEUE);
     }
     if (nc == 0)
         return ERR("--objective %s: configuration %zu's metrics.csv has no %s named %s", w->objective, config,
                    w->obj == OBJ_JOB ? "Job" : "queue", w->obj_name);
     *out = 0;
     for (size_t k = 0; k < nc && isfinite(*out); k++) {
-        int finished = cs[k].running == 0 && cs[k].waiting == 0 && cs[k].done > 0;
+        int finished = cs[k].seen && cs[k].running == 0 && cs[k].waiting == 0 && cs[k].done > 0;
         *out = finished ? fmax(*out, cs[k].since - cs[k].first) : NAN;
     }
     return SIM_OK;
