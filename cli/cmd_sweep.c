@@ -276,12 +276,14 @@ static int run_one(Sweep *sw, size_t u)
     char dir[4200];
     size_t i = u / sw->a->seeds;
     SimErr err = SIM_ERR_INIT;
-    ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, &err);
+    ScnOptions o = sw->base;
+    o.seed = sw->a->seed + u % sw->a->seeds;   /* math.random in the script draws from the run's seed */
+    ScnScenario *s = scn_sweep_load(sw->w, i, &o, &err);
     if (s == NULL) {
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
         return -1;
     }
-    ScnRunOptions ro = {.seed = sw->a->seed + u % sw->a->seeds, .dir = dir, .stop = cli_stop_flag(),
+    ScnRunOptions ro = {.seed = o.seed, .dir = dir, .stop = cli_stop_flag(),
                         .no_wall_time = 1};
     ScnRunResult res;
     int rc = make_dirs(sw, u, dir, sizeof dir) == 0 ? scn_run(s, &ro, &res) : SIM_EIO;

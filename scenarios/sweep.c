@@ -97,7 +97,8 @@ const char *scn_sweep_errmsg(const ScnSweep *w) { return sim_err_msg(&w->err); }
 static void run_free(ScnSweep *w)
 {
     for (size_t i = 0; i < w->nsets; i++)
-        sim_mem_strfree(w->m, w->sets[i]);
+        if (w->sets[i])
+            sim_mem_strfree(w->m, w->sets[i]);
     if (w->sets)
         sim_mem_free(w->m, w->sets, w->nsets * sizeof *w->sets);
     if (w->path)
@@ -176,8 +177,9 @@ int scn_sweep_rerun_base(ScnSweep *w, const char *path, const char *const *sets,
         return OOM();
     if (nsets && (w->sets = sim_mem_calloc(w->m, nsets, sizeof *w->sets)) == NULL)
         return OOM();
-    for (; w->nsets < nsets; w->nsets++)
-        if ((w->sets[w->nsets] = sim_mem_strdup(w->m, sets[w->nsets])) == NULL)
+    w->nsets = nsets;   /* run_free frees what was copied */
+    for (size_t i = 0; i < nsets; i++)
+        if ((w->sets[i] = sim_mem_strdup(w->m, sets[i])) == NULL)
             return OOM();
     w->has_run = 1;
     return SIM_OK;
