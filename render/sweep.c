@@ -87,8 +87,8 @@ static void rerun_line(RndBuf *b, const cJSON *root, const char *scenario)
         rnd_buf_esc(b, cmd);
         rnd_buf_str(b, "</code>");
         if (num(root, "seeds") > 1)
-            rnd_buf_fmt(b, " (the first of its %.0f seeds; --seed %.0f to %.0f give the others)", num(root, "seeds"),
-                        num(best, "seed") + 1, num(best, "seed") + num(root, "seeds") - 1);
+            rnd_buf_fmt(b, " (the first of its %.0f seeds, %.0f to %.0f: --seed picks another)", num(root, "seeds"),
+                        num(best, "seed"), num(best, "seed") + num(root, "seeds") - 1);
         rnd_buf_str(b, "</p>");
         return;
     }
@@ -257,7 +257,7 @@ static Yfig yfig_of(const cJSON *root)
 
 /* One configuration: a dot (passing) or a cross (failing, so it stays
  * distinct under a dot); with seeds, a whisker up to the worst seed. */
-static void point(RndBuf *b, const cJSON *r, Scale x, Scale y, const char *ykey, int best)
+static void point(RndBuf *b, const cJSON *r, Scale x, Scale y, const char *ykey)
 {
     double px = at(x, num(r, "cost_usd"), PAD_L, W - PAD_R), yv = num(r, ykey);
     double py = at(y, isfinite(yv) ? yv : y.hi, H - PAD_B, PAD_T);
@@ -274,7 +274,13 @@ static void point(RndBuf *b, const cJSON *r, Scale x, Scale y, const char *ykey,
     rnd_buf_fmt(b, "<title>configuration %.0f%s: ", num(r, "config"), isfinite(yv) ? "" : " (never finished)");
     values_text(b, get(r, "values"), ", ");
     rnd_buf_str(b, ok ? "</title></circle>" : "</title></path>");
-    if (best)
+}
+
+/* The ring around the answer, drawn last so no point covers it. */
+static void ring(RndBuf *b, const cJSON *r, Scale x, Scale y, const char *ykey)
+{
+    double px = at(x, num(r, "cost_usd"), PAD_L, W - PAD_R), py = at(y, num(r, ykey), H - PAD_B, PAD_T);
+    if (isfinite(px) && isfinite(py))
         rnd_buf_fmt(b, "<circle class=\"best\" cx=\"%.1f\" cy=\"%.1f\" r=\"9\"/>", px, py);
 }
 
@@ -303,7 +309,10 @@ static void scatter(RndBuf *b, const cJSON *root)
     for (int pass = 1; pass >= 0; pass--)   /* passing first: a failing point is never hidden under one */
         cJSON_ArrayForEach(r, rows)
             if (cJSON_IsTrue(get(r, "ok")) == pass)
-                point(b, r, x, y, yf.key, num(r, "config") == best);
+                point(b, r, x, y, yf.key);
+    cJSON_ArrayForEach(r, rows)
+        if (num(r, "config") == best)
+            ring(b, r, x, y, yf.key);
     rnd_buf_str(b, "</svg><figcaption><small>");
     rnd_buf_esc(b, yf.caption);
     rnd_buf_str(b, "</small></figcaption></figure></section>\n");

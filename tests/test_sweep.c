@@ -856,7 +856,8 @@ END_TEST
 
 /* Progress goes to a terminal only: nothing on a stderr that is a file,
  * nor with --quiet on a terminal; on a terminal (script(1) gives a pty)
- * a sweep shows runs done, elapsed and an estimate. */
+ * a sweep shows runs done, elapsed and an estimate, and a run shorter than
+ * 2 s shows nothing. */
 START_TEST(sweep_progress_only_on_a_terminal)
 {
     tb_write("tiny.lua", tiny);
@@ -865,14 +866,18 @@ START_TEST(sweep_progress_only_on_a_terminal)
     ck_assert_int_eq(tb_run("run tiny.lua --out pg2"), 0);
     ck_assert_str_eq(tb_err(), "");
     ck_assert_msg(system("command -v script >/dev/null") == 0, "script(1) (util-linux) is needed for a pty");
-    static const char *const cmds[] = {"--jobs 2 --out pt1", "--jobs 1 --seeds 2 --out pt2",
-                                       "--jobs 2 --quiet --out pt3"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const cmds[] = {"sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 2 --out pt1",
+                                       "sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 1 --seeds 2 "
+                                       "--out pt2",
+                                       "sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 2 --quiet "
+                                       "--out pt3",
+                                       "run tiny.lua --out pt4"};
+    for (int i = 0; i < 4; i++) {
         char cmd[2048], log[600], text[8192];
-        snprintf(cmd, sizeof cmd, "cd '%s' && script -q -e -c \"'%s' sweep tiny.lua --vary replicas=2,6 --vary "
-                 "cpu.max=1,2 %s\" /dev/null > '%s/pty%d.log' 2>&1 </dev/null", tb_dir(), tb_bin(), cmds[i],
-                 tb_dir(), i);
+        snprintf(cmd, sizeof cmd, "cd '%s' && script -q -e -c \"'%s' %s\" /dev/null > '%s/pty%d.log' 2>&1 "
+                 "</dev/null", tb_dir(), tb_bin(), cmds[i], tb_dir(), i);
         ck_assert_int_eq(system(cmd), 0);
+        ck_assert(tb_exists(strrchr(cmds[i], ' ') + 1));   /* it ran */
         snprintf(log, sizeof log, "pty%d.log", i);
         tb_slurp(at(log, cmd, sizeof cmd), text, sizeof text);
         int shown = strstr(text, " elapsed, about ") != NULL;
