@@ -10,6 +10,13 @@
  * each run writes its summary.json under configs/, the parent reads them back
  * in index order, so the outputs do not depend on --jobs. The folder appears
  * whole at the end: sweep.csv, sweep.json, sweep.html and configs/.
+ *
+ * With --seeds N each configuration runs N times (seed, seed + 1, ...; the
+ * script is loaded with the run's seed too, as kubesim run does), into
+ * configs/I/seed-S/; one seed keeps configs/I/. On a terminal (and not
+ * --quiet) one stderr line counts the runs done, with the time elapsed and
+ * an estimate of what is left; workers report each finished run through a
+ * pipe the parent reads while it waits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +39,7 @@
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "scenarios/sweep.h"
+#include "sim/fileio.h"
 #include "sim/json.h"
 #include "sim/outdir.h"
 
@@ -492,7 +500,7 @@ static int add_run(Sweep *sw, size_t i, const char *dir)
     char *text = cli_read_file(&sw->mem, path, &len, &err), *metrics = NULL;
     if (text && scn_sweep_wants_metrics(sw->w)) {
         snprintf(path, sizeof path, "%s/metrics.csv", dir);
-        metrics = cli_read_file(&sw->mem, path, &mlen, &err);
+        metrics = cli_read_input(&sw->mem, path, SIM_FILE_MAX_CSV, "a run's metrics.csv", &mlen, &err);
     }
     int rc = text && (metrics || !scn_sweep_wants_metrics(sw->w))
                  ? scn_sweep_add_run(sw->w, i, text, len, metrics, mlen) : SIM_EIO;

@@ -1,9 +1,12 @@
 /*
  * sweep.c: the page of a sweep, from sweep.json alone (scenarios/sweep.h
  * writes it). It answers the capacity question first (the cheapest
- * configuration that meets every expectation, and how to rerun it), then
- * shows cost against SLO violation for every configuration as a scatter
- * plot, then the whole table.
+ * configuration that meets every expectation, and the exact command that
+ * reruns it), then shows cost against the objective (SLO violation, or a
+ * Job's or queue's completion time) for every configuration as a scatter
+ * plot with round ticks (failing points drawn last, as crosses, so none is
+ * hidden under a passing one; with seeds, whiskers to the worst seed), then
+ * the whole table (means, and the worst seed's below them).
  *
  * Invariant, as for the run report: input strings reach the page only
  * through rnd_buf_esc(), and the page is a pure function of the file.
