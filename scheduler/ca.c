@@ -188,8 +188,10 @@ static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
 {
     SchedCa *ca = ctx;
     CaNodeState *ns = ca_node(ca, node);
-    if (ns)
-        ns->since = -1;   /* unneeded is judged anew from its next loop */
+    /* unneeded is judged anew from its next loop; a loop that did not run
+     * while the region was down saw no change (it resumes with its timers) */
+    if (ns && sim_region_up(e, sim_node(e, node)->region))
+        ns->since = -1;
     bump(ca, sim_node(e, node)->region);
 }
 
