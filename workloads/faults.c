@@ -32,6 +32,11 @@
  * - A node still provisioning when its zone goes down registers when its
  *   provisioning ends and crashes at once (NotReady 50 s later); nodes added
  *   while the zone is down never register (the engine's SimZone.down).
+ * - A region outage also takes the region's control plane down
+ *   (sim_region_set_down): every controller, the scheduler and the autoscaler
+ *   of the region wait for it to end. This controller is the exception: it
+ *   still marks the region's nodes NotReady (the state its other controllers
+ *   find when they return), but with every zone down it evicts nothing.
  * - A spot notice drains like the cloud's termination handler (kubectl drain
  *   --ignore-daemonsets): evictions honour PDBs and refused ones retry every
  *   5 s until the instance is gone 120 s after the notice.
