@@ -665,7 +665,7 @@ END_TEST
 START_TEST(controller_retries_after_quota_frees)
 {
     World w = world();
-    SimQuotaRes res[] = {SIM_QR_COUNT_PODS};
+    SimQuotaRes res[] = {SIM_QR_PODS};   /* pods: a Succeeded pod gives it back (count/pods would not) */
     int64_t two[] = {2};
     add_quota(&w, "two", w.team_a, res, two, 1, NULL);
     uint32_t job = start(&w, (WlOpts){.name = "job", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
