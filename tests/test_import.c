@@ -139,7 +139,7 @@ static const char small[] =
     "nodegroup { name = \"tainted\", cpu = \"16\", memory = \"64Gi\", min = 0, max = 2, taints = { \"batch=yes:NoSchedule\" } }\n"
     "namespace { name = \"team\" }\n"
     "priorityclass { name = \"high\", value = 1000 }\n"
-    "quota { name = \"q\", namespace = \"team\", hard = { [\"requests.cpu\"] = \"20\", pods = 50 } }\n"
+    "quota { name = \"q\", namespace = \"team\", hard = { [\"requests.cpu\"] = \"20\", pods = 50, [\"count/pods\"] = 200 } }\n"
     "limitrange { name = \"lr\", namespace = \"team\", default_request = { cpu = \"250m\", memory = \"256Mi\" } }\n"
     "deployment { name = \"api\", namespace = \"team\", replicas = 3, cpu = \"500m\", memory = \"512Mi\",\n"
     "             priority_class = \"high\", spread = { { max_skew = 1, topology_key = \"topology.kubernetes.io/zone\" } },\n"
@@ -164,6 +164,12 @@ START_TEST(import_round_trips_an_export)
 {
     tb_write("small.lua", small);
     round_trip("small.lua", "08:00", "3h", "small");
+    char path[1024];   /* count/pods (a limit on pod objects, ended ones included) goes both ways */
+    snprintf(path, sizeof path, "%s/small.lua", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "[\"count/pods\"] = 200") != NULL, "%.3000s", text);
+    free(text);
     char p[4096];
     snprintf(p, sizeof p, "%s/scenarios/quota_contention.lua", getenv("KUBESIM_SRC"));
     round_trip(p, "09:00", "6h", "quota");
