@@ -116,6 +116,8 @@ struct WlControllers {
      * deletion last woke, and when (a Job's pods go in one instant: one wake) */
     SimTime woke_t;
     uint32_t woke_region, woke_ns;
+    uint8_t *held;              /* by workload id: a sync came while its region was down */
+    size_t capheld;
 };
 
 /* Summary sections (summary.h ranks), registered by wl_create. */
