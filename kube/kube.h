@@ -163,6 +163,65 @@ void kube_pdb(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, S
 void kube_quota(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimQuota *out);
 void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimLimitRange *out);
 
+/* ---- HorizontalPodAutoscaler (autoscaling/v2) ---------------------------- */
+/* The one reader of an HPA's spec: `explain hpa` reads its case's HPA with
+ * it and `import` its manifests' HPAs (through kube_y_json), so a field is
+ * checked and defaulted in one place. Limits are upstream's validation
+ * (pkg/apis/autoscaling/validation): a policy's value is an int32 above 0
+ * (no other cap), its period 1 to 1800 s, a window 0 to 3600 s, minReplicas
+ * 1 or more (0 only with an Object or External metric: HPAScaleToZero),
+ * maxReplicas at least minReplicas. The enums are in the order of the
+ * workloads' (WlHpaSource, WlHpaTarget, WlHpaSelect), which convert by value. */
+#define KUBE_HPA_MAX_POLICIES 16
+typedef enum KubeHpaSource {
+    KUBE_HPA_RESOURCE = 0, KUBE_HPA_CONTAINER_RESOURCE, KUBE_HPA_PODS, KUBE_HPA_OBJECT, KUBE_HPA_EXTERNAL
+} KubeHpaSource;
+typedef enum KubeHpaTarget { KUBE_HPA_UTILIZATION = 0, KUBE_HPA_VALUE, KUBE_HPA_AVERAGE_VALUE } KubeHpaTarget;
+typedef enum KubeHpaSelect { KUBE_HPA_SELECT_MAX = 0, KUBE_HPA_SELECT_MIN, KUBE_HPA_SELECT_DISABLED } KubeHpaSelect;
+/* The names the API gives them, indexed by the enums. */
+extern const char *const kube_hpa_source_names[];
+extern const char *const kube_hpa_target_names[];
+extern const char *const kube_hpa_select_names[];
+
+typedef struct KubeHpaMetric {
+    KubeHpaSource source;
+    KubeHpaTarget target;
+    const char *name;        /* the metric's name; Resource: "cpu" or "memory" */
+    const char *container;   /* ContainerResource's container, else NULL */
+    SimSelector selector;    /* metric.selector (accepted, not applied by the calculator) */
+    int32_t utilization;     /* averageUtilization (target Utilization) */
+    int64_t milli;           /* value or averageValue, milli-units */
+    const char *quantity;    /* that value as written ("500m"), else NULL */
+} KubeHpaMetric;
+
+typedef struct KubeHpaPolicy {
+    int percent;             /* type Percent (1) or Pods (0) */
+    int32_t value, period_s;
+} KubeHpaPolicy;
+
+/* One direction of spec.behavior as written: each has_* says the field was
+ * given (the defaults belong to the caller, which knows the controller's). */
+typedef struct KubeHpaRules {
+    int given;                        /* scaleUp / scaleDown was written */
+    int has_window, has_select, has_tolerance;
+    int32_t window_s;
+    KubeHpaSelect select;
+    double tolerance;                 /* behavior.*.tolerance (v1.33+) */
+    KubeHpaPolicy policies[KUBE_HPA_MAX_POLICIES];
+    size_t npolicies;                 /* 0: not given (the defaults stay) */
+} KubeHpaRules;
+
+typedef struct KubeHpa {
+    const char *target_kind, *target_name;   /* scaleTargetRef; NULL when absent */
+    int32_t min, max;                 /* minReplicas (default 1), maxReplicas (required) */
+    KubeHpaMetric *metrics;           /* as written; nmetrics 0: none given (upstream: cpu at 80 %) */
+    size_t nmetrics;
+    int has_behavior;
+    KubeHpaRules up, down;
+} KubeHpa;
+/* An HPA's spec (the object's spec, or a case's bare spec) at path into out. */
+void kube_hpa_spec(KubeReader *r, const cJSON *spec, const char *path, KubeHpa *out);
+
 /* One container's requests and limits, read from either tree (JSON or YAML),
  * and which of them the manifest gave (KUBE_RES_* bits): a request of 0 that
  * is written differs from one left out. */
@@ -250,5 +309,26 @@ const KubeYNode *kube_y_at(KubeYaml *y, const KubeYNode *n, const char *path);  
 const KubeYNode *kube_y_map(KubeYaml *y, const KubeYNode *n, const char *path);
 const KubeYNode *kube_y_seq(KubeYaml *y, const KubeYNode *n, const char *path);
 const char *kube_y_str(KubeYaml *y, const KubeYNode *n, const char *path);
+
+
+/* ---- YAML into the JSON readers --------------------------------------------- */
+/* The tree under n as a cJSON tree, so a YAML manifest goes through the same
+ * object readers as JSON (kube_hpa_spec, kube_pod, ...): maps, lists and
+ * quoted scalars as themselves; a plain scalar as YAML 1.1 reads it for
+ * Kubernetes (true/false a boolean, null/~ null, a decimal number a number)
+ * or else a string. Lenient where YAML is: a plain number or boolean keeps its
+ * text in valuestring, so the readers take it where a string belongs (a label
+ * `version: 1`) and writers can copy a quantity back as written. NULL (the
+ * handle's out of memory set) when an allocation fails; the caller deletes
+ * the tree, inside a sim_json scope. */
+cJSON *kube_y_json(KubeYaml *y, const KubeYNode *n);
+/* Moves reader r's first failure to the YAML handle as "FILE:LINE: path:
+ * why", LINE the deepest node of base's tree that its path reaches; r read
+ * base's tree (kube_y_json) with base_path as its path (kube_y_path of base).
+ * Out of memory becomes the handle's. */
+void kube_yaml_fail_reader(KubeYaml *y, const KubeYNode *base, const char *base_path, const KubeReader *r);
+/* Is x text where the API wants a string (a string, or a YAML plain scalar's
+ * text)? */
+int kube_is_text(const cJSON *x);
 
 #endif

@@ -35,7 +35,7 @@ static SimKV *string_map(KubeReader *c, const cJSON *j, const char *path, size_t
     for (const cJSON *x = j->child; kv && x; x = x->next) {
         char sub[PATH];
         snprintf(sub, sizeof sub, "%s.%s", path, x->string);
-        if (!cJSON_IsString(x)) {
+        if (!kube_is_text(x)) {
             kube_fail(c, sub, "expected a string");
             return NULL;
         }
@@ -94,7 +94,7 @@ static void requirement(KubeReader *c, const cJSON *j, const char *path, SimSelR
     r->values = kube_alloc(c, r->nvalues * sizeof *r->values);
     size_t i = 0;
     for (const cJSON *v = vals ? vals->child : NULL; v && r->values; v = v->next, i++) {
-        if (!cJSON_IsString(v)) {
+        if (!kube_is_text(v)) {
             kube_fail(c, sub, "values must be strings");
             return;
         }
@@ -143,7 +143,7 @@ static void map_to_reqs(KubeReader *c, const SimKV *kv, size_t n, SimSelector *s
 }
 
 /* metav1.LabelSelector. */
-static void label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
+void kube_label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
 {
     static const char *const keys[] = {"matchLabels", "matchExpressions", NULL};
     char sub[PATH];
@@ -346,7 +346,7 @@ static void pod_term(KubeReader *c, const cJSON *j, const char *path, SimPodAffi
                                        "matchLabelKeys", "mismatchLabelKeys", NULL};
     char sub[PATH];
     kube_keys(c, j, path, keys);
-    label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
+    kube_label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
     t->topology_key = (char *)kube_get_str(c, j, "topologyKey", path);
     if (!c->failed && (t->topology_key == NULL || *t->topology_key == '\0'))
         kube_fail(c, path, "topologyKey is required");
@@ -441,7 +441,7 @@ static void spread(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec
             kube_fail(c, sub, "topologyKey and whenUnsatisfiable are required");
         sp->do_not_schedule = when && strcmp(when, "DoNotSchedule") == 0;
         sp->min_domains = (int32_t)kube_get_int(c, x, "minDomains", sub, 0, 1, INT32_MAX);
-        label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
+        kube_label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
     }
 }
 
@@ -736,7 +736,7 @@ void kube_pdb(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimP
     snprintf(f, sizeof f, "%s.%s", sub, maxun ? "maxUnavailable" : "minAvailable");
     if (!c->failed)
         int_or_percent(c, maxun ? maxun : minav, f, &out->value, &out->percent);
-    label_selector(c, kube_child(c, spec, "selector", sub, cJSON_Object, f), f, &out->selector);
+    kube_label_selector(c, kube_child(c, spec, "selector", sub, cJSON_Object, f), f, &out->selector);
 }
 
 static void scope_selector(KubeReader *c, const cJSON *spec, const char *path, SimQuota *q)
