@@ -143,8 +143,13 @@ void kube_pod_eviction(KubeReader *r, const cJSON *j, const char *path, SimPodSp
  * safe_to_evict: 1 for exactly "true", -1 for exactly "false", 0 (unset) for
  * anything else, as upstream's drain rules compare it (== "true", == "false"). */
 int8_t kube_safe_to_evict(const char *value);
+/* Is a volume local storage to the cluster autoscaler (utils/drain
+ * isLocalVolume)? A hostPath, or an emptyDir whose medium is not "Memory"
+ * (medium: the emptyDir's medium, NULL when absent): a memory-backed emptyDir
+ * is a tmpfs, counted as the pod's memory, so it does not block a drain. */
+int kube_volume_local(int empty_dir, const char *medium, int host_path);
 /* Does a pod's volume keep the autoscaler from draining its node? Yes when it
- * is local (emptyDir or hostPath: local) and its name is not in safe_volumes,
+ * is local (kube_volume_local) and its name is not in safe_volumes,
  * the comma-separated safe-to-evict-local-volumes value (NULL: absent; name
  * NULL: a volume without a name, which no list names). */
 int kube_volume_blocks(const char *name, int local, const char *safe_volumes);

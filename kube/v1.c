@@ -625,8 +625,8 @@ static int listed_in(const char *list, const char *name)
     return 0;
 }
 
-/* Does the pod mount an emptyDir or hostPath volume that is not declared
- * safe to evict? */
+/* Does the pod mount a local volume (kube_volume_local: hostPath, or an
+ * emptyDir not in memory) that is not declared safe to evict? */
 static int local_storage(KubeReader *c, const cJSON *j, const char *path, const char *safe)
 {
     const cJSON *vols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "spec"), "volumes"), *v;
@@ -644,7 +644,11 @@ static int local_storage(KubeReader *c, const cJSON *j, const char *path, const 
             kube_fail(c, vp, "a volume with a name is required");
             return 0;
         }
-        int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
+        const cJSON *ed = cJSON_GetObjectItemCaseSensitive(v, "emptyDir");
+        const cJSON *hp = cJSON_GetObjectItemCaseSensitive(v, "hostPath");
+        const cJSON *medium = cJSON_GetObjectItemCaseSensitive(ed, "medium");
+        int here = kube_volume_local(ed && !cJSON_IsNull(ed), kube_is_text(medium) ? medium->valuestring : NULL,
+                                     hp && !cJSON_IsNull(hp));
         local |= kube_volume_blocks(name->valuestring, here, safe);
     }
     return local;
@@ -653,6 +657,11 @@ static int local_storage(KubeReader *c, const cJSON *j, const char *path, const 
 int8_t kube_safe_to_evict(const char *value)
 {
     return (int8_t)(value == NULL ? 0 : strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? -1 : 0);
+}
+
+int kube_volume_local(int empty_dir, const char *medium, int host_path)
+{
+    return host_path || (empty_dir && !(medium && strcmp(medium, "Memory") == 0));
 }
 
 int kube_volume_blocks(const char *name, int local, const char *safe_volumes)

@@ -395,6 +395,43 @@ START_TEST(kube_yaml_failure_from_the_json_reader_names_the_line)
 }
 END_TEST
 
+/* cluster-autoscaler utils/drain isLocalVolume: hostPath, or an emptyDir
+ * whose medium is not Memory. A memory-backed emptyDir (a tmpfs) does not
+ * keep a node from draining; explain and import both counted it once. */
+START_TEST(kube_memory_emptydir_is_not_local_storage)
+{
+    static const char *const vols[] = {"{\"emptyDir\": {\"medium\": \"Memory\"}}", "{\"emptyDir\": {}}",
+                                       "{\"emptyDir\": {\"medium\": \"\"}}", "{\"hostPath\": {\"path\": \"/x\"}}"};
+    static const char *const yvols[] = {"{emptyDir: {medium: Memory}}", "{emptyDir: {}}",
+                                        "{emptyDir: {medium: \"\"}}", "{hostPath: {path: /x}}"};
+    static const int local[] = {0, 1, 1, 1};
+    for (size_t i = 0; i < 4; i++) {
+        char json[512], yaml[1024];
+        snprintf(json, sizeof json, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"name\": \"a\"}],"
+                 " \"volumes\": [%.*s\"name\": \"v\", %s]}}", 1, vols[i], vols[i] + 1);
+        Reader rd;
+        reader_open(&rd);
+        cJSON *j = cJSON_Parse(json);
+        ck_assert_msg(j != NULL, "%s", json);
+        SimPodSpec s;
+        memset(&s, 0, sizeof s);
+        kube_pod_eviction(rd.r, j, "$.pod", &s);
+        ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+        ck_assert_msg(s.local_storage == local[i], "explain, %s", vols[i]);
+        snprintf(yaml, sizeof yaml,
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: p}\n"
+                 "spec:\n  selector: {matchLabels: {app: p}}\n  template:\n    metadata: {labels: {app: p}}\n"
+                 "    spec:\n      containers:\n      - {name: a, image: x}\n"
+                 "      volumes:\n      - {name: v, %.*s}\n", (int)strlen(yvols[i]) - 2, yvols[i] + 1);
+        char *text = imported("p.yaml", yaml);
+        ck_assert_msg((strstr(text, "local_storage = true") != NULL) == local[i], "import, %s:\n%s", yvols[i], text);
+        free(text);
+        cJSON_Delete(j);
+        reader_close(&rd);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kube");
@@ -411,6 +448,7 @@ int main(void)
     tcase_add_test(tc, kube_hpa_policy_limits_are_upstreams_for_explain_and_import);
     tcase_add_test(tc, kube_import_writes_the_hpa_the_reader_read);
     tcase_add_test(tc, kube_yaml_failure_from_the_json_reader_names_the_line);
+    tcase_add_test(tc, kube_memory_emptydir_is_not_local_storage);
     suite_add_tcase(s, tc);
     return tr_run(s, 0) ? 1 : 0;
 }
