@@ -153,43 +153,84 @@ void kx_imp_quotas(KxImp *c)
     }
 }
 
-static void cpu_mem(KxImp *c, const char *field, const KubeYNode *m)
+/* The Container items of a LimitRange: their values for the kube reader's
+ * merge and the nodes they were written in (node[item][field][res]). */
+typedef struct LrItems {
+    KubeLrItem *v;
+    const KubeYNode *(*node)[KUBE_LR_FIELDS][KUBE_LR_RES];
+    size_t n;
+} LrItems;
+
+static void lr_item(KxImp *c, const KubeYNode *l, KubeLrItem *it, const KubeYNode *node[KUBE_LR_FIELDS][KUBE_LR_RES])
 {
-    if (m == NULL)
+    static const char *const fields[] = {"default", "defaultRequest", "min", "max"};
+    static const char *const res[] = {"cpu", "memory"};
+    for (int f = 0; f < KUBE_LR_FIELDS; f++) {
+        const KubeYNode *m = kube_y_map(c->y, l, fields[f]);
+        for (int r = 0; r < KUBE_LR_RES; r++) {
+            node[f][r] = kube_y_get(m, res[r]);   /* m: a checked map */
+            it->given[f][r] = node[f][r] != NULL;
+            it->v[f][r] = node[f][r] ? kx_quantity(c, node[f][r], r == KUBE_LR_CPU) : 0;
+        }
+    }
+}
+
+static int lr_items(KxImp *c, const KxDoc *d, LrItems *out)
+{
+    const KubeYNode *ls = kube_y_seq(c->y, d->root, "spec.limits");
+    size_t n = ls ? ls->n : 0;
+    out->n = 0;
+    out->v = sim_arena_alloc(&c->a, (n ? n : 1) * sizeof *out->v);
+    out->node = sim_arena_alloc(&c->a, (n ? n : 1) * sizeof *out->node);
+    if (out->v == NULL || out->node == NULL) {
+        kube_yaml_nomem(c->y);
+        return 0;
+    }
+    for (const KubeYNode *l = ls ? ls->first : NULL; l && kube_y_want(c->y, l, KUBE_Y_MAP); l = l->next) {
+        const char *type = kube_y_str(c->y, l, "type");
+        if (type && strcmp(type, "Container") == 0) {
+            memset(&out->v[out->n], 0, sizeof out->v[out->n]);
+            lr_item(c, l, &out->v[out->n], out->node[out->n]);
+            out->n++;
+        }
+    }
+    return kube_yaml_rc(c->y) == SIM_OK;
+}
+
+/* One field of the merged LimitRange, each value as its manifest wrote it. */
+static void lr_field(KxImp *c, const char *field, const LrItems *it, const KubeLrPick pick[KUBE_LR_RES])
+{
+    static const char *const res[] = {"cpu", "memory"};
+    if (pick[KUBE_LR_CPU].item < 0 && pick[KUBE_LR_MEM].item < 0)
         return;
     kx_out(c, ", %s = {", field);
-    const KubeYNode *cpu = kube_y_get(m, "cpu"), *mem = kube_y_get(m, "memory");   /* m: a checked map */
-    if (cpu) {
-        kx_out(c, " cpu = ");
-        kx_out_quantity(c, cpu, 1);
-    }
-    if (mem) {
-        kx_out(c, "%s memory = ", cpu ? "," : "");
-        kx_out_quantity(c, mem, 0);
+    for (int r = 0; r < KUBE_LR_RES; r++) {
+        if (pick[r].item < 0)
+            continue;
+        kx_out(c, "%s %s = ", r && pick[0].item >= 0 ? "," : "", res[r]);
+        kx_out_quantity(c, it->node[pick[r].item][pick[r].field][r], r == KUBE_LR_CPU);
     }
     kx_out(c, " }");
 }
 
 void kx_imp_limitranges(KxImp *c)
 {
+    static const char *const fields[] = {"default", "default_request", "min", "max"};
     for (KxDoc *d = NULL; (d = kx_next(c, d, "LimitRange")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
-        const KubeYNode *ls = kube_y_seq(c->y, d->root, "spec.limits"), *item = NULL;
-        for (const KubeYNode *l = ls ? ls->first : NULL; l && !item && kube_y_want(c->y, l, KUBE_Y_MAP); l = l->next) {
-            const char *type = kube_y_str(c->y, l, "type");
-            if (type && strcmp(type, "Container") == 0)
-                item = l;
-        }
-        if (item == NULL) {
+        LrItems it;
+        if (!lr_items(c, d, &it))
+            return;
+        if (it.n == 0) {
             kx_out(c, "-- LimitRange/");
             kx_out_comment(c, d->name);
             kx_out(c, " has no Container limits: nothing to simulate\n");
             continue;
         }
+        KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES];
+        kube_limitrange_merge(it.v, it.n, pick);   /* as the kube reader merges them for explain */
         kx_out_head(c, "limitrange", d, 1);
-        cpu_mem(c, "default", kube_y_map(c->y, item, "default"));
-        cpu_mem(c, "default_request", kube_y_map(c->y, item, "defaultRequest"));
-        cpu_mem(c, "min", kube_y_map(c->y, item, "min"));
-        cpu_mem(c, "max", kube_y_map(c->y, item, "max"));
+        for (int f = 0; f < KUBE_LR_FIELDS; f++)
+            lr_field(c, fields[f], &it, pick[f]);
         kx_out(c, " }\n");
     }
 }

@@ -166,6 +166,8 @@ void kube_priorityclass(KubeReader *r, const cJSON *j, const char *path, SimPrio
  * caller from meta.ns. */
 void kube_pdb(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimPdb *out);
 void kube_quota(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimQuota *out);
+/* kube_limitrange: its Container items merged (kube_limitrange_merge); Pod
+ * and PersistentVolumeClaim items are read, not modelled. */
 void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimLimitRange *out);
 
 /* ---- HorizontalPodAutoscaler (autoscaling/v2) ---------------------------- */
@@ -226,6 +228,28 @@ typedef struct KubeHpa {
 } KubeHpa;
 /* An HPA's spec (the object's spec, or a case's bare spec) at path into out. */
 void kube_hpa_spec(KubeReader *r, const cJSON *spec, const char *path, KubeHpa *out);
+
+/* A LimitRange's Container items merged as upstream merges them. Each item is
+ * first defaulted as the API server does (SetDefaults_LimitRangeItem: a
+ * missing default from max, a missing defaultRequest from default, else from
+ * min); then the LimitRanger's defaults go key by key, a later item's key
+ * overwriting an earlier one's (defaultContainerResourceRequirements), and
+ * every item's min and max apply (the largest min, the smallest max). The
+ * JSON reader (kube_limitrange) and the YAML importer both merge here. */
+enum { KUBE_LR_DEFAULT = 0, KUBE_LR_DEFAULT_REQUEST, KUBE_LR_MIN, KUBE_LR_MAX, KUBE_LR_FIELDS };
+enum { KUBE_LR_CPU = 0, KUBE_LR_MEM, KUBE_LR_RES };
+/* One Container item as written: its value (millicores, bytes) and whether
+ * it was given, per field and resource. */
+typedef struct KubeLrItem {
+    int64_t v[KUBE_LR_FIELDS][KUBE_LR_RES];
+    int given[KUBE_LR_FIELDS][KUBE_LR_RES];
+} KubeLrItem;
+/* Where a merged value comes from: the item and its field that was written
+ * (item -1: none), so a writer can copy the value as it was written. */
+typedef struct KubeLrPick {
+    int item, field;
+} KubeLrPick;
+void kube_limitrange_merge(const KubeLrItem *items, size_t n, KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES]);
 
 /* One container's requests and limits, read from either tree (JSON or YAML),
  * and which of them the manifest gave (KUBE_RES_* bits): a request of 0 that

@@ -808,12 +808,62 @@ void kube_quota(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, Si
     scope_selector(c, spec, sub, out);
 }
 
-static void cpu_mem(KubeReader *c, const cJSON *j, const char *path, SimCpuMem *out)
+/* The item's own source of field f for resource r after the API server's
+ * defaulting (SetDefaults_LimitRangeItem), or -1. */
+static int lr_source(const KubeLrItem *it, int f, int r)
 {
-    SimRes r = {0, 0, 0, 0};
-    resources(c, j, path, &r);
-    out->cpu_m = r.cpu_m;
-    out->mem = r.mem;
+    if (it->given[f][r])
+        return f;
+    if (f == KUBE_LR_DEFAULT)
+        return it->given[KUBE_LR_MAX][r] ? KUBE_LR_MAX : -1;
+    if (f != KUBE_LR_DEFAULT_REQUEST)
+        return -1;
+    int d = lr_source(it, KUBE_LR_DEFAULT, r);
+    return d >= 0 ? d : it->given[KUBE_LR_MIN][r] ? KUBE_LR_MIN : -1;
+}
+
+void kube_limitrange_merge(const KubeLrItem *items, size_t n, KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES])
+{
+    for (int f = 0; f < KUBE_LR_FIELDS; f++)
+        for (int r = 0; r < KUBE_LR_RES; r++)
+            pick[f][r] = (KubeLrPick){-1, -1};
+    for (size_t i = 0; i < n; i++)
+        for (int f = 0; f < KUBE_LR_FIELDS; f++)
+            for (int r = 0; r < KUBE_LR_RES; r++) {
+                int src = lr_source(&items[i], f, r);
+                KubeLrPick *p = &pick[f][r];
+                if (src < 0)
+                    continue;
+                int64_t v = items[i].v[src][r], old = p->item < 0 ? 0 : items[p->item].v[p->field][r];
+                int wins = p->item < 0 || f < KUBE_LR_MIN || (f == KUBE_LR_MIN ? v > old : v < old);
+                if (wins)
+                    *p = (KubeLrPick){(int)i, src};
+            }
+}
+
+static void lr_item(KubeReader *c, const cJSON *x, const char *path, KubeLrItem *it)
+{
+    static const char *const fields[] = {"default", "defaultRequest", "min", "max"};
+    for (int f = 0; f < KUBE_LR_FIELDS; f++) {
+        char fp[PATH];
+        SimRes r = {0, 0, 0, 0};
+        unsigned given = 0;
+        resources_given(c, kube_child(c, x, fields[f], path, cJSON_Object, fp), fp, &r, &given);
+        it->v[f][KUBE_LR_CPU] = r.cpu_m, it->given[f][KUBE_LR_CPU] = (given & KUBE_RES_CPU) != 0;
+        it->v[f][KUBE_LR_MEM] = r.mem, it->given[f][KUBE_LR_MEM] = (given & KUBE_RES_MEM) != 0;
+    }
+}
+
+static void lr_fill(const KubeLrItem *items, size_t n, SimLimitRange *out)
+{
+    KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES];
+    SimCpuMem *dst[KUBE_LR_FIELDS] = {&out->deflt, &out->deflt_req, &out->min, &out->max};
+    kube_limitrange_merge(items, n, pick);
+    for (int f = 0; f < KUBE_LR_FIELDS; f++) {
+        const KubeLrPick *pc = &pick[f][KUBE_LR_CPU], *pm = &pick[f][KUBE_LR_MEM];
+        dst[f]->cpu_m = pc->item < 0 ? 0 : items[pc->item].v[pc->field][KUBE_LR_CPU];
+        dst[f]->mem = pm->item < 0 ? 0 : items[pm->item].v[pm->field][KUBE_LR_MEM];
+    }
 }
 
 void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimLimitRange *out)
@@ -829,19 +879,18 @@ void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *
     if (spec == NULL)
         return;
     const cJSON *limits = kube_child(c, spec, "limits", sub, cJSON_Array, f);
-    size_t i = 0;
-    for (const cJSON *x = limits ? limits->child : NULL; x && !c->failed; x = x->next, i++) {
-        char ip[PATH], fp[PATH];
+    size_t n = limits ? (size_t)cJSON_GetArraySize(limits) : 0, i = 0, k = 0;
+    KubeLrItem *items = kube_alloc(c, n * sizeof *items);
+    for (const cJSON *x = limits && items ? limits->child : NULL; x && !c->failed; x = x->next, i++) {
+        char ip[PATH];
         snprintf(ip, sizeof ip, "%s[%zu]", f, i);
         kube_keys(c, x, ip, item_keys);
-        const char *type = kube_get_str(c, x, "type", ip);
-        if (type && strcmp(type, "Container") != 0)
-            continue;   /* Pod and PersistentVolumeClaim limits are not modelled */
-        cpu_mem(c, kube_child(c, x, "default", ip, cJSON_Object, fp), fp, &out->deflt);
-        cpu_mem(c, kube_child(c, x, "defaultRequest", ip, cJSON_Object, fp), fp, &out->deflt_req);
-        cpu_mem(c, kube_child(c, x, "min", ip, cJSON_Object, fp), fp, &out->min);
-        cpu_mem(c, kube_child(c, x, "max", ip, cJSON_Object, fp), fp, &out->max);
+        const char *type = kube_required(c, x, "type", ip) ? kube_get_str(c, x, "type", ip) : NULL;
+        if (type && strcmp(type, "Container") == 0)
+            lr_item(c, x, ip, &items[k++]);   /* Pod and PersistentVolumeClaim limits are not modelled */
     }
+    if (!c->failed && items)
+        lr_fill(items, k, out);
 }
 
 /* ---- the effective request -------------------------------------------------- */

@@ -432,6 +432,48 @@ START_TEST(kube_memory_emptydir_is_not_local_storage)
 }
 END_TEST
 
+/* Upstream merges a LimitRange's Container items: each item defaulted by
+ * the API server (default from max, defaultRequest from default or min),
+ * then defaults key by key with a later item winning, and every item's min
+ * and max applying. The JSON reader let a later item overwrite every field
+ * (a memory default of an earlier item was lost) and import took the first
+ * item only; both now merge with kube_limitrange_merge. */
+START_TEST(kube_limitrange_items_merge_key_by_key)
+{
+    static const char json[] =
+        "{\"metadata\": {\"name\": \"lr\"}, \"spec\": {\"limits\": ["
+        "{\"type\": \"Container\", \"default\": {\"cpu\": \"1\", \"memory\": \"1Gi\"}, \"max\": {\"cpu\": \"3\"}},"
+        "{\"type\": \"Pod\", \"max\": {\"cpu\": \"100\"}},"
+        "{\"type\": \"Container\", \"default\": {\"cpu\": \"2\"}, \"max\": {\"cpu\": \"4\"}, \"min\": {\"memory\": "
+        "\"64Mi\"}}]}}";
+    static const char yaml[] =
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: lr}\nspec:\n  limits:\n"
+        "  - {type: Container, default: {cpu: \"1\", memory: 1Gi}, max: {cpu: \"3\"}}\n"
+        "  - {type: Pod, max: {cpu: \"100\"}}\n"
+        "  - {type: Container, default: {cpu: \"2\"}, max: {cpu: \"4\"}, min: {memory: 64Mi}}\n";
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse(json);
+    KubeMeta m;
+    SimLimitRange lr;
+    kube_limitrange(rd.r, j, "$.lr", &m, &lr);
+    ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+    ck_assert_int_eq(lr.deflt.cpu_m, 2000);              /* the later item's key */
+    ck_assert_int_eq(lr.deflt.mem, INT64_C(1) << 30);    /* the earlier item's, which the later leaves */
+    ck_assert_int_eq(lr.deflt_req.cpu_m, 2000);          /* the later item's, defaulted from its default */
+    ck_assert_int_eq(lr.deflt_req.mem, 64 << 20);        /* the later item's, defaulted from its min */
+    ck_assert_int_eq(lr.min.mem, 64 << 20);
+    ck_assert_int_eq(lr.max.cpu_m, 3000);                /* every item's max applies: the smallest */
+    char *text = imported("lr.yaml", yaml);
+    ck_assert_msg(strstr(text, ", default = { cpu = \"2\", memory = \"1Gi\" }, default_request = { cpu = \"2\", "
+                               "memory = \"64Mi\" }, min = { memory = \"64Mi\" }, max = { cpu = \"3\" } }") != NULL,
+                  "%s", text);
+    free(text);
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kube");
@@ -449,6 +491,7 @@ int main(void)
     tcase_add_test(tc, kube_import_writes_the_hpa_the_reader_read);
     tcase_add_test(tc, kube_yaml_failure_from_the_json_reader_names_the_line);
     tcase_add_test(tc, kube_memory_emptydir_is_not_local_storage);
+    tcase_add_test(tc, kube_limitrange_items_merge_key_by_key);
     suite_add_tcase(s, tc);
     return tr_run(s, 0) ? 1 : 0;
 }
