@@ -9,8 +9,6 @@
  */
 #include "k8s-export/import_int.h"
 
-#include "sim/json.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,27 +105,19 @@ static void behavior(KxImp *c, const KxDoc *d, const KubeHpa *h)
     kx_out(c, " }");
 }
 
+static void read_spec(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    kube_hpa_spec(r, j, path, out);
+}
+
 /* The document's spec through the kube reader into *h: 1, or 0 with the
  * reader's failure on the import's handle at the manifest's line. */
 static int read_hpa(KxImp *c, const KxDoc *d, KubeHpa *h)
 {
     const KubeYNode *s = kube_y_map(c->y, d->root, "spec");
-    if (s == NULL) {
+    if (s == NULL && kube_yaml_rc(c->y) == SIM_OK)
         kube_yaml_fail(c->y, NULL, d->root, "spec is required");
-        return 0;
-    }
-    SimJsonScope js;
-    sim_json_begin(&js, c->m);
-    cJSON *j = kube_y_json(c->y, s);
-    KubeReader *r = j ? kube_reader_new(&c->a) : NULL;
-    if (r)
-        kube_hpa_spec(r, j, "spec", h);
-    if (r && kube_failed(r))
-        kube_yaml_fail_reader(c->y, s, "spec", r);
-    cJSON_Delete(j);
-    if ((sim_json_end(&js) != SIM_OK || r == NULL))
-        kube_yaml_nomem(c->y);
-    return kube_yaml_rc(c->y) == SIM_OK;
+    return s && kx_read(c, s, "spec", read_spec, h);
 }
 
 /* The HPA's target is among the imported Deployments (else it scales

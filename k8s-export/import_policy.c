@@ -235,25 +235,85 @@ void kx_imp_limitranges(KxImp *c)
     }
 }
 
-static void int_or_percent(KxImp *c, const char *field, const KubeYNode *v)
+/* A selector as the scenario's pdb takes it: a map of labels when every
+ * requirement is one (In with one value), else { match_labels,
+ * match_expressions }. */
+static const char *const ops[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
+
+static int single_in(const SimSelReq *r) { return r->op == SIM_SEL_IN && r->nvalues == 1; }
+
+static void labels(KxImp *c, const SimSelector *sel, size_t n)
 {
-    if (v == NULL)
-        return;
-    kx_out(c, ", %s = ", field);
-    if (v->type == KUBE_Y_SCALAR && strchr(v->s, '%'))
-        kx_out_pct(c, v);
-    else
-        kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
+    kx_out(c, "{");
+    for (size_t i = 0, k = 0; i < sel->nreqs; i++) {
+        if (!single_in(&sel->reqs[i]))
+            continue;
+        kx_out(c, k++ ? ", " : " ");
+        kx_out_key(c, sel->reqs[i].key);
+        kx_out_str(c, sel->reqs[i].values[0]);
+    }
+    kx_out(c, n ? " }" : "}");
 }
 
+static void expression(KxImp *c, const SimSelReq *r, int first)
+{
+    kx_out(c, "%s{ key = ", first ? " " : ", ");
+    kx_out_str(c, r->key);
+    kx_out(c, ", operator = ");
+    kx_out_str(c, ops[r->op]);
+    if (r->nvalues) {
+        kx_out(c, ", values = {");
+        for (size_t v = 0; v < r->nvalues; v++) {
+            kx_out(c, v ? ", " : " ");
+            kx_out_str(c, r->values[v]);
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, " }");
+}
+
+static void selector(KxImp *c, const SimSelector *sel)
+{
+    size_t plain = 0, k = 0;
+    for (size_t i = 0; i < sel->nreqs; i++)
+        plain += (size_t)single_in(&sel->reqs[i]);
+    if (plain == sel->nreqs) {
+        labels(c, sel, plain);
+        return;
+    }
+    kx_out(c, "{ match_labels = ");
+    labels(c, sel, plain);
+    kx_out(c, ", match_expressions = {");
+    for (size_t i = 0; i < sel->nreqs; i++)
+        if (!single_in(&sel->reqs[i]))
+            expression(c, &sel->reqs[i], k++ == 0);
+    kx_out(c, " } }");
+}
+
+typedef struct PdbRead {
+    KubeMeta meta;
+    SimPdb pdb;
+} PdbRead;
+
+static void read_pdb(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    PdbRead *p = out;
+    kube_pdb(r, j, path, &p->meta, &p->pdb);
+}
+
+/* The PDB as the kube reader reads it (kube_pdb: its whole selector, one of
+ * minAvailable and maxUnavailable), as `explain` reads one. */
 void kx_imp_pdbs(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "PodDisruptionBudget")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        PdbRead p;
+        if (!kx_read(c, d->root, "", read_pdb, &p))
+            return;
         kx_out_head(c, "pdb", d, 1);
         kx_out(c, ", selector = ");
-        kx_out_string_map(c, kube_y_map(c->y, d->root, "spec.selector.matchLabels"));
-        int_or_percent(c, "min_available", kube_y_at(c->y, d->root, "spec.minAvailable"));
-        int_or_percent(c, "max_unavailable", kube_y_at(c->y, d->root, "spec.maxUnavailable"));
+        selector(c, &p.pdb.selector);
+        kx_out(c, ", %s = ", p.pdb.max_unavailable ? "max_unavailable" : "min_available");
+        kx_out(c, p.pdb.percent ? "\"%d%%\"" : "%d", (int)p.pdb.value);
         kx_out(c, " }\n");
     }
 }

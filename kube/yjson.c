@@ -139,5 +139,6 @@ void kube_yaml_fail_reader(KubeYaml *y, const KubeYNode *base, const char *base_
                 break;
             at = next;
         }
-    kube_yaml_fail(y, kube_yaml_file(y, at), NULL, "%d: %s", at->line, msg);
+    /* A document read from its root has paths ".spec.x": the dot goes. */
+    kube_yaml_fail(y, kube_yaml_file(y, at), NULL, "%d: %s", at->line, msg + (blen == 0 && msg[0] == '.'));
 }

@@ -754,6 +754,34 @@ START_TEST(import_writes_what_validate_accepts)
 }
 END_TEST
 
+/* A PodDisruptionBudget's whole selector: import wrote its matchLabels only
+ * (a matchExpressions PDB then covered every pod of the namespace); it now
+ * reads the PDB with kube_pdb, as explain does, and the scenario's pdb takes
+ * { match_labels, match_expressions }. */
+START_TEST(import_keeps_a_pdbs_match_expressions)
+{
+    tb_write("pdb.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n---\n"
+                         "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api, namespace: team}\n"
+                         "spec:\n  maxUnavailable: 25%\n  selector:\n    matchLabels: {app: api}\n"
+                         "    matchExpressions:\n    - {key: tier, operator: In, values: [web, edge]}\n"
+                         "    - {key: canary, operator: DoesNotExist}\n");
+    char *text = imported("pdb.yaml");
+    ck_assert_msg(strstr(text, "pdb { name = \"api\", namespace = \"team\", region = \"imported\", selector = { "
+                               "match_labels = { app = \"api\" }, match_expressions = { { key = \"tier\", operator = "
+                               "\"In\", values = { \"web\", \"edge\" } }, { key = \"canary\", operator = "
+                               "\"DoesNotExist\" } } }, max_unavailable = \"25%\" }") != NULL,
+                  "%s", text);
+    free(text);
+    ck_assert_msg(tb_run("validate pin.lua") == 0, "%.1500s", tb_err());
+    /* A PDB with neither bound is refused where it is, as kube_pdb refuses it for explain. */
+    tb_write("pdb2.yaml", "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api}\n"
+                          "spec:\n  selector: {matchLabels: {app: api}}\n");
+    ck_assert_int_eq(tb_run("import pdb2.yaml --out pdb2.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "pdb2.yaml:5: spec: exactly one of minAvailable and maxUnavailable is required"),
+                  "%.1500s", tb_err());
+}
+END_TEST
+
 /* Messages that say why: a folder where a file belongs, a missing one, and
  * an --out whose folder does not exist. */
 START_TEST(import_says_why_it_cannot_read_or_write)
@@ -800,6 +828,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_refuses_what_validate_would);
     tcase_add_test(bin, import_writes_what_validate_accepts);
     tcase_add_test(bin, import_says_why_it_cannot_read_or_write);
+    tcase_add_test(bin, import_keeps_a_pdbs_match_expressions);
     suite_add_tcase(s, bin);
     return s;
 }
