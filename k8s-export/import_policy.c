@@ -108,47 +108,72 @@ void kx_imp_priorityclasses(KxImp *c)
     }
 }
 
+/* The hard limits in the order written, each value as written (kube_quota
+ * has checked every key is a resource kubesim models, and every value). */
 static void hard(KxImp *c, const KubeYNode *h)
 {
     kx_out(c, ", hard = {");
     for (const KubeYNode *k = h ? h->first : NULL; k; k = k->next) {
+        int r = sim_quota_res_parse(k->key);
+        int milli = r >= 0 && sim_quota_res_milli((SimQuotaRes)r);
         kx_out(c, k == h->first ? " " : ", ");
         kx_out_key(c, k->key);
-        if (strstr(k->key, "cpu"))
-            kx_out_quantity(c, k, 1);
-        else if (strstr(k->key, "memory"))
-            kx_out_quantity(c, k, 0);
+        if (milli || strstr(k->key, "memory"))
+            kx_out_quantity(c, k, milli);
         else
             kx_out(c, "%lld", (long long)kx_quantity(c, k, 0));
     }
     kx_out(c, h && h->n ? " }" : "}");
 }
 
-static void one_class(KxImp *c, const KxDoc *d, const char *name)
+/* The scope as the scenario's quota takes it: one PriorityClass In (...)
+ * expression, its values the classes. kube_quota reads any operator (explain
+ * admits with it); a scope kubesim's scenarios cannot say is refused rather
+ * than written as something else. */
+static void scope(KxImp *c, const KxDoc *d, const SimSelector *sc)
 {
-    (void)d;
-    kx_out(c, " ");
-    kx_out_str(c, name);
-    kx_out(c, ",");
+    if (sc->nreqs > 1 || (sc->nreqs == 1 && sc->reqs[0].op != SIM_SEL_IN)) {
+        kube_yaml_fail(c->y, NULL, kube_y_get(d->root, "spec.scopeSelector"),
+                       "a scenario's quota takes one PriorityClass In (...) expression");
+        return;
+    }
+    kx_out(c, ", priority_classes = {");
+    for (size_t i = 0; sc->nreqs && i < sc->reqs[0].nvalues; i++) {
+        kx_out(c, " ");
+        kx_out_str(c, sc->reqs[0].values[i]);
+        kx_out(c, ",");
+    }
+    kx_out(c, " }");
 }
 
+typedef struct QuotaRead {
+    KubeMeta meta;
+    SimQuota q;
+} QuotaRead;
+
+static void read_quota(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    QuotaRead *q = out;
+    kube_quota(r, j, path, &q->meta, &q->q);
+}
+
+/* The quota as the kube reader reads it (kube_quota), as `explain` reads one. */
 void kx_imp_quotas(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "ResourceQuota")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
-        const KubeYNode *h = kube_y_map(c->y, d->root, "spec.hard");
-        if (h == NULL || h->n == 0) {
+        QuotaRead q;
+        if (!kx_read(c, d->root, "", read_quota, &q))
+            return;
+        if (q.q.hard_set == 0) {
             kx_out(c, "-- ResourceQuota/");
             kx_out_comment(c, d->name);
             kx_out(c, " sets no hard limits: nothing to enforce\n");
             continue;
         }
         kx_out_head(c, "quota", d, 1);
-        hard(c, h);
-        if (kube_y_map(c->y, d->root, "spec.scopeSelector")) {
-            kx_out(c, ", priority_classes = {");
-            scope_classes(c, d, one_class);
-            kx_out(c, " }");
-        }
+        hard(c, kube_y_map(c->y, d->root, "spec.hard"));
+        if (kube_y_get(d->root, "spec.scopeSelector"))
+            scope(c, d, &q.q.scope);
         kx_out(c, " }\n");
     }
 }
