@@ -35,15 +35,24 @@ void kx_imp_namespaces(KxImp *c)
     }
 }
 
+static void read_pc(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    kube_priorityclass(r, j, path, out);
+}
+
+/* The class as the kube reader reads it (kube_priorityclass, as explain
+ * does); the preemption policy it checked and the description as written. */
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
+    SimPriorityClass pc;
+    if (!kx_read(c, d->root, "", read_pc, &pc))
+        return;
     c->cur = d;
-    const KubeYNode *v = kube_y_get(d->root, "value");
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
-    kx_out(c, ", value = %lld", v ? (long long)kx_int(c, v, -2147483648LL, 1000000000) : 0LL);
-    const char *g = kube_y_str(c->y, d->root, "globalDefault"), *p = kube_y_str(c->y, d->root, "preemptionPolicy");
-    if (g && strcmp(g, "true") == 0)
+    kx_out(c, ", value = %lld", (long long)pc.value);
+    const char *p = kube_y_str(c->y, d->root, "preemptionPolicy");
+    if (pc.global_default)
         kx_out(c, ", global_default = true");
     if (p) {
         kx_out(c, ", preemption_policy = ");

@@ -692,6 +692,9 @@ void kube_priorityclass(KubeReader *c, const cJSON *j, const char *path, SimPrio
     const cJSON *gd = kube_child(c, j, "globalDefault", path, cJSON_True, sub);
     out->global_default = gd && cJSON_IsTrue(gd);
     const char *pp = kube_get_str(c, j, "preemptionPolicy", path);
+    kube_path(sub, "%s.preemptionPolicy", path);
+    if (pp && strcmp(pp, "Never") != 0 && strcmp(pp, "PreemptLowerPriority") != 0)
+        kube_fail(c, sub, "\"%s\" is not PreemptLowerPriority or Never", pp);
     out->preempt_never = pp && strcmp(pp, "Never") == 0;
 }
 

@@ -474,6 +474,41 @@ START_TEST(kube_limitrange_items_merge_key_by_key)
 }
 END_TEST
 
+/* A PriorityClass is read by kube_priorityclass for explain and import: its
+ * value is required and its preemptionPolicy is PreemptLowerPriority or
+ * Never, as upstream validates it. Import once wrote a class without a value
+ * as value 0 and passed any policy on; explain took any policy as "not
+ * Never". */
+START_TEST(kube_priorityclass_is_read_alike_by_explain_and_import)
+{
+    static const struct {
+        const char *body, *why;
+    } cases[] = {
+        {"globalDefault: false\n", "value is required"},
+        {"value: 10\npreemptionPolicy: Sometimes\n", "\"Sometimes\" is not PreemptLowerPriority or Never"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[512], json[512];
+        snprintf(yaml, sizeof yaml, "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: pc}\n%s",
+                 cases[i].body);
+        snprintf(json, sizeof json, "{\"metadata\": {\"name\": \"pc\"}, %s}",
+                 i == 0 ? "\"globalDefault\": false" : "\"value\": 10, \"preemptionPolicy\": \"Sometimes\"");
+        Reader rd;
+        reader_open(&rd);
+        cJSON *j = cJSON_Parse(json);
+        SimPriorityClass pc;
+        kube_priorityclass(rd.r, j, "$.pc", &pc);
+        ck_assert_msg(strstr(kube_errmsg(rd.r), cases[i].why) != NULL, "explain: %s", kube_errmsg(rd.r));
+        char *err = import_error("pc.yaml", yaml);
+        ck_assert_msg(err && strstr(err, "pc.yaml:") == err && strstr(err, cases[i].why), "import: %s",
+                      err ? err : "imported");
+        free(err);
+        cJSON_Delete(j);
+        reader_close(&rd);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kube");
@@ -492,6 +527,7 @@ int main(void)
     tcase_add_test(tc, kube_yaml_failure_from_the_json_reader_names_the_line);
     tcase_add_test(tc, kube_memory_emptydir_is_not_local_storage);
     tcase_add_test(tc, kube_limitrange_items_merge_key_by_key);
+    tcase_add_test(tc, kube_priorityclass_is_read_alike_by_explain_and_import);
     suite_add_tcase(s, tc);
     return tr_run(s, 0) ? 1 : 0;
 }
