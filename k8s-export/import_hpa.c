@@ -1,5 +1,6 @@
 /*
- * import_hpa.c: HorizontalPodAutoscalers (autoscaling/v2) and the serving
+ * import_hpa.c: HorizontalPodAutoscalers (autoscaling/v2, read by the kube
+ * reader's kube_hpa_spec, as `explain hpa` reads them) and the serving
  * traffic the export keeps on Services (kubesim.io/traffic).
  *
  * Simplification: a manifest holds no round trip from users to a cluster, so

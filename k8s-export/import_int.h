@@ -1,7 +1,9 @@
 /*
  * import_int.h: what the files of `kubesim import` (import*.c) share, and no
  * other module includes. The YAML documents are read by the kube reader
- * (kube/yaml.c) into trees of KubeYNode that live in one arena; the kinds
+ * (kube/yaml.c) into trees of KubeYNode that live in one arena; objects the
+ * kube reader knows go through it (kx_read: the tree made JSON, so a field
+ * means what it means to `explain`); the kinds
  * are then written as Lua declarations into one growing text (import_lua.c),
  * in the order the scenario language needs (a thing is declared before what
  * refers to it).

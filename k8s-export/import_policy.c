@@ -2,7 +2,10 @@
  * import_policy.c: the cluster's set-up and policy as declarations:
  * namespaces (declared, or named by an object), PriorityClasses (one
  * declaration however many regions hold the class), ResourceQuotas,
- * LimitRanges and PodDisruptionBudgets.
+ * LimitRanges and PodDisruptionBudgets. PriorityClasses, quotas and PDBs are
+ * read by the kube reader (kx_read: kube_priorityclass, kube_quota, kube_pdb)
+ * and LimitRanges merged by it (kube_limitrange_merge), as `explain` reads
+ * them; what is written keeps the manifest's text where it has one.
  *
  * Invariant: a namespace or class is declared once, at its first document,
  * before any region's objects, so every later reference finds it.

@@ -4,7 +4,7 @@
  * `explain autoscaler`, `import`) understands a field here, so the same
  * field means the same thing everywhere (a pod's overhead included).
  *
- * Three parts:
+ * Four parts:
  *   - a JSON path reader over cJSON trees: typed lookups that name the JSON
  *     path of a problem ("$.pods[2].spec.containers[0].resources.requests.cpu:
  *     expected a quantity ..."), used by the explain cases for v1 objects and
@@ -15,8 +15,12 @@
  *   - readers of v1 objects into the model's specs: Node, Pod (requests as
  *     upstream sums them, placement, the autoscaler's annotations and local
  *     volumes, the controller's kind), PriorityClass, PodDisruptionBudget,
- *     ResourceQuota, LimitRange; and the effective-request formula that the
- *     YAML importer applies to the same fields.
+ *     ResourceQuota, LimitRange (its Container items merged as upstream's),
+ *     and the autoscaling/v2 HPA spec (hpa.c); and the effective-request
+ *     formula that the YAML importer applies to the same fields;
+ *   - YAML into those readers (yjson.c): a YAML tree made cJSON, and a
+ *     reader's failure moved back to the manifest's file and line, so
+ *     `import` reads an object as `explain` does.
  *
  * Every field of the Kubernetes API is accepted (those kubesim does not model
  * are ignored); a field that is not in the API is refused, as `kubectl apply
