@@ -4,11 +4,11 @@
  * 15 s: upstream's informer queues a new HPA with AddRateLimited on a queue
  * whose rate limiter is the sync period, so its first reconcile (and the
  * first-sight recommendation) comes 15 s after the add (k8s-behaviour.md
- * §1.1), and a replica count outside [min, max] is corrected then. A sync reads the target's
- * scale (spec.replicas, and status.replicas as the pods it has), its pods and
- * their metrics through wl_metrics.h, runs the shared calculator and
- * normalisation (hpa_calc.c, hpa_norm.c) and scales the target through
- * wl_scale() when the answer differs. Decisions that change replicas are
+ * §1.1), and a replica count outside [min, max] is corrected then. A sync
+ * reads the target's scale (spec.replicas, and status.replicas as the pods it
+ * has), its pods and their metrics through wl_metrics.h, runs the shared
+ * calculator and normalisation (hpa_calc.c, hpa_norm.c) and scales the target
+ * through wl_scale() when the answer differs. Decisions that change replicas are
  * traced (hpa: name wl current desired limited_by) and counted; a sampler
  * adds per-HPA rows to metrics.csv.
  *
@@ -30,7 +30,7 @@
  *  - Only cpu and memory resources; ContainerResource is Resource (one
  *    container per pod); the pod-level requests of a pod are its container's.
  *  - Syncs are not spread over 5 workers: each HPA syncs on its own 15 s
- *    grid from when it was added, with no jitter; a sync takes no time.
+ *    grid from one period after it was added, with no jitter; a sync takes no time.
  *  - Go's out-of-range float-to-int32 conversions (platform-defined) and
  *    int64 overflows (wrapping) saturate instead.
  *  - The tolerance test is v1.33's 1-tolDown <= ratio <= 1+tolUp (also when
