@@ -10,8 +10,18 @@
  * each run writes its summary.json under configs/, the parent reads them back
  * in index order, so the outputs do not depend on --jobs. The folder appears
  * whole at the end: sweep.csv, sweep.json, sweep.html and configs/.
+ *
+ * With --seeds N each configuration runs N times (seed, seed + 1, ...; the
+ * script is loaded with the run's seed too, as kubesim run does), into
+ * configs/I/seed-S/; one seed keeps configs/I/. On a terminal (and not
+ * --quiet) one stderr line counts the runs done, with the time elapsed and
+ * an estimate of what is left; workers report each finished run through a
+ * pipe the parent reads while it waits.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <time.h>
 #include <getopt.h>
 #include <signal.h>
 #ifdef __linux__
@@ -20,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +39,7 @@
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "scenarios/sweep.h"
+#include "sim/fileio.h"
 #include "sim/json.h"
 #include "sim/outdir.h"
 
@@ -44,6 +56,9 @@ typedef struct SweepArgs {
     char *varies[MAX_SETS];
     size_t nvaries;
     size_t jobs, shard, shards;
+    size_t seeds;                /* runs per configuration: seed, seed+1, ... */
+    double pass_rate;            /* fraction of them that must pass */
+    const char *objective;       /* --objective KIND:NAME, or NULL */
     size_t lua_mem;
     uint64_t lua_steps;
     int quiet, merge, force;
@@ -55,7 +70,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim sweep [SCENARIO.lua] --vary NAME=V1,V2,... [--vary ...] [--set NAME=VALUE]...\n"
-            "                     [--seed N] [--jobs N] [--shard I/N] [--out DIR] [--force] [--quiet]\n"
+            "                     [--seed N] [--seeds N] [--pass-rate R] [--objective KIND:NAME]\n"
+            "                     [--jobs N] [--shard I/N] [--out DIR] [--force] [--quiet]\n"
             "       kubesim sweep --merge SRC... [--out DIR] [--force] [--quiet]\n\n"
             "Runs the scenario once per combination of the --vary values (the last --vary\n"
             "changes fastest) and writes into DIR (default runs/NAME-sweep-SEED/): sweep.csv and\n"
@@ -63,10 +79,17 @@ static void usage(FILE *f)
             "sweep.html (cost against SLO, and the cheapest configuration that meets every\n"
             "expectation), and configs/N/summary.json. A NAME is a param() of the scenario or\n"
             "DECLARATION.FIELD (e.g. gpu-a100.max: the field max of the declaration named\n"
-            "gpu-a100), as --set takes them. Every configuration runs with the same seed.\n\n"
+            "gpu-a100), as --set takes them. Every configuration runs with the same seed (or\n"
+            "seeds: --seeds).\n\n"
             "  --vary NAME=V1,V2  an axis of the grid (repeatable)\n"
             "  --set NAME=VALUE   an override for every configuration (repeatable)\n"
             "  --seed N           random seed of every run (default 42)\n"
+            "  --seeds N          run every configuration with seeds N, N+1, ..., N+N-1 (default 1);\n"
+            "                     rows give the mean and the worst seed's figures\n"
+            "  --pass-rate R      a configuration passes when this fraction of its seeds meets\n"
+            "                     every expectation (0 < R <= 1; default 1: every seed)\n"
+            "  --objective KIND:NAME  scope the rows and the plot: service:NAME (its SLO only),\n"
+            "                     job:NAME or queue:NAME (its completion time)\n"
             "  --jobs N           worker processes (default: the online CPUs); the outputs do\n"
             "                     not depend on N\n"
             "  --shard I/N        run only the configurations whose index mod N is I (0-based:\n"
@@ -94,6 +117,18 @@ static int parse_shard(const char *s, SweepArgs *a)
     }
     a->shard = (size_t)i;
     a->shards = (size_t)n;
+    return 0;
+}
+
+static int parse_rate(const char *s, SweepArgs *a)
+{
+    char *end;
+    double r = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(r > 0 && r <= 1)) {
+        fprintf(stderr, "kubesim sweep: --pass-rate '%s': expected a fraction above 0 and at most 1\n", s);
+        return -1;
+    }
+    a->pass_rate = r;
     return 0;
 }
 
@@ -130,6 +165,15 @@ static int parse_opt(int c, SweepArgs *a)
         }
         a->lua_mem = (size_t)v << 20;
         return 0;
+    case 'N':
+        if (cli_parse_u64("sweep", "--seeds", optarg, &v) || v == 0 || v > 10000) {
+            fprintf(stderr, "kubesim sweep: --seeds takes 1 to 10000\n");
+            return -1;
+        }
+        a->seeds = (size_t)v;
+        return 0;
+    case 'r': return parse_rate(optarg, a);
+    case 'O': a->objective = optarg; return 0;
     case 'n': return cli_parse_u64("sweep", "--lua-steps", optarg, &a->lua_steps) || cli_positive("sweep", "--lua-steps", a->lua_steps) ? -1 : 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
@@ -144,7 +188,9 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
         {"jobs", required_argument, NULL, 'j'}, {"shard", required_argument, NULL, 'x'},
         {"merge", no_argument, NULL, 'M'}, {"quiet", no_argument, NULL, 'q'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
-        {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {"seeds", required_argument, NULL, 'N'}, {"pass-rate", required_argument, NULL, 'r'},
+        {"objective", required_argument, NULL, 'O'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
@@ -155,15 +201,25 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
     if (a->merge) {
         a->srcs = argv + optind;
         a->nsrcs = (size_t)(argc - optind);
-        if (a->nsrcs == 0 || a->nvaries || a->nsets || a->shards > 1) {
+        if (a->nsrcs == 0 || a->nvaries || a->nsets || a->shards > 1 || a->seeds || a->objective ||
+            a->pass_rate > 0) {
             fprintf(stderr, "kubesim sweep: --merge takes the shards' folders or CSV files, and no "
-                            "--vary, --set or --shard\n");
+                            "--vary, --set, --shard, --seeds, --pass-rate or --objective (the shards' "
+                            "sweep.json say them)\n");
             return -1;
         }
         return 0;
     }
     if (cli_scenario_arg("sweep", argc, argv, &a->scenario) != 0)
         return -1;
+    if (a->seeds == 0)
+        a->seeds = 1;
+    if (a->pass_rate <= 0)
+        a->pass_rate = 1;
+    if (a->seed + a->seeds - 1 > SEED_MAX) {
+        fprintf(stderr, "kubesim sweep: --seed + --seeds - 1 must be at most %llu (2^53 - 1)\n", SEED_MAX);
+        return -1;
+    }
     if (a->nvaries == 0) {
         fprintf(stderr, "kubesim sweep: give at least one --vary NAME=V1,V2,...\n");
         return -1;
@@ -180,6 +236,8 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
 }
 
 /* ---- running the configurations ---------------------------------------------- */
+/* The work is the runs of the shard's configurations, each with every seed:
+ * run u is configuration u / seeds with seed + u % seeds. */
 typedef struct Sweep {
     SweepArgs *a;
     ScnSweep *w;
@@ -188,7 +246,10 @@ typedef struct Sweep {
     SimOutdir out;
     const CliSignals *sigs;      /* the dispositions a worker goes back to */
     int width;                   /* digits of the configuration folders' names */
-    size_t done, total;          /* progress of the in-process runs */
+    size_t done, total;          /* runs of this shard: finished, all */
+    int show;                    /* progress on stderr (a terminal, not --quiet) */
+    double t0, next;             /* when the runs began; when progress may show next */
+    int tell;                    /* a worker: writes a byte here per finished run (-1: none) */
 } Sweep;
 
 static void config_dir(const Sweep *sw, size_t i, char *buf, size_t n)
@@ -196,24 +257,49 @@ static void config_dir(const Sweep *sw, size_t i, char *buf, size_t n)
     snprintf(buf, n, "%s/configs/%0*zu", sw->out.tmp, sw->width, i);
 }
 
-static int run_one(Sweep *sw, size_t i)
+/* Run u's folder: configs/N (one seed, as always) or configs/N/seed-S. */
+static void run_dir(const Sweep *sw, size_t u, char *buf, size_t n)
+{
+    size_t seeds = sw->a->seeds;
+    config_dir(sw, u / seeds, buf, n);
+    if (seeds > 1) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, n - len, "/seed-%llu", (unsigned long long)(sw->a->seed + u % seeds));
+    }
+}
+
+static int make_dirs(const Sweep *sw, size_t u, char *dir, size_t n)
+{
+    if (sw->a->seeds > 1) {
+        config_dir(sw, u / sw->a->seeds, dir, n);
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return -1;
+    }
+    run_dir(sw, u, dir, n);
+    return mkdir(dir, 0777);
+}
+
+static int run_one(Sweep *sw, size_t u)
 {
     char dir[4200];
+    size_t i = u / sw->a->seeds;
     SimErr err = SIM_ERR_INIT;
-    ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, &err);
+    ScnOptions o = sw->base;
+    o.seed = sw->a->seed + u % sw->a->seeds;   /* math.random in the script draws from the run's seed */
+    ScnScenario *s = scn_sweep_load(sw->w, i, &o, &err);
     if (s == NULL) {
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
         return -1;
     }
-    config_dir(sw, i, dir, sizeof dir);
-    ScnRunOptions ro = {.seed = sw->a->seed, .dir = dir, .stop = cli_stop_flag(), .no_wall_time = 1};
+    ScnRunOptions ro = {.seed = o.seed, .dir = dir, .stop = cli_stop_flag(),
+                        .no_wall_time = 1};
     ScnRunResult res;
-    int rc = mkdir(dir, 0777) == 0 ? scn_run(s, &ro, &res) : SIM_EIO;
+    int rc = make_dirs(sw, u, dir, sizeof dir) == 0 ? scn_run(s, &ro, &res) : SIM_EIO;
     if (rc != SIM_OK && !cli_stopped()) {
         char label[512];
         scn_sweep_label(sw->w, i, label, sizeof label);
-        fprintf(stderr, "kubesim sweep: configuration %zu (%s): %s\n", i, label,
-                rc == SIM_EIO ? strerror(errno) : scn_errmsg(s));
+        fprintf(stderr, "kubesim sweep: configuration %zu (%s), seed %llu: %s\n", i, label,
+                (unsigned long long)ro.seed, rc == SIM_EIO ? strerror(errno) : scn_errmsg(s));
     }
     scn_free(s);
     return rc == SIM_OK ? 0 : -1;
@@ -224,25 +310,64 @@ static int mine(const Sweep *sw, size_t i)
     return i % sw->a->shards == sw->a->shard;
 }
 
-static void progress(Sweep *sw, size_t i)
+static double wall_now(void)
 {
-    if (sw->a->quiet || !isatty(STDERR_FILENO))
-        return;
-    char label[512];
-    scn_sweep_label(sw->w, i, label, sizeof label);
-    fprintf(stderr, "kubesim sweep: [%zu/%zu] configuration %zu (%s) done\n", ++sw->done, sw->total, i, label);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Worker w of n runs every n-th configuration of the shard. */
+/* "1 min 05 s" and the like, short enough for one terminal line. */
+static void span(double s, char *buf, size_t n)
+{
+    long long r = llround(s);
+    if (r < 60)
+        snprintf(buf, n, "%lld s", r);
+    else if (r < 3600)
+        snprintf(buf, n, "%lld min %02lld s", r / 60, r % 60);
+    else
+        snprintf(buf, n, "%lld h %02lld min", r / 3600, (r / 60) % 60);
+}
+
+/* n more runs finished: on a terminal, one line that rewrites itself (runs
+ * done, elapsed, an estimate of what is left from the pace so far). */
+static void progress(Sweep *sw, size_t n)
+{
+    sw->done += n;
+    double now = wall_now();
+    if (!sw->show || (now < sw->next && sw->done < sw->total))
+        return;
+    sw->next = now + 0.25;
+    char el[32], left[32];
+    span(now - sw->t0, el, sizeof el);
+    span((now - sw->t0) * (double)(sw->total - sw->done) / (double)sw->done, left, sizeof left);
+    if (sw->a->seeds > 1)
+        fprintf(stderr, "\rkubesim sweep: %zu/%zu runs (%zu configurations x %zu seeds), %s elapsed, about %s left ",
+                sw->done, sw->total, sw->total / sw->a->seeds, sw->a->seeds, el, left);
+    else
+        fprintf(stderr, "\rkubesim sweep: %zu/%zu configurations, %s elapsed, about %s left ", sw->done, sw->total,
+                el, left);
+}
+
+static void progress_end(const Sweep *sw)
+{
+    if (sw->show && sw->done > 0)
+        fprintf(stderr, "\r%*s\r", 96, "");
+}
+
+/* Worker w of n runs every n-th run of the shard. */
 static int run_share(Sweep *sw, size_t worker, size_t nworkers)
 {
     size_t k = 0;
-    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
-        if (!mine(sw, i) || k++ % nworkers != worker)
+    for (size_t u = 0; u < scn_sweep_configs(sw->w) * sw->a->seeds; u++) {
+        if (!mine(sw, u / sw->a->seeds) || k++ % nworkers != worker)
             continue;
-        if (cli_stopped() || run_one(sw, i) != 0)
+        if (cli_stopped() || run_one(sw, u) != 0)
             return -1;
-        progress(sw, i);
+        if (sw->tell >= 0)
+            while (write(sw->tell, "+", 1) < 0 && errno == EINTR) {}
+        else
+            progress(sw, 1);
     }
     return 0;
 }
@@ -258,10 +383,20 @@ static void stop_workers(pid_t *pids, size_t n)
         while (pids[k] > 0 && waitpid(pids[k], NULL, 0) < 0 && errno == EINTR) {}
 }
 
+/* The workers' finished runs, from the pipe they write a byte each into. */
+static void drain(Sweep *sw, int fd)
+{
+    char buf[256];
+    ssize_t got;
+    while (fd >= 0 && (got = read(fd, buf, sizeof buf)) > 0)
+        progress(sw, (size_t)got);
+}
+
 /* Waits for the n workers with SIGINT, SIGTERM, SIGHUP and SIGCHLD blocked
- * except inside sigsuspend(wake), so a signal can never slip in between
- * the check and the wait. A signal or a failed worker stops them all. */
-static int wait_workers(pid_t *pids, size_t n, const sigset_t *wake)
+ * except inside pselect(wake), so a signal can never slip in between the check
+ * and the wait; the pipe fd (non-blocking; -1: none) wakes it for progress.
+ * A signal or a failed worker stops them all. */
+static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, int fd)
 {
     size_t live = n;
     int failed = 0, st;
@@ -271,8 +406,14 @@ static int wait_workers(pid_t *pids, size_t n, const sigset_t *wake)
             failed = 1;
             break;
         }
-        if (pid == 0)
-            sigsuspend(wake);
+        if (pid == 0) {
+            fd_set rd;
+            FD_ZERO(&rd);
+            if (fd >= 0)
+                FD_SET(fd, &rd);
+            pselect(fd + 1, fd >= 0 ? &rd : NULL, NULL, NULL, NULL, wake);
+            drain(sw, fd);
+        }
         if (pid <= 0)
             continue;
         for (size_t k = 0; k < n; k++)
@@ -281,6 +422,7 @@ static int wait_workers(pid_t *pids, size_t n, const sigset_t *wake)
         live--;
         failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
     }
+    drain(sw, fd);
     stop_workers(pids, n);
     return failed || cli_stopped() ? -1 : 0;
 }
@@ -304,6 +446,12 @@ static int run_workers(Sweep *sw, size_t jobs)
     wake = old;
     sigdelset(&wake, SIGINT), sigdelset(&wake, SIGTERM), sigdelset(&wake, SIGHUP), sigdelset(&wake, SIGCHLD);
     fflush(NULL);   /* a child must not write the parent's buffered output again */
+    int tell[2] = {-1, -1};   /* progress: the workers write, the parent reads (only when shown) */
+    if (sw->show && (pipe(tell) != 0 || fcntl(tell[0], F_SETFL, O_NONBLOCK) != 0)) {
+        if (tell[0] >= 0)
+            close(tell[0]), close(tell[1]);
+        tell[0] = tell[1] = -1;
+    }
     pid_t parent = getpid();
     (void)parent;   /* read on Linux only */
     for (; started < jobs; started++) {
@@ -323,15 +471,46 @@ static int run_workers(Sweep *sw, size_t jobs)
             cli_signals_restore(sw->sigs);
             sigaction(SIGCHLD, &oldchld, NULL);
             sigprocmask(SIG_SETMASK, &old, NULL);
+            if (tell[0] >= 0)
+                close(tell[0]);
+            sw->tell = tell[1];
             _exit(run_share(sw, started, jobs) == 0 ? 0 : 2);
         }
     }
-    int rc = started == jobs ? wait_workers(pids, started, &wake) : -1;
+    if (tell[1] >= 0)
+        close(tell[1]);
+    int rc = started == jobs ? wait_workers(sw, pids, started, &wake, tell[0]) : -1;
     if (rc != 0)
         stop_workers(pids, started);
+    if (tell[0] >= 0)
+        close(tell[0]);
     sigprocmask(SIG_SETMASK, &old, NULL);
     sigaction(SIGCHLD, &oldchld, NULL);
     return rc;
+}
+
+/* Adds the run in dir to configuration i's row: its summary, and its
+ * metrics when the objective needs them. */
+static int add_run(Sweep *sw, size_t i, const char *dir)
+{
+    char path[4300];
+    size_t len, mlen = 0;
+    SimErr err = SIM_ERR_INIT;
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    char *text = cli_read_file(&sw->mem, path, &len, &err), *metrics = NULL;
+    if (text && scn_sweep_wants_metrics(sw->w)) {
+        snprintf(path, sizeof path, "%s/metrics.csv", dir);
+        metrics = cli_read_input(&sw->mem, path, SIM_FILE_MAX_CSV, "a run's metrics.csv", &mlen, &err);
+    }
+    int rc = text && (metrics || !scn_sweep_wants_metrics(sw->w))
+                 ? scn_sweep_add_run(sw->w, i, text, len, metrics, mlen) : SIM_EIO;
+    if (text)
+        sim_mem_free(&sw->mem, text, len + 1);
+    if (metrics)
+        sim_mem_free(&sw->mem, metrics, mlen + 1);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim sweep: %s\n", rc != SIM_EIO ? scn_sweep_errmsg(sw->w) : sim_err_msg(&err));
+    return rc == SIM_OK ? 0 : -1;
 }
 
 /* Reads each configuration's summary back in index order; only the summary
@@ -339,20 +518,12 @@ static int run_workers(Sweep *sw, size_t jobs)
 static int collect(Sweep *sw)
 {
     char dir[4200], path[4300];
-    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
-        if (!mine(sw, i))
+    for (size_t u = 0; u < scn_sweep_configs(sw->w) * sw->a->seeds; u++) {
+        if (!mine(sw, u / sw->a->seeds))
             continue;
-        config_dir(sw, i, dir, sizeof dir);
-        snprintf(path, sizeof path, "%s/summary.json", dir);
-        size_t len;
-        SimErr err = SIM_ERR_INIT;
-        char *text = cli_read_file(&sw->mem, path, &len, &err);
-        int rc = text ? scn_sweep_add_summary(sw->w, i, text, len) : SIM_EIO;
-        sim_mem_free(&sw->mem, text, len + 1);
-        if (rc != SIM_OK) {
-            fprintf(stderr, "kubesim sweep: %s\n", text ? scn_sweep_errmsg(sw->w) : sim_err_msg(&err));
+        run_dir(sw, u, dir, sizeof dir);
+        if (add_run(sw, u / sw->a->seeds, dir) != 0)
             return -1;
-        }
         snprintf(path, sizeof path, "%s/metrics.csv", dir);
         unlink(path);
         snprintf(path, sizeof path, "%s/trace.kst", dir);
@@ -454,6 +625,7 @@ static int sweep_run(Sweep *sw)
     SimErr err = SIM_ERR_INIT;
     if (check_all(sw, name, sizeof name) != 0)
         return CLI_BAD_INPUT;
+    sw->total *= a->seeds;
     snprintf(seed, sizeof seed, "-sweep-%llu", (unsigned long long)a->seed);
     if (a->out)
         snprintf(dest, sizeof dest, "%s", a->out);
@@ -473,8 +645,12 @@ static int sweep_run(Sweep *sw)
     int rc = mkdir(configs, 0777) == 0 ? 0 : -1;
     if (rc != 0)
         fprintf(stderr, "kubesim sweep: %s: %s\n", configs, strerror(errno));
+    sw->show = !a->quiet && isatty(STDERR_FILENO);
+    sw->t0 = wall_now();
+    sw->tell = -1;
     if (rc == 0)
         rc = jobs <= 1 ? run_share(sw, 0, 1) : run_workers(sw, jobs);
+    progress_end(sw);
     if (rc == 0 && !cli_stopped())
         rc = collect(sw);
     if (rc == 0 && !cli_stopped() &&
@@ -569,6 +745,14 @@ int cmd_sweep(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     int rc = CLI_OK;
+    if (!a.merge) {
+        scn_sweep_seeds(sw.w, a.seeds, a.pass_rate);
+        if (scn_sweep_rerun_base(sw.w, a.scenario, (const char *const *)a.sets, a.nsets, (int64_t)a.seed) != SIM_OK ||
+            (a.objective && scn_sweep_objective(sw.w, a.objective) != SIM_OK)) {
+            fprintf(stderr, "kubesim sweep: %s\n", scn_sweep_errmsg(sw.w));
+            rc = CLI_BAD_INPUT;
+        }
+    }
     for (size_t i = 0; i < a.nvaries && rc == CLI_OK; i++)
         if (scn_sweep_vary(sw.w, a.varies[i]) != SIM_OK) {
             fprintf(stderr, "kubesim sweep: %s\n", scn_sweep_errmsg(sw.w));

@@ -7,8 +7,11 @@
 -- nearest healthy region, eu-west, 75 ms away across the Atlantic: London's
 -- API suddenly serves both desks at the height of the surge. Its HPA scales
 -- out on CPU and the cluster autoscaler adds eu-west nodes for the new pods;
--- until they are Ready, latency and errors climb. When us-east returns, New
--- York's traffic goes home and eu-west scales back in.
+-- until they are Ready, latency and errors climb. us-east's control plane
+-- goes down with the region: its HPA, autoscaler, controllers and scheduler
+-- do nothing until it returns, so its API keeps the replicas it had at the
+-- surge. When us-east returns, its pods are Ready again at once, New York's
+-- traffic goes home to them and eu-west scales back in.
 --
 -- What to look at: `slo[]` in summary.json (eu-west's violation seconds and
 -- p95 carry the outage; us-east's record carries the open before the HPA

@@ -50,22 +50,26 @@ static int setup(Run *r)
     return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));
 }
 
-/* Progress on a terminal only: percent of simulated time, a few times a second. */
+/* Progress on a terminal only, once a run has taken 2 s (a short run stays
+ * quiet), a few times a second: simulated time done, events, wall time
+ * elapsed and an estimate of what is left from the pace so far. */
 static void progress(Run *r, double *next, double t0)
 {
     double now = wall_now();
     if (now < *next)
         return;
     *next = now + 0.25;
-    fprintf(stderr, "\r%s: %5.1f%% of %.1f h simulated, %llu events, %.1f s",
-            r->s->name, 100.0 * (double)sim_now(r->e) / (double)r->s->duration,
-            (double)r->s->duration / 3.6e12, (unsigned long long)sim_stats(r->e)->events, now - t0);
+    double done = (double)sim_now(r->e) / (double)r->s->duration, el = now - t0;
+    fprintf(stderr, "\r%s: %5.1f%% of %.1f h simulated, %llu events, %.0f s elapsed", r->s->name, 100.0 * done,
+            (double)r->s->duration / 3.6e12, (unsigned long long)sim_stats(r->e)->events, el);
+    if (done > 0.01)
+        fprintf(stderr, ", about %.0f s left ", el * (1 - done) / done);
 }
 
 static int simulate(Run *r, double t0)
 {
     int show = r->opt->progress && isatty(STDERR_FILENO);
-    double next = t0 + 0.25;
+    double next = t0 + 2.0;
     int rc;
     uint32_t tick = 0;
     const volatile sig_atomic_t *stop = r->opt->stop;
@@ -75,8 +79,8 @@ static int simulate(Run *r, double t0)
         if (show && (++tick & 0xfff) == 0)
             progress(r, &next, t0);
     }
-    if (show)
-        fprintf(stderr, "\r%*s\r", 78, "");
+    if (show && next > t0 + 2.0)   /* a line was shown */
+        fprintf(stderr, "\r%*s\r", 96, "");
     if (stop && *stop)
         return fail(r, SIM_ESTATE, "stopped");
     if (scn_hooks_error(r->s))   /* a hook failed: the run ends there */

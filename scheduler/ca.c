@@ -5,7 +5,9 @@
  * (ca_up.c, ca_down.c), then act on exactly that plan: grow the chosen group,
  * or update the unneeded timers and delete or drain nodes. Also the
  * provisioning deadline with the group backoff, and the listeners that keep
- * the region's change generation.
+ * the region's change generation. While a region outage holds the region's
+ * control plane down (sim_region_up) its loop and deadlines wait, looked at
+ * again every scan interval, with the state they had.
  *
  * Invariant: the loop acts only on the plan sched_ca_plan would return at the
  * same instant; a loop in which nothing changed (same generation, pending,
@@ -187,8 +189,10 @@ static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
 {
     SchedCa *ca = ctx;
     CaNodeState *ns = ca_node(ca, node);
-    if (ns)
-        ns->since = -1;   /* unneeded is judged anew from its next loop */
+    /* unneeded is judged anew from its next loop; a loop that did not run
+     * while the region was down saw no change (it resumes with its timers) */
+    if (ns && sim_region_up(e, sim_node(e, node)->region))
+        ns->since = -1;
     bump(ca, sim_node(e, node)->region);
 }
 
@@ -364,6 +368,13 @@ int sched_ca_loop(SchedCa *ca, uint32_t region)
 static void on_event(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     SchedCa *ca = ctx;
+    uint32_t region = ev->aux == CA_EV_DEADLINE ? sim_node(e, ev->obj)->region : ev->obj;
+    if (!sim_region_up(e, region)) {   /* a region outage: the autoscaler is down, looked at again next scan */
+        SimTime next = sim_now(e) + ca->cfg.scan_interval;
+        if (next <= sim_end(e))
+            sim_schedule(e, next, ca->ev, ev->obj, 0, ev->aux);
+        return;
+    }
     if (ev->aux == CA_EV_DEADLINE) {
         deadline(ca, ev->obj);
         return;

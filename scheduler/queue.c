@@ -16,6 +16,9 @@
  * - If an event that may help arrives while the pod's own attempt runs (its
  *   preemption deleted victims), it goes straight to backoff (upstream's
  *   moveRequestCycle).
+ * - While a region outage holds the region's control plane down
+ *   (sim_region_up) no cycle runs and nothing binds; events still move pods
+ *   between the queues, and the active queue gets its cycle on return.
  * - A cycle event handles at most SCHED_CYCLE_CAP pods and queues another at
  *   the same instant for the rest, so other work interleaves.
  * - A workload's last failure is remembered with the region generation: while
@@ -548,6 +551,14 @@ static void run_flush_event(SchedScheduler *s, SchedRegion *rg, SimTime now)
         flush_request(s, rg);
 }
 
+/* The region's control plane is back: the pods that queued up while it was
+ * down get their cycle (the queue kept moving them as events came). */
+void sched_queue_region_up(SchedScheduler *s, SchedRegion *rg)
+{
+    if (heap_size(&rg->active) > 0)
+        cycle_request(s, rg);
+}
+
 void sched_queue_on_event(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     SchedScheduler *s = ctx;
@@ -555,7 +566,12 @@ void sched_queue_on_event(void *ctx, SimEngine *e, const SimEvent *ev)
     if (rg == NULL || sched_region_sync(s, rg) != SIM_OK)
         return;
     switch (ev->aux) {
-    case SCHED_EV_CYCLE: run_cycle_event(s, rg); break;
+    case SCHED_EV_CYCLE:
+        if (sim_region_up(e, ev->obj))
+            run_cycle_event(s, rg);
+        else
+            rg->cycle_queued = 0;   /* its control plane is down: sched_queue_region_up asks again */
+        break;
     case SCHED_EV_BACKOFF: run_backoff_event(s, rg, sim_now(e)); break;
     case SCHED_EV_FLUSH: run_flush_event(s, rg, sim_now(e)); break;
     default: break;

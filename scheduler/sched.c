@@ -143,6 +143,16 @@ static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
     sched_node_changed(ctx, node);
 }
 
+static void on_region_changed(void *ctx, SimEngine *e, uint32_t region)
+{
+    SchedScheduler *s = ctx;
+    if (!sim_region_up(e, region))
+        return;   /* cycles stop by themselves (sched_queue_on_event) */
+    SchedRegion *rg = region_of(s, region);
+    if (rg != NULL)
+        sched_queue_region_up(s, rg);
+}
+
 /* ---- lifetime --------------------------------------------------------------- */
 SchedScheduler *sched_create(SimEngine *e)
 {
@@ -155,7 +165,7 @@ SchedScheduler *sched_create(SimEngine *e)
     s->plugins = sched_default_plugins(&s->nplugins);
     SimListener l = {.ctx = s, .pod_created = on_pod_created, .pod_bound = on_pod_bound,
                      .pod_terminated = on_pod_terminated, .node_ready = on_node_ready,
-                     .node_changed = on_node_changed};
+                     .node_changed = on_node_changed, .region_changed = on_region_changed};
     if (sched_backfill(s) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
         sim_event_kind(e, "sched_cycle", sched_queue_on_event, s, &s->ev) != SIM_OK) {
         sim_fail(e, SIM_ENOMEM, "out of memory");

@@ -654,6 +654,9 @@ void sched_queue_pod_gone(SchedScheduler *s, uint32_t pod);
 void sched_queue_node_ready(SchedScheduler *s, SchedRegion *rg, uint32_t li);
 void sched_queue_pod_bound(SchedScheduler *s, SchedRegion *rg, uint32_t pod);
 void sched_queue_pod_terminated(SchedScheduler *s, SchedRegion *rg, uint32_t pod, uint32_t li);
+/* No cycle runs while the region's control plane is down (sim_region_up);
+ * when it returns the active queue gets one. */
+void sched_queue_region_up(SchedScheduler *s, SchedRegion *rg);
 void sched_queue_free(SchedScheduler *s);
 
 /* Event aux values of the scheduler's event kind (s->ev). */

@@ -64,6 +64,7 @@ typedef struct SimRegion {
     double paid_usd;        /* of cost_usd, what namespaces paid (the rest is idle) */
     double paid_rate;
     SimTime cost_t;
+    uint8_t down;           /* a region outage: its control plane is down (sim_region_up) */
 } SimRegion;
 
 typedef struct SimZone {
@@ -390,6 +391,8 @@ typedef struct SimListener {
     void (*node_changed)(void *ctx, SimEngine *e, uint32_t node);
     /* A Running pod's Ready condition changed (p->unready) with its node's. */
     void (*pod_ready)(void *ctx, SimEngine *e, uint32_t pod);
+    /* The region's control plane went down or came back (sim_region_up). */
+    void (*region_changed)(void *ctx, SimEngine *e, uint32_t region);
 } SimListener;
 
 typedef void (*SimHandler)(void *ctx, SimEngine *e, const SimEvent *ev);
@@ -615,6 +618,14 @@ void sim_pod_set_rs(SimEngine *e, uint32_t pod, uint32_t rs);
  * register). */
 void sim_zone_set_down(SimEngine *e, uint32_t zone, int down);
 void sim_nodegroup_set_stockout(SimEngine *e, uint32_t group, int on);
+/* A region outage takes the region's control plane with it (API server,
+ * controller manager, scheduler, autoscaler: each region is its own
+ * cluster). While it is down nothing of the region acts: every controller
+ * asks sim_region_up before it syncs. The setter tells the listeners
+ * (region_changed) when the state changes. A zone outage or a node crash
+ * leaves the control plane up. */
+void sim_region_set_down(SimEngine *e, uint32_t region, int down);
+int sim_region_up(const SimEngine *e, uint32_t region);
 
 /* Brings every region's and namespace's cost up to now (cost accrues per
  * node-second). */

@@ -105,6 +105,23 @@ void sim_zone_set_down(SimEngine *e, uint32_t zone, int down)
     sim_zone_mut(e, zone)->down = (uint8_t)(down != 0);
 }
 
+void sim_region_set_down(SimEngine *e, uint32_t region, int down)
+{
+    SimRegion *r = sim_region_mut(e, region);
+    if (r->down == (down != 0))
+        return;
+    r->down = (uint8_t)(down != 0);
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].region_changed)
+            e->listeners[k].region_changed(e->listeners[k].ctx, e, region);
+}
+
+int sim_region_up(const SimEngine *e, uint32_t region)
+{
+    SIM_DASSERT(region < e->regions.n);
+    return !e->regions.v[region].down;
+}
+
 void sim_nodegroup_set_stockout(SimEngine *e, uint32_t group, int on)
 {
     sim_nodegroup_mut(e, group)->stockout = (uint8_t)(on != 0);

@@ -8,12 +8,14 @@
  * ends with exit 2 and no folder.
  */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "k8s-export/kx.h"
+#include "render/rnd.h"
 #include "scenarios/sweep.h"
 #include "sim/json.h"
 #include "tb.h"
@@ -226,7 +228,8 @@ static char *sweep_text(SimMem *m, const ScnSweep *w)
  * leaks, and the last run gives the whole sweep.json. */
 START_TEST(sweep_out_of_memory_sweep)
 {
-    const char *meta = "{\"schema\":1,\"scenario\":\"tiny\",\"seed\":7}";
+    const char *meta = "{\"schema\":1,\"scenario\":\"tiny\",\"seed\":7,\"path\":\"t.lua\",\"set\":[\"x=1\"],"
+                       "\"seeds\":1,\"pass_rate\":1}";
     const char *csv = "config,configs,a,b,cost_usd,slo_violation_seconds,latency_p95_ms,error_rate,pending_peak,"
                       "expectations_passed,expectations_failed,ok\n"
                       "0,2,1,x,3,0,,0,0,1,0,true\n1,2,2,x,2,0,80,0,0,0,1,false\n";
@@ -254,7 +257,8 @@ START_TEST(sweep_out_of_memory_sweep)
         ck_assert_int_eq(rc != SIM_OK, m.oom);
         if (rc == SIM_OK) {
             ck_assert_uint_eq(scn_sweep_cheapest(mg), 0);
-            ck_assert_msg(strstr(text, "\"scenario\":\"tiny\"") && strstr(text, "\"cheapest\":{\"config\":0"),
+            ck_assert_msg(strstr(text, "\"scenario\":\"tiny\"") && strstr(text, "\"cheapest\":{\"config\":0") &&
+                          strstr(text, "\"rerun\":\"kubesim run t.lua --seed 7 --set x=1 --set a=1 --set b=x\""),
                           "%s", text);
         }
         cJSON_free(text);
@@ -400,8 +404,8 @@ START_TEST(sweep_command_jobs_shards_and_merge_agree)
     tb_slurp(at("s1/sweep.html", p, sizeof p), html, sizeof html);
     ck_assert_msg(strstr(html, "cheapest that meets every expectation: replicas=2, cpu.max=1") != NULL, "%.400s",
                   html);
-    ck_assert_msg(strstr(html, "kubesim run SCENARIO --seed 42 --set replicas=2 --set cpu.max=1") != NULL, "%.400s",
-                  html);
+    ck_assert_msg(strstr(html, "kubesim run tiny.lua --seed 42 --set replicas=2 --set cpu.max=1</code>") != NULL,
+                  "%.400s", html);
 }
 END_TEST
 
@@ -521,6 +525,371 @@ START_TEST(sweep_bench_reports_its_figures)
 }
 END_TEST
 
+/* ---- seeds, rerun, objective, page, progress ----------------------------------- */
+
+/* One node of `nodes` per configuration, a price drawn from the run's seed
+ * (so cost differs by seed), and an expectation that an odd seed fails with
+ * a single node: seed 42 passes it, 43 does not. */
+static const char lucky[] =
+    "scenario { name = \"lucky\", duration = \"1h\" }\n"
+    "local nodes = param(\"nodes\", 1, \"nodes\")\n"
+    "local price = 1 + math.random(0, 3)\n"
+    "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+    "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", min = nodes, max = nodes, price = price }\n"
+    "deployment { name = \"web\", replicas = 1, cpu = \"1\", memory = \"1Gi\" }\n"
+    "expect(\"lucky\", function(r) return r.seed % 2 == 0 or nodes >= 2 end)\n";
+
+static cJSON *json_file(const char *name)
+{
+    char p[600];
+    char *text = tb_read(at(name, p, sizeof p), NULL);
+    ck_assert_msg(text != NULL, "%s unreadable", name);
+    cJSON *j = cJSON_Parse(text);
+    ck_assert_msg(j != NULL, "%s: not JSON", name);
+    free(text);
+    return j;
+}
+
+static double jnum(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItem(o, key);
+    ck_assert_msg(cJSON_IsNumber(x), "no number %s", key);
+    return x->valuedouble;
+}
+
+/* One seed (42) lets the single node pass; with two seeds it fails on 43,
+ * so the two-node configuration wins; --pass-rate 0.5 lets one seed of two
+ * suffice again. --seeds 1 is the sweep without --seeds, byte for byte. */
+START_TEST(sweep_seeds_one_lucky_seed_does_not_pick)
+{
+    tb_write("lucky.lua", lucky);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1,2 --jobs 1 --quiet --out l1"), 0);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1,2 --seeds 1 --jobs 2 --quiet --out l1b"), 0);
+    expect_same_file("l1/sweep.csv", "l1b/sweep.csv");
+    expect_same_file("l1/sweep.json", "l1b/sweep.json");
+    expect_same_file("l1/sweep.html", "l1b/sweep.html");
+    cJSON *j = json_file("l1/sweep.json");
+    ck_assert_double_eq(jnum(cJSON_GetObjectItem(j, "cheapest"), "config"), 0);
+    cJSON_Delete(j);
+
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1,2 --seeds 3 --jobs 2 --out l3"), 0);
+    ck_assert_msg(strstr(tb_out(), "configuration 1 (nodes=2)") != NULL, "%s", tb_out());
+    ck_assert(tb_exists("l3/configs/0/seed-42/summary.json") && tb_exists("l3/configs/1/seed-44/summary.json"));
+    j = json_file("l3/sweep.json");
+    ck_assert_double_eq(jnum(j, "seeds"), 3);
+    ck_assert_double_eq(jnum(cJSON_GetObjectItem(j, "cheapest"), "config"), 1);
+    const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0);
+    ck_assert_double_eq(jnum(r0, "seeds"), 3);
+    ck_assert_double_eq(jnum(r0, "seeds_passed"), 2);   /* 42 and 44 */
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r0, "ok")));
+    ck_assert_double_eq(jnum(r0, "expectations_failed"), 1);   /* the worst seed's */
+    /* mean and worst of the cost: the worst is the highest, the mean between the seeds' */
+    double mean = jnum(r0, "cost_usd"), worst = jnum(cJSON_GetObjectItem(r0, "worst"), "cost_usd");
+    double c[3];
+    for (int s = 0; s < 3; s++) {
+        char name[64];
+        snprintf(name, sizeof name, "l3/configs/0/seed-%d/summary.json", 42 + s);
+        cJSON *sum = json_file(name);
+        c[s] = jnum(sum, "cost_usd");
+        cJSON_Delete(sum);
+    }
+    ck_assert_double_eq_tol(mean, (c[0] + c[1] + c[2]) / 3, 1e-9);
+    ck_assert_double_eq(worst, fmax(c[0], fmax(c[1], c[2])));
+    ck_assert_msg(worst > mean, "the seeds should draw different prices: %g %g %g", c[0], c[1], c[2]);
+    cJSON_Delete(j);
+    char csv[4096], p[600];
+    tb_slurp(at("l3/sweep.csv", p, sizeof p), csv, sizeof csv);
+    ck_assert_msg(strstr(csv, ",ok,seeds,seeds_passed,cost_usd_worst,") && strstr(csv, ",false,3,2,"), "%s", csv);
+
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1,2 --seeds 3 --pass-rate 0.6 --quiet --out l3r"), 0);
+    j = json_file("l3r/sweep.json");
+    ck_assert_double_eq(jnum(cJSON_GetObjectItem(j, "cheapest"), "config"), 0);   /* 2 of 3 >= 0.6 */
+    cJSON_Delete(j);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1 --seeds 2 --quiet --out l1n"), 1);   /* 43 fails */
+
+    /* shards of a seeded sweep merge back into the same CSV and answer */
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1,2 --seeds 3 --shard 0/2 --quiet --out ls0"), 0);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1,2 --seeds 3 --shard 1/2 --quiet --out ls1"), 0);
+    ck_assert_int_eq(tb_run("sweep --merge ls0 ls1 --quiet --out lm"), 0);
+    expect_same_file("l3/sweep.csv", "lm/sweep.csv");
+    cJSON *a = json_file("l3/sweep.json"), *b = json_file("lm/sweep.json");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "cheapest"), "rerun")->valuestring,
+                     cJSON_GetObjectItem(cJSON_GetObjectItem(b, "cheapest"), "rerun")->valuestring);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1 --seeds 0"), 2);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1 --pass-rate 0"), 2);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1 --pass-rate 1.5"), 2);
+    ck_assert_int_eq(tb_run("sweep lucky.lua --vary nodes=1 --seed 9007199254740991 --seeds 2"), 2);
+    ck_assert_int_eq(tb_run("sweep --merge ls0 ls1 --seeds 2"), 2);
+}
+END_TEST
+
+/* The rerun line of a sweep with its own --set (and a scenario path that
+ * needs quoting) is the exact command: run as the shell reads it, it gives
+ * the winner's summary (same trace, cost and expectations). */
+START_TEST(sweep_rerun_reproduces_the_winner)
+{
+    tb_write("my tiny.lua", tiny);
+    ck_assert_int_eq(tb_run("sweep 'my tiny.lua' --set scenario.duration=40m --set cpu.price=3 "
+                            "--vary replicas=2,6 --vary cpu.max=1,2 --seed 7 --quiet --out rr"), 0);
+    cJSON *j = json_file("rr/sweep.json");
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "path")->valuestring, "my tiny.lua");
+    const cJSON *best = cJSON_GetObjectItem(j, "cheapest");
+    const char *cmd = cJSON_GetObjectItem(best, "rerun")->valuestring;
+    ck_assert_str_eq(cmd, "kubesim run 'my tiny.lua' --seed 7 --set scenario.duration=40m --set cpu.price=3 "
+                          "--set replicas=2 --set cpu.max=1");
+    int config = (int)jnum(best, "config");
+    const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), config);
+    ck_assert_int_eq(tb_run("%s --out again --quiet", cmd + strlen("kubesim ")), 0);
+    char name[64];
+    snprintf(name, sizeof name, "rr/configs/%d/summary.json", config);
+    cJSON *want = json_file(name), *got = json_file("again/summary.json");
+    ck_assert_str_eq(cJSON_GetObjectItem(got, "trace_sha256")->valuestring,
+                     cJSON_GetObjectItem(want, "trace_sha256")->valuestring);
+    ck_assert_double_eq(jnum(got, "cost_usd"), jnum(row, "cost_usd"));
+    ck_assert_double_eq_tol(jnum(got, "cost_usd"), 2.0, 1e-9);   /* 40 min at $3 */
+    ck_assert_double_eq(jnum(cJSON_GetObjectItem(got, "pods"), "pending_peak"), jnum(row, "pending_peak"));
+    ck_assert(cJSON_Compare(cJSON_GetObjectItem(got, "expectations"), cJSON_GetObjectItem(want, "expectations"), 1));
+    cJSON_Delete(want);
+    cJSON_Delete(got);
+    char html[32768], p[600];
+    tb_slurp(at("rr/sweep.html", p, sizeof p), html, sizeof html);
+    ck_assert_msg(strstr(html, "<code class=\"rerun\">kubesim run &#39;my tiny.lua&#39; --seed 7 --set "
+                               "scenario.duration=40m --set cpu.price=3 --set replicas=2 --set cpu.max=1</code>")
+                  != NULL, "%.2000s", html);
+    cJSON_Delete(j);
+}
+END_TEST
+
+/* A job: or queue: objective's completion time from metrics.csv: from the
+ * queue's first activity (or the Job's first sample) to the start of its
+ * final idle state; a CronJob's name covers its Jobs (the slowest counts);
+ * one that never finishes leaves the figure empty; a name the run does not
+ * have is an error. */
+START_TEST(sweep_objective_completion_from_metrics)
+{
+    static const char summary[] = "{\"cost_usd\": 1, \"slo\": [], \"expectations\": []}";
+    static const char queue[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,r,queue,q,length,0\n0,r,queue,q,busy_workers,0\n0,r,queue,q,completed,0\n"
+        "60,r,queue,q,length,5\n60,r,queue,q,busy_workers,0\n60,r,queue,q,completed,0\n"
+        "120,r,queue,q,length,2\n120,r,queue,q,busy_workers,3\n120,r,queue,q,completed,0\n"
+        "180,r,queue,q,length,0\n180,r,queue,q,busy_workers,1\n180,r,queue,q,completed,4\n"
+        "240,r,queue,q,length,0\n240,r,queue,q,busy_workers,0\n240,r,queue,q,completed,5\n"
+        "300,r,queue,q,length,0\n300,r,queue,q,busy_workers,0\n300,r,queue,q,completed,5\n";
+    static const char jobs[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "60,r,job,fx-100,running,1\n60,r,job,fx-100,succeeded,0\n"
+        "120,r,job,fx-100,running,0\n120,r,job,fx-100,succeeded,1\n"
+        "120,r,job,fx-101,running,2\n120,r,job,fx-101,succeeded,0\n"
+        "300,r,job,fx-101,running,0\n300,r,job,fx-101,succeeded,2\n"
+        "300,r,job,fxother,running,1\n";
+    SimMem m;
+    const char *specs[] = {"a=1,2"};
+    ScnSweep *w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "queue:q"), SIM_OK);
+    ck_assert(scn_sweep_wants_metrics(w));
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), queue, strlen(queue)), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_run(w, 1, summary, strlen(summary), jobs, strlen(jobs)), SIM_EINVAL);
+    ck_assert_msg(strstr(scn_sweep_errmsg(w), "has no queue named q") != NULL, "%s", scn_sweep_errmsg(w));
+    size_t len;
+    char *csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",ok,completion_seconds\n0,2,1,1,") && strstr(csv, ",true,180\n"), "%s", csv);
+    free(csv);
+    scn_sweep_free(w);
+
+    w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "job:fx"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), jobs, strlen(jobs)), SIM_OK);
+    const char *cut = strstr(jobs, "300,r,job,fx-101,running,0");   /* fx-101 still running at the end */
+    ck_assert_int_eq(scn_sweep_add_run(w, 1, summary, strlen(summary), jobs, (size_t)(cut - jobs)), SIM_OK);
+    csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",true,180\n") && strstr(csv, ",true,\n"), "%s", csv);   /* 120 -> 300; none */
+    free(csv);
+    scn_sweep_free(w);
+
+    w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "pod:x"), SIM_EINVAL);
+    ck_assert_int_eq(scn_sweep_objective(w, "service:"), SIM_EINVAL);
+    ck_assert_int_eq(scn_sweep_objective(w, "service:web"), SIM_OK);
+    static const char slo[] = "{\"cost_usd\": 1, \"slo\": [{\"service\": \"web\", \"violation_seconds\": 5, "
+                              "\"latency_p95_ms\": 80}, {\"service\": \"api\", \"violation_seconds\": 100, "
+                              "\"latency_p95_ms\": 900, \"error_rate\": 0.5}]}";
+    ck_assert_int_eq(scn_sweep_add_summary(w, 0, slo, strlen(slo)), SIM_OK);
+    csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, "\n0,2,1,1,5,80,0,0,") != NULL, "%s", csv);   /* api's figures left out */
+    free(csv);
+    scn_sweep_free(w);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* Every <text class="tick" data-v="V"> of an axis group ("ya" or "xa") of
+ * the page: the values, in order, into v (returns the count). */
+static int ticks(const char *html, const char *group, double *v, int max)
+{
+    char open[32];
+    snprintf(open, sizeof open, "<g class=\"%s\">", group);
+    const char *g = strstr(html, open), *end = g ? strstr(g, "</g>") : NULL;
+    ck_assert_msg(g && end, "no axis %s", group);
+    int n = 0;
+    for (const char *p = g; (p = strstr(p, "data-v=\"")) && p < end && n < max; p++)
+        v[n++] = strtod(p + 8, NULL);
+    return n;
+}
+
+/* Ticks are round: equally spaced by 1, 2 or 5 times a power of ten (of
+ * seconds, minutes or hours on a duration axis), each a multiple of it. */
+static void expect_round_ticks(const double *v, int n, const char *what)
+{
+    ck_assert_msg(n >= 3, "%s: %d ticks", what, n);
+    double step = v[1] - v[0];
+    for (double unit = 1; unit <= 3600; unit *= 60) {
+        double s = step / unit, p = pow(10, floor(log10(s) + 1e-9)), mant = s / p;
+        if (fabs(mant - 1) < 1e-6 || fabs(mant - 2) < 1e-6 || fabs(mant - 5) < 1e-6)
+            goto round;
+    }
+    ck_abort_msg("%s: step %g is not 1, 2 or 5 times a power of ten", what, step);
+round:
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(fabs(v[i] - v[0] - i * step) < step * 1e-6, "%s: tick %d at %g", what, i, v[i]);
+        ck_assert_msg(fabs(v[i] / step - round(v[i] / step)) < 1e-6, "%s: tick %g not a multiple of %g", what, v[i],
+                      step);
+    }
+}
+
+/* Every <text> of the plot stays inside the 760-wide view box: its x, its
+ * anchor and its length at 6.5 px a character (10.5 px text). */
+static void expect_labels_inside(const char *html)
+{
+    const char *svg = strstr(html, "<svg"), *end = svg ? strstr(svg, "</svg>") : NULL;
+    ck_assert_ptr_nonnull(end);
+    for (const char *p = svg; (p = strstr(p, "<text")) && p < end; p++) {
+        const char *gt = strchr(p, '>'), *close = strstr(gt, "</text>");
+        if (strstr(p, "rotate(-90)") && strstr(p, "rotate(-90)") < gt)
+            continue;   /* the vertical title: checked by its y below */
+        double x = strtod(strstr(p, " x=\"") + 4, NULL), wdt = (double)(close - gt - 1) * 6.5;
+        int end_anchor = strstr(p, "ya") != NULL;
+        const char *g = p;   /* the axis group decides the anchor: ya end, xa middle */
+        while (g > svg && strncmp(g, "<g class=\"", 10) != 0)
+            g--;
+        end_anchor = strncmp(g, "<g class=\"ya\"", 13) == 0;
+        double lo = end_anchor ? x - wdt : x - wdt / 2, hi = end_anchor ? x : x + wdt / 2;
+        ck_assert_msg(lo >= 0 && hi <= 760, "label '%.*s' spans %.0f..%.0f", (int)(close - gt - 1), gt + 1, lo, hi);
+    }
+}
+
+/* The page of a sweep scoped to one service: the plot's vertical axis is
+ * that service's SLO violation, ticks are round, labels fit, failing points
+ * are crosses drawn after every passing point; a job: objective plots the
+ * completion time. */
+START_TEST(sweep_page_objective_ticks_and_failing_on_top)
+{
+    const char *src = getenv("KUBESIM_SRC");
+    ck_assert_ptr_nonnull(src);
+    ck_assert_msg(tb_run("sweep '%s/scenarios/gpu_training_burst.lua' --vary surge=5,10,20 --vary gpu_max=4,6 "
+                         "--objective service:signals --quiet --out obj", src) == 0, "%s", tb_err());
+    char p[600];
+    char *html = tb_read(at("obj/sweep.html", p, sizeof p), NULL);
+    ck_assert_msg(strstr(html, "Cost against SLO violation of service:signals") != NULL, "%.3000s", html);
+    double v[32];
+    expect_round_ticks(v, ticks(html, "ya", v, 32), "vertical");
+    expect_round_ticks(v, ticks(html, "xa", v, 32), "horizontal");
+    expect_labels_inside(html);
+    const char *last_pass = NULL, *first_fail = strstr(html, "class=\"pt fail\"");
+    for (const char *q = html; (q = strstr(q, "class=\"pt pass\"")); q++)
+        last_pass = q;
+    ck_assert_msg(first_fail && last_pass && first_fail > last_pass, "a failing point drawn under a passing one");
+    ck_assert_msg(strstr(first_fail, "<path") == NULL || strstr(html, "<path class=\"pt fail\"") != NULL,
+                  "failing points are crosses");
+    free(html);
+    cJSON *j = json_file("obj/sweep.json");
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "objective")->valuestring, "service:signals");
+    cJSON_Delete(j);
+
+    ck_assert_msg(tb_run("sweep '%s/scenarios/nightly_data_pipeline.lua' --vary md_shards=4,8 --objective "
+                         "job:fx-fixings --quiet --out objj", src) <= 1, "%s", tb_err());
+    html = tb_read(at("objj/sweep.html", p, sizeof p), NULL);
+    ck_assert_msg(strstr(html, "Cost against completion time of job:fx-fixings") != NULL, "%.3000s", html);
+    ck_assert_msg(strstr(html, "<th class=\"num\">Completion</th>") != NULL, "%.3000s", html);
+    expect_round_ticks(v, ticks(html, "ya", v, 32), "completion");
+    expect_labels_inside(html);
+    free(html);
+    ck_assert_int_eq(tb_run("sweep '%s/scenarios/nightly_data_pipeline.lua' --vary md_shards=4 --objective "
+                            "queue:nosuch --quiet --out objq", src), 2);
+    ck_assert_msg(strstr(tb_err(), "has no queue named nosuch") != NULL, "%s", tb_err());
+    ck_assert(!tb_exists("objq"));
+    ck_assert_int_eq(tb_run("sweep '%s/scenarios/nightly_data_pipeline.lua' --vary md_shards=4 --objective "
+                            "node:x", src), 2);
+}
+END_TEST
+
+/* A page from a sweep.json with extreme values: ticks stay round and the
+ * labels inside the plot (costs in the thousands, hours of violation). */
+START_TEST(sweep_page_labels_fit_extreme_values)
+{
+    static const char json[] =
+        "{\"schema\":1,\"scenario\":\"x\",\"seed\":1,\"vary\":[{\"name\":\"n\",\"values\":[\"1\",\"2\",\"3\"]}],"
+        "\"configs\":3,\"rows\":["
+        "{\"config\":0,\"values\":{\"n\":\"1\"},\"cost_usd\":1234.5,\"slo_violation_seconds\":86000,\"ok\":false},"
+        "{\"config\":1,\"values\":{\"n\":\"2\"},\"cost_usd\":98765.4,\"slo_violation_seconds\":0,\"ok\":true},"
+        "{\"config\":2,\"values\":{\"n\":\"3\"},\"cost_usd\":55555,\"slo_violation_seconds\":40000,\"ok\":false}],"
+        "\"cheapest\":{\"config\":1,\"values\":{\"n\":\"2\"},\"cost_usd\":98765.4}}";
+    char in[600], out[600];
+    tb_write("x.json", json);
+    at("x.json", in, sizeof in);
+    at("x.html", out, sizeof out);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_msg(rnd_sweep_write(&m, in, out, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    char *html = tb_read(out, NULL);
+    double v[32];
+    expect_round_ticks(v, ticks(html, "ya", v, 32), "vertical");
+    expect_round_ticks(v, ticks(html, "xa", v, 32), "horizontal");
+    expect_labels_inside(html);
+    free(html);
+}
+END_TEST
+
+/* Progress goes to a terminal only: nothing on a stderr that is a file,
+ * nor with --quiet on a terminal; on a terminal (script(1) gives a pty)
+ * a sweep shows runs done, elapsed and an estimate, and a run shorter than
+ * 2 s shows nothing. */
+START_TEST(sweep_progress_only_on_a_terminal)
+{
+    tb_write("tiny.lua", tiny);
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 2 --out pg1"), 0);
+    ck_assert_str_eq(tb_err(), "");
+    ck_assert_int_eq(tb_run("run tiny.lua --out pg2"), 0);
+    ck_assert_str_eq(tb_err(), "");
+    ck_assert_msg(system("command -v script >/dev/null") == 0, "script(1) (util-linux) is needed for a pty");
+    static const char *const cmds[] = {"sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 2 --out pt1",
+                                       "sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 1 --seeds 2 "
+                                       "--out pt2",
+                                       "sweep tiny.lua --vary replicas=2,6 --vary cpu.max=1,2 --jobs 2 --quiet "
+                                       "--out pt3",
+                                       "run tiny.lua --out pt4"};
+    for (int i = 0; i < 4; i++) {
+        char cmd[2048], log[600], text[8192];
+        snprintf(cmd, sizeof cmd, "cd '%s' && script -q -e -c \"'%s' %s\" /dev/null > '%s/pty%d.log' 2>&1 "
+                 "</dev/null", tb_dir(), tb_bin(), cmds[i], tb_dir(), i);
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert(tb_exists(strrchr(cmds[i], ' ') + 1));   /* it ran */
+        snprintf(log, sizeof log, "pty%d.log", i);
+        tb_slurp(at(log, cmd, sizeof cmd), text, sizeof text);
+        int shown = strstr(text, " elapsed, about ") != NULL;
+        ck_assert_msg(shown == (i < 2), "%s: %s", cmds[i], text);
+        if (i == 0)
+            ck_assert_msg(strstr(text, "kubesim sweep: 4/4 configurations, ") != NULL, "%s", text);
+        if (i == 1)
+            ck_assert_msg(strstr(text, "8/8 runs (4 configurations x 2 seeds)") != NULL, "%s", text);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sweep");
@@ -532,6 +901,7 @@ static Suite *suite(void)
     tcase_add_test(tc, sweep_out_of_memory_sweep);
     tcase_add_test(tc, yaml_strings_keep_their_type);
     tcase_add_test(tc, yaml_sweep_job_out_of_memory_sweep);
+    tcase_add_test(tc, sweep_objective_completion_from_metrics);
     suite_add_tcase(s, tc);
     TCase *bin = tcase_create("binary");
     tcase_add_test(bin, set_overrides_a_declaration_field);
@@ -540,6 +910,11 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_bench_reports_its_figures);
     tcase_add_test(bin, export_sweep_objects_validate);
     tcase_add_test(bin, export_sweep_refuses_bad_input);
+    tcase_add_test(bin, sweep_seeds_one_lucky_seed_does_not_pick);
+    tcase_add_test(bin, sweep_rerun_reproduces_the_winner);
+    tcase_add_test(bin, sweep_page_objective_ticks_and_failing_on_top);
+    tcase_add_test(bin, sweep_page_labels_fit_extreme_values);
+    tcase_add_test(bin, sweep_progress_only_on_a_terminal);
     suite_add_tcase(s, bin);
     return s;
 }

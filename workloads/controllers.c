@@ -1,7 +1,8 @@
 /*
  * controllers.c: what every controller shares: the reconcile event and its
  * dispatch by kind (deployment.c, job.c, cronjob.c, daemonset.c, statefulset.c), the pod listeners,
- * and the reaction to admission refusals.
+ * the reaction to admission refusals, and holding every sync of a region
+ * whose control plane is down (a region outage) until it returns.
  * Invariant: w->active counts the workload's pods that are created and not
  * terminated; w->ready those of them that are Running.
  * A pod refused by admission (quota, LimitRange) stops the sync and the key
@@ -73,6 +74,34 @@ static void wake_refused(WlControllers *c, const SimPod *p)
     }
 }
 
+/* ---- a region's control plane down ------------------------------------------- */
+/* A sync due while its region's control plane is down does not run; the
+ * workload is held and syncs when the region returns, from the state it had
+ * (a CronJob then finds its most recent missed run, §5.2; a Job's backoff or
+ * a Deployment's progress deadline is measured as before). */
+static void hold(WlControllers *c, uint32_t wl)
+{
+    size_t old = c->capheld;
+    if (sim_mem_grow(sim_mem(c->e), (void **)&c->held, &c->capheld, (size_t)wl + 1, 1) != SIM_OK) {
+        (void)sim_fail(c->e, SIM_ENOMEM, "out of memory");
+        return;
+    }
+    memset(c->held + old, 0, c->capheld - old);
+    c->held[wl] = 1;
+}
+
+static void on_region_changed(void *ctx, SimEngine *e, uint32_t region)
+{
+    WlControllers *c = ctx;
+    if (!sim_region_up(e, region))
+        return;
+    for (uint32_t i = 0; i < sim_workload_count(e) && i < c->capheld; i++)
+        if (c->held[i] && sim_workload(e, i)->region == region) {
+            c->held[i] = 0;
+            (void)wl_queue_reconcile(c, i, sim_now(e));
+        }
+}
+
 static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     WlControllers *c = ctx;
@@ -84,6 +113,10 @@ static void on_reconcile(void *ctx, SimEngine *e, const SimEvent *ev)
         if (ev->gen != w->gen)
             return;
         sim_workload_set_reconcile(e, ev->obj, 0);
+    }
+    if (!sim_region_up(e, w->region)) {
+        hold(c, ev->obj);
+        return;
     }
     int rc = SIM_OK;
     switch (w->kind) {
@@ -204,7 +237,7 @@ WlControllers *wl_create(SimEngine *e)
     c->e = e;
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
                      .pod_bound = on_pod_bound, .node_ready = on_node_ready,
-                     .pod_ready = on_pod_ready};
+                     .pod_ready = on_pod_ready, .region_changed = on_region_changed};
     if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK ||
         register_sections(c) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);
@@ -228,6 +261,7 @@ void wl_destroy(WlControllers *c)
     wl_cron_free(c);
     wl_bt_free(c);
     wl_metrics_free(c);
+    sim_mem_free(sim_mem(c->e), c->held, c->capheld);
     sim_mem_free(sim_mem(c->e), c, sizeof *c);
 }
 

@@ -17,9 +17,12 @@
  * and the CronJob's w->active counts the unfinished ones among them.
  *
  * Simplifications (README "Fidelity"):
- *  - the controller is never down or late, so runs are missed only while
- *    suspended (wl_cronjob_suspend) or through startingDeadlineSeconds below
- *    100 ms (the controller wakes 100 ms after the schedule time);
+ *  - the controller is down only while a region outage holds its region's
+ *    control plane (controllers.c holds the sync; on return it finds the
+ *    most recent missed run as above) and never late, so runs are missed
+ *    only then, while suspended (wl_cronjob_suspend) or through
+ *    startingDeadlineSeconds below 100 ms (the controller wakes 100 ms after
+ *    the schedule time);
  *  - a Job that admission refuses (count/jobs.batch) is dropped with that run;
  *    upstream's creation is retried with rate-limited backoff until the next
  *    schedule time; a Job name that already exists (two runs in one minute

@@ -32,6 +32,11 @@
  * - A node still provisioning when its zone goes down registers when its
  *   provisioning ends and crashes at once (NotReady 50 s later); nodes added
  *   while the zone is down never register (the engine's SimZone.down).
+ * - A region outage also takes the region's control plane down
+ *   (sim_region_set_down): every controller, the scheduler and the autoscaler
+ *   of the region wait for it to end. This controller is the exception: it
+ *   still marks the region's nodes NotReady (the state its other controllers
+ *   find when they return), but with every zone down it evicts nothing.
  * - A spot notice drains like the cloud's termination handler (kubectl drain
  *   --ignore-daemonsets): evictions honour PDBs and refused ones retry every
  *   5 s until the instance is gone 120 s after the notice.
@@ -693,6 +698,13 @@ static void slot_up(WlFaults *f, uint32_t slot)
         sim_zone_set_down(f->e, slot, 0);
 }
 
+/* The region outages active on the region: only they count on its no-zone
+ * slot (a zone outage names a zone). */
+static uint32_t region_outages(const WlFaults *f, uint32_t region)
+{
+    return f->zones[f->nzones + region].outages;
+}
+
 static void region_slots(WlFaults *f, FaultRec *r, int down)
 {
     for (uint32_t i = 0; i < f->nslots; i++)
@@ -718,6 +730,7 @@ static void fault_start(WlFaults *f, uint32_t idx)
         break;
     case WL_FAULT_REGION_OUTAGE:
         tr(f, "region_outage", sim_region(f->e, r->f.region)->name, "start");
+        sim_region_set_down(f->e, r->f.region, 1);   /* its control plane goes with it: nothing there acts */
         region_slots(f, r, 1);
         wl_traffic_region_health(f->c, r->f.region, 0);   /* serving traffic fails over now */
         break;
@@ -756,6 +769,9 @@ static void fault_end(WlFaults *f, uint32_t idx)
         tr(f, "region_outage", sim_region(f->e, r->f.region)->name, "end");
         region_slots(f, r, 0);
         recover_kept(f, r, NULL);
+        /* the controllers resume (their syncs are events after this one, so
+         * they see the nodes back) */
+        sim_region_set_down(f->e, r->f.region, region_outages(f, r->f.region) > 0);
         wl_traffic_region_health(f->c, r->f.region, 1);
         break;
     case WL_FAULT_STOCKOUT:

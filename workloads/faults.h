@@ -4,8 +4,9 @@
  *
  * Faults: a node crash (its kubelet stops posting), a zone outage (every node
  * of the zone crashes and nodes added there never register), a region outage
- * (every zone of the region, and its serving traffic fails over to the next
- * nearest region), a spot interruption (two-minute notice: cordon, drain by
+ * (every zone of the region and its control plane: nothing of the region
+ * acts until it returns, sim_region_up; its serving traffic fails over to the
+ * next nearest region), a spot interruption (two-minute notice: cordon, drain by
  * eviction honouring PDBs, then the instance is gone) and a stockout (nodes
  * added to the group never register). Each may end after a duration
  * (recovery); each start and end is traced as a `fault` record.

@@ -266,7 +266,10 @@ static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     WlControllers *c = ctx;
     join_recorder(c);
-    if (sync_one(c, &c->hpa->v[ev->obj]) == SIM_ENOMEM)
+    /* While a region outage holds its control plane down the sync is skipped
+     * and the grid goes on; recommendations and stabilisation stay as they were. */
+    int up = sim_region_up(e, sim_workload(e, c->hpa->v[ev->obj].target)->region);
+    if (up && sync_one(c, &c->hpa->v[ev->obj]) == SIM_ENOMEM)
         return;   /* sticky on the engine; the run reports it */
     (void)sim_schedule(e, sim_now(e) + WL_HPA_SYNC_PERIOD, c->hpa->ev, ev->obj, 0, 0);
 }

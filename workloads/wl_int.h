@@ -112,6 +112,8 @@ struct WlControllers {
     size_t capjobs;
     struct WlCronJob *crons;    /* cronjob.c */
     size_t ncrons, capcrons;
+    uint8_t *held;              /* by workload id: a sync came while its region was down */
+    size_t capheld;
 };
 
 /* Summary sections (summary.h ranks), registered by wl_create. */
