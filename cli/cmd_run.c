@@ -175,7 +175,7 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (rc == SIM_OK && !cli_stopped())
         rc = rnd_report_write(m, spath, mpath, path, err);
     if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
-        int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
+        int64_t base = scn_start_unix(s);   /* the scenario's real date and clock, in UTC */
         rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err);
     }
     return rc;

@@ -1,0 +1,257 @@
+/*
+ * test_clock.c: the scenario's clock, scenario { timezone, date }. Times of
+ * day are wall times in the scenario's zone on its date (daylight-saving days
+ * of 23 and 25 hours included); daily traffic may pass midnight; a run may
+ * span days; the outputs (summary.json, OpenMetrics, report, replay) carry
+ * the clock. Zones come from /usr/share/zoneinfo, as the CronJob tests'.
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenarios/scn.h"
+#include "workloads/traffic.h"
+
+#include "tb.h"
+#include "tr.h"
+
+/* Unix times (Python's zoneinfo agrees): 07:00 New York on these dates. */
+#define MAR18_0700_EDT INT64_C(1773831600)   /* 11:00 UTC, after the change to EDT on 8 March */
+#define MAR02_0700_EST INT64_C(1772452800)   /* 12:00 UTC */
+#define MAR08_0000_EST INT64_C(1772946000)   /* the spring-forward day: 23 hours */
+#define NOV01_0000_EDT INT64_C(1793505600)   /* the fall-back day: 25 hours */
+
+typedef struct Built {
+    SimMem mem;
+    ScnScenario *s;
+    SimEngine *e;
+    WlControllers *wl;
+    SimErr err;
+} Built;
+
+static const char world[] =
+    "region { name = \"r\" }\n"
+    "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1 }\n";
+
+static void load(Built *b, const char *src)
+{
+    sim_mem_init(&b->mem);
+    b->err = (SimErr)SIM_ERR_INIT;
+    ScnOptions o = {.path = tb_write("s.lua", src), .seed = 7};
+    b->s = scn_load(&b->mem, &o, &b->err);
+    b->e = NULL;
+    b->wl = NULL;
+}
+
+static void build(Built *b, const char *src)
+{
+    load(b, src);
+    ck_assert_msg(b->s != NULL, "%s", sim_err_msg(&b->err));
+    SimConfig cfg = {.seed = 1, .end = scn_duration(b->s), .mem = &b->mem};
+    b->e = sim_engine_create(&cfg);
+    b->wl = wl_create(b->e);
+    ck_assert_int_eq(scn_build(b->s, b->e, b->wl), SIM_OK);
+}
+
+static void unbuild(Built *b)
+{
+    if (b->wl)
+        wl_destroy(b->wl);
+    if (b->e)
+        sim_engine_destroy(b->e);
+    scn_free(b->s);
+    ck_assert_int_eq(b->mem.live, 0);
+}
+
+static char *src3(const char *a, const char *b, const char *c)
+{
+    static char buf[8192];
+    snprintf(buf, sizeof buf, "%s%s%s", a, b, c);
+    return buf;
+}
+
+/* The job's start (run time) of a scenario with the given scenario {} and job start. */
+static SimTime job_start(const char *scenario, const char *start, int64_t *t0)
+{
+    char job[256];
+    snprintf(job, sizeof job, "job { name = \"j\", start = \"%s\", duration = \"5m\" }\n", start);
+    Built b;
+    build(&b, src3(scenario, world, job));
+    SimTime v = sim_workload(b.e, 0)->start_at;
+    *t0 = scn_start_unix(b.s);
+    unbuild(&b);
+    return v;
+}
+
+START_TEST(clock_times_of_day_are_in_the_scenario_zone)
+{
+    int64_t t0;
+    /* 09:30 New York on 18 March 2026 (EDT, UTC-4) is 13:30 UTC. */
+    SimTime v = job_start("scenario { timezone = \"America/New_York\", date = \"2026-03-18\", start = \"07:00\" }\n",
+                          "09:30", &t0);
+    ck_assert_int_eq(t0, MAR18_0700_EDT);
+    ck_assert_int_eq(t0 + v / SIM_NS_PER_S, INT64_C(1773840600));
+    /* On 2 March (EST, UTC-5) the same 09:30 is 14:30 UTC. */
+    v = job_start("scenario { timezone = \"America/New_York\", date = \"2026-03-02\", start = \"07:00\" }\n", "09:30",
+                  &t0);
+    ck_assert_int_eq(t0, MAR02_0700_EST);
+    ck_assert_int_eq(t0 + v / SIM_NS_PER_S, MAR02_0700_EST + 9000);
+    ck_assert_int_eq((t0 + v / SIM_NS_PER_S) % 86400, 14 * 3600 + 1800);
+}
+END_TEST
+
+START_TEST(clock_default_is_utc_on_monday_2026_01_05)
+{
+    int64_t t0;
+    SimTime v = job_start("scenario { start = \"07:00\", duration = \"4h\" }\n", "06:00", &t0);
+    ck_assert_int_eq(t0, WL_DAY0_UNIX + 7 * 3600);
+    ck_assert(v == SIM_SEC(23 * 3600));   /* before the start: the next day's, as always */
+    v = job_start("scenario { timezone = \"UTC\", start = \"07:00\" }\n", "09:30", &t0);
+    ck_assert_int_eq(t0, WL_DAY0_UNIX + 7 * 3600);
+    ck_assert(v == SIM_SEC(9000));
+}
+END_TEST
+
+START_TEST(clock_daylight_saving_days_have_23_and_25_hours)
+{
+    int64_t t0;
+    SimTime v = job_start("scenario { timezone = \"America/New_York\", date = \"2026-03-08\", start = \"00:00\", "
+                          "duration = \"24h\" }\n", "09:30", &t0);
+    ck_assert_int_eq(t0, MAR08_0000_EST);
+    ck_assert(v == SIM_SEC(8 * 3600 + 1800));   /* 02:00 EST became 03:00 EDT */
+    v = job_start("scenario { timezone = \"America/New_York\", date = \"2026-03-08\", start = \"00:00\", "
+                  "duration = \"30h\" }\n", "2026-03-09 00:00", &t0);
+    ck_assert(v == SIM_SEC(23 * 3600));
+    v = job_start("scenario { timezone = \"America/New_York\", date = \"2026-11-01\", start = \"00:00\", "
+                  "duration = \"30h\" }\n", "09:30", &t0);
+    ck_assert_int_eq(t0, NOV01_0000_EDT);
+    ck_assert(v == SIM_SEC(10 * 3600 + 1800));   /* 02:00 EDT became 01:00 EST */
+    v = job_start("scenario { timezone = \"America/New_York\", date = \"2026-11-01\", start = \"00:00\", "
+                  "duration = \"30h\" }\n", "2026-11-02 00:00", &t0);
+    ck_assert(v == SIM_SEC(25 * 3600));
+}
+END_TEST
+
+/* The daily curve follows the wall clock: on the spring-forward day the
+ * 09:30 peak comes 8.5 hours after midnight, not 9.5. */
+START_TEST(clock_daily_traffic_follows_the_wall_clock_on_a_dst_day)
+{
+    static const char traffic[] =
+        "site { name = \"ny\" }\nlatency { from = \"ny\", to = \"r\", ms = 1 }\n"
+        "deployment { name = \"api\", replicas = 1, cpu = \"100m\", memory = \"64Mi\", "
+        "serve = { service = \"api\", capacity = 100 } }\n"
+        "traffic { site = \"ny\", service = \"api\", rate = 100, daily = { {\"00:00\", 0.1}, {\"09:30\", 1.0}, "
+        "{\"18:00\", 0.1} } }\n";
+    Built b;
+    build(&b, src3("scenario { timezone = \"America/New_York\", date = \"2026-03-08\", start = \"00:00\", "
+                   "duration = \"24h\" }\n", world, traffic));
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(8 * 3600 + 1800)), 100, 1e-9);
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(9 * 3600 + 1800)), 100 * (1.0 - 0.9 / 8.5), 1e-9);
+    unbuild(&b);
+    /* Without a zone, the same curve peaks at 9.5 hours (UTC has no change). */
+    build(&b, src3("scenario { start = \"00:00\", duration = \"24h\" }\n", world, traffic));
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(9 * 3600 + 1800)), 100, 1e-9);
+    unbuild(&b);
+}
+END_TEST
+
+/* {"22:00", 1}, {"02:00", 0.2}: a night curve through midnight; and a run
+ * of two days repeats the curve. */
+START_TEST(clock_daily_points_may_cross_midnight_and_runs_span_days)
+{
+    static const char traffic[] =
+        "site { name = \"ny\" }\nlatency { from = \"ny\", to = \"r\", ms = 1 }\n"
+        "deployment { name = \"api\", replicas = 1, cpu = \"100m\", memory = \"64Mi\", "
+        "serve = { service = \"api\", capacity = 100 } }\n"
+        "traffic { site = \"ny\", service = \"api\", rate = 100, daily = { {\"20:00\", 0.5}, {\"22:00\", 1.0}, "
+        "{\"02:00\", 0.2} } }\n";
+    Built b;
+    build(&b, src3("scenario { timezone = \"Europe/London\", date = \"2026-06-15\", start = \"21:00\", "
+                   "duration = \"48h\" }\n", world, traffic));
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(3600)), 100, 1e-9);               /* 22:00 */
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(3 * 3600)), 60, 1e-9);            /* 00:00 */
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(5 * 3600)), 20, 1e-9);            /* 02:00 */
+    ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(11 * 3600)), 20 + 30 * 6.0 / 18, 1e-9);  /* 08:00 */
+    for (int h = 0; h < 24; h++)
+        ck_assert_double_eq_tol(wl_traffic_rate(b.wl, 0, SIM_SEC(h * 3600 + 86400)),
+                                wl_traffic_rate(b.wl, 0, SIM_SEC(h * 3600)), 1e-9);
+    unbuild(&b);
+}
+END_TEST
+
+/* A surge at a clock time, and one dated on the second day of the run. */
+START_TEST(clock_surges_at_clock_times_and_on_a_later_date)
+{
+    static const char rest[] =
+        "site { name = \"ny\" }\nlatency { from = \"ny\", to = \"r\", ms = 1 }\n"
+        "deployment { name = \"api\", replicas = 1, cpu = \"100m\", memory = \"64Mi\", "
+        "serve = { service = \"api\", capacity = 100 } }\n"
+        "traffic { site = \"ny\", service = \"api\", rate = 100, surges = { { start = \"09:30\", factor = 3, "
+        "hold = \"10m\" }, { start = \"2026-03-19 09:30\", factor = 2, hold = \"10m\" } } }\n";
+    Built b;
+    build(&b, src3("scenario { timezone = \"America/New_York\", date = \"2026-03-18\", start = \"07:00\", "
+                   "duration = \"30h\" }\n", world, rest));
+    WlFlow f;
+    const char *site;
+    ck_assert_int_eq(wl_traffic_flow_get(b.wl, 0, &f, &site), SIM_OK);
+    ck_assert_uint_eq(f.nsurges, 2);
+    ck_assert_int_eq(MAR18_0700_EDT + f.surges[0].start / SIM_NS_PER_S, INT64_C(1773840600));   /* 13:30 UTC */
+    ck_assert(f.surges[1].start == f.surges[0].start + SIM_SEC(86400));
+    unbuild(&b);
+}
+END_TEST
+
+static void expect_error(const char *src, const char *frag1, const char *frag2)
+{
+    Built b;
+    load(&b, src);
+    ck_assert_msg(b.s == NULL, "expected an error for: %s", src);
+    ck_assert_msg(strstr(sim_err_msg(&b.err), frag1), "'%s' lacks '%s'", sim_err_msg(&b.err), frag1);
+    ck_assert_msg(strstr(sim_err_msg(&b.err), frag2), "'%s' lacks '%s'", sim_err_msg(&b.err), frag2);
+    unbuild(&b);
+}
+
+START_TEST(clock_bad_zone_or_date_names_line_and_field)
+{
+    expect_error(src3("\nscenario { timezone = \"America/Nowhere\" }\n", world, ""), "s.lua:2:",
+                 "field 'timezone': unknown time zone America/Nowhere");
+    expect_error(src3("scenario { date = \"2026-02-30\" }\n", world, ""), "s.lua:1:",
+                 "field 'date': \"2026-02-30\" is not a date");
+    expect_error(src3("scenario { date = \"18/03/2026\" }\n", world, ""), "s.lua:1:", "field 'date'");
+    expect_error(src3("scenario { date = \"2026-3-18\" }\n", world, ""), "s.lua:1:", "field 'date'");
+    expect_error(src3(world, "job { name = \"j\", start = \"09:30\", duration = \"5m\" }\n",
+                      "scenario { timezone = \"America/New_York\" }\n"),
+                 "s.lua:4:", "must come before the first time of day");
+    expect_error(src3("scenario { date = \"2026-03-18\" }\n", world,
+                      "job { name = \"j\", start = \"2026-03-17 09:30\", duration = \"5m\" }\n"),
+                 "s.lua:4:", "before the scenario's start");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("clock");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, clock_times_of_day_are_in_the_scenario_zone);
+    tcase_add_test(tc, clock_default_is_utc_on_monday_2026_01_05);
+    tcase_add_test(tc, clock_daylight_saving_days_have_23_and_25_hours);
+    tcase_add_test(tc, clock_daily_traffic_follows_the_wall_clock_on_a_dst_day);
+    tcase_add_test(tc, clock_daily_points_may_cross_midnight_and_runs_span_days);
+    tcase_add_test(tc, clock_surges_at_clock_times_and_on_a_later_date);
+    tcase_add_test(tc, clock_bad_zone_or_date_names_line_and_field);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (tb_setup("clock") != 0)
+        return 2;
+    int failed = tr_run(suite(), 1);
+    tb_cleanup();
+    return failed ? 1 : 0;
+}
