@@ -231,6 +231,145 @@ START_TEST(clock_bad_zone_or_date_names_line_and_field)
 }
 END_TEST
 
+/* ---- the outputs ------------------------------------------------------------ */
+static const char ny_run[] =
+    "scenario { name = \"ny\", timezone = \"America/New_York\", date = \"%s\", start = \"%s\", "
+    "duration = \"%s\", sample_every = \"5m\" }\n"
+    "region { name = \"r\" }\n"
+    "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1, max = 3, price = 1.0 }\n"
+    "site { name = \"ny\" }\nlatency { from = \"ny\", to = \"r\", ms = 1 }\n"
+    "deployment { name = \"api\", replicas = 2, cpu = \"500m\", memory = \"256Mi\", "
+    "serve = { service = \"api\", capacity = 100 } }\n"
+    "traffic { site = \"ny\", service = \"api\", rate = 50, surges = { { start = \"09:30\", factor = 3, "
+    "hold = \"10m\" } } }\n";
+
+static void run_ny(const char *out, const char *date, const char *start, const char *duration)
+{
+    char src[2048], name[64];
+    snprintf(src, sizeof src, ny_run, date, start, duration);
+    snprintf(name, sizeof name, "%s.lua", out);
+    tb_write(name, src);
+    ck_assert_int_eq(tb_run("run %s --out %s --force --quiet --openmetrics %s.om", name, out, out), 0);
+}
+
+static char *read_in(const char *fmt, const char *arg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/", tb_dir());
+    snprintf(path + strlen(path), sizeof path - strlen(path), fmt, arg);
+    char *text = tb_read(path, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    return text;
+}
+
+START_TEST(clock_summary_and_openmetrics_are_on_the_real_date)
+{
+    run_ny("o1", "2026-03-18", "07:00", "3h");
+    char *sum = read_in("%s/summary.json", "o1");
+    cJSON *j = cJSON_Parse(sum);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "timezone")->valuestring, "America/New_York");
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "date")->valuestring, "2026-03-18");
+    const cJSON *clk = cJSON_GetObjectItem(j, "clock");
+    ck_assert_int_eq((int64_t)cJSON_GetObjectItem(clk, "start_unix")->valuedouble, MAR18_0700_EDT);
+    const cJSON *off = cJSON_GetArrayItem(cJSON_GetObjectItem(clk, "utc_offsets"), 0);
+    ck_assert_int_eq((int)cJSON_GetObjectItem(off, "offset_seconds")->valuedouble, -4 * 3600);
+    ck_assert_str_eq(cJSON_GetObjectItem(off, "abbrev")->valuestring, "EDT");
+    cJSON_Delete(j);
+    free(sum);
+    /* Prometheus wants UTC epoch seconds: 07:00 EDT is 11:00 UTC; 09:30 EDT is 13:30 UTC. */
+    char *om = read_in("%s.om", "o1");
+    ck_assert_msg(strstr(om, "} 0 1773831600.000\n") || strstr(om, " 1773831600.000\n"), "no sample at 07:00 EDT");
+    ck_assert_msg(strstr(om, " 1773840600.000\n"), "no sample at 09:30 EDT (13:30 UTC)");
+    ck_assert_msg(!strstr(om, " 17675"), "a timestamp on the default date 2026-01-05");
+    free(om);
+}
+END_TEST
+
+START_TEST(clock_report_labels_show_the_zone_and_wall_time)
+{
+    run_ny("o2", "2026-03-18", "07:00", "3h");
+    char *html = read_in("%s/report.html", "o2");
+    ck_assert_msg(strstr(html, "2026-03-18 07:00 EDT (America/New_York)"), "no start fact");
+    ck_assert_msg(strstr(html, "time axis in clock time, EDT (America/New_York), 2026-03-18"), "no axis note");
+    ck_assert_msg(strstr(html, ">09:30</text>"), "no 09:30 tick");
+    ck_assert_msg(!strstr(html, "since the start"), "run-time axis on a run with a clock");
+    free(html);
+    /* The spring-forward night: 01:00 EST is followed by 03:00 EDT. */
+    run_ny("o3", "2026-03-08", "00:00", "6h");
+    html = read_in("%s/report.html", "o3");
+    ck_assert_msg(strstr(html, ">01:00</text>") && strstr(html, ">03:00</text>"), "no ticks at 01:00, 03:00");
+    ck_assert_msg(!strstr(html, ">02:00</text>"), "02:00 does not exist on 8 March in New York");
+    free(html);
+    char *sum = read_in("%s/summary.json", "o3");
+    ck_assert_msg(strstr(sum, "\"t_seconds\":\t7200") || strstr(sum, "\"t_seconds\": 7200") ||
+                  strstr(sum, "\"t_seconds\":7200"), "no offset change at 02:00 EST: %s", sum);
+    free(sum);
+}
+END_TEST
+
+/* The bytes of DIR/name, with their length. */
+static char *bytes(const char *name, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", tb_dir(), name);
+    char *b = tb_read(path, len);
+    ck_assert_msg(b != NULL, "cannot read %s", path);
+    return b;
+}
+
+static int same_file(const char *x, const char *y)
+{
+    size_t lx, ly;
+    char *a = bytes(x, &lx), *b = bytes(y, &ly);
+    int same = lx == ly && memcmp(a, b, lx) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+START_TEST(clock_replay_at_clock_time_offset_and_out_of_range)
+{
+    run_ny("o4", "2026-03-18", "07:00", "3h");
+    ck_assert_int_eq(tb_run("replay o4 --png a.png --size 320x240 --at 09:30"), 0);
+    ck_assert_int_eq(tb_run("replay o4 --png b.png --size 320x240 --at +2h30m"), 0);
+    ck_assert_int_eq(tb_run("replay o4 --png c.png --size 320x240 --at 10:00"), 0);
+    ck_assert_msg(same_file("a.png", "b.png"), "09:30 EDT is not +2h30m after 07:00 EDT");
+    ck_assert_msg(!same_file("a.png", "c.png"), "10:00 drew the same frame as 09:30");
+    ck_assert_int_eq(tb_run("replay o4 --png d.png --at 06:00"), 2);
+    ck_assert_msg(strstr(tb_err(), "'06:00'") && strstr(tb_err(), "outside the run") &&
+                  strstr(tb_err(), "2026-03-18 07:00 EDT") && strstr(tb_err(), "2026-03-18 10:00 EDT"),
+                  "%s", tb_err());
+    ck_assert_int_eq(tb_run("replay o4 --png d.png --at +3h1m"), 2);
+    ck_assert_msg(strstr(tb_err(), "+3:01:00") && strstr(tb_err(), "outside the run"), "%s", tb_err());
+    ck_assert_int_eq(tb_exists("d.png"), 0);
+}
+END_TEST
+
+/* No timezone or date: no clock keys anywhere, and --at 1:30 is the offset it always was. */
+START_TEST(clock_unset_keeps_outputs_and_at_as_before)
+{
+    tb_write("plain.lua", "scenario { name = \"plain\", start = \"07:00\", duration = \"3h\" }\n"
+                          "region { name = \"r\" }\n"
+                          "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1, max = 3, price = 1.0 }\n"
+                          "deployment { name = \"api\", replicas = 2, cpu = \"500m\", memory = \"256Mi\" }\n");
+    ck_assert_int_eq(tb_run("run plain.lua --out p --force --quiet --openmetrics p.om"), 0);
+    char *sum = read_in("%s/summary.json", "p");
+    ck_assert_msg(!strstr(sum, "\"timezone\"") && !strstr(sum, "\"clock\""), "clock keys in an unset run");
+    free(sum);
+    char *om = read_in("%s.om", "p");
+    ck_assert_msg(strstr(om, " 1767596400.000\n"), "07:00 UTC on 2026-01-05 is not the first timestamp");
+    free(om);
+    char *html = read_in("%s/report.html", "p");
+    ck_assert_msg(strstr(html, "since the start"), "the run-time axis note went");
+    free(html);
+    ck_assert_int_eq(tb_run("replay p --png a.png --size 320x240 --at 1:30"), 0);
+    ck_assert_int_eq(tb_run("replay p --png b.png --size 320x240 --at +90m"), 0);
+    ck_assert_msg(same_file("a.png", "b.png"), "1:30 is not +90m in a run without a clock");
+    ck_assert_int_eq(tb_run("replay p --png c.png --at 4h"), 2);
+    ck_assert_msg(strstr(tb_err(), "outside the run"), "%s", tb_err());
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("clock");
@@ -243,6 +382,10 @@ static Suite *suite(void)
     tcase_add_test(tc, clock_daily_points_may_cross_midnight_and_runs_span_days);
     tcase_add_test(tc, clock_surges_at_clock_times_and_on_a_later_date);
     tcase_add_test(tc, clock_bad_zone_or_date_names_line_and_field);
+    tcase_add_test(tc, clock_summary_and_openmetrics_are_on_the_real_date);
+    tcase_add_test(tc, clock_report_labels_show_the_zone_and_wall_time);
+    tcase_add_test(tc, clock_replay_at_clock_time_offset_and_out_of_range);
+    tcase_add_test(tc, clock_unset_keeps_outputs_and_at_as_before);
     suite_add_tcase(s, tc);
     return s;
 }
