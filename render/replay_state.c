@@ -364,9 +364,9 @@ int rnd_replay_at(const RndReplay *r, const char *text, SimTime *out, SimErr *er
     int64_t tod = r->clock.set && text[0] != '+' ? time_of_day(text) : -1;
     int bad = tod >= 0 ? 0 : rnd_parse_time(text[0] == '+' ? text + 1 : text, &t);
     if (bad)
-        return sim_err_set(err, SIM_EINVAL, "--at '%s': expected a clock time such as 14:05%s or an offset from the "
-                           "start such as +1h30m, +90m, +5400s", text, r->clock.set ? "" : " (this run has no "
-                           "scenario.timezone or date, so HH:MM is an offset)");
+        return sim_err_set(err, SIM_EINVAL, "--at '%s': expected a time such as %s", text,
+                           r->clock.set ? "14:05 (on the scenario's clock) or +1h30m, +90m, +5400s (from the start)"
+                                        : "90m, 1h30m, 5400s or 1:30");
     if (tod >= 0 && !rnd_clock_at(&r->clock, SIM_SEC(tod), &t))
         t = r->duration + 1;
     if (t >= 0 && t <= r->duration) {
