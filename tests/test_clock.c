@@ -370,6 +370,30 @@ START_TEST(clock_unset_keeps_outputs_and_at_as_before)
 }
 END_TEST
 
+/* A sweep carries the clock to sweep.json and shows completion on the wall clock. */
+START_TEST(clock_sweep_page_shows_start_and_completion_on_the_clock)
+{
+    tb_write("sw.lua", "scenario { name = \"sw\", timezone = \"America/New_York\", date = \"2026-03-18\", "
+                       "start = \"05:00\", duration = \"3h\", sample_every = \"5m\" }\n"
+                       "region { name = \"r\" }\n"
+                       "nodegroup { name = \"g\", cpu = 4, memory = \"8Gi\", min = 1, max = param(\"max\", 3), "
+                       "price = 1.0 }\n"
+                       "job { name = \"bt\", completions = 8, parallelism = 8, cpu = \"1\", memory = \"1Gi\", "
+                       "duration = \"20m\", start = \"05:30\" }\n");
+    ck_assert_int_eq(tb_run("sweep sw.lua --vary max=1,2 --objective job:bt --out swo --force --quiet"), 0);
+    char *js = read_in("%s/sweep.json", "swo");
+    cJSON *j = cJSON_Parse(js);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "timezone")->valuestring, "America/New_York");
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "date")->valuestring, "2026-03-18");
+    cJSON_Delete(j);
+    free(js);
+    char *html = read_in("%s/sweep.html", "swo");
+    ck_assert_msg(strstr(html, "2026-03-18 05:00 EDT (America/New_York)"), "no start fact");
+    ck_assert_msg(strstr(html, "55 min (05:55 EDT)"), "no completion time on the wall clock (25 min after the 05:30 start)");
+    free(html);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("clock");
@@ -386,6 +410,7 @@ static Suite *suite(void)
     tcase_add_test(tc, clock_report_labels_show_the_zone_and_wall_time);
     tcase_add_test(tc, clock_replay_at_clock_time_offset_and_out_of_range);
     tcase_add_test(tc, clock_unset_keeps_outputs_and_at_as_before);
+    tcase_add_test(tc, clock_sweep_page_shows_start_and_completion_on_the_clock);
     suite_add_tcase(s, tc);
     return s;
 }
