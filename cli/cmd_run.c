@@ -57,8 +57,10 @@ static void usage(FILE *f)
             "                     serving traffic: per-second queueing formulas (default), or\n"
             "                     every request an event (small runs; checks the fluid model)\n"
             "  --openmetrics FILE also write the metrics as OpenMetrics text (for promtool\n"
-            "                     tsdb create-blocks-from openmetrics, then Grafana); simulated\n"
-            "                     time 0 is Monday 2026-01-05 at scenario.start, UTC\n"
+            "                     tsdb create-blocks-from openmetrics, then Grafana); timestamps\n"
+            "                     in UTC epoch seconds, simulated time 0 being scenario.start on\n"
+            "                     scenario.date (default Monday 2026-01-05) in scenario.timezone\n"
+            "                     (default UTC)\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
             "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
