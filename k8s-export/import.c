@@ -16,6 +16,8 @@
  */
 #include "k8s-export/import_int.h"
 
+#include "sim/json.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,6 +183,22 @@ void kx_out_head(KxImp *c, const char *decl, const KxDoc *d, int namespaced)
     }
     kx_out(c, ", region = ");
     kx_out_str(c, d->region);
+}
+
+int kx_read(KxImp *c, const KubeYNode *base, const char *base_path, KxReadFn fn, void *out)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, c->m);
+    cJSON *j = kube_y_json(c->y, base);
+    KubeReader *r = j ? kube_reader_new(&c->a) : NULL;
+    if (r)
+        fn(r, j, base_path, out);
+    if (r && kube_failed(r))
+        kube_yaml_fail_reader(c->y, base, base_path, r);
+    cJSON_Delete(j);
+    if (sim_json_end(&js) != SIM_OK || r == NULL)
+        kube_yaml_nomem(c->y);
+    return kube_yaml_rc(c->y) == SIM_OK;
 }
 
 static const KxKind *find_kind(const char *kind)

@@ -202,6 +202,9 @@ void scn_arena_free(ScnScenario *s);
  * (labels, node_selector, tolerations, affinity, spread, priority_class). */
 extern const char *const scn_podspec_keys[];
 void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spec);
+/* A selector at idx (a map of labels, or { match_labels, match_expressions })
+ * into sel, its problems named by path (a field of d). */
+void scn_selector(lua_State *L, ScnScenario *s, const ScnDecl *d, int idx, const char *path, SimSelector *sel);
 /* Checks d's keys against its own list plus scn_podspec_keys. */
 void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, const char *const *more);
 
