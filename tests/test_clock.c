@@ -241,7 +241,8 @@ static const char ny_run[] =
     "deployment { name = \"api\", replicas = 2, cpu = \"500m\", memory = \"256Mi\", "
     "serve = { service = \"api\", capacity = 100 } }\n"
     "traffic { site = \"ny\", service = \"api\", rate = 50, surges = { { start = \"09:30\", factor = 3, "
-    "hold = \"10m\" } } }\n";
+    "hold = \"10m\" } } }\n"
+    "at(\"09:30\", function(k) k.log(\"open\") end)\n";
 
 static void run_ny(const char *out, const char *date, const char *start, const char *duration)
 {
@@ -249,7 +250,7 @@ static void run_ny(const char *out, const char *date, const char *start, const c
     snprintf(src, sizeof src, ny_run, date, start, duration);
     snprintf(name, sizeof name, "%s.lua", out);
     tb_write(name, src);
-    ck_assert_int_eq(tb_run("run %s --out %s --force --quiet --openmetrics %s.om", name, out, out), 0);
+    ck_assert_int_eq(tb_run("run %s --out %s --force --openmetrics %s.om", name, out, out), 0);
 }
 
 static char *read_in(const char *fmt, const char *arg)
@@ -265,6 +266,7 @@ static char *read_in(const char *fmt, const char *arg)
 START_TEST(clock_summary_and_openmetrics_are_on_the_real_date)
 {
     run_ny("o1", "2026-03-18", "07:00", "3h");
+    ck_assert_msg(strstr(tb_err(), "hook +9000s (09:30:00 EDT): open"), "%s", tb_err());   /* at() on the clock */
     char *sum = read_in("%s/summary.json", "o1");
     cJSON *j = cJSON_Parse(sum);
     ck_assert_str_eq(cJSON_GetObjectItem(j, "timezone")->valuestring, "America/New_York");
