@@ -7,6 +7,7 @@
 #define KUBESIM_CLI_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,9 @@ int cli_stopped(void);
 const volatile sig_atomic_t *cli_stop_flag(void);
 /* After a stop: says so on stderr and returns the exit code, 128 + signal. */
 int cli_stop_exit(const char *cmd);
+/* After a run's end line: the SLOs missed and the three reasons pods waited
+ * most, read from DIR's summary.json and trace.kst (run_end.c). */
+void cli_run_end_block(FILE *out, const char *dir);
 
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */

@@ -255,5 +255,7 @@ int cmd_run(int argc, char **argv)
                "trace:   %s/trace.kst (sha256 %s)\n%llu events in %.2f s; expectations failed: %d\n",
                dest, dest, dest, dest, res.trace_sha256, (unsigned long long)res.events,
                res.wall_seconds, res.expectations_failed);
+    if (!a.quiet)
+        cli_run_end_block(stdout, dest);
     return res.expectations_failed ? CLI_EXPECT_FAILED : CLI_OK;
 }

@@ -39,9 +39,23 @@ uint32_t scn_find_name(char **names, size_t n, const char *name)
     return SIM_NONE;
 }
 
+/* The region a script that declares none runs in: "default", zone "default-a"
+ * (as region { name = "default" } would declare it). */
+static void implied_region(lua_State *L, ScnScenario *s)
+{
+    char **slot = SCN_PUSH(L, s, s->regions);
+    *slot = scn_strdup(L, s, SCN_IMPLIED_REGION);
+    ScnZoneDecl *z = SCN_PUSH(L, s, s->zones);
+    z->region = (uint32_t)(s->regions.n - 1);
+    z->name = scn_strdup(L, s, SCN_IMPLIED_REGION "-a");
+}
+
 uint32_t scn_ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d)
 {
-    const char *r = scn_opt_string(L, d, "region", s->regions.n == 1 ? s->regions.v[0] : NULL);
+    const char *given = scn_opt_string(L, d, "region", NULL);
+    if (s->regions.n == 0 && (given == NULL || strcmp(given, SCN_IMPLIED_REGION) == 0))
+        implied_region(L, s);   /* README: a script with no region{} has one, implied */
+    const char *r = given ? given : s->regions.n == 1 ? s->regions.v[0] : NULL;
     if (r == NULL)
         scn_field_error(L, d, "region", "is required when the scenario has several regions");
     uint32_t id = scn_find_name(s->regions.v, s->regions.n, r);

@@ -91,6 +91,20 @@ static void data_path(const ScnScenario *s, const char *file, char *buf, size_t 
         snprintf(buf, n, "%.*s/%s", (int)(slash - s->chunk), s->chunk, file);
 }
 
+/* The cache entry for `key`: found, or new with no data yet (the caller
+ * makes it; an entry left empty by an error is made again by the next use). */
+static ScnData *data_slot(lua_State *L, ScnScenario *s, const char *key)
+{
+    for (size_t i = 0; i < s->data.n; i++)
+        if (strcmp(s->data.v[i].key, key) == 0)
+            return &s->data.v[i];
+    ScnData *slot = SCN_PUSH(L, s, s->data);
+    slot->data = NULL;
+    slot->key = NULL;
+    slot->key = scn_strdup(L, s, key);
+    return slot;
+}
+
 const char *const scn_keys_backtest_universe[] = {"assets", "days", "seed", NULL};
 static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtCtx *bc)
 {
@@ -104,12 +118,14 @@ static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtC
     int64_t assets = scn_opt_int(L, &d, "assets", 10, 1, 5000);
     int64_t days = scn_opt_int(L, &d, "days", 1000, 3, 100000);
     int64_t seed = scn_opt_int(L, &d, "seed", 1, 0, INT64_MAX);
-    BtData *data = NULL;
-    if (bt_data_synthetic(bc, (size_t)days, (size_t)assets, (uint64_t)seed, &data) != SIM_OK) {
+    lua_pushfstring(L, "u:%I:%I:%I", (lua_Integer)assets, (lua_Integer)days, (lua_Integer)seed);
+    ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (slot->data == NULL && bt_data_synthetic(bc, (size_t)days, (size_t)assets, (uint64_t)seed, &slot->data) != SIM_OK) {
         s->mem->oom = 0;
         luaL_error(L, "out of memory");
     }
-    return data;
+    return slot->data;
 }
 
 static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
@@ -126,10 +142,14 @@ static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
     } else {
         char path[1024];
         data_path(s, file, path, sizeof path);
-        if (bt_data_load_csv(&bc, path, &data) != SIM_OK) {
+        lua_pushfstring(L, "f:%s", path);
+        ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (slot->data == NULL && bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
             s->mem->oom = 0;
             scn_field_error(L, d, "data", "%s", bt_errmsg(&bc));
         }
+        data = slot->data;
     }
     lua_pop(L, 1);
     return data;
@@ -176,4 +196,9 @@ static int l_backtest(lua_State *L)
 void scn_api_backtest_register(lua_State *L)
 {
     lua_register(L, "backtest", l_backtest);
+}
+
+size_t scn_data_sets(const ScnScenario *s)
+{
+    return s->data.n;
 }

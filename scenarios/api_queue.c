@@ -5,7 +5,8 @@
  *   submit { queue = "backtests", name = "grid", start = "16:05", count = 200, every = "2s",
  *            strategy = "ma_cross",                          -- the request, as in backtest {}:
  *            universe = { assets = 20, days = 2000, seed = 7 },   -- or data = "prices.csv"
- *            params = { fast = { 5, 10 }, slow = { 50, 100 } } }
+ *            params = { fast = { 5, 10 }, slow = { 50, 100 } },
+ *            duration = "25m" }                               -- or work_scale = 40; default: by work
  *   deployment { name = "bt-workers", replicas = 4, cpu = "1", memory = "2Gi", queue = "backtests" }
  *
  * A submit's `count` requests are identical (one kernel run through the
@@ -30,10 +31,12 @@ typedef struct ScnQueueDecl {
 typedef struct ScnSubmitDecl {
     uint32_t queue;
     char *name;
-    BtData *data;                /* owned */
+    BtData *data;                /* borrowed from s->data */
     BtParams params;
     SimTime at, every;
     int32_t count;
+    SimTime duration;            /* submit.duration; 0: by the kernel's work */
+    double work_scale;           /* submit.work_scale; 0: 1 */
 } ScnSubmitDecl;
 
 typedef struct ScnWorkerDecl {
@@ -133,7 +136,7 @@ static const char *default_name(lua_State *L, const ScnScenario *s, uint32_t q)
 static int l_submit(lua_State *L)
 {
     static const char *const keys[] = {"queue", "name", "start", "count", "every", "strategy", "data",
-                                       "universe", "params", NULL};
+                                       "universe", "params", "duration", "work_scale", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "submit");
     d.name = scn_opt_string(L, &d, "name", NULL);
@@ -152,6 +155,10 @@ static int l_submit(lua_State *L)
     sd->count = (int32_t)scn_opt_int(L, &d, "count", 1, 1, 1000000);
     sd->every = scn_opt_duration(L, &d, "every", 0);
     sd->at = scn_opt_when(L, s, &d, "start", 0);
+    sd->duration = scn_opt_duration(L, &d, "duration", 0);
+    sd->work_scale = scn_opt_number(L, &d, "work_scale", 0, 0, 1e9);
+    if (sd->duration > 0 && sd->work_scale > 0)
+        scn_field_error(L, &d, "work_scale", "give at most one of 'duration' and 'work_scale'");
     return 0;
 }
 
@@ -173,7 +180,8 @@ int scn_k_submit(lua_State *L)
         return luaL_error(L, "k.submit: %I requests is out of range [1, 1000000]", n);
     /* The same request (data and parameters, which the declaration keeps
      * alive), arriving from now at the declaration's pace. */
-    WlQueueSubmit sub = {sd->queue, sd->name, sd->data, sd->params, sim_now(s->hooks.e), sd->every, (int32_t)n};
+    WlQueueSubmit sub = {sd->queue, sd->name, sd->data, sd->params, sim_now(s->hooks.e), sd->every, (int32_t)n,
+                         sd->duration, sd->work_scale};
     if (wl_queue_submit(s->hooks.wl, &sub) != SIM_OK)
         return luaL_error(L, "k.submit: %s", sim_errmsg(s->hooks.e));
     return 0;
@@ -210,7 +218,8 @@ int scn_queue_build(ScnScenario *s, WlControllers *wl)
         rc = wl_queue_worker(wl, qs->workers.v[i].queue, (uint32_t)qs->workers.v[i].workload);
     for (size_t i = 0; qs && rc == SIM_OK && i < qs->submits.n; i++) {
         const ScnSubmitDecl *sd = &qs->submits.v[i];
-        WlQueueSubmit sub = {sd->queue, sd->name, sd->data, sd->params, sd->at, sd->every, sd->count};
+        WlQueueSubmit sub = {sd->queue, sd->name, sd->data, sd->params, sd->at, sd->every, sd->count,
+                             sd->duration, sd->work_scale};
         rc = wl_queue_submit(wl, &sub);
     }
     return rc;
@@ -225,7 +234,6 @@ void scn_queue_free(ScnScenario *s)
         sim_mem_strfree(s->mem, qs->queues.v[i].name);
     for (size_t i = 0; i < qs->submits.n; i++) {
         sim_mem_strfree(s->mem, qs->submits.v[i].name);
-        bt_data_free(qs->submits.v[i].data);
     }
     sim_mem_free(s->mem, qs->queues.v, qs->queues.cap * sizeof *qs->queues.v);
     sim_mem_free(s->mem, qs->submits.v, qs->submits.cap * sizeof *qs->submits.v);

@@ -48,7 +48,7 @@ int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl)
     }
     for (size_t i = 0; rc == SIM_OK && i < s->backtests.n; i++) {
         const ScnBacktest *b = &s->backtests.v[i];
-        WlBacktest wb = {(uint32_t)b->workload, s->workloads.v[b->workload].name, b->data, b->params};
+        WlBacktest wb = {(uint32_t)b->workload, s->workloads.v[b->workload].name, b->data, b->params, 0, 0};
         rc = wl_backtest_add(wl, &wb);
     }
     if (rc == SIM_OK)

@@ -105,10 +105,13 @@ static void free_decls(ScnScenario *s)
     }
     for (size_t i = 0; i < s->expects.n; i++)
         sim_mem_strfree(m, s->expects.v[i].name);
-    for (size_t i = 0; i < s->backtests.n; i++)
-        bt_data_free(s->backtests.v[i].data);
     VEC_FREE(m, s->backtests);
     scn_queue_free(s);
+    for (size_t i = 0; i < s->data.n; i++) {   /* after the decls that borrow them */
+        sim_mem_strfree(m, s->data.v[i].key);
+        bt_data_free(s->data.v[i].data);
+    }
+    VEC_FREE(m, s->data);
     for (size_t i = 0; i < s->sets.n; i++) {
         sim_mem_strfree(m, s->sets.v[i].name);
         sim_mem_strfree(m, s->sets.v[i].value);

@@ -48,6 +48,9 @@ SimTime scn_start_clock(const ScnScenario *s);
 /* The Unix time of simulated time 0: scenario.start on scenario.date
  * (default Monday 2026-01-05) in scenario.timezone (default UTC). */
 int64_t scn_start_unix(const ScnScenario *s);
+/* The distinct data sets the backtest {} and submit {} requests load or
+ * generate: each (universe assets, days, seed) or CSV path once, shared. */
+size_t scn_data_sets(const ScnScenario *s);
 /* 1 when the scenario sets timezone or date: only then do summary.json and
  * the trace carry the clock (scn_clock_json), so other runs' bytes stay. */
 int scn_clock_set(const ScnScenario *s);

@@ -14,6 +14,16 @@
 #include "sim/arena.h"
 
 #define SCN_ERR_LEN 512
+/* The region of a script that declares no region {} (README "region"). */
+#define SCN_IMPLIED_REGION "default"
+
+/* One data set the script's backtest requests use: generated or loaded once
+ * per distinct spec (a universe's assets, days, seed; a CSV's path) and
+ * shared by every backtest {} and submit {} naming it. */
+typedef struct ScnData {
+    char *key;                   /* "u:ASSETS:DAYS:SEED" or "f:PATH" */
+    BtData *data;                /* owned */
+} ScnData;
 
 typedef struct ScnParam {
     char *name, *deflt, *value, *desc;
@@ -47,7 +57,7 @@ typedef struct ScnZoneDecl {
 
 typedef struct ScnBacktest {
     size_t workload;             /* index of its Job in workloads */
-    BtData *data;                /* owned */
+    BtData *data;                /* borrowed from s->data */
     BtParams params;
 } ScnBacktest;
 
@@ -109,6 +119,7 @@ struct ScnScenario {
     SCN_VEC(ScnExpect) expects;
     SCN_VEC(ScnSet) sets;
     SCN_VEC(ScnBacktest) backtests;
+    SCN_VEC(ScnData) data;       /* every distinct data set, once (api_backtest.c); decls borrow them */
     struct ScnQueues *queues;    /* queue/submit declarations (api_queue.c); NULL if none */
     struct ScnTraffic *traffic;  /* site/latency/traffic/serve declarations, in the arena (api_traffic.c) */
     struct ScnHpas *hpas;        /* hpa declarations, in the arena (api_hpa.c); NULL if none */

@@ -155,7 +155,7 @@ static uint32_t workers(World *w, uint32_t q, const char *name, int32_t replicas
 static void submit(World *w, uint32_t q, const char *name, const BtParams *p, SimTime at, int32_t count,
                    SimTime every)
 {
-    WlQueueSubmit s = {q, name, w->data, p ? *p : w->params, at, every, count};
+    WlQueueSubmit s = {q, name, w->data, p ? *p : w->params, at, every, count, 0, 0};
     ck_assert_int_eq(wl_queue_submit(w->c, &s), SIM_OK);
 }
 
@@ -332,6 +332,41 @@ START_TEST(queue_request_lasts_its_counted_work_on_the_node)
     }
     ck_assert_int_eq(done_fast, SIM_SEC(10) + d4);
     ck_assert_int_eq(done_slow, SIM_SEC(10) + d1);
+    world_free(&w);
+}
+END_TEST
+
+/* A stated duration lasts exactly that on every node (the node's speed does
+ * not enter); a work scale multiplies the counted work's duration on the
+ * node, so a small data set stands for a large one. */
+START_TEST(queue_request_lasts_its_stated_duration_or_scaled_work)
+{
+    World w;
+    world_init(&w, SIM_SEC(4 * 3600));
+    uint32_t slow = group(&w, "slow", 1.0, 2000, 1), fast = group(&w, "fast", 4.0, 2000, 1);
+    uint32_t q = queue(&w, "backtests");
+    workers(&w, q, "workers", 2, 2000);
+    WlQueueSubmit stated = {q, "stated", w.data, w.params, SIM_SEC(10), 0, 2, SIM_SEC(25 * 60), 0};
+    ck_assert_int_eq(wl_queue_submit(w.c, &stated), SIM_OK);
+    WlQueueSubmit scaled = {q, "scaled", w.data, w.params, SIM_SEC(3600), 0, 2, 0, 40};
+    ck_assert_int_eq(wl_queue_submit(w.c, &scaled), SIM_OK);
+    run_all(&w);
+    QRec r[16];
+    ck_assert_int_eq(queue_records(&w, r, 16), 8);
+    SimTime d1 = duration(&w, &w.params, 1.0), d4 = duration(&w, &w.params, 4.0);
+    int takes = 0;
+    for (int i = 0; i < 8; i++) {
+        if (r[i].kind != WL_TR_QUEUE_TAKE)
+            continue;
+        takes++;
+        uint32_t g = sim_node(w.e, sim_pod(w.e, (uint32_t)r[i].pod)->node)->group;
+        ck_assert(g == slow || g == fast);
+        if (r[i].t == SIM_SEC(10))
+            ck_assert_int_eq(r[i].duration, SIM_SEC(25 * 60));
+        else
+            ck_assert_int_eq(r[i].duration, 40 * (g == fast ? d4 : d1));
+    }
+    ck_assert_int_eq(takes, 4);
     world_free(&w);
 }
 END_TEST
@@ -688,7 +723,7 @@ START_TEST(queue_failed_kernel_drops_its_requests)
     bt_params_default(&bad, BT_MINVAR);
     bad.window = 20;
     ck_assert_int_eq(bt_check(&bc, data, &bad), SIM_OK);
-    WlQueueSubmit s = {q, "bad", data, bad, SIM_SEC(5), 0, 3};
+    WlQueueSubmit s = {q, "bad", data, bad, SIM_SEC(5), 0, 3, 0, 0};
     ck_assert_int_eq(wl_queue_submit(w.c, &s), SIM_OK);
     submit(&w, q, "good", NULL, SIM_SEC(6), 1, 0);
     run_all(&w);
@@ -731,7 +766,7 @@ static int oom_run(void *ctx, SimMem *m)
     ws.name = (char *)"workers";
     ws.spec.req = (SimRes){1000, GIB, 0, 1};
     ws.replicas = 2;
-    WlQueueSubmit sub = {0, "x", oc->data, oc->params, SIM_SEC(1), SIM_SEC(1), 5};
+    WlQueueSubmit sub = {0, "x", oc->data, oc->params, SIM_SEC(1), SIM_SEC(1), 5, 0, 0};
     if (rc || (rc = sim_workload_add(w.e, &ws, &d)) || (rc = wl_queue_add(w.c, "q", w.region, &q)) ||
         (rc = wl_queue_worker(w.c, q, d)) || (rc = wl_start(w.c, d)) || (rc = wl_queue_submit(w.c, &sub)))
         goto out;
@@ -968,6 +1003,65 @@ START_TEST(queue_lua_valid_declarations_load)
 }
 END_TEST
 
+/* Requests of the same data share it: three submits and a backtest {} over
+ * two distinct universes make two data sets; a stated duration is each
+ * request's run time in summary.json; duration and work_scale together are
+ * refused. */
+START_TEST(queue_lua_duration_and_shared_data)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s%s", world_lua,
+             "deployment { name = \"workers\", namespace = \"research\", replicas = 2, cpu = \"1\",\n"
+             "             memory = \"1Gi\", queue = \"backtests\" }\n"
+             "submit { queue = \"backtests\", name = \"long\", start = \"16:05\", count = 3,\n"
+             "         strategy = \"ma_cross\", universe = { assets = 4, days = 300, seed = 3 },\n"
+             "         params = { fast = { 5 }, slow = { 20 } }, duration = \"25m\" }\n"
+             "submit { queue = \"backtests\", name = \"again\", start = \"16:05\",\n"
+             "         strategy = \"momentum\", universe = { assets = 4, days = 300, seed = 3 },\n"
+             "         params = { lookback = 60, skip = 5, hold = 21, top = 2 }, work_scale = 40 }\n"
+             "submit { queue = \"backtests\", name = \"other\", start = \"16:05\",\n"
+             "         strategy = \"ma_cross\", universe = { assets = 4, days = 300, seed = 4 },\n"
+             "         params = { fast = { 5 }, slow = { 20 } } }\n");
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions o = {.path = tr_write(tmpdir, "dur.lua", src), .seed = 1};
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
+    ck_assert_uint_eq(scn_data_sets(s), 2);   /* seed 3 once, seed 4 once */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/dur", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0, 1);
+    ScnRunOptions ro = {.seed = 1, .dir = dir};
+    ScnRunResult res;
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
+    scn_free(s);
+    ck_assert_int_eq(m.live, 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    cJSON *j = read_json(path);
+    const cJSON *r, *results = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "backtests"), "results");
+    int seen = 0;
+    cJSON_ArrayForEach(r, results) {
+        if (strcmp(cJSON_GetObjectItem(r, "name")->valuestring, "long") == 0) {
+            ck_assert_double_eq(cJSON_GetObjectItem(r, "sim_seconds")->valuedouble, 1500);
+            ck_assert_double_eq(cJSON_GetObjectItem(r, "runs")->valuedouble, 3);
+            seen++;
+        }
+    }
+    ck_assert_int_eq(seen, 1);
+    cJSON_Delete(j);
+
+    snprintf(src, sizeof src, "%s%s", world_lua,
+             "submit { queue = \"backtests\", duration = \"25m\", work_scale = 2, " REQ " }\n");
+    o.path = tr_write(tmpdir, "both.lua", src);
+    ck_assert_ptr_null(scn_load(&m, &o, &err));
+    ck_assert_msg(strstr(sim_err_msg(&err), "work_scale") && strstr(sim_err_msg(&err), "both.lua:"), "%s",
+                  sim_err_msg(&err));
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("queue");
@@ -976,6 +1070,7 @@ int main(void)
     tcase_add_test(tc, queue_serves_requests_in_arrival_order);
     tcase_add_test(tc, queue_gives_each_worker_one_request_at_a_time);
     tcase_add_test(tc, queue_request_lasts_its_counted_work_on_the_node);
+    tcase_add_test(tc, queue_request_lasts_its_stated_duration_or_scaled_work);
     tcase_add_test(tc, queue_requeues_the_request_of_a_deleted_worker);
     tcase_add_test(tc, queue_drained_to_zero_workers_completes_every_request);
     tcase_add_test(tc, queue_request_longer_than_the_grace_period_is_requeued_once);
@@ -988,6 +1083,7 @@ int main(void)
     tcase_add_test(tc, queue_scenario_fills_the_summary_and_metrics);
     tcase_add_test(tc, queue_lua_declarations_are_checked);
     tcase_add_test(tc, queue_lua_valid_declarations_load);
+    tcase_add_test(tc, queue_lua_duration_and_shared_data);
     suite_add_tcase(s, tc);
     return tr_main(s, tmpdir);
 }

@@ -38,6 +38,15 @@ static WlBtReq *req_of(WlControllers *c, uint32_t wl)
     return NULL;
 }
 
+/* d times scale (none when scale is 0), rounded to the nanosecond. */
+static SimTime scaled(SimTime d, double scale)
+{
+    if (scale <= 0)
+        return d;
+    double v = (double)d * scale;
+    return v >= (double)INT64_MAX / 2 ? INT64_MAX / 2 : (SimTime)llround(v);
+}
+
 int wl_bt_run_on(WlControllers *c, size_t req, uint32_t node, SimTime *out)
 {
     WlBtReq *r = &c->bt[req];
@@ -52,7 +61,11 @@ int wl_bt_run_on(WlControllers *c, size_t req, uint32_t node, SimTime *out)
     const SimNodeGroup *g = sim_nodegroup(c->e, n->group);
     BtNodeSpeed sp = {g->speed > 0 ? g->speed : 1.0, (uint32_t)n->alloc.gpu,
                       g->gpu_speedup >= 1 ? g->gpu_speedup : 1.0};
-    r->last_duration = bt_sim_duration(&c->tp, &sp, r->b.params.kernel, bt_result_cost(r->result));
+    if (r->b.duration > 0)
+        r->last_duration = r->b.duration;   /* stated by the user: the node's speed does not enter */
+    else
+        r->last_duration = scaled(bt_sim_duration(&c->tp, &sp, r->b.params.kernel, bt_result_cost(r->result)),
+                                  r->b.work_scale);
     r->last_node = node;
     *out = r->last_duration;
     return SIM_OK;

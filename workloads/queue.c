@@ -598,7 +598,7 @@ int wl_queue_submit(WlControllers *c, const WlQueueSubmit *s)
     WlQueues *qs = c->queues;
     if (qs == NULL || s->queue >= qs->nq || s->count < 1 || s->every < 0 || s->at < sim_now(c->e))
         return sim_fail(c->e, SIM_EINVAL, "submission '%s': no such queue, or a bad count or time", s->name);
-    WlBacktest b = {SIM_NONE, s->name, s->data, s->params};   /* no Job: the queue's workers serve it */
+    WlBacktest b = {SIM_NONE, s->name, s->data, s->params, s->duration, s->work_scale};   /* no Job: workers serve it */
     int rc = wl_backtest_add(c, &b);
     if (rc != SIM_OK)
         return rc;

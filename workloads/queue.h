@@ -72,6 +72,8 @@ typedef struct WlQueueSubmit {
     BtParams params;
     SimTime at, every;
     int32_t count;
+    SimTime duration;           /* each request's stated run time; 0: by work (WlBacktest) */
+    double work_scale;          /* the counted work times this; 0: 1 */
 } WlQueueSubmit;
 int wl_queue_submit(WlControllers *c, const WlQueueSubmit *s);
 

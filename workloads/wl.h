@@ -68,6 +68,12 @@ typedef struct WlBacktest {
     const char *name;
     const BtData *data;
     BtParams params;
+    /* How long a run lasts: `duration` when positive (the same on every
+     * node), else the kernel's counted work over the node's throughput times
+     * `work_scale` when positive (so a small data set stands for a large one),
+     * else that work as counted. */
+    SimTime duration;
+    double work_scale;
 } WlBacktest;
 
 int wl_backtest_add(WlControllers *c, const WlBacktest *b);
