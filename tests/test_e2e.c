@@ -319,6 +319,45 @@ START_TEST(e2e_hook_log_and_quiet)
 }
 END_TEST
 
+/* A scenario with no region {}: its node group and workloads land in the
+ * implied region "default"; validate and run accept it. Its run ends with
+ * one block: the SLO it misses (capacity 10 req/s against 500) and why pods
+ * waited (a 64-CPU pod on 4-CPU nodes: "Insufficient cpu"); --quiet prints
+ * nothing. */
+START_TEST(e2e_implied_region_and_end_block)
+{
+    tb_write("imp.lua",
+             "scenario { name = \"imp\", duration = \"30m\" }\n"
+             "nodegroup { name = \"g\", cpu = \"4\", memory = \"16Gi\", min = 1, max = 1 }\n"
+             "deployment { name = \"api\", replicas = 1, cpu = \"1\", memory = \"1Gi\",\n"
+             "  serve = { service = \"api\", capacity = 10, service_time = \"20ms\", slo_p95 = \"50ms\" } }\n"
+             "deployment { name = \"huge\", replicas = 2, cpu = \"64\", memory = \"1Gi\" }\n"
+             "site { name = \"desk\" }\n"
+             "latency { from = \"desk\", to = \"default\", ms = 5 }\n"
+             "traffic { site = \"desk\", service = \"api\", rate = 500 }\n");
+    ck_assert_int_eq(tb_run("validate imp.lua"), 0);
+    ck_assert_msg(strstr(tb_out(), "1 regions, 1 node groups, 2 workloads"), "%s", tb_out());
+    ck_assert_int_eq(tb_run("run imp.lua --out imp1"), 0);
+    const char *out = tb_out();
+    const char *end = strstr(out, "expectations failed: 0\n");
+    ck_assert_msg(end != NULL, "%s", out);
+    ck_assert_msg(strstr(end, "SLOs missed:\n  api in default: p95 target 50 ms, over it for "), "%s", out);
+    ck_assert_msg(strstr(end, "pods waited most for (pod-waits):\n       2  Insufficient cpu\n"), "%s", out);
+    cJSON *j = read_json("imp1");
+    const cJSON *regions = cJSON_GetObjectItem(j, "regions");
+    ck_assert_int_eq(cJSON_GetArraySize(regions), 1);
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(regions, 0), "name")->valuestring, "default");
+    cJSON_Delete(j);
+    ck_assert_int_eq(tb_run("run imp.lua --out imp2 --quiet"), 0);
+    ck_assert_str_eq(tb_out(), "");
+    ck_assert_str_eq(tb_err(), "");
+    /* Naming a region when none is declared still refers to one that must exist. */
+    tb_write("imp_bad.lua", "nodegroup { name = \"g\", region = \"us-east\", cpu = \"4\", memory = \"16Gi\" }\n");
+    ck_assert_int_eq(tb_run("validate imp_bad.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "imp_bad.lua:1:") && strstr(tb_err(), "'region'"), "%s", tb_err());
+}
+END_TEST
+
 START_TEST(e2e_list_params)
 {
     ck_assert_int_eq(tb_run("run --list-params"), 0);
@@ -588,6 +627,7 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_failed_expectation_exits_1_with_outputs);
     tcase_add_test(tc, e2e_set_overrides_param);
     tcase_add_test(tc, e2e_list_params);
+    tcase_add_test(tc, e2e_implied_region_and_end_block);
     tcase_add_test(tc, e2e_hook_log_and_quiet);
     tcase_add_test(tc, e2e_help_version_and_usage_errors);
     tcase_add_test(tc, e2e_bench_prints_json_per_line);
