@@ -23,6 +23,8 @@ static const BenchDef benches[] = {
      bench_ma_cross},
     {"minvar", "backtest (c): 200 assets x 2000 days, window 500: counted GFLOP/s vs DGEMM",
      bench_minvar},
+    {"backtest_queue", "500 queued hour-scale backtests (stated duration or work scale) on 5 shared small "
+                       "universes, 40 workers: wall s and peak RSS of the whole run", bench_backtest_queue},
     {"schedule", "5,000 nodes, 150,000 pods (a tenth constrained), faithful node sampling: pods/s", bench_schedule},
     {"autoscaler_loop", "5,000 nodes, 2,000 unschedulable pods: ms per cluster-autoscaler plan; quiet loop cost",
      bench_autoscaler_loop},

@@ -26,6 +26,7 @@ double bench_now(void);
 int bench_event_queue(cJSON *out, int quick);
 int bench_ma_cross(cJSON *out, int quick);
 int bench_minvar(cJSON *out, int quick);
+int bench_backtest_queue(cJSON *out, int quick);
 int bench_schedule(cJSON *out, int quick);
 int bench_autoscaler_loop(cJSON *out, int quick);
 int bench_trading_day(cJSON *out, int quick);

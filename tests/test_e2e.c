@@ -404,6 +404,14 @@ START_TEST(e2e_bench_prints_json_per_line)
     ck_assert(cJSON_GetObjectItem(j, "sim_per_wall")->valuedouble > 0);
     ck_assert(cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble > 0);
     cJSON_Delete(j);
+    /* The queued-backtest storm: every request done (or the bench fails), 5 shared data sets. */
+    ck_assert_msg(tb_run("bench --quick --only backtest_queue") == 0, "%s", tb_err());
+    j = cJSON_Parse(tb_out());
+    ck_assert_msg(j != NULL, "%s", tb_out());
+    ck_assert_double_eq(cJSON_GetObjectItem(j, "requests")->valuedouble, 50);
+    ck_assert_double_eq(cJSON_GetObjectItem(j, "data_sets")->valuedouble, 5);
+    ck_assert(cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble > 0);
+    cJSON_Delete(j);
 }
 END_TEST
 
