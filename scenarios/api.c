@@ -48,6 +48,7 @@ static void implied_region(lua_State *L, ScnScenario *s)
     ScnZoneDecl *z = SCN_PUSH(L, s, s->zones);
     z->region = (uint32_t)(s->regions.n - 1);
     z->name = scn_strdup(L, s, SCN_IMPLIED_REGION "-a");
+    s->region_implied = 1;
 }
 
 uint32_t scn_ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d)
@@ -229,6 +230,10 @@ static int l_region(lua_State *L)
     ScnDecl d = decl_open(L, "region");
     decl_name(L, &d, KX_DNS1123_LABEL);   /* first, so that every later message names it */
     scn_check_keys(L, &d, keys);
+    if (s->region_implied)   /* else what came before would sit alone in the implied region */
+        scn_field_error(L, &d, "name", "a region must be declared before the node groups and workloads: one "
+                        "before this line named none, so the scenario has the implied region '%s' only",
+                        SCN_IMPLIED_REGION);
     check_unique(L, s->regions.v, s->regions.n, &d);
     char **slot = SCN_PUSH(L, s, s->regions);
     *slot = scn_strdup(L, s, d.name);

@@ -111,6 +111,7 @@ struct ScnScenario {
     SimArena arena;              /* pod specs' nested arrays */
     struct ScnPolicy *policy;    /* policy declarations, in the arena (api_policy.c) */
     SCN_VEC(char *) regions;
+    int region_implied;          /* regions.v[0] is the implied one (api.c scn_ref_region) */
     SCN_VEC(ScnZoneDecl) zones;
     SCN_VEC(char *) namespaces;
     SCN_VEC(ScnGroupDecl) groups;

@@ -351,6 +351,12 @@ START_TEST(e2e_implied_region_and_end_block)
     ck_assert_int_eq(tb_run("run imp.lua --out imp2 --quiet"), 0);
     ck_assert_str_eq(tb_out(), "");
     ck_assert_str_eq(tb_err(), "");
+    /* A region {} after the implied region was made is refused, naming its line. */
+    tb_write("imp_late.lua", "nodegroup { name = \"g\", cpu = \"4\", memory = \"16Gi\" }\n"
+                             "region { name = \"us-east\" }\n");
+    ck_assert_int_eq(tb_run("validate imp_late.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "imp_late.lua:2:") && strstr(tb_err(), "implied region 'default'"), "%s",
+                  tb_err());
     /* Naming a region when none is declared still refers to one that must exist. */
     tb_write("imp_bad.lua", "nodegroup { name = \"g\", region = \"us-east\", cpu = \"4\", memory = \"16Gi\" }\n");
     ck_assert_int_eq(tb_run("validate imp_bad.lua"), 2);
