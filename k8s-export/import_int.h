@@ -87,8 +87,6 @@ int64_t kx_quantity(KxImp *c, const KubeYNode *n, int milli);
 /* An integer field; a bad one fails naming the field. */
 int64_t kx_int(KxImp *c, const KubeYNode *n, int64_t lo, int64_t hi);
 void kx_out_string_map(KxImp *c, const KubeYNode *map);  /* { k = "v", ... } */
-void kx_out_selector(KxImp *c, const KubeYNode *sel);    /* a LabelSelector */
-void kx_out_exprs(KxImp *c, const KubeYNode *seq);       /* matchExpressions */
 
 /* import_pod.c: a pod template read by the kube reader (kube_pod_template
  * and kube_pod_eviction through kx_read, so a pod field means what it means
