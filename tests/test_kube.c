@@ -318,6 +318,41 @@ START_TEST(kube_import_keeps_a_node_terms_match_fields)
 }
 END_TEST
 
+/* A spread constraint without whenUnsatisfiable (required upstream):
+ * `explain` refused it, `import` once wrote it through; both refuse it now,
+ * import naming the manifest's line and field. */
+START_TEST(kube_import_refuses_a_spread_without_when_unsatisfiable_as_explain_does)
+{
+    static const char yaml[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s}\nspec:\n  selector: {matchLabels: {app: s}}\n"
+        "  template:\n    metadata: {labels: {app: s}}\n    spec:\n      containers: [{name: a, image: x}]\n"
+        "      topologySpreadConstraints:\n      - maxSkew: 1\n        topologyKey: kubernetes.io/hostname\n";
+    KxImportFile f = {.path = "s.yaml", .text = yaml, .len = strlen(yaml), .region = "r"};
+    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = NULL;
+    size_t len = 0;
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_int_eq(kx_import(&m, &f, 1, &o, &text, &len, &err), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_err_msg(&err), "s.yaml:11: spec.template.spec.topologySpreadConstraints[0]: "
+                                            "topologyKey and whenUnsatisfiable are required"),
+                  "%s", sim_err_msg(&err));
+    ck_assert_int_eq(m.live, 0);
+
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse("{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"containers\": [{\"name\": \"a\"}], "
+                           "\"topologySpreadConstraints\": [{\"maxSkew\": 1, \"topologyKey\": \"kubernetes.io/hostname\"}]}}");
+    KubePod p;
+    kube_pod(rd.r, j, "$.pod", &p);
+    ck_assert_str_eq(kube_errmsg(rd.r),
+                     "$.pod.spec.topologySpreadConstraints[0]: topologyKey and whenUnsatisfiable are required");
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
+
 /* `import` (YAML) and `explain schedule` (JSON) read the same pod to the same
  * requests: one formula, overhead included. */
 START_TEST(kube_import_and_explain_agree_on_a_pods_requests)
@@ -728,6 +763,7 @@ int main(void)
     tcase_add_test(tc, kube_import_and_explain_agree_on_a_pods_requests);
     tcase_add_test(tc, kube_import_and_explain_read_every_pod_field_alike);
     tcase_add_test(tc, kube_import_keeps_a_node_terms_match_fields);
+    tcase_add_test(tc, kube_import_refuses_a_spread_without_when_unsatisfiable_as_explain_does);
     tcase_add_test(tc, kube_a_written_zero_request_is_not_defaulted_to_the_limit);
     tcase_add_test(tc, kube_container_request_defaults_absent_requests_only);
     tcase_add_test(tc, kube_first_problem_sticks_on_the_reader);
