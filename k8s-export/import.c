@@ -377,6 +377,19 @@ static int is_node_groups(const KxDoc *d)
                        strcmp(d->name, "cluster-autoscaler-priority-expander") == 0);
 }
 
+/* minReplicas 0 in the manifests: the cluster they come from runs with the
+ * feature gate HPAScaleToZero, and the scenario needs it too. */
+static int scale_to_zero(const KxImp *c)
+{
+    for (const KxDoc *d = c->docs; d; d = d->next) {
+        const char *min = d->kind && strcmp(d->kind, "HorizontalPodAutoscaler") == 0
+                              ? kube_y_get_str(d->root, "spec.minReplicas") : NULL;
+        if (min && strcmp(min, "0") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* The header: where the scenario came from and what it leaves out. */
 static void header(KxImp *c, const KxImportOptions *o)
 {
@@ -405,6 +418,8 @@ static void header(KxImp *c, const KxImportOptions *o)
         kx_out(c, ", duration = ");
         kx_out_str(c, o->duration);
     }
+    if (scale_to_zero(c))
+        kx_out(c, ", feature_gates = { HPAScaleToZero = true }");
     kx_out(c, " }\n");
 }
 

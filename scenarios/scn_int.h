@@ -81,6 +81,8 @@ struct ScnScenario {
     char *chunk;                 /* the file name used in messages */
     char *name;
     SimTime duration, start_clock, sample_every;
+    uint32_t gates;              /* feature gates on (WlGates): defaults, then scenario { feature_gates } */
+    uint32_t gates_relied;       /* gates an earlier declaration needed on (turning one off is refused) */
     size_t lua_mem, lua_used;
     int lua_cap_hit;             /* the last failed Lua allocation was refused by the cap */
     uint64_t steps_left;

@@ -761,6 +761,28 @@ START_TEST(import_writes_what_validate_accepts)
 }
 END_TEST
 
+/* Issue 14: manifests with an HPA of minReplicas 0 come from a cluster with
+ * the feature gate HPAScaleToZero: the scenario turns it on, so it
+ * validates (without the gate, min = 0 is refused). */
+START_TEST(import_turns_on_scale_to_zero_for_min_replicas_0)
+{
+    tb_write("zero.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: workers}\n"
+             "spec:\n  replicas: 1\n  selector: {matchLabels: {app: w}}\n  template:\n    metadata:\n"
+             "      labels: {app: w}\n    spec:\n      containers:\n      - name: c\n"
+             "        resources: {requests: {cpu: \"1\", memory: 1Gi}}\n---\n"
+             "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: workers}\n"
+             "spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: workers}\n"
+             "  minReplicas: 0\n  maxReplicas: 4\n  metrics:\n  - type: External\n    external:\n"
+             "      metric: {name: queue_length}\n      target: {type: AverageValue, averageValue: \"5\"}\n");
+    char *lua = imported("zero.yaml");
+    ck_assert_msg(strstr(lua, "feature_gates = { HPAScaleToZero = true }") != NULL, "%s", lua);
+    ck_assert_msg(strstr(lua, "min = 0") != NULL, "%s", lua);
+    free(lua);
+    ck_assert_msg(tb_run("validate pin.lua") == 0, "%.1500s", tb_err());
+}
+END_TEST
+
 /* A PodDisruptionBudget's whole selector: import wrote its matchLabels only
  * (a matchExpressions PDB then covered every pod of the namespace); it now
  * reads the PDB with kube_pdb, as explain does, and the scenario's pdb takes
@@ -860,6 +882,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_caps_input_size);
     tcase_add_test(bin, import_refuses_what_validate_would);
     tcase_add_test(bin, import_writes_what_validate_accepts);
+    tcase_add_test(bin, import_turns_on_scale_to_zero_for_min_replicas_0);
     tcase_add_test(bin, import_says_why_it_cannot_read_or_write);
     tcase_add_test(bin, import_keeps_a_pdbs_match_expressions);
     tcase_add_test(bin, import_reads_a_quota_as_explain_does);
