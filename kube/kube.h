@@ -12,9 +12,10 @@
  *   - a YAML reader over libyaml (yaml.c): manifests to a tree of KubeYNode
  *     that keeps each node's line, and typed lookups over it whose messages
  *     say "FILE:LINE: field.path: why" (used by `import`);
- *   - readers of v1 objects into the model's specs: Node, Pod (requests as
- *     upstream sums them, placement, the autoscaler's annotations and local
- *     volumes, the controller's kind), PriorityClass, PodDisruptionBudget,
+ *   - readers of v1 objects into the model's specs: Node, Pod and pod
+ *     template (requests as upstream sums them, placement, the autoscaler's
+ *     annotations and local volumes, the controller's kind, and what the
+ *     manifest gave, KubePodGiven, for import to write back), PriorityClass, PodDisruptionBudget,
  *     ResourceQuota, LimitRange (its Container items merged as upstream's),
  *     and the autoscaling/v2 HPA spec (hpa.c); and the effective-request
  *     formula that the YAML importer applies to the same fields;
