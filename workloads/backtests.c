@@ -195,7 +195,7 @@ cJSON *wl_backtest_results(WlControllers *c)
     return arr;
 }
 
-/* backtests: {completed, results[]} */
+/* backtests: {completed, results[]}, then the queues' counters */
 int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary)
 {
     WlControllers *c = ctx;
@@ -204,7 +204,9 @@ int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary)
     int rc = sim_summary_add_item(summary, "backtests", bt);
     if (rc == SIM_OK)
         rc = sim_summary_add_number(bt, "completed", (double)c->stats.backtests_completed);
-    return rc == SIM_OK ? sim_summary_add_item(bt, "results", wl_backtest_results(c)) : rc;
+    if (rc == SIM_OK)
+        rc = sim_summary_add_item(bt, "results", wl_backtest_results(c));
+    return rc == SIM_OK ? wl_queue_summary(c, summary) : rc;
 }
 
 void wl_bt_free(WlControllers *c)

@@ -35,7 +35,9 @@
  */
 #include "workloads/queue.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "workloads/wl_int.h"
@@ -64,6 +66,9 @@ typedef struct Queue {
     Ring idle;             /* uint32_t worker slots, longest idle first */
     uint32_t workers, busy;
     uint64_t arrived, completed, requeued, failed;
+    SimTime first_arrival, last_done;   /* -1: none yet (the batch SLO figures) */
+    SimTime *waits;        /* per completed request: its arrival to the take that completed it */
+    size_t nwaits, capwaits;
 } Queue;
 
 typedef struct Submit {
@@ -82,6 +87,7 @@ typedef struct Worker {
     uint32_t pod, queue;
     uint8_t busy, dead;
     QReq req;              /* while busy */
+    SimTime taken;         /* while busy: when it took req */
     SimTime started, t_last, b_last, t1, bv1, bv0;
 } Worker;
 
@@ -316,6 +322,7 @@ static int take(WlControllers *c, uint32_t qi, uint32_t slot)
     }
     ring_pop(&q->idle, NULL);
     w->req = r;
+    w->taken = sim_now(c->e);
     set_busy(w, sim_now(c->e), 1);
     q->busy++;
     sim_trace_rec(c->e, WL_TR_QUEUE_TAKE,
@@ -351,6 +358,8 @@ static int arrive(WlControllers *c, uint32_t si)
         s->arrived++;
         q->arrived++;
     }
+    if (q->first_arrival < 0 && n > 0)
+        q->first_arrival = sim_now(c->e);
     sim_trace_rec(c->e, WL_TR_QUEUE_SUBMIT, (SimTrVal[]){SIM_TRI(s->queue), SIM_TRI(si), SIM_TRI(n),
                   SIM_TRS(c->bt[s->bt].b.name)}, 4);
     if (s->arrived < s->count) {
@@ -359,6 +368,18 @@ static int arrive(WlControllers *c, uint32_t si)
             return rc;
     }
     return dispatch(c, s->queue);
+}
+
+/* A request done: the queue's completion time and the request's wait. */
+static void done_stats(WlControllers *c, Queue *q, const Worker *w)
+{
+    q->last_done = sim_now(c->e);
+    if (q->nwaits == q->capwaits &&
+        sim_mem_grow(sim_mem(c->e), (void **)&q->waits, &q->capwaits, q->nwaits + 1, sizeof *q->waits) != SIM_OK) {
+        (void)sim_fail(c->e, SIM_ENOMEM, "out of memory");   /* sticky: the run stops */
+        return;
+    }
+    q->waits[q->nwaits++] = w->taken - w->req.arrived;
 }
 
 static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
@@ -375,6 +396,7 @@ static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
     q->completed++;
     q->busy--;
     set_busy(w, sim_now(c->e), 0);
+    done_stats(c, q, w);
     trace3(c, WL_TR_QUEUE_DONE, w->queue, w->req.submit, pod);
     if (ring_push(sim_mem(c->e), &q->idle, &slot) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
@@ -511,6 +533,7 @@ int wl_queue_add(WlControllers *c, const char *name, uint32_t region, uint32_t *
     if ((q->name = sim_mem_strdup(sim_mem(c->e), name)) == NULL)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     q->region = region;
+    q->first_arrival = q->last_done = -1;
     q->waiting.sz = sizeof(QReq);
     q->idle.sz = sizeof(uint32_t);
     *id = (uint32_t)qs->nq++;
@@ -595,6 +618,97 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
     }
 }
 
+static int cmp_time(const void *a, const void *b)
+{
+    SimTime x = *(const SimTime *)a, y = *(const SimTime *)b;
+    return (x > y) - (x < y);
+}
+
+/* The nearest-rank pct_milli-th (thousandths of a percent) wait of the
+ * completed requests; -1 when none. Sorts the waits (their order is not kept). */
+static SimTime wait_pct(Queue *q, uint32_t pct_milli)
+{
+    if (q->nwaits == 0)
+        return -1;
+    qsort(q->waits, q->nwaits, sizeof *q->waits, cmp_time);
+    uint64_t k = ((uint64_t)pct_milli * q->nwaits + 99999) / 100000;
+    return q->waits[k ? k - 1 : 0];
+}
+
+int wl_queue_completion(WlControllers *c, uint32_t qi, uint32_t pct_milli, WlQueueDone *out)
+{
+    if (c->queues == NULL || qi >= c->queues->nq)
+        return sim_fail(c->e, SIM_EINVAL, "no queue %u", qi);
+    Queue *q = &c->queues->q[qi];
+    out->first_arrival = q->first_arrival;
+    out->last_done = q->last_done;
+    out->all_done = q->arrived > 0 && q->completed + q->failed == q->arrived;
+    out->makespan = q->first_arrival >= 0 && q->last_done >= 0 ? q->last_done - q->first_arrival : -1;
+    out->wait = wait_pct(q, pct_milli);
+    return SIM_OK;
+}
+
+static double secs_or_nan(SimTime t)
+{
+    return t < 0 ? NAN : (double)t / (double)SIM_NS_PER_S;
+}
+
+/* A queue's batch service levels (NaN prints as null): when its last
+ * request was done, its makespan (first arrival to last completion, null
+ * until every request is done), and its median, p95 and longest wait. */
+static int queue_done_json(WlControllers *c, uint32_t qi, cJSON *o)
+{
+    WlQueueDone d;
+    int rc = wl_queue_completion(c, qi, 95000, &d);
+    SimTime p50 = wait_pct(&c->queues->q[qi], 50000), max = wait_pct(&c->queues->q[qi], 99999);
+    const char *keys[] = {"last_completion_seconds", "makespan_seconds", "wait_p50_seconds", "wait_p95_seconds",
+                          "wait_max_seconds"};
+    double v[] = {secs_or_nan(d.last_done), d.all_done ? secs_or_nan(d.makespan) : NAN, secs_or_nan(p50),
+                  secs_or_nan(d.wait), secs_or_nan(max)};
+    for (size_t i = 0; i < 5 && rc == SIM_OK; i++)
+        rc = sim_summary_add_number(o, keys[i], v[i]);
+    return rc;
+}
+
+/* One queue's counters: what a requeue loop (a worker killed mid-request
+ * again and again) shows in. */
+static cJSON *queue_json(SimEngine *e, const Queue *q)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc = o ? sim_summary_add_item(o, "name", cJSON_CreateString(q->name)) : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        rc = sim_summary_add_item(o, "region", cJSON_CreateString(sim_region(e, q->region)->name));
+    const char *keys[] = {"arrived", "completed", "requeued", "failed", "waiting"};
+    double v[] = {(double)q->arrived, (double)q->completed, (double)q->requeued, (double)q->failed,
+                  (double)q->waiting.n};
+    for (size_t i = 0; i < 5 && rc == SIM_OK; i++)
+        rc = sim_summary_add_number(o, keys[i], v[i]);
+    if (rc != SIM_OK) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int wl_queue_summary(WlControllers *c, cJSON *summary)
+{
+    const WlQueues *qs = c->queues;
+    if (qs == NULL)
+        return SIM_OK;   /* no queue, no key */
+    cJSON *arr = cJSON_CreateArray();
+    int rc = sim_summary_add_item(summary, "queues", arr);
+    for (size_t i = 0; i < qs->nq && rc == SIM_OK; i++) {
+        cJSON *o = queue_json(c->e, &qs->q[i]);
+        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            rc = SIM_ENOMEM;
+        }
+        if (rc == SIM_OK)
+            rc = queue_done_json(c, (uint32_t)i, o);
+    }
+    return rc;
+}
+
 int wl_queue_add_sampler(WlControllers *c, SimMetrics *mt)
 {
     if (c->queues == NULL)
@@ -614,6 +728,7 @@ void wl_queue_free(WlControllers *c)
         sim_mem_strfree(m, qs->q[i].name);
         ring_free(m, &qs->q[i].waiting);
         ring_free(m, &qs->q[i].idle);
+        sim_mem_free(m, qs->q[i].waits, qs->q[i].capwaits * sizeof *qs->q[i].waits);
     }
     for (size_t i = 0; i < qs->nsub; i++)
         sim_mem_strfree(m, qs->sub[i].error);

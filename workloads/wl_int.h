@@ -120,6 +120,9 @@ struct WlControllers {
 int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary);         /* hpa.c */
 int wl_jobs_summary(void *ctx, SimEngine *e, cJSON *summary);        /* job.c */
 int wl_backtests_summary(void *ctx, SimEngine *e, cJSON *summary);   /* backtests.c */
+/* summary["queues"] = [{name, region, arrived, completed, requeued, failed,
+ * waiting}], after backtests; no key when there is no queue. */
+int wl_queue_summary(WlControllers *c, cJSON *summary);             /* queue.c */
 int wl_slo_summary(void *ctx, SimEngine *e, cJSON *summary);         /* traffic_out.c */
 
 /* daemonset.c */
