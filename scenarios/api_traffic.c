@@ -271,9 +271,6 @@ static void serve_slo(lua_State *L, const ScnDecl *d, WlServe *sv)
     for (size_t i = 0; i < sv->nslo; i++)
         if (sv->slo[i].pct_milli == 95000 && sv->slo_p95 > 0)
             scn_field_error(L, d, "slo", "p95 is set twice: here and in slo_p95");
-    if (scn_field(L, d, "slo_from") != LUA_TNIL)
-        sv->slo_from_set = 1;
-    lua_pop(L, 1);
 }
 
 static void serve_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, const SimWorkload *w, WlServe *sv)
@@ -290,6 +287,8 @@ static void serve_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, const S
     sv->service_time = scn_opt_duration(L, d, "service_time", 0);
     sv->slo_p95 = scn_opt_duration(L, d, "slo_p95", 0);
     serve_slo(L, d, sv);
+    sv->slo_from_set = scn_field(L, d, "slo_from") != LUA_TNIL;
+    lua_pop(L, 1);
     sv->slo_from = scn_opt_when(L, s, d, "slo_from", 0);
     if (sv->slo_from_set && sv->slo_p95 <= 0 && sv->nslo == 0)
         scn_field_error(L, d, "slo_from", "there is no SLO to start (set slo_p95 or slo)");

@@ -68,14 +68,17 @@ size_t trf_rank(size_t n, uint32_t pct_milli)
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
+/* Adds or replaces the target at pct, keeping them in percentile order
+ * (the order of summary.json's targets[] and metrics.csv's rows). */
 static void add_target(TrfBackend *b, uint32_t pct, SimTime target)
 {
     size_t i = 0;
-    while (i < b->nslo && b->slos[i].pct_milli != pct)
+    while (i < b->nslo && b->slos[i].pct_milli < pct)
         i++;
-    if (i == b->nslo) {
+    if (i == b->nslo || b->slos[i].pct_milli != pct) {
         if (b->nslo == WL_SLO_MAX)
             return;
+        memmove(&b->slos[i + 1], &b->slos[i], (b->nslo - i) * sizeof *b->slos);
         b->nslo++;
     }
     b->slos[i] = (TrfSlo){pct, target, 0, -1, -1};
