@@ -13,6 +13,7 @@
 #include "scheduler/ca.h"
 #include "scenarios/scn.h"
 #include "sim/outdir.h"
+#include "workloads/gates.h"
 
 #define MAX_SETS 256
 
@@ -102,7 +103,7 @@ int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, S
     if (rc == SIM_OK) {
         SchedCaConfig ca;
         scn_autoscaler_config(s, &ca);
-        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca};
+        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca, .gates = scn_feature_gates(s)};
         rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
             sim_err_set(err, rc, "%s", sim_errmsg(scn_world_engine(x->w)));
@@ -145,6 +146,17 @@ static int write_into(const KxFiles *f, const char *dest, int force)
     return rc == 0 ? CLI_OK : CLI_BAD_INPUT;
 }
 
+/* The gates the scenario turns on beyond upstream's defaults: each cluster
+ * must run with them (the HPAs that need one say so in an annotation). */
+static void print_gates(uint32_t gates)
+{
+    uint32_t extra = gates & ~wl_gates_default();
+    for (int g = 0; g < WL_GATE_COUNT; g++)
+        if (extra & WL_GATE_BIT(g))
+            printf("each cluster needs the feature gate %s: --feature-gates=%s=true on kube-apiserver and "
+                   "kube-controller-manager\n", wl_gate_name((WlGate)g), wl_gate_name((WlGate)g));
+}
+
 int cmd_export(int argc, char **argv)
 {
     ExportArgs a = {.seed = 42};
@@ -174,6 +186,8 @@ int cmd_export(int argc, char **argv)
     if (rc == CLI_OK && !a.quiet)
         printf("%zu objects in %zu files: %s/REGION/ (kubectl apply -k %s/REGION)\n", kx_files_objects(x.files),
                kx_files_count(x.files), dest, dest);
+    if (rc == CLI_OK && !a.quiet)
+        print_gates(scn_feature_gates(s));
     cli_export_free(&x);
     scn_free(s);
     return rc;

@@ -5,12 +5,19 @@
  * as a metrics adapter serves it: metric METRIC with the label selector
  * queue=QUEUE. The behavior block is written when the scenario set one, so
  * the legacy path stays the legacy path.
+ *
+ * minReplicas 0 needs the alpha feature gate HPAScaleToZero on the cluster
+ * (kube-apiserver and kube-controller-manager): without it in the export's
+ * gates the export is refused, as the API server would reject the object;
+ * with it, the HPA carries the annotation kubesim.io/feature-gates naming
+ * the gate, so whoever applies the folder sees what the cluster needs.
  */
 #include "k8s-export/export_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "workloads/gates.h"
 #include "workloads/hpa.h"
 #include "workloads/traffic.h"
 
@@ -119,16 +126,20 @@ static void rules(KxYaml *y, const char *key, const WlHpaRules *r)
     kx_yaml_map_end(y);
 }
 
-/* Per-direction tolerances are a 1.33 alpha field, unknown to 1.30-1.32. */
+/* Per-direction tolerances are a 1.33 alpha field, unknown to 1.30-1.32;
+ * minReplicas 0 names the gate the cluster needs. */
 static void hpa_annotations(KxCtx *c, const WlHpaSpec *s)
 {
-    if (!s->has_behavior || (s->up.tolerance < 0 && s->down.tolerance < 0))
+    int tol = s->has_behavior && (s->up.tolerance >= 0 || s->down.tolerance >= 0);
+    if (!tol && s->min != 0)
         return;
     kx_yaml_str(c->y, "annotations");
     kx_yaml_map_begin(c->y);
-    if (s->up.tolerance >= 0)
+    if (s->min == 0)
+        kx_yaml_kv_str(c->y, "kubesim.io/feature-gates", wl_gate_name(WL_GATE_HPA_SCALE_TO_ZERO));
+    if (tol && s->up.tolerance >= 0)
         kx_kv_double(c->y, "kubesim.io/scale-up-tolerance", s->up.tolerance);
-    if (s->down.tolerance >= 0)
+    if (tol && s->down.tolerance >= 0)
         kx_kv_double(c->y, "kubesim.io/scale-down-tolerance", s->down.tolerance);
     kx_yaml_map_end(c->y);
 }
@@ -169,11 +180,17 @@ static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
 
 void kx_emit_hpas(KxCtx *c)
 {
-    for (size_t i = 0; i < wl_hpa_count(c->wl); i++) {
+    for (size_t i = 0; i < wl_hpa_count(c->wl) && c->rc == SIM_OK; i++) {
         const char *name;
         uint32_t tgt;
         const WlHpaSpec *s;
-        if (wl_hpa_info(c->wl, i, &name, &tgt, &s) == SIM_OK && sim_workload(c->e, tgt)->region == c->region)
-            hpa(c, name, tgt, s);
+        if (wl_hpa_info(c->wl, i, &name, &tgt, &s) != SIM_OK || sim_workload(c->e, tgt)->region != c->region)
+            continue;
+        if (s->min == 0 && !(c->o->gates & WL_GATE_BIT(WL_GATE_HPA_SCALE_TO_ZERO))) {
+            c->rc = sim_fail(c->e, SIM_EINVAL, "hpa '%s': minReplicas 0 needs the feature gate HPAScaleToZero, "
+                             "which the scenario does not turn on (a real API server rejects the object)", name);
+            return;
+        }
+        hpa(c, name, tgt, s);
     }
 }

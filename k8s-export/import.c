@@ -16,6 +16,8 @@
  */
 #include "k8s-export/import_int.h"
 
+#include "sim/json.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,6 +183,22 @@ void kx_out_head(KxImp *c, const char *decl, const KxDoc *d, int namespaced)
     }
     kx_out(c, ", region = ");
     kx_out_str(c, d->region);
+}
+
+int kx_read(KxImp *c, const KubeYNode *base, const char *base_path, KxReadFn fn, void *out)
+{
+    SimJsonScope js;
+    sim_json_begin(&js, c->m);
+    cJSON *j = kube_y_json(c->y, base);
+    KubeReader *r = j ? kube_reader_new(&c->a) : NULL;
+    if (r)
+        fn(r, j, base_path, out);
+    if (r && kube_failed(r))
+        kube_yaml_fail_reader(c->y, base, base_path, r);
+    cJSON_Delete(j);
+    if (sim_json_end(&js) != SIM_OK || r == NULL)
+        kube_yaml_nomem(c->y);
+    return kube_yaml_rc(c->y) == SIM_OK;
 }
 
 static const KxKind *find_kind(const char *kind)
@@ -359,6 +377,19 @@ static int is_node_groups(const KxDoc *d)
                        strcmp(d->name, "cluster-autoscaler-priority-expander") == 0);
 }
 
+/* minReplicas 0 in the manifests: the cluster they come from runs with the
+ * feature gate HPAScaleToZero, and the scenario needs it too. */
+static int scale_to_zero(const KxImp *c)
+{
+    for (const KxDoc *d = c->docs; d; d = d->next) {
+        const char *min = d->kind && strcmp(d->kind, "HorizontalPodAutoscaler") == 0
+                              ? kube_y_get_str(d->root, "spec.minReplicas") : NULL;
+        if (min && strcmp(min, "0") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* The header: where the scenario came from and what it leaves out. */
 static void header(KxImp *c, const KxImportOptions *o)
 {
@@ -387,6 +418,8 @@ static void header(KxImp *c, const KxImportOptions *o)
         kx_out(c, ", duration = ");
         kx_out_str(c, o->duration);
     }
+    if (scale_to_zero(c))
+        kx_out(c, ", feature_gates = { HPAScaleToZero = true }");
     kx_out(c, " }\n");
 }
 

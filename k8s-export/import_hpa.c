@@ -1,5 +1,6 @@
 /*
- * import_hpa.c: HorizontalPodAutoscalers (autoscaling/v2) and the serving
+ * import_hpa.c: HorizontalPodAutoscalers (autoscaling/v2, read by the kube
+ * reader's kube_hpa_spec, as `explain hpa` reads them) and the serving
  * traffic the export keeps on Services (kubesim.io/traffic).
  *
  * Simplification: a manifest holds no round trip from users to a cluster, so
@@ -14,108 +15,110 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const targets[][2] = {
-    {"averageUtilization", "average_utilization"}, {"averageValue", "average_value"}, {"value", "value"}};
-
-static void target(KxImp *c, const KubeYNode *t)
+/* The spec is read by the kube reader (kube_hpa_spec), as `explain hpa`
+ * reads one; what follows writes what the manifest gave back as Lua. */
+static void target(KxImp *c, const KubeHpaMetric *m)
 {
-    const char *type = kube_y_str(c->y, t, "type");
     kx_out(c, ", target = { type = ");
-    kx_out_str(c, type ? type : "Utilization");
-    for (size_t i = 0; i < 3; i++) {
-        const KubeYNode *v = kube_y_get(t, targets[i][0]);
-        if (v == NULL)
-            continue;
-        kx_out(c, ", %s = ", targets[i][1]);
-        if (i == 0)
-            kx_out(c, "%lld", (long long)kx_int(c, v, 1, 1000000));
-        else
-            kx_out_quantity(c, v, 1);
+    kx_out_str(c, kube_hpa_target_names[m->target]);
+    if (m->target == KUBE_HPA_UTILIZATION) {
+        kx_out(c, ", average_utilization = %d", (int)m->utilization);
+    } else {
+        kx_out(c, ", %s = ", m->target == KUBE_HPA_VALUE ? "value" : "average_value");
+        kx_out_str(c, m->quantity ? m->quantity : "");
     }
     kx_out(c, " }");
 }
 
-/* A metric's name; an External one with selector {queue: Q} is the queue's series Q/NAME. */
-static void metric_name(KxImp *c, const KubeYNode *src)
+/* The value of the selector's queue label (matchLabels {queue: Q}), or NULL. */
+static const char *queue_of(const SimSelector *sel)
 {
-    const char *name = kube_y_str(c->y, src, "metric.name"), *q = kube_y_str(c->y, src, "metric.selector.matchLabels.queue");
-    if (name == NULL)
-        name = kube_y_str(c->y, src, "name");
+    for (size_t i = 0; i < sel->nreqs; i++)
+        if (strcmp(sel->reqs[i].key, "queue") == 0 && sel->reqs[i].op == SIM_SEL_IN && sel->reqs[i].nvalues == 1)
+            return sel->reqs[i].values[0];
+    return NULL;
+}
+
+/* A metric's name; one with selector {queue: Q} is the queue's series Q/NAME. */
+static void metric_name(KxImp *c, const KubeHpaMetric *m)
+{
+    const char *q = queue_of(&m->selector), *name = m->name ? m->name : "";
     char buf[512];
-    snprintf(buf, sizeof buf, "%s%s%s", q ? q : "", q ? "/" : "", name ? name : "");
+    snprintf(buf, sizeof buf, "%s%s%s", q ? q : "", q ? "/" : "", name);
     kx_out(c, ", name = ");
     kx_out_str(c, buf);
 }
 
-static void metric(KxImp *c, const KubeYNode *m)
+static void metric(KxImp *c, const KubeHpaMetric *m)
 {
-    static const char *const types[][2] = {{"Resource", "resource"}, {"ContainerResource", "containerResource"},
-                                           {"Pods", "pods"}, {"Object", "object"}, {"External", "external"}};
-    const char *type = kube_y_want(c->y, m, KUBE_Y_MAP) ? kube_y_str(c->y, m, "type") : NULL;
-    const KubeYNode *src = NULL;
-    for (size_t i = 0; type && i < 5; i++)
-        if (strcmp(type, types[i][0]) == 0)
-            src = kube_y_map(c->y, m, types[i][1]);
-    if (kube_yaml_rc(c->y) != SIM_OK)
-        return;
-    if (src == NULL) {
-        kube_yaml_fail(c->y, NULL, m, "a metric needs type Resource, ContainerResource, Pods, Object or External");
-        return;
-    }
     kx_out(c, "{ type = ");
-    kx_out_str(c, type);
-    metric_name(c, src);
-    const char *ct = kube_y_str(c->y, src, "container");
-    if (ct) {
+    kx_out_str(c, kube_hpa_source_names[m->source]);
+    metric_name(c, m);
+    if (m->container) {
         kx_out(c, ", container = ");
-        kx_out_str(c, ct);
+        kx_out_str(c, m->container);
     }
-    target(c, kube_y_map(c->y, src, "target"));
+    target(c, m);
     kx_out(c, " }");
 }
 
-static void rules(KxImp *c, const char *field, const KubeYNode *r, const KubeYNode *tol)
+/* One direction: the window (defaulted as upstream: 0 up, 300 down), the
+ * select policy and policies as given, and the tolerance the export keeps in
+ * an annotation (tol) or, failing it, the spec's own (v1.33+). */
+static void rules(KxImp *c, const char *field, const KubeHpaRules *r, const KubeYNode *tol)
 {
-    if (r == NULL && tol == NULL)
+    if (!r->given && tol == NULL)
         return;
+    int down = strcmp(field, "scale_up") != 0;
     kx_out(c, " %s = {", field);
-    const KubeYNode *w = kube_y_get(r, "stabilizationWindowSeconds"), *ps = kube_y_seq(c->y, r, "policies");
-    kx_out(c, " stabilization_window = %lld", w ? (long long)kx_int(c, w, 0, 3600) : (long long)(strcmp(field, "scale_up") ? 300 : 0));
-    const char *sp = kube_y_str(c->y, r, "selectPolicy");
-    if (sp) {
+    kx_out(c, " stabilization_window = %lld", r->has_window ? (long long)r->window_s : down ? 300LL : 0LL);
+    if (r->has_select) {
         kx_out(c, ", select_policy = ");
-        kx_out_str(c, sp);
+        kx_out_str(c, kube_hpa_select_names[r->select]);
     }
     if (tol) {
         kx_out(c, ", tolerance = ");
         kx_out_number(c, tol);
+    } else if (r->has_tolerance) {
+        kx_out(c, ", tolerance = %.17g", r->tolerance);
     }
-    if (ps && ps->n) {
+    if (r->npolicies) {
         kx_out(c, ", policies = {");
-        for (const KubeYNode *p = ps->first; p && kube_y_want(c->y, p, KUBE_Y_MAP); p = p->next) {
-            const KubeYNode *v = kube_y_get(p, "value"), *per = kube_y_get(p, "periodSeconds");
-            const char *type = kube_y_str(c->y, p, "type");
-            kx_out(c, "%s{ type = ", p == ps->first ? " " : ", ");
-            kx_out_str(c, type ? type : "Pods");
-            kx_out(c, ", value = %lld, period = %lld }", v ? (long long)kx_int(c, v, 1, 1000000000) : 1LL,
-                   per ? (long long)kx_int(c, per, 1, 1800) : 60LL);
+        for (size_t i = 0; i < r->npolicies; i++) {
+            const KubeHpaPolicy *p = &r->policies[i];
+            kx_out(c, "%s{ type = \"%s\", value = %lld, period = %lld }", i ? ", " : " ",
+                   p->percent ? "Percent" : "Pods", (long long)p->value, (long long)p->period_s);
         }
         kx_out(c, " }");
     }
     kx_out(c, " },");
 }
 
-static void behavior(KxImp *c, const KxDoc *d)
+static void behavior(KxImp *c, const KxDoc *d, const KubeHpa *h)
 {
-    const KubeYNode *b = kube_y_map(c->y, d->root, "spec.behavior");
     const KubeYNode *tu = kx_annotation_node(c, d->root, "kubesim.io/scale-up-tolerance");
     const KubeYNode *td = kx_annotation_node(c, d->root, "kubesim.io/scale-down-tolerance");
-    if (b == NULL && tu == NULL && td == NULL)
+    if (!h->has_behavior && tu == NULL && td == NULL)
         return;
     kx_out(c, ",\n    behavior = {");
-    rules(c, "scale_up", kube_y_map(c->y, b, "scaleUp"), tu);
-    rules(c, "scale_down", kube_y_map(c->y, b, "scaleDown"), td);
+    rules(c, "scale_up", &h->up, tu);
+    rules(c, "scale_down", &h->down, td);
     kx_out(c, " }");
+}
+
+static void read_spec(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    kube_hpa_spec(r, j, path, out);
+}
+
+/* The document's spec through the kube reader into *h: 1, or 0 with the
+ * reader's failure on the import's handle at the manifest's line. */
+static int read_hpa(KxImp *c, const KxDoc *d, KubeHpa *h)
+{
+    const KubeYNode *s = kube_y_map(c->y, d->root, "spec");
+    if (s == NULL && kube_yaml_rc(c->y) == SIM_OK)
+        kube_yaml_fail(c->y, NULL, d->root, "spec is required");
+    return s && kx_read(c, s, "spec", read_spec, h);
 }
 
 /* The HPA's target is among the imported Deployments (else it scales
@@ -133,27 +136,26 @@ static int target_found(KxImp *c, const char *name)
 void kx_imp_hpas(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
-        const KubeYNode *s = kube_y_map(c->y, d->root, "spec"), *ms = kube_y_seq(c->y, s, "metrics");
-        const char *target = kube_y_str(c->y, s, "scaleTargetRef.name");
-        if (!target_found(c, target)) {
+        KubeHpa h;
+        if (!read_hpa(c, d, &h))
+            return;
+        if (!target_found(c, h.target_name)) {
             kx_out(c, "-- HorizontalPodAutoscaler/");
             kx_out_comment(c, d->name ? d->name : "");
             kx_out(c, ": its target is not in the manifests\n");
             continue;
         }
-        const KubeYNode *min = kube_y_get(s, "minReplicas"), *max = kube_y_get(s, "maxReplicas");
         kx_out(c, "hpa { name = ");
         kx_out_str(c, d->name);
         kx_out(c, ", target = ");
-        kx_out_str(c, target);
-        kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", min ? (long long)kx_int(c, min, 0, 1000000) : 1LL,
-               max ? (long long)kx_int(c, max, 1, 1000000) : 1LL);
-        for (const KubeYNode *m = ms ? ms->first : NULL; m && kube_yaml_rc(c->y) == SIM_OK; m = m->next) {
-            kx_out(c, m == ms->first ? " " : ", ");
-            metric(c, m);
+        kx_out_str(c, h.target_name);
+        kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", (long long)h.min, (long long)h.max);
+        for (size_t i = 0; i < h.nmetrics; i++) {
+            kx_out(c, i ? ", " : " ");
+            metric(c, &h.metrics[i]);
         }
         kx_out(c, " }");
-        behavior(c, d);
+        behavior(c, d, &h);
         kx_out(c, " }\n");
     }
 }

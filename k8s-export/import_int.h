@@ -1,7 +1,9 @@
 /*
  * import_int.h: what the files of `kubesim import` (import*.c) share, and no
  * other module includes. The YAML documents are read by the kube reader
- * (kube/yaml.c) into trees of KubeYNode that live in one arena; the kinds
+ * (kube/yaml.c) into trees of KubeYNode that live in one arena; objects the
+ * kube reader knows go through it (kx_read: the tree made JSON, so a field
+ * means what it means to `explain`); the kinds
  * are then written as Lua declarations into one growing text (import_lua.c),
  * in the order the scenario language needs (a thing is declared before what
  * refers to it).
@@ -120,6 +122,13 @@ const char *kx_annotation(KxImp *c, const KubeYNode *meta_owner, const char *key
 const KubeYNode *kx_annotation_node(KxImp *c, const KubeYNode *meta_owner, const char *key);
 /* The namespace a document's object lives in ("default" when it names none). */
 const char *kx_doc_ns(const KxDoc *d);
+/* Reads the tree at base (a document's root, path "", or a field of it,
+ * path its kube_y_path) with a kube reader: fn(reader, json, path, out) on
+ * base made JSON (kube_y_json), so import understands a field as explain
+ * does. 1 when it read; else 0 with the reader's failure at the manifest's
+ * line (or out of memory) on the handle. What fn allocates lives in c->a. */
+typedef void (*KxReadFn)(KubeReader *r, const cJSON *j, const char *path, void *out);
+int kx_read(KxImp *c, const KubeYNode *base, const char *base_path, KxReadFn fn, void *out);
 /* Declaration head: `KIND { name = "N", namespace = "NS", region = "R"`. */
 void kx_out_head(KxImp *c, const char *decl, const KxDoc *d, int namespaced);
 

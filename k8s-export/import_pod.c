@@ -242,16 +242,17 @@ static void spread(KxImp *c, const KubeYNode *seq)
 }
 
 /* Does a volume keep the autoscaler from draining the pod's node? The kube
- * reader decides (kube_volume_blocks), as it does for `explain autoscaler`:
- * an emptyDir or hostPath volume not named in the template's
- * safe-to-evict-local-volumes annotation. */
+ * reader decides (kube_volume_local, kube_volume_blocks), as it does for
+ * `explain autoscaler`: a hostPath, or an emptyDir not in memory, not named in
+ * the template's safe-to-evict-local-volumes annotation. */
 static int local_storage(KxImp *c, const KubeYNode *tmpl, const KubeYNode *spec)
 {
     const char *safe = kx_annotation(c, tmpl, KUBE_ANN_SAFE_LOCAL_VOLUMES);
     const KubeYNode *vs = kube_y_seq(c->y, spec, "volumes");
     int blocks = 0;
     for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next) {
-        int local = kube_y_get(v, "emptyDir") != NULL || kube_y_get(v, "hostPath") != NULL;
+        int local = kube_volume_local(kube_y_get(v, "emptyDir") != NULL, kube_y_get_str(v, "emptyDir.medium"),
+                                      kube_y_get(v, "hostPath") != NULL);
         blocks |= kube_volume_blocks(kube_y_str(c->y, v, "name"), local, safe);
     }
     return blocks;

@@ -2,7 +2,10 @@
  * import_policy.c: the cluster's set-up and policy as declarations:
  * namespaces (declared, or named by an object), PriorityClasses (one
  * declaration however many regions hold the class), ResourceQuotas,
- * LimitRanges and PodDisruptionBudgets.
+ * LimitRanges and PodDisruptionBudgets. PriorityClasses, quotas and PDBs are
+ * read by the kube reader (kx_read: kube_priorityclass, kube_quota, kube_pdb)
+ * and LimitRanges merged by it (kube_limitrange_merge), as `explain` reads
+ * them; what is written keeps the manifest's text where it has one.
  *
  * Invariant: a namespace or class is declared once, at its first document,
  * before any region's objects, so every later reference finds it.
@@ -35,15 +38,24 @@ void kx_imp_namespaces(KxImp *c)
     }
 }
 
+static void read_pc(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    kube_priorityclass(r, j, path, out);
+}
+
+/* The class as the kube reader reads it (kube_priorityclass, as explain
+ * does); the preemption policy it checked and the description as written. */
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
+    SimPriorityClass pc;
+    if (!kx_read(c, d->root, "", read_pc, &pc))
+        return;
     c->cur = d;
-    const KubeYNode *v = kube_y_get(d->root, "value");
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
-    kx_out(c, ", value = %lld", v ? (long long)kx_int(c, v, -2147483648LL, 1000000000) : 0LL);
-    const char *g = kube_y_str(c->y, d->root, "globalDefault"), *p = kube_y_str(c->y, d->root, "preemptionPolicy");
-    if (g && strcmp(g, "true") == 0)
+    kx_out(c, ", value = %lld", (long long)pc.value);
+    const char *p = kube_y_str(c->y, d->root, "preemptionPolicy");
+    if (pc.global_default)
         kx_out(c, ", global_default = true");
     if (p) {
         kx_out(c, ", preemption_policy = ");
@@ -108,111 +120,237 @@ void kx_imp_priorityclasses(KxImp *c)
     }
 }
 
+/* The hard limits in the order written, each value as written (kube_quota
+ * has checked every key is a resource kubesim models, and every value). */
 static void hard(KxImp *c, const KubeYNode *h)
 {
     kx_out(c, ", hard = {");
     for (const KubeYNode *k = h ? h->first : NULL; k; k = k->next) {
+        int r = sim_quota_res_parse(k->key);
+        int milli = r >= 0 && sim_quota_res_milli((SimQuotaRes)r);
         kx_out(c, k == h->first ? " " : ", ");
         kx_out_key(c, k->key);
-        if (strstr(k->key, "cpu"))
-            kx_out_quantity(c, k, 1);
-        else if (strstr(k->key, "memory"))
-            kx_out_quantity(c, k, 0);
+        if (milli || strstr(k->key, "memory"))
+            kx_out_quantity(c, k, milli);
         else
             kx_out(c, "%lld", (long long)kx_quantity(c, k, 0));
     }
     kx_out(c, h && h->n ? " }" : "}");
 }
 
-static void one_class(KxImp *c, const KxDoc *d, const char *name)
+/* The scope as the scenario's quota takes it: one PriorityClass In (...)
+ * expression, its values the classes. kube_quota reads any operator (explain
+ * admits with it); a scope kubesim's scenarios cannot say is refused rather
+ * than written as something else. */
+static void scope(KxImp *c, const KxDoc *d, const SimSelector *sc)
 {
-    (void)d;
-    kx_out(c, " ");
-    kx_out_str(c, name);
-    kx_out(c, ",");
+    if (sc->nreqs > 1 || (sc->nreqs == 1 && sc->reqs[0].op != SIM_SEL_IN)) {
+        kube_yaml_fail(c->y, NULL, kube_y_get(d->root, "spec.scopeSelector"),
+                       "a scenario's quota takes one PriorityClass In (...) expression");
+        return;
+    }
+    kx_out(c, ", priority_classes = {");
+    for (size_t i = 0; sc->nreqs && i < sc->reqs[0].nvalues; i++) {
+        kx_out(c, " ");
+        kx_out_str(c, sc->reqs[0].values[i]);
+        kx_out(c, ",");
+    }
+    kx_out(c, " }");
 }
 
+typedef struct QuotaRead {
+    KubeMeta meta;
+    SimQuota q;
+} QuotaRead;
+
+static void read_quota(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    QuotaRead *q = out;
+    kube_quota(r, j, path, &q->meta, &q->q);
+}
+
+/* The quota as the kube reader reads it (kube_quota), as `explain` reads one. */
 void kx_imp_quotas(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "ResourceQuota")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
-        const KubeYNode *h = kube_y_map(c->y, d->root, "spec.hard");
-        if (h == NULL || h->n == 0) {
+        QuotaRead q;
+        if (!kx_read(c, d->root, "", read_quota, &q))
+            return;
+        if (q.q.hard_set == 0) {
             kx_out(c, "-- ResourceQuota/");
             kx_out_comment(c, d->name);
             kx_out(c, " sets no hard limits: nothing to enforce\n");
             continue;
         }
         kx_out_head(c, "quota", d, 1);
-        hard(c, h);
-        if (kube_y_map(c->y, d->root, "spec.scopeSelector")) {
-            kx_out(c, ", priority_classes = {");
-            scope_classes(c, d, one_class);
-            kx_out(c, " }");
-        }
+        hard(c, kube_y_map(c->y, d->root, "spec.hard"));
+        if (kube_y_get(d->root, "spec.scopeSelector"))
+            scope(c, d, &q.q.scope);
         kx_out(c, " }\n");
     }
 }
 
-static void cpu_mem(KxImp *c, const char *field, const KubeYNode *m)
+/* The Container items of a LimitRange: their values for the kube reader's
+ * merge and the nodes they were written in (node[item][field][res]). */
+typedef struct LrItems {
+    KubeLrItem *v;
+    const KubeYNode *(*node)[KUBE_LR_FIELDS][KUBE_LR_RES];
+    size_t n;
+} LrItems;
+
+static void lr_item(KxImp *c, const KubeYNode *l, KubeLrItem *it, const KubeYNode *node[KUBE_LR_FIELDS][KUBE_LR_RES])
 {
-    if (m == NULL)
+    static const char *const fields[] = {"default", "defaultRequest", "min", "max"};
+    static const char *const res[] = {"cpu", "memory"};
+    for (int f = 0; f < KUBE_LR_FIELDS; f++) {
+        const KubeYNode *m = kube_y_map(c->y, l, fields[f]);
+        for (int r = 0; r < KUBE_LR_RES; r++) {
+            node[f][r] = kube_y_get(m, res[r]);   /* m: a checked map */
+            it->given[f][r] = node[f][r] != NULL;
+            it->v[f][r] = node[f][r] ? kx_quantity(c, node[f][r], r == KUBE_LR_CPU) : 0;
+        }
+    }
+}
+
+static int lr_items(KxImp *c, const KxDoc *d, LrItems *out)
+{
+    const KubeYNode *ls = kube_y_seq(c->y, d->root, "spec.limits");
+    size_t n = ls ? ls->n : 0;
+    out->n = 0;
+    out->v = sim_arena_alloc(&c->a, (n ? n : 1) * sizeof *out->v);
+    out->node = sim_arena_alloc(&c->a, (n ? n : 1) * sizeof *out->node);
+    if (out->v == NULL || out->node == NULL) {
+        kube_yaml_nomem(c->y);
+        return 0;
+    }
+    for (const KubeYNode *l = ls ? ls->first : NULL; l && kube_y_want(c->y, l, KUBE_Y_MAP); l = l->next) {
+        const char *type = kube_y_str(c->y, l, "type");
+        if (type && strcmp(type, "Container") == 0) {
+            memset(&out->v[out->n], 0, sizeof out->v[out->n]);
+            lr_item(c, l, &out->v[out->n], out->node[out->n]);
+            out->n++;
+        }
+    }
+    return kube_yaml_rc(c->y) == SIM_OK;
+}
+
+/* One field of the merged LimitRange, each value as its manifest wrote it. */
+static void lr_field(KxImp *c, const char *field, const LrItems *it, const KubeLrPick pick[KUBE_LR_RES])
+{
+    static const char *const res[] = {"cpu", "memory"};
+    if (pick[KUBE_LR_CPU].item < 0 && pick[KUBE_LR_MEM].item < 0)
         return;
     kx_out(c, ", %s = {", field);
-    const KubeYNode *cpu = kube_y_get(m, "cpu"), *mem = kube_y_get(m, "memory");   /* m: a checked map */
-    if (cpu) {
-        kx_out(c, " cpu = ");
-        kx_out_quantity(c, cpu, 1);
-    }
-    if (mem) {
-        kx_out(c, "%s memory = ", cpu ? "," : "");
-        kx_out_quantity(c, mem, 0);
+    for (int r = 0; r < KUBE_LR_RES; r++) {
+        if (pick[r].item < 0)
+            continue;
+        kx_out(c, "%s %s = ", r && pick[0].item >= 0 ? "," : "", res[r]);
+        kx_out_quantity(c, it->node[pick[r].item][pick[r].field][r], r == KUBE_LR_CPU);
     }
     kx_out(c, " }");
 }
 
 void kx_imp_limitranges(KxImp *c)
 {
+    static const char *const fields[] = {"default", "default_request", "min", "max"};
     for (KxDoc *d = NULL; (d = kx_next(c, d, "LimitRange")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
-        const KubeYNode *ls = kube_y_seq(c->y, d->root, "spec.limits"), *item = NULL;
-        for (const KubeYNode *l = ls ? ls->first : NULL; l && !item && kube_y_want(c->y, l, KUBE_Y_MAP); l = l->next) {
-            const char *type = kube_y_str(c->y, l, "type");
-            if (type && strcmp(type, "Container") == 0)
-                item = l;
-        }
-        if (item == NULL) {
+        LrItems it;
+        if (!lr_items(c, d, &it))
+            return;
+        if (it.n == 0) {
             kx_out(c, "-- LimitRange/");
             kx_out_comment(c, d->name);
             kx_out(c, " has no Container limits: nothing to simulate\n");
             continue;
         }
+        KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES];
+        kube_limitrange_merge(it.v, it.n, pick);   /* as the kube reader merges them for explain */
         kx_out_head(c, "limitrange", d, 1);
-        cpu_mem(c, "default", kube_y_map(c->y, item, "default"));
-        cpu_mem(c, "default_request", kube_y_map(c->y, item, "defaultRequest"));
-        cpu_mem(c, "min", kube_y_map(c->y, item, "min"));
-        cpu_mem(c, "max", kube_y_map(c->y, item, "max"));
+        for (int f = 0; f < KUBE_LR_FIELDS; f++)
+            lr_field(c, fields[f], &it, pick[f]);
         kx_out(c, " }\n");
     }
 }
 
-static void int_or_percent(KxImp *c, const char *field, const KubeYNode *v)
+/* A selector as the scenario's pdb takes it: a map of labels when every
+ * requirement is one (In with one value), else { match_labels,
+ * match_expressions }. */
+static const char *const ops[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
+
+static int single_in(const SimSelReq *r) { return r->op == SIM_SEL_IN && r->nvalues == 1; }
+
+static void labels(KxImp *c, const SimSelector *sel, size_t n)
 {
-    if (v == NULL)
-        return;
-    kx_out(c, ", %s = ", field);
-    if (v->type == KUBE_Y_SCALAR && strchr(v->s, '%'))
-        kx_out_pct(c, v);
-    else
-        kx_out(c, "%lld", (long long)kx_int(c, v, 0, 1000000000));
+    kx_out(c, "{");
+    for (size_t i = 0, k = 0; i < sel->nreqs; i++) {
+        if (!single_in(&sel->reqs[i]))
+            continue;
+        kx_out(c, k++ ? ", " : " ");
+        kx_out_key(c, sel->reqs[i].key);
+        kx_out_str(c, sel->reqs[i].values[0]);
+    }
+    kx_out(c, n ? " }" : "}");
 }
 
+static void expression(KxImp *c, const SimSelReq *r, int first)
+{
+    kx_out(c, "%s{ key = ", first ? " " : ", ");
+    kx_out_str(c, r->key);
+    kx_out(c, ", operator = ");
+    kx_out_str(c, ops[r->op]);
+    if (r->nvalues) {
+        kx_out(c, ", values = {");
+        for (size_t v = 0; v < r->nvalues; v++) {
+            kx_out(c, v ? ", " : " ");
+            kx_out_str(c, r->values[v]);
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, " }");
+}
+
+static void selector(KxImp *c, const SimSelector *sel)
+{
+    size_t plain = 0, k = 0;
+    for (size_t i = 0; i < sel->nreqs; i++)
+        plain += (size_t)single_in(&sel->reqs[i]);
+    if (plain == sel->nreqs) {
+        labels(c, sel, plain);
+        return;
+    }
+    kx_out(c, "{ match_labels = ");
+    labels(c, sel, plain);
+    kx_out(c, ", match_expressions = {");
+    for (size_t i = 0; i < sel->nreqs; i++)
+        if (!single_in(&sel->reqs[i]))
+            expression(c, &sel->reqs[i], k++ == 0);
+    kx_out(c, " } }");
+}
+
+typedef struct PdbRead {
+    KubeMeta meta;
+    SimPdb pdb;
+} PdbRead;
+
+static void read_pdb(KubeReader *r, const cJSON *j, const char *path, void *out)
+{
+    PdbRead *p = out;
+    kube_pdb(r, j, path, &p->meta, &p->pdb);
+}
+
+/* The PDB as the kube reader reads it (kube_pdb: its whole selector, one of
+ * minAvailable and maxUnavailable), as `explain` reads one. */
 void kx_imp_pdbs(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "PodDisruptionBudget")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        PdbRead p;
+        if (!kx_read(c, d->root, "", read_pdb, &p))
+            return;
         kx_out_head(c, "pdb", d, 1);
         kx_out(c, ", selector = ");
-        kx_out_string_map(c, kube_y_map(c->y, d->root, "spec.selector.matchLabels"));
-        int_or_percent(c, "min_available", kube_y_at(c->y, d->root, "spec.minAvailable"));
-        int_or_percent(c, "max_unavailable", kube_y_at(c->y, d->root, "spec.maxUnavailable"));
+        selector(c, &p.pdb.selector);
+        kx_out(c, ", %s = ", p.pdb.max_unavailable ? "max_unavailable" : "min_available");
+        kx_out(c, p.pdb.percent ? "\"%d%%\"" : "%d", (int)p.pdb.value);
         kx_out(c, " }\n");
     }
 }

@@ -68,6 +68,8 @@ typedef struct KxExportOptions {
     const char *scenario;               /* the scenario's name, for labels */
     KxProvisioner provisioner;
     const struct SchedCaConfig *ca;     /* the autoscaler's flags; NULL: upstream's defaults */
+    uint32_t gates;                     /* the feature gates the cluster runs with (workloads/gates.h WlGates):
+                                           an HPA with minReplicas 0 needs HPAScaleToZero */
 } KxExportOptions;
 
 /* The files of an export: paths "REGION/FILE.yaml" in a fixed order, each

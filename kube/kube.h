@@ -4,7 +4,7 @@
  * `explain autoscaler`, `import`) understands a field here, so the same
  * field means the same thing everywhere (a pod's overhead included).
  *
- * Three parts:
+ * Four parts:
  *   - a JSON path reader over cJSON trees: typed lookups that name the JSON
  *     path of a problem ("$.pods[2].spec.containers[0].resources.requests.cpu:
  *     expected a quantity ..."), used by the explain cases for v1 objects and
@@ -15,8 +15,12 @@
  *   - readers of v1 objects into the model's specs: Node, Pod (requests as
  *     upstream sums them, placement, the autoscaler's annotations and local
  *     volumes, the controller's kind), PriorityClass, PodDisruptionBudget,
- *     ResourceQuota, LimitRange; and the effective-request formula that the
- *     YAML importer applies to the same fields.
+ *     ResourceQuota, LimitRange (its Container items merged as upstream's),
+ *     and the autoscaling/v2 HPA spec (hpa.c); and the effective-request
+ *     formula that the YAML importer applies to the same fields;
+ *   - YAML into those readers (yjson.c): a YAML tree made cJSON, and a
+ *     reader's failure moved back to the manifest's file and line, so
+ *     `import` reads an object as `explain` does.
  *
  * Every field of the Kubernetes API is accepted (those kubesim does not model
  * are ignored); a field that is not in the API is refused, as `kubectl apply
@@ -143,8 +147,13 @@ void kube_pod_eviction(KubeReader *r, const cJSON *j, const char *path, SimPodSp
  * safe_to_evict: 1 for exactly "true", -1 for exactly "false", 0 (unset) for
  * anything else, as upstream's drain rules compare it (== "true", == "false"). */
 int8_t kube_safe_to_evict(const char *value);
+/* Is a volume local storage to the cluster autoscaler (utils/drain
+ * isLocalVolume)? A hostPath, or an emptyDir whose medium is not "Memory"
+ * (medium: the emptyDir's medium, NULL when absent): a memory-backed emptyDir
+ * is a tmpfs, counted as the pod's memory, so it does not block a drain. */
+int kube_volume_local(int empty_dir, const char *medium, int host_path);
 /* Does a pod's volume keep the autoscaler from draining its node? Yes when it
- * is local (emptyDir or hostPath: local) and its name is not in safe_volumes,
+ * is local (kube_volume_local) and its name is not in safe_volumes,
  * the comma-separated safe-to-evict-local-volumes value (NULL: absent; name
  * NULL: a volume without a name, which no list names). */
 int kube_volume_blocks(const char *name, int local, const char *safe_volumes);
@@ -161,7 +170,90 @@ void kube_priorityclass(KubeReader *r, const cJSON *j, const char *path, SimPrio
  * caller from meta.ns. */
 void kube_pdb(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimPdb *out);
 void kube_quota(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimQuota *out);
+/* kube_limitrange: its Container items merged (kube_limitrange_merge); Pod
+ * and PersistentVolumeClaim items are read, not modelled. */
 void kube_limitrange(KubeReader *r, const cJSON *j, const char *path, KubeMeta *meta, SimLimitRange *out);
+
+/* ---- HorizontalPodAutoscaler (autoscaling/v2) ---------------------------- */
+/* The one reader of an HPA's spec: `explain hpa` reads its case's HPA with
+ * it and `import` its manifests' HPAs (through kube_y_json), so a field is
+ * checked and defaulted in one place. Limits are upstream's validation
+ * (pkg/apis/autoscaling/validation): a policy's value is an int32 above 0
+ * (no other cap), its period 1 to 1800 s, a window 0 to 3600 s, minReplicas
+ * 1 or more (0 only with an Object or External metric: HPAScaleToZero),
+ * maxReplicas at least minReplicas. The enums are in the order of the
+ * workloads' (WlHpaSource, WlHpaTarget, WlHpaSelect), which convert by value. */
+#define KUBE_HPA_MAX_POLICIES 16
+typedef enum KubeHpaSource {
+    KUBE_HPA_RESOURCE = 0, KUBE_HPA_CONTAINER_RESOURCE, KUBE_HPA_PODS, KUBE_HPA_OBJECT, KUBE_HPA_EXTERNAL
+} KubeHpaSource;
+typedef enum KubeHpaTarget { KUBE_HPA_UTILIZATION = 0, KUBE_HPA_VALUE, KUBE_HPA_AVERAGE_VALUE } KubeHpaTarget;
+typedef enum KubeHpaSelect { KUBE_HPA_SELECT_MAX = 0, KUBE_HPA_SELECT_MIN, KUBE_HPA_SELECT_DISABLED } KubeHpaSelect;
+/* The names the API gives them, indexed by the enums. */
+extern const char *const kube_hpa_source_names[];
+extern const char *const kube_hpa_target_names[];
+extern const char *const kube_hpa_select_names[];
+
+typedef struct KubeHpaMetric {
+    KubeHpaSource source;
+    KubeHpaTarget target;
+    const char *name;        /* the metric's name; Resource: "cpu" or "memory" */
+    const char *container;   /* ContainerResource's container, else NULL */
+    SimSelector selector;    /* metric.selector (accepted, not applied by the calculator) */
+    int32_t utilization;     /* averageUtilization (target Utilization) */
+    int64_t milli;           /* value or averageValue, milli-units */
+    const char *quantity;    /* that value as written ("500m"), else NULL */
+} KubeHpaMetric;
+
+typedef struct KubeHpaPolicy {
+    int percent;             /* type Percent (1) or Pods (0) */
+    int32_t value, period_s;
+} KubeHpaPolicy;
+
+/* One direction of spec.behavior as written: each has_* says the field was
+ * given (the defaults belong to the caller, which knows the controller's). */
+typedef struct KubeHpaRules {
+    int given;                        /* scaleUp / scaleDown was written */
+    int has_window, has_select, has_tolerance;
+    int32_t window_s;
+    KubeHpaSelect select;
+    double tolerance;                 /* behavior.*.tolerance (v1.33+) */
+    KubeHpaPolicy policies[KUBE_HPA_MAX_POLICIES];
+    size_t npolicies;                 /* 0: not given (the defaults stay) */
+} KubeHpaRules;
+
+typedef struct KubeHpa {
+    const char *target_kind, *target_name;   /* scaleTargetRef; NULL when absent */
+    int32_t min, max;                 /* minReplicas (default 1), maxReplicas (required) */
+    KubeHpaMetric *metrics;           /* as written; nmetrics 0: none given (upstream: cpu at 80 %) */
+    size_t nmetrics;
+    int has_behavior;
+    KubeHpaRules up, down;
+} KubeHpa;
+/* An HPA's spec (the object's spec, or a case's bare spec) at path into out. */
+void kube_hpa_spec(KubeReader *r, const cJSON *spec, const char *path, KubeHpa *out);
+
+/* A LimitRange's Container items merged as upstream merges them. Each item is
+ * first defaulted as the API server does (SetDefaults_LimitRangeItem: a
+ * missing default from max, a missing defaultRequest from default, else from
+ * min); then the LimitRanger's defaults go key by key, a later item's key
+ * overwriting an earlier one's (defaultContainerResourceRequirements), and
+ * every item's min and max apply (the largest min, the smallest max). The
+ * JSON reader (kube_limitrange) and the YAML importer both merge here. */
+enum { KUBE_LR_DEFAULT = 0, KUBE_LR_DEFAULT_REQUEST, KUBE_LR_MIN, KUBE_LR_MAX, KUBE_LR_FIELDS };
+enum { KUBE_LR_CPU = 0, KUBE_LR_MEM, KUBE_LR_RES };
+/* One Container item as written: its value (millicores, bytes) and whether
+ * it was given, per field and resource. */
+typedef struct KubeLrItem {
+    int64_t v[KUBE_LR_FIELDS][KUBE_LR_RES];
+    int given[KUBE_LR_FIELDS][KUBE_LR_RES];
+} KubeLrItem;
+/* Where a merged value comes from: the item and its field that was written
+ * (item -1: none), so a writer can copy the value as it was written. */
+typedef struct KubeLrPick {
+    int item, field;
+} KubeLrPick;
+void kube_limitrange_merge(const KubeLrItem *items, size_t n, KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES]);
 
 /* One container's requests and limits, read from either tree (JSON or YAML),
  * and which of them the manifest gave (KUBE_RES_* bits): a request of 0 that
@@ -250,5 +342,26 @@ const KubeYNode *kube_y_at(KubeYaml *y, const KubeYNode *n, const char *path);  
 const KubeYNode *kube_y_map(KubeYaml *y, const KubeYNode *n, const char *path);
 const KubeYNode *kube_y_seq(KubeYaml *y, const KubeYNode *n, const char *path);
 const char *kube_y_str(KubeYaml *y, const KubeYNode *n, const char *path);
+
+
+/* ---- YAML into the JSON readers --------------------------------------------- */
+/* The tree under n as a cJSON tree, so a YAML manifest goes through the same
+ * object readers as JSON (kube_hpa_spec, kube_pod, ...): maps, lists and
+ * quoted scalars as themselves; a plain scalar as YAML 1.1 reads it for
+ * Kubernetes (true/false a boolean, null/~ null, a decimal number a number)
+ * or else a string. Lenient where YAML is: a plain number or boolean keeps its
+ * text in valuestring, so the readers take it where a string belongs (a label
+ * `version: 1`) and writers can copy a quantity back as written. NULL (the
+ * handle's out of memory set) when an allocation fails; the caller deletes
+ * the tree, inside a sim_json scope. */
+cJSON *kube_y_json(KubeYaml *y, const KubeYNode *n);
+/* Moves reader r's first failure to the YAML handle as "FILE:LINE: path:
+ * why", LINE the deepest node of base's tree that its path reaches; r read
+ * base's tree (kube_y_json) with base_path as its path (kube_y_path of base).
+ * Out of memory becomes the handle's. */
+void kube_yaml_fail_reader(KubeYaml *y, const KubeYNode *base, const char *base_path, const KubeReader *r);
+/* Is x text where the API wants a string (a string, or a YAML plain scalar's
+ * text)? */
+int kube_is_text(const cJSON *x);
 
 #endif

@@ -123,7 +123,8 @@ const cJSON *kube_child(KubeReader *r, const cJSON *j, const char *key, const ch
     if (x == NULL || cJSON_IsNull(x) || r->failed)
         return NULL;
     int boolean = type == cJSON_True || type == KUBE_BOOL_TF;
-    if (boolean ? !cJSON_IsBool(x) : (x->type & 0xff) != type) {
+    int text = type == cJSON_String && kube_is_text(x);   /* a YAML plain scalar's text counts */
+    if (boolean ? !cJSON_IsBool(x) : (x->type & 0xff) != type && !text) {
         kube_fail(r, sub, "expected %s", type_name(type));
         return NULL;
     }
@@ -200,7 +201,7 @@ int64_t kube_quantity(KubeReader *r, const cJSON *x, const char *path, int milli
     char num[40];
     const char *text = num, *why = NULL;
     int64_t v = 0;
-    if (cJSON_IsString(x))
+    if (kube_is_text(x) && !cJSON_IsBool(x))
         text = x->valuestring;   /* parsed where it is: never copied into a fixed buffer */
     else if (cJSON_IsNumber(x))
         snprintf(num, sizeof num, "%.15g", x->valuedouble);

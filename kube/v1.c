@@ -35,7 +35,7 @@ static SimKV *string_map(KubeReader *c, const cJSON *j, const char *path, size_t
     for (const cJSON *x = j->child; kv && x; x = x->next) {
         char sub[PATH];
         snprintf(sub, sizeof sub, "%s.%s", path, x->string);
-        if (!cJSON_IsString(x)) {
+        if (!kube_is_text(x)) {
             kube_fail(c, sub, "expected a string");
             return NULL;
         }
@@ -94,7 +94,7 @@ static void requirement(KubeReader *c, const cJSON *j, const char *path, SimSelR
     r->values = kube_alloc(c, r->nvalues * sizeof *r->values);
     size_t i = 0;
     for (const cJSON *v = vals ? vals->child : NULL; v && r->values; v = v->next, i++) {
-        if (!cJSON_IsString(v)) {
+        if (!kube_is_text(v)) {
             kube_fail(c, sub, "values must be strings");
             return;
         }
@@ -143,7 +143,7 @@ static void map_to_reqs(KubeReader *c, const SimKV *kv, size_t n, SimSelector *s
 }
 
 /* metav1.LabelSelector. */
-static void label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
+void kube_label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
 {
     static const char *const keys[] = {"matchLabels", "matchExpressions", NULL};
     char sub[PATH];
@@ -346,7 +346,7 @@ static void pod_term(KubeReader *c, const cJSON *j, const char *path, SimPodAffi
                                        "matchLabelKeys", "mismatchLabelKeys", NULL};
     char sub[PATH];
     kube_keys(c, j, path, keys);
-    label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
+    kube_label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
     t->topology_key = (char *)kube_get_str(c, j, "topologyKey", path);
     if (!c->failed && (t->topology_key == NULL || *t->topology_key == '\0'))
         kube_fail(c, path, "topologyKey is required");
@@ -441,7 +441,7 @@ static void spread(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec
             kube_fail(c, sub, "topologyKey and whenUnsatisfiable are required");
         sp->do_not_schedule = when && strcmp(when, "DoNotSchedule") == 0;
         sp->min_domains = (int32_t)kube_get_int(c, x, "minDomains", sub, 0, 1, INT32_MAX);
-        label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
+        kube_label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
     }
 }
 
@@ -625,8 +625,8 @@ static int listed_in(const char *list, const char *name)
     return 0;
 }
 
-/* Does the pod mount an emptyDir or hostPath volume that is not declared
- * safe to evict? */
+/* Does the pod mount a local volume (kube_volume_local: hostPath, or an
+ * emptyDir not in memory) that is not declared safe to evict? */
 static int local_storage(KubeReader *c, const cJSON *j, const char *path, const char *safe)
 {
     const cJSON *vols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "spec"), "volumes"), *v;
@@ -644,7 +644,11 @@ static int local_storage(KubeReader *c, const cJSON *j, const char *path, const 
             kube_fail(c, vp, "a volume with a name is required");
             return 0;
         }
-        int here = cJSON_GetObjectItemCaseSensitive(v, "emptyDir") || cJSON_GetObjectItemCaseSensitive(v, "hostPath");
+        const cJSON *ed = cJSON_GetObjectItemCaseSensitive(v, "emptyDir");
+        const cJSON *hp = cJSON_GetObjectItemCaseSensitive(v, "hostPath");
+        const cJSON *medium = cJSON_GetObjectItemCaseSensitive(ed, "medium");
+        int here = kube_volume_local(ed && !cJSON_IsNull(ed), kube_is_text(medium) ? medium->valuestring : NULL,
+                                     hp && !cJSON_IsNull(hp));
         local |= kube_volume_blocks(name->valuestring, here, safe);
     }
     return local;
@@ -653,6 +657,11 @@ static int local_storage(KubeReader *c, const cJSON *j, const char *path, const 
 int8_t kube_safe_to_evict(const char *value)
 {
     return (int8_t)(value == NULL ? 0 : strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? -1 : 0);
+}
+
+int kube_volume_local(int empty_dir, const char *medium, int host_path)
+{
+    return host_path || (empty_dir && !(medium && strcmp(medium, "Memory") == 0));
 }
 
 int kube_volume_blocks(const char *name, int local, const char *safe_volumes)
@@ -683,6 +692,9 @@ void kube_priorityclass(KubeReader *c, const cJSON *j, const char *path, SimPrio
     const cJSON *gd = kube_child(c, j, "globalDefault", path, cJSON_True, sub);
     out->global_default = gd && cJSON_IsTrue(gd);
     const char *pp = kube_get_str(c, j, "preemptionPolicy", path);
+    kube_path(sub, "%s.preemptionPolicy", path);
+    if (pp && strcmp(pp, "Never") != 0 && strcmp(pp, "PreemptLowerPriority") != 0)
+        kube_fail(c, sub, "\"%s\" is not PreemptLowerPriority or Never", pp);
     out->preempt_never = pp && strcmp(pp, "Never") == 0;
 }
 
@@ -736,7 +748,7 @@ void kube_pdb(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimP
     snprintf(f, sizeof f, "%s.%s", sub, maxun ? "maxUnavailable" : "minAvailable");
     if (!c->failed)
         int_or_percent(c, maxun ? maxun : minav, f, &out->value, &out->percent);
-    label_selector(c, kube_child(c, spec, "selector", sub, cJSON_Object, f), f, &out->selector);
+    kube_label_selector(c, kube_child(c, spec, "selector", sub, cJSON_Object, f), f, &out->selector);
 }
 
 static void scope_selector(KubeReader *c, const cJSON *spec, const char *path, SimQuota *q)
@@ -799,12 +811,62 @@ void kube_quota(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, Si
     scope_selector(c, spec, sub, out);
 }
 
-static void cpu_mem(KubeReader *c, const cJSON *j, const char *path, SimCpuMem *out)
+/* The item's own source of field f for resource r after the API server's
+ * defaulting (SetDefaults_LimitRangeItem), or -1. */
+static int lr_source(const KubeLrItem *it, int f, int r)
 {
-    SimRes r = {0, 0, 0, 0};
-    resources(c, j, path, &r);
-    out->cpu_m = r.cpu_m;
-    out->mem = r.mem;
+    if (it->given[f][r])
+        return f;
+    if (f == KUBE_LR_DEFAULT)
+        return it->given[KUBE_LR_MAX][r] ? KUBE_LR_MAX : -1;
+    if (f != KUBE_LR_DEFAULT_REQUEST)
+        return -1;
+    int d = lr_source(it, KUBE_LR_DEFAULT, r);
+    return d >= 0 ? d : it->given[KUBE_LR_MIN][r] ? KUBE_LR_MIN : -1;
+}
+
+void kube_limitrange_merge(const KubeLrItem *items, size_t n, KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES])
+{
+    for (int f = 0; f < KUBE_LR_FIELDS; f++)
+        for (int r = 0; r < KUBE_LR_RES; r++)
+            pick[f][r] = (KubeLrPick){-1, -1};
+    for (size_t i = 0; i < n; i++)
+        for (int f = 0; f < KUBE_LR_FIELDS; f++)
+            for (int r = 0; r < KUBE_LR_RES; r++) {
+                int src = lr_source(&items[i], f, r);
+                KubeLrPick *p = &pick[f][r];
+                if (src < 0)
+                    continue;
+                int64_t v = items[i].v[src][r], old = p->item < 0 ? 0 : items[p->item].v[p->field][r];
+                int wins = p->item < 0 || f < KUBE_LR_MIN || (f == KUBE_LR_MIN ? v > old : v < old);
+                if (wins)
+                    *p = (KubeLrPick){(int)i, src};
+            }
+}
+
+static void lr_item(KubeReader *c, const cJSON *x, const char *path, KubeLrItem *it)
+{
+    static const char *const fields[] = {"default", "defaultRequest", "min", "max"};
+    for (int f = 0; f < KUBE_LR_FIELDS; f++) {
+        char fp[PATH];
+        SimRes r = {0, 0, 0, 0};
+        unsigned given = 0;
+        resources_given(c, kube_child(c, x, fields[f], path, cJSON_Object, fp), fp, &r, &given);
+        it->v[f][KUBE_LR_CPU] = r.cpu_m, it->given[f][KUBE_LR_CPU] = (given & KUBE_RES_CPU) != 0;
+        it->v[f][KUBE_LR_MEM] = r.mem, it->given[f][KUBE_LR_MEM] = (given & KUBE_RES_MEM) != 0;
+    }
+}
+
+static void lr_fill(const KubeLrItem *items, size_t n, SimLimitRange *out)
+{
+    KubeLrPick pick[KUBE_LR_FIELDS][KUBE_LR_RES];
+    SimCpuMem *dst[KUBE_LR_FIELDS] = {&out->deflt, &out->deflt_req, &out->min, &out->max};
+    kube_limitrange_merge(items, n, pick);
+    for (int f = 0; f < KUBE_LR_FIELDS; f++) {
+        const KubeLrPick *pc = &pick[f][KUBE_LR_CPU], *pm = &pick[f][KUBE_LR_MEM];
+        dst[f]->cpu_m = pc->item < 0 ? 0 : items[pc->item].v[pc->field][KUBE_LR_CPU];
+        dst[f]->mem = pm->item < 0 ? 0 : items[pm->item].v[pm->field][KUBE_LR_MEM];
+    }
 }
 
 void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *m, SimLimitRange *out)
@@ -820,19 +882,18 @@ void kube_limitrange(KubeReader *c, const cJSON *j, const char *path, KubeMeta *
     if (spec == NULL)
         return;
     const cJSON *limits = kube_child(c, spec, "limits", sub, cJSON_Array, f);
-    size_t i = 0;
-    for (const cJSON *x = limits ? limits->child : NULL; x && !c->failed; x = x->next, i++) {
-        char ip[PATH], fp[PATH];
+    size_t n = limits ? (size_t)cJSON_GetArraySize(limits) : 0, i = 0, k = 0;
+    KubeLrItem *items = kube_alloc(c, n * sizeof *items);
+    for (const cJSON *x = limits && items ? limits->child : NULL; x && !c->failed; x = x->next, i++) {
+        char ip[PATH];
         snprintf(ip, sizeof ip, "%s[%zu]", f, i);
         kube_keys(c, x, ip, item_keys);
-        const char *type = kube_get_str(c, x, "type", ip);
-        if (type && strcmp(type, "Container") != 0)
-            continue;   /* Pod and PersistentVolumeClaim limits are not modelled */
-        cpu_mem(c, kube_child(c, x, "default", ip, cJSON_Object, fp), fp, &out->deflt);
-        cpu_mem(c, kube_child(c, x, "defaultRequest", ip, cJSON_Object, fp), fp, &out->deflt_req);
-        cpu_mem(c, kube_child(c, x, "min", ip, cJSON_Object, fp), fp, &out->min);
-        cpu_mem(c, kube_child(c, x, "max", ip, cJSON_Object, fp), fp, &out->max);
+        const char *type = kube_required(c, x, "type", ip) ? kube_get_str(c, x, "type", ip) : NULL;
+        if (type && strcmp(type, "Container") == 0)
+            lr_item(c, x, ip, &items[k++]);   /* Pod and PersistentVolumeClaim limits are not modelled */
     }
+    if (!c->failed && items)
+        lr_fill(items, k, out);
 }
 
 /* ---- the effective request -------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "k8s-export/kx.h"
+#include "workloads/gates.h"
 
 static ScnDecl decl_open(lua_State *L, const char *what)
 {
@@ -115,9 +116,49 @@ static void scenario_name(lua_State *L, ScnScenario *s, const ScnDecl *d)
     s->name = scn_strdup(L, s, name);
 }
 
+/* feature_gates = { NAME = true|false, ... }: upstream's gate names; an
+ * unknown one is refused listing the known ones. Gates are read in the
+ * table's order (gates.c), then any other key is refused: the smallest by
+ * name, so that the message does not depend on Lua's hash order. */
+static void feature_gates(lua_State *L, ScnScenario *s, const ScnDecl *d)
+{
+    char known[256], bad[64] = "";
+    int t = scn_field(L, d, "feature_gates");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (t != LUA_TTABLE)
+        scn_field_error(L, d, "feature_gates", "expected a table of gates, e.g. { HPAScaleToZero = true }");
+    for (lua_pushnil(L); lua_next(L, -2) != 0; lua_pop(L, 1)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (k == NULL)
+            scn_field_error(L, d, "feature_gates", "keys are gate names (%s)", wl_gate_list(known, sizeof known));
+        if (wl_gate_parse(k) < 0 && (bad[0] == '\0' || strcmp(k, bad) < 0))
+            snprintf(bad, sizeof bad, "%s", k);
+    }
+    if (bad[0])
+        scn_field_error(L, d, "feature_gates", "unknown feature gate '%s' (known: %s)", bad,
+                        wl_gate_list(known, sizeof known));
+    for (int g = 0; g < WL_GATE_COUNT; g++) {
+        int v = lua_getfield(L, -1, wl_gate_name((WlGate)g));
+        if (v != LUA_TNIL && v != LUA_TBOOLEAN)
+            scn_field_error(L, d, "feature_gates", "%s: expected true or false, got %s", wl_gate_name((WlGate)g),
+                            lua_typename(L, v));
+        if (v == LUA_TBOOLEAN && !lua_toboolean(L, -1) && (s->gates_relied & WL_GATE_BIT(g)))
+            scn_field_error(L, d, "feature_gates", "%s: a declaration above needs it on",
+                            wl_gate_name((WlGate)g));
+        if (v == LUA_TBOOLEAN)
+            s->gates = lua_toboolean(L, -1) ? s->gates | WL_GATE_BIT(g) : s->gates & ~WL_GATE_BIT(g);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
 static int l_scenario(lua_State *L)
 {
-    static const char *const keys[] = {"name", "duration", "start", "sample_every", "description", NULL};
+    static const char *const keys[] = {"name", "duration", "start", "sample_every", "description", "feature_gates",
+                                       NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "scenario");
     scn_check_keys(L, &d, keys);
@@ -128,6 +169,7 @@ static int l_scenario(lua_State *L)
         scn_field_error(L, &d, "start", "\"%s\" is not a time of day (e.g. \"07:00\")", start);
     s->sample_every = scn_opt_duration(L, &d, "sample_every", s->sample_every);
     (void)scn_opt_string(L, &d, "description", NULL);
+    feature_gates(L, s, &d);
     if (s->duration <= 0)
         scn_field_error(L, &d, "duration", "must be positive");
     if (s->sample_every <= 0)

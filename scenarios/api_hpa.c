@@ -4,6 +4,7 @@
  *
  *   hpa { name = "web", target = "web",          -- a deployment (or statefulset) declared before
  *         min = 2, max = 20, tolerance = 0.1,    -- min default 1; tolerance: the controller's (0.1)
+ *                                                -- min = 0: scenario { feature_gates = { HPAScaleToZero = true } } above
  *         metrics = {                            -- default: cpu at 80 % utilization
  *           { type = "Resource", name = "cpu", target = { type = "Utilization", average_utilization = 70 } },
  *           { type = "Resource", name = "memory", target = { type = "AverageValue", average_value = "1Gi" } },
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "k8s-export/kx.h"
+#include "workloads/gates.h"
 #include "workloads/hpa.h"
 
 typedef struct HpaDecl {
@@ -287,12 +289,20 @@ static uint32_t ref_target(lua_State *L, ScnScenario *s, const ScnDecl *d)
     return (uint32_t)i;
 }
 
-static void check_spec(lua_State *L, const ScnDecl *d, const WlHpaSpec *spec)
+/* minReplicas 0 is the alpha gate HPAScaleToZero's (off by default: the API
+ * server then requires minReplicas >= 1); with it on, validation wants an
+ * Object or External metric. */
+static void check_spec(lua_State *L, ScnScenario *s, const ScnDecl *d, const WlHpaSpec *spec)
 {
     const char *why;
     int scale_to_zero_ok = 0;
     if (spec->min > spec->max)
         scn_field_error(L, d, "min", "min (%d) is greater than max (%d)", spec->min, spec->max);
+    if (spec->min == 0 && !(s->gates & WL_GATE_BIT(WL_GATE_HPA_SCALE_TO_ZERO)))
+        scn_field_error(L, d, "min", "0 needs the feature gate HPAScaleToZero (alpha, off by default): turn it on "
+                        "above with scenario { feature_gates = { HPAScaleToZero = true } }");
+    if (spec->min == 0)
+        s->gates_relied |= WL_GATE_BIT(WL_GATE_HPA_SCALE_TO_ZERO);
     for (size_t i = 0; i < spec->nmetrics; i++)
         scale_to_zero_ok |= spec->metrics[i].source >= WL_HPA_OBJECT;
     if (spec->min == 0 && !scale_to_zero_ok)
@@ -325,7 +335,7 @@ static int l_hpa(lua_State *L)
     h->spec.tolerance = scn_opt_number(L, &d, "tolerance", WL_HPA_TOLERANCE, 0, 1e6);
     read_metrics(L, s, &d, &h->spec);
     read_behavior(L, &d, &h->spec);
-    check_spec(L, &d, &h->spec);
+    check_spec(L, s, &d, &h->spec);
     h->name = scn_arena_strdup(L, s, name);
     struct ScnHpas *all = hpas(L, s);
     *all->end = h;

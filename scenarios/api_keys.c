@@ -6,10 +6,12 @@
 #include "scenarios/scn_keys.h"
 
 #include "sim/policy.h"
+#include "workloads/gates.h"
 
 const ScnKeyList *scn_key_lists(size_t *n)
 {
     static const ScnKeyList lists[] = {
+        {"scenario", "feature_gates", "feature_gates", wl_gate_names},
         {"deployment", "strategy", "strategy", scn_keys_deployment_strategy},
         {"deployment", "serve", "serve", scn_keys_deployment_serve},
         {"rollout", "usage", "usage", scn_keys_rollout_usage},

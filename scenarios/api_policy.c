@@ -135,7 +135,8 @@ static int l_priorityclass(lua_State *L)
 }
 
 /* ---- pdb { name, namespace, region, selector, min_available | max_unavailable } */
-/* A map of labels as In requirements (matchLabels), sorted by key. */
+/* A map of labels as In requirements (matchLabels), sorted by key; or
+ * { match_labels, match_expressions } (scn_selector). */
 static void pdb_selector(lua_State *L, ScnScenario *s, const ScnDecl *d, SimSelector *sel)
 {
     int t = scn_field(L, d, "selector");
@@ -143,6 +144,14 @@ static void pdb_selector(lua_State *L, ScnScenario *s, const ScnDecl *d, SimSele
         scn_field_error(L, d, "selector", t == LUA_TNIL ? "is required (e.g. { app = \"api\" }; {} selects "
                         "every pod of the namespace)" : "expected a table of label = \"value\"");
     int idx = lua_gettop(L);
+    int structured = lua_getfield(L, idx, "match_labels") != LUA_TNIL;
+    structured |= lua_getfield(L, idx, "match_expressions") != LUA_TNIL;
+    lua_pop(L, 2);
+    if (structured) {   /* a LabelSelector with matchExpressions, as the podspec's selectors take it */
+        scn_selector(L, s, d, idx, "selector", sel);
+        lua_pop(L, 1);
+        return;
+    }
     for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
             scn_field_error(L, d, "selector", "keys and values must be strings");

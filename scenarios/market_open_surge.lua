@@ -43,10 +43,12 @@ namespace { name = "monitoring" }
 priorityclass { name = "serving", value = 100000, description = "latency-critical APIs" }
 priorityclass { name = "batch", value = 1000, global_default = true, description = "backtests, pipelines" }
 
--- Research may not take the whole US cluster at the open.
+-- Research may not take the whole US cluster at the open. `pods` caps the
+-- pods not yet finished; `count/pods` would also count the finished ones,
+-- which exist until their Job is deleted, and stop the backtests at 80.
 quota {
   name = "research-us", namespace = "research", region = "us-east",
-  hard = { ["requests.cpu"] = "100", ["requests.memory"] = "320Gi", ["count/pods"] = 80 },
+  hard = { ["requests.cpu"] = "100", ["requests.memory"] = "320Gi", pods = 80 },
 }
 
 -- Node groups: general-purpose CPU everywhere, GPUs in the US only. The

@@ -225,6 +225,12 @@ static void parse_selector(const Ctx *c, int idx, SimSelector *sel, const char *
     lua_pop(c->L, 2);
 }
 
+void scn_selector(lua_State *L, ScnScenario *s, const ScnDecl *d, int idx, const char *path, SimSelector *sel)
+{
+    Ctx c = {L, s, d};
+    parse_selector(&c, idx, sel, path);
+}
+
 /* ---- tolerations ------------------------------------------------------------ */
 static int effect_of(const char *text)
 {

@@ -16,11 +16,18 @@
 -- quota no longer binds, nothing is refused, Seoul starts short of its pods,
 -- and those expectations fail.
 --
+-- The quotas cap `pods`, the pods not yet finished. `count/pods` counts
+-- every pod object, finished ones too, and a Job's finished pods exist until
+-- the Job is deleted: try `--set count_pods=100` and New York's sweep stops
+-- at 100 of its 240 pods, its Job never completes, and the last
+-- expectation fails, as it would on a real cluster.
+--
 -- The cluster autoscaler is on in every scenario; here the pool's max keeps
 -- it at 64 cores, as a fixed research budget would.
 
 local ny_cores     = param("ny_cores", "32", "requests.cpu quota of the New York desk")
 local branch_cores = param("branch_cores", "24", "requests.cpu quota of the London and Seoul desks")
+local count_pods   = param("count_pods", 0, "count/pods quota of every desk (0: none)")
 
 scenario {
   name = "quota_contention",
@@ -45,8 +52,9 @@ local desks = {
 }
 for _, d in ipairs(desks) do
   namespace { name = d.ns }
-  quota { name = d.ns .. "-quota", namespace = d.ns,
-          hard = { ["requests.cpu"] = d.cores, ["requests.memory"] = "256Gi", ["count/pods"] = 100 } }
+  local hard = { ["requests.cpu"] = d.cores, ["requests.memory"] = "256Gi", pods = 100 }
+  if count_pods > 0 then hard["count/pods"] = count_pods end
+  quota { name = d.ns .. "-quota", namespace = d.ns, hard = hard }
 end
 
 -- New York's sweep: 240 pods, 48 at a time, at 09:00.

@@ -13,6 +13,7 @@
 
 #include "k8s-export/kx.h"
 #include "sim/fileio.h"
+#include "workloads/gates.h"
 
 int scn_grow(lua_State *L, ScnScenario *s, void **v, size_t *cap, size_t sz)
 {
@@ -45,6 +46,7 @@ char *scn_strdup(lua_State *L, ScnScenario *s, const char *str)
 }
 
 const char *scn_name(const ScnScenario *s) { return s->name; }
+uint32_t scn_feature_gates(const ScnScenario *s) { return s->gates; }
 const char *scn_errmsg(const ScnScenario *s) { return sim_err_msg(&s->err); }
 SimTime scn_duration(const ScnScenario *s) { return s->duration; }
 SimTime scn_start_clock(const ScnScenario *s) { return s->start_clock; }
@@ -249,6 +251,7 @@ static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
     s->steps_left = opt->lua_steps ? opt->lua_steps : SCN_DEFAULT_LUA_STEPS;
     s->duration = SIM_SEC(8 * 3600);
     s->sample_every = SIM_SEC(60);
+    s->gates = wl_gates_default();
     sim_rng_seed(&s->rng, opt->seed, SIM_RNG_SCENARIO);
     char buf[256];
     s->chunk = sim_mem_strdup(m, chunk);

@@ -59,6 +59,9 @@ int scn_build(ScnScenario *s, SimEngine *e, WlControllers *wl);
  * the scenario's autoscaler {} sets (scheduler/ca.h; run and export). */
 struct SchedCaConfig;
 void scn_autoscaler_config(const ScnScenario *s, struct SchedCaConfig *c);
+/* The feature gates the cluster runs with (workloads/gates.h): upstream's
+ * defaults with what scenario { feature_gates = {...} } turns on or off. */
+uint32_t scn_feature_gates(const ScnScenario *s);
 
 /* Runs each expect(name, fn) against the final summary (passed to fn as a Lua
  * table). Returns a cJSON array of {name, passed, detail} in *out (caller

@@ -82,6 +82,8 @@ struct ScnScenario {
     char *chunk;                 /* the file name used in messages */
     char *name;
     SimTime duration, start_clock, sample_every;
+    uint32_t gates;              /* feature gates on (WlGates): defaults, then scenario { feature_gates } */
+    uint32_t gates_relied;       /* gates an earlier declaration needed on (turning one off is refused) */
     size_t lua_mem, lua_used;
     int lua_cap_hit;             /* the last failed Lua allocation was refused by the cap */
     uint64_t steps_left;
@@ -186,6 +188,9 @@ void scn_arena_free(ScnScenario *s);
  * (labels, node_selector, tolerations, affinity, spread, priority_class). */
 extern const char *const scn_podspec_keys[];
 void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spec);
+/* A selector at idx (a map of labels, or { match_labels, match_expressions })
+ * into sel, its problems named by path (a field of d). */
+void scn_selector(lua_State *L, ScnScenario *s, const ScnDecl *d, int idx, const char *path, SimSelector *sel);
 /* Checks d's keys against its own list plus scn_podspec_keys. */
 void scn_check_keys2(lua_State *L, const ScnDecl *d, const char *const *own, const char *const *more);
 

@@ -21,6 +21,7 @@
 #include "sim/metrics.h"
 #include "workloads/apps.h"
 #include "workloads/faults.h"
+#include "workloads/hpa.h"
 #include "workloads/queue.h"
 #include "workloads/traffic.h"
 
@@ -137,6 +138,8 @@ static int start_metrics(ScnWorld *w)
         rc = wl_apps_add_sampler(w->wl, w->metrics);    /* Deployments' and ReplicaSets' rows */
     if (rc == SIM_OK)
         rc = wl_traffic_metrics(w->wl, w->metrics);     /* per service and region, if any traffic */
+    if (rc == SIM_OK)
+        rc = wl_hpa_add_sampler(w->wl, w->metrics);     /* per HPA, if any (from t = 0: the first sync is at 15 s) */
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 

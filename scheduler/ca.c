@@ -1,6 +1,7 @@
 /*
  * ca.c: the cluster autoscaler's main loop (k8s-behaviour.md §2.1; upstream
- * core/static_autoscaler.go RunOnce): per region, every scan interval, plan
+ * core/static_autoscaler.go RunOnce): per region, every scan interval from one
+ * scan interval after the start (the first loop, as upstream's, is at 10 s), plan
  * (ca_up.c, ca_down.c), then act on exactly that plan: grow the chosen group,
  * or update the unneeded timers and delete or drain nodes. Also the
  * provisioning deadline with the group backoff, and the listeners that keep
@@ -287,7 +288,7 @@ static int plan_region(SchedCa *ca, uint32_t region, CaRegion **out)
     *out = rs;
     if (cache_valid(ca, region, rs))
         return SIM_OK;
-    rs->cached = 0;
+    rs->cached = rs->acted = 0;
     memset(&rs->plan, 0, sizeof rs->plan);
     rs->plan.region = region;
     rs->flip_at = backoff_flip(ca, region);
@@ -351,13 +352,15 @@ int sched_ca_loop(SchedCa *ca, uint32_t region)
     int rc = ca_drain_step(ca, rs);   /* a drain decided earlier goes on */
     if (rc != SIM_OK)
         return rc;
-    if (rs->draining == SIM_NONE && now < rs->next_due && cache_valid(ca, region, rs) && rs->plan.chosen < 0) {
+    if (rs->draining == SIM_NONE && now < rs->next_due && rs->acted && cache_valid(ca, region, rs) &&
+        rs->plan.chosen < 0) {
         rs->loops++;   /* nothing changed: the last loop's decisions stand */
         return SIM_OK;
     }
     rc = plan_region(ca, region, &rs);
     if (rc == SIM_OK)
         rc = rs->plan.chosen >= 0 ? scale_up(ca, rs, &rs->plan) : ca_scale_down(ca, rs, &rs->plan);
+    rs->acted = 1;
     rs->loops++;
     return rc;
 }
@@ -410,8 +413,11 @@ static int start(SchedCa *ca)
         return SIM_OK;   /* plans only (explain, tests): no loop, no handler */
     if (sim_event_kind(ca->e, "autoscaler", on_event, ca, &ca->ev) != SIM_OK)
         return SIM_ENOMEM;
+    /* Upstream's main loop waits one scan interval before its first RunOnce
+     * (time.After(scanInterval)), so the loops run at start + k x interval. */
+    SimTime first = sim_now(ca->e) + ca->cfg.scan_interval;
     for (uint32_t r = 0; r < nr; r++)
-        if (sim_schedule(ca->e, sim_now(ca->e), ca->ev, r, 0, CA_EV_LOOP) != SIM_OK)
+        if (sim_schedule(ca->e, first, ca->ev, r, 0, CA_EV_LOOP) != SIM_OK)
             return SIM_ENOMEM;
     return SIM_OK;
 }

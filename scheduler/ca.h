@@ -73,8 +73,9 @@ const char *sched_ca_expander_name(SchedCaExpander x);
 int sched_ca_expander_parse(const char *name);
 
 /* Creates the autoscaler of the scheduler's engine: registers its event
- * event kind and listeners and schedules each region's
- * first loop at the current time. NULL on out of memory (message on the
+ * event kind and listeners and schedules each region's first loop one
+ * scan_interval after the current time (upstream's loop waits before its
+ * first RunOnce). NULL on out of memory (message on the
  * engine). With cfg->enabled 0 it exists but never acts (no loop is
  * scheduled; sched_ca_plan still works). */
 SchedCa *sched_ca_create(SchedScheduler *s, const SchedCaConfig *cfg);

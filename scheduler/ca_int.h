@@ -64,6 +64,7 @@ typedef struct CaBin {
 typedef struct CaRegion {
     CaKey key;                   /* what the cached plan was computed from */
     int cached;
+    int acted;                   /* a loop acted on the cached plan (not only sched_ca_plan) */
     SimTime flip_at;
     SchedCaPlan plan;            /* the last plan; its arrays are the two below */
     SchedCaOption *plan_opts;    /* capacity kept across loops */

@@ -7,11 +7,16 @@
  * for each). The first failure refuses the pod with upstream's message.
  *
  * Invariant: for every quota q and resource r in q->hard, q->used[r] is the
- * sum of r over the live pods q matches (plus, for count/jobs.batch, the
- * Jobs admitted in its namespace). sim_pod_create charges a pod once it
- * exists; its end (Succeeded, or deleted while live) releases amounts
- * recomputed from the same inputs, which is why quotas, LimitRanges and
- * PriorityClasses cannot change once pods exist.
+ * sum of r over the live pods q matches; count/pods also counts the pods
+ * that ended (Succeeded, Failed) and still exist, as upstream's evaluator
+ * does ("pods" tracks the pods not terminal, count/pods every pod object in
+ * storage); count/jobs.batch counts the Jobs admitted in its namespace.
+ * sim_pod_create charges a pod once it exists; its end (Succeeded, Failed,
+ * or deleted while live) releases all but count/pods, and the deletion of
+ * its object (at once for a live pod; for an ended one when its Job is
+ * deleted or pod GC removes it with its node) releases count/pods, in
+ * amounts recomputed from the same inputs, which is why quotas, LimitRanges
+ * and PriorityClasses cannot change once pods exist.
  *
  * Pods share their workload's spec, so the admitted values go to the pod:
  * SimPod.req holds the requests after defaulting (and nz_req, the
@@ -43,8 +48,11 @@
  *  - LimitRange: type Container, cpu and memory only, no
  *    maxLimitRequestRatio; several in one namespace apply in the order added
  *    (upstream: informer order).
- *  - count/pods counts live pods like `pods`; upstream's count/pods counts
- *    every pod object in storage, Succeeded and Failed ones included.
+ *  - An ended pod's object is deleted with its Job (TTL after finished,
+ *    CronJob history, Replace) or its node (pod GC), never by the
+ *    terminated-pod threshold (upstream's PodGC deletes the oldest ended
+ *    pods beyond 12,500 in a cluster) nor with a ReplicaSet, whose pods end
+ *    only by deletion here.
  *  - count/jobs.batch counts a Job from its first reconcile (its creation in
  *    kubesim) until it is deleted (TTL after finished, CronJob history,
  *    Replace). A refused Job never runs: the object was never created and no
@@ -567,7 +575,9 @@ static int quotas_admit_pod(SimEngine *e, const SimWorkload *w, const SimAdmitte
     return SIM_OK;
 }
 
-void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign)
+/* Adds (sign 1) or gives back (-1) the resources of mask in the pod's usage
+ * to every quota matching it. */
+static void quota_apply(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign, uint32_t mask)
 {
     if (e->quotas.n == 0)
         return;
@@ -579,11 +589,27 @@ void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign
         if (!quota_matches(q, p->region, p->ns, a->pc))
             continue;
         for (int r = 0; r < SIM_QR_COUNT; r++)
-            if (q->hard_set & u.set & BIT(r)) {
+            if (q->hard_set & u.set & mask & BIT(r)) {
                 q->used[r] += sign * u.v[r];
                 SIM_ASSERT(q->used[r] >= 0);
             }
     }
+}
+
+void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign)
+{
+    quota_apply(e, pod, a, sign, ALL_RES);
+}
+
+/* What the pod's admission charged: its class from the policies (frozen once
+ * pods exist), its requests and limits as the pod keeps them, since a
+ * rollout may have changed the template since. */
+static void charged(const SimEngine *e, const SimPod *p, SimAdmitted *a)
+{
+    effective(e, p->wl, a);
+    a->req = p->req;
+    a->lim_cpu_m = p->lim_cpu_m;
+    a->lim_mem = p->lim_mem;
 }
 
 void sim_quota_pod_terminated(SimEngine *e, uint32_t pod)
@@ -591,15 +617,31 @@ void sim_quota_pod_terminated(SimEngine *e, uint32_t pod)
     if (e->quotas.n == 0)
         return;
     SimAdmitted a;
-    const SimPod *p = &e->pods.v[pod];
-    effective(e, p->wl, &a);
-    a.req = p->req;   /* what was charged: a rollout may have changed the template since */
-    a.lim_cpu_m = p->lim_cpu_m;
-    a.lim_mem = p->lim_mem;
-    sim_quota_charge(e, pod, &a, -1);
+    charged(e, &e->pods.v[pod], &a);
+    quota_apply(e, pod, &a, -1, ALL_RES & ~BIT(SIM_QR_COUNT_PODS));
+}
+
+void sim_quota_pod_removed(SimEngine *e, uint32_t pod)
+{
+    if (e->quotas.n == 0)
+        return;
+    SimAdmitted a;
+    charged(e, &e->pods.v[pod], &a);
+    quota_apply(e, pod, &a, -1, BIT(SIM_QR_COUNT_PODS));
 }
 
 static int job_quota(const SimQuota *q, const SimWorkload *w);
+
+/* The resources a pod in this phase holds: all while live; count/pods alone
+ * once it ended and until it is deleted; none once deleted. */
+static uint32_t held(SimPodPhase phase)
+{
+    switch (phase) {
+    case SIM_POD_PENDING: case SIM_POD_BOUND: case SIM_POD_RUNNING: return ALL_RES;
+    case SIM_POD_SUCCEEDED: case SIM_POD_FAILED: return BIT(SIM_QR_COUNT_PODS);
+    default: return 0;
+    }
+}
 
 void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used)
 {
@@ -607,19 +649,17 @@ void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used)
     memset(used, 0, SIM_QR_COUNT * sizeof *used);
     for (size_t i = 0; i < e->pods.n; i++) {
         const SimPod *p = &e->pods.v[i];
-        if (p->phase != SIM_POD_PENDING && p->phase != SIM_POD_BOUND && p->phase != SIM_POD_RUNNING)
+        uint32_t mask = held(p->phase);
+        if (mask == 0)
             continue;
-        SimAdmitted a;   /* what sim_quota_pod_terminated will give back */
-        effective(e, p->wl, &a);
+        SimAdmitted a;   /* what sim_quota_pod_terminated and _removed will give back */
+        charged(e, p, &a);
         if (!quota_matches(q, p->region, p->ns, a.pc))
             continue;
-        a.req = p->req;
-        a.lim_cpu_m = p->lim_cpu_m;
-        a.lim_mem = p->lim_mem;
         Usage u;
         pod_usage(&a, &u);
         for (int r = 0; r < SIM_QR_COUNT; r++)
-            if (u.set & BIT(r))
+            if (u.set & mask & BIT(r))
                 used[r] += u.v[r];
     }
     for (size_t w = 0; w < e->wladmit.n && w < e->workloads.n; w++)

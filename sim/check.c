@@ -3,10 +3,14 @@
  * (Lua's lua_checkmemory, SQLite's integrity check). Every counter the
  * engine keeps incrementally is recounted here the slow way:
  *   - a live node's req and nz_req are the sums over the pods of its list,
- *     which holds exactly the Bound and Running pods whose node it is;
+ *     which holds exactly the Bound and Running pods whose node it is; its
+ *     ended list holds exactly the Succeeded and Failed pods that ran there
+ *     (a removed node's is empty: pod GC deleted them);
  *   - a group's live_nodes, alloc_total and req_total, a region's node and
  *     pod phase counts and stats pending_now follow from the nodes and pods;
- *   - a quota's used is the sum over its live pods (and admitted Jobs);
+ *   - a quota's used is the sum over its live pods (count/pods: over its
+ *     pods that exist, ended ones included; count/jobs.batch: its admitted
+ *     Jobs);
  *   - a PDB's live and healthy counts are its covered pods';
  *   - the name indexes map each name to the object carrying it;
  *   - pods_created is the pod count, pods_scheduled the pods ever bound.
@@ -57,10 +61,38 @@ static int pod_live(const SimPod *p)
     return p->phase == SIM_POD_PENDING || on_node(p);
 }
 
+static int pod_ended(const SimPod *p)
+{
+    return p->phase == SIM_POD_SUCCEEDED || p->phase == SIM_POD_FAILED;
+}
+
+/* The node's ended list links back and holds only pods that ended there;
+ * *n gets its length. */
+static int check_ended(const SimEngine *e, uint32_t id, size_t *n)
+{
+    const SimNode *nd = &e->nodes.v[id];
+    uint32_t prev = SIM_NONE;
+    *n = 0;
+    for (uint32_t q = nd->ended_head; q != SIM_NONE; q = e->pods.v[q].node_next) {
+        if (q >= e->pods.n || *n > e->pods.n)
+            return broken(e, "node %s: ended list runs out of bounds or loops", nd->name);
+        const SimPod *p = &e->pods.v[q];
+        if (p->node != id || !pod_ended(p) || p->node_prev != prev)
+            return broken(e, "node %s: pod %u in its ended list did not end there (node %u, phase %d) or "
+                          "links back wrong", nd->name, q, p->node, (int)p->phase);
+        prev = q;
+        ++*n;
+    }
+    if (nd->state == SIM_NODE_REMOVED && *n)
+        return broken(e, "node %s: removed with %zu ended pods left (pod GC deletes them)", nd->name, *n);
+    return SIM_OK;
+}
+
 /* ---- nodes and their pod lists ------------------------------------------ */
 /* One node: its list links back, holds only its Bound/Running pods, and its
- * totals are their sums. *npods gets the list's length. */
-static int check_node(const SimEngine *e, uint32_t id, size_t *npods)
+ * totals are their sums. *npods gets the list's length, *nended its ended
+ * list's. */
+static int check_node(const SimEngine *e, uint32_t id, size_t *npods, size_t *nended)
 {
     const SimNode *n = &e->nodes.v[id];
     SimRes req = {0}, nz = {0};
@@ -82,6 +114,9 @@ static int check_node(const SimEngine *e, uint32_t id, size_t *npods)
     }
     if (n->state == SIM_NODE_REMOVED && *npods)
         return broken(e, "node %s: removed with %zu pods bound", n->name, *npods);
+    int rc = check_ended(e, id, nended);
+    if (rc != SIM_OK)
+        return rc;
     if (!res_eq(&req, &n->req))
         return broken(e, "node %s: req cpu %lld mem %lld gpu %lld pods %lld, its pods sum to %lld %lld %lld %lld",
                       n->name, (long long)n->req.cpu_m, (long long)n->req.mem, (long long)n->req.gpu,
@@ -96,16 +131,21 @@ static int check_node(const SimEngine *e, uint32_t id, size_t *npods)
 
 /* Every node, then every pod bound somewhere is in some list: with the
  * lists holding only their own bound pods, equal counts mean each bound pod
- * is in its node's list. */
+ * is in its node's list (and each ended pod in its node's ended list). */
 static int check_nodes(const SimEngine *e)
 {
-    size_t listed = 0, bound = 0, k;
+    size_t listed = 0, bound = 0, k, x, listed_ended = 0, ended = 0;
     for (uint32_t i = 0; i < e->nodes.n; i++) {
-        int rc = check_node(e, i, &k);
+        int rc = check_node(e, i, &k, &x);
         if (rc != SIM_OK)
             return rc;
         listed += k;
+        listed_ended += x;
     }
+    for (uint32_t i = 0; i < e->pods.n; i++)
+        ended += pod_ended(&e->pods.v[i]);
+    if (listed_ended != ended)
+        return broken(e, "node ended lists hold %zu pods, %zu pods ended and exist", listed_ended, ended);
     for (uint32_t i = 0; i < e->pods.n; i++) {
         const SimPod *p = &e->pods.v[i];
         if (!on_node(p))
@@ -317,12 +357,12 @@ static uint64_t check_cost(const SimEngine *e)
 static int check_touched(const SimEngine *e, const SimEvent *ev)
 {
     uint32_t node = SIM_NONE;
-    size_t k;
+    size_t k, x;
     if ((ev->kind == SIM_EV_POD_STARTED || ev->kind == SIM_EV_POD_FINISHED) && ev->obj < e->pods.n)
         node = e->pods.v[ev->obj].node;
     else if (ev->kind == SIM_EV_NODE_READY && ev->obj < e->nodes.n)
         node = ev->obj;
-    return node < e->nodes.n ? check_node(e, node, &k) : SIM_OK;
+    return node < e->nodes.n ? check_node(e, node, &k, &x) : SIM_OK;
 }
 
 int sim_check_step(SimEngine *e, const SimEvent *ev)

@@ -179,7 +179,7 @@ int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t 
     n->ordinal = g->next_ordinal++;
     n->zone = zone != SIM_NONE ? zone : g->nzones ? g->zones[n->ordinal % g->nzones] : SIM_NONE;
     n->alloc = g->alloc;
-    n->pods_head = SIM_NONE;
+    n->pods_head = n->ended_head = SIM_NONE;
     n->added_at = n->changed_at = e->now;
     n->ready_at = -1;
     n->state = SIM_NODE_PROVISIONING;
@@ -321,6 +321,32 @@ static void node_unlink(SimEngine *e, uint32_t pod)
     cost_pod(e, p, n, -1);
 }
 
+/* A pod that ended joins its node's ended list (p->node stays): the object
+ * exists until its owner or pod GC deletes it. */
+static void ended_link(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    SimNode *n = &e->nodes.v[p->node];
+    p->node_prev = SIM_NONE;
+    p->node_next = n->ended_head;
+    if (n->ended_head != SIM_NONE)
+        e->pods.v[n->ended_head].node_prev = pod;
+    n->ended_head = pod;
+}
+
+static void ended_unlink(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    SimNode *n = &e->nodes.v[p->node];
+    if (p->node_prev != SIM_NONE)
+        e->pods.v[p->node_prev].node_next = p->node_next;
+    else
+        n->ended_head = p->node_next;
+    if (p->node_next != SIM_NONE)
+        e->pods.v[p->node_next].node_prev = p->node_prev;
+    p->node_prev = p->node_next = SIM_NONE;
+}
+
 int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
 {
     SIM_DASSERT(node < e->nodes.n);
@@ -377,6 +403,7 @@ static void pod_end(SimEngine *e, uint32_t pod)
 {
     SimPod *p = &e->pods.v[pod];
     node_unlink(e, pod);
+    ended_link(e, pod);
     phase_leave(e, p);
     p->phase = p->exit_code == 0 ? SIM_POD_SUCCEEDED : SIM_POD_FAILED;
     p->ended_at = e->now;
@@ -428,21 +455,37 @@ int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code)
     return SIM_OK;
 }
 
+/* An ended pod's object goes: its count/pods with it. */
+static void ended_remove(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    ended_unlink(e, pod);
+    p->phase = SIM_POD_DELETED;   /* ended_at stays the end of its run */
+    sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
+    sim_quota_pod_removed(e, pod);
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_removed)
+            e->listeners[k].pod_removed(e->listeners[k].ctx, e, pod);
+}
+
 int sim_pod_delete(SimEngine *e, uint32_t pod)
 {
     SimPod *p = sim_pod_mut(e, pod);
     if (p->phase == SIM_POD_DELETED)
         return SIM_OK;
-    int live = p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
-    if (live && p->phase != SIM_POD_PENDING)
+    if (p->phase == SIM_POD_SUCCEEDED || p->phase == SIM_POD_FAILED) {
+        ended_remove(e, pod);
+        return SIM_OK;
+    }
+    if (p->phase != SIM_POD_PENDING)
         node_unlink(e, pod);
     phase_leave(e, p);
     p->phase = SIM_POD_DELETED;
     p->ended_at = e->now;
     p->gen++;
     sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
-    if (live)
-        notify_terminated(e, pod);
+    sim_quota_pod_removed(e, pod);   /* the object goes at once: no terminal record */
+    notify_terminated(e, pod);
     return SIM_OK;
 }
 
@@ -514,6 +557,10 @@ int sim_node_remove(SimEngine *e, uint32_t node)
         int rc = sim_pod_delete(e, n->pods_head);
         if (rc != SIM_OK)
             return rc;
+        n = &e->nodes.v[node];
+    }
+    while (n->ended_head != SIM_NONE) {   /* ... the ended ones too (gcOrphaned lists every pod) */
+        ended_remove(e, n->ended_head);
         n = &e->nodes.v[node];
     }
     SimNodeGroup *g = &e->groups.v[n->group];

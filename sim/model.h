@@ -120,6 +120,8 @@ typedef struct SimNode {
     SimRes req;             /* actual requests of bound pods */
     SimRes nz_req;          /* requests with non-zero defaults (for scoring) */
     uint32_t pods_head;     /* intrusive list of bound, not terminated pods */
+    uint32_t ended_head;    /* intrusive list of the pods that ended here (Succeeded or
+                               Failed) and still exist: pod GC deletes them with the node */
     SimTime added_at;
     SimTime ready_at;       /* first Ready, or -1 */
     SimTime changed_at;     /* last state change (Ready, NotReady, removed) */
@@ -349,7 +351,7 @@ typedef struct SimPod {
     uint32_t ordinal;       /* name is <workload>-<ordinal> */
     uint32_t node;          /* SIM_NONE until bound */
     uint32_t gen;           /* bumps cancel the pod's pending events */
-    uint32_t node_prev, node_next;   /* the node's pod list */
+    uint32_t node_prev, node_next;   /* the node's pod list (its ended list once the pod ended) */
     SimPodPhase phase;
     uint8_t unschedulable;  /* Pending with PodScheduled=False (the scheduler found no node) */
     uint8_t unready;        /* its node is NotReady: Ready=False, out of the endpoints */
@@ -384,6 +386,10 @@ typedef struct SimListener {
     void (*pod_created)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_bound)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);  /* resources freed */
+    /* A pod that had ended (Succeeded or Failed) was deleted: its object is
+     * gone (its Job was deleted, or pod GC removed it with its node), and so
+     * is its count/pods. */
+    void (*pod_removed)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_running)(void *ctx, SimEngine *e, uint32_t pod);
     void (*node_ready)(void *ctx, SimEngine *e, uint32_t node);     /* first Ready */
     /* The node's state or spec changed after it was first Ready: cordoned or
@@ -534,7 +540,12 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node);
 /* Marks a Pending pod unschedulable (PodScheduled=False with reason); it
  * counts as pending until bound or deleted. The first mark is traced. */
 void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason);
-/* Deletes a pod in any live phase, freeing its node's resources. */
+/* Deletes a pod. A live one (Pending, Bound, Running) frees its node's
+ * resources and its quota (listeners: pod_terminated); one that had ended
+ * (Succeeded, Failed) is an object still, holding count/pods, until this
+ * removes it (listeners: pod_removed): its owner's deletion, pod GC. Either
+ * way it is traced as pod_delete and ends in phase Deleted; deleting a
+ * Deleted pod does nothing. */
 int sim_pod_delete(SimEngine *e, uint32_t pod);
 /* Sets the exit code a pod's container ends its run with (0 Succeeded, else
  * Failed: phase Failed, pod_end phase 1). Controllers call it at creation. */
@@ -574,8 +585,9 @@ int sim_node_set_ready(SimEngine *e, uint32_t node, int ready);
 int sim_node_cordon(SimEngine *e, uint32_t node, int on);
 /* Sets the cluster-autoscaler.kubernetes.io/scale-down-disabled annotation. */
 void sim_node_set_scale_down_disabled(SimEngine *e, uint32_t node, int on);
-/* Removes the node: its pods still bound are deleted (pod garbage
- * collection) and its billing stops. A node that never became Ready can be
+/* Removes the node: its pods still bound, and those that ended on it and
+ * still exist, are deleted (pod garbage collection: upstream's gcOrphaned,
+ * at once rather than after its 40 s quarantine) and its billing stops. A node that never became Ready can be
  * removed too (a failed provisioning). The caller counts it (the cluster
  * autoscaler in its own nodes_removed; a spot interruption does not). */
 int sim_node_remove(SimEngine *e, uint32_t node);

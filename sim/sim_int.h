@@ -153,9 +153,13 @@ int sim_pdb_workload_reserve(SimEngine *e, const SimWorkload *w);
 void sim_pdb_workload_added(SimEngine *e, uint32_t wl);
 /* Adds (sign 1) or removes (-1) the pod's usage to every quota matching it. */
 void sim_quota_charge(SimEngine *e, uint32_t pod, const SimAdmitted *a, int sign);
+/* A live pod ended or was deleted: everything but count/pods goes back. */
 void sim_quota_pod_terminated(SimEngine *e, uint32_t pod);
-/* What the quota's used should be: the sum over its live pods and admitted
- * Jobs, recounted (check.c). used has SIM_QR_COUNT entries. */
+/* The pod's object is deleted (live or ended): its count/pods goes back. */
+void sim_quota_pod_removed(SimEngine *e, uint32_t pod);
+/* What the quota's used should be: the sum over its live pods (and, for
+ * count/pods, its ended pods that still exist) and admitted Jobs,
+ * recounted (check.c). used has SIM_QR_COUNT entries. */
 void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used);
 /* sim_step's check after the event ev (check.c, with KUBESIM_CHECK). */
 int sim_check_step(SimEngine *e, const SimEvent *ev);

@@ -558,7 +558,7 @@ START_TEST(ca_loop_scales_up_once_and_pods_land)
         new_pod(&w, wl);
     ts_run_to(w.e, SIM_SEC(5));   /* the scheduler marks them unschedulable */
     ck_assert_uint_eq(sim_region(w.e, w.region)->pods_pending, 6);
-    ts_run_to(w.e, SIM_SEC(10));  /* loop 2 at 10 s scales up */
+    ts_run_to(w.e, SIM_SEC(10));  /* the first loop, at 10 s, scales up */
     ck_assert_int_eq(live_in_group(&w, g), 2);
     ts_run_to(w.e, SIM_SEC(80));
     ck_assert_int_eq(live_in_group(&w, g), 2);   /* upcoming nodes absorb them */
@@ -579,23 +579,25 @@ START_TEST(ca_provisioning_failure_removes_node_and_backs_off_doubling)
     start(&w, &c);
     uint32_t wl = deploy(&w, "web", 1000, GIB);
     pending(&w, wl, 2);
-    ts_run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(9));
+    ck_assert_int_eq(live_in_group(&w, g), 0);   /* the first loop is at 10 s */
+    ts_run_to(w.e, SIM_SEC(10));
     ck_assert_int_eq(live_in_group(&w, g), 1);
-    ts_run_to(w.e, SIM_SEC(900));   /* 15 min: removed, backed off 5 min */
+    ts_run_to(w.e, SIM_SEC(910));   /* 15 min: removed, backed off 5 min */
     ck_assert_int_eq(live_in_group(&w, g), 0);
     ck_assert_uint_eq(sched_ca_nodes_removed(w.ca), 1);
     SchedCaPlan p = plan(&w);
     ck_assert_str_eq(option(&p, g)->excluded, "backed off");
     sched_ca_plan_free(w.ca, &p);
-    ts_run_to(w.e, SIM_SEC(1190));
+    ts_run_to(w.e, SIM_SEC(1200));
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    ts_run_to(w.e, SIM_SEC(1200));   /* the backoff is over: tried again */
+    ts_run_to(w.e, SIM_SEC(1210));   /* the backoff is over: tried again */
     ck_assert_int_eq(live_in_group(&w, g), 1);
-    ts_run_to(w.e, SIM_SEC(2100));   /* fails again: 10 min now */
+    ts_run_to(w.e, SIM_SEC(2110));   /* fails again: 10 min now */
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    ts_run_to(w.e, SIM_SEC(2100 + 590));
+    ts_run_to(w.e, SIM_SEC(2110 + 590));
     ck_assert_int_eq(live_in_group(&w, g), 0);
-    ts_run_to(w.e, SIM_SEC(2100 + 600));
+    ts_run_to(w.e, SIM_SEC(2110 + 600));
     ck_assert_int_eq(live_in_group(&w, g), 1);
     world_free(&w);
 }
@@ -626,9 +628,9 @@ START_TEST(ca_scale_down_after_exactly_the_unneeded_time)
     ck_assert_double_eq_tol(verdict(&p, n0)->utilization, 0.125, 1e-9);
     ck_assert_str_eq(verdict(&p, n1)->unremovable, "NotUnderutilized");
     sched_ca_plan_free(w.ca, &p);
-    ts_run_to(w.e, SIM_SEC(599));
+    ts_run_to(w.e, SIM_SEC(609));
     ck_assert(sim_node_live(sim_node(w.e, n0)));
-    ts_run_to(w.e, SIM_SEC(600));   /* unneeded since the loop at t = 0 */
+    ts_run_to(w.e, SIM_SEC(610));   /* unneeded since the first loop, at 10 s (upstream's grid) */
     ck_assert(!sim_node_live(sim_node(w.e, n0)));
     ck_assert_uint_eq(sched_ca_nodes_removed(w.ca), 1);
     ck_assert_uint_eq(sim_stats(w.e)->pods_evicted, 1);
@@ -647,11 +649,11 @@ START_TEST(ca_delay_after_add_holds_scale_down)
     c.scale_down_unneeded_time = SIM_SEC(60);
     start(&w, &c);
     pending(&w, deploy(&w, "huge", 12000, GIB), 1);   /* fits only a big node */
-    ts_run_to(w.e, SIM_SEC(1));
+    ts_run_to(w.e, SIM_SEC(10));   /* the first loop scales up */
     ck_assert_int_eq(live_in_group(&w, big), 1);
-    ts_run_to(w.e, SIM_SEC(590));   /* n0 unneeded since 10 s, due at 70 s, held by the 10 min delay */
+    ts_run_to(w.e, SIM_SEC(600));   /* n0 unneeded since 20 s, due at 80 s, held by the 10 min delay */
     ck_assert(sim_node_live(sim_node(w.e, n0)));
-    ts_run_to(w.e, SIM_SEC(600));
+    ts_run_to(w.e, SIM_SEC(610));
     ck_assert(!sim_node_live(sim_node(w.e, n0)));
     world_free(&w);
 }
@@ -778,12 +780,12 @@ START_TEST(ca_pdb_refused_drain_aborts_after_eviction_time)
     add_pdb(&w, "db-b", 1, 1);
     SchedCaConfig c = config();
     start(&w, &c);
-    ts_run_to(w.e, SIM_SEC(600));   /* drain starts */
+    ts_run_to(w.e, SIM_SEC(610));   /* drain starts */
     ck_assert(sim_node_live(sim_node(w.e, n0)));
     ck_assert_int_eq(sim_node(w.e, n0)->unschedulable, 1);
-    ts_run_to(w.e, SIM_SEC(710));
+    ts_run_to(w.e, SIM_SEC(720));
     ck_assert_int_eq(sim_node(w.e, n0)->unschedulable, 1);
-    ts_run_to(w.e, SIM_SEC(720));   /* 2 min: aborted */
+    ts_run_to(w.e, SIM_SEC(730));   /* 2 min: aborted */
     ck_assert_int_eq(sim_node(w.e, n0)->unschedulable, 0);
     ck_assert(sim_node_live(sim_node(w.e, n0)));
     SchedCaPlan p = plan(&w);
@@ -801,11 +803,11 @@ START_TEST(ca_empty_nodes_bulk_limit_and_min_size)
         add_node(&w, g);
     SchedCaConfig c = config();
     start(&w, &c);
-    ts_run_to(w.e, SIM_SEC(599));
+    ts_run_to(w.e, SIM_SEC(609));
     ck_assert_int_eq(live_in_group(&w, g), 16);
-    ts_run_to(w.e, SIM_SEC(600));
+    ts_run_to(w.e, SIM_SEC(610));
     ck_assert_int_eq(live_in_group(&w, g), 6);   /* 10 at once */
-    ts_run_to(w.e, SIM_SEC(700));
+    ts_run_to(w.e, SIM_SEC(710));
     ck_assert_int_eq(live_in_group(&w, g), 3);   /* never below min */
     ts_run_to(w.e, SIM_SEC(1500));
     ck_assert_int_eq(live_in_group(&w, g), 3);

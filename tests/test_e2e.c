@@ -522,6 +522,56 @@ START_TEST(e2e_openmetrics_loads_with_promtool)
 }
 END_TEST
 
+/* The value of one metrics.csv row (t,region,kind,name,metric,value) of the
+ * run in dir; the test fails if there is none. */
+static double metric_at(const char *dir, long t, const char *name, const char *metric)
+{
+    char path[1024], line[512], want[300];
+    snprintf(path, sizeof path, "%s/%s/metrics.csv", tb_dir(), dir);
+    snprintf(want, sizeof want, ",%s,%s,", name, metric);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "no %s", path);
+    while (fgets(line, sizeof line, f)) {
+        const char *hit = strstr(line, want);
+        if (hit && strtol(line, NULL, 10) == t) {
+            fclose(f);
+            return strtod(hit + strlen(want), NULL);
+        }
+    }
+    fclose(f);
+    ck_abort_msg("no metrics row %ld %s %s", t, name, metric);
+    return 0;
+}
+
+/* A DaemonSet's replicas metric (desiredNumberScheduled) follows its nodes:
+ * a crashed node still counts while it is NotReady (its pod tolerates the
+ * taint; only running drops), the autoscaler's removal of empty nodes at
+ * 5 min takes three off, and its removal of the unready one (10 min after it
+ * went NotReady at 170 s) the last. */
+START_TEST(e2e_daemonset_replicas_follow_the_nodes)
+{
+    tb_write("ds.lua", "scenario { name = \"ds\", duration = \"20m\", sample_every = \"60s\" }\n"
+                       "region { name = \"r\", zones = { \"r-a\" } }\n"
+                       "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", price = 1, min = 0, max = 4, "
+                       "size = 4 }\n"
+                       "namespace { name = \"mon\" }\n"
+                       "daemonset { name = \"agent\", namespace = \"mon\", cpu = \"100m\", memory = \"64Mi\", "
+                       "tolerations = { { operator = \"Exists\" } } }\n"
+                       "autoscaler { scale_down_unneeded_time = \"5m\", scale_down_unready_time = \"10m\" }\n"
+                       "fault { kind = \"node_crash\", at = \"2m\", node = \"cpu-3\" }\n");
+    ck_assert_int_eq(tb_run("run ds.lua --quiet --out ds"), 0);
+    static const struct {
+        long t;
+        double replicas, running, nodes;
+    } want[] = {{60, 4, 4, 4}, {240, 4, 3, 4}, {360, 1, 0, 1}, {720, 1, 0, 1}, {780, 0, 0, 0}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        ck_assert_double_eq(metric_at("ds", want[i].t, "agent", "replicas"), want[i].replicas);
+        ck_assert_double_eq(metric_at("ds", want[i].t, "agent", "running"), want[i].running);
+        ck_assert_double_eq(metric_at("ds", want[i].t, "cpu", "nodes"), want[i].nodes);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -546,6 +596,7 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_calibration_sets_backtest_durations);
     tcase_add_test(tc, e2e_explain_schedule_json_and_text);
     tcase_add_test(tc, e2e_openmetrics_loads_with_promtool);
+    tcase_add_test(tc, e2e_daemonset_replicas_follow_the_nodes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -409,6 +409,44 @@ static void unbuild(Built *b)
     ck_assert_int_eq(b->m.live, 0);
 }
 
+/* Issue 14: minReplicas 0 needs the feature gate HPAScaleToZero. Export
+ * refuses such an HPA when the cluster's gates lack it (a real API server
+ * rejects the object), naming the HPA and the gate; with the gate the HPA
+ * carries kubesim.io/feature-gates and `kubesim export` says what the
+ * clusters need. */
+static const char zero[] =
+    "scenario { name = \"zero\", duration = \"1h\", feature_gates = { HPAScaleToZero = true } }\n"
+    "region { name = \"r1\" }\n"
+    "nodegroup { name = \"cpu\", region = \"r1\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 3, size = 1 }\n"
+    "queue { name = \"work\", region = \"r1\" }\n"
+    "deployment { name = \"workers\", region = \"r1\", queue = \"work\", replicas = 1, cpu = \"1\",\n"
+    "             memory = \"1Gi\" }\n"
+    "hpa { name = \"workers\", target = \"workers\", min = 0, max = 4,\n"
+    "      metrics = { { type = \"External\", name = \"work/queue_length\", target = { type = \"AverageValue\", "
+    "average_value = \"3\" } } } }\n";
+
+START_TEST(export_scale_to_zero_needs_the_gate)
+{
+    Built b;
+    build(&b, tb_write("zero.lua", zero));
+    KxExportOptions o = {.scenario = "zero", .ca = &b.ca, .gates = 0};
+    KxFiles *f = NULL;
+    ck_assert_int_eq(kx_export(b.e, b.wl, &o, &f), SIM_EINVAL);
+    ck_assert_ptr_null(f);
+    ck_assert_msg(strstr(sim_errmsg(b.e), "hpa 'workers': minReplicas 0 needs the feature gate HPAScaleToZero"),
+                  "%s", sim_errmsg(b.e));
+    o.gates = scn_feature_gates(b.s);
+    ck_assert_int_eq(kx_export(b.e, b.wl, &o, &f), SIM_OK);
+    kx_files_free(f);
+    unbuild(&b);
+    ck_assert_int_eq(tb_run("export zero.lua --out z"), 0);
+    ck_assert_msg(strstr(tb_out(), "each cluster needs the feature gate HPAScaleToZero"), "%s", tb_out());
+    static const char *const want[] = {"  annotations:\n    kubesim.io/feature-gates: HPAScaleToZero\n",
+                                       "  minReplicas: 0\n  maxReplicas: 4\n", NULL};
+    expect_lines("z/r1/horizontalpodautoscalers.yaml", want);
+}
+END_TEST
+
 /* Fail allocation N of the export for every N, with both provisioners: it
  * returns SIM_ENOMEM and leaks nothing; past the last, it succeeds. */
 START_TEST(export_out_of_memory_sweep)
@@ -458,6 +496,7 @@ static Suite *suite(void)
     tcase_add_test(bin, export_node_groups_both_provisioners);
     tcase_add_test(bin, export_is_deterministic);
     tcase_add_test(bin, export_refuses_bad_input);
+    tcase_add_test(bin, export_scale_to_zero_needs_the_gate);
     tcase_add_test(bin, export_bench_reports_objects_per_second);
     suite_add_tcase(s, bin);
     return s;

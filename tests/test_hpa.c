@@ -27,6 +27,7 @@
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
 #include "sim/metrics.h"
+#include "workloads/gates.h"
 #include "workloads/hpa.h"
 
 #include "tf.h"
@@ -360,8 +361,8 @@ static uint32_t deployment(World *w, const char *name, int32_t replicas, int64_t
 static const WlHpaMetric cpu50 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 50, 0};
 
 /* 2 pods at 90 % of their request against a 50 % target, scaleUp Pods 2 per
- * 15 s, max 12. The first sync (t = 0) sees Pending pods and the one at 15 s
- * samples younger than a window after Ready (both invalid); from 30 s: 2 ->
+ * 15 s, max 12. The first sync (t = 15 s, one period after the add) sees
+ * samples younger than a window after Ready (invalid); from 30 s: 2 ->
  * 4; at 45 s the two new pods are unready and re-added at 0 flip the ratio
  * (hold); 60 s: 4 ready -> 8, the policy allows 6; 75 s: 6 with 2 unready ->
  * 3600/6000 = 60 % -> ceil(1.2 x 6) = 8; 90 s: ceil(1.34 x 8) = 11, limit 10;
@@ -392,8 +393,10 @@ START_TEST(live_hot_deployment_scales_up_as_policies_allow)
 END_TEST
 
 /* Legacy path, 10 pods at 10 % against 50 %: from 30 s the calculator says
- * 2, but the first-sight recommendation (10 at t = 0) holds it until it is
- * strictly older than 5 min: still 10 at 300 s, 2 at 315 s. */
+ * 2, but the first-sight recommendation (10 at the first sync, t = 15 s: one
+ * sync period after the add, as upstream) holds it until it is strictly
+ * older than 5 min: still 10 at 315 s (exactly one window old: kept), 2 at
+ * 330 s. Before issue 14 the first sync was at t = 0 and this came at 315 s. */
 START_TEST(live_quiet_deployment_scales_down_after_window)
 {
     World w = world_mem(NULL, SIM_SEC(900));
@@ -405,12 +408,57 @@ START_TEST(live_quiet_deployment_scales_down_after_window)
     ck_assert_int_eq(dec->calc, 2);
     ck_assert_int_eq(dec->desired, 10);
     ck_assert_int_eq(dec->limited_by, WL_HPA_LIMIT_STABILIZATION);
-    ts_run_to(w.e, SIM_SEC(300));
-    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
     ts_run_to(w.e, SIM_SEC(315));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
+    ts_run_to(w.e, SIM_SEC(330));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
     ck_assert_uint_eq(wl_stats(w.c)->hpa_scale_downs, 1);
     ts_run_to(w.e, SIM_SEC(400));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
+    tw_free(&w);
+}
+END_TEST
+
+/* Issue 14: a new HPA is first synced one sync period after it is added
+ * (upstream enqueues it with AddRateLimited, the sync period as the delay):
+ * a target above max is corrected at 15 s, not at 0; one below min likewise. */
+START_TEST(live_first_sync_one_period_after_add)
+{
+    World w = world_mem(NULL, SIM_SEC(120));
+    uint32_t hi = deployment(&w, "hi", 6, 500), lo = deployment(&w, "lo", 1, 500);
+    WlHpaSpec above = {.min = 1, .max = 3, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    WlHpaSpec below = {.min = 4, .max = 8, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "hi", hi, &above), SIM_OK);
+    ck_assert_int_eq(wl_hpa_add(w.c, "lo", lo, &below), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(15) - 1);
+    ck_assert_int_eq(sim_workload(w.e, hi)->replicas, 6);
+    ck_assert_int_eq(sim_workload(w.e, lo)->replicas, 1);
+    ck_assert_ptr_null(wl_hpa_last(w.c, 0));   /* not synced yet */
+    ts_run_to(w.e, SIM_SEC(15));
+    ck_assert_int_eq(sim_workload(w.e, hi)->replicas, 3);
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->limited_by, WL_HPA_LIMIT_MAX);
+    ck_assert_int_eq(sim_workload(w.e, lo)->replicas, 4);
+    ck_assert_int_eq(wl_hpa_last(w.c, 1)->limited_by, WL_HPA_LIMIT_MIN);
+    tw_free(&w);
+}
+END_TEST
+
+/* The behaviour path drops a recommendation exactly one window old (the
+ * legacy path keeps it, above): with the first-sight recommendation stamped
+ * at the first sync (15 s), the first scale-down is at 315 s, not 300 s. */
+START_TEST(live_behavior_first_scale_down_one_window_after_first_sync)
+{
+    World w = world_mem(NULL, SIM_SEC(600));
+    uint32_t d = deployment(&w, "quiet", 10, 100);
+    WlHpaSpec spec = {.min = 2, .max = 20, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1, .has_behavior = 1};
+    wl_hpa_rules_default_up(&spec.up);
+    wl_hpa_rules_default_down(&spec.down);
+    ck_assert_int_eq(wl_hpa_add(w.c, "quiet", d, &spec), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(300));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
+    ts_run_to(w.e, SIM_SEC(315) - 1);
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 10);
+    ts_run_to(w.e, SIM_SEC(315));
     ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
     tw_free(&w);
 }
@@ -436,6 +484,7 @@ START_TEST(live_decisions_traced_and_sampled)
     WlHpaSpec spec = {.min = 1, .max = 3, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
     ck_assert_int_eq(wl_hpa_add(w.c, "api-hpa", d, &spec), SIM_OK);
     ck_assert_int_eq(sim_metrics_attach(w.e, mt, SIM_SEC(30)), SIM_OK);
+    ck_assert_int_eq(wl_hpa_add_sampler(w.c, mt), SIM_OK);   /* rows from t = 0, before the first sync */
     while (sim_step(w.e) == SIM_OK) {
     }
     sim_metrics_final(w.e);
@@ -585,8 +634,72 @@ START_TEST(lua_hpa_declaration_errors_name_file_and_line)
     expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, behavior = { scale_down = { select_policy = "
                       "\"Least\" } } }\n",
                       "field 'scale_down': field 'select_policy': \"Least\" is not Max, Min or Disabled");
-    expect_load_error("hpa { name = \"h\", target = \"web\", min = 0, max = 3 }\n",
-                      "s.lua:4: hpa 'h': field 'min': 0 needs an Object or External metric");
+    /* Issue 14: with HPAScaleToZero on, min 0 still needs an Object or External metric (the API's
+     * validation); before, this case was refused without any gate. */
+    expect_load_error("scenario { feature_gates = { HPAScaleToZero = true } }\n"
+                      "hpa { name = \"h\", target = \"web\", min = 0, max = 3 }\n",
+                      "s.lua:5: hpa 'h': field 'min': 0 needs an Object or External metric");
+}
+END_TEST
+
+#define QUEUE_LEN "metrics = { { type = \"External\", name = \"work/queue_length\", target = { type = " \
+                  "\"AverageValue\", average_value = \"5\" } } }"
+
+/* Issue 14: min = 0 is the alpha feature gate HPAScaleToZero's: refused
+ * with file:line, the field and the gate's name unless the scenario turns
+ * the gate on above; an unknown gate is refused listing the known ones. */
+START_TEST(lua_hpa_scale_to_zero_needs_the_gate)
+{
+    expect_load_error("hpa { name = \"h\", target = \"web\", min = 0, max = 3, " QUEUE_LEN " }\n",
+                      "s.lua:4: hpa 'h': field 'min': 0 needs the feature gate HPAScaleToZero");
+    expect_load_error("scenario { feature_gates = { HPAScaleToZero = false } }\n"
+                      "hpa { name = \"h\", target = \"web\", min = 0, max = 3, " QUEUE_LEN " }\n",
+                      "s.lua:5: hpa 'h': field 'min': 0 needs the feature gate HPAScaleToZero");
+    expect_load_error("scenario { feature_gates = { HPAScaleToZer0 = true } }\n",
+                      "s.lua:4: scenario: field 'feature_gates': unknown feature gate 'HPAScaleToZer0' (known: "
+                      "HPAScaleToZero");
+    expect_load_error("scenario { feature_gates = { HPAScaleToZero = \"yes\" } }\n",
+                      "s.lua:4: scenario: field 'feature_gates': HPAScaleToZero: expected true or false, got string");
+    expect_load_error("scenario { feature_gates = { true } }\n",
+                      "s.lua:4: scenario: field 'feature_gates': keys are gate names");
+    expect_load_error("scenario { feature_gates = true }\n",
+                      "s.lua:4: scenario: field 'feature_gates': expected a table");
+    expect_load_error("scenario { feature_gates = { HPAScaleToZero = true } }\n"
+                      "queue { name = \"work\" }\n"
+                      "hpa { name = \"h\", target = \"web\", min = 0, max = 3, " QUEUE_LEN " }\n"
+                      "scenario { feature_gates = { HPAScaleToZero = false } }\n",
+                      "s.lua:7: scenario: field 'feature_gates': HPAScaleToZero: a declaration above needs it on");
+}
+END_TEST
+
+/* With the gate on, an HPA on an empty queue scales its workers to zero. */
+START_TEST(lua_hpa_scale_to_zero_with_the_gate_runs)
+{
+    char src[4096], dir[700];
+    SimErr err = SIM_ERR_INIT;
+    snprintf(src, sizeof src, "scenario { name = \"zero\", duration = \"10m\", sample_every = \"30s\",\n"
+             "           feature_gates = { HPAScaleToZero = true } }\n%s"
+             "queue { name = \"work\" }\n"
+             "deployment { name = \"workers\", queue = \"work\", replicas = 2, cpu = \"1\", memory = \"1Gi\" }\n"
+             "hpa { name = \"workers\", target = \"workers\", min = 0, max = 4, " QUEUE_LEN " }\n", world_src);
+    SimMem m;
+    sim_mem_init(&m);
+    ScnOptions o = {.path = tr_write(tmpdir, "zero.lua", src)};
+    ScnScenario *s = scn_load(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", sim_err_msg(&err));
+    ck_assert(scn_feature_gates(s) & WL_GATE_BIT(WL_GATE_HPA_SCALE_TO_ZERO));
+    snprintf(dir, sizeof dir, "%s/zero", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0755) == 0 || access(dir, W_OK) == 0, 1);
+    ScnRunOptions ro = {.seed = 1, .dir = dir};
+    ScnRunResult res;
+    ck_assert_msg(scn_run(s, &ro, &res) == SIM_OK, "%s", scn_errmsg(s));
+    char path[800];
+    size_t len;
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    char *csv = tf_slurp(path, &len);
+    ck_assert_msg(strstr(csv, ",eu,hpa,workers,current_replicas,0\n"), "the workers never reached 0");
+    scn_free(s);
+    ck_assert_int_eq(m.live, 0);
 }
 END_TEST
 
@@ -677,12 +790,16 @@ int main(void)
     TCase *live = tcase_create("live");
     tcase_add_test(live, live_hot_deployment_scales_up_as_policies_allow);
     tcase_add_test(live, live_quiet_deployment_scales_down_after_window);
+    tcase_add_test(live, live_first_sync_one_period_after_add);
+    tcase_add_test(live, live_behavior_first_scale_down_one_window_after_first_sync);
     tcase_add_test(live, live_decisions_traced_and_sampled);
     tcase_add_test(live, live_oom_sweep_leaks_nothing);
     tcase_add_test(live, live_add_refuses_bad_specs);
     suite_add_tcase(s, live);
     TCase *lua = tcase_create("lua");
     tcase_add_test(lua, lua_hpa_declaration_errors_name_file_and_line);
+    tcase_add_test(lua, lua_hpa_scale_to_zero_needs_the_gate);
+    tcase_add_test(lua, lua_hpa_scale_to_zero_with_the_gate_runs);
     tcase_add_test(lua, lua_hpa_scenario_runs_end_to_end);
     tcase_add_test(lua, lua_hpa_load_oom_sweep_leaks_nothing);
     suite_add_tcase(s, lua);

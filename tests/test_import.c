@@ -139,7 +139,7 @@ static const char small[] =
     "nodegroup { name = \"tainted\", cpu = \"16\", memory = \"64Gi\", min = 0, max = 2, taints = { \"batch=yes:NoSchedule\" } }\n"
     "namespace { name = \"team\" }\n"
     "priorityclass { name = \"high\", value = 1000 }\n"
-    "quota { name = \"q\", namespace = \"team\", hard = { [\"requests.cpu\"] = \"20\", pods = 50 } }\n"
+    "quota { name = \"q\", namespace = \"team\", hard = { [\"requests.cpu\"] = \"20\", pods = 50, [\"count/pods\"] = 200 } }\n"
     "limitrange { name = \"lr\", namespace = \"team\", default_request = { cpu = \"250m\", memory = \"256Mi\" } }\n"
     "deployment { name = \"api\", namespace = \"team\", replicas = 3, cpu = \"500m\", memory = \"512Mi\",\n"
     "             priority_class = \"high\", spread = { { max_skew = 1, topology_key = \"topology.kubernetes.io/zone\" } },\n"
@@ -164,6 +164,12 @@ START_TEST(import_round_trips_an_export)
 {
     tb_write("small.lua", small);
     round_trip("small.lua", "08:00", "3h", "small");
+    char path[1024];   /* count/pods (a limit on pod objects, ended ones included) goes both ways */
+    snprintf(path, sizeof path, "%s/small.lua", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "[\"count/pods\"] = 200") != NULL, "%.3000s", text);
+    free(text);
     char p[4096];
     snprintf(p, sizeof p, "%s/scenarios/quota_contention.lua", getenv("KUBESIM_SRC"));
     round_trip(p, "09:00", "6h", "quota");
@@ -212,7 +218,8 @@ START_TEST(import_refuses_bad_input)
     tb_write("q.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\nspec:\n  hard:\n"
                        "    requests.cpu: 2x\n");
     ck_assert_int_eq(tb_run("import q.yaml --out bad.lua"), 2);
-    ck_assert_msg(strstr(tb_err(), "q.yaml:7: spec.hard.requests.cpu: bad quantity '2x'"), "%.1500s", tb_err());
+    /* The quota is read by kube_quota, so the message is explain's. */
+    ck_assert_msg(strstr(tb_err(), "q.yaml:7: spec.hard.requests.cpu: \"2x\" is not a quantity"), "%.1500s", tb_err());
     ck_assert(!tb_exists("bad.lua"));
     ck_assert_int_eq(tb_run("import missing.yaml --out bad.lua"), 2);
     ck_assert_msg(strstr(tb_err(), "missing.yaml"), "%.1500s", tb_err());
@@ -754,6 +761,82 @@ START_TEST(import_writes_what_validate_accepts)
 }
 END_TEST
 
+/* Issue 14: manifests with an HPA of minReplicas 0 come from a cluster with
+ * the feature gate HPAScaleToZero: the scenario turns it on, so it
+ * validates (without the gate, min = 0 is refused). */
+START_TEST(import_turns_on_scale_to_zero_for_min_replicas_0)
+{
+    tb_write("zero.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: workers}\n"
+             "spec:\n  replicas: 1\n  selector: {matchLabels: {app: w}}\n  template:\n    metadata:\n"
+             "      labels: {app: w}\n    spec:\n      containers:\n      - name: c\n"
+             "        resources: {requests: {cpu: \"1\", memory: 1Gi}}\n---\n"
+             "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: workers}\n"
+             "spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: workers}\n"
+             "  minReplicas: 0\n  maxReplicas: 4\n  metrics:\n  - type: External\n    external:\n"
+             "      metric: {name: queue_length}\n      target: {type: AverageValue, averageValue: \"5\"}\n");
+    char *lua = imported("zero.yaml");
+    ck_assert_msg(strstr(lua, "feature_gates = { HPAScaleToZero = true }") != NULL, "%s", lua);
+    ck_assert_msg(strstr(lua, "min = 0") != NULL, "%s", lua);
+    free(lua);
+    ck_assert_msg(tb_run("validate pin.lua") == 0, "%.1500s", tb_err());
+}
+END_TEST
+
+/* A PodDisruptionBudget's whole selector: import wrote its matchLabels only
+ * (a matchExpressions PDB then covered every pod of the namespace); it now
+ * reads the PDB with kube_pdb, as explain does, and the scenario's pdb takes
+ * { match_labels, match_expressions }. */
+START_TEST(import_keeps_a_pdbs_match_expressions)
+{
+    tb_write("pdb.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n---\n"
+                         "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api, namespace: team}\n"
+                         "spec:\n  maxUnavailable: 25%\n  selector:\n    matchLabels: {app: api}\n"
+                         "    matchExpressions:\n    - {key: tier, operator: In, values: [web, edge]}\n"
+                         "    - {key: canary, operator: DoesNotExist}\n");
+    char *text = imported("pdb.yaml");
+    ck_assert_msg(strstr(text, "pdb { name = \"api\", namespace = \"team\", region = \"imported\", selector = { "
+                               "match_labels = { app = \"api\" }, match_expressions = { { key = \"tier\", operator = "
+                               "\"In\", values = { \"web\", \"edge\" } }, { key = \"canary\", operator = "
+                               "\"DoesNotExist\" } } }, max_unavailable = \"25%\" }") != NULL,
+                  "%s", text);
+    free(text);
+    ck_assert_msg(tb_run("validate pin.lua") == 0, "%.1500s", tb_err());
+    /* A PDB with neither bound is refused where it is, as kube_pdb refuses it for explain. */
+    tb_write("pdb2.yaml", "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api}\n"
+                          "spec:\n  selector: {matchLabels: {app: api}}\n");
+    ck_assert_int_eq(tb_run("import pdb2.yaml --out pdb2.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "pdb2.yaml:5: spec: exactly one of minAvailable and maxUnavailable is required"),
+                  "%.1500s", tb_err());
+}
+END_TEST
+
+/* A ResourceQuota through kube_quota, as explain reads one: a PriorityClass
+ * NotIn scope was written as In (the opposite pods counted) and a resource
+ * kubesim does not model passed import to fail later in the scenario; both
+ * are now refused at the manifest's line. */
+START_TEST(import_reads_a_quota_as_explain_does)
+{
+    static const struct {
+        const char *spec, *want;
+    } cases[] = {
+        {"  hard: {pods: \"5\"}\n  scopeSelector:\n    matchExpressions:\n"
+         "    - {scopeName: PriorityClass, operator: NotIn, values: [low]}\n",
+         "q.yaml:7: spec.scopeSelector: a scenario's quota takes one PriorityClass In (...) expression"},
+        {"  hard: {pods: \"5\", services: \"3\"}\n",
+         "q.yaml:5: spec.hard.services: kubesim does not model quota resource \"services\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml, "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec:\n%s",
+                 cases[i].spec);
+        tb_write("q.yaml", yaml);
+        ck_assert_int_eq(tb_run("import q.yaml --out q.lua"), 2);
+        ck_assert_msg(strstr(tb_err(), cases[i].want), "case %zu: %.1500s", i, tb_err());
+    }
+}
+END_TEST
+
 /* Messages that say why: a folder where a file belongs, a missing one, and
  * an --out whose folder does not exist. */
 START_TEST(import_says_why_it_cannot_read_or_write)
@@ -799,7 +882,10 @@ static Suite *suite(void)
     tcase_add_test(bin, import_caps_input_size);
     tcase_add_test(bin, import_refuses_what_validate_would);
     tcase_add_test(bin, import_writes_what_validate_accepts);
+    tcase_add_test(bin, import_turns_on_scale_to_zero_for_min_replicas_0);
     tcase_add_test(bin, import_says_why_it_cannot_read_or_write);
+    tcase_add_test(bin, import_keeps_a_pdbs_match_expressions);
+    tcase_add_test(bin, import_reads_a_quota_as_explain_does);
     suite_add_tcase(s, bin);
     return s;
 }

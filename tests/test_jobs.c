@@ -17,6 +17,7 @@
 
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
+#include "sim/policy.h"
 #include "workloads/wl.h"
 
 #include "tr.h"
@@ -356,6 +357,106 @@ START_TEST(job_ttl_after_finished_deletes)
     ts_run_to(w.e, SIM_SEC(499));
     ck_assert_int_eq(sim_workload(w.e, k)->deleted, 0);
     ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, 3);
+    tw_free(&w);
+}
+END_TEST
+
+/* ---- count/pods (k8s-behaviour.md §4.1; upstream's pod evaluator) ------------------ */
+/* A quota of n pod objects (count/pods) on the world's namespace. */
+static uint32_t count_pods_quota(World *w, int64_t n)
+{
+    SimQuota q;
+    memset(&q, 0, sizeof q);
+    q.name = (char *)"objects";
+    q.region = w->region;
+    q.ns = w->ns;
+    q.hard_set = UINT32_C(1) << SIM_QR_COUNT_PODS;
+    q.hard[SIM_QR_COUNT_PODS] = n;
+    uint32_t id;
+    ck_assert_int_eq(sim_quota_add(w->e, &q, &id), SIM_OK);
+    return id;
+}
+
+/* count/pods counts every pod object, ended ones too, and a Job's ended pods
+ * exist until the Job is deleted: 240 completions under count/pods 100 stop
+ * at 100, the controller retrying the refused pod with its API backoff (1 s
+ * doubling to 1 min) without counting failures. When the finished pods go
+ * (pod GC deletes them with their nodes), the Job goes on at once, and stops
+ * again 100 pods later. */
+START_TEST(job_stops_at_count_pods_until_its_finished_pods_go)
+{
+    World w = world(SIM_SEC(20000));
+    uint32_t q = count_pods_quota(&w, 100);
+    SimWorkload t = job_template(&w, "sweep", 48, 240, SIM_SEC(60));
+    t.spec.req = (SimRes){100, 64 << 20, 0, 1};
+    uint32_t j = start(&w, &t);
+    ts_run_to(w.e, SIM_SEC(1800));
+    ck_assert_int_eq(sim_workload(w.e, j)->succeeded, 100);
+    ck_assert_int_eq(sim_workload(w.e, j)->active, 0);
+    ck_assert_int_eq(sim_workload(w.e, j)->failed, 0);
+    ck_assert_int_eq(sim_workload(w.e, j)->finished, 0);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 100);
+    uint64_t refused = sim_stats(w.e)->quota_rejections;
+    ck_assert_uint_gt(refused, 0);
+    ts_run_to(w.e, SIM_SEC(3600));   /* still retrying, once a minute */
+    ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, refused + 30);
+    ck_assert_int_eq(sim_workload(w.e, j)->succeeded, 100);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    /* New nodes come, the old ones go with the pods that ran there. */
+    ck_assert_int_eq(sim_step(w.e), SIM_OK);
+    SimTime t0 = sim_now(w.e);
+    uint32_t nodes = sim_node_count(w.e), id;
+    for (uint32_t n = 0; n < nodes; n++)
+        ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &id), SIM_OK);
+    for (uint32_t n = 0; n < nodes; n++)
+        ck_assert_int_eq(sim_node_remove(w.e, n), SIM_OK);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 0);
+    ts_run_to(w.e, t0);
+    ck_assert_int_eq(sim_workload(w.e, j)->active, 48);   /* woken by the deletions, not the backoff */
+    ts_run_to(w.e, SIM_SEC(7200));
+    ck_assert_int_eq(sim_workload(w.e, j)->succeeded, 200);
+    ck_assert_int_eq(sim_workload(w.e, j)->finished, 0);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 100);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    tw_free(&w);
+}
+END_TEST
+
+/* ttlSecondsAfterFinished deletes a Job with its pods, ended ones included:
+ * their count/pods goes back, and a Job refused meanwhile is admitted the
+ * moment it does. */
+START_TEST(job_ttl_gives_back_count_pods)
+{
+    World w = world(SIM_SEC(1000));
+    uint32_t q = count_pods_quota(&w, 100);
+    SimWorkload t = job_template(&w, "first", 100, 100, SIM_SEC(60));
+    t.spec.req = (SimRes){100, 64 << 20, 0, 1};
+    t.job.ttl_set = 1;
+    t.job.ttl = SIM_SEC(330);   /* off the refused Job's retry grid (62 s + n x 60 s) */
+    uint32_t first = start(&w, &t);
+    ts_run_to(w.e, SIM_SEC(10));
+    t = job_template(&w, "second", 50, 50, SIM_SEC(60));
+    t.spec.req = (SimRes){100, 64 << 20, 0, 1};
+    uint32_t second = start(&w, &t);
+    ts_run_to(w.e, SIM_SEC(392) - 1);   /* first: Running at 2 s, done at 62 s, deleted at 392 s */
+    ck_assert_int_eq(sim_workload(w.e, first)->finished, 1);
+    ck_assert_int_eq(sim_workload(w.e, first)->deleted, 0);
+    ck_assert_uint_eq(pods_of(w.e, second, NULL, 0), 0);
+    ck_assert_uint_gt(sim_admission_refusals(w.e, second), 0);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 100);
+    ts_run_to(w.e, SIM_SEC(392));
+    ck_assert_int_eq(sim_workload(w.e, first)->deleted, 1);
+    uint32_t pods[100];
+    ck_assert_uint_eq(pods_of(w.e, first, pods, 100), 100);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(sim_pod(w.e, pods[i])->phase, SIM_POD_DELETED);
+    ck_assert_uint_eq(pods_of(w.e, second, pods, 100), 50);
+    ck_assert_int_eq(sim_pod(w.e, pods[0])->created_at, SIM_SEC(392));
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 50);
+    ts_run_to(w.e, SIM_SEC(999));
+    ck_assert_int_eq(sim_workload(w.e, second)->succeeded, 50);
+    ck_assert_int_eq(sim_workload(w.e, second)->finished, 1);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
     tw_free(&w);
 }
 END_TEST
@@ -836,6 +937,27 @@ START_TEST(cronjob_history_limits)
 }
 END_TEST
 
+/* A CronJob's history limit deletes its old Jobs with their pods: under
+ * count/pods 2, one pod per run, a history of 1 leaves room for every run;
+ * a history of 3 keeps the first two Jobs' pods and the third run's pod is
+ * refused (its Job never completes). */
+START_TEST(cronjob_history_limit_gives_back_count_pods)
+{
+    for (int32_t keep = 1; keep <= 3; keep += 2) {
+        World w = world(SIM_SEC(3100));
+        uint32_t q = count_pods_quota(&w, 2);
+        uint32_t cj = cronjob(&w, "hourly", &(CronOpts){.schedule = "*/10 * * * *", .ok_history = keep});
+        ts_run_to(w.e, SIM_SEC(3100));   /* runs at 600 ... 3000 s, each done 62.1 s later */
+        ck_assert_uint_eq(wl_stats(w.c)->jobs_succeeded, keep == 1 ? 5 : 2);
+        ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], keep == 1 ? 1 : 2);
+        ck_assert_uint_eq(sim_stats(w.e)->quota_rejections > 0, keep == 3);
+        ck_assert_int_eq(sim_workload(w.e, cj)->active, keep == 1 ? 0 : 3);   /* unfinished Jobs */
+        ck_assert_int_eq(sim_check(w.e), SIM_OK);
+        tw_free(&w);
+    }
+}
+END_TEST
+
 /* ---- out of memory --------------------------------------------------------------- */
 static int oom_run(void *ctx, SimMem *m)
 {
@@ -1073,6 +1195,8 @@ static Suite *jobs_suite(void)
     tcase_add_test(job, job_active_deadline_exceeded);
     tcase_add_test(job, job_active_deadline_fires_during_backoff_wait);
     tcase_add_test(job, job_ttl_after_finished_deletes);
+    tcase_add_test(job, job_stops_at_count_pods_until_its_finished_pods_go);
+    tcase_add_test(job, job_ttl_gives_back_count_pods);
     tcase_add_test(job, job_at_most_500_pod_creations_per_sync);
     tcase_add_test(job, job_failure_probability_is_seeded);
     tcase_add_test(job, jobs_oom_sweep_leaks_nothing);
@@ -1099,6 +1223,7 @@ static Suite *jobs_suite(void)
     tcase_add_test(cj, cronjob_only_most_recent_missed_run);
     tcase_add_test(cj, cronjob_starting_deadline_skips);
     tcase_add_test(cj, cronjob_history_limits);
+    tcase_add_test(cj, cronjob_history_limit_gives_back_count_pods);
     suite_add_tcase(s, cj);
     TCase *lua = tcase_create("lua");
     tcase_set_timeout(lua, 600);

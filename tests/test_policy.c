@@ -253,6 +253,42 @@ START_TEST(quota_counts_only_non_terminal_pods)
 }
 END_TEST
 
+/* §4.1 and upstream's pod evaluator: `pods` counts the pods not terminal,
+ * count/pods every pod object that exists, Succeeded and Failed ones too,
+ * until it is deleted; the refusal names the quota and the resource as
+ * upstream's message does. */
+START_TEST(quota_count_pods_counts_ended_pods_until_deleted)
+{
+    World w = world();
+    SimQuotaRes res[] = {SIM_QR_COUNT_PODS, SIM_QR_PODS};
+    int64_t hard[] = {2, 2};
+    uint32_t q = add_quota(&w, "team-a", w.team_a, res, hard, 2, NULL);
+    uint32_t job = start(&w, (WlOpts){.name = "batch", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 500,
+                                      .replicas = 2, .completions = 2, .duration = SIM_SEC(30)});
+    ts_run_to(w.e, SIM_SEC(40));
+    ck_assert_int_eq(sim_workload(w.e, job)->succeeded, 2);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 0);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 2);
+    uint32_t api = declare(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 500});
+    expect_refused(&w, api, "exceeded quota: team-a, requested: count/pods=1, used: count/pods=2, "
+                            "limited: count/pods=2");
+    uint32_t ended = 0;
+    while (sim_pod(w.e, ended)->wl != job)
+        ended++;
+    ck_assert_int_eq(sim_pod(w.e, ended)->phase, SIM_POD_SUCCEEDED);
+    ck_assert_int_eq(sim_pod_delete(w.e, ended), SIM_OK);   /* e.g. by hand: the object goes */
+    ck_assert_int_eq(sim_pod(w.e, ended)->phase, SIM_POD_DELETED);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 1);
+    ck_assert_int_eq(sim_pod_delete(w.e, ended), SIM_OK);   /* twice frees nothing twice */
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 1);
+    create_ok(&w, api);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 1);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 2);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    world_free(&w);
+}
+END_TEST
+
 /* §4.3 scopes: a quota with a PriorityClass scope covers only the pods whose
  * class matches (the class name after the Priority plugin, so the global
  * default's name for pods that name none). */
@@ -665,7 +701,7 @@ END_TEST
 START_TEST(controller_retries_after_quota_frees)
 {
     World w = world();
-    SimQuotaRes res[] = {SIM_QR_COUNT_PODS};
+    SimQuotaRes res[] = {SIM_QR_PODS};   /* pods: a Succeeded pod gives it back (count/pods would not) */
     int64_t two[] = {2};
     add_quota(&w, "two", w.team_a, res, two, 1, NULL);
     uint32_t job = start(&w, (WlOpts){.name = "job", .kind = SIM_WL_JOB, .ns = w.team_a, .cpu_m = 100,
@@ -1020,6 +1056,7 @@ static Suite *suite(void)
     tcase_add_test(tc, quota_exceeded_message_matches_upstream);
     tcase_add_test(tc, quota_requires_requests_when_constrained);
     tcase_add_test(tc, quota_counts_only_non_terminal_pods);
+    tcase_add_test(tc, quota_count_pods_counts_ended_pods_until_deleted);
     tcase_add_test(tc, quota_scope_by_priority_class);
     tcase_add_test(tc, quota_scope_and_timing_checked);
     tcase_add_test(tc, quota_rejection_is_traced_and_counted);

@@ -148,6 +148,42 @@ START_TEST(scenarios_run_pass_and_repeat)
 }
 END_TEST
 
+/* quota_contention with count/pods 100 (k8s-behaviour.md §4.1: count/pods
+ * counts every pod object, and a Job's finished pods exist until the Job is
+ * deleted): New York's 240-pod sweep stops at 100 and never completes; the
+ * controller keeps retrying the refused pod. */
+START_TEST(scenarios_count_pods_stops_a_sweep_at_its_quota)
+{
+    char path[1024], line[512];
+    snprintf(path, sizeof path, "%s/scenarios/quota_contention.lua", getenv("KUBESIM_SRC"));
+    ck_assert_int_eq(tb_run("run '%s' --quiet --set count_pods=100 --out cp", path), 1);
+    cJSON *s = summary("cp");
+    const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(s, "jobs");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(jobs, "succeeded")->valueint, 2);
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(jobs, "failed")->valueint, 0);
+    const cJSON *x;
+    int failed = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(s, "expectations"))
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "passed"))) {
+            failed++;
+            ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(x, "name")->valuestring, "every desk's Job completes");
+        }
+    ck_assert_int_eq(failed, 1);
+    cJSON_Delete(s);
+    snprintf(path, sizeof path, "%s/cp/metrics.csv", tb_dir());
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    long last = -1;
+    while (fgets(line, sizeof line, f)) {
+        const char *hit = strstr(line, ",job,ny-vol-sweep,succeeded,");
+        if (hit)
+            last = strtol(hit + strlen(",job,ny-vol-sweep,succeeded,"), NULL, 10);
+    }
+    fclose(f);
+    ck_assert_int_eq(last, 100);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("scenarios");
@@ -157,6 +193,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, scenarios_open_with_their_story, 0, nscn);
     tcase_add_loop_test(tc, scenarios_validate_and_list_params, 0, nscn);
     tcase_add_loop_test(tc, scenarios_run_pass_and_repeat, 0, nscn);
+    tcase_add_test(tc, scenarios_count_pods_stops_a_sweep_at_its_quota);
     suite_add_tcase(s, tc);
     return s;
 }

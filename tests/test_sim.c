@@ -1587,8 +1587,9 @@ static CheckWorld check_world(void)
                   .selector = {&web_req, 1}, .value = 1};
     ck_assert_int_eq(sim_pdb_add(c.w.e, &pdb, &c.pdb), SIM_OK);
     SimQuota q = {.name = (char *)"pods", .region = c.w.region, .ns = c.w.ns};
-    q.hard_set = UINT32_C(1) << SIM_QR_PODS | UINT32_C(1) << SIM_QR_REQUESTS_CPU;
+    q.hard_set = UINT32_C(1) << SIM_QR_PODS | UINT32_C(1) << SIM_QR_REQUESTS_CPU | UINT32_C(1) << SIM_QR_COUNT_PODS;
     q.hard[SIM_QR_PODS] = 10;
+    q.hard[SIM_QR_COUNT_PODS] = 10;
     q.hard[SIM_QR_REQUESTS_CPU] = 100000;
     ck_assert_int_eq(sim_quota_add(c.w.e, &q, &c.quota), SIM_OK);
     SimWorkload wl = {0};
@@ -1688,6 +1689,32 @@ START_TEST(check_catches_quota_and_pdb_counts)
     CORRUPT(e, e->quotas.v[c.quota].used[SIM_QR_REQUESTS_CPU], 1, "quota pods: used requests.cpu");
     CORRUPT(e, e->pdbs.v[c.pdb].live, 1, "pdb web-pdb: live 4");
     CORRUPT(e, e->pdbs.v[c.pdb].healthy, -1, "pdb web-pdb: live 3 healthy 1");
+    sim_engine_destroy(e);
+}
+END_TEST
+
+/* A pod that ended keeps its object, on its node's ended list and in
+ * count/pods, until pod GC deletes it with the node. */
+START_TEST(check_catches_ended_pods_and_count_pods)
+{
+    CheckWorld c = check_world();
+    SimEngine *e = c.w.e;
+    ck_assert_int_eq(sim_pod_fail(e, c.pods[0], 2), SIM_OK);
+    ck_assert_int_eq(sim_check(e), SIM_OK);
+    ck_assert_int_eq(sim_quota(e, c.quota)->used[SIM_QR_PODS], 2);
+    ck_assert_int_eq(sim_quota(e, c.quota)->used[SIM_QR_COUNT_PODS], 3);
+    CORRUPT(e, e->quotas.v[c.quota].used[SIM_QR_COUNT_PODS], -1,
+            "quota pods: used count/pods 2, its pods sum to 3");
+    CORRUPT(e, sim_pod_mut(e, c.pods[0])->node, 1, "in its ended list did not end there");
+    SimNode *n = sim_node_mut(e, c.n[0]);
+    n->ended_head = SIM_NONE;   /* an ended pod in no list */
+    expect_broken(e, "node ended lists hold 0 pods, 1 pods ended and exist");
+    n->ended_head = c.pods[0];
+    ck_assert_int_eq(sim_check(e), SIM_OK);
+    ck_assert_int_eq(sim_node_remove(e, c.n[0]), SIM_OK);
+    ck_assert_int_eq(sim_pod(e, c.pods[0])->phase, SIM_POD_DELETED);
+    ck_assert_int_eq(sim_quota(e, c.quota)->used[SIM_QR_COUNT_PODS], 2);
+    ck_assert_int_eq(sim_check(e), SIM_OK);
     sim_engine_destroy(e);
 }
 END_TEST
@@ -1813,6 +1840,7 @@ static Suite *sim_suite(void)
     tcase_add_test(k, check_catches_node_pod_lists);
     tcase_add_test(k, check_catches_group_and_region_counts);
     tcase_add_test(k, check_catches_quota_and_pdb_counts);
+    tcase_add_test(k, check_catches_ended_pods_and_count_pods);
     tcase_add_test(k, check_catches_indexes_and_counters);
     tcase_add_test(k, check_passes_after_every_event_of_a_run);
     tcase_add_test(k, step_fails_on_a_broken_invariant_when_built_to_check);

@@ -341,6 +341,34 @@ START_TEST(daemonset_replaces_a_deleted_pod_on_the_same_node)
 }
 END_TEST
 
+/* status.desiredNumberScheduled (the `replicas` metric) follows the nodes
+ * that exist: up as they come, down as they go (scaled down, or removed
+ * after a crash; a NotReady node still counts, its pod tolerating the
+ * unreachable taint). */
+START_TEST(daemonset_replicas_follow_the_nodes)
+{
+    World w = world();
+    uint32_t ds = start(&w, "exporter", SIM_WL_DAEMONSET, 0, 0, 0, 0);
+    ts_run_to(w.e, SIM_SEC(5));
+    ck_assert_int_eq(sim_workload(w.e, ds)->replicas, 4);
+    uint32_t n;
+    ck_assert_int_eq(sim_node_add(w.e, w.group, 1, &n), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(sim_workload(w.e, ds)->replicas, 5);
+    ck_assert_int_eq(sim_node_remove(w.e, 0), SIM_OK);   /* a scale-down */
+    ts_run_to(w.e, SIM_SEC(15));
+    ck_assert_int_eq(sim_workload(w.e, ds)->replicas, 4);
+    ck_assert_int_eq(sim_node_set_ready(w.e, 1, 0), SIM_OK);   /* a crash: NotReady */
+    ts_run_to(w.e, SIM_SEC(20));
+    ck_assert_int_eq(sim_workload(w.e, ds)->replicas, 4);
+    ck_assert_int_eq(sim_workload(w.e, ds)->ready, 3);
+    ck_assert_int_eq(sim_node_remove(w.e, 1), SIM_OK);   /* ... then removed */
+    ts_run_to(w.e, SIM_SEC(25));
+    ck_assert_int_eq(sim_workload(w.e, ds)->replicas, 3);
+    tw_free(&w);
+}
+END_TEST
+
 static Suite *wl_suite(void)
 {
     Suite *s = suite_create("wl");
@@ -355,6 +383,7 @@ static Suite *wl_suite(void)
     tcase_add_test(tc, wl_oom_sweep_leaks_nothing);
     tcase_add_test(tc, daemonset_places_one_pod_per_admitting_node);
     tcase_add_test(tc, daemonset_replaces_a_deleted_pod_on_the_same_node);
+    tcase_add_test(tc, daemonset_replicas_follow_the_nodes);
     suite_add_tcase(s, tc);
     return s;
 }

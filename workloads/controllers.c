@@ -7,10 +7,11 @@
  * terminated; w->ready those of them that are Running.
  * A pod refused by admission (quota, LimitRange) stops the sync and the key
  * retries with backoff (k8s-behaviour.md §4.6, see retry_refused); kubesim
- * also wakes it when a pod of its namespace ends, where upstream waits out
- * the backoff unless its own objects change. The sync stops at the first
- * refused pod, where upstream creates in slow-start batches (1, 2, 4, ...)
- * and stops after the first batch with a failure.
+ * also wakes it when a pod of its namespace ends or an ended one is deleted
+ * (its count/pods goes), where upstream waits out the backoff unless its own
+ * objects change. The sync stops at the first refused pod, where upstream
+ * creates in slow-start batches (1, 2, 4, ...) and stops after the first
+ * batch with a failure.
  */
 #include "workloads/wl_int.h"
 
@@ -171,6 +172,33 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     (void)wl_queue_reconcile(c, p->wl, sim_now(e));
 }
 
+/* Does a quota of the pod's region and namespace constrain count/pods? */
+static int counts_pod_objects(SimEngine *e, const SimPod *p)
+{
+    for (uint32_t i = 0; i < sim_quota_count(e); i++) {
+        const SimQuota *q = sim_quota(e, i);
+        if (q->region == p->region && q->ns == p->ns && (q->hard_set & (UINT32_C(1) << SIM_QR_COUNT_PODS)))
+            return 1;
+    }
+    return 0;
+}
+
+/* An ended pod's object went (its Job was deleted, or pod GC): its
+ * count/pods is free. A Job's pods go in one instant; the first wakes. */
+static void on_pod_removed(void *ctx, SimEngine *e, uint32_t pod)
+{
+    WlControllers *c = ctx;
+    const SimPod *p = sim_pod(e, pod);
+    if (!counts_pod_objects(e, p))
+        return;
+    if (c->woke_t == sim_now(e) && c->woke_region == p->region && c->woke_ns == p->ns)
+        return;
+    c->woke_t = sim_now(e);
+    c->woke_region = p->region;
+    c->woke_ns = p->ns;
+    wake_refused(c, p);
+}
+
 /* A Running pod's node went NotReady or came back: its Ready condition
  * follows (endpoints, the Deployment's ready and available counts). */
 static void on_pod_ready(void *ctx, SimEngine *e, uint32_t pod)
@@ -235,9 +263,11 @@ WlControllers *wl_create(SimEngine *e)
         return NULL;
     }
     c->e = e;
+    c->woke_t = -1;
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
                      .pod_bound = on_pod_bound, .node_ready = on_node_ready,
-                     .pod_ready = on_pod_ready, .region_changed = on_region_changed};
+                     .pod_ready = on_pod_ready, .pod_removed = on_pod_removed,
+                     .region_changed = on_region_changed};
     if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK ||
         register_sections(c) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);

@@ -5,9 +5,16 @@
  * (pkg/controller/daemon) decides with the scheduler's predicates. Each pod
  * targets its node (upstream: node affinity on metadata.name) and is placed
  * by the scheduler, so it consumes that node's capacity like any pod.
- * Invariant: pod_of_node[n] is the DaemonSet's live pod on node n, or SIM_NONE.
+ * Invariant: pod_of_node[n] is the DaemonSet's live pod on node n, or SIM_NONE;
+ * after each sync, w->replicas is status.desiredNumberScheduled: the nodes
+ * that exist (Ready or NotReady; upstream's DaemonSet pods tolerate the
+ * not-ready and unreachable taints) and admit the pod, so it follows the
+ * nodes down as well as up.
  * Simplifications (README "Fidelity"): no rolling update of DaemonSet pods;
- * nodes are (re)examined when one becomes Ready or a DaemonSet pod ends.
+ * pods are placed on Ready nodes only; nodes are (re)examined when one
+ * becomes Ready or a DaemonSet pod ends (a removed node's pod is deleted
+ * with it, which resyncs the count; upstream has no node-delete handler
+ * either).
  */
 #include "workloads/wl_int.h"
 
@@ -71,9 +78,21 @@ static int ds_place(WlControllers *c, WlDaemonSet *d, uint32_t node)
     sim_pod_set_target_node(c->e, pod, node);   /* before its first scheduling cycle */
     d->pod_of_node[node] = pod;
     sim_workload_count_pods(c->e, d->wl, 1, 0);
-    /* desiredNumberScheduled follows the nodes */
-    sim_workload_set_replicas(c->e, d->wl, sim_workload(c->e, d->wl)->active);
     return SIM_OK;
+}
+
+/* status.desiredNumberScheduled: the nodes of the region that exist and
+ * should run the pod (upstream's nodeShouldRunDaemonPod), pod or not. */
+static int32_t desired(WlControllers *c, const SimWorkload *w)
+{
+    const SimRegion *r = sim_region(c->e, w->region);
+    int32_t n = 0;
+    for (size_t i = 0; i < r->nnodes; i++) {
+        SimNodeState st = sim_node(c->e, r->nodes[i])->state;
+        if ((st == SIM_NODE_READY || st == SIM_NODE_NOT_READY) && node_admits(c->e, &w->spec, r->nodes[i]))
+            n++;
+    }
+    return n;
 }
 
 int wl_ds_reconcile(WlControllers *c, uint32_t wl)
@@ -83,6 +102,9 @@ int wl_ds_reconcile(WlControllers *c, uint32_t wl)
     const SimRegion *r = sim_region(c->e, w->region);
     if (d == NULL || ds_reserve(c, d, sim_node_count(c->e)) != SIM_OK)
         return SIM_ENOMEM;
+    int32_t want = desired(c, w);   /* whatever the creations below meet */
+    if (want != w->replicas)
+        sim_workload_set_replicas(c->e, wl, want);
     for (size_t i = 0; i < r->nnodes; i++) {
         uint32_t n = r->nodes[i];
         if (sim_node(c->e, n)->state != SIM_NODE_READY || d->pod_of_node[n] != SIM_NONE)

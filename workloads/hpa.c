@@ -1,11 +1,14 @@
 /*
  * hpa.c: the live HPA controller. Each HPA syncs as an event (its registered kind,
- * obj = its index) at the time it is added, which is when upstream's
- * informer queues a new HPA, and then every 15 s. A sync reads the target's
- * scale (spec.replicas, and status.replicas as the pods it has), its pods and
- * their metrics through wl_metrics.h, runs the shared calculator and
- * normalisation (hpa_calc.c, hpa_norm.c) and scales the target through
- * wl_scale() when the answer differs. Decisions that change replicas are
+ * obj = its index) one sync period (15 s) after it is added, and then every
+ * 15 s: upstream's informer queues a new HPA with AddRateLimited on a queue
+ * whose rate limiter is the sync period, so its first reconcile (and the
+ * first-sight recommendation) comes 15 s after the add (k8s-behaviour.md
+ * §1.1), and a replica count outside [min, max] is corrected then. A sync
+ * reads the target's scale (spec.replicas, and status.replicas as the pods it
+ * has), its pods and their metrics through wl_metrics.h, runs the shared
+ * calculator and normalisation (hpa_calc.c, hpa_norm.c) and scales the target
+ * through wl_scale() when the answer differs. Decisions that change replicas are
  * traced (hpa: name wl current desired limited_by) and counted; a sampler
  * adds per-HPA rows to metrics.csv.
  *
@@ -27,7 +30,7 @@
  *  - Only cpu and memory resources; ContainerResource is Resource (one
  *    container per pod); the pod-level requests of a pod are its container's.
  *  - Syncs are not spread over 5 workers: each HPA syncs on its own 15 s
- *    grid from when it was added, with no jitter; a sync takes no time.
+ *    grid from one period after it was added, with no jitter; a sync takes no time.
  *  - Go's out-of-range float-to-int32 conversions (platform-defined) and
  *    int64 overflows (wrapping) saturate instead.
  *  - The tolerance test is v1.33's 1-tolDown <= ratio <= 1+tolUp (also when
@@ -182,8 +185,8 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
     }
 }
 
-/* The recorder is attached after the scenario is built, so the sampler joins
- * it at the first sync that sees it. */
+/* An HPA added after the recorder was attached (a hook) joins it at its
+ * first sync: wl_hpa_add_sampler ran before there was an HPA. */
 static void join_recorder(WlControllers *c)
 {
     SimMetrics *mt = sim_metrics_recorder(c->e);
@@ -192,6 +195,16 @@ static void join_recorder(WlControllers *c)
     c->hpa->mt = mt;
     if (sim_metrics_add_sampler(mt, sample, c) != SIM_OK)
         c->hpa->mt = NULL;   /* too many samplers: the run goes on without HPA rows */
+}
+
+int wl_hpa_add_sampler(WlControllers *c, SimMetrics *mt)
+{
+    if (c->hpa == NULL || c->hpa->mt == mt)
+        return SIM_OK;
+    if (sim_metrics_add_sampler(mt, sample, c) != SIM_OK)
+        return sim_fail(c->e, SIM_ESTATE, "too many metrics samplers");
+    c->hpa->mt = mt;
+    return SIM_OK;
 }
 
 /* ---- one sync --------------------------------------------------------------- */
@@ -379,8 +392,8 @@ int wl_hpa_add(WlControllers *c, const char *name, uint32_t target, const WlHpaS
         hpa_free(m, h);
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     }
-    s->n++;
-    return sim_schedule(c->e, sim_now(c->e), s->ev, (uint32_t)(s->n - 1), 0, 0);
+    s->n++;   /* first sync one period after the add, as upstream's rate-limited queue */
+    return sim_schedule(c->e, sim_now(c->e) + WL_HPA_SYNC_PERIOD, s->ev, (uint32_t)(s->n - 1), 0, 0);
 }
 
 void wl_hpa_free(WlControllers *c)

@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 
+#include "sim/metrics.h"
 #include "workloads/wl.h"
 
 /* The HPA's trace record (number fixed: sim/trace.h): hpa wl current desired
@@ -228,10 +229,15 @@ int wl_hpa_record_scale(const WlHpaSpec *spec, WlHpaHistory *h, int32_t from, in
 
 /* ---- the live controller (hpa.c) ----------------------------------------- */
 /* Adds an HPA named name scaling workload target (a Deployment or a
- * StatefulSet). spec is copied deeply. Its first sync runs at the current time
- * (upstream queues a new HPA at once), then every 15 s. SIM_OK, SIM_EINVAL for
- * a bad spec (message on the engine) or SIM_ENOMEM. */
+ * StatefulSet). spec is copied deeply. Its first sync runs one sync period
+ * (15 s) after the current time (upstream's informer queues a new HPA rate
+ * limited by the sync period), then every 15 s. SIM_OK, SIM_EINVAL for a bad
+ * spec (message on the engine) or SIM_ENOMEM. */
 int wl_hpa_add(WlControllers *c, const char *name, uint32_t target, const WlHpaSpec *spec);
+/* The HPAs' rows in metrics.csv from mt's first sample (an HPA added later
+ * joins the recorder at its first sync). SIM_OK, or SIM_ESTATE when mt has
+ * no room for another sampler (message on the engine). */
+int wl_hpa_add_sampler(WlControllers *c, SimMetrics *mt);
 /* Checks a spec as the API server's validation would: SIM_OK, or SIM_EINVAL
  * with the problem in why (static text). */
 int wl_hpa_spec_check(const WlHpaSpec *spec, const char **why);

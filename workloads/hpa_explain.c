@@ -118,239 +118,55 @@ static const cJSON *object_child(Case *c, const cJSON *j, const char *key, const
 }
 
 /* ---- the HPA spec ------------------------------------------------------------ */
-static void parse_target(Case *c, const cJSON *t, const char *path, WlHpaMetric *m, unsigned allowed)
+/* The HPA is read by the kube reader (kube_hpa_spec), as `import` reads one;
+ * here its fields become the calculator's spec with the controller's
+ * defaults for what was not written. */
+static void rules_from(const KubeHpaRules *k, WlHpaRules *r)
 {
-    static const char *const keys[] = {"type", "averageUtilization", "averageValue", "value", NULL};
-    static const char *const types[] = {"Utilization", "Value", "AverageValue", NULL};
-    static const char *const fields[] = {"averageUtilization", "value", "averageValue"};
-    char sub[PATH];
-    kube_keys(c->kr, t, path, keys);
-    if (!kube_required(c->kr, t, "type", path))
-        return;
-    m->target = (WlHpaTarget)kube_get_enum(c->kr, t, "type", path, types, 0);
-    kube_path(sub, "%s.type", path);
-    if (!failed(c) && !(allowed & (1u << m->target)))
-        kube_fail(c->kr, sub, "a %s target is not allowed for this metric type", types[m->target]);
-    for (int k = 0; k < 3 && !failed(c); k++) {
-        int given = cJSON_GetObjectItemCaseSensitive(t, fields[k]) != NULL;
-        kube_path(sub, "%s.%s", path, fields[k]);
-        if (k == (int)m->target && !given)
-            kube_fail(c->kr, sub, "is required for a target of type %s", types[m->target]);
-        else if (k != (int)m->target && given)
-            kube_fail(c->kr, sub, "is not allowed with a target of type %s", types[m->target]);
-    }
-    if (m->target == WL_HPA_UTILIZATION)
-        m->utilization = (int32_t)kube_get_int(c->kr, t, "averageUtilization", path, 0, 1, INT32_MAX);
-    else if (!failed(c)) {
-        kube_path(sub, "%s.%s", path, fields[m->target]);
-        m->milli = quantity(c, cJSON_GetObjectItemCaseSensitive(t, fields[m->target]), sub);
-        if (!failed(c) && m->milli <= 0)
-            kube_fail(c->kr, sub, "must be positive");
-    }
+    if (k->has_window)
+        r->window_s = k->window_s;
+    if (k->has_select)
+        r->select = (WlHpaSelect)k->select;
+    if (k->has_tolerance)
+        r->tolerance = k->tolerance;
+    if (k->npolicies == 0)
+        return;   /* the defaults stay: a given list replaces them wholesale */
+    r->npolicies = k->npolicies;
+    for (size_t i = 0; i < k->npolicies; i++)
+        r->policies[i] = (WlHpaPolicy){k->policies[i].percent, k->policies[i].value, k->policies[i].period_s};
 }
 
-/* MetricIdentifier {name, selector}: the selector is accepted, not applied. */
-static void parse_identifier(Case *c, const cJSON *j, const char *path, WlHpaMetric *m)
-{
-    static const char *const keys[] = {"name", "selector", NULL};
-    static const char *const sel_keys[] = {"matchLabels", "matchExpressions", NULL};
-    char sub[PATH];
-    kube_keys(c->kr, j, path, keys);
-    const cJSON *sel = object_child(c, j, "selector", path, sub);
-    if (sel)
-        kube_keys(c->kr, sel, sub, sel_keys);
-    const cJSON *name = kube_child(c->kr, j, "name", path, cJSON_String, sub);
-    if (kube_required(c->kr, j, "name", path))
-        m->name = name->valuestring;
-}
-
-static void parse_resource(Case *c, const cJSON *j, const char *path, WlHpaMetric *m, int container)
-{
-    static const char *const keys[] = {"name", "target", NULL};
-    static const char *const ckeys[] = {"name", "container", "target", NULL};
-    static const char *const res[] = {"cpu", "memory", NULL};
-    char sub[PATH];
-    kube_keys(c->kr, j, path, container ? ckeys : keys);
-    if (container && kube_required(c->kr, j, "container", path))
-        (void)kube_child(c->kr, j, "container", path, cJSON_String, sub);
-    if (!kube_required(c->kr, j, "name", path) || !kube_required(c->kr, j, "target", path))
-        return;
-    m->res = (WlHpaRes)kube_get_enum(c->kr, j, "name", path, res, 0);
-    m->name = res[m->res];
-    const cJSON *t = object_child(c, j, "target", path, sub);
-    if (t)
-        parse_target(c, t, sub, m, 1u << WL_HPA_UTILIZATION | 1u << WL_HPA_AVERAGE_VALUE);
-}
-
-/* pods, object and external: {metric, target} (object: and describedObject). */
-static void parse_custom(Case *c, const cJSON *j, const char *path, WlHpaMetric *m)
-{
-    static const char *const keys[] = {"metric", "target", NULL};
-    static const char *const okeys[] = {"metric", "describedObject", "target", NULL};
-    static const char *const dkeys[] = {"apiVersion", "kind", "name", NULL};
-    char sub[PATH];
-    int object = m->source == WL_HPA_OBJECT;
-    kube_keys(c->kr, j, path, object ? okeys : keys);
-    if (!kube_required(c->kr, j, "metric", path) || !kube_required(c->kr, j, "target", path))
-        return;
-    if (object && kube_required(c->kr, j, "describedObject", path)) {
-        const cJSON *d = object_child(c, j, "describedObject", path, sub);
-        kube_keys(c->kr, d, sub, dkeys);
-        if (d && kube_required(c->kr, d, "kind", sub) && kube_required(c->kr, d, "name", sub)) {
-            char sub2[PATH];
-            (void)kube_child(c->kr, d, "kind", sub, cJSON_String, sub2);
-            (void)kube_child(c->kr, d, "name", sub, cJSON_String, sub2);
-        }
-    }
-    const cJSON *id = object_child(c, j, "metric", path, sub);
-    if (id)
-        parse_identifier(c, id, sub, m);
-    const cJSON *t = object_child(c, j, "target", path, sub);
-    unsigned allowed = m->source == WL_HPA_PODS ? 1u << WL_HPA_AVERAGE_VALUE
-                                                : 1u << WL_HPA_VALUE | 1u << WL_HPA_AVERAGE_VALUE;
-    if (t)
-        parse_target(c, t, sub, m, allowed);
-}
-
-static void parse_metric(Case *c, const cJSON *j, const char *path, WlHpaMetric *m)
-{
-    static const char *const keys[] = {"type", "resource", "containerResource", "pods", "object", "external", NULL};
-    static const char *const types[] = {"Resource", "ContainerResource", "Pods", "Object", "External", NULL};
-    char sub[PATH];
-    kube_keys(c->kr, j, path, keys);
-    if (!kube_required(c->kr, j, "type", path))
-        return;
-    const cJSON *tj = kube_child(c->kr, j, "type", path, cJSON_String, sub);
-    if (tj == NULL)
-        return;
-    int k = 0;
-    while (types[k] && strcmp(types[k], tj->valuestring) != 0)
-        k++;
-    if (types[k] == NULL) {
-        kube_fail(c->kr, sub, "unknown metric type \"%s\" (one of Resource, ContainerResource, Pods, Object, "
-                      "External)", tj->valuestring);
-        return;
-    }
-    m->source = (WlHpaSource)k;
-    for (k = 0; k < 5 && !failed(c); k++) {
-        int given = cJSON_GetObjectItemCaseSensitive(j, keys[k + 1]) != NULL;
-        kube_path(sub, "%s.%s", path, keys[k + 1]);
-        if (k == (int)m->source && !given)
-            kube_fail(c->kr, sub, "is required for a metric of type %s", types[k]);
-        else if (k != (int)m->source && given)
-            kube_fail(c->kr, sub, "is not allowed for a metric of type %s", types[m->source]);
-    }
-    const cJSON *block = object_child(c, j, keys[m->source + 1], path, sub);
-    if (block == NULL)
-        return;
-    if (m->source <= WL_HPA_CONTAINER_RESOURCE)
-        parse_resource(c, block, sub, m, m->source == WL_HPA_CONTAINER_RESOURCE);
-    else
-        parse_custom(c, block, sub, m);
-}
-
-static void parse_metrics(Case *c, const cJSON *spec, const char *path)
+static void spec_from(Case *c, const KubeHpa *k)
 {
     static const WlHpaMetric cpu80 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 80, 0};
-    char sub[PATH];
-    const cJSON *arr = kube_child(c->kr, spec, "metrics", path, cJSON_Array, sub);
-    size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
+    size_t n = k->nmetrics;
     c->metrics = kube_alloc(c->kr, (n ? n : 1) * sizeof *c->metrics);
+    if (c->metrics == NULL)
+        return;
+    c->metrics[0] = cpu80;   /* the API's default when none is given: cpu at 80 % */
+    for (size_t i = 0; i < n; i++) {
+        const KubeHpaMetric *m = &k->metrics[i];
+        int mem = m->name && strcmp(m->name, "memory") == 0;
+        c->metrics[i] = (WlHpaMetric){(WlHpaSource)m->source, (WlHpaTarget)m->target,
+                                      mem ? WL_HPA_MEMORY : WL_HPA_CPU, m->name, m->utilization, m->milli};
+    }
     c->spec.metrics = c->metrics;
     c->spec.nmetrics = n ? n : 1;
-    if (n == 0 && c->metrics) {   /* the API's default: cpu at 80 % */
-        c->metrics[0] = cpu80;
-        return;
-    }
-    size_t i = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, (c->metrics ? arr : NULL)) {
-        char item[PATH];
-        if (failed(c))
-            break;
-        kube_path(item, "%s[%zu]", sub, i);
-        parse_metric(c, x, item, &c->metrics[i++]);
-    }
-}
-
-static void parse_policy(Case *c, const cJSON *j, const char *path, WlHpaPolicy *p)
-{
-    static const char *const keys[] = {"type", "value", "periodSeconds", NULL};
-    static const char *const types[] = {"Pods", "Percent", NULL};
-    kube_keys(c->kr, j, path, keys);
-    if (!kube_required(c->kr, j, "type", path) || !kube_required(c->kr, j, "value", path) || !kube_required(c->kr, j, "periodSeconds", path))
-        return;
-    p->percent = kube_get_enum(c->kr, j, "type", path, types, 0);
-    p->value = (int32_t)kube_get_int(c->kr, j, "value", path, 1, 1, INT32_MAX);
-    p->period_s = (int32_t)kube_get_int(c->kr, j, "periodSeconds", path, 15, 1, 1800);
-}
-
-static void parse_rules(Case *c, const cJSON *j, const char *path, WlHpaRules *r)
-{
-    static const char *const keys[] = {"stabilizationWindowSeconds", "selectPolicy", "policies", "tolerance", NULL};
-    static const char *const selects[] = {"Max", "Min", "Disabled", NULL};
-    char sub[PATH];
-    kube_keys(c->kr, j, path, keys);
-    r->window_s = (int32_t)kube_get_int(c->kr, j, "stabilizationWindowSeconds", path, r->window_s, 0, 3600);
-    r->select = (WlHpaSelect)kube_get_enum(c->kr, j, "selectPolicy", path, selects, (int)r->select);
-    const cJSON *tol = cJSON_GetObjectItemCaseSensitive(j, "tolerance");
-    kube_path(sub, "%s.tolerance", path);
-    if (tol && !cJSON_IsNull(tol))
-        r->tolerance = cJSON_IsNumber(tol) && tol->valuedouble >= 0 ? tol->valuedouble
-                                                                     : (double)quantity(c, tol, sub) / 1000.0;
-    const cJSON *arr = kube_child(c->kr, j, "policies", path, cJSON_Array, sub);
-    if (arr == NULL)
-        return;   /* the defaults stay: a given list replaces them wholesale */
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n == 0 || n > WL_HPA_MAX_POLICIES)
-        kube_fail(c->kr, sub, "expected 1 to %d policies", WL_HPA_MAX_POLICIES);
-    r->npolicies = failed(c) ? r->npolicies : n;
-    size_t i = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, (failed(c) ? NULL : arr)) {
-        char item[PATH];
-        kube_path(item, "%s[%zu]", sub, i);
-        parse_policy(c, x, item, &r->policies[i++]);
-    }
-}
-
-static void parse_behavior(Case *c, const cJSON *spec, const char *path)
-{
-    static const char *const keys[] = {"scaleUp", "scaleDown", NULL};
-    char sub[PATH], rsub[PATH];
+    c->spec.min = k->min;
+    c->spec.max = k->max;
+    c->spec.has_behavior = k->has_behavior;
     wl_hpa_rules_default_up(&c->spec.up);
     wl_hpa_rules_default_down(&c->spec.down);
-    const cJSON *b = object_child(c, spec, "behavior", path, sub);
-    if (b == NULL)
-        return;
-    c->spec.has_behavior = 1;
-    kube_keys(c->kr, b, sub, keys);
-    const cJSON *up = object_child(c, b, "scaleUp", sub, rsub);
-    if (up)
-        parse_rules(c, up, rsub, &c->spec.up);
-    const cJSON *down = object_child(c, b, "scaleDown", sub, rsub);
-    if (down)
-        parse_rules(c, down, rsub, &c->spec.down);
+    rules_from(&k->up, &c->spec.up);
+    rules_from(&k->down, &c->spec.down);
 }
 
 static void parse_spec(Case *c, const cJSON *spec, const char *path)
 {
-    static const char *const keys[] = {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior", NULL};
-    char sub[PATH];
-    kube_keys(c->kr, spec, path, keys);
-    c->spec.min = (int32_t)kube_get_int(c->kr, spec, "minReplicas", path, 1, 0, INT32_MAX);
-    if (kube_required(c->kr, spec, "maxReplicas", path))
-        c->spec.max = (int32_t)kube_get_int(c->kr, spec, "maxReplicas", path, 1, 1, INT32_MAX);
-    kube_path(sub, "%s.minReplicas", path);
-    if (!failed(c) && c->spec.min > c->spec.max)
-        kube_fail(c->kr, sub, "minReplicas (%d) is greater than maxReplicas (%d)", c->spec.min, c->spec.max);
-    parse_metrics(c, spec, path);
-    parse_behavior(c, spec, path);
-    int scale_to_zero_ok = 0;
-    for (size_t i = 0; !failed(c) && i < c->spec.nmetrics; i++)
-        scale_to_zero_ok |= c->metrics[i].source >= WL_HPA_OBJECT;
-    if (!failed(c) && c->spec.min == 0 && !scale_to_zero_ok)
-        kube_fail(c->kr, sub, "0 needs an Object or External metric (HPAScaleToZero)");
+    KubeHpa k;
+    kube_hpa_spec(c->kr, spec, path, &k);
+    if (!failed(c))
+        spec_from(c, &k);
 }
 
 /* The spec itself, or a whole HorizontalPodAutoscaler object. */

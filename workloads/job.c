@@ -31,10 +31,12 @@
  *  - when failed > backoffLimit and the deadline has passed at the same sync,
  *    upstream's order of checks gives BackoffLimitExceeded, as here; the
  *    deadline otherwise fires on its own timer, during a backoff wait too;
- *  - deleting a Job (TTL, a CronJob's history limit or Replace) deletes its
- *    live pods; its finished pods keep their Succeeded/Failed record (upstream
- *    deletes those objects too), and its count/jobs.batch quota is not given
- *    back; a Job refused by count/jobs.batch never exists and is not retried.
+ *  - a Job refused by count/jobs.batch never exists and is not retried.
+ * Deleting a Job (TTL, a CronJob's history limit or Replace) deletes its
+ * pods, live and ended (upstream's garbage collector deletes every pod it
+ * owns), so its count/pods and count/jobs.batch go back to the quotas; until
+ * then its ended pods hold count/pods, which can stop a Job whose completions
+ * exceed it (the controller retries the refused pod with its backoff).
  */
 #include "workloads/wl_int.h"
 
@@ -217,6 +219,21 @@ static int delete_pods(WlControllers *c, uint32_t wl, int32_t n)
     return SIM_OK;
 }
 
+/* Deletes the pod objects of the Job that ended (its cascading deletion). */
+static int delete_ended(WlControllers *c, uint32_t wl)
+{
+    for (size_t i = 0; i < c->jobs[wl].npods; i++) {
+        uint32_t pod = c->jobs[wl].pods[i];
+        SimPodPhase ph = sim_pod(c->e, pod)->phase;
+        if (ph != SIM_POD_SUCCEEDED && ph != SIM_POD_FAILED)
+            continue;
+        int rc = sim_pod_delete(c->e, pod);
+        if (rc != SIM_OK)
+            return rc;
+    }
+    return SIM_OK;
+}
+
 /* ---- the sync ------------------------------------------------------------------ */
 static int32_t want_active(const SimWorkload *w)
 {
@@ -362,6 +379,8 @@ int wl_job_delete(WlControllers *c, uint32_t wl, const char *reason)
     sim_trace_rec(c->e, WL_TR_WL_DELETE, (SimTrVal[]){SIM_TRI(wl), SIM_TRS(reason)}, 2);
     sim_admission_job_deleted(c->e, wl);   /* its count/jobs.batch goes back to the quota */
     int rc = delete_pods(c, wl, INT32_MAX);
+    if (rc == SIM_OK)
+        rc = delete_ended(c, wl);   /* and their count/pods */
     WlJob *j = &c->jobs[wl];
     uint32_t cron = j->cron;
     job_free_arrays(c, j);

@@ -112,6 +112,10 @@ struct WlControllers {
     size_t capjobs;
     struct WlCronJob *crons;    /* cronjob.c */
     size_t ncrons, capcrons;
+    /* controllers.c: the namespace whose refused workloads an ended pod's
+     * deletion last woke, and when (a Job's pods go in one instant: one wake) */
+    SimTime woke_t;
+    uint32_t woke_region, woke_ns;
     uint8_t *held;              /* by workload id: a sync came while its region was down */
     size_t capheld;
 };
