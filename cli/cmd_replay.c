@@ -32,7 +32,11 @@ static void usage(FILE *f)
                "  --speed X      simulated seconds per wall second (default: the run in ~60 s)\n"
                "  --font FILE    TrueType font (default DejaVuSans; without one, no text)\n"
                "  --png FILE     render the frame at --at into FILE, no window\n"
-               "  --at TIME      time since the run's start: 90m, 1h30m, 5400s, 1:30, 01:30:00\n"
+               "  --at TIME      14:05 or 14:05:30: that time on the scenario's clock (its\n"
+               "                 timezone and date); +1h30m, +90m, +5400s, 90m, 5400: an offset\n"
+               "                 from the start. A time outside the run is refused (exit 2).\n"
+               "                 A run whose scenario sets no timezone or date reads 1:30 as\n"
+               "                 an offset, as before.\n"
                "  --frames N     play N frames headless, print {\"frames\":N,\"fps\":F}\n\n"
                "exit codes: 0 success, 2 a missing or corrupt trace, or bad usage.\n");
 }
@@ -103,9 +107,8 @@ static int act(RndReplay *r, Args *a, SimErr *err)
     int rc;
     if (a->png) {
         SimTime t = 0;
-        if (a->at && rnd_parse_time(a->at, &t))
-            return sim_err_set(err, SIM_EINVAL, "--at '%s': expected a time such as 90m, 1h30m, 5400s or 1:30",
-                               a->at);
+        if (a->at && rnd_replay_at(r, a->at, &t, err) != SIM_OK)
+            return SIM_EINVAL;
         rc = rnd_replay_png(r, t, &a->o, a->png);
     } else if (a->frames > 0) {
         double fps = 0;

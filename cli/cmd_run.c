@@ -57,8 +57,10 @@ static void usage(FILE *f)
             "                     serving traffic: per-second queueing formulas (default), or\n"
             "                     every request an event (small runs; checks the fluid model)\n"
             "  --openmetrics FILE also write the metrics as OpenMetrics text (for promtool\n"
-            "                     tsdb create-blocks-from openmetrics, then Grafana); simulated\n"
-            "                     time 0 is Monday 2026-01-05 at scenario.start, UTC\n"
+            "                     tsdb create-blocks-from openmetrics, then Grafana); timestamps\n"
+            "                     in UTC epoch seconds, simulated time 0 being scenario.start on\n"
+            "                     scenario.date (default Monday 2026-01-05) in scenario.timezone\n"
+            "                     (default UTC)\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
             "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
@@ -175,7 +177,7 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (rc == SIM_OK && !cli_stopped())
         rc = rnd_report_write(m, spath, mpath, path, err);
     if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
-        int64_t base = WL_DAY0_UNIX + scn_start_clock(s) / SIM_NS_PER_S;
+        int64_t base = scn_start_unix(s);   /* the scenario's real date and clock, in UTC */
         rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err);
     }
     return rc;

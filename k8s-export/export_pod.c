@@ -409,6 +409,8 @@ void kx_pod_template(KxCtx *c, uint32_t wl, KxPodKind kind)
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "restartPolicy", kind == KX_POD_BATCH ? "Never" : "Always");
+    if (w->spec.termination_grace_set)   /* unset: the API's default, 30 s */
+        kx_yaml_kv_int(y, "terminationGracePeriodSeconds", w->spec.termination_grace / SIM_NS_PER_S);
     scheduling(c, &w->spec);
     kx_restricted_pod(y, 0);
     container(c, wl, w, serves, volume);

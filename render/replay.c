@@ -365,6 +365,7 @@ static int read_meta(Loader *l)
     r->scenario = sim_mem_strdup(r->mem, cJSON_IsString(sc) ? sc->valuestring : "");
     if (cJSON_IsNumber(d) && d->valuedouble > 0)
         r->duration = (SimTime)d->valuedouble;
+    rnd_clock_read(&r->clock, j);
     cJSON_Delete(j);
     return r->meta && r->scenario && !oom ? SIM_OK : fail(l, SIM_ENOMEM, "out of memory");
 }

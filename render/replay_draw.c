@@ -94,13 +94,25 @@ static void clock_str(char *b, size_t n, SimTime t)
     snprintf(b, n, "%02lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
 }
 
+/* The wall time on the scenario's clock: "2026-03-18 14:05:00 EDT (America/New_York)". */
+static void wall_str(char *b, size_t n, const RndReplay *r)
+{
+    char date[16], hms[16];
+    double t = (double)(r->now < 0 ? 0 : r->now) / 1e9;
+    rnd_clock_date(&r->clock, t, date, sizeof date);
+    rnd_clock_fmt(&r->clock, t, 1, hms, sizeof hms);
+    snprintf(b, n, "%s %s %s (%s)", date, hms, rnd_clock_abbrev(&r->clock, t), r->clock.tz);
+}
+
 static void status_line(RndPaint *p, RndReplay *r, const RndFrameOpts *o)
 {
-    char now[32], end[32], line[256];
+    char now[32], end[32], wall[160] = "", line[512];
     clock_str(now, sizeof now, r->now);
     clock_str(end, sizeof end, r->duration);
-    snprintf(line, sizeof line, "%s   t = %s / %s   speed %gx%s   space pause  <- -> seek  +/- speed  q quit",
-             r->scenario, now, end, o->speed, o->paused ? "   PAUSED" : "");
+    if (r->clock.set)
+        wall_str(wall, sizeof wall, r);
+    snprintf(line, sizeof line, "%s   %s%st = +%s / %s   speed %gx%s   space pause  <- -> seek  +/- speed  q quit",
+             r->scenario, wall, wall[0] ? "   " : "", now, end, o->speed, o->paused ? "   PAUSED" : "");
     fill(p, 0, 0, p->w, STATUS_H, (SDL_Color){24, 28, 34, 255});
     text(p, PAD, 5, fg, line);
 }
@@ -270,8 +282,11 @@ static void timeline(RndPaint *p, RndReplay *r)
     fill(p, b.x, b.y, b.w, b.h, (SDL_Color){52, 60, 72, 255});
     double f = r->duration > 0 ? (double)r->now / (double)r->duration : 0;
     fill(p, b.x, b.y, (int)(f * b.w), b.h, (SDL_Color){70, 120, 190, 255});
-    char now[32];
-    clock_str(now, sizeof now, r->now);
+    char now[160];
+    if (r->clock.set)
+        wall_str(now, sizeof now, r);
+    else
+        clock_str(now, sizeof now, r->now);
     text(p, b.x + 4, b.y - 1, fg, now);
 }
 

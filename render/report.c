@@ -221,14 +221,26 @@ static void page_nav(RndBuf *b, const cJSON *root, int charts)
 
 /* Every chart shares one time axis, from the start (or the first sample, if
  * that is earlier) to the last sample, so charts line up when compared. */
-static int page_charts(RndBuf *b, const RndMetrics *m)
+static int page_charts(RndBuf *b, const RndMetrics *m, const RndClock *clk)
 {
     uint32_t *order;
     size_t n;
     if (rnd_metrics_order(m, &order, &n) != SIM_OK)
         return SIM_ENOMEM;
-    rnd_buf_str(b, "<section id=\"charts\"><h2>Over time <small>time axis in hours:minutes "
-                   "since the start</small></h2>");
+    if (clk->set) {
+        char date[16], last[16];
+        rnd_clock_date(clk, 0, date, sizeof date);
+        rnd_clock_date(clk, m->tmax, last, sizeof last);
+        rnd_buf_str(b, "<section id=\"charts\"><h2>Over time <small>time axis in clock time, ");
+        rnd_buf_esc(b, rnd_clock_abbrev(clk, 0));
+        rnd_buf_str(b, " (");
+        rnd_buf_esc(b, clk->tz);
+        rnd_buf_fmt(b, "), %s%s%s</small></h2>", date, strcmp(date, last) ? " to " : "",
+                    strcmp(date, last) ? last : "");
+    } else {
+        rnd_buf_str(b, "<section id=\"charts\"><h2>Over time <small>time axis in hours:minutes "
+                       "since the start</small></h2>");
+    }
     if (n == 0)
         rnd_buf_str(b, "<p class=\"empty\">No metrics were recorded.</p>");
     else
@@ -236,7 +248,7 @@ static int page_charts(RndBuf *b, const RndMetrics *m)
     double t0 = m->tmin < 0 ? m->tmin : 0;
     int rc = SIM_OK;
     for (size_t i = 0; i < n && rc == SIM_OK; i++)
-        rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax);
+        rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk);
     rnd_buf_str(b, n ? "</div></section>\n" : "</section>\n");
     sim_mem_free(m->mem, order, n * sizeof *order);
     return rc;
@@ -257,7 +269,9 @@ int rnd_report_render(RndReport *r, const char **html, size_t *len)
     rnd_sum_slo(b, r->summary);
     rnd_sum_expectations(b, r->summary);
     rnd_sum_extra_tables(b, r->summary);
-    int rc = page_charts(b, &r->metrics);
+    RndClock clk;
+    rnd_clock_read(&clk, r->summary);
+    int rc = page_charts(b, &r->metrics, &clk);
     rnd_buf_str(b, "<footer>kubesim " KUBESIM_VERSION
                    " \xC2\xB7 from summary.json and metrics.csv</footer>\n</main></body></html>\n");
     if (rc != SIM_OK || b->oom) {

@@ -124,6 +124,14 @@ double rnd_replay_stat(const RndReplay *r, int group, const char *name, RndStat 
 /* Parses a simulated time since the run's start: "90m", "1h30m", "45s",
  * "5400" (seconds), "1:30" or "01:30:00" (hours:minutes[:seconds]). 0 or -1. */
 int rnd_parse_time(const char *s, SimTime *out);
+/* The run time `replay --at` means: "+1h30m", "+90m", "+1:30" are offsets
+ * from the start (so are "90m", "5400s", "5400" without the +); "14:05" or
+ * "14:05:30" is that wall time on the scenario's clock (the first at or after
+ * the start) when the trace carries one (scenario.timezone or date), else an
+ * offset as before. SIM_OK with *out, or SIM_EINVAL with a message naming
+ * the time and the run's span when it cannot be read or lies outside the run
+ * (never clamped). */
+int rnd_replay_at(const RndReplay *r, const char *text, SimTime *out, SimErr *err);
 
 /* Drawing options: the window's size, a TrueType font (NULL or missing: no
  * text, everything else drawn), and what the status line says. */

@@ -126,10 +126,43 @@ void rnd_metrics_finish(RndMetrics *m);
 int rnd_metrics_order(const RndMetrics *m, uint32_t **order, size_t *n);
 const char *rnd_metrics_str(const RndMetrics *m, uint32_t id);
 
+/* ---- the scenario's clock (clock.c) ---------------------------------------- */
+struct cJSON;
+#define RND_CLOCK_MAX_OFFSETS 64
+typedef struct RndClockOffset {
+    double t;                /* run seconds from which it holds */
+    int32_t off;             /* seconds east of UTC */
+    char abbrev[16];         /* "EDT" */
+} RndClockOffset;
+/* The clock a run's summary.json or trace header carries; set 0 when it
+ * carries none (a scenario without timezone or date): show run times then. */
+typedef struct RndClock {
+    int set;
+    char tz[64];             /* "America/New_York" */
+    int64_t start_unix;      /* run time 0 */
+    size_t n;
+    RndClockOffset offs[RND_CLOCK_MAX_OFFSETS];
+} RndClock;
+/* Reads "timezone" and "clock" from root (summary.json or a trace's meta). */
+void rnd_clock_read(RndClock *c, const struct cJSON *root);
+/* Wall time at run time t as Unix-like local seconds (offset added). */
+int64_t rnd_clock_local(const RndClock *c, double t);
+const char *rnd_clock_abbrev(const RndClock *c, double t);
+/* "14:05" (secs: "14:05:30"), the date "2026-03-18", and the label
+ * "14:05 EDT (America/New_York)" of run time t. */
+void rnd_clock_fmt(const RndClock *c, double t, int secs, char *buf, size_t n);
+void rnd_clock_date(const RndClock *c, double t, char *buf, size_t n);
+void rnd_clock_label(const RndClock *c, double t, char *buf, size_t n);
+/* The first run time t >= 0 whose wall time is clock (seconds after
+ * midnight): 1 with *out, 0 when there is none within the clock's offsets'
+ * reach (the caller checks the run's end). */
+int rnd_clock_at(const RndClock *c, SimTime clock, SimTime *out);
+
 /* ---- drawing -------------------------------------------------------------- */
 /* Appends one chart card (title, inline SVG, legend) for chart c, with the
- * time axis from t0 to t1 seconds shared by every chart of the page. */
-int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1);
+ * time axis from t0 to t1 seconds shared by every chart of the page, labelled
+ * in wall time on clk when it is set (else hours:minutes since the start). */
+int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1, const RndClock *clk);
 /* Reduces n points to at most cap (cap >= 4) by keeping the minimum and the
  * maximum of each bucket in time order; a bucket without finite values keeps
  * one NaN so a gap stays a gap. Returns the number written to out. */
@@ -221,6 +254,7 @@ struct RndReplay {
     char *meta;              /* the header's JSON text */
     char *scenario;
     SimTime duration;
+    RndClock clock;          /* the scenario's wall clock, from the header (set 0: none) */
     char **regions;
     size_t nregions, capregions;
     RndRGroup *groups;

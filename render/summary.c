@@ -20,7 +20,7 @@ static int is_placed(const char *key)
 {
     static const char *const placed[] = {
         "schema", "scenario", "seed", "sim_seconds", "wall_seconds", "events",
-        "trace_sha256", "cost_usd", "regions", "slo", "expectations",
+        "trace_sha256", "cost_usd", "regions", "slo", "expectations", "timezone", "date", "clock",
     };
     for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++)
         if (strcmp(key, placed[i]) == 0)
@@ -118,6 +118,27 @@ static void speed_fact(RndBuf *b, const cJSON *root)
     rnd_buf_str(b, "\xC3\x97 real time</dd></div>");
 }
 
+/* "Start: 2026-03-18 07:00 EDT (America/New_York)" when the run has a clock;
+ * its keys are shown as one fact, or as plain facts if the clock is unreadable. */
+static void clock_fact(RndBuf *b, const cJSON *root)
+{
+    RndClock clk;
+    char date[16], label[128];
+    rnd_clock_read(&clk, root);
+    if (!clk.set) {
+        fact(b, "Time zone", "timezone", cJSON_GetObjectItemCaseSensitive(root, "timezone"));
+        fact(b, "Date", "date", cJSON_GetObjectItemCaseSensitive(root, "date"));
+        return;
+    }
+    rnd_clock_date(&clk, 0, date, sizeof date);
+    rnd_clock_label(&clk, 0, label, sizeof label);
+    rnd_buf_str(b, "<div><dt>Start</dt><dd>");
+    rnd_buf_esc(b, date);
+    rnd_buf_str(b, " ");
+    rnd_buf_esc(b, label);
+    rnd_buf_str(b, "</dd></div>");
+}
+
 static void other_facts(RndBuf *b, const cJSON *root)
 {
     const cJSON *it;
@@ -167,6 +188,7 @@ void rnd_sum_header(RndBuf *b, const cJSON *root)
     fact(b, "Cost", "cost_usd", cJSON_GetObjectItemCaseSensitive(root, "cost_usd"));
     fact(b, "Wall time", "wall_seconds", cJSON_GetObjectItemCaseSensitive(root, "wall_seconds"));
     speed_fact(b, root);
+    clock_fact(b, root);
     other_facts(b, root);
     rnd_buf_str(b, "</dl>");
     fingerprint(b, root);

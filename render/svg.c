@@ -40,6 +40,7 @@ typedef struct Frame {
     double step;         /* value tick step */
     double scale;        /* value tick labels are divided by this (1, 1e3, 1e6, 1e9) */
     const char *metric;  /* the chart's metric, for formatting values */
+    const RndClock *clk; /* the scenario's clock: ticks at round wall times; NULL or unset: run time */
 } Frame;
 
 static double fx(const Frame *f, double t)
@@ -207,16 +208,36 @@ static void time_label(RndBuf *b, double t, double step)
         rnd_buf_fmt(b, "%s%lld:%02lld", sign, s / 3600, (s / 60) % 60);
 }
 
+/* Wall time label: "14:00", or the date ("03-19") at a midnight when ticks
+ * are hours apart, so a run of days reads as one. */
+static void clock_label(RndBuf *b, const RndClock *clk, double t, double step)
+{
+    char buf[32];
+    if (step >= 3600 && rnd_clock_local(clk, t) % 86400 == 0) {
+        rnd_clock_date(clk, t, buf, sizeof buf);
+        rnd_buf_str(b, buf + 5);
+        return;
+    }
+    rnd_clock_fmt(clk, t, step < 60, buf, sizeof buf);
+    rnd_buf_str(b, buf);
+}
+
 static void x_axis(RndBuf *b, const Frame *f)
 {
     double step = time_step(f->t1 - f->t0);
+    int wall = f->clk && f->clk->set;
+    /* On the wall clock, ticks fall on round local times (offset at t0). */
+    double shift = wall ? (double)(rnd_clock_local(f->clk, f->t0) - (int64_t)floor(f->t0)) : 0;
     rnd_buf_str(b, "<g class=\"xa\">");
-    for (double t = ceil(f->t0 / step) * step; t <= f->t1 + step * 1e-9; t += step) {
+    for (double t = ceil((f->t0 + shift) / step) * step - shift; t <= f->t1 + step * 1e-9; t += step) {
         double x = fx(f, t);
         rnd_buf_fmt(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>", x, x, PAD_T,
                     VB_H - PAD_B);
         rnd_buf_fmt(b, "<text x=\"%.1f\" y=\"%d\">", x, VB_H - PAD_B + 16);
-        time_label(b, t, step);
+        if (wall)
+            clock_label(b, f->clk, t, step);
+        else
+            time_label(b, t, step);
         rnd_buf_str(b, "</text>");
     }
     rnd_buf_str(b, "</g>");
@@ -400,14 +421,14 @@ static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, si
     rnd_buf_str(b, "</figure>\n");
 }
 
-int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1)
+int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1, const RndClock *clk)
 {
     size_t nall = c->n > 0 ? c->n : 1;
     Pick *all = sim_mem_alloc(b->mem, nall * sizeof *all);
     Pick *picks = sim_mem_alloc(b->mem, 2 * RND_MAX_SERIES * sizeof *picks);
     RndPoint *scratch = sim_mem_alloc(b->mem, RND_MAX_POINTS * sizeof *scratch);
     if (all && picks && scratch) {
-        Frame f = {t0, t1 > t0 ? t1 : t0 + 60, 0, 1, 1, 1, rnd_metrics_str(m, c->metric)};
+        Frame f = {t0, t1 > t0 ? t1 : t0 + 60, 0, 1, 1, 1, rnd_metrics_str(m, c->metric), clk};
         size_t k = choose(m, c, picks, all);
         size_t kt = merge_equal_targets(picks, k, thresholds(m, c, picks, k));
         value_range(&f, picks, kt);

@@ -140,6 +140,18 @@ static void top(RndBuf *b, const cJSON *root, const char *scenario)
         rnd_buf_esc(b, cJSON_GetStringValue(get(root, "objective")));
         rnd_buf_str(b, "</dd></div>");
     }
+    RndClock clk;
+    rnd_clock_read(&clk, root);
+    if (clk.set) {
+        char date[16], label[128];
+        rnd_clock_date(&clk, 0, date, sizeof date);
+        rnd_clock_label(&clk, 0, label, sizeof label);
+        rnd_buf_str(b, "<div><dt>Start</dt><dd>");
+        rnd_buf_esc(b, date);
+        rnd_buf_str(b, " ");
+        rnd_buf_esc(b, label);
+        rnd_buf_str(b, "</dd></div>");
+    }
     rnd_buf_str(b, "</dl>");
     rerun_line(b, root, scenario);
     rnd_buf_str(b, "</header>\n");
@@ -331,21 +343,37 @@ static void figure(RndBuf *b, const cJSON *o, const char *key)
         rnd_buf_str(b, "\xE2\x80\x94");
 }
 
+/* A completion time on the scenario's clock: " (05:42 EST)". */
+static void wall_time(RndBuf *b, const cJSON *r, const char *key, const RndClock *clk)
+{
+    const cJSON *v = get(r, key);
+    if (!clk->set || strcmp(key, "completion_seconds") != 0 || !cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+        v->valuedouble > 1e9)
+        return;
+    char hm[16];
+    rnd_clock_fmt(clk, v->valuedouble, 0, hm, sizeof hm);
+    rnd_buf_fmt(b, " (%s ", hm);
+    rnd_buf_esc(b, rnd_clock_abbrev(clk, v->valuedouble));
+    rnd_buf_str(b, ")");
+}
+
 /* A figure's cell: the mean, and with seeds the worst seed's below it. */
-static void cell_fig(RndBuf *b, const cJSON *r, const char *key)
+static void cell_fig(RndBuf *b, const cJSON *r, const char *key, const RndClock *clk)
 {
     const cJSON *worst = get(r, "worst");
     rnd_buf_str(b, "<td class=\"num\">");
     figure(b, r, key);
+    wall_time(b, r, key, clk);
     if (cJSON_IsObject(worst)) {
         rnd_buf_str(b, "<br><small>worst ");
         figure(b, worst, key);
+        wall_time(b, worst, key, clk);
         rnd_buf_str(b, "</small>");
     }
     rnd_buf_str(b, "</td>");
 }
 
-static void table_row(RndBuf *b, const cJSON *r, const cJSON *vary, double best, int done)
+static void table_row(RndBuf *b, const cJSON *r, const cJSON *vary, double best, int done, const RndClock *clk)
 {
     const cJSON *a;
     rnd_buf_fmt(b, "<tr%s><td class=\"num\">%.0f</td>", num(r, "config") == best ? " class=\"best\"" : "",
@@ -360,7 +388,7 @@ static void table_row(RndBuf *b, const cJSON *r, const cJSON *vary, double best,
                                        "pending_peak", "completion_seconds", NULL};
     for (size_t k = 0; keys[k]; k++)
         if (keys[k + 1] || done)
-            cell_fig(b, r, keys[k]);
+            cell_fig(b, r, keys[k], clk);
     int ok = cJSON_IsTrue(get(r, "ok"));
     rnd_buf_fmt(b, "<td class=\"num\">%.0f / %.0f</td>", num(r, "expectations_passed"),
                 num(r, "expectations_passed") + num(r, "expectations_failed"));
@@ -394,8 +422,10 @@ static void table(RndBuf *b, const cJSON *root)
     if (seeds)
         rnd_buf_str(b, "<th class=\"num\">Seeds passed</th>");
     rnd_buf_str(b, "<th></th></tr></thead><tbody>\n");
+    RndClock clk;
+    rnd_clock_read(&clk, root);
     cJSON_ArrayForEach(r, get(root, "rows"))
-        table_row(b, r, vary, best, done);
+        table_row(b, r, vary, best, done, &clk);
     rnd_buf_str(b, "</tbody></table></div></section>\n");
 }
 

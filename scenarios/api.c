@@ -157,13 +157,14 @@ static void feature_gates(lua_State *L, ScnScenario *s, const ScnDecl *d)
 
 static int l_scenario(lua_State *L)
 {
-    static const char *const keys[] = {"name", "duration", "start", "sample_every", "description", "feature_gates",
-                                       NULL};
+    static const char *const keys[] = {"name",     "duration", "start",         "sample_every", "description",
+                                       "timezone", "date",     "feature_gates", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "scenario");
     scn_check_keys(L, &d, keys);
     scenario_name(L, s, &d);
     s->duration = scn_opt_duration(L, &d, "duration", s->duration);
+    scn_clock_decl(L, s, &d);
     const char *start = scn_opt_string(L, &d, "start", NULL);
     if (start && scn_parse_clock(start, &s->start_clock) != SIM_OK)
         scn_field_error(L, &d, "start", "\"%s\" is not a time of day (e.g. \"07:00\")", start);

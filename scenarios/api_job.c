@@ -174,7 +174,7 @@ static SimConcurrency concurrency(lua_State *L, const ScnDecl *d)
 
 static void cron_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, SimCronSpec *cs)
 {
-    cs->epoch = WL_DAY0_UNIX + s->start_clock / SIM_NS_PER_S;
+    cs->epoch = scn_start_unix(s);
     schedule(L, s, d, cs);
     cs->concurrency = concurrency(L, d);
     cs->deadline_set = (uint8_t)present(L, d, "starting_deadline");

@@ -358,9 +358,37 @@ static void daily_point(lua_State *L, const ScnDecl *d, lua_Integer i, WlDailyPo
     if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0) || !(lua_tonumber(L, -1) <= 1e6))
         scn_field_error(L, d, "daily", "item %lld: the factor must be a number from 0 to 1e6", (long long)i);
     p->factor = lua_tonumber(L, -1);
-    if (i > 1 && p->clock <= prev)
+    if (i > 1 && p->clock == prev)
         scn_field_error(L, d, "daily", "item %lld: times must increase through the day", (long long)i);
     lua_pop(L, 3);
+}
+
+__attribute__((noreturn)) static void daily_overlap(lua_State *L, const ScnDecl *d, size_t i)
+{
+    scn_field_error(L, d, "daily", "item %lld: times must increase through the day (they may pass midnight "
+                    "once, ending before the first point)", (long long)i + 1);
+}
+
+/* The points may pass midnight once ({"22:00", 1}, {"02:00", 0.2}, ...): the
+ * curve is a day's cycle, so they are rotated to start after midnight. A
+ * second wrap, or one that reaches back past the first point, overlaps. */
+static void daily_rotate(lua_State *L, const ScnDecl *d, WlDailyPoint *pts, size_t n)
+{
+    size_t wrap = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (pts[i].clock > pts[i - 1].clock)
+            continue;
+        if (wrap)
+            daily_overlap(L, d, i);
+        wrap = i;
+    }
+    if (wrap && pts[n - 1].clock >= pts[0].clock)
+        daily_overlap(L, d, n - 1);
+    for (size_t r = 0; r < wrap; r++) {   /* rotate left by wrap, in place; n is small */
+        WlDailyPoint first = pts[0];
+        memmove(pts, pts + 1, (n - 1) * sizeof *pts);
+        pts[n - 1] = first;
+    }
 }
 
 static void flow_daily(lua_State *L, ScnScenario *s, const ScnDecl *d, WlFlow *f)
@@ -371,7 +399,8 @@ static void flow_daily(lua_State *L, ScnScenario *s, const ScnDecl *d, WlFlow *f
     size_t n = t == LUA_TTABLE ? (size_t)luaL_len(L, -1) : 0;
     WlDailyPoint *pts = n ? scn_arena_alloc(L, s, n * sizeof *pts) : NULL;
     for (size_t i = 0; i < n; i++)
-        daily_point(L, d, (lua_Integer)i + 1, &pts[i], i ? pts[i - 1].clock : 0);
+        daily_point(L, d, (lua_Integer)i + 1, &pts[i], i ? pts[i - 1].clock : -1);
+    daily_rotate(L, d, pts, n);
     lua_pop(L, 1);
     f->daily = pts;
     f->ndaily = n;
@@ -467,6 +496,8 @@ int scn_traffic_build(ScnScenario *s, WlControllers *wl)
     for (const FlowDecl *d = tr->flows; rc == SIM_OK && d; d = d->next) {
         WlFlow f = d->flow;
         f.start_clock = s->start_clock;   /* scenario { start } may come after the traffic */
+        f.zone = scn_clock_zone(s);
+        f.epoch_unix = scn_start_unix(s);
         rc = wl_traffic_flow(wl, &f);
     }
     return rc;

@@ -320,17 +320,36 @@ SimTime scn_opt_duration(lua_State *L, const ScnDecl *d, const char *key, SimTim
     return v;
 }
 
+/* "HH:MM[:SS]" (the first such wall time at or after the start) or
+ * "YYYY-MM-DD HH:MM[:SS]" (that day's), on the scenario's clock. */
+static SimTime when_clock(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *text)
+{
+    SimTime clock;
+    int y, m, day = 0, dated = strlen(text) > 11 && text[10] == ' ';
+    char date[11] = "";
+    if (dated) {
+        memcpy(date, text, 10);
+        date[10] = '\0';
+    }
+    if (dated && scn_parse_date(date, &y, &m, &day) != SIM_OK)
+        scn_field_error(L, d, key, "\"%s\" does not start with a date (YYYY-MM-DD HH:MM)", text);
+    if (scn_parse_clock(dated ? text + 11 : text, &clock) != SIM_OK)
+        scn_field_error(L, d, key, "\"%s\" is not a time of day (e.g. \"09:30\" or \"2026-03-19 09:30\")", text);
+    s->clock.used = 1;
+    if (!dated)
+        return scn_clock_time(s, clock, 0);
+    SimTime v = scn_clock_time(s, clock, scn_clock_day(s, y, m, day));
+    if (v < 0)
+        scn_field_error(L, d, key, "\"%s\" is before the scenario's start", text);
+    return v;
+}
+
 SimTime scn_opt_when(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, SimTime deflt)
 {
     int t = scn_field(L, d, key);
     SimTime v = deflt;
     if (t == LUA_TSTRING && strchr(lua_tostring(L, -1), ':')) {
-        SimTime clock;
-        if (scn_parse_clock(lua_tostring(L, -1), &clock) != SIM_OK)
-            scn_field_error(L, d, key, "\"%s\" is not a time of day (e.g. \"09:30\")", lua_tostring(L, -1));
-        v = clock - s->start_clock;
-        if (v < 0)
-            v += SIM_SEC(86400);   /* the next day */
+        v = when_clock(L, s, d, key, lua_tostring(L, -1));
     } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
         if (scn_parse_duration(lua_tostring(L, -1), &v) != SIM_OK)
             scn_field_error(L, d, key, "\"%s\" is neither a time of day nor a duration", lua_tostring(L, -1));

@@ -322,9 +322,10 @@ static int k_log(lua_State *L)
     const char *msg = scn_tostring(L, 1, NULL);
     if (s->hooks.quiet)
         return 0;
-    int64_t t = sim_now(live(L)->e) / SIM_NS_PER_S, c = (t + s->start_clock / SIM_NS_PER_S) % 86400;
-    fprintf(stderr, "%s: hook +%llds (%02d:%02d:%02d): %s\n", s->name, (long long)t, (int)(c / 3600),
-            (int)(c / 60 % 60), (int)(c % 60), msg);
+    SimTime now = sim_now(live(L)->e);
+    char clock[48];
+    scn_clock_format(s, now, clock, sizeof clock);
+    fprintf(stderr, "%s: hook +%llds (%s): %s\n", s->name, (long long)(now / SIM_NS_PER_S), clock, msg);
     return 0;
 }
 

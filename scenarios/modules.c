@@ -6,7 +6,7 @@
  * the engine when it starts; a new controller adds a line here.
  *
  * Trace record numbers (the file format: never renumbered, never reused):
- *    1-14, 16-20, 27, 37-39  sim/trace.h        the engine's objects, pods, nodes, end
+ *    1-14, 16-20, 27, 37-39, 44  sim/trace.h    the engine's objects, pods, nodes, end
  *   15, 28-34                workloads/wl.h     scale, Jobs, CronJobs, ReplicaSets, Deployments,
  *                                               StatefulSet volumes, workload deletes
  *   21-26                    workloads/queue.h  backtest queues
@@ -14,7 +14,7 @@
  *   36                       workloads/traffic.h traffic
  *   40-42                    scheduler/ca.h     the cluster autoscaler
  *   43                       workloads/faults.h faults and the node lifecycle controller
- *   next free: 44
+ *   next free: 45
  *
  * summary.json sections by rank (DESIGN.md §5's key order; tests/test_registry.c):
  *     0  engine       schema scenario seed sim_seconds wall_seconds events trace_sha256

@@ -30,7 +30,8 @@
 #include <string.h>
 
 const char *const scn_podspec_keys[] = {"labels", "node_selector", "tolerations", "affinity", "spread",
-                                        "priority_class", "usage", "safe_to_evict", "local_storage", NULL};
+                                        "priority_class", "usage", "safe_to_evict", "local_storage",
+                                        "termination_grace", NULL};
 
 typedef struct Ctx {
     lua_State *L;
@@ -511,6 +512,20 @@ static void podspec_ca_fields(const Ctx *c, SimPodSpec *spec)
     spec->local_storage = (uint8_t)(opt_flag(c, "local_storage") == 1);
 }
 
+/* terminationGracePeriodSeconds: whole seconds, as the API has them; unset
+ * means upstream's default (30 s). */
+static void podspec_grace(const Ctx *c, SimPodSpec *spec)
+{
+    SimTime g = scn_opt_duration(c->L, c->d, "termination_grace", -1);
+    if (g < 0)
+        return;
+    if (g % SIM_NS_PER_S != 0)
+        scn_field_error(c->L, c->d, "termination_grace", "must be whole seconds "
+                        "(terminationGracePeriodSeconds), got %lld ms", (long long)(g / SIM_MS(1)));
+    spec->termination_grace = g;
+    spec->termination_grace_set = 1;
+}
+
 void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spec)
 {
     Ctx c = {L, s, d};
@@ -538,4 +553,5 @@ void scn_podspec(lua_State *L, ScnScenario *s, const ScnDecl *d, SimPodSpec *spe
         scn_policy_check_class(L, s, d, "priority_class", pc);   /* declared earlier (api_policy.c) */
     spec->priority_class = pc ? scn_arena_strdup(L, s, pc) : NULL;
     podspec_ca_fields(&c, spec);
+    podspec_grace(&c, spec);
 }

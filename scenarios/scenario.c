@@ -130,6 +130,7 @@ void scn_free(ScnScenario *s)
     if (s->L)
         lua_close(s->L);
     free_decls(s);
+    scn_clock_free(s);
     scn_arena_free(s);
     sim_mem_strfree(s->mem, s->chunk);
     sim_mem_strfree(s->mem, s->name);

@@ -45,6 +45,21 @@ const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or 
 SimTime scn_duration(const ScnScenario *s);
 /* The time of day at simulated time 0 (scenario { start = ... }). */
 SimTime scn_start_clock(const ScnScenario *s);
+/* The Unix time of simulated time 0: scenario.start on scenario.date
+ * (default Monday 2026-01-05) in scenario.timezone (default UTC). */
+int64_t scn_start_unix(const ScnScenario *s);
+/* 1 when the scenario sets timezone or date: only then do summary.json and
+ * the trace carry the clock (scn_clock_json), so other runs' bytes stay. */
+int scn_clock_set(const ScnScenario *s);
+/* Adds "timezone", "date" and "clock" {start, start_unix, utc_offsets:
+ * [{t_seconds, offset_seconds, abbrev}] at run time 0 and at each change
+ * within duration} to o. SIM_OK or SIM_ENOMEM. */
+int scn_clock_json(const ScnScenario *s, SimTime duration, cJSON *o);
+/* "HH:MM:SS" (with the zone's abbreviation, "14:05:00 EDT", when the clock
+ * is set) of simulated time t on the scenario's clock, into buf. */
+void scn_clock_format(const ScnScenario *s, SimTime t, char *buf, size_t n);
+/* Parses "YYYY-MM-DD" (a real date, year 1970 on). SIM_OK or SIM_EINVAL. */
+int scn_parse_date(const char *text, int *y, int *m, int *d);
 
 /* Params in declaration order: name, value as text, default as text, description. */
 size_t scn_param_count(const ScnScenario *s);

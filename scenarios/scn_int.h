@@ -82,6 +82,12 @@ struct ScnScenario {
     char *chunk;                 /* the file name used in messages */
     char *name;
     SimTime duration, start_clock, sample_every;
+    struct {
+        WlZone *zone;            /* scenario.timezone, loaded; NULL: UTC */
+        const char *tz;          /* its name, in the arena; NULL unset */
+        int y, m, d, date_set;   /* scenario.date */
+        int used;                /* a time of day has been resolved (the zone may no longer change) */
+    } clock;                     /* clock.c */
     uint32_t gates;              /* feature gates on (WlGates): defaults, then scenario { feature_gates } */
     uint32_t gates_relied;       /* gates an earlier declaration needed on (turning one off is refused) */
     size_t lua_mem, lua_used;
@@ -178,6 +184,17 @@ SimTime scn_opt_when(lua_State *L, ScnScenario *s, const ScnDecl *d, const char 
 int scn_field(lua_State *L, const ScnDecl *d, const char *key);
 __attribute__((noreturn, format(printf, 4, 5)))
 void scn_field_error(lua_State *L, const ScnDecl *d, const char *key, const char *fmt, ...);
+
+/* clock.c: times of day on the scenario's clock. */
+enum { SCN_SUMMARY_RANK_CLOCK = 10 };   /* right after the engine's head */
+void scn_clock_decl(lua_State *L, ScnScenario *s, const ScnDecl *d);   /* scenario { timezone, date } */
+void scn_clock_free(ScnScenario *s);
+const WlZone *scn_clock_zone(const ScnScenario *s);
+/* Run time of wall time clock (seconds after midnight) `day` days after the
+ * date; on day 0 a time before the start is the next day's. */
+SimTime scn_clock_time(const ScnScenario *s, SimTime clock, int day);
+/* Days from the scenario's date to y-m-d. */
+int scn_clock_day(const ScnScenario *s, int y, int m, int d);
 
 /* arena.c: memory that lives as long as the scenario; raises on OOM. */
 void *scn_arena_alloc(lua_State *L, ScnScenario *s, size_t n);

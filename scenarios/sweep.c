@@ -64,6 +64,7 @@ struct ScnSweep {
     char *path;         /* the scenario file as given (NULL: the built-in one) */
     char **sets;        /* the sweep's own --set values */
     size_t nsets;
+    char *clock;        /* the runs' "timezone", "date", "clock" as JSON text (NULL: the scenario sets none) */
     SimErr err;         /* why the last call on the sweep failed (scn_sweep_errmsg) */
 };
 
@@ -111,6 +112,8 @@ static void run_free(ScnSweep *w)
 
 void scn_sweep_free(ScnSweep *w)
 {
+    if (w && w->clock)
+        sim_mem_strfree(w->m, w->clock);
     if (w == NULL)
         return;
     for (size_t k = 0; k < w->nax; k++)
@@ -561,6 +564,27 @@ static int seed_of(ScnSweep *w, size_t config, const cJSON *root, const char *me
     return completion(w, config, metrics, mlen, &sd->fig[F_DONE]);
 }
 
+/* The scenario's clock as the first run's summary gives it (every
+ * configuration runs the same scenario{}), for sweep.json and its page. */
+static int keep_clock(ScnSweep *w, const cJSON *root)
+{
+    static const char *const keys[] = {"timezone", "date", "clock"};
+    SimJsonScope js;
+    sim_json_begin(&js, w->m);
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < 3; i++)
+        sim_json_add_item(o, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(root, keys[i]), 1));
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int rc = sim_json_end(&js);
+    if (rc == SIM_OK && text)
+        w->clock = sim_mem_strdup(w->m, text);
+    sim_json_begin(&js, w->m);
+    cJSON_free(text);
+    (void)sim_json_end(&js);
+    return w->clock ? SIM_OK : OOM();
+}
+
 int scn_sweep_add_run(ScnSweep *w, size_t config, const char *json, size_t len, const char *metrics, size_t mlen)
 {
     SIM_ASSERT(config < w->nconf);
@@ -577,6 +601,8 @@ int scn_sweep_add_run(ScnSweep *w, size_t config, const char *json, size_t len, 
         rc = OOM();
     else
         rc = seed_of(w, config, root, metrics, mlen, &sd);
+    if (rc == SIM_OK && w->clock == NULL && cJSON_GetObjectItemCaseSensitive(root, "clock"))
+        rc = keep_clock(w, root);
     if (rc == SIM_OK) {
         if (!r->have) {
             memset(r, 0, sizeof *r);
@@ -1227,6 +1253,10 @@ static cJSON *sweep_json(const ScnSweep *w, const char *scenario, int64_t seed, 
     sim_json_add_item(o, "vary", vary);
     cJSON_AddNumberToObject(o, "configs", (double)w->nconf);
     run_json(w, o);
+    cJSON *clk = w->clock ? cJSON_Parse(w->clock) : NULL, *it;
+    while (clk && (it = clk->child) != NULL)
+        sim_json_add_item(o, it->string, cJSON_DetachItemViaPointer(clk, it));
+    cJSON_Delete(clk);
     cJSON *sh = cJSON_AddObjectToObject(o, "shard");
     cJSON_AddNumberToObject(sh, "index", (double)shard);
     cJSON_AddNumberToObject(sh, "count", (double)shards);

@@ -19,6 +19,7 @@
 #include "scheduler/ca.h"
 #include "scheduler/sched.h"
 #include "sim/metrics.h"
+#include "sim/summary.h"
 #include "workloads/apps.h"
 #include "workloads/faults.h"
 #include "workloads/hpa.h"
@@ -45,15 +46,45 @@ static int fail_engine(ScnWorld *w, int code)
                        code == SIM_ENOMEM && w->e == NULL ? "out of memory" : sim_errmsg(w->e));
 }
 
+/* ",\"timezone\":...,\"date\":...,\"clock\":{...}" for the trace's header,
+ * so a replay shows the scenario's clock from the trace alone. */
+static int clock_meta(const ScnScenario *s, char *buf, size_t n)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text = NULL;
+    int rc = o ? scn_clock_json(s, s->duration, o) : SIM_ENOMEM;
+    if (rc == SIM_OK && (text = cJSON_PrintUnformatted(o)) == NULL)
+        rc = SIM_ENOMEM;
+    if (rc == SIM_OK && strlen(text) >= n)
+        rc = SIM_ENOMEM;   /* thousands of offset changes: not a real zone */
+    if (rc == SIM_OK)
+        snprintf(buf, n, ",%s", text + 1);   /* the members, without the braces */
+    if (rc == SIM_OK)
+        buf[strlen(buf) - 1] = '\0';
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* summary.json's "timezone", "date" and "clock", when the scenario sets them. */
+static int clock_summary(void *ctx, SimEngine *e, cJSON *o)
+{
+    const ScnScenario *s = ctx;
+    (void)e;
+    return scn_clock_json(s, s->duration, o);
+}
+
 static int open_outputs(ScnWorld *w)
 {
     const ScnScenario *s = w->s;
     SimMem *mem = w->opt.mem ? w->opt.mem : s->mem;
-    char path[4096], meta[1024];
+    char path[4096], meta[8192], clock[7000] = "";
+    if (scn_clock_set(s) && clock_meta(s, clock, sizeof clock) != SIM_OK)
+        return sim_err_set(&w->err, SIM_ENOMEM, "out of memory");
     snprintf(meta, sizeof meta,
-             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld}",
+             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld%s}",
              KUBESIM_VERSION, s->name, (unsigned long long)w->opt.seed, (long long)s->duration,
-             (long long)s->sample_every);
+             (long long)s->sample_every, clock);
     snprintf(path, sizeof path, "%s/trace.kst", w->opt.dir);
     w->trace = sim_trace_create(mem, sim_trace_schema(w->e), path, meta, &w->err);
     if (w->trace == NULL)
@@ -153,6 +184,9 @@ static int populate(ScnWorld *w)
 static int assemble(ScnWorld *w, SimMem *mem)
 {
     int rc = create_core(w, mem);
+    if (rc == SIM_OK && w->s && scn_clock_set(w->s) &&
+        sim_summary_section(w->e, SCN_SUMMARY_RANK_CLOCK, clock_summary, w->s) != SIM_OK)
+        rc = fail_engine(w, SIM_ENOMEM);
     if (rc == SIM_OK)
         rc = populate(w);
     if (rc == SIM_OK && (w->opt.parts & SCN_WORLD_AUTOSCALER))

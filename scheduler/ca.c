@@ -403,7 +403,7 @@ static int start(SchedCa *ca)
 {
     SimListener l = {.ctx = ca, .pod_created = on_pod_created, .pod_bound = on_pod, .pod_terminated = on_pod,
                      .pod_running = on_pod, .node_ready = on_node_ready, .node_changed = on_node_changed,
-                     .pod_ready = on_pod};
+                     .pod_ready = on_pod, .pod_gone = on_pod};
     uint32_t nr = sim_region_count(ca->e);
     if (nr && ca_region(ca, nr - 1) == NULL)
         return SIM_ENOMEM;

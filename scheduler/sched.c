@@ -113,6 +113,23 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     sched_queue_pod_terminated(s, rg, pod, sched_local(s, p->node));
 }
 
+/* A terminating pod left its node (its counts went when its deletion began):
+ * the room it held is free now. */
+static void on_pod_gone(void *ctx, SimEngine *e, uint32_t pod)
+{
+    SchedScheduler *s = ctx;
+    const SimPod *p = sim_pod(e, pod);
+    SchedRegion *rg = region_of(s, p->region);
+    if (rg == NULL)
+        return;
+    sched_row_refresh(s, rg, p->node);
+    rg->gen++;
+    rg->moves++;
+    uint32_t li = sched_local(s, p->node);
+    if (li != SCHED_NONE)
+        sched_queue_node_ready(s, rg, li);
+}
+
 static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
 {
     SchedScheduler *s = ctx;
@@ -164,7 +181,7 @@ SchedScheduler *sched_create(SimEngine *e)
     s->e = e;
     s->plugins = sched_default_plugins(&s->nplugins);
     SimListener l = {.ctx = s, .pod_created = on_pod_created, .pod_bound = on_pod_bound,
-                     .pod_terminated = on_pod_terminated, .node_ready = on_node_ready,
+                     .pod_terminated = on_pod_terminated, .pod_gone = on_pod_gone, .node_ready = on_node_ready,
                      .node_changed = on_node_changed, .region_changed = on_region_changed};
     if (sched_backfill(s) != SIM_OK || sim_engine_listen(e, &l) != SIM_OK ||
         sim_event_kind(e, "sched_cycle", sched_queue_on_event, s, &s->ev) != SIM_OK) {

@@ -3,9 +3,10 @@
  * (Lua's lua_checkmemory, SQLite's integrity check). Every counter the
  * engine keeps incrementally is recounted here the slow way:
  *   - a live node's req and nz_req are the sums over the pods of its list,
- *     which holds exactly the Bound and Running pods whose node it is; its
- *     ended list holds exactly the Succeeded and Failed pods that ran there
- *     (a removed node's is empty: pod GC deleted them);
+ *     which holds exactly the Bound, Running and terminating pods whose node
+ *     it is (only a Deleted pod may be terminating); its ended list holds
+ *     exactly the Succeeded and Failed pods that ran there (a removed node's
+ *     is empty: pod GC deleted them);
  *   - a group's live_nodes, alloc_total and req_total, a region's node and
  *     pod phase counts and stats pending_now follow from the nodes and pods;
  *   - a quota's used is the sum over its live pods (count/pods: over its
@@ -51,14 +52,15 @@ static void res_add(SimRes *a, const SimRes *b)
     a->pods += b->pods;
 }
 
+/* A terminating pod (phase Deleted) holds its node until it is gone. */
 static int on_node(const SimPod *p)
 {
-    return p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
+    return p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING || p->terminating;
 }
 
 static int pod_live(const SimPod *p)
 {
-    return p->phase == SIM_POD_PENDING || on_node(p);
+    return p->phase == SIM_POD_PENDING || p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING;
 }
 
 static int pod_ended(const SimPod *p)
@@ -212,6 +214,8 @@ static int check_region_pods(const SimEngine *e, uint32_t rid, uint32_t *pending
             continue;
         if (p->unschedulable && p->phase != SIM_POD_PENDING)
             return broken(e, "pod %zu: unschedulable in phase %d", i, (int)p->phase);
+        if (p->terminating && p->phase != SIM_POD_DELETED)
+            return broken(e, "pod %zu: terminating in phase %d", i, (int)p->phase);
         pend += p->unschedulable;
         bound += p->phase == SIM_POD_BOUND;
         running += p->phase == SIM_POD_RUNNING;
@@ -358,7 +362,8 @@ static int check_touched(const SimEngine *e, const SimEvent *ev)
 {
     uint32_t node = SIM_NONE;
     size_t k, x;
-    if ((ev->kind == SIM_EV_POD_STARTED || ev->kind == SIM_EV_POD_FINISHED) && ev->obj < e->pods.n)
+    if ((ev->kind == SIM_EV_POD_STARTED || ev->kind == SIM_EV_POD_FINISHED || ev->kind == SIM_EV_POD_GONE) &&
+        ev->obj < e->pods.n)
         node = e->pods.v[ev->obj].node;
     else if (ev->kind == SIM_EV_NODE_READY && ev->obj < e->nodes.n)
         node = ev->obj;

@@ -4,6 +4,13 @@
  * Failed when their exit code is not 0) or are deleted. Every transition
  * keeps the node's request totals, the region's cost rate, the stats and the
  * trace in step, and tells the listeners.
+ *
+ * Graceful termination: a deleted Running pod that a listener says is busy
+ * (pod_stopping) is Deleted for the API at once (controllers, quota and PDBs
+ * see it go) but stays on its node's list, holding the node's resources as
+ * upstream's Terminating pods do, until it finishes or its grace period ends
+ * (SIM_EV_POD_GONE). Simplification: a pod with nothing in flight exits at
+ * once on SIGTERM (no preStop hooks), so only busy pods take time.
  */
 #include "sim/sim_int.h"
 
@@ -212,6 +219,16 @@ int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
 }
 
 /* ---- pods ---------------------------------------------------------------- */
+SimTime sim_spec_termination_grace(const SimPodSpec *sp)
+{
+    return sp->termination_grace_set ? sp->termination_grace : SIM_DEFAULT_TERMINATION_GRACE;
+}
+
+void sim_pod_set_deletion_cost(SimEngine *e, uint32_t pod, int32_t cost)
+{
+    sim_pod_mut(e, pod)->deletion_cost = cost;
+}
+
 void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason)
 {
     SimPod *p = sim_pod_mut(e, pod);
@@ -271,6 +288,7 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     p->nz_req = sim_nonzero_requests(&p->req);
     p->created_at = e->now;
     p->started_at = p->bound_at = p->ended_at = -1;   /* not yet */
+    p->grace = sim_spec_termination_grace(&w->spec);
     e->stats.pods_created++;
     sim_quota_charge(e, i, &adm, 1);
     sim_pdb_pod_created(e, i);
@@ -468,15 +486,77 @@ static void ended_remove(SimEngine *e, uint32_t pod)
             e->listeners[k].pod_removed(e->listeners[k].ctx, e, pod);
 }
 
-int sim_pod_delete(SimEngine *e, uint32_t pod)
+/* The terminating pod leaves its node: it finished, or was killed. */
+static void pod_gone(SimEngine *e, uint32_t pod)
+{
+    SimPod *p = &e->pods.v[pod];
+    SIM_ASSERT(p->terminating);
+    node_unlink(e, pod);
+    p->terminating = 0;
+    p->gen++;
+    sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_gone)
+            e->listeners[k].pod_gone(e->listeners[k].ctx, e, pod);
+}
+
+static void on_pod_gone(void *ctx, SimEngine *e, const SimEvent *ev)
+{
+    (void)ctx;
+    const SimPod *p = &e->pods.v[ev->obj];
+    if (ev->gen == p->gen && p->terminating)
+        pod_gone(e, ev->obj);
+}
+
+/* How long a Running pod on a Ready node needs after SIGTERM: the longest
+ * any listener asks for, capped at its grace period (0: it exits at once). */
+static SimTime stop_time(SimEngine *e, uint32_t pod)
+{
+    const SimPod *p = &e->pods.v[pod];
+    if (p->phase != SIM_POD_RUNNING || e->nodes.v[p->node].state != SIM_NODE_READY)
+        return 0;   /* an unreachable kubelet runs no shutdown */
+    SimTime need = 0;
+    for (size_t k = 0; k < e->nlisteners; k++)
+        if (e->listeners[k].pod_stopping) {
+            SimTime t = e->listeners[k].pod_stopping(e->listeners[k].ctx, e, pod);
+            need = t > need ? t : need;
+        }
+    return need < p->grace ? need : p->grace;
+}
+
+/* Deleted for the API, still on its node for `left`. */
+static int terminate(SimEngine *e, uint32_t pod, SimTime left)
+{
+    SimPod *p = &e->pods.v[pod];
+    phase_leave(e, p);
+    p->phase = SIM_POD_DELETED;
+    p->terminating = 1;
+    p->ended_at = e->now;
+    p->gen++;
+    sim_trace_rec(e, SIM_TR_POD_TERMINATING, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(e->now + left)}, 2);
+    sim_quota_pod_removed(e, pod);   /* at once (upstream: count/pods holds it until it is gone) */
+    notify_terminated(e, pod);
+    return sim_schedule(e, e->now + left, SIM_EV_POD_GONE, pod, e->pods.v[pod].gen, 0);
+}
+
+/* graceful: a busy Running pod may take up to its grace period (terminate);
+ * else (pod GC of a removed node) everything goes at once, a terminating
+ * pod included. */
+static int pod_delete(SimEngine *e, uint32_t pod, int graceful)
 {
     SimPod *p = sim_pod_mut(e, pod);
-    if (p->phase == SIM_POD_DELETED)
+    if (p->phase == SIM_POD_DELETED) {
+        if (p->terminating && !graceful)
+            pod_gone(e, pod);   /* force: pod GC of a deleted node */
         return SIM_OK;
+    }
     if (p->phase == SIM_POD_SUCCEEDED || p->phase == SIM_POD_FAILED) {
         ended_remove(e, pod);
         return SIM_OK;
     }
+    SimTime left = graceful ? stop_time(e, pod) : 0;
+    if (left > 0)
+        return terminate(e, pod, left);
     if (p->phase != SIM_POD_PENDING)
         node_unlink(e, pod);
     phase_leave(e, p);
@@ -487,6 +567,11 @@ int sim_pod_delete(SimEngine *e, uint32_t pod)
     sim_quota_pod_removed(e, pod);   /* the object goes at once: no terminal record */
     notify_terminated(e, pod);
     return SIM_OK;
+}
+
+int sim_pod_delete(SimEngine *e, uint32_t pod)
+{
+    return pod_delete(e, pod, 1);
 }
 
 /* ---- node state changes ------------------------------------------------- */
@@ -553,8 +638,8 @@ int sim_node_remove(SimEngine *e, uint32_t node)
     SimNode *n = sim_node_mut(e, node);
     if (n->state == SIM_NODE_REMOVED)
         return SIM_OK;
-    while (n->pods_head != SIM_NONE) {   /* pod GC deletes the pods of a deleted node */
-        int rc = sim_pod_delete(e, n->pods_head);
+    while (n->pods_head != SIM_NONE) {   /* pod GC force-deletes the pods of a deleted node */
+        int rc = pod_delete(e, n->pods_head, 0);
         if (rc != SIM_OK)
             return rc;
         n = &e->nodes.v[node];
@@ -584,4 +669,5 @@ void sim_lifecycle_register(SimEngine *e)
     sim_engine_on(e, SIM_EV_POD_STARTED, on_pod_started, NULL);
     sim_engine_on(e, SIM_EV_POD_FINISHED, on_pod_finished, NULL);
     sim_engine_on(e, SIM_EV_NODE_READY, on_node_ready, NULL);
+    sim_engine_on(e, SIM_EV_POD_GONE, on_pod_gone, NULL);
 }

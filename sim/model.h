@@ -238,7 +238,14 @@ typedef struct SimPodSpec {
     int8_t safe_to_evict;   /* cluster-autoscaler.kubernetes.io/safe-to-evict: 0 unset,
                                1 "true", -1 "false" */
     uint8_t local_storage;  /* mounts an emptyDir or hostPath volume */
+    uint8_t termination_grace_set;   /* terminationGracePeriodSeconds given; else the default */
+    SimTime termination_grace;       /* terminationGracePeriodSeconds when set (0: killed at once) */
 } SimPodSpec;
+
+/* Upstream's default terminationGracePeriodSeconds. */
+#define SIM_DEFAULT_TERMINATION_GRACE SIM_SEC(30)
+/* A spec's terminationGracePeriodSeconds: the given one, else the default. */
+SimTime sim_spec_termination_grace(const SimPodSpec *sp);
 
 /* maxSurge / maxUnavailable of a RollingUpdate: an absolute count or a
  * percentage of replicas. All zero (unset) means upstream's default, 25%. */
@@ -355,6 +362,8 @@ typedef struct SimPod {
     SimPodPhase phase;
     uint8_t unschedulable;  /* Pending with PodScheduled=False (the scheduler found no node) */
     uint8_t unready;        /* its node is NotReady: Ready=False, out of the endpoints */
+    uint8_t terminating;    /* deleted (phase Deleted) but still on its node, finishing its work
+                               within its grace period: it holds the node's resources until gone */
     uint32_t target_node;   /* DaemonSet pods: the one node they may run on; else SIM_NONE */
     uint32_t nominated_node;   /* status.nominatedNodeName after preemption; else SIM_NONE */
     int32_t priority;       /* from the spec, or its PriorityClass at admission */
@@ -367,6 +376,8 @@ typedef struct SimPod {
     uint32_t rs;            /* Deployment pods: their ReplicaSet (the controller's id, in
                                creation order); else SIM_NONE */
     int64_t lim_cpu_m, lim_mem;   /* limits after admission's defaults (0 = none) */
+    SimTime grace;          /* terminationGracePeriodSeconds, from the spec at creation */
+    int32_t deletion_cost;  /* controller.kubernetes.io/pod-deletion-cost (0 unset) */
 } SimPod;
 
 /* The engine's counters behind summary.json (summary.h). A controller keeps
@@ -385,7 +396,9 @@ typedef struct SimListener {
     void *ctx;
     void (*pod_created)(void *ctx, SimEngine *e, uint32_t pod);
     void (*pod_bound)(void *ctx, SimEngine *e, uint32_t pod);
-    void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);  /* resources freed */
+    /* The pod is deleted or ended: its resources are freed, or, for a
+     * terminating pod (p->terminating), they are when pod_gone says so. */
+    void (*pod_terminated)(void *ctx, SimEngine *e, uint32_t pod);
     /* A pod that had ended (Succeeded or Failed) was deleted: its object is
      * gone (its Job was deleted, or pod GC removed it with its node), and so
      * is its count/pods. */
@@ -399,6 +412,15 @@ typedef struct SimListener {
     void (*pod_ready)(void *ctx, SimEngine *e, uint32_t pod);
     /* The region's control plane went down or came back (sim_region_up). */
     void (*region_changed)(void *ctx, SimEngine *e, uint32_t region);
+    /* A Running pod on a Ready node is being deleted: how long it needs after
+     * SIGTERM to finish what it is doing (0: it exits at once). Asked before
+     * anything changes; the pod then terminates for the longest answer, at
+     * most its grace period. */
+    SimTime (*pod_stopping)(void *ctx, SimEngine *e, uint32_t pod);
+    /* A terminating pod is gone (it finished or its grace period ran out and
+     * the kubelet killed it): its node's resources are free. pod_terminated
+     * was told when its deletion began. */
+    void (*pod_gone)(void *ctx, SimEngine *e, uint32_t pod);
 } SimListener;
 
 typedef void (*SimHandler)(void *ctx, SimEngine *e, const SimEvent *ev);
@@ -545,8 +567,14 @@ void sim_pod_set_unschedulable(SimEngine *e, uint32_t pod, const char *reason);
  * (Succeeded, Failed) is an object still, holding count/pods, until this
  * removes it (listeners: pod_removed): its owner's deletion, pod GC. Either
  * way it is traced as pod_delete and ends in phase Deleted; deleting a
- * Deleted pod does nothing. */
+ * Deleted pod does nothing, a terminating one included. Graceful
+ * termination: a Running pod on a Ready node that a pod_stopping listener
+ * says is busy is Deleted at once (traced as pod_terminating; quota freed,
+ * pod_terminated told) but stays on its node holding its resources until it
+ * finishes or its grace period ends (pod_delete, listeners: pod_gone). */
 int sim_pod_delete(SimEngine *e, uint32_t pod);
+/* Sets a pod's controller.kubernetes.io/pod-deletion-cost annotation. */
+void sim_pod_set_deletion_cost(SimEngine *e, uint32_t pod, int32_t cost);
 /* Sets the exit code a pod's container ends its run with (0 Succeeded, else
  * Failed: phase Failed, pod_end phase 1). Controllers call it at creation. */
 void sim_pod_set_exit_code(SimEngine *e, uint32_t pod, int32_t exit_code);

@@ -137,6 +137,7 @@ typedef enum SimEvKind {
     SIM_EV_POD_FINISHED,    /* obj = pod: a run-to-completion pod's work is done */
     SIM_EV_NODE_READY,      /* obj = node: provisioning is over */
     SIM_EV_METRICS,         /* the metrics recorder samples */
+    SIM_EV_POD_GONE,        /* obj = pod: a terminating pod finished or its grace period ended */
     SIM_EV_CORE_COUNT       /* registered kinds are numbered from here */
 } SimEvKind;
 #define SIM_EV_MAX_KINDS 64   /* core and registered kinds together */

@@ -52,6 +52,7 @@ static const SimTrKindDef core[] = {
     {SIM_TR_NODE_STATE, "node_state", "ii", {"node", "ready"}},
     {SIM_TR_NODE_CORDON, "node_cordon", "ii", {"node", "on"}},
     {SIM_TR_POD_READY, "pod_ready", "ii", {"pod", "ready"}},
+    {SIM_TR_POD_TERMINATING, "pod_terminating", "ii", {"pod", "until_ns"}},
 };
 
 void sim_trschema_init(SimTrSchema *s)

@@ -857,6 +857,104 @@ START_TEST(apps_oom_sweep_leaks_nothing)
 }
 END_TEST
 
+/* ---- the deletion ranking, one rule at a time (ActivePodsWithRanks.Less) ---------- */
+#define RNOW SIM_SEC(100000)
+
+/* A scheduled, Running, Ready pod with no cost, alone on its node, Ready and
+ * created long ago: each rule's test changes one field. */
+static WlPodRank rk(uint32_t pod)
+{
+    return (WlPodRank){pod, 1, 1, 1, 0, 1, SIM_SEC(10), SIM_SEC(5)};
+}
+
+/* a goes first, and not the other way round. */
+static void first(const WlPodRank *a, const WlPodRank *b)
+{
+    ck_assert_int_eq(wl_pod_delete_before(a, b, RNOW), 1);
+    ck_assert_int_eq(wl_pod_delete_before(b, a, RNOW), 0);
+}
+
+START_TEST(rank_rule1_unscheduled_before_scheduled)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.node = SIM_NONE;
+    a.running = a.ready = 0;
+    b.colocated = 9;   /* a later rule points the other way */
+    first(&a, &b);
+    WlPodRank c = rk(3);   /* two pods on different nodes: rule 1 does not apply */
+    c.node = 2;
+    ck_assert_int_eq(wl_pod_delete_before(&c, &b, RNOW), 0);
+}
+END_TEST
+
+START_TEST(rank_rule2_pending_before_running)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.running = a.ready = 0;   /* Bound, starting: upstream phase Pending */
+    b.deletion_cost = -5;
+    first(&a, &b);
+}
+END_TEST
+
+START_TEST(rank_rule3_not_ready_before_ready)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.ready = 0;   /* Running on a NotReady node */
+    a.ready_at = -1;
+    b.deletion_cost = -5;
+    first(&a, &b);
+}
+END_TEST
+
+START_TEST(rank_rule4_lower_deletion_cost_first)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.deletion_cost = -1;
+    b.colocated = 3;
+    first(&a, &b);
+    a.deletion_cost = 0;   /* equal costs: the next rule decides */
+    first(&b, &a);
+}
+END_TEST
+
+START_TEST(rank_rule5_more_pods_on_the_same_node_first)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.colocated = 2;
+    b.ready_at = RNOW - SIM_SEC(1);   /* ready more recently: rule 6 would pick b */
+    first(&a, &b);
+}
+END_TEST
+
+START_TEST(rank_rule6_more_recently_ready_first)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.ready_at = RNOW - SIM_SEC(60);
+    b.ready_at = RNOW - SIM_SEC(3600);
+    b.created_at = RNOW - SIM_SEC(70);   /* newer: rule 8 would pick b */
+    first(&a, &b);
+    /* one log2 bucket (ns): equal rank, then the higher id (the newer pod) */
+    a.ready_at = RNOW - SIM_SEC(40);
+    b.ready_at = RNOW - SIM_SEC(50);
+    first(&b, &a);
+}
+END_TEST
+
+START_TEST(rank_rule8_newer_before_older)
+{
+    WlPodRank a = rk(1), b = rk(2);
+    a.created_at = RNOW - SIM_SEC(60);
+    b.created_at = RNOW - SIM_SEC(3600);
+    first(&a, &b);
+    a.ready = b.ready = 0;   /* rule 6 only compares Ready pods */
+    a.ready_at = SIM_SEC(10);
+    b.ready_at = RNOW - SIM_SEC(1);
+    first(&a, &b);
+    WlPodRank c = rk(3), d = rk(3);
+    ck_assert_int_eq(wl_pod_delete_before(&c, &d, RNOW), 0);   /* equal: neither first */
+}
+END_TEST
+
 static Suite *apps_suite(void)
 {
     Suite *s = suite_create("apps");
@@ -871,6 +969,13 @@ static Suite *apps_suite(void)
     tcase_add_test(dep, rollout_to_an_old_template_reuses_its_replicaset);
     tcase_add_test(dep, scale_down_ranks_pending_before_running);
     tcase_add_test(dep, scale_down_ranks_doubled_up_pods_first);
+    tcase_add_test(dep, rank_rule1_unscheduled_before_scheduled);
+    tcase_add_test(dep, rank_rule2_pending_before_running);
+    tcase_add_test(dep, rank_rule3_not_ready_before_ready);
+    tcase_add_test(dep, rank_rule4_lower_deletion_cost_first);
+    tcase_add_test(dep, rank_rule5_more_pods_on_the_same_node_first);
+    tcase_add_test(dep, rank_rule6_more_recently_ready_first);
+    tcase_add_test(dep, rank_rule8_newer_before_older);
     tcase_add_test(dep, scale_during_rollout_is_proportional);
     suite_add_tcase(s, dep);
     TCase *ev = tcase_create("eviction");

@@ -192,6 +192,38 @@ START_TEST(import_round_trips_an_export)
 }
 END_TEST
 
+/* terminationGracePeriodSeconds: written into the pod template only when the
+ * scenario sets termination_grace, and read back as the same field. */
+START_TEST(import_round_trips_termination_grace)
+{
+    tb_write("grace.lua",
+             "scenario { name = \"grace\", start = \"08:00\", duration = \"1h\" }\n"
+             "region { name = \"r1\" }\n"
+             "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 2 }\n"
+             "deployment { name = \"slow\", replicas = 1, cpu = \"1\", termination_grace = \"600s\" }\n"
+             "deployment { name = \"plain\", replicas = 1, cpu = \"1\" }\n");
+    ck_assert_msg(tb_run("export grace.lua --out grace-m --quiet") == 0, "%.1500s", tb_err());
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "test $(cat %s/grace-m/*/*.yaml | grep -c 'terminationGracePeriodSeconds: 600$') = 1 "
+             "&& test $(cat %s/grace-m/*/*.yaml | grep -c terminationGracePeriodSeconds) = 1", tb_dir(), tb_dir());
+    ck_assert_msg(system(cmd) == 0, "the export has not exactly one terminationGracePeriodSeconds: 600");
+    ck_assert_msg(tb_run("import grace-m --start 08:00 --duration 1h --out grace-b.lua") == 0, "%.1500s", tb_err());
+    char path[4096];
+    snprintf(path, sizeof path, "%s/grace-b.lua", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    const char *slow = strstr(text, "deployment { name = \"slow\""), *plain = strstr(text, "deployment { name = \"plain\"");
+    ck_assert_ptr_nonnull(slow);
+    ck_assert_ptr_nonnull(plain);
+    const char *grace = strstr(text, "termination_grace = \"600s\"");
+    ck_assert_ptr_nonnull(grace);
+    ck_assert_ptr_null(strstr(grace + 1, "termination_grace"));   /* only once */
+    ck_assert_msg(slow < plain ? grace > slow && grace < plain : grace > slow, "%s", text);
+    free(text);
+    ck_assert_msg(tb_run("run grace-b.lua --quiet --out grace-b") == 0, "%.1500s", tb_err());
+}
+END_TEST
+
 START_TEST(import_every_shipped_export_validates_and_runs)
 {
     char pat[4096];
@@ -716,7 +748,7 @@ START_TEST(import_refuses_what_validate_would)
         {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--name ../x",
          "--name: '../x' is not a valid scenario name"},
         {"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    metadata:\n"
-         "      annotations: {kubesim.io/duration: forever}\n", "",
+         "      annotations: {kubesim.io/duration: forever}\n    spec: {containers: [{name: c, image: x}]}\n", "",
          "v.yaml:8: spec.template.metadata.annotations.kubesim.io/duration: 'forever' is not a duration"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -870,6 +902,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_every_real_manifest_validates_and_runs);
     tcase_add_test(bin, import_pins_the_mappings);
     tcase_add_test(bin, import_round_trips_an_export);
+    tcase_add_test(bin, import_round_trips_termination_grace);
     tcase_add_test(bin, import_every_shipped_export_validates_and_runs);
     tcase_add_test(bin, import_refuses_bad_input);
     tcase_add_test(bin, import_is_deterministic);

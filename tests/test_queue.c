@@ -18,6 +18,8 @@
 
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
+#include "sim/summary.h"
+#include "workloads/hpa.h"
 #include "workloads/queue.h"
 #include "workloads/wl_metrics.h"
 
@@ -122,8 +124,10 @@ static uint32_t queue(World *w, const char *name)
 }
 
 /* A worker Deployment of queue q: pods of cpu_m millicores and 1 GiB that
- * start 2 s after binding. */
-static uint32_t workers(World *w, uint32_t q, const char *name, int32_t replicas, int64_t cpu_m)
+ * start 2 s after binding, with terminationGracePeriodSeconds `grace`
+ * (negative: unset, the default 30 s). */
+static uint32_t workers_grace(World *w, uint32_t q, const char *name, int32_t replicas, int64_t cpu_m,
+                              SimTime grace)
 {
     SimWorkload d;
     memset(&d, 0, sizeof d);
@@ -133,12 +137,19 @@ static uint32_t workers(World *w, uint32_t q, const char *name, int32_t replicas
     d.region = w->region;
     d.spec.req = (SimRes){cpu_m, GIB, 0, 1};
     d.spec.startup = SIM_SEC(2);
+    d.spec.termination_grace = grace;
+    d.spec.termination_grace_set = grace >= 0;
     d.replicas = replicas;
     uint32_t id;
     ck_assert_int_eq(sim_workload_add(w->e, &d, &id), SIM_OK);
     ck_assert_int_eq(wl_queue_worker(w->c, q, id), SIM_OK);
     ck_assert_int_eq(wl_start(w->c, id), SIM_OK);
     return id;
+}
+
+static uint32_t workers(World *w, uint32_t q, const char *name, int32_t replicas, int64_t cpu_m)
+{
+    return workers_grace(w, q, name, replicas, cpu_m, -1);
 }
 
 static void submit(World *w, uint32_t q, const char *name, const BtParams *p, SimTime at, int32_t count,
@@ -327,16 +338,17 @@ END_TEST
 
 /* ---- requeue --------------------------------------------------------------------- */
 
-/* A worker deleted mid-request puts it back at the head, ahead of a later
- * arrival and with its arrival time; so does a scale-down to zero. The
- * replacement pods take it again first, and both complete once. */
+/* A worker killed mid-request (terminationGracePeriodSeconds 0) puts it
+ * back at the head, ahead of a later arrival and with its arrival time; so
+ * does a scale-down to zero. The replacement pods take it again first, and
+ * both complete once. */
 START_TEST(queue_requeues_the_request_of_a_deleted_worker)
 {
     World w;
     world_init(&w, SIM_SEC(7200));
     group(&w, "cpu", 1.0, 4000, 1);
     uint32_t q = queue(&w, "backtests");
-    uint32_t d = workers(&w, q, "workers", 1, 1000);
+    uint32_t d = workers_grace(&w, q, "workers", 1, 1000, 0);
     submit(&w, q, "first", NULL, SIM_SEC(10), 1, 0);
     submit(&w, q, "second", NULL, SIM_SEC(11), 1, 0);
     run_to(&w, SIM_SEC(20));
@@ -378,6 +390,148 @@ START_TEST(queue_requeues_the_request_of_a_deleted_worker)
         ck_assert_int_eq(r[i].submit, subs[i]);
     }
     world_free(&w);
+}
+END_TEST
+
+/* ---- graceful termination ------------------------------------------------------------ */
+/* Each request takes about 40 s, longer than the default 30 s grace period.
+ * Three busy workers scaled to zero 2 s into their requests, with a 60 s
+ * grace period: each drains (takes nothing new, keeps its node's resources)
+ * and finishes its request; none is requeued and none waits for a worker
+ * that will never come. */
+START_TEST(queue_drained_to_zero_workers_completes_every_request)
+{
+    World w;
+    world_init(&w, SIM_SEC(7200));
+    SimTime len = duration(&w, &w.params, 1.0);
+    ck_assert_int_gt(len, SIM_DEFAULT_TERMINATION_GRACE + SIM_SEC(2));
+    uint32_t g = group(&w, "cpu", 1.0, 4000, 1);
+    (void)g;
+    uint32_t q = queue(&w, "backtests");
+    uint32_t d = workers_grace(&w, q, "workers", 3, 1000, SIM_SEC(60));
+    submit(&w, q, "long", NULL, SIM_SEC(10), 3, 0);
+    submit(&w, q, "later", NULL, SIM_SEC(15), 1, 0);   /* arrives while they are busy */
+    run_to(&w, SIM_SEC(12));
+    ck_assert_uint_eq(status(&w, q).busy, 3);
+    ck_assert_int_eq(wl_scale(w.c, d, 0), SIM_OK);
+    run_to(&w, SIM_SEC(16));
+    WlQueueStatus st = status(&w, q);
+    ck_assert_uint_eq(st.workers, 0);
+    ck_assert_uint_eq(st.busy, 3);       /* draining */
+    ck_assert_uint_eq(st.length, 1);     /* the later one is not taken by a draining worker */
+    ck_assert_uint_eq(st.requeued, 0);
+    ck_assert_int_eq(sim_node(w.e, 0)->req.cpu_m, 3000);   /* Terminating pods keep their node */
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    run_to(&w, SIM_SEC(10) + len + SIM_SEC(1));
+    st = status(&w, q);
+    ck_assert_uint_eq(st.completed, 3);
+    ck_assert_uint_eq(st.busy, 0);
+    ck_assert_uint_eq(st.requeued, 0);
+    ck_assert_int_eq(sim_node(w.e, 0)->req.cpu_m, 0);
+    ck_assert_int_eq(wl_scale(w.c, d, 1), SIM_OK);   /* a worker for the one that waited */
+    run_all(&w);
+    st = status(&w, q);
+    ck_assert_uint_eq(st.completed, 4);
+    ck_assert_uint_eq(st.requeued, 0);
+    ck_assert_uint_eq(st.length, 0);
+    world_free(&w);
+}
+END_TEST
+
+/* The same request with the default 30 s grace period, its worker scaled
+ * away 2 s in: 38 s of work left, so the kubelet kills the pod at +30 s and
+ * the request goes back then, once, counted in requeued (status and
+ * summary.json queues[].requeued). The next worker completes it. */
+START_TEST(queue_request_longer_than_the_grace_period_is_requeued_once)
+{
+    World w;
+    world_init(&w, SIM_SEC(7200));
+    SimTime len = duration(&w, &w.params, 1.0);
+    group(&w, "cpu", 1.0, 4000, 1);
+    uint32_t q = queue(&w, "backtests");
+    uint32_t d = workers(&w, q, "workers", 1, 1000);
+    submit(&w, q, "long", NULL, SIM_SEC(10), 1, 0);
+    run_to(&w, SIM_SEC(12));
+    ck_assert_int_eq(wl_scale(w.c, d, 0), SIM_OK);
+    run_to(&w, SIM_SEC(41));
+    WlQueueStatus st = status(&w, q);
+    ck_assert_uint_eq(st.busy, 1);
+    ck_assert_uint_eq(st.requeued, 0);
+    ck_assert_int_eq(sim_node(w.e, 0)->req.cpu_m, 1000);
+    run_to(&w, SIM_SEC(42) + 1);
+    st = status(&w, q);
+    ck_assert_uint_eq(st.busy, 0);
+    ck_assert_uint_eq(st.requeued, 1);
+    ck_assert_uint_eq(st.length, 1);
+    ck_assert_int_eq(st.oldest_age, SIM_SEC(32) + 1);   /* it keeps its arrival at 10 s */
+    ck_assert_int_eq(sim_node(w.e, 0)->req.cpu_m, 0);
+    ck_assert_int_eq(wl_scale(w.c, d, 1), SIM_OK);
+    run_all(&w);
+    st = status(&w, q);
+    ck_assert_uint_eq(st.completed, 1);
+    ck_assert_uint_eq(st.requeued, 1);
+    ck_assert_int_gt(len, SIM_SEC(32));
+    SimSummaryInfo info = {.scenario = "graceful"};
+    cJSON *sum = sim_summary_build(w.e, &info);
+    ck_assert_ptr_nonnull(sum);
+    const cJSON *q0 = cJSON_GetArrayItem(cJSON_GetObjectItem(sum, "queues"), 0);
+    ck_assert_ptr_nonnull(q0);
+    ck_assert_str_eq(cJSON_GetObjectItem(q0, "name")->valuestring, "backtests");
+    ck_assert_double_eq(cJSON_GetObjectItem(q0, "requeued")->valuedouble, 1);
+    ck_assert_double_eq(cJSON_GetObjectItem(q0, "completed")->valuedouble, 1);
+    cJSON_Delete(sum);
+    QRec r[8];
+    int n = queue_records(&w, r, 8);
+    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(r[1].kind, WL_TR_QUEUE_REQUEUE);
+    ck_assert_int_eq(r[1].t, SIM_SEC(42));
+    ck_assert_int_eq(r[3].kind, WL_TR_QUEUE_DONE);
+    world_free(&w);
+}
+END_TEST
+
+/* An HPA on the queue's length (External, averageValue 1, minReplicas 0, no
+ * scale-down window) over workers on a half-speed node, so each request
+ * takes about 80 s: two requests at 10 s. Returns the queue's status after
+ * `until`; *replicas gets the workers' replica count then. */
+static WlQueueStatus hpa_to_zero(SimTime grace, SimTime until, int32_t *replicas)
+{
+    World w;
+    world_init(&w, until);
+    group(&w, "slow", 0.5, 4000, 1);
+    uint32_t q = queue(&w, "backtests");
+    uint32_t d = workers_grace(&w, q, "workers", 1, 1000, grace);
+    WlHpaMetric m = {WL_HPA_EXTERNAL, WL_HPA_AVERAGE_VALUE, WL_HPA_CPU, "backtests/queue_length", 0, 1000};
+    WlHpaSpec hs = {.min = 0, .max = 2, .metrics = &m, .nmetrics = 1, .has_behavior = 1,
+                    .tolerance = WL_HPA_TOLERANCE};
+    wl_hpa_rules_default_up(&hs.up);
+    wl_hpa_rules_default_down(&hs.down);
+    hs.down.window_s = 0;
+    ck_assert_int_eq(wl_hpa_add(w.c, "workers", d, &hs), SIM_OK);
+    submit(&w, q, "long", NULL, SIM_SEC(10), 2, 0);
+    run_all(&w);
+    WlQueueStatus st = status(&w, q);
+    *replicas = sim_workload(w.e, d)->replicas;
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    world_free(&w);
+    return st;
+}
+
+/* The loop the issue saw: workers scaled to zero while busy with the last
+ * requests. With the default 30 s grace the requests (80 s) are killed and
+ * requeued again and again (visible in requeued); with a grace period longer
+ * than a request every request completes and the workers end at zero. */
+START_TEST(queue_hpa_to_zero_completes_every_request_within_the_grace_period)
+{
+    int32_t replicas;
+    WlQueueStatus st = hpa_to_zero(SIM_SEC(120), SIM_SEC(3600), &replicas);
+    ck_assert_uint_eq(st.completed, 2);
+    ck_assert_uint_eq(st.requeued, 0);
+    ck_assert_uint_eq(st.length, 0);
+    ck_assert_int_eq(replicas, 0);
+    st = hpa_to_zero(-1, SIM_SEC(3600), &replicas);
+    ck_assert_uint_lt(st.completed, 2);
+    ck_assert_uint_ge(st.requeued, 10);   /* killed at the end of each grace period, all hour long */
 }
 END_TEST
 
@@ -639,7 +793,7 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
     char src[4096];
     snprintf(src, sizeof src, "%s%s", world_lua,
              "deployment { name = \"workers\", namespace = \"research\", replicas = 2, cpu = \"1\",\n"
-             "             memory = \"1Gi\", queue = \"backtests\" }\n"
+             "             memory = \"1Gi\", queue = \"backtests\", termination_grace = \"90s\" }\n"
              "submit { queue = \"backtests\", name = \"grid\", start = \"16:05\", count = 6, every = \"2s\",\n"
              "         strategy = \"ma_cross\", universe = { assets = 4, days = 300, seed = 3 },\n"
              "         params = { fast = { 5 }, slow = { 20 } } }\n"
@@ -682,6 +836,11 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
     ck_assert_double_eq(cJSON_GetObjectItem(r0, "runs")->valuedouble, 6);
     ck_assert_double_eq(cJSON_GetObjectItem(r1, "runs")->valuedouble, 3);
     ck_assert_ptr_nonnull(cJSON_GetObjectItem(r0, "pairs"));
+    const cJSON *q0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "queues"), 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(q0, "name")->valuestring, "backtests");
+    ck_assert_double_eq(cJSON_GetObjectItem(q0, "arrived")->valuedouble, 9);
+    ck_assert_double_eq(cJSON_GetObjectItem(q0, "completed")->valuedouble, 9);
+    ck_assert_double_eq(cJSON_GetObjectItem(q0, "requeued")->valuedouble, 0);
     /* The queue's batch service levels: the first request arrived at 16:05
      * (300 s), the makespan runs from there to the last completion. */
     const cJSON *q = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "queues"), 0);
@@ -719,17 +878,19 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     char line[256];
-    int rows = 0, last_completed = -1;
+    int rows = 0, last_completed = -1, requeued_rows = 0;
     while (fgets(line, sizeof line, f)) {
         if (strstr(line, ",us-east,queue,backtests,"))
             rows++;
         const char *c = strstr(line, ",us-east,queue,backtests,completed,");
         if (c)
             last_completed = atoi(c + strlen(",us-east,queue,backtests,completed,"));
+        requeued_rows += strstr(line, ",us-east,queue,backtests,requeued,0") != NULL;
     }
     fclose(f);
-    ck_assert_int_ge(rows, 4 * 120);   /* four metrics every minute of two hours */
+    ck_assert_int_ge(rows, 5 * 120);   /* five metrics every minute of two hours */
     ck_assert_int_eq(last_completed, 9);
+    ck_assert_int_ge(requeued_rows, 120);
 }
 END_TEST
 
@@ -754,6 +915,10 @@ static void expect_error(const char *decls, const char *frag1, const char *frag2
 
 START_TEST(queue_lua_declarations_are_checked)
 {
+    expect_error("deployment { name = \"w\", queue = \"backtests\", termination_grace = \"1500ms\" }\n",
+                 "s.lua:6: deployment 'w': field 'termination_grace': must be whole seconds", NULL);
+    expect_error("deployment { name = \"w\", queue = \"backtests\", termination_grace = true }\n",
+                 "s.lua:6: deployment 'w': field 'termination_grace': expected a duration", NULL);
     expect_error("submit { queue = \"bactests\", " REQ " }\n",
                  "s.lua:6: submit: field 'queue': no queue named 'bactests' is declared before this line",
                  "(declared: backtests)");
@@ -826,6 +991,9 @@ int main(void)
     tcase_add_test(tc, queue_gives_each_worker_one_request_at_a_time);
     tcase_add_test(tc, queue_request_lasts_its_counted_work_on_the_node);
     tcase_add_test(tc, queue_requeues_the_request_of_a_deleted_worker);
+    tcase_add_test(tc, queue_drained_to_zero_workers_completes_every_request);
+    tcase_add_test(tc, queue_request_longer_than_the_grace_period_is_requeued_once);
+    tcase_add_test(tc, queue_hpa_to_zero_completes_every_request_within_the_grace_period);
     tcase_add_test(tc, queue_external_metrics_at_known_times);
     tcase_add_test(tc, queue_worker_usage_follows_its_requests);
     tcase_add_test(tc, queue_identical_requests_share_one_kernel_run);

@@ -700,6 +700,143 @@ START_TEST(pod_delete_frees_node_resources_in_every_phase)
 }
 END_TEST
 
+/* ---- graceful termination ------------------------------------------------------- */
+/* A listener standing for a workload with work in flight: each pod needs
+ * `need` after SIGTERM; pod_gone calls are recorded. */
+typedef struct Busy {
+    SimTime need;
+    int terminated, gone;
+    SimTime gone_at;
+} Busy;
+
+static SimTime busy_stopping(void *ctx, SimEngine *e, uint32_t pod)
+{
+    (void)e;
+    (void)pod;
+    return ((Busy *)ctx)->need;
+}
+
+static void busy_terminated(void *ctx, SimEngine *e, uint32_t pod)
+{
+    (void)e;
+    (void)pod;
+    ((Busy *)ctx)->terminated++;
+}
+
+static void busy_gone(void *ctx, SimEngine *e, uint32_t pod)
+{
+    (void)pod;
+    ((Busy *)ctx)->gone++;
+    ((Busy *)ctx)->gone_at = sim_now(e);
+}
+
+static uint32_t graceful_world(World *w, Busy *b, SimTime grace, uint32_t *node)
+{
+    *w = world(SIM_SEC(1000), 0, 0);
+    *node = add_node(w, 1);
+    SimWorkload wl = {0};
+    wl.name = "worker";
+    wl.kind = SIM_WL_DEPLOYMENT;
+    wl.ns = w->ns;
+    wl.region = w->region;
+    wl.spec.req = (SimRes){.cpu_m = 1000, .mem = GIB, .gpu = 0, .pods = 1};
+    wl.spec.startup = SIM_SEC(1);
+    wl.spec.termination_grace = grace;
+    wl.spec.termination_grace_set = grace >= 0;
+    wl.replicas = 1;
+    uint32_t id;
+    ck_assert_int_eq(sim_workload_add(w->e, &wl, &id), SIM_OK);
+    SimListener l = {.ctx = b, .pod_stopping = busy_stopping, .pod_terminated = busy_terminated,
+                     .pod_gone = busy_gone};
+    ck_assert_int_eq(sim_engine_listen(w->e, &l), SIM_OK);
+    uint32_t pod = new_pod(w, id);
+    ck_assert_int_eq(sim_pod_bind(w->e, pod, *node), SIM_OK);
+    run_to(w->e, SIM_SEC(10));
+    ck_assert_int_eq(sim_pod(w->e, pod)->phase, SIM_POD_RUNNING);
+    return pod;
+}
+
+/* Upstream: a deleted pod is Terminating, and its node keeps its requests
+ * until the container is gone. Here: gone when its work ends (need < grace). */
+START_TEST(terminating_pod_holds_its_node_until_its_work_ends)
+{
+    World w;
+    Busy b = {SIM_SEC(12), 0, 0, 0};
+    uint32_t node, pod = graceful_world(&w, &b, -1, &node);
+    ck_assert_int_eq(sim_pod(w.e, pod)->grace, SIM_DEFAULT_TERMINATION_GRACE);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod), SIM_OK);
+    const SimPod *p = sim_pod(w.e, pod);
+    ck_assert_int_eq(p->phase, SIM_POD_DELETED);
+    ck_assert_int_eq(p->terminating, 1);
+    ck_assert_int_eq(b.terminated, 1);   /* controllers see it go at once */
+    ck_assert_int_eq(sim_node(w.e, node)->req.cpu_m, 1000);
+    ck_assert_uint_eq(sim_region(w.e, w.region)->pods_running, 0);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod), SIM_OK);   /* again: the grace period stands */
+    run_to(w.e, SIM_SEC(21));
+    ck_assert_int_eq(sim_node(w.e, node)->req.cpu_m, 1000);
+    ck_assert_int_eq(b.gone, 0);
+    run_to(w.e, SIM_SEC(23));
+    ck_assert_int_eq(b.gone, 1);
+    ck_assert_int_eq(b.gone_at, SIM_SEC(22));
+    ck_assert_int_eq(sim_pod(w.e, pod)->terminating, 0);
+    ck_assert_int_eq(sim_node(w.e, node)->req.cpu_m, 0);
+    ck_assert_int_eq(sim_node(w.e, node)->pods_head, SIM_NONE);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    ck_assert_int_eq(b.terminated, 1);
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
+/* Work that outlasts terminationGracePeriodSeconds: the kubelet kills the pod
+ * at the end of the grace period. */
+START_TEST(terminating_pod_is_killed_when_its_grace_period_ends)
+{
+    World w;
+    Busy b = {SIM_SEC(100), 0, 0, 0};
+    uint32_t node, pod = graceful_world(&w, &b, SIM_SEC(5), &node);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod), SIM_OK);
+    run_to(w.e, SIM_SEC(16));
+    ck_assert_int_eq(b.gone, 1);
+    ck_assert_int_eq(b.gone_at, SIM_SEC(15));
+    ck_assert_int_eq(sim_node(w.e, node)->req.cpu_m, 0);
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
+/* Grace 0, nothing in flight, a node being removed (pod GC force-deletes):
+ * the resources go at once. */
+START_TEST(pod_without_work_or_grace_goes_at_once)
+{
+    World w;
+    Busy b = {SIM_SEC(100), 0, 0, 0};
+    uint32_t node, pod = graceful_world(&w, &b, 0, &node);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod), SIM_OK);
+    ck_assert_int_eq(sim_pod(w.e, pod)->terminating, 0);
+    ck_assert_int_eq(sim_node(w.e, node)->req.cpu_m, 0);
+    sim_engine_destroy(w.e);
+
+    Busy idle = {0, 0, 0, 0};
+    pod = graceful_world(&w, &idle, -1, &node);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod), SIM_OK);
+    ck_assert_int_eq(sim_pod(w.e, pod)->terminating, 0);
+    ck_assert_int_eq(sim_node(w.e, node)->req.cpu_m, 0);
+    sim_engine_destroy(w.e);
+
+    Busy busy = {SIM_SEC(20), 0, 0, 0};
+    pod = graceful_world(&w, &busy, -1, &node);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod), SIM_OK);
+    ck_assert_int_eq(sim_pod(w.e, pod)->terminating, 1);
+    ck_assert_int_eq(sim_node_remove(w.e, node), SIM_OK);
+    ck_assert_int_eq(busy.gone, 1);
+    ck_assert_int_eq(sim_pod(w.e, pod)->terminating, 0);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    run_to_end(w.e);   /* the cancelled end of the grace period changes nothing */
+    ck_assert_int_eq(busy.gone, 1);
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
 /* Upstream NonZeroRequests: 100m CPU and 200 MiB for what a container leaves unset. */
 START_TEST(nonzero_requests_default_100m_cpu_and_200mib)
 {
@@ -1820,6 +1957,9 @@ static Suite *sim_suite(void)
     tcase_add_test(e, pod_goes_pending_bound_running_succeeded_at_spec_times);
     tcase_add_test(e, node_totals_equal_live_pod_requests_at_every_step);
     tcase_add_test(e, pod_delete_frees_node_resources_in_every_phase);
+    tcase_add_test(e, terminating_pod_holds_its_node_until_its_work_ends);
+    tcase_add_test(e, terminating_pod_is_killed_when_its_grace_period_ends);
+    tcase_add_test(e, pod_without_work_or_grace_goes_at_once);
     tcase_add_test(e, nonzero_requests_default_100m_cpu_and_200mib);
     tcase_add_test(e, unschedulable_pods_count_pending_and_pending_peak);
     tcase_add_test(e, cost_accrues_per_node_second_at_hourly_price);

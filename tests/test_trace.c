@@ -247,7 +247,7 @@ static const struct { int kind; const char *name; } numbers[] = {
     {26, "queue_fail"}, {27, "pod_index"}, {28, "job_end"}, {29, "workload_delete"}, {30, "cronjob"},
     {31, "rs_create"}, {32, "rs_scale"}, {33, "deploy_condition"}, {34, "volume_provision"},
     {35, "hpa"}, {36, "traffic"}, {37, "node_state"}, {38, "node_cordon"}, {39, "pod_ready"},
-    {40, "ca_scale_up"}, {41, "ca_scale_down"}, {42, "ca_backoff"}, {43, "fault"},
+    {40, "ca_scale_up"}, {41, "ca_scale_down"}, {42, "ca_backoff"}, {43, "fault"}, {44, "pod_terminating"},
 };
 
 START_TEST(trace_kind_numbers_are_the_file_format)

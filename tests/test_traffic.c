@@ -662,7 +662,13 @@ START_TEST(traffic_lua_errors_name_line_field_and_nearest)
     expect_error(cat3(world_src, serve_src, "traffic { site = \"new-york\", service = \"quant-api\" }\n"),
                  "s.lua:15:", "traffic 'new-york -> quant-api': field 'rate': is required");
     expect_error(cat3(world_src, serve_src, "traffic { site = \"new-york\", service = \"quant-api\", rate = 1,\n"
-                                            "  daily = { {\"09:30\", 1}, {\"09:00\", 2} } }\n"),
+                                            "  daily = { {\"22:00\", 1}, {\"02:00\", 2}, {\"23:00\", 1} } }\n"),
+                 "s.lua:15:", "item 3: times must increase");
+    expect_error(cat3(world_src, serve_src, "traffic { site = \"new-york\", service = \"quant-api\", rate = 1,\n"
+                                            "  daily = { {\"22:00\", 1}, {\"02:00\", 2}, {\"01:00\", 1} } }\n"),
+                 "s.lua:15:", "item 3: times must increase");
+    expect_error(cat3(world_src, serve_src, "traffic { site = \"new-york\", service = \"quant-api\", rate = 1,\n"
+                                            "  daily = { {\"09:30\", 1}, {\"09:30\", 2} } }\n"),
                  "s.lua:15:", "item 2: times must increase");
     expect_error(cat3(world_src, serve_src, "traffic { site = \"new-york\", service = \"quant-api\", rate = 1,\n"
                                             "  daily = { {\"9h\", 1} } }\n"), "s.lua:15:", "time of day");

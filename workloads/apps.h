@@ -23,6 +23,28 @@
  * when both come to 0 unavailable is 1. Absolute counts are used as they are. */
 void wl_deploy_fenceposts(const SimWorkload *w, int32_t *surge, int32_t *unavailable);
 
+/* What upstream's ActivePodsWithRanks.Less (controller_utils.go) reads of a
+ * pod when a ReplicaSet picks the pods to delete. */
+typedef struct WlPodRank {
+    uint32_t pod;           /* its id: the random UID tie-break is "higher id (newer) first" */
+    uint32_t node;          /* SIM_NONE: not scheduled */
+    uint8_t running;        /* phase Running (else Pending, which includes Bound) */
+    uint8_t ready;          /* Running and Ready */
+    int32_t deletion_cost;  /* controller.kubernetes.io/pod-deletion-cost */
+    uint32_t colocated;     /* pods of the Deployment's ReplicaSets on the same node (its rank) */
+    SimTime ready_at;       /* when it became Ready (-1: never) */
+    SimTime created_at;
+} WlPodRank;
+
+/* Is a deleted before b? Upstream's rules in order: unscheduled before
+ * scheduled; Pending before Running; not Ready before Ready; lower
+ * pod-deletion-cost first; more pods of the set on its node first; (both
+ * Ready) more recently Ready first; newer before older. Times compare in
+ * LogarithmicScaleDown's buckets, floor(log2(now - t)) in nanoseconds, and
+ * equal buckets fall back to the id. Restart counts (rule 7) are not
+ * modelled: no pod restarts. */
+int wl_pod_delete_before(const WlPodRank *a, const WlPodRank *b, SimTime now);
+
 /* The reasons of a Deployment's Progressing condition (upstream's words). */
 typedef enum WlProgress {
     WL_PROGRESS_NONE = 0,            /* no condition yet */

@@ -167,7 +167,7 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
         wl_deploy_pod_terminated(c, pod);
     if (w->kind == SIM_WL_STATEFULSET)
         wl_sts_pod_terminated(c, pod);
-    wl_queue_pod_terminated(c, pod);   /* a busy queue worker puts its request back */
+    wl_queue_pod_terminated(c, pod);   /* a busy queue worker drains or puts its request back */
     wake_refused(c, p);
     (void)wl_queue_reconcile(c, p->wl, sim_now(e));
 }
@@ -253,6 +253,18 @@ static int register_sections(WlControllers *c)
     return rc == SIM_OK ? sim_summary_section(c->e, WL_SUMMARY_RANK_SLO, wl_slo_summary, c) : rc;
 }
 
+static SimTime on_pod_stopping(void *ctx, SimEngine *e, uint32_t pod)
+{
+    (void)e;
+    return wl_queue_pod_stopping(ctx, pod);
+}
+
+static void on_pod_gone(void *ctx, SimEngine *e, uint32_t pod)
+{
+    (void)e;
+    wl_queue_pod_gone(ctx, pod);
+}
+
 WlControllers *wl_create(SimEngine *e)
 {
     if (sim_trace_register(e, "workloads", wl_trace_kinds) != SIM_OK)
@@ -267,7 +279,8 @@ WlControllers *wl_create(SimEngine *e)
     SimListener l = {.ctx = c, .pod_terminated = on_pod_terminated, .pod_running = on_pod_running,
                      .pod_bound = on_pod_bound, .node_ready = on_node_ready,
                      .pod_ready = on_pod_ready, .pod_removed = on_pod_removed,
-                     .region_changed = on_region_changed};
+                     .region_changed = on_region_changed, .pod_stopping = on_pod_stopping,
+                     .pod_gone = on_pod_gone};
     if (sim_engine_listen(e, &l) != SIM_OK || sim_event_kind(e, "workload", on_reconcile, c, &c->ev) != SIM_OK ||
         register_sections(c) != SIM_OK) {
         sim_mem_free(sim_mem(e), c, sizeof *c);

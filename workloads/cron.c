@@ -278,6 +278,7 @@ typedef struct Extend {
     int ok, has_dst;
     int32_t std_off, dst_off;   /* seconds east of UTC */
     Rule start, end;
+    char std_name[WL_ZONE_ABBREV], dst_name[WL_ZONE_ABBREV];   /* "EST", "EDT" */
 } Extend;
 
 struct WlZone {
@@ -285,6 +286,7 @@ struct WlZone {
     uint8_t *txtype;    /* the local time type from each */
     int32_t *off;       /* per type: UTC offset */
     uint8_t *isdst;
+    char (*abbr)[WL_ZONE_ABBREV];   /* per type: its abbreviation ("EDT"), for labels only */
     size_t ntx, ntypes;
     Extend ext;
 };
@@ -365,20 +367,35 @@ static int tz_rule(const char **s, Rule *r)
     return **s != '/' || ((*s)++, tz_offset(s, &r->time));
 }
 
+/* A name tz_name found in [name, end), without the <> of "<-03>". */
+static void copy_name(char out[WL_ZONE_ABBREV], const char *name, const char *end)
+{
+    if (*name == '<')
+        name++, end--;
+    size_t n = (size_t)(end - name) < WL_ZONE_ABBREV - 1 ? (size_t)(end - name) : WL_ZONE_ABBREV - 1;
+    memcpy(out, name, n);
+    out[n] = '\0';
+}
+
 /* Parses the footer as Go's tzset: std offset [dst [offset] [,start,end]]. */
 static void tz_extend(const char *s, Extend *x)
 {
     memset(x, 0, sizeof *x);
-    const char *p;
-    if (!tz_name(s, &p) || !p || !tz_offset(&p, &x->std_off))
+    const char *p, *name = tz_name(s, &p);
+    if (!name || !p)
+        return;
+    copy_name(x->std_name, name, p);
+    if (!tz_offset(&p, &x->std_off))
         return;
     x->std_off = -x->std_off;   /* POSIX offsets are west of UTC */
     if (*p == '\0') {
         x->ok = 1;
         return;
     }
-    if (!tz_name(p, &p) || !p)
+    name = tz_name(p, &p);
+    if (!name || !p)
         return;
+    copy_name(x->dst_name, name, p);
     x->dst_off = x->std_off + 3600;
     if (*p != '\0' && *p != ',' && *p != ';') {
         if (!tz_offset(&p, &x->dst_off))
@@ -472,6 +489,20 @@ static size_t first_type(const WlZone *z)
     return 0;
 }
 
+/* The last transition at or before u (u >= tx[0]). */
+static size_t tx_index(const WlZone *z, int64_t u)
+{
+    size_t lo = 0, hi = z->ntx;
+    while (hi - lo > 1) {
+        size_t m = lo + (hi - lo) / 2;
+        if (u < z->tx[m])
+            hi = m;
+        else
+            lo = m;
+    }
+    return lo;
+}
+
 /* Go's Location.lookup: the offset at u and the [start, end) it holds for. */
 static int32_t zone_lookup(const WlZone *z, int64_t u, int64_t *start, int64_t *end)
 {
@@ -484,14 +515,7 @@ static int32_t zone_lookup(const WlZone *z, int64_t u, int64_t *start, int64_t *
         *end = z->ntx ? z->tx[0] : OMEGA;
         return z->off[first_type(z)];
     }
-    size_t lo = 0, hi = z->ntx;
-    while (hi - lo > 1) {
-        size_t m = lo + (hi - lo) / 2;
-        if (u < z->tx[m])
-            hi = m;
-        else
-            lo = m;
-    }
+    size_t lo = tx_index(z, u);
     *start = z->tx[lo];
     *end = lo + 1 < z->ntx ? z->tx[lo + 1] : OMEGA;
     if (lo + 1 == z->ntx && z->ext.ok) {
@@ -507,6 +531,21 @@ int32_t wl_zone_offset(const WlZone *z, int64_t unix_s)
 {
     int64_t s, e;
     return zone_lookup(z, unix_s, &s, &e);
+}
+
+const char *wl_zone_abbrev(const WlZone *z, int64_t u)
+{
+    if (z == NULL || z->ntypes == 0)
+        return "UTC";
+    if (z->ntx == 0 || u < z->tx[0])
+        return z->abbr[first_type(z)];
+    size_t lo = tx_index(z, u);
+    if (lo + 1 == z->ntx && z->ext.ok) {
+        int64_t s = z->tx[lo], e;
+        int32_t off = extend_lookup(&z->ext, u, &s, &e);
+        return z->ext.has_dst && off == z->ext.dst_off ? z->ext.dst_name : z->ext.std_name;
+    }
+    return z->abbr[z->txtype[lo]];
 }
 
 /* ---- reading TZif --------------------------------------------------------- */
@@ -553,7 +592,19 @@ static int zone_alloc(SimMem *m, WlZone *z, size_t ntx, size_t ntypes)
     z->txtype = sim_mem_calloc(m, ntx, 1);
     z->off = sim_mem_calloc(m, ntypes, sizeof *z->off);
     z->isdst = sim_mem_calloc(m, ntypes, 1);
-    return z->tx && z->txtype && z->off && z->isdst;
+    z->abbr = sim_mem_calloc(m, ntypes, sizeof *z->abbr);
+    return z->tx && z->txtype && z->off && z->isdst && z->abbr;
+}
+
+/* Type i's abbreviation: the NUL-terminated string at idx of the chars block. */
+static void type_name(WlZone *z, size_t i, const unsigned char *chars, size_t nchars, size_t idx)
+{
+    size_t k = 0;
+    while (idx + k < nchars && chars[idx + k] && k < WL_ZONE_ABBREV - 1) {
+        z->abbr[i][k] = (char)chars[idx + k];
+        k++;
+    }
+    z->abbr[i][k] = '\0';
 }
 
 /* Decodes one data block (the v1 or the 64-bit one) and the footer after it. */
@@ -572,6 +623,7 @@ static int tzif_decode(SimMem *m, WlZone *z, const unsigned char *p, size_t n, c
     for (size_t i = 0; i < c->type; i++) {
         z->off[i] = (int32_t)be(ti + 6 * i, 4);
         z->isdst[i] = ti[6 * i + 4];
+        type_name(z, i, ti + 6 * c->type, c->chars, ti[6 * i + 5]);
     }
     size_t used = tzif_block(c, tsize);
     if (tsize == 8 && used + 2 < n && p[used] == '\n') {
@@ -641,6 +693,7 @@ void wl_zone_free(SimMem *m, WlZone *z)
     sim_mem_free(m, z->txtype, z->ntx);
     sim_mem_free(m, z->off, z->ntypes * sizeof *z->off);
     sim_mem_free(m, z->isdst, z->ntypes);
+    sim_mem_free(m, z->abbr, z->ntypes * sizeof *z->abbr);
     sim_mem_free(m, z, sizeof *z);
 }
 
@@ -698,6 +751,11 @@ static int64_t go_date(const WlZone *z, int64_t y, int64_t mo, int64_t d, int h,
         u -= off;
     }
     return u;
+}
+
+int64_t wl_zone_unix(const WlZone *z, int64_t year, int month, int day, int32_t sec_of_day)
+{
+    return go_date(z, year, month, day, sec_of_day / 3600, sec_of_day / 60 % 60, sec_of_day % 60);
 }
 
 static int day_matches(const WlSchedule *s, const Civil *c)

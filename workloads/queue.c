@@ -7,16 +7,22 @@
  *
  * Invariants: a queue's waiting requests are in arrival order (QReq.seq), so
  * its head is the oldest; every request is in exactly one place (waiting,
- * held by one busy live worker, completed, or failed); q->busy counts the
- * busy live workers and q->workers the live ones; a live idle worker is in
- * its queue's idle ring (which may also hold stale slots, skipped on use).
+ * held by one busy live or draining worker, completed, or failed); q->busy
+ * counts the busy live and draining workers and q->workers the live ones; a
+ * live idle worker is in its queue's idle ring (which may also hold stale
+ * slots, skipped on use).
+ *
+ * Graceful termination: a busy worker whose pod is deleted (scale-down,
+ * eviction, preemption) takes no new request and drains: its pod stays on
+ * its node (sim_pod_delete, pod_stopping) until the request ends, at most
+ * its terminationGracePeriodSeconds; a request that outlasts the grace
+ * period is requeued when the kubelet kills the pod, and counted.
  *
  * Simplifications (README "Fidelity"):
- * - a worker whose pod ends mid-request (scale-down, preemption, eviction)
- *   puts its request back at once, ahead of every request that arrived after
- *   it, keeping its arrival time; a real queue returns an unacknowledged
- *   message only when its visibility timeout expires (SQS: 30 s by default),
- *   and the message keeps its SentTimestamp as here;
+ * - a killed worker's request goes back at once, ahead of every request that
+ *   arrived after it, keeping its arrival time; a real queue returns an
+ *   unacknowledged message only when its visibility timeout expires (SQS:
+ *   30 s by default), and the message keeps its SentTimestamp as here;
  * - strict FIFO (SQS standard queues are only roughly so); a Running worker
  *   takes a request the instant one waits (no polling interval or receive
  *   latency), and the worker idle the longest takes it;
@@ -86,8 +92,10 @@ typedef struct Submit {
 typedef struct Worker {
     uint32_t pod, queue;
     uint8_t busy, dead;
+    uint8_t draining;      /* its pod is terminating: it finishes req and takes no other */
     QReq req;              /* while busy */
     SimTime taken;         /* while busy: when it took req */
+    SimTime done_at;       /* while busy: when req ends */
     SimTime started, t_last, b_last, t1, bv1, bv0;
 } Worker;
 
@@ -323,6 +331,7 @@ static int take(WlControllers *c, uint32_t qi, uint32_t slot)
     ring_pop(&q->idle, NULL);
     w->req = r;
     w->taken = sim_now(c->e);
+    w->done_at = sim_now(c->e) + d;
     set_busy(w, sim_now(c->e), 1);
     q->busy++;
     sim_trace_rec(c->e, WL_TR_QUEUE_TAKE,
@@ -382,14 +391,11 @@ static void done_stats(WlControllers *c, Queue *q, const Worker *w)
     q->waits[q->nwaits++] = w->taken - w->req.arrived;
 }
 
-static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
+/* Worker `slot`'s request is done: counted, the worker idle. */
+static void complete(WlControllers *c, uint32_t slot)
 {
     WlQueues *qs = c->queues;
-    if (pod >= qs->capslot || qs->slot[pod] == SIM_NONE || sim_pod(c->e, pod)->gen != gen)
-        return SIM_OK;   /* cancelled: the pod ended meanwhile */
-    uint32_t slot = qs->slot[pod];
     Worker *w = &qs->wk[slot];
-    SIM_ASSERT(w->busy && !w->dead);
     Queue *q = &qs->q[w->queue];
     c->bt[qs->sub[w->req.submit].bt].completed++;
     c->stats.backtests_completed++;
@@ -397,8 +403,19 @@ static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
     q->busy--;
     set_busy(w, sim_now(c->e), 0);
     done_stats(c, q, w);
-    trace3(c, WL_TR_QUEUE_DONE, w->queue, w->req.submit, pod);
-    if (ring_push(sim_mem(c->e), &q->idle, &slot) != SIM_OK)
+    trace3(c, WL_TR_QUEUE_DONE, w->queue, w->req.submit, w->pod);
+}
+
+static int finish(WlControllers *c, uint32_t pod, uint32_t gen)
+{
+    WlQueues *qs = c->queues;
+    if (pod >= qs->capslot || qs->slot[pod] == SIM_NONE || sim_pod(c->e, pod)->gen != gen)
+        return SIM_OK;   /* cancelled: the pod ended meanwhile */
+    uint32_t slot = qs->slot[pod];
+    Worker *w = &qs->wk[slot];
+    SIM_ASSERT(w->busy && !w->dead && !w->draining);
+    complete(c, slot);
+    if (ring_push(sim_mem(c->e), &qs->q[w->queue].idle, &slot) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     return dispatch(c, w->queue);
 }
@@ -464,26 +481,64 @@ static size_t requeue_pos(const Ring *waiting, uint64_t seq)
     return i;
 }
 
-void wl_queue_pod_terminated(WlControllers *c, uint32_t pod)
+/* The worker's pod is gone mid-request: the request goes back (counted in
+ * requeued), unless its end has come, at this very instant. */
+static void request_end(WlControllers *c, uint32_t slot)
 {
     WlQueues *qs = c->queues;
-    if (qs == NULL || pod >= qs->capslot || qs->slot[pod] == SIM_NONE || qs->wk[qs->slot[pod]].dead)
-        return;
-    Worker *w = &qs->wk[qs->slot[pod]];
+    Worker *w = &qs->wk[slot];
     Queue *q = &qs->q[w->queue];
-    w->dead = 1;
-    q->workers--;
     if (!w->busy)
         return;
+    if (sim_now(c->e) >= w->done_at) {
+        complete(c, slot);
+        return;
+    }
     set_busy(w, sim_now(c->e), 0);
     q->busy--;
     q->requeued++;
-    trace3(c, WL_TR_QUEUE_REQUEUE, w->queue, w->req.submit, pod);
+    trace3(c, WL_TR_QUEUE_REQUEUE, w->queue, w->req.submit, w->pod);
     if (ring_insert(sim_mem(c->e), &q->waiting, requeue_pos(&q->waiting, w->req.seq), &w->req) != SIM_OK) {
         sim_fail(c->e, SIM_ENOMEM, "out of memory");
         return;
     }
     (void)dispatch(c, w->queue);
+}
+
+static Worker *live_worker(WlQueues *qs, uint32_t pod)
+{
+    if (qs == NULL || pod >= qs->capslot || qs->slot[pod] == SIM_NONE || qs->wk[qs->slot[pod]].dead)
+        return NULL;
+    return &qs->wk[qs->slot[pod]];
+}
+
+SimTime wl_queue_pod_stopping(WlControllers *c, uint32_t pod)
+{
+    const Worker *w = live_worker(c->queues, pod);
+    return w && w->busy && !w->draining ? w->done_at - sim_now(c->e) : 0;
+}
+
+void wl_queue_pod_terminated(WlControllers *c, uint32_t pod)
+{
+    Worker *w = live_worker(c->queues, pod);
+    if (w == NULL || w->draining)
+        return;
+    c->queues->q[w->queue].workers--;
+    if (sim_pod(c->e, pod)->terminating && w->busy) {
+        w->draining = 1;   /* it finishes or is killed: wl_queue_pod_gone */
+        return;
+    }
+    w->dead = 1;
+    request_end(c, c->queues->slot[pod]);
+}
+
+void wl_queue_pod_gone(WlControllers *c, uint32_t pod)
+{
+    Worker *w = live_worker(c->queues, pod);
+    if (w == NULL || !w->draining)
+        return;
+    w->dead = 1;
+    request_end(c, c->queues->slot[pod]);
 }
 
 static const SimTrKindDef trace_kinds[] = {
@@ -615,6 +670,7 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
                         (double)oldest_age(e, q) / (double)SIM_NS_PER_S);
         sim_metrics_row(mt, t, region, "queue", q->name, "busy_workers", (double)q->busy);
         sim_metrics_row(mt, t, region, "queue", q->name, "completed", (double)q->completed);
+        sim_metrics_row(mt, t, region, "queue", q->name, "requeued", (double)q->requeued);
     }
 }
 

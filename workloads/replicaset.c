@@ -216,21 +216,6 @@ static int create_one(WlControllers *c, WlDeploy *d, size_t i)
 }
 
 /* ---- deleting pods: upstream's ActivePodsWithRanks ------------------------------- */
-typedef struct Ranked {
-    const SimPod *p;
-    uint32_t id;
-    uint32_t rank;      /* the Deployment's live pods on the same node (doubled up) */
-} Ranked;
-
-typedef struct RankCtx {
-    SimTime now;
-} RankCtx;
-
-static int phase_ordinal(const SimPod *p)
-{
-    return p->phase == SIM_POD_RUNNING ? 2 : 0;   /* Pending < Unknown < Running */
-}
-
 /* floor(log2(now - t)) in nanoseconds, -1 for none: LogarithmicScaleDown's buckets. */
 static int log_bucket(SimTime now, SimTime t)
 {
@@ -245,29 +230,29 @@ static int log_bucket(SimTime now, SimTime t)
 
 /* rankDiff < 0 first; equal buckets fall back to the UID, which is random
  * upstream: here the newer pod (higher id) goes first. */
-static int log_less(const RankCtx *x, SimTime ti, SimTime tj, uint32_t idi, uint32_t idj)
+static int log_less(SimTime now, SimTime ti, SimTime tj, uint32_t idi, uint32_t idj)
 {
-    int d = log_bucket(x->now, ti) - log_bucket(x->now, tj);
+    int d = log_bucket(now, ti) - log_bucket(now, tj);
     return d != 0 ? d < 0 : idi > idj;
 }
 
-/* Is a to be deleted before b (upstream ActivePodsWithRanks.Less)? */
-static int rank_less(const RankCtx *x, const Ranked *a, const Ranked *b)
+int wl_pod_delete_before(const WlPodRank *a, const WlPodRank *b, SimTime now)
 {
-    int ua = a->p->node == SIM_NONE, ub = b->p->node == SIM_NONE;
-    if (a->p->node != b->p->node && (ua || ub))
-        return ua;                                         /* 1. unassigned < assigned */
-    if (phase_ordinal(a->p) != phase_ordinal(b->p))
-        return phase_ordinal(a->p) < phase_ordinal(b->p); /* 2. Pending < Unknown < Running */
-    int ra = a->p->phase == SIM_POD_RUNNING, rb = b->p->phase == SIM_POD_RUNNING;
-    if (ra != rb)
-        return !ra;                                        /* 3. not ready < ready */
-    if (a->rank != b->rank)
-        return a->rank > b->rank;                          /* 5. doubled up < not doubled up */
-    if (ra && rb && a->p->started_at != b->p->started_at)  /* 6. ready more recently first */
-        return log_less(x, a->p->started_at, b->p->started_at, a->id, b->id);
-    if (a->p->created_at != b->p->created_at)              /* 8. newer first */
-        return log_less(x, a->p->created_at, b->p->created_at, a->id, b->id);
+    int ua = a->node == SIM_NONE, ub = b->node == SIM_NONE;
+    if (a->node != b->node && (ua || ub))
+        return ua;                                       /* 1. unassigned < assigned */
+    if (a->running != b->running)
+        return !a->running;                              /* 2. Pending < Unknown < Running */
+    if (a->ready != b->ready)
+        return !a->ready;                                /* 3. not ready < ready */
+    if (a->deletion_cost != b->deletion_cost)
+        return a->deletion_cost < b->deletion_cost;      /* 4. lower pod-deletion-cost first */
+    if (a->colocated != b->colocated)
+        return a->colocated > b->colocated;              /* 5. doubled up < not doubled up */
+    if (a->ready && b->ready && a->ready_at != b->ready_at)   /* 6. ready more recently first */
+        return log_less(now, a->ready_at, b->ready_at, a->pod, b->pod);
+    if (a->created_at != b->created_at)                  /* 8. newer first */
+        return log_less(now, a->created_at, b->created_at, a->pod, b->pod);
     return 0;
 }
 
@@ -279,19 +264,33 @@ static uint32_t doubled_up(WlControllers *c, const WlDeploy *d, uint32_t node)
     return n;
 }
 
+/* A pod is Ready while Running on a Ready node; it became Ready when it
+ * started (no probes), or when its node came back if that was later. */
+static WlPodRank rank_of(WlControllers *c, const WlDeploy *d, uint32_t id)
+{
+    const SimPod *p = sim_pod(c->e, id);
+    int running = p->phase == SIM_POD_RUNNING, ready = running && !p->unready;
+    SimTime ready_at = -1;
+    if (ready) {
+        SimTime back = sim_node(c->e, p->node)->changed_at;
+        ready_at = back > p->started_at ? back : p->started_at;
+    }
+    return (WlPodRank){id, p->node, (uint8_t)running, (uint8_t)ready, p->deletion_cost,
+                       doubled_up(c, d, p->node), ready_at, p->created_at};
+}
+
 /* ReplicaSet i's pods, in deletion order (a stable insertion sort: a
  * ReplicaSet has few pods and the comparison needs the time). */
-static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, Ranked *out)
+static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, WlPodRank *out)
 {
-    RankCtx x = {sim_now(c->e)};
+    SimTime now = sim_now(c->e);
     size_t n = 0;
     for (size_t k = 0; k < d->npods; k++) {
-        const SimPod *p = sim_pod(c->e, d->pods[k]);
-        if (p->rs != d->rs[i].id)
+        if (sim_pod(c->e, d->pods[k])->rs != d->rs[i].id)
             continue;
-        Ranked r = {p, d->pods[k], doubled_up(c, d, p->node)};
+        WlPodRank r = rank_of(c, d, d->pods[k]);
         size_t j = n++;
-        for (; j > 0 && rank_less(&x, &r, &out[j - 1]); j--)
+        for (; j > 0 && wl_pod_delete_before(&r, &out[j - 1], now); j--)
             out[j] = out[j - 1];
         out[j] = r;
     }
@@ -304,7 +303,7 @@ static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, Ranked *o
 static int delete_surplus(WlControllers *c, WlDeploy *d, size_t i, int32_t n)
 {
     size_t cap = d->npods;
-    Ranked *v = sim_mem_alloc(sim_mem(c->e), cap * sizeof *v);
+    WlPodRank *v = sim_mem_alloc(sim_mem(c->e), cap * sizeof *v);
     uint32_t *victims = v ? sim_mem_alloc(sim_mem(c->e), cap * sizeof *victims) : NULL;
     if (victims == NULL) {
         sim_mem_free(sim_mem(c->e), v, cap * sizeof *v);
@@ -313,7 +312,7 @@ static int delete_surplus(WlControllers *c, WlDeploy *d, size_t i, int32_t n)
     size_t have = rank_pods(c, d, i, v);
     size_t k = 0;
     for (; k < have && k < (size_t)n; k++)
-        victims[k] = v[k].id;
+        victims[k] = v[k].pod;
     int rc = SIM_OK;
     for (size_t j = 0; j < k && rc == SIM_OK; j++)
         rc = sim_pod_delete(c->e, victims[j]);

@@ -381,7 +381,7 @@ int wl_traffic_flow(WlControllers *c, const WlFlow *wf)
     TrfFlow *f = &t->f[t->nf];
     memset(f, 0, sizeof *f);
     *f = (TrfFlow){.site = wf->site, .svc = svc, .rate = wf->rate, .start_clock = wf->start_clock,
-                   .ndaily = wf->ndaily, .nsurges = wf->nsurges, .factor = 1.0};
+                   .zone = wf->zone, .epoch_unix = wf->epoch_unix, .ndaily = wf->ndaily, .nsurges = wf->nsurges, .factor = 1.0};
     f->daily = dup_array(t, wf->daily, wf->ndaily, sizeof *wf->daily);
     f->surges = dup_array(t, wf->surges, wf->nsurges, sizeof *wf->surges);
     if ((wf->ndaily && !f->daily) || (wf->nsurges && !f->surges) || flow_order(t, f) != SIM_OK) {
@@ -411,6 +411,20 @@ static double daily_factor(const TrfFlow *f, SimTime clock)
     return a->factor + (b->factor - a->factor) * ((double)into / (double)span);
 }
 
+/* The time of day at run time t: the start's plus t, moved by any change of
+ * the zone's UTC offset since the start (none without a zone). */
+static SimTime wall_clock(const TrfFlow *f, SimTime t)
+{
+    SimTime c = f->start_clock + t;
+    if (f->zone) {
+        int64_t u = f->epoch_unix + t / SIM_NS_PER_S;
+        c += SIM_SEC(wl_zone_offset(f->zone, u) - wl_zone_offset(f->zone, f->epoch_unix));
+        c %= SIM_SEC(86400);
+        return c < 0 ? c + SIM_SEC(86400) : c;
+    }
+    return c % SIM_SEC(86400);
+}
+
 static double surge_factor(const WlSurge *s, SimTime t)
 {
     SimTime u = t - s->start;
@@ -429,7 +443,7 @@ static double surge_factor(const WlSurge *s, SimTime t)
 
 static double flow_rate(const TrfFlow *f, SimTime t)
 {
-    double r = f->rate * f->factor * daily_factor(f, (f->start_clock + t) % SIM_SEC(86400));
+    double r = f->rate * f->factor * daily_factor(f, wall_clock(f, t));
     for (size_t i = 0; i < f->nsurges; i++)
         r *= surge_factor(&f->surges[i], t);
     return r;
@@ -483,7 +497,8 @@ int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const cha
     if (t == NULL || i >= t->nf)
         return SIM_EINVAL;
     const TrfFlow *f = &t->f[i];
-    *out = (WlFlow){f->site, t->svcs[f->svc], f->rate, f->start_clock, f->daily, f->ndaily, f->surges, f->nsurges};
+    *out = (WlFlow){f->site,  t->svcs[f->svc], f->rate,    f->start_clock, f->daily,
+                    f->ndaily, f->surges,       f->nsurges, f->zone,        f->epoch_unix};
     *site = t->sites[f->site];
     return SIM_OK;
 }

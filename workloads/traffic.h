@@ -80,6 +80,11 @@ typedef struct WlFlow {
     size_t ndaily;
     const WlSurge *surges;      /* factors multiply (copied) */
     size_t nsurges;
+    /* The scenario's zone (NULL: UTC) and the Unix time of run time 0: the
+     * daily curve follows the wall clock, so a daylight-saving day is 23 or
+     * 25 hours long. The zone must outlive the run (the scenario owns it). */
+    const WlZone *zone;
+    int64_t epoch_unix;
 } WlFlow;
 
 /* The mode of the run; call before the first wl_traffic_serve. */

@@ -118,6 +118,8 @@ typedef struct TrfFlow {
     uint32_t site, svc;
     double rate;
     SimTime start_clock;
+    const WlZone *zone;         /* the daily curve's wall clock (WlFlow) */
+    int64_t epoch_unix;
     WlDailyPoint *daily;
     size_t ndaily;
     WlSurge *surges;

@@ -125,6 +125,13 @@ int wl_zone_load(SimMem *m, const char *name, WlZone **out, SimErr *why);
 void wl_zone_free(SimMem *m, WlZone *z);
 /* The zone's UTC offset in seconds at Unix time t. */
 int32_t wl_zone_offset(const WlZone *z, int64_t t);
+#define WL_ZONE_ABBREV 16
+/* The zone's abbreviation at Unix time t ("EDT"; "UTC" for z NULL), owned by z. */
+const char *wl_zone_abbrev(const WlZone *z, int64_t t);
+/* The Unix time of a wall time (year-month-day, seconds after midnight) in
+ * zone z, as Go's time.Date picks it in a daylight-saving gap or overlap
+ * (the same arithmetic CronJob schedules use). */
+int64_t wl_zone_unix(const WlZone *z, int64_t year, int month, int day, int32_t sec_of_day);
 /* The first time the schedule fires strictly after Unix time t (seconds),
  * in zone z; WL_CRON_NEVER when it does not within five years. */
 int64_t wl_schedule_next(const WlSchedule *s, const WlZone *z, int64_t t);

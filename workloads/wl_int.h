@@ -239,6 +239,11 @@ int wl_bt_run_on(WlControllers *c, size_t req, uint32_t node, SimTime *out);
 /* queue.c: the backtest queues' pod hooks (controllers.c calls them). */
 void wl_queue_pod_running(WlControllers *c, uint32_t pod);
 void wl_queue_pod_terminated(WlControllers *c, uint32_t pod);
+/* A busy worker's pod is being deleted: the time its request still needs
+ * (the pod_stopping listener); 0 for any other pod. */
+SimTime wl_queue_pod_stopping(WlControllers *c, uint32_t pod);
+/* A draining worker's pod is gone: its request is done, or requeued. */
+void wl_queue_pod_gone(WlControllers *c, uint32_t pod);
 void wl_queue_free(WlControllers *c);
 
 /* traffic.c */
