@@ -302,10 +302,8 @@ void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
     annotations(c, tmpl, s->safe_to_evict);
     if (s->local_storage)
         kx_out(c, ", local_storage = true");
-    const KubeYNode *spec = kube_y_map(c->y, tmpl, "spec");
-    const KubeYNode *grace = spec ? kube_y_at(c->y, spec, "terminationGracePeriodSeconds") : NULL;
-    if (grace)
-        kx_out(c, ", termination_grace = \"%llds\"", (long long)kx_int(c, grace, 0, INT64_C(1000000000)));
+    if (s->termination_grace_set)
+        kx_out(c, ", termination_grace = \"%llds\"", (long long)(s->termination_grace / SIM_NS_PER_S));
     if (s->priority_class) {
         kx_out(c, ", priority_class = ");
         kx_out_str(c, s->priority_class);
