@@ -1,6 +1,6 @@
 /*
  * run_end.c: the short block `kubesim run` prints after its end line: the
- * SLOs missed (summary.json slo[]: a target, and time over it) and the three
+ * SLOs missed (summary.json slo[]: each target with time over it) and the three
  * reasons pods waited most (trace.kst pod_unschedulable records).
  *
  * Both are read back from the run's finished files, so the block adds no
@@ -133,27 +133,38 @@ static const char *str_or(const cJSON *o, const char *k, const char *d)
     return cJSON_IsString(v) ? v->valuestring : d;
 }
 
-/* An slo[] entry with a target and time over it. */
+/* One missed target: a target and time over it. */
+static void print_target(FILE *out, const cJSON *svc, const cJSON *t, const char *pct, const char *value_key,
+                         int *any)
+{
+    double target = num_or(t, "target_ms", -1), over = num_or(t, "violation_seconds", 0);
+    if (target < 0 || over <= 0)
+        return;
+    if (*any == 0)
+        fprintf(out, "SLOs missed:\n");
+    if (++*any > END_MAX_SLOS)
+        return;   /* one short block: the rest as a count */
+    fprintf(out, "  %s in %s: %s target %g ms, over it for %.0f s", str_or(svc, "service", "?"),
+            str_or(svc, "region", "?"), pct, target, over);
+    double v = num_or(t, value_key, -1);
+    if (v >= 0)
+        fprintf(out, " (whole run %s %.1f ms)", pct, v);
+    fputc('\n', out);
+}
+
+/* slo[]: each entry's targets[] (one per percentile), or the entry itself
+ * (target_ms at p95) in a summary without them. */
 static void print_missed(FILE *out, const cJSON *slo, int *any)
 {
-    const cJSON *e;
+    const cJSON *e, *t;
     cJSON_ArrayForEach(e, slo) {
-        double target = num_or(e, "target_ms", -1), over = num_or(e, "violation_seconds", 0);
-        if (target < 0 || over <= 0)
+        const cJSON *targets = cJSON_GetObjectItemCaseSensitive(e, "targets");
+        if (!cJSON_IsArray(targets)) {
+            print_target(out, e, e, "p95", "latency_p95_ms", any);
             continue;
-        if (*any == 0)
-            fprintf(out, "SLOs missed:\n");
-        if (++*any > END_MAX_SLOS)
-            continue;   /* one short block: the rest as a count */
-        const char *pct = str_or(e, "percentile", "p95");
-        char key[64];
-        snprintf(key, sizeof key, "latency_%s_ms", pct);
-        fprintf(out, "  %s in %s: %s target %g ms, over it for %.0f s", str_or(e, "service", "?"),
-                str_or(e, "region", "?"), pct, target, over);
-        double v = num_or(e, key, -1);
-        if (v >= 0)
-            fprintf(out, " (whole run %s %.1f ms)", pct, v);
-        fputc('\n', out);
+        }
+        cJSON_ArrayForEach(t, targets)
+            print_target(out, e, t, str_or(t, "percentile", "?"), "latency_ms", any);
     }
 }
 
