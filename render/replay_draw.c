@@ -218,8 +218,20 @@ static void region_head(RndPaint *p, RndReplay *r, uint32_t g, int x, int y)
              rnd_state_region(r, &r->cur, g, RND_SER_PENDING, r->now),
              rnd_state_region(r, &r->cur, g, RND_SER_COUNT, r->now));
     text(p, x + PAD, y + 2, region_col[g % 6], line);
-    snprintf(line, sizeof line, "HPA replicas %lld   p95 %.0f ms   backlog %lld", (long long)region_hpa(r, g),
-             rnd_state_region(r, &r->cur, g, RND_SER_P95, r->now), (long long)r->cur.regions[g].backlog);
+    /* p95 per service (the first three of the region), else the region's worst */
+    char svcs[160] = "";
+    int shown = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < r->nsvcs && used < sizeof svcs; i++)
+        if (r->svcs[i].region == g && shown++ < 3)
+            used += (size_t)snprintf(svcs + used, sizeof svcs - used, "%s%s %.0f", shown > 1 ? ", " : "",
+                                     r->svcs[i].name, (double)r->cur.p95[i] / 1000.0);
+    if (shown > 3 && used < sizeof svcs)
+        snprintf(svcs + used, sizeof svcs - used, ", ...");
+    if (shown == 0)
+        snprintf(svcs, sizeof svcs, "%.0f", rnd_state_region(r, &r->cur, g, RND_SER_P95, r->now));
+    snprintf(line, sizeof line, "HPA replicas %lld   p95 ms %s   backlog %lld", (long long)region_hpa(r, g), svcs,
+             (long long)r->cur.regions[g].backlog);
     text(p, x + PAD, y + 16, dim, line);
 }
 
@@ -291,7 +303,10 @@ static void time_axis(RndPaint *p, RndReplay *r, SDL_Rect plot)
     for (int i = 0; i <= 2; i++) {
         char lb[32];
         rnd_replay_time_label(r, r->duration / 2 * i, lb, sizeof lb);
-        int x = plot.x + plot.w * i / 2 - (i == 0 ? 0 : i == 1 ? 14 : 30);
+        int tw = 0, th = 0;
+        if (p->font)
+            TTF_SizeUTF8(p->font, lb, &tw, &th);
+        int x = plot.x + plot.w * i / 2 - tw * i / 2;   /* left, centred, right-aligned */
         fill(p, plot.x + plot.w * i / 2 - (i == 2), plot.y + plot.h, 1, 3, dim);
         text(p, x, plot.y + plot.h + 2, dim, lb);
     }
