@@ -302,15 +302,9 @@ void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
     annotations(c, tmpl, s->safe_to_evict);
     if (s->local_storage)
         kx_out(c, ", local_storage = true");
-<<<<<<< HEAD
-    const KubeYNode *grace = kube_y_at(c->y, spec, "terminationGracePeriodSeconds");
-    if (grace)
-        kx_out(c, ", termination_grace = \"%llds\"", (long long)kx_int(c, grace, 0, INT64_C(1000000000)));
-    const char *pc = kube_y_str(c->y, spec, "priorityClassName");
-    if (pc) {
-=======
+    if (s->termination_grace_set)
+        kx_out(c, ", termination_grace = \"%llds\"", (long long)(s->termination_grace / SIM_NS_PER_S));
     if (s->priority_class) {
->>>>>>> podreader
         kx_out(c, ", priority_class = ");
         kx_out_str(c, s->priority_class);
     }

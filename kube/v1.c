@@ -574,6 +574,13 @@ static void pod_spec(KubeReader *c, const cJSON *spec, const char *path, KubePod
     if (pp && strcmp(pp, "Never") != 0 && strcmp(pp, "PreemptLowerPriority") != 0)
         kube_fail(c, sub2, "\"%s\" is not PreemptLowerPriority or Never", pp);
     s->preempt_never = pp && strcmp(pp, "Never") == 0;
+    /* Given or not matters: unset is the API's default (30 s), which export
+     * leaves unwritten. */
+    if (cJSON_GetObjectItemCaseSensitive(spec, "terminationGracePeriodSeconds")) {
+        s->termination_grace_set = 1;
+        s->termination_grace =
+            SIM_SEC(kube_get_int(c, spec, "terminationGracePeriodSeconds", path, 0, 0, INT64_C(1000000000)));
+    }
 }
 
 /* A pod (named) or a pod template: metadata, then the spec. */

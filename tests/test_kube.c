@@ -73,6 +73,36 @@ START_TEST(kube_pod_request_is_max_of_app_and_init_plus_overhead)
 }
 END_TEST
 
+/* terminationGracePeriodSeconds: given (0 included) or the API's default. */
+START_TEST(kube_pod_reads_its_termination_grace)
+{
+    static const char *const cases[] = {
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"terminationGracePeriodSeconds\": 75, \"containers\": [{\"name\": \"c\"}]}}",
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"terminationGracePeriodSeconds\": 0, \"containers\": [{\"name\": \"c\"}]}}",
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"containers\": [{\"name\": \"c\"}]}}",
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"terminationGracePeriodSeconds\": -1, \"containers\": [{\"name\": \"c\"}]}}"};
+    static const int set[] = {1, 1, 0, -1};
+    static const int64_t secs[] = {75, 0, 30, 0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Reader rd;
+        reader_open(&rd);
+        cJSON *j = cJSON_Parse(cases[i]);
+        ck_assert_ptr_nonnull(j);
+        KubePod p;
+        kube_pod(rd.r, j, "$.pod", &p);
+        if (set[i] < 0) {
+            ck_assert_msg(kube_failed(rd.r), "case %zu: a negative grace period passed", i);
+        } else {
+            ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+            ck_assert_int_eq(p.spec.termination_grace_set, set[i]);
+            ck_assert_int_eq(sim_spec_termination_grace(&p.spec), SIM_SEC(secs[i]));
+        }
+        cJSON_Delete(j);
+        reader_close(&rd);
+    }
+}
+END_TEST
+
 START_TEST(kube_effective_request_adds_overhead_to_cpu_and_memory)
 {
     SimRes app = {700, 100, 1, 0}, init = {900, 50, 2, 0}, over = {30, 7, 5, 0};
@@ -123,7 +153,7 @@ static char *imported(const char *path, const char *yaml)
     "{\"metadata\": {\"labels\": {\"app\": \"web\", \"tier\": \"fe\"}, \"annotations\": {"                        \
     "\"cluster-autoscaler.kubernetes.io/safe-to-evict\": \"false\","                                              \
     "\"cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes\": \"scratch\"}},"                            \
-    "\"spec\": {\"priorityClassName\": \"high\", \"overhead\": {\"cpu\": \"100m\", \"memory\": \"16Mi\"},"        \
+    "\"spec\": {\"priorityClassName\": \"high\", \"terminationGracePeriodSeconds\": 75, \"overhead\": {\"cpu\": \"100m\", \"memory\": \"16Mi\"},"        \
     "\"initContainers\": [{\"name\": \"init\", \"image\": \"x\", \"resources\": {\"requests\": {\"cpu\": \"2\"},"  \
     "\"limits\": {\"memory\": \"1Gi\"}}}],"                                                                       \
     "\"containers\": [{\"name\": \"a\", \"image\": \"x\", \"resources\": {\"requests\": {\"cpu\": \"500m\","       \
@@ -194,6 +224,8 @@ static void assert_pod_spec_eq(const SimPodSpec *x, const SimPodSpec *m)
     ck_assert_str_eq(x->priority_class ? x->priority_class : "", m->priority_class ? m->priority_class : "");
     ck_assert_int_eq(x->safe_to_evict, m->safe_to_evict);
     ck_assert_int_eq(x->local_storage, m->local_storage);
+    ck_assert_int_eq(x->termination_grace_set, m->termination_grace_set);
+    ck_assert_int_eq(x->termination_grace, m->termination_grace);
     assert_sel_eq(&x->node_selector, &m->node_selector, "nodeSelector");
     ck_assert_uint_eq(x->nnode_required, m->nnode_required);
     for (size_t i = 0; i < x->nnode_required; i++)
@@ -759,6 +791,7 @@ int main(void)
     Suite *s = suite_create("kube");
     TCase *tc = tcase_create("reader");
     tcase_add_test(tc, kube_pod_request_is_max_of_app_and_init_plus_overhead);
+    tcase_add_test(tc, kube_pod_reads_its_termination_grace);
     tcase_add_test(tc, kube_effective_request_adds_overhead_to_cpu_and_memory);
     tcase_add_test(tc, kube_import_and_explain_agree_on_a_pods_requests);
     tcase_add_test(tc, kube_import_and_explain_read_every_pod_field_alike);
