@@ -492,6 +492,33 @@ static int completion(ScnSweep *w, size_t config, const char *csv, size_t len, d
     return SIM_OK;
 }
 
+/* The objective's completion seconds from summary.json, exact where
+ * metrics.csv has the sample interval's grain: the longest makespan of the
+ * Job (or of its CronJob's Jobs), or the queue's makespan; NAN when one never
+ * finished. 0 when the summary lacks the keys (an older kubesim's) or names
+ * nothing of the objective: the caller then reads metrics.csv. */
+static int summary_completion(const ScnSweep *w, const cJSON *root, double *out)
+{
+    const cJSON *list = w->obj == OBJ_JOB ? cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(root, "jobs"), "list")
+                                          : cJSON_GetObjectItemCaseSensitive(root, "queues");
+    const cJSON *x;
+    int found = 0;
+    *out = 0;
+    cJSON_ArrayForEach(x, (cJSON_IsArray(list) ? list : NULL)) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name"));
+        const char *cron = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "cronjob"));
+        if (!(name && strcmp(name, w->obj_name) == 0) && !(cron && strcmp(cron, w->obj_name) == 0))
+            continue;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(x, "makespan_seconds");
+        if (m == NULL)
+            return 0;   /* queues[] without the completion figures */
+        found = 1;
+        *out = cJSON_IsNumber(m) && isfinite(*out) ? fmax(*out, m->valuedouble) : NAN;
+    }
+    return found;
+}
+
 /* Adds one seed to the row: sums and worst values, the worst seed's
  * expectations, and whether this seed passed. */
 static void row_add(Row *r, const Seed *sd)
@@ -530,7 +557,7 @@ static int seed_of(ScnSweep *w, size_t config, const cJSON *root, const char *me
         else
             sd->failed++;
     }
-    if (!scn_sweep_wants_metrics(w))
+    if (!scn_sweep_wants_metrics(w) || summary_completion(w, root, &sd->fig[F_DONE]))
         return SIM_OK;
     if (metrics == NULL)
         return ERR("--objective %s: configuration %zu has no metrics.csv", w->objective, config);

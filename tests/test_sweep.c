@@ -726,6 +726,41 @@ START_TEST(sweep_objective_completion_from_metrics)
 }
 END_TEST
 
+/* With summary.json's jobs.list and queues[] (makespan_seconds), the
+ * completion comes from them, exact, not from metrics.csv's samples: the
+ * longest of a CronJob's Jobs, and a null makespan (never finished) is no
+ * completion. */
+START_TEST(sweep_objective_completion_from_the_summary)
+{
+    static const char summary[] =
+        "{\"cost_usd\": 1, \"slo\": [], \"expectations\": [], \"jobs\": {\"succeeded\": 2, \"failed\": 0,"
+        " \"list\": [{\"name\": \"fx-100\", \"cronjob\": \"fx\", \"makespan_seconds\": 61.5},"
+        " {\"name\": \"fx-101\", \"cronjob\": \"fx\", \"makespan_seconds\": 170.25},"
+        " {\"name\": \"other\", \"makespan_seconds\": 9000}]},"
+        " \"queues\": [{\"name\": \"q\", \"makespan_seconds\": null}]}";
+    static const char metrics[] = "t_seconds,region,object,name,metric,value\n";
+    SimMem m;
+    const char *specs[] = {"a=1"};
+    ScnSweep *w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "job:fx"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), metrics, strlen(metrics)), SIM_OK);
+    size_t len;
+    char *csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",true,170.25\n") != NULL, "%s", csv);
+    free(csv);
+    scn_sweep_free(w);
+
+    w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "queue:q"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), metrics, strlen(metrics)), SIM_OK);
+    csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",true,\n") != NULL, "a queue that never finished has no completion: %s", csv);
+    free(csv);
+    scn_sweep_free(w);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
 /* Every <text class="tick" data-v="V"> of an axis group ("ya" or "xa") of
  * the page: the values, in order, into v (returns the count). */
 static int ticks(const char *html, const char *group, double *v, int max)
@@ -902,6 +937,7 @@ static Suite *suite(void)
     tcase_add_test(tc, yaml_strings_keep_their_type);
     tcase_add_test(tc, yaml_sweep_job_out_of_memory_sweep);
     tcase_add_test(tc, sweep_objective_completion_from_metrics);
+    tcase_add_test(tc, sweep_objective_completion_from_the_summary);
     suite_add_tcase(s, tc);
     TCase *bin = tcase_create("binary");
     tcase_add_test(bin, set_overrides_a_declaration_field);
