@@ -431,6 +431,27 @@ START_TEST(report_shows_node_group_costs_in_regions_table)
 }
 END_TEST
 
+/* A 45 ms baseline and a 5 s spike on one latency chart: a log axis that
+ * says so, with the baseline off the floor; a flat latency stays linear. */
+START_TEST(report_latency_spike_gets_log_axis)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,latency_p99_ms,45\n"
+        "60,us-east,service,api,latency_p99_ms,5000\n"
+        "120,us-east,service,api,latency_p99_ms,45\n"
+        "0,us-east,service,web,latency_p50_ms,40\n"
+        "60,us-east,service,web,latency_p50_ms,50\n";
+    Page p = render_ok("{\"scenario\":\"x\"}", csv);
+    ck_assert_uint_eq(count(p.html, "log scale</small>"), 1);
+    ck_assert_uint_eq(count(p.html, "<g class=\"ya log\">"), 1);
+    ck_assert_ptr_nonnull(strstr(p.html, ">10<"));
+    ck_assert_ptr_nonnull(strstr(p.html, ">5k<"));
+    ck_assert_ptr_nonnull(strstr(p.html, ">10k<"));
+    free(p.html);
+}
+END_TEST
+
 START_TEST(report_shows_slo_table_only_when_nonempty)
 {
     Page p = render_ok("{\"scenario\":\"x\",\"slo\":[]}", NULL);
@@ -863,6 +884,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_has_a_chart_per_metric);
     tcase_add_test(charts, report_orders_charts_as_the_story);
     tcase_add_test(charts, report_shows_node_group_costs_in_regions_table);
+    tcase_add_test(charts, report_latency_spike_gets_log_axis);
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
