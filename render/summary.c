@@ -241,7 +241,10 @@ static void figure_card(RndBuf *b, const cJSON *group)
         rnd_buf_str(b, "<tr><th>");
         rnd_buf_label(b, it->string, 1);
         rnd_buf_fmt(b, "</th><td%s>", cell_class(it));
-        value(b, it->string, it);
+        if (is_table(it))   /* its own table further down; a card stays narrow */
+            rnd_buf_fmt(b, "%d rows", cJSON_GetArraySize(it));
+        else
+            value(b, it->string, it);
         rnd_buf_str(b, "</td></tr>");
     }
     rnd_buf_str(b, "</tbody></table>");
