@@ -9,6 +9,8 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,7 +69,8 @@ const char rnd_page_css[] =
     ".data td{overflow-wrap:anywhere}.data td.num{overflow-wrap:normal}"
     "ul.sub{list-style:none;margin:0;padding:0;text-align:left}ul.sub li{white-space:nowrap}"
     "ul.sub span{color:var(--mut);margin-left:8px}"
-    ".chart{min-width:0}.band{fill:#cf222e;fill-opacity:.08}"
+    ".chart{min-width:0}rect.band{fill:#f28e2b;fill-opacity:.16}"
+    ".legend i.band{border:0;height:10px;background:#f28e2b;opacity:.35}"
     ".share{display:inline-block;width:60px;height:6px;margin:0 6px 1px 10px;"
     "background:var(--soft);border-radius:3px;vertical-align:middle}"
     ".share span{display:block;height:100%;background:var(--acc);border-radius:3px}"
@@ -280,7 +283,7 @@ static void axis_note(RndBuf *b, const RndClock *clk, const RndMetrics *m)
 /* One part: its charts (every chart shares one time axis, from the start, or
  * the first sample if earlier, to the last sample, so charts line up). */
 static int page_part(RndBuf *b, const RndMetrics *m, const RndClock *clk, const uint32_t *order,
-                     size_t n, Part p)
+                     size_t n, Part p, const RndBands *bands)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
@@ -300,7 +303,7 @@ static int page_part(RndBuf *b, const RndMetrics *m, const RndClock *clk, const 
     for (size_t i = 0; i < n && rc == SIM_OK; i++)
         if (part_of(rnd_metrics_str(m, m->charts[order[i]].object),
                     rnd_metrics_str(m, m->charts[order[i]].metric)) == p)
-            rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk);
+            rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk, bands);
     rnd_buf_str(b, "</div></section>\n");
     return rc;
 }
@@ -322,8 +325,77 @@ static void part_tables(RndBuf *b, const cJSON *root, Part p)
     rnd_sum_extra_tables(b, root, all, 1);
 }
 
+static int by_value(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Total requests per second over every service at each sample of the first
+ * rps series (the sampler writes every series at the same times). */
+static double *total_rps(const RndMetrics *m, const RndChart *c, size_t *n)
+{
+    const RndSeries *first = &m->series[c->series[0]];
+    double *tot = sim_mem_calloc(m->mem, first->n ? first->n : 1, sizeof *tot);
+    if (tot == NULL)
+        return NULL;
+    for (size_t s = 0; s < c->n; s++) {
+        const RndSeries *se = &m->series[c->series[s]];
+        for (size_t i = 0, j = 0; i < first->n && j < se->n; i++) {
+            while (j < se->n && se->pts[j].t < first->pts[i].t)
+                j++;
+            if (j < se->n && se->pts[j].t == first->pts[i].t && isfinite(se->pts[j].v))
+                tot[i] += se->pts[j].v;
+        }
+    }
+    *n = first->n;
+    return tot;
+}
+
+/* A surge: the samples where the services' total load is over 1.5 times its
+ * median over the run (the scenario's traffic, as metrics.csv has it). */
+#define SURGE_FACTOR 1.5
+
+static void surge_bands(const RndMetrics *m, RndBands *out)
+{
+    out->n = 0;
+    out->label = "traffic surge (load over 1.5\xC3\x97 its median)";
+    const RndChart *c = NULL;
+    for (size_t i = 0; i < m->ncharts && c == NULL; i++)
+        if (strcmp(rnd_metrics_str(m, m->charts[i].object), "service") == 0 &&
+            strcmp(rnd_metrics_str(m, m->charts[i].metric), "rps") == 0 && m->charts[i].n > 0)
+            c = &m->charts[i];
+    size_t n = 0;
+    double *tot = c ? total_rps(m, c, &n) : NULL;
+    double *sorted = tot ? sim_mem_alloc(m->mem, (n ? n : 1) * sizeof *sorted) : NULL;
+    if (sorted && n > 2) {
+        memcpy(sorted, tot, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, by_value);
+        double limit = SURGE_FACTOR * sorted[n / 2];
+        const RndPoint *pts = m->series[c->series[0]].pts;
+        for (size_t i = 0; i < n && limit > 0; i++) {
+            if (!(tot[i] > limit))
+                continue;
+            size_t j = i;
+            while (j + 1 < n && tot[j + 1] > limit)
+                j++;
+            if (out->n < RND_MAX_BANDS) {
+                out->t[out->n][0] = pts[i].t;
+                out->t[out->n++][1] = j + 1 < n ? pts[j + 1].t : pts[j].t;
+            }
+            i = j;
+        }
+    }
+    if (tot)
+        sim_mem_free(m->mem, tot, (n ? n : 1) * sizeof *tot);
+    if (sorted)
+        sim_mem_free(m->mem, sorted, (n ? n : 1) * sizeof *sorted);
+}
+
 static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const RndClock *clk)
 {
+    RndBands bands;
+    surge_bands(m, &bands);
     uint32_t *order;
     size_t n;
     if (rnd_metrics_order(m, &order, &n) != SIM_OK)
@@ -341,7 +413,7 @@ static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const Rn
                        "</section>\n");
     int rc = SIM_OK;
     for (int p = 0; p < NPARTS && rc == SIM_OK; p++) {
-        rc = page_part(b, m, clk, order, n, (Part)p);
+        rc = page_part(b, m, clk, order, n, (Part)p, &bands);
         part_tables(b, root, (Part)p);
     }
     sim_mem_free(m->mem, order, n * sizeof *order);

@@ -474,9 +474,31 @@ static void card_head(RndBuf *b, const RndMetrics *m, const RndChart *c, int log
 }
 
 /* picks[0, k) are the chart's series, picks[k, kt) its SLO targets. */
-static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, size_t kt,
-                      const RndChart *c, RndPoint *scratch)
+/* Shaded spans behind the lines; returns how many were drawn. */
+static size_t draw_bands(RndBuf *b, const Frame *f, const RndBands *bands)
 {
+    size_t drawn = 0;
+    for (size_t i = 0; bands && i < bands->n; i++) {
+        double a = fmax(bands->t[i][0], f->t0), z = fmin(bands->t[i][1], f->t1);
+        if (!(z > a))
+            continue;
+        if (drawn++ == 0)
+            rnd_buf_str(b, "<g class=\"bands\">");
+        rnd_buf_fmt(b, "<rect class=\"band\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
+                       "<title>", fx(f, a), PAD_T, fmax(fx(f, z) - fx(f, a), 1.0),
+                    VB_H - PAD_T - PAD_B);
+        rnd_buf_esc(b, bands->label);
+        rnd_buf_str(b, "</title></rect>");
+    }
+    if (drawn)
+        rnd_buf_str(b, "</g>");
+    return drawn;
+}
+
+static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, size_t kt,
+                      const RndChart *c, RndPoint *scratch, const RndBands *bands)
+{
+    size_t nb = draw_bands(b, f, bands);
     y_axis(b, f);
     x_axis(b, f);
     rnd_buf_str(b, "<g class=\"ln\">");
@@ -487,6 +509,11 @@ static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, si
     rnd_buf_str(b, "</g></svg><ul class=\"legend\">");
     for (size_t i = 0; i < kt; i++)
         legend_item(b, &picks[i], f->metric);
+    if (nb) {
+        rnd_buf_str(b, "<li class=\"band-key\"><i class=\"band\"></i>");
+        rnd_buf_esc(b, bands->label);
+        rnd_buf_str(b, "</li>");
+    }
     rnd_buf_str(b, "</ul>");
     if (c->n > RND_MAX_SERIES)
         rnd_buf_fmt(b, "<p class=\"note\">Showing the %d series with the highest peaks of %zu.</p>",
@@ -494,7 +521,8 @@ static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, si
     rnd_buf_str(b, "</figure>\n");
 }
 
-int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1, const RndClock *clk)
+int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1,
+                  const RndClock *clk, const RndBands *bands)
 {
     size_t nall = c->n > 0 ? c->n : 1;
     Pick *all = sim_mem_alloc(b->mem, nall * sizeof *all);
@@ -506,7 +534,7 @@ int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, 
         size_t kt = merge_equal_targets(picks, k, thresholds(m, c, picks, k));
         value_range(&f, picks, kt);
         card_head(b, m, c, f.log);
-        card_body(b, &f, picks, k, kt, c, scratch);
+        card_body(b, &f, picks, k, kt, c, scratch, bands);
     } else {
         b->oom = 1;
     }

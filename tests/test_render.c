@@ -452,6 +452,37 @@ START_TEST(report_latency_spike_gets_log_axis)
 }
 END_TEST
 
+/* A traffic surge (load over 1.5x its median) is shaded on every time
+ * chart, not only on the load chart, and named in each legend; and every
+ * chart draws at least one line with points. */
+START_TEST(report_marks_surges_on_every_chart)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,rps,10\n60,us-east,service,api,rps,10\n"
+        "120,us-east,service,api,rps,40\n180,us-east,service,api,rps,40\n"
+        "240,us-east,service,api,rps,10\n300,us-east,service,api,rps,10\n"
+        "0,us-east,region,us-east,nodes,3\n300,us-east,region,us-east,nodes,5\n"
+        "0,us-east,region,us-east,cost_usd,0\n300,us-east,region,us-east,cost_usd,2\n";
+    Page p = render_ok("{\"scenario\":\"x\"}", csv);
+    size_t charts = count(p.html, "<svg ");
+    ck_assert_uint_eq(charts, 3);
+    ck_assert_uint_eq(count(p.html, "<rect class=\"band\""), charts);
+    ck_assert_uint_eq(count(p.html, "class=\"band-key\""), charts);
+    ck_assert_uint_ge(count(p.html, "<path stroke=\"#"), charts);
+    ck_assert_uint_eq(count(p.html, " d=\"\""), 0);   /* no line without points */
+    free(p.html);
+    /* steady load: nothing shaded */
+    static const char flat[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,rps,10\n60,us-east,service,api,rps,11\n"
+        "120,us-east,service,api,rps,10\n";
+    p = render_ok("{\"scenario\":\"x\"}", flat);
+    ck_assert_uint_eq(count(p.html, "class=\"band"), 0);
+    free(p.html);
+}
+END_TEST
+
 START_TEST(report_shows_slo_table_only_when_nonempty)
 {
     Page p = render_ok("{\"scenario\":\"x\",\"slo\":[]}", NULL);
@@ -885,6 +916,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_orders_charts_as_the_story);
     tcase_add_test(charts, report_shows_node_group_costs_in_regions_table);
     tcase_add_test(charts, report_latency_spike_gets_log_axis);
+    tcase_add_test(charts, report_marks_surges_on_every_chart);
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
