@@ -300,10 +300,14 @@ static int page_part(RndBuf *b, const RndMetrics *m, const RndClock *clk, const 
     rnd_buf_str(b, "</small></h2><div class=\"charts\">\n");
     double t0 = m->tmin < 0 ? m->tmin : 0;
     int rc = SIM_OK;
-    for (size_t i = 0; i < n && rc == SIM_OK; i++)
-        if (part_of(rnd_metrics_str(m, m->charts[order[i]].object),
-                    rnd_metrics_str(m, m->charts[order[i]].metric)) == p)
-            rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk, bands);
+    /* Latency, with its target line, leads: it is what an SLO is about. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n && rc == SIM_OK; i++) {
+            const char *metric = rnd_metrics_str(m, m->charts[order[i]].metric);
+            if (part_of(rnd_metrics_str(m, m->charts[order[i]].object), metric) == p &&
+                has(metric, "latency") == !pass)
+                rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk, bands);
+        }
     rnd_buf_str(b, "</div></section>\n");
     return rc;
 }
