@@ -87,15 +87,13 @@ int64_t kx_quantity(KxImp *c, const KubeYNode *n, int milli);
 /* An integer field; a bad one fails naming the field. */
 int64_t kx_int(KxImp *c, const KubeYNode *n, int64_t lo, int64_t hi);
 void kx_out_string_map(KxImp *c, const KubeYNode *map);  /* { k = "v", ... } */
-void kx_out_selector(KxImp *c, const KubeYNode *sel);    /* a LabelSelector */
-void kx_out_exprs(KxImp *c, const KubeYNode *seq);       /* matchExpressions */
 
-/* import_pod.c: a pod template's fields (requests summed, placement, annotations). */
-typedef struct KxPodRes {
-    int64_t cpu, memory, gpu, cpu_limit, memory_limit;
-    int has_cpu_limit, has_memory_limit;
-} KxPodRes;
-void kx_pod_resources(KxImp *c, const KubeYNode *spec, KxPodRes *r);
+/* import_pod.c: a pod template read by the kube reader (kube_pod_template
+ * and kube_pod_eviction through kx_read, so a pod field means what it means
+ * to `explain`) into p: 1 when read; 0 when tmpl is NULL (p zeroed) or the
+ * read failed (on the handle). */
+int kx_pod_read(KxImp *c, const KubeYNode *tmpl, KubePod *p);
+/* The template's fields of a workload declaration, written from kx_pod_read. */
 void kx_out_pod(KxImp *c, const KubeYNode *tmpl);
 
 /* import_kinds.c / import_apps.c / import_nodes.c: one function per kind;

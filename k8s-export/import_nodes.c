@@ -157,13 +157,13 @@ typedef struct Need {
     int64_t cpu, memory, gpu, pods;
 } Need;
 
-static int64_t replicas(KxImp *c, const KxDoc *d, const KubeYNode **spec)
+static int64_t replicas(KxImp *c, const KxDoc *d, const KubeYNode **tmpl)
 {
     const KubeYNode *s = kube_y_map(c->y, d->root, "spec");
-    *spec = kube_y_map(c->y, s, "template.spec");
+    *tmpl = kube_y_map(c->y, s, "template");
     const KubeYNode *r = kube_y_get(s, strcmp(d->kind, "Job") == 0 ? "parallelism" : "replicas");
     if (strcmp(d->kind, "CronJob") == 0) {
-        *spec = kube_y_map(c->y, s, "jobTemplate.spec.template.spec");
+        *tmpl = kube_y_map(c->y, s, "jobTemplate.spec.template");
         r = kube_y_get(s, "jobTemplate.spec.parallelism");
     }
     return r ? kx_int(c, r, 0, 1000000000) : 1;
@@ -174,14 +174,15 @@ static void needs(KxImp *c, Need *cpu, Need *gpu)
     static const char *const kinds[] = {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet", NULL};
     for (size_t k = 0; kinds[k]; k++)
         for (KxDoc *d = NULL; (d = kx_next(c, d, kinds[k])) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
-            const KubeYNode *spec;
-            int64_t n = strcmp(kinds[k], "DaemonSet") == 0 ? 1 : replicas(c, d, &spec);
+            const KubeYNode *tmpl;
+            int64_t n = strcmp(kinds[k], "DaemonSet") == 0 ? 1 : replicas(c, d, &tmpl);
             if (strcmp(kinds[k], "DaemonSet") == 0)
-                spec = kube_y_map(c->y, d->root, "spec.template.spec");
-            KxPodRes r;
-            kx_pod_resources(c, spec, &r);
-            Need *to = r.gpu ? gpu : cpu;
-            to->cpu += n * r.cpu, to->memory += n * r.memory, to->gpu += n * r.gpu, to->pods += n;
+                tmpl = kube_y_map(c->y, d->root, "spec.template");
+            KubePod p;
+            (void)kx_pod_read(c, tmpl, &p);   /* p zeroed when there is none */
+            const SimRes *r = &p.spec.req;
+            Need *to = r->gpu ? gpu : cpu;
+            to->cpu += n * r->cpu_m, to->memory += n * r->mem, to->gpu += n * r->gpu, to->pods += n;
         }
 }
 

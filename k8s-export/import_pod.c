@@ -1,19 +1,15 @@
 /*
  * import_pod.c: a pod template as the pod-template fields of a workload
- * declaration. Requests and limits are summed over the containers, and an
- * init container's count when it is larger (init containers run one at a
- * time before the others), as the scheduler computes a pod's request; GPUs
- * are nvidia.com/gpu. The export's kubesim.io/ annotations restore the
- * simulation-only settings.
- *
- * The pod's overhead (spec.overhead, set from its RuntimeClass) is added to
- * the requests, as upstream's scheduler does (requests + overhead) and as
- * `explain schedule` reads a pod (kube_effective_request); limits stay as
- * declared.
- *
- * The cluster autoscaler's annotations (safe-to-evict, and the local volumes
- * declared safe to evict) mean what the kube reader says they mean
- * (kube_safe_to_evict, kube_volume_blocks), as for `explain autoscaler`.
+ * declaration. The template is read by the kube reader (kx_pod_read:
+ * kube_pod_template and kube_pod_eviction over the YAML made JSON), so every
+ * pod field means here what it means to `explain`: requests by upstream's
+ * effective-request formula (kube_effective_request: app containers summed,
+ * the largest init container, plus the RuntimeClass overhead), limits as the
+ * app containers declare them, placement, tolerations, affinity, spread,
+ * and the cluster autoscaler's annotations and local volumes. What is
+ * written back in the manifest's own form (a limit given, a toleration's
+ * operator, a selector's matchLabels) comes from the reader's KubePodGiven.
+ * The export's kubesim.io/ annotations restore the simulation-only settings.
  *
  * Simplification: sidecar init containers (restartPolicy Always, counted with
  * the app containers upstream) are not distinguished: every init container
@@ -23,125 +19,153 @@
 
 #include "kube/kube.h"
 
-/* One container's fields, as the kube reader defaults them
- * (kube_container_request: a limit without a request sets the request). */
-static void add_container(KxImp *c, const KubeYNode *ct, KxPodRes *sum, int init)
+#include <string.h>
+
+/* The template read by the kube reader, and what the autoscaler reads of it
+ * (safe-to-evict, local volumes): the same fields `explain` reads a pod with. */
+static void read_template(KubeReader *r, const cJSON *j, const char *path, void *out)
 {
-    const KubeYNode *req = kube_y_map(c->y, ct, "resources.requests"), *lim = kube_y_map(c->y, ct, "resources.limits");
-    KubeContainerRes k = {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0};
-    const KubeYNode *x;
-    if ((x = kube_y_get(req, "cpu")) != NULL)
-        k.req.cpu_m = kx_quantity(c, x, 1), k.given_req |= KUBE_RES_CPU;
-    if ((x = kube_y_get(req, "memory")) != NULL)
-        k.req.mem = kx_quantity(c, x, 0), k.given_req |= KUBE_RES_MEM;
-    if ((x = kube_y_child(req, "nvidia.com/gpu")) != NULL)
-        k.req.gpu = kx_int(c, x, 0, 64), k.given_req |= KUBE_RES_GPU;
-    if ((x = kube_y_get(lim, "cpu")) != NULL)
-        k.lim.cpu_m = kx_quantity(c, x, 1), k.given_lim |= KUBE_RES_CPU;
-    if ((x = kube_y_get(lim, "memory")) != NULL)
-        k.lim.mem = kx_quantity(c, x, 0), k.given_lim |= KUBE_RES_MEM;
-    if ((x = kube_y_child(lim, "nvidia.com/gpu")) != NULL)
-        k.lim.gpu = kx_int(c, x, 0, 64), k.given_lim |= KUBE_RES_GPU;
-    SimRes r = kube_container_request(&k);
-    KxPodRes one = {r.cpu_m, r.mem, r.gpu, k.lim.cpu_m, k.lim.mem, (k.given_lim & KUBE_RES_CPU) != 0,
-                    (k.given_lim & KUBE_RES_MEM) != 0};
-    if (init) {
-        sum->cpu = sum->cpu > one.cpu ? sum->cpu : one.cpu;
-        sum->memory = sum->memory > one.memory ? sum->memory : one.memory;
-        sum->gpu = sum->gpu > one.gpu ? sum->gpu : one.gpu;
+    KubePod *p = out;
+    kube_pod_template(r, j, path, p);
+    kube_pod_eviction(r, j, path, &p->spec);
+}
+
+int kx_pod_read(KxImp *c, const KubeYNode *tmpl, KubePod *p)
+{
+    char path[KUBE_PATH];
+    memset(p, 0, sizeof *p);
+    if (tmpl == NULL || kube_yaml_rc(c->y) != SIM_OK)
+        return 0;
+    kube_y_path(tmpl, path, sizeof path);
+    return kx_read(c, tmpl, path, read_template, p);
+}
+
+static void resources(KxImp *c, const KubePod *p)
+{
+    const SimPodSpec *s = &p->spec;
+    if (s->req.cpu_m)
+        kx_out(c, ", cpu = \"%lldm\"", (long long)s->req.cpu_m);
+    if (s->req.mem)
+        kx_out(c, ", memory = %lld", (long long)s->req.mem);
+    if (s->req.gpu)
+        kx_out(c, ", gpu = %lld", (long long)s->req.gpu);
+    if (p->given.lim & KUBE_RES_CPU)
+        kx_out(c, ", cpu_limit = \"%lldm\"", (long long)s->lim_cpu_m);
+    if (p->given.lim & KUBE_RES_MEM)
+        kx_out(c, ", memory_limit = %lld", (long long)s->lim_mem);
+}
+
+/* { k = "v", ... } of labels, or of requirements that came from a map. */
+static void out_kv(KxImp *c, const SimKV *kv, size_t n)
+{
+    kx_out(c, "{");
+    for (size_t i = 0; i < n; i++) {
+        kx_out(c, i ? ", " : " ");
+        kx_out_key(c, kv[i].key);
+        kx_out_str(c, kv[i].value);
+    }
+    kx_out(c, n ? " }" : "}");
+}
+
+static void out_label_reqs(KxImp *c, const SimSelReq *r, size_t n)
+{
+    kx_out(c, "{");
+    for (size_t i = 0; i < n; i++) {
+        kx_out(c, i ? ", " : " ");
+        kx_out_key(c, r[i].key);
+        kx_out_str(c, r[i].nvalues ? r[i].values[0] : "");
+    }
+    kx_out(c, n ? " }" : "}");
+}
+
+/* matchExpressions (or a node term's requirements) as { key, operator, values }. */
+static void out_exprs(KxImp *c, const SimSelReq *r, size_t n)
+{
+    kx_out(c, "{");
+    for (size_t i = 0; i < n; i++) {
+        kx_out(c, "%s{ key = ", i ? ", " : " ");
+        kx_out_str(c, r[i].key);
+        kx_out(c, ", operator = ");
+        kx_out_str(c, kube_sel_op_names[r[i].op]);
+        if (r[i].nvalues) {
+            kx_out(c, ", values = {");
+            for (size_t v = 0; v < r[i].nvalues; v++) {
+                kx_out(c, v ? ", " : " ");
+                kx_out_str(c, r[i].values[v]);
+            }
+            kx_out(c, " }");
+        }
+        kx_out(c, " }");
+    }
+    kx_out(c, n ? " }" : "}");
+}
+
+/* A LabelSelector in the form it was written: a map of labels alone, or
+ * match_labels and match_expressions. */
+static void out_selector(KxImp *c, const SimSelector *sel, const KubeSelGiven *g)
+{
+    size_t nl = g->nlabels < sel->nreqs ? g->nlabels : sel->nreqs;
+    if (nl == sel->nreqs) {
+        out_label_reqs(c, sel->reqs, nl);
         return;
     }
-    sum->cpu += one.cpu, sum->memory += one.memory, sum->gpu += one.gpu;
-    sum->cpu_limit += one.cpu_limit, sum->memory_limit += one.memory_limit;
-    sum->has_cpu_limit |= one.has_cpu_limit, sum->has_memory_limit |= one.has_memory_limit;
+    kx_out(c, "{ match_labels = ");
+    out_label_reqs(c, sel->reqs, nl);
+    kx_out(c, ", match_expressions = ");
+    out_exprs(c, sel->reqs + nl, sel->nreqs - nl);
+    kx_out(c, " }");
 }
 
-void kx_pod_resources(KxImp *c, const KubeYNode *spec, KxPodRes *r)
+static void toleration(KxImp *c, const SimToleration *t, unsigned given)
 {
-    KxPodRes app = {0}, init = {0};
-    const KubeYNode *cs = kube_y_seq(c->y, spec, "containers"), *is = kube_y_seq(c->y, spec, "initContainers");
-    for (const KubeYNode *ct = cs ? cs->first : NULL; ct && kube_y_want(c->y, ct, KUBE_Y_MAP); ct = ct->next)
-        add_container(c, ct, &app, 0);
-    for (const KubeYNode *ct = is ? is->first : NULL; ct && kube_y_want(c->y, ct, KUBE_Y_MAP); ct = ct->next)
-        add_container(c, ct, &init, 1);
-    const KubeYNode *over = kube_y_map(c->y, spec, "overhead"), *x;
-    SimRes a = {app.cpu, app.memory, app.gpu, 0}, i = {init.cpu, init.memory, init.gpu, 0}, o = {0, 0, 0, 0};
-    if ((x = kube_y_get(over, "cpu")) != NULL)
-        o.cpu_m = kx_quantity(c, x, 1);
-    if ((x = kube_y_get(over, "memory")) != NULL)
-        o.mem = kx_quantity(c, x, 0);
-    SimRes eff = kube_effective_request(&a, &i, &o);   /* the formula explain reads pods with */
-    *r = app;
-    r->cpu = eff.cpu_m, r->memory = eff.mem, r->gpu = eff.gpu;
-}
-
-static void resources(KxImp *c, const KubeYNode *spec)
-{
-    KxPodRes r;
-    kx_pod_resources(c, spec, &r);
-    if (r.cpu)
-        kx_out(c, ", cpu = \"%lldm\"", (long long)r.cpu);
-    if (r.memory)
-        kx_out(c, ", memory = %lld", (long long)r.memory);
-    if (r.gpu)
-        kx_out(c, ", gpu = %lld", (long long)r.gpu);
-    if (r.has_cpu_limit)
-        kx_out(c, ", cpu_limit = \"%lldm\"", (long long)r.cpu_limit);
-    if (r.has_memory_limit)
-        kx_out(c, ", memory_limit = %lld", (long long)r.memory_limit);
-}
-
-static void toleration(KxImp *c, const KubeYNode *t)
-{
-    static const char *const keys[] = {"key", "operator", "value", "effect", NULL};
-    kx_out(c, "{");
+    const char *vals[4] = {t->key, t->op == SIM_TOL_EXISTS ? "Exists" : "Equal", t->value,
+                           t->effect >= 0 ? kube_taint_effect_names[t->effect] : ""};
+    static const char *const keys[] = {"key", "operator", "value", "effect"};
     int first = 1;
-    for (size_t i = 0; keys[i] && kube_y_want(c->y, t, KUBE_Y_MAP); i++) {
-        const char *v = kube_y_str(c->y, t, keys[i]);
-        if (v == NULL)
+    kx_out(c, "{");
+    for (unsigned i = 0; i < 4; i++) {
+        if (!(given & (1u << i)))   /* KUBE_TOL_KEY .. KUBE_TOL_EFFECT */
             continue;
         kx_out(c, "%s%s = ", first ? " " : ", ", keys[i]);
-        kx_out_str(c, v);
+        kx_out_str(c, vals[i]);
         first = 0;
     }
-    const KubeYNode *s = kube_y_get(t, "tolerationSeconds");
-    if (s)
-        kx_out(c, "%sseconds = %lld", first ? " " : ", ", (long long)kx_int(c, s, 0, INT64_C(1) << 40));
+    if (given & KUBE_TOL_SECONDS)
+        kx_out(c, "%sseconds = %lld", first ? " " : ", ", (long long)t->seconds);
     kx_out(c, " }");
 }
 
-static void tolerations(KxImp *c, const KubeYNode *seq)
+static void tolerations(KxImp *c, const KubePod *p)
 {
-    if (kube_y_want(c->y, seq, KUBE_Y_SEQ) == NULL || seq->n == 0)
+    const SimPodSpec *s = &p->spec;
+    if (s->ntolerations == 0)
         return;
     kx_out(c, ",\n    tolerations = {");
-    for (const KubeYNode *t = seq->first; t; t = t->next) {
-        kx_out(c, t == seq->first ? " " : ", ");
-        toleration(c, t);
+    for (size_t i = 0; i < s->ntolerations; i++) {
+        kx_out(c, i ? ", " : " ");
+        toleration(c, &s->tolerations[i], p->given.tolerations[i]);
     }
     kx_out(c, " }");
 }
 
-static void node_affinity(KxImp *c, const KubeYNode *na)
+static void node_affinity(KxImp *c, const KubePod *p)
 {
-    const KubeYNode *req = kube_y_seq(c->y, na, "requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-    const KubeYNode *pref = kube_y_seq(c->y, na, "preferredDuringSchedulingIgnoredDuringExecution");
+    const SimPodSpec *s = &p->spec;
     kx_out(c, "node = {");
-    if (req) {
+    if (p->given.node_required) {
         kx_out(c, " required = {");
-        for (const KubeYNode *t = req->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
-            kx_out(c, t == req->first ? " " : ", ");
-            kx_out_exprs(c, kube_y_get(t, "matchExpressions"));
+        for (size_t i = 0; i < s->nnode_required; i++) {
+            kx_out(c, i ? ", " : " ");
+            out_exprs(c, s->node_required[i].reqs, s->node_required[i].nreqs);
         }
-        kx_out(c, " }%s", pref ? "," : "");
+        kx_out(c, " }%s", p->given.node_preferred ? "," : "");
     }
-    if (pref) {
+    if (p->given.node_preferred) {
         kx_out(c, " preferred = {");
-        for (const KubeYNode *t = pref->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
-            const KubeYNode *w = kube_y_get(t, "weight");
-            kx_out(c, "%s{ weight = %lld, match = ", t == pref->first ? " " : ", ",
-                   w ? (long long)kx_int(c, w, 1, 100) : 1LL);
-            kx_out_exprs(c, kube_y_seq(c->y, t, "preference.matchExpressions"));
+        for (size_t i = 0; i < s->nnode_preferred; i++) {
+            const SimWeightedTerm *t = &s->node_preferred[i];
+            kx_out(c, "%s{ weight = %lld, match = ", i ? ", " : " ", (long long)t->weight);
+            out_exprs(c, t->term.reqs, t->term.nreqs);
             kx_out(c, " }");
         }
         kx_out(c, " }");
@@ -149,117 +173,97 @@ static void node_affinity(KxImp *c, const KubeYNode *na)
     kx_out(c, " }");
 }
 
-static void pod_term(KxImp *c, const KubeYNode *t, const KubeYNode *weight)
+static void pod_term(KxImp *c, const SimPodAffinityTerm *t, const KubeSelGiven *g, int weighted)
 {
     kx_out(c, "{ ");
-    if (weight)
-        kx_out(c, "weight = %lld, ", (long long)kx_int(c, weight, 1, 100));
+    if (weighted)
+        kx_out(c, "weight = %lld, ", (long long)t->weight);
     kx_out(c, "selector = ");
-    kx_out_selector(c, kube_y_map(c->y, t, "labelSelector"));
-    const char *key = kube_y_str(c->y, t, "topologyKey");
-    if (key == NULL)
-        kube_yaml_fail(c->y, NULL, t, "a pod affinity term needs topologyKey");
+    out_selector(c, &t->selector, g);
     kx_out(c, ", topology_key = ");
-    kx_out_str(c, key ? key : "");
+    kx_out_str(c, t->topology_key ? t->topology_key : "");
     kx_out(c, " }");
 }
 
-static void pod_affinity(KxImp *c, const char *name, const KubeYNode *pa)
+/* One side of pod affinity: its required and preferred terms, as given. */
+typedef struct PodSide {
+    const SimPodAffinityTerm *req, *pref;
+    size_t nreq, npref;
+    const KubeSelGiven *req_sel, *pref_sel;
+    int has_req, has_pref;
+} PodSide;
+
+static void pod_affinity(KxImp *c, const char *name, const PodSide *a)
 {
-    const KubeYNode *req = kube_y_seq(c->y, pa, "requiredDuringSchedulingIgnoredDuringExecution");
-    const KubeYNode *pref = kube_y_seq(c->y, pa, "preferredDuringSchedulingIgnoredDuringExecution");
     kx_out(c, "%s = {", name);
-    if (req) {
+    if (a->has_req) {
         kx_out(c, " required = {");
-        for (const KubeYNode *t = req->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
-            kx_out(c, t == req->first ? " " : ", ");
-            pod_term(c, t, NULL);
+        for (size_t i = 0; i < a->nreq; i++) {
+            kx_out(c, i ? ", " : " ");
+            pod_term(c, &a->req[i], &a->req_sel[i], 0);
         }
-        kx_out(c, " }%s", pref ? "," : "");
+        kx_out(c, " }%s", a->has_pref ? "," : "");
     }
-    if (pref) {
+    if (a->has_pref) {
         kx_out(c, " preferred = {");
-        for (const KubeYNode *t = pref->first; t && kube_y_want(c->y, t, KUBE_Y_MAP); t = t->next) {
-            kx_out(c, t == pref->first ? " " : ", ");
-            pod_term(c, kube_y_map(c->y, t, "podAffinityTerm"), kube_y_get(t, "weight"));
+        for (size_t i = 0; i < a->npref; i++) {
+            kx_out(c, i ? ", " : " ");
+            pod_term(c, &a->pref[i], &a->pref_sel[i], 1);
         }
         kx_out(c, " }");
     }
     kx_out(c, " }");
 }
 
-static void affinity(KxImp *c, const KubeYNode *a)
+static void affinity(KxImp *c, const KubePod *p)
 {
-    const KubeYNode *na = kube_y_map(c->y, a, "nodeAffinity"), *pa = kube_y_map(c->y, a, "podAffinity"),
-                 *anti = kube_y_map(c->y, a, "podAntiAffinity");
-    if (na == NULL && pa == NULL && anti == NULL)
+    const KubePodGiven *g = &p->given;
+    const SimPodAffinity *a = &p->spec.affinity;
+    if (!g->node_affinity && !g->pod_affinity && !g->pod_anti)
         return;
     kx_out(c, ",\n    affinity = { ");
-    if (na)
-        node_affinity(c, na);
-    if (pa) {
-        kx_out(c, na ? ", " : "");
-        pod_affinity(c, "pod", pa);
+    if (g->node_affinity)
+        node_affinity(c, p);
+    if (g->pod_affinity) {
+        PodSide s = {a->req_affinity, a->pref_affinity, a->nreq_affinity, a->npref_affinity,
+                     g->req_affinity_sel, g->pref_affinity_sel, g->req_affinity, g->pref_affinity};
+        kx_out(c, g->node_affinity ? ", " : "");
+        pod_affinity(c, "pod", &s);
     }
-    if (anti) {
-        kx_out(c, na || pa ? ", " : "");
-        pod_affinity(c, "pod_anti", anti);
+    if (g->pod_anti) {
+        PodSide s = {a->req_anti, a->pref_anti, a->nreq_anti, a->npref_anti,
+                     g->req_anti_sel, g->pref_anti_sel, g->req_anti, g->pref_anti};
+        kx_out(c, g->node_affinity || g->pod_affinity ? ", " : "");
+        pod_affinity(c, "pod_anti", &s);
     }
     kx_out(c, " }");
 }
 
-static void spread_one(KxImp *c, const KubeYNode *s)
+static void spread(KxImp *c, const KubePod *p)
 {
-    const KubeYNode *skew = kube_y_get(s, "maxSkew"), *md = kube_y_get(s, "minDomains");
-    kx_out(c, "{ max_skew = %lld, topology_key = ", skew ? (long long)kx_int(c, skew, 1, 1000000) : 1LL);
-    const char *key = kube_y_str(c->y, s, "topologyKey"), *when = kube_y_str(c->y, s, "whenUnsatisfiable");
-    if (key == NULL)
-        kube_yaml_fail(c->y, NULL, s, "a topology spread constraint needs topologyKey");
-    kx_out_str(c, key ? key : "");
-    if (when) {
-        kx_out(c, ", when_unsatisfiable = ");
-        kx_out_str(c, when);
-    }
-    if (kube_y_map(c->y, s, "labelSelector")) {
-        kx_out(c, ", selector = ");
-        kx_out_selector(c, kube_y_get(s, "labelSelector"));
-    }
-    if (md)
-        kx_out(c, ", min_domains = %lld", (long long)kx_int(c, md, 0, 1000000));
-    kx_out(c, " }");
-}
-
-static void spread(KxImp *c, const KubeYNode *seq)
-{
-    if (kube_y_want(c->y, seq, KUBE_Y_SEQ) == NULL || seq->n == 0)
+    const SimPodSpec *s = &p->spec;
+    if (s->nspread == 0)
         return;
     kx_out(c, ",\n    spread = {");
-    for (const KubeYNode *s = seq->first; s && kube_y_want(c->y, s, KUBE_Y_MAP); s = s->next) {
-        kx_out(c, s == seq->first ? " " : ", ");
-        spread_one(c, s);
+    for (size_t i = 0; i < s->nspread; i++) {
+        const SimSpread *sp = &s->spread[i];
+        kx_out(c, "%s{ max_skew = %lld, topology_key = ", i ? ", " : " ", (long long)sp->max_skew);
+        kx_out_str(c, sp->topology_key ? sp->topology_key : "");
+        kx_out(c, ", when_unsatisfiable = ");
+        kx_out_str(c, sp->do_not_schedule ? "DoNotSchedule" : "ScheduleAnyway");
+        if (p->given.spread_sel[i].given) {
+            kx_out(c, ", selector = ");
+            out_selector(c, &sp->selector, &p->given.spread_sel[i]);
+        }
+        if (sp->min_domains)
+            kx_out(c, ", min_domains = %lld", (long long)sp->min_domains);
+        kx_out(c, " }");
     }
     kx_out(c, " }");
-}
-
-/* Does a volume keep the autoscaler from draining the pod's node? The kube
- * reader decides (kube_volume_local, kube_volume_blocks), as it does for
- * `explain autoscaler`: a hostPath, or an emptyDir not in memory, not named in
- * the template's safe-to-evict-local-volumes annotation. */
-static int local_storage(KxImp *c, const KubeYNode *tmpl, const KubeYNode *spec)
-{
-    const char *safe = kx_annotation(c, tmpl, KUBE_ANN_SAFE_LOCAL_VOLUMES);
-    const KubeYNode *vs = kube_y_seq(c->y, spec, "volumes");
-    int blocks = 0;
-    for (const KubeYNode *v = vs ? vs->first : NULL; v && kube_y_want(c->y, v, KUBE_Y_MAP); v = v->next) {
-        int local = kube_volume_local(kube_y_get(v, "emptyDir") != NULL, kube_y_get_str(v, "emptyDir.medium"),
-                                      kube_y_get(v, "hostPath") != NULL);
-        blocks |= kube_volume_blocks(kube_y_str(c->y, v, "name"), local, safe);
-    }
-    return blocks;
 }
 
 /* The simulation-only settings the export keeps in annotations. */
-static void annotations(KxImp *c, const KubeYNode *tmpl)
+static void annotations(KxImp *c, const KubeYNode *tmpl, int8_t safe)
 {
     const char *v;
     const KubeYNode *n;
@@ -283,39 +287,36 @@ static void annotations(KxImp *c, const KubeYNode *tmpl)
         }
         kx_out(c, " }");
     }
-    /* "true" and "false" only: any other value leaves it unset, as upstream
-     * and the kube reader read it (kube_safe_to_evict). */
-    int8_t safe = kube_safe_to_evict(kx_annotation(c, tmpl, KUBE_ANN_SAFE_TO_EVICT));
+    /* "true" and "false" only, as the kube reader reads it (kube_safe_to_evict). */
     if (safe != 0)
         kx_out(c, ", safe_to_evict = %s", safe > 0 ? "true" : "false");
 }
 
 void kx_out_pod(KxImp *c, const KubeYNode *tmpl)
 {
-    const KubeYNode *spec = kube_y_map(c->y, tmpl, "spec");
-    resources(c, spec);
-    annotations(c, tmpl);
-    if (local_storage(c, tmpl, spec))
+    KubePod p;
+    if (!kx_pod_read(c, tmpl, &p))
+        return;
+    const SimPodSpec *s = &p.spec;
+    resources(c, &p);
+    annotations(c, tmpl, s->safe_to_evict);
+    if (s->local_storage)
         kx_out(c, ", local_storage = true");
-    const KubeYNode *grace = kube_y_at(c->y, spec, "terminationGracePeriodSeconds");
-    if (grace)
-        kx_out(c, ", termination_grace = \"%llds\"", (long long)kx_int(c, grace, 0, INT64_C(1000000000)));
-    const char *pc = kube_y_str(c->y, spec, "priorityClassName");
-    if (pc) {
+    if (s->termination_grace_set)
+        kx_out(c, ", termination_grace = \"%llds\"", (long long)(s->termination_grace / SIM_NS_PER_S));
+    if (s->priority_class) {
         kx_out(c, ", priority_class = ");
-        kx_out_str(c, pc);
+        kx_out_str(c, s->priority_class);
     }
-    const KubeYNode *labels = kube_y_map(c->y, tmpl, "metadata.labels");
-    if (labels && labels->n) {
+    if (p.meta.nlabels) {
         kx_out(c, ",\n    labels = ");
-        kx_out_string_map(c, labels);
+        out_kv(c, p.meta.labels, p.meta.nlabels);
     }
-    const KubeYNode *ns = kube_y_map(c->y, spec, "nodeSelector");
-    if (ns && ns->n) {
+    if (s->node_selector.nreqs) {
         kx_out(c, ",\n    node_selector = ");
-        kx_out_string_map(c, ns);
+        out_label_reqs(c, s->node_selector.reqs, s->node_selector.nreqs);
     }
-    tolerations(c, kube_y_get(spec, "tolerations"));
-    affinity(c, kube_y_map(c->y, spec, "affinity"));
-    spread(c, kube_y_get(spec, "topologySpreadConstraints"));
+    tolerations(c, &p);
+    affinity(c, &p);
+    spread(c, &p);
 }

@@ -12,9 +12,10 @@
  *   - a YAML reader over libyaml (yaml.c): manifests to a tree of KubeYNode
  *     that keeps each node's line, and typed lookups over it whose messages
  *     say "FILE:LINE: field.path: why" (used by `import`);
- *   - readers of v1 objects into the model's specs: Node, Pod (requests as
- *     upstream sums them, placement, the autoscaler's annotations and local
- *     volumes, the controller's kind), PriorityClass, PodDisruptionBudget,
+ *   - readers of v1 objects into the model's specs: Node, Pod and pod
+ *     template (requests as upstream sums them, placement, the autoscaler's
+ *     annotations and local volumes, the controller's kind, and what the
+ *     manifest gave, KubePodGiven, for import to write back), PriorityClass, PodDisruptionBudget,
  *     ResourceQuota, LimitRange (its Container items merged as upstream's),
  *     and the autoscaling/v2 HPA spec (hpa.c); and the effective-request
  *     formula that the YAML importer applies to the same fields;
@@ -124,14 +125,49 @@ typedef struct KubeNode {
 } KubeNode;
 void kube_node(KubeReader *r, const cJSON *j, const char *path, KubeNode *out);
 
+/* A LabelSelector as written, beside the requirements SimSelector holds:
+ * whether it was given, and how many of its requirements (the first ones)
+ * came from matchLabels, so a writer can copy it back in its own form. */
+typedef struct KubeSelGiven {
+    int given;
+    size_t nlabels;
+} KubeSelGiven;
+
+/* A toleration's fields the manifest wrote (KUBE_TOL_* bits): an absent
+ * operator means Equal and an absent effect every effect, but a writer that
+ * copies the pod back (import) writes only what was there. */
+enum { KUBE_TOL_KEY = 1, KUBE_TOL_OPERATOR = 2, KUBE_TOL_VALUE = 4, KUBE_TOL_EFFECT = 8, KUBE_TOL_SECONDS = 16 };
+
+/* What a pod's manifest gave beyond the meaning SimPodSpec holds. The
+ * scheduler needs none of it; `import`, which writes the pod back as a
+ * workload's fields, needs all of it. Arrays parallel the spec's. */
+typedef struct KubePodGiven {
+    unsigned lim;                     /* KUBE_RES_* bits: a limit some app container gave */
+    uint8_t *tolerations;             /* per spec.tolerations[i]: KUBE_TOL_* bits */
+    int node_affinity, pod_affinity, pod_anti;   /* affinity.nodeAffinity / podAffinity / podAntiAffinity */
+    int node_required, node_preferred;           /* nodeSelectorTerms / the preferred list were written */
+    int req_affinity, pref_affinity, req_anti, pref_anti;   /* the pod (anti-)affinity lists were written */
+    KubeSelGiven *req_affinity_sel, *pref_affinity_sel, *req_anti_sel, *pref_anti_sel;   /* per term */
+    KubeSelGiven *spread_sel;         /* per spec.spread[i]: its labelSelector */
+} KubePodGiven;
+
 /* A v1 Pod: its spec as the engine models it (requests by
- * kube_effective_request), and its node. */
+ * kube_effective_request), its node, and what the manifest gave. */
 typedef struct KubePod {
     KubeMeta meta;
     SimPodSpec spec;
     int has_priority;            /* spec.priority was given (else from its class) */
+    KubePodGiven given;
 } KubePod;
 void kube_pod(KubeReader *r, const cJSON *j, const char *path, KubePod *out);
+/* A PodTemplateSpec (a workload's spec.template): metadata optional (its
+ * labels into meta and spec.labels; meta.name NULL unless given), spec
+ * required and read as kube_pod reads a pod's. `explain` and `import` read
+ * a pod's fields with this one reader. */
+void kube_pod_template(KubeReader *r, const cJSON *j, const char *path, KubePod *out);
+/* The names the API gives the model's enums, indexed by them. */
+extern const char *const kube_sel_op_names[];       /* SimSelOp: In, NotIn, Exists, ... */
+extern const char *const kube_taint_effect_names[]; /* SimTaintEffect: NoSchedule, ... */
 /* What the cluster autoscaler reads of a pod beyond its spec, into s:
  * KUBE_ANN_SAFE_TO_EVICT (safe_to_evict, by kube_safe_to_evict) and
  * emptyDir or hostPath volumes not named in KUBE_ANN_SAFE_LOCAL_VOLUMES

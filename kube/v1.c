@@ -46,13 +46,16 @@ static SimKV *string_map(KubeReader *c, const cJSON *j, const char *path, size_t
     return kv;
 }
 
-static void meta(KubeReader *c, const cJSON *obj, const char *path, KubeMeta *m)
+/* An object's metadata; a template's (named 0) may be absent and unnamed. */
+static void meta_of(KubeReader *c, const cJSON *obj, const char *path, KubeMeta *m, int named)
 {
     char sub[PATH], lab[PATH];
     memset(m, 0, sizeof *m);
+    m->ns = "default";
     const cJSON *md = kube_child(c, obj, "metadata", path, cJSON_Object, sub);
     if (md == NULL) {
-        kube_fail(c, sub, "is required");
+        if (named)
+            kube_fail(c, sub, "is required");
         return;
     }
     kube_keys(c, md, sub, meta_keys);
@@ -60,18 +63,25 @@ static void meta(KubeReader *c, const cJSON *obj, const char *path, KubeMeta *m)
     m->ns = kube_get_str(c, md, "namespace", sub);
     if (m->ns == NULL)
         m->ns = "default";
-    if (m->name == NULL || *m->name == '\0')
+    if (named && (m->name == NULL || *m->name == '\0'))
         kube_fail(c, sub, "name is required");
     const cJSON *labels = kube_child(c, md, "labels", sub, cJSON_Object, lab);
     m->labels = string_map(c, labels, lab, &m->nlabels);
 }
 
+static void meta(KubeReader *c, const cJSON *obj, const char *path, KubeMeta *m)
+{
+    meta_of(c, obj, path, m, 1);
+}
+
 /* ---- selectors ------------------------------------------------------------ */
+const char *const kube_sel_op_names[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt", NULL};
+const char *const kube_taint_effect_names[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
+
 static SimSelOp sel_op(KubeReader *c, const char *op, const char *path)
 {
-    static const char *const names[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
     for (int i = 0; op && i < 6; i++)
-        if (strcmp(op, names[i]) == 0)
+        if (strcmp(op, kube_sel_op_names[i]) == 0)
             return (SimSelOp)i;
     kube_fail(c, path, "operator \"%s\" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt",
                   op ? op : "");
@@ -142,8 +152,8 @@ static void map_to_reqs(KubeReader *c, const SimKV *kv, size_t n, SimSelector *s
     sel->nreqs += n;
 }
 
-/* metav1.LabelSelector. */
-void kube_label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
+/* metav1.LabelSelector; what was written into g when it is not NULL. */
+static void label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel, KubeSelGiven *g)
 {
     static const char *const keys[] = {"matchLabels", "matchExpressions", NULL};
     char sub[PATH];
@@ -154,15 +164,21 @@ void kube_label_selector(KubeReader *c, const cJSON *j, const char *path, SimSel
     size_t n;
     SimKV *kv = string_map(c, kube_child(c, j, "matchLabels", path, cJSON_Object, sub), sub, &n);
     map_to_reqs(c, kv, n, sel);
+    if (g)
+        g->given = 1, g->nlabels = sel->nreqs;
     requirements(c, kube_child(c, j, "matchExpressions", path, cJSON_Array, sub), sub, sel, NULL);
+}
+
+void kube_label_selector(KubeReader *c, const cJSON *j, const char *path, SimSelector *sel)
+{
+    label_selector(c, j, path, sel, NULL);
 }
 
 /* ---- nodes ----------------------------------------------------------------- */
 static int taint_effect(const char *s, SimTaintEffect *out)
 {
-    static const char *const names[] = {"NoSchedule", "PreferNoSchedule", "NoExecute"};
     for (int i = 0; s && i < 3; i++)
-        if (strcmp(s, names[i]) == 0) {
+        if (strcmp(s, kube_taint_effect_names[i]) == 0) {
             *out = (SimTaintEffect)i;
             return 1;
         }
@@ -267,18 +283,24 @@ void kube_node(KubeReader *c, const cJSON *j, const char *path, KubeNode *out)
 }
 
 /* ---- pods ------------------------------------------------------------------ */
-static void tolerations(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s)
+static void tolerations(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s, KubePodGiven *g)
 {
     static const char *const keys[] = {"key", "operator", "value", "effect", "tolerationSeconds", NULL};
     if (arr == NULL)
         return;
     s->ntolerations = (size_t)cJSON_GetArraySize(arr);
     s->tolerations = kube_alloc(c, s->ntolerations * sizeof *s->tolerations);
+    g->tolerations = kube_alloc(c, s->ntolerations);
     size_t i = 0;
-    for (const cJSON *x = arr->child; x && s->tolerations; x = x->next, i++) {
+    for (const cJSON *x = arr->child; x && s->tolerations && g->tolerations; x = x->next, i++) {
         char sub[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
         kube_keys(c, x, sub, keys);
+        for (unsigned b = 0; b < 5 && cJSON_IsObject(x); b++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, keys[b]);
+            if (v && !cJSON_IsNull(v))
+                g->tolerations[i] |= (uint8_t)(1u << b);   /* KUBE_TOL_* in the order of keys */
+        }
         SimToleration *t = &s->tolerations[i];
         const char *key = kube_get_str(c, x, "key", sub), *op = kube_get_str(c, x, "operator", sub);
         const char *value = kube_get_str(c, x, "value", sub), *eff = kube_get_str(c, x, "effect", sub);
@@ -297,13 +319,14 @@ static void tolerations(KubeReader *c, const cJSON *arr, const char *path, SimPo
     }
 }
 
-static void node_terms(KubeReader *c, const cJSON *ns, const char *path, SimPodSpec *s)
+static void node_terms(KubeReader *c, const cJSON *ns, const char *path, SimPodSpec *s, KubePodGiven *g)
 {
     static const char *const keys[] = {"nodeSelectorTerms", NULL};
     static const char *const term_keys[] = {"matchExpressions", "matchFields", NULL};
     char sub[PATH], f[PATH];
     kube_keys(c, ns, path, keys);
     const cJSON *terms = kube_child(c, ns, "nodeSelectorTerms", path, cJSON_Array, sub);
+    g->node_required = terms != NULL;
     s->nnode_required = terms ? (size_t)cJSON_GetArraySize(terms) : 0;
     s->node_required = kube_alloc(c, s->nnode_required * sizeof *s->node_required);
     size_t i = 0;
@@ -340,52 +363,59 @@ static void node_preferred(KubeReader *c, const cJSON *arr, const char *path, Si
     }
 }
 
-static void pod_term(KubeReader *c, const cJSON *j, const char *path, SimPodAffinityTerm *t)
+static void pod_term(KubeReader *c, const cJSON *j, const char *path, SimPodAffinityTerm *t, KubeSelGiven *g)
 {
     static const char *const keys[] = {"labelSelector", "topologyKey", "namespaces", "namespaceSelector",
                                        "matchLabelKeys", "mismatchLabelKeys", NULL};
     char sub[PATH];
     kube_keys(c, j, path, keys);
-    kube_label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector);
+    label_selector(c, kube_child(c, j, "labelSelector", path, cJSON_Object, sub), sub, &t->selector, g);
     t->topology_key = (char *)kube_get_str(c, j, "topologyKey", path);
     if (!c->failed && (t->topology_key == NULL || *t->topology_key == '\0'))
         kube_fail(c, path, "topologyKey is required");
 }
 
-static SimPodAffinityTerm *pod_terms(KubeReader *c, const cJSON *arr, const char *path, int weighted, size_t *n)
+static SimPodAffinityTerm *pod_terms(KubeReader *c, const cJSON *arr, const char *path, int weighted, size_t *n,
+                                     KubeSelGiven **sels)
 {
     static const char *const wkeys[] = {"weight", "podAffinityTerm", NULL};
     *n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
     SimPodAffinityTerm *terms = kube_alloc(c, *n * sizeof *terms);
+    KubeSelGiven *g = *sels = kube_alloc(c, *n * sizeof *g);
     size_t i = 0;
-    for (const cJSON *x = arr ? arr->child : NULL; x && terms; x = x->next, i++) {
+    for (const cJSON *x = arr ? arr->child : NULL; x && terms && g; x = x->next, i++) {
         char sub[PATH], tp[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
         if (!weighted) {
-            pod_term(c, x, sub, &terms[i]);
+            pod_term(c, x, sub, &terms[i], &g[i]);
             continue;
         }
         kube_keys(c, x, sub, wkeys);
         terms[i].weight = (int32_t)kube_get_int(c, x, "weight", sub, 1, 1, 100);
         const cJSON *pt = kube_child(c, x, "podAffinityTerm", sub, cJSON_Object, tp);
         if (pt)
-            pod_term(c, pt, tp, &terms[i]);
+            pod_term(c, pt, tp, &terms[i], &g[i]);
         else
             kube_fail(c, tp, "is required");
     }
     return terms;
 }
 
-static void pod_affinity(KubeReader *c, const cJSON *j, const char *path, SimPodAffinity *a, int anti)
+static void pod_affinity(KubeReader *c, const cJSON *j, const char *path, SimPodAffinity *a, int anti,
+                         KubePodGiven *g)
 {
     static const char *const keys[] = {"requiredDuringSchedulingIgnoredDuringExecution",
                                        "preferredDuringSchedulingIgnoredDuringExecution", NULL};
     char sub[PATH];
     kube_keys(c, j, path, keys);
     const cJSON *req = kube_child(c, j, keys[0], path, cJSON_Array, sub);
-    SimPodAffinityTerm *r = pod_terms(c, req, sub, 0, anti ? &a->nreq_anti : &a->nreq_affinity);
+    SimPodAffinityTerm *r = pod_terms(c, req, sub, 0, anti ? &a->nreq_anti : &a->nreq_affinity,
+                                      anti ? &g->req_anti_sel : &g->req_affinity_sel);
+    *(anti ? &g->req_anti : &g->req_affinity) = req != NULL;
     const cJSON *pref = kube_child(c, j, keys[1], path, cJSON_Array, sub);
-    SimPodAffinityTerm *p = pod_terms(c, pref, sub, 1, anti ? &a->npref_anti : &a->npref_affinity);
+    SimPodAffinityTerm *p = pod_terms(c, pref, sub, 1, anti ? &a->npref_anti : &a->npref_affinity,
+                                      anti ? &g->pref_anti_sel : &g->pref_affinity_sel);
+    *(anti ? &g->pref_anti : &g->pref_affinity) = pref != NULL;
     if (anti) {
         a->req_anti = r;
         a->pref_anti = p;
@@ -395,7 +425,7 @@ static void pod_affinity(KubeReader *c, const cJSON *j, const char *path, SimPod
     }
 }
 
-static void affinity(KubeReader *c, const cJSON *j, const char *path, SimPodSpec *s)
+static void affinity(KubeReader *c, const cJSON *j, const char *path, SimPodSpec *s, KubePodGiven *g)
 {
     static const char *const keys[] = {"nodeAffinity", "podAffinity", "podAntiAffinity", NULL};
     static const char *const na_keys[] = {"requiredDuringSchedulingIgnoredDuringExecution",
@@ -403,30 +433,36 @@ static void affinity(KubeReader *c, const cJSON *j, const char *path, SimPodSpec
     char sub[PATH], f[PATH];
     kube_keys(c, j, path, keys);
     const cJSON *na = kube_child(c, j, "nodeAffinity", path, cJSON_Object, sub);
+    g->node_affinity = na != NULL;
     if (na) {
         kube_keys(c, na, sub, na_keys);
         const cJSON *req = kube_child(c, na, na_keys[0], sub, cJSON_Object, f);
         if (req)
-            node_terms(c, req, f, s);
-        node_preferred(c, kube_child(c, na, na_keys[1], sub, cJSON_Array, f), f, s);
+            node_terms(c, req, f, s, g);
+        const cJSON *pref = kube_child(c, na, na_keys[1], sub, cJSON_Array, f);
+        g->node_preferred = pref != NULL;
+        node_preferred(c, pref, f, s);
     }
     const cJSON *pa = kube_child(c, j, "podAffinity", path, cJSON_Object, sub);
+    g->pod_affinity = pa != NULL;
     if (pa)
-        pod_affinity(c, pa, sub, &s->affinity, 0);
+        pod_affinity(c, pa, sub, &s->affinity, 0, g);
     const cJSON *paa = kube_child(c, j, "podAntiAffinity", path, cJSON_Object, sub);
+    g->pod_anti = paa != NULL;
     if (paa)
-        pod_affinity(c, paa, sub, &s->affinity, 1);
+        pod_affinity(c, paa, sub, &s->affinity, 1, g);
 }
 
-static void spread(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s)
+static void spread(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s, KubePodGiven *g)
 {
     static const char *const keys[] = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector",
                                        "minDomains", "nodeAffinityPolicy", "nodeTaintsPolicy",
                                        "matchLabelKeys", NULL};
     s->nspread = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
     s->spread = kube_alloc(c, s->nspread * sizeof *s->spread);
+    g->spread_sel = kube_alloc(c, s->nspread * sizeof *g->spread_sel);
     size_t i = 0;
-    for (const cJSON *x = arr ? arr->child : NULL; x && s->spread; x = x->next, i++) {
+    for (const cJSON *x = arr ? arr->child : NULL; x && s->spread && g->spread_sel; x = x->next, i++) {
         char sub[PATH], f[PATH];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
         kube_keys(c, x, sub, keys);
@@ -441,7 +477,8 @@ static void spread(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec
             kube_fail(c, sub, "topologyKey and whenUnsatisfiable are required");
         sp->do_not_schedule = when && strcmp(when, "DoNotSchedule") == 0;
         sp->min_domains = (int32_t)kube_get_int(c, x, "minDomains", sub, 0, 1, INT32_MAX);
-        kube_label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector);
+        label_selector(c, kube_child(c, x, "labelSelector", sub, cJSON_Object, f), f, &sp->selector,
+                       &g->spread_sel[i]);
     }
 }
 
@@ -458,7 +495,7 @@ static void add_capped(KubeReader *c, int64_t *sum, int64_t v, const char *path)
 }
 
 /* Upstream's effective request: max(Σ app containers, max init container). */
-static void containers(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s, int init)
+static void containers(KubeReader *c, const cJSON *arr, const char *path, SimPodSpec *s, int init, unsigned *lim_given)
 {
     static const char *const keys[] = {"name", "image", "command", "args", "workingDir", "ports", "envFrom",
                                        "env", "resources", "volumeMounts", "volumeDevices", "livenessProbe",
@@ -489,6 +526,7 @@ static void containers(KubeReader *c, const cJSON *arr, const char *path, SimPod
             add_capped(c, &s->req.gpu, req.gpu, sub);
             add_capped(c, &s->lim_cpu_m, lim.cpu_m, sub);
             add_capped(c, &s->lim_mem, lim.mem, sub);
+            *lim_given |= one.given_lim;
         }
     }
 }
@@ -511,10 +549,11 @@ static void pod_spec(KubeReader *c, const cJSON *spec, const char *path, KubePod
     if (cs == NULL || cJSON_GetArraySize(cs) == 0)
         kube_fail(c, sub, "at least one container is required");
     SimRes app, overhead = {0, 0, 0, 0};
-    containers(c, cs, sub, s, 0);
+    containers(c, cs, sub, s, 0, &out->given.lim);
     app = s->req;
     s->req = (SimRes){0, 0, 0, 0};
-    containers(c, kube_child(c, spec, "initContainers", path, cJSON_Array, sub), sub, s, 1);
+    unsigned init_lim = 0;   /* an init container's limits are not the pod's */
+    containers(c, kube_child(c, spec, "initContainers", path, cJSON_Array, sub), sub, s, 1, &init_lim);
     resources(c, kube_child(c, spec, "overhead", path, cJSON_Object, sub), sub, &overhead);
     s->req = kube_effective_request(&app, &s->req, &overhead);
     s->req.pods = 1;
@@ -524,9 +563,9 @@ static void pod_spec(KubeReader *c, const cJSON *spec, const char *path, KubePod
     map_to_reqs(c, ns, n, &s->node_selector);
     const cJSON *aff = kube_child(c, spec, "affinity", path, cJSON_Object, sub);
     if (aff)
-        affinity(c, aff, sub, s);
-    tolerations(c, kube_child(c, spec, "tolerations", path, cJSON_Array, sub), sub, s);
-    spread(c, kube_child(c, spec, "topologySpreadConstraints", path, cJSON_Array, sub), sub, s);
+        affinity(c, aff, sub, s, &out->given);
+    tolerations(c, kube_child(c, spec, "tolerations", path, cJSON_Array, sub), sub, s, &out->given);
+    spread(c, kube_child(c, spec, "topologySpreadConstraints", path, cJSON_Array, sub), sub, s, &out->given);
     s->priority_class = kube_get_str(c, spec, "priorityClassName", path);
     out->has_priority = cJSON_GetObjectItemCaseSensitive(spec, "priority") != NULL;
     s->priority = (int32_t)kube_get_int(c, spec, "priority", path, 0, INT32_MIN, INT32_MAX);
@@ -535,15 +574,24 @@ static void pod_spec(KubeReader *c, const cJSON *spec, const char *path, KubePod
     if (pp && strcmp(pp, "Never") != 0 && strcmp(pp, "PreemptLowerPriority") != 0)
         kube_fail(c, sub2, "\"%s\" is not PreemptLowerPriority or Never", pp);
     s->preempt_never = pp && strcmp(pp, "Never") == 0;
+    /* Given or not matters: unset is the API's default (30 s), which export
+     * leaves unwritten. */
+    if (cJSON_GetObjectItemCaseSensitive(spec, "terminationGracePeriodSeconds")) {
+        s->termination_grace_set = 1;
+        s->termination_grace =
+            SIM_SEC(kube_get_int(c, spec, "terminationGracePeriodSeconds", path, 0, 0, INT64_C(1000000000)));
+    }
 }
 
-void kube_pod(KubeReader *c, const cJSON *j, const char *path, KubePod *out)
+/* A pod (named) or a pod template: metadata, then the spec. */
+static void pod_object(KubeReader *c, const cJSON *j, const char *path, KubePod *out, int named)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    static const char *const tmpl_top[] = {"metadata", "spec", NULL};
     char sub[PATH];
     memset(out, 0, sizeof *out);
-    kube_keys(c, j, path, top);
-    meta(c, j, path, &out->meta);
+    kube_keys(c, j, path, named ? top : tmpl_top);
+    meta_of(c, j, path, &out->meta, named);
     out->spec.labels = out->meta.labels;
     out->spec.nlabels = out->meta.nlabels;
     const cJSON *spec = kube_child(c, j, "spec", path, cJSON_Object, sub);
@@ -551,6 +599,16 @@ void kube_pod(KubeReader *c, const cJSON *j, const char *path, KubePod *out)
         kube_fail(c, sub, "is required");
     else
         pod_spec(c, spec, sub, out);
+}
+
+void kube_pod(KubeReader *c, const cJSON *j, const char *path, KubePod *out)
+{
+    pod_object(c, j, path, out, 1);
+}
+
+void kube_pod_template(KubeReader *c, const cJSON *j, const char *path, KubePod *out)
+{
+    pod_object(c, j, path, out, 0);
 }
 
 /* The kind of the pod's controller (upstream GetControllerOf: the owner

@@ -748,7 +748,7 @@ START_TEST(import_refuses_what_validate_would)
         {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--name ../x",
          "--name: '../x' is not a valid scenario name"},
         {"apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    metadata:\n"
-         "      annotations: {kubesim.io/duration: forever}\n", "",
+         "      annotations: {kubesim.io/duration: forever}\n    spec: {containers: [{name: c, image: x}]}\n", "",
          "v.yaml:8: spec.template.metadata.annotations.kubesim.io/duration: 'forever' is not a duration"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

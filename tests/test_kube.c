@@ -12,7 +12,9 @@
 
 #include "k8s-export/kx.h"
 #include "kube/kube.h"
+#include "scenarios/scn.h"
 
+#include "tb.h"
 #include "tr.h"
 
 /* One pod with every part of the formula: two app containers (500m + 250m,
@@ -71,6 +73,36 @@ START_TEST(kube_pod_request_is_max_of_app_and_init_plus_overhead)
 }
 END_TEST
 
+/* terminationGracePeriodSeconds: given (0 included) or the API's default. */
+START_TEST(kube_pod_reads_its_termination_grace)
+{
+    static const char *const cases[] = {
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"terminationGracePeriodSeconds\": 75, \"containers\": [{\"name\": \"c\"}]}}",
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"terminationGracePeriodSeconds\": 0, \"containers\": [{\"name\": \"c\"}]}}",
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"containers\": [{\"name\": \"c\"}]}}",
+        "{\"metadata\": {\"name\": \"a\"}, \"spec\": {\"terminationGracePeriodSeconds\": -1, \"containers\": [{\"name\": \"c\"}]}}"};
+    static const int set[] = {1, 1, 0, -1};
+    static const int64_t secs[] = {75, 0, 30, 0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Reader rd;
+        reader_open(&rd);
+        cJSON *j = cJSON_Parse(cases[i]);
+        ck_assert_ptr_nonnull(j);
+        KubePod p;
+        kube_pod(rd.r, j, "$.pod", &p);
+        if (set[i] < 0) {
+            ck_assert_msg(kube_failed(rd.r), "case %zu: a negative grace period passed", i);
+        } else {
+            ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+            ck_assert_int_eq(p.spec.termination_grace_set, set[i]);
+            ck_assert_int_eq(sim_spec_termination_grace(&p.spec), SIM_SEC(secs[i]));
+        }
+        cJSON_Delete(j);
+        reader_close(&rd);
+    }
+}
+END_TEST
+
 START_TEST(kube_effective_request_adds_overhead_to_cpu_and_memory)
 {
     SimRes app = {700, 100, 1, 0}, init = {900, 50, 2, 0}, over = {30, 7, 5, 0};
@@ -107,6 +139,251 @@ static char *imported(const char *path, const char *yaml)
     ck_assert_int_eq(m.live, 0);
     return copy;
 }
+
+/* ---- explain and import read a pod's every field the same way ------------- */
+/* One pod template with every field kubesim models: requests and limits (a CPU
+ * limit given, no memory limit; a GPU given only as a limit), overhead, an
+ * init container, nodeSelector, node affinity required and preferred, pod
+ * affinity and anti-affinity (matchLabels alone, and with matchExpressions),
+ * tolerations with and without operator, topology spread with and without
+ * labelSelector, priorityClassName, the autoscaler's annotation and volumes.
+ * JSON is YAML too: `explain` reads it as a Pod, `import` as a Deployment's
+ * template. */
+#define EVERY_FIELD_TEMPLATE                                                                                      \
+    "{\"metadata\": {\"labels\": {\"app\": \"web\", \"tier\": \"fe\"}, \"annotations\": {"                        \
+    "\"cluster-autoscaler.kubernetes.io/safe-to-evict\": \"false\","                                              \
+    "\"cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes\": \"scratch\"}},"                            \
+    "\"spec\": {\"priorityClassName\": \"high\", \"terminationGracePeriodSeconds\": 75, \"overhead\": {\"cpu\": \"100m\", \"memory\": \"16Mi\"},"        \
+    "\"initContainers\": [{\"name\": \"init\", \"image\": \"x\", \"resources\": {\"requests\": {\"cpu\": \"2\"},"  \
+    "\"limits\": {\"memory\": \"1Gi\"}}}],"                                                                       \
+    "\"containers\": [{\"name\": \"a\", \"image\": \"x\", \"resources\": {\"requests\": {\"cpu\": \"500m\","       \
+    "\"memory\": \"256Mi\"}, \"limits\": {\"cpu\": \"1\"}}},"                                                     \
+    "{\"name\": \"b\", \"image\": \"x\", \"resources\": {\"limits\": {\"cpu\": \"250m\", \"nvidia.com/gpu\": \"1\"}}}]," \
+    "\"nodeSelector\": {\"disk\": \"ssd\"},"                                                                      \
+    "\"affinity\": {\"nodeAffinity\": {\"requiredDuringSchedulingIgnoredDuringExecution\": {\"nodeSelectorTerms\": [" \
+    "{\"matchExpressions\": [{\"key\": \"zone\", \"operator\": \"In\", \"values\": [\"a\", \"b\"]}]},"            \
+    "{\"matchExpressions\": [{\"key\": \"spot\", \"operator\": \"DoesNotExist\"}]}]},"                            \
+    "\"preferredDuringSchedulingIgnoredDuringExecution\": [{\"weight\": 30, \"preference\": {\"matchExpressions\": [" \
+    "{\"key\": \"gen\", \"operator\": \"Gt\", \"values\": [\"3\"]}]}}]},"                                         \
+    "\"podAffinity\": {\"requiredDuringSchedulingIgnoredDuringExecution\": [{\"labelSelector\": {\"matchLabels\": " \
+    "{\"app\": \"db\"}}, \"topologyKey\": \"topology.kubernetes.io/zone\"}]},"                                    \
+    "\"podAntiAffinity\": {\"preferredDuringSchedulingIgnoredDuringExecution\": [{\"weight\": 50, "               \
+    "\"podAffinityTerm\": {\"labelSelector\": {\"matchLabels\": {\"app\": \"web\"}, \"matchExpressions\": ["       \
+    "{\"key\": \"track\", \"operator\": \"NotIn\", \"values\": [\"canary\"]}]}, "                                 \
+    "\"topologyKey\": \"kubernetes.io/hostname\"}}]}},"                                                           \
+    "\"tolerations\": [{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"web\", \"effect\": \"NoSchedule\"}," \
+    "{\"key\": \"gpu\", \"value\": \"yes\", \"effect\": \"NoExecute\", \"tolerationSeconds\": 60},"              \
+    "{\"operator\": \"Exists\"}],"                                                                                \
+    "\"topologySpreadConstraints\": [{\"maxSkew\": 2, \"topologyKey\": \"topology.kubernetes.io/zone\", "         \
+    "\"whenUnsatisfiable\": \"DoNotSchedule\", \"labelSelector\": {\"matchLabels\": {\"app\": \"web\"}}, "        \
+    "\"minDomains\": 3},"                                                                                         \
+    "{\"maxSkew\": 1, \"topologyKey\": \"kubernetes.io/hostname\", \"whenUnsatisfiable\": \"ScheduleAnyway\"}],"  \
+    "\"volumes\": [{\"name\": \"scratch\", \"emptyDir\": {}}, {\"name\": \"cache\", \"emptyDir\": {\"medium\": "  \
+    "\"Memory\"}}, {\"name\": \"logs\", \"hostPath\": {\"path\": \"/var/log\"}}]}}"
+
+static const char priority_class_yaml[] =
+    "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n---\n";
+
+/* Two selectors hold the same requirements (in any order: the scenario's
+ * tables are maps). */
+static int req_eq(const SimSelReq *a, const SimSelReq *b)
+{
+    if (strcmp(a->key, b->key) != 0 || a->op != b->op || a->nvalues != b->nvalues)
+        return 0;
+    for (size_t i = 0; i < a->nvalues; i++)
+        if (strcmp(a->values[i], b->values[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static void assert_sel_eq(const SimSelector *a, const SimSelector *b, const char *what)
+{
+    ck_assert_msg(a->nreqs == b->nreqs, "%s: %zu requirements, %zu", what, a->nreqs, b->nreqs);
+    for (size_t i = 0; i < a->nreqs; i++) {
+        int found = 0;
+        for (size_t k = 0; k < b->nreqs && !found; k++)
+            found = req_eq(&a->reqs[i], &b->reqs[k]);
+        ck_assert_msg(found, "%s: requirement %s not on both sides", what, a->reqs[i].key);
+    }
+}
+
+static void assert_terms_eq(const SimPodAffinityTerm *a, const SimPodAffinityTerm *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(a[i].weight == b[i].weight, "%s[%zu].weight", what, i);
+        ck_assert_str_eq(a[i].topology_key, b[i].topology_key);
+        assert_sel_eq(&a[i].selector, &b[i].selector, what);
+    }
+}
+
+/* What the scheduler and the autoscaler read of a pod: equal field by field. */
+static void assert_pod_spec_eq(const SimPodSpec *x, const SimPodSpec *m)
+{
+    ck_assert(x->req.cpu_m == m->req.cpu_m && x->req.mem == m->req.mem && x->req.gpu == m->req.gpu);
+    ck_assert(x->lim_cpu_m == m->lim_cpu_m && x->lim_mem == m->lim_mem);
+    ck_assert_str_eq(x->priority_class ? x->priority_class : "", m->priority_class ? m->priority_class : "");
+    ck_assert_int_eq(x->safe_to_evict, m->safe_to_evict);
+    ck_assert_int_eq(x->local_storage, m->local_storage);
+    ck_assert_int_eq(x->termination_grace_set, m->termination_grace_set);
+    ck_assert_int_eq(x->termination_grace, m->termination_grace);
+    assert_sel_eq(&x->node_selector, &m->node_selector, "nodeSelector");
+    ck_assert_uint_eq(x->nnode_required, m->nnode_required);
+    for (size_t i = 0; i < x->nnode_required; i++)
+        assert_sel_eq(&x->node_required[i], &m->node_required[i], "nodeSelectorTerms");
+    ck_assert_uint_eq(x->nnode_preferred, m->nnode_preferred);
+    for (size_t i = 0; i < x->nnode_preferred; i++) {
+        ck_assert_int_eq(x->node_preferred[i].weight, m->node_preferred[i].weight);
+        assert_sel_eq(&x->node_preferred[i].term, &m->node_preferred[i].term, "preferred node term");
+    }
+    const SimPodAffinity *a = &x->affinity, *b = &m->affinity;
+    ck_assert(a->nreq_affinity == b->nreq_affinity && a->npref_affinity == b->npref_affinity);
+    ck_assert(a->nreq_anti == b->nreq_anti && a->npref_anti == b->npref_anti);
+    assert_terms_eq(a->req_affinity, b->req_affinity, a->nreq_affinity, "podAffinity required");
+    assert_terms_eq(a->pref_affinity, b->pref_affinity, a->npref_affinity, "podAffinity preferred");
+    assert_terms_eq(a->req_anti, b->req_anti, a->nreq_anti, "podAntiAffinity required");
+    assert_terms_eq(a->pref_anti, b->pref_anti, a->npref_anti, "podAntiAffinity preferred");
+    ck_assert_uint_eq(x->ntolerations, m->ntolerations);
+    for (size_t i = 0; i < x->ntolerations; i++) {
+        const SimToleration *t = &x->tolerations[i], *u = &m->tolerations[i];
+        ck_assert_msg(strcmp(t->key ? t->key : "", u->key ? u->key : "") == 0, "toleration %zu key", i);
+        ck_assert_msg(strcmp(t->value ? t->value : "", u->value ? u->value : "") == 0, "toleration %zu value", i);
+        ck_assert_msg(t->op == u->op, "toleration %zu operator", i);
+        ck_assert_msg(t->effect == u->effect, "toleration %zu effect", i);
+        ck_assert_msg(t->seconds == u->seconds, "toleration %zu seconds: %lld, %lld", i, (long long)t->seconds,
+                      (long long)u->seconds);
+    }
+    ck_assert_uint_eq(x->nspread, m->nspread);
+    for (size_t i = 0; i < x->nspread; i++) {
+        const SimSpread *p = &x->spread[i], *q = &m->spread[i];
+        ck_assert(p->max_skew == q->max_skew && p->do_not_schedule == q->do_not_schedule);
+        ck_assert_str_eq(p->topology_key, q->topology_key);
+        ck_assert_msg(p->min_domains == q->min_domains, "spread %zu minDomains", i);
+        assert_sel_eq(&p->selector, &q->selector, "spread labelSelector");
+    }
+}
+
+/* a b c d e in one malloc'd string. */
+static char *cat(const char *a, const char *b, const char *c, const char *d, const char *e)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + strlen(e) + 1;
+    char *s = malloc(n);
+    ck_assert_ptr_nonnull(s);
+    snprintf(s, n, "%s%s%s%s%s", a, b, c, d, e);
+    return s;
+}
+
+/* The workload named name of the scenario `kubesim import` wrote for yaml,
+ * loaded and built as `kubesim run` builds it; its pod spec compared with
+ * what `explain` reads of pod_json. */
+static void assert_import_reads_as_explain(const char *pod_json_text, const char *yaml, const char *name)
+{
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse(pod_json_text);
+    ck_assert_ptr_nonnull(j);
+    KubePod p;
+    kube_pod(rd.r, j, "$.pod", &p);
+    kube_pod_eviction(rd.r, j, "$.pod", &p.spec);
+    ck_assert_msg(!kube_failed(rd.r), "%s", kube_errmsg(rd.r));
+
+    char *text = imported("every.yaml", yaml);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    ScnOptions so = {.path = tb_write("every.lua", text), .seed = 1};
+    ScnScenario *s = scn_load(&m, &so, &err);
+    ck_assert_msg(s != NULL, "%s\n%s", sim_err_msg(&err), text);
+    ScnWorld *w = NULL;
+    ScnWorldOptions wo = {.seed = 1, .mem = &m};
+    ck_assert_msg(scn_world_open(&w, s, &wo) == SIM_OK, "%s", scn_world_errmsg(w));
+    const SimEngine *e = scn_world_engine(w);
+    const SimWorkload *wl = NULL;
+    for (uint32_t i = 0; i < sim_workload_count(e) && wl == NULL; i++)
+        if (strcmp(sim_workload(e, i)->name, name) == 0)
+            wl = sim_workload(e, i);
+    ck_assert_msg(wl != NULL, "no workload %s in:\n%s", name, text);
+    assert_pod_spec_eq(&p.spec, &wl->spec);
+    scn_world_close(w);
+    scn_free(s);
+    ck_assert_int_eq(m.live, 0);
+    free(text);
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+
+/* A pod's every field, read by `explain` (kube_pod) and by `import` (the
+ * Deployment's template written as Lua, then loaded): the same spec. */
+START_TEST(kube_import_and_explain_read_every_pod_field_alike)
+{
+    static const char pod[] = "{\"metadata\": {\"name\": \"web\", \"labels\": {\"app\": \"web\", \"tier\": \"fe\"}, "
+                              "\"annotations\": {\"cluster-autoscaler.kubernetes.io/safe-to-evict\": \"false\","
+                              "\"cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes\": \"scratch\"}},"
+                              "\"spec\": " ;
+    /* The pod is the template with a name: the same metadata and spec. */
+    const char *tmpl = EVERY_FIELD_TEMPLATE, *spec = strstr(tmpl, "\"spec\": ") + strlen("\"spec\": ");
+    char *podj = cat(pod, spec, "", "", "");
+    char *yaml = cat(priority_class_yaml, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+                     "  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template: ", tmpl, "\n", "");
+    assert_import_reads_as_explain(podj, yaml, "web");
+    free(podj);
+    free(yaml);
+}
+END_TEST
+
+/* A node affinity term by matchFields (metadata.name, the only field
+ * upstream allows): `explain` read it as the node's hostname label; `import`
+ * once dropped it, writing an empty term that every node matches. */
+START_TEST(kube_import_keeps_a_node_terms_match_fields)
+{
+    static const char tmpl[] =
+        "{\"metadata\": {\"labels\": {\"app\": \"pin\"}}, \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x\", "
+        "\"resources\": {\"requests\": {\"cpu\": \"100m\"}}}], \"affinity\": {\"nodeAffinity\": {"
+        "\"requiredDuringSchedulingIgnoredDuringExecution\": {\"nodeSelectorTerms\": [{\"matchFields\": ["
+        "{\"key\": \"metadata.name\", \"operator\": \"In\", \"values\": [\"node-1\"]}]}]}}}}}";
+    char *podj = cat("{\"metadata\": {\"name\": \"pin\", \"labels\": {\"app\": \"pin\"}}, ",
+                     strstr(tmpl, "\"spec\": "), "", "", "");
+    char *yaml = cat("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: pin}\nspec:\n"
+                     "  selector: {matchLabels: {app: pin}}\n  template: ", tmpl, "\n", "", "");
+    assert_import_reads_as_explain(podj, yaml, "pin");
+    free(podj);
+    free(yaml);
+}
+END_TEST
+
+/* A spread constraint without whenUnsatisfiable (required upstream):
+ * `explain` refused it, `import` once wrote it through; both refuse it now,
+ * import naming the manifest's line and field. */
+START_TEST(kube_import_refuses_a_spread_without_when_unsatisfiable_as_explain_does)
+{
+    static const char yaml[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s}\nspec:\n  selector: {matchLabels: {app: s}}\n"
+        "  template:\n    metadata: {labels: {app: s}}\n    spec:\n      containers: [{name: a, image: x}]\n"
+        "      topologySpreadConstraints:\n      - maxSkew: 1\n        topologyKey: kubernetes.io/hostname\n";
+    KxImportFile f = {.path = "s.yaml", .text = yaml, .len = strlen(yaml), .region = "r"};
+    KxImportOptions o = {.start = "08:00", .duration = "3h", .is_duration = yes, .is_clock = yes};
+    SimMem m;
+    sim_mem_init(&m);
+    char *text = NULL;
+    size_t len = 0;
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_int_eq(kx_import(&m, &f, 1, &o, &text, &len, &err), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_err_msg(&err), "s.yaml:11: spec.template.spec.topologySpreadConstraints[0]: "
+                                            "topologyKey and whenUnsatisfiable are required"),
+                  "%s", sim_err_msg(&err));
+    ck_assert_int_eq(m.live, 0);
+
+    Reader rd;
+    reader_open(&rd);
+    cJSON *j = cJSON_Parse("{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"containers\": [{\"name\": \"a\"}], "
+                           "\"topologySpreadConstraints\": [{\"maxSkew\": 1, \"topologyKey\": \"kubernetes.io/hostname\"}]}}");
+    KubePod p;
+    kube_pod(rd.r, j, "$.pod", &p);
+    ck_assert_str_eq(kube_errmsg(rd.r),
+                     "$.pod.spec.topologySpreadConstraints[0]: topologyKey and whenUnsatisfiable are required");
+    cJSON_Delete(j);
+    reader_close(&rd);
+}
+END_TEST
 
 /* `import` (YAML) and `explain schedule` (JSON) read the same pod to the same
  * requests: one formula, overhead included. */
@@ -514,8 +791,12 @@ int main(void)
     Suite *s = suite_create("kube");
     TCase *tc = tcase_create("reader");
     tcase_add_test(tc, kube_pod_request_is_max_of_app_and_init_plus_overhead);
+    tcase_add_test(tc, kube_pod_reads_its_termination_grace);
     tcase_add_test(tc, kube_effective_request_adds_overhead_to_cpu_and_memory);
     tcase_add_test(tc, kube_import_and_explain_agree_on_a_pods_requests);
+    tcase_add_test(tc, kube_import_and_explain_read_every_pod_field_alike);
+    tcase_add_test(tc, kube_import_keeps_a_node_terms_match_fields);
+    tcase_add_test(tc, kube_import_refuses_a_spread_without_when_unsatisfiable_as_explain_does);
     tcase_add_test(tc, kube_a_written_zero_request_is_not_defaulted_to_the_limit);
     tcase_add_test(tc, kube_container_request_defaults_absent_requests_only);
     tcase_add_test(tc, kube_first_problem_sticks_on_the_reader);
