@@ -257,6 +257,10 @@ static int on_hpa(Loader *l, const SimTraceRec *rec)
     if (id_in(l, rec, 1, r->nwls, "workload", &wl) ||
         intern(l, &r->hpas, &r->nhpas, &r->caphpas, rec->v[0].s, r->wl_region[wl], &h))
         return l->rc;
+    if (!r->hpas[h].seeded) {   /* the first record's current: the replicas since the start */
+        r->hpas[h].init = rec->v[2].i;
+        r->hpas[h].seeded = 1;
+    }
     return op(l, rec->t, RND_OP_HPA, h, rec->v[3].i);
 }
 
@@ -436,6 +440,7 @@ static void free_index(RndReplay *r)
     rnd_state_free(r, &r->cur);
     size_t nser = (size_t)RND_SER_COUNT * r->nregions * RND_SERIES_N + 1;   /* as rnd_replay_index */
     sim_mem_free(r->mem, r->series, nser * sizeof *r->series);
+    sim_mem_free(r->mem, r->svc_series, (r->nsvcs * RND_SERIES_N + 1) * sizeof *r->svc_series);
 }
 
 void rnd_replay_close(RndReplay *r)

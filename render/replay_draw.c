@@ -17,7 +17,7 @@
 
 #define STATUS_H 24
 #define TIMELINE_H 26
-#define CHARTS_H 130
+#define CHARTS_H 140
 #define HEAD_H 32
 #define ROW_H 15
 #define PAD 6
@@ -143,23 +143,35 @@ static size_t live_in(const RndReplay *r, const RndRGroup *g)
     return n;
 }
 
-/* The largest cell (2..14 px) with which every group's rows fit the panel. */
-static int cell_size(const RndReplay *r, uint32_t region, int pw, int ph)
+/* Height the region's group rows take with cells of s px in a panel pw wide. */
+static int rows_height(const RndReplay *r, uint32_t region, int pw, int s)
 {
-    for (int s = 14; s > 2; s--) {
-        int cols = (pw - 2 * PAD) / s > 0 ? (pw - 2 * PAD) / s : 1, hsum = HEAD_H;
-        for (size_t g = 0; g < r->ngroups; g++)
-            if (r->groups[g].name && r->groups[g].region == region)
-                hsum += ROW_H + (int)((live_in(r, &r->groups[g]) + (size_t)cols - 1) / (size_t)cols) * s + 2;
-        if (hsum <= ph)
-            return s;
+    int cols = (pw - 2 * PAD) / s > 0 ? (pw - 2 * PAD) / s : 1, hsum = HEAD_H;
+    for (size_t g = 0; g < r->ngroups; g++)
+        if (r->groups[g].name && r->groups[g].region == region)
+            hsum += ROW_H + (int)((live_in(r, &r->groups[g]) + (size_t)cols - 1) / (size_t)cols) * s + 2;
+    return hsum;
+}
+
+/* The largest cell (2 px up to the panel's size) with which every group's
+ * rows fit the panel, so a few nodes fill their panel as many do. The height
+ * grows with s (fewer columns, taller rows), so a binary search finds it. */
+int rnd_paint_cell_size(const RndReplay *r, uint32_t region, int pw, int ph)
+{
+    int lo = 2, hi = (pw < ph ? pw : ph) - HEAD_H - ROW_H;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (rows_height(r, region, pw, mid) <= ph)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
-    return 2;
+    return lo;
 }
 
 static void queue_cell(RndPaint *p, int k, int x, int y, int s)
 {
-    int gap = s >= 5 ? 1 : 0;
+    int gap = s >= 5 ? 1 + s / 24 : 0;
     p->cells[k][p->ncells[k]++] = (SDL_Rect){x, y, s - gap, s - gap};
     if (k == COL_CORDON && s >= 5)
         p->cells[k][p->ncells[k] - 1] = (SDL_Rect){x + s / 2 - 1, y + s / 2 - 1, 2, 2};
@@ -206,8 +218,20 @@ static void region_head(RndPaint *p, RndReplay *r, uint32_t g, int x, int y)
              rnd_state_region(r, &r->cur, g, RND_SER_PENDING, r->now),
              rnd_state_region(r, &r->cur, g, RND_SER_COUNT, r->now));
     text(p, x + PAD, y + 2, region_col[g % 6], line);
-    snprintf(line, sizeof line, "HPA replicas %lld   p95 %.0f ms   backlog %lld", (long long)region_hpa(r, g),
-             rnd_state_region(r, &r->cur, g, RND_SER_P95, r->now), (long long)r->cur.regions[g].backlog);
+    /* p95 per service (the first three of the region), else the region's worst */
+    char svcs[160] = "";
+    int shown = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < r->nsvcs && used < sizeof svcs; i++)
+        if (r->svcs[i].region == g && shown++ < 3)
+            used += (size_t)snprintf(svcs + used, sizeof svcs - used, "%s%s %.0f", shown > 1 ? ", " : "",
+                                     r->svcs[i].name, (double)r->cur.p95[i] / 1000.0);
+    if (shown > 3 && used < sizeof svcs)
+        snprintf(svcs + used, sizeof svcs - used, ", ...");
+    if (shown == 0)
+        snprintf(svcs, sizeof svcs, "%.0f", rnd_state_region(r, &r->cur, g, RND_SER_P95, r->now));
+    snprintf(line, sizeof line, "HPA replicas %lld   p95 ms %s   backlog %lld", (long long)region_hpa(r, g), svcs,
+             (long long)r->cur.regions[g].backlog);
     text(p, x + PAD, y + 16, dim, line);
 }
 
@@ -215,7 +239,7 @@ static void region_panel(RndPaint *p, RndReplay *r, uint32_t region, SDL_Rect bo
 {
     fill(p, box.x + 2, box.y + 2, box.w - 4, box.h - 4, (SDL_Color){30, 35, 42, 255});
     region_head(p, r, region, box.x, box.y);
-    int s = cell_size(r, region, box.w, box.h), y = box.y + HEAD_H;
+    int s = rnd_paint_cell_size(r, region, box.w, box.h), y = box.y + HEAD_H;
     for (size_t g = 0; g < r->ngroups; g++)
         if (r->groups[g].name && r->groups[g].region == region)
             y += group_rows(p, r, &r->groups[g], box.x, y, box.w, s);
@@ -241,7 +265,7 @@ static void flush_cells(RndPaint *p)
 static void panels(RndPaint *p, RndReplay *r)
 {
     int n = r->nregions ? (int)r->nregions : 1;
-    int top = STATUS_H, bottom = p->h - CHARTS_H - TIMELINE_H, pw = p->w / n;
+    int top = STATUS_H, bottom = p->h - CHARTS_H - RND_LEGEND_H - TIMELINE_H, pw = p->w / n;
     for (uint32_t g = 0; g < r->nregions; g++)
         region_panel(p, r, g, (SDL_Rect){(int)g * pw, top, pw, bottom - top});
     flush_cells(p);
@@ -250,24 +274,87 @@ static void panels(RndPaint *p, RndReplay *r)
 static const char *const chart_title[RND_SER_COUNT] = {"pending pods", "nodes", "p95 latency ms",
                                                        "backtest backlog"};
 
+/* A service's line colour: its region's, lighter or darker for each further
+ * service of the region, so services stay told apart within a region. */
+static SDL_Color svc_colour(const RndReplay *r, size_t svc)
+{
+    int k = 0;
+    for (size_t i = 0; i < svc; i++)
+        k += r->svcs[i].region == r->svcs[svc].region;
+    SDL_Color c = region_col[r->svcs[svc].region % 6];
+    double f = k % 2 ? 1.0 - 0.25 * (double)((k + 1) / 2) : 1.0;
+    f = f < 0.3 ? 0.3 : f;
+    return (SDL_Color){(Uint8)(c.r * f), (Uint8)(c.g * f), (Uint8)(c.b * f), 255};
+}
+
+static void series_line(RndPaint *p, const double *v, double top, SDL_Rect plot, SDL_Color c)
+{
+    SDL_Point pts[RND_SERIES_N];
+    for (int i = 0; i < RND_SERIES_N; i++)
+        pts[i] = (SDL_Point){plot.x + i * plot.w / (RND_SERIES_N - 1), plot.y + plot.h - (int)(v[i] / top * plot.h)};
+    colour(p, c);
+    SDL_RenderDrawLines(p->ren, pts, RND_SERIES_N);
+}
+
+/* Time labels under the plot at the start, the middle and the end: the
+ * scenario's clock when the trace has one, else offsets since the start. */
+static void time_axis(RndPaint *p, RndReplay *r, SDL_Rect plot)
+{
+    for (int i = 0; i <= 2; i++) {
+        char lb[32];
+        rnd_replay_time_label(r, r->duration / 2 * i, lb, sizeof lb);
+        int tw = 0, th = 0;
+        if (p->font)
+            TTF_SizeUTF8(p->font, lb, &tw, &th);
+        int x = plot.x + plot.w * i / 2 - tw * i / 2;   /* left, centred, right-aligned */
+        fill(p, plot.x + plot.w * i / 2 - (i == 2), plot.y + plot.h, 1, 3, dim);
+        text(p, x, plot.y + plot.h + 2, dim, lb);
+    }
+}
+
 static void chart(RndPaint *p, RndReplay *r, int k, SDL_Rect box)
 {
     fill(p, box.x + 2, box.y + 2, box.w - 4, box.h - 4, (SDL_Color){30, 35, 42, 255});
     char t[96];
-    snprintf(t, sizeof t, "%s (max %.0f)", chart_title[k], r->ser_max[k]);
+    double max = k == RND_SER_P95 ? r->svc_max : r->ser_max[k];
+    snprintf(t, sizeof t, "%s (max %.0f)", k == RND_SER_P95 ? "p95 latency ms per service" : chart_title[k], max);
     text(p, box.x + PAD, box.y + 3, dim, t);
-    double top = r->ser_max[k] > 0 ? r->ser_max[k] : 1;
-    int x0 = box.x + PAD, y0 = box.y + 18, w = box.w - 2 * PAD, h = box.h - 24;
-    SDL_Point pts[RND_SERIES_N];
-    for (size_t g = 0; g < r->nregions; g++) {
-        const double *v = r->series + ((size_t)k * r->nregions + g) * RND_SERIES_N;
-        for (int i = 0; i < RND_SERIES_N; i++)
-            pts[i] = (SDL_Point){x0 + i * w / (RND_SERIES_N - 1), y0 + h - (int)(v[i] / top * h)};
-        colour(p, region_col[g % 6]);
-        SDL_RenderDrawLines(p->ren, pts, RND_SERIES_N);
+    double top = max > 0 ? max : 1;
+    SDL_Rect plot = {box.x + PAD, box.y + 18, box.w - 2 * PAD, box.h - 38};
+    if (k == RND_SER_P95)
+        for (size_t i = 0; i < r->nsvcs; i++)
+            series_line(p, r->svc_series + i * RND_SERIES_N, top, plot, svc_colour(r, i));
+    else
+        for (size_t g = 0; g < r->nregions; g++)
+            series_line(p, r->series + ((size_t)k * r->nregions + g) * RND_SERIES_N, top, plot, region_col[g % 6]);
+    time_axis(p, r, plot);
+    int cx = plot.x + (int)((double)plot.w * (double)r->now / (double)(r->duration > 0 ? r->duration : 1));
+    fill(p, cx, plot.y, 1, plot.h, fg);
+}
+
+/* One legend entry: a swatch and its name; returns the x after it. */
+static int legend_item(RndPaint *p, int x, int y, SDL_Color c, const char *name)
+{
+    fill(p, x, y + 3, RND_LEGEND_SWATCH, RND_LEGEND_SWATCH, c);
+    int w = text(p, x + RND_LEGEND_SWATCH + 3, y, fg, name);
+    return x + RND_LEGEND_SWATCH + 3 + (w ? w : 6 * (int)strlen(name)) + 12;
+}
+
+/* The charts' legend, a strip above them: each region's colour (the pending,
+ * nodes and backlog lines), then each service's (the latency lines). */
+static void legend(RndPaint *p, RndReplay *r, int y)
+{
+    fill(p, 0, y, p->w, RND_LEGEND_H, (SDL_Color){24, 28, 34, 255});
+    int x = PAD;
+    for (uint32_t g = 0; g < r->nregions && x < p->w; g++)
+        x = legend_item(p, x, y, region_col[g % 6], r->regions[g] ? r->regions[g] : "?");
+    x += 12;
+    for (size_t i = 0; i < r->nsvcs && x < p->w; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s (%s)", r->svcs[i].name,
+                 r->regions[r->svcs[i].region] ? r->regions[r->svcs[i].region] : "?");
+        x = legend_item(p, x, y, svc_colour(r, i), name);
     }
-    int cx = x0 + (int)((double)w * (double)r->now / (double)(r->duration > 0 ? r->duration : 1));
-    fill(p, cx, y0, 1, h, fg);
 }
 
 static SDL_Rect timeline_box(const RndPaint *p)
@@ -297,6 +384,7 @@ void rnd_paint_frame(RndPaint *p, RndReplay *r, const RndFrameOpts *o)
     status_line(p, r, o);
     panels(p, r);
     int cw = p->w / RND_SER_COUNT, y = p->h - CHARTS_H - TIMELINE_H;
+    legend(p, r, y - RND_LEGEND_H);
     for (int k = 0; k < RND_SER_COUNT; k++)
         chart(p, r, k, (SDL_Rect){k * cw, y, cw, CHARTS_H});
     timeline(p, r);

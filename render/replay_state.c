@@ -48,6 +48,12 @@ void rnd_state_copy(RndReplay *r, RndState *dst, const RndState *src)
     memcpy(dst->p95, src->p95, r->nsvcs * sizeof *dst->p95);
 }
 
+void rnd_state_seed(const RndReplay *r, RndState *s)
+{
+    for (size_t i = 0; i < r->nhpas; i++)
+        s->hpa[i] = r->hpas[i].init;
+}
+
 /* Cost: node-seconds times the group's price from launch to removal, as the
  * engine bills it; the rate changes only when a node comes or goes. */
 static void bill(RndReplay *r, RndState *s, uint32_t node, SimTime t, double sign)
@@ -152,6 +158,12 @@ static void sample_series(RndReplay *r, RndState *s)
                 if (v > r->ser_max[k])
                     r->ser_max[k] = v;
             }
+        for (size_t i = 0; i < r->nsvcs; i++) {
+            double v = (double)s->p95[i] / 1000.0;   /* ms */
+            r->svc_series[i * RND_SERIES_N + b] = v;
+            if (v > r->svc_max)
+                r->svc_max = v;
+        }
     }
 }
 
@@ -167,6 +179,7 @@ static int make_keys(RndReplay *r)
     for (size_t i = 0; i < n; i++, r->nkeys++) {
         if (rnd_state_alloc(r, &r->keys[i]))
             return SIM_ENOMEM;
+        rnd_state_seed(r, &r->keys[i]);
         if (i > 0)
             rnd_state_copy(r, &r->keys[i], &r->keys[i - 1]);
         while (r->keys[i].op < i * r->every)
@@ -179,8 +192,10 @@ int rnd_replay_index(RndReplay *r)
 {
     size_t nser = (size_t)RND_SER_COUNT * r->nregions * RND_SERIES_N;
     r->series = sim_mem_calloc(r->mem, nser + 1, sizeof *r->series);
-    if (r->series == NULL || make_keys(r) || rnd_state_alloc(r, &r->cur))
+    r->svc_series = sim_mem_calloc(r->mem, r->nsvcs * RND_SERIES_N + 1, sizeof *r->svc_series);
+    if (r->series == NULL || r->svc_series == NULL || make_keys(r) || rnd_state_alloc(r, &r->cur))
         return SIM_ENOMEM;
+    rnd_state_seed(r, &r->cur);
     sample_series(r, &r->cur);   /* cur ends at the run's end */
     rnd_replay_seek(r, 0);
     return SIM_OK;
@@ -356,6 +371,15 @@ static void name_time(const RndReplay *r, SimTime t, char *buf, size_t n)
     }
     snprintf(buf, n, "+%lld:%02lld:%02lld%s", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60),
              wall);
+}
+
+void rnd_replay_time_label(const RndReplay *r, SimTime t, char *buf, size_t n)
+{
+    int64_t s = t / SIM_NS_PER_S;
+    if (r->clock.set)
+        rnd_clock_fmt(&r->clock, (double)s, 0, buf, n);
+    else
+        snprintf(buf, n, "+%lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60));
 }
 
 int rnd_replay_at(const RndReplay *r, const char *text, SimTime *out, SimErr *err)

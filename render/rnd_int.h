@@ -253,6 +253,8 @@ typedef struct RndRPod {
 typedef struct RndNamed {    /* a service or HPA: a name and its region */
     char *name;
     uint32_t region;
+    int64_t init;            /* an HPA's replicas before its first record (that record's current) */
+    int seeded;              /* loader only: init was set */
 } RndNamed;
 
 #define RND_SERIES_N 512     /* samples per over-time series */
@@ -291,6 +293,8 @@ struct RndReplay {
     SimTime now;
     double *series;          /* [RND_SER_COUNT][nregions][RND_SERIES_N] */
     double ser_max[RND_SER_COUNT];
+    double *svc_series;      /* [nsvcs][RND_SERIES_N]: each service's p95 in ms */
+    double svc_max;
 };
 
 /* replay_state.c */
@@ -300,6 +304,12 @@ void rnd_state_copy(RndReplay *r, RndState *dst, const RndState *src);
 void rnd_state_apply(RndReplay *r, RndState *s, const RndOp *op);
 /* Keyframes and over-time series, after the ops are loaded. 0 or SIM_ENOMEM. */
 int rnd_replay_index(RndReplay *r);
+/* The state before any record: every HPA at the replicas its first record
+ * says it had (so a frame shows them from the start, not 0). */
+void rnd_state_seed(const RndReplay *r, RndState *s);
+/* A chart's time label for run time t: the scenario's wall time "14:05"
+ * when the trace carries a clock, else the offset "+1:30" (hours:minutes). */
+void rnd_replay_time_label(const RndReplay *r, SimTime t, char *buf, size_t n);
 /* A region's value of series k at time t (cost extrapolated etc.). */
 double rnd_state_region(const RndReplay *r, const RndState *s, uint32_t region, int k, SimTime t);
 
@@ -325,6 +335,11 @@ int rnd_paint_init(RndPaint *p, RndReplay *r, struct SDL_Renderer *ren, const Rn
 void rnd_paint_free(RndPaint *p);
 /* Draws the state r shows now over the whole w x h target. */
 void rnd_paint_frame(RndPaint *p, RndReplay *r, const RndFrameOpts *o);
+/* The side of a node cell in a region panel pw x ph: the largest with which
+ * every group's rows fit, from 2 px up to the panel's size. */
+int rnd_paint_cell_size(const RndReplay *r, uint32_t region, int pw, int ph);
+#define RND_LEGEND_H 16      /* the charts' legend strip, just above them */
+#define RND_LEGEND_SWATCH 9  /* a legend swatch's side, px */
 /* The simulated time under window point (x, y) when it is on the time line:
  * 1 and *t, else 0. */
 int rnd_paint_time_at(const RndPaint *p, const RndReplay *r, int x, int y, SimTime *t);

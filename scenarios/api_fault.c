@@ -267,6 +267,8 @@ int scn_k_fail(lua_State *L)
     ScnScenario *s = scn_from_lua(L);
     if (s->hooks.e == NULL || s->hooks.faults == NULL)
         return luaL_error(L, "k is usable only while a hook runs");
+    if (s->hooks.after)
+        return luaL_error(L, "k.fail: an expectation reads the run; it cannot act on it");
     luaL_checktype(L, 1, LUA_TTABLE);
     ScnDecl d = {"k.fail", NULL, 1};
     scn_check_keys(L, &d, keys);

@@ -161,6 +161,8 @@ int scn_k_submit(lua_State *L)
     ScnScenario *s = scn_from_lua(L);
     if (s->hooks.e == NULL)
         return luaL_error(L, "k is usable only while a hook runs");
+    if (s->hooks.after)
+        return luaL_error(L, "k.submit: an expectation reads the run; it cannot act on it");
     const char *name = luaL_checkstring(L, 1);
     const ScnSubmitDecl *sd = NULL;
     for (size_t i = 0; s->queues && i < s->queues->submits.n; i++)

@@ -7,7 +7,9 @@
  *       capacity = 200,             -- requests/s one pod serves at 100 % of its CPU request
  *       cpu_per_request = "5m",     -- default: the pod's cpu request / capacity
  *       service_time = "20ms",      -- default 1/capacity; a pod serves capacity × this at once
- *       slo_p95 = "150ms",          -- the p95 target (optional)
+ *       slo_p95 = "150ms",          -- the p95 target (optional; shorthand for slo = { p95 = ... })
+ *       slo = { p99 = "250ms", p99.9 = "1s" },   -- targets at any percentile (optional)
+ *       slo_from = "09:30",         -- when the SLO clock starts (default: the first Ready pod)
  *       timeout = "2s" } }          -- a request waiting longer fails (default 30s)
  *   traffic { site = "new-york", service = "quant-api", rate = 800,         -- requests/s
  *             daily = { {"00:00", 0.2}, {"09:30", 1.0}, {"16:00", 0.6} },  -- factor by time of day
@@ -27,6 +29,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "k8s-export/kx.h"
@@ -228,7 +231,49 @@ static void serve_unique(lua_State *L, ScnScenario *s, const ScnDecl *d, const c
                             service, s->regions.v[region], s->workloads.v[o->wl].name);
 }
 
-static void serve_fields(lua_State *L, const ScnDecl *d, const SimWorkload *w, WlServe *sv)
+static int by_pct(const void *a, const void *b)
+{
+    uint32_t x = ((const WlSlo *)a)->pct_milli, y = ((const WlSlo *)b)->pct_milli;
+    return (x > y) - (x < y);
+}
+
+/* One `pNN = "duration"` of serve.slo; the key and value on the stack top. */
+static void slo_target(lua_State *L, const ScnDecl *sub, WlServe *sv)
+{
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    uint32_t pct;
+    if (key == NULL || wl_slo_parse_pct(key, &pct) != SIM_OK)
+        scn_field_error(L, sub, key ? key : "?", "'%s' is not a percentile such as p99 or p99.9 (in (0, 100), "
+                        "up to three decimals)", key ? key : luaL_typename(L, -2));
+    if (sv->nslo == WL_SLO_MAX)
+        scn_field_error(L, sub, key, "at most %d targets", WL_SLO_MAX);
+    SimTime target = scn_opt_duration(L, sub, key, 0);
+    if (target <= 0)
+        scn_field_error(L, sub, key, "the target must be a positive duration such as \"250ms\"");
+    sv->slo[sv->nslo++] = (WlSlo){pct, target};
+}
+
+/* serve.slo = { p99 = "250ms", p95 = "120ms" }: targets in percentile order
+ * (Lua's table order is not the script's). */
+static void serve_slo(lua_State *L, const ScnDecl *d, WlServe *sv)
+{
+    ScnDecl sub;
+    char what[240];
+    if (!scn_sub_decl(L, d, "slo", &sub, what, sizeof what))
+        return;
+    lua_pushnil(L);
+    while (lua_next(L, sub.idx)) {
+        slo_target(L, &sub, sv);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    qsort(sv->slo, sv->nslo, sizeof *sv->slo, by_pct);
+    for (size_t i = 0; i < sv->nslo; i++)
+        if (sv->slo[i].pct_milli == 95000 && sv->slo_p95 > 0)
+            scn_field_error(L, d, "slo", "p95 is set twice: here and in slo_p95");
+}
+
+static void serve_fields(lua_State *L, ScnScenario *s, const ScnDecl *d, const SimWorkload *w, WlServe *sv)
 {
     if (scn_field(L, d, "capacity") == LUA_TNIL)
         scn_field_error(L, d, "capacity", "is required (requests/s one pod serves at 100%% of its CPU request)");
@@ -241,6 +286,12 @@ static void serve_fields(lua_State *L, const ScnDecl *d, const SimWorkload *w, W
     lua_pop(L, 1);
     sv->service_time = scn_opt_duration(L, d, "service_time", 0);
     sv->slo_p95 = scn_opt_duration(L, d, "slo_p95", 0);
+    serve_slo(L, d, sv);
+    sv->slo_from_set = scn_field(L, d, "slo_from") != LUA_TNIL;
+    lua_pop(L, 1);
+    sv->slo_from = scn_opt_when(L, s, d, "slo_from", 0);
+    if (sv->slo_from_set && sv->slo_p95 <= 0 && sv->nslo == 0)
+        scn_field_error(L, d, "slo_from", "there is no SLO to start (set slo_p95 or slo)");
     sv->timeout = scn_opt_duration(L, d, "timeout", SIM_SEC(30));
     if (sv->timeout <= 0)
         scn_field_error(L, d, "timeout", "must be positive");
@@ -249,7 +300,7 @@ static void serve_fields(lua_State *L, const ScnDecl *d, const SimWorkload *w, W
 }
 
 const char *const scn_keys_deployment_serve[] = {"service", "capacity", "cpu_per_request", "service_time", "slo_p95",
-                                                 "timeout", NULL};
+                                                 "timeout", "slo", "slo_from", NULL};
 void scn_traffic_serve(lua_State *L, ScnScenario *s, const ScnDecl *dep, size_t wl)
 {
     const char *const *keys = scn_keys_deployment_serve;
@@ -274,7 +325,7 @@ void scn_traffic_serve(lua_State *L, ScnScenario *s, const ScnDecl *dep, size_t 
     serve_check_flows(L, s, &d, service, w->region);
     ServeDecl *sd = scn_arena_alloc(L, s, sizeof *sd);
     memset(sd, 0, sizeof *sd);
-    serve_fields(L, &d, w, &sd->serve);
+    serve_fields(L, s, &d, w, &sd->serve);
     sd->serve.service = scn_arena_strdup(L, s, service);
     sd->wl = wl;
     sd->region = w->region;

@@ -96,13 +96,14 @@ typedef struct ExpectCall {
     int ref;
 } ExpectCall;
 
-/* Runs protected: calls fn(summary) and leaves its two results. */
+/* Runs protected: calls fn(summary, k) and leaves its two results. */
 static int call_expect(lua_State *L)
 {
     ExpectCall *c = lua_touserdata(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
     push_json(L, c->summary);
-    lua_call(L, 1, 2);
+    scn_hooks_push_k(L);
+    lua_call(L, 2, 2);
     if (!lua_isnil(L, -1)) {   /* the detail as text here, where running out of memory is caught */
         luaL_tolstring(L, -1, NULL);
         lua_replace(L, -2);
@@ -134,7 +135,9 @@ int scn_expectations(ScnScenario *s, const cJSON *summary, cJSON **out, int *fai
         lua_pushlightuserdata(s->L, &c);
         scn_sandbox_arm(s, s->steps_left ? s->steps_left : 1);
         SimErr why = SIM_ERR_INIT;
+        s->hooks.after = 1;   /* k reads the finished run */
         int st = scn_sandbox_call(s, 1, 2, &why);
+        s->hooks.after = 0;
         if (st != LUA_OK) {
             cJSON_Delete(arr);
             return sim_err_set(err, scn_sandbox_rc(s, st), "expect '%s': %s", s->expects.v[i].name,

@@ -126,6 +126,15 @@ static ScnHooks *live(lua_State *L)
     return &s->hooks;
 }
 
+/* live, for a function that changes the run: refused in an expectation. */
+static ScnHooks *acting(lua_State *L, const char *fn)
+{
+    ScnHooks *hk = live(L);
+    if (hk->after)
+        luaL_error(L, "k.%s: an expectation reads the run; it cannot act on it", fn);
+    return hk;
+}
+
 static const SimWorkload *wl_arg(lua_State *L, ScnHooks *hk, const char *fn, uint32_t *id)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -213,9 +222,54 @@ static int k_queue_length(lua_State *L)
     return 1;
 }
 
-static int k_scale(lua_State *L)
+static void push_seconds(lua_State *L, SimTime t)
+{
+    if (t < 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, (double)t / (double)SIM_NS_PER_S);
+}
+
+/* A Job's makespan (its start to its Complete or Failed condition) or a
+ * queue's (its first request's arrival to its last one's completion, once
+ * every request is done), in seconds; nil until then. */
+static int k_makespan(lua_State *L)
 {
     ScnHooks *hk = live(L);
+    const char *name = luaL_checkstring(L, 1);
+    uint32_t q = wl_queue_find(hk->wl, name), id = sim_workload_find(hk->e, name);
+    WlQueueDone d;
+    if (q != SIM_NONE && wl_queue_completion(hk->wl, q, 95000, &d) == SIM_OK) {
+        push_seconds(L, d.all_done ? d.makespan : -1);
+        return 1;
+    }
+    WlJobStatus st;
+    if (id == SIM_NONE || sim_workload(hk->e, id)->kind != SIM_WL_JOB || wl_job_status(hk->wl, id, &st) != SIM_OK)
+        return luaL_error(L, "k.makespan: no Job or queue named '%s'", name);
+    push_seconds(L, st.start >= 0 && st.finish >= 0 ? st.finish - st.start : -1);
+    return 1;
+}
+
+/* A percentile (default "p95") of the waits of a queue's completed
+ * requests (arrival to the take that completed it), in seconds; nil when
+ * none completed. */
+static int k_queue_wait(lua_State *L)
+{
+    ScnHooks *hk = live(L);
+    const char *name = luaL_checkstring(L, 1), *pn = luaL_optstring(L, 2, "p95");
+    uint32_t pct, q = wl_queue_find(hk->wl, name);
+    if (wl_slo_parse_pct(pn, &pct) != SIM_OK)
+        return luaL_error(L, "k.queue_wait: '%s' is not a percentile such as \"p95\"", pn);
+    WlQueueDone d;
+    if (q == SIM_NONE || wl_queue_completion(hk->wl, q, pct, &d) != SIM_OK)
+        return luaL_error(L, "k.queue_wait: no queue named '%s'", name);
+    push_seconds(L, d.wait);
+    return 1;
+}
+
+static int k_scale(lua_State *L)
+{
+    ScnHooks *hk = acting(L, "scale");
     uint32_t id;
     const SimWorkload *w = wl_arg(L, hk, "scale", &id);
     if (w->kind != SIM_WL_DEPLOYMENT)
@@ -228,27 +282,33 @@ static int k_scale(lua_State *L)
     return 0;
 }
 
-/* The service's p95 latency in region over the last simulated second, in
- * milliseconds; nil when no Deployment serves it there or nothing was served. */
+/* The service's latency percentile (third argument, default "p95") in
+ * region, in milliseconds: in a hook over the last simulated second, in an
+ * expectation over the run since its SLO clock started; nil when no
+ * Deployment serves it there or nothing was served. */
 static int k_latency(lua_State *L)
 {
     ScnHooks *hk = live(L);
     const char *svc = luaL_checkstring(L, 1), *rn = luaL_checkstring(L, 2);
+    const char *pn = luaL_optstring(L, 3, "p95");
+    uint32_t pct;
+    if (wl_slo_parse_pct(pn, &pct) != SIM_OK)
+        return luaL_error(L, "k.latency: '%s' is not a percentile such as \"p99\" or \"p99.9\"", pn);
     uint32_t r = sim_region_find(hk->e, rn);
     if (r == SIM_NONE)
         return luaL_error(L, "k.latency: no region named '%s'", rn);
-    WlServiceStats st;
-    if (!wl_traffic_stats(hk->wl, svc, r, &st) || st.p95 <= 0)
+    double v;
+    if (!wl_traffic_percentile(hk->wl, svc, r, pct, !hk->after, &v) || v <= 0)
         lua_pushnil(L);
     else
-        lua_pushnumber(L, st.p95 * 1e3);
+        lua_pushnumber(L, v * 1e3);
     return 1;
 }
 
 /* Multiplies the traffic to a service by factor from now on (1 restores it). */
 static int k_traffic(lua_State *L)
 {
-    ScnHooks *hk = live(L);
+    ScnHooks *hk = acting(L, "traffic");
     const char *svc = luaL_checkstring(L, 1);
     double factor = luaL_checknumber(L, 2);
     if (wl_traffic_set_factor(hk->wl, svc, factor) != SIM_OK)
@@ -273,7 +333,7 @@ static const luaL_Reg kfns[] = {
     {"now", k_now}, {"replicas", k_replicas}, {"ready", k_ready}, {"pending", k_pending},
     {"nodes", k_nodes}, {"cost", k_cost}, {"queue_length", k_queue_length}, {"scale", k_scale},
     {"log", k_log}, {"fail", scn_k_fail}, {"latency", k_latency}, {"traffic", k_traffic},
-    {"submit", scn_k_submit}, {NULL, NULL}};
+    {"submit", scn_k_submit}, {"makespan", k_makespan}, {"queue_wait", k_queue_wait}, {NULL, NULL}};
 
 const char *scn_hook_function_name(size_t i)
 {
@@ -305,6 +365,10 @@ static int k_newindex(lua_State *L)
 /* Pushes k, built on first use (an empty proxy: hooks cannot change it). */
 static void push_k(lua_State *L, ScnHooks *hk)
 {
+    if (hk->e == NULL) {   /* no run (validate): nothing to read */
+        lua_pushnil(L);
+        return;
+    }
     if (hk->k) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, hk->k);
         return;
@@ -400,6 +464,11 @@ int scn_hooks_start(ScnScenario *s, SimEngine *e, WlControllers *wl)
         if (h->at < h->stop && h->at <= sim_end(e) && sim_schedule(e, h->at, hk->ev, i, 0, 0) != SIM_OK)
             return SIM_ENOMEM;
     return SIM_OK;
+}
+
+void scn_hooks_push_k(lua_State *L)
+{
+    push_k(L, &scn_from_lua(L)->hooks);
 }
 
 const char *scn_hooks_error(const ScnScenario *s)

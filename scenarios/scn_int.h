@@ -72,6 +72,7 @@ typedef struct ScnHooks {
     WlControllers *wl;
     struct WlFaults *faults;     /* k.fail injects here (api_fault.c); NULL outside a run */
     uint8_t quiet;               /* k.log prints nothing (kubesim run --quiet) */
+    uint8_t after;               /* the run is over (expectations): k reads the run, acting is refused */
     char err[SCN_ERR_LEN];       /* the first error of a hook: ends the run */
 } ScnHooks;
 
@@ -286,6 +287,9 @@ void scn_api_hooks_register(lua_State *L);
 int scn_hooks_start(ScnScenario *s, SimEngine *e, WlControllers *wl);
 /* The run's first hook error ("FILE:LINE: ..."), or NULL. */
 const char *scn_hooks_error(const ScnScenario *s);
+/* Pushes the hooks' k (nil outside a run), for the expectations' second
+ * argument: with hooks.after set, it reads the finished run. */
+void scn_hooks_push_k(lua_State *L);
 /* Forgets the run's engine: `k` refuses from now on. */
 void scn_hooks_stop(ScnScenario *s);
 

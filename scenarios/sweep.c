@@ -487,9 +487,40 @@ static int completion(ScnSweep *w, size_t config, const char *csv, size_t len, d
     *out = 0;
     for (size_t k = 0; k < nc && isfinite(*out); k++) {
         int finished = cs[k].seen && cs[k].running == 0 && cs[k].waiting == 0 && cs[k].done > 0;
-        *out = finished ? fmax(*out, cs[k].since - cs[k].first) : NAN;
+        *out = finished ? fmax(*out, cs[k].since) : NAN;
     }
     return SIM_OK;
+}
+
+/* The objective's completion seconds from summary.json, exact where
+ * metrics.csv has the sample interval's grain: when the Job (the last of its
+ * CronJob's Jobs) finished or the queue's last request completed, in seconds
+ * since the run's start, so that the page can put it on the scenario's clock
+ * ("done by 06:00"); NAN when one never finished (a null makespan). 0 when
+ * the summary lacks the keys (an older kubesim's) or names nothing of the
+ * objective: the caller then reads metrics.csv. */
+static int summary_completion(const ScnSweep *w, const cJSON *root, double *out)
+{
+    const cJSON *list = w->obj == OBJ_JOB ? cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(root, "jobs"), "list")
+                                          : cJSON_GetObjectItemCaseSensitive(root, "queues");
+    const cJSON *x;
+    int found = 0;
+    *out = 0;
+    cJSON_ArrayForEach(x, (cJSON_IsArray(list) ? list : NULL)) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name"));
+        const char *cron = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "cronjob"));
+        if (!(name && strcmp(name, w->obj_name) == 0) && !(cron && strcmp(cron, w->obj_name) == 0))
+            continue;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(x, "makespan_seconds");
+        const cJSON *done = cJSON_GetObjectItemCaseSensitive(
+            x, w->obj == OBJ_JOB ? "finish_seconds" : "last_completion_seconds");
+        if (m == NULL || done == NULL)
+            return 0;   /* queues[] without the completion figures */
+        found = 1;
+        *out = cJSON_IsNumber(m) && cJSON_IsNumber(done) && isfinite(*out) ? fmax(*out, done->valuedouble) : NAN;
+    }
+    return found;
 }
 
 /* Adds one seed to the row: sums and worst values, the worst seed's
@@ -530,7 +561,7 @@ static int seed_of(ScnSweep *w, size_t config, const cJSON *root, const char *me
         else
             sd->failed++;
     }
-    if (!scn_sweep_wants_metrics(w))
+    if (!scn_sweep_wants_metrics(w) || summary_completion(w, root, &sd->fig[F_DONE]))
         return SIM_OK;
     if (metrics == NULL)
         return ERR("--objective %s: configuration %zu has no metrics.csv", w->objective, config);

@@ -535,12 +535,9 @@ static int execute(Plan *pl)
     SimEngine *e = pl->e;
     for (size_t i = 0; i < pl->nvictims; i++) {
         uint32_t v = pl->victims[i];
-        sim_trace_rec(e, SIM_TR_POD_PREEMPT,
-                      (SimTrVal[]){SIM_TRI(v), SIM_TRI(pl->pod), SIM_TRI(pl->best_node)}, 3);
-        int rc = sim_pod_delete(e, v);
+        int rc = sim_pod_preempt(e, v, pl->pod, pl->best_node);
         if (rc != SIM_OK)
             return rc;
-        sim_stats(e)->pods_preempted++;
     }
     clear_lower_nominated(pl);
     nominate(pl, pl->pod, pl->best_node);

@@ -59,7 +59,7 @@ const char *sim_errmsg(const SimEngine *e) { return e->errmsg; }
 SimTime sim_now(const SimEngine *e) { return e->now; }
 SimTime sim_end(const SimEngine *e) { return e->end; }
 uint64_t sim_seed(const SimEngine *e) { return e->seed; }
-SimStats *sim_stats(SimEngine *e) { return &e->stats; }
+const SimStats *sim_stats(const SimEngine *e) { return &e->stats; }
 void sim_set_trace(SimEngine *e, SimTraceWriter *w) { e->trace = w; }
 
 SimRng *sim_rng(SimEngine *e, int stream)

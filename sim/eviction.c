@@ -48,6 +48,15 @@ static int evict_now(SimEngine *e, uint32_t pod, const char *reason)
     return sim_pod_delete(e, pod);
 }
 
+int sim_pod_preempt(SimEngine *e, uint32_t victim, uint32_t preemptor, uint32_t node)
+{
+    sim_trace_rec(e, SIM_TR_POD_PREEMPT, (SimTrVal[]){SIM_TRI(victim), SIM_TRI(preemptor), SIM_TRI(node)}, 3);
+    int rc = sim_pod_delete(e, victim);
+    if (rc == SIM_OK)
+        e->stats.pods_preempted++;
+    return rc;
+}
+
 int sim_pod_evict(SimEngine *e, uint32_t pod, const char *reason)
 {
     const SimPod *p = sim_pod(e, pod);

@@ -468,7 +468,7 @@ SimTime sim_now(const SimEngine *e);
 SimTime sim_end(const SimEngine *e);
 uint64_t sim_seed(const SimEngine *e);
 SimRng *sim_rng(SimEngine *e, int stream);   /* SIM_RNG_* below */
-SimStats *sim_stats(SimEngine *e);
+const SimStats *sim_stats(const SimEngine *e);
 enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SIM_RNG_COUNT };
 
 /* The trace writer (NULL: no trace). The engine does not own it; create it

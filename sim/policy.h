@@ -60,6 +60,12 @@ int32_t sim_pdb_disruptions_allowed(SimEngine *e, uint32_t pdb);
  * in stats.pods_evicted and is traced as pod_evict with reason (who asked:
  * "drain", "cluster-autoscaler"). Plain sim_pod_delete ignores PDBs. */
 int sim_pod_evict(SimEngine *e, uint32_t pod, const char *reason);
+/* Deletes victim to make room for preemptor on node (the scheduler's
+ * PostFilter): traced as pod_preempt, counted in pods.preempted, then
+ * deleted as sim_pod_delete does (a busy victim terminates gracefully). No
+ * PDB check: upstream's preemption only prefers candidates that violate
+ * fewer budgets. */
+int sim_pod_preempt(SimEngine *e, uint32_t victim, uint32_t preemptor, uint32_t node);
 #define SIM_EVICT_MSG_PDB "Cannot evict pod as it would violate the pod's disruption budget."
 #define SIM_EVICT_MSG_MULTI \
     "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."

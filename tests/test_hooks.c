@@ -183,6 +183,57 @@ START_TEST(hook_reads_latency_and_changes_traffic_and_submits)
 }
 END_TEST
 
+/* k.latency takes a percentile: in a hook, the last second's; in an
+ * expectation (k is its second argument), the run's since the SLO clock
+ * started, the figure summary.json's target carries. A bad percentile is an
+ * error naming it. */
+START_TEST(hook_latency_takes_a_percentile_in_hooks_and_expectations)
+{
+    Outcome o = run_body(
+        "site { name = \"ny\" }\n"
+        "latency { from = \"ny\", to = \"eu\", ms = 5 }\n"
+        "deployment { name = \"api\", replicas = 2, cpu = \"1\", memory = \"1Gi\",\n"
+        "  serve = { service = \"api\", capacity = 200, service_time = \"20ms\", slo = { p99 = \"1s\" } } }\n"
+        "traffic { site = \"ny\", service = \"api\", rate = 300 }\n"
+        "at(\"10m\", function(k) a = { k.latency(\"api\", \"eu\", \"p50\"), k.latency(\"api\", \"eu\"),\n"
+        "  k.latency(\"api\", \"eu\", \"p95\"), k.latency(\"api\", \"eu\", \"p99\"),\n"
+        "  k.latency(\"api\", \"eu\", \"p99.9\") } end)\n"
+        "expect(\"hook\", function() return a[1] < a[2] and a[2] == a[3] and a[3] < a[4] and a[4] < a[5],\n"
+        "  table.concat(a, \" \") end)\n"
+        "expect(\"run\", function(r, k) local t = r.slo[1].targets[1]\n"
+        "  local v = k.latency(\"api\", \"eu\", \"p99\")\n"
+        "  return t.percentile == \"p99\" and math.abs(v - t.latency_ms) < 0.001 and v > a[3], v end)\n", 0);
+    expect_ok(&o);
+    expect_run_error("at(\"1m\", function(k) k.latency(\"web\", \"eu\", \"q99\") end)\n", 0,
+                     "k.latency: 'q99' is not a percentile");
+}
+END_TEST
+
+/* Batch service levels as expectation targets: a Job's makespan (its start
+ * to Complete) read through k.makespan and summary.json's jobs.list, passing
+ * and failing on the threshold; an expectation cannot act on the run. */
+START_TEST(expect_job_makespan_passes_and_fails)
+{
+    static const char job[] =
+        "job { name = \"batch\", start = \"5m\", completions = 4, parallelism = 2, duration = \"10m\",\n"
+        "  cpu = \"1\", memory = \"1Gi\" }\n";
+    char body[2048];
+    for (int limit = 0; limit < 2; limit++) {
+        snprintf(body, sizeof body, "%sexpect(\"fast\", function(r, k) local m = k.makespan(\"batch\")\n"
+                 "  local j = r.jobs.list[1]\n"
+                 "  return j.name == \"batch\" and j.status == \"Complete\" and j.makespan_seconds == m\n"
+                 "    and j.start_seconds == 300 and m >= 1200 and m < %d, m end)\n", job, limit ? 1500 : 1200);
+        Outcome o = run_body(body, 0);
+        ck_assert_msg(o.rc == SIM_OK, "%s", sim_err_msg(&o.err));
+        ck_assert_int_eq(o.failed, limit ? 0 : 1);
+    }
+    expect_run_error("expect(\"x\", function(r, k) k.scale(\"web\", 3) return true end)\n", 0,
+                     "k.scale: an expectation reads the run; it cannot act on it");
+    expect_run_error("expect(\"x\", function(r, k) return k.makespan(\"nosuch\") end)\n", 0,
+                     "k.makespan: no Job or queue named 'nosuch'");
+}
+END_TEST
+
 START_TEST(hook_runtime_error_ends_run_with_file_line)
 {
     expect_run_error("at(\"10m\", function(k)\n  local x = nil\n  return x.y\nend)\n", 0, "s.lua:7: attempt to index");
@@ -261,6 +312,8 @@ int main(void)
     tcase_add_test(tc, hook_every_runs_on_its_period);
     tcase_add_test(tc, hook_reads_live_state);
     tcase_add_test(tc, hook_reads_latency_and_changes_traffic_and_submits);
+    tcase_add_test(tc, hook_latency_takes_a_percentile_in_hooks_and_expectations);
+    tcase_add_test(tc, expect_job_makespan_passes_and_fails);
     tcase_add_test(tc, hook_runtime_error_ends_run_with_file_line);
     tcase_add_test(tc, hook_infinite_loop_hits_instruction_budget);
     tcase_add_test(tc, hook_budget_is_per_call);

@@ -800,7 +800,11 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
              "submit { queue = \"backtests\", start = \"16:10\", count = 3, strategy = \"momentum\",\n"
              "         universe = { assets = 6, days = 300, seed = 3 },\n"
              "         params = { lookback = 60, skip = 5, hold = 21, top = 2 } }\n"
-             "expect(\"all requests done\", function(r) return r.backtests.completed == 9 end)\n");
+             "expect(\"all requests done\", function(r) return r.backtests.completed == 9 end)\n"
+             "expect(\"batch levels\", function(r, k) local q = r.queues[1]\n"
+             "  return k.makespan(\"backtests\") == q.makespan_seconds and q.makespan_seconds > 300\n"
+             "    and k.queue_wait(\"backtests\", \"p95\") == q.wait_p95_seconds\n"
+             "    and k.queue_wait(\"backtests\", \"p50\") == q.wait_p50_seconds end)\n");
     SimMem m;
     sim_mem_init(&m);
     ScnOptions o = {.path = tr_write(tmpdir, "run.lua", src), .seed = 1};
@@ -837,6 +841,16 @@ START_TEST(queue_scenario_fills_the_summary_and_metrics)
     ck_assert_double_eq(cJSON_GetObjectItem(q0, "arrived")->valuedouble, 9);
     ck_assert_double_eq(cJSON_GetObjectItem(q0, "completed")->valuedouble, 9);
     ck_assert_double_eq(cJSON_GetObjectItem(q0, "requeued")->valuedouble, 0);
+    /* The queue's batch service levels: the first request arrived at 16:05
+     * (300 s), the makespan runs from there to the last completion. */
+    const cJSON *q = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "queues"), 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(q, "name")->valuestring, "backtests");
+    double last = cJSON_GetObjectItem(q, "last_completion_seconds")->valuedouble;
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(q, "makespan_seconds")->valuedouble, last - 300, 1e-6);
+    double w50 = cJSON_GetObjectItem(q, "wait_p50_seconds")->valuedouble;
+    double w95 = cJSON_GetObjectItem(q, "wait_p95_seconds")->valuedouble;
+    ck_assert(w50 >= 0 && w50 <= w95 && w95 <= cJSON_GetObjectItem(q, "wait_max_seconds")->valuedouble);
+    ck_assert(w95 > 0);   /* six requests 2 s apart on two workers: some wait */
     /* The same kernel, run directly on the same synthetic universe. */
     SimMem dm;
     sim_mem_init(&dm);

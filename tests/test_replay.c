@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "render/rnd.h"
+#include "render/rnd_int.h"
 #include "scenarios/scn.h"
 #include "sim/trace.h"
 #include "tb.h"
@@ -158,9 +159,15 @@ START_TEST(replay_png_has_the_size_and_shows_a_full_node)
     SDL_Surface *raw = IMG_Load(path_in("a.png"));
     ck_assert_ptr_nonnull(raw);
     SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_ARGB8888, 0);
-    /* replay_draw.c's layout: the first group's cells start at (6, 71), 14 px
-     * apart; the centres of its two nodes' cells. */
-    Uint32 a = pixel(s, 12, 77), b = pixel(s, 26, 77), bg = pixel(s, 300, 200);
+    /* replay_draw.c's layout: the region panel spans y 24..218 (the legend,
+     * charts and time line below it), the first group's cells start at
+     * (6, 71), cs px apart; the centres of its two nodes' cells. */
+    SimMem m;
+    RndReplay *r = open_replay(&m, "two/trace.kst");
+    int cs = rnd_paint_cell_size(r, 0, 640, 194);
+    rnd_replay_close(r);
+    Uint32 a = pixel(s, 6 + cs / 2, 71 + cs / 2), b = pixel(s, 6 + cs + cs / 2, 71 + cs / 2);
+    Uint32 bg = pixel(s, 6 + 3 * cs + cs / 2, 71 + cs / 2);
     ck_assert_msg(a != b, "the full and the empty node look alike (%08x)", a);
     ck_assert_msg(a != bg && b != bg, "a node cell is the background (%08x %08x %08x)", a, b, bg);
     SDL_FreeSurface(s);
@@ -271,6 +278,143 @@ START_TEST(replay_window_without_a_display_exits_2)
 }
 END_TEST
 
+/* Two nodes fill a sizeable share of their region's panel (they were 14 px
+ * cells in a 640x194 panel, 0.3% of it); many nodes still fit. */
+START_TEST(replay_cells_scale_to_the_panel)
+{
+    tb_write("two.lua", two_nodes);
+    if (!tb_exists("two/trace.kst"))
+        ck_assert_msg(tb_run("run two.lua --out two --quiet") == 0, "%s", tb_err());
+    SimMem m;
+    RndReplay *r = open_replay(&m, "two/trace.kst");
+    rnd_replay_seek(r, SIM_SEC(600));
+    int s = rnd_paint_cell_size(r, 0, 640, 194);
+    double share = 2.0 * s * s / (640.0 * 194.0);
+    ck_assert_msg(share > 0.2, "two nodes' %d px cells fill %.1f%% of the panel", s, 100 * share);
+    ck_assert_int_le(32 + 15 + s + 2, 194);   /* the head, the group's label and one row fit */
+    rnd_replay_close(r);
+    ensure_default_run();
+    r = open_replay(&m, "def/trace.kst");
+    rnd_replay_seek(r, rnd_replay_duration(r) / 2);
+    for (uint32_t g = 0; g < 2; g++) {
+        s = rnd_paint_cell_size(r, g, 320, 120);
+        ck_assert_int_ge(s, 2);
+        ck_assert_int_le(s, 120);
+    }
+    rnd_replay_close(r);
+}
+END_TEST
+
+/* A deployment of 6 whose HPA scales it down after the stabilisation window,
+ * and two services with their own latency. */
+static const char hpa_two_services[] =
+    "scenario { name = \"hpa6\", duration = \"30m\" }\n"
+    "region { name = \"r\", zones = { \"r-a\" } }\n"
+    "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 3, max = 3, price = 1.0 }\n"
+    "site { name = \"ny\" }\nlatency { from = \"ny\", to = \"r\", ms = 1 }\n"
+    "deployment { name = \"api\", replicas = 6, cpu = \"500m\", memory = \"64Mi\", "
+    "serve = { service = \"api\", capacity = 100 } }\n"
+    "deployment { name = \"web\", replicas = 1, cpu = \"100m\", memory = \"64Mi\", "
+    "serve = { service = \"web\", capacity = 50 } }\n"
+    "traffic { site = \"ny\", service = \"api\", rate = 20 }\n"
+    "traffic { site = \"ny\", service = \"web\", rate = 45 }\n"
+    "hpa { name = \"api\", target = \"api\", min = 2, max = 12, metrics = { { type = \"Resource\", "
+    "name = \"cpu\", target = { type = \"Utilization\", average_utilization = 70 } } } }\n";
+
+START_TEST(replay_hpa_replicas_from_the_first_frame)
+{
+    tb_write("hpa6.lua", hpa_two_services);
+    ck_assert_msg(tb_run("run hpa6.lua --out hpa6 --quiet") == 0, "%s", tb_err());
+    SimMem m;
+    RndReplay *r = open_replay(&m, "hpa6/trace.kst");
+    ck_assert_uint_eq(r->nhpas, 1);
+    rnd_replay_seek(r, -1);
+    ck_assert_int_eq(r->cur.hpa[0], 6);   /* before any record, not 0 */
+    rnd_replay_seek(r, 0);
+    ck_assert_int_eq(r->cur.hpa[0], 6);
+    rnd_replay_seek(r, rnd_replay_duration(r));
+    ck_assert_int_lt(r->cur.hpa[0], 6);   /* and its later records still apply */
+    uint64_t d = rnd_replay_digest(r);
+    rnd_replay_seek(r, 0);
+    rnd_replay_seek(r, rnd_replay_duration(r));
+    ck_assert_uint_eq(rnd_replay_digest(r), d);
+    rnd_replay_close(r);
+}
+END_TEST
+
+/* Each service has its own latency series, not only the region's worst. */
+START_TEST(replay_latency_per_service)
+{
+    if (!tb_exists("hpa6/trace.kst")) {
+        tb_write("hpa6.lua", hpa_two_services);
+        ck_assert_msg(tb_run("run hpa6.lua --out hpa6 --quiet") == 0, "%s", tb_err());
+    }
+    SimMem m;
+    RndReplay *r = open_replay(&m, "hpa6/trace.kst");
+    ck_assert_uint_eq(r->nsvcs, 2);
+    double mx[2] = {0, 0};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t b = 0; b < RND_SERIES_N; b++)
+            mx[i] = fmax(mx[i], r->svc_series[i * RND_SERIES_N + b]);
+    ck_assert_msg(mx[0] > 0 && mx[1] > 0, "per-service p95 series: %g %g", mx[0], mx[1]);
+    ck_assert_msg(fabs(mx[0] - mx[1]) > 1e-9, "two services with different load, the same series max %g", mx[0]);
+    ck_assert_double_eq(r->svc_max, fmax(mx[0], mx[1]));
+    rnd_replay_close(r);
+}
+END_TEST
+
+/* The legend strip above the charts has a swatch of each region's colour and
+ * of each service's; the charts' time labels read the scenario's clock when
+ * the trace has one, else offsets since the start. */
+START_TEST(replay_charts_have_a_legend_and_clock_labels)
+{
+    if (!tb_exists("hpa6/trace.kst")) {
+        tb_write("hpa6.lua", hpa_two_services);
+        ck_assert_msg(tb_run("run hpa6.lua --out hpa6 --quiet") == 0, "%s", tb_err());
+    }
+    ck_assert_msg(tb_run("replay hpa6 --png leg.png --at 10m --size 800x500") == 0, "%s", tb_err());
+    SDL_Surface *raw = IMG_Load(path_in("leg.png"));
+    ck_assert_ptr_nonnull(raw);
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_ARGB8888, 0);
+    int y = 500 - 26 - 140 - RND_LEGEND_H + 3 + RND_LEGEND_SWATCH / 2;   /* the swatches' middle row */
+    ck_assert_uint_eq(pixel(s, 6 + RND_LEGEND_SWATCH / 2, y), 0xff5aaaffu);   /* region r's colour */
+    int swatches = 0;
+    for (int x = 0; x + RND_LEGEND_SWATCH <= 800; x++) {
+        Uint32 c = pixel(s, x, y);
+        int run = 0;
+        while (run < RND_LEGEND_SWATCH && pixel(s, x + run, y) == c && pixel(s, x + run, y - 4) == c)
+            run++;
+        if (run == RND_LEGEND_SWATCH && c != pixel(s, 1, y)) {
+            swatches++;
+            x += run;
+        }
+    }
+    ck_assert_int_ge(swatches, 3);   /* the region and both services */
+    SDL_FreeSurface(s);
+    SDL_FreeSurface(raw);
+
+    char lb[32];
+    SimMem m;
+    RndReplay *r = open_replay(&m, "hpa6/trace.kst");
+    rnd_replay_time_label(r, 0, lb, sizeof lb);
+    ck_assert_str_eq(lb, "+0:00");
+    rnd_replay_time_label(r, SIM_SEC(90 * 60), lb, sizeof lb);
+    ck_assert_str_eq(lb, "+1:30");
+    rnd_replay_close(r);
+    tb_write("clk.lua", "scenario { name = \"clk\", duration = \"2h\", timezone = \"America/New_York\", "
+                        "date = \"2026-03-18\", start = \"09:30\" }\n"
+                        "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+                        "nodegroup { name = \"cpu\", cpu = \"4\", memory = \"16Gi\", min = 1, max = 1, price = 1.0 }\n");
+    ck_assert_msg(tb_run("run clk.lua --out clk --quiet") == 0, "%s", tb_err());
+    r = open_replay(&m, "clk/trace.kst");
+    rnd_replay_time_label(r, 0, lb, sizeof lb);
+    ck_assert_str_eq(lb, "09:30");
+    rnd_replay_time_label(r, SIM_SEC(3600), lb, sizeof lb);
+    ck_assert_str_eq(lb, "10:30");
+    rnd_replay_close(r);
+}
+END_TEST
+
 START_TEST(replay_parses_times)
 {
     SimTime t;
@@ -290,6 +434,10 @@ static Suite *suite(void)
     TCase *tc = tcase_create("replay");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, replay_parses_times);
+    tcase_add_test(tc, replay_cells_scale_to_the_panel);
+    tcase_add_test(tc, replay_hpa_replicas_from_the_first_frame);
+    tcase_add_test(tc, replay_latency_per_service);
+    tcase_add_test(tc, replay_charts_have_a_legend_and_clock_labels);
     tcase_add_test(tc, replay_state_matches_the_runs_metrics_at_every_sample);
     tcase_add_test(tc, replay_seek_in_any_order_equals_playing_forward);
     tcase_add_test(tc, replay_png_has_the_size_and_shows_a_full_node);

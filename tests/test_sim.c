@@ -878,7 +878,7 @@ START_TEST(unschedulable_pods_count_pending_and_pending_peak)
         sim_pod_set_unschedulable(w.e, p[i], "0/1 nodes are available: 1 Insufficient cpu.");
     }
     sim_pod_set_unschedulable(w.e, p[0], "again");   /* counted once */
-    SimStats *st = sim_stats(w.e);
+    const SimStats *st = sim_stats(w.e);
     ck_assert_uint_eq(st->pending_now, 3);
     ck_assert_uint_eq(st->pending_peak, 3);
     ck_assert_uint_eq(sim_region(w.e, w.region)->pods_pending, 3);

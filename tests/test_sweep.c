@@ -663,9 +663,8 @@ START_TEST(sweep_rerun_reproduces_the_winner)
 }
 END_TEST
 
-/* A job: or queue: objective's completion time from metrics.csv: from the
- * queue's first activity (or the Job's first sample) to the start of its
- * final idle state; a CronJob's name covers its Jobs (the slowest counts);
+/* A job: or queue: objective's completion time from metrics.csv: the start
+ * of its final idle state, in seconds since the run's start; a CronJob's name covers its Jobs (the slowest counts);
  * one that never finishes leaves the figure empty; a name the run does not
  * have is an error. */
 START_TEST(sweep_objective_completion_from_metrics)
@@ -696,7 +695,7 @@ START_TEST(sweep_objective_completion_from_metrics)
     ck_assert_msg(strstr(scn_sweep_errmsg(w), "has no queue named q") != NULL, "%s", scn_sweep_errmsg(w));
     size_t len;
     char *csv = csv_of(w, &len);
-    ck_assert_msg(strstr(csv, ",ok,completion_seconds\n0,2,1,1,") && strstr(csv, ",true,180\n"), "%s", csv);
+    ck_assert_msg(strstr(csv, ",ok,completion_seconds\n0,2,1,1,") && strstr(csv, ",true,240\n"), "%s", csv);
     free(csv);
     scn_sweep_free(w);
 
@@ -706,7 +705,7 @@ START_TEST(sweep_objective_completion_from_metrics)
     const char *cut = strstr(jobs, "300,r,job,fx-101,running,0");   /* fx-101 still running at the end */
     ck_assert_int_eq(scn_sweep_add_run(w, 1, summary, strlen(summary), jobs, (size_t)(cut - jobs)), SIM_OK);
     csv = csv_of(w, &len);
-    ck_assert_msg(strstr(csv, ",true,180\n") && strstr(csv, ",true,\n"), "%s", csv);   /* 120 -> 300; none */
+    ck_assert_msg(strstr(csv, ",true,300\n") && strstr(csv, ",true,\n"), "%s", csv);   /* done at 300; none */
     free(csv);
     scn_sweep_free(w);
 
@@ -720,6 +719,41 @@ START_TEST(sweep_objective_completion_from_metrics)
     ck_assert_int_eq(scn_sweep_add_summary(w, 0, slo, strlen(slo)), SIM_OK);
     csv = csv_of(w, &len);
     ck_assert_msg(strstr(csv, "\n0,2,1,1,5,80,0,0,") != NULL, "%s", csv);   /* api's figures left out */
+    free(csv);
+    scn_sweep_free(w);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* With summary.json's jobs.list and queues[] (finish_seconds,
+ * last_completion_seconds), the completion comes from them, exact, not from
+ * metrics.csv's samples: the last of a CronJob's Jobs to finish, and a null
+ * makespan (never finished) is no completion. */
+START_TEST(sweep_objective_completion_from_the_summary)
+{
+    static const char summary[] =
+        "{\"cost_usd\": 1, \"slo\": [], \"expectations\": [], \"jobs\": {\"succeeded\": 2, \"failed\": 0,"
+        " \"list\": [{\"name\": \"fx-100\", \"cronjob\": \"fx\", \"makespan_seconds\": 61.5, \"finish_seconds\": 3661.5},"
+        " {\"name\": \"fx-101\", \"cronjob\": \"fx\", \"makespan_seconds\": 170.25, \"finish_seconds\": 3770.25},"
+        " {\"name\": \"other\", \"makespan_seconds\": 9000, \"finish_seconds\": 9000}]},"
+        " \"queues\": [{\"name\": \"q\", \"makespan_seconds\": null, \"last_completion_seconds\": 50}]}";
+    static const char metrics[] = "t_seconds,region,object,name,metric,value\n";
+    SimMem m;
+    const char *specs[] = {"a=1"};
+    ScnSweep *w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "job:fx"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), metrics, strlen(metrics)), SIM_OK);
+    size_t len;
+    char *csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",true,3770.25\n") != NULL, "%s", csv);
+    free(csv);
+    scn_sweep_free(w);
+
+    w = grid(&m, specs, 1);
+    ck_assert_int_eq(scn_sweep_objective(w, "queue:q"), SIM_OK);
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), metrics, strlen(metrics)), SIM_OK);
+    csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",true,\n") != NULL, "a queue that never finished has no completion: %s", csv);
     free(csv);
     scn_sweep_free(w);
     ck_assert_int_eq(m.live, 0);
@@ -902,6 +936,7 @@ static Suite *suite(void)
     tcase_add_test(tc, yaml_strings_keep_their_type);
     tcase_add_test(tc, yaml_sweep_job_out_of_memory_sweep);
     tcase_add_test(tc, sweep_objective_completion_from_metrics);
+    tcase_add_test(tc, sweep_objective_completion_from_the_summary);
     suite_add_tcase(s, tc);
     TCase *bin = tcase_create("binary");
     tcase_add_test(bin, set_overrides_a_declaration_field);

@@ -40,6 +40,7 @@
  */
 #include "workloads/wl_int.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "sim/policy.h"
@@ -406,10 +407,59 @@ int wl_job_status(WlControllers *c, uint32_t wl, WlJobStatus *out)
     return SIM_OK;
 }
 
+static double secs_or_nan(SimTime t)
+{
+    return t < 0 ? NAN : (double)t / (double)SIM_NS_PER_S;
+}
+
+/* One Job's completion: {name, region, status, start_seconds,
+ * finish_seconds, makespan_seconds} (null while it runs), plus cronjob
+ * when one created it. */
+static cJSON *job_json(WlControllers *c, uint32_t wl)
+{
+    static const char *const status[] = {"running", "Complete", "Failed"};
+    const SimWorkload *w = sim_workload(c->e, wl);
+    WlJobStatus st;
+    cJSON *o = cJSON_CreateObject();
+    int rc = o ? wl_job_status(c, wl, &st) : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        rc = sim_summary_add_item(o, "name", cJSON_CreateString(w->name));
+    if (rc == SIM_OK)
+        rc = sim_summary_add_item(o, "region", cJSON_CreateString(sim_region(c->e, w->region)->name));
+    if (rc == SIM_OK && st.cronjob != SIM_NONE)
+        rc = sim_summary_add_item(o, "cronjob", cJSON_CreateString(sim_workload(c->e, st.cronjob)->name));
+    if (rc == SIM_OK)
+        rc = sim_summary_add_item(o, "status", cJSON_CreateString(status[st.condition == 1 || st.condition == 2 ?
+                                                                         st.condition : 0]));
+    const char *keys[] = {"start_seconds", "finish_seconds", "makespan_seconds"};
+    double v[] = {secs_or_nan(st.start), secs_or_nan(st.finish),
+                  st.start >= 0 && st.finish >= 0 ? secs_or_nan(st.finish - st.start) : NAN};
+    for (size_t i = 0; i < 3 && rc == SIM_OK; i++)
+        rc = sim_summary_add_number(o, keys[i], v[i]);
+    if (rc != SIM_OK) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* jobs: {succeeded, failed, list[]}: the counts, then every Job's completion. */
 int wl_jobs_summary(void *ctx, SimEngine *e, cJSON *summary)
 {
-    const WlControllers *c = ctx;
-    (void)e;
+    WlControllers *c = ctx;
     SimSummaryNum n[] = {{"succeeded", (double)c->stats.jobs_succeeded}, {"failed", (double)c->stats.jobs_failed}};
-    return sim_summary_add_counts(summary, "jobs", n, 2);
+    int rc = sim_summary_add_counts(summary, "jobs", n, 2);
+    cJSON *arr = rc == SIM_OK ? cJSON_CreateArray() : NULL;
+    if (rc == SIM_OK)
+        rc = sim_summary_add_item(cJSON_GetObjectItemCaseSensitive(summary, "jobs"), "list", arr);
+    for (uint32_t i = 0; rc == SIM_OK && i < sim_workload_count(e); i++) {
+        if (sim_workload(e, i)->kind != SIM_WL_JOB)
+            continue;
+        cJSON *o = job_json(c, i);
+        if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            rc = SIM_ENOMEM;
+        }
+    }
+    return rc;
 }

@@ -41,7 +41,9 @@
  */
 #include "workloads/queue.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "workloads/wl_int.h"
@@ -70,6 +72,9 @@ typedef struct Queue {
     Ring idle;             /* uint32_t worker slots, longest idle first */
     uint32_t workers, busy;
     uint64_t arrived, completed, requeued, failed;
+    SimTime first_arrival, last_done;   /* -1: none yet (the batch SLO figures) */
+    SimTime *waits;        /* per completed request: its arrival to the take that completed it */
+    size_t nwaits, capwaits;
 } Queue;
 
 typedef struct Submit {
@@ -89,6 +94,7 @@ typedef struct Worker {
     uint8_t busy, dead;
     uint8_t draining;      /* its pod is terminating: it finishes req and takes no other */
     QReq req;              /* while busy */
+    SimTime taken;         /* while busy: when it took req */
     SimTime done_at;       /* while busy: when req ends */
     SimTime started, t_last, b_last, t1, bv1, bv0;
 } Worker;
@@ -324,6 +330,7 @@ static int take(WlControllers *c, uint32_t qi, uint32_t slot)
     }
     ring_pop(&q->idle, NULL);
     w->req = r;
+    w->taken = sim_now(c->e);
     w->done_at = sim_now(c->e) + d;
     set_busy(w, sim_now(c->e), 1);
     q->busy++;
@@ -360,6 +367,8 @@ static int arrive(WlControllers *c, uint32_t si)
         s->arrived++;
         q->arrived++;
     }
+    if (q->first_arrival < 0 && n > 0)
+        q->first_arrival = sim_now(c->e);
     sim_trace_rec(c->e, WL_TR_QUEUE_SUBMIT, (SimTrVal[]){SIM_TRI(s->queue), SIM_TRI(si), SIM_TRI(n),
                   SIM_TRS(c->bt[s->bt].b.name)}, 4);
     if (s->arrived < s->count) {
@@ -368,6 +377,18 @@ static int arrive(WlControllers *c, uint32_t si)
             return rc;
     }
     return dispatch(c, s->queue);
+}
+
+/* A request done: the queue's completion time and the request's wait. */
+static void done_stats(WlControllers *c, Queue *q, const Worker *w)
+{
+    q->last_done = sim_now(c->e);
+    if (q->nwaits == q->capwaits &&
+        sim_mem_grow(sim_mem(c->e), (void **)&q->waits, &q->capwaits, q->nwaits + 1, sizeof *q->waits) != SIM_OK) {
+        (void)sim_fail(c->e, SIM_ENOMEM, "out of memory");   /* sticky: the run stops */
+        return;
+    }
+    q->waits[q->nwaits++] = w->taken - w->req.arrived;
 }
 
 /* Worker `slot`'s request is done: counted, the worker idle. */
@@ -381,6 +402,7 @@ static void complete(WlControllers *c, uint32_t slot)
     q->completed++;
     q->busy--;
     set_busy(w, sim_now(c->e), 0);
+    done_stats(c, q, w);
     trace3(c, WL_TR_QUEUE_DONE, w->queue, w->req.submit, w->pod);
 }
 
@@ -566,6 +588,7 @@ int wl_queue_add(WlControllers *c, const char *name, uint32_t region, uint32_t *
     if ((q->name = sim_mem_strdup(sim_mem(c->e), name)) == NULL)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     q->region = region;
+    q->first_arrival = q->last_done = -1;
     q->waiting.sz = sizeof(QReq);
     q->idle.sz = sizeof(uint32_t);
     *id = (uint32_t)qs->nq++;
@@ -651,6 +674,58 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
     }
 }
 
+static int cmp_time(const void *a, const void *b)
+{
+    SimTime x = *(const SimTime *)a, y = *(const SimTime *)b;
+    return (x > y) - (x < y);
+}
+
+/* The nearest-rank pct_milli-th (thousandths of a percent) wait of the
+ * completed requests; -1 when none. Sorts the waits (their order is not kept). */
+static SimTime wait_pct(Queue *q, uint32_t pct_milli)
+{
+    if (q->nwaits == 0)
+        return -1;
+    qsort(q->waits, q->nwaits, sizeof *q->waits, cmp_time);
+    uint64_t k = ((uint64_t)pct_milli * q->nwaits + 99999) / 100000;
+    return q->waits[k ? k - 1 : 0];
+}
+
+int wl_queue_completion(WlControllers *c, uint32_t qi, uint32_t pct_milli, WlQueueDone *out)
+{
+    if (c->queues == NULL || qi >= c->queues->nq)
+        return sim_fail(c->e, SIM_EINVAL, "no queue %u", qi);
+    Queue *q = &c->queues->q[qi];
+    out->first_arrival = q->first_arrival;
+    out->last_done = q->last_done;
+    out->all_done = q->arrived > 0 && q->completed + q->failed == q->arrived;
+    out->makespan = q->first_arrival >= 0 && q->last_done >= 0 ? q->last_done - q->first_arrival : -1;
+    out->wait = wait_pct(q, pct_milli);
+    return SIM_OK;
+}
+
+static double secs_or_nan(SimTime t)
+{
+    return t < 0 ? NAN : (double)t / (double)SIM_NS_PER_S;
+}
+
+/* A queue's batch service levels (NaN prints as null): when its last
+ * request was done, its makespan (first arrival to last completion, null
+ * until every request is done), and its median, p95 and longest wait. */
+static int queue_done_json(WlControllers *c, uint32_t qi, cJSON *o)
+{
+    WlQueueDone d;
+    int rc = wl_queue_completion(c, qi, 95000, &d);
+    SimTime p50 = wait_pct(&c->queues->q[qi], 50000), max = wait_pct(&c->queues->q[qi], 99999);
+    const char *keys[] = {"last_completion_seconds", "makespan_seconds", "wait_p50_seconds", "wait_p95_seconds",
+                          "wait_max_seconds"};
+    double v[] = {secs_or_nan(d.last_done), d.all_done ? secs_or_nan(d.makespan) : NAN, secs_or_nan(p50),
+                  secs_or_nan(d.wait), secs_or_nan(max)};
+    for (size_t i = 0; i < 5 && rc == SIM_OK; i++)
+        rc = sim_summary_add_number(o, keys[i], v[i]);
+    return rc;
+}
+
 /* One queue's counters: what a requeue loop (a worker killed mid-request
  * again and again) shows in. */
 static cJSON *queue_json(SimEngine *e, const Queue *q)
@@ -684,6 +759,8 @@ int wl_queue_summary(WlControllers *c, cJSON *summary)
             cJSON_Delete(o);
             rc = SIM_ENOMEM;
         }
+        if (rc == SIM_OK)
+            rc = queue_done_json(c, (uint32_t)i, o);
     }
     return rc;
 }
@@ -707,6 +784,7 @@ void wl_queue_free(WlControllers *c)
         sim_mem_strfree(m, qs->q[i].name);
         ring_free(m, &qs->q[i].waiting);
         ring_free(m, &qs->q[i].idle);
+        sim_mem_free(m, qs->q[i].waits, qs->q[i].capwaits * sizeof *qs->q[i].waits);
     }
     for (size_t i = 0; i < qs->nsub; i++)
         sim_mem_strfree(m, qs->sub[i].error);

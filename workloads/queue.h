@@ -83,6 +83,16 @@ typedef struct WlQueueStatus {
     uint64_t arrived, completed, requeued, failed;
 } WlQueueStatus;
 int wl_queue_status(WlControllers *c, uint32_t q, WlQueueStatus *out);
+
+/* A queue's batch service levels so far (times are run times; -1: none). */
+typedef struct WlQueueDone {
+    SimTime first_arrival, last_done;
+    SimTime makespan;           /* last_done - first_arrival */
+    SimTime wait;               /* the asked percentile of the completed requests' waits */
+    int all_done;               /* every request that arrived is completed or failed */
+} WlQueueDone;
+/* pct_milli: the wait's percentile in thousandths (95000: p95). */
+int wl_queue_completion(WlControllers *c, uint32_t q, uint32_t pct_milli, WlQueueDone *out);
 /* The submission whose request worker pod `pod` is busy with, or SIM_NONE. */
 uint32_t wl_queue_busy_with(WlControllers *c, uint32_t pod);
 /* Successful kernel runs so far, for queues and Jobs alike (the memo's

@@ -232,9 +232,13 @@ static int check_serve(WlTraffic *t, uint32_t wl, const WlServe *s, uint32_t svc
     if (w->kind != SIM_WL_DEPLOYMENT)
         return sim_fail(t->e, SIM_EINVAL, "'%s': only a Deployment serves traffic", w->name);
     if (!(s->capacity > 0) || !(s->cpu_per_request_m >= 0) || s->timeout <= 0 || s->service_time < 0 ||
-        s->slo_p95 < 0)
+        s->slo_p95 < 0 || s->nslo > WL_SLO_MAX)
         return sim_fail(t->e, SIM_EINVAL, "'%s': serve needs capacity > 0, timeout > 0 and no negative "
                         "cpu_per_request, service_time or slo_p95", w->name);
+    for (size_t i = 0; i < s->nslo; i++)
+        if (s->slo[i].pct_milli == 0 || s->slo[i].pct_milli >= 100000 || s->slo[i].target <= 0)
+            return sim_fail(t->e, SIM_EINVAL, "'%s': an SLO needs a percentile in (0, 100) and a positive target",
+                            w->name);
     for (size_t i = 0; svc != SIM_NONE && i < t->nb; i++)
         if (t->b[i].svc == svc && t->b[i].region == w->region)
             return sim_fail(t->e, SIM_EINVAL, "service '%s' already has a serving Deployment ('%s') in region '%s'",
@@ -258,7 +262,6 @@ static void backend_rates(TrfBackend *b, const WlServe *s)
     b->capacity = s->capacity;
     b->mu = s->capacity / b->conc;
     b->cpu_per_req_m = s->cpu_per_request_m;
-    b->slo = s->slo_p95;
     b->timeout = s->timeout;
     b->service_time = s->service_time;
 }
@@ -288,6 +291,7 @@ static void backend_free(WlTraffic *t, TrfBackend *b)
     sim_mem_free(m, b->weight, t->nsites * sizeof *b->weight);
     sim_mem_free(m, b->key_w, t->nsites * sizeof *b->key_w);
     sim_mem_free(m, b->law, (TRF_NB + 2) * sizeof *b->law);
+    trf_slo_free(t, b);
     trf_req_free(t, b);
 }
 
@@ -310,7 +314,7 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
     b->region = sim_workload(c->e, wl)->region;
     backend_rates(b, s);
     b->service = sim_mem_strdup(sim_mem(c->e), s->service);
-    if (b->service == NULL || backend_arrays(t, b) != SIM_OK) {
+    if (b->service == NULL || backend_arrays(t, b) != SIM_OK || trf_slo_init(t, b, s) != SIM_OK) {
         backend_free(t, b);
         return oom(t);
     }
@@ -470,7 +474,12 @@ int wl_traffic_serving(WlControllers *c, uint32_t wl, WlServe *out)
     for (size_t i = 0; c->traffic && i < c->traffic->nb; i++) {
         const TrfBackend *b = &c->traffic->b[i];
         if (b->wl == wl) {
-            *out = (WlServe){b->service, b->capacity, b->cpu_per_req_m, b->service_time, b->slo, b->timeout};
+            *out = (WlServe){.service = b->service, .capacity = b->capacity, .cpu_per_request_m = b->cpu_per_req_m,
+                             .service_time = b->service_time, .slo_p95 = b->slo, .timeout = b->timeout};
+            for (size_t k = 0; k < b->nslo; k++)
+                out->slo[out->nslo++] = (WlSlo){b->slos[k].pct_milli, b->slos[k].target};
+            out->slo_from_set = b->slo_from >= 0;
+            out->slo_from = out->slo_from_set ? b->slo_from : 0;
             return 1;
         }
     }
@@ -665,6 +674,44 @@ int wl_traffic_stats(WlControllers *c, const char *service, uint32_t region, WlS
         }
         out->backlog = t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen;
         out->run_p95 = trf_hist_quantile(&b->run, t->edge, 0.95);
+        out->slo_start = b->slo_start;
+        double p90;
+        out->p90 = wl_traffic_percentile(c, service, region, 90000, 1, &p90) ? p90 : 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* The last second's percentile: the fluid law's exact one, or the requests
+ * served in it (nearest rank). */
+static int last_percentile(const WlTraffic *t, const TrfBackend *b, uint32_t pct, double *out)
+{
+    if (t->mode == WL_TRAFFIC_FLUID) {
+        if (!(b->last.mu > 0))
+            return 0;
+        *out = trf_dist_quantile(&b->last, pct / 1e5);
+        return 1;
+    }
+    if (b->nprev == 0)
+        return 0;
+    *out = b->prev_lat[trf_rank(b->nprev, pct)];
+    return 1;
+}
+
+int wl_traffic_percentile(WlControllers *c, const char *service, uint32_t region, uint32_t pct, int last,
+                          double *out)
+{
+    WlTraffic *t = c->traffic;
+    for (size_t i = 0; t && i < t->nb; i++) {
+        const TrfBackend *b = &t->b[i];
+        if (b->region != region || strcmp(b->service, service) != 0)
+            continue;
+        if (last)
+            return last_percentile(t, b, pct, out);
+        const TrfHist *h = b->since ? b->since : &b->run;   /* no target: no clock, the whole run */
+        if (!(h->total > 0))
+            return 0;
+        *out = trf_hist_quantile(h, t->edge, pct / 1e5);
         return 1;
     }
     return 0;

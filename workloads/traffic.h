@@ -33,6 +33,14 @@ typedef enum WlTrafficMode {
     WL_TRAFFIC_REQUESTS = 1     /* every request an event */
 } WlTrafficMode;
 
+/* One latency target: the pct-th percentile (of every request that ends in
+ * a second, failed ones infinitely slow) at most `target`. */
+enum { WL_SLO_MAX = 8 };
+typedef struct WlSlo {
+    uint32_t pct_milli;         /* the percentile in thousandths: 95000 is p95, 99900 p99.9; (0, 100000) */
+    SimTime target;             /* > 0 */
+} WlSlo;
+
 /* What a serving Deployment declares (scenario: deployment { serve = {...} }). */
 typedef struct WlServe {
     const char *service;        /* copied */
@@ -43,6 +51,10 @@ typedef struct WlServe {
                                    serves round(capacity × service_time) requests at once */
     SimTime slo_p95;            /* the p95 latency target; 0: none */
     SimTime timeout;            /* a request waiting longer than this is an error (> 0) */
+    WlSlo slo[WL_SLO_MAX];      /* more targets (serve.slo); a p95 one here overrides slo_p95 */
+    size_t nslo;
+    SimTime slo_from;           /* with slo_from_set: when the SLO clock starts (run time) */
+    int slo_from_set;           /* 0: the clock starts at the first second the region has a Ready pod */
 } WlServe;
 
 /* A point of the daily curve: the rate's factor at a time of day. */
@@ -116,12 +128,18 @@ double wl_traffic_rate(WlControllers *c, uint32_t flow, SimTime t);
 
 /* Adds the per service and region series to metrics.csv (no-op without
  * traffic): rps, latency_p50_ms, latency_p95_ms, latency_p99_ms (of the
- * requests served since the previous sample; absent when none), slo_target_ms,
- * error_rate, backlog (as in WlServiceStats). */
+ * requests served since the previous sample; absent when none), slo_target_ms
+ * (the p95 target), error_rate, backlog (as in WlServiceStats), then
+ * latency_p90_ms and slo_pNN_target_ms for every target (added last, so
+ * that readers of the older rows are unaffected). */
 int wl_traffic_metrics(WlControllers *c, SimMetrics *mt);
 /* summary.json's slo[]: per service and region {service, region,
- * latency_p95_ms, target_ms, violation_seconds, error_rate}. An empty array
- * without traffic; NULL on out of memory. The caller owns it. */
+ * latency_p95_ms, target_ms (the p95 target), violation_seconds (any target
+ * missed, after the SLO clock started), error_rate, latency_p50_ms,
+ * latency_p90_ms, latency_p99_ms, slo_from_seconds, targets[]}; each target
+ * {percentile, target_ms, latency_ms, worst_1m_ms, worst_5m_ms,
+ * violation_seconds}. An empty array without traffic; NULL on out of
+ * memory. The caller owns it. */
 cJSON *wl_traffic_slo(WlControllers *c);
 
 /* A service in one region so far (tests, tools). Latencies in seconds. */
@@ -133,11 +151,24 @@ typedef struct WlServiceStats {
                                    including requests that will time out in it */
     double p50, p95, p99;       /* the last second's served requests */
     double run_p95;             /* over the run's served requests (0 when none) */
+    double p90;                 /* the last second's served requests */
+    SimTime slo_start;          /* when the SLO clock started; -1: not yet */
     double violation_seconds;
     int32_t ready;              /* Ready pods */
 } WlServiceStats;
 /* Fills *out and returns 1, or 0 when no Deployment serves service in region. */
 int wl_traffic_stats(WlControllers *c, const char *service, uint32_t region, WlServiceStats *out);
+/* The pct_milli-th percentile (WlSlo) of service's latency in region, in
+ * seconds: of the last second (last = 1) or of the requests served since its
+ * SLO clock started (last = 0). 1 with it in *out; 0 when no Deployment
+ * serves it there or nothing was served. */
+int wl_traffic_percentile(WlControllers *c, const char *service, uint32_t region, uint32_t pct_milli, int last,
+                          double *out);
+/* Parses a percentile name "p99", "p99.9" (up to three decimals, in (0, 100))
+ * into thousandths; SIM_EINVAL otherwise. */
+int wl_slo_parse_pct(const char *name, uint32_t *pct_milli);
+/* Writes a percentile's name ("p99", "p99.9") into buf. */
+void wl_slo_pct_name(uint32_t pct_milli, char *buf, size_t n);
 
 /* ---- queueing formulas (exact, for the fluid mode and its tests) ---------- */
 /* Erlang C: the probability that an arrival waits in an M/M/n queue with

@@ -78,18 +78,31 @@ static void steady(TrfBackend *b, uint32_t servers, Second *s)
     s->served = s->arrivals * (1.0 - late);
 }
 
-/* Is the second's p95 over every request that ended in it (failed ones
- * infinitely slow) over the target? Equivalently, did fewer than 95 % of
- * them end within it: one CDF evaluation, no percentile search. */
-static int violated(const TrfBackend *b, const Second *s)
+/* Is the second's pct-th percentile over every request that ended in it
+ * (failed ones infinitely slow) over the target? Equivalently, did fewer
+ * than pct of them end within it: one CDF evaluation, no percentile search. */
+static int missed(const TrfSlo *o, const Second *s)
 {
-    double pop = s->served + s->errors;
-    if (b->slo <= 0 || !(pop > 0))
+    double pop = s->served + s->errors, p = o->pct_milli / 1e5;
+    if (!(pop > 0))
         return 0;
     double e = s->errors / pop;
-    if (e >= 0.05 || !(s->served > 0))
+    if (e >= (100000 - o->pct_milli) / 1e5 || !(s->served > 0))
         return 1;
-    return (1.0 - e) * trf_dist_cdf(&s->d, trf_sec(b->slo)) < 0.95;
+    return (1.0 - e) * trf_dist_cdf(&s->d, trf_sec(o->target)) < p;
+}
+
+/* Counts the second against every target once the SLO clock runs; 1 when
+ * any target was missed. */
+static int violated(TrfBackend *b, const Second *s, int counts, double dts)
+{
+    int any = 0;
+    for (size_t i = 0; counts && i < b->nslo; i++)
+        if (missed(&b->slos[i], s)) {
+            b->slos[i].violation_s += dts;
+            any = 1;
+        }
+    return any;
 }
 
 /* Spreading a law over the histogram bins is the costly part of a second,
@@ -125,6 +138,7 @@ static void add_served(WlTraffic *t, TrfBackend *b, const Second *s, uint32_t se
     }
     trf_hist_add_law(&b->run, b->law, b->law_j0, b->law_n, s->served);
     trf_hist_add_law(&b->iv, b->law, b->law_j0, b->law_n, s->served);
+    trf_slo_add_law(b, b->law, b->law_j0, b->law_n, s->served);
 }
 
 static void backend_second(WlTraffic *t, TrfBackend *b, SimTime now, double dts)
@@ -132,6 +146,7 @@ static void backend_second(WlTraffic *t, TrfBackend *b, SimTime now, double dts)
     int32_t ready = trf_ready(t, b);
     uint32_t servers = (uint32_t)ready * b->conc;
     double cap = ready * b->capacity;
+    int counts = trf_slo_second(t, b, now);
     Second s = {.arrivals = b->lambda * dts, .errors = b->noroute * dts};
     s.d = (TrfDist){.mu = b->mu, .w = b->weight, .rtt = b->rtt, .nsites = t->nsites};
     site_weights(t, b);
@@ -144,7 +159,7 @@ static void backend_second(WlTraffic *t, TrfBackend *b, SimTime now, double dts)
         add_served(t, b, &s, servers);
     else
         b->last.mu = 0;   /* nothing served: no latency this second */
-    trf_second_done(b, dts, s.arrivals + b->noroute * dts, s.errors, s.served, violated(b, &s));
+    trf_second_done(b, dts, s.arrivals + b->noroute * dts, s.errors, s.served, violated(b, &s, counts, dts));
     trf_load_push(b, now, ready > 0 ? s.served / dts / ready : 0);
 }
 

@@ -57,6 +57,16 @@ typedef struct TrfSlot {
     uint32_t next;              /* idle: the next idle slot, SIM_NONE at the end */
 } TrfSlot;
 
+/* One latency target of a backend and how it fared since the SLO clock
+ * started. */
+#define TRF_WINDOWS 5                 /* one-minute histograms kept: the 5-minute window */
+typedef struct TrfSlo {
+    uint32_t pct_milli;
+    SimTime target;
+    double violation_s;
+    double worst1, worst5;            /* seconds; < 0: no window had a served request */
+} TrfSlo;
+
 typedef struct TrfBackend {
     char *service;              /* owned */
     uint32_t svc, wl, region;
@@ -71,6 +81,13 @@ typedef struct TrfBackend {
     double rate_last;           /* requests/s of the last second, routed or not */
     double backlog;             /* fluid: requests queued beyond the M/M/c regime */
     double p[3];                /* requests: p50, p95, p99 of the last second, seconds */
+    TrfSlo slos[WL_SLO_MAX];    /* the targets: slo_p95 and serve.slo (slo: the p95 one, or 0) */
+    size_t nslo;
+    SimTime slo_from;           /* -1: the clock starts with the first Ready pod */
+    SimTime slo_start;          /* when it started; -1: not yet (warm-up is no violation) */
+    TrfHist *since;             /* with targets: served latencies since slo_start */
+    TrfHist *win;               /* with targets: TRF_WINDOWS one-minute histograms, a ring */
+    int64_t win_min;            /* the minute (run time / 1 min) win[win_min % TRF_WINDOWS] holds; -1: none */
     TrfDist last;               /* fluid: the last second's law (last.mu == 0: none served) */
     double *law;                /* fluid: histogram masses of the law last spread, from bin
                                    law_j0, summing to 1 (TRF_NB + 2 doubles) */
@@ -92,6 +109,8 @@ typedef struct TrfBackend {
     uint32_t busy;
     double *sec_lat;            /* this second's served latencies */
     size_t nsec, capsec;
+    double *prev_lat;           /* the last closed second's, sorted (k.latency) */
+    size_t nprev, capprev;
     double sec_req, sec_err;      /* this second's arrivals and failures */
 } TrfBackend;
 
@@ -158,6 +177,21 @@ int32_t trf_ready(WlTraffic *t, const TrfBackend *b);
 void trf_load_push(TrfBackend *b, SimTime t, double per_pod);
 /* Ends a second of backend b: latest percentiles, violation, counters. */
 void trf_second_done(TrfBackend *b, double dts, double requests, double errors, double served, int violated);
+
+/* traffic_slo.c: the latency targets, the SLO clock and its windows */
+int trf_slo_init(WlTraffic *t, TrfBackend *b, const WlServe *s);
+void trf_slo_free(WlTraffic *t, TrfBackend *b);
+/* Starts the clock when due (the second at sec, the backend's Ready pods)
+ * and rolls the minute windows; 1 when the second counts for the SLO. */
+int trf_slo_second(WlTraffic *t, TrfBackend *b, SimTime sec);
+/* Served latencies (after trf_slo_second): the histograms since the start
+ * and of the current minute. */
+void trf_slo_add_law(TrfBackend *b, const double *law, size_t j0, size_t n, double mass);
+void trf_slo_add(WlTraffic *t, TrfBackend *b, double x);
+/* Closes the current minute's window into the worst values (idempotent). */
+void trf_slo_windows(WlTraffic *t, TrfBackend *b);
+/* Nearest-rank index of the pct_milli-th percentile of n sorted values. */
+size_t trf_rank(size_t n, uint32_t pct_milli);
 
 /* traffic_queue.c: queueing math and histograms */
 double trf_dist_cdf(const TrfDist *d, double x);

@@ -7,6 +7,7 @@
 #include "workloads/traffic_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Latencies print in milliseconds rounded to the microsecond. */
@@ -51,6 +52,16 @@ static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double s
                     b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0);
     double backlog = t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen;
     sim_metrics_row(mt, now, rn, "service", b->service, "backlog", backlog);
+    /* added after the older rows, so that their readers see them unmoved */
+    if (b->iv.total > 0)
+        sim_metrics_row(mt, now, rn, "service", b->service, "latency_p90_ms",
+                        ms(trf_hist_quantile(&b->iv, t->edge, 0.90)));
+    for (size_t i = 0; i < b->nslo; i++) {
+        char name[48], pn[16];
+        wl_slo_pct_name(b->slos[i].pct_milli, pn, sizeof pn);
+        snprintf(name, sizeof name, "slo_%s_target_ms", pn);
+        sim_metrics_row(mt, now, rn, "service", b->service, name, ms(trf_sec(b->slos[i].target)));
+    }
     trace_sample(t, b, rps, backlog);
     memset(&b->iv, 0, sizeof b->iv);
     b->iv_requests = b->iv_errors = 0;
@@ -76,24 +87,72 @@ int wl_traffic_metrics(WlControllers *c, SimMetrics *mt)
     return SIM_OK;
 }
 
+static int num_or_null(cJSON *o, const char *key, int have, double v)
+{
+    return (have ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* A histogram's percentile in ms, or null when it holds nothing. */
+static int hist_pct(WlTraffic *t, cJSON *o, const char *key, const TrfHist *h, double p)
+{
+    int have = h && h->total > 0;
+    return num_or_null(o, key, have, have ? ms(trf_hist_quantile(h, t->edge, p)) : 0);
+}
+
+/* One target: {percentile, target_ms, latency_ms (since the SLO clock
+ * started), worst_1m_ms, worst_5m_ms, violation_seconds}. */
+static cJSON *target_entry(WlTraffic *t, const TrfBackend *b, const TrfSlo *o)
+{
+    char pct[16];
+    wl_slo_pct_name(o->pct_milli, pct, sizeof pct);
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL)
+        return NULL;
+    int ok = cJSON_AddStringToObject(j, "percentile", pct) != NULL;
+    ok &= cJSON_AddNumberToObject(j, "target_ms", ms(trf_sec(o->target))) != NULL;
+    ok &= hist_pct(t, j, "latency_ms", b->since, o->pct_milli / 1e5);
+    ok &= num_or_null(j, "worst_1m_ms", o->worst1 >= 0, ms(o->worst1));
+    ok &= num_or_null(j, "worst_5m_ms", o->worst5 >= 0, ms(o->worst5));
+    ok &= cJSON_AddNumberToObject(j, "violation_seconds", o->violation_s) != NULL;
+    if (!ok) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int add_targets(WlTraffic *t, TrfBackend *b, cJSON *o)
+{
+    cJSON *arr = cJSON_AddArrayToObject(o, "targets");
+    trf_slo_windows(t, b);   /* the last, partial minute */
+    for (size_t i = 0; arr && i < b->nslo; i++) {
+        cJSON *j = target_entry(t, b, &b->slos[i]);
+        if (j == NULL || !cJSON_AddItemToArray(arr, j)) {
+            cJSON_Delete(j);
+            return 0;
+        }
+    }
+    return arr != NULL;
+}
+
 /* One service's slo[] entry; NULL when any cJSON call failed (out of memory). */
-static cJSON *slo_entry(WlTraffic *t, const TrfBackend *b)
+static cJSON *slo_entry(WlTraffic *t, TrfBackend *b)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;
     int ok = cJSON_AddStringToObject(o, "service", b->service) != NULL;
     ok &= cJSON_AddStringToObject(o, "region", sim_region(t->e, b->region)->name) != NULL;
-    if (b->run.total > 0)
-        ok &= cJSON_AddNumberToObject(o, "latency_p95_ms", ms(trf_hist_quantile(&b->run, t->edge, 0.95))) != NULL;
-    else
-        ok &= cJSON_AddNullToObject(o, "latency_p95_ms") != NULL;
-    if (b->slo > 0)
-        ok &= cJSON_AddNumberToObject(o, "target_ms", ms(trf_sec(b->slo))) != NULL;
-    else
-        ok &= cJSON_AddNullToObject(o, "target_ms") != NULL;
+    ok &= hist_pct(t, o, "latency_p95_ms", &b->run, 0.95);
+    ok &= num_or_null(o, "target_ms", b->slo > 0, ms(trf_sec(b->slo)));
     ok &= cJSON_AddNumberToObject(o, "violation_seconds", b->violation_s) != NULL;
     ok &= cJSON_AddNumberToObject(o, "error_rate", b->requests > 0 ? b->errors / b->requests : 0) != NULL;
+    static const struct { const char *key; double p; } pct[] = {
+        {"latency_p50_ms", 0.50}, {"latency_p90_ms", 0.90}, {"latency_p99_ms", 0.99}};
+    for (size_t i = 0; i < 3; i++)
+        ok &= hist_pct(t, o, pct[i].key, &b->run, pct[i].p);
+    ok &= num_or_null(o, "slo_from_seconds", b->slo_start >= 0, trf_sec(b->slo_start));
+    ok &= add_targets(t, b, o);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

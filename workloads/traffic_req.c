@@ -141,6 +141,7 @@ void trf_req_done(WlTraffic *t, uint32_t bi, uint32_t slot)
     b->sec_lat[b->nsec++] = lat;
     trf_hist_add(&b->run, t->edge, lat, 1);
     trf_hist_add(&b->iv, t->edge, lat, 1);
+    trf_slo_add(t, b, lat);
     dispatch(t, bi);
 }
 
@@ -153,17 +154,45 @@ static int cmp_double(const void *a, const void *b)
 /* Nearest-rank percentile (pct of 100) of n sorted values: the ceil(pct·n/100)-th. */
 static size_t rank(size_t n, size_t pct)
 {
-    size_t k = (pct * n + 99) / 100;
-    return k ? k - 1 : 0;
+    return trf_rank(n, (uint32_t)pct * 1000);
+}
+
+/* The second's SLO check against every target (its percentile over every
+ * request that ended in it, failed ones infinitely slow); 1 when any missed. */
+static int violated(TrfBackend *b, size_t n, size_t pop, double dts)
+{
+    int any = 0;
+    for (size_t i = 0; b->slo_start >= 0 && pop > 0 && i < b->nslo; i++) {
+        size_t k = trf_rank(pop, b->slos[i].pct_milli);
+        double v = k < n ? b->sec_lat[k] : INFINITY;
+        if (v > trf_sec(b->slos[i].target)) {
+            b->slos[i].violation_s += dts;
+            any = 1;
+        }
+    }
+    return any;
+}
+
+/* The closed second's sorted latencies become the last second's (k.latency):
+ * the two buffers swap. */
+static void keep_second(TrfBackend *b, size_t n)
+{
+    double *l = b->prev_lat;
+    size_t cap = b->capprev;
+    b->prev_lat = b->sec_lat;
+    b->capprev = b->capsec;
+    b->nprev = n;
+    b->sec_lat = l;
+    b->capsec = cap;
+    b->nsec = 0;
 }
 
 /* Closes the second [start, start + dts): its percentiles, the SLO check
- * (its p95 over every request that ended in it, failed ones infinitely
- * slow) and its per-pod load. */
+ * and its per-pod load. */
 static void close_second(WlTraffic *t, TrfBackend *b, SimTime start, double dts)
 {
     size_t n = b->nsec, pop = n + (size_t)b->sec_err;
-    double p[3] = {0, 0, 0}, p95 = 0;
+    double p[3] = {0, 0, 0};
     if (n > 1)
         qsort(b->sec_lat, n, sizeof *b->sec_lat, cmp_double);
     if (n > 0) {
@@ -171,13 +200,11 @@ static void close_second(WlTraffic *t, TrfBackend *b, SimTime start, double dts)
         p[1] = b->sec_lat[rank(n, 95)];
         p[2] = b->sec_lat[rank(n, 99)];
     }
-    if (pop > 0)
-        p95 = rank(pop, 95) < n ? b->sec_lat[rank(pop, 95)] : INFINITY;
     memcpy(b->p, p, sizeof p);
-    trf_second_done(b, dts, b->sec_req, b->sec_err, (double)n, b->slo > 0 && pop > 0 && p95 > trf_sec(b->slo));
+    trf_second_done(b, dts, b->sec_req, b->sec_err, (double)n, violated(b, n, pop, dts));
     int32_t ready = trf_ready(t, b);
     trf_load_push(b, start, ready > 0 ? (double)n / dts / ready : 0);
-    b->nsec = 0;
+    keep_second(b, n);
     b->sec_req = b->sec_err = 0;
 }
 
@@ -193,6 +220,8 @@ int trf_req_tick(WlTraffic *t, SimTime now, SimTime next)
     if (now >= sim_end(t->e))
         return SIM_OK;
     t->sec_start = now;
+    for (uint32_t i = 0; i < t->nb; i++)   /* the SLO clock, at the start of the second */
+        (void)trf_slo_second(t, &t->b[i], now);
     for (uint32_t i = 0; i < t->nf; i++) {
         TrfFlow *f = &t->f[i];
         f->sec_end = next;
@@ -209,4 +238,5 @@ void trf_req_free(WlTraffic *t, TrfBackend *b)
     sim_mem_free(m, b->q, b->qcap * sizeof *b->q);
     sim_mem_free(m, b->slot, b->nslot * sizeof *b->slot);
     sim_mem_free(m, b->sec_lat, b->capsec * sizeof *b->sec_lat);
+    sim_mem_free(m, b->prev_lat, b->capprev * sizeof *b->prev_lat);
 }
