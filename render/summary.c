@@ -49,6 +49,9 @@ static void nested_rows(RndBuf *b, const cJSON *rows)
     rnd_buf_str(b, "<ul class=\"sub\">");
     cJSON_ArrayForEach(row, rows) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
+        cJSON_ArrayForEach(it, (name || !cJSON_IsObject(row) ? NULL : row))
+            if (cJSON_IsString(it) && name == NULL)
+                name = it;   /* no "name": its first text (an SLO target's "p99") */
         rnd_buf_str(b, "<li>");
         if (cJSON_IsString(name)) {
             rnd_buf_str(b, "<b>");
