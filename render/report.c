@@ -9,6 +9,8 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,13 +50,13 @@ const char rnd_page_css[] =
     "SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}"
     "nav{margin:0 0 18px;font-size:13px}nav a{color:var(--acc);text-decoration:none;"
     "margin-right:16px}"
-    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:14px;"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(230px,100%),1fr));gap:14px;"
     "align-items:start}"
     "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}"
     "table.card{border:1px solid var(--line);border-radius:8px;border-collapse:separate;"
     "border-spacing:0;overflow:hidden}"
     ".card caption{text-align:left;font-weight:600;padding:0 0 6px}"
-    ".card th,.card td{padding:5px 10px;border-top:1px solid var(--line)}"
+    ".card th,.card td{padding:5px 10px;border-top:1px solid var(--line);overflow-wrap:anywhere}"
     ".card tr:first-child th,.card tr:first-child td{border-top:0}"
     ".card th{text-align:left;font-weight:400;color:var(--mut)}.card td{text-align:right}"
     ".data th{text-align:left;font-size:12px;color:var(--mut);font-weight:600;"
@@ -62,7 +64,13 @@ const char rnd_page_css[] =
     ".data td{padding:6px 10px;border-bottom:1px solid var(--line)}"
     ".data tbody tr:nth-child(even){background:var(--soft)}"
     ".data th.num,td.num{text-align:right;white-space:nowrap}"
-    ".scroll{overflow-x:auto}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "section{min-width:0;overflow-x:auto}.data{table-layout:auto}"
+    ".data td{overflow-wrap:anywhere}.data td.num{overflow-wrap:normal}"
+    "ul.sub{list-style:none;margin:0;padding:0;text-align:left}ul.sub li{white-space:nowrap}"
+    "ul.sub span{color:var(--mut);margin-left:8px}"
+    ".chart{min-width:0}rect.band{fill:#f28e2b;fill-opacity:.16}"
+    ".legend i.band{border:0;height:10px;background:#f28e2b;opacity:.35}"
     ".share{display:inline-block;width:60px;height:6px;margin:0 6px 1px 10px;"
     "background:var(--soft);border-radius:3px;vertical-align:middle}"
     ".share span{display:block;height:100%;background:var(--acc);border-radius:3px}"
@@ -76,7 +84,7 @@ const char rnd_page_css[] =
     ".expect .badge{margin-top:1px}.expect p{margin:2px 0 0;color:var(--mut)}"
     ".expect li.fail b{color:var(--fail)}"
     ".empty,.note{color:var(--mut)}.note{font-size:12px;margin:6px 0 0}"
-    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(560px,100%),1fr));gap:16px}"
     ".chart{margin:0;border:1px solid var(--line);border-radius:8px;padding:12px 14px 10px}"
     ".chart figcaption{font-weight:600;margin:0 0 4px}"
     ".chart figcaption small{font-weight:400;color:var(--mut);margin-left:8px;font-size:12px}"
@@ -204,52 +212,214 @@ static void page_head(RndBuf *b, const cJSON *root)
     rnd_buf_str(b, "</style></head>\n<body><main>\n");
 }
 
-static void page_nav(RndBuf *b, const cJSON *root, int charts)
+/* The page's parts, in the order a reader asks: are we meeting service
+ * levels, what does it cost, is capacity keeping up, what did the workloads
+ * and autoscalers do, did batch finish. Each part has its charts, then the
+ * tables of the summary keys it owns. */
+typedef enum Part { PART_SLO, PART_COST, PART_CAPACITY, PART_WORKLOADS, PART_BATCH, PART_OTHER,
+                    NPARTS } Part;
+
+static const struct {
+    const char *id, *title, *blurb;
+    const char *const keys[6];   /* summary keys whose tables belong here */
+} parts[NPARTS] = {
+    {"service-levels", "Service levels over time", "latency against its target, errors and load",
+     {NULL}},
+    {"cost", "Cost", "cumulative cost by region, node group and namespace", {"namespaces", NULL}},
+    {"capacity", "Capacity", "nodes per group, requested share, pending pods",
+     {"pods", "autoscaler", "quota", "faults", NULL}},
+    {"workloads", "Workloads and HPAs", "replicas, availability, autoscaler decisions",
+     {"hpa", NULL}},
+    {"batch", "Batch", "Jobs, queues and backtests", {"jobs", "queues", "backtests", NULL}},
+    {"other", "Other", NULL, {NULL}},
+};
+
+static int has(const char *s, const char *word)
 {
-    const cJSON *regions = cJSON_GetObjectItemCaseSensitive(root, "regions");
-    const cJSON *slo = cJSON_GetObjectItemCaseSensitive(root, "slo");
-    rnd_buf_str(b, "<nav>");
-    if (cJSON_IsArray(regions) && cJSON_IsObject(regions->child))
-        rnd_buf_str(b, "<a href=\"#regions\">Regions</a>");
-    if (cJSON_IsArray(slo) && cJSON_IsObject(slo->child))
-        rnd_buf_str(b, "<a href=\"#slo\">Service levels</a>");
-    rnd_buf_str(b, "<a href=\"#expectations\">Expectations</a>");
-    if (charts)
-        rnd_buf_str(b, "<a href=\"#charts\">Charts</a>");
+    return strstr(s, word) != NULL;
+}
+
+static Part part_of(const char *object, const char *metric)
+{
+    if (strcmp(object, "service") == 0)
+        return PART_SLO;
+    if (has(metric, "cost"))
+        return PART_COST;
+    if (strcmp(object, "region") == 0 || strcmp(object, "nodegroup") == 0 || has(metric, "pending"))
+        return PART_CAPACITY;
+    if (has(object, "job") || has(object, "queue") || has(object, "backtest"))
+        return PART_BATCH;
+    if (strcmp(object, "namespace") == 0)
+        return PART_COST;
+    return PART_WORKLOADS;
+}
+
+static void page_nav(RndBuf *b, const int *shown)
+{
+    rnd_buf_str(b, "<nav><a href=\"#top\">Headline</a><a href=\"#expectations\">Expectations</a>");
+    for (int p = 0; p < NPARTS; p++)
+        if (shown[p])
+            rnd_buf_fmt(b, "<a href=\"#%s\">%s</a>", parts[p].id, parts[p].title);
     rnd_buf_str(b, "</nav>\n");
 }
 
-/* Every chart shares one time axis, from the start (or the first sample, if
- * that is earlier) to the last sample, so charts line up when compared. */
-static int page_charts(RndBuf *b, const RndMetrics *m, const RndClock *clk)
+static void axis_note(RndBuf *b, const RndClock *clk, const RndMetrics *m)
 {
-    uint32_t *order;
-    size_t n;
-    if (rnd_metrics_order(m, &order, &n) != SIM_OK)
-        return SIM_ENOMEM;
     if (clk->set) {
         char date[16], last[16];
         rnd_clock_date(clk, 0, date, sizeof date);
         rnd_clock_date(clk, m->tmax, last, sizeof last);
-        rnd_buf_str(b, "<section id=\"charts\"><h2>Over time <small>time axis in clock time, ");
+        rnd_buf_str(b, "time axis in clock time, ");
         rnd_buf_esc(b, rnd_clock_abbrev(clk, 0));
         rnd_buf_str(b, " (");
         rnd_buf_esc(b, clk->tz);
-        rnd_buf_fmt(b, "), %s%s%s</small></h2>", date, strcmp(date, last) ? " to " : "",
+        rnd_buf_fmt(b, "), %s%s%s", date, strcmp(date, last) ? " to " : "",
                     strcmp(date, last) ? last : "");
     } else {
-        rnd_buf_str(b, "<section id=\"charts\"><h2>Over time <small>time axis in hours:minutes "
-                       "since the start</small></h2>");
+        rnd_buf_str(b, "time axis in hours:minutes since the start");
     }
-    if (n == 0)
-        rnd_buf_str(b, "<p class=\"empty\">No metrics were recorded.</p>");
-    else
-        rnd_buf_str(b, "<div class=\"charts\">\n");
+}
+
+/* One part: its charts (every chart shares one time axis, from the start, or
+ * the first sample if earlier, to the last sample, so charts line up). */
+static int page_part(RndBuf *b, const RndMetrics *m, const RndClock *clk, const uint32_t *order,
+                     size_t n, Part p, const RndBands *bands)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += part_of(rnd_metrics_str(m, m->charts[order[i]].object),
+                         rnd_metrics_str(m, m->charts[order[i]].metric)) == p;
+    if (count == 0)
+        return SIM_OK;
+    rnd_buf_fmt(b, "<section id=\"%s\" class=\"part\"><h2>%s <small>", parts[p].id, parts[p].title);
+    if (parts[p].blurb) {
+        rnd_buf_str(b, parts[p].blurb);
+        rnd_buf_str(b, "; ");
+    }
+    axis_note(b, clk, m);
+    rnd_buf_str(b, "</small></h2><div class=\"charts\">\n");
     double t0 = m->tmin < 0 ? m->tmin : 0;
     int rc = SIM_OK;
-    for (size_t i = 0; i < n && rc == SIM_OK; i++)
-        rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk);
-    rnd_buf_str(b, n ? "</div></section>\n" : "</section>\n");
+    /* Latency, with its target line, leads: it is what an SLO is about. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n && rc == SIM_OK; i++) {
+            const char *metric = rnd_metrics_str(m, m->charts[order[i]].metric);
+            if (part_of(rnd_metrics_str(m, m->charts[order[i]].object), metric) == p &&
+                has(metric, "latency") == !pass)
+                rc = rnd_svg_chart(b, m, &m->charts[order[i]], t0, m->tmax, clk, bands);
+        }
+    rnd_buf_str(b, "</div></section>\n");
+    return rc;
+}
+
+static void part_tables(RndBuf *b, const cJSON *root, Part p)
+{
+    if (p == PART_COST)
+        rnd_sum_regions(b, root);
+    if (p != PART_OTHER) {
+        rnd_sum_extra_tables(b, root, parts[p].keys, 0);
+        return;
+    }
+    const char *all[32];
+    size_t k = 0;
+    for (int q = 0; q < PART_OTHER; q++)
+        for (const char *const *key = parts[q].keys; *key && k + 1 < 32; key++)
+            all[k++] = *key;
+    all[k] = NULL;
+    rnd_sum_extra_tables(b, root, all, 1);
+}
+
+static int by_value(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Total requests per second over every service at each sample of the first
+ * rps series (the sampler writes every series at the same times). */
+static double *total_rps(const RndMetrics *m, const RndChart *c, size_t *n)
+{
+    const RndSeries *first = &m->series[c->series[0]];
+    double *tot = sim_mem_calloc(m->mem, first->n ? first->n : 1, sizeof *tot);
+    if (tot == NULL)
+        return NULL;
+    for (size_t s = 0; s < c->n; s++) {
+        const RndSeries *se = &m->series[c->series[s]];
+        for (size_t i = 0, j = 0; i < first->n && j < se->n; i++) {
+            while (j < se->n && se->pts[j].t < first->pts[i].t)
+                j++;
+            if (j < se->n && se->pts[j].t == first->pts[i].t && isfinite(se->pts[j].v))
+                tot[i] += se->pts[j].v;
+        }
+    }
+    *n = first->n;
+    return tot;
+}
+
+/* A surge: the samples where the services' total load is over 1.5 times its
+ * median over the run (the scenario's traffic, as metrics.csv has it). */
+#define SURGE_FACTOR 1.5
+
+static void surge_bands(const RndMetrics *m, RndBands *out)
+{
+    out->n = 0;
+    out->label = "traffic surge (load over 1.5\xC3\x97 its median)";
+    const RndChart *c = NULL;
+    for (size_t i = 0; i < m->ncharts && c == NULL; i++)
+        if (strcmp(rnd_metrics_str(m, m->charts[i].object), "service") == 0 &&
+            strcmp(rnd_metrics_str(m, m->charts[i].metric), "rps") == 0 && m->charts[i].n > 0)
+            c = &m->charts[i];
+    size_t n = 0;
+    double *tot = c ? total_rps(m, c, &n) : NULL;
+    double *sorted = tot ? sim_mem_alloc(m->mem, (n ? n : 1) * sizeof *sorted) : NULL;
+    if (sorted && n > 2) {
+        memcpy(sorted, tot, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, by_value);
+        double limit = SURGE_FACTOR * sorted[n / 2];
+        const RndPoint *pts = m->series[c->series[0]].pts;
+        for (size_t i = 0; i < n && limit > 0; i++) {
+            if (!(tot[i] > limit))
+                continue;
+            size_t j = i;
+            while (j + 1 < n && tot[j + 1] > limit)
+                j++;
+            if (out->n < RND_MAX_BANDS) {
+                out->t[out->n][0] = pts[i].t;
+                out->t[out->n++][1] = j + 1 < n ? pts[j + 1].t : pts[j].t;
+            }
+            i = j;
+        }
+    }
+    if (tot)
+        sim_mem_free(m->mem, tot, (n ? n : 1) * sizeof *tot);
+    if (sorted)
+        sim_mem_free(m->mem, sorted, (n ? n : 1) * sizeof *sorted);
+}
+
+static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const RndClock *clk)
+{
+    RndBands bands;
+    surge_bands(m, &bands);
+    uint32_t *order;
+    size_t n;
+    if (rnd_metrics_order(m, &order, &n) != SIM_OK)
+        return SIM_ENOMEM;
+    int shown[NPARTS] = {0};
+    for (size_t i = 0; i < n; i++)
+        shown[part_of(rnd_metrics_str(m, m->charts[order[i]].object),
+                      rnd_metrics_str(m, m->charts[order[i]].metric))] = 1;
+    page_nav(b, shown);
+    rnd_sum_headline(b, root);
+    rnd_sum_slo(b, root);
+    rnd_sum_expectations(b, root);
+    if (n == 0)
+        rnd_buf_str(b, "<section id=\"charts\"><p class=\"empty\">No metrics were recorded.</p>"
+                       "</section>\n");
+    int rc = SIM_OK;
+    for (int p = 0; p < NPARTS && rc == SIM_OK; p++) {
+        rc = page_part(b, m, clk, order, n, (Part)p, &bands);
+        part_tables(b, root, (Part)p);
+    }
     sim_mem_free(m->mem, order, n * sizeof *order);
     return rc;
 }
@@ -263,15 +433,9 @@ int rnd_report_render(RndReport *r, const char **html, size_t *len)
     rnd_buf_reset(b);
     page_head(b, r->summary);
     rnd_sum_header(b, r->summary);
-    page_nav(b, r->summary, r->metrics.ncharts > 0);
-    rnd_sum_headline(b, r->summary);
-    rnd_sum_regions(b, r->summary);
-    rnd_sum_slo(b, r->summary);
-    rnd_sum_expectations(b, r->summary);
-    rnd_sum_extra_tables(b, r->summary);
     RndClock clk;
     rnd_clock_read(&clk, r->summary);
-    int rc = page_charts(b, &r->metrics, &clk);
+    int rc = page_body(b, r->summary, &r->metrics, &clk);
     rnd_buf_str(b, "<footer>kubesim " KUBESIM_VERSION
                    " \xC2\xB7 from summary.json and metrics.csv</footer>\n</main></body></html>\n");
     if (rc != SIM_OK || b->oom) {

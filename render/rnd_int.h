@@ -162,7 +162,16 @@ int rnd_clock_at(const RndClock *c, SimTime clock, SimTime *out);
 /* Appends one chart card (title, inline SVG, legend) for chart c, with the
  * time axis from t0 to t1 seconds shared by every chart of the page, labelled
  * in wall time on clk when it is set (else hours:minutes since the start). */
-int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1, const RndClock *clk);
+/* Spans of the run to shade on every time chart (traffic surges). */
+#define RND_MAX_BANDS 8
+typedef struct RndBands {
+    double t[RND_MAX_BANDS][2];   /* [start, end) in seconds */
+    size_t n;
+    const char *label;            /* what a band is, for its title and the legend */
+} RndBands;
+
+int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1,
+                  const RndClock *clk, const RndBands *bands);
 /* Reduces n points to at most cap (cap >= 4) by keeping the minimum and the
  * maximum of each bucket in time order; a bucket without finite values keeps
  * one NaN so a gap stays a gap. Returns the number written to out. */
@@ -177,7 +186,9 @@ void rnd_sum_headline(RndBuf *b, const struct cJSON *root);
 void rnd_sum_regions(RndBuf *b, const struct cJSON *root);
 void rnd_sum_slo(RndBuf *b, const struct cJSON *root);
 void rnd_sum_expectations(RndBuf *b, const struct cJSON *root);
-void rnd_sum_extra_tables(RndBuf *b, const struct cJSON *root);
+/* The tables of the top-level keys in keys (others = 0) or of every key not
+ * in keys (others = 1); keys is NULL-terminated. */
+void rnd_sum_extra_tables(RndBuf *b, const struct cJSON *root, const char *const *keys, int others);
 
 /* ---- the replay (replay*.c) ----------------------------------------------- */
 /* Loading turns the trace into static tables (regions, groups, nodes, pods,

@@ -39,6 +39,41 @@ static int is_table(const cJSON *it)
     return cJSON_IsArray(it) && cJSON_IsObject(it->child);
 }
 
+static void value(RndBuf *b, const char *key, const cJSON *it);
+
+/* A table inside a cell (a region's node groups): one line per row, its
+ * name then its other numbers, so what it holds is read, not "2 items". */
+static void nested_rows(RndBuf *b, const cJSON *rows)
+{
+    const cJSON *row, *it;
+    rnd_buf_str(b, "<ul class=\"sub\">");
+    cJSON_ArrayForEach(row, rows) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
+        cJSON_ArrayForEach(it, (name || !cJSON_IsObject(row) ? NULL : row))
+            if (cJSON_IsString(it) && name == NULL)
+                name = it;   /* no "name": its first text (an SLO target's "p99") */
+        rnd_buf_str(b, "<li>");
+        if (cJSON_IsString(name)) {
+            rnd_buf_str(b, "<b>");
+            rnd_buf_esc(b, name->valuestring);
+            rnd_buf_str(b, "</b>");
+        }
+        cJSON_ArrayForEach(it, (cJSON_IsObject(row) ? row : NULL)) {
+            if (it == name || !cJSON_IsNumber(it))
+                continue;
+            rnd_buf_str(b, " <span>");
+            value(b, it->string, it);
+            if (strstr(it->string, "usd") == NULL) {   /* money says what it is already */
+                rnd_buf_str(b, " ");
+                rnd_buf_label(b, it->string, 0);
+            }
+            rnd_buf_str(b, "</span>");
+        }
+        rnd_buf_str(b, "</li>");
+    }
+    rnd_buf_str(b, "</ul>");
+}
+
 /* Any JSON value as a cell: numbers by what their key says they are. */
 static void value(RndBuf *b, const char *key, const cJSON *it)
 {
@@ -48,6 +83,8 @@ static void value(RndBuf *b, const char *key, const cJSON *it)
         rnd_buf_esc(b, it->valuestring);
     } else if (cJSON_IsBool(it)) {
         rnd_buf_str(b, cJSON_IsTrue(it) ? "yes" : "no");
+    } else if (is_table(it)) {
+        nested_rows(b, it);
     } else if (cJSON_IsArray(it) || cJSON_IsObject(it)) {
         int n = cJSON_GetArraySize(it);
         rnd_buf_fmt(b, "%d %s", n, cJSON_IsArray(it) ? (n == 1 ? "item" : "items")
@@ -177,7 +214,7 @@ static void fingerprint(RndBuf *b, const cJSON *root)
 void rnd_sum_header(RndBuf *b, const cJSON *root)
 {
     const cJSON *scn = cJSON_GetObjectItemCaseSensitive(root, "scenario");
-    rnd_buf_str(b, "<header class=\"top\"><div class=\"kicker\">kubesim run report</div><h1>");
+    rnd_buf_str(b, "<header class=\"top\" id=\"top\"><div class=\"kicker\">kubesim run report</div><h1>");
     rnd_buf_esc(b, cJSON_IsString(scn) ? scn->valuestring : "Unnamed scenario");
     rnd_buf_str(b, "</h1>");
     status_line(b, root);
@@ -207,7 +244,10 @@ static void figure_card(RndBuf *b, const cJSON *group)
         rnd_buf_str(b, "<tr><th>");
         rnd_buf_label(b, it->string, 1);
         rnd_buf_fmt(b, "</th><td%s>", cell_class(it));
-        value(b, it->string, it);
+        if (is_table(it))   /* its own table further down; a card stays narrow */
+            rnd_buf_fmt(b, "%d rows", cJSON_GetArraySize(it));
+        else
+            value(b, it->string, it);
         rnd_buf_str(b, "</td></tr>");
     }
     rnd_buf_str(b, "</tbody></table>");
@@ -433,10 +473,20 @@ static void extra_table(RndBuf *b, const cJSON *rows, const char *parent)
     rnd_buf_str(b, "</section>\n");
 }
 
-void rnd_sum_extra_tables(RndBuf *b, const cJSON *root)
+static int in_list(const char *key, const char *const *keys)
+{
+    for (; keys && *keys; keys++)
+        if (strcmp(key, *keys) == 0)
+            return 1;
+    return 0;
+}
+
+void rnd_sum_extra_tables(RndBuf *b, const cJSON *root, const char *const *keys, int others)
 {
     const cJSON *it, *sub;
     cJSON_ArrayForEach(it, root) {
+        if (in_list(it->string, keys) == others)
+            continue;
         if (is_table(it) && !is_placed(it->string))
             extra_table(b, it, NULL);
         if (!cJSON_IsObject(it))

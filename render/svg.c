@@ -41,6 +41,7 @@ typedef struct Frame {
     double scale;        /* value tick labels are divided by this (1, 1e3, 1e6, 1e9) */
     const char *metric;  /* the chart's metric, for formatting values */
     const RndClock *clk; /* the scenario's clock: ticks at round wall times; NULL or unset: run time */
+    int log;             /* log10 value axis: a 45 ms baseline and a 5 s spike both read */
 } Frame;
 
 static double fx(const Frame *f, double t)
@@ -50,6 +51,10 @@ static double fx(const Frame *f, double t)
 
 static double fy(const Frame *f, double v)
 {
+    if (f->log) {   /* zero and below sit on the axis floor */
+        double lv = log10(v > f->lo ? v : f->lo);
+        return PAD_T + (log10(f->hi) - lv) / (log10(f->hi) - log10(f->lo)) * PLOT_H;
+    }
     return PAD_T + (f->hi - v) / (f->hi - f->lo) * PLOT_H;
 }
 
@@ -138,8 +143,46 @@ static double nice_step(double span, int target)
     return p * (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10);
 }
 
+/* The smallest positive finite value drawn, or NaN. */
+static double min_positive(const Pick *picks, size_t k)
+{
+    double lo = NAN;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < picks[i].s->n; j++) {
+            double v = picks[i].s->pts[j].v;
+            if (v > 0 && isfinite(v) && !(v >= lo))
+                lo = v;
+        }
+    return lo;
+}
+
+/* Latency spans decades in one run (a 45 ms baseline, a 5 s spike): on a
+ * linear axis the baseline is a flat line at zero. Such a chart gets a log
+ * axis from the decade below its smallest positive value. */
+#define LOG_SPAN 20.0
+
+static int log_range(Frame *f, const Pick *picks, size_t k)
+{
+    if (strstr(f->metric, "latency") == NULL)
+        return 0;
+    double lo = min_positive(picks, k), hi = -INFINITY;
+    for (size_t i = 0; i < k; i++)
+        if (picks[i].s->vmin <= picks[i].s->vmax)
+            hi = fmax(hi, picks[i].s->vmax);
+    if (isnan(lo) || !(hi >= LOG_SPAN * lo))
+        return 0;
+    f->log = 1;
+    f->lo = pow(10, floor(log10(lo)));
+    f->hi = pow(10, ceil(log10(hi)));
+    f->step = 10;
+    f->scale = 1;
+    return 1;
+}
+
 static void value_range(Frame *f, const Pick *picks, size_t k)
 {
+    if (log_range(f, picks, k))
+        return;
     double lo = 0, hi = -INFINITY;
     int integral = 1;
     for (size_t i = 0; i < k; i++) {
@@ -171,8 +214,36 @@ static int step_decimals(double step)
     return 6;
 }
 
+/* Log axis: a line at 1, 2 and 5 of every decade, labelled at 1 and 5. */
+static void y_axis_log(RndBuf *b, const Frame *f)
+{
+    static const double mult[] = {1, 2, 5};
+    rnd_buf_str(b, "<g class=\"ya log\">");
+    for (double dec = f->lo; dec <= f->hi * 1.0001; dec *= 10)
+        for (size_t i = 0; i < 3; i++) {
+            double v = dec * mult[i], y = fy(f, v);
+            if (v > f->hi * 1.0001)
+                break;
+            rnd_buf_fmt(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>", PAD_L,
+                        VB_W - PAD_R, y, y);
+            if (mult[i] == 2)
+                continue;
+            if (v >= 1000)
+                rnd_buf_fmt(b, "<text x=\"%d\" y=\"%.1f\">%gk</text>", PAD_L - 6, y + 3.5, v / 1000);
+            else
+                rnd_buf_fmt(b, "<text x=\"%d\" y=\"%.1f\">%g</text>", PAD_L - 6, y + 3.5, v);
+        }
+    rnd_buf_fmt(b, "<text class=\"scale\" x=\"%d\" y=\"%d\" style=\"text-anchor:start\">log scale</text>",
+                PAD_L + 4, PAD_T + 10);
+    rnd_buf_str(b, "</g>");
+}
+
 static void y_axis(RndBuf *b, const Frame *f)
 {
+    if (f->log) {
+        y_axis_log(b, f);
+        return;
+    }
     int d = step_decimals(f->step / f->scale);
     const char *suffix = f->scale == 1e9 ? "G" : f->scale == 1e6 ? "M" : f->scale == 1e3 ? "k" : "";
     long steps = lround((f->hi - f->lo) / f->step);
@@ -384,7 +455,7 @@ static void legend_item(RndBuf *b, const Pick *p, const char *metric)
     rnd_buf_str(b, "</span></li>");
 }
 
-static void card_head(RndBuf *b, const RndMetrics *m, const RndChart *c)
+static void card_head(RndBuf *b, const RndMetrics *m, const RndChart *c, int log)
 {
     const char *object = rnd_metrics_str(m, c->object);
     const char *metric = rnd_metrics_str(m, c->metric);
@@ -394,6 +465,8 @@ static void card_head(RndBuf *b, const RndMetrics *m, const RndChart *c)
     rnd_buf_esc(b, object);
     rnd_buf_str(b, " / ");
     rnd_buf_esc(b, metric);
+    if (log)
+        rnd_buf_str(b, " \xC2\xB7 log scale");
     rnd_buf_str(b, "</small></figcaption>");
     rnd_buf_fmt(b, "<svg viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", VB_W, VB_H);
     title(b, object, metric);
@@ -401,9 +474,31 @@ static void card_head(RndBuf *b, const RndMetrics *m, const RndChart *c)
 }
 
 /* picks[0, k) are the chart's series, picks[k, kt) its SLO targets. */
-static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, size_t kt,
-                      const RndChart *c, RndPoint *scratch)
+/* Shaded spans behind the lines; returns how many were drawn. */
+static size_t draw_bands(RndBuf *b, const Frame *f, const RndBands *bands)
 {
+    size_t drawn = 0;
+    for (size_t i = 0; bands && i < bands->n; i++) {
+        double a = fmax(bands->t[i][0], f->t0), z = fmin(bands->t[i][1], f->t1);
+        if (!(z > a))
+            continue;
+        if (drawn++ == 0)
+            rnd_buf_str(b, "<g class=\"bands\">");
+        rnd_buf_fmt(b, "<rect class=\"band\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
+                       "<title>", fx(f, a), PAD_T, fmax(fx(f, z) - fx(f, a), 1.0),
+                    VB_H - PAD_T - PAD_B);
+        rnd_buf_esc(b, bands->label);
+        rnd_buf_str(b, "</title></rect>");
+    }
+    if (drawn)
+        rnd_buf_str(b, "</g>");
+    return drawn;
+}
+
+static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, size_t kt,
+                      const RndChart *c, RndPoint *scratch, const RndBands *bands)
+{
+    size_t nb = draw_bands(b, f, bands);
     y_axis(b, f);
     x_axis(b, f);
     rnd_buf_str(b, "<g class=\"ln\">");
@@ -414,6 +509,11 @@ static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, si
     rnd_buf_str(b, "</g></svg><ul class=\"legend\">");
     for (size_t i = 0; i < kt; i++)
         legend_item(b, &picks[i], f->metric);
+    if (nb) {
+        rnd_buf_str(b, "<li class=\"band-key\"><i class=\"band\"></i>");
+        rnd_buf_esc(b, bands->label);
+        rnd_buf_str(b, "</li>");
+    }
     rnd_buf_str(b, "</ul>");
     if (c->n > RND_MAX_SERIES)
         rnd_buf_fmt(b, "<p class=\"note\">Showing the %d series with the highest peaks of %zu.</p>",
@@ -421,19 +521,20 @@ static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, si
     rnd_buf_str(b, "</figure>\n");
 }
 
-int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1, const RndClock *clk)
+int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1,
+                  const RndClock *clk, const RndBands *bands)
 {
     size_t nall = c->n > 0 ? c->n : 1;
     Pick *all = sim_mem_alloc(b->mem, nall * sizeof *all);
     Pick *picks = sim_mem_alloc(b->mem, 2 * RND_MAX_SERIES * sizeof *picks);
     RndPoint *scratch = sim_mem_alloc(b->mem, RND_MAX_POINTS * sizeof *scratch);
     if (all && picks && scratch) {
-        Frame f = {t0, t1 > t0 ? t1 : t0 + 60, 0, 1, 1, 1, rnd_metrics_str(m, c->metric), clk};
+        Frame f = {t0, t1 > t0 ? t1 : t0 + 60, 0, 1, 1, 1, rnd_metrics_str(m, c->metric), clk, 0};
         size_t k = choose(m, c, picks, all);
         size_t kt = merge_equal_targets(picks, k, thresholds(m, c, picks, k));
         value_range(&f, picks, kt);
-        card_head(b, m, c);
-        card_body(b, &f, picks, k, kt, c, scratch);
+        card_head(b, m, c, f.log);
+        card_body(b, &f, picks, k, kt, c, scratch, bands);
     } else {
         b->oom = 1;
     }

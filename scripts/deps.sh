@@ -5,7 +5,8 @@
 #                            the independent backtest reference, promtool,
 #                            Node.js for the manifest validator, clang and its
 #                            sanitizer and libFuzzer runtimes for the
-#                            sanitizer build and scripts/fuzz.sh)
+#                            sanitizer build and scripts/fuzz.sh, Chromium
+#                            for the report_browser screenshots test)
 # Runs as root, or through sudo when it is there. Installs nothing when
 # everything is present, so it is cheap to call every time.
 set -euo pipefail
@@ -17,6 +18,9 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(valgrind python3 python3-numpy prometheus)   # prometheus: promtool checks --openmetrics
   # libclang-rt-dev (only recommended by clang) holds the ASan, UBSan and libFuzzer runtimes.
   pkgs+=(clang libclang-rt-dev)
+  # chromium: headless screenshots and a DOM check of report.html and sweep.html
+  # (tests/browser/check_pages.sh); one already on the PATH is kept.
+  command -v chromium >/dev/null || pkgs+=(chromium)
   # node and npm run ../shared/validate-manifests (scripts/validator.sh); a
   # Node.js already there (Debian's or NodeSource's) is kept.
   command -v node >/dev/null || pkgs+=(nodejs)

@@ -211,7 +211,9 @@ START_TEST(report_has_a_chart_per_metric)
 }
 END_TEST
 
-START_TEST(report_orders_charts_capacity_first_cost_last)
+/* The page reads as an answer: service levels, then cost, capacity,
+ * workloads, batch. */
+START_TEST(report_orders_charts_as_the_story)
 {
     static const char csv[] =
         "t_seconds,region,object,name,metric,value\n"
@@ -228,7 +230,11 @@ START_TEST(report_orders_charts_capacity_first_cost_last)
     long c = pos(p.html, "Running pods by region"), d = pos(p.html, "Pending pods by region");
     long e = pos(p.html, "Replicas by deployment"), f = pos(p.html, "Desired replicas by HPA");
     long g = pos(p.html, "Queue length by queue"), h = pos(p.html, "Cost (USD) by region");
-    ck_assert(a < b && b < c && c < d && d < e && e < f && f < g && g < h);
+    ck_assert(h < a && a < b && b < c && c < d && d < e && e < f && f < g);
+    ck_assert(pos(p.html, "id=\"cost\"") < h && h < pos(p.html, "id=\"capacity\""));
+    ck_assert(pos(p.html, "id=\"capacity\"") < a && d < pos(p.html, "id=\"workloads\""));
+    ck_assert(pos(p.html, "id=\"workloads\"") < e && f < pos(p.html, "id=\"batch\""));
+    ck_assert(pos(p.html, "id=\"batch\"") < g);
     free(p.html);
 }
 END_TEST
@@ -398,9 +404,81 @@ START_TEST(report_shows_headline_regions_and_slo_tables)
     ck_assert_ptr_nonnull(strstr(p.html, "<td>eu-west</td>"));
     ck_assert_ptr_nonnull(strstr(p.html, "id=\"slo\""));
     ck_assert_ptr_nonnull(strstr(p.html, "<span class=\"badge pass\">met</span>"));
-    ck_assert(pos(p.html, "id=\"regions\"") < pos(p.html, "id=\"slo\""));
+    ck_assert(pos(p.html, "Headline figures") < pos(p.html, "id=\"slo\""));
     ck_assert(pos(p.html, "id=\"slo\"") < pos(p.html, "id=\"expectations\""));
+    ck_assert(pos(p.html, "id=\"cost\"") < pos(p.html, "id=\"regions\""));
     ck_assert(pos(p.html, "id=\"expectations\"") < pos(p.html, "<svg "));
+    free(p.html);
+}
+END_TEST
+
+/* A region's node groups are read in its row, not counted as "2 items". */
+START_TEST(report_shows_node_group_costs_in_regions_table)
+{
+    static const char sum[] =
+        "{\"scenario\":\"x\",\"cost_usd\":10,\"regions\":[{\"name\":\"us-east\","
+        "\"nodes_peak\":6,\"cost_usd\":10,\"nodegroups\":[{\"name\":\"cpu-us-east\","
+        "\"nodes\":2,\"cost_usd\":3.08},{\"name\":\"gpu-us-east\",\"nodes\":1,"
+        "\"cost_usd\":6.92}]}]}";
+    Page p = render_ok(sum, NULL);
+    long at = pos(p.html, "id=\"regions\""), end = pos(p.html + at, "</section>") + at;
+    long cpu = pos(p.html, "<b>cpu-us-east</b>"), gpu = pos(p.html, "<b>gpu-us-east</b>");
+    ck_assert(at < cpu && cpu < end && at < gpu && gpu < end);
+    ck_assert_ptr_nonnull(strstr(p.html + cpu, "$3.08"));
+    ck_assert_ptr_nonnull(strstr(p.html + gpu, "$6.92"));
+    ck_assert_ptr_null(strstr(p.html, "2 items"));
+    free(p.html);
+}
+END_TEST
+
+/* A 45 ms baseline and a 5 s spike on one latency chart: a log axis that
+ * says so, with the baseline off the floor; a flat latency stays linear. */
+START_TEST(report_latency_spike_gets_log_axis)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,latency_p99_ms,45\n"
+        "60,us-east,service,api,latency_p99_ms,5000\n"
+        "120,us-east,service,api,latency_p99_ms,45\n"
+        "0,us-east,service,web,latency_p50_ms,40\n"
+        "60,us-east,service,web,latency_p50_ms,50\n";
+    Page p = render_ok("{\"scenario\":\"x\"}", csv);
+    ck_assert_uint_eq(count(p.html, "log scale</small>"), 1);
+    ck_assert_uint_eq(count(p.html, "<g class=\"ya log\">"), 1);
+    ck_assert_ptr_nonnull(strstr(p.html, ">10<"));
+    ck_assert_ptr_nonnull(strstr(p.html, ">5k<"));
+    ck_assert_ptr_nonnull(strstr(p.html, ">10k<"));
+    free(p.html);
+}
+END_TEST
+
+/* A traffic surge (load over 1.5x its median) is shaded on every time
+ * chart, not only on the load chart, and named in each legend; and every
+ * chart draws at least one line with points. */
+START_TEST(report_marks_surges_on_every_chart)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,rps,10\n60,us-east,service,api,rps,10\n"
+        "120,us-east,service,api,rps,40\n180,us-east,service,api,rps,40\n"
+        "240,us-east,service,api,rps,10\n300,us-east,service,api,rps,10\n"
+        "0,us-east,region,us-east,nodes,3\n300,us-east,region,us-east,nodes,5\n"
+        "0,us-east,region,us-east,cost_usd,0\n300,us-east,region,us-east,cost_usd,2\n";
+    Page p = render_ok("{\"scenario\":\"x\"}", csv);
+    size_t charts = count(p.html, "<svg ");
+    ck_assert_uint_eq(charts, 3);
+    ck_assert_uint_eq(count(p.html, "<rect class=\"band\""), charts);
+    ck_assert_uint_eq(count(p.html, "class=\"band-key\""), charts);
+    ck_assert_uint_ge(count(p.html, "<path stroke=\"#"), charts);
+    ck_assert_uint_eq(count(p.html, " d=\"\""), 0);   /* no line without points */
+    free(p.html);
+    /* steady load: nothing shaded */
+    static const char flat[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,rps,10\n60,us-east,service,api,rps,11\n"
+        "120,us-east,service,api,rps,10\n";
+    p = render_ok("{\"scenario\":\"x\"}", flat);
+    ck_assert_uint_eq(count(p.html, "class=\"band"), 0);
     free(p.html);
 }
 END_TEST
@@ -835,7 +913,10 @@ static Suite *render_suite(void)
     Suite *s = suite_create("render");
     TCase *charts = tcase_create("charts");
     tcase_add_test(charts, report_has_a_chart_per_metric);
-    tcase_add_test(charts, report_orders_charts_capacity_first_cost_last);
+    tcase_add_test(charts, report_orders_charts_as_the_story);
+    tcase_add_test(charts, report_shows_node_group_costs_in_regions_table);
+    tcase_add_test(charts, report_latency_spike_gets_log_axis);
+    tcase_add_test(charts, report_marks_surges_on_every_chart);
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
