@@ -71,6 +71,7 @@ const char rnd_page_css[] =
     "ul.sub span{color:var(--mut);margin-left:8px}"
     ".chart{min-width:0}rect.band{fill:#f28e2b;fill-opacity:.16}"
     ".legend i.band{border:0;height:10px;background:#f28e2b;opacity:.35}"
+    "rect.band.fault{fill:#8250df;fill-opacity:.14}.legend i.band.fault{background:#8250df}"
     ".share{display:inline-block;width:60px;height:6px;margin:0 6px 1px 10px;"
     "background:var(--soft);border-radius:3px;vertical-align:middle}"
     ".share span{display:block;height:100%;background:var(--acc);border-radius:3px}"
@@ -360,10 +361,19 @@ static double *total_rps(const RndMetrics *m, const RndChart *c, size_t *n)
  * median over the run (the scenario's traffic, as metrics.csv has it). */
 #define SURGE_FACTOR 1.5
 
+static void add_band(RndBands *out, double a, double z, const char *label, int fault)
+{
+    if (out->n >= RND_MAX_BANDS)
+        return;
+    out->t[out->n][0] = a;
+    out->t[out->n][1] = z;
+    snprintf(out->label[out->n], RND_BAND_LABEL, "%s", label);
+    out->fault[out->n++] = (uint8_t)fault;
+}
+
 static void surge_bands(const RndMetrics *m, RndBands *out)
 {
-    out->n = 0;
-    out->label = "traffic surge (load over 1.5\xC3\x97 its median)";
+    const char *label = "traffic surge (load over 1.5\xC3\x97 its median)";
     const RndChart *c = NULL;
     for (size_t i = 0; i < m->ncharts && c == NULL; i++)
         if (strcmp(rnd_metrics_str(m, m->charts[i].object), "service") == 0 &&
@@ -383,10 +393,7 @@ static void surge_bands(const RndMetrics *m, RndBands *out)
             size_t j = i;
             while (j + 1 < n && tot[j + 1] > limit)
                 j++;
-            if (out->n < RND_MAX_BANDS) {
-                out->t[out->n][0] = pts[i].t;
-                out->t[out->n++][1] = j + 1 < n ? pts[j + 1].t : pts[j].t;
-            }
+            add_band(out, pts[i].t, j + 1 < n ? pts[j + 1].t : pts[j].t, label, 0);
             i = j;
         }
     }
@@ -396,10 +403,34 @@ static void surge_bands(const RndMetrics *m, RndBands *out)
         sim_mem_free(m->mem, sorted, (n ? n : 1) * sizeof *sorted);
 }
 
+/* summary.json's faults.list: each fault's span, named by its kind and
+ * target; one that never ended lasts to the last sample. */
+static void fault_bands(const cJSON *root, const RndMetrics *m, RndBands *out)
+{
+    const cJSON *faults = cJSON_GetObjectItemCaseSensitive(root, "faults");
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(faults, "list"), *it;
+    if (!cJSON_IsArray(list))
+        return;
+    cJSON_ArrayForEach(it, list) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(it, "kind");
+        const cJSON *target = cJSON_GetObjectItemCaseSensitive(it, "target");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "start_seconds");
+        const cJSON *z = cJSON_GetObjectItemCaseSensitive(it, "end_seconds");
+        if (!cJSON_IsString(kind) || !cJSON_IsNumber(a))
+            continue;
+        char label[RND_BAND_LABEL];
+        snprintf(label, sizeof label, "%s %s", kind->valuestring,
+                 cJSON_IsString(target) ? target->valuestring : "");
+        add_band(out, a->valuedouble, cJSON_IsNumber(z) ? z->valuedouble : m->tmax, label, 1);
+    }
+}
+
 static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const RndClock *clk)
 {
     RndBands bands;
+    bands.n = 0;
     surge_bands(m, &bands);
+    fault_bands(root, m, &bands);
     uint32_t *order;
     size_t n;
     if (rnd_metrics_order(m, &order, &n) != SIM_OK)

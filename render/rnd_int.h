@@ -162,12 +162,16 @@ int rnd_clock_at(const RndClock *c, SimTime clock, SimTime *out);
 /* Appends one chart card (title, inline SVG, legend) for chart c, with the
  * time axis from t0 to t1 seconds shared by every chart of the page, labelled
  * in wall time on clk when it is set (else hours:minutes since the start). */
-/* Spans of the run to shade on every time chart (traffic surges). */
-#define RND_MAX_BANDS 8
+/* Spans of the run to shade on every time chart: traffic surges and faults
+ * (summary.json's faults.list). Each band has its label (its title, and one
+ * legend entry per distinct label) and whether it is a fault (another colour). */
+#define RND_MAX_BANDS 32
+#define RND_BAND_LABEL 96
 typedef struct RndBands {
     double t[RND_MAX_BANDS][2];   /* [start, end) in seconds */
+    char label[RND_MAX_BANDS][RND_BAND_LABEL];
+    uint8_t fault[RND_MAX_BANDS];
     size_t n;
-    const char *label;            /* what a band is, for its title and the legend */
 } RndBands;
 
 int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, double t1,

@@ -474,31 +474,50 @@ static void card_head(RndBuf *b, const RndMetrics *m, const RndChart *c, int log
 }
 
 /* picks[0, k) are the chart's series, picks[k, kt) its SLO targets. */
-/* Shaded spans behind the lines; returns how many were drawn. */
-static size_t draw_bands(RndBuf *b, const Frame *f, const RndBands *bands)
+/* Shaded spans behind the lines; marks in drawn[] the ones it drew and
+ * returns how many. */
+static size_t draw_bands(RndBuf *b, const Frame *f, const RndBands *bands, uint8_t *drawn)
 {
-    size_t drawn = 0;
+    size_t nd = 0;
     for (size_t i = 0; bands && i < bands->n; i++) {
         double a = fmax(bands->t[i][0], f->t0), z = fmin(bands->t[i][1], f->t1);
-        if (!(z > a))
+        drawn[i] = z > a;
+        if (!drawn[i])
             continue;
-        if (drawn++ == 0)
+        if (nd++ == 0)
             rnd_buf_str(b, "<g class=\"bands\">");
-        rnd_buf_fmt(b, "<rect class=\"band\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
-                       "<title>", fx(f, a), PAD_T, fmax(fx(f, z) - fx(f, a), 1.0),
-                    VB_H - PAD_T - PAD_B);
-        rnd_buf_esc(b, bands->label);
+        rnd_buf_fmt(b, "<rect class=\"band%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\">"
+                       "<title>", bands->fault[i] ? " fault" : "", fx(f, a), PAD_T,
+                    fmax(fx(f, z) - fx(f, a), 1.0), VB_H - PAD_T - PAD_B);
+        rnd_buf_esc(b, bands->label[i]);
         rnd_buf_str(b, "</title></rect>");
     }
-    if (drawn)
+    if (nd)
         rnd_buf_str(b, "</g>");
-    return drawn;
+    return nd;
+}
+
+/* One legend entry per distinct label among the drawn bands. */
+static void band_legend(RndBuf *b, const RndBands *bands, const uint8_t *drawn)
+{
+    for (size_t i = 0; bands && i < bands->n; i++) {
+        int seen = !drawn[i];
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = drawn[j] && strcmp(bands->label[j], bands->label[i]) == 0;
+        if (seen)
+            continue;
+        rnd_buf_str(b, bands->fault[i] ? "<li class=\"band-key fault\"><i class=\"band fault\"></i>"
+                                       : "<li class=\"band-key\"><i class=\"band\"></i>");
+        rnd_buf_esc(b, bands->label[i]);
+        rnd_buf_str(b, "</li>");
+    }
 }
 
 static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, size_t kt,
                       const RndChart *c, RndPoint *scratch, const RndBands *bands)
 {
-    size_t nb = draw_bands(b, f, bands);
+    uint8_t drawn[RND_MAX_BANDS];
+    size_t nb = draw_bands(b, f, bands, drawn);
     y_axis(b, f);
     x_axis(b, f);
     rnd_buf_str(b, "<g class=\"ln\">");
@@ -509,11 +528,8 @@ static void card_body(RndBuf *b, const Frame *f, const Pick *picks, size_t k, si
     rnd_buf_str(b, "</g></svg><ul class=\"legend\">");
     for (size_t i = 0; i < kt; i++)
         legend_item(b, &picks[i], f->metric);
-    if (nb) {
-        rnd_buf_str(b, "<li class=\"band-key\"><i class=\"band\"></i>");
-        rnd_buf_esc(b, bands->label);
-        rnd_buf_str(b, "</li>");
-    }
+    if (nb)
+        band_legend(b, bands, drawn);
     rnd_buf_str(b, "</ul>");
     if (c->n > RND_MAX_SERIES)
         rnd_buf_fmt(b, "<p class=\"note\">Showing the %d series with the highest peaks of %zu.</p>",

@@ -664,6 +664,44 @@ START_TEST(faults_same_seed_gives_the_same_trace)
 }
 END_TEST
 
+/* summary.json's faults.list says when each fault started and ended (the
+ * report shades those spans): a zone outage from 10:00 to 10:30 is
+ * [3600, 5400] s into a 09:00 run; a crash without a duration never ends
+ * (null); a fault after the end of the run never started and is not listed. */
+START_TEST(faults_summary_lists_each_fault_with_its_times)
+{
+    static const char src[] =
+        "scenario { name = \"timed\", start = \"09:00\", duration = \"2h\", sample_every = \"60s\" }\n"
+        "region { name = \"eu\", zones = { \"eu-a\", \"eu-b\" } }\n"
+        "nodegroup { name = \"g\", cpu = \"8\", memory = \"32Gi\", min = 4, max = 6 }\n"
+        "deployment { name = \"web\", replicas = 6, cpu = \"1\", memory = \"1Gi\" }\n"
+        "fault { kind = \"zone_outage\", zone = \"eu-b\", at = \"10:00\", duration = \"30m\" }\n"
+        "fault { kind = \"node_crash\", node = \"g-1\", at = \"09:10\" }\n"
+        "fault { kind = \"node_crash\", node = \"g-2\", at = \"12:00\" }\n";
+    Outcome o = run_src(src, 3);
+    ck_assert_msg(o.rc == SIM_OK, "%s", sim_err_msg(&o.err));
+    char path[800], text[1 << 16];
+    snprintf(path, sizeof path, "%s/summary.json", o.dir);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *list = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "faults"), "list");
+    ck_assert_int_eq(cJSON_GetArraySize(list), 2);
+    const cJSON *zone = cJSON_GetArrayItem(list, 0), *crash = cJSON_GetArrayItem(list, 1);
+    ck_assert_str_eq(cJSON_GetObjectItem(zone, "kind")->valuestring, "zone_outage");
+    ck_assert_str_eq(cJSON_GetObjectItem(zone, "target")->valuestring, "eu-b");
+    ck_assert_double_eq(cJSON_GetObjectItem(zone, "start_seconds")->valuedouble, 3600);
+    ck_assert_double_eq(cJSON_GetObjectItem(zone, "end_seconds")->valuedouble, 5400);
+    ck_assert_str_eq(cJSON_GetObjectItem(crash, "kind")->valuestring, "node_crash");
+    ck_assert_str_eq(cJSON_GetObjectItem(crash, "target")->valuestring, "g-1");
+    ck_assert_double_eq(cJSON_GetObjectItem(crash, "start_seconds")->valuedouble, 600);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(crash, "end_seconds")));
+    cJSON_Delete(j);
+}
+END_TEST
+
 /* ---- bad faults through the real binary --------------------------------------------------- */
 static char err_text[1 << 14];
 
@@ -741,6 +779,7 @@ static Suite *suite(void)
     tcase_add_test(sc, faults_region_outage_slo_impact_is_visible);
     tcase_add_test(sc, faults_hook_k_fail_injects_now);
     tcase_add_test(sc, faults_same_seed_gives_the_same_trace);
+    tcase_add_test(sc, faults_summary_lists_each_fault_with_its_times);
     tcase_add_test(sc, faults_unknown_zone_or_region_exit_2_with_file_line);
     suite_add_tcase(s, sc);
     return s;

@@ -483,6 +483,45 @@ START_TEST(report_marks_surges_on_every_chart)
 }
 END_TEST
 
+/* Each fault of summary.json's faults.list is shaded over its span on every
+ * time chart, in the fault colour, with a legend entry naming its kind and
+ * target; one without an end lasts to the last sample; no faults, no fault
+ * band. */
+START_TEST(report_marks_faults_on_every_chart)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,us-east,service,api,rps,10\n3600,us-east,service,api,rps,10\n7200,us-east,service,api,rps,10\n"
+        "0,us-east,region,us-east,nodes,3\n7200,us-east,region,us-east,nodes,5\n"
+        "0,us-east,region,us-east,cost_usd,0\n7200,us-east,region,us-east,cost_usd,2\n";
+    static const char sum[] =
+        "{\"scenario\":\"x\",\"faults\":{\"injected\":2,\"list\":["
+        "{\"kind\":\"zone_outage\",\"target\":\"us-east-1a\",\"start_seconds\":3600,"
+        "\"end_seconds\":5400},"
+        "{\"kind\":\"node_crash\",\"target\":\"g-1\",\"start_seconds\":600,\"end_seconds\":null}]}}";
+    Page p = render_ok(sum, csv);
+    size_t charts = count(p.html, "<svg ");
+    ck_assert_uint_ge(charts, 3);
+    ck_assert_uint_eq(count(p.html, "<rect class=\"band fault\""), 2 * charts);
+    ck_assert_uint_eq(count(p.html, "<title>zone_outage us-east-1a</title>"), charts);
+    ck_assert_uint_eq(count(p.html, "<i class=\"band fault\"></i>zone_outage us-east-1a</li>"), charts);
+    ck_assert_uint_eq(count(p.html, "<i class=\"band fault\"></i>node_crash g-1</li>"), charts);
+    ck_assert_uint_eq(count(p.html, "<rect class=\"band\""), 0);   /* no surge here */
+    /* the zone outage spans a quarter of the time axis, the crash to its end */
+    const char *r = strstr(p.html, "<rect class=\"band fault\"");
+    double x0, w0, x1, w1;
+    ck_assert_int_eq(sscanf(r, "<rect class=\"band fault\" x=\"%lf\" y=\"%*d\" width=\"%lf\"", &x0, &w0), 2);
+    r = strstr(r + 1, "<rect class=\"band fault\"");
+    ck_assert_int_eq(sscanf(r, "<rect class=\"band fault\" x=\"%lf\" y=\"%*d\" width=\"%lf\"", &x1, &w1), 2);
+    ck_assert_double_eq_tol(w1, 11 * w0 / 3, 0.5);   /* 6600 s against 1800 s */
+    free(p.html);
+    p = render_ok("{\"scenario\":\"x\",\"faults\":{\"injected\":0,\"list\":[]}}", csv);
+    ck_assert_uint_eq(count(p.html, "band fault"), 0);
+    ck_assert_uint_eq(count(p.html, "band-key"), 0);
+    free(p.html);
+}
+END_TEST
+
 START_TEST(report_shows_slo_table_only_when_nonempty)
 {
     Page p = render_ok("{\"scenario\":\"x\",\"slo\":[]}", NULL);
@@ -917,6 +956,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_shows_node_group_costs_in_regions_table);
     tcase_add_test(charts, report_latency_spike_gets_log_axis);
     tcase_add_test(charts, report_marks_surges_on_every_chart);
+    tcase_add_test(charts, report_marks_faults_on_every_chart);
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);

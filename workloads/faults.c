@@ -95,6 +95,7 @@ typedef struct FaultRec {
     uint32_t *nodes;        /* the nodes it crashed (to recover) */
     size_t nnodes, cap;
     uint8_t active;
+    SimTime started, ended; /* when it did (summary's faults.list), -1 not yet */
 } FaultRec;
 
 struct WlFaults {
@@ -720,6 +721,7 @@ static void fault_start(WlFaults *f, uint32_t idx)
 {
     FaultRec *r = &f->faults[idx];
     r->active = 1;
+    r->started = sim_now(f->e);
     f->stats.injected++;
     switch (r->f.kind) {
     case WL_FAULT_NODE_CRASH:
@@ -758,6 +760,7 @@ static void fault_end(WlFaults *f, uint32_t idx)
 {
     FaultRec *r = &f->faults[idx];
     r->active = 0;
+    r->ended = sim_now(f->e);
     switch (r->f.kind) {
     case WL_FAULT_NODE_CRASH: recover_kept(f, r, "node_crash"); break;
     case WL_FAULT_ZONE_OUTAGE:
@@ -885,14 +888,72 @@ const WlFaultStats *wl_fault_stats(const WlFaults *f)
     return &f->stats;
 }
 
+/* What a fault hit, by name: its node, zone, region or node group. */
+static const char *target_name(SimEngine *e, const FaultRec *r)
+{
+    switch (r->f.kind) {
+    case WL_FAULT_ZONE_OUTAGE: return sim_zone(e, r->f.zone)->name;
+    case WL_FAULT_REGION_OUTAGE: return sim_region(e, r->f.region)->name;
+    default: break;
+    }
+    if (r->f.node)
+        return r->f.node;
+    return r->f.group < sim_nodegroup_count(e) ? sim_nodegroup(e, r->f.group)->name : "";
+}
+
+static cJSON *fault_json(SimEngine *e, const FaultRec *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    double ns = (double)SIM_NS_PER_S;
+    int ok = o && cJSON_AddStringToObject(o, "kind", wl_fault_kind_name(r->f.kind)) &&
+             cJSON_AddStringToObject(o, "target", target_name(e, r)) &&
+             cJSON_AddNumberToObject(o, "start_seconds", (double)r->started / ns) &&
+             (r->ended >= 0 ? cJSON_AddNumberToObject(o, "end_seconds", (double)r->ended / ns) != NULL
+                            : cJSON_AddNullToObject(o, "end_seconds") != NULL);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* faults.list: every fault that started, in the order the scenario gave
+ * them, with when it started and ended (null: it lasted to the end), so a
+ * report can mark them on its time charts. Absent when none started, so a
+ * run without faults has the summary it always had. */
+static int fault_list(const WlFaults *f, SimEngine *e, cJSON *faults)
+{
+    size_t started = 0;
+    for (size_t i = 0; i < f->nfaults; i++)
+        started += f->faults[i].started >= 0;
+    if (started == 0)
+        return SIM_OK;
+    cJSON *list = cJSON_CreateArray();
+    if (list == NULL)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < f->nfaults; i++) {
+        if (f->faults[i].started < 0)
+            continue;
+        cJSON *one = fault_json(e, &f->faults[i]);
+        if (one == NULL || !cJSON_AddItemToArray(list, one)) {
+            cJSON_Delete(one);
+            cJSON_Delete(list);
+            return SIM_ENOMEM;
+        }
+    }
+    return sim_summary_add_item(faults, "list", list);
+}
+
 static int summary(void *ctx, SimEngine *e, cJSON *o)
 {
     const WlFaults *f = ctx;
-    (void)e;
     SimSummaryNum n[] = {{"injected", (double)f->stats.injected},
                          {"pods_evicted_by_taint", (double)f->stats.pods_evicted_by_taint},
                          {"spot_interruptions", (double)f->stats.spot_interruptions}};
-    return sim_summary_add_counts(o, "faults", n, 3);
+    int rc = sim_summary_add_counts(o, "faults", n, 3);
+    if (rc == SIM_OK)
+        rc = fault_list(f, e, cJSON_GetObjectItemCaseSensitive(o, "faults"));
+    return rc;
 }
 
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
@@ -969,6 +1030,7 @@ int wl_fault_add(WlFaults *f, const WlFault *ft)
     FaultRec *r = &f->faults[f->nfaults];
     memset(r, 0, sizeof *r);
     r->f = *ft;
+    r->started = r->ended = -1;
     if (ft->node && (r->node = sim_mem_strdup(m, ft->node)) == NULL)
         return sim_fail(f->e, SIM_ENOMEM, "out of memory");
     r->f.node = r->node;
