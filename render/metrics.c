@@ -458,6 +458,57 @@ void rnd_metrics_finish(RndMetrics *m)
     }
 }
 
+/* ---- cost per hour ---------------------------------------------------------- */
+
+#define RATE_METRIC "cost_per_hour_usd"
+
+/* One cumulative cost series' rate: each sample after the first gets the
+ * cost added since the one before, per hour of that interval. */
+static int rate_series(RndMetrics *m, const uint32_t ids[4], size_t src)
+{
+    for (size_t i = 1; i < m->series[src].n; i++) {
+        RndPoint a = m->series[src].pts[i - 1], z = m->series[src].pts[i];
+        if (!(z.t > a.t))
+            continue;
+        double v = isnan(a.v) || isnan(z.v) ? NAN : (z.v - a.v) / (z.t - a.t) * 3600.0;
+        if (add_point(m, ids, z.t, v) != SIM_OK)
+            return SIM_ENOMEM;
+        m->rows--;   /* derived, not read */
+    }
+    return SIM_OK;
+}
+
+int rnd_metrics_cost_rates(RndMetrics *m)
+{
+    uint32_t cost, rate, c;
+    if (!str_find(m, "cost_usd", &cost))
+        return SIM_OK;
+    if (intern(m, RATE_METRIC, &rate) != SIM_OK)
+        return SIM_ENOMEM;
+    for (size_t i = 0; i < m->ncharts; i++)
+        if (m->charts[i].metric == rate)
+            return SIM_OK;   /* derived already, or given */
+    size_t ncharts = m->ncharts;
+    for (size_t i = 0; i < ncharts; i++) {
+        const char *obj = rnd_metrics_str(m, m->charts[i].object);
+        if (m->charts[i].metric != cost || (strcmp(obj, "region") && strcmp(obj, "nodegroup") &&
+                                             strcmp(obj, "namespace")))
+            continue;
+        if (chart_for(m, m->charts[i].object, rate, &c) != SIM_OK)
+            return SIM_ENOMEM;
+        for (size_t k = 0; k < m->charts[i].n; k++) {
+            size_t src = m->charts[i].series[k];
+            uint32_t ids[4] = {m->charts[i].object, rate, m->series[src].region, m->series[src].name};
+            if (rate_series(m, ids, src) != SIM_OK)
+                return SIM_ENOMEM;
+        }
+    }
+    for (size_t i = ncharts; i < m->ncharts; i++)
+        for (size_t k = 0; k < m->charts[i].n; k++)
+            series_finish(&m->series[m->charts[i].series[k]]);
+    return SIM_OK;
+}
+
 /* ---- page order ------------------------------------------------------------ */
 
 typedef struct OrderKey {
@@ -480,7 +531,9 @@ static int metric_rank(const char *object, const char *metric)
         return 4;
     if (strcmp(metric, "replicas") == 0)
         return 5;
-    return strncmp(metric, "cost", 4) == 0 ? 7 : 6;
+    if (strcmp(metric, RATE_METRIC) == 0)
+        return 7;   /* what it costs now, before what it has cost */
+    return strncmp(metric, "cost", 4) == 0 ? 8 : 6;
 }
 
 static int object_rank(const char *object)

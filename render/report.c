@@ -226,7 +226,7 @@ static const struct {
 } parts[NPARTS] = {
     {"service-levels", "Service levels over time", "latency against its target, errors and load",
      {NULL}},
-    {"cost", "Cost", "cumulative cost by region, node group and namespace", {"namespaces", NULL}},
+    {"cost", "Cost", "cost per hour and cumulative, by region, node group and namespace", {"namespaces", NULL}},
     {"capacity", "Capacity", "nodes per group, requested share, pending pods",
      {"pods", "autoscaler", "quota", "faults", NULL}},
     {"workloads", "Workloads and HPAs", "replicas, availability, autoscaler decisions",
@@ -461,6 +461,8 @@ int rnd_report_render(RndReport *r, const char **html, size_t *len)
     if (r->summary == NULL)
         return set_error(r, SIM_ESTATE, "no summary loaded");
     rnd_metrics_finish(&r->metrics);
+    if (rnd_metrics_cost_rates(&r->metrics) != SIM_OK)
+        return set_error(r, SIM_ENOMEM, "out of memory building the report");
     rnd_buf_reset(b);
     page_head(b, r->summary);
     rnd_sum_header(b, r->summary);

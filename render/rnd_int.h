@@ -120,6 +120,11 @@ int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *n
 /* Sorts points by time, computes ranges and attaches SLO targets to their
  * latency charts. Call after the last parse; calling again is harmless. */
 void rnd_metrics_finish(RndMetrics *m);
+/* Adds, after finish, a "cost_per_hour_usd" chart for each cumulative
+ * cost_usd chart of regions, node groups and namespaces: each sample's cost
+ * since the one before, per hour. Does nothing when that chart exists.
+ * Returns 0 or SIM_ENOMEM. */
+int rnd_metrics_cost_rates(RndMetrics *m);
 /* Indexes of the charts to draw, in page order, into a new array of *n
  * entries (free with sim_mem_free(mem, p, n * sizeof *p)). Returns 0 or
  * SIM_ENOMEM; *order is NULL when there is nothing to draw. */

@@ -6,6 +6,7 @@
  * same inputs, and no leak when any allocation fails.
  */
 #include "render/rnd.h"
+#include "render/rnd_int.h"   /* the metrics the page is drawn from */
 
 #include "tr.h"
 
@@ -199,7 +200,7 @@ START_TEST(report_has_a_chart_per_metric)
     char *html = write_report(summary_full, csv_basic, &rc, &err);
     ck_assert_msg(rc == SIM_OK, "%s", sim_err_msg(&err));
     ck_assert_ptr_nonnull(html);
-    ck_assert_uint_eq(count(html, "<svg "), 5);
+    ck_assert_uint_eq(count(html, "<svg "), 6);   /* and cost per hour, derived */
     ck_assert_ptr_nonnull(strstr(html, "Nodes by region"));
     ck_assert_ptr_nonnull(strstr(html, "Nodes by node group"));
     ck_assert_ptr_nonnull(strstr(html, "Replicas by deployment"));
@@ -466,7 +467,7 @@ START_TEST(report_marks_surges_on_every_chart)
         "0,us-east,region,us-east,cost_usd,0\n300,us-east,region,us-east,cost_usd,2\n";
     Page p = render_ok("{\"scenario\":\"x\"}", csv);
     size_t charts = count(p.html, "<svg ");
-    ck_assert_uint_eq(charts, 3);
+    ck_assert_uint_eq(charts, 4);   /* load, nodes, cost per hour, cost */
     ck_assert_uint_eq(count(p.html, "<rect class=\"band\""), charts);
     ck_assert_uint_eq(count(p.html, "class=\"band-key\""), charts);
     ck_assert_uint_ge(count(p.html, "<path stroke=\"#"), charts);
@@ -519,6 +520,61 @@ START_TEST(report_marks_faults_on_every_chart)
     ck_assert_uint_eq(count(p.html, "band fault"), 0);
     ck_assert_uint_eq(count(p.html, "band-key"), 0);
     free(p.html);
+}
+END_TEST
+
+/* Cost per hour is the cumulative cost's derivative: a node group of 3
+ * nodes at $0.5/h costs $1.5/h all along (a flat line), the region's rate
+ * doubles when its cost grows twice as fast; it comes before the cumulative
+ * chart, in the cost part. */
+START_TEST(report_charts_cost_per_hour_from_cumulative_cost)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,eu,nodegroup,g,cost_usd,0\n600,eu,nodegroup,g,cost_usd,0.25\n"
+        "1200,eu,nodegroup,g,cost_usd,0.5\n2400,eu,nodegroup,g,cost_usd,1\n"
+        "0,eu,region,eu,cost_usd,0\n1800,eu,region,eu,cost_usd,1\n3600,eu,region,eu,cost_usd,3\n";
+    RndReport *r = rnd_report_create(NULL);
+    ck_assert_int_eq(rnd_report_set_summary(r, "{\"scenario\":\"x\"}", 16, "s.json"), SIM_OK);
+    ck_assert_int_eq(rnd_report_set_metrics(r, csv, strlen(csv), "m.csv"), SIM_OK);
+    const char *html;
+    size_t len;
+    ck_assert_int_eq(rnd_report_render(r, &html, &len), SIM_OK);
+    ck_assert_ptr_nonnull(strstr(html, "Cost per hour (USD) by node group"));
+    ck_assert_ptr_nonnull(strstr(html, "Cost per hour (USD) by region"));
+    long cost = pos(html, "id=\"cost\""), rate = pos(html, "Cost per hour (USD) by region");
+    ck_assert(cost >= 0 && cost < rate && rate < pos(html, "Cost (USD) by region"));
+    ck_assert_int_eq(rnd_report_render(r, &html, &len), SIM_OK);   /* twice: derived once */
+    ck_assert_uint_eq(count(html, "<svg "), 4);   /* per hour and cumulative, region and group */
+    rnd_report_destroy(r);
+    /* the values, from the metrics the page is drawn from */
+    SimMem mem;
+    sim_mem_init(&mem);
+    RndMetrics m;
+    rnd_metrics_init(&m, &mem);
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_int_eq(rnd_metrics_parse(&m, csv, strlen(csv), "m.csv", &err), SIM_OK);
+    rnd_metrics_finish(&m);
+    ck_assert_int_eq(rnd_metrics_cost_rates(&m), SIM_OK);
+    int seen = 0;
+    for (size_t i = 0; i < m.ncharts; i++) {
+        if (strcmp(rnd_metrics_str(&m, m.charts[i].metric), "cost_per_hour_usd") != 0)
+            continue;
+        const RndSeries *s = &m.series[m.charts[i].series[0]];
+        if (strcmp(rnd_metrics_str(&m, m.charts[i].object), "nodegroup") == 0) {
+            ck_assert_uint_eq(s->n, 3);
+            for (size_t k = 0; k < s->n; k++)
+                ck_assert_double_eq_tol(s->pts[k].v, 3 * 0.5, 1e-9);
+            ck_assert_double_eq(s->pts[0].t, 600);
+        } else {
+            ck_assert_uint_eq(s->n, 2);
+            ck_assert_double_eq_tol(s->pts[0].v, 2, 1e-9);
+            ck_assert_double_eq_tol(s->pts[1].v, 4, 1e-9);
+        }
+        seen++;
+    }
+    ck_assert_int_eq(seen, 2);
+    rnd_metrics_free(&m);
 }
 END_TEST
 
@@ -957,6 +1013,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_latency_spike_gets_log_axis);
     tcase_add_test(charts, report_marks_surges_on_every_chart);
     tcase_add_test(charts, report_marks_faults_on_every_chart);
+    tcase_add_test(charts, report_charts_cost_per_hour_from_cumulative_cost);
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
