@@ -58,6 +58,13 @@ static void expect_outcome(const char *dir, const char *name, int passed, const 
     cJSON_Delete(j);
 }
 
+/* `kubesim run FIXTURE --quiet --out dir`, which must exit 0. */
+static void run_ok(const char *f, const char *dir)
+{
+    int rc = tb_run("run '%s' --quiet --out %s", f, dir);
+    ck_assert_msg(rc == 0, "%s: exit %d (1: an expectation failed) %s%s", dir, rc, tb_out(), tb_err());
+}
+
 /* Every expectation of the run in dir passed. */
 static void expect_all_pass(const char *dir)
 {
@@ -77,7 +84,7 @@ static void expect_all_pass(const char *dir)
 START_TEST(users_fomc_p99_after_warm_up)
 {
     const char *f = fixture("fomc_surge");
-    ck_assert_msg(tb_run("run '%s' --quiet --out fomc", f) == 0, "%s", tb_err());
+    run_ok(f, "fomc");
     expect_all_pass("fomc");
     expect_outcome("fomc", "p99 under target after warm-up", 1, (const char *const[]){"(target 250 ms)", NULL});
     /* A target tighter than the 20 ms service time plus the 5 ms round trip
@@ -92,7 +99,7 @@ END_TEST
 START_TEST(users_quarter_end_done_by_six)
 {
     const char *f = fixture("quarter_end_backtests");
-    ck_assert_msg(tb_run("run '%s' --quiet --out qe", f) == 0, "%s", tb_err());
+    run_ok(f, "qe");
     expect_all_pass("qe");
     expect_outcome("qe", "every request produced a result", 1, (const char *const[]){"500 of 500", NULL});
     /* 16 workers cannot drain 500 x 25 minutes by 06:00: the expectation
@@ -113,7 +120,7 @@ END_TEST
 START_TEST(users_outage_failover_p99)
 {
     const char *f = fixture("open_outage");
-    ck_assert_msg(tb_run("run '%s' --quiet --out oo", f) == 0, "%s", tb_err());
+    run_ok(f, "oo");
     expect_all_pass("oo");
     /* us-west's HPA held at 4 replicas cannot absorb New York's traffic:
      * the failover p99 fails, while the outage itself still happened. */
