@@ -5,7 +5,8 @@
  * reason when one parameter is changed: summary.json's expectations[] says
  * which expectation failed and its detail names the figure that failed it
  * (the p99 measured, the clock time the last backtest finished). A sweep over
- * one of them with seeds and an objective prints a rerun line naming it.
+ * one of them with seeds and an objective prints a rerun line naming it,
+ * which reproduces the winning configuration's trace.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -63,6 +64,13 @@ static void run_ok(const char *f, const char *dir)
 {
     int rc = tb_run("run '%s' --quiet --out %s", f, dir);
     ck_assert_msg(rc == 0, "%s: exit %d (1: an expectation failed) %s%s", dir, rc, tb_out(), tb_err());
+}
+
+/* `kubesim run ARGS --quiet --out dir` (ARGS a shell fragment), exit 0. */
+static void run_args(const char *args, const char *dir)
+{
+    int rc = tb_run("run %s --quiet --out %s", args, dir);
+    ck_assert_msg(rc == 0, "%s: exit %d %s%s", dir, rc, tb_out(), tb_err());
 }
 
 /* Every expectation of the run in dir passed. */
@@ -150,6 +158,17 @@ START_TEST(users_sweep_rerun_names_the_fixture)
     ck_assert_msg(strstr(rerun, f) && strstr(rerun, "west_max=40"), "rerun: %s", rerun);
     /* west_max=4 misses the failover p99 with every seed: it cannot win. */
     ck_assert_msg(!strstr(rerun, "west_max=4 ") && strstr(rerun, "--seed"), "rerun: %s", rerun);
+    /* The line reproduces the winner: its run has the configuration's trace. */
+    ck_assert_msg(strncmp(rerun, "kubesim run ", 12) == 0, "rerun: %s", rerun);
+    char cfg[64];   /* with --seeds, each seed's run is in configs/I/seed-S */
+    snprintf(cfg, sizeof cfg, "sw/configs/%d/seed-%d", (int)cJSON_GetNumberValue(cJSON_GetObjectItem(best, "config")),
+             (int)cJSON_GetNumberValue(cJSON_GetObjectItem(best, "seed")));
+    run_args(rerun + 12, "rerun");
+    cJSON *a = summary(cfg), *b = summary("rerun");
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(a, "trace_sha256")),
+                     cJSON_GetStringValue(cJSON_GetObjectItem(b, "trace_sha256")));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
     cJSON_Delete(j);
 }
 END_TEST
