@@ -173,6 +173,34 @@ START_TEST(users_sweep_rerun_names_the_fixture)
 }
 END_TEST
 
+/* A batch sweep with a queue objective: each row's completion_seconds is when
+ * the last backtest finished, and the configuration that misses 06:00 (12.5 h
+ * after the 17:30 start) cannot be the answer. */
+START_TEST(users_sweep_queue_objective)
+{
+    const char *f = fixture("quarter_end_backtests");
+    ck_assert_msg(tb_run("sweep '%s' --quiet --out swq --vary workers_max=16,60 --seeds 2 --objective queue:quarter-end",
+                         f) == 0, "%s", tb_err());
+    char path[1024];
+    snprintf(path, sizeof path, "%s/swq/sweep.json", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_msg(text != NULL, "%s missing", path);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(j);
+    const cJSON *rows = cJSON_GetObjectItem(j, "rows");
+    ck_assert_int_eq(cJSON_GetArraySize(rows), 2);
+    double small = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "completion_seconds"));
+    double big = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 1), "completion_seconds"));
+    ck_assert_msg(small > 12.5 * 3600 && big <= 12.5 * 3600, "completion 16 workers %.0f s, 60 workers %.0f s", small, big);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "ok")));
+    const cJSON *best = cJSON_GetObjectItem(j, "cheapest");
+    const char *rerun = cJSON_GetStringValue(cJSON_GetObjectItem(best, "rerun"));
+    ck_assert_msg(rerun && strstr(rerun, f) && strstr(rerun, "workers_max=60"), "rerun: %s", rerun ? rerun : "none");
+    cJSON_Delete(j);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("users");
@@ -181,6 +209,7 @@ static Suite *suite(void)
     tcase_add_test(tc, users_quarter_end_done_by_six);
     tcase_add_test(tc, users_outage_failover_p99);
     tcase_add_test(tc, users_sweep_rerun_names_the_fixture);
+    tcase_add_test(tc, users_sweep_queue_objective);
     suite_add_tcase(s, tc);
     return s;
 }
