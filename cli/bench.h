@@ -22,6 +22,22 @@ typedef struct BenchDef {
 /* Wall-clock seconds from a monotonic clock. */
 double bench_now(void);
 
+/* A scenario run by a forked child (bench_child.c): its folder (the script,
+ * out/ with every output), wall time, the child's own peak memory, and what
+ * the run reported. */
+typedef struct BenchChild {
+    char dir[64];
+    double wall_seconds, peak_rss_mib;
+    size_t data_sets;          /* scn_data_sets */
+    int expectations_failed;
+} BenchChild;
+
+/* Runs script (with the --set values sets) at seed 42 into r->dir/out.
+ * 0, or -1 with a message on stderr; call bench_child_done either way. */
+int bench_child_run(const char *name, const char *script, char **sets, size_t nsets, BenchChild *r);
+/* Removes the run's folder. */
+void bench_child_done(const char *name, BenchChild *r);
+
 /* The benchmarks, each in its own bench_*.c file. */
 int bench_event_queue(cJSON *out, int quick);
 int bench_ma_cross(cJSON *out, int quick);

@@ -13,16 +13,9 @@
  */
 #include "cli/bench.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "scenarios/scn.h"
 #include "sim/fileio.h"
 
 /* `scale` divides the node and pod counts; `hours` is the simulated span. */
@@ -68,34 +61,6 @@ static const char DAY_LUA[] =
     "  traffic { site = sites[i], service = 'inference', rate = 300 / scale }\n"
     "end\n";
 
-/* The child: loads and runs the scenario into DIR/out, and exits 0 on
- * success (its message on stderr otherwise). */
-static void run_child(const char *dir, int quick)
-{
-    char path[512], out[512];
-    SimErr err = SIM_ERR_INIT;
-    snprintf(path, sizeof path, "%s/day.lua", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fputs(DAY_LUA, f) < 0 || fclose(f) != 0 || mkdir(out, 0755) != 0) {
-        fprintf(stderr, "bench trading_day: cannot write into %s: %s\n", dir, strerror(errno));
-        _exit(1);
-    }
-    char hours[] = "hours=2", scale[] = "scale=10";
-    char *sets[] = {hours, scale};
-    SimMem m;
-    sim_mem_init(&m);
-    ScnOptions opt = {.path = path, .sets = quick ? sets : NULL, .nsets = quick ? 2 : 0, .seed = 42};
-    ScnScenario *s = scn_load(&m, &opt, &err);
-    ScnRunResult res;
-    ScnRunOptions ro = {.seed = 42, .dir = out, .progress = 0};
-    int rc = s ? scn_run(s, &ro, &res) : SIM_EINVAL;
-    if (rc != SIM_OK)
-        fprintf(stderr, "bench trading_day: %s\n", s ? scn_errmsg(s) : sim_err_msg(&err));
-    scn_free(s);
-    _exit(rc == SIM_OK ? 0 : 1);
-}
-
 static double num(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -105,7 +70,7 @@ static double num(const cJSON *o, const char *a, const char *b)
 }
 
 /* Reads DIR/out/summary.json into the bench's figures. */
-static int report(const char *dir, cJSON *out, double wall, long maxrss_kib)
+static int report(const char *dir, cJSON *out, double wall, double peak_rss_mib)
 {
     SimErr err = SIM_ERR_INIT;
     char path[512], *text = NULL;
@@ -134,35 +99,19 @@ static int report(const char *dir, cJSON *out, double wall, long maxrss_kib)
     cJSON_AddNumberToObject(out, "events", num(sum, "events", NULL));
     cJSON_AddNumberToObject(out, "wall_seconds", wall);
     cJSON_AddNumberToObject(out, "sim_per_wall", wall > 0 ? sim / wall : 0);
-    cJSON_AddNumberToObject(out, "peak_rss_mib", (double)maxrss_kib / 1024.0);
+    cJSON_AddNumberToObject(out, "peak_rss_mib", peak_rss_mib);
     cJSON_Delete(sum);
     return 0;
 }
 
 int bench_trading_day(cJSON *out, int quick)
 {
-    char dir[] = "/tmp/kubesim-bench-day-XXXXXX";
-    if (mkdtemp(dir) == NULL) {
-        perror("bench trading_day: mkdtemp");
-        return -1;
-    }
-    fflush(NULL);   /* the child must not flush the parent's buffered output again */
-    double t0 = bench_now();
-    pid_t pid = fork();
-    if (pid == 0)
-        run_child(dir, quick);
-    int st = 0, rc = -1;
-    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-        double wall = bench_now() - t0;
-        struct rusage ru;
-        getrusage(RUSAGE_CHILDREN, &ru);   /* the largest child so far: this one, run first */
-        rc = report(dir, out, wall, ru.ru_maxrss);
-    } else if (pid < 0) {
-        perror("bench trading_day: fork");
-    }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench trading_day: could not remove %s\n", dir);
+    char hours[] = "hours=2", scale[] = "scale=10";
+    char *sets[] = {hours, scale};
+    BenchChild r;
+    int rc = bench_child_run("trading_day", DAY_LUA, quick ? sets : NULL, quick ? 2 : 0, &r);
+    if (rc == 0)
+        rc = report(r.dir, out, r.wall_seconds, r.peak_rss_mib);
+    bench_child_done("trading_day", &r);
     return rc;
 }
