@@ -1118,6 +1118,9 @@ int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *na
         w->seed = seed;
     if (rc == SIM_OK)
         rc = meta_run(w, root, seed, name);
+    /* the scenario's clock, as the shards' runs gave it (the same scenario{}) */
+    if (rc == SIM_OK && w->clock == NULL && cJSON_GetObjectItemCaseSensitive(root, "clock"))
+        rc = keep_clock(w, root);
     cJSON_Delete(root);
     return rc;
 }
