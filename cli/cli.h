@@ -103,4 +103,18 @@ typedef struct CliExport {
 int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, int alerts, CliExport *x, SimErr *err);
 void cli_export_free(CliExport *x);
 
+/* `kubesim run --alerts-test FILE` (run_alerts.c). Strings borrowed. */
+typedef struct CliAlertsTest {
+    const char *test_path;          /* the promtool test file to write */
+    const char *rules_path;         /* --alerts-rules: the rules file rule_files names; NULL: the
+                                       scenario's rules, written beside the test as CLI_ALERTS_RULES */
+    const char *openmetrics_path;   /* the run's OpenMetrics text */
+    int64_t base_unix;              /* the Unix time of simulated time 0 */
+    SimTime interval;               /* the scenario's sample_every */
+    int quiet;
+} CliAlertsTest;
+/* Writes the test (and the rules file unless rules_path is given) for loaded
+ * scenario s. SIM_OK, or an error with the message in err. */
+int cli_alerts_test(ScnScenario *s, SimMem *m, const CliAlertsTest *t, SimErr *err);
+
 #endif

@@ -33,6 +33,8 @@ typedef struct RunArgs {
     const char *calibration;
     int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
     const char *openmetrics;     /* --openmetrics FILE, or NULL */
+    const char *alerts_test;     /* --alerts-test FILE, or NULL */
+    const char *alerts_rules;    /* --alerts-rules FILE, or NULL */
 } RunArgs;
 
 static void usage(FILE *f)
@@ -61,6 +63,12 @@ static void usage(FILE *f)
             "                     in UTC epoch seconds, simulated time 0 being scenario.start on\n"
             "                     scenario.date (default Monday 2026-01-05) in scenario.timezone\n"
             "                     (default UTC)\n"
+            "  --alerts-test FILE also write a `promtool test rules` file: the scenario's alert\n"
+            "                     rules (as export --alerts writes them, into alerts.rules.yaml\n"
+            "                     beside FILE) against this run's own series, expecting the alerts\n"
+            "                     the simulation says fire, at the times they start and stop\n"
+            "  --alerts-rules FILE with --alerts-test: rule_files names FILE (your rules, with the\n"
+            "                     same alert names) instead of the generated rules file\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
             "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
@@ -73,7 +81,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"set", required_argument, NULL, 'S'}, {"list-params", no_argument, NULL, 'l'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
-        {"openmetrics", required_argument, NULL, 'O'},
+        {"openmetrics", required_argument, NULL, 'O'}, {"alerts-test", required_argument, NULL, 'A'},
+        {"alerts-rules", required_argument, NULL, 'r'},
         {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
@@ -110,6 +119,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'f': a->force = 1; break;
         case 'c': a->calibration = optarg; break;
         case 'O': a->openmetrics = optarg; break;
+        case 'A': a->alerts_test = optarg; break;
+        case 'r': a->alerts_rules = optarg; break;
         case 't':
             if (strcmp(optarg, "fluid") != 0 && strcmp(optarg, "requests") != 0) {
                 fprintf(stderr, "kubesim run: --traffic-mode takes fluid or requests, not '%s'\n", optarg);
@@ -158,6 +169,13 @@ static int load_calibration(const char *path, BtThroughput *t)
     return 0;
 }
 
+static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *ompath, SimErr *err)
+{
+    CliAlertsTest t = {.test_path = a->alerts_test, .rules_path = a->alerts_rules, .openmetrics_path = ompath,
+                       .base_unix = scn_start_unix(s), .interval = scn_sample_every(s), .quiet = a->quiet};
+    return cli_alerts_test(s, m, &t, err);
+}
+
 /* The run's files into o->tmp: the simulation and the report; then the
  * OpenMetrics text, written (whole, or not at all) to its own path before
  * the folder's commit, so that a bad --openmetrics fails the run before its
@@ -176,10 +194,18 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     if (rc == SIM_OK && !cli_stopped())
         rc = rnd_report_write(m, spath, mpath, path, err);
-    if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
+    char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
+    snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
+    if (!a->openmetrics && a->alerts_test)
+        snprintf(ompath, sizeof ompath, "%s/.alerts-input.om", o->tmp);
+    if (rc == SIM_OK && !cli_stopped() && ompath[0]) {
         int64_t base = scn_start_unix(s);   /* the scenario's real date and clock, in UTC */
-        rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err);
+        rc = rnd_openmetrics_write(m, mpath, ompath, base, err);
     }
+    if (rc == SIM_OK && !cli_stopped() && a->alerts_test)
+        rc = alerts_test(m, s, a, ompath, err);
+    if (!a->openmetrics && a->alerts_test)
+        unlink(ompath);
     return rc;
 }
 

@@ -38,8 +38,7 @@ static const char *quantile_of(uint32_t pct_milli)
     return NULL;
 }
 
-/* A Prometheus duration: "3m", "1h", "90s". */
-static void prom_duration(SimTime t, char *buf, size_t n)
+void kx_prom_duration(SimTime t, char *buf, size_t n)
 {
     if (t > 0 && t % (3600 * SIM_NS_PER_S) == 0)
         snprintf(buf, n, "%" PRId64 "h", t / (3600 * SIM_NS_PER_S));
@@ -116,7 +115,7 @@ static void slo_rule(KxAlerts *a, uint32_t region, const char *rn, const char *s
     selector(r, NULL, sel, sizeof sel);
     snprintf(r->expr, sizeof r->expr, "%s > %s", sel, r->threshold_text);
     char ft[32];
-    prom_duration(r->hold, ft, sizeof ft);
+    kx_prom_duration(r->hold, ft, sizeof ft);
     snprintf(r->summary, sizeof r->summary, "%s in %s: %s latency over its %g ms target for %s", service, rn, pn,
              (double)target / 1e6, ft);
 }
@@ -173,7 +172,7 @@ static void pending_rule(KxAlerts *a, SimEngine *e, uint32_t region)
     threshold(r, 0);
     selector(r, NULL, sel, sizeof sel);
     snprintf(r->expr, sizeof r->expr, "%s > %s", sel, r->threshold_text);
-    prom_duration(r->hold, ft, sizeof ft);
+    kx_prom_duration(r->hold, ft, sizeof ft);
     snprintf(r->summary, sizeof r->summary, "pods pending in %s for %s", rn, ft);
 }
 
@@ -197,7 +196,7 @@ static void quota_rule(KxAlerts *a, SimEngine *e, const SimQuota *q)
     selector(r, "type=\"used\"", used, sizeof used);
     selector(r, "type=\"hard\"", hard, sizeof hard);
     snprintf(r->expr, sizeof r->expr, "%s / ignoring(type) %s > %s", used, hard, r->threshold_text);
-    prom_duration(r->hold, ft, sizeof ft);
+    kx_prom_duration(r->hold, ft, sizeof ft);
     snprintf(r->summary, sizeof r->summary, "quota %s/%s in %s: a resource over %g%% of its hard limit for %s", ns,
              q->name, rn, a->o.quota_ratio * 100, ft);
 }
@@ -263,7 +262,7 @@ size_t kx_alerts_skipped(const KxAlerts *a)
 static void rule(KxYaml *y, const KxAlert *r)
 {
     char ft[32];
-    prom_duration(r->hold, ft, sizeof ft);
+    kx_prom_duration(r->hold, ft, sizeof ft);
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "alert", r->alert);
     kx_yaml_kv_str(y, "expr", r->expr);

@@ -58,4 +58,7 @@ struct KxAlerts {
     int rc;                         /* SIM_OK or SIM_ENOMEM, sticky while building */
 };
 
+/* A Prometheus duration: "3m", "1h", "90s", "0s". */
+void kx_prom_duration(SimTime t, char *buf, size_t n);
+
 #endif

@@ -127,6 +127,32 @@ int kx_alerts_rules_file(const KxAlerts *a, KxYaml *y);
  * the next key and value of the open map in y. */
 void kx_alerts_groups(const KxAlerts *a, KxYaml *y, int64_t region);
 
+/* A run to test the rules against (borrowed). */
+typedef struct KxAlertTestInput {
+    const char *openmetrics;        /* the run's OpenMetrics text (kubesim run --openmetrics) */
+    size_t len;
+    int64_t base_unix;              /* the Unix time of simulated time 0 */
+    SimTime interval;               /* the metrics sampling period: the grid of the input series */
+    const char *rules_path;         /* rule_files' entry (relative to the test file's folder) */
+} KxAlertTestInput;
+
+typedef struct KxAlertTestResult {
+    size_t series;                  /* input series written */
+    size_t alerts;                  /* alerts that could fire (a rule and a series) */
+    size_t firings;                 /* times one of them starts firing */
+} KxAlertTestResult;
+
+/* Writes into y a `promtool test rules` file for the rules a against a run:
+ * input_series are the run's series the rules read, on the sampling grid
+ * from time 0 (simulated time 0), in promtool's values notation; each alert
+ * name gets an alert_rule_test at the step before and at the step of every
+ * change of what fires (its first 64), with the alerts that fire then
+ * computed with Prometheus' semantics (evaluation every interval, `for`),
+ * or one at the last step with none when none ever fires. SIM_OK,
+ * SIM_EINVAL (interval not whole milliseconds) or SIM_ENOMEM, message in err. */
+int kx_alerts_test(const KxAlerts *a, const KxAlertTestInput *in, KxYaml *y, KxAlertTestResult *res,
+                   SimErr *err);
+
 /* ---- manifests as a scenario (import*.c) -------------------------------- */
 
 /* One YAML file to import: its name (for messages), its text and the region
