@@ -33,6 +33,7 @@ typedef struct RunArgs {
     const char *calibration;
     int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
     const char *openmetrics;     /* --openmetrics FILE, or NULL */
+    const char *run_label;       /* --run-label TEXT, or NULL: the run's id */
     const char *alerts_test;     /* --alerts-test FILE, or NULL */
     const char *alerts_rules;    /* --alerts-rules FILE, or NULL */
 } RunArgs;
@@ -62,7 +63,9 @@ static void usage(FILE *f)
             "                     tsdb create-blocks-from openmetrics, then Grafana); timestamps\n"
             "                     in UTC epoch seconds, simulated time 0 being scenario.start on\n"
             "                     scenario.date (default Monday 2026-01-05) in scenario.timezone\n"
-            "                     (default UTC)\n"
+            "                     (default UTC); every sample labelled scenario, seed and run\n"
+            "  --run-label TEXT   the run label of --openmetrics (default: an id made from the\n"
+            "                     scenario, the seed and the --set flags)\n"
             "  --alerts-test FILE also write a `promtool test rules` file: the scenario's alert\n"
             "                     rules (as export --alerts writes them, into alerts.rules.yaml\n"
             "                     beside FILE) against this run's own series, expecting the alerts\n"
@@ -81,8 +84,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"set", required_argument, NULL, 'S'}, {"list-params", no_argument, NULL, 'l'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
-        {"openmetrics", required_argument, NULL, 'O'}, {"alerts-test", required_argument, NULL, 'A'},
-        {"alerts-rules", required_argument, NULL, 'r'},
+        {"openmetrics", required_argument, NULL, 'O'}, {"run-label", required_argument, NULL, 'R'},
+        {"alerts-test", required_argument, NULL, 'A'}, {"alerts-rules", required_argument, NULL, 'r'},
         {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
@@ -121,6 +124,13 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'O': a->openmetrics = optarg; break;
         case 'A': a->alerts_test = optarg; break;
         case 'r': a->alerts_rules = optarg; break;
+        case 'R':
+            if (optarg[0] == '\0' || strchr(optarg, '\n')) {
+                fprintf(stderr, "kubesim run: --run-label must be one non-empty line\n");
+                return -1;
+            }
+            a->run_label = optarg;
+            break;
         case 't':
             if (strcmp(optarg, "fluid") != 0 && strcmp(optarg, "requests") != 0) {
                 fprintf(stderr, "kubesim run: --traffic-mode takes fluid or requests, not '%s'\n", optarg);
@@ -169,6 +179,29 @@ static int load_calibration(const char *path, BtThroughput *t)
     return 0;
 }
 
+/* The run label of --openmetrics: the one given, else the first 12 hex
+ * digits of sha256 over the scenario's name, the seed and the --set flags in
+ * order, so the same run gets the same id and another one another. */
+static void run_id(const ScnScenario *s, const RunArgs *a, char out[65])
+{
+    if (a->run_label) {
+        snprintf(out, 65, "%s", a->run_label);
+        return;
+    }
+    SimSha256 h;
+    char seed[32];
+    sim_sha256_init(&h);
+    sim_sha256_update(&h, scn_name(s), strlen(scn_name(s)));
+    snprintf(seed, sizeof seed, "\n%llu", (unsigned long long)a->seed);
+    sim_sha256_update(&h, seed, strlen(seed));
+    for (size_t i = 0; i < a->nsets; i++) {
+        sim_sha256_update(&h, "\n", 1);
+        sim_sha256_update(&h, a->sets[i], strlen(a->sets[i]));
+    }
+    sim_sha256_hex(&h, out);
+    out[12] = '\0';
+}
+
 static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *ompath, SimErr *err)
 {
     CliAlertsTest t = {.test_path = a->alerts_test, .rules_path = a->alerts_rules, .openmetrics_path = ompath,
@@ -199,8 +232,12 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (!a->openmetrics && a->alerts_test)
         snprintf(ompath, sizeof ompath, "%s/.alerts-input.om", o->tmp);
     if (rc == SIM_OK && !cli_stopped() && ompath[0]) {
-        int64_t base = scn_start_unix(s);   /* the scenario's real date and clock, in UTC */
-        rc = rnd_openmetrics_write(m, mpath, ompath, base, err);
+        char run[65];
+        run_id(s, a, run);
+        RndOmRun om = {.metrics_csv = mpath, .base_unix = scn_start_unix(s),   /* the scenario's real date
+                                                                                   and clock, in UTC */
+                       .scenario = scn_name(s), .seed = a->seed, .run = run};
+        rc = rnd_openmetrics_write(m, &om, ompath, err);
     }
     if (rc == SIM_OK && !cli_stopped() && a->alerts_test)
         rc = alerts_test(m, s, a, ompath, err);
