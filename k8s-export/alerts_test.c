@@ -364,7 +364,7 @@ static void str_free(Ctx *c, Str *b)
 }
 
 /* The shortest text that reads back as v (promtool parses it with Go's
- * ParseFloat: the same double). */
+ * ParseFloat: the same double), without an exponent for ordinary sizes. */
 static void num(double v, char *buf, size_t n)
 {
     if (isnan(v)) {
@@ -375,9 +375,10 @@ static void num(double v, char *buf, size_t n)
         snprintf(buf, n, v > 0 ? "Inf" : "-Inf");
         return;
     }
+    int plain = fabs(v) >= 1e-4 && fabs(v) < 1e15;   /* no exponent where %g can do without */
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
+        if (strtod(buf, NULL) == v && (!plain || strchr(buf, 'e') == NULL))
             return;
     }
 }
