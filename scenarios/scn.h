@@ -43,6 +43,8 @@ void scn_free(ScnScenario *s);
 
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
 SimTime scn_duration(const ScnScenario *s);
+/* The metrics sampling period (scenario { sample_every = ... }). */
+SimTime scn_sample_every(const ScnScenario *s);
 /* The time of day at simulated time 0 (scenario { start = ... }). */
 SimTime scn_start_clock(const ScnScenario *s);
 /* The Unix time of simulated time 0: scenario.start on scenario.date
