@@ -27,6 +27,7 @@ typedef struct KxDoc {
     const char *kind, *name, *ns;   /* ns: NULL when the manifest gives none */
     KubeYNode *root;
     int done;                       /* written (or merged into another object) */
+    const char *owner;              /* "KIND/NAME" of its controller (ownerReferences): not imported */
     struct KxDoc *next;
     /* Services only: the first Service of this name (in reading order) and
      * the next one, so a flow finds every region's Service in linear time. */
@@ -48,6 +49,8 @@ typedef struct KxImp {
     const char *regions[64];        /* in order of first appearance */
     size_t nregions;
     const char *region;             /* the region being written */
+    size_t nskipped;                /* objects the header lists as not simulated */
+    size_t skip_from, skip_to;      /* where out holds that list */
     char **seen;                    /* kx_seen's keys (arena strings): a hash set, open addressing */
     size_t nseen, capseen;          /* capseen: 0 or a power of two */
 } KxImp;

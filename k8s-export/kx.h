@@ -124,6 +124,11 @@ typedef struct KxImportOptions {
      * fails later can be reported at the manifest it came from. */
     KxImportOrigin **origins;
     size_t *norigins;
+    /* When not NULL, called once on success when objects of the input are
+     * not simulated: n of them, and the header's lines that list them
+     * (text, len bytes, each line "-- not simulated...: Kind/name, ..."). */
+    void (*skipped)(void *ctx, size_t n, const char *text, size_t len);
+    void *skipped_ctx;
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they

@@ -22,11 +22,14 @@ static char *read_out(const char *name)
     return s;
 }
 
+static char import_err[65536];   /* the last import_run's stderr */
+
 /* Imports args into NAME.lua, validates and runs it (exit 0 or 1: the
  * scenario's expectations, never 2); the scenario's text. */
 static char *import_run(const char *args, const char *name)
 {
     ck_assert_msg(tb_run("import %s --duration 30m --out %s.lua", args, name) == 0, "%.3000s", tb_err());
+    snprintf(import_err, sizeof import_err, "%s", tb_err());
     char lua[256];
     snprintf(lua, sizeof lua, "%s.lua", name);
     char *s = read_out(lua);
@@ -80,12 +83,52 @@ START_TEST(import_knows_the_builtin_priority_classes)
 }
 END_TEST
 
+/* A folder's *.yml is read; a List's items and a typed list's (no kind of
+ * their own) are objects; a Pod its ReplicaSet owns is not imported twice;
+ * every object not simulated is in the header and on stderr. */
+START_TEST(import_lists_what_it_leaves_out)
+{
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/yml'", tb_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    tb_write("yml/list.yml",
+             "apiVersion: v1\nkind: List\nmetadata: {resourceVersion: \"\"}\nitems:\n"
+             "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: web-5d8f-abcde\n    namespace: shop\n"
+             "    ownerReferences:\n    - {apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8f, uid: x, controller: true}\n"
+             "  spec: {containers: [{name: w, image: nginx}]}\n"
+             "- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: shop}\n  spec: {ports: [{port: 80}]}\n"
+             "- apiVersion: v1\n  kind: Secret\n  metadata: {name: creds, namespace: shop}\n"
+             "---\napiVersion: apps/v1\nkind: DeploymentList\nitems:\n"
+             "- metadata: {name: web, namespace: shop}\n  spec:\n    replicas: 2\n"
+             "    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n"
+             "      spec: {containers: [{name: w, image: nginx, resources: {requests: {cpu: 250m}}}]}\n");
+    char *s = import_run("yml", "yml");
+    ck_assert_msg(strstr(s, "deployment { name = \"web\", namespace = \"shop\"") != NULL, "%s", s);
+    ck_assert_msg(strstr(s, "-- not simulated: Secret/shop/creds\n") != NULL, "%s", s);
+    ck_assert_msg(strstr(s, "(Services without kubesim.io/ annotations: no traffic model): Service/shop/web\n"), "%s", s);
+    ck_assert_msg(strstr(s, "runs in the cluster): Pod/shop/web-5d8f-abcde\n"), "%s", s);
+    const char *e = import_err;
+    ck_assert_msg(strstr(e, "kubesim import: 3 objects are not simulated"), "%s", e);
+    ck_assert_msg(strstr(e, "  not simulated: Secret/shop/creds\n"), "%s", e);
+    ck_assert_msg(strstr(e, "Service/shop/web"), "%s", e);
+    ck_assert_msg(strstr(e, "Pod/shop/web-5d8f-abcde"), "%s", e);
+    free(s);
+    /* An item in the wrong place is refused at its own line. */
+    tb_write("badlist.yaml", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n"
+                             "  metadata: {name: x}\n  spec: {replicas: many}\n");
+    ck_assert_int_eq(tb_run("import badlist.yaml --out badlist.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "badlist.yaml:7:"), "%.1500s", tb_err());
+    ck_assert(!tb_exists("badlist.lua"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("import_dump");
     TCase *bin = tcase_create("binary");
     tcase_set_timeout(bin, 300);
     tcase_add_test(bin, import_knows_the_builtin_priority_classes);
+    tcase_add_test(bin, import_lists_what_it_leaves_out);
     suite_add_tcase(s, bin);
     return s;
 }
