@@ -35,6 +35,7 @@
 typedef struct ImportArgs {
     SimMem *m;                  /* every allocation of the command */
     const char *out, *name, *region, *start, *duration;
+    int region_given;           /* --region: the Nodes' region label does not rename it */
     char *paths[MAX_FILES];     /* owned */
     char *regions[MAX_FILES];   /* owned */
     size_t n;
@@ -180,7 +181,7 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
         switch (c) {
         case 'o': a->out = optarg; break;
         case 'n': a->name = optarg; break;
-        case 'r': a->region = optarg; break;
+        case 'r': a->region = optarg, a->region_given = 1; break;
         case 's': a->start = optarg; break;
         case 'd': a->duration = optarg; break;
         case 'h': usage(stdout); return 1;
@@ -514,7 +515,8 @@ static int run_import(ImportArgs *a)
     Skipped skipped = {0};
     KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
                          .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg,
-                         .skipped = note_skipped, .skipped_ctx = &skipped};
+                         .skipped = note_skipped, .skipped_ctx = &skipped,
+                         .unnamed_region = a->region_given ? NULL : a->region};
     if (rc == CLI_OK && kx_import(m, files, a->n, &o, &text, &len, &err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
         rc = CLI_BAD_INPUT;

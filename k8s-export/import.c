@@ -554,12 +554,10 @@ static void header(KxImp *c, const KxImportOptions *o)
     kx_out(c, "-- Written by `kubesim import` from Kubernetes manifests.\n");
     c->skip_from = c->len;
     c->nskipped = skip_line(c, SKIP_KIND, "not simulated");
-    c->nskipped += skip_line(c, SKIP_SERVICE, "not simulated (Services without kubesim.io/ annotations: "
-                                              "no traffic model)");
-    c->nskipped += skip_line(c, SKIP_OWNED, "not imported (made by their controller, which is imported or runs "
-                                            "in the cluster)");
+    c->nskipped += skip_line(c, SKIP_SERVICE, "not simulated (no kubesim.io/ traffic annotations)");
+    c->nskipped += skip_line(c, SKIP_OWNED, "not imported (made by their controller)");
     c->skip_to = c->len;
-    (void)skip_line(c, SKIP_BUILTIN, "built in, not declared (the API server creates them)");
+    (void)skip_line(c, SKIP_BUILTIN, "built in, not declared");
     kx_out(c, "\nscenario { name = ");
     kx_out_str(c, o && o->name ? o->name : "imported");
     if (o && o->start) {
@@ -653,6 +651,8 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
     }
     for (KxDoc *d = c.docs; d && kube_yaml_rc(c.y) == SIM_OK; d = d->next)
         classify(&c, d);
+    if (kube_yaml_rc(c.y) == SIM_OK && o)
+        kx_imp_node_region(&c, o->unnamed_region);
     if (kube_yaml_rc(c.y) == SIM_OK)
         write_scenario(&c, o);
     sim_arena_free(&c.a);

@@ -115,6 +115,13 @@ void kx_imp_traffic(KxImp *c);
 void kx_imp_hpas(KxImp *c);
 void kx_imp_nodegroups(KxImp *c);
 void kx_imp_autoscaler(KxImp *c);
+/* import_cluster.c: the Nodes of c->region (a cluster dump) as its region
+ * line and node groups; 0 (nothing written) when it has no Node. */
+int kx_imp_nodes(KxImp *c);
+/* Region `from` (files given no region) renamed to the one region its
+ * Nodes name in topology.kubernetes.io/region, if they name exactly one
+ * and no other region has that name. Before anything is written. */
+void kx_imp_node_region(KxImp *c, const char *from);
 
 /* The documents of kind in c->region, in reading order (NULL after the last). */
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind);

@@ -56,10 +56,10 @@ START_TEST(import_knows_the_builtin_priority_classes)
              "    spec:\n      priorityClassName: system-cluster-critical\n"
              "      containers: [{name: d, image: dns, resources: {requests: {cpu: 100m}}}]\n");
     char *s = import_run("crit.yaml", "crit");
-    ck_assert_msg(strstr(s, "priority_class = \"system-node-critical\"") != NULL, "%s", s);
-    ck_assert_msg(strstr(s, "priority_class = \"system-cluster-critical\"") != NULL, "%s", s);
+    ck_assert_msg(strstr(s, "priority_class = \"system-node-critical\"") != NULL, "%.3000s", s);
+    ck_assert_msg(strstr(s, "priority_class = \"system-cluster-critical\"") != NULL, "%.3000s", s);
     ck_assert_msg(strstr(s, "priorityclass {") == NULL, "a built-in class is not declared:\n%s", s);
-    ck_assert_msg(strstr(s, "value = 0") == NULL, "%s", s);
+    ck_assert_msg(strstr(s, "value = 0") == NULL, "%.3000s", s);
     free(s);
     /* The scenario knows them too: the export names the class and writes no PriorityClass of it. */
     ck_assert_msg(tb_run("export crit.lua --out crit-m --quiet") == 0, "%.3000s", tb_err());
@@ -67,7 +67,7 @@ START_TEST(import_knows_the_builtin_priority_classes)
     snprintf(cmd, sizeof cmd, "grep -rq 'kind: PriorityClass' '%s/crit-m'", tb_dir());
     ck_assert_int_ne(system(cmd), 0);
     char *ds = read_out("crit-m/imported/daemonsets.yaml");
-    ck_assert_msg(strstr(ds, "priorityClassName: system-node-critical") != NULL, "%s", ds);
+    ck_assert_msg(strstr(ds, "priorityClassName: system-node-critical") != NULL, "%.3000s", ds);
     free(ds);
     /* Declared with another value, it is refused as the API server refuses it. */
     tb_write("bad.lua", "scenario { name = \"b\" }\nregion { name = \"r\" }\n"
@@ -103,15 +103,15 @@ START_TEST(import_lists_what_it_leaves_out)
              "    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n"
              "      spec: {containers: [{name: w, image: nginx, resources: {requests: {cpu: 250m}}}]}\n");
     char *s = import_run("yml", "yml");
-    ck_assert_msg(strstr(s, "deployment { name = \"web\", namespace = \"shop\"") != NULL, "%s", s);
-    ck_assert_msg(strstr(s, "-- not simulated: Secret/shop/creds\n") != NULL, "%s", s);
-    ck_assert_msg(strstr(s, "(Services without kubesim.io/ annotations: no traffic model): Service/shop/web\n"), "%s", s);
-    ck_assert_msg(strstr(s, "runs in the cluster): Pod/shop/web-5d8f-abcde\n"), "%s", s);
+    ck_assert_msg(strstr(s, "deployment { name = \"web\", namespace = \"shop\"") != NULL, "%.3000s", s);
+    ck_assert_msg(strstr(s, "-- not simulated: Secret/shop/creds\n") != NULL, "%.3000s", s);
+    ck_assert_msg(strstr(s, "-- not simulated (no kubesim.io/ traffic annotations): Service/shop/web\n"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "-- not imported (made by their controller): Pod/shop/web-5d8f-abcde\n"), "%.3000s", s);
     const char *e = import_err;
-    ck_assert_msg(strstr(e, "kubesim import: 3 objects are not simulated"), "%s", e);
-    ck_assert_msg(strstr(e, "  not simulated: Secret/shop/creds\n"), "%s", e);
-    ck_assert_msg(strstr(e, "Service/shop/web"), "%s", e);
-    ck_assert_msg(strstr(e, "Pod/shop/web-5d8f-abcde"), "%s", e);
+    ck_assert_msg(strstr(e, "kubesim import: 3 objects are not simulated"), "%.3000s", e);
+    ck_assert_msg(strstr(e, "  not simulated: Secret/shop/creds\n"), "%.3000s", e);
+    ck_assert_msg(strstr(e, "Service/shop/web"), "%.3000s", e);
+    ck_assert_msg(strstr(e, "Pod/shop/web-5d8f-abcde"), "%.3000s", e);
     free(s);
     /* An item in the wrong place is refused at its own line. */
     tb_write("badlist.yaml", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n"
@@ -122,6 +122,72 @@ START_TEST(import_lists_what_it_leaves_out)
 }
 END_TEST
 
+static char *dump_dir(void)
+{
+    static char p[4096];
+    snprintf(p, sizeof p, "'%s/tests/fixtures/import/dump'", getenv("KUBESIM_SRC"));
+    return p;
+}
+
+/* The checks of issue 15: a `kubectl get -o yaml` dump (Lists with Nodes
+ * of three instance types in two zones, a tainted GPU Node, Deployments,
+ * HPAs, a StatefulSet, a DaemonSet, CronJobs, Services, owned ReplicaSets,
+ * Pods and Jobs, status and managedFields) imports with the cluster's own
+ * node groups and runs. */
+START_TEST(import_reads_a_cluster_dump)
+{
+    char *s = import_run(dump_dir(), "dump");
+    /* Nodes: grouped by pool, type and zone; sized from status.allocatable
+     * (the smallest where two Nodes differ), size = min = max = the count. */
+    ck_assert_msg(strstr(s, "region { name = \"eu-west-1\", zones = { \"eu-west-1a\", \"eu-west-1b\" } }\n"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"general-eu-west-1a\", region = \"eu-west-1\", instance_type = "
+                            "\"m6i.xlarge\", cpu = \"3920m\", memory = \"15147720Ki\", pods = 58, min = 2, max = 2, "
+                            "size = 2,\n    zones = { \"eu-west-1a\" }"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"general-eu-west-1b\"") && strstr(s, "min = 1, max = 1, size = 1"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"memory-eu-west-1b\", region = \"eu-west-1\", instance_type = "
+                            "\"r6i.2xlarge\", cpu = \"7910m\", memory = \"62Gi\", pods = 58, min = 1, max = 1, size = 1, "
+                            "spot = true"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"gpu-eu-west-1a\", region = \"eu-west-1\", instance_type = \"g5.xlarge\", "
+                            "cpu = \"3920m\", memory = \"15335696Ki\", gpu = 1, pods = 58"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "taints = { \"nvidia.com/gpu=present:NoSchedule\" } }"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "max is a guess to edit"), "%.3000s", s);
+    /* Per-node labels and passing taints are not the group's; the rest are. */
+    ck_assert_msg(!strstr(s, "kubernetes.io/hostname") && !strstr(s, "not-ready") && !strstr(s, "topology.kubernetes.io"),
+                  "%.3000s", s);
+    ck_assert_msg(strstr(s, "[\"kubernetes.io/os\"] = \"linux\"") && strstr(s, "tier = \"general\""), "%.3000s", s);
+    ck_assert_msg(!strstr(s, "No node group came with the manifests"), "%.3000s", s);
+    /* Kinds, once each: the owned ReplicaSet, Pods and Job are not imported again. */
+    ck_assert_msg(strstr(s, "deployment { name = \"php-apache\", namespace = \"shop\", region = \"eu-west-1\", replicas = 3"),
+                  "%.3000s", s);
+    ck_assert_msg(strstr(s, "statefulset { name = \"web\", namespace = \"shop\"") && strstr(s, "volume = \"10Gi\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "daemonset { name = \"node-exporter\", namespace = \"kube-system\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "cronjob { name = \"report\"") && strstr(s, "cronjob { name = \"cleanup\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", target = \"php-apache\", min = 1, max = 10"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"inference\", target = \"inference\", min = 1, max = 2"), "%.3000s", s);
+    ck_assert_msg(!strstr(s, "\"report-29423700\"") && !strstr(s, "\njob { name"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "priority_class = \"system-node-critical\"") && !strstr(s, "priorityclass {"), "%.3000s", s);
+    /* Nothing vanishes: the header and stderr name what is not simulated. */
+    ck_assert_msg(strstr(s, "-- not simulated: Secret/shop/registry-creds, ConfigMap/shop/kube-root-ca.crt\n"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "Service/shop/php-apache") && strstr(s, "Service/kube-system/kube-dns"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "ReplicaSet/shop/php-apache-7d4f9b8c6") && strstr(s, "Job/batch/report-29423700"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "-- built in, not declared: PriorityClass/system-cluster-critical"), "%.3000s", s);
+    ck_assert_msg(strstr(import_err, "kubesim import: 9 objects are not simulated"), "%.3000s", import_err);
+    ck_assert_msg(strstr(import_err, "Pod/kube-system/node-exporter-4xk2p"), "%.3000s", import_err);
+    free(s);
+    /* The run has the cluster's groups. */
+    char *sum = read_out("dump-run/summary.json");
+    ck_assert_msg(strstr(sum, "\"general-eu-west-1a\"") && strstr(sum, "\"gpu-eu-west-1a\""), "%.3000s", sum);
+    free(sum);
+    /* --region names the region: the Nodes' own region stays a label of theirs. */
+    char args[4200];
+    snprintf(args, sizeof args, "%s --region lab", dump_dir());
+    s = import_run(args, "lab");
+    ck_assert_msg(strstr(s, "region { name = \"lab\", zones = { \"eu-west-1a\", \"eu-west-1b\" } }"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "[\"topology.kubernetes.io/region\"] = \"eu-west-1\""), "%.3000s", s);
+    free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("import_dump");
@@ -129,6 +195,7 @@ static Suite *suite(void)
     tcase_set_timeout(bin, 300);
     tcase_add_test(bin, import_knows_the_builtin_priority_classes);
     tcase_add_test(bin, import_lists_what_it_leaves_out);
+    tcase_add_test(bin, import_reads_a_cluster_dump);
     suite_add_tcase(s, bin);
     return s;
 }
