@@ -97,7 +97,7 @@ static void serve(KxImp *c, const KubeYNode *root)
         kx_out(c, "1");
     const KubeYNode *cpr = kx_annotation_node(c, root, "kubesim.io/serve-cpu-per-request-millicores");
     if (cpr)
-        kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
+        kx_out(c, ", cpu_per_request = "), kx_out_cpu(c, kx_int(c, cpr, 0, INT64_C(1) << 40));
     ann_duration(c, root, "kubesim.io/serve-service-time", "service_time");
     ann_duration(c, root, "kubesim.io/serve-slo-p95", "slo_p95");
     ann_duration(c, root, "kubesim.io/serve-timeout", "timeout");

@@ -87,6 +87,13 @@ void kx_out_comment(KxImp *c, const char *s);
  * string; a bad one fails naming the field. */
 void kx_out_quantity(KxImp *c, const KubeYNode *n, int milli);
 int64_t kx_quantity(KxImp *c, const KubeYNode *n, int milli);
+/* Numbers as people write them: a double in the shortest text that reads
+ * back as it (0.8); CPU as whole cores (2) or millicores ("500m"); memory
+ * with the largest binary suffix that is exact ("10Gi", "512Mi"), else
+ * bytes. */
+void kx_out_double(KxImp *c, double v);
+void kx_out_cpu(KxImp *c, int64_t milli);
+void kx_out_mem(KxImp *c, int64_t bytes);
 /* An integer field; a bad one fails naming the field. */
 int64_t kx_int(KxImp *c, const KubeYNode *n, int64_t lo, int64_t hi);
 void kx_out_string_map(KxImp *c, const KubeYNode *map);  /* { k = "v", ... } */

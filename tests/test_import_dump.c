@@ -156,6 +156,11 @@ START_TEST(import_reads_a_cluster_dump)
                   "%.3000s", s);
     ck_assert_msg(strstr(s, "[\"kubernetes.io/os\"] = \"linux\"") && strstr(s, "tier = \"general\""), "%.3000s", s);
     ck_assert_msg(!strstr(s, "No node group came with the manifests"), "%.3000s", s);
+    /* Quantities as people write them: "256Mi", not 268435456; 2 cores, not "2000m". */
+    ck_assert_msg(strstr(s, "cpu = \"200m\", memory = \"256Mi\", cpu_limit = \"500m\", memory_limit = \"512Mi\""),
+                  "%.3000s", s);
+    ck_assert_msg(strstr(s, "cpu = 2, memory = \"8Gi\", gpu = 1"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "memory = \"70Mi\", memory_limit = \"170Mi\""), "%.3000s", s);
     /* Kinds, once each: the owned ReplicaSet, Pods and Job are not imported again. */
     ck_assert_msg(strstr(s, "deployment { name = \"php-apache\", namespace = \"shop\", region = \"eu-west-1\", replicas = 3"),
                   "%.3000s", s);
@@ -188,6 +193,29 @@ START_TEST(import_reads_a_cluster_dump)
 }
 END_TEST
 
+/* A number the importer computes is written in the shortest text that reads
+ * back as it; memory not on a binary suffix stays in bytes. */
+START_TEST(import_writes_numbers_as_people_do)
+{
+    tb_write("num.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n"
+             "spec:\n  replicas: 2\n  selector: {matchLabels: {app: api}}\n  template:\n"
+             "    metadata: {labels: {app: api}}\n    spec:\n      containers:\n"
+             "      - {name: a, image: api, resources: {requests: {cpu: 1500m, memory: 1G}, limits: {memory: 1.5Gi}}}\n"
+             "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api}\n"
+             "spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n  minReplicas: 2\n"
+             "  maxReplicas: 6\n  metrics:\n  - {type: Resource, resource: {name: cpu, target: {type: Utilization, "
+             "averageUtilization: 60}}}\n  behavior:\n    scaleUp: {tolerance: \"0.1\"}\n"
+             "    scaleDown: {tolerance: 80m}\n");
+    char *s = import_run("num.yaml", "num");
+    ck_assert_msg(strstr(s, "cpu = \"1500m\", memory = 1000000000, memory_limit = \"1536Mi\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "tolerance = 0.1,") || strstr(s, "tolerance = 0.1 "), "%.3000s", s);
+    ck_assert_msg(strstr(s, "tolerance = 0.08"), "%.3000s", s);
+    ck_assert_msg(!strstr(s, "000000000000"), "%.3000s", s);   /* no 0.10000000000000001 */
+    free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("import_dump");
@@ -196,6 +224,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_knows_the_builtin_priority_classes);
     tcase_add_test(bin, import_lists_what_it_leaves_out);
     tcase_add_test(bin, import_reads_a_cluster_dump);
+    tcase_add_test(bin, import_writes_numbers_as_people_do);
     suite_add_tcase(s, bin);
     return s;
 }
