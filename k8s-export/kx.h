@@ -186,6 +186,14 @@ typedef struct KxImportOptions {
      * fails later can be reported at the manifest it came from. */
     KxImportOrigin **origins;
     size_t *norigins;
+    /* When not NULL, called once on success when objects of the input are
+     * not simulated: n of them, and the header's lines that list them
+     * (text, len bytes, each line "-- not simulated...: Kind/name, ..."). */
+    void (*skipped)(void *ctx, size_t n, const char *text, size_t len);
+    void *skipped_ctx;
+    /* The region of files given none (the --region default), or NULL: when
+     * its Nodes all name one topology.kubernetes.io/region, it takes that name. */
+    const char *unnamed_region;
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they
