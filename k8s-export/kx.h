@@ -171,6 +171,25 @@ typedef struct KxImportOrigin {
     int line;
 } KxImportOrigin;
 
+/* Prices by instance type (`kubesim import --prices FILE`, prices.c). */
+typedef struct KxPrice {
+    char *instance_type;
+    double per_hour;        /* USD per node-hour */
+} KxPrice;
+typedef struct KxPrices {
+    KxPrice *v;
+    size_t n, cap;
+} KxPrices;
+/* Reads a CSV `instance_type,price_per_hour` (header line optional, blank
+ * lines and # comments skipped) of len bytes into *out (free with
+ * kx_prices_free). SIM_OK; SIM_EINVAL with "PATH:LINE: why" in err for a bad
+ * line (not two fields, an empty type, a price that is not a number in
+ * [0, 1e6], a type priced twice); SIM_ENOMEM. */
+int kx_prices_parse(SimMem *m, const char *path, const char *text, size_t len, KxPrices *out, SimErr *err);
+/* The price of instance_type, or NULL (t may be NULL). */
+const KxPrice *kx_prices_find(const KxPrices *t, const char *instance_type);
+void kx_prices_free(SimMem *m, KxPrices *t);
+
 typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
     const char *start;      /* scenario.start ("HH:MM") or NULL */
@@ -194,6 +213,11 @@ typedef struct KxImportOptions {
     /* The region of files given none (the --region default), or NULL: when
      * its Nodes all name one topology.kubernetes.io/region, it takes that name. */
     const char *unnamed_region;
+    /* --prices: each imported node group of a listed instance type gets that
+     * price (over the manifest's own); a group with neither is written with
+     * price = "unknown" (its cost is reported as unknown, never as $0).
+     * NULL: no table. */
+    const KxPrices *prices;
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they
