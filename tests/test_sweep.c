@@ -626,6 +626,89 @@ START_TEST(sweep_seeds_one_lucky_seed_does_not_pick)
 }
 END_TEST
 
+/* export-sweep carries --seeds, --pass-rate and --objective to every shard:
+ * the shard Job's args, run as the cluster would (the completion index
+ * substituted, the ConfigMap's and the volume's paths made local), and the
+ * merge of the shards give the same sweep.csv and sweep.json as kubesim
+ * sweep with those flags (seeds, pass rate, objective, the completion
+ * column, the answer that the pass rate picks). */
+START_TEST(export_sweep_shards_carry_seeds_pass_rate_and_objective)
+{
+    char lucky_job[1024];
+    snprintf(lucky_job, sizeof lucky_job, "%sjob { name = \"bt\", completions = 2, parallelism = 1, duration = "
+             "\"10m\", cpu = \"1\", memory = \"1Gi\" }\n", lucky);
+    char cmd[8192], p[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/sc'", tb_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    tb_write("sc/scenario.lua", lucky_job);
+    ck_assert_msg(tb_run("export-sweep sc/scenario.lua --vary nodes=1,2 --seeds 3 --pass-rate 0.6 --objective job:bt "
+                         "--shards 2 --out xs.yaml") == 0, "%s", tb_err());
+    char last[512];
+    ck_assert_int_eq(validate_manifests("xs.yaml", last, sizeof last), 0);
+    char *yaml = tb_read(at("xs.yaml", p, sizeof p), NULL);
+    const char *a = strstr(yaml, "        args:\n");
+    ck_assert_ptr_nonnull(a);
+    a += strlen("        args:\n");
+    char args[4096] = "";
+    size_t n = 0;
+    while (strncmp(a, "        - ", 10) == 0) {   /* one argument a line, maybe quoted */
+        a += 10;
+        size_t len = strcspn(a, "\n");
+        char arg[512];
+        snprintf(arg, sizeof arg, "%.*s", (int)len, a);
+        if (arg[0] == '"' && len >= 2 && arg[len - 1] == '"') {
+            memmove(arg, arg + 1, len - 2);
+            arg[len - 2] = '\0';
+        }
+        n += (size_t)snprintf(args + n, sizeof args - n, " '%s'", arg);
+        a += len + 1;
+    }
+    free(yaml);
+    ck_assert_msg(strstr(args, "'--seeds' '3' '--pass-rate' '0.6' '--objective' 'job:bt'"), "%s", args);
+    for (int i = 0; i < 2; i++) {
+        char shard[4096], idx[4];
+        snprintf(idx, sizeof idx, "%d", i);
+        size_t k = 0;
+        for (const char *q = args; *q && k + 32 < sizeof shard;) {   /* the cluster's substitutions */
+            if (strncmp(q, "$(JOB_COMPLETION_INDEX)", 23) == 0)
+                k += (size_t)snprintf(shard + k, sizeof shard - k, "%s", idx), q += 23;
+            else if (strncmp(q, "/scenario/", 10) == 0)
+                k += (size_t)snprintf(shard + k, sizeof shard - k, "sc/"), q += 10;
+            else if (strncmp(q, "/results/", 9) == 0)
+                k += (size_t)snprintf(shard + k, sizeof shard - k, "results/"), q += 9;
+            else
+                shard[k++] = *q++;
+        }
+        shard[k] = '\0';
+        ck_assert_msg(strncmp(shard, " 'sweep' 'sc/scenario.lua'", 26) == 0, "%s", shard);
+        ck_assert_msg(tb_run("%s", shard) == 0, "%s: %s", shard, tb_err());
+    }
+    ck_assert_int_eq(tb_run("sweep --merge results/shards/0 results/shards/1 --quiet --out results/merged"), 0);
+    ck_assert_int_eq(tb_run("sweep sc/scenario.lua --vary nodes=1,2 --seed 42 --seeds 3 --pass-rate 0.6 "
+                            "--objective job:bt --quiet --out xs-whole"), 0);
+    expect_same_file("results/merged/sweep.csv", "xs-whole/sweep.csv");
+    expect_same_file("results/merged/sweep.json", "xs-whole/sweep.json");
+    cJSON *j = json_file("results/merged/sweep.json");
+    ck_assert_double_eq(jnum(j, "seeds"), 3);
+    ck_assert_double_eq(jnum(j, "pass_rate"), 0.6);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "objective")), "job:bt");
+    ck_assert_double_eq(jnum(cJSON_GetObjectItem(j, "cheapest"), "config"), 0);   /* 2 of 3 seeds pass */
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0),
+                                                 "completion_seconds")));
+    cJSON_Delete(j);
+    /* bad values are refused before anything is written */
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --seeds 0 --out xb.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "--seeds takes 1 to 10000"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --pass-rate 1.5 --out xb.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "--pass-rate '1.5'"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --objective pod:x --out xb.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "expected service:NAME, job:NAME or queue:NAME"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --seed 9007199254740991 --seeds 2 "
+                            "--out xb.yaml"), 2);
+    ck_assert(!tb_exists("xb.yaml"));
+}
+END_TEST
+
 /* The rerun line of a sweep with its own --set (and a scenario path that
  * needs quoting) is the exact command: run as the shell reads it, it gives
  * the winner's summary (same trace, cost and expectations). */
@@ -1032,6 +1115,7 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_page_labels_fit_extreme_values);
     tcase_add_test(bin, sweep_progress_only_on_a_terminal);
     tcase_add_test(bin, sweep_queue_objective_carries_the_p95_wait);
+    tcase_add_test(bin, export_sweep_shards_carry_seeds_pass_rate_and_objective);
     suite_add_tcase(s, bin);
     return s;
 }
