@@ -844,6 +844,41 @@ START_TEST(sweep_objective_completion_from_the_summary)
 }
 END_TEST
 
+/* A run that takes more than 2 s shows its progress on a terminal (percent
+ * simulated, events, elapsed, an estimate of what is left) and nothing with
+ * --quiet or when stderr is not a terminal. The built-in scenario in
+ * requests mode takes far longer than the 3 s each run is given (it is then
+ * stopped with SIGINT, as a user's Ctrl-C), so the line shows whatever the
+ * machine's speed; the three runs go at once. */
+START_TEST(run_progress_on_a_terminal_for_a_long_run)
+{
+    ck_assert_msg(system("command -v script >/dev/null && command -v timeout >/dev/null") == 0,
+                  "script(1) (util-linux) and timeout(1) (coreutils) are needed");
+    char cmd[4096], p[600], text[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && { script -q -e -c \"timeout -s INT 3 '%s' run --traffic-mode requests --out lp1\" /dev/null "
+             "> lp1.log 2>&1 </dev/null & "
+             "script -q -e -c \"timeout -s INT 3 '%s' run --traffic-mode requests --quiet --out lp2\" /dev/null "
+             "> lp2.log 2>&1 </dev/null & "
+             "timeout -s INT 3 '%s' run --traffic-mode requests --out lp3 > lp3.out 2> lp3.log </dev/null & wait; }",
+             tb_dir(), tb_bin(), tb_bin(), tb_bin());
+    ck_assert_int_eq(system(cmd), 0);
+    tb_slurp(at("lp1.log", p, sizeof p), text, sizeof text);
+    ck_assert_msg(strstr(text, "market_open_surge: ") && strstr(text, "% of 10.0 h simulated, ") &&
+                  strstr(text, " events, ") && strstr(text, " s elapsed, about ") && strstr(text, " s left"),
+                  "no progress line on the terminal: %s", text);
+    ck_assert_msg(strstr(text, "stopped by SIGINT") != NULL, "the run was not stopped: %s", text);
+    for (int i = 2; i <= 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "lp%d.log", i);
+        tb_slurp(at(name, p, sizeof p), text, sizeof text);
+        ck_assert_msg(strstr(text, "stopped by SIGINT"), "%s: the run was not stopped: %s", name, text);
+        ck_assert_msg(strstr(text, " elapsed") == NULL, "%s: progress %s: %s", name,
+                      i == 2 ? "with --quiet" : "on a stderr that is a file", text);
+    }
+}
+END_TEST
+
 /* A queue: objective's rows carry the queue's p95 wait (summary.json
  * queues[].wait_p95_seconds) beside its completion: the mean over the seeds
  * and the worst; in sweep.csv (merging back exactly), sweep.json and the
@@ -1114,6 +1149,7 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_page_objective_ticks_and_failing_on_top);
     tcase_add_test(bin, sweep_page_labels_fit_extreme_values);
     tcase_add_test(bin, sweep_progress_only_on_a_terminal);
+    tcase_add_test(bin, run_progress_on_a_terminal_for_a_long_run);
     tcase_add_test(bin, sweep_queue_objective_carries_the_p95_wait);
     tcase_add_test(bin, export_sweep_shards_carry_seeds_pass_rate_and_objective);
     suite_add_tcase(s, bin);
