@@ -182,7 +182,7 @@ static void serve(KxImp *c, const KubeYNode *root)
         kx_out(c, "1");
     const KubeYNode *cpr = kx_annotation_node(c, root, "kubesim.io/serve-cpu-per-request-millicores");
     if (cpr)
-        kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
+        kx_out(c, ", cpu_per_request = "), kx_out_cpu(c, kx_int(c, cpr, 0, INT64_C(1) << 40));
     ann_duration(c, root, "kubesim.io/serve-service-time", "service_time");
     serve_slo(c, root);
     ann_duration(c, root, "kubesim.io/serve-slo-from", "slo_from");

@@ -520,7 +520,7 @@ START_TEST(import_adds_pod_overhead_to_requests)
     SimErr err = SIM_ERR_INIT;
     ck_assert_msg(import_text(yaml, &out, &err) == SIM_OK, "%s", sim_err_msg(&err));
     /* 1000m (the init container) + 250m; 256Mi + 120Mi = 376Mi. */
-    ck_assert_msg(strstr(out, "cpu = \"1250m\", memory = 394264576, cpu_limit = \"2000m\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "cpu = \"1250m\", memory = \"376Mi\", cpu_limit = 2") != NULL, "%s", out);
     free(out);
 }
 END_TEST

@@ -950,7 +950,8 @@ static int write_openmetrics_in(SimMem *m, const Dir *d, SimErr *err)
     char mp[128], op[128];
     dir_file(d, "metrics.csv", mp, sizeof mp);
     dir_file(d, "out", op, sizeof op);
-    return rnd_openmetrics_write(m, mp, op, 1700000000, err);
+    RndOmRun in = {.metrics_csv = mp, .base_unix = 1700000000, .scenario = "s", .seed = 7, .run = "r1"};
+    return rnd_openmetrics_write(m, &in, op, err);
 }
 
 static int write_sweep_in(SimMem *m, const Dir *d, SimErr *err)
@@ -1018,13 +1019,19 @@ START_TEST(openmetrics_fails_cleanly_at_every_allocation)
 }
 END_TEST
 
-/* The exact text: families sorted, each series' samples in time order, the
- * first of two samples at one time kept, label values escaped. */
+/* The exact text: families sorted, # HELP / # TYPE / # UNIT on each, each
+ * series' samples in time order, the first of two samples at one time kept,
+ * counters ending _total, milliseconds turned into seconds, object names and
+ * percentiles as label values, the run's labels on every sample, label values escaped, and
+ * rows the kube-state names carry (hpa) left out. */
 START_TEST(openmetrics_text_is_exact)
 {
     Dir d = dir_make();
     dir_put(&d, "metrics.csv", "t_seconds,region,object,name,metric,value\n"
                                "60,r,region,r,nodes,12\n0,r,region,r,nodes,10\n0,r,region,r,nodes,11\n"
+                               "0,r,region,r,cost_usd,0.5\n"
+                               "0,r,service,api,latency_p95_ms,250\n0,r,service,api,slo_p99.9_target_ms,300\n"
+                               "0,r,hpa,api,reviews/queue_length,7\n"
                                "0,r,x\\y,n\"q,m,1.5\n");
     SimMem m;
     sim_mem_init(&m);
@@ -1034,12 +1041,27 @@ START_TEST(openmetrics_text_is_exact)
     ck_assert_int_eq(m.live, 0);
     dir_file(&d, "out", op, sizeof op);
     char *got = slurp(op);
-    ck_assert_str_eq(got, "# TYPE kubesim_region_nodes gauge\n"
-                          "kubesim_region_nodes{region=\"r\",name=\"r\"} 10 1700000000.000\n"
-                          "kubesim_region_nodes{region=\"r\",name=\"r\"} 12 1700000060.000\n"
-                          "# TYPE kubesim_x_y_m gauge\n"
-                          "kubesim_x_y_m{region=\"r\",name=\"n\\\"q\"} 1.5 1700000000.000\n"
-                          "# EOF\n");
+    const char *run = "scenario=\"s\",seed=\"7\",run=\"r1\"";
+    char want[4096];
+    snprintf(want, sizeof want,
+             "# HELP kubesim_cost_usd Cost of the region's nodes since the start of the run.\n"
+             "# TYPE kubesim_cost_usd counter\n# UNIT kubesim_cost_usd usd\n"
+             "kubesim_cost_usd_total{region=\"r\",%s} 0.5 1700000000.000\n"
+             "# HELP kubesim_region_nodes Nodes of the region, in any state (added and not removed).\n"
+             "# TYPE kubesim_region_nodes gauge\n# UNIT kubesim_region_nodes \n"
+             "kubesim_region_nodes{region=\"r\",%s} 10 1700000000.000\n"
+             "kubesim_region_nodes{region=\"r\",%s} 12 1700000060.000\n"
+             "# HELP kubesim_service_latency_seconds Latency percentile of the service's requests over the last interval.\n"
+             "# TYPE kubesim_service_latency_seconds gauge\n# UNIT kubesim_service_latency_seconds seconds\n"
+             "kubesim_service_latency_seconds{region=\"r\",service=\"api\",percentile=\"95\",%s} 0.25 1700000000.000\n"
+             "# HELP kubesim_service_slo_target_seconds The service's latency SLO target at that percentile.\n"
+             "# TYPE kubesim_service_slo_target_seconds gauge\n# UNIT kubesim_service_slo_target_seconds seconds\n"
+             "kubesim_service_slo_target_seconds{region=\"r\",service=\"api\",percentile=\"99.9\",%s} 0.3 1700000000.000\n"
+             "# HELP kubesim_x_y_m metrics.csv rows of object x\\\\y, metric m.\n"
+             "# TYPE kubesim_x_y_m gauge\n# UNIT kubesim_x_y_m \n"
+             "kubesim_x_y_m{region=\"r\",x_y=\"n\\\"q\",%s} 1.5 1700000000.000\n"
+             "# EOF\n", run, run, run, run, run, run);
+    ck_assert_str_eq(got, want);
     free(got);
     dir_remove(&d);
 }
