@@ -15,6 +15,7 @@
 #include "scenarios/scn.h"
 #include "sim/fileio.h"
 #include "sim/outdir.h"
+#include "workloads/kstate.h"
 #include "workloads/wl.h"
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ typedef struct RunArgs {
     int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
     const char *openmetrics;     /* --openmetrics FILE, or NULL */
     const char *run_label;       /* --run-label TEXT, or NULL: the run's id */
+    uint32_t om_pods;            /* --openmetrics-pods N */
     const char *alerts_test;     /* --alerts-test FILE, or NULL */
     const char *alerts_rules;    /* --alerts-rules FILE, or NULL */
 } RunArgs;
@@ -64,6 +66,9 @@ static void usage(FILE *f)
             "                     in UTC epoch seconds, simulated time 0 being scenario.start on\n"
             "                     scenario.date (default Monday 2026-01-05) in scenario.timezone\n"
             "                     (default UTC); every sample labelled scenario, seed and run\n"
+            "  --openmetrics-pods N\n"
+            "                     per-pod series (kube_pod_*, container_*) for at most the first\n"
+            "                     N existing pods at each sample (default 100; 0: none)\n"
             "  --run-label TEXT   the run label of --openmetrics (default: an id made from the\n"
             "                     scenario, the seed and the --set flags)\n"
             "  --alerts-test FILE also write a `promtool test rules` file: the scenario's alert\n"
@@ -85,6 +90,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
         {"openmetrics", required_argument, NULL, 'O'}, {"run-label", required_argument, NULL, 'R'},
+        {"openmetrics-pods", required_argument, NULL, 'P'},
         {"alerts-test", required_argument, NULL, 'A'}, {"alerts-rules", required_argument, NULL, 'r'},
         {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
@@ -122,6 +128,13 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'f': a->force = 1; break;
         case 'c': a->calibration = optarg; break;
         case 'O': a->openmetrics = optarg; break;
+        case 'P':
+            if (cli_parse_u64("run", "--openmetrics-pods", optarg, &v) || v > 1000000) {
+                fprintf(stderr, "kubesim run: --openmetrics-pods takes 0 to 1000000\n");
+                return -1;
+            }
+            a->om_pods = (uint32_t)v;
+            break;
         case 'A': a->alerts_test = optarg; break;
         case 'r': a->alerts_rules = optarg; break;
         case 'R':
@@ -216,9 +229,11 @@ static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *
 static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o,
                    ScnRunResult *res, SimErr *err)
 {
-    char path[4200], spath[4200], mpath[4200];
+    char path[4200], spath[4200], mpath[4200], kpath[4200];
+    snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
-                        .throughput = tp, .traffic_mode = a->traffic_mode};
+                        .throughput = tp, .traffic_mode = a->traffic_mode,
+                        .kstate = a->openmetrics || a->alerts_test ? kpath : NULL, .kstate_pods = a->om_pods};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
@@ -234,11 +249,13 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (rc == SIM_OK && !cli_stopped() && ompath[0]) {
         char run[65];
         run_id(s, a, run);
-        RndOmRun om = {.metrics_csv = mpath, .base_unix = scn_start_unix(s),   /* the scenario's real date
+        RndOmRun om = {.metrics_csv = mpath, .kstate = kpath, .base_unix = scn_start_unix(s),   /* the scenario's real date
                                                                                    and clock, in UTC */
                        .scenario = scn_name(s), .seed = a->seed, .run = run};
         rc = rnd_openmetrics_write(m, &om, ompath, err);
     }
+    if (ompath[0])
+        (void)remove(kpath);   /* an input of the OpenMetrics text, not an output of the run */
     if (rc == SIM_OK && !cli_stopped() && a->alerts_test)
         rc = alerts_test(m, s, a, ompath, err);
     if (!a->openmetrics && a->alerts_test)
@@ -281,7 +298,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
 
 int cmd_run(int argc, char **argv)
 {
-    RunArgs a = {.seed = 42};
+    RunArgs a = {.seed = 42, .om_pods = WL_KSTATE_PODS_DEFAULT};
     int pr = parse_args(argc, argv, &a);
     if (pr != 0)
         return pr > 0 ? CLI_OK : CLI_BAD_INPUT;

@@ -123,10 +123,10 @@ static const CsvMap csv_map[] = {
     {"nodegroup", "cpu_requested_ratio", "kubesim_nodegroup_cpu_requested_ratio", "nodegroup", NULL, 1},
     {"nodegroup", "memory_requested_ratio", "kubesim_nodegroup_memory_requested_ratio", "nodegroup", NULL, 1},
     {"service", "rps", "kubesim_service_requests_per_second", "service", NULL, 1},
-    {"service", "latency_p50_ms", "kubesim_service_latency_seconds", "service", "quantile=\"0.5\"", 1e-3},
-    {"service", "latency_p90_ms", "kubesim_service_latency_seconds", "service", "quantile=\"0.9\"", 1e-3},
-    {"service", "latency_p95_ms", "kubesim_service_latency_seconds", "service", "quantile=\"0.95\"", 1e-3},
-    {"service", "latency_p99_ms", "kubesim_service_latency_seconds", "service", "quantile=\"0.99\"", 1e-3},
+    {"service", "latency_p50_ms", "kubesim_service_latency_seconds", "service", "percentile=\"50\"", 1e-3},
+    {"service", "latency_p90_ms", "kubesim_service_latency_seconds", "service", "percentile=\"90\"", 1e-3},
+    {"service", "latency_p95_ms", "kubesim_service_latency_seconds", "service", "percentile=\"95\"", 1e-3},
+    {"service", "latency_p99_ms", "kubesim_service_latency_seconds", "service", "percentile=\"99\"", 1e-3},
     {"service", "error_rate", "kubesim_service_error_ratio", "service", NULL, 1},
     {"service", "backlog", "kubesim_service_backlog_requests", "service", NULL, 1},
     {"queue", "length", "kubesim_queue_length", "queue", NULL, 1},
@@ -270,8 +270,8 @@ static int split(char *line, char **f, int want, char sep)
     return n;
 }
 
-/* "slo_p99.9_target_ms" -> quantile "0.999" in q; 0 if metric is not one. */
-static int slo_quantile(const char *metric, char *q, size_t n)
+/* "slo_p99.9_target_ms" -> percentile "99.9" in q; 0 if metric is not one. */
+static int slo_percentile(const char *metric, char *q, size_t n)
 {
     size_t len = strlen(metric);
     if (strncmp(metric, "slo_p", 5) != 0 || len < 16 || strcmp(metric + len - 10, "_target_ms") != 0)
@@ -280,13 +280,13 @@ static int slo_quantile(const char *metric, char *q, size_t n)
     double pct = strtod(metric + 5, &end);
     if (end != metric + len - 10 || !(pct > 0 && pct < 100))
         return 0;
-    snprintf(q, n, "%.10g", pct / 100);
+    snprintf(q, n, "%.10g", pct);
     return 1;
 }
 
 typedef struct CsvRow {
     const char *family, *key, *extra;
-    char quantile[32];
+    char percentile[32];
     char generic[256], help[320];
     double scale;
 } CsvRow;
@@ -308,7 +308,7 @@ static int csv_route(const char *object, const char *metric, CsvRow *c)
             c->scale = csv_map[i].scale;
             return 1;
         }
-    if (strcmp(object, "service") == 0 && slo_quantile(metric, c->quantile, sizeof c->quantile)) {
+    if (strcmp(object, "service") == 0 && slo_percentile(metric, c->percentile, sizeof c->percentile)) {
         c->family = "kubesim_service_slo_target_seconds";
         c->key = "service";
         c->scale = 1e-3;
@@ -336,8 +336,8 @@ static int csv_labels(Rows *r, char **f, const CsvRow *c)
         rnd_buf_add(b, ",", 1);
         rnd_buf_str(b, c->extra);
     }
-    if (c->quantile[0])
-        label(b, "quantile", c->quantile);
+    if (c->percentile[0])
+        label(b, "percentile", c->percentile);
     rnd_buf_add(b, "", 1);
     return b->oom ? SIM_ENOMEM : SIM_OK;
 }

@@ -124,6 +124,9 @@ typedef struct ScnWorldOptions {
     int traffic_mode;                 /* WlTrafficMode; 0 fluid */
     ScnWorldPopulate populate;        /* with no scenario: makes the objects; NULL: none */
     void *ctx;                        /* populate's */
+    const char *kstate;               /* with dir: the kube-state sampler's rows go here
+                                         (workloads/kstate.h); NULL: no sampler */
+    uint32_t kstate_pods;             /* its bound on per-pod series */
 } ScnWorldOptions;
 
 /* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
@@ -156,6 +159,8 @@ typedef struct ScnRunOptions {
                                             SIM_ESTATE ("stopped"); NULL: never */
     int no_wall_time;            /* summary.json's wall_seconds is null, so the file's bytes depend
                                     only on the scenario and seed (a sweep's configurations) */
+    const char *kstate;          /* the kube-state rows for --openmetrics (ScnWorldOptions); NULL: none */
+    uint32_t kstate_pods;        /* their bound on per-pod series */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {

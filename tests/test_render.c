@@ -960,8 +960,8 @@ END_TEST
 
 /* The exact text: families sorted, # HELP / # TYPE / # UNIT on each, each
  * series' samples in time order, the first of two samples at one time kept,
- * counters ending _total, milliseconds turned into seconds, object names as
- * label values, the run's labels on every sample, label values escaped, and
+ * counters ending _total, milliseconds turned into seconds, object names and
+ * percentiles as label values, the run's labels on every sample, label values escaped, and
  * rows the kube-state names carry (hpa) left out. */
 START_TEST(openmetrics_text_is_exact)
 {
@@ -992,10 +992,10 @@ START_TEST(openmetrics_text_is_exact)
              "kubesim_region_nodes{region=\"r\",%s} 12 1700000060.000\n"
              "# HELP kubesim_service_latency_seconds Latency percentile of the service's requests over the last interval.\n"
              "# TYPE kubesim_service_latency_seconds gauge\n# UNIT kubesim_service_latency_seconds seconds\n"
-             "kubesim_service_latency_seconds{region=\"r\",service=\"api\",quantile=\"0.95\",%s} 0.25 1700000000.000\n"
+             "kubesim_service_latency_seconds{region=\"r\",service=\"api\",percentile=\"95\",%s} 0.25 1700000000.000\n"
              "# HELP kubesim_service_slo_target_seconds The service's latency SLO target at that percentile.\n"
              "# TYPE kubesim_service_slo_target_seconds gauge\n# UNIT kubesim_service_slo_target_seconds seconds\n"
-             "kubesim_service_slo_target_seconds{region=\"r\",service=\"api\",quantile=\"0.999\",%s} 0.3 1700000000.000\n"
+             "kubesim_service_slo_target_seconds{region=\"r\",service=\"api\",percentile=\"99.9\",%s} 0.3 1700000000.000\n"
              "# HELP kubesim_x_y_m metrics.csv rows of object x\\\\y, metric m.\n"
              "# TYPE kubesim_x_y_m gauge\n# UNIT kubesim_x_y_m \n"
              "kubesim_x_y_m{region=\"r\",x_y=\"n\\\"q\",%s} 1.5 1700000000.000\n"
