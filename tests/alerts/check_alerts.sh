@@ -49,7 +49,7 @@ promtool test rules at/test.yaml || fail "promtool test rules at/test.yaml"
 mkdir qt
 "$bin" run "$src/scenarios/quota_contention.lua" --out run-quota --alerts-test qt/test.yaml --quiet
 promtool test rules qt/test.yaml || fail "promtool test rules qt/test.yaml"
-grep -A4 'alertname: KubesimQuotaNearLimit' qt/test.yaml | grep -q 'resourcequota:' ||
+grep -A12 'alertname: KubesimQuotaNearLimit' qt/test.yaml | grep -q 'resourcequota: ' ||
   fail "no quota alert fires in quota_contention"
 
 # 3. the SLO alert fires in the surge's minutes, as metrics.csv says
