@@ -8,7 +8,10 @@
 2. The variables' label_values queries, asked of Prometheus' label API,
    offer the run's scenario, run label and regions.
 3. Every panel target's expr, with the variables substituted by the run's
-   values (region: All, then one region), returns data over the run's span.
+   values (region: All, then one region), returns data over the run's span;
+   with both runs selected (compare two runs) it returns each run's series,
+   apart by their run label. A query of a missing family returns nothing (the
+   check can fail).
 4. Every annotation query returns data against a run with faults: the
    region_outage scenario, loaded into a second TSDB served by a second
    Prometheus (started and stopped by its pid like the first).
@@ -92,37 +95,53 @@ def label_values(prom, definition, values, start, end):
                                                         "end": "%.3f" % end})
 
 
-def has_data(prom, expr, start, end):
+def runs_with_data(prom, expr, start, end):
+    """The run labels of the series of expr that hold a number over the span."""
     res = prom.query_range(expr, start, end, step=60)
-    return any(v[1] not in ("NaN", "+Inf", "-Inf") for r in res for v in r["values"])
+    return {r["metric"].get("run", "") for r in res
+            if any(v[1] not in ("NaN", "+Inf", "-Inf") for v in r["values"])}
+
+
+def has_data(prom, expr, start, end):
+    return bool(runs_with_data(prom, expr, start, end))
 
 
 def check_targets(ctx, d, vars_):
     om = ctx.runs[main.SEEDS[0]]
     labels = next(iter(om.labels.values()))
-    values = {"scenario": labels["scenario"], "run": ctx.run_labels[main.SEEDS[0]]}
+    one = ctx.run_labels[main.SEEDS[0]]
+    both = sorted(ctx.run_labels.values())
+    values = {"scenario": labels["scenario"], "run": one}
     got = label_values(ctx.prom, vars_["scenario"]["definition"], values, ctx.start, ctx.end)
     if values["scenario"] not in got:
         fail("variable scenario offers %s, not %s" % (got, values["scenario"]))
     got = label_values(ctx.prom, vars_["run"]["definition"], values, ctx.start, ctx.end)
-    if sorted(got) != sorted(ctx.run_labels.values()):
-        fail("variable run offers %s, not the two runs %s" % (got, sorted(ctx.run_labels.values())))
+    if sorted(got) != both:
+        fail("variable run offers %s, not the two runs %s" % (got, both))
     regions = label_values(ctx.prom, vars_["region"]["definition"], values, ctx.start, ctx.end)
     if sorted(regions) != ["ap-northeast", "eu-west", "us-east"]:
         fail("variable region offers %s" % regions)
+    # the check can fail: a family that is not there gives nothing
+    if has_data(ctx.prom, 'kubesim_no_such_family{run="%s"}' % one, ctx.start, ctx.end):
+        fail("a query of a missing family returned data: the check could not fail")
     empty = []
     n = 0
-    for region in (vars_["region"]["allValue"], "us-east"):
-        values["region"] = region
+    # one run, region All and one region; then both runs (Grafana's multi-value
+    # format for Prometheus: a|b), where every query must show each run apart
+    for run_v, region in ((one, vars_["region"]["allValue"]), (one, "us-east"), ("|".join(both), ".*")):
+        values.update(run=run_v, region=region)
         for p in d["panels"]:
             for t in p.get("targets", []):
                 expr = substitute(t["expr"], values)
                 n += 1
-                if not has_data(ctx.prom, expr, ctx.start, ctx.end):
-                    empty.append("%s (region %s): %s" % (p["title"], region, expr))
+                runs = runs_with_data(ctx.prom, expr, ctx.start, ctx.end)
+                want = set(run_v.split("|"))
+                if runs != want:
+                    empty.append("%s (run %s, region %s): data for runs %s: %s" % (p["title"], run_v, region,
+                                                                                 sorted(runs), expr))
     if empty:
-        fail("%d of %d panel queries return no data:\n  %s" % (len(empty), n, "\n  ".join(empty)))
-    print("grafana: %d panel queries return data (region All and us-east)" % n)
+        fail("%d of %d panel queries do not return each run's data:\n  %s" % (len(empty), n, "\n  ".join(empty)))
+    print("grafana: %d panel queries return data (one run: region All and us-east; both runs apart)" % n)
 
 
 def check_annotations(ctx, d):
