@@ -233,7 +233,8 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
                         .throughput = tp, .traffic_mode = a->traffic_mode,
-                        .kstate = a->openmetrics || a->alerts_test ? kpath : NULL, .kstate_pods = a->om_pods};
+                        .kstate = a->openmetrics || a->alerts_test ? kpath : NULL,
+                        .kstate_pods = a->om_pods};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
@@ -254,7 +255,7 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
                        .scenario = scn_name(s), .seed = a->seed, .run = run};
         rc = rnd_openmetrics_write(m, &om, ompath, err);
     }
-    if (ompath[0])
+    if (a->openmetrics || a->alerts_test)
         (void)remove(kpath);   /* an input of the OpenMetrics text, not an output of the run */
     if (rc == SIM_OK && !cli_stopped() && a->alerts_test)
         rc = alerts_test(m, s, a, ompath, err);
@@ -296,6 +297,17 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 
+/* An unpriced node group is not free: say so before the run, whose
+ * summary.json reports every cost that includes it as null. */
+static void warn_unpriced(const ScnScenario *s)
+{
+    for (size_t i = 0; i < scn_group_count(s); i++)
+        if (scn_group_unpriced(s, i))
+            fprintf(stderr, "kubesim run: warning: node group '%s' has no price (price = \"unknown\"): its cost, its "
+                            "region's, its pods' namespaces' and the total are reported as unknown (null in "
+                            "summary.json), not $0\n", scn_group_unpriced(s, i));
+}
+
 int cmd_run(int argc, char **argv)
 {
     RunArgs a = {.seed = 42, .om_pods = WL_KSTATE_PODS_DEFAULT};
@@ -317,6 +329,7 @@ int cmd_run(int argc, char **argv)
         scn_free(s);
         return CLI_OK;
     }
+    warn_unpriced(s);
     char dest[4096], seed[32];
     snprintf(seed, sizeof seed, "-%llu", (unsigned long long)a.seed);
     if (a.out)

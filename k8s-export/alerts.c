@@ -332,8 +332,8 @@ static int region_has_rules(const KxAlerts *a, uint32_t region)
 }
 
 /* Where the rule object lives: the scenario's "monitoring" namespace when it
- * declares one (exported in namespaces.yaml), else "default", which every
- * cluster has. */
+ * declares one (where the Prometheus Operator usually runs), else "default",
+ * which every cluster has. */
 static const char *rule_namespace(KxCtx *c)
 {
     for (uint32_t i = 0; i < sim_namespace_count(c->e); i++)
