@@ -320,7 +320,10 @@ START_TEST(run_alerts_test_files)
     has(t, want);
     free(t);
     ck_assert_int_eq(tb_run("run fixture.lua --out run3 --alerts-test t3.yaml --alerts-rules nope.yaml"), 2);
-    has(tb_err(), "--alerts-rules nope.yaml: no such file");
+    has(tb_err(), "--alerts-rules nope.yaml: No such file or directory");
+    ck_assert(!tb_exists("run3"));
+    ck_assert_int_eq(tb_run("run fixture.lua --out run3 --alerts-rules mine.rules.yaml"), 2);
+    has(tb_err(), "--alerts-rules goes with --alerts-test");
     ck_assert(!tb_exists("run3"));
     ck_assert(!tb_exists("t3.yaml"));
 }
