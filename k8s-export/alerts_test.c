@@ -200,17 +200,17 @@ static void line(Ctx *c, char *l)
     char *key_end = p ? p + 1 : NULL;
     if (key_end == NULL || *key_end != ' ')
         return;
-    char saved = *key_end;
     *key_end = '\0';
     Series *s = find(c, l);
-    *key_end = saved;
+    /* the key, copied before the labels are cut (exactly its text: freed as
+     * strlen + 1) */
+    char *copy = s == NULL ? sim_mem_strdup(c->m, l) : NULL;
+    *key_end = ' ';
     if (s == NULL) {
-        char *copy = sim_mem_strdup(c->m, l);   /* the key, before the labels are cut */
         if (copy == NULL) {
             oom(c);
             return;
         }
-        copy[key_end - l] = '\0';
         *brace = '\0';
         tmp.key = copy;
         if (parse_labels(brace, &tmp) == NULL || !wanted(c, &tmp) || (s = add_series(c, &tmp)) == NULL) {
