@@ -157,6 +157,14 @@ static int parse_args(int argc, char **argv, RunArgs *a)
     }
     if (cli_scenario_arg("run", argc, argv, &a->scenario) != 0)
         return -1;
+    if (a->alerts_rules && !a->alerts_test) {
+        fprintf(stderr, "kubesim run: --alerts-rules goes with --alerts-test\n");
+        return -1;
+    }
+    if (a->alerts_rules && access(a->alerts_rules, R_OK) != 0) {   /* before the run, not after it */
+        fprintf(stderr, "kubesim run: --alerts-rules %s: %s\n", a->alerts_rules, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
