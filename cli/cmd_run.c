@@ -36,6 +36,8 @@ typedef struct RunArgs {
     const char *openmetrics;     /* --openmetrics FILE, or NULL */
     const char *run_label;       /* --run-label TEXT, or NULL: the run's id */
     uint32_t om_pods;            /* --openmetrics-pods N */
+    const char *alerts_test;     /* --alerts-test FILE, or NULL */
+    const char *alerts_rules;    /* --alerts-rules FILE, or NULL */
 } RunArgs;
 
 static void usage(FILE *f)
@@ -69,6 +71,12 @@ static void usage(FILE *f)
             "                     N existing pods at each sample (default 100; 0: none)\n"
             "  --run-label TEXT   the run label of --openmetrics (default: an id made from the\n"
             "                     scenario, the seed and the --set flags)\n"
+            "  --alerts-test FILE also write a `promtool test rules` file: the scenario's alert\n"
+            "                     rules (as export --alerts writes them, into alerts.rules.yaml\n"
+            "                     beside FILE) against this run's own series, expecting the alerts\n"
+            "                     the simulation says fire, at the times they start and stop\n"
+            "  --alerts-rules FILE with --alerts-test: rule_files names FILE (your rules, with the\n"
+            "                     same alert names) instead of the generated rules file\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
             "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
@@ -83,6 +91,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
         {"openmetrics", required_argument, NULL, 'O'}, {"run-label", required_argument, NULL, 'R'},
         {"openmetrics-pods", required_argument, NULL, 'P'},
+        {"alerts-test", required_argument, NULL, 'A'}, {"alerts-rules", required_argument, NULL, 'r'},
         {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
@@ -126,6 +135,8 @@ static int parse_args(int argc, char **argv, RunArgs *a)
             }
             a->om_pods = (uint32_t)v;
             break;
+        case 'A': a->alerts_test = optarg; break;
+        case 'r': a->alerts_rules = optarg; break;
         case 'R':
             if (optarg[0] == '\0' || strchr(optarg, '\n')) {
                 fprintf(stderr, "kubesim run: --run-label must be one non-empty line\n");
@@ -191,6 +202,13 @@ static void run_id(const ScnScenario *s, const RunArgs *a, char out[65])
         cli_run_id(scn_name(s), a->seed, a->sets, a->nsets, NULL, 0, out);
 }
 
+static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *ompath, SimErr *err)
+{
+    CliAlertsTest t = {.test_path = a->alerts_test, .rules_path = a->alerts_rules, .openmetrics_path = ompath,
+                       .base_unix = scn_start_unix(s), .interval = scn_sample_every(s), .quiet = a->quiet};
+    return cli_alerts_test(s, m, &t, err);
+}
+
 /* The run's files into o->tmp: the simulation and the report; then the
  * OpenMetrics text, written (whole, or not at all) to its own path before
  * the folder's commit, so that a bad --openmetrics fails the run before its
@@ -202,7 +220,8 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
                         .throughput = tp, .traffic_mode = a->traffic_mode,
-                        .kstate = a->openmetrics ? kpath : NULL, .kstate_pods = a->om_pods};
+                        .kstate = a->openmetrics || a->alerts_test ? kpath : NULL,
+                        .kstate_pods = a->om_pods};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
@@ -211,12 +230,21 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     if (rc == SIM_OK && !cli_stopped())
         rc = rnd_report_write(m, spath, mpath, path, err);
-    if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
+    char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
+    snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
+    if (!a->openmetrics && a->alerts_test)
+        snprintf(ompath, sizeof ompath, "%s/.alerts-input.om", o->tmp);
+    if (rc == SIM_OK && !cli_stopped() && ompath[0]) {
         char run[65];
         run_id(s, a, run);
-        rc = cli_openmetrics(m, s, o->tmp, kpath, a->openmetrics, a->seed, run, NULL, err);
-    } else if (a->openmetrics)
-        (void)remove(kpath);
+        rc = cli_openmetrics(m, s, o->tmp, kpath, ompath, a->seed, run, NULL, err);
+    }
+    if (a->openmetrics || a->alerts_test)
+        (void)remove(kpath);   /* an input of the OpenMetrics text, not an output of the run */
+    if (rc == SIM_OK && !cli_stopped() && a->alerts_test)
+        rc = alerts_test(m, s, a, ompath, err);
+    if (!a->openmetrics && a->alerts_test)
+        unlink(ompath);
     return rc;
 }
 
@@ -253,6 +281,17 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 
+/* An unpriced node group is not free: say so before the run, whose
+ * summary.json reports every cost that includes it as null. */
+static void warn_unpriced(const ScnScenario *s)
+{
+    for (size_t i = 0; i < scn_group_count(s); i++)
+        if (scn_group_unpriced(s, i))
+            fprintf(stderr, "kubesim run: warning: node group '%s' has no price (price = \"unknown\"): its cost, its "
+                            "region's, its pods' namespaces' and the total are reported as unknown (null in "
+                            "summary.json), not $0\n", scn_group_unpriced(s, i));
+}
+
 int cmd_run(int argc, char **argv)
 {
     RunArgs a = {.seed = 42, .om_pods = WL_KSTATE_PODS_DEFAULT};
@@ -274,6 +313,7 @@ int cmd_run(int argc, char **argv)
         scn_free(s);
         return CLI_OK;
     }
+    warn_unpriced(s);
     char dest[4096], seed[32];
     snprintf(seed, sizeof seed, "-%llu", (unsigned long long)a.seed);
     if (a.out)

@@ -52,6 +52,7 @@ static const KxKind kinds[] = {
     {"cronjobs.yaml", kx_emit_cronjobs, -1},
     {"poddisruptionbudgets.yaml", kx_emit_pdbs, -1},
     {"horizontalpodautoscalers.yaml", kx_emit_hpas, -1},
+    {"prometheusrules.yaml", kx_emit_prometheusrules, -1},   /* only with KxExportOptions.alerts */
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 

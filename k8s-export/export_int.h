@@ -95,5 +95,6 @@ void kx_emit_cronjobs(KxCtx *c);
 void kx_emit_hpas(KxCtx *c);
 void kx_emit_autoscaler(KxCtx *c);   /* cluster-autoscaler ConfigMaps */
 void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */
+void kx_emit_prometheusrules(KxCtx *c);   /* alerts.c: with o->alerts, the region's PrometheusRule */
 
 #endif

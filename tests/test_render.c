@@ -274,6 +274,34 @@ START_TEST(report_draws_a_shared_slo_target_once)
 }
 END_TEST
 
+/* Every percentile's target is a dashed line on that percentile's latency
+ * chart: p99 on "Latency p99", p95 once on "p95 latency" (slo_target_ms and
+ * slo_p95_target_ms are the same target); a percentile without a latency
+ * series (p99.9) keeps a chart of its own. */
+START_TEST(report_draws_each_percentile_target_on_its_latency_chart)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,r1,service,api,latency_p95_ms,40\n0,r1,service,api,latency_p99_ms,90\n"
+        "0,r1,service,api,slo_target_ms,120\n0,r1,service,api,slo_p95_target_ms,120\n"
+        "0,r1,service,api,slo_p99_target_ms,250\n0,r1,service,api,slo_p99.9_target_ms,900\n"
+        "60,r1,service,api,latency_p95_ms,45\n60,r1,service,api,latency_p99_ms,95\n"
+        "60,r1,service,api,slo_target_ms,120\n60,r1,service,api,slo_p95_target_ms,120\n"
+        "60,r1,service,api,slo_p99_target_ms,250\n60,r1,service,api,slo_p99.9_target_ms,900\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "<svg "), 3);
+    ck_assert_uint_eq(count(p.html, "stroke-dasharray=\"7 4\""), 2);
+    long p95 = pos(p.html, "p95 latency (ms) by service"), p99 = pos(p.html, "Latency p99 (ms) by service");
+    long t120 = pos(p.html, "last 120 ms"), t250 = pos(p.html, "last 250 ms");
+    ck_assert_msg(p95 < t120 && t120 < p99 && p99 < t250, "each target is not on its own percentile's chart");
+    ck_assert_ptr_null(strstr(p.html, "service / slo_p95_target_ms"));
+    ck_assert_ptr_null(strstr(p.html, "service / slo_p99_target_ms"));
+    ck_assert_ptr_null(strstr(p.html, "service / slo_target_ms"));
+    ck_assert_ptr_nonnull(strstr(p.html, "service / slo_p99.9_target_ms"));
+    free(p.html);
+}
+END_TEST
+
 START_TEST(report_shows_slo_target_alone_without_latency)
 {
     static const char csv[] = "t_seconds,region,object,name,metric,value\n"
@@ -1116,6 +1144,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
+    tcase_add_test(charts, report_draws_each_percentile_target_on_its_latency_chart);
     tcase_add_test(charts, report_downsamples_long_series_keeping_spikes);
     tcase_add_test(charts, report_caps_series_per_chart);
     tcase_add_test(charts, report_draws_nan_values_as_gaps);
