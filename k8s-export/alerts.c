@@ -28,7 +28,7 @@
 static const struct {
     uint32_t pct_milli;
     const char *quantile;
-} sampled[] = {{50000, "0.5"}, {90000, "0.9"}, {95000, "0.95"}, {99000, "0.99"}};
+} sampled[] = {{50000, "50"}, {90000, "90"}, {95000, "95"}, {99000, "99"}};   /* label percentile */
 
 static const char *quantile_of(uint32_t pct_milli)
 {
@@ -110,7 +110,7 @@ static void slo_rule(KxAlerts *a, uint32_t region, const char *rn, const char *s
     snprintf(r->percentile, sizeof r->percentile, "%s", pn);
     match(r, "region", rn);
     match(r, "service", service);
-    match(r, "quantile", q);
+    match(r, "percentile", q);
     threshold(r, (double)target / 1e9);
     selector(r, NULL, sel, sizeof sel);
     snprintf(r->expr, sizeof r->expr, "%s > %s", sel, r->threshold_text);
@@ -273,7 +273,7 @@ static void rule(KxYaml *y, const KxAlert *r)
     /* the selector's own labels again (alerts keep them anyway): two rules
      * of one file must differ in their labels (promtool's lint) */
     for (size_t i = 0; i < r->nmatch; i++)
-        if (strcmp(r->match[i].key, "quantile") != 0)
+        if (strcmp(r->match[i].key, "percentile") != 0)
             kx_yaml_kv_str(y, r->match[i].key, r->match[i].value);
     if (r->percentile[0])
         kx_yaml_kv_str(y, "slo_percentile", r->percentile);
