@@ -125,6 +125,8 @@ START_TEST(om_kube_state_names_and_labels)
                   "the finished Job no longer counts after its deletion");
     ck_assert_msg(last_value(om, "kube_pod_status_phase{namespace=\"batch\",pod=\"etl-0\",region=\"r\","
                                  "phase=\"Succeeded\",") == 0, "a deleted pod's phase series does not end at 0");
+    ck_assert_msg(last_value(om, "kubesim_pods_created_total{region=\"r\",") == 5, "pods created: 2 api + 3 etl");
+    ck_assert_msg(last_value(om, "kubesim_region_up{region=\"r\",") == 1, "region up");
     /* the bound: 2 api pods + 3 etl pods > 3 */
     ck_assert_msg(count_lines(om, "kubesim_openmetrics_pods_omitted{region=\"r\",") > 0, "no omitted count");
     ck_assert_msg(strstr(om, "kubesim_openmetrics_pods_omitted{region=\"r\",scenario=\"om\",seed=\"42\",run=\"") &&

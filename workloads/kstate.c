@@ -104,8 +104,12 @@ static size_t obj_labels(WlKstate *k, char *buf, uint32_t ns, const char *key, c
 /* ---- regions, and the counts only kubesim keeps ------------------------------------ */
 static int grow_created(WlKstate *k)
 {
-    return sim_mem_grow(k->mem, (void **)&k->created, &k->cap_created, sim_region_count(k->e),
-                        sizeof *k->created);
+    size_t old = k->cap_created;
+    if (sim_mem_grow(k->mem, (void **)&k->created, &k->cap_created, sim_region_count(k->e),
+                     sizeof *k->created) != SIM_OK)
+        return SIM_ENOMEM;
+    memset(k->created + old, 0, (k->cap_created - old) * sizeof *k->created);   /* grow does not zero */
+    return SIM_OK;
 }
 
 static void regions(WlKstate *k)
