@@ -60,7 +60,7 @@ struct SchedCaConfig;
 struct WlControllers;
 
 typedef enum KxProvisioner {
-    KX_PROV_CLUSTER_AUTOSCALER = 0,   /* node groups as cluster-autoscaler settings (a ConfigMap) */
+    KX_PROV_CLUSTER_AUTOSCALER = 0,   /* node groups as an eksctl ClusterConfig and the autoscaler's Helm values */
     KX_PROV_KARPENTER                 /* node groups as Karpenter v1 NodePools */
 } KxProvisioner;
 
@@ -74,7 +74,19 @@ typedef struct KxExportOptions {
     uint32_t gates;                     /* the feature gates the cluster runs with (workloads/gates.h WlGates):
                                            an HPA with minReplicas 0 needs HPAScaleToZero */
     const KxAlerts *alerts;             /* or NULL: with it, REGION/prometheusrules.yaml (a PrometheusRule) */
+    /* Cluster-wide set-up, off by default so that applying an export changes
+     * nothing it does not own (issue 15): */
+    int namespaces;                     /* a Namespace for every namespace the scenario declares, not only
+                                           those it sets up (a quota or LimitRange in that region) */
+    const char *pod_security;           /* "privileged", "baseline" or "restricted": the Pod Security
+                                           enforce label on each Namespace written; NULL: no label */
+    int global_default_priority;        /* write the globalDefault PriorityClass as such; else it is written
+                                           globalDefault: false and the pods that would get it name it */
 } KxExportOptions;
+
+/* 1 if level is a Pod Security Standard level (privileged, baseline,
+ * restricted). */
+int kx_pod_security_level(const char *level);
 
 /* The files of an export: paths "REGION/FILE.yaml" in a fixed order, each
  * region's kustomization.yaml last among its files. */
@@ -92,8 +104,17 @@ void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **te
  * SIM_EIO with the message, naming the file, in err. */
 int kx_files_write(const KxFiles *f, const char *dir, SimErr *err);
 void kx_files_free(KxFiles *f);
-/* Objects (YAML documents) in the files, kustomizations excepted. */
+/* Objects (YAML documents) in the files, kustomizations and the files
+ * that are not Kubernetes objects (eksctl's, Helm's) excepted. */
 size_t kx_files_objects(const KxFiles *f);
+/* The cluster-scoped objects the files hold, "KIND/NAME" each once in order
+ * of first appearance (a PriorityClass of every region once): what applying
+ * the export changes outside its namespaces. String i is owned by f. */
+size_t kx_files_cluster_count(const KxFiles *f);
+const char *kx_files_cluster(const KxFiles *f, size_t i);
+/* The files that are not applied with kubectl (not in a kustomization):
+ * 1 if file i is one (an eksctl ClusterConfig, a Helm chart's values). */
+int kx_files_tooling(const KxFiles *f, size_t i);
 
 /* ---- alert rules (alerts.c, alerts_test.c) ------------------------------ */
 #define KX_ALERT_SLO_FOR (3 * 60 * SIM_NS_PER_S)        /* latency over target this long */
