@@ -92,9 +92,10 @@ typedef struct CliExport {
     KxFiles *files;
 } CliExport;
 /* Builds loaded scenario s into a world allocating through m and exports
- * it. SIM_OK, or an error with the message in err; free x with
+ * it as how says (its provisioner and metrics adapter; the rest is the
+ * scenario's). SIM_OK, or an error with the message in err; free x with
  * cli_export_free either way. */
-int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, SimErr *err);
+int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *how, CliExport *x, SimErr *err);
 void cli_export_free(CliExport *x);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * cmd_export.c: `kubesim export [SCENARIO] [--set K=V]... [--out DIR]
- * [--provisioner cluster-autoscaler|karpenter]`: loads and builds the
+ * [--provisioner cluster-autoscaler|karpenter]
+ * [--metrics-adapter prometheus-adapter|keda]`: loads and builds the
  * scenario (bad input ends here with exit 2 and nothing written), writes its
  * objects as one folder of manifests per region with a kustomization.yaml
  * (k8s-export/export.c) into a temporary folder, and renames it into place.
@@ -24,13 +25,15 @@ typedef struct ExportArgs {
     uint64_t seed;
     int quiet, force;
     KxProvisioner provisioner;
+    KxMetricsAdapter adapter;
 } ExportArgs;
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim export [SCENARIO.lua] [--set NAME=VALUE]... [--out DIR]\n"
-            "                      [--provisioner cluster-autoscaler|karpenter] [--seed N] [--force] [--quiet]\n\n"
+            "                      [--provisioner cluster-autoscaler|karpenter]\n"
+            "                      [--metrics-adapter prometheus-adapter|keda] [--seed N] [--force] [--quiet]\n\n"
             "Writes the scenario (default: the built-in market_open_surge) as Kubernetes manifests,\n"
             "one folder per region (each region is a cluster): DIR/REGION/*.yaml, one file per\n"
             "kind, and DIR/REGION/kustomization.yaml listing them, for `kubectl apply -k DIR/REGION`.\n"
@@ -44,6 +47,12 @@ static void usage(FILE *f)
             "                     node groups as a cluster-autoscaler ConfigMap in kube-system\n"
             "                     (flags and group settings; default), or as Karpenter v1\n"
             "                     NodePools (nodepools.yaml)\n"
+            "  --metrics-adapter prometheus-adapter|keda\n"
+            "                     what serves the HPAs' External metrics (the queues' series):\n"
+            "                     prometheus-adapter (default) writes the HPAs and, per region,\n"
+            "                     prometheus-adapter-values.yaml (Helm values with the rules that\n"
+            "                     serve them); keda writes each HPA with an External metric as a\n"
+            "                     KEDA ScaledObject (scaledobjects.yaml) instead\n"
             "  --seed N           seed of the script's math.random (default 42), as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 written, 2 bad input or usage, 128 + N stopped by signal N\n");
@@ -69,6 +78,13 @@ static int parse_opt(int c, ExportArgs *a)
         }
         a->provisioner = strcmp(optarg, "karpenter") == 0 ? KX_PROV_KARPENTER : KX_PROV_CLUSTER_AUTOSCALER;
         return 0;
+    case 'm':
+        if (strcmp(optarg, "prometheus-adapter") != 0 && strcmp(optarg, "keda") != 0) {
+            fprintf(stderr, "kubesim export: --metrics-adapter takes prometheus-adapter or keda, not '%s'\n", optarg);
+            return -1;
+        }
+        a->adapter = strcmp(optarg, "keda") == 0 ? KX_ADAPTER_KEDA : KX_ADAPTER_PROMETHEUS;
+        return 0;
     case 'q': a->quiet = 1; return 0;
     case 'f': a->force = 1; return 0;
     case 'h': usage(stdout); return 1;
@@ -81,6 +97,7 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'}, {"set", required_argument, NULL, 'S'},
         {"seed", required_argument, NULL, 's'}, {"provisioner", required_argument, NULL, 'p'},
+        {"metrics-adapter", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
@@ -95,7 +112,7 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
     return 0;
 }
 
-int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, SimErr *err)
+int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *how, CliExport *x, SimErr *err)
 {
     ScnWorldOptions wo = {.seed = 42, .mem = m};   /* the objects only: nothing runs */
     memset(x, 0, sizeof *x);
@@ -103,7 +120,10 @@ int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, S
     if (rc == SIM_OK) {
         SchedCaConfig ca;
         scn_autoscaler_config(s, &ca);
-        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca, .gates = scn_feature_gates(s)};
+        KxExportOptions o = *how;
+        o.scenario = scn_name(s);
+        o.ca = &ca;
+        o.gates = scn_feature_gates(s);
         rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
             sim_err_set(err, rc, "%s", sim_errmsg(scn_world_engine(x->w)));
@@ -174,7 +194,8 @@ int cmd_export(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     CliExport x;
-    int rc = cli_export_build(s, &mem, a.provisioner, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
+    KxExportOptions how = {.provisioner = a.provisioner, .adapter = a.adapter};
+    int rc = cli_export_build(s, &mem, &how, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
     if (rc != CLI_OK)
         fprintf(stderr, "kubesim export: %s\n", sim_err_msg(&err));
     if (a.out)
