@@ -4,7 +4,9 @@
  * "QUEUE/METRIC" is, on a cluster, the Prometheus series
  * METRIC{namespace="HPA's namespace", queue="QUEUE"} that the application
  * exports (a gauge of the whole queue's value; several exporters of one queue
- * are read with max, not added up).
+ * are read with max, not added up). A metric without a queue is the sum of
+ * every queue's series (queue.h): the adapter returns one value per queue
+ * and the HPA adds them up; KEDA's single query sums them itself.
  *
  * prometheus-adapter (default): the HPAs stay as they are, and the region
  * gets prometheus-adapter-values.yaml, Helm values of the
@@ -115,7 +117,7 @@ static void value_line(KxCtx *c, void *ctx, const char *hpa, const char *ns, con
                   "    name:\n"
                   "      matches: \"^%s$\"\n"
                   "      as: \"%s\"\n"
-                  "    metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>})'\n",
+                  "    metricsQuery: 'max by (queue) (<<.Series>>{<<.LabelMatchers>>})'\n",
                   metric, metric, metric);
 }
 
@@ -136,7 +138,8 @@ void kx_emit_adapter_values(KxCtx *c, KxBuf *b)
                   "#   helm upgrade --install prometheus-adapter prometheus-community/prometheus-adapter \\\n"
                   "#     --namespace monitoring --values %s\n"
                   "# The application must export these series to Prometheus, each a gauge of the whole\n"
-                  "# queue (several exporters of one queue are read with max), with the HPA's namespace\n"
+                  "# queue (several exporters of one queue are read with max; an HPA without a queue\n"
+                  "# selector adds up every queue's), with the HPA's namespace\n"
                   "# as the label namespace (a ServiceMonitor or the scrape config adds it) and the queue\n"
                   "# as the label queue:\n%s"
                   "prometheus:\n  url: %s\n  port: %d\nrules:\n  external:\n",
@@ -166,8 +169,10 @@ static void prometheus_trigger(KxCtx *c, const WlHpaMetric *m, const char *ns)
     KxYaml *y = c->y;
     char q[256], query[700], addr[128];
     const char *metric = split(m->name, q, sizeof q);
-    snprintf(query, sizeof query, "max(%s{namespace=\"%s\"%s%s%s})", metric, ns, *q ? ",queue=\"" : "", q,
-             *q ? "\"" : "");
+    if (*q)
+        snprintf(query, sizeof query, "max(%s{namespace=\"%s\",queue=\"%s\"})", metric, ns, q);
+    else   /* every queue's series, added up as the HPA adds what the adapter returns */
+        snprintf(query, sizeof query, "sum(max by (queue) (%s{namespace=\"%s\"}))", metric, ns);
     snprintf(addr, sizeof addr, "%s:%d", KX_PROMETHEUS_URL, PROMETHEUS_PORT);
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "type", "prometheus");

@@ -8,7 +8,7 @@
  * minReplicaCount (KEDA's default 0) and maxReplicaCount (default 100);
  * advanced.horizontalPodAutoscalerConfig's behavior, and its name as the
  * HPA's (KEDA's default keda-hpa-NAME); a prometheus trigger whose query
- * reads one series, `[AGG(]METRIC{LABELS}[)]`, as the External metric METRIC
+ * reads one metric, `...METRIC{LABELS}...`, as the External metric METRIC
  * with the selector its queue label gives (the simulation's series
  * "QUEUE/METRIC"), its threshold the target (metricType Value or
  * AverageValue); cpu and memory triggers as Resource metrics
@@ -50,29 +50,28 @@ static void skip(KubeReader *r, Keda *k, const char *type, const char *why)
         k->skipped[k->nskipped++] = kube_strdup(r, buf);
 }
 
-/* `[AGG(]METRIC{k="v",...}[)]`: METRIC into metric, the queue label's value
- * into queue (empty: none). 1 if the query reads so. */
+/* A query that reads one series, `...METRIC{k="v",...}...` (one selector,
+ * as `max(M{...})` or `sum(max by (queue) (M{...}))`): METRIC into metric,
+ * the queue label's value into queue (empty: none, every queue's sum). 1 if
+ * the query reads so. */
 static int one_series(const char *q, char *metric, size_t mn, char *queue, size_t qn)
 {
-    const char *p = q, *brace = strchr(q, '{');
-    if (brace == NULL || strchr(brace, '}') == NULL)
-        return 0;
-    const char *paren = memchr(q, '(', (size_t)(brace - q));
-    if (paren)
-        p = paren + 1;
-    while (isspace((unsigned char)*p))
-        p++;
+    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:";
+    const char *brace = strchr(q, '{'), *close = brace ? strchr(brace, '}') : NULL;
+    if (brace == NULL || close == NULL || strchr(close + 1, '{'))
+        return 0;   /* not exactly one selector */
+    const char *p = brace;
+    while (p > q && strchr(name_chars, p[-1]) && p[-1] != '\0')
+        p--;
     size_t n = (size_t)(brace - p);
-    while (n && isspace((unsigned char)p[n - 1]))
-        n--;
-    if (n == 0 || n >= mn || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:") < n)
+    if (n == 0 || n >= mn || (*p >= '0' && *p <= '9'))
         return 0;
     snprintf(metric, mn, "%.*s", (int)n, p);
     queue[0] = '\0';
     const char *l = strstr(brace, "queue=\"");
-    if (l && l < strchr(brace, '}') && (l[-1] == '{' || l[-1] == ',' || l[-1] == ' ')) {
+    if (l && l < close && (l[-1] == '{' || l[-1] == ',' || l[-1] == ' ')) {
         const char *end = strchr(l + 7, '"');
-        if (end == NULL || (size_t)(end - l - 7) >= qn)
+        if (end == NULL || end > close || (size_t)(end - l - 7) >= qn)
             return 0;
         snprintf(queue, qn, "%.*s", (int)(end - l - 7), l + 7);
     }

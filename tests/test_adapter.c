@@ -95,7 +95,7 @@ START_TEST(adapter_prometheus_rule_serves_the_hpa_metric)
     line_value(rule, "    metricsQuery: ", query, sizeof query);
     replace(query, sizeof query, "<<.Series>>", "queue_length");
     replace(query, sizeof query, "<<.LabelMatchers>>", "namespace=\"team\",queue=\"jobs\"");
-    ck_assert_str_eq(query, "'max(queue_length{namespace=\"team\",queue=\"jobs\"})'");
+    ck_assert_str_eq(query, "'max by (queue) (queue_length{namespace=\"team\",queue=\"jobs\"})'");
     ck_assert_msg(strstr(v, "as: \"queue_oldest_age_seconds\""), "%s", v);
     /* One rule per metric name. */
     ck_assert_ptr_null(strstr(rule + 16, "seriesQuery: 'queue_length"));
