@@ -310,6 +310,7 @@ static void nodepool(KxCtx *c, uint32_t g)
         kx_yaml_kv_int(y, "weight", ng->expander_priority > 100 ? 100 : ng->expander_priority);
     kx_yaml_map_end(y);
     kx_doc_end(c);
+    kx_cluster_scoped(c, "NodePool", ng->name);
 }
 
 void kx_emit_nodepools(KxCtx *c)

@@ -1,9 +1,10 @@
 /*
  * import_nodes.c: the region and its node groups. The export's ConfigMap
  * kube-system/kubesim-node-groups gives the groups (node-groups.yaml) and the
- * cluster autoscaler's flags; real manifests carry no nodes, so a region
- * without that ConfigMap gets a default CPU group sized for its workloads
- * (and a GPU group when a pod asks for nvidia.com/gpu), marked to edit.
+ * cluster autoscaler's flags; a cluster dump's Nodes give them otherwise
+ * (import_cluster.c); a region with neither gets a default CPU group sized
+ * for its workloads (and a GPU group when a pod asks for nvidia.com/gpu),
+ * marked to edit.
  *
  * Default sizing: nodes of 16 CPU / 64 GiB (GPU: 48 CPU / 192 GiB / 4 GPUs,
  * a g5.12xlarge), enough to hold every Deployment's and StatefulSet's
@@ -257,6 +258,8 @@ void kx_imp_nodegroups(KxImp *c)
         kube_yaml_fail(c->y, NULL, text, "node-groups.yaml must be a list of groups, not %s", kube_y_type_name(list->type));
         return;
     }
+    if (list == NULL && kx_imp_nodes(c))
+        return;   /* a cluster dump: its Nodes are the groups */
     region(c, list);
     for (const KubeYNode *g = list ? list->first : NULL; g && kube_yaml_rc(c->y) == SIM_OK; g = g->next)
         group(c, g);

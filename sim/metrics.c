@@ -143,15 +143,17 @@ static void sample_workloads(SimEngine *e, SimMetrics *mt)
         const char *rn = e->regions.v[w->region].name;
         if (w->deleted)
             continue;   /* a Job deleted by its TTL or its CronJob's history limit */
+        char wn[320];   /* NAMESPACE/NAME when the name is in several namespaces */
+        sim_workload_label(e, (uint32_t)i, wn, sizeof wn);
         if (w->kind == SIM_WL_CRONJOB) {
-            sim_metrics_row(mt, e->now, rn, "cronjob", w->name, "active", w->active);   /* unfinished Jobs */
+            sim_metrics_row(mt, e->now, rn, "cronjob", wn, "active", w->active);   /* unfinished Jobs */
             continue;
         }
-        sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "replicas", w->replicas);
-        sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "running", w->ready);
+        sim_metrics_row(mt, e->now, rn, kinds[w->kind], wn, "replicas", w->replicas);
+        sim_metrics_row(mt, e->now, rn, kinds[w->kind], wn, "running", w->ready);
         if (w->kind == SIM_WL_JOB) {
-            sim_metrics_row(mt, e->now, rn, "job", w->name, "succeeded", w->succeeded);
-            sim_metrics_row(mt, e->now, rn, "job", w->name, "failed", w->failed);
+            sim_metrics_row(mt, e->now, rn, "job", wn, "succeeded", w->succeeded);
+            sim_metrics_row(mt, e->now, rn, "job", wn, "failed", w->failed);
         }
     }
 }

@@ -22,6 +22,8 @@
 #include "sim/trace.h"
 
 #define SIM_NONE UINT32_MAX
+/* sim_workload_find: several workloads (in several namespaces or of several kinds) have the name. */
+#define SIM_AMBIGUOUS (UINT32_MAX - 1)
 
 typedef struct SimEngine SimEngine;
 
@@ -511,7 +513,21 @@ uint32_t sim_region_find(const SimEngine *e, const char *name);     /* SIM_NONE 
 uint32_t sim_zone_find(const SimEngine *e, const char *name);
 uint32_t sim_namespace_find(const SimEngine *e, const char *name);
 uint32_t sim_nodegroup_find(const SimEngine *e, const char *name);
+/* The one workload named name, whatever its namespace and kind; SIM_NONE if
+ * none, SIM_AMBIGUOUS if several (names are unique per namespace and kind,
+ * as in Kubernetes: use sim_workload_lookup). */
 uint32_t sim_workload_find(const SimEngine *e, const char *name);
+/* The workload of that kind named name in namespace ns; SIM_NONE if none. */
+uint32_t sim_workload_lookup(const SimEngine *e, SimWlKind kind, uint32_t ns, const char *name);
+/* Resolves a reference to a workload: "NAMESPACE/NAME", or a bare NAME
+ * meaning the one in namespace ns_ctx (SIM_NONE: no context) if there is
+ * one, else the only one of that name. kind is a SimWlKind, or
+ * SIM_WL_KIND_COUNT for any. SIM_NONE if none matches, SIM_AMBIGUOUS if
+ * several do. */
+uint32_t sim_workload_resolve(const SimEngine *e, const char *ref, int kind, uint32_t ns_ctx);
+/* How outputs name workload id: its name, or "NAMESPACE/NAME" when another
+ * workload has the same name (in another namespace, or of another kind). */
+void sim_workload_label(const SimEngine *e, uint32_t id, char *buf, size_t n);
 
 uint32_t sim_region_count(const SimEngine *e);
 uint32_t sim_zone_count(const SimEngine *e);
