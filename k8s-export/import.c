@@ -56,6 +56,7 @@ static const KxKind kinds[] = {
      NAME_SUBDOMAIN, 0, 0},
     {"Job", "batch/v1", {NULL}, NAME_SUBDOMAIN, 63, 1},
     {"CronJob", "batch/v1", {"batch/v1beta1", "batch/v2alpha1", NULL}, NAME_SUBDOMAIN, 52, 1},
+    {"ScaledObject", "keda.sh/v1alpha1", {NULL}, NAME_SUBDOMAIN, 0, 0},   /* KEDA */
 };
 
 /* An object read: kept in reading order with its file and region. */
@@ -470,6 +471,10 @@ static int scale_to_zero(const KxImp *c)
         const char *min = d->kind && strcmp(d->kind, "HorizontalPodAutoscaler") == 0
                               ? kube_y_get_str(d->root, "spec.minReplicas") : NULL;
         if (min && strcmp(min, "0") == 0)
+            return 1;
+        /* A ScaledObject's minReplicaCount defaults to 0 (KEDA scales to zero itself). */
+        min = d->kind && strcmp(d->kind, "ScaledObject") == 0 ? kube_y_get_str(d->root, "spec.minReplicaCount") : NULL;
+        if (d->kind && strcmp(d->kind, "ScaledObject") == 0 && (min == NULL || strcmp(min, "0") == 0))
             return 1;
     }
     return 0;
