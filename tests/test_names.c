@@ -85,6 +85,12 @@ START_TEST(names_namespace_slash_name_references)
         "expect(\"team-a/api scaled by hot\", function(r, k) return k.replicas(\"team-a/api\") > 2 end)\n"
         "expect(\"a unique bare name\", function(r, k) return k.replicas(\"solo\") == 1 end)\n"));
     ck_assert_int_eq(tb_run("run ref.lua --quiet --out o2"), 0);
+    /* --set NAMESPACE/NAME.FIELD picks one of the two; a bare NAME.FIELD sets both */
+    tb_write("set.lua", scenario("expect(\"a\", function(r, k) return k.replicas(\"team-a/api\") == 5 and "
+                                 "k.replicas(\"team-b/api\") == 1 end)\n"));
+    ck_assert_int_eq(tb_run("run set.lua --quiet --out o6 --set team-a/api.replicas=5 --set team-b/api.replicas=1 "
+                            "--set scenario.duration=1m"), 0);
+    ck_assert_int_eq(tb_run("run set.lua --quiet --out o7 --set api.replicas=5 --set scenario.duration=1m"), 1);
 }
 END_TEST
 
