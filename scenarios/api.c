@@ -435,6 +435,23 @@ static void group_taints(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnGrou
     lua_pop(L, 1);
 }
 
+/* price: USD per node-hour, or "unknown": the group is not free, but what
+ * it costs is not known (an import without --prices), so every cost that
+ * includes it is reported as unknown. */
+static void group_price(lua_State *L, const ScnDecl *d, SimNodeGroup *g)
+{
+    int t = scn_field(L, d, "price");
+    const char *text = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    g->price_unknown = text && strcmp(text, "unknown") == 0;
+    /* A --set keeps the type it replaces: price = "unknown" set to 0.3 is "0.3". */
+    if (text && !g->price_unknown && lua_stringtonumber(L, text) == 0)
+        scn_field_error(L, d, "price", "expected USD per node-hour or \"unknown\", got \"%s\"", text);
+    if (text && !g->price_unknown)
+        lua_setfield(L, d->idx, "price");   /* the number, read below as one */
+    lua_pop(L, 1);
+    g->price_per_hour = g->price_unknown ? 0 : scn_opt_number(L, d, "price", 0, 0, 1e6);
+}
+
 static int l_nodegroup(lua_State *L)
 {
     static const char *const keys[] = {"name", "region", "instance_type", "cpu", "memory", "gpu", "pods",
@@ -459,7 +476,7 @@ static int l_nodegroup(lua_State *L)
     g->alloc.pods = scn_opt_int(L, &d, "pods", 110, 1, 10000);
     if (g->alloc.cpu_m <= 0 || g->alloc.mem <= 0)
         scn_field_error(L, &d, g->alloc.cpu_m <= 0 ? "cpu" : "memory", "is required and must be positive");
-    g->price_per_hour = scn_opt_number(L, &d, "price", 0, 0, 1e6);
+    group_price(L, &d, g);
     g->min = (int32_t)scn_opt_int(L, &d, "min", 0, 0, 100000);
     g->max = (int32_t)scn_opt_int(L, &d, "max", g->min > 0 ? g->min : 1, 0, 100000);
     if (g->min > g->max)

@@ -81,6 +81,9 @@ typedef struct SimNodeGroup {
     char *instance_type;
     SimRes alloc;           /* allocatable of one node */
     double price_per_hour;
+    uint8_t price_unknown;  /* nobody said what a node costs (scenario price = "unknown"):
+                               price_per_hour is 0, and every cost that includes the
+                               group's is reported as unknown, never as $0 */
     int32_t min, max;
     SimKV *labels;
     size_t nlabels;
@@ -136,6 +139,7 @@ typedef struct SimNamespace {
     double cost_usd;        /* accumulated up to cost_t */
     double cost_rate;       /* USD per simulated second */
     SimTime cost_t;
+    uint8_t cost_unknown;   /* a pod of it ran on a node of a group of unknown price */
 } SimNamespace;
 
 typedef enum SimWlKind {
@@ -695,5 +699,11 @@ double sim_pod_cost_share(const SimPod *p, const SimNode *n);
 /* The cost of the nodes' unrequested resources in region r so far (its cost
  * minus what its namespaces paid there). */
 double sim_cost_idle(SimEngine *e, uint32_t region);
+/* Whether a cost is known: a region's when none of its node groups has an
+ * unknown price (price_unknown), the total when every region's is; the
+ * figures above then count the priced groups only, and callers report them
+ * as unknown (summary.json null). */
+int sim_region_cost_known(const SimEngine *e, uint32_t region);
+int sim_cost_known(const SimEngine *e);
 
 #endif

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "sim/metrics.h"
+#include "workloads/kstate.h"
 #include "workloads/wl_int.h"
 #include "workloads/wl_metrics.h"
 
@@ -198,6 +199,49 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
             sim_metrics_row(mt, now, rn, "hpa", hn, key, h->last[k].value);
         }
     }
+}
+
+/* ---- kube-state-metrics' view (kstate.h) ---------------------------------- */
+/* A metric's kube_horizontalpodautoscaler_*_target_metric labels and its
+ * target: utilization in percent, values in units. */
+static double target_labels(const WlHpaMetric *m, char *l, size_t n, size_t *len)
+{
+    static const char *const res[] = {"cpu", "memory"};
+    static const char *const type[] = {"utilization", "value", "average"};
+    int resource = m->source == WL_HPA_RESOURCE || m->source == WL_HPA_CONTAINER_RESOURCE;
+    wl_kstate_label(l, n, len, "metric_name", resource ? res[m->res] : m->name);
+    wl_kstate_label(l, n, len, "metric_target_type", type[m->target]);
+    return m->target == WL_HPA_UTILIZATION ? m->utilization : (double)m->milli / 1000;
+}
+
+static void hpa_kstate(WlControllers *c, WlKstate *k, const WlHpa *h)
+{
+    const SimWorkload *w = sim_workload(c->e, h->target);
+    char base[1024], l[1024];
+    size_t n = 0;
+    base[0] = '\0';
+    wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(c->e, w->ns)->name);
+    wl_kstate_label(base, sizeof base, &n, "horizontalpodautoscaler", h->name);
+    wl_kstate_label(base, sizeof base, &n, "region", sim_region(c->e, w->region)->name);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_spec_min_replicas", base, h->spec.min);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_spec_max_replicas", base, h->spec.max);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_status_current_replicas", base, w->replicas);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_status_desired_replicas", base,
+                  h->synced ? h->dec.desired : w->replicas);
+    for (size_t i = 0; i < h->spec.nmetrics; i++) {
+        size_t len = n;
+        memcpy(l, base, n + 1);
+        double target = target_labels(&h->spec.metrics[i], l, sizeof l, &len);
+        wl_kstate_row(k, "kube_horizontalpodautoscaler_spec_target_metric", l, target);
+        if (h->synced && h->last[i].valid)
+            wl_kstate_row(k, "kube_horizontalpodautoscaler_status_target_metric", l, h->last[i].value);
+    }
+}
+
+void wl_hpa_kstate(WlControllers *c, WlKstate *k)
+{
+    for (size_t i = 0; c->hpa && i < c->hpa->n; i++)
+        hpa_kstate(c, k, &c->hpa->v[i]);
 }
 
 /* An HPA added after the recorder was attached (a hook) joins it at its
