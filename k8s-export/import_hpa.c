@@ -146,6 +146,12 @@ void kx_imp_hpas(KxImp *c)
             kx_out(c, ": its target is not in the manifests\n");
             continue;
         }
+        if (kx_seen(c, "hpa target", h.target_name, d->ns ? d->ns : "default")) {
+            kx_out(c, "-- warning: HorizontalPodAutoscaler/");   /* cmd_import repeats it on stderr */
+            kx_out_comment(c, d->name);
+            kx_out(c, " scales the same Deployment as another HPA: as upstream's controller "
+                      "(AmbiguousSelector), neither scales on its metrics\n");
+        }
         kx_out(c, "hpa { name = ");
         kx_out_str(c, d->name);
         if (d->ns && strcmp(d->ns, "default") != 0) {   /* its target is then a bare name in it */

@@ -297,6 +297,8 @@ static uint32_t ref_target(lua_State *L, ScnScenario *s, const ScnDecl *d, uint3
  * on metrics (the run does the same, workloads/hpa.c). Worth a warning. */
 static void warn_shared(lua_State *L, ScnScenario *s, const HpaDecl *h)
 {
+    if (s->no_warnings)
+        return;
     for (const HpaDecl *o = hpas(L, s)->head; o; o = o->next)
         if (o->target == h->target) {
             char where[200] = "";

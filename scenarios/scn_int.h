@@ -98,6 +98,7 @@ struct ScnScenario {
         int y, m, d, date_set;   /* scenario.date */
         int used;                /* a time of day has been resolved (the zone may no longer change) */
     } clock;                     /* clock.c */
+    uint8_t no_warnings;         /* ScnOptions.no_warnings */
     uint32_t gates;              /* feature gates on (WlGates): defaults, then scenario { feature_gates } */
     uint32_t gates_relied;       /* gates an earlier declaration needed on (turning one off is refused) */
     size_t lua_mem, lua_used;

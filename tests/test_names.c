@@ -158,6 +158,20 @@ START_TEST(names_import_two_namespaces_runs)
     ck_assert_msg(strstr(csv, "600,imported,deployment,team-a/api,replicas,4\n") &&
                   strstr(csv, "600,imported,deployment,team-b/api,replicas,2\n"), "%.2000s", csv);
     free(csv);
+    /* a second HPA on team-a's api: a warning in the scenario and on stderr (no temp file named) */
+    char dual[sizeof yaml + 400];
+    snprintf(dual, sizeof dual, "%s---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+             "metadata: {name: api2, namespace: team-a}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: "
+             "Deployment, name: api}\n  maxReplicas: 3\n  metrics:\n  - type: Resource\n"
+             "    resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}\n", yaml);
+    tb_write("dual.yaml", dual);
+    ck_assert_int_eq(tb_run("import dual.yaml --out dual.lua"), 0);
+    ck_assert_msg(strstr(tb_err(), "kubesim import: warning: HorizontalPodAutoscaler/api2 scales the same Deployment "
+                                   "as another HPA") && !strstr(tb_err(), "kubesim-import-"), "%s", tb_err());
+    lua = slurp("dual.lua");
+    ck_assert_ptr_nonnull(lua);
+    ck_assert_msg(strstr(lua, "-- warning: HorizontalPodAutoscaler/api2") && strstr(lua, "AmbiguousSelector"), "%s", lua);
+    free(lua);
     /* the same name twice in one namespace stays refused */
     tb_write("dup.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: team-a}\n---\n"
                          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: team-a}\n");
