@@ -42,6 +42,9 @@ typedef struct KxSweepJob {
     const char *const *sets;    /* "NAME=VALUE" */
     size_t nsets;
     uint64_t seed;
+    size_t seeds;               /* runs per configuration (0 or 1: one, no --seeds) */
+    const char *pass_rate;      /* --pass-rate as given, or NULL */
+    const char *objective;      /* --objective KIND:NAME, or NULL */
     size_t shards, parallelism;
     const char *cpu, *memory;   /* each pod's requests and limits (quantities) */
     const char *storage;        /* the results volume's size */

@@ -275,7 +275,7 @@ START_TEST(report_draws_a_shared_slo_target_once)
 END_TEST
 
 /* Every percentile's target is a dashed line on that percentile's latency
- * chart: p99 on "Latency p99", p95 once on "p95 latency" (slo_target_ms and
+ * chart: p99 on "p99 latency", p95 once on "p95 latency" (slo_target_ms and
  * slo_p95_target_ms are the same target); a percentile without a latency
  * series (p99.9) keeps a chart of its own. */
 START_TEST(report_draws_each_percentile_target_on_its_latency_chart)
@@ -291,7 +291,7 @@ START_TEST(report_draws_each_percentile_target_on_its_latency_chart)
     Page p = render_ok(summary_full, csv);
     ck_assert_uint_eq(count(p.html, "<svg "), 3);
     ck_assert_uint_eq(count(p.html, "stroke-dasharray=\"7 4\""), 2);
-    long p95 = pos(p.html, "p95 latency (ms) by service"), p99 = pos(p.html, "Latency p99 (ms) by service");
+    long p95 = pos(p.html, "p95 latency (ms) by service"), p99 = pos(p.html, "p99 latency (ms) by service");
     long t120 = pos(p.html, "last 120 ms"), t250 = pos(p.html, "last 250 ms");
     ck_assert_msg(p95 < t120 && t120 < p99 && p99 < t250, "each target is not on its own percentile's chart");
     ck_assert_ptr_null(strstr(p.html, "service / slo_p95_target_ms"));
@@ -417,6 +417,39 @@ START_TEST(report_header_shows_run_facts)
     ck_assert_ptr_nonnull(strstr(p.html, "<dd>$1,234.50</dd>"));
     ck_assert_ptr_nonnull(strstr(p.html, "<dd>15,600\xC3\x97 real time</dd>"));
     ck_assert_ptr_nonnull(strstr(p.html, "<code>ab12</code>"));
+    free(p.html);
+}
+END_TEST
+
+/* The header says how the SLOs went beside the expectations: every target
+ * of slo[] (targets[], or an older summary's entry) counted, missed when
+ * the run spent time over it; the SLO table names each target's figures. */
+START_TEST(report_header_counts_slo_targets_met_and_missed)
+{
+    static const char sum[] =
+        "{\"scenario\":\"s\",\"cost_usd\":1,\"expectations\":[],\"slo\":["
+        "{\"service\":\"api\",\"region\":\"r1\",\"latency_p95_ms\":60,\"target_ms\":120,\"violation_seconds\":30,"
+        "\"slo_from_seconds\":20,\"targets\":["
+        "{\"percentile\":\"p95\",\"target_ms\":120,\"latency_ms\":60,\"worst_1m_ms\":70,\"worst_5m_ms\":65,"
+        "\"violation_seconds\":0},"
+        "{\"percentile\":\"p99\",\"target_ms\":20,\"latency_ms\":97,\"worst_1m_ms\":99,\"worst_5m_ms\":98,"
+        "\"violation_seconds\":30}]},"
+        "{\"service\":\"old\",\"region\":\"r1\",\"latency_p95_ms\":10,\"target_ms\":100,\"violation_seconds\":0}]}";
+    Page p = render_ok(sum, csv_basic);
+    ck_assert_msg(strstr(p.html, "<a class=\"status fail\" href=\"#slo\">1 of 3 SLO targets missed</a>"), "%.3000s",
+                  p.html);
+    ck_assert_ptr_nonnull(strstr(p.html, "Worst 1-min window"));
+    ck_assert_ptr_nonnull(strstr(p.html, "Worst 5-min window"));
+    ck_assert_ptr_nonnull(strstr(p.html, "SLO clock from"));
+    free(p.html);
+    static const char met[] = "{\"scenario\":\"s\",\"cost_usd\":1,\"slo\":[{\"service\":\"old\",\"region\":\"r1\","
+                              "\"target_ms\":100,\"violation_seconds\":0}]}";
+    p = render_ok(met, csv_basic);
+    ck_assert_ptr_nonnull(strstr(p.html, "<a class=\"status pass\" href=\"#slo\">1 SLO target met</a>"));
+    free(p.html);
+    static const char none[] = "{\"scenario\":\"s\",\"cost_usd\":1,\"slo\":[]}";
+    p = render_ok(none, csv_basic);
+    ck_assert_ptr_null(strstr(p.html, "href=\"#slo\""));
     free(p.html);
 }
 END_TEST
@@ -1078,6 +1111,7 @@ static Suite *render_suite(void)
     suite_add_tcase(s, charts);
     TCase *summary = tcase_create("summary");
     tcase_add_test(summary, report_header_shows_run_facts);
+    tcase_add_test(summary, report_header_counts_slo_targets_met_and_missed);
     tcase_add_test(summary, report_shows_headline_regions_and_slo_tables);
     tcase_add_test(summary, report_shows_slo_table_only_when_nonempty);
     tcase_add_test(summary, report_lists_expectations_pass_and_fail);
