@@ -392,7 +392,7 @@ static int validates(const char *tmp, const char *text, const KxImportOrigin *or
 {
     SimMem m;
     sim_mem_init(&m);
-    ScnOptions so = {.path = tmp, .seed = 42};
+    ScnOptions so = {.path = tmp, .seed = 42, .no_warnings = 1};   /* say_warnings says them, naming no temp file */
     SimErr err = SIM_ERR_INIT;
     ScnScenario *s = scn_load(&m, &so, &err);
     if (s == NULL) {
@@ -504,6 +504,21 @@ static void say_skipped(size_t n, const char *text, size_t len)
     }
 }
 
+/* The scenario's "-- warning: " comments (two HPAs on one target), on
+ * stderr too. */
+static void say_warnings(const char *text, size_t len)
+{
+    static const char tag[] = "-- warning: ";
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        if (end - at > sizeof tag - 1 && strncmp(text + at, tag, sizeof tag - 1) == 0)
+            fprintf(stderr, "kubesim import: warning: %.*s\n", (int)(end - at - (sizeof tag - 1)),
+                    text + at + sizeof tag - 1);
+        at = end + 1;
+    }
+}
+
 /* --prices FILE into *t; 0, or -1 after a message (FILE:LINE: why). */
 static int read_prices(SimMem *m, const char *path, KxPrices *t)
 {
@@ -560,6 +575,8 @@ static int run_import(ImportArgs *a)
         rc = write_out(a->out, text, len, org, norg);
     if (rc == CLI_OK && skipped.n)
         say_skipped(skipped.n, skipped.text, skipped.len);
+    if (rc == CLI_OK)
+        say_warnings(text, len);
     if (text)
         sim_mem_free(m, text, len + 1);
     sim_mem_free(m, org, norg * sizeof *org);

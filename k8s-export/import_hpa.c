@@ -121,28 +121,40 @@ static int read_hpa(KxImp *c, const KxDoc *d, KubeHpa *h)
     return s && kx_read(c, s, "spec", read_spec, h);
 }
 
-/* The HPA's target is among the imported Deployments (else it scales
- * nothing here). The Deployments' names go into the seen set once, so each
- * HPA's look-up is constant time. */
-static int target_found(KxImp *c, const char *name)
+/* The HPA's target is among the imported Deployments, in the HPA's
+ * namespace (scaleTargetRef is namespace-local; else it scales nothing
+ * here). The Deployments' names go into the seen set once, so each HPA's
+ * look-up is constant time. */
+static int target_found(KxImp *c, const char *name, const char *ns)
 {
     if (!kx_seen(c, "deployments indexed", "", ""))
         for (const KxDoc *e = c->docs; e; e = e->next)
-            if (e->kind && strcmp(e->kind, "Deployment") == 0)
-                (void)kx_seen(c, "deployment", e->name, "");
-    return name && kx_has(c, "deployment", name, "");
+            if (e->kind && strcmp(e->kind, "Deployment") == 0 && e->name)
+                (void)kx_seen(c, "deployment", e->name, e->ns ? e->ns : "default");
+    return name && kx_has(c, "deployment", name, ns ? ns : "default");
 }
 
 void kx_hpa_decl(KxImp *c, const KxDoc *d, const char *name, const KubeHpa *h)
 {
-    if (!target_found(c, h->target_name)) {
+    const char *ns = d->ns ? d->ns : "default";
+    if (!target_found(c, h->target_name, d->ns)) {
         kx_out(c, "-- %s/", d->kind);
         kx_out_comment(c, d->name ? d->name : "");
         kx_out(c, ": its target is not in the manifests\n");
         return;
     }
+    if (kx_seen(c, "hpa target", h->target_name, ns)) {
+        kx_out(c, "-- warning: %s/", d->kind);   /* cmd_import repeats it on stderr */
+        kx_out_comment(c, d->name ? d->name : "");
+        kx_out(c, " scales the same Deployment as another HPA: as upstream's controller "
+                  "(AmbiguousSelector), neither scales on its metrics\n");
+    }
     kx_out(c, "hpa { name = ");
     kx_out_str(c, name);
+    if (strcmp(ns, "default") != 0) {   /* its target is then a bare name in it */
+        kx_out(c, ", namespace = ");
+        kx_out_str(c, ns);
+    }
     kx_out(c, ", target = ");
     kx_out_str(c, h->target_name);
     kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", (long long)h->min, (long long)h->max);

@@ -253,6 +253,7 @@ static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
     s->mem = m;
     sim_arena_init(&s->arena, m);
     s->lua_mem = opt->lua_mem ? opt->lua_mem : SCN_DEFAULT_LUA_MEM;
+    s->no_warnings = (uint8_t)(opt->no_warnings != 0);
     s->steps_left = opt->lua_steps ? opt->lua_steps : SCN_DEFAULT_LUA_STEPS;
     s->duration = SIM_SEC(8 * 3600);
     s->sample_every = SIM_SEC(60);

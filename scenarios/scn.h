@@ -25,6 +25,7 @@ typedef struct ScnOptions {
     size_t lua_mem;              /* bytes; 0 = 256 MiB */
     uint64_t lua_steps;          /* VM instructions; 0 = 100 million */
     uint64_t seed;               /* seeds math.random, so scripts stay deterministic */
+    int no_warnings;             /* declarations print no warning on stderr (import's own check) */
 } ScnOptions;
 
 #define SCN_DEFAULT_LUA_MEM ((size_t)256 << 20)

@@ -98,6 +98,7 @@ struct ScnScenario {
         int y, m, d, date_set;   /* scenario.date */
         int used;                /* a time of day has been resolved (the zone may no longer change) */
     } clock;                     /* clock.c */
+    uint8_t no_warnings;         /* ScnOptions.no_warnings */
     uint32_t gates;              /* feature gates on (WlGates): defaults, then scenario { feature_gates } */
     uint32_t gates_relied;       /* gates an earlier declaration needed on (turning one off is refused) */
     size_t lua_mem, lua_used;
@@ -245,8 +246,6 @@ uint32_t scn_ref_workload(lua_State *L, ScnScenario *s, const ScnDecl *d, const 
 /* The workload just pushed (the last one, its name not yet set) must be the
  * only one of its kind named d->name in its namespace; raises otherwise. */
 void scn_check_workload_unique(lua_State *L, ScnScenario *s, const ScnDecl *d);
-/* "NAME" when only one workload has w's name, else "NAMESPACE/NAME". */
-const char *scn_workload_label(const ScnScenario *s, const SimWorkload *w, char *buf, size_t n);
 /* api_backtest.c */
 void scn_api_backtest_register(lua_State *L);
 /* Workload fields every declaration shares (name is already read). */

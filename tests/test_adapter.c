@@ -24,7 +24,7 @@ static const char *scenario =
     "deployment { name = \"workers\", namespace = \"team\", region = \"r1\", queue = \"jobs\", replicas = 1,\n"
     "             cpu = \"1\", memory = \"1Gi\" }\n"
     "deployment { name = \"web\", namespace = \"team\", region = \"r1\", replicas = 2, cpu = \"500m\", memory = \"1Gi\" }\n"
-    "hpa { name = \"workers-hpa\", target = \"workers\", min = 1, max = 8,\n"
+    "hpa { name = \"workers-hpa\", namespace = \"team\", target = \"workers\", min = 1, max = 8,\n"
     "      metrics = { { type = \"Resource\", name = \"cpu\", target = { type = \"Utilization\", average_utilization = 70 } },\n"
     "                  { type = \"Resource\", name = \"memory\", target = { type = \"AverageValue\", average_value = \"512Mi\" } },\n"
     "                  { type = \"External\", name = \"jobs/queue_length\",\n"
@@ -193,7 +193,7 @@ START_TEST(adapter_keda_round_trips)
     ck_assert_msg(tb_run("import rk --duration 20m --out rk.lua") == 0, "%s", tb_err());
     ck_assert_msg(tb_run("import rp --duration 20m --out rp.lua") == 0, "%s", tb_err());
     char *k = read_in("rk.lua");
-    ck_assert_msg(strstr(k, "hpa { name = \"workers-hpa\", target = \"workers\", min = 1, max = 8,\n    metrics = { "
+    ck_assert_msg(strstr(k, "hpa { name = \"workers-hpa\", namespace = \"team\", target = \"workers\", min = 1, max = 8,\n    metrics = { "
                             "{ type = \"Resource\", name = \"cpu\", target = { type = \"Utilization\", "
                             "average_utilization = 70 } }, { type = \"Resource\", name = \"memory\", target = { "
                             "type = \"AverageValue\", average_value = \"512Mi\" } }, { type = \"External\", name = "
@@ -237,7 +237,7 @@ START_TEST(adapter_import_reads_a_hand_written_scaled_object)
     ck_assert_msg(strstr(t, "feature_gates = { HPAScaleToZero = true }"), "%s", t);
     ck_assert_msg(strstr(t, "-- ScaledObject/consumer: its kafka trigger (kubesim simulates prometheus queries of one "
                             "series, cpu and memory) is not simulated\n"), "%s", t);
-    ck_assert_msg(strstr(t, "hpa { name = \"keda-hpa-consumer\", target = \"consumer\", min = 0, max = 6,\n"
+    ck_assert_msg(strstr(t, "hpa { name = \"keda-hpa-consumer\", namespace = \"shop\", target = \"consumer\", min = 0, max = 6,\n"
                             "    metrics = { { type = \"External\", name = \"orders/queue_length\", target = { type = "
                             "\"AverageValue\", average_value = \"10\" } } } }"), "%s", t);
     free(t);
