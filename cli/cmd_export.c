@@ -103,7 +103,12 @@ int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, CliExport *x, S
     if (rc == SIM_OK) {
         SchedCaConfig ca;
         scn_autoscaler_config(s, &ca);
-        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca, .gates = scn_feature_gates(s)};
+        char date[11], not_exported[512];
+        scn_not_exported(s, not_exported, sizeof not_exported);
+        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca, .gates = scn_feature_gates(s),
+                             .start_clock = scn_start_clock(s), .duration = scn_duration(s),
+                             .sample_every = scn_sample_every(s), .timezone = scn_timezone(s),
+                             .date = scn_date(s, date) ? date : NULL, .not_exported = not_exported};
         rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
             sim_err_set(err, rc, "%s", sim_errmsg(scn_world_engine(x->w)));
@@ -157,6 +162,16 @@ static void print_gates(uint32_t gates)
                    "kube-controller-manager\n", wl_gate_name((WlGate)g), wl_gate_name((WlGate)g));
 }
 
+/* Each warning on stderr (also in its region's README.md), even with --quiet. */
+static void print_warnings(const char *w)
+{
+    for (const char *p = w; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "kubesim export: warning: %.*s\n", (int)n - 2, p + 2);   /* the list item's "- " */
+        p += n + (p[n] == '\n');
+    }
+}
+
 int cmd_export(int argc, char **argv)
 {
     ExportArgs a = {.seed = 42};
@@ -188,6 +203,8 @@ int cmd_export(int argc, char **argv)
                kx_files_count(x.files), dest, dest);
     if (rc == CLI_OK && !a.quiet)
         print_gates(scn_feature_gates(s));
+    if (rc == CLI_OK)
+        print_warnings(kx_files_warnings(x.files));
     cli_export_free(&x);
     scn_free(s);
     return rc;

@@ -36,7 +36,9 @@ typedef struct ImportArgs {
     const char *out, *name, *region, *start, *duration;
     char *paths[MAX_FILES];     /* owned */
     char *regions[MAX_FILES];   /* owned */
+    int fixed[MAX_FILES];       /* the region was named (--region): labels do not move objects */
     size_t n;
+    int region_set;             /* --region was given */
 } ImportArgs;
 
 static void usage(FILE *f)
@@ -49,9 +51,11 @@ static void usage(FILE *f)
                "Each file may hold at most 32 MiB, all of them 64 MiB.\n\n"
                "  --out FILE        the scenario (default: standard output)\n"
                "  --name NAME       scenario { name } (default: imported)\n"
-               "  --region NAME     the region of plain files (default: imported)\n"
-               "  --start HH:MM     scenario { start } (manifests do not hold it)\n"
-               "  --duration D      scenario { duration } (manifests do not hold it)\n\n"
+               "  --region NAME     the region of plain files (default: an object's kubesim.io/region\n"
+               "                    label, as kubesim export writes it, else imported)\n"
+               "  --start HH:MM     scenario { start } (default: what an export's kustomization.yaml\n"
+               "                    records, else the scenario default)\n"
+               "  --duration D      scenario { duration } (default: likewise)\n\n"
                "exit codes: 0 written, 2 bad input or usage\n");
 }
 
@@ -61,6 +65,7 @@ static int add(ImportArgs *a, const char *path, const char *region)
         fprintf(stderr, "kubesim import: %s: more than %d files\n", path, MAX_FILES);
         return -1;
     }
+    a->fixed[a->n] = region == a->region && a->region_set;
     a->paths[a->n] = sim_mem_strdup(a->m, path);
     a->regions[a->n] = sim_mem_strdup(a->m, region);
     if (a->paths[a->n] == NULL || a->regions[a->n] == NULL) {
@@ -177,7 +182,7 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
         switch (c) {
         case 'o': a->out = optarg; break;
         case 'n': a->name = optarg; break;
-        case 'r': a->region = optarg; break;
+        case 'r': a->region = optarg, a->region_set = 1; break;
         case 's': a->start = optarg; break;
         case 'd': a->duration = optarg; break;
         case 'h': usage(stdout); return 1;
@@ -471,7 +476,7 @@ static int run_import(ImportArgs *a)
         rc = CLI_BAD_INPUT;
     }
     for (size_t i = 0; i < a->n && rc == CLI_OK; i++) {
-        files[i] = (KxImportFile){.path = a->paths[i], .region = a->regions[i]};
+        files[i] = (KxImportFile){.path = a->paths[i], .region = a->regions[i], .region_fixed = a->fixed[i]};
         texts[i] = read_input(m, a->paths[i], &files[i].len, &total);
         files[i].text = texts[i];
         if (texts[i] == NULL)

@@ -70,6 +70,11 @@ static void add_doc(void *ctx, KubeYNode *root, const char *file)
     d->file = file;
     d->root = root;
     d->region = c->reading->region;
+    if (!c->reading->region_fixed) {   /* an export's object says which cluster it belongs to */
+        const KubeYNode *l = kube_y_child(kube_y_get(root, "metadata.labels"), "kubesim.io/region");
+        if (l && l->type == KUBE_Y_SCALAR && l->s[0])
+            d->region = l->s;
+    }
     if (c->last)
         c->last->next = d;
     else
@@ -297,6 +302,24 @@ static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
         unique(c, d, !k->workload);
 }
 
+static void add_region(KxImp *c, const char *path, const char *r)
+{
+    const char *why;
+    for (size_t i = 0; i < c->nregions; i++)
+        if (strcmp(c->regions[i], r) == 0)
+            return;
+    if (!kx_name_valid(r, KX_DNS1123_LABEL, &why)) {
+        kube_yaml_fail(c->y, path, NULL, " region '%s' (--region, the folder of an export or a kubesim.io/region "
+                    "label) is not a valid region name: %s", r, why);
+        return;
+    }
+    if (c->nregions == sizeof c->regions / sizeof c->regions[0]) {
+        kube_yaml_fail(c->y, path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
+        return;
+    }
+    c->regions[c->nregions++] = r;
+}
+
 static void classify(KxImp *c, KxDoc *d)
 {
     if (d->root->type != KUBE_Y_MAP) {
@@ -310,10 +333,13 @@ static void classify(KxImp *c, KxDoc *d)
                     api == NULL ? "apiVersion" : "kind");
     d->name = kube_y_str(c->y, d->root, "metadata.name");
     d->ns = kube_y_str(c->y, d->root, "metadata.namespace");
+    if (kube_yaml_rc(c->y) == SIM_OK && tooling(api) && kind && strcmp(kind, "Kustomization") == 0 && !c->run)
+        c->run = d->root;   /* an export's run settings (kubesim.io/start, ...) */
     if (kube_yaml_rc(c->y) != SIM_OK || tooling(api)) {
         d->done = 1;
         return;
     }
+    add_region(c, d->file, d->region);
     const KxKind *k = find_kind(kind);
     d->kind = kind;
     if (k == NULL || (check_version(c, d, k, api) == 0 && strcmp(api, k->api) != 0)) {
@@ -321,24 +347,6 @@ static void classify(KxImp *c, KxDoc *d)
         return;
     }
     check_names(c, d, k);
-}
-
-static void add_region(KxImp *c, const KxImportFile *f)
-{
-    const char *r = f->region, *why;
-    for (size_t i = 0; i < c->nregions; i++)
-        if (strcmp(c->regions[i], r) == 0)
-            return;
-    if (!kx_name_valid(r, KX_DNS1123_LABEL, &why)) {
-        kube_yaml_fail(c->y, f->path, NULL, " region '%s' (--region, or the folder of an export) is not a valid region "
-                    "name: %s", r, why);
-        return;
-    }
-    if (c->nregions == sizeof c->regions / sizeof c->regions[0]) {
-        kube_yaml_fail(c->y, f->path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
-        return;
-    }
-    c->regions[c->nregions++] = r;
 }
 
 /* A scenario's name names its output folders (runs/NAME-SEED): a label
@@ -390,6 +398,21 @@ static int scale_to_zero(const KxImp *c)
     return 0;
 }
 
+/* A scenario {} field: the flag's value, else the export's annotation on
+ * its kustomization (checked with ok when not NULL), else none. */
+static void run_setting(KxImp *c, const char *field, const char *flag, const char *key, int (*ok)(const char *))
+{
+    const KubeYNode *n = flag || !c->run ? NULL : kx_annotation_node(c, c->run, key);
+    if (n && ok && !ok(n->s)) {
+        kube_yaml_fail(c->y, NULL, n, "'%s' is not a valid %s", n->s, field);
+        return;
+    }
+    if (flag == NULL && n == NULL)
+        return;
+    kx_out(c, ", %s = ", field);
+    kx_out_str(c, flag ? flag : n->s);
+}
+
 /* The header: where the scenario came from and what it leaves out. */
 static void header(KxImp *c, const KxImportOptions *o)
 {
@@ -408,16 +431,19 @@ static void header(KxImp *c, const KxImportOptions *o)
         first = 0;
     }
     kx_out(c, first ? "" : "\n");
+    const char *lost = c->run ? kx_annotation(c, c->run, "kubesim.io/not-exported") : NULL;
+    if (lost) {
+        kx_out(c, "-- not in the manifests (the exported scenario had them; the run differs by what they do): ");
+        kx_out_comment(c, lost);
+        kx_out(c, "\n");
+    }
     kx_out(c, "\nscenario { name = ");
     kx_out_str(c, o && o->name ? o->name : "imported");
-    if (o && o->start) {
-        kx_out(c, ", start = ");
-        kx_out_str(c, o->start);
-    }
-    if (o && o->duration) {
-        kx_out(c, ", duration = ");
-        kx_out_str(c, o->duration);
-    }
+    run_setting(c, "timezone", NULL, "kubesim.io/timezone", NULL);
+    run_setting(c, "date", NULL, "kubesim.io/date", NULL);
+    run_setting(c, "start", o ? o->start : NULL, "kubesim.io/start", o ? o->is_clock : NULL);
+    run_setting(c, "duration", o ? o->duration : NULL, "kubesim.io/duration", o ? o->is_duration : NULL);
+    run_setting(c, "sample_every", NULL, "kubesim.io/sample-every", o ? o->is_duration : NULL);
     if (scale_to_zero(c))
         kx_out(c, ", feature_gates = { HPAScaleToZero = true }");
     kx_out(c, " }\n");
@@ -495,12 +521,13 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
     }
     check_options(&c, o);
     for (size_t i = 0; i < nfiles && kube_yaml_rc(c.y) == SIM_OK; i++) {
-        add_region(&c, &files[i]);
         c.reading = &files[i];
         (void)kube_yaml_read(c.y, files[i].path, files[i].text, files[i].len, add_doc, &c);
     }
     for (KxDoc *d = c.docs; d && kube_yaml_rc(c.y) == SIM_OK; d = d->next)
         classify(&c, d);
+    if (kube_yaml_rc(c.y) == SIM_OK && c.nregions == 0 && nfiles > 0)
+        add_region(&c, files[0].path, files[0].region);   /* nothing to simulate: still a region */
     if (kube_yaml_rc(c.y) == SIM_OK)
         write_scenario(&c, o);
     sim_arena_free(&c.a);

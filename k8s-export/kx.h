@@ -70,10 +70,17 @@ typedef struct KxExportOptions {
     const struct SchedCaConfig *ca;     /* the autoscaler's flags; NULL: upstream's defaults */
     uint32_t gates;                     /* the feature gates the cluster runs with (workloads/gates.h WlGates):
                                            an HPA with minReplicas 0 needs HPAScaleToZero */
+    /* The run's settings, recorded as annotations on each region's
+     * kustomization.yaml so that `kubesim import DIR` needs no flags to
+     * reproduce the scenario. duration 0: none recorded. */
+    SimTime start_clock, duration, sample_every;
+    const char *timezone, *date;        /* NULL: unset (UTC, the default date) */
+    const char *not_exported;           /* what manifests cannot hold ("2 faults"), or NULL */
 } KxExportOptions;
 
-/* The files of an export: paths "REGION/FILE.yaml" in a fixed order, each
- * region's kustomization.yaml last among its files. */
+/* The files of an export: paths "REGION/FILE" in a fixed order, each
+ * region's kustomization.yaml last among its YAML files and its README.md
+ * (how to start what the scenario starts later) after it, when it has one. */
 typedef struct KxFiles KxFiles;
 
 /* Writes the objects of a built (not yet run) engine e and its controllers
@@ -88,18 +95,26 @@ void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **te
  * SIM_EIO with the message, naming the file, in err. */
 int kx_files_write(const KxFiles *f, const char *dir, SimErr *err);
 void kx_files_free(KxFiles *f);
+/* What a cluster applying the files would do otherwise than the
+ * simulation (a Job whose finished pods fill a count/pods quota), one line
+ * per warning ("- REGION: ..."), also in that region's README.md; "" when
+ * none. Owned by f. */
+const char *kx_files_warnings(const KxFiles *f);
 /* Objects (YAML documents) in the files, kustomizations excepted. */
 size_t kx_files_objects(const KxFiles *f);
 
 /* ---- manifests as a scenario (import*.c) -------------------------------- */
 
 /* One YAML file to import: its name (for messages), its text and the region
- * its objects go to. Borrowed. */
+ * its objects go to: an object's kubesim.io/region label (an export's)
+ * names its region instead unless region_fixed (--region was given).
+ * Borrowed. */
 typedef struct KxImportFile {
     const char *path;
     const char *text;
     size_t len;
     const char *region;
+    int region_fixed;
 } KxImportFile;
 
 /* Where a line of the written scenario came from: the document whose
@@ -111,8 +126,11 @@ typedef struct KxImportOrigin {
 
 typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
-    const char *start;      /* scenario.start ("HH:MM") or NULL */
-    const char *duration;   /* scenario.duration or NULL */
+    /* scenario.start ("HH:MM") and scenario.duration, or NULL: the ones an
+     * export recorded on its kustomization.yaml (kubesim.io/start,
+     * kubesim.io/duration), else the scenario language's defaults. */
+    const char *start;
+    const char *duration;
     /* The scenario language's formats, checked by its own parsers (the
      * scenarios module, which k8s-export does not link): 1 if s reads as a
      * duration ("90s", "1h30m") or a time of day ("07:00"). NULL: unchecked. */
