@@ -158,6 +158,10 @@ static void run_settings(KxYaml *y, KxCtx *c)
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "kubesim.io/scenario", o->scenario ? o->scenario : "kubesim");
     kx_yaml_kv_str(y, "kubesim.io/region", sim_region(c->e, c->region)->name);
+    char regions[1024] = "";
+    for (uint32_t r = 0, k = 0; r < sim_region_count(c->e) && k < sizeof regions; r++)
+        k += (uint32_t)snprintf(regions + k, sizeof regions - k, "%s%s", r ? "," : "", sim_region(c->e, r)->name);
+    kx_yaml_kv_str(y, "kubesim.io/regions", regions);   /* their order: the simulation's ids */
     if (o->duration > 0) {
         kx_clock(o->start_clock, buf, sizeof buf);
         kx_yaml_kv_str(y, "kubesim.io/start", buf);

@@ -438,7 +438,8 @@ static void header(KxImp *c, const KxImportOptions *o)
         kx_out(c, "\n");
     }
     kx_out(c, "\nscenario { name = ");
-    kx_out_str(c, o && o->name ? o->name : "imported");
+    const char *name = c->run ? kx_annotation(c, c->run, "kubesim.io/scenario") : NULL;
+    kx_out_str(c, o && o->name ? o->name : name && scenario_name_ok(name) ? name : "imported");
     run_setting(c, "timezone", NULL, "kubesim.io/timezone", NULL);
     run_setting(c, "date", NULL, "kubesim.io/date", NULL);
     run_setting(c, "start", o ? o->start : NULL, "kubesim.io/start", o ? o->is_clock : NULL);
@@ -467,8 +468,28 @@ static void write_region(KxImp *c, const char *r)
     kx_imp_pdbs(c);
 }
 
+/* The regions an export lists (kubesim.io/regions, in the simulation's
+ * order) first, in that order, then the others as they came: ids, and so
+ * ties between regions, stay as they were. */
+static void order_regions(KxImp *c)
+{
+    const char *list = c->run ? kx_annotation(c, c->run, "kubesim.io/regions") : NULL;
+    size_t done = 0;
+    for (const char *p = list; p && *p && done < c->nregions; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        for (size_t i = done; i < c->nregions; i++)
+            if (strlen(c->regions[i]) == n && strncmp(c->regions[i], p, n) == 0) {
+                const char *r = c->regions[i];
+                memmove(&c->regions[done + 1], &c->regions[done], (i - done) * sizeof *c->regions);
+                c->regions[done++] = r;
+                break;
+            }
+    }
+}
+
 static void write_scenario(KxImp *c, const KxImportOptions *o)
 {
+    order_regions(c);
     header(c, o);
     /* Cluster-scoped set-up: every region's documents at once, each name once. */
     kx_imp_namespaces(c);

@@ -25,17 +25,20 @@ static const char *ns_of(const KxDoc *d)
     return strcmp(ns, "default") == 0 ? NULL : ns;
 }
 
+/* Namespace documents first, in their order (an export's is the
+ * simulation's ids), then the namespaces other objects name. */
 void kx_imp_namespaces(KxImp *c)
 {
-    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
-        const char *ns = ns_of(d);
-        if (ns == NULL || kx_seen(c, "namespace", ns, ""))
-            continue;
-        c->cur = d;
-        kx_out(c, "namespace { name = ");
-        kx_out_str(c, ns);
-        kx_out(c, " }\n");
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
+            const char *ns = ns_of(d);
+            if (ns == NULL || (strcmp(d->kind, "Namespace") == 0) != (pass == 0) || kx_seen(c, "namespace", ns, ""))
+                continue;
+            c->cur = d;
+            kx_out(c, "namespace { name = ");
+            kx_out_str(c, ns);
+            kx_out(c, " }\n");
+        }
 }
 
 static void read_pc(KubeReader *r, const cJSON *j, const char *path, void *out)
