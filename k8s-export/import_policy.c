@@ -51,14 +51,17 @@ static void read_pc(KubeReader *r, const cJSON *j, const char *path, void *out)
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
     SimPriorityClass pc;
-    if (!kx_read(c, d->root, "", read_pc, &pc))
-        return;
+    if (!kx_read(c, d->root, "", read_pc, &pc) || pc.builtin)
+        return;   /* built in: the scenario knows it without a declaration */
     c->cur = d;
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
     kx_out(c, ", value = %lld", (long long)pc.value);
     const char *p = kube_y_str(c->y, d->root, "preemptionPolicy");
-    if (pc.global_default)
+    /* The export writes a scenario's default class globalDefault: false
+     * unless asked (--global-default-priority) and says so here. */
+    const char *quiet = kx_annotation(c, d->root, "kubesim.io/global-default");
+    if (pc.global_default || (quiet && strcmp(quiet, "true") == 0))
         kx_out(c, ", global_default = true");
     if (p) {
         kx_out(c, ", preemption_policy = ");
@@ -80,8 +83,8 @@ static void placeholder(KxImp *c, const KxDoc *d, const char *name)
         kube_yaml_fail(c->y, NULL, d->root, "priority class '%s' is not a valid PriorityClass name: %s", name, why);
         return;
     }
-    if (kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
-        return;   /* in the input, or named again by a later object */
+    if (sim_priorityclass_builtin(name) || kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
+        return;   /* built in, in the input, or named again by a later object */
     c->cur = d;
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, name);
@@ -112,6 +115,7 @@ void kx_imp_priorityclasses(KxImp *c)
     for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next)
         if (d->kind && strcmp(d->kind, "PriorityClass") == 0 && !kx_seen(c, "class", d->name, ""))
             priorityclass(c, d);
+    /* The built-in classes (a dump lists them) are there without a declaration. */
     for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
         if (d->kind == NULL)
             continue;

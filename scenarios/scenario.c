@@ -50,8 +50,8 @@ uint32_t scn_feature_gates(const ScnScenario *s) { return s->gates; }
 const char *scn_errmsg(const ScnScenario *s) { return sim_err_msg(&s->err); }
 SimTime scn_duration(const ScnScenario *s) { return s->duration; }
 SimTime scn_start_clock(const ScnScenario *s) { return s->start_clock; }
-size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
 SimTime scn_sample_every(const ScnScenario *s) { return s->sample_every; }
+size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
 const char *scn_timezone(const ScnScenario *s) { return s->clock.tz; }
 
 int scn_date(const ScnScenario *s, char buf[11])

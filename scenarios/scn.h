@@ -43,6 +43,8 @@ void scn_free(ScnScenario *s);
 
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
 SimTime scn_duration(const ScnScenario *s);
+/* The metrics sampling period (scenario { sample_every = ... }). */
+SimTime scn_sample_every(const ScnScenario *s);
 /* The time of day at simulated time 0 (scenario { start = ... }). */
 SimTime scn_start_clock(const ScnScenario *s);
 /* The Unix time of simulated time 0: scenario.start on scenario.date
@@ -65,7 +67,6 @@ void scn_clock_format(const ScnScenario *s, SimTime t, char *buf, size_t n);
  * "YYYY-MM-DD" into buf (11 bytes), 1 when set, else 0 and buf empty. */
 const char *scn_timezone(const ScnScenario *s);
 int scn_date(const ScnScenario *s, char buf[11]);
-SimTime scn_sample_every(const ScnScenario *s);
 /* What of the scenario Kubernetes manifests cannot hold, as text for
  * `kubesim export` to record ("2 faults, 3 at/every hooks"), into buf;
  * empty when everything it declares has a manifest. */
@@ -131,6 +132,9 @@ typedef struct ScnWorldOptions {
     int traffic_mode;                 /* WlTrafficMode; 0 fluid */
     ScnWorldPopulate populate;        /* with no scenario: makes the objects; NULL: none */
     void *ctx;                        /* populate's */
+    const char *kstate;               /* with dir: the kube-state sampler's rows go here
+                                         (workloads/kstate.h); NULL: no sampler */
+    uint32_t kstate_pods;             /* its bound on per-pod series */
 } ScnWorldOptions;
 
 /* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
@@ -163,6 +167,8 @@ typedef struct ScnRunOptions {
                                             SIM_ESTATE ("stopped"); NULL: never */
     int no_wall_time;            /* summary.json's wall_seconds is null, so the file's bytes depend
                                     only on the scenario and seed (a sweep's configurations) */
+    const char *kstate;          /* the kube-state rows for --openmetrics (ScnWorldOptions); NULL: none */
+    uint32_t kstate_pods;        /* their bound on per-pod series */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {
@@ -194,6 +200,9 @@ int scn_parse_clock(const char *s, SimTime *out);
 size_t scn_region_count(const ScnScenario *s);
 size_t scn_group_count(const ScnScenario *s);
 size_t scn_workload_count(const ScnScenario *s);
+/* Node group i's name when its price is "unknown" (a run reports its cost
+ * as unknown and warns), else NULL; i < scn_group_count(s). */
+const char *scn_group_unpriced(const ScnScenario *s, size_t i);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
  * in buf (buflen bytes; names that do not fit are left out), and how many in
