@@ -204,6 +204,12 @@ static void run_settings(KxYaml *y, KxCtx *c)
     for (uint32_t r = 0, k = 0; r < sim_region_count(c->e) && k < sizeof regions; r++)
         k += (uint32_t)snprintf(regions + k, sizeof regions - k, "%s%s", r ? "," : "", sim_region(c->e, r)->name);
     kx_yaml_kv_str(y, "kubesim.io/regions", regions);   /* their order: the simulation's ids */
+    char spaces[2048] = "";
+    for (uint32_t n = 0, k = 0; n < sim_namespace_count(c->e) && k < sizeof spaces; n++)
+        if (strcmp(kx_ns_name(c, n), "default") != 0)
+            k += (uint32_t)snprintf(spaces + k, sizeof spaces - k, "%s%s", k ? "," : "", kx_ns_name(c, n));
+    if (spaces[0])   /* likewise, whether or not a Namespace object is written */
+        kx_yaml_kv_str(y, "kubesim.io/namespaces", spaces);
     if (o->duration > 0) {
         kx_clock(o->start_clock, buf, sizeof buf);
         kx_yaml_kv_str(y, "kubesim.io/start", buf);

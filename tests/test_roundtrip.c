@@ -289,7 +289,7 @@ START_TEST(rule_run_settings_and_regions_are_recorded)
 {
     export_fixture("s");
     static const char *const kust[] = {"metadata:\n  name: r2\n  annotations:\n    kubesim.io/scenario: rules\n"
-                                       "    kubesim.io/region: r2\n    kubesim.io/regions: r1,r2\n"
+                                       "    kubesim.io/region: r2\n    kubesim.io/regions: r1,r2\n    kubesim.io/namespaces: team\n"
                                        "    kubesim.io/start: \"08:00\"\n    kubesim.io/duration: \"10800s\"\n"
                                        "    kubesim.io/sample-every: \"30s\"\n    kubesim.io/timezone: America/New_York\n"
                                        "    kubesim.io/date: \"2026-03-18\"\n", NULL};
