@@ -162,18 +162,22 @@ int bench_export(cJSON *out, int quick)
     return 0;
 }
 
-/* The export's files as import inputs, each in the region of its folder;
- * regions[] holds the names. */
-static KxImportFile *import_inputs(SimMem *m, const KxFiles *f, char (*regions)[64])
+/* The export's YAML files (not a README.md) as import inputs, *nin of
+ * them, each in the region of its folder; regions[] holds the names. */
+static KxImportFile *import_inputs(SimMem *m, const KxFiles *f, char (*regions)[64], size_t *nin)
 {
     size_t n = kx_files_count(f);
     KxImportFile *in = sim_mem_calloc(m, n ? n : 1, sizeof *in);
+    *nin = 0;
     for (size_t k = 0; in && k < n; k++) {
         const char *path, *text;
         size_t len;
         kx_files_get(f, k, &path, &text, &len);
-        snprintf(regions[k], sizeof regions[k], "%.*s", (int)strcspn(path, "/"), path);
-        in[k] = (KxImportFile){path, text, len, regions[k]};
+        if (strlen(path) < 5 || strcmp(path + strlen(path) - 5, ".yaml") != 0)
+            continue;
+        snprintf(regions[*nin], sizeof regions[*nin], "%.*s", (int)strcspn(path, "/"), path);
+        in[*nin] = (KxImportFile){path, text, len, regions[*nin], 0};
+        (*nin)++;
     }
     return in;
 }
@@ -182,14 +186,15 @@ static double timed_imports(const KxFiles *f, SimMem *m, int reps, size_t *lua_b
 {
     size_t n = kx_files_count(f);
     char(*regions)[64] = sim_mem_calloc(m, n ? n : 1, sizeof *regions);
-    KxImportFile *in = regions ? import_inputs(m, f, regions) : NULL;
+    size_t nin = 0;
+    KxImportFile *in = regions ? import_inputs(m, f, regions, &nin) : NULL;
     KxImportOptions o = {.name = "export-world"};
     double t0 = bench_now(), t = -1;
     int ok = in != NULL;
     for (int i = 0; ok && i < reps; i++) {
         char *text;
         SimErr err = SIM_ERR_INIT;
-        if (kx_import(m, in, n, &o, &text, lua_bytes, &err) != SIM_OK) {
+        if (kx_import(m, in, nin, &o, &text, lua_bytes, &err) != SIM_OK) {
             fprintf(stderr, "bench import: %s\n", sim_err_msg(&err));
             ok = 0;
             break;

@@ -155,11 +155,19 @@ int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, in
         SchedCaConfig ca;
         scn_autoscaler_config(s, &ca);
         rc = alerts ? build_alerts(s, x) : SIM_OK;
+        char date[11], not_exported[512];
+        scn_not_exported(s, not_exported, sizeof not_exported);
         KxExportOptions o = *flags;
         o.scenario = scn_name(s);
         o.ca = &ca;
         o.gates = scn_feature_gates(s);
         o.alerts = x->alerts;
+        o.start_clock = scn_start_clock(s);
+        o.duration = scn_duration(s);
+        o.sample_every = scn_sample_every(s);
+        o.timezone = scn_timezone(s);
+        o.date = scn_date(s, date) ? date : NULL;
+        o.not_exported = not_exported;
         if (rc == SIM_OK)
             rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
@@ -246,6 +254,16 @@ static void print_gates(uint32_t gates)
                    "kube-controller-manager\n", wl_gate_name((WlGate)g), wl_gate_name((WlGate)g));
 }
 
+/* Each warning on stderr (also in its region's README.md), even with --quiet. */
+static void print_warnings(const char *w)
+{
+    for (const char *p = w; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "kubesim export: warning: %.*s\n", (int)n - 2, p + 2);   /* the list item's "- " */
+        p += n + (p[n] == '\n');
+    }
+}
+
 static void print_alerts(const KxAlerts *al, const char *dest)
 {
     printf("%zu alert rules: %s/" CLI_ALERTS_RULES " (promtool check rules) and a PrometheusRule in "
@@ -287,6 +305,8 @@ int cmd_export(int argc, char **argv)
         print_gates(scn_feature_gates(s));
     if (rc == CLI_OK && !a.quiet && x.alerts)
         print_alerts(x.alerts, dest);
+    if (rc == CLI_OK)
+        print_warnings(kx_files_warnings(x.files));
     cli_export_free(&x);
     scn_free(s);
     return rc;

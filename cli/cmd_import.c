@@ -38,6 +38,7 @@ typedef struct ImportArgs {
     int region_given;           /* --region: the Nodes' region label does not rename it */
     char *paths[MAX_FILES];     /* owned */
     char *regions[MAX_FILES];   /* owned */
+    int fixed[MAX_FILES];       /* the region was named (--region): labels do not move objects */
     size_t n;
 } ImportArgs;
 
@@ -52,9 +53,11 @@ static void usage(FILE *f)
                "Each file may hold at most 32 MiB, all of them 64 MiB.\n\n"
                "  --out FILE        the scenario (default: standard output)\n"
                "  --name NAME       scenario { name } (default: imported)\n"
-               "  --region NAME     the region of plain files (default: imported)\n"
-               "  --start HH:MM     scenario { start } (manifests do not hold it)\n"
-               "  --duration D      scenario { duration } (manifests do not hold it)\n"
+               "  --region NAME     the region of plain files (default: an object's kubesim.io/region\n"
+               "                    label, as kubesim export writes it, else imported)\n"
+               "  --start HH:MM     scenario { start } (default: what an export's kustomization.yaml\n"
+               "                    records, else the scenario default)\n"
+               "  --duration D      scenario { duration } (default: likewise)\n"
                "  --prices FILE     a CSV instance_type,price_per_hour (USD per node-hour; header line\n"
                "                    optional): each node group of a listed type gets that price; a group\n"
                "                    with no price is written price = \"unknown\" (its cost is reported\n"
@@ -68,6 +71,7 @@ static int add(ImportArgs *a, const char *path, const char *region)
         fprintf(stderr, "kubesim import: %s: more than %d files\n", path, MAX_FILES);
         return -1;
     }
+    a->fixed[a->n] = region == a->region && a->region_given;
     a->paths[a->n] = sim_mem_strdup(a->m, path);
     a->regions[a->n] = sim_mem_strdup(a->m, region);
     if (a->paths[a->n] == NULL || a->regions[a->n] == NULL) {
@@ -552,7 +556,7 @@ static int run_import(ImportArgs *a)
         rc = CLI_BAD_INPUT;
     }
     for (size_t i = 0; i < a->n && rc == CLI_OK; i++) {
-        files[i] = (KxImportFile){.path = a->paths[i], .region = a->regions[i]};
+        files[i] = (KxImportFile){.path = a->paths[i], .region = a->regions[i], .region_fixed = a->fixed[i]};
         texts[i] = read_input(m, a->paths[i], &files[i].len, &total);
         files[i].text = texts[i];
         if (texts[i] == NULL)

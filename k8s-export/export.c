@@ -7,6 +7,12 @@
  * the table below, objects by id), and nothing depends on time or addresses,
  * so the same engine gives the same bytes. A kind with no object in a
  * region has no file there.
+ *
+ * Each kustomization.yaml records the run's settings (start, duration,
+ * clock, what manifests cannot hold) as kubesim.io/ annotations on its
+ * metadata, which kustomize keeps to itself, so `kubesim import DIR`
+ * reproduces the scenario without flags. A region whose files need a person
+ * (a Job to start later, a warning) gets a README.md saying what to do.
  */
 #include "k8s-export/export_int.h"
 
@@ -18,12 +24,11 @@
 #include "sim/outdir.h"
 
 typedef struct KxFile {
-    char *path;                 /* REGION/FILE.yaml */
-    KxYaml *y;                  /* the text; NULL for a text file (raw) */
+    char *path;                 /* REGION/FILE */
+    KxYaml *y;                  /* the text of a YAML file; NULL: text holds it */
     size_t docs;
     int tooling;                /* not Kubernetes objects: not in the kustomization */
-    char *raw;                  /* the text of a tooling file written as text (Helm values with comments) */
-    size_t rawlen, rawcap;
+    KxBuf text;                 /* without y: the text (a README.md, Helm values with comments; owned) */
 } KxFile;
 
 struct KxFiles {
@@ -32,6 +37,7 @@ struct KxFiles {
     size_t n, cap;
     char **cluster;             /* "KIND/NAME" of cluster-scoped objects, each once */
     size_t ncluster, capcluster;
+    KxBuf warnings;             /* one line per warning, every region's */
 };
 
 typedef struct KxKind {
@@ -72,9 +78,9 @@ void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **te
 {
     SIM_ASSERT(i < f->n);
     *path = f->v[i].path;
-    if (f->v[i].raw) {
-        *text = f->v[i].raw;
-        *len = f->v[i].rawlen;
+    if (f->v[i].y == NULL) {
+        *text = f->v[i].text.s;
+        *len = f->v[i].text.len;
     } else if (kx_yaml_text(f->v[i].y, text, len) != SIM_OK) {   /* checked when added */
         *text = "";
         *len = 0;
@@ -129,15 +135,14 @@ void kx_files_free(KxFiles *f)
         return;
     for (size_t i = 0; i < f->n; i++) {
         sim_mem_strfree(f->m, f->v[i].path);
-        if (f->v[i].raw)
-            sim_mem_free(f->m, f->v[i].raw, f->v[i].rawcap);
-        else
-            kx_yaml_free(f->v[i].y);
+        kx_yaml_free(f->v[i].y);
+        sim_mem_free(f->m, f->v[i].text.s, f->v[i].text.cap);
     }
     for (size_t i = 0; i < f->ncluster; i++)
         sim_mem_strfree(f->m, f->cluster[i]);
     sim_mem_free(f->m, f->cluster, f->capcluster * sizeof *f->cluster);
     sim_mem_free(f->m, f->v, f->cap * sizeof *f->v);
+    sim_mem_free(f->m, f->warnings.s, f->warnings.cap);
     sim_mem_free(f->m, f, sizeof *f);
 }
 
@@ -158,8 +163,13 @@ static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y,
         kx_yaml_free(y);
         return rc;
     }
-    f->v[f->n++] = (KxFile){p, y, docs, tooling, NULL, 0, 0};
+    f->v[f->n++] = (KxFile){p, y, docs, tooling, {0}};
     return SIM_OK;
+}
+
+const char *kx_files_warnings(const KxFiles *f)
+{
+    return f->warnings.s ? f->warnings.s : "";
 }
 
 /* A tooling file written as text (not in the kustomization): takes b's text. */
@@ -173,7 +183,7 @@ static int add_raw(KxFiles *f, KxCtx *c, const char *file, KxBuf *b)
         kx_buf_free(c, b);
         return SIM_ENOMEM;
     }
-    f->v[f->n++] = (KxFile){p, NULL, 0, 1, b->s, b->len, b->cap};
+    f->v[f->n++] = (KxFile){p, NULL, 0, 1, *b};
     *b = (KxBuf){0};
     return SIM_OK;
 }
@@ -207,6 +217,46 @@ static int emit_kind(KxFiles *f, KxCtx *c, const KxKind *k)
     return add_file(f, sim_region(c->e, c->region)->name, k->file, c->y, c->docs, k->tooling);
 }
 
+/* metadata.annotations of a kustomization: what `kubesim import` needs
+ * beside the objects to rebuild the scenario. */
+static void run_settings(KxYaml *y, KxCtx *c)
+{
+    const KxExportOptions *o = c->o;
+    char buf[32];
+    kx_yaml_str(y, "metadata");
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "name", sim_region(c->e, c->region)->name);
+    kx_yaml_str(y, "annotations");
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "kubesim.io/scenario", o->scenario ? o->scenario : "kubesim");
+    kx_yaml_kv_str(y, "kubesim.io/region", sim_region(c->e, c->region)->name);
+    char regions[1024] = "";
+    for (uint32_t r = 0, k = 0; r < sim_region_count(c->e) && k < sizeof regions; r++)
+        k += (uint32_t)snprintf(regions + k, sizeof regions - k, "%s%s", r ? "," : "", sim_region(c->e, r)->name);
+    kx_yaml_kv_str(y, "kubesim.io/regions", regions);   /* their order: the simulation's ids */
+    char spaces[2048] = "";
+    for (uint32_t n = 0, k = 0; n < sim_namespace_count(c->e) && k < sizeof spaces; n++)
+        if (strcmp(kx_ns_name(c, n), "default") != 0)
+            k += (uint32_t)snprintf(spaces + k, sizeof spaces - k, "%s%s", k ? "," : "", kx_ns_name(c, n));
+    if (spaces[0])   /* likewise, whether or not a Namespace object is written */
+        kx_yaml_kv_str(y, "kubesim.io/namespaces", spaces);
+    if (o->duration > 0) {
+        kx_clock(o->start_clock, buf, sizeof buf);
+        kx_yaml_kv_str(y, "kubesim.io/start", buf);
+        kx_kv_duration(y, "kubesim.io/duration", o->duration);
+    }
+    if (o->sample_every > 0)
+        kx_kv_duration(y, "kubesim.io/sample-every", o->sample_every);
+    if (o->timezone)
+        kx_yaml_kv_str(y, "kubesim.io/timezone", o->timezone);
+    if (o->date)
+        kx_yaml_kv_str(y, "kubesim.io/date", o->date);
+    if (o->not_exported && *o->not_exported)
+        kx_yaml_kv_str(y, "kubesim.io/not-exported", o->not_exported);
+    kx_yaml_map_end(y);
+    kx_yaml_map_end(y);
+}
+
 static int kustomization(KxFiles *f, KxCtx *c, size_t first)
 {
     KxYaml *y = kx_yaml_new(f->m);
@@ -216,6 +266,7 @@ static int kustomization(KxFiles *f, KxCtx *c, size_t first)
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "apiVersion", "kustomize.config.k8s.io/v1beta1");
     kx_yaml_kv_str(y, "kind", "Kustomization");
+    run_settings(y, c);
     kx_yaml_str(y, "resources");
     kx_yaml_seq_begin(y);
     for (size_t i = first; i < f->n; i++)
@@ -227,16 +278,56 @@ static int kustomization(KxFiles *f, KxCtx *c, size_t first)
     return add_file(f, sim_region(c->e, c->region)->name, "kustomization.yaml", y, 0, 0);
 }
 
+/* The region's README.md, when a Job starts later or a warning stands;
+ * takes the text (freed here on failure). */
+static int readme(KxFiles *f, KxCtx *c)
+{
+    if (c->timed->len == 0 && c->warns->len == 0)
+        return SIM_OK;
+    const char *region = sim_region(c->e, c->region)->name;
+    KxBuf b = {0};
+    char start[16];
+    kx_clock(c->o->start_clock, start, sizeof start);
+    kx_buf_printf(c, &b, "# %s: scenario %s, exported by kubesim\n\n"
+                  "Apply this folder with `kubectl apply -k .` at the scenario's start, %s%s%s.\n",
+                  region, c->scenario, start, c->o->timezone ? " " : " UTC", c->o->timezone ? c->o->timezone : "");
+    if (c->timed->len)
+        kx_buf_printf(c, &b, "\n## Jobs that start later\n\n"
+                      "Each is written with `spec.suspend: true`: `kubectl apply` creates it, and the Job\n"
+                      "controller makes no pod until it is resumed. Resume each at its time (its\n"
+                      "`kubesim.io/start-at` annotation), for instance from a CronJob or a CI schedule:\n\n%s",
+                      c->timed->s);
+    if (c->warns->len)
+        kx_buf_printf(c, &b, "\n## Where a cluster would do otherwise than the simulation\n\n%s", c->warns->s);
+    char path[512];
+    snprintf(path, sizeof path, "%s/README.md", region);
+    char *p = c->rc == SIM_OK ? sim_mem_strdup(f->m, path) : NULL;
+    if (p == NULL || sim_mem_grow(f->m, (void **)&f->v, &f->cap, f->n + 1, sizeof *f->v) != SIM_OK) {
+        sim_mem_strfree(f->m, p);
+        kx_buf_free(c, &b);
+        return SIM_ENOMEM;
+    }
+    f->v[f->n++] = (KxFile){p, NULL, 0, 1, b};   /* for people: not in the kustomization */
+    return SIM_OK;
+}
+
 static int export_region(KxFiles *f, KxCtx *c)
 {
     size_t first = f->n;
     int rc = SIM_OK;
+    c->timed->len = c->warns->len = 0;
     for (size_t k = 0; rc == SIM_OK && k < NKINDS; k++)
         if (kinds[k].provisioner < 0 || kinds[k].provisioner == (int)c->o->provisioner)
             rc = emit_kind(f, c, &kinds[k]);
+    if (rc == SIM_OK && c->warns->len) {
+        kx_buf_printf(c, &f->warnings, "%s", c->warns->s);
+        rc = c->rc;
+    }
     if (rc == SIM_OK)
         rc = emit_extras(f, c);
-    return rc == SIM_OK ? kustomization(f, c, first) : rc;
+    if (rc == SIM_OK)
+        rc = kustomization(f, c, first);
+    return rc == SIM_OK ? readme(f, c) : rc;
 }
 
 int kx_export(SimEngine *e, WlControllers *wl, const KxExportOptions *o, KxFiles **out)
@@ -247,13 +338,16 @@ int kx_export(SimEngine *e, WlControllers *wl, const KxExportOptions *o, KxFiles
     if (f == NULL)
         return sim_fail(e, SIM_ENOMEM, "out of memory");
     f->m = m;
-    KxCtx c = {.e = e, .wl = wl, .o = o, .files = f};
+    KxBuf timed = {0}, warns = {0};
+    KxCtx c = {.e = e, .wl = wl, .o = o, .files = f, .timed = &timed, .warns = &warns};
     kx_label_value(o->scenario ? o->scenario : "kubesim", c.scenario, sizeof c.scenario);
     int rc = SIM_OK;
     for (uint32_t r = 0; rc == SIM_OK && r < sim_region_count(e); r++) {
         c.region = r;
         rc = export_region(f, &c);
     }
+    kx_buf_free(&c, &timed);
+    kx_buf_free(&c, &warns);
     if (rc != SIM_OK) {
         kx_files_free(f);
         return rc == SIM_ENOMEM ? sim_fail(e, rc, "out of memory") : rc;

@@ -66,17 +66,37 @@ static void slo_annotations(KxYaml *y, const WlServe *s)
         kx_kv_duration(y, "kubesim.io/serve-slo-from", s->slo_from);
 }
 
-/* What a serving or worker Deployment does in the simulation. */
+/* spec.replicas, or for a workload an HPA scales none: the HPA owns the
+ * count (the HPA documentation's advice), and the initial one is an
+ * annotation (initial_replicas). */
+static void replicas(KxCtx *c, uint32_t wl)
+{
+    if (!kx_hpa_scaled(c, wl))
+        kx_yaml_kv_int(c->y, "replicas", sim_workload(c->e, wl)->replicas);
+}
+
+static void initial_replicas(KxCtx *c, uint32_t wl)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", (int)sim_workload(c->e, wl)->replicas);
+    kx_yaml_kv_str(c->y, "kubesim.io/initial-replicas", buf);
+}
+
+/* What a serving or worker Deployment does in the simulation, and the
+ * initial count of one an HPA scales. */
 static void deploy_annotations(KxCtx *c, uint32_t wl)
 {
     WlServe s;
     int serves = wl_traffic_serving(c->wl, wl, &s);
     const char *queue = wl_queue_of_worker(c->wl, wl);
-    if (!serves && !queue)
+    int scaled = kx_hpa_scaled(c, wl);
+    if (!serves && !queue && !scaled)
         return;
     KxYaml *y = c->y;
     kx_yaml_str(y, "annotations");
     kx_yaml_map_begin(y);
+    if (scaled)
+        initial_replicas(c, wl);
     if (queue)
         kx_yaml_kv_str(y, "kubesim.io/queue", queue);
     if (serves) {
@@ -103,7 +123,7 @@ static void deployment(KxCtx *c, uint32_t wl)
     kx_yaml_map_end(y);
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
-    kx_yaml_kv_int(y, "replicas", w->replicas);
+    replicas(c, wl);
     kx_pod_selector(c, wl);
     strategy(y, w);
     if (w->min_ready > 0)
@@ -274,11 +294,18 @@ static void statefulset(KxCtx *c, uint32_t wl)
     const SimWorkload *w = sim_workload(c->e, wl);
     KxYaml *y = c->y;
     kx_doc_begin(c, "apps/v1", "StatefulSet");
-    kx_meta(c, w->name, kx_ns_name(c, w->ns), 0);
+    kx_meta(c, w->name, kx_ns_name(c, w->ns), 1);
+    if (kx_hpa_scaled(c, wl)) {
+        kx_yaml_str(y, "annotations");
+        kx_yaml_map_begin(y);
+        initial_replicas(c, wl);
+        kx_yaml_map_end(y);
+    }
+    kx_yaml_map_end(y);
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "serviceName", w->name);
-    kx_yaml_kv_int(y, "replicas", w->replicas);
+    replicas(c, wl);
     kx_yaml_kv_str(y, "podManagementPolicy", "OrderedReady");
     if (w->min_ready > 0)
         kx_kv_seconds(y, "minReadySeconds", w->min_ready);

@@ -200,6 +200,18 @@ int kx_hpa_refused(KxCtx *c, const char *name, const WlHpaSpec *s)
     return 1;
 }
 
+int kx_hpa_scaled(KxCtx *c, uint32_t wl)
+{
+    for (size_t i = 0; i < wl_hpa_count(c->wl); i++) {
+        const char *name;
+        uint32_t tgt;
+        const WlHpaSpec *s;
+        if (wl_hpa_info(c->wl, i, &name, &tgt, &s) == SIM_OK && tgt == wl)
+            return 1;
+    }
+    return 0;
+}
+
 void kx_emit_hpas(KxCtx *c)
 {
     for (size_t i = 0; i < wl_hpa_count(c->wl) && c->rc == SIM_OK; i++) {

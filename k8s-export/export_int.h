@@ -32,6 +32,10 @@ typedef struct KxCtx {
     KxYaml *y;                      /* the file being written */
     size_t docs;                    /* documents written into y */
     int rc;                         /* SIM_OK, or the first failure (SIM_ENOMEM) */
+    /* The region's README.md: how to start each Job the scenario starts
+     * later (markdown list items), and what a cluster would do otherwise
+     * than the simulation (warnings, also in kx_files_warnings). */
+    struct KxBuf *timed, *warns;
 } KxCtx;
 
 /* A growing text buffer through the engine's SimMem; a failed append sets
@@ -71,6 +75,9 @@ void kx_kv_seconds(KxYaml *y, const char *key, SimTime t);   /* whole seconds, r
 void kx_duration(SimTime t, char *buf, size_t n);
 void kx_kv_duration(KxYaml *y, const char *key, SimTime t);
 void kx_kv_double(KxYaml *y, const char *key, double v);     /* as a string: annotations */
+/* A time of day (an offset from midnight, any day) as "HH:MM", or
+ * "HH:MM:SS" when it has seconds. */
+void kx_clock(SimTime t, char *buf, size_t n);
 const char *kx_taint_effect(int effect);
 const char *kx_ns_name(KxCtx *c, uint32_t ns);
 /* The value of label key in the workload's pod labels, or NULL. */
@@ -85,6 +92,12 @@ void kx_pod_selector(KxCtx *c, uint32_t wl);
 void kx_pod_match_labels(KxCtx *c, uint32_t wl);
 /* What the workload's pods are named by: its app.kubernetes.io/name. */
 void kx_pod_app(const SimWorkload *w, char *buf, size_t n);
+
+/* export_hpa.c: 1 when an HPA scales workload wl. Such a workload is
+ * written without spec.replicas (a re-apply would reset the HPA's count,
+ * as the HPA documentation warns): its initial count goes to the
+ * annotation kubesim.io/initial-replicas, which import reads back. */
+int kx_hpa_scaled(KxCtx *c, uint32_t wl);
 
 /* One function per file; each writes every object of its kind in c->region. */
 void kx_emit_namespaces(KxCtx *c);

@@ -50,6 +50,9 @@ void kx_labels_begin(KxCtx *c, const char *name)
     kx_yaml_kv_str(c->y, "app.kubernetes.io/part-of", c->scenario);
     kx_yaml_kv_str(c->y, "app.kubernetes.io/managed-by", "kubesim");
     kx_yaml_kv_str(c->y, "kubesim.io/scenario", c->scenario);
+    /* Which cluster the object belongs to, so the files imported as a flat
+     * list keep each object in its region. */
+    kx_yaml_kv_str(c->y, "kubesim.io/region", sim_region(c->e, c->region)->name);
 }
 
 void kx_labels(KxCtx *c, const char *name)
@@ -156,6 +159,15 @@ void kx_kv_duration(KxYaml *y, const char *key, SimTime t)
     char buf[32];
     kx_duration(t, buf, sizeof buf);
     kx_yaml_kv_str(y, key, buf);
+}
+
+void kx_clock(SimTime t, char *buf, size_t n)
+{
+    int64_t s = (t / SIM_NS_PER_S) % 86400;
+    if (s % 60)
+        snprintf(buf, n, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+    else
+        snprintf(buf, n, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
 }
 
 void kx_kv_double(KxYaml *y, const char *key, double v)

@@ -11,6 +11,7 @@
 #include "k8s-export/export_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "workloads/queue.h"
@@ -22,22 +23,39 @@ void kx_pod_app(const SimWorkload *w, char *buf, size_t n)
     kx_label_value(v ? v : w->name, buf, n);
 }
 
-/* The declared labels, then ours where the scenario did not set them. */
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const SimKV *)a)->key, ((const SimKV *)b)->key);
+}
+
+/* The declared labels and ours where the scenario did not set them, sorted
+ * by key (as kubectl prints a map), so a scenario imported from the export
+ * exports the same bytes whatever order its labels were declared in. */
 static void pod_labels(KxCtx *c, const SimWorkload *w)
 {
     char app[64];
+    size_t n = 0, cap = w->spec.nlabels + 3;
+    SimKV *kv = sim_mem_alloc(sim_mem(c->e), cap * sizeof *kv);
+    if (kv == NULL) {
+        c->rc = SIM_ENOMEM;
+        return;
+    }
     kx_pod_app(w, app, sizeof app);
+    for (size_t i = 0; i < w->spec.nlabels; i++)
+        kv[n++] = w->spec.labels[i];
+    if (!kx_pod_label(&w->spec, "app.kubernetes.io/name"))
+        kv[n++] = (SimKV){.key = (char *)"app.kubernetes.io/name", .value = app};
+    if (!kx_pod_label(&w->spec, "app.kubernetes.io/part-of"))
+        kv[n++] = (SimKV){.key = (char *)"app.kubernetes.io/part-of", .value = c->scenario};
+    if (!kx_pod_label(&w->spec, "kubesim.io/scenario"))
+        kv[n++] = (SimKV){.key = (char *)"kubesim.io/scenario", .value = c->scenario};
+    qsort(kv, n, sizeof *kv, by_key);
     kx_yaml_str(c->y, "labels");
     kx_yaml_map_begin(c->y);
-    for (size_t i = 0; i < w->spec.nlabels; i++)
-        kx_yaml_kv_str(c->y, w->spec.labels[i].key, w->spec.labels[i].value);
-    if (!kx_pod_label(&w->spec, "app.kubernetes.io/name"))
-        kx_yaml_kv_str(c->y, "app.kubernetes.io/name", app);
-    if (!kx_pod_label(&w->spec, "app.kubernetes.io/part-of"))
-        kx_yaml_kv_str(c->y, "app.kubernetes.io/part-of", c->scenario);
-    if (!kx_pod_label(&w->spec, "kubesim.io/scenario"))
-        kx_yaml_kv_str(c->y, "kubesim.io/scenario", c->scenario);
+    for (size_t i = 0; i < n; i++)
+        kx_yaml_kv_str(c->y, kv[i].key, kv[i].value);
     kx_yaml_map_end(c->y);
+    sim_mem_free(sim_mem(c->e), kv, cap * sizeof *kv);
 }
 
 void kx_pod_match_labels(KxCtx *c, uint32_t wl)

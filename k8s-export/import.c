@@ -71,6 +71,11 @@ static void add_object(KxImp *c, KubeYNode *root, const char *file)
     d->file = file;
     d->root = root;
     d->region = c->reading->region;
+    if (!c->reading->region_fixed) {   /* an export's object says which cluster it belongs to */
+        const KubeYNode *l = kube_y_child(kube_y_get(root, "metadata.labels"), "kubesim.io/region");
+        if (l && l->type == KUBE_Y_SCALAR && l->s[0])
+            d->region = l->s;
+    }
     if (c->last)
         c->last->next = d;
     else
@@ -356,6 +361,24 @@ static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
         unique(c, d);
 }
 
+static void add_region(KxImp *c, const char *path, const char *r)
+{
+    const char *why;
+    for (size_t i = 0; i < c->nregions; i++)
+        if (strcmp(c->regions[i], r) == 0)
+            return;
+    if (!kx_name_valid(r, KX_DNS1123_LABEL, &why)) {
+        kube_yaml_fail(c->y, path, NULL, " region '%s' (--region, the folder of an export or a kubesim.io/region "
+                    "label) is not a valid region name: %s", r, why);
+        return;
+    }
+    if (c->nregions == sizeof c->regions / sizeof c->regions[0]) {
+        kube_yaml_fail(c->y, path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
+        return;
+    }
+    c->regions[c->nregions++] = r;
+}
+
 /* "KIND/NAME" of the controller that owns d (an ownerReference with
  * controller: true: a ReplicaSet's Pod, a Deployment's ReplicaSet, a
  * CronJob's Job), or NULL. The controller is imported, or runs in the
@@ -393,10 +416,13 @@ static void classify(KxImp *c, KxDoc *d)
                     api == NULL ? "apiVersion" : "kind");
     d->name = kube_y_str(c->y, d->root, "metadata.name");
     d->ns = kube_y_str(c->y, d->root, "metadata.namespace");
+    if (kube_yaml_rc(c->y) == SIM_OK && tooling(api) && kind && strcmp(kind, "Kustomization") == 0 && !c->run)
+        c->run = d->root;   /* an export's run settings (kubesim.io/start, ...) */
     if (kube_yaml_rc(c->y) != SIM_OK || tooling(api)) {
         d->done = 1;
         return;
     }
+    add_region(c, d->file, d->region);
     const KxKind *k = find_kind(kind);
     d->kind = kind;
     if ((d->owner = owner_of(c, d)) != NULL) {
@@ -408,24 +434,6 @@ static void classify(KxImp *c, KxDoc *d)
         return;
     }
     check_names(c, d, k);
-}
-
-static void add_region(KxImp *c, const KxImportFile *f)
-{
-    const char *r = f->region, *why;
-    for (size_t i = 0; i < c->nregions; i++)
-        if (strcmp(c->regions[i], r) == 0)
-            return;
-    if (!kx_name_valid(r, KX_DNS1123_LABEL, &why)) {
-        kube_yaml_fail(c->y, f->path, NULL, " region '%s' (--region, or the folder of an export) is not a valid region "
-                    "name: %s", r, why);
-        return;
-    }
-    if (c->nregions == sizeof c->regions / sizeof c->regions[0]) {
-        kube_yaml_fail(c->y, f->path, NULL, " more than %zu regions", sizeof c->regions / sizeof c->regions[0]);
-        return;
-    }
-    c->regions[c->nregions++] = r;
 }
 
 /* A scenario's name names its output folders (runs/NAME-SEED): a label
@@ -479,6 +487,21 @@ static int scale_to_zero(const KxImp *c)
             return 1;
     }
     return 0;
+}
+
+/* A scenario {} field: the flag's value, else the export's annotation on
+ * its kustomization (checked with ok when not NULL), else none. */
+static void run_setting(KxImp *c, const char *field, const char *flag, const char *key, int (*ok)(const char *))
+{
+    const KubeYNode *n = flag || !c->run ? NULL : kx_annotation_node(c, c->run, key);
+    if (n && ok && !ok(n->s)) {
+        kube_yaml_fail(c->y, NULL, n, "'%s' is not a valid %s", n->s, field);
+        return;
+    }
+    if (flag == NULL && n == NULL)
+        return;
+    kx_out(c, ", %s = ", field);
+    kx_out_str(c, flag ? flag : n->s);
 }
 
 /* Why a document is not a declaration of the scenario. */
@@ -564,16 +587,20 @@ static void header(KxImp *c, const KxImportOptions *o)
     c->nskipped += skip_line(c, SKIP_OWNED, "not imported (made by their controller)");
     c->skip_to = c->len;
     (void)skip_line(c, SKIP_BUILTIN, "built in, not declared");
+    const char *lost = c->run ? kx_annotation(c, c->run, "kubesim.io/not-exported") : NULL;
+    if (lost) {
+        kx_out(c, "-- not in the manifests (the exported scenario had them; the run differs by what they do): ");
+        kx_out_comment(c, lost);
+        kx_out(c, "\n");
+    }
     kx_out(c, "\nscenario { name = ");
-    kx_out_str(c, o && o->name ? o->name : "imported");
-    if (o && o->start) {
-        kx_out(c, ", start = ");
-        kx_out_str(c, o->start);
-    }
-    if (o && o->duration) {
-        kx_out(c, ", duration = ");
-        kx_out_str(c, o->duration);
-    }
+    const char *name = c->run ? kx_annotation(c, c->run, "kubesim.io/scenario") : NULL;
+    kx_out_str(c, o && o->name ? o->name : name && scenario_name_ok(name) ? name : "imported");
+    run_setting(c, "timezone", NULL, "kubesim.io/timezone", NULL);
+    run_setting(c, "date", NULL, "kubesim.io/date", NULL);
+    run_setting(c, "start", o ? o->start : NULL, "kubesim.io/start", o ? o->is_clock : NULL);
+    run_setting(c, "duration", o ? o->duration : NULL, "kubesim.io/duration", o ? o->is_duration : NULL);
+    run_setting(c, "sample_every", NULL, "kubesim.io/sample-every", o ? o->is_duration : NULL);
     if (scale_to_zero(c))
         kx_out(c, ", feature_gates = { HPAScaleToZero = true }");
     kx_out(c, " }\n");
@@ -597,8 +624,28 @@ static void write_region(KxImp *c, const char *r)
     kx_imp_pdbs(c);
 }
 
+/* The regions an export lists (kubesim.io/regions, in the simulation's
+ * order) first, in that order, then the others as they came: ids, and so
+ * ties between regions, stay as they were. */
+static void order_regions(KxImp *c)
+{
+    const char *list = c->run ? kx_annotation(c, c->run, "kubesim.io/regions") : NULL;
+    size_t done = 0;
+    for (const char *p = list; p && *p && done < c->nregions; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        for (size_t i = done; i < c->nregions; i++)
+            if (strlen(c->regions[i]) == n && strncmp(c->regions[i], p, n) == 0) {
+                const char *r = c->regions[i];
+                memmove(&c->regions[done + 1], &c->regions[done], (i - done) * sizeof *c->regions);
+                c->regions[done++] = r;
+                break;
+            }
+    }
+}
+
 static void write_scenario(KxImp *c, const KxImportOptions *o)
 {
+    order_regions(c);
     header(c, o);
     /* Cluster-scoped set-up: every region's documents at once, each name once. */
     kx_imp_namespaces(c);
@@ -651,12 +698,13 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
     }
     check_options(&c, o);
     for (size_t i = 0; i < nfiles && kube_yaml_rc(c.y) == SIM_OK; i++) {
-        add_region(&c, &files[i]);
         c.reading = &files[i];
         (void)kube_yaml_read(c.y, files[i].path, files[i].text, files[i].len, add_doc, &c);
     }
     for (KxDoc *d = c.docs; d && kube_yaml_rc(c.y) == SIM_OK; d = d->next)
         classify(&c, d);
+    if (kube_yaml_rc(c.y) == SIM_OK && c.nregions == 0 && nfiles > 0)
+        add_region(&c, files[0].path, files[0].region);   /* nothing to simulate: still a region */
     if (kube_yaml_rc(c.y) == SIM_OK && o)
         kx_imp_node_region(&c, o->unnamed_region);
     if (kube_yaml_rc(c.y) == SIM_OK)

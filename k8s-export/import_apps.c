@@ -44,6 +44,17 @@ static void ann_duration(KxImp *c, const KubeYNode *owner, const char *key, cons
     }
 }
 
+/* spec.replicas, or when it is absent (a workload an HPA scales, as the
+ * export writes it) the annotation kubesim.io/initial-replicas. */
+static void replicas(KxImp *c, const KubeYNode *root)
+{
+    const KubeYNode *n = kube_y_at(c->y, root, "spec.replicas");
+    if (n == NULL)
+        n = kx_annotation_node(c, root, "kubesim.io/initial-replicas");
+    if (n)
+        kx_out(c, ", replicas = %lld", (long long)kx_int(c, n, 0, 1000000));
+}
+
 static void image(KxImp *c, const KubeYNode *tmpl)
 {
     const KubeYNode *cs = kube_y_seq(c->y, tmpl, "spec.containers");
@@ -210,7 +221,7 @@ void kx_imp_deployments(KxImp *c)
         const KubeYNode *tmpl = kube_y_map(c->y, d->root, "spec.template");
         queue(c, d);
         kx_out_head(c, "deployment", d, 1);
-        opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
+        replicas(c, d->root);
         image(c, tmpl);
         strategy(c, d->root);
         opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
@@ -230,7 +241,7 @@ void kx_imp_statefulsets(KxImp *c)
     for (KxDoc *d = NULL; (d = kx_next(c, d, "StatefulSet")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         const KubeYNode *tmpl = kube_y_map(c->y, d->root, "spec.template");
         kx_out_head(c, "statefulset", d, 1);
-        opt_int(c, d->root, "spec.replicas", "replicas", 0, 1000000);
+        replicas(c, d->root);
         image(c, tmpl);
         opt_int(c, d->root, "spec.minReadySeconds", "min_ready", 0, INT64_C(1) << 31);
         const KubeYNode *vct = kube_y_seq(c->y, d->root, "spec.volumeClaimTemplates");
@@ -293,7 +304,12 @@ void kx_imp_jobs(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "Job")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         kx_out_head(c, "job", d, 1);
+        /* kubesim.io/start: the offset from the scenario's start; else
+         * kubesim.io/start-at, a time of day on its clock (a day's, when
+         * it says which: the offset is then the only exact reading). */
         const KubeYNode *start = kx_annotation_node(c, d->root, "kubesim.io/start");
+        if (start == NULL)
+            start = kx_annotation_node(c, d->root, "kubesim.io/start-at");
         if (start) {
             kx_out(c, ", start = ");
             kx_out_when(c, start);

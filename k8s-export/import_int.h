@@ -46,6 +46,7 @@ typedef struct KxImp {
     char *out;                      /* the scenario's text */
     size_t len, cap;
     KxDoc *docs, *last;
+    const KubeYNode *run;           /* the first kustomization's root: an export's run settings */
     const char *regions[64];        /* in order of first appearance */
     size_t nregions;
     const char *region;             /* the region being written */

@@ -235,7 +235,16 @@ static void default_group(KxImp *c, const char *name, const char *type, const Ne
     kx_out(c, "-- No node group came with the manifests: this one is sized for the workloads below\n"
               "-- (%lld pods, %lldm CPU, %lld MiB requested; nodes at most 80%% full). Edit it.\n",
            (long long)n->pods, (long long)n->cpu, (long long)(n->memory >> 20));
-    kx_out(c, "nodegroup { name = \"%s\", region = ", name);
+    /* Group names are the scenario's: one per region where there are several. */
+    kx_out(c, "nodegroup { name = ");
+    if (c->nregions > 1) {
+        char both[160];
+        snprintf(both, sizeof both, "%s-%s", name, c->region);
+        kx_out_str(c, both);
+    } else {
+        kx_out_str(c, name);
+    }
+    kx_out(c, ", region = ");
     kx_out_str(c, c->region);
     kx_out(c, ", instance_type = \"%s\", cpu = \"%lld\", memory = \"%dGi\"%s, min = %lld, max = %lld", type,
            (long long)(cpu / 1000), gib, gpus ? ", gpu = 4" : "", (long long)k, (long long)(2 * k + 2));

@@ -25,17 +25,40 @@ static const char *ns_of(const KxDoc *d)
     return strcmp(ns, "default") == 0 ? NULL : ns;
 }
 
-void kx_imp_namespaces(KxImp *c)
+/* The namespaces an export lists (kubesim.io/namespaces on its
+ * kustomization: the simulation's order, with or without Namespace
+ * objects), then Namespace documents in their order, then the namespaces
+ * other objects name. */
+static void listed_namespaces(KxImp *c)
 {
-    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
-        const char *ns = ns_of(d);
-        if (ns == NULL || kx_seen(c, "namespace", ns, ""))
+    const char *list = c->run ? kx_annotation(c, c->run, "kubesim.io/namespaces") : NULL;
+    char name[64];
+    for (const char *p = list; p && *p && kube_yaml_rc(c->y) == SIM_OK; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        if (!kx_check_label(c, kx_annotation_node(c, c->run, "kubesim.io/namespaces"), "namespace", name) ||
+            kx_seen(c, "namespace", name, ""))
             continue;
-        c->cur = d;
         kx_out(c, "namespace { name = ");
-        kx_out_str(c, ns);
+        kx_out_str(c, name);
         kx_out(c, " }\n");
     }
+}
+
+void kx_imp_namespaces(KxImp *c)
+{
+    c->cur = NULL;
+    listed_namespaces(c);
+    for (int pass = 0; pass < 2; pass++)
+        for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
+            const char *ns = ns_of(d);
+            if (ns == NULL || (strcmp(d->kind, "Namespace") == 0) != (pass == 0) || kx_seen(c, "namespace", ns, ""))
+                continue;
+            c->cur = d;
+            kx_out(c, "namespace { name = ");
+            kx_out_str(c, ns);
+            kx_out(c, " }\n");
+        }
 }
 
 static void read_pc(KubeReader *r, const cJSON *j, const char *path, void *out)

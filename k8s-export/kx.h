@@ -94,14 +94,22 @@ typedef struct KxExportOptions {
                                            enforce label on each Namespace written; NULL: no label */
     int global_default_priority;        /* write the globalDefault PriorityClass as such; else it is written
                                            globalDefault: false and the pods that would get it name it */
+    /* The run's settings, recorded as annotations on each region's
+     * kustomization.yaml so that `kubesim import DIR` needs no flags to
+     * reproduce the scenario. duration 0: none recorded. */
+    SimTime start_clock, duration, sample_every;
+    const char *timezone, *date;        /* NULL: unset (UTC, the default date) */
+    const char *not_exported;           /* what manifests cannot hold ("2 faults"), or NULL */
 } KxExportOptions;
 
 /* 1 if level is a Pod Security Standard level (privileged, baseline,
  * restricted). */
 int kx_pod_security_level(const char *level);
 
-/* The files of an export: paths "REGION/FILE.yaml" in a fixed order, each
- * region's kustomization.yaml last among its files. */
+/* The files of an export: paths "REGION/FILE" in a fixed order, each
+ * region's kustomization.yaml last among the files it lists, then the files
+ * it does not list (kx_files_tooling): the README.md saying how to start
+ * what the scenario starts later, when it needs one. */
 typedef struct KxFiles KxFiles;
 
 /* Writes the objects of a built (not yet run) engine e and its controllers
@@ -116,6 +124,11 @@ void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **te
  * SIM_EIO with the message, naming the file, in err. */
 int kx_files_write(const KxFiles *f, const char *dir, SimErr *err);
 void kx_files_free(KxFiles *f);
+/* What a cluster applying the files would do otherwise than the
+ * simulation (a Job whose finished pods fill a count/pods quota), one line
+ * per warning ("- REGION: ..."), also in that region's README.md; "" when
+ * none. Owned by f. */
+const char *kx_files_warnings(const KxFiles *f);
 /* Objects (YAML documents) in the files, kustomizations and the files
  * that are not Kubernetes objects (eksctl's, Helm's) excepted. */
 size_t kx_files_objects(const KxFiles *f);
@@ -189,12 +202,15 @@ int kx_alerts_test(const KxAlerts *a, const KxAlertTestInput *in, KxYaml *y, KxA
 /* ---- manifests as a scenario (import*.c) -------------------------------- */
 
 /* One YAML file to import: its name (for messages), its text and the region
- * its objects go to. Borrowed. */
+ * its objects go to: an object's kubesim.io/region label (an export's)
+ * names its region instead unless region_fixed (--region was given).
+ * Borrowed. */
 typedef struct KxImportFile {
     const char *path;
     const char *text;
     size_t len;
     const char *region;
+    int region_fixed;
 } KxImportFile;
 
 /* Where a line of the written scenario came from: the document whose
@@ -225,8 +241,11 @@ void kx_prices_free(SimMem *m, KxPrices *t);
 
 typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
-    const char *start;      /* scenario.start ("HH:MM") or NULL */
-    const char *duration;   /* scenario.duration or NULL */
+    /* scenario.start ("HH:MM") and scenario.duration, or NULL: the ones an
+     * export recorded on its kustomization.yaml (kubesim.io/start,
+     * kubesim.io/duration), else the scenario language's defaults. */
+    const char *start;
+    const char *duration;
     /* The scenario language's formats, checked by its own parsers (the
      * scenarios module, which k8s-export does not link): 1 if s reads as a
      * duration ("90s", "1h30m") or a time of day ("07:00"). NULL: unchecked. */

@@ -245,6 +245,14 @@ static int l_fault(lua_State *L)
     return 0;
 }
 
+size_t scn_fault_count(const ScnScenario *s)
+{
+    size_t n = 0;
+    for (const FaultDecl *f = s->faults ? s->faults->head : NULL; f; f = f->next)
+        n++;
+    return n;
+}
+
 void scn_api_fault_register(lua_State *L)
 {
     lua_register(L, "fault", l_fault);

@@ -227,6 +227,11 @@ int scn_queue_build(ScnScenario *s, WlControllers *wl)
     return rc;
 }
 
+size_t scn_submit_count(const ScnScenario *s)
+{
+    return s->queues ? s->queues->submits.n : 0;
+}
+
 void scn_queue_free(ScnScenario *s)
 {
     struct ScnQueues *qs = s->queues;

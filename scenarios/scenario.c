@@ -52,6 +52,38 @@ SimTime scn_duration(const ScnScenario *s) { return s->duration; }
 SimTime scn_start_clock(const ScnScenario *s) { return s->start_clock; }
 SimTime scn_sample_every(const ScnScenario *s) { return s->sample_every; }
 size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
+const char *scn_timezone(const ScnScenario *s) { return s->clock.tz; }
+
+int scn_date(const ScnScenario *s, char buf[11])
+{
+    buf[0] = '\0';
+    if (!s->clock.date_set)
+        return 0;
+    char full[32];   /* the parsed date is real: it fits */
+    snprintf(full, sizeof full, "%04d-%02d-%02d", s->clock.y, s->clock.m, s->clock.d);
+    memcpy(buf, full, 10);
+    buf[10] = '\0';
+    return 1;
+}
+
+/* One "N what" item of scn_not_exported's list. */
+static void not_exported_item(char *buf, size_t n, size_t count, const char *one, const char *many)
+{
+    size_t k = strlen(buf);
+    if (count > 0 && k < n)
+        snprintf(buf + k, n - k, "%s%zu %s", k ? ", " : "", count, count == 1 ? one : many);
+}
+
+void scn_not_exported(const ScnScenario *s, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    not_exported_item(buf, n, s->hooks.n, "at/every hook", "at/every hooks");
+    not_exported_item(buf, n, scn_fault_count(s), "fault", "faults");
+    not_exported_item(buf, n, scn_submit_count(s), "queue submit", "queue submits");
+    not_exported_item(buf, n, s->backtests.n, "backtest kernel (its Job's run time)",
+                      "backtest kernels (their Jobs' run time)");
+    not_exported_item(buf, n, s->expects.n, "expectation", "expectations");
+}
 
 void scn_param(const ScnScenario *s, size_t i, const char **name, const char **deflt,
                const char **value, const char **desc)

@@ -64,6 +64,14 @@ int scn_clock_json(const ScnScenario *s, SimTime duration, cJSON *o);
 /* "HH:MM:SS" (with the zone's abbreviation, "14:05:00 EDT", when the clock
  * is set) of simulated time t on the scenario's clock, into buf. */
 void scn_clock_format(const ScnScenario *s, SimTime t, char *buf, size_t n);
+/* scenario.timezone, or NULL when unset (UTC); scenario.date as
+ * "YYYY-MM-DD" into buf (11 bytes), 1 when set, else 0 and buf empty. */
+const char *scn_timezone(const ScnScenario *s);
+int scn_date(const ScnScenario *s, char buf[11]);
+/* What of the scenario Kubernetes manifests cannot hold, as text for
+ * `kubesim export` to record ("2 faults, 3 at/every hooks"), into buf;
+ * empty when everything it declares has a manifest. */
+void scn_not_exported(const ScnScenario *s, char *buf, size_t n);
 /* Parses "YYYY-MM-DD" (a real date, year 1970 on). SIM_OK or SIM_EINVAL. */
 int scn_parse_date(const char *text, int *y, int *m, int *d);
 

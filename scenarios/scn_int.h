@@ -298,6 +298,9 @@ void scn_api_policy_register(lua_State *L);
 void scn_policy_check_class(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *name);
 /* Adds the policy objects to e (before any workload starts). */
 int scn_policy_build(ScnScenario *s, SimEngine *e);
+/* Declarations counted for scn_not_exported: submit {} and fault {}. */
+size_t scn_submit_count(const ScnScenario *s);
+size_t scn_fault_count(const ScnScenario *s);
 /* api_fault.c: fault, and the hooks' k.fail (a Lua C function; raises) */
 void scn_api_fault_register(lua_State *L);
 int scn_k_fail(lua_State *L);

@@ -148,7 +148,7 @@ START_TEST(export_every_shipped_scenario_validates)
     ck_assert_int_eq(validate_dir("default", last, sizeof last), 0);
     ck_assert_str_eq(last, "30 passed, 0 failed\n");   /* 11 fewer Namespaces since issue 15 */
     char *t = read_out("default/us-east/deployments.yaml");
-    char *bad = strstr(t, "replicas: 6");
+    char *bad = strstr(t, "replicas: 2");   /* ai-inference (quant-api has an HPA: no replicas) */
     ck_assert_ptr_nonnull(bad);
     memcpy(bad, "replicas: x", 11);
     ck_assert_int_eq(tb_run("export --out broken --quiet"), 0);
@@ -166,8 +166,8 @@ START_TEST(export_regions_and_kustomizations)
     ck_assert_msg(tb_run("export kinds.lua --quiet") == 0, "%.1200s", tb_err());   /* default: manifests/NAME */
     ck_assert(tb_exists("manifests/kinds/r1/kustomization.yaml"));
     static const char *const r2[] = {
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
-        "- priorityclasses.yaml\n- cluster-autoscaler.yaml\n- deployments.yaml\n", NULL};
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata:\n  name: r2\n",
+        "resources:\n- priorityclasses.yaml\n- cluster-autoscaler.yaml\n- deployments.yaml\n", NULL};
     expect_lines("manifests/kinds/r2/kustomization.yaml", r2);
     char *t = read_out("manifests/kinds/r2/deployments.yaml");
     ck_assert_msg(strstr(t, "name: edge") && !strstr(t, "name: web"), "%.1200s", t);   /* r1's stay in r1 */
