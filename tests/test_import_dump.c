@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s-export/kx.h"
 #include "tb.h"
 #include "tr.h"
 
@@ -216,9 +217,76 @@ START_TEST(import_writes_numbers_as_people_do)
 }
 END_TEST
 
+/* The new paths (a List, a typed list, a Node's group, an owned Pod, the
+ * region renamed, the skipped list handed over) survive failing allocation
+ * N for every N, leak nothing, and name their file and line. */
+static const char oom_dump[] =
+    "apiVersion: v1\nkind: List\nitems:\n"
+    "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: n1\n    labels: {topology.kubernetes.io/region: eu,"
+    " topology.kubernetes.io/zone: eu-a, node.kubernetes.io/instance-type: m5.large, kubernetes.io/hostname: n1}\n"
+    "  spec: {taints: [{key: gpu, value: \"yes\", effect: NoSchedule}]}\n"
+    "  status: {allocatable: {cpu: 1930m, memory: 7Gi, pods: \"29\"}}\n"
+    "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n"
+    "    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: u, controller: true}]\n"
+    "  spec: {containers: [{name: c, image: x}]}\n"
+    "---\napiVersion: apps/v1\nkind: DeploymentList\nitems:\n"
+    "- metadata: {name: web}\n  spec:\n    replicas: 1\n    template:\n      metadata: {labels: {app: web}}\n"
+    "      spec: {containers: [{name: c, image: x, resources: {requests: {cpu: \"1\", memory: 1Gi}}}]}\n";
+
+static void count_skipped(void *ctx, size_t n, const char *text, size_t len)
+{
+    (void)text;
+    (void)len;
+    *(size_t *)ctx = n;
+}
+
+START_TEST(import_dump_out_of_memory_sweep)
+{
+    KxImportFile f = {.path = "oom.yaml", .text = oom_dump, .len = sizeof oom_dump - 1, .region = "imported"};
+    SimErr err = SIM_ERR_INIT;
+    int ok = 0;
+    for (uint64_t n = 1; n < 20000 && !ok; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        char *text;
+        size_t len, norg = 0, skipped = 0;
+        KxImportOrigin *org = NULL;
+        KxImportOptions o = {.origins = &org, .norigins = &norg, .skipped = count_skipped, .skipped_ctx = &skipped,
+                             .unnamed_region = "imported"};
+        int rc = kx_import(&m, &f, 1, &o, &text, &len, &err);
+        if (rc == SIM_OK) {
+            ck_assert_msg(strstr(text, "nodegroup { name = \"m5-large-eu-a\", region = \"eu\", instance_type = "
+                                       "\"m5.large\", cpu = \"1930m\", memory = \"7Gi\", pods = 29, min = 1") != NULL,
+                          "%.3000s", text);
+            ck_assert_msg(strstr(text, "deployment { name = \"web\", region = \"eu\", replicas = 1") != NULL, "%.3000s",
+                          text);
+            ck_assert_uint_eq(skipped, 1);
+            /* The Deployment's line comes from its item's line in the file. */
+            const char *dep = strstr(text, "deployment {");
+            size_t at = 0;
+            for (const char *p = text; p < dep; p++)
+                at += *p == '\n';
+            ck_assert_str_eq(org[at].file, "oom.yaml");
+            ck_assert_int_eq(org[at].line, 21);   /* "- metadata: {name: web}" */
+            sim_mem_free(&m, org, norg * sizeof *org);
+            sim_mem_free(&m, text, len + 1);
+            ok = 1;
+        } else {
+            ck_assert_int_eq(rc, SIM_ENOMEM);
+        }
+        ck_assert_int_eq(m.live, 0);
+    }
+    ck_assert(ok);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("import_dump");
+    TCase *mem = tcase_create("memory");
+    tcase_add_test(mem, import_dump_out_of_memory_sweep);
+    suite_add_tcase(s, mem);
     TCase *bin = tcase_create("binary");
     tcase_set_timeout(bin, 300);
     tcase_add_test(bin, import_knows_the_builtin_priority_classes);
