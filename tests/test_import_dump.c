@@ -99,6 +99,11 @@ START_TEST(import_lists_what_it_leaves_out)
              "  spec: {containers: [{name: w, image: nginx}]}\n"
              "- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: shop}\n  spec: {ports: [{port: 80}]}\n"
              "- apiVersion: v1\n  kind: Secret\n  metadata: {name: creds, namespace: shop}\n"
+             /* An operator's custom resource owns it: nothing in the scenario would make it, so it is imported. */
+             "- apiVersion: apps/v1\n  kind: StatefulSet\n  metadata:\n    name: prom\n    namespace: shop\n"
+             "    ownerReferences:\n    - {apiVersion: monitoring.coreos.com/v1, kind: Prometheus, name: k8s, uid: y, "
+             "controller: true}\n  spec:\n    replicas: 1\n    serviceName: prom\n    selector: {matchLabels: {app: prom}}\n"
+             "    template:\n      metadata: {labels: {app: prom}}\n      spec: {containers: [{name: p, image: prom}]}\n"
              "---\napiVersion: apps/v1\nkind: DeploymentList\nitems:\n"
              "- metadata: {name: web, namespace: shop}\n  spec:\n    replicas: 2\n"
              "    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n"
@@ -106,6 +111,7 @@ START_TEST(import_lists_what_it_leaves_out)
     char *s = import_run("yml", "yml");
     ck_assert_msg(strstr(s, "deployment { name = \"web\", namespace = \"shop\"") != NULL, "%.3000s", s);
     ck_assert_msg(strstr(s, "-- not simulated: Secret/shop/creds\n") != NULL, "%.3000s", s);
+    ck_assert_msg(strstr(s, "statefulset { name = \"prom\", namespace = \"shop\"") != NULL, "%.3000s", s);
     ck_assert_msg(strstr(s, "-- not simulated (no kubesim.io/ traffic annotations): Service/shop/web\n"), "%.3000s", s);
     ck_assert_msg(strstr(s, "-- not imported (made by their controller): Pod/shop/web-5d8f-abcde\n"), "%.3000s", s);
     const char *e = import_err;
