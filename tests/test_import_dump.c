@@ -174,6 +174,8 @@ START_TEST(import_reads_a_cluster_dump)
     ck_assert_msg(strstr(s, "statefulset { name = \"web\", namespace = \"shop\"") && strstr(s, "volume = \"10Gi\""), "%.3000s", s);
     ck_assert_msg(strstr(s, "daemonset { name = \"node-exporter\", namespace = \"kube-system\""), "%.3000s", s);
     ck_assert_msg(strstr(s, "cronjob { name = \"report\"") && strstr(s, "cronjob { name = \"cleanup\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "quota { name = \"shop-quota\", namespace = \"shop\"") && strstr(s, "min_available = 2"),
+                  "%.3000s", s);
     ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", target = \"php-apache\", min = 1, max = 10"), "%.3000s", s);
     ck_assert_msg(strstr(s, "hpa { name = \"inference\", target = \"inference\", min = 1, max = 2"), "%.3000s", s);
     ck_assert_msg(!strstr(s, "\"report-29423700\"") && !strstr(s, "\njob { name"), "%.3000s", s);
