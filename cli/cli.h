@@ -97,10 +97,13 @@ typedef struct CliExport {
     KxAlerts *alerts;            /* with alerts != 0: the rules (alerts.c); else NULL */
 } CliExport;
 /* Builds loaded scenario s into a world allocating through m and exports
- * it, with its alert rules when alerts != 0 (a PrometheusRule per region).
- * SIM_OK, or an error with the message in err; free x with cli_export_free
- * either way. */
-int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, int alerts, CliExport *x, SimErr *err);
+ * it with the options the command's flags set in flags (provisioner,
+ * namespaces, pod_security, ...; scenario, ca and gates come from s), and
+ * its alert rules when alerts != 0 (a PrometheusRule per region). SIM_OK,
+ * or an error with the message in err; free x with cli_export_free either
+ * way. */
+int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, int alerts, CliExport *x,
+                     SimErr *err);
 void cli_export_free(CliExport *x);
 
 /* `kubesim run --alerts-test FILE` (run_alerts.c). Strings borrowed. */

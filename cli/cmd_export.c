@@ -23,14 +23,16 @@ typedef struct ExportArgs {
     size_t nsets;
     uint64_t seed;
     int quiet, force, alerts;
-    KxProvisioner provisioner;
+    KxExportOptions flags;      /* what the flags set: provisioner, namespaces, pod_security, ... */
 } ExportArgs;
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim export [SCENARIO.lua] [--set NAME=VALUE]... [--out DIR]\n"
-            "                      [--provisioner cluster-autoscaler|karpenter] [--alerts] [--seed N] [--force] [--quiet]\n\n"
+            "                      [--provisioner cluster-autoscaler|karpenter] [--namespaces]\n"
+            "                      [--pod-security LEVEL] [--global-default-priority] [--alerts]\n"
+            "                      [--seed N] [--force] [--quiet]\n\n"
             "Writes the scenario (default: the built-in market_open_surge) as Kubernetes manifests,\n"
             "one folder per region (each region is a cluster): DIR/REGION/*.yaml, one file per\n"
             "kind, and DIR/REGION/kustomization.yaml listing them, for `kubectl apply -k DIR/REGION`.\n"
@@ -49,6 +51,14 @@ static void usage(FILE *f)
             "                     Operator's CRD) in DIR/REGION/prometheusrules.yaml, listed in the\n"
             "                     kustomization, and every region's rules in DIR/alerts.rules.yaml\n"
             "                     for Prometheus' rule_files\n"
+            "  --namespaces       a Namespace for every namespace the scenario declares (default: only\n"
+            "                     those it sets up with a quota or LimitRange; the others must exist)\n"
+            "  --pod-security LEVEL\n"
+            "                     label the Namespaces written pod-security.kubernetes.io/enforce: LEVEL\n"
+            "                     (privileged, baseline or restricted; default: no label)\n"
+            "  --global-default-priority\n"
+            "                     write the scenario's globalDefault PriorityClass with globalDefault: true\n"
+            "                     (default: false, and the pods that would get it name it)\n"
             "  --seed N           seed of the script's math.random (default 42), as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 written, 2 bad input or usage, 128 + N stopped by signal N\n");
@@ -72,7 +82,17 @@ static int parse_opt(int c, ExportArgs *a)
                     optarg);
             return -1;
         }
-        a->provisioner = strcmp(optarg, "karpenter") == 0 ? KX_PROV_KARPENTER : KX_PROV_CLUSTER_AUTOSCALER;
+        a->flags.provisioner = strcmp(optarg, "karpenter") == 0 ? KX_PROV_KARPENTER : KX_PROV_CLUSTER_AUTOSCALER;
+        return 0;
+    case 'n': a->flags.namespaces = 1; return 0;
+    case 'g': a->flags.global_default_priority = 1; return 0;
+    case 'P':
+        if (!kx_pod_security_level(optarg)) {
+            fprintf(stderr, "kubesim export: --pod-security takes privileged, baseline or restricted, not '%s'\n",
+                    optarg);
+            return -1;
+        }
+        a->flags.pod_security = optarg;
         return 0;
     case 'q': a->quiet = 1; return 0;
     case 'f': a->force = 1; return 0;
@@ -87,6 +107,8 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'}, {"set", required_argument, NULL, 'S'},
         {"seed", required_argument, NULL, 's'}, {"provisioner", required_argument, NULL, 'p'},
+        {"namespaces", no_argument, NULL, 'n'}, {"pod-security", required_argument, NULL, 'P'},
+        {"global-default-priority", no_argument, NULL, 'g'},
         {"quiet", no_argument, NULL, 'q'}, {"force", no_argument, NULL, 'f'},
         {"alerts", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
@@ -109,7 +131,8 @@ static int build_alerts(ScnScenario *s, CliExport *x)
     return kx_alerts(scn_world_engine(x->w), scn_world_controllers(x->w), &ao, &x->alerts);
 }
 
-int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, int alerts, CliExport *x, SimErr *err)
+int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, int alerts, CliExport *x,
+                     SimErr *err)
 {
     ScnWorldOptions wo = {.seed = 42, .mem = m};   /* the objects only: nothing runs */
     memset(x, 0, sizeof *x);
@@ -118,8 +141,11 @@ int cli_export_build(ScnScenario *s, SimMem *m, KxProvisioner p, int alerts, Cli
         SchedCaConfig ca;
         scn_autoscaler_config(s, &ca);
         rc = alerts ? build_alerts(s, x) : SIM_OK;
-        KxExportOptions o = {.scenario = scn_name(s), .provisioner = p, .ca = &ca, .gates = scn_feature_gates(s),
-                             .alerts = x->alerts};
+        KxExportOptions o = *flags;
+        o.scenario = scn_name(s);
+        o.ca = &ca;
+        o.gates = scn_feature_gates(s);
+        o.alerts = x->alerts;
         if (rc == SIM_OK)
             rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
@@ -183,6 +209,18 @@ static int write_into(const KxFiles *f, const KxAlerts *a, const char *dest, int
     return rc == 0 ? CLI_OK : CLI_BAD_INPUT;
 }
 
+/* The summary line, then what applying the export changes outside its
+ * namespaces: every cluster-scoped object, so nothing cluster-wide is a
+ * surprise. */
+static void print_summary(const KxFiles *f, const char *dest)
+{
+    printf("%zu objects in %zu files: %s/REGION/ (kubectl apply -k %s/REGION); cluster-scoped:", kx_files_objects(f),
+           kx_files_count(f), dest, dest);
+    for (size_t i = 0; i < kx_files_cluster_count(f); i++)
+        printf("%s %s", i ? "," : "", kx_files_cluster(f, i));
+    printf("%s\n", kx_files_cluster_count(f) ? "" : " none");
+}
+
 /* The gates the scenario turns on beyond upstream's defaults: each cluster
  * must run with them (the HPAs that need one say so in an annotation). */
 static void print_gates(uint32_t gates)
@@ -220,7 +258,7 @@ int cmd_export(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     CliExport x;
-    int rc = cli_export_build(s, &mem, a.provisioner, a.alerts, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
+    int rc = cli_export_build(s, &mem, &a.flags, a.alerts, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
     if (rc != CLI_OK)
         fprintf(stderr, "kubesim export: %s\n", sim_err_msg(&err));
     if (a.out)
@@ -230,8 +268,7 @@ int cmd_export(int argc, char **argv)
     if (rc == CLI_OK)
         rc = write_into(x.files, x.alerts, dest, a.force);
     if (rc == CLI_OK && !a.quiet)
-        printf("%zu objects in %zu files: %s/REGION/ (kubectl apply -k %s/REGION)\n", kx_files_objects(x.files),
-               kx_files_count(x.files), dest, dest);
+        print_summary(x.files, dest);
     if (rc == CLI_OK && !a.quiet)
         print_gates(scn_feature_gates(s));
     if (rc == CLI_OK && !a.quiet && x.alerts)

@@ -34,7 +34,7 @@
 
 typedef struct ImportArgs {
     SimMem *m;                  /* every allocation of the command */
-    const char *out, *name, *region, *start, *duration;
+    const char *out, *name, *region, *start, *duration, *prices;
     int region_given;           /* --region: the Nodes' region label does not rename it */
     char *paths[MAX_FILES];     /* owned */
     char *regions[MAX_FILES];   /* owned */
@@ -44,7 +44,7 @@ typedef struct ImportArgs {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kubesim import PATH... [--out SCENARIO.lua] [--name NAME] [--region NAME]\n"
-               "                      [--start HH:MM] [--duration D]\n\n"
+               "                      [--start HH:MM] [--duration D] [--prices FILE]\n\n"
                "Reads Kubernetes manifests (multi-document YAML files, kubectl get -o yaml output; a folder's\n"
                "*.yaml and *.yml in name order)\n"
                "and writes a Lua scenario for kubesim validate and kubesim run. A folder written by\n"
@@ -54,7 +54,11 @@ static void usage(FILE *f)
                "  --name NAME       scenario { name } (default: imported)\n"
                "  --region NAME     the region of plain files (default: imported)\n"
                "  --start HH:MM     scenario { start } (manifests do not hold it)\n"
-               "  --duration D      scenario { duration } (manifests do not hold it)\n\n"
+               "  --duration D      scenario { duration } (manifests do not hold it)\n"
+               "  --prices FILE     a CSV instance_type,price_per_hour (USD per node-hour; header line\n"
+               "                    optional): each node group of a listed type gets that price; a group\n"
+               "                    with no price is written price = \"unknown\" (its cost is reported\n"
+               "                    as unknown, not $0)\n\n"
                "exit codes: 0 written, 2 bad input or usage\n");
 }
 
@@ -174,7 +178,8 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
         {"region", required_argument, NULL, 'r'}, {"start", required_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"duration", required_argument, NULL, 'd'}, {"prices", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -184,6 +189,7 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
         case 'r': a->region = optarg, a->region_given = 1; break;
         case 's': a->start = optarg; break;
         case 'd': a->duration = optarg; break;
+        case 'p': a->prices = optarg; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -490,6 +496,23 @@ static void say_skipped(size_t n, const char *text, size_t len)
     }
 }
 
+/* --prices FILE into *t; 0, or -1 after a message (FILE:LINE: why). */
+static int read_prices(SimMem *m, const char *path, KxPrices *t)
+{
+    char *text;
+    size_t len;
+    SimErr err = SIM_ERR_INIT;
+    if (sim_file_read(m, path, SIM_FILE_MAX_JSON, "a prices CSV", &text, &len, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim import: --prices %s\n", sim_err_msg(&err));
+        return -1;
+    }
+    int rc = kx_prices_parse(m, path, text, len, t, &err);
+    sim_mem_free(m, text, len + 1);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
+    return rc == SIM_OK ? 0 : -1;
+}
+
 static int run_import(ImportArgs *a)
 {
     SimMem *m = a->m;
@@ -497,7 +520,10 @@ static int run_import(ImportArgs *a)
     char **texts = sim_mem_calloc(m, a->n, sizeof *texts);
     SimErr err = SIM_ERR_INIT;
     size_t total = 0;
+    KxPrices prices = {0};
     int rc = check_flags(a) == 0 ? CLI_OK : CLI_BAD_INPUT;
+    if (rc == CLI_OK && a->prices && read_prices(m, a->prices, &prices) != 0)
+        rc = CLI_BAD_INPUT;
     if (files == NULL || texts == NULL) {
         fprintf(stderr, "kubesim import: out of memory\n");
         rc = CLI_BAD_INPUT;
@@ -516,7 +542,8 @@ static int run_import(ImportArgs *a)
     KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
                          .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg,
                          .skipped = note_skipped, .skipped_ctx = &skipped,
-                         .unnamed_region = a->region_given ? NULL : a->region};
+                         .unnamed_region = a->region_given ? NULL : a->region,
+                         .prices = a->prices ? &prices : NULL};
     if (rc == CLI_OK && kx_import(m, files, a->n, &o, &text, &len, &err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
         rc = CLI_BAD_INPUT;
@@ -533,6 +560,7 @@ static int run_import(ImportArgs *a)
             sim_mem_free(m, texts[i], files[i].len + 1);
     sim_mem_free(m, texts, a->n * sizeof *texts);
     sim_mem_free(m, files, a->n * sizeof *files);
+    kx_prices_free(m, &prices);
     return rc;
 }
 

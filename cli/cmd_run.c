@@ -297,6 +297,17 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 
+/* An unpriced node group is not free: say so before the run, whose
+ * summary.json reports every cost that includes it as null. */
+static void warn_unpriced(const ScnScenario *s)
+{
+    for (size_t i = 0; i < scn_group_count(s); i++)
+        if (scn_group_unpriced(s, i))
+            fprintf(stderr, "kubesim run: warning: node group '%s' has no price (price = \"unknown\"): its cost, its "
+                            "region's, its pods' namespaces' and the total are reported as unknown (null in "
+                            "summary.json), not $0\n", scn_group_unpriced(s, i));
+}
+
 int cmd_run(int argc, char **argv)
 {
     RunArgs a = {.seed = 42, .om_pods = WL_KSTATE_PODS_DEFAULT};
@@ -318,6 +329,7 @@ int cmd_run(int argc, char **argv)
         scn_free(s);
         return CLI_OK;
     }
+    warn_unpriced(s);
     char dest[4096], seed[32];
     snprintf(seed, sizeof seed, "-%llu", (unsigned long long)a.seed);
     if (a.out)

@@ -21,38 +21,42 @@ typedef struct KxFile {
     char *path;                 /* REGION/FILE.yaml */
     KxYaml *y;                  /* the text */
     size_t docs;
+    int tooling;                /* not Kubernetes objects: not in the kustomization */
 } KxFile;
 
 struct KxFiles {
     SimMem *m;
     KxFile *v;
     size_t n, cap;
+    char **cluster;             /* "KIND/NAME" of cluster-scoped objects, each once */
+    size_t ncluster, capcluster;
 };
 
 typedef struct KxKind {
     const char *file;
     void (*emit)(KxCtx *c);
     int provisioner;            /* -1: always; else only with this KxProvisioner */
+    int tooling;                /* another tool's input (eksctl, Helm), not for kubectl apply */
 } KxKind;
 
 /* Cluster set-up first, then workloads, then what scales them: the order
  * kubectl would apply them in if kustomize did not sort. */
 static const KxKind kinds[] = {
-    {"namespaces.yaml", kx_emit_namespaces, -1},
-    {"priorityclasses.yaml", kx_emit_priorityclasses, -1},
-    {"resourcequotas.yaml", kx_emit_quotas, -1},
-    {"limitranges.yaml", kx_emit_limitranges, -1},
-    {"cluster-autoscaler.yaml", kx_emit_autoscaler, KX_PROV_CLUSTER_AUTOSCALER},
-    {"nodepools.yaml", kx_emit_nodepools, KX_PROV_KARPENTER},
-    {"deployments.yaml", kx_emit_deployments, -1},
-    {"services.yaml", kx_emit_services, -1},
-    {"statefulsets.yaml", kx_emit_statefulsets, -1},
-    {"daemonsets.yaml", kx_emit_daemonsets, -1},
-    {"jobs.yaml", kx_emit_jobs, -1},
-    {"cronjobs.yaml", kx_emit_cronjobs, -1},
-    {"poddisruptionbudgets.yaml", kx_emit_pdbs, -1},
-    {"horizontalpodautoscalers.yaml", kx_emit_hpas, -1},
-    {"prometheusrules.yaml", kx_emit_prometheusrules, -1},   /* only with KxExportOptions.alerts */
+    {"namespaces.yaml", kx_emit_namespaces, -1, 0},
+    {"priorityclasses.yaml", kx_emit_priorityclasses, -1, 0},
+    {"resourcequotas.yaml", kx_emit_quotas, -1, 0},
+    {"limitranges.yaml", kx_emit_limitranges, -1, 0},
+    {"cluster-autoscaler.yaml", kx_emit_autoscaler, KX_PROV_CLUSTER_AUTOSCALER, 0},
+    {"nodepools.yaml", kx_emit_nodepools, KX_PROV_KARPENTER, 0},
+    {"deployments.yaml", kx_emit_deployments, -1, 0},
+    {"services.yaml", kx_emit_services, -1, 0},
+    {"statefulsets.yaml", kx_emit_statefulsets, -1, 0},
+    {"daemonsets.yaml", kx_emit_daemonsets, -1, 0},
+    {"jobs.yaml", kx_emit_jobs, -1, 0},
+    {"cronjobs.yaml", kx_emit_cronjobs, -1, 0},
+    {"poddisruptionbudgets.yaml", kx_emit_pdbs, -1, 0},
+    {"horizontalpodautoscalers.yaml", kx_emit_hpas, -1, 0},
+    {"prometheusrules.yaml", kx_emit_prometheusrules, -1, 0},   /* only with KxExportOptions.alerts */
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -75,8 +79,42 @@ size_t kx_files_objects(const KxFiles *f)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n; i++)
-        n += f->v[i].docs;
+        n += f->v[i].tooling ? 0 : f->v[i].docs;
     return n;
+}
+
+int kx_files_tooling(const KxFiles *f, size_t i)
+{
+    SIM_ASSERT(i < f->n);
+    return f->v[i].tooling;
+}
+
+size_t kx_files_cluster_count(const KxFiles *f)
+{
+    return f->ncluster;
+}
+
+const char *kx_files_cluster(const KxFiles *f, size_t i)
+{
+    SIM_ASSERT(i < f->ncluster);
+    return f->cluster[i];
+}
+
+void kx_cluster_scoped(KxCtx *c, const char *kind, const char *name)
+{
+    KxFiles *f = c->files;
+    char key[512];
+    snprintf(key, sizeof key, "%s/%s", kind, name);
+    for (size_t i = 0; i < f->ncluster; i++)   /* few: the classes, namespaces and pools */
+        if (strcmp(f->cluster[i], key) == 0)
+            return;
+    char *p = sim_mem_strdup(f->m, key);
+    if (p == NULL || sim_mem_grow(f->m, (void **)&f->cluster, &f->capcluster, f->ncluster + 1, sizeof *f->cluster)) {
+        sim_mem_strfree(f->m, p);
+        c->rc = SIM_ENOMEM;
+        return;
+    }
+    f->cluster[f->ncluster++] = p;
 }
 
 void kx_files_free(KxFiles *f)
@@ -87,12 +125,15 @@ void kx_files_free(KxFiles *f)
         sim_mem_strfree(f->m, f->v[i].path);
         kx_yaml_free(f->v[i].y);
     }
+    for (size_t i = 0; i < f->ncluster; i++)
+        sim_mem_strfree(f->m, f->cluster[i]);
+    sim_mem_free(f->m, f->cluster, f->capcluster * sizeof *f->cluster);
     sim_mem_free(f->m, f->v, f->cap * sizeof *f->v);
     sim_mem_free(f->m, f, sizeof *f);
 }
 
 /* Takes y (freed here on failure). */
-static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y, size_t docs)
+static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y, size_t docs, int tooling)
 {
     char path[512];
     const char *text;
@@ -108,7 +149,7 @@ static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y,
         kx_yaml_free(y);
         return rc;
     }
-    f->v[f->n++] = (KxFile){p, y, docs};
+    f->v[f->n++] = (KxFile){p, y, docs, tooling};
     return SIM_OK;
 }
 
@@ -125,7 +166,7 @@ static int emit_kind(KxFiles *f, KxCtx *c, const KxKind *k)
         kx_yaml_free(c->y);
         return c->rc;
     }
-    return add_file(f, sim_region(c->e, c->region)->name, k->file, c->y, c->docs);
+    return add_file(f, sim_region(c->e, c->region)->name, k->file, c->y, c->docs, k->tooling);
 }
 
 static int kustomization(KxFiles *f, KxCtx *c, size_t first)
@@ -140,11 +181,12 @@ static int kustomization(KxFiles *f, KxCtx *c, size_t first)
     kx_yaml_str(y, "resources");
     kx_yaml_seq_begin(y);
     for (size_t i = first; i < f->n; i++)
-        kx_yaml_str(y, strchr(f->v[i].path, '/') + 1);
+        if (!f->v[i].tooling)
+            kx_yaml_str(y, strchr(f->v[i].path, '/') + 1);
     kx_yaml_seq_end(y);
     kx_yaml_map_end(y);
     kx_yaml_doc_end(y);
-    return add_file(f, sim_region(c->e, c->region)->name, "kustomization.yaml", y, 0);
+    return add_file(f, sim_region(c->e, c->region)->name, "kustomization.yaml", y, 0, 0);
 }
 
 static int export_region(KxFiles *f, KxCtx *c)
@@ -165,7 +207,7 @@ int kx_export(SimEngine *e, WlControllers *wl, const KxExportOptions *o, KxFiles
     if (f == NULL)
         return sim_fail(e, SIM_ENOMEM, "out of memory");
     f->m = m;
-    KxCtx c = {.e = e, .wl = wl, .o = o};
+    KxCtx c = {.e = e, .wl = wl, .o = o, .files = f};
     kx_label_value(o->scenario ? o->scenario : "kubesim", c.scenario, sizeof c.scenario);
     int rc = SIM_OK;
     for (uint32_t r = 0; rc == SIM_OK && r < sim_region_count(e); r++) {

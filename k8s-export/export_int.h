@@ -5,8 +5,8 @@
  *
  * Invariant: every object a region's files hold belongs to that region (its
  * workload, quota, PDB, LimitRange or node group has that region), except the
- * cluster-scoped set-up every cluster needs: Namespaces and PriorityClasses,
- * which go to every region.
+ * cluster-scoped set-up every cluster needs: PriorityClasses, which go to
+ * every region, and with --namespaces every declared Namespace.
  */
 #ifndef KUBESIM_KX_EXPORT_INT_H
 #define KUBESIM_KX_EXPORT_INT_H
@@ -23,6 +23,7 @@ typedef struct KxCtx {
     SimEngine *e;
     WlControllers *wl;
     const KxExportOptions *o;
+    struct KxFiles *files;          /* the export's files (kx_cluster_scoped records into it) */
     char scenario[64];              /* the scenario's name as a label value */
     uint32_t region;
     KxYaml *y;                      /* the file being written */
@@ -42,6 +43,8 @@ void kx_buf_free(KxCtx *c, KxBuf *b);
 /* export_meta.c: document heads, metadata, labels, selectors, values */
 void kx_doc_begin(KxCtx *c, const char *api, const char *kind);
 void kx_doc_end(KxCtx *c);
+/* Records a cluster-scoped object written (export.c; the summary lists them). */
+void kx_cluster_scoped(KxCtx *c, const char *kind, const char *name);
 /* metadata with name, namespace (NULL: cluster-scoped) and the scenario's
  * labels; leaves the map open when open != 0 (to add annotations). */
 void kx_meta(KxCtx *c, const char *name, const char *ns, int open);

@@ -96,8 +96,10 @@ static void group_text(KxCtx *c, KxBuf *b, uint32_t g)
                   ng->instance_type ? ng->instance_type : "", (int)ng->min, (int)ng->max, (int)start_size(c, g));
     kx_buf_printf(c, b, "  capacity: {cpu: \"%s\", memory: \"%s\", nvidia.com/gpu: %lld, pods: %lld}\n", cpu, mem,
                   (long long)ng->alloc.gpu, (long long)ng->alloc.pods);
-    kx_buf_printf(c, b, "  pricePerHour: %.15g\n  spot: %s\n  spotInterruptionsPerHour: %.15g\n", ng->price_per_hour,
-                  ng->spot ? "true" : "false", ng->spot_interruptions_per_hour);
+    if (!ng->price_unknown)   /* no price: none written, so the import reads it back as unknown */
+        kx_buf_printf(c, b, "  pricePerHour: %.15g\n", ng->price_per_hour);
+    kx_buf_printf(c, b, "  spot: %s\n  spotInterruptionsPerHour: %.15g\n", ng->spot ? "true" : "false",
+                  ng->spot_interruptions_per_hour);
     kx_buf_printf(c, b, "  provisioningDelay: \"%s\"\n  expanderPriority: %d\n  speed: %.15g\n  gpuSpeedup: %.15g\n",
                   delay, (int)ng->expander_priority, ng->speed, ng->gpu_speedup);
     kx_buf_printf(c, b, "  zones: [");
@@ -270,7 +272,8 @@ static void pool_annotations(KxCtx *c, uint32_t g)
     kx_yaml_kv_str(c->y, "kubesim.io/min", buf);
     snprintf(buf, sizeof buf, "%d", (int)start_size(c, g));
     kx_yaml_kv_str(c->y, "kubesim.io/size", buf);
-    kx_kv_double(c->y, "kubesim.io/price-per-hour", ng->price_per_hour);
+    if (!ng->price_unknown)
+        kx_kv_double(c->y, "kubesim.io/price-per-hour", ng->price_per_hour);
     kx_kv_duration(c->y, "kubesim.io/provisioning-delay", ng->provision_delay);
     kx_yaml_map_end(c->y);
 }
@@ -307,6 +310,7 @@ static void nodepool(KxCtx *c, uint32_t g)
         kx_yaml_kv_int(y, "weight", ng->expander_priority > 100 ? 100 : ng->expander_priority);
     kx_yaml_map_end(y);
     kx_doc_end(c);
+    kx_cluster_scoped(c, "NodePool", ng->name);
 }
 
 void kx_emit_nodepools(KxCtx *c)

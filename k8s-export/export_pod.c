@@ -373,11 +373,14 @@ static void scratch_volume(KxYaml *y)
     kx_yaml_seq_end(y);
 }
 
-static void scheduling(KxCtx *c, const SimPodSpec *s)
+static void scheduling(KxCtx *c, uint32_t wl, const SimPodSpec *s)
 {
     KxYaml *y = c->y;
+    const SimPriorityClass *pc = sim_priorityclass_of(c->e, wl);
     if (s->priority_class)
         kx_yaml_kv_str(y, "priorityClassName", s->priority_class);
+    else if (pc && !c->o->global_default_priority)   /* the default class, not written as one (export_policy.c) */
+        kx_yaml_kv_str(y, "priorityClassName", pc->name);
     if (s->node_selector.nreqs > 0) {
         kx_yaml_str(y, "nodeSelector");
         kx_yaml_map_begin(y);
@@ -411,7 +414,7 @@ void kx_pod_template(KxCtx *c, uint32_t wl, KxPodKind kind)
     kx_yaml_kv_str(y, "restartPolicy", kind == KX_POD_BATCH ? "Never" : "Always");
     if (w->spec.termination_grace_set)   /* unset: the API's default, 30 s */
         kx_yaml_kv_int(y, "terminationGracePeriodSeconds", w->spec.termination_grace / SIM_NS_PER_S);
-    scheduling(c, &w->spec);
+    scheduling(c, wl, &w->spec);
     kx_restricted_pod(y, 0);
     container(c, wl, w, serves, volume);
     if (w->spec.local_storage && !volume)

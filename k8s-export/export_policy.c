@@ -1,43 +1,81 @@
 /*
- * export_policy.c: cluster set-up: Namespaces (enforcing the restricted Pod
- * Security Standard, which every exported pod meets), PriorityClasses,
- * ResourceQuotas, LimitRanges and PodDisruptionBudgets.
+ * export_policy.c: cluster set-up: Namespaces (those the scenario sets up,
+ * or all with --namespaces; the Pod Security label only with
+ * --pod-security), PriorityClasses (globalDefault only with
+ * --global-default-priority), ResourceQuotas, LimitRanges and
+ * PodDisruptionBudgets.
  */
 #include "k8s-export/export_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
+int kx_pod_security_level(const char *level)
+{
+    return strcmp(level, "privileged") == 0 || strcmp(level, "baseline") == 0 || strcmp(level, "restricted") == 0;
+}
+
+/* The scenario sets a namespace up in a region when it gives it a quota or
+ * a LimitRange there; a namespace only its workloads use is taken to exist
+ * in the cluster already (a team's namespace), so the export leaves it, its
+ * labels and its lifetime alone (`kubectl delete -k` would delete it). */
+static int set_up(KxCtx *c, uint32_t ns)
+{
+    for (uint32_t i = 0; i < sim_quota_count(c->e); i++)
+        if (sim_quota(c->e, i)->ns == ns && sim_quota(c->e, i)->region == c->region)
+            return 1;
+    for (uint32_t i = 0; i < sim_limitrange_count(c->e); i++)
+        if (sim_limitrange(c->e, i)->ns == ns && sim_limitrange(c->e, i)->region == c->region)
+            return 1;
+    return 0;
+}
+
 void kx_emit_namespaces(KxCtx *c)
 {
     for (uint32_t i = 0; i < sim_namespace_count(c->e); i++) {
         const char *name = kx_ns_name(c, i);
-        if (strcmp(name, "default") == 0)   /* every cluster has it */
+        if (strcmp(name, "default") == 0 || !(c->o->namespaces || set_up(c, i)))   /* every cluster has default */
             continue;
         kx_doc_begin(c, "v1", "Namespace");
         kx_yaml_str(c->y, "metadata");
         kx_yaml_map_begin(c->y);
         kx_yaml_kv_str(c->y, "name", name);
         kx_labels_begin(c, name);
-        kx_yaml_kv_str(c->y, "pod-security.kubernetes.io/enforce", "restricted");   /* every pod we export meets it */
+        if (c->o->pod_security)   /* every pod we export meets restricted; the level is the team's call */
+            kx_yaml_kv_str(c->y, "pod-security.kubernetes.io/enforce", c->o->pod_security);
         kx_yaml_map_end(c->y);
         kx_yaml_map_end(c->y);
         kx_doc_end(c);
+        kx_cluster_scoped(c, "Namespace", name);
     }
 }
 
+/* A globalDefault class changes the priority of every pod of the cluster
+ * created without one, the scenario's or not: written as such only on
+ * request. Otherwise it is a plain class, annotated so that import gives the
+ * scenario back, and the exported pods that would get it name it
+ * (export_pod.c), so they run at the priority the simulation gave them. */
 void kx_emit_priorityclasses(KxCtx *c)
 {
     for (uint32_t i = 0; i < sim_priorityclass_count(c->e); i++) {
         const SimPriorityClass *pc = sim_priorityclass(c->e, i);
         if (pc->builtin)
             continue;   /* the API server has it: applying it again would be refused */
+        int quiet_default = pc->global_default && !c->o->global_default_priority;
         kx_doc_begin(c, "scheduling.k8s.io/v1", "PriorityClass");
-        kx_meta(c, pc->name, NULL, 0);
+        kx_meta(c, pc->name, NULL, quiet_default);
+        if (quiet_default) {
+            kx_yaml_str(c->y, "annotations");
+            kx_yaml_map_begin(c->y);
+            kx_yaml_kv_str(c->y, "kubesim.io/global-default", "true");
+            kx_yaml_map_end(c->y);
+            kx_yaml_map_end(c->y);
+        }
         kx_yaml_kv_int(c->y, "value", pc->value);
-        kx_yaml_kv_bool(c->y, "globalDefault", pc->global_default);
+        kx_yaml_kv_bool(c->y, "globalDefault", pc->global_default && !quiet_default);
         kx_yaml_kv_str(c->y, "preemptionPolicy", pc->preempt_never ? "Never" : "PreemptLowerPriority");
         kx_doc_end(c);
+        kx_cluster_scoped(c, "PriorityClass", pc->name);
     }
 }
 

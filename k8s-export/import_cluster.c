@@ -19,7 +19,7 @@
  *
  * Simplifications: a cordoned Node (spec.unschedulable) counts as a
  * schedulable one (the comment says how many); a group's price is not in
- * a Node; max is the count, a guess the comment says to edit.
+ * a Node (--prices sets it, else "unknown"); max is the count, a guess the comment says to edit.
  *
  * Invariant: groups are written in order of their first Node in the input,
  * names unique in the scenario (kx_seen "nodegroup", as import_nodes.c).
@@ -289,6 +289,7 @@ static void write_group(KxImp *c, const Group *g)
            (long long)g->count, (long long)g->count, (long long)g->count);
     if (capacity_type_spot(&g->node))
         kx_out(c, ", spot = true");
+    int unpriced = kx_out_price(c, g->type ? g->type : g->name, NULL);   /* a Node holds no price: --prices */
     if (g->zone)
         kx_out(c, ",\n    zones = { "), kx_out_str(c, g->zone), kx_out(c, " }");
     kx_out(c, ",\n    labels = {");
@@ -304,7 +305,11 @@ static void write_group(KxImp *c, const Group *g)
         kx_out(c, i ? ", " : " ");
         kx_out_str(c, t);
     }
-    kx_out(c, g->node.ntaints ? " } }\n" : "} }\n");
+    kx_out(c, g->node.ntaints ? " } }" : "} }");
+    if (unpriced)
+        kx_out_price_note(c, g->type ? g->type : g->name);
+    else
+        kx_out(c, "\n");
 }
 
 int kx_imp_nodes(KxImp *c)

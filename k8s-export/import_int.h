@@ -121,6 +121,12 @@ void kx_imp_cronjobs(KxImp *c);
 void kx_imp_traffic(KxImp *c);
 void kx_imp_hpas(KxImp *c);
 void kx_imp_nodegroups(KxImp *c);
+/* import_nodes.c: a node group's `, price = ...`: the --prices row of its
+ * instance type, else given (the manifest's own, a number; may be NULL),
+ * else "unknown". Returns 1 when it wrote "unknown" (the caller ends the
+ * declaration's line with kx_out_price_note). */
+int kx_out_price(KxImp *c, const char *instance_type, const KubeYNode *given);
+void kx_out_price_note(KxImp *c, const char *instance_type);
 void kx_imp_autoscaler(KxImp *c);
 /* import_cluster.c: the Nodes of c->region (a cluster dump) as its region
  * line and node groups; 0 (nothing written) when it has no Node. */

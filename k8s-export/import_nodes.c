@@ -86,6 +86,29 @@ static void group_field(KxImp *c, const KubeYNode *v, const char *field)
         kx_out_number(c, v);
 }
 
+int kx_out_price(KxImp *c, const char *instance_type, const KubeYNode *given)
+{
+    const KxPrice *p = kx_prices_find(c->o ? c->o->prices : NULL, instance_type);
+    if (p) {
+        kx_out(c, ", price = %.15g", p->per_hour);
+        return 0;
+    }
+    if (given && kube_y_want(c->y, given, KUBE_Y_SCALAR)) {
+        kx_out(c, ", price = ");
+        kx_out_number(c, given);
+        return 0;
+    }
+    kx_out(c, ", price = \"unknown\"");
+    return 1;
+}
+
+void kx_out_price_note(KxImp *c, const char *instance_type)
+{
+    kx_out(c, "   -- no price for ");
+    kx_out_comment(c, instance_type ? instance_type : "(no instance type)");
+    kx_out(c, ": its cost is unknown; kubesim import --prices FILE sets it\n");
+}
+
 static void group(KxImp *c, const KubeYNode *g)
 {
     if (kube_y_want(c->y, g, KUBE_Y_MAP) == NULL)
@@ -97,8 +120,13 @@ static void group(KxImp *c, const KubeYNode *g)
     kx_out_str(c, name);
     kx_out(c, ", region = ");
     kx_out_str(c, c->region);
+    const char *type = kube_y_get_str(g, "instanceType");
+    int unpriced = 0;
     for (size_t i = 0; i < sizeof group_fields / sizeof group_fields[0]; i++)
-        group_field(c, kube_y_get(g, group_fields[i][0]), group_fields[i][1]);
+        if (strcmp(group_fields[i][1], "price") == 0)   /* the scenario's instance type defaults to the name */
+            unpriced = kx_out_price(c, type ? type : name, kube_y_get(g, group_fields[i][0]));
+        else
+            group_field(c, kube_y_get(g, group_fields[i][0]), group_fields[i][1]);
     const KubeYNode *cap = kube_y_map(c->y, g, "capacity"), *x;
     if ((x = kube_y_get(cap, "cpu")) != NULL)
         kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
@@ -117,7 +145,11 @@ static void group(KxImp *c, const KubeYNode *g)
     kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
     kx_out_string_map(c, kube_y_get(g, "labels"));
     taints(c, kube_y_seq(c->y, g, "taints"));
-    kx_out(c, " }\n");
+    kx_out(c, " }");
+    if (unpriced)
+        kx_out_price_note(c, type ? type : name);
+    else
+        kx_out(c, "\n");
 }
 
 /* The region's zones: every group's, each once, in order of first
@@ -205,8 +237,14 @@ static void default_group(KxImp *c, const char *name, const char *type, const Ne
            (long long)n->pods, (long long)n->cpu, (long long)(n->memory >> 20));
     kx_out(c, "nodegroup { name = \"%s\", region = ", name);
     kx_out_str(c, c->region);
-    kx_out(c, ", instance_type = \"%s\", cpu = \"%lld\", memory = \"%dGi\"%s, min = %lld, max = %lld }\n", type,
+    kx_out(c, ", instance_type = \"%s\", cpu = \"%lld\", memory = \"%dGi\"%s, min = %lld, max = %lld", type,
            (long long)(cpu / 1000), gib, gpus ? ", gpu = 4" : "", (long long)k, (long long)(2 * k + 2));
+    if (kx_out_price(c, type, NULL)) {
+        kx_out(c, " }");
+        kx_out_price_note(c, type);
+    } else {
+        kx_out(c, " }\n");
+    }
 }
 
 void kx_imp_nodegroups(KxImp *c)

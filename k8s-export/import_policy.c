@@ -55,7 +55,10 @@ static void priorityclass(KxImp *c, const KxDoc *d)
     kx_out_str(c, d->name);
     kx_out(c, ", value = %lld", (long long)pc.value);
     const char *p = kube_y_str(c->y, d->root, "preemptionPolicy");
-    if (pc.global_default)
+    /* The export writes a scenario's default class globalDefault: false
+     * unless asked (--global-default-priority) and says so here. */
+    const char *quiet = kx_annotation(c, d->root, "kubesim.io/global-default");
+    if (pc.global_default || (quiet && strcmp(quiet, "true") == 0))
         kx_out(c, ", global_default = true");
     if (p) {
         kx_out(c, ", preemption_policy = ");

@@ -60,7 +60,7 @@ struct SchedCaConfig;
 struct WlControllers;
 
 typedef enum KxProvisioner {
-    KX_PROV_CLUSTER_AUTOSCALER = 0,   /* node groups as cluster-autoscaler settings (a ConfigMap) */
+    KX_PROV_CLUSTER_AUTOSCALER = 0,   /* node groups as an eksctl ClusterConfig and the autoscaler's Helm values */
     KX_PROV_KARPENTER                 /* node groups as Karpenter v1 NodePools */
 } KxProvisioner;
 
@@ -74,7 +74,19 @@ typedef struct KxExportOptions {
     uint32_t gates;                     /* the feature gates the cluster runs with (workloads/gates.h WlGates):
                                            an HPA with minReplicas 0 needs HPAScaleToZero */
     const KxAlerts *alerts;             /* or NULL: with it, REGION/prometheusrules.yaml (a PrometheusRule) */
+    /* Cluster-wide set-up, off by default so that applying an export changes
+     * nothing it does not own (issue 15): */
+    int namespaces;                     /* a Namespace for every namespace the scenario declares, not only
+                                           those it sets up (a quota or LimitRange in that region) */
+    const char *pod_security;           /* "privileged", "baseline" or "restricted": the Pod Security
+                                           enforce label on each Namespace written; NULL: no label */
+    int global_default_priority;        /* write the globalDefault PriorityClass as such; else it is written
+                                           globalDefault: false and the pods that would get it name it */
 } KxExportOptions;
+
+/* 1 if level is a Pod Security Standard level (privileged, baseline,
+ * restricted). */
+int kx_pod_security_level(const char *level);
 
 /* The files of an export: paths "REGION/FILE.yaml" in a fixed order, each
  * region's kustomization.yaml last among its files. */
@@ -92,8 +104,17 @@ void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **te
  * SIM_EIO with the message, naming the file, in err. */
 int kx_files_write(const KxFiles *f, const char *dir, SimErr *err);
 void kx_files_free(KxFiles *f);
-/* Objects (YAML documents) in the files, kustomizations excepted. */
+/* Objects (YAML documents) in the files, kustomizations and the files
+ * that are not Kubernetes objects (eksctl's, Helm's) excepted. */
 size_t kx_files_objects(const KxFiles *f);
+/* The cluster-scoped objects the files hold, "KIND/NAME" each once in order
+ * of first appearance (a PriorityClass of every region once): what applying
+ * the export changes outside its namespaces. String i is owned by f. */
+size_t kx_files_cluster_count(const KxFiles *f);
+const char *kx_files_cluster(const KxFiles *f, size_t i);
+/* The files that are not applied with kubectl (not in a kustomization):
+ * 1 if file i is one (an eksctl ClusterConfig, a Helm chart's values). */
+int kx_files_tooling(const KxFiles *f, size_t i);
 
 /* ---- alert rules (alerts.c, alerts_test.c) ------------------------------ */
 #define KX_ALERT_SLO_FOR (3 * 60 * SIM_NS_PER_S)        /* latency over target this long */
@@ -171,6 +192,25 @@ typedef struct KxImportOrigin {
     int line;
 } KxImportOrigin;
 
+/* Prices by instance type (`kubesim import --prices FILE`, prices.c). */
+typedef struct KxPrice {
+    char *instance_type;
+    double per_hour;        /* USD per node-hour */
+} KxPrice;
+typedef struct KxPrices {
+    KxPrice *v;
+    size_t n, cap;
+} KxPrices;
+/* Reads a CSV `instance_type,price_per_hour` (header line optional, blank
+ * lines and # comments skipped) of len bytes into *out (free with
+ * kx_prices_free). SIM_OK; SIM_EINVAL with "PATH:LINE: why" in err for a bad
+ * line (not two fields, an empty type, a price that is not a number in
+ * [0, 1e6], a type priced twice); SIM_ENOMEM. */
+int kx_prices_parse(SimMem *m, const char *path, const char *text, size_t len, KxPrices *out, SimErr *err);
+/* The price of instance_type, or NULL (t may be NULL). */
+const KxPrice *kx_prices_find(const KxPrices *t, const char *instance_type);
+void kx_prices_free(SimMem *m, KxPrices *t);
+
 typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
     const char *start;      /* scenario.start ("HH:MM") or NULL */
@@ -194,6 +234,11 @@ typedef struct KxImportOptions {
     /* The region of files given none (the --region default), or NULL: when
      * its Nodes all name one topology.kubernetes.io/region, it takes that name. */
     const char *unnamed_region;
+    /* --prices: each imported node group of a listed instance type gets that
+     * price (over the manifest's own); a group with neither is written with
+     * price = "unknown" (its cost is reported as unknown, never as $0).
+     * NULL: no table. */
+    const KxPrices *prices;
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they

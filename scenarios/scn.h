@@ -192,6 +192,9 @@ int scn_parse_clock(const char *s, SimTime *out);
 size_t scn_region_count(const ScnScenario *s);
 size_t scn_group_count(const ScnScenario *s);
 size_t scn_workload_count(const ScnScenario *s);
+/* Node group i's name when its price is "unknown" (a run reports its cost
+ * as unknown and warns), else NULL; i < scn_group_count(s). */
+const char *scn_group_unpriced(const ScnScenario *s, size_t i);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
  * in buf (buflen bytes; names that do not fit are left out), and how many in

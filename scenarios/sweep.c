@@ -619,7 +619,10 @@ int scn_sweep_add_run(ScnSweep *w, size_t config, const char *json, size_t len, 
     int rc;
     Seed sd;
     Row *r = NULL;
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(cost))
+    if (cJSON_IsObject(root) && cJSON_IsNull(cost))
+        rc = ERR("configuration %zu: its cost is unknown (a node group has price = \"unknown\"): a sweep compares "
+                 "costs, so give every group a price (--set GROUP.price=USD)", config);
+    else if (!cJSON_IsObject(root) || !cJSON_IsNumber(cost))
         rc = ERR("configuration %zu: its summary.json is not a kubesim summary", config);
     else if ((r = row_slot(w, config)) == NULL)
         rc = OOM();
