@@ -316,27 +316,28 @@ int kx_check_label(KxImp *c, const KubeYNode *at, const char *what, const char *
     return name_ok(c, at, what, name, NAME_LABEL, 0);
 }
 
-static int in_set(const KxDoc *e, int hpa)
+static int in_set(const KxDoc *e, const KxDoc *d)
 {
     const KxKind *k = e->kind ? find_kind(e->kind) : NULL;
-    return k && (hpa ? strcmp(k->kind, "HorizontalPodAutoscaler") == 0 : k->workload);
+    return k && d->kind && strcmp(k->kind, d->kind) == 0 && strcmp(e->ns ? e->ns : "default",
+                                                                   d->ns ? d->ns : "default") == 0;
 }
 
-/* Workloads and HPAs: validate wants each name once in the whole scenario
- * (a declaration that refers to one names no kind or namespace). */
-static void unique(KxImp *c, KxDoc *d, int hpa)
+/* Workloads and HPAs: names are unique per kind and namespace, as in
+ * Kubernetes, across the scenario's regions (a reference to one is
+ * NAMESPACE/NAME; the regions share one set of names). */
+static void unique(KxImp *c, KxDoc *d)
 {
-    if (!kx_seen(c, hpa ? "hpa" : "workload", d->name, ""))
+    if (!kx_seen(c, d->kind, d->name, d->ns ? d->ns : "default"))
         return;
     const KxDoc *e = c->docs;
-    while (e && (e == d || !e->name || strcmp(e->name, d->name) != 0 || !in_set(e, hpa)))
+    while (e && (e == d || !e->name || strcmp(e->name, d->name) != 0 || !in_set(e, d)))
         e = e->next;
     const KubeYNode *at = e ? kube_y_get(e->root, "metadata.name") : NULL;
     kube_yaml_fail(c->y, NULL, kube_y_get(d->root, "metadata.name"),
-                "'%s' is also the name of %s/%s (%s:%d): kubesim needs %s names unique across kinds, "
-                "namespaces and regions",
-                d->name, e ? e->kind : "?", d->name, e ? e->file : "?", at ? at->line : 0,
-                hpa ? "HorizontalPodAutoscaler" : "workload");
+                "'%s' is also the name of %s/%s in namespace '%s' (%s:%d): kubesim needs names unique per kind "
+                "and namespace across its regions",
+                d->name, e ? e->kind : "?", d->name, d->ns ? d->ns : "default", e ? e->file : "?", at ? at->line : 0);
 }
 
 static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
@@ -351,7 +352,7 @@ static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
     if (d->ns && !name_ok(c, kube_y_get(meta, "namespace"), "namespace", d->ns, NAME_LABEL, 0))
         return;
     if (k->workload || strcmp(k->kind, "HorizontalPodAutoscaler") == 0)
-        unique(c, d, !k->workload);
+        unique(c, d);
 }
 
 /* A built-in controller whose objects kubesim makes itself (or, for a

@@ -121,16 +121,17 @@ static int read_hpa(KxImp *c, const KxDoc *d, KubeHpa *h)
     return s && kx_read(c, s, "spec", read_spec, h);
 }
 
-/* The HPA's target is among the imported Deployments (else it scales
- * nothing here). The Deployments' names go into the seen set once, so each
- * HPA's look-up is constant time. */
-static int target_found(KxImp *c, const char *name)
+/* The HPA's target is among the imported Deployments, in the HPA's
+ * namespace (scaleTargetRef is namespace-local; else it scales nothing
+ * here). The Deployments' names go into the seen set once, so each HPA's
+ * look-up is constant time. */
+static int target_found(KxImp *c, const char *name, const char *ns)
 {
     if (!kx_seen(c, "deployments indexed", "", ""))
         for (const KxDoc *e = c->docs; e; e = e->next)
-            if (e->kind && strcmp(e->kind, "Deployment") == 0)
-                (void)kx_seen(c, "deployment", e->name, "");
-    return name && kx_has(c, "deployment", name, "");
+            if (e->kind && strcmp(e->kind, "Deployment") == 0 && e->name)
+                (void)kx_seen(c, "deployment", e->name, e->ns ? e->ns : "default");
+    return name && kx_has(c, "deployment", name, ns ? ns : "default");
 }
 
 void kx_imp_hpas(KxImp *c)
@@ -139,7 +140,7 @@ void kx_imp_hpas(KxImp *c)
         KubeHpa h;
         if (!read_hpa(c, d, &h))
             return;
-        if (!target_found(c, h.target_name)) {
+        if (!target_found(c, h.target_name, d->ns)) {
             kx_out(c, "-- HorizontalPodAutoscaler/");
             kx_out_comment(c, d->name ? d->name : "");
             kx_out(c, ": its target is not in the manifests\n");
@@ -147,6 +148,10 @@ void kx_imp_hpas(KxImp *c)
         }
         kx_out(c, "hpa { name = ");
         kx_out_str(c, d->name);
+        if (d->ns && strcmp(d->ns, "default") != 0) {   /* its target is then a bare name in it */
+            kx_out(c, ", namespace = ");
+            kx_out_str(c, d->ns);
+        }
         kx_out(c, ", target = ");
         kx_out_str(c, h.target_name);
         kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", (long long)h.min, (long long)h.max);

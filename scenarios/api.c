@@ -130,15 +130,6 @@ uint32_t scn_ref_workload(lua_State *L, ScnScenario *s, const ScnDecl *d, const 
     return SIM_NONE;
 }
 
-const char *scn_workload_label(const ScnScenario *s, const SimWorkload *w, char *buf, size_t n)
-{
-    if (wl_match(s, w->name, SIM_NONE, 0) == SIM_AMBIGUOUS)
-        snprintf(buf, n, "%s/%s", s->namespaces.v[w->ns], w->name);
-    else
-        snprintf(buf, n, "%s", w->name);
-    return buf;
-}
-
 /* The workload just pushed (the last one) must be the only one of its kind
  * and name in its namespace; a Job made by a backtest is a Job. */
 void scn_check_workload_unique(lua_State *L, ScnScenario *s, const ScnDecl *d)

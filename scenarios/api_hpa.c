@@ -270,14 +270,14 @@ static struct ScnHpas *hpas(lua_State *L, ScnScenario *s)
 
 /* The target: a deployment or statefulset declared earlier, in the HPA's
  * namespace when it names one (scaleTargetRef is namespace-local), else
- * "NAMESPACE/NAME" or a bare name (the only one). The HPA's namespace is
- * its target's; its name is unique there. */
+ * "NAMESPACE/NAME" or a bare name (the one in "default", else the only
+ * one). The HPA's namespace is its target's; its name is unique there. */
 static uint32_t ref_target(lua_State *L, ScnScenario *s, const ScnDecl *d, uint32_t *ns)
 {
     unsigned kinds = 1u << SIM_WL_DEPLOYMENT | 1u << SIM_WL_STATEFULSET;
     int has_ns = scn_field(L, d, "namespace") != LUA_TNIL;
     lua_pop(L, 1);
-    uint32_t ctx = has_ns ? scn_ref_namespace(L, s, d) : SIM_NONE;
+    uint32_t ctx = has_ns ? scn_ref_namespace(L, s, d) : scn_find_name(s->namespaces.v, s->namespaces.n, "default");
     const char *name = scn_req_string(L, d, "target");
     if (has_ns && strchr(name, '/'))
         scn_field_error(L, d, "target", "'%s': with namespace set, the target is a bare name in it", name);

@@ -152,6 +152,21 @@ static int singleton(const char *what)
     return strcmp(what, "scenario") == 0 || strcmp(what, "autoscaler") == 0;
 }
 
+/* "NAMESPACE/NAME" of a declaration that has a namespace field (set, or
+ * "default" by default), so that --set team-a/api.replicas=3 picks one of
+ * two deployments named api; NULL for the others. */
+static const char *qualified(lua_State *L, const ScnDecl *d, char *buf, size_t n)
+{
+    static const char *const namespaced[] = {"deployment", "job", "daemonset", "statefulset", "cronjob",
+                                             "backtest", "hpa", "pdb", "quota", "limitrange", NULL};
+    if (d->name == NULL || !is_allowed(d->what, namespaced))
+        return NULL;
+    int t = lua_getfield(L, d->idx, "namespace");
+    snprintf(buf, n, "%s/%s", t == LUA_TSTRING ? lua_tostring(L, -1) : "default", d->name);
+    lua_pop(L, 1);
+    return buf;
+}
+
 /* Applies every --set NAME.FIELD=VALUE naming this declaration, before its
  * keys are checked and its fields read: the script runs as if it had written
  * the value. Only a top-level declaration's own table (argument 1) is
@@ -161,10 +176,11 @@ static void apply_overrides(lua_State *L, const ScnDecl *d, const char *const *o
     if (d->idx != 1 || strncmp(d->what, "k.", 2) == 0)
         return;
     ScnScenario *s = scn_from_lua(L);
-    const char *names[2] = {d->name, singleton(d->what) ? d->what : NULL};
+    char qual[200];
+    const char *names[3] = {d->name, singleton(d->what) ? d->what : NULL, qualified(L, d, qual, sizeof qual)};
     for (size_t i = 0; i < s->sets.n; i++) {
         ScnSet *set = &s->sets.v[i];
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < 3; k++) {
             size_t len = names[k] ? strlen(names[k]) : 0;
             if (len == 0 || strncmp(set->name, names[k], len) != 0 || set->name[len] != '.')
                 continue;

@@ -245,8 +245,6 @@ uint32_t scn_ref_workload(lua_State *L, ScnScenario *s, const ScnDecl *d, const 
 /* The workload just pushed (the last one, its name not yet set) must be the
  * only one of its kind named d->name in its namespace; raises otherwise. */
 void scn_check_workload_unique(lua_State *L, ScnScenario *s, const ScnDecl *d);
-/* "NAME" when only one workload has w's name, else "NAMESPACE/NAME". */
-const char *scn_workload_label(const ScnScenario *s, const SimWorkload *w, char *buf, size_t n);
 /* api_backtest.c */
 void scn_api_backtest_register(lua_State *L);
 /* Workload fields every declaration shares (name is already read). */

@@ -821,8 +821,8 @@ START_TEST(import_refuses_what_validate_would)
         {"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: Team\n", "",
          "v.yaml:5: metadata.namespace: 'Team' is not a valid namespace name"},
         {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n"
-         "apiVersion: batch/v1\nkind: Job\nmetadata: {name: web, namespace: other}\n", "",
-         "v.yaml:7: metadata.name: 'web' is also the name of Deployment/web (v.yaml:3)"},
+         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\n", "",
+         "v.yaml:7: metadata.name: 'web' is also the name of Deployment/web in namespace 'default' (v.yaml:3)"},
         {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--start 99:99", "--start: '99:99' is not a time"},
         {"apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", "--duration forever",
          "--duration 'forever': not a positive duration"},

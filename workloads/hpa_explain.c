@@ -322,10 +322,26 @@ static size_t case_value(void *ctx, WlHpaSource src, const char *name, int64_t *
     return (size_t)lookup(src == WL_HPA_OBJECT ? c->objects : c->externals, name, milli, cap);
 }
 
+/* otherHpas: the NAMESPACE/NAMEs of other HPAs whose selectors match the
+ * same pods (upstream's hpaSelectors); any makes the selector ambiguous. */
+static void parse_others(Case *c, const cJSON *root)
+{
+    char sub[PATH], item[PATH + 16];
+    const cJSON *o = kube_child(c->kr, root, "otherHpas", "$", cJSON_Array, sub), *x;
+    int i = 0;
+    cJSON_ArrayForEach(x, o) {
+        snprintf(item, sizeof item, "%s[%d]", sub, i++);
+        if (!cJSON_IsString(x) || x->valuestring[0] == '\0')
+            kube_fail(c->kr, item, "expected an HPA's name (\"NAMESPACE/NAME\")");
+    }
+    c->in.ambiguous = o && cJSON_GetArraySize(o) > 0;
+}
+
 static void parse_case(Case *c, const cJSON *root)
 {
     static const char *const keys[] = {"description", "expect", "hpa", "currentReplicas", "pods", "objectMetrics",
-                                       "externalMetrics", "history", "statusReplicas", "tolerance", NULL};
+                                       "externalMetrics", "history", "statusReplicas", "tolerance", "otherHpas",
+                                       NULL};
     char sub[PATH];
     kube_keys(c->kr, root, "$", keys);
     parse_hpa(c, root);
@@ -340,6 +356,7 @@ static void parse_case(Case *c, const cJSON *root)
     c->objects = named_map(c, object_child(c, root, "objectMetrics", "$", sub), sub, 0);
     c->externals = named_map(c, object_child(c, root, "externalMetrics", "$", sub), sub, 1);
     parse_history(c, root);
+    parse_others(c, root);
     c->in.now = 0;
     c->in.pod_metric = case_pod_metric;
     c->in.value = case_value;
@@ -394,7 +411,8 @@ static cJSON *answer_json(const Case *c, const WlHpaDecision *d, const WlHpaMetr
     cJSON_AddNumberToObject(o, "desiredReplicas", d->desired);
     cJSON_AddStringToObject(o, "limitedBy", wl_hpa_limit_name(d->limited_by));
     cJSON_AddStringToObject(o, "reason", d->reason);
-    cJSON_AddBoolToObject(o, "scalingActive", !d->disabled && d->limited_by != WL_HPA_LIMIT_INVALID);
+    cJSON_AddBoolToObject(o, "scalingActive", !d->disabled && d->limited_by != WL_HPA_LIMIT_INVALID &&
+                                                  d->limited_by != WL_HPA_LIMIT_AMBIGUOUS);
     for (size_t i = 0; i < c->spec.nmetrics; i++)
         sim_json_push(arr, metric_json(&c->metrics[i], &per[i]));
     sim_json_add_item(o, "perMetric", arr);
