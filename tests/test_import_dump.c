@@ -137,8 +137,8 @@ static char *dump_dir(void)
 }
 
 /* The checks of issue 15: a `kubectl get -o yaml` dump (Lists with Nodes
- * of three instance types in two zones, a tainted GPU Node, Deployments,
- * HPAs, a StatefulSet, a DaemonSet, CronJobs, Services, owned ReplicaSets,
+ * of three instance types in two zones, a tainted GPU Node, Deployments
+ * (one name in two namespaces), HPAs, a StatefulSet, a DaemonSet, CronJobs, Services, owned ReplicaSets,
  * Pods and Jobs, status and managedFields) imports with the cluster's own
  * node groups and runs. */
 START_TEST(import_reads_a_cluster_dump)
@@ -149,7 +149,7 @@ START_TEST(import_reads_a_cluster_dump)
     ck_assert_msg(strstr(s, "region { name = \"eu-west-1\", zones = { \"eu-west-1a\", \"eu-west-1b\" } }\n"), "%.3000s", s);
     ck_assert_msg(strstr(s, "nodegroup { name = \"general-eu-west-1a\", region = \"eu-west-1\", instance_type = "
                             "\"m6i.xlarge\", cpu = \"3920m\", memory = \"15147720Ki\", pods = 58, min = 2, max = 2, "
-                            "size = 2,\n    zones = { \"eu-west-1a\" }"), "%.3000s", s);
+                            "size = 2, price = \"unknown\",\n    zones = { \"eu-west-1a\" }"), "%.3000s", s);
     ck_assert_msg(strstr(s, "nodegroup { name = \"general-eu-west-1b\"") && strstr(s, "min = 1, max = 1, size = 1"), "%.3000s", s);
     ck_assert_msg(strstr(s, "nodegroup { name = \"memory-eu-west-1b\", region = \"eu-west-1\", instance_type = "
                             "\"r6i.2xlarge\", cpu = \"7910m\", memory = \"62Gi\", pods = 58, min = 1, max = 1, size = 1, "
@@ -176,8 +176,15 @@ START_TEST(import_reads_a_cluster_dump)
     ck_assert_msg(strstr(s, "cronjob { name = \"report\"") && strstr(s, "cronjob { name = \"cleanup\""), "%.3000s", s);
     ck_assert_msg(strstr(s, "quota { name = \"shop-quota\", namespace = \"shop\"") && strstr(s, "min_available = 2"),
                   "%.3000s", s);
-    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", target = \"php-apache\", min = 1, max = 10"), "%.3000s", s);
-    ck_assert_msg(strstr(s, "hpa { name = \"inference\", target = \"inference\", min = 1, max = 2"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", namespace = \"shop\", target = \"php-apache\", min = 1, max = 10"),
+                  "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"inference\", namespace = \"shop\", target = \"inference\", min = 1, max = 2"),
+                  "%.3000s", s);
+    /* The same Deployment and HPA names in two namespaces, as Kubernetes allows (import 2). */
+    ck_assert_msg(strstr(s, "deployment { name = \"php-apache\", namespace = \"staging\", region = \"eu-west-1\", "
+                            "replicas = 1"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", namespace = \"staging\", target = \"php-apache\", min = 1, "
+                            "max = 3"), "%.3000s", s);
     ck_assert_msg(!strstr(s, "\"report-29423700\"") && !strstr(s, "\njob { name"), "%.3000s", s);
     ck_assert_msg(strstr(s, "priority_class = \"system-node-critical\"") && !strstr(s, "priorityclass {"), "%.3000s", s);
     /* Nothing vanishes: the header and stderr name what is not simulated. */
@@ -192,12 +199,16 @@ START_TEST(import_reads_a_cluster_dump)
     char *sum = read_out("dump-run/summary.json");
     ck_assert_msg(strstr(sum, "\"general-eu-west-1a\"") && strstr(sum, "\"gpu-eu-west-1a\""), "%.3000s", sum);
     free(sum);
-    /* --region names the region: the Nodes' own region stays a label of theirs. */
+    /* --region names the region: the Nodes' own region stays a label of theirs;
+     * --prices prices the groups by instance type. */
+    tb_write("prices.csv", "instance_type,price_per_hour\nm6i.xlarge,0.192\nr6i.2xlarge,0.504\ng5.xlarge,1.006\n");
     char args[4200];
-    snprintf(args, sizeof args, "%s --region lab", dump_dir());
+    snprintf(args, sizeof args, "%s --region lab --prices prices.csv", dump_dir());
     s = import_run(args, "lab");
     ck_assert_msg(strstr(s, "region { name = \"lab\", zones = { \"eu-west-1a\", \"eu-west-1b\" } }"), "%.3000s", s);
     ck_assert_msg(strstr(s, "[\"topology.kubernetes.io/region\"] = \"eu-west-1\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "size = 2, price = 0.192,") && strstr(s, "gpu = 1, pods = 58, min = 1, max = 1, size = 1, "
+                                                               "price = 1.006,") && !strstr(s, "unknown"), "%.3000s", s);
     free(s);
 }
 END_TEST
