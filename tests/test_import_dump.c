@@ -300,6 +300,31 @@ START_TEST(import_dump_out_of_memory_sweep)
 }
 END_TEST
 
+/* Two groups of one pool and zone (their labels differ) get -2; a Node
+ * without labels (kind, minikube) is a group "nodes" in every zone of the
+ * region, which keeps its name. */
+START_TEST(import_names_node_groups_once)
+{
+    tb_write("pool.yaml",
+             "apiVersion: v1\nkind: List\nitems:\n"
+             "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a1\n"
+             "    labels: {cloud.google.com/gke-nodepool: Pool_A, topology.kubernetes.io/zone: z1}\n"
+             "  status: {allocatable: {cpu: \"2\", memory: 4Gi}}\n"
+             "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a2\n"
+             "    labels: {cloud.google.com/gke-nodepool: Pool_A, topology.kubernetes.io/zone: z1, disk: ssd}\n"
+             "  status: {allocatable: {cpu: \"2\", memory: 4Gi}}\n"
+             "- apiVersion: v1\n  kind: Node\n  metadata: {name: bare}\n  status: {allocatable: {cpu: 1500m, memory: 3G}}\n");
+    char *s = import_run("pool.yaml", "pool");
+    ck_assert_msg(strstr(s, "region { name = \"imported\", zones = { \"z1\" } }"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"pool-a-z1\", region = \"imported\", cpu = 2, memory = \"4Gi\", "
+                            "pods = 110, min = 1"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"pool-a-z1-2\"") && strstr(s, "disk = \"ssd\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"nodes\", region = \"imported\", cpu = \"1500m\", memory = 3000000000"),
+                  "%.3000s", s);
+    free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("import_dump");
@@ -312,6 +337,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_lists_what_it_leaves_out);
     tcase_add_test(bin, import_reads_a_cluster_dump);
     tcase_add_test(bin, import_writes_numbers_as_people_do);
+    tcase_add_test(bin, import_names_node_groups_once);
     suite_add_tcase(s, bin);
     return s;
 }
