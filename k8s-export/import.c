@@ -379,17 +379,31 @@ static void add_region(KxImp *c, const char *path, const char *r)
     c->regions[c->nregions++] = r;
 }
 
-/* "KIND/NAME" of the controller that owns d (an ownerReference with
- * controller: true: a ReplicaSet's Pod, a Deployment's ReplicaSet, a
- * CronJob's Job), or NULL. The controller is imported, or runs in the
- * cluster: either way it makes the object, so importing it would make two. */
+/* A built-in controller whose objects kubesim makes itself (or, for a
+ * Node's mirror Pods, that kubesim has no kind for). */
+static int builtin_owner(const char *kind)
+{
+    static const char *const owners[] = {"ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob",
+                                         "ReplicationController", "Node", NULL};
+    for (size_t i = 0; kind && owners[i]; i++)
+        if (strcmp(kind, owners[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* "KIND/NAME" of the built-in controller that owns d (an ownerReference
+ * with controller: true: a ReplicaSet's Pod, a Deployment's ReplicaSet, a
+ * CronJob's Job), or NULL. That controller is imported, or runs in the
+ * cluster: either way it makes the object, so importing it would make two.
+ * An object an operator's custom resource owns (a StatefulSet of a
+ * Prometheus) is imported: nothing in the scenario would make it. */
 static const char *owner_of(KxImp *c, const KxDoc *d)
 {
     const KubeYNode *refs = kube_y_seq(c->y, d->root, "metadata.ownerReferences");
     for (const KubeYNode *r = refs ? refs->first : NULL; r && kube_y_want(c->y, r, KUBE_Y_MAP); r = r->next) {
         const char *ctl = kube_y_get_str(r, "controller");
         const char *kind = kube_y_str(c->y, r, "kind"), *name = kube_y_str(c->y, r, "name");
-        if (ctl == NULL || strcmp(ctl, "true") != 0)
+        if (ctl == NULL || strcmp(ctl, "true") != 0 || !builtin_owner(kind))
             continue;
         size_t n = strlen(kind ? kind : "?") + strlen(name ? name : "?") + 2;
         char *o = sim_arena_alloc(&c->a, n);

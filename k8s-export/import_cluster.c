@@ -221,7 +221,7 @@ static const char *name_group(KxImp *c, const Group *g)
         p = "nodes";
     snprintf(name, sizeof name, "%s", p);
     for (int i = 2; kx_has(c, "nodegroup", name, ""); i++)
-        snprintf(name, sizeof name, "%s-%d", p, i);
+        snprintf(name, sizeof name, "%.49s-%d", p, i);   /* p is at most 49 */
     (void)kx_seen(c, "nodegroup", name, "");
     return sim_arena_strdup(&c->a, name);
 }
@@ -270,7 +270,6 @@ static void comment(KxImp *c, const Group *g)
 
 static void write_group(KxImp *c, const Group *g)
 {
-    char q[64];
     c->cur = g->first;
     comment(c, g);
     kx_out(c, "nodegroup { name = ");
@@ -279,10 +278,8 @@ static void write_group(KxImp *c, const Group *g)
     kx_out_str(c, c->region);
     if (g->type)
         kx_out(c, ", instance_type = "), kx_out_str(c, g->type);
-    sim_quantity_format(g->node.alloc.cpu_m, 1, q, sizeof q);
-    kx_out(c, ", cpu = \"%s\"", q);
-    sim_quantity_format(g->node.alloc.mem, 0, q, sizeof q);
-    kx_out(c, ", memory = \"%s\"", q);
+    kx_out(c, ", cpu = "), kx_out_cpu(c, g->node.alloc.cpu_m);
+    kx_out(c, ", memory = "), kx_out_mem(c, g->node.alloc.mem);
     if (g->node.alloc.gpu)
         kx_out(c, ", gpu = %lld", (long long)g->node.alloc.gpu);
     kx_out(c, ", pods = %lld, min = %lld, max = %lld, size = %lld", (long long)g->node.alloc.pods,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s-export/kx.h"
 #include "tb.h"
 #include "tr.h"
 
@@ -98,6 +99,11 @@ START_TEST(import_lists_what_it_leaves_out)
              "  spec: {containers: [{name: w, image: nginx}]}\n"
              "- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: shop}\n  spec: {ports: [{port: 80}]}\n"
              "- apiVersion: v1\n  kind: Secret\n  metadata: {name: creds, namespace: shop}\n"
+             /* An operator's custom resource owns it: nothing in the scenario would make it, so it is imported. */
+             "- apiVersion: apps/v1\n  kind: StatefulSet\n  metadata:\n    name: prom\n    namespace: shop\n"
+             "    ownerReferences:\n    - {apiVersion: monitoring.coreos.com/v1, kind: Prometheus, name: k8s, uid: y, "
+             "controller: true}\n  spec:\n    replicas: 1\n    serviceName: prom\n    selector: {matchLabels: {app: prom}}\n"
+             "    template:\n      metadata: {labels: {app: prom}}\n      spec: {containers: [{name: p, image: prom}]}\n"
              "---\napiVersion: apps/v1\nkind: DeploymentList\nitems:\n"
              "- metadata: {name: web, namespace: shop}\n  spec:\n    replicas: 2\n"
              "    selector: {matchLabels: {app: web}}\n    template:\n      metadata: {labels: {app: web}}\n"
@@ -105,6 +111,7 @@ START_TEST(import_lists_what_it_leaves_out)
     char *s = import_run("yml", "yml");
     ck_assert_msg(strstr(s, "deployment { name = \"web\", namespace = \"shop\"") != NULL, "%.3000s", s);
     ck_assert_msg(strstr(s, "-- not simulated: Secret/shop/creds\n") != NULL, "%.3000s", s);
+    ck_assert_msg(strstr(s, "statefulset { name = \"prom\", namespace = \"shop\"") != NULL, "%.3000s", s);
     ck_assert_msg(strstr(s, "-- not simulated (no kubesim.io/ traffic annotations): Service/shop/web\n"), "%.3000s", s);
     ck_assert_msg(strstr(s, "-- not imported (made by their controller): Pod/shop/web-5d8f-abcde\n"), "%.3000s", s);
     const char *e = import_err;
@@ -146,8 +153,8 @@ START_TEST(import_prices_a_dumps_node_groups)
 END_TEST
 
 /* The checks of issue 15: a `kubectl get -o yaml` dump (Lists with Nodes
- * of three instance types in two zones, a tainted GPU Node, Deployments,
- * HPAs, a StatefulSet, a DaemonSet, CronJobs, Services, owned ReplicaSets,
+ * of three instance types in two zones, a tainted GPU Node, Deployments
+ * (one name in two namespaces), HPAs, a StatefulSet, a DaemonSet, CronJobs, Services, owned ReplicaSets,
  * Pods and Jobs, status and managedFields) imports with the cluster's own
  * node groups and runs. */
 START_TEST(import_reads_a_cluster_dump)
@@ -183,8 +190,17 @@ START_TEST(import_reads_a_cluster_dump)
     ck_assert_msg(strstr(s, "statefulset { name = \"web\", namespace = \"shop\"") && strstr(s, "volume = \"10Gi\""), "%.3000s", s);
     ck_assert_msg(strstr(s, "daemonset { name = \"node-exporter\", namespace = \"kube-system\""), "%.3000s", s);
     ck_assert_msg(strstr(s, "cronjob { name = \"report\"") && strstr(s, "cronjob { name = \"cleanup\""), "%.3000s", s);
-    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", namespace = \"shop\", target = \"php-apache\", min = 1, max = 10"), "%.3000s", s);
-    ck_assert_msg(strstr(s, "hpa { name = \"inference\", namespace = \"shop\", target = \"inference\", min = 1, max = 2"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "quota { name = \"shop-quota\", namespace = \"shop\"") && strstr(s, "min_available = 2"),
+                  "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", namespace = \"shop\", target = \"php-apache\", min = 1, max = 10"),
+                  "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"inference\", namespace = \"shop\", target = \"inference\", min = 1, max = 2"),
+                  "%.3000s", s);
+    /* The same Deployment and HPA names in two namespaces, as Kubernetes allows (import 2). */
+    ck_assert_msg(strstr(s, "deployment { name = \"php-apache\", namespace = \"staging\", region = \"eu-west-1\", "
+                            "replicas = 1"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "hpa { name = \"php-apache\", namespace = \"staging\", target = \"php-apache\", min = 1, "
+                            "max = 3"), "%.3000s", s);
     ck_assert_msg(!strstr(s, "\"report-29423700\"") && !strstr(s, "\njob { name"), "%.3000s", s);
     ck_assert_msg(strstr(s, "priority_class = \"system-node-critical\"") && !strstr(s, "priorityclass {"), "%.3000s", s);
     /* Nothing vanishes: the header and stderr name what is not simulated. */
@@ -199,12 +215,16 @@ START_TEST(import_reads_a_cluster_dump)
     char *sum = read_out("dump-run/summary.json");
     ck_assert_msg(strstr(sum, "\"general-eu-west-1a\"") && strstr(sum, "\"gpu-eu-west-1a\""), "%.3000s", sum);
     free(sum);
-    /* --region names the region: the Nodes' own region stays a label of theirs. */
+    /* --region names the region: the Nodes' own region stays a label of theirs;
+     * --prices prices the groups by instance type. */
+    tb_write("prices.csv", "instance_type,price_per_hour\nm6i.xlarge,0.192\nr6i.2xlarge,0.504\ng5.xlarge,1.006\n");
     char args[4200];
-    snprintf(args, sizeof args, "%s --region lab", dump_dir());
+    snprintf(args, sizeof args, "%s --region lab --prices prices.csv", dump_dir());
     s = import_run(args, "lab");
     ck_assert_msg(strstr(s, "region { name = \"lab\", zones = { \"eu-west-1a\", \"eu-west-1b\" } }"), "%.3000s", s);
     ck_assert_msg(strstr(s, "[\"topology.kubernetes.io/region\"] = \"eu-west-1\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "size = 2, price = 0.192,") && strstr(s, "gpu = 1, pods = 58, min = 1, max = 1, size = 1, "
+                                                               "price = 1.006,") && !strstr(s, "unknown"), "%.3000s", s);
     free(s);
 }
 END_TEST
@@ -232,9 +252,101 @@ START_TEST(import_writes_numbers_as_people_do)
 }
 END_TEST
 
+/* The new paths (a List, a typed list, a Node's group, an owned Pod, the
+ * region renamed, the skipped list handed over) survive failing allocation
+ * N for every N, leak nothing, and name their file and line. */
+static const char oom_dump[] =
+    "apiVersion: v1\nkind: List\nitems:\n"
+    "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: n1\n    labels: {topology.kubernetes.io/region: eu,"
+    " topology.kubernetes.io/zone: eu-a, node.kubernetes.io/instance-type: m5.large, kubernetes.io/hostname: n1}\n"
+    "  spec: {taints: [{key: gpu, value: \"yes\", effect: NoSchedule}]}\n"
+    "  status: {allocatable: {cpu: 1930m, memory: 7Gi, pods: \"29\"}}\n"
+    "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n"
+    "    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: u, controller: true}]\n"
+    "  spec: {containers: [{name: c, image: x}]}\n"
+    "---\napiVersion: apps/v1\nkind: DeploymentList\nitems:\n"
+    "- metadata: {name: web}\n  spec:\n    replicas: 1\n    template:\n      metadata: {labels: {app: web}}\n"
+    "      spec: {containers: [{name: c, image: x, resources: {requests: {cpu: \"1\", memory: 1Gi}}}]}\n";
+
+static void count_skipped(void *ctx, size_t n, const char *text, size_t len)
+{
+    (void)text;
+    (void)len;
+    *(size_t *)ctx = n;
+}
+
+START_TEST(import_dump_out_of_memory_sweep)
+{
+    KxImportFile f = {.path = "oom.yaml", .text = oom_dump, .len = sizeof oom_dump - 1, .region = "imported"};
+    SimErr err = SIM_ERR_INIT;
+    int ok = 0;
+    for (uint64_t n = 1; n < 20000 && !ok; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        char *text;
+        size_t len, norg = 0, skipped = 0;
+        KxImportOrigin *org = NULL;
+        KxImportOptions o = {.origins = &org, .norigins = &norg, .skipped = count_skipped, .skipped_ctx = &skipped,
+                             .unnamed_region = "imported"};
+        int rc = kx_import(&m, &f, 1, &o, &text, &len, &err);
+        if (rc == SIM_OK) {
+            ck_assert_msg(strstr(text, "nodegroup { name = \"m5-large-eu-a\", region = \"eu\", instance_type = "
+                                       "\"m5.large\", cpu = \"1930m\", memory = \"7Gi\", pods = 29, min = 1") != NULL,
+                          "%.3000s", text);
+            ck_assert_msg(strstr(text, "deployment { name = \"web\", region = \"eu\", replicas = 1") != NULL, "%.3000s",
+                          text);
+            ck_assert_uint_eq(skipped, 1);
+            /* The Deployment's line comes from its item's line in the file. */
+            const char *dep = strstr(text, "deployment {");
+            size_t at = 0;
+            for (const char *p = text; p < dep; p++)
+                at += *p == '\n';
+            ck_assert_str_eq(org[at].file, "oom.yaml");
+            ck_assert_int_eq(org[at].line, 21);   /* "- metadata: {name: web}" */
+            sim_mem_free(&m, org, norg * sizeof *org);
+            sim_mem_free(&m, text, len + 1);
+            ok = 1;
+        } else {
+            ck_assert_int_eq(rc, SIM_ENOMEM);
+        }
+        ck_assert_int_eq(m.live, 0);
+    }
+    ck_assert(ok);
+}
+END_TEST
+
+/* Two groups of one pool and zone (their labels differ) get -2; a Node
+ * without labels (kind, minikube) is a group "nodes" in every zone of the
+ * region, which keeps its name. */
+START_TEST(import_names_node_groups_once)
+{
+    tb_write("pool.yaml",
+             "apiVersion: v1\nkind: List\nitems:\n"
+             "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a1\n"
+             "    labels: {cloud.google.com/gke-nodepool: Pool_A, topology.kubernetes.io/zone: z1}\n"
+             "  status: {allocatable: {cpu: \"2\", memory: 4Gi}}\n"
+             "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a2\n"
+             "    labels: {cloud.google.com/gke-nodepool: Pool_A, topology.kubernetes.io/zone: z1, disk: ssd}\n"
+             "  status: {allocatable: {cpu: \"2\", memory: 4Gi}}\n"
+             "- apiVersion: v1\n  kind: Node\n  metadata: {name: bare}\n  status: {allocatable: {cpu: 1500m, memory: 3G}}\n");
+    char *s = import_run("pool.yaml", "pool");
+    ck_assert_msg(strstr(s, "region { name = \"imported\", zones = { \"z1\" } }"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"pool-a-z1\", region = \"imported\", cpu = 2, memory = \"4Gi\", "
+                            "pods = 110, min = 1"), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"pool-a-z1-2\"") && strstr(s, "disk = \"ssd\""), "%.3000s", s);
+    ck_assert_msg(strstr(s, "nodegroup { name = \"nodes\", region = \"imported\", cpu = \"1500m\", memory = 3000000000"),
+                  "%.3000s", s);
+    free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("import_dump");
+    TCase *mem = tcase_create("memory");
+    tcase_add_test(mem, import_dump_out_of_memory_sweep);
+    suite_add_tcase(s, mem);
     TCase *bin = tcase_create("binary");
     tcase_set_timeout(bin, 300);
     tcase_add_test(bin, import_knows_the_builtin_priority_classes);
@@ -242,6 +354,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_reads_a_cluster_dump);
     tcase_add_test(bin, import_prices_a_dumps_node_groups);
     tcase_add_test(bin, import_writes_numbers_as_people_do);
+    tcase_add_test(bin, import_names_node_groups_once);
     suite_add_tcase(s, bin);
     return s;
 }
