@@ -96,7 +96,8 @@ void kx_emit_daemonsets(KxCtx *c);
 void kx_emit_jobs(KxCtx *c);
 void kx_emit_cronjobs(KxCtx *c);
 void kx_emit_hpas(KxCtx *c);
-void kx_emit_autoscaler(KxCtx *c);   /* cluster-autoscaler ConfigMaps */
+void kx_emit_eksctl(KxCtx *c);       /* an eksctl ClusterConfig: the node groups (not for kubectl) */
+void kx_emit_autoscaler(KxCtx *c);   /* the cluster-autoscaler Helm chart's values (not for kubectl) */
 void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */
 
 #endif

@@ -55,6 +55,10 @@ static const KxKind kinds[] = {
      NAME_SUBDOMAIN, 0, 0},
     {"Job", "batch/v1", {NULL}, NAME_SUBDOMAIN, 63, 1},
     {"CronJob", "batch/v1", {"batch/v1beta1", "batch/v2alpha1", NULL}, NAME_SUBDOMAIN, 52, 1},
+    /* Node groups as the export writes them (import_nodes.c): a Karpenter
+     * NodePool (a node group's name is a label), an eksctl ClusterConfig. */
+    {"NodePool", "karpenter.sh/v1", {NULL}, NAME_LABEL, 0, 0},
+    {"ClusterConfig", "eksctl.io/v1alpha5", {NULL}, NAME_SUBDOMAIN, 0, 0},
 };
 
 /* A document read: kept in reading order with its file and region. */
@@ -297,11 +301,24 @@ static void check_names(KxImp *c, KxDoc *d, const KxKind *k)
         unique(c, d, !k->workload);
 }
 
+/* The cluster-autoscaler chart's values (cluster-autoscaler-values.yaml of
+ * an export): a map with neither apiVersion nor kind, with the chart's keys. */
+static int helm_values(const KxDoc *d)
+{
+    return kube_y_get(d->root, "apiVersion") == NULL && kube_y_get(d->root, "kind") == NULL &&
+           (kube_y_get(d->root, "autoDiscovery") || kube_y_get(d->root, "extraArgs"));
+}
+
 static void classify(KxImp *c, KxDoc *d)
 {
     if (d->root->type != KUBE_Y_MAP) {
         kube_yaml_fail(c->y, NULL, d->root, "a manifest must be a map with apiVersion and kind, not %s",
                     kube_y_type_name(d->root->type));
+        return;
+    }
+    if (helm_values(d)) {
+        d->kind = KX_HELM_VALUES;
+        d->name = "cluster-autoscaler";
         return;
     }
     const char *api = kube_y_str(c->y, d->root, "apiVersion"), *kind = kube_y_str(c->y, d->root, "kind");

@@ -113,6 +113,11 @@ void kx_imp_hpas(KxImp *c);
 void kx_imp_nodegroups(KxImp *c);
 void kx_imp_autoscaler(KxImp *c);
 
+/* The kind given to a values file of the cluster-autoscaler Helm chart (a
+ * document without apiVersion and kind, holding autoDiscovery or extraArgs:
+ * what `kubesim export` writes beside the manifests). */
+#define KX_HELM_VALUES "cluster-autoscaler chart values"
+
 /* The documents of kind in c->region, in reading order (NULL after the last). */
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind);
 /* metadata.annotations[key] of a manifest or template; NULL when absent (or not a string: failed). */
