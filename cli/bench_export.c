@@ -109,7 +109,7 @@ static int world_open(World *w, int quick, const char *bench)
     scn_autoscaler_config(w->s, &w->ca);
     w->o = (KxExportOptions){.scenario = scn_name(w->s), .ca = &w->ca};
     w->built = 1;   /* a failed build leaves parts to free too */
-    if (cli_export_build(w->s, &w->m, &w->o, &w->x, &err) != SIM_OK) {
+    if (cli_export_build(w->s, &w->m, &w->o, 0, &w->x, &err) != SIM_OK) {
         fprintf(stderr, "bench %s: %s\n", bench, sim_err_msg(&err));
         return -1;
     }

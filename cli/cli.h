@@ -85,17 +85,39 @@ int cli_stop_exit(const char *cmd);
  * most, read from DIR's summary.json and trace.kst (run_end.c). */
 void cli_run_end_block(FILE *out, const char *dir);
 
+/* The plain alert rules file `export --alerts` writes beside the region
+ * folders, and `run --alerts-test` beside its test file. */
+#define CLI_ALERTS_RULES "alerts.rules.yaml"
+
 /* A scenario built into an engine (not run) and exported (cmd_export.c; the
  * export benchmark uses it too). */
 typedef struct CliExport {
     ScnWorld *w;                 /* the scenario's objects (scenarios/world.c) */
     KxFiles *files;
+    KxAlerts *alerts;            /* with alerts != 0: the rules (alerts.c); else NULL */
 } CliExport;
 /* Builds loaded scenario s into a world allocating through m and exports
  * it with the options the command's flags set in flags (provisioner,
- * namespaces, pod_security, ...; scenario, ca and gates come from s). SIM_OK, or an error with the message in err; free x with
- * cli_export_free either way. */
-int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, CliExport *x, SimErr *err);
+ * namespaces, pod_security, ...; scenario, ca and gates come from s), and
+ * its alert rules when alerts != 0 (a PrometheusRule per region). SIM_OK,
+ * or an error with the message in err; free x with cli_export_free either
+ * way. */
+int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, int alerts, CliExport *x,
+                     SimErr *err);
 void cli_export_free(CliExport *x);
+
+/* `kubesim run --alerts-test FILE` (run_alerts.c). Strings borrowed. */
+typedef struct CliAlertsTest {
+    const char *test_path;          /* the promtool test file to write */
+    const char *rules_path;         /* --alerts-rules: the rules file rule_files names; NULL: the
+                                       scenario's rules, written beside the test as CLI_ALERTS_RULES */
+    const char *openmetrics_path;   /* the run's OpenMetrics text */
+    int64_t base_unix;              /* the Unix time of simulated time 0 */
+    SimTime interval;               /* the scenario's sample_every */
+    int quiet;
+} CliAlertsTest;
+/* Writes the test (and the rules file unless rules_path is given) for loaded
+ * scenario s. SIM_OK, or an error with the message in err. */
+int cli_alerts_test(ScnScenario *s, SimMem *m, const CliAlertsTest *t, SimErr *err);
 
 #endif

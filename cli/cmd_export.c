@@ -22,7 +22,7 @@ typedef struct ExportArgs {
     char *sets[MAX_SETS];
     size_t nsets;
     uint64_t seed;
-    int quiet, force;
+    int quiet, force, alerts;
     KxExportOptions flags;      /* what the flags set: provisioner, namespaces, pod_security, ... */
 } ExportArgs;
 
@@ -30,7 +30,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim export [SCENARIO.lua] [--set NAME=VALUE]... [--out DIR]\n"
-            "                      [--provisioner cluster-autoscaler|karpenter] [--seed N] [--force] [--quiet]\n\n"
+            "                      [--provisioner cluster-autoscaler|karpenter] [--namespaces]\n"
+            "                      [--pod-security LEVEL] [--global-default-priority] [--alerts]\n"
+            "                      [--seed N] [--force] [--quiet]\n\n"
             "Writes the scenario (default: the built-in market_open_surge) as Kubernetes manifests,\n"
             "one folder per region (each region is a cluster): DIR/REGION/*.yaml, one file per\n"
             "kind, and DIR/REGION/kustomization.yaml listing them, for `kubectl apply -k DIR/REGION`.\n"
@@ -44,6 +46,11 @@ static void usage(FILE *f)
             "                     node groups as a cluster-autoscaler ConfigMap in kube-system\n"
             "                     (flags and group settings; default), or as Karpenter v1\n"
             "                     NodePools (nodepools.yaml)\n"
+            "  --alerts           also alert rules from the scenario's SLOs, regions and quotas: a\n"
+            "                     PrometheusRule (monitoring.coreos.com/v1; needs the Prometheus\n"
+            "                     Operator's CRD) in DIR/REGION/prometheusrules.yaml, listed in the\n"
+            "                     kustomization, and every region's rules in DIR/alerts.rules.yaml\n"
+            "                     for Prometheus' rule_files\n"
             "  --namespaces       a Namespace for every namespace the scenario declares (default: only\n"
             "                     those it sets up with a quota or LimitRange; the others must exist)\n"
             "  --pod-security LEVEL\n"
@@ -89,6 +96,7 @@ static int parse_opt(int c, ExportArgs *a)
         return 0;
     case 'q': a->quiet = 1; return 0;
     case 'f': a->force = 1; return 0;
+    case 'a': a->alerts = 1; return 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
     }
@@ -102,7 +110,7 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
         {"namespaces", no_argument, NULL, 'n'}, {"pod-security", required_argument, NULL, 'P'},
         {"global-default-priority", no_argument, NULL, 'g'},
         {"quiet", no_argument, NULL, 'q'}, {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"alerts", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -115,7 +123,16 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
     return 0;
 }
 
-int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, CliExport *x, SimErr *err)
+static int build_alerts(ScnScenario *s, CliExport *x)
+{
+    KxAlertOptions ao;
+    kx_alert_defaults(&ao);
+    ao.scenario = scn_name(s);
+    return kx_alerts(scn_world_engine(x->w), scn_world_controllers(x->w), &ao, &x->alerts);
+}
+
+int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, int alerts, CliExport *x,
+                     SimErr *err)
 {
     ScnWorldOptions wo = {.seed = 42, .mem = m};   /* the objects only: nothing runs */
     memset(x, 0, sizeof *x);
@@ -123,11 +140,14 @@ int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, Cl
     if (rc == SIM_OK) {
         SchedCaConfig ca;
         scn_autoscaler_config(s, &ca);
+        rc = alerts ? build_alerts(s, x) : SIM_OK;
         KxExportOptions o = *flags;
         o.scenario = scn_name(s);
         o.ca = &ca;
         o.gates = scn_feature_gates(s);
-        rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
+        o.alerts = x->alerts;
+        if (rc == SIM_OK)
+            rc = kx_export(scn_world_engine(x->w), scn_world_controllers(x->w), &o, &x->files);
         if (rc != SIM_OK)
             sim_err_set(err, rc, "%s", sim_errmsg(scn_world_engine(x->w)));
     } else {
@@ -139,13 +159,31 @@ int cli_export_build(ScnScenario *s, SimMem *m, const KxExportOptions *flags, Cl
 void cli_export_free(CliExport *x)
 {
     kx_files_free(x->files);
+    kx_alerts_free(x->alerts);
     scn_world_close(x->w);
     memset(x, 0, sizeof *x);
 }
 
-/* Writes the files into a temporary folder renamed to dest; a signal
- * before the commit removes it and gives 128 + the signal. */
-static int write_into(const KxFiles *f, const char *dest, int force)
+/* The plain rules file DIR/alerts.rules.yaml (path as dir + name). */
+static int write_rules(const KxAlerts *a, SimMem *m, const char *dir, SimErr *err)
+{
+    char path[4200];
+    const char *text;
+    size_t len;
+    KxYaml *y = kx_yaml_new(m);
+    if (y == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/" CLI_ALERTS_RULES, dir);
+    int rc = kx_alerts_rules_file(a, y) == SIM_OK ? kx_yaml_text(y, &text, &len) : SIM_ENOMEM;
+    rc = rc == SIM_OK ? sim_write_file(path, text, len, err) : sim_err_set(err, rc, "%s: %s", path, kx_yaml_errmsg(y));
+    kx_yaml_free(y);
+    return rc;
+}
+
+/* Writes the files (and the rules file when a is not NULL) into a temporary
+ * folder renamed to dest; a signal before the commit removes it and gives
+ * 128 + the signal. */
+static int write_into(const KxFiles *f, const KxAlerts *a, const char *dest, int force)
 {
     SimErr err = SIM_ERR_INIT;
     SimMem mem;
@@ -156,6 +194,8 @@ static int write_into(const KxFiles *f, const char *dest, int force)
     int rc = sim_outdir_begin(&o, &mem, dest, force);
     const char *why = sim_outdir_errmsg(&o);
     if (rc == SIM_OK && (rc = kx_files_write(f, o.tmp, &err)) != SIM_OK)
+        why = sim_err_msg(&err);
+    if (rc == SIM_OK && a != NULL && (rc = write_rules(a, &mem, o.tmp, &err)) != SIM_OK)
         why = sim_err_msg(&err);
     if (rc == SIM_OK && !cli_stopped())
         rc = sim_outdir_commit(&o);
@@ -192,6 +232,15 @@ static void print_gates(uint32_t gates)
                    "kube-controller-manager\n", wl_gate_name((WlGate)g), wl_gate_name((WlGate)g));
 }
 
+static void print_alerts(const KxAlerts *al, const char *dest)
+{
+    printf("%zu alert rules: %s/" CLI_ALERTS_RULES " (promtool check rules) and a PrometheusRule in "
+           "%s/REGION/prometheusrules.yaml\n", kx_alerts_count(al), dest, dest);
+    if (kx_alerts_skipped(al) > 0)
+        printf("%zu SLO targets have no rule: only p50, p90, p95 and p99 latencies are series\n",
+               kx_alerts_skipped(al));
+}
+
 int cmd_export(int argc, char **argv)
 {
     ExportArgs a = {.seed = 42};
@@ -209,7 +258,7 @@ int cmd_export(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     CliExport x;
-    int rc = cli_export_build(s, &mem, &a.flags, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
+    int rc = cli_export_build(s, &mem, &a.flags, a.alerts, &x, &err) == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
     if (rc != CLI_OK)
         fprintf(stderr, "kubesim export: %s\n", sim_err_msg(&err));
     if (a.out)
@@ -217,11 +266,13 @@ int cmd_export(int argc, char **argv)
     else if (rc == CLI_OK && cli_default_out("export", "manifests/", scn_name(s), "", dest, sizeof dest) != 0)
         rc = CLI_BAD_INPUT;
     if (rc == CLI_OK)
-        rc = write_into(x.files, dest, a.force);
+        rc = write_into(x.files, x.alerts, dest, a.force);
     if (rc == CLI_OK && !a.quiet)
         print_summary(x.files, dest);
     if (rc == CLI_OK && !a.quiet)
         print_gates(scn_feature_gates(s));
+    if (rc == CLI_OK && !a.quiet && x.alerts)
+        print_alerts(x.alerts, dest);
     cli_export_free(&x);
     scn_free(s);
     return rc;

@@ -3,8 +3,9 @@
  * [--region NAME] [--start HH:MM] [--duration D]`: reads Kubernetes
  * manifests into a Lua scenario (k8s-export/import*.c). A folder written by
  * `kubesim export` (DIR/REGION/kustomization.yaml) gives one region per
- * folder; any other folder's *.yaml files, in name order, and plain files go
- * to --region.
+ * folder; any other folder's *.yaml and *.yml files, in name order, and
+ * plain files go to --region. What the manifests hold that is not simulated
+ * is listed on stderr (and in the scenario's header).
  *
  * Invariant: what import writes, `kubesim validate` accepts. The scenario is
  * written to a temporary file (beside --out, or in the temporary folder for
@@ -33,7 +34,8 @@
 
 typedef struct ImportArgs {
     SimMem *m;                  /* every allocation of the command */
-    const char *out, *name, *region, *start, *duration;
+    const char *out, *name, *region, *start, *duration, *prices;
+    int region_given;           /* --region: the Nodes' region label does not rename it */
     char *paths[MAX_FILES];     /* owned */
     char *regions[MAX_FILES];   /* owned */
     size_t n;
@@ -42,8 +44,9 @@ typedef struct ImportArgs {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kubesim import PATH... [--out SCENARIO.lua] [--name NAME] [--region NAME]\n"
-               "                      [--start HH:MM] [--duration D]\n\n"
-               "Reads Kubernetes manifests (multi-document YAML files; a folder's *.yaml in name order)\n"
+               "                      [--start HH:MM] [--duration D] [--prices FILE]\n\n"
+               "Reads Kubernetes manifests (multi-document YAML files, kubectl get -o yaml output; a folder's\n"
+               "*.yaml and *.yml in name order)\n"
                "and writes a Lua scenario for kubesim validate and kubesim run. A folder written by\n"
                "kubesim export gives one region per REGION/ folder; other files go to --region.\n"
                "Each file may hold at most 32 MiB, all of them 64 MiB.\n\n"
@@ -51,7 +54,11 @@ static void usage(FILE *f)
                "  --name NAME       scenario { name } (default: imported)\n"
                "  --region NAME     the region of plain files (default: imported)\n"
                "  --start HH:MM     scenario { start } (manifests do not hold it)\n"
-               "  --duration D      scenario { duration } (manifests do not hold it)\n\n"
+               "  --duration D      scenario { duration } (manifests do not hold it)\n"
+               "  --prices FILE     a CSV instance_type,price_per_hour (USD per node-hour; header line\n"
+               "                    optional): each node group of a listed type gets that price; a group\n"
+               "                    with no price is written price = \"unknown\" (its cost is reported\n"
+               "                    as unknown, not $0)\n\n"
                "exit codes: 0 written, 2 bad input or usage\n");
 }
 
@@ -73,10 +80,11 @@ static int add(ImportArgs *a, const char *path, const char *region)
     return 0;
 }
 
+/* *.yaml and *.yml (both are common; kubectl apply -f DIR reads both). */
 static int yaml_name(const char *name)
 {
     size_t n = strlen(name);
-    return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+    return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0));
 }
 
 static int is_dir(const char *p)
@@ -158,7 +166,7 @@ static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth
     }
     entries_free(a->m, &es);
     if (rc == 0 && depth == 0 && a->n == before) {
-        fprintf(stderr, "kubesim import: %s: the folder holds no *.yaml files (nor REGION/ folders of an export)\n",
+        fprintf(stderr, "kubesim import: %s: the folder holds no *.yaml or *.yml files (nor REGION/ folders of an export)\n",
                 dir);
         return -1;
     }
@@ -170,16 +178,18 @@ static int parse_args(int argc, char **argv, ImportArgs *a)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
         {"region", required_argument, NULL, 'r'}, {"start", required_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"duration", required_argument, NULL, 'd'}, {"prices", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
         switch (c) {
         case 'o': a->out = optarg; break;
         case 'n': a->name = optarg; break;
-        case 'r': a->region = optarg; break;
+        case 'r': a->region = optarg, a->region_given = 1; break;
         case 's': a->start = optarg; break;
         case 'd': a->duration = optarg; break;
+        case 'p': a->prices = optarg; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -458,6 +468,51 @@ static int write_out(const char *out, const char *text, size_t len, const KxImpo
     return CLI_OK;
 }
 
+/* Where the scenario's text lists the objects not simulated. */
+typedef struct Skipped {
+    size_t n;
+    const char *text;
+    size_t len;
+} Skipped;
+
+static void note_skipped(void *ctx, size_t n, const char *text, size_t len)
+{
+    *(Skipped *)ctx = (Skipped){n, text, len};
+}
+
+/* The objects not simulated, on stderr once the scenario is written: a
+ * summary line, then the header's list (its "-- " dropped), so nothing is
+ * left out silently. */
+static void say_skipped(size_t n, const char *text, size_t len)
+{
+    fprintf(stderr, "kubesim import: %zu object%s not simulated (also listed in the scenario's header):\n", n,
+            n == 1 ? " is" : "s are");
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t skip = strncmp(text + at, "-- ", 3) == 0 ? 3 : 0;
+        fprintf(stderr, "  %.*s\n", (int)(end - at - skip), text + at + skip);
+        at = end + 1;
+    }
+}
+
+/* --prices FILE into *t; 0, or -1 after a message (FILE:LINE: why). */
+static int read_prices(SimMem *m, const char *path, KxPrices *t)
+{
+    char *text;
+    size_t len;
+    SimErr err = SIM_ERR_INIT;
+    if (sim_file_read(m, path, SIM_FILE_MAX_JSON, "a prices CSV", &text, &len, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim import: --prices %s\n", sim_err_msg(&err));
+        return -1;
+    }
+    int rc = kx_prices_parse(m, path, text, len, t, &err);
+    sim_mem_free(m, text, len + 1);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
+    return rc == SIM_OK ? 0 : -1;
+}
+
 static int run_import(ImportArgs *a)
 {
     SimMem *m = a->m;
@@ -465,7 +520,10 @@ static int run_import(ImportArgs *a)
     char **texts = sim_mem_calloc(m, a->n, sizeof *texts);
     SimErr err = SIM_ERR_INIT;
     size_t total = 0;
+    KxPrices prices = {0};
     int rc = check_flags(a) == 0 ? CLI_OK : CLI_BAD_INPUT;
+    if (rc == CLI_OK && a->prices && read_prices(m, a->prices, &prices) != 0)
+        rc = CLI_BAD_INPUT;
     if (files == NULL || texts == NULL) {
         fprintf(stderr, "kubesim import: out of memory\n");
         rc = CLI_BAD_INPUT;
@@ -480,14 +538,20 @@ static int run_import(ImportArgs *a)
     char *text = NULL;
     size_t len = 0, norg = 0;
     KxImportOrigin *org = NULL;
+    Skipped skipped = {0};
     KxImportOptions o = {.name = a->name, .start = a->start, .duration = a->duration,
-                         .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg};
+                         .is_duration = is_duration, .is_clock = is_clock, .origins = &org, .norigins = &norg,
+                         .skipped = note_skipped, .skipped_ctx = &skipped,
+                         .unnamed_region = a->region_given ? NULL : a->region,
+                         .prices = a->prices ? &prices : NULL};
     if (rc == CLI_OK && kx_import(m, files, a->n, &o, &text, &len, &err) != SIM_OK) {
         fprintf(stderr, "kubesim import: %s\n", sim_err_msg(&err));
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK)
         rc = write_out(a->out, text, len, org, norg);
+    if (rc == CLI_OK && skipped.n)
+        say_skipped(skipped.n, skipped.text, skipped.len);
     if (text)
         sim_mem_free(m, text, len + 1);
     sim_mem_free(m, org, norg * sizeof *org);
@@ -496,6 +560,7 @@ static int run_import(ImportArgs *a)
             sim_mem_free(m, texts[i], files[i].len + 1);
     sim_mem_free(m, texts, a->n * sizeof *texts);
     sim_mem_free(m, files, a->n * sizeof *files);
+    kx_prices_free(m, &prices);
     return rc;
 }
 

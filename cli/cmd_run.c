@@ -15,6 +15,7 @@
 #include "scenarios/scn.h"
 #include "sim/fileio.h"
 #include "sim/outdir.h"
+#include "workloads/kstate.h"
 #include "workloads/wl.h"
 #include <unistd.h>
 
@@ -33,6 +34,10 @@ typedef struct RunArgs {
     const char *calibration;
     int traffic_mode;            /* 0 fluid, 1 requests (ScnRunOptions.traffic_mode) */
     const char *openmetrics;     /* --openmetrics FILE, or NULL */
+    const char *run_label;       /* --run-label TEXT, or NULL: the run's id */
+    uint32_t om_pods;            /* --openmetrics-pods N */
+    const char *alerts_test;     /* --alerts-test FILE, or NULL */
+    const char *alerts_rules;    /* --alerts-rules FILE, or NULL */
 } RunArgs;
 
 static void usage(FILE *f)
@@ -60,7 +65,18 @@ static void usage(FILE *f)
             "                     tsdb create-blocks-from openmetrics, then Grafana); timestamps\n"
             "                     in UTC epoch seconds, simulated time 0 being scenario.start on\n"
             "                     scenario.date (default Monday 2026-01-05) in scenario.timezone\n"
-            "                     (default UTC)\n"
+            "                     (default UTC); every sample labelled scenario, seed and run\n"
+            "  --openmetrics-pods N\n"
+            "                     per-pod series (kube_pod_*, container_*) for at most the first\n"
+            "                     N existing pods at each sample (default 100; 0: none)\n"
+            "  --run-label TEXT   the run label of --openmetrics (default: an id made from the\n"
+            "                     scenario, the seed and the --set flags)\n"
+            "  --alerts-test FILE also write a `promtool test rules` file: the scenario's alert\n"
+            "                     rules (as export --alerts writes them, into alerts.rules.yaml\n"
+            "                     beside FILE) against this run's own series, expecting the alerts\n"
+            "                     the simulation says fire, at the times they start and stop\n"
+            "  --alerts-rules FILE with --alerts-test: rule_files names FILE (your rules, with the\n"
+            "                     same alert names) instead of the generated rules file\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
             "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
@@ -73,7 +89,9 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"set", required_argument, NULL, 'S'}, {"list-params", no_argument, NULL, 'l'},
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'}, {"calibration", required_argument, NULL, 'c'},
-        {"openmetrics", required_argument, NULL, 'O'},
+        {"openmetrics", required_argument, NULL, 'O'}, {"run-label", required_argument, NULL, 'R'},
+        {"openmetrics-pods", required_argument, NULL, 'P'},
+        {"alerts-test", required_argument, NULL, 'A'}, {"alerts-rules", required_argument, NULL, 'r'},
         {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
@@ -110,6 +128,22 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         case 'f': a->force = 1; break;
         case 'c': a->calibration = optarg; break;
         case 'O': a->openmetrics = optarg; break;
+        case 'P':
+            if (cli_parse_u64("run", "--openmetrics-pods", optarg, &v) || v > 1000000) {
+                fprintf(stderr, "kubesim run: --openmetrics-pods takes 0 to 1000000\n");
+                return -1;
+            }
+            a->om_pods = (uint32_t)v;
+            break;
+        case 'A': a->alerts_test = optarg; break;
+        case 'r': a->alerts_rules = optarg; break;
+        case 'R':
+            if (optarg[0] == '\0' || strchr(optarg, '\n')) {
+                fprintf(stderr, "kubesim run: --run-label must be one non-empty line\n");
+                return -1;
+            }
+            a->run_label = optarg;
+            break;
         case 't':
             if (strcmp(optarg, "fluid") != 0 && strcmp(optarg, "requests") != 0) {
                 fprintf(stderr, "kubesim run: --traffic-mode takes fluid or requests, not '%s'\n", optarg);
@@ -158,6 +192,36 @@ static int load_calibration(const char *path, BtThroughput *t)
     return 0;
 }
 
+/* The run label of --openmetrics: the one given, else the first 12 hex
+ * digits of sha256 over the scenario's name, the seed and the --set flags in
+ * order, so the same run gets the same id and another one another. */
+static void run_id(const ScnScenario *s, const RunArgs *a, char out[65])
+{
+    if (a->run_label) {
+        snprintf(out, 65, "%s", a->run_label);
+        return;
+    }
+    SimSha256 h;
+    char seed[32];
+    sim_sha256_init(&h);
+    sim_sha256_update(&h, scn_name(s), strlen(scn_name(s)));
+    snprintf(seed, sizeof seed, "\n%llu", (unsigned long long)a->seed);
+    sim_sha256_update(&h, seed, strlen(seed));
+    for (size_t i = 0; i < a->nsets; i++) {
+        sim_sha256_update(&h, "\n", 1);
+        sim_sha256_update(&h, a->sets[i], strlen(a->sets[i]));
+    }
+    sim_sha256_hex(&h, out);
+    out[12] = '\0';
+}
+
+static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *ompath, SimErr *err)
+{
+    CliAlertsTest t = {.test_path = a->alerts_test, .rules_path = a->alerts_rules, .openmetrics_path = ompath,
+                       .base_unix = scn_start_unix(s), .interval = scn_sample_every(s), .quiet = a->quiet};
+    return cli_alerts_test(s, m, &t, err);
+}
+
 /* The run's files into o->tmp: the simulation and the report; then the
  * OpenMetrics text, written (whole, or not at all) to its own path before
  * the folder's commit, so that a bad --openmetrics fails the run before its
@@ -165,9 +229,12 @@ static int load_calibration(const char *path, BtThroughput *t)
 static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o,
                    ScnRunResult *res, SimErr *err)
 {
-    char path[4200], spath[4200], mpath[4200];
+    char path[4200], spath[4200], mpath[4200], kpath[4200];
+    snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
-                        .throughput = tp, .traffic_mode = a->traffic_mode};
+                        .throughput = tp, .traffic_mode = a->traffic_mode,
+                        .kstate = a->openmetrics || a->alerts_test ? kpath : NULL,
+                        .kstate_pods = a->om_pods};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
@@ -176,10 +243,24 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     if (rc == SIM_OK && !cli_stopped())
         rc = rnd_report_write(m, spath, mpath, path, err);
-    if (rc == SIM_OK && !cli_stopped() && a->openmetrics) {
-        int64_t base = scn_start_unix(s);   /* the scenario's real date and clock, in UTC */
-        rc = rnd_openmetrics_write(m, mpath, a->openmetrics, base, err);
+    char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
+    snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
+    if (!a->openmetrics && a->alerts_test)
+        snprintf(ompath, sizeof ompath, "%s/.alerts-input.om", o->tmp);
+    if (rc == SIM_OK && !cli_stopped() && ompath[0]) {
+        char run[65];
+        run_id(s, a, run);
+        RndOmRun om = {.metrics_csv = mpath, .kstate = kpath, .base_unix = scn_start_unix(s),   /* the scenario's real date
+                                                                                   and clock, in UTC */
+                       .scenario = scn_name(s), .seed = a->seed, .run = run};
+        rc = rnd_openmetrics_write(m, &om, ompath, err);
     }
+    if (a->openmetrics || a->alerts_test)
+        (void)remove(kpath);   /* an input of the OpenMetrics text, not an output of the run */
+    if (rc == SIM_OK && !cli_stopped() && a->alerts_test)
+        rc = alerts_test(m, s, a, ompath, err);
+    if (!a->openmetrics && a->alerts_test)
+        unlink(ompath);
     return rc;
 }
 
@@ -216,9 +297,20 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     return rc == SIM_OK ? CLI_OK : CLI_BAD_INPUT;
 }
 
+/* An unpriced node group is not free: say so before the run, whose
+ * summary.json reports every cost that includes it as null. */
+static void warn_unpriced(const ScnScenario *s)
+{
+    for (size_t i = 0; i < scn_group_count(s); i++)
+        if (scn_group_unpriced(s, i))
+            fprintf(stderr, "kubesim run: warning: node group '%s' has no price (price = \"unknown\"): its cost, its "
+                            "region's, its pods' namespaces' and the total are reported as unknown (null in "
+                            "summary.json), not $0\n", scn_group_unpriced(s, i));
+}
+
 int cmd_run(int argc, char **argv)
 {
-    RunArgs a = {.seed = 42};
+    RunArgs a = {.seed = 42, .om_pods = WL_KSTATE_PODS_DEFAULT};
     int pr = parse_args(argc, argv, &a);
     if (pr != 0)
         return pr > 0 ? CLI_OK : CLI_BAD_INPUT;
@@ -237,6 +329,7 @@ int cmd_run(int argc, char **argv)
         scn_free(s);
         return CLI_OK;
     }
+    warn_unpriced(s);
     char dest[4096], seed[32];
     snprintf(seed, sizeof seed, "-%llu", (unsigned long long)a.seed);
     if (a.out)

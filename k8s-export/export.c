@@ -57,6 +57,7 @@ static const KxKind kinds[] = {
     {"cronjobs.yaml", kx_emit_cronjobs, -1, 0},
     {"poddisruptionbudgets.yaml", kx_emit_pdbs, -1, 0},
     {"horizontalpodautoscalers.yaml", kx_emit_hpas, -1, 0},
+    {"prometheusrules.yaml", kx_emit_prometheusrules, -1, 0},   /* only with KxExportOptions.alerts */
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 

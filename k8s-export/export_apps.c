@@ -44,6 +44,28 @@ static void strategy(KxYaml *y, const SimWorkload *w)
     kx_yaml_map_end(y);
 }
 
+/* The serve.slo targets as "p95=120ms,p99=250ms" (percentile order), when
+ * there is one besides p95 (kubesim.io/serve-slo-p95 carries that one, as
+ * before, so an older import still reads it); and serve.slo_from, the run
+ * time the SLO clock starts at. */
+static void slo_annotations(KxYaml *y, const WlServe *s)
+{
+    char text[WL_SLO_MAX * 48] = "", pct[16], d[32];
+    size_t k = 0;
+    int other = 0;
+    for (size_t i = 0; i < s->nslo; i++)
+        other |= s->slo[i].pct_milli != 95000;
+    for (size_t i = 0; other && i < s->nslo && k < sizeof text; i++) {
+        wl_slo_pct_name(s->slo[i].pct_milli, pct, sizeof pct);
+        kx_duration(s->slo[i].target, d, sizeof d);
+        k += (size_t)snprintf(text + k, sizeof text - k, "%s%s=%s", i ? "," : "", pct, d);
+    }
+    if (other)
+        kx_yaml_kv_str(y, "kubesim.io/serve-slo", text);
+    if (s->slo_from_set)
+        kx_kv_duration(y, "kubesim.io/serve-slo-from", s->slo_from);
+}
+
 /* What a serving or worker Deployment does in the simulation. */
 static void deploy_annotations(KxCtx *c, uint32_t wl)
 {
@@ -65,6 +87,7 @@ static void deploy_annotations(KxCtx *c, uint32_t wl)
             kx_kv_duration(y, "kubesim.io/serve-service-time", s.service_time);
         if (s.slo_p95 > 0)
             kx_kv_duration(y, "kubesim.io/serve-slo-p95", s.slo_p95);
+        slo_annotations(y, &s);
         kx_kv_duration(y, "kubesim.io/serve-timeout", s.timeout);
     }
     kx_yaml_map_end(y);

@@ -99,5 +99,6 @@ void kx_emit_hpas(KxCtx *c);
 void kx_emit_eksctl(KxCtx *c);       /* an eksctl ClusterConfig: the node groups (not for kubectl) */
 void kx_emit_autoscaler(KxCtx *c);   /* the cluster-autoscaler Helm chart's values (not for kubectl) */
 void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */
+void kx_emit_prometheusrules(KxCtx *c);   /* alerts.c: with o->alerts, the region's PrometheusRule */
 
 #endif

@@ -303,7 +303,8 @@ static void group_annotations(KxCtx *c, const SimNodeGroup *ng)
     annotation_num(y, ng->name, "pods", v);
     char key[300];
     snprintf(key, sizeof key, "kubesim.io/%s.price-per-hour", ng->name);
-    kx_kv_double(y, key, ng->price_per_hour);
+    if (!ng->price_unknown)   /* no price: none written, so the import reads it back as unknown */
+        kx_kv_double(y, key, ng->price_per_hour);
     kx_duration(ng->provision_delay, v, sizeof v);
     annotation_num(y, ng->name, "provisioning-delay", v);
     if (ng->expander_priority) {
@@ -456,7 +457,8 @@ static void pool_annotations(KxCtx *c, uint32_t g)
     kx_yaml_kv_str(c->y, "kubesim.io/max", buf);
     snprintf(buf, sizeof buf, "%d", (int)start_size(c, g));
     kx_yaml_kv_str(c->y, "kubesim.io/size", buf);
-    kx_kv_double(c->y, "kubesim.io/price-per-hour", ng->price_per_hour);
+    if (!ng->price_unknown)
+        kx_kv_double(c->y, "kubesim.io/price-per-hour", ng->price_per_hour);
     kx_kv_duration(c->y, "kubesim.io/provisioning-delay", ng->provision_delay);
     kx_kv_quantity(c->y, "kubesim.io/cpu", ng->alloc.cpu_m, 1);
     kx_kv_quantity(c->y, "kubesim.io/memory", ng->alloc.mem, 0);

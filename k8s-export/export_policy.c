@@ -59,6 +59,8 @@ void kx_emit_priorityclasses(KxCtx *c)
 {
     for (uint32_t i = 0; i < sim_priorityclass_count(c->e); i++) {
         const SimPriorityClass *pc = sim_priorityclass(c->e, i);
+        if (pc->builtin)
+            continue;   /* the API server has it: applying it again would be refused */
         int quiet_default = pc->global_default && !c->o->global_default_priority;
         kx_doc_begin(c, "scheduling.k8s.io/v1", "PriorityClass");
         kx_meta(c, pc->name, NULL, quiet_default);

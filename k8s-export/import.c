@@ -41,6 +41,7 @@ typedef struct KxKind {
  * label (it becomes a DNS name that must not start with a digit). */
 static const KxKind kinds[] = {
     {"Namespace", "v1", {NULL}, NAME_LABEL, 0, 0},
+    {"Node", "v1", {NULL}, NAME_SUBDOMAIN, 0, 0},
     {"ResourceQuota", "v1", {NULL}, NAME_SUBDOMAIN, 0, 0},
     {"LimitRange", "v1", {NULL}, NAME_SUBDOMAIN, 0, 0},
     {"Service", "v1", {NULL}, NAME_DNS1035, 0, 0},
@@ -61,10 +62,9 @@ static const KxKind kinds[] = {
     {"ClusterConfig", "eksctl.io/v1alpha5", {NULL}, NAME_SUBDOMAIN, 0, 0},
 };
 
-/* A document read: kept in reading order with its file and region. */
-static void add_doc(void *ctx, KubeYNode *root, const char *file)
+/* An object read: kept in reading order with its file and region. */
+static void add_object(KxImp *c, KubeYNode *root, const char *file)
 {
-    KxImp *c = ctx;
     KxDoc *d = sim_arena_alloc(&c->a, sizeof *d);
     if (d == NULL) {
         kube_yaml_nomem(c->y);
@@ -79,6 +79,63 @@ static void add_doc(void *ctx, KubeYNode *root, const char *file)
     else
         c->docs = d;
     c->last = d;
+}
+
+/* A typed list's item (the API's DeploymentList) carries no apiVersion or
+ * kind: the list's, as the API server means them. */
+static void inherit(KxImp *c, KubeYNode *item, const char *key, const char *value, int line)
+{
+    if (value == NULL || item->type != KUBE_Y_MAP || kube_y_child(item, key) != NULL)
+        return;
+    KubeYNode *n = sim_arena_alloc(&c->a, sizeof *n);
+    if (n == NULL) {
+        kube_yaml_nomem(c->y);
+        return;
+    }
+    memset(n, 0, sizeof *n);
+    *n = (KubeYNode){.type = KUBE_Y_SCALAR, .plain = 1, .line = line, .key = key, .s = value, .parent = item,
+                     .next = item->first};
+    item->first = n;
+    if (item->last == NULL)
+        item->last = n;
+    item->n++;
+}
+
+/* The kind of a list's items: "" for a List, "Deployment" for a
+ * DeploymentList; NULL when root is no list (kind *List with items). */
+static const char *list_of(KxImp *c, const KubeYNode *root)
+{
+    const char *kind = kube_y_get_str(root, "kind");
+    size_t n = kind ? strlen(kind) : 0;
+    if (root->type != KUBE_Y_MAP || n < 4 || strcmp(kind + n - 4, "List") != 0 || !kube_y_child(root, "items"))
+        return NULL;
+    char *item = sim_arena_strdup(&c->a, kind);
+    if (item == NULL) {
+        kube_yaml_nomem(c->y);
+        return NULL;
+    }
+    item[n - 4] = '\0';
+    return item;
+}
+
+/* A document read. What `kubectl get -o yaml` prints is a List of the
+ * objects (items): each item is one object, at its own line. */
+static void add_doc(void *ctx, KubeYNode *root, const char *file)
+{
+    KxImp *c = ctx;
+    const char *kind = list_of(c, root);
+    if (kind == NULL) {
+        if (kube_yaml_rc(c->y) == SIM_OK)
+            add_object(c, root, file);
+        return;
+    }
+    const KubeYNode *items = kube_y_seq(c->y, root, "items");
+    const char *api = *kind ? kube_y_get_str(root, "apiVersion") : NULL;
+    for (KubeYNode *i = items ? items->first : NULL; i && kube_yaml_rc(c->y) == SIM_OK; i = i->next) {
+        inherit(c, i, "kind", *kind ? kind : NULL, i->line);
+        inherit(c, i, "apiVersion", api, i->line);
+        add_doc(c, i, file);
+    }
 }
 
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind)
@@ -309,6 +366,30 @@ static int helm_values(const KxDoc *d)
            (kube_y_get(d->root, "autoDiscovery") || kube_y_get(d->root, "extraArgs"));
 }
 
+/* "KIND/NAME" of the controller that owns d (an ownerReference with
+ * controller: true: a ReplicaSet's Pod, a Deployment's ReplicaSet, a
+ * CronJob's Job), or NULL. The controller is imported, or runs in the
+ * cluster: either way it makes the object, so importing it would make two. */
+static const char *owner_of(KxImp *c, const KxDoc *d)
+{
+    const KubeYNode *refs = kube_y_seq(c->y, d->root, "metadata.ownerReferences");
+    for (const KubeYNode *r = refs ? refs->first : NULL; r && kube_y_want(c->y, r, KUBE_Y_MAP); r = r->next) {
+        const char *ctl = kube_y_get_str(r, "controller");
+        const char *kind = kube_y_str(c->y, r, "kind"), *name = kube_y_str(c->y, r, "name");
+        if (ctl == NULL || strcmp(ctl, "true") != 0)
+            continue;
+        size_t n = strlen(kind ? kind : "?") + strlen(name ? name : "?") + 2;
+        char *o = sim_arena_alloc(&c->a, n);
+        if (o == NULL) {
+            kube_yaml_nomem(c->y);
+            return NULL;
+        }
+        snprintf(o, n, "%s/%s", kind ? kind : "?", name ? name : "?");
+        return o;
+    }
+    return NULL;
+}
+
 static void classify(KxImp *c, KxDoc *d)
 {
     if (d->root->type != KUBE_Y_MAP) {
@@ -333,6 +414,10 @@ static void classify(KxImp *c, KxDoc *d)
     }
     const KxKind *k = find_kind(kind);
     d->kind = kind;
+    if ((d->owner = owner_of(c, d)) != NULL) {
+        d->kind = NULL;   /* its controller makes it: listed in the header */
+        return;
+    }
     if (k == NULL || (check_version(c, d, k, api) == 0 && strcmp(api, k->api) != 0)) {
         d->kind = NULL;   /* not simulated: listed in the header */
         return;
@@ -407,24 +492,89 @@ static int scale_to_zero(const KxImp *c)
     return 0;
 }
 
+/* Why a document is not a declaration of the scenario. */
+typedef enum KxSkip {
+    SKIP_NONE = 0,
+    SKIP_KIND,      /* a kind kubesim does not simulate (Ingress, Secret, ...) */
+    SKIP_OWNED,     /* made by its controller (ownerReferences) */
+    SKIP_SERVICE,   /* a Service with nothing for the traffic model */
+    SKIP_BUILTIN    /* a PriorityClass the API server creates */
+} KxSkip;
+
+/* A Service is modelled when it carries the export's kubesim.io/
+ * annotations (traffic, latency) or a Deployment of its region serves it
+ * (kubesim.io/serve-service); any other is only a name in the cluster. */
+static int service_modelled(KxImp *c, const KxDoc *s)
+{
+    const KubeYNode *an = kube_y_get(s->root, "metadata.annotations");
+    for (const KubeYNode *k = an && an->type == KUBE_Y_MAP ? an->first : NULL; k; k = k->next)
+        if (strncmp(k->key, "kubesim.io/", 11) == 0)
+            return 1;
+    for (const KxDoc *d = c->docs; d; d = d->next) {
+        const KubeYNode *srv = d->kind && strcmp(d->kind, "Deployment") == 0 && strcmp(d->region, s->region) == 0
+                                   ? kube_y_child(kube_y_get(d->root, "metadata.annotations"), "kubesim.io/serve-service")
+                                   : NULL;
+        if (srv && srv->type == KUBE_Y_SCALAR && strcmp(srv->s, s->name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static KxSkip skip_of(KxImp *c, const KxDoc *d)
+{
+    if (d->done)
+        return SKIP_NONE;   /* kustomize's own files */
+    if (d->owner)
+        return SKIP_OWNED;
+    if (d->kind == NULL || (strcmp(d->kind, "ConfigMap") == 0 && !is_node_groups(d)))
+        return SKIP_KIND;
+    if (strcmp(d->kind, "Service") == 0 && !service_modelled(c, d))
+        return SKIP_SERVICE;
+    if (strcmp(d->kind, "PriorityClass") == 0 && sim_priorityclass_builtin(d->name))
+        return SKIP_BUILTIN;
+    return SKIP_NONE;
+}
+
+/* "-- TITLE: Kind/name, Kind/ns/name, ..." of the documents skipped as
+ * which, wrapped at about 110 columns; 0 if there is none. */
+static size_t skip_line(KxImp *c, KxSkip which, const char *title)
+{
+    size_t n = 0, col = 0;
+    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
+        if (skip_of(c, d) != which)
+            continue;
+        const char *kind = kube_y_get_str(d->root, "kind"), *name = d->name ? d->name : "(unnamed)";
+        const char *ns = d->ns && strcmp(d->ns, "default") != 0 ? d->ns : NULL;
+        size_t w = strlen(kind ? kind : "(no kind)") + strlen(name) + (ns ? strlen(ns) + 1 : 0) + 3;
+        if (n == 0)
+            kx_out(c, "-- %s: ", title), col = strlen(title) + 5;
+        else if (col + w > 110)
+            kx_out(c, ",\n--   "), col = 5;
+        else
+            kx_out(c, ", "), col += 2;
+        kx_out_comment(c, kind ? kind : "(no kind)");
+        kx_out(c, "/");
+        if (ns)
+            kx_out_comment(c, ns), kx_out(c, "/");
+        kx_out_comment(c, name);
+        col += w;
+        n++;
+    }
+    kx_out(c, n ? "\n" : "");
+    return n;
+}
+
 /* The header: where the scenario came from and what it leaves out. */
 static void header(KxImp *c, const KxImportOptions *o)
 {
     c->cur = NULL;
     kx_out(c, "-- Written by `kubesim import` from Kubernetes manifests.\n");
-    int first = 1;
-    for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
-        int skip = d->done || (d->kind && (strcmp(d->kind, "ConfigMap") != 0 || is_node_groups(d)));
-        if (skip)
-            continue;
-        const char *kind = kube_y_get_str(d->root, "kind");
-        kx_out(c, "%s", first ? "-- not simulated: " : ", ");
-        kx_out_comment(c, kind ? kind : "(no kind)");
-        kx_out(c, "/");
-        kx_out_comment(c, d->name ? d->name : "(unnamed)");
-        first = 0;
-    }
-    kx_out(c, first ? "" : "\n");
+    c->skip_from = c->len;
+    c->nskipped = skip_line(c, SKIP_KIND, "not simulated");
+    c->nskipped += skip_line(c, SKIP_SERVICE, "not simulated (no kubesim.io/ traffic annotations)");
+    c->nskipped += skip_line(c, SKIP_OWNED, "not imported (made by their controller)");
+    c->skip_to = c->len;
+    (void)skip_line(c, SKIP_BUILTIN, "built in, not declared");
     kx_out(c, "\nscenario { name = ");
     kx_out_str(c, o && o->name ? o->name : "imported");
     if (o && o->start) {
@@ -518,6 +668,8 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
     }
     for (KxDoc *d = c.docs; d && kube_yaml_rc(c.y) == SIM_OK; d = d->next)
         classify(&c, d);
+    if (kube_yaml_rc(c.y) == SIM_OK && o)
+        kx_imp_node_region(&c, o->unnamed_region);
     if (kube_yaml_rc(c.y) == SIM_OK)
         write_scenario(&c, o);
     sim_arena_free(&c.a);
@@ -532,6 +684,8 @@ int kx_import(SimMem *m, const KxImportFile *files, size_t nfiles, const KxImpor
     }
     if (kube_yaml_rc(c.y) == SIM_OK && o && o->origins)
         give_origins(&c, o);
+    if (kube_yaml_rc(c.y) == SIM_OK && o && o->skipped && c.nskipped)
+        o->skipped(o->skipped_ctx, c.nskipped, c.out + c.skip_from, c.skip_to - c.skip_from);
     int rc = kube_yaml_rc(c.y);
     if (rc != SIM_OK) {
         sim_err_set(err, rc, "%s", kube_yaml_errmsg(c.y));

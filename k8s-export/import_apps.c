@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "workloads/traffic.h"
+
 #define DEFAULT_RUN "60s"
 
 static void opt_int(KxImp *c, const KubeYNode *root, const char *path, const char *field, int64_t lo, int64_t hi)
@@ -81,6 +83,89 @@ static void strategy(KxImp *c, const KubeYNode *root)
     kx_out(c, " }");
 }
 
+/* One "pNN=DURATION" of kubesim.io/serve-slo into pcts/targets (text kept
+ * for the script); 0 after a message on a bad one. */
+static int slo_item(KxImp *c, const KubeYNode *at, char *item, uint32_t *pcts, char **targets, size_t *n)
+{
+    char *eq = strchr(item, '=');
+    uint32_t pct;
+    if (eq == NULL) {
+        kube_yaml_fail(c->y, NULL, at, "'%s' is not PERCENTILE=DURATION such as p99=250ms",
+                       item);
+        return 0;
+    }
+    *eq = '\0';
+    if (wl_slo_parse_pct(item, &pct) != SIM_OK) {
+        kube_yaml_fail(c->y, NULL, at, "'%s' is not a percentile such as p99 or p99.9", item);
+        return 0;
+    }
+    for (size_t i = 0; i < *n; i++)
+        if (pcts[i] == pct) {
+            kube_yaml_fail(c->y, NULL, at, "%s is given twice", item);
+            return 0;
+        }
+    if (*n == WL_SLO_MAX) {
+        kube_yaml_fail(c->y, NULL, at, "at most %d targets", WL_SLO_MAX);
+        return 0;
+    }
+    /* a valid duration with a nonzero digit is above zero */
+    if ((c->o && c->o->is_duration && !c->o->is_duration(eq + 1)) || strpbrk(eq + 1, "123456789") == NULL) {
+        kube_yaml_fail(c->y, NULL, at, "%s: '%s' is not a positive duration such as 250ms",
+                       item, eq + 1);
+        return 0;
+    }
+    pcts[*n] = pct;
+    targets[(*n)++] = eq + 1;
+    return 1;
+}
+
+/* serve.slo from kubesim.io/serve-slo ("p95=120ms,p99=250ms"), with
+ * kubesim.io/serve-slo-p95 as slo_p95 beside it when the list has no p95
+ * (the export writes both; they must then agree). */
+static void serve_slo(KxImp *c, const KubeYNode *root)
+{
+    const KubeYNode *n = kx_annotation_node(c, root, "kubesim.io/serve-slo");
+    const KubeYNode *p95 = kx_annotation_node(c, root, "kubesim.io/serve-slo-p95");
+    uint32_t pcts[WL_SLO_MAX];
+    char *targets[WL_SLO_MAX], buf[512];
+    size_t k = 0;
+    if (n && n->type != KUBE_Y_SCALAR) {
+        kube_yaml_fail(c->y, NULL, n, "expected a string such as p99=250ms,p95=120ms");
+        return;
+    }
+    if (n && strlen(n->s) >= sizeof buf) {
+        kube_yaml_fail(c->y, NULL, n, "longer than %zu characters", sizeof buf - 1);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%s", n ? n->s : "");
+    for (char *save = NULL, *it = strtok_r(buf, ", ", &save); it; it = strtok_r(NULL, ", ", &save))
+        if (!slo_item(c, n, it, pcts, targets, &k))
+            return;
+    int has95 = 0;
+    for (size_t i = 0; i < k; i++)
+        if (pcts[i] == 95000) {
+            has95 = 1;
+            if (p95 && (p95->type != KUBE_Y_SCALAR || strcmp(p95->s, targets[i]) != 0)) {
+                kube_yaml_fail(c->y, NULL, p95, "differs from p95=%s in kubesim.io/serve-slo",
+                               targets[i]);
+                return;
+            }
+        }
+    if (!has95)
+        ann_duration(c, root, "kubesim.io/serve-slo-p95", "slo_p95");
+    if (k == 0)
+        return;
+    kx_out(c, ", slo = { ");
+    for (size_t i = 0; i < k; i++) {
+        char name[16];
+        wl_slo_pct_name(pcts[i], name, sizeof name);
+        kx_out(c, "%s", i ? ", " : "");
+        kx_out_key(c, name);
+        kx_out_str(c, targets[i]);
+    }
+    kx_out(c, " }");
+}
+
 static void serve(KxImp *c, const KubeYNode *root)
 {
     const char *svc = kx_annotation(c, root, "kubesim.io/serve-service");
@@ -97,9 +182,10 @@ static void serve(KxImp *c, const KubeYNode *root)
         kx_out(c, "1");
     const KubeYNode *cpr = kx_annotation_node(c, root, "kubesim.io/serve-cpu-per-request-millicores");
     if (cpr)
-        kx_out(c, ", cpu_per_request = \"%lldm\"", (long long)kx_int(c, cpr, 0, INT64_C(1) << 40));
+        kx_out(c, ", cpu_per_request = "), kx_out_cpu(c, kx_int(c, cpr, 0, INT64_C(1) << 40));
     ann_duration(c, root, "kubesim.io/serve-service-time", "service_time");
-    ann_duration(c, root, "kubesim.io/serve-slo-p95", "slo_p95");
+    serve_slo(c, root);
+    ann_duration(c, root, "kubesim.io/serve-slo-from", "slo_from");
     ann_duration(c, root, "kubesim.io/serve-timeout", "timeout");
     kx_out(c, " }");
 }

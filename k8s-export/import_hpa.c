@@ -80,7 +80,7 @@ static void rules(KxImp *c, const char *field, const KubeHpaRules *r, const Kube
         kx_out(c, ", tolerance = ");
         kx_out_number(c, tol);
     } else if (r->has_tolerance) {
-        kx_out(c, ", tolerance = %.17g", r->tolerance);
+        kx_out(c, ", tolerance = "), kx_out_double(c, r->tolerance);
     }
     if (r->npolicies) {
         kx_out(c, ", policies = {");
@@ -204,7 +204,7 @@ static int number_in(KxImp *c, const KxDoc *d, const char *key, const char *text
         kube_yaml_fail(c->y, NULL, kx_annotation_node(c, d->root, key), "'%s' is not a number (0 or more)", text);
         return 0;
     }
-    kx_out(c, "%.17g", v);
+    kx_out_double(c, v);
     return 1;
 }
 

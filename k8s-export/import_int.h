@@ -27,6 +27,7 @@ typedef struct KxDoc {
     const char *kind, *name, *ns;   /* ns: NULL when the manifest gives none */
     KubeYNode *root;
     int done;                       /* written (or merged into another object) */
+    const char *owner;              /* "KIND/NAME" of its controller (ownerReferences): not imported */
     struct KxDoc *next;
     /* Services only: the first Service of this name (in reading order) and
      * the next one, so a flow finds every region's Service in linear time. */
@@ -48,6 +49,8 @@ typedef struct KxImp {
     const char *regions[64];        /* in order of first appearance */
     size_t nregions;
     const char *region;             /* the region being written */
+    size_t nskipped;                /* objects the header lists as not simulated */
+    size_t skip_from, skip_to;      /* where out holds that list */
     char **seen;                    /* kx_seen's keys (arena strings): a hash set, open addressing */
     size_t nseen, capseen;          /* capseen: 0 or a power of two */
 } KxImp;
@@ -84,6 +87,13 @@ void kx_out_comment(KxImp *c, const char *s);
  * string; a bad one fails naming the field. */
 void kx_out_quantity(KxImp *c, const KubeYNode *n, int milli);
 int64_t kx_quantity(KxImp *c, const KubeYNode *n, int milli);
+/* Numbers as people write them: a double in the shortest text that reads
+ * back as it (0.8); CPU as whole cores (2) or millicores ("500m"); memory
+ * with the largest binary suffix that is exact ("10Gi", "512Mi"), else
+ * bytes. */
+void kx_out_double(KxImp *c, double v);
+void kx_out_cpu(KxImp *c, int64_t milli);
+void kx_out_mem(KxImp *c, int64_t bytes);
 /* An integer field; a bad one fails naming the field. */
 int64_t kx_int(KxImp *c, const KubeYNode *n, int64_t lo, int64_t hi);
 void kx_out_string_map(KxImp *c, const KubeYNode *map);  /* { k = "v", ... } */
@@ -111,7 +121,20 @@ void kx_imp_cronjobs(KxImp *c);
 void kx_imp_traffic(KxImp *c);
 void kx_imp_hpas(KxImp *c);
 void kx_imp_nodegroups(KxImp *c);
+/* import_nodes.c: a node group's `, price = ...`: the --prices row of its
+ * instance type, else given (the manifest's own, a number; may be NULL),
+ * else "unknown". Returns 1 when it wrote "unknown" (the caller ends the
+ * declaration's line with kx_out_price_note). */
+int kx_out_price(KxImp *c, const char *instance_type, const KubeYNode *given);
+void kx_out_price_note(KxImp *c, const char *instance_type);
 void kx_imp_autoscaler(KxImp *c);
+/* import_cluster.c: the Nodes of c->region (a cluster dump) as its region
+ * line and node groups; 0 (nothing written) when it has no Node. */
+int kx_imp_nodes(KxImp *c);
+/* Region `from` (files given no region) renamed to the one region its
+ * Nodes name in topology.kubernetes.io/region, if they name exactly one
+ * and no other region has that name. Before anything is written. */
+void kx_imp_node_region(KxImp *c, const char *from);
 
 /* The kind given to a values file of the cluster-autoscaler Helm chart (a
  * document without apiVersion and kind, holding autoDiscovery or extraArgs:

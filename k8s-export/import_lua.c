@@ -217,3 +217,32 @@ void kx_out_string_map(KxImp *c, const KubeYNode *map)
     }
     kx_out(c, map && map->n ? " }" : "}");
 }
+
+void kx_out_double(KxImp *c, double v)
+{
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {   /* 0.8, not 0.80000000000000004 */
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    kx_out(c, "%s", buf);
+}
+
+void kx_out_cpu(KxImp *c, int64_t milli)
+{
+    if (milli % 1000 == 0)
+        kx_out(c, "%lld", (long long)(milli / 1000));
+    else
+        kx_out(c, "\"%lldm\"", (long long)milli);
+}
+
+void kx_out_mem(KxImp *c, int64_t bytes)
+{
+    char q[32];
+    sim_quantity_format(bytes, 0, q, sizeof q);
+    if (bytes != 0 && q[strlen(q) - 1] == 'i')
+        kx_out(c, "\"%s\"", q);
+    else
+        kx_out(c, "%lld", (long long)bytes);
+}

@@ -1,11 +1,12 @@
 /*
  * import_nodes.c: the region and its node groups, from what the export
- * writes: an eksctl ClusterConfig's managed node groups 
- * with the cluster-autoscaler chart's values (extraArgs: the flags), or
- * Karpenter NodePools, or the ConfigMap kube-system/kubesim-node-groups of
- * older exports (node-groups.yaml and the flags). Real manifests carry no
- * nodes, so a region with none of these gets a default CPU group sized for
- * its workloads (and a GPU group when a pod asks for nvidia.com/gpu),
+ * writes: an eksctl ClusterConfig's managed node groups with the
+ * cluster-autoscaler chart's values (extraArgs: the flags), or Karpenter
+ * NodePools, or the ConfigMap kube-system/kubesim-node-groups of older
+ * exports (node-groups.yaml and the flags); a cluster dump's Nodes give them
+ * otherwise (import_cluster.c); a region with none of these gets a default
+ * CPU group sized for its workloads (and a GPU group when a pod asks for
+ * nvidia.com/gpu),
  * marked to edit.
  *
  * Default sizing: nodes of 16 CPU / 64 GiB (GPU: 48 CPU / 192 GiB / 4 GPUs,
@@ -88,6 +89,29 @@ static void group_field(KxImp *c, const KubeYNode *v, const char *field)
         kx_out_number(c, v);
 }
 
+int kx_out_price(KxImp *c, const char *instance_type, const KubeYNode *given)
+{
+    const KxPrice *p = kx_prices_find(c->o ? c->o->prices : NULL, instance_type);
+    if (p) {
+        kx_out(c, ", price = %.15g", p->per_hour);
+        return 0;
+    }
+    if (given && kube_y_want(c->y, given, KUBE_Y_SCALAR)) {
+        kx_out(c, ", price = ");
+        kx_out_number(c, given);
+        return 0;
+    }
+    kx_out(c, ", price = \"unknown\"");
+    return 1;
+}
+
+void kx_out_price_note(KxImp *c, const char *instance_type)
+{
+    kx_out(c, "   -- no price for ");
+    kx_out_comment(c, instance_type ? instance_type : "(no instance type)");
+    kx_out(c, ": its cost is unknown; kubesim import --prices FILE sets it\n");
+}
+
 static void group(KxImp *c, const KubeYNode *g)
 {
     if (kube_y_want(c->y, g, KUBE_Y_MAP) == NULL)
@@ -99,8 +123,13 @@ static void group(KxImp *c, const KubeYNode *g)
     kx_out_str(c, name);
     kx_out(c, ", region = ");
     kx_out_str(c, c->region);
+    const char *type = kube_y_get_str(g, "instanceType");
+    int unpriced = 0;
     for (size_t i = 0; i < sizeof group_fields / sizeof group_fields[0]; i++)
-        group_field(c, kube_y_get(g, group_fields[i][0]), group_fields[i][1]);
+        if (strcmp(group_fields[i][1], "price") == 0)   /* the scenario's instance type defaults to the name */
+            unpriced = kx_out_price(c, type ? type : name, kube_y_get(g, group_fields[i][0]));
+        else
+            group_field(c, kube_y_get(g, group_fields[i][0]), group_fields[i][1]);
     const KubeYNode *cap = kube_y_map(c->y, g, "capacity"), *x;
     if ((x = kube_y_get(cap, "cpu")) != NULL)
         kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
@@ -119,7 +148,11 @@ static void group(KxImp *c, const KubeYNode *g)
     kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
     kx_out_string_map(c, kube_y_get(g, "labels"));
     taints(c, kube_y_seq(c->y, g, "taints"));
-    kx_out(c, " }\n");
+    kx_out(c, " }");
+    if (unpriced)
+        kx_out_price_note(c, type ? type : name);
+    else
+        kx_out(c, "\n");
 }
 
 /* The region's zones: every group's, each once, in order of first
@@ -183,7 +216,7 @@ typedef const KubeYNode *(*NoteFn)(KxImp *c, const KxDoc *d, const char *group, 
 static void sim_fields(KxImp *c, const KxDoc *d, const char *group, NoteFn note)
 {
     static const char *const fields[][2] = {
-        {"price-per-hour", "price"}, {"provisioning-delay", "provision_delay"},
+        {"provisioning-delay", "provision_delay"},
         {"expander-priority", "expander_priority"}, {"speed", "speed"}, {"gpu-speedup", "gpu_speedup"},
         {"spot-interruptions-per-hour", "spot_interruptions_per_hour"}};
     const KubeYNode *x;
@@ -222,6 +255,16 @@ static void helm_priority(KxImp *c, const char *group)
             }
 }
 
+/* Closes a group's declaration, with the note when it has no price. */
+static void end_group(KxImp *c, int unpriced, const char *type)
+{
+    kx_out(c, " }");
+    if (unpriced)
+        kx_out_price_note(c, type);
+    else
+        kx_out(c, "\n");
+}
+
 static void eksctl_group(KxImp *c, const KxDoc *d, const KubeYNode *g)
 {
     const char *name = group_name(c, g);
@@ -237,6 +280,8 @@ static void eksctl_group(KxImp *c, const KxDoc *d, const KubeYNode *g)
     group_field(c, kube_y_get(g, "maxSize"), "max");
     group_field(c, kube_y_get(g, "desiredCapacity"), "size");
     group_field(c, kube_y_get(g, "spot"), "spot");
+    const char *type = types && types->first ? types->first->s : kube_y_get_str(g, "instanceType");
+    int unpriced = kx_out_price(c, type ? type : name, group_note(c, d, name, "price-per-hour"));
     sim_fields(c, d, name, group_note);
     if (group_note(c, d, name, "expander-priority") == NULL)
         helm_priority(c, name);
@@ -248,7 +293,7 @@ static void eksctl_group(KxImp *c, const KxDoc *d, const KubeYNode *g)
     kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
     kx_out_string_map(c, kube_y_get(g, "labels"));
     taints(c, kube_y_seq(c->y, g, "taints"));
-    kx_out(c, " }\n");
+    end_group(c, unpriced, type ? type : name);
 }
 
 /* The first ClusterConfig of the region (eksctl-cluster.yaml): its managed
@@ -335,18 +380,22 @@ static void nodepool(KxImp *c, const KxDoc *d)
     }
     const KubeYNode *spec = kube_y_map(c->y, d->root, "spec.template.spec");
     const KubeYNode *reqs = kube_y_seq(c->y, spec, "requirements"), *v;
+    const char *type = d->name;   /* the scenario's default instance type */
     kx_out(c, "nodegroup { name = ");
     kx_out_str(c, d->name);
     kx_out(c, ", region = ");
     kx_out_str(c, c->region);
-    if ((v = requirement(c, reqs, "node.kubernetes.io/instance-type")) != NULL && v->first)
+    if ((v = requirement(c, reqs, "node.kubernetes.io/instance-type")) != NULL && v->first) {
         group_field(c, v->first, "instance_type");
+        type = v->first->type == KUBE_Y_SCALAR ? v->first->s : type;
+    }
     if ((v = requirement(c, reqs, "karpenter.sh/capacity-type")) != NULL && v->n == 1 && v->first->s &&
         strcmp(v->first->s, "spot") == 0)
         kx_out(c, ", spot = true");
     group_field(c, pool_note(c, d, NULL, "min"), "min");
     pool_max(c, d);
     group_field(c, pool_note(c, d, NULL, "size"), "size");
+    int unpriced = kx_out_price(c, type, pool_note(c, d, NULL, "price-per-hour"));
     sim_fields(c, d, NULL, pool_note);
     const KubeYNode *w = kube_y_get(d->root, "spec.weight");
     if (pool_note(c, d, NULL, "expander-priority") == NULL && w)
@@ -359,7 +408,7 @@ static void nodepool(KxImp *c, const KxDoc *d)
     kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
     pool_labels(c, kube_y_get(d->root, "spec.template.metadata.labels"));
     taints(c, kube_y_seq(c->y, spec, "taints"));
-    kx_out(c, " }\n");
+    end_group(c, unpriced, type);
 }
 
 /* The region's NodePools (nodepools.yaml), each a group. */
@@ -429,8 +478,14 @@ static void default_group(KxImp *c, const char *name, const char *type, const Ne
            (long long)n->pods, (long long)n->cpu, (long long)(n->memory >> 20));
     kx_out(c, "nodegroup { name = \"%s\", region = ", name);
     kx_out_str(c, c->region);
-    kx_out(c, ", instance_type = \"%s\", cpu = \"%lld\", memory = \"%dGi\"%s, min = %lld, max = %lld }\n", type,
+    kx_out(c, ", instance_type = \"%s\", cpu = \"%lld\", memory = \"%dGi\"%s, min = %lld, max = %lld", type,
            (long long)(cpu / 1000), gib, gpus ? ", gpu = 4" : "", (long long)k, (long long)(2 * k + 2));
+    if (kx_out_price(c, type, NULL)) {
+        kx_out(c, " }");
+        kx_out_price_note(c, type);
+    } else {
+        kx_out(c, " }\n");
+    }
 }
 
 void kx_imp_nodegroups(KxImp *c)
@@ -452,6 +507,8 @@ void kx_imp_nodegroups(KxImp *c)
         kube_yaml_fail(c->y, NULL, text, "node-groups.yaml must be a list of groups, not %s", kube_y_type_name(list->type));
         return;
     }
+    if (list == NULL && kx_imp_nodes(c))
+        return;   /* a cluster dump: its Nodes are the groups */
     region(c, list);
     for (const KubeYNode *g = list ? list->first : NULL; g && kube_yaml_rc(c->y) == SIM_OK; g = g->next)
         group(c, g);

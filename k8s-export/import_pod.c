@@ -44,15 +44,15 @@ static void resources(KxImp *c, const KubePod *p)
 {
     const SimPodSpec *s = &p->spec;
     if (s->req.cpu_m)
-        kx_out(c, ", cpu = \"%lldm\"", (long long)s->req.cpu_m);
+        kx_out(c, ", cpu = "), kx_out_cpu(c, s->req.cpu_m);
     if (s->req.mem)
-        kx_out(c, ", memory = %lld", (long long)s->req.mem);
+        kx_out(c, ", memory = "), kx_out_mem(c, s->req.mem);
     if (s->req.gpu)
         kx_out(c, ", gpu = %lld", (long long)s->req.gpu);
     if (p->given.lim & KUBE_RES_CPU)
-        kx_out(c, ", cpu_limit = \"%lldm\"", (long long)s->lim_cpu_m);
+        kx_out(c, ", cpu_limit = "), kx_out_cpu(c, s->lim_cpu_m);
     if (p->given.lim & KUBE_RES_MEM)
-        kx_out(c, ", memory_limit = %lld", (long long)s->lim_mem);
+        kx_out(c, ", memory_limit = "), kx_out_mem(c, s->lim_mem);
 }
 
 /* { k = "v", ... } of labels, or of requirements that came from a map. */

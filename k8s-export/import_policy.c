@@ -48,8 +48,8 @@ static void read_pc(KubeReader *r, const cJSON *j, const char *path, void *out)
 static void priorityclass(KxImp *c, const KxDoc *d)
 {
     SimPriorityClass pc;
-    if (!kx_read(c, d->root, "", read_pc, &pc))
-        return;
+    if (!kx_read(c, d->root, "", read_pc, &pc) || pc.builtin)
+        return;   /* built in: the scenario knows it without a declaration */
     c->cur = d;
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, d->name);
@@ -80,8 +80,8 @@ static void placeholder(KxImp *c, const KxDoc *d, const char *name)
         kube_yaml_fail(c->y, NULL, d->root, "priority class '%s' is not a valid PriorityClass name: %s", name, why);
         return;
     }
-    if (kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
-        return;   /* in the input, or named again by a later object */
+    if (sim_priorityclass_builtin(name) || kx_has(c, "class", name, "") || kx_seen(c, "placeholder class", name, ""))
+        return;   /* built in, in the input, or named again by a later object */
     c->cur = d;
     kx_out(c, "priorityclass { name = ");
     kx_out_str(c, name);
@@ -112,6 +112,7 @@ void kx_imp_priorityclasses(KxImp *c)
     for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next)
         if (d->kind && strcmp(d->kind, "PriorityClass") == 0 && !kx_seen(c, "class", d->name, ""))
             priorityclass(c, d);
+    /* The built-in classes (a dump lists them) are there without a declaration. */
     for (KxDoc *d = c->docs; d && kube_yaml_rc(c->y) == SIM_OK; d = d->next) {
         if (d->kind == NULL)
             continue;

@@ -64,12 +64,16 @@ typedef enum KxProvisioner {
     KX_PROV_KARPENTER                 /* node groups as Karpenter v1 NodePools */
 } KxProvisioner;
 
+/* Alert rules from a scenario (alerts.c); NULL in KxExportOptions: none. */
+typedef struct KxAlerts KxAlerts;
+
 typedef struct KxExportOptions {
     const char *scenario;               /* the scenario's name, for labels */
     KxProvisioner provisioner;
     const struct SchedCaConfig *ca;     /* the autoscaler's flags; NULL: upstream's defaults */
     uint32_t gates;                     /* the feature gates the cluster runs with (workloads/gates.h WlGates):
                                            an HPA with minReplicas 0 needs HPAScaleToZero */
+    const KxAlerts *alerts;             /* or NULL: with it, REGION/prometheusrules.yaml (a PrometheusRule) */
     /* Cluster-wide set-up, off by default so that applying an export changes
      * nothing it does not own (issue 15): */
     int namespaces;                     /* a Namespace for every namespace the scenario declares, not only
@@ -112,6 +116,64 @@ const char *kx_files_cluster(const KxFiles *f, size_t i);
  * 1 if file i is one (an eksctl ClusterConfig, a Helm chart's values). */
 int kx_files_tooling(const KxFiles *f, size_t i);
 
+/* ---- alert rules (alerts.c, alerts_test.c) ------------------------------ */
+#define KX_ALERT_SLO_FOR (3 * 60 * SIM_NS_PER_S)        /* latency over target this long */
+#define KX_ALERT_PENDING_FOR (10 * 60 * SIM_NS_PER_S)   /* pods pending this long */
+#define KX_ALERT_QUOTA_FOR (5 * 60 * SIM_NS_PER_S)      /* a quota over the ratio this long */
+#define KX_ALERT_QUOTA_RATIO 0.9                        /* used / hard */
+
+typedef struct KxAlertOptions {
+    const char *scenario;           /* the scenario's name, for group names */
+    SimTime slo_for, pending_for, quota_for;
+    double quota_ratio;
+} KxAlertOptions;
+
+/* The defaults above (scenario NULL). */
+void kx_alert_defaults(KxAlertOptions *o);
+
+/* The rules of a built engine e and its controllers wl, in region order: per
+ * region, KubesimSLOLatencyOverTarget for each served service's latency
+ * target (at a sampled percentile: p50, p90, p95, p99), KubesimPodsPending,
+ * and KubesimQuotaNearLimit per declared ResourceQuota. SIM_OK with *out
+ * (free with kx_alerts_free), or SIM_ENOMEM. */
+int kx_alerts(SimEngine *e, struct WlControllers *wl, const KxAlertOptions *o, KxAlerts **out);
+void kx_alerts_free(KxAlerts *a);
+size_t kx_alerts_count(const KxAlerts *a);
+/* SLO targets that got no rule: their percentile is not sampled as a series. */
+size_t kx_alerts_skipped(const KxAlerts *a);
+/* The plain rules file (groups: one per region, for Prometheus' rule_files)
+ * as one document into y. */
+int kx_alerts_rules_file(const KxAlerts *a, KxYaml *y);
+/* "groups" and the group of region (or of every region when region < 0) as
+ * the next key and value of the open map in y. */
+void kx_alerts_groups(const KxAlerts *a, KxYaml *y, int64_t region);
+
+/* A run to test the rules against (borrowed). */
+typedef struct KxAlertTestInput {
+    const char *openmetrics;        /* the run's OpenMetrics text (kubesim run --openmetrics) */
+    size_t len;
+    int64_t base_unix;              /* the Unix time of simulated time 0 */
+    SimTime interval;               /* the metrics sampling period: the grid of the input series */
+    const char *rules_path;         /* rule_files' entry (relative to the test file's folder) */
+} KxAlertTestInput;
+
+typedef struct KxAlertTestResult {
+    size_t series;                  /* input series written */
+    size_t alerts;                  /* alerts that could fire (a rule and a series) */
+    size_t firings;                 /* times one of them starts firing */
+} KxAlertTestResult;
+
+/* Writes into y a `promtool test rules` file for the rules a against a run:
+ * input_series are the run's series the rules read, on the sampling grid
+ * from time 0 (simulated time 0), in promtool's values notation; each alert
+ * name gets an alert_rule_test at the step before and at the step of every
+ * change of what fires (its first 64), with the alerts that fire then
+ * computed with Prometheus' semantics (evaluation every interval, `for`),
+ * or one at the last step with none when none ever fires. SIM_OK,
+ * SIM_EINVAL (interval not whole milliseconds) or SIM_ENOMEM, message in err. */
+int kx_alerts_test(const KxAlerts *a, const KxAlertTestInput *in, KxYaml *y, KxAlertTestResult *res,
+                   SimErr *err);
+
 /* ---- manifests as a scenario (import*.c) -------------------------------- */
 
 /* One YAML file to import: its name (for messages), its text and the region
@@ -130,6 +192,25 @@ typedef struct KxImportOrigin {
     int line;
 } KxImportOrigin;
 
+/* Prices by instance type (`kubesim import --prices FILE`, prices.c). */
+typedef struct KxPrice {
+    char *instance_type;
+    double per_hour;        /* USD per node-hour */
+} KxPrice;
+typedef struct KxPrices {
+    KxPrice *v;
+    size_t n, cap;
+} KxPrices;
+/* Reads a CSV `instance_type,price_per_hour` (header line optional, blank
+ * lines and # comments skipped) of len bytes into *out (free with
+ * kx_prices_free). SIM_OK; SIM_EINVAL with "PATH:LINE: why" in err for a bad
+ * line (not two fields, an empty type, a price that is not a number in
+ * [0, 1e6], a type priced twice); SIM_ENOMEM. */
+int kx_prices_parse(SimMem *m, const char *path, const char *text, size_t len, KxPrices *out, SimErr *err);
+/* The price of instance_type, or NULL (t may be NULL). */
+const KxPrice *kx_prices_find(const KxPrices *t, const char *instance_type);
+void kx_prices_free(SimMem *m, KxPrices *t);
+
 typedef struct KxImportOptions {
     const char *name;       /* the scenario's name (scenario { name }); NULL: "imported" */
     const char *start;      /* scenario.start ("HH:MM") or NULL */
@@ -145,6 +226,19 @@ typedef struct KxImportOptions {
      * fails later can be reported at the manifest it came from. */
     KxImportOrigin **origins;
     size_t *norigins;
+    /* When not NULL, called once on success when objects of the input are
+     * not simulated: n of them, and the header's lines that list them
+     * (text, len bytes, each line "-- not simulated...: Kind/name, ..."). */
+    void (*skipped)(void *ctx, size_t n, const char *text, size_t len);
+    void *skipped_ctx;
+    /* The region of files given none (the --region default), or NULL: when
+     * its Nodes all name one topology.kubernetes.io/region, it takes that name. */
+    const char *unnamed_region;
+    /* --prices: each imported node group of a listed instance type gets that
+     * price (over the manifest's own); a group with neither is written with
+     * price = "unknown" (its cost is reported as unknown, never as $0).
+     * NULL: no table. */
+    const KxPrices *prices;
 } KxImportOptions;
 
 /* Reads the files' documents and writes a Lua scenario declaring what they

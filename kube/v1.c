@@ -746,7 +746,10 @@ void kube_priorityclass(KubeReader *c, const cJSON *j, const char *path, SimPrio
     out->name = (char *)m.name;
     if (cJSON_GetObjectItemCaseSensitive(j, "value") == NULL)
         kube_fail(c, path, "value is required");
-    out->value = (int32_t)kube_get_int(c, j, "value", path, 0, -2147483648LL, 1000000000);
+    /* The API server's own classes (a cluster dump holds them) go above the user maximum. */
+    const SimPriorityClass *b = sim_priorityclass_builtin(m.name);
+    out->value = (int32_t)kube_get_int(c, j, "value", path, 0, -2147483648LL, b ? b->value : 1000000000);
+    out->builtin = b && out->value == b->value;
     const cJSON *gd = kube_child(c, j, "globalDefault", path, cJSON_True, sub);
     out->global_default = gd && cJSON_IsTrue(gd);
     const char *pp = kube_get_str(c, j, "preemptionPolicy", path);

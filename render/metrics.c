@@ -421,12 +421,31 @@ static int str_find(const RndMetrics *m, const char *s, uint32_t *id)
     return slot != 0;
 }
 
-/* The latency chart an SLO target chart belongs on: the same object's, else
- * the first latency chart of any object; -1 when there is none. */
+/* The latency metric a target metric is drawn on: slo_target_ms (the p95
+ * target, the older row) on latency_p95_ms, slo_pNN_target_ms on
+ * latency_pNN_ms; 0 when the metric is no target. */
+static int target_host_metric(const char *metric, char *buf, size_t n)
+{
+    static const char pre[] = "slo_", post[] = "_target_ms";
+    size_t len = strlen(metric), a = sizeof pre - 1, z = sizeof post - 1;
+    if (strcmp(metric, "slo_target_ms") == 0) {
+        snprintf(buf, n, "latency_p95_ms");
+        return 1;
+    }
+    if (len <= a + z || strncmp(metric, pre, a) != 0 || strcmp(metric + len - z, post) != 0 || metric[a] != 'p')
+        return 0;
+    snprintf(buf, n, "latency_%.*s_ms", (int)(len - a - z), metric + a);
+    return 1;
+}
+
+/* The latency chart an SLO target chart belongs on: its percentile's, of
+ * the same object, else of any object; -1 when there is none (a p99.9
+ * target has no latency series: it keeps a chart of its own). */
 static int32_t latency_chart(const RndMetrics *m, const RndChart *target)
 {
+    char host[96];
     uint32_t lat;
-    if (!str_find(m, "latency_p95_ms", &lat))
+    if (!target_host_metric(rnd_metrics_str(m, target->metric), host, sizeof host) || !str_find(m, host, &lat))
         return -1;
     uint32_t k[3] = {target->object, lat, 0};
     const RndMapSlot *s = map_slot(&m->chartmap, k);
@@ -438,6 +457,9 @@ static int32_t latency_chart(const RndMetrics *m, const RndChart *target)
     return -1;
 }
 
+/* Each SLO target chart is drawn dashed on its percentile's latency chart.
+ * slo_target_ms and slo_p95_target_ms carry the same p95 target: the first
+ * becomes the line, the other is absorbed without a second line. */
 void rnd_metrics_finish(RndMetrics *m)
 {
     for (size_t i = 0; i < m->nseries; i++)
@@ -446,15 +468,14 @@ void rnd_metrics_finish(RndMetrics *m)
         m->charts[i].threshold = -1;
         m->charts[i].absorbed = 0;
     }
-    uint32_t slo;
-    if (!str_find(m, "slo_target_ms", &slo))
-        return;
     for (size_t i = 0; i < m->ncharts; i++) {
-        int32_t host = m->charts[i].metric == slo ? latency_chart(m, &m->charts[i]) : -1;
-        if (host >= 0 && m->charts[host].threshold < 0) {
+        int32_t host = latency_chart(m, &m->charts[i]);
+        if (host < 0)
+            continue;
+        int32_t t = m->charts[host].threshold;
+        if (t < 0)
             m->charts[host].threshold = (int32_t)i;
-            m->charts[i].absorbed = 1;
-        }
+        m->charts[i].absorbed = t < 0 || m->charts[t].object == m->charts[i].object;
     }
 }
 

@@ -65,13 +65,25 @@ const char *rnd_report_errmsg(const RndReport *r);
 int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, SimErr *err);
 
-/* Writes metrics.csv as OpenMetrics text (gauge families
- * kubesim_<object>_<metric>{region, name}, timestamps in Unix seconds with
- * simulated time 0 at base_unix, "# EOF" last) for promtool / Prometheus.
- * Every allocation goes through m. Returns 0, or SIM_EINVAL / SIM_EIO /
- * SIM_ENOMEM with a message naming the file and line. */
-int rnd_openmetrics_write(SimMem *m, const char *metrics_csv_path, const char *out_path, int64_t base_unix,
-                          SimErr *err);
+/* One run's metrics for rnd_openmetrics_write. */
+typedef struct RndOmRun {
+    const char *metrics_csv;   /* the run's metrics.csv */
+    const char *kstate;        /* the kube-state sampler's rows (wl_kstate_open), or NULL */
+    int64_t base_unix;         /* Unix seconds of simulated time 0 */
+    const char *scenario;      /* labels on every sample: scenario, seed, run ... */
+    uint64_t seed;
+    const char *run;
+    const char *config;        /* ... and config, a sweep's configuration index (NULL: none) */
+} RndOmRun;
+
+/* Writes a run's metrics as OpenMetrics text for promtool / Prometheus:
+ * metrics.csv's rows as kubesim_* families (base units, counters _total),
+ * the kube-state rows under their kube_* / container_* names, # HELP, # TYPE
+ * and # UNIT on every family, the run's labels on every sample, timestamps
+ * in Unix seconds, "# EOF" last. Every allocation goes through m. Returns 0,
+ * or SIM_EINVAL / SIM_EIO / SIM_ENOMEM with a message naming the file and
+ * line; out_path is then untouched. */
+int rnd_openmetrics_write(SimMem *m, const RndOmRun *in, const char *out_path, SimErr *err);
 
 /* Writes the page of a sweep (`kubesim sweep`) from its sweep.json: the
  * cheapest configuration that meets every expectation, cost against SLO

@@ -41,6 +41,14 @@ static int is_table(const cJSON *it)
 
 static void value(RndBuf *b, const char *key, const cJSON *it);
 
+/* A money figure the run could not price (null: a node group without a
+ * price): "unknown", never $0 or a dash that reads as "none". */
+static int unknown_usd(const char *key, const cJSON *it)
+{
+    size_t n = key ? strlen(key) : 0;
+    return cJSON_IsNull(it) && n >= 4 && strcmp(key + n - 4, "_usd") == 0;
+}
+
 /* A table inside a cell (a region's node groups): one line per row, its
  * name then its other numbers, so what it holds is read, not "2 items". */
 static void nested_rows(RndBuf *b, const cJSON *rows)
@@ -59,7 +67,7 @@ static void nested_rows(RndBuf *b, const cJSON *rows)
             rnd_buf_str(b, "</b>");
         }
         cJSON_ArrayForEach(it, (cJSON_IsObject(row) ? row : NULL)) {
-            if (it == name || !cJSON_IsNumber(it))
+            if (it == name || !(cJSON_IsNumber(it) || unknown_usd(it->string, it)))
                 continue;
             rnd_buf_str(b, " <span>");
             value(b, it->string, it);
@@ -83,6 +91,8 @@ static void value(RndBuf *b, const char *key, const cJSON *it)
         rnd_buf_esc(b, it->valuestring);
     } else if (cJSON_IsBool(it)) {
         rnd_buf_str(b, cJSON_IsTrue(it) ? "yes" : "no");
+    } else if (unknown_usd(key, it)) {
+        rnd_buf_str(b, "<span class=\"unknown\">unknown</span>");
     } else if (is_table(it)) {
         nested_rows(b, it);
     } else if (cJSON_IsArray(it) || cJSON_IsObject(it)) {
@@ -377,6 +387,28 @@ static void table(RndBuf *b, const cJSON *rows, const TableSpec *spec)
                     total_rows);
 }
 
+/* Which node groups have no price, when the run's cost is unknown. */
+static void unpriced_note(RndBuf *b, const cJSON *root, const cJSON *regions)
+{
+    const cJSON *r, *g;
+    int n = 0;
+    if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "cost_usd")))
+        return;
+    rnd_buf_str(b, "<p class=\"note\">Cost unknown: ");
+    cJSON_ArrayForEach(r, regions)
+        cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(r, "nodegroups")) {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+            if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(g, "cost_usd")) || !cJSON_IsString(name))
+                continue;
+            rnd_buf_str(b, n++ ? ", " : "node group ");
+            rnd_buf_esc(b, name->valuestring);
+        }
+    rnd_buf_str(b, n > 1 ? " have" : " has");
+    rnd_buf_str(b, " no price (price = \"unknown\" in the scenario), so the cost of each, of its region, "
+                   "of the namespaces whose pods ran there and the total are unknown, not $0. Give the price "
+                   "(<code>kubesim import --prices FILE</code>, or <code>price =</code> on the node group).</p>");
+}
+
 void rnd_sum_regions(RndBuf *b, const cJSON *root)
 {
     static const char *const first[] = {"name", "nodes_peak", "cost_usd", NULL};
@@ -384,6 +416,7 @@ void rnd_sum_regions(RndBuf *b, const cJSON *root)
     if (!is_table(rows))
         return;
     rnd_buf_str(b, "<section id=\"regions\"><h2>Regions</h2>");
+    unpriced_note(b, root, rows);
     TableSpec spec = {first, "Region", num_or(root, "cost_usd", 0), NULL};
     table(b, rows, &spec);
     rnd_buf_str(b, "</section>\n");

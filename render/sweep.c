@@ -373,7 +373,8 @@ static void cell_fig(RndBuf *b, const cJSON *r, const char *key, const RndClock 
     rnd_buf_str(b, "</td>");
 }
 
-static void table_row(RndBuf *b, const cJSON *r, const cJSON *vary, double best, int done, const RndClock *clk)
+static void table_row(RndBuf *b, const cJSON *r, const cJSON *vary, double best, int done, int wait,
+                      const RndClock *clk)
 {
     const cJSON *a;
     rnd_buf_fmt(b, "<tr%s><td class=\"num\">%.0f</td>", num(r, "config") == best ? " class=\"best\"" : "",
@@ -385,9 +386,9 @@ static void table_row(RndBuf *b, const cJSON *r, const cJSON *vary, double best,
         rnd_buf_str(b, "</td>");
     }
     static const char *const keys[] = {"cost_usd", "slo_violation_seconds", "latency_p95_ms", "error_rate",
-                                       "pending_peak", "completion_seconds", NULL};
+                                       "pending_peak", "completion_seconds", "wait_p95_seconds", NULL};
     for (size_t k = 0; keys[k]; k++)
-        if (keys[k + 1] || done)
+        if (k < 5 || (k == 5 && done) || (k == 6 && wait))
             cell_fig(b, r, keys[k], clk);
     int ok = cJSON_IsTrue(get(r, "ok"));
     rnd_buf_fmt(b, "<td class=\"num\">%.0f / %.0f</td>", num(r, "expectations_passed"),
@@ -404,6 +405,9 @@ static void table(RndBuf *b, const cJSON *root)
     int done = cJSON_GetStringValue(get(root, "objective")) &&
                strncmp(cJSON_GetStringValue(get(root, "objective")), "service:", 8) != 0;
     int seeds = num(root, "seeds") > 1;
+    /* a queue: objective's rows carry its p95 wait */
+    int wait = cJSON_GetArraySize(get(root, "rows")) > 0 && get(cJSON_GetArrayItem(get(root, "rows"), 0),
+                                                                 "wait_p95_seconds") != NULL;
     rnd_buf_str(b, "<section id=\"configs\"><h2>Configurations");
     if (seeds)
         rnd_buf_str(b, "<small>figures are means over the seeds, the worst seed's below; expectations: the "
@@ -418,6 +422,8 @@ static void table(RndBuf *b, const cJSON *root)
                    "</th><th class=\"num\">Worst error rate</th><th class=\"num\">Peak pending pods</th>");
     if (done)
         rnd_buf_str(b, "<th class=\"num\">Completion</th>");
+    if (wait)
+        rnd_buf_str(b, "<th class=\"num\">p95 wait</th>");
     rnd_buf_str(b, "<th class=\"num\">Expectations</th>");
     if (seeds)
         rnd_buf_str(b, "<th class=\"num\">Seeds passed</th>");
@@ -425,7 +431,7 @@ static void table(RndBuf *b, const cJSON *root)
     RndClock clk;
     rnd_clock_read(&clk, root);
     cJSON_ArrayForEach(r, get(root, "rows"))
-        table_row(b, r, vary, best, done, &clk);
+        table_row(b, r, vary, best, done, wait, &clk);
     rnd_buf_str(b, "</tbody></table></div></section>\n");
 }
 

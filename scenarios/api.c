@@ -78,6 +78,82 @@ uint32_t scn_ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d)
     return (uint32_t)(s->namespaces.n - 1);
 }
 
+/* Does w match a reference to name in namespace ns (SIM_NONE: any) of kinds? */
+static int wl_matches(const SimWorkload *w, const char *name, uint32_t ns, unsigned kinds)
+{
+    return (ns == SIM_NONE || w->ns == ns) && (kinds == 0 || (kinds & (1u << w->kind))) &&
+           strcmp(w->name, name) == 0;
+}
+
+/* The one workload matching in namespace ns (SIM_NONE: any), or SIM_NONE, SIM_AMBIGUOUS. */
+static uint32_t wl_match(const ScnScenario *s, const char *name, uint32_t ns, unsigned kinds)
+{
+    uint32_t found = SIM_NONE;
+    for (size_t i = 0; i < s->workloads.n; i++)
+        if (s->workloads.v[i].name && wl_matches(&s->workloads.v[i], name, ns, kinds)) {
+            if (found != SIM_NONE)
+                return SIM_AMBIGUOUS;
+            found = (uint32_t)i;
+        }
+    return found;
+}
+
+uint32_t scn_find_workload(const ScnScenario *s, const char *ref, unsigned kinds, uint32_t ns_ctx)
+{
+    const char *slash = strchr(ref, '/');
+    if (slash) {
+        uint32_t ns = SIM_NONE;
+        size_t len = (size_t)(slash - ref);
+        for (size_t i = 0; i < s->namespaces.n && ns == SIM_NONE; i++)
+            if (strlen(s->namespaces.v[i]) == len && memcmp(s->namespaces.v[i], ref, len) == 0)
+                ns = (uint32_t)i;
+        return ns == SIM_NONE ? SIM_NONE : wl_match(s, slash + 1, ns, kinds);
+    }
+    uint32_t id = ns_ctx == SIM_NONE ? SIM_NONE : wl_match(s, ref, ns_ctx, kinds);
+    return id != SIM_NONE ? id : wl_match(s, ref, SIM_NONE, kinds);
+}
+
+uint32_t scn_ref_workload(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, unsigned kinds,
+                          uint32_t ns_ctx, const char *what)
+{
+    const char *ref = scn_req_string(L, d, key);
+    uint32_t id = scn_find_workload(s, ref, kinds, ns_ctx);
+    if (id == SIM_AMBIGUOUS)
+        scn_field_error(L, d, key, "several %ss are named '%s' (in several namespaces): write \"NAMESPACE/NAME\"",
+                        what, ref);
+    if (id != SIM_NONE)
+        return id;
+    id = scn_find_workload(s, ref, 0, ns_ctx);
+    if (id != SIM_NONE && id != SIM_AMBIGUOUS)
+        scn_field_error(L, d, key, "'%s' is not a %s", ref, what);
+    scn_field_error(L, d, key, "no %s named '%s' is declared before this line", what, ref);
+    return SIM_NONE;
+}
+
+const char *scn_workload_label(const ScnScenario *s, const SimWorkload *w, char *buf, size_t n)
+{
+    if (wl_match(s, w->name, SIM_NONE, 0) == SIM_AMBIGUOUS)
+        snprintf(buf, n, "%s/%s", s->namespaces.v[w->ns], w->name);
+    else
+        snprintf(buf, n, "%s", w->name);
+    return buf;
+}
+
+/* The workload just pushed (the last one) must be the only one of its kind
+ * and name in its namespace; a Job made by a backtest is a Job. */
+void scn_check_workload_unique(lua_State *L, ScnScenario *s, const ScnDecl *d)
+{
+    const SimWorkload *w = &s->workloads.v[s->workloads.n - 1];
+    for (size_t i = 0; i + 1 < s->workloads.n; i++)
+        if (s->workloads.v[i].kind == w->kind && s->workloads.v[i].ns == w->ns &&
+            strcmp(s->workloads.v[i].name, d->name) == 0) {
+            if (s->namespaces.n > 1)
+                scn_field_error(L, d, "name", "'%s' is declared twice in namespace '%s'", d->name,
+                                s->namespaces.v[w->ns]);
+            scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
+        }
+}
+
 static void check_unique(lua_State *L, char **names, size_t n, const ScnDecl *d)
 {
     if (scn_find_name(names, n, d->name) != SIM_NONE)
@@ -368,6 +444,23 @@ static void group_taints(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnGrou
     lua_pop(L, 1);
 }
 
+/* price: USD per node-hour, or "unknown": the group is not free, but what
+ * it costs is not known (an import without --prices), so every cost that
+ * includes it is reported as unknown. */
+static void group_price(lua_State *L, const ScnDecl *d, SimNodeGroup *g)
+{
+    int t = scn_field(L, d, "price");
+    const char *text = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    g->price_unknown = text && strcmp(text, "unknown") == 0;
+    /* A --set keeps the type it replaces: price = "unknown" set to 0.3 is "0.3". */
+    if (text && !g->price_unknown && lua_stringtonumber(L, text) == 0)
+        scn_field_error(L, d, "price", "expected USD per node-hour or \"unknown\", got \"%s\"", text);
+    if (text && !g->price_unknown)
+        lua_setfield(L, d->idx, "price");   /* the number, read below as one */
+    lua_pop(L, 1);
+    g->price_per_hour = g->price_unknown ? 0 : scn_opt_number(L, d, "price", 0, 0, 1e6);
+}
+
 static int l_nodegroup(lua_State *L)
 {
     static const char *const keys[] = {"name", "region", "instance_type", "cpu", "memory", "gpu", "pods",
@@ -392,7 +485,7 @@ static int l_nodegroup(lua_State *L)
     g->alloc.pods = scn_opt_int(L, &d, "pods", 110, 1, 10000);
     if (g->alloc.cpu_m <= 0 || g->alloc.mem <= 0)
         scn_field_error(L, &d, g->alloc.cpu_m <= 0 ? "cpu" : "memory", "is required and must be positive");
-    g->price_per_hour = scn_opt_number(L, &d, "price", 0, 0, 1e6);
+    group_price(L, &d, g);
     g->min = (int32_t)scn_opt_int(L, &d, "min", 0, 0, 100000);
     g->max = (int32_t)scn_opt_int(L, &d, "max", g->min > 0 ? g->min : 1, 0, 100000);
     if (g->min > g->max)
@@ -416,12 +509,10 @@ static int l_nodegroup(lua_State *L)
 /* ---- workloads ------------------------------------------------------------ */
 void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *w)
 {
-    for (size_t i = 0; i + 1 < s->workloads.n; i++)   /* the last one is w itself */
-        if (strcmp(s->workloads.v[i].name, d->name) == 0)
-            scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
-    w->name = scn_strdup(L, s, d->name);
     w->region = scn_ref_region(L, s, d);
     w->ns = scn_ref_namespace(L, s, d);
+    scn_check_workload_unique(L, s, d);   /* before the name is set: w is the last one */
+    w->name = scn_strdup(L, s, d->name);
     w->spec.req.cpu_m = scn_opt_quantity(L, d, "cpu", 1, 0);
     w->spec.req.mem = scn_opt_quantity(L, d, "memory", 0, 0);
     w->spec.req.gpu = scn_opt_int(L, d, "gpu", 0, 0, 64);

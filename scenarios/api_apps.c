@@ -114,16 +114,9 @@ void scn_deployment_apps(lua_State *L, ScnScenario *s, const ScnDecl *d, size_t 
 /* ---- rollout { deployment, start, <template fields> } ----------------------------- */
 static SimWorkload *rollout_target(lua_State *L, ScnScenario *s, ScnDecl *d)
 {
-    const char *name = scn_req_string(L, d, "deployment");
-    d->name = name;
-    for (size_t i = 0; i < s->workloads.n; i++)
-        if (strcmp(s->workloads.v[i].name, name) == 0) {
-            if (s->workloads.v[i].kind != SIM_WL_DEPLOYMENT)
-                scn_field_error(L, d, "deployment", "'%s' is not a deployment", name);
-            return &s->workloads.v[i];
-        }
-    scn_field_error(L, d, "deployment", "no deployment named '%s' is declared before this line", name);
-    return NULL;
+    d->name = scn_req_string(L, d, "deployment");
+    uint32_t i = scn_ref_workload(L, s, d, "deployment", 1u << SIM_WL_DEPLOYMENT, SIM_NONE, "deployment");
+    return &s->workloads.v[i];
 }
 
 /* A quantity field that stays -1 (unchanged) when absent. */

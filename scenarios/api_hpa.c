@@ -38,6 +38,7 @@
 typedef struct HpaDecl {
     struct HpaDecl *next;
     const char *name;
+    uint32_t ns;                 /* its namespace: its target's */
     uint32_t target;
     WlHpaSpec spec;
 } HpaDecl;
@@ -267,26 +268,46 @@ static struct ScnHpas *hpas(lua_State *L, ScnScenario *s)
     return s->hpas;
 }
 
-/* The target: a deployment or statefulset declared earlier, not already
- * scaled by another HPA (upstream refuses such a pair as AmbiguousSelector). */
-static uint32_t ref_target(lua_State *L, ScnScenario *s, const ScnDecl *d)
+/* The target: a deployment or statefulset declared earlier, in the HPA's
+ * namespace when it names one (scaleTargetRef is namespace-local), else
+ * "NAMESPACE/NAME" or a bare name (the only one). The HPA's namespace is
+ * its target's; its name is unique there. */
+static uint32_t ref_target(lua_State *L, ScnScenario *s, const ScnDecl *d, uint32_t *ns)
 {
+    unsigned kinds = 1u << SIM_WL_DEPLOYMENT | 1u << SIM_WL_STATEFULSET;
+    int has_ns = scn_field(L, d, "namespace") != LUA_TNIL;
+    lua_pop(L, 1);
+    uint32_t ctx = has_ns ? scn_ref_namespace(L, s, d) : SIM_NONE;
     const char *name = scn_req_string(L, d, "target");
-    size_t i = 0;
-    while (i < s->workloads.n && strcmp(s->workloads.v[i].name, name) != 0)
-        i++;
-    if (i == s->workloads.n)
-        scn_field_error(L, d, "target", "no deployment named '%s' is declared before this line", name);
-    SimWlKind k = s->workloads.v[i].kind;
-    if (k != SIM_WL_DEPLOYMENT && k != SIM_WL_STATEFULSET)
-        scn_field_error(L, d, "target", "'%s' is not a deployment or a statefulset", name);
-    for (HpaDecl *h = hpas(L, s)->head; h; h = h->next) {
-        if (h->target == (uint32_t)i)
-            scn_field_error(L, d, "target", "'%s' is already scaled by hpa '%s'", name, h->name);
-        if (strcmp(h->name, d->name) == 0)
+    if (has_ns && strchr(name, '/'))
+        scn_field_error(L, d, "target", "'%s': with namespace set, the target is a bare name in it", name);
+    uint32_t i = scn_ref_workload(L, s, d, "target", kinds, ctx, "deployment or statefulset");
+    if (has_ns && s->workloads.v[i].ns != ctx)
+        scn_field_error(L, d, "target", "no deployment or statefulset named '%s' in namespace '%s'", name,
+                        s->namespaces.v[ctx]);
+    *ns = s->workloads.v[i].ns;
+    for (HpaDecl *h = hpas(L, s)->head; h; h = h->next)
+        if (h->ns == *ns && strcmp(h->name, d->name) == 0)
             scn_field_error(L, d, "name", "'%s' is declared twice", d->name);
-    }
-    return (uint32_t)i;
+    return i;
+}
+
+/* Upstream lets two HPAs select the same pods; its controller then sets
+ * ScalingActive False, reason AmbiguousSelector, on both and neither scales
+ * on metrics (the run does the same, workloads/hpa.c). Worth a warning. */
+static void warn_shared(lua_State *L, ScnScenario *s, const HpaDecl *h)
+{
+    for (const HpaDecl *o = hpas(L, s)->head; o; o = o->next)
+        if (o->target == h->target) {
+            char where[200] = "";
+            luaL_where(L, 1);
+            snprintf(where, sizeof where, "%s", lua_tostring(L, -1));
+            lua_pop(L, 1);
+            fprintf(stderr, "%swarning: hpa '%s' and hpa '%s' both scale %s/%s: as upstream, neither scales on "
+                    "its metrics (condition ScalingActive False, reason AmbiguousSelector)\n", where, o->name,
+                    h->name, s->namespaces.v[h->ns], s->workloads.v[h->target].name);
+            return;
+        }
 }
 
 /* minReplicas 0 is the alpha gate HPAScaleToZero's (off by default: the API
@@ -313,7 +334,8 @@ static void check_spec(lua_State *L, ScnScenario *s, const ScnDecl *d, const WlH
 
 static int l_hpa(lua_State *L)
 {
-    static const char *const keys[] = {"name", "target", "min", "max", "metrics", "behavior", "tolerance", NULL};
+    static const char *const keys[] = {"name", "namespace", "target", "min", "max", "metrics", "behavior",
+                                       "tolerance", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = {"hpa", NULL, 1};
     const char *why;
@@ -326,7 +348,7 @@ static int l_hpa(lua_State *L)
     scn_check_keys(L, &d, keys);
     HpaDecl *h = scn_arena_alloc(L, s, sizeof *h);
     memset(h, 0, sizeof *h);
-    h->target = ref_target(L, s, &d);
+    h->target = ref_target(L, s, &d, &h->ns);
     h->spec.min = (int32_t)scn_opt_int(L, &d, "min", 1, 0, INT32_MAX);
     if (scn_field(L, &d, "max") == LUA_TNIL)
         scn_field_error(L, &d, "max", "is required (the most replicas the HPA may set)");
@@ -337,6 +359,7 @@ static int l_hpa(lua_State *L)
     read_behavior(L, &d, &h->spec);
     check_spec(L, s, &d, &h->spec);
     h->name = scn_arena_strdup(L, s, name);
+    warn_shared(L, s, h);
     struct ScnHpas *all = hpas(L, s);
     *all->end = h;
     all->end = &h->next;

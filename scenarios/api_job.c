@@ -198,14 +198,12 @@ static int l_cronjob(lua_State *L)
                         CRONJOB_NAME_MAX);
     d.name = name;   /* first, so that every later message names it */
     scn_check_keys(L, &d, cron_keys);
-    for (size_t i = 0; i < s->workloads.n; i++)
-        if (strcmp(s->workloads.v[i].name, name) == 0)
-            scn_field_error(L, &d, "name", "'%s' is declared twice", name);
     SimWorkload *w = SCN_PUSH(L, s, s->workloads);
     w->kind = SIM_WL_CRONJOB;
-    w->name = scn_strdup(L, s, name);
     w->region = scn_ref_region(L, s, &d);
     w->ns = scn_ref_namespace(L, s, &d);
+    scn_check_workload_unique(L, s, &d);
+    w->name = scn_strdup(L, s, name);
     cron_fields(L, s, &d, &w->cron);
     job_template(L, s, &d, w);
     return 0;

@@ -14,6 +14,11 @@
 
 size_t scn_region_count(const ScnScenario *s) { return s->regions.n; }
 size_t scn_group_count(const ScnScenario *s) { return s->groups.n; }
+
+const char *scn_group_unpriced(const ScnScenario *s, size_t i)
+{
+    return s->groups.v[i].g.price_unknown ? s->groups.v[i].g.name : NULL;
+}
 size_t scn_workload_count(const ScnScenario *s) { return s->workloads.n; }
 
 static int by_name(const void *a, const void *b)

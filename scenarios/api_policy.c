@@ -94,9 +94,25 @@ static PcDecl *find_class(ScnScenario *s, const char *name)
     return NULL;
 }
 
+/* A built-in class (system-node-critical, ...) as a declaration: what the
+ * API server creates, there without a manifest. */
+static void add_builtin(lua_State *L, ScnScenario *s, const SimPriorityClass *b)
+{
+    struct ScnPolicy *pol = policy(L, s);
+    PcDecl *p = scn_arena_alloc(L, s, sizeof *p);
+    p->pc = *b;
+    p->pc.name = scn_arena_strdup(L, s, b->name);
+    APPEND(pol->pcs, pol->pcs_end, p);
+}
+
 void scn_policy_check_class(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *name)
 {
-    if (find_class(s, name) == NULL)
+    if (find_class(s, name) != NULL)
+        return;
+    const SimPriorityClass *b = sim_priorityclass_builtin(name);
+    if (b)
+        add_builtin(L, s, b);
+    else
         scn_field_error(L, d, key, "no priorityclass named '%s' is declared before this line", name);
 }
 
@@ -115,15 +131,25 @@ static int l_priorityclass(lua_State *L)
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = open_decl(L, "priorityclass", keys);
     struct ScnPolicy *pol = policy(L, s);
-    if (find_class(s, d.name))
+    const PcDecl *had = find_class(s, d.name);
+    if (had && !had->pc.builtin)
         scn_field_error(L, &d, "name", "'%s' is declared twice", d.name);
     if (scn_field(L, &d, "value") == LUA_TNIL)
         scn_field_error(L, &d, "value", "is required (the pods' priority, e.g. 1000)");
     lua_pop(L, 1);
     PcDecl *p = scn_arena_alloc(L, s, sizeof *p);
-    p->pc.value = (int32_t)scn_opt_int(L, &d, "value", 0, INT32_MIN, 1000000000);
+    const SimPriorityClass *b = sim_priorityclass_builtin(d.name);
+    p->pc.value = (int32_t)scn_opt_int(L, &d, "value", 0, INT32_MIN, b ? INT32_MAX : 1000000000);
     p->pc.global_default = scn_opt_bool(L, &d, "global_default", 0);
     p->pc.preempt_never = preempt_never(L, &d);
+    /* Declaring a built-in class (as a cluster dump lists it) is a no-op, as
+     * long as it says what the API server created. */
+    if (b && (p->pc.value != b->value || p->pc.global_default || p->pc.preempt_never))
+        scn_field_error(L, &d, "value", "'%s' is a built-in class (value %d, not the global default, "
+                        "PreemptLowerPriority): name it without declaring it", d.name, (int)b->value);
+    p->pc.builtin = b != NULL;
+    if (had)
+        return 0;   /* named before it was declared: there already */
     (void)scn_opt_string(L, &d, "description", NULL);
     for (PcDecl *o = pol->pcs; p->pc.global_default && o; o = o->next)
         if (o->pc.global_default)

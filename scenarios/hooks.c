@@ -135,14 +135,24 @@ static ScnHooks *acting(lua_State *L, const char *fn)
     return hk;
 }
 
-static const SimWorkload *wl_arg(lua_State *L, ScnHooks *hk, const char *fn, uint32_t *id)
+/* Argument 1 as a workload of kind (SIM_WL_KIND_COUNT: any): "NAME" (the
+ * only one of that name) or "NAMESPACE/NAME". */
+static const SimWorkload *wl_ref(lua_State *L, ScnHooks *hk, const char *fn, int kind, uint32_t *id)
 {
     const char *name = luaL_checkstring(L, 1);
-    *id = sim_workload_find(hk->e, name);
+    *id = sim_workload_resolve(hk->e, name, kind, SIM_NONE);
+    if (*id == SIM_AMBIGUOUS)
+        luaL_error(L, "k.%s: several workloads are named '%s' (in several namespaces or of several kinds): "
+                   "write \"NAMESPACE/NAME\"", fn, name);
     const SimWorkload *w = *id == SIM_NONE ? NULL : sim_workload(hk->e, *id);
     if (w == NULL || w->deleted)
         luaL_error(L, "k.%s: no workload named '%s'", fn, name);
     return w;
+}
+
+static const SimWorkload *wl_arg(lua_State *L, ScnHooks *hk, const char *fn, uint32_t *id)
+{
+    return wl_ref(L, hk, fn, SIM_WL_KIND_COUNT, id);
 }
 
 static int k_now(lua_State *L)
@@ -237,14 +247,16 @@ static int k_makespan(lua_State *L)
 {
     ScnHooks *hk = live(L);
     const char *name = luaL_checkstring(L, 1);
-    uint32_t q = wl_queue_find(hk->wl, name), id = sim_workload_find(hk->e, name);
+    uint32_t q = wl_queue_find(hk->wl, name), id = sim_workload_resolve(hk->e, name, SIM_WL_JOB, SIM_NONE);
     WlQueueDone d;
     if (q != SIM_NONE && wl_queue_completion(hk->wl, q, 95000, &d) == SIM_OK) {
         push_seconds(L, d.all_done ? d.makespan : -1);
         return 1;
     }
     WlJobStatus st;
-    if (id == SIM_NONE || sim_workload(hk->e, id)->kind != SIM_WL_JOB || wl_job_status(hk->wl, id, &st) != SIM_OK)
+    if (id == SIM_AMBIGUOUS)
+        return luaL_error(L, "k.makespan: several Jobs are named '%s': write \"NAMESPACE/NAME\"", name);
+    if (id == SIM_NONE || wl_job_status(hk->wl, id, &st) != SIM_OK)
         return luaL_error(L, "k.makespan: no Job or queue named '%s'", name);
     push_seconds(L, st.start >= 0 && st.finish >= 0 ? st.finish - st.start : -1);
     return 1;
@@ -271,7 +283,11 @@ static int k_scale(lua_State *L)
 {
     ScnHooks *hk = acting(L, "scale");
     uint32_t id;
-    const SimWorkload *w = wl_arg(L, hk, "scale", &id);
+    const char *ref = luaL_checkstring(L, 1);
+    id = sim_workload_resolve(hk->e, ref, SIM_WL_DEPLOYMENT, SIM_NONE);
+    const SimWorkload *w = id != SIM_NONE && id != SIM_AMBIGUOUS ? sim_workload(hk->e, id) : NULL;
+    if (w == NULL || w->deleted)   /* none of that name, several, or not a deployment: say which */
+        w = wl_arg(L, hk, "scale", &id);
     if (w->kind != SIM_WL_DEPLOYMENT)
         return luaL_error(L, "k.scale: '%s' is not a deployment", w->name);
     lua_Integer n = luaL_checkinteger(L, 2);

@@ -44,7 +44,9 @@ static int setup(Run *r)
                           .dir = r->opt->dir,
                           .quiet = !r->opt->progress,
                           .throughput = r->opt->throughput,
-                          .traffic_mode = r->opt->traffic_mode};
+                          .traffic_mode = r->opt->traffic_mode,
+                          .kstate = r->opt->kstate,
+                          .kstate_pods = r->opt->kstate_pods};
     int rc = scn_world_open(&r->w, r->s, &wo);
     r->e = r->w ? scn_world_engine(r->w) : NULL;
     return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));

@@ -50,6 +50,7 @@ uint32_t scn_feature_gates(const ScnScenario *s) { return s->gates; }
 const char *scn_errmsg(const ScnScenario *s) { return sim_err_msg(&s->err); }
 SimTime scn_duration(const ScnScenario *s) { return s->duration; }
 SimTime scn_start_clock(const ScnScenario *s) { return s->start_clock; }
+SimTime scn_sample_every(const ScnScenario *s) { return s->sample_every; }
 size_t scn_param_count(const ScnScenario *s) { return s->params.n; }
 
 void scn_param(const ScnScenario *s, size_t i, const char **name, const char **deflt,

@@ -43,6 +43,8 @@ void scn_free(ScnScenario *s);
 
 const char *scn_name(const ScnScenario *s);       /* scenario { name = ... } or the file's stem */
 SimTime scn_duration(const ScnScenario *s);
+/* The metrics sampling period (scenario { sample_every = ... }). */
+SimTime scn_sample_every(const ScnScenario *s);
 /* The time of day at simulated time 0 (scenario { start = ... }). */
 SimTime scn_start_clock(const ScnScenario *s);
 /* The Unix time of simulated time 0: scenario.start on scenario.date
@@ -122,6 +124,9 @@ typedef struct ScnWorldOptions {
     int traffic_mode;                 /* WlTrafficMode; 0 fluid */
     ScnWorldPopulate populate;        /* with no scenario: makes the objects; NULL: none */
     void *ctx;                        /* populate's */
+    const char *kstate;               /* with dir: the kube-state sampler's rows go here
+                                         (workloads/kstate.h); NULL: no sampler */
+    uint32_t kstate_pods;             /* its bound on per-pod series */
 } ScnWorldOptions;
 
 /* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
@@ -154,6 +159,8 @@ typedef struct ScnRunOptions {
                                             SIM_ESTATE ("stopped"); NULL: never */
     int no_wall_time;            /* summary.json's wall_seconds is null, so the file's bytes depend
                                     only on the scenario and seed (a sweep's configurations) */
+    const char *kstate;          /* the kube-state rows for --openmetrics (ScnWorldOptions); NULL: none */
+    uint32_t kstate_pods;        /* their bound on per-pod series */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {
@@ -185,6 +192,9 @@ int scn_parse_clock(const char *s, SimTime *out);
 size_t scn_region_count(const ScnScenario *s);
 size_t scn_group_count(const ScnScenario *s);
 size_t scn_workload_count(const ScnScenario *s);
+/* Node group i's name when its price is "unknown" (a run reports its cost
+ * as unknown and warns), else NULL; i < scn_group_count(s). */
+const char *scn_group_unpriced(const ScnScenario *s, size_t i);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
  * in buf (buflen bytes; names that do not fit are left out), and how many in

@@ -232,6 +232,21 @@ uint32_t scn_find_name(char **names, size_t n, const char *name);
  * name something declared earlier; raise a Lua error otherwise. */
 uint32_t scn_ref_region(lua_State *L, ScnScenario *s, const ScnDecl *d);
 uint32_t scn_ref_namespace(lua_State *L, ScnScenario *s, const ScnDecl *d);
+/* Names are unique per namespace and kind, as in Kubernetes. A reference to
+ * a workload is "NAMESPACE/NAME", or a bare NAME: the one in namespace
+ * ns_ctx (SIM_NONE: no context) if there is one, else the only one of that
+ * name. kinds is a mask of (1u << SimWlKind), 0 for any kind. Returns its
+ * index in s->workloads, SIM_NONE or SIM_AMBIGUOUS (several match). */
+uint32_t scn_find_workload(const ScnScenario *s, const char *ref, unsigned kinds, uint32_t ns_ctx);
+/* scn_find_workload, raising on field key of d when none or several match:
+ * what names the kinds in messages ("deployment"). */
+uint32_t scn_ref_workload(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, unsigned kinds,
+                          uint32_t ns_ctx, const char *what);
+/* The workload just pushed (the last one, its name not yet set) must be the
+ * only one of its kind named d->name in its namespace; raises otherwise. */
+void scn_check_workload_unique(lua_State *L, ScnScenario *s, const ScnDecl *d);
+/* "NAME" when only one workload has w's name, else "NAMESPACE/NAME". */
+const char *scn_workload_label(const ScnScenario *s, const SimWorkload *w, char *buf, size_t n);
 /* api_backtest.c */
 void scn_api_backtest_register(lua_State *L);
 /* Workload fields every declaration shares (name is already read). */

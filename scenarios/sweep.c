@@ -25,10 +25,11 @@ typedef struct Axis {
 } Axis;
 
 /* The figures of a row, each one where more is worse; F_DONE only with a
- * job: or queue: objective. */
-enum { F_COST, F_VIOL, F_P95, F_ERR, F_PEND, F_DONE, NFIG };
+ * job: or queue: objective, F_WAIT (the queue's p95 wait) only with a
+ * queue: one. */
+enum { F_COST, F_VIOL, F_P95, F_ERR, F_PEND, F_DONE, F_WAIT, NFIG };
 static const char *const fig_key[NFIG] = {"cost_usd", "slo_violation_seconds", "latency_p95_ms", "error_rate",
-                                          "pending_peak", "completion_seconds"};
+                                          "pending_peak", "completion_seconds", "wait_p95_seconds"};
 
 typedef struct Row {
     int have;
@@ -59,6 +60,7 @@ struct ScnSweep {
     char *objective;    /* "KIND:NAME" as given (NULL: none) */
     const char *obj_name;   /* inside objective */
     int has_done;       /* rows carry completion_seconds */
+    int has_wait;       /* rows carry wait_p95_seconds (a queue: objective) */
     int xs[16], nx;     /* a merge: the extra columns of the first file */
     int has_run;        /* path and sets below are known (a merge: from the shards) */
     char *path;         /* the scenario file as given (NULL: the built-in one) */
@@ -167,6 +169,7 @@ int scn_sweep_objective(ScnSweep *w, const char *spec)
     w->obj = kind;
     w->obj_name = strchr(copy, ':') + 1;
     w->has_done = kind != OBJ_SERVICE;
+    w->has_wait = kind == OBJ_QUEUE;
     return SIM_OK;
 }
 
@@ -523,6 +526,21 @@ static int summary_completion(const ScnSweep *w, const cJSON *root, double *out)
     return found;
 }
 
+/* The queue objective's p95 wait (wait_p95_seconds of its queues[] entry in
+ * summary.json); NAN when the summary has none (an older kubesim's, or no
+ * request was taken). */
+static double summary_wait(const ScnSweep *w, const cJSON *root)
+{
+    const cJSON *x, *list = cJSON_GetObjectItemCaseSensitive(root, "queues");
+    cJSON_ArrayForEach(x, (cJSON_IsArray(list) ? list : NULL)) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name"));
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, "wait_p95_seconds");
+        if (name && strcmp(name, w->obj_name) == 0)
+            return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
+    return NAN;
+}
+
 /* Adds one seed to the row: sums and worst values, the worst seed's
  * expectations, and whether this seed passed. */
 static void row_add(Row *r, const Seed *sd)
@@ -561,6 +579,8 @@ static int seed_of(ScnSweep *w, size_t config, const cJSON *root, const char *me
         else
             sd->failed++;
     }
+    if (w->has_wait)
+        sd->fig[F_WAIT] = summary_wait(w, root);
     if (!scn_sweep_wants_metrics(w) || summary_completion(w, root, &sd->fig[F_DONE]))
         return SIM_OK;
     if (metrics == NULL)
@@ -599,7 +619,10 @@ int scn_sweep_add_run(ScnSweep *w, size_t config, const char *json, size_t len, 
     int rc;
     Seed sd;
     Row *r = NULL;
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(cost))
+    if (cJSON_IsObject(root) && cJSON_IsNull(cost))
+        rc = ERR("configuration %zu: its cost is unknown (a node group has price = \"unknown\"): a sweep compares "
+                 "costs, so give every group a price (--set GROUP.price=USD)", config);
+    else if (!cJSON_IsObject(root) || !cJSON_IsNumber(cost))
         rc = ERR("configuration %zu: its summary.json is not a kubesim summary", config);
     else if ((r = row_slot(w, config)) == NULL)
         rc = OOM();
@@ -687,28 +710,36 @@ static void put_num(FILE *f, double v)
 }
 
 /* Columns after ok (scn_sweep_write_csv): completion_seconds with a job: or
- * queue: objective; with more than one seed, seeds, seeds_passed and the
- * worst of each figure (X_WORST + figure). */
-enum { X_DONE = -1, X_SEEDS = -2, X_SEEDS_OK = -3, X_WORST = 0 };
+ * queue: objective, wait_p95_seconds with a queue: one; with more than one
+ * seed, seeds, seeds_passed and the worst of each figure (X_WORST + figure). */
+enum { X_WAIT = -4, X_DONE = -1, X_SEEDS = -2, X_SEEDS_OK = -3, X_WORST = 0 };
+
+/* The last figure the rows carry. */
+static int last_fig(const ScnSweep *w)
+{
+    return w->has_wait ? F_WAIT : w->has_done ? F_DONE : F_PEND;
+}
 
 static int extras(const ScnSweep *w, int *xs)
 {
     int n = 0;
     if (w->has_done)
         xs[n++] = X_DONE;
+    if (w->has_wait)
+        xs[n++] = X_WAIT;
     if (w->seeds <= 1)
         return n;
     xs[n++] = X_SEEDS;
     xs[n++] = X_SEEDS_OK;
-    for (int f = F_COST; f <= (w->has_done ? F_DONE : F_PEND); f++)
+    for (int f = F_COST; f <= last_fig(w); f++)
         xs[n++] = X_WORST + f;
     return n;
 }
 
 static const char *extra_name(int x, char *buf, size_t n)
 {
-    if (x == X_DONE)
-        return "completion_seconds";
+    if (x == X_DONE || x == X_WAIT)
+        return fig_key[x == X_DONE ? F_DONE : F_WAIT];
     if (x == X_SEEDS || x == X_SEEDS_OK)
         return x == X_SEEDS ? "seeds" : "seeds_passed";
     snprintf(buf, n, "%s_worst", fig_key[x - X_WORST]);
@@ -719,7 +750,7 @@ static const char *extra_name(int x, char *buf, size_t n)
 static int extra_of(const char *name)
 {
     char buf[64];
-    for (int x = X_SEEDS_OK; x < X_WORST + NFIG; x++)
+    for (int x = X_WAIT; x < X_WORST + NFIG; x++)
         if (strcmp(extra_name(x, buf, sizeof buf), name) == 0)
             return x;
     return INT_MIN;
@@ -776,7 +807,8 @@ void scn_sweep_write_csv(const ScnSweep *w, FILE *f)
             if (xs[x] == X_SEEDS || xs[x] == X_SEEDS_OK)
                 fprintf(f, ",%d", (int)(xs[x] == X_SEEDS ? r->seeds : r->seeds_ok));
             else
-                put_opt(f, xs[x] == X_DONE ? fig_mean(r, F_DONE) : fig_worst(r, xs[x]));
+                put_opt(f, xs[x] == X_DONE ? fig_mean(r, F_DONE)
+                           : xs[x] == X_WAIT ? fig_mean(r, F_WAIT) : fig_worst(r, xs[x]));
         }
         fputc('\n', f);
     }
@@ -864,6 +896,8 @@ static int csv_header(ScnSweep *w, const char **f, int nf, const char *name)
     w->nx = nx;
     for (int x = 0; x < nx; x++)
         w->has_done |= xs[x] == X_DONE;
+    for (int x = 0; x < nx; x++)
+        w->has_wait |= xs[x] == X_WAIT;
     w->merging = 1;
     w->nconf = 0;
     return SIM_OK;
@@ -917,7 +951,9 @@ static int merged_extras(ScnSweep *w, Row *r, const char **x)
             bad = parse_num(x[k], &v) != 0 || v < 0 || v > 1e6;
             *(w->xs[k] == X_SEEDS ? &r->seeds : &r->seeds_ok) = (int32_t)v;
         } else {
-            bad = merged_fig(r, w->xs[k] == X_DONE ? F_DONE : w->xs[k] - X_WORST, x[k], w->xs[k] != X_DONE);
+            int lone = w->xs[k] == X_DONE || w->xs[k] == X_WAIT;   /* a mean: the worst columns follow */
+            bad = merged_fig(r, w->xs[k] == X_DONE ? F_DONE : w->xs[k] == X_WAIT ? F_WAIT : w->xs[k] - X_WORST, x[k],
+                             !lone);
         }
     }
     if (r->seeds > 0 && (size_t)r->seeds > w->seeds)
@@ -1085,6 +1121,9 @@ int scn_sweep_add_meta(ScnSweep *w, const char *json, size_t len, const char *na
         w->seed = seed;
     if (rc == SIM_OK)
         rc = meta_run(w, root, seed, name);
+    /* the scenario's clock, as the shards' runs gave it (the same scenario{}) */
+    if (rc == SIM_OK && w->clock == NULL && cJSON_GetObjectItemCaseSensitive(root, "clock"))
+        rc = keep_clock(w, root);
     cJSON_Delete(root);
     return rc;
 }
@@ -1173,7 +1212,7 @@ static void seeds_json(const ScnSweep *w, const Row *r, cJSON *o)
     cJSON_AddNumberToObject(o, "seeds", r->seeds);
     cJSON_AddNumberToObject(o, "seeds_passed", r->seeds_ok);
     cJSON *worst = cJSON_AddObjectToObject(o, "worst");
-    for (int f = F_COST; worst && f <= (w->has_done ? F_DONE : F_PEND); f++)
+    for (int f = F_COST; worst && f <= last_fig(w); f++)
         add_fig(worst, fig_key[f], fig_worst(r, f));
 }
 
@@ -1190,6 +1229,8 @@ static cJSON *row_json(const ScnSweep *w, size_t i)
     cJSON_AddBoolToObject(o, "ok", row_ok(w, r));
     if (w->has_done)
         add_fig(o, fig_key[F_DONE], fig_mean(r, F_DONE));
+    if (w->has_wait)
+        add_fig(o, fig_key[F_WAIT], fig_mean(r, F_WAIT));
     if (w->seeds > 1)
         seeds_json(w, r, o);
     return o;

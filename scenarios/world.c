@@ -23,6 +23,7 @@
 #include "workloads/apps.h"
 #include "workloads/faults.h"
 #include "workloads/hpa.h"
+#include "workloads/kstate.h"
 #include "workloads/queue.h"
 #include "workloads/traffic.h"
 
@@ -36,6 +37,7 @@ struct ScnWorld {
     WlFaults *faults;
     SimTraceWriter *trace;
     SimMetrics *metrics;
+    WlKstate *kstate;            /* the kube-state sampler, when asked for */
     SimErr err;                  /* the last failure: scn_world_errmsg */
 };
 
@@ -157,6 +159,16 @@ static int start_faults(ScnWorld *w)
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 
+/* The kube-state sampler, last: it reads what the others keep. */
+static int start_kstate(ScnWorld *w)
+{
+    w->kstate = wl_kstate_open(w->wl, w->opt.kstate, w->opt.kstate_pods, &w->err);
+    if (w->kstate == NULL)
+        return SIM_EIO;
+    int rc = wl_kstate_attach(w->kstate, w->metrics);
+    return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
+}
+
 /* The metrics recorder and every controller's rows, when there is one. */
 static int start_metrics(ScnWorld *w)
 {
@@ -171,6 +183,8 @@ static int start_metrics(ScnWorld *w)
         rc = wl_traffic_metrics(w->wl, w->metrics);     /* per service and region, if any traffic */
     if (rc == SIM_OK)
         rc = wl_hpa_add_sampler(w->wl, w->metrics);     /* per HPA, if any (from t = 0: the first sync is at 15 s) */
+    if (rc == SIM_OK && w->opt.kstate && w->wl)
+        return start_kstate(w);
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 
@@ -246,6 +260,9 @@ int scn_world_finish(ScnWorld *w, char trace_sha256[65])
     w->trace = NULL;
     int rc2 = sim_metrics_close(w->metrics);
     w->metrics = NULL;
+    if (w->kstate && wl_kstate_close(w->kstate) != SIM_OK)
+        rc2 = SIM_EIO;
+    w->kstate = NULL;
     if (rc != SIM_OK || rc2 != SIM_OK)
         return sim_err_set(&w->err, SIM_EIO, "writing the trace or the metrics failed (disk full?)");
     return SIM_OK;
@@ -261,6 +278,7 @@ void scn_world_close(ScnWorld *w)
         sim_trace_abort(w->trace);
     if (w->metrics)
         sim_metrics_abort(w->metrics);
+    wl_kstate_abort(w->kstate);
     wl_fault_destroy(w->faults);
     wl_destroy(w->wl);
     sched_ca_destroy(w->ca);

@@ -185,16 +185,16 @@ int sched_xworld_pod_workload(SchedXWorld *w, const KubePod *p, SimWlKind kind, 
 {
     if (kube_failed(w->kr))
         return SIM_EINVAL;
-    if (sim_workload_find(w->e, p->meta.name) != SIM_NONE) {
-        kube_fail(w->kr, path, "duplicate pod name \"%s\"", p->meta.name);
-        return SIM_EINVAL;
-    }
     SimWorkload wk;
     memset(&wk, 0, sizeof wk);
     wk.name = (char *)p->meta.name;
     wk.kind = kind;
     wk.region = w->region;
     wk.ns = sched_xworld_ns(w, p->meta.ns);
+    if (wk.ns != SIM_NONE && sim_workload_lookup(w->e, kind, wk.ns, p->meta.name) != SIM_NONE) {
+        kube_fail(w->kr, path, "duplicate pod name \"%s\"", p->meta.name);
+        return SIM_EINVAL;
+    }
     wk.spec = p->spec;
     wk.replicas = 1;
     return done(w, wk.ns == SIM_NONE ? SIM_ENOMEM : sim_workload_add(w->e, &wk, wl), path);

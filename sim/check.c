@@ -283,13 +283,14 @@ static int check_quotas(const SimEngine *e)
 
 /* ---- indexes and counters ------------------------------------------------------ */
 static int check_index(const SimEngine *e, const SimNameIdx *x, const char *what, size_t count,
-                       const char *(*name_of)(const SimEngine *, uint32_t))
+                       const char *(*name_of)(const SimEngine *, uint32_t),
+                       uint32_t (*scope_of)(const SimEngine *, uint32_t))
 {
     if (x->n != count)
         return broken(e, "%s name index holds %zu names for %zu objects", what, x->n, count);
     for (uint32_t i = 0; i < count; i++) {
         const char *nm = name_of(e, i);
-        uint32_t got = sim_nameidx_get(x, nm);
+        uint32_t got = sim_nameidx_get(x, scope_of(e, i), nm);
         if (got != i)
             return broken(e, "%s name index: '%s' finds id %u, not %u", what, nm, got, i);
     }
@@ -298,6 +299,22 @@ static int check_index(const SimEngine *e, const SimNameIdx *x, const char *what
 
 static const char *group_name(const SimEngine *e, uint32_t i) { return e->groups.v[i].name; }
 static const char *workload_name(const SimEngine *e, uint32_t i) { return e->workloads.v[i].name; }
+static uint32_t no_scope(const SimEngine *e, uint32_t i) { (void)e, (void)i; return 0; }
+static uint32_t workload_scope(const SimEngine *e, uint32_t i)
+{
+    return SIM_WL_SCOPE(e->workloads.v[i].ns, e->workloads.v[i].kind);
+}
+
+/* Every workload's bare name finds it, or SIM_AMBIGUOUS when it shares it. */
+static int check_bare(const SimEngine *e)
+{
+    for (uint32_t i = 0; i < e->workloads.n; i++) {
+        uint32_t got = sim_nameidx_get(&e->workload_bare, 0, e->workloads.v[i].name);
+        if (got != i && got != SIM_AMBIGUOUS)
+            return broken(e, "workload bare name index: '%s' finds id %u, not %u", e->workloads.v[i].name, got, i);
+    }
+    return SIM_OK;
+}
 
 static int check_counters(const SimEngine *e)
 {
@@ -334,9 +351,11 @@ int sim_check(const SimEngine *e)
     if (rc == SIM_OK)
         rc = check_quotas(e);
     if (rc == SIM_OK)
-        rc = check_index(e, &e->group_names, "node group", e->groups.n, group_name);
+        rc = check_index(e, &e->group_names, "node group", e->groups.n, group_name, no_scope);
     if (rc == SIM_OK)
-        rc = check_index(e, &e->workload_names, "workload", e->workloads.n, workload_name);
+        rc = check_index(e, &e->workload_names, "workload", e->workloads.n, workload_name, workload_scope);
+    if (rc == SIM_OK)
+        rc = check_bare(e);
     if (rc == SIM_OK)
         rc = check_counters(e);
     return rc;

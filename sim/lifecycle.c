@@ -91,9 +91,11 @@ double sim_pod_cost_share(const SimPod *p, const SimNode *n)
 static void cost_pod(SimEngine *e, const SimPod *p, const SimNode *n, int sign)
 {
     double price = e->groups.v[n->group].price_per_hour;
+    SimNamespace *ns = &e->namespaces.v[p->ns];
+    if (sign > 0 && e->groups.v[n->group].price_unknown)
+        ns->cost_unknown = 1;   /* it paid a share of a price nobody knows */
     if (price <= 0)
         return;
-    SimNamespace *ns = &e->namespaces.v[p->ns];
     SimRegion *r = &e->regions.v[n->region];
     double rate = sign * price / 3600.0 * sim_pod_cost_share(p, n);
     cost_settle_ns(ns, e->now);
@@ -121,6 +123,22 @@ double sim_cost_total(SimEngine *e)
     for (size_t i = 0; i < e->regions.n; i++)
         sum += e->regions.v[i].cost_usd;
     return sum;
+}
+
+int sim_region_cost_known(const SimEngine *e, uint32_t region)
+{
+    for (size_t i = 0; i < e->groups.n; i++)
+        if (e->groups.v[i].region == region && e->groups.v[i].price_unknown)
+            return 0;
+    return 1;
+}
+
+int sim_cost_known(const SimEngine *e)
+{
+    for (size_t i = 0; i < e->groups.n; i++)
+        if (e->groups.v[i].price_unknown)
+            return 0;
+    return 1;
 }
 
 static void cost_rate_change(SimEngine *e, uint32_t region, double usd_per_hour)

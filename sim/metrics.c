@@ -101,14 +101,17 @@ static void sample_regions(SimEngine *e, SimMetrics *mt)
         sim_metrics_row(mt, e->now, r->name, "region", r->name, "nodes", r->live_nodes);
         sim_metrics_row(mt, e->now, r->name, "region", r->name, "pods_running", r->pods_running);
         sim_metrics_row(mt, e->now, r->name, "region", r->name, "pods_pending", r->pods_pending);
+        if (!sim_region_cost_known(e, (uint32_t)i))
+            continue;   /* an unknown cost has no row, rather than a wrong one */
         sim_metrics_row(mt, e->now, r->name, "region", r->name, "cost_usd", r->cost_usd);
         double idle = r->cost_usd - r->paid_usd;
         sim_metrics_row(mt, e->now, r->name, "region", r->name, "idle_cost_usd", idle > 0 ? idle : 0);
     }
     /* Namespaces span regions: their rows carry region "all". */
     for (size_t i = 0; i < e->namespaces.n; i++)
-        sim_metrics_row(mt, e->now, "all", "namespace", e->namespaces.v[i].name, "cost_usd",
-                        e->namespaces.v[i].cost_usd);
+        if (!e->namespaces.v[i].cost_unknown)
+            sim_metrics_row(mt, e->now, "all", "namespace", e->namespaces.v[i].name, "cost_usd",
+                            e->namespaces.v[i].cost_usd);
 }
 
 static double ratio(int64_t num, int64_t den)
@@ -124,7 +127,8 @@ static void sample_groups(SimEngine *e, SimMetrics *mt)
         double cpu = ratio(g->req_total.cpu_m, g->alloc_total.cpu_m);
         double mem = ratio(g->req_total.mem, g->alloc_total.mem);
         sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "nodes", g->live_nodes);
-        sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "cost_usd", g->cost_usd);
+        if (!g->price_unknown)
+            sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "cost_usd", g->cost_usd);
         sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "cpu_requested_ratio", cpu);
         sim_metrics_row(mt, e->now, rn, "nodegroup", g->name, "memory_requested_ratio", mem);
     }
@@ -139,15 +143,17 @@ static void sample_workloads(SimEngine *e, SimMetrics *mt)
         const char *rn = e->regions.v[w->region].name;
         if (w->deleted)
             continue;   /* a Job deleted by its TTL or its CronJob's history limit */
+        char wn[320];   /* NAMESPACE/NAME when the name is in several namespaces */
+        sim_workload_label(e, (uint32_t)i, wn, sizeof wn);
         if (w->kind == SIM_WL_CRONJOB) {
-            sim_metrics_row(mt, e->now, rn, "cronjob", w->name, "active", w->active);   /* unfinished Jobs */
+            sim_metrics_row(mt, e->now, rn, "cronjob", wn, "active", w->active);   /* unfinished Jobs */
             continue;
         }
-        sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "replicas", w->replicas);
-        sim_metrics_row(mt, e->now, rn, kinds[w->kind], w->name, "running", w->ready);
+        sim_metrics_row(mt, e->now, rn, kinds[w->kind], wn, "replicas", w->replicas);
+        sim_metrics_row(mt, e->now, rn, kinds[w->kind], wn, "running", w->ready);
         if (w->kind == SIM_WL_JOB) {
-            sim_metrics_row(mt, e->now, rn, "job", w->name, "succeeded", w->succeeded);
-            sim_metrics_row(mt, e->now, rn, "job", w->name, "failed", w->failed);
+            sim_metrics_row(mt, e->now, rn, "job", wn, "succeeded", w->succeeded);
+            sim_metrics_row(mt, e->now, rn, "job", wn, "failed", w->failed);
         }
     }
 }

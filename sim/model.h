@@ -22,6 +22,8 @@
 #include "sim/trace.h"
 
 #define SIM_NONE UINT32_MAX
+/* sim_workload_find: several workloads (in several namespaces or of several kinds) have the name. */
+#define SIM_AMBIGUOUS (UINT32_MAX - 1)
 
 typedef struct SimEngine SimEngine;
 
@@ -79,6 +81,9 @@ typedef struct SimNodeGroup {
     char *instance_type;
     SimRes alloc;           /* allocatable of one node */
     double price_per_hour;
+    uint8_t price_unknown;  /* nobody said what a node costs (scenario price = "unknown"):
+                               price_per_hour is 0, and every cost that includes the
+                               group's is reported as unknown, never as $0 */
     int32_t min, max;
     SimKV *labels;
     size_t nlabels;
@@ -134,6 +139,7 @@ typedef struct SimNamespace {
     double cost_usd;        /* accumulated up to cost_t */
     double cost_rate;       /* USD per simulated second */
     SimTime cost_t;
+    uint8_t cost_unknown;   /* a pod of it ran on a node of a group of unknown price */
 } SimNamespace;
 
 typedef enum SimWlKind {
@@ -507,7 +513,21 @@ uint32_t sim_region_find(const SimEngine *e, const char *name);     /* SIM_NONE 
 uint32_t sim_zone_find(const SimEngine *e, const char *name);
 uint32_t sim_namespace_find(const SimEngine *e, const char *name);
 uint32_t sim_nodegroup_find(const SimEngine *e, const char *name);
+/* The one workload named name, whatever its namespace and kind; SIM_NONE if
+ * none, SIM_AMBIGUOUS if several (names are unique per namespace and kind,
+ * as in Kubernetes: use sim_workload_lookup). */
 uint32_t sim_workload_find(const SimEngine *e, const char *name);
+/* The workload of that kind named name in namespace ns; SIM_NONE if none. */
+uint32_t sim_workload_lookup(const SimEngine *e, SimWlKind kind, uint32_t ns, const char *name);
+/* Resolves a reference to a workload: "NAMESPACE/NAME", or a bare NAME
+ * meaning the one in namespace ns_ctx (SIM_NONE: no context) if there is
+ * one, else the only one of that name. kind is a SimWlKind, or
+ * SIM_WL_KIND_COUNT for any. SIM_NONE if none matches, SIM_AMBIGUOUS if
+ * several do. */
+uint32_t sim_workload_resolve(const SimEngine *e, const char *ref, int kind, uint32_t ns_ctx);
+/* How outputs name workload id: its name, or "NAMESPACE/NAME" when another
+ * workload has the same name (in another namespace, or of another kind). */
+void sim_workload_label(const SimEngine *e, uint32_t id, char *buf, size_t n);
 
 uint32_t sim_region_count(const SimEngine *e);
 uint32_t sim_zone_count(const SimEngine *e);
@@ -679,5 +699,11 @@ double sim_pod_cost_share(const SimPod *p, const SimNode *n);
 /* The cost of the nodes' unrequested resources in region r so far (its cost
  * minus what its namespaces paid there). */
 double sim_cost_idle(SimEngine *e, uint32_t region);
+/* Whether a cost is known: a region's when none of its node groups has an
+ * unknown price (price_unknown), the total when every region's is; the
+ * figures above then count the priced groups only, and callers report them
+ * as unknown (summary.json null). */
+int sim_region_cost_known(const SimEngine *e, uint32_t region);
+int sim_cost_known(const SimEngine *e);
 
 #endif

@@ -18,8 +18,72 @@
 uint32_t sim_region_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->regions, name); }
 uint32_t sim_zone_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->zones, name); }
 uint32_t sim_namespace_find(const SimEngine *e, const char *name) { FIND_BY_NAME(e->namespaces, name); }
-uint32_t sim_nodegroup_find(const SimEngine *e, const char *name) { return sim_nameidx_get(&e->group_names, name); }
-uint32_t sim_workload_find(const SimEngine *e, const char *name) { return sim_nameidx_get(&e->workload_names, name); }
+uint32_t sim_nodegroup_find(const SimEngine *e, const char *name) { return sim_nameidx_get(&e->group_names, 0, name); }
+uint32_t sim_workload_find(const SimEngine *e, const char *name) { return sim_nameidx_get(&e->workload_bare, 0, name); }
+
+uint32_t sim_workload_lookup(const SimEngine *e, SimWlKind kind, uint32_t ns, const char *name)
+{
+    return sim_nameidx_get(&e->workload_names, SIM_WL_SCOPE(ns, kind), name);
+}
+
+/* The workload named name in namespace ns, of kind (or any kind). */
+static uint32_t match_in(const SimEngine *e, uint32_t ns, const char *name, int kind)
+{
+    if (kind != SIM_WL_KIND_COUNT)
+        return sim_workload_lookup(e, (SimWlKind)kind, ns, name);
+    uint32_t found = SIM_NONE;
+    for (int k = 0; k < SIM_WL_KIND_COUNT; k++) {
+        uint32_t id = sim_workload_lookup(e, (SimWlKind)k, ns, name);
+        if (id != SIM_NONE && found != SIM_NONE)
+            return SIM_AMBIGUOUS;
+        found = id != SIM_NONE ? id : found;
+    }
+    return found;
+}
+
+static uint32_t match_any_ns(const SimEngine *e, const char *name, int kind)
+{
+    uint32_t found = SIM_NONE;
+    for (uint32_t ns = 0; ns < e->namespaces.n; ns++) {
+        uint32_t id = match_in(e, ns, name, kind);
+        if (id == SIM_AMBIGUOUS || (id != SIM_NONE && found != SIM_NONE))
+            return SIM_AMBIGUOUS;
+        found = id != SIM_NONE ? id : found;
+    }
+    return found;
+}
+
+uint32_t sim_workload_resolve(const SimEngine *e, const char *ref, int kind, uint32_t ns_ctx)
+{
+    const char *slash = strchr(ref, '/');
+    if (slash) {
+        char ns[64];
+        size_t n = (size_t)(slash - ref);
+        if (n >= sizeof ns)
+            return SIM_NONE;
+        memcpy(ns, ref, n);
+        ns[n] = '\0';
+        uint32_t id = sim_namespace_find(e, ns);
+        return id == SIM_NONE ? SIM_NONE : match_in(e, id, slash + 1, kind);
+    }
+    uint32_t id = sim_workload_find(e, ref);
+    if (id == SIM_NONE)
+        return SIM_NONE;
+    if (id != SIM_AMBIGUOUS)
+        return kind == SIM_WL_KIND_COUNT || e->workloads.v[id].kind == (SimWlKind)kind ? id : SIM_NONE;
+    if (ns_ctx != SIM_NONE && (id = match_in(e, ns_ctx, ref, kind)) != SIM_NONE)
+        return id;
+    return match_any_ns(e, ref, kind);
+}
+
+void sim_workload_label(const SimEngine *e, uint32_t id, char *buf, size_t n)
+{
+    const SimWorkload *w = sim_workload(e, id);
+    if (sim_workload_find(e, w->name) == SIM_AMBIGUOUS && w->ns < e->namespaces.n)
+        snprintf(buf, n, "%s/%s", e->namespaces.v[w->ns].name, w->name);
+    else
+        snprintf(buf, n, "%s", w->name);
+}
 
 uint32_t sim_region_count(const SimEngine *e) { return (uint32_t)e->regions.n; }
 uint32_t sim_zone_count(const SimEngine *e) { return (uint32_t)e->zones.n; }
@@ -189,7 +253,7 @@ int sim_nodegroup_add(SimEngine *e, const SimNodeGroup *g, uint32_t *id)
     if (group_copy(e->mem, &copy, g) != SIM_OK)
         return oom(e);
     uint32_t i = SIM_VEC_PUSH(e, e->groups);
-    if (i == SIM_NONE || sim_nameidx_put(e->mem, &e->group_names, copy.name, i) != SIM_OK) {
+    if (i == SIM_NONE || sim_nameidx_put(e->mem, &e->group_names, 0, copy.name, i) != SIM_OK) {
         if (i != SIM_NONE)
             e->groups.n--;
         group_free(e->mem, &copy);
@@ -206,15 +270,30 @@ int sim_nodegroup_add(SimEngine *e, const SimNodeGroup *g, uint32_t *id)
     return SIM_OK;
 }
 
+/* Adds workload i, named nm, to both name indexes; on failure neither holds it. */
+static int index_workload(SimEngine *e, const SimWorkload *w, char *nm, uint32_t i)
+{
+    if (sim_nameidx_reserve(e->mem, &e->workload_bare, 1) != SIM_OK ||
+        sim_nameidx_reserve(e->mem, &e->workload_names, 1) != SIM_OK)
+        return SIM_ENOMEM;
+    uint32_t other = sim_nameidx_get(&e->workload_bare, 0, nm);
+    if (other == SIM_NONE)
+        (void)sim_nameidx_put(e->mem, &e->workload_bare, 0, nm, i);   /* reserved: cannot fail */
+    else
+        sim_nameidx_set(&e->workload_bare, 0, nm, SIM_AMBIGUOUS);
+    (void)sim_nameidx_put(e->mem, &e->workload_names, SIM_WL_SCOPE(w->ns, w->kind), nm, i);
+    return SIM_OK;
+}
+
 int sim_workload_add(SimEngine *e, const SimWorkload *w, uint32_t *id)
 {
-    if (sim_workload_find(e, w->name) != SIM_NONE)
+    if (sim_workload_lookup(e, w->kind, w->ns, w->name) != SIM_NONE)
         return dup_name(e, "workload", w->name);
     if (sim_pdb_workload_reserve(e, w) != SIM_OK)
         return SIM_ENOMEM;
     char *nm = sim_mem_strdup(e->mem, w->name);
     uint32_t i = nm ? SIM_VEC_PUSH(e, e->workloads) : SIM_NONE;
-    if (i == SIM_NONE || sim_nameidx_put(e->mem, &e->workload_names, nm, i) != SIM_OK) {
+    if (i == SIM_NONE || index_workload(e, w, nm, i) != SIM_OK) {
         if (i != SIM_NONE)
             e->workloads.n--;
         sim_mem_strfree(e->mem, nm);
@@ -270,6 +349,7 @@ void sim_objects_free(SimEngine *e)
     sim_mem_free(m, e->groups.v, e->groups.cap * sizeof *e->groups.v);
     sim_nameidx_free(m, &e->group_names);
     sim_nameidx_free(m, &e->workload_names);
+    sim_nameidx_free(m, &e->workload_bare);
     sim_mem_free(m, e->workloads.v, e->workloads.cap * sizeof *e->workloads.v);
     sim_mem_free(m, e->nodes.v, e->nodes.cap * sizeof *e->nodes.v);
     sim_mem_free(m, e->pods.v, e->pods.cap * sizeof *e->pods.v);

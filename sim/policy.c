@@ -27,8 +27,9 @@
  *  - Upstream looks for owners among all matching pod objects, terminal
  *    ones too; here among live pods (a Job's finished pods are gone). No
  *    unhealthyPodEvictionPolicy (IfHealthyBudget).
- *  - PriorityClass: no built-in system-cluster-critical/system-node-critical
- *    classes, and every class is limited to upstream's user maximum (1e9).
+ *  - PriorityClass: the built-in system-cluster-critical/system-node-critical
+ *    classes exist once a scenario names them (sim_priorityclass_builtin);
+ *    every other class is limited to upstream's user maximum (1e9).
  *    The workload field `priority` is a kubesim shorthand used only when no
  *    class is named: it wins over the globalDefault class, where upstream's
  *    Priority plugin would refuse a pod whose spec.priority differs from its
@@ -58,6 +59,19 @@ const SimPriorityClass *sim_priorityclass(const SimEngine *e, uint32_t id)
     return &e->classes.v[id];
 }
 
+const SimPriorityClass *sim_priorityclass_builtin(const char *name)
+{
+    /* upstream: pkg/apis/scheduling SystemPriorityClasses() */
+    static const SimPriorityClass builtin[] = {
+        {(char *)"system-cluster-critical", 2000000000, 0, 0, 1},
+        {(char *)"system-node-critical", 2000001000, 0, 0, 1},
+    };
+    for (size_t i = 0; name && i < sizeof builtin / sizeof builtin[0]; i++)
+        if (strcmp(builtin[i].name, name) == 0)
+            return &builtin[i];
+    return NULL;
+}
+
 const SimPriorityClass *sim_priorityclass_default(const SimEngine *e)
 {
     for (size_t i = 0; i < e->classes.n; i++)
@@ -75,7 +89,11 @@ static int class_check(SimEngine *e, const SimPriorityClass *pc)
         return sim_fail(e, SIM_EINVAL, "a priority class needs a name");
     if (sim_priorityclass_find(e, pc->name))
         return sim_fail(e, SIM_EINVAL, "duplicate priority class name '%s'", pc->name);
-    if (pc->value > USER_PRIORITY_MAX)
+    const SimPriorityClass *b = sim_priorityclass_builtin(pc->name);
+    if (pc->builtin && (b == NULL || b->value != pc->value))
+        return sim_fail(e, SIM_EINVAL, "priority class '%s' is not a built-in class of value %d", pc->name,
+                        (int)pc->value);
+    if (pc->value > USER_PRIORITY_MAX && !pc->builtin)
         return sim_fail(e, SIM_EINVAL, "priority class '%s': maximum allowed value of a user defined "
                         "priority is %d", pc->name, USER_PRIORITY_MAX);
     const SimPriorityClass *d = sim_priorityclass_default(e);
@@ -100,6 +118,7 @@ int sim_priorityclass_add(SimEngine *e, const SimPriorityClass *pc, uint32_t *id
     e->classes.v[i].name = nm;
     e->classes.v[i].global_default = pc->global_default != 0;
     e->classes.v[i].preempt_never = pc->preempt_never != 0;
+    e->classes.v[i].builtin = pc->builtin != 0;
     *id = i;
     return SIM_OK;
 }

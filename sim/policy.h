@@ -17,7 +17,14 @@ typedef struct SimPriorityClass {
     int32_t value;
     int global_default;
     int preempt_never;      /* preemptionPolicy: Never */
+    int builtin;            /* one the API server creates (sim_priorityclass_builtin) */
 } SimPriorityClass;
+
+/* The classes every cluster has without a manifest (the API server creates
+ * them: system-cluster-critical 2000000000, system-node-critical
+ * 2000001000, above the user maximum of 1e9), builtin set; NULL for any
+ * other name. Static: never freed. */
+const SimPriorityClass *sim_priorityclass_builtin(const char *name);
 
 int sim_priorityclass_add(SimEngine *e, const SimPriorityClass *pc, uint32_t *id);
 /* NULL if no class of that name. */

@@ -48,18 +48,24 @@ typedef struct SimHandlerSlot {
     const char *name;   /* a registered kind's name (static text); NULL for core kinds */
 } SimHandlerSlot;
 
-/* Name -> id of one object kind (nameidx.c); slots point at the objects'
- * own names. */
+/* (scope, name) -> id of one object kind (nameidx.c); slots point at the
+ * objects' own names. */
 typedef struct SimNameSlot {
     const char *name;
+    uint32_t scope;     /* a workload's namespace and kind (sim_wl_scope); 0 for node groups */
     uint32_t id;
 } SimNameSlot;
 typedef struct SimNameIdx {
     SimNameSlot *slot;
     size_t n, cap;
 } SimNameIdx;
-uint32_t sim_nameidx_get(const SimNameIdx *x, const char *name);   /* SIM_NONE if absent */
-int sim_nameidx_put(SimMem *m, SimNameIdx *x, const char *name, uint32_t id);   /* SIM_ENOMEM */
+uint32_t sim_nameidx_get(const SimNameIdx *x, uint32_t scope, const char *name);   /* SIM_NONE if absent */
+int sim_nameidx_put(SimMem *m, SimNameIdx *x, uint32_t scope, const char *name, uint32_t id);   /* SIM_ENOMEM */
+/* Makes room for `more` puts that then cannot fail. */
+int sim_nameidx_reserve(SimMem *m, SimNameIdx *x, size_t more);   /* SIM_ENOMEM */
+void sim_nameidx_set(SimNameIdx *x, uint32_t scope, const char *name, uint32_t id);   /* present: asserted */
+/* A workload's scope in workload_names: its namespace and kind. */
+#define SIM_WL_SCOPE(ns, kind) ((uint32_t)(ns) * (uint32_t)SIM_WL_KIND_COUNT + (uint32_t)(kind))
 void sim_nameidx_free(SimMem *m, SimNameIdx *x);
 
 /* A growable array of fixed-size elements. */
@@ -97,7 +103,8 @@ struct SimEngine {
     SIM_VEC(SimWorkload) workloads;
     SIM_VEC(SimNode) nodes;
     SIM_VEC(SimPod) pods;
-    SimNameIdx group_names, workload_names;   /* find by name in O(1) */
+    SimNameIdx group_names, workload_names;   /* find by name in O(1); workloads per namespace and kind */
+    SimNameIdx workload_bare;   /* a workload name -> the one workload of that name, or SIM_AMBIGUOUS */
 
     /* policy.c, admission.c */
     SIM_VEC(SimPriorityClass) classes;

@@ -56,6 +56,15 @@ int sim_summary_add_counts(cJSON *o, const char *key, const SimSummaryNum *nums,
 
 /* ---- the engine's sections -------------------------------------------------- */
 
+/* A cost, or null when it includes a price nobody knows (not $0: an
+ * unpriced node group is not free). */
+static int add_cost(cJSON *o, const char *key, double v, int known)
+{
+    if (known)
+        return sim_summary_add_number(o, key, v);
+    return cJSON_AddNullToObject(o, key) ? SIM_OK : SIM_ENOMEM;
+}
+
 static cJSON *group_json(const SimNodeGroup *ng)
 {
     cJSON *go = cJSON_CreateObject();
@@ -63,7 +72,7 @@ static cJSON *group_json(const SimNodeGroup *ng)
     if (rc == SIM_OK)
         rc = sim_summary_add_number(go, "nodes", ng->live_nodes);
     if (rc == SIM_OK)
-        rc = sim_summary_add_number(go, "cost_usd", ng->cost_usd);
+        rc = add_cost(go, "cost_usd", ng->cost_usd, !ng->price_unknown);
     if (rc != SIM_OK) {
         cJSON_Delete(go);
         return NULL;
@@ -74,13 +83,14 @@ static cJSON *group_json(const SimNodeGroup *ng)
 static int region_fields(SimEngine *e, uint32_t i, cJSON *o)
 {
     const SimRegion *r = &e->regions.v[i];
+    int known = sim_region_cost_known(e, i);
     int rc = add_string(o, "name", r->name);
     if (rc == SIM_OK)
         rc = sim_summary_add_number(o, "nodes_peak", r->nodes_peak);
     if (rc == SIM_OK)
-        rc = sim_summary_add_number(o, "cost_usd", r->cost_usd);
+        rc = add_cost(o, "cost_usd", r->cost_usd, known);
     if (rc == SIM_OK)
-        rc = sim_summary_add_number(o, "idle_cost_usd", sim_cost_idle(e, i));
+        rc = add_cost(o, "idle_cost_usd", sim_cost_idle(e, i), known);
     cJSON *groups = rc == SIM_OK ? cJSON_AddArrayToObject(o, "nodegroups") : NULL;
     if (groups == NULL)
         return SIM_ENOMEM;
@@ -115,7 +125,7 @@ static int namespace_fields(SimEngine *e, uint32_t i, cJSON *o)
 {
     int rc = add_string(o, "name", e->namespaces.v[i].name);
     if (rc == SIM_OK)
-        rc = sim_summary_add_number(o, "cost_usd", e->namespaces.v[i].cost_usd);
+        rc = add_cost(o, "cost_usd", e->namespaces.v[i].cost_usd, !e->namespaces.v[i].cost_unknown);
     return rc;
 }
 
@@ -150,7 +160,7 @@ static int head_json(SimEngine *e, const SimSummaryInfo *info, cJSON *o)
     if (rc == SIM_OK)
         rc = add_string(o, "trace_sha256", info->trace_sha256 ? info->trace_sha256 : "");
     if (rc == SIM_OK)
-        rc = sim_summary_add_number(o, "cost_usd", sim_cost_total(e));
+        rc = add_cost(o, "cost_usd", sim_cost_total(e), sim_cost_known(e));
     return rc;
 }
 

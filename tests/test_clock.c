@@ -393,6 +393,17 @@ START_TEST(clock_sweep_page_shows_start_and_completion_on_the_clock)
     ck_assert_msg(strstr(html, "2026-03-18 05:00 EDT (America/New_York)"), "no start fact");
     /* max=2: the Job starts at 05:30 and its 8 pods finish in two waves at 3,110 s */
     ck_assert_msg(strstr(html, "51 min 50 s (05:51 EDT)"), "no completion time on the wall clock");
+    /* shards merged (as export-sweep's merge Job does) keep the clock: the
+     * same sweep.json and page as the whole sweep */
+    ck_assert_int_eq(tb_run("sweep sw.lua --vary max=1,2 --objective job:bt --shard 0/2 --out swo0 --force --quiet"), 0);
+    ck_assert_int_eq(tb_run("sweep sw.lua --vary max=1,2 --objective job:bt --shard 1/2 --out swo1 --force --quiet"), 0);
+    ck_assert_int_eq(tb_run("sweep --merge swo0 swo1 --out swom --force --quiet"), 0);
+    char *mjs = read_in("%s/sweep.json", "swom"), *mhtml = read_in("%s/sweep.html", "swom");
+    ck_assert_msg(strcmp(mjs, js = read_in("%s/sweep.json", "swo")) == 0, "merged: %.2000s", mjs);
+    ck_assert_msg(strcmp(mhtml, html) == 0, "the merged page differs from the whole sweep's");
+    free(js);
+    free(mjs);
+    free(mhtml);
     free(html);
 }
 END_TEST

@@ -561,7 +561,9 @@ START_TEST(e2e_openmetrics_loads_with_promtool)
     char *om = tb_read(path, NULL);
     ck_assert_ptr_nonnull(om);
     ck_assert(strstr(om, "# TYPE kubesim_region_nodes gauge\n") != NULL);
-    ck_assert(strstr(om, "kubesim_service_latency_p95_ms{region=\"us-east\",name=\"quant-api\"}") != NULL);
+    ck_assert(strstr(om, "kubesim_service_latency_seconds{region=\"us-east\",service=\"quant-api\",percentile=\"95\","
+                         "scenario=\"market_open_surge\",seed=\"42\",run=\"") != NULL);
+    ck_assert(strstr(om, "\nkubesim_cost_usd_total{region=\"us-east\",") != NULL);   /* a counter */
     size_t n = strlen(om);
     ck_assert_msg(n > 6 && strcmp(om + n - 6, "# EOF\n") == 0, "no final # EOF");
     free(om);

@@ -570,8 +570,43 @@ START_TEST(live_add_refuses_bad_specs)
     ck_assert_msg(strstr(sim_errmsg(w.e), "minReplicas"), "%s", sim_errmsg(w.e));
     spec.min = 1;
     ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_OK);
-    ck_assert_int_eq(wl_hpa_add(w.c, "b", d, &spec), SIM_EINVAL);
-    ck_assert_msg(strstr(sim_errmsg(w.e), "already scaled"), "%s", sim_errmsg(w.e));
+    ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_EINVAL);   /* names are unique per namespace */
+    ck_assert_msg(strstr(sim_errmsg(w.e), "exists in its namespace"), "%s", sim_errmsg(w.e));
+    tw_free(&w);
+}
+END_TEST
+
+/* Two HPAs on one target (upstream's AmbiguousSelector, horizontal.go
+ * validateAndParseSelector): both get ScalingActive False, neither scales
+ * on its metrics (90 % against 50 % would double the hot deployment), but a
+ * count outside [min, max] is still corrected, which upstream checks before
+ * reading any metric. A lone HPA on another target scales as ever. */
+START_TEST(live_two_hpas_on_one_target_neither_scales)
+{
+    World w = world_mem(NULL, SIM_SEC(600));
+    uint32_t d = deployment(&w, "hot", 2, 900), lone = deployment(&w, "lone", 2, 900);
+    WlHpaSpec spec = {.min = 1, .max = 12, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_OK);
+    ck_assert_int_eq(wl_hpa_add(w.c, "b", d, &spec), SIM_OK);
+    ck_assert_int_eq(wl_hpa_add(w.c, "c", lone, &spec), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(300));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 2);
+    ck_assert_int_gt(sim_workload(w.e, lone)->replicas, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const WlHpaDecision *dec = wl_hpa_last(w.c, i);
+        ck_assert_ptr_nonnull(dec);
+        ck_assert_int_eq(dec->limited_by, WL_HPA_LIMIT_AMBIGUOUS);
+        ck_assert_str_eq(dec->reason, "AmbiguousSelector");
+        ck_assert_str_eq(wl_hpa_limit_name(dec->limited_by), "ambiguous-selector");
+    }
+    tw_free(&w);
+    w = world_mem(NULL, SIM_SEC(600));
+    d = deployment(&w, "hot", 2, 900);
+    spec.min = 5;   /* below min: corrected to 5 all the same, then held */
+    ck_assert_int_eq(wl_hpa_add(w.c, "a", d, &spec), SIM_OK);
+    ck_assert_int_eq(wl_hpa_add(w.c, "b", d, &spec), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(300));
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 5);
     tw_free(&w);
 }
 END_TEST
@@ -623,10 +658,12 @@ START_TEST(lua_hpa_declaration_errors_name_file_and_line)
                       "unknown field 'average_utilisation' in hpa 'h': field 'metrics[1]': field 'target' (did you "
                       "mean 'average_utilization'?)");
     expect_load_error("hpa { name = \"h\", target = \"api\", max = 3 }\n",
-                      "s.lua:4: hpa 'h': field 'target': no deployment named 'api' is declared before this line");
+                      "s.lua:4: hpa 'h': field 'target': no deployment or statefulset named 'api' is declared before "
+                      "this line");
     expect_load_error("hpa { name = \"h\", target = \"web\" }\n", "s.lua:4: hpa 'h': field 'max': is required");
-    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3 }\nhpa { name = \"h2\", target = \"web\", max = 3 }\n",
-                      "s.lua:5: hpa 'h2': field 'target': 'web' is already scaled by hpa 'h'");
+    expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, " CPU70 " }\n"
+                      "hpa { name = \"h\", target = \"web\", max = 4, " CPU70 " }\n",
+                      "s.lua:5: hpa 'h': field 'name': 'h' is declared twice");
     expect_load_error("hpa { name = \"h\", target = \"web\", max = 3, behavior = { scale_up = { policies = { { type = "
                       "\"Pods\", value = 4, period = \"1h\" } } } } }\n",
                       "s.lua:4: hpa 'h': field 'behavior': field 'scale_up': field 'policies[1]': field 'period': must "
@@ -795,6 +832,7 @@ int main(void)
     tcase_add_test(live, live_decisions_traced_and_sampled);
     tcase_add_test(live, live_oom_sweep_leaks_nothing);
     tcase_add_test(live, live_add_refuses_bad_specs);
+    tcase_add_test(live, live_two_hpas_on_one_target_neither_scales);
     suite_add_tcase(s, live);
     TCase *lua = tcase_create("lua");
     tcase_add_test(lua, lua_hpa_declaration_errors_name_file_and_line);

@@ -263,7 +263,7 @@ START_TEST(import_reads_node_groups_in_every_form)
     char *t = read_text("gb.lua");   /* both files read: groups, flags, priorities; nothing "not simulated" */
     ck_assert_msg(strstr(t, "-- not simulated") == NULL, "%.3000s", t);
     ck_assert_msg(strstr(t, "nodegroup { name = \"spot\", region = \"r1\", instance_type = \"m6i.2xlarge\", min = 0, "
-                            "max = 4, size = 0, spot = true, cpu = \"8\", memory = \"32Gi\", pods = 110, price = 0.15, "
+                            "max = 4, size = 0, spot = true, price = 0.15, cpu = \"8\", memory = \"32Gi\", pods = 110, "
                             "provision_delay = \"90s\", expander_priority = 20,\n    zones = { \"r1-b\" }") != NULL,
                   "%.3000s", t);
     ck_assert_msg(strstr(t, "expander = { \"priority\", \"least-waste\" }, scan_interval = \"20s\"") &&
@@ -289,7 +289,7 @@ START_TEST(import_reads_node_groups_in_every_form)
     t = read_text("gk.lua");
     ck_assert_msg(strstr(t, "-- not simulated") == NULL, "%.3000s", t);
     ck_assert_msg(strstr(t, "nodegroup { name = \"spot\", region = \"r1\", instance_type = \"m6i.2xlarge\", spot = true, "
-                            "min = 0, max = 4, size = 0, cpu = \"8\", memory = \"32Gi\", pods = 110, price = 0.15, "
+                            "min = 0, max = 4, size = 0, price = 0.15, cpu = \"8\", memory = \"32Gi\", pods = 110, "
                             "provision_delay = \"90s\", expander_priority = 20,\n    zones = { \"r1-b\" }, labels = {}, "
                             "taints = { \"spot=true:NoSchedule\" } }") != NULL, "%.3000s", t);
     ck_assert_msg(strstr(t, "autoscaler { enabled = true, scale_down_unneeded_time = \"300s\" }"), "%.3000s", t);
@@ -349,6 +349,89 @@ START_TEST(import_round_trips_termination_grace)
     ck_assert_msg(slow < plain ? grace > slow && grace < plain : grace > slow, "%s", text);
     free(text);
     ck_assert_msg(tb_run("run grace-b.lua --quiet --out grace-b") == 0, "%.1500s", tb_err());
+}
+END_TEST
+
+/* Every SLO target (serve.slo) and serve.slo_from go out as
+ * kubesim.io/serve-slo and kubesim.io/serve-slo-from (beside serve-slo-p95,
+ * which an older import reads) and come back as the same declaration: the
+ * run of the import has the same slo[] (targets, slo_from_seconds). */
+START_TEST(import_round_trips_every_slo_target_and_slo_from)
+{
+    tb_write("slo.lua",
+             "scenario { name = \"slo\", start = \"08:00\", duration = \"40m\" }\n"
+             "region { name = \"r1\" }\n"
+             "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 2, max = 2 }\n"
+             "deployment { name = \"api\", replicas = 2, cpu = \"1\", memory = \"1Gi\",\n"
+             "  serve = { service = \"api\", capacity = 100, service_time = \"20ms\", timeout = \"2s\",\n"
+             "            slo = { p99 = \"60ms\", p95 = \"45ms\", [\"p99.9\"] = \"1s\" }, slo_from = \"08:10\" } }\n"
+             "deployment { name = \"old\", replicas = 1, cpu = \"1\", memory = \"1Gi\",\n"
+             "  serve = { service = \"old\", capacity = 100, slo_p95 = \"150ms\" } }\n"
+             "site { name = \"hq\" }\n"
+             "latency { from = \"hq\", to = \"r1\", ms = 2 }\n"
+             "traffic { site = \"hq\", service = \"api\", rate = 150 }\n"
+             "traffic { site = \"hq\", service = \"old\", rate = 20 }\n");
+    round_trip("slo.lua", "08:00", "40m", "slo");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "grep -q 'kubesim.io/serve-slo: p95=45ms,p99=60ms,p99.9=1s$' %s/slo-m/r1/deployments.yaml"
+             " && grep -q 'kubesim.io/serve-slo-p95: \"45ms\"$' %s/slo-m/r1/deployments.yaml"
+             " && grep -q 'kubesim.io/serve-slo-from: \"600s\"$' %s/slo-m/r1/deployments.yaml"
+             " && test $(grep -c 'kubesim.io/serve-slo:' %s/slo-m/r1/deployments.yaml) = 1"
+             " && test $(grep -c 'kubesim.io/serve-slo-from' %s/slo-m/r1/deployments.yaml) = 1",
+             tb_dir(), tb_dir(), tb_dir(), tb_dir(), tb_dir());
+    ck_assert_msg(system(cmd) == 0, "the export lacks the SLO annotations (or has them on 'old')");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/slo.lua", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "slo = { p95 = \"45ms\", p99 = \"60ms\", [\"p99.9\"] = \"1s\" }, slo_from = \"600s\""),
+                  "%s", text);
+    ck_assert_msg(strstr(text, "slo_p95 = \"150ms\"") && !strstr(text, "slo_p95 = \"45ms\""), "%s", text);
+    free(text);
+    snprintf(path, sizeof path, "%s/slo-b/summary.json", tb_dir());
+    text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "\"percentile\":\t\"p99.9\"") && strstr(text, "\"slo_from_seconds\":\t600"), "%.3000s",
+                  text);
+    free(text);
+}
+END_TEST
+
+/* A hand-written serve-slo beside serve-slo-p95 (no p95 in the list): both
+ * are kept; the annotations' bad forms are refused naming file and line. */
+START_TEST(import_reads_serve_slo_and_refuses_its_bad_forms)
+{
+    static const char head[] = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  annotations:\n"
+                               "    kubesim.io/serve-service: api\n";
+    static const char tail[] = "spec:\n  template:\n    spec: {containers: [{name: c, resources: {requests: {cpu: "
+                               "\"1\"}}}]}\n";
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "%s    kubesim.io/serve-slo-p95: 120ms\n    kubesim.io/serve-slo: p99=250ms, "
+             "p99.95=2s\n%s", head, tail);
+    tb_write("s.yaml", yaml);
+    char *s = imported("s.yaml");
+    ck_assert_msg(strstr(s, "slo_p95 = \"120ms\", slo = { p99 = \"250ms\", [\"p99.95\"] = \"2s\" }"), "%s", s);
+    free(s);
+    static const struct {
+        const char *ann, *want;
+    } bad[] = {
+        {"kubesim.io/serve-slo: p101=1s", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo: 'p101' is not a percentile"},
+        {"kubesim.io/serve-slo: p99", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo: 'p99' is not PERCENTILE=DURATION"},
+        {"kubesim.io/serve-slo: p99=fast", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo: p99: 'fast' is not a positive duration"},
+        {"kubesim.io/serve-slo: p99=0ms", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo: p99: '0ms' is not a positive duration"},
+        {"kubesim.io/serve-slo: p99=1s,p99=2s", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo: p99 is given twice"},
+        {"kubesim.io/serve-slo: [p99]", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo: expected a string"},
+        {"kubesim.io/serve-slo: p95=100ms\n    kubesim.io/serve-slo-p95: 120ms",
+         "s.yaml:8: metadata.annotations.kubesim.io/serve-slo-p95: differs from p95=100ms in kubesim.io/serve-slo"},
+        {"kubesim.io/serve-slo-from: later", "s.yaml:7: metadata.annotations.kubesim.io/serve-slo-from: 'later'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(yaml, sizeof yaml, "%s    %s\n%s", head, bad[i].ann, tail);
+        tb_write("s.yaml", yaml);
+        ck_assert_int_eq(tb_run("import s.yaml --out s.lua"), 2);
+        ck_assert_msg(strstr(tb_err(), bad[i].want), "case %zu: %.1500s", i, tb_err());
+        ck_assert(!tb_exists("s.lua"));
+    }
 }
 END_TEST
 
@@ -565,7 +648,7 @@ START_TEST(import_adds_pod_overhead_to_requests)
     SimErr err = SIM_ERR_INIT;
     ck_assert_msg(import_text(yaml, &out, &err) == SIM_OK, "%s", sim_err_msg(&err));
     /* 1000m (the init container) + 250m; 256Mi + 120Mi = 376Mi. */
-    ck_assert_msg(strstr(out, "cpu = \"1250m\", memory = 394264576, cpu_limit = \"2000m\"") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "cpu = \"1250m\", memory = \"376Mi\", cpu_limit = 2") != NULL, "%s", out);
     free(out);
 }
 END_TEST
@@ -1033,6 +1116,8 @@ static Suite *suite(void)
     tcase_add_test(bin, import_round_trips_termination_grace);
     tcase_add_test(bin, import_reads_node_groups_in_every_form);
     tcase_add_test(bin, import_round_trips_a_karpenter_export);
+    tcase_add_test(bin, import_round_trips_every_slo_target_and_slo_from);
+    tcase_add_test(bin, import_reads_serve_slo_and_refuses_its_bad_forms);
     tcase_add_test(bin, import_every_shipped_export_validates_and_runs);
     tcase_add_test(bin, import_refuses_bad_input);
     tcase_add_test(bin, import_is_deterministic);

@@ -139,7 +139,7 @@ static uint32_t add_quota(World *w, const char *name, uint32_t ns, const SimQuot
 
 static uint32_t add_class(World *w, const char *name, int32_t value, int deflt, int never)
 {
-    SimPriorityClass pc = {(char *)name, value, deflt, never};
+    SimPriorityClass pc = {(char *)name, value, deflt, never, 0};
     uint32_t id;
     ck_assert_int_eq(sim_priorityclass_add(w->e, &pc, &id), SIM_OK);
     return id;
@@ -376,7 +376,7 @@ START_TEST(quota_scope_and_timing_checked)
     ck_assert_int_eq(sim_quota_add(w.e, &q, &id), SIM_ESTATE);
     SimLimitRange lr = {.name = (char *)"late", .region = w.region, .ns = w.team_a};
     ck_assert_int_eq(sim_limitrange_add(w.e, &lr, &id), SIM_ESTATE);
-    SimPriorityClass pc = {(char *)"late", 1, 0, 0};
+    SimPriorityClass pc = {(char *)"late", 1, 0, 0, 0};
     ck_assert_int_eq(sim_priorityclass_add(w.e, &pc, &id), SIM_ESTATE);
     world_free(&w);
 }
@@ -511,7 +511,7 @@ START_TEST(priorityclass_global_default_applies)
     add_class(&w, "normal", 100, 1, 0);
     add_class(&w, "batch", 50, 0, 1);
     uint32_t id;
-    SimPriorityClass second = {(char *)"second", 5, 1, 0};
+    SimPriorityClass second = {(char *)"second", 5, 1, 0, 0};
     ck_assert_int_eq(sim_priorityclass_add(w.e, &second, &id), SIM_EINVAL);
     ck_assert_str_eq(sim_errmsg(w.e), "PriorityClass normal is already marked as default. Only one default "
                                       "can exist");
@@ -535,7 +535,7 @@ START_TEST(priorityclass_global_default_applies)
     w = world();   /* no default class: priority 0 */
     plain = declare(&w, (WlOpts){.name = "plain", .ns = w.team_a});
     ck_assert_int_eq(sim_pod(w.e, create_ok(&w, plain))->priority, 0);
-    SimPriorityClass huge = {(char *)"huge", 1000000001, 0, 0};
+    SimPriorityClass huge = {(char *)"huge", 1000000001, 0, 0, 0};
     ck_assert_int_eq(sim_priorityclass_add(w.e, &huge, &id), SIM_ESTATE);   /* pods exist already */
     world_free(&w);
 }
@@ -820,7 +820,7 @@ static int oom_run(void *ctx, SimMem *m)
         rc = sim_region_add(e, "r", &r);
     if (rc == SIM_OK)
         rc = sim_namespace_add(e, "ns", &ns);
-    SimPriorityClass pc = {(char *)"pc", 1, 1, 0};
+    SimPriorityClass pc = {(char *)"pc", 1, 1, 0, 0};
     if (rc == SIM_OK)
         rc = sim_priorityclass_add(e, &pc, &id);
     SimQuota q = {.name = (char *)"q", .ns = 0, .hard_set = 1u << SIM_QR_PODS, .hard = {[SIM_QR_PODS] = 5}};

@@ -228,7 +228,7 @@ END_TEST
 START_TEST(preempt_never_policy_does_not_preempt)
 {
     World w = world(1);
-    SimPriorityClass pc = {(char *)"batch-never", 1000, 0, 1};
+    SimPriorityClass pc = {(char *)"batch-never", 1000, 0, 1, 0};
     uint32_t pcid;
     ck_assert_int_eq(sim_priorityclass_add(w.e, &pc, &pcid), SIM_OK);   /* before any pod */
     uint32_t n = add_node(&w);

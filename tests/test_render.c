@@ -274,6 +274,34 @@ START_TEST(report_draws_a_shared_slo_target_once)
 }
 END_TEST
 
+/* Every percentile's target is a dashed line on that percentile's latency
+ * chart: p99 on "Latency p99", p95 once on "p95 latency" (slo_target_ms and
+ * slo_p95_target_ms are the same target); a percentile without a latency
+ * series (p99.9) keeps a chart of its own. */
+START_TEST(report_draws_each_percentile_target_on_its_latency_chart)
+{
+    static const char csv[] =
+        "t_seconds,region,object,name,metric,value\n"
+        "0,r1,service,api,latency_p95_ms,40\n0,r1,service,api,latency_p99_ms,90\n"
+        "0,r1,service,api,slo_target_ms,120\n0,r1,service,api,slo_p95_target_ms,120\n"
+        "0,r1,service,api,slo_p99_target_ms,250\n0,r1,service,api,slo_p99.9_target_ms,900\n"
+        "60,r1,service,api,latency_p95_ms,45\n60,r1,service,api,latency_p99_ms,95\n"
+        "60,r1,service,api,slo_target_ms,120\n60,r1,service,api,slo_p95_target_ms,120\n"
+        "60,r1,service,api,slo_p99_target_ms,250\n60,r1,service,api,slo_p99.9_target_ms,900\n";
+    Page p = render_ok(summary_full, csv);
+    ck_assert_uint_eq(count(p.html, "<svg "), 3);
+    ck_assert_uint_eq(count(p.html, "stroke-dasharray=\"7 4\""), 2);
+    long p95 = pos(p.html, "p95 latency (ms) by service"), p99 = pos(p.html, "Latency p99 (ms) by service");
+    long t120 = pos(p.html, "last 120 ms"), t250 = pos(p.html, "last 250 ms");
+    ck_assert_msg(p95 < t120 && t120 < p99 && p99 < t250, "each target is not on its own percentile's chart");
+    ck_assert_ptr_null(strstr(p.html, "service / slo_p95_target_ms"));
+    ck_assert_ptr_null(strstr(p.html, "service / slo_p99_target_ms"));
+    ck_assert_ptr_null(strstr(p.html, "service / slo_target_ms"));
+    ck_assert_ptr_nonnull(strstr(p.html, "service / slo_p99.9_target_ms"));
+    free(p.html);
+}
+END_TEST
+
 START_TEST(report_shows_slo_target_alone_without_latency)
 {
     static const char csv[] = "t_seconds,region,object,name,metric,value\n"
@@ -889,7 +917,8 @@ static int write_openmetrics_in(SimMem *m, const Dir *d, SimErr *err)
     char mp[128], op[128];
     dir_file(d, "metrics.csv", mp, sizeof mp);
     dir_file(d, "out", op, sizeof op);
-    return rnd_openmetrics_write(m, mp, op, 1700000000, err);
+    RndOmRun in = {.metrics_csv = mp, .base_unix = 1700000000, .scenario = "s", .seed = 7, .run = "r1"};
+    return rnd_openmetrics_write(m, &in, op, err);
 }
 
 static int write_sweep_in(SimMem *m, const Dir *d, SimErr *err)
@@ -957,13 +986,19 @@ START_TEST(openmetrics_fails_cleanly_at_every_allocation)
 }
 END_TEST
 
-/* The exact text: families sorted, each series' samples in time order, the
- * first of two samples at one time kept, label values escaped. */
+/* The exact text: families sorted, # HELP / # TYPE / # UNIT on each, each
+ * series' samples in time order, the first of two samples at one time kept,
+ * counters ending _total, milliseconds turned into seconds, object names and
+ * percentiles as label values, the run's labels on every sample, label values escaped, and
+ * rows the kube-state names carry (hpa) left out. */
 START_TEST(openmetrics_text_is_exact)
 {
     Dir d = dir_make();
     dir_put(&d, "metrics.csv", "t_seconds,region,object,name,metric,value\n"
                                "60,r,region,r,nodes,12\n0,r,region,r,nodes,10\n0,r,region,r,nodes,11\n"
+                               "0,r,region,r,cost_usd,0.5\n"
+                               "0,r,service,api,latency_p95_ms,250\n0,r,service,api,slo_p99.9_target_ms,300\n"
+                               "0,r,hpa,api,reviews/queue_length,7\n"
                                "0,r,x\\y,n\"q,m,1.5\n");
     SimMem m;
     sim_mem_init(&m);
@@ -973,12 +1008,27 @@ START_TEST(openmetrics_text_is_exact)
     ck_assert_int_eq(m.live, 0);
     dir_file(&d, "out", op, sizeof op);
     char *got = slurp(op);
-    ck_assert_str_eq(got, "# TYPE kubesim_region_nodes gauge\n"
-                          "kubesim_region_nodes{region=\"r\",name=\"r\"} 10 1700000000.000\n"
-                          "kubesim_region_nodes{region=\"r\",name=\"r\"} 12 1700000060.000\n"
-                          "# TYPE kubesim_x_y_m gauge\n"
-                          "kubesim_x_y_m{region=\"r\",name=\"n\\\"q\"} 1.5 1700000000.000\n"
-                          "# EOF\n");
+    const char *run = "scenario=\"s\",seed=\"7\",run=\"r1\"";
+    char want[4096];
+    snprintf(want, sizeof want,
+             "# HELP kubesim_cost_usd Cost of the region's nodes since the start of the run.\n"
+             "# TYPE kubesim_cost_usd counter\n# UNIT kubesim_cost_usd usd\n"
+             "kubesim_cost_usd_total{region=\"r\",%s} 0.5 1700000000.000\n"
+             "# HELP kubesim_region_nodes Nodes of the region, in any state (added and not removed).\n"
+             "# TYPE kubesim_region_nodes gauge\n# UNIT kubesim_region_nodes \n"
+             "kubesim_region_nodes{region=\"r\",%s} 10 1700000000.000\n"
+             "kubesim_region_nodes{region=\"r\",%s} 12 1700000060.000\n"
+             "# HELP kubesim_service_latency_seconds Latency percentile of the service's requests over the last interval.\n"
+             "# TYPE kubesim_service_latency_seconds gauge\n# UNIT kubesim_service_latency_seconds seconds\n"
+             "kubesim_service_latency_seconds{region=\"r\",service=\"api\",percentile=\"95\",%s} 0.25 1700000000.000\n"
+             "# HELP kubesim_service_slo_target_seconds The service's latency SLO target at that percentile.\n"
+             "# TYPE kubesim_service_slo_target_seconds gauge\n# UNIT kubesim_service_slo_target_seconds seconds\n"
+             "kubesim_service_slo_target_seconds{region=\"r\",service=\"api\",percentile=\"99.9\",%s} 0.3 1700000000.000\n"
+             "# HELP kubesim_x_y_m metrics.csv rows of object x\\\\y, metric m.\n"
+             "# TYPE kubesim_x_y_m gauge\n# UNIT kubesim_x_y_m \n"
+             "kubesim_x_y_m{region=\"r\",x_y=\"n\\\"q\",%s} 1.5 1700000000.000\n"
+             "# EOF\n", run, run, run, run, run, run);
+    ck_assert_str_eq(got, want);
     free(got);
     dir_remove(&d);
 }
@@ -1017,6 +1067,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_draws_slo_target_dashed_on_latency_chart);
     tcase_add_test(charts, report_draws_a_shared_slo_target_once);
     tcase_add_test(charts, report_shows_slo_target_alone_without_latency);
+    tcase_add_test(charts, report_draws_each_percentile_target_on_its_latency_chart);
     tcase_add_test(charts, report_downsamples_long_series_keeping_spikes);
     tcase_add_test(charts, report_caps_series_per_chart);
     tcase_add_test(charts, report_draws_nan_values_as_gaps);

@@ -695,7 +695,8 @@ START_TEST(sweep_objective_completion_from_metrics)
     ck_assert_msg(strstr(scn_sweep_errmsg(w), "has no queue named q") != NULL, "%s", scn_sweep_errmsg(w));
     size_t len;
     char *csv = csv_of(w, &len);
-    ck_assert_msg(strstr(csv, ",ok,completion_seconds\n0,2,1,1,") && strstr(csv, ",true,240\n"), "%s", csv);
+    ck_assert_msg(strstr(csv, ",ok,completion_seconds,wait_p95_seconds\n0,2,1,1,") && strstr(csv, ",true,240,\n"),
+                  "%s", csv);   /* no queues[] in the summary: no p95 wait */
     free(csv);
     scn_sweep_free(w);
 
@@ -753,7 +754,87 @@ START_TEST(sweep_objective_completion_from_the_summary)
     ck_assert_int_eq(scn_sweep_objective(w, "queue:q"), SIM_OK);
     ck_assert_int_eq(scn_sweep_add_run(w, 0, summary, strlen(summary), metrics, strlen(metrics)), SIM_OK);
     csv = csv_of(w, &len);
-    ck_assert_msg(strstr(csv, ",true,\n") != NULL, "a queue that never finished has no completion: %s", csv);
+    ck_assert_msg(strstr(csv, ",true,,\n") != NULL, "a queue that never finished has no completion: %s", csv);
+    free(csv);
+    scn_sweep_free(w);
+    ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* A queue: objective's rows carry the queue's p95 wait (summary.json
+ * queues[].wait_p95_seconds) beside its completion: the mean over the seeds
+ * and the worst; in sweep.csv (merging back exactly), sweep.json and the
+ * page's table. A job: objective has no wait column. */
+START_TEST(sweep_queue_objective_carries_the_p95_wait)
+{
+    static const char fmt[] =
+        "{\"cost_usd\": %g, \"slo\": [], \"expectations\": [{\"passed\": true}],"
+        " \"queues\": [{\"name\": \"other\", \"makespan_seconds\": 5, \"last_completion_seconds\": 5,"
+        " \"wait_p95_seconds\": 9999}, {\"name\": \"q\", \"makespan_seconds\": 100, \"last_completion_seconds\": %g,"
+        " \"wait_p95_seconds\": %g}]}";
+    static const double wait[2][2] = {{30, 90}, {600, 1200}}, done[2][2] = {{400, 500}, {3000, 3600}};
+    SimMem m;
+    const char *specs[] = {"workers=8,2"};
+    ScnSweep *w = grid(&m, specs, 1);
+    scn_sweep_seeds(w, 2, 1.0);
+    ck_assert_int_eq(scn_sweep_objective(w, "queue:q"), SIM_OK);
+    for (size_t c = 0; c < 2; c++)
+        for (size_t k = 0; k < 2; k++) {
+            char json[1024];
+            snprintf(json, sizeof json, fmt, 10.0 - 4 * (double)c, done[c][k], wait[c][k]);
+            ck_assert_msg(scn_sweep_add_run(w, c, json, strlen(json), NULL, 0) == SIM_OK, "%s", scn_sweep_errmsg(w));
+        }
+    size_t len;
+    char *csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",ok,completion_seconds,wait_p95_seconds,seeds,seeds_passed,cost_usd_worst,"
+                              "slo_violation_seconds_worst,latency_p95_ms_worst,error_rate_worst,pending_peak_worst,"
+                              "completion_seconds_worst,wait_p95_seconds_worst\n"), "%s", csv);
+    ck_assert_msg(strstr(csv, ",true,450,60,2,2,10,0,,0,0,500,90\n") && strstr(csv, ",true,3300,900,2,2,6,0,,0,0,3600,1200\n"),
+                  "%s", csv);
+    /* shards' CSV merge back into the same rows */
+    SimMem m2;
+    sim_mem_init(&m2);
+    ScnSweep *merged = scn_sweep_new(&m2);
+    ck_assert_msg(scn_sweep_add_csv(merged, csv, len, "all.csv") == SIM_OK, "%s", scn_sweep_errmsg(merged));
+    ck_assert_msg(scn_sweep_check_complete(merged) == SIM_OK, "%s", scn_sweep_errmsg(merged));
+    size_t len2;
+    char *again = csv_of(merged, &len2);
+    ck_assert_str_eq(again, csv);
+    free(again);
+    scn_sweep_free(merged);
+    free(csv);
+    /* sweep.json and the page */
+    char *text = sweep_text(&m, w);
+    ck_assert_ptr_nonnull(text);
+    cJSON *j = cJSON_Parse(text);
+    cJSON_free(text);
+    const cJSON *r1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 1);
+    ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(r1, "wait_p95_seconds")), 900);
+    ck_assert_double_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r1, "worst"), "wait_p95_seconds")),
+                        1200);
+    char *out = cJSON_Print(j);
+    tb_write("wait.json", out);
+    cJSON_free(out);
+    cJSON_Delete(j);
+    char in[600], html_path[600];
+    at("wait.json", in, sizeof in);
+    at("wait.html", html_path, sizeof html_path);
+    SimMem m3;
+    sim_mem_init(&m3);
+    SimErr err = SIM_ERR_INIT;
+    ck_assert_msg(rnd_sweep_write(&m3, in, html_path, &err) == SIM_OK, "%s", sim_err_msg(&err));
+    char *html = tb_read(html_path, NULL);
+    ck_assert_msg(strstr(html, "<th class=\"num\">p95 wait</th>") && strstr(html, "15 min"), "%.4000s", html);
+    free(html);
+    scn_sweep_free(w);
+
+    w = grid(&m, specs, 1);   /* a job: objective has completion only */
+    ck_assert_int_eq(scn_sweep_objective(w, "job:fx"), SIM_OK);
+    static const char job[] = "{\"cost_usd\": 1, \"slo\": [], \"expectations\": [], \"jobs\": {\"list\": "
+                              "[{\"name\": \"fx\", \"makespan_seconds\": 60, \"finish_seconds\": 70}]}}";
+    ck_assert_int_eq(scn_sweep_add_run(w, 0, job, strlen(job), NULL, 0), SIM_OK);
+    csv = csv_of(w, &len);
+    ck_assert_msg(strstr(csv, ",ok,completion_seconds\n") && !strstr(csv, "wait"), "%s", csv);
     free(csv);
     scn_sweep_free(w);
     ck_assert_int_eq(m.live, 0);
@@ -950,6 +1031,7 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_page_objective_ticks_and_failing_on_top);
     tcase_add_test(bin, sweep_page_labels_fit_extreme_values);
     tcase_add_test(bin, sweep_progress_only_on_a_terminal);
+    tcase_add_test(bin, sweep_queue_objective_carries_the_p95_wait);
     suite_add_tcase(s, bin);
     return s;
 }

@@ -194,6 +194,10 @@ START_TEST(users_sweep_queue_objective)
     double big = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 1), "completion_seconds"));
     ck_assert_msg(small > 12.5 * 3600 && big <= 12.5 * 3600, "completion 16 workers %.0f s, 60 workers %.0f s", small, big);
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "ok")));
+    /* the queue's p95 wait, from each run's queues[]: fewer workers, longer waits */
+    double wsmall = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "wait_p95_seconds"));
+    double wbig = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 1), "wait_p95_seconds"));
+    ck_assert_msg(wsmall > wbig && wbig > 0, "p95 wait 16 workers %.0f s, 60 workers %.0f s", wsmall, wbig);
     const cJSON *best = cJSON_GetObjectItem(j, "cheapest");
     const char *rerun = cJSON_GetStringValue(cJSON_GetObjectItem(best, "rerun"));
     ck_assert_msg(rerun && strstr(rerun, f) && strstr(rerun, "workers_max=60"), "rerun: %s", rerun ? rerun : "none");

@@ -194,7 +194,7 @@ static int create_job(WlControllers *c, size_t k, int64_t sched)
     snprintf(name, sizeof name, "%s-%lld", jw.name, (long long)(sched / 60));
     c->crons[k].has_last = 1;
     c->crons[k].last = sched;   /* status.lastScheduleTime */
-    if (sim_workload_find(c->e, name) != SIM_NONE) {
+    if (sim_workload_lookup(c->e, SIM_WL_JOB, jw.ns, name) != SIM_NONE) {
         trace(c, cw, -1, sched, "AlreadyExists");
         return SIM_OK;
     }

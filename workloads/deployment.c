@@ -724,11 +724,13 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
         const char *rn = sim_region(e, w->region)->name;
         (void)wl_rs_status(c, d);
         Status s = status_of(d, find_new(c, d));
-        sim_metrics_row(mt, sim_now(e), rn, "deployment", w->name, "updated", s.updated);
-        sim_metrics_row(mt, sim_now(e), rn, "deployment", w->name, "available", s.available);
+        char wn[320];   /* NAMESPACE/NAME when the name is in several namespaces */
+        sim_workload_label(e, d->wl, wn, sizeof wn);
+        sim_metrics_row(mt, sim_now(e), rn, "deployment", wn, "updated", s.updated);
+        sim_metrics_row(mt, sim_now(e), rn, "deployment", wn, "available", s.available);
         for (size_t i = 0; i < d->nrs; i++) {
-            char name[160];
-            snprintf(name, sizeof name, "%s-%s", w->name, d->rs[i].hash);
+            char name[360];
+            snprintf(name, sizeof name, "%s-%s", wn, d->rs[i].hash);
             sim_metrics_row(mt, sim_now(e), rn, "replicaset", name, "replicas", d->rs[i].replicas);
             sim_metrics_row(mt, sim_now(e), rn, "replicaset", name, "available", d->rs[i].available);
         }

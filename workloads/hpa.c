@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "sim/metrics.h"
+#include "workloads/kstate.h"
 #include "workloads/wl_int.h"
 #include "workloads/wl_metrics.h"
 
@@ -62,7 +63,20 @@ typedef struct WlHpa {
     WlHpaMetricResult *last;     /* per metric, at the last sync */
     WlHpaDecision dec;
     int synced;
+    uint8_t shared;              /* another HPA scales the same target: AmbiguousSelector */
+    uint8_t dup_name;            /* another HPA (in another namespace) has this name */
 } WlHpa;
+
+/* How outputs name an HPA: its name, or NAMESPACE/NAME when another HPA
+ * has the same name (in another namespace). */
+static const char *label(const WlControllers *c, const WlHpa *h, char *buf, size_t n)
+{
+    if (!h->dup_name)
+        return h->name;
+    const SimWorkload *w = sim_workload(c->e, h->target);
+    snprintf(buf, n, "%s/%s", sim_namespace(c->e, w->ns)->name, h->name);
+    return buf;
+}
 
 struct WlHpaSet {
     WlHpa *v;
@@ -173,16 +187,61 @@ static void sample(void *ctx, SimEngine *e, SimMetrics *mt)
         const SimWorkload *w = sim_workload(e, h->target);
         const char *rn = sim_region(e, w->region)->name;
         SimTime now = sim_now(e);
-        sim_metrics_row(mt, now, rn, "hpa", h->name, "current_replicas", w->replicas);
-        sim_metrics_row(mt, now, rn, "hpa", h->name, "desired_replicas", h->synced ? h->dec.desired : w->replicas);
+        char buf[320];
+        const char *hn = label(c, h, buf, sizeof buf);
+        sim_metrics_row(mt, now, rn, "hpa", hn, "current_replicas", w->replicas);
+        sim_metrics_row(mt, now, rn, "hpa", hn, "desired_replicas", h->synced ? h->dec.desired : w->replicas);
         for (size_t k = 0; h->synced && k < h->spec.nmetrics; k++) {
             char key[160];
             if (!h->last[k].valid)
                 continue;
             metric_key(&h->spec.metrics[k], key, sizeof key);
-            sim_metrics_row(mt, now, rn, "hpa", h->name, key, h->last[k].value);
+            sim_metrics_row(mt, now, rn, "hpa", hn, key, h->last[k].value);
         }
     }
+}
+
+/* ---- kube-state-metrics' view (kstate.h) ---------------------------------- */
+/* A metric's kube_horizontalpodautoscaler_*_target_metric labels and its
+ * target: utilization in percent, values in units. */
+static double target_labels(const WlHpaMetric *m, char *l, size_t n, size_t *len)
+{
+    static const char *const res[] = {"cpu", "memory"};
+    static const char *const type[] = {"utilization", "value", "average"};
+    int resource = m->source == WL_HPA_RESOURCE || m->source == WL_HPA_CONTAINER_RESOURCE;
+    wl_kstate_label(l, n, len, "metric_name", resource ? res[m->res] : m->name);
+    wl_kstate_label(l, n, len, "metric_target_type", type[m->target]);
+    return m->target == WL_HPA_UTILIZATION ? m->utilization : (double)m->milli / 1000;
+}
+
+static void hpa_kstate(WlControllers *c, WlKstate *k, const WlHpa *h)
+{
+    const SimWorkload *w = sim_workload(c->e, h->target);
+    char base[1024], l[1024];
+    size_t n = 0;
+    base[0] = '\0';
+    wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(c->e, w->ns)->name);
+    wl_kstate_label(base, sizeof base, &n, "horizontalpodautoscaler", h->name);
+    wl_kstate_label(base, sizeof base, &n, "region", sim_region(c->e, w->region)->name);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_spec_min_replicas", base, h->spec.min);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_spec_max_replicas", base, h->spec.max);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_status_current_replicas", base, w->replicas);
+    wl_kstate_row(k, "kube_horizontalpodautoscaler_status_desired_replicas", base,
+                  h->synced ? h->dec.desired : w->replicas);
+    for (size_t i = 0; i < h->spec.nmetrics; i++) {
+        size_t len = n;
+        memcpy(l, base, n + 1);
+        double target = target_labels(&h->spec.metrics[i], l, sizeof l, &len);
+        wl_kstate_row(k, "kube_horizontalpodautoscaler_spec_target_metric", l, target);
+        if (h->synced && h->last[i].valid)
+            wl_kstate_row(k, "kube_horizontalpodautoscaler_status_target_metric", l, h->last[i].value);
+    }
+}
+
+void wl_hpa_kstate(WlControllers *c, WlKstate *k)
+{
+    for (size_t i = 0; c->hpa && i < c->hpa->n; i++)
+        hpa_kstate(c, k, &c->hpa->v[i]);
 }
 
 /* An HPA added after the recorder was attached (a hook) joins it at its
@@ -236,7 +295,8 @@ static int rescale(WlControllers *c, WlHpa *h)
         c->stats.hpa_scale_ups++;
     else
         c->stats.hpa_scale_downs++;
-    sim_trace_rec(c->e, WL_TR_HPA, (SimTrVal[]){SIM_TRS(h->name), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
+    char buf[320];
+    sim_trace_rec(c->e, WL_TR_HPA, (SimTrVal[]){SIM_TRS(label(c, h, buf, sizeof buf)), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
                                                  SIM_TRS(wl_hpa_limit_name(h->dec.limited_by))}, 5);
     return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
 }
@@ -248,6 +308,7 @@ static int sync_one(WlControllers *c, WlHpa *h)
     SyncCtx ctx = {c, h};
     in.ctx = &ctx;
     int rc = gather(c, h, &in);
+    in.ambiguous = h->shared;
     if (rc == SIM_OK && !h->seen) {   /* recordInitialRecommendation */
         rc = wl_hpa_history_add_rec(&h->h, in.spec_replicas, in.now);
         h->seen = rc == SIM_OK;
@@ -283,13 +344,37 @@ int wl_hpa_trace_kinds(SimTrSchema *s)
     return sim_trschema_add(s, trace_kinds, 1);
 }
 
+/* hpa.ambiguous_selector: the HPAs that share a target (only when some do,
+ * so the summary of a run without any is as it was). */
+static int summary_ambiguous(const WlControllers *c, cJSON *summary)
+{
+    cJSON *hpa = cJSON_GetObjectItemCaseSensitive(summary, "hpa"), *arr = NULL;
+    for (size_t i = 0; c->hpa && hpa && i < c->hpa->n; i++) {
+        const WlHpa *h = &c->hpa->v[i];
+        if (!h->shared)
+            continue;
+        if (arr == NULL && (arr = cJSON_AddArrayToObject(hpa, "ambiguous_selector")) == NULL)
+            return SIM_ENOMEM;
+        char buf[320];
+        const SimWorkload *w = sim_workload(c->e, h->target);
+        snprintf(buf, sizeof buf, "%s/%s", sim_namespace(c->e, w->ns)->name, h->name);
+        cJSON *item = cJSON_CreateString(buf);
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            return SIM_ENOMEM;
+        }
+    }
+    return SIM_OK;
+}
+
 int wl_hpa_summary(void *ctx, SimEngine *e, cJSON *summary)
 {
     const WlControllers *c = ctx;
     (void)e;
     SimSummaryNum n[] = {{"scale_ups", (double)c->stats.hpa_scale_ups},
                          {"scale_downs", (double)c->stats.hpa_scale_downs}};
-    return sim_summary_add_counts(summary, "hpa", n, 2);
+    int rc = sim_summary_add_counts(summary, "hpa", n, 2);
+    return rc == SIM_OK ? summary_ambiguous(c, summary) : rc;
 }
 
 /* ---- adding and freeing ------------------------------------------------------ */
@@ -351,12 +436,24 @@ static int check_add(WlControllers *c, const char *name, uint32_t target, const 
         return sim_fail(c->e, SIM_EINVAL, "hpa '%s': the target must be a Deployment or a StatefulSet", name);
     if (wl_hpa_spec_check(spec, &why) != SIM_OK)
         return sim_fail(c->e, SIM_EINVAL, "hpa '%s': %s", name, why);
+    uint32_t ns = sim_workload(c->e, target)->ns;
     for (size_t i = 0; c->hpa && i < c->hpa->n; i++)
-        if (c->hpa->v[i].target == target || strcmp(c->hpa->v[i].name, name) == 0)
-            return sim_fail(c->e, SIM_EINVAL, "hpa '%s': %s", name, c->hpa->v[i].target == target
-                            ? "its target is already scaled by another HPA (upstream: AmbiguousSelector)"
-                            : "an HPA of this name exists");
+        if (strcmp(c->hpa->v[i].name, name) == 0 && sim_workload(c->e, c->hpa->v[i].target)->ns == ns)
+            return sim_fail(c->e, SIM_EINVAL, "hpa '%s': an HPA of this name exists in its namespace", name);
     return SIM_OK;
+}
+
+/* Marks h and the HPAs it collides with: the same target (upstream's
+ * AmbiguousSelector: the same pods), the same name in another namespace. */
+static void mark_others(WlControllers *c, WlHpa *h)
+{
+    for (size_t i = 0; i < c->hpa->n; i++) {
+        WlHpa *o = &c->hpa->v[i];
+        if (o->target == h->target)
+            o->shared = h->shared = 1;
+        if (strcmp(o->name, h->name) == 0)
+            o->dup_name = h->dup_name = 1;
+    }
 }
 
 /* The target's pods that already exist. */
@@ -392,6 +489,7 @@ int wl_hpa_add(WlControllers *c, const char *name, uint32_t target, const WlHpaS
         hpa_free(m, h);
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     }
+    mark_others(c, h);
     s->n++;   /* first sync one period after the add, as upstream's rate-limited queue */
     return sim_schedule(c->e, sim_now(c->e) + WL_HPA_SYNC_PERIOD, s->ev, (uint32_t)(s->n - 1), 0, 0);
 }

@@ -134,6 +134,8 @@ typedef struct WlHpaInput {
     WlHpaPodMetricFn pod_metric;
     WlHpaValueFn value;
     void *ctx;
+    int ambiguous;           /* another HPA selects the same pods (upstream's hpaSelectors): the
+                                metrics are not read, ScalingActive False, reason AmbiguousSelector */
 } WlHpaInput;
 
 /* ---- the calculator's answer, per metric -------------------------------- */
@@ -198,10 +200,12 @@ typedef enum WlHpaLimit {
     WL_HPA_LIMIT_POLICY,
     WL_HPA_LIMIT_MIN,
     WL_HPA_LIMIT_MAX,
-    WL_HPA_LIMIT_INVALID
+    WL_HPA_LIMIT_INVALID,
+    WL_HPA_LIMIT_AMBIGUOUS   /* another HPA selects the target's pods: AmbiguousSelector */
 } WlHpaLimit;
 
-/* "none", "tolerance", "stabilization", "policy", "min", "max", "invalid-metric". */
+/* "none", "tolerance", "stabilization", "policy", "min", "max", "invalid-metric",
+ * "ambiguous-selector". */
 const char *wl_hpa_limit_name(WlHpaLimit l);
 
 typedef struct WlHpaDecision {

@@ -41,8 +41,8 @@ void wl_hpa_rules_default_down(WlHpaRules *r)
 const char *wl_hpa_limit_name(WlHpaLimit l)
 {
     static const char *const names[] = {"none", "tolerance", "stabilization", "policy", "min", "max",
-                                        "invalid-metric"};
-    return l <= WL_HPA_LIMIT_INVALID ? names[l] : "none";
+                                        "invalid-metric", "ambiguous-selector"};
+    return l <= WL_HPA_LIMIT_AMBIGUOUS ? names[l] : "none";
 }
 
 /* ---- history ------------------------------------------------------------- */
@@ -268,6 +268,18 @@ static size_t compute_metrics(const WlHpaSpec *spec, const WlHpaInput *in, WlHpa
     return bad;
 }
 
+/* An HPA whose selector is ambiguous reads no metric (upstream's
+ * computeReplicasForMetrics fails at validateAndParseSelector, before any). */
+static size_t no_metrics(const WlHpaSpec *spec, WlHpaMetricResult *per)
+{
+    for (size_t i = 0; i < spec->nmetrics; i++) {
+        memset(&per[i], 0, sizeof per[i]);
+        per[i].error = "the target's pods are controlled by multiple HPAs";
+        per[i].reason = "AmbiguousSelector";
+    }
+    return spec->nmetrics;
+}
+
 /* Why the answer is what it is: the last rule that moved it. */
 static void explain_limit(const WlHpaSpec *spec, const WlHpaMetricResult *per, const char *rate_reason,
                           const char *stab_reason, WlHpaDecision *d)
@@ -315,7 +327,7 @@ int wl_hpa_decide(const WlHpaSpec *spec, const WlHpaInput *in, WlHpaHistory *h, 
     d->current = d->desired = in->spec_replicas;
     d->reason = "DesiredWithinRange";
     size_t first_bad = 0;
-    size_t bad = compute_metrics(spec, in, per, d, &first_bad);
+    size_t bad = in->ambiguous ? no_metrics(spec, per) : compute_metrics(spec, in, per, d, &first_bad);
     if (d->current == 0 && spec->min != 0) {
         d->disabled = 1;
         d->reason = "ScalingDisabled";
@@ -326,6 +338,11 @@ int wl_hpa_decide(const WlHpaSpec *spec, const WlHpaInput *in, WlHpaHistory *h, 
         d->desired = above ? spec->max : spec->min;
         d->limited_by = above ? WL_HPA_LIMIT_MAX : WL_HPA_LIMIT_MIN;
         d->reason = above ? "TooManyReplicas" : "TooFewReplicas";
+        return SIM_OK;
+    }
+    if (in->ambiguous) {   /* validateAndParseSelector failed: no metric was read, no rescale */
+        d->limited_by = WL_HPA_LIMIT_AMBIGUOUS;
+        d->reason = "AmbiguousSelector";
         return SIM_OK;
     }
     if (bad == spec->nmetrics || (bad > 0 && d->calc < d->current)) {

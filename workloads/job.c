@@ -422,12 +422,15 @@ static cJSON *job_json(WlControllers *c, uint32_t wl)
     WlJobStatus st;
     cJSON *o = cJSON_CreateObject();
     int rc = o ? wl_job_status(c, wl, &st) : SIM_ENOMEM;
+    char wn[320], cn[320];   /* NAMESPACE/NAME when the name is in several namespaces */
+    sim_workload_label(c->e, wl, wn, sizeof wn);
     if (rc == SIM_OK)
-        rc = sim_summary_add_item(o, "name", cJSON_CreateString(w->name));
+        rc = sim_summary_add_item(o, "name", cJSON_CreateString(wn));
     if (rc == SIM_OK)
         rc = sim_summary_add_item(o, "region", cJSON_CreateString(sim_region(c->e, w->region)->name));
     if (rc == SIM_OK && st.cronjob != SIM_NONE)
-        rc = sim_summary_add_item(o, "cronjob", cJSON_CreateString(sim_workload(c->e, st.cronjob)->name));
+        rc = sim_summary_add_item(o, "cronjob", cJSON_CreateString((sim_workload_label(c->e, st.cronjob, cn,
+                                                                                        sizeof cn), cn)));
     if (rc == SIM_OK)
         rc = sim_summary_add_item(o, "status", cJSON_CreateString(status[st.condition == 1 || st.condition == 2 ?
                                                                          st.condition : 0]));
