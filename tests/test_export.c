@@ -395,7 +395,10 @@ END_TEST
 START_TEST(export_node_groups_both_provisioners)
 {
     tb_write("kinds.lua", kinds);
-    ck_assert_int_eq(tb_run("export kinds.lua --out k --quiet"), 0);
+    ck_assert_int_eq(tb_run("export kinds.lua --out k"), 0);
+    ck_assert_msg(strstr(tb_out(), "\nnode groups: eksctl create cluster -f k/REGION/eksctl-cluster.yaml, then helm "
+                                   "install cluster-autoscaler autoscaler/cluster-autoscaler -n kube-system -f "
+                                   "k/REGION/cluster-autoscaler-values.yaml\n"), "%s", tb_out());
     ck_assert(!tb_exists("k/r1/cluster-autoscaler.yaml"));
     char *t = read_out("k/r1/kustomization.yaml");
     ck_assert_msg(!strstr(t, "eksctl") && !strstr(t, "values") && strstr(t, "- deployments.yaml\n"), "%s", t);
@@ -440,7 +443,8 @@ START_TEST(export_node_groups_both_provisioners)
     expect_lines("aws/east/cluster-autoscaler-values.yaml", off);
 
     ck_assert_int_eq(tb_run("export kinds.lua --out kk --provisioner karpenter"), 0);
-    ck_assert_msg(strstr(tb_out(), "NodePool/cpu, NodePool/gpu, NodePool/cpu2"), "%s", tb_out());
+    ck_assert_msg(strstr(tb_out(), "NodePool/cpu, NodePool/gpu, NodePool/cpu2\n"), "%s", tb_out());
+    ck_assert_msg(strstr(tb_out(), "eksctl") == NULL, "%s", tb_out());
     ck_assert(!tb_exists("kk/r1/eksctl-cluster.yaml") && !tb_exists("kk/r1/cluster-autoscaler-values.yaml"));
     static const char *const np[] = {
         "apiVersion: karpenter.sh/v1\nkind: NodePool\n", "        values:\n        - spot\n",
