@@ -31,15 +31,6 @@ typedef struct KxCtx {
     int rc;                         /* SIM_OK, or the first failure (SIM_ENOMEM) */
 } KxCtx;
 
-/* A growing text buffer through the engine's SimMem; a failed append sets
- * c->rc and the text stays as it was. */
-typedef struct KxBuf {
-    char *s;
-    size_t len, cap;
-} KxBuf;
-void kx_buf_printf(KxCtx *c, KxBuf *b, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void kx_buf_free(KxCtx *c, KxBuf *b);
-
 /* export_meta.c: document heads, metadata, labels, selectors, values */
 void kx_doc_begin(KxCtx *c, const char *api, const char *kind);
 void kx_doc_end(KxCtx *c);
