@@ -129,6 +129,22 @@ static char *dump_dir(void)
     return p;
 }
 
+/* A Node holds no price: a dump's groups take --prices, and a type the
+ * table lacks is "unknown" (never $0), with the note that says so. */
+START_TEST(import_prices_a_dumps_node_groups)
+{
+    const char *csv = tb_write("prices.csv", "instance_type,price_per_hour\nm6i.xlarge,0.192\n");
+    char args[4400];
+    snprintf(args, sizeof args, "%s --prices '%s'", dump_dir(), csv);
+    char *s = import_run(args, "priced");
+    const char *g = strstr(s, "nodegroup { name = \"general-eu-west-1a\"");
+    ck_assert_msg(g && strstr(g, "price = 0.192,") && strstr(g, "price = 0.192,") < strstr(g, "\n    zones"), "%.3000s", s);
+    g = strstr(s, "nodegroup { name = \"gpu-eu-west-1a\"");
+    ck_assert_msg(g && strstr(g, "price = \"unknown\"") && strstr(g, "-- no price for g5.xlarge"), "%.3000s", s);
+    free(s);
+}
+END_TEST
+
 /* The checks of issue 15: a `kubectl get -o yaml` dump (Lists with Nodes
  * of three instance types in two zones, a tainted GPU Node, Deployments,
  * HPAs, a StatefulSet, a DaemonSet, CronJobs, Services, owned ReplicaSets,
@@ -142,7 +158,7 @@ START_TEST(import_reads_a_cluster_dump)
     ck_assert_msg(strstr(s, "region { name = \"eu-west-1\", zones = { \"eu-west-1a\", \"eu-west-1b\" } }\n"), "%.3000s", s);
     ck_assert_msg(strstr(s, "nodegroup { name = \"general-eu-west-1a\", region = \"eu-west-1\", instance_type = "
                             "\"m6i.xlarge\", cpu = \"3920m\", memory = \"15147720Ki\", pods = 58, min = 2, max = 2, "
-                            "size = 2,\n    zones = { \"eu-west-1a\" }"), "%.3000s", s);
+                            "size = 2, price = \"unknown\",\n    zones = { \"eu-west-1a\" }"), "%.3000s", s);
     ck_assert_msg(strstr(s, "nodegroup { name = \"general-eu-west-1b\"") && strstr(s, "min = 1, max = 1, size = 1"), "%.3000s", s);
     ck_assert_msg(strstr(s, "nodegroup { name = \"memory-eu-west-1b\", region = \"eu-west-1\", instance_type = "
                             "\"r6i.2xlarge\", cpu = \"7910m\", memory = \"62Gi\", pods = 58, min = 1, max = 1, size = 1, "
@@ -224,6 +240,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_knows_the_builtin_priority_classes);
     tcase_add_test(bin, import_lists_what_it_leaves_out);
     tcase_add_test(bin, import_reads_a_cluster_dump);
+    tcase_add_test(bin, import_prices_a_dumps_node_groups);
     tcase_add_test(bin, import_writes_numbers_as_people_do);
     suite_add_tcase(s, bin);
     return s;
