@@ -81,6 +81,15 @@ int cli_stopped(void);
 const volatile sig_atomic_t *cli_stop_flag(void);
 /* After a stop: says so on stderr and returns the exit code, 128 + signal. */
 int cli_stop_exit(const char *cmd);
+/* The run label of --openmetrics: the first 12 hex digits of sha256 over
+ * the scenario's name, the seed and the sets (NAME=VALUE, in order: sets,
+ * then more), newline-separated, into out. */
+void cli_run_id(const char *scenario, uint64_t seed, char *const *sets, size_t nsets, const char *const *more,
+                size_t nmore, char out[65]);
+/* With --openmetrics: the run in dir (its metrics.csv and the kube-state rows
+ * at kstate) as OpenMetrics text at out_path; kstate is removed. */
+int cli_openmetrics(SimMem *m, const ScnScenario *s, const char *dir, const char *kstate, const char *out_path,
+                    uint64_t seed, const char *run, const char *config, SimErr *err);
 /* After a run's end line: the SLOs missed and the three reasons pods waited
  * most, read from DIR's summary.json and trace.kst (run_end.c). */
 void cli_run_end_block(FILE *out, const char *dir);

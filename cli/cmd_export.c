@@ -1,7 +1,8 @@
 /*
  * cmd_export.c: `kubesim export [SCENARIO] [--set K=V]... [--out DIR]
  * [--provisioner cluster-autoscaler|karpenter] [--namespaces] [--pod-security
- * LEVEL] [--global-default-priority]`: loads and builds the
+ * LEVEL] [--global-default-priority]
+ * [--metrics-adapter prometheus-adapter|keda] ...`: loads and builds the
  * scenario (bad input ends here with exit 2 and nothing written), writes its
  * objects as one folder of manifests per region with a kustomization.yaml
  * (k8s-export/export.c) into a temporary folder, and renames it into place.
@@ -33,6 +34,7 @@ static void usage(FILE *f)
             "usage: kubesim export [SCENARIO.lua] [--set NAME=VALUE]... [--out DIR]\n"
             "                      [--provisioner cluster-autoscaler|karpenter] [--namespaces]\n"
             "                      [--pod-security LEVEL] [--global-default-priority] [--alerts]\n"
+            "                      [--metrics-adapter prometheus-adapter|keda]\n"
             "                      [--seed N] [--force] [--quiet]\n\n"
             "Writes the scenario (default: the built-in market_open_surge) as Kubernetes manifests,\n"
             "one folder per region (each region is a cluster): DIR/REGION/*.yaml, one file per\n"
@@ -49,6 +51,12 @@ static void usage(FILE *f)
             "                     the autoscaler's discovery tags) and values for its Helm chart\n"
             "                     (REGION/cluster-autoscaler-values.yaml: every flag), neither in the\n"
             "                     kustomization; or Karpenter v1 NodePools (nodepools.yaml)\n"
+            "  --metrics-adapter prometheus-adapter|keda\n"
+            "                     what serves the HPAs' External metrics (the queues' series):\n"
+            "                     prometheus-adapter (default) writes the HPAs and, per region,\n"
+            "                     prometheus-adapter-values.yaml (Helm values with the rules that\n"
+            "                     serve them); keda writes each HPA with an External metric as a\n"
+            "                     KEDA ScaledObject (scaledobjects.yaml) instead\n"
             "  --alerts           also alert rules from the scenario's SLOs, regions and quotas: a\n"
             "                     PrometheusRule (monitoring.coreos.com/v1; needs the Prometheus\n"
             "                     Operator's CRD) in DIR/REGION/prometheusrules.yaml, listed in the\n"
@@ -97,6 +105,13 @@ static int parse_opt(int c, ExportArgs *a)
         }
         a->flags.pod_security = optarg;
         return 0;
+    case 'm':
+        if (strcmp(optarg, "prometheus-adapter") != 0 && strcmp(optarg, "keda") != 0) {
+            fprintf(stderr, "kubesim export: --metrics-adapter takes prometheus-adapter or keda, not '%s'\n", optarg);
+            return -1;
+        }
+        a->flags.adapter = strcmp(optarg, "keda") == 0 ? KX_ADAPTER_KEDA : KX_ADAPTER_PROMETHEUS;
+        return 0;
     case 'q': a->quiet = 1; return 0;
     case 'f': a->force = 1; return 0;
     case 'a': a->alerts = 1; return 0;
@@ -111,7 +126,7 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
         {"out", required_argument, NULL, 'o'}, {"set", required_argument, NULL, 'S'},
         {"seed", required_argument, NULL, 's'}, {"provisioner", required_argument, NULL, 'p'},
         {"namespaces", no_argument, NULL, 'n'}, {"pod-security", required_argument, NULL, 'P'},
-        {"global-default-priority", no_argument, NULL, 'g'},
+        {"global-default-priority", no_argument, NULL, 'g'}, {"metrics-adapter", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'}, {"force", no_argument, NULL, 'f'},
         {"alerts", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;

@@ -35,7 +35,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kubesim export-sweep [SCENARIO.lua] --vary NAME=V1,V2,... [--vary ...] [--set NAME=VALUE]...\n"
-            "                            [--seed N] [--shards N] [--parallelism P] [--image IMAGE]\n"
+            "                            [--seed N] [--seeds N] [--pass-rate R] [--objective KIND:NAME]\n"
+            "                            [--shards N] [--parallelism P] [--image IMAGE]\n"
             "                            [--name NAME] [--namespace NS] [--cpu Q] [--memory Q]\n"
             "                            [--storage Q] [--storage-class CLASS] [--out FILE]\n\n"
             "Writes the Kubernetes objects that run `kubesim sweep` on a cluster (to --out FILE,\n"
@@ -44,7 +45,8 @@ static void usage(FILE *f)
             "index I runs shard I/N into /results/shards/I, and a Job NAME-merge that waits for\n"
             "every shard and writes the merged sweep into /results/merged. Apply with\n"
             "`kubectl apply -f FILE`.\n\n"
-            "  --vary, --set, --seed   as for kubesim sweep\n"
+            "  --vary, --set, --seed, --seeds, --pass-rate, --objective\n"
+            "                     as for kubesim sweep; every shard runs with them\n"
             "  --shards N         shards, the Indexed Job's completions (default: the\n"
             "                     configurations, at most 20)\n"
             "  --parallelism P    shards running at once (default: all)\n"
@@ -84,13 +86,34 @@ static int positive(const char *flag, const char *s, uint64_t lo, uint64_t hi, u
     return 0;
 }
 
+/* --pass-rate: a fraction above 0 and at most 1, passed to the shards as given. */
+static int pass_rate(const char *s, ExportArgs *a)
+{
+    char *end;
+    double r = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(r > 0 && r <= 1)) {
+        fprintf(stderr, "kubesim export-sweep: --pass-rate '%s': expected a fraction above 0 and at most 1\n", s);
+        return -1;
+    }
+    a->job.pass_rate = s;
+    return 0;
+}
+
 static int parse_opt(int c, ExportArgs *a)
 {
+    uint64_t v;
     switch (c) {
     case 'o': a->out = optarg; return 0;
     case 'V': return cli_push("export-sweep", a->varies, &a->nvaries, MAX_SETS, optarg, "--vary");
     case 'S': return cli_push("export-sweep", a->sets, &a->nsets, MAX_SETS, optarg, "--set");
     case 's': return positive("--seed", optarg, 0, SEED_MAX, &a->job.seed);
+    case 'E':
+        if (positive("--seeds", optarg, 1, 10000, &v) != 0)
+            return -1;
+        a->job.seeds = (size_t)v;
+        return 0;
+    case 'r': return pass_rate(optarg, a);
+    case 'O': a->job.objective = optarg; return 0;
     case 'n': return positive("--shards", optarg, 1, SCN_SWEEP_MAX_CONFIGS, &a->shards);
     case 'p': return positive("--parallelism", optarg, 1, SCN_SWEEP_MAX_CONFIGS, &a->parallelism);
     case 'i': a->job.image = optarg; return 0;
@@ -114,7 +137,9 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
         {"image", required_argument, NULL, 'i'}, {"name", required_argument, NULL, 'N'},
         {"namespace", required_argument, NULL, 'k'}, {"cpu", required_argument, NULL, 'c'},
         {"memory", required_argument, NULL, 'm'}, {"storage", required_argument, NULL, 'g'},
-        {"storage-class", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"storage-class", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {"seeds", required_argument, NULL, 'E'}, {"pass-rate", required_argument, NULL, 'r'},
+        {"objective", required_argument, NULL, 'O'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -128,6 +153,10 @@ static int parse_args(int argc, char **argv, ExportArgs *a)
         fprintf(stderr, "kubesim export-sweep: give at least one --vary NAME=V1,V2,...\n");
         return -1;
     }
+    if (a->job.seeds > 1 && a->job.seed + a->job.seeds - 1 > SEED_MAX) {
+        fprintf(stderr, "kubesim export-sweep: --seed + --seeds - 1 must be at most %llu (2^53 - 1)\n", SEED_MAX);
+        return -1;
+    }
     return 0;
 }
 
@@ -137,6 +166,11 @@ static ScnSweep *check_grid(ExportArgs *a, SimMem *m, char *name, size_t n)
 {
     SimErr err = SIM_ERR_INIT;
     ScnSweep *w = scn_sweep_new(m);
+    if (w && a->job.objective && scn_sweep_objective(w, a->job.objective) != SIM_OK) {
+        fprintf(stderr, "kubesim export-sweep: %s\n", scn_sweep_errmsg(w));
+        scn_sweep_free(w);
+        return NULL;
+    }
     for (size_t i = 0; w && i < a->nvaries; i++)
         if (scn_sweep_vary(w, a->varies[i]) != SIM_OK) {
             fprintf(stderr, "kubesim export-sweep: %s\n", scn_sweep_errmsg(w));

@@ -157,6 +157,14 @@ static int parse_args(int argc, char **argv, RunArgs *a)
     }
     if (cli_scenario_arg("run", argc, argv, &a->scenario) != 0)
         return -1;
+    if (a->alerts_rules && !a->alerts_test) {
+        fprintf(stderr, "kubesim run: --alerts-rules goes with --alerts-test\n");
+        return -1;
+    }
+    if (a->alerts_rules && access(a->alerts_rules, R_OK) != 0) {   /* before the run, not after it */
+        fprintf(stderr, "kubesim run: --alerts-rules %s: %s\n", a->alerts_rules, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -192,27 +200,14 @@ static int load_calibration(const char *path, BtThroughput *t)
     return 0;
 }
 
-/* The run label of --openmetrics: the one given, else the first 12 hex
- * digits of sha256 over the scenario's name, the seed and the --set flags in
- * order, so the same run gets the same id and another one another. */
+/* The run label of --openmetrics: the one given, else cli_run_id's, so the
+ * same run gets the same id and another one another. */
 static void run_id(const ScnScenario *s, const RunArgs *a, char out[65])
 {
-    if (a->run_label) {
+    if (a->run_label)
         snprintf(out, 65, "%s", a->run_label);
-        return;
-    }
-    SimSha256 h;
-    char seed[32];
-    sim_sha256_init(&h);
-    sim_sha256_update(&h, scn_name(s), strlen(scn_name(s)));
-    snprintf(seed, sizeof seed, "\n%llu", (unsigned long long)a->seed);
-    sim_sha256_update(&h, seed, strlen(seed));
-    for (size_t i = 0; i < a->nsets; i++) {
-        sim_sha256_update(&h, "\n", 1);
-        sim_sha256_update(&h, a->sets[i], strlen(a->sets[i]));
-    }
-    sim_sha256_hex(&h, out);
-    out[12] = '\0';
+    else
+        cli_run_id(scn_name(s), a->seed, a->sets, a->nsets, NULL, 0, out);
 }
 
 static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *ompath, SimErr *err)
@@ -250,10 +245,7 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (rc == SIM_OK && !cli_stopped() && ompath[0]) {
         char run[65];
         run_id(s, a, run);
-        RndOmRun om = {.metrics_csv = mpath, .kstate = kpath, .base_unix = scn_start_unix(s),   /* the scenario's real date
-                                                                                   and clock, in UTC */
-                       .scenario = scn_name(s), .seed = a->seed, .run = run};
-        rc = rnd_openmetrics_write(m, &om, ompath, err);
+        rc = cli_openmetrics(m, s, o->tmp, kpath, ompath, a->seed, run, NULL, err);
     }
     if (a->openmetrics || a->alerts_test)
         (void)remove(kpath);   /* an input of the OpenMetrics text, not an output of the run */

@@ -42,6 +42,7 @@
 #include "sim/fileio.h"
 #include "sim/json.h"
 #include "sim/outdir.h"
+#include "workloads/kstate.h"
 
 #define MAX_SETS 256
 #define MAX_JOBS 256
@@ -62,6 +63,7 @@ typedef struct SweepArgs {
     size_t lua_mem;
     uint64_t lua_steps;
     int quiet, merge, force;
+    int openmetrics;             /* --openmetrics: each run's metrics.om beside its summary */
     char **srcs;                 /* --merge: the shards' folders or CSV files */
     size_t nsrcs;
 } SweepArgs;
@@ -98,6 +100,9 @@ static void usage(FILE *f)
             "  --out DIR          output folder; an existing one is replaced only when it is\n"
             "                     empty or holds nothing but an earlier kubesim output\n"
             "  --force            replace an existing --out folder whatever it holds\n"
+            "  --openmetrics      also write each run's metrics as OpenMetrics text into\n"
+            "                     configs/N/metrics.om, every sample labelled scenario, seed,\n"
+            "                     run and config (N), to load several into one Prometheus\n"
             "  --lua-mem MIB, --lua-steps N   as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 a configuration meets every expectation (a shard or a merge of\n"
@@ -174,6 +179,7 @@ static int parse_opt(int c, SweepArgs *a)
         return 0;
     case 'r': return parse_rate(optarg, a);
     case 'O': a->objective = optarg; return 0;
+    case 'E': a->openmetrics = 1; return 0;
     case 'n': return cli_parse_u64("sweep", "--lua-steps", optarg, &a->lua_steps) || cli_positive("sweep", "--lua-steps", a->lua_steps) ? -1 : 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
@@ -190,7 +196,8 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
         {"lua-mem", required_argument, NULL, 'm'}, {"lua-steps", required_argument, NULL, 'n'},
         {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
         {"seeds", required_argument, NULL, 'N'}, {"pass-rate", required_argument, NULL, 'r'},
-        {"objective", required_argument, NULL, 'O'}, {0, 0, 0, 0}};
+        {"objective", required_argument, NULL, 'O'}, {"openmetrics", no_argument, NULL, 'E'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
@@ -202,10 +209,10 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
         a->srcs = argv + optind;
         a->nsrcs = (size_t)(argc - optind);
         if (a->nsrcs == 0 || a->nvaries || a->nsets || a->shards > 1 || a->seeds || a->objective ||
-            a->pass_rate > 0) {
+            a->pass_rate > 0 || a->openmetrics) {
             fprintf(stderr, "kubesim sweep: --merge takes the shards' folders or CSV files, and no "
-                            "--vary, --set, --shard, --seeds, --pass-rate or --objective (the shards' "
-                            "sweep.json say them)\n");
+                            "--vary, --set, --shard, --seeds, --pass-rate, --objective or --openmetrics "
+                            "(the shards' sweep.json say them)\n");
             return -1;
         }
         return 0;
@@ -279,6 +286,26 @@ static int make_dirs(const Sweep *sw, size_t u, char *dir, size_t n)
     return mkdir(dir, 0777);
 }
 
+/* The run in dir as configs/.../metrics.om: its run label hashes the
+ * scenario, the seed, the --set flags and the configuration's values; its
+ * config label is the configuration's index. */
+static int write_om(Sweep *sw, const ScnScenario *s, size_t i, uint64_t seed, const char *dir, const char *kpath)
+{
+    const char *sets[MAX_SETS];
+    char run[65], config[32], out[4300];
+    SimErr err = SIM_ERR_INIT;
+    SimMem m;
+    sim_mem_init(&m);
+    scn_sweep_sets(sw->w, i, sets);
+    cli_run_id(scn_name(s), seed, sw->a->sets, sw->a->nsets, sets, sw->a->nvaries, run);
+    snprintf(config, sizeof config, "%zu", i);
+    snprintf(out, sizeof out, "%s/metrics.om", dir);
+    int rc = cli_openmetrics(&m, s, dir, kpath, out, seed, run, config, &err);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim sweep: configuration %zu: %s\n", i, sim_err_msg(&err));
+    return rc;
+}
+
 static int run_one(Sweep *sw, size_t u)
 {
     char dir[4200];
@@ -291,10 +318,16 @@ static int run_one(Sweep *sw, size_t u)
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
         return -1;
     }
+    char kpath[4300];
     ScnRunOptions ro = {.seed = o.seed, .dir = dir, .stop = cli_stop_flag(),
-                        .no_wall_time = 1};
+                        .no_wall_time = 1, .kstate = sw->a->openmetrics ? kpath : NULL,
+                        .kstate_pods = WL_KSTATE_PODS_DEFAULT};
     ScnRunResult res;
-    int rc = make_dirs(sw, u, dir, sizeof dir) == 0 ? scn_run(s, &ro, &res) : SIM_EIO;
+    int rc = make_dirs(sw, u, dir, sizeof dir) == 0 ? SIM_OK : SIM_EIO;
+    snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", dir);
+    if (rc == SIM_OK)
+        rc = scn_run(s, &ro, &res);
+    int om_failed = rc == SIM_OK && sw->a->openmetrics && write_om(sw, s, i, o.seed, dir, kpath) != SIM_OK;
     if (rc != SIM_OK && !cli_stopped()) {
         char label[512];
         scn_sweep_label(sw->w, i, label, sizeof label);
@@ -302,7 +335,7 @@ static int run_one(Sweep *sw, size_t u)
                 (unsigned long long)ro.seed, rc == SIM_EIO ? strerror(errno) : scn_errmsg(s));
     }
     scn_free(s);
-    return rc == SIM_OK ? 0 : -1;
+    return rc == SIM_OK && !om_failed ? 0 : -1;
 }
 
 static int mine(const Sweep *sw, size_t i)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/rnd.h"
 #include "sim/outdir.h"
 #include "sim/fileio.h"
 
@@ -140,4 +141,35 @@ int cli_stop_exit(const char *cmd)
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
     fprintf(stderr, "kubesim %s: stopped by %s; no output is left half-written\n", cmd, name);
     return 128 + sig;
+}
+
+void cli_run_id(const char *scenario, uint64_t seed, char *const *sets, size_t nsets, const char *const *more,
+                size_t nmore, char out[65])
+{
+    SimSha256 h;
+    char num[32];
+    sim_sha256_init(&h);
+    sim_sha256_update(&h, scenario, strlen(scenario));
+    snprintf(num, sizeof num, "\n%llu", (unsigned long long)seed);
+    sim_sha256_update(&h, num, strlen(num));
+    for (size_t i = 0; i < nsets + nmore; i++) {
+        const char *v = i < nsets ? sets[i] : more[i - nsets];
+        sim_sha256_update(&h, "\n", 1);
+        sim_sha256_update(&h, v, strlen(v));
+    }
+    sim_sha256_hex(&h, out);
+    out[12] = '\0';
+}
+
+int cli_openmetrics(SimMem *m, const ScnScenario *s, const char *dir, const char *kstate, const char *out_path,
+                    uint64_t seed, const char *run, const char *config, SimErr *err)
+{
+    char mpath[4200];
+    snprintf(mpath, sizeof mpath, "%s/metrics.csv", dir);
+    RndOmRun om = {.metrics_csv = mpath, .kstate = kstate,
+                   .base_unix = scn_start_unix(s),   /* the scenario's real date and clock, in UTC */
+                   .scenario = scn_name(s), .seed = seed, .run = run, .config = config};
+    int rc = rnd_openmetrics_write(m, &om, out_path, err);
+    (void)remove(kstate);   /* an input of the OpenMetrics text, not an output of the run */
+    return rc;
 }

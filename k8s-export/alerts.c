@@ -27,14 +27,14 @@
  * a target at another percentile has no series to alert on. */
 static const struct {
     uint32_t pct_milli;
-    const char *quantile;
-} sampled[] = {{50000, "0.5"}, {90000, "0.9"}, {95000, "0.95"}, {99000, "0.99"}};
+    const char *label;          /* the series' percentile label */
+} sampled[] = {{50000, "50"}, {90000, "90"}, {95000, "95"}, {99000, "99"}};
 
-static const char *quantile_of(uint32_t pct_milli)
+static const char *percentile_label(uint32_t pct_milli)
 {
     for (size_t i = 0; i < sizeof sampled / sizeof sampled[0]; i++)
         if (sampled[i].pct_milli == pct_milli)
-            return sampled[i].quantile;
+            return sampled[i].label;
     return NULL;
 }
 
@@ -93,7 +93,7 @@ static void threshold(KxAlert *r, double v)
 static void slo_rule(KxAlerts *a, uint32_t region, const char *rn, const char *service, uint32_t pct,
                      SimTime target)
 {
-    const char *q = quantile_of(pct);
+    const char *q = percentile_label(pct);
     char pn[16], sel[KX_ALERT_SEL];
     wl_slo_pct_name(pct, pn, sizeof pn);
     if (q == NULL) {
@@ -110,7 +110,7 @@ static void slo_rule(KxAlerts *a, uint32_t region, const char *rn, const char *s
     snprintf(r->percentile, sizeof r->percentile, "%s", pn);
     match(r, "region", rn);
     match(r, "service", service);
-    match(r, "quantile", q);
+    match(r, "percentile", q);
     threshold(r, (double)target / 1e9);
     selector(r, NULL, sel, sizeof sel);
     snprintf(r->expr, sizeof r->expr, "%s > %s", sel, r->threshold_text);
@@ -273,7 +273,7 @@ static void rule(KxYaml *y, const KxAlert *r)
     /* the selector's own labels again (alerts keep them anyway): two rules
      * of one file must differ in their labels (promtool's lint) */
     for (size_t i = 0; i < r->nmatch; i++)
-        if (strcmp(r->match[i].key, "quantile") != 0)
+        if (strcmp(r->match[i].key, "percentile") != 0)
             kx_yaml_kv_str(y, r->match[i].key, r->match[i].value);
     if (r->percentile[0])
         kx_yaml_kv_str(y, "slo_percentile", r->percentile);
@@ -332,8 +332,8 @@ static int region_has_rules(const KxAlerts *a, uint32_t region)
 }
 
 /* Where the rule object lives: the scenario's "monitoring" namespace when it
- * declares one (exported in namespaces.yaml), else "default", which every
- * cluster has. */
+ * declares one (where the Prometheus Operator usually runs), else "default",
+ * which every cluster has. */
 static const char *rule_namespace(KxCtx *c)
 {
     for (uint32_t i = 0; i < sim_namespace_count(c->e); i++)

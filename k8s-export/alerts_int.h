@@ -12,7 +12,7 @@
 #include "k8s-export/export_int.h"
 
 /* The families the rules read (render/openmetrics.c writes them). */
-#define KX_FAM_LATENCY "kubesim_service_latency_seconds"   /* {region, service, quantile} */
+#define KX_FAM_LATENCY "kubesim_service_latency_seconds"   /* {region, service, percentile} */
 #define KX_FAM_PENDING "kubesim_region_pods_pending"       /* {region} */
 #define KX_FAM_QUOTA "kube_resourcequota"                  /* {region, namespace, resourcequota, resource, type} */
 

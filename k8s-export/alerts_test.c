@@ -200,17 +200,17 @@ static void line(Ctx *c, char *l)
     char *key_end = p ? p + 1 : NULL;
     if (key_end == NULL || *key_end != ' ')
         return;
-    char saved = *key_end;
     *key_end = '\0';
     Series *s = find(c, l);
-    *key_end = saved;
+    /* the key, copied before the labels are cut (exactly its text: freed as
+     * strlen + 1) */
+    char *copy = s == NULL ? sim_mem_strdup(c->m, l) : NULL;
+    *key_end = ' ';
     if (s == NULL) {
-        char *copy = sim_mem_strdup(c->m, l);   /* the key, before the labels are cut */
         if (copy == NULL) {
             oom(c);
             return;
         }
-        copy[key_end - l] = '\0';
         *brace = '\0';
         tmp.key = copy;
         if (parse_labels(brace, &tmp) == NULL || !wanted(c, &tmp) || (s = add_series(c, &tmp)) == NULL) {
@@ -474,13 +474,13 @@ static void exp_labels(const Inst *in, KxYaml *y)
         int ruled = strcmp(k, "severity") == 0 || strcmp(k, "slo_percentile") == 0 ||
                     (r->kind == KX_ALERT_QUOTA && strcmp(k, "type") == 0);
         for (size_t j = 0; j < r->nmatch; j++)
-            ruled |= strcmp(k, r->match[j].key) == 0 && strcmp(k, "quantile") != 0;
+            ruled |= strcmp(k, r->match[j].key) == 0 && strcmp(k, "percentile") != 0;
         if (!ruled)
             kx_yaml_kv_str(y, k, in->s->l[i].v);
     }
     kx_yaml_kv_str(y, "severity", r->severity);
     for (size_t j = 0; j < r->nmatch; j++)
-        if (strcmp(r->match[j].key, "quantile") != 0)
+        if (strcmp(r->match[j].key, "percentile") != 0)
             kx_yaml_kv_str(y, r->match[j].key, r->match[j].value);
     if (r->percentile[0])
         kx_yaml_kv_str(y, "slo_percentile", r->percentile);

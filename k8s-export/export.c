@@ -19,9 +19,11 @@
 
 typedef struct KxFile {
     char *path;                 /* REGION/FILE.yaml */
-    KxYaml *y;                  /* the text */
+    KxYaml *y;                  /* the text; NULL for a text file (raw) */
     size_t docs;
     int tooling;                /* not Kubernetes objects: not in the kustomization */
+    char *raw;                  /* the text of a tooling file written as text (Helm values with comments) */
+    size_t rawlen, rawcap;
 } KxFile;
 
 struct KxFiles {
@@ -57,6 +59,7 @@ static const KxKind kinds[] = {
     {"cronjobs.yaml", kx_emit_cronjobs, -1, 0},
     {"poddisruptionbudgets.yaml", kx_emit_pdbs, -1, 0},
     {"horizontalpodautoscalers.yaml", kx_emit_hpas, -1, 0},
+    {"scaledobjects.yaml", kx_emit_scaledobjects, -1, 0},   /* KEDA (--metrics-adapter keda) */
     {"prometheusrules.yaml", kx_emit_prometheusrules, -1, 0},   /* only with KxExportOptions.alerts */
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
@@ -70,7 +73,10 @@ void kx_files_get(const KxFiles *f, size_t i, const char **path, const char **te
 {
     SIM_ASSERT(i < f->n);
     *path = f->v[i].path;
-    if (kx_yaml_text(f->v[i].y, text, len) != SIM_OK) {   /* checked when added */
+    if (f->v[i].raw) {
+        *text = f->v[i].raw;
+        *len = f->v[i].rawlen;
+    } else if (kx_yaml_text(f->v[i].y, text, len) != SIM_OK) {   /* checked when added */
         *text = "";
         *len = 0;
     }
@@ -124,7 +130,10 @@ void kx_files_free(KxFiles *f)
         return;
     for (size_t i = 0; i < f->n; i++) {
         sim_mem_strfree(f->m, f->v[i].path);
-        kx_yaml_free(f->v[i].y);
+        if (f->v[i].raw)
+            sim_mem_free(f->m, f->v[i].raw, f->v[i].rawcap);
+        else
+            kx_yaml_free(f->v[i].y);
     }
     for (size_t i = 0; i < f->ncluster; i++)
         sim_mem_strfree(f->m, f->cluster[i]);
@@ -150,8 +159,37 @@ static int add_file(KxFiles *f, const char *region, const char *file, KxYaml *y,
         kx_yaml_free(y);
         return rc;
     }
-    f->v[f->n++] = (KxFile){p, y, docs, tooling};
+    f->v[f->n++] = (KxFile){p, y, docs, tooling, NULL, 0, 0};
     return SIM_OK;
+}
+
+/* A tooling file written as text (not in the kustomization): takes b's text. */
+static int add_raw(KxFiles *f, KxCtx *c, const char *file, KxBuf *b)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", sim_region(c->e, c->region)->name, file);
+    char *p = sim_mem_strdup(f->m, path);
+    if (p == NULL || sim_mem_grow(f->m, (void **)&f->v, &f->cap, f->n + 1, sizeof *f->v) != SIM_OK) {
+        sim_mem_strfree(f->m, p);
+        kx_buf_free(c, b);
+        return SIM_ENOMEM;
+    }
+    f->v[f->n++] = (KxFile){p, NULL, 0, 1, b->s, b->len, b->cap};
+    *b = (KxBuf){0};
+    return SIM_OK;
+}
+
+/* Files beside the manifests, for the tools that serve them (Helm values). */
+static int emit_extras(KxFiles *f, KxCtx *c)
+{
+    KxBuf b = {0};
+    c->rc = SIM_OK;
+    kx_emit_adapter_values(c, &b);
+    if (c->rc != SIM_OK || b.len == 0) {
+        kx_buf_free(c, &b);
+        return c->rc;
+    }
+    return add_raw(f, c, KX_ADAPTER_VALUES, &b);
 }
 
 /* One kind's file of one region; none when the kind has no object there. */
@@ -197,6 +235,8 @@ static int export_region(KxFiles *f, KxCtx *c)
     for (size_t k = 0; rc == SIM_OK && k < NKINDS; k++)
         if (kinds[k].provisioner < 0 || kinds[k].provisioner == (int)c->o->provisioner)
             rc = emit_kind(f, c, &kinds[k]);
+    if (rc == SIM_OK)
+        rc = emit_extras(f, c);
     return rc == SIM_OK ? kustomization(f, c, first) : rc;
 }
 

@@ -106,7 +106,7 @@ static void metric(KxCtx *c, const WlHpaMetric *m, uint32_t tgt)
     kx_yaml_map_end(y);
 }
 
-static void rules(KxYaml *y, const char *key, const WlHpaRules *r)
+void kx_hpa_rules(KxYaml *y, const char *key, const WlHpaRules *r)
 {
     static const char *const selects[] = {"Max", "Min", "Disabled"};
     kx_yaml_str(y, key);
@@ -128,7 +128,7 @@ static void rules(KxYaml *y, const char *key, const WlHpaRules *r)
 
 /* Per-direction tolerances are a 1.33 alpha field, unknown to 1.30-1.32;
  * minReplicas 0 names the gate the cluster needs. */
-static void hpa_annotations(KxCtx *c, const WlHpaSpec *s)
+void kx_hpa_annotations(KxCtx *c, const WlHpaSpec *s)
 {
     int tol = s->has_behavior && (s->up.tolerance >= 0 || s->down.tolerance >= 0);
     if (!tol && s->min != 0)
@@ -150,7 +150,7 @@ static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
     KxYaml *y = c->y;
     kx_doc_begin(c, "autoscaling/v2", "HorizontalPodAutoscaler");
     kx_meta(c, name, kx_ns_name(c, w->ns), 1);
-    hpa_annotations(c, s);
+    kx_hpa_annotations(c, s);
     kx_yaml_map_end(y);
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
@@ -170,12 +170,34 @@ static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
     if (s->has_behavior) {
         kx_yaml_str(y, "behavior");
         kx_yaml_map_begin(y);
-        rules(y, "scaleUp", &s->up);
-        rules(y, "scaleDown", &s->down);
+        kx_hpa_rules(y, "scaleUp", &s->up);
+        kx_hpa_rules(y, "scaleDown", &s->down);
         kx_yaml_map_end(y);
     }
     kx_yaml_map_end(y);
     kx_doc_end(c);
+}
+
+int kx_hpa_has_external(const WlHpaSpec *s)
+{
+    for (size_t i = 0; i < s->nmetrics; i++)
+        if (s->metrics[i].source == WL_HPA_EXTERNAL)
+            return 1;
+    return 0;
+}
+
+int kx_hpa_as_keda(const KxCtx *c, const WlHpaSpec *s)
+{
+    return c->o->adapter == KX_ADAPTER_KEDA && kx_hpa_has_external(s);
+}
+
+int kx_hpa_refused(KxCtx *c, const char *name, const WlHpaSpec *s)
+{
+    if (s->min != 0 || (c->o->gates & WL_GATE_BIT(WL_GATE_HPA_SCALE_TO_ZERO)))
+        return 0;
+    c->rc = sim_fail(c->e, SIM_EINVAL, "hpa '%s': minReplicas 0 needs the feature gate HPAScaleToZero, "
+                     "which the scenario does not turn on (a real API server rejects the object)", name);
+    return 1;
 }
 
 void kx_emit_hpas(KxCtx *c)
@@ -184,13 +206,11 @@ void kx_emit_hpas(KxCtx *c)
         const char *name;
         uint32_t tgt;
         const WlHpaSpec *s;
-        if (wl_hpa_info(c->wl, i, &name, &tgt, &s) != SIM_OK || sim_workload(c->e, tgt)->region != c->region)
+        if (wl_hpa_info(c->wl, i, &name, &tgt, &s) != SIM_OK || sim_workload(c->e, tgt)->region != c->region ||
+            kx_hpa_as_keda(c, s))
             continue;
-        if (s->min == 0 && !(c->o->gates & WL_GATE_BIT(WL_GATE_HPA_SCALE_TO_ZERO))) {
-            c->rc = sim_fail(c->e, SIM_EINVAL, "hpa '%s': minReplicas 0 needs the feature gate HPAScaleToZero, "
-                             "which the scenario does not turn on (a real API server rejects the object)", name);
+        if (kx_hpa_refused(c, name, s))
             return;
-        }
         hpa(c, name, tgt, s);
     }
 }

@@ -13,10 +13,13 @@
 
 #include "k8s-export/kx.h"
 #include "sim/policy.h"
+#include "workloads/hpa.h"
 #include "workloads/wl.h"
 
 #define KX_CONTAINER "app"          /* the one container of every pod */
 #define KX_SERVE_PORT 8080          /* serving pods' container port, named "http" */
+#define KX_ADAPTER_VALUES "prometheus-adapter-values.yaml"   /* Helm values, not a manifest */
+#define KX_PROMETHEUS_URL "http://prometheus.monitoring.svc"   /* a placeholder to edit */
 #define KX_RUN_AS 65532             /* the non-root user of every pod (distroless "nonroot") */
 
 typedef struct KxCtx {
@@ -30,6 +33,15 @@ typedef struct KxCtx {
     size_t docs;                    /* documents written into y */
     int rc;                         /* SIM_OK, or the first failure (SIM_ENOMEM) */
 } KxCtx;
+
+/* A growing text buffer through the engine's SimMem; a failed append sets
+ * c->rc and the text stays as it was. */
+typedef struct KxBuf {
+    char *s;
+    size_t len, cap;
+} KxBuf;
+void kx_buf_printf(KxCtx *c, KxBuf *b, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kx_buf_free(KxCtx *c, KxBuf *b);
 
 /* export_meta.c: document heads, metadata, labels, selectors, values */
 void kx_doc_begin(KxCtx *c, const char *api, const char *kind);
@@ -89,6 +101,22 @@ void kx_emit_cronjobs(KxCtx *c);
 void kx_emit_hpas(KxCtx *c);
 void kx_emit_eksctl(KxCtx *c);       /* an eksctl ClusterConfig: the node groups (not for kubectl) */
 void kx_emit_autoscaler(KxCtx *c);   /* the cluster-autoscaler Helm chart's values (not for kubectl) */
+void kx_emit_scaledobjects(KxCtx *c);   /* KEDA ScaledObjects (--metrics-adapter keda) */
+/* The Helm values of prometheus-adapter that serve the region's External
+ * metrics, as text into b (left empty when no HPA of the region has one, or
+ * with --metrics-adapter keda). */
+void kx_emit_adapter_values(KxCtx *c, KxBuf *b);
+
+/* export_hpa.c, shared with the ScaledObjects (export_adapter.c) */
+int kx_hpa_has_external(const WlHpaSpec *s);
+/* Does hpa s go out as a ScaledObject rather than an HPA? */
+int kx_hpa_as_keda(const KxCtx *c, const WlHpaSpec *s);
+/* One direction of a behavior ("scaleUp"/"scaleDown" and its map). */
+void kx_hpa_rules(KxYaml *y, const char *key, const WlHpaRules *r);
+/* The HPA's annotations (tolerances, the feature gate), when it has any. */
+void kx_hpa_annotations(KxCtx *c, const WlHpaSpec *s);
+/* Refuses minReplicas 0 without HPAScaleToZero; 1 when refused (c->rc set). */
+int kx_hpa_refused(KxCtx *c, const char *name, const WlHpaSpec *s);
 void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */
 void kx_emit_prometheusrules(KxCtx *c);   /* alerts.c: with o->alerts, the region's PrometheusRule */
 

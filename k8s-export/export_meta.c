@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -184,4 +185,26 @@ const char *kx_pod_label(const SimPodSpec *spec, const char *key)
         if (strcmp(spec->labels[i].key, key) == 0)
             return spec->labels[i].value;
     return NULL;
+}
+
+void kx_buf_printf(KxCtx *c, KxBuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || sim_mem_grow(sim_mem(c->e), (void **)&b->s, &b->cap, b->len + (size_t)n + 1, 1) != SIM_OK) {
+        c->rc = SIM_ENOMEM;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void kx_buf_free(KxCtx *c, KxBuf *b)
+{
+    sim_mem_free(sim_mem(c->e), b->s, b->cap);
+    *b = (KxBuf){0};
 }

@@ -60,6 +60,7 @@ static const KxKind kinds[] = {
      * NodePool (a node group's name is a label), an eksctl ClusterConfig. */
     {"NodePool", "karpenter.sh/v1", {NULL}, NAME_LABEL, 0, 0},
     {"ClusterConfig", "eksctl.io/v1alpha5", {NULL}, NAME_SUBDOMAIN, 0, 0},
+    {"ScaledObject", "keda.sh/v1alpha1", {NULL}, NAME_SUBDOMAIN, 0, 0},   /* KEDA */
 };
 
 /* An object read: kept in reading order with its file and region. */
@@ -487,6 +488,10 @@ static int scale_to_zero(const KxImp *c)
         const char *min = d->kind && strcmp(d->kind, "HorizontalPodAutoscaler") == 0
                               ? kube_y_get_str(d->root, "spec.minReplicas") : NULL;
         if (min && strcmp(min, "0") == 0)
+            return 1;
+        /* A ScaledObject's minReplicaCount defaults to 0 (KEDA scales to zero itself). */
+        min = d->kind && strcmp(d->kind, "ScaledObject") == 0 ? kube_y_get_str(d->root, "spec.minReplicaCount") : NULL;
+        if (d->kind && strcmp(d->kind, "ScaledObject") == 0 && (min == NULL || strcmp(min, "0") == 0))
             return 1;
     }
     return 0;

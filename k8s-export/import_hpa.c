@@ -133,31 +133,37 @@ static int target_found(KxImp *c, const char *name)
     return name && kx_has(c, "deployment", name, "");
 }
 
+void kx_hpa_decl(KxImp *c, const KxDoc *d, const char *name, const KubeHpa *h)
+{
+    if (!target_found(c, h->target_name)) {
+        kx_out(c, "-- %s/", d->kind);
+        kx_out_comment(c, d->name ? d->name : "");
+        kx_out(c, ": its target is not in the manifests\n");
+        return;
+    }
+    kx_out(c, "hpa { name = ");
+    kx_out_str(c, name);
+    kx_out(c, ", target = ");
+    kx_out_str(c, h->target_name);
+    kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", (long long)h->min, (long long)h->max);
+    for (size_t i = 0; i < h->nmetrics; i++) {
+        kx_out(c, i ? ", " : " ");
+        metric(c, &h->metrics[i]);
+    }
+    kx_out(c, " }");
+    behavior(c, d, h);
+    kx_out(c, " }\n");
+}
+
 void kx_imp_hpas(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "HorizontalPodAutoscaler")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
         KubeHpa h;
         if (!read_hpa(c, d, &h))
             return;
-        if (!target_found(c, h.target_name)) {
-            kx_out(c, "-- HorizontalPodAutoscaler/");
-            kx_out_comment(c, d->name ? d->name : "");
-            kx_out(c, ": its target is not in the manifests\n");
-            continue;
-        }
-        kx_out(c, "hpa { name = ");
-        kx_out_str(c, d->name);
-        kx_out(c, ", target = ");
-        kx_out_str(c, h.target_name);
-        kx_out(c, ", min = %lld, max = %lld,\n    metrics = {", (long long)h.min, (long long)h.max);
-        for (size_t i = 0; i < h.nmetrics; i++) {
-            kx_out(c, i ? ", " : " ");
-            metric(c, &h.metrics[i]);
-        }
-        kx_out(c, " }");
-        behavior(c, d, &h);
-        kx_out(c, " }\n");
+        kx_hpa_decl(c, d, d->name, &h);
     }
+    kx_imp_scaledobjects(c);
 }
 
 /* ---- traffic ------------------------------------------------------------ */

@@ -119,7 +119,13 @@ void kx_imp_daemonsets(KxImp *c);
 void kx_imp_jobs(KxImp *c);
 void kx_imp_cronjobs(KxImp *c);
 void kx_imp_traffic(KxImp *c);
-void kx_imp_hpas(KxImp *c);
+void kx_imp_hpas(KxImp *c);          /* and then the ScaledObjects */
+/* import_keda.c: KEDA ScaledObjects, each read as the HPA KEDA creates from it. */
+void kx_imp_scaledobjects(KxImp *c);
+/* import_hpa.c: the declaration of HPA name from the spec h of document d
+ * (an HPA, or a ScaledObject read as one); a comment when its target is not
+ * among the manifests. */
+void kx_hpa_decl(KxImp *c, const KxDoc *d, const char *name, const KubeHpa *h);
 void kx_imp_nodegroups(KxImp *c);
 /* import_nodes.c: a node group's `, price = ...`: the --prices row of its
  * instance type, else given (the manifest's own, a number; may be NULL),

@@ -42,6 +42,9 @@ typedef struct KxSweepJob {
     const char *const *sets;    /* "NAME=VALUE" */
     size_t nsets;
     uint64_t seed;
+    size_t seeds;               /* runs per configuration (0 or 1: one, no --seeds) */
+    const char *pass_rate;      /* --pass-rate as given, or NULL */
+    const char *objective;      /* --objective KIND:NAME, or NULL */
     size_t shards, parallelism;
     const char *cpu, *memory;   /* each pod's requests and limits (quantities) */
     const char *storage;        /* the results volume's size */
@@ -64,12 +67,21 @@ typedef enum KxProvisioner {
     KX_PROV_KARPENTER                 /* node groups as Karpenter v1 NodePools */
 } KxProvisioner;
 
+/* What serves the External metrics of the HPAs (the simulation's per-queue
+ * series) on the real cluster. */
+typedef enum KxMetricsAdapter {
+    KX_ADAPTER_PROMETHEUS = 0,   /* HPAs as they are, and prometheus-adapter-values.yaml with the
+                                    chart's rules.external that serve their metrics */
+    KX_ADAPTER_KEDA              /* an HPA with an External metric becomes a KEDA ScaledObject
+                                    (scaledobjects.yaml); KEDA creates the HPA and serves the metric */
+} KxMetricsAdapter;
 /* Alert rules from a scenario (alerts.c); NULL in KxExportOptions: none. */
 typedef struct KxAlerts KxAlerts;
 
 typedef struct KxExportOptions {
     const char *scenario;               /* the scenario's name, for labels */
     KxProvisioner provisioner;
+    KxMetricsAdapter adapter;
     const struct SchedCaConfig *ca;     /* the autoscaler's flags; NULL: upstream's defaults */
     uint32_t gates;                     /* the feature gates the cluster runs with (workloads/gates.h WlGates):
                                            an HPA with minReplicas 0 needs HPAScaleToZero */

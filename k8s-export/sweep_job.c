@@ -8,7 +8,9 @@
  *
  * A shard's folder appears whole (kubesim writes a temporary folder and
  * renames it), so the merge Job's wait for /results/shards/I/sweep.csv never
- * sees half a shard. Pods run under the restricted Pod Security Standard
+ * sees half a shard. The shards carry the sweep's --seeds, --pass-rate and
+ * --objective; each shard's sweep.json records them (and the scenario's
+ * clock), which is all the merge needs. Pods run under the restricted Pod Security Standard
  * (kx_restricted_pod/_container, shared with the export).
  */
 #include "k8s-export/export_int.h"
@@ -160,6 +162,19 @@ static void shard_args(KxYaml *y, const KxSweepJob *j)
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)j->seed);
     kx_yaml_str(y, "--seed");
     kx_yaml_str(y, buf);
+    if (j->seeds > 1) {   /* every shard runs its configurations with every seed */
+        snprintf(buf, sizeof buf, "%zu", j->seeds);
+        kx_yaml_str(y, "--seeds");
+        kx_yaml_str(y, buf);
+    }
+    if (j->pass_rate) {
+        kx_yaml_str(y, "--pass-rate");
+        kx_yaml_str(y, j->pass_rate);
+    }
+    if (j->objective) {
+        kx_yaml_str(y, "--objective");
+        kx_yaml_str(y, j->objective);
+    }
     snprintf(buf, sizeof buf, "$(JOB_COMPLETION_INDEX)/%zu", j->shards);
     kx_yaml_str(y, "--shard");
     kx_yaml_str(y, buf);

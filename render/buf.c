@@ -232,6 +232,10 @@ const char *rnd_known_label(const char *key)
         {"slo", "SLO"}, {"slo_target_ms", "SLO target"},
         {"pods_running", "Running pods"}, {"pods_pending", "Pending pods"},
         {"nodegroup", "node group"}, {"desired_replicas", "Desired replicas"},
+        {"latency_p50_ms", "p50 latency"}, {"latency_p90_ms", "p90 latency"},
+        {"latency_p99_ms", "p99 latency"}, {"slo_from_seconds", "SLO clock from"},
+        {"latency_ms", "Whole run"}, {"worst_1m_ms", "Worst 1-min window"},
+        {"worst_5m_ms", "Worst 5-min window"},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (strcmp(key, pairs[i][0]) == 0)

@@ -446,6 +446,8 @@ static void value(RndBuf *b, double v)
         rnd_buf_str(b, "NaN");
     else if (isinf(v))
         rnd_buf_str(b, v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        rnd_buf_fmt(b, "%.0f", v);   /* bytes and counts exactly */
     else
         rnd_buf_fmt(b, "%.10g", v);
 }

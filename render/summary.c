@@ -143,6 +143,36 @@ static void status_line(RndBuf *b, const cJSON *root)
     rnd_buf_str(b, "</a>");
 }
 
+/* The SLOs at a glance: each target of slo[] (targets[], or the entry
+ * itself in an older summary) is missed when the run spent time over it
+ * after its SLO clock started. Nothing without an SLO. */
+static void slo_line(RndBuf *b, const cJSON *root)
+{
+    const cJSON *slo = cJSON_GetObjectItemCaseSensitive(root, "slo"), *row, *t;
+    int total = 0, missed = 0;
+    cJSON_ArrayForEach(row, (cJSON_IsArray(slo) ? slo : NULL)) {
+        const cJSON *targets = cJSON_GetObjectItemCaseSensitive(row, "targets");
+        if (cJSON_IsArray(targets) && cJSON_GetArraySize(targets) > 0) {
+            cJSON_ArrayForEach(t, targets) {
+                total++;
+                missed += num_or(t, "violation_seconds", 0) > 0;
+            }
+        } else if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(row, "target_ms"))) {
+            total++;
+            missed += num_or(row, "violation_seconds", 0) > 0;
+        }
+    }
+    if (total == 0)
+        return;
+    const char *plural = total > 1 ? "s" : "";
+    rnd_buf_fmt(b, " <a class=\"status %s\" href=\"#slo\">", missed ? "fail" : "pass");
+    if (missed == 0)
+        rnd_buf_fmt(b, "%s%d SLO target%s met", total > 1 ? "All " : "", total, plural);
+    else
+        rnd_buf_fmt(b, "%d of %d SLO target%s missed", missed, total, plural);
+    rnd_buf_str(b, "</a>");
+}
+
 static void seed_fact(RndBuf *b, const cJSON *seed)
 {
     if (seed == NULL)
@@ -228,6 +258,7 @@ void rnd_sum_header(RndBuf *b, const cJSON *root)
     rnd_buf_esc(b, cJSON_IsString(scn) ? scn->valuestring : "Unnamed scenario");
     rnd_buf_str(b, "</h1>");
     status_line(b, root);
+    slo_line(b, root);
     rnd_buf_str(b, "<dl class=\"facts\">");
     seed_fact(b, cJSON_GetObjectItemCaseSensitive(root, "seed"));
     fact(b, "Simulated", "sim_seconds", cJSON_GetObjectItemCaseSensitive(root, "sim_seconds"));

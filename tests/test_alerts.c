@@ -100,8 +100,8 @@ START_TEST(alerts_rules_follow_the_declarations)
     char *t = yaml_text(y);
     has(t, "- name: kubesim.alerts_fixture.r1\n");
     has(t, "- name: kubesim.alerts_fixture.r2\n");
-    has(t, "expr: kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\"} > 0.1\n");
-    has(t, "expr: kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.99\"} > 0.25\n");
+    has(t, "expr: kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\"} > 0.1\n");
+    has(t, "expr: kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"99\"} > 0.25\n");
     has(t, "expr: kubesim_region_pods_pending{region=\"r2\"} > 0\n");
     has(t, "expr: kube_resourcequota{region=\"r1\",namespace=\"team\",resourcequota=\"team-q\",type=\"used\"} / "
            "ignoring(type) kube_resourcequota{region=\"r1\",namespace=\"team\",resourcequota=\"team-q\",type=\"hard\"} "
@@ -110,7 +110,7 @@ START_TEST(alerts_rules_follow_the_declarations)
     has(t, "for: \"10m\"");
     has(t, "slo_percentile: p99\n");
     hasnt(t, "service=\"web\"");    /* no SLO declared */
-    hasnt(t, "0.999");              /* p99.9: no series */
+    hasnt(t, "percentile=\"99.9\"");   /* p99.9: no series */
     free(t);
     kx_yaml_free(y);
     rules_close(&r);
@@ -122,19 +122,19 @@ static const char om[] =
     "# TYPE kubesim_service_latency_seconds gauge\n"
     /* p95 of api over 0.1 at steps 1-4 (fires at 4: 3m after 1), 5 under,
      * no sample at 6, over at 7-10 (fires at 10) */
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.05 1000.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1060.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1120.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1150.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1180.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1240.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.05 1300.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1420.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1480.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1540.000\n"
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"} 0.2 1600.000\n"
-    /* a quantile no rule reads */
-    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.5\",run=\"x\"} 9 1000.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.05 1000.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1060.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1120.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1150.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1180.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1240.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.05 1300.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1420.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1480.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1540.000\n"
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"} 0.2 1600.000\n"
+    /* a percentile no rule reads */
+    "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"50\",run=\"x\"} 9 1000.000\n"
     "# TYPE kubesim_region_pods_pending gauge\n"
     "kubesim_region_pods_pending{region=\"r1\",run=\"x\"} 0 1000.000\n"
     "kubesim_region_pods_pending{region=\"r1\",run=\"x\"} 1 1060.000\n"
@@ -246,12 +246,12 @@ START_TEST(alerts_test_values_notation)
     KxAlertTestResult res;
     char *t = test_file(&r, &res);
     has(t, "rule_files:\n- alerts.rules.yaml\nevaluation_interval: \"1m\"\n");
-    has(t, "  - series: kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",run=\"x\"}\n"
+    has(t, "  - series: kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",run=\"x\"}\n"
            "    values: \"0.05 0.2x3 0.05 stale 0.2x3\"\n");
     has(t, "    values: \"0+1x3 stale _x6\"\n");          /* pending 0 1 2 3, then gone */
     has(t, "    values: \"5 6 10x6 4 stale\"\n");         /* quota used */
     has(t, "    values: \"10x9 stale\"\n");               /* quota hard */
-    hasnt(t, "quantile=\"0.5\"");
+    hasnt(t, "percentile=\"50\"");
     hasnt(t, "resourcequota=\"other\"");
     free(t);
     rules_close(&r);
@@ -305,7 +305,8 @@ START_TEST(run_alerts_test_files)
     has(tb_out(), "alerts test: t1.yaml (promtool test rules)");
     char *t = out_file("t1.yaml"), *rules = out_file("alerts.rules.yaml");
     has(t, "rule_files:\n- alerts.rules.yaml\n");
-    has(t, "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",quantile=\"0.95\",scenario=\"alerts_fixture\"");
+    has(t, "kubesim_service_latency_seconds{region=\"r1\",service=\"api\",percentile=\"95\",scenario=\"alerts_fixture\"");
+    has(t, "kube_resourcequota{");
     has(rules, "alert: KubesimQuotaNearLimit");
     ck_assert(!tb_exists("run1/.alerts-input.om"));
     free(t);
@@ -319,7 +320,10 @@ START_TEST(run_alerts_test_files)
     has(t, want);
     free(t);
     ck_assert_int_eq(tb_run("run fixture.lua --out run3 --alerts-test t3.yaml --alerts-rules nope.yaml"), 2);
-    has(tb_err(), "--alerts-rules nope.yaml: no such file");
+    has(tb_err(), "--alerts-rules nope.yaml: No such file or directory");
+    ck_assert(!tb_exists("run3"));
+    ck_assert_int_eq(tb_run("run fixture.lua --out run3 --alerts-rules mine.rules.yaml"), 2);
+    has(tb_err(), "--alerts-rules goes with --alerts-test");
     ck_assert(!tb_exists("run3"));
     ck_assert(!tb_exists("t3.yaml"));
 }

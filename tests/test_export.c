@@ -86,7 +86,8 @@ static const char *at(const char *name, char *buf, size_t n)
 /* Runs the validator on every Kubernetes file of every region folder of
  * DIR (kustomization.yaml is kustomize's, nodepools.yaml a Karpenter CRD,
  * eksctl-cluster.yaml and cluster-autoscaler-values.yaml eksctl's and
- * Helm's input: the validator knows none). Returns its exit code; its last
+ * Helm's input, scaledobjects.yaml a KEDA CRD,
+ * prometheus-adapter-values.yaml Helm values: the validator knows none). Returns its exit code; its last
  * line in last. */
 static int validate_dir(const char *dir, char *last, size_t n)
 {
@@ -98,7 +99,8 @@ static int validate_dir(const char *dir, char *last, size_t n)
     char cmd[2000];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && node '%s' $(ls %s/*/*.yaml | grep -v -e /kustomization.yaml -e /nodepools.yaml "
-             "-e /eksctl-cluster.yaml -e /cluster-autoscaler-values.yaml) 2>&1",
+             "-e /eksctl-cluster.yaml -e /cluster-autoscaler-values.yaml -e /scaledobjects.yaml "
+             "-e /prometheus-adapter-values.yaml) 2>&1",
              tb_dir(), mjs, dir);
     FILE *f = popen(cmd, "r");
     ck_assert_ptr_nonnull(f);

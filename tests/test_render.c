@@ -275,7 +275,7 @@ START_TEST(report_draws_a_shared_slo_target_once)
 END_TEST
 
 /* Every percentile's target is a dashed line on that percentile's latency
- * chart: p99 on "Latency p99", p95 once on "p95 latency" (slo_target_ms and
+ * chart: p99 on "p99 latency", p95 once on "p95 latency" (slo_target_ms and
  * slo_p95_target_ms are the same target); a percentile without a latency
  * series (p99.9) keeps a chart of its own. */
 START_TEST(report_draws_each_percentile_target_on_its_latency_chart)
@@ -291,7 +291,7 @@ START_TEST(report_draws_each_percentile_target_on_its_latency_chart)
     Page p = render_ok(summary_full, csv);
     ck_assert_uint_eq(count(p.html, "<svg "), 3);
     ck_assert_uint_eq(count(p.html, "stroke-dasharray=\"7 4\""), 2);
-    long p95 = pos(p.html, "p95 latency (ms) by service"), p99 = pos(p.html, "Latency p99 (ms) by service");
+    long p95 = pos(p.html, "p95 latency (ms) by service"), p99 = pos(p.html, "p99 latency (ms) by service");
     long t120 = pos(p.html, "last 120 ms"), t250 = pos(p.html, "last 250 ms");
     ck_assert_msg(p95 < t120 && t120 < p99 && p99 < t250, "each target is not on its own percentile's chart");
     ck_assert_ptr_null(strstr(p.html, "service / slo_p95_target_ms"));
@@ -417,6 +417,39 @@ START_TEST(report_header_shows_run_facts)
     ck_assert_ptr_nonnull(strstr(p.html, "<dd>$1,234.50</dd>"));
     ck_assert_ptr_nonnull(strstr(p.html, "<dd>15,600\xC3\x97 real time</dd>"));
     ck_assert_ptr_nonnull(strstr(p.html, "<code>ab12</code>"));
+    free(p.html);
+}
+END_TEST
+
+/* The header says how the SLOs went beside the expectations: every target
+ * of slo[] (targets[], or an older summary's entry) counted, missed when
+ * the run spent time over it; the SLO table names each target's figures. */
+START_TEST(report_header_counts_slo_targets_met_and_missed)
+{
+    static const char sum[] =
+        "{\"scenario\":\"s\",\"cost_usd\":1,\"expectations\":[],\"slo\":["
+        "{\"service\":\"api\",\"region\":\"r1\",\"latency_p95_ms\":60,\"target_ms\":120,\"violation_seconds\":30,"
+        "\"slo_from_seconds\":20,\"targets\":["
+        "{\"percentile\":\"p95\",\"target_ms\":120,\"latency_ms\":60,\"worst_1m_ms\":70,\"worst_5m_ms\":65,"
+        "\"violation_seconds\":0},"
+        "{\"percentile\":\"p99\",\"target_ms\":20,\"latency_ms\":97,\"worst_1m_ms\":99,\"worst_5m_ms\":98,"
+        "\"violation_seconds\":30}]},"
+        "{\"service\":\"old\",\"region\":\"r1\",\"latency_p95_ms\":10,\"target_ms\":100,\"violation_seconds\":0}]}";
+    Page p = render_ok(sum, csv_basic);
+    ck_assert_msg(strstr(p.html, "<a class=\"status fail\" href=\"#slo\">1 of 3 SLO targets missed</a>"), "%.3000s",
+                  p.html);
+    ck_assert_ptr_nonnull(strstr(p.html, "Worst 1-min window"));
+    ck_assert_ptr_nonnull(strstr(p.html, "Worst 5-min window"));
+    ck_assert_ptr_nonnull(strstr(p.html, "SLO clock from"));
+    free(p.html);
+    static const char met[] = "{\"scenario\":\"s\",\"cost_usd\":1,\"slo\":[{\"service\":\"old\",\"region\":\"r1\","
+                              "\"target_ms\":100,\"violation_seconds\":0}]}";
+    p = render_ok(met, csv_basic);
+    ck_assert_ptr_nonnull(strstr(p.html, "<a class=\"status pass\" href=\"#slo\">1 SLO target met</a>"));
+    free(p.html);
+    static const char none[] = "{\"scenario\":\"s\",\"cost_usd\":1,\"slo\":[]}";
+    p = render_ok(none, csv_basic);
+    ck_assert_ptr_null(strstr(p.html, "href=\"#slo\""));
     free(p.html);
 }
 END_TEST
@@ -921,6 +954,25 @@ static int write_openmetrics_in(SimMem *m, const Dir *d, SimErr *err)
     return rnd_openmetrics_write(m, &in, op, err);
 }
 
+/* metrics.csv and the kube-state sampler's rows, for a sweep's configuration. */
+static int write_openmetrics_kstate_in(SimMem *m, const Dir *d, SimErr *err)
+{
+    char mp[128], kp[128], op[128];
+    dir_file(d, "metrics.csv", mp, sizeof mp);
+    dir_file(d, "kstate.tsv", kp, sizeof kp);
+    dir_file(d, "out", op, sizeof op);
+    RndOmRun in = {.metrics_csv = mp, .kstate = kp, .base_unix = 1700000000, .scenario = "s", .seed = 7,
+                   .run = "r1", .config = "3"};
+    return rnd_openmetrics_write(m, &in, op, err);
+}
+
+static const char kstate_rows[] =
+    "60\tkube_node_info\tnode=\"n-0\",region=\"r\"\t1\n"
+    "0\tkubesim_pods_created\tregion=\"r\"\t2\n"
+    "0\tkube_node_info\tnode=\"n-0\",region=\"r\"\t1\n"
+    "60\tkubesim_pods_created\tregion=\"r\"\t5\n"
+    "0\tkube_future_thing\t\t34359738368\n";
+
 static int write_sweep_in(SimMem *m, const Dir *d, SimErr *err)
 {
     char sp[128], op[128];
@@ -982,6 +1034,64 @@ START_TEST(openmetrics_fails_cleanly_at_every_allocation)
     Dir d = dir_make();
     dir_put(&d, "metrics.csv", csv_basic);
     writer_oom_sweep(write_openmetrics_in, &d);
+    dir_remove(&d);
+}
+END_TEST
+
+START_TEST(openmetrics_with_kube_state_fails_cleanly_at_every_allocation)
+{
+    Dir d = dir_make();
+    dir_put(&d, "metrics.csv", csv_basic);
+    dir_put(&d, "kstate.tsv", kstate_rows);
+    writer_oom_sweep(write_openmetrics_kstate_in, &d);
+    dir_remove(&d);
+}
+END_TEST
+
+/* The kube-state rows join metrics.csv's: sorted into their families with
+ * their metadata (a counter's samples end _total; a family outside the
+ * table is a gauge), the run's labels and the config label after theirs, an
+ * empty label set, whole numbers exactly. */
+START_TEST(openmetrics_merges_kube_state_rows)
+{
+    Dir d = dir_make();
+    dir_put(&d, "metrics.csv", "t_seconds,region,object,name,metric,value\n0,r,region,r,nodes,1\n");
+    dir_put(&d, "kstate.tsv", kstate_rows);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    char op[128];
+    ck_assert_int_eq(write_openmetrics_kstate_in(&m, &d, &err), SIM_OK);
+    ck_assert_int_eq(m.live, 0);
+    dir_file(&d, "out", op, sizeof op);
+    char *got = slurp(op);
+    const char *run = "scenario=\"s\",seed=\"7\",run=\"r1\",config=\"3\"";
+    char want[4096];
+    snprintf(want, sizeof want,
+             "# HELP kube_future_thing kubesim kube-state sampler.\n"
+             "# TYPE kube_future_thing gauge\n# UNIT kube_future_thing \n"
+             "kube_future_thing{%s} 34359738368 1700000000.000\n"
+             "# HELP kube_node_info Information about a cluster node.\n"
+             "# TYPE kube_node_info gauge\n# UNIT kube_node_info \n"
+             "kube_node_info{node=\"n-0\",region=\"r\",%s} 1 1700000000.000\n"
+             "kube_node_info{node=\"n-0\",region=\"r\",%s} 1 1700000060.000\n"
+             "# HELP kubesim_pods_created Pods created in the region.\n"
+             "# TYPE kubesim_pods_created counter\n# UNIT kubesim_pods_created \n"
+             "kubesim_pods_created_total{region=\"r\",%s} 2 1700000000.000\n"
+             "kubesim_pods_created_total{region=\"r\",%s} 5 1700000060.000\n"
+             "# HELP kubesim_region_nodes Nodes of the region, in any state (added and not removed).\n"
+             "# TYPE kubesim_region_nodes gauge\n# UNIT kubesim_region_nodes \n"
+             "kubesim_region_nodes{region=\"r\",%s} 1 1700000000.000\n"
+             "# EOF\n", run, run, run, run, run, run);
+    ck_assert_str_eq(got, want);
+    free(got);
+    /* a bad row names the file and line, and nothing is written */
+    ck_assert_int_eq(remove(op), 0);
+    dir_put(&d, "kstate.tsv", "0\tkube_node_info\tnode=\"n\"\t1\n0\tx\n");
+    ck_assert_int_eq(write_openmetrics_kstate_in(&m, &d, &err), SIM_EINVAL);
+    ck_assert_msg(strstr(sim_err_msg(&err), "kstate.tsv:2: expected 4 fields"), "%s", sim_err_msg(&err));
+    ck_assert_msg(access(op, F_OK) != 0, "output written despite the bad row");
+    ck_assert_int_eq(m.live, 0);
     dir_remove(&d);
 }
 END_TEST
@@ -1078,6 +1188,7 @@ static Suite *render_suite(void)
     suite_add_tcase(s, charts);
     TCase *summary = tcase_create("summary");
     tcase_add_test(summary, report_header_shows_run_facts);
+    tcase_add_test(summary, report_header_counts_slo_targets_met_and_missed);
     tcase_add_test(summary, report_shows_headline_regions_and_slo_tables);
     tcase_add_test(summary, report_shows_slo_table_only_when_nonempty);
     tcase_add_test(summary, report_lists_expectations_pass_and_fail);
@@ -1102,6 +1213,8 @@ static Suite *render_suite(void)
     tcase_add_test(errors, report_parses_the_summary_through_its_allocator);
     tcase_add_test(errors, openmetrics_fails_cleanly_at_every_allocation);
     tcase_add_test(errors, openmetrics_text_is_exact);
+    tcase_add_test(errors, openmetrics_with_kube_state_fails_cleanly_at_every_allocation);
+    tcase_add_test(errors, openmetrics_merges_kube_state_rows);
     tcase_add_test(errors, sweep_page_fails_cleanly_at_every_allocation);
     suite_add_tcase(s, errors);
     return s;

@@ -626,6 +626,89 @@ START_TEST(sweep_seeds_one_lucky_seed_does_not_pick)
 }
 END_TEST
 
+/* export-sweep carries --seeds, --pass-rate and --objective to every shard:
+ * the shard Job's args, run as the cluster would (the completion index
+ * substituted, the ConfigMap's and the volume's paths made local), and the
+ * merge of the shards give the same sweep.csv and sweep.json as kubesim
+ * sweep with those flags (seeds, pass rate, objective, the completion
+ * column, the answer that the pass rate picks). */
+START_TEST(export_sweep_shards_carry_seeds_pass_rate_and_objective)
+{
+    char lucky_job[1024];
+    snprintf(lucky_job, sizeof lucky_job, "%sjob { name = \"bt\", completions = 2, parallelism = 1, duration = "
+             "\"10m\", cpu = \"1\", memory = \"1Gi\" }\n", lucky);
+    char cmd[8192], p[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/sc'", tb_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    tb_write("sc/scenario.lua", lucky_job);
+    ck_assert_msg(tb_run("export-sweep sc/scenario.lua --vary nodes=1,2 --seeds 3 --pass-rate 0.6 --objective job:bt "
+                         "--shards 2 --out xs.yaml") == 0, "%s", tb_err());
+    char last[512];
+    ck_assert_int_eq(validate_manifests("xs.yaml", last, sizeof last), 0);
+    char *yaml = tb_read(at("xs.yaml", p, sizeof p), NULL);
+    const char *a = strstr(yaml, "        args:\n");
+    ck_assert_ptr_nonnull(a);
+    a += strlen("        args:\n");
+    char args[4096] = "";
+    size_t n = 0;
+    while (strncmp(a, "        - ", 10) == 0) {   /* one argument a line, maybe quoted */
+        a += 10;
+        size_t len = strcspn(a, "\n");
+        char arg[512];
+        snprintf(arg, sizeof arg, "%.*s", (int)len, a);
+        if (arg[0] == '"' && len >= 2 && arg[len - 1] == '"') {
+            memmove(arg, arg + 1, len - 2);
+            arg[len - 2] = '\0';
+        }
+        n += (size_t)snprintf(args + n, sizeof args - n, " '%s'", arg);
+        a += len + 1;
+    }
+    free(yaml);
+    ck_assert_msg(strstr(args, "'--seeds' '3' '--pass-rate' '0.6' '--objective' 'job:bt'"), "%s", args);
+    for (int i = 0; i < 2; i++) {
+        char shard[4096], idx[4];
+        snprintf(idx, sizeof idx, "%d", i);
+        size_t k = 0;
+        for (const char *q = args; *q && k + 32 < sizeof shard;) {   /* the cluster's substitutions */
+            if (strncmp(q, "$(JOB_COMPLETION_INDEX)", 23) == 0)
+                k += (size_t)snprintf(shard + k, sizeof shard - k, "%s", idx), q += 23;
+            else if (strncmp(q, "/scenario/", 10) == 0)
+                k += (size_t)snprintf(shard + k, sizeof shard - k, "sc/"), q += 10;
+            else if (strncmp(q, "/results/", 9) == 0)
+                k += (size_t)snprintf(shard + k, sizeof shard - k, "results/"), q += 9;
+            else
+                shard[k++] = *q++;
+        }
+        shard[k] = '\0';
+        ck_assert_msg(strncmp(shard, " 'sweep' 'sc/scenario.lua'", 26) == 0, "%s", shard);
+        ck_assert_msg(tb_run("%s", shard) == 0, "%s: %s", shard, tb_err());
+    }
+    ck_assert_int_eq(tb_run("sweep --merge results/shards/0 results/shards/1 --quiet --out results/merged"), 0);
+    ck_assert_int_eq(tb_run("sweep sc/scenario.lua --vary nodes=1,2 --seed 42 --seeds 3 --pass-rate 0.6 "
+                            "--objective job:bt --quiet --out xs-whole"), 0);
+    expect_same_file("results/merged/sweep.csv", "xs-whole/sweep.csv");
+    expect_same_file("results/merged/sweep.json", "xs-whole/sweep.json");
+    cJSON *j = json_file("results/merged/sweep.json");
+    ck_assert_double_eq(jnum(j, "seeds"), 3);
+    ck_assert_double_eq(jnum(j, "pass_rate"), 0.6);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "objective")), "job:bt");
+    ck_assert_double_eq(jnum(cJSON_GetObjectItem(j, "cheapest"), "config"), 0);   /* 2 of 3 seeds pass */
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0),
+                                                 "completion_seconds")));
+    cJSON_Delete(j);
+    /* bad values are refused before anything is written */
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --seeds 0 --out xb.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "--seeds takes 1 to 10000"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --pass-rate 1.5 --out xb.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "--pass-rate '1.5'"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --objective pod:x --out xb.yaml"), 2);
+    ck_assert_msg(strstr(tb_err(), "expected service:NAME, job:NAME or queue:NAME"), "%s", tb_err());
+    ck_assert_int_eq(tb_run("export-sweep sc/scenario.lua --vary nodes=1 --seed 9007199254740991 --seeds 2 "
+                            "--out xb.yaml"), 2);
+    ck_assert(!tb_exists("xb.yaml"));
+}
+END_TEST
+
 /* The rerun line of a sweep with its own --set (and a scenario path that
  * needs quoting) is the exact command: run as the shell reads it, it gives
  * the winner's summary (same trace, cost and expectations). */
@@ -758,6 +841,41 @@ START_TEST(sweep_objective_completion_from_the_summary)
     free(csv);
     scn_sweep_free(w);
     ck_assert_int_eq(m.live, 0);
+}
+END_TEST
+
+/* A run that takes more than 2 s shows its progress on a terminal (percent
+ * simulated, events, elapsed, an estimate of what is left) and nothing with
+ * --quiet or when stderr is not a terminal. The built-in scenario in
+ * requests mode takes far longer than the 3 s each run is given (it is then
+ * stopped with SIGINT, as a user's Ctrl-C), so the line shows whatever the
+ * machine's speed; the three runs go at once. */
+START_TEST(run_progress_on_a_terminal_for_a_long_run)
+{
+    ck_assert_msg(system("command -v script >/dev/null && command -v timeout >/dev/null") == 0,
+                  "script(1) (util-linux) and timeout(1) (coreutils) are needed");
+    char cmd[4096], p[600], text[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && { script -q -e -c \"timeout -s INT 3 '%s' run --traffic-mode requests --out lp1\" /dev/null "
+             "> lp1.log 2>&1 </dev/null & "
+             "script -q -e -c \"timeout -s INT 3 '%s' run --traffic-mode requests --quiet --out lp2\" /dev/null "
+             "> lp2.log 2>&1 </dev/null & "
+             "timeout -s INT 3 '%s' run --traffic-mode requests --out lp3 > lp3.out 2> lp3.log </dev/null & wait; }",
+             tb_dir(), tb_bin(), tb_bin(), tb_bin());
+    ck_assert_int_eq(system(cmd), 0);
+    tb_slurp(at("lp1.log", p, sizeof p), text, sizeof text);
+    ck_assert_msg(strstr(text, "market_open_surge: ") && strstr(text, "% of 10.0 h simulated, ") &&
+                  strstr(text, " events, ") && strstr(text, " s elapsed, about ") && strstr(text, " s left"),
+                  "no progress line on the terminal: %s", text);
+    ck_assert_msg(strstr(text, "stopped by SIGINT") != NULL, "the run was not stopped: %s", text);
+    for (int i = 2; i <= 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "lp%d.log", i);
+        tb_slurp(at(name, p, sizeof p), text, sizeof text);
+        ck_assert_msg(strstr(text, "stopped by SIGINT"), "%s: the run was not stopped: %s", name, text);
+        ck_assert_msg(strstr(text, " elapsed") == NULL, "%s: progress %s: %s", name,
+                      i == 2 ? "with --quiet" : "on a stderr that is a file", text);
+    }
 }
 END_TEST
 
@@ -1031,7 +1149,9 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_page_objective_ticks_and_failing_on_top);
     tcase_add_test(bin, sweep_page_labels_fit_extreme_values);
     tcase_add_test(bin, sweep_progress_only_on_a_terminal);
+    tcase_add_test(bin, run_progress_on_a_terminal_for_a_long_run);
     tcase_add_test(bin, sweep_queue_objective_carries_the_p95_wait);
+    tcase_add_test(bin, export_sweep_shards_carry_seeds_pass_rate_and_objective);
     suite_add_tcase(s, bin);
     return s;
 }

@@ -12,10 +12,12 @@
  * PromQL's lookback would keep a vanished series alive for 5 minutes, so a
  * pod or node that goes away gets one last sample of 0 in its phase /
  * condition and info series (kube-state-metrics relies on scrape staleness,
- * which an imported block cannot carry).
+ * which an imported block cannot carry); kube_pod_status_phase has the
+ * pod's phase at 1 and, once, the phase it left at 0, not all five.
  */
 #include "workloads/kstate.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +32,8 @@
 typedef struct PodSeen {
     double cpu_s;               /* CPU seconds used so far */
     uint8_t shown;              /* in the last sample's per-pod series */
+    int8_t phase;               /* the phase it was shown in (phase_of) */
+    uint8_t unbound;            /* shown with node="" (not bound yet) */
 } PodSeen;
 
 struct WlKstate {
@@ -77,7 +81,12 @@ void wl_kstate_row(WlKstate *k, const char *family, const char *labels, double v
     SimTime t = k->now;
     int w = t % SIM_NS_PER_S == 0 ? fprintf(k->f, "%lld", (long long)(t / SIM_NS_PER_S))
                                   : fprintf(k->f, "%.3f", (double)t / (double)SIM_NS_PER_S);
-    if (w < 0 || fprintf(k->f, "\t%s\t%s\t%.10g\n", family, labels, v) < 0)
+    /* whole numbers (bytes, counts) exactly; others to 10 digits as metrics.csv */
+    if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        w = w < 0 ? w : fprintf(k->f, "\t%s\t%s\t%.0f\n", family, labels, v);
+    else
+        w = w < 0 ? w : fprintf(k->f, "\t%s\t%s\t%.10g\n", family, labels, v);
+    if (w < 0)
         k->err = 1;
 }
 
@@ -95,8 +104,12 @@ static size_t obj_labels(WlKstate *k, char *buf, uint32_t ns, const char *key, c
 /* ---- regions, and the counts only kubesim keeps ------------------------------------ */
 static int grow_created(WlKstate *k)
 {
-    return sim_mem_grow(k->mem, (void **)&k->created, &k->cap_created, sim_region_count(k->e),
-                        sizeof *k->created);
+    size_t old = k->cap_created;
+    if (sim_mem_grow(k->mem, (void **)&k->created, &k->cap_created, sim_region_count(k->e),
+                     sizeof *k->created) != SIM_OK)
+        return SIM_ENOMEM;
+    memset(k->created + old, 0, (k->cap_created - old) * sizeof *k->created);   /* grow does not zero */
+    return SIM_OK;
 }
 
 static void regions(WlKstate *k)
@@ -288,16 +301,24 @@ static int pod_exists(const SimPod *p)
     return p->phase != SIM_POD_DELETED || p->terminating;
 }
 
-static void phases(WlKstate *k, const char *base, size_t n, int phase)
+/* kube_pod_status_phase: 1 for the pod's phase; 0 once for the phase it
+ * left (kube-state-metrics writes every phase every scrape: the zeros that
+ * matter to PromQL are those, the rest would only be bytes). phase -1: the
+ * pod went away. */
+static void phases(WlKstate *k, uint32_t id, const char *base, size_t n, int phase)
 {
     static const char *const names[5] = {"Pending", "Running", "Succeeded", "Failed", "Unknown"};
+    PodSeen *ps = &k->pods[id];
     for (int i = 0; i < 5; i++) {
         char l[LABELS];
         size_t len = n;
+        if (i != phase && !(ps->shown && i == ps->phase))
+            continue;
         memcpy(l, base, n + 1);
         wl_kstate_label(l, sizeof l, &len, "phase", names[i]);
         wl_kstate_row(k, "kube_pod_status_phase", l, i == phase);
     }
+    ps->phase = (int8_t)phase;
 }
 
 static int phase_of(const SimPod *p)
@@ -312,8 +333,9 @@ static int phase_of(const SimPod *p)
     }
 }
 
+/* on 0: the series' last sample, 0 (a label changed: the old series ends). */
 static void resources(WlKstate *k, const char *family, const char *base, size_t n, int64_t cpu_m, int64_t mem,
-                      int64_t gpu)
+                      int64_t gpu, double on)
 {
     const struct { const char *res, *unit; int64_t v; double scale; } rs[] = {
         {"cpu", "core", cpu_m, 1e-3}, {"memory", "byte", mem, 1}, {"nvidia_com_gpu", "integer", gpu, 1}};
@@ -325,7 +347,7 @@ static void resources(WlKstate *k, const char *family, const char *base, size_t 
         memcpy(l, base, n + 1);
         wl_kstate_label(l, sizeof l, &len, "resource", rs[i].res);
         wl_kstate_label(l, sizeof l, &len, "unit", rs[i].unit);
-        wl_kstate_row(k, family, l, (double)rs[i].v * rs[i].scale);
+        wl_kstate_row(k, family, l, (double)rs[i].v * rs[i].scale * on);
     }
 }
 
@@ -341,7 +363,7 @@ static void usage(WlKstate *k, uint32_t id, const SimPod *p, const char *cbase)
     wl_kstate_row(k, "container_memory_working_set_bytes", cbase, (double)u.mem);
 }
 
-static void pod_info(WlKstate *k, const SimPod *p, const char *base, size_t n, const char *node)
+static void pod_info(WlKstate *k, const SimPod *p, const char *base, size_t n, const char *node, double on)
 {
     static const char *const kinds[SIM_WL_KIND_COUNT] = {"Deployment", "Job", "<none>", "DaemonSet",
                                                          "StatefulSet", "CronJob"};
@@ -351,28 +373,44 @@ static void pod_info(WlKstate *k, const SimPod *p, const char *base, size_t n, c
     wl_kstate_label(l, sizeof l, &n, "node", node);
     wl_kstate_label(l, sizeof l, &n, "created_by_kind", kinds[w->kind]);
     wl_kstate_label(l, sizeof l, &n, "created_by_name", w->kind == SIM_WL_POD ? "<none>" : w->name);
-    wl_kstate_row(k, "kube_pod_info", l, 1);
+    wl_kstate_row(k, "kube_pod_info", l, on);
 }
 
-/* The pod's series; node "" until it is bound. */
+/* The series that carry the node: info and requests. */
+static void pod_node_series(WlKstate *k, const SimPod *p, const char *base, size_t n, const char *node, double on)
+{
+    char cbase[LABELS];
+    size_t cn = n;
+    pod_info(k, p, base, n, node, on);
+    memcpy(cbase, base, n + 1);
+    wl_kstate_label(cbase, sizeof cbase, &cn, "container", CONTAINER);
+    wl_kstate_label(cbase, sizeof cbase, &cn, "node", node);
+    resources(k, "kube_pod_container_resource_requests", cbase, cn, p->req.cpu_m, p->req.mem, p->req.gpu, on);
+    resources(k, "kube_pod_container_resource_limits", cbase, cn, p->lim_cpu_m, p->lim_mem, 0, on);
+}
+
+/* The pod's series; node "" until it is bound (those series end with a 0
+ * when it is). */
 static void pod(WlKstate *k, uint32_t id, const SimPod *p)
 {
     char base[LABELS], cbase[LABELS], name[256], node[256] = "";
     size_t n = 0, cn;
+    PodSeen *ps = &k->pods[id];
     sim_pod_name(k->e, id, name, sizeof name);
     if (p->node != SIM_NONE)
         sim_node_name(k->e, p->node, node, sizeof node);
     wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(k->e, p->ns)->name);
     wl_kstate_label(base, sizeof base, &n, "pod", name);
     wl_kstate_label(base, sizeof base, &n, "region", sim_region(k->e, p->region)->name);
-    pod_info(k, p, base, n, node);
-    phases(k, base, n, phase_of(p));
+    if (ps->shown && ps->unbound && node[0])
+        pod_node_series(k, p, base, n, "", 0);
+    ps->unbound = node[0] == '\0';
+    pod_node_series(k, p, base, n, node, 1);
+    phases(k, id, base, n, phase_of(p));
     memcpy(cbase, base, n + 1);
     cn = n;
     wl_kstate_label(cbase, sizeof cbase, &cn, "container", CONTAINER);
     wl_kstate_label(cbase, sizeof cbase, &cn, "node", node);
-    resources(k, "kube_pod_container_resource_requests", cbase, cn, p->req.cpu_m, p->req.mem, p->req.gpu);
-    resources(k, "kube_pod_container_resource_limits", cbase, cn, p->lim_cpu_m, p->lim_mem, 0);
     usage(k, id, p, cbase);
 }
 
@@ -385,7 +423,7 @@ static void pod_gone(WlKstate *k, uint32_t id, const SimPod *p)
     wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(k->e, p->ns)->name);
     wl_kstate_label(base, sizeof base, &n, "pod", name);
     wl_kstate_label(base, sizeof base, &n, "region", sim_region(k->e, p->region)->name);
-    phases(k, base, n, -1);
+    phases(k, id, base, n, -1);
     k->pods[id].shown = 0;
 }
 

@@ -8,8 +8,8 @@
  * queue, consumers in a Deployment, and an HPA that scales them on the
  * queue's length through a metrics adapter.
  *
- * External metrics, as a metrics adapter (KEDA, prometheus-adapter) serves
- * them, in milli-units through wl_value_metric():
+ * External metrics, as prometheus-adapter serves them (or KEDA, for the HPA
+ * it creates from a ScaledObject), in milli-units through wl_value_metric():
  *   "<queue>/queue_length"              requests waiting in that queue
  *   "<queue>/queue_oldest_age_seconds"  age of its oldest waiting request (0 when empty)
  *   "queue_length", "queue_oldest_age_seconds"

@@ -4,7 +4,8 @@
 # real promtool (issue 17, item 4):
 #   1. `promtool check rules` passes on every shipped scenario's alerts.rules.yaml
 #      and on the groups of each region's PrometheusRule;
-#   2. `promtool test rules` passes on the built-in scenario's generated test;
+#   2. `promtool test rules` passes on the built-in scenario's generated test,
+#      and on quota_contention's, where quota alerts fire;
 #   3. its expected SLO alert is the surge's: us-east quant-api firing in the
 #      minutes an independent reading of metrics.csv gives (p95 over 150 ms
 #      for 3 consecutive samples, `for: 3m`), inside the surge;
@@ -43,6 +44,13 @@ promtool check rules "${files[@]}" >rules.out 2>&1 || fail "promtool check rules
 mkdir at
 "$bin" run --out run --alerts-test at/test.yaml --quiet
 promtool test rules at/test.yaml || fail "promtool test rules at/test.yaml"
+
+# 2b. a quota scenario: its quota alerts fire, and promtool agrees
+mkdir qt
+"$bin" run "$src/scenarios/quota_contention.lua" --out run-quota --alerts-test qt/test.yaml --quiet
+promtool test rules qt/test.yaml || fail "promtool test rules qt/test.yaml"
+grep -A12 'alertname: KubesimQuotaNearLimit' qt/test.yaml | grep -q 'resourcequota: ' ||
+  fail "no quota alert fires in quota_contention"
 
 # 3. the SLO alert fires in the surge's minutes, as metrics.csv says
 python3 - run/metrics.csv at/test.yaml <<'PY' || fail "the SLO alert's minutes"
