@@ -238,8 +238,12 @@ static void print_summary(const KxFiles *f, const char *dest)
         printf("%s %s", i ? "," : "", kx_files_cluster(f, i));
     printf("%s\n", kx_files_cluster_count(f) ? "" : " none");
     int tooling = 0;
-    for (size_t i = 0; i < kx_files_count(f); i++)
-        tooling |= kx_files_tooling(f, i);
+    for (size_t i = 0; i < kx_files_count(f); i++) {
+        const char *path, *text;
+        size_t len;
+        kx_files_get(f, i, &path, &text, &len);
+        tooling |= kx_files_tooling(f, i) && strcmp(strchr(path, '/') + 1, "eksctl-cluster.yaml") == 0;
+    }
     if (tooling)   /* not for kubectl: each with its own tool, first */
         printf("node groups: eksctl create cluster -f %s/REGION/eksctl-cluster.yaml, then helm install "
                "cluster-autoscaler autoscaler/cluster-autoscaler -n kube-system -f "
