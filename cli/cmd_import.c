@@ -88,11 +88,13 @@ static int yaml_name(const char *name)
 }
 
 /* Helm values an export writes beside a region's manifests (not in its
- * kustomization: prometheus-adapter-values.yaml): no manifest to read. */
+ * kustomization: prometheus-adapter-values.yaml): no manifest to read. The
+ * cluster autoscaler's (cluster-autoscaler-values.yaml) is read: it holds
+ * the scenario's autoscaler flags (import_nodes.c). */
 static int helm_values(const char *name)
 {
     size_t n = strlen(name);
-    return n > 12 && strcmp(name + n - 12, "-values.yaml") == 0;
+    return n > 12 && strcmp(name + n - 12, "-values.yaml") == 0 && strstr(name, "cluster-autoscaler-values") == NULL;
 }
 
 static int is_dir(const char *p)
