@@ -1,6 +1,8 @@
 /*
  * cmd_export.c: `kubesim export [SCENARIO] [--set K=V]... [--out DIR]
- * [--provisioner cluster-autoscaler|karpenter] [--metrics-adapter prometheus-adapter|keda] ...`: loads and builds the
+ * [--provisioner cluster-autoscaler|karpenter] [--namespaces] [--pod-security
+ * LEVEL] [--global-default-priority]
+ * [--metrics-adapter prometheus-adapter|keda] ...`: loads and builds the
  * scenario (bad input ends here with exit 2 and nothing written), writes its
  * objects as one folder of manifests per region with a kustomization.yaml
  * (k8s-export/export.c) into a temporary folder, and renames it into place.
@@ -44,9 +46,11 @@ static void usage(FILE *f)
             "  --force            replace an existing --out folder whatever it holds\n"
             "  --set NAME=VALUE   override a param() or a DECL.FIELD of the scenario (repeatable)\n"
             "  --provisioner cluster-autoscaler|karpenter\n"
-            "                     node groups as a cluster-autoscaler ConfigMap in kube-system\n"
-            "                     (flags and group settings; default), or as Karpenter v1\n"
-            "                     NodePools (nodepools.yaml)\n"
+            "                     node groups for the cluster autoscaler (default): an eksctl\n"
+            "                     ClusterConfig (REGION/eksctl-cluster.yaml: managed node groups with\n"
+            "                     the autoscaler's discovery tags) and values for its Helm chart\n"
+            "                     (REGION/cluster-autoscaler-values.yaml: every flag), neither in the\n"
+            "                     kustomization; or Karpenter v1 NodePools (nodepools.yaml)\n"
             "  --metrics-adapter prometheus-adapter|keda\n"
             "                     what serves the HPAs' External metrics (the queues' series):\n"
             "                     prometheus-adapter (default) writes the HPAs and, per region,\n"
@@ -241,6 +245,17 @@ static void print_summary(const KxFiles *f, const char *dest)
     for (size_t i = 0; i < kx_files_cluster_count(f); i++)
         printf("%s %s", i ? "," : "", kx_files_cluster(f, i));
     printf("%s\n", kx_files_cluster_count(f) ? "" : " none");
+    int tooling = 0;
+    for (size_t i = 0; i < kx_files_count(f); i++) {
+        const char *path, *text;
+        size_t len;
+        kx_files_get(f, i, &path, &text, &len);
+        tooling |= kx_files_tooling(f, i) && strcmp(strchr(path, '/') + 1, "eksctl-cluster.yaml") == 0;
+    }
+    if (tooling)   /* not for kubectl: each with its own tool, first */
+        printf("node groups: eksctl create cluster -f %s/REGION/eksctl-cluster.yaml, then helm install "
+               "cluster-autoscaler autoscaler/cluster-autoscaler -n kube-system -f "
+               "%s/REGION/cluster-autoscaler-values.yaml\n", dest, dest);
 }
 
 /* The gates the scenario turns on beyond upstream's defaults: each cluster

@@ -91,14 +91,6 @@ static int yaml_name(const char *name)
     return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0));
 }
 
-/* Helm values an export writes beside a region's manifests (not in its
- * kustomization: prometheus-adapter-values.yaml): no manifest to read. */
-static int helm_values(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 12 && strcmp(name + n - 12, "-values.yaml") == 0;
-}
-
 static int is_dir(const char *p)
 {
     struct stat st;
@@ -173,7 +165,7 @@ static int add_dir(ImportArgs *a, const char *dir, const char *region, int depth
         snprintf(kust, sizeof kust, "%s/kustomization.yaml", p);
         if (rc == 0 && depth == 0 && name[0] != '.' && is_dir(p) && access(kust, F_OK) == 0)
             rc = add_dir(a, p, name, 1);
-        else if (rc == 0 && yaml_name(name) && !(depth == 1 && helm_values(name)))
+        else if (rc == 0 && yaml_name(name))
             rc = add(a, p, region);
     }
     entries_free(a->m, &es);

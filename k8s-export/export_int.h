@@ -112,6 +112,8 @@ void kx_emit_daemonsets(KxCtx *c);
 void kx_emit_jobs(KxCtx *c);
 void kx_emit_cronjobs(KxCtx *c);
 void kx_emit_hpas(KxCtx *c);
+void kx_emit_eksctl(KxCtx *c);       /* an eksctl ClusterConfig: the node groups (not for kubectl) */
+void kx_emit_autoscaler(KxCtx *c);   /* the cluster-autoscaler Helm chart's values (not for kubectl) */
 void kx_emit_scaledobjects(KxCtx *c);   /* KEDA ScaledObjects (--metrics-adapter keda) */
 /* The Helm values of prometheus-adapter that serve the region's External
  * metrics, as text into b (left empty when no HPA of the region has one, or
@@ -128,7 +130,6 @@ void kx_hpa_rules(KxYaml *y, const char *key, const WlHpaRules *r);
 void kx_hpa_annotations(KxCtx *c, const WlHpaSpec *s);
 /* Refuses minReplicas 0 without HPAScaleToZero; 1 when refused (c->rc set). */
 int kx_hpa_refused(KxCtx *c, const char *name, const WlHpaSpec *s);
-void kx_emit_autoscaler(KxCtx *c);   /* cluster-autoscaler ConfigMaps */
 void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */
 void kx_emit_prometheusrules(KxCtx *c);   /* alerts.c: with o->alerts, the region's PrometheusRule */
 

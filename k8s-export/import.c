@@ -56,6 +56,10 @@ static const KxKind kinds[] = {
      NAME_SUBDOMAIN, 0, 0},
     {"Job", "batch/v1", {NULL}, NAME_SUBDOMAIN, 63, 1},
     {"CronJob", "batch/v1", {"batch/v1beta1", "batch/v2alpha1", NULL}, NAME_SUBDOMAIN, 52, 1},
+    /* Node groups as the export writes them (import_nodes.c): a Karpenter
+     * NodePool (a node group's name is a label), an eksctl ClusterConfig. */
+    {"NodePool", "karpenter.sh/v1", {NULL}, NAME_LABEL, 0, 0},
+    {"ClusterConfig", "eksctl.io/v1alpha5", {NULL}, NAME_SUBDOMAIN, 0, 0},
     {"ScaledObject", "keda.sh/v1alpha1", {NULL}, NAME_SUBDOMAIN, 0, 0},   /* KEDA */
 };
 
@@ -379,6 +383,24 @@ static void add_region(KxImp *c, const char *path, const char *r)
     c->regions[c->nregions++] = r;
 }
 
+/* The cluster-autoscaler chart's values (cluster-autoscaler-values.yaml of
+ * an export): a map with neither apiVersion nor kind, with the chart's keys. */
+static int helm_values(const KxDoc *d)
+{
+    return kube_y_get(d->root, "apiVersion") == NULL && kube_y_get(d->root, "kind") == NULL &&
+           (kube_y_get(d->root, "autoDiscovery") || kube_y_get(d->root, "extraArgs"));
+}
+
+/* The prometheus-adapter chart's values (prometheus-adapter-values.yaml of
+ * an export, or the team's own): a map with neither apiVersion nor kind,
+ * with the chart's rules and prometheus keys. It serves the External
+ * metrics of the HPAs, which are read from the HPAs themselves. */
+static int adapter_values(const KxDoc *d)
+{
+    return kube_y_get(d->root, "apiVersion") == NULL && kube_y_get(d->root, "kind") == NULL &&
+           kube_y_get(d->root, "rules") && kube_y_get(d->root, "prometheus");
+}
+
 /* A built-in controller whose objects kubesim makes itself (or, for a
  * Node's mirror Pods, that kubesim has no kind for). */
 static int builtin_owner(const char *kind)
@@ -422,6 +444,15 @@ static void classify(KxImp *c, KxDoc *d)
     if (d->root->type != KUBE_Y_MAP) {
         kube_yaml_fail(c->y, NULL, d->root, "a manifest must be a map with apiVersion and kind, not %s",
                     kube_y_type_name(d->root->type));
+        return;
+    }
+    if (helm_values(d)) {
+        d->kind = KX_HELM_VALUES;
+        d->name = "cluster-autoscaler";
+        return;
+    }
+    if (adapter_values(d)) {
+        d->done = 1;   /* derived from the HPAs, as export writes it again: nothing to read */
         return;
     }
     const char *api = kube_y_str(c->y, d->root, "apiVersion"), *kind = kube_y_str(c->y, d->root, "kind");

@@ -143,6 +143,11 @@ int kx_imp_nodes(KxImp *c);
  * and no other region has that name. Before anything is written. */
 void kx_imp_node_region(KxImp *c, const char *from);
 
+/* The kind given to a values file of the cluster-autoscaler Helm chart (a
+ * document without apiVersion and kind, holding autoDiscovery or extraArgs:
+ * what `kubesim export` writes beside the manifests). */
+#define KX_HELM_VALUES "cluster-autoscaler chart values"
+
 /* The documents of kind in c->region, in reading order (NULL after the last). */
 KxDoc *kx_next(KxImp *c, KxDoc *d, const char *kind);
 /* metadata.annotations[key] of a manifest or template; NULL when absent (or not a string: failed). */

@@ -1,9 +1,12 @@
 /*
- * import_nodes.c: the region and its node groups. The export's ConfigMap
- * kube-system/kubesim-node-groups gives the groups (node-groups.yaml) and the
- * cluster autoscaler's flags; a cluster dump's Nodes give them otherwise
- * (import_cluster.c); a region with neither gets a default CPU group sized
- * for its workloads (and a GPU group when a pod asks for nvidia.com/gpu),
+ * import_nodes.c: the region and its node groups, from what the export
+ * writes: an eksctl ClusterConfig's managed node groups with the
+ * cluster-autoscaler chart's values (extraArgs: the flags), or Karpenter
+ * NodePools, or the ConfigMap kube-system/kubesim-node-groups of older
+ * exports (node-groups.yaml and the flags); a cluster dump's Nodes give them
+ * otherwise (import_cluster.c); a region with none of these gets a default
+ * CPU group sized for its workloads (and a GPU group when a pod asks for
+ * nvidia.com/gpu),
  * marked to edit.
  *
  * Default sizing: nodes of 16 CPU / 64 GiB (GPU: 48 CPU / 192 GiB / 4 GPUs,
@@ -153,35 +156,273 @@ static void group(KxImp *c, const KubeYNode *g)
 }
 
 /* The region's zones: every group's, each once, in order of first
- * appearance; each item must be a zone name (a string). */
-static void region(KxImp *c, const KubeYNode *groups)
+ * appearance; each item must be a zone name (a string). *first is 1 until
+ * the first zone is written. */
+static void region_zones(KxImp *c, const KubeYNode *zs, int *first)
+{
+    for (const KubeYNode *z = zs ? zs->first : NULL; z && kube_y_want(c->y, z, KUBE_Y_SCALAR); z = z->next) {
+        if (*z->s == '\0') {
+            kube_yaml_fail(c->y, NULL, z, "a zone name must not be empty");
+            return;
+        }
+        if (kx_seen(c, "zone in", c->region, z->s))
+            continue;
+        if (kx_seen(c, "zone", z->s, "")) {   /* validate: a zone belongs to one region */
+            kube_yaml_fail(c->y, NULL, z, "zone '%s' is also a zone of another region", z->s);
+            return;
+        }
+        kx_out(c, *first ? ", zones = { " : ", ");
+        kx_out_str(c, z->s);
+        *first = 0;
+    }
+}
+
+static void region_begin(KxImp *c)
 {
     kx_out(c, "region { name = ");
     kx_out_str(c, c->region);
-    if (groups == NULL) {
-        kx_out(c, " }\n");
+}
+
+static void region_end(KxImp *c, int first)
+{
+    kx_out(c, first ? " }\n" : " } }\n");
+}
+
+/* The ConfigMap's groups: each group's zones. */
+static void region(KxImp *c, const KubeYNode *groups)
+{
+    int first = 1;
+    region_begin(c);
+    for (const KubeYNode *g = groups ? groups->first : NULL; g && kube_y_want(c->y, g, KUBE_Y_MAP); g = g->next)
+        region_zones(c, kube_y_seq(c->y, g, "zones"), &first);
+    region_end(c, first);
+}
+
+/* ---- eksctl and the chart's values ----------------------------------------- */
+
+/* metadata.annotations["kubesim.io/GROUP.WHAT"] of d, or NULL. */
+static const KubeYNode *group_note(KxImp *c, const KxDoc *d, const char *group, const char *what)
+{
+    char key[300];
+    snprintf(key, sizeof key, "kubesim.io/%s.%s", group, what);
+    return kx_annotation_node(c, d->root, key);
+}
+
+/* The annotations the export adds for what eksctl and Karpenter have no
+ * field for (note(c, d, group, WHAT) finds each); a group without its
+ * allocatable (not from kubesim) gets a 16 CPU / 64 GiB node, said so. */
+typedef const KubeYNode *(*NoteFn)(KxImp *c, const KxDoc *d, const char *group, const char *what);
+
+static void sim_fields(KxImp *c, const KxDoc *d, const char *group, NoteFn note)
+{
+    static const char *const fields[][2] = {
+        {"provisioning-delay", "provision_delay"},
+        {"expander-priority", "expander_priority"}, {"speed", "speed"}, {"gpu-speedup", "gpu_speedup"},
+        {"spot-interruptions-per-hour", "spot_interruptions_per_hour"}};
+    const KubeYNode *x;
+    if ((x = note(c, d, group, "cpu")) != NULL)
+        kx_out(c, ", cpu = "), kx_out_quantity(c, x, 1);
+    else
+        kx_out(c, ", cpu = \"16\" --[[ not given: edit ]]");
+    if ((x = note(c, d, group, "memory")) != NULL)
+        kx_out(c, ", memory = "), kx_out_quantity(c, x, 0);
+    else
+        kx_out(c, ", memory = \"64Gi\" --[[ not given: edit ]]");
+    if ((x = note(c, d, group, "gpu")) != NULL)
+        kx_out(c, ", gpu = %lld", (long long)kx_int(c, x, 0, 64));
+    if ((x = note(c, d, group, "pods")) != NULL)
+        kx_out(c, ", pods = %lld", (long long)kx_int(c, x, 1, 100000));
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        group_field(c, note(c, d, group, fields[i][0]), fields[i][1]);
+}
+
+/* The chart's expanderPriorities: the priority whose list holds ^NAME$, as
+ * the export writes it; 0 (written nothing) when none does. */
+static void helm_priority(KxImp *c, const char *group)
+{
+    const KxDoc *v = kx_next(c, NULL, KX_HELM_VALUES);
+    const KubeYNode *pr = v ? kube_y_map(c->y, v->root, "expanderPriorities") : NULL;
+    char re[300];
+    snprintf(re, sizeof re, "^%s$", group);
+    for (const KubeYNode *p = pr ? pr->first : NULL; p; p = p->next)
+        for (const KubeYNode *r = kube_y_want(c->y, p, KUBE_Y_SEQ) ? p->first : NULL; r; r = r->next)
+            if (r->type == KUBE_Y_SCALAR && strcmp(r->s, re) == 0) {
+                char *end;
+                long n = strtol(p->key, &end, 10);
+                if (*end == '\0' && n != 0)
+                    kx_out(c, ", expander_priority = %ld", n);
+                return;
+            }
+}
+
+/* Closes a group's declaration, with the note when it has no price. */
+static void end_group(KxImp *c, int unpriced, const char *type)
+{
+    kx_out(c, " }");
+    if (unpriced)
+        kx_out_price_note(c, type);
+    else
+        kx_out(c, "\n");
+}
+
+static void eksctl_group(KxImp *c, const KxDoc *d, const KubeYNode *g)
+{
+    const char *name = group_name(c, g);
+    if (name == NULL)
+        return;
+    kx_out(c, "nodegroup { name = ");
+    kx_out_str(c, name);
+    kx_out(c, ", region = ");
+    kx_out_str(c, c->region);
+    const KubeYNode *types = kube_y_seq(c->y, g, "instanceTypes");
+    group_field(c, types && types->first ? types->first : kube_y_get(g, "instanceType"), "instance_type");
+    group_field(c, kube_y_get(g, "minSize"), "min");
+    group_field(c, kube_y_get(g, "maxSize"), "max");
+    group_field(c, kube_y_get(g, "desiredCapacity"), "size");
+    group_field(c, kube_y_get(g, "spot"), "spot");
+    const char *type = types && types->first ? types->first->s : kube_y_get_str(g, "instanceType");
+    int unpriced = kx_out_price(c, type ? type : name, group_note(c, d, name, "price-per-hour"));
+    sim_fields(c, d, name, group_note);
+    if (group_note(c, d, name, "expander-priority") == NULL)
+        helm_priority(c, name);
+    const KubeYNode *zs = kube_y_seq(c->y, g, "availabilityZones");
+    for (const KubeYNode *z = zs ? zs->first : NULL; z && kube_y_want(c->y, z, KUBE_Y_SCALAR); z = z->next) {
+        kx_out(c, z == zs->first ? ",\n    zones = { " : ", ");
+        kx_out_str(c, z->s);
+    }
+    kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
+    kx_out_string_map(c, kube_y_get(g, "labels"));
+    taints(c, kube_y_seq(c->y, g, "taints"));
+    end_group(c, unpriced, type ? type : name);
+}
+
+/* The first ClusterConfig of the region (eksctl-cluster.yaml): its managed
+ * node groups (and self-managed nodeGroups, the same fields) are the
+ * region's groups. */
+static void kx_imp_eksctl(KxImp *c)
+{
+    KxDoc *d = kx_next(c, NULL, "ClusterConfig");
+    static const char *const lists[] = {"managedNodeGroups", "nodeGroups"};
+    int first = 1;
+    region_begin(c);
+    for (size_t l = 0; l < 2; l++) {
+        const KubeYNode *gs = kube_y_seq(c->y, d->root, lists[l]);
+        for (const KubeYNode *g = gs ? gs->first : NULL; g && kube_y_want(c->y, g, KUBE_Y_MAP); g = g->next)
+            region_zones(c, kube_y_seq(c->y, g, "availabilityZones"), &first);
+    }
+    region_end(c, first);
+    for (size_t l = 0; l < 2; l++) {
+        const KubeYNode *gs = kube_y_seq(c->y, d->root, lists[l]);
+        for (const KubeYNode *g = gs ? gs->first : NULL; g && kube_yaml_rc(c->y) == SIM_OK; g = g->next)
+            if (kube_y_want(c->y, g, KUBE_Y_MAP))
+                eksctl_group(c, d, g);
+    }
+}
+
+/* ---- Karpenter NodePools ----------------------------------------------------- */
+
+/* A NodePool's kubesim.io/WHAT annotation (the group is the pool). */
+static const KubeYNode *pool_note(KxImp *c, const KxDoc *d, const char *group, const char *what)
+{
+    char key[300];
+    (void)group;
+    snprintf(key, sizeof key, "kubesim.io/%s", what);
+    return kx_annotation_node(c, d->root, key);
+}
+
+/* The values of the requirement on key (operator In), or NULL. */
+static const KubeYNode *requirement(KxImp *c, const KubeYNode *reqs, const char *key)
+{
+    for (const KubeYNode *r = reqs ? reqs->first : NULL; r; r = r->next) {
+        const char *k = kube_y_want(c->y, r, KUBE_Y_MAP) ? kube_y_str(c->y, r, "key") : NULL;
+        const char *op = k ? kube_y_str(c->y, r, "operator") : NULL;
+        if (k && strcmp(k, key) == 0 && op && strcmp(op, "In") == 0)
+            return kube_y_seq(c->y, r, "values");
+    }
+    return NULL;
+}
+
+/* The pool's labels but the one the simulation puts on every node itself. */
+static void pool_labels(KxImp *c, const KubeYNode *map)
+{
+    int n = 0;
+    kx_out(c, "{");
+    for (const KubeYNode *k = kube_y_want(c->y, map, KUBE_Y_MAP) ? map->first : NULL; k; k = k->next) {
+        if (!kube_y_want(c->y, k, KUBE_Y_SCALAR) || strcmp(k->key, "kubesim.io/node-group") == 0)
+            continue;
+        kx_out(c, n++ ? ", " : " ");
+        kx_out_key(c, k->key);
+        kx_out_str(c, k->s);
+    }
+    kx_out(c, n ? " }" : "}");
+}
+
+/* max: the annotation, else the CPU limit over a node's CPU. */
+static void pool_max(KxImp *c, const KxDoc *d)
+{
+    const KubeYNode *max = pool_note(c, d, NULL, "max"), *cpu = pool_note(c, d, NULL, "cpu");
+    const KubeYNode *lim = kube_y_get(d->root, "spec.limits.cpu");
+    if (max) {
+        group_field(c, max, "max");
         return;
     }
-    int first = 1;
-    for (const KubeYNode *g = groups->first; g && kube_y_want(c->y, g, KUBE_Y_MAP); g = g->next) {
-        const KubeYNode *zs = kube_y_seq(c->y, g, "zones");
-        for (const KubeYNode *z = zs ? zs->first : NULL; z && kube_y_want(c->y, z, KUBE_Y_SCALAR); z = z->next) {
-            if (*z->s == '\0') {
-                kube_yaml_fail(c->y, NULL, z, "a zone name must not be empty");
-                return;
-            }
-            if (kx_seen(c, "zone in", c->region, z->s))
-                continue;
-            if (kx_seen(c, "zone", z->s, "")) {   /* validate: a zone belongs to one region */
-                kube_yaml_fail(c->y, NULL, z, "zone '%s' is also a zone of another region", z->s);
-                return;
-            }
-            kx_out(c, first ? ", zones = { " : ", ");
-            kx_out_str(c, z->s);
-            first = 0;
-        }
+    int64_t per = cpu ? kx_quantity(c, cpu, 1) : 0, all = lim ? kx_quantity(c, lim, 1) : 0;
+    if (per > 0 && all > 0)
+        kx_out(c, ", max = %lld", (long long)(all / per));
+}
+
+static void nodepool(KxImp *c, const KxDoc *d)
+{
+    if (kx_seen(c, "nodegroup", d->name, "")) {   /* the name is a label (import.c checked it) */
+        kube_yaml_fail(c->y, NULL, kube_y_get(d->root, "metadata.name"),
+                       "node group '%s' is declared twice (names are per scenario)", d->name);
+        return;
     }
-    kx_out(c, first ? " }\n" : " } }\n");
+    const KubeYNode *spec = kube_y_map(c->y, d->root, "spec.template.spec");
+    const KubeYNode *reqs = kube_y_seq(c->y, spec, "requirements"), *v;
+    const char *type = d->name;   /* the scenario's default instance type */
+    kx_out(c, "nodegroup { name = ");
+    kx_out_str(c, d->name);
+    kx_out(c, ", region = ");
+    kx_out_str(c, c->region);
+    if ((v = requirement(c, reqs, "node.kubernetes.io/instance-type")) != NULL && v->first) {
+        group_field(c, v->first, "instance_type");
+        type = v->first->type == KUBE_Y_SCALAR ? v->first->s : type;
+    }
+    if ((v = requirement(c, reqs, "karpenter.sh/capacity-type")) != NULL && v->n == 1 && v->first->s &&
+        strcmp(v->first->s, "spot") == 0)
+        kx_out(c, ", spot = true");
+    group_field(c, pool_note(c, d, NULL, "min"), "min");
+    pool_max(c, d);
+    group_field(c, pool_note(c, d, NULL, "size"), "size");
+    int unpriced = kx_out_price(c, type, pool_note(c, d, NULL, "price-per-hour"));
+    sim_fields(c, d, NULL, pool_note);
+    const KubeYNode *w = kube_y_get(d->root, "spec.weight");
+    if (pool_note(c, d, NULL, "expander-priority") == NULL && w)
+        group_field(c, w, "expander_priority");
+    const KubeYNode *zs = requirement(c, reqs, "topology.kubernetes.io/zone");
+    for (const KubeYNode *z = zs ? zs->first : NULL; z && kube_y_want(c->y, z, KUBE_Y_SCALAR); z = z->next) {
+        kx_out(c, z == zs->first ? ",\n    zones = { " : ", ");
+        kx_out_str(c, z->s);
+    }
+    kx_out(c, zs && zs->n ? " }, labels = " : ",\n    labels = ");
+    pool_labels(c, kube_y_get(d->root, "spec.template.metadata.labels"));
+    taints(c, kube_y_seq(c->y, spec, "taints"));
+    end_group(c, unpriced, type);
+}
+
+/* The region's NodePools (nodepools.yaml), each a group. */
+static void kx_imp_nodepools(KxImp *c)
+{
+    int first = 1;
+    region_begin(c);
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "NodePool")) != NULL && kube_yaml_rc(c->y) == SIM_OK;) {
+        const KubeYNode *reqs = kube_y_seq(c->y, d->root, "spec.template.spec.requirements");
+        region_zones(c, requirement(c, reqs, "topology.kubernetes.io/zone"), &first);
+    }
+    region_end(c, first);
+    for (KxDoc *d = NULL; (d = kx_next(c, d, "NodePool")) != NULL && kube_yaml_rc(c->y) == SIM_OK;)
+        nodepool(c, d);
 }
 
 /* ---- the default groups ---------------------------------------------------- */
@@ -259,6 +500,14 @@ static void default_group(KxImp *c, const char *name, const char *type, const Ne
 void kx_imp_nodegroups(KxImp *c)
 {
     const KxDoc *d = node_groups(c);
+    if (d == NULL && kx_next(c, NULL, "ClusterConfig")) {
+        kx_imp_eksctl(c);
+        return;
+    }
+    if (d == NULL && kx_next(c, NULL, "NodePool")) {
+        kx_imp_nodepools(c);
+        return;
+    }
     const KubeYNode *data = d ? kube_y_map(c->y, d->root, "data") : NULL, *list = NULL;
     const KubeYNode *text = kube_y_want(c->y, kube_y_child(data, "node-groups.yaml"), KUBE_Y_SCALAR);
     if (text)
@@ -292,7 +541,7 @@ static const char *const flags[][2] = {
     {"scale-down-unneeded-time", "scale_down_unneeded_time"}, {"scale-down-unready-time", "scale_down_unready_time"},
     {"scale-down-delay-after-add", "scale_down_delay_after_add"},
     {"scale-down-delay-after-failure", "scale_down_delay_after_failure"},
-    {"max-empty-bulk-delete", "max_empty_bulk_delete"},
+    {"max-empty-bulk-delete", "max_empty_bulk_delete"}, {"max-pod-eviction-time", "max_pod_eviction_time"},
     {"expendable-pods-priority-cutoff", "expendable_pods_priority_cutoff"}};
 
 /* A decimal number that reads whole (so "--" or "1e" is not one). */
@@ -334,10 +583,47 @@ static void flag(KxImp *c, const char *name, const char *v)
     }
 }
 
+/* The chart values' extraArgs (and replicaCount 0: no autoscaler). */
+static void helm_values(KxImp *c, const KxDoc *d)
+{
+    const KubeYNode *args = kube_y_map(c->y, d->root, "extraArgs"), *rc = kube_y_get(d->root, "replicaCount");
+    int off = rc && kx_int(c, rc, 0, 1000) == 0;
+    kx_out(c, "autoscaler { enabled = %s", off ? "false" : "true");
+    for (const KubeYNode *a = args ? args->first : NULL; a; a = a->next)
+        if (kube_y_want(c->y, a, KUBE_Y_SCALAR) && *a->s)
+            flag(c, a->key, a->s);
+    kx_out(c, " }\n");
+}
+
+/* Karpenter's consolidation is the scale-down: the first pool's
+ * consolidateAfter is the unneeded time, Never no scale-down. */
+static void karpenter(KxImp *c, const KxDoc *pool)
+{
+    const KubeYNode *after = kube_y_get(pool->root, "spec.disruption.consolidateAfter");
+    if (after == NULL || kube_y_want(c->y, after, KUBE_Y_SCALAR) == NULL)
+        return;
+    if (strcmp(after->s, "Never") == 0) {
+        kx_out(c, "autoscaler { enabled = true, scale_down = false }\n");
+        return;
+    }
+    kx_out(c, "autoscaler { enabled = true, scale_down_unneeded_time = ");
+    kx_out_duration(c, after);
+    kx_out(c, " }\n");
+}
+
 void kx_imp_autoscaler(KxImp *c)
 {
-    const KxDoc *d = node_groups(c);
+    const KxDoc *d = node_groups(c), *v = d ? NULL : kx_next(c, NULL, KX_HELM_VALUES);
     const char *fl = d ? kube_y_str(c->y, d->root, "data.flags") : NULL;
+    const KxDoc *pool = d || v ? NULL : kx_next(c, NULL, "NodePool");
+    if (v) {
+        helm_values(c, v);
+        return;
+    }
+    if (pool) {
+        karpenter(c, pool);
+        return;
+    }
     if (fl == NULL)
         return;
     char *copy = sim_arena_strdup(&c->a, fl);

@@ -192,6 +192,134 @@ START_TEST(import_round_trips_an_export)
 }
 END_TEST
 
+/* Issue 15, export 4: node groups read back from every form an export has
+ * written, each giving the scenario's groups and autoscaler flags (the runs'
+ * summaries, which hold each group's nodes and cost, match the original):
+ * the eksctl ClusterConfig with the chart's values (default), the ConfigMap
+ * kube-system/kubesim-node-groups of older exports, and Karpenter NodePools
+ * with their kubesim.io/ annotations. */
+static const char groups[] =
+    "scenario { name = \"groups\", start = \"08:00\", duration = \"2h\" }\n"
+    "region { name = \"r1\", zones = { \"r1-a\", \"r1-b\" } }\n"
+    "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 6, size = 2, price = 0.4,\n"
+    "            labels = { tier = \"general\" }, expander_priority = 10, provision_delay = \"120s\" }\n"
+    "nodegroup { name = \"spot\", instance_type = \"m6i.2xlarge\", cpu = \"8\", memory = \"32Gi\", min = 0, max = 4,\n"
+    "            price = 0.15, spot = true, zones = { \"r1-b\" }, expander_priority = 20, taints = { \"spot=true:NoSchedule\" } }\n"
+    "nodegroup { name = \"gpu\", cpu = \"8\", memory = \"32Gi\", gpu = 2, min = 0, max = 2, price = 2.5,\n"
+    "            taints = { \"nvidia.com/gpu=present:NoSchedule\" } }\n"
+    "autoscaler { expander = { \"priority\", \"least-waste\" }, scale_down_unneeded_time = \"5m\", scan_interval = \"20s\",\n"
+    "             max_pod_eviction_time = \"90s\" }\n"
+    "deployment { name = \"api\", replicas = 10, cpu = \"2\", memory = \"4Gi\" }\n"
+    "deployment { name = \"batchy\", replicas = 6, cpu = \"2\", memory = \"2Gi\", tolerations = { \"spot=true:NoSchedule\" } }\n"
+    "job { name = \"train\", start = \"10m\", completions = 2, parallelism = 2, duration = \"20m\", cpu = \"2\", gpu = 1,\n"
+    "      tolerations = { \"nvidia.com/gpu=present:NoSchedule\" } }\n";
+
+/* The same groups and flags as an export before issue 15 wrote them. */
+static const char old_form[] =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubesim-node-groups\n  namespace: kube-system\ndata:\n"
+    "  flags: |\n    --expander=priority,least-waste\n    --scan-interval=20s\n    --scale-down-unneeded-time=300s\n"
+    "    --max-pod-eviction-time=90s\n    --nodes=1:6:cpu\n"
+    "  node-groups.yaml: |\n"
+    "    - name: \"cpu\"\n      instanceType: \"cpu\"\n      min: 1\n      max: 6\n      size: 2\n"
+    "      capacity: {cpu: \"8\", memory: \"32Gi\", nvidia.com/gpu: 0, pods: 110}\n      pricePerHour: 0.4\n"
+    "      spot: false\n      provisioningDelay: \"120s\"\n      expanderPriority: 10\n      zones: [\"r1-a\", \"r1-b\"]\n"
+    "      labels:\n        \"tier\": \"general\"\n      taints: []\n"
+    "    - name: \"spot\"\n      instanceType: \"m6i.2xlarge\"\n      min: 0\n      max: 4\n      size: 0\n"
+    "      capacity: {cpu: \"8\", memory: \"32Gi\", nvidia.com/gpu: 0, pods: 110}\n      pricePerHour: 0.15\n"
+    "      spot: true\n      provisioningDelay: \"90s\"\n      expanderPriority: 20\n      zones: [\"r1-b\"]\n"
+    "      labels: {}\n      taints:\n      - {key: \"spot\", value: \"true\", effect: NoSchedule}\n"
+    "    - name: \"gpu\"\n      instanceType: \"gpu\"\n      min: 0\n      max: 2\n      size: 0\n"
+    "      capacity: {cpu: \"8\", memory: \"32Gi\", nvidia.com/gpu: 2, pods: 110}\n      pricePerHour: 2.5\n"
+    "      spot: false\n      provisioningDelay: \"90s\"\n      zones: [\"r1-a\", \"r1-b\"]\n"
+    "      labels: {}\n      taints:\n      - {key: \"nvidia.com/gpu\", value: \"present\", effect: NoSchedule}\n";
+
+static char *read_text(const char *name)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", tb_dir(), name);
+    char *t = tb_read(p, NULL);
+    ck_assert_msg(t != NULL, "%s unreadable", name);
+    return t;
+}
+
+/* The stripped summaries of runs a and b are the same. */
+static void same_summary(const char *a, const char *b)
+{
+    char cmd[8192];
+    strip(cmd, sizeof cmd, a);
+    ck_assert_int_eq(system(cmd), 0);
+    strip(cmd, sizeof cmd, b);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cmp -s %s/%s.json %s/%s.json", tb_dir(), a, tb_dir(), b);
+    ck_assert_msg(system(cmd) == 0, "%s and %s: the summaries differ", a, b);
+}
+
+START_TEST(import_reads_node_groups_in_every_form)
+{
+    tb_write("groups.lua", groups);
+    ck_assert_msg(tb_run("run groups.lua --quiet --out ga") <= 1, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("export groups.lua --out gm --quiet") == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("import gm --start 08:00 --duration 2h --out gb.lua") == 0, "%.1500s", tb_err());
+    char *t = read_text("gb.lua");   /* both files read: groups, flags, priorities; nothing "not simulated" */
+    ck_assert_msg(strstr(t, "-- not simulated") == NULL, "%.3000s", t);
+    ck_assert_msg(strstr(t, "nodegroup { name = \"spot\", region = \"r1\", instance_type = \"m6i.2xlarge\", min = 0, "
+                            "max = 4, size = 0, spot = true, price = 0.15, cpu = \"8\", memory = \"32Gi\", pods = 110, "
+                            "provision_delay = \"90s\", expander_priority = 20,\n    zones = { \"r1-b\" }") != NULL,
+                  "%.3000s", t);
+    ck_assert_msg(strstr(t, "expander = { \"priority\", \"least-waste\" }, scan_interval = \"20s\"") &&
+                  strstr(t, "scale_down_unneeded_time = \"300s\"") && strstr(t, "max_pod_eviction_time = \"90s\""),
+                  "%.3000s", t);
+    free(t);
+    ck_assert_msg(tb_run("run gb.lua --quiet --out gb") <= 1, "%.1500s", tb_err());
+    same_summary("ga", "gb");
+
+    /* An export from before issue 15: the ConfigMap instead of the two files. */
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd %s && mkdir -p old/r1 && cp gm/r1/*.yaml old/r1/ && "
+             "rm old/r1/eksctl-cluster.yaml old/r1/cluster-autoscaler-values.yaml", tb_dir());
+    ck_assert_int_eq(system(cmd), 0);
+    tb_write("old/r1/cluster-autoscaler.yaml", old_form);
+    ck_assert_msg(tb_run("import old --start 08:00 --duration 2h --out gc.lua") == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("run gc.lua --quiet --out gc") <= 1, "%.1500s", tb_err());
+    same_summary("ga", "gc");
+
+    /* Karpenter: the NodePools and their annotations. */
+    ck_assert_msg(tb_run("export groups.lua --provisioner karpenter --out gk --quiet") == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("import gk --start 08:00 --duration 2h --out gk.lua") == 0, "%.1500s", tb_err());
+    t = read_text("gk.lua");
+    ck_assert_msg(strstr(t, "-- not simulated") == NULL, "%.3000s", t);
+    ck_assert_msg(strstr(t, "nodegroup { name = \"spot\", region = \"r1\", instance_type = \"m6i.2xlarge\", spot = true, "
+                            "min = 0, max = 4, size = 0, price = 0.15, cpu = \"8\", memory = \"32Gi\", pods = 110, "
+                            "provision_delay = \"90s\", expander_priority = 20,\n    zones = { \"r1-b\" }, labels = {}, "
+                            "taints = { \"spot=true:NoSchedule\" } }") != NULL, "%.3000s", t);
+    ck_assert_msg(strstr(t, "autoscaler { enabled = true, scale_down_unneeded_time = \"300s\" }"), "%.3000s", t);
+    free(t);
+}
+END_TEST
+
+/* A Karpenter export round-trips: the run of the import has the summary of
+ * the scenario's (groups, sizes, prices, taints, consolidation time). */
+START_TEST(import_round_trips_a_karpenter_export)
+{
+    tb_write("kgroups.lua",
+             "scenario { name = \"kgroups\", start = \"08:00\", duration = \"2h\" }\n"
+             "region { name = \"r1\", zones = { \"r1-a\", \"r1-b\" } }\n"
+             "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 6, size = 2, price = 0.4,\n"
+             "            labels = { tier = \"general\" }, provision_delay = \"120s\" }\n"
+             "nodegroup { name = \"gpu\", cpu = \"8\", memory = \"32Gi\", gpu = 2, min = 0, max = 2, price = 2.5,\n"
+             "            spot = true, taints = { \"nvidia.com/gpu=present:NoSchedule\" } }\n"
+             "autoscaler { scale_down_unneeded_time = \"5m\" }\n"
+             "deployment { name = \"api\", replicas = 10, cpu = \"2\", memory = \"4Gi\" }\n"
+             "job { name = \"train\", start = \"10m\", completions = 2, parallelism = 2, duration = \"20m\", cpu = \"2\",\n"
+             "      gpu = 1, tolerations = { \"nvidia.com/gpu=present:NoSchedule\" } }\n");
+    ck_assert_msg(tb_run("run kgroups.lua --quiet --out ka") <= 1, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("export kgroups.lua --provisioner karpenter --out km --quiet") == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("import km --start 08:00 --duration 2h --out kb.lua") == 0, "%.1500s", tb_err());
+    ck_assert_msg(tb_run("run kb.lua --quiet --out kb") <= 1, "%.1500s", tb_err());
+    same_summary("ka", "kb");
+}
+END_TEST
+
 /* terminationGracePeriodSeconds: written into the pod template only when the
  * scenario sets termination_grace, and read back as the same field. */
 START_TEST(import_round_trips_termination_grace)
@@ -395,7 +523,7 @@ END_TEST
 START_TEST(import_bench_reports_its_figures)
 {
     ck_assert_msg(tb_run("bench --quick --only import") == 0, "%.1500s", tb_err());
-    ck_assert_msg(strstr(tb_out(), "{\"bench\":\"import\",\"objects\":447,") != NULL, "%.1500s", tb_out());
+    ck_assert_msg(strstr(tb_out(), "{\"bench\":\"import\",\"objects\":444,") != NULL, "%.1500s", tb_out());
     ck_assert_msg(strstr(tb_out(), "\"objects_per_s\":") != NULL, "%.1500s", tb_out());
 }
 END_TEST
@@ -986,6 +1114,8 @@ static Suite *suite(void)
     tcase_add_test(bin, import_pins_the_mappings);
     tcase_add_test(bin, import_round_trips_an_export);
     tcase_add_test(bin, import_round_trips_termination_grace);
+    tcase_add_test(bin, import_reads_node_groups_in_every_form);
+    tcase_add_test(bin, import_round_trips_a_karpenter_export);
     tcase_add_test(bin, import_round_trips_every_slo_target_and_slo_from);
     tcase_add_test(bin, import_reads_serve_slo_and_refuses_its_bad_forms);
     tcase_add_test(bin, import_every_shipped_export_validates_and_runs);
