@@ -175,6 +175,11 @@ void kx_emit_autoscaler(KxCtx *c)
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "cloudProvider", "aws");
     kx_yaml_kv_str(y, "awsRegion", region);
+    kx_yaml_str(y, "additionalLabels");   /* the chart's objects, labelled as every exported one; and the
+                                             region of this file when imported in a flat list */
+    kx_yaml_map_begin(y);
+    kx_yaml_kv_str(y, "kubesim.io/region", sim_region(c->e, c->region)->name);
+    kx_yaml_map_end(y);
     kx_yaml_str(y, "autoDiscovery");
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "clusterName", name);

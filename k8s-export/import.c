@@ -76,9 +76,16 @@ static void add_object(KxImp *c, KubeYNode *root, const char *file)
     d->root = root;
     d->region = c->reading->region;
     if (!c->reading->region_fixed) {   /* an export's object says which cluster it belongs to */
-        const KubeYNode *l = kube_y_child(kube_y_get(root, "metadata.labels"), "kubesim.io/region");
-        if (l && l->type == KUBE_Y_SCALAR && l->s[0])
-            d->region = l->s;
+        /* an object's label; eksctl's ClusterConfig's annotation; the
+         * cluster-autoscaler chart values' additionalLabels */
+        static const char *const at[] = {"metadata.labels", "metadata.annotations", "additionalLabels"};
+        for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+            const KubeYNode *l = kube_y_child(kube_y_get(root, at[i]), "kubesim.io/region");
+            if (l && l->type == KUBE_Y_SCALAR && l->s[0]) {
+                d->region = l->s;
+                break;
+            }
+        }
     }
     if (c->last)
         c->last->next = d;

@@ -424,7 +424,7 @@ START_TEST(export_node_groups_both_provisioners)
     ck_assert_msg(strstr(t, "node-template/label/pool") == NULL, "%s", t);
     free(t);
     static const char *const hv[] = {
-        "cloudProvider: aws\nawsRegion: r1\nautoDiscovery:\n  clusterName: kinds-r1\n  tags:\n"
+        "cloudProvider: aws\nawsRegion: r1\nadditionalLabels:\n  kubesim.io/region: r1\nautoDiscovery:\n  clusterName: kinds-r1\n  tags:\n"
         "  - k8s.io/cluster-autoscaler/enabled\n  - k8s.io/cluster-autoscaler/kinds-r1\nextraArgs:\n"
         "  expander: priority,least-waste\n  scan-interval: \"10s\"\n",
         "  scale-down-utilization-threshold: \"0.4\"\n", "  max-pod-eviction-time: \"120s\"\n",
