@@ -319,6 +319,8 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
         return oom(t);
     }
     t->nb++;
+    sim_trace_rec(c->e, WL_TR_SERVE, (SimTrVal[]){SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(wl),
+                                                  SIM_TRI(b->slo / 1000)}, 4);
     for (size_t i = 0; i < t->nf; i++)
         if (t->f[i].svc == svc && (rc = flow_order(t, &t->f[i])) != SIM_OK)
             return rc;
