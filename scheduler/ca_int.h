@@ -148,6 +148,8 @@ struct SchedCa {
     size_t cappdb;
     int32_t *group_left;         /* per node group: nodes it may still lose this plan */
     size_t capgl;
+    uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
+    int32_t found;               /* non-empty nodes found unneeded in this pass */
 };
 
 /* ca_up.c: the scale-up part of a plan (options, chosen, delta, candidates). */
@@ -177,6 +179,8 @@ int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz);
 CaNodeState *ca_node(SchedCa *ca, uint32_t node);
 CaGroupState *ca_group(SchedCa *ca, uint32_t group);
 int ca_is_daemonset(SimEngine *e, const SimPod *p);
+/* ca_act.c: the node runs a pod that is not a DaemonSet pod (it is not empty). */
+int ca_has_movable_pods(SchedCa *ca, uint32_t node);
 /* The node's scale-down-disabled annotation, or its group's. */
 int ca_scale_down_disabled(SchedCa *ca, uint32_t node);
 
