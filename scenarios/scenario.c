@@ -325,6 +325,8 @@ ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, SimErr *err)
         rc = check_sets_used(s, err);
     if (rc == SIM_OK)
         rc = check_world(s, err);
+    if (rc == SIM_OK)
+        rc = scn_traffic_check(s, err);
     if (src)
         sim_mem_free(m, src, cap);
     if (rc != SIM_OK) {
