@@ -495,6 +495,14 @@ void scn_api_traffic_register(lua_State *L)
     lua_pop(L, 1);
 }
 
+size_t scn_traffic_recorded_count(const ScnScenario *s)
+{
+    size_t n = 0;
+    for (const FlowDecl *d = s->traffic ? s->traffic->flows : NULL; d; d = d->next)
+        n += d->rec.n > 0;
+    return n;
+}
+
 int scn_traffic_check(const ScnScenario *s, SimErr *err)
 {
     int rc = SIM_OK;

@@ -83,6 +83,8 @@ void scn_not_exported(const ScnScenario *s, char *buf, size_t n)
     not_exported_item(buf, n, s->backtests.n, "backtest kernel (its Job's run time)",
                       "backtest kernels (their Jobs' run time)");
     not_exported_item(buf, n, s->expects.n, "expectation", "expectations");
+    not_exported_item(buf, n, scn_traffic_recorded_count(s), "recorded traffic rate (its factor is written as the "
+                      "rate)", "recorded traffic rates (their factors are written as the rates)");
 }
 
 void scn_param(const ScnScenario *s, size_t i, const char **name, const char **deflt,

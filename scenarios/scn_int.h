@@ -284,6 +284,8 @@ void scn_rates_decl(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnRecorded 
  * duration): SIM_OK or SIM_EINVAL with "script:LINE: traffic ...: field
  * 'from': FILE: SAMPLE: why" in err. */
 int scn_rates_check(const ScnScenario *s, const ScnRecorded *rec, SimErr *err);
+/* How many traffic declarations take a recorded rate (export writes only their factor). */
+size_t scn_traffic_recorded_count(const ScnScenario *s);
 /* Every traffic's scn_rates_check (after the script has run). */
 int scn_traffic_check(const ScnScenario *s, SimErr *err);
 /* api_hpa.c: hpa */
