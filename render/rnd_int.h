@@ -162,6 +162,11 @@ void rnd_clock_label(const RndClock *c, double t, char *buf, size_t n);
  * midnight): 1 with *out, 0 when there is none within the clock's offsets'
  * reach (the caller checks the run's end). */
 int rnd_clock_at(const RndClock *c, SimTime clock, SimTime *out);
+/* "+01:30:00 (2026-03-18 14:05 EDT)": how a message names run time t. */
+void rnd_name_time(const RndClock *c, SimTime t, char *buf, size_t n);
+/* rnd_replay_at's reading of text for a run of that duration on clock clk
+ * (replay_state.c): SIM_OK with *out, or SIM_EINVAL with the run's span. */
+int rnd_time_at(const RndClock *clk, SimTime duration, const char *text, SimTime *out, SimErr *err);
 
 /* ---- drawing -------------------------------------------------------------- */
 /* Appends one chart card (title, inline SVG, legend) for chart c, with the
