@@ -65,6 +65,14 @@ const char *rnd_report_errmsg(const RndReport *r);
 int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, SimErr *err);
 
+/* rnd_report_write with a "Why pods waited" section read from the run's
+ * trace at trace_path (kinds known to schema: scn_trace_schema): pending
+ * pod-time by the scheduler's reason, the workloads that waited most, and
+ * per window a service spent over its SLO the headline `kubesim why` gives.
+ * The page is then a pure function of the three files. */
+int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
+                         const char *trace_path, const SimTrSchema *schema, const char *out_html_path, SimErr *err);
+
 /* One run's metrics for rnd_openmetrics_write. */
 typedef struct RndOmRun {
     const char *metrics_csv;   /* the run's metrics.csv */

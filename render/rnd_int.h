@@ -199,6 +199,11 @@ void rnd_sum_header(RndBuf *b, const struct cJSON *root);
 void rnd_sum_headline(RndBuf *b, const struct cJSON *root);
 void rnd_sum_regions(RndBuf *b, const struct cJSON *root);
 void rnd_sum_slo(RndBuf *b, const struct cJSON *root);
+/* why.c: the report's "Why pods waited" data from a trace: {pending_by_reason:
+ * [{reason, pod_seconds, waits}], top_workloads: [{workload, namespace, region,
+ * pod_seconds, pods, longest_seconds}], slo_windows: [{service, region,
+ * from_seconds, to_seconds, headline}]}, a new object in *out (caller deletes). */
+int rnd_why_report(SimMem *m, const SimTrSchema *schema, const char *trace_path, struct cJSON **out, SimErr *err);
 void rnd_sum_expectations(RndBuf *b, const struct cJSON *root);
 /* The tables of the top-level keys in keys (others = 0) or of every key not
  * in keys (others = 1); keys is NULL-terminated. */

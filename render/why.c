@@ -1098,7 +1098,8 @@ static int explain(Why *w, const RndWhyReq *q, SimTime at, uint32_t id, FILE *ou
                 w->lines[n0].seq = i;   /* first among the lines of its instant */
         }
         qsort(w->lines, w->nlines, sizeof *w->lines, line_cmp);
-        rc = q->json ? print_json(w, q, head, headline, at, out) : print_text(w, head, headline, out);
+        if (out)
+            rc = q->json ? print_json(w, q, head, headline, at, out) : print_text(w, head, headline, out);
         if (rc != SIM_OK)
             sim_err_set(err, rc, "out of memory");
     }
@@ -1126,4 +1127,282 @@ int rnd_why(SimMem *m, const SimTrSchema *schema, const char *trace_path, const 
         rc = explain(&w, q, at, id, out, err);
     why_free(&w);
     return rc;
+}
+
+/* ---- the report's "Why pods waited" (rnd_why_report) ----------------------------- */
+typedef struct WaitReason {
+    char *text;
+    double seconds;
+    uint32_t waits;
+} WaitReason;
+
+typedef struct Waits {
+    SimTime *since;                  /* per pod: unschedulable since, -1 */
+    int32_t *msg;                    /* per pod: index of its current message in msgs */
+    char **msgs;
+    size_t nmsgs, capmsgs;
+    WaitReason *r;
+    size_t nr, capr;
+    double *wl_seconds;              /* per workload */
+    uint32_t *wl_pods;               /* per workload: pods that waited */
+    SimTime *wl_longest;
+    uint8_t *waited;                 /* per pod: counted in wl_pods */
+} Waits;
+
+static int32_t msg_index(Why *w, Waits *x, const char *text)
+{
+    for (size_t i = x->nmsgs; i-- > 0;)
+        if (strcmp(x->msgs[i], text) == 0)
+            return (int32_t)i;
+    if (sim_mem_grow(w->m, (void **)&x->msgs, &x->capmsgs, x->nmsgs + 1, sizeof *x->msgs) != SIM_OK ||
+        (x->msgs[x->nmsgs] = sim_mem_strdup(w->m, text)) == NULL) {
+        w->oom = 1;
+        return -1;
+    }
+    return (int32_t)x->nmsgs++;
+}
+
+static void reason_add(Why *w, Waits *x, const char *item, size_t len, double sec)
+{
+    for (size_t i = 0; i < x->nr; i++)
+        if (strlen(x->r[i].text) == len && strncmp(x->r[i].text, item, len) == 0) {
+            x->r[i].seconds += sec;
+            x->r[i].waits++;
+            return;
+        }
+    if (sim_mem_grow(w->m, (void **)&x->r, &x->capr, x->nr + 1, sizeof *x->r) != SIM_OK ||
+        (x->r[x->nr].text = sim_mem_alloc(w->m, len + 1)) == NULL) {
+        w->oom = 1;
+        return;
+    }
+    memcpy(x->r[x->nr].text, item, len);
+    x->r[x->nr].text[len] = '\0';
+    x->r[x->nr].seconds = sec;
+    x->r[x->nr++].waits = 1;
+}
+
+/* A wait of sec seconds under message text: counted once under each reason
+ * it lists ("0/5 nodes are available: 3 Insufficient cpu, 2 node(s) had
+ * untolerated taint {...}." -> "Insufficient cpu", "node(s) had ..."). */
+static void wait_add(Why *w, Waits *x, const char *text, double sec)
+{
+    const char *p = strstr(text, "available: ");
+    if (p == NULL) {
+        reason_add(w, x, text, strlen(text), sec);
+        return;
+    }
+    p += strlen("available: ");
+    while (*p) {
+        while (*p >= '0' && *p <= '9')
+            p++;
+        while (*p == ' ')
+            p++;
+        size_t n = 0;
+        int depth = 0;   /* a taint's {k: v} may hold ", " */
+        while (p[n] && !(depth == 0 && (strncmp(p + n, ", ", 2) == 0 || strcmp(p + n, ".") == 0 ||
+                                        strncmp(p + n, ". ", 2) == 0))) {
+            depth += p[n] == '{' ? 1 : p[n] == '}' ? -1 : 0;
+            n++;
+        }
+        if (n)
+            reason_add(w, x, p, n, sec);
+        p += n;
+        if (*p == '.')
+            break;
+        if (*p)
+            p += 2;
+    }
+}
+
+static void wait_close(Why *w, Waits *x, int64_t pod, SimTime t)
+{
+    if (x->since[pod] < 0)
+        return;
+    double sec = (double)(t - x->since[pod]) / 1e9;
+    const WName *p = tab_get(&w->pods, pod);
+    if (x->msg[pod] >= 0)
+        wait_add(w, x, x->msgs[x->msg[pod]], sec);
+    if (p && p->a < w->wls.n) {
+        x->wl_seconds[p->a] += sec;
+        x->wl_pods[p->a] += !x->waited[pod];
+        x->waited[pod] = 1;
+        SimTime total = t - p->t0;
+        if (total > x->wl_longest[p->a])
+            x->wl_longest[p->a] = total;
+    }
+    x->since[pod] = -1;
+}
+
+static void waits_rec(Why *w, const SimTraceRec *rec, void *ctx)
+{
+    Waits *x = ctx;
+    int64_t pod = rec->v[0].i;
+    if (pod < 0 || (size_t)pod >= w->pods.n)
+        return;
+    switch (rec->kind) {
+    case SIM_TR_POD_UNSCHEDULABLE:
+    case SIM_TR_POD_SCHED_FAIL:
+        wait_close(w, x, pod, rec->t);
+        x->since[pod] = rec->t;
+        x->msg[pod] = msg_index(w, x, rec->v[rec->n - 1].s);
+        break;
+    case SIM_TR_POD_BIND:
+    case SIM_TR_POD_END:
+    case SIM_TR_POD_DELETE: wait_close(w, x, pod, rec->t); break;
+    default: break;
+    }
+}
+
+static int by_seconds(const void *a, const void *b)
+{
+    const WaitReason *x = a, *y = b;
+    if (x->seconds != y->seconds)
+        return x->seconds > y->seconds ? -1 : 1;
+    return strcmp(x->text, y->text);
+}
+
+typedef struct WlRank {
+    uint32_t wl;
+    double seconds;
+} WlRank;
+
+static int by_wl_seconds(const void *a, const void *b)
+{
+    const WlRank *x = a, *y = b;
+    if (x->seconds != y->seconds)
+        return x->seconds > y->seconds ? -1 : 1;
+    return x->wl < y->wl ? -1 : x->wl > y->wl;
+}
+
+#define WHY_TOP 10
+
+static void waits_json(Why *w, Waits *x, cJSON *o)
+{
+    qsort(x->r, x->nr, sizeof *x->r, by_seconds);
+    cJSON *a = cJSON_AddArrayToObject(o, "pending_by_reason");
+    for (size_t i = 0; a && i < x->nr; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "reason", x->r[i].text);
+        cJSON_AddNumberToObject(e, "pod_seconds", x->r[i].seconds);
+        cJSON_AddNumberToObject(e, "waits", x->r[i].waits);
+        cJSON_AddItemToArray(a, e);
+    }
+    WlRank *rk = sim_mem_alloc(w->m, (w->wls.n + 1) * sizeof *rk);
+    size_t n = 0;
+    for (size_t i = 0; rk && i < w->wls.n; i++)
+        if (x->wl_seconds[i] > 0)
+            rk[n++] = (WlRank){(uint32_t)i, x->wl_seconds[i]};
+    if (rk)
+        qsort(rk, n, sizeof *rk, by_wl_seconds);
+    cJSON *t = cJSON_AddArrayToObject(o, "top_workloads");
+    for (size_t i = 0; rk && t && i < n && i < WHY_TOP; i++) {
+        const WName *wl = &w->wls.v[rk[i].wl];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "workload", wl->name ? wl->name : "?");
+        cJSON_AddStringToObject(e, "namespace", name_of(&w->ns, wl->b));
+        cJSON_AddStringToObject(e, "region", name_of(&w->regions, wl->a));
+        cJSON_AddNumberToObject(e, "pod_seconds", rk[i].seconds);
+        cJSON_AddNumberToObject(e, "pods", x->wl_pods[rk[i].wl]);
+        cJSON_AddNumberToObject(e, "longest_seconds", (double)(x->wl_longest[rk[i].wl] / SIM_NS_PER_S));
+        cJSON_AddItemToArray(t, e);
+    }
+    if (rk)
+        sim_mem_free(w->m, rk, (w->wls.n + 1) * sizeof *rk);
+    else
+        w->oom = 1;
+}
+
+static void waits_free(Why *w, Waits *x)
+{
+    size_t np = w->pods.n + 1, nw = w->wls.n + 1;
+    sim_mem_free(w->m, x->since, np * sizeof *x->since);
+    sim_mem_free(w->m, x->msg, np * sizeof *x->msg);
+    sim_mem_free(w->m, x->waited, np);
+    sim_mem_free(w->m, x->wl_seconds, nw * sizeof *x->wl_seconds);
+    sim_mem_free(w->m, x->wl_pods, nw * sizeof *x->wl_pods);
+    sim_mem_free(w->m, x->wl_longest, nw * sizeof *x->wl_longest);
+    for (size_t i = 0; i < x->nmsgs; i++)
+        sim_mem_free(w->m, x->msgs[i], strlen(x->msgs[i]) + 1);
+    sim_mem_free(w->m, x->msgs, x->capmsgs * sizeof *x->msgs);
+    for (size_t i = 0; i < x->nr; i++)
+        sim_mem_free(w->m, x->r[i].text, strlen(x->r[i].text) + 1);
+    sim_mem_free(w->m, x->r, x->capr * sizeof *x->r);
+}
+
+static int waits(Why *w, cJSON *o, SimErr *err)
+{
+    Waits x;
+    memset(&x, 0, sizeof x);
+    size_t np = w->pods.n + 1, nw = w->wls.n + 1;
+    x.since = sim_mem_alloc(w->m, np * sizeof *x.since);
+    x.msg = sim_mem_alloc(w->m, np * sizeof *x.msg);
+    x.waited = sim_mem_calloc(w->m, np, 1);
+    x.wl_seconds = sim_mem_calloc(w->m, nw, sizeof *x.wl_seconds);
+    x.wl_pods = sim_mem_calloc(w->m, nw, sizeof *x.wl_pods);
+    x.wl_longest = sim_mem_calloc(w->m, nw, sizeof *x.wl_longest);
+    int rc = x.since && x.msg && x.waited && x.wl_seconds && x.wl_pods && x.wl_longest
+                 ? SIM_OK : sim_err_set(err, SIM_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == SIM_OK && i < np; i++) {
+        x.since[i] = -1;
+        x.msg[i] = -1;
+    }
+    if (rc == SIM_OK)
+        rc = each(w, SIM_TIME_MAX, waits_rec, &x, err);
+    for (size_t i = 0; rc == SIM_OK && i < w->pods.n; i++)
+        wait_close(w, &x, (int64_t)i, w->duration);   /* still waiting at the end */
+    if (rc == SIM_OK)
+        waits_json(w, &x, o);
+    waits_free(w, &x);
+    return rc == SIM_OK && w->oom ? sim_err_set(err, SIM_ENOMEM, "out of memory") : rc;
+}
+
+/* Every service's windows over its target with their headlines. */
+static int slo_windows(Why *w, cJSON *o, SimErr *err)
+{
+    cJSON *a = cJSON_AddArrayToObject(o, "slo_windows");
+    int rc = a ? SIM_OK : SIM_ENOMEM;
+    for (size_t i = 0; rc == SIM_OK && i < w->nsvc; i++) {
+        size_t k = 0;
+        while (k < i && strcmp(w->svc[k].name, w->svc[i].name) != 0)
+            k++;
+        if (k < i)
+            continue;   /* done with its first entry */
+        for (size_t j = 0; j < w->nlines; j++)
+            sim_mem_free(w->m, w->lines[j].text, strlen(w->lines[j].text) + 1);
+        w->nlines = w->nwin = 0;
+        RndWhyReq q = {.kind = RND_WHY_SERVICE, .name = w->svc[i].name, .at = NULL, .json = 0};
+        rc = explain(w, &q, w->duration, 0, NULL, err);
+        for (size_t j = 0; rc == SIM_OK && j < w->nwin; j++) {
+            const WWindow *x = &w->win[j];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "service", w->svc[x->svc].name);
+            cJSON_AddStringToObject(e, "region", name_of(&w->regions, w->svc[x->svc].region));
+            cJSON_AddNumberToObject(e, "from_seconds", (double)(x->from / SIM_NS_PER_S));
+            cJSON_AddNumberToObject(e, "to_seconds", (double)(x->to / SIM_NS_PER_S));
+            cJSON_AddStringToObject(e, "headline", x->headline);
+            cJSON_AddItemToArray(a, e);
+        }
+    }
+    return rc;
+}
+
+int rnd_why_report(SimMem *m, const SimTrSchema *schema, const char *trace_path, cJSON **out, SimErr *err)
+{
+    Why w = {.m = m, .schema = schema, .path = trace_path};
+    *out = NULL;
+    cJSON *o = cJSON_CreateObject();
+    int rc = o ? open_meta(&w, err) : sim_err_set(err, SIM_ENOMEM, "out of memory");
+    if (rc == SIM_OK)
+        rc = each(&w, SIM_TIME_MAX, learn, NULL, err);
+    if (rc == SIM_OK)
+        rc = waits(&w, o, err);
+    if (rc == SIM_OK)
+        rc = slo_windows(&w, o, err);
+    why_free(&w);
+    if (rc != SIM_OK) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    *out = o;
+    return SIM_OK;
 }

@@ -185,6 +185,31 @@ START_TEST(why_works_on_every_shipped_scenario)
 }
 END_TEST
 
+START_TEST(report_says_why_pods_waited)
+{
+    base_run();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/base/report.html", tb_dir());
+    char *html = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_ptr_nonnull(strstr(html, "<a href=\"#why\">Why pods waited</a>"));
+    ck_assert_ptr_nonnull(strstr(html, "<section id=\"why\" class=\"part\"><h2>Why pods waited"));
+    /* pending pod-time by reason, biggest first; a wait counts under each reason it lists */
+    const char *cpu = strstr(html, "<tr><td>Insufficient cpu</td><td>1h06m</td><td>49</td></tr>");
+    const char *taint = strstr(html, "<tr><td>node(s) had untolerated taint {nvidia.com/gpu: present}</td><td>56m</td>");
+    ck_assert_ptr_nonnull(cpu);
+    ck_assert_ptr_nonnull(taint);
+    ck_assert(cpu < taint);
+    ck_assert_ptr_nonnull(strstr(html, "<tr><td>open-backtests</td><td>research</td><td>us-east</td><td>56m</td>"
+                                       "<td>34</td><td>1m</td></tr>"));
+    /* each missed SLO window with why's headline */
+    ck_assert_ptr_nonnull(strstr(html, "<li>quant-api over its SLO in us-east +2:30:00-+2:36:00 (p95 up to 2065 ms, "
+                                       "target 150 ms): up to 3 pods pending for nodes</li>"));
+    ck_assert_ptr_nonnull(strstr(html, "from summary.json, metrics.csv and trace.kst</footer>"));
+    free(html);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("why");
@@ -197,6 +222,7 @@ static Suite *suite(void)
     tcase_add_test(t, why_json_is_the_same_story);
     tcase_add_test(t, why_service_names_the_causes);
     tcase_add_test(t, why_works_on_every_shipped_scenario);
+    tcase_add_test(t, report_says_why_pods_waited);
     suite_add_tcase(s, t);
     return s;
 }
