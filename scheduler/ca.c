@@ -59,6 +59,9 @@ void sched_ca_config_default(SchedCaConfig *c)
     c->scale_down_delay_after_delete = 0;
     c->scale_down_delay_after_failure = SIM_SEC(3 * 60);
     c->max_empty_bulk_delete = 10;
+    c->scale_down_non_empty_candidates_count = 30;
+    c->scale_down_candidates_pool_ratio = 0.1;
+    c->scale_down_candidates_pool_min_count = 50;
     c->max_pod_eviction_time = SIM_SEC(2 * 60);
     c->unremovable_node_recheck_timeout = SIM_SEC(5 * 60);
 }

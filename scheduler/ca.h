@@ -68,6 +68,9 @@ typedef struct SchedCaConfig {
     SimTime scale_down_delay_after_delete;    /* 0 */
     SimTime scale_down_delay_after_failure;   /* 3 min */
     int32_t max_empty_bulk_delete;            /* 10 */
+    int32_t scale_down_non_empty_candidates_count;   /* 30; <= 0: no cap (every node simulated) */
+    double scale_down_candidates_pool_ratio;  /* 0.1 of the region's registered nodes ... */
+    int32_t scale_down_candidates_pool_min_count;    /* ... but at least 50 */
     SimTime max_pod_eviction_time;            /* 2 min */
     SimTime unremovable_node_recheck_timeout; /* 5 min */
 } SchedCaConfig;
@@ -146,6 +149,9 @@ typedef struct SchedCaPlan {
     SchedCaNodeVerdict *nodes;   /* one per Ready node of the region, in node order; empty
                                     when the loop scales up (no scale-down then) */
     size_t nnodes;
+    uint32_t pool;          /* the scale-down's pool: non-empty nodes not unneeded in the last
+                               loop that it may simulate (scale-down-candidates-pool-*) */
+    uint32_t capped;        /* verdicts NotUnneededOtherReason: left out by the caps */
 } SchedCaPlan;
 
 /* Computes what a loop of region would decide now, without acting and

@@ -155,6 +155,8 @@ struct SchedCa {
     size_t capwhytext;
     uint32_t *why_done;          /* per class: stamp when why_text holds its text */
     size_t capwhydone;
+    uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
+    int32_t found;               /* non-empty nodes found unneeded in this pass */
 };
 
 #define CA_WHY_LEN 160           /* one group's reason */
@@ -195,6 +197,8 @@ int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz);
 CaNodeState *ca_node(SchedCa *ca, uint32_t node);
 CaGroupState *ca_group(SchedCa *ca, uint32_t group);
 int ca_is_daemonset(SimEngine *e, const SimPod *p);
+/* ca_act.c: the node runs a pod that is not a DaemonSet pod (it is not empty). */
+int ca_has_movable_pods(SchedCa *ca, uint32_t node);
 /* The node's scale-down-disabled annotation, or its group's. */
 int ca_scale_down_disabled(SchedCa *ca, uint32_t node);
 
