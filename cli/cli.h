@@ -145,4 +145,10 @@ typedef struct CliAlertsTest {
  * scenario s. SIM_OK, or an error with the message in err. */
 int cli_alerts_test(ScnScenario *s, SimMem *m, const CliAlertsTest *t, SimErr *err);
 
+/* `kubesim sweep --merge`: copies the configuration folders of the shard
+ * in folder shard (shard/configs/N/..., when it has them) into tmp/configs/,
+ * refusing one an earlier shard gave (copytree.c). SIM_OK, or an error with
+ * the message in err. */
+int cli_copy_configs(const char *shard, const char *tmp, SimErr *err);
+
 #endif

@@ -723,7 +723,7 @@ static void merge_paths(const char *src, char *csv, char *dir, size_t n)
 /* Reads a shard's sweep.json, if it has one, for the scenario and seed. */
 static int merge_meta(SimMem *m, ScnSweep *w, const char *dir)
 {
-    char path[4200];
+    char path[4224];   /* dir (4200) and "/sweep.json" */
     SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/sweep.json", dir);
     if (dir[0] == '\0' || access(path, F_OK) != 0)
@@ -767,6 +767,11 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
         fprintf(stderr, "kubesim sweep: %s\n", sim_outdir_errmsg(&out));
     else if ((rc = write_outputs(m, w, out.tmp, NULL, -1, 0, 1, &err)) != SIM_OK)
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
+    for (size_t i = 0; rc == SIM_OK && i < a->nsrcs; i++) {   /* the runs' folders too: the whole sweep's */
+        merge_paths(a->srcs[i], path, dir, sizeof path);
+        if (dir[0] != '\0' && (rc = cli_copy_configs(dir, out.tmp, &err)) != SIM_OK)
+            fprintf(stderr, "kubesim sweep: --merge: %s\n", sim_err_msg(&err));
+    }
     return finish(w, &out, &sigs, rc, a->quiet, 1);
 }
 
