@@ -20,6 +20,7 @@
 #include "scheduler/sched.h"
 #include "sim/metrics.h"
 #include "sim/summary.h"
+#include "sim/timings.h"
 #include "workloads/apps.h"
 #include "workloads/faults.h"
 #include "workloads/hpa.h"
@@ -190,10 +191,15 @@ static int start_metrics(ScnWorld *w)
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 
+/* The objects, then the calibrated delays on those a calibration names
+ * (a name it has and the scenario lacks is not an error: a real cluster
+ * runs more than one scenario models). */
 static int populate(ScnWorld *w)
 {
     int rc = w->s ? scn_build(w->s, w->e, w->wl)
                   : (w->opt.populate ? w->opt.populate(w->opt.ctx, w->e) : SIM_OK);
+    if (rc == SIM_OK && w->opt.timings)
+        (void)sim_timings_apply(w->e, w->opt.timings);
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 

@@ -23,7 +23,13 @@
 enum {
     SCHED_TR_CA_SCALE_UP = 40,    /* region group delta pods: grows group by delta nodes for pods pending pods */
     SCHED_TR_CA_SCALE_DOWN = 41,  /* node reason: removes a node (empty, drain) */
-    SCHED_TR_CA_BACKOFF = 42      /* group until_ns reason: a group is backed off (provisioning failed) */
+    SCHED_TR_CA_BACKOFF = 42,     /* group until_ns reason: a group is backed off (provisioning failed) */
+    SCHED_TR_CA_DECISION = 46,    /* region group delta pods expander rejected: the scale-up a loop
+                                     chose (traced before its nodes) and, in rejected, every other
+                                     group of the region and why ("NAME: why; ...") */
+    SCHED_TR_CA_NO_SCALE_UP = 47  /* pod reason: why no group helps a Pending pod, upstream's
+                                     NotTriggerScaleUp text ("pod didn't trigger scale-up: 1 max
+                                     node group size reached, ..."); traced when it changes */
 };
 int sched_ca_trace_kinds(SimTrSchema *s);
 
