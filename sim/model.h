@@ -3,8 +3,10 @@
  * groups, nodes, namespaces, workloads, pods) with the pod lifecycle.
  *
  * The engine owns every object; ids are dense indices that stay valid for the
- * whole run (a removed node or a deleted pod keeps its slot, marked dead), so
- * an id in the trace names one object forever. Upper layers read the structs
+ * whole run (a removed node keeps its slot, marked dead), so an id in the
+ * trace names one object forever. Pod ids are never reused either, but a
+ * deleted pod's record is recycled (sim_pod reads it as a tombstone then):
+ * memory follows the pods alive, not the pods ever created. Upper layers read the structs
  * below directly (they are hot in the scheduler) but change them only through
  * sim_* functions, which keep the node totals, the trace and the stats right.
  *
