@@ -17,6 +17,10 @@ typedef struct BenchDef {
     const char *name;
     const char *what;   /* one line for --help */
     BenchFn fn;
+    /* Its headline figures, space-separated keys of its JSON line that a
+     * working run makes positive and finite (`kubesim bench --list` prints
+     * them; the test suite checks them on a --quick run). NULL: none named. */
+    const char *figures;
 } BenchDef;
 
 /* Wall-clock seconds from a monotonic clock. */
