@@ -13,7 +13,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
-      libcjson-dev libyaml-dev libopenblas-dev liblapacke-dev liblua5.4-dev check tzdata)
+      libcjson-dev libyaml-dev libssl-dev libopenblas-dev liblapacke-dev liblua5.4-dev check tzdata)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(valgrind python3 python3-numpy prometheus)   # prometheus: promtool and prometheus check --openmetrics (tests/prometheus)
   # libclang-rt-dev (only recommended by clang) holds the ASan, UBSan and libFuzzer runtimes.

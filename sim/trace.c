@@ -245,6 +245,7 @@ static void free_writer(SimTraceWriter *w)
 {
     if (w->f)
         fclose(w->f);
+    sim_sha256_free(&w->sha);
     sim_mem_free(w->m, w->buf, w->cap);
     sim_mem_free(w->m, w, sizeof *w);
 }
