@@ -104,7 +104,8 @@ int sim_trschema_find(const SimTrSchema *s, const char *name);          /* the n
 typedef struct SimTraceWriter SimTraceWriter;
 
 /* Opens path for writing and writes the header. meta_json is the header's JSON
- * text. Returns NULL with a message in err on failure. The writer owns the file;
+ * text. path NULL: nothing is written, but the bytes are hashed all the same
+ * (sim_trace_close's sha_hex is the hash the file would have had). Returns NULL with a message in err on failure. The writer owns the file;
  * schema must outlive the writer (kinds added to it later are seen). */
 SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
                                  const char *meta_json, SimErr *err);
