@@ -23,6 +23,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_export_sweep(int argc, char **argv);
