@@ -513,6 +513,8 @@ START_TEST(export_sweep_objects_validate)
     tb_write("default.yaml", tb_out());
     ck_assert_int_eq(validate_manifests("default.yaml", last, sizeof last), 0);
     ck_assert_msg(strstr(tb_out(), "name: kubesim-sweep-market-open-surge\n") != NULL, "%.600s", tb_out());
+    /* the default image is the tag README's `docker build -f Containerfile -t kubesim:VERSION .` gives */
+    ck_assert_msg(strstr(tb_out(), "image: kubesim:" KUBESIM_VERSION "\n") != NULL, "%.600s", tb_out());
 }
 END_TEST
 
@@ -532,6 +534,7 @@ START_TEST(export_sweep_refuses_bad_input)
     ck_assert(!tb_exists("bad.yaml"));
     ck_assert_int_eq(tb_run("export-sweep --help"), 0);
     ck_assert_msg(strstr(tb_out(), "usage: kubesim export-sweep") != NULL, "%s", tb_out());
+    ck_assert_msg(strstr(tb_out(), "the repository's Containerfile builds one") != NULL, "%s", tb_out());
 }
 END_TEST
 
