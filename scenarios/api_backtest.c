@@ -140,19 +140,26 @@ static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
     if (has_universe) {
         data = synthetic(L, s, d, &bc);
     } else {
-        char path[1024];
-        data_path(s, file, path, sizeof path);
-        lua_pushfstring(L, "f:%s", path);
-        ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (slot->data == NULL && bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
-            s->mem->oom = 0;
-            scn_field_error(L, d, "data", "%s", bt_errmsg(&bc));
-        }
-        data = slot->data;
+        data = scn_price_file(L, s, d, "data", file);
     }
     lua_pop(L, 1);
     return data;
+}
+
+BtData *scn_price_file(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *file)
+{
+    BtCtx bc;
+    bt_ctx_init(&bc, s->mem);
+    char path[1024];
+    data_path(s, file, path, sizeof path);
+    lua_pushfstring(L, "f:%s", path);
+    ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (slot->data == NULL && bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
+        s->mem->oom = 0;
+        scn_field_error(L, d, key, "%s", bt_errmsg(&bc));
+    }
+    return slot->data;
 }
 
 void scn_backtest_request(lua_State *L, ScnScenario *s, const ScnDecl *d, BtParams *params, BtData **data)
