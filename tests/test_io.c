@@ -333,6 +333,7 @@ START_TEST(io_every_stdout_command_fails_on_a_full_disk)
         {"validate", "kubesim validate"},
         {"trace dump r/trace.kst", "kubesim trace"},
         {"bench --json --only event_queue --quick", "kubesim bench"},
+        {"bench --list", "kubesim bench"},
         {"run --list-params", "kubesim run"},
         {"--help", "kubesim"},
         {"--version", "kubesim"},

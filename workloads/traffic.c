@@ -311,6 +311,8 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
     b->svc = svc;
     b->wl = wl;
     b->free_slot = SIM_NONE;
+    b->erl_load = -1;          /* no Erlang C and no load average cached yet */
+    b->avg_nring = UINT64_MAX;
     b->region = sim_workload(c->e, wl)->region;
     backend_rates(b, s);
     b->service = sim_mem_strdup(sim_mem(c->e), s->service);
@@ -319,6 +321,8 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
         return oom(t);
     }
     t->nb++;
+    sim_trace_rec(c->e, WL_TR_SERVE, (SimTrVal[]){SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(wl),
+                                                  SIM_TRI(b->slo / 1000)}, 4);
     for (size_t i = 0; i < t->nf; i++)
         if (t->f[i].svc == svc && (rc = flow_order(t, &t->f[i])) != SIM_OK)
             return rc;
@@ -643,7 +647,7 @@ void trf_load_push(TrfBackend *b, SimTime t, double per_pod)
     b->nring++;
 }
 
-static const TrfBackend *backend_of(const WlTraffic *t, uint32_t wl)
+static TrfBackend *backend_of(WlTraffic *t, uint32_t wl)
 {
     for (size_t i = 0; i < t->nb; i++)
         if (t->b[i].wl == wl)
@@ -668,17 +672,31 @@ static double load_avg(const TrfBackend *b, SimTime from, SimTime to, SimTime *c
     return *covered ? sum / ((double)*covered / (double)TRF_TICK) : 0;
 }
 
+/* load_avg, computed once for all the pods that ask for the same window
+ * while the ring holds the same seconds (an HPA sync reads every pod). */
+static double load_avg_cached(TrfBackend *b, SimTime from, SimTime to, SimTime *covered)
+{
+    if (b->avg_nring != b->nring || b->avg_from != from || b->avg_to != to) {
+        b->avg = load_avg(b, from, to, &b->avg_covered);
+        b->avg_nring = b->nring;
+        b->avg_from = from;
+        b->avg_to = to;
+    }
+    *covered = b->avg_covered;
+    return b->avg;
+}
+
 /* The sample of the last scrape: the average over the 15 s before it, or
  * the part of them the pod ran for (a new pod's first window is short). */
 static int usage(void *ctx, SimEngine *e, uint32_t pod, WlPodUsage *out)
 {
-    const WlTraffic *t = ctx;
+    WlTraffic *t = ctx;
     const SimPod *p = sim_pod(e, pod);
-    const TrfBackend *b = backend_of(t, p->wl);
+    TrfBackend *b = backend_of(t, p->wl);
     if (b == NULL || p->phase != SIM_POD_RUNNING)
         return 0;
     SimTime ts = sim_now(e) / TRF_SCRAPE * TRF_SCRAPE, from = ts - TRF_SCRAPE, covered;
-    double avg = load_avg(b, from > p->started_at ? from : p->started_at, ts, &covered);
+    double avg = load_avg_cached(b, from > p->started_at ? from : p->started_at, ts, &covered);
     if (covered == 0)
         return 0;
     const SimPodSpec *sp = &sim_workload(e, p->wl)->spec;

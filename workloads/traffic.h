@@ -26,6 +26,10 @@
 /* Traffic's trace record (number fixed: sim/trace.h): service region
  * rps_milli p95_us errors_ppm backlog: one sample. */
 enum { WL_TR_TRAFFIC = 36 };
+/* serve service region wl slo_p95_us: workload wl serves service in region,
+ * against a p95 latency target (0: none); traced when declared, so a reader
+ * of the trace alone (`kubesim why service`) joins services and workloads. */
+enum { WL_TR_SERVE = 49 };
 int wl_traffic_trace_kinds(SimTrSchema *s);
 
 typedef enum WlTrafficMode {
