@@ -201,23 +201,29 @@ static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
     if (has_universe) {
         data = synthetic(L, s, d, &bc);
     } else {
-        char path[1024];
-        data_path(s, file, path, sizeof path);
-        lua_pushfstring(L, "f:%s", path);
-        ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (slot->data == NULL && !from_cache(s, slot)) {
-            bt_ctx_init(&bc, data_mem(s));
-            if (bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
-                data_mem(s)->oom = 0;
-                scn_field_error(L, d, "data", "%s", bt_errmsg(&bc));
-            }
-            to_cache(L, s, slot);
-        }
-        data = slot->data;
+        data = scn_price_file(L, s, d, "data", file);
     }
     lua_pop(L, 1);
     return data;
+}
+
+BtData *scn_price_file(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *file)
+{
+    BtCtx bc;
+    char path[1024];
+    data_path(s, file, path, sizeof path);
+    lua_pushfstring(L, "f:%s", path);
+    ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (slot->data == NULL && !from_cache(s, slot)) {
+        bt_ctx_init(&bc, data_mem(s));
+        if (bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
+            data_mem(s)->oom = 0;
+            scn_field_error(L, d, key, "%s", bt_errmsg(&bc));
+        }
+        to_cache(L, s, slot);
+    }
+    return slot->data;
 }
 
 void scn_backtest_request(lua_State *L, ScnScenario *s, const ScnDecl *d, BtParams *params, BtData **data)
