@@ -443,6 +443,7 @@ static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const Rn
     rnd_sum_headline(b, root);
     rnd_sum_slo(b, root);
     rnd_sum_expectations(b, root);
+    rnd_sum_observed(b, root);
     if (n == 0)
         rnd_buf_str(b, "<section id=\"charts\"><p class=\"empty\">No metrics were recorded.</p>"
                        "</section>\n");

@@ -195,6 +195,8 @@ void rnd_sum_headline(RndBuf *b, const struct cJSON *root);
 void rnd_sum_regions(RndBuf *b, const struct cJSON *root);
 void rnd_sum_slo(RndBuf *b, const struct cJSON *root);
 void rnd_sum_expectations(RndBuf *b, const struct cJSON *root);
+/* summary.json's "observed" (run --compare-to) as "Simulated against observed". */
+void rnd_sum_observed(RndBuf *b, const struct cJSON *root);
 /* The tables of the top-level keys in keys (others = 0) or of every key not
  * in keys (others = 1); keys is NULL-terminated. */
 void rnd_sum_extra_tables(RndBuf *b, const struct cJSON *root, const char *const *keys, int others);
