@@ -445,6 +445,39 @@ START_TEST(calib_bad_folders_exit_2)
 }
 END_TEST
 
+/* The HPA's first sync (30 s: one period after its add, then the first
+ * decision) scales at once uncalibrated; with a reaction delay of 60 s the
+ * same decision lands 60 s later, and decisions do not overtake it. */
+START_TEST(calib_hpa_reaction_delays_the_scale)
+{
+    tb_write("h.lua", "scenario { name = \"h\", duration = \"10m\", sample_every = \"60s\" }\n"
+                      "region { name = \"r1\", zones = { \"z1\" } }\n"
+                      "namespace { name = \"shop\" }\n"
+                      "nodegroup { name = \"pool\", region = \"r1\", instance_type = \"m\", cpu = \"16\",\n"
+                      "            memory = \"64Gi\", price = 1, min = 2, max = 2 }\n"
+                      "deployment { name = \"web\", namespace = \"shop\", region = \"r1\", replicas = 2, cpu = \"1\",\n"
+                      "             memory = \"1Gi\", startup = \"5s\", usage = { cpu = \"900m\" } }\n"
+                      "hpa { name = \"web\", target = \"web\", min = 2, max = 10, metrics = { { type = \"Resource\",\n"
+                      "      name = \"cpu\", target = { type = \"Utilization\", average_utilization = 50 } } } }\n");
+    tb_write("hr.json", "{\"timings\": {\"workloads\": [{\"workload\": \"web\", \"hpa_reaction\":\n"
+                        "  {\"family\": \"constant\", \"value_s\": 60}}]}}\n");
+    ck_assert_int_eq(tb_run("run h.lua --quiet --out h1"), 0);
+    ck_assert_int_eq(tb_run("run h.lua --quiet --out h2 --calibration hr.json"), 0);
+    ck_assert_int_eq(tb_run("trace dump h1/trace.kst"), 0);
+    ck_assert_ptr_nonnull(strstr(tb_out(), "{\"t_ns\":30000000000,\"kind\":\"hpa\",\"hpa\":\"web\",\"wl\":0,\"current\":2,"
+                                           "\"desired\":4"));
+    ck_assert_int_eq(tb_run("trace dump h2/trace.kst"), 0);
+    const char *first = strstr(tb_out(), "\"kind\":\"hpa\"");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(strstr(tb_out(), "{\"t_ns\":90000000000,\"kind\":\"hpa\",\"hpa\":\"web\",\"wl\":0,\"current\":2,"
+                                           "\"desired\":4"));
+    const char *rec = first;   /* the first hpa record's line is the one at 90 s */
+    while (rec > tb_out() && rec[-1] != '\n')
+        rec--;
+    ck_assert_int_eq(strncmp(rec, "{\"t_ns\":90000000000,", 20), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("calib");
@@ -453,6 +486,7 @@ static Suite *suite(void)
     tcase_add_test(tc, calib_fit_recovers_known_distributions);
     tcase_add_test(tc, calib_compare_reports_a_smaller_error_once_calibrated);
     tcase_add_test(tc, calib_bad_folders_exit_2);
+    tcase_add_test(tc, calib_hpa_reaction_delays_the_scale);
     suite_add_tcase(s, tc);
     return s;
 }
