@@ -270,7 +270,35 @@ static int timings_json(CliObs *ob, cJSON *tm, SimErr *err)
     return rc;
 }
 
-static cJSON *from_prometheus(SimMem *m, const char *dir, const char *group_label)
+/* Copies an earlier calibration's kernel rates ("classes" and the host
+ * fields beside them) into root, checked as `run --calibration` reads them. */
+static int keep_kernel_rates(SimMem *m, const char *base, cJSON *root, SimErr *err)
+{
+    static const char *const keys[] = {"openblas_corename", "openblas_config", "cores", "quick", "classes"};
+    size_t n;
+    char *text = cli_read_input(m, base, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, err);
+    if (text == NULL)
+        return SIM_EIO;
+    BtCtx c;
+    BtThroughput t;
+    bt_ctx_init(&c, m);
+    cJSON *old = cJSON_Parse(text);
+    int rc = cJSON_GetObjectItemCaseSensitive(old, "classes") == NULL
+                 ? sim_err_set(err, SIM_EINVAL, "--base %s: no \"classes\" (kernel rates) to keep", base)
+                 : bt_throughput_parse(&c, text, &t);
+    if (rc != SIM_OK && sim_err_code(err) == SIM_OK)
+        sim_err_set(err, rc, "--base %s: %s", base, bt_errmsg(&c));
+    sim_mem_free(m, text, n + 1);
+    for (size_t i = 0; rc == SIM_OK && i < sizeof keys / sizeof *keys; i++) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(old, keys[i]);
+        if (it)
+            sim_json_add_item(root, keys[i], cJSON_Duplicate(it, 1));
+    }
+    cJSON_Delete(old);
+    return rc;
+}
+
+static cJSON *from_prometheus(SimMem *m, const char *dir, const char *group_label, const char *base)
 {
     SimErr err = SIM_ERR_INIT;
     CliObs ob;
@@ -293,10 +321,12 @@ static cJSON *from_prometheus(SimMem *m, const char *dir, const char *group_labe
                                                "the smallest KS distance; under 8 samples the median");
         sim_json_add_item(root, "source", src);
         rc = timings_json(&ob, cJSON_AddObjectToObject(root, "timings"), &err);
+        if (rc == SIM_OK && base)
+            rc = keep_kernel_rates(m, base, root, &err);
     }
     cli_obs_free(&ob);
     if (rc != SIM_OK) {
-        fprintf(stderr, "kubesim calibrate: --from-prometheus %s\n", sim_err_msg(&err));
+        fprintf(stderr, "kubesim calibrate: %s\n", sim_err_msg(&err));   /* names the file */
         cJSON_Delete(root);
         return NULL;
     }
@@ -328,7 +358,7 @@ static int write_atomic(SimMem *m, const char *path, const char *text)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kubesim calibrate [--out FILE] [--quick]\n"
-               "       kubesim calibrate --from-prometheus DIR [--group-label LABEL] [--out FILE]\n\n"
+               "       kubesim calibrate --from-prometheus DIR [--group-label LABEL] [--base FILE] [--out FILE]\n\n"
                "Measures this host's throughput per backtest kernel class (flops/s and bytes/s\n"
                "of counted work, single thread and all cores) and writes a calibration JSON to\n"
                "FILE (replaced atomically) or stdout. Records openblas_get_corename(); the\n"
@@ -347,7 +377,9 @@ static void usage(FILE *f)
                "KS distance, into the file's \"timings\" that `kubesim run --calibration` draws from.\n"
                "  --group-label LABEL  the kube_node_labels label naming a node's group (default: the\n"
                "                       first of label_kubesim_io_node_group, the EKS, GKE, Karpenter,\n"
-               "                       AKS ones, label_node_kubernetes_io_instance_type)\n");
+               "                       AKS ones, label_node_kubernetes_io_instance_type)\n"
+               "  --base FILE          keep the kernel rates (\"classes\") of this earlier calibration;\n"
+               "                       without it the file has timings only (run: built-in rates)\n");
 }
 
 int cmd_calibrate(int argc, char **argv)
@@ -356,12 +388,13 @@ int cmd_calibrate(int argc, char **argv)
                                          {"quick", no_argument, NULL, 'q'},
                                          {"from-prometheus", required_argument, NULL, 'p'},
                                          {"group-label", required_argument, NULL, 'g'},
+                                         {"base", required_argument, NULL, 'b'},
                                          {0, 0, 0, 0}};
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
         return CLI_OK;
     }
-    const char *out = NULL, *prom = NULL, *glabel = NULL;
+    const char *out = NULL, *prom = NULL, *glabel = NULL, *base = NULL;
     int quick = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -373,6 +406,8 @@ int cmd_calibrate(int argc, char **argv)
             prom = optarg;
         else if (c == 'g')
             glabel = optarg;
+        else if (c == 'b')
+            base = optarg;
         else {
             usage(stderr);
             return CLI_BAD_INPUT;
@@ -382,16 +417,16 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "kubesim calibrate: unexpected argument '%s'\n", argv[optind]);
         return CLI_BAD_INPUT;
     }
-    if ((quick && prom) || (glabel && !prom)) {
+    if ((quick && prom) || ((glabel || base) && !prom)) {
         fprintf(stderr, "kubesim calibrate: %s\n", quick && prom ? "--quick measures kernels, not with --from-prometheus"
-                                                                 : "--group-label goes with --from-prometheus");
+                                                                 : "--group-label and --base go with --from-prometheus");
         return CLI_BAD_INPUT;
     }
     SimMem m;
     sim_mem_init(&m);
     SimJsonScope js;   /* the calibration JSON through m: a failed allocation is an error, not a gap */
     sim_json_begin(&js, &m);
-    cJSON *root = prom ? from_prometheus(&m, prom, glabel) : calibrate(quick);
+    cJSON *root = prom ? from_prometheus(&m, prom, glabel, base) : calibrate(quick);
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     root = NULL;

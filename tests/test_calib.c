@@ -445,6 +445,29 @@ START_TEST(calib_bad_folders_exit_2)
 }
 END_TEST
 
+/* --base keeps an earlier calibration's kernel rates beside the timings; a
+ * file without them is refused. */
+START_TEST(calib_base_keeps_kernel_rates)
+{
+    mkdir_in("one");
+    tb_write("one/kube_node_created.json", "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":"
+                                           "[{\"metric\":{\"node\":\"n1\"},\"values\":[[100,\"50\"]]}]}}");
+    tb_write("k.json", "{\"cores\": 2, \"classes\": {\"signal\": {\"single\": {\"flops_per_s\": 1e9, \"bytes_per_s\": 2e9}},"
+                       " \"rank\": {\"single\": {\"flops_per_s\": 3e9, \"bytes_per_s\": 4e9}},"
+                       " \"blas\": {\"single\": {\"flops_per_s\": 5e9, \"bytes_per_s\": 6e9}}}}");
+    ck_assert_int_eq(tb_run("calibrate --from-prometheus one --base k.json --out kt.json"), 0);
+    cJSON *j = json_file("kt.json");
+    const cJSON *rank = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "classes"), "rank");
+    ck_assert_double_eq(num(cJSON_GetObjectItemCaseSensitive(rank, "single"), "flops_per_s"), 3e9);
+    ck_assert_double_eq(num(j, "cores"), 2);
+    ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, "timings"));
+    cJSON_Delete(j);
+    ck_assert_int_eq(tb_run("calibrate --from-prometheus one --base one/kube_node_created.json"), 2);
+    ck_assert_ptr_nonnull(strstr(tb_err(), "no \"classes\""));
+    ck_assert_int_eq(tb_run("calibrate --base k.json"), 2);
+}
+END_TEST
+
 /* The HPA's first sync (30 s: one period after its add, then the first
  * decision) scales at once uncalibrated; with a reaction delay of 60 s the
  * same decision lands 60 s later, and decisions do not overtake it. */
@@ -487,6 +510,7 @@ static Suite *suite(void)
     tcase_add_test(tc, calib_compare_reports_a_smaller_error_once_calibrated);
     tcase_add_test(tc, calib_bad_folders_exit_2);
     tcase_add_test(tc, calib_hpa_reaction_delays_the_scale);
+    tcase_add_test(tc, calib_base_keeps_kernel_rates);
     suite_add_tcase(s, tc);
     return s;
 }
