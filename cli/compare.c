@@ -60,6 +60,7 @@ typedef struct Sim {
     size_t npods, cappods;
     Node *nodes;
     size_t nnodes, capnodes;
+    int64_t end;                 /* the last record's time: the run's end */
     int oom;
 } Sim;
 
@@ -164,6 +165,7 @@ static void on_node(Sim *s, const SimTraceRec *r)
 
 static void on_rec(Sim *s, const SimTraceRec *r)
 {
+    s->end = r->t > s->end ? r->t : s->end;
     switch (r->kind) {
     case SIM_TR_NAMESPACE: case SIM_TR_WORKLOAD: case SIM_TR_NODEGROUP: on_object(s, r); break;
     case SIM_TR_POD_CREATE: case SIM_TR_POD_BIND: case SIM_TR_POD_RUNNING: case SIM_TR_POD_END:
@@ -253,13 +255,14 @@ static cJSON *row(const char *figure, const char *kind, const char *object, cons
     return o;
 }
 
-static void replicas_row(cJSON *rows, const Wl *w, const CliObsWl *ow, const char *label, int64_t start_ms)
+static void replicas_row(cJSON *rows, const Wl *w, const CliObsWl *ow, const char *label, int64_t start_ms,
+                         int64_t end_ns)
 {
     double sum = 0, obs = 0, sim = 0;
     size_t n = 0;
     for (size_t i = 0; i < ow->nrep; i++) {
         int64_t t_ms = ow->rep_t_ms[i] - start_ms;
-        if (t_ms < 0)
+        if (t_ms < 0 || t_ms > end_ns / 1000000)   /* outside the run */
             continue;
         double s = ready_at(w, t_ms * 1000000);
         sum += fabs(s - ow->rep_v[i]);
@@ -307,7 +310,7 @@ static void figures(Sim *s, CliObs *ob, cJSON *rows, int64_t start_unix)
             continue;
         char label[512];
         snprintf(label, sizeof label, "%s/%s", ns ? ns : "", w->name);
-        replicas_row(rows, w, ow, label, start_unix * 1000);
+        replicas_row(rows, w, ow, label, start_unix * 1000, s->end);
         ks_row(rows, "startup", "workload", label, &w->startup, (CliObsSamples *)&ow->startup);
     }
     for (size_t i = 0; i < s->ng; i++) {
