@@ -136,6 +136,8 @@ typedef struct ScnWorldOptions {
     const char *kstate;               /* with dir: the kube-state sampler's rows go here
                                          (workloads/kstate.h); NULL: no sampler */
     uint32_t kstate_pods;             /* its bound on per-pod series */
+    const struct SchedCaConfig *autoscaler;   /* with SCN_WORLD_AUTOSCALER: its flags; NULL: the
+                                                 scenario's autoscaler {} (or upstream's defaults) */
     const struct SimTimings *timings; /* calibrated delays set on the objects after they are
                                          made (sim/timings.h); NULL: the scenario's constants */
 } ScnWorldOptions;

@@ -126,13 +126,15 @@ static int create_core(ScnWorld *w, SimMem *mem)
     return SIM_OK;
 }
 
-/* The cluster autoscaler (upstream's defaults unless the scenario's
- * autoscaler {} says otherwise), after the objects: its first loop per
+/* The cluster autoscaler (the options' flags, else upstream's defaults unless
+ * the scenario's autoscaler {} says otherwise), after the objects: its first loop per
  * region runs at t = 0 and the groups exist. */
 static int start_autoscaler(ScnWorld *w)
 {
     SchedCaConfig cfg;
-    if (w->s)
+    if (w->opt.autoscaler)
+        cfg = *w->opt.autoscaler;
+    else if (w->s)
         scn_autoscaler_config(w->s, &cfg);
     else
         sched_ca_config_default(&cfg);

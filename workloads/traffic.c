@@ -311,6 +311,8 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
     b->svc = svc;
     b->wl = wl;
     b->free_slot = SIM_NONE;
+    b->erl_load = -1;          /* no Erlang C and no load average cached yet */
+    b->avg_nring = UINT64_MAX;
     b->region = sim_workload(c->e, wl)->region;
     backend_rates(b, s);
     b->service = sim_mem_strdup(sim_mem(c->e), s->service);
@@ -319,6 +321,8 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
         return oom(t);
     }
     t->nb++;
+    sim_trace_rec(c->e, WL_TR_SERVE, (SimTrVal[]){SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(wl),
+                                                  SIM_TRI(b->slo / 1000)}, 4);
     for (size_t i = 0; i < t->nf; i++)
         if (t->f[i].svc == svc && (rc = flow_order(t, &t->f[i])) != SIM_OK)
             return rc;
@@ -343,6 +347,12 @@ static int check_flow(WlTraffic *t, const WlFlow *f, uint32_t svc)
             (i > 0 && f->daily[i].clock <= f->daily[i - 1].clock))
             return sim_fail(t->e, SIM_EINVAL, "traffic: daily point %zu: times must increase within the day "
                             "and factors must not be negative", i + 1);
+    if (f->nrec && f->ndaily)
+        return sim_fail(t->e, SIM_EINVAL, "traffic: a recorded rate takes no daily curve");
+    for (size_t i = 0; i < f->nrec; i++)
+        if (!(f->rec_v[i] >= 0) || !isfinite(f->rec_v[i]) || (i > 0 && f->rec_t[i] <= f->rec_t[i - 1]))
+            return sim_fail(t->e, SIM_EINVAL, "traffic: recorded sample %zu: times must increase and rates must "
+                            "be finite and not negative", i);
     for (size_t i = 0; i < f->nsurges; i++) {
         const WlSurge *s = &f->surges[i];
         if (s->start < 0 || s->ramp < 0 || s->hold < 0 || s->decay < 0 || !(s->factor >= 0))
@@ -364,6 +374,8 @@ static void flow_free(WlTraffic *t, TrfFlow *f)
     SimMem *m = sim_mem(t->e);
     sim_mem_free(m, f->daily, f->ndaily * sizeof *f->daily);
     sim_mem_free(m, f->surges, f->nsurges * sizeof *f->surges);
+    sim_mem_free(m, f->rec_t, f->nrec * sizeof *f->rec_t);
+    sim_mem_free(m, f->rec_v, f->nrec * sizeof *f->rec_v);
     sim_mem_free(m, f->order, f->norder * sizeof *f->order);
 }
 
@@ -384,7 +396,11 @@ int wl_traffic_flow(WlControllers *c, const WlFlow *wf)
                    .zone = wf->zone, .epoch_unix = wf->epoch_unix, .ndaily = wf->ndaily, .nsurges = wf->nsurges, .factor = 1.0};
     f->daily = dup_array(t, wf->daily, wf->ndaily, sizeof *wf->daily);
     f->surges = dup_array(t, wf->surges, wf->nsurges, sizeof *wf->surges);
-    if ((wf->ndaily && !f->daily) || (wf->nsurges && !f->surges) || flow_order(t, f) != SIM_OK) {
+    f->nrec = wf->nrec;
+    f->rec_t = dup_array(t, wf->rec_t, wf->nrec, sizeof *wf->rec_t);
+    f->rec_v = dup_array(t, wf->rec_v, wf->nrec, sizeof *wf->rec_v);
+    if ((wf->ndaily && !f->daily) || (wf->nsurges && !f->surges) || (wf->nrec && (!f->rec_t || !f->rec_v)) ||
+        flow_order(t, f) != SIM_OK) {
         flow_free(t, f);
         return oom(t);
     }
@@ -441,9 +457,29 @@ static double surge_factor(const WlSurge *s, SimTime t)
     return 1.0;
 }
 
+/* The recorded rate at run time t: linear between the samples around its
+ * wall time (in milliseconds, so sub-second steps interpolate too), held
+ * at the ends. */
+static double recorded_rate(const TrfFlow *f, SimTime t)
+{
+    int64_t u = f->epoch_unix * 1000 + t / SIM_MS(1);
+    size_t lo = 0, hi = f->nrec - 1;
+    if (u <= f->rec_t[0])
+        return f->rec_v[0];
+    if (u >= f->rec_t[hi])
+        return f->rec_v[hi];
+    while (hi - lo > 1) {   /* rec_t[lo] < u < rec_t[hi] */
+        size_t mid = lo + (hi - lo) / 2;
+        *(f->rec_t[mid] <= u ? &lo : &hi) = mid;
+    }
+    double x = (double)(u - f->rec_t[lo]) / (double)(f->rec_t[hi] - f->rec_t[lo]);
+    return f->rec_v[lo] + (f->rec_v[hi] - f->rec_v[lo]) * x;
+}
+
 static double flow_rate(const TrfFlow *f, SimTime t)
 {
-    double r = f->rate * f->factor * daily_factor(f, wall_clock(f, t));
+    double base = f->nrec ? recorded_rate(f, t) : daily_factor(f, wall_clock(f, t));
+    double r = f->rate * f->factor * base;
     for (size_t i = 0; i < f->nsurges; i++)
         r *= surge_factor(&f->surges[i], t);
     return r;
@@ -498,7 +534,8 @@ int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const cha
         return SIM_EINVAL;
     const TrfFlow *f = &t->f[i];
     *out = (WlFlow){f->site,  t->svcs[f->svc], f->rate,    f->start_clock, f->daily,
-                    f->ndaily, f->surges,       f->nsurges, f->zone,        f->epoch_unix};
+                    f->ndaily, f->surges,       f->nsurges, f->zone,        f->epoch_unix,
+                    f->rec_t,  f->rec_v,        f->nrec};
     *site = t->sites[f->site];
     return SIM_OK;
 }
@@ -610,7 +647,7 @@ void trf_load_push(TrfBackend *b, SimTime t, double per_pod)
     b->nring++;
 }
 
-static const TrfBackend *backend_of(const WlTraffic *t, uint32_t wl)
+static TrfBackend *backend_of(WlTraffic *t, uint32_t wl)
 {
     for (size_t i = 0; i < t->nb; i++)
         if (t->b[i].wl == wl)
@@ -635,17 +672,31 @@ static double load_avg(const TrfBackend *b, SimTime from, SimTime to, SimTime *c
     return *covered ? sum / ((double)*covered / (double)TRF_TICK) : 0;
 }
 
+/* load_avg, computed once for all the pods that ask for the same window
+ * while the ring holds the same seconds (an HPA sync reads every pod). */
+static double load_avg_cached(TrfBackend *b, SimTime from, SimTime to, SimTime *covered)
+{
+    if (b->avg_nring != b->nring || b->avg_from != from || b->avg_to != to) {
+        b->avg = load_avg(b, from, to, &b->avg_covered);
+        b->avg_nring = b->nring;
+        b->avg_from = from;
+        b->avg_to = to;
+    }
+    *covered = b->avg_covered;
+    return b->avg;
+}
+
 /* The sample of the last scrape: the average over the 15 s before it, or
  * the part of them the pod ran for (a new pod's first window is short). */
 static int usage(void *ctx, SimEngine *e, uint32_t pod, WlPodUsage *out)
 {
-    const WlTraffic *t = ctx;
+    WlTraffic *t = ctx;
     const SimPod *p = sim_pod(e, pod);
-    const TrfBackend *b = backend_of(t, p->wl);
+    TrfBackend *b = backend_of(t, p->wl);
     if (b == NULL || p->phase != SIM_POD_RUNNING)
         return 0;
     SimTime ts = sim_now(e) / TRF_SCRAPE * TRF_SCRAPE, from = ts - TRF_SCRAPE, covered;
-    double avg = load_avg(b, from > p->started_at ? from : p->started_at, ts, &covered);
+    double avg = load_avg_cached(b, from > p->started_at ? from : p->started_at, ts, &covered);
     if (covered == 0)
         return 0;
     const SimPodSpec *sp = &sim_workload(e, p->wl)->spec;

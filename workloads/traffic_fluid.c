@@ -70,8 +70,13 @@ static void overloaded(TrfBackend *b, double cap, double dts, Second *s)
 /* M/M/c steady state: the late tail of the wait becomes errors. */
 static void steady(TrfBackend *b, uint32_t servers, Second *s)
 {
-    double theta = (double)servers * b->mu - b->lambda;
-    s->d.pw = wl_erlang_c(servers, b->lambda / b->mu);
+    double theta = (double)servers * b->mu - b->lambda, load = b->lambda / b->mu;
+    if (servers != b->erl_servers || load != b->erl_load) {   /* a steady rate repeats it */
+        b->erl_servers = servers;
+        b->erl_load = load;
+        b->erl_c = wl_erlang_c(servers, load);
+    }
+    s->d.pw = b->erl_c;
     s->d.theta = theta;
     double late = s->d.pw * exp(-theta * trf_sec(b->timeout));
     s->errors += s->arrivals * late;
@@ -136,9 +141,9 @@ static void add_served(WlTraffic *t, TrfBackend *b, const Second *s, uint32_t se
         if (t->nsites)
             memcpy(b->key_w, b->weight, t->nsites * sizeof *b->key_w);
     }
-    trf_hist_add_law(&b->run, b->law, b->law_j0, b->law_n, s->served);
-    trf_hist_add_law(&b->iv, b->law, b->law_j0, b->law_n, s->served);
-    trf_slo_add_law(b, b->law, b->law_j0, b->law_n, s->served);
+    TrfHist *h[4] = {&b->run, &b->iv};
+    size_t nh = 2 + trf_slo_hists(b, h + 2);
+    trf_hist_add_laws(h, nh, b->law, b->law_j0, b->law_n, s->served);
 }
 
 static void backend_second(WlTraffic *t, TrfBackend *b, SimTime now, double dts)

@@ -100,6 +100,15 @@ typedef struct TrfBackend {
     TrfHist run, iv;            /* served latencies: over the run / since the last sample */
     TrfLoad ring[TRF_RING];
     uint64_t nring;
+    /* The last load average the usage source computed, reused while the
+     * ring and the window are the same (every pod of the backend that ran
+     * through the whole window shares it): nring, window, its figures. */
+    uint64_t avg_nring;
+    SimTime avg_from, avg_to, avg_covered;
+    double avg;
+    /* fluid: the last Erlang C computed, reused for the same (servers, load) */
+    uint32_t erl_servers;
+    double erl_load, erl_c;
     /* requests mode */
     TrfReq *q;                  /* FIFO ring of waiting requests */
     size_t qhead, qlen, qcap;
@@ -124,6 +133,9 @@ typedef struct TrfFlow {
     size_t ndaily;
     WlSurge *surges;
     size_t nsurges;
+    int64_t *rec_t;             /* a recorded rate (WlFlow), Unix ms; owned */
+    double *rec_v;
+    size_t nrec;
     uint32_t *order;            /* the service's backends, nearest first */
     size_t norder;
     double factor;              /* set from a hook (wl_traffic_set_factor); 1 otherwise */
@@ -184,9 +196,11 @@ void trf_slo_free(WlTraffic *t, TrfBackend *b);
 /* Starts the clock when due (the second at sec, the backend's Ready pods)
  * and rolls the minute windows; 1 when the second counts for the SLO. */
 int trf_slo_second(WlTraffic *t, TrfBackend *b, SimTime sec);
-/* Served latencies (after trf_slo_second): the histograms since the start
- * and of the current minute. */
-void trf_slo_add_law(TrfBackend *b, const double *law, size_t j0, size_t n, double mass);
+/* The SLO histograms a served second goes into (the one since the SLO clock
+ * started and the current minute's): how many, 0 before the clock runs. */
+size_t trf_slo_hists(TrfBackend *b, TrfHist *h[2]);
+/* A served latency (after trf_slo_second) into the histograms since the
+ * start and of the current minute. */
 void trf_slo_add(WlTraffic *t, TrfBackend *b, double x);
 /* Closes the current minute's window into the worst values (idempotent). */
 void trf_slo_windows(WlTraffic *t, TrfBackend *b);
@@ -201,6 +215,9 @@ void trf_hist_init_edges(double *edge);
  * than 1e-9 is left (that rest goes to the last bin): law[0..*n) from bin *j0. */
 void trf_law_spread(const double *edge, const TrfDist *d, double *law, size_t *j0, size_t *n);
 void trf_hist_add_law(TrfHist *h, const double *law, size_t j0, size_t n, double mass);
+/* The same law and mass into nh histograms at once (one pass over the law:
+ * each bin gets the same law[i] * mass as nh calls of trf_hist_add_law). */
+void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j0, size_t n, double mass);
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass);
 double trf_hist_quantile(const TrfHist *h, const double *edge, double p);
 

@@ -14,6 +14,7 @@
  */
 #include "workloads/traffic_int.h"
 
+#include <float.h>
 #include <math.h>
 
 double wl_erlang_c(uint32_t n, double a)
@@ -29,7 +30,7 @@ double wl_erlang_c(uint32_t n, double a)
      * n >> a the inverse overflows to inf and B is 0, as it is to double
      * precision. Then C from B. */
     double inv_a = 1.0 / a, r = 1.0;
-    for (uint32_t k = 1; k <= n; k++)
+    for (uint32_t k = 1; k <= n && r <= DBL_MAX; k++)   /* once inf, r stays inf */
         r = 1.0 + ((double)k * inv_a) * r;
     double b = 1.0 / r;
     return (double)n * b / ((double)n - a * (1.0 - b));
@@ -152,6 +153,26 @@ void trf_hist_add_law(TrfHist *h, const double *law, size_t j0, size_t n, double
     for (size_t i = 0; i < n; i++)
         h->n[j0 + i] += law[i] * mass;
     h->total += mass;
+}
+
+void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j0, size_t n, double mass)
+{
+    if (nh == 4) {   /* the fluid second's case: run, interval, SLO since start and minute */
+        double *restrict a = h[0]->n + j0, *restrict b = h[1]->n + j0;
+        double *restrict c = h[2]->n + j0, *restrict d = h[3]->n + j0;
+        for (size_t i = 0; i < n; i++) {
+            double x = law[i] * mass;
+            a[i] += x;
+            b[i] += x;
+            c[i] += x;
+            d[i] += x;
+        }
+        for (size_t k = 0; k < 4; k++)
+            h[k]->total += mass;
+        return;
+    }
+    for (size_t k = 0; k < nh; k++)
+        trf_hist_add_law(h[k], law, j0, n, mass);
 }
 
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass)

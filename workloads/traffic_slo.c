@@ -168,12 +168,13 @@ int trf_slo_second(WlTraffic *t, TrfBackend *b, SimTime sec)
     return 1;
 }
 
-void trf_slo_add_law(TrfBackend *b, const double *law, size_t j0, size_t n, double mass)
+size_t trf_slo_hists(TrfBackend *b, TrfHist *h[2])
 {
     if (b->slo_start < 0 || b->since == NULL)
-        return;
-    trf_hist_add_law(b->since, law, j0, n, mass);
-    trf_hist_add_law(&b->win[b->win_min % TRF_WINDOWS], law, j0, n, mass);
+        return 0;
+    h[0] = b->since;
+    h[1] = &b->win[b->win_min % TRF_WINDOWS];
+    return 2;
 }
 
 void trf_slo_add(WlTraffic *t, TrfBackend *b, double x)
