@@ -22,8 +22,15 @@
  * shared by every backtest {} and submit {} naming it. */
 typedef struct ScnData {
     char *key;                   /* "u:ASSETS:DAYS:SEED" or "f:PATH" */
-    BtData *data;                /* owned */
+    BtData *data;                /* owned, unless borrowed from the ScnDataCache */
+    int borrowed;
 } ScnData;
+
+struct ScnDataCache {
+    SimMem *mem;
+    ScnData *v;                  /* keys and data owned */
+    size_t n, cap;
+};
 
 typedef struct ScnParam {
     char *name, *deflt, *value, *desc;
@@ -88,6 +95,7 @@ typedef struct ScnHooks {
 
 struct ScnScenario {
     SimMem *mem;
+    ScnDataCache *cache;         /* ScnOptions.data_cache, borrowed; NULL: none */
     lua_State *L;
     char *chunk;                 /* the file name used in messages */
     char *name;
