@@ -77,9 +77,12 @@ end
 local vols = {}
 for i = 2, n do vols[#vols + 1] = vol(i) end
 
-local level = math.min(6, math.max(0.5, vol(day) / median(vols)))
+-- Rounded to two decimals (and the rate to whole requests/s): the model is
+-- no more precise than that, and export writes numbers with 15 digits.
+local function round2(x) return math.floor(x * 100 + 0.5) / 100 end
+local level = round2(math.min(6, math.max(0.5, vol(day) / median(vols))))
 local move = math.abs(ret[day]) / median(moves)
-local surge = math.min(12, 1 + surge_per_move * move)
+local surge = round2(math.min(12, 1 + surge_per_move * move))
 local reruns = math.ceil(10 * level)
 local year = 1991.496154 + (day - 1) / 260     -- R's time index of the row (business time)
 
@@ -108,7 +111,7 @@ hpa { name = "quant-api", namespace = "quant", target = "quant-api", min = 4, ma
 -- The desk's day: the model's level times a typed intraday shape, and the
 -- opening surge sized by the day's move.
 traffic {
-  site = "frankfurt", service = "quant-api", rate = base_rate * level,
+  site = "frankfurt", service = "quant-api", rate = math.floor(base_rate * level + 0.5),
   daily = { { "08:00", 0.3 }, { "09:00", 1.0 }, { "12:00", 0.6 }, { "15:30", 0.9 }, { "17:30", 0.3 } },
   surges = { { start = "09:00", ramp = "5m", hold = "45m", decay = "60m", factor = surge } },
 }
