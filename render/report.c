@@ -529,6 +529,7 @@ static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const Rn
     if (why)
         why_section(b, why);
     rnd_sum_expectations(b, root);
+    rnd_sum_observed(b, root);
     if (n == 0)
         rnd_buf_str(b, "<section id=\"charts\"><p class=\"empty\">No metrics were recorded.</p>"
                        "</section>\n");

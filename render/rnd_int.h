@@ -205,6 +205,8 @@ void rnd_sum_slo(RndBuf *b, const struct cJSON *root);
  * from_seconds, to_seconds, headline}]}, a new object in *out (caller deletes). */
 int rnd_why_report(SimMem *m, const SimTrSchema *schema, const char *trace_path, struct cJSON **out, SimErr *err);
 void rnd_sum_expectations(RndBuf *b, const struct cJSON *root);
+/* summary.json's "observed" (run --compare-to) as "Simulated against observed". */
+void rnd_sum_observed(RndBuf *b, const struct cJSON *root);
 /* The tables of the top-level keys in keys (others = 0) or of every key not
  * in keys (others = 1); keys is NULL-terminated. */
 void rnd_sum_extra_tables(RndBuf *b, const struct cJSON *root, const char *const *keys, int others);
