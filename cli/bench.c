@@ -17,6 +17,10 @@
 static const BenchDef benches[] = {
     {"trading_day", "24 h of 3 regions, ~5,000 nodes, ~150,000 pods, HPA, CA, Jobs, traffic: sim s per wall s",
      bench_trading_day, "sim_per_wall wall_seconds peak_rss_mib events"},
+    {"fleet_day", "24 h of 10 regions of ~5,000 nodes each (the trading day's, 3x): sim s per wall s, CPU s per "
+                  "node-day, peak RSS", bench_fleet_day, "sim_per_wall cpu_s_per_node_day peak_rss_mib nodes"},
+    {"week", "the trading day for 7 days, backtests daily: wall s, peak RSS and its ratio to the same script's "
+             "1-day run", bench_week, "wall_seconds peak_rss_mib rss_ratio_to_day"},
     {"event_queue", "hold model, 1,000,000 pending events: events popped+pushed per second",
      bench_event_queue, "events_per_s heap_events_per_s speedup"},
     {"ma_cross", "backtest (a): 20 assets x 2000 days x 100 MA pairs, all metrics, 1 thread, vs NumPy",

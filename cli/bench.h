@@ -32,6 +32,7 @@ double bench_now(void);
 typedef struct BenchChild {
     char dir[64];
     double wall_seconds, peak_rss_mib;
+    double cpu_seconds;        /* the child's user + system time */
     size_t data_sets;          /* scn_data_sets */
     int expectations_failed;
 } BenchChild;
@@ -50,6 +51,8 @@ int bench_backtest_queue(cJSON *out, int quick);
 int bench_schedule(cJSON *out, int quick);
 int bench_autoscaler_loop(cJSON *out, int quick);
 int bench_trading_day(cJSON *out, int quick);
+int bench_fleet_day(cJSON *out, int quick);
+int bench_week(cJSON *out, int quick);
 int bench_sweep(cJSON *out, int quick);
 int bench_import(cJSON *out, int quick);
 int bench_export(cJSON *out, int quick);

@@ -87,14 +87,15 @@ static int populate(void *ctx, SimEngine *e)
     return add_groups(b) == 0 && fill_nodes(b) == 0 ? SIM_OK : SIM_EINVAL;   /* message on the engine */
 }
 
-/* The cluster in a world with the scheduler and the autoscaler (upstream's
- * defaults). */
-static int setup(Bench *b, uint32_t nodes, double fill)
+/* The cluster in a world with the scheduler and the autoscaler (cfg; NULL:
+ * upstream's defaults). */
+static int setup(Bench *b, uint32_t nodes, double fill, const SchedCaConfig *cfg)
 {
     memset(b, 0, sizeof *b);
     b->nodes = nodes;
     b->fill = fill;
-    ScnWorldOptions wo = {.seed = 42, .end = SIM_SEC(3600), .parts = SCN_WORLD_AUTOSCALER, .populate = populate, .ctx = b};
+    ScnWorldOptions wo = {.seed = 42, .end = SIM_SEC(3600), .parts = SCN_WORLD_AUTOSCALER, .populate = populate,
+                          .ctx = b, .autoscaler = cfg};
     if (scn_world_open(&b->w, NULL, &wo) != SIM_OK) {
         fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", scn_world_errmsg(b->w));
         return -1;
@@ -154,20 +155,25 @@ static double time_plans(Bench *b, const uint32_t *wls, int reps, int32_t *delta
     return t / reps * 1e3;
 }
 
-/* The scale-down pass of a cluster of underutilised nodes, then quiet loops. */
-static int time_scale_down(uint32_t nodes, double *pass_ms, double *quiet_us)
+/* The scale-down pass of a cluster of underutilised nodes, then quiet loops
+ * (quiet_us NULL: none); count: scale-down-non-empty-candidates-count. */
+static int time_scale_down(uint32_t nodes, int32_t count, double *pass_ms, double *quiet_us)
 {
     Bench b;
-    int rc = setup(&b, nodes, 0.3);
+    SchedCaConfig cfg;
+    sched_ca_config_default(&cfg);
+    cfg.scale_down_non_empty_candidates_count = count;
+    int rc = setup(&b, nodes, 0.3, &cfg);
     if (rc == 0) {
         double t0 = bench_now();
         rc = sched_ca_loop(b.ca, b.region);
         *pass_ms = (bench_now() - t0) * 1e3;
-        int reps = 1000;
+        int reps = quiet_us ? 1000 : 0;
         t0 = bench_now();
         for (int i = 0; i < reps && rc == 0; i++)
             rc = sched_ca_loop(b.ca, b.region);
-        *quiet_us = (bench_now() - t0) / reps * 1e6;
+        if (quiet_us)
+            *quiet_us = (bench_now() - t0) / reps * 1e6;
     }
     if (rc != 0)
         fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
@@ -177,17 +183,18 @@ static int time_scale_down(uint32_t nodes, double *pass_ms, double *quiet_us)
 
 int bench_autoscaler_loop(cJSON *out, int quick)
 {
-    uint32_t nodes = quick ? 500 : 5000, pending = quick ? 200 : 2000, wls[4];
+    uint32_t nodes = quick ? 500 : 5000, pending = quick ? 200 : 2000, wls[4], large = quick ? 2000 : 20000;
     int reps = quick ? 5 : 20;
     Bench b;
-    double ms = -1, pass_ms = 0, quiet_us = 0;
+    double ms = -1, pass_ms = 0, quiet_us = 0, large_ms = 0, large_full_ms = 0;
     int32_t delta = 0;
-    if (setup(&b, nodes, 0.95) == 0 && add_pending(&b, pending, wls) == 0)
+    if (setup(&b, nodes, 0.95, NULL) == 0 && add_pending(&b, pending, wls) == 0)
         ms = time_plans(&b, wls, reps, &delta);
     if (ms < 0)
         fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
     teardown(&b);
-    if (ms < 0 || time_scale_down(nodes, &pass_ms, &quiet_us) != 0)
+    if (ms < 0 || time_scale_down(nodes, 30, &pass_ms, &quiet_us) != 0 ||
+        time_scale_down(large, 30, &large_ms, NULL) != 0 || time_scale_down(large, 0, &large_full_ms, NULL) != 0)
         return -1;
     cJSON_AddNumberToObject(out, "nodes", nodes);
     cJSON_AddNumberToObject(out, "pending", pending);
@@ -195,5 +202,8 @@ int bench_autoscaler_loop(cJSON *out, int quick)
     cJSON_AddNumberToObject(out, "scale_up_delta", delta);
     cJSON_AddNumberToObject(out, "ms_scale_down_pass", (double)(int64_t)(pass_ms * 1000) / 1000);
     cJSON_AddNumberToObject(out, "us_quiet_loop", (double)(int64_t)(quiet_us * 1000) / 1000);
+    cJSON_AddNumberToObject(out, "large_nodes", large);
+    cJSON_AddNumberToObject(out, "ms_scale_down_pass_large", (double)(int64_t)(large_ms * 1000) / 1000);
+    cJSON_AddNumberToObject(out, "ms_scale_down_pass_large_uncapped", (double)(int64_t)(large_full_ms * 1000) / 1000);
     return 0;
 }

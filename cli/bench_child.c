@@ -74,6 +74,8 @@ int bench_child_run(const char *name, const char *script, char **sets, size_t ns
         return -1;
     r->wall_seconds = bench_now() - t0;
     r->peak_rss_mib = (double)ru.ru_maxrss / 1024.0;
+    r->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     char path[160];
     snprintf(path, sizeof path, "%s/result", r->dir);
     FILE *f = fopen(path, "r");

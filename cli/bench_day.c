@@ -22,9 +22,17 @@
 static const char DAY_LUA[] =
     "local hours = param('hours', 24, 'simulated hours')\n"
     "local scale = param('scale', 1, 'divides the cluster')\n"
-    "scenario { name = 'trading-day', start = '00:00', duration = hours * 3600, sample_every = '5m' }\n"
-    "local regions = { 'us-east', 'eu-west', 'ap-northeast' }\n"
-    "local sites = { 'new-york', 'london', 'seoul' }\n"
+    "local size = param('size', 1, 'multiplies each region')\n"
+    "local nregions = param('regions', 3, 'regions (at most 10)')\n"
+    "local daily = param('daily', 0, '1: the backtests are a CronJob every day at 17:00')\n"
+    "local sample = param('sample', 300, 'seconds between metrics samples')\n"
+    "scenario { name = 'trading-day', start = '00:00', duration = hours * 3600, sample_every = sample }\n"
+    "local all_regions = { 'us-east', 'eu-west', 'ap-northeast', 'us-west', 'eu-central', 'ap-southeast',\n"
+    "                      'sa-east', 'ca-central', 'ap-south', 'me-central' }\n"
+    "local all_sites = { 'new-york', 'london', 'seoul', 'san-francisco', 'frankfurt', 'singapore',\n"
+    "                    'sao-paulo', 'toronto', 'mumbai', 'dubai' }\n"
+    "local regions, sites = {}, {}\n"
+    "for i = 1, nregions do regions[i], sites[i] = all_regions[i], all_sites[i] end\n"
     "for i, r in ipairs(regions) do\n"
     "  region { name = r, zones = { r .. '-a', r .. '-b', r .. '-c' } }\n"
     "  site { name = sites[i] }\n"
@@ -33,7 +41,7 @@ static const char DAY_LUA[] =
     "  for j, r in ipairs(regions) do latency { from = s, to = r, ms = (i == j) and 5 or 80 } end\n"
     "end\n"
     "for _, n in ipairs({ 'quant', 'ai', 'batch', 'web' }) do namespace { name = n } end\n"
-    "local function n(x) return math.max(1, x // scale) end\n"
+    "local function n(x) return math.max(1, x * size // scale) end\n"
     "for i, r in ipairs(regions) do\n"
     "  nodegroup { name = 'cpu-' .. r, region = r, cpu = '32', memory = '128Gi', pods = 110, price = 1.5,\n"
     "              min = n(1400), max = n(1800), size = n(1600) }\n"
@@ -53,12 +61,18 @@ static const char DAY_LUA[] =
     "    deployment { name = string.format('svc-%02d-%s', k, r), namespace = 'web', region = r, replicas = n(1000),\n"
     "                 cpu = '200m', memory = '512Mi', usage = { cpu = '100m' } }\n"
     "  end\n"
-    "  job { name = 'backtests-' .. r, namespace = 'batch', region = r, start = '17:00', completions = n(20000),\n"
-    "        parallelism = n(4000), duration = '10m', cpu = '1', memory = '2Gi' }\n"
-    "  traffic { site = sites[i], service = 'quant-api', rate = 4000 / scale,\n"
+    "  if daily == 1 then\n"
+    "    cronjob { name = 'backtests-' .. r, namespace = 'batch', region = r, schedule = '0 17 * * *',\n"
+    "              successful_history = 1, job = { completions = n(20000), parallelism = n(4000),\n"
+    "              duration = '10m', cpu = '1', memory = '2Gi' } }\n"
+    "  else\n"
+    "    job { name = 'backtests-' .. r, namespace = 'batch', region = r, start = '17:00', completions = n(20000),\n"
+    "          parallelism = n(4000), duration = '10m', cpu = '1', memory = '2Gi' }\n"
+    "  end\n"
+    "  traffic { site = sites[i], service = 'quant-api', rate = 4000 * size / scale,\n"
     "            daily = { { '00:00', 0.2 }, { '07:00', 0.4 }, { '09:30', 1.0 }, { '16:00', 0.7 }, { '20:00', 0.2 } },\n"
     "            surges = { { start = '09:30', ramp = '2m', hold = '30m', decay = '15m', factor = 3 } } }\n"
-    "  traffic { site = sites[i], service = 'inference', rate = 300 / scale }\n"
+    "  traffic { site = sites[i], service = 'inference', rate = 300 * size / scale }\n"
     "end\n";
 
 static double num(const cJSON *o, const char *a, const char *b)
@@ -69,26 +83,27 @@ static double num(const cJSON *o, const char *a, const char *b)
     return cJSON_IsNumber(x) ? x->valuedouble : 0;
 }
 
-/* Reads DIR/out/summary.json into the bench's figures. */
-static int report(const char *dir, cJSON *out, double wall, double peak_rss_mib)
+/* Reads DIR/out/summary.json of run r into the bench's figures: the whole
+ * run's wall and CPU time and the child's peak memory. */
+static int report(const char *bench, const BenchChild *c, cJSON *out)
 {
     SimErr err = SIM_ERR_INIT;
     char path[512], *text = NULL;
     size_t len = 0;
-    snprintf(path, sizeof path, "%s/out/summary.json", dir);
+    snprintf(path, sizeof path, "%s/out/summary.json", c->dir);
     SimMem m;
     sim_mem_init(&m);
     if (sim_file_read(&m, path, SIM_FILE_MAX_JSON, "a summary", &text, &len, &err) != SIM_OK) {
-        fprintf(stderr, "bench trading_day: %s\n", sim_err_msg(&err));
+        fprintf(stderr, "bench %s: %s\n", bench, sim_err_msg(&err));
         return -1;
     }
     cJSON *sum = cJSON_Parse(text);
     sim_mem_free(&m, text, len + 1);
     if (sum == NULL) {
-        fprintf(stderr, "bench trading_day: %s does not parse\n", path);
+        fprintf(stderr, "bench %s: %s does not parse\n", bench, path);
         return -1;
     }
-    double nodes = 0, sim = num(sum, "sim_seconds", NULL);
+    double nodes = 0, sim = num(sum, "sim_seconds", NULL), wall = c->wall_seconds;
     const cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(sum, "regions"))
         nodes += num(r, "nodes_peak", NULL);
@@ -98,20 +113,61 @@ static int report(const char *dir, cJSON *out, double wall, double peak_rss_mib)
     cJSON_AddNumberToObject(out, "sim_hours", sim / 3600);
     cJSON_AddNumberToObject(out, "events", num(sum, "events", NULL));
     cJSON_AddNumberToObject(out, "wall_seconds", wall);
+    cJSON_AddNumberToObject(out, "cpu_seconds", c->cpu_seconds);
     cJSON_AddNumberToObject(out, "sim_per_wall", wall > 0 ? sim / wall : 0);
-    cJSON_AddNumberToObject(out, "peak_rss_mib", peak_rss_mib);
+    /* CPU seconds per node-day: flat when the cost grows linearly with the fleet */
+    cJSON_AddNumberToObject(out, "cpu_s_per_node_day", nodes > 0 && sim > 0 ? c->cpu_seconds / (nodes * sim / 86400) : 0);
+    cJSON_AddNumberToObject(out, "peak_rss_mib", c->peak_rss_mib);
     cJSON_Delete(sum);
     return 0;
+}
+
+/* One run of the script with these --set values into out; 0 or -1. */
+static int day_run(const char *bench, char **sets, size_t nsets, cJSON *out, double *peak_rss)
+{
+    BenchChild r;
+    int rc = bench_child_run(bench, DAY_LUA, sets, nsets, &r);
+    if (rc == 0)
+        rc = report(bench, &r, out);
+    if (peak_rss)
+        *peak_rss = r.peak_rss_mib;
+    bench_child_done(bench, &r);
+    return rc;
 }
 
 int bench_trading_day(cJSON *out, int quick)
 {
     char hours[] = "hours=2", scale[] = "scale=10";
     char *sets[] = {hours, scale};
-    BenchChild r;
-    int rc = bench_child_run("trading_day", DAY_LUA, quick ? sets : NULL, quick ? 2 : 0, &r);
-    if (rc == 0)
-        rc = report(r.dir, out, r.wall_seconds, r.peak_rss_mib);
-    bench_child_done("trading_day", &r);
-    return rc;
+    return day_run("trading_day", quick ? sets : NULL, quick ? 2 : 0, out, NULL);
+}
+
+/* Ten regions of the trading day's, each three times as large (4,998 nodes),
+ * for one day. --quick: 2 hours of a hundredth of it. */
+int bench_fleet_day(cJSON *out, int quick)
+{
+    char regions[] = "regions=10", size[] = "size=3", hours[] = "hours=2", scale[] = "scale=100";
+    char *sets[] = {regions, size, hours, scale};
+    return day_run("fleet_day", sets, quick ? 4 : 2, out, NULL);
+}
+
+/* The trading day for 7 days, the backtests a CronJob every day at 17:00
+ * (each day's pods replace the day before's), against the same script for
+ * 1 day: the memory of a run should follow the objects alive, not the days
+ * simulated. --quick: a hundredth of the cluster, sampled hourly, for 3 days
+ * against 1 (a smoke test: the ratio is not the week's). */
+int bench_week(cJSON *out, int quick)
+{
+    char daily[] = "daily=1", scale[] = "scale=100", sample[] = "sample=3600", day[] = "hours=24",
+         week[] = "hours=168", days3[] = "hours=72";
+    char *sets1[] = {daily, day, scale, sample}, *sets7[] = {daily, quick ? days3 : week, scale, sample};
+    size_t nsets = quick ? 4 : 2;
+    double rss1 = 0, rss7 = 0;
+    cJSON *one = cJSON_AddObjectToObject(out, "day");
+    if (one == NULL || day_run("week", sets1, nsets, one, &rss1) != 0)
+        return -1;
+    if (day_run("week", sets7, nsets, out, &rss7) != 0)
+        return -1;
+    cJSON_AddNumberToObject(out, "rss_ratio_to_day", rss1 > 0 ? rss7 / rss1 : 0);
+    return 0;
 }

@@ -23,6 +23,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_export_sweep(int argc, char **argv);
@@ -128,5 +129,11 @@ typedef struct CliAlertsTest {
 /* Writes the test (and the rules file unless rules_path is given) for loaded
  * scenario s. SIM_OK, or an error with the message in err. */
 int cli_alerts_test(ScnScenario *s, SimMem *m, const CliAlertsTest *t, SimErr *err);
+
+/* `kubesim sweep --merge`: copies the configuration folders of the shard
+ * in folder shard (shard/configs/N/..., when it has them) into tmp/configs/,
+ * refusing one an earlier shard gave (copytree.c). SIM_OK, or an error with
+ * the message in err. */
+int cli_copy_configs(const char *shard, const char *tmp, SimErr *err);
 
 #endif

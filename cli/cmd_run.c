@@ -14,7 +14,9 @@
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "sim/fileio.h"
+#include "sim/json.h"
 #include "sim/outdir.h"
+#include "sim/timings.h"
 #include "workloads/kstate.h"
 #include "workloads/wl.h"
 #include <unistd.h>
@@ -57,7 +59,10 @@ static void usage(FILE *f)
             "  --lua-mem MIB      memory cap of the script (default 256)\n"
             "  --lua-steps N      instruction budget of the script (default 100000000)\n"
             "  --calibration FILE the reference core's throughput for backtest durations, as\n"
-            "                     `kubesim calibrate` writes it (default: built-in figures)\n"
+            "                     `kubesim calibrate` writes it (default: built-in figures), and\n"
+            "                     the delays `calibrate --from-prometheus` fitted: pod start-up per\n"
+            "                     workload, node provisioning per group, HPA reaction, drawn\n"
+            "                     from their distributions instead of the scenario's constants\n"
             "  --traffic-mode fluid|requests\n"
             "                     serving traffic: per-second queueing formulas (default), or\n"
             "                     every request an event (small runs; checks the fluid model)\n"
@@ -177,27 +182,42 @@ static void list_params(const ScnScenario *s)
     }
 }
 
-/* Reads a calibration JSON into t. Returns 0, or -1 after printing why. */
-static int load_calibration(const char *path, BtThroughput *t)
+/* The fitted delays of a calibration JSON (text) into tm. 0, or -1 after
+ * printing why. */
+static int load_timings(SimMem *m, const char *path, const char *text, SimTimings *tm)
+{
+    SimErr err = SIM_ERR_INIT;
+    SimJsonScope js;
+    sim_json_begin(&js, m);
+    cJSON *root = cJSON_Parse(text);
+    int rc = sim_json_end(&js) != SIM_OK ? sim_err_set(&err, SIM_ENOMEM, "out of memory")
+                                         : sim_timings_from_json(m, root, tm, &err);
+    cJSON_Delete(root);
+    if (rc != SIM_OK)
+        fprintf(stderr, "kubesim run: --calibration %s: %s\n", path, sim_err_msg(&err));
+    return rc == SIM_OK ? 0 : -1;
+}
+
+/* Reads a calibration JSON into t (kernel rates) and tm (fitted delays,
+ * allocated through m). Returns 0, or -1 after printing why. */
+static int load_calibration(SimMem *m, const char *path, BtThroughput *t, SimTimings *tm)
 {
     SimErr err = SIM_ERR_INIT;
     size_t n;
-    SimMem m;
-    sim_mem_init(&m);
-    char *text = cli_read_input(&m, path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, &err);
+    char *text = cli_read_input(m, path, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, &err);
     if (text == NULL) {
         fprintf(stderr, "kubesim run: --calibration %s\n", sim_err_msg(&err));
         return -1;
     }
     BtCtx c;
-    bt_ctx_init(&c, &m);
+    bt_ctx_init(&c, m);
     int rc = bt_throughput_parse(&c, text, t);
-    sim_mem_free(&m, text, n + 1);
-    if (rc != SIM_OK) {
+    if (rc != SIM_OK)
         fprintf(stderr, "kubesim run: --calibration %s: %s\n", path, bt_errmsg(&c));
-        return -1;
-    }
-    return 0;
+    else
+        rc = load_timings(m, path, text, tm);
+    sim_mem_free(m, text, n + 1);
+    return rc == SIM_OK ? 0 : -1;
 }
 
 /* The run label of --openmetrics: the one given, else cli_run_id's, so the
@@ -221,15 +241,15 @@ static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *
  * OpenMetrics text, written (whole, or not at all) to its own path before
  * the folder's commit, so that a bad --openmetrics fails the run before its
  * folder appears. */
-static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, SimOutdir *o,
-                   ScnRunResult *res, SimErr *err)
+static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, const SimTimings *tm,
+                   SimOutdir *o, ScnRunResult *res, SimErr *err)
 {
     char path[4200], spath[4200], mpath[4200], kpath[4200];
     snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
                         .throughput = tp, .traffic_mode = a->traffic_mode,
                         .kstate = a->openmetrics || a->alerts_test ? kpath : NULL,
-                        .kstate_pods = a->om_pods};
+                        .kstate_pods = a->om_pods, .timings = tm};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
@@ -263,10 +283,11 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
 {
     SimErr err = SIM_ERR_INIT;
     BtThroughput tp;
-    if (a->calibration && load_calibration(a->calibration, &tp) != 0)
-        return CLI_BAD_INPUT;
     SimMem mem;
     sim_mem_init(&mem);
+    SimTimings tm = {.mem = &mem};
+    if (a->calibration && load_calibration(&mem, a->calibration, &tp, &tm) != 0)
+        return CLI_BAD_INPUT;
     SimOutdir o;
     CliSignals sigs;
     cli_signals_catch(&sigs);
@@ -274,7 +295,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     if (rc != SIM_OK)
         sim_err_copy(&err, &o.err);
     if (rc == SIM_OK)
-        rc = produce(&mem, s, a, a->calibration ? &tp : NULL, &o, res, &err);
+        rc = produce(&mem, s, a, a->calibration ? &tp : NULL, a->calibration ? &tm : NULL, &o, res, &err);
     if (rc == SIM_OK && cli_stopped())
         rc = SIM_ESTATE;
     if (rc == SIM_OK && (rc = sim_outdir_commit(&o)) != SIM_OK)
@@ -282,6 +303,7 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     if (rc != SIM_OK)
         sim_outdir_abort(&o);
     cli_signals_restore(&sigs);
+    sim_timings_free(&tm);
     if (cli_stopped())
         return cli_stop_exit("run");
     if (rc != SIM_OK)

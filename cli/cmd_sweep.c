@@ -64,6 +64,7 @@ typedef struct SweepArgs {
     uint64_t lua_steps;
     int quiet, merge, force;
     int openmetrics;             /* --openmetrics: each run's metrics.om beside its summary */
+    int keep_runs;               /* --keep-runs: each run's trace.kst and metrics.csv kept too */
     char **srcs;                 /* --merge: the shards' folders or CSV files */
     size_t nsrcs;
 } SweepArgs;
@@ -103,6 +104,9 @@ static void usage(FILE *f)
             "  --openmetrics      also write each run's metrics as OpenMetrics text into\n"
             "                     configs/N/metrics.om, every sample labelled scenario, seed,\n"
             "                     run and config (N), to load several into one Prometheus\n"
+            "  --keep-runs        keep each run's trace.kst and metrics.csv beside its summary\n"
+            "                     (configs/N/, or configs/N/seed-S/ with --seeds), so two\n"
+            "                     configurations compare with kubesim diff\n"
             "  --lua-mem MIB, --lua-steps N   as for kubesim run\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 a configuration meets every expectation (a shard or a merge of\n"
@@ -180,6 +184,7 @@ static int parse_opt(int c, SweepArgs *a)
     case 'r': return parse_rate(optarg, a);
     case 'O': a->objective = optarg; return 0;
     case 'E': a->openmetrics = 1; return 0;
+    case 'K': a->keep_runs = 1; return 0;
     case 'n': return cli_parse_u64("sweep", "--lua-steps", optarg, &a->lua_steps) || cli_positive("sweep", "--lua-steps", a->lua_steps) ? -1 : 0;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
@@ -197,7 +202,7 @@ static int parse_args(int argc, char **argv, SweepArgs *a)
         {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
         {"seeds", required_argument, NULL, 'N'}, {"pass-rate", required_argument, NULL, 'r'},
         {"objective", required_argument, NULL, 'O'}, {"openmetrics", no_argument, NULL, 'E'},
-        {0, 0, 0, 0}};
+        {"keep-runs", no_argument, NULL, 'K'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:s:j:", opts, NULL)) != -1) {
@@ -551,7 +556,8 @@ static int add_run(Sweep *sw, size_t i, const char *dir)
 }
 
 /* Reads each configuration's summary back in index order; only the summary
- * is kept (a configuration reruns exactly with kubesim run --set ...). */
+ * is kept (a configuration reruns exactly with kubesim run --set ...), unless
+ * --keep-runs keeps the trace and metrics too (for kubesim diff). */
 static int collect(Sweep *sw)
 {
     char dir[4200], path[4300];
@@ -561,6 +567,8 @@ static int collect(Sweep *sw)
         run_dir(sw, u, dir, sizeof dir);
         if (add_run(sw, u / sw->a->seeds, dir) != 0)
             return -1;
+        if (sw->a->keep_runs)
+            continue;
         snprintf(path, sizeof path, "%s/metrics.csv", dir);
         unlink(path);
         snprintf(path, sizeof path, "%s/trace.kst", dir);
@@ -719,7 +727,7 @@ static void merge_paths(const char *src, char *csv, char *dir, size_t n)
 /* Reads a shard's sweep.json, if it has one, for the scenario and seed. */
 static int merge_meta(SimMem *m, ScnSweep *w, const char *dir)
 {
-    char path[4200];
+    char path[4224];   /* dir (4200) and "/sweep.json" */
     SimErr err = SIM_ERR_INIT;
     snprintf(path, sizeof path, "%s/sweep.json", dir);
     if (dir[0] == '\0' || access(path, F_OK) != 0)
@@ -763,6 +771,11 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
         fprintf(stderr, "kubesim sweep: %s\n", sim_outdir_errmsg(&out));
     else if ((rc = write_outputs(m, w, out.tmp, NULL, -1, 0, 1, &err)) != SIM_OK)
         fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
+    for (size_t i = 0; rc == SIM_OK && i < a->nsrcs; i++) {   /* the runs' folders too: the whole sweep's */
+        merge_paths(a->srcs[i], path, dir, sizeof path);
+        if (dir[0] != '\0' && (rc = cli_copy_configs(dir, out.tmp, &err)) != SIM_OK)
+            fprintf(stderr, "kubesim sweep: --merge: %s\n", sim_err_msg(&err));
+    }
     return finish(w, &out, &sigs, rc, a->quiet, 1);
 }
 

@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"bench", cmd_bench, "run the benchmarks; one JSON object per line"},
     {"backtest", cmd_backtest, "run one backtest kernel on a CSV of closing prices"},
     {"calibrate", cmd_calibrate, "measure this host's kernel throughput into a calibration JSON"},
+    {"diff", cmd_diff, "what differs between two runs: summary, metrics, the first decision that differs: `diff RUN_A RUN_B`"},
     {"explain", cmd_explain, "why the scheduler, an HPA or the cluster autoscaler decides as it does: `explain schedule|hpa|autoscaler CASE.json`"},
 };
 

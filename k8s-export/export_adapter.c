@@ -228,13 +228,7 @@ static void advanced(KxCtx *c, const char *name, const WlHpaSpec *s)
     kx_yaml_str(y, "horizontalPodAutoscalerConfig");
     kx_yaml_map_begin(y);
     kx_yaml_kv_str(y, "name", name);   /* the HPA KEDA creates (default keda-hpa-NAME) */
-    if (s->has_behavior) {
-        kx_yaml_str(y, "behavior");
-        kx_yaml_map_begin(y);
-        kx_hpa_rules(y, "scaleUp", &s->up);
-        kx_hpa_rules(y, "scaleDown", &s->down);
-        kx_yaml_map_end(y);
-    }
+    kx_hpa_behavior(y, s);
     kx_yaml_map_end(y);
     kx_yaml_map_end(y);
 }
@@ -243,18 +237,7 @@ static void scaled_object(KxCtx *c, const char *name, uint32_t tgt, const WlHpaS
 {
     const SimWorkload *w = sim_workload(c->e, tgt);
     KxYaml *y = c->y;
-    kx_doc_begin(c, "keda.sh/v1alpha1", "ScaledObject");
-    kx_meta(c, name, kx_ns_name(c, w->ns), 1);
-    kx_hpa_annotations(c, s);
-    kx_yaml_map_end(y);
-    kx_yaml_str(y, "spec");
-    kx_yaml_map_begin(y);
-    kx_yaml_str(y, "scaleTargetRef");
-    kx_yaml_map_begin(y);
-    kx_yaml_kv_str(y, "apiVersion", "apps/v1");
-    kx_yaml_kv_str(y, "kind", w->kind == SIM_WL_STATEFULSET ? "StatefulSet" : "Deployment");
-    kx_yaml_kv_str(y, "name", w->name);
-    kx_yaml_map_end(y);
+    kx_hpa_head(c, "keda.sh/v1alpha1", "ScaledObject", name, tgt, s);
     kx_yaml_kv_int(y, "minReplicaCount", s->min);
     kx_yaml_kv_int(y, "maxReplicaCount", s->max);
     advanced(c, name, s);

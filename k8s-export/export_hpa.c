@@ -106,7 +106,8 @@ static void metric(KxCtx *c, const WlHpaMetric *m, uint32_t tgt)
     kx_yaml_map_end(y);
 }
 
-void kx_hpa_rules(KxYaml *y, const char *key, const WlHpaRules *r)
+/* One direction of a behavior ("scaleUp"/"scaleDown" and its map). */
+static void rules(KxYaml *y, const char *key, const WlHpaRules *r)
 {
     static const char *const selects[] = {"Max", "Min", "Disabled"};
     kx_yaml_str(y, key);
@@ -128,7 +129,7 @@ void kx_hpa_rules(KxYaml *y, const char *key, const WlHpaRules *r)
 
 /* Per-direction tolerances are a 1.33 alpha field, unknown to 1.30-1.32;
  * minReplicas 0 names the gate the cluster needs. */
-void kx_hpa_annotations(KxCtx *c, const WlHpaSpec *s)
+static void annotations(KxCtx *c, const WlHpaSpec *s)
 {
     int tol = s->has_behavior && (s->up.tolerance >= 0 || s->down.tolerance >= 0);
     if (!tol && s->min != 0)
@@ -144,13 +145,14 @@ void kx_hpa_annotations(KxCtx *c, const WlHpaSpec *s)
     kx_yaml_map_end(c->y);
 }
 
-static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
+void kx_hpa_head(KxCtx *c, const char *api, const char *kind, const char *name, uint32_t tgt,
+                 const WlHpaSpec *s)
 {
     const SimWorkload *w = sim_workload(c->e, tgt);
     KxYaml *y = c->y;
-    kx_doc_begin(c, "autoscaling/v2", "HorizontalPodAutoscaler");
+    kx_doc_begin(c, api, kind);
     kx_meta(c, name, kx_ns_name(c, w->ns), 1);
-    kx_hpa_annotations(c, s);
+    annotations(c, s);
     kx_yaml_map_end(y);
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
@@ -160,6 +162,23 @@ static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
     kx_yaml_kv_str(y, "kind", w->kind == SIM_WL_STATEFULSET ? "StatefulSet" : "Deployment");
     kx_yaml_kv_str(y, "name", w->name);
     kx_yaml_map_end(y);
+}
+
+void kx_hpa_behavior(KxYaml *y, const WlHpaSpec *s)
+{
+    if (!s->has_behavior)
+        return;
+    kx_yaml_str(y, "behavior");
+    kx_yaml_map_begin(y);
+    rules(y, "scaleUp", &s->up);
+    rules(y, "scaleDown", &s->down);
+    kx_yaml_map_end(y);
+}
+
+static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
+{
+    KxYaml *y = c->y;
+    kx_hpa_head(c, "autoscaling/v2", "HorizontalPodAutoscaler", name, tgt, s);
     kx_yaml_kv_int(y, "minReplicas", s->min);
     kx_yaml_kv_int(y, "maxReplicas", s->max);
     kx_yaml_str(y, "metrics");
@@ -167,13 +186,7 @@ static void hpa(KxCtx *c, const char *name, uint32_t tgt, const WlHpaSpec *s)
     for (size_t i = 0; i < s->nmetrics; i++)
         metric(c, &s->metrics[i], tgt);
     kx_yaml_seq_end(y);
-    if (s->has_behavior) {
-        kx_yaml_str(y, "behavior");
-        kx_yaml_map_begin(y);
-        kx_hpa_rules(y, "scaleUp", &s->up);
-        kx_hpa_rules(y, "scaleDown", &s->down);
-        kx_yaml_map_end(y);
-    }
+    kx_hpa_behavior(y, s);
     kx_yaml_map_end(y);
     kx_doc_end(c);
 }

@@ -124,10 +124,14 @@ void kx_emit_adapter_values(KxCtx *c, KxBuf *b);
 int kx_hpa_has_external(const WlHpaSpec *s);
 /* Does hpa s go out as a ScaledObject rather than an HPA? */
 int kx_hpa_as_keda(const KxCtx *c, const WlHpaSpec *s);
-/* One direction of a behavior ("scaleUp"/"scaleDown" and its map). */
-void kx_hpa_rules(KxYaml *y, const char *key, const WlHpaRules *r);
-/* The HPA's annotations (tolerances, the feature gate), when it has any. */
-void kx_hpa_annotations(KxCtx *c, const WlHpaSpec *s);
+/* The document's head, shared by an HPA and a ScaledObject: apiVersion, kind,
+ * metadata with the HPA's annotations, then "spec" with its scaleTargetRef.
+ * Leaves the spec map open for the caller's fields; the caller ends it and
+ * the document. */
+void kx_hpa_head(KxCtx *c, const char *api, const char *kind, const char *name, uint32_t tgt,
+                 const WlHpaSpec *s);
+/* "behavior" with both directions, when s has one. */
+void kx_hpa_behavior(KxYaml *y, const WlHpaSpec *s);
 /* Refuses minReplicas 0 without HPAScaleToZero; 1 when refused (c->rc set). */
 int kx_hpa_refused(KxCtx *c, const char *name, const WlHpaSpec *s);
 void kx_emit_nodepools(KxCtx *c);    /* Karpenter NodePools */

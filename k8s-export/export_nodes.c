@@ -112,6 +112,9 @@ static void extra_args(KxCtx *c, const SchedCaConfig *f)
     arg_duration(y, "scale-down-delay-after-delete", f->scale_down_delay_after_delete);
     arg_duration(y, "scale-down-delay-after-failure", f->scale_down_delay_after_failure);
     arg_int(y, "max-empty-bulk-delete", f->max_empty_bulk_delete);
+    arg_int(y, "scale-down-non-empty-candidates-count", f->scale_down_non_empty_candidates_count);
+    kx_kv_double(y, "scale-down-candidates-pool-ratio", f->scale_down_candidates_pool_ratio);
+    arg_int(y, "scale-down-candidates-pool-min-count", f->scale_down_candidates_pool_min_count);
     arg_duration(y, "max-pod-eviction-time", f->max_pod_eviction_time);
     arg_duration(y, "unremovable-node-recheck-timeout", f->unremovable_node_recheck_timeout);
     kx_yaml_map_end(y);

@@ -542,7 +542,10 @@ static const char *const flags[][2] = {
     {"scale-down-delay-after-add", "scale_down_delay_after_add"},
     {"scale-down-delay-after-failure", "scale_down_delay_after_failure"},
     {"max-empty-bulk-delete", "max_empty_bulk_delete"}, {"max-pod-eviction-time", "max_pod_eviction_time"},
-    {"expendable-pods-priority-cutoff", "expendable_pods_priority_cutoff"}};
+    {"expendable-pods-priority-cutoff", "expendable_pods_priority_cutoff"},
+    {"scale-down-non-empty-candidates-count", "scale_down_non_empty_candidates_count"},
+    {"scale-down-candidates-pool-ratio", "scale_down_candidates_pool_ratio"},
+    {"scale-down-candidates-pool-min-count", "scale_down_candidates_pool_min_count"}};
 
 /* A decimal number that reads whole (so "--" or "1e" is not one). */
 static int plain_number(const char *v)

@@ -16,6 +16,7 @@
 #define KUBESIM_RENDER_RND_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sim/sim.h"
 #include "sim/trace.h"
@@ -169,5 +170,18 @@ int rnd_replay_frames(RndReplay *r, int nframes, const RndFrameOpts *o, double *
 int rnd_replay_window(RndReplay *r, const RndFrameOpts *o);
 /* Why the last rnd_replay_png, rnd_replay_frames or rnd_replay_window on r failed. */
 const char *rnd_replay_errmsg(const RndReplay *r);
+
+/* ---- `kubesim diff RUN_A RUN_B` (diff*.c) --------------------------------- */
+/* Compares two run folders (summary.json, metrics.csv, trace.kst each): the
+ * summary values that differ (B - A and per cent of A), the metrics series
+ * that differ most and when, and, when both ran the same scenario, the
+ * configuration that differs and the first decision where the traces part,
+ * in words. Writes the answer to out as text, or as JSON (as_json). schema
+ * knows every record kind (scn_trace_schema). Every allocation goes through
+ * m. SIM_OK, or SIM_EIO (a folder or file missing or unreadable: the message
+ * names it), SIM_EINVAL / SIM_ECORRUPT (a file is not what it should be) or
+ * SIM_ENOMEM, with the message in err and nothing written to out. */
+int rnd_diff(SimMem *m, const SimTrSchema *schema, const char *run_a, const char *run_b, int as_json, FILE *out,
+             SimErr *err);
 
 #endif

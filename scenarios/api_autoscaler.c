@@ -8,7 +8,9 @@
  *                scale_down_gpu_utilization_threshold = 0.5, scale_down_unneeded_time = "10m",
  *                scale_down_unready_time = "20m", scale_down_delay_after_add = "10m",
  *                scale_down_delay_after_failure = "3m", max_empty_bulk_delete = 10,
- *                max_pod_eviction_time = "2m", expendable_pods_priority_cutoff = -10 }
+ *                max_pod_eviction_time = "2m", expendable_pods_priority_cutoff = -10,
+ *                scale_down_non_empty_candidates_count = 30, scale_down_candidates_pool_ratio = 0.1,
+ *                scale_down_candidates_pool_min_count = 50 }
  *
  * One per scenario, applying to every region (each runs its own loop). A
  * scenario without it runs the autoscaler with upstream's defaults; every
@@ -93,6 +95,12 @@ static void read_scale_down(lua_State *L, const ScnDecl *d, SchedCaConfig *c)
         positive_duration(L, d, "scale_down_delay_after_failure", c->scale_down_delay_after_failure, 1);
     c->max_empty_bulk_delete = (int32_t)scn_opt_int(L, d, "max_empty_bulk_delete", c->max_empty_bulk_delete, 1, 100000);
     c->max_pod_eviction_time = positive_duration(L, d, "max_pod_eviction_time", c->max_pod_eviction_time, 1);
+    c->scale_down_non_empty_candidates_count = (int32_t)scn_opt_int(
+        L, d, "scale_down_non_empty_candidates_count", c->scale_down_non_empty_candidates_count, -10000000, 10000000);
+    c->scale_down_candidates_pool_ratio =
+        scn_opt_number(L, d, "scale_down_candidates_pool_ratio", c->scale_down_candidates_pool_ratio, 0, 1);
+    c->scale_down_candidates_pool_min_count = (int32_t)scn_opt_int(
+        L, d, "scale_down_candidates_pool_min_count", c->scale_down_candidates_pool_min_count, 0, 10000000);
 }
 
 static int l_autoscaler(lua_State *L)
@@ -101,7 +109,9 @@ static int l_autoscaler(lua_State *L)
         "enabled", "expander", "scan_interval", "max_nodes_total", "max_node_provision_time", "scale_down",
         "scale_down_utilization_threshold", "scale_down_gpu_utilization_threshold", "scale_down_unneeded_time",
         "scale_down_unready_time", "scale_down_delay_after_add", "scale_down_delay_after_failure",
-        "max_empty_bulk_delete", "max_pod_eviction_time", "expendable_pods_priority_cutoff", NULL};
+        "max_empty_bulk_delete", "max_pod_eviction_time", "expendable_pods_priority_cutoff",
+        "scale_down_non_empty_candidates_count", "scale_down_candidates_pool_ratio",
+        "scale_down_candidates_pool_min_count", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = {"autoscaler", NULL, 1};
     if (lua_type(L, 1) != LUA_TTABLE)

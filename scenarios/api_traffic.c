@@ -56,6 +56,7 @@ typedef struct ServeDecl {
 typedef struct FlowDecl {
     struct FlowDecl *next;
     WlFlow flow;                 /* start_clock is set at build time */
+    ScnRecorded rec;             /* traffic { from }: flow.rec_* point into it */
 } FlowDecl;
 
 /* Each list with the address of its last next pointer, to append in order. */
@@ -448,7 +449,8 @@ static void flow_surges(lua_State *L, ScnScenario *s, const ScnDecl *d, WlFlow *
 
 static int l_traffic(lua_State *L)
 {
-    static const char *const keys[] = {"site", "service", "rate", "daily", "surges", NULL};
+    static const char *const keys[] = {"site", "service", "rate", "daily", "surges", "from", "series", "factor",
+                                       "max_gap", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = open_decl(L, "traffic", keys);
     const char *site_name, *service;
@@ -457,14 +459,28 @@ static int l_traffic(lua_State *L)
     lua_pushfstring(L, "%s -> %s", site_name, service);   /* stays on the stack: the label */
     d.name = lua_tostring(L, -1);
     flow_check_latency(L, s, &d, site, service);
-    if (scn_field(L, &d, "rate") == LUA_TNIL)
-        scn_field_error(L, &d, "rate", "is required (requests/s before the daily and surge factors)");
-    lua_pop(L, 1);
+    int has_rate = scn_field(L, &d, "rate") != LUA_TNIL, has_from = scn_field(L, &d, "from") != LUA_TNIL;
+    lua_pop(L, 2);
+    if (!has_rate && !has_from)
+        scn_field_error(L, &d, "rate", "is required (requests/s before the daily and surge factors), or 'from' "
+                        "(a recorded rate)");
+    if (has_rate && has_from)
+        scn_field_error(L, &d, "rate", "give one of 'rate' (a typed rate) and 'from' (a recorded one; scale it "
+                        "with 'factor')");
+    if (has_from && scn_field(L, &d, "daily") != LUA_TNIL)
+        scn_field_error(L, &d, "daily", "a recorded rate has its own daily shape; scale it with 'factor' or "
+                        "'surges'");
+    if (has_from)
+        lua_pop(L, 1);
     FlowDecl *fd = scn_arena_alloc(L, s, sizeof *fd);
     memset(fd, 0, sizeof *fd);
     fd->flow.site = site;
-    fd->flow.rate = scn_opt_number(L, &d, "rate", 0, 0, 1e9);
+    fd->flow.rate = scn_opt_number(L, &d, "rate", 1, 0, 1e9) * scn_opt_number(L, &d, "factor", 1, 0, 1e6);
     fd->flow.service = scn_arena_strdup(L, s, service);
+    scn_rates_decl(L, s, &d, &fd->rec);
+    fd->flow.rec_t = fd->rec.t;
+    fd->flow.rec_v = fd->rec.v;
+    fd->flow.nrec = fd->rec.n;
     flow_daily(L, s, &d, &fd->flow);
     flow_surges(L, s, &d, &fd->flow);
     APPEND(s->traffic->flows_end, fd);
@@ -477,6 +493,22 @@ void scn_api_traffic_register(lua_State *L)
     lua_pushglobaltable(L);
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);
+}
+
+size_t scn_traffic_recorded_count(const ScnScenario *s)
+{
+    size_t n = 0;
+    for (const FlowDecl *d = s->traffic ? s->traffic->flows : NULL; d; d = d->next)
+        n += d->rec.n > 0;
+    return n;
+}
+
+int scn_traffic_check(const ScnScenario *s, SimErr *err)
+{
+    int rc = SIM_OK;
+    for (const FlowDecl *d = s->traffic ? s->traffic->flows : NULL; rc == SIM_OK && d; d = d->next)
+        rc = scn_rates_check(s, &d->rec, err);
+    return rc;
 }
 
 /* ---- building ------------------------------------------------------------------- */

@@ -6,15 +6,17 @@
  * the engine when it starts; a new controller adds a line here.
  *
  * Trace record numbers (the file format: never renumbered, never reused):
- *    1-14, 16-20, 27, 37-39, 44  sim/trace.h    the engine's objects, pods, nodes, end
+ *    1-14, 16-20, 27, 37-39, 44, 45  sim/trace.h  the engine's objects, pods, nodes, end;
+ *                                               45 pod_sched_fail (the scheduler's later reasons)
  *   15, 28-34                workloads/wl.h     scale, Jobs, CronJobs, ReplicaSets, Deployments,
  *                                               StatefulSet volumes, workload deletes
  *   21-26                    workloads/queue.h  backtest queues
- *   35                       workloads/hpa.h    hpa
- *   36                       workloads/traffic.h traffic
- *   40-42                    scheduler/ca.h     the cluster autoscaler
+ *   35, 48                   workloads/hpa.h    hpa, hpa_sync
+ *   36, 49                   workloads/traffic.h traffic, serve (service -> workload)
+ *   40-42, 46-47             scheduler/ca.h     the cluster autoscaler (46 ca_decision,
+ *                                               47 ca_no_scale_up)
  *   43                       workloads/faults.h faults and the node lifecycle controller
- *   next free: 45
+ *   next free: 50 (45-59 are issue 18's: why18)
  *
  * summary.json sections by rank (DESIGN.md §5's key order; tests/test_registry.c):
  *     0  engine       schema scenario seed sim_seconds wall_seconds events trace_sha256

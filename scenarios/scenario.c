@@ -83,6 +83,8 @@ void scn_not_exported(const ScnScenario *s, char *buf, size_t n)
     not_exported_item(buf, n, s->backtests.n, "backtest kernel (its Job's run time)",
                       "backtest kernels (their Jobs' run time)");
     not_exported_item(buf, n, s->expects.n, "expectation", "expectations");
+    not_exported_item(buf, n, scn_traffic_recorded_count(s), "recorded traffic rate (its factor is written as the "
+                      "rate)", "recorded traffic rates (their factors are written as the rates)");
 }
 
 void scn_param(const ScnScenario *s, size_t i, const char **name, const char **deflt,
@@ -327,6 +329,8 @@ ScnScenario *scn_load(SimMem *m, const ScnOptions *opt, SimErr *err)
         rc = check_sets_used(s, err);
     if (rc == SIM_OK)
         rc = check_world(s, err);
+    if (rc == SIM_OK)
+        rc = scn_traffic_check(s, err);
     if (src)
         sim_mem_free(m, src, cap);
     if (rc != SIM_OK) {

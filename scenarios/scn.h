@@ -146,6 +146,10 @@ typedef struct ScnWorldOptions {
     const char *kstate;               /* with dir: the kube-state sampler's rows go here
                                          (workloads/kstate.h); NULL: no sampler */
     uint32_t kstate_pods;             /* its bound on per-pod series */
+    const struct SchedCaConfig *autoscaler;   /* with SCN_WORLD_AUTOSCALER: its flags; NULL: the
+                                                 scenario's autoscaler {} (or upstream's defaults) */
+    const struct SimTimings *timings; /* calibrated delays set on the objects after they are
+                                         made (sim/timings.h); NULL: the scenario's constants */
     int summary_only;                 /* with dir: trace.kst and metrics.csv are not written (the
                                          trace is hashed all the same): a sweep's runs */
 } ScnWorldOptions;
@@ -182,6 +186,7 @@ typedef struct ScnRunOptions {
                                     only on the scenario and seed (a sweep's configurations) */
     const char *kstate;          /* the kube-state rows for --openmetrics (ScnWorldOptions); NULL: none */
     uint32_t kstate_pods;        /* their bound on per-pod series */
+    const struct SimTimings *timings;   /* calibrated delays (sim/timings.h); NULL: the scenario's */
     int summary_only;            /* write summary.json only: no trace.kst (its sha256 in the summary
                                     is the same) and no metrics.csv (a sweep that reads neither) */
 } ScnRunOptions;

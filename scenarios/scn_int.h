@@ -275,6 +275,27 @@ void scn_api_traffic_register(lua_State *L);
 void scn_traffic_serve(lua_State *L, ScnScenario *s, const ScnDecl *d, size_t wl);
 /* Hands sites, latencies, serving Deployments and flows to wl (after the workloads). */
 int scn_traffic_build(ScnScenario *s, WlControllers *wl);
+/* api_rates.c: a traffic's recorded rate (traffic { from, series, max_gap }) */
+typedef struct ScnRecorded {
+    const int64_t *t;            /* Unix ms, strictly increasing (arena); n == 0: no recording */
+    const double *v;             /* requests/s as recorded (NaN kept: checked against the run) */
+    size_t n;
+    int csv;                     /* where samples are: CSV lines from line0, or data.result[si] */
+    size_t line0, si;
+    int64_t step_ms, max_gap_ms;
+    const char *file, *where, *label;   /* for messages: the path as written, "script:LINE:", "a -> b" */
+} ScnRecorded;
+/* Reads from/series/max_gap of traffic declaration d into *rec (all zero
+ * without `from`); raises naming the file and sample when it cannot. */
+void scn_rates_decl(lua_State *L, ScnScenario *s, const ScnDecl *d, ScnRecorded *rec);
+/* Checks the recording against the run's window (date, start, timezone,
+ * duration): SIM_OK or SIM_EINVAL with "script:LINE: traffic ...: field
+ * 'from': FILE: SAMPLE: why" in err. */
+int scn_rates_check(const ScnScenario *s, const ScnRecorded *rec, SimErr *err);
+/* How many traffic declarations take a recorded rate (export writes only their factor). */
+size_t scn_traffic_recorded_count(const ScnScenario *s);
+/* Every traffic's scn_rates_check (after the script has run). */
+int scn_traffic_check(const ScnScenario *s, SimErr *err);
 /* api_hpa.c: hpa */
 void scn_api_hpa_register(lua_State *L);
 /* Adds the HPAs to wl (after the workloads they scale). */

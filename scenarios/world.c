@@ -20,6 +20,7 @@
 #include "scheduler/sched.h"
 #include "sim/metrics.h"
 #include "sim/summary.h"
+#include "sim/timings.h"
 #include "workloads/apps.h"
 #include "workloads/faults.h"
 #include "workloads/hpa.h"
@@ -126,13 +127,15 @@ static int create_core(ScnWorld *w, SimMem *mem)
     return SIM_OK;
 }
 
-/* The cluster autoscaler (upstream's defaults unless the scenario's
- * autoscaler {} says otherwise), after the objects: its first loop per
+/* The cluster autoscaler (the options' flags, else upstream's defaults unless
+ * the scenario's autoscaler {} says otherwise), after the objects: its first loop per
  * region runs at t = 0 and the groups exist. */
 static int start_autoscaler(ScnWorld *w)
 {
     SchedCaConfig cfg;
-    if (w->s)
+    if (w->opt.autoscaler)
+        cfg = *w->opt.autoscaler;
+    else if (w->s)
         scn_autoscaler_config(w->s, &cfg);
     else
         sched_ca_config_default(&cfg);
@@ -189,10 +192,15 @@ static int start_metrics(ScnWorld *w)
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 
+/* The objects, then the calibrated delays on those a calibration names
+ * (a name it has and the scenario lacks is not an error: a real cluster
+ * runs more than one scenario models). */
 static int populate(ScnWorld *w)
 {
     int rc = w->s ? scn_build(w->s, w->e, w->wl)
                   : (w->opt.populate ? w->opt.populate(w->opt.ctx, w->e) : SIM_OK);
+    if (rc == SIM_OK && w->opt.timings)
+        (void)sim_timings_apply(w->e, w->opt.timings);
     return rc == SIM_OK ? SIM_OK : fail_engine(w, rc);
 }
 

@@ -59,6 +59,9 @@ void sched_ca_config_default(SchedCaConfig *c)
     c->scale_down_delay_after_delete = 0;
     c->scale_down_delay_after_failure = SIM_SEC(3 * 60);
     c->max_empty_bulk_delete = 10;
+    c->scale_down_non_empty_candidates_count = 30;
+    c->scale_down_candidates_pool_ratio = 0.1;
+    c->scale_down_candidates_pool_min_count = 50;
     c->max_pod_eviction_time = SIM_SEC(2 * 60);
     c->unremovable_node_recheck_timeout = SIM_SEC(5 * 60);
 }
@@ -357,7 +360,12 @@ int sched_ca_loop(SchedCa *ca, uint32_t region)
         rs->loops++;   /* nothing changed: the last loop's decisions stand */
         return SIM_OK;
     }
+    int fresh = !cache_valid(ca, region, rs);   /* ca->cls are this plan's */
     rc = plan_region(ca, region, &rs);
+    if (rc == SIM_OK && fresh && rs->plan.chosen >= 0)
+        ca_trace_decision(ca, &rs->plan);
+    if (rc == SIM_OK && fresh)
+        rc = ca_trace_no_scale_up(ca, rs, &rs->plan);
     if (rc == SIM_OK)
         rc = rs->plan.chosen >= 0 ? scale_up(ca, rs, &rs->plan) : ca_scale_down(ca, rs, &rs->plan);
     rs->acted = 1;
@@ -426,6 +434,8 @@ static const SimTrKindDef trace_kinds[] = {
     {SCHED_TR_CA_SCALE_UP, "ca_scale_up", "iiii", {"region", "group", "delta", "pods"}},
     {SCHED_TR_CA_SCALE_DOWN, "ca_scale_down", "is", {"node", "reason"}},
     {SCHED_TR_CA_BACKOFF, "ca_backoff", "iis", {"group", "until_ns", "reason"}},
+    {SCHED_TR_CA_DECISION, "ca_decision", "iiiiss", {"region", "group", "delta", "pods", "expander", "rejected"}},
+    {SCHED_TR_CA_NO_SCALE_UP, "ca_no_scale_up", "is", {"pod", "reason"}},
 };
 
 int sched_ca_trace_kinds(SimTrSchema *s)
@@ -493,6 +503,9 @@ void sched_ca_destroy(SchedCa *ca)
     FREE_ARR(ca, ca->gs, ca->capgs);
     FREE_ARR(ca, ca->ns, ca->capns);
     FREE_ARR(ca, ca->cls, ca->capcls);
+    FREE_ARR(ca, ca->why_crc, ca->capwhy);
+    FREE_ARR(ca, ca->why_text, ca->capwhytext);
+    FREE_ARR(ca, ca->why_done, ca->capwhydone);
     FREE_ARR(ca, ca->order, ca->caporder);
     FREE_ARR(ca, ca->wl_slot, ca->capwl);
     FREE_ARR(ca, ca->wl_stamp, ca->capstamp);

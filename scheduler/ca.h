@@ -23,7 +23,13 @@
 enum {
     SCHED_TR_CA_SCALE_UP = 40,    /* region group delta pods: grows group by delta nodes for pods pending pods */
     SCHED_TR_CA_SCALE_DOWN = 41,  /* node reason: removes a node (empty, drain) */
-    SCHED_TR_CA_BACKOFF = 42      /* group until_ns reason: a group is backed off (provisioning failed) */
+    SCHED_TR_CA_BACKOFF = 42,     /* group until_ns reason: a group is backed off (provisioning failed) */
+    SCHED_TR_CA_DECISION = 46,    /* region group delta pods expander rejected: the scale-up a loop
+                                     chose (traced before its nodes) and, in rejected, every other
+                                     group of the region and why ("NAME: why; ...") */
+    SCHED_TR_CA_NO_SCALE_UP = 47  /* pod reason: why no group helps a Pending pod, upstream's
+                                     NotTriggerScaleUp text ("pod didn't trigger scale-up: 1 max
+                                     node group size reached, ..."); traced when it changes */
 };
 int sched_ca_trace_kinds(SimTrSchema *s);
 
@@ -62,6 +68,9 @@ typedef struct SchedCaConfig {
     SimTime scale_down_delay_after_delete;    /* 0 */
     SimTime scale_down_delay_after_failure;   /* 3 min */
     int32_t max_empty_bulk_delete;            /* 10 */
+    int32_t scale_down_non_empty_candidates_count;   /* 30; <= 0: no cap (every node simulated) */
+    double scale_down_candidates_pool_ratio;  /* 0.1 of the region's registered nodes ... */
+    int32_t scale_down_candidates_pool_min_count;    /* ... but at least 50 */
     SimTime max_pod_eviction_time;            /* 2 min */
     SimTime unremovable_node_recheck_timeout; /* 5 min */
 } SchedCaConfig;
@@ -140,6 +149,9 @@ typedef struct SchedCaPlan {
     SchedCaNodeVerdict *nodes;   /* one per Ready node of the region, in node order; empty
                                     when the loop scales up (no scale-down then) */
     size_t nnodes;
+    uint32_t pool;          /* the scale-down's pool: non-empty nodes not unneeded in the last
+                               loop that it may simulate (scale-down-candidates-pool-*) */
+    uint32_t capped;        /* verdicts NotUnneededOtherReason: left out by the caps */
 } SchedCaPlan;
 
 /* Computes what a loop of region would decide now, without acting and

@@ -26,7 +26,7 @@ static int remove_node(SchedCa *ca, uint32_t node, const char *reason)
     return rc;
 }
 
-static int has_movable_pods(SchedCa *ca, uint32_t node)
+int ca_has_movable_pods(SchedCa *ca, uint32_t node)
 {
     for (uint32_t pod = sim_node(ca->e, node)->pods_head; pod != SIM_NONE; pod = sim_pod(ca->e, pod)->node_next)
         if (!ca_is_daemonset(ca->e, sim_pod(ca->e, pod)))
@@ -72,7 +72,7 @@ int ca_drain_step(SchedCa *ca, CaRegion *rs)
         }
         pod = next;
     }
-    if (!has_movable_pods(ca, node)) {
+    if (!ca_has_movable_pods(ca, node)) {
         rs->draining = SIM_NONE;
         rs->last_delete = sim_now(ca->e);
         rs->gen++;
@@ -98,14 +98,19 @@ static int drain_start(SchedCa *ca, CaRegion *rs, uint32_t node)
 
 /* ---- timers -------------------------------------------------------------------- */
 /* Starts or clears each Ready node's unneeded timer from the plan, and
- * returns the first instant a timer (including NotReady nodes') is due. */
-static SimTime timers_update(SchedCa *ca, uint32_t region, const SchedCaPlan *p)
+ * returns the first instant a timer (including NotReady nodes') is due. With
+ * the caps on, the next plan's candidates are the nodes unneeded now: a node
+ * that becomes or stops being one changes the region's generation, so the
+ * cached plan is not reused for a different candidate set. */
+static SimTime timers_update(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
 {
     SimTime now = sim_now(ca->e), due = SIM_TIME_MAX;
+    int flips = 0;
     for (size_t i = 0; i < p->nnodes; i++) {
         CaNodeState *ns = ca_node(ca, p->nodes[i].node);
         if (ns == NULL)
             continue;
+        flips |= (ns->since >= 0) != (p->nodes[i].unneeded != 0);
         if (!p->nodes[i].unneeded) {
             ns->since = -1;
             continue;
@@ -114,7 +119,9 @@ static SimTime timers_update(SchedCa *ca, uint32_t region, const SchedCaPlan *p)
             ns->since = now;
         due = tmin(due, ns->since + ca->cfg.scale_down_unneeded_time);
     }
-    const SimRegion *r = sim_region(ca->e, region);
+    if (flips && ca->cfg.scale_down_non_empty_candidates_count > 0)
+        rs->gen++;
+    const SimRegion *r = sim_region(ca->e, p->region);
     for (size_t i = 0; i < r->nnodes; i++) {
         const SimNode *n = sim_node(ca->e, r->nodes[i]);
         if (n->state == SIM_NODE_NOT_READY)
@@ -188,7 +195,7 @@ static int delete_unneeded(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p, Budg
         const SchedCaNodeVerdict *v = &p->nodes[i];
         if (!due(ca, v) || !group_may_lose(ca, v->node))
             continue;
-        if (has_movable_pods(ca, v->node)) {
+        if (ca_has_movable_pods(ca, v->node)) {
             if (drain == SIM_NONE && rs->draining == SIM_NONE)
                 drain = v->node;
             continue;
@@ -211,7 +218,7 @@ int ca_scale_down(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
         rs->next_due = SIM_TIME_MAX;
         return SIM_OK;
     }
-    SimTime next = timers_update(ca, p->region, p), cool = cooldown_end(ca, rs);
+    SimTime next = timers_update(ca, rs, p), cool = cooldown_end(ca, rs);
     rs->next_due = next == SIM_TIME_MAX ? next : tmax(next, cool);
     if (now < cool || next > now)
         return SIM_OK;

@@ -5,7 +5,10 @@
  * nodes are unneeded now, and acting on it (timers, bulk deletion of empty
  * nodes, one drain at a time).
  *
- * Nodes are judged in the region's node order. A node that passes every check
+ * Nodes are judged in the region's node order, within upstream's caps (see
+ * capped()): every non-empty node unneeded in the previous loop, a pool of
+ * the others, and no more non-empty unneeded nodes than the count once it is
+ * reached. A node that passes every check
  * is taken out of the cluster for the rest of the pass: its pods' moves are
  * charged to their destinations' free capacity (scratch), its covered PDBs
  * lose the disruptions it uses, and no later pod may move onto it, as
@@ -23,9 +26,14 @@
  *     not searched again (capacity only shrinks during a pass).
  *   - Pods owned by any kubesim controller count as replicated (upstream
  *     also blocks pods of unknown custom controllers, off by default).
+ *   - Candidates and pool nodes are judged together in node order (upstream
+ *     simulates the previous loop's unneeded nodes first, then the pool), so
+ *     where the count binds, which pool nodes fill it may differ; where no
+ *     cap binds the verdicts are the exhaustive pass's (count 0).
  */
 #include "scheduler/ca_int.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "sim/policy.h"
@@ -289,9 +297,53 @@ static const char *eligibility(SchedCa *ca, const CaRegion *rs, uint32_t node, d
     return NULL;
 }
 
-static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaNodeVerdict *v)
+/* ---- the caps (upstream's scale-down-non-empty-candidates-count and
+ * scale-down-candidates-pool-ratio/-min-count, core/scaledown/legacy
+ * UpdateUnneededNodes) ----------------------------------------------------------
+ * A non-empty eligible node unneeded in the previous loop is a candidate and
+ * is always simulated; of the others only the first max(ceil(ratio x
+ * registered nodes), min count) are (the pool), and one of them is taken only
+ * while fewer than count non-empty nodes were found unneeded in the pass.
+ * Empty nodes are never capped. A count <= 0 turns the caps off, as upstream. */
+static void caps_begin(SchedCa *ca, const SimRegion *r, SchedCaPlan *p)
+{
+    uint32_t registered = 0;
+    for (size_t i = 0; i < r->nnodes; i++) {
+        SimNodeState st = sim_node(ca->e, r->nodes[i])->state;
+        registered += st == SIM_NODE_READY || st == SIM_NODE_NOT_READY;
+    }
+    double want = ceil(ca->cfg.scale_down_candidates_pool_ratio * (double)registered);
+    if (want < (double)ca->cfg.scale_down_candidates_pool_min_count)
+        want = (double)ca->cfg.scale_down_candidates_pool_min_count;
+    ca->pool_left = want >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)want;
+    if (ca->cfg.scale_down_non_empty_candidates_count <= 0)
+        ca->pool_left = UINT32_MAX;
+    p->pool = ca->pool_left;
+    ca->found = 0;
+}
+
+/* "NotUnneededOtherReason" (upstream's reason for a node the pass did not
+ * simulate) when the caps leave the non-empty node out, else NULL. */
+static const char *capped(SchedCa *ca, uint32_t node, SchedCaPlan *p)
+{
+    if (ca->cfg.scale_down_non_empty_candidates_count <= 0)
+        return NULL;
+    const CaNodeState *ns = ca_node(ca, node);
+    if (ns && ns->since >= 0)
+        return NULL;   /* a candidate: unneeded in the previous loop */
+    if (ca->pool_left > 0) {
+        ca->pool_left--;
+        if (ca->found < ca->cfg.scale_down_non_empty_candidates_count)
+            return NULL;
+    }
+    p->capped++;
+    return "NotUnneededOtherReason";
+}
+
+static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaPlan *p)
 {
     uint32_t node = r->nodes[li];
+    SchedCaNodeVerdict *v = &p->nodes[p->nnodes++];
     int gpu;
     memset(v, 0, sizeof *v);
     v->node = node;
@@ -299,10 +351,14 @@ static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t 
     v->unremovable = eligibility(ca, rs, node, v->utilization, gpu, &rs->flip_at);
     if (v->unremovable)
         return SIM_OK;
+    int busy = ca_has_movable_pods(ca, node);
+    if (busy && (v->unremovable = capped(ca, node, p)) != NULL)
+        return SIM_OK;
     int rc = pods_check(ca, r, li, v);
     if (rc != SIM_OK || v->unremovable)
         return rc;
     v->unneeded = 1;
+    ca->found += busy;
     ca->gone[li] = 1;   /* removed for the rest of the pass */
     ca->group_left[sim_node(ca->e, node)->group]--;
     return SIM_OK;
@@ -320,10 +376,11 @@ int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
     p->nodes = rs->plan_nodes;
     pdbs_of_region(ca, p->region);
     ca_groups_left(ca, rs);
+    caps_begin(ca, r, p);
     for (size_t li = 0; li < r->nnodes; li++) {
         if (sim_node(ca->e, r->nodes[li])->state != SIM_NODE_READY)
             continue;
-        int rc = node_verdict(ca, rs, r, (uint32_t)li, &p->nodes[p->nnodes++]);
+        int rc = node_verdict(ca, rs, r, (uint32_t)li, p);
         if (rc != SIM_OK)
             return rc;
     }

@@ -9,8 +9,10 @@
  * autoscaler's flags that shape a plan (camelCase of SchedCaConfig:
  * maxNodesTotal, maxNodesPerScaleup, expendablePodsPriorityCutoff,
  * scaleDownEnabled, scaleDownUtilizationThreshold,
- * scaleDownGpuUtilizationThreshold). Timer flags are refused: explain has no
- * timers.
+ * scaleDownGpuUtilizationThreshold, scaleDownNonEmptyCandidatesCount,
+ * scaleDownCandidatesPoolRatio, scaleDownCandidatesPoolMinCount). Timer
+ * flags are refused: explain has no timers, so no node was unneeded in a
+ * previous loop and every non-empty node is judged within the pool.
  *
  * The case becomes a one-region engine with one SimNodeGroup per group. The
  * bound pods are bound where they are; the pending ones go through admission
@@ -233,6 +235,13 @@ static int flags(Case *c, const cJSON *root)
                                                  f->scale_down_utilization_threshold, 0, 1);
     f->scale_down_gpu_utilization_threshold = number(c, root, "scaleDownGpuUtilizationThreshold", "$",
                                                      f->scale_down_gpu_utilization_threshold, 0, 1);
+    f->scale_down_non_empty_candidates_count =
+        (int32_t)whole(c, root, "scaleDownNonEmptyCandidatesCount", "$", f->scale_down_non_empty_candidates_count,
+                       INT32_MIN, INT32_MAX);
+    f->scale_down_candidates_pool_ratio = number(c, root, "scaleDownCandidatesPoolRatio", "$",
+                                                 f->scale_down_candidates_pool_ratio, 0, 1);
+    f->scale_down_candidates_pool_min_count = (int32_t)whole(c, root, "scaleDownCandidatesPoolMinCount", "$",
+                                                             f->scale_down_candidates_pool_min_count, 0, INT32_MAX);
     x = cJSON_GetObjectItemCaseSensitive(root, "scaleDownEnabled");
     if (x && !cJSON_IsBool(x))
         return BAD(c, "$.scaleDownEnabled", "expected a boolean");
@@ -249,7 +258,8 @@ static int check_top(Case *c, const cJSON *root)
                                       "priorityClasses", "podDisruptionBudgets", "pdbs", "namespaces",
                                       "maxNodesTotal", "maxNodesPerScaleup", "expendablePodsPriorityCutoff",
                                       "scaleDownEnabled", "scaleDownUtilizationThreshold",
-                                      "scaleDownGpuUtilizationThreshold", NULL};
+                                      "scaleDownGpuUtilizationThreshold", "scaleDownNonEmptyCandidatesCount",
+                                      "scaleDownCandidatesPoolRatio", "scaleDownCandidatesPoolMinCount", NULL};
     kube_keys(c->w.kr, root, "$", top);
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "nodeGroups");
     if (!kube_failed(c->w.kr) && (!cJSON_IsArray(g) || cJSON_GetArraySize(g) == 0))
@@ -675,6 +685,15 @@ static cJSON *answer_json(Case *c, const SchedCaPlan *p)
         cJSON_AddStringToObject(down, "skipped", "the loop scales up; scale-down runs only in a loop that does not");
     else if (!c->cfg.scale_down_enabled)
         cJSON_AddStringToObject(down, "skipped", "scaleDownEnabled is false");
+    cJSON *caps = cJSON_AddObjectToObject(down, "caps");
+    cJSON_AddNumberToObject(caps, "nonEmptyCandidatesCount", c->cfg.scale_down_non_empty_candidates_count);
+    cJSON_AddNumberToObject(caps, "candidatesPoolRatio", c->cfg.scale_down_candidates_pool_ratio);
+    cJSON_AddNumberToObject(caps, "candidatesPoolMinCount", c->cfg.scale_down_candidates_pool_min_count);
+    if (c->cfg.scale_down_non_empty_candidates_count > 0 && p->chosen < 0)
+        cJSON_AddNumberToObject(caps, "pool", p->pool);
+    else
+        cJSON_AddNullToObject(caps, "pool");
+    cJSON_AddNumberToObject(caps, "leftOut", p->capped);
     nodes = cJSON_AddArrayToObject(down, "nodes");
     for (size_t i = 0; i < p->nnodes; i++)
         sim_json_push(nodes, verdict_json(c, &p->nodes[i]));
@@ -774,10 +793,26 @@ static void text_node(const cJSON *n, FILE *out)
     fprintf(out, "  %-28s %7.3f %-9s  ", txt(n, "name"), u, cmp);
     if (cJSON_IsTrue(cJSON_GetObjectItem(n, "unneeded")))
         fprintf(out, "unneeded: passes every check now (removed after scale-down-unneeded-time)\n");
+    else if (strcmp(txt(n, "reason"), "NotUnneededOtherReason") == 0)
+        fprintf(out, "kept: NotUnneededOtherReason (not simulated this loop: the caps)\n");
     else
         fprintf(out, "kept: %s\n", txt(n, "reason"));
     cJSON_ArrayForEach(b, cJSON_GetObjectItem(n, "blockedBy"))
         fprintf(out, "  %-28s %7s %-9s    blocked by %s: %s\n", "", "", "", txt(b, "pod"), txt(b, "reason"));
+}
+
+/* The caps on the non-empty nodes a loop simulates (upstream's
+ * scale-down-non-empty-candidates-count and -candidates-pool-*). */
+static void text_caps(const cJSON *caps, FILE *out)
+{
+    if (!cJSON_IsNumber(cJSON_GetObjectItem(caps, "pool"))) {
+        fprintf(out, "  caps: off (scaleDownNonEmptyCandidatesCount <= 0: every node is simulated)\n");
+        return;
+    }
+    fprintf(out, "  caps: the first %.0f non-empty nodes (max of %g x nodes and %.0f) are simulated, taken while "
+                 "fewer than %.0f are unneeded; left out: %.0f\n",
+            num(caps, "pool"), num(caps, "candidatesPoolRatio"), num(caps, "candidatesPoolMinCount"),
+            num(caps, "nonEmptyCandidatesCount"), num(caps, "leftOut"));
 }
 
 static void answer_text(const cJSON *o, FILE *out)
@@ -792,6 +827,7 @@ static void answer_text(const cJSON *o, FILE *out)
         fprintf(out, "  not considered: %s\n", str(down, "skipped"));
         return;
     }
+    text_caps(cJSON_GetObjectItem(down, "caps"), out);
     fprintf(out, "  %-28s %7s %-9s  %s\n", "NODE", "UTIL", "THRESHOLD", "VERDICT");
     cJSON_ArrayForEach(n, cJSON_GetObjectItem(down, "nodes"))
         text_node(n, out);

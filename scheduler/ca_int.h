@@ -148,13 +148,33 @@ struct SchedCa {
     size_t cappdb;
     int32_t *group_left;         /* per node group: nodes it may still lose this plan */
     size_t capgl;
+    /* the loop's reasons in the trace (ca_trace_*) */
+    uint32_t *why_crc;           /* per pod: crc of its last ca_no_scale_up text | 1, 0 none */
+    size_t capwhy;
+    char *why_text;              /* per class of the plan: its text, CA_WHY_TEXT bytes */
+    size_t capwhytext;
+    uint32_t *why_done;          /* per class: stamp when why_text holds its text */
+    size_t capwhydone;
+    uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
+    int32_t found;               /* non-empty nodes found unneeded in this pass */
 };
+
+#define CA_WHY_LEN 160           /* one group's reason */
+#define CA_WHY_TEXT 512          /* a pod's ca_no_scale_up text */
 
 /* ca_up.c: the scale-up part of a plan (options, chosen, delta, candidates). */
 int ca_plan_up(SchedCa *ca, CaRegion *rs, SchedCaPlan *p);
 /* The template of group g: its allocatable minus what its DaemonSet pods
  * request (pods included). */
 SimRes ca_template_free(SchedCa *ca, uint32_t g);
+/* Traces, for the region's freshly computed plan p (the classes in ca->cls
+ * are p's), why each Pending pod no group can help did not trigger a
+ * scale-up (ca_no_scale_up, upstream's NotTriggerScaleUp text), when the
+ * text differs from the last one traced for the pod. SIM_OK or SIM_ENOMEM. */
+int ca_trace_no_scale_up(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p);
+/* Traces the scale-up p chose (ca_decision: group, +N, expanders, the other
+ * groups and why they lost). */
+void ca_trace_decision(SchedCa *ca, const SchedCaPlan *p);
 /* ca_down.c: the scale-down verdicts of every Ready node into p->nodes. */
 int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p);
 /* The node's utilisation (k8s-behaviour.md §2.3); *gpu tells whether it is
@@ -177,6 +197,8 @@ int ca_grow(SchedCa *ca, void **pp, size_t *cap, size_t need, size_t sz);
 CaNodeState *ca_node(SchedCa *ca, uint32_t node);
 CaGroupState *ca_group(SchedCa *ca, uint32_t group);
 int ca_is_daemonset(SimEngine *e, const SimPod *p);
+/* ca_act.c: the node runs a pod that is not a DaemonSet pod (it is not empty). */
+int ca_has_movable_pods(SchedCa *ca, uint32_t node);
 /* The node's scale-down-disabled annotation, or its group's. */
 int ca_scale_down_disabled(SchedCa *ca, uint32_t node);
 

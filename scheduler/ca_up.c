@@ -33,6 +33,8 @@
  */
 #include "scheduler/ca_int.h"
 
+#include "sim/trace.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,4 +597,215 @@ int ca_plan_up(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
             p->options[i].score = expander_score(ca, first, &p->options[i], &ca->sums[i]);
     choose(ca, rs, p);
     return SIM_OK;
+}
+
+/* ---- the loop's reasons in the trace ----------------------------------------- */
+/* Upstream's skipped-group reasons (core/scaleup/orchestrator): the group
+ * cannot grow whatever the pod. */
+static const char *skip_reason(const char *excluded)
+{
+    if (excluded == NULL)
+        return NULL;
+    if (strcmp(excluded, "backed off") == 0)
+        return "in backoff after failed scale-up";
+    if (strcmp(excluded, "at max size") == 0)
+        return "max node group size reached";
+    if (strcmp(excluded, "max-nodes-total reached") == 0)
+        return "max total nodes in cluster reached";
+    return NULL;
+}
+
+/* Why a pod of class c does not fit an empty template node of group gid, in
+ * the scheduler filter's words (the first filter that fails, in upstream's
+ * order), or "" when it fits. */
+static void class_misfit(SchedCa *ca, const CaPodClass *c, uint32_t gid, char *out, size_t n)
+{
+    const SimNodeGroup *g = sim_nodegroup(ca->e, gid);
+    const SimPodSpec *sp = &sim_workload(ca->e, c->wl)->spec;
+    SimRes tf = ca_template_free(ca, gid);
+    out[0] = '\0';
+    if (sp->node_name) {
+        snprintf(out, n, "node(s) didn't match the requested node name");
+        return;
+    }
+    for (size_t i = 0; i < g->ntaints; i++)
+        if (g->taints[i].effect != SIM_TAINT_PREFER_NO_SCHEDULE &&
+            !sim_tolerates(sp->tolerations, sp->ntolerations, &g->taints[i])) {
+            snprintf(out, n, "node(s) had untolerated taint {%s: %s}", g->taints[i].key,
+                     g->taints[i].value ? g->taints[i].value : "");
+            return;
+        }
+    uint32_t zone = c->zone_pin != SIM_NONE ? c->zone_pin : first_zone(g);
+    if (c->zone_pin != SIM_NONE && !group_has_zone(g, c->zone_pin))
+        snprintf(out, n, "node(s) had volume node affinity conflict");
+    else if ((ca->tl_group != gid || ca->tl_zone != zone) && labels_build(ca, gid, zone) != SIM_OK)
+        return;
+    else if (!labels_admit(ca, sp))
+        snprintf(out, n, "node(s) didn't match Pod's node affinity/selector");
+    else if (tf.pods < 1)
+        snprintf(out, n, "Too many pods");
+    else if (c->req.cpu_m > tf.cpu_m)
+        snprintf(out, n, "Insufficient cpu");
+    else if (c->req.mem > tf.mem)
+        snprintf(out, n, "Insufficient memory");
+    else if (c->req.gpu > tf.gpu)
+        snprintf(out, n, "Insufficient nvidia.com/gpu");
+}
+
+typedef struct Reason {
+    char text[CA_WHY_LEN];
+    uint32_t count;
+} Reason;
+
+static int reason_cmp(const void *a, const void *b)
+{
+    return strcmp(((const Reason *)a)->text, ((const Reason *)b)->text);
+}
+
+/* Upstream ReasonsMessage: per group its reason, equal reasons counted,
+ * "<count> <reason>" strings sorted and joined by ", ". Writes "" when some
+ * group could take a pod of the class (it is helped, or could be). */
+static void no_scale_up_text(SchedCa *ca, const SchedCaPlan *p, const CaPodClass *c, char *out, size_t n)
+{
+    Reason r[32];
+    size_t nr = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < p->noptions; i++) {
+        char t[CA_WHY_LEN];
+        const char *skip = skip_reason(p->options[i].excluded);
+        if (skip)
+            snprintf(t, sizeof t, "%s", skip);
+        else
+            class_misfit(ca, c, p->options[i].group, t, sizeof t);
+        if (t[0] == '\0')
+            return;   /* this group fits it */
+        size_t k = 0;
+        while (k < nr && strcmp(r[k].text, t) != 0)
+            k++;
+        if (k == nr && nr < sizeof r / sizeof r[0]) {
+            memcpy(r[nr].text, t, sizeof t);
+            r[nr++].count = 0;
+        }
+        if (k < nr)
+            r[k].count++;
+    }
+    qsort(r, nr, sizeof r[0], reason_cmp);
+    size_t used = (size_t)snprintf(out, n, "pod didn't trigger scale-up:");
+    for (size_t k = 0; k < nr && used < n; k++)
+        used += (size_t)snprintf(out + used, n - used, "%s %u %s", k ? "," : "", r[k].count, r[k].text);
+}
+
+/* One record for the pod when its text differs from the last one traced. */
+static int trace_pod_why(SchedCa *ca, uint32_t pod, const char *text)
+{
+    size_t old = ca->capwhy;
+    if (CA_GROW(ca, ca->why_crc, ca->capwhy, (size_t)pod + 1))
+        return SIM_ENOMEM;
+    if (ca->capwhy > old)
+        memset(ca->why_crc + old, 0, (ca->capwhy - old) * sizeof *ca->why_crc);
+    uint32_t crc = sim_crc32(0, text, strlen(text)) | 1u;   /* 0: never traced */
+    if (ca->why_crc[pod] == crc)
+        return SIM_OK;
+    ca->why_crc[pod] = crc;
+    sim_trace_rec(ca->e, SCHED_TR_CA_NO_SCALE_UP, (SimTrVal[]){SIM_TRI(pod), SIM_TRS(text)}, 2);
+    return SIM_OK;
+}
+
+/* The class of a candidate pod in this plan (wl_slot first), or NULL. */
+static const CaPodClass *class_of(const SchedCa *ca, const SimPod *q)
+{
+    if (ca->wl_stamp[q->wl] == ca->stamp && same_class(&ca->cls[ca->wl_slot[q->wl]], q))
+        return &ca->cls[ca->wl_slot[q->wl]];
+    for (size_t k = 0; k < ca->ncls; k++)
+        if (ca->cls[k].wl == q->wl && same_class(&ca->cls[k], q))
+            return &ca->cls[k];
+    return NULL;
+}
+
+/* A class's text, computed at its first pod (CA_WHY_TEXT bytes each). */
+static const char *class_text(SchedCa *ca, const SchedCaPlan *p, const CaPodClass *c)
+{
+    size_t k = (size_t)(c - ca->cls);
+    char *t = ca->why_text + k * CA_WHY_TEXT;
+    if (ca->why_done[k] != ca->stamp) {
+        no_scale_up_text(ca, p, c, t, CA_WHY_TEXT);
+        ca->why_done[k] = ca->stamp;
+    }
+    return t;
+}
+
+int ca_trace_no_scale_up(SchedCa *ca, CaRegion *rs, const SchedCaPlan *p)
+{
+    if (CA_GROW(ca, ca->why_text, ca->capwhytext, ca->ncls * CA_WHY_TEXT) ||
+        CA_GROW(ca, ca->why_done, ca->capwhydone, ca->ncls))
+        return SIM_ENOMEM;
+    memset(ca->why_done, 0, ca->ncls * sizeof *ca->why_done);
+    for (size_t i = 0; i < rs->npending; i++) {
+        uint32_t pod = rs->pending[i];
+        const SimPod *q = sim_pod(ca->e, pod);
+        char buf[CA_WHY_TEXT];
+        const char *text = buf;
+        if (q->phase != SIM_POD_PENDING || !q->unschedulable || q->nominated_node != SIM_NONE ||
+            q->target_node != SIM_NONE)
+            continue;
+        if (q->priority < ca->cfg.expendable_pods_priority_cutoff) {
+            snprintf(buf, sizeof buf, "pod is expendable: priority %d is below expendable-pods-priority-cutoff %d",
+                     q->priority, ca->cfg.expendable_pods_priority_cutoff);
+        } else {
+            const CaPodClass *c = class_of(ca, q);
+            if (c == NULL || c->left == 0)
+                continue;   /* it fits on existing or upcoming nodes */
+            text = class_text(ca, p, c);
+        }
+        if (text[0] && trace_pod_why(ca, pod, text) != SIM_OK)
+            return SIM_ENOMEM;
+    }
+    return SIM_OK;
+}
+
+/* Why option o lost: its group's limit, the first class's misfit, or the expander. */
+static void lost_text(SchedCa *ca, const SchedCaOption *o, const char *xp, char *out, size_t n)
+{
+    const char *skip = skip_reason(o->excluded);
+    out[0] = '\0';
+    if (skip) {
+        snprintf(out, n, "%s", skip);
+        return;
+    }
+    if (o->excluded == NULL) {
+        snprintf(out, n, "not chosen by %s (+%d for %u pods)", xp, (int)o->nodes, o->pods);
+        return;
+    }
+    for (size_t k = 0; k < ca->ncls && strcmp(o->excluded, "no pending pod fits the template") == 0; k++)
+        if (ca->cls[k].left) {
+            class_misfit(ca, &ca->cls[k], o->group, out, n);
+            break;
+        }
+    if (out[0] == '\0')
+        snprintf(out, n, "%s", o->excluded);
+}
+
+void ca_trace_decision(SchedCa *ca, const SchedCaPlan *p)
+{
+    char xp[128], rej[1024];
+    size_t used = 0;
+    xp[0] = rej[0] = '\0';
+    for (size_t k = 0; k < ca->cfg.nexpanders && used < sizeof xp; k++)
+        used += (size_t)snprintf(xp + used, sizeof xp - used, "%s%s", k ? "," : "",
+                                 sched_ca_expander_name(ca->cfg.expanders[k]));
+    if (ca->cfg.nexpanders == 0)
+        snprintf(xp, sizeof xp, "%s", sched_ca_expander_name(SCHED_CA_LEAST_WASTE));
+    used = 0;
+    for (size_t i = 0; i < p->noptions && used < sizeof rej; i++) {
+        if ((int32_t)i == p->chosen)
+            continue;
+        char t[CA_WHY_LEN];
+        lost_text(ca, &p->options[i], xp, t, sizeof t);
+        used += (size_t)snprintf(rej + used, sizeof rej - used, "%s%s: %s", used ? "; " : "",
+                                 sim_nodegroup(ca->e, p->options[i].group)->name, t);
+    }
+    const SchedCaOption *o = &p->options[p->chosen];
+    sim_trace_rec(ca->e, SCHED_TR_CA_DECISION,
+                  (SimTrVal[]){SIM_TRI(p->region), SIM_TRI(o->group), SIM_TRI(p->delta), SIM_TRI(o->pods),
+                               SIM_TRS(xp), SIM_TRS(rej)}, 6);
 }

@@ -37,6 +37,9 @@
 #include "scheduler/sched_int.h"
 
 #include "sim/policy.h"
+#include "sim/trace.h"
+
+#include <string.h>
 
 #define SCHED_CYCLE_CAP 256
 #define BACKOFF_INITIAL SIM_SEC(1)
@@ -454,6 +457,13 @@ static void failed(SchedScheduler *s, SchedRegion *rg, uint32_t pod, const char 
 {
     const SimPod *p = sim_pod(s->e, pod);
     SchedQPod *q = &s->qp[pod];
+    /* The first failure is traced as pod_unschedulable; a later one only when
+     * its message differs from the last traced (the trace stays small). */
+    uint32_t crc = sim_crc32(0, msg, strlen(msg));
+    if (p->unschedulable && crc != q->msg_crc)
+        sim_trace_rec(s->e, SIM_TR_POD_SCHED_FAIL,
+                      (SimTrVal[]){SIM_TRI(pod), SIM_TRI(q->attempts), SIM_TRS(msg)}, 3);
+    q->msg_crc = crc;
     sim_pod_set_unschedulable(s->e, pod, msg);
     q->ts = sim_now(s->e);
     q->fail = mask;

@@ -213,6 +213,7 @@ typedef struct SchedQPod {
     SimTime unsched_at;
     uint64_t seq;
     uint32_t prev, next;             /* the workload's unschedulable list */
+    uint32_t msg_crc;                /* crc32 of the last failure message traced */
     uint16_t attempts;
     uint8_t where, fail;
 } SchedQPod;

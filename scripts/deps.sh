@@ -11,9 +11,10 @@
 # everything is present, so it is cheap to call every time.
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config
-      libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
-      libcjson-dev libyaml-dev libssl-dev libopenblas-dev liblapacke-dev liblua5.4-dev check tzdata)
+# The build's packages are listed once, in scripts/packages-build.txt, which
+# Containerfile's build stage installs too.
+here=$(dirname "$0")
+mapfile -t pkgs < <(sed 's/#.*//' "$here/packages-build.txt" | xargs -n1)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(valgrind python3 python3-numpy prometheus)   # prometheus: promtool and prometheus check --openmetrics (tests/prometheus)
   # libclang-rt-dev (only recommended by clang) holds the ASan, UBSan and libFuzzer runtimes.

@@ -179,6 +179,15 @@ static char *node_name_dup(SimEngine *e, const SimNodeGroup *g, uint32_t ordinal
     return sim_mem_strdup(e->mem, name);
 }
 
+/* The group's launch -> Ready delay: a draw from its calibrated distribution
+ * (stream SIM_RNG_TIMINGS), else its constant. */
+static SimTime provision_delay(SimEngine *e, const SimNodeGroup *g)
+{
+    if (g->provision_dist.family == SIM_DIST_NONE)
+        return g->provision_delay;
+    return sim_dist_sample(&g->provision_dist, sim_rng(e, SIM_RNG_TIMINGS));
+}
+
 int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t zone, int ready_now,
                        uint32_t *id)
 {
@@ -222,13 +231,14 @@ int sim_node_add_named(SimEngine *e, uint32_t group, const char *name, uint32_t 
     *id = i;
     e->stats.nodes_added += !ready_now;   /* the starting nodes are not additions */
     int never = g->stockout || (n->zone != SIM_NONE && e->zones.v[n->zone].down);
-    if (ready_now || (g->provision_delay == 0 && !never)) {
+    SimTime delay = ready_now || never ? g->provision_delay : provision_delay(e, g);
+    if (ready_now || (delay == 0 && !never)) {
         node_make_ready(e, i);
         return SIM_OK;
     }
     if (never)
         return SIM_OK;   /* the instance never registers; the autoscaler's deadline notices */
-    return sim_schedule(e, e->now + g->provision_delay, SIM_EV_NODE_READY, i, 0, 0);
+    return sim_schedule(e, e->now + delay, SIM_EV_NODE_READY, i, 0, 0);
 }
 
 int sim_node_add(SimEngine *e, uint32_t group, int ready_now, uint32_t *id)
@@ -399,7 +409,10 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_bound)
             e->listeners[k].pod_bound(e->listeners[k].ctx, e, pod);
-    SimTime startup = e->workloads.v[p->wl].spec.startup;
+    const SimWorkload *w = &e->workloads.v[p->wl];
+    SimTime startup = w->startup_dist.family != SIM_DIST_NONE
+                          ? sim_dist_sample(&w->startup_dist, sim_rng(e, SIM_RNG_TIMINGS))
+                          : w->spec.startup;
     return sim_schedule(e, e->now + startup, SIM_EV_POD_STARTED, pod, p->gen, 0);
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/dist.h"
 #include "sim/sim.h"
 #include "sim/trace.h"
 
@@ -92,6 +93,7 @@ typedef struct SimNodeGroup {
     uint32_t *zones;        /* nodes are spread over these round-robin */
     size_t nzones;
     SimTime provision_delay;
+    SimDist provision_dist; /* calibrated launch -> Ready (sim/timings.h); NONE: provision_delay */
     double speed;           /* compute speed relative to the reference core (backtests) */
     double gpu_speedup;     /* GPU-eligible kernels run this much faster on its GPUs */
     uint8_t spot;           /* spot capacity: interruptible with a two-minute notice */
@@ -348,6 +350,8 @@ typedef struct SimWorkload {
     SimTime wake_at;        /* a controller's own wake-up (availability, deadlines); 0: none */
     int32_t live_pods;      /* engine (policy.c): its pods created and not ended, whatever
                                the controller counts in `active` */
+    SimDist startup_dist;   /* calibrated bind -> Running (sim/timings.h); NONE: spec.startup */
+    SimDist hpa_reaction;   /* calibrated delay from its HPA's decision to the scale; NONE: 0 */
 } SimWorkload;
 
 typedef enum SimPodPhase {
@@ -475,7 +479,8 @@ SimTime sim_end(const SimEngine *e);
 uint64_t sim_seed(const SimEngine *e);
 SimRng *sim_rng(SimEngine *e, int stream);   /* SIM_RNG_* below */
 const SimStats *sim_stats(const SimEngine *e);
-enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SIM_RNG_COUNT };
+enum { SIM_RNG_SCHED = 0, SIM_RNG_WORKLOAD, SIM_RNG_SCENARIO, SIM_RNG_FAULTS, SIM_RNG_TIMINGS, SIM_RNG_COUNT };
+/* SIM_RNG_TIMINGS: the calibrated delays (sim/dist.h); drawn only when a calibration sets one. */
 
 /* The trace writer (NULL: no trace). The engine does not own it; create it
  * with sim_trace_schema(e), so it knows every kind the modules register. */

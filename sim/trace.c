@@ -53,6 +53,7 @@ static const SimTrKindDef core[] = {
     {SIM_TR_NODE_CORDON, "node_cordon", "ii", {"node", "on"}},
     {SIM_TR_POD_READY, "pod_ready", "ii", {"pod", "ready"}},
     {SIM_TR_POD_TERMINATING, "pod_terminating", "ii", {"pod", "until_ns"}},
+    {SIM_TR_POD_SCHED_FAIL, "pod_sched_fail", "iis", {"pod", "attempts", "reason"}},
 };
 
 void sim_trschema_init(SimTrSchema *s)

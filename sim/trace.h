@@ -57,8 +57,12 @@ typedef enum SimTrKind {
     SIM_TR_NODE_STATE = 37, /* node ready: 0 NotReady (Ready=Unknown), 1 Ready again */
     SIM_TR_NODE_CORDON = 38, /* node on: spec.unschedulable set (1) or cleared (0) */
     SIM_TR_POD_READY = 39,  /* pod ready: a Running pod's Ready condition follows its node's */
-    SIM_TR_POD_TERMINATING = 44 /* pod until_ns: deleted, still on its node until pod_delete (at the
+    SIM_TR_POD_TERMINATING = 44, /* pod until_ns: deleted, still on its node until pod_delete (at the
                                    latest until_ns, its grace period's end) */
+    SIM_TR_POD_SCHED_FAIL = 45 /* pod attempts reason: a later scheduling attempt of a pod already
+                                  unschedulable failed for another reason than the last one traced
+                                  (pod_unschedulable carries the first; the same message again is
+                                  not traced) */
 } SimTrKind;
 #define SIM_TRACE_MAX_KINDS 128   /* record kinds are numbered 1 .. SIM_TRACE_MAX_KINDS - 1 */
 

@@ -95,7 +95,7 @@ START_TEST(bench_list_names_every_benchmark_once)
     size_t n = list(b, MAX_BENCH);
     static const char *const known[] = {"trading_day", "event_queue", "ma_cross", "minvar",
                                         "backtest_queue", "schedule", "autoscaler_loop", "sweep",
-                                        "export", "import", "replay"};
+                                        "export", "import", "replay", "fleet_day", "week"};
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         size_t seen = 0;
         for (size_t i = 0; i < n; i++)

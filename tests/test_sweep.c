@@ -346,6 +346,21 @@ static void expect_same_file(const char *a, const char *b)
     free(y);
 }
 
+/* Folders a and b (in the suite's folder) hold the same files, names and
+ * bytes: `diff -r`, whose report is the failure's message. */
+static void expect_same_tree(const char *a, const char *b)
+{
+    char cmd[1600], pa[600], pb[600], out[4096] = "";
+    ck_assert(tb_exists(a) && tb_exists(b));
+    snprintf(cmd, sizeof cmd, "diff -r '%s' '%s' 2>&1", at(a, pa, sizeof pa), at(b, pb, sizeof pb));
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s and %s differ:\n%s", a, b, out);
+}
+
 START_TEST(set_overrides_a_declaration_field)
 {
     tb_write("tiny.lua", tiny);
@@ -397,9 +412,18 @@ START_TEST(sweep_command_jobs_shards_and_merge_agree)
     ck_assert_int_eq(tb_run("sweep tiny.lua %s --shard 2/3 --quiet --out p2", vary), 0);
     ck_assert_int_eq(tb_run("sweep --merge p2 p0/sweep.csv p1 --quiet --out m"), 0);
     expect_same_file("s1/sweep.csv", "m/sweep.csv");
+    expect_same_tree("s1", "m");   /* every file, configs/N/summary.json and the marker included */
     ck_assert_int_eq(tb_run("sweep --merge p0 p2 --out m2"), 2);
     ck_assert_msg(strstr(tb_err(), "configuration 1 of 4 is in no file") != NULL, "%s", tb_err());
     ck_assert(!tb_exists("m2"));
+    /* a configuration's folder in two shards: refused, nothing written */
+    char cp[1600], from[600], to[600];
+    snprintf(cp, sizeof cp, "cp -R '%s' '%s'", at("p1/configs/1", from, sizeof from),
+             at("p0/configs/1", to, sizeof to));
+    ck_assert_int_eq(system(cp), 0);
+    ck_assert_int_eq(tb_run("sweep --merge p0 p1 p2 --out m3"), 2);
+    ck_assert_msg(strstr(tb_err(), "configs/1 is in an earlier shard too") != NULL, "%s", tb_err());
+    ck_assert(!tb_exists("m3"));
     char html[16384];
     tb_slurp(at("s1/sweep.html", p, sizeof p), html, sizeof html);
     ck_assert_msg(strstr(html, "cheapest that meets every expectation: replicas=2, cpu.max=1") != NULL, "%.400s",
@@ -688,6 +712,7 @@ START_TEST(export_sweep_shards_carry_seeds_pass_rate_and_objective)
                             "--objective job:bt --quiet --out xs-whole"), 0);
     expect_same_file("results/merged/sweep.csv", "xs-whole/sweep.csv");
     expect_same_file("results/merged/sweep.json", "xs-whole/sweep.json");
+    expect_same_tree("results/merged", "xs-whole");   /* configs/N/seed-S/ too */
     cJSON *j = json_file("results/merged/sweep.json");
     ck_assert_double_eq(jnum(j, "seeds"), 3);
     ck_assert_double_eq(jnum(j, "pass_rate"), 0.6);

@@ -248,6 +248,7 @@ static const struct { int kind; const char *name; } numbers[] = {
     {31, "rs_create"}, {32, "rs_scale"}, {33, "deploy_condition"}, {34, "volume_provision"},
     {35, "hpa"}, {36, "traffic"}, {37, "node_state"}, {38, "node_cordon"}, {39, "pod_ready"},
     {40, "ca_scale_up"}, {41, "ca_scale_down"}, {42, "ca_backoff"}, {43, "fault"}, {44, "pod_terminating"},
+    {45, "pod_sched_fail"}, {46, "ca_decision"}, {47, "ca_no_scale_up"}, {48, "hpa_sync"}, {49, "serve"},
 };
 
 START_TEST(trace_kind_numbers_are_the_file_format)

@@ -714,6 +714,20 @@ START_TEST(traffic_scenario_load_oom_sweep_leaks_nothing)
 }
 END_TEST
 
+/* A scenario fed by a recorded rate: every allocation of reading the file,
+ * picking the series and keeping it may fail, and nothing leaks. */
+START_TEST(traffic_recorded_rate_load_oom_sweep_leaks_nothing)
+{
+    tr_write(tmpdir, "rec.json", "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":["
+             "{\"metric\":{\"site\":\"a\"},\"values\":[[1767600000,\"5\"],[1767700000,\"6\"]]},"
+             "{\"metric\":{\"site\":\"b\"},\"values\":[[1767600000,\"5\"],[1767700000,\"6\"]]}]}}");
+    char src[8192];
+    snprintf(src, sizeof src, "%s%straffic { site = \"new-york\", service = \"quant-api\", from = \"rec.json\",\n"
+             "  series = '{site=\"b\"}', factor = 2 }\n", world_src, serve_src);
+    tl_load_oom_sweep(tr_write(tmpdir, "oomrec.lua", src));
+}
+END_TEST
+
 static const char run_src_tail[] =
     "traffic { site = \"new-york\", service = \"quant-api\", rate = 300,\n"
     "          daily = { {\"00:00\", 0.2}, {\"09:30\", 1.0}, {\"16:00\", 0.6} },\n"
@@ -866,6 +880,7 @@ static Suite *traffic_suite(void)
     tcase_add_test(tc, traffic_oom_sweep_leaks_nothing);
     tcase_add_test(tc, traffic_lua_errors_name_line_field_and_nearest);
     tcase_add_test(tc, traffic_scenario_load_oom_sweep_leaks_nothing);
+    tcase_add_test(tc, traffic_recorded_rate_load_oom_sweep_leaks_nothing);
     tcase_add_test(tc, traffic_run_writes_slo_and_series);
     tcase_add_test(tc, traffic_run_is_reproducible_in_both_modes);
     tcase_add_test(tc, traffic_cli_takes_the_traffic_mode);

@@ -44,9 +44,11 @@
  */
 #include "workloads/hpa.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sim/metrics.h"
+#include "sim/trace.h"
 #include "workloads/kstate.h"
 #include "workloads/wl_int.h"
 #include "workloads/wl_metrics.h"
@@ -65,6 +67,7 @@ typedef struct WlHpa {
     int synced;
     uint8_t shared;              /* another HPA scales the same target: AmbiguousSelector */
     uint8_t dup_name;            /* another HPA (in another namespace) has this name */
+    uint32_t sync_crc;           /* of the last hpa_sync traced (its decision's key) | 1; 0 none */
 } WlHpa;
 
 /* How outputs name an HPA: its name, or NAMESPACE/NAME when another HPA
@@ -301,6 +304,49 @@ static int rescale(WlControllers *c, WlHpa *h)
     return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
 }
 
+/* One metric's part of hpa_sync's metrics text: "cpu 92% (target 60%) -> 7". */
+static size_t metric_text(const WlHpaMetric *m, const WlHpaMetricResult *r, char *out, size_t n)
+{
+    if (!r->valid)
+        return (size_t)snprintf(out, n, "%s invalid (%s)", m->name, r->error ? r->error : "no value");
+    if (m->target == WL_HPA_UTILIZATION)
+        return (size_t)snprintf(out, n, "%s %.0f%% (target %d%%) -> %d", m->name, r->value, (int)m->utilization,
+                                (int)r->proposal);
+    return (size_t)snprintf(out, n, "%s %.4g (target %.4g) -> %d", m->name, r->value, (double)m->milli / 1000.0,
+                            (int)r->proposal);
+}
+
+/* hpa_sync: a sync whose outcome (desired count, limitedBy, reason, each
+ * metric's proposal) differs from the last one traced for the HPA; the
+ * metrics text carries the values seen at that sync. */
+static void trace_sync(WlControllers *c, WlHpa *h)
+{
+    const WlHpaDecision *d = &h->dec;
+    const char *reason = d->reason ? d->reason : "";
+    uint32_t key[4] = {(uint32_t)d->current, (uint32_t)d->desired, (uint32_t)d->limited_by, 0};
+    uint32_t crc = sim_crc32(sim_crc32(0, key, sizeof key), reason, strlen(reason));
+    for (size_t i = 0; i < h->spec.nmetrics; i++) {
+        int32_t pr[2] = {h->last[i].valid, h->last[i].proposal};
+        crc = sim_crc32(crc, pr, sizeof pr);
+    }
+    crc |= 1u;
+    if (crc == h->sync_crc)
+        return;
+    h->sync_crc = crc;
+    char text[640], buf[320];
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < h->spec.nmetrics && used < sizeof text; i++) {
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s", i ? "; " : "");
+        if (used < sizeof text)
+            used += metric_text(&h->metrics[i], &h->last[i], text + used, sizeof text - used);
+    }
+    sim_trace_rec(c->e, WL_TR_HPA_SYNC,
+                  (SimTrVal[]){SIM_TRS(label(c, h, buf, sizeof buf)), SIM_TRI(h->target), SIM_TRI(d->current),
+                               SIM_TRI(d->desired), SIM_TRS(wl_hpa_limit_name(d->limited_by)), SIM_TRS(reason),
+                               SIM_TRS(text)}, 7);
+}
+
 static int sync_one(WlControllers *c, WlHpa *h)
 {
     WlHpaInput in;
@@ -318,6 +364,7 @@ static int sync_one(WlControllers *c, WlHpa *h)
     if (rc != SIM_OK)
         return rc;
     h->synced = 1;
+    trace_sync(c, h);
     if (!h->dec.disabled && h->dec.desired != h->dec.current)
         return rescale(c, h);
     return SIM_OK;
@@ -337,11 +384,12 @@ static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
 
 static const SimTrKindDef trace_kinds[] = {
     {WL_TR_HPA, "hpa", "siiis", {"hpa", "wl", "current", "desired", "limited_by"}},
+    {WL_TR_HPA_SYNC, "hpa_sync", "siiisss", {"hpa", "wl", "current", "desired", "limited_by", "reason", "metrics"}},
 };
 
 int wl_hpa_trace_kinds(SimTrSchema *s)
 {
-    return sim_trschema_add(s, trace_kinds, 1);
+    return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
 }
 
 /* hpa.ambiguous_selector: the HPAs that share a target (only when some do,

@@ -26,6 +26,12 @@
  * limited_by: an HPA rescaled its target (limited_by: none, tolerance,
  * stabilization, policy, min, max). */
 enum { WL_TR_HPA = 35 };
+/* hpa_sync hpa wl current desired limited_by reason metrics: a sync whose
+ * outcome changed (desired, limitedBy, upstream's condition reason such as
+ * ScaleUpLimit or TooManyReplicas, a metric's proposal); metrics is each
+ * metric's value, target and proposal ("cpu 92% (target 60%) -> 7; ...").
+ * Syncs that change nothing are not traced. */
+enum { WL_TR_HPA_SYNC = 48 };
 int wl_hpa_trace_kinds(SimTrSchema *s);
 
 /* kube-controller-manager's defaults (§1.1). */

@@ -321,6 +321,8 @@ int wl_traffic_serve(WlControllers *c, uint32_t wl, const WlServe *s)
         return oom(t);
     }
     t->nb++;
+    sim_trace_rec(c->e, WL_TR_SERVE, (SimTrVal[]){SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(wl),
+                                                  SIM_TRI(b->slo / 1000)}, 4);
     for (size_t i = 0; i < t->nf; i++)
         if (t->f[i].svc == svc && (rc = flow_order(t, &t->f[i])) != SIM_OK)
             return rc;
@@ -345,6 +347,12 @@ static int check_flow(WlTraffic *t, const WlFlow *f, uint32_t svc)
             (i > 0 && f->daily[i].clock <= f->daily[i - 1].clock))
             return sim_fail(t->e, SIM_EINVAL, "traffic: daily point %zu: times must increase within the day "
                             "and factors must not be negative", i + 1);
+    if (f->nrec && f->ndaily)
+        return sim_fail(t->e, SIM_EINVAL, "traffic: a recorded rate takes no daily curve");
+    for (size_t i = 0; i < f->nrec; i++)
+        if (!(f->rec_v[i] >= 0) || !isfinite(f->rec_v[i]) || (i > 0 && f->rec_t[i] <= f->rec_t[i - 1]))
+            return sim_fail(t->e, SIM_EINVAL, "traffic: recorded sample %zu: times must increase and rates must "
+                            "be finite and not negative", i);
     for (size_t i = 0; i < f->nsurges; i++) {
         const WlSurge *s = &f->surges[i];
         if (s->start < 0 || s->ramp < 0 || s->hold < 0 || s->decay < 0 || !(s->factor >= 0))
@@ -366,6 +374,8 @@ static void flow_free(WlTraffic *t, TrfFlow *f)
     SimMem *m = sim_mem(t->e);
     sim_mem_free(m, f->daily, f->ndaily * sizeof *f->daily);
     sim_mem_free(m, f->surges, f->nsurges * sizeof *f->surges);
+    sim_mem_free(m, f->rec_t, f->nrec * sizeof *f->rec_t);
+    sim_mem_free(m, f->rec_v, f->nrec * sizeof *f->rec_v);
     sim_mem_free(m, f->order, f->norder * sizeof *f->order);
 }
 
@@ -386,7 +396,11 @@ int wl_traffic_flow(WlControllers *c, const WlFlow *wf)
                    .zone = wf->zone, .epoch_unix = wf->epoch_unix, .ndaily = wf->ndaily, .nsurges = wf->nsurges, .factor = 1.0};
     f->daily = dup_array(t, wf->daily, wf->ndaily, sizeof *wf->daily);
     f->surges = dup_array(t, wf->surges, wf->nsurges, sizeof *wf->surges);
-    if ((wf->ndaily && !f->daily) || (wf->nsurges && !f->surges) || flow_order(t, f) != SIM_OK) {
+    f->nrec = wf->nrec;
+    f->rec_t = dup_array(t, wf->rec_t, wf->nrec, sizeof *wf->rec_t);
+    f->rec_v = dup_array(t, wf->rec_v, wf->nrec, sizeof *wf->rec_v);
+    if ((wf->ndaily && !f->daily) || (wf->nsurges && !f->surges) || (wf->nrec && (!f->rec_t || !f->rec_v)) ||
+        flow_order(t, f) != SIM_OK) {
         flow_free(t, f);
         return oom(t);
     }
@@ -443,9 +457,29 @@ static double surge_factor(const WlSurge *s, SimTime t)
     return 1.0;
 }
 
+/* The recorded rate at run time t: linear between the samples around its
+ * wall time (in milliseconds, so sub-second steps interpolate too), held
+ * at the ends. */
+static double recorded_rate(const TrfFlow *f, SimTime t)
+{
+    int64_t u = f->epoch_unix * 1000 + t / SIM_MS(1);
+    size_t lo = 0, hi = f->nrec - 1;
+    if (u <= f->rec_t[0])
+        return f->rec_v[0];
+    if (u >= f->rec_t[hi])
+        return f->rec_v[hi];
+    while (hi - lo > 1) {   /* rec_t[lo] < u < rec_t[hi] */
+        size_t mid = lo + (hi - lo) / 2;
+        *(f->rec_t[mid] <= u ? &lo : &hi) = mid;
+    }
+    double x = (double)(u - f->rec_t[lo]) / (double)(f->rec_t[hi] - f->rec_t[lo]);
+    return f->rec_v[lo] + (f->rec_v[hi] - f->rec_v[lo]) * x;
+}
+
 static double flow_rate(const TrfFlow *f, SimTime t)
 {
-    double r = f->rate * f->factor * daily_factor(f, wall_clock(f, t));
+    double base = f->nrec ? recorded_rate(f, t) : daily_factor(f, wall_clock(f, t));
+    double r = f->rate * f->factor * base;
     for (size_t i = 0; i < f->nsurges; i++)
         r *= surge_factor(&f->surges[i], t);
     return r;
@@ -500,7 +534,8 @@ int wl_traffic_flow_get(const WlControllers *c, size_t i, WlFlow *out, const cha
         return SIM_EINVAL;
     const TrfFlow *f = &t->f[i];
     *out = (WlFlow){f->site,  t->svcs[f->svc], f->rate,    f->start_clock, f->daily,
-                    f->ndaily, f->surges,       f->nsurges, f->zone,        f->epoch_unix};
+                    f->ndaily, f->surges,       f->nsurges, f->zone,        f->epoch_unix,
+                    f->rec_t,  f->rec_v,        f->nrec};
     *site = t->sites[f->site];
     return SIM_OK;
 }

@@ -26,6 +26,10 @@
 /* Traffic's trace record (number fixed: sim/trace.h): service region
  * rps_milli p95_us errors_ppm backlog: one sample. */
 enum { WL_TR_TRAFFIC = 36 };
+/* serve service region wl slo_p95_us: workload wl serves service in region,
+ * against a p95 latency target (0: none); traced when declared, so a reader
+ * of the trace alone (`kubesim why service`) joins services and workloads. */
+enum { WL_TR_SERVE = 49 };
 int wl_traffic_trace_kinds(SimTrSchema *s);
 
 typedef enum WlTrafficMode {
@@ -85,6 +89,14 @@ typedef struct WlFlow {
      * 25 hours long. The zone must outlive the run (the scenario owns it). */
     const WlZone *zone;
     int64_t epoch_unix;
+    /* A recorded rate (scenario: traffic { from = ... }); nrec == 0: none.
+     * The rate at run time t is the linear interpolation of rec_v (requests/s)
+     * at the Unix time epoch_unix + t (rec_t in Unix milliseconds, strictly
+     * increasing; held at the ends), times `rate` (the scale factor) and the
+     * surges; the daily curve must be empty. Copied. */
+    const int64_t *rec_t;
+    const double *rec_v;
+    size_t nrec;
 } WlFlow;
 
 /* The mode of the run; call before the first wl_traffic_serve. */

@@ -133,6 +133,9 @@ typedef struct TrfFlow {
     size_t ndaily;
     WlSurge *surges;
     size_t nsurges;
+    int64_t *rec_t;             /* a recorded rate (WlFlow), Unix ms; owned */
+    double *rec_v;
+    size_t nrec;
     uint32_t *order;            /* the service's backends, nearest first */
     size_t norder;
     double factor;              /* set from a hook (wl_traffic_set_factor); 1 otherwise */

@@ -18,11 +18,12 @@ static double ms(double seconds)
 
 static const SimTrKindDef trace_kinds[] = {
     {WL_TR_TRAFFIC, "traffic", "siiiii", {"service", "region", "rps_milli", "p95_us", "errors_ppm", "backlog"}},
+    {WL_TR_SERVE, "serve", "siii", {"service", "region", "wl", "slo_p95_us"}},
 };
 
 int wl_traffic_trace_kinds(SimTrSchema *s)
 {
-    return sim_trschema_add(s, trace_kinds, 1);
+    return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
 }
 
 /* The same sample in the trace, in integers, so the replay can show load and

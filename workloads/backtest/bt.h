@@ -225,7 +225,8 @@ typedef struct BtNodeSpeed {
  * calibration file. */
 void bt_throughput_reference(BtThroughput *t);
 /* Fills t from a calibration JSON's single-thread figures; SIM_EINVAL with a
- * message naming the missing key. */
+ * message naming the missing key. A file with "timings" and no "classes"
+ * (fitted delays only) gives the built-in figures. */
 int bt_throughput_parse(BtCtx *c, const char *json, BtThroughput *t);
 BtClass bt_kernel_class(BtKernel k);
 int bt_kernel_gpu_eligible(BtKernel k);

@@ -209,6 +209,11 @@ int bt_throughput_parse(BtCtx *c, const char *json, BtThroughput *t)
         return bt_fail(c, SIM_EINVAL, "calibration: not valid JSON");
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(root, "classes");
     int rc = SIM_OK;
+    if (classes == NULL && cJSON_GetObjectItemCaseSensitive(root, "timings")) {
+        bt_throughput_reference(t);   /* timings only (calibrate --from-prometheus): built-in rates */
+        cJSON_Delete(root);
+        return SIM_OK;
+    }
     for (int k = 0; rc == SIM_OK && k < BT_CLASS_COUNT; k++)
         rc = parse_class(c, classes, k, t);
     cJSON_Delete(root);
