@@ -10,6 +10,11 @@
  * independent run per core for momentum, OpenBLAS threads for the covariance
  * kernel. The OpenBLAS core name is recorded with every calibration
  * (OPENBLAS_CORETYPE is read, never changed).
+ *
+ * `kubesim calibrate --from-prometheus DIR` instead fits, from a real
+ * cluster's kube-state-metrics series (cli/observed.h), the delays the
+ * simulation otherwise takes as constants, per workload and node group
+ * (sim/dist.h), and writes them as the file's "timings" (sim/timings.h).
  * Invariant: --out FILE is replaced atomically (temporary file, then rename).
  */
 #include "cli/cli.h"
@@ -25,9 +30,12 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/observed.h"
 #include "sim/fileio.h"
 #include "sim/json.h"
+#include "sim/promrange.h"
 #include "sim/sim.h"
+#include "sim/timings.h"
 #include "workloads/backtest/bt.h"
 
 typedef struct Job {
@@ -224,6 +232,107 @@ static cJSON *calibrate(int quick)
     return root;
 }
 
+/* ---- fitted delays from a real cluster -------------------------------------- */
+
+/* The fit of samples s under key of o (nothing when there are none). */
+static int add_fit(cJSON *o, const char *key, CliObsSamples *s, SimErr *err)
+{
+    if (s->n == 0)
+        return SIM_OK;
+    SimDist d;
+    SimDistFit q;
+    if (sim_dist_fit(s->v, s->n, &d, &q) != SIM_OK)
+        return sim_err_set(err, SIM_EINVAL, "%s: a negative or non-finite delay", key);
+    sim_json_add_item(o, key, sim_dist_json(&d, &q));
+    return SIM_OK;
+}
+
+static int timings_json(CliObs *ob, cJSON *tm, SimErr *err)
+{
+    cJSON *wls = cJSON_AddArrayToObject(tm, "workloads"), *groups = cJSON_AddArrayToObject(tm, "node_groups");
+    int rc = SIM_OK;
+    for (size_t i = 0; rc == SIM_OK && i < ob->nwl; i++) {
+        CliObsWl *w = &ob->wl[i];
+        if (w->startup.n == 0 && w->reaction.n == 0)
+            continue;
+        cJSON *o = sim_json_push(wls, cJSON_CreateObject());
+        cJSON_AddStringToObject(o, "namespace", w->ns);
+        cJSON_AddStringToObject(o, "workload", w->name);
+        rc = add_fit(o, "startup", &w->startup, err);
+        if (rc == SIM_OK)
+            rc = add_fit(o, "hpa_reaction", &w->reaction, err);
+    }
+    for (size_t i = 0; rc == SIM_OK && i < ob->ngroups; i++) {
+        cJSON *o = sim_json_push(groups, cJSON_CreateObject());
+        cJSON_AddStringToObject(o, "node_group", ob->groups[i].name);
+        rc = add_fit(o, "provisioning", &ob->groups[i].prov, err);
+    }
+    return rc;
+}
+
+/* Copies an earlier calibration's kernel rates ("classes" and the host
+ * fields beside them) into root, checked as `run --calibration` reads them. */
+static int keep_kernel_rates(SimMem *m, const char *base, cJSON *root, SimErr *err)
+{
+    static const char *const keys[] = {"openblas_corename", "openblas_config", "cores", "quick", "classes"};
+    size_t n;
+    char *text = cli_read_input(m, base, SIM_FILE_MAX_CALIBRATION, "a calibration JSON", &n, err);
+    if (text == NULL)
+        return SIM_EIO;
+    BtCtx c;
+    BtThroughput t;
+    bt_ctx_init(&c, m);
+    cJSON *old = cJSON_Parse(text);
+    int rc = cJSON_GetObjectItemCaseSensitive(old, "classes") == NULL
+                 ? sim_err_set(err, SIM_EINVAL, "--base %s: no \"classes\" (kernel rates) to keep", base)
+                 : bt_throughput_parse(&c, text, &t);
+    if (rc != SIM_OK && sim_err_code(err) == SIM_OK)
+        sim_err_set(err, rc, "--base %s: %s", base, bt_errmsg(&c));
+    sim_mem_free(m, text, n + 1);
+    for (size_t i = 0; rc == SIM_OK && i < sizeof keys / sizeof *keys; i++) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(old, keys[i]);
+        if (it)
+            sim_json_add_item(root, keys[i], cJSON_Duplicate(it, 1));
+    }
+    cJSON_Delete(old);
+    return rc;
+}
+
+static cJSON *from_prometheus(SimMem *m, const char *dir, const char *group_label, const char *base)
+{
+    SimErr err = SIM_ERR_INIT;
+    CliObs ob;
+    int rc = cli_obs_read(m, dir, group_label, &ob, &err);
+    cJSON *root = rc == SIM_OK ? cJSON_CreateObject() : NULL;
+    if (root) {
+        cJSON *src = cJSON_CreateObject();
+        char t0[40] = "", t1[40] = "";
+        if (ob.t1_ms >= ob.t0_ms) {
+            sim_prom_time_text(ob.t0_ms, t0, sizeof t0);
+            sim_prom_time_text(ob.t1_ms, t1, sizeof t1);
+        }
+        cJSON_AddNumberToObject(root, "kubesim_calibration", 1);
+        cJSON_AddStringToObject(root, "kubesim_version", KUBESIM_VERSION);
+        cJSON_AddStringToObject(src, "prometheus", dir);
+        cJSON_AddNumberToObject(src, "files", (double)ob.files);
+        cJSON_AddStringToObject(src, "from", t0);
+        cJSON_AddStringToObject(src, "to", t1);
+        cJSON_AddStringToObject(src, "method", "shifted lognormal: MLE of log(x - shift) per shift, the shift with "
+                                               "the smallest KS distance; under 8 samples the median");
+        sim_json_add_item(root, "source", src);
+        rc = timings_json(&ob, cJSON_AddObjectToObject(root, "timings"), &err);
+        if (rc == SIM_OK && base)
+            rc = keep_kernel_rates(m, base, root, &err);
+    }
+    cli_obs_free(&ob);
+    if (rc != SIM_OK) {
+        fprintf(stderr, "kubesim calibrate: %s\n", sim_err_msg(&err));   /* names the file */
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
 /* ---- writing ------------------------------------------------------------- */
 
 static int write_atomic(SimMem *m, const char *path, const char *text)
@@ -248,25 +357,44 @@ static int write_atomic(SimMem *m, const char *path, const char *text)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kubesim calibrate [--out FILE] [--quick]\n\n"
+    fprintf(f, "usage: kubesim calibrate [--out FILE] [--quick]\n"
+               "       kubesim calibrate --from-prometheus DIR [--group-label LABEL] [--base FILE] [--out FILE]\n\n"
                "Measures this host's throughput per backtest kernel class (flops/s and bytes/s\n"
                "of counted work, single thread and all cores) and writes a calibration JSON to\n"
                "FILE (replaced atomically) or stdout. Records openblas_get_corename(); the\n"
                "OPENBLAS_CORETYPE variable is left as it is.\n"
                "  --out FILE  write here instead of stdout\n"
-               "  --quick     small sizes (a smoke test; figures are not representative)\n");
+               "  --quick     small sizes (a smoke test; figures are not representative)\n\n"
+               "--from-prometheus DIR fits, instead, a real cluster's delays from its kube-state-metrics\n"
+               "series: DIR holds Prometheus range-query answers (the JSON /api/v1/query_range returns),\n"
+               "one file per metric named METRIC.json: kube_pod_created, kube_pod_start_time,\n"
+               "kube_pod_status_ready_time (or kube_pod_status_ready), kube_pod_info or kube_pod_owner\n"
+               "(optional: owners), kube_node_created, kube_node_status_condition, kube_node_labels\n"
+               "(optional: groups), kube_horizontalpodautoscaler_status_desired_replicas,\n"
+               "kube_deployment_status_replicas_available. Per workload: pod start-up (ready - start)\n"
+               "and HPA reaction (a rise of desired replicas -> the first new pod); per node group:\n"
+               "provisioning (created -> Ready). Each as a shifted lognormal with its sample count and\n"
+               "KS distance, into the file's \"timings\" that `kubesim run --calibration` draws from.\n"
+               "  --group-label LABEL  the kube_node_labels label naming a node's group (default: the\n"
+               "                       first of label_kubesim_io_node_group, the EKS, GKE, Karpenter,\n"
+               "                       AKS ones, label_node_kubernetes_io_instance_type)\n"
+               "  --base FILE          keep the kernel rates (\"classes\") of this earlier calibration;\n"
+               "                       without it the file has timings only (run: built-in rates)\n");
 }
 
 int cmd_calibrate(int argc, char **argv)
 {
     static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
                                          {"quick", no_argument, NULL, 'q'},
+                                         {"from-prometheus", required_argument, NULL, 'p'},
+                                         {"group-label", required_argument, NULL, 'g'},
+                                         {"base", required_argument, NULL, 'b'},
                                          {0, 0, 0, 0}};
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
         return CLI_OK;
     }
-    const char *out = NULL;
+    const char *out = NULL, *prom = NULL, *glabel = NULL, *base = NULL;
     int quick = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -274,6 +402,12 @@ int cmd_calibrate(int argc, char **argv)
             out = optarg;
         else if (c == 'q')
             quick = 1;
+        else if (c == 'p')
+            prom = optarg;
+        else if (c == 'g')
+            glabel = optarg;
+        else if (c == 'b')
+            base = optarg;
         else {
             usage(stderr);
             return CLI_BAD_INPUT;
@@ -283,11 +417,16 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "kubesim calibrate: unexpected argument '%s'\n", argv[optind]);
         return CLI_BAD_INPUT;
     }
+    if ((quick && prom) || ((glabel || base) && !prom)) {
+        fprintf(stderr, "kubesim calibrate: %s\n", quick && prom ? "--quick measures kernels, not with --from-prometheus"
+                                                                 : "--group-label and --base go with --from-prometheus");
+        return CLI_BAD_INPUT;
+    }
     SimMem m;
     sim_mem_init(&m);
     SimJsonScope js;   /* the calibration JSON through m: a failed allocation is an error, not a gap */
     sim_json_begin(&js, &m);
-    cJSON *root = calibrate(quick);
+    cJSON *root = prom ? from_prometheus(&m, prom, glabel, base) : calibrate(quick);
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
     root = NULL;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/compare.h"
 #include "render/rnd.h"
 #include "scenarios/scn.h"
 #include "sim/fileio.h"
@@ -40,6 +41,7 @@ typedef struct RunArgs {
     uint32_t om_pods;            /* --openmetrics-pods N */
     const char *alerts_test;     /* --alerts-test FILE, or NULL */
     const char *alerts_rules;    /* --alerts-rules FILE, or NULL */
+    const char *compare_to;      /* --compare-to DIR, or NULL */
 } RunArgs;
 
 static void usage(FILE *f)
@@ -82,6 +84,12 @@ static void usage(FILE *f)
             "                     the simulation says fire, at the times they start and stop\n"
             "  --alerts-rules FILE with --alerts-test: rule_files names FILE (your rules, with the\n"
             "                     same alert names) instead of the generated rules file\n"
+            "  --compare-to DIR   compare the run with a real cluster's kube-state-metrics series\n"
+            "                     (the folder `calibrate --from-prometheus` reads) for the period\n"
+            "                     the scenario covers: per workload replicas over time (mean\n"
+            "                     absolute error) and pod start-up, per node group provisioning\n"
+            "                     (two-sample KS), each with a verdict; summary.json's \"observed\"\n"
+            "                     and report.html's \"Simulated against observed\"\n"
             "  --quiet            print nothing on success\n\n"
             "exit codes: 0 success, 1 an expect() failed, 2 bad input or usage,\n"
             "128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the unfinished folder is removed)\n");
@@ -98,6 +106,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         {"openmetrics-pods", required_argument, NULL, 'P'},
         {"alerts-test", required_argument, NULL, 'A'}, {"alerts-rules", required_argument, NULL, 'r'},
         {"traffic-mode", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
+        {"compare-to", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     uint64_t v;
     int c;
@@ -141,6 +150,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
             a->om_pods = (uint32_t)v;
             break;
         case 'A': a->alerts_test = optarg; break;
+        case 'C': a->compare_to = optarg; break;
         case 'r': a->alerts_rules = optarg; break;
         case 'R':
             if (optarg[0] == '\0' || strchr(optarg, '\n')) {
@@ -164,6 +174,10 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         return -1;
     if (a->alerts_rules && !a->alerts_test) {
         fprintf(stderr, "kubesim run: --alerts-rules goes with --alerts-test\n");
+        return -1;
+    }
+    if (a->compare_to && access(a->compare_to, R_OK | X_OK) != 0) {   /* before the run, not after it */
+        fprintf(stderr, "kubesim run: --compare-to %s: %s\n", a->compare_to, strerror(errno));
         return -1;
     }
     if (a->alerts_rules && access(a->alerts_rules, R_OK) != 0) {   /* before the run, not after it */
@@ -256,8 +270,15 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
     snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
+    char tpath[4200];
+    snprintf(tpath, sizeof tpath, "%s/trace.kst", o->tmp);
+    SimTrSchema schema;
+    if (rc == SIM_OK && scn_trace_schema(&schema) != SIM_OK)
+        rc = sim_err_set(err, SIM_EINVAL, "the trace schema");
+    if (rc == SIM_OK && !cli_stopped() && a->compare_to)
+        rc = cli_cmp_run(m, o->tmp, a->compare_to, scn_start_unix(s), err);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write(m, spath, mpath, path, err);
+        rc = rnd_report_write_run(m, spath, mpath, access(tpath, R_OK) == 0 ? tpath : NULL, &schema, path, err);
     char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
     snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
     if (!a->openmetrics && a->alerts_test)

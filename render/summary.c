@@ -20,7 +20,7 @@ static int is_placed(const char *key)
 {
     static const char *const placed[] = {
         "schema", "scenario", "seed", "sim_seconds", "wall_seconds", "events",
-        "trace_sha256", "cost_usd", "regions", "slo", "expectations", "timezone", "date", "clock",
+        "trace_sha256", "cost_usd", "regions", "slo", "expectations", "timezone", "date", "clock", "observed",
     };
     for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++)
         if (strcmp(key, placed[i]) == 0)
@@ -474,6 +474,35 @@ void rnd_sum_slo(RndBuf *b, const cJSON *root)
     rnd_buf_str(b, "<section id=\"slo\"><h2>Service levels</h2>");
     TableSpec spec = {first, NULL, 0, slo_status};
     table(b, rows, &spec);
+    rnd_buf_str(b, "</section>\n");
+}
+
+/* ---- simulated against observed (run --compare-to) ------------------------------------ */
+
+static int verdict_off(const cJSON *row)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "verdict");
+    return cJSON_IsString(v) ? strcmp(v->valuestring, "off") == 0 : -1;
+}
+
+void rnd_sum_observed(RndBuf *b, const cJSON *root)
+{
+    static const char *const first[] = {"figure", "workload", "node_group", "statistic", "value", "verdict", NULL};
+    const cJSON *obs = cJSON_GetObjectItemCaseSensitive(root, "observed");
+    if (!cJSON_IsObject(obs))
+        return;
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(obs, "rows"), *dir = cJSON_GetObjectItemCaseSensitive(obs, "dir");
+    rnd_buf_str(b, "<section id=\"observed\"><h2>Simulated against observed <small>");
+    rnd_buf_esc(b, cJSON_IsString(dir) ? dir->valuestring : "");
+    rnd_buf_str(b, "; replicas: mean absolute error (close \xE2\x89\xA4 10 % of the observed mean, fair \xE2\x89\xA4 "
+                   "25 %); start-up and provisioning: two-sample KS (close: p \xE2\x89\xA5 0.05, fair: D \xE2\x89\xA4 "
+                   "0.2)</small></h2>");
+    if (!is_table(rows))
+        rnd_buf_str(b, "<p class=\"empty\">No workload or node group of the run is in the observed series.</p>");
+    else {
+        TableSpec spec = {first, NULL, 0, verdict_off};
+        table(b, rows, &spec);
+    }
     rnd_buf_str(b, "</section>\n");
 }
 

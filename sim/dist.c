@@ -83,6 +83,8 @@ SimTime sim_dist_sample(const SimDist *d, SimRng *r)
         return 0;
     if (d->cap_s > 0 && s > d->cap_s)
         s = d->cap_s;
+    if (s > SIM_DIST_MAX_S)   /* a hand-written file without a cap: keep now + delay in range */
+        s = SIM_DIST_MAX_S;
     if (!(s > 0))
         return 0;
     return (SimTime)llround(s * 1e9);

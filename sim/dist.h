@@ -30,6 +30,8 @@
 /* Sampled delays are capped at this many times the largest observed one: a
  * lognormal's tail should not stall a run for days on one draw. */
 #define SIM_DIST_CAP_FACTOR 10.0
+/* No draw exceeds this many seconds (about 31 years), whatever the file says. */
+#define SIM_DIST_MAX_S 1e9
 
 typedef enum SimDistFamily {
     SIM_DIST_NONE = 0,       /* not calibrated: the scenario's constant */

@@ -29,6 +29,9 @@
  *    by name serves one series.
  *  - Only cpu and memory resources; ContainerResource is Resource (one
  *    container per pod); the pod-level requests of a pod are its container's.
+ *  - A calibrated reaction delay (SimWorkload.hpa_reaction, `run --calibration`)
+ *    holds a decision that changes replicas that long before the scale; syncs
+ *    in between still recommend but do not scale again until it has landed.
  *  - Syncs are not spread over 5 workers: each HPA syncs on its own 15 s
  *    grid from one period after it was added, with no jitter; a sync takes no time.
  *  - Go's out-of-range float-to-int32 conversions (platform-defined) and
@@ -64,6 +67,8 @@ typedef struct WlHpa {
     size_t npods, cappods;
     WlHpaMetricResult *last;     /* per metric, at the last sync */
     WlHpaDecision dec;
+    WlHpaDecision pending;       /* a decision waiting out its calibrated reaction delay */
+    uint8_t has_pending;
     int synced;
     uint8_t shared;              /* another HPA scales the same target: AmbiguousSelector */
     uint8_t dup_name;            /* another HPA (in another namespace) has this name */
@@ -270,6 +275,10 @@ int wl_hpa_add_sampler(WlControllers *c, SimMetrics *mt)
 }
 
 /* ---- one sync --------------------------------------------------------------- */
+/* The aux of the event that applies a decision after its calibrated reaction
+ * delay (sim/timings.h); a sync's is 0. */
+#define APPLY 1
+
 static int gather(WlControllers *c, WlHpa *h, WlHpaInput *in)
 {
     struct WlHpaSet *s = c->hpa;
@@ -288,9 +297,9 @@ static int gather(WlControllers *c, WlHpa *h, WlHpaInput *in)
     return SIM_OK;
 }
 
-static int rescale(WlControllers *c, WlHpa *h)
+static int rescale(WlControllers *c, WlHpa *h, const WlHpaDecision *dec)
 {
-    int32_t from = h->dec.current, to = h->dec.desired;
+    int32_t from = dec->current, to = dec->desired;
     int rc = wl_scale(c, h->target, to);
     if (rc != SIM_OK)
         return rc;
@@ -300,7 +309,7 @@ static int rescale(WlControllers *c, WlHpa *h)
         c->stats.hpa_scale_downs++;
     char buf[320];
     sim_trace_rec(c->e, WL_TR_HPA, (SimTrVal[]){SIM_TRS(label(c, h, buf, sizeof buf)), SIM_TRI(h->target), SIM_TRI(from), SIM_TRI(to),
-                                                 SIM_TRS(wl_hpa_limit_name(h->dec.limited_by))}, 5);
+                                                 SIM_TRS(wl_hpa_limit_name(dec->limited_by))}, 5);
     return wl_hpa_record_scale(&h->spec, &h->h, from, to, sim_now(c->e));
 }
 
@@ -365,15 +374,27 @@ static int sync_one(WlControllers *c, WlHpa *h)
         return rc;
     h->synced = 1;
     trace_sync(c, h);
-    if (!h->dec.disabled && h->dec.desired != h->dec.current)
-        return rescale(c, h);
-    return SIM_OK;
+    if (h->dec.disabled || h->dec.desired == h->dec.current || h->has_pending)
+        return SIM_OK;   /* a decision still on its way is not overtaken */
+    const SimDist *react = &sim_workload(c->e, h->target)->hpa_reaction;
+    SimTime d = react->family ? sim_dist_sample(react, sim_rng(c->e, SIM_RNG_TIMINGS)) : 0;
+    if (d == 0)
+        return rescale(c, h, &h->dec);
+    h->pending = h->dec;
+    h->has_pending = 1;
+    return sim_schedule(c->e, sim_now(c->e) + d, c->hpa->ev, (uint32_t)(h - c->hpa->v), 0, APPLY);
 }
 
 static void on_sync(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     WlControllers *c = ctx;
     join_recorder(c);
+    if (ev->aux == APPLY) {   /* a calibrated reaction delay is over: scale as decided */
+        WlHpa *h = &c->hpa->v[ev->obj];
+        h->has_pending = 0;
+        (void)rescale(c, h, &h->pending);   /* ENOMEM is sticky on the engine */
+        return;
+    }
     /* While a region outage holds its control plane down the sync is skipped
      * and the grid goes on; recommendations and stabilisation stay as they were. */
     int up = sim_region_up(e, sim_workload(e, c->hpa->v[ev->obj].target)->region);
