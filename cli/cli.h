@@ -19,11 +19,27 @@ enum { CLI_OK = 0, CLI_EXPECT_FAILED = 1, CLI_BAD_INPUT = 2 };
 
 int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+
+/* `kubesim explain schedule --from RUN_DIR` (explain_from.c). Strings borrowed. */
+typedef struct CliExplainFrom {
+    const char *run;             /* the run folder (its trace.kst) */
+    const char *pod;             /* --pod NAME */
+    const char *at;              /* --at TIME, as replay --at reads it */
+    const char *case_out;        /* --case FILE: the case written there too; NULL: not written */
+    const char *scenario;        /* --scenario FILE; NULL: as the trace names it */
+    char **sets;                 /* --set NAME=VALUE, as the run had them */
+    size_t nsets;
+} CliExplainFrom;
+/* Rebuilds the case from the run at --at and prints the decision as
+ * `explain schedule` does (as_json: its JSON). SIM_OK, or an error with the
+ * message in err and nothing printed. */
+int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_export_sweep(int argc, char **argv);

@@ -18,6 +18,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kubesim explain schedule CASE.json [--json]\n"
+               "       kubesim explain schedule --from RUN_DIR --pod NAME --at TIME [--case FILE]\n"
+               "                               [--scenario FILE] [--set NAME=VALUE]... [--json]\n"
                "       kubesim explain hpa CASE.json [--json]\n"
                "       kubesim explain autoscaler CASE.json [--json]\n\n"
                "Shows the decision kube-scheduler's default profile takes for one pod:\n"
@@ -29,6 +31,17 @@ static void usage(FILE *f)
                "  \"namespaces\": [...], \"resourceQuotas\": [...], \"limitRanges\": [...]}\n\n"
                "  --json   the answer as JSON: nodes[{name, filter{passed, plugin, reason},\n"
                "           scores{PLUGIN: score}, total}], selected, nominatedNodeName, victims\n\n"
+               "--from RUN_DIR rebuilds the case from a run: the scenario its trace names is\n"
+               "simulated again with the run's seed up to --at, and the case is the cluster\n"
+               "of the pod's region as the run's scheduler saw it when it placed the pod\n"
+               "(bound at --at), or after every event at --at (pending then).\n"
+               "  --pod NAME        the pod (WORKLOAD-N, as kubesim trace dump names it)\n"
+               "  --at TIME         14:05[:30] on the scenario's clock, or +1h30m, 5400s, 5400: as\n"
+               "                    replay --at reads it\n"
+               "  --case FILE       also write the case there (JSON), to edit and explain again\n"
+               "  --scenario FILE   the run's scenario file (default: the built-in one when the\n"
+               "                    trace names it, else scenarios/NAME.lua)\n"
+               "  --set NAME=VALUE  the run's --set values (repeatable): the rerun must be the run\n\n"
                "explain hpa shows one HorizontalPodAutoscaler sync (autoscaling/v2): each\n"
                "metric's proposal with its pod groups, the stabilisation window, the\n"
                "scaling policies and the clamp. In a run an HPA is first synced one sync\n"
@@ -70,19 +83,57 @@ static void usage(FILE *f)
                "           blockedBy[{pod, reason}]}]}\n");
 }
 
+static int explain_from(int argc, char **argv, const CliExplainFrom *f, int as_json)
+{
+    if (argc - optind != 1 || strcmp(argv[optind], "schedule") != 0) {
+        fprintf(stderr, "kubesim explain: --from takes the decision schedule and no CASE.json: explain schedule "
+                        "--from RUN_DIR --pod NAME --at TIME\n");
+        return CLI_BAD_INPUT;
+    }
+    if (f->run == NULL || f->pod == NULL || f->at == NULL) {
+        fprintf(stderr, "kubesim explain: %s needs --from RUN_DIR, --pod NAME and --at TIME\n",
+                f->run ? "--from" : "--pod, --at, --case, --scenario and --set belong to --from: it");
+        return CLI_BAD_INPUT;
+    }
+    SimErr err = SIM_ERR_INIT;
+    if (cli_explain_from(f, as_json, &err) != SIM_OK) {
+        fprintf(stderr, "kubesim explain: %s\n", sim_err_msg(&err));
+        return CLI_BAD_INPUT;
+    }
+    return CLI_OK;
+}
+
+#define MAX_SETS 256
+
 int cmd_explain(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"from", required_argument, NULL, 'F'}, {"pod", required_argument, NULL, 'p'},
+                                         {"at", required_argument, NULL, 'a'}, {"case", required_argument, NULL, 'c'},
+                                         {"scenario", required_argument, NULL, 's'},
+                                         {"set", required_argument, NULL, 'S'}, {0, 0, 0, 0}};
     int as_json = 0, c;
+    char *sets[MAX_SETS];
+    CliExplainFrom from = {.sets = sets};
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': as_json = 1; break;
+        case 'F': from.run = optarg; break;
+        case 'p': from.pod = optarg; break;
+        case 'a': from.at = optarg; break;
+        case 'c': from.case_out = optarg; break;
+        case 's': from.scenario = optarg; break;
+        case 'S':
+            if (cli_push("explain", sets, &from.nsets, MAX_SETS, optarg, "--set"))
+                return CLI_BAD_INPUT;
+            break;
         case 'h': usage(stdout); return CLI_OK;
         default: usage(stderr); return CLI_BAD_INPUT;
         }
     }
+    if (from.run || from.pod || from.at || from.case_out || from.scenario || from.nsets)
+        return explain_from(argc, argv, &from, as_json);
     int hpa = argc - optind == 2 && strcmp(argv[optind], "hpa") == 0;
     int ca = argc - optind == 2 && strcmp(argv[optind], "autoscaler") == 0;
     if (argc - optind >= 1 && !hpa && !ca && strcmp(argv[optind], "schedule") != 0 &&

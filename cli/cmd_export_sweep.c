@@ -50,13 +50,16 @@ static void usage(FILE *f)
             "  --shards N         shards, the Indexed Job's completions (default: the\n"
             "                     configurations, at most 20)\n"
             "  --parallelism P    shards running at once (default: all)\n"
-            "  --image IMAGE      an image with kubesim on PATH and /bin/sh (default kubesim:%s)\n"
+            "  --image IMAGE      an image with kubesim on PATH and /bin/sh, running as uid\n"
+            "                     65532: the repository's Containerfile builds one (default\n"
+            "                     kubesim:%s, the tag of `docker build -f Containerfile -t\n"
+            "                     kubesim:%s .`; push it and name it here)\n"
             "  --name NAME        base of the objects' names (default kubesim-sweep-SCENARIO)\n"
             "  --namespace NS     (default default)\n"
             "  --cpu Q, --memory Q   each pod's requests and limits (default 1 and 2Gi)\n"
             "  --storage Q        the results volume (default 1Gi); --storage-class CLASS\n\n"
             "exit codes: 0 written, 2 bad input or usage\n",
-            KUBESIM_VERSION);
+            KUBESIM_VERSION, KUBESIM_VERSION);
 }
 
 /* A quantity flag, checked as the API server would read it. */

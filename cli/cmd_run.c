@@ -270,10 +270,15 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
     snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
+    char tpath[4200];
+    snprintf(tpath, sizeof tpath, "%s/trace.kst", o->tmp);
+    SimTrSchema schema;
+    if (rc == SIM_OK && scn_trace_schema(&schema) != SIM_OK)
+        rc = sim_err_set(err, SIM_EINVAL, "the trace schema");
     if (rc == SIM_OK && !cli_stopped() && a->compare_to)
         rc = cli_cmp_run(m, o->tmp, a->compare_to, scn_start_unix(s), err);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write(m, spath, mpath, path, err);
+        rc = rnd_report_write_run(m, spath, mpath, access(tpath, R_OK) == 0 ? tpath : NULL, &schema, path, err);
     char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
     snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
     if (!a->openmetrics && a->alerts_test)

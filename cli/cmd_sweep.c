@@ -254,6 +254,8 @@ typedef struct Sweep {
     SweepArgs *a;
     ScnSweep *w;
     SimMem mem;
+    ScnDataCache *cache;         /* every configuration's data sets, made once (the workers
+                                    inherit the parent's: check_all loads each first) */
     ScnOptions base;
     SimOutdir out;
     const CliSignals *sigs;      /* the dispositions a worker goes back to */
@@ -326,7 +328,11 @@ static int run_one(Sweep *sw, size_t u)
     char kpath[4300];
     ScnRunOptions ro = {.seed = o.seed, .dir = dir, .stop = cli_stop_flag(),
                         .no_wall_time = 1, .kstate = sw->a->openmetrics ? kpath : NULL,
-                        .kstate_pods = WL_KSTATE_PODS_DEFAULT};
+                        .kstate_pods = WL_KSTATE_PODS_DEFAULT,
+                        /* collect deletes trace.kst and metrics.csv: never written unless read
+                           or kept */
+                        .summary_only = !sw->a->openmetrics && !sw->a->keep_runs &&
+                                        !scn_sweep_wants_metrics(sw->w)};
     ScnRunResult res;
     int rc = make_dirs(sw, u, dir, sizeof dir) == 0 ? SIM_OK : SIM_EIO;
     snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", dir);
@@ -786,7 +792,10 @@ int cmd_sweep(int argc, char **argv)
     Sweep sw = {.a = &a};
     sim_mem_init(&sw.mem);
     sw.w = scn_sweep_new(&sw.mem);
-    if (sw.w == NULL) {
+    sw.cache = scn_data_cache_new(&sw.mem);
+    if (sw.w == NULL || sw.cache == NULL) {
+        scn_sweep_free(sw.w);
+        scn_data_cache_free(sw.cache);
         fprintf(stderr, "kubesim sweep: out of memory\n");
         return CLI_BAD_INPUT;
     }
@@ -808,12 +817,13 @@ int cmd_sweep(int argc, char **argv)
         rc = sweep_merge(&a, sw.w, &sw.mem);
     } else if (rc == CLI_OK) {
         sw.base = (ScnOptions){.path = a.scenario, .sets = a.sets, .nsets = a.nsets, .lua_mem = a.lua_mem,
-                               .lua_steps = a.lua_steps, .seed = a.seed};
+                               .lua_steps = a.lua_steps, .seed = a.seed, .data_cache = sw.cache};
         size_t n = scn_sweep_configs(sw.w);
         for (sw.width = 1; n >= 10; n /= 10)
             sw.width++;
         rc = sweep_run(&sw);
     }
     scn_sweep_free(sw.w);
+    scn_data_cache_free(sw.cache);
     return rc;
 }

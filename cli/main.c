@@ -24,6 +24,7 @@ static const Command commands[] = {
     {"export-sweep", cmd_export_sweep, "a sweep as Kubernetes Jobs: an Indexed Job of shards and a merge Job"},
     {"validate", cmd_validate, "check a scenario without running it: `validate SCENARIO [--set K=V]...`"},
     {"replay", cmd_replay, "play a run back from its trace: a window, or --png FILE --at TIME without one"},
+    {"why", cmd_why, "why a pod waited, a node came and went, a service missed its SLO: `why RUN_DIR pod|workload|node|service NAME`"},
     {"trace", cmd_trace, "read a trace: `kubesim trace dump FILE` prints JSON lines"},
     {"bench", cmd_bench, "run the benchmarks; one JSON object per line"},
     {"backtest", cmd_backtest, "run one backtest kernel on a CSV of closing prices"},

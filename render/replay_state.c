@@ -359,15 +359,15 @@ static int64_t time_of_day(const char *s)
 }
 
 /* "+01:30:00 (14:05 EDT)": how a message names run time t. */
-static void name_time(const RndReplay *r, SimTime t, char *buf, size_t n)
+void rnd_name_time(const RndClock *c, SimTime t, char *buf, size_t n)
 {
     int64_t s = t / SIM_NS_PER_S;
     char wall[128] = "";
-    if (r->clock.set) {
+    if (c->set) {
         char hm[16], date[16];
-        rnd_clock_fmt(&r->clock, (double)s, 0, hm, sizeof hm);
-        rnd_clock_date(&r->clock, (double)s, date, sizeof date);
-        snprintf(wall, sizeof wall, " (%s %s %s)", date, hm, rnd_clock_abbrev(&r->clock, (double)s));
+        rnd_clock_fmt(c, (double)s, 0, hm, sizeof hm);
+        rnd_clock_date(c, (double)s, date, sizeof date);
+        snprintf(wall, sizeof wall, " (%s %s %s)", date, hm, rnd_clock_abbrev(c, (double)s));
     }
     snprintf(buf, n, "+%lld:%02lld:%02lld%s", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60),
              wall);
@@ -382,27 +382,32 @@ void rnd_replay_time_label(const RndReplay *r, SimTime t, char *buf, size_t n)
         snprintf(buf, n, "+%lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60));
 }
 
-int rnd_replay_at(const RndReplay *r, const char *text, SimTime *out, SimErr *err)
+int rnd_time_at(const RndClock *clk, SimTime duration, const char *text, SimTime *out, SimErr *err)
 {
     SimTime t = 0;
-    int64_t tod = r->clock.set && text[0] != '+' ? time_of_day(text) : -1;
+    int64_t tod = clk->set && text[0] != '+' ? time_of_day(text) : -1;
     int bad = tod >= 0 ? 0 : rnd_parse_time(text[0] == '+' ? text + 1 : text, &t);
     if (bad)
         return sim_err_set(err, SIM_EINVAL, "--at '%s': expected a time such as %s", text,
-                           r->clock.set ? "14:05 (on the scenario's clock) or +1h30m, +90m, +5400s (from the start)"
-                                        : "90m, 1h30m, 5400s or 1:30");
-    if (tod >= 0 && !rnd_clock_at(&r->clock, SIM_SEC(tod), &t))
-        t = r->duration + 1;
-    if (t >= 0 && t <= r->duration) {
+                           clk->set ? "14:05 (on the scenario's clock) or +1h30m, +90m, +5400s (from the start)"
+                                    : "90m, 1h30m, 5400s or 1:30");
+    if (tod >= 0 && !rnd_clock_at(clk, SIM_SEC(tod), &t))
+        t = duration + 1;
+    if (t >= 0 && t <= duration) {
         *out = t;
         return SIM_OK;
     }
     char from[160], to[160], what[256] = "";
-    name_time(r, 0, from, sizeof from);
-    name_time(r, r->duration, to, sizeof to);
+    rnd_name_time(clk, 0, from, sizeof from);
+    rnd_name_time(clk, duration, to, sizeof to);
     if (tod >= 0)
-        snprintf(what, sizeof what, "%.32s %s (%s) ", text, rnd_clock_abbrev(&r->clock, 0), r->clock.tz);
+        snprintf(what, sizeof what, "%.32s %s (%s) ", text, rnd_clock_abbrev(clk, 0), clk->tz);
     else
-        name_time(r, t, what, sizeof what - 1), strcat(what, " ");
+        rnd_name_time(clk, t, what, sizeof what - 1), strcat(what, " ");
     return sim_err_set(err, SIM_EINVAL, "--at '%s': %sis outside the run, which spans %s to %s", text, what, from, to);
+}
+
+int rnd_replay_at(const RndReplay *r, const char *text, SimTime *out, SimErr *err)
+{
+    return rnd_time_at(&r->clock, r->duration, text, out, err);
 }

@@ -23,6 +23,7 @@ struct RndReport {
     cJSON *summary;      /* cJSON allocates on its own: its hooks are process-wide */
     RndMetrics metrics;
     RndBuf page;
+    cJSON *why;          /* rnd_why_report's answer from the run's trace, or NULL */
     char err[512];
 };
 
@@ -126,6 +127,7 @@ void rnd_report_destroy(RndReport *r)
     if (r == NULL)
         return;
     cJSON_Delete(r->summary);
+    cJSON_Delete(r->why);
     rnd_metrics_free(&r->metrics);
     rnd_buf_free(&r->page);
     SimMem libc = r->own;
@@ -255,9 +257,11 @@ static Part part_of(const char *object, const char *metric)
     return PART_WORKLOADS;
 }
 
-static void page_nav(RndBuf *b, const int *shown)
+static void page_nav(RndBuf *b, const int *shown, int why)
 {
     rnd_buf_str(b, "<nav><a href=\"#top\">Headline</a><a href=\"#expectations\">Expectations</a>");
+    if (why)
+        rnd_buf_str(b, "<a href=\"#why\">Why pods waited</a>");
     for (int p = 0; p < NPARTS; p++)
         if (shown[p])
             rnd_buf_fmt(b, "<a href=\"#%s\">%s</a>", parts[p].id, parts[p].title);
@@ -425,7 +429,87 @@ static void fault_bands(const cJSON *root, const RndMetrics *m, RndBands *out)
     }
 }
 
-static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const RndClock *clk)
+/* "pod-time" as hours and minutes: "3h05m", "12m", "40s". */
+static void pod_time(RndBuf *b, double sec)
+{
+    long s = (long)(sec + 0.5);
+    if (s >= 3600)
+        rnd_buf_fmt(b, "%ldh%02ldm", s / 3600, s / 60 % 60);
+    else if (s >= 60)
+        rnd_buf_fmt(b, "%ldm", s / 60);
+    else
+        rnd_buf_fmt(b, "%lds", s);
+}
+
+static const char *str_of(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double num_of(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* "Why pods waited": pending pod-time by the scheduler's reason (a wait
+ * counts under each reason its message lists), the workloads that waited
+ * most, and each window a service spent over its SLO with `kubesim why`'s
+ * headline. From the run's trace (rnd_why_report). */
+static void why_section(RndBuf *b, const cJSON *why)
+{
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(why, "pending_by_reason");
+    const cJSON *ws = cJSON_GetObjectItemCaseSensitive(why, "top_workloads");
+    const cJSON *slo = cJSON_GetObjectItemCaseSensitive(why, "slo_windows"), *e;
+    rnd_buf_str(b, "<section id=\"why\" class=\"part\"><h2>Why pods waited <small>pending pod-time by the "
+                   "scheduler's reason (a wait counts under each reason it lists), from trace.kst; "
+                   "<code>kubesim why RUN pod|workload|node|service NAME</code> tells one story</small></h2>");
+    if (cJSON_GetArraySize(rs) == 0)
+        rnd_buf_str(b, "<p class=\"empty\">No pod waited for a node.</p>");
+    else
+        rnd_buf_str(b, "<table class=\"data\"><tr><th>reason</th><th>pod-time pending</th><th>waits</th></tr>");
+    cJSON_ArrayForEach(e, rs) {
+        rnd_buf_str(b, "<tr><td>");
+        rnd_buf_esc(b, str_of(e, "reason"));
+        rnd_buf_str(b, "</td><td>");
+        pod_time(b, num_of(e, "pod_seconds"));
+        rnd_buf_fmt(b, "</td><td>%.0f</td></tr>", num_of(e, "waits"));
+    }
+    if (cJSON_GetArraySize(rs) > 0)
+        rnd_buf_str(b, "</table>");
+    if (cJSON_GetArraySize(ws) > 0)
+        rnd_buf_str(b, "<h3>Workloads that waited most</h3><table class=\"data\"><tr><th>workload</th>"
+                       "<th>namespace</th><th>region</th><th>pod-time pending</th><th>pods that waited</th>"
+                       "<th>longest wait</th></tr>");
+    cJSON_ArrayForEach(e, ws) {
+        rnd_buf_str(b, "<tr><td>");
+        rnd_buf_esc(b, str_of(e, "workload"));
+        rnd_buf_str(b, "</td><td>");
+        rnd_buf_esc(b, str_of(e, "namespace"));
+        rnd_buf_str(b, "</td><td>");
+        rnd_buf_esc(b, str_of(e, "region"));
+        rnd_buf_str(b, "</td><td>");
+        pod_time(b, num_of(e, "pod_seconds"));
+        rnd_buf_fmt(b, "</td><td>%.0f</td><td>", num_of(e, "pods"));
+        pod_time(b, num_of(e, "longest_seconds"));
+        rnd_buf_str(b, "</td></tr>");
+    }
+    if (cJSON_GetArraySize(ws) > 0)
+        rnd_buf_str(b, "</table>");
+    if (cJSON_GetArraySize(slo) > 0)
+        rnd_buf_str(b, "<h3>Why each SLO was missed</h3><ul class=\"why\">");
+    cJSON_ArrayForEach(e, slo) {
+        rnd_buf_str(b, "<li>");
+        rnd_buf_esc(b, str_of(e, "headline"));
+        rnd_buf_str(b, "</li>");
+    }
+    if (cJSON_GetArraySize(slo) > 0)
+        rnd_buf_str(b, "</ul>");
+    rnd_buf_str(b, "</section>\n");
+}
+
+static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const RndClock *clk, const cJSON *why)
 {
     RndBands bands;
     bands.n = 0;
@@ -439,9 +523,11 @@ static int page_body(RndBuf *b, const cJSON *root, const RndMetrics *m, const Rn
     for (size_t i = 0; i < n; i++)
         shown[part_of(rnd_metrics_str(m, m->charts[order[i]].object),
                       rnd_metrics_str(m, m->charts[order[i]].metric))] = 1;
-    page_nav(b, shown);
+    page_nav(b, shown, why != NULL);
     rnd_sum_headline(b, root);
     rnd_sum_slo(b, root);
+    if (why)
+        why_section(b, why);
     rnd_sum_expectations(b, root);
     rnd_sum_observed(b, root);
     if (n == 0)
@@ -469,9 +555,11 @@ int rnd_report_render(RndReport *r, const char **html, size_t *len)
     rnd_sum_header(b, r->summary);
     RndClock clk;
     rnd_clock_read(&clk, r->summary);
-    int rc = page_body(b, r->summary, &r->metrics, &clk);
-    rnd_buf_str(b, "<footer>kubesim " KUBESIM_VERSION
-                   " \xC2\xB7 from summary.json and metrics.csv</footer>\n</main></body></html>\n");
+    int rc = page_body(b, r->summary, &r->metrics, &clk, r->why);
+    rnd_buf_str(b, r->why ? "<footer>kubesim " KUBESIM_VERSION
+                            " \xC2\xB7 from summary.json, metrics.csv and trace.kst</footer>\n</main></body></html>\n"
+                          : "<footer>kubesim " KUBESIM_VERSION
+                            " \xC2\xB7 from summary.json and metrics.csv</footer>\n</main></body></html>\n");
     if (rc != SIM_OK || b->oom) {
         b->oom = 0;   /* the buffer is reusable once the page is abandoned */
         rnd_buf_reset(b);
@@ -542,12 +630,24 @@ static int load(RndReport *r, const char *summary_path, const char *metrics_path
 int rnd_report_write(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, SimErr *err)
 {
+    return rnd_report_write_run(m, summary_json_path, metrics_csv_path, NULL, NULL, out_html_path, err);
+}
+
+int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
+                         const char *trace_path, const SimTrSchema *schema, const char *out_html_path, SimErr *err)
+{
     RndReport *r = rnd_report_create(m);
     if (r == NULL)
         return sim_err_set(err, SIM_ENOMEM, "out of memory writing %s", out_html_path);
     const char *html = NULL;
     size_t len = 0;
     int rc = load(r, summary_json_path, metrics_csv_path);
+    if (rc == SIM_OK && trace_path) {
+        SimErr e = SIM_ERR_INIT;
+        rc = rnd_why_report(r->mem, schema, trace_path, &r->why, &e);
+        if (rc != SIM_OK)
+            snprintf(r->err, sizeof r->err, "%s", e.msg);
+    }
     if (rc == SIM_OK)
         rc = rnd_report_render(r, &html, &len);
     if (rc == SIM_OK)

@@ -66,6 +66,14 @@ const char *rnd_report_errmsg(const RndReport *r);
 int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *metrics_csv_path,
                      const char *out_html_path, SimErr *err);
 
+/* rnd_report_write with a "Why pods waited" section read from the run's
+ * trace at trace_path (kinds known to schema: scn_trace_schema): pending
+ * pod-time by the scheduler's reason, the workloads that waited most, and
+ * per window a service spent over its SLO the headline `kubesim why` gives.
+ * The page is then a pure function of the three files. */
+int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
+                         const char *trace_path, const SimTrSchema *schema, const char *out_html_path, SimErr *err);
+
 /* One run's metrics for rnd_openmetrics_write. */
 typedef struct RndOmRun {
     const char *metrics_csv;   /* the run's metrics.csv */
@@ -92,6 +100,28 @@ int rnd_openmetrics_write(SimMem *m, const RndOmRun *in, const char *out_path, S
  * file, same bytes. Every allocation goes through m. Returns 0, or an error
  * (SIM_ENOMEM included) with a message naming the file. */
 int rnd_sweep_write(SimMem *m, const char *sweep_json_path, const char *out_html_path, SimErr *err);
+
+/* ---- `kubesim why` (why.c) ------------------------------------------------ */
+typedef enum RndWhyKind { RND_WHY_POD = 0, RND_WHY_WORKLOAD, RND_WHY_NODE, RND_WHY_SERVICE } RndWhyKind;
+
+typedef struct RndWhyReq {
+    RndWhyKind kind;
+    const char *name;          /* the object's name as the trace spells it */
+    const char *at;            /* NULL: the whole run; else a time as `replay --at` reads it */
+    int json;                  /* machine output */
+} RndWhyReq;
+
+/* Writes to out one causal timeline for the object, read from the trace at
+ * trace_path (kinds known to schema: scn_trace_schema): a title, a headline
+ * (a pod: how long it waited and for what, naming the autoscaler's scale-up
+ * it waited for; a workload: its pods' waits; a node: its life; a service:
+ * each window over its p95 target with its causes: region down, the HPA
+ * limited by a policy or maxReplicas, pods pending for nodes), then the
+ * records of every component about it in time order, times on the scenario's
+ * clock. With at, the story up to that time. SIM_OK; SIM_EINVAL with a
+ * message in err for a name the run lacks (the nearest names) or a time
+ * outside the run (the run's span); SIM_EIO/SIM_ECORRUPT for the trace. */
+int rnd_why(SimMem *m, const SimTrSchema *schema, const char *trace_path, const RndWhyReq *q, FILE *out, SimErr *err);
 
 /* ---- the replay: `kubesim replay` (replay*.c) ----------------------------- */
 /* A trace loaded for replay: the cluster rebuilt at any simulated time from

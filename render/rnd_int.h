@@ -162,6 +162,11 @@ void rnd_clock_label(const RndClock *c, double t, char *buf, size_t n);
  * midnight): 1 with *out, 0 when there is none within the clock's offsets'
  * reach (the caller checks the run's end). */
 int rnd_clock_at(const RndClock *c, SimTime clock, SimTime *out);
+/* "+01:30:00 (2026-03-18 14:05 EDT)": how a message names run time t. */
+void rnd_name_time(const RndClock *c, SimTime t, char *buf, size_t n);
+/* rnd_replay_at's reading of text for a run of that duration on clock clk
+ * (replay_state.c): SIM_OK with *out, or SIM_EINVAL with the run's span. */
+int rnd_time_at(const RndClock *clk, SimTime duration, const char *text, SimTime *out, SimErr *err);
 
 /* ---- drawing -------------------------------------------------------------- */
 /* Appends one chart card (title, inline SVG, legend) for chart c, with the
@@ -194,6 +199,11 @@ void rnd_sum_header(RndBuf *b, const struct cJSON *root);
 void rnd_sum_headline(RndBuf *b, const struct cJSON *root);
 void rnd_sum_regions(RndBuf *b, const struct cJSON *root);
 void rnd_sum_slo(RndBuf *b, const struct cJSON *root);
+/* why.c: the report's "Why pods waited" data from a trace: {pending_by_reason:
+ * [{reason, pod_seconds, waits}], top_workloads: [{workload, namespace, region,
+ * pod_seconds, pods, longest_seconds}], slo_windows: [{service, region,
+ * from_seconds, to_seconds, headline}]}, a new object in *out (caller deletes). */
+int rnd_why_report(SimMem *m, const SimTrSchema *schema, const char *trace_path, struct cJSON **out, SimErr *err);
 void rnd_sum_expectations(RndBuf *b, const struct cJSON *root);
 /* summary.json's "observed" (run --compare-to) as "Simulated against observed". */
 void rnd_sum_observed(RndBuf *b, const struct cJSON *root);

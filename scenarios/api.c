@@ -646,6 +646,7 @@ void scn_api_register(lua_State *L)
     luaL_setfuncs(L, fns, 0);
     lua_pop(L, 1);
     scn_api_backtest_register(L);
+    scn_api_market_register(L);
     scn_api_job_register(L);
     scn_api_queue_register(L);
     scn_api_traffic_register(L);

@@ -105,6 +105,63 @@ static ScnData *data_slot(lua_State *L, ScnScenario *s, const char *key)
     return slot;
 }
 
+/* ---- the data cache shared across loads (ScnDataCache) ---- */
+ScnDataCache *scn_data_cache_new(SimMem *m)
+{
+    ScnDataCache *c = sim_mem_calloc(m, 1, sizeof *c);
+    if (c != NULL)
+        c->mem = m;
+    return c;
+}
+
+void scn_data_cache_free(ScnDataCache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        sim_mem_strfree(c->mem, c->v[i].key);
+        bt_data_free(c->v[i].data);
+    }
+    sim_mem_free(c->mem, c->v, c->cap * sizeof *c->v);
+    sim_mem_free(c->mem, c, sizeof *c);
+}
+
+/* Where a new data set is made: the cache's memory when there is one. */
+static SimMem *data_mem(const ScnScenario *s)
+{
+    return s->cache ? s->cache->mem : s->mem;
+}
+
+/* Fills slot from the cache: 1 when the cache had its key. */
+static int from_cache(ScnScenario *s, ScnData *slot)
+{
+    for (size_t i = 0; s->cache && i < s->cache->n; i++)
+        if (strcmp(s->cache->v[i].key, slot->key) == 0) {
+            slot->data = s->cache->v[i].data;
+            slot->borrowed = 1;
+            return 1;
+        }
+    return 0;
+}
+
+/* Hands slot's new data set to the cache (the scenario borrows it from now). */
+static void to_cache(lua_State *L, ScnScenario *s, ScnData *slot)
+{
+    ScnDataCache *c = s->cache;
+    if (c == NULL)
+        return;
+    char *key = sim_mem_strdup(c->mem, slot->key);
+    if (key == NULL || sim_mem_grow(c->mem, (void **)&c->v, &c->cap, c->n + 1, sizeof *c->v) != SIM_OK) {
+        sim_mem_strfree(c->mem, key);
+        bt_data_free(slot->data);   /* made in the cache's memory: never the scenario's to free */
+        slot->data = NULL;
+        c->mem->oom = 0;
+        luaL_error(L, "out of memory");
+    }
+    c->v[c->n++] = (ScnData){.key = key, .data = slot->data};
+    slot->borrowed = 1;
+}
+
 const char *const scn_keys_backtest_universe[] = {"assets", "days", "seed", NULL};
 static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtCtx *bc)
 {
@@ -121,9 +178,13 @@ static BtData *synthetic(lua_State *L, ScnScenario *s, const ScnDecl *outer, BtC
     lua_pushfstring(L, "u:%I:%I:%I", (lua_Integer)assets, (lua_Integer)days, (lua_Integer)seed);
     ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
     lua_pop(L, 1);
-    if (slot->data == NULL && bt_data_synthetic(bc, (size_t)days, (size_t)assets, (uint64_t)seed, &slot->data) != SIM_OK) {
-        s->mem->oom = 0;
-        luaL_error(L, "out of memory");
+    if (slot->data == NULL && !from_cache(s, slot)) {
+        bt_ctx_init(bc, data_mem(s));
+        if (bt_data_synthetic(bc, (size_t)days, (size_t)assets, (uint64_t)seed, &slot->data) != SIM_OK) {
+            data_mem(s)->oom = 0;
+            luaL_error(L, "out of memory");
+        }
+        to_cache(L, s, slot);
     }
     return slot->data;
 }
@@ -140,19 +201,29 @@ static BtData *load_data(lua_State *L, ScnScenario *s, const ScnDecl *d)
     if (has_universe) {
         data = synthetic(L, s, d, &bc);
     } else {
-        char path[1024];
-        data_path(s, file, path, sizeof path);
-        lua_pushfstring(L, "f:%s", path);
-        ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (slot->data == NULL && bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
-            s->mem->oom = 0;
-            scn_field_error(L, d, "data", "%s", bt_errmsg(&bc));
-        }
-        data = slot->data;
+        data = scn_price_file(L, s, d, "data", file);
     }
     lua_pop(L, 1);
     return data;
+}
+
+BtData *scn_price_file(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *file)
+{
+    BtCtx bc;
+    char path[1024];
+    data_path(s, file, path, sizeof path);
+    lua_pushfstring(L, "f:%s", path);
+    ScnData *slot = data_slot(L, s, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (slot->data == NULL && !from_cache(s, slot)) {
+        bt_ctx_init(&bc, data_mem(s));
+        if (bt_data_load_csv(&bc, path, &slot->data) != SIM_OK) {
+            data_mem(s)->oom = 0;
+            scn_field_error(L, d, key, "%s", bt_errmsg(&bc));
+        }
+        to_cache(L, s, slot);
+    }
+    return slot->data;
 }
 
 void scn_backtest_request(lua_State *L, ScnScenario *s, const ScnDecl *d, BtParams *params, BtData **data)

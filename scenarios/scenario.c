@@ -144,7 +144,8 @@ static void free_decls(ScnScenario *s)
     scn_queue_free(s);
     for (size_t i = 0; i < s->data.n; i++) {   /* after the decls that borrow them */
         sim_mem_strfree(m, s->data.v[i].key);
-        bt_data_free(s->data.v[i].data);
+        if (!s->data.v[i].borrowed)
+            bt_data_free(s->data.v[i].data);
     }
     VEC_FREE(m, s->data);
     for (size_t i = 0; i < s->sets.n; i++) {
@@ -285,6 +286,7 @@ static ScnScenario *scn_new(SimMem *m, const ScnOptions *opt, const char *chunk)
     if (s == NULL)
         return NULL;
     s->mem = m;
+    s->cache = opt->data_cache;
     sim_arena_init(&s->arena, m);
     s->lua_mem = opt->lua_mem ? opt->lua_mem : SCN_DEFAULT_LUA_MEM;
     s->no_warnings = (uint8_t)(opt->no_warnings != 0);

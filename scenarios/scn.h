@@ -18,6 +18,15 @@
 
 typedef struct ScnScenario ScnScenario;
 
+/* Backtest data sets (synthetic universes, price CSVs) shared by every
+ * scenario loaded with it (ScnOptions.data_cache): each distinct input is
+ * made and hashed once, however many configurations of a sweep load it (a
+ * sweep's workers inherit the parent's through fork). The cache owns them,
+ * in memory from m; the scenarios borrow them, so it outlives them all. */
+typedef struct ScnDataCache ScnDataCache;
+ScnDataCache *scn_data_cache_new(SimMem *m);   /* NULL on out of memory */
+void scn_data_cache_free(ScnDataCache *c);
+
 typedef struct ScnOptions {
     const char *path;            /* script file; NULL runs the built-in default */
     char *const *sets;           /* "NAME=VALUE" overrides of param() */
@@ -26,6 +35,7 @@ typedef struct ScnOptions {
     uint64_t lua_steps;          /* VM instructions; 0 = 100 million */
     uint64_t seed;               /* seeds math.random, so scripts stay deterministic */
     int no_warnings;             /* declarations print no warning on stderr (import's own check) */
+    ScnDataCache *data_cache;    /* data sets shared across loads; NULL: the scenario's own */
 } ScnOptions;
 
 #define SCN_DEFAULT_LUA_MEM ((size_t)256 << 20)
@@ -140,6 +150,8 @@ typedef struct ScnWorldOptions {
                                                  scenario's autoscaler {} (or upstream's defaults) */
     const struct SimTimings *timings; /* calibrated delays set on the objects after they are
                                          made (sim/timings.h); NULL: the scenario's constants */
+    int summary_only;                 /* with dir: trace.kst and metrics.csv are not written (the
+                                         trace is hashed all the same): a sweep's runs */
 } ScnWorldOptions;
 
 /* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
@@ -175,6 +187,8 @@ typedef struct ScnRunOptions {
     const char *kstate;          /* the kube-state rows for --openmetrics (ScnWorldOptions); NULL: none */
     uint32_t kstate_pods;        /* their bound on per-pod series */
     const struct SimTimings *timings;   /* calibrated delays (sim/timings.h); NULL: the scenario's */
+    int summary_only;            /* write summary.json only: no trace.kst (its sha256 in the summary
+                                    is the same) and no metrics.csv (a sweep that reads neither) */
 } ScnRunOptions;
 
 typedef struct ScnRunResult {

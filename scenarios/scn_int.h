@@ -22,8 +22,15 @@
  * shared by every backtest {} and submit {} naming it. */
 typedef struct ScnData {
     char *key;                   /* "u:ASSETS:DAYS:SEED" or "f:PATH" */
-    BtData *data;                /* owned */
+    BtData *data;                /* owned, unless borrowed from the ScnDataCache */
+    int borrowed;
 } ScnData;
+
+struct ScnDataCache {
+    SimMem *mem;
+    ScnData *v;                  /* keys and data owned */
+    size_t n, cap;
+};
 
 typedef struct ScnParam {
     char *name, *deflt, *value, *desc;
@@ -88,6 +95,7 @@ typedef struct ScnHooks {
 
 struct ScnScenario {
     SimMem *mem;
+    ScnDataCache *cache;         /* ScnOptions.data_cache, borrowed; NULL: none */
     lua_State *L;
     char *chunk;                 /* the file name used in messages */
     char *name;
@@ -254,6 +262,12 @@ void scn_workload_common(lua_State *L, ScnScenario *s, ScnDecl *d, SimWorkload *
  * into *params and *data (which must be a slot the scenario frees, so a
  * later error does not leak the data) and checks them against each other. */
 void scn_backtest_request(lua_State *L, ScnScenario *s, const ScnDecl *d, BtParams *params, BtData **data);
+/* A price CSV (backtest data: a header, then closes per asset) at file,
+ * relative to the scenario file's folder, loaded once per path and kept
+ * until the scenario is freed (borrowed); raises on field key of d. */
+BtData *scn_price_file(lua_State *L, ScnScenario *s, const ScnDecl *d, const char *key, const char *file);
+/* api_market.c: prices { data, asset }, the closes of one asset as a list */
+void scn_api_market_register(lua_State *L);
 /* api_queue.c: queue, submit, and a deployment's `queue` field */
 void scn_api_queue_register(lua_State *L);
 /* Reads field `queue` of deployment d (the workload at index wl), if set. */

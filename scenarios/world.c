@@ -88,12 +88,13 @@ static int open_outputs(ScnWorld *w)
              "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld%s}",
              KUBESIM_VERSION, s->name, (unsigned long long)w->opt.seed, (long long)s->duration,
              (long long)s->sample_every, clock);
+    const char *file = w->opt.summary_only ? NULL : path;
     snprintf(path, sizeof path, "%s/trace.kst", w->opt.dir);
-    w->trace = sim_trace_create(mem, sim_trace_schema(w->e), path, meta, &w->err);
+    w->trace = sim_trace_create(mem, sim_trace_schema(w->e), file, meta, &w->err);
     if (w->trace == NULL)
         return SIM_EIO;
     snprintf(path, sizeof path, "%s/metrics.csv", w->opt.dir);
-    w->metrics = sim_metrics_open(mem, path, &w->err);
+    w->metrics = sim_metrics_open(mem, file, &w->err);
     if (w->metrics == NULL)
         return SIM_EIO;
     sim_set_trace(w->e, w->trace);

@@ -517,6 +517,7 @@ void sched_ca_destroy(SchedCa *ca)
     FREE_ARR(ca, ca->bins, ca->capbins);
     FREE_ARR(ca, ca->free, ca->capfree);
     FREE_ARR(ca, ca->gone, ca->capgone);
+    FREE_ARR(ca, ca->fstamp, ca->capfstamp);
     FREE_ARR(ca, ca->hint, ca->caphint);
     FREE_ARR(ca, ca->noplace, ca->capnoplace);
     FREE_ARR(ca, ca->pdb_left, ca->cappdb);

@@ -58,31 +58,56 @@ double ca_node_utilization(SchedCa *ca, uint32_t node, int *gpu)
 }
 
 /* ---- scratch of a pass ---------------------------------------------------------- */
+/* A node's free capacity and gone flag are set up the first time the pass
+ * touches it (a pass with the caps on touches the nodes it simulates and the
+ * destinations it tries, not every node of the region). */
 static int scratch(SchedCa *ca, const SimRegion *r)
 {
-    size_t n = r->nnodes, nw = sim_workload_count(ca->e) + 1, old = ca->capnoplace;
+    size_t n = r->nnodes, nw = sim_workload_count(ca->e) + 1, old = ca->capnoplace, olds = ca->capfstamp;
     uint32_t ng = sim_nodegroup_count(ca->e), np = sim_pdb_count(ca->e);
     if (CA_GROW(ca, ca->free, ca->capfree, 4 * n) || CA_GROW(ca, ca->gone, ca->capgone, n) ||
+        CA_GROW(ca, ca->fstamp, ca->capfstamp, n) ||
         CA_GROW(ca, ca->hint, ca->caphint, nw) || CA_GROW(ca, ca->noplace, ca->capnoplace, nw) ||
         CA_GROW(ca, ca->group_left, ca->capgl, ng) || CA_GROW(ca, ca->pdb_left, ca->cappdb, np) ||
-        CA_GROW(ca, ca->pdbs, ca->cappdbs, np))
+        CA_GROW(ca, ca->pdbs, ca->cappdbs, np) || ca_ds_refresh(ca) != SIM_OK)
         return SIM_ENOMEM;
     memset(ca->noplace + old, 0, (ca->capnoplace - old) * sizeof *ca->noplace);
+    memset(ca->fstamp + olds, 0, (ca->capfstamp - olds) * sizeof *ca->fstamp);
     if (++ca->pass == 0) {
         memset(ca->noplace, 0, ca->capnoplace * sizeof *ca->noplace);
+        memset(ca->fstamp, 0, ca->capfstamp * sizeof *ca->fstamp);
         ca->pass = 1;
     }
     for (size_t i = 0; i < nw; i++)
         ca->hint[i] = SIM_NONE;
-    for (size_t i = 0; i < n; i++) {
-        SimRes f = sim_node_free(sim_node(ca->e, r->nodes[i]));
-        ca->free[4 * i] = f.cpu_m;
-        ca->free[4 * i + 1] = f.mem;
-        ca->free[4 * i + 2] = f.gpu;
-        ca->free[4 * i + 3] = f.pods;
-        ca->gone[i] = 0;
-    }
     return SIM_OK;
+}
+
+/* The scratch of local node li: free cpu, mem, gpu, pods. */
+static int64_t *slot(SchedCa *ca, const SimRegion *r, uint32_t li)
+{
+    int64_t *f = &ca->free[4 * (size_t)li];
+    if (ca->fstamp[li] != ca->pass) {
+        SimRes x = sim_node_free(sim_node(ca->e, r->nodes[li]));
+        f[0] = x.cpu_m;
+        f[1] = x.mem;
+        f[2] = x.gpu;
+        f[3] = x.pods;
+        ca->gone[li] = 0;
+        ca->fstamp[li] = ca->pass;
+    }
+    return f;
+}
+
+/* The node runs a pod that is not a DaemonSet pod. With no DaemonSet in the
+ * engine that is any pod at all, told without reading the pod records: the
+ * DaemonSet controller is what sets a pod's target node
+ * (sim_pod_set_target_node), and ca_is_daemonset looks at nothing else. */
+static int busy(SchedCa *ca, uint32_t node)
+{
+    if (ca->nds == 0)
+        return sim_node(ca->e, node)->pods_head != SIM_NONE;
+    return ca_has_movable_pods(ca, node);
 }
 
 static void pdbs_of_region(SchedCa *ca, uint32_t region)
@@ -181,10 +206,14 @@ static void undo_all(SchedCa *ca, size_t nu)
 /* ---- where a pod could go ----------------------------------------------------- */
 static int dest_ok(SchedCa *ca, const SimRegion *r, uint32_t li, uint32_t src, const SimPod *p)
 {
-    if (li == src || ca->gone[li])
+    if (li == src)
         return 0;
     const SimNode *n = sim_node(ca->e, r->nodes[li]);
-    const int64_t *f = &ca->free[4 * (size_t)li];
+    if (n->state != SIM_NODE_READY)
+        return 0;
+    const int64_t *f = slot(ca, r, li);
+    if (ca->gone[li])
+        return 0;
     return n->state == SIM_NODE_READY && !n->unschedulable && f[3] >= 1 && p->req.cpu_m <= f[0] &&
            p->req.mem <= f[1] && p->req.gpu <= f[2];
 }
@@ -240,7 +269,7 @@ static int pod_check(SchedCa *ca, const SimRegion *r, uint32_t src, uint32_t pod
         *why = "NoPlaceToMovePods";
         return SIM_OK;
     }
-    int64_t *f = &ca->free[4 * (size_t)li];
+    int64_t *f = slot(ca, r, li);
     f[0] -= p->req.cpu_m;
     f[1] -= p->req.mem;
     f[2] -= p->req.gpu;
@@ -351,14 +380,15 @@ static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t 
     v->unremovable = eligibility(ca, rs, node, v->utilization, gpu, &rs->flip_at);
     if (v->unremovable)
         return SIM_OK;
-    int busy = ca_has_movable_pods(ca, node);
-    if (busy && (v->unremovable = capped(ca, node, p)) != NULL)
+    int b = busy(ca, node);
+    if (b && (v->unremovable = capped(ca, node, p)) != NULL)
         return SIM_OK;
     int rc = pods_check(ca, r, li, v);
     if (rc != SIM_OK || v->unremovable)
         return rc;
     v->unneeded = 1;
-    ca->found += busy;
+    ca->found += b;
+    slot(ca, r, li);
     ca->gone[li] = 1;   /* removed for the rest of the pass */
     ca->group_left[sim_node(ca->e, node)->group]--;
     return SIM_OK;

@@ -136,6 +136,8 @@ struct SchedCa {
     size_t capfree;
     uint8_t *gone;               /* being removed in this plan */
     size_t capgone;
+    uint32_t *fstamp;            /* per local index: the pass its free/gone were set up in */
+    size_t capfstamp;
     uint32_t *hint;              /* per workload: last destination (local index) */
     uint32_t *noplace;           /* per workload: pass number of a failed search */
     size_t caphint, capnoplace;
@@ -164,6 +166,8 @@ struct SchedCa {
 
 /* ca_up.c: the scale-up part of a plan (options, chosen, delta, candidates). */
 int ca_plan_up(SchedCa *ca, CaRegion *rs, SchedCaPlan *p);
+/* Brings ca->ds (the DaemonSet workloads) up to date; SIM_ENOMEM. */
+int ca_ds_refresh(SchedCa *ca);
 /* The template of group g: its allocatable minus what its DaemonSet pods
  * request (pods included). */
 SimRes ca_template_free(SchedCa *ca, uint32_t g);

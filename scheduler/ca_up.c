@@ -137,7 +137,7 @@ static int collect(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
 
 /* ---- templates ------------------------------------------------------------- */
 /* DaemonSets are declared at set-up and never deleted: the list only grows. */
-static int ds_refresh(SchedCa *ca)
+int ca_ds_refresh(SchedCa *ca)
 {
     uint32_t n = sim_workload_count(ca->e);
     for (; ca->ds_scanned < n; ca->ds_scanned++) {
@@ -203,7 +203,7 @@ SimRes ca_template_free(SchedCa *ca, uint32_t gid)
 {
     const SimNodeGroup *g = sim_nodegroup(ca->e, gid);
     SimRes f = g->alloc;
-    if (ds_refresh(ca) != SIM_OK || labels_build(ca, gid, first_zone(g)) != SIM_OK)
+    if (ca_ds_refresh(ca) != SIM_OK || labels_build(ca, gid, first_zone(g)) != SIM_OK)
         return f;   /* out of memory: sticky on the engine, the loop reports it */
     for (size_t i = 0; i < ca->nds; i++) {
         const SimWorkload *w = sim_workload(ca->e, ca->ds[i]);

@@ -28,6 +28,15 @@ int sched_explain_case(SimMem *m, const char *text, size_t len, const char *file
 int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *file, int as_json, FILE *out,
                           SimErr *err);
 
+/* `kubesim explain schedule --from`: the case of pod in e as e stands now
+ * (explain_from.c): the Ready nodes of the pod's region, the pods bound to
+ * them (pod itself left out, so a pod bound this instant is shown as the
+ * pod to place), and the pod; read back by sched_explain_case, it gives the
+ * decision the engine's scheduler takes. Built in the caller's sim_json
+ * scope; the caller owns it (cJSON_Delete). NULL only when the object
+ * itself could not be allocated (the scope says whether anything failed). */
+cJSON *sched_explain_case_from(SimEngine *e, uint32_t pod);
+
 /* Prints an explain answer (explain schedule, hpa, autoscaler) built in a
  * sim_json scope on m: indented JSON (--json), else through text. Prints
  * nothing when rc is an error (returned as is) or when an allocation failed

@@ -581,7 +581,7 @@ static void quota_apply(SimEngine *e, uint32_t pod, const SimAdmitted *a, int si
 {
     if (e->quotas.n == 0)
         return;
-    const SimPod *p = &e->pods.v[pod];
+    const SimPod *p = sim_pod(e, pod);
     Usage u;
     pod_usage(a, &u);
     for (size_t i = 0; i < e->quotas.n; i++) {
@@ -617,7 +617,7 @@ void sim_quota_pod_terminated(SimEngine *e, uint32_t pod)
     if (e->quotas.n == 0)
         return;
     SimAdmitted a;
-    charged(e, &e->pods.v[pod], &a);
+    charged(e, sim_pod(e, pod), &a);
     quota_apply(e, pod, &a, -1, ALL_RES & ~BIT(SIM_QR_COUNT_PODS));
 }
 
@@ -626,7 +626,7 @@ void sim_quota_pod_removed(SimEngine *e, uint32_t pod)
     if (e->quotas.n == 0)
         return;
     SimAdmitted a;
-    charged(e, &e->pods.v[pod], &a);
+    charged(e, sim_pod(e, pod), &a);
     quota_apply(e, pod, &a, -1, BIT(SIM_QR_COUNT_PODS));
 }
 
@@ -648,7 +648,7 @@ void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used)
     const SimQuota *q = &e->quotas.v[quota];
     memset(used, 0, SIM_QR_COUNT * sizeof *used);
     for (size_t i = 0; i < e->pods.n; i++) {
-        const SimPod *p = &e->pods.v[i];
+        const SimPod *p = sim_pod(e, (uint32_t)i);
         uint32_t mask = held(p->phase);
         if (mask == 0)
             continue;

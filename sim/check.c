@@ -75,10 +75,10 @@ static int check_ended(const SimEngine *e, uint32_t id, size_t *n)
     const SimNode *nd = &e->nodes.v[id];
     uint32_t prev = SIM_NONE;
     *n = 0;
-    for (uint32_t q = nd->ended_head; q != SIM_NONE; q = e->pods.v[q].node_next) {
+    for (uint32_t q = nd->ended_head; q != SIM_NONE; q = sim_pod(e, q)->node_next) {
         if (q >= e->pods.n || *n > e->pods.n)
             return broken(e, "node %s: ended list runs out of bounds or loops", nd->name);
-        const SimPod *p = &e->pods.v[q];
+        const SimPod *p = sim_pod(e, q);
         if (p->node != id || !pod_ended(p) || p->node_prev != prev)
             return broken(e, "node %s: pod %u in its ended list did not end there (node %u, phase %d) or "
                           "links back wrong", nd->name, q, p->node, (int)p->phase);
@@ -102,10 +102,10 @@ static int check_node(const SimEngine *e, uint32_t id, size_t *npods, size_t *ne
     *npods = 0;
     if (n->group >= e->groups.n || n->region != e->groups.v[n->group].region)
         return broken(e, "node %s: group %u or region %u wrong", n->name, n->group, n->region);
-    for (uint32_t q = n->pods_head; q != SIM_NONE; q = e->pods.v[q].node_next) {
+    for (uint32_t q = n->pods_head; q != SIM_NONE; q = sim_pod(e, q)->node_next) {
         if (q >= e->pods.n || *npods > e->pods.n)
             return broken(e, "node %s: pod list runs out of bounds or loops", n->name);
-        const SimPod *p = &e->pods.v[q];
+        const SimPod *p = sim_pod(e, q);
         if (p->node != id || !on_node(p) || p->node_prev != prev)
             return broken(e, "node %s: pod %u in its list is not bound there (node %u, phase %d) or "
                           "links back wrong", n->name, q, p->node, (int)p->phase);
@@ -145,11 +145,11 @@ static int check_nodes(const SimEngine *e)
         listed_ended += x;
     }
     for (uint32_t i = 0; i < e->pods.n; i++)
-        ended += pod_ended(&e->pods.v[i]);
+        ended += pod_ended(sim_pod(e, i));
     if (listed_ended != ended)
         return broken(e, "node ended lists hold %zu pods, %zu pods ended and exist", listed_ended, ended);
     for (uint32_t i = 0; i < e->pods.n; i++) {
-        const SimPod *p = &e->pods.v[i];
+        const SimPod *p = sim_pod(e, i);
         if (!on_node(p))
             continue;
         if (p->node >= e->nodes.n || e->nodes.v[p->node].state == SIM_NODE_REMOVED)
@@ -209,7 +209,7 @@ static int check_region_pods(const SimEngine *e, uint32_t rid, uint32_t *pending
     const SimRegion *r = &e->regions.v[rid];
     uint32_t pend = 0, bound = 0, running = 0;
     for (size_t i = 0; i < e->pods.n; i++) {
-        const SimPod *p = &e->pods.v[i];
+        const SimPod *p = sim_pod(e, (uint32_t)i);
         if (p->region != rid)
             continue;
         if (p->unschedulable && p->phase != SIM_POD_PENDING)
@@ -254,7 +254,7 @@ static int check_pdbs(const SimEngine *e)
         const SimPdbEntry *x = &e->pdbs.v[d];
         int32_t live = 0, healthy = 0;
         for (size_t i = 0; i < e->pods.n; i++) {
-            const SimPod *p = &e->pods.v[i];
+            const SimPod *p = sim_pod(e, (uint32_t)i);
             if (!pod_live(p) || !sim_pdb_covers(e, (uint32_t)d, (uint32_t)i))
                 continue;
             live++;
@@ -321,7 +321,9 @@ static int check_counters(const SimEngine *e)
     uint64_t bound = 0;
     int64_t live = 0, wl_live = 0;
     for (size_t i = 0; i < e->pods.n; i++) {
-        const SimPod *p = &e->pods.v[i];
+        if (!sim_pod_held(e, (uint32_t)i))
+            continue;   /* recycled: counted in pods.bound_recycled */
+        const SimPod *p = sim_pod(e, (uint32_t)i);
         if (p->wl >= e->workloads.n)
             return broken(e, "pod %zu: workload %u out of range", i, p->wl);
         bound += p->bound_at >= 0;
@@ -332,6 +334,7 @@ static int check_counters(const SimEngine *e)
     if (e->stats.pods_created != e->pods.n)
         return broken(e, "stats pods_created %llu, %zu pods exist", (unsigned long long)e->stats.pods_created,
                       e->pods.n);
+    bound += e->pods.bound_recycled;
     if (e->stats.pods_scheduled != bound)
         return broken(e, "stats pods_scheduled %llu, %llu pods were bound",
                       (unsigned long long)e->stats.pods_scheduled, (unsigned long long)bound);
@@ -383,7 +386,7 @@ static int check_touched(const SimEngine *e, const SimEvent *ev)
     size_t k, x;
     if ((ev->kind == SIM_EV_POD_STARTED || ev->kind == SIM_EV_POD_FINISHED || ev->kind == SIM_EV_POD_GONE) &&
         ev->obj < e->pods.n)
-        node = e->pods.v[ev->obj].node;
+        node = sim_pod(e, ev->obj)->node;
     else if (ev->kind == SIM_EV_NODE_READY && ev->obj < e->nodes.n)
         node = ev->obj;
     return node < e->nodes.n ? check_node(e, node, &k, &x) : SIM_OK;

@@ -27,6 +27,9 @@ SimEngine *sim_engine_create(const SimConfig *cfg)
     sim_trschema_init(&e->trschema);
     SIM_ASSERT(sim_trschema_add_core(&e->trschema) == SIM_OK);
     e->seed = cfg->seed;
+    e->pods.shift = SIM_POD_PAGE_SHIFT;
+    if (cfg->pod_page)
+        for (e->pods.shift = 0; (2u << e->pods.shift) <= cfg->pod_page && e->pods.shift < 20; e->pods.shift++) {}
     for (int i = 0; i < SIM_RNG_COUNT; i++)
         sim_rng_seed(&e->rng[i], cfg->seed, (uint64_t)i);
     e->q = sim_evq_create(e->mem, cfg->queue);
@@ -164,6 +167,8 @@ int sim_step(SimEngine *e)
 {
     if (e->mem->oom)
         return sim_fail(e, SIM_ENOMEM, "out of memory");
+    if (e->pods.nreap)
+        sim_pods_reap(e);   /* the records of the pods deleted since the last step (sim_int.h) */
     SimEvent ev;
     if (e->ended || sim_evq_pop(e->q, &ev) == SIM_DONE || ev.t > e->end) {
         if (!e->ended)

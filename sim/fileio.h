@@ -28,7 +28,14 @@
  * sim_mem_free(m, *out, *len + 1). what names the kind of file for the
  * message over the cap ("a scenario"). Returns SIM_OK, SIM_EIO (cannot open
  * or read it, a folder, over the cap) or SIM_ENOMEM, with a message that
- * starts with the path in err. */
+ * starts with the path in err.
+ *
+ * For the test suite only: the environment variable KUBESIM_TEST_INPUT_CAP
+ * (a byte count) lowers max to it, when it is smaller, for a device or FIFO
+ * (whose size shows only as it is read; a regular file is refused by its
+ * size before reading), and the message names the lowered cap. The sanitizer build's test_io sets it, so that its
+ * /dev/zero cases run the same code without reading 256 MiB under
+ * AddressSanitizer (a minute of CI). */
 int sim_file_read(SimMem *m, const char *path, size_t max, const char *what, char **out, size_t *len, SimErr *err);
 
 /* Writes len bytes of data as the file at path. A regular file (or a new

@@ -295,11 +295,11 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     int rc = sim_admit_pod(e, wl, &adm);   /* the API server first: a refused pod never exists */
     if (rc != SIM_OK)
         return rc;
-    uint32_t i = SIM_VEC_PUSH(e, e->pods);
+    uint32_t i = sim_pods_push(e);
     if (i == SIM_NONE)
         return sim_fail(e, SIM_ENOMEM, "out of memory creating a pod");
     SimWorkload *w = &e->workloads.v[wl];
-    SimPod *p = &e->pods.v[i];
+    SimPod *p = sim_pod_mut(e, i);
     p->wl = wl;
     p->ns = w->ns;
     p->region = w->region;
@@ -318,6 +318,7 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     p->started_at = p->bound_at = p->ended_at = -1;   /* not yet */
     p->grace = sim_spec_termination_grace(&w->spec);
     e->stats.pods_created++;
+    e->regions.v[p->region].pods_created++;
     sim_quota_charge(e, i, &adm, 1);
     sim_pdb_pod_created(e, i);
     if (e->trace) {   /* the name is formatted for the trace alone */
@@ -337,12 +338,12 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
 static void node_link(SimEngine *e, uint32_t pod, uint32_t node)
 {
     SimNode *n = &e->nodes.v[node];
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     p->node = node;
     p->node_prev = SIM_NONE;
     p->node_next = n->pods_head;
     if (n->pods_head != SIM_NONE)
-        e->pods.v[n->pods_head].node_prev = pod;
+        sim_pod_mut(e, n->pods_head)->node_prev = pod;
     n->pods_head = pod;
     res_add(&n->req, &p->req, 1);
     res_add(&n->nz_req, &p->nz_req, 1);
@@ -352,14 +353,14 @@ static void node_link(SimEngine *e, uint32_t pod, uint32_t node)
 
 static void node_unlink(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     SimNode *n = &e->nodes.v[p->node];
     if (p->node_prev != SIM_NONE)
-        e->pods.v[p->node_prev].node_next = p->node_next;
+        sim_pod_mut(e, p->node_prev)->node_next = p->node_next;
     else
         n->pods_head = p->node_next;
     if (p->node_next != SIM_NONE)
-        e->pods.v[p->node_next].node_prev = p->node_prev;
+        sim_pod_mut(e, p->node_next)->node_prev = p->node_prev;
     p->node_prev = p->node_next = SIM_NONE;
     res_add(&n->req, &p->req, -1);
     res_add(&n->nz_req, &p->nz_req, -1);
@@ -371,25 +372,25 @@ static void node_unlink(SimEngine *e, uint32_t pod)
  * exists until its owner or pod GC deletes it. */
 static void ended_link(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     SimNode *n = &e->nodes.v[p->node];
     p->node_prev = SIM_NONE;
     p->node_next = n->ended_head;
     if (n->ended_head != SIM_NONE)
-        e->pods.v[n->ended_head].node_prev = pod;
+        sim_pod_mut(e, n->ended_head)->node_prev = pod;
     n->ended_head = pod;
 }
 
 static void ended_unlink(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     SimNode *n = &e->nodes.v[p->node];
     if (p->node_prev != SIM_NONE)
-        e->pods.v[p->node_prev].node_next = p->node_next;
+        sim_pod_mut(e, p->node_prev)->node_next = p->node_next;
     else
         n->ended_head = p->node_next;
     if (p->node_next != SIM_NONE)
-        e->pods.v[p->node_next].node_prev = p->node_prev;
+        sim_pod_mut(e, p->node_next)->node_prev = p->node_prev;
     p->node_prev = p->node_next = SIM_NONE;
 }
 
@@ -428,9 +429,9 @@ static void notify_terminated(SimEngine *e, uint32_t pod)
 static void on_pod_started(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     (void)ctx;
-    SimPod *p = &e->pods.v[ev->obj];
-    if (ev->gen != p->gen || p->phase != SIM_POD_BOUND)
-        return;   /* cancelled: the pod was deleted meanwhile */
+    if (ev->gen != sim_pod(e, ev->obj)->gen || sim_pod(e, ev->obj)->phase != SIM_POD_BOUND)
+        return;   /* cancelled: the pod was deleted meanwhile (its record maybe recycled) */
+    SimPod *p = sim_pod_mut(e, ev->obj);
     phase_leave(e, p);
     p->phase = SIM_POD_RUNNING;
     e->regions.v[p->region].pods_running++;
@@ -450,7 +451,7 @@ static void on_pod_started(void *ctx, SimEngine *e, const SimEvent *ev)
 /* A run ends: Succeeded, or Failed for a non-zero exit code. */
 static void pod_end(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     node_unlink(e, pod);
     ended_link(e, pod);
     phase_leave(e, p);
@@ -464,7 +465,7 @@ static void pod_end(SimEngine *e, uint32_t pod)
 static void on_pod_finished(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     (void)ctx;
-    SimPod *p = &e->pods.v[ev->obj];
+    const SimPod *p = sim_pod(e, ev->obj);
     if (ev->gen != p->gen || p->phase != SIM_POD_RUNNING)
         return;
     pod_end(e, ev->obj);
@@ -507,7 +508,7 @@ int sim_pod_fail(SimEngine *e, uint32_t pod, int32_t exit_code)
 /* An ended pod's object goes: its count/pods with it. */
 static void ended_remove(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     ended_unlink(e, pod);
     p->phase = SIM_POD_DELETED;   /* ended_at stays the end of its run */
     sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
@@ -515,12 +516,13 @@ static void ended_remove(SimEngine *e, uint32_t pod)
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_removed)
             e->listeners[k].pod_removed(e->listeners[k].ctx, e, pod);
+    sim_pods_release(e, pod);   /* the record is recycled at the next step */
 }
 
 /* The terminating pod leaves its node: it finished, or was killed. */
 static void pod_gone(SimEngine *e, uint32_t pod)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     SIM_ASSERT(p->terminating);
     node_unlink(e, pod);
     p->terminating = 0;
@@ -529,12 +531,13 @@ static void pod_gone(SimEngine *e, uint32_t pod)
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_gone)
             e->listeners[k].pod_gone(e->listeners[k].ctx, e, pod);
+    sim_pods_release(e, pod);
 }
 
 static void on_pod_gone(void *ctx, SimEngine *e, const SimEvent *ev)
 {
     (void)ctx;
-    const SimPod *p = &e->pods.v[ev->obj];
+    const SimPod *p = sim_pod(e, ev->obj);
     if (ev->gen == p->gen && p->terminating)
         pod_gone(e, ev->obj);
 }
@@ -543,7 +546,7 @@ static void on_pod_gone(void *ctx, SimEngine *e, const SimEvent *ev)
  * any listener asks for, capped at its grace period (0: it exits at once). */
 static SimTime stop_time(SimEngine *e, uint32_t pod)
 {
-    const SimPod *p = &e->pods.v[pod];
+    const SimPod *p = sim_pod(e, pod);
     if (p->phase != SIM_POD_RUNNING || e->nodes.v[p->node].state != SIM_NODE_READY)
         return 0;   /* an unreachable kubelet runs no shutdown */
     SimTime need = 0;
@@ -558,7 +561,7 @@ static SimTime stop_time(SimEngine *e, uint32_t pod)
 /* Deleted for the API, still on its node for `left`. */
 static int terminate(SimEngine *e, uint32_t pod, SimTime left)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     phase_leave(e, p);
     p->phase = SIM_POD_DELETED;
     p->terminating = 1;
@@ -567,7 +570,7 @@ static int terminate(SimEngine *e, uint32_t pod, SimTime left)
     sim_trace_rec(e, SIM_TR_POD_TERMINATING, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(e->now + left)}, 2);
     sim_quota_pod_removed(e, pod);   /* at once (upstream: count/pods holds it until it is gone) */
     notify_terminated(e, pod);
-    return sim_schedule(e, e->now + left, SIM_EV_POD_GONE, pod, e->pods.v[pod].gen, 0);
+    return sim_schedule(e, e->now + left, SIM_EV_POD_GONE, pod, sim_pod_mut(e, pod)->gen, 0);
 }
 
 /* graceful: a busy Running pod may take up to its grace period (terminate);
@@ -575,12 +578,13 @@ static int terminate(SimEngine *e, uint32_t pod, SimTime left)
  * pod included. */
 static int pod_delete(SimEngine *e, uint32_t pod, int graceful)
 {
-    SimPod *p = sim_pod_mut(e, pod);
-    if (p->phase == SIM_POD_DELETED) {
-        if (p->terminating && !graceful)
+    const SimPod *cp = sim_pod(e, pod);   /* a deleted pod's record may be recycled */
+    if (cp->phase == SIM_POD_DELETED) {
+        if (cp->terminating && !graceful)
             pod_gone(e, pod);   /* force: pod GC of a deleted node */
         return SIM_OK;
     }
+    SimPod *p = sim_pod_mut(e, pod);
     if (p->phase == SIM_POD_SUCCEEDED || p->phase == SIM_POD_FAILED) {
         ended_remove(e, pod);
         return SIM_OK;
@@ -597,6 +601,7 @@ static int pod_delete(SimEngine *e, uint32_t pod, int graceful)
     sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
     sim_quota_pod_removed(e, pod);   /* the object goes at once: no terminal record */
     notify_terminated(e, pod);
+    sim_pods_release(e, pod);
     return SIM_OK;
 }
 
@@ -615,7 +620,7 @@ static void notify_node_changed(SimEngine *e, uint32_t node)
 
 static void pod_set_ready(SimEngine *e, uint32_t pod, int ready)
 {
-    SimPod *p = &e->pods.v[pod];
+    SimPod *p = sim_pod_mut(e, pod);
     if (p->unready == !ready)
         return;
     p->unready = (uint8_t)!ready;
@@ -640,7 +645,7 @@ int sim_node_set_ready(SimEngine *e, uint32_t node, int ready)
     SimRegion *r = &e->regions.v[n->region];
     r->ready_nodes = ready ? r->ready_nodes + 1 : r->ready_nodes - 1;
     sim_trace_rec(e, SIM_TR_NODE_STATE, (SimTrVal[]){SIM_TRI(node), SIM_TRI(!!ready)}, 2);
-    for (uint32_t p = n->pods_head; p != SIM_NONE; p = e->pods.v[p].node_next)
+    for (uint32_t p = n->pods_head; p != SIM_NONE; p = sim_pod_mut(e, p)->node_next)
         pod_set_ready(e, p, ready);
     notify_node_changed(e, node);
     return SIM_OK;

@@ -28,6 +28,8 @@ SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err)
     }
     mt->mem = m;
     mt->last_t = -1;
+    if (path == NULL)
+        return mt;
     mt->f = fopen(path, "w");
     if (mt->f == NULL) {
         sim_err_set(err, SIM_EIO, "%s: cannot write", path);
@@ -51,6 +53,8 @@ static void print_time(FILE *f, SimTime t)
 void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
                      const char *name, const char *metric, double value)
 {
+    if (mt->f == NULL)   /* opened without a file */
+        return;
     print_time(mt->f, t);
     if (fprintf(mt->f, ",%s,%s,%s,%s,%.10g\n", region, object, name, metric, value) < 0)
         mt->err = 1;

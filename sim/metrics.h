@@ -14,7 +14,9 @@ typedef struct SimEngine SimEngine;
 
 #define SIM_METRICS_HEADER "t_seconds,region,object,name,metric,value"
 
-/* Opens path and writes the header. NULL with a message in err on failure. */
+/* Opens path and writes the header. NULL with a message in err on failure.
+ * path NULL: the samplers run as ever but no row is formatted or written
+ * (a run whose metrics.csv nobody reads). */
 SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err);
 /* One row. Values print with up to 10 significant digits (deterministic). */
 void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,

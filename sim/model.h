@@ -3,8 +3,10 @@
  * groups, nodes, namespaces, workloads, pods) with the pod lifecycle.
  *
  * The engine owns every object; ids are dense indices that stay valid for the
- * whole run (a removed node or a deleted pod keeps its slot, marked dead), so
- * an id in the trace names one object forever. Upper layers read the structs
+ * whole run (a removed node keeps its slot, marked dead), so an id in the
+ * trace names one object forever. Pod ids are never reused either, but a
+ * deleted pod's record is recycled (sim_pod reads it as a tombstone then):
+ * memory follows the pods alive, not the pods ever created. Upper layers read the structs
  * below directly (they are hot in the scheduler) but change them only through
  * sim_* functions, which keep the node totals, the trace and the stats right.
  *
@@ -23,6 +25,8 @@
 #include "sim/trace.h"
 
 #define SIM_NONE UINT32_MAX
+/* The generation of a recycled pod record: no event of a live pod carries it. */
+#define SIM_POD_DEAD_GEN UINT32_MAX
 /* sim_workload_find: several workloads (in several namespaces or of several kinds) have the name. */
 #define SIM_AMBIGUOUS (UINT32_MAX - 1)
 
@@ -62,6 +66,7 @@ typedef struct SimRegion {
     uint32_t nodes_peak;
     uint32_t pods_pending;  /* unschedulable Pending pods (PodScheduled=False) */
     uint32_t pods_bound, pods_running;
+    uint64_t pods_created;  /* pods ever created in the region */
     double cost_usd;        /* accumulated up to cost_t */
     double cost_rate;       /* USD per simulated second of the live nodes */
     double paid_usd;        /* of cost_usd, what namespaces paid (the rest is idle) */
@@ -446,6 +451,8 @@ typedef struct SimConfig {
     SimTime end;                 /* the run stops here */
     SimEvqKind queue;
     SimMem *mem;                 /* NULL: the engine's own C-library hook */
+    unsigned pod_page;           /* pod records per recycled page, a power of two (tests);
+                                    0: the default, 2^SIM_POD_PAGE_SHIFT */
 } SimConfig;
 
 /* Creates an engine; NULL on out of memory. */
@@ -540,7 +547,11 @@ uint32_t sim_namespace_count(const SimEngine *e);
 uint32_t sim_nodegroup_count(const SimEngine *e);
 uint32_t sim_workload_count(const SimEngine *e);
 uint32_t sim_node_count(const SimEngine *e);
-uint32_t sim_pod_count(const SimEngine *e);
+uint32_t sim_pod_count(const SimEngine *e);   /* pod ids handed out (pods ever created) */
+/* Bytes of pod records held now and at most so far (pods are recycled once
+ * deleted: these follow the pods alive, not the count). */
+size_t sim_pod_bytes(const SimEngine *e);
+size_t sim_pod_bytes_peak(const SimEngine *e);
 
 /* Read-only views of the objects (id < count). Only sim/ writes them: every
  * change goes through a sim_* function below, which keeps the counters, the
@@ -551,6 +562,9 @@ const SimNamespace *sim_namespace(const SimEngine *e, uint32_t id);
 const SimNodeGroup *sim_nodegroup(const SimEngine *e, uint32_t id);
 const SimWorkload *sim_workload(const SimEngine *e, uint32_t id);
 const SimNode *sim_node(const SimEngine *e, uint32_t id);
+/* Any id < sim_pod_count: a deleted pod's record may have been recycled,
+ * and then reads as a tombstone (phase Deleted, wl, ns, region, node and the
+ * other indices SIM_NONE, gen SIM_POD_DEAD_GEN, times -1). */
 const SimPod *sim_pod(const SimEngine *e, uint32_t id);
 
 /* Writes the node's name / "<workload>-<ordinal>" into buf. */

@@ -1,6 +1,7 @@
 /*
  * objects.c: creating, finding and freeing the model's objects. Ids are array
- * indices and are never reused, so the trace can name an object by id forever.
+ * indices and are never reused, so the trace can name an object by id forever;
+ * pod records are paged and recycled once dead (sim_int.h, SimPodStore).
  */
 #include "sim/sim_int.h"
 
@@ -100,6 +101,84 @@ uint32_t sim_pod_count(const SimEngine *e) { return (uint32_t)e->pods.n; }
         return &e->vec.v[id];                     \
     }
 SIM_OBJECT_KINDS(ACCESSOR)
+
+/* What a recycled pod record reads as. */
+static const SimPod dead_pod = {
+    .wl = SIM_NONE, .ns = SIM_NONE, .region = SIM_NONE, .ordinal = SIM_NONE, .node = SIM_NONE,
+    .gen = SIM_POD_DEAD_GEN, .node_prev = SIM_NONE, .node_next = SIM_NONE, .phase = SIM_POD_DELETED,
+    .target_node = SIM_NONE, .nominated_node = SIM_NONE, .created_at = -1, .bound_at = -1,
+    .started_at = -1, .ended_at = -1, .completion_index = -1, .zone_pin = SIM_NONE, .rs = SIM_NONE,
+};
+
+const SimPod *sim_pod(const SimEngine *e, uint32_t id)
+{
+    SIM_ASSERT(id < e->pods.n);
+    const SimPod *pg = e->pods.page[id >> e->pods.shift];
+    return pg ? &pg[id & ((1u << e->pods.shift) - 1)] : &dead_pod;
+}
+
+static size_t page_bytes(const SimPodStore *s)
+{
+    return ((size_t)1 << s->shift) * sizeof(SimPod);
+}
+
+size_t sim_pod_bytes(const SimEngine *e) { return e->pods.pages_now * page_bytes(&e->pods); }
+size_t sim_pod_bytes_peak(const SimEngine *e) { return e->pods.pages_peak * page_bytes(&e->pods); }
+
+uint32_t sim_pods_push(SimEngine *e)
+{
+    SimPodStore *s = &e->pods;
+    if (s->n >= SIM_NONE - 1)
+        return SIM_NONE;
+    size_t k = s->n >> s->shift;
+    if (k == s->npages) {   /* a new page */
+        if (sim_mem_grow(e->mem, (void **)&s->page, &s->cappages, k + 1, sizeof *s->page) != SIM_OK ||
+            sim_mem_grow(e->mem, (void **)&s->live, &s->caplive, k + 1, sizeof *s->live) != SIM_OK)
+            return SIM_NONE;
+        SimPod *pg = s->spare ? s->spare : sim_mem_alloc(e->mem, page_bytes(s));
+        if (pg == NULL)
+            return SIM_NONE;
+        s->spare = NULL;
+        s->page[k] = pg;
+        s->live[k] = 0;
+        s->npages = k + 1;
+        if (++s->pages_now > s->pages_peak)
+            s->pages_peak = s->pages_now;
+    }
+    uint32_t id = (uint32_t)s->n++;
+    s->live[k]++;
+    SimPod *p = &s->page[k][id & ((1u << s->shift) - 1)];
+    memset(p, 0, sizeof *p);
+    return id;
+}
+
+void sim_pods_release(SimEngine *e, uint32_t pod)
+{
+    SimPodStore *s = &e->pods;
+    size_t k = pod >> s->shift;
+    SIM_ASSERT(pod < s->n && s->page[k] != NULL && s->live[k] > 0);
+    if (--s->live[k] > 0 || ((k + 1) << s->shift) > s->n)
+        return;   /* a live record left, or ids of the page still to hand out */
+    if (sim_mem_grow(e->mem, (void **)&s->reap, &s->capreap, s->nreap + 1, sizeof *s->reap) == SIM_OK)
+        s->reap[s->nreap++] = (uint32_t)k;   /* else the page stays held: only memory is lost */
+}
+
+void sim_pods_reap(SimEngine *e)
+{
+    SimPodStore *s = &e->pods;
+    for (size_t i = 0; i < s->nreap; i++) {
+        uint32_t k = s->reap[i];
+        for (size_t j = 0; j < ((size_t)1 << s->shift); j++)
+            s->bound_recycled += s->page[k][j].bound_at >= 0;
+        if (s->spare == NULL)
+            s->spare = s->page[k];
+        else
+            sim_mem_free(e->mem, s->page[k], page_bytes(s));
+        s->page[k] = NULL;
+        s->pages_now--;
+    }
+    s->nreap = 0;
+}
 
 static int oom(SimEngine *e)
 {
@@ -322,7 +401,10 @@ void sim_node_name(const SimEngine *e, uint32_t node, char *buf, size_t n)
 void sim_pod_name(const SimEngine *e, uint32_t pod, char *buf, size_t n)
 {
     const SimPod *p = sim_pod(e, pod);
-    snprintf(buf, n, "%s-%u", e->workloads.v[p->wl].name, p->ordinal);
+    if (p->wl == SIM_NONE)   /* recycled: the name went with the record (the trace has it) */
+        snprintf(buf, n, "pod#%u", pod);
+    else
+        snprintf(buf, n, "%s-%u", e->workloads.v[p->wl].name, p->ordinal);
 }
 
 void sim_objects_free(SimEngine *e)
@@ -352,5 +434,11 @@ void sim_objects_free(SimEngine *e)
     sim_nameidx_free(m, &e->workload_bare);
     sim_mem_free(m, e->workloads.v, e->workloads.cap * sizeof *e->workloads.v);
     sim_mem_free(m, e->nodes.v, e->nodes.cap * sizeof *e->nodes.v);
-    sim_mem_free(m, e->pods.v, e->pods.cap * sizeof *e->pods.v);
+    sim_pods_reap(e);
+    for (size_t k = 0; k < e->pods.npages; k++)
+        sim_mem_free(m, e->pods.page[k], page_bytes(&e->pods));
+    sim_mem_free(m, e->pods.spare, e->pods.spare ? page_bytes(&e->pods) : 0);
+    sim_mem_free(m, e->pods.page, e->pods.cappages * sizeof *e->pods.page);
+    sim_mem_free(m, e->pods.live, e->pods.caplive * sizeof *e->pods.live);
+    sim_mem_free(m, e->pods.reap, e->pods.capreap * sizeof *e->pods.reap);
 }

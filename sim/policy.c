@@ -186,7 +186,7 @@ static int pdb_count(SimEngine *e, SimPdbEntry *d)
         d->wls[d->nwl++] = (uint32_t)i;
     }
     for (size_t i = 0; i < e->pods.n; i++) {
-        const SimPod *p = &e->pods.v[i];
+        const SimPod *p = sim_pod(e, (uint32_t)i);
         if (pod_live(p) && covers(e, &d->pdb, p)) {
             d->live++;
             d->healthy += p->phase == SIM_POD_RUNNING && !p->unready;
@@ -300,7 +300,7 @@ int32_t sim_pdb_disruptions_allowed(SimEngine *e, uint32_t pdb)
 /* ---- keeping the counts (called by lifecycle.c) -------------------------- */
 static void pdb_bump(SimEngine *e, uint32_t pod, int32_t dlive, int32_t dhealthy)
 {
-    const SimPod *p = &e->pods.v[pod];
+    const SimPod *p = sim_pod(e, pod);
     e->workloads.v[p->wl].live_pods += dlive;
     SIM_ASSERT(e->workloads.v[p->wl].live_pods >= 0);
     for (size_t i = 0; i < e->pdbs.n; i++) {
@@ -315,12 +315,12 @@ static void pdb_bump(SimEngine *e, uint32_t pod, int32_t dlive, int32_t dhealthy
 
 void sim_pdb_pod_created(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 1, 0); }
 /* Healthy means Running and Ready: a pod on a NotReady node is not. */
-void sim_pdb_pod_running(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, !e->pods.v[pod].unready); }
-void sim_pdb_pod_ready(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, e->pods.v[pod].unready ? -1 : 1); }
+void sim_pdb_pod_running(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, !sim_pod(e, pod)->unready); }
+void sim_pdb_pod_ready(SimEngine *e, uint32_t pod) { pdb_bump(e, pod, 0, sim_pod(e, pod)->unready ? -1 : 1); }
 
 void sim_pdb_pod_terminated(SimEngine *e, uint32_t pod)
 {
-    const SimPod *p = &e->pods.v[pod];
+    const SimPod *p = sim_pod(e, pod);
     pdb_bump(e, pod, -1, p->started_at >= 0 && !p->unready ? -1 : 0);
 }
 

@@ -1,11 +1,18 @@
 /*
  * sha256.c: SHA-256 (FIPS 180-4), incremental. The trace writer hashes every
  * byte it writes so a run's trace_sha256 costs no second pass over the file.
- * Invariant: s->buf holds the s->nbuf < 64 bytes not yet compressed, and
- * s->len counts every byte passed to update (the padding needs the bit length).
+ * The work goes to OpenSSL's libcrypto (EVP), whose hand-written code uses
+ * the CPU's SHA extensions where it has them; the portable code below is the
+ * fallback when libcrypto cannot allocate its context (libcrypto allocates
+ * with malloc, outside the engine's allocator hook, so an out-of-memory
+ * sweep never fails it; the fallback keeps the hash total and identical).
+ * Invariant of the portable state: s->buf holds the s->nbuf < 64 bytes not
+ * yet compressed, and s->len counts every byte passed to update (the padding
+ * needs the bit length).
  */
 #include "sim/trace.h"
 
+#include <openssl/evp.h>
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -60,17 +67,54 @@ static void compress(uint32_t h[8], const unsigned char *blk)
         h[i] += v[i];
 }
 
-void sim_sha256_init(SimSha256 *s)
+void sim_sha256_init_portable(SimSha256 *s)
 {
     static const uint32_t h0[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
                                    0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+    s->evp = NULL;
     memcpy(s->h, h0, sizeof s->h);
     s->len = 0;
     s->nbuf = 0;
 }
 
+void sim_sha256_init(SimSha256 *s)
+{
+    sim_sha256_init_portable(s);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1)
+        s->evp = ctx;
+    else
+        EVP_MD_CTX_free(ctx);
+}
+
+void sim_sha256_free(SimSha256 *s)
+{
+    EVP_MD_CTX_free(s->evp);
+    s->evp = NULL;
+}
+
+static void finish_evp(SimSha256 *s, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    int ok = EVP_DigestFinal_ex(s->evp, md, &len);
+    SIM_ASSERT(ok == 1 && len == 32);
+    sim_sha256_free(s);
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
+}
+
 void sim_sha256_update(SimSha256 *s, const void *data, size_t n)
 {
+    if (s->evp != NULL) {
+        int ok = EVP_DigestUpdate(s->evp, data, n);   /* fails only on a broken context */
+        SIM_ASSERT(ok == 1);
+        return;
+    }
     const unsigned char *p = data;
     s->len += n;
     if (s->nbuf > 0) {
@@ -96,6 +140,10 @@ void sim_sha256_update(SimSha256 *s, const void *data, size_t n)
 void sim_sha256_hex(SimSha256 *s, char hex[65])
 {
     static const char digits[] = "0123456789abcdef";
+    if (s->evp != NULL) {
+        finish_evp(s, hex);
+        return;
+    }
     uint64_t bits = s->len * 8;
     unsigned char pad[72] = {0x80};
     size_t npad = (s->nbuf < 56 ? 56 : 120) - s->nbuf;

@@ -71,6 +71,31 @@ void sim_nameidx_free(SimMem *m, SimNameIdx *x);
 /* A growable array of fixed-size elements. */
 #define SIM_VEC(T) struct { T *v; size_t n, cap; }
 
+/* Pod records (objects.c). Ids are handed out in order and never reused (the
+ * trace names a pod by its id forever); the records live in pages of
+ * 2^shift ids. A record is dead once its pod is Deleted and off its node
+ * (not terminating); a page whose ids are all handed out and whose records
+ * are all dead is recycled at the next step after its last pod died
+ * (sim_pods_reap), so the memory follows the pods alive, not the pods ever
+ * created. A dead page's ids read as one shared tombstone (sim_pod: phase
+ * Deleted, every index SIM_NONE, gen SIM_POD_DEAD_GEN), which every holder
+ * of a stale id sees as the deleted pod it was. */
+#ifndef SIM_POD_PAGE_SHIFT
+#define SIM_POD_PAGE_SHIFT 10
+#endif
+typedef struct SimPodStore {
+    SimPod **page;          /* NULL: recycled (or never filled) */
+    uint32_t *live;         /* per page: records handed out and not dead */
+    size_t npages, cappages, caplive;
+    size_t n;               /* ids handed out: the pod count */
+    unsigned shift;
+    uint32_t *reap;         /* pages to recycle at the next step */
+    size_t nreap, capreap;
+    SimPod *spare;          /* one recycled page kept for the next */
+    size_t pages_now, pages_peak;   /* pages held (statistics, tests) */
+    uint64_t bound_recycled;        /* recycled records of pods that had been bound (check.c) */
+} SimPodStore;
+
 struct SimEngine {
     SimMem own_mem;
     SimMem *mem;
@@ -102,7 +127,7 @@ struct SimEngine {
     SIM_VEC(SimNodeGroup) groups;
     SIM_VEC(SimWorkload) workloads;
     SIM_VEC(SimNode) nodes;
-    SIM_VEC(SimPod) pods;
+    SimPodStore pods;
     SimNameIdx group_names, workload_names;   /* find by name in O(1); workloads per namespace and kind */
     SimNameIdx workload_bare;   /* a workload name -> the one workload of that name, or SIM_AMBIGUOUS */
 
@@ -122,8 +147,7 @@ struct SimEngine {
     X(SimNamespace, sim_namespace, namespaces) \
     X(SimNodeGroup, sim_nodegroup, groups)   \
     X(SimWorkload, sim_workload, workloads)  \
-    X(SimNode, sim_node, nodes)              \
-    X(SimPod, sim_pod, pods)
+    X(SimNode, sim_node, nodes)
 
 /* The writable objects, for sim/ alone (upper layers get the const views of
  * model.h and change objects through sim_* functions). */
@@ -135,6 +159,25 @@ struct SimEngine {
     }
 SIM_OBJECT_KINDS(SIM_MUT_ACCESSOR)
 #undef SIM_MUT_ACCESSOR
+
+/* A live pod's record (its page not recycled: asserted in checked builds). */
+static inline SimPod *sim_pod_mut(SimEngine *e, uint32_t id)
+{
+    SIM_DASSERT(id < e->pods.n && e->pods.page[id >> e->pods.shift] != NULL);
+    return &e->pods.page[id >> e->pods.shift][id & ((1u << e->pods.shift) - 1)];
+}
+/* Is the pod's record still held (its page not recycled)? */
+static inline int sim_pod_held(const SimEngine *e, uint32_t id)
+{
+    return id < e->pods.n && e->pods.page[id >> e->pods.shift] != NULL;
+}
+/* A new pod's id and zeroed record; SIM_NONE on out of memory. */
+uint32_t sim_pods_push(SimEngine *e);
+/* The pod's record is dead (Deleted and off its node): its page is recycled
+ * after the current event once all of its records are. */
+void sim_pods_release(SimEngine *e, uint32_t pod);
+/* Recycles the pages whose records all died (sim_step, before each event). */
+void sim_pods_reap(SimEngine *e);
 
 /* Appends one zeroed element to a SIM_VEC; returns its index or SIM_NONE. */
 #define SIM_VEC_PUSH(e, vec) \

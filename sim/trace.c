@@ -222,7 +222,7 @@ static void put(SimTraceWriter *w, const void *p, size_t n)
 {
     if (w->err != SIM_OK)
         return;
-    if (fwrite(p, 1, n, w->f) != n) {
+    if (w->f != NULL && fwrite(p, 1, n, w->f) != n) {
         w->err = SIM_EIO;
         w->os_errno = errno;
         return;
@@ -246,6 +246,7 @@ static void free_writer(SimTraceWriter *w)
 {
     if (w->f)
         fclose(w->f);
+    sim_sha256_free(&w->sha);
     sim_mem_free(w->m, w->buf, w->cap);
     sim_mem_free(w->m, w, sizeof *w);
 }
@@ -253,25 +254,26 @@ static void free_writer(SimTraceWriter *w)
 SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
                                  const char *meta_json, SimErr *err)
 {
+    const char *name = path ? path : "trace";   /* for messages */
     size_t mlen = strlen(meta_json);
     if (mlen > SIM_TRACE_MAX_META) {
-        sim_err_set(err, SIM_EINVAL, "%s: trace meta text too long (%zu bytes)", path, mlen);
+        sim_err_set(err, SIM_EINVAL, "%s: trace meta text too long (%zu bytes)", name, mlen);
         return NULL;
     }
     SimTraceWriter *w = sim_mem_calloc(m, 1, sizeof *w);
     if (w == NULL) {
-        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", name);
         return NULL;
     }
     w->m = m;
     w->schema = schema;
     if (grow_bytes(m, &w->buf, &w->cap, BLOCK_TARGET + 256) != SIM_OK) {
-        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", path);
+        sim_err_set(err, SIM_ENOMEM, "%s: out of memory", name);
         free_writer(w);
         return NULL;
     }
-    w->f = fopen(path, "wb");
-    if (w->f == NULL) {
+    w->f = path ? fopen(path, "wb") : NULL;
+    if (path && w->f == NULL) {
         sim_err_set(err, SIM_EIO, "%s: cannot create: %s", path, strerror(errno));
         free_writer(w);
         return NULL;
@@ -279,7 +281,7 @@ SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const cha
     sim_sha256_init(&w->sha);
     write_header(w, meta_json, (uint32_t)mlen);
     if (w->err != SIM_OK) {
-        sim_err_set(err, SIM_EIO, "%s: cannot write: %s", path, strerror(w->os_errno));
+        sim_err_set(err, SIM_EIO, "%s: cannot write: %s", name, strerror(w->os_errno));
         free_writer(w);
         return NULL;
     }
@@ -375,9 +377,9 @@ int sim_trace_close(SimTraceWriter *w, char sha_hex[65])
 {
     flush_block(w);
     write_end(w);
-    if (w->err == SIM_OK && fflush(w->f) != 0)
+    if (w->f && w->err == SIM_OK && fflush(w->f) != 0)
         w->err = SIM_EIO;
-    if (fclose(w->f) != 0 && w->err == SIM_OK)
+    if (w->f && fclose(w->f) != 0 && w->err == SIM_OK)
         w->err = SIM_EIO;
     w->f = NULL;
     int rc = w->err;

@@ -108,7 +108,8 @@ int sim_trschema_find(const SimTrSchema *s, const char *name);          /* the n
 typedef struct SimTraceWriter SimTraceWriter;
 
 /* Opens path for writing and writes the header. meta_json is the header's JSON
- * text. Returns NULL with a message in err on failure. The writer owns the file;
+ * text. path NULL: nothing is written, but the bytes are hashed all the same
+ * (sim_trace_close's sha_hex is the hash the file would have had). Returns NULL with a message in err on failure. The writer owns the file;
  * schema must outlive the writer (kinds added to it later are seen). */
 SimTraceWriter *sim_trace_create(SimMem *m, const SimTrSchema *schema, const char *path,
                                  const char *meta_json, SimErr *err);
@@ -157,14 +158,22 @@ int sim_trace_dump(SimMem *m, const SimTrSchema *schema, const char *path, FILE 
 /* ---- checksums (also used elsewhere) ------------------------------------ */
 uint32_t sim_crc32(uint32_t crc, const void *data, size_t n);   /* start with 0 */
 
+/* SHA-256 through OpenSSL's libcrypto (its SHA extensions or AVX2 code:
+ * about 10x the portable code here), or, when libcrypto cannot allocate its
+ * context, through the portable code; the digest is the same either way. */
 typedef struct SimSha256 {
+    void *evp;   /* libcrypto's EVP_MD_CTX, owned; NULL: the portable state below */
     uint32_t h[8];
     uint64_t len;
     unsigned char buf[64];
     size_t nbuf;
 } SimSha256;
 void sim_sha256_init(SimSha256 *s);
+/* The portable code whatever libcrypto offers (tests compare the two). */
+void sim_sha256_init_portable(SimSha256 *s);
 void sim_sha256_update(SimSha256 *s, const void *data, size_t n);
-void sim_sha256_hex(SimSha256 *s, char hex[65]);   /* finishes s */
+void sim_sha256_hex(SimSha256 *s, char hex[65]);   /* finishes s and frees what it holds */
+/* Frees what an unfinished s holds (nothing after sim_sha256_hex; idempotent). */
+void sim_sha256_free(SimSha256 *s);
 
 #endif

@@ -17,8 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/rnd.h"
+#include "scenarios/scn.h"
 #include "tb.h"
 #include "tr.h"
+
+/* A small run for the out-of-memory sweep: two node-group sizes. */
+static const char small_scenario[] =
+    "scenario { name = \"small\", duration = \"40m\", sample_every = \"5m\" }\n"
+    "region { name = \"eu\", zones = { \"eu-a\", \"eu-b\" } }\n"
+    "local mx = param(\"max\", 20, \"the pool's maximum\")\n"
+    "nodegroup { name = \"pool\", cpu = \"4\", memory = \"16Gi\", min = 2, max = mx, size = 2,\n"
+    "            provision_delay = \"90s\", price = 0.2 }\n"
+    "deployment { name = \"web\", replicas = 4, cpu = \"1\", memory = \"1Gi\" }\n"
+    "at(\"5m\", function(k) k.scale(\"web\", 30) end)\n";
 
 static cJSON *diff_json(const char *a, const char *b)
 {
@@ -184,6 +196,43 @@ START_TEST(missing_folders_and_files_exit_2_naming_them)
 }
 END_TEST
 
+/* Every allocation of a diff fails in turn: SIM_ENOMEM with a message and
+ * nothing printed, or the whole answer; nothing leaks either way. */
+START_TEST(out_of_memory_at_every_allocation)
+{
+    SimTrSchema schema;
+    ck_assert_int_eq(scn_trace_schema(&schema), SIM_OK);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/small6", tb_dir());
+    snprintf(b, sizeof b, "%s/small20", tb_dir());
+    int done = 0;
+    for (uint64_t n = 1; !done && n < 200000; n++) {
+        SimMem m;
+        sim_mem_init(&m);
+        m.fail_at = n;
+        SimErr err = SIM_ERR_INIT;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        int rc = rnd_diff(&m, &schema, a, b, 1, out, &err);
+        fclose(out);
+        ck_assert_msg(rc == SIM_OK || rc == SIM_ENOMEM, "allocation %llu: rc %d: %s", (unsigned long long)n, rc,
+                      err.msg);
+        if (rc == SIM_ENOMEM) {
+            ck_assert_msg(len == 0, "allocation %llu: printed after a failure", (unsigned long long)n);
+            ck_assert_msg(strstr(err.msg, "out of memory") != NULL, "allocation %llu: %s", (unsigned long long)n,
+                          err.msg);
+        } else {
+            ck_assert_msg(strstr(text, "\"divergence\"") != NULL, "%s", text);
+            done = 1;
+        }
+        ck_assert_msg(m.live == 0, "allocation %llu: %lld bytes leaked", (unsigned long long)n, (long long)m.live);
+        free(text);
+    }
+    ck_assert(done);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("diff");
@@ -194,6 +243,7 @@ static Suite *suite(void)
     tcase_add_test(tc, metrics_gap_is_read_from_both_files);
     tcase_add_test(tc, identical_runs_agree);
     tcase_add_test(tc, missing_folders_and_files_exit_2_naming_them);
+    tcase_add_test(tc, out_of_memory_at_every_allocation);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -204,7 +254,10 @@ int main(void)
         return 2;
     int ok = tb_run("sweep --vary cpu-us-east.max=8,16 --jobs 1 --keep-runs --out sw --quiet") == 0 &&
              tb_run("sweep --vary cpu-us-east.max=8,16 --jobs 1 --out bare --quiet") == 0 &&
-             tb_run("run --quiet --out runA") == 0 && tb_run("run --quiet --out runB --set surge=12") == 0;
+             tb_run("run --quiet --out runA") == 0 && tb_run("run --quiet --out runB --set surge=12") == 0 &&
+             tb_write("small.lua", small_scenario) != NULL &&
+             tb_run("run small.lua --quiet --out small6 --set max=6") == 0 &&
+             tb_run("run small.lua --quiet --out small20") == 0;
     if (!ok) {
         fprintf(stderr, "test_diff: the fixture runs failed: %s\n", tb_err());
         tb_cleanup();

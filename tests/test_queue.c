@@ -23,6 +23,7 @@
 #include "workloads/queue.h"
 #include "workloads/wl_metrics.h"
 
+#include "tb.h"
 #include "tr.h"
 #include "ts.h"
 #include "tw.h"
@@ -1017,6 +1018,79 @@ START_TEST(queue_lua_valid_declarations_load)
 }
 END_TEST
 
+/* Issue 19: a sweep's loads share one ScnDataCache: the second load of the
+ * same scenario makes no data set (the cache's memory does not grow) and
+ * borrows the first's; a summary-only run writes neither trace.kst nor
+ * metrics.csv, and its summary.json is byte for byte a full run's. */
+START_TEST(queue_data_cache_shares_across_loads_and_summary_only_run)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s%s", world_lua,
+             "deployment { name = \"workers\", namespace = \"research\", replicas = 2, cpu = \"1\",\n"
+             "             memory = \"1Gi\", queue = \"backtests\" }\n"
+             "submit { queue = \"backtests\", name = \"a\", start = \"16:05\", count = 2,\n"
+             "         strategy = \"ma_cross\", universe = { assets = 4, days = 300, seed = 3 },\n"
+             "         params = { fast = { 5 }, slow = { 20 } } }\n"
+             "submit { queue = \"backtests\", name = \"b\", start = \"16:05\",\n"
+             "         strategy = \"ma_cross\", universe = { assets = 4, days = 300, seed = 4 },\n"
+             "         params = { fast = { 5 }, slow = { 20 } } }\n");
+    SimMem m, mc;
+    sim_mem_init(&m);
+    sim_mem_init(&mc);
+    ScnDataCache *cache = scn_data_cache_new(&mc);
+    ck_assert_ptr_nonnull(cache);
+    ScnOptions o = {.path = tr_write(tmpdir, "cache.lua", src), .seed = 1, .data_cache = cache};
+    SimErr err = SIM_ERR_INIT;
+    ScnScenario *a = scn_load(&m, &o, &err);
+    ck_assert_msg(a != NULL, "%s", sim_err_msg(&err));
+    int64_t made = mc.live;
+    ck_assert_msg(made > (int64_t)(2 * 4 * 300 * sizeof(double)), "the data sets are not in the cache: %lld bytes",
+                  (long long)made);
+    ScnScenario *b = scn_load(&m, &o, &err);
+    ck_assert_msg(b != NULL, "%s", sim_err_msg(&err));
+    ck_assert_int_eq(mc.live, made);   /* nothing made again */
+    ck_assert_uint_eq(scn_data_sets(a), 2);
+    ck_assert_uint_eq(scn_data_sets(b), 2);
+    scn_free(a);   /* b still borrows the cache's */
+    o.data_cache = NULL;
+    ScnScenario *plain = scn_load(&m, &o, &err);
+    ck_assert_msg(plain != NULL, "%s", sim_err_msg(&err));
+    char full[512], only[512], p1[600], p2[600];
+    snprintf(full, sizeof full, "%s/cache-full", tmpdir);
+    snprintf(only, sizeof only, "%s/cache-only", tmpdir);
+    ck_assert_int_eq(mkdir(full, 0755), 0);
+    ck_assert_int_eq(mkdir(only, 0755), 0);
+    ScnRunOptions ro = {.seed = 1, .dir = full, .no_wall_time = 1};
+    ScnRunResult r1, r2;
+    ck_assert_msg(scn_run(plain, &ro, &r1) == SIM_OK, "%s", scn_errmsg(plain));
+    ro.dir = only;
+    ro.summary_only = 1;
+    ck_assert_msg(scn_run(b, &ro, &r2) == SIM_OK, "%s", scn_errmsg(b));
+    ck_assert_str_eq(r1.trace_sha256, r2.trace_sha256);
+    scn_free(b);
+    scn_free(plain);
+    scn_data_cache_free(cache);
+    ck_assert_int_eq(m.live, 0);
+    ck_assert_int_eq(mc.live, 0);
+    snprintf(p1, sizeof p1, "%s/summary.json", full);
+    snprintf(p2, sizeof p2, "%s/summary.json", only);
+    size_t l1, l2;
+    char *t1 = tb_read(p1, &l1), *t2 = tb_read(p2, &l2);
+    ck_assert(t1 && t2);
+    ck_assert_msg(l1 == l2 && memcmp(t1, t2, l1) == 0, "summaries differ");
+    free(t1);
+    free(t2);
+    snprintf(p1, sizeof p1, "%s/trace.kst", full);
+    snprintf(p2, sizeof p2, "%s/trace.kst", only);
+    ck_assert_int_eq(access(p1, F_OK), 0);
+    ck_assert_int_ne(access(p2, F_OK), 0);
+    snprintf(p1, sizeof p1, "%s/metrics.csv", full);
+    snprintf(p2, sizeof p2, "%s/metrics.csv", only);
+    ck_assert_int_eq(access(p1, F_OK), 0);
+    ck_assert_int_ne(access(p2, F_OK), 0);
+}
+END_TEST
+
 /* Requests of the same data share it: three submits and a backtest {} over
  * two distinct universes make two data sets; a stated duration is each
  * request's run time in summary.json; duration and work_scale together are
@@ -1098,6 +1172,7 @@ int main(void)
     tcase_add_test(tc, queue_lua_declarations_are_checked);
     tcase_add_test(tc, queue_lua_valid_declarations_load);
     tcase_add_test(tc, queue_lua_duration_and_shared_data);
+    tcase_add_test(tc, queue_data_cache_shares_across_loads_and_summary_only_run);
     suite_add_tcase(s, tc);
     return tr_main(s, tmpdir);
 }

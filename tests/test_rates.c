@@ -217,6 +217,54 @@ START_TEST(rates_range_must_cover_the_run)
 }
 END_TEST
 
+/* ---- load from market days (issue 20, item 2) ------------------------------------------------ */
+
+/* The shipped scenario on the real closes: rank N is the N-th largest
+ * absolute DAX log return of the file (rows counted by Python from the CSV:
+ * 36 is 19 August 1991, -9.63 %; 1652 is 28 October 1997, -6.01 %), and
+ * the expectations pass on both. */
+START_TEST(rates_market_day_scenario_picks_the_day_by_its_move)
+{
+    const char *src = getenv("KUBESIM_SRC");
+    ck_assert_ptr_nonnull(src);
+    static const struct {
+        const char *set, *want;
+    } days[] = {
+        {"rank=1", "DAX row 36 (year 1991.631): log return -9.63 %"},
+        {"rank=2", "DAX row 1652 (year 1997.846): log return -6.01 %"},
+        {"day=100", "DAX row 100 (year 1991.877): log return -0.01 %"},
+    };
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        int rc = tb_run("run '%s/scenarios/market_day_volatility.lua' --set %s --force --out mdv-%zu", src,
+                        days[i].set, i);
+        ck_assert_msg(rc == 0, "%s: exit %d: %s", days[i].set, rc, tb_err());
+        ck_assert_msg(strstr(tb_err(), days[i].want) != NULL, "%s: '%s' lacks '%s'", days[i].set, tb_err(),
+                      days[i].want);
+    }
+}
+END_TEST
+
+START_TEST(rates_prices_refuses_unknown_assets_and_files)
+{
+    const char *src = getenv("KUBESIM_SRC");
+    char text[2048];
+    snprintf(text, sizeof text, "local c = prices { data = \"%s/scenarios/data/eustockmarkets.csv\", asset = \"NIKKEI\" }\n"
+             "region { name = \"r\" }\n", src);
+    tb_write("prices.lua", text);
+    ck_assert_int_eq(tb_run("validate prices.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "prices.lua:1: prices: field 'asset': ") != NULL &&
+                  strstr(tb_err(), "has no asset 'NIKKEI' (it has DAX, ...)") != NULL, "%s", tb_err());
+    tb_write("prices2.lua", "local c = prices { data = \"missing.csv\" }\nregion { name = \"r\" }\n");
+    ck_assert_int_eq(tb_run("validate prices2.lua"), 2);
+    ck_assert_msg(strstr(tb_err(), "prices.lua:1:") == NULL && strstr(tb_err(), "prices2.lua:1: prices: field "
+                  "'data': missing.csv") != NULL, "%s", tb_err());
+    snprintf(text, sizeof text, "local c = prices { data = \"%s/scenarios/data/eustockmarkets.csv\", asset = \"SMI\" }\n"
+             "assert(#c == 1860 and c[1] == 1678.1 and c[1860] == 7676.3, #c)\nregion { name = \"r\" }\n", src);
+    tb_write("prices3.lua", text);
+    ck_assert_msg(tb_run("validate prices3.lua") == 0, "%s", tb_err());
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("rates");
@@ -225,6 +273,8 @@ static Suite *suite(void)
     tcase_add_test(tc, rates_recorded_rate_drives_the_run_on_the_scenario_clock);
     tcase_add_loop_test(tc, rates_bad_recordings_exit_2_naming_file_and_sample, 0, (int)(sizeof BAD / sizeof BAD[0]));
     tcase_add_test(tc, rates_range_must_cover_the_run);
+    tcase_add_test(tc, rates_market_day_scenario_picks_the_day_by_its_move);
+    tcase_add_test(tc, rates_prices_refuses_unknown_assets_and_files);
     suite_add_tcase(s, tc);
     return s;
 }

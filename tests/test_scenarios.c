@@ -23,7 +23,8 @@ static char scn_path[MAX_SCN][1024], scn_stem[MAX_SCN][128];
 static int nscn;
 
 static const char *const shipped[] = {"market_open_surge", "month_end_backtest_storm", "nightly_data_pipeline",
-                                      "region_outage", "gpu_training_burst", "quota_contention", NULL};
+                                      "region_outage", "gpu_training_burst", "quota_contention",
+                                      "market_day_volatility", NULL};
 
 static cJSON *summary(const char *dir)
 {

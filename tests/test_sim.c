@@ -660,6 +660,75 @@ START_TEST(node_totals_equal_live_pod_requests_at_every_step)
 }
 END_TEST
 
+/* Pod records are paged (here 4 to a page) and a page is recycled once all
+ * of its pods are gone (deleted, or ended and then deleted) and all of its
+ * ids handed out: the memory follows the pods alive. Ids are never reused;
+ * a recycled pod reads as a tombstone (Deleted, no workload, the dead
+ * generation), deleting it again does nothing, and a page of live, ended or
+ * not-yet-handed-out pods stays. */
+START_TEST(pod_records_are_recycled_once_their_pods_are_gone)
+{
+    SimConfig cfg = {.seed = 42, .end = SIM_SEC(100), .queue = SIM_EVQ_FAST, .pod_page = 4};
+    World w;
+    w.e = sim_engine_create(&cfg);
+    ck_assert_ptr_nonnull(w.e);
+    ck_assert_int_eq(sim_region_add(w.e, "eu-west", &w.region), SIM_OK);
+    ck_assert_int_eq(sim_zone_add(w.e, w.region, "eu-west-a", &w.zone), SIM_OK);
+    ck_assert_int_eq(sim_namespace_add(w.e, "default", &w.ns), SIM_OK);
+    SimNodeGroup g = group_spec(w.region, "general", &w.zone, 1.0, 0);
+    ck_assert_int_eq(sim_nodegroup_add(w.e, &g, &w.group), SIM_OK);
+    uint32_t n = add_node(&w, 1);
+    uint32_t wl = add_workload(&w, "svc", 100, GIB / 8, 0, SIM_SEC(10));
+    size_t page;
+    uint32_t pod[12];
+    for (int i = 0; i < 12; i++) {
+        pod[i] = new_pod(&w, wl);
+        ck_assert_uint_eq(pod[i], (uint32_t)i);
+        if (i < 8)
+            ck_assert_int_eq(sim_pod_bind(w.e, pod[i], n), SIM_OK);
+    }
+    page = sim_pod_bytes(w.e) / 3;
+    ck_assert_uint_eq(page, 4 * sizeof(SimPod));
+    run_to(w.e, SIM_SEC(5));   /* 0-7 Running, 8-11 Pending */
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(sim_pod_delete(w.e, pod[i]), SIM_OK);
+    ck_assert_int_eq(sim_pod(w.e, pod[3])->phase, SIM_POD_DELETED);   /* held until the next step */
+    ck_assert_uint_eq(sim_pod(w.e, pod[3])->wl, wl);
+    run_to(w.e, SIM_SEC(6));
+    ck_assert_uint_eq(sim_pod_bytes(w.e), 2 * page);
+    ck_assert_uint_eq(sim_pod_bytes_peak(w.e), 3 * page);
+    const SimPod *dead = sim_pod(w.e, pod[0]);
+    ck_assert_int_eq(dead->phase, SIM_POD_DELETED);
+    ck_assert_uint_eq(dead->wl, SIM_NONE);
+    ck_assert_uint_eq(dead->node, SIM_NONE);
+    ck_assert_uint_eq(dead->gen, SIM_POD_DEAD_GEN);
+    ck_assert_int_eq(sim_pod_delete(w.e, pod[0]), SIM_OK);   /* again: nothing */
+    char name[64];
+    sim_pod_name(w.e, pod[0], name, sizeof name);
+    ck_assert_str_eq(name, "pod#0");
+    sim_pod_name(w.e, pod[4], name, sizeof name);
+    ck_assert_str_eq(name, "svc-4");
+    run_to(w.e, SIM_SEC(20));   /* 4-7 Succeeded: ended objects still exist, their page stays */
+    ck_assert_int_eq(sim_pod(w.e, pod[5])->phase, SIM_POD_SUCCEEDED);
+    ck_assert_uint_eq(sim_pod_bytes(w.e), 2 * page);
+    for (int i = 4; i < 8; i++)
+        ck_assert_int_eq(sim_pod_delete(w.e, pod[i]), SIM_OK);
+    uint32_t more = new_pod(&w, wl);   /* id 12: a new page, while 4-7's goes at the next step */
+    ck_assert_uint_eq(more, 12);
+    ck_assert_int_eq(sim_pod_delete(w.e, more), SIM_OK);   /* 13-15 not handed out: the page stays */
+    run_to(w.e, SIM_SEC(21));
+    ck_assert_uint_eq(sim_pod_bytes(w.e), 2 * page);   /* 8-11 pending, 12-15 */
+    ck_assert_uint_eq(sim_pod(w.e, pod[6])->gen, SIM_POD_DEAD_GEN);
+    ck_assert_int_eq(sim_pod(w.e, pod[9])->phase, SIM_POD_PENDING);
+    ck_assert_uint_eq(sim_pod_count(w.e), 13);
+    ck_assert_uint_eq(sim_region(w.e, w.region)->pods_created, 13);
+    ck_assert_int_eq(sim_node(w.e, n)->req.pods, 0);
+    ck_assert_msg(sim_check(w.e) == SIM_OK, "%s", sim_errmsg(w.e));
+    check_node_totals(w.e);
+    sim_engine_destroy(w.e);
+}
+END_TEST
+
 START_TEST(pod_delete_frees_node_resources_in_every_phase)
 {
     World w = world(SIM_SEC(100), 1.0, 0);
@@ -1957,6 +2026,7 @@ static Suite *sim_suite(void)
     tcase_add_test(e, pod_goes_pending_bound_running_succeeded_at_spec_times);
     tcase_add_test(e, node_totals_equal_live_pod_requests_at_every_step);
     tcase_add_test(e, pod_delete_frees_node_resources_in_every_phase);
+    tcase_add_test(e, pod_records_are_recycled_once_their_pods_are_gone);
     tcase_add_test(e, terminating_pod_holds_its_node_until_its_work_ends);
     tcase_add_test(e, terminating_pod_is_killed_when_its_grace_period_ends);
     tcase_add_test(e, pod_without_work_or_grace_goes_at_once);

@@ -34,6 +34,8 @@ typedef struct PodSeen {
     uint8_t shown;              /* in the last sample's per-pod series */
     int8_t phase;               /* the phase it was shown in (phase_of) */
     uint8_t unbound;            /* shown with node="" (not bound yet) */
+    uint32_t wl, ordinal, ns, region;   /* when shown: its series end after its record
+                                           may have been recycled (sim_pod) */
 } PodSeen;
 
 struct WlKstate {
@@ -49,9 +51,6 @@ struct WlKstate {
     uint8_t *node_shown;        /* by node id: in the last sample's node series */
     size_t cap_nodes;
     uint32_t lo;                /* pods below it are gone for good */
-    uint32_t seen_pods;         /* pods counted into created[] */
-    uint64_t *created;          /* by region: pods created */
-    size_t cap_created;
 };
 
 /* ---- rows -------------------------------------------------------------------- */
@@ -102,31 +101,15 @@ static size_t obj_labels(WlKstate *k, char *buf, uint32_t ns, const char *key, c
 }
 
 /* ---- regions, and the counts only kubesim keeps ------------------------------------ */
-static int grow_created(WlKstate *k)
-{
-    size_t old = k->cap_created;
-    if (sim_mem_grow(k->mem, (void **)&k->created, &k->cap_created, sim_region_count(k->e),
-                     sizeof *k->created) != SIM_OK)
-        return SIM_ENOMEM;
-    memset(k->created + old, 0, (k->cap_created - old) * sizeof *k->created);   /* grow does not zero */
-    return SIM_OK;
-}
-
 static void regions(WlKstate *k)
 {
     SimEngine *e = k->e;
-    if (grow_created(k) != SIM_OK) {
-        k->err = 1;
-        return;
-    }
-    for (uint32_t n = sim_pod_count(e); k->seen_pods < n; k->seen_pods++)
-        k->created[sim_pod(e, k->seen_pods)->region]++;
     for (uint32_t r = 0; r < sim_region_count(e); r++) {
         char l[LABELS];
         size_t n = 0;
         wl_kstate_label(l, sizeof l, &n, "region", sim_region(e, r)->name);
         wl_kstate_row(k, "kubesim_region_up", l, !sim_region(e, r)->down);
-        wl_kstate_row(k, "kubesim_pods_created", l, (double)k->created[r]);
+        wl_kstate_row(k, "kubesim_pods_created", l, (double)sim_region(e, r)->pods_created);
     }
 }
 
@@ -397,6 +380,10 @@ static void pod(WlKstate *k, uint32_t id, const SimPod *p)
     size_t n = 0, cn;
     PodSeen *ps = &k->pods[id];
     sim_pod_name(k->e, id, name, sizeof name);
+    ps->wl = p->wl;
+    ps->ordinal = p->ordinal;
+    ps->ns = p->ns;
+    ps->region = p->region;
     if (p->node != SIM_NONE)
         sim_node_name(k->e, p->node, node, sizeof node);
     wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(k->e, p->ns)->name);
@@ -419,10 +406,12 @@ static void pod_gone(WlKstate *k, uint32_t id, const SimPod *p)
 {
     char base[LABELS], name[256];
     size_t n = 0;
-    sim_pod_name(k->e, id, name, sizeof name);
-    wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(k->e, p->ns)->name);
+    const PodSeen *ps = &k->pods[id];   /* p's record may be recycled: what it was shown as */
+    (void)p;
+    snprintf(name, sizeof name, "%s-%u", sim_workload(k->e, ps->wl)->name, ps->ordinal);
+    wl_kstate_label(base, sizeof base, &n, "namespace", sim_namespace(k->e, ps->ns)->name);
     wl_kstate_label(base, sizeof base, &n, "pod", name);
-    wl_kstate_label(base, sizeof base, &n, "region", sim_region(k->e, p->region)->name);
+    wl_kstate_label(base, sizeof base, &n, "region", sim_region(k->e, ps->region)->name);
     phases(k, id, base, n, -1);
     k->pods[id].shown = 0;
 }
@@ -543,7 +532,6 @@ static void release(WlKstate *k)
 {
     sim_mem_free(k->mem, k->pods, k->cap_pods * sizeof *k->pods);
     sim_mem_free(k->mem, k->node_shown, k->cap_nodes);
-    sim_mem_free(k->mem, k->created, k->cap_created * sizeof *k->created);
     sim_mem_free(k->mem, k, sizeof *k);
 }
 

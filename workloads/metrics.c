@@ -61,8 +61,10 @@ static const WlSource *named(const WlSource *v, size_t n, const char *name)
 static int declared_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
 {
     const SimPod *p = sim_pod(c->e, pod);
+    if (p->phase != SIM_POD_RUNNING)
+        return 0;   /* (a deleted pod's record may be recycled: no workload then) */
     const SimPodSpec *sp = &sim_workload(c->e, p->wl)->spec;
-    if (p->phase != SIM_POD_RUNNING || (sp->usage_cpu_m == 0 && sp->usage_mem == 0))
+    if (sp->usage_cpu_m == 0 && sp->usage_mem == 0)
         return 0;
     out->cpu_m = sp->usage_cpu_m;
     out->mem = sp->usage_mem;

@@ -1,0 +1,2 @@
+local c = prices { data = "p.csv", asset = "XYZ" }
+region { name = "r1" }
