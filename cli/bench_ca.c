@@ -29,6 +29,7 @@ typedef struct Bench {
     SchedCa *ca;
     uint32_t nodes, region, ns, groups[4];
     double fill;
+    uint32_t per_node;           /* pods per node sharing the fill (0: 1) */
 } Bench;
 
 static int add_groups(Bench *b)
@@ -66,15 +67,19 @@ static int fill_nodes(Bench *b)
         w.kind = SIM_WL_DEPLOYMENT;
         w.ns = b->ns;
         w.region = b->region;
-        w.spec.req = (SimRes){(int64_t)((double)GROUP_CPU[g] * b->fill), (int64_t)((double)GROUP_MEM[g] * b->fill) / 2, 0, 1};
+        uint32_t k = b->per_node ? b->per_node : 1;
+        w.spec.req = (SimRes){(int64_t)((double)GROUP_CPU[g] * b->fill) / k,
+                              (int64_t)((double)GROUP_MEM[g] * b->fill) / 2 / k, 0, 1};
         uint32_t wl;
         if (sim_workload_add(b->e, &w, &wl))
             return -1;
         for (uint32_t i = (uint32_t)g; i < b->nodes; i += 4) {
             uint32_t node, pod;
-            if (sim_node_add(b->e, b->groups[g], 1, &node) || sim_pod_create(b->e, wl, &pod) ||
-                sim_pod_bind(b->e, pod, node))
+            if (sim_node_add(b->e, b->groups[g], 1, &node))
                 return -1;
+            for (uint32_t j = 0; j < k; j++)
+                if (sim_pod_create(b->e, wl, &pod) || sim_pod_bind(b->e, pod, node))
+                    return -1;
         }
     }
     return 0;
@@ -89,11 +94,12 @@ static int populate(void *ctx, SimEngine *e)
 
 /* The cluster in a world with the scheduler and the autoscaler (cfg; NULL:
  * upstream's defaults). */
-static int setup(Bench *b, uint32_t nodes, double fill, const SchedCaConfig *cfg)
+static int setup(Bench *b, uint32_t nodes, double fill, uint32_t per_node, const SchedCaConfig *cfg)
 {
     memset(b, 0, sizeof *b);
     b->nodes = nodes;
     b->fill = fill;
+    b->per_node = per_node;
     ScnWorldOptions wo = {.seed = 42, .end = SIM_SEC(3600), .parts = SCN_WORLD_AUTOSCALER, .populate = populate,
                           .ctx = b, .autoscaler = cfg};
     if (scn_world_open(&b->w, NULL, &wo) != SIM_OK) {
@@ -155,15 +161,16 @@ static double time_plans(Bench *b, const uint32_t *wls, int reps, int32_t *delta
     return t / reps * 1e3;
 }
 
-/* The scale-down pass of a cluster of underutilised nodes, then quiet loops
- * (quiet_us NULL: none); count: scale-down-non-empty-candidates-count. */
-static int time_scale_down(uint32_t nodes, int32_t count, double *pass_ms, double *quiet_us)
+/* The scale-down pass of a cluster of underutilised nodes, per_node pods on
+ * each, then quiet loops (quiet_us NULL: none); count:
+ * scale-down-non-empty-candidates-count. */
+static int time_scale_down(uint32_t nodes, uint32_t per_node, int32_t count, double *pass_ms, double *quiet_us)
 {
     Bench b;
     SchedCaConfig cfg;
     sched_ca_config_default(&cfg);
     cfg.scale_down_non_empty_candidates_count = count;
-    int rc = setup(&b, nodes, 0.3, &cfg);
+    int rc = setup(&b, nodes, 0.3, per_node, &cfg);
     if (rc == 0) {
         double t0 = bench_now();
         rc = sched_ca_loop(b.ca, b.region);
@@ -188,13 +195,13 @@ int bench_autoscaler_loop(cJSON *out, int quick)
     Bench b;
     double ms = -1, pass_ms = 0, quiet_us = 0, large_ms = 0, large_full_ms = 0;
     int32_t delta = 0;
-    if (setup(&b, nodes, 0.95, NULL) == 0 && add_pending(&b, pending, wls) == 0)
+    if (setup(&b, nodes, 0.95, 1, NULL) == 0 && add_pending(&b, pending, wls) == 0)
         ms = time_plans(&b, wls, reps, &delta);
     if (ms < 0)
         fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
     teardown(&b);
-    if (ms < 0 || time_scale_down(nodes, 30, &pass_ms, &quiet_us) != 0 ||
-        time_scale_down(large, 30, &large_ms, NULL) != 0 || time_scale_down(large, 0, &large_full_ms, NULL) != 0)
+    if (ms < 0 || time_scale_down(nodes, 1, 30, &pass_ms, &quiet_us) != 0 ||
+        time_scale_down(large, 10, 30, &large_ms, NULL) != 0 || time_scale_down(large, 10, 0, &large_full_ms, NULL) != 0)
         return -1;
     cJSON_AddNumberToObject(out, "nodes", nodes);
     cJSON_AddNumberToObject(out, "pending", pending);

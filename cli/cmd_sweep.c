@@ -329,8 +329,7 @@ static int run_one(Sweep *sw, size_t u)
     ScnRunOptions ro = {.seed = o.seed, .dir = dir, .stop = cli_stop_flag(),
                         .no_wall_time = 1, .kstate = sw->a->openmetrics ? kpath : NULL,
                         .kstate_pods = WL_KSTATE_PODS_DEFAULT,
-                        /* collect deletes trace.kst and metrics.csv: never written unless read
-                           or kept */
+                        /* collect deletes trace.kst and metrics.csv: never written unless read or kept */
                         .summary_only = !sw->a->openmetrics && !sw->a->keep_runs &&
                                         !scn_sweep_wants_metrics(sw->w)};
     ScnRunResult res;

@@ -349,6 +349,8 @@ static int rewrite_summary(SimMem *m, const char *run_dir, cJSON *obs, SimErr *e
     }
     cJSON *root = cJSON_Parse(text);
     sim_mem_free(m, text, n + 1);
+    if (root == NULL)
+        cJSON_Delete(obs);   /* sim_json_add_item frees it when root cannot take it */
     if (root == NULL || sim_json_add_item(root, "observed", obs) == NULL) {
         cJSON_Delete(root);
         return sim_err_set(err, SIM_ENOMEM, "%s: cannot add \"observed\"", path);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/json.h"
 #include "workloads/apps.h"
 #include "workloads/queue.h"
 #include "workloads/traffic.h"
@@ -147,11 +148,12 @@ void kx_emit_deployments(KxCtx *c)
  * "SITE RATE [daily CLOCK=FACTOR,...] [surge START+RAMP+HOLD+DECAY*FACTOR,...]". */
 static void flow_text(const WlFlow *f, const char *site, char *buf, size_t n)
 {
-    char a[32], b[32], d[32], e[32];
-    size_t k = (size_t)snprintf(buf, n, "%s %.15g", site, f->rate);
+    char a[32], b[32], d[32], e[32], num[SIM_NUM_LEN];
+    size_t k = (size_t)snprintf(buf, n, "%s %s", site, sim_num(f->rate, num));
     for (size_t i = 0; i < f->ndaily && k < n; i++) {
         kx_duration(f->daily[i].clock, a, sizeof a);
-        k += (size_t)snprintf(buf + k, n - k, "%s%s=%.15g", i ? "," : " daily ", a, f->daily[i].factor);
+        k += (size_t)snprintf(buf + k, n - k, "%s%s=%s", i ? "," : " daily ", a,
+                                sim_num(f->daily[i].factor, num));
     }
     for (size_t i = 0; i < f->nsurges && k < n; i++) {
         const WlSurge *s = &f->surges[i];
@@ -159,7 +161,8 @@ static void flow_text(const WlFlow *f, const char *site, char *buf, size_t n)
         kx_duration(s->ramp, b, sizeof b);
         kx_duration(s->hold, d, sizeof d);
         kx_duration(s->decay, e, sizeof e);
-        k += (size_t)snprintf(buf + k, n - k, "%s%s+%s+%s+%s*%.15g", i ? "," : " surge ", a, b, d, e, s->factor);
+        k += (size_t)snprintf(buf + k, n - k, "%s%s+%s+%s+%s*%s", i ? "," : " surge ", a, b, d, e,
+                                sim_num(s->factor, num));
     }
 }
 
@@ -168,10 +171,10 @@ static void flow_text(const WlFlow *f, const char *site, char *buf, size_t n)
 static void latency_text(KxCtx *c, const WlFlow *f, const char *site, uint32_t region, char *lat, size_t n)
 {
     SimTime rtt;
-    char item[160];
+    char item[160], num[SIM_NUM_LEN];
     if (!wl_traffic_rtt(c->wl, f->site, region, &rtt))
         return;
-    snprintf(item, sizeof item, "%s=%.15g", site, (double)rtt / 1e6);   /* milliseconds, as latency{ms} */
+    snprintf(item, sizeof item, "%s=%s", site, sim_num((double)rtt / 1e6, num));   /* milliseconds, as latency{ms} */
     size_t k = strlen(lat), m = strlen(item);
     for (const char *p = lat; (p = strstr(p, item)) != NULL; p += m)
         if ((p == lat || p[-1] == ',') && (p[m] == ',' || p[m] == '\0'))

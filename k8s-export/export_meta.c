@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/json.h"
+
 void kx_doc_begin(KxCtx *c, const char *api, const char *kind)
 {
     kx_yaml_doc_begin(c->y);
@@ -172,12 +174,8 @@ void kx_clock(SimTime t, char *buf, size_t n)
 
 void kx_kv_double(KxYaml *y, const char *key, double v)
 {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.15g", v);   /* the shortest that reads back, mostly */
-    double back;
-    if (sscanf(buf, "%lf", &back) != 1 || back != v)
-        snprintf(buf, sizeof buf, "%.17g", v);
-    kx_yaml_kv_str(y, key, buf);
+    char buf[SIM_NUM_LEN];
+    kx_yaml_kv_str(y, key, sim_num(v, buf));
 }
 
 const char *kx_taint_effect(int effect)

@@ -22,6 +22,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/json.h"
+
 static const KxDoc *node_groups(KxImp *c)
 {
     for (KxDoc *d = NULL; (d = kx_next(c, d, "ConfigMap")) != NULL;)
@@ -93,7 +95,8 @@ int kx_out_price(KxImp *c, const char *instance_type, const KubeYNode *given)
 {
     const KxPrice *p = kx_prices_find(c->o ? c->o->prices : NULL, instance_type);
     if (p) {
-        kx_out(c, ", price = %.15g", p->per_hour);
+        char num[SIM_NUM_LEN];
+        kx_out(c, ", price = %s", sim_num(p->per_hour, num));
         return 0;
     }
     if (given && kube_y_want(c->y, given, KUBE_Y_SCALAR)) {

@@ -69,7 +69,8 @@ static int is_in(const char *name, const char *const *list)
     return 0;
 }
 
-static const char *const config_kinds[] = {"region", "zone", "nodegroup", "namespace", "workload", "queue", NULL};
+static const char *const config_kinds[] = {"region", "zone", "nodegroup", "namespace", "workload", "queue",
+                                           "serve", NULL};
 static const char *const naming_kinds[] = {"region", "zone", "nodegroup", "namespace", "workload",
                                            "queue", "node_add", "pod_create", NULL};
 static const char *const sample_kinds[] = {"traffic", "end", NULL};
@@ -126,11 +127,14 @@ static void full(const Side *s, int from, char *buf, size_t n)
 
 /* The decisions in words, "%field" replaced by the field's value. */
 static const char *const phrases[][2] = {
+    {"ca_decision", "autoscaler chose %group +%delta (for %pods pods, expander %expander)"},
+    {"ca_no_scale_up", "autoscaler cannot help pod %pod: %reason"},
     {"ca_scale_up", "autoscaler chose %group +%delta (for %pods pods)"},
     {"ca_scale_down", "autoscaler removed node %node (%reason)"},
     {"ca_backoff", "autoscaler backed off %group (%reason)"},
     {"pod_bind", "pod %pod bound to %node"},
     {"pod_unschedulable", "pod %pod unschedulable: %reason"},
+    {"pod_sched_fail", "pod %pod still unschedulable (attempt %attempts): %reason"},
     {"pod_preempt", "pod %pod preempted by %by on %node"},
     {"pod_nominate", "pod %pod nominated to %node"},
     {"pod_evict", "pod %pod evicted (%reason)"},
@@ -141,6 +145,7 @@ static const char *const phrases[][2] = {
     {"node_ready", "node %node ready"},
     {"node_remove", "node %node removed"},
     {"hpa", "HPA %hpa wants %desired replicas of %current (limited by %limited_by)"},
+    {"hpa_sync", "HPA %hpa wants %desired replicas of %current (limited by %limited_by: %reason; %metrics)"},
     {"scale", "%wl scaled %from -> %to"},
     {"quota_reject", "admission rejected a pod of %wl: %reason"},
     {"job_end", "Job %wl ended (%reason)"},
@@ -184,12 +189,17 @@ static void phrase(const Side *s, char *buf, size_t n)
         k = k < n ? k : n - 1;
     }
     buf[k] = '\0';
+    int rj = field_ix(s->def, "rejected");
+    if (strcmp(s->def->name, "ca_decision") == 0 && rj >= 0 && s->rec.v[rj].s && *s->rec.v[rj].s && k < n)
+        snprintf(buf + k, n - k, "; rejected %s", s->rec.v[rj].s);
 }
 
 static void keep_decl(Side *s)
 {
     char key[300], v[256];
     int nf = field_ix(s->def, "name");
+    if (nf < 0)
+        nf = field_ix(s->def, "service");   /* serve: a service's declaration */
     snprintf(key, sizeof key, "%s %s", s->def->name, nf >= 0 ? s->rec.v[nf].s : "?");
     if (s->ndecl >= MAX_DECLS ||
         sim_mem_grow(s->m, (void **)&s->decl, &s->capdecl, s->ndecl + 1, sizeof *s->decl) != SIM_OK) {
@@ -235,9 +245,10 @@ static int next_decision(Side *s, int only_decls)
 
 /* Decisions that explain the others of their instant, best first: a node
  * added follows the autoscaler's choice, a pod created follows a scale. */
-static const char *const headline_kinds[] = {"ca_scale_up", "ca_scale_down", "ca_backoff", "pod_preempt",
-                                             "pod_evict", "fault", "hpa", "scale", "quota_reject",
-                                             "pod_unschedulable", "pod_nominate", "pod_bind", NULL};
+static const char *const headline_kinds[] = {"ca_decision", "ca_scale_up", "ca_scale_down", "ca_backoff",
+                                             "pod_preempt", "pod_evict", "fault", "hpa_sync", "hpa", "scale",
+                                             "quota_reject", "ca_no_scale_up", "pod_unschedulable",
+                                             "pod_sched_fail", "pod_nominate", "pod_bind", NULL};
 
 static int rank(const char *kind)
 {

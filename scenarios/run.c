@@ -47,8 +47,8 @@ static int setup(Run *r)
                           .traffic_mode = r->opt->traffic_mode,
                           .kstate = r->opt->kstate,
                           .kstate_pods = r->opt->kstate_pods,
-                          .timings = r->opt->timings,
-                          .summary_only = r->opt->summary_only};
+                          .summary_only = r->opt->summary_only,
+                          .timings = r->opt->timings};
     int rc = scn_world_open(&r->w, r->s, &wo);
     r->e = r->w ? scn_world_engine(r->w) : NULL;
     return rc == SIM_OK ? SIM_OK : fail(r, rc, scn_world_errmsg(r->w));

@@ -696,17 +696,10 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* The shortest of %.15g..%.17g that reads back as the same double: exact for
- * merging, and 95.5424 rather than 95.542399999999901 for people. */
 static void put_num(FILE *f, double v)
 {
-    char buf[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, f);
+    char buf[SIM_NUM_LEN];
+    fputs(sim_num(v, buf), f);
 }
 
 /* Columns after ok (scn_sweep_write_csv): completion_seconds with a job: or

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct Hdr {
@@ -90,4 +91,14 @@ cJSON *sim_json_push(cJSON *array, cJSON *item)
         return item;
     cJSON_Delete(item);
     return NULL;
+}
+
+const char *sim_num(double v, char buf[SIM_NUM_LEN])
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, SIM_NUM_LEN, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
 }

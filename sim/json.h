@@ -52,4 +52,11 @@ int sim_json_end(SimJsonScope *s);
 cJSON *sim_json_add_item(cJSON *object, const char *key, cJSON *item);
 cJSON *sim_json_push(cJSON *array, cJSON *item);
 
+/* v as the shortest of %.15g, %.16g, %.17g that reads back as the same
+ * double: 95.5424 rather than 95.542399999999901 for people, and exact for a
+ * later reader (an export's import, a sweep's merge). buf holds 32 bytes;
+ * returns buf. */
+#define SIM_NUM_LEN 32
+const char *sim_num(double v, char buf[SIM_NUM_LEN]);
+
 #endif

@@ -780,7 +780,7 @@ END_TEST
 /* Both implementations: libcrypto's (the default) and the portable fallback. */
 static void check_sha(const void *data, size_t n, const char *want)
 {
-    void (*const init[2])(SimSha256 *) = {sim_sha256_init, sim_sha256_init_portable};
+    void (*const init[2])(SimSha256 *s) = {sim_sha256_init, sim_sha256_init_portable};
     for (int k = 0; k < 2; k++) {
         SimSha256 s;
         char hex[65];
@@ -817,7 +817,7 @@ START_TEST(sha256_known_vectors)
     /* A million 'a', fed in uneven pieces so every buffer boundary is crossed. */
     char a[1000];
     memset(a, 'a', sizeof a);
-    void (*const init[2])(SimSha256 *) = {sim_sha256_init, sim_sha256_init_portable};
+    void (*const init[2])(SimSha256 *s) = {sim_sha256_init, sim_sha256_init_portable};
     for (int i = 0; i < 2; i++) {
         SimSha256 s;
         char hex[65];

@@ -9,6 +9,7 @@
  * each kind it has.
  */
 #include <check.h>
+#include <dirent.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,10 +161,21 @@ static void first_names(const char *dump, char names[4][128])
 
 START_TEST(why_works_on_every_shipped_scenario)
 {
-    static const char *const scen[] = {"gpu_training_burst", "market_open_surge", "month_end_backtest_storm",
-                                       "nightly_data_pipeline", "quota_contention", "region_outage"};
     static const char *const kinds[] = {"pod", "workload", "node", "service"};
-    for (size_t i = 0; i < sizeof scen / sizeof scen[0]; i++) {
+    char scen[32][128];
+    size_t nscen = 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/scenarios", getenv("KUBESIM_SRC"));
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL && nscen < 32;) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && n < 120 && strcmp(de->d_name + n - 4, ".lua") == 0)
+            snprintf(scen[nscen++], sizeof scen[0], "%.*s", (int)(n - 4), de->d_name);
+    }
+    closedir(d);
+    ck_assert_uint_ge(nscen, 6);   /* every shipped scenario, whatever their number */
+    for (size_t i = 0; i < nscen; i++) {
         scenario_run(scen[i]);
         ck_assert_int_eq(tb_run("trace dump %s/trace.kst", scen[i]), 0);
         char *dump = strdup(tb_out());
