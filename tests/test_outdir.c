@@ -344,6 +344,8 @@ START_TEST(run_stopped_by_a_signal_leaves_nothing)
 END_TEST
 
 /* The parent alone gets SIGTERM (a process manager): it stops its workers.
+ * The sweeps here keep their runs (--keep-runs) so that a worker's trace.kst
+ * in the temporary folder shows it is mid-run when the signal comes.
  * The whole group gets SIGINT (Ctrl-C at a terminal): the workers die, the
  * parent cleans up. Either way no process of the group is left. */
 START_TEST(sweep_stopped_by_a_signal_leaves_no_worker)
@@ -352,7 +354,7 @@ START_TEST(sweep_stopped_by_a_signal_leaves_no_worker)
     for (int whole_group = 0; whole_group < 2; whole_group++) {
         const char *out = whole_group ? "sweep-int" : "sweep-term";
         const char *args[] = {"sweep", "slow-sweep.lua", "--vary", "replicas=1,2", "--jobs", "2",
-                              "--quiet", "--out", out, NULL};
+                              "--quiet", "--keep-runs", "--out", out, NULL};
         pid_t pid = start(args);
         wait_for_tmp(pid, out, "configs/1/trace.kst");
         wait_for_tmp(pid, out, "configs/0/trace.kst");
@@ -397,8 +399,8 @@ static int live_in_group(pid_t pgid)
 START_TEST(sweep_parent_killed_outright_takes_its_workers)
 {
     put("slow-kill.lua", slow);
-    const char *args[] = {"sweep", "slow-kill.lua", "--vary", "replicas=1,2", "--jobs", "2", "--quiet", "--out",
-                          "sweep-kill", NULL};
+    const char *args[] = {"sweep", "slow-kill.lua", "--vary", "replicas=1,2", "--jobs", "2", "--quiet",
+                          "--keep-runs", "--out", "sweep-kill", NULL};
     pid_t pid = start(args);
     wait_for_tmp(pid, "sweep-kill", "configs/1/trace.kst");
     wait_for_tmp(pid, "sweep-kill", "configs/0/trace.kst");
@@ -417,8 +419,8 @@ END_TEST
 START_TEST(sweep_in_process_stopped_by_a_signal)
 {
     put("slow-one.lua", slow);
-    const char *args[] = {"sweep", "slow-one.lua", "--vary", "replicas=1,2", "--jobs", "1", "--out", "sweep-one",
-                          NULL};
+    const char *args[] = {"sweep", "slow-one.lua", "--vary", "replicas=1,2", "--jobs", "1", "--keep-runs", "--out",
+                          "sweep-one", NULL};
     pid_t pid = start(args);
     wait_for_tmp(pid, "sweep-one", "configs/0/trace.kst");
     kill(pid, SIGHUP);
