@@ -190,7 +190,8 @@ static int report(Tab *t, const RndClock *c, cJSON *answer)
         if (t->s[i].gap > 0)
             order[k++] = &t->s[i];
     }
-    qsort(order, k, sizeof *order, by_gap);
+    if (k > 0)   /* qsort's pointer must not be NULL, even for 0 items */
+        qsort(order, k, sizeof *order, by_gap);
     cJSON *list = sim_json_add_item(answer, "metrics", cJSON_CreateArray());
     char when[32];
     for (size_t i = 0; i < k && i < RND_DIFF_TOP; i++) {

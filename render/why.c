@@ -1068,7 +1068,8 @@ static int explain(Why *w, const RndWhyReq *q, SimTime at, uint32_t id, FILE *ou
     if (rc == SIM_OK && q->kind == RND_WHY_POD)
         g.region = w->pods.v[id].c;
     if (rc == SIM_OK && q->kind == RND_WHY_SERVICE && (rc = service_windows(w, at, err, q->name)) == SIM_OK) {
-        qsort(w->win, w->nwin, sizeof *w->win, win_cmp);
+        if (w->nwin > 0)   /* qsort's pointer must not be NULL, even for 0 items */
+            qsort(w->win, w->nwin, sizeof *w->win, win_cmp);
         if (w->nwin && (causes = sim_mem_calloc(w->m, w->nwin, sizeof *causes)) == NULL)
             rc = sim_err_set(err, SIM_ENOMEM, "out of memory");
     }
@@ -1077,7 +1078,8 @@ static int explain(Why *w, const RndWhyReq *q, SimTime at, uint32_t id, FILE *ou
         rc = each(w, at, gather, &p, err);
     char head[WHY_TEXT], headline[WHY_TEXT * 2] = "";
     if (rc == SIM_OK) {
-        qsort(w->lines, w->nlines, sizeof *w->lines, line_cmp);
+        if (w->nlines > 0)
+            qsort(w->lines, w->nlines, sizeof *w->lines, line_cmp);
         title(w, q, id, head, sizeof head);
         if (q->kind == RND_WHY_POD)
             pod_headline(w, &g, at, headline, sizeof headline);
@@ -1097,7 +1099,8 @@ static int explain(Why *w, const RndWhyReq *q, SimTime at, uint32_t id, FILE *ou
             if (w->nlines > n0)
                 w->lines[n0].seq = i;   /* first among the lines of its instant */
         }
-        qsort(w->lines, w->nlines, sizeof *w->lines, line_cmp);
+        if (w->nlines > 0)
+            qsort(w->lines, w->nlines, sizeof *w->lines, line_cmp);
         if (out)
             rc = q->json ? print_json(w, q, head, headline, at, out) : print_text(w, head, headline, out);
         if (rc != SIM_OK)
@@ -1278,7 +1281,8 @@ static int by_wl_seconds(const void *a, const void *b)
 
 static void waits_json(Why *w, Waits *x, cJSON *o)
 {
-    qsort(x->r, x->nr, sizeof *x->r, by_seconds);
+    if (x->nr > 0)   /* qsort's pointer must not be NULL, even for 0 items */
+        qsort(x->r, x->nr, sizeof *x->r, by_seconds);
     cJSON *a = cJSON_AddArrayToObject(o, "pending_by_reason");
     for (size_t i = 0; a && i < x->nr; i++) {
         cJSON *e = cJSON_CreateObject();
