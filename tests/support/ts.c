@@ -38,7 +38,8 @@ void ts_run_to_each(SimEngine *e, SimTime t, void (*each)(void *ctx, SimEngine *
     unsigned k = ts_event_kind(e, on_marker, &m);
     ck_assert_int_eq(sim_schedule(e, t, k, 0, 0, 0), SIM_OK);
     while (!m.hit) {
-        ck_assert_int_eq(sim_step(e), SIM_OK);
+        int rc = sim_step(e);
+        ck_assert_msg(rc == SIM_OK, "sim_step: %d: %s", rc, sim_errmsg(e));
         if (each)
             each(ctx, e);
     }
