@@ -774,29 +774,6 @@ static void window_headline(Why *w, WWindow *x, const WCause *c)
 }
 
 /* ---- names ----------------------------------------------------------------------- */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 128 || lb > 128)
-        return la > lb ? la : lb;
-    size_t row[129];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
 
 typedef struct Near {
     const char *name[WHY_NEAREST];
@@ -808,7 +785,7 @@ static void near_add(Near *k, const char *want, const char *name)
     for (size_t i = 0; i < k->n; i++)
         if (strcmp(k->name[i], name) == 0)
             return;
-    size_t d = edit_distance(want, name), i = k->n;
+    size_t d = sim_edit_distance(want, name), i = k->n;
     while (i > 0 && (d < k->d[i - 1] || (d == k->d[i - 1] && strcmp(name, k->name[i - 1]) < 0)))
         i--;
     if (i >= WHY_NEAREST)

@@ -66,9 +66,9 @@ static WlFaultKind read_kind(lua_State *L, ScnDecl *d)
     }
     const char *const *names = wl_fault_kind_names(), *best = names[0];
     for (size_t i = 1; names[i]; i++)
-        if (scn_edit_distance(k, names[i]) < scn_edit_distance(k, best))
+        if (sim_edit_distance(k, names[i]) < sim_edit_distance(k, best))
             best = names[i];
-    if (scn_edit_distance(k, best) <= 3)
+    if (sim_edit_distance(k, best) <= 3)
         scn_field_error(L, d, "kind", "unknown fault kind '%s' (did you mean '%s'?)", k, best);
     scn_field_error(L, d, "kind", "unknown fault kind '%s' (node_crash, zone_outage, region_outage, "
                     "spot_interruption or stockout)", k);

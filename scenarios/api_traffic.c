@@ -127,7 +127,7 @@ static uint32_t lookup(ScnScenario *s, NameAt at, const char *name, const char *
         const char *n = at(s, i);
         if (strcmp(n, name) == 0)
             return (uint32_t)i;
-        size_t dist = scn_edit_distance(name, n);
+        size_t dist = sim_edit_distance(name, n);
         if (dist < best && dist <= (strlen(name) > 6 ? 3u : 2u)) {
             best = dist;
             *near = n;

@@ -32,34 +32,11 @@ void scn_field_error(lua_State *L, const ScnDecl *d, const char *key, const char
     for (;;) {}   /* not reached: luaL_error does not return */
 }
 
-/* Levenshtein distance, bounded to short keys (99 for longer ones). */
-size_t scn_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[64];
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
 
 static void nearest_in(const char *key, const char *const *list, const char **best, size_t *bestd)
 {
     for (size_t i = 0; list && list[i]; i++) {
-        size_t dist = scn_edit_distance(key, list[i]);
+        size_t dist = sim_edit_distance(key, list[i]);
         if (dist < *bestd) {
             *bestd = dist;
             *best = list[i];

@@ -366,9 +366,9 @@ static int k_index(lua_State *L)
     if (key == NULL)
         return luaL_error(L, "k has no such field");
     for (const luaL_Reg *f = kfns; f->name; f++)
-        if (scn_edit_distance(key, f->name) < scn_edit_distance(key, best))
+        if (sim_edit_distance(key, f->name) < sim_edit_distance(key, best))
             best = f->name;
-    if (scn_edit_distance(key, best) <= 3)
+    if (sim_edit_distance(key, best) <= 3)
         return luaL_error(L, "k has no function '%s' (did you mean '%s'?)", key, best);
     return luaL_error(L, "k has no function '%s'", key);
 }

@@ -190,8 +190,6 @@ typedef struct ScnDecl {
     int idx;                     /* the table's stack index */
 } ScnDecl;
 void scn_check_keys(lua_State *L, const ScnDecl *d, const char *const *allowed);
-/* Levenshtein distance for "did you mean" suggestions (99 past 62 characters). */
-size_t scn_edit_distance(const char *a, const char *b);
 const char *scn_opt_string(lua_State *L, const ScnDecl *d, const char *key, const char *deflt);
 const char *scn_req_string(lua_State *L, const ScnDecl *d, const char *key);
 int64_t scn_opt_int(lua_State *L, const ScnDecl *d, const char *key, int64_t deflt, int64_t lo, int64_t hi);

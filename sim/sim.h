@@ -175,6 +175,10 @@ int sim_evq_push(SimEvq *q, const SimEvent *ev);   /* SIM_OK, SIM_ENOMEM, or SIM
                                                       earlier than the last pop (or negative) */
 int sim_evq_pop(SimEvq *q, SimEvent *out);         /* SIM_OK or SIM_DONE when empty */
 size_t sim_evq_size(const SimEvq *q);
+
+/* Levenshtein distance between two names, for "did you mean" suggestions;
+ * bounded to names of 128 bytes (longer: the longer length, never near). */
+size_t sim_edit_distance(const char *a, const char *b);
 const char *sim_evq_name(const SimEvq *q);
 
 /* ---- Kubernetes quantities ---------------------------------------------- */
