@@ -59,11 +59,13 @@ static int copy_file(const char *src, const char *dst, mode_t mode, SimErr *err)
     return rc;
 }
 
-/* Copies the folder src into dst (made here), files and folders only: a
- * shard that kubesim wrote holds nothing else. */
-static int copy_tree(const char *src, const char *dst, SimErr *err)
+/* Copies the folder src into dst, files and folders only: a shard that
+ * kubesim wrote holds nothing else. At the top (configs/ itself) dst may
+ * exist already, from an earlier shard, and holds only configurations'
+ * folders, none of which may be there already. */
+static int copy_tree(const char *src, const char *dst, int top, SimErr *err)
 {
-    if (mkdir(dst, 0777) != 0)
+    if (mkdir(dst, 0777) != 0 && !(top && errno == EEXIST))
         return sim_err_set(err, SIM_EIO, "%s: %s", dst, strerror(errno));
     DIR *d = opendir(src);
     if (d == NULL)
@@ -80,10 +82,14 @@ static int copy_tree(const char *src, const char *dst, SimErr *err)
             break;
         }
         struct stat st;
-        if (lstat(s, &st) != 0)
+        if (top && access(t, F_OK) == 0)
+            rc = sim_err_set(err, SIM_EINVAL, "%s: configs/%s is in an earlier shard too", s, ent->d_name);
+        else if (lstat(s, &st) != 0)
             rc = sim_err_set(err, SIM_EIO, "%s: %s", s, strerror(errno));
         else if (S_ISDIR(st.st_mode))
-            rc = copy_tree(s, t, err);
+            rc = copy_tree(s, t, 0, err);
+        else if (top)
+            rc = sim_err_set(err, SIM_EINVAL, "%s: not a configuration's folder", s);
         else if (S_ISREG(st.st_mode))
             rc = copy_file(s, t, st.st_mode, err);
         else
@@ -102,31 +108,5 @@ int cli_copy_configs(const char *shard, const char *tmp, SimErr *err)
         return sim_err_set(err, SIM_EIO, "%s/configs: path too long", shard);
     if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode))
         return SIM_OK;   /* a shard's CSV alone, or a folder from before configs/ */
-    if (mkdir(dst, 0777) != 0 && errno != EEXIST)
-        return sim_err_set(err, SIM_EIO, "%s: %s", dst, strerror(errno));
-    DIR *d = opendir(src);
-    if (d == NULL)
-        return sim_err_set(err, SIM_EIO, "%s: %s", src, strerror(errno));
-    int rc = SIM_OK;
-    struct dirent *ent;
-    while (rc == SIM_OK && (ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-            continue;
-        char s[PATH_CAP], t[PATH_CAP];
-        if ((size_t)snprintf(s, sizeof s, "%s/%s", src, ent->d_name) >= sizeof s ||
-            (size_t)snprintf(t, sizeof t, "%s/%s", dst, ent->d_name) >= sizeof t) {
-            rc = sim_err_set(err, SIM_EIO, "%s/%s: path too long", src, ent->d_name);
-            break;
-        }
-        if (access(t, F_OK) == 0)
-            rc = sim_err_set(err, SIM_EINVAL, "%s: configs/%s is in an earlier shard too", s, ent->d_name);
-        else if (lstat(s, &st) != 0)
-            rc = sim_err_set(err, SIM_EIO, "%s: %s", s, strerror(errno));
-        else if (S_ISDIR(st.st_mode))
-            rc = copy_tree(s, t, err);
-        else
-            rc = sim_err_set(err, SIM_EINVAL, "%s: not a configuration's folder", s);
-    }
-    closedir(d);
-    return rc;
+    return copy_tree(src, dst, 1, err);
 }
