@@ -331,6 +331,26 @@ START_TEST(quota_holds_a_terminating_pod_until_it_is_gone)
     ck_assert_int_eq(sim_check(w.e), SIM_OK);
     create_ok(&w, api);
     world_free(&w);
+
+    /* A Deployment's replacement is refused while the old pod drains, and
+     * created the moment it is gone, not after the refusal backoff. */
+    w = world();
+    add_quota(&w, "one", w.team_a, res, hard, 3, NULL);
+    ck_assert_int_eq(sim_engine_listen(w.e, &l), SIM_OK);
+    uint32_t dep = start(&w, (WlOpts){.name = "web", .ns = w.team_a, .cpu_m = 500, .replicas = 1});
+    ts_run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(live_pods(w.e, dep), 1);
+    uint32_t old = 0;
+    while (sim_pod(w.e, old)->wl != dep)
+        old++;
+    ck_assert_int_eq(sim_pod_delete(w.e, old), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(21));
+    ck_assert_int_eq(live_pods(w.e, dep), 0);
+    ck_assert_uint_gt(sim_admission_refusals(w.e, dep), 0);
+    ts_run_to(w.e, SIM_SEC(22) + 1);
+    ck_assert_int_eq(live_pods(w.e, dep), 1);
+    ck_assert_int_eq(sim_pod(w.e, sim_pod_count(w.e) - 1)->created_at, SIM_SEC(22));
+    world_free(&w);
 }
 END_TEST
 
