@@ -258,17 +258,20 @@ static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *
 static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, const SimTimings *tm,
                    SimOutdir *o, ScnRunResult *res, SimErr *err)
 {
-    char path[4200], spath[4200], mpath[4200], kpath[4200];
+    char path[4200], spath[4200], kpath[4200];
     snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
+    RndReport *report = rnd_report_create(m);   /* drawn from the rows as they are recorded */
+    if (report == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
                         .throughput = tp, .traffic_mode = a->traffic_mode,
                         .kstate = a->openmetrics || a->alerts_test ? kpath : NULL,
-                        .kstate_pods = a->om_pods, .timings = tm};
+                        .kstate_pods = a->om_pods, .timings = tm,
+                        .metrics_sink = rnd_report_metrics_row, .metrics_sink_ctx = report};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
     snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
-    snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     char tpath[4200];
     snprintf(tpath, sizeof tpath, "%s/trace.kst", o->tmp);
@@ -278,7 +281,8 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (rc == SIM_OK && !cli_stopped() && a->compare_to)
         rc = cli_cmp_run(m, o->tmp, a->compare_to, scn_start_unix(s), err);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write_run(m, spath, mpath, access(tpath, R_OK) == 0 ? tpath : NULL, &schema, path, err);
+        rc = rnd_report_write_rows(report, spath, access(tpath, R_OK) == 0 ? tpath : NULL, &schema, path, err);
+    rnd_report_destroy(report);
     char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
     snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
     if (!a->openmetrics && a->alerts_test)

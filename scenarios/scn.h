@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sim/metrics.h"
 #include "sim/model.h"
 #include "workloads/wl.h"
 
@@ -152,6 +153,9 @@ typedef struct ScnWorldOptions {
                                          made (sim/timings.h); NULL: the scenario's constants */
     int summary_only;                 /* with dir: trace.kst and metrics.csv are not written (the
                                          trace is hashed all the same): a sweep's runs */
+    SimMetricsSink metrics_sink;      /* with dir: also given every metrics row (sim/metrics.h);
+                                         NULL: none */
+    void *metrics_sink_ctx;
 } ScnWorldOptions;
 
 /* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
@@ -189,6 +193,9 @@ typedef struct ScnRunOptions {
     const struct SimTimings *timings;   /* calibrated delays (sim/timings.h); NULL: the scenario's */
     int summary_only;            /* write summary.json only: no trace.kst (its sha256 in the summary
                                     is the same) and no metrics.csv (a sweep that reads neither) */
+    SimMetricsSink metrics_sink; /* also given every metrics row as it is recorded (the report
+                                    drawn from memory, rnd_report_metrics_row); NULL: none */
+    void *metrics_sink_ctx;
 } ScnRunOptions;
 
 typedef struct ScnRunResult {
