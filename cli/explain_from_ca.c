@@ -158,8 +158,32 @@ static int rerun(const CliFromRun *run, CaSnap *s, const CliExplainFrom *f, uint
     return s->oom ? sim_err_set(err, SIM_ENOMEM, "out of memory") : rc == SIM_DONE ? SIM_OK : rc;
 }
 
+/* The expander score explain gives group (scaleUp.options[].score), or -1. */
+static double score_of(const cJSON *ans, const char *group)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ans, "scaleUp"),
+                                                           "options")) {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(x, "score");
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "group")), group) == 0)
+            return cJSON_IsNumber(sc) ? sc->valuedouble : -1;
+    }
+    return -1;
+}
+
+/* The run chose another group than explain with the same score: the
+ * expander's tie, which upstream (and the run) breaks at random and
+ * explain's draw breaks anew. */
+static int is_tie(const cJSON *ans, const RegionSnap *r)
+{
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ans, "scaleUp"), "chosen");
+    const char *g = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "group"));
+    return r->group[0] && g && strcmp(g, r->group) != 0 && score_of(ans, g) >= 0 &&
+           score_of(ans, g) == score_of(ans, r->group);
+}
+
 /* explain's answer and the run's: "run": {region, loopAt, chosen {group,
- * delta} or null} in JSON, a line in text. */
+ * delta} or null, tie} in JSON, a line in text. */
 static int answer(SimMem *m, const RegionSnap *r, const char *region, const char *file, int as_json, SimErr *err)
 {
     cJSON *ans;
@@ -175,13 +199,16 @@ static int answer(SimMem *m, const RegionSnap *r, const char *region, const char
         cJSON_AddNumberToObject(ch, "delta", r->delta);
     } else
         cJSON_AddNullToObject(run, "chosen");
+    int tie = is_tie(ans, r);
+    cJSON_AddBoolToObject(run, "tie", tie);
     if (as_json)
         cli_from_print_json(ans);
     else {
         rc = sched_ca_explain_case(m, r->text, r->len, file, 0, stdout, err);
         if (rc == SIM_OK && r->group[0])
-            printf("\nthe run: scale-up %s +%d in region %s at its loop at %+.0f s from the start\n", r->group,
-                   (int)r->delta, region, (double)r->taken / 1e9);
+            printf("\nthe run: scale-up %s +%d in region %s at its loop at %+.0f s from the start%s\n", r->group,
+                   (int)r->delta, region, (double)r->taken / 1e9,
+                   tie ? " (the same expander score as the group chosen here: a tie, broken at random)" : "");
         else if (rc == SIM_OK)
             printf("\nthe run: no scale-up in region %s at its loop at %+.0f s from the start\n", region,
                    (double)r->taken / 1e9);
