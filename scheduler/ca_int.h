@@ -159,6 +159,8 @@ struct SchedCa {
     size_t capwhydone;
     uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
     int32_t found;               /* non-empty nodes found unneeded in this pass */
+    SchedCaWatchFn watch;        /* sched_ca_watch */
+    void *watch_ctx;
 };
 
 #define CA_WHY_LEN 160           /* one group's reason */
