@@ -147,6 +147,20 @@ void sched_ca_set_scale_down_disabled(SchedCa *ca, uint32_t group, int on)
 static void bump(SchedCa *ca, uint32_t region)
 {
     CaRegion *rs = ca_region(ca, region);
+    if (rs) {
+        rs->gen++;
+        rs->down_gen++;
+    } else {
+        sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    }
+}
+
+/* A change of the plan that no drain simulation reads: a pod that became
+ * Running or Ready (the filters count a bound pod whatever its phase; the
+ * PDBs' budgets, which readiness moves, are compared directly, ca_down.c). */
+static void bump_plan(SchedCa *ca, uint32_t region)
+{
+    CaRegion *rs = ca_region(ca, region);
     if (rs)
         rs->gen++;
     else
@@ -177,6 +191,11 @@ static void on_pod_created(void *ctx, SimEngine *e, uint32_t pod)
 static void on_pod(void *ctx, SimEngine *e, uint32_t pod)
 {
     bump(ctx, sim_pod(e, pod)->region);
+}
+
+static void on_pod_phase(void *ctx, SimEngine *e, uint32_t pod)
+{
+    bump_plan(ctx, sim_pod(e, pod)->region);
 }
 
 static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
@@ -410,8 +429,8 @@ static int backfill(SchedCa *ca)
 static int start(SchedCa *ca)
 {
     SimListener l = {.ctx = ca, .pod_created = on_pod_created, .pod_bound = on_pod, .pod_terminated = on_pod,
-                     .pod_running = on_pod, .node_ready = on_node_ready, .node_changed = on_node_changed,
-                     .pod_ready = on_pod, .pod_gone = on_pod};
+                     .pod_running = on_pod_phase, .node_ready = on_node_ready, .node_changed = on_node_changed,
+                     .pod_ready = on_pod_phase, .pod_gone = on_pod};
     uint32_t nr = sim_region_count(ca->e);
     if (nr && ca_region(ca, nr - 1) == NULL)
         return SIM_ENOMEM;
@@ -441,6 +460,12 @@ static const SimTrKindDef trace_kinds[] = {
 int sched_ca_trace_kinds(SimTrSchema *s)
 {
     return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
+}
+
+void sched_ca_down_stats(const SchedCa *ca, uint64_t *reused, uint64_t *run)
+{
+    *reused = ca->sims_reused;
+    *run = ca->sims_run;
 }
 
 uint64_t sched_ca_nodes_removed(const SchedCa *ca)
@@ -498,6 +523,8 @@ void sched_ca_destroy(SchedCa *ca)
         FREE_ARR(ca, ca->rg[i].pending, ca->rg[i].cappending);
         FREE_ARR(ca, ca->rg[i].plan_opts, ca->rg[i].capopt);
         FREE_ARR(ca, ca->rg[i].plan_nodes, ca->rg[i].capnodes);
+        FREE_ARR(ca, ca->rg[i].sims, ca->rg[i].capsims);
+        FREE_ARR(ca, ca->rg[i].sims_pdb, ca->rg[i].capsimspdb);
     }
     FREE_ARR(ca, ca->rg, ca->nrg);
     FREE_ARR(ca, ca->gs, ca->capgs);

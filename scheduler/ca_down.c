@@ -369,6 +369,101 @@ static const char *capped(SchedCa *ca, uint32_t node, SchedCaPlan *p)
     return "NotUnneededOtherReason";
 }
 
+/* ---- reusing the last pass's simulations -------------------------------------------
+ * A pass is a fold over the region's nodes in order: a node's simulation
+ * (pods_check) reads the cluster (its pods, their drain rules, the PDBs'
+ * budgets, every other node's state, free room and filters) and the pass's
+ * scratch (free room left, nodes gone, PDB budgets left, the search hints),
+ * which only the simulations before it in the pass wrote. So while the
+ * cluster is what the last pass saw (the key: the region's down_gen, its node
+ * count, the engine's workload and PDB counts, each of the region's PDBs'
+ * disruptions allowed) and this pass has simulated exactly the last pass's
+ * first k nodes, the (k+1)-th simulation, if it is of the same node, finds
+ * what it found then. Such simulations are reused without touching the
+ * scratch; at the first one that is not (another node, or the key moved) the
+ * reused ones are run again in order to rebuild the scratch (their results
+ * are the recorded ones), and the pass goes on exhaustively. The cheap
+ * per-node part (utilisation, eligibility, emptiness, the caps) is judged
+ * anew in every pass: it reads timers and the pass's counts. */
+static int sims_key_same(SchedCa *ca, CaRegion *rs, const SimRegion *r, int *same)
+{
+    *same = 0;
+    int ok = rs->sims_valid && !ca->cfg.scale_down_exhaustive && rs->sims_gen == rs->down_gen &&
+             rs->sims_nnodes == r->nnodes && rs->sims_nwl == sim_workload_count(ca->e) &&
+             rs->sims_npdb == sim_pdb_count(ca->e);
+    if (CA_GROW(ca, rs->sims_pdb, rs->capsimspdb, ca->npdbs))
+        return SIM_ENOMEM;
+    for (size_t k = 0; k < ca->npdbs; k++) {
+        int32_t a = sim_pdb_disruptions_allowed(ca->e, ca->pdbs[k]);
+        ok = ok && rs->sims_pdb[k] == a;   /* the same count: the last pass wrote sims_pdb[k] */
+        rs->sims_pdb[k] = a;
+    }
+    rs->sims_gen = rs->down_gen;
+    rs->sims_nnodes = r->nnodes;
+    rs->sims_nwl = sim_workload_count(ca->e);
+    rs->sims_npdb = sim_pdb_count(ca->e);
+    rs->sims_valid = 0;   /* until this pass ends */
+    *same = ok;
+    return SIM_OK;
+}
+
+/* Marks node li gone for the rest of the pass (it is unneeded). */
+static void take_out(SchedCa *ca, const SimRegion *r, uint32_t li)
+{
+    slot(ca, r, li);
+    ca->gone[li] = 1;
+}
+
+/* Runs the reused simulations again, in order, to rebuild the scratch they
+ * left: the same inputs, the same results. */
+static int rebuild(SchedCa *ca, CaRegion *rs, const SimRegion *r)
+{
+    ca->replaying = 0;
+    for (size_t j = 0; j < ca->simk; j++) {
+        SchedCaNodeVerdict v;
+        memset(&v, 0, sizeof v);
+        int rc = pods_check(ca, r, rs->sims[j].li, &v);
+        if (rc != SIM_OK)
+            return rc;
+        if (v.unremovable == NULL)
+            take_out(ca, r, rs->sims[j].li);
+    }
+    return SIM_OK;
+}
+
+/* The simulation of node li in this pass: the last pass's when it is
+ * exactly reusable, else run (and recorded). */
+static int simulate(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaNodeVerdict *v)
+{
+    size_t k = ca->simk;
+    if (ca->replaying && k < rs->nsims && rs->sims[k].li == li) {
+        const CaSim *x = &rs->sims[k];
+        v->unremovable = x->unremovable;
+        v->nblockers = x->nblockers;
+        memcpy(v->blockers, x->blockers, x->nblockers * sizeof *x->blockers);
+        ca->simk++;
+        ca->sims_reused++;
+        return SIM_OK;
+    }
+    int rc = ca->replaying ? rebuild(ca, rs, r) : SIM_OK;
+    if (rc == SIM_OK)
+        rc = pods_check(ca, r, li, v);
+    if (rc != SIM_OK)
+        return rc;
+    if (CA_GROW(ca, rs->sims, rs->capsims, k + 1))
+        return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    CaSim *x = &rs->sims[k];
+    x->li = li;
+    x->unremovable = v->unremovable;
+    x->nblockers = (uint32_t)v->nblockers;
+    memcpy(x->blockers, v->blockers, v->nblockers * sizeof *v->blockers);
+    ca->simk++;
+    ca->sims_run++;
+    if (v->unremovable == NULL)
+        take_out(ca, r, li);
+    return SIM_OK;
+}
+
 static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaPlan *p)
 {
     uint32_t node = r->nodes[li];
@@ -383,13 +478,11 @@ static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t 
     int b = busy(ca, node);
     if (b && (v->unremovable = capped(ca, node, p)) != NULL)
         return SIM_OK;
-    int rc = pods_check(ca, r, li, v);
+    int rc = simulate(ca, rs, r, li, v);   /* takes li out of the pass when it is unneeded */
     if (rc != SIM_OK || v->unremovable)
         return rc;
     v->unneeded = 1;
     ca->found += b;
-    slot(ca, r, li);
-    ca->gone[li] = 1;   /* removed for the rest of the pass */
     ca->group_left[sim_node(ca->e, node)->group]--;
     return SIM_OK;
 }
@@ -407,6 +500,11 @@ int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
     pdbs_of_region(ca, p->region);
     ca_groups_left(ca, rs);
     caps_begin(ca, r, p);
+    int same;
+    if (sims_key_same(ca, rs, r, &same) != SIM_OK)
+        return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    ca->replaying = same;
+    ca->simk = 0;
     for (size_t li = 0; li < r->nnodes; li++) {
         if (sim_node(ca->e, r->nodes[li])->state != SIM_NODE_READY)
             continue;
@@ -414,5 +512,7 @@ int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
         if (rc != SIM_OK)
             return rc;
     }
+    rs->nsims = ca->simk;
+    rs->sims_valid = 1;
     return SIM_OK;
 }

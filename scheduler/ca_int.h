@@ -56,6 +56,16 @@ typedef struct CaUndo {
 } CaUndo;
 enum { UNDO_MOVE = 0, UNDO_PDB = 1 };
 
+/* One drain simulation of a scale-down pass (pods_check of a node), in
+ * pass order: what it found, reused by the next pass while nothing it
+ * depends on has changed (ca_down.c). */
+typedef struct CaSim {
+    uint32_t li;                 /* the node's local index in the region */
+    uint32_t nblockers;
+    const char *unremovable;     /* NULL: every pod has a place */
+    SchedCaBlocker blockers[SCHED_CA_MAX_BLOCKERS];
+} CaSim;
+
 /* A template node opened by the binpacking estimator. */
 typedef struct CaBin {
     int64_t cpu, mem, gpu, pods; /* free */
@@ -79,6 +89,18 @@ typedef struct CaRegion {
     SimTime drain_start;
     uint32_t *pending;           /* Pending pods seen (some may have left Pending) */
     size_t npending, cappending;
+    /* what the last scale-down pass simulated (ca_down.c): valid while the
+     * key below is the region's now */
+    uint64_t down_gen;           /* bumped by every change a drain simulation may read: not by a
+                                    Pending pod's creation, nor by a pod becoming Running or Ready */
+    uint64_t sims_gen;           /* down_gen when sims[] were computed */
+    size_t sims_nnodes;          /* the region's node count then */
+    uint32_t sims_nwl, sims_npdb;   /* workloads and PDBs in the engine then */
+    int32_t *sims_pdb;           /* the region's PDBs' disruptions allowed then */
+    size_t capsimspdb;
+    int sims_valid;
+    CaSim *sims;                 /* the pass's simulations in pass order */
+    size_t nsims, capsims;
 } CaRegion;
 
 typedef struct CaGroupState {
@@ -159,6 +181,9 @@ struct SchedCa {
     size_t capwhydone;
     uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
     int32_t found;               /* non-empty nodes found unneeded in this pass */
+    size_t simk;                 /* simulations done in this pass (index into rs->sims) */
+    int replaying;               /* every simulation of this pass so far is the last pass's */
+    uint64_t sims_reused, sims_run;   /* drain simulations reused / run (sched_ca_down_stats) */
 };
 
 #define CA_WHY_LEN 160           /* one group's reason */
