@@ -150,9 +150,34 @@ static void bump(SchedCa *ca, uint32_t region)
     if (rs) {
         rs->gen++;
         rs->down_gen++;
+        rs->down_glob++;
     } else {
         sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
     }
+}
+
+/* A change of one node (its state, or a pod bound to it, leaving it): the
+ * drain simulations that read it are not reused (ca_down.c). */
+static void bump_node(SchedCa *ca, uint32_t node)
+{
+    CaRegion *rs = ca_region(ca, sim_node(ca->e, node)->region);
+    CaNodeState *ns = ca_node(ca, node);
+    if (rs == NULL || ns == NULL) {
+        sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+        return;
+    }
+    rs->gen++;
+    ns->chg = ++rs->down_gen;
+}
+
+/* A pod's change: its node's, or the region's when it has none. */
+static void bump_pod(SchedCa *ca, uint32_t pod)
+{
+    const SimPod *p = sim_pod(ca->e, pod);
+    if (p->node != SIM_NONE)
+        bump_node(ca, p->node);
+    else
+        bump(ca, p->region);
 }
 
 /* A change of the plan that no drain simulation reads: a pod that became
@@ -185,12 +210,13 @@ static void on_pod_created(void *ctx, SimEngine *e, uint32_t pod)
     if (sim_pod(e, pod)->phase == SIM_POD_PENDING && sim_pod(e, pod)->target_node == SIM_NONE)
         pending_add(ctx, pod);
     else
-        bump(ctx, sim_pod(e, pod)->region);
+        bump_pod(ctx, pod);
 }
 
 static void on_pod(void *ctx, SimEngine *e, uint32_t pod)
 {
-    bump(ctx, sim_pod(e, pod)->region);
+    (void)e;
+    bump_pod(ctx, pod);
 }
 
 static void on_pod_phase(void *ctx, SimEngine *e, uint32_t pod)
@@ -204,7 +230,7 @@ static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
     CaGroupState *gs = ca_group(ca, sim_node(e, node)->group);
     if (gs)
         gs->backoff_dur = 0;   /* provisioning works again */
-    bump(ca, sim_node(e, node)->region);
+    bump_node(ca, node);
 }
 
 static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
@@ -215,7 +241,7 @@ static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
      * while the region was down saw no change (it resumes with its timers) */
     if (ns && sim_region_up(e, sim_node(e, node)->region))
         ns->since = -1;
-    bump(ca, sim_node(e, node)->region);
+    bump_node(ca, node);
 }
 
 /* ---- provisioning deadline and backoff ------------------------------------------ */
@@ -525,6 +551,7 @@ void sched_ca_destroy(SchedCa *ca)
         FREE_ARR(ca, ca->rg[i].plan_nodes, ca->rg[i].capnodes);
         FREE_ARR(ca, ca->rg[i].sims, ca->rg[i].capsims);
         FREE_ARR(ca, ca->rg[i].sims_pdb, ca->rg[i].capsimspdb);
+        FREE_ARR(ca, ca->rg[i].reads, ca->rg[i].capreads);
     }
     FREE_ARR(ca, ca->rg, ca->nrg);
     FREE_ARR(ca, ca->gs, ca->capgs);
@@ -545,6 +572,7 @@ void sched_ca_destroy(SchedCa *ca)
     FREE_ARR(ca, ca->free, ca->capfree);
     FREE_ARR(ca, ca->gone, ca->capgone);
     FREE_ARR(ca, ca->fstamp, ca->capfstamp);
+    FREE_ARR(ca, ca->rmark, ca->caprmark);
     FREE_ARR(ca, ca->hint, ca->caphint);
     FREE_ARR(ca, ca->noplace, ca->capnoplace);
     FREE_ARR(ca, ca->pdb_left, ca->cappdb);
