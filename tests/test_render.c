@@ -7,6 +7,7 @@
  */
 #include "render/rnd.h"
 #include "render/rnd_int.h"   /* the metrics the page is drawn from */
+#include "sim/metrics.h"
 
 #include "tr.h"
 
@@ -924,6 +925,108 @@ static uint64_t summary_cost(const char *json)
     return m.count;
 }
 
+/* ---- the page drawn from memory ------------------------------------------------ */
+
+static void mt_rows_region(SimMetrics *mt, SimTime t, int i, double third)
+{
+    sim_metrics_row(mt, t, "us-east", "region", "us-east", "nodes", 10 + i % 17);
+    sim_metrics_row(mt, t, "us-east", "region", "us-east", "cost_usd", 123456789012.0 + third);
+    sim_metrics_row(mt, t, "us-east", "nodegroup", "cpu", "cpu_requested_ratio", third / 700);
+    sim_metrics_row(mt, t, "us-east", "region", "us-east", "pods_pending", i == 400 ? -0.0 : 12345678901.0);
+}
+
+/* Rows recorded the way a run records them, through the real recorder: to
+ * metrics.csv and at the same time to the report's sink. Values the file
+ * rounds (thirds, 11-digit integers, 0.1 + 0.2), gaps (NaN, infinity),
+ * off-second sample times, a series that appears late, and sizes that make
+ * the drawing downsample (700 samples > RND_MAX_POINTS), mark surges and
+ * derive cost per hour. */
+static void record_rows(SimMetrics *mt)
+{
+    for (int i = 0; i < 700; i++) {
+        SimTime t = SIM_SEC(60) * i + (i % 7 == 3 ? SIM_SEC(1) / 3 : 0);
+        double third = (double)i / 3.0;
+        mt_rows_region(mt, t, i, third);
+        sim_metrics_row(mt, t, "us-east", "service", "api", "rps", i >= 300 && i < 340 ? 900 + third : 100 + i % 5);
+        sim_metrics_row(mt, t, "us-east", "service", "api", "latency_p95_ms", i == 500 ? 5000.0 / 3 : 40 + third / 100);
+        sim_metrics_row(mt, t, "us-east", "service", "api", "slo_target_ms", 150);
+        if (i >= 5)   /* a series first seen late: the rows after it shift */
+            sim_metrics_row(mt, t, "us-east", "deployment", "late", "replicas", i % 11 == 0 ? (double)NAN : (double)i);
+        sim_metrics_row(mt, t, "us-east", "deployment", "api", "replicas", i % 13 == 0 ? (double)INFINITY : (double)(4 + i % 3));
+        sim_metrics_row(mt, t, "all", "namespace", "web", "cost_usd", 0.1 + 0.2 * i);
+    }
+}
+
+/* kubesim run draws report.html from the rows it kept as they were recorded
+ * (rnd_report_write_rows), not from metrics.csv read again: the page must be
+ * the one the file gives, byte for byte. */
+START_TEST(report_from_recorded_rows_is_the_page_of_metrics_csv)
+{
+    Dir d = dir_make();
+    char sp[128], mp[128], o1[128], o2[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_file(&d, "metrics.csv", mp, sizeof mp);
+    dir_file(&d, "from-rows.html", o1, sizeof o1);
+    dir_file(&d, "from-file.html", o2, sizeof o2);
+    dir_put(&d, "summary.json", summary_full);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    RndReport *r = rnd_report_create(&m);
+    ck_assert_ptr_nonnull(r);
+    SimMetrics *mt = sim_metrics_open(&m, mp, &err);
+    ck_assert_ptr_nonnull(mt);
+    sim_metrics_set_sink(mt, rnd_report_metrics_row, r);
+    record_rows(mt);
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    ck_assert_int_eq(rnd_report_write_rows(r, sp, NULL, NULL, o1, &err), SIM_OK);
+    rnd_report_destroy(r);
+    ck_assert_int_eq(rnd_report_write(&m, sp, mp, o2, &err), SIM_OK);
+    ck_assert_int_eq(m.live, 0);
+    char *a = slurp(o1), *b = slurp(o2);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_nonnull(strstr(b, "cost_per_hour_usd"));
+    ck_assert_ptr_nonnull(strstr(b, "traffic surge"));
+    ck_assert_ptr_nonnull(strstr(b, "log scale"));
+    ck_assert_msg(strcmp(a, b) == 0, "the page from the rows differs from the page from metrics.csv");
+    free(a);
+    free(b);
+    dir_remove(&d);
+}
+END_TEST
+
+/* Out of memory while keeping the rows is remembered: the page is not
+ * written (no half page), the error says so, and nothing leaks. */
+START_TEST(report_from_recorded_rows_reports_out_of_memory)
+{
+    Dir d = dir_make();
+    char sp[128], op[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_file(&d, "report.html", op, sizeof op);
+    dir_put(&d, "summary.json", summary_full);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    RndReport *r = rnd_report_create(&m);
+    ck_assert_ptr_nonnull(r);
+    SimMetrics *mt = sim_metrics_open(&m, NULL, &err);
+    ck_assert_ptr_nonnull(mt);
+    sim_metrics_set_sink(mt, rnd_report_metrics_row, r);
+    m.fail_at = m.count + 20;
+    record_rows(mt);
+    m.fail_at = 0;
+    m.oom = 0;
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    ck_assert_int_eq(rnd_report_write_rows(r, sp, NULL, NULL, op, &err), SIM_ENOMEM);
+    ck_assert_ptr_nonnull(strstr(sim_err_msg(&err), "out of memory"));
+    ck_assert_int_ne(access(op, F_OK), 0);
+    rnd_report_destroy(r);
+    ck_assert_int_eq(m.live, 0);
+    dir_remove(&d);
+}
+END_TEST
+
 /* The summary's cJSON tree comes from the report's SimMem (so the sweeps
  * above reach it): 20 more values cost at least 20 more allocations. */
 START_TEST(report_parses_the_summary_through_its_allocator)
@@ -1185,6 +1288,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_reads_columns_by_name);
     tcase_add_test(charts, report_without_metrics_says_so);
     tcase_add_test(charts, report_sorts_rows_out_of_time_order);
+    tcase_add_test(charts, report_from_recorded_rows_is_the_page_of_metrics_csv);
     suite_add_tcase(s, charts);
     TCase *summary = tcase_create("summary");
     tcase_add_test(summary, report_header_shows_run_facts);
@@ -1216,6 +1320,7 @@ static Suite *render_suite(void)
     tcase_add_test(errors, openmetrics_with_kube_state_fails_cleanly_at_every_allocation);
     tcase_add_test(errors, openmetrics_merges_kube_state_rows);
     tcase_add_test(errors, sweep_page_fails_cleanly_at_every_allocation);
+    tcase_add_test(errors, report_from_recorded_rows_reports_out_of_memory);
     suite_add_tcase(s, errors);
     return s;
 }
