@@ -996,6 +996,55 @@ START_TEST(report_from_recorded_rows_is_the_page_of_metrics_csv)
 }
 END_TEST
 
+/* A recorded series holds at most RND_SERIES_RAW points however long the
+ * run (buckets of 2^level samples that merge in pairs), and still draws its
+ * spike and its dip, in time order, within RND_MAX_POINTS; its statistics
+ * (legend max and last, the log axis' smallest positive) cover every sample.
+ * The service load and the cumulative costs keep every sample (surge bands
+ * and cost per hour are computed from them). */
+START_TEST(report_recorded_series_stay_bounded_and_keep_spikes)
+{
+    SimMem mem;
+    sim_mem_init(&mem);
+    RndMetrics m;
+    rnd_metrics_init(&m, &mem);
+    const int n = 20000;
+    for (int i = 0; i < n; i++) {
+        SimTime t = SIM_SEC(60) * i;
+        double v = i == 13137 ? 999 : i == 4000 ? -5 : i % 97 == 0 ? NAN : 10 + i % 7 + 0.25;
+        ck_assert_int_eq(rnd_metrics_add_row(&m, t, "r", "nodegroup", "g", "nodes", v), SIM_OK);
+        ck_assert_int_eq(rnd_metrics_add_row(&m, t, "r", "service", "api", "rps", 100 + i % 3), SIM_OK);
+        ck_assert_int_eq(rnd_metrics_add_row(&m, t, "r", "region", "r", "cost_usd", 0.5 * i), SIM_OK);
+    }
+    rnd_metrics_finish(&m);
+    ck_assert_uint_eq(m.nseries, 3);
+    const RndSeries *g = &m.series[0];
+    ck_assert_uint_gt(g->level, 0);
+    ck_assert_uint_le(g->cap, RND_SERIES_RAW);
+    ck_assert_double_eq(g->vmax, 999);
+    ck_assert_double_eq(g->vmin, -5);
+    ck_assert_double_eq(g->last, 10 + (n - 1) % 7 + 0.25);
+    ck_assert_double_eq(g->minpos, 10.25);
+    ck_assert(!g->integral);
+    ck_assert_uint_eq(m.series[1].n, (size_t)n);
+    ck_assert_uint_eq(m.series[2].n, (size_t)n);
+    RndPoint out[RND_MAX_POINTS];
+    size_t k = rnd_series_draw_points(g, out, RND_MAX_POINTS);
+    ck_assert_uint_le(k, RND_MAX_POINTS);
+    ck_assert_uint_ge(k, RND_MAX_POINTS / 4);
+    int spike = 0, dip = 0;
+    for (size_t i = 0; i < k; i++) {
+        spike |= out[i].v == 999 && out[i].t == 60.0 * 13137;
+        dip |= out[i].v == -5 && out[i].t == 60.0 * 4000;
+        ck_assert(i == 0 || out[i].t >= out[i - 1].t);
+    }
+    ck_assert(spike && dip);
+    ck_assert_double_eq(m.tmax, 60.0 * (n - 1));
+    rnd_metrics_free(&m);
+    ck_assert_int_eq(mem.live, 0);
+}
+END_TEST
+
 /* Out of memory while keeping the rows is remembered: the page is not
  * written (no half page), the error says so, and nothing leaks. */
 START_TEST(report_from_recorded_rows_reports_out_of_memory)
@@ -1289,6 +1338,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_without_metrics_says_so);
     tcase_add_test(charts, report_sorts_rows_out_of_time_order);
     tcase_add_test(charts, report_from_recorded_rows_is_the_page_of_metrics_csv);
+    tcase_add_test(charts, report_recorded_series_stay_bounded_and_keep_spikes);
     suite_add_tcase(s, charts);
     TCase *summary = tcase_create("summary");
     tcase_add_test(summary, report_header_shows_run_facts);
