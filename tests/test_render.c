@@ -1045,6 +1045,52 @@ START_TEST(report_recorded_series_stay_bounded_and_keep_spikes)
 }
 END_TEST
 
+/* The recorder formats rows without printf where it can (whole seconds,
+ * whole values under 10^10): each line must be what
+ * "%lld|%.3f,%s,%s,%s,%s,%.10g" gives, for every kind of value and time. */
+START_TEST(recorder_rows_print_as_printf_would)
+{
+    static const double vals[] = {0, -0.0, 1, -1, 42, 9999999999.0, 10000000000.0, -9999999999.0,
+                                  123456789012.0, 0.5, 1.0 / 3, -2.75, 1e-7, 6.02e23, NAN, INFINITY,
+                                  -INFINITY, 4503599627370497.0, 0.1 + 0.2};
+    static const SimTime times[] = {0, SIM_SEC(1), SIM_SEC(86400) * 7, SIM_SEC(1) / 3, SIM_SEC(5) + 1, -SIM_SEC(2)};
+    Dir d = dir_make();
+    char mp[128];
+    dir_file(&d, "metrics.csv", mp, sizeof mp);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    SimMetrics *mt = sim_metrics_open(&m, mp, &err);
+    ck_assert_ptr_nonnull(mt);
+    char *want = NULL;
+    size_t wlen = 0;
+    FILE *w = open_memstream(&want, &wlen);
+    fputs("t_seconds,region,object,name,metric,value\n", w);
+    char longname[1000];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+            const char *name = j == 3 ? longname : "web/api";
+            sim_metrics_row(mt, times[i], "eu-west", "deployment", name, "replicas", vals[j]);
+            if (times[i] % SIM_NS_PER_S == 0)
+                fprintf(w, "%lld", (long long)(times[i] / SIM_NS_PER_S));
+            else
+                fprintf(w, "%.3f", (double)times[i] / (double)SIM_NS_PER_S);
+            fprintf(w, ",eu-west,deployment,%s,replicas,%.10g\n", name, vals[j]);
+        }
+    fclose(w);
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    char *got = slurp(mp);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    ck_assert_int_eq(m.live, 0);
+    dir_remove(&d);
+}
+END_TEST
+
 /* Out of memory while keeping the rows is remembered: the page is not
  * written (no half page), the error says so, and nothing leaks. */
 START_TEST(report_from_recorded_rows_reports_out_of_memory)
@@ -1339,6 +1385,7 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_sorts_rows_out_of_time_order);
     tcase_add_test(charts, report_from_recorded_rows_is_the_page_of_metrics_csv);
     tcase_add_test(charts, report_recorded_series_stay_bounded_and_keep_spikes);
+    tcase_add_test(charts, recorder_rows_print_as_printf_would);
     suite_add_tcase(s, charts);
     TCase *summary = tcase_create("summary");
     tcase_add_test(summary, report_header_shows_run_facts);
