@@ -230,6 +230,11 @@ size_t scn_workload_count(const ScnScenario *s);
 /* Node group i's name when its price is "unknown" (a run reports its cost
  * as unknown and warns), else NULL; i < scn_group_count(s). */
 const char *scn_group_unpriced(const ScnScenario *s, size_t i);
+/* Node group i's name; i < scn_group_count(s). */
+const char *scn_group_name(const ScnScenario *s, size_t i);
+/* Workload i's name (NULL for a slot that holds none) and, in *ns, its
+ * namespace's; i < scn_workload_count(s). */
+const char *scn_workload_name(const ScnScenario *s, size_t i, const char **ns);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
  * in buf (buflen bytes; names that do not fit are left out), and how many in
