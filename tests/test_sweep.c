@@ -454,6 +454,39 @@ START_TEST(sweep_command_exit_codes)
 }
 END_TEST
 
+/* Issue 19: the workers load the configurations (the parent only the first),
+ * and none runs until every one loads: with bad values in several workers'
+ * shares the sweep names the lowest bad configuration, once, whatever
+ * --jobs, and leaves no folder. */
+START_TEST(sweep_workers_check_every_configuration_first)
+{
+    tb_write("tiny.lua", tiny);
+    static const char msg[] = "kubesim sweep: configuration %d (replicas=2 cpu.max=%s): tiny.lua:4: --set "
+                              "cpu.max=%s: field 'max' of nodegroup 'cpu' takes a number\n";
+    char want[512];
+    snprintf(want, sizeof want, msg, 1, "x", "x");
+    for (int jobs = 1; jobs <= 4; jobs++) {   /* configurations 1, 3, 5, 7 are bad: one worker's each */
+        ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2,3,4,5 --vary cpu.max=1,x --jobs %d --out bad",
+                                jobs), 2);
+        ck_assert_str_eq(tb_err(), want);
+        ck_assert(!tb_exists("bad"));
+    }
+    snprintf(want, sizeof want, msg, 3, "y", "y");
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2 --vary cpu.max=1,2,3,y --jobs 2 --out bad"), 2);
+    ck_assert_str_eq(tb_err(), want);
+    ck_assert(!tb_exists("bad"));
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2 --vary cpu.max=1,2,3,y --shard 1/2 --jobs 2 "
+                            "--out bad"), 2);
+    ck_assert_str_eq(tb_err(), want);
+    ck_assert(!tb_exists("bad"));
+    /* shard 0 of the same grid has no bad configuration: it runs */
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2 --vary cpu.max=1,2,3,y --shard 0/2 --jobs 2 --quiet "
+                            "--out good"), 0);
+    ck_assert(tb_exists("good/configs/2/summary.json"));
+    ck_assert(!tb_exists("good/configs/1"));
+}
+END_TEST
+
 /* Runs the manifest validator (scripts/validator.sh installs it) on a file
  * of the suite's folder; its exit code, and its last line in last. */
 static int validate_manifests(const char *name, char *last, size_t n)
@@ -1206,6 +1239,7 @@ static Suite *suite(void)
     tcase_add_test(bin, set_overrides_a_declaration_field);
     tcase_add_test(bin, sweep_command_jobs_shards_and_merge_agree);
     tcase_add_test(bin, sweep_command_exit_codes);
+    tcase_add_test(bin, sweep_workers_check_every_configuration_first);
     tcase_add_test(bin, sweep_bench_reports_its_figures);
     tcase_add_test(bin, export_sweep_objects_validate);
     tcase_add_test(bin, export_sweep_refuses_bad_input);
