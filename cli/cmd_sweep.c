@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -275,6 +276,7 @@ typedef struct Sweep {
     int status;                  /* a worker: writes its check's outcome here (a Check) */
     int go;                      /* a worker: runs once this pipe ends (the parent closes it) */
     atomic_size_t *claim;        /* the shard's next run to claim (shared by the workers) */
+    CliSweepCost *cost;          /* what the processes cost (NULL: not measured) */
 } Sweep;
 
 /* A worker's check of its share: config SIZE_MAX when every configuration
@@ -553,6 +555,31 @@ static int gate_read(Gate *g)
     return 0;
 }
 
+static double cpu_of(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 + (double)ru->ru_stime.tv_sec +
+           (double)ru->ru_stime.tv_usec * 1e-6;
+}
+
+/* This process's CPU seconds so far. */
+static double cpu_self(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? cpu_of(&ru) : 0;
+}
+
+/* A worker that ended: its CPU time into the sweep's cost. */
+static void count_worker(Sweep *sw, const struct rusage *ru)
+{
+    if (sw->cost == NULL)
+        return;
+    double t = cpu_of(ru);
+    sw->cost->workers++;
+    sw->cost->workers_cpu += t;
+    if (t > sw->cost->busiest_worker_cpu)
+        sw->cost->busiest_worker_cpu = t;
+}
+
 /* Waits for the n workers with SIGINT, SIGTERM, SIGHUP and SIGCHLD blocked
  * except inside pselect(wake), so a signal can never slip in between the check
  * and the wait; the pipe fd (non-blocking; -1: none) wakes it for progress,
@@ -562,8 +589,9 @@ static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, 
 {
     size_t live = n;
     int failed = 0, st;
+    struct rusage ru;
     while (live > 0 && !failed && !cli_stopped()) {
-        pid_t pid = waitpid(-1, &st, WNOHANG);
+        pid_t pid = wait4(-1, &st, WNOHANG, &ru);
         if (pid < 0 && errno != EINTR) {   /* no child left to wait for: cannot happen */
             failed = 1;
             break;
@@ -586,6 +614,7 @@ static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, 
             if (pids[k] == pid)
                 pids[k] = 0;
         live--;
+        count_worker(sw, &ru);
         failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
     }
     drain(sw, fd);
@@ -858,6 +887,8 @@ static int sweep_run(Sweep *sw)
     sw->show = !a->quiet && isatty(STDERR_FILENO);
     sw->t0 = wall_now();
     sw->tell = -1;
+    if (sw->cost)
+        sw->cost->parent_setup_cpu = cpu_self() - sw->cost->parent_cpu;
     if (rc == 0)
         rc = jobs <= 1 ? run_here(sw) : run_workers(sw, jobs);
     progress_end(sw);
@@ -946,13 +977,20 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
 
 int cmd_sweep(int argc, char **argv)
 {
+    return cli_sweep_costed(argc, argv, NULL);
+}
+
+int cli_sweep_costed(int argc, char **argv, CliSweepCost *cost)
+{
     SweepArgs a = {.seed = 42, .shards = 1};
+    if (cost)
+        *cost = (CliSweepCost){.parent_cpu = cpu_self()};   /* the start, until the end below */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     a.jobs = ncpu > 0 ? (size_t)(ncpu < MAX_JOBS ? ncpu : MAX_JOBS) : 1;
     int pr = parse_args(argc, argv, &a);
     if (pr != 0)
         return pr > 0 ? CLI_OK : CLI_BAD_INPUT;
-    Sweep sw = {.a = &a};
+    Sweep sw = {.a = &a, .cost = cost};
     sim_mem_init(&sw.mem);
     sw.w = scn_sweep_new(&sw.mem);
     sw.cache = scn_data_cache_new(&sw.mem);
@@ -988,5 +1026,7 @@ int cmd_sweep(int argc, char **argv)
     }
     scn_sweep_free(sw.w);
     scn_data_cache_free(sw.cache);
+    if (cost)
+        cost->parent_cpu = cpu_self() - cost->parent_cpu;
     return rc;
 }
