@@ -618,6 +618,46 @@ static double jnum(const cJSON *o, const char *key)
     return x->valuedouble;
 }
 
+/* Issue 19: a sweep's runs share their data sets and the kernels' results
+ * (each distinct request runs once per process): every configuration's
+ * summary, trace hash and backtest results included, is the one kubesim run
+ * writes for it alone, whatever --jobs. */
+START_TEST(sweep_shared_kernels_leave_every_run_as_alone)
+{
+    tb_write("bt.lua", "scenario { name = \"bt\", duration = \"2h\" }\n"
+                       "local n = param(\"count\", 2, \"runs of the grid\")\n"
+                       "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+                       "namespace { name = \"research\" }\n"
+                       "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 2, price = 1.0 }\n"
+                       "backtest { name = \"grid\", namespace = \"research\", strategy = \"ma_cross\",\n"
+                       "  universe = { assets = 4, days = 400, seed = 3 }, params = { fast = { 5, 10 }, slow = { 50 } },\n"
+                       "  count = n, parallelism = 2, cpu = \"1\", memory = \"1Gi\" }\n"
+                       "backtest { name = \"mv\", namespace = \"research\", strategy = \"minvar\", start = \"10m\",\n"
+                       "  universe = { assets = 6, days = 400, seed = 5 }, params = { window = 100, hold = 21 },\n"
+                       "  cpu = \"1\", memory = \"1Gi\" }\n");
+    ck_assert_msg(tb_run("sweep bt.lua --vary count=1,3,2 --jobs 1 --quiet --out bs1") == 0, "%s", tb_err());
+    ck_assert_msg(tb_run("sweep bt.lua --vary count=1,3,2 --jobs 2 --quiet --out bs2") == 0, "%s", tb_err());
+    static const char *const counts[] = {"1", "3", "2"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_msg(tb_run("run bt.lua --set count=%s --quiet --out alone%d", counts[i], i) == 0, "%s", tb_err());
+        char name[64];
+        snprintf(name, sizeof name, "alone%d/summary.json", i);
+        cJSON *alone = json_file(name);
+        for (int jobs = 1; jobs <= 2; jobs++) {
+            snprintf(name, sizeof name, "bs%d/configs/%d/summary.json", jobs, i);
+            cJSON *got = json_file(name);
+            ck_assert_str_eq(cJSON_GetObjectItem(got, "trace_sha256")->valuestring,
+                             cJSON_GetObjectItem(alone, "trace_sha256")->valuestring);
+            const cJSON *bt = cJSON_GetObjectItem(got, "backtests");
+            ck_assert_double_eq(jnum(bt, "completed"), atoi(counts[i]) + 1);
+            ck_assert(cJSON_Compare(bt, cJSON_GetObjectItem(alone, "backtests"), 1));
+            cJSON_Delete(got);
+        }
+        cJSON_Delete(alone);
+    }
+}
+END_TEST
+
 /* One seed (42) lets the single node pass; with two seeds it fails on 43,
  * so the two-node configuration wins; --pass-rate 0.5 lets one seed of two
  * suffice again. --seeds 1 is the sweep without --seeds, byte for byte. */
@@ -1240,6 +1280,7 @@ static Suite *suite(void)
     tcase_add_test(bin, sweep_command_jobs_shards_and_merge_agree);
     tcase_add_test(bin, sweep_command_exit_codes);
     tcase_add_test(bin, sweep_workers_check_every_configuration_first);
+    tcase_add_test(bin, sweep_shared_kernels_leave_every_run_as_alone);
     tcase_add_test(bin, sweep_bench_reports_its_figures);
     tcase_add_test(bin, export_sweep_objects_validate);
     tcase_add_test(bin, export_sweep_refuses_bad_input);
