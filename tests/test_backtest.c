@@ -732,6 +732,40 @@ START_TEST(memo_identical_requests_share_one_run)
 }
 END_TEST
 
+/* Issue 19: a sweep's runs share one memo's results (bt_memo_share): the
+ * second run's request runs no kernel (the shared memo saw one miss) and
+ * gets the very result, yet each run counts its own miss, as if alone; a
+ * run's memo frees only what it owns. */
+START_TEST(memo_shared_results_run_once_and_count_per_run)
+{
+    Fx f;
+    fx_init(&f);
+    BtData *d = cov_data(&f, 300, 3, 8);
+    BtMemo *shared = bt_memo_create(&f.m), *run1 = bt_memo_create(&f.m), *run2 = bt_memo_create(&f.m);
+    bt_memo_share(run1, shared);
+    bt_memo_share(run2, shared);
+    BtParams p;
+    const BtResult *a, *b, *again;
+    bt_params_default(&p, BT_MA_CROSS);
+    ck_assert_int_eq(bt_memo_run(&f.c, run1, d, &p, &a), SIM_OK);
+    ck_assert_int_eq(bt_memo_run(&f.c, run2, d, &p, &b), SIM_OK);
+    ck_assert_int_eq(bt_memo_run(&f.c, run2, d, &p, &again), SIM_OK);
+    ck_assert_ptr_eq(a, b);
+    ck_assert_ptr_eq(b, again);
+    ck_assert_uint_eq(bt_memo_misses(shared), 1);   /* one real run */
+    ck_assert_uint_eq(bt_memo_hits(shared), 1);
+    ck_assert_uint_eq(bt_memo_misses(run1), 1);
+    ck_assert_uint_eq(bt_memo_misses(run2), 1);
+    ck_assert_uint_eq(bt_memo_hits(run2), 1);
+    bt_memo_destroy(run1);
+    bt_memo_destroy(run2);
+    ck_assert_uint_gt(bt_result_cost(b).flops, 0);   /* still alive: the shared memo owns it */
+    bt_memo_destroy(shared);
+    bt_data_free(d);
+    ck_assert_int_eq(f.m.live, 0);
+}
+END_TEST
+
 START_TEST(synthetic_universe_is_seeded)
 {
     Fx f;
@@ -1059,6 +1093,7 @@ static Suite *suite(void)
     tcase_add_test(w, sim_duration_is_a_roofline);
     tcase_add_test(w, throughput_parses_calibration_json);
     tcase_add_test(w, memo_identical_requests_share_one_run);
+    tcase_add_test(w, memo_shared_results_run_once_and_count_per_run);
     tcase_add_test(w, oom_sweep_leaks_nothing);
     suite_add_tcase(s, w);
     TCase *ref = tcase_create("reference");

@@ -204,6 +204,10 @@ void bt_memo_destroy(BtMemo *mc);
 /* *out is owned by the memo and valid until bt_memo_destroy. */
 int bt_memo_run(BtCtx *c, BtMemo *mc, const BtData *d, const BtParams *p, const BtResult **out);
 uint64_t bt_memo_hits(const BtMemo *mc);
+/* From now on mc's misses are looked up in shared, or run into it, and
+ * borrowed from there (mc's counts stay as if it ran them); shared must
+ * outlive mc. NULL: none. */
+void bt_memo_share(BtMemo *mc, BtMemo *shared);
 uint64_t bt_memo_misses(const BtMemo *mc);
 
 /* ---- throughput: counted work -> simulated time -------------------------- */
