@@ -374,7 +374,7 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
                 continue;
             }
             if (score)
-                sched_best_add(st, &best, row, li, nf);
+                sched_best_add_x(st, &best, row, li, nf, score == 2);
             seen[row->cls] = 1;
             fl[nf++] = li;
         }
@@ -396,6 +396,11 @@ static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t 
 {
     const SchedCycleState *st = sc->st;
     int extra = st->ndns || st->naff || st->nanti || st->nexist, gpus = st->p->req.gpu > 0;
+    if (sc->best && sc->best->cnt) {   /* 2: keyed by (class, count) */
+        if (extra)
+            return gpus ? scan_place_x(sc, from, to, ccode, 1, 1, 2) : scan_place_x(sc, from, to, ccode, 1, 0, 2);
+        return gpus ? scan_place_x(sc, from, to, ccode, 0, 1, 2) : scan_place_x(sc, from, to, ccode, 0, 0, 2);
+    }
     if (sc->best) {
         if (extra)
             return gpus ? scan_place_x(sc, from, to, ccode, 1, 1, 1) : scan_place_x(sc, from, to, ccode, 1, 0, 1);

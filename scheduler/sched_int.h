@@ -687,15 +687,16 @@ int sched_best_begin(SchedCycleState *st, SchedBest *b, uint32_t nrows);
 #define SCHED_BEST_WIDE 1
 int sched_best_place(SchedCycleState *st, const SchedBest *b, uint32_t nf, const uint8_t *seen, uint32_t *chosen);
 
-/* The loop's step for feasible node li, the i-th found. */
-static inline void sched_best_add(const SchedCycleState *st, SchedBest *b, const SchedRow *row, uint32_t li,
-                                  uint32_t i)
+/* The loop's step for feasible node li, the i-th found; spans: b->cnt != NULL. */
+__attribute__((always_inline)) static inline void sched_best_add_x(const SchedCycleState *st, SchedBest *b,
+                                                                   const SchedRow *row, uint32_t li, uint32_t i,
+                                                                   const int spans)
 {
     uint64_t m = b->memo[li];
     int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu)
                                                       : sched_fit_miss(st, b->memo, row, li);
     uint32_t key = row->cls;
-    if (b->cnt) {
+    if (spans) {
         uint32_t k = b->cnt[li];
         b->over |= k;
         key = key * SCHED_SPAN_N + (k & (SCHED_SPAN_N - 1));
@@ -712,6 +713,15 @@ static inline void sched_best_add(const SchedCycleState *st, SchedBest *b, const
         kb->tail = i;
         kb->len++;
     }
+}
+
+static inline void sched_best_add(const SchedCycleState *st, SchedBest *b, const SchedRow *row, uint32_t li,
+                                  uint32_t i)
+{
+    if (b->cnt)
+        sched_best_add_x(st, b, row, li, i, 1);
+    else
+        sched_best_add_x(st, b, row, li, i, 0);
 }
 
 /* Nominated pods (after preemption): keeps the region's list and re-marks
