@@ -256,17 +256,42 @@ int wl_pod_delete_before(const WlPodRank *a, const WlPodRank *b, SimTime now)
     return 0;
 }
 
-static uint32_t doubled_up(WlControllers *c, const WlDeploy *d, uint32_t node)
+/* How many of the Deployment's pods share each node (upstream's
+ * podsOnNode), counted once per ranking instead of once per pod ranked
+ * (that was O(pods^2) per scale-down: a 12,000-pod Deployment of the fleet
+ * day read 144 M pod records). on[node] for the nodes, unassigned for
+ * SIM_NONE (the unassigned pods "share" no node but count each other, as
+ * before). */
+typedef struct Colocated {
+    uint32_t *on;
+    uint32_t nnodes, unassigned;
+} Colocated;
+
+static int colocated_count(WlControllers *c, const WlDeploy *d, Colocated *k)
 {
-    uint32_t n = 0;
-    for (size_t k = 0; k < d->npods; k++)
-        n += sim_pod(c->e, d->pods[k])->node == node;
-    return n;
+    k->nnodes = sim_node_count(c->e);
+    k->unassigned = 0;
+    k->on = sim_mem_calloc(sim_mem(c->e), (size_t)k->nnodes + 1, sizeof *k->on);
+    if (k->on == NULL)
+        return SIM_ENOMEM;
+    for (size_t j = 0; j < d->npods; j++) {
+        uint32_t node = sim_pod(c->e, d->pods[j])->node;
+        if (node == SIM_NONE)
+            k->unassigned++;
+        else
+            k->on[node]++;
+    }
+    return SIM_OK;
+}
+
+static uint32_t doubled_up(const Colocated *k, uint32_t node)
+{
+    return node == SIM_NONE ? k->unassigned : k->on[node];
 }
 
 /* A pod is Ready while Running on a Ready node; it became Ready when it
  * started (no probes), or when its node came back if that was later. */
-static WlPodRank rank_of(WlControllers *c, const WlDeploy *d, uint32_t id)
+static WlPodRank rank_of(WlControllers *c, const Colocated *k, uint32_t id)
 {
     const SimPod *p = sim_pod(c->e, id);
     int running = p->phase == SIM_POD_RUNNING, ready = running && !p->unready;
@@ -276,19 +301,19 @@ static WlPodRank rank_of(WlControllers *c, const WlDeploy *d, uint32_t id)
         ready_at = back > p->started_at ? back : p->started_at;
     }
     return (WlPodRank){id, p->node, (uint8_t)running, (uint8_t)ready, p->deletion_cost,
-                       doubled_up(c, d, p->node), ready_at, p->created_at};
+                       doubled_up(k, p->node), ready_at, p->created_at};
 }
 
 /* ReplicaSet i's pods, in deletion order (a stable insertion sort: a
  * ReplicaSet has few pods and the comparison needs the time). */
-static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, WlPodRank *out)
+static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, const Colocated *col, WlPodRank *out)
 {
     SimTime now = sim_now(c->e);
     size_t n = 0;
     for (size_t k = 0; k < d->npods; k++) {
         if (sim_pod(c->e, d->pods[k])->rs != d->rs[i].id)
             continue;
-        WlPodRank r = rank_of(c, d, d->pods[k]);
+        WlPodRank r = rank_of(c, col, d->pods[k]);
         size_t j = n++;
         for (; j > 0 && wl_pod_delete_before(&r, &out[j - 1], now); j--)
             out[j] = out[j - 1];
@@ -309,7 +334,14 @@ static int delete_surplus(WlControllers *c, WlDeploy *d, size_t i, int32_t n)
         sim_mem_free(sim_mem(c->e), v, cap * sizeof *v);
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     }
-    size_t have = rank_pods(c, d, i, v);
+    Colocated col;
+    if (colocated_count(c, d, &col) != SIM_OK) {
+        sim_mem_free(sim_mem(c->e), victims, cap * sizeof *victims);
+        sim_mem_free(sim_mem(c->e), v, cap * sizeof *v);
+        return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    }
+    size_t have = rank_pods(c, d, i, &col, v);
+    sim_mem_free(sim_mem(c->e), col.on, ((size_t)col.nnodes + 1) * sizeof *col.on);
     size_t k = 0;
     for (; k < have && k < (size_t)n; k++)
         victims[k] = v[k].pod;
