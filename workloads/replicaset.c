@@ -193,7 +193,10 @@ SimTime wl_rs_status(WlControllers *c, WlDeploy *d)
 /* ---- where each pod sits in d->pods ----------------------------------------------- */
 /* A pod that ends finds its slot here instead of scanning d->pods (that
  * scan was O(pods) per ended pod, and the fleet day's Deployments hold
- * 12,000 pods). */
+ * 12,000 pods). The index is built at the first pod that ends while the
+ * Deployment has more than SLOT_MIN pods, then kept: a Deployment that
+ * never loses a pod (most of a large run's) never pays its memory. */
+#define SLOT_MIN 64
 static size_t slot_home(const WlDeploy *d, uint32_t pod)
 {
     return (size_t)(pod * 2654435761u) & (d->scap - 1);
@@ -221,13 +224,15 @@ static void slot_set(WlDeploy *d, uint32_t pod, uint32_t at)
     d->sval[i] = at;
 }
 
-/* Room for one more key at a load of at most 1/2. */
-static int slot_reserve(WlControllers *c, WlDeploy *d)
+/* Room for need keys at a load of at most 1/2. */
+static int slot_reserve(WlControllers *c, WlDeploy *d, size_t need)
 {
-    if (2 * (d->sn + 1) <= d->scap)
+    if (2 * need <= d->scap)
         return SIM_OK;
     SimMem *m = sim_mem(c->e);
     size_t cap = d->scap ? 2 * d->scap : 16;
+    while (cap < 2 * need)
+        cap *= 2;
     uint32_t *k = sim_mem_alloc(m, cap * sizeof *k), *v = sim_mem_alloc(m, cap * sizeof *v);
     if (k == NULL || v == NULL) {
         sim_mem_free(m, k, k ? cap * sizeof *k : 0);
@@ -285,7 +290,7 @@ static int create_one(WlControllers *c, WlDeploy *d, size_t i)
     const SimWorkload *w = sim_workload(c->e, d->wl);
     if (sim_mem_grow(sim_mem(c->e), (void **)&d->pods, &d->cappods, d->npods + 1, sizeof *d->pods) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
-    if (slot_reserve(c, d) != SIM_OK)
+    if (d->scap && slot_reserve(c, d, d->sn + 1) != SIM_OK)
         return SIM_ENOMEM;
     WlTemplate cur;
     wl_template_of(&w->spec, &cur);
@@ -298,7 +303,8 @@ static int create_one(WlControllers *c, WlDeploy *d, size_t i)
     sim_pod_set_rs(c->e, pod, d->rs[i].id);
     sim_workload_count_pods(c->e, d->wl, 1, 0);
     d->rs[i].pods++;
-    slot_set(d, pod, (uint32_t)d->npods);
+    if (d->scap)
+        slot_set(d, pod, (uint32_t)d->npods);
     d->pods[d->npods++] = pod;
     d->gen++;
     return SIM_OK;
@@ -469,6 +475,17 @@ void wl_rs_pod_gone(WlControllers *c, WlDeploy *d, uint32_t pod)
     d->rs[i].pods--;
     d->rs[i].ready -= p->started_at >= 0 && !p->unready;   /* it was Running and Ready */
     d->gen++;
+    if (d->scap == 0 && d->npods > SLOT_MIN && slot_reserve(c, d, d->npods) == SIM_OK)
+        for (size_t k = 0; k < d->npods; k++)
+            slot_set(d, d->pods[k], (uint32_t)k);
+    if (d->scap == 0) {   /* a small Deployment: the scan is as cheap */
+        for (size_t k = 0; k < d->npods; k++)
+            if (d->pods[k] == pod) {
+                d->pods[k] = d->pods[--d->npods];
+                return;
+            }
+        return;
+    }
     size_t s = slot_find(d, pod);
     if (s == SIZE_MAX)
         return;
