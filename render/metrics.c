@@ -43,6 +43,7 @@ void rnd_metrics_init(RndMetrics *m, SimMem *mem)
     rnd_buf_init(&m->line, mem);
     m->tmin = INFINITY;
     m->tmax = -INFINITY;
+    m->memo_t = NAN;
 }
 
 void rnd_metrics_free(RndMetrics *m)
@@ -60,6 +61,7 @@ void rnd_metrics_free(RndMetrics *m)
     sim_mem_free(mem, m->series, m->capseries * sizeof *m->series);
     sim_mem_free(mem, m->chartmap.slots, m->chartmap.cap * sizeof(RndMapSlot));
     sim_mem_free(mem, m->seriesmap.slots, m->seriesmap.cap * sizeof(RndMapSlot));
+    sim_mem_free(mem, m->memo, m->capmemo * sizeof *m->memo);
     rnd_buf_free(&m->line);
     rnd_metrics_init(m, mem);
 }
@@ -215,19 +217,105 @@ static int series_for(RndMetrics *m, uint32_t chart, uint32_t region, uint32_t n
     return SIM_OK;
 }
 
-static int add_point(RndMetrics *m, const uint32_t ids[4], double t, double v)
+static int push_point(RndMetrics *m, RndSeries *s, double t, double v)
 {
-    uint32_t chart;
-    RndSeries *s;
-    if (chart_for(m, ids[0], ids[1], &chart) != SIM_OK ||
-        series_for(m, chart, ids[2], ids[3], &s) != SIM_OK ||
-        sim_mem_grow(m->mem, (void **)&s->pts, &s->cap, s->n + 1, sizeof *s->pts))
+    if (sim_mem_grow(m->mem, (void **)&s->pts, &s->cap, s->n + 1, sizeof *s->pts))
         return SIM_ENOMEM;
     s->pts[s->n++] = (RndPoint){t, isfinite(v) ? v : NAN};
     m->tmin = fmin(m->tmin, t);
     m->tmax = fmax(m->tmax, t);
     m->rows++;
     return SIM_OK;
+}
+
+/* ids: object, metric, region, name. */
+static int series_of(RndMetrics *m, const uint32_t ids[4], RndSeries **s)
+{
+    uint32_t chart;
+    if (chart_for(m, ids[0], ids[1], &chart) != SIM_OK || series_for(m, chart, ids[2], ids[3], s) != SIM_OK)
+        return SIM_ENOMEM;
+    return SIM_OK;
+}
+
+static int add_point(RndMetrics *m, const uint32_t ids[4], double t, double v)
+{
+    RndSeries *s;
+    if (series_of(m, ids, &s) != SIM_OK)
+        return SIM_ENOMEM;
+    return push_point(m, s, t, v);
+}
+
+/* ---- rows from the recorder ------------------------------------------------- */
+
+/* The time as metrics.csv has it: whole seconds print as an integer, others
+ * with three decimals (sim/metrics.c), and the parser reads that text. */
+static double csv_seconds(SimTime t)
+{
+    if (t % SIM_NS_PER_S == 0)
+        return (double)(t / SIM_NS_PER_S);
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.3f", (double)t / (double)SIM_NS_PER_S);
+    return strtod(buf, NULL);
+}
+
+/* The value as metrics.csv has it ("%.10g", read back). An integer of up to
+ * 10 digits prints exactly, so the common count needs no text. */
+static double csv_value(double v)
+{
+    if (!isfinite(v))
+        return NAN;
+    if (v == trunc(v) && fabs(v) < 1e10)
+        return v;
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.10g", v);
+    return strtod(buf, NULL);
+}
+
+static int memo_hit(const RndMetrics *m, const RndRowMemo *mo, const char *const str[4])
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(m->strs[mo->ids[i]], str[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* The series of a row met at position k of its sample: the memo's when the
+ * row is the one seen there last, else looked up (and remembered). */
+static int row_series(RndMetrics *m, size_t k, const char *const str[4], RndSeries **s)
+{
+    if (k < m->nmemo && memo_hit(m, &m->memo[k], str)) {
+        *s = &m->series[m->memo[k].series];
+        return SIM_OK;
+    }
+    RndRowMemo mo;
+    for (int i = 0; i < 4; i++)
+        if (intern(m, str[i], &mo.ids[i]) != SIM_OK)
+            return SIM_ENOMEM;
+    if (series_of(m, mo.ids, s) != SIM_OK)
+        return SIM_ENOMEM;
+    mo.series = (uint32_t)(*s - m->series);
+    if (k >= m->nmemo) {
+        if (sim_mem_grow(m->mem, (void **)&m->memo, &m->capmemo, k + 1, sizeof *m->memo))
+            return SIM_ENOMEM;
+        m->nmemo = k + 1;
+    }
+    m->memo[k] = mo;
+    return SIM_OK;
+}
+
+int rnd_metrics_add_row(RndMetrics *m, SimTime t, const char *region, const char *object, const char *name,
+                        const char *metric, double value)
+{
+    const char *str[4] = {object, metric, region, name};
+    double sec = csv_seconds(t);
+    if (!(sec == m->memo_t)) {
+        m->memo_t = sec;
+        m->memo_pos = 0;
+    }
+    RndSeries *s;
+    if (row_series(m, m->memo_pos++, str, &s) != SIM_OK)
+        return SIM_ENOMEM;
+    return push_point(m, s, sec, csv_value(value));
 }
 
 /* ---- parsing -------------------------------------------------------------- */

@@ -95,6 +95,14 @@ typedef struct RndMap {
     size_t used;
 } RndMap;
 
+/* The k-th row of the last sample time: its strings' ids (object, metric,
+ * region, name) and series. The recorder writes the same rows in the same
+ * order at every sample, so a row is usually its position's again. */
+typedef struct RndRowMemo {
+    uint32_t ids[4];
+    uint32_t series;
+} RndRowMemo;
+
 typedef struct RndMetrics {
     SimMem *mem;
     char **strs;             /* interned strings; id = index */
@@ -108,6 +116,9 @@ typedef struct RndMetrics {
     RndMap chartmap;         /* (object, metric, 0) -> chart */
     RndMap seriesmap;        /* (chart, region, name) -> series */
     RndBuf line;             /* scratch: the unquoted fields of one line */
+    RndRowMemo *memo;        /* rnd_metrics_add_row: the series of the k-th row of a sample */
+    size_t nmemo, capmemo, memo_pos;
+    double memo_t;           /* the sample time memo_pos counts the rows of */
     size_t rows;
     double tmin, tmax;       /* over all rows; tmin > tmax when none */
 } RndMetrics;
@@ -117,6 +128,11 @@ void rnd_metrics_free(RndMetrics *m);
 /* Adds the rows of one CSV text. Returns 0, SIM_EINVAL with "name:line: why"
  * in err, or SIM_ENOMEM. Rows added before an error stay. */
 int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *name, SimErr *err);
+/* Adds one row as the recorder gives it (sim/metrics.h's SimMetricsSink):
+ * the time and value are rounded as metrics.csv prints them, so the page
+ * drawn from memory is the page drawn from the file. SIM_OK or SIM_ENOMEM. */
+int rnd_metrics_add_row(RndMetrics *m, SimTime t, const char *region, const char *object, const char *name,
+                        const char *metric, double value);
 /* Sorts points by time, computes ranges and attaches SLO targets to their
  * latency charts. Call after the last parse; calling again is harmless. */
 void rnd_metrics_finish(RndMetrics *m);

@@ -97,6 +97,8 @@ static int open_outputs(ScnWorld *w)
     w->metrics = sim_metrics_open(mem, file, &w->err);
     if (w->metrics == NULL)
         return SIM_EIO;
+    if (w->opt.metrics_sink)
+        sim_metrics_set_sink(w->metrics, w->opt.metrics_sink, w->opt.metrics_sink_ctx);
     sim_set_trace(w->e, w->trace);
     return SIM_OK;
 }

@@ -290,8 +290,9 @@ struct SchedScheduler {
     size_t nwls;
     uint32_t *node_local;            /* node id -> local index in its region */
     size_t capnl;
-    SchedQPod *qp;
-    size_t nqp;
+    SchedQPod **qpage;               /* queue state by pod id, in pages of 2^SCHED_QP_SHIFT ids;
+                                        NULL: never queued, or every pod of it recycled (queue.c) */
+    size_t nqpage, capqpage, qplo;   /* qplo: no page below it is held */
     uint64_t qseq;
     /* per-cycle scratch */
     SchedArena arena;

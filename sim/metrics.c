@@ -17,6 +17,8 @@ struct SimMetrics {
     struct { SimSampler fn; void *ctx; } samplers[MAX_SAMPLERS];
     size_t nsamplers;
     SimTime last_t;
+    SimMetricsSink sink;
+    void *sink_ctx;
 };
 
 SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err)
@@ -53,11 +55,19 @@ static void print_time(FILE *f, SimTime t)
 void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
                      const char *name, const char *metric, double value)
 {
+    if (mt->sink)
+        mt->sink(mt->sink_ctx, t, region, object, name, metric, value);
     if (mt->f == NULL)   /* opened without a file */
         return;
     print_time(mt->f, t);
     if (fprintf(mt->f, ",%s,%s,%s,%s,%.10g\n", region, object, name, metric, value) < 0)
         mt->err = 1;
+}
+
+void sim_metrics_set_sink(SimMetrics *mt, SimMetricsSink fn, void *ctx)
+{
+    mt->sink = fn;
+    mt->sink_ctx = ctx;
 }
 
 int sim_metrics_add_sampler(SimMetrics *mt, SimSampler fn, void *ctx)

@@ -411,6 +411,8 @@ static int sync_one(WlControllers *c, WlHpa *h)
         rc = wl_hpa_history_add_rec(&h->h, in.spec_replicas, in.now);
         h->seen = rc == SIM_OK;
     }
+    if (rc == SIM_OK && c->hpa_watch)
+        c->hpa_watch(c->hpa_watch_ctx, c, (size_t)(h - c->hpa->v), &in);
     if (rc == SIM_OK)
         rc = wl_hpa_decide(&h->spec, &in, &h->h, h->last, &h->dec);
     if (rc != SIM_OK)
@@ -641,4 +643,26 @@ const WlHpaDecision *wl_hpa_last(const WlControllers *c, size_t i)
     if (c->hpa == NULL || i >= c->hpa->n || !c->hpa->v[i].synced)
         return NULL;
     return &c->hpa->v[i].dec;
+}
+
+const char *wl_hpa_label(const WlControllers *c, size_t i, char *buf, size_t n)
+{
+    return c->hpa && i < c->hpa->n ? label(c, &c->hpa->v[i], buf, n) : NULL;
+}
+
+const WlHpaHistory *wl_hpa_history(const WlControllers *c, size_t i)
+{
+    return c->hpa && i < c->hpa->n ? &c->hpa->v[i].h : NULL;
+}
+
+void wl_hpa_watch(WlControllers *c, WlHpaWatchFn fn, void *ctx)
+{
+    c->hpa_watch = fn;
+    c->hpa_watch_ctx = ctx;
+}
+
+const uint32_t *wl_hpa_pods(const WlControllers *c, size_t i, size_t *n)
+{
+    *n = c->hpa && i < c->hpa->n ? c->hpa->v[i].npods : 0;
+    return *n ? c->hpa->v[i].pods : NULL;
 }

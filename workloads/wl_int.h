@@ -93,6 +93,8 @@ typedef struct WlSource {
     void *ctx;
 } WlSource;
 
+struct WlHpaInput;
+
 struct WlControllers {
     WlSource *usage, *podmetric, *value;
     size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
@@ -112,6 +114,8 @@ struct WlControllers {
     struct WlQueues *queues;    /* queue.c; NULL until the first queue is added */
     struct WlTraffic *traffic;  /* traffic.c; NULL until first used */
     struct WlHpaSet *hpa;       /* hpa.c; NULL until the first HPA is added */
+    void (*hpa_watch)(void *ctx, WlControllers *c, size_t hpa, const struct WlHpaInput *in);   /* wl_hpa_watch */
+    void *hpa_watch_ctx;
     struct WlJob *jobs;         /* job.c: by workload id, grown on demand */
     size_t capjobs;
     struct WlCronJob *crons;    /* cronjob.c */
