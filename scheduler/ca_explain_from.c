@@ -82,7 +82,10 @@ static cJSON *group_json(SimEngine *e, uint32_t id)
     cJSON_AddNumberToObject(o, "max", g->max);
     cJSON_AddNumberToObject(o, "current", g->live_nodes);
     sim_json_add_item(o, "template", template_json(e, g));
-    cJSON_AddNumberToObject(o, "pricePerHour", g->price_per_hour);
+    if (g->price_unknown)   /* price = "unknown": explain's price expander ranks it as the run's did */
+        cJSON_AddNullToObject(o, "pricePerHour");
+    else
+        cJSON_AddNumberToObject(o, "pricePerHour", g->price_per_hour);
     cJSON_AddNumberToObject(o, "priority", g->expander_priority);
     return o;
 }
