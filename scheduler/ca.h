@@ -73,6 +73,9 @@ typedef struct SchedCaConfig {
     int32_t scale_down_candidates_pool_min_count;    /* ... but at least 50 */
     SimTime max_pod_eviction_time;            /* 2 min */
     SimTime unremovable_node_recheck_timeout; /* 5 min */
+    int scale_down_exhaustive;                /* 0; 1: every pass simulates every node it judges
+                                                 afresh instead of reusing the last pass's
+                                                 simulations (tests: the differential's reference) */
 } SchedCaConfig;
 
 void sched_ca_config_default(SchedCaConfig *c);
@@ -159,6 +162,10 @@ typedef struct SchedCaPlan {
  * draws from a copy). SIM_OK, or SIM_ENOMEM. */
 int sched_ca_plan(SchedCa *ca, uint32_t region, SchedCaPlan *out);
 void sched_ca_plan_free(SchedCa *ca, SchedCaPlan *p);
+
+/* Drain simulations of the scale-down passes so far: reused from the pass
+ * before (nothing they read had changed) and run. */
+void sched_ca_down_stats(const SchedCa *ca, uint64_t *reused, uint64_t *run);
 
 /* Runs one loop of region now (what the periodic event does): tests and the
  * benchmark call it directly. */
