@@ -102,14 +102,14 @@ static int from_args_ok(const CliExplainFrom *f)
         return f->pod && !f->hpa && !f->region;
     if (strcmp(f->decision, "hpa") == 0)
         return f->hpa && !f->pod && !f->region;
-    return !f->hpa;
+    return !f->hpa && !f->pod;
 }
 
 static int explain_from(int argc, char **argv, CliExplainFrom *f, int as_json)
 {
     static const char *const forms[] = {"explain schedule --from RUN_DIR --pod NAME --at TIME",
                                         "explain hpa --from RUN_DIR --hpa NAME --at TIME",
-                                        "explain autoscaler --from RUN_DIR --at TIME [--region R] [--pod NAME]"};
+                                        "explain autoscaler --from RUN_DIR --at TIME [--region NAME]"};
     int k = argc - optind != 1 ? -1 : strcmp(argv[optind], "schedule") == 0 ? 0
                                    : strcmp(argv[optind], "hpa") == 0     ? 1
                                    : strcmp(argv[optind], "autoscaler") == 0 ? 2 : -1;

@@ -179,6 +179,7 @@ START_TEST(bad_requests_exit_2_with_the_reason)
                             src), 2);
     ck_assert_msg(strstr(tb_err(), "no autoscaler loop") != NULL, "%s", tb_err());
     ck_assert_int_eq(tb_run("explain autoscaler --from badrun --hpa x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain autoscaler --from badrun --pod x --at 60"), 2);
     ck_assert_int_eq(tb_run("explain schedule --from badrun --pod x --region us-east --at 60"), 2);
     ck_assert_str_eq(tb_out(), "");
 }
