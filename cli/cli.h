@@ -45,6 +45,7 @@ typedef struct CliExplainFrom {
  * an error with the message in err and nothing printed. */
 int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err);
 int cli_explain_from_hpa(const CliExplainFrom *f, int as_json, SimErr *err);   /* explain_from_hpa.c */
+int cli_explain_from_ca(const CliExplainFrom *f, int as_json, SimErr *err);    /* explain_from_ca.c */
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 /* What a sweep's processes cost, for `kubesim bench`: CPU seconds (user +
