@@ -118,6 +118,11 @@ void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *
         mt->err = 1;
 }
 
+int sim_metrics_wanted(const SimMetrics *mt)
+{
+    return mt->f != NULL || mt->sink != NULL;
+}
+
 void sim_metrics_set_sink(SimMetrics *mt, SimMetricsSink fn, void *ctx)
 {
     mt->sink = fn;
@@ -232,9 +237,11 @@ static void sample(SimEngine *e)
     if (mt == NULL || mt->last_t == e->now)
         return;
     mt->last_t = e->now;
-    sample_regions(e, mt);
-    sample_groups(e, mt);
-    sample_workloads(e, mt);
+    sample_regions(e, mt);   /* settles the costs too, rows or not */
+    if (sim_metrics_wanted(mt)) {
+        sample_groups(e, mt);
+        sample_workloads(e, mt);
+    }
     for (size_t i = 0; i < mt->nsamplers; i++)
         mt->samplers[i].fn(mt->samplers[i].ctx, e, mt);
 }

@@ -28,6 +28,9 @@ void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *
 typedef void (*SimMetricsSink)(void *ctx, SimTime t, const char *region, const char *object,
                                const char *name, const char *metric, double value);
 void sim_metrics_set_sink(SimMetrics *mt, SimMetricsSink fn, void *ctx);
+/* Nonzero when rows go anywhere (a file or a sink): a sampler whose only
+ * output is rows may skip working them out otherwise (a sweep's runs). */
+int sim_metrics_wanted(const SimMetrics *mt);
 /* Closes the file. SIM_OK or SIM_EIO if any write failed. Frees mt. */
 int sim_metrics_close(SimMetrics *mt);
 void sim_metrics_abort(SimMetrics *mt);

@@ -28,30 +28,29 @@ int wl_traffic_trace_kinds(SimTrSchema *s)
 
 /* The same sample in the trace, in integers, so the replay can show load and
  * latency without the scenario (p95 -1 when nothing was served). */
-static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double backlog)
+static void trace_sample(WlTraffic *t, const TrfBackend *b, double rps, double p95, double backlog)
 {
-    double p95 = b->iv.total > 0 ? trf_hist_quantile(&b->iv, t->edge, 0.95) : -1e-6;
     double err = b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0;
     SimTrVal v[] = {SIM_TRS(b->service), SIM_TRI(b->region), SIM_TRI(llround(rps * 1e3)),
                     SIM_TRI(llround(p95 * 1e6)), SIM_TRI(llround(err * 1e6)), SIM_TRI(llround(backlog))};
     sim_trace_rec(t->e, WL_TR_TRAFFIC, v, 6);
 }
 
-static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
+/* The interval's metrics.csv rows (p95: the interval's, already worked out). */
+static void sample_rows(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double rps, double p95, double backlog)
 {
     SimTime now = sim_now(t->e);
     const char *rn = sim_region(t->e, b->region)->name;
-    double rps = span > 0 ? b->iv_requests / span : b->rate_last;
     sim_metrics_row(mt, now, rn, "service", b->service, "rps", rps);
     static const struct { const char *name; double p; } pct[] = {
         {"latency_p50_ms", 0.50}, {"latency_p95_ms", 0.95}, {"latency_p99_ms", 0.99}};
     for (size_t i = 0; b->iv.total > 0 && i < 3; i++)
-        sim_metrics_row(mt, now, rn, "service", b->service, pct[i].name, ms(trf_hist_quantile(&b->iv, t->edge, pct[i].p)));
+        sim_metrics_row(mt, now, rn, "service", b->service, pct[i].name,
+                        ms(i == 1 ? p95 : trf_hist_quantile(&b->iv, t->edge, pct[i].p)));   /* 1: p95 */
     if (b->slo > 0)
         sim_metrics_row(mt, now, rn, "service", b->service, "slo_target_ms", ms(trf_sec(b->slo)));
     sim_metrics_row(mt, now, rn, "service", b->service, "error_rate",
                     b->iv_requests > 0 ? b->iv_errors / b->iv_requests : 0);
-    double backlog = t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen;
     sim_metrics_row(mt, now, rn, "service", b->service, "backlog", backlog);
     /* added after the older rows, so that their readers see them unmoved */
     if (b->iv.total > 0)
@@ -63,7 +62,16 @@ static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double s
         snprintf(name, sizeof name, "slo_%s_target_ms", pn);
         sim_metrics_row(mt, now, rn, "service", b->service, name, ms(trf_sec(b->slos[i].target)));
     }
-    trace_sample(t, b, rps, backlog);
+}
+
+static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
+{
+    double rps = span > 0 ? b->iv_requests / span : b->rate_last;
+    double p95 = b->iv.total > 0 ? trf_hist_quantile(&b->iv, t->edge, 0.95) : -1e-6;
+    double backlog = t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen;
+    if (sim_metrics_wanted(mt))   /* a sweep's runs: no rows, so no other percentile to work out */
+        sample_rows(t, b, mt, rps, p95, backlog);
+    trace_sample(t, b, rps, p95, backlog);
     memset(&b->iv, 0, sizeof b->iv);
     b->iv_requests = b->iv_errors = 0;
 }
