@@ -40,7 +40,8 @@ static const BenchDef benches[] = {
                             "ms_scale_down_pass_large_uncapped"},
     {"sweep", "8 configurations of the built-in scenario by kubesim sweep: configurations/s, speed-up of a "
               "worker per CPU over one",
-     bench_sweep, "configs_per_s speedup seconds_1_job seconds_n_jobs"},
+     bench_sweep, "configs_per_s speedup seconds_1_job seconds_n_jobs cpu_s_per_config critical_cpu_seconds_n_jobs "
+                 "speedup_cpu_bound configs_per_s_cpu_bound"},
     {"export", "kubesim export of 3 regions with 1,500 Deployments and HPAs, Jobs, CronJobs, StatefulSets: "
                "objects/s",
      bench_export, "objects_per_s objects bytes"},

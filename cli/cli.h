@@ -45,8 +45,19 @@ typedef struct CliExplainFrom {
  * an error with the message in err and nothing printed. */
 int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err);
 int cli_explain_from_hpa(const CliExplainFrom *f, int as_json, SimErr *err);   /* explain_from_hpa.c */
+int cli_explain_from_ca(const CliExplainFrom *f, int as_json, SimErr *err);    /* explain_from_ca.c */
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+/* What a sweep's processes cost, for `kubesim bench`: CPU seconds (user +
+ * system) of the parent before the runs start (loading configuration 0)
+ * and in all, of every worker together and of the busiest one; workers 0
+ * when the runs ran in the parent. */
+typedef struct CliSweepCost {
+    double parent_setup_cpu, parent_cpu, workers_cpu, busiest_worker_cpu;
+    size_t workers;
+} CliSweepCost;
+/* cmd_sweep, filling *cost (NULL: cmd_sweep). */
+int cli_sweep_costed(int argc, char **argv, CliSweepCost *cost);
 int cmd_export_sweep(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);

@@ -308,6 +308,6 @@ int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err)
     if (strcmp(f->decision, "hpa") == 0)
         return cli_explain_from_hpa(f, as_json, err);
     if (strcmp(f->decision, "autoscaler") == 0)
-        return sim_err_set(err, SIM_EINVAL, "explain autoscaler --from is not implemented yet");
+        return cli_explain_from_ca(f, as_json, err);
     return explain_schedule(f, as_json, err);
 }

@@ -62,13 +62,30 @@ typedef struct RndPoint {
     double v;        /* NaN: no value here (drawn as a gap) */
 } RndPoint;
 
+/* A series is its samples (level 0), or once a recorded series (one
+ * rnd_metrics_add_row keeps) outgrows RND_SERIES_RAW samples, buckets of
+ * 2^level consecutive samples: pts holds each bucket as two points, its
+ * minimum and maximum in time order (the same point twice when they are one
+ * sample; one gap twice when the bucket has no finite value), and pend the
+ * samples of the bucket being filled. Buckets merge in pairs when there are
+ * RND_SERIES_RAW / 2, so a series holds at most RND_SERIES_RAW points
+ * whatever the run's length, and draws (rnd_series_draw_points) the minimum
+ * and maximum of each drawn bucket as a level-0 series draws them. The
+ * statistics below cover every sample either way. */
+#define RND_SERIES_RAW (2 * RND_MAX_POINTS)
+
 typedef struct RndSeries {
     uint32_t region;         /* string ids (RndMetrics.strs) */
     uint32_t name;
     RndPoint *pts;
     size_t n, cap;
+    unsigned level;          /* 0: pts are the samples; else buckets of 2^level samples */
+    int bounded;             /* may be bucketed (recorded rows, not a cost or rps series) */
+    RndPoint pend[2];        /* the bucket being filled (level > 0) */
+    size_t npend;            /* its samples */
     double vmin, vmax;       /* over finite values; vmin > vmax when none */
     double last;             /* last finite value, NaN when none */
+    double minpos;           /* smallest positive finite value, NaN when none */
     int integral;            /* every finite value is a whole number */
 } RndSeries;
 
@@ -206,6 +223,10 @@ int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, 
  * maximum of each bucket in time order; a bucket without finite values keeps
  * one NaN so a gap stays a gap. Returns the number written to out. */
 size_t rnd_downsample(const RndPoint *in, size_t n, RndPoint *out, size_t cap);
+/* The points a chart draws of series s, at most cap (even) into out: a
+ * level-0 series downsampled (rnd_downsample), a bucketed one's buckets
+ * merged to at most cap / 2, each as its minimum and maximum in time order. */
+size_t rnd_series_draw_points(const RndSeries *s, RndPoint *out, size_t cap);
 
 /* ---- summary.json --------------------------------------------------------- */
 struct cJSON;

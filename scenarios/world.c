@@ -124,6 +124,12 @@ static int create_core(ScnWorld *w, SimMem *mem)
         return fail_engine(w, SIM_ENOMEM);
     if (w->opt.throughput)
         wl_backtest_set_throughput(w->wl, w->opt.throughput);
+    if (w->s && w->s->cache) {   /* a sweep's runs: the kernels' results are shared too */
+        BtMemo *memo = scn_data_cache_memo(w->s->cache);
+        if (memo == NULL)
+            return fail_engine(w, SIM_ENOMEM);
+        wl_backtest_share_memo(w->wl, memo);
+    }
     if (w->opt.traffic_mode != WL_TRAFFIC_FLUID && wl_traffic_mode(w->wl, (WlTrafficMode)w->opt.traffic_mode) != SIM_OK)
         return fail_engine(w, SIM_ENOMEM);
     return SIM_OK;

@@ -147,6 +147,45 @@ void sched_ca_set_scale_down_disabled(SchedCa *ca, uint32_t group, int on)
 static void bump(SchedCa *ca, uint32_t region)
 {
     CaRegion *rs = ca_region(ca, region);
+    if (rs) {
+        rs->gen++;
+        rs->down_gen++;
+        rs->down_glob++;
+    } else {
+        sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    }
+}
+
+/* A change of one node (its state, or a pod bound to it, leaving it): the
+ * drain simulations that read it are not reused (ca_down.c). */
+static void bump_node(SchedCa *ca, uint32_t node)
+{
+    CaRegion *rs = ca_region(ca, sim_node(ca->e, node)->region);
+    CaNodeState *ns = ca_node(ca, node);
+    if (rs == NULL || ns == NULL) {
+        sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+        return;
+    }
+    rs->gen++;
+    ns->chg = ++rs->down_gen;
+}
+
+/* A pod's change: its node's, or the region's when it has none. */
+static void bump_pod(SchedCa *ca, uint32_t pod)
+{
+    const SimPod *p = sim_pod(ca->e, pod);
+    if (p->node != SIM_NONE)
+        bump_node(ca, p->node);
+    else
+        bump(ca, p->region);
+}
+
+/* A change of the plan that no drain simulation reads: a pod that became
+ * Running or Ready (the filters count a bound pod whatever its phase; the
+ * PDBs' budgets, which readiness moves, are compared directly, ca_down.c). */
+static void bump_plan(SchedCa *ca, uint32_t region)
+{
+    CaRegion *rs = ca_region(ca, region);
     if (rs)
         rs->gen++;
     else
@@ -171,12 +210,18 @@ static void on_pod_created(void *ctx, SimEngine *e, uint32_t pod)
     if (sim_pod(e, pod)->phase == SIM_POD_PENDING && sim_pod(e, pod)->target_node == SIM_NONE)
         pending_add(ctx, pod);
     else
-        bump(ctx, sim_pod(e, pod)->region);
+        bump_pod(ctx, pod);
 }
 
 static void on_pod(void *ctx, SimEngine *e, uint32_t pod)
 {
-    bump(ctx, sim_pod(e, pod)->region);
+    (void)e;
+    bump_pod(ctx, pod);
+}
+
+static void on_pod_phase(void *ctx, SimEngine *e, uint32_t pod)
+{
+    bump_plan(ctx, sim_pod(e, pod)->region);
 }
 
 static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
@@ -185,7 +230,7 @@ static void on_node_ready(void *ctx, SimEngine *e, uint32_t node)
     CaGroupState *gs = ca_group(ca, sim_node(e, node)->group);
     if (gs)
         gs->backoff_dur = 0;   /* provisioning works again */
-    bump(ca, sim_node(e, node)->region);
+    bump_node(ca, node);
 }
 
 static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
@@ -196,7 +241,7 @@ static void on_node_changed(void *ctx, SimEngine *e, uint32_t node)
      * while the region was down saw no change (it resumes with its timers) */
     if (ns && sim_region_up(e, sim_node(e, node)->region))
         ns->since = -1;
-    bump(ca, sim_node(e, node)->region);
+    bump_node(ca, node);
 }
 
 /* ---- provisioning deadline and backoff ------------------------------------------ */
@@ -352,6 +397,8 @@ int sched_ca_loop(SchedCa *ca, uint32_t region)
     if (rs == NULL)
         return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
     SimTime now = sim_now(ca->e);
+    if (ca->watch)
+        ca->watch(ca->watch_ctx, ca, region);
     int rc = ca_drain_step(ca, rs);   /* a drain decided earlier goes on */
     if (rc != SIM_OK)
         return rc;
@@ -410,8 +457,8 @@ static int backfill(SchedCa *ca)
 static int start(SchedCa *ca)
 {
     SimListener l = {.ctx = ca, .pod_created = on_pod_created, .pod_bound = on_pod, .pod_terminated = on_pod,
-                     .pod_running = on_pod, .node_ready = on_node_ready, .node_changed = on_node_changed,
-                     .pod_ready = on_pod, .pod_gone = on_pod};
+                     .pod_running = on_pod_phase, .node_ready = on_node_ready, .node_changed = on_node_changed,
+                     .pod_ready = on_pod_phase, .pod_gone = on_pod};
     uint32_t nr = sim_region_count(ca->e);
     if (nr && ca_region(ca, nr - 1) == NULL)
         return SIM_ENOMEM;
@@ -441,6 +488,12 @@ static const SimTrKindDef trace_kinds[] = {
 int sched_ca_trace_kinds(SimTrSchema *s)
 {
     return sim_trschema_add(s, trace_kinds, sizeof trace_kinds / sizeof trace_kinds[0]);
+}
+
+void sched_ca_down_stats(const SchedCa *ca, uint64_t *reused, uint64_t *run)
+{
+    *reused = ca->sims_reused;
+    *run = ca->sims_run;
 }
 
 uint64_t sched_ca_nodes_removed(const SchedCa *ca)
@@ -498,6 +551,9 @@ void sched_ca_destroy(SchedCa *ca)
         FREE_ARR(ca, ca->rg[i].pending, ca->rg[i].cappending);
         FREE_ARR(ca, ca->rg[i].plan_opts, ca->rg[i].capopt);
         FREE_ARR(ca, ca->rg[i].plan_nodes, ca->rg[i].capnodes);
+        FREE_ARR(ca, ca->rg[i].sims, ca->rg[i].capsims);
+        FREE_ARR(ca, ca->rg[i].sims_pdb, ca->rg[i].capsimspdb);
+        FREE_ARR(ca, ca->rg[i].reads, ca->rg[i].capreads);
     }
     FREE_ARR(ca, ca->rg, ca->nrg);
     FREE_ARR(ca, ca->gs, ca->capgs);
@@ -518,6 +574,7 @@ void sched_ca_destroy(SchedCa *ca)
     FREE_ARR(ca, ca->free, ca->capfree);
     FREE_ARR(ca, ca->gone, ca->capgone);
     FREE_ARR(ca, ca->fstamp, ca->capfstamp);
+    FREE_ARR(ca, ca->rmark, ca->caprmark);
     FREE_ARR(ca, ca->hint, ca->caphint);
     FREE_ARR(ca, ca->noplace, ca->capnoplace);
     FREE_ARR(ca, ca->pdb_left, ca->cappdb);
@@ -525,4 +582,25 @@ void sched_ca_destroy(SchedCa *ca)
     FREE_ARR(ca, ca->undo, ca->capundo);
     FREE_ARR(ca, ca->pdbs, ca->cappdbs);
     sim_mem_free(ca->m, ca, sizeof *ca);
+}
+
+void sched_ca_watch(SchedCa *ca, SchedCaWatchFn fn, void *ctx)
+{
+    ca->watch = fn;
+    ca->watch_ctx = ctx;
+}
+
+const SchedCaPlan *sched_ca_last_plan(const SchedCa *ca, uint32_t region)
+{
+    return region < ca->nrg && ca->rg[region].acted ? &ca->rg[region].plan : NULL;
+}
+
+SimEngine *sched_ca_engine(const SchedCa *ca)
+{
+    return ca->e;
+}
+
+const SchedCaConfig *sched_ca_config(const SchedCa *ca)
+{
+    return &ca->cfg;
 }

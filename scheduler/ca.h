@@ -73,6 +73,9 @@ typedef struct SchedCaConfig {
     int32_t scale_down_candidates_pool_min_count;    /* ... but at least 50 */
     SimTime max_pod_eviction_time;            /* 2 min */
     SimTime unremovable_node_recheck_timeout; /* 5 min */
+    int scale_down_exhaustive;                /* 0; 1: every pass simulates every node it judges
+                                                 afresh instead of reusing the last pass's
+                                                 simulations (tests: the differential's reference) */
 } SchedCaConfig;
 
 void sched_ca_config_default(SchedCaConfig *c);
@@ -160,8 +163,25 @@ typedef struct SchedCaPlan {
 int sched_ca_plan(SchedCa *ca, uint32_t region, SchedCaPlan *out);
 void sched_ca_plan_free(SchedCa *ca, SchedCaPlan *p);
 
+/* Drain simulations of the scale-down passes so far: reused from the pass
+ * before (nothing they read had changed) and run. */
+void sched_ca_down_stats(const SchedCa *ca, uint64_t *reused, uint64_t *run);
+
 /* Runs one loop of region now (what the periodic event does): tests and the
  * benchmark call it directly. */
 int sched_ca_loop(SchedCa *ca, uint32_t region);
+
+/* Called at the start of every loop of every region that runs (not while the
+ * region is down), before it plans or acts. It must not change the engine.
+ * One watcher per autoscaler; NULL removes it. For `explain autoscaler
+ * --from`, which writes its case there (sched_ca_explain_case_from). */
+typedef void (*SchedCaWatchFn)(void *ctx, SchedCa *ca, uint32_t region);
+void sched_ca_watch(SchedCa *ca, SchedCaWatchFn fn, void *ctx);
+/* The plan region's last loop acted on (a loop that found nothing changed
+ * keeps the one before), or NULL before its first loop. Valid until the
+ * next loop or plan. */
+const SchedCaPlan *sched_ca_last_plan(const SchedCa *ca, uint32_t region);
+SimEngine *sched_ca_engine(const SchedCa *ca);
+const SchedCaConfig *sched_ca_config(const SchedCa *ca);
 
 #endif

@@ -63,16 +63,18 @@ double ca_node_utilization(SchedCa *ca, uint32_t node, int *gpu)
  * destinations it tries, not every node of the region). */
 static int scratch(SchedCa *ca, const SimRegion *r)
 {
-    size_t n = r->nnodes, nw = sim_workload_count(ca->e) + 1, old = ca->capnoplace, olds = ca->capfstamp;
+    size_t n = r->nnodes, nw = sim_workload_count(ca->e) + 1, old = ca->capnoplace, olds = ca->capfstamp,
+           oldr = ca->caprmark;
     uint32_t ng = sim_nodegroup_count(ca->e), np = sim_pdb_count(ca->e);
     if (CA_GROW(ca, ca->free, ca->capfree, 4 * n) || CA_GROW(ca, ca->gone, ca->capgone, n) ||
-        CA_GROW(ca, ca->fstamp, ca->capfstamp, n) ||
+        CA_GROW(ca, ca->fstamp, ca->capfstamp, n) || CA_GROW(ca, ca->rmark, ca->caprmark, n) ||
         CA_GROW(ca, ca->hint, ca->caphint, nw) || CA_GROW(ca, ca->noplace, ca->capnoplace, nw) ||
         CA_GROW(ca, ca->group_left, ca->capgl, ng) || CA_GROW(ca, ca->pdb_left, ca->cappdb, np) ||
         CA_GROW(ca, ca->pdbs, ca->cappdbs, np) || ca_ds_refresh(ca) != SIM_OK)
         return SIM_ENOMEM;
     memset(ca->noplace + old, 0, (ca->capnoplace - old) * sizeof *ca->noplace);
     memset(ca->fstamp + olds, 0, (ca->capfstamp - olds) * sizeof *ca->fstamp);
+    memset(ca->rmark + oldr, 0, (ca->caprmark - oldr) * sizeof *ca->rmark);
     if (++ca->pass == 0) {
         memset(ca->noplace, 0, ca->capnoplace * sizeof *ca->noplace);
         memset(ca->fstamp, 0, ca->capfstamp * sizeof *ca->fstamp);
@@ -204,10 +206,25 @@ static void undo_all(SchedCa *ca, size_t nu)
 }
 
 /* ---- where a pod could go ----------------------------------------------------- */
+/* The simulation being recorded read node li (its state, room, filters). */
+static void note_read(SchedCa *ca, uint32_t li)
+{
+    CaSim *x = ca->rec;
+    if (x == NULL || x->wide || ca->rmark[li] == ca->rstamp)
+        return;
+    ca->rmark[li] = ca->rstamp;
+    if (x->nreads == CA_SIM_READS) {
+        x->wide = 1;
+        return;
+    }
+    ca->rec_reads[x->reads + x->nreads++] = li;
+}
+
 static int dest_ok(SchedCa *ca, const SimRegion *r, uint32_t li, uint32_t src, const SimPod *p)
 {
     if (li == src)
         return 0;
+    note_read(ca, li);
     const SimNode *n = sim_node(ca->e, r->nodes[li]);
     if (n->state != SIM_NODE_READY)
         return 0;
@@ -369,6 +386,150 @@ static const char *capped(SchedCa *ca, uint32_t node, SchedCaPlan *p)
     return "NotUnneededOtherReason";
 }
 
+/* ---- reusing the last pass's simulations -------------------------------------------
+ * A pass is a fold over the region's nodes in order: a node's simulation
+ * (pods_check) reads the cluster (its pods, their drain rules, the PDBs'
+ * budgets, the state, free room and filters of the nodes it tries) and the
+ * pass's scratch (free room left, nodes gone, PDB budgets left, the search
+ * hints), which only the simulations before it in the pass wrote. So while
+ * this pass has simulated exactly the last pass's first k nodes, each reused,
+ * the scratch is what it was, and the (k+1)-th simulation, if it is of the
+ * same node and nothing it read has changed since it ran, finds what it found
+ * then. What it read: the region as a whole (its node count, the engine's
+ * workload and PDB counts, each of the region's PDBs' disruptions allowed, any
+ * change of no one node: down_glob) and the nodes it listed (its own and
+ * every node it tried, each changed when a pod binds to or leaves it or its
+ * state changes: CaNodeState.chg). Where a workload's filters read other
+ * nodes (topology spread, pod affinity or anti-affinity) or a simulation
+ * tried more than CA_SIM_READS nodes, any change of the region counts.
+ * Reused simulations leave the scratch alone; at the first simulation that
+ * is not reusable the reused ones are run again in order to rebuild the
+ * scratch (the same inputs: the same results) and the pass goes on
+ * exhaustively. The cheap per-node part (utilisation, eligibility,
+ * emptiness, the caps) is judged anew in every pass: it reads timers and the
+ * pass's counts. */
+static int coupled(SchedCa *ca)
+{
+    uint32_t nw = sim_workload_count(ca->e);
+    for (; ca->coupled_nwl < nw; ca->coupled_nwl++) {
+        const SimPodSpec *sp = &sim_workload(ca->e, ca->coupled_nwl)->spec;
+        if (sp->nspread || sp->affinity.nreq_affinity || sp->affinity.nreq_anti)
+            ca->coupled = 1;
+    }
+    return ca->coupled;
+}
+
+/* Whether the region as a whole is what the last pass saw; records it. */
+static int sims_key_same(SchedCa *ca, CaRegion *rs, const SimRegion *r, int *same)
+{
+    *same = 0;
+    int ok = rs->sims_valid && !ca->cfg.scale_down_exhaustive && rs->sims_glob == rs->down_glob &&
+             rs->sims_nnodes == r->nnodes && rs->sims_nwl == sim_workload_count(ca->e) &&
+             rs->sims_npdb == sim_pdb_count(ca->e);
+    if (CA_GROW(ca, rs->sims_pdb, rs->capsimspdb, ca->npdbs))
+        return SIM_ENOMEM;
+    for (size_t k = 0; k < ca->npdbs; k++) {
+        int32_t a = sim_pdb_disruptions_allowed(ca->e, ca->pdbs[k]);
+        ok = ok && rs->sims_pdb[k] == a;   /* the same count: the last pass wrote sims_pdb[k] */
+        rs->sims_pdb[k] = a;
+    }
+    rs->sims_glob = rs->down_glob;
+    rs->sims_nnodes = r->nnodes;
+    rs->sims_nwl = sim_workload_count(ca->e);
+    rs->sims_npdb = sim_pdb_count(ca->e);
+    rs->sims_valid = 0;   /* until this pass ends */
+    *same = ok;
+    return SIM_OK;
+}
+
+/* Nothing simulation x read has changed since it ran. */
+static int still_valid(SchedCa *ca, const CaRegion *rs, const SimRegion *r, const CaSim *x)
+{
+    if (x->wide || coupled(ca))
+        return x->gen == rs->down_gen;
+    for (uint32_t i = 0; i < x->nreads; i++) {
+        uint32_t node = r->nodes[rs->reads[x->reads + i]];
+        if (node < ca->capns && ca->ns[node].chg > x->gen)
+            return 0;
+    }
+    return 1;
+}
+
+/* Marks node li gone for the rest of the pass (it is unneeded). */
+static void take_out(SchedCa *ca, const SimRegion *r, uint32_t li)
+{
+    slot(ca, r, li);
+    ca->gone[li] = 1;
+}
+
+/* Runs the reused simulations again, in order, to rebuild the scratch they
+ * left: the same inputs, the same results. */
+static int rebuild(SchedCa *ca, CaRegion *rs, const SimRegion *r)
+{
+    ca->replaying = 0;
+    for (size_t j = 0; j < ca->simk; j++) {
+        SchedCaNodeVerdict v;
+        memset(&v, 0, sizeof v);
+        int rc = pods_check(ca, r, rs->sims[j].li, &v);
+        if (rc != SIM_OK)
+            return rc;
+        if (v.unremovable == NULL)
+            take_out(ca, r, rs->sims[j].li);
+    }
+    return SIM_OK;
+}
+
+/* Runs the simulation of node li as the pass's k-th and records it. */
+static int run_recorded(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaNodeVerdict *v)
+{
+    size_t k = ca->simk;
+    uint32_t off = k ? rs->sims[k - 1].reads + rs->sims[k - 1].nreads : 0;
+    if (CA_GROW(ca, rs->sims, rs->capsims, k + 1) || CA_GROW(ca, rs->reads, rs->capreads, off + CA_SIM_READS))
+        return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    CaSim *x = &rs->sims[k];
+    memset(x, 0, sizeof *x);
+    x->li = li;
+    x->gen = rs->down_gen;
+    x->reads = off;
+    if (++ca->rstamp == 0) {
+        memset(ca->rmark, 0, ca->caprmark * sizeof *ca->rmark);
+        ca->rstamp = 1;
+    }
+    ca->rec = x;
+    ca->rec_reads = rs->reads;
+    note_read(ca, li);
+    int rc = pods_check(ca, r, li, v);
+    ca->rec = NULL;
+    if (rc != SIM_OK)
+        return rc;
+    x->unremovable = v->unremovable;
+    x->nblockers = (uint32_t)v->nblockers;
+    memcpy(x->blockers, v->blockers, v->nblockers * sizeof *v->blockers);
+    ca->simk++;
+    ca->sims_run++;
+    if (v->unremovable == NULL)
+        take_out(ca, r, li);
+    return SIM_OK;
+}
+
+/* The simulation of node li in this pass: the last pass's when it is
+ * exactly reusable, else run (and recorded). */
+static int simulate(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaNodeVerdict *v)
+{
+    size_t k = ca->simk;
+    if (ca->replaying && k < rs->nsims && rs->sims[k].li == li && still_valid(ca, rs, r, &rs->sims[k])) {
+        const CaSim *x = &rs->sims[k];
+        v->unremovable = x->unremovable;
+        v->nblockers = x->nblockers;
+        memcpy(v->blockers, x->blockers, x->nblockers * sizeof *x->blockers);
+        ca->simk++;
+        ca->sims_reused++;
+        return SIM_OK;
+    }
+    int rc = ca->replaying ? rebuild(ca, rs, r) : SIM_OK;
+    return rc != SIM_OK ? rc : run_recorded(ca, rs, r, li, v);
+}
+
 static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaPlan *p)
 {
     uint32_t node = r->nodes[li];
@@ -383,13 +544,11 @@ static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t 
     int b = busy(ca, node);
     if (b && (v->unremovable = capped(ca, node, p)) != NULL)
         return SIM_OK;
-    int rc = pods_check(ca, r, li, v);
+    int rc = simulate(ca, rs, r, li, v);   /* takes li out of the pass when it is unneeded */
     if (rc != SIM_OK || v->unremovable)
         return rc;
     v->unneeded = 1;
     ca->found += b;
-    slot(ca, r, li);
-    ca->gone[li] = 1;   /* removed for the rest of the pass */
     ca->group_left[sim_node(ca->e, node)->group]--;
     return SIM_OK;
 }
@@ -407,6 +566,11 @@ int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
     pdbs_of_region(ca, p->region);
     ca_groups_left(ca, rs);
     caps_begin(ca, r, p);
+    int same;
+    if (sims_key_same(ca, rs, r, &same) != SIM_OK)
+        return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
+    ca->replaying = same;
+    ca->simk = 0;
     for (size_t li = 0; li < r->nnodes; li++) {
         if (sim_node(ca->e, r->nodes[li])->state != SIM_NODE_READY)
             continue;
@@ -414,5 +578,7 @@ int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
         if (rc != SIM_OK)
             return rc;
     }
+    rs->nsims = ca->simk;
+    rs->sims_valid = 1;
     return SIM_OK;
 }

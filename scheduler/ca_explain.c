@@ -501,7 +501,21 @@ static void pod_extras(Case *c, const cJSON *j, const char *path, SimPodSpec *s,
         *kind = SIM_WL_DAEMONSET;   /* a mirror pod: never drained, counted in utilisation, like a DS pod */
 }
 
-/* Reads a pod and declares it as a workload of its own (named as the pod). */
+/* The name in the pod's controller ownerReference, or NULL. */
+static const char *owner_name(const cJSON *j)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "metadata"),
+                                                           "ownerReferences"))
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
+            return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "name"));
+    return NULL;
+}
+
+/* Reads a pod and declares it as a workload of its own (named as the pod),
+ * but for the pods of one DaemonSet (the same controller name in a
+ * namespace), which share one: a template node carries one pod per
+ * DaemonSet, not one per DaemonSet pod listed. */
 static int read_pod(Case *c, const cJSON *j, const char *path, Pod *p)
 {
     SimWlKind kind;
@@ -514,7 +528,16 @@ static int read_pod(Case *c, const cJSON *j, const char *path, Pod *p)
      * simulation has none (as a controller's pod template). */
     p->node = p->v.spec.node_name;
     p->v.spec.node_name = NULL;
-    return sched_xworld_pod_workload(&c->w, &p->v, kind, path, &p->wl);
+    const char *owner = kind == SIM_WL_DAEMONSET ? owner_name(j) : NULL;
+    if (owner == NULL)
+        return sched_xworld_pod_workload(&c->w, &p->v, kind, path, &p->wl);
+    uint32_t ns = sched_xworld_ns(&c->w, p->v.meta.ns);
+    p->wl = ns == SIM_NONE ? SIM_NONE : sim_workload_lookup(c->w.e, SIM_WL_DAEMONSET, ns, owner);
+    if (p->wl != SIM_NONE)
+        return SIM_OK;
+    KubePod named = p->v;
+    named.meta.name = owner;
+    return sched_xworld_pod_workload(&c->w, &named, kind, path, &p->wl);
 }
 
 static uint32_t node_find(Case *c, const char *name)

@@ -56,6 +56,19 @@ typedef struct CaUndo {
 } CaUndo;
 enum { UNDO_MOVE = 0, UNDO_PDB = 1 };
 
+/* One drain simulation of a scale-down pass (pods_check of a node), in
+ * pass order: what it found, reused by the next pass while nothing it
+ * depends on has changed (ca_down.c). */
+typedef struct CaSim {
+    uint32_t li;                 /* the node's local index in the region */
+    uint64_t gen;                /* the region's down_gen when it was run */
+    uint32_t reads, nreads;      /* the nodes it read: rs->reads[reads, reads + nreads) */
+    uint8_t wide;                /* it read more than CA_SIM_READS nodes (not listed) */
+    uint32_t nblockers;
+    const char *unremovable;     /* NULL: every pod has a place */
+    SchedCaBlocker blockers[SCHED_CA_MAX_BLOCKERS];
+} CaSim;
+
 /* A template node opened by the binpacking estimator. */
 typedef struct CaBin {
     int64_t cpu, mem, gpu, pods; /* free */
@@ -79,7 +92,24 @@ typedef struct CaRegion {
     SimTime drain_start;
     uint32_t *pending;           /* Pending pods seen (some may have left Pending) */
     size_t npending, cappending;
+    /* what the last scale-down pass simulated (ca_down.c): valid while the
+     * key below is the region's now */
+    uint64_t down_gen;           /* bumped by every change a drain simulation may read: not by a
+                                    Pending pod's creation, nor by a pod becoming Running or Ready */
+    size_t sims_nnodes;          /* the region's node count then */
+    uint32_t sims_nwl, sims_npdb;   /* workloads and PDBs in the engine then */
+    int32_t *sims_pdb;           /* the region's PDBs' disruptions allowed then */
+    size_t capsimspdb;
+    int sims_valid;
+    CaSim *sims;                 /* the pass's simulations in pass order */
+    size_t nsims, capsims;
+    uint64_t down_glob;          /* bumped by a change of no one node (then nothing is reused) */
+    uint64_t sims_glob;          /* down_glob when sims[] were last validated */
+    uint32_t *reads;             /* the local indices each simulation read */
+    size_t capreads;
 } CaRegion;
+
+#define CA_SIM_READS 64          /* nodes a simulation's record lists at most */
 
 typedef struct CaGroupState {
     SimTime backoff_until;       /* 0: not backed off */
@@ -92,6 +122,7 @@ typedef struct CaNodeState {
     SimTime since;               /* unneeded since, -1 */
     SimTime recheck_until;       /* failed removal: not a candidate before this */
     uint8_t ca_added;            /* added by the autoscaler (provisioning deadline applies) */
+    uint64_t chg;                /* its region's down_gen when its pods or state last changed */
 } CaNodeState;
 
 struct SchedCa {
@@ -159,6 +190,18 @@ struct SchedCa {
     size_t capwhydone;
     uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
     int32_t found;               /* non-empty nodes found unneeded in this pass */
+    SchedCaWatchFn watch;        /* sched_ca_watch */
+    void *watch_ctx;
+    size_t simk;                 /* simulations done in this pass (index into rs->sims) */
+    CaSim *rec;                  /* the simulation being run and recorded, NULL */
+    uint32_t *rec_reads;         /* where it lists the nodes it reads (its region's reads) */
+    uint32_t *rmark;             /* per local index: the recording that listed it */
+    size_t caprmark;
+    uint32_t rstamp;
+    uint32_t coupled_nwl;        /* workloads looked at for coupled */
+    int coupled;                 /* a workload's filters read other nodes (spread, inter-pod) */
+    int replaying;               /* every simulation of this pass so far is the last pass's */
+    uint64_t sims_reused, sims_run;   /* drain simulations reused / run (sched_ca_down_stats) */
 };
 
 #define CA_WHY_LEN 160           /* one group's reason */

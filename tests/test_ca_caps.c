@@ -8,7 +8,11 @@
  * the pool. Then the differential: on random clusters where no cap binds,
  * the capped plan is the exhaustive pass's (count 0, upstream's "off"),
  * verdict for verdict, and a run where no loop's caps bind removes the same
- * nodes at the same times. Last, the autoscaler{} keys.
+ * nodes at the same times. Then the reuse of the last pass's drain
+ * simulations: on random clusters with random changes between loops, the
+ * reusing pass's plans are the exhaustive pass's at every loop (a missed
+ * change fails it: checked by breaking the node stamps and the list of nodes
+ * read). Last, the autoscaler{} keys.
  */
 #include <check.h>
 #include <stdio.h>
@@ -450,6 +454,110 @@ START_TEST(ca_caps_differential_run_equals_exhaustive_where_caps_do_not_bind)
 }
 END_TEST
 
+/* ---- reusing the last pass's simulations (ca_down.c) ---------------------------------- */
+static void same_plans(World *a, World *b, uint64_t seed, int step)
+{
+    SchedCaPlan pa = plan(a), pb = plan(b);
+    ck_assert_msg(pa.chosen == pb.chosen && pa.delta == pb.delta && pa.capped == pb.capped && pa.pool == pb.pool,
+                  "seed %llu step %d: chosen %d/%d delta %d/%d capped %u/%u", (unsigned long long)seed, step,
+                  pa.chosen, pb.chosen, pa.delta, pb.delta, pa.capped, pb.capped);
+    same_verdicts(&pa, &pb, seed);
+    sched_ca_plan_free(a->ca, &pa);
+    sched_ca_plan_free(b->ca, &pb);
+}
+
+/* One random change, the same in both worlds (identical while their
+ * autoscalers decide identically): a pod bound to a node where it fits, a
+ * pod deleted, a node cordoned or uncordoned, a pending pod, or nothing. */
+static void random_change(World *w, uint64_t *s, const uint32_t *nodes, int n, const uint32_t *wl)
+{
+    uint64_t what = next(s) % 10, x = next(s), y = next(s);
+    uint32_t node = nodes[x % (uint64_t)n];
+    const SimNode *nd = sim_node(w->e, node);
+    if (what < 4) {   /* bind */
+        const SimRes *q = &sim_workload(w->e, wl[y % 4])->spec.req;
+        if (nd->state == SIM_NODE_READY && !nd->unschedulable && nd->req.cpu_m + q->cpu_m <= nd->alloc.cpu_m &&
+            nd->req.mem + q->mem <= nd->alloc.mem && nd->req.pods + 1 <= nd->alloc.pods)
+            place(w, wl[y % 4], node);
+    } else if (what < 7) {   /* delete a bound pod */
+        uint32_t np = sim_pod_count(w->e), pod = (uint32_t)(y % np);
+        const SimPod *p = sim_pod(w->e, pod);
+        if (p->node != SIM_NONE && (p->phase == SIM_POD_BOUND || p->phase == SIM_POD_RUNNING) &&
+            sim_workload(w->e, p->wl)->kind != SIM_WL_DAEMONSET)
+            ck_assert_int_eq(sim_pod_delete(w->e, pod), SIM_OK);
+    } else if (what == 7) {   /* cordon or uncordon */
+        if (sim_node_live(nd) && nd->state == SIM_NODE_READY)
+            sim_node_cordon(w->e, node, !nd->unschedulable);
+    } else if (what == 8 && y % 4 == 0) {   /* a pod no node has room for: a scale-up */
+        uint32_t pod;
+        ck_assert_int_eq(sim_pod_create(w->e, wl[4], &pod), SIM_OK);
+    }
+}
+
+/* A random cluster whose loops run for 20 minutes with random changes
+ * between them, twice: reusing simulations and exhaustively
+ * (scale_down_exhaustive). The plans must be the same at every step;
+ * returns the simulations the reusing world reused and ran. */
+static void dirty_differential(uint64_t seed, int32_t count, uint64_t *reused, uint64_t *run)
+{
+    World w[2];
+    uint32_t nodes[2][64], wl[2][5];
+    int n = 0;
+    for (int k = 0; k < 2; k++) {
+        w[k] = world(seed, 1);
+        random_cluster(&w[k], seed, nodes[k], &n);
+        wl[k][0] = add_wl(&w[k], "extra", SIM_WL_DEPLOYMENT, w[k].ns, 300, 256 * MIB);
+        wl[k][1] = add_wl(&w[k], "extra-bare", SIM_WL_POD, w[k].ns, 100, 64 * MIB);
+        wl[k][2] = add_wl(&w[k], "extra-sys", SIM_WL_DEPLOYMENT, w[k].sys, 200, 64 * MIB);
+        wl[k][3] = add_wl(&w[k], "extra-big", SIM_WL_DEPLOYMENT, w[k].ns, 1500, 2 * GIB);
+        wl[k][4] = add_wl(&w[k], "huge", SIM_WL_DEPLOYMENT, w[k].ns, 6000, 4 * GIB);
+        SimPdb pdb = {.name = (char *)"sys", .region = w[k].region, .ns = w[k].sys, .value = 1};
+        uint32_t id;
+        ck_assert_int_eq(sim_pdb_add(w[k].e, &pdb, &id), SIM_OK);
+        SchedCaConfig c;
+        sched_ca_config_default(&c);
+        c.scale_down_non_empty_candidates_count = count;
+        c.scale_down_unneeded_time = SIM_SEC(60);
+        c.scale_down_exhaustive = k;
+        start(&w[k], &c);
+    }
+    uint64_t s[2] = {seed * 7919 + 3, seed * 7919 + 3};
+    for (int step = 1; step <= 120; step++) {
+        SimTime t = SIM_SEC(10) * step;
+        for (int k = 0; k < 2; k++) {
+            ts_run_to(w[k].e, t - SIM_SEC(5));
+            for (int c = 0; c < 3; c++)
+                random_change(&w[k], &s[k], nodes[k], n, wl[k]);
+            ts_run_to(w[k].e, t);
+        }
+        same_plans(&w[0], &w[1], seed, step);
+    }
+    uint64_t r1, n1;
+    sched_ca_down_stats(w[1].ca, &r1, &n1);
+    ck_assert_uint_eq(r1, 0);   /* the reference reuses nothing */
+    sched_ca_down_stats(w[0].ca, reused, run);
+    world_free(&w[0]);
+    world_free(&w[1]);
+}
+
+/* Differential: random clusters and random changes between loops, the
+ * reusing pass against the exhaustive one, identical plans at every loop
+ * (with and without binding caps); and the reuse happens. */
+START_TEST(ca_dirty_reuse_equals_exhaustive)
+{
+    uint64_t reused = 0, run = 0;
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+        uint64_t r, n;
+        dirty_differential(seed, seed % 3 == 0 ? 2 : 30, &r, &n);
+        reused += r;
+        run += n;
+    }
+    ck_assert_uint_gt(run, 0);
+    ck_assert_msg(reused * 4 > run, "reused %llu of %llu simulations", (unsigned long long)reused,
+                  (unsigned long long)(reused + run));
+}
+END_TEST
+
 /* ---- the scenario keys -------------------------------------------------------------- */
 #define HEAD "scenario { name = \"t\", duration = \"1h\" }\nregion { name = \"eu\" }\n"
 
@@ -519,6 +627,7 @@ static Suite *suite(void)
     tcase_add_test(t, ca_caps_candidates_carry_over_between_loops);
     tcase_add_test(t, ca_caps_differential_plan_equals_exhaustive_where_caps_do_not_bind);
     tcase_add_test(t, ca_caps_differential_run_equals_exhaustive_where_caps_do_not_bind);
+    tcase_add_test(t, ca_dirty_reuse_equals_exhaustive);
     suite_add_tcase(s, t);
     TCase *k = tcase_create("scenario");
     tcase_set_timeout(k, 300);

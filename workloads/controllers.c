@@ -335,6 +335,8 @@ int wl_start(WlControllers *c, uint32_t wl)
         return wl_sts_start(c, wl);
     if (w->kind == SIM_WL_CRONJOB)
         return wl_cron_start(c, wl);
+    if (w->kind == SIM_WL_JOB && w->job.suspend)
+        return SIM_OK;   /* spec.suspend: the Job controller creates no pods */
     SimTime at = w->kind == SIM_WL_JOB && w->start_at > sim_now(c->e) ? w->start_at : sim_now(c->e);
     return wl_queue_reconcile(c, wl, at);
 }

@@ -106,6 +106,7 @@ struct WlControllers {
     WlBtReq *bt;
     size_t nbt, capbt;
     BtMemo *memo;               /* created with the first request */
+    BtMemo *memo_shared;        /* the memo's results come from here (wl_backtest_share_memo) */
     BtThroughput tp;
     WlDeploy *dep;              /* deployment.c */
     size_t ndep, capdep;
