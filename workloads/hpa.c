@@ -663,6 +663,8 @@ void wl_hpa_watch(WlControllers *c, WlHpaWatchFn fn, void *ctx)
 
 const uint32_t *wl_hpa_pods(const WlControllers *c, size_t i, size_t *n)
 {
+    if (c->hpa && i < c->hpa->n)
+        flush(&c->hpa->v[i]);   /* the pods terminated since the last sync go first */
     *n = c->hpa && i < c->hpa->n ? c->hpa->v[i].npods : 0;
     return *n ? c->hpa->v[i].pods : NULL;
 }
