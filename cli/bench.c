@@ -30,8 +30,9 @@ static const BenchDef benches[] = {
     {"backtest_queue", "500 queued hour-scale backtests (stated duration or work scale) on 5 shared small "
                        "universes, 40 workers: wall s and peak RSS of the whole run",
      bench_backtest_queue, "wall_seconds peak_rss_mib data_sets"},
-    {"schedule", "5,000 nodes, 150,000 pods (a tenth constrained), faithful node sampling: pods/s",
-     bench_schedule, "pods_per_s seconds bound"},
+    {"schedule", "5,000 nodes, 150,000 pods (a tenth constrained), faithful node sampling: pods/s; and 40,000 "
+                 "pods with required anti-affinity to their own app per hostname alone",
+     bench_schedule, "pods_per_s seconds bound anti_affinity_pods_per_s"},
     {"autoscaler_loop", "5,000 nodes, 2,000 unschedulable pods: ms per cluster-autoscaler plan; the scale-down "
                         "pass at 5,000 and 20,000 underused nodes with upstream's caps, and without them at "
                         "20,000; quiet loop cost",
@@ -39,7 +40,8 @@ static const BenchDef benches[] = {
                             "ms_scale_down_pass_large_uncapped"},
     {"sweep", "8 configurations of the built-in scenario by kubesim sweep: configurations/s, speed-up of a "
               "worker per CPU over one",
-     bench_sweep, "configs_per_s speedup seconds_1_job seconds_n_jobs"},
+     bench_sweep, "configs_per_s speedup seconds_1_job seconds_n_jobs cpu_s_per_config critical_cpu_seconds_n_jobs "
+                 "speedup_cpu_bound configs_per_s_cpu_bound"},
     {"export", "kubesim export of 3 regions with 1,500 Deployments and HPAs, Jobs, CronJobs, StatefulSets: "
                "objects/s",
      bench_export, "objects_per_s objects bytes"},

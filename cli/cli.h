@@ -26,10 +26,14 @@ int cmd_calibrate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 
-/* `kubesim explain schedule --from RUN_DIR` (explain_from.c). Strings borrowed. */
+/* `kubesim explain schedule|hpa|autoscaler --from RUN_DIR` (explain_from*.c).
+ * Strings borrowed. */
 typedef struct CliExplainFrom {
+    const char *decision;        /* "schedule", "hpa" or "autoscaler" */
     const char *run;             /* the run folder (its trace.kst) */
     const char *pod;             /* --pod NAME */
+    const char *hpa;             /* --hpa NAME (explain hpa) */
+    const char *region;          /* --region NAME (explain autoscaler) */
     const char *at;              /* --at TIME, as replay --at reads it */
     const char *case_out;        /* --case FILE: the case written there too; NULL: not written */
     const char *scenario;        /* --scenario FILE; NULL: as the trace names it */
@@ -37,11 +41,23 @@ typedef struct CliExplainFrom {
     size_t nsets;
 } CliExplainFrom;
 /* Rebuilds the case from the run at --at and prints the decision as
- * `explain schedule` does (as_json: its JSON). SIM_OK, or an error with the
- * message in err and nothing printed. */
+ * `explain DECISION` does (as_json: its JSON) with the run's own. SIM_OK, or
+ * an error with the message in err and nothing printed. */
 int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err);
+int cli_explain_from_hpa(const CliExplainFrom *f, int as_json, SimErr *err);   /* explain_from_hpa.c */
+int cli_explain_from_ca(const CliExplainFrom *f, int as_json, SimErr *err);    /* explain_from_ca.c */
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+/* What a sweep's processes cost, for `kubesim bench`: CPU seconds (user +
+ * system) of the parent before the runs start (loading configuration 0)
+ * and in all, of every worker together and of the busiest one; workers 0
+ * when the runs ran in the parent. */
+typedef struct CliSweepCost {
+    double parent_setup_cpu, parent_cpu, workers_cpu, busiest_worker_cpu;
+    size_t workers;
+} CliSweepCost;
+/* cmd_sweep, filling *cost (NULL: cmd_sweep). */
+int cli_sweep_costed(int argc, char **argv, CliSweepCost *cost);
 int cmd_export_sweep(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);

@@ -21,7 +21,11 @@ static void usage(FILE *f)
                "       kubesim explain schedule --from RUN_DIR --pod NAME --at TIME [--case FILE]\n"
                "                               [--scenario FILE] [--set NAME=VALUE]... [--json]\n"
                "       kubesim explain hpa CASE.json [--json]\n"
-               "       kubesim explain autoscaler CASE.json [--json]\n\n"
+               "       kubesim explain hpa --from RUN_DIR --hpa NAME --at TIME [--case FILE]\n"
+               "                          [--scenario FILE] [--set NAME=VALUE]... [--json]\n"
+               "       kubesim explain autoscaler CASE.json [--json]\n"
+               "       kubesim explain autoscaler --from RUN_DIR --at TIME [--region NAME] [--case FILE]\n"
+               "                                 [--scenario FILE] [--set NAME=VALUE]... [--json]\n\n"
                "Shows the decision kube-scheduler's default profile takes for one pod:\n"
                "per node, the filter verdict in Kubernetes' own words, each plugin's\n"
                "normalised score and the weighted total, the node chosen, and the\n"
@@ -41,7 +45,15 @@ static void usage(FILE *f)
                "  --case FILE       also write the case there (JSON), to edit and explain again\n"
                "  --scenario FILE   the run's scenario file (default: the built-in one when the\n"
                "                    trace names it, else scenarios/NAME.lua)\n"
-               "  --set NAME=VALUE  the run's --set values (repeatable): the rerun must be the run\n\n"
+               "  --set NAME=VALUE  the run's --set values (repeatable): the rerun must be the run\n"
+               "  --hpa NAME        (explain hpa) the HPA, as the trace and kubesim why name it; the\n"
+               "                    case is what its last sync at or before --at read (HPAs sync\n"
+               "                    every 15 s), and \"run\" holds that sync's own decision\n"
+               "  --region NAME     (explain autoscaler) the region; default: the only one, else the\n"
+               "                    one whose loop scaled up at --at. The case is the region at the\n"
+               "                    start of its last loop at or before --at (every scan interval,\n"
+               "                    10 s), and \"run\" holds that loop's own scale-up or null.\n"
+               "                    The case has no place for backoffs, timers or PDBs\n\n"
                "explain hpa shows one HorizontalPodAutoscaler sync (autoscaling/v2): each\n"
                "metric's proposal with its pod groups, the stabilisation window, the\n"
                "scaling policies and the clamp. In a run an HPA is first synced one sync\n"
@@ -83,16 +95,34 @@ static void usage(FILE *f)
                "           blockedBy[{pod, reason}]}]}\n");
 }
 
-static int explain_from(int argc, char **argv, const CliExplainFrom *f, int as_json)
+/* The object --from explains, per decision: "--pod NAME", "--hpa NAME", or none. */
+static int from_args_ok(const CliExplainFrom *f)
 {
-    if (argc - optind != 1 || strcmp(argv[optind], "schedule") != 0) {
-        fprintf(stderr, "kubesim explain: --from takes the decision schedule and no CASE.json: explain schedule "
-                        "--from RUN_DIR --pod NAME --at TIME\n");
+    if (strcmp(f->decision, "schedule") == 0)
+        return f->pod && !f->hpa && !f->region;
+    if (strcmp(f->decision, "hpa") == 0)
+        return f->hpa && !f->pod && !f->region;
+    return !f->hpa;
+}
+
+static int explain_from(int argc, char **argv, CliExplainFrom *f, int as_json)
+{
+    static const char *const forms[] = {"explain schedule --from RUN_DIR --pod NAME --at TIME",
+                                        "explain hpa --from RUN_DIR --hpa NAME --at TIME",
+                                        "explain autoscaler --from RUN_DIR --at TIME [--region R] [--pod NAME]"};
+    int k = argc - optind != 1 ? -1 : strcmp(argv[optind], "schedule") == 0 ? 0
+                                   : strcmp(argv[optind], "hpa") == 0     ? 1
+                                   : strcmp(argv[optind], "autoscaler") == 0 ? 2 : -1;
+    if (k < 0) {
+        fprintf(stderr, "kubesim explain: --from takes a decision (schedule, hpa or autoscaler) and no CASE.json: "
+                        "%s, %s or %s\n", forms[0], forms[1], forms[2]);
         return CLI_BAD_INPUT;
     }
-    if (f->run == NULL || f->pod == NULL || f->at == NULL) {
-        fprintf(stderr, "kubesim explain: %s needs --from RUN_DIR, --pod NAME and --at TIME\n",
-                f->run ? "--from" : "--pod, --at, --case, --scenario and --set belong to --from: it");
+    f->decision = argv[optind];
+    if (f->run == NULL || f->at == NULL || !from_args_ok(f)) {
+        fprintf(stderr, "kubesim explain: %s: %s\n",
+                f->run ? "these options do not go together" : "--pod, --hpa, --region, --at, --case, --scenario and "
+                                                               "--set belong to --from", forms[k]);
         return CLI_BAD_INPUT;
     }
     SimErr err = SIM_ERR_INIT;
@@ -111,7 +141,8 @@ int cmd_explain(int argc, char **argv)
                                          {"from", required_argument, NULL, 'F'}, {"pod", required_argument, NULL, 'p'},
                                          {"at", required_argument, NULL, 'a'}, {"case", required_argument, NULL, 'c'},
                                          {"scenario", required_argument, NULL, 's'},
-                                         {"set", required_argument, NULL, 'S'}, {0, 0, 0, 0}};
+                                         {"set", required_argument, NULL, 'S'}, {"hpa", required_argument, NULL, 'H'},
+                                         {"region", required_argument, NULL, 'r'}, {0, 0, 0, 0}};
     int as_json = 0, c;
     char *sets[MAX_SETS];
     CliExplainFrom from = {.sets = sets};
@@ -121,6 +152,8 @@ int cmd_explain(int argc, char **argv)
         case 'j': as_json = 1; break;
         case 'F': from.run = optarg; break;
         case 'p': from.pod = optarg; break;
+        case 'H': from.hpa = optarg; break;
+        case 'r': from.region = optarg; break;
         case 'a': from.at = optarg; break;
         case 'c': from.case_out = optarg; break;
         case 's': from.scenario = optarg; break;
@@ -132,7 +165,7 @@ int cmd_explain(int argc, char **argv)
         default: usage(stderr); return CLI_BAD_INPUT;
         }
     }
-    if (from.run || from.pod || from.at || from.case_out || from.scenario || from.nsets)
+    if (from.run || from.pod || from.hpa || from.region || from.at || from.case_out || from.scenario || from.nsets)
         return explain_from(argc, argv, &from, as_json);
     int hpa = argc - optind == 2 && strcmp(argv[optind], "hpa") == 0;
     int ca = argc - optind == 2 && strcmp(argv[optind], "autoscaler") == 0;

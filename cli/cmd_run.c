@@ -258,17 +258,20 @@ static int alerts_test(SimMem *m, ScnScenario *s, const RunArgs *a, const char *
 static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughput *tp, const SimTimings *tm,
                    SimOutdir *o, ScnRunResult *res, SimErr *err)
 {
-    char path[4200], spath[4200], mpath[4200], kpath[4200];
+    char path[4200], spath[4200], kpath[4200];
     snprintf(kpath, sizeof kpath, "%s/kube-state.tsv", o->tmp);   /* removed before the commit */
+    RndReport *report = rnd_report_create(m);   /* drawn from the rows as they are recorded */
+    if (report == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
     ScnRunOptions ro = {.seed = a->seed, .dir = o->tmp, .progress = !a->quiet, .stop = cli_stop_flag(),
                         .throughput = tp, .traffic_mode = a->traffic_mode,
                         .kstate = a->openmetrics || a->alerts_test ? kpath : NULL,
-                        .kstate_pods = a->om_pods, .timings = tm};
+                        .kstate_pods = a->om_pods, .timings = tm,
+                        .metrics_sink = rnd_report_metrics_row, .metrics_sink_ctx = report};
     int rc = scn_run(s, &ro, res);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", scn_errmsg(s));
     snprintf(spath, sizeof spath, "%s/summary.json", o->tmp);
-    snprintf(mpath, sizeof mpath, "%s/metrics.csv", o->tmp);
     snprintf(path, sizeof path, "%s/report.html", o->tmp);
     char tpath[4200];
     snprintf(tpath, sizeof tpath, "%s/trace.kst", o->tmp);
@@ -278,7 +281,8 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     if (rc == SIM_OK && !cli_stopped() && a->compare_to)
         rc = cli_cmp_run(m, o->tmp, a->compare_to, scn_start_unix(s), err);
     if (rc == SIM_OK && !cli_stopped())
-        rc = rnd_report_write_run(m, spath, mpath, access(tpath, R_OK) == 0 ? tpath : NULL, &schema, path, err);
+        rc = rnd_report_write_rows(report, spath, access(tpath, R_OK) == 0 ? tpath : NULL, &schema, path, err);
+    rnd_report_destroy(report);
     char ompath[4200];   /* --alerts-test reads the OpenMetrics text: a scratch copy without --openmetrics */
     snprintf(ompath, sizeof ompath, "%s", a->openmetrics ? a->openmetrics : "");
     if (!a->openmetrics && a->alerts_test)
@@ -297,6 +301,68 @@ static int produce(SimMem *m, ScnScenario *s, const RunArgs *a, const BtThroughp
     return rc;
 }
 
+/* The scenario's name nearest to want among n candidates (name(i)), or NULL
+ * when none is within two edits or a third of its length: a did-you-mean for
+ * a typo (a swap of two letters is two edits). */
+static const char *nearest(const char *want, const ScnScenario *s, size_t n,
+                           const char *(*name)(const ScnScenario *, size_t))
+{
+    const char *best = NULL;
+    size_t bd = (strlen(want) / 3 > 2 ? strlen(want) / 3 : 2) + 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = name(s, i);
+        size_t d = c ? sim_edit_distance(want, c) : SIZE_MAX;
+        if (d < bd) {
+            bd = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+static const char *wl_name(const ScnScenario *s, size_t i)
+{
+    const char *ns;
+    return scn_workload_name(s, i, &ns);
+}
+
+static int wl_declared(const ScnScenario *s, const SimTimingWl *t)
+{
+    for (size_t i = 0; i < scn_workload_count(s); i++) {
+        const char *ns, *name = scn_workload_name(s, i, &ns);
+        if (name && strcmp(name, t->name) == 0 && (t->ns == NULL || strcmp(ns, t->ns) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* A calibration entry that names nothing the scenario declares is not an
+ * error (a real cluster runs more than a scenario models), but a typo would
+ * silently leave the scenario's constant delay: say which, before the run. */
+static void warn_uncalibrated(const ScnScenario *s, const SimTimings *tm, const char *path)
+{
+    for (size_t k = 0; k < tm->nwl; k++) {
+        const SimTimingWl *t = &tm->wl[k];
+        if (wl_declared(s, t))
+            continue;
+        const char *near = nearest(t->name, s, scn_workload_count(s), wl_name);
+        fprintf(stderr, "kubesim run: warning: --calibration %s: workload '%s%s%s' is not in the scenario: its "
+                        "delays are not used%s%s%s\n", path, t->ns ? t->ns : "", t->ns ? "/" : "", t->name,
+                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    }
+    for (size_t k = 0; k < tm->ngroups; k++) {
+        size_t i = 0;
+        while (i < scn_group_count(s) && strcmp(scn_group_name(s, i), tm->groups[k].name) != 0)
+            i++;
+        if (i < scn_group_count(s))
+            continue;
+        const char *near = nearest(tm->groups[k].name, s, scn_group_count(s), scn_group_name);
+        fprintf(stderr, "kubesim run: warning: --calibration %s: node group '%s' is not in the scenario: its "
+                        "provisioning delay is not used%s%s%s\n", path, tm->groups[k].name,
+                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    }
+}
+
 /* Runs into a temporary folder, adds the report, renames it to dest. A
  * signal before the commit removes what was written; any signal gives
  * 128 + the signal (after the commit, with the output whole). */
@@ -309,6 +375,8 @@ static int run_into(ScnScenario *s, const RunArgs *a, const char *dest, ScnRunRe
     SimTimings tm = {.mem = &mem};
     if (a->calibration && load_calibration(&mem, a->calibration, &tp, &tm) != 0)
         return CLI_BAD_INPUT;
+    if (a->calibration)
+        warn_uncalibrated(s, &tm, a->calibration);
     SimOutdir o;
     CliSignals sigs;
     cli_signals_catch(&sigs);

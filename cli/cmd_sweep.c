@@ -2,14 +2,19 @@
  * cmd_sweep.c: `kubesim sweep SCENARIO --vary NAME=V1,V2,... [--jobs N]
  * [--shard I/N]` and `kubesim sweep --merge SRC...`.
  *
- * Every configuration of the grid (scenarios/sweep.h) is loaded first, so a
- * bad value ends the sweep with exit 2 before anything runs or is written.
- * The configurations of this shard (index mod N == I) then run with the same
+ * The configurations of this shard (index mod N == I) run with the same
  * seed, in worker processes when --jobs > 1 (a sweep is embarrassingly
- * parallel, and processes keep one run's failure or memory from another's);
- * each run writes its summary.json under configs/, the parent reads them back
- * in index order, so the outputs do not depend on --jobs. The folder appears
- * whole at the end: sweep.csv, sweep.json, sweep.html and configs/.
+ * parallel, and processes keep one run's failure or memory from another's).
+ * The parent loads configuration 0 only (the scenario's name; its data sets
+ * go into the cache the workers inherit through fork); each worker first
+ * loads its share of the others and reports to the parent, which lets them
+ * run only when every configuration loads, so a bad value ends the sweep
+ * with exit 2 naming the lowest bad configuration, before any run. The
+ * workers then claim runs one at a time from a counter they share, so a
+ * slow configuration does not leave a worker idle; each run writes its
+ * summary.json under configs/, the parent reads them back in index order, so
+ * the outputs do not depend on --jobs. The folder appears whole at the end:
+ * sweep.csv, sweep.json, sweep.html and configs/.
  *
  * With --seeds N each configuration runs N times (seed, seed + 1, ...; the
  * script is loaded with the run's seed too, as kubesim run does), into
@@ -18,18 +23,22 @@
  * an estimate of what is left; workers report each finished run through a
  * pipe the parent reads while it waits.
  */
+#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <time.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -254,8 +263,8 @@ typedef struct Sweep {
     SweepArgs *a;
     ScnSweep *w;
     SimMem mem;
-    ScnDataCache *cache;         /* every configuration's data sets, made once (the workers
-                                    inherit the parent's: check_all loads each first) */
+    ScnDataCache *cache;         /* the data sets, made once per distinct input (the workers
+                                    inherit configuration 0's from the parent) */
     ScnOptions base;
     SimOutdir out;
     const CliSignals *sigs;      /* the dispositions a worker goes back to */
@@ -264,7 +273,19 @@ typedef struct Sweep {
     int show;                    /* progress on stderr (a terminal, not --quiet) */
     double t0, next;             /* when the runs began; when progress may show next */
     int tell;                    /* a worker: writes a byte here per finished run (-1: none) */
+    int status;                  /* a worker: writes its check's outcome here (a Check) */
+    int go;                      /* a worker: runs once this pipe ends (the parent closes it) */
+    atomic_size_t *claim;        /* the shard's next run to claim (shared by the workers) */
+    CliSweepCost *cost;          /* what the processes cost (NULL: not measured) */
 } Sweep;
+
+/* A worker's check of its share: config SIZE_MAX when every configuration
+ * loads, else the first that does not and why. Written whole into a pipe
+ * (smaller than PIPE_BUF, so the workers' records never interleave). */
+typedef struct Check {
+    size_t config;
+    char msg[SIM_ERR_LEN];
+} Check;
 
 static void config_dir(const Sweep *sw, size_t i, char *buf, size_t n)
 {
@@ -398,21 +419,83 @@ static void progress_end(const Sweep *sw)
         fprintf(stderr, "\r%*s\r", 96, "");
 }
 
-/* Worker w of n runs every n-th run of the shard. */
-static int run_share(Sweep *sw, size_t worker, size_t nworkers)
+/* Worker w of n checks every n-th configuration of the shard but 0 (the
+ * parent loaded that one) in index order: each must load, or *c names the
+ * first that does not. */
+static void check_share(Sweep *sw, size_t worker, size_t nworkers, Check *c)
 {
+    SimErr err = SIM_ERR_INIT;
     size_t k = 0;
-    for (size_t u = 0; u < scn_sweep_configs(sw->w) * sw->a->seeds; u++) {
-        if (!mine(sw, u / sw->a->seeds) || k++ % nworkers != worker)
+    c->config = SIZE_MAX;
+    c->msg[0] = '\0';
+    for (size_t i = 1; i < scn_sweep_configs(sw->w) && !cli_stopped(); i++) {
+        if (!mine(sw, i) || k++ % nworkers != worker)
             continue;
-        if (cli_stopped() || run_one(sw, u) != 0)
+        ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, &err);
+        if (s == NULL) {
+            c->config = i;
+            snprintf(c->msg, sizeof c->msg, "%s", sim_err_msg(&err));
+            return;
+        }
+        scn_free(s);
+    }
+}
+
+/* Run k of the shard (its configurations in index order, each with every
+ * seed) as a run of the whole sweep: configuration u / seeds, seed u % seeds. */
+static size_t shard_run(const Sweep *sw, size_t k)
+{
+    size_t seeds = sw->a->seeds;
+    return (sw->a->shard + k / seeds * sw->a->shards) * seeds + k % seeds;
+}
+
+/* Claims the shard's runs one at a time (the counter is shared by every
+ * worker) and runs them, until none is left. */
+static int run_claimed(Sweep *sw)
+{
+    for (;;) {
+        size_t k = atomic_fetch_add(sw->claim, 1);
+        if (k >= sw->total)
+            return 0;
+        if (cli_stopped() || run_one(sw, shard_run(sw, k)) != 0)
             return -1;
         if (sw->tell >= 0)
             while (write(sw->tell, "+", 1) < 0 && errno == EINTR) {}
         else
             progress(sw, 1);
     }
-    return 0;
+}
+
+/* Every configuration loads (in this process), then every run runs here. */
+static int run_here(Sweep *sw)
+{
+    Check c;
+    atomic_size_t next = 0;
+    check_share(sw, 0, 1, &c);
+    if (c.config != SIZE_MAX) {
+        fprintf(stderr, "kubesim sweep: %s\n", c.msg);
+        return -1;
+    }
+    sw->claim = &next;
+    int rc = cli_stopped() ? -1 : run_claimed(sw);
+    sw->claim = NULL;
+    return rc;
+}
+
+/* A worker: checks its share, tells the parent, waits until the parent lets
+ * the workers run (it ends the go pipe; after a failure it kills them
+ * instead), then runs what it claims. */
+static int worker_main(Sweep *sw, size_t w, size_t nworkers)
+{
+    Check c;
+    char byte;
+    ssize_t got;
+    check_share(sw, w, nworkers, &c);
+    while (write(sw->status, &c, sizeof c) < 0 && errno == EINTR) {}
+    while ((got = read(sw->go, &byte, 1)) < 0 && errno == EINTR) {}
+    if (c.config != SIZE_MAX || got != 0 || cli_stopped())
+        return -1;
+    return run_claimed(sw);
 }
 
 /* Kills the workers still running and reaps them: they write only into the
@@ -435,16 +518,80 @@ static void drain(Sweep *sw, int fd)
         progress(sw, (size_t)got);
 }
 
+/* The parent's side of the workers' checks: the pipes' ends it holds, the
+ * checks received and the lowest configuration that failed to load. */
+typedef struct Gate {
+    int status;                  /* read end of the checks (non-blocking; -1 once all came) */
+    int go;                      /* write end of the go pipe (-1 once ended: the workers run) */
+    size_t checks, n;            /* checks received, workers */
+    Check bad;                   /* config SIZE_MAX: none failed */
+} Gate;
+
+/* Reads the checks that came; once all n did, opens the gate, or (a
+ * configuration does not load) names the lowest bad one and returns -1. */
+static int gate_read(Gate *g)
+{
+    Check c;
+    ssize_t got;
+    if (g->status < 0)
+        return 0;
+    while ((got = read(g->status, &c, sizeof c)) == (ssize_t)sizeof c) {
+        if (c.config < g->bad.config)
+            g->bad = c;
+        g->checks++;
+    }
+    if (g->checks < g->n && got != 0)
+        return 0;   /* more to come; at the end of the pipe a worker died unchecked: waitpid says so */
+    close(g->status);
+    g->status = -1;
+    if (g->checks < g->n)
+        return 0;
+    if (g->bad.config != SIZE_MAX) {
+        fprintf(stderr, "kubesim sweep: %s\n", g->bad.msg);
+        return -1;
+    }
+    close(g->go);
+    g->go = -1;
+    return 0;
+}
+
+static double cpu_of(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 + (double)ru->ru_stime.tv_sec +
+           (double)ru->ru_stime.tv_usec * 1e-6;
+}
+
+/* This process's CPU seconds so far. */
+static double cpu_self(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? cpu_of(&ru) : 0;
+}
+
+/* A worker that ended: its CPU time into the sweep's cost. */
+static void count_worker(Sweep *sw, const struct rusage *ru)
+{
+    if (sw->cost == NULL)
+        return;
+    double t = cpu_of(ru);
+    sw->cost->workers++;
+    sw->cost->workers_cpu += t;
+    if (t > sw->cost->busiest_worker_cpu)
+        sw->cost->busiest_worker_cpu = t;
+}
+
 /* Waits for the n workers with SIGINT, SIGTERM, SIGHUP and SIGCHLD blocked
  * except inside pselect(wake), so a signal can never slip in between the check
- * and the wait; the pipe fd (non-blocking; -1: none) wakes it for progress.
- * A signal or a failed worker stops them all. */
-static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, int fd)
+ * and the wait; the pipe fd (non-blocking; -1: none) wakes it for progress,
+ * the gate's for the checks. A signal, a failed worker or a configuration
+ * that does not load stops them all. */
+static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, int fd, Gate *g)
 {
     size_t live = n;
     int failed = 0, st;
+    struct rusage ru;
     while (live > 0 && !failed && !cli_stopped()) {
-        pid_t pid = waitpid(-1, &st, WNOHANG);
+        pid_t pid = wait4(-1, &st, WNOHANG, &ru);
         if (pid < 0 && errno != EINTR) {   /* no child left to wait for: cannot happen */
             failed = 1;
             break;
@@ -454,8 +601,12 @@ static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, 
             FD_ZERO(&rd);
             if (fd >= 0)
                 FD_SET(fd, &rd);
-            pselect(fd + 1, fd >= 0 ? &rd : NULL, NULL, NULL, NULL, wake);
+            if (g->status >= 0)
+                FD_SET(g->status, &rd);
+            int top = fd > g->status ? fd : g->status;
+            pselect(top + 1, top >= 0 ? &rd : NULL, NULL, NULL, NULL, wake);
             drain(sw, fd);
+            failed = gate_read(g) != 0;
         }
         if (pid <= 0)
             continue;
@@ -463,6 +614,7 @@ static int wait_workers(Sweep *sw, pid_t *pids, size_t n, const sigset_t *wake, 
             if (pids[k] == pid)
                 pids[k] = 0;
         live--;
+        count_worker(sw, &ru);
         failed = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
     }
     drain(sw, fd);
@@ -475,12 +627,54 @@ static void on_child(int sig)
     (void)sig;   /* only wakes sigsuspend */
 }
 
+/* The pipes between the parent and the workers: progress (only when shown;
+ * -1 otherwise), checks and go. Nonzero when one cannot be made. */
+static int open_pipes(Sweep *sw, int tell[2], int status[2], int go[2])
+{
+    tell[0] = tell[1] = status[0] = status[1] = go[0] = go[1] = -1;
+    if (sw->show && (pipe(tell) != 0 || fcntl(tell[0], F_SETFL, O_NONBLOCK) != 0)) {
+        if (tell[0] >= 0)
+            close(tell[0]), close(tell[1]);
+        tell[0] = tell[1] = -1;
+    }
+    if (pipe(status) == 0 && fcntl(status[0], F_SETFL, O_NONBLOCK) == 0 && pipe(go) == 0)
+        return 0;
+    fprintf(stderr, "kubesim sweep: cannot make a pipe: %s\n", strerror(errno));
+    return -1;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (fds[k] >= 0)
+            close(fds[k]), fds[k] = -1;
+}
+
+/* The shard's next run, in memory every worker shares; NULL when it cannot
+ * be had. */
+static atomic_size_t *shared_counter(void)
+{
+    void *p = mmap(NULL, sizeof(atomic_size_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "kubesim sweep: cannot share the run counter: %s\n", strerror(errno));
+        return NULL;
+    }
+    atomic_init((atomic_size_t *)p, 0);
+    return p;
+}
+
 static int run_workers(Sweep *sw, size_t jobs)
 {
     pid_t pids[MAX_JOBS] = {0};
     size_t started = 0;
     sigset_t block, old, wake;
     struct sigaction sa = {.sa_handler = on_child}, oldchld;
+    int fds[6];   /* tell, status, go: read and write ends */
+    int *tell = fds, *status = fds + 2, *go = fds + 4;
+    if (open_pipes(sw, tell, status, go) != 0 || (sw->claim = shared_counter()) == NULL) {
+        close_fds(fds, 6);
+        return -1;
+    }
     sigemptyset(&sa.sa_mask);
     sigemptyset(&block);
     sigaddset(&block, SIGINT), sigaddset(&block, SIGTERM), sigaddset(&block, SIGHUP), sigaddset(&block, SIGCHLD);
@@ -489,12 +683,6 @@ static int run_workers(Sweep *sw, size_t jobs)
     wake = old;
     sigdelset(&wake, SIGINT), sigdelset(&wake, SIGTERM), sigdelset(&wake, SIGHUP), sigdelset(&wake, SIGCHLD);
     fflush(NULL);   /* a child must not write the parent's buffered output again */
-    int tell[2] = {-1, -1};   /* progress: the workers write, the parent reads (only when shown) */
-    if (sw->show && (pipe(tell) != 0 || fcntl(tell[0], F_SETFL, O_NONBLOCK) != 0)) {
-        if (tell[0] >= 0)
-            close(tell[0]), close(tell[1]);
-        tell[0] = tell[1] = -1;
-    }
     pid_t parent = getpid();
     (void)parent;   /* read on Linux only */
     for (; started < jobs; started++) {
@@ -514,19 +702,26 @@ static int run_workers(Sweep *sw, size_t jobs)
             cli_signals_restore(sw->sigs);
             sigaction(SIGCHLD, &oldchld, NULL);
             sigprocmask(SIG_SETMASK, &old, NULL);
-            if (tell[0] >= 0)
-                close(tell[0]);
+            close_fds(&tell[0], 1);
+            close_fds(&status[0], 1);
+            close_fds(&go[1], 1);
             sw->tell = tell[1];
-            _exit(run_share(sw, started, jobs) == 0 ? 0 : 2);
+            sw->status = status[1];
+            sw->go = go[0];
+            _exit(worker_main(sw, started, jobs) == 0 ? 0 : 2);
         }
     }
-    if (tell[1] >= 0)
-        close(tell[1]);
-    int rc = started == jobs ? wait_workers(sw, pids, started, &wake, tell[0]) : -1;
+    close_fds(&tell[1], 1);
+    close_fds(&status[1], 1);
+    close_fds(&go[0], 1);
+    Gate g = {.status = status[0], .go = go[1], .n = jobs, .bad = {.config = SIZE_MAX}};
+    int rc = started == jobs ? wait_workers(sw, pids, started, &wake, tell[0], &g) : -1;
     if (rc != 0)
         stop_workers(pids, started);
-    if (tell[0] >= 0)
-        close(tell[0]);
+    status[0] = g.status, go[1] = g.go;
+    close_fds(fds, 6);
+    munmap(sw->claim, sizeof *sw->claim);
+    sw->claim = NULL;
     sigprocmask(SIG_SETMASK, &old, NULL);
     sigaction(SIGCHLD, &oldchld, NULL);
     return rc;
@@ -644,23 +839,21 @@ static int finish(ScnSweep *w, SimOutdir *out, const CliSignals *sigs, int rc, i
     return whole && scn_sweep_cheapest(w) == SIZE_MAX ? CLI_EXPECT_FAILED : CLI_OK;
 }
 
-/* Loads every configuration of the shard once: bad values stop here. */
-static int check_all(Sweep *sw, char *name, size_t n)
+/* Loads configuration 0 (for the scenario's name, and so that the workers
+ * inherit its data sets) and counts the shard's configurations; the workers
+ * load the others. */
+static int first_load(Sweep *sw, char *name, size_t n)
 {
     SimErr err = SIM_ERR_INIT;
-    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++) {
-        if (!mine(sw, i) && i != 0)
-            continue;
-        ScnScenario *s = scn_sweep_load(sw->w, i, &sw->base, &err);
-        if (s == NULL) {
-            fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
-            return -1;
-        }
-        if (i == 0)
-            snprintf(name, n, "%s", scn_name(s));
-        sw->total += mine(sw, i);
-        scn_free(s);
+    ScnScenario *s = scn_sweep_load(sw->w, 0, &sw->base, &err);
+    if (s == NULL) {
+        fprintf(stderr, "kubesim sweep: %s\n", sim_err_msg(&err));
+        return -1;
     }
+    snprintf(name, n, "%s", scn_name(s));
+    scn_free(s);
+    for (size_t i = 0; i < scn_sweep_configs(sw->w); i++)
+        sw->total += mine(sw, i);
     return 0;
 }
 
@@ -669,7 +862,7 @@ static int sweep_run(Sweep *sw)
     SweepArgs *a = sw->a;
     char name[256], dest[4096], seed[48];
     SimErr err = SIM_ERR_INIT;
-    if (check_all(sw, name, sizeof name) != 0)
+    if (first_load(sw, name, sizeof name) != 0)
         return CLI_BAD_INPUT;
     sw->total *= a->seeds;
     snprintf(seed, sizeof seed, "-sweep-%llu", (unsigned long long)a->seed);
@@ -694,8 +887,10 @@ static int sweep_run(Sweep *sw)
     sw->show = !a->quiet && isatty(STDERR_FILENO);
     sw->t0 = wall_now();
     sw->tell = -1;
+    if (sw->cost)
+        sw->cost->parent_setup_cpu = cpu_self() - sw->cost->parent_cpu;
     if (rc == 0)
-        rc = jobs <= 1 ? run_share(sw, 0, 1) : run_workers(sw, jobs);
+        rc = jobs <= 1 ? run_here(sw) : run_workers(sw, jobs);
     progress_end(sw);
     if (rc == 0 && !cli_stopped())
         rc = collect(sw);
@@ -782,13 +977,20 @@ static int sweep_merge(SweepArgs *a, ScnSweep *w, SimMem *m)
 
 int cmd_sweep(int argc, char **argv)
 {
+    return cli_sweep_costed(argc, argv, NULL);
+}
+
+int cli_sweep_costed(int argc, char **argv, CliSweepCost *cost)
+{
     SweepArgs a = {.seed = 42, .shards = 1};
+    if (cost)
+        *cost = (CliSweepCost){.parent_cpu = cpu_self()};   /* the start, until the end below */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     a.jobs = ncpu > 0 ? (size_t)(ncpu < MAX_JOBS ? ncpu : MAX_JOBS) : 1;
     int pr = parse_args(argc, argv, &a);
     if (pr != 0)
         return pr > 0 ? CLI_OK : CLI_BAD_INPUT;
-    Sweep sw = {.a = &a};
+    Sweep sw = {.a = &a, .cost = cost};
     sim_mem_init(&sw.mem);
     sw.w = scn_sweep_new(&sw.mem);
     sw.cache = scn_data_cache_new(&sw.mem);
@@ -824,5 +1026,7 @@ int cmd_sweep(int argc, char **argv)
     }
     scn_sweep_free(sw.w);
     scn_data_cache_free(sw.cache);
+    if (cost)
+        cost->parent_cpu = cpu_self() - cost->parent_cpu;
     return rc;
 }

@@ -14,7 +14,7 @@
  * --scenario FILE, else the built-in scenario when the trace names it, else
  * scenarios/NAME.lua.
  */
-#include "cli/cli.h"
+#include "cli/explain_from.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +112,96 @@ static int run_time(SimMem *m, const SimTrSchema *schema, const char *path, cons
     return rc;
 }
 
+/* The pod still pending at the end of the rerun, else why not. */
+static int pending(Snap *s, SimEngine *e, const CliExplainFrom *f, SimErr *err)
+{
+    uint32_t found = SIM_NONE;
+    for (uint32_t i = 0; i < sim_pod_count(e); i++)
+        if (named(e, i, f->pod))
+            found = i;
+    if (found == SIM_NONE)
+        return sim_err_set(err, SIM_EINVAL, "--pod %s: no such pod at --at %s in %s (pods are named WORKLOAD-N, "
+                                            "as kubesim trace dump shows)", f->pod, f->at, f->run);
+    const SimPod *p = sim_pod(e, found);
+    if (p->phase != SIM_POD_PENDING) {
+        char node[256] = "";
+        if (p->node != SIM_NONE)
+            sim_node_name(e, p->node, node, sizeof node);
+        return sim_err_set(err, SIM_EINVAL, "--pod %s: not pending at --at %s: bound at %+.0f s from the start%s%s; "
+                                            "explain it --at that time", f->pod, f->at,
+                           (double)p->bound_at / 1e9, *node ? " to " : "", node);
+    }
+    take(s, e, found);
+    return SIM_OK;
+}
+
+static int rerun(const CliFromRun *r, Snap *s, const CliExplainFrom *f, SimErr *err)
+{
+    ScnWorld *w = NULL;
+    int rc = cli_from_world(r, &w);
+    SimEngine *e = w ? scn_world_engine(w) : NULL;
+    SimListener l = {.ctx = s, .pod_bound = on_bound};
+    if (rc == SIM_OK)
+        rc = sim_engine_listen(e, &l);
+    while (rc == SIM_OK && s->text == NULL && !s->oom)
+        rc = sim_step(e);
+    if (rc == SIM_DONE && s->text == NULL)
+        rc = pending(s, e, f, err);
+    else if (rc != SIM_OK && rc != SIM_DONE)
+        sim_err_set(err, rc, "the rerun of the scenario failed: %s", e ? sim_errmsg(e) : scn_world_errmsg(w));
+    scn_world_close(w);
+    return s->oom ? sim_err_set(err, SIM_ENOMEM, "out of memory") : rc == SIM_DONE ? SIM_OK : rc;
+}
+
+/* The total explain gives node (the answer's nodes[].total), or -1. */
+static double total_of(const cJSON *ans, const char *node)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(ans, "nodes")) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(x, "total");
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name")), node) == 0)
+            return cJSON_IsNumber(t) ? t->valuedouble : -1;
+    }
+    return -1;
+}
+
+/* The run's own outcome beside explain's: "run": {node, tie} in JSON, a line
+ * in text. A tie among the best totals is broken by the scheduler's seeded
+ * draw, which explain's world draws anew. */
+static int answer(SimMem *m, const Snap *s, const char *file, int as_json, SimErr *err)
+{
+    cJSON *ans;
+    int rc = cli_from_answer(m, sched_explain_case, s->text, s->len, file, &ans, err);
+    if (rc != SIM_OK)
+        return rc;
+    const char *sel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ans, "selected"));
+    int tie = *s->bound && sel && strcmp(sel, s->bound) != 0 && total_of(ans, sel) == total_of(ans, s->bound);
+    cJSON *run = cJSON_AddObjectToObject(ans, "run");
+    if (*s->bound)
+        cJSON_AddStringToObject(run, "node", s->bound);
+    else
+        cJSON_AddNullToObject(run, "node");
+    cJSON_AddBoolToObject(run, "tie", tie);
+    cJSON_AddNumberToObject(run, "nominated", s->nominated);
+    if (as_json) {
+        cli_from_print_json(ans);
+    } else {
+        rc = sched_explain_case(m, s->text, s->len, file, 0, stdout, err);
+        if (rc == SIM_OK && *s->bound)
+            printf("the run: bound to %s%s\n", s->bound,
+                   tie ? " (the same total as the node selected here: a tie, which the scheduler breaks with its "
+                         "seeded draw)" : "");
+        else if (rc == SIM_OK)
+            printf("the run: still pending after every event at that time\n");
+        if (rc == SIM_OK && s->nominated)
+            printf("note: %u pending pod(s) of the region were nominated to nodes then (after preemption); the case "
+                   "cannot hold them, and the run's scheduler reserves their room for pods of no higher priority\n",
+                   s->nominated);
+    }
+    cJSON_Delete(ans);
+    return rc;
+}
+
 /* The scenario the run ran: --scenario, the built-in one, or scenarios/NAME.lua. */
 static ScnScenario *load(SimMem *m, const CliExplainFrom *f, const char *name, uint64_t seed, char *path, size_t n,
                          SimErr *err)
@@ -138,136 +228,86 @@ static ScnScenario *load(SimMem *m, const CliExplainFrom *f, const char *name, u
     return s;
 }
 
-/* The pod still pending at the end of the rerun, else why not. */
-static int pending(Snap *s, SimEngine *e, const CliExplainFrom *f, SimErr *err)
+int cli_from_open(SimMem *m, const CliExplainFrom *f, CliFromRun *r, SimErr *err)
 {
-    uint32_t found = SIM_NONE;
-    for (uint32_t i = 0; i < sim_pod_count(e); i++)
-        if (named(e, i, f->pod))
-            found = i;
-    if (found == SIM_NONE)
-        return sim_err_set(err, SIM_EINVAL, "--pod %s: no such pod at --at %s in %s (pods are named WORKLOAD-N, "
-                                            "as kubesim trace dump shows)", f->pod, f->at, f->run);
-    const SimPod *p = sim_pod(e, found);
-    if (p->phase != SIM_POD_PENDING) {
-        char node[256] = "";
-        if (p->node != SIM_NONE)
-            sim_node_name(e, p->node, node, sizeof node);
-        return sim_err_set(err, SIM_EINVAL, "--pod %s: not pending at --at %s: bound at %+.0f s from the start%s%s; "
-                                            "explain it --at that time", f->pod, f->at,
-                           (double)p->bound_at / 1e9, *node ? " to " : "", node);
-    }
-    take(s, e, found);
-    return SIM_OK;
-}
-
-static int rerun(SimMem *m, ScnScenario *sc, uint64_t seed, Snap *s, const CliExplainFrom *f, SimErr *err)
-{
-    ScnWorld *w = NULL;
-    ScnWorldOptions o = {.seed = seed, .parts = SCN_WORLD_RUN, .end = s->at > 0 ? s->at : 1, .quiet = 1};
-    int rc = scn_world_open(&w, sc, &o);
-    SimEngine *e = w ? scn_world_engine(w) : NULL;
-    SimListener l = {.ctx = s, .pod_bound = on_bound};
-    if (rc == SIM_OK)
-        rc = sim_engine_listen(e, &l);
-    while (rc == SIM_OK && s->text == NULL && !s->oom)
-        rc = sim_step(e);
-    if (rc == SIM_DONE && s->text == NULL)
-        rc = pending(s, e, f, err);
-    else if (rc != SIM_OK && rc != SIM_DONE)
-        sim_err_set(err, rc, "the rerun of the scenario failed: %s", e ? sim_errmsg(e) : scn_world_errmsg(w));
-    scn_world_close(w);
-    (void)m;
-    return s->oom ? sim_err_set(err, SIM_ENOMEM, "out of memory") : rc == SIM_DONE ? SIM_OK : rc;
-}
-
-/* The total explain gives node (the answer's nodes[].total), or -1. */
-static double total_of(const cJSON *ans, const char *node)
-{
-    const cJSON *x;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(ans, "nodes")) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(x, "total");
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name")), node) == 0)
-            return cJSON_IsNumber(t) ? t->valuedouble : -1;
-    }
-    return -1;
-}
-
-/* The run's own outcome beside explain's: "run": {node, tie} in JSON, a line
- * in text. A tie among the best totals is broken by the scheduler's seeded
- * draw, which explain's world draws anew. */
-static int answer(SimMem *m, const Snap *s, const char *file, int as_json, SimErr *err)
-{
-    char *out = NULL;
-    size_t outlen = 0;
-    FILE *f = open_memstream(&out, &outlen);
-    if (f == NULL)
-        return sim_err_set(err, SIM_ENOMEM, "out of memory");
-    int rc = sched_explain_case(m, s->text, s->len, file, 1, f, err);
-    fclose(f);
-    cJSON *ans = rc == SIM_OK ? cJSON_Parse(out) : NULL;
-    free(out);
-    if (rc == SIM_OK && ans == NULL)
-        return sim_err_set(err, SIM_ENOMEM, "out of memory");
-    if (rc != SIM_OK)
-        return rc;
-    const char *sel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ans, "selected"));
-    int tie = *s->bound && sel && strcmp(sel, s->bound) != 0 && total_of(ans, sel) == total_of(ans, s->bound);
-    cJSON *run = cJSON_AddObjectToObject(ans, "run");
-    if (*s->bound)
-        cJSON_AddStringToObject(run, "node", s->bound);
-    else
-        cJSON_AddNullToObject(run, "node");
-    cJSON_AddBoolToObject(run, "tie", tie);
-    cJSON_AddNumberToObject(run, "nominated", s->nominated);
-    if (as_json) {
-        char *text = cJSON_Print(ans);
-        printf("%s\n", text ? text : "");
-        cJSON_free(text);
-    } else {
-        rc = sched_explain_case(m, s->text, s->len, file, 0, stdout, err);
-        if (rc == SIM_OK && *s->bound)
-            printf("the run: bound to %s%s\n", s->bound,
-                   tie ? " (the same total as the node selected here: a tie, which the scheduler breaks with its "
-                         "seeded draw)" : "");
-        else if (rc == SIM_OK)
-            printf("the run: still pending after every event at that time\n");
-        if (rc == SIM_OK && s->nominated)
-            printf("note: %u pending pod(s) of the region were nominated to nodes then (after preemption); the case "
-                   "cannot hold them, and the run's scheduler reserves their room for pods of no higher priority\n",
-                   s->nominated);
-    }
-    cJSON_Delete(ans);
-    return rc;
-}
-
-int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err)
-{
-    SimMem m;
-    sim_mem_init(&m);
     SimTrSchema schema;
-    char trace[4200], name[256], path[600];
-    uint64_t seed = 0;
-    Snap s = {.m = &m, .pod = f->pod};
+    char trace[4200];
+    memset(r, 0, sizeof *r);
     snprintf(trace, sizeof trace, "%s/trace.kst", f->run);
     if (access(f->run, F_OK) != 0)
         return sim_err_set(err, SIM_EIO, "%s: no such run folder", f->run);
     int rc = scn_trace_schema(&schema);
     if (rc == SIM_OK)
-        rc = trace_meta(&m, &schema, trace, name, sizeof name, &seed, err);
+        rc = trace_meta(m, &schema, trace, r->name, sizeof r->name, &r->seed, err);
     if (rc == SIM_OK)
-        rc = run_time(&m, &schema, trace, f->at, &s.at, err);
-    ScnScenario *sc = rc == SIM_OK ? load(&m, f, name, seed, path, sizeof path, err) : NULL;
-    if (sc)
-        rc = rerun(&m, sc, seed, &s, f, err);
-    else if (rc == SIM_OK)
-        rc = SIM_EINVAL;
+        rc = run_time(m, &schema, trace, f->at, &r->at, err);
+    if (rc == SIM_OK)
+        r->sc = load(m, f, r->name, r->seed, r->path, sizeof r->path, err);
+    return rc != SIM_OK ? rc : r->sc ? SIM_OK : SIM_EINVAL;
+}
+
+void cli_from_close(CliFromRun *r)
+{
+    scn_free(r->sc);
+    r->sc = NULL;
+}
+
+int cli_from_world(const CliFromRun *r, ScnWorld **w)
+{
+    ScnWorldOptions o = {.seed = r->seed, .parts = SCN_WORLD_RUN, .end = r->at > 0 ? r->at : 1, .quiet = 1};
+    return scn_world_open(w, r->sc, &o);
+}
+
+int cli_from_answer(SimMem *m, CliExplainFn fn, const char *text, size_t len, const char *file, cJSON **ans,
+                    SimErr *err)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    *ans = NULL;
+    if (f == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
+    int rc = fn(m, text, len, file, 1, f, err);
+    fclose(f);
+    *ans = rc == SIM_OK ? cJSON_Parse(out) : NULL;
+    free(out);
+    if (rc == SIM_OK && *ans == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory");
+    return rc;
+}
+
+void cli_from_print_json(const cJSON *j)
+{
+    char *text = cJSON_Print(j);
+    printf("%s\n", text ? text : "");
+    cJSON_free(text);
+}
+
+static int explain_schedule(const CliExplainFrom *f, int as_json, SimErr *err)
+{
+    SimMem m;
+    sim_mem_init(&m);
+    CliFromRun r;
+    Snap s = {.m = &m, .pod = f->pod};
+    int rc = cli_from_open(&m, f, &r, err);
+    s.at = r.at;
+    if (rc == SIM_OK)
+        rc = rerun(&r, &s, f, err);
     if (rc == SIM_OK && f->case_out)
         rc = sim_file_replace(f->case_out, s.text, s.len, err);
     if (rc == SIM_OK)
         rc = answer(&m, &s, f->case_out ? f->case_out : "(the rebuilt case)", as_json, err);
     if (s.text)
         sim_mem_free(&m, s.text, s.len + 1);
-    scn_free(sc);
+    cli_from_close(&r);
     return rc;
+}
+
+int cli_explain_from(const CliExplainFrom *f, int as_json, SimErr *err)
+{
+    if (strcmp(f->decision, "hpa") == 0)
+        return cli_explain_from_hpa(f, as_json, err);
+    if (strcmp(f->decision, "autoscaler") == 0)
+        return cli_explain_from_ca(f, as_json, err);
+    return explain_schedule(f, as_json, err);
 }

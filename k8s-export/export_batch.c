@@ -74,8 +74,8 @@ static void job_spec(KxCtx *c, uint32_t wl)
     KxYaml *y = c->y;
     kx_yaml_str(y, "spec");
     kx_yaml_map_begin(y);
-    if (w->kind == SIM_WL_JOB && w->start_at > 0)
-        kx_yaml_kv_bool(y, "suspend", 1);   /* resumed at its start: README.md */
+    if (w->kind == SIM_WL_JOB && (w->start_at > 0 || j->suspend))
+        kx_yaml_kv_bool(y, "suspend", 1);   /* resumed at its start (README.md), or never */
     kx_yaml_kv_int(y, "parallelism", w->replicas);
     if (!j->work_queue)
         kx_yaml_kv_int(y, "completions", w->completions);

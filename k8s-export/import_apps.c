@@ -313,6 +313,10 @@ void kx_imp_jobs(KxImp *c)
         if (start) {
             kx_out(c, ", start = ");
             kx_out_when(c, start);
+        } else {   /* suspended by hand: it exists and runs nothing until someone resumes it */
+            const char *suspend = kube_y_str(c->y, kube_y_map(c->y, d->root, "spec"), "suspend");
+            if (suspend && strcmp(suspend, "true") == 0)
+                kx_out(c, ", suspend = true");
         }
         job_spec(c, kube_y_map(c->y, d->root, "spec"), d->root);
         kx_out(c, " }\n");

@@ -43,6 +43,7 @@ void rnd_metrics_init(RndMetrics *m, SimMem *mem)
     rnd_buf_init(&m->line, mem);
     m->tmin = INFINITY;
     m->tmax = -INFINITY;
+    m->memo_t = NAN;
 }
 
 void rnd_metrics_free(RndMetrics *m)
@@ -60,6 +61,7 @@ void rnd_metrics_free(RndMetrics *m)
     sim_mem_free(mem, m->series, m->capseries * sizeof *m->series);
     sim_mem_free(mem, m->chartmap.slots, m->chartmap.cap * sizeof(RndMapSlot));
     sim_mem_free(mem, m->seriesmap.slots, m->seriesmap.cap * sizeof(RndMapSlot));
+    sim_mem_free(mem, m->memo, m->capmemo * sizeof *m->memo);
     rnd_buf_free(&m->line);
     rnd_metrics_init(m, mem);
 }
@@ -193,6 +195,11 @@ static int series_new(RndMetrics *m, uint32_t chart, uint32_t region, uint32_t n
     memset(s, 0, sizeof *s);
     s->region = region;
     s->name = name;
+    s->vmin = INFINITY;
+    s->vmax = -INFINITY;
+    s->last = NAN;
+    s->minpos = NAN;
+    s->integral = 1;
     c->series[c->n++] = (uint32_t)m->nseries++;
     return SIM_OK;
 }
@@ -215,19 +222,254 @@ static int series_for(RndMetrics *m, uint32_t chart, uint32_t region, uint32_t n
     return SIM_OK;
 }
 
-static int add_point(RndMetrics *m, const uint32_t ids[4], double t, double v)
+/* The statistics of one more finite value, in time order. */
+static void stats_add(RndSeries *s, double v)
 {
-    uint32_t chart;
-    RndSeries *s;
-    if (chart_for(m, ids[0], ids[1], &chart) != SIM_OK ||
-        series_for(m, chart, ids[2], ids[3], &s) != SIM_OK ||
-        sim_mem_grow(m->mem, (void **)&s->pts, &s->cap, s->n + 1, sizeof *s->pts))
+    s->integral &= v == floor(v);
+    s->vmin = fmin(s->vmin, v);
+    s->vmax = fmax(s->vmax, v);
+    s->last = v;
+    if (v > 0 && !(v >= s->minpos))
+        s->minpos = v;
+}
+
+static int push_point(RndMetrics *m, RndSeries *s, double t, double v)
+{
+    if (sim_mem_grow(m->mem, (void **)&s->pts, &s->cap, s->n + 1, sizeof *s->pts))
         return SIM_ENOMEM;
     s->pts[s->n++] = (RndPoint){t, isfinite(v) ? v : NAN};
     m->tmin = fmin(m->tmin, t);
     m->tmax = fmax(m->tmax, t);
     m->rows++;
+    if (isfinite(v))
+        stats_add(s, v);
     return SIM_OK;
+}
+
+/* ---- bounded series ------------------------------------------------------------- */
+
+/* Bucket b (two points) after bucket a, merged into out: the first minimum
+ * and the first maximum of their finite points in time order (as
+ * rnd_downsample picks them), or a's gap when neither has a value. */
+static void bucket_merge(const RndPoint a[2], const RndPoint b[2], RndPoint out[2])
+{
+    const RndPoint *c[4] = {&a[0], &a[1], &b[0], &b[1]};
+    int lo = -1, hi = -1;
+    for (int i = 0; i < 4; i++) {
+        if (isnan(c[i]->v))
+            continue;
+        if (lo < 0 || c[i]->v < c[lo]->v)
+            lo = i;
+        if (hi < 0 || c[i]->v > c[hi]->v)
+            hi = i;
+    }
+    RndPoint first = *c[0];
+    if (lo < 0) {
+        out[0] = out[1] = first;
+        return;
+    }
+    out[0] = *c[lo < hi ? lo : hi];
+    out[1] = *c[lo < hi ? hi : lo];
+}
+
+/* Halves the buckets: each pair becomes one of twice the width. */
+static void buckets_halve(RndSeries *s)
+{
+    size_t nb = s->n / 2;
+    for (size_t i = 0; i < nb / 2; i++) {
+        RndPoint o[2];
+        bucket_merge(&s->pts[4 * i], &s->pts[4 * i + 2], o);
+        s->pts[2 * i] = o[0];
+        s->pts[2 * i + 1] = o[1];
+    }
+    s->n = nb / 2 * 2;
+    s->level++;
+}
+
+/* The samples of a full level-0 series become buckets of two (in place). */
+static void to_buckets(RndSeries *s)
+{
+    for (size_t i = 0; i + 1 < s->n; i += 2) {
+        RndPoint a[2] = {s->pts[i], s->pts[i]}, b[2] = {s->pts[i + 1], s->pts[i + 1]}, o[2];
+        bucket_merge(a, b, o);
+        s->pts[i] = o[0];
+        s->pts[i + 1] = o[1];
+    }
+    s->level = 1;
+    if (s->n / 2 >= RND_SERIES_RAW / 2)
+        buckets_halve(s);
+}
+
+/* A sample of a bounded series: raw while it has room, else into the
+ * bucket being filled, which joins the others when it holds 2^level. */
+static int push_bounded(RndMetrics *m, RndSeries *s, double t, double v)
+{
+    if (s->level == 0 && s->n < RND_SERIES_RAW) {
+        if (s->cap < RND_SERIES_RAW && s->n + 1 > s->cap) {   /* doubling, but never past the bound */
+            size_t ncap = s->cap ? 2 * s->cap : 8;
+            ncap = ncap < RND_SERIES_RAW ? ncap : RND_SERIES_RAW;
+            RndPoint *q = sim_mem_realloc(m->mem, s->pts, s->cap * sizeof *q, ncap * sizeof *q);
+            if (q == NULL)
+                return SIM_ENOMEM;
+            s->pts = q;
+            s->cap = ncap;
+        }
+        return push_point(m, s, t, v);
+    }
+    if (s->level == 0)
+        to_buckets(s);
+    RndPoint p = {t, isfinite(v) ? v : NAN}, one[2] = {p, p};
+    if (s->npend == 0)
+        s->pend[0] = s->pend[1] = p;
+    else
+        bucket_merge(s->pend, one, s->pend);
+    m->tmin = fmin(m->tmin, t);
+    m->tmax = fmax(m->tmax, t);
+    m->rows++;
+    if (isfinite(v))
+        stats_add(s, v);
+    if (++s->npend < ((size_t)1 << s->level))
+        return SIM_OK;
+    s->pts[s->n++] = s->pend[0];   /* room: at most RND_SERIES_RAW / 2 - 1 buckets are held here */
+    s->pts[s->n++] = s->pend[1];
+    s->npend = 0;
+    if (s->n >= RND_SERIES_RAW)
+        buckets_halve(s);
+    return SIM_OK;
+}
+
+/* Series drawn from every sample: the service load (the report's surge
+ * bands take its median) and the cumulative costs (cost per hour is derived
+ * from consecutive samples). Few, so they stay whole. */
+static int keeps_every_sample(const RndMetrics *m, const uint32_t ids[4])
+{
+    const char *object = m->strs[ids[0]], *metric = m->strs[ids[1]];
+    if (strcmp(metric, "rps") == 0 && strcmp(object, "service") == 0)
+        return 1;
+    return strcmp(metric, "cost_usd") == 0 &&
+           (strcmp(object, "region") == 0 || strcmp(object, "nodegroup") == 0 || strcmp(object, "namespace") == 0);
+}
+
+static void emit(RndPoint *out, size_t *k, const RndPoint b[2])
+{
+    out[(*k)++] = b[0];
+    if (!isnan(b[0].v) && (b[1].t != b[0].t || b[1].v != b[0].v))
+        out[(*k)++] = b[1];
+}
+
+size_t rnd_series_draw_points(const RndSeries *s, RndPoint *out, size_t cap)
+{
+    if (s->level == 0)
+        return rnd_downsample(s->pts, s->n, out, cap);
+    size_t nb = s->n / 2 + (s->npend > 0), groups = cap / 2, k = 0;
+    if (groups > nb)
+        groups = nb;
+    for (size_t g = 0; g < groups; g++) {
+        size_t from = g * nb / groups, to = (g + 1) * nb / groups;
+        RndPoint acc[2];
+        for (size_t i = from; i < to; i++) {
+            const RndPoint *b = i < s->n / 2 ? &s->pts[2 * i] : s->pend;
+            if (i == from) {
+                acc[0] = b[0];
+                acc[1] = b[1];
+            } else {
+                bucket_merge(acc, b, acc);
+            }
+        }
+        emit(out, &k, acc);
+    }
+    return k;
+}
+
+/* ids: object, metric, region, name. */
+static int series_of(RndMetrics *m, const uint32_t ids[4], RndSeries **s)
+{
+    uint32_t chart;
+    if (chart_for(m, ids[0], ids[1], &chart) != SIM_OK || series_for(m, chart, ids[2], ids[3], s) != SIM_OK)
+        return SIM_ENOMEM;
+    return SIM_OK;
+}
+
+static int add_point(RndMetrics *m, const uint32_t ids[4], double t, double v)
+{
+    RndSeries *s;
+    if (series_of(m, ids, &s) != SIM_OK)
+        return SIM_ENOMEM;
+    return push_point(m, s, t, v);
+}
+
+/* ---- rows from the recorder ------------------------------------------------- */
+
+/* The time as metrics.csv has it: whole seconds print as an integer, others
+ * with three decimals (sim/metrics.c), and the parser reads that text. */
+static double csv_seconds(SimTime t)
+{
+    if (t % SIM_NS_PER_S == 0)
+        return (double)(t / SIM_NS_PER_S);
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.3f", (double)t / (double)SIM_NS_PER_S);
+    return strtod(buf, NULL);
+}
+
+/* The value as metrics.csv has it ("%.10g", read back). An integer of up to
+ * 10 digits prints exactly, so the common count needs no text. */
+static double csv_value(double v)
+{
+    if (!isfinite(v))
+        return NAN;
+    if (v == trunc(v) && fabs(v) < 1e10)
+        return v;
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.10g", v);
+    return strtod(buf, NULL);
+}
+
+static int memo_hit(const RndMetrics *m, const RndRowMemo *mo, const char *const str[4])
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(m->strs[mo->ids[i]], str[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* The series of a row met at position k of its sample: the memo's when the
+ * row is the one seen there last, else looked up (and remembered). */
+static int row_series(RndMetrics *m, size_t k, const char *const str[4], RndSeries **s)
+{
+    if (k < m->nmemo && memo_hit(m, &m->memo[k], str)) {
+        *s = &m->series[m->memo[k].series];
+        return SIM_OK;
+    }
+    RndRowMemo mo;
+    for (int i = 0; i < 4; i++)
+        if (intern(m, str[i], &mo.ids[i]) != SIM_OK)
+            return SIM_ENOMEM;
+    if (series_of(m, mo.ids, s) != SIM_OK)
+        return SIM_ENOMEM;
+    (*s)->bounded = !keeps_every_sample(m, mo.ids);
+    mo.series = (uint32_t)(*s - m->series);
+    if (k >= m->nmemo) {
+        if (sim_mem_grow(m->mem, (void **)&m->memo, &m->capmemo, k + 1, sizeof *m->memo))
+            return SIM_ENOMEM;
+        m->nmemo = k + 1;
+    }
+    m->memo[k] = mo;
+    return SIM_OK;
+}
+
+int rnd_metrics_add_row(RndMetrics *m, SimTime t, const char *region, const char *object, const char *name,
+                        const char *metric, double value)
+{
+    const char *str[4] = {object, metric, region, name};
+    double sec = csv_seconds(t);
+    if (!(sec == m->memo_t)) {
+        m->memo_t = sec;
+        m->memo_pos = 0;
+    }
+    RndSeries *s;
+    if (row_series(m, m->memo_pos++, str, &s) != SIM_OK)
+        return SIM_ENOMEM;
+    return s->bounded ? push_bounded(m, s, sec, csv_value(value)) : push_point(m, s, sec, csv_value(value));
 }
 
 /* ---- parsing -------------------------------------------------------------- */
@@ -392,6 +634,8 @@ static int point_cmp(const void *pa, const void *pb)
 
 static void series_finish(RndSeries *s)
 {
+    if (s->level > 0)
+        return;   /* in time order, its statistics kept as it grew */
     size_t i = 1;
     while (i < s->n && s->pts[i - 1].t <= s->pts[i].t)
         i++;
@@ -400,16 +644,11 @@ static void series_finish(RndSeries *s)
     s->vmin = INFINITY;
     s->vmax = -INFINITY;
     s->last = NAN;
+    s->minpos = NAN;
     s->integral = 1;
-    for (i = 0; i < s->n; i++) {
-        double v = s->pts[i].v;
-        if (isnan(v))
-            continue;
-        s->integral &= v == floor(v);
-        s->vmin = fmin(s->vmin, v);
-        s->vmax = fmax(s->vmax, v);
-        s->last = v;
-    }
+    for (i = 0; i < s->n; i++)
+        if (!isnan(s->pts[i].v))
+            stats_add(s, s->pts[i].v);
 }
 
 static int str_find(const RndMetrics *m, const char *s, uint32_t *id)

@@ -24,6 +24,7 @@ struct RndReport {
     RndMetrics metrics;
     RndBuf page;
     cJSON *why;          /* rnd_why_report's answer from the run's trace, or NULL */
+    int rows_rc;         /* rnd_report_metrics_row's first failure (sticky), or SIM_OK */
     char err[512];
 };
 
@@ -199,6 +200,14 @@ int rnd_report_set_metrics(RndReport *r, const char *csv, size_t len, const char
     if (rc != SIM_OK)
         snprintf(r->err, sizeof r->err, "%s", sim_err_msg(&why));
     return rc;
+}
+
+void rnd_report_metrics_row(void *ctx, SimTime t, const char *region, const char *object, const char *name,
+                            const char *metric, double value)
+{
+    RndReport *r = ctx;
+    if (r->rows_rc == SIM_OK)
+        r->rows_rc = rnd_metrics_add_row(&r->metrics, t, region, object, name, metric, value);
 }
 
 /* ---- the page -------------------------------------------------------------------- */
@@ -633,16 +642,13 @@ int rnd_report_write(SimMem *m, const char *summary_json_path, const char *metri
     return rnd_report_write_run(m, summary_json_path, metrics_csv_path, NULL, NULL, out_html_path, err);
 }
 
-int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
-                         const char *trace_path, const SimTrSchema *schema, const char *out_html_path, SimErr *err)
+/* The why section from the trace (when given), the page, the file. */
+static int finish(RndReport *r, const char *trace_path, const SimTrSchema *schema, const char *out_html_path)
 {
-    RndReport *r = rnd_report_create(m);
-    if (r == NULL)
-        return sim_err_set(err, SIM_ENOMEM, "out of memory writing %s", out_html_path);
     const char *html = NULL;
     size_t len = 0;
-    int rc = load(r, summary_json_path, metrics_csv_path);
-    if (rc == SIM_OK && trace_path) {
+    int rc = SIM_OK;
+    if (trace_path) {
         SimErr e = SIM_ERR_INIT;
         rc = rnd_why_report(r->mem, schema, trace_path, &r->why, &e);
         if (rc != SIM_OK)
@@ -652,8 +658,35 @@ int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *m
         rc = rnd_report_render(r, &html, &len);
     if (rc == SIM_OK)
         rc = write_all(r, out_html_path, html, len);
+    return rc;
+}
+
+int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
+                         const char *trace_path, const SimTrSchema *schema, const char *out_html_path, SimErr *err)
+{
+    RndReport *r = rnd_report_create(m);
+    if (r == NULL)
+        return sim_err_set(err, SIM_ENOMEM, "out of memory writing %s", out_html_path);
+    int rc = load(r, summary_json_path, metrics_csv_path);
+    if (rc == SIM_OK)
+        rc = finish(r, trace_path, schema, out_html_path);
     if (rc != SIM_OK)
         sim_err_set(err, rc, "%s", r->err);
     rnd_report_destroy(r);
+    return rc;
+}
+
+int rnd_report_write_rows(RndReport *r, const char *summary_json_path, const char *trace_path,
+                          const SimTrSchema *schema, const char *out_html_path, SimErr *err)
+{
+    int rc = r->rows_rc;
+    if (rc != SIM_OK)
+        set_error(r, rc, "out of memory keeping the metrics");
+    if (rc == SIM_OK)
+        rc = load(r, summary_json_path, NULL);
+    if (rc == SIM_OK)
+        rc = finish(r, trace_path, schema, out_html_path);
+    if (rc != SIM_OK)
+        sim_err_set(err, rc, "%s", r->err);
     return rc;
 }

@@ -74,6 +74,18 @@ int rnd_report_write(SimMem *mem, const char *summary_json_path, const char *met
 int rnd_report_write_run(SimMem *m, const char *summary_json_path, const char *metrics_csv_path,
                          const char *trace_path, const SimTrSchema *schema, const char *out_html_path, SimErr *err);
 
+/* The report drawn from memory: the recorder gives each metrics row to
+ * rnd_report_metrics_row (a SimMetricsSink, ctx the report) as the run
+ * records it, and rnd_report_write_rows then reads summary.json (and the
+ * trace, when trace_path is not NULL) and writes the page that
+ * rnd_report_write_run would write from the same run's metrics.csv, without
+ * reading that file again. Out of memory while keeping the rows is sticky
+ * and reported by rnd_report_write_rows. r stays the caller's to destroy. */
+void rnd_report_metrics_row(void *ctx, SimTime t, const char *region, const char *object, const char *name,
+                            const char *metric, double value);
+int rnd_report_write_rows(RndReport *r, const char *summary_json_path, const char *trace_path,
+                          const SimTrSchema *schema, const char *out_html_path, SimErr *err);
+
 /* One run's metrics for rnd_openmetrics_write. */
 typedef struct RndOmRun {
     const char *metrics_csv;   /* the run's metrics.csv */

@@ -62,13 +62,30 @@ typedef struct RndPoint {
     double v;        /* NaN: no value here (drawn as a gap) */
 } RndPoint;
 
+/* A series is its samples (level 0), or once a recorded series (one
+ * rnd_metrics_add_row keeps) outgrows RND_SERIES_RAW samples, buckets of
+ * 2^level consecutive samples: pts holds each bucket as two points, its
+ * minimum and maximum in time order (the same point twice when they are one
+ * sample; one gap twice when the bucket has no finite value), and pend the
+ * samples of the bucket being filled. Buckets merge in pairs when there are
+ * RND_SERIES_RAW / 2, so a series holds at most RND_SERIES_RAW points
+ * whatever the run's length, and draws (rnd_series_draw_points) the minimum
+ * and maximum of each drawn bucket as a level-0 series draws them. The
+ * statistics below cover every sample either way. */
+#define RND_SERIES_RAW (2 * RND_MAX_POINTS)
+
 typedef struct RndSeries {
     uint32_t region;         /* string ids (RndMetrics.strs) */
     uint32_t name;
     RndPoint *pts;
     size_t n, cap;
+    unsigned level;          /* 0: pts are the samples; else buckets of 2^level samples */
+    int bounded;             /* may be bucketed (recorded rows, not a cost or rps series) */
+    RndPoint pend[2];        /* the bucket being filled (level > 0) */
+    size_t npend;            /* its samples */
     double vmin, vmax;       /* over finite values; vmin > vmax when none */
     double last;             /* last finite value, NaN when none */
+    double minpos;           /* smallest positive finite value, NaN when none */
     int integral;            /* every finite value is a whole number */
 } RndSeries;
 
@@ -95,6 +112,14 @@ typedef struct RndMap {
     size_t used;
 } RndMap;
 
+/* The k-th row of the last sample time: its strings' ids (object, metric,
+ * region, name) and series. The recorder writes the same rows in the same
+ * order at every sample, so a row is usually its position's again. */
+typedef struct RndRowMemo {
+    uint32_t ids[4];
+    uint32_t series;
+} RndRowMemo;
+
 typedef struct RndMetrics {
     SimMem *mem;
     char **strs;             /* interned strings; id = index */
@@ -108,6 +133,9 @@ typedef struct RndMetrics {
     RndMap chartmap;         /* (object, metric, 0) -> chart */
     RndMap seriesmap;        /* (chart, region, name) -> series */
     RndBuf line;             /* scratch: the unquoted fields of one line */
+    RndRowMemo *memo;        /* rnd_metrics_add_row: the series of the k-th row of a sample */
+    size_t nmemo, capmemo, memo_pos;
+    double memo_t;           /* the sample time memo_pos counts the rows of */
     size_t rows;
     double tmin, tmax;       /* over all rows; tmin > tmax when none */
 } RndMetrics;
@@ -117,6 +145,11 @@ void rnd_metrics_free(RndMetrics *m);
 /* Adds the rows of one CSV text. Returns 0, SIM_EINVAL with "name:line: why"
  * in err, or SIM_ENOMEM. Rows added before an error stay. */
 int rnd_metrics_parse(RndMetrics *m, const char *text, size_t len, const char *name, SimErr *err);
+/* Adds one row as the recorder gives it (sim/metrics.h's SimMetricsSink):
+ * the time and value are rounded as metrics.csv prints them, so the page
+ * drawn from memory is the page drawn from the file. SIM_OK or SIM_ENOMEM. */
+int rnd_metrics_add_row(RndMetrics *m, SimTime t, const char *region, const char *object, const char *name,
+                        const char *metric, double value);
 /* Sorts points by time, computes ranges and attaches SLO targets to their
  * latency charts. Call after the last parse; calling again is harmless. */
 void rnd_metrics_finish(RndMetrics *m);
@@ -190,6 +223,10 @@ int rnd_svg_chart(RndBuf *b, const RndMetrics *m, const RndChart *c, double t0, 
  * maximum of each bucket in time order; a bucket without finite values keeps
  * one NaN so a gap stays a gap. Returns the number written to out. */
 size_t rnd_downsample(const RndPoint *in, size_t n, RndPoint *out, size_t cap);
+/* The points a chart draws of series s, at most cap (even) into out: a
+ * level-0 series downsampled (rnd_downsample), a bucketed one's buckets
+ * merged to at most cap / 2, each as its minimum and maximum in time order. */
+size_t rnd_series_draw_points(const RndSeries *s, RndPoint *out, size_t cap);
 
 /* ---- summary.json --------------------------------------------------------- */
 struct cJSON;

@@ -147,12 +147,11 @@ static double nice_step(double span, int target)
 static double min_positive(const Pick *picks, size_t k)
 {
     double lo = NAN;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < picks[i].s->n; j++) {
-            double v = picks[i].s->pts[j].v;
-            if (v > 0 && isfinite(v) && !(v >= lo))
-                lo = v;
-        }
+    for (size_t i = 0; i < k; i++) {
+        double v = picks[i].s->minpos;   /* over every sample, a bucketed series' too */
+        if (v > 0 && isfinite(v) && !(v >= lo))
+            lo = v;
+    }
     return lo;
 }
 
@@ -395,7 +394,7 @@ static void draw_series(RndBuf *b, const Frame *f, const Pick *p, RndPoint *scra
     static const char *const dash[] = {"", " stroke-dasharray=\"1.5 3\"",
                                        " stroke-dasharray=\"7 4\" class=\"thr\"",
                                        " stroke-dasharray=\"7 4\" class=\"thr\""};
-    size_t n = rnd_downsample(p->s->pts, p->s->n, scratch, RND_MAX_POINTS);
+    size_t n = rnd_series_draw_points(p->s, scratch, RND_MAX_POINTS);
     rnd_buf_fmt(b, "<path stroke=\"%s\"%s d=\"", p->colour, dash[p->dashed]);
     path_data(b, f, scratch, n);
     rnd_buf_str(b, "\"><title>");

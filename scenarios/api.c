@@ -539,7 +539,7 @@ static int l_job(lua_State *L)
     static const char *const keys[] = {"name", "namespace", "region", "start", "completions", "parallelism",
                                        "duration", "cpu", "memory", "gpu", "cpu_limit", "memory_limit",
                                        "startup", "priority", "completion_mode", "backoff_limit",
-                                       "active_deadline", "ttl_after_finished", "fail", NULL};
+                                       "active_deadline", "ttl_after_finished", "fail", "suspend", NULL};
     ScnScenario *s = scn_from_lua(L);
     ScnDecl d = decl_open(L, "job");
     decl_name(L, &d, KX_DNS1123_SUBDOMAIN);   /* first, so that every later message names it */
@@ -549,6 +549,9 @@ static int l_job(lua_State *L)
     scn_workload_common(L, s, &d, w);
     scn_job_fields(L, s, &d, w);   /* completions, parallelism, duration, backoff... (api_job.c) */
     w->start_at = scn_opt_when(L, s, &d, "start", 0);
+    w->job.suspend = (uint8_t)scn_opt_bool(L, &d, "suspend", 0);
+    if (w->job.suspend && w->start_at > 0)
+        scn_field_error(L, &d, "suspend", "a suspended Job never starts: give start or suspend, not both");
     return 0;
 }
 

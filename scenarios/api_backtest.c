@@ -123,7 +123,15 @@ void scn_data_cache_free(ScnDataCache *c)
         bt_data_free(c->v[i].data);
     }
     sim_mem_free(c->mem, c->v, c->cap * sizeof *c->v);
+    bt_memo_destroy(c->memo);
     sim_mem_free(c->mem, c, sizeof *c);
+}
+
+BtMemo *scn_data_cache_memo(ScnDataCache *c)
+{
+    if (c->memo == NULL)
+        c->memo = bt_memo_create(c->mem);
+    return c->memo;
 }
 
 /* Where a new data set is made: the cache's memory when there is one. */

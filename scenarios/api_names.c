@@ -20,6 +20,14 @@ const char *scn_group_unpriced(const ScnScenario *s, size_t i)
     return s->groups.v[i].g.price_unknown ? s->groups.v[i].g.name : NULL;
 }
 size_t scn_workload_count(const ScnScenario *s) { return s->workloads.n; }
+const char *scn_group_name(const ScnScenario *s, size_t i) { return s->groups.v[i].g.name; }
+
+const char *scn_workload_name(const ScnScenario *s, size_t i, const char **ns)
+{
+    const SimWorkload *w = &s->workloads.v[i];
+    *ns = w->ns < s->namespaces.n ? s->namespaces.v[w->ns] : "default";
+    return w->name;
+}
 
 static int by_name(const void *a, const void *b)
 {

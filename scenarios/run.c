@@ -48,6 +48,8 @@ static int setup(Run *r)
                           .kstate = r->opt->kstate,
                           .kstate_pods = r->opt->kstate_pods,
                           .summary_only = r->opt->summary_only,
+                          .metrics_sink = r->opt->metrics_sink,
+                          .metrics_sink_ctx = r->opt->metrics_sink_ctx,
                           .timings = r->opt->timings};
     int rc = scn_world_open(&r->w, r->s, &wo);
     r->e = r->w ? scn_world_engine(r->w) : NULL;

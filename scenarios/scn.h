@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sim/metrics.h"
 #include "sim/model.h"
 #include "workloads/wl.h"
 
@@ -152,6 +153,9 @@ typedef struct ScnWorldOptions {
                                          made (sim/timings.h); NULL: the scenario's constants */
     int summary_only;                 /* with dir: trace.kst and metrics.csv are not written (the
                                          trace is hashed all the same): a sweep's runs */
+    SimMetricsSink metrics_sink;      /* with dir: also given every metrics row (sim/metrics.h);
+                                         NULL: none */
+    void *metrics_sink_ctx;
 } ScnWorldOptions;
 
 /* Builds a world from loaded scenario s (NULL: from opt->populate) into *w.
@@ -189,6 +193,9 @@ typedef struct ScnRunOptions {
     const struct SimTimings *timings;   /* calibrated delays (sim/timings.h); NULL: the scenario's */
     int summary_only;            /* write summary.json only: no trace.kst (its sha256 in the summary
                                     is the same) and no metrics.csv (a sweep that reads neither) */
+    SimMetricsSink metrics_sink; /* also given every metrics row as it is recorded (the report
+                                    drawn from memory, rnd_report_metrics_row); NULL: none */
+    void *metrics_sink_ctx;
 } ScnRunOptions;
 
 typedef struct ScnRunResult {
@@ -223,6 +230,11 @@ size_t scn_workload_count(const ScnScenario *s);
 /* Node group i's name when its price is "unknown" (a run reports its cost
  * as unknown and warns), else NULL; i < scn_group_count(s). */
 const char *scn_group_unpriced(const ScnScenario *s, size_t i);
+/* Node group i's name; i < scn_group_count(s). */
+const char *scn_group_name(const ScnScenario *s, size_t i);
+/* Workload i's name (NULL for a slot that holds none) and, in *ns, its
+ * namespace's; i < scn_workload_count(s). */
+const char *scn_workload_name(const ScnScenario *s, size_t i, const char **ns);
 /* The global functions a scenario script can call beyond stock Lua's, read
  * from a fresh sandbox, sorted. Stores up to max names in names, the strings
  * in buf (buflen bytes; names that do not fit are left out), and how many in

@@ -30,7 +30,11 @@ struct ScnDataCache {
     SimMem *mem;
     ScnData *v;                  /* keys and data owned */
     size_t n, cap;
+    BtMemo *memo;                /* the kernels' results, shared by the runs (NULL until one asks) */
 };
+/* The cache's memo of kernel results, made on first use; NULL on out of
+ * memory. */
+BtMemo *scn_data_cache_memo(ScnDataCache *c);
 
 typedef struct ScnParam {
     char *name, *deflt, *value, *desc;

@@ -97,6 +97,8 @@ static int open_outputs(ScnWorld *w)
     w->metrics = sim_metrics_open(mem, file, &w->err);
     if (w->metrics == NULL)
         return SIM_EIO;
+    if (w->opt.metrics_sink)
+        sim_metrics_set_sink(w->metrics, w->opt.metrics_sink, w->opt.metrics_sink_ctx);
     sim_set_trace(w->e, w->trace);
     return SIM_OK;
 }
@@ -122,6 +124,12 @@ static int create_core(ScnWorld *w, SimMem *mem)
         return fail_engine(w, SIM_ENOMEM);
     if (w->opt.throughput)
         wl_backtest_set_throughput(w->wl, w->opt.throughput);
+    if (w->s && w->s->cache) {   /* a sweep's runs: the kernels' results are shared too */
+        BtMemo *memo = scn_data_cache_memo(w->s->cache);
+        if (memo == NULL)
+            return fail_engine(w, SIM_ENOMEM);
+        wl_backtest_share_memo(w->wl, memo);
+    }
     if (w->opt.traffic_mode != WL_TRAFFIC_FLUID && wl_traffic_mode(w->wl, (WlTrafficMode)w->opt.traffic_mode) != SIM_OK)
         return fail_engine(w, SIM_ENOMEM);
     return SIM_OK;

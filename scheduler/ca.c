@@ -397,6 +397,8 @@ int sched_ca_loop(SchedCa *ca, uint32_t region)
     if (rs == NULL)
         return sim_fail(ca->e, SIM_ENOMEM, "out of memory in the cluster autoscaler");
     SimTime now = sim_now(ca->e);
+    if (ca->watch)
+        ca->watch(ca->watch_ctx, ca, region);
     int rc = ca_drain_step(ca, rs);   /* a drain decided earlier goes on */
     if (rc != SIM_OK)
         return rc;
@@ -580,4 +582,25 @@ void sched_ca_destroy(SchedCa *ca)
     FREE_ARR(ca, ca->undo, ca->capundo);
     FREE_ARR(ca, ca->pdbs, ca->cappdbs);
     sim_mem_free(ca->m, ca, sizeof *ca);
+}
+
+void sched_ca_watch(SchedCa *ca, SchedCaWatchFn fn, void *ctx)
+{
+    ca->watch = fn;
+    ca->watch_ctx = ctx;
+}
+
+const SchedCaPlan *sched_ca_last_plan(const SchedCa *ca, uint32_t region)
+{
+    return region < ca->nrg && ca->rg[region].acted ? &ca->rg[region].plan : NULL;
+}
+
+SimEngine *sched_ca_engine(const SchedCa *ca)
+{
+    return ca->e;
+}
+
+const SchedCaConfig *sched_ca_config(const SchedCa *ca)
+{
+    return &ca->cfg;
 }

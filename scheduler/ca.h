@@ -171,4 +171,17 @@ void sched_ca_down_stats(const SchedCa *ca, uint64_t *reused, uint64_t *run);
  * benchmark call it directly. */
 int sched_ca_loop(SchedCa *ca, uint32_t region);
 
+/* Called at the start of every loop of every region that runs (not while the
+ * region is down), before it plans or acts. It must not change the engine.
+ * One watcher per autoscaler; NULL removes it. For `explain autoscaler
+ * --from`, which writes its case there (sched_ca_explain_case_from). */
+typedef void (*SchedCaWatchFn)(void *ctx, SchedCa *ca, uint32_t region);
+void sched_ca_watch(SchedCa *ca, SchedCaWatchFn fn, void *ctx);
+/* The plan region's last loop acted on (a loop that found nothing changed
+ * keeps the one before), or NULL before its first loop. Valid until the
+ * next loop or plan. */
+const SchedCaPlan *sched_ca_last_plan(const SchedCa *ca, uint32_t region);
+SimEngine *sched_ca_engine(const SchedCa *ca);
+const SchedCaConfig *sched_ca_config(const SchedCa *ca);
+
 #endif

@@ -49,6 +49,7 @@
  */
 #include "scheduler/explain.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -298,9 +299,11 @@ static int group_limits(Case *c, const cJSON *j, const char *path, SimNodeGroup 
                    (int)*current, (int)g->max);
     snprintf(sub, sizeof sub, "%s.pricePerHour", path);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pricePerHour");
-    if (!kube_failed(c->w.kr) && p && (!cJSON_IsNumber(p) || !(p->valuedouble >= 0 && p->valuedouble <= 1e6)))
-        return BAD(c, sub, "expected a price in USD per hour, from 0 to 1e6");
-    g->price_per_hour = p ? p->valuedouble : 0;
+    if (!kube_failed(c->w.kr) && p && !cJSON_IsNull(p) &&
+        (!cJSON_IsNumber(p) || !(p->valuedouble >= 0 && p->valuedouble <= 1e6)))
+        return BAD(c, sub, "expected a price in USD per hour, from 0 to 1e6, or null (unknown)");
+    g->price_per_hour = cJSON_IsNumber(p) ? p->valuedouble : 0;
+    g->price_unknown = cJSON_IsNull(p) != 0;   /* a scenario's price = "unknown" */
     g->expander_priority = (int32_t)whole(c, j, "priority", path, 0, INT32_MIN, INT32_MAX);
     if (!kube_failed(c->w.kr) && g->min > g->max)
         return BAD(c, path, "min %d is greater than max %d", (int)g->min, (int)g->max);
@@ -498,7 +501,21 @@ static void pod_extras(Case *c, const cJSON *j, const char *path, SimPodSpec *s,
         *kind = SIM_WL_DAEMONSET;   /* a mirror pod: never drained, counted in utilisation, like a DS pod */
 }
 
-/* Reads a pod and declares it as a workload of its own (named as the pod). */
+/* The name in the pod's controller ownerReference, or NULL. */
+static const char *owner_name(const cJSON *j)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "metadata"),
+                                                           "ownerReferences"))
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "controller")))
+            return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "name"));
+    return NULL;
+}
+
+/* Reads a pod and declares it as a workload of its own (named as the pod),
+ * but for the pods of one DaemonSet (the same controller name in a
+ * namespace), which share one: a template node carries one pod per
+ * DaemonSet, not one per DaemonSet pod listed. */
 static int read_pod(Case *c, const cJSON *j, const char *path, Pod *p)
 {
     SimWlKind kind;
@@ -511,7 +528,16 @@ static int read_pod(Case *c, const cJSON *j, const char *path, Pod *p)
      * simulation has none (as a controller's pod template). */
     p->node = p->v.spec.node_name;
     p->v.spec.node_name = NULL;
-    return sched_xworld_pod_workload(&c->w, &p->v, kind, path, &p->wl);
+    const char *owner = kind == SIM_WL_DAEMONSET ? owner_name(j) : NULL;
+    if (owner == NULL)
+        return sched_xworld_pod_workload(&c->w, &p->v, kind, path, &p->wl);
+    uint32_t ns = sched_xworld_ns(&c->w, p->v.meta.ns);
+    p->wl = ns == SIM_NONE ? SIM_NONE : sim_workload_lookup(c->w.e, SIM_WL_DAEMONSET, ns, owner);
+    if (p->wl != SIM_NONE)
+        return SIM_OK;
+    KubePod named = p->v;
+    named.meta.name = owner;
+    return sched_xworld_pod_workload(&c->w, &named, kind, path, &p->wl);
 }
 
 static uint32_t node_find(Case *c, const char *name)
@@ -625,7 +651,13 @@ static cJSON *option_json(Case *c, const SchedCaOption *o)
     }
     cJSON_AddNumberToObject(j, "nodes", o->nodes);
     cJSON_AddNumberToObject(j, "pods", o->pods);
-    cJSON_AddNumberToObject(j, "score", round6(o->score));
+    if (isfinite(o->score))
+        cJSON_AddNumberToObject(j, "score", round6(o->score));
+    else {   /* price: the group has no price */
+        cJSON_AddNullToObject(j, "score");
+        cJSON_AddStringToObject(j, "note", "no price (pricePerHour null): the price expander ranks it after every "
+                                           "priced group, as upstream skips a group it cannot price");
+    }
     return j;
 }
 
@@ -758,9 +790,13 @@ static void text_options(const cJSON *up, FILE *out)
             fprintf(out, "  %-24s %6s %6s %12s  excluded: %s\n", txt(x, "group"), "-", "-", "-", txt(x, "excluded"));
             continue;
         }
-        fprintf(out, "  %-24s %6.0f %6.0f %12.6g  option: the template fits; %.0f new node%s for %.0f pod%s\n",
-                str(x, "group"), num(x, "nodes"), num(x, "pods"), num(x, "score"), num(x, "nodes"),
-                num(x, "nodes") == 1 ? "" : "s", num(x, "pods"), num(x, "pods") == 1 ? "" : "s");
+        char score[32] = "unpriced";
+        if (cJSON_IsNumber(cJSON_GetObjectItem(x, "score")))
+            snprintf(score, sizeof score, "%.6g", num(x, "score"));
+        fprintf(out, "  %-24s %6.0f %6.0f %12s  option: the template fits; %.0f new node%s for %.0f pod%s%s%s\n",
+                str(x, "group"), num(x, "nodes"), num(x, "pods"), score, num(x, "nodes"),
+                num(x, "nodes") == 1 ? "" : "s", num(x, "pods"), num(x, "pods") == 1 ? "" : "s",
+                str(x, "note") ? "; " : "", str(x, "note") ? str(x, "note") : "");
     }
 }
 
@@ -773,11 +809,11 @@ static void text_choice(const cJSON *up, FILE *out)
         return;
     }
     const char *g = str(ch, "group"), *first = cJSON_GetArrayItem(ex, 0)->valuestring;
-    double score = 0;
+    char score[32] = "unpriced";
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(up, "options"))
-        if (strcmp(str(x, "group"), g) == 0 && !str(x, "excluded"))
-            score = num(x, "score");
-    fprintf(out, "\n  chosen: %s, +%.0f node%s\n  why: %s picks %s (score %.6g)", g, num(ch, "delta"),
+        if (strcmp(str(x, "group"), g) == 0 && !str(x, "excluded") && cJSON_IsNumber(cJSON_GetObjectItem(x, "score")))
+            snprintf(score, sizeof score, "%.6g", num(x, "score"));
+    fprintf(out, "\n  chosen: %s, +%.0f node%s\n  why: %s picks %s (score %s)", g, num(ch, "delta"),
             num(ch, "delta") == 1 ? "" : "s", first, why(first), score);
     for (int i = 1; i < cJSON_GetArraySize(ex); i++)
         fprintf(out, "%s%s", i == 1 ? "; ties go to " : ", then ", cJSON_GetArrayItem(ex, i)->valuestring);

@@ -190,6 +190,8 @@ struct SchedCa {
     size_t capwhydone;
     uint32_t pool_left;          /* non-candidates the pass may still simulate (the caps) */
     int32_t found;               /* non-empty nodes found unneeded in this pass */
+    SchedCaWatchFn watch;        /* sched_ca_watch */
+    void *watch_ctx;
     size_t simk;                 /* simulations done in this pass (index into rs->sims) */
     CaSim *rec;                  /* the simulation being run and recorded, NULL */
     uint32_t *rec_reads;         /* where it lists the nodes it reads (its region's reads) */

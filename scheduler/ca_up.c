@@ -456,8 +456,14 @@ static double preferred_cpu_m(uint32_t nodes)
     return cores * 1000.0;
 }
 
+/* A group with no price (price = "unknown") scores +inf: upstream's price
+ * expander skips an option whose node it fails to price, so the others win,
+ * and when none is priced every option ties and the next expander (or the
+ * draw) decides. Pricing it at 0 would make it the cheapest. */
 static double price_score(SchedCa *ca, const SimNodeGroup *g, const SchedCaOption *o, const CaOptSums *x)
 {
+    if (g->price_unknown)
+        return HUGE_VAL;
     double node_price = g->price_per_hour * (double)o->nodes;
     double pod_price = (double)x->cpu / 1000.0 * CPU_PRICE_HOUR +
                        (double)x->mem / (double)(INT64_C(1) << 30) * MEM_PRICE_GIB_HOUR +

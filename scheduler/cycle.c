@@ -88,13 +88,28 @@ int sched_prepare(SchedScheduler *s, uint32_t pod, SchedCycleState **out)
 
 /* ---- Filter ---------------------------------------------------------------- */
 /* The filters that read the domain counts around a node (spread, inter-pod). */
-static inline uint32_t filter_extra(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+__attribute__((noinline)) static uint32_t filter_extra_all(const SchedCycleState *st, uint32_t li,
+                                                           const SchedRow *row)
 {
     uint32_t v;
     if (st->ndns && (v = sched_spread_filter(st, li, row)) != R_PASS)
         return v;
     if ((st->naff || st->nanti || st->nexist) && (v = sched_interpod_filter(st, li, row)) != R_PASS)
         return v;
+    return R_PASS;
+}
+
+/* sched_interpod_filter's verdict when its views are per hostname alone. */
+static inline uint32_t filter_extra(const SchedCycleState *st, uint32_t li, const SchedRow *row)
+{
+    if (!st->host_only)
+        return filter_extra_all(st, li, row);
+    for (size_t i = 0; i < st->nanti; i++)
+        if (st->anti[i].node[li] > 0)
+            return R_IPA_ANTI;
+    for (size_t i = 0; i < st->nexist; i++)
+        if (st->exist[i].node[li] > 0)
+            return R_IPA_EXISTING;
     return R_PASS;
 }
 
@@ -259,6 +274,7 @@ typedef struct Scan {
     uint32_t code, run;              /* the current run of failures */
     uint32_t nf, want, examined;
     uint8_t *seen;                   /* not for explain: the classes of the feasible nodes */
+    SchedBest *best;                 /* scores the feasible nodes as they are found, or NULL */
 } Scan;
 
 static void run_flush(Scan *sc)
@@ -299,6 +315,8 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
         }
         if (sc->seen)
             sc->seen[rows[li].cls] = 1;
+        if (sc->best)
+            sched_best_add(st, sc->best, &rows[li], li, sc->nf);
         st->s->feasible[sc->nf++] = li;
     }
     return li;
@@ -316,7 +334,7 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
  * examined. */
 __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to,
                                                                const uint32_t *ccode, const int extra,
-                                                               const int gpus)
+                                                               const int gpus, const int score)
 {
     SchedCycleState *st = sc->st;
     const SchedRow *rows = st->rg->rows;
@@ -324,6 +342,7 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
     uint8_t *seen = sc->seen;
     uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, skipped = 0, li = from;
     uint32_t rcode = sc->code, run = sc->run;   /* the run of failures, kept in registers */
+    SchedBest best = score ? *sc->best : (SchedBest){0};
     while (li < to && nf < want) {
         uint32_t end = to - li < want - nf ? to : li + (want - nf);
         for (; li < end; li++) {
@@ -354,10 +373,14 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
                 run++;
                 continue;
             }
+            if (score)
+                sched_best_add_x(st, &best, row, li, nf, score == 2);
             seen[row->cls] = 1;
             fl[nf++] = li;
         }
     }
+    if (score)
+        *sc->best = best;
     sc->code = rcode;
     sc->run = run;
     sc->nf = nf;
@@ -373,9 +396,19 @@ static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t 
 {
     const SchedCycleState *st = sc->st;
     int extra = st->ndns || st->naff || st->nanti || st->nexist, gpus = st->p->req.gpu > 0;
+    if (sc->best && sc->best->cnt) {   /* 2: keyed by (class, count) */
+        if (extra)
+            return gpus ? scan_place_x(sc, from, to, ccode, 1, 1, 2) : scan_place_x(sc, from, to, ccode, 1, 0, 2);
+        return gpus ? scan_place_x(sc, from, to, ccode, 0, 1, 2) : scan_place_x(sc, from, to, ccode, 0, 0, 2);
+    }
+    if (sc->best) {
+        if (extra)
+            return gpus ? scan_place_x(sc, from, to, ccode, 1, 1, 1) : scan_place_x(sc, from, to, ccode, 1, 0, 1);
+        return gpus ? scan_place_x(sc, from, to, ccode, 0, 1, 1) : scan_place_x(sc, from, to, ccode, 0, 0, 1);
+    }
     if (extra)
-        return gpus ? scan_place_x(sc, from, to, ccode, 1, 1) : scan_place_x(sc, from, to, ccode, 1, 0);
-    return gpus ? scan_place_x(sc, from, to, ccode, 0, 1) : scan_place_x(sc, from, to, ccode, 0, 0);
+        return gpus ? scan_place_x(sc, from, to, ccode, 1, 1, 0) : scan_place_x(sc, from, to, ccode, 1, 0, 0);
+    return gpus ? scan_place_x(sc, from, to, ccode, 0, 1, 0) : scan_place_x(sc, from, to, ccode, 0, 0, 0);
 }
 
 /* Filters nodes from the rotating start until enough feasible ones are found
@@ -558,11 +591,15 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
     if (nominated && v == NULL)
         return SIM_OK;
     Scan sc = {.st = st, .v = v};
+    SchedBest best;
     if (v == NULL) {
         sc.seen = sched_scratch(s, st->rg->ncls + 1);
         if (sc.seen == NULL)
             return sim_fail(s->e, SIM_ENOMEM, "out of memory scheduling");
         memset(sc.seen, 0, st->rg->ncls + 1);
+        if (st->only == SCHED_NONE && (rc = sched_best_begin(st, &best, (uint32_t)st->rg->nrows)) < 0)
+            return rc;
+        sc.best = st->only == SCHED_NONE && rc == 1 ? &best : NULL;
     }
     if (find_feasible(&sc, out) != SIM_OK)
         return SIM_ENOMEM;
@@ -579,7 +616,10 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
         return SIM_OK;
     }
     if (v == NULL) {
-        if (sched_score_place(st, nf, sc.seen, &chosen) != SIM_OK)
+        rc = sc.best ? sched_best_place(st, sc.best, nf, sc.seen, &chosen) : SCHED_BEST_WIDE;
+        if (rc == SCHED_BEST_WIDE)
+            rc = sched_score_place(st, nf, sc.seen, &chosen);
+        if (rc != SIM_OK)
             return SIM_ENOMEM;
         out->node = r->nodes[s->feasible[chosen]];
         return SIM_OK;

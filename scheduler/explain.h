@@ -36,6 +36,14 @@ int sched_ca_explain_case(SimMem *m, const char *text, size_t len, const char *f
  * scope; the caller owns it (cJSON_Delete). NULL only when the object
  * itself could not be allocated (the scope says whether anything failed). */
 cJSON *sched_explain_case_from(SimEngine *e, uint32_t pod);
+/* The case `explain autoscaler` reads for region as ca sees it now (from a
+ * loop's watcher, sched_ca_watch): its node groups (template, min, max,
+ * current = live nodes, price, priority), its Ready nodes, the pods bound
+ * there and the Pending pods the scheduler marked unschedulable (each with
+ * its controller as an ownerReference), the expander chain and the flags.
+ * Owned by the caller; NULL on out of memory (cJSON's allocator). */
+struct SchedCa;
+cJSON *sched_ca_explain_case_from(struct SchedCa *ca, uint32_t region);
 
 /* Prints an explain answer (explain schedule, hpa, autoscaler) built in a
  * sim_json scope on m: indented JSON (--json), else through text. Prints

@@ -18,6 +18,7 @@
  * the case).
  */
 #include "scheduler/explain.h"
+#include "scheduler/explain_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static void add_label(cJSON *labels, const char *key, const char *value)
         cJSON_AddStringToObject(labels, key, value);
 }
 
-static cJSON *node_json(SimEngine *e, uint32_t id)
+cJSON *sched_xfrom_node_json(SimEngine *e, uint32_t id)
 {
     static const char *const derived[] = {"kubernetes.io/hostname", "topology.kubernetes.io/zone",
                                           "topology.kubernetes.io/region", "node.kubernetes.io/instance-type",
@@ -128,9 +129,10 @@ static void pin(cJSON *exprs, const char *key, const char *value)
 
 /* Node affinity: the spec's terms, a StatefulSet ordinal's zone pin and a
  * DaemonSet pod's node (ANDed into every term, as the engine requires both). */
-static void node_affinity(SimEngine *e, cJSON *aff, const SimPodSpec *s, const SimPod *p)
+static void node_affinity(SimEngine *e, cJSON *aff, const SimPodSpec *s, const SimPod *p, int ds_pin)
 {
-    int pinned = p->zone_pin != SIM_NONE || p->target_node != SIM_NONE;
+    uint32_t target = ds_pin ? p->target_node : SIM_NONE;
+    int pinned = p->zone_pin != SIM_NONE || target != SIM_NONE;
     if (s->nnode_required == 0 && s->nnode_preferred == 0 && !pinned)
         return;
     cJSON *na = cJSON_AddObjectToObject(aff, "nodeAffinity");
@@ -143,8 +145,8 @@ static void node_affinity(SimEngine *e, cJSON *aff, const SimPodSpec *s, const S
             cJSON *exprs = cJSON_GetObjectItemCaseSensitive(t, "matchExpressions");
             if (p->zone_pin != SIM_NONE)
                 pin(exprs, "topology.kubernetes.io/zone", sim_zone(e, p->zone_pin)->name);
-            if (p->target_node != SIM_NONE)   /* a DaemonSet pod: its node, as upstream's nodeAffinity */
-                pin(exprs, "kubernetes.io/hostname", sim_node(e, p->target_node)->name);
+            if (target != SIM_NONE)   /* a DaemonSet pod: its node, as upstream's nodeAffinity */
+                pin(exprs, "kubernetes.io/hostname", sim_node(e, target)->name);
         }
     }
     if (s->nnode_preferred) {
@@ -233,8 +235,9 @@ static void resources(cJSON *spec, const SimPod *p)
 }
 
 /* Pod id as a v1 Pod; bound: with its spec.nodeName. */
-static cJSON *pod_json(SimEngine *e, uint32_t id, int bound)
+cJSON *sched_xfrom_pod_json(SimEngine *e, uint32_t id, int flags)
 {
+    int bound = flags & SCHED_XFROM_BOUND;
     const SimPod *p = sim_pod(e, id);
     const SimWorkload *w = sim_workload(e, p->wl);
     const SimPodSpec *s = &w->spec;
@@ -261,7 +264,7 @@ static cJSON *pod_json(SimEngine *e, uint32_t id, int bound)
                 cJSON_AddStringToObject(ns, s->node_selector.reqs[i].key, s->node_selector.reqs[i].values[0]);
     }
     cJSON *aff = cJSON_CreateObject();
-    node_affinity(e, aff, s, p);
+    node_affinity(e, aff, s, p, !(flags & SCHED_XFROM_NO_PIN));
     const SimPodAffinity *pa = &s->affinity;
     pod_affinity(aff, "podAffinity", pa->req_affinity, pa->nreq_affinity, pa->pref_affinity, pa->npref_affinity);
     pod_affinity(aff, "podAntiAffinity", pa->req_anti, pa->nreq_anti, pa->pref_anti, pa->npref_anti);
@@ -277,7 +280,7 @@ static cJSON *pod_json(SimEngine *e, uint32_t id, int bound)
 
 /* A pod that holds its node's resources: bound, starting or running, or
  * terminating within its grace period. */
-static int holds_node(const SimPod *p)
+int sched_xfrom_holds_node(const SimPod *p)
 {
     if (p->node == SIM_NONE)
         return 0;
@@ -293,13 +296,13 @@ cJSON *sched_explain_case_from(SimEngine *e, uint32_t pod)
     for (uint32_t i = 0; i < sim_node_count(e); i++) {
         const SimNode *n = sim_node(e, i);
         if (n->region == region && n->state == SIM_NODE_READY)
-            sim_json_push(nodes, node_json(e, i));
+            sim_json_push(nodes, sched_xfrom_node_json(e, i));
     }
     for (uint32_t i = 0; i < sim_pod_count(e); i++) {
         const SimPod *p = sim_pod(e, i);
-        if (i != pod && p->region == region && holds_node(p) && sim_node(e, p->node)->state == SIM_NODE_READY)
-            sim_json_push(pods, pod_json(e, i, 1));
+        if (i != pod && p->region == region && sched_xfrom_holds_node(p) && sim_node(e, p->node)->state == SIM_NODE_READY)
+            sim_json_push(pods, sched_xfrom_pod_json(e, i, SCHED_XFROM_BOUND));
     }
-    sim_json_add_item(c, "pod", pod_json(e, pod, 0));
+    sim_json_add_item(c, "pod", sched_xfrom_pod_json(e, pod, 0));
     return c;
 }

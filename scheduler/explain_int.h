@@ -58,4 +58,20 @@ int sched_xworld_pod_workload(SchedXWorld *w, const KubePod *p, SimWlKind kind, 
  * recorded); spec.priority as given wins over its class's value. */
 int sched_xworld_pod_create(SchedXWorld *w, uint32_t wl, const KubePod *p, const char *path, uint32_t *pod);
 
+/* ---- writing a case from a live engine (explain_from.c) -------------------- */
+/* Node id as a v1 Node: its labels whole (the group's and the derived ones,
+ * kubesim.io/node-group included), the group's taints, spec.unschedulable,
+ * status.allocatable. */
+cJSON *sched_xfrom_node_json(SimEngine *e, uint32_t id);
+/* Pod id as a v1 Pod: labels, priority, node selector, affinity,
+ * tolerations, spreading (the system default as two ScheduleAnyway
+ * constraints), requests and limits as admitted. flags: SCHED_XFROM_BOUND
+ * writes spec.nodeName; SCHED_XFROM_NO_PIN leaves out a DaemonSet pod's
+ * node pin (its workload's spec has none: the autoscaler reads that). */
+enum { SCHED_XFROM_BOUND = 1, SCHED_XFROM_NO_PIN = 2 };
+cJSON *sched_xfrom_pod_json(SimEngine *e, uint32_t id, int flags);
+/* A pod that holds its node's resources: bound, starting or running, or
+ * terminating within its grace period. */
+int sched_xfrom_holds_node(const SimPod *p);
+
 #endif

@@ -104,6 +104,13 @@ int sched_interpod_prefilter(SchedCycleState *st)
     if (terms_views(st, w->req_anti, w->nreq_anti, &st->anti) != SIM_OK)
         return SIM_ENOMEM;
     st->nanti = w->nreq_anti;
-    return existing_views(st);
+    if (existing_views(st) != SIM_OK)
+        return SIM_ENOMEM;
+    st->host_only = st->ndns == 0 && st->naff == 0;
+    for (size_t i = 0; i < st->nanti; i++)
+        st->host_only &= st->anti[i].node != NULL;
+    for (size_t i = 0; i < st->nexist; i++)
+        st->host_only &= st->exist[i].node != NULL;
+    return SIM_OK;
 }
 

@@ -33,6 +33,13 @@
  *   anti-affinity (its own or an existing pod's) involves the terminated pod;
  *   a pod bound helps a pod whose spread selector or required affinity
  *   matches it. Backoff ends exactly at its expiry (upstream polls every 1 s).
+ *
+ * Memory: the queue state of a pod (SchedQPod) lives in pages of
+ * 2^SCHED_QP_SHIFT pod ids, allocated when a pod of the page is first queued
+ * and freed once the engine has recycled every pod record of the page, so it
+ * follows the pods alive, not the pods ever created. A heap may still hold an
+ * entry of a recycled pod (entries are dropped when popped): its state reads
+ * as qp_none (in no queue).
  */
 #include "scheduler/sched_int.h"
 
@@ -50,6 +57,26 @@
 #define SEL_BITS ((1u << P_SPREAD) | (1u << P_INTERPOD))
 
 static SimMem *mem(SchedScheduler *s) { return sim_mem(s->e); }
+
+/* ---- queue state by pod id ---------------------------------------------------- */
+#define SCHED_QP_SHIFT 10
+#define QP_PAGE ((size_t)1 << SCHED_QP_SHIFT)
+
+static const SchedQPod qp_none = {.prev = SCHED_NONE, .next = SCHED_NONE, .where = Q_NONE};
+
+/* The state of a pod that is queued (its page is held). */
+static SchedQPod *qp(const SchedScheduler *s, uint32_t pod)
+{
+    SIM_ASSERT((pod >> SCHED_QP_SHIFT) < s->nqpage && s->qpage[pod >> SCHED_QP_SHIFT] != NULL);
+    return &s->qpage[pod >> SCHED_QP_SHIFT][pod & (QP_PAGE - 1)];
+}
+
+/* The state of any pod id: qp_none when its page is not held. */
+static const SchedQPod *qp_ro(const SchedScheduler *s, uint32_t pod)
+{
+    size_t k = pod >> SCHED_QP_SHIFT;
+    return k < s->nqpage && s->qpage[k] ? &s->qpage[k][pod & (QP_PAGE - 1)] : &qp_none;
+}
 
 /* upstream calculateBackoffDuration: doubling by addition, capped. */
 SimTime sched_backoff_duration(uint32_t attempts)
@@ -177,7 +204,7 @@ static void cycle_request(SchedScheduler *s, SchedRegion *rg)
 
 static int push_active(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
 {
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     q->where = Q_ACTIVE;
     SchedHeapEnt x = {-(int64_t)sim_pod(s->e, pod)->priority, q->ts, q->seq, pod};
     cycle_request(s, rg);
@@ -195,7 +222,7 @@ static void backoff_timer(SchedScheduler *s, SchedRegion *rg, SimTime at)
 /* Upstream movePodsToActiveOrBackoffQueue for one pod. */
 static int requeue(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
 {
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     SimTime expiry = q->ts + sched_backoff_duration(q->attempts);
     if (expiry <= sim_now(s->e))
         return push_active(s, rg, pod);
@@ -226,14 +253,14 @@ static void uw_remove(SchedRegion *rg, SchedScheduler *s, SchedWl *w)
 
 static void unsched_unlink(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
 {
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     SchedWl *w = s->wls[sim_pod(s->e, pod)->wl];
     if (q->prev != SCHED_NONE)
-        s->qp[q->prev].next = q->next;
+        qp(s, q->prev)->next = q->next;
     else
         w->un.head = q->next;
     if (q->next != SCHED_NONE)
-        s->qp[q->next].prev = q->prev;
+        qp(s, q->next)->prev = q->prev;
     else
         w->un.tail = q->prev;
     q->where = Q_NONE;
@@ -244,7 +271,7 @@ static void unsched_unlink(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
 
 static int unsched_add(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t wl, uint32_t pod)
 {
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     if (w->un.n == 0) {
         if (sim_mem_grow(mem(s), (void **)&rg->unsched_wls, &rg->capuw, rg->nunsched_wls + 1,
                          sizeof *rg->unsched_wls))
@@ -260,7 +287,7 @@ static int unsched_add(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t 
     q->next = SCHED_NONE;
     q->prev = w->un.tail;
     if (w->un.tail != SCHED_NONE)
-        s->qp[w->un.tail].next = pod;
+        qp(s, w->un.tail)->next = pod;
     else
         w->un.head = pod;
     w->un.tail = pod;
@@ -275,7 +302,7 @@ static void move_wl(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t onl
 {
     uint32_t pod = w->un.head;
     while (pod != SCHED_NONE) {
-        uint32_t next = s->qp[pod].next;
+        uint32_t next = qp(s, pod)->next;
         uint32_t tn = sim_pod(s->e, pod)->target_node;
         if (only_li == SCHED_NONE || (tn != SIM_NONE && sched_local(s, tn) == only_li)) {
             unsched_unlink(s, rg, pod);
@@ -301,7 +328,7 @@ static int passes_on(SchedScheduler *s, uint32_t pod, uint32_t li)
 static uint32_t rep_for(SchedScheduler *s, const SchedWl *w, uint32_t li, int *targeted)
 {
     *targeted = 0;
-    for (uint32_t pod = w->un.head; pod != SCHED_NONE; pod = s->qp[pod].next) {
+    for (uint32_t pod = w->un.head; pod != SCHED_NONE; pod = qp(s, pod)->next) {
         uint32_t tn = sim_pod(s->e, pod)->target_node;
         if (tn == SIM_NONE)
             return pod;
@@ -395,18 +422,47 @@ void sched_queue_pod_bound(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
 }
 
 /* ---- entering and leaving the queue ------------------------------------------------ */
+/* Is every pod record of page k recycled? Ids are never reused, so such a
+ * page is never needed again. */
+static int page_recycled(const SchedScheduler *s, size_t k)
+{
+    uint32_t base = (uint32_t)(k << SCHED_QP_SHIFT);
+    if (base + QP_PAGE > sim_pod_count(s->e))
+        return 0;   /* ids of the page still to hand out */
+    for (uint32_t i = 0; i < QP_PAGE; i++)
+        if (sim_pod(s->e, base + (uint32_t)i)->gen != SIM_POD_DEAD_GEN)
+            return 0;   /* the first check fails for a page in use: O(1) */
+    return 1;
+}
+
+/* Frees the pages whose pods the engine has all recycled (before a new page
+ * is taken, so the pages held follow the pods alive). */
+static void qp_reclaim(SchedScheduler *s)
+{
+    for (size_t k = s->qplo; k < s->nqpage; k++) {
+        if (s->qpage[k] == NULL || !page_recycled(s, k))
+            continue;
+        sim_mem_free(mem(s), s->qpage[k], QP_PAGE * sizeof **s->qpage);
+        s->qpage[k] = NULL;
+    }
+    while (s->qplo < s->nqpage && s->qpage[s->qplo] == NULL && page_recycled(s, s->qplo))
+        s->qplo++;
+}
+
 static int qp_reserve(SchedScheduler *s, uint32_t pod)
 {
-    if (pod < s->nqp)
+    size_t k = pod >> SCHED_QP_SHIFT;
+    if (k < s->nqpage && s->qpage[k])
         return SIM_OK;
-    size_t n = sim_pod_count(s->e), cap = s->nqp;
-    if (n <= pod)
-        n = pod + 1;
-    if (sim_mem_grow(mem(s), (void **)&s->qp, &cap, n, sizeof *s->qp))
-        return SIM_ENOMEM;
-    memset(s->qp + s->nqp, 0, (cap - s->nqp) * sizeof *s->qp);
-    s->nqp = cap;
-    return SIM_OK;
+    qp_reclaim(s);
+    if (k >= s->nqpage) {
+        if (sim_mem_grow(mem(s), (void **)&s->qpage, &s->capqpage, k + 1, sizeof *s->qpage))
+            return SIM_ENOMEM;
+        memset(s->qpage + s->nqpage, 0, (k + 1 - s->nqpage) * sizeof *s->qpage);
+        s->nqpage = k + 1;
+    }
+    s->qpage[k] = sim_mem_calloc(mem(s), QP_PAGE, sizeof **s->qpage);
+    return s->qpage[k] ? SIM_OK : SIM_ENOMEM;
 }
 
 int sched_queue_add(SchedScheduler *s, uint32_t pod)
@@ -414,7 +470,7 @@ int sched_queue_add(SchedScheduler *s, uint32_t pod)
     SchedRegion *rg = rg_of(s, pod);
     if (rg == NULL || qp_reserve(s, pod) != SIM_OK)
         return SIM_ENOMEM;
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     memset(q, 0, sizeof *q);
     q->ts = sim_now(s->e);
     q->seq = s->qseq++;
@@ -426,12 +482,12 @@ int sched_queue_add(SchedScheduler *s, uint32_t pod)
  * popped; a list entry is unlinked now. */
 void sched_queue_pod_gone(SchedScheduler *s, uint32_t pod)
 {
-    if (pod >= s->nqp)
-        return;
+    if (qp_ro(s, pod) == &qp_none)
+        return;   /* never queued */
     SchedRegion *rg = rg_of(s, pod);
-    if (s->qp[pod].where == Q_UNSCHED && rg)
+    if (qp(s, pod)->where == Q_UNSCHED && rg)
         unsched_unlink(s, rg, pod);
-    s->qp[pod].where = Q_NONE;
+    qp(s, pod)->where = Q_NONE;
 }
 
 /* ---- the cycle ------------------------------------------------------------------- */
@@ -456,7 +512,7 @@ static void remember_failure(SchedScheduler *s, SchedWl *w, const SimPod *p, uin
 static void failed(SchedScheduler *s, SchedRegion *rg, uint32_t pod, const char *msg, uint8_t mask, uint64_t moves0)
 {
     const SimPod *p = sim_pod(s->e, pod);
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     /* The first failure is traced as pod_unschedulable; a later one only when
      * its message differs from the last traced (the trace stays small). */
     uint32_t crc = sim_crc32(0, msg, strlen(msg));
@@ -480,7 +536,7 @@ static void attempt(SchedScheduler *s, SchedRegion *rg, uint32_t pod)
     const SimPod *p = sim_pod(e, pod);
     const SimPodSpec *spec = &sim_workload(e, p->wl)->spec;
     SchedWl *w = sched_wl(s, p->wl);
-    SchedQPod *q = &s->qp[pod];
+    SchedQPod *q = qp(s, pod);
     uint64_t gen0 = rg->gen, moves0 = rg->moves;
     if (w == NULL)
         return;
@@ -518,7 +574,7 @@ static void run_cycle_event(SchedScheduler *s, SchedRegion *rg)
     rg->cycle_queued = 0;
     for (int done = 0; done < SCHED_CYCLE_CAP && heap_size(&rg->active) > 0; done++) {
         uint32_t pod = heap_pop(&rg->active).pod;
-        if (s->qp[pod].where != Q_ACTIVE || sim_pod(s->e, pod)->phase != SIM_POD_PENDING)
+        if (qp_ro(s, pod)->where != Q_ACTIVE || sim_pod(s->e, pod)->phase != SIM_POD_PENDING)
             continue;   /* bound or deleted while queued */
         attempt(s, rg, pod);
         if (sim_mem(s->e)->oom)
@@ -534,7 +590,7 @@ static void run_backoff_event(SchedScheduler *s, SchedRegion *rg, SimTime now)
         rg->backoff_timer = SIM_TIME_MAX;
     while (heap_size(&rg->backoff) > 0 && heap_top(&rg->backoff)->k1 <= now) {
         uint32_t pod = heap_pop(&rg->backoff).pod;
-        if (s->qp[pod].where == Q_BACKOFF && sim_pod(s->e, pod)->phase == SIM_POD_PENDING &&
+        if (qp_ro(s, pod)->where == Q_BACKOFF && sim_pod(s->e, pod)->phase == SIM_POD_PENDING &&
             push_active(s, rg, pod) != SIM_OK)
             return;
     }
@@ -550,7 +606,7 @@ static void run_flush_event(SchedScheduler *s, SchedRegion *rg, SimTime now)
         if (i >= rg->nunsched_wls)
             continue;
         SchedWl *w = s->wls[rg->unsched_wls[i]];
-        while (w->un.n > 0 && now - s->qp[w->un.head].unsched_at > UNSCHED_MAX) {
+        while (w->un.n > 0 && now - qp(s, w->un.head)->unsched_at > UNSCHED_MAX) {
             uint32_t pod = w->un.head;
             unsched_unlink(s, rg, pod);
             if (requeue(s, rg, pod) != SIM_OK)
@@ -590,5 +646,7 @@ void sched_queue_on_event(void *ctx, SimEngine *e, const SimEvent *ev)
 
 void sched_queue_free(SchedScheduler *s)
 {
-    sim_mem_free(mem(s), s->qp, s->nqp * sizeof *s->qp);
+    for (size_t k = 0; k < s->nqpage; k++)
+        sim_mem_free(mem(s), s->qpage[k], QP_PAGE * sizeof **s->qpage);
+    sim_mem_free(mem(s), s->qpage, s->capqpage * sizeof *s->qpage);
 }

@@ -48,10 +48,8 @@ static uint64_t *memo_of(SchedScheduler *s, SchedRegion *rg, const SimPod *p)
     return m->ent;
 }
 
-/* wf x LeastAllocated + wb x BalancedAllocation of the pod on row li when
- * the shape's memo (may be NULL) has no entry for the row's version; the
- * result is memoized. */
-static int64_t fit_miss(const SchedCycleState *st, uint64_t *memo, const SchedRow *r, uint32_t li)
+/* When the shape's memo has no entry for the row's version. */
+int64_t sched_fit_miss(const SchedCycleState *st, uint64_t *memo, const SchedRow *r, uint32_t li)
 {
     int64_t fit, bl, fb = sched_fit_bal(st, li, !st->w->best_effort, st->s->plugins[P_FIT].weight,
                                         st->s->plugins[P_BALANCED].weight, &fit, &bl);
@@ -100,7 +98,7 @@ static int pass_taint(Pass *ps)
 static inline int64_t first_term(const Pass *ps, const SchedRow *row, uint32_t li)
 {
     uint64_t m = ps->memo ? ps->memo[li] : 0;
-    int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(ps->st, ps->memo, row, li);
+    int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : sched_fit_miss(ps->st, ps->memo, row, li);
     return fb + ps->cc[row->cls];
 }
 
@@ -165,7 +163,7 @@ static int spread_table(Pass *ps, int64_t smin, int64_t smax)
  * term plus the weighted normalized score. No float work per node. Counts
  * of SPAN_N or more, or too many classes, take the general path. */
 enum { SPANS_ADDED = 1, SPANS_WIDE = 2 };   /* score_spans' outcomes besides SIM_OK */
-enum { SPAN_N = 64, SPAN_MAX_CLS = 128 };
+enum { SPAN_N = SCHED_SPAN_N, SPAN_MAX_CLS = SCHED_SPAN_MAX_CLS };
 typedef struct Span {
     uint8_t *pres;                   /* [c x SPAN_N + n]: the pair is present */
     uint32_t *key;                   /* per feasible node: its pair's index */
@@ -187,7 +185,7 @@ static int span_first(const Pass *ps, Span *sp)
         uint32_t li = fl[i], k = cnt[li];
         const SchedRow *row = &rows[li];
         uint64_t m = memo ? memo[li] : 0;
-        tot[i] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : fit_miss(ps->st, memo, row, li);
+        tot[i] = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu) : sched_fit_miss(ps->st, memo, row, li);
         nmax = k > nmax ? k : nmax;
         key[i] = (uint32_t)row->cls * SPAN_N + (k & (SPAN_N - 1));
         pres[key[i]] = 1;
@@ -405,5 +403,142 @@ int sched_score_place(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uin
     if (ipa && pass_interpod(&ps, raw) != SIM_OK)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
     *chosen = pass_select(&ps);
+    return SIM_OK;
+}
+
+/* ---- scoring in the filter loop (see SchedBest) ---------------------------- */
+/* Is the pod's score the first term plus a constant per key? Its
+ * InterPodAffinity score is 0 everywhere when the only terms that select it
+ * are existing pods' required anti-affinity (which filter, not score). */
+static int best_spread_ok(const SchedCycleState *st, int *spans, const uint32_t **cnt)
+{
+    const SchedWl *w = st->w;
+    const SchedSpread *sa[3];
+    size_t nsa = 0;
+    for (size_t i = 0; i < w->nspread && nsa < 3; i++)
+        if (!w->spread[i].dns)
+            sa[nsa++] = &w->spread[i];
+    *spans = nsa > 0;
+    if (nsa == 0)
+        return 1;
+    const SchedRegion *rg = st->rg;   /* spread_fast's shape without ignored nodes */
+    if (nsa > 2 || st->spec->nspread > 0 || rg->ncls > SCHED_SPAN_MAX_CLS || !rg->keys[sa[0]->key].per_node ||
+        sa[0]->max_skew < 1 || (nsa == 2 && (rg->keys[sa[1]->key].per_node || sa[1]->max_skew < 1)))
+        return 0;
+    *cnt = rg->groups[sa[0]->group].cnt_node;
+    return 1;
+}
+
+int sched_best_begin(SchedCycleState *st, SchedBest *b, uint32_t nrows)
+{
+    const SchedWl *w = st->w;
+    const uint32_t *cnt = NULL;
+    int spans = 0;
+    if (st->spec->nnode_preferred > 0 || w->npref_aff > 0 || w->npref_anti > 0)
+        return 0;
+    for (size_t i = 0; i < w->nsym; i++)
+        if (st->rg->carriers[w->sym[i]].kind != CARRY_REQ_ANTI)
+            return 0;
+    if (!best_spread_ok(st, &spans, &cnt))
+        return 0;
+    SchedScheduler *s = st->s;
+    size_t nk = st->rg->ncls * (spans ? SCHED_SPAN_N : 1) + 1;
+    memset(b, 0, sizeof *b);
+    if ((b->memo = memo_of(s, st->rg, st->p)) == NULL)
+        return 0;   /* too many shapes: sched_score_place computes */
+    b->cnt = cnt;
+    b->pres = sched_scratch(s, nk);
+    b->kb = sched_scratch(s, nk * sizeof *b->kb);
+    b->keys = sched_scratch(s, nk * sizeof *b->keys);
+    b->next = sched_scratch(s, ((size_t)nrows + 1) * sizeof *b->next);
+    if (b->pres == NULL || b->kb == NULL || b->keys == NULL || b->next == NULL)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    memset(b->pres, 0, nk);
+    return 1;
+}
+
+/* The keys' constants: the TaintToleration term of the class, plus with the
+ * spans the weighted normalized spread score of the pair (span_table's). */
+static void best_table(const Pass *ps, const SchedBest *b, int64_t *tab)
+{
+    if (b->cnt == NULL) {
+        for (uint32_t j = 0; j < b->nkeys; j++)
+            tab[b->keys[j]] = ps->cc[b->keys[j]];
+        return;
+    }
+    int64_t smin = INT64_MAX, smax = 0, ws = ps->st->s->plugins[P_SPREAD].weight;
+    for (uint32_t j = 0; j < b->nkeys; j++) {
+        uint32_t k = b->keys[j];
+        int64_t x = tab[k] = sched_sc_spread_nc(ps->p, k % SPAN_N, (uint16_t)(k / SPAN_N));
+        smin = x < smin ? x : smin;
+        smax = x > smax ? x : smax;
+    }
+    for (uint32_t j = 0; j < b->nkeys; j++) {
+        uint32_t k = b->keys[j];
+        tab[k] = ps->cc[k / SPAN_N] +
+                 ws * (smax == 0 ? SCHED_MAX_SCORE : SCHED_MAX_SCORE * (smax + smin - tab[k]) / smax);
+    }
+}
+
+/* The k-th (from 0) in feasible order of the nodes of the winning keys (win,
+ * nw of them): along the list of one key, else through a bitmap of the
+ * feasible indices. */
+static uint32_t best_kth(const Pass *ps, const SchedBest *b, const uint32_t *win, uint32_t nw, uint64_t k)
+{
+    if (nw == 1) {
+        uint32_t i = b->kb[win[0]].head;
+        while (k-- > 0)
+            i = b->next[i];
+        return i;
+    }
+    size_t nwords = (ps->nf + 63) / 64;
+    uint64_t *bits = (uint64_t *)(void *)ps->st->s->raw;   /* nf words at least */
+    memset(bits, 0, nwords * sizeof *bits);
+    for (uint32_t j = 0; j < nw; j++) {
+        const SchedKeyBest *kb = &b->kb[win[j]];
+        for (uint32_t i = kb->head, n = 0; n < kb->len; n++, i = b->next[i])
+            bits[i / 64] |= UINT64_C(1) << (i % 64);
+    }
+    size_t wd = 0;
+    for (uint64_t c; k >= (c = (uint64_t)__builtin_popcountll(bits[wd])); wd++)
+        k -= c;
+    uint64_t x = bits[wd];
+    while (k-- > 0)
+        x &= x - 1;
+    return (uint32_t)(wd * 64 + (uint64_t)__builtin_ctzll(x));
+}
+
+int sched_best_place(SchedCycleState *st, const SchedBest *b, uint32_t nf, const uint8_t *seen, uint32_t *chosen)
+{
+    SchedScheduler *s = st->s;
+    if (b->cnt && b->over >= SPAN_N)
+        return SCHED_BEST_WIDE;
+    SchedScorePrep p;
+    if (sched_prescore(st, s->feasible, nf, seen, &p) != SIM_OK)
+        return SIM_ENOMEM;
+    if (b->cnt && p.sa_cls == NULL)
+        return SCHED_BEST_WIDE;   /* not the spans' shape after all */
+    Pass ps = {.st = st, .p = &p, .fl = s->feasible, .nf = nf, .seen = seen, .tot = s->total};
+    size_t nk = st->rg->ncls * (b->cnt ? SPAN_N : 1);
+    int64_t *tab = sched_scratch(s, (nk + 1) * sizeof *tab);
+    uint32_t *win = sched_scratch(s, ((size_t)b->nkeys + 1) * sizeof *win), nw = 0, nt = 0;
+    if (tab == NULL || win == NULL || pass_taint(&ps) != SIM_OK)
+        return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    best_table(&ps, b, tab);
+    int64_t top = INT64_MIN;
+    for (uint32_t j = 0; j < b->nkeys; j++) {
+        uint32_t k = b->keys[j];
+        int64_t t = b->kb[k].best + tab[k];
+        if (t > top) {
+            top = t;
+            nw = nt = 0;
+        }
+        if (t == top) {
+            win[nw++] = k;
+            nt += b->kb[k].len;
+        }
+    }
+    uint64_t k = nt > 1 ? sim_rng_below(sim_rng(st->e, SIM_RNG_SCHED), nt) : 0;
+    *chosen = best_kth(&ps, b, win, nw, k);
     return SIM_OK;
 }

@@ -290,8 +290,9 @@ struct SchedScheduler {
     size_t nwls;
     uint32_t *node_local;            /* node id -> local index in its region */
     size_t capnl;
-    SchedQPod *qp;
-    size_t nqp;
+    SchedQPod **qpage;               /* queue state by pod id, in pages of 2^SCHED_QP_SHIFT ids;
+                                        NULL: never queued, or every pod of it recycled (queue.c) */
+    size_t nqpage, capqpage, qplo;   /* qplo: no page below it is held */
     uint64_t qseq;
     /* per-cycle scratch */
     SchedArena arena;
@@ -346,6 +347,9 @@ struct SchedCycleState {
     size_t nanti;
     SchedView *exist;
     size_t nexist;
+    /* The spread and inter-pod filters are anti-affinity views per hostname
+     * alone (a node fails on a count > 0): the filter loop's quick test. */
+    uint8_t host_only;
 };
 
 /* index.c */
@@ -643,6 +647,83 @@ static inline int64_t sched_sc_interpod(const SchedScorePrep *p, uint32_t li, ui
  * whose classes are marked in seen, and returns the index (in the
  * scheduler's feasible list) of the node chosen. */
 int sched_score_place(SchedCycleState *st, uint32_t nf, const uint8_t *seen, uint32_t *chosen);
+
+/* wf x LeastAllocated + wb x BalancedAllocation of the pod on row li, put in
+ * the shape's memo (may be NULL) for the row's version. */
+int64_t sched_fit_miss(const SchedCycleState *st, uint64_t *memo, const SchedRow *r, uint32_t li);
+
+/* ---- scoring in the filter loop (rank.c) ----------------------------------
+ * A pod whose score is Fit + BalancedAllocation (the "first term", from the
+ * shape's memo) plus a constant per key - its node's class, or with the
+ * system-default spreading the (class, count of the pod's group on the
+ * node) pair of rank.c's spans - and nothing else (no NodeAffinity or
+ * InterPodAffinity score) is scored by the filter loop as it finds each
+ * feasible node: the keys' constants are known only after the loop (they
+ * are normalized over the feasible nodes), but a node can win only if its
+ * first term is its key's greatest, so per key the loop keeps that greatest
+ * and the list, in feasible order, of the nodes that have it. The host and
+ * the seeded draw among ties are then sched_score_place's. */
+#define SCHED_SPAN_N 64              /* counts of the spans' table: 0 .. SCHED_SPAN_N - 1 */
+#define SCHED_SPAN_MAX_CLS 128
+typedef struct SchedKeyBest {
+    int64_t best;                    /* the greatest first term of the key's nodes */
+    uint32_t head, tail, len;        /* the nodes that have it, a list through SchedBest.next */
+} SchedKeyBest;
+typedef struct SchedBest {
+    uint64_t *memo;                  /* the shape's memo */
+    const uint32_t *cnt;             /* spans: the group's per-node counts; NULL: keyed by class */
+    uint8_t *pres;                   /* per key: a node has it */
+    SchedKeyBest *kb;                /* per key, valid where pres */
+    uint32_t *next;                  /* per feasible index */
+    uint32_t *keys, nkeys;           /* the keys present, as met */
+    uint32_t over;                   /* spans: the counts met, ORed */
+} SchedBest;
+
+/* Prepares b for the cycle's pod and returns 1, or 0 when the pod's score
+ * has other terms (the caller scores with sched_score_place), or SIM_ENOMEM. */
+int sched_best_begin(SchedCycleState *st, SchedBest *b, uint32_t nrows);
+/* After the loop over nf (> 1) feasible nodes whose classes are in seen: the
+ * chosen index as sched_score_place's (SIM_OK), SCHED_BEST_WIDE when a count
+ * went past the table (sched_score_place then scores), or SIM_ENOMEM. */
+#define SCHED_BEST_WIDE 1
+int sched_best_place(SchedCycleState *st, const SchedBest *b, uint32_t nf, const uint8_t *seen, uint32_t *chosen);
+
+/* The loop's step for feasible node li, the i-th found; spans: b->cnt != NULL. */
+__attribute__((always_inline)) static inline void sched_best_add_x(const SchedCycleState *st, SchedBest *b,
+                                                                   const SchedRow *row, uint32_t li, uint32_t i,
+                                                                   const int spans)
+{
+    uint64_t m = b->memo[li];
+    int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu)
+                                                      : sched_fit_miss(st, b->memo, row, li);
+    uint32_t key = row->cls;
+    if (spans) {
+        uint32_t k = b->cnt[li];
+        b->over |= k;
+        key = key * SCHED_SPAN_N + (k & (SCHED_SPAN_N - 1));
+    }
+    SchedKeyBest *kb = &b->kb[key];
+    if (!b->pres[key]) {
+        b->pres[key] = 1;
+        b->keys[b->nkeys++] = key;
+        *kb = (SchedKeyBest){fb, i, i, 1};
+    } else if (fb > kb->best) {
+        *kb = (SchedKeyBest){fb, i, i, 1};
+    } else if (fb == kb->best) {
+        b->next[kb->tail] = i;
+        kb->tail = i;
+        kb->len++;
+    }
+}
+
+static inline void sched_best_add(const SchedCycleState *st, SchedBest *b, const SchedRow *row, uint32_t li,
+                                  uint32_t i)
+{
+    if (b->cnt)
+        sched_best_add_x(st, b, row, li, i, 1);
+    else
+        sched_best_add_x(st, b, row, li, i, 0);
+}
 
 /* Nominated pods (after preemption): keeps the region's list and re-marks
  * their nodes' rows; pod is added when Pending with a nominated node. */

@@ -632,11 +632,14 @@ void sim_quota_pod_removed(SimEngine *e, uint32_t pod)
 
 static int job_quota(const SimQuota *q, const SimWorkload *w);
 
-/* The resources a pod in this phase holds: all while live; count/pods alone
- * once it ended and until it is deleted; none once deleted. */
-static uint32_t held(SimPodPhase phase)
+/* The resources a pod holds: all while live or Terminating (deleted, still
+ * on its node); count/pods alone once it ended and until it is deleted; none
+ * once gone. */
+static uint32_t held(const SimPod *p)
 {
-    switch (phase) {
+    if (p->terminating)
+        return ALL_RES;
+    switch (p->phase) {
     case SIM_POD_PENDING: case SIM_POD_BOUND: case SIM_POD_RUNNING: return ALL_RES;
     case SIM_POD_SUCCEEDED: case SIM_POD_FAILED: return BIT(SIM_QR_COUNT_PODS);
     default: return 0;
@@ -649,7 +652,7 @@ void sim_quota_recount(const SimEngine *e, uint32_t quota, int64_t *used)
     memset(used, 0, SIM_QR_COUNT * sizeof *used);
     for (size_t i = 0; i < e->pods.n; i++) {
         const SimPod *p = sim_pod(e, (uint32_t)i);
-        uint32_t mask = held(p->phase);
+        uint32_t mask = held(p);
         if (mask == 0)
             continue;
         SimAdmitted a;   /* what sim_quota_pod_terminated and _removed will give back */

@@ -6,7 +6,7 @@
  * trace in step, and tells the listeners.
  *
  * Graceful termination: a deleted Running pod that a listener says is busy
- * (pod_stopping) is Deleted for the API at once (controllers, quota and PDBs
+ * (pod_stopping) is Deleted for the API at once (controllers and PDBs
  * see it go) but stays on its node's list, holding the node's resources as
  * upstream's Terminating pods do, until it finishes or its grace period ends
  * (SIM_EV_POD_GONE). Simplification: a pod with nothing in flight exits at
@@ -417,9 +417,14 @@ int sim_pod_bind(SimEngine *e, uint32_t pod, uint32_t node)
     return sim_schedule(e, e->now + startup, SIM_EV_POD_STARTED, pod, p->gen, 0);
 }
 
-static void notify_terminated(SimEngine *e, uint32_t pod)
+/* held: the pod stays on its node Terminating, and quota keeps charging it
+ * until it is gone (upstream's pod evaluator counts a pod with a
+ * deletionTimestamp until deletionTimestamp + grace, which is after any
+ * graceful exit here); else quota frees before any controller reacts. */
+static void notify_terminated(SimEngine *e, uint32_t pod, int held)
 {
-    sim_quota_pod_terminated(e, pod);   /* quota frees before any controller reacts */
+    if (!held)
+        sim_quota_pod_terminated(e, pod);
     sim_pdb_pod_terminated(e, pod);
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_terminated)
@@ -459,7 +464,7 @@ static void pod_end(SimEngine *e, uint32_t pod)
     p->ended_at = e->now;
     p->gen++;
     sim_trace_rec(e, SIM_TR_POD_END, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(p->exit_code != 0)}, 2);
-    notify_terminated(e, pod);
+    notify_terminated(e, pod, 0);
 }
 
 static void on_pod_finished(void *ctx, SimEngine *e, const SimEvent *ev)
@@ -528,6 +533,8 @@ static void pod_gone(SimEngine *e, uint32_t pod)
     p->terminating = 0;
     p->gen++;
     sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
+    sim_quota_pod_terminated(e, pod);   /* what terminate() kept charged */
+    sim_quota_pod_removed(e, pod);
     for (size_t k = 0; k < e->nlisteners; k++)
         if (e->listeners[k].pod_gone)
             e->listeners[k].pod_gone(e->listeners[k].ctx, e, pod);
@@ -568,8 +575,7 @@ static int terminate(SimEngine *e, uint32_t pod, SimTime left)
     p->ended_at = e->now;
     p->gen++;
     sim_trace_rec(e, SIM_TR_POD_TERMINATING, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(e->now + left)}, 2);
-    sim_quota_pod_removed(e, pod);   /* at once (upstream: count/pods holds it until it is gone) */
-    notify_terminated(e, pod);
+    notify_terminated(e, pod, 1);   /* quota: pod_gone gives it back */
     return sim_schedule(e, e->now + left, SIM_EV_POD_GONE, pod, sim_pod_mut(e, pod)->gen, 0);
 }
 
@@ -600,7 +606,7 @@ static int pod_delete(SimEngine *e, uint32_t pod, int graceful)
     p->gen++;
     sim_trace_rec(e, SIM_TR_POD_DELETE, (SimTrVal[]){SIM_TRI(pod)}, 1);
     sim_quota_pod_removed(e, pod);   /* the object goes at once: no terminal record */
-    notify_terminated(e, pod);
+    notify_terminated(e, pod, 0);
     sim_pods_release(e, pod);
     return SIM_OK;
 }

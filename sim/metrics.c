@@ -6,7 +6,9 @@
  */
 #include "sim/sim_int.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_SAMPLERS 16
 
@@ -17,6 +19,8 @@ struct SimMetrics {
     struct { SimSampler fn; void *ctx; } samplers[MAX_SAMPLERS];
     size_t nsamplers;
     SimTime last_t;
+    SimMetricsSink sink;
+    void *sink_ctx;
 };
 
 SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err)
@@ -40,24 +44,84 @@ SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err)
     return mt;
 }
 
+/* Writes v in decimal at p; returns the length. */
+static size_t put_int(char *p, long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (v < 0)
+        p[k++] = '-';
+    while (n)
+        p[k++] = tmp[--n];
+    return k;
+}
+
 /* Seconds print as an integer when whole (the usual case: samples fall on
  * whole seconds), else with millisecond precision. */
-static void print_time(FILE *f, SimTime t)
+static size_t put_time(char *p, size_t cap, SimTime t)
 {
     if (t % SIM_NS_PER_S == 0)
-        fprintf(f, "%lld", (long long)(t / SIM_NS_PER_S));
-    else
-        fprintf(f, "%.3f", (double)t / (double)SIM_NS_PER_S);
+        return put_int(p, (long long)(t / SIM_NS_PER_S));
+    int n = snprintf(p, cap, "%.3f", (double)t / (double)SIM_NS_PER_S);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* "%.10g": a whole number under 10^10 prints as its digits (the common
+ * count needs no printf); -0 keeps its sign through printf. */
+static size_t put_value(char *p, size_t cap, double v)
+{
+    if (v == trunc(v) && fabs(v) < 1e10 && !(v == 0 && signbit(v)))
+        return put_int(p, (long long)v);
+    int n = snprintf(p, cap, "%.10g", v);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static size_t put_field(char *p, const char *s, size_t len)
+{
+    p[0] = ',';
+    memcpy(p + 1, s, len);
+    return len + 1;
 }
 
 void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
                      const char *name, const char *metric, double value)
 {
+    if (mt->sink)
+        mt->sink(mt->sink_ctx, t, region, object, name, metric, value);
     if (mt->f == NULL)   /* opened without a file */
         return;
-    print_time(mt->f, t);
-    if (fprintf(mt->f, ",%s,%s,%s,%s,%.10g\n", region, object, name, metric, value) < 0)
+    const char *str[4] = {region, object, name, metric};
+    size_t len[4], total = 0;
+    for (int i = 0; i < 4; i++)
+        total += len[i] = strlen(str[i]);
+    char line[1024];
+    if (total > sizeof line - 128) {   /* a name this long is not worth a fast path */
+        char head[48];
+        head[put_time(head, sizeof head, t)] = '\0';
+        if (fprintf(mt->f, "%s,%s,%s,%s,%s,%.10g\n", head, region, object, name, metric, value) < 0)
+            mt->err = 1;
+        return;
+    }
+    size_t k = put_time(line, 48, t);
+    for (int i = 0; i < 4; i++)
+        k += put_field(line + k, str[i], len[i]);
+    line[k++] = ',';
+    k += put_value(line + k, 48, value);
+    line[k++] = '\n';
+    if (fwrite(line, 1, k, mt->f) != k)
         mt->err = 1;
+}
+
+void sim_metrics_set_sink(SimMetrics *mt, SimMetricsSink fn, void *ctx)
+{
+    mt->sink = fn;
+    mt->sink_ctx = ctx;
 }
 
 int sim_metrics_add_sampler(SimMetrics *mt, SimSampler fn, void *ctx)

@@ -21,6 +21,13 @@ SimMetrics *sim_metrics_open(SimMem *m, const char *path, SimErr *err);
 /* One row. Values print with up to 10 significant digits (deterministic). */
 void sim_metrics_row(SimMetrics *mt, SimTime t, const char *region, const char *object,
                      const char *name, const char *metric, double value);
+/* A reader of every row as it is recorded (the report, drawn from memory
+ * instead of re-reading metrics.csv): the same rows, in the same order, as
+ * the file's, with the exact time and value (the file rounds them). It is
+ * called whether or not the recorder writes a file. */
+typedef void (*SimMetricsSink)(void *ctx, SimTime t, const char *region, const char *object,
+                               const char *name, const char *metric, double value);
+void sim_metrics_set_sink(SimMetrics *mt, SimMetricsSink fn, void *ctx);
 /* Closes the file. SIM_OK or SIM_EIO if any write failed. Frees mt. */
 int sim_metrics_close(SimMetrics *mt);
 void sim_metrics_abort(SimMetrics *mt);

@@ -292,6 +292,8 @@ typedef struct SimJobSpec {
                                    succeeded and none is left running */
     uint8_t backoff_set;        /* backoff_limit is given; else upstream's default 6 */
     uint8_t ttl_set;            /* ttl is given (0 = delete at once); else never deleted */
+    uint8_t suspend;            /* spec.suspend: the Job exists and creates no pods (nothing
+                                   resumes it during a run) */
     int32_t backoff_limit;      /* backoffLimit: fails when failed > it */
     SimTime active_deadline;    /* activeDeadlineSeconds from the Job's start; 0 = none */
     SimTime ttl;                /* ttlSecondsAfterFinished */

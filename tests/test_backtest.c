@@ -497,6 +497,155 @@ START_TEST(shrinkage_to_scaled_identity)
 }
 END_TEST
 
+/* The weights BACKTEST.md defines for the window ending at t, the plain way:
+ * a two-pass covariance, shrinkage, an unblocked Cholesky solve of [1, mu]. */
+static void ref_weights(const BtData *d, const BtParams *p, size_t t, double *w)
+{
+    size_t N = bt_data_assets(d), W = (size_t)p->window;
+    const double *P = bt_data_prices(d);
+    double *X = calloc(W * N, sizeof *X), *S = calloc(N * N, sizeof *S), *x = calloc(2 * N, sizeof *x);
+    for (size_t i = 0; i < W; i++)
+        for (size_t a = 0; a < N; a++) {
+            size_t u = t + 1 - W + i;
+            X[i * N + a] = P[u * N + a] / P[(u - 1) * N + a] - 1;
+        }
+    for (size_t a = 0; a < N; a++) {
+        for (size_t i = 0; i < W; i++)
+            x[N + a] += X[i * N + a];
+        x[N + a] /= (double)W;
+        x[a] = 1;
+    }
+    double tr = 0;
+    for (size_t a = 0; a < N; a++)
+        for (size_t b = 0; b < N; b++) {
+            for (size_t i = 0; i < W; i++)
+                S[a * N + b] += (X[i * N + a] - x[N + a]) * (X[i * N + b] - x[N + b]);
+            S[a * N + b] /= (double)(W - 1);
+            tr += a == b ? S[a * N + a] : 0;
+        }
+    for (size_t a = 0; a < N; a++)
+        for (size_t b = 0; b < N; b++)
+            S[a * N + b] = (1 - p->shrink) * S[a * N + b] + (a == b ? p->shrink * tr / (double)N : 0);
+    for (size_t j = 0; j < N; j++) {   /* S = L L^T, L in the lower triangle */
+        for (size_t k = 0; k < j; k++)
+            S[j * N + j] -= S[j * N + k] * S[j * N + k];
+        S[j * N + j] = sqrt(S[j * N + j]);
+        for (size_t i = j + 1; i < N; i++) {
+            for (size_t k = 0; k < j; k++)
+                S[i * N + j] -= S[i * N + k] * S[j * N + k];
+            S[i * N + j] /= S[j * N + j];
+        }
+    }
+    for (size_t c = 0; c < 2; c++) {   /* forward, then back substitution */
+        double *v = x + c * N;
+        for (size_t i = 0; i < N; i++) {
+            for (size_t k = 0; k < i; k++)
+                v[i] -= S[i * N + k] * v[k];
+            v[i] /= S[i * N + i];
+        }
+        for (size_t i = N; i-- > 0;) {
+            for (size_t k = i + 1; k < N; k++)
+                v[i] -= S[k * N + i] * v[k];
+            v[i] /= S[i * N + i];
+        }
+    }
+    double sa = 0, sb = 0;
+    for (size_t a = 0; a < N; a++)
+        sa += x[a], sb += x[N + a];
+    for (size_t a = 0; a < N; a++) {
+        w[a] = x[a] / sa;
+        if (p->kernel == BT_MEANVAR)
+            w[a] += (x[N + a] - sb * w[a]) / p->gamma;
+    }
+    free(X);
+    free(S);
+    free(x);
+}
+
+/* Every rebalance's weights against ref_weights, to tol relative to the
+ * largest weight; returns the run's flops done. */
+static uint64_t cov_against_ref(Fx *f, const BtData *d, const BtParams *p, double tol)
+{
+    BtResult *r = run(f, d, p);
+    size_t N = bt_data_assets(d);
+    double *w = calloc(N, sizeof *w);
+    ck_assert_uint_gt(bt_result_nrebal(r), 10);
+    for (size_t i = 0; i < bt_result_nrebal(r); i++) {
+        BtRebal rb = bt_result_rebal(r, i);
+        ref_weights(d, p, (size_t)rb.t, w);
+        double big = 0;
+        for (size_t a = 0; a < N; a++)
+            big = fmax(big, fabs(w[a]));
+        for (size_t a = 0; a < N; a++)
+            ck_assert_msg(fabs(rb.weights[a] - w[a]) <= tol * big,
+                          "%s window %d t=%lld asset %zu: %.17g vs %.17g",
+                          bt_kernel_name(p->kernel), p->window, (long long)rb.t, a, rb.weights[a], w[a]);
+    }
+    uint64_t done = bt_result_flops_done(r);
+    ck_assert_uint_gt(done, 0);
+    ck_assert_uint_le(done, bt_result_cost(r).flops);
+    bt_result_free(r);
+    free(w);
+    return done;
+}
+
+/* Kernel (c) rolls its covariance (adds the new days, removes the old ones)
+ * when that saves work: the weights are those of each window computed in
+ * full, for both kernels, with and without shrinkage; the flops done are
+ * fewer than counted when rolling, and equal when it would not save work
+ * (2 hold >= window). */
+START_TEST(cov_rolled_windows_match_full_ones)
+{
+    Fx f;
+    fx_init(&f);
+    BtData *d = cov_data(&f, 400, 10, 3);
+    BtParams p;
+    for (int k = BT_MINVAR; k <= BT_MEANVAR; k++)
+        for (int sh = 0; sh < 2; sh++) {
+            bt_params_default(&p, (BtKernel)k);
+            p.window = 60;
+            p.hold = 4;
+            p.gamma = 5;
+            p.shrink = sh ? 0.2 : 0;
+            uint64_t done = cov_against_ref(&f, d, &p, 1e-10);
+            BtCost c = bt_cost_predict(&p, 400, 10);
+            ck_assert_msg(done < c.flops / 2, "rolled windows did %llu of %llu counted flops",
+                          (unsigned long long)done, (unsigned long long)c.flops);
+            p.hold = 30;
+            ck_assert_uint_eq(cov_against_ref(&f, d, &p, 1e-10), bt_cost_predict(&p, 400, 10).flops);
+        }
+    bt_data_free(d);
+    ck_assert_int_eq(f.m.live, 0);
+}
+END_TEST
+
+/* A one-day spike (price x 1e6 and back) puts squares of 1e12 into the
+ * rolled sums; once it leaves the window, removing them would leave an error
+ * of about 1e12 * 1e-16, a tenth of the calm windows' variances. The kernel
+ * must notice (its rounding bound) and compute those windows in full. */
+START_TEST(cov_rolled_recomputes_after_a_spike)
+{
+    Fx f;
+    fx_init(&f);
+    size_t T = 300, N = 6;
+    BtData *s = cov_data(&f, T, N, 21);
+    double *P = malloc(T * N * sizeof *P);
+    memcpy(P, bt_data_prices(s), T * N * sizeof *P);
+    P[50 * N + 2] *= 1e6;
+    BtData *d = table(&f, T, N, P);
+    BtParams p;
+    bt_params_default(&p, BT_MINVAR);
+    p.window = 40;
+    p.hold = 3;
+    cov_against_ref(&f, d, &p, 1e-10);
+    p.kernel = BT_MEANVAR;
+    cov_against_ref(&f, d, &p, 1e-10);
+    free(P);
+    bt_data_free(s);
+    bt_data_free(d);
+}
+END_TEST
+
 START_TEST(covariance_not_positive_definite_is_refused)
 {
     Fx f;
@@ -728,6 +877,40 @@ START_TEST(memo_identical_requests_share_one_run)
     bt_memo_destroy(mc);
     bt_data_free(d);
     bt_data_free(same);
+    ck_assert_int_eq(f.m.live, 0);
+}
+END_TEST
+
+/* Issue 19: a sweep's runs share one memo's results (bt_memo_share): the
+ * second run's request runs no kernel (the shared memo saw one miss) and
+ * gets the very result, yet each run counts its own miss, as if alone; a
+ * run's memo frees only what it owns. */
+START_TEST(memo_shared_results_run_once_and_count_per_run)
+{
+    Fx f;
+    fx_init(&f);
+    BtData *d = cov_data(&f, 300, 3, 8);
+    BtMemo *shared = bt_memo_create(&f.m), *run1 = bt_memo_create(&f.m), *run2 = bt_memo_create(&f.m);
+    bt_memo_share(run1, shared);
+    bt_memo_share(run2, shared);
+    BtParams p;
+    const BtResult *a, *b, *again;
+    bt_params_default(&p, BT_MA_CROSS);
+    ck_assert_int_eq(bt_memo_run(&f.c, run1, d, &p, &a), SIM_OK);
+    ck_assert_int_eq(bt_memo_run(&f.c, run2, d, &p, &b), SIM_OK);
+    ck_assert_int_eq(bt_memo_run(&f.c, run2, d, &p, &again), SIM_OK);
+    ck_assert_ptr_eq(a, b);
+    ck_assert_ptr_eq(b, again);
+    ck_assert_uint_eq(bt_memo_misses(shared), 1);   /* one real run */
+    ck_assert_uint_eq(bt_memo_hits(shared), 1);
+    ck_assert_uint_eq(bt_memo_misses(run1), 1);
+    ck_assert_uint_eq(bt_memo_misses(run2), 1);
+    ck_assert_uint_eq(bt_memo_hits(run2), 1);
+    bt_memo_destroy(run1);
+    bt_memo_destroy(run2);
+    ck_assert_uint_gt(bt_result_cost(b).flops, 0);   /* still alive: the shared memo owns it */
+    bt_memo_destroy(shared);
+    bt_data_free(d);
     ck_assert_int_eq(f.m.live, 0);
 }
 END_TEST
@@ -1043,6 +1226,8 @@ static Suite *suite(void)
     tcase_add_test(k, momentum_drift_and_turnover_hand_computed);
     tcase_add_test(k, minvar_two_assets_closed_form);
     tcase_add_test(k, meanvar_first_order_condition);
+    tcase_add_test(k, cov_rolled_windows_match_full_ones);
+    tcase_add_test(k, cov_rolled_recomputes_after_a_spike);
     tcase_add_test(k, shrinkage_to_scaled_identity);
     tcase_add_test(k, covariance_not_positive_definite_is_refused);
     suite_add_tcase(s, k);
@@ -1059,6 +1244,7 @@ static Suite *suite(void)
     tcase_add_test(w, sim_duration_is_a_roofline);
     tcase_add_test(w, throughput_parses_calibration_json);
     tcase_add_test(w, memo_identical_requests_share_one_run);
+    tcase_add_test(w, memo_shared_results_run_once_and_count_per_run);
     tcase_add_test(w, oom_sweep_leaks_nothing);
     suite_add_tcase(s, w);
     TCase *ref = tcase_create("reference");

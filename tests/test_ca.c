@@ -12,6 +12,7 @@
  * trace).
  */
 #include <check.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,51 @@ START_TEST(ca_price_prefers_cheaper_group_for_same_shape)
     pending(&w, deploy(&w, "web", 1000, 2 * GIB), 4);
     SchedCaPlan p = plan(&w);
     ck_assert_uint_eq(chosen_group(&p), cheap);
+    sched_ca_plan_free(w.ca, &p);
+    world_free(&w);
+}
+END_TEST
+
+/* A group with no price (price = "unknown") is not free: upstream's price
+ * expander skips an option it cannot price, so a priced group wins even at
+ * a higher price; with no priced group every option ties and the chain's
+ * next expander decides. */
+START_TEST(ca_price_skips_unpriced_groups)
+{
+    World w = world(1);
+    uint32_t priced = add_group(&w, "priced", 4000, 16 * GIB, 0, 0, 10);
+    uint32_t unknown = add_group(&w, "unknown", 4000, 16 * GIB, 0, 0, 10);
+    sim_nodegroup_mut(w.e, priced)->price_per_hour = 0.40;
+    sim_nodegroup_mut(w.e, unknown)->price_per_hour = 0;
+    sim_nodegroup_mut(w.e, unknown)->price_unknown = 1;
+    SchedCaConfig c = config();
+    c.enabled = 0;
+    c.expanders[0] = SCHED_CA_PRICE;
+    start(&w, &c);
+    pending(&w, deploy(&w, "web", 1000, 2 * GIB), 4);
+    SchedCaPlan p = plan(&w);
+    ck_assert_uint_eq(chosen_group(&p), priced);
+    ck_assert(isinf(option(&p, unknown)->score));
+    sched_ca_plan_free(w.ca, &p);
+    world_free(&w);
+
+    /* Neither priced: price ties them all; priority, next in the chain, picks. */
+    w = world(1);
+    uint32_t a = add_group(&w, "a", 4000, 16 * GIB, 0, 0, 10);
+    uint32_t b = add_group(&w, "b", 4000, 16 * GIB, 0, 0, 10);
+    sim_nodegroup_mut(w.e, a)->price_unknown = 1;
+    sim_nodegroup_mut(w.e, b)->price_unknown = 1;
+    sim_nodegroup_mut(w.e, a)->expander_priority = 1;
+    sim_nodegroup_mut(w.e, b)->expander_priority = 9;
+    c = config();
+    c.enabled = 0;
+    c.expanders[0] = SCHED_CA_PRICE;
+    c.expanders[1] = SCHED_CA_PRIORITY;
+    c.nexpanders = 2;
+    start(&w, &c);
+    pending(&w, deploy(&w, "web", 1000, 2 * GIB), 4);
+    p = plan(&w);
+    ck_assert_uint_eq(chosen_group(&p), b);
     sched_ca_plan_free(w.ca, &p);
     world_free(&w);
 }
@@ -983,6 +1029,7 @@ static Suite *suite(void)
     tcase_add_test(up, ca_least_waste_example_of_2_2_picks_b);
     tcase_add_test(up, ca_price_gpu_unfitness_keeps_cpu_pods_off_gpu_groups);
     tcase_add_test(up, ca_price_prefers_cheaper_group_for_same_shape);
+    tcase_add_test(up, ca_price_skips_unpriced_groups);
     tcase_add_test(up, ca_priority_expander_highest_wins);
     tcase_add_test(up, ca_chain_priority_then_least_waste);
     tcase_add_test(up, ca_most_pods_and_least_nodes);

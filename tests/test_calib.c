@@ -501,6 +501,39 @@ START_TEST(calib_hpa_reaction_delays_the_scale)
 }
 END_TEST
 
+/* A calibration entry that names nothing the scenario has runs (a real
+ * cluster has more than a scenario models) but is named on stderr, with the
+ * nearest name: a typo must not silently keep the scenario's constants. */
+START_TEST(calib_unknown_names_warn)
+{
+    tb_write("u.lua", "scenario { name = \"u\", duration = \"2m\", sample_every = \"60s\" }\n"
+                      "region { name = \"r1\", zones = { \"z1\" } }\n"
+                      "namespace { name = \"shop\" }\n"
+                      "nodegroup { name = \"pool\", region = \"r1\", instance_type = \"m\", cpu = \"16\",\n"
+                      "            memory = \"64Gi\", price = 1, min = 1, max = 2 }\n"
+                      "deployment { name = \"web\", namespace = \"shop\", region = \"r1\", replicas = 1, cpu = \"1\" }\n");
+    const char *dist = "{\"family\": \"constant\", \"value_s\": 20}";
+    char good[512], bad[768];
+    snprintf(good, sizeof good, "{\"timings\": {\"workloads\": [{\"namespace\": \"shop\", \"workload\": \"web\", "
+             "\"startup\": %s}], \"node_groups\": [{\"node_group\": \"pool\", \"provisioning\": %s}]}}\n", dist, dist);
+    snprintf(bad, sizeof bad, "{\"timings\": {\"workloads\": [{\"namespace\": \"shop\", \"workload\": \"wbe\", "
+             "\"startup\": %s}, {\"workload\": \"ledger\", \"startup\": %s}, {\"namespace\": \"ops\", "
+             "\"workload\": \"web\", \"startup\": %s}], \"node_groups\": [{\"node_group\": \"pools\", "
+             "\"provisioning\": %s}]}}\n", dist, dist, dist, dist);
+    tb_write("good.json", good);
+    tb_write("bad.json", bad);
+    ck_assert_int_eq(tb_run("run u.lua --quiet --out u1 --calibration good.json"), 0);
+    ck_assert_ptr_null(strstr(tb_err(), "warning"));
+    ck_assert_int_eq(tb_run("run u.lua --quiet --out u2 --calibration bad.json"), 0);
+    ck_assert_ptr_nonnull(strstr(tb_err(), "warning: --calibration bad.json: workload 'shop/wbe' is not in the "
+                                           "scenario: its delays are not used (did you mean 'web'?)"));
+    ck_assert_ptr_nonnull(strstr(tb_err(), "workload 'ledger' is not in the scenario: its delays are not used\n"));
+    ck_assert_ptr_nonnull(strstr(tb_err(), "workload 'ops/web' is not in the scenario"));
+    ck_assert_ptr_nonnull(strstr(tb_err(), "node group 'pools' is not in the scenario: its provisioning delay is "
+                                           "not used (did you mean 'pool'?)"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("calib");
@@ -510,6 +543,7 @@ static Suite *suite(void)
     tcase_add_test(tc, calib_compare_reports_a_smaller_error_once_calibrated);
     tcase_add_test(tc, calib_bad_folders_exit_2);
     tcase_add_test(tc, calib_hpa_reaction_delays_the_scale);
+    tcase_add_test(tc, calib_unknown_names_warn);
     tcase_add_test(tc, calib_base_keeps_kernel_rates);
     suite_add_tcase(s, tc);
     return s;

@@ -171,8 +171,10 @@ static void check_shape(const char *fx, const cJSON *ans)
         ck_assert_msg(cJSON_IsString(cJSON_GetObjectItem(x, "excluded")) ||
                           (cJSON_IsNumber(cJSON_GetObjectItem(x, "nodes")) &&
                            cJSON_IsNumber(cJSON_GetObjectItem(x, "pods")) &&
-                           cJSON_IsNumber(cJSON_GetObjectItem(x, "score"))),
-                      "%s: an option needs nodes, pods and score, or excluded", fx);
+                           (cJSON_IsNumber(cJSON_GetObjectItem(x, "score")) ||
+                            (cJSON_IsNull(cJSON_GetObjectItem(x, "score")) &&
+                             cJSON_IsString(cJSON_GetObjectItem(x, "note"))))),
+                      "%s: an option needs nodes, pods and score (or a null score and a note), or excluded", fx);
     }
     const cJSON *ch = cJSON_GetObjectItem(up, "chosen");
     ck_assert_msg(cJSON_IsNull(ch) || (cJSON_IsString(cJSON_GetObjectItem(ch, "group")) &&
@@ -271,7 +273,7 @@ static const char *const bad_cases[][2] = {
      "case.json: $.nodeGroups[0].max: expected a whole number"},
     {"{\"nodeGroups\":[" GROUP "],\"maxNodesTotal\":1e19}", "case.json: $.maxNodesTotal: expected a whole number"},
     {"{\"nodeGroups\":[{\"name\":\"pool\",\"max\":3,\"pricePerHour\":1e300,\"template\":" TEMPLATE "}]}",
-     "case.json: $.nodeGroups[0].pricePerHour: expected a price in USD per hour, from 0 to 1e6"},
+     "case.json: $.nodeGroups[0].pricePerHour: expected a price in USD per hour, from 0 to 1e6, or null (unknown)"},
     {"{\"nodeGroups\":[" GROUP "],\"expander\":\"cheapest\"}", "case.json: $.expander: \"cheapest\" is not one of"},
     {"{\"nodeGroups\":[" GROUP "],\"expander\":[\"priority\",7]}", "case.json: $.expander[1]: expected a string"},
     {"{\"nodeGroups\":[" GROUP "],\"scaleDownUtilizationThreshold\":1.5}",

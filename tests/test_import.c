@@ -7,6 +7,7 @@
  * the importer survives failing allocation N for every N without leaking.
  */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1026,6 +1027,53 @@ START_TEST(import_turns_on_scale_to_zero_for_min_replicas_0)
 }
 END_TEST
 
+/* A Job suspended by hand (spec.suspend, no kubesim.io/start) exists and
+ * runs nothing: it imports as `suspend = true` (it imported as a running
+ * Job), runs no pods, is listed as suspended, and exports back suspended. */
+START_TEST(import_keeps_a_suspended_job_suspended)
+{
+    tb_write("held.yaml",
+             "apiVersion: batch/v1\nkind: Job\nmetadata: {name: held}\n"
+             "spec:\n  suspend: true\n  completions: 2\n  parallelism: 2\n  template:\n    metadata:\n"
+             "      annotations: {kubesim.io/duration: 60s}\n    spec:\n      restartPolicy: Never\n"
+             "      containers:\n      - name: c\n        resources: {requests: {cpu: \"1\", memory: 1Gi}}\n---\n"
+             "apiVersion: batch/v1\nkind: Job\nmetadata: {name: runs}\n"
+             "spec:\n  completions: 1\n  template:\n    metadata:\n"
+             "      annotations: {kubesim.io/duration: 60s}\n    spec:\n      restartPolicy: Never\n"
+             "      containers:\n      - name: c\n        resources: {requests: {cpu: \"1\", memory: 1Gi}}\n");
+    char *lua = imported("held.yaml");
+    ck_assert_msg(strstr(lua, "job { name = \"held\", region = \"imported\", suspend = true,") != NULL, "%s", lua);
+    ck_assert_msg(strstr(lua, "job { name = \"runs\", region = \"imported\", completions") != NULL, "%s", lua);
+    free(lua);
+    ck_assert_msg(tb_run("run pin.lua --quiet --out held-run") == 0, "%.1500s", tb_err());
+    char path[4096];
+    snprintf(path, sizeof path, "%s/held-run/summary.json", tb_dir());
+    char *sum = tb_read(path, NULL);
+    cJSON *j = cJSON_Parse(sum);
+    const cJSON *x;
+    int seen = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(cJSON_GetObjectItem(j, "jobs"), "list")) {
+        const char *name = cJSON_GetObjectItem(x, "name")->valuestring;
+        const char *status = cJSON_GetObjectItem(x, "status")->valuestring;
+        ck_assert_str_eq(status, strcmp(name, "held") == 0 ? "suspended" : "Complete");
+        seen++;
+    }
+    ck_assert_int_eq(seen, 2);
+    ck_assert_int_eq((int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "jobs"), "succeeded")->valuedouble, 1);
+    cJSON_Delete(j);
+    free(sum);
+    ck_assert_msg(tb_run("export pin.lua --out held-export") == 0, "%.1500s", tb_err());
+    ck_assert_int_eq(tb_run("import held-export --out again.lua"), 0);
+    snprintf(path, sizeof path, "%s/again.lua", tb_dir());
+    lua = tb_read(path, NULL);
+    const char *held = strstr(lua, "job { name = \"held\"");
+    ck_assert_msg(held && strstr(held, "suspend = true") && strstr(held, "suspend = true") < strstr(held, "\n"),
+                  "%s", lua);
+    ck_assert_ptr_eq(strstr(lua, "suspend = true"), strstr(held, "suspend = true"));   /* "runs" is not */
+    free(lua);
+}
+END_TEST
+
 /* A PodDisruptionBudget's whole selector: import wrote its matchLabels only
  * (a matchExpressions PDB then covered every pod of the namespace); it now
  * reads the PDB with kube_pdb, as explain does, and the scenario's pdb takes
@@ -1131,6 +1179,7 @@ static Suite *suite(void)
     tcase_add_test(bin, import_refuses_what_validate_would);
     tcase_add_test(bin, import_writes_what_validate_accepts);
     tcase_add_test(bin, import_turns_on_scale_to_zero_for_min_replicas_0);
+    tcase_add_test(bin, import_keeps_a_suspended_job_suspended);
     tcase_add_test(bin, import_says_why_it_cannot_read_or_write);
     tcase_add_test(bin, import_keeps_a_pdbs_match_expressions);
     tcase_add_test(bin, import_reads_a_quota_as_explain_does);

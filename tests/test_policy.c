@@ -289,6 +289,71 @@ START_TEST(quota_count_pods_counts_ended_pods_until_deleted)
 }
 END_TEST
 
+/* A listener that keeps every Running pod busy for 12 s after SIGTERM. */
+static SimTime busy_12s(void *ctx, SimEngine *e, uint32_t pod)
+{
+    (void)ctx;
+    (void)e;
+    (void)pod;
+    return SIM_SEC(12);
+}
+
+/* Upstream's pod evaluator (QuotaV1Pod) charges a pod with a
+ * deletionTimestamp until deletionTimestamp + grace: a Terminating pod
+ * still on its node keeps its quota until it is gone, so a replacement is
+ * refused meanwhile (a tight-quota rollout waits for the old pods). */
+START_TEST(quota_holds_a_terminating_pod_until_it_is_gone)
+{
+    World w = world();
+    SimQuotaRes res[] = {SIM_QR_PODS, SIM_QR_REQUESTS_CPU, SIM_QR_COUNT_PODS};
+    int64_t hard[] = {1, 1000, 1};
+    uint32_t q = add_quota(&w, "one", w.team_a, res, hard, 3, NULL);
+    SimListener l = {.pod_stopping = busy_12s};
+    ck_assert_int_eq(sim_engine_listen(w.e, &l), SIM_OK);
+    uint32_t api = declare(&w, (WlOpts){.name = "api", .ns = w.team_a, .cpu_m = 500});
+    uint32_t p0 = create_ok(&w, api);
+    ts_run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(sim_pod(w.e, p0)->phase, SIM_POD_RUNNING);
+    ck_assert_int_eq(sim_pod_delete(w.e, p0), SIM_OK);
+    ck_assert_int_eq(sim_pod(w.e, p0)->terminating, 1);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 1);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_REQUESTS_CPU], 500);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 1);
+    expect_refused(&w, api, "exceeded quota: one, requested: count/pods=1,pods=1, used: count/pods=1,pods=1, "
+                            "limited: count/pods=1,pods=1");
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);   /* the recount agrees: a Terminating pod is charged */
+    ts_run_to(w.e, SIM_SEC(21));
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 1);
+    ts_run_to(w.e, SIM_SEC(23));   /* gone at 22 s */
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_PODS], 0);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_REQUESTS_CPU], 0);
+    ck_assert_int_eq(sim_quota(w.e, q)->used[SIM_QR_COUNT_PODS], 0);
+    ck_assert_int_eq(sim_check(w.e), SIM_OK);
+    create_ok(&w, api);
+    world_free(&w);
+
+    /* A Deployment's replacement is refused while the old pod drains, and
+     * created the moment it is gone, not after the refusal backoff. */
+    w = world();
+    add_quota(&w, "one", w.team_a, res, hard, 3, NULL);
+    ck_assert_int_eq(sim_engine_listen(w.e, &l), SIM_OK);
+    uint32_t dep = start(&w, (WlOpts){.name = "web", .ns = w.team_a, .cpu_m = 500, .replicas = 1});
+    ts_run_to(w.e, SIM_SEC(10));
+    ck_assert_int_eq(live_pods(w.e, dep), 1);
+    uint32_t old = 0;
+    while (sim_pod(w.e, old)->wl != dep)
+        old++;
+    ck_assert_int_eq(sim_pod_delete(w.e, old), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(21));
+    ck_assert_int_eq(live_pods(w.e, dep), 0);
+    ck_assert_uint_gt(sim_admission_refusals(w.e, dep), 0);
+    ts_run_to(w.e, SIM_SEC(22) + 1);
+    ck_assert_int_eq(live_pods(w.e, dep), 1);
+    ck_assert_int_eq(sim_pod(w.e, sim_pod_count(w.e) - 1)->created_at, SIM_SEC(22));
+    world_free(&w);
+}
+END_TEST
+
 /* §4.3 scopes: a quota with a PriorityClass scope covers only the pods whose
  * class matches (the class name after the Priority plugin, so the global
  * default's name for pods that name none). */
@@ -1057,6 +1122,7 @@ static Suite *suite(void)
     tcase_add_test(tc, quota_requires_requests_when_constrained);
     tcase_add_test(tc, quota_counts_only_non_terminal_pods);
     tcase_add_test(tc, quota_count_pods_counts_ended_pods_until_deleted);
+    tcase_add_test(tc, quota_holds_a_terminating_pod_until_it_is_gone);
     tcase_add_test(tc, quota_scope_by_priority_class);
     tcase_add_test(tc, quota_scope_and_timing_checked);
     tcase_add_test(tc, quota_rejection_is_traced_and_counted);

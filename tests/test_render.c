@@ -7,6 +7,7 @@
  */
 #include "render/rnd.h"
 #include "render/rnd_int.h"   /* the metrics the page is drawn from */
+#include "sim/metrics.h"
 
 #include "tr.h"
 
@@ -924,6 +925,203 @@ static uint64_t summary_cost(const char *json)
     return m.count;
 }
 
+/* ---- the page drawn from memory ------------------------------------------------ */
+
+static void mt_rows_region(SimMetrics *mt, SimTime t, int i, double third)
+{
+    sim_metrics_row(mt, t, "us-east", "region", "us-east", "nodes", 10 + i % 17);
+    sim_metrics_row(mt, t, "us-east", "region", "us-east", "cost_usd", 123456789012.0 + third);
+    sim_metrics_row(mt, t, "us-east", "nodegroup", "cpu", "cpu_requested_ratio", third / 700);
+    sim_metrics_row(mt, t, "us-east", "region", "us-east", "pods_pending", i == 400 ? -0.0 : 12345678901.0);
+}
+
+/* Rows recorded the way a run records them, through the real recorder: to
+ * metrics.csv and at the same time to the report's sink. Values the file
+ * rounds (thirds, 11-digit integers, 0.1 + 0.2), gaps (NaN, infinity),
+ * off-second sample times, a series that appears late, and sizes that make
+ * the drawing downsample (700 samples > RND_MAX_POINTS), mark surges and
+ * derive cost per hour. */
+static void record_rows(SimMetrics *mt)
+{
+    for (int i = 0; i < 700; i++) {
+        SimTime t = SIM_SEC(60) * i + (i % 7 == 3 ? SIM_SEC(1) / 3 : 0);
+        double third = (double)i / 3.0;
+        mt_rows_region(mt, t, i, third);
+        sim_metrics_row(mt, t, "us-east", "service", "api", "rps", i >= 300 && i < 340 ? 900 + third : 100 + i % 5);
+        sim_metrics_row(mt, t, "us-east", "service", "api", "latency_p95_ms", i == 500 ? 5000.0 / 3 : 40 + third / 100);
+        sim_metrics_row(mt, t, "us-east", "service", "api", "slo_target_ms", 150);
+        if (i >= 5)   /* a series first seen late: the rows after it shift */
+            sim_metrics_row(mt, t, "us-east", "deployment", "late", "replicas", i % 11 == 0 ? (double)NAN : (double)i);
+        sim_metrics_row(mt, t, "us-east", "deployment", "api", "replicas", i % 13 == 0 ? (double)INFINITY : (double)(4 + i % 3));
+        sim_metrics_row(mt, t, "all", "namespace", "web", "cost_usd", 0.1 + 0.2 * i);
+    }
+}
+
+/* kubesim run draws report.html from the rows it kept as they were recorded
+ * (rnd_report_write_rows), not from metrics.csv read again: the page must be
+ * the one the file gives, byte for byte. */
+START_TEST(report_from_recorded_rows_is_the_page_of_metrics_csv)
+{
+    Dir d = dir_make();
+    char sp[128], mp[128], o1[128], o2[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_file(&d, "metrics.csv", mp, sizeof mp);
+    dir_file(&d, "from-rows.html", o1, sizeof o1);
+    dir_file(&d, "from-file.html", o2, sizeof o2);
+    dir_put(&d, "summary.json", summary_full);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    RndReport *r = rnd_report_create(&m);
+    ck_assert_ptr_nonnull(r);
+    SimMetrics *mt = sim_metrics_open(&m, mp, &err);
+    ck_assert_ptr_nonnull(mt);
+    sim_metrics_set_sink(mt, rnd_report_metrics_row, r);
+    record_rows(mt);
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    ck_assert_int_eq(rnd_report_write_rows(r, sp, NULL, NULL, o1, &err), SIM_OK);
+    rnd_report_destroy(r);
+    ck_assert_int_eq(rnd_report_write(&m, sp, mp, o2, &err), SIM_OK);
+    ck_assert_int_eq(m.live, 0);
+    char *a = slurp(o1), *b = slurp(o2);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_nonnull(strstr(b, "cost_per_hour_usd"));
+    ck_assert_ptr_nonnull(strstr(b, "traffic surge"));
+    ck_assert_ptr_nonnull(strstr(b, "log scale"));
+    ck_assert_msg(strcmp(a, b) == 0, "the page from the rows differs from the page from metrics.csv");
+    free(a);
+    free(b);
+    dir_remove(&d);
+}
+END_TEST
+
+/* A recorded series holds at most RND_SERIES_RAW points however long the
+ * run (buckets of 2^level samples that merge in pairs), and still draws its
+ * spike and its dip, in time order, within RND_MAX_POINTS; its statistics
+ * (legend max and last, the log axis' smallest positive) cover every sample.
+ * The service load and the cumulative costs keep every sample (surge bands
+ * and cost per hour are computed from them). */
+START_TEST(report_recorded_series_stay_bounded_and_keep_spikes)
+{
+    SimMem mem;
+    sim_mem_init(&mem);
+    RndMetrics m;
+    rnd_metrics_init(&m, &mem);
+    const int n = 20000;
+    for (int i = 0; i < n; i++) {
+        SimTime t = SIM_SEC(60) * i;
+        double v = i == 13137 ? 999 : i == 4000 ? -5 : i % 97 == 0 ? NAN : 10 + i % 7 + 0.25;
+        ck_assert_int_eq(rnd_metrics_add_row(&m, t, "r", "nodegroup", "g", "nodes", v), SIM_OK);
+        ck_assert_int_eq(rnd_metrics_add_row(&m, t, "r", "service", "api", "rps", 100 + i % 3), SIM_OK);
+        ck_assert_int_eq(rnd_metrics_add_row(&m, t, "r", "region", "r", "cost_usd", 0.5 * i), SIM_OK);
+    }
+    rnd_metrics_finish(&m);
+    ck_assert_uint_eq(m.nseries, 3);
+    const RndSeries *g = &m.series[0];
+    ck_assert_uint_gt(g->level, 0);
+    ck_assert_uint_le(g->cap, RND_SERIES_RAW);
+    ck_assert_double_eq(g->vmax, 999);
+    ck_assert_double_eq(g->vmin, -5);
+    ck_assert_double_eq(g->last, 10 + (n - 1) % 7 + 0.25);
+    ck_assert_double_eq(g->minpos, 10.25);
+    ck_assert(!g->integral);
+    ck_assert_uint_eq(m.series[1].n, (size_t)n);
+    ck_assert_uint_eq(m.series[2].n, (size_t)n);
+    RndPoint out[RND_MAX_POINTS];
+    size_t k = rnd_series_draw_points(g, out, RND_MAX_POINTS);
+    ck_assert_uint_le(k, RND_MAX_POINTS);
+    ck_assert_uint_ge(k, RND_MAX_POINTS / 4);
+    int spike = 0, dip = 0;
+    for (size_t i = 0; i < k; i++) {
+        spike |= out[i].v == 999 && out[i].t == 60.0 * 13137;
+        dip |= out[i].v == -5 && out[i].t == 60.0 * 4000;
+        ck_assert(i == 0 || out[i].t >= out[i - 1].t);
+    }
+    ck_assert(spike && dip);
+    ck_assert_double_eq(m.tmax, 60.0 * (n - 1));
+    rnd_metrics_free(&m);
+    ck_assert_int_eq(mem.live, 0);
+}
+END_TEST
+
+/* The recorder formats rows without printf where it can (whole seconds,
+ * whole values under 10^10): each line must be what
+ * "%lld|%.3f,%s,%s,%s,%s,%.10g" gives, for every kind of value and time. */
+START_TEST(recorder_rows_print_as_printf_would)
+{
+    static const double vals[] = {0, -0.0, 1, -1, 42, 9999999999.0, 10000000000.0, -9999999999.0,
+                                  123456789012.0, 0.5, 1.0 / 3, -2.75, 1e-7, 6.02e23, NAN, INFINITY,
+                                  -INFINITY, 4503599627370497.0, 0.1 + 0.2};
+    static const SimTime times[] = {0, SIM_SEC(1), SIM_SEC(86400) * 7, SIM_SEC(1) / 3, SIM_SEC(5) + 1, -SIM_SEC(2)};
+    Dir d = dir_make();
+    char mp[128];
+    dir_file(&d, "metrics.csv", mp, sizeof mp);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    SimMetrics *mt = sim_metrics_open(&m, mp, &err);
+    ck_assert_ptr_nonnull(mt);
+    char *want = NULL;
+    size_t wlen = 0;
+    FILE *w = open_memstream(&want, &wlen);
+    fputs("t_seconds,region,object,name,metric,value\n", w);
+    char longname[1000];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+        for (size_t j = 0; j < sizeof vals / sizeof vals[0]; j++) {
+            const char *name = j == 3 ? longname : "web/api";
+            sim_metrics_row(mt, times[i], "eu-west", "deployment", name, "replicas", vals[j]);
+            if (times[i] % SIM_NS_PER_S == 0)
+                fprintf(w, "%lld", (long long)(times[i] / SIM_NS_PER_S));
+            else
+                fprintf(w, "%.3f", (double)times[i] / (double)SIM_NS_PER_S);
+            fprintf(w, ",eu-west,deployment,%s,replicas,%.10g\n", name, vals[j]);
+        }
+    fclose(w);
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    char *got = slurp(mp);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    ck_assert_int_eq(m.live, 0);
+    dir_remove(&d);
+}
+END_TEST
+
+/* Out of memory while keeping the rows is remembered: the page is not
+ * written (no half page), the error says so, and nothing leaks. */
+START_TEST(report_from_recorded_rows_reports_out_of_memory)
+{
+    Dir d = dir_make();
+    char sp[128], op[128];
+    dir_file(&d, "summary.json", sp, sizeof sp);
+    dir_file(&d, "report.html", op, sizeof op);
+    dir_put(&d, "summary.json", summary_full);
+    SimMem m;
+    sim_mem_init(&m);
+    SimErr err = SIM_ERR_INIT;
+    RndReport *r = rnd_report_create(&m);
+    ck_assert_ptr_nonnull(r);
+    SimMetrics *mt = sim_metrics_open(&m, NULL, &err);
+    ck_assert_ptr_nonnull(mt);
+    sim_metrics_set_sink(mt, rnd_report_metrics_row, r);
+    m.fail_at = m.count + 20;
+    record_rows(mt);
+    m.fail_at = 0;
+    m.oom = 0;
+    ck_assert_int_eq(sim_metrics_close(mt), SIM_OK);
+    ck_assert_int_eq(rnd_report_write_rows(r, sp, NULL, NULL, op, &err), SIM_ENOMEM);
+    ck_assert_ptr_nonnull(strstr(sim_err_msg(&err), "out of memory"));
+    ck_assert_int_ne(access(op, F_OK), 0);
+    rnd_report_destroy(r);
+    ck_assert_int_eq(m.live, 0);
+    dir_remove(&d);
+}
+END_TEST
+
 /* The summary's cJSON tree comes from the report's SimMem (so the sweeps
  * above reach it): 20 more values cost at least 20 more allocations. */
 START_TEST(report_parses_the_summary_through_its_allocator)
@@ -1185,6 +1383,9 @@ static Suite *render_suite(void)
     tcase_add_test(charts, report_reads_columns_by_name);
     tcase_add_test(charts, report_without_metrics_says_so);
     tcase_add_test(charts, report_sorts_rows_out_of_time_order);
+    tcase_add_test(charts, report_from_recorded_rows_is_the_page_of_metrics_csv);
+    tcase_add_test(charts, report_recorded_series_stay_bounded_and_keep_spikes);
+    tcase_add_test(charts, recorder_rows_print_as_printf_would);
     suite_add_tcase(s, charts);
     TCase *summary = tcase_create("summary");
     tcase_add_test(summary, report_header_shows_run_facts);
@@ -1216,6 +1417,7 @@ static Suite *render_suite(void)
     tcase_add_test(errors, openmetrics_with_kube_state_fails_cleanly_at_every_allocation);
     tcase_add_test(errors, openmetrics_merges_kube_state_rows);
     tcase_add_test(errors, sweep_page_fails_cleanly_at_every_allocation);
+    tcase_add_test(errors, report_from_recorded_rows_reports_out_of_memory);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -580,6 +580,21 @@ START_TEST(pod_goes_pending_bound_running_succeeded_at_spec_times)
     char name[64];
     sim_pod_name(w.e, p, name, sizeof name);
     ck_assert_str_eq(name, "batch-0");
+    {   /* a many-digit ordinal, cut as snprintf cuts it at every buffer size */
+        uint32_t q = p;
+        for (int i = 0; i < 12; i++)
+            q = new_pod(&w, wl);
+        for (size_t sz = 0; sz <= 10; sz++) {
+            char got[16], want[16];
+            memset(got, 'x', sizeof got);
+            memset(want, 'x', sizeof want);
+            sim_pod_name(w.e, q, got, sz);
+            snprintf(want, sz, "%s-%u", "batch", 12u);
+            ck_assert_mem_eq(got, want, sizeof got);
+        }
+        for (int i = 0; i < 12; i++)
+            ck_assert_int_eq(sim_pod_delete(w.e, q - (uint32_t)i), SIM_OK);
+    }
     run_to(w.e, SIM_SEC(2));
     ck_assert_int_eq(sim_pod_bind(w.e, p, n), SIM_OK);
     pod = sim_pod(w.e, p);

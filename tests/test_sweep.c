@@ -454,6 +454,39 @@ START_TEST(sweep_command_exit_codes)
 }
 END_TEST
 
+/* Issue 19: the workers load the configurations (the parent only the first),
+ * and none runs until every one loads: with bad values in several workers'
+ * shares the sweep names the lowest bad configuration, once, whatever
+ * --jobs, and leaves no folder. */
+START_TEST(sweep_workers_check_every_configuration_first)
+{
+    tb_write("tiny.lua", tiny);
+    static const char msg[] = "kubesim sweep: configuration %d (replicas=2 cpu.max=%s): tiny.lua:4: --set "
+                              "cpu.max=%s: field 'max' of nodegroup 'cpu' takes a number\n";
+    char want[512];
+    snprintf(want, sizeof want, msg, 1, "x", "x");
+    for (int jobs = 1; jobs <= 4; jobs++) {   /* configurations 1, 3, 5, 7 are bad: one worker's each */
+        ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2,3,4,5 --vary cpu.max=1,x --jobs %d --out bad",
+                                jobs), 2);
+        ck_assert_str_eq(tb_err(), want);
+        ck_assert(!tb_exists("bad"));
+    }
+    snprintf(want, sizeof want, msg, 3, "y", "y");
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2 --vary cpu.max=1,2,3,y --jobs 2 --out bad"), 2);
+    ck_assert_str_eq(tb_err(), want);
+    ck_assert(!tb_exists("bad"));
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2 --vary cpu.max=1,2,3,y --shard 1/2 --jobs 2 "
+                            "--out bad"), 2);
+    ck_assert_str_eq(tb_err(), want);
+    ck_assert(!tb_exists("bad"));
+    /* shard 0 of the same grid has no bad configuration: it runs */
+    ck_assert_int_eq(tb_run("sweep tiny.lua --vary replicas=2 --vary cpu.max=1,2,3,y --shard 0/2 --jobs 2 --quiet "
+                            "--out good"), 0);
+    ck_assert(tb_exists("good/configs/2/summary.json"));
+    ck_assert(!tb_exists("good/configs/1"));
+}
+END_TEST
+
 /* Runs the manifest validator (scripts/validator.sh installs it) on a file
  * of the suite's folder; its exit code, and its last line in last. */
 static int validate_manifests(const char *name, char *last, size_t n)
@@ -584,6 +617,46 @@ static double jnum(const cJSON *o, const char *key)
     ck_assert_msg(cJSON_IsNumber(x), "no number %s", key);
     return x->valuedouble;
 }
+
+/* Issue 19: a sweep's runs share their data sets and the kernels' results
+ * (each distinct request runs once per process): every configuration's
+ * summary, trace hash and backtest results included, is the one kubesim run
+ * writes for it alone, whatever --jobs. */
+START_TEST(sweep_shared_kernels_leave_every_run_as_alone)
+{
+    tb_write("bt.lua", "scenario { name = \"bt\", duration = \"2h\" }\n"
+                       "local n = param(\"count\", 2, \"runs of the grid\")\n"
+                       "region { name = \"r1\", zones = { \"r1-a\" } }\n"
+                       "namespace { name = \"research\" }\n"
+                       "nodegroup { name = \"cpu\", cpu = \"8\", memory = \"32Gi\", min = 1, max = 2, price = 1.0 }\n"
+                       "backtest { name = \"grid\", namespace = \"research\", strategy = \"ma_cross\",\n"
+                       "  universe = { assets = 4, days = 400, seed = 3 }, params = { fast = { 5, 10 }, slow = { 50 } },\n"
+                       "  count = n, parallelism = 2, cpu = \"1\", memory = \"1Gi\" }\n"
+                       "backtest { name = \"mv\", namespace = \"research\", strategy = \"minvar\", start = \"10m\",\n"
+                       "  universe = { assets = 6, days = 400, seed = 5 }, params = { window = 100, hold = 21 },\n"
+                       "  cpu = \"1\", memory = \"1Gi\" }\n");
+    ck_assert_msg(tb_run("sweep bt.lua --vary count=1,3,2 --jobs 1 --quiet --out bs1") == 0, "%s", tb_err());
+    ck_assert_msg(tb_run("sweep bt.lua --vary count=1,3,2 --jobs 2 --quiet --out bs2") == 0, "%s", tb_err());
+    static const char *const counts[] = {"1", "3", "2"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_msg(tb_run("run bt.lua --set count=%s --quiet --out alone%d", counts[i], i) == 0, "%s", tb_err());
+        char name[64];
+        snprintf(name, sizeof name, "alone%d/summary.json", i);
+        cJSON *alone = json_file(name);
+        for (int jobs = 1; jobs <= 2; jobs++) {
+            snprintf(name, sizeof name, "bs%d/configs/%d/summary.json", jobs, i);
+            cJSON *got = json_file(name);
+            ck_assert_str_eq(cJSON_GetObjectItem(got, "trace_sha256")->valuestring,
+                             cJSON_GetObjectItem(alone, "trace_sha256")->valuestring);
+            const cJSON *bt = cJSON_GetObjectItem(got, "backtests");
+            ck_assert_double_eq(jnum(bt, "completed"), atoi(counts[i]) + 1);
+            ck_assert(cJSON_Compare(bt, cJSON_GetObjectItem(alone, "backtests"), 1));
+            cJSON_Delete(got);
+        }
+        cJSON_Delete(alone);
+    }
+}
+END_TEST
 
 /* One seed (42) lets the single node pass; with two seeds it fails on 43,
  * so the two-node configuration wins; --pass-rate 0.5 lets one seed of two
@@ -1206,6 +1279,8 @@ static Suite *suite(void)
     tcase_add_test(bin, set_overrides_a_declaration_field);
     tcase_add_test(bin, sweep_command_jobs_shards_and_merge_agree);
     tcase_add_test(bin, sweep_command_exit_codes);
+    tcase_add_test(bin, sweep_workers_check_every_configuration_first);
+    tcase_add_test(bin, sweep_shared_kernels_leave_every_run_as_alone);
     tcase_add_test(bin, sweep_bench_reports_its_figures);
     tcase_add_test(bin, export_sweep_objects_validate);
     tcase_add_test(bin, export_sweep_refuses_bad_input);

@@ -16,6 +16,7 @@ int wl_backtest_add(WlControllers *c, const WlBacktest *b)
 {
     if (c->memo == NULL && (c->memo = bt_memo_create(sim_mem(c->e))) == NULL)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
+    bt_memo_share(c->memo, c->memo_shared);
     if (sim_mem_grow(sim_mem(c->e), (void **)&c->bt, &c->capbt, c->nbt + 1, sizeof *c->bt))
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     WlBtReq *r = &c->bt[c->nbt++];
@@ -23,6 +24,13 @@ int wl_backtest_add(WlControllers *c, const WlBacktest *b)
     r->b = *b;
     r->last_node = SIM_NONE;
     return SIM_OK;
+}
+
+void wl_backtest_share_memo(WlControllers *c, BtMemo *shared)
+{
+    c->memo_shared = shared;
+    if (c->memo)
+        bt_memo_share(c->memo, shared);
 }
 
 void wl_backtest_set_throughput(WlControllers *c, const BtThroughput *t)

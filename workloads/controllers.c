@@ -7,9 +7,9 @@
  * terminated; w->ready those of them that are Running.
  * A pod refused by admission (quota, LimitRange) stops the sync and the key
  * retries with backoff (k8s-behaviour.md §4.6, see retry_refused); kubesim
- * also wakes it when a pod of its namespace ends or an ended one is deleted
- * (its count/pods goes), where upstream waits out the backoff unless its own
- * objects change. The sync stops at the first refused pod, where upstream
+ * also wakes it when a pod of its namespace ends, an ended one is deleted
+ * (its count/pods goes) or a Terminating one is gone, where upstream waits
+ * out the backoff unless its own objects change. The sync stops at the first refused pod, where upstream
  * creates in slow-start batches (1, 2, 4, ...) and stops after the first
  * batch with a failure.
  */
@@ -259,10 +259,26 @@ static SimTime on_pod_stopping(void *ctx, SimEngine *e, uint32_t pod)
     return wl_queue_pod_stopping(ctx, pod);
 }
 
+/* Does a quota hold the pod's region and namespace? */
+static int has_quota(SimEngine *e, const SimPod *p)
+{
+    for (uint32_t i = 0; i < sim_quota_count(e); i++) {
+        const SimQuota *q = sim_quota(e, i);
+        if (q->region == p->region && q->ns == p->ns)
+            return 1;
+    }
+    return 0;
+}
+
+/* A Terminating pod left its node: the quota it held until now is free
+ * (upstream: the pod's delete event wakes its owner's sync). */
 static void on_pod_gone(void *ctx, SimEngine *e, uint32_t pod)
 {
-    (void)e;
-    wl_queue_pod_gone(ctx, pod);
+    WlControllers *c = ctx;
+    wl_queue_pod_gone(c, pod);
+    const SimPod *p = sim_pod(e, pod);
+    if (has_quota(e, p))
+        wake_refused(c, p);
 }
 
 WlControllers *wl_create(SimEngine *e)
@@ -319,6 +335,8 @@ int wl_start(WlControllers *c, uint32_t wl)
         return wl_sts_start(c, wl);
     if (w->kind == SIM_WL_CRONJOB)
         return wl_cron_start(c, wl);
+    if (w->kind == SIM_WL_JOB && w->job.suspend)
+        return SIM_OK;   /* spec.suspend: the Job controller creates no pods */
     SimTime at = w->kind == SIM_WL_JOB && w->start_at > sim_now(c->e) ? w->start_at : sim_now(c->e);
     return wl_queue_reconcile(c, wl, at);
 }

@@ -144,6 +144,7 @@ void wl_deploy_free(WlControllers *c)
     for (size_t i = 0; i < c->ndep; i++) {
         sim_mem_free(m, c->dep[i].rs, c->dep[i].caprs * sizeof *c->dep[i].rs);
         sim_mem_free(m, c->dep[i].pods, c->dep[i].cappods * sizeof *c->dep[i].pods);
+        wl_rs_slots_free(c, &c->dep[i]);
     }
     sim_mem_free(m, c->dep, c->capdep * sizeof *c->dep);
 }

@@ -48,6 +48,7 @@
 #include "workloads/hpa.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/metrics.h"
@@ -63,8 +64,10 @@ typedef struct WlHpa {
     WlHpaMetric *metrics;        /* spec.metrics, owned with their names */
     WlHpaHistory h;
     int seen;                    /* the first-sight recommendation is recorded */
-    uint32_t *pods;              /* the target's live pods */
+    uint32_t *pods;              /* the target's live pods (once `gone` is applied: flush) */
     size_t npods, cappods;
+    uint32_t *gone;              /* pods terminated since pods was last flushed, to drop from it */
+    size_t ngone, capgone;
     WlHpaMetricResult *last;     /* per metric, at the last sync */
     WlHpaDecision dec;
     WlHpaDecision pending;       /* a decision waiting out its calibrated reaction delay */
@@ -96,8 +99,11 @@ struct WlHpaSet {
 };
 
 /* ---- the target's pods ----------------------------------------------------- */
+static void flush(WlHpa *h);
+
 static int track(WlControllers *c, WlHpa *h, uint32_t pod)
 {
+    flush(h);
     if (sim_mem_grow(sim_mem(c->e), (void **)&h->pods, &h->cappods, h->npods + 1, sizeof *h->pods) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     h->pods[h->npods++] = pod;
@@ -114,6 +120,36 @@ static void untrack(WlHpa *h, uint32_t pod)
         }
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Drops the pods terminated since the last flush from h->pods, keeping the
+ * others in their order: what untrack() one pod at a time did as each
+ * terminated (a pod is tracked at most once, so dropping every occurrence
+ * is dropping the first), in one pass instead of a scan and a memmove per
+ * pod. Runs before anything reads or appends to h->pods (a sync, a pod
+ * created), so a pod id is never both gone and tracked anew. */
+static void flush(WlHpa *h)
+{
+    if (h->ngone == 0)
+        return;
+    if (h->ngone <= 4) {
+        for (size_t i = 0; i < h->ngone; i++)
+            untrack(h, h->gone[i]);
+    } else {
+        qsort(h->gone, h->ngone, sizeof *h->gone, u32_cmp);
+        size_t k = 0;
+        for (size_t i = 0; i < h->npods; i++)
+            if (bsearch(&h->pods[i], h->gone, h->ngone, sizeof *h->gone, u32_cmp) == NULL)
+                h->pods[k++] = h->pods[i];
+        h->npods = k;
+    }
+    h->ngone = 0;
+}
+
 static void on_pod_created(void *ctx, SimEngine *e, uint32_t pod)
 {
     WlControllers *c = ctx;
@@ -127,9 +163,15 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
 {
     WlControllers *c = ctx;
     uint32_t wl = sim_pod(e, pod)->wl;
-    for (size_t i = 0; i < c->hpa->n; i++)
-        if (c->hpa->v[i].target == wl)
-            untrack(&c->hpa->v[i], pod);
+    for (size_t i = 0; i < c->hpa->n; i++) {
+        WlHpa *h = &c->hpa->v[i];
+        if (h->target != wl)
+            continue;
+        if (sim_mem_grow(sim_mem(e), (void **)&h->gone, &h->capgone, h->ngone + 1, sizeof *h->gone) == SIM_OK)
+            h->gone[h->ngone++] = pod;
+        else
+            untrack(h, pod);   /* no room to defer it: drop it now */
+    }
 }
 
 /* A pod as the calculator sees it (see the simplifications above). */
@@ -282,6 +324,7 @@ int wl_hpa_add_sampler(WlControllers *c, SimMetrics *mt)
 static int gather(WlControllers *c, WlHpa *h, WlHpaInput *in)
 {
     struct WlHpaSet *s = c->hpa;
+    flush(h);
     if (sim_mem_grow(sim_mem(c->e), (void **)&s->scratch, &s->capscratch, h->npods + 1, sizeof *s->scratch) != SIM_OK)
         return sim_fail(c->e, SIM_ENOMEM, "out of memory");
     for (size_t i = 0; i < h->npods; i++)
@@ -368,6 +411,8 @@ static int sync_one(WlControllers *c, WlHpa *h)
         rc = wl_hpa_history_add_rec(&h->h, in.spec_replicas, in.now);
         h->seen = rc == SIM_OK;
     }
+    if (rc == SIM_OK && c->hpa_watch)
+        c->hpa_watch(c->hpa_watch_ctx, c, (size_t)(h - c->hpa->v), &in);
     if (rc == SIM_OK)
         rc = wl_hpa_decide(&h->spec, &in, &h->h, h->last, &h->dec);
     if (rc != SIM_OK)
@@ -473,6 +518,7 @@ static void hpa_free(SimMem *m, WlHpa *h)
     sim_mem_free(m, h->metrics, h->spec.nmetrics * sizeof *h->metrics);
     sim_mem_free(m, h->last, h->spec.nmetrics * sizeof *h->last);
     sim_mem_free(m, h->pods, h->cappods * sizeof *h->pods);
+    sim_mem_free(m, h->gone, h->capgone * sizeof *h->gone);
     sim_mem_strfree(m, h->name);
     wl_hpa_history_free(&h->h);
 }
@@ -597,4 +643,26 @@ const WlHpaDecision *wl_hpa_last(const WlControllers *c, size_t i)
     if (c->hpa == NULL || i >= c->hpa->n || !c->hpa->v[i].synced)
         return NULL;
     return &c->hpa->v[i].dec;
+}
+
+const char *wl_hpa_label(const WlControllers *c, size_t i, char *buf, size_t n)
+{
+    return c->hpa && i < c->hpa->n ? label(c, &c->hpa->v[i], buf, n) : NULL;
+}
+
+const WlHpaHistory *wl_hpa_history(const WlControllers *c, size_t i)
+{
+    return c->hpa && i < c->hpa->n ? &c->hpa->v[i].h : NULL;
+}
+
+void wl_hpa_watch(WlControllers *c, WlHpaWatchFn fn, void *ctx)
+{
+    c->hpa_watch = fn;
+    c->hpa_watch_ctx = ctx;
+}
+
+const uint32_t *wl_hpa_pods(const WlControllers *c, size_t i, size_t *n)
+{
+    *n = c->hpa && i < c->hpa->n ? c->hpa->v[i].npods : 0;
+    return *n ? c->hpa->v[i].pods : NULL;
 }

@@ -260,7 +260,34 @@ const WlHpaDecision *wl_hpa_last(const WlControllers *c, size_t i);
  * export. SIM_EINVAL past the last. */
 int wl_hpa_info(const WlControllers *c, size_t i, const char **name, uint32_t *target, const WlHpaSpec **spec);
 
+/* How outputs (trace, metrics, summary) name HPA i: its name, or
+ * NAMESPACE/NAME when another HPA has the same name; in buf when composed. */
+const char *wl_hpa_label(const WlControllers *c, size_t i, char *buf, size_t n);
+/* HPA i's history (recommendations and scale events) as the controller
+ * keeps it; NULL past the last. */
+const WlHpaHistory *wl_hpa_history(const WlControllers *c, size_t i);
+/* HPA i's target pods as its pod lister holds them (created, not
+ * terminated, in creation order: in->pods[k] of a sync is pod ids[k]). */
+const uint32_t *wl_hpa_pods(const WlControllers *c, size_t i, size_t *n);
+
+/* Called at every sync of every HPA that runs (not while its region is
+ * down), just before the decision, with what the sync reads: its input (the
+ * target's replicas and pods, the metric callbacks) and, through
+ * wl_hpa_history(), its history with the first-sight recommendation already
+ * in. It must not change the engine. One watcher per controller set; NULL
+ * removes it. For `kubesim explain hpa --from`. */
+typedef void (*WlHpaWatchFn)(void *ctx, WlControllers *c, size_t hpa, const WlHpaInput *in);
+void wl_hpa_watch(WlControllers *c, WlHpaWatchFn fn, void *ctx);
+
 /* ---- `kubesim explain hpa` (hpa_explain.c) ------------------------------- */
+/* The case `explain hpa` reads for HPA i of c at a sync whose input is in
+ * (from a watcher): its spec, currentReplicas and statusReplicas, its pods
+ * as the sync sees them, the Object and External metric values, the history
+ * with ages counted back from in->now, the tolerance and the other HPAs of
+ * the same target. The caller owns the result (cJSON_Delete); NULL on out of
+ * memory (cJSON's allocator). */
+struct cJSON *wl_hpa_explain_case_from(WlControllers *c, size_t hpa, const WlHpaInput *in);
+
 /* Reads the case from text (file names it in messages), writes the answer to
  * out as JSON (as_json) or as text. Every allocation, cJSON's included, goes
  * through m. Returns SIM_OK, or SIM_EINVAL with "FILE: $.json.path: problem"

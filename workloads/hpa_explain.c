@@ -26,6 +26,7 @@
 #include "scheduler/explain.h"
 #include "sim/arena.h"
 #include "sim/json.h"
+#include "workloads/wl_int.h"
 
 #define PATH KUBE_PATH
 
@@ -501,4 +502,243 @@ int wl_hpa_explain_case(SimMem *m, const char *text, size_t len, const char *fil
     sim_arena_free(&c.arena);
     sim_json_end(&js);
     return sched_explain_oom(m, rc, file, err);
+}
+
+/* ---- the case from a run (`explain hpa --from`) ------------------------------ */
+/* Writes what a live sync reads in the form parse_case reads back: every
+ * quantity in milli-units ("1500m"), every time as an age from in->now, the
+ * behavior in full (defaults filled) when the spec has one, so reading the
+ * case gives the calculator the same spec, input and history. */
+static void add_milli(cJSON *o, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lldm", (long long)v);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_age(cJSON *o, const char *key, SimTime now, SimTime t)
+{
+    cJSON_AddNumberToObject(o, key, (double)(now - t) / 1e9);
+}
+
+static cJSON *target_json(const WlHpaMetric *m)
+{
+    static const char *const fields[] = {"averageUtilization", "value", "averageValue"};
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "type", target_names[m->target]);
+    if (m->target == WL_HPA_UTILIZATION)
+        cJSON_AddNumberToObject(t, fields[m->target], m->utilization);
+    else
+        add_milli(t, fields[m->target], m->milli);
+    return t;
+}
+
+static cJSON *spec_metric_json(const SimEngine *e, uint32_t target, const WlHpaMetric *m)
+{
+    static const char *const keys[] = {"resource", "containerResource", "pods", "object", "external"};
+    cJSON *o = cJSON_CreateObject(), *b;
+    cJSON_AddStringToObject(o, "type", source_names[m->source]);
+    b = cJSON_AddObjectToObject(o, keys[m->source]);
+    if (m->source <= WL_HPA_CONTAINER_RESOURCE) {
+        cJSON_AddStringToObject(b, "name", m->res == WL_HPA_MEMORY ? "memory" : "cpu");
+        if (m->source == WL_HPA_CONTAINER_RESOURCE)
+            cJSON_AddStringToObject(b, "container", "app");
+    } else {
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "metric"), "name", m->name);
+    }
+    if (m->source == WL_HPA_OBJECT) {   /* looked up by name alone: the object is the target */
+        const SimWorkload *w = sim_workload(e, target);
+        cJSON *d = cJSON_AddObjectToObject(b, "describedObject");
+        cJSON_AddStringToObject(d, "kind", w->kind == SIM_WL_STATEFULSET ? "StatefulSet" : "Deployment");
+        cJSON_AddStringToObject(d, "name", w->name);
+    }
+    sim_json_add_item(b, "target", target_json(m));
+    return o;
+}
+
+static void rules_json(cJSON *b, const char *key, const WlHpaRules *r)
+{
+    static const char *const selects[] = {"Max", "Min", "Disabled"};
+    cJSON *o = cJSON_AddObjectToObject(b, key);
+    cJSON_AddNumberToObject(o, "stabilizationWindowSeconds", r->window_s);
+    cJSON_AddStringToObject(o, "selectPolicy", selects[r->select]);
+    if (r->tolerance >= 0)
+        cJSON_AddNumberToObject(o, "tolerance", r->tolerance);
+    cJSON *a = r->npolicies ? cJSON_AddArrayToObject(o, "policies") : NULL;
+    for (size_t i = 0; a && i < r->npolicies; i++) {
+        cJSON *x = sim_json_push(a, cJSON_CreateObject());
+        cJSON_AddStringToObject(x, "type", r->policies[i].percent ? "Percent" : "Pods");
+        cJSON_AddNumberToObject(x, "value", r->policies[i].value);
+        cJSON_AddNumberToObject(x, "periodSeconds", r->policies[i].period_s);
+    }
+}
+
+static cJSON *spec_json(const SimEngine *e, uint32_t target, const WlHpaSpec *s)
+{
+    cJSON *o = cJSON_CreateObject(), *a;
+    cJSON_AddNumberToObject(o, "minReplicas", s->min);
+    cJSON_AddNumberToObject(o, "maxReplicas", s->max);
+    a = cJSON_AddArrayToObject(o, "metrics");
+    for (size_t i = 0; i < s->nmetrics; i++)
+        sim_json_push(a, spec_metric_json(e, target, &s->metrics[i]));
+    if (s->has_behavior) {
+        cJSON *b = cJSON_AddObjectToObject(o, "behavior");
+        rules_json(b, "scaleUp", &s->up);
+        rules_json(b, "scaleDown", &s->down);
+    }
+    return o;
+}
+
+/* requests or usage: cpu in millicores, memory in bytes where whole. */
+static void resources_json(cJSON *pod, const char *key, const int *has, const int64_t *v)
+{
+    if (!has[WL_HPA_CPU] && !has[WL_HPA_MEMORY])
+        return;
+    cJSON *o = cJSON_AddObjectToObject(pod, key);
+    if (has[WL_HPA_CPU])
+        add_milli(o, "cpu", v[WL_HPA_CPU]);
+    if (has[WL_HPA_MEMORY] && v[WL_HPA_MEMORY] % 1000 == 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)(v[WL_HPA_MEMORY] / 1000));
+        cJSON_AddStringToObject(o, "memory", buf);
+    } else if (has[WL_HPA_MEMORY])
+        add_milli(o, "memory", v[WL_HPA_MEMORY]);
+}
+
+/* The Pods metrics the sync would read for pod k. */
+static void pod_metrics_json(cJSON *pod, const WlHpaSpec *s, const WlHpaInput *in, size_t k)
+{
+    cJSON *o = NULL;
+    for (size_t i = 0; i < s->nmetrics; i++) {
+        int64_t v;
+        if (s->metrics[i].source != WL_HPA_PODS || !in->pod_metric(in->ctx, k, s->metrics[i].name, &v))
+            continue;
+        if (o == NULL)
+            o = cJSON_AddObjectToObject(pod, "metrics");
+        if (!cJSON_HasObjectItem(o, s->metrics[i].name))
+            add_milli(o, s->metrics[i].name, v);
+    }
+}
+
+static cJSON *input_pod_json(SimEngine *e, const WlHpaSpec *s, const WlHpaInput *in, size_t k, uint32_t id)
+{
+    static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown"};
+    const WlHpaPod *p = &in->pods[k];
+    cJSON *o = cJSON_CreateObject();
+    char name[256];
+    sim_pod_name(e, id, name, sizeof name);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "phase", phases[p->phase]);
+    if (p->ready >= 0)
+        cJSON_AddBoolToObject(o, "ready", p->ready);
+    else
+        cJSON_AddNullToObject(o, "ready");
+    if (p->deleting)
+        cJSON_AddBoolToObject(o, "deleting", 1);
+    if (p->has_start) {
+        add_age(o, "startedSecondsAgo", in->now, p->start);
+        add_age(o, "readyTransitionSecondsAgo", in->now, p->transition);
+    } else {
+        cJSON_AddNullToObject(o, "startedSecondsAgo");
+    }
+    resources_json(o, "requests", p->has_req, p->req);
+    if (p->has_usage[WL_HPA_CPU] || p->has_usage[WL_HPA_MEMORY]) {
+        add_age(o, "sampleAgeSeconds", in->now, p->sample_t);
+        cJSON_AddNumberToObject(o, "sampleWindowSeconds", (double)p->sample_window / 1e9);
+        resources_json(o, "usage", p->has_usage, p->usage);
+    }
+    pod_metrics_json(o, s, in, k);
+    return o;
+}
+
+/* objectMetrics or externalMetrics: the values the sync would read. */
+static void values_json(cJSON *c, const char *key, WlHpaSource src, const WlHpaSpec *s, const WlHpaInput *in)
+{
+    cJSON *o = NULL;
+    for (size_t i = 0; i < s->nmetrics; i++) {
+        int64_t v[16];
+        size_t n = s->metrics[i].source == src ? in->value(in->ctx, src, s->metrics[i].name, v, 16) : 0;
+        if (n == 0)
+            continue;
+        if (o == NULL)
+            o = cJSON_AddObjectToObject(c, key);
+        if (cJSON_HasObjectItem(o, s->metrics[i].name))
+            continue;
+        if (n == 1) {
+            add_milli(o, s->metrics[i].name, v[0]);
+            continue;
+        }
+        cJSON *a = cJSON_AddArrayToObject(o, s->metrics[i].name);
+        for (size_t k = 0; k < n; k++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%lldm", (long long)v[k]);
+            sim_json_push(a, cJSON_CreateString(buf));
+        }
+    }
+}
+
+static void history_json(cJSON *c, const WlHpaHistory *h, SimTime now)
+{
+    cJSON *o = cJSON_AddObjectToObject(c, "history");
+    cJSON *recs = cJSON_AddArrayToObject(o, "recommendations"), *ev = cJSON_AddArrayToObject(o, "scaleEvents");
+    for (size_t i = 0; i < h->nrecs; i++) {
+        cJSON *x = sim_json_push(recs, cJSON_CreateObject());
+        cJSON_AddNumberToObject(x, "replicas", h->recs[i].replicas);
+        add_age(x, "ageSeconds", now, h->recs[i].t);
+    }
+    for (int dir = 0; dir < 2; dir++) {   /* outdated events are past every period: left out */
+        const WlHpaEvent *v = dir ? h->down : h->up;
+        for (size_t i = 0, n = dir ? h->ndown : h->nup; i < n; i++) {
+            if (v[i].outdated)
+                continue;
+            cJSON *x = sim_json_push(ev, cJSON_CreateObject());
+            cJSON_AddNumberToObject(x, "replicas", dir ? -v[i].change : v[i].change);
+            add_age(x, "ageSeconds", now, v[i].t);
+        }
+    }
+}
+
+/* otherHpas: the other HPAs of the same target, NAMESPACE/NAME. */
+static void others_json(cJSON *c, WlControllers *ctl, size_t hpa, uint32_t target)
+{
+    cJSON *a = NULL;
+    for (size_t i = 0; i < wl_hpa_count(ctl); i++) {
+        const char *name;
+        uint32_t t;
+        const WlHpaSpec *s;
+        if (i == hpa || wl_hpa_info(ctl, i, &name, &t, &s) != SIM_OK || t != target)
+            continue;
+        char buf[320];
+        const SimEngine *e = ctl->e;
+        snprintf(buf, sizeof buf, "%s/%s", sim_namespace(e, sim_workload(e, t)->ns)->name, name);
+        if (a == NULL)
+            a = cJSON_AddArrayToObject(c, "otherHpas");
+        sim_json_push(a, cJSON_CreateString(buf));
+    }
+}
+
+cJSON *wl_hpa_explain_case_from(WlControllers *ctl, size_t hpa, const WlHpaInput *in)
+{
+    const char *name;
+    uint32_t target;
+    const WlHpaSpec *s;
+    size_t npods;
+    if (wl_hpa_info(ctl, hpa, &name, &target, &s) != SIM_OK)
+        return NULL;
+    SimEngine *e = ctl->e;
+    const uint32_t *ids = wl_hpa_pods(ctl, hpa, &npods);
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "description", "written by kubesim explain hpa --from");
+    sim_json_add_item(c, "hpa", spec_json(e, target, s));
+    cJSON_AddNumberToObject(c, "currentReplicas", in->spec_replicas);
+    cJSON_AddNumberToObject(c, "statusReplicas", in->status_replicas);
+    cJSON_AddNumberToObject(c, "tolerance", s->tolerance);
+    cJSON *pods = cJSON_AddArrayToObject(c, "pods");
+    for (size_t k = 0; k < in->npods && k < npods; k++)
+        sim_json_push(pods, input_pod_json(e, s, in, k, ids[k]));
+    values_json(c, "objectMetrics", WL_HPA_OBJECT, s, in);
+    values_json(c, "externalMetrics", WL_HPA_EXTERNAL, s, in);
+    history_json(c, wl_hpa_history(ctl, hpa), in->now);
+    others_json(c, ctl, hpa, target);
+    return c;
 }

@@ -417,7 +417,7 @@ static double secs_or_nan(SimTime t)
  * when one created it. */
 static cJSON *job_json(WlControllers *c, uint32_t wl)
 {
-    static const char *const status[] = {"running", "Complete", "Failed"};
+    static const char *const status[] = {"running", "Complete", "Failed", "suspended"};
     const SimWorkload *w = sim_workload(c->e, wl);
     WlJobStatus st;
     cJSON *o = cJSON_CreateObject();
@@ -432,7 +432,8 @@ static cJSON *job_json(WlControllers *c, uint32_t wl)
         rc = sim_summary_add_item(o, "cronjob", cJSON_CreateString((sim_workload_label(c->e, st.cronjob, cn,
                                                                                         sizeof cn), cn)));
     if (rc == SIM_OK)
-        rc = sim_summary_add_item(o, "status", cJSON_CreateString(status[st.condition == 1 || st.condition == 2 ?
+        rc = sim_summary_add_item(o, "status", cJSON_CreateString(status[w->job.suspend ? 3
+                                                                         : st.condition == 1 || st.condition == 2 ?
                                                                          st.condition : 0]));
     const char *keys[] = {"start_seconds", "finish_seconds", "makespan_seconds"};
     double v[] = {secs_or_nan(st.start), secs_or_nan(st.finish),

@@ -77,6 +77,11 @@ typedef struct WlBacktest {
 } WlBacktest;
 
 int wl_backtest_add(WlControllers *c, const WlBacktest *b);
+/* The kernels' results are looked up in (or run into) shared, which outlives
+ * the controllers: a sweep's runs share one, so a request every
+ * configuration makes runs once (bt_memo_share; the runs' outputs do not
+ * change). NULL: the run's own. */
+void wl_backtest_share_memo(WlControllers *c, BtMemo *shared);
 /* The reference core's rates (default: bt_throughput_reference). */
 void wl_backtest_set_throughput(WlControllers *c, const BtThroughput *t);
 /* summary.json's backtests.results: one entry per request that completed at

@@ -45,6 +45,10 @@ typedef struct WlDeploy {
     uint32_t next_id;
     uint32_t *pods;             /* the live pods its ReplicaSets created */
     size_t npods, cappods;
+    /* pod id -> its index in pods (replicaset.c): open addressing with
+     * linear probing, SIM_NONE for an empty key; scap is 0 or a power of 2 */
+    uint32_t *skey, *sval;
+    size_t scap, sn;
     int32_t st_replicas, st_updated, st_ready, st_available;   /* status at the last sync */
     /* wl_rs_status's memo (with minReadySeconds): its counts stand while
      * nothing that feeds them changed (gen: pods created or gone, Running
@@ -89,6 +93,8 @@ typedef struct WlSource {
     void *ctx;
 } WlSource;
 
+struct WlHpaInput;
+
 struct WlControllers {
     WlSource *usage, *podmetric, *value;
     size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
@@ -100,6 +106,7 @@ struct WlControllers {
     WlBtReq *bt;
     size_t nbt, capbt;
     BtMemo *memo;               /* created with the first request */
+    BtMemo *memo_shared;        /* the memo's results come from here (wl_backtest_share_memo) */
     BtThroughput tp;
     WlDeploy *dep;              /* deployment.c */
     size_t ndep, capdep;
@@ -108,6 +115,8 @@ struct WlControllers {
     struct WlQueues *queues;    /* queue.c; NULL until the first queue is added */
     struct WlTraffic *traffic;  /* traffic.c; NULL until first used */
     struct WlHpaSet *hpa;       /* hpa.c; NULL until the first HPA is added */
+    void (*hpa_watch)(void *ctx, WlControllers *c, size_t hpa, const struct WlHpaInput *in);   /* wl_hpa_watch */
+    void *hpa_watch_ctx;
     struct WlJob *jobs;         /* job.c: by workload id, grown on demand */
     size_t capjobs;
     struct WlCronJob *crons;    /* cronjob.c */
@@ -171,6 +180,7 @@ int wl_rs_sync(WlControllers *c, WlDeploy *d);
 /* A pod of the Deployment became Ready (dready 1) or stopped being (-1). */
 void wl_rs_pod_ready(WlControllers *c, WlDeploy *d, uint32_t pod, int dready);
 void wl_rs_pod_gone(WlControllers *c, WlDeploy *d, uint32_t pod);
+void wl_rs_slots_free(WlControllers *c, WlDeploy *d);   /* the pod -> slot index of d->pods */
 
 /* statefulset.c */
 int wl_sts_start(WlControllers *c, uint32_t wl);

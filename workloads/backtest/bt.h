@@ -134,7 +134,8 @@ typedef struct BtMetrics {
 void bt_metrics(const double *r, const double *tau, size_t n, BtMetrics *out);
 
 /* ---- counted work -------------------------------------------------------- */
-/* Exact counts for the code as written: one flop per double add, subtract,
+/* Exact counts for the code as written (kernel (c): as specified, a full
+ * centring pass and dsyrk per window; see bt_result_flops_done): one flop per double add, subtract,
  * multiply, divide, sqrt or pow; fabs, comparisons and min/max are free.
  * BLAS/LAPACK calls count as LAPACK's dopbl3/dopla formulas (dsyrk
  * k*n*(n+1), dpotrf n^3/3 + n^2/2 + n/6, dpotrs 2*nrhs*n^2). Bytes are
@@ -164,6 +165,12 @@ void bt_result_free(BtResult *r);
 BtKernel bt_result_kernel(const BtResult *r);
 const BtParams *bt_result_params(const BtResult *r);
 BtCost bt_result_cost(const BtResult *r);
+/* The flops the run actually did, counted as BtCost counts them. Equal to
+ * the counted work except for (c), which rolls its covariance from one
+ * window to the next (two dsyrk of k = hold instead of one of k = window)
+ * and so does less; the counted work stays that of the specified
+ * computation, so simulated time is a function of the request alone. */
+uint64_t bt_result_flops_done(const BtResult *r);
 
 /* (a): the pairs in grid order (fast-major, fast < slow only). */
 size_t bt_result_npairs(const BtResult *r);
@@ -204,6 +211,10 @@ void bt_memo_destroy(BtMemo *mc);
 /* *out is owned by the memo and valid until bt_memo_destroy. */
 int bt_memo_run(BtCtx *c, BtMemo *mc, const BtData *d, const BtParams *p, const BtResult **out);
 uint64_t bt_memo_hits(const BtMemo *mc);
+/* From now on mc's misses are looked up in shared, or run into it, and
+ * borrowed from there (mc's counts stay as if it ran them); shared must
+ * outlive mc. NULL: none. */
+void bt_memo_share(BtMemo *mc, BtMemo *shared);
 uint64_t bt_memo_misses(const BtMemo *mc);
 
 /* ---- throughput: counted work -> simulated time -------------------------- */

@@ -40,6 +40,9 @@ struct BtResult {
     double *rebal_tau;                   /* nrebal */
     int32_t *selected;                   /* (b): nrebal x top */
     double *weights;                     /* (c): nrebal x assets */
+    /* (c): the counted flops of the windows' centring and dsyrk, and the
+     * flops the kernel spent instead (it rolls the covariance) */
+    uint64_t cov_flops_spec, cov_flops_done;
 };
 
 /* Records a message on the context and returns code. */
@@ -77,6 +80,10 @@ size_t bt_ma_npairs(const BtParams *p);
 BtCost bt_cost_ma(const BtParams *p, size_t rows, size_t assets);
 BtCost bt_cost_momentum(const BtParams *p, size_t rows, size_t assets);
 BtCost bt_cost_cov(const BtParams *p, size_t rows, size_t assets);
+/* Kernel (c)'s counted flops of one window's centring and dsyrk, and of its
+ * shrinkage and dpotrf (cov.c counts what it actually does against these). */
+uint64_t bt_cost_cov_window_flops(size_t window, size_t assets);
+uint64_t bt_cost_cov_factor_flops(double shrink, size_t assets);
 
 /* Accumulators of the first metrics pass (fused into the MA kernel's loop). */
 typedef struct BtAcc {

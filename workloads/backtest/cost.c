@@ -131,6 +131,24 @@ static void factor_cost(BtCost *c, const BtParams *p, U W, U N)
     add(c, 4 * N * N, 8 * (2 * tri + 8 * N));                    /* dpotrs, nrhs = 2 */
 }
 
+/* The part of one window's counted flops that cov.c may skip by rolling:
+ * center_cost and factor_cost's dsyrk. */
+uint64_t bt_cost_cov_window_flops(size_t window, size_t assets)
+{
+    BtCost c = {0, 0};
+    U W = window, N = assets;
+    center_cost(&c, W, N);
+    return c.flops + W * N * (N + 1);
+}
+
+/* factor_cost's shrinkage and dpotrf: what cov.c repeats when a rolled
+ * Sigma's factorisation fails and the window is computed in full. */
+uint64_t bt_cost_cov_factor_flops(double shrink, size_t assets)
+{
+    U N = assets, tri = N * (N + 1) / 2;
+    return (shrink > 0 ? tri + 2 * N + 3 : 0) + N * (N + 1) * (2 * N + 1) / 6;
+}
+
 /* Weights: 1'a and a/1'a; mean-variance adds 1'b and four flops an asset. */
 static void weights_cost(BtCost *c, const BtParams *p, U N)
 {

@@ -7,6 +7,12 @@
  * count is left out on purpose. Entries live until the memo is destroyed.
  * Lookup is a linear scan: a simulation asks for few distinct configurations,
  * and a scan is negligible next to the run it saves.
+ *
+ * A memo may share another's results (bt_memo_share: a sweep's runs share
+ * one across configurations): a request it has not seen is looked up there,
+ * or run into it, and borrowed. Its own hits and misses count as if it had
+ * run the kernels itself, so what a run reports does not depend on what
+ * ran before it.
  */
 #include "workloads/backtest/bt.h"
 
@@ -19,6 +25,7 @@
 typedef struct Entry {
     char *key;
     BtResult *res;
+    int borrowed;     /* owned by the shared memo */
 } Entry;
 
 struct BtMemo {
@@ -27,6 +34,7 @@ struct BtMemo {
     size_t n, cap;
     uint64_t hits, misses;
     int blas_ready;   /* a BLAS kernel got OpenBLAS's buffer (BtCtx.blas_ready) */
+    BtMemo *shared;   /* where results are found or made, then borrowed (NULL: none) */
 };
 
 BtMemo *bt_memo_create(SimMem *m)
@@ -43,13 +51,15 @@ void bt_memo_destroy(BtMemo *mc)
         return;
     for (size_t i = 0; i < mc->n; i++) {
         sim_mem_strfree(mc->mem, mc->e[i].key);
-        bt_result_free(mc->e[i].res);
+        if (!mc->e[i].borrowed)
+            bt_result_free(mc->e[i].res);
     }
     sim_mem_free(mc->mem, mc->e, mc->cap * sizeof *mc->e);
     sim_mem_free(mc->mem, mc, sizeof *mc);
 }
 
 uint64_t bt_memo_hits(const BtMemo *mc) { return mc->hits; }
+void bt_memo_share(BtMemo *mc, BtMemo *shared) { mc->shared = shared; }
 uint64_t bt_memo_misses(const BtMemo *mc) { return mc->misses; }
 
 /* Appends "%d," for each of n ints; returns the new length. */
@@ -80,14 +90,34 @@ static size_t make_key(const BtData *d, const BtParams *p, char *k, size_t cap)
     return len < cap ? len : 0;
 }
 
-static int insert(BtCtx *c, BtMemo *mc, const char *key, BtResult *res)
+static int insert(BtCtx *c, BtMemo *mc, const char *key, BtResult *res, int borrowed)
 {
     char *k = sim_mem_strdup(mc->mem, key);
     if (k == NULL || sim_mem_grow(mc->mem, (void **)&mc->e, &mc->cap, mc->n + 1, sizeof *mc->e)) {
         sim_mem_strfree(mc->mem, k);
         return bt_oom(c);
     }
-    mc->e[mc->n++] = (Entry){k, res};
+    mc->e[mc->n++] = (Entry){k, res, borrowed};
+    return SIM_OK;
+}
+
+/* A miss of a memo that shares mc->shared's results: found there or run
+ * into it (in its memory: it outlives mc), then borrowed. */
+static int borrow(BtCtx *c, BtMemo *mc, const char *key, const BtData *d, const BtParams *p,
+                  const BtResult **out)
+{
+    BtCtx sc;
+    bt_ctx_init(&sc, mc->shared->mem);
+    sc.blas_ready = c->blas_ready;
+    int rc = bt_memo_run(&sc, mc->shared, d, p, out);
+    c->blas_ready = sc.blas_ready;
+    if (rc != SIM_OK)
+        return bt_fail(c, rc, "%s", bt_errmsg(&sc));
+    if ((rc = insert(c, mc, key, (BtResult *)*out, 1)) != SIM_OK) {
+        *out = NULL;
+        return rc;
+    }
+    mc->misses++;
     return SIM_OK;
 }
 
@@ -106,6 +136,8 @@ int bt_memo_run(BtCtx *c, BtMemo *mc, const BtData *d, const BtParams *p, const 
             *out = mc->e[i].res;
             return SIM_OK;
         }
+    if (mc->shared)
+        return borrow(c, mc, key, d, p, out);
     BtResult *res;
     /* In a simulation kernels run one at a time between events, each small:
      * OpenBLAS's worker threads only spin in sched_yield afterwards (perf: ~5%
@@ -116,7 +148,7 @@ int bt_memo_run(BtCtx *c, BtMemo *mc, const BtData *d, const BtParams *p, const 
     rc = bt_run(c, d, p, &res);
     mc->blas_ready = c->blas_ready;
     openblas_set_num_threads(threads);
-    if (rc == SIM_OK && (rc = insert(c, mc, key, res)) != SIM_OK)
+    if (rc == SIM_OK && (rc = insert(c, mc, key, res, 0)) != SIM_OK)
         bt_result_free(res);
     if (rc == SIM_OK) {
         mc->misses++;

@@ -203,6 +203,10 @@ int bt_run(BtCtx *c, const BtData *d, const BtParams *p, BtResult **out)
 BtKernel bt_result_kernel(const BtResult *r) { return r->params.kernel; }
 const BtParams *bt_result_params(const BtResult *r) { return &r->params; }
 BtCost bt_result_cost(const BtResult *r) { return r->cost; }
+uint64_t bt_result_flops_done(const BtResult *r)
+{
+    return r->cost.flops - r->cov_flops_spec + r->cov_flops_done;
+}
 size_t bt_result_npairs(const BtResult *r) { return r->npairs; }
 
 void bt_result_pair(const BtResult *r, size_t pair, int *fast, int *slow)

@@ -1,0 +1,215 @@
+/*
+ * test_explain_from_hpa.c: `kubesim explain hpa --from RUN_DIR --hpa NAME
+ * --at TIME` agrees with the run. Every shipped scenario with an HPA is run
+ * once; from its trace (kubesim trace dump) its hpa_sync records are listed
+ * (a sync whose outcome changed), and at the first, the last, evenly between
+ * and the first rescale, explain --from must give the run's desired replicas
+ * and limitedBy, both in its own answer and as the run's ("run":
+ * {desiredReplicas, limitedBy, syncedAt}).
+ * Also: --case writes a case that plain explain hpa answers the same way; a
+ * time between two syncs takes the last sync before it; a missing HPA (with
+ * the nearest names), a time outside the run or before the HPA's first sync,
+ * and misused flags exit 2 with the reason.
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tb.h"
+#include "tr.h"
+
+#define MAX_SYNCS 4096
+
+typedef struct Sync {
+    long long ns;
+    char t[32];                  /* seconds, to the nanosecond */
+    char hpa[128], limited[32];
+    int current, desired;
+} Sync;
+
+static const char *const scenarios[] = {"market_open_surge", "market_day_volatility", "gpu_training_burst",
+                                        "month_end_backtest_storm", "region_outage"};
+
+static char src[1024];
+
+static void sync_of(const cJSON *r, Sync *s)
+{
+    s->ns = (long long)cJSON_GetObjectItem(r, "t_ns")->valuedouble;
+    snprintf(s->t, sizeof s->t, "%lld.%09lld", s->ns / 1000000000, s->ns % 1000000000);
+    snprintf(s->hpa, sizeof s->hpa, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r, "hpa")));
+    snprintf(s->limited, sizeof s->limited, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(r, "limited_by")));
+    s->current = cJSON_GetObjectItem(r, "current")->valueint;
+    s->desired = cJSON_GetObjectItem(r, "desired")->valueint;
+}
+
+/* The hpa_sync records of run dir, in trace order. */
+static size_t syncs(const char *dir, Sync *out)
+{
+    ck_assert_int_eq(tb_run("trace dump %s/trace.kst", dir), 0);
+    char *text = strdup(tb_out());
+    size_t n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strstr(line, "\"hpa_sync\"") == NULL || n >= MAX_SYNCS)
+            continue;
+        cJSON *r = cJSON_Parse(line);
+        ck_assert_ptr_nonnull(r);
+        sync_of(r, &out[n++]);
+        cJSON_Delete(r);
+    }
+    free(text);
+    return n;
+}
+
+static cJSON *explain_json(const char *dir, const char *scn, const char *hpa, const char *t, const char *more)
+{
+    int rc = tb_run("explain hpa --from %s --scenario %s/scenarios/%s.lua --hpa %s --at %s --json %s", dir, src, scn,
+                    hpa, t, more);
+    ck_assert_msg(rc == 0, "%s: %s at %s: exit %d: %s", scn, hpa, t, rc, tb_err());
+    cJSON *j = cJSON_Parse(tb_out());
+    ck_assert_msg(j != NULL, "not JSON: %s", tb_out());
+    return j;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItem(o, key);
+    ck_assert_msg(cJSON_IsNumber(x), "no number %s", key);
+    return x->valuedouble;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    ck_assert_msg(s != NULL, "no string %s", key);
+    return s;
+}
+
+/* explain's decision and the run's are the traced sync's. */
+static void agrees(const char *scn, const Sync *s, const cJSON *j)
+{
+    const cJSON *run = cJSON_GetObjectItem(j, "run");
+    ck_assert_msg(run != NULL, "%s: no run", scn);
+    ck_assert_msg((long long)(num(run, "syncedAt") * 1e9 + 0.5) == s->ns, "%s: %s: synced at %.9f, traced at %s", scn,
+                  s->hpa, num(run, "syncedAt"), s->t);
+    ck_assert_msg((int)num(run, "desiredReplicas") == s->desired && (int)num(run, "currentReplicas") == s->current,
+                  "%s: %s at %s: the rerun's sync differs from the run's", scn, s->hpa, s->t);
+    ck_assert_str_eq(str(run, "limitedBy"), s->limited);
+    ck_assert_msg((int)num(j, "desiredReplicas") == s->desired && (int)num(j, "currentReplicas") == s->current,
+                  "%s: %s at %s: the run went %d -> %d, explain says %.0f -> %.0f", scn, s->hpa, s->t, s->current,
+                  s->desired, num(j, "currentReplicas"), num(j, "desiredReplicas"));
+    ck_assert_msg(strcmp(str(j, "limitedBy"), s->limited) == 0, "%s: %s at %s: the run was limited by %s, explain "
+                  "by %s", scn, s->hpa, s->t, s->limited, str(j, "limitedBy"));
+}
+
+START_TEST(explain_hpa_from_agrees_with_the_run_on_every_shipped_scenario)
+{
+    static Sync s[MAX_SYNCS];
+    const char *scn = scenarios[_i];
+    char dir[64];
+    snprintf(dir, sizeof dir, "run-%s", scn);
+    ck_assert_int_eq(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir), 0);
+    size_t n = syncs(dir, s), rescale = n;
+    ck_assert_msg(n >= 5, "%s: %zu hpa syncs traced", scn, n);
+    for (size_t k = 0; k < n && rescale == n; k++)
+        if (s[k].desired != s[k].current)
+            rescale = k;
+    ck_assert_msg(rescale < n, "%s: no sync traced a rescale", scn);
+    for (size_t k = 0; k <= 7; k++) {   /* the first rescale, then the first, the last and evenly between */
+        const Sync *x = &s[k == 7 ? rescale : k * (n - 1) / 6];
+        cJSON *j = explain_json(dir, scn, x->hpa, x->t, "");
+        agrees(scn, x, j);
+        cJSON_Delete(j);
+    }
+}
+END_TEST
+
+START_TEST(case_file_is_the_case_explain_hpa_reads)
+{
+    static Sync s[MAX_SYNCS];
+    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out caserun", src), 0);
+    size_t n = syncs("caserun", s), k = 0;
+    while (k < n && s[k].desired == s[k].current)
+        k++;
+    ck_assert_uint_lt(k, n);
+    const Sync *x = &s[k];
+    cJSON *j = explain_json("caserun", "market_open_surge", x->hpa, x->t, "--case case.json");
+    ck_assert_int_eq(tb_run("explain hpa case.json --json"), 0);
+    cJSON *plain = cJSON_Parse(tb_out());
+    ck_assert_ptr_nonnull(plain);
+    cJSON_DeleteItemFromObject(j, "run");   /* the same answer, but for the run's own part */
+    ck_assert_msg(cJSON_Compare(j, plain, 1), "explain hpa --from and explain hpa of its --case differ");
+    cJSON_Delete(plain);
+    cJSON_Delete(j);
+    /* the text form names the run's decision */
+    ck_assert_int_eq(tb_run("explain hpa --from caserun --scenario %s/scenarios/market_open_surge.lua --hpa %s --at %s",
+                            src, x->hpa, x->t), 0);
+    char want[128];
+    snprintf(want, sizeof want, "the run: desired %d (current %d, limited by %s", x->desired, x->current, x->limited);
+    ck_assert_msg(strstr(tb_out(), want) != NULL, "%s", tb_out());
+}
+END_TEST
+
+START_TEST(a_time_between_syncs_takes_the_last_sync_before)
+{
+    static Sync s[MAX_SYNCS];
+    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out betweenrun", src), 0);
+    size_t n = syncs("betweenrun", s);
+    ck_assert_uint_gt(n, 3);
+    const Sync *x = &s[n / 2];
+    char t[48];
+    snprintf(t, sizeof t, "%lld.%09lld", (x->ns + 7000000000LL) / 1000000000, (x->ns + 7000000000LL) % 1000000000);
+    cJSON *j = explain_json("betweenrun", "market_open_surge", x->hpa, t, "");
+    agrees("market_open_surge", x, j);   /* syncs are 15 s apart: 7 s later, the same sync */
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(bad_requests_exit_2_with_the_reason)
+{
+    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out badrun", src), 0);
+    const char *scn = "--scenario";
+    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-eats "
+                            "--at 600", scn, src), 2);
+    ck_assert_msg(strstr(tb_err(), "quant-api-us-eats") && strstr(tb_err(), "nearest: quant-api-us-east"), "%s",
+                  tb_err());
+    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+                            "--at 999h", scn, src), 2);
+    ck_assert_msg(strstr(tb_err(), "999h") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+                            "--at 5", scn, src), 2);
+    ck_assert_msg(strstr(tb_err(), "had not synced") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("explain hpa --from badrun --pod x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain schedule --from badrun --hpa x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain hpa --from badrun --hpa x"), 2);
+    ck_assert_msg(strstr(tb_err(), "--at") != NULL, "%s", tb_err());
+    ck_assert_int_eq(tb_run("explain hpa case.json --hpa x"), 2);
+    ck_assert_str_eq(tb_out(), "");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("explain_from_hpa");
+    TCase *tc = tcase_create("explain_from_hpa");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, explain_hpa_from_agrees_with_the_run_on_every_shipped_scenario, 0,
+                        (int)(sizeof scenarios / sizeof *scenarios));
+    tcase_add_test(tc, case_file_is_the_case_explain_hpa_reads);
+    tcase_add_test(tc, a_time_between_syncs_takes_the_last_sync_before);
+    tcase_add_test(tc, bad_requests_exit_2_with_the_reason);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    const char *root = getenv("KUBESIM_SRC");
+    snprintf(src, sizeof src, "%s", root ? root : ".");
+    if (tb_setup("explain-from-hpa") != 0)
+        return 2;
+    int failed = tr_run(suite(), 0);
+    tb_cleanup();
+    return failed ? 1 : 0;
+}
