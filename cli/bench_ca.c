@@ -7,7 +7,9 @@
  * adding one pending pod so the plan is computed afresh. Then two figures of
  * a cluster with nothing pending where every node is under the threshold:
  * the full scale-down pass (utilisation, blockers, a place for every pod)
- * and a quiet loop after it (nothing changed: the last plan stands).
+ * and a quiet loop after it (nothing changed: the last plan stands); the
+ * loop after 5 nodes of 20,000 changed, reusing the last pass's simulations
+ * and exhaustive.
  * --quick: 500 nodes and 200 pods.
  */
 #include "cli/bench.h"
@@ -188,12 +190,41 @@ static int time_scale_down(uint32_t nodes, uint32_t per_node, int32_t count, dou
     return rc == 0 ? 0 : -1;
 }
 
+/* The pass of a loop after few nodes changed: two loops of the large
+ * cluster (the second's candidates are the first's unneeded nodes), then one
+ * pod deleted on each of 5 nodes spread over the region, and the loop after
+ * it timed; exhaustive: every simulation run afresh (the reference). */
+static int time_few_changed(uint32_t nodes, int exhaustive, double *ms)
+{
+    Bench b;
+    SchedCaConfig cfg;
+    sched_ca_config_default(&cfg);
+    cfg.scale_down_exhaustive = exhaustive;
+    int rc = setup(&b, nodes, 0.3, 10, &cfg);
+    for (int i = 0; i < 2 && rc == 0; i++)
+        rc = sched_ca_loop(b.ca, b.region);
+    const SimRegion *r = rc == 0 ? sim_region(b.e, b.region) : NULL;
+    for (uint32_t k = 0; k < 5 && rc == 0; k++) {
+        uint32_t pod = sim_node(b.e, r->nodes[(size_t)r->nnodes * (2 * k + 1) / 10])->pods_head;
+        rc = pod == SIM_NONE ? 0 : sim_pod_delete(b.e, pod);
+    }
+    if (rc == 0) {
+        double t0 = bench_now();
+        rc = sched_ca_loop(b.ca, b.region);
+        *ms = (bench_now() - t0) * 1e3;
+    }
+    if (rc != 0)
+        fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
+    teardown(&b);
+    return rc == 0 ? 0 : -1;
+}
+
 int bench_autoscaler_loop(cJSON *out, int quick)
 {
     uint32_t nodes = quick ? 500 : 5000, pending = quick ? 200 : 2000, wls[4], large = quick ? 2000 : 20000;
     int reps = quick ? 5 : 20;
     Bench b;
-    double ms = -1, pass_ms = 0, quiet_us = 0, large_ms = 0, large_full_ms = 0;
+    double ms = -1, pass_ms = 0, quiet_us = 0, large_ms = 0, large_full_ms = 0, few_ms = 0, few_full_ms = 0;
     int32_t delta = 0;
     if (setup(&b, nodes, 0.95, 1, NULL) == 0 && add_pending(&b, pending, wls) == 0)
         ms = time_plans(&b, wls, reps, &delta);
@@ -201,7 +232,8 @@ int bench_autoscaler_loop(cJSON *out, int quick)
         fprintf(stderr, "kubesim bench autoscaler_loop: %s\n", b.e ? sim_errmsg(b.e) : "out of memory");
     teardown(&b);
     if (ms < 0 || time_scale_down(nodes, 1, 30, &pass_ms, &quiet_us) != 0 ||
-        time_scale_down(large, 10, 30, &large_ms, NULL) != 0 || time_scale_down(large, 10, 0, &large_full_ms, NULL) != 0)
+        time_scale_down(large, 10, 30, &large_ms, NULL) != 0 || time_scale_down(large, 10, 0, &large_full_ms, NULL) != 0 ||
+        time_few_changed(large, 0, &few_ms) != 0 || time_few_changed(large, 1, &few_full_ms) != 0)
         return -1;
     cJSON_AddNumberToObject(out, "nodes", nodes);
     cJSON_AddNumberToObject(out, "pending", pending);
@@ -212,5 +244,7 @@ int bench_autoscaler_loop(cJSON *out, int quick)
     cJSON_AddNumberToObject(out, "large_nodes", large);
     cJSON_AddNumberToObject(out, "ms_scale_down_pass_large", (double)(int64_t)(large_ms * 1000) / 1000);
     cJSON_AddNumberToObject(out, "ms_scale_down_pass_large_uncapped", (double)(int64_t)(large_full_ms * 1000) / 1000);
+    cJSON_AddNumberToObject(out, "ms_scale_down_pass_few_changed", (double)(int64_t)(few_ms * 1000) / 1000);
+    cJSON_AddNumberToObject(out, "ms_scale_down_pass_few_changed_exhaustive", (double)(int64_t)(few_full_ms * 1000) / 1000);
     return 0;
 }

@@ -423,7 +423,14 @@ static int coupled(SchedCa *ca)
 static int sims_key_same(SchedCa *ca, CaRegion *rs, const SimRegion *r, int *same)
 {
     *same = 0;
+    uint64_t sum = 0;   /* the drain rules' inputs of every workload (a test may change them) */
+    for (uint32_t w = 0, nw = sim_workload_count(ca->e); w < nw; w++) {
+        const SimWorkload *x = sim_workload(ca->e, w);
+        sum = sum * 1099511628211ULL + ((uint64_t)x->kind << 16 | (uint64_t)(uint8_t)x->spec.safe_to_evict << 8 |
+                                        x->spec.local_storage);
+    }
     int ok = rs->sims_valid && !ca->cfg.scale_down_exhaustive && rs->sims_glob == rs->down_glob &&
+             rs->sims_wlsum == sum &&
              rs->sims_nnodes == r->nnodes && rs->sims_nwl == sim_workload_count(ca->e) &&
              rs->sims_npdb == sim_pdb_count(ca->e);
     if (CA_GROW(ca, rs->sims_pdb, rs->capsimspdb, ca->npdbs))
@@ -434,6 +441,7 @@ static int sims_key_same(SchedCa *ca, CaRegion *rs, const SimRegion *r, int *sam
         rs->sims_pdb[k] = a;
     }
     rs->sims_glob = rs->down_glob;
+    rs->sims_wlsum = sum;
     rs->sims_nnodes = r->nnodes;
     rs->sims_nwl = sim_workload_count(ca->e);
     rs->sims_npdb = sim_pdb_count(ca->e);

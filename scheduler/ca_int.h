@@ -105,6 +105,7 @@ typedef struct CaRegion {
     size_t nsims, capsims;
     uint64_t down_glob;          /* bumped by a change of no one node (then nothing is reused) */
     uint64_t sims_glob;          /* down_glob when sims[] were last validated */
+    uint64_t sims_wlsum;         /* a hash of every workload's drain-rule fields then */
     uint32_t *reads;             /* the local indices each simulation read */
     size_t capreads;
 } CaRegion;
