@@ -79,9 +79,25 @@ static void on_bound(void *ctx, SimEngine *e, uint32_t pod)
     }
 }
 
-/* The trace's scenario name and seed. */
+/* The meta's "sets" (the run's --set values) into r. */
+static void meta_sets(const cJSON *j, CliFromRun *r)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "sets"), *x;
+    size_t used = 0;
+    r->has_sets = cJSON_IsArray(a);
+    cJSON_ArrayForEach(x, a) {
+        size_t len = cJSON_IsString(x) ? strlen(x->valuestring) + 1 : 0;
+        if (len == 0 || r->nsets == CLI_FROM_MAX_SETS || used + len > sizeof r->setbuf)
+            continue;
+        memcpy(r->setbuf + used, x->valuestring, len);
+        r->sets[r->nsets++] = r->setbuf + used;
+        used += len;
+    }
+}
+
+/* The trace's scenario name, seed and --set values. */
 static int trace_meta(SimMem *m, const SimTrSchema *schema, const char *path, char *scn, size_t n, uint64_t *seed,
-                      SimErr *err)
+                      CliFromRun *run, SimErr *err)
 {
     SimTraceReader *r = sim_trace_open(m, schema, path, err);
     if (r == NULL)
@@ -95,6 +111,7 @@ static int trace_meta(SimMem *m, const SimTrSchema *schema, const char *path, ch
     if (ok) {
         snprintf(scn, n, "%s", name->valuestring);
         *seed = (uint64_t)sd->valuedouble;
+        meta_sets(j, run);
     }
     cJSON_Delete(j);
     sim_json_end(&js);
@@ -202,11 +219,46 @@ static int answer(SimMem *m, const Snap *s, const char *file, int as_json, SimEr
     return rc;
 }
 
-/* The scenario the run ran: --scenario, the built-in one, or scenarios/NAME.lua. */
-static ScnScenario *load(SimMem *m, const CliExplainFrom *f, const char *name, uint64_t seed, char *path, size_t n,
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The run's --set values are the rerun's: a --set here that differs would
+ * explain another run, so it is refused (a trace whose meta lists none ran
+ * without --set, or before runs recorded them: then --set here is used). */
+static int same_sets(const CliExplainFrom *f, CliFromRun *r, SimErr *err)
+{
+    if (!r->has_sets || f->nsets == 0)
+        return SIM_OK;
+    char *a[CLI_FROM_MAX_SETS], *b[CLI_FROM_MAX_SETS];
+    memcpy(a, f->sets, f->nsets * sizeof *a);
+    memcpy(b, r->sets, r->nsets * sizeof *b);
+    qsort(a, f->nsets, sizeof *a, by_str);
+    qsort(b, r->nsets, sizeof *b, by_str);
+    int same = f->nsets == r->nsets;
+    for (size_t i = 0; same && i < f->nsets; i++)
+        same = strcmp(a[i], b[i]) == 0;
+    if (same)
+        return SIM_OK;
+    char ran[1024] = "";
+    for (size_t i = 0; i < r->nsets; i++)
+        snprintf(ran + strlen(ran), sizeof ran - strlen(ran), " --set %s", r->sets[i]);
+    return sim_err_set(err, SIM_EINVAL, "the run ran with%s; --set here differs and would explain another run: leave "
+                                        "--set out (--from re-runs with the run's values)", ran);
+}
+
+/* The scenario the run ran: --scenario, the built-in one, or scenarios/NAME.lua,
+ * with the run's --set values (the trace's meta), else --set's. */
+static ScnScenario *load(SimMem *m, const CliExplainFrom *f, const CliFromRun *r, uint64_t seed, char *path, size_t n,
                          SimErr *err)
 {
+    const char *name = r->name;
     ScnOptions o = {.sets = f->sets, .nsets = f->nsets, .seed = seed, .no_warnings = 1};
+    if (r->has_sets) {
+        o.sets = r->sets;
+        o.nsets = r->nsets;
+    }
     if (f->scenario)
         o.path = f->scenario;
     else if (strcmp(name, "market_open_surge") != 0) {
@@ -238,11 +290,13 @@ int cli_from_open(SimMem *m, const CliExplainFrom *f, CliFromRun *r, SimErr *err
         return sim_err_set(err, SIM_EIO, "%s: no such run folder", f->run);
     int rc = scn_trace_schema(&schema);
     if (rc == SIM_OK)
-        rc = trace_meta(m, &schema, trace, r->name, sizeof r->name, &r->seed, err);
+        rc = trace_meta(m, &schema, trace, r->name, sizeof r->name, &r->seed, r, err);
+    if (rc == SIM_OK)
+        rc = same_sets(f, r, err);
     if (rc == SIM_OK)
         rc = run_time(m, &schema, trace, f->at, &r->at, err);
     if (rc == SIM_OK)
-        r->sc = load(m, f, r->name, r->seed, r->path, sizeof r->path, err);
+        r->sc = load(m, f, r, r->seed, r->path, sizeof r->path, err);
     return rc != SIM_OK ? rc : r->sc ? SIM_OK : SIM_EINVAL;
 }
 

@@ -12,6 +12,8 @@
 
 #include "cli/cli.h"
 
+#define CLI_FROM_MAX_SETS 256   /* as many as explain takes on its command line */
+
 /* The run to rebuild. sc is owned (cli_from_close frees it). */
 typedef struct CliFromRun {
     SimTime at;                  /* --at, nanoseconds from the start */
@@ -19,6 +21,10 @@ typedef struct CliFromRun {
     ScnScenario *sc;
     char name[256];              /* the scenario's name as the trace has it */
     char path[600];              /* scenarios/NAME.lua when found by name */
+    char *sets[CLI_FROM_MAX_SETS]; /* the run's --set values, from the trace's meta (into setbuf) */
+    size_t nsets;
+    int has_sets;                /* the meta lists them (a run without --set lists none) */
+    char setbuf[8192];
 } CliFromRun;
 
 /* Reads the run's trace header and --at, and loads its scenario. SIM_OK, or

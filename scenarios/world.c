@@ -18,6 +18,7 @@
 
 #include "scheduler/ca.h"
 #include "scheduler/sched.h"
+#include "sim/json.h"
 #include "sim/metrics.h"
 #include "sim/summary.h"
 #include "sim/timings.h"
@@ -77,17 +78,53 @@ static int clock_summary(void *ctx, SimEngine *e, cJSON *o)
     return scn_clock_json(s, s->duration, o);
 }
 
+/* The meta's "sets": the --set values the scenario was loaded with, in the
+ * order given ("" when none, so a run without them keeps its trace bytes):
+ * `explain --from` re-runs with them and refuses other values. */
+static int sets_meta(const ScnScenario *s, SimMem *mem, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (s->sets.n == 0)
+        return SIM_OK;
+    SimJsonScope js;
+    sim_json_begin(&js, mem);
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < s->sets.n; i++) {
+        size_t len = strlen(s->sets.v[i].name) + strlen(s->sets.v[i].value) + 2;
+        char *kv = sim_mem_alloc(mem, len);
+        if (kv)
+            snprintf(kv, len, "%s=%s", s->sets.v[i].name, s->sets.v[i].value);
+        cJSON *item = kv ? cJSON_CreateString(kv) : NULL;
+        if (kv)
+            sim_mem_free(mem, kv, len);
+        if (item == NULL || !cJSON_AddItemToArray(a, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(a);
+            a = NULL;
+        }
+    }
+    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    int rc = sim_json_end(&js) == SIM_OK && text && strlen(text) + 9 < n ? SIM_OK : SIM_ENOMEM;
+    if (rc == SIM_OK)
+        snprintf(buf, n, ",\"sets\":%s", text);
+    cJSON_free(text);
+    return rc;
+}
+
 static int open_outputs(ScnWorld *w)
 {
     const ScnScenario *s = w->s;
     SimMem *mem = w->opt.mem ? w->opt.mem : s->mem;
-    char path[4096], meta[8192], clock[7000] = "";
+    char path[4096], meta[16384], clock[7000] = "", sets[8192];
     if (scn_clock_set(s) && clock_meta(s, clock, sizeof clock) != SIM_OK)
         return sim_err_set(&w->err, SIM_ENOMEM, "out of memory");
+    if (sets_meta(s, mem, sets, sizeof sets) != SIM_OK)
+        return sim_err_set(&w->err, SIM_EINVAL, "the --set values are too long for the trace's header (8 KiB)");
     snprintf(meta, sizeof meta,
-             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld%s}",
+             "{\"kubesim\":\"%s\",\"scenario\":\"%s\",\"seed\":%llu,\"duration_ns\":%lld,\"sample_every_ns\":%lld%s%s}",
              KUBESIM_VERSION, s->name, (unsigned long long)w->opt.seed, (long long)s->duration,
-             (long long)s->sample_every, clock);
+             (long long)s->sample_every, clock, sets);
     const char *file = w->opt.summary_only ? NULL : path;
     snprintf(path, sizeof path, "%s/trace.kst", w->opt.dir);
     w->trace = sim_trace_create(mem, sim_trace_schema(w->e), file, meta, &w->err);

@@ -166,6 +166,36 @@ START_TEST(a_time_between_syncs_takes_the_last_sync_before)
 }
 END_TEST
 
+/* A run made with --set is re-run with its values (the trace's meta lists
+ * them), and a --set that differs is refused: at 9,030 s the built-in
+ * scenario's quant-api-us-east scales 6 -> 7, but with surge=5 its first
+ * step up comes at 9,060 s, so a rerun without the run's values would
+ * answer 7 here. */
+START_TEST(a_run_with_set_is_rerun_with_its_values)
+{
+    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --set surge=5 --out setrun", src), 0);
+    ck_assert_int_eq(tb_run("trace dump setrun/trace.kst"), 0);
+    ck_assert_ptr_nonnull(strstr(tb_out(), "\"sets\":[\"surge=5\"]"));
+    const char *scn = "--scenario";
+    ck_assert_int_eq(tb_run("explain hpa --from setrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+                            "--at 9030 --json", scn, src), 0);
+    cJSON *j = cJSON_Parse(tb_out());
+    ck_assert_ptr_nonnull(j);
+    const cJSON *run = cJSON_GetObjectItem(j, "run");
+    ck_assert_int_eq((int)num(run, "desiredReplicas"), 6);
+    ck_assert_int_eq((int)num(j, "desiredReplicas"), 6);
+    cJSON_Delete(j);
+    ck_assert_int_eq(tb_run("explain hpa --from setrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+                            "--at 9030 --set surge=5", scn, src), 0);
+    ck_assert_int_eq(tb_run("explain hpa --from setrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+                            "--at 9030 --set surge=4", scn, src), 2);
+    ck_assert_msg(strstr(tb_err(), "the run ran with --set surge=5; --set here differs") != NULL, "%s", tb_err());
+    /* the run's values and one more: another run too */
+    ck_assert_int_eq(tb_run("explain hpa --from setrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+                            "--at 9030 --set surge=5 --set surge.x=1", scn, src), 2);
+}
+END_TEST
+
 START_TEST(bad_requests_exit_2_with_the_reason)
 {
     ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out badrun", src), 0);
@@ -199,6 +229,7 @@ static Suite *suite(void)
     tcase_add_test(tc, case_file_is_the_case_explain_hpa_reads);
     tcase_add_test(tc, a_time_between_syncs_takes_the_last_sync_before);
     tcase_add_test(tc, bad_requests_exit_2_with_the_reason);
+    tcase_add_test(tc, a_run_with_set_is_rerun_with_its_values);
     suite_add_tcase(s, tc);
     return s;
 }
