@@ -37,16 +37,32 @@ typedef struct Snap {
     int oom;
 } Snap;
 
+int cli_from_keep(SimMem *m, SimJsonScope *js, cJSON *j, char **text, size_t *len)
+{
+    char *t = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (sim_json_end(js) != SIM_OK || t == NULL) {
+        cJSON_free(t);
+        return SIM_ENOMEM;
+    }
+    if (*text)
+        sim_mem_free(m, *text, *len + 1);
+    *len = strlen(t);
+    *text = sim_mem_alloc(m, *len + 1);
+    if (*text)
+        memcpy(*text, t, *len + 1);
+    else
+        *len = 0;
+    cJSON_free(t);
+    return *text ? SIM_OK : SIM_ENOMEM;
+}
+
 static void take(Snap *s, SimEngine *e, uint32_t pod)
 {
     SimJsonScope js;
     sim_json_begin(&js, s->m);
-    cJSON *c = sched_explain_case_from(e, pod);
-    char *text = c ? cJSON_Print(c) : NULL;
-    cJSON_Delete(c);
-    if (sim_json_end(&js) != SIM_OK || text == NULL) {
+    if (cli_from_keep(s->m, &js, sched_explain_case_from(e, pod), &s->text, &s->len) != SIM_OK) {
         s->oom = 1;
-        cJSON_free(text);
         return;
     }
     const SimPod *me = sim_pod(e, pod);
@@ -55,12 +71,6 @@ static void take(Snap *s, SimEngine *e, uint32_t pod)
         s->nominated += i != pod && p->region == me->region && p->phase == SIM_POD_PENDING &&
                         p->nominated_node != SIM_NONE;
     }
-    s->len = strlen(text);
-    s->text = sim_mem_alloc(s->m, s->len + 1);
-    if (s->text)
-        memcpy(s->text, text, s->len + 1);
-    s->oom = s->text == NULL;
-    cJSON_free(text);
 }
 
 static int named(SimEngine *e, uint32_t pod, const char *name)

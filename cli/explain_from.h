@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "sim/json.h"
 
 #define CLI_FROM_MAX_SETS 256   /* as many as explain takes on its command line */
 
@@ -39,6 +40,11 @@ typedef int (*CliExplainFn)(SimMem *m, const char *text, size_t len, const char 
                             SimErr *err);
 int cli_from_answer(SimMem *m, CliExplainFn fn, const char *text, size_t len, const char *file, cJSON **ans,
                     SimErr *err);
+/* Keeps a case: prints j (built since js began through m), deletes it, ends
+ * js, and stores the text in *text (allocated through m, replacing what
+ * *text held; *len its length). SIM_OK, or SIM_ENOMEM with *text as it was
+ * (a failed print) or NULL (a failed copy). */
+int cli_from_keep(SimMem *m, SimJsonScope *js, cJSON *j, char **text, size_t *len);
 /* Prints a cJSON tree (--json) and a newline. */
 void cli_from_print_json(const cJSON *j);
 

@@ -44,23 +44,11 @@ static void take(CaSnap *s, SchedCa *ca, uint32_t region)
     RegionSnap *r = &s->r[region];
     SimJsonScope js;
     sim_json_begin(&js, s->m);
-    cJSON *j = sched_ca_explain_case_from(ca, region);
-    char *text = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (sim_json_end(&js) != SIM_OK || text == NULL) {
+    if (cli_from_keep(s->m, &js, sched_ca_explain_case_from(ca, region), &r->text, &r->len) != SIM_OK) {
         s->oom = 1;
-        cJSON_free(text);
         return;
     }
-    if (r->text)
-        sim_mem_free(s->m, r->text, r->len + 1);
-    r->len = strlen(text);
-    r->text = sim_mem_alloc(s->m, r->len + 1);
-    if (r->text)
-        memcpy(r->text, text, r->len + 1);
-    s->oom = r->text == NULL;
     r->taken = sim_now(sched_ca_engine(ca));
-    cJSON_free(text);
 }
 
 /* Every loop of every region: the one in the last scan interval up to --at is taken. */

@@ -38,23 +38,11 @@ static void take(HpaSnap *s, WlControllers *c, size_t hpa, const WlHpaInput *in)
 {
     SimJsonScope js;
     sim_json_begin(&js, s->m);
-    cJSON *j = wl_hpa_explain_case_from(c, hpa, in);
-    char *text = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (sim_json_end(&js) != SIM_OK || text == NULL) {
+    if (cli_from_keep(s->m, &js, wl_hpa_explain_case_from(c, hpa, in), &s->text, &s->len) != SIM_OK) {
         s->oom = 1;
-        cJSON_free(text);
         return;
     }
-    if (s->text)
-        sim_mem_free(s->m, s->text, s->len + 1);
-    s->len = strlen(text);
-    s->text = sim_mem_alloc(s->m, s->len + 1);
-    if (s->text)
-        memcpy(s->text, text, s->len + 1);
-    s->oom = s->text == NULL;
     s->taken = in->now;
-    cJSON_free(text);
 }
 
 /* Every sync of every HPA: ours, in the last sync period up to --at, is taken. */

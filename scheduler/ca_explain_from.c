@@ -28,19 +28,6 @@
 
 #define GROUP_LABEL "kubesim.io/node-group"
 
-static void add_q(cJSON *o, const char *key, int64_t v, int milli)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, milli ? "%lldm" : "%lld", (long long)v);
-    cJSON_AddStringToObject(o, key, buf);
-}
-
-static void add_label(cJSON *labels, const char *key, const char *value)
-{
-    if (value && !cJSON_HasObjectItem(labels, key))
-        cJSON_AddStringToObject(labels, key, value);
-}
-
 /* The group's node template: its labels with the ones every node of it
  * carries (group, instance type, region, the zone of a one-zone group). */
 static cJSON *template_json(SimEngine *e, const SimNodeGroup *g)
@@ -51,12 +38,12 @@ static cJSON *template_json(SimEngine *e, const SimNodeGroup *g)
     cJSON_AddStringToObject(meta, "name", name);
     cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
     for (size_t i = 0; i < g->nlabels; i++)
-        add_label(labels, g->labels[i].key, g->labels[i].value);
-    add_label(labels, GROUP_LABEL, g->name);
-    add_label(labels, "node.kubernetes.io/instance-type", g->instance_type);
-    add_label(labels, "topology.kubernetes.io/region", sim_region(e, g->region)->name);
+        sched_xfrom_add_label(labels, g->labels[i].key, g->labels[i].value);
+    sched_xfrom_add_label(labels, GROUP_LABEL, g->name);
+    sched_xfrom_add_label(labels, "node.kubernetes.io/instance-type", g->instance_type);
+    sched_xfrom_add_label(labels, "topology.kubernetes.io/region", sim_region(e, g->region)->name);
     if (g->nzones == 1)
-        add_label(labels, "topology.kubernetes.io/zone", sim_zone(e, g->zones[0])->name);
+        sched_xfrom_add_label(labels, "topology.kubernetes.io/zone", sim_zone(e, g->zones[0])->name);
     cJSON *taints = cJSON_AddArrayToObject(cJSON_AddObjectToObject(o, "spec"), "taints");
     for (size_t i = 0; i < g->ntaints; i++) {
         cJSON *t = sim_json_push(taints, cJSON_CreateObject());
@@ -66,10 +53,10 @@ static cJSON *template_json(SimEngine *e, const SimNodeGroup *g)
         cJSON_AddStringToObject(t, "effect", kube_taint_effect_names[g->taints[i].effect]);
     }
     cJSON *alloc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "status"), "allocatable");
-    add_q(alloc, "cpu", g->alloc.cpu_m, 1);
-    add_q(alloc, "memory", g->alloc.mem, 0);
-    add_q(alloc, "nvidia.com/gpu", g->alloc.gpu, 0);
-    add_q(alloc, "pods", g->alloc.pods, 0);
+    sched_xfrom_add_q(alloc, "cpu", g->alloc.cpu_m, 1);
+    sched_xfrom_add_q(alloc, "memory", g->alloc.mem, 0);
+    sched_xfrom_add_q(alloc, "nvidia.com/gpu", g->alloc.gpu, 0);
+    sched_xfrom_add_q(alloc, "pods", g->alloc.pods, 0);
     return o;
 }
 

@@ -28,14 +28,14 @@
 
 #define WL_LABEL "kubesim.io/workload"
 
-static void add_q(cJSON *o, const char *key, int64_t v, int milli)
+void sched_xfrom_add_q(cJSON *o, const char *key, int64_t v, int milli)
 {
     char buf[32];
     snprintf(buf, sizeof buf, milli ? "%lldm" : "%lld", (long long)v);
     cJSON_AddStringToObject(o, key, buf);
 }
 
-static void add_label(cJSON *labels, const char *key, const char *value)
+void sched_xfrom_add_label(cJSON *labels, const char *key, const char *value)
 {
     if (value && !cJSON_HasObjectItem(labels, key))
         cJSON_AddStringToObject(labels, key, value);
@@ -52,9 +52,9 @@ cJSON *sched_xfrom_node_json(SimEngine *e, uint32_t id)
     cJSON_AddStringToObject(meta, "name", n->name);
     cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
     for (size_t i = 0; i < g->nlabels; i++)
-        add_label(labels, g->labels[i].key, g->labels[i].value);
+        sched_xfrom_add_label(labels, g->labels[i].key, g->labels[i].value);
     for (size_t i = 0; i < sizeof derived / sizeof *derived; i++)
-        add_label(labels, derived[i], sim_node_label(e, id, derived[i]));
+        sched_xfrom_add_label(labels, derived[i], sim_node_label(e, id, derived[i]));
     cJSON *spec = cJSON_AddObjectToObject(o, "spec"), *taints = cJSON_AddArrayToObject(spec, "taints");
     for (size_t i = 0; i < g->ntaints; i++) {
         cJSON *t = sim_json_push(taints, cJSON_CreateObject());
@@ -66,10 +66,10 @@ cJSON *sched_xfrom_node_json(SimEngine *e, uint32_t id)
     if (n->unschedulable)
         cJSON_AddBoolToObject(spec, "unschedulable", 1);
     cJSON *alloc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(o, "status"), "allocatable");
-    add_q(alloc, "cpu", n->alloc.cpu_m, 1);
-    add_q(alloc, "memory", n->alloc.mem, 0);
-    add_q(alloc, "nvidia.com/gpu", n->alloc.gpu, 0);
-    add_q(alloc, "pods", n->alloc.pods, 0);
+    sched_xfrom_add_q(alloc, "cpu", n->alloc.cpu_m, 1);
+    sched_xfrom_add_q(alloc, "memory", n->alloc.mem, 0);
+    sched_xfrom_add_q(alloc, "nvidia.com/gpu", n->alloc.gpu, 0);
+    sched_xfrom_add_q(alloc, "pods", n->alloc.pods, 0);
     return o;
 }
 
@@ -219,18 +219,18 @@ static void resources(cJSON *spec, const SimPod *p)
     cJSON *c = sim_json_push(cJSON_AddArrayToObject(spec, "containers"), cJSON_CreateObject());
     cJSON_AddStringToObject(c, "name", "app");
     cJSON *res = cJSON_AddObjectToObject(c, "resources"), *req = cJSON_AddObjectToObject(res, "requests");
-    add_q(req, "cpu", p->req.cpu_m, 1);
-    add_q(req, "memory", p->req.mem, 0);
+    sched_xfrom_add_q(req, "cpu", p->req.cpu_m, 1);
+    sched_xfrom_add_q(req, "memory", p->req.mem, 0);
     if (p->req.gpu)
-        add_q(req, "nvidia.com/gpu", p->req.gpu, 0);
+        sched_xfrom_add_q(req, "nvidia.com/gpu", p->req.gpu, 0);
     if (p->lim_cpu_m || p->lim_mem || p->req.gpu) {
         cJSON *lim = cJSON_AddObjectToObject(res, "limits");
         if (p->lim_cpu_m)
-            add_q(lim, "cpu", p->lim_cpu_m, 1);
+            sched_xfrom_add_q(lim, "cpu", p->lim_cpu_m, 1);
         if (p->lim_mem)
-            add_q(lim, "memory", p->lim_mem, 0);
+            sched_xfrom_add_q(lim, "memory", p->lim_mem, 0);
         if (p->req.gpu)   /* extended resources: limits equal requests */
-            add_q(lim, "nvidia.com/gpu", p->req.gpu, 0);
+            sched_xfrom_add_q(lim, "nvidia.com/gpu", p->req.gpu, 0);
     }
 }
 
@@ -248,9 +248,9 @@ cJSON *sched_xfrom_pod_json(SimEngine *e, uint32_t id, int flags)
     cJSON_AddStringToObject(meta, "namespace", sim_namespace(e, p->ns)->name);
     cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
     for (size_t i = 0; i < s->nlabels; i++)
-        add_label(labels, s->labels[i].key, s->labels[i].value);
+        sched_xfrom_add_label(labels, s->labels[i].key, s->labels[i].value);
     if (default_spread(w))
-        add_label(labels, WL_LABEL, w->name);
+        sched_xfrom_add_label(labels, WL_LABEL, w->name);
     cJSON *spec = cJSON_AddObjectToObject(o, "spec");
     if (bound)
         cJSON_AddStringToObject(spec, "nodeName", sim_node(e, p->node)->name);

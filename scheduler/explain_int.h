@@ -63,6 +63,10 @@ int sched_xworld_pod_create(SchedXWorld *w, uint32_t wl, const KubePod *p, const
  * kubesim.io/node-group included), the group's taints, spec.unschedulable,
  * status.allocatable. */
 cJSON *sched_xfrom_node_json(SimEngine *e, uint32_t id);
+/* key: v as a quantity string ("250m" when milli, else "8"). */
+void sched_xfrom_add_q(cJSON *o, const char *key, int64_t v, int milli);
+/* key: value in a labels object, unless value is NULL or the key is set. */
+void sched_xfrom_add_label(cJSON *labels, const char *key, const char *value);
 /* Pod id as a v1 Pod: labels, priority, node selector, affinity,
  * tolerations, spreading (the system default as two ScheduleAnyway
  * constraints), requests and limits as admitted. flags: SCHED_XFROM_BOUND
