@@ -90,6 +90,20 @@ typedef struct SchedRow {
     uint8_t pad;
 } SchedRow;
 
+/* A summary of SCHED_BLK consecutive rows (a full block; the rows past the
+ * last full block have none), so that the filter loop takes in one test a
+ * block where every node fails, or where every node passes Fit and its
+ * class's verdict. Valid while ok; any change to one of its rows clears ok
+ * and the loop recomputes it when it next meets the block. */
+#define SCHED_BLK 32
+typedef struct SchedBlk {
+    int64_t min_cpu, min_mem, max_cpu, max_mem;
+    int32_t min_gpu, max_gpu, min_pods, max_pods;
+    uint64_t cls;                /* bit c: a node of class c (classes < 64 only) */
+    uint8_t ok;                  /* the summary is current */
+    uint8_t plain;               /* every row Ready, uncordoned, unnominated, class < 64 */
+} SchedBlk;
+
 /* What scoring reads of a node when its memo misses (same index as the row). */
 typedef struct SchedRowRes {
     int64_t alloc_cpu, alloc_mem;
@@ -242,6 +256,8 @@ typedef struct SchedRegion {
     SchedRow *rows;
     SchedRowRes *res;
     size_t nrows, caprows, capres;
+    SchedBlk *blk;                   /* per SCHED_BLK rows (see SchedBlk) */
+    size_t capblk;
     uint32_t ready;
     SchedClass *cls;
     size_t ncls, capcls;
@@ -356,6 +372,12 @@ struct SchedCycleState {
 SchedRegion *sched_region(SchedScheduler *s, uint32_t region);
 int sched_region_sync(SchedScheduler *s, SchedRegion *rg);
 void sched_row_refresh(SchedScheduler *s, SchedRegion *rg, uint32_t node);
+/* Marks the summary of the block holding row li stale. */
+static inline void sched_blk_stale(SchedRegion *rg, size_t li)
+{
+    if (li / SCHED_BLK < rg->capblk)
+        rg->blk[li / SCHED_BLK].ok = 0;
+}
 SchedWl *sched_wl(SchedScheduler *s, uint32_t wl);
 int sched_wl_classes(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t wl);
 void sched_count_pod(SchedScheduler *s, uint32_t pod, int delta);
