@@ -376,6 +376,19 @@ static inline int blk_verdict(const Scan *sc, uint32_t li, const SimRes *q, cons
  * test of the differences free - request (magnitudes are far below 2^62);
  * sched_fit_code has the last word. Returns the row after the last one
  * examined. */
+/* run_add on the loop's registers. */
+#define RUN_ADD(code)                 \
+    do {                              \
+        if ((code) != rcode) {        \
+            sc->code = rcode;         \
+            sc->run = run;            \
+            run_flush(sc);            \
+            rcode = (code);           \
+            run = 0;                  \
+        }                             \
+        run++;                        \
+    } while (0)
+
 __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to,
                                                                const uint32_t *ccode, const int extra,
                                                                const int gpus, const int score)
@@ -398,13 +411,21 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
                 li = bend;
                 continue;
             }
-            if (k == BLK_PASS && !extra && bend <= end) {
+            if (k == BLK_PASS && bend <= end) {   /* every node passes its class and Fit */
                 for (; li < bend; li++) {
+                    uint32_t code = extra ? filter_extra(st, li, &rows[li]) : R_PASS;
+                    if (code != R_PASS) {
+                        RUN_ADD(code);
+                        continue;
+                    }
                     if (score)
                         sched_best_add_x(st, &best, &rows[li], li, nf, score == 2);
+                    if (extra)   /* only the classes of the nodes that pass */
+                        seen[rows[li].cls] = 1;
                     fl[nf++] = li;
                 }
-                seenm |= st->rg->blk[(li - 1) / SCHED_BLK].cls;
+                if (!extra)
+                    seenm |= st->rg->blk[(li - 1) / SCHED_BLK].cls;
                 continue;
             }
             end = end < bend ? end : bend;
@@ -427,14 +448,7 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
                     code = filter_extra(st, li, row);
             }
             if (code != R_PASS) {
-                if (code != rcode) {
-                    sc->code = rcode;
-                    sc->run = run;
-                    run_flush(sc);
-                    rcode = code;
-                    run = 0;
-                }
-                run++;
+                RUN_ADD(code);
                 continue;
             }
             if (score)
