@@ -699,7 +699,10 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
             return rc;
         sc.best = st->only == SCHED_NONE && rc == 1 ? &best : NULL;
     }
-    if (find_feasible(&sc, out) != SIM_OK)
+    int found = find_feasible(&sc, out);
+    if (sc.best)
+        sched_best_done(s, sc.best);
+    if (found != SIM_OK)
         return SIM_ENOMEM;
     uint32_t nf = out->feasible, chosen = 0;
     const SimRegion *r = sim_region(s->e, st->rg->id);

@@ -295,6 +295,8 @@ typedef struct SchedArena {
     size_t nblocks, capblocks, cur, used;
 } SchedArena;
 
+typedef struct SchedKeyBest SchedKeyBest;   /* defined with SchedBest below */
+
 struct SchedScheduler {
     SimEngine *e;
     uint16_t ev;                     /* our event kind: a region's cycle (aux SCHED_EV_*) */
@@ -315,6 +317,9 @@ struct SchedScheduler {
     uint32_t *feasible;
     int64_t *total, *raw;
     size_t capf;
+    SchedKeyBest *kb;                /* SchedBest's per-key table, len 0 outside a cycle */
+    uint32_t *kbkeys;                /* the keys the last cycle set in it */
+    size_t capkb, capkbkeys, nkbkeys;
     SchedCycleState *last;           /* prepared state reused by sched_filter_node */
     uint32_t last_pod;
     uint64_t last_gen;
@@ -687,15 +692,15 @@ int64_t sched_fit_miss(const SchedCycleState *st, uint64_t *memo, const SchedRow
  * the seeded draw among ties are then sched_score_place's. */
 #define SCHED_SPAN_N 64              /* counts of the spans' table: 0 .. SCHED_SPAN_N - 1 */
 #define SCHED_SPAN_MAX_CLS 128
-typedef struct SchedKeyBest {
-    int64_t best;                    /* the greatest first term of the key's nodes */
-    uint32_t head, tail, len;        /* the nodes that have it, a list through SchedBest.next */
-} SchedKeyBest;
+struct SchedKeyBest {
+    int32_t best;                    /* the greatest first term of the key's nodes */
+    uint32_t len;                    /* how many have it; 0: no feasible node has the key */
+    uint32_t head, tail;             /* the nodes that have it, a list through SchedBest.next */
+};
 typedef struct SchedBest {
     uint64_t *memo;                  /* the shape's memo */
     const uint32_t *cnt;             /* spans: the group's per-node counts; NULL: keyed by class */
-    uint8_t *pres;                   /* per key: a node has it */
-    SchedKeyBest *kb;                /* per key, valid where pres */
+    SchedKeyBest *kb;                /* per key (the scheduler's table, len 0 between cycles) */
     uint32_t *next;                  /* per feasible index */
     uint32_t *keys, nkeys;           /* the keys present, as met */
     uint32_t over;                   /* spans: the counts met, ORed */
@@ -704,6 +709,11 @@ typedef struct SchedBest {
 /* Prepares b for the cycle's pod and returns 1, or 0 when the pod's score
  * has other terms (the caller scores with sched_score_place), or SIM_ENOMEM. */
 int sched_best_begin(SchedCycleState *st, SchedBest *b, uint32_t nrows);
+/* After the filter loop: which keys b set, for the next sched_best_begin to clear. */
+static inline void sched_best_done(SchedScheduler *s, const SchedBest *b)
+{
+    s->nkbkeys = b->nkeys;
+}
 /* After the loop over nf (> 1) feasible nodes whose classes are in seen: the
  * chosen index as sched_score_place's (SIM_OK), SCHED_BEST_WIDE when a count
  * went past the table (sched_score_place then scores), or SIM_ENOMEM. */
@@ -716,8 +726,8 @@ __attribute__((always_inline)) static inline void sched_best_add_x(const SchedCy
                                                                    const int spans)
 {
     uint64_t m = b->memo[li];
-    int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu)
-                                                      : sched_fit_miss(st, b->memo, row, li);
+    int32_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int32_t)(m & 0xffffffffu)
+                                                      : (int32_t)sched_fit_miss(st, b->memo, row, li);
     uint32_t key = row->cls;
     if (spans) {
         uint32_t k = b->cnt[li];
@@ -725,12 +735,11 @@ __attribute__((always_inline)) static inline void sched_best_add_x(const SchedCy
         key = key * SCHED_SPAN_N + (k & (SCHED_SPAN_N - 1));
     }
     SchedKeyBest *kb = &b->kb[key];
-    if (!b->pres[key]) {
-        b->pres[key] = 1;
+    if (kb->len == 0) {
         b->keys[b->nkeys++] = key;
-        *kb = (SchedKeyBest){fb, i, i, 1};
+        *kb = (SchedKeyBest){fb, 1, i, i};
     } else if (fb > kb->best) {
-        *kb = (SchedKeyBest){fb, i, i, 1};
+        *kb = (SchedKeyBest){fb, 1, i, i};
     } else if (fb == kb->best) {
         b->next[kb->tail] = i;
         kb->tail = i;
