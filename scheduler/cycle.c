@@ -326,10 +326,10 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
 }
 
 /* ---- blocks of rows (SchedBlk) ---------------------------------------------- */
-static void blk_fill(SchedRegion *rg, size_t b)
+__attribute__((noinline)) static void blk_fill(SchedRegion *rg, size_t b)
 {
     const SchedRow *r = &rg->rows[b * SCHED_BLK];
-    SchedBlk k = {INT64_MAX, INT64_MAX, INT64_MIN, INT64_MIN, INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 0, 1, 1};
+    SchedBlk k = {INT64_MAX, INT64_MAX, INT64_MIN, INT64_MIN, INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 0, 1, 1, 0};
     for (size_t j = 0; j < SCHED_BLK; j++, r++) {
         k.plain &= r->flags == ROW_READY && r->cls < 64;
         k.min_cpu = r->free_cpu < k.min_cpu ? r->free_cpu : k.min_cpu;
@@ -349,20 +349,20 @@ static void blk_fill(SchedRegion *rg, size_t b)
  * or Fit: fit_mask's tests against the greatest free amounts), every node
  * passes both (scan_place_x's quick test against the least), or neither. */
 enum { BLK_MIXED = 0, BLK_FAIL, BLK_PASS };
-static inline int blk_verdict(const Scan *sc, uint32_t li, const SimRes *q, const int gpus)
+__attribute__((always_inline)) static inline int blk_verdict(SchedRegion *rg, uint64_t fail, uint32_t li,
+                                                             const SimRes *q, const int gpus)
 {
-    SchedRegion *rg = sc->st->rg;
-    SchedBlk *k = &rg->blk[li / SCHED_BLK];
+    const SchedBlk *k = &rg->blk[li / SCHED_BLK];
     if (!k->ok)
         blk_fill(rg, li / SCHED_BLK);
     if (!k->plain)
         return BLK_MIXED;
-    if (!(k->cls & ~sc->fail) || k->max_pods < 1 || (q->cpu_m > 0 && k->max_cpu < q->cpu_m) ||
-        (q->mem > 0 && k->max_mem < q->mem) || (q->gpu > 0 && k->max_gpu < q->gpu))
-        return BLK_FAIL;
-    if (!(k->cls & sc->fail) && k->min_pods >= 1 && k->min_cpu >= q->cpu_m && k->min_mem >= q->mem &&
+    if (!(k->cls & fail) && k->min_pods >= 1 && k->min_cpu >= q->cpu_m && k->min_mem >= q->mem &&
         (!gpus || k->min_gpu >= q->gpu))
         return BLK_PASS;
+    if (!(k->cls & ~fail) || k->max_pods < 1 || (q->cpu_m > 0 && k->max_cpu < q->cpu_m) ||
+        (q->mem > 0 && k->max_mem < q->mem) || (q->gpu > 0 && k->max_gpu < q->gpu))
+        return BLK_FAIL;
     return BLK_MIXED;
 }
 
@@ -405,7 +405,8 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
         uint32_t end = to - li < want - nf ? to : li + (want - nf);
         if (sc->blocks) {   /* a block at a time: whole, or its rows up to its end */
             uint32_t bend = (li | (SCHED_BLK - 1)) + 1;
-            int k = (li & (SCHED_BLK - 1)) == 0 && bend <= to ? blk_verdict(sc, li, &st->p->req, gpus) : BLK_MIXED;
+            int k = (li & (SCHED_BLK - 1)) == 0 && bend <= to ? blk_verdict(st->rg, sc->fail, li, &st->p->req, gpus)
+                                                               : BLK_MIXED;
             if (k == BLK_FAIL) {
                 sc->lossy = 1;
                 li = bend;

@@ -152,7 +152,7 @@ uint32_t sched_local(SchedScheduler *s, uint32_t node)
 static void row_fill(SchedScheduler *s, SchedRegion *rg, SchedRow *row, const SimNode *n)
 {
     SchedRowRes *res = &rg->res[row - rg->rows];
-    uint8_t ready = n->state == SIM_NODE_READY;
+    uint8_t ready = n->state == SIM_NODE_READY, old_flags = row->flags;
     if (ready != ((row->flags & ROW_READY) != 0)) {
         rg->ready = ready ? rg->ready + 1 : rg->ready - 1;
         rg->cls[row->cls].ready = ready ? rg->cls[row->cls].ready + 1 : rg->cls[row->cls].ready - 1;
@@ -171,7 +171,7 @@ static void row_fill(SchedScheduler *s, SchedRegion *rg, SchedRow *row, const Si
     row->free_gpu = fg > INT32_MAX ? INT32_MAX : fg < INT32_MIN ? INT32_MIN : (int32_t)fg;
     row->free_pods = fp > INT32_MAX ? INT32_MAX : fp < INT32_MIN ? INT32_MIN : (int32_t)fp;
     row->ver++;
-    sched_blk_stale(rg, (size_t)(row - rg->rows));
+    sched_blk_row(rg, (size_t)(row - rg->rows), old_flags, row);
     (void)s;
 }
 

@@ -102,6 +102,7 @@ typedef struct SchedBlk {
     uint64_t cls;                /* bit c: a node of class c (classes < 64 only) */
     uint8_t ok;                  /* the summary is current */
     uint8_t plain;               /* every row Ready, uncordoned, unnominated, class < 64 */
+    uint8_t loose;               /* row changes folded in since it was computed */
 } SchedBlk;
 
 /* What scoring reads of a node when its memo misses (same index as the row). */
@@ -382,6 +383,30 @@ static inline void sched_blk_stale(SchedRegion *rg, size_t li)
 {
     if (li / SCHED_BLK < rg->capblk)
         rg->blk[li / SCHED_BLK].ok = 0;
+}
+
+/* Folds row li's new free amounts into its block's summary: the least and
+ * greatest stay bounds (a least may be lower and a greatest higher than the
+ * rows' after a change the other way), which is all the loop's tests need;
+ * the summary is recomputed after a few changes, or when the row is or was
+ * not plain. */
+static inline void sched_blk_row(SchedRegion *rg, size_t li, uint8_t old_flags, const SchedRow *r)
+{
+    if (li / SCHED_BLK >= rg->capblk)
+        return;
+    SchedBlk *k = &rg->blk[li / SCHED_BLK];
+    if (old_flags != ROW_READY || r->flags != ROW_READY || ++k->loose > 8) {
+        k->ok = 0;
+        return;
+    }
+    k->min_cpu = r->free_cpu < k->min_cpu ? r->free_cpu : k->min_cpu;
+    k->max_cpu = r->free_cpu > k->max_cpu ? r->free_cpu : k->max_cpu;
+    k->min_mem = r->free_mem < k->min_mem ? r->free_mem : k->min_mem;
+    k->max_mem = r->free_mem > k->max_mem ? r->free_mem : k->max_mem;
+    k->min_gpu = r->free_gpu < k->min_gpu ? r->free_gpu : k->min_gpu;
+    k->max_gpu = r->free_gpu > k->max_gpu ? r->free_gpu : k->max_gpu;
+    k->min_pods = r->free_pods < k->min_pods ? r->free_pods : k->min_pods;
+    k->max_pods = r->free_pods > k->max_pods ? r->free_pods : k->max_pods;
 }
 SchedWl *sched_wl(SchedScheduler *s, uint32_t wl);
 int sched_wl_classes(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t wl);
