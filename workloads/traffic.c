@@ -712,9 +712,10 @@ int wl_traffic_stats(WlControllers *c, const char *service, uint32_t region, WlS
 {
     WlTraffic *t = c->traffic;
     for (size_t i = 0; t && i < t->nb; i++) {
-        const TrfBackend *b = &t->b[i];
+        TrfBackend *b = &t->b[i];
         if (b->region != region || strcmp(b->service, service) != 0)
             continue;
+        trf_law_flush(b);
         *out = (WlServiceStats){.rate = b->rate_last, .requests = b->requests, .served = b->served,
                                 .errors = b->errors, .p50 = b->p[0], .p95 = b->p[1], .p99 = b->p[2],
                                 .violation_seconds = b->violation_s, .ready = trf_ready(t, b)};
@@ -754,11 +755,12 @@ int wl_traffic_percentile(WlControllers *c, const char *service, uint32_t region
 {
     WlTraffic *t = c->traffic;
     for (size_t i = 0; t && i < t->nb; i++) {
-        const TrfBackend *b = &t->b[i];
+        TrfBackend *b = &t->b[i];
         if (b->region != region || strcmp(b->service, service) != 0)
             continue;
         if (last)
             return last_percentile(t, b, pct, out);
+        trf_law_flush(b);
         const TrfHist *h = b->since ? b->since : &b->run;   /* no target: no clock, the whole run */
         if (!(h->total > 0))
             return 0;

@@ -148,13 +148,6 @@ void trf_law_spread(const double *edge, const TrfDist *d, double *law, size_t *j
     *n = j - *j0 + 1;
 }
 
-void trf_hist_add_law(TrfHist *h, const double *law, size_t j0, size_t n, double mass)
-{
-    for (size_t i = 0; i < n; i++)
-        h->n[j0 + i] += law[i] * mass;
-    h->total += mass;
-}
-
 void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j0, size_t n, double mass)
 {
     if (nh == 4) {   /* the fluid second's case: run, interval, SLO since start and minute */
@@ -167,12 +160,20 @@ void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j
             c[i] += x;
             d[i] += x;
         }
-        for (size_t k = 0; k < 4; k++)
-            h[k]->total += mass;
         return;
     }
     for (size_t k = 0; k < nh; k++)
-        trf_hist_add_law(h[k], law, j0, n, mass);
+        for (size_t i = 0; i < n; i++)
+            h[k]->n[j0 + i] += law[i] * mass;
+}
+
+void trf_law_flush(TrfBackend *b)
+{
+    if (b->pend_nh == 0)
+        return;
+    trf_hist_add_laws(b->pend_h, b->pend_nh, b->law, b->law_j0, b->law_n, b->pend_mass);
+    b->pend_nh = 0;
+    b->pend_mass = 0;
 }
 
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass)

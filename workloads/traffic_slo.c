@@ -125,6 +125,7 @@ void trf_slo_windows(WlTraffic *t, TrfBackend *b)
 {
     if (b->win == NULL || b->win_min < 0)
         return;
+    trf_law_flush(b);
     TrfHist five;
     memset(&five, 0, sizeof five);
     for (size_t w = 0; w < TRF_WINDOWS; w++) {
@@ -148,6 +149,7 @@ static void roll(WlTraffic *t, TrfBackend *b, int64_t m)
 {
     if (b->win == NULL || m == b->win_min)
         return;
+    trf_law_flush(b);   /* the minute closing and the one cleared must hold their masses */
     if (b->win_min >= 0)
         trf_slo_windows(t, b);
     int64_t gap = b->win_min < 0 ? TRF_WINDOWS : m - b->win_min;
