@@ -28,10 +28,20 @@ double wl_erlang_c(uint32_t n, double a)
      * multiply per step instead of a divide (this is the hottest loop of a
      * large run: every serving backend, every simulated second). When
      * n >> a the inverse overflows to inf and B is 0, as it is to double
-     * precision. Then C from B. */
-    double inv_a = 1.0 / a, r = 1.0;
-    for (uint32_t k = 1; k <= n && r <= DBL_MAX; k++)   /* once inf, r stays inf */
-        r = 1.0 + ((double)k * inv_a) * r;
+     * precision. Then C from B. (tests/test_traffic.c keeps the one-step
+     * loop and checks these bits against it.) */
+    double inv_a = 1.0 / a, r = 1.0, kd = 1.0;   /* kd: k as a double, exact */
+    uint64_t k = 1;   /* 64 bits: k + 4 cannot wrap */
+    /* Four steps per test: once r is inf it stays inf (every factor k/a is
+     * positive), so stopping up to three steps late gives the same bits. */
+    for (; k + 3 <= n && r <= DBL_MAX; k += 4, kd += 4.0) {
+        r = 1.0 + (kd * inv_a) * r;
+        r = 1.0 + ((kd + 1.0) * inv_a) * r;
+        r = 1.0 + ((kd + 2.0) * inv_a) * r;
+        r = 1.0 + ((kd + 3.0) * inv_a) * r;
+    }
+    for (; k <= n && r <= DBL_MAX; k++, kd += 1.0)
+        r = 1.0 + (kd * inv_a) * r;
     double b = 1.0 / r;
     return (double)n * b / ((double)n - a * (1.0 - b));
 }
