@@ -112,6 +112,7 @@ typedef struct TrfBackend {
     uint64_t avg_nring;
     SimTime avg_from, avg_to, avg_covered;
     double avg;
+    int64_t avg_cpu_m;          /* llround(avg * cpu_per_req_m) */
     /* fluid: the last Erlang C computed, reused for the same (servers, load) */
     uint32_t erl_servers;
     double erl_load, erl_c;
