@@ -28,6 +28,7 @@
 typedef struct TrfHist {
     double n[TRF_NB + 2];
     double total;
+    uint32_t lo, hi;            /* every bin outside [lo, hi) is 0 (all zero: empty) */
 } TrfHist;
 
 /* The response-time law of one second: a deterministic wait `shift`, then
@@ -229,6 +230,9 @@ void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j
  * calls it first. */
 void trf_law_flush(TrfBackend *b);
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass);
+/* out = the sum of h[0..nh), bin by bin in that order; only out's bins in
+ * its [lo, hi) are written (the rest are left as they were: read none). */
+void trf_hist_sum(TrfHist *out, const TrfHist *h, size_t nh);
 double trf_hist_quantile(const TrfHist *h, const double *edge, double p);
 
 /* traffic_fluid.c */

@@ -158,8 +158,24 @@ void trf_law_spread(const double *edge, const TrfDist *d, double *law, size_t *j
     *n = j - *j0 + 1;
 }
 
+/* Widens h's non-zero range to hold bins [lo, hi). */
+static void hist_span(TrfHist *h, size_t lo, size_t hi)
+{
+    if (h->lo == h->hi) {
+        h->lo = (uint32_t)lo;
+        h->hi = (uint32_t)hi;
+        return;
+    }
+    if (lo < h->lo)
+        h->lo = (uint32_t)lo;
+    if (hi > h->hi)
+        h->hi = (uint32_t)hi;
+}
+
 void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j0, size_t n, double mass)
 {
+    for (size_t k = 0; k < nh; k++)
+        hist_span(h[k], j0, j0 + n);
     if (nh == 4) {   /* the fluid second's case: run, interval, SLO since start and minute */
         double *restrict a = h[0]->n + j0, *restrict b = h[1]->n + j0;
         double *restrict c = h[2]->n + j0, *restrict d = h[3]->n + j0;
@@ -188,8 +204,26 @@ void trf_law_flush(TrfBackend *b)
 
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass)
 {
-    h->n[bin_of(edge, x)] += mass;
+    size_t j = bin_of(edge, x);
+    hist_span(h, j, j + 1);
+    h->n[j] += mass;
     h->total += mass;
+}
+
+void trf_hist_sum(TrfHist *out, const TrfHist *h, size_t nh)
+{
+    out->total = 0;
+    out->lo = out->hi = 0;
+    for (size_t k = 0; k < nh; k++)
+        if (h[k].lo < h[k].hi)
+            hist_span(out, h[k].lo, h[k].hi);
+    for (size_t j = out->lo; j < out->hi; j++)
+        out->n[j] = 0;
+    for (size_t k = 0; k < nh; k++) {   /* bins in the same order as a sum over every bin: the same bits */
+        for (size_t j = h[k].lo; j < h[k].hi; j++)
+            out->n[j] += h[k].n[j];
+        out->total += h[k].total;
+    }
 }
 
 /* Geometric interpolation inside the bin: latencies spread about evenly on
@@ -199,7 +233,7 @@ double trf_hist_quantile(const TrfHist *h, const double *edge, double p)
     if (!(h->total > 0))
         return 0;
     double target = p * h->total, cum = 0;
-    for (size_t j = 0; j <= TRF_NB + 1; j++) {
+    for (size_t j = h->lo; j < h->hi; j++) {   /* the zero bins outside add nothing */
         if (h->n[j] > 0 && cum + h->n[j] >= target) {
             double f = (target - cum) / h->n[j];
             if (j == 0)

@@ -126,14 +126,8 @@ void trf_slo_windows(WlTraffic *t, TrfBackend *b)
     if (b->win == NULL || b->win_min < 0)
         return;
     trf_law_flush(b);
-    TrfHist five;
-    memset(&five, 0, sizeof five);
-    for (size_t w = 0; w < TRF_WINDOWS; w++) {
-        const TrfHist *h = &b->win[w];
-        for (size_t j = 0; j < TRF_NB + 2; j++)
-            five.n[j] += h->n[j];
-        five.total += h->total;
-    }
+    TrfHist five;   /* only its bins in [lo, hi) are set */
+    trf_hist_sum(&five, b->win, TRF_WINDOWS);
     const TrfHist *cur = &b->win[b->win_min % TRF_WINDOWS];
     for (size_t i = 0; i < b->nslo; i++) {
         double p = b->slos[i].pct_milli / 1e5;
