@@ -66,6 +66,7 @@ static cJSON *explain(const char *text, size_t len, const char *name, SimErr *er
 /* ---- fixtures --------------------------------------------------------------- */
 static void check_value(const char *fx, const char *what, const cJSON *got, const cJSON *want)
 {
+    ck_assert_msg(got != NULL || cJSON_IsNull(want), "%s: no %s", fx, what);
     if (cJSON_IsNull(want)) {
         ck_assert_msg(got != NULL && cJSON_IsNull(got), "%s: %s should be null", fx, what);
     } else if (cJSON_IsNumber(want)) {
@@ -79,6 +80,22 @@ static void check_value(const char *fx, const char *what, const cJSON *got, cons
     } else if (cJSON_IsBool(want)) {
         ck_assert_msg(cJSON_IsBool(got) && cJSON_IsTrue(got) == cJSON_IsTrue(want), "%s: %s is not %s", fx, what,
                       cJSON_IsTrue(want) ? "true" : "false");
+    } else if (cJSON_IsArray(want)) {   /* the same length, each item checked as below */
+        ck_assert_msg(cJSON_IsArray(got) && cJSON_GetArraySize(got) == cJSON_GetArraySize(want),
+                      "%s: %s has %d items, want %d", fx, what, cJSON_GetArraySize(got), cJSON_GetArraySize(want));
+        for (int i = 0; i < cJSON_GetArraySize(want); i++) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s[%d]", what, i);
+            check_value(fx, sub, cJSON_GetArrayItem(got, i), cJSON_GetArrayItem(want, i));
+        }
+    } else if (cJSON_IsObject(want)) {   /* the keys given, each checked */
+        const cJSON *k;
+        ck_assert_msg(cJSON_IsObject(got), "%s: %s is not an object", fx, what);
+        cJSON_ArrayForEach(k, want) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s.%s", what, k->string);
+            check_value(fx, sub, cJSON_GetObjectItem(got, k->string), k);
+        }
     } else {
         ck_abort_msg("%s: unsupported expectation for %s", fx, what);
     }

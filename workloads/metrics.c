@@ -103,19 +103,30 @@ static SimTime scrape_at(SimTime t)
  * first scrape at or after its kubelet went down; after it came back, from
  * the `need`-th scrape at or after that (an outage between two scrapes
  * missed nothing). */
-static int scraped(WlControllers *c, uint32_t pod, int need)
+static int scraped_as(WlControllers *c, uint32_t pod, int need, WlKubeletOutage *o)
 {
     const SimPod *p = sim_pod(c->e, pod);
+    o->down = o->up = -1;
     if (p->node == SIM_NONE)
         return 1;
-    WlKubeletOutage o;
-    kubelet_outage(c, p->node, &o);
-    SimTime now = sim_now(c->e), miss = scrape_at(o.down);
-    if (o.down < 0)
+    kubelet_outage(c, p->node, o);
+    SimTime now = sim_now(c->e), miss = scrape_at(o->down);
+    if (o->down < 0)
         return 1;
-    if (o.up < 0 || o.up > now)
+    if (o->up < 0 || o->up > now)
         return now < miss;
-    return miss >= o.up || now >= scrape_at(o.up) + (need - 1) * WL_METRICS_RESOLUTION;
+    return miss >= o->up || now >= scrape_at(o->up) + (need - 1) * WL_METRICS_RESOLUTION;
+}
+
+static int scraped(WlControllers *c, uint32_t pod, int need)
+{
+    WlKubeletOutage o;
+    return scraped_as(c, pod, need, &o);
+}
+
+int wl_pod_unscraped(WlControllers *c, uint32_t pod, WlKubeletOutage *o)
+{
+    return !scraped_as(c, pod, 2, o);
 }
 
 int wl_pod_usage_raw(WlControllers *c, uint32_t pod, WlPodUsage *out)

@@ -62,6 +62,9 @@ int wl_kubelet_source(WlControllers *c, WlKubeletFn fn, void *ctx);
 int wl_pod_usage(WlControllers *c, uint32_t pod, WlPodUsage *out);
 int wl_pod_usage_raw(WlControllers *c, uint32_t pod, WlPodUsage *out);
 int wl_pod_metric(WlControllers *c, uint32_t pod, const char *name, int64_t *milli);
+/* 1 when metrics-server has no sample of the pod because of its kubelet's
+ * outage *o (down, or back for less than two scrapes); else 0. */
+int wl_pod_unscraped(WlControllers *c, uint32_t pod, WlKubeletOutage *o);
 int wl_value_metric(WlControllers *c, const char *name, int64_t *milli);
 
 #endif
