@@ -27,6 +27,12 @@
  *    the kubelets (wl_metrics.h): a pod whose node's kubelet is down has no
  *    sample from the first 15 s scrape after the crash until two scrapes after
  *    it is back. metrics-server's scrape lag is not modelled beyond that.
+ *    Pods metrics (Prometheus scraping the pod: its series goes stale) have
+ *    none from the first scrape after the crash until the first after the
+ *    return; a rate() over a range in the adapter's query, which would keep a
+ *    value longer, is not modelled. Object and External metrics are not per
+ *    pod: an outage does not change them, but Value targets multiply by the
+ *    pods Running and Ready, without those on NotReady nodes.
  *  - Object metrics are looked up by metric name only (describedObject is
  *    not modelled) and External metric selectors are not applied: a source
  *    by name serves one series.

@@ -1,6 +1,14 @@
 /*
  * metrics.c: the registry of metric sources behind wl_metrics.h. A handful
  * of sources per run, so lookups scan.
+ *
+ * Invariant: what the HPA reads of a pod (wl_pod_usage, wl_pod_metric) is its
+ * source's value filtered by the scrapes on the fixed 15 s grid: a pod whose
+ * node's kubelet was down at a scrape since its last outage began has no
+ * value until enough scrapes after the kubelet returned (metrics-server keeps
+ * only the pods of its last scrape, storage/pod.go Store; a scrape of an
+ * unreachable kubelet returns nothing, scraper.go collectNode). The sources
+ * never see the outage: kube-state rows read them as they are.
  */
 #include "workloads/wl_metrics.h"
 
