@@ -30,6 +30,7 @@
 #include "workloads/faults.h"
 #include "workloads/gates.h"
 #include "workloads/hpa.h"
+#include "workloads/wl_metrics.h"
 
 #include "tf.h"
 #include "tl.h"
@@ -536,6 +537,7 @@ END_TEST
 typedef struct Seen {
     WlHpaPod pods[16];
     uint32_t ids[16];
+    int has_rps[16];             /* the Pods metric "rps" had a value */
     size_t n;
     SimTime at;
 } Seen;
@@ -549,7 +551,29 @@ static void seen_watch(void *ctx, WlControllers *c, size_t hpa, const WlHpaInput
     s->n = n < 16 ? n : 16;
     memcpy(s->pods, in->pods, s->n * sizeof *s->pods);
     memcpy(s->ids, ids, s->n * sizeof *s->ids);
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t v;
+        s->has_rps[i] = in->pod_metric(in->ctx, i, "rps", &v);
+    }
     s->at = in->now;
+}
+
+/* A Pods metric source: every Running pod serves 10 requests/s. */
+static int rps_source(void *ctx, SimEngine *e, uint32_t pod, const char *name, int64_t *milli)
+{
+    (void)ctx;
+    (void)name;
+    *milli = 10000;
+    return sim_pod(e, pod)->phase == SIM_POD_RUNNING;
+}
+
+/* How many of the last sync's pods on node have an rps value. */
+static int rps_on(World *w, const Seen *s, uint32_t node)
+{
+    int k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        k += sim_pod(w->e, s->ids[i])->node == node && s->has_rps[i];
+    return k;
 }
 
 /* The node with the most of d's pods, and how many it holds. */
@@ -634,6 +658,40 @@ START_TEST(live_pods_on_crashed_node_are_missing_then_back_after_two_scrapes)
     ts_run_to(w.e, SIM_SEC(330));
     ck_assert_int_eq(check_on_node(&w, &seen, node, 1, started, 1), 3);
     ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 15);
+    wl_fault_destroy(f);
+    tw_free(&w);
+}
+END_TEST
+
+/* A Pods metric (Prometheus scrapes the pod) is gone from the first scrape
+ * after the crash (105 s) and back at the first scrape after the node's
+ * return at 305 s (315 s): one point is a value, no rate to wait for. */
+START_TEST(live_pods_metric_of_crashed_node_is_missing_until_the_next_scrape)
+{
+    World w = world_mem(NULL, SIM_SEC(400));
+    WlFaults *f = wl_fault_create(w.e, w.c);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(wl_pod_metric_source(w.c, "rps", rps_source, NULL), SIM_OK);
+    uint32_t d = deployment(&w, "api", 6, 500);
+    static const WlHpaMetric rps = {WL_HPA_PODS, WL_HPA_AVERAGE_VALUE, WL_HPA_CPU, "rps", 0, 10000};
+    WlHpaSpec spec = {.min = 1, .max = 6, .metrics = &rps, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "api", d, &spec), SIM_OK);
+    Seen seen;
+    memset(&seen, 0, sizeof seen);
+    wl_hpa_watch(w.c, seen_watch, &seen);
+    ts_run_to(w.e, SIM_SEC(90));
+    int k;
+    uint32_t node = busiest_node(&w, d, &k);
+    ck_assert_int_eq(rps_on(&w, &seen, node), k);
+    WlFault ft = {.kind = WL_FAULT_NODE_CRASH, .at = SIM_SEC(100), .duration = SIM_SEC(205),
+                  .node = sim_node(w.e, node)->name, .group = SIM_NONE};
+    ck_assert_int_eq(wl_fault_add(f, &ft), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(105));
+    ck_assert_int_eq(rps_on(&w, &seen, node), 0);
+    ts_run_to(w.e, SIM_SEC(300));
+    ck_assert_int_eq(rps_on(&w, &seen, node), 0);
+    ts_run_to(w.e, SIM_SEC(315));
+    ck_assert_int_eq(rps_on(&w, &seen, node), k);
     wl_fault_destroy(f);
     tw_free(&w);
 }
@@ -1030,6 +1088,7 @@ int main(void)
     tcase_add_test(live, live_two_hpas_on_one_target_neither_scales);
     tcase_add_test(live, live_pods_on_crashed_node_are_missing_then_back_after_two_scrapes);
     tcase_add_test(live, live_missing_pods_count_at_request_on_scale_down);
+    tcase_add_test(live, live_pods_metric_of_crashed_node_is_missing_until_the_next_scrape);
     tcase_add_test(live, pod_view_maps_not_ready_node_to_ready_false_and_missing);
     suite_add_tcase(s, live);
     TCase *lua = tcase_create("lua");
