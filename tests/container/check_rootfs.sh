@@ -427,6 +427,14 @@ hpath=$(sed 's/[][\\.*^$|]/\\&/g' <<<"$work/scenario/scenario.lua")
 sed -i "s|$hpath|/scenario/scenario.lua|g" "$work/host/whole/sweep.json" "$work/host/whole/sweep.html"
 diff -r "$work/host/whole" "$results/merged" >&2 || die "the sweep merged in the image differs from the one run here"
 
+# The README's step 4 collects the shards with a pod of the image that runs
+# `sleep 3600` and `kubectl cp`, which runs tar in it (read-only claim).
+pod --entrypoint sleep 0 || die "no sleep in the image (the README's fetch pod runs it)"
+pod --entrypoint tar -v "$results:/results:ro" cf - -C /results merged >"$work/results.tar" ||
+  die "tar in the image (kubectl cp runs it) exited $?"
+mkdir -p "$work/fetched" && tar xf "$work/results.tar" -C "$work/fetched"
+diff -r "$results/merged" "$work/fetched/merged" >&2 || die "tar in the image (kubectl cp) did not carry the merged sweep"
+
 # ---------------------------------------------------------------------------
 # The checks can fail: without the zone file a CronJob names, the scenario
 # is refused; without DejaVu Sans, replay draws no text (another frame).
