@@ -49,7 +49,7 @@ skip() { echo "$me: $*: skipped" >&2; exit 77; }
 die() { echo "$me: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || skip "needs root (mmdebstrap, chroot and mount namespaces)"
-for t in mmdebstrap unshare chroot mount setpriv cmake sha256sum; do
+for t in mmdebstrap unshare chroot mount setpriv flock cmake sha256sum; do
   command -v "$t" >/dev/null || skip "no $t here (scripts/deps.sh --test installs mmdebstrap)"
 done
 unshare --mount --pid --fork true 2>/dev/null || skip "cannot make mount and pid namespaces here"
@@ -212,7 +212,15 @@ run_instr() {   # ROOT LINE INSTR ARGS LOG: one instruction into ROOT
 }
 
 mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9   # one build of the root at a time
 croot="$cache/$key/root"
+# A root older than a week is made again, as an image is rebuilt: the
+# archive's updates reach this machine's libraries, whose bytes the runs
+# are compared with.
+if [[ -f "$cache/$key/ok" && -n $(find "$cache/$key/ok" -mtime +"${KUBESIM_ROOTFS_MAX_AGE_DAYS:-7}") ]]; then
+  rm -f "$cache/$key/ok"
+fi
 if [[ ! -f "$cache/$key/ok" ]]; then
   for old in "$cache"/*; do [[ -e "$old" ]] && rm -rf "$old"; done   # an older key's root
   mkdir -p "$cache/$key"
@@ -353,6 +361,7 @@ cmp "$work/host/frame.png" "$results/frame.png" || die "replay --png drew anothe
 # The export-sweep path: the objects of `kubesim export-sweep`, their
 # commands run as their pods would.
 scn="$stage/share/kubesim/scenarios/market_open_surge.lua"
+# shellcheck disable=SC2054
 grid=(--vary surge=5,10 --vary api_replicas=6,12)
 "${host[@]}" export-sweep "$scn" "${grid[@]}" --shards 3 >"$work/sweep.yaml"
 # One "DOC<TAB>KEY<TAB>VALUE" per item of each Job's command and args, the
@@ -390,7 +399,7 @@ grep -q $'\tJob\tname: JOB_COMPLETION_INDEX' "$work/sweep.fields" || die "the sh
 mapfile -t shard_cmd < <(awk -F'\t' -v d="$shard_doc" '$1 == d && ($2 == "command" || $2 == "args") { print $3 }' "$work/sweep.fields")
 mapfile -t merge_cmd < <(awk -F'\t' -v d="$merge_doc" '$1 == d && ($2 == "command" || $2 == "args") { print $3 }' "$work/sweep.fields")
 [[ ${#shard_cmd[@]} -gt 4 && ${#merge_cmd[@]} -ge 1 ]] || die "no command in export-sweep's Jobs: $(cat "$work/sweep.fields")"
-grep -q $'\tJob\tmountPath: /scenario$' "$work/sweep.fields" && grep -q $'\tJob\tmountPath: /results$' "$work/sweep.fields" ||
+{ grep -q $'\tJob\tmountPath: /scenario$' "$work/sweep.fields" && grep -q $'\tJob\tmountPath: /results$' "$work/sweep.fields"; } ||
   die "the Jobs do not mount /scenario and /results"
 mkdir -p "$work/scenario" && cp "$work/scenario.lua" "$work/scenario/scenario.lua"
 
