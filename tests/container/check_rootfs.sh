@@ -25,7 +25,8 @@
 #  - every shipped scenario, run from /usr/local/share/kubesim/scenarios,
 #    writes the same bytes as the same binary run on this machine (the
 #    CronJob time zones, the backtest kernels' BLAS and LAPACK); a replay
-#    --png frame is the same PNG (the DejaVu font, SDL_image);
+#    --png frame is the same PNG (the DejaVu font, SDL_image); export,
+#    import and export-sweep write the same files (libyaml);
 #  - `kubesim export-sweep` of a shipped scenario: its shard Job's command
 #    and args run once per index with JOB_COMPLETION_INDEX set (and $(...)
 #    expanded as the kubelet does), its merge Job's /bin/sh script runs
@@ -144,6 +145,7 @@ key=$(sha256sum <<<"$key_input" | cut -c1-16)
 offline() { grep -Eq "Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Connection failed|Network is unreachable|Could not connect|No route to host|Connection timed out" "$1"; }
 
 # inroot ROOT UID GID RO CWD NBINDS [HOST DEST MODE]... [NAME=VALUE]... -- CMD...
+# (MODE rw, ro, or tmpfs: an empty tmpfs at DEST, HOST unused)
 # Runs CMD in ROOT in a mount and pid namespace of its own, with /proc and
 # /dev, as UID:GID (no_new_privs), in CWD, with only the given environment
 # (plus PATH, HOME and HOSTNAME), the root read-only when RO is 1.
@@ -164,7 +166,8 @@ inroot_ns() {
   mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
   ln -s /proc/self/fd "$root/dev/fd"
   for ((; n > 0; n--)); do
-    mount --bind "$1" "$root$2"
+    if [[ "$3" == tmpfs ]]; then mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root$2"
+    else mount --bind "$1" "$root$2"; fi
     [[ "$3" == ro ]] && mount -o remount,bind,ro "$root$2"
     shift 3
   done
@@ -286,7 +289,7 @@ done
 uid=${BASH_REMATCH[1]} gid=${BASH_REMATCH[2]}
 [[ ${#entry[@]} -ge 1 ]] || die "$cf: no ENTRYPOINT"
 
-# pod [--entrypoint PROG] [-v HOST:DEST[:ro]]... [-e NAME=VALUE]... ARGS...:
+# pod [--entrypoint PROG] [-v HOST:DEST[:ro]]... [--tmpfs DEST]... [-e NAME=VALUE]... ARGS...:
 # the image run as a pod of export-sweep runs it.
 pod() {
   local ep=("${entry[@]}") binds=() envs=() n=0
@@ -294,6 +297,7 @@ pod() {
     case "$1" in
       --entrypoint) ep=("$2"); shift 2 ;;
       -v) IFS=: read -r h d m <<<"$2"; mkdir -p "$root$d"; binds+=("$h" "$d" "${m:-rw}"); n=$((n + 1)); shift 2 ;;
+      --tmpfs) mkdir -p "$root$2"; binds+=(none "$2" tmpfs); n=$((n + 1)); shift 2 ;;
       -e) envs+=("$2"); shift 2 ;;
       *) break ;;
     esac
@@ -357,6 +361,20 @@ pod -v "$results:/results" replay /results/runs/market_open_surge --png /results
 "${host[@]}" replay "$work/host/runs/market_open_surge" --png "$work/host/frame.png" --size 320x240 --at +2h30m
 cmp "$work/host/frame.png" "$results/frame.png" || die "replay --png drew another frame in the image"
 
+# export (libyaml's writer), import of it (its reader) and export-sweep
+# itself, in the image and here: the same bytes.
+pod -v "$results:/results" export "$share/market_open_surge.lua" --quiet --out /results/export >"$work/export.log" 2>&1 ||
+  die "export in the image: exit $?: $(cat "$work/export.log")"
+"${host[@]}" export "$stage/share/kubesim/scenarios/market_open_surge.lua" --quiet --out "$work/host/export"
+diff -r "$work/host/export" "$results/export" >&2 || die "export wrote other manifests in the image"
+# import checks the scenario from a file in TMPDIR (/tmp) before writing
+# it: on a read-only root it needs a writable /tmp (docker run --tmpfs /tmp;
+# an emptyDir in a pod).
+pod -v "$results:/results" --tmpfs /tmp import /results/export --out /results/imported.lua >"$work/import.log" 2>&1 ||
+  die "import in the image: exit $?: $(cat "$work/import.log")"
+"${host[@]}" import "$work/host/export" --out "$work/host/imported.lua"
+cmp "$work/host/imported.lua" "$results/imported.lua" || die "import wrote another scenario in the image"
+
 # ---------------------------------------------------------------------------
 # The export-sweep path: the objects of `kubesim export-sweep`, their
 # commands run as their pods would.
@@ -364,6 +382,9 @@ scn="$stage/share/kubesim/scenarios/market_open_surge.lua"
 # shellcheck disable=SC2054
 grid=(--vary surge=5,10 --vary api_replicas=6,12)
 "${host[@]}" export-sweep "$scn" "${grid[@]}" --shards 3 >"$work/sweep.yaml"
+pod export-sweep "$share/market_open_surge.lua" "${grid[@]}" --shards 3 >"$work/sweep-image.yaml" ||
+  die "export-sweep in the image: exit $?"
+cmp "$work/sweep.yaml" "$work/sweep-image.yaml" || die "export-sweep wrote other objects in the image"
 # One "DOC<TAB>KEY<TAB>VALUE" per item of each Job's command and args, the
 # ConfigMap's scenario, and the fields checked below.
 awk -v out="$work" '
