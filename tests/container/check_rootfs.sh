@@ -361,6 +361,15 @@ pod -v "$results:/results" replay /results/runs/market_open_surge --png /results
 "${host[@]}" replay "$work/host/runs/market_open_surge" --png "$work/host/frame.png" --size 320x240 --at +2h30m
 cmp "$work/host/frame.png" "$results/frame.png" || die "replay --png drew another frame in the image"
 
+# The backtest command's kernels (OpenBLAS and LAPACKE on two threads) on
+# the shipped price file, in the image and here.
+for strat in minvar meanvar; do
+  pod backtest --data "$share/data/eustockmarkets.csv" --strategy "$strat" --window 60 --threads 2 --json \
+    >"$work/bt-$strat.json" || die "backtest --strategy $strat in the image: exit $?"
+  "${host[@]}" backtest --data "$stage/share/kubesim/scenarios/data/eustockmarkets.csv" --strategy "$strat" \
+    --window 60 --threads 2 --json | cmp - "$work/bt-$strat.json" || die "backtest --strategy $strat printed other figures in the image"
+done
+
 # export (libyaml's writer), import of it (its reader) and export-sweep
 # itself, in the image and here: the same bytes.
 pod -v "$results:/results" export "$share/market_open_surge.lua" --quiet --out /results/export >"$work/export.log" 2>&1 ||
