@@ -69,10 +69,9 @@ mapfile -t instrs < <(awk '
   cont == "" { start = NR }
   /\\[ \t]*$/ { sub(/\\[ \t]*$/, "", line); cont = cont line " "; next }
   { full = cont line; cont = ""
-    sub(/^[ \t]+/, "", full); if (full == "") next
-    gsub(/[ \t]+/, " ", full)
-    split(full, w, " "); instr = toupper(w[1]); rest = substr(full, length(w[1]) + 2)
-    printf "%d\t%s\t%s\n", start, instr, rest }' "$cf")
+    sub(/^[ \t]+/, "", full); sub(/[ \t]+$/, "", full); if (full == "") next
+    match(full, /^[^ \t]+[ \t]*/); instr = toupper(substr(full, 1, RLENGTH)); sub(/[ \t]+$/, "", instr)
+    printf "%d\t%s\t%s\n", start, instr, substr(full, RLENGTH + 1) }' "$cf")
 [[ ${#instrs[@]} -gt 0 ]] || die "$cf: no instructions"
 
 # The stages: the build stage's install prefix, the runtime stage = the last.
