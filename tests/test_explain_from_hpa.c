@@ -237,6 +237,79 @@ START_TEST(bad_requests_exit_2_with_the_reason)
 }
 END_TEST
 
+/* A zone outage with the HPA's pods on the dead zone's nodes: at 09:02 zone
+ * eu-a's kubelets go down (its nodes NotReady 50 s later). The sync at 300 s
+ * reads upstream's groupPods with metrics-server's view: the 3 pods there
+ * have no sample (missing) and are Ready=False since 170 s; the 3 in eu-b
+ * use 200m of 1 CPU: 600m / 3000m = 20 % -> ratio 0.5 against 40 %. On a
+ * scale-down missing pods count at their request: (600m + 3000m) / 6000m =
+ * 60 % -> 1.5, the direction flipped: the calculator keeps 6. explain --from
+ * says so, names each missing pod with the reason, and its --case carries
+ * the pods' Ready=False, transition and missing samples. */
+static const char zone_outage_lua[] =
+    "scenario { name = \"zone_outage_hpa\", start = \"09:00\", duration = \"10m\", sample_every = \"30s\" }\n"
+    "region { name = \"eu\", zones = { \"eu-a\", \"eu-b\" } }\n"
+    "namespace { name = \"web\" }\n"
+    "nodegroup { name = \"g\", region = \"eu\", instance_type = \"m6i.2xlarge\", cpu = \"8\", memory = \"32Gi\",\n"
+    "            price = 0.384, min = 4, max = 4, size = 4, provision_delay = \"90s\" }\n"
+    "deployment { name = \"api\", namespace = \"web\", region = \"eu\", replicas = 6, cpu = \"1\", memory = \"1Gi\",\n"
+    "             startup = \"5s\", usage = { cpu = \"200m\" } }\n"
+    "hpa { name = \"api\", target = \"api\", min = 1, max = 6, metrics = { { type = \"Resource\", name = \"cpu\",\n"
+    "      target = { type = \"Utilization\", average_utilization = 40 } } } }\n"
+    "fault { kind = \"zone_outage\", zone = \"eu-a\", at = \"09:02\", duration = \"10m\" }\n";
+
+START_TEST(pods_on_not_ready_nodes_are_missing_in_the_run_and_in_explain)
+{
+    tb_write("zone_outage_hpa.lua", zone_outage_lua);
+    ck_assert_int_eq(tb_run("run zone_outage_hpa.lua --quiet --out zorun"), 0);
+    ck_assert_int_eq(tb_run("explain hpa --from zorun --scenario zone_outage_hpa.lua --hpa api --at 300 --json "
+                            "--case zocase.json"), 0);
+    cJSON *j = cJSON_Parse(tb_out());
+    ck_assert_ptr_nonnull(j);
+    const cJSON *run = cJSON_GetObjectItem(j, "run");
+    ck_assert_int_eq((int)num(run, "desiredReplicas"), 6);
+    ck_assert_int_eq((int)num(j, "calculatorReplicas"), 6);
+    const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "perMetric"), 0);
+    ck_assert_int_eq((int)num(m, "readyPods"), 3);
+    ck_assert_int_eq((int)num(m, "missingPods"), 3);
+    ck_assert_int_eq((int)num(m, "unreadyPods"), 0);
+    ck_assert_double_eq(num(m, "value"), 20);
+    ck_assert_double_eq(num(m, "ratio"), 0.5);
+    ck_assert_double_eq(num(m, "recomputedRatio"), 1.5);
+    ck_assert_str_eq(str(m, "heldAt"), "direction");
+    const cJSON *ex = cJSON_GetObjectItem(m, "excluded"), *x;
+    ck_assert_int_eq(cJSON_GetArraySize(ex), 3);
+    cJSON_ArrayForEach(x, ex) {
+        ck_assert_str_eq(str(x, "group"), "missing");
+        ck_assert_str_eq(str(x, "reason"), "no metrics sample: metrics-server cannot scrape its node's kubelet "
+                                           "(unreachable for 180s, node NotReady)");
+    }
+    cJSON_Delete(j);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/zocase.json", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    cJSON *c = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(c);
+    int off = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "pods")) {
+        if (cJSON_IsTrue(cJSON_GetObjectItem(x, "nodeReady")))
+            continue;
+        off++;
+        ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(x, "ready")));
+        ck_assert_double_eq(num(x, "readyTransitionSecondsAgo"), 130);   /* NotReady at 170 s */
+        ck_assert_double_eq(num(x, "kubeletUnreachableSecondsAgo"), 180);
+        ck_assert_ptr_null(cJSON_GetObjectItem(x, "usage"));
+    }
+    ck_assert_int_eq(off, 3);
+    cJSON_Delete(c);
+    /* the text form lists them */
+    ck_assert_int_eq(tb_run("explain hpa zocase.json"), 0);
+    ck_assert_msg(strstr(tb_out(), "missing  no metrics sample: metrics-server cannot scrape") != NULL, "%s", tb_out());
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("explain_from_hpa");
@@ -248,6 +321,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_time_between_syncs_takes_the_last_sync_before);
     tcase_add_test(tc, bad_requests_exit_2_with_the_reason);
     tcase_add_test(tc, a_run_with_set_is_rerun_with_its_values);
+    tcase_add_test(tc, pods_on_not_ready_nodes_are_missing_in_the_run_and_in_explain);
     suite_add_tcase(s, tc);
     return s;
 }
