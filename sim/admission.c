@@ -707,7 +707,8 @@ int sim_admit_pod(SimEngine *e, uint32_t wl, SimAdmitted *out)
     SimWlAdmit *st = wl_state(e, wl);
     if (st == NULL)
         return sim_fail(e, SIM_ENOMEM, "out of memory");
-    st->refusals++;
+    if (st->refusals++ == 0)
+        e->nrefused++;
     return refused(e, wl);
 }
 
@@ -716,10 +717,17 @@ uint32_t sim_admission_refusals(SimEngine *e, uint32_t wl)
     return wl < e->wladmit.n ? e->wladmit.v[wl].refusals : 0;
 }
 
+uint32_t sim_admission_refused_count(const SimEngine *e)
+{
+    return e->nrefused;
+}
+
 void sim_admission_forget(SimEngine *e, uint32_t wl)
 {
-    if (wl < e->wladmit.n)
+    if (wl < e->wladmit.n && e->wladmit.v[wl].refusals > 0) {
         e->wladmit.v[wl].refusals = 0;
+        e->nrefused--;
+    }
 }
 
 /* Quotas with a scope select pods only: upstream's object-count evaluator

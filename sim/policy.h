@@ -198,5 +198,7 @@ void sim_admission_job_deleted(SimEngine *e, uint32_t wl);
  * reset it with sim_admission_forget after a sync that was not refused. */
 uint32_t sim_admission_refusals(SimEngine *e, uint32_t wl);
 void sim_admission_forget(SimEngine *e, uint32_t wl);
+/* How many workloads have refusals now (0: none waits out a refusal). */
+uint32_t sim_admission_refused_count(const SimEngine *e);
 
 #endif

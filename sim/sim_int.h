@@ -137,6 +137,7 @@ struct SimEngine {
     SIM_VEC(SimQuota) quotas;
     SIM_VEC(SimLimitRange) limitranges;
     SIM_VEC(SimWlAdmit) wladmit;   /* grown to the workload count on demand */
+    uint32_t nrefused;             /* workloads whose refusals are not 0 */
 };
 
 /* The engine's object kinds: type, accessor name, vector (objects.c makes

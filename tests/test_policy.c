@@ -347,8 +347,11 @@ START_TEST(quota_holds_a_terminating_pod_until_it_is_gone)
     ts_run_to(w.e, SIM_SEC(21));
     ck_assert_int_eq(live_pods(w.e, dep), 0);
     ck_assert_uint_gt(sim_admission_refusals(w.e, dep), 0);
+    ck_assert_uint_eq(sim_admission_refused_count(w.e), 1);   /* what lets an ended pod wake it */
     ts_run_to(w.e, SIM_SEC(22) + 1);
     ck_assert_int_eq(live_pods(w.e, dep), 1);
+    ck_assert_uint_eq(sim_admission_refusals(w.e, dep), 0);
+    ck_assert_uint_eq(sim_admission_refused_count(w.e), 0);
     ck_assert_int_eq(sim_pod(w.e, sim_pod_count(w.e) - 1)->created_at, SIM_SEC(22));
     world_free(&w);
 }
@@ -776,6 +779,7 @@ START_TEST(controller_retries_after_quota_frees)
     ck_assert_int_eq(live_pods(w.e, d), 1);
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 1);   /* the sync stopped at its first refusal */
     ck_assert_uint_eq(sim_admission_refusals(w.e, d), 1);
+    ck_assert_uint_eq(sim_admission_refused_count(w.e), 1);
     /* Retries at 5, 15, 35, 75, 155, 315 and 635 ms; the next is at 1275 ms. */
     ts_run_to(w.e, SIM_MS(1000));
     ck_assert_uint_eq(sim_stats(w.e)->quota_rejections, 8);

@@ -8,6 +8,7 @@
  * SLO violation seconds, the outputs of a run and the Lua errors.
  */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,37 @@ START_TEST(traffic_erlang_c_matches_known_values)
     ck_assert(wl_erlang_c(4, 0.0) == 0.0);
     ck_assert(wl_erlang_c(5000, 2.0) == 0.0);   /* 1/B overflows: nobody waits, to double precision */
     assert_rel(wl_erlang_c(400, 380.0), erlang_c_sum(400, 380.0), 1e-9, "C(400, 380)");
+}
+END_TEST
+
+/* wl_erlang_c's recursion one step at a time, as it was before it was
+ * unrolled: the unrolled loop must give these bits exactly (the trace
+ * depends on them). */
+static double erlang_c_steps(uint32_t n, double a)
+{
+    if (n == 0 || a >= (double)n)
+        return 1.0;
+    if (a <= 0)
+        return 0.0;
+    double inv_a = 1.0 / a, r = 1.0;
+    for (uint32_t k = 1; k <= n && r <= DBL_MAX; k++)
+        r = 1.0 + ((double)k * inv_a) * r;
+    double b = 1.0 / r;
+    return (double)n * b / ((double)n - a * (1.0 - b));
+}
+
+START_TEST(traffic_erlang_c_unrolled_keeps_the_bits)
+{
+    static const uint32_t ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 333, 1000, 4001, 70000};
+    static const double loads[] = {0.001, 0.5, 0.7, 0.9, 0.99, 0.999999};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        for (size_t j = 0; j < sizeof loads / sizeof loads[0]; j++)
+            for (int d = -2; d <= 2; d++) {
+                double a = loads[j] * ns[i] * (1.0 + d * 1e-7) + d * 0.1;
+                double got = wl_erlang_c(ns[i], a), want = erlang_c_steps(ns[i], a);
+                ck_assert_msg(memcmp(&got, &want, sizeof got) == 0, "C(%u, %.17g): %.17g, one step at a time %.17g",
+                              ns[i], a, got, want);
+            }
 }
 END_TEST
 
@@ -869,6 +901,7 @@ static Suite *traffic_suite(void)
     tcase_add_test(tc, traffic_routes_to_nearest_region_and_fails_over);
     tcase_add_test(tc, traffic_without_ready_pods_fails_on_the_nearest_region);
     tcase_add_test(tc, traffic_overload_builds_a_backlog_then_times_out);
+    tcase_add_test(tc, traffic_erlang_c_unrolled_keeps_the_bits);
     tcase_add_test(tc, traffic_surges_ramp_hold_and_decay);
     tcase_add_test(tc, traffic_daily_curve_is_piecewise_linear_over_the_clock);
     tcase_add_test(tc, traffic_cpu_usage_follows_load_as_metrics_server_reports_it);

@@ -66,6 +66,8 @@ static void cancel_retry(WlControllers *c, uint32_t wl)
  * namespace that is waiting out a refusal reconciles now. */
 static void wake_refused(WlControllers *c, const SimPod *p)
 {
+    if (sim_admission_refused_count(c->e) == 0)
+        return;   /* the common case: no scan of every workload per ended pod */
     for (uint32_t i = 0; i < sim_workload_count(c->e); i++) {
         const SimWorkload *w = sim_workload(c->e, i);
         if (w->region != p->region || w->ns != p->ns || sim_admission_refusals(c->e, i) == 0)

@@ -323,16 +323,30 @@ static int log_bucket(SimTime now, SimTime t)
     return r;
 }
 
-/* rankDiff < 0 first; equal buckets fall back to the UID, which is random
- * upstream: here the newer pod (higher id) goes first. */
-static int log_less(SimTime now, SimTime ti, SimTime tj, uint32_t idi, uint32_t idj)
+/* rankDiff < 0 first (the buckets' difference); equal buckets fall back to
+ * the UID, which is random upstream: here the newer pod (higher id) goes
+ * first. */
+static int log_less(int bi, int bj, uint32_t idi, uint32_t idj)
 {
-    int d = log_bucket(now, ti) - log_bucket(now, tj);
+    int d = bi - bj;
     return d != 0 ? d < 0 : idi > idj;
 }
 
-int wl_pod_delete_before(const WlPodRank *a, const WlPodRank *b, SimTime now)
+/* A pod's rank with its times' buckets worked out once for a ranking (a
+ * ranking compares each pod with many others at the same `now`). */
+typedef struct Ranked {
+    WlPodRank r;
+    int ready_b, created_b;   /* log_bucket(now, ready_at), log_bucket(now, created_at) */
+} Ranked;
+
+static Ranked ranked(const WlPodRank *r, SimTime now)
 {
+    return (Ranked){*r, log_bucket(now, r->ready_at), log_bucket(now, r->created_at)};
+}
+
+static int ranked_before(const Ranked *x, const Ranked *y)
+{
+    const WlPodRank *a = &x->r, *b = &y->r;
     int ua = a->node == SIM_NONE, ub = b->node == SIM_NONE;
     if (a->node != b->node && (ua || ub))
         return ua;                                       /* 1. unassigned < assigned */
@@ -345,10 +359,16 @@ int wl_pod_delete_before(const WlPodRank *a, const WlPodRank *b, SimTime now)
     if (a->colocated != b->colocated)
         return a->colocated > b->colocated;              /* 5. doubled up < not doubled up */
     if (a->ready && b->ready && a->ready_at != b->ready_at)   /* 6. ready more recently first */
-        return log_less(now, a->ready_at, b->ready_at, a->pod, b->pod);
+        return log_less(x->ready_b, y->ready_b, a->pod, b->pod);
     if (a->created_at != b->created_at)                  /* 8. newer first */
-        return log_less(now, a->created_at, b->created_at, a->pod, b->pod);
+        return log_less(x->created_b, y->created_b, a->pod, b->pod);
     return 0;
+}
+
+int wl_pod_delete_before(const WlPodRank *a, const WlPodRank *b, SimTime now)
+{
+    Ranked x = ranked(a, now), y = ranked(b, now);
+    return ranked_before(&x, &y);
 }
 
 /* How many of the Deployment's pods share each node (upstream's
@@ -399,18 +419,20 @@ static WlPodRank rank_of(WlControllers *c, const Colocated *k, uint32_t id)
                        doubled_up(k, p->node), ready_at, p->created_at};
 }
 
-/* ReplicaSet i's pods, in deletion order (a stable insertion sort: a
- * ReplicaSet has few pods and the comparison needs the time). */
-static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, const Colocated *col, WlPodRank *out)
+/* ReplicaSet i's pods, in deletion order (a stable insertion sort, as it
+ * always was: the rules are not a strict weak order where times tie, so
+ * another sort could order such pods differently). */
+static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, const Colocated *col, Ranked *out)
 {
     SimTime now = sim_now(c->e);
     size_t n = 0;
     for (size_t k = 0; k < d->npods; k++) {
         if (sim_pod(c->e, d->pods[k])->rs != d->rs[i].id)
             continue;
-        WlPodRank r = rank_of(c, col, d->pods[k]);
+        WlPodRank pr = rank_of(c, col, d->pods[k]);
+        Ranked r = ranked(&pr, now);
         size_t j = n++;
-        for (; j > 0 && wl_pod_delete_before(&r, &out[j - 1], now); j--)
+        for (; j > 0 && ranked_before(&r, &out[j - 1]); j--)
             out[j] = out[j - 1];
         out[j] = r;
     }
@@ -423,7 +445,7 @@ static size_t rank_pods(WlControllers *c, const WlDeploy *d, size_t i, const Col
 static int delete_surplus(WlControllers *c, WlDeploy *d, size_t i, int32_t n)
 {
     size_t cap = d->npods;
-    WlPodRank *v = sim_mem_alloc(sim_mem(c->e), cap * sizeof *v);
+    Ranked *v = sim_mem_alloc(sim_mem(c->e), cap * sizeof *v);
     uint32_t *victims = v ? sim_mem_alloc(sim_mem(c->e), cap * sizeof *victims) : NULL;
     if (victims == NULL) {
         sim_mem_free(sim_mem(c->e), v, cap * sizeof *v);
@@ -439,7 +461,7 @@ static int delete_surplus(WlControllers *c, WlDeploy *d, size_t i, int32_t n)
     sim_mem_free(sim_mem(c->e), col.on, ((size_t)col.nnodes + 1) * sizeof *col.on);
     size_t k = 0;
     for (; k < have && k < (size_t)n; k++)
-        victims[k] = v[k].pod;
+        victims[k] = v[k].r.pod;
     int rc = SIM_OK;
     for (size_t j = 0; j < k && rc == SIM_OK; j++)
         rc = sim_pod_delete(c->e, victims[j]);

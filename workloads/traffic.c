@@ -672,18 +672,20 @@ static double load_avg(const TrfBackend *b, SimTime from, SimTime to, SimTime *c
     return *covered ? sum / ((double)*covered / (double)TRF_TICK) : 0;
 }
 
-/* load_avg, computed once for all the pods that ask for the same window
+/* load_avg's CPU in millicores (the load times cpu_per_request, rounded),
+ * computed once for all the pods that ask for the same window
  * while the ring holds the same seconds (an HPA sync reads every pod). */
-static double load_avg_cached(TrfBackend *b, SimTime from, SimTime to, SimTime *covered)
+static int64_t load_cpu_cached(TrfBackend *b, SimTime from, SimTime to, SimTime *covered)
 {
     if (b->avg_nring != b->nring || b->avg_from != from || b->avg_to != to) {
         b->avg = load_avg(b, from, to, &b->avg_covered);
+        b->avg_cpu_m = (int64_t)llround(b->avg * b->cpu_per_req_m);
         b->avg_nring = b->nring;
         b->avg_from = from;
         b->avg_to = to;
     }
     *covered = b->avg_covered;
-    return b->avg;
+    return b->avg_cpu_m;
 }
 
 /* The sample of the last scrape: the average over the 15 s before it, or
@@ -696,11 +698,11 @@ static int usage(void *ctx, SimEngine *e, uint32_t pod, WlPodUsage *out)
     if (b == NULL || p->phase != SIM_POD_RUNNING)
         return 0;
     SimTime ts = sim_now(e) / TRF_SCRAPE * TRF_SCRAPE, from = ts - TRF_SCRAPE, covered;
-    double avg = load_avg_cached(b, from > p->started_at ? from : p->started_at, ts, &covered);
+    int64_t cpu_m = load_cpu_cached(b, from > p->started_at ? from : p->started_at, ts, &covered);
     if (covered == 0)
         return 0;
     const SimPodSpec *sp = &sim_workload(e, p->wl)->spec;
-    out->cpu_m = (int64_t)llround(avg * b->cpu_per_req_m) + sp->usage_cpu_m;
+    out->cpu_m = cpu_m + sp->usage_cpu_m;
     out->mem = sp->usage_mem;
     out->timestamp = ts;
     out->window = covered;
@@ -712,9 +714,10 @@ int wl_traffic_stats(WlControllers *c, const char *service, uint32_t region, WlS
 {
     WlTraffic *t = c->traffic;
     for (size_t i = 0; t && i < t->nb; i++) {
-        const TrfBackend *b = &t->b[i];
+        TrfBackend *b = &t->b[i];
         if (b->region != region || strcmp(b->service, service) != 0)
             continue;
+        trf_law_flush(b);
         *out = (WlServiceStats){.rate = b->rate_last, .requests = b->requests, .served = b->served,
                                 .errors = b->errors, .p50 = b->p[0], .p95 = b->p[1], .p99 = b->p[2],
                                 .violation_seconds = b->violation_s, .ready = trf_ready(t, b)};
@@ -754,11 +757,12 @@ int wl_traffic_percentile(WlControllers *c, const char *service, uint32_t region
 {
     WlTraffic *t = c->traffic;
     for (size_t i = 0; t && i < t->nb; i++) {
-        const TrfBackend *b = &t->b[i];
+        TrfBackend *b = &t->b[i];
         if (b->region != region || strcmp(b->service, service) != 0)
             continue;
         if (last)
             return last_percentile(t, b, pct, out);
+        trf_law_flush(b);
         const TrfHist *h = b->since ? b->since : &b->run;   /* no target: no clock, the whole run */
         if (!(h->total > 0))
             return 0;

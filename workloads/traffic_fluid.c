@@ -131,9 +131,38 @@ static int law_current(const WlTraffic *t, const TrfBackend *b, const Second *s,
     return 1;
 }
 
+/* The histograms a served second goes into: the run's, the interval's and,
+ * once the SLO clock runs, the SLO's two. */
+static size_t served_hists(TrfBackend *b, TrfHist *h[4])
+{
+    h[0] = &b->run;
+    h[1] = &b->iv;
+    return 2 + trf_slo_hists(b, h + 2);
+}
+
+static int same_hists(const TrfBackend *b, TrfHist *const *h, size_t nh)
+{
+    if (nh != b->pend_nh)
+        return 0;
+    for (size_t k = 0; k < nh; k++)
+        if (h[k] != b->pend_h[k])
+            return 0;
+    return 1;
+}
+
+/* A second's served mass is added to the totals at once and to the bins
+ * later (trf_law_flush): while the law and the histograms stay the same,
+ * seconds accumulate as one mass spread once (a minute's or more of seconds
+ * per pass over the bins instead of one each; the bins' sums move in their
+ * last bits only). */
 static void add_served(WlTraffic *t, TrfBackend *b, const Second *s, uint32_t servers)
 {
-    if (!law_current(t, b, s, servers)) {
+    TrfHist *h[4];
+    size_t nh = served_hists(b, h);
+    int current = law_current(t, b, s, servers);
+    if (!current || !same_hists(b, h, nh))
+        trf_law_flush(b);
+    if (!current) {
         trf_law_spread(t->edge, &s->d, b->law, &b->law_j0, &b->law_n);
         b->key_servers = servers;
         b->key_lambda = s->d.pw > 0 ? b->lambda : -1;
@@ -141,9 +170,12 @@ static void add_served(WlTraffic *t, TrfBackend *b, const Second *s, uint32_t se
         if (t->nsites)
             memcpy(b->key_w, b->weight, t->nsites * sizeof *b->key_w);
     }
-    TrfHist *h[4] = {&b->run, &b->iv};
-    size_t nh = 2 + trf_slo_hists(b, h + 2);
-    trf_hist_add_laws(h, nh, b->law, b->law_j0, b->law_n, s->served);
+    for (size_t k = 0; k < nh; k++) {
+        b->pend_h[k] = h[k];
+        h[k]->total += s->served;
+    }
+    b->pend_nh = nh;
+    b->pend_mass += s->served;
 }
 
 static void backend_second(WlTraffic *t, TrfBackend *b, SimTime now, double dts)

@@ -28,6 +28,7 @@
 typedef struct TrfHist {
     double n[TRF_NB + 2];
     double total;
+    uint32_t lo, hi;            /* every bin outside [lo, hi) is 0 (all zero: empty) */
 } TrfHist;
 
 /* The response-time law of one second: a deterministic wait `shift`, then
@@ -92,6 +93,12 @@ typedef struct TrfBackend {
     double *law;                /* fluid: histogram masses of the law last spread, from bin
                                    law_j0, summing to 1 (TRF_NB + 2 doubles) */
     size_t law_j0, law_n;
+    /* fluid: served mass of that law not yet spread into pend_h[0..pend_nh)
+     * (their totals already count it); trf_law_flush spreads it, before the
+     * law or the set of histograms changes and before any histogram is read */
+    TrfHist *pend_h[4];
+    size_t pend_nh;
+    double pend_mass;
     double key_lambda, key_shift;   /* what that law was computed for */
     uint32_t key_servers;
     double *key_w;              /* per site */
@@ -106,6 +113,7 @@ typedef struct TrfBackend {
     uint64_t avg_nring;
     SimTime avg_from, avg_to, avg_covered;
     double avg;
+    int64_t avg_cpu_m;          /* llround(avg * cpu_per_req_m) */
     /* fluid: the last Erlang C computed, reused for the same (servers, load) */
     uint32_t erl_servers;
     double erl_load, erl_c;
@@ -214,11 +222,17 @@ void trf_hist_init_edges(double *edge);
 /* The law's mass in each bin, from the bin of its floor up to where less
  * than 1e-9 is left (that rest goes to the last bin): law[0..*n) from bin *j0. */
 void trf_law_spread(const double *edge, const TrfDist *d, double *law, size_t *j0, size_t *n);
-void trf_hist_add_law(TrfHist *h, const double *law, size_t j0, size_t n, double mass);
-/* The same law and mass into nh histograms at once (one pass over the law:
- * each bin gets the same law[i] * mass as nh calls of trf_hist_add_law). */
+/* The same law and mass into the bins of nh histograms at once (one pass
+ * over the law: each bin gets law[i] * mass); their totals are the caller's. */
 void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j0, size_t n, double mass);
+/* Spreads a fluid backend's pending mass (pend_mass) into its histograms;
+ * a no-op when none is pending. Every reader of a backend's histograms
+ * calls it first. */
+void trf_law_flush(TrfBackend *b);
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass);
+/* out = the sum of h[0..nh), bin by bin in that order; only out's bins in
+ * its [lo, hi) are written (the rest are left as they were: read none). */
+void trf_hist_sum(TrfHist *out, const TrfHist *h, size_t nh);
 double trf_hist_quantile(const TrfHist *h, const double *edge, double p);
 
 /* traffic_fluid.c */

@@ -66,6 +66,7 @@ static void sample_rows(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double rps,
 
 static void sample_backend(WlTraffic *t, TrfBackend *b, SimMetrics *mt, double span)
 {
+    trf_law_flush(b);
     double rps = span > 0 ? b->iv_requests / span : b->rate_last;
     double p95 = b->iv.total > 0 ? trf_hist_quantile(&b->iv, t->edge, 0.95) : -1e-6;
     double backlog = t->mode == WL_TRAFFIC_FLUID ? b->backlog : (double)b->qlen;
@@ -147,6 +148,7 @@ static int add_targets(WlTraffic *t, TrfBackend *b, cJSON *o)
 /* One service's slo[] entry; NULL when any cJSON call failed (out of memory). */
 static cJSON *slo_entry(WlTraffic *t, TrfBackend *b)
 {
+    trf_law_flush(b);
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;

@@ -28,10 +28,20 @@ double wl_erlang_c(uint32_t n, double a)
      * multiply per step instead of a divide (this is the hottest loop of a
      * large run: every serving backend, every simulated second). When
      * n >> a the inverse overflows to inf and B is 0, as it is to double
-     * precision. Then C from B. */
-    double inv_a = 1.0 / a, r = 1.0;
-    for (uint32_t k = 1; k <= n && r <= DBL_MAX; k++)   /* once inf, r stays inf */
-        r = 1.0 + ((double)k * inv_a) * r;
+     * precision. Then C from B. (tests/test_traffic.c keeps the one-step
+     * loop and checks these bits against it.) */
+    double inv_a = 1.0 / a, r = 1.0, kd = 1.0;   /* kd: k as a double, exact */
+    uint64_t k = 1;   /* 64 bits: k + 4 cannot wrap */
+    /* Four steps per test: once r is inf it stays inf (every factor k/a is
+     * positive), so stopping up to three steps late gives the same bits. */
+    for (; k + 3 <= n && r <= DBL_MAX; k += 4, kd += 4.0) {
+        r = 1.0 + (kd * inv_a) * r;
+        r = 1.0 + ((kd + 1.0) * inv_a) * r;
+        r = 1.0 + ((kd + 2.0) * inv_a) * r;
+        r = 1.0 + ((kd + 3.0) * inv_a) * r;
+    }
+    for (; k <= n && r <= DBL_MAX; k++, kd += 1.0)
+        r = 1.0 + (kd * inv_a) * r;
     double b = 1.0 / r;
     return (double)n * b / ((double)n - a * (1.0 - b));
 }
@@ -148,15 +158,24 @@ void trf_law_spread(const double *edge, const TrfDist *d, double *law, size_t *j
     *n = j - *j0 + 1;
 }
 
-void trf_hist_add_law(TrfHist *h, const double *law, size_t j0, size_t n, double mass)
+/* Widens h's non-zero range to hold bins [lo, hi). */
+static void hist_span(TrfHist *h, size_t lo, size_t hi)
 {
-    for (size_t i = 0; i < n; i++)
-        h->n[j0 + i] += law[i] * mass;
-    h->total += mass;
+    if (h->lo == h->hi) {
+        h->lo = (uint32_t)lo;
+        h->hi = (uint32_t)hi;
+        return;
+    }
+    if (lo < h->lo)
+        h->lo = (uint32_t)lo;
+    if (hi > h->hi)
+        h->hi = (uint32_t)hi;
 }
 
 void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j0, size_t n, double mass)
 {
+    for (size_t k = 0; k < nh; k++)
+        hist_span(h[k], j0, j0 + n);
     if (nh == 4) {   /* the fluid second's case: run, interval, SLO since start and minute */
         double *restrict a = h[0]->n + j0, *restrict b = h[1]->n + j0;
         double *restrict c = h[2]->n + j0, *restrict d = h[3]->n + j0;
@@ -167,18 +186,44 @@ void trf_hist_add_laws(TrfHist *const *h, size_t nh, const double *law, size_t j
             c[i] += x;
             d[i] += x;
         }
-        for (size_t k = 0; k < 4; k++)
-            h[k]->total += mass;
         return;
     }
     for (size_t k = 0; k < nh; k++)
-        trf_hist_add_law(h[k], law, j0, n, mass);
+        for (size_t i = 0; i < n; i++)
+            h[k]->n[j0 + i] += law[i] * mass;
+}
+
+void trf_law_flush(TrfBackend *b)
+{
+    if (b->pend_nh == 0)
+        return;
+    trf_hist_add_laws(b->pend_h, b->pend_nh, b->law, b->law_j0, b->law_n, b->pend_mass);
+    b->pend_nh = 0;
+    b->pend_mass = 0;
 }
 
 void trf_hist_add(TrfHist *h, const double *edge, double x, double mass)
 {
-    h->n[bin_of(edge, x)] += mass;
+    size_t j = bin_of(edge, x);
+    hist_span(h, j, j + 1);
+    h->n[j] += mass;
     h->total += mass;
+}
+
+void trf_hist_sum(TrfHist *out, const TrfHist *h, size_t nh)
+{
+    out->total = 0;
+    out->lo = out->hi = 0;
+    for (size_t k = 0; k < nh; k++)
+        if (h[k].lo < h[k].hi)
+            hist_span(out, h[k].lo, h[k].hi);
+    for (size_t j = out->lo; j < out->hi; j++)
+        out->n[j] = 0;
+    for (size_t k = 0; k < nh; k++) {   /* bins in the same order as a sum over every bin: the same bits */
+        for (size_t j = h[k].lo; j < h[k].hi; j++)
+            out->n[j] += h[k].n[j];
+        out->total += h[k].total;
+    }
 }
 
 /* Geometric interpolation inside the bin: latencies spread about evenly on
@@ -188,7 +233,7 @@ double trf_hist_quantile(const TrfHist *h, const double *edge, double p)
     if (!(h->total > 0))
         return 0;
     double target = p * h->total, cum = 0;
-    for (size_t j = 0; j <= TRF_NB + 1; j++) {
+    for (size_t j = h->lo; j < h->hi; j++) {   /* the zero bins outside add nothing */
         if (h->n[j] > 0 && cum + h->n[j] >= target) {
             double f = (target - cum) / h->n[j];
             if (j == 0)

@@ -125,14 +125,9 @@ void trf_slo_windows(WlTraffic *t, TrfBackend *b)
 {
     if (b->win == NULL || b->win_min < 0)
         return;
-    TrfHist five;
-    memset(&five, 0, sizeof five);
-    for (size_t w = 0; w < TRF_WINDOWS; w++) {
-        const TrfHist *h = &b->win[w];
-        for (size_t j = 0; j < TRF_NB + 2; j++)
-            five.n[j] += h->n[j];
-        five.total += h->total;
-    }
+    trf_law_flush(b);
+    TrfHist five;   /* only its bins in [lo, hi) are set */
+    trf_hist_sum(&five, b->win, TRF_WINDOWS);
     const TrfHist *cur = &b->win[b->win_min % TRF_WINDOWS];
     for (size_t i = 0; i < b->nslo; i++) {
         double p = b->slos[i].pct_milli / 1e5;
@@ -148,6 +143,7 @@ static void roll(WlTraffic *t, TrfBackend *b, int64_t m)
 {
     if (b->win == NULL || m == b->win_min)
         return;
+    trf_law_flush(b);   /* the minute closing and the one cleared must hold their masses */
     if (b->win_min >= 0)
         trf_slo_windows(t, b);
     int64_t gap = b->win_min < 0 ? TRF_WINDOWS : m - b->win_min;
