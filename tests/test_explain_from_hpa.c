@@ -34,6 +34,21 @@ static const char *const scenarios[] = {"market_open_surge", "market_day_volatil
 
 static char src[1024];
 
+/* The run of shipped scenario scn (default seed) in the suite's folder,
+ * run-SCN: made by the first test that needs it and read by the rest (a
+ * scenario and seed always give the same run; every test here only reads
+ * it). Returns the folder's name. */
+static const char *shipped_run(const char *scn)
+{
+    static char dir[96];
+    char trace[128];
+    snprintf(dir, sizeof dir, "run-%s", scn);
+    snprintf(trace, sizeof trace, "%s/trace.kst", dir);
+    if (!tb_exists(trace))
+        ck_assert_msg(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir) == 0, "%s: %s", scn, tb_err());
+    return dir;
+}
+
 static void sync_of(const cJSON *r, Sync *s)
 {
     s->ns = (long long)cJSON_GetObjectItem(r, "t_ns")->valuedouble;
@@ -108,8 +123,7 @@ START_TEST(explain_hpa_from_agrees_with_the_run_on_every_shipped_scenario)
     static Sync s[MAX_SYNCS];
     const char *scn = scenarios[_i];
     char dir[64];
-    snprintf(dir, sizeof dir, "run-%s", scn);
-    ck_assert_int_eq(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir), 0);
+    snprintf(dir, sizeof dir, "%s", shipped_run(scn));
     size_t n = syncs(dir, s), rescale = n;
     ck_assert_msg(n >= 5, "%s: %zu hpa syncs traced", scn, n);
     for (size_t k = 0; k < n && rescale == n; k++)
@@ -127,14 +141,14 @@ END_TEST
 
 START_TEST(case_file_is_the_case_explain_hpa_reads)
 {
+    (void)shipped_run("market_open_surge");
     static Sync s[MAX_SYNCS];
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out caserun", src), 0);
-    size_t n = syncs("caserun", s), k = 0;
+    size_t n = syncs("run-market_open_surge", s), k = 0;
     while (k < n && s[k].desired == s[k].current)
         k++;
     ck_assert_uint_lt(k, n);
     const Sync *x = &s[k];
-    cJSON *j = explain_json("caserun", "market_open_surge", x->hpa, x->t, "--case case.json");
+    cJSON *j = explain_json("run-market_open_surge", "market_open_surge", x->hpa, x->t, "--case case.json");
     ck_assert_int_eq(tb_run("explain hpa case.json --json"), 0);
     cJSON *plain = cJSON_Parse(tb_out());
     ck_assert_ptr_nonnull(plain);
@@ -143,7 +157,8 @@ START_TEST(case_file_is_the_case_explain_hpa_reads)
     cJSON_Delete(plain);
     cJSON_Delete(j);
     /* the text form names the run's decision */
-    ck_assert_int_eq(tb_run("explain hpa --from caserun --scenario %s/scenarios/market_open_surge.lua --hpa %s --at %s",
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge --scenario %s/scenarios/market_open_surge.lua "
+                            "--hpa %s --at %s",
                             src, x->hpa, x->t), 0);
     char want[128];
     snprintf(want, sizeof want, "the run: desired %d (current %d, limited by %s", x->desired, x->current, x->limited);
@@ -153,14 +168,14 @@ END_TEST
 
 START_TEST(a_time_between_syncs_takes_the_last_sync_before)
 {
+    (void)shipped_run("market_open_surge");
     static Sync s[MAX_SYNCS];
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out betweenrun", src), 0);
-    size_t n = syncs("betweenrun", s);
+    size_t n = syncs("run-market_open_surge", s);
     ck_assert_uint_gt(n, 3);
     const Sync *x = &s[n / 2];
     char t[48];
     snprintf(t, sizeof t, "%lld.%09lld", (x->ns + 7000000000LL) / 1000000000, (x->ns + 7000000000LL) % 1000000000);
-    cJSON *j = explain_json("betweenrun", "market_open_surge", x->hpa, t, "");
+    cJSON *j = explain_json("run-market_open_surge", "market_open_surge", x->hpa, t, "");
     agrees("market_open_surge", x, j);   /* syncs are 15 s apart: 7 s later, the same sync */
     cJSON_Delete(j);
 }
@@ -198,21 +213,24 @@ END_TEST
 
 START_TEST(bad_requests_exit_2_with_the_reason)
 {
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out badrun", src), 0);
+    (void)shipped_run("market_open_surge");
     const char *scn = "--scenario";
-    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-eats "
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge %s %s/scenarios/market_open_surge.lua --hpa "
+                            "quant-api-us-eats "
                             "--at 600", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "quant-api-us-eats") && strstr(tb_err(), "nearest: quant-api-us-east"), "%s",
                   tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge %s %s/scenarios/market_open_surge.lua --hpa "
+                            "quant-api-us-east "
                             "--at 999h", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "999h") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge %s %s/scenarios/market_open_surge.lua --hpa "
+                            "quant-api-us-east "
                             "--at 5", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "had not synced") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun --pod x --at 60"), 2);
-    ck_assert_int_eq(tb_run("explain schedule --from badrun --hpa x --at 60"), 2);
-    ck_assert_int_eq(tb_run("explain hpa --from badrun --hpa x"), 2);
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge --pod x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain schedule --from run-market_open_surge --hpa x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge --hpa x"), 2);
     ck_assert_msg(strstr(tb_err(), "--at") != NULL, "%s", tb_err());
     ck_assert_int_eq(tb_run("explain hpa case.json --hpa x"), 2);
     ck_assert_str_eq(tb_out(), "");
