@@ -6,7 +6,8 @@
 #                            Node.js for the manifest validator, clang and its
 #                            sanitizer and libFuzzer runtimes for the
 #                            sanitizer build and scripts/fuzz.sh, Chromium
-#                            for the report_browser screenshots test)
+#                            for the report_browser screenshots test,
+#                            mmdebstrap for container_rootfs's Debian 12 root)
 # Runs as root, or through sudo when it is there. Installs nothing when
 # everything is present, so it is cheap to call every time.
 set -euo pipefail
@@ -26,6 +27,10 @@ if [[ "${1:-}" == "--test" ]]; then
   # Node.js already there (Debian's or NodeSource's) is kept.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
+  # mmdebstrap builds the debian:12-slim root file system in which
+  # container_rootfs (tests/container/check_rootfs.sh) runs the Containerfile's
+  # runtime stage; mount and util-linux (unshare, setpriv) run the image in it.
+  pkgs+=(mmdebstrap mount util-linux)
 fi
 
 missing=()

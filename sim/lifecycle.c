@@ -315,7 +315,7 @@ int sim_pod_create(SimEngine *e, uint32_t wl, uint32_t *id)
     p->req.pods = 1;
     p->nz_req = sim_nonzero_requests(&p->req);
     p->created_at = e->now;
-    p->started_at = p->bound_at = p->ended_at = -1;   /* not yet */
+    p->started_at = p->bound_at = p->ended_at = p->unready_at = -1;   /* not yet */
     p->grace = sim_spec_termination_grace(&w->spec);
     e->stats.pods_created++;
     e->regions.v[p->region].pods_created++;
@@ -632,6 +632,8 @@ static void pod_set_ready(SimEngine *e, uint32_t pod, int ready)
     p->unready = (uint8_t)!ready;
     if (p->phase != SIM_POD_RUNNING)
         return;   /* a starting pod becomes Ready (or not) when it starts */
+    if (!ready)
+        p->unready_at = e->now;   /* the node lifecycle controller's MarkPodsNotReady */
     sim_pdb_pod_ready(e, pod);
     sim_trace_rec(e, SIM_TR_POD_READY, (SimTrVal[]){SIM_TRI(pod), SIM_TRI(ready)}, 2);
     for (size_t k = 0; k < e->nlisteners; k++)

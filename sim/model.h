@@ -386,6 +386,8 @@ typedef struct SimPod {
     int32_t priority;       /* from the spec, or its PriorityClass at admission */
     SimRes req, nz_req;
     SimTime created_at, bound_at, started_at, ended_at;
+    SimTime unready_at;     /* when a Running pod last lost Ready with its node (its Ready
+                               condition's lastTransitionTime while `unready`); else -1 */
     int32_t exit_code;      /* its container's exit code when its run ends: 0 Succeeded, else Failed */
     int32_t completion_index;   /* an Indexed Job's pod: JOB_COMPLETION_INDEX; else -1 */
     uint32_t zone_pin;      /* a required node affinity on topology.kubernetes.io/zone for

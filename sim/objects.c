@@ -107,7 +107,7 @@ static const SimPod dead_pod = {
     .wl = SIM_NONE, .ns = SIM_NONE, .region = SIM_NONE, .ordinal = SIM_NONE, .node = SIM_NONE,
     .gen = SIM_POD_DEAD_GEN, .node_prev = SIM_NONE, .node_next = SIM_NONE, .phase = SIM_POD_DELETED,
     .target_node = SIM_NONE, .nominated_node = SIM_NONE, .created_at = -1, .bound_at = -1,
-    .started_at = -1, .ended_at = -1, .completion_index = -1, .zone_pin = SIM_NONE, .rs = SIM_NONE,
+    .started_at = -1, .ended_at = -1, .unready_at = -1, .completion_index = -1, .zone_pin = SIM_NONE, .rs = SIM_NONE,
 };
 
 const SimPod *sim_pod(const SimEngine *e, uint32_t id)

@@ -111,6 +111,57 @@ START_TEST(bench_list_names_every_benchmark_once)
 }
 END_TEST
 
+static double fig(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsNumber(x), "no number %s", key);
+    return x->valuedouble;
+}
+
+/* What some benchmarks' quick forms must have done, beyond positive figures
+ * (these checks were test_e2e's, which ran each again with --only):
+ * trading_day really ran its scenario (pods, simulated hours, regions); the
+ * queued-backtest storm finished every request on 5 shared data sets; the
+ * fleet has its ten regions and a CPU cost per node-day; the week's long run
+ * created the daily backtests' pods again (more pods than its 1-day run) and
+ * reports both runs' peak memory and their ratio. Returns 1 if it knew the
+ * benchmark. */
+static int check_known_figures(const char *name, const cJSON *j)
+{
+    if (strcmp(name, "event_queue") == 0) {
+        ck_assert(fig(j, "events_per_s") > 0);
+    } else if (strcmp(name, "trading_day") == 0) {
+        ck_assert_double_eq(fig(j, "sim_hours"), 2);
+        ck_assert_double_eq(fig(j, "regions"), 3);
+        ck_assert(fig(j, "pods_created") > 10000);
+        ck_assert(fig(j, "sim_per_wall") > 0);
+        ck_assert(fig(j, "peak_rss_mib") > 0);
+    } else if (strcmp(name, "backtest_queue") == 0) {
+        ck_assert_double_eq(fig(j, "requests"), 50);
+        ck_assert_double_eq(fig(j, "data_sets"), 5);
+        ck_assert(fig(j, "peak_rss_mib") > 0);
+    } else if (strcmp(name, "fleet_day") == 0) {
+        ck_assert_double_eq(fig(j, "regions"), 10);
+        ck_assert(fig(j, "nodes") >= 10 * 49);
+        ck_assert(fig(j, "pods_created") > 10000);
+        ck_assert(fig(j, "cpu_s_per_node_day") > 0);
+        ck_assert(fig(j, "peak_rss_mib") > 0);
+    } else if (strcmp(name, "week") == 0) {
+        const cJSON *day = cJSON_GetObjectItem(j, "day");
+        ck_assert_ptr_nonnull(day);
+        ck_assert_double_eq(fig(day, "sim_hours"), 24);
+        ck_assert_double_eq(fig(j, "sim_hours"), 72);
+        /* a CronJob each day: the 3-day run created two more days of backtest pods */
+        ck_assert(fig(j, "pods_created") > fig(day, "pods_created") + 2 * 3 * 200 - 1);
+        double r1 = fig(day, "peak_rss_mib"), r3 = fig(j, "peak_rss_mib");
+        ck_assert(r1 > 0 && r3 > 0);
+        ck_assert_double_eq_tol(fig(j, "rss_ratio_to_day"), r3 / r1, 1e-9);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* One --quick run of the whole registry: a line per benchmark, in order. */
 START_TEST(bench_every_benchmark_runs_quick_and_reports_its_figures)
 {
@@ -121,24 +172,37 @@ START_TEST(bench_every_benchmark_runs_quick_and_reports_its_figures)
     char *out = strdup(tb_out());
     ck_assert_ptr_nonnull(out);
     size_t i = 0;
+    int known = 0;
     for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         ck_assert_msg(i < n, "more lines than benchmarks: %s", line);
         check_line(&b[i++], line);
+        cJSON *j = cJSON_Parse(line);
+        known += check_known_figures(b[i - 1].name, j);
+        cJSON_Delete(j);
     }
     ck_assert_msg(i == n, "%zu lines for %zu benchmarks (the next one: %s)", i, n, i < n ? b[i].name : "");
+    ck_assert_int_eq(known, 5);
     free(out);
 }
 END_TEST
 
-/* --only picks one; a name not in the registry is refused. */
+/* --only picks one (two of the quickest here, event_queue and minvar: the
+ * whole registry ran above), with --json and without: either way one JSON
+ * line; a name not in the registry is refused. */
 START_TEST(bench_only_runs_one_and_refuses_unknown_names)
 {
     Bench b[MAX_BENCH];
     size_t n = list(b, MAX_BENCH);
-    ck_assert_uint_gt(n, 0);
-    ck_assert_msg(tb_run("bench --quick --only %s", b[0].name) == 0, "%s", tb_err());
-    ck_assert_msg(strchr(tb_out(), '\n') == tb_out() + strlen(tb_out()) - 1, "not one line: %s", tb_out());
-    check_line(&b[0], tb_out());
+    static const char *const picks[] = {"event_queue", "minvar"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t i = 0;
+        while (i < n && strcmp(b[i].name, picks[k]) != 0)
+            i++;
+        ck_assert_msg(i < n, "%s is not listed", picks[k]);
+        ck_assert_msg(tb_run("bench --quick --only %s%s", b[i].name, k == 0 ? " --json" : "") == 0, "%s", tb_err());
+        ck_assert_msg(strchr(tb_out(), '\n') == tb_out() + strlen(tb_out()) - 1, "not one line: %s", tb_out());
+        check_line(&b[i], tb_out());
+    }
     ck_assert_int_eq(tb_run("bench --only no_such_bench"), 2);
     ck_assert_msg(strstr(tb_err(), "no_such_bench"), "%s", tb_err());
 }

@@ -391,72 +391,6 @@ START_TEST(e2e_help_version_and_usage_errors)
 }
 END_TEST
 
-START_TEST(e2e_bench_prints_json_per_line)
-{
-    ck_assert_int_eq(tb_run("bench --json --quick --only event_queue"), 0);
-    cJSON *j = cJSON_Parse(tb_out());
-    ck_assert_msg(j != NULL, "%s", tb_out());
-    ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "event_queue");
-    ck_assert(cJSON_GetObjectItem(j, "events_per_s")->valuedouble > 0);
-    cJSON_Delete(j);
-    /* The whole-run bench: a scenario really ran (pods, events, simulated hours). */
-    ck_assert_msg(tb_run("bench --quick --only trading_day") == 0, "%s", tb_err());
-    j = cJSON_Parse(tb_out());
-    ck_assert_msg(j != NULL, "%s", tb_out());
-    ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "trading_day");
-    ck_assert_double_eq(cJSON_GetObjectItem(j, "sim_hours")->valuedouble, 2);
-    ck_assert_double_eq(cJSON_GetObjectItem(j, "regions")->valuedouble, 3);
-    ck_assert(cJSON_GetObjectItem(j, "pods_created")->valuedouble > 10000);
-    ck_assert(cJSON_GetObjectItem(j, "sim_per_wall")->valuedouble > 0);
-    ck_assert(cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble > 0);
-    cJSON_Delete(j);
-    /* The queued-backtest storm: every request done (or the bench fails), 5 shared data sets. */
-    ck_assert_msg(tb_run("bench --quick --only backtest_queue") == 0, "%s", tb_err());
-    j = cJSON_Parse(tb_out());
-    ck_assert_msg(j != NULL, "%s", tb_out());
-    ck_assert_double_eq(cJSON_GetObjectItem(j, "requests")->valuedouble, 50);
-    ck_assert_double_eq(cJSON_GetObjectItem(j, "data_sets")->valuedouble, 5);
-    ck_assert(cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble > 0);
-    cJSON_Delete(j);
-}
-END_TEST
-
-
-/* The fleet and week benchmarks in their quick forms: the fleet has its ten
- * regions and a CPU cost per node-day; the week's long run created the daily
- * backtests' pods again (more pods than its 1-day run) and reports both runs'
- * peak memory and their ratio. */
-START_TEST(e2e_bench_fleet_day_and_week)
-{
-    ck_assert_msg(tb_run("bench --quick --only fleet_day") == 0, "%s", tb_err());
-    cJSON *j = cJSON_Parse(tb_out());
-    ck_assert_msg(j != NULL, "%s", tb_out());
-    ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "fleet_day");
-    ck_assert_double_eq(cJSON_GetObjectItem(j, "regions")->valuedouble, 10);
-    ck_assert(cJSON_GetObjectItem(j, "nodes")->valuedouble >= 10 * 49);
-    ck_assert(cJSON_GetObjectItem(j, "pods_created")->valuedouble > 10000);
-    ck_assert(cJSON_GetObjectItem(j, "cpu_s_per_node_day")->valuedouble > 0);
-    ck_assert(cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble > 0);
-    cJSON_Delete(j);
-    ck_assert_msg(tb_run("bench --quick --only week") == 0, "%s", tb_err());
-    j = cJSON_Parse(tb_out());
-    ck_assert_msg(j != NULL, "%s", tb_out());
-    ck_assert_str_eq(cJSON_GetObjectItem(j, "bench")->valuestring, "week");
-    const cJSON *day = cJSON_GetObjectItem(j, "day");
-    ck_assert_ptr_nonnull(day);
-    ck_assert_double_eq(cJSON_GetObjectItem(day, "sim_hours")->valuedouble, 24);
-    ck_assert_double_eq(cJSON_GetObjectItem(j, "sim_hours")->valuedouble, 72);
-    /* a CronJob each day: the 3-day run created two more days of backtest pods */
-    ck_assert(cJSON_GetObjectItem(j, "pods_created")->valuedouble >
-              cJSON_GetObjectItem(day, "pods_created")->valuedouble + 2 * 3 * 200 - 1);
-    double r1 = cJSON_GetObjectItem(day, "peak_rss_mib")->valuedouble;
-    double r3 = cJSON_GetObjectItem(j, "peak_rss_mib")->valuedouble;
-    ck_assert(r1 > 0 && r3 > 0);
-    ck_assert_double_eq_tol(cJSON_GetObjectItem(j, "rss_ratio_to_day")->valuedouble, r3 / r1, 1e-9);
-    cJSON_Delete(j);
-}
-END_TEST
-
 /* Backtest requests run the real kernel: the summary's metrics equal those of
  * `kubesim backtest` on the same data, the simulated duration is the counted
  * work over the node's throughput (ten times shorter with a GPU speed-up of
@@ -681,8 +615,6 @@ static Suite *suite(void)
     tcase_add_test(tc, e2e_implied_region_and_end_block);
     tcase_add_test(tc, e2e_hook_log_and_quiet);
     tcase_add_test(tc, e2e_help_version_and_usage_errors);
-    tcase_add_test(tc, e2e_bench_prints_json_per_line);
-    tcase_add_test(tc, e2e_bench_fleet_day_and_week);
     tcase_add_test(tc, e2e_backtest_requests_run_real_kernels);
     tcase_add_test(tc, e2e_backtest_bad_data_is_refused);
     tcase_add_test(tc, e2e_calibration_sets_backtest_durations);

@@ -34,6 +34,21 @@ static const char *const scenarios[] = {"market_open_surge", "gpu_training_burst
 
 static char src[1024];
 
+/* The run of shipped scenario scn (default seed) in the suite's folder,
+ * run-SCN: made by the first test that needs it and read by the rest (a
+ * scenario and seed always give the same run; every test here only reads
+ * it). Returns the folder's name. */
+static const char *shipped_run(const char *scn)
+{
+    static char dir[96];
+    char trace[128];
+    snprintf(dir, sizeof dir, "run-%s", scn);
+    snprintf(trace, sizeof trace, "%s/trace.kst", dir);
+    if (!tb_exists(trace))
+        ck_assert_msg(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir) == 0, "%s: %s", scn, tb_err());
+    return dir;
+}
+
 static const char *name_of(char (*names)[128], size_t n, const cJSON *id)
 {
     return cJSON_IsNumber(id) && id->valueint >= 0 && (size_t)id->valueint < n ? names[id->valueint] : "?";
@@ -100,8 +115,7 @@ START_TEST(explain_from_agrees_with_the_run_on_every_shipped_scenario)
     static Bind b[MAX_BINDS];
     const char *scn = scenarios[_i];
     char dir[64];
-    snprintf(dir, sizeof dir, "run-%s", scn);
-    ck_assert_int_eq(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir), 0);
+    snprintf(dir, sizeof dir, "%s", shipped_run(scn));
     size_t n = binds(dir, b);
     ck_assert_msg(n >= 5, "%s: %zu binds", scn, n);
     /* the first, the last and evenly between, until four agree outright */
@@ -118,12 +132,12 @@ END_TEST
 
 START_TEST(case_file_is_the_case_explain_reads)
 {
+    (void)shipped_run("market_open_surge");
     static Bind b[MAX_BINDS];
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out caserun", src), 0);
-    size_t n = binds("caserun", b);
+    size_t n = binds("run-market_open_surge", b);
     ck_assert_int_gt(n, 10);
     const Bind *x = &b[n / 2];
-    cJSON *j = explain_json("caserun", "market_open_surge", x->pod, x->t, "--case case.json");
+    cJSON *j = explain_json("run-market_open_surge", "market_open_surge", x->pod, x->t, "--case case.json");
     ck_assert_int_eq(tb_run("explain schedule case.json --json"), 0);
     cJSON *plain = cJSON_Parse(tb_out());
     ck_assert_ptr_nonnull(plain);
@@ -133,7 +147,7 @@ START_TEST(case_file_is_the_case_explain_reads)
     cJSON_Delete(plain);
     cJSON_Delete(j);
     /* the text form names the run's node */
-    ck_assert_int_eq(tb_run("explain schedule --from caserun --pod %s --at %s", x->pod, x->t), 0);
+    ck_assert_int_eq(tb_run("explain schedule --from run-market_open_surge --pod %s --at %s", x->pod, x->t), 0);
     char want[256];
     snprintf(want, sizeof want, "the run: bound to %s", x->node);
     ck_assert_msg(strstr(tb_out(), want) != NULL, "%s", tb_out());
@@ -142,22 +156,24 @@ END_TEST
 
 START_TEST(bad_requests_exit_2_with_the_reason)
 {
-    ck_assert_int_eq(tb_run("run %s/scenarios/nightly_data_pipeline.lua --quiet --out badrun", src), 0);
+    (void)shipped_run("nightly_data_pipeline");
     const char *scn = "--scenario";
-    ck_assert_int_eq(tb_run("explain schedule --from badrun %s %s/scenarios/nightly_data_pipeline.lua --pod no-such-pod "
+    ck_assert_int_eq(tb_run("explain schedule --from run-nightly_data_pipeline %s "
+                            "%s/scenarios/nightly_data_pipeline.lua --pod no-such-pod "
                             "--at 60", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "no-such-pod") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain schedule --from badrun %s %s/scenarios/nightly_data_pipeline.lua --pod x "
+    ck_assert_int_eq(tb_run("explain schedule --from run-nightly_data_pipeline %s "
+                            "%s/scenarios/nightly_data_pipeline.lua --pod x "
                             "--at 999h", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "999h") != NULL, "%s", tb_err());
     ck_assert_int_eq(tb_run("explain schedule --from no-such-run --pod x --at 60"), 2);
     ck_assert_msg(strstr(tb_err(), "no-such-run") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain schedule --from badrun --pod x"), 2);
+    ck_assert_int_eq(tb_run("explain schedule --from run-nightly_data_pipeline --pod x"), 2);
     ck_assert_msg(strstr(tb_err(), "--at") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun --pod x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain hpa --from run-nightly_data_pipeline --pod x --at 60"), 2);
     ck_assert_int_eq(tb_run("explain schedule case.json --pod x"), 2);
     /* the scenario's file is found by name when not given: here it is not */
-    ck_assert_int_eq(tb_run("explain schedule --from badrun --pod x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain schedule --from run-nightly_data_pipeline --pod x --at 60"), 2);
     ck_assert_msg(strstr(tb_err(), "--scenario") != NULL, "%s", tb_err());
     ck_assert_str_eq(tb_out(), "");
 }

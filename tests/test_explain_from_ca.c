@@ -40,6 +40,21 @@ static const char *const all[][2] = {{"market_open_surge", "us-east"}, {"market_
 
 static char src[1024];
 
+/* The run of shipped scenario scn (default seed) in the suite's folder,
+ * run-SCN: made by the first test that needs it and read by the rest (a
+ * scenario and seed always give the same run; every test here only reads
+ * it). Returns the folder's name. */
+static const char *shipped_run(const char *scn)
+{
+    static char dir[96];
+    char trace[128];
+    snprintf(dir, sizeof dir, "run-%s", scn);
+    snprintf(trace, sizeof trace, "%s/trace.kst", dir);
+    if (!tb_exists(trace))
+        ck_assert_msg(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir) == 0, "%s: %s", scn, tb_err());
+    return dir;
+}
+
 /* The ca_decision records of run dir, in trace order; *end: the last record's time. */
 static size_t decisions(const char *dir, Decision *out, long long *end)
 {
@@ -99,8 +114,7 @@ START_TEST(explain_autoscaler_from_agrees_with_the_runs_scale_ups)
     const char *scn = scaling[_i];
     char dir[64];
     long long end = 0;
-    snprintf(dir, sizeof dir, "run-%s", scn);
-    ck_assert_int_eq(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir), 0);
+    snprintf(dir, sizeof dir, "%s", shipped_run(scn));
     size_t n = decisions(dir, d, &end);
     ck_assert_msg(n >= 1, "%s: no scale-up traced", scn);
     for (size_t k = 0; k <= 4; k++) {   /* the first, the last and evenly between */
@@ -124,10 +138,9 @@ START_TEST(explain_autoscaler_from_agrees_between_the_scale_ups)
     const char *scn = all[_i][0], *region = all[_i][1];
     char dir[64], more[64] = "";
     long long end = 0;
-    snprintf(dir, sizeof dir, "mid-%s", scn);
+    snprintf(dir, sizeof dir, "%s", shipped_run(scn));
     if (region)
         snprintf(more, sizeof more, "--region %s", region);
-    ck_assert_int_eq(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir), 0);
     (void)decisions(dir, d, &end);
     for (int k = 1; k <= 3; k++) {
         char t[32];
@@ -141,12 +154,12 @@ END_TEST
 
 START_TEST(case_file_is_the_case_explain_autoscaler_reads)
 {
+    (void)shipped_run("market_open_surge");
     static Decision d[MAX_DECISIONS];
     long long end = 0;
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out caserun", src), 0);
-    size_t n = decisions("caserun", d, &end);
+    size_t n = decisions("run-market_open_surge", d, &end);
     ck_assert_uint_gt(n, 0);
-    cJSON *j = explain_json("caserun", "market_open_surge", d[0].t, "--case case.json");
+    cJSON *j = explain_json("run-market_open_surge", "market_open_surge", d[0].t, "--case case.json");
     ck_assert_int_eq(tb_run("explain autoscaler case.json --json"), 0);
     cJSON *plain = cJSON_Parse(tb_out());
     ck_assert_ptr_nonnull(plain);
@@ -154,7 +167,8 @@ START_TEST(case_file_is_the_case_explain_autoscaler_reads)
     ck_assert_msg(cJSON_Compare(j, plain, 1), "explain autoscaler --from and explain of its --case differ");
     cJSON_Delete(plain);
     cJSON_Delete(j);
-    ck_assert_int_eq(tb_run("explain autoscaler --from caserun --scenario %s/scenarios/market_open_surge.lua --at %s",
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge --scenario "
+                            "%s/scenarios/market_open_surge.lua --at %s",
                             src, d[0].t), 0);
     char want[64];
     snprintf(want, sizeof want, " +%d in region us-east", d[0].delta);
@@ -164,23 +178,27 @@ END_TEST
 
 START_TEST(bad_requests_exit_2_with_the_reason)
 {
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out badrun", src), 0);
+    (void)shipped_run("market_open_surge");
     const char *scn = "--scenario";
-    ck_assert_int_eq(tb_run("explain autoscaler --from badrun %s %s/scenarios/market_open_surge.lua --at 600", scn,
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge %s %s/scenarios/market_open_surge.lua "
+                            "--at 600", scn,
                             src), 2);
     ck_assert_msg(strstr(tb_err(), "--region") && strstr(tb_err(), "eu-west"), "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain autoscaler --from badrun %s %s/scenarios/market_open_surge.lua --at 600 "
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge %s %s/scenarios/market_open_surge.lua "
+                            "--at 600 "
                             "--region mars", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "mars") && strstr(tb_err(), "us-east"), "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain autoscaler --from badrun %s %s/scenarios/market_open_surge.lua --at 999h", scn,
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge %s %s/scenarios/market_open_surge.lua "
+                            "--at 999h", scn,
                             src), 2);
     ck_assert_msg(strstr(tb_err(), "999h") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain autoscaler --from badrun %s %s/scenarios/market_open_surge.lua --at 5", scn,
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge %s %s/scenarios/market_open_surge.lua "
+                            "--at 5", scn,
                             src), 2);
     ck_assert_msg(strstr(tb_err(), "no autoscaler loop") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain autoscaler --from badrun --hpa x --at 60"), 2);
-    ck_assert_int_eq(tb_run("explain autoscaler --from badrun --pod x --at 60"), 2);
-    ck_assert_int_eq(tb_run("explain schedule --from badrun --pod x --region us-east --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge --hpa x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain autoscaler --from run-market_open_surge --pod x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain schedule --from run-market_open_surge --pod x --region us-east --at 60"), 2);
     ck_assert_str_eq(tb_out(), "");
 }
 END_TEST

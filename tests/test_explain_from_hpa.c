@@ -34,6 +34,21 @@ static const char *const scenarios[] = {"market_open_surge", "market_day_volatil
 
 static char src[1024];
 
+/* The run of shipped scenario scn (default seed) in the suite's folder,
+ * run-SCN: made by the first test that needs it and read by the rest (a
+ * scenario and seed always give the same run; every test here only reads
+ * it). Returns the folder's name. */
+static const char *shipped_run(const char *scn)
+{
+    static char dir[96];
+    char trace[128];
+    snprintf(dir, sizeof dir, "run-%s", scn);
+    snprintf(trace, sizeof trace, "%s/trace.kst", dir);
+    if (!tb_exists(trace))
+        ck_assert_msg(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir) == 0, "%s: %s", scn, tb_err());
+    return dir;
+}
+
 static void sync_of(const cJSON *r, Sync *s)
 {
     s->ns = (long long)cJSON_GetObjectItem(r, "t_ns")->valuedouble;
@@ -108,8 +123,7 @@ START_TEST(explain_hpa_from_agrees_with_the_run_on_every_shipped_scenario)
     static Sync s[MAX_SYNCS];
     const char *scn = scenarios[_i];
     char dir[64];
-    snprintf(dir, sizeof dir, "run-%s", scn);
-    ck_assert_int_eq(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir), 0);
+    snprintf(dir, sizeof dir, "%s", shipped_run(scn));
     size_t n = syncs(dir, s), rescale = n;
     ck_assert_msg(n >= 5, "%s: %zu hpa syncs traced", scn, n);
     for (size_t k = 0; k < n && rescale == n; k++)
@@ -127,14 +141,14 @@ END_TEST
 
 START_TEST(case_file_is_the_case_explain_hpa_reads)
 {
+    (void)shipped_run("market_open_surge");
     static Sync s[MAX_SYNCS];
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out caserun", src), 0);
-    size_t n = syncs("caserun", s), k = 0;
+    size_t n = syncs("run-market_open_surge", s), k = 0;
     while (k < n && s[k].desired == s[k].current)
         k++;
     ck_assert_uint_lt(k, n);
     const Sync *x = &s[k];
-    cJSON *j = explain_json("caserun", "market_open_surge", x->hpa, x->t, "--case case.json");
+    cJSON *j = explain_json("run-market_open_surge", "market_open_surge", x->hpa, x->t, "--case case.json");
     ck_assert_int_eq(tb_run("explain hpa case.json --json"), 0);
     cJSON *plain = cJSON_Parse(tb_out());
     ck_assert_ptr_nonnull(plain);
@@ -143,7 +157,8 @@ START_TEST(case_file_is_the_case_explain_hpa_reads)
     cJSON_Delete(plain);
     cJSON_Delete(j);
     /* the text form names the run's decision */
-    ck_assert_int_eq(tb_run("explain hpa --from caserun --scenario %s/scenarios/market_open_surge.lua --hpa %s --at %s",
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge --scenario %s/scenarios/market_open_surge.lua "
+                            "--hpa %s --at %s",
                             src, x->hpa, x->t), 0);
     char want[128];
     snprintf(want, sizeof want, "the run: desired %d (current %d, limited by %s", x->desired, x->current, x->limited);
@@ -153,14 +168,14 @@ END_TEST
 
 START_TEST(a_time_between_syncs_takes_the_last_sync_before)
 {
+    (void)shipped_run("market_open_surge");
     static Sync s[MAX_SYNCS];
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out betweenrun", src), 0);
-    size_t n = syncs("betweenrun", s);
+    size_t n = syncs("run-market_open_surge", s);
     ck_assert_uint_gt(n, 3);
     const Sync *x = &s[n / 2];
     char t[48];
     snprintf(t, sizeof t, "%lld.%09lld", (x->ns + 7000000000LL) / 1000000000, (x->ns + 7000000000LL) % 1000000000);
-    cJSON *j = explain_json("betweenrun", "market_open_surge", x->hpa, t, "");
+    cJSON *j = explain_json("run-market_open_surge", "market_open_surge", x->hpa, t, "");
     agrees("market_open_surge", x, j);   /* syncs are 15 s apart: 7 s later, the same sync */
     cJSON_Delete(j);
 }
@@ -198,24 +213,104 @@ END_TEST
 
 START_TEST(bad_requests_exit_2_with_the_reason)
 {
-    ck_assert_int_eq(tb_run("run %s/scenarios/market_open_surge.lua --quiet --out badrun", src), 0);
+    (void)shipped_run("market_open_surge");
     const char *scn = "--scenario";
-    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-eats "
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge %s %s/scenarios/market_open_surge.lua --hpa "
+                            "quant-api-us-eats "
                             "--at 600", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "quant-api-us-eats") && strstr(tb_err(), "nearest: quant-api-us-east"), "%s",
                   tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge %s %s/scenarios/market_open_surge.lua --hpa "
+                            "quant-api-us-east "
                             "--at 999h", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "999h") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun %s %s/scenarios/market_open_surge.lua --hpa quant-api-us-east "
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge %s %s/scenarios/market_open_surge.lua --hpa "
+                            "quant-api-us-east "
                             "--at 5", scn, src), 2);
     ck_assert_msg(strstr(tb_err(), "had not synced") != NULL, "%s", tb_err());
-    ck_assert_int_eq(tb_run("explain hpa --from badrun --pod x --at 60"), 2);
-    ck_assert_int_eq(tb_run("explain schedule --from badrun --hpa x --at 60"), 2);
-    ck_assert_int_eq(tb_run("explain hpa --from badrun --hpa x"), 2);
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge --pod x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain schedule --from run-market_open_surge --hpa x --at 60"), 2);
+    ck_assert_int_eq(tb_run("explain hpa --from run-market_open_surge --hpa x"), 2);
     ck_assert_msg(strstr(tb_err(), "--at") != NULL, "%s", tb_err());
     ck_assert_int_eq(tb_run("explain hpa case.json --hpa x"), 2);
     ck_assert_str_eq(tb_out(), "");
+}
+END_TEST
+
+/* A zone outage with the HPA's pods on the dead zone's nodes: at 09:02 zone
+ * eu-a's kubelets go down (its nodes NotReady 50 s later). The sync at 300 s
+ * reads upstream's groupPods with metrics-server's view: the 3 pods there
+ * have no sample (missing) and are Ready=False since 170 s; the 3 in eu-b
+ * use 200m of 1 CPU: 600m / 3000m = 20 % -> ratio 0.5 against 40 %. On a
+ * scale-down missing pods count at their request: (600m + 3000m) / 6000m =
+ * 60 % -> 1.5, the direction flipped: the calculator keeps 6. explain --from
+ * says so, names each missing pod with the reason, and its --case carries
+ * the pods' Ready=False, transition and missing samples. */
+static const char zone_outage_lua[] =
+    "scenario { name = \"zone_outage_hpa\", start = \"09:00\", duration = \"10m\", sample_every = \"30s\" }\n"
+    "region { name = \"eu\", zones = { \"eu-a\", \"eu-b\" } }\n"
+    "namespace { name = \"web\" }\n"
+    "nodegroup { name = \"g\", region = \"eu\", instance_type = \"m6i.2xlarge\", cpu = \"8\", memory = \"32Gi\",\n"
+    "            price = 0.384, min = 4, max = 4, size = 4, provision_delay = \"90s\" }\n"
+    "deployment { name = \"api\", namespace = \"web\", region = \"eu\", replicas = 6, cpu = \"1\", memory = \"1Gi\",\n"
+    "             startup = \"5s\", usage = { cpu = \"200m\" } }\n"
+    "hpa { name = \"api\", target = \"api\", min = 1, max = 6, metrics = { { type = \"Resource\", name = \"cpu\",\n"
+    "      target = { type = \"Utilization\", average_utilization = 40 } } } }\n"
+    "fault { kind = \"zone_outage\", zone = \"eu-a\", at = \"09:02\", duration = \"10m\" }\n";
+
+START_TEST(pods_on_not_ready_nodes_are_missing_in_the_run_and_in_explain)
+{
+    tb_write("zone_outage_hpa.lua", zone_outage_lua);
+    ck_assert_int_eq(tb_run("run zone_outage_hpa.lua --quiet --out zorun"), 0);
+    ck_assert_int_eq(tb_run("trace dump zorun/trace.kst"), 0);   /* the run's own record of the change */
+    ck_assert_msg(strstr(tb_out(), "\"kind\":\"hpa_sync\",\"hpa\":\"api\",\"wl\":0,\"current\":6,\"desired\":6,"
+                                   "\"limited_by\":\"none\",\"reason\":\"DesiredWithinRange\","
+                                   "\"metrics\":\"cpu 20% (target 40%) -> 6\"") != NULL, "%s", tb_out());
+    ck_assert_int_eq(tb_run("explain hpa --from zorun --scenario zone_outage_hpa.lua --hpa api --at 300 --json "
+                            "--case zocase.json"), 0);
+    cJSON *j = cJSON_Parse(tb_out());
+    ck_assert_ptr_nonnull(j);
+    const cJSON *run = cJSON_GetObjectItem(j, "run");
+    ck_assert_int_eq((int)num(run, "desiredReplicas"), 6);
+    ck_assert_int_eq((int)num(j, "calculatorReplicas"), 6);
+    const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "perMetric"), 0);
+    ck_assert_int_eq((int)num(m, "readyPods"), 3);
+    ck_assert_int_eq((int)num(m, "missingPods"), 3);
+    ck_assert_int_eq((int)num(m, "unreadyPods"), 0);
+    ck_assert_double_eq(num(m, "value"), 20);
+    ck_assert_double_eq(num(m, "ratio"), 0.5);
+    ck_assert_double_eq(num(m, "recomputedRatio"), 1.5);
+    ck_assert_str_eq(str(m, "heldAt"), "direction");
+    const cJSON *ex = cJSON_GetObjectItem(m, "excluded"), *x;
+    ck_assert_int_eq(cJSON_GetArraySize(ex), 3);
+    cJSON_ArrayForEach(x, ex) {
+        ck_assert_str_eq(str(x, "group"), "missing");
+        ck_assert_str_eq(str(x, "reason"), "no metrics sample: metrics-server cannot scrape its node's kubelet "
+                                           "(unreachable for 180s, node NotReady)");
+    }
+    cJSON_Delete(j);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/zocase.json", tb_dir());
+    char *text = tb_read(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    cJSON *c = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(c);
+    int off = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "pods")) {
+        if (cJSON_IsTrue(cJSON_GetObjectItem(x, "nodeReady")))
+            continue;
+        off++;
+        ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(x, "ready")));
+        ck_assert_double_eq(num(x, "readyTransitionSecondsAgo"), 130);   /* NotReady at 170 s */
+        ck_assert_double_eq(num(x, "kubeletUnreachableSecondsAgo"), 180);
+        ck_assert_ptr_null(cJSON_GetObjectItem(x, "usage"));
+    }
+    ck_assert_int_eq(off, 3);
+    cJSON_Delete(c);
+    /* the text form lists them */
+    ck_assert_int_eq(tb_run("explain hpa zocase.json"), 0);
+    ck_assert_msg(strstr(tb_out(), "missing  no metrics sample: metrics-server cannot scrape") != NULL, "%s", tb_out());
 }
 END_TEST
 
@@ -230,6 +325,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_time_between_syncs_takes_the_last_sync_before);
     tcase_add_test(tc, bad_requests_exit_2_with_the_reason);
     tcase_add_test(tc, a_run_with_set_is_rerun_with_its_values);
+    tcase_add_test(tc, pods_on_not_ready_nodes_are_missing_in_the_run_and_in_explain);
     suite_add_tcase(s, tc);
     return s;
 }

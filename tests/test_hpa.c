@@ -27,8 +27,10 @@
 #include "scenarios/scn.h"
 #include "scheduler/sched.h"
 #include "sim/metrics.h"
+#include "workloads/faults.h"
 #include "workloads/gates.h"
 #include "workloads/hpa.h"
+#include "workloads/wl_metrics.h"
 
 #include "tf.h"
 #include "tl.h"
@@ -65,6 +67,7 @@ static cJSON *explain(const char *text, size_t len, const char *name, SimErr *er
 /* ---- fixtures --------------------------------------------------------------- */
 static void check_value(const char *fx, const char *what, const cJSON *got, const cJSON *want)
 {
+    ck_assert_msg(got != NULL || cJSON_IsNull(want), "%s: no %s", fx, what);
     if (cJSON_IsNull(want)) {
         ck_assert_msg(got != NULL && cJSON_IsNull(got), "%s: %s should be null", fx, what);
     } else if (cJSON_IsNumber(want)) {
@@ -78,6 +81,22 @@ static void check_value(const char *fx, const char *what, const cJSON *got, cons
     } else if (cJSON_IsBool(want)) {
         ck_assert_msg(cJSON_IsBool(got) && cJSON_IsTrue(got) == cJSON_IsTrue(want), "%s: %s is not %s", fx, what,
                       cJSON_IsTrue(want) ? "true" : "false");
+    } else if (cJSON_IsArray(want)) {   /* the same length, each item checked as below */
+        ck_assert_msg(cJSON_IsArray(got) && cJSON_GetArraySize(got) == cJSON_GetArraySize(want),
+                      "%s: %s has %d items, want %d", fx, what, cJSON_GetArraySize(got), cJSON_GetArraySize(want));
+        for (int i = 0; i < cJSON_GetArraySize(want); i++) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s[%d]", what, i);
+            check_value(fx, sub, cJSON_GetArrayItem(got, i), cJSON_GetArrayItem(want, i));
+        }
+    } else if (cJSON_IsObject(want)) {   /* the keys given, each checked */
+        const cJSON *k;
+        ck_assert_msg(cJSON_IsObject(got), "%s: %s is not an object", fx, what);
+        cJSON_ArrayForEach(k, want) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s.%s", what, k->string);
+            check_value(fx, sub, cJSON_GetObjectItem(got, k->string), k);
+        }
     } else {
         ck_abort_msg("%s: unsupported expectation for %s", fx, what);
     }
@@ -513,6 +532,240 @@ START_TEST(live_decisions_traced_and_sampled)
 }
 END_TEST
 
+/* ---- pods on NotReady nodes (k8s-behaviour.md §1.3, §7.2) ---------------------------- */
+/* What the last sync read: the watcher copies its pods. */
+typedef struct Seen {
+    WlHpaPod pods[16];
+    uint32_t ids[16];
+    int has_rps[16];             /* the Pods metric "rps" had a value */
+    size_t n;
+    SimTime at;
+} Seen;
+
+static void seen_watch(void *ctx, WlControllers *c, size_t hpa, const WlHpaInput *in)
+{
+    Seen *s = ctx;
+    size_t n;
+    const uint32_t *ids = wl_hpa_pods(c, hpa, &n);
+    ck_assert_uint_eq(n, in->npods);
+    s->n = n < 16 ? n : 16;
+    memcpy(s->pods, in->pods, s->n * sizeof *s->pods);
+    memcpy(s->ids, ids, s->n * sizeof *s->ids);
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t v;
+        s->has_rps[i] = in->pod_metric(in->ctx, i, "rps", &v);
+    }
+    s->at = in->now;
+}
+
+/* A Pods metric source: every Running pod serves 10 requests/s. */
+static int rps_source(void *ctx, SimEngine *e, uint32_t pod, const char *name, int64_t *milli)
+{
+    (void)ctx;
+    (void)name;
+    *milli = 10000;
+    return sim_pod(e, pod)->phase == SIM_POD_RUNNING;
+}
+
+/* How many of the last sync's pods on node have an rps value. */
+static int rps_on(World *w, const Seen *s, uint32_t node)
+{
+    int k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        k += sim_pod(w->e, s->ids[i])->node == node && s->has_rps[i];
+    return k;
+}
+
+/* The node with the most of d's pods, and how many it holds. */
+static uint32_t busiest_node(World *w, uint32_t d, int *count)
+{
+    int per[8] = {0};
+    for (uint32_t i = 0; i < sim_pod_count(w->e); i++) {
+        const SimPod *p = sim_pod(w->e, i);
+        if (p->wl == d && p->phase == SIM_POD_RUNNING && p->node < 8)
+            per[p->node]++;
+    }
+    uint32_t best = 0;
+    for (uint32_t n = 1; n < 8; n++)
+        if (per[n] > per[best])
+            best = n;
+    *count = per[best];
+    return best;
+}
+
+/* The pods of the last sync on node: each is Ready (or not) with the
+ * transition given and has a sample (or not). Returns how many were. */
+static int check_on_node(World *w, const Seen *s, uint32_t node, int ready, SimTime transition, int sampled)
+{
+    int k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const SimPod *p = sim_pod(w->e, s->ids[i]);
+        if (p->node != node)
+            continue;
+        k++;
+        ck_assert_msg(s->pods[i].ready == ready, "t=%llds: pod %u ready %d, want %d", (long long)(s->at / SIM_NS_PER_S),
+                      s->ids[i], s->pods[i].ready, ready);
+        ck_assert_int_eq(s->pods[i].transition, transition);
+        ck_assert_int_eq(s->pods[i].has_usage[WL_HPA_CPU], sampled);
+        ck_assert_int_eq(s->pods[i].start, p->bound_at);
+    }
+    return k;
+}
+
+/* Upstream's arithmetic for a Deployment whose node crashes (groupPods,
+ * GetResourceReplicas; metrics-server drops a node's pods at the first scrape
+ * it fails). 6 pods of 1 CPU each using 1 CPU against a 40 % target, max 6:
+ * before the crash 100 % -> ratio 2.5 -> ceil(2.5 x 6) = 15 (clamped to 6).
+ * The node of 3 of them crashes at 100 s for 205 s. From the scrape at
+ * 105 s those 3 have no sample: missing; on a scale-up each counts at 0:
+ * 3000m / 6000m = 50 % -> 1.25 -> ceil(1.25 x 6) = 8. At 150 s (crash +
+ * 50 s grace) the node is NotReady and the 3 are Ready=False since 150 s,
+ * still missing. The node is back at 305 s: Ready=True again (the kubelet's
+ * own condition, since they started) but metrics-server needs two scrapes
+ * (315 s, 330 s) to have a CPU rate: missing at 315 s, 15 again at 330 s. */
+START_TEST(live_pods_on_crashed_node_are_missing_then_back_after_two_scrapes)
+{
+    World w = world_mem(NULL, SIM_SEC(400));
+    WlFaults *f = wl_fault_create(w.e, w.c);
+    ck_assert_ptr_nonnull(f);
+    uint32_t d = deployment(&w, "api", 6, 1000);
+    static const WlHpaMetric cpu40 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 40, 0};
+    WlHpaSpec spec = {.min = 1, .max = 6, .metrics = &cpu40, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "api", d, &spec), SIM_OK);
+    Seen seen;
+    memset(&seen, 0, sizeof seen);
+    wl_hpa_watch(w.c, seen_watch, &seen);
+    ts_run_to(w.e, SIM_SEC(90));
+    int k;
+    uint32_t node = busiest_node(&w, d, &k);
+    ck_assert_int_eq(k, 3);   /* the scheduler spreads the 6 pods over the 2 nodes */
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 15);
+    WlFault ft = {.kind = WL_FAULT_NODE_CRASH, .at = SIM_SEC(100), .duration = SIM_SEC(205),
+                  .node = sim_node(w.e, node)->name, .group = SIM_NONE};
+    ck_assert_int_eq(wl_fault_add(f, &ft), SIM_OK);
+    SimTime started = sim_pod(w.e, seen.ids[0])->started_at;
+    ts_run_to(w.e, SIM_SEC(105));
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 1, started, 0), 3);   /* Ready, no sample */
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 8);
+    ts_run_to(w.e, SIM_SEC(165));
+    ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_NOT_READY);
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 0, SIM_SEC(150), 0), 3);   /* Ready=False since 150 s */
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 8);
+    ts_run_to(w.e, SIM_SEC(315));
+    ck_assert_int_eq(sim_node(w.e, node)->state, SIM_NODE_READY);
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 1, started, 0), 3);   /* one scrape since: no rate yet */
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 8);
+    ts_run_to(w.e, SIM_SEC(330));
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 1, started, 1), 3);
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 15);
+    wl_fault_destroy(f);
+    tw_free(&w);
+}
+END_TEST
+
+/* A Pods metric (Prometheus scrapes the pod) is gone from the first scrape
+ * after the crash (105 s) and back at the first scrape after the node's
+ * return at 305 s (315 s): one point is a value, no rate to wait for. */
+START_TEST(live_pods_metric_of_crashed_node_is_missing_until_the_next_scrape)
+{
+    World w = world_mem(NULL, SIM_SEC(400));
+    WlFaults *f = wl_fault_create(w.e, w.c);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(wl_pod_metric_source(w.c, "rps", rps_source, NULL), SIM_OK);
+    uint32_t d = deployment(&w, "api", 6, 500);
+    static const WlHpaMetric rps = {WL_HPA_PODS, WL_HPA_AVERAGE_VALUE, WL_HPA_CPU, "rps", 0, 10000};
+    WlHpaSpec spec = {.min = 1, .max = 6, .metrics = &rps, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "api", d, &spec), SIM_OK);
+    Seen seen;
+    memset(&seen, 0, sizeof seen);
+    wl_hpa_watch(w.c, seen_watch, &seen);
+    ts_run_to(w.e, SIM_SEC(90));
+    int k;
+    uint32_t node = busiest_node(&w, d, &k);
+    ck_assert_int_eq(rps_on(&w, &seen, node), k);
+    WlFault ft = {.kind = WL_FAULT_NODE_CRASH, .at = SIM_SEC(100), .duration = SIM_SEC(205),
+                  .node = sim_node(w.e, node)->name, .group = SIM_NONE};
+    ck_assert_int_eq(wl_fault_add(f, &ft), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(105));
+    ck_assert_int_eq(rps_on(&w, &seen, node), 0);
+    ts_run_to(w.e, SIM_SEC(300));
+    ck_assert_int_eq(rps_on(&w, &seen, node), 0);
+    ts_run_to(w.e, SIM_SEC(315));
+    ck_assert_int_eq(rps_on(&w, &seen, node), k);
+    wl_fault_destroy(f);
+    tw_free(&w);
+}
+END_TEST
+
+/* The scale-down side: 6 pods using 200m of 1 CPU against 40 % (legacy path,
+ * so the first-sight recommendation holds 6 replicas for 5 min). Before the
+ * crash 20 % -> 0.5 -> ceil(0.5 x 6) = 3. With 3 pods missing, each counts
+ * at 100 % of its request: (600m + 3000m) / 6000m = 60 % -> 1.5: the
+ * direction flipped, so the calculator keeps the current 6. */
+START_TEST(live_missing_pods_count_at_request_on_scale_down)
+{
+    World w = world_mem(NULL, SIM_SEC(200));
+    WlFaults *f = wl_fault_create(w.e, w.c);
+    ck_assert_ptr_nonnull(f);
+    uint32_t d = deployment(&w, "api", 6, 200);
+    static const WlHpaMetric cpu40 = {WL_HPA_RESOURCE, WL_HPA_UTILIZATION, WL_HPA_CPU, "cpu", 40, 0};
+    WlHpaSpec spec = {.min = 1, .max = 6, .metrics = &cpu40, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "api", d, &spec), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(90));
+    int k;
+    uint32_t node = busiest_node(&w, d, &k);
+    ck_assert_int_eq(k, 3);
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 3);
+    WlFault ft = {.kind = WL_FAULT_NODE_CRASH, .at = SIM_SEC(100), .node = sim_node(w.e, node)->name,
+                  .group = SIM_NONE};
+    ck_assert_int_eq(wl_fault_add(f, &ft), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(105));
+    ck_assert_int_eq(wl_hpa_last(w.c, 0)->calc, 6);
+    ck_assert_int_eq(sim_workload(w.e, d)->replicas, 6);
+    wl_fault_destroy(f);
+    tw_free(&w);
+}
+END_TEST
+
+/* pod_view's readiness mapping without the faults module: a node set
+ * NotReady directly has its kubelet down from that moment. The HPA syncs at
+ * 7 s + 15 k (added at 7 s); the node goes NotReady at 106 s, so the sync at
+ * 112 s still sees the samples of the scrape at 105 s, with the pods
+ * Ready=False since 106 s; at 127 s (after the scrape at 120 s) they have
+ * no sample (missing). Ready again at 130 s: Ready=True since they started
+ * (the kubelet's condition), the sample back at once (without the faults
+ * module there is no record of the outage's end). */
+START_TEST(pod_view_maps_not_ready_node_to_ready_false_and_missing)
+{
+    World w = world_mem(NULL, SIM_SEC(600));
+    uint32_t d = deployment(&w, "api", 4, 500);
+    ts_run_to(w.e, SIM_SEC(7));
+    WlHpaSpec spec = {.min = 1, .max = 10, .metrics = &cpu50, .nmetrics = 1, .tolerance = 0.1};
+    ck_assert_int_eq(wl_hpa_add(w.c, "api", d, &spec), SIM_OK);
+    Seen seen;
+    memset(&seen, 0, sizeof seen);
+    wl_hpa_watch(w.c, seen_watch, &seen);
+    ts_run_to(w.e, SIM_SEC(97));
+    int k;
+    uint32_t node = busiest_node(&w, d, &k);
+    ck_assert_int_eq(k, 2);
+    SimTime started = sim_pod(w.e, seen.ids[0])->started_at;
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 1, started, 1), 2);
+    ts_run_to(w.e, SIM_SEC(106));
+    ck_assert_int_eq(sim_node_set_ready(w.e, node, 0), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(112));
+    ck_assert_int_eq(seen.at, SIM_SEC(112));
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 0, SIM_SEC(106), 1), 2);
+    ts_run_to(w.e, SIM_SEC(127));
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 0, SIM_SEC(106), 0), 2);
+    ts_run_to(w.e, SIM_SEC(130));
+    ck_assert_int_eq(sim_node_set_ready(w.e, node, 1), SIM_OK);
+    ts_run_to(w.e, SIM_SEC(142));
+    ck_assert_int_eq(check_on_node(&w, &seen, node, 1, started, 1), 2);
+    tw_free(&w);
+}
+END_TEST
+
 static int live_oom_run(void *ctx, SimMem *m)
 {
     (void)ctx;
@@ -833,6 +1086,10 @@ int main(void)
     tcase_add_test(live, live_oom_sweep_leaks_nothing);
     tcase_add_test(live, live_add_refuses_bad_specs);
     tcase_add_test(live, live_two_hpas_on_one_target_neither_scales);
+    tcase_add_test(live, live_pods_on_crashed_node_are_missing_then_back_after_two_scrapes);
+    tcase_add_test(live, live_missing_pods_count_at_request_on_scale_down);
+    tcase_add_test(live, live_pods_metric_of_crashed_node_is_missing_until_the_next_scrape);
+    tcase_add_test(live, pod_view_maps_not_ready_node_to_ready_false_and_missing);
     suite_add_tcase(s, live);
     TCase *lua = tcase_create("lua");
     tcase_add_test(lua, lua_hpa_declaration_errors_name_file_and_line);

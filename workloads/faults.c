@@ -50,6 +50,7 @@
 #include "sim/policy.h"
 #include "sim/summary.h"
 #include "workloads/traffic.h"
+#include "workloads/wl_metrics.h"
 
 /* Our events (f->ev): aux is what is due, obj its object. */
 enum {
@@ -71,7 +72,9 @@ typedef struct NodeSt {
     uint32_t gen;           /* bumps cancel its grace period */
     uint8_t tainted, queued, notice;
     uint8_t nr;             /* made NotReady by the controller (counted in notready) */
+    uint8_t was_down;       /* down_at is set: its kubelet has been down */
     SimTime taint_at, notice_at;
+    SimTime down_at, up_at; /* its kubelet's last outage: down, back (-1 while down) */
 } NodeSt;
 
 /* One zone (or a region's nodes without a zone): its eviction queue and
@@ -476,6 +479,11 @@ static void on_monitor(WlFaults *f, uint32_t region)
 static void crash(WlFaults *f, uint32_t node)
 {
     NodeSt *st = &f->nodes[node];
+    if (st->down == 0) {   /* metrics-server's scrapes of its kubelet fail from now on */
+        st->was_down = 1;
+        st->down_at = sim_now(f->e);
+        st->up_at = -1;
+    }
     if (st->down++ > 0 || sim_node(f->e, node)->state != SIM_NODE_READY)
         return;
     (void)later(f, sim_now(f->e) + WL_NODE_MONITOR_GRACE, node, st->gen, AUX_GRACE);
@@ -501,6 +509,7 @@ static void recover(WlFaults *f, uint32_t node)
     if (st->down == 0 || --st->down > 0)
         return;
     st->gen++;
+    st->up_at = sim_now(f->e);
     const SimNode *n = sim_node(f->e, node);
     if (n->state != SIM_NODE_NOT_READY)
         return;   /* back within the grace period: nobody noticed */
@@ -956,6 +965,18 @@ static int summary(void *ctx, SimEngine *e, cJSON *o)
     return rc;
 }
 
+/* The kubelet outages metrics-server sees (wl_metrics.h): a crash to its recovery. */
+static void kubelet_outage(void *ctx, SimEngine *e, uint32_t node, WlKubeletOutage *out)
+{
+    const WlFaults *f = ctx;
+    (void)e;
+    out->down = out->up = -1;
+    if (node < f->capnodes && f->nodes[node].was_down) {
+        out->down = f->nodes[node].down_at;
+        out->up = f->nodes[node].up_at;
+    }
+}
+
 WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
 {
     if (sim_trace_register(e, "faults", wl_fault_trace_kinds) != SIM_OK)
@@ -975,6 +996,8 @@ WlFaults *wl_fault_create(SimEngine *e, WlControllers *c)
         sim_fail(e, SIM_ENOMEM, "out of memory");
         return NULL;
     }
+    if (c)
+        (void)wl_kubelet_source(c, kubelet_outage, f);
     for (uint32_t i = 0; i < sim_node_count(e); i++)
         if (sim_node(e, i)->state == SIM_NODE_READY)
             spot_draw(f, i);
@@ -985,6 +1008,8 @@ void wl_fault_destroy(WlFaults *f)
 {
     if (f == NULL)
         return;
+    if (f->c)
+        (void)wl_kubelet_source(f->c, NULL, NULL);   /* the controllers outlive us */
     SimMem *m = sim_mem(f->e);
     for (size_t i = 0; i < f->nfaults; i++) {
         sim_mem_strfree(m, f->faults[i].node);

@@ -16,14 +16,23 @@
  * created and not terminated, in creation order (a pod listener keeps it).
  *
  * Simplifications (README "Fidelity", HPA):
- *  - A pod's status.startTime is its binding time, and it is Ready exactly
- *    while Running (Ready's lastTransitionTime = when it started running);
- *    upstream's kubelet sets startTime when it accepts the pod and readiness
- *    follows probes.
+ *  - A pod's status.startTime is its binding time, and it is Ready while
+ *    Running on a Ready node (Ready's lastTransitionTime = when it started
+ *    running, or when its node went NotReady while it is not Ready); upstream's
+ *    kubelet sets startTime when it accepts the pod and readiness follows
+ *    probes.
  *  - Metrics come from the registered sources as they are at the sync (a
  *    source reports its own timestamp and window; declared usage is a steady
- *    sample as old as the sync, over 15 s); metrics-server's scrape lag is not
- *    modelled beyond that.
+ *    sample as old as the sync, over 15 s), through metrics-server's view of
+ *    the kubelets (wl_metrics.h): a pod whose node's kubelet is down has no
+ *    sample from the first 15 s scrape after the crash until two scrapes after
+ *    it is back. metrics-server's scrape lag is not modelled beyond that.
+ *    Pods metrics (Prometheus scraping the pod: its series goes stale) have
+ *    none from the first scrape after the crash until the first after the
+ *    return; a rate() over a range in the adapter's query, which would keep a
+ *    value longer, is not modelled. Object and External metrics are not per
+ *    pod: an outage does not change them, but Value targets multiply by the
+ *    pods Running and Ready, without those on NotReady nodes.
  *  - Object metrics are looked up by metric name only (describedObject is
  *    not modelled) and External metric selectors are not applied: a source
  *    by name serves one series.
@@ -174,6 +183,17 @@ static void on_pod_terminated(void *ctx, SimEngine *e, uint32_t pod)
     }
 }
 
+/* The Ready condition's lastTransitionTime of a Running pod: when its node
+ * went NotReady while it is unready (the node lifecycle controller's
+ * MarkPodsNotReady sets Ready=False now), else when it started. A pod whose
+ * node came back has its kubelet's condition again, which never changed:
+ * Ready=True since it started (the kubelet's status manager keeps the
+ * lastTransitionTime of a status it did not change). */
+static SimTime ready_transition(const SimPod *p)
+{
+    return p->unready && p->unready_at > p->started_at ? p->unready_at : p->started_at;
+}
+
 /* A pod as the calculator sees it (see the simplifications above). */
 static void pod_view(WlControllers *c, uint32_t id, WlHpaPod *out)
 {
@@ -181,10 +201,10 @@ static void pod_view(WlControllers *c, uint32_t id, WlHpaPod *out)
     memset(out, 0, sizeof *out);
     int running = p->phase == SIM_POD_RUNNING;
     out->phase = running ? WL_HPA_POD_RUNNING : WL_HPA_POD_PENDING;
-    out->ready = running;
+    out->ready = running && !p->unready;
     out->has_start = p->bound_at >= 0;
     out->start = p->bound_at;
-    out->transition = running ? p->started_at : p->bound_at;
+    out->transition = running ? ready_transition(p) : p->bound_at;
     out->has_req[WL_HPA_CPU] = p->req.cpu_m > 0;   /* a request of 0 is no request */
     out->req[WL_HPA_CPU] = p->req.cpu_m;
     out->has_req[WL_HPA_MEMORY] = p->req.mem > 0;

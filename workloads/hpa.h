@@ -164,6 +164,22 @@ typedef struct WlHpaMetricResult {
     WlHpaHeld held;
 } WlHpaMetricResult;
 
+/* How the calculator groups a pod for a metric (§1.3): counted ready, unready
+ * (dropped; at 0 on a scale-up), missing (no sample: at 0 on a scale-up, at
+ * its request or the target on a scale-down), ignored (dropped). */
+typedef enum WlHpaGroup {
+    WL_HPA_GROUP_READY = 0,
+    WL_HPA_GROUP_UNREADY,
+    WL_HPA_GROUP_MISSING,
+    WL_HPA_GROUP_IGNORED
+} WlHpaGroup;
+
+/* Pod i of in's group for metric m, with upstream's reason in *why (static
+ * text; NULL for a ready pod). For Object and External Value metrics a pod
+ * not Running and Ready is unready (not in readyPods); for AverageValue
+ * targets every pod is ready (status.replicas counts). */
+WlHpaGroup wl_hpa_pod_group(const WlHpaMetric *m, const WlHpaInput *in, size_t i, const char **why);
+
 /* The replica calculator for one metric (§1.3-§1.5). tol_down and tol_up are
  * the scale-down and scale-up tolerances. Fills *r; never fails (an invalid
  * metric is r->valid == 0 with the reason). */

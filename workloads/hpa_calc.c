@@ -92,30 +92,66 @@ static int pod_sample(const WlHpaMetric *m, const WlHpaInput *in, size_t i, int6
     return 1;
 }
 
-/* The cpu-only readiness rules. "X.After(now)" is X > now; a sample is
- * too fresh when its timestamp is strictly before transition + window. */
-static int cpu_unready(const WlHpaInput *in, const WlHpaPod *p)
+/* The cpu-only readiness rules: why the pod is unready, or NULL.
+ * "X.After(now)" is X > now; a sample is too fresh when its timestamp is
+ * strictly before transition + window. */
+static const char *cpu_unready(const WlHpaInput *in, const WlHpaPod *p)
 {
-    if (p->ready < 0 || !p->has_start)
-        return 1;
-    if (p->start + WL_HPA_CPU_INIT_PERIOD > in->now)
-        return p->ready == 0 || p->sample_t < p->transition + p->sample_window;
-    return p->ready == 0 && p->start + WL_HPA_READINESS_DELAY > p->transition;
+    if (p->ready < 0)
+        return "no Ready condition";
+    if (!p->has_start)
+        return "no startTime";
+    if (p->start + WL_HPA_CPU_INIT_PERIOD > in->now) {
+        if (p->ready == 0)
+            return "Ready=False within the CPU initialization period (5m from its start)";
+        return p->sample_t < p->transition + p->sample_window
+                   ? "its sample began before Ready's last transition (CPU initialization period)"
+                   : NULL;
+    }
+    return p->ready == 0 && p->start + WL_HPA_READINESS_DELAY > p->transition
+               ? "Ready=False and never Ready (its Ready condition last changed within 30s of its start)"
+               : NULL;
+}
+
+static int classify_why(const WlHpaMetric *m, const WlHpaInput *in, size_t i, int64_t *v, const char **why)
+{
+    const WlHpaPod *p = &in->pods[i];
+    int cpu = m->source != WL_HPA_PODS && m->res == WL_HPA_CPU;
+    *why = NULL;
+    if (p->deleting || p->phase == WL_HPA_POD_FAILED) {
+        *why = p->deleting ? "deleting (deletionTimestamp set)" : "phase Failed";
+        return CLS_IGNORED;
+    }
+    if (p->phase == WL_HPA_POD_PENDING) {
+        *why = "phase Pending";
+        return CLS_UNREADY;
+    }
+    if (!pod_sample(m, in, i, v)) {
+        *why = "no metrics sample";
+        return CLS_MISSING;
+    }
+    if (cpu && (*why = cpu_unready(in, p)) != NULL)
+        return CLS_UNREADY;
+    return CLS_READY;
 }
 
 static int classify(const WlHpaMetric *m, const WlHpaInput *in, size_t i, int64_t *v)
 {
+    const char *why;
+    return classify_why(m, in, i, v, &why);
+}
+
+WlHpaGroup wl_hpa_pod_group(const WlHpaMetric *m, const WlHpaInput *in, size_t i, const char **why)
+{
+    int64_t v = 0;
     const WlHpaPod *p = &in->pods[i];
-    int cpu = m->source != WL_HPA_PODS && m->res == WL_HPA_CPU;
-    if (p->deleting || p->phase == WL_HPA_POD_FAILED)
-        return CLS_IGNORED;
-    if (p->phase == WL_HPA_POD_PENDING)
-        return CLS_UNREADY;
-    if (!pod_sample(m, in, i, v))
-        return CLS_MISSING;
-    if (cpu && cpu_unready(in, p))
-        return CLS_UNREADY;
-    return CLS_READY;
+    *why = NULL;
+    if (m->source == WL_HPA_RESOURCE || m->source == WL_HPA_CONTAINER_RESOURCE || m->source == WL_HPA_PODS)
+        return (WlHpaGroup)classify_why(m, in, i, &v, why);
+    if (m->target != WL_HPA_VALUE || (p->phase == WL_HPA_POD_RUNNING && p->ready == 1))
+        return WL_HPA_GROUP_READY;
+    *why = "not Running and Ready (not in readyPods)";
+    return WL_HPA_GROUP_UNREADY;
 }
 
 /* Counts the classes into r and sums the ready pods' samples and requests. */

@@ -27,6 +27,7 @@
 #include "sim/arena.h"
 #include "sim/json.h"
 #include "workloads/wl_int.h"
+#include "workloads/wl_metrics.h"
 
 #define PATH KUBE_PATH
 
@@ -38,6 +39,14 @@ typedef struct Named {
     size_t n;
 } Named;
 
+/* What a case says about a pod beyond the calculator's input: its name and
+ * why metrics-server may lack its sample (for the answer's reasons only). */
+typedef struct PodNote {
+    const char *name;            /* NULL: none given */
+    int node_ready;              /* nodeReady: 1, 0, or -1 absent */
+    SimTime down, back;          /* kubeletUnreachableSecondsAgo, kubeletBackSecondsAgo; -1 absent */
+} PodNote;
+
 typedef struct Case {
     SimMem *mem;                 /* the caller's: every allocation of the case */
     SimArena arena;
@@ -45,6 +54,7 @@ typedef struct Case {
     WlHpaSpec spec;
     WlHpaMetric *metrics;
     WlHpaPod *pods;
+    PodNote *notes;              /* per pod */
     Named **pod_metrics;         /* per pod, its custom metrics (NULL-named terminated) */
     Named *objects, *externals;  /* NULL-named terminated */
     WlHpaInput in;
@@ -209,16 +219,30 @@ static void parse_resources(Case *c, const cJSON *j, const char *key, const char
     }
 }
 
-static void parse_pod(Case *c, const cJSON *j, const char *path, WlHpaPod *p, Named **metrics)
+/* nodeReady and the kubelet's outage: only the answer's reasons read them. */
+static void parse_note(Case *c, const cJSON *j, const char *path, PodNote *n)
+{
+    char sub[PATH];
+    int present;
+    const cJSON *name = kube_child(c->kr, j, "name", path, cJSON_String, sub);
+    n->name = name ? name->valuestring : NULL;
+    const cJSON *nr = kube_child(c->kr, j, "nodeReady", path, KUBE_BOOL_TF, sub);
+    n->node_ready = nr ? cJSON_IsTrue(nr) : -1;
+    n->down = get_seconds(c, j, "kubeletUnreachableSecondsAgo", path, -1, &present);
+    n->back = get_seconds(c, j, "kubeletBackSecondsAgo", path, -1, &present);
+}
+
+static void parse_pod(Case *c, const cJSON *j, const char *path, WlHpaPod *p, Named **metrics, PodNote *note)
 {
     static const char *const keys[] = {"name", "phase", "ready", "deleting", "startedSecondsAgo",
                                        "readyTransitionSecondsAgo", "sampleAgeSeconds", "sampleWindowSeconds",
-                                       "requests", "usage", "metrics", NULL};
+                                       "requests", "usage", "metrics", "nodeReady", "kubeletUnreachableSecondsAgo",
+                                       "kubeletBackSecondsAgo", NULL};
     static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown", NULL};
     char sub[PATH];
     int present;
     kube_keys(c->kr, j, path, keys);
-    (void)kube_child(c->kr, j, "name", path, cJSON_String, sub);
+    parse_note(c, j, path, note);
     p->phase = (WlHpaPhase)kube_get_enum(c->kr, j, "phase", path, phases, WL_HPA_POD_RUNNING);
     const cJSON *ready = kube_child(c->kr, j, "ready", path, KUBE_BOOL_TF, sub);
     const cJSON *ready_raw = cJSON_GetObjectItemCaseSensitive(j, "ready");
@@ -244,14 +268,15 @@ static void parse_pods(Case *c, const cJSON *root)
     size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
     c->pods = kube_alloc(c->kr, (n + 1) * sizeof *c->pods);
     c->pod_metrics = kube_alloc(c->kr, (n + 1) * sizeof *c->pod_metrics);
+    c->notes = kube_alloc(c->kr, (n + 1) * sizeof *c->notes);
     size_t i = 0;
     const cJSON *x;
-    cJSON_ArrayForEach(x, (c->pods && c->pod_metrics ? arr : NULL)) {   /* linear: never cJSON_GetArrayItem(i) */
+    cJSON_ArrayForEach(x, (c->pods && c->pod_metrics && c->notes ? arr : NULL)) {   /* linear: never cJSON_GetArrayItem(i) */
         char item[PATH];
         if (failed(c))
             break;
         kube_path(item, "$.pods[%zu]", i);
-        parse_pod(c, x, item, &c->pods[i], &c->pod_metrics[i]);
+        parse_pod(c, x, item, &c->pods[i], &c->pod_metrics[i], &c->notes[i]);
         i++;
     }
     c->in.pods = c->pods;
@@ -376,7 +401,45 @@ static void add_num_or_null(cJSON *o, const char *key, int has, double v)
         cJSON_AddNullToObject(o, key);
 }
 
-static cJSON *metric_json(const WlHpaMetric *m, const WlHpaMetricResult *r)
+/* A missing pod's reason, with what the case says of its kubelet. */
+static const char *missing_why(const PodNote *n, char *buf, size_t len)
+{
+    if (n->down >= 0)
+        snprintf(buf, len, "no metrics sample: metrics-server cannot scrape its node's kubelet (unreachable for "
+                 "%.0fs%s)", (double)n->down / 1e9, n->node_ready == 0 ? ", node NotReady" : "");
+    else if (n->back >= 0)
+        snprintf(buf, len, "no metrics sample: its node's kubelet is back since %.0fs and metrics-server needs two "
+                 "scrapes for a rate", (double)n->back / 1e9);
+    else if (n->node_ready == 0)
+        snprintf(buf, len, "no metrics sample: its node is NotReady");
+    else
+        return "no metrics sample";
+    return buf;
+}
+
+/* excluded: the pods the metric does not count as ready, each with its
+ * group and upstream's reason. */
+static cJSON *excluded_json(const Case *c, const WlHpaMetric *m)
+{
+    static const char *const groups[] = {"ready", "unready", "missing", "ignored"};
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < c->in.npods; i++) {
+        const char *why;
+        WlHpaGroup g = wl_hpa_pod_group(m, &c->in, i, &why);
+        if (g == WL_HPA_GROUP_READY)
+            continue;
+        char name[32], buf[256];
+        snprintf(name, sizeof name, "pods[%zu]", i);
+        cJSON *o = sim_json_push(a, cJSON_CreateObject());
+        cJSON_AddStringToObject(o, "pod", c->notes[i].name ? c->notes[i].name : name);
+        cJSON_AddStringToObject(o, "group", groups[g]);
+        cJSON_AddStringToObject(o, "reason", g == WL_HPA_GROUP_MISSING ? missing_why(&c->notes[i], buf, sizeof buf)
+                                                                       : why);
+    }
+    return a;
+}
+
+static cJSON *metric_json(const Case *c, const WlHpaMetric *m, const WlHpaMetricResult *r)
 {
     static const char *const held[] = {NULL, "tolerance", "direction"};
     cJSON *o = cJSON_CreateObject();
@@ -400,6 +463,7 @@ static cJSON *metric_json(const WlHpaMetric *m, const WlHpaMetricResult *r)
         cJSON_AddNullToObject(o, "error");
     else
         cJSON_AddStringToObject(o, "error", r->error);
+    sim_json_add_item(o, "excluded", excluded_json(c, m));
     return o;
 }
 
@@ -415,7 +479,7 @@ static cJSON *answer_json(const Case *c, const WlHpaDecision *d, const WlHpaMetr
     cJSON_AddBoolToObject(o, "scalingActive", !d->disabled && d->limited_by != WL_HPA_LIMIT_INVALID &&
                                                   d->limited_by != WL_HPA_LIMIT_AMBIGUOUS);
     for (size_t i = 0; i < c->spec.nmetrics; i++)
-        sim_json_push(arr, metric_json(&c->metrics[i], &per[i]));
+        sim_json_push(arr, metric_json(c, &c->metrics[i], &per[i]));
     sim_json_add_item(o, "perMetric", arr);
     return o;
 }
@@ -426,6 +490,15 @@ static void print_opt(FILE *out, const char *label, const cJSON *v)
         fprintf(out, "%-20s %.0f\n", label, v->valuedouble);
     else
         fprintf(out, "%-20s -\n", label);
+}
+
+/* A metric's pods not counted as ready, one line each. */
+static void excluded_text(const cJSON *m, FILE *out)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(m, "excluded"))
+        fprintf(out, "  %-22s %-8s %s\n", cJSON_GetObjectItem(x, "pod")->valuestring,
+                cJSON_GetObjectItem(x, "group")->valuestring, cJSON_GetObjectItem(x, "reason")->valuestring);
 }
 
 /* The same answer as text, for a person. */
@@ -445,6 +518,7 @@ static void answer_text(const cJSON *o, FILE *out)
                 cJSON_GetObjectItem(m, "type")->valuestring, cJSON_GetObjectItem(m, "target")->valuestring);
         if (!cJSON_IsTrue(cJSON_GetObjectItem(m, "valid"))) {
             fprintf(out, "invalid: %s\n", cJSON_GetObjectItem(m, "error")->valuestring);
+            excluded_text(m, out);
             continue;
         }
         const cJSON *re = cJSON_GetObjectItem(m, "recomputedRatio"), *held = cJSON_GetObjectItem(m, "heldAt");
@@ -457,6 +531,7 @@ static void answer_text(const cJSON *o, FILE *out)
         if (cJSON_IsString(held))
             fprintf(out, "  (held at current: %s)", held->valuestring);
         fputc('\n', out);
+        excluded_text(m, out);
     }
 }
 
@@ -620,8 +695,26 @@ static void pod_metrics_json(cJSON *pod, const WlHpaSpec *s, const WlHpaInput *i
     }
 }
 
-static cJSON *input_pod_json(SimEngine *e, const WlHpaSpec *s, const WlHpaInput *in, size_t k, uint32_t id)
+/* nodeReady, and the kubelet outage that keeps metrics-server from the pod's
+ * sample (wl_pod_unscraped): what explain's reasons name. */
+static void node_json(cJSON *o, WlControllers *ctl, const WlHpaInput *in, uint32_t id)
 {
+    const SimPod *p = sim_pod(ctl->e, id);
+    if (p->node == SIM_NONE)
+        return;
+    cJSON_AddBoolToObject(o, "nodeReady", sim_node(ctl->e, p->node)->state == SIM_NODE_READY);
+    WlKubeletOutage out;
+    if (!wl_pod_unscraped(ctl, id, &out))
+        return;
+    if (out.up < 0 || out.up > in->now)
+        add_age(o, "kubeletUnreachableSecondsAgo", in->now, out.down);
+    else
+        add_age(o, "kubeletBackSecondsAgo", in->now, out.up);
+}
+
+static cJSON *input_pod_json(WlControllers *ctl, const WlHpaSpec *s, const WlHpaInput *in, size_t k, uint32_t id)
+{
+    SimEngine *e = ctl->e;
     static const char *const phases[] = {"Pending", "Running", "Succeeded", "Failed", "Unknown"};
     const WlHpaPod *p = &in->pods[k];
     cJSON *o = cJSON_CreateObject();
@@ -648,6 +741,7 @@ static cJSON *input_pod_json(SimEngine *e, const WlHpaSpec *s, const WlHpaInput 
         resources_json(o, "usage", p->has_usage, p->usage);
     }
     pod_metrics_json(o, s, in, k);
+    node_json(o, ctl, in, id);
     return o;
 }
 
@@ -735,7 +829,7 @@ cJSON *wl_hpa_explain_case_from(WlControllers *ctl, size_t hpa, const WlHpaInput
     cJSON_AddNumberToObject(c, "tolerance", s->tolerance);
     cJSON *pods = cJSON_AddArrayToObject(c, "pods");
     for (size_t k = 0; k < in->npods && k < npods; k++)
-        sim_json_push(pods, input_pod_json(e, s, in, k, ids[k]));
+        sim_json_push(pods, input_pod_json(ctl, s, in, k, ids[k]));
     values_json(c, "objectMetrics", WL_HPA_OBJECT, s, in);
     values_json(c, "externalMetrics", WL_HPA_EXTERNAL, s, in);
     history_json(c, wl_hpa_history(ctl, hpa), in->now);

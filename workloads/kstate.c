@@ -337,7 +337,7 @@ static void resources(WlKstate *k, const char *family, const char *base, size_t 
 static void usage(WlKstate *k, uint32_t id, const SimPod *p, const char *cbase)
 {
     WlPodUsage u;
-    if (p->phase != SIM_POD_RUNNING || !wl_pod_usage(k->c, id, &u))
+    if (p->phase != SIM_POD_RUNNING || !wl_pod_usage_raw(k->c, id, &u))
         return;
     SimTime from = k->last_t > p->started_at ? k->last_t : p->started_at;
     if (k->now > from)

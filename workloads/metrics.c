@@ -1,6 +1,14 @@
 /*
  * metrics.c: the registry of metric sources behind wl_metrics.h. A handful
  * of sources per run, so lookups scan.
+ *
+ * Invariant: what the HPA reads of a pod (wl_pod_usage, wl_pod_metric) is its
+ * source's value filtered by the scrapes on the fixed 15 s grid: a pod whose
+ * node's kubelet was down at a scrape since its last outage began has no
+ * value until enough scrapes after the kubelet returned (metrics-server keeps
+ * only the pods of its last scrape, storage/pod.go Store; a scrape of an
+ * unreachable kubelet returns nothing, scraper.go collectNode). The sources
+ * never see the outage: kube-state rows read them as they are.
  */
 #include "workloads/wl_metrics.h"
 
@@ -73,7 +81,63 @@ static int declared_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
     return 1;
 }
 
-int wl_pod_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
+int wl_kubelet_source(WlControllers *c, WlKubeletFn fn, void *ctx)
+{
+    c->kubelet.fn = (void *)fn;
+    c->kubelet.ctx = ctx;
+    return SIM_OK;
+}
+
+static void kubelet_outage(WlControllers *c, uint32_t node, WlKubeletOutage *o)
+{
+    o->down = o->up = -1;
+    if (c->kubelet.fn) {
+        ((WlKubeletFn)c->kubelet.fn)(c->kubelet.ctx, c->e, node, o);
+        return;
+    }
+    const SimNode *n = sim_node(c->e, node);
+    if (n->state == SIM_NODE_NOT_READY)
+        o->down = n->changed_at;
+}
+
+/* The first scrape at or after t. */
+static SimTime scrape_at(SimTime t)
+{
+    SimTime r = WL_METRICS_RESOLUTION;
+    return t <= 0 ? 0 : (t + r - 1) / r * r;
+}
+
+/* Whether a scraper on the 15 s grid has the pod's series now: none from the
+ * first scrape at or after its kubelet went down; after it came back, from
+ * the `need`-th scrape at or after that (an outage between two scrapes
+ * missed nothing). */
+static int scraped_as(WlControllers *c, uint32_t pod, int need, WlKubeletOutage *o)
+{
+    const SimPod *p = sim_pod(c->e, pod);
+    o->down = o->up = -1;
+    if (p->node == SIM_NONE)
+        return 1;
+    kubelet_outage(c, p->node, o);
+    SimTime now = sim_now(c->e), miss = scrape_at(o->down);
+    if (o->down < 0)
+        return 1;
+    if (o->up < 0 || o->up > now)
+        return now < miss;
+    return miss >= o->up || now >= scrape_at(o->up) + (need - 1) * WL_METRICS_RESOLUTION;
+}
+
+static int scraped(WlControllers *c, uint32_t pod, int need)
+{
+    WlKubeletOutage o;
+    return scraped_as(c, pod, need, &o);
+}
+
+int wl_pod_unscraped(WlControllers *c, uint32_t pod, WlKubeletOutage *o)
+{
+    return !scraped_as(c, pod, 2, o);
+}
+
+int wl_pod_usage_raw(WlControllers *c, uint32_t pod, WlPodUsage *out)
 {
     uint32_t wl = sim_pod(c->e, pod)->wl;
     for (size_t i = 0; i < c->nusage; i++)
@@ -82,10 +146,15 @@ int wl_pod_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
     return declared_usage(c, pod, out);
 }
 
+int wl_pod_usage(WlControllers *c, uint32_t pod, WlPodUsage *out)
+{
+    return scraped(c, pod, 2) && wl_pod_usage_raw(c, pod, out);
+}
+
 int wl_pod_metric(WlControllers *c, uint32_t pod, const char *name, int64_t *milli)
 {
     const WlSource *s = named(c->podmetric, c->npodmetric, name);
-    return s ? ((WlPodMetricFn)s->fn)(s->ctx, c->e, pod, name, milli) : 0;
+    return s && scraped(c, pod, 1) ? ((WlPodMetricFn)s->fn)(s->ctx, c->e, pod, name, milli) : 0;
 }
 
 int wl_value_metric(WlControllers *c, const char *name, int64_t *milli)

@@ -98,6 +98,7 @@ struct WlHpaInput;
 struct WlControllers {
     WlSource *usage, *podmetric, *value;
     size_t nusage, capusage, npodmetric, cappodmetric, nvalue, capvalue;
+    WlSource kubelet;           /* wl_kubelet_source (fn NULL: a NotReady node's kubelet is down) */
     SimEngine *e;
     uint16_t ev;                /* our event kind: a workload reconciles (aux != 0: a timer) */
     WlStats stats;
