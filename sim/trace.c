@@ -176,14 +176,9 @@ static size_t put_varint(unsigned char *p, uint64_t v)
 
 /* Reads a varint from p[*pos..len). 0 on success; -1 if it runs past len or
  * is longer than a uint64_t can hold. */
-static int get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
+static int __attribute__((noinline)) varint_long(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
 {
     size_t i = *pos;   /* a local: the byte reads cannot alias it (they could *pos) */
-    if (i < len && p[i] < 0x80) {   /* one byte: most kinds, deltas and ids */
-        *out = p[i];
-        *pos = i + 1;
-        return 0;
-    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64 && i < len; shift += 7) {
         unsigned char b = p[i++];
@@ -198,6 +193,18 @@ static int get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t 
     }
     *pos = i;
     return -1;
+}
+
+/* The one-byte case (most kinds, deltas and ids) inline, the rest out of line. */
+static inline int get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
+{
+    size_t i = *pos;
+    if (i < len && p[i] < 0x80) {
+        *out = p[i];
+        *pos = i + 1;
+        return 0;
+    }
+    return varint_long(p, len, pos, out);
 }
 
 /* Grows a byte buffer through the hook; *buf is untouched on failure. */
