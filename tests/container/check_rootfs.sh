@@ -37,14 +37,17 @@
 # The root after the cacheable instructions (FROM to the last one before
 # COPY --from) is kept in CACHE/KEY/, KEY a hash of those instructions, the
 # files they copy and this script's way of building it; a re-run copies it
-# with hard links (seconds). Runs as root (mmdebstrap, chroot, mounts);
-# exit 77 (skipped) when not root, without mmdebstrap/unshare/chroot, or
-# when the Debian mirror cannot be reached; 1 on any difference.
+# with hard links (seconds); KUBESIM_ROOTFS_CACHE=DIR keeps it elsewhere,
+# e.g. for a CI that starts from a fresh build folder. Runs as root
+# (mmdebstrap, chroot, mounts); exit 77 (skipped) when not root, without
+# mmdebstrap/unshare/chroot, or when the Debian mirror cannot be reached; 1
+# on any difference.
 set -euo pipefail
 build=${1:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
 src=${2:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
 work=${3:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
 cache=${4:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
+cache=${KUBESIM_ROOTFS_CACHE:-$cache}   # a cache that outlives the build folder (CI)
 me=check_rootfs
 skip() { echo "$me: $*: skipped" >&2; exit 77; }
 die() { echo "$me: $*" >&2; exit 1; }
@@ -254,7 +257,7 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 root="$work/root"
-cp -al "$croot" "$root"
+cp -al "$croot" "$root" 2>/dev/null || { rm -rf "$root"; cp -a "$croot" "$root"; }   # another file system: a copy
 stage="$work/install"
 cmake --install "$build" --prefix "$stage" >"$work/install.log"
 user="" wdir=/ entry=() cmd=()
