@@ -176,20 +176,35 @@ static size_t put_varint(unsigned char *p, uint64_t v)
 
 /* Reads a varint from p[*pos..len). 0 on success; -1 if it runs past len or
  * is longer than a uint64_t can hold. */
-static int get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
+static int __attribute__((noinline)) varint_long(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
 {
+    size_t i = *pos;   /* a local: the byte reads cannot alias it (they could *pos) */
     uint64_t v = 0;
-    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
-        unsigned char b = p[(*pos)++];
+    for (int shift = 0; shift < 64 && i < len; shift += 7) {
+        unsigned char b = p[i++];
         if (shift == 63 && b > 1)
-            return -1;
+            break;
         v |= (uint64_t)(b & 0x7F) << shift;
         if (!(b & 0x80)) {
             *out = v;
+            *pos = i;
             return 0;
         }
     }
+    *pos = i;
     return -1;
+}
+
+/* The one-byte case (most kinds, deltas and ids) inline, the rest out of line. */
+static inline int get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
+{
+    size_t i = *pos;
+    if (i < len && p[i] < 0x80) {
+        *out = p[i];
+        *pos = i + 1;
+        return 0;
+    }
+    return varint_long(p, len, pos, out);
 }
 
 /* Grows a byte buffer through the hook; *buf is untouched on failure. */
@@ -677,7 +692,8 @@ static int read_string(SimTraceReader *r, SimTrVal *v)
 
 static int read_fields(SimTraceReader *r, const char *types, SimTraceRec *out)
 {
-    for (size_t i = 0; types[i]; i++) {
+    size_t i = 0;
+    for (; types[i]; i++) {
         size_t at = r->pos;
         uint64_t u;
         if (types[i] == 's') {
@@ -691,7 +707,7 @@ static int read_fields(SimTraceReader *r, const char *types, SimTraceRec *out)
             out->v[i].s = NULL;
         }
     }
-    out->n = strlen(types);
+    out->n = i;   /* strlen(types) */
     return SIM_OK;
 }
 
