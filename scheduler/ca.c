@@ -127,10 +127,14 @@ int ca_is_daemonset(SimEngine *e, const SimPod *p)
 
 static void bump(SchedCa *ca, uint32_t region);
 
+int ca_node_scale_down_disabled(const SchedCa *ca, const SimNode *n)
+{
+    return n->scale_down_disabled || (n->group < ca->capgs && ca->gs[n->group].scale_down_disabled);
+}
+
 int ca_scale_down_disabled(SchedCa *ca, uint32_t node)
 {
-    const SimNode *n = sim_node(ca->e, node);
-    return n->scale_down_disabled || (n->group < ca->capgs && ca->gs[n->group].scale_down_disabled);
+    return ca_node_scale_down_disabled(ca, sim_node(ca->e, node));
 }
 
 void sched_ca_set_scale_down_disabled(SchedCa *ca, uint32_t group, int on)

@@ -47,14 +47,18 @@ static double frac(int64_t used, int64_t alloc)
     return alloc > 0 ? (double)used / (double)alloc : 0.0;
 }
 
-double ca_node_utilization(SchedCa *ca, uint32_t node, int *gpu)
+static double node_util(SchedCa *ca, const SimNode *n, int *gpu)
 {
-    const SimNode *n = sim_node(ca->e, node);
     *gpu = sim_nodegroup(ca->e, n->group)->alloc.gpu > 0;
     if (*gpu)
         return frac(n->req.gpu, n->alloc.gpu);
     double c = frac(n->req.cpu_m, n->alloc.cpu_m), m = frac(n->req.mem, n->alloc.mem);
     return c > m ? c : m;
+}
+
+double ca_node_utilization(SchedCa *ca, uint32_t node, int *gpu)
+{
+    return node_util(ca, sim_node(ca->e, node), gpu);
 }
 
 /* ---- scratch of a pass ---------------------------------------------------------- */
@@ -322,14 +326,14 @@ static int pods_check(SchedCa *ca, const SimRegion *r, uint32_t li, SchedCaNodeV
 }
 
 /* ---- one node's verdict ------------------------------------------------------------ */
-static const char *eligibility(SchedCa *ca, const CaRegion *rs, uint32_t node, double util, int gpu, SimTime *flip)
+static const char *eligibility(SchedCa *ca, const CaRegion *rs, uint32_t node, const SimNode *n, double util,
+                               int gpu, SimTime *flip)
 {
-    const SimNode *n = sim_node(ca->e, node);
     const CaNodeState *ns = ca_node(ca, node);
     double th = gpu ? ca->cfg.scale_down_gpu_utilization_threshold : ca->cfg.scale_down_utilization_threshold;
     if (node == rs->draining)
         return "CurrentlyBeingDeleted";
-    if (ca_scale_down_disabled(ca, node))
+    if (ca_node_scale_down_disabled(ca, n))
         return "ScaleDownDisabledAnnotation";
     if (util >= th)
         return "NotUnderutilized";
@@ -538,15 +542,17 @@ static int simulate(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, 
     return rc != SIM_OK ? rc : run_recorded(ca, rs, r, li, v);
 }
 
-static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, SchedCaPlan *p)
+static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t li, const SimNode *n,
+                        SchedCaPlan *p)
 {
     uint32_t node = r->nodes[li];
     SchedCaNodeVerdict *v = &p->nodes[p->nnodes++];
     int gpu;
-    memset(v, 0, sizeof *v);
-    v->node = node;
-    v->utilization = ca_node_utilization(ca, node, &gpu);
-    v->unremovable = eligibility(ca, rs, node, v->utilization, gpu, &rs->flip_at);
+    v->node = node;   /* every field but blockers[nblockers..], which no reader looks at */
+    v->unneeded = 0;
+    v->nblockers = 0;
+    v->utilization = node_util(ca, n, &gpu);
+    v->unremovable = eligibility(ca, rs, node, n, v->utilization, gpu, &rs->flip_at);
     if (v->unremovable)
         return SIM_OK;
     int b = busy(ca, node);
@@ -557,7 +563,7 @@ static int node_verdict(SchedCa *ca, CaRegion *rs, const SimRegion *r, uint32_t 
         return rc;
     v->unneeded = 1;
     ca->found += b;
-    ca->group_left[sim_node(ca->e, node)->group]--;
+    ca->group_left[n->group]--;
     return SIM_OK;
 }
 
@@ -580,9 +586,10 @@ int ca_plan_down(SchedCa *ca, CaRegion *rs, SchedCaPlan *p)
     ca->replaying = same;
     ca->simk = 0;
     for (size_t li = 0; li < r->nnodes; li++) {
-        if (sim_node(ca->e, r->nodes[li])->state != SIM_NODE_READY)
+        const SimNode *n = sim_node(ca->e, r->nodes[li]);
+        if (n->state != SIM_NODE_READY)
             continue;
-        int rc = node_verdict(ca, rs, r, (uint32_t)li, p);
+        int rc = node_verdict(ca, rs, r, (uint32_t)li, n, p);
         if (rc != SIM_OK)
             return rc;
     }

@@ -249,5 +249,7 @@ int ca_is_daemonset(SimEngine *e, const SimPod *p);
 int ca_has_movable_pods(SchedCa *ca, uint32_t node);
 /* The node's scale-down-disabled annotation, or its group's. */
 int ca_scale_down_disabled(SchedCa *ca, uint32_t node);
+/* The same, of a node record already at hand. */
+int ca_node_scale_down_disabled(const SchedCa *ca, const SimNode *n);
 
 #endif

@@ -275,6 +275,9 @@ typedef struct Scan {
     uint32_t nf, want, examined;
     uint8_t *seen;                   /* not for explain: the classes of the feasible nodes */
     SchedBest *best;                 /* scores the feasible nodes as they are found, or NULL */
+    uint64_t fail;                   /* blocks: bit c, class c's verdict fails the pod */
+    uint8_t blocks;                  /* scan_place may take blocks whole (SchedBlk) */
+    uint8_t lossy;                   /* a block was skipped: the histogram lacks its nodes */
 } Scan;
 
 static void run_flush(Scan *sc)
@@ -322,6 +325,47 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
     return li;
 }
 
+/* ---- blocks of rows (SchedBlk) ---------------------------------------------- */
+__attribute__((noinline)) static void blk_fill(SchedRegion *rg, size_t b)
+{
+    const SchedRow *r = &rg->rows[b * SCHED_BLK];
+    SchedBlk k = {INT64_MAX, INT64_MAX, INT64_MIN, INT64_MIN, INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, 0, 1, 1, 0};
+    for (size_t j = 0; j < SCHED_BLK; j++, r++) {
+        k.plain &= r->flags == ROW_READY && r->cls < 64;
+        k.min_cpu = r->free_cpu < k.min_cpu ? r->free_cpu : k.min_cpu;
+        k.max_cpu = r->free_cpu > k.max_cpu ? r->free_cpu : k.max_cpu;
+        k.min_mem = r->free_mem < k.min_mem ? r->free_mem : k.min_mem;
+        k.max_mem = r->free_mem > k.max_mem ? r->free_mem : k.max_mem;
+        k.min_gpu = r->free_gpu < k.min_gpu ? r->free_gpu : k.min_gpu;
+        k.max_gpu = r->free_gpu > k.max_gpu ? r->free_gpu : k.max_gpu;
+        k.min_pods = r->free_pods < k.min_pods ? r->free_pods : k.min_pods;
+        k.max_pods = r->free_pods > k.max_pods ? r->free_pods : k.max_pods;
+        k.cls |= UINT64_C(1) << (r->cls & 63);
+    }
+    rg->blk[b] = k;
+}
+
+/* A plain block's verdict for the pod: every node fails (its class's verdict
+ * or Fit: fit_mask's tests against the greatest free amounts), every node
+ * passes both (scan_place_x's quick test against the least), or neither. */
+enum { BLK_MIXED = 0, BLK_FAIL, BLK_PASS };
+__attribute__((always_inline)) static inline int blk_verdict(SchedRegion *rg, uint64_t fail, uint32_t li,
+                                                             const SimRes *q, const int gpus)
+{
+    const SchedBlk *k = &rg->blk[li / SCHED_BLK];
+    if (!k->ok)
+        blk_fill(rg, li / SCHED_BLK);
+    if (!k->plain)
+        return BLK_MIXED;
+    if (!(k->cls & fail) && k->min_pods >= 1 && k->min_cpu >= q->cpu_m && k->min_mem >= q->mem &&
+        (!gpus || k->min_gpu >= q->gpu))
+        return BLK_PASS;
+    if (!(k->cls & ~fail) || k->max_pods < 1 || (q->cpu_m > 0 && k->max_cpu < q->cpu_m) ||
+        (q->mem > 0 && k->max_mem < q->mem) || (q->gpu > 0 && k->max_gpu < q->gpu))
+        return BLK_FAIL;
+    return BLK_MIXED;
+}
+
 /* The loop without explain for a pod whose verdict on a Ready, uncordoned,
  * unnominated node is its class's, then Fit's, then (if it has any) the
  * spread and inter-pod filters': filter_node's order, with the class and Fit
@@ -332,6 +376,19 @@ static uint32_t scan_all(Scan *sc, uint32_t from, uint32_t to)
  * test of the differences free - request (magnitudes are far below 2^62);
  * sched_fit_code has the last word. Returns the row after the last one
  * examined. */
+/* run_add on the loop's registers. */
+#define RUN_ADD(code)                 \
+    do {                              \
+        if ((code) != rcode) {        \
+            sc->code = rcode;         \
+            sc->run = run;            \
+            run_flush(sc);            \
+            rcode = (code);           \
+            run = 0;                  \
+        }                             \
+        run++;                        \
+    } while (0)
+
 __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uint32_t from, uint32_t to,
                                                                const uint32_t *ccode, const int extra,
                                                                const int gpus, const int score)
@@ -343,8 +400,37 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
     uint32_t *fl = st->s->feasible, nf = sc->nf, want = sc->want, skipped = 0, li = from;
     uint32_t rcode = sc->code, run = sc->run;   /* the run of failures, kept in registers */
     SchedBest best = score ? *sc->best : (SchedBest){0};
+    uint64_t seenm = 0;   /* the classes of the blocks taken whole */
     while (li < to && nf < want) {
         uint32_t end = to - li < want - nf ? to : li + (want - nf);
+        if (sc->blocks) {   /* a block at a time: whole, or its rows up to its end */
+            uint32_t bend = (li | (SCHED_BLK - 1)) + 1;
+            int k = (li & (SCHED_BLK - 1)) == 0 && bend <= to ? blk_verdict(st->rg, sc->fail, li, &st->p->req, gpus)
+                                                               : BLK_MIXED;
+            if (k == BLK_FAIL) {
+                sc->lossy = 1;
+                li = bend;
+                continue;
+            }
+            if (k == BLK_PASS && bend <= end) {   /* every node passes its class and Fit */
+                for (; li < bend; li++) {
+                    uint32_t code = extra ? filter_extra(st, li, &rows[li]) : R_PASS;
+                    if (code != R_PASS) {
+                        RUN_ADD(code);
+                        continue;
+                    }
+                    if (score)
+                        sched_best_add_x(st, &best, &rows[li], li, nf, score == 2);
+                    if (extra)   /* only the classes of the nodes that pass */
+                        seen[rows[li].cls] = 1;
+                    fl[nf++] = li;
+                }
+                if (!extra)
+                    seenm |= st->rg->blk[(li - 1) / SCHED_BLK].cls;
+                continue;
+            }
+            end = end < bend ? end : bend;
+        }
         for (; li < end; li++) {
             const SchedRow *row = &rows[li];
             uint32_t code;
@@ -363,14 +449,7 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
                     code = filter_extra(st, li, row);
             }
             if (code != R_PASS) {
-                if (code != rcode) {
-                    sc->code = rcode;
-                    sc->run = run;
-                    run_flush(sc);
-                    rcode = code;
-                    run = 0;
-                }
-                run++;
+                RUN_ADD(code);
                 continue;
             }
             if (score)
@@ -381,6 +460,8 @@ __attribute__((always_inline)) static inline uint32_t scan_place_x(Scan *sc, uin
     }
     if (score)
         *sc->best = best;
+    for (; seenm; seenm &= seenm - 1)
+        seen[__builtin_ctzll(seenm)] = 1;
     sc->code = rcode;
     sc->run = run;
     sc->nf = nf;
@@ -411,6 +492,17 @@ static uint32_t scan_place(Scan *sc, uint32_t from, uint32_t to, const uint32_t 
     return gpus ? scan_place_x(sc, from, to, ccode, 0, 1, 0) : scan_place_x(sc, from, to, ccode, 0, 0, 0);
 }
 
+/* From the rotating start to the end of the rows and on from the first row;
+ * returns the row after the last one examined. */
+static uint32_t scan_range(Scan *sc, uint32_t start, uint32_t total, const uint32_t *ccode)
+{
+    uint32_t li = ccode ? scan_place(sc, start, total, ccode) : scan_all(sc, start, total);
+    if (li == total && start > 0)   /* wrapped around */
+        li = ccode ? scan_place(sc, 0, start, ccode) : scan_all(sc, 0, start);
+    run_flush(sc);
+    return li;
+}
+
 /* Filters nodes from the rotating start until enough feasible ones are found
  * (out->feasible of them, in the scheduler's feasible list), and with
  * sc->seen (zeroed, one byte per class; not for explain) marks their classes,
@@ -434,11 +526,18 @@ static int find_feasible(Scan *sc0, SchedResult *out)
                 return sim_fail(st->e, SIM_ENOMEM, "out of memory scheduling");
             for (size_t c = 0; c < rg->ncls; c++)
                 ccode[c] = st->w->cls[c].filter;
+            sc.blocks = rg->ncls <= 64 && rg->capblk > 0;
+            for (size_t c = 0; sc.blocks && c < rg->ncls; c++)
+                sc.fail |= (uint64_t)(ccode[c] != R_PASS) << c;
         }
-        uint32_t li = ccode ? scan_place(&sc, start, total, ccode) : scan_all(&sc, start, total);
-        if (li == total && start > 0)   /* wrapped around */
-            li = ccode ? scan_place(&sc, 0, start, ccode) : scan_all(&sc, 0, start);
-        run_flush(&sc);
+        Scan first = sc;
+        uint32_t li = scan_range(&sc, start, total, ccode);
+        if (sc.nf == 0 && sc.lossy) {   /* the reasons of the skipped blocks' nodes: node by node */
+            sc = first;
+            sc.blocks = 0;
+            out->rejected = 0;
+            li = scan_range(&sc, start, total, ccode);
+        }
         if (total)
             rg->next_start = li == total ? 0 : li;
         out->examined = sc.examined;
@@ -601,7 +700,10 @@ static int run_cycle(SchedScheduler *s, uint32_t pod, SchedResult *out, SchedNod
             return rc;
         sc.best = st->only == SCHED_NONE && rc == 1 ? &best : NULL;
     }
-    if (find_feasible(&sc, out) != SIM_OK)
+    int found = find_feasible(&sc, out);
+    if (sc.best)
+        sched_best_done(s, sc.best);
+    if (found != SIM_OK)
         return SIM_ENOMEM;
     uint32_t nf = out->feasible, chosen = 0;
     const SimRegion *r = sim_region(s->e, st->rg->id);
@@ -688,9 +790,11 @@ static void nominated_mark(SchedScheduler *s, SchedRegion *rg, uint8_t on)
     for (size_t i = 0; i < rg->nnom; i++) {
         const SimPod *p = sim_pod(s->e, rg->nominated[i]);
         uint32_t li = p->nominated_node == SIM_NONE ? SCHED_NONE : sched_local(s, p->nominated_node);
-        if (li != SCHED_NONE && li < rg->nrows)
+        if (li != SCHED_NONE && li < rg->nrows) {
             rg->rows[li].flags = (uint8_t)(on ? rg->rows[li].flags | ROW_NOMINATED
                                               : rg->rows[li].flags & ~ROW_NOMINATED);
+            sched_blk_stale(rg, li);
+        }
     }
 }
 

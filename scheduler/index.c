@@ -152,7 +152,7 @@ uint32_t sched_local(SchedScheduler *s, uint32_t node)
 static void row_fill(SchedScheduler *s, SchedRegion *rg, SchedRow *row, const SimNode *n)
 {
     SchedRowRes *res = &rg->res[row - rg->rows];
-    uint8_t ready = n->state == SIM_NODE_READY;
+    uint8_t ready = n->state == SIM_NODE_READY, old_flags = row->flags;
     if (ready != ((row->flags & ROW_READY) != 0)) {
         rg->ready = ready ? rg->ready + 1 : rg->ready - 1;
         rg->cls[row->cls].ready = ready ? rg->cls[row->cls].ready + 1 : rg->cls[row->cls].ready - 1;
@@ -171,6 +171,7 @@ static void row_fill(SchedScheduler *s, SchedRegion *rg, SchedRow *row, const Si
     row->free_gpu = fg > INT32_MAX ? INT32_MAX : fg < INT32_MIN ? INT32_MIN : (int32_t)fg;
     row->free_pods = fp > INT32_MAX ? INT32_MAX : fp < INT32_MIN ? INT32_MIN : (int32_t)fp;
     row->ver++;
+    sched_blk_row(rg, (size_t)(row - rg->rows), old_flags, row);
     (void)s;
 }
 
@@ -183,6 +184,10 @@ void sched_row_refresh(SchedScheduler *s, SchedRegion *rg, uint32_t node)
 
 static int row_add(SchedScheduler *s, SchedRegion *rg, uint32_t node)
 {
+    size_t oldblk = rg->capblk;
+    if (GROW(s, rg->blk, rg->capblk, rg->nrows / SCHED_BLK + 1))
+        return SIM_ENOMEM;
+    memset(rg->blk + oldblk, 0, (rg->capblk - oldblk) * sizeof *rg->blk);   /* new blocks stale */
     if (GROW(s, rg->rows, rg->caprows, rg->nrows + 1) || GROW(s, rg->res, rg->capres, rg->nrows + 1) ||
         grow_fill(s, &s->node_local, &s->capnl, node + 1, 0xff))
         return SIM_ENOMEM;
@@ -613,6 +618,7 @@ static void region_free(SchedScheduler *s, SchedRegion *rg)
     sim_mem_free(m, rg->groups, rg->capgroups * sizeof *rg->groups);
     sim_mem_free(m, rg->rows, rg->caprows * sizeof *rg->rows);
     sim_mem_free(m, rg->res, rg->capres * sizeof *rg->res);
+    sim_mem_free(m, rg->blk, rg->capblk * sizeof *rg->blk);
     sim_mem_free(m, rg->cls, rg->capcls * sizeof *rg->cls);
     sim_mem_free(m, rg->carriers, rg->capcarriers * sizeof *rg->carriers);
     sim_mem_free(m, rg->nominated, rg->capnom * sizeof *rg->nominated);

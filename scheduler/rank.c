@@ -447,13 +447,22 @@ int sched_best_begin(SchedCycleState *st, SchedBest *b, uint32_t nrows)
     if ((b->memo = memo_of(s, st->rg, st->p)) == NULL)
         return 0;   /* too many shapes: sched_score_place computes */
     b->cnt = cnt;
-    b->pres = sched_scratch(s, nk);
-    b->kb = sched_scratch(s, nk * sizeof *b->kb);
-    b->keys = sched_scratch(s, nk * sizeof *b->keys);
+    for (size_t j = 0; j < s->nkbkeys; j++)   /* the last cycle's keys */
+        s->kb[s->kbkeys[j]].len = 0;
+    s->nkbkeys = 0;
+    size_t old = s->capkb;
+    if (old < nk) {
+        if (sim_mem_grow(sim_mem(s->e), (void **)&s->kb, &s->capkb, nk, sizeof *s->kb))
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+        memset(s->kb + old, 0, (s->capkb - old) * sizeof *s->kb);
+        if (sim_mem_grow(sim_mem(s->e), (void **)&s->kbkeys, &s->capkbkeys, s->capkb, sizeof *s->kbkeys))
+            return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
+    }
+    b->kb = s->kb;
+    b->keys = s->kbkeys;
     b->next = sched_scratch(s, ((size_t)nrows + 1) * sizeof *b->next);
-    if (b->pres == NULL || b->kb == NULL || b->keys == NULL || b->next == NULL)
+    if (b->next == NULL)
         return sim_fail(s->e, SIM_ENOMEM, "out of memory scoring");
-    memset(b->pres, 0, nk);
     return 1;
 }
 

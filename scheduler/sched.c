@@ -201,5 +201,7 @@ void sched_destroy(SchedScheduler *s)
     sched_index_free(s);
     arena_free(s);
     sim_mem_free(m, s->total, s->capf * (sizeof(int64_t) * 2 + sizeof(uint32_t)));
+    sim_mem_free(m, s->kb, s->capkb * sizeof *s->kb);
+    sim_mem_free(m, s->kbkeys, s->capkbkeys * sizeof *s->kbkeys);
     sim_mem_free(m, s, sizeof *s);
 }

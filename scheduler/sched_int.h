@@ -90,6 +90,21 @@ typedef struct SchedRow {
     uint8_t pad;
 } SchedRow;
 
+/* A summary of SCHED_BLK consecutive rows (a full block; the rows past the
+ * last full block have none), so that the filter loop takes in one test a
+ * block where every node fails, or where every node passes Fit and its
+ * class's verdict. Valid while ok; any change to one of its rows clears ok
+ * and the loop recomputes it when it next meets the block. */
+#define SCHED_BLK 32
+typedef struct SchedBlk {
+    int64_t min_cpu, min_mem, max_cpu, max_mem;
+    int32_t min_gpu, max_gpu, min_pods, max_pods;
+    uint64_t cls;                /* bit c: a node of class c (classes < 64 only) */
+    uint8_t ok;                  /* the summary is current */
+    uint8_t plain;               /* every row Ready, uncordoned, unnominated, class < 64 */
+    uint8_t loose;               /* row changes folded in since it was computed */
+} SchedBlk;
+
 /* What scoring reads of a node when its memo misses (same index as the row). */
 typedef struct SchedRowRes {
     int64_t alloc_cpu, alloc_mem;
@@ -242,6 +257,8 @@ typedef struct SchedRegion {
     SchedRow *rows;
     SchedRowRes *res;
     size_t nrows, caprows, capres;
+    SchedBlk *blk;                   /* per SCHED_BLK rows (see SchedBlk) */
+    size_t capblk;
     uint32_t ready;
     SchedClass *cls;
     size_t ncls, capcls;
@@ -279,6 +296,8 @@ typedef struct SchedArena {
     size_t nblocks, capblocks, cur, used;
 } SchedArena;
 
+typedef struct SchedKeyBest SchedKeyBest;   /* defined with SchedBest below */
+
 struct SchedScheduler {
     SimEngine *e;
     uint16_t ev;                     /* our event kind: a region's cycle (aux SCHED_EV_*) */
@@ -299,6 +318,9 @@ struct SchedScheduler {
     uint32_t *feasible;
     int64_t *total, *raw;
     size_t capf;
+    SchedKeyBest *kb;                /* SchedBest's per-key table, len 0 outside a cycle */
+    uint32_t *kbkeys;                /* the keys the last cycle set in it */
+    size_t capkb, capkbkeys, nkbkeys;
     SchedCycleState *last;           /* prepared state reused by sched_filter_node */
     uint32_t last_pod;
     uint64_t last_gen;
@@ -356,6 +378,36 @@ struct SchedCycleState {
 SchedRegion *sched_region(SchedScheduler *s, uint32_t region);
 int sched_region_sync(SchedScheduler *s, SchedRegion *rg);
 void sched_row_refresh(SchedScheduler *s, SchedRegion *rg, uint32_t node);
+/* Marks the summary of the block holding row li stale. */
+static inline void sched_blk_stale(SchedRegion *rg, size_t li)
+{
+    if (li / SCHED_BLK < rg->capblk)
+        rg->blk[li / SCHED_BLK].ok = 0;
+}
+
+/* Folds row li's new free amounts into its block's summary: the least and
+ * greatest stay bounds (a least may be lower and a greatest higher than the
+ * rows' after a change the other way), which is all the loop's tests need;
+ * the summary is recomputed after a few changes, or when the row is or was
+ * not plain. */
+static inline void sched_blk_row(SchedRegion *rg, size_t li, uint8_t old_flags, const SchedRow *r)
+{
+    if (li / SCHED_BLK >= rg->capblk)
+        return;
+    SchedBlk *k = &rg->blk[li / SCHED_BLK];
+    if (old_flags != ROW_READY || r->flags != ROW_READY || ++k->loose > 8) {
+        k->ok = 0;
+        return;
+    }
+    k->min_cpu = r->free_cpu < k->min_cpu ? r->free_cpu : k->min_cpu;
+    k->max_cpu = r->free_cpu > k->max_cpu ? r->free_cpu : k->max_cpu;
+    k->min_mem = r->free_mem < k->min_mem ? r->free_mem : k->min_mem;
+    k->max_mem = r->free_mem > k->max_mem ? r->free_mem : k->max_mem;
+    k->min_gpu = r->free_gpu < k->min_gpu ? r->free_gpu : k->min_gpu;
+    k->max_gpu = r->free_gpu > k->max_gpu ? r->free_gpu : k->max_gpu;
+    k->min_pods = r->free_pods < k->min_pods ? r->free_pods : k->min_pods;
+    k->max_pods = r->free_pods > k->max_pods ? r->free_pods : k->max_pods;
+}
 SchedWl *sched_wl(SchedScheduler *s, uint32_t wl);
 int sched_wl_classes(SchedScheduler *s, SchedRegion *rg, SchedWl *w, uint32_t wl);
 void sched_count_pod(SchedScheduler *s, uint32_t pod, int delta);
@@ -665,15 +717,15 @@ int64_t sched_fit_miss(const SchedCycleState *st, uint64_t *memo, const SchedRow
  * the seeded draw among ties are then sched_score_place's. */
 #define SCHED_SPAN_N 64              /* counts of the spans' table: 0 .. SCHED_SPAN_N - 1 */
 #define SCHED_SPAN_MAX_CLS 128
-typedef struct SchedKeyBest {
-    int64_t best;                    /* the greatest first term of the key's nodes */
-    uint32_t head, tail, len;        /* the nodes that have it, a list through SchedBest.next */
-} SchedKeyBest;
+struct SchedKeyBest {
+    int32_t best;                    /* the greatest first term of the key's nodes */
+    uint32_t len;                    /* how many have it; 0: no feasible node has the key */
+    uint32_t head, tail;             /* the nodes that have it, a list through SchedBest.next */
+};
 typedef struct SchedBest {
     uint64_t *memo;                  /* the shape's memo */
     const uint32_t *cnt;             /* spans: the group's per-node counts; NULL: keyed by class */
-    uint8_t *pres;                   /* per key: a node has it */
-    SchedKeyBest *kb;                /* per key, valid where pres */
+    SchedKeyBest *kb;                /* per key (the scheduler's table, len 0 between cycles) */
     uint32_t *next;                  /* per feasible index */
     uint32_t *keys, nkeys;           /* the keys present, as met */
     uint32_t over;                   /* spans: the counts met, ORed */
@@ -682,6 +734,11 @@ typedef struct SchedBest {
 /* Prepares b for the cycle's pod and returns 1, or 0 when the pod's score
  * has other terms (the caller scores with sched_score_place), or SIM_ENOMEM. */
 int sched_best_begin(SchedCycleState *st, SchedBest *b, uint32_t nrows);
+/* After the filter loop: which keys b set, for the next sched_best_begin to clear. */
+static inline void sched_best_done(SchedScheduler *s, const SchedBest *b)
+{
+    s->nkbkeys = b->nkeys;
+}
 /* After the loop over nf (> 1) feasible nodes whose classes are in seen: the
  * chosen index as sched_score_place's (SIM_OK), SCHED_BEST_WIDE when a count
  * went past the table (sched_score_place then scores), or SIM_ENOMEM. */
@@ -694,8 +751,8 @@ __attribute__((always_inline)) static inline void sched_best_add_x(const SchedCy
                                                                    const int spans)
 {
     uint64_t m = b->memo[li];
-    int64_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int64_t)(m & 0xffffffffu)
-                                                      : sched_fit_miss(st, b->memo, row, li);
+    int32_t fb = (m >> 32) == (uint64_t)row->ver + 1 ? (int32_t)(m & 0xffffffffu)
+                                                      : (int32_t)sched_fit_miss(st, b->memo, row, li);
     uint32_t key = row->cls;
     if (spans) {
         uint32_t k = b->cnt[li];
@@ -703,12 +760,11 @@ __attribute__((always_inline)) static inline void sched_best_add_x(const SchedCy
         key = key * SCHED_SPAN_N + (k & (SCHED_SPAN_N - 1));
     }
     SchedKeyBest *kb = &b->kb[key];
-    if (!b->pres[key]) {
-        b->pres[key] = 1;
+    if (kb->len == 0) {
         b->keys[b->nkeys++] = key;
-        *kb = (SchedKeyBest){fb, i, i, 1};
+        *kb = (SchedKeyBest){fb, 1, i, i};
     } else if (fb > kb->best) {
-        *kb = (SchedKeyBest){fb, i, i, 1};
+        *kb = (SchedKeyBest){fb, 1, i, i};
     } else if (fb == kb->best) {
         b->next[kb->tail] = i;
         kb->tail = i;

@@ -22,7 +22,7 @@ const char *sim_strerror(int code)
     }
 }
 
-void sim_assert_fail(const char *expr, const char *file, int line)
+_Noreturn void sim_assert_fail(const char *expr, const char *file, int line)
 {
     fprintf(stderr, "kubesim: internal error: assertion '%s' failed at %s:%d\n", expr, file, line);
     abort();

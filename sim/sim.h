@@ -74,9 +74,10 @@ int sim_err_copy(SimErr *er, const SimErr *src);
 const char *sim_err_msg(const SimErr *er);   /* "" for NULL or no failure */
 int sim_err_code(const SimErr *er);          /* SIM_OK for NULL or no failure */
 
-/* Asserts on broken invariants print the expression, file and line, then abort.
+/* Asserts on broken invariants print the expression, file and line, then abort
+ * (_Noreturn: the hot accessors that assert need not keep registers for a return).
  * Bad input never reaches an assert: it is an error return. */
-void sim_assert_fail(const char *expr, const char *file, int line);
+_Noreturn void sim_assert_fail(const char *expr, const char *file, int line);
 #define SIM_ASSERT(x) ((x) ? (void)0 : sim_assert_fail(#x, __FILE__, __LINE__))
 /* The stated preconditions of the sim_* functions (ids in range, the phase a
  * setter needs): checked in debug builds, compiled out with NDEBUG (release

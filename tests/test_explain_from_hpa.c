@@ -262,6 +262,10 @@ START_TEST(pods_on_not_ready_nodes_are_missing_in_the_run_and_in_explain)
 {
     tb_write("zone_outage_hpa.lua", zone_outage_lua);
     ck_assert_int_eq(tb_run("run zone_outage_hpa.lua --quiet --out zorun"), 0);
+    ck_assert_int_eq(tb_run("trace dump zorun/trace.kst"), 0);   /* the run's own record of the change */
+    ck_assert_msg(strstr(tb_out(), "\"kind\":\"hpa_sync\",\"hpa\":\"api\",\"wl\":0,\"current\":6,\"desired\":6,"
+                                   "\"limited_by\":\"none\",\"reason\":\"DesiredWithinRange\","
+                                   "\"metrics\":\"cpu 20% (target 40%) -> 6\"") != NULL, "%s", tb_out());
     ck_assert_int_eq(tb_run("explain hpa --from zorun --scenario zone_outage_hpa.lua --hpa api --at 300 --json "
                             "--case zocase.json"), 0);
     cJSON *j = cJSON_Parse(tb_out());

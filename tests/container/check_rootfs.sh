@@ -37,14 +37,17 @@
 # The root after the cacheable instructions (FROM to the last one before
 # COPY --from) is kept in CACHE/KEY/, KEY a hash of those instructions, the
 # files they copy and this script's way of building it; a re-run copies it
-# with hard links (seconds). Runs as root (mmdebstrap, chroot, mounts);
-# exit 77 (skipped) when not root, without mmdebstrap/unshare/chroot, or
-# when the Debian mirror cannot be reached; 1 on any difference.
+# with hard links (seconds); KUBESIM_ROOTFS_CACHE=DIR keeps it elsewhere,
+# e.g. for a CI that starts from a fresh build folder. Runs as root
+# (mmdebstrap, chroot, mounts); exit 77 (skipped) when not root, without
+# mmdebstrap/unshare/chroot, or when the Debian mirror cannot be reached; 1
+# on any difference.
 set -euo pipefail
 build=${1:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
 src=${2:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
 work=${3:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
 cache=${4:?usage: check_rootfs.sh BUILD SRC WORK CACHE}
+cache=${KUBESIM_ROOTFS_CACHE:-$cache}   # a cache that outlives the build folder (CI)
 me=check_rootfs
 skip() { echo "$me: $*: skipped" >&2; exit 77; }
 die() { echo "$me: $*" >&2; exit 1; }
@@ -69,10 +72,9 @@ mapfile -t instrs < <(awk '
   cont == "" { start = NR }
   /\\[ \t]*$/ { sub(/\\[ \t]*$/, "", line); cont = cont line " "; next }
   { full = cont line; cont = ""
-    sub(/^[ \t]+/, "", full); if (full == "") next
-    gsub(/[ \t]+/, " ", full)
-    split(full, w, " "); instr = toupper(w[1]); rest = substr(full, length(w[1]) + 2)
-    printf "%d\t%s\t%s\n", start, instr, rest }' "$cf")
+    sub(/^[ \t]+/, "", full); sub(/[ \t]+$/, "", full); if (full == "") next
+    match(full, /^[^ \t]+[ \t]*/); instr = toupper(substr(full, 1, RLENGTH)); sub(/[ \t]+$/, "", instr)
+    printf "%d\t%s\t%s\n", start, instr, substr(full, RLENGTH + 1) }' "$cf")
 [[ ${#instrs[@]} -gt 0 ]] || die "$cf: no instructions"
 
 # The stages: the build stage's install prefix, the runtime stage = the last.
@@ -255,7 +257,7 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 root="$work/root"
-cp -al "$croot" "$root"
+cp -al "$croot" "$root" 2>/dev/null || { rm -rf "$root"; cp -a "$croot" "$root"; }   # another file system: a copy
 stage="$work/install"
 cmake --install "$build" --prefix "$stage" >"$work/install.log"
 user="" wdir=/ entry=() cmd=()
@@ -360,6 +362,15 @@ pod -v "$results:/results" replay /results/runs/market_open_surge --png /results
   die "replay --png in the image: exit $?"
 "${host[@]}" replay "$work/host/runs/market_open_surge" --png "$work/host/frame.png" --size 320x240 --at +2h30m
 cmp "$work/host/frame.png" "$results/frame.png" || die "replay --png drew another frame in the image"
+
+# The backtest command's kernels (OpenBLAS and LAPACKE on two threads) on
+# the shipped price file, in the image and here.
+for strat in minvar meanvar; do
+  pod backtest --data "$share/data/eustockmarkets.csv" --strategy "$strat" --window 60 --threads 2 --json \
+    >"$work/bt-$strat.json" || die "backtest --strategy $strat in the image: exit $?"
+  "${host[@]}" backtest --data "$stage/share/kubesim/scenarios/data/eustockmarkets.csv" --strategy "$strat" \
+    --window 60 --threads 2 --json | cmp - "$work/bt-$strat.json" || die "backtest --strategy $strat printed other figures in the image"
+done
 
 # export (libyaml's writer), import of it (its reader) and export-sweep
 # itself, in the image and here: the same bytes.
