@@ -770,9 +770,10 @@ static void window_headline(Why *w, WWindow *x, const WCause *c)
     if (used == 0)
         CAUSE("load above what its Ready pods serve");
 #undef CAUSE
-    snprintf(x->headline, sizeof x->headline, "%s over its SLO in %s %s-%s (p95 up to %.0f ms, target %.0f ms): %s",
-             s->name, name_of(&w->regions, s->region), from, to, (double)x->worst_us / 1e3, (double)s->slo_us / 1e3,
-             causes);
+    if (snprintf(x->headline, sizeof x->headline, "%s over its SLO in %s %s-%s (p95 up to %.0f ms, target %.0f ms): %s",
+                 s->name, name_of(&w->regions, s->region), from, to, (double)x->worst_us / 1e3,
+                 (double)s->slo_us / 1e3, causes) >= (int)sizeof x->headline)
+        memcpy(x->headline + sizeof x->headline - 4, "...", 4);   /* cut: say so */
 }
 
 /* ---- names ----------------------------------------------------------------------- */
