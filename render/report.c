@@ -652,7 +652,7 @@ static int finish(RndReport *r, const char *trace_path, const SimTrSchema *schem
         SimErr e = SIM_ERR_INIT;
         rc = rnd_why_report(r->mem, schema, trace_path, &r->why, &e);
         if (rc != SIM_OK)
-            snprintf(r->err, sizeof r->err, "%s", e.msg);
+            snprintf(r->err, sizeof r->err, "%.*s", (int)sizeof r->err - 1, e.msg);   /* SimErr's may be longer */
     }
     if (rc == SIM_OK)
         rc = rnd_report_render(r, &html, &len);

@@ -20,7 +20,7 @@ if [[ -f build-asan/CMakeCache.txt ]] && ! grep -q '^CMAKE_C_COMPILER:.*clang' b
   rm -rf build-asan   # an older gcc sanitizer build: the compiler cannot change in place
 fi
 CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKUBESIM_WERROR=ON -DKUBESIM_SANITIZE=ON \
-  -DKUBESIM_FUZZ=ON >/dev/null
+  -DKUBESIM_FUZZ=ON -DKUBESIM_FUZZ_COVERAGE=ON >/dev/null
 cmake --build build-asan -j "$jobs" >/dev/null
 
 targets=("$@")

@@ -9,7 +9,10 @@
 # The sanitizer build compiles while the normal build's tests run (they wait
 # on files and child processes much of the time), and is optimised at -O1
 # with assertions on (Debug's -g, no NDEBUG): AddressSanitizer's own advice,
-# about three times faster than -O0 for the same checks. The tests that
+# about three times faster than -O0 for the same checks. The harnesses are
+# built without libFuzzer's coverage instrumentation (KUBESIM_FUZZ_COVERAGE=OFF:
+# replaying their inputs needs none, and it made every suite of the build
+# about three times slower; scripts/fuzz.sh turns it back on). The tests that
 # check outputs with external tools (Chromium, Prometheus, promtool, kubectl)
 # run in the normal build only (tests/CMakeLists.txt). Each phase's time goes
 # to stderr.
@@ -34,7 +37,8 @@ phase "sanitizer build (clang, ASan + UBSan, fuzz harnesses) in the background, 
 mkdir -p build-asan && rm -f build-asan/build.log
 # In its own process group (setsid), so that it can be stopped whole.
 setsid bash -c 'CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
-    -DKUBESIM_WERROR=ON -DKUBESIM_SANITIZE=ON -DKUBESIM_FUZZ=ON && cmake --build build-asan -j "$1"' _ "$jobs" \
+    -DKUBESIM_WERROR=ON -DKUBESIM_SANITIZE=ON -DKUBESIM_FUZZ=ON -DKUBESIM_FUZZ_COVERAGE=OFF \
+    && cmake --build build-asan -j "$1"' _ "$jobs" \
   >build-asan/build.log 2>&1 &
 asan=$!
 # Whatever happens next, the background build does not outlive this script.
