@@ -24,19 +24,6 @@ jobs=$(nproc)
 t0=$SECONDS
 phase() { echo "== $1 ($((SECONDS - t0)) s since the start)" >&2; }
 
-# container_rootfs's Debian root (tests/container/check_rootfs.sh), when
-# this machine can make one: downloading it is network-bound, so it is made
-# while the builds use the CPU rather than on one of ctest's two slots. The
-# test waits on the root's lock and finds it made; if this fails or is
-# offline, the test tries again and fails or skips on its own.
-rootfs=
-if [[ $(id -u) -eq 0 ]] && command -v mmdebstrap >/dev/null; then
-  mkdir -p build/tests/container-rootfs
-  KUBESIM_ROOTFS_PREPARE=1 setsid bash tests/container/check_rootfs.sh build . build/tests/container-rootfs/work \
-    build/tests/container-rootfs/cache >build/tests/container-rootfs/prepare.log 2>&1 &
-  rootfs=$!
-fi
-
 phase "normal build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKUBESIM_WERROR=ON
 cmake --build build -j "$jobs"
@@ -55,7 +42,7 @@ setsid bash -c 'CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMA
   >build-asan/build.log 2>&1 &
 asan=$!
 # Whatever happens next, the background build does not outlive this script.
-trap 'kill -- -"$asan" 2>/dev/null || true; [[ -z $rootfs ]] || kill -- -"$rootfs" 2>/dev/null || true' EXIT
+trap 'kill -- -"$asan" 2>/dev/null || true' EXIT
 
 phase "normal build: tests"
 (cd build && ctest --output-on-failure -j "$jobs")

@@ -251,10 +251,6 @@ if [[ ! -f "$cache/$key/ok" ]]; then
   mv "$croot.tmp" "$croot"
   touch "$cache/$key/ok"
 fi
-# KUBESIM_ROOTFS_PREPARE=1: the cached root only. scripts/test.sh makes it so
-# in the background while it builds (the download is network-bound); the
-# test itself then waits on the lock above and finds the root made.
-[[ ${KUBESIM_ROOTFS_PREPARE:-0} == 1 ]] && exit 0
 
 # ---------------------------------------------------------------------------
 # This run's root: the cached one by hard links, then the rest (the image).
