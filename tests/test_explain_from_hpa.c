@@ -34,18 +34,11 @@ static const char *const scenarios[] = {"market_open_surge", "market_day_volatil
 
 static char src[1024];
 
-/* The run of shipped scenario scn (default seed) in the suite's folder,
- * run-SCN: made by the first test that needs it and read by the rest (a
- * scenario and seed always give the same run; every test here only reads
- * it). Returns the folder's name. */
+/* tb_shipped_run, failing the test when the run fails. */
 static const char *shipped_run(const char *scn)
 {
-    static char dir[96];
-    char trace[128];
-    snprintf(dir, sizeof dir, "run-%s", scn);
-    snprintf(trace, sizeof trace, "%s/trace.kst", dir);
-    if (!tb_exists(trace))
-        ck_assert_msg(tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, dir) == 0, "%s: %s", scn, tb_err());
+    const char *dir = tb_shipped_run(src, scn);
+    ck_assert_msg(dir != NULL, "%s: %s", scn, tb_err());
     return dir;
 }
 

@@ -139,6 +139,17 @@ int tb_exists(const char *name)
     return stat(path, &st) == 0;
 }
 
+const char *tb_shipped_run(const char *src, const char *scn)
+{
+    static char run[96];
+    char trace[128];
+    snprintf(run, sizeof run, "run-%s", scn);
+    snprintf(trace, sizeof trace, "%s/trace.kst", run);
+    if (!tb_exists(trace) && tb_run("run %s/scenarios/%s.lua --quiet --out %s", src, scn, run) != 0)
+        return NULL;
+    return run;
+}
+
 int tb_count_entries(const char *path)
 {
     DIR *d = opendir(path);

@@ -39,5 +39,11 @@ void tb_slurp(const char *path, char *buf, size_t n);
 int tb_count_entries(const char *path);
 /* Does DIR/name exist? */
 int tb_exists(const char *name);
+/* The run of shipped scenario scn (default seed, from SRC/scenarios) in the
+ * suite's folder run-SCN: made by the first caller and reused by the rest
+ * (a scenario and seed always give the same run; callers only read it).
+ * Returns the folder's name (static storage), or NULL when the run failed
+ * (tb_err() has why). */
+const char *tb_shipped_run(const char *src, const char *scn);
 
 #endif
